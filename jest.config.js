@@ -1,0 +1,23 @@
+/** @type {import('jest').Config} */
+const transform = {
+  '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+};
+const common = {
+  testEnvironment: 'node',
+  transform,
+  // ESM-only packages that jest must transform to CommonJS.
+  transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  setupFiles: ['<rootDir>/test/setup.ts'],
+};
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'lib', testMatch: ['<rootDir>/test/lib/**/*.test.ts'] },
+    { ...common, displayName: 'statemachine', testMatch: ['<rootDir>/test/statemachine/**/*.test.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+  ],
+  collectCoverageFrom: ['lambdas/**/*.ts', 'lib/**/*.ts', '!**/*.d.ts'],
+  coverageThreshold: { global: { lines: 80, branches: 70, functions: 80, statements: 80 } },
+};

@@ -1,0 +1,79 @@
+/**
+ * The handlers' configuration, read from the environment once (the only place in lambdas/ that reads
+ * process.env). The construct sets these in the cloud; the local platform sets them before it loads the
+ * handlers.
+ */
+import { ENV } from './contracts.js';
+
+export interface RuntimeConfig {
+  readonly stage: string;
+  readonly tables: { readonly payments: string; readonly idempotency: string; readonly routing: string; readonly rewards: string };
+  readonly eventBusName: string;
+  readonly fraud: { readonly reviewThreshold: number; readonly declineThreshold: number };
+  readonly maxPaymentAttempts: number;
+  /** connectorId → fault kind, for the sandbox connectors (e.g. `amazon-pay=unavailable`). */
+  readonly sandboxFaults: Readonly<Record<string, string>>;
+  readonly sandboxLatencyMs: number;
+  readonly rewardTokenDecimals: number;
+  /** Local only: where dynalite listens. */
+  readonly dynamodbEndpoint?: string;
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+function number(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new Error(`environment variable ${name} must be a number in [${min}, ${max}], got "${raw}"`);
+  }
+  return value;
+}
+
+function faults(raw: string | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const pair of (raw ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [connectorId, fault] = pair.split('=');
+    if (!connectorId || !fault) throw new Error(`${ENV.sandboxFaults} entries look like connector=fault, got "${pair}"`);
+    result[connectorId] = fault;
+  }
+  return result;
+}
+
+let cached: RuntimeConfig | undefined;
+
+export function config(): RuntimeConfig {
+  if (cached) return cached;
+  const reviewThreshold = number(ENV.fraudReviewThreshold, 0.5, 0, 1);
+  const declineThreshold = number(ENV.fraudDeclineThreshold, 0.8, 0, 1);
+  if (reviewThreshold > declineThreshold) {
+    throw new Error(`${ENV.fraudReviewThreshold} (${reviewThreshold}) must not exceed ${ENV.fraudDeclineThreshold} (${declineThreshold})`);
+  }
+  cached = {
+    stage: process.env[ENV.stage] ?? 'dev',
+    tables: {
+      payments: required(ENV.paymentsTable),
+      idempotency: required(ENV.idempotencyTable),
+      routing: required(ENV.routingTable),
+      rewards: required(ENV.rewardsTable),
+    },
+    eventBusName: process.env[ENV.eventBusName] ?? 'default',
+    fraud: { reviewThreshold, declineThreshold },
+    maxPaymentAttempts: number(ENV.maxPaymentAttempts, 3, 1, 10),
+    sandboxFaults: faults(process.env[ENV.sandboxFaults]),
+    sandboxLatencyMs: number(ENV.sandboxLatencyMs, 0, 0, 10_000),
+    rewardTokenDecimals: number(ENV.rewardTokenDecimals, 6, 0, 9),
+    dynamodbEndpoint: process.env[ENV.dynamodbEndpoint] || undefined,
+  };
+  return cached;
+}
+
+/** Forgets the cached configuration (the local platform and tests change the environment between runs). */
+export function resetConfig(): void {
+  cached = undefined;
+}

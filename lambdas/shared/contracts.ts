@@ -1,0 +1,62 @@
+/**
+ * Contracts shared by the runtime, the local platform and the CDK constructs: table key schemas,
+ * event names and environment-variable names. Pure data, no dependencies, no domain logic.
+ */
+
+/** Key schema of every DynamoDB table. The CDK data construct and the local dynalite bootstrap both read this. */
+export const TABLES = {
+  payments: { partitionKey: 'merchantId', sortKey: 'paymentId' },
+  idempotency: { partitionKey: 'id', timeToLiveAttribute: 'expiration' },
+  routing: { partitionKey: 'pk' },
+  rewards: { partitionKey: 'paymentId' },
+} as const;
+
+export type TableName = keyof typeof TABLES;
+
+/** Environment variables through which deployed (and local) handlers learn where their resources are. */
+export const ENV = {
+  stage: 'STAGE',
+  paymentsTable: 'PAYMENTS_TABLE_NAME',
+  idempotencyTable: 'IDEMPOTENCY_TABLE_NAME',
+  routingTable: 'ROUTING_TABLE_NAME',
+  rewardsTable: 'REWARDS_TABLE_NAME',
+  eventBusName: 'EVENT_BUS_NAME',
+  fraudReviewThreshold: 'FRAUD_REVIEW_THRESHOLD',
+  fraudDeclineThreshold: 'FRAUD_DECLINE_THRESHOLD',
+  maxPaymentAttempts: 'MAX_PAYMENT_ATTEMPTS',
+  sandboxFaults: 'SANDBOX_FAULTS',
+  sandboxLatencyMs: 'SANDBOX_LATENCY_MS',
+  rewardTokenDecimals: 'REWARD_TOKEN_DECIMALS',
+  /** Local only: the dynalite endpoint. Never set in the cloud. */
+  dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
+  // Seed names (kept as they are). Secrets are never put in env values in the cloud: the *_SECRET_ARN
+  // variables carry Secrets Manager ARNs instead.
+  fraudEndpointName: 'FRAUD_ENDPOINT_NAME',
+  routingEndpointName: 'ROUTING_ENDPOINT_NAME',
+  stripeSecretKey: 'STRIPE_SECRET_KEY',
+  stripeSecretArn: 'STRIPE_SECRET_ARN',
+  solanaRpcUrl: 'SOLANA_RPC_URL',
+  splTokenMintAddress: 'SPL_TOKEN_MINT_ADDRESS',
+  solanaMintAuthoritySecretArn: 'SOLANA_MINT_AUTHORITY_SECRET_ARN',
+  llmApiKeySecretArn: 'LLM_API_KEY_SECRET_ARN',
+} as const;
+
+/** The event the payment workflow emits and the rule that starts the reward workflow matches. */
+export const PAYMENT_EVENTS = {
+  source: 'smartpay.payments',
+  paymentSucceeded: 'PaymentSucceeded',
+} as const;
+
+/** Stable CloudWatch metric names (alarms depend on them). */
+export const METRICS = {
+  namespace: 'SmartPay',
+  fraudInferenceMs: 'FraudInferenceLatency',
+  paymentSucceeded: 'PaymentSucceeded',
+  paymentDeclined: 'PaymentDeclined',
+  paymentFailed: 'PaymentFailed',
+  gatewayAttemptFailed: 'GatewayAttemptFailed',
+  rewardIssued: 'RewardIssued',
+} as const;
+
+/** The JWT claim that carries the merchant identity (a Cognito custom attribute). */
+export const MERCHANT_CLAIM = 'custom:merchantId';

@@ -1,0 +1,109 @@
+/**
+ * Named domain errors. Each carries the HTTP status and the stable error code the API returns as
+ * `{error:{code,message,details}}`. The state machines catch them by name (`error.name` is the class name,
+ * which is also the Lambda errorType).
+ */
+
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
+}
+
+export abstract class DomainError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  readonly details?: unknown;
+
+  constructor(message: string, details?: unknown) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+  }
+
+  toBody(): ErrorBody {
+    return {
+      error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) },
+    };
+  }
+}
+
+export interface FieldIssue {
+  readonly field: string;
+  readonly problem: string;
+}
+
+export class ValidationError extends DomainError {
+  readonly status = 400;
+  readonly code = 'validation_error';
+  constructor(message: string, readonly issues: FieldIssue[] = []) {
+    super(message, issues.length ? { issues } : undefined);
+  }
+}
+
+export class UnauthorizedError extends DomainError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+}
+
+export class ForbiddenError extends DomainError {
+  readonly status = 403;
+  readonly code = 'forbidden';
+}
+
+export class NotFoundError extends DomainError {
+  readonly status = 404;
+  readonly code = 'not_found';
+}
+
+/** The same Idempotency-Key is still being processed. */
+export class IdempotencyInProgressError extends DomainError {
+  readonly status = 409;
+  readonly code = 'idempotency_in_progress';
+}
+
+/** The same Idempotency-Key was used with a different payload. */
+export class IdempotencyConflictError extends DomainError {
+  readonly status = 422;
+  readonly code = 'idempotency_key_reused';
+}
+
+/** No connector can take this payment (method, currency or region). */
+export class NoEligibleConnectorError extends DomainError {
+  readonly status = 422;
+  readonly code = 'no_eligible_connector';
+}
+
+/** The gateway declined the payment for a reason another gateway would not change (card declined, funds). */
+export class GatewayDeclinedError extends DomainError {
+  readonly status = 402;
+  readonly code: string;
+  constructor(message: string, declineCode: string, details?: unknown) {
+    super(message, details);
+    this.code = declineCode;
+  }
+}
+
+/** A failure where trying the next connector is safe and sensible (processing error, outage, rate limit). */
+export class GatewayRetryableError extends DomainError {
+  readonly status = 503;
+  readonly code: string;
+  constructor(message: string, reason: string, details?: unknown) {
+    super(message, details);
+    this.code = reason;
+  }
+}
+
+/** A reward cannot be issued for this payment (not succeeded, not the caller's). */
+export class RewardNotEligibleError extends DomainError {
+  readonly status = 409;
+  readonly code = 'reward_not_eligible';
+}
+
+/** A transient failure the caller (or the state machine's Retry) may retry. */
+export class TransientError extends DomainError {
+  readonly status = 503;
+  readonly code = 'transient_failure';
+}
+
+export function isDomainError(error: unknown): error is DomainError {
+  return error instanceof DomainError;
+}

@@ -1,0 +1,100 @@
+/**
+ * The edge of every handler: tells API Gateway proxy events from Step Functions payloads, parses with the
+ * shared zod schemas (Powertools parser), resolves the caller's merchant from the JWT claims, and maps
+ * named domain errors to `{error:{code,message,details}}` responses. Unknown errors are bugs: 500, logged.
+ */
+import { parse } from '@aws-lambda-powertools/parser';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { z } from 'zod';
+import { MERCHANT_CLAIM } from './contracts.js';
+import { ForbiddenError, isDomainError, ValidationError, type FieldIssue } from './errors.js';
+import { logger } from './powertools.js';
+
+export function isApiGatewayEvent(event: unknown): event is APIGatewayProxyEvent {
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    'httpMethod' in event &&
+    'requestContext' in event &&
+    typeof (event as { httpMethod: unknown }).httpMethod === 'string'
+  );
+}
+
+/** Validates `data` against `schema`; a failure becomes a ValidationError naming every bad field. */
+export function parseWith<S extends z.ZodType>(schema: S, data: unknown, what = 'request body'): z.output<S> {
+  const result = parse(data, undefined, schema, true);
+  if (result.success) return result.data as z.output<S>;
+  const cause = (result.error as { cause?: unknown }).cause ?? result.error;
+  const issues = zodIssues(cause);
+  const summary = issues.map((i) => `${i.field}: ${i.problem}`).join('; ');
+  throw new ValidationError(`invalid ${what}${summary ? `: ${summary}` : ''}`, issues);
+}
+
+function zodIssues(error: unknown): FieldIssue[] {
+  const raw = (error as { issues?: Array<{ path: PropertyKey[]; message: string; code?: string; keys?: string[] }> })
+    .issues;
+  if (!Array.isArray(raw)) return [];
+  return raw.map((issue) => ({
+    field:
+      issue.code === 'unrecognized_keys' && issue.keys?.length
+        ? [...issue.path, ...issue.keys].map(String).join('.')
+        : issue.path.map(String).join('.') || '(root)',
+    problem: issue.code === 'unrecognized_keys' ? 'is not a recognised field' : issue.message,
+  }));
+}
+
+/** The JSON body of an API Gateway event, parsed and validated. */
+export function parseApiBody<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.output<S> {
+  let body: unknown;
+  try {
+    body = event.body === null || event.body === '' ? undefined : JSON.parse(event.body);
+  } catch {
+    throw new ValidationError('request body is not valid JSON', [{ field: '(body)', problem: 'is not valid JSON' }]);
+  }
+  if (body === undefined) {
+    throw new ValidationError('request body is required', [{ field: '(body)', problem: 'is required' }]);
+  }
+  return parseWith(schema, body);
+}
+
+/** The merchant the caller acts for, from the verified JWT claims; every read and write is scoped to it. */
+export function merchantOf(event: APIGatewayProxyEvent): string {
+  const claims = (event.requestContext.authorizer as { claims?: Record<string, unknown> } | null)?.claims;
+  const merchantId = claims?.[MERCHANT_CLAIM];
+  if (typeof merchantId !== 'string' || merchantId === '') {
+    throw new ForbiddenError(`the token carries no ${MERCHANT_CLAIM} claim, so it may not act for any merchant`);
+  }
+  return merchantId;
+}
+
+export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify(body),
+  };
+}
+
+/** Maps an error to a response: domain errors to their 4xx/5xx, anything else to a logged 500. */
+export function errorResponse(error: unknown): APIGatewayProxyResult {
+  if (isDomainError(error)) return jsonResponse(error.status, error.toBody());
+  logger.error('unhandled error', error as Error);
+  return jsonResponse(500, { error: { code: 'internal_error', message: 'internal error; it has been logged' } });
+}
+
+/** Runs an API route: resolves the merchant, runs `fn`, maps the result or the error. */
+export async function apiRoute(
+  event: APIGatewayProxyEvent,
+  fn: (merchantId: string) => Promise<{ status: number; body: unknown }>,
+): Promise<APIGatewayProxyResult> {
+  try {
+    const merchantId = merchantOf(event);
+    logger.appendKeys({ merchantId });
+    const { status, body } = await fn(merchantId);
+    return jsonResponse(status, body);
+  } catch (error) {
+    return errorResponse(error);
+  } finally {
+    logger.removeKeys(['merchantId']);
+  }
+}

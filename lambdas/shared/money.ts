@@ -1,0 +1,64 @@
+/**
+ * Money is an integer amount of minor units plus an ISO-4217 currency. No floats, ever.
+ * Exponents follow ISO 4217 (JPY 0, USD 2, KWD 3).
+ */
+
+const EXPONENTS: Readonly<Record<string, number>> = {
+  // zero-decimal
+  BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0, UGX: 0, UYI: 0,
+  VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
+  // three-decimal
+  BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
+  // four-decimal
+  CLF: 4, UYW: 4,
+  // two-decimal (the common ones)
+  AED: 2, ARS: 2, AUD: 2, BDT: 2, BGN: 2, BRL: 2, CAD: 2, CHF: 2, CNY: 2, COP: 2, CZK: 2, DKK: 2,
+  EGP: 2, EUR: 2, GBP: 2, GHS: 2, HKD: 2, HUF: 2, IDR: 2, ILS: 2, INR: 2, KES: 2, MAD: 2, MXN: 2,
+  MYR: 2, NGN: 2, NOK: 2, NZD: 2, PEN: 2, PHP: 2, PKR: 2, PLN: 2, QAR: 2, RON: 2, RSD: 2, RUB: 2,
+  SAR: 2, SEK: 2, SGD: 2, THB: 2, TRY: 2, TWD: 2, UAH: 2, USD: 2, ZAR: 2,
+};
+
+/** The largest amount accepted, in minor units, whatever the currency (the card networks' eight digits). */
+export const MAX_AMOUNT_MINOR = 99_999_999;
+
+export interface Money {
+  /** Integer minor units (cents for USD, yen for JPY, fils for KWD). */
+  readonly amount: number;
+  /** ISO-4217 alphabetic code, upper case. */
+  readonly currency: string;
+}
+
+export function isSupportedCurrency(code: string): boolean {
+  return Object.prototype.hasOwnProperty.call(EXPONENTS, code);
+}
+
+export function supportedCurrencies(): string[] {
+  return Object.keys(EXPONENTS).sort();
+}
+
+/** The number of decimal places of a currency's minor unit; throws for an unknown code. */
+export function currencyExponent(code: string): number {
+  const exponent = EXPONENTS[code];
+  if (exponent === undefined) throw new RangeError(`unknown currency ${code}`);
+  return exponent;
+}
+
+/** A decimal string in major units, exact (e.g. 1234 USD → "12.34", 5 KWD → "0.005"). */
+export function formatMajor(money: Money): string {
+  const exponent = currencyExponent(money.currency);
+  const negative = money.amount < 0;
+  const digits = Math.abs(money.amount).toString().padStart(exponent + 1, '0');
+  const whole = digits.slice(0, digits.length - exponent);
+  const fraction = exponent > 0 ? `.${digits.slice(-exponent)}` : '';
+  return `${negative ? '-' : ''}${whole}${fraction}`;
+}
+
+/** Whole major units, rounded down: used by rules that think in major units. */
+export function wholeMajorUnits(money: Money): number {
+  return Math.floor(money.amount / 10 ** currencyExponent(money.currency));
+}
+
+/** A fee of `basisPoints` (1 bp = 0.01%) plus `fixed` minor units, rounded half up to a whole minor unit. */
+export function percentageFee(amount: number, basisPoints: number, fixed: number): number {
+  return Math.floor((amount * basisPoints + 5_000) / 10_000) + fixed;
+}

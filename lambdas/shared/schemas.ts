@@ -1,0 +1,120 @@
+/**
+ * The single source of request validation. The Lambdas parse with these (Powertools parser), the CDK API
+ * generates its API Gateway request models from them (`toRequestModelSchema`), and the OpenAPI document
+ * comes from the same place.
+ */
+import { z } from 'zod';
+import { isSupportedCurrency, MAX_AMOUNT_MINOR } from './money.js';
+
+export const Currency = z
+  .string()
+  .regex(/^[A-Za-z]{3}$/, 'must be a three-letter ISO-4217 code')
+  .transform((code) => code.toUpperCase())
+  .refine(isSupportedCurrency, { message: 'is not a supported ISO-4217 currency' });
+
+export const AmountMinor = z
+  .number()
+  .int('must be an integer number of minor units (no decimals)')
+  .positive('must be greater than zero')
+  .max(MAX_AMOUNT_MINOR, `must be at most ${MAX_AMOUNT_MINOR} minor units`);
+
+export const CountryCode = z
+  .string()
+  .regex(/^[A-Za-z]{2}$/, 'must be a two-letter ISO-3166 country code')
+  .transform((code) => code.toUpperCase());
+
+const Identifier = z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
+
+export const CardPaymentMethod = z
+  .object({
+    type: z.literal('card'),
+    number: z.string().regex(/^\d{12,19}$/, 'must be 12 to 19 digits'),
+    expMonth: z.number().int().min(1).max(12),
+    expYear: z.number().int().min(2000).max(2100),
+    cvc: z.string().regex(/^\d{3,4}$/, 'must be 3 or 4 digits').optional(),
+  })
+  .strict();
+
+export const PaymentRequest = z
+  .object({
+    amount: AmountMinor,
+    currency: Currency,
+    customerId: Identifier,
+    paymentMethod: CardPaymentMethod,
+    /** The buyer's country (billing), ISO-3166 alpha-2. */
+    country: CountryCode.optional(),
+    /** The country the request came from (IP geolocation), ISO-3166 alpha-2. */
+    ipCountry: CountryCode.optional(),
+    description: z.string().max(500).optional(),
+    metadata: z.record(z.string().max(40), z.string().max(500)).optional(),
+  })
+  .strict();
+export type PaymentRequest = z.infer<typeof PaymentRequest>;
+
+export const FraudRequest = z
+  .object({
+    amount: AmountMinor,
+    currency: Currency,
+    customerId: Identifier,
+    country: CountryCode.optional(),
+    ipCountry: CountryCode.optional(),
+    paymentMethod: z
+      .object({ type: z.literal('card'), cvcProvided: z.boolean().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type FraudRequest = z.infer<typeof FraudRequest>;
+
+export const PaymentMethodType = z.enum(['card']);
+
+export const RouteRequest = z
+  .object({
+    amount: AmountMinor,
+    currency: Currency,
+    method: PaymentMethodType,
+    country: CountryCode.optional(),
+    fraudScore: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+export type RouteRequest = z.infer<typeof RouteRequest>;
+
+export const RewardRequest = z
+  .object({
+    paymentId: z.string().regex(/^pay_[0-9A-Z]{20}$/, 'must be a payment id (pay_...)'),
+  })
+  .strict();
+export type RewardRequest = z.infer<typeof RewardRequest>;
+
+export const ChatRequest = z
+  .object({
+    question: z.string().trim().min(3, 'must be at least 3 characters').max(1000),
+    /** ISO-8601 window start; overrides any window named in the question. */
+    from: z.iso.datetime({ offset: true }).optional(),
+    /** ISO-8601 window end (exclusive); defaults to now. */
+    to: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+export type ChatRequest = z.infer<typeof ChatRequest>;
+
+/** The request body schemas of the API's POST routes, keyed by resource path. */
+export const REQUEST_SCHEMAS = {
+  '/pay': PaymentRequest,
+  '/fraud': FraudRequest,
+  '/route': RouteRequest,
+  '/reward': RewardRequest,
+  '/chat': ChatRequest,
+} as const;
+
+/**
+ * The JSON Schema (draft 4, the dialect API Gateway models use) of a request schema, describing what a
+ * client may send (the input side of transforms).
+ */
+export function toRequestModelSchema(schema: z.ZodType): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { target: 'draft-4', io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  delete json.$schema;
+  return json;
+}
