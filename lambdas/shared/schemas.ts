@@ -23,12 +23,29 @@ export const CountryCode = z
   .regex(/^[A-Za-z]{2}$/, 'must be a two-letter ISO-3166 country code')
   .transform((code) => code.toUpperCase());
 
+/** The Luhn (mod 10) check every card number passes. */
+export function passesLuhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i += 1) {
+    let digit = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
 const Identifier = z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
 
 export const CardPaymentMethod = z
   .object({
     type: z.literal('card'),
-    number: z.string().regex(/^\d{12,19}$/, 'must be 12 to 19 digits'),
+    number: z
+      .string()
+      .regex(/^\d{12,19}$/, 'must be 12 to 19 digits')
+      .refine(passesLuhn, { message: 'fails the Luhn check (mistyped card number?)' }),
     expMonth: z.number().int().min(1).max(12),
     expYear: z.number().int().min(2000).max(2100),
     cvc: z.string().regex(/^\d{3,4}$/, 'must be 3 or 4 digits').optional(),

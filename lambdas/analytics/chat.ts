@@ -1,0 +1,138 @@
+/**
+ * Analytics chat, first version: answers questions about the caller's own payments (totals, counts,
+ * decline rate) over a time window, by keyword, and returns the records it used. No LLM: the answer is
+ * composed deterministically from the figures. Issue-level RAG (Orama / OpenSearch + Bedrock) replaces
+ * the retrieval and composition behind the same port.
+ */
+import { ValidationError } from '../shared/errors.js';
+import { formatMajor } from '../shared/money.js';
+
+export interface PaymentFact {
+  readonly paymentId: string;
+  readonly status: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly customerId: string;
+  readonly connectorId?: string;
+  readonly code?: string;
+  readonly createdAt: string;
+}
+
+export interface PaymentHistory {
+  /** The merchant's payments created in [from, to), at most `limit`. */
+  list(merchantId: string, from: Date, to: Date, limit: number): Promise<{ items: PaymentFact[]; truncated: boolean }>;
+}
+
+export type Intent = 'total' | 'count' | 'decline_rate' | 'summary';
+
+export interface Window {
+  readonly from: Date;
+  readonly to: Date;
+  readonly label: string;
+}
+
+export interface ChatAnswer {
+  readonly answer: string;
+  readonly intent: Intent;
+  readonly window: { readonly from: string; readonly to: string; readonly label: string };
+  readonly metrics: {
+    readonly payments: number;
+    readonly succeeded: number;
+    readonly declined: number;
+    readonly failed: number;
+    readonly review: number;
+    /** Succeeded volume per currency, in minor units. */
+    readonly totals: Record<string, number>;
+    /** declined / (succeeded + declined), or null with no decided payments. */
+    readonly declineRate: number | null;
+  };
+  readonly records: PaymentFact[];
+  readonly truncated: boolean;
+}
+
+export const MAX_RECORDS = 5_000;
+const DAY_MS = 86_400_000;
+
+export function detectIntent(question: string): Intent {
+  const q = question.toLowerCase();
+  if (/\bdecline|declined|rejection|reject|failure rate|approval rate\b/.test(q)) return 'decline_rate';
+  if (/\bhow many|count|number of\b/.test(q)) return 'count';
+  if (/\btotal|volume|revenue|sum|how much|sales|earned\b/.test(q)) return 'total';
+  return 'summary';
+}
+
+/** The window a question names (today, yesterday, this week/month, last N hours/days/weeks); default last 30 days. */
+export function detectWindow(question: string, now: Date): Window {
+  const q = question.toLowerCase();
+  const startOfDay = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  const last = /\b(?:last|past)\s+(\d{1,4})\s+(hour|day|week|month)s?\b/.exec(q);
+  if (last) {
+    const n = Number(last[1]);
+    const unitMs = { hour: 3_600_000, day: DAY_MS, week: 7 * DAY_MS, month: 30 * DAY_MS }[last[2] as 'hour' | 'day' | 'week' | 'month'];
+    return { from: new Date(now.getTime() - n * unitMs), to: now, label: `the last ${n} ${last[2]}${n === 1 ? '' : 's'}` };
+  }
+  if (/\btoday\b/.test(q)) return { from: startOfDay, to: now, label: 'today (UTC)' };
+  if (/\byesterday\b/.test(q)) return { from: new Date(startOfDay.getTime() - DAY_MS), to: startOfDay, label: 'yesterday (UTC)' };
+  if (/\b(?:last|past)\s+(hour|day|week|month)\b/.test(q)) {
+    const unit = /\b(?:last|past)\s+(hour|day|week|month)\b/.exec(q)![1] as 'hour' | 'day' | 'week' | 'month';
+    const unitMs = { hour: 3_600_000, day: DAY_MS, week: 7 * DAY_MS, month: 30 * DAY_MS }[unit];
+    return { from: new Date(now.getTime() - unitMs), to: now, label: `the last ${unit}` };
+  }
+  if (/\bthis week\b/.test(q)) {
+    const daysSinceMonday = (startOfDay.getUTCDay() + 6) % 7;
+    return { from: new Date(startOfDay.getTime() - daysSinceMonday * DAY_MS), to: now, label: 'this week (UTC, from Monday)' };
+  }
+  if (/\bthis month\b/.test(q)) {
+    return { from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)), to: now, label: 'this month (UTC)' };
+  }
+  return { from: new Date(now.getTime() - 30 * DAY_MS), to: now, label: 'the last 30 days' };
+}
+
+export interface ChatInput {
+  readonly question: string;
+  readonly from?: string;
+  readonly to?: string;
+}
+
+export async function answer(merchantId: string, input: ChatInput, history: PaymentHistory, now: Date): Promise<ChatAnswer> {
+  const named = detectWindow(input.question, now);
+  const from = input.from ? new Date(input.from) : named.from;
+  const to = input.to ? new Date(input.to) : input.from ? now : named.to;
+  if (from.getTime() >= to.getTime()) {
+    throw new ValidationError('the window is empty: from must be before to', [{ field: 'from', problem: 'must be before to' }]);
+  }
+  const label = input.from || input.to ? `${from.toISOString()} to ${to.toISOString()}` : named.label;
+  const { items, truncated } = await history.list(merchantId, from, to, MAX_RECORDS);
+  const intent = detectIntent(input.question);
+  const count = (status: string) => items.filter((p) => p.status === status).length;
+  const succeeded = count('succeeded');
+  const declined = count('declined');
+  const totals: Record<string, number> = {};
+  for (const p of items) if (p.status === 'succeeded') totals[p.currency] = (totals[p.currency] ?? 0) + p.amount;
+  const declineRate = succeeded + declined === 0 ? null : Math.round((declined / (succeeded + declined)) * 10_000) / 10_000;
+  const metrics = { payments: items.length, succeeded, declined, failed: count('failed'), review: count('review'), totals, declineRate };
+
+  const totalText =
+    Object.keys(totals).length === 0
+      ? 'no succeeded volume'
+      : Object.entries(totals)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([currency, amount]) => `${formatMajor({ amount, currency })} ${currency}`)
+          .join(', ');
+  const rateText = declineRate === null ? 'no decided payments, so no decline rate' : `a decline rate of ${(declineRate * 100).toFixed(2)}% (${declined} of ${succeeded + declined})`;
+  const sentences: Record<Intent, string> = {
+    total: `In ${label} you took ${totalText} across ${succeeded} succeeded payment${succeeded === 1 ? '' : 's'}.`,
+    count: `In ${label} you had ${items.length} payment${items.length === 1 ? '' : 's'}: ${succeeded} succeeded, ${declined} declined, ${metrics.failed} failed and ${metrics.review} held for review.`,
+    decline_rate: `In ${label} you had ${rateText}.`,
+    summary: `In ${label} you had ${items.length} payment${items.length === 1 ? '' : 's'} with ${totalText} succeeded and ${rateText}.`,
+  };
+  const caveat = truncated ? ` (only the first ${MAX_RECORDS} payments of the window were counted; narrow the window)` : '';
+  return {
+    answer: sentences[intent] + caveat,
+    intent,
+    window: { from: from.toISOString(), to: to.toISOString(), label },
+    metrics,
+    records: items,
+    truncated,
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * Analytics Lambda: POST /chat, answers about the caller's own payments.
+ */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { documentClientOf } from '../shared/clients.js';
+import { config } from '../shared/config.js';
+import { ValidationError } from '../shared/errors.js';
+import { apiRoute, errorResponse, isApiGatewayEvent, parseApiBody } from '../shared/http.js';
+import { ChatRequest } from '../shared/schemas.js';
+import { DynamoPaymentStore } from '../payments/store.js';
+import { answer, type PaymentHistory } from './chat.js';
+
+let history: PaymentHistory | undefined;
+function paymentHistory(): PaymentHistory {
+  if (!history) {
+    const store = new DynamoPaymentStore(documentClientOf(), config().tables.payments);
+    history = {
+      list: async (merchantId, from, to, limit) => {
+        const { items, truncated } = await store.listWindow(merchantId, from, to, limit);
+        return {
+          truncated,
+          items: items.map((p) => ({
+            paymentId: p.paymentId,
+            status: p.status,
+            amount: p.amount,
+            currency: p.currency,
+            customerId: p.customerId,
+            connectorId: p.connectorId,
+            code: p.code,
+            createdAt: p.createdAt,
+          })),
+        };
+      },
+    };
+  }
+  return history;
+}
+
+export async function handler(event: unknown): Promise<unknown> {
+  if (!isApiGatewayEvent(event)) {
+    return errorResponse(new ValidationError('the analytics function only serves POST /chat'));
+  }
+  return apiRoute(event as APIGatewayProxyEvent, async (merchantId) => ({
+    status: 200,
+    body: await answer(merchantId, parseApiBody(event, ChatRequest), paymentHistory(), new Date()),
+  }));
+}

@@ -1,0 +1,31 @@
+/** The gateway connector port: what a payment step needs from any gateway. */
+
+export interface ChargeRequest {
+  readonly amount: number;
+  readonly currency: string;
+  readonly card: { readonly number: string; readonly expMonth: number; readonly expYear: number; readonly cvc?: string };
+  /** Derived from payment id and attempt, so a retried call is the same call to the gateway. */
+  readonly idempotencyKey: string;
+  readonly description?: string;
+}
+
+export interface ChargeResult {
+  readonly gatewayReference: string;
+  readonly feeMinor: number;
+}
+
+export interface GatewayConnector {
+  readonly id: string;
+  /** Charges the card; throws GatewayDeclinedError, GatewayRetryableError or GatewayAmbiguousError. */
+  charge(request: ChargeRequest): Promise<ChargeResult>;
+  /** Looks up what happened to a charge by its idempotency key (reconciliation after an ambiguous outcome). */
+  retrieve(idempotencyKey: string): Promise<ChargeResult | undefined>;
+}
+
+/** The gateway may or may not have charged (a timeout after sending): reconcile before doing anything else. */
+export class GatewayAmbiguousError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GatewayAmbiguousError';
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Payments Lambda: the payment workflow's steps (begin, charge, finalize, abort) from Step Functions, and
+ * GET /payments/{id} from API Gateway. Parse, call the domain, map the result.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { documentClientOf, dynamoClient } from '../shared/clients.js';
+import { config } from '../shared/config.js';
+import { findConnector } from '../shared/connectors.js';
+import { apiRoute, isApiGatewayEvent, parseWith } from '../shared/http.js';
+import { logger, metrics } from '../shared/powertools.js';
+import { METRICS } from '../shared/contracts.js';
+import type { GatewayConnector } from './connectors.js';
+import { PowertoolsIdempotency } from './idempotency.js';
+import { SandboxConnector } from './sandbox.js';
+import * as service from './service.js';
+import { DynamoPaymentStore } from './store.js';
+
+let deps: service.PaymentDeps | undefined;
+
+function dependencies(): service.PaymentDeps {
+  if (deps) return deps;
+  const cfg = config();
+  const connectors = new Map<string, GatewayConnector>();
+  deps = {
+    store: new DynamoPaymentStore(documentClientOf(), cfg.tables.payments),
+    idempotency: new PowertoolsIdempotency(dynamoClient(), cfg.tables.idempotency),
+    now: () => new Date(),
+    connectorFor: (connectorId) => {
+      let connector = connectors.get(connectorId);
+      if (!connector) {
+        const definition = findConnector(connectorId);
+        if (!definition) throw new Error(`unknown connector ${connectorId}`);
+        connector = new SandboxConnector(definition, {
+          fault: cfg.sandboxFaults[connectorId],
+          latencyMs: cfg.sandboxLatencyMs,
+        });
+        connectors.set(connectorId, connector);
+      }
+      return connector;
+    },
+  };
+  return deps;
+}
+
+const Step = z.discriminatedUnion('step', [
+  z.object({ step: z.literal('begin'), envelope: z.record(z.string(), z.unknown()) }),
+  z.object({ step: z.literal('charge'), payment: z.any(), attempt: z.number().int().min(0), connector: z.object({ connectorId: z.string() }).loose() }),
+  z.object({ step: z.literal('finalize'), payment: z.any(), fraud: z.any().optional(), result: z.object({ outcome: z.enum(['succeeded', 'declined', 'review', 'failed']) }).loose() }),
+  z.object({ step: z.literal('abort'), input: z.record(z.string(), z.unknown()), state: z.record(z.string(), z.unknown()) }),
+]);
+
+async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  return apiRoute(event, async (merchantId) => {
+    const paymentId = event.pathParameters?.id ?? '';
+    const payment = await service.getPayment(merchantId, paymentId, dependencies());
+    return { status: 200, body: { payment } };
+  });
+}
+
+async function onStep(event: unknown): Promise<unknown> {
+  const input = parseWith(Step, event, 'payments step payload');
+  const d = dependencies();
+  switch (input.step) {
+    case 'begin':
+      return service.begin(input.envelope as service.PayEnvelope, d);
+    case 'charge': {
+      logger.appendKeys({ paymentId: input.payment.paymentId, idempotencyKey: input.payment.idempotencyKey });
+      try {
+        return await service.charge(input as service.ChargeInput, d);
+      } catch (error) {
+        metrics.addMetric(METRICS.gatewayAttemptFailed, 'Count', 1);
+        throw error;
+      }
+    }
+    case 'finalize': {
+      logger.appendKeys({ paymentId: input.payment.paymentId, idempotencyKey: input.payment.idempotencyKey });
+      const output = await service.finalize(input as service.FinalizeInput, d);
+      const name =
+        output.succeeded ? METRICS.paymentSucceeded : input.result.outcome === 'declined' ? METRICS.paymentDeclined : METRICS.paymentFailed;
+      metrics.addMetric(name, 'Count', 1);
+      return output;
+    }
+    case 'abort':
+      logger.error('payment workflow aborted', { failure: (input.state as { error?: unknown }).error });
+      return service.abort(input as unknown as service.AbortInput, d);
+  }
+}
+
+export async function handler(event: unknown): Promise<unknown> {
+  try {
+    return isApiGatewayEvent(event) ? await onApi(event) : await onStep(event);
+  } finally {
+    logger.removeKeys(['paymentId', 'idempotencyKey']);
+    metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Sandbox connectors with Stripe's test-card semantics, configurable latency, faults and fees. They keep
+ * their charges in memory by idempotency key, like a gateway does, so a repeated call returns the first
+ * result and reconciliation can look a charge up.
+ *
+ * Test cards: 4242424242424242 (and any other Luhn-valid number) succeeds; 4000000000000002 card_declined;
+ * 4000000000009995 insufficient_funds; 4000000000009987 lost_card; 4000000000009979 stolen_card;
+ * 4000000000000069 expired_card; 4000000000000127 incorrect_cvc; 4000000000000119 processing_error
+ * (retryable: another gateway may succeed). A past expiry date is expired_card.
+ *
+ * Faults (SANDBOX_FAULTS, per connector): `unavailable` fails before processing (retryable); `timeout`
+ * processes the charge and then loses the response (ambiguous: the caller must reconcile).
+ */
+import { createHash } from 'node:crypto';
+import type { ConnectorDefinition } from '../shared/connectors.js';
+import { GatewayDeclinedError, GatewayRetryableError } from '../shared/errors.js';
+import { percentageFee } from '../shared/money.js';
+import { GatewayAmbiguousError, type ChargeRequest, type ChargeResult, type GatewayConnector } from './connectors.js';
+
+const DECLINES: Readonly<Record<string, { code: string; message: string }>> = {
+  '4000000000000002': { code: 'card_declined', message: 'the card was declined' },
+  '4000000000009995': { code: 'insufficient_funds', message: 'the card has insufficient funds' },
+  '4000000000009987': { code: 'lost_card', message: 'the card was reported lost' },
+  '4000000000009979': { code: 'stolen_card', message: 'the card was reported stolen' },
+  '4000000000000069': { code: 'expired_card', message: 'the card has expired' },
+  '4000000000000127': { code: 'incorrect_cvc', message: "the card's security code is incorrect" },
+};
+const PROCESSING_ERROR_CARD = '4000000000000119';
+
+export type SandboxFault = 'unavailable' | 'timeout';
+
+export interface SandboxOptions {
+  readonly fault?: string;
+  readonly latencyMs?: number;
+  readonly now?: () => Date;
+}
+
+type Outcome = { readonly ok: true; readonly result: ChargeResult } | { readonly ok: false; readonly error: Error };
+
+/** Charges by connector id and idempotency key, shared by every instance in the process. */
+const ledgers = new Map<string, Map<string, Outcome>>();
+
+export class SandboxConnector implements GatewayConnector {
+  readonly id: string;
+  private readonly ledger: Map<string, Outcome>;
+
+  constructor(
+    private readonly definition: ConnectorDefinition,
+    private readonly options: SandboxOptions = {},
+  ) {
+    if (options.fault !== undefined && options.fault !== 'unavailable' && options.fault !== 'timeout') {
+      throw new Error(`unknown sandbox fault "${options.fault}" for ${definition.id}; use unavailable or timeout`);
+    }
+    this.id = definition.id;
+    let ledger = ledgers.get(definition.id);
+    if (!ledger) {
+      ledger = new Map();
+      ledgers.set(definition.id, ledger);
+    }
+    this.ledger = ledger;
+  }
+
+  async charge(request: ChargeRequest): Promise<ChargeResult> {
+    if (this.options.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.options.latencyMs));
+    if (this.options.fault === 'unavailable') {
+      throw new GatewayRetryableError(`${this.id} is unavailable`, 'gateway_unavailable', { connectorId: this.id });
+    }
+    let outcome = this.ledger.get(request.idempotencyKey);
+    if (!outcome) {
+      outcome = this.process(request);
+      this.ledger.set(request.idempotencyKey, outcome);
+    }
+    if (this.options.fault === 'timeout') {
+      throw new GatewayAmbiguousError(`${this.id} timed out after the request was sent`);
+    }
+    if (!outcome.ok) throw outcome.error;
+    return outcome.result;
+  }
+
+  async retrieve(idempotencyKey: string): Promise<ChargeResult | undefined> {
+    const outcome = this.ledger.get(idempotencyKey);
+    return outcome?.ok ? outcome.result : undefined;
+  }
+
+  private process(request: ChargeRequest): Outcome {
+    const { number, expMonth, expYear } = request.card;
+    const now = (this.options.now ?? (() => new Date()))();
+    const decline = DECLINES[number];
+    if (decline) {
+      return { ok: false, error: new GatewayDeclinedError(decline.message, decline.code, { connectorId: this.id }) };
+    }
+    if (expYear < now.getUTCFullYear() || (expYear === now.getUTCFullYear() && expMonth < now.getUTCMonth() + 1)) {
+      return { ok: false, error: new GatewayDeclinedError('the card has expired', 'expired_card', { connectorId: this.id }) };
+    }
+    if (number === PROCESSING_ERROR_CARD) {
+      return {
+        ok: false,
+        error: new GatewayRetryableError('an error occurred while processing the card', 'processing_error', { connectorId: this.id }),
+      };
+    }
+    const reference = createHash('sha256').update(`${this.id}:${request.idempotencyKey}`).digest('hex').slice(0, 24);
+    return {
+      ok: true,
+      result: {
+        gatewayReference: `${this.definition.kind}_${reference}`,
+        feeMinor: percentageFee(request.amount, this.definition.fee.basisPoints, this.definition.fee.fixedMinor),
+      },
+    };
+  }
+}

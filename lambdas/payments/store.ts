@@ -1,0 +1,140 @@
+/**
+ * The payment store port and its DynamoDB adapter (dynalite locally). One item per payment, attempts
+ * inside it, every write a single-item update (no transactions: dynalite has none).
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { paymentIdRange } from '../shared/ids.js';
+import type { AttemptRecord, PaymentDraft, PaymentRecord, PaymentStatus, FraudSummary } from './model.js';
+import { cardSummary } from './model.js';
+
+export interface TerminalUpdate {
+  readonly status: Exclude<PaymentStatus, 'processing'>;
+  readonly code?: string;
+  readonly connectorId?: string;
+  readonly feeMinor?: number;
+  readonly fraud?: FraudSummary;
+  readonly at: string;
+}
+
+export interface PaymentStore {
+  /** Appends an attempt, creating the payment (status processing) on the first one. */
+  recordAttempt(draft: PaymentDraft, attempt: AttemptRecord): Promise<void>;
+  /** Sets the terminal status once; a repeated call returns the record as first finalized. */
+  finalize(draft: PaymentDraft, update: TerminalUpdate): Promise<PaymentRecord>;
+  get(merchantId: string, paymentId: string): Promise<PaymentRecord | undefined>;
+  /** The merchant's payments created in [from, to), oldest first, at most `limit`. */
+  listWindow(merchantId: string, from: Date, to: Date, limit: number): Promise<{ items: PaymentRecord[]; truncated: boolean }>;
+}
+
+export class DynamoPaymentStore implements PaymentStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  private baseValues(draft: PaymentDraft, at: string): Record<string, unknown> {
+    const { request } = draft;
+    return {
+      ':amount': request.amount,
+      ':currency': request.currency,
+      ':customerId': request.customerId,
+      ':card': cardSummary(request),
+      ':createdAt': draft.createdAt,
+      ':updatedAt': at,
+      ':empty': [],
+    };
+  }
+
+  async recordAttempt(draft: PaymentDraft, attempt: AttemptRecord): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { merchantId: draft.merchantId, paymentId: draft.paymentId },
+        UpdateExpression:
+          'SET #status = if_not_exists(#status, :processing), amount = :amount, currency = :currency, customerId = :customerId, ' +
+          'card = :card, createdAt = if_not_exists(createdAt, :createdAt), updatedAt = :updatedAt, ' +
+          'attempts = list_append(if_not_exists(attempts, :empty), :attempt)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ...this.baseValues(draft, attempt.at), ':processing': 'processing', ':attempt': [attempt] },
+      }),
+    );
+  }
+
+  async finalize(draft: PaymentDraft, update: TerminalUpdate): Promise<PaymentRecord> {
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = {
+      ...this.baseValues(draft, update.at),
+      ':status': update.status,
+      ':processing': 'processing',
+      ':finalizedAt': update.at,
+    };
+    const sets = [
+      '#status = :status', 'amount = :amount', 'currency = :currency', 'customerId = :customerId', 'card = :card',
+      'createdAt = if_not_exists(createdAt, :createdAt)', 'updatedAt = :updatedAt', 'finalizedAt = :finalizedAt',
+      'attempts = if_not_exists(attempts, :empty)',
+    ];
+    const optional: Record<string, unknown> = {
+      code: update.code,
+      connectorId: update.connectorId,
+      feeMinor: update.feeMinor,
+      fraud: update.fraud,
+      country: draft.request.country,
+      description: draft.request.description,
+      metadata: draft.request.metadata,
+    };
+    for (const [field, value] of Object.entries(optional)) {
+      if (value === undefined) continue;
+      sets.push(`#${field} = :${field}`);
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+    }
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { merchantId: draft.merchantId, paymentId: draft.paymentId },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_not_exists(#status) OR #status = :processing',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes as PaymentRecord;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.get(draft.merchantId, draft.paymentId);
+      if (!existing) throw error;
+      return existing;
+    }
+  }
+
+  async get(merchantId: string, paymentId: string): Promise<PaymentRecord | undefined> {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { merchantId, paymentId }, ConsistentRead: true }),
+    );
+    return result.Item as PaymentRecord | undefined;
+  }
+
+  async listWindow(merchantId: string, from: Date, to: Date, limit: number) {
+    const { low, high } = paymentIdRange(from, to);
+    const items: PaymentRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'merchantId = :m AND paymentId BETWEEN :low AND :high',
+          ExpressionAttributeValues: { ':m': merchantId, ':low': low, ':high': high },
+          ExclusiveStartKey: startKey,
+          Limit: Math.min(1000, limit + 1 - items.length),
+        }),
+      );
+      items.push(...((page.Items ?? []) as PaymentRecord[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && items.length <= limit);
+    const truncated = items.length > limit;
+    return { items: items.slice(0, limit), truncated };
+  }
+}

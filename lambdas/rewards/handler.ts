@@ -1,0 +1,68 @@
+/**
+ * Rewards Lambda: the reward workflow's IssueReward step (from the PaymentSucceeded event), and
+ * POST /reward, which issues (or returns) the reward of one of the caller's succeeded payments.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { documentClientOf } from '../shared/clients.js';
+import { config } from '../shared/config.js';
+import { METRICS } from '../shared/contracts.js';
+import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http.js';
+import { metrics } from '../shared/powertools.js';
+import { RewardRequest } from '../shared/schemas.js';
+import { DynamoPaymentStore } from '../payments/store.js';
+import { assertRewardable, DynamoRewardLedger, issueReward, type RewardDeps } from './rewards.js';
+
+let deps: (RewardDeps & { payments: DynamoPaymentStore }) | undefined;
+function dependencies() {
+  if (!deps) {
+    const cfg = config();
+    deps = {
+      ledger: new DynamoRewardLedger(documentClientOf(), cfg.tables.rewards),
+      payments: new DynamoPaymentStore(documentClientOf(), cfg.tables.payments),
+      decimals: cfg.rewardTokenDecimals,
+      now: () => new Date(),
+    };
+  }
+  return deps;
+}
+
+const IssueStep = z.object({
+  step: z.literal('issue'),
+  payment: z
+    .object({
+      paymentId: z.string().min(1),
+      merchantId: z.string().min(1),
+      customerId: z.string().min(1),
+      amount: z.number().int().positive(),
+      currency: z.string().length(3),
+    })
+    .loose(),
+});
+
+async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  return apiRoute(event, async (merchantId) => {
+    const { paymentId } = parseApiBody(event, RewardRequest);
+    const d = dependencies();
+    const payment = await d.payments.get(merchantId, paymentId);
+    assertRewardable(merchantId, payment, paymentId);
+    const { entry, created } = await issueReward(payment, d);
+    if (created) metrics.addMetric(METRICS.rewardIssued, 'Count', 1);
+    return { status: created ? 201 : 200, body: { reward: entry } };
+  });
+}
+
+async function onStep(event: unknown) {
+  const { payment } = parseWith(IssueStep, event, 'reward step payload');
+  const { entry, created } = await issueReward(payment, dependencies());
+  if (created) metrics.addMetric(METRICS.rewardIssued, 'Count', 1);
+  return entry;
+}
+
+export async function handler(event: unknown): Promise<unknown> {
+  try {
+    return isApiGatewayEvent(event) ? await onApi(event) : await onStep(event);
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Time-sortable identifiers (ULID-style, Crockford base32): `pay_` + 10 characters of milliseconds + 10
+ * random characters. Ordering by id is ordering by creation time, so a time window is a key range.
+ */
+import { randomBytes } from 'node:crypto';
+
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const TIME_CHARS = 10;
+const RANDOM_CHARS = 10;
+
+function encodeTime(ms: number): string {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`cannot encode time ${ms}`);
+  let out = '';
+  let rest = ms;
+  for (let i = 0; i < TIME_CHARS; i += 1) {
+    out = ALPHABET[rest % 32] + out;
+    rest = Math.floor(rest / 32);
+  }
+  return out;
+}
+
+function randomChars(): string {
+  const bytes = randomBytes(RANDOM_CHARS);
+  let out = '';
+  for (const byte of bytes) out += ALPHABET[byte % 32];
+  return out;
+}
+
+export function newPaymentId(now: Date = new Date()): string {
+  return `pay_${encodeTime(now.getTime())}${randomChars()}`;
+}
+
+/** The inclusive key range of the payment ids created in [from, to). */
+export function paymentIdRange(from: Date, to: Date): { low: string; high: string } {
+  return { low: `pay_${encodeTime(from.getTime())}`, high: `pay_${encodeTime(Math.max(0, to.getTime() - 1))}~` };
+}
+
+/** The creation time encoded in a payment id. */
+export function paymentIdTime(paymentId: string): Date {
+  const encoded = paymentId.slice(4, 4 + TIME_CHARS);
+  let ms = 0;
+  for (const char of encoded) {
+    const value = ALPHABET.indexOf(char);
+    if (value < 0) throw new RangeError(`not a payment id: ${paymentId}`);
+    ms = ms * 32 + value;
+  }
+  return new Date(ms);
+}
