@@ -92,6 +92,6 @@ export async function handler(event: unknown): Promise<unknown> {
     return isApiGatewayEvent(event) ? await onApi(event) : await onStep(event);
   } finally {
     logger.removeKeys(['paymentId', 'idempotencyKey']);
-    metrics.publishStoredMetrics();
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 }

@@ -63,6 +63,6 @@ export async function handler(event: unknown): Promise<unknown> {
   try {
     return isApiGatewayEvent(event) ? await onApi(event) : await onStep(event);
   } finally {
-    metrics.publishStoredMetrics();
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 }

@@ -30,17 +30,20 @@ export function parseWith<S extends z.ZodType>(schema: S, data: unknown, what = 
   throw new ValidationError(`invalid ${what}${summary ? `: ${summary}` : ''}`, issues);
 }
 
+type RawIssue = { path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>; message: string; code?: string; keys?: string[] };
+
+/** Field-level problems from the parser's error (Standard Schema issues as its cause, or a ZodError). */
 function zodIssues(error: unknown): FieldIssue[] {
-  const raw = (error as { issues?: Array<{ path: PropertyKey[]; message: string; code?: string; keys?: string[] }> })
-    .issues;
+  const raw: RawIssue[] | undefined = Array.isArray(error) ? error : (error as { issues?: RawIssue[] }).issues;
   if (!Array.isArray(raw)) return [];
-  return raw.map((issue) => ({
-    field:
-      issue.code === 'unrecognized_keys' && issue.keys?.length
-        ? [...issue.path, ...issue.keys].map(String).join('.')
-        : issue.path.map(String).join('.') || '(root)',
-    problem: issue.code === 'unrecognized_keys' ? 'is not a recognised field' : issue.message,
-  }));
+  return raw.map((issue) => {
+    const path = (issue.path ?? []).map((p) => String(typeof p === 'object' && p !== null ? p.key : p));
+    const unrecognised = issue.code === 'unrecognized_keys' && issue.keys?.length;
+    return {
+      field: (unrecognised ? [...path, ...issue.keys!] : path).join('.') || '(root)',
+      problem: unrecognised ? 'is not a recognised field' : issue.message,
+    };
+  });
 }
 
 /** The JSON body of an API Gateway event, parsed and validated. */
