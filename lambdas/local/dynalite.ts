@@ -1,0 +1,133 @@
+/**
+ * The local state store: dynalite (the DynamoDB API over loopback), in memory or persisted under the data
+ * directory, with the four tables of `TABLES` created idempotently. The handlers talk to it with the same
+ * DynamoDB code they use in the cloud (DYNAMODB_ENDPOINT).
+ */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  type AttributeDefinition,
+  type KeySchemaElement,
+} from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { TABLES, type TableName } from '../shared/contracts.js';
+
+export interface LocalStoreOptions {
+  /** LevelDB directory (persisted across restarts); in memory when omitted. */
+  readonly path?: string;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default 0 (an ephemeral port) */
+  readonly port?: number;
+}
+
+/** DynamoDB operations the store has served, by operation name (from the X-Amz-Target header). */
+export type StoreStats = Record<string, number>;
+
+export interface LocalStore {
+  readonly endpoint: string;
+  readonly port: number;
+  /** Operations served since start (or since the last `resetStats()`). */
+  stats(): StoreStats;
+  resetStats(): void;
+  close(): Promise<void>;
+}
+
+export async function startLocalStore(options: LocalStoreOptions = {}): Promise<LocalStore> {
+  const host = options.host ?? '127.0.0.1';
+  if (options.path) mkdirSync(options.path, { recursive: true });
+  const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  let counts: StoreStats = {};
+  server.on('request', (req: IncomingMessage) => {
+    const target = String(req.headers['x-amz-target'] ?? 'unknown');
+    const operation = target.slice(target.indexOf('.') + 1);
+    counts[operation] = (counts[operation] ?? 0) + 1;
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  let closed: Promise<void> | undefined;
+  return {
+    endpoint: `http://${host}:${port}`,
+    port,
+    stats: () => ({ ...counts }),
+    resetStats: () => {
+      counts = {};
+    },
+    close: () => {
+      closed ??= new Promise<void>((resolve, reject) => {
+        server.closeAllConnections?.();
+        server.close((error?: Error) => (error ? reject(error) : resolve()));
+      });
+      return closed;
+    },
+  };
+}
+
+/**
+ * Creates the tables with the cloud's key schemas (PAY_PER_REQUEST). Existing tables are kept as they are,
+ * so a restart keeps its data. TTL is not set: dynalite has no UpdateTimeToLive (expired idempotency
+ * records simply stay; Powertools checks `expiration` itself).
+ */
+export async function ensureTables(endpoint: string, names: Readonly<Record<TableName, string>>): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    for (const table of Object.keys(TABLES) as TableName[]) {
+      await ensureTable(client, names[table], TABLES[table]);
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+  keys: { readonly partitionKey: string; readonly sortKey?: string },
+): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  const keySchema: KeySchemaElement[] = [{ AttributeName: keys.partitionKey, KeyType: 'HASH' }];
+  const attributes: AttributeDefinition[] = [{ AttributeName: keys.partitionKey, AttributeType: 'S' }];
+  if (keys.sortKey) {
+    keySchema.push({ AttributeName: keys.sortKey, KeyType: 'RANGE' });
+    attributes.push({ AttributeName: keys.sortKey, AttributeType: 'S' });
+  }
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        KeySchema: keySchema,
+        AttributeDefinitions: attributes,
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  for (let tries = 0; tries < 100; tries++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`local table ${tableName} did not become ACTIVE`);
+}

@@ -1,0 +1,298 @@
+/**
+ * The local API: a node:http server standing in for API Gateway. It authorises like the Cognito user-pool
+ * authorizer (401 without a valid ID token), turns requests into standard APIGatewayProxyEvents for the
+ * handlers (the verified claims in `requestContext.authorizer.claims`), and runs /pay through the payment
+ * workflow with the envelope API Gateway's request template builds. Bad input is never a 5xx.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { MERCHANT_CLAIM } from '../shared/contracts.js';
+import { LOCAL_ACCOUNT } from './env.js';
+import type { HandlerArea, Invoker } from './handlers.js';
+import type { LocalIssuer } from './issuer.js';
+import type { LocalWorkflows } from './workflows.js';
+
+/** The largest request body accepted (larger ones get 413). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+const STAGE = 'local';
+
+interface Route {
+  readonly resource: string;
+  readonly pattern: RegExp;
+  readonly params: readonly string[];
+  readonly method: 'GET' | 'POST';
+  /** Handler area for proxy routes; 'pay' for the workflow route; 'public' routes need no token. */
+  readonly target: HandlerArea | 'pay' | 'health' | 'jwks';
+}
+
+function route(method: Route['method'], resource: string, target: Route['target']): Route {
+  const params: string[] = [];
+  const source = resource.replace(/[.]/g, '\\.').replace(/\{(\w+)\}/g, (_, name: string) => {
+    params.push(name);
+    return '([^/]+)';
+  });
+  return { resource, pattern: new RegExp(`^${source}$`), params, method, target };
+}
+
+export const ROUTES: readonly Route[] = [
+  route('GET', '/health', 'health'),
+  route('GET', '/.well-known/jwks.json', 'jwks'),
+  route('POST', '/pay', 'pay'),
+  route('POST', '/fraud', 'fraud'),
+  route('POST', '/route', 'routing'),
+  route('POST', '/reward', 'rewards'),
+  route('POST', '/chat', 'analytics'),
+  route('GET', '/payments/{id}', 'payments'),
+];
+
+export interface LocalServerOptions {
+  readonly issuer: LocalIssuer;
+  readonly handlers: Readonly<Record<HandlerArea, Invoker>>;
+  readonly workflows: Pick<LocalWorkflows, 'runPayment'>;
+  /** Where unexpected failures are reported. @default console.error */
+  readonly onError?: (message: string, error: unknown) => void;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function createLocalServer(options: LocalServerOptions): Server {
+  const onError = options.onError ?? ((message: string, error: unknown) => console.error(`[server] ${message}`, error));
+  return createServer((req, res) => {
+    const requestId = randomUUID();
+    handle(req, res, requestId, options).catch((error: unknown) => {
+      if (error instanceof HttpError) {
+        send(res, error.status, { error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } }, requestId, error.headers);
+      } else {
+        onError(`${req.method} ${req.url} failed`, error);
+        send(res, 502, { error: { code: 'internal_error', message: 'Internal server error' } }, requestId);
+      }
+    });
+  });
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, options: LocalServerOptions): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const candidates = ROUTES.filter((r) => r.pattern.test(url.pathname));
+  if (candidates.length === 0) {
+    drain(req);
+    throw new HttpError(404, 'not_found', `no route for ${url.pathname}`);
+  }
+  const matched = candidates.find((r) => r.method === req.method);
+  if (!matched) {
+    drain(req);
+    const allow = candidates.map((r) => r.method).join(', ');
+    throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${url.pathname} (allowed: ${allow})`, undefined, { allow });
+  }
+  if (matched.target === 'health') {
+    drain(req);
+    return send(res, 200, { status: 'ok' }, requestId);
+  }
+  if (matched.target === 'jwks') {
+    drain(req);
+    return send(res, 200, options.issuer.jwks(), requestId, { 'cache-control': 'public, max-age=300' });
+  }
+
+  const claims = await authorize(req, options.issuer).catch((error: unknown) => {
+    drain(req);
+    throw error;
+  });
+  const body = await readBody(req);
+
+  if (matched.target === 'pay') {
+    let parsed: unknown;
+    try {
+      parsed = body === '' ? undefined : JSON.parse(body);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined) {
+      throw new HttpError(400, 'validation_error', body === '' ? 'request body is required' : 'request body is not valid JSON', {
+        issues: [{ field: '(body)', problem: body === '' ? 'is required' : 'is not valid JSON' }],
+      });
+    }
+    const merchantId = claims[MERCHANT_CLAIM];
+    const idempotencyKey = req.headers['idempotency-key'];
+    const response = await options.workflows.runPayment({
+      body: parsed,
+      merchantId: typeof merchantId === 'string' ? merchantId : '',
+      idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : '',
+      requestId,
+    });
+    return sendRaw(res, response.status, response.body, requestId, { 'content-type': 'application/json' });
+  }
+
+  const pathParameters: Record<string, string> = {};
+  const values = matched.pattern.exec(url.pathname)?.slice(1) ?? [];
+  matched.params.forEach((name, i) => {
+    pathParameters[name] = safeDecode(values[i] ?? '');
+  });
+  const event = proxyEvent(req, url, matched, pathParameters, body, claims, requestId);
+  const result = (await options.handlers[matched.target](event)) as APIGatewayProxyResult | null;
+  if (!result || typeof result.statusCode !== 'number') {
+    throw new Error(`handler ${matched.target} returned no proxy result (statusCode, body)`);
+  }
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  for (const [name, list] of Object.entries(result.multiValueHeaders ?? {})) headers[name.toLowerCase()] = list.map(String);
+  const payload = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
+  return sendRaw(res, result.statusCode, payload, requestId, headers);
+}
+
+/** Like API Gateway's Cognito authorizer: a valid, unexpired ID token from the pool, else 401. */
+async function authorize(req: IncomingMessage, issuer: LocalIssuer): Promise<Record<string, unknown>> {
+  const header = req.headers.authorization;
+  if (!header) throw new HttpError(401, 'unauthorized', 'missing Authorization header (Bearer <token>)');
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw new HttpError(401, 'unauthorized', 'the Authorization header must be "Bearer <token>"');
+  try {
+    return { ...(await issuer.verify(match[1] as string)) };
+  } catch (error) {
+    const reason = (error as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : 'the token is not valid';
+    throw new HttpError(401, 'unauthorized', reason);
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) {
+    drain(req);
+    return Promise.reject(tooLarge());
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        // Answer now; the rest of the body is read and discarded so the connection stays usable.
+        failed = true;
+        chunks.length = 0;
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', (error) => {
+      if (!failed) reject(error);
+    });
+  });
+}
+
+function tooLarge(): HttpError {
+  return new HttpError(413, 'payload_too_large', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+}
+
+function drain(req: IncomingMessage): void {
+  req.resume();
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** A standard REST API (v1) proxy event, as API Gateway builds it with a Cognito user-pool authorizer. */
+function proxyEvent(
+  req: IncomingMessage,
+  url: URL,
+  matched: Route,
+  pathParameters: Record<string, string>,
+  body: string,
+  claims: Record<string, unknown>,
+  requestId: string,
+): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    const value = req.rawHeaders[i + 1] as string;
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = value;
+    (multiQuery[name] ??= []).push(value);
+  }
+  // The Cognito authorizer hands claims to the integration as strings.
+  const stringClaims = Object.fromEntries(Object.entries(claims).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+  const now = Date.now();
+  const sourceIp = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+  return {
+    resource: matched.resource,
+    path: url.pathname,
+    httpMethod: matched.method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: url.searchParams.size ? query : null,
+    multiValueQueryStringParameters: url.searchParams.size ? multiQuery : null,
+    pathParameters: matched.params.length ? pathParameters : null,
+    stageVariables: null,
+    body: body === '' ? null : body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: LOCAL_ACCOUNT,
+      apiId: 'local',
+      authorizer: { claims: stringClaims },
+      domainName: String(req.headers.host ?? 'localhost'),
+      domainPrefix: 'localhost',
+      extendedRequestId: requestId,
+      httpMethod: matched.method,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp,
+        user: null,
+        userAgent: String(req.headers['user-agent'] ?? ''),
+        userArn: null,
+      },
+      path: `/${STAGE}${url.pathname}`,
+      protocol: `HTTP/${req.httpVersion}`,
+      requestId,
+      requestTime: new Date(now).toUTCString(),
+      requestTimeEpoch: now,
+      resourceId: 'local',
+      resourcePath: matched.resource,
+      stage: STAGE,
+    },
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, requestId: string, headers: Record<string, string> = {}): void {
+  sendRaw(res, status, JSON.stringify(body), requestId, { 'content-type': 'application/json', ...headers });
+}
+
+function sendRaw(res: ServerResponse, status: number, body: string | Buffer, requestId: string, headers: Record<string, string | string[]>): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { ...headers, 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -1,0 +1,344 @@
+/**
+ * The local workflow engine: aws-local-stepfunctions running the ONE definition of each workflow
+ * (`statemachines/*.asl.json`). Placeholders get local values, every Task state is bound by name to its
+ * local adapter (the handler its `${XFunctionArn}` names, the bus for `events:putEvents`, the DLQ for
+ * `sqs:sendMessage`), and each machine is built once and run many times.
+ */
+import './polyfills.js';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { LocalBus, PutEventsEntry } from './bus.js';
+import type { LocalDlq } from './dlq.js';
+import { LOCAL_ACCOUNT, LOCAL_EVENT_BUS, LOCAL_PREFIX, LOCAL_REGION } from './env.js';
+import { functionArn, type HandlerArea, type Invoker } from './handlers.js';
+
+export const STATEMACHINES_DIR = join(__dirname, '..', '..', 'statemachines');
+
+export const LOCAL_DLQ_URL = `https://sqs.${LOCAL_REGION}.amazonaws.com/${LOCAL_ACCOUNT}/${LOCAL_PREFIX}-reward-dlq`;
+
+/** Which handler each `${XFunctionArn}` placeholder stands for. */
+export const FUNCTION_PLACEHOLDERS: Readonly<Record<string, HandlerArea>> = {
+  PaymentsFunctionArn: 'payments',
+  FraudFunctionArn: 'fraud',
+  RoutingFunctionArn: 'routing',
+  RewardsFunctionArn: 'rewards',
+};
+
+/** The local value of every definition placeholder (the CDK passes the cloud values as definitionSubstitutions). */
+export const LOCAL_SUBSTITUTIONS: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(Object.entries(FUNCTION_PLACEHOLDERS).map(([name, area]) => [name, functionArn(area)])),
+  EventBusName: LOCAL_EVENT_BUS,
+  RewardDlqUrl: LOCAL_DLQ_URL,
+};
+
+const PUT_EVENTS = 'arn:aws:states:::events:putEvents';
+const SEND_MESSAGE = 'arn:aws:states:::sqs:sendMessage';
+
+export const WORKFLOWS = {
+  payment: { file: 'payment.asl.json', name: `${LOCAL_PREFIX}-payment`, type: 'EXPRESS' },
+  reward: { file: 'reward.asl.json', name: `${LOCAL_PREFIX}-reward`, type: 'STANDARD' },
+} as const;
+export type WorkflowName = keyof typeof WORKFLOWS;
+
+/** The /pay workflow's input (see docs/internals.md). */
+export interface PaymentEnvelope {
+  readonly body: unknown;
+  readonly merchantId: string;
+  readonly idempotencyKey: string;
+  readonly requestId: string;
+}
+
+/** The /pay workflow's output: the HTTP status and the body as a JSON string. */
+export interface PaymentResponse {
+  readonly status: number;
+  readonly body: string;
+}
+
+export interface ExecutionRecord {
+  readonly executionArn: string;
+  readonly workflow: WorkflowName;
+  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  readonly input: unknown;
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly cause?: string;
+  /** Names of the states entered, in order (only when tracing was asked for). */
+  readonly states?: string[];
+}
+
+export type RetryIntervalOverrides = number | Record<string, number | number[]>;
+
+export interface LocalWorkflowsOptions {
+  readonly handlers: Readonly<Record<HandlerArea, Invoker>>;
+  readonly bus: LocalBus;
+  readonly dlq: LocalDlq;
+  /**
+   * Retry waits in ms: a number applies to every state with a Retry. Tests use 0; the platform keeps the
+   * definitions' real intervals (the payment Tasks retry after 1 s, the reward Task after 2 s with backoff).
+   */
+  readonly retryIntervalOverrides?: RetryIntervalOverrides;
+  /** Where unexpected execution failures are reported. @default console.error */
+  readonly onExecutionFailed?: (record: ExecutionRecord) => void;
+}
+
+export interface LocalWorkflows {
+  /** Runs the payment workflow synchronously (like StartSyncExecution); a FAILED execution answers 500. */
+  runPayment(envelope: PaymentEnvelope): Promise<PaymentResponse>;
+  /** The same, with the execution record (states entered, status) for tests and diagnostics. */
+  executePayment(envelope: PaymentEnvelope): Promise<{ response: PaymentResponse; execution: ExecutionRecord }>;
+  /** Starts a reward execution (like StartExecution) and returns its ARN without waiting. */
+  startReward(event: unknown): string;
+  /** Finished and running reward executions (most recent last, bounded). */
+  rewardExecutions(): readonly ExecutionRecord[];
+  /** Resolves when no execution is running. */
+  idle(): Promise<void>;
+  /** True while an execution is running. */
+  busy(): boolean;
+  /** Waits up to `graceMs` for running executions, then aborts the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+type Json = Parameters<StateMachine['run']>[0];
+type TaskHandler = (input: Json) => Promise<Json>;
+type AslState = Record<string, unknown> & { Type: string };
+
+export function readDefinition(workflow: WorkflowName): StateMachineDefinition {
+  return JSON.parse(readFileSync(join(STATEMACHINES_DIR, WORKFLOWS[workflow].file), 'utf8')) as StateMachineDefinition;
+}
+
+/** Every `${Name}` placeholder in a definition. */
+export function placeholdersOf(definition: unknown): Set<string> {
+  const found = new Set<string>();
+  for (const match of JSON.stringify(definition).matchAll(/\$\{([A-Za-z0-9_]+)\}/g)) found.add(match[1] as string);
+  return found;
+}
+
+/** Replaces placeholders in every string of the definition; an unknown placeholder is an error. */
+export function substitute<T>(definition: T, values: Readonly<Record<string, string>>): T {
+  const missing = [...placeholdersOf(definition)].filter((name) => values[name] === undefined);
+  if (missing.length) throw new Error(`no substitution for ${missing.map((m) => '${' + m + '}').join(', ')}`);
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return value.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, name: string) => values[name] as string);
+    if (Array.isArray(value)) return value.map(walk);
+    if (typeof value === 'object' && value !== null) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    }
+    return value;
+  };
+  return walk(definition) as T;
+}
+
+/** Every state of a definition, nested Parallel branches and Map processors included, by name. */
+export function allStates(definition: { States: Record<string, unknown> }): Array<[string, AslState]> {
+  const result: Array<[string, AslState]> = [];
+  const visit = (states: Record<string, unknown>): void => {
+    for (const [name, raw] of Object.entries(states)) {
+      const state = raw as AslState;
+      result.push([name, state]);
+      for (const branch of (state.Branches as Array<{ States: Record<string, unknown> }> | undefined) ?? []) visit(branch.States);
+      const processor = (state.ItemProcessor ?? state.Iterator) as { States: Record<string, unknown> } | undefined;
+      if (processor) visit(processor.States);
+    }
+  };
+  visit(definition.States);
+  return result;
+}
+
+/** The error a Lambda invocation reports to Step Functions: same name; the cause is Lambda's JSON document. */
+export function lambdaError(error: unknown): Error {
+  const errorType = (error as Error)?.name || 'Error';
+  const errorMessage = (error as Error)?.message ?? String(error);
+  const shaped = new Error(JSON.stringify({ errorType, errorMessage }));
+  shaped.name = errorType;
+  return shaped;
+}
+
+function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/** Binds each Task state of a raw (unsubstituted) definition to its local adapter. */
+export function taskAdapters(
+  raw: StateMachineDefinition,
+  handlers: Readonly<Record<HandlerArea, Invoker>>,
+  bus: LocalBus,
+  dlq: LocalDlq,
+): Record<string, TaskHandler> {
+  const adapters: Record<string, TaskHandler> = {};
+  for (const [name, state] of allStates(raw)) {
+    if (state.Type !== 'Task') continue;
+    if (adapters[name]) throw new Error(`Task state name ${name} is used twice; local overrides are keyed by state name`);
+    const resource = String(state.Resource);
+    const placeholder = /^\$\{([A-Za-z0-9_]+)\}$/.exec(resource)?.[1];
+    const area = placeholder ? FUNCTION_PLACEHOLDERS[placeholder] : undefined;
+    if (area) {
+      const invoke = handlers[area];
+      adapters[name] = async (input) => {
+        try {
+          return (await invoke(input)) as Json;
+        } catch (error) {
+          throw lambdaError(error);
+        }
+      };
+    } else if (resource === PUT_EVENTS) {
+      adapters[name] = async (input) => {
+        const entries = (input as { Entries?: PutEventsEntry[] }).Entries ?? [];
+        const result = bus.putEvents(entries);
+        if (result.FailedEntryCount > 0) {
+          throw namedError('EventBridge.FailedEntry', JSON.stringify(result.Entries.filter((e) => e.ErrorCode)));
+        }
+        return result as unknown as Json;
+      };
+    } else if (resource === SEND_MESSAGE) {
+      adapters[name] = async (input) => dlq.sendMessage(input as { QueueUrl?: string; MessageBody?: unknown }) as unknown as Json;
+    } else {
+      throw new Error(`Task state ${name}: no local adapter for Resource ${resource}`);
+    }
+  }
+  return adapters;
+}
+
+function retryOverridesFor(raw: StateMachineDefinition, overrides: RetryIntervalOverrides | undefined): Record<string, number | number[]> | undefined {
+  if (overrides === undefined) return undefined;
+  if (typeof overrides !== 'number') return overrides;
+  return Object.fromEntries(allStates(raw).filter(([, s]) => Array.isArray(s.Retry)).map(([name]) => [name, overrides]));
+}
+
+const HISTORY = 1000;
+
+export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkflows {
+  const report = options.onExecutionFailed ?? ((r: ExecutionRecord) => console.error(`[workflows] ${r.workflow} execution ${r.executionArn} ${r.status}: ${r.error}: ${r.cause}`));
+  const build = (workflow: WorkflowName) => {
+    const raw = readDefinition(workflow);
+    const machine = new StateMachine(substitute(raw, LOCAL_SUBSTITUTIONS));
+    const overrides = {
+      taskResourceLocalHandlers: taskAdapters(raw, options.handlers, options.bus, options.dlq),
+      retryIntervalOverrides: retryOverridesFor(raw, options.retryIntervalOverrides),
+    };
+    return { machine, overrides };
+  };
+  const machines = { payment: build('payment'), reward: build('reward') };
+  const running = new Map<string, { done: Promise<unknown>; abort: () => void }>();
+  const rewards = new Map<string, ExecutionRecord>();
+  let closing = false;
+
+  const execute = async (workflow: WorkflowName, input: unknown, trace: boolean, onStart?: (record: ExecutionRecord) => void): Promise<ExecutionRecord> => {
+    if (closing) throw new Error('the local workflow engine is closing');
+    const { machine, overrides } = machines[workflow];
+    const { name: machineName, type } = WORKFLOWS[workflow];
+    const executionName = randomUUID();
+    const machineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${machineName}`;
+    const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${type === 'EXPRESS' ? 'express' : 'execution'}:${machineName}:${executionName}`;
+    const startTime = new Date().toISOString();
+    const execution = machine.run(input as Json, {
+      overrides,
+      context: {
+        Execution: { Id: executionArn, Name: executionName, StartTime: startTime, Input: input as Json, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${machineName}` },
+        StateMachine: { Id: machineArn, Name: machineName },
+      },
+    });
+    const states: string[] = [];
+    const collecting = trace
+      ? (async () => {
+          for await (const event of execution.eventLogs) {
+            if (event.type === 'StateEntered') states.push(event.state.name);
+            if (event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed' || event.type === 'ExecutionAborted' || event.type === 'ExecutionTimeout') break;
+          }
+        })()
+      : Promise.resolve();
+    const base = { executionArn, workflow, input, ...(trace ? { states } : {}) };
+    onStart?.({ ...base, status: 'RUNNING' });
+    const done = execution.result.then(
+      async (output): Promise<ExecutionRecord> => {
+        await collecting;
+        return { ...base, status: 'SUCCEEDED', output };
+      },
+      async (error: unknown): Promise<ExecutionRecord> => {
+        await Promise.race([collecting, new Promise((resolve) => setTimeout(resolve, 50))]);
+        const inner = (error as { cause?: unknown }).cause as Error | undefined;
+        const aborted = (error as Error)?.name === 'ExecutionAbortedError';
+        return {
+          ...base,
+          status: aborted ? 'ABORTED' : 'FAILED',
+          error: inner?.name ?? (error as Error)?.name ?? 'Error',
+          cause: inner?.message ?? (error as Error)?.message ?? String(error),
+        };
+      },
+    );
+    running.set(executionArn, { done, abort: execution.abort });
+    try {
+      return await done;
+    } finally {
+      running.delete(executionArn);
+    }
+  };
+
+  const executePayment = async (envelope: PaymentEnvelope) => {
+    const execution = await execute('payment', envelope, true);
+    return { response: paymentResponse(execution, report), execution };
+  };
+
+  return {
+    async runPayment(envelope) {
+      return paymentResponse(await execute('payment', envelope, false), report);
+    },
+    executePayment,
+    startReward(event) {
+      let arn = '';
+      const done = execute('reward', event, true, (record) => {
+        arn = record.executionArn;
+        rewards.set(arn, record);
+        for (const key of rewards.keys()) {
+          if (rewards.size <= HISTORY) break;
+          rewards.delete(key);
+        }
+      });
+      done.then(
+        (record) => {
+          if (rewards.has(record.executionArn)) rewards.set(record.executionArn, record);
+          if (record.status !== 'SUCCEEDED') report(record);
+        },
+        (error: unknown) => console.error(`[workflows] could not start a reward execution: ${(error as Error).message}`),
+      );
+      return arn;
+    },
+    rewardExecutions: () => [...rewards.values()],
+    async idle() {
+      while (running.size) await Promise.allSettled([...running.values()].map((r) => r.done));
+    },
+    busy: () => running.size > 0,
+    async close(graceMs = 5000) {
+      closing = true;
+      const settled = Promise.allSettled([...running.values()].map((r) => r.done));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        settled.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        for (const execution of running.values()) execution.abort();
+        await Promise.allSettled([...running.values()].map((r) => r.done));
+      }
+    },
+  };
+}
+
+function paymentResponse(execution: ExecutionRecord, report: (record: ExecutionRecord) => void): PaymentResponse {
+  const output = execution.output as { status?: unknown; body?: unknown } | undefined;
+  if (execution.status === 'SUCCEEDED' && typeof output?.status === 'number' && typeof output.body === 'string') {
+    return { status: output.status, body: output.body };
+  }
+  const problem = execution.status === 'SUCCEEDED' ? 'the payment workflow returned no {status, body}' : 'the payment workflow failed';
+  report(execution.status === 'SUCCEEDED' ? { ...execution, status: 'FAILED', error: 'InvalidOutput', cause: problem } : execution);
+  return {
+    status: 500,
+    body: JSON.stringify({ error: { code: 'internal_error', message: `${problem}; it has been logged`, details: { executionArn: execution.executionArn } } }),
+  };
+}
