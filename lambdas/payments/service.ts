@@ -4,7 +4,7 @@
  * money may have moved). Pure domain over narrow ports; the handler wires the adapters.
  */
 import {
-  DomainError,
+  type DomainError,
   ForbiddenError,
   GatewayRetryableError,
   isDomainError,

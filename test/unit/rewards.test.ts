@@ -1,0 +1,65 @@
+import { RewardNotEligibleError } from '../../lambdas/shared/errors';
+import { assertRewardable, formatTokens, issueReward, rewardBaseUnits, type RewardEntry, type RewardLedger } from '../../lambdas/rewards/rewards';
+
+describe('reward tokens', () => {
+  it('is 2% of the amount in major units, in base units', () => {
+    expect(rewardBaseUnits(100_000, 'USD', 6)).toBe(20_000_000n); // 1000.00 USD → 20 tokens
+    expect(rewardBaseUnits(123_456, 'USD', 6)).toBe(24_691_200n); // 1234.56 → 24.6912
+    expect(rewardBaseUnits(10_000, 'JPY', 0)).toBe(200n);
+  });
+
+  it('clamps to 1–1000 tokens a transaction', () => {
+    expect(rewardBaseUnits(1999, 'USD', 6)).toBe(1_000_000n); // 0.3998 → 1 token
+    expect(rewardBaseUnits(5_000, 'KWD', 6)).toBe(1_000_000n); // 5.000 KWD → 0.1 → 1
+    expect(rewardBaseUnits(99_999_999, 'JPY', 6)).toBe(1_000_000_000n); // 2M tokens → 1000
+  });
+
+  it('keeps precision beyond 2^53 base units with bigint', () => {
+    expect(rewardBaseUnits(99_999_999, 'USD', 9)).toBe(1_000_000_000_000n);
+    expect(typeof rewardBaseUnits(1, 'USD', 9)).toBe('bigint');
+  });
+
+  it('refuses non-positive or fractional amounts', () => {
+    expect(() => rewardBaseUnits(0, 'USD', 6)).toThrow(RangeError);
+    expect(() => rewardBaseUnits(1.5, 'USD', 6)).toThrow(RangeError);
+  });
+
+  it('formats base units as tokens', () => {
+    expect(formatTokens(24_691_200n, 6)).toBe('24.6912');
+    expect(formatTokens(1_000_000n, 6)).toBe('1');
+    expect(formatTokens(200n, 0)).toBe('200');
+  });
+});
+
+describe('issueReward', () => {
+  class MemoryLedger implements RewardLedger {
+    readonly entries = new Map<string, RewardEntry>();
+    async recordOnce(entry: RewardEntry) {
+      const existing = this.entries.get(entry.paymentId);
+      if (existing) return { entry: existing, created: false };
+      this.entries.set(entry.paymentId, entry);
+      return { entry, created: true };
+    }
+    async get(paymentId: string) {
+      return this.entries.get(paymentId);
+    }
+  }
+  const payment = { paymentId: 'pay_1', merchantId: 'm', customerId: 'c', amount: 50_000, currency: 'USD' };
+
+  it('records exactly once per payment', async () => {
+    const ledger = new MemoryLedger();
+    const deps = { ledger, decimals: 6, now: () => new Date('2026-01-01T00:00:00Z') };
+    const first = await issueReward(payment, deps);
+    const second = await issueReward(payment, { ...deps, now: () => new Date('2027-01-01T00:00:00Z') });
+    expect(first).toMatchObject({ created: true, entry: { tokens: '10000000', tokensDisplay: '10', status: 'recorded' } });
+    expect(second).toEqual({ created: false, entry: first.entry });
+    expect(ledger.entries.size).toBe(1);
+  });
+
+  it('only rewards the caller’s own succeeded payments', () => {
+    expect(() => assertRewardable('m', undefined, 'pay_x')).toThrow(RewardNotEligibleError);
+    expect(() => assertRewardable('m', { merchantId: 'other', status: 'succeeded' }, 'pay_x')).toThrow(/not found/);
+    expect(() => assertRewardable('m', { merchantId: 'm', status: 'declined' }, 'pay_x')).toThrow(/is declined/);
+    expect(() => assertRewardable('m', { merchantId: 'm', status: 'succeeded' }, 'pay_x')).not.toThrow();
+  });
+});

@@ -1,0 +1,69 @@
+import { ValidationError } from '../../lambdas/shared/errors';
+import { parseWith } from '../../lambdas/shared/http';
+import { passesLuhn, PaymentRequest, REQUEST_SCHEMAS, toRequestModelSchema } from '../../lambdas/shared/schemas';
+
+const valid = {
+  amount: 1999,
+  currency: 'usd',
+  customerId: 'cus_1',
+  paymentMethod: { type: 'card', number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' },
+};
+
+function issuesOf(body: unknown) {
+  try {
+    parseWith(PaymentRequest, body);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError);
+    return (error as ValidationError).issues;
+  }
+  throw new Error('expected a validation error');
+}
+
+describe('PaymentRequest', () => {
+  it('normalises the currency to upper case', () => {
+    expect(parseWith(PaymentRequest, valid).currency).toBe('USD');
+  });
+
+  it.each([
+    [{ ...valid, amount: 0 }, 'amount', /greater than zero/],
+    [{ ...valid, amount: -5 }, 'amount', /greater than zero/],
+    [{ ...valid, amount: 12.5 }, 'amount', /integer number of minor units/],
+    [{ ...valid, amount: 100_000_000 }, 'amount', /at most 99999999/],
+    [{ ...valid, currency: 'XYZ' }, 'currency', /not a supported ISO-4217/],
+    [{ ...valid, currency: 'dollars' }, 'currency', /three-letter/],
+    [{ ...valid, paymentMethod: { ...valid.paymentMethod, number: '4242424242424241' } }, 'paymentMethod.number', /Luhn/],
+    [{ ...valid, paymentMethod: { ...valid.paymentMethod, expMonth: 13 } }, 'paymentMethod.expMonth', /.+/],
+    [{ ...valid, surprise: true }, 'surprise', /not a recognised field/],
+  ])('rejects %j naming %s', (body, field, problem) => {
+    const issues = issuesOf(body);
+    const issue = issues.find((i) => i.field === field);
+    expect(issue?.problem).toMatch(problem);
+  });
+
+  it('names a missing payment method', () => {
+    const { paymentMethod: _omit, ...rest } = valid;
+    expect(issuesOf(rest).map((i) => i.field)).toContain('paymentMethod');
+  });
+
+  it('checks card numbers with Luhn', () => {
+    expect(passesLuhn('4242424242424242')).toBe(true);
+    expect(passesLuhn('4000000000000002')).toBe(true);
+    expect(passesLuhn('4242424242424243')).toBe(false);
+  });
+});
+
+describe('request models', () => {
+  it('generates a draft-4 JSON schema per route from the same zod schemas', () => {
+    const pay = toRequestModelSchema(REQUEST_SCHEMAS['/pay']);
+    expect(pay).not.toHaveProperty('$schema');
+    expect(pay).toMatchObject({
+      type: 'object',
+      required: expect.arrayContaining(['amount', 'currency', 'customerId', 'paymentMethod']),
+      additionalProperties: false,
+      properties: { amount: { type: 'integer', maximum: 99_999_999 } },
+    });
+    for (const schema of Object.values(REQUEST_SCHEMAS)) {
+      expect(toRequestModelSchema(schema)).toHaveProperty('type', 'object');
+    }
+  });
+});
