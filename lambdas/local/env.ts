@@ -6,6 +6,8 @@
 import { ENV, type TableName } from '../shared/contracts.js';
 import { resetConfig } from '../shared/config.js';
 
+/** Where `npm start` and `npm run token` keep local state (git-ignored). */
+export const DEFAULT_DATA_DIR = '.smartpay';
 export const LOCAL_PREFIX = 'smartpay-local';
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';

@@ -10,13 +10,13 @@ import type { Server } from 'node:http';
 import { createLocalBus, type EventPattern, type LocalBus } from './bus.js';
 import { createLocalDlq, type LocalDlq } from './dlq.js';
 import { ensureTables, startLocalStore, type LocalStore } from './dynalite.js';
-import { applyLocalEnv, LOCAL_EVENT_BUS, LOCAL_TABLES } from './env.js';
+import { applyLocalEnv, DEFAULT_DATA_DIR, LOCAL_EVENT_BUS, LOCAL_TABLES } from './env.js';
 import { loadHandlers, type HandlerArea, type HandlerOverrides, type Invoker } from './handlers.js';
 import { createLocalIssuer, type LocalIssuer } from './issuer.js';
 import { createLocalServer } from './server.js';
 import { createLocalWorkflows, LOCAL_DLQ_URL, STATEMACHINES_DIR, type LocalWorkflows, type RetryIntervalOverrides } from './workflows.js';
 
-export const DEFAULT_DATA_DIR = '.smartpay';
+export { DEFAULT_DATA_DIR } from './env.js';
 
 export interface LocalPlatformOptions {
   /** @default 3001; 0 picks a free port */

@@ -161,6 +161,22 @@ function namedError(name: string, message: string): Error {
   return error;
 }
 
+/**
+ * Works around an aws-local-stepfunctions 3.0.0 bug: `"ResultPath": "$"` (replace the whole input with the
+ * result) is written into a field named "$" instead. Per the ASL spec "$" is the default, so dropping it is
+ * the same definition; this only touches states (and catchers) whose ResultPath is exactly "$".
+ */
+export function normalizeForEmulator<T extends { States: Record<string, unknown> }>(definition: T): T {
+  const copy = structuredClone(definition);
+  for (const [, state] of allStates(copy)) {
+    if (state.ResultPath === '$') delete state.ResultPath;
+    for (const catcher of (state.Catch as Array<Record<string, unknown>> | undefined) ?? []) {
+      if (catcher.ResultPath === '$') delete catcher.ResultPath;
+    }
+  }
+  return copy;
+}
+
 /** Binds each Task state of a raw (unsubstituted) definition to its local adapter. */
 export function taskAdapters(
   raw: StateMachineDefinition,
@@ -214,7 +230,7 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
   const report = options.onExecutionFailed ?? ((r: ExecutionRecord) => console.error(`[workflows] ${r.workflow} execution ${r.executionArn} ${r.status}: ${r.error}: ${r.cause}`));
   const build = (workflow: WorkflowName) => {
     const raw = readDefinition(workflow);
-    const machine = new StateMachine(substitute(raw, LOCAL_SUBSTITUTIONS));
+    const machine = new StateMachine(normalizeForEmulator(substitute(raw, LOCAL_SUBSTITUTIONS)));
     const overrides = {
       taskResourceLocalHandlers: taskAdapters(raw, options.handlers, options.bus, options.dlq),
       retryIntervalOverrides: retryOverridesFor(raw, options.retryIntervalOverrides),

@@ -1,0 +1,85 @@
+/**
+ * `npm start`: the whole platform on this machine, no AWS account and no Docker. Data persists under
+ * `.smartpay/`. Options: --port <n> (or PORT; default 3001), --data-dir <dir>, --in-memory.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_DATA_DIR, startLocalPlatform } from '../lambdas/local/platform.js';
+
+const SAMPLE_BODY = JSON.stringify({
+  amount: 1999,
+  currency: 'USD',
+  customerId: 'cus_1',
+  paymentMethod: { type: 'card', number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' },
+});
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'in-memory': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log('usage: npm start -- [--port 3001] [--data-dir .smartpay] [--in-memory]');
+    return;
+  }
+  const rawPort = values.port ?? process.env.PORT ?? '3001';
+  const port = Number(rawPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`invalid port "${rawPort}": use an integer between 0 and 65535`);
+  }
+  const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
+  const platform = await startLocalPlatform({ port, dataDir, inMemory: values['in-memory'] });
+
+  const portArg = platform.port === 3001 ? '' : ` --port ${platform.port}`;
+  console.log(
+    [
+      '',
+      `SmartPay local platform listening on ${platform.url}`,
+      `  store: dynalite at ${platform.store.endpoint} (${values['in-memory'] ? 'in memory' : `data in ${dataDir}/`})`,
+      `  workflows: statemachines/payment.asl.json, statemachines/reward.asl.json`,
+      '',
+      'Get a token (prints only the JWT):',
+      '  npm run token -- --merchant m_123',
+      '',
+      'Pay:',
+      `  curl -s -X POST ${platform.url}/pay \\`,
+      '    -H "Authorization: Bearer $(npm run -s token)" \\',
+      '    -H "Idempotency-Key: $(uuidgen)" \\',
+      '    -H "Content-Type: application/json" \\',
+      `    -d '${SAMPLE_BODY}'`,
+      '',
+      `Health: curl ${platform.url}/health    Stop: Ctrl-C${portArg ? `    (this run: npm start --${portArg})` : ''}`,
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.error(`\n${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping (finishing running workflows, at most 5 s)...`);
+    platform.close(5000).then(
+      () => {
+        console.log('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error('error while stopping:', (error as Error).message);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(`smartpay local: ${(error as Error).message}`);
+  process.exit(1);
+});

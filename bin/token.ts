@@ -1,0 +1,35 @@
+/**
+ * `npm run token`: prints a local ID token (and nothing else, so `$(npm run -s token)` works).
+ * Options: --merchant <id> (default m_demo), --ttl <span> (default 1h; e.g. 15m, 2h, 3600s),
+ * --no-merchant (a token without the merchant claim), --data-dir <dir> (default .smartpay).
+ */
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_DATA_DIR } from '../lambdas/local/env.js';
+import { createLocalIssuer } from '../lambdas/local/issuer.js';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      merchant: { type: 'string', default: 'm_demo' },
+      ttl: { type: 'string', default: '1h' },
+      'no-merchant': { type: 'boolean', default: false },
+      'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
+    },
+  });
+  const ttl = values.ttl;
+  if (!/^\d+\s*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days)$/i.test(ttl)) {
+    throw new Error(`invalid --ttl "${ttl}": use a number and a unit, e.g. 30m, 1h, 3600s`);
+  }
+  if (!values['no-merchant'] && !/^[A-Za-z0-9_-]{1,64}$/.test(values.merchant)) {
+    throw new Error(`invalid --merchant "${values.merchant}": letters, digits, _ and - (at most 64)`);
+  }
+  const issuer = await createLocalIssuer({ dir: join(resolve(values['data-dir']), 'issuer') });
+  const token = await issuer.signToken({ merchantId: values['no-merchant'] ? undefined : values.merchant, expiresIn: ttl });
+  process.stdout.write(`${token}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`smartpay token: ${(error as Error).message}`);
+  process.exit(1);
+});
