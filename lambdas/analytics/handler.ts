@@ -1,10 +1,10 @@
 /**
  * Analytics Lambda: POST /chat, answers about the caller's own payments.
  */
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { documentClientOf } from '../shared/clients.js';
 import { config } from '../shared/config.js';
 import { ValidationError } from '../shared/errors.js';
+import { instrumented } from '../shared/powertools.js';
 import { apiRoute, errorResponse, isApiGatewayEvent, parseApiBody } from '../shared/http.js';
 import { ChatRequest } from '../shared/schemas.js';
 import { DynamoPaymentStore } from '../payments/store.js';
@@ -36,12 +36,12 @@ function paymentHistory(): PaymentHistory {
   return history;
 }
 
-export async function handler(event: unknown): Promise<unknown> {
+export const handler = instrumented('analytics', async (event) => {
   if (!isApiGatewayEvent(event)) {
     return errorResponse(new ValidationError('the analytics function only serves POST /chat'));
   }
-  return apiRoute(event as APIGatewayProxyEvent, async (merchantId) => ({
+  return apiRoute(event, async (merchantId) => ({
     status: 200,
     body: await answer(merchantId, parseApiBody(event, ChatRequest), paymentHistory(), new Date()),
   }));
-}
+});

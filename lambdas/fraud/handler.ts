@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { config } from '../shared/config.js';
 import { METRICS } from '../shared/contracts.js';
 import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http.js';
-import { metrics } from '../shared/powertools.js';
+import { instrumented, metrics } from '../shared/powertools.js';
 import { FraudRequest, PaymentRequest } from '../shared/schemas.js';
 import { RuleBasedFraudModel, type FraudAssessment, type FraudContext, type FraudModel } from './scorer.js';
 
@@ -56,10 +56,4 @@ async function onStep(event: unknown): Promise<FraudAssessment> {
   });
 }
 
-export async function handler(event: unknown): Promise<unknown> {
-  try {
-    return isApiGatewayEvent(event) ? await onApi(event) : await onStep(event);
-  } finally {
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
-}
+export const handler = instrumented<unknown>('fraud', (event) => (isApiGatewayEvent(event) ? onApi(event) : onStep(event)));

@@ -8,7 +8,7 @@ import { documentClientOf, dynamoClient } from '../shared/clients.js';
 import { config } from '../shared/config.js';
 import { findConnector } from '../shared/connectors.js';
 import { apiRoute, isApiGatewayEvent, parseWith } from '../shared/http.js';
-import { logger, metrics } from '../shared/powertools.js';
+import { instrumented, logger, metrics } from '../shared/powertools.js';
 import { METRICS } from '../shared/contracts.js';
 import type { GatewayConnector } from './connectors.js';
 import { PowertoolsIdempotency } from './idempotency.js';
@@ -87,11 +87,4 @@ async function onStep(event: unknown): Promise<unknown> {
   }
 }
 
-export async function handler(event: unknown): Promise<unknown> {
-  try {
-    return isApiGatewayEvent(event) ? await onApi(event) : await onStep(event);
-  } finally {
-    logger.removeKeys(['paymentId', 'idempotencyKey']);
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
-}
+export const handler = instrumented('payments', (event) => (isApiGatewayEvent(event) ? onApi(event) : onStep(event)));

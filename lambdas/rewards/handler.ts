@@ -8,7 +8,7 @@ import { documentClientOf } from '../shared/clients.js';
 import { config } from '../shared/config.js';
 import { METRICS } from '../shared/contracts.js';
 import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http.js';
-import { metrics } from '../shared/powertools.js';
+import { instrumented, metrics } from '../shared/powertools.js';
 import { RewardRequest } from '../shared/schemas.js';
 import { DynamoPaymentStore } from '../payments/store.js';
 import { assertRewardable, DynamoRewardLedger, issueReward, type RewardDeps } from './rewards.js';
@@ -59,10 +59,4 @@ async function onStep(event: unknown) {
   return entry;
 }
 
-export async function handler(event: unknown): Promise<unknown> {
-  try {
-    return isApiGatewayEvent(event) ? await onApi(event) : await onStep(event);
-  } finally {
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
-}
+export const handler = instrumented<unknown>('rewards', (event) => (isApiGatewayEvent(event) ? onApi(event) : onStep(event)));

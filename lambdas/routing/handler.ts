@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { documentClientOf } from '../shared/clients.js';
 import { config } from '../shared/config.js';
 import { DEFAULT_CONNECTORS } from '../shared/connectors.js';
+import { instrumented } from '../shared/powertools.js';
 import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http.js';
 import { PaymentRequest, RouteRequest } from '../shared/schemas.js';
 import { rankCheapest, type RouteDecision } from './policy.js';
@@ -61,6 +62,4 @@ async function onStep(event: unknown): Promise<unknown> {
   return { recorded: await routingStats().record(input.attempts) };
 }
 
-export async function handler(event: unknown): Promise<unknown> {
-  return isApiGatewayEvent(event) ? onApi(event) : onStep(event);
-}
+export const handler = instrumented('routing', (event) => (isApiGatewayEvent(event) ? onApi(event) : onStep(event)));

@@ -5,8 +5,41 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Context } from 'aws-lambda';
 import { METRICS } from './contracts.js';
 
 export const logger = new Logger();
 export const tracer = new Tracer();
 export const metrics = new Metrics({ namespace: METRICS.namespace });
+
+/**
+ * Wraps a handler once: Lambda context and the Step Functions execution id in every log line, a traced
+ * subsegment with the cold-start annotation, metrics flushed after each invocation, temporary log keys
+ * cleared. The event is never logged (it may carry card data).
+ */
+export function instrumented<R>(name: string, fn: (event: unknown) => Promise<R>) {
+  return async (event: unknown, context?: Context): Promise<R> => {
+    if (context) logger.addContext(context);
+    const executionId = (event as { executionId?: unknown } | null)?.executionId;
+    if (typeof executionId === 'string') logger.appendKeys({ executionId });
+    const segment = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
+    const subsegment = segment?.addNewSubsegment(`## ${name}`);
+    if (subsegment) {
+      tracer.setSegment(subsegment);
+      tracer.annotateColdStart();
+    }
+    try {
+      return await fn(event);
+    } catch (error) {
+      subsegment?.addError(error as Error);
+      throw error;
+    } finally {
+      if (subsegment && segment) {
+        subsegment.close();
+        tracer.setSegment(segment);
+      }
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      logger.resetKeys();
+    }
+  };
+}
