@@ -107,9 +107,15 @@ export interface ChargeOutput {
   readonly feeMinor: number;
   readonly latencyMs: number;
   readonly reconciled: boolean;
+  /** The successful attempt, recorded by Finalize in the same write as the terminal status. */
+  readonly attempt: AttemptRecord;
 }
 
-/** One attempt on one connector. The attempt is recorded whatever happens, then the outcome is returned or rethrown. */
+/**
+ * One attempt on one connector. A failed attempt is recorded here (the next step needs its history); a
+ * successful one travels in the output and Finalize records it with the terminal status, saving a write on
+ * the happy path. Either way the outcome is returned or rethrown by name.
+ */
 export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<ChargeOutput> {
   const { payment, attempt } = input;
   const connector = deps.connectorFor(input.connector.connectorId);
@@ -124,14 +130,13 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
     description: request.description,
   };
   let reconciled = false;
-  const record = (fields: Omit<AttemptRecord, 'attempt' | 'connectorId' | 'latencyMs' | 'at'>) =>
-    deps.store.recordAttempt(payment, {
-      attempt,
-      connectorId: connector.id,
-      latencyMs: Date.now() - started,
-      at: deps.now().toISOString(),
-      ...fields,
-    });
+  const attemptRecord = (fields: Omit<AttemptRecord, 'attempt' | 'connectorId' | 'latencyMs' | 'at'>): AttemptRecord => ({
+    attempt,
+    connectorId: connector.id,
+    latencyMs: Date.now() - started,
+    at: deps.now().toISOString(),
+    ...fields,
+  });
   try {
     let result;
     try {
@@ -147,11 +152,14 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
       }
       reconciled = true;
     }
-    await record({ outcome: 'succeeded', feeMinor: result.feeMinor, gatewayReference: result.gatewayReference });
-    return { connectorId: connector.id, ...result, latencyMs: Date.now() - started, reconciled };
+    const succeeded = attemptRecord({ outcome: 'succeeded', feeMinor: result.feeMinor, gatewayReference: result.gatewayReference });
+    return { connectorId: connector.id, ...result, latencyMs: succeeded.latencyMs, reconciled, attempt: succeeded };
   } catch (error) {
     if (isDomainError(error) && (error.name === 'GatewayDeclinedError' || error.name === 'GatewayRetryableError')) {
-      await record({ outcome: error.name === 'GatewayDeclinedError' ? 'declined' : 'retryable_failure', code: error.code });
+      await deps.store.recordAttempt(
+        payment,
+        attemptRecord({ outcome: error.name === 'GatewayDeclinedError' ? 'declined' : 'retryable_failure', code: error.code }),
+      );
     }
     throw error;
   }
@@ -217,7 +225,7 @@ export async function finalize(input: FinalizeInput, deps: PaymentDeps): Promise
   switch (result.outcome) {
     case 'succeeded':
       if (!winning) throw new Error(`payment ${payment.paymentId} finished as succeeded without its charge`);
-      update = { status: 'succeeded', connectorId: winning.connectorId, feeMinor: winning.feeMinor, fraud, at };
+      update = { status: 'succeeded', connectorId: winning.connectorId, feeMinor: winning.feeMinor, fraud, at, attempt: winning.attempt };
       break;
     case 'review':
       update = { status: 'review', code: result.code ?? 'held_for_review', fraud, at };
@@ -279,7 +287,12 @@ function respond(view: PaymentView, result: WorkflowResult): StoredResponse {
 
 export interface AbortInput {
   readonly input: PayEnvelope;
-  readonly state: { readonly payment?: PaymentDraft; readonly error?: { Error?: string; Cause?: string } };
+  readonly state: {
+    readonly payment?: PaymentDraft;
+    /** Present once a charge succeeded (the Charge state's ResultPath). */
+    readonly charge?: unknown;
+    readonly error?: { Error?: string; Cause?: string };
+  };
 }
 
 /**
@@ -295,7 +308,7 @@ export async function abort(input: AbortInput, deps: PaymentDeps): Promise<{ res
   }
   const paymentId = input.state.payment?.paymentId;
   const record = paymentId && data ? await deps.store.get(data.merchantId, paymentId) : undefined;
-  const moneyMayHaveMoved = Boolean(record?.attempts.some((a) => a.outcome === 'succeeded'));
+  const moneyMayHaveMoved = input.state.charge !== undefined || Boolean(record?.attempts.some((a) => a.outcome === 'succeeded'));
   const errorName = input.state.error?.Error ?? 'unknown';
   const response: StoredResponse = {
     status: 500,

@@ -14,6 +14,8 @@ export interface TerminalUpdate {
   readonly connectorId?: string;
   readonly feeMinor?: number;
   readonly fraud?: FraudSummary;
+  /** The successful attempt, appended in the same write. */
+  readonly attempt?: AttemptRecord;
   readonly at: string;
 }
 
@@ -68,11 +70,12 @@ export class DynamoPaymentStore implements PaymentStore {
       ':status': update.status,
       ':processing': 'processing',
       ':finalizedAt': update.at,
+      ':newAttempts': update.attempt ? [update.attempt] : [],
     };
     const sets = [
       '#status = :status', 'amount = :amount', 'currency = :currency', 'customerId = :customerId', 'card = :card',
       'createdAt = if_not_exists(createdAt, :createdAt)', 'updatedAt = :updatedAt', 'finalizedAt = :finalizedAt',
-      'attempts = if_not_exists(attempts, :empty)',
+      'attempts = list_append(if_not_exists(attempts, :empty), :newAttempts)',
     ];
     const optional: Record<string, unknown> = {
       code: update.code,

@@ -18,10 +18,11 @@ class MemoryStore implements PaymentStore {
   async finalize(draft: PaymentDraft, update: TerminalUpdate) {
     const existing = this.items.get(draft.paymentId);
     if (existing && existing.status !== 'processing') return existing;
+    const { attempt, ...rest } = update;
     const record: PaymentRecord = {
       merchantId: draft.merchantId, paymentId: draft.paymentId, amount: draft.request.amount, currency: draft.request.currency,
-      customerId: draft.request.customerId, attempts: existing?.attempts ?? [], createdAt: draft.createdAt, updatedAt: update.at,
-      finalizedAt: update.at, ...update,
+      customerId: draft.request.customerId, attempts: [...(existing?.attempts ?? []), ...(attempt ? [attempt] : [])],
+      createdAt: draft.createdAt, updatedAt: update.at, finalizedAt: update.at, ...rest,
     };
     this.items.set(draft.paymentId, record);
     return record;
@@ -132,16 +133,15 @@ describe('payment steps', () => {
     await expect(service.begin(envelope, deps)).resolves.toEqual({ outcome: 'respond', response: { status: 201, body: { ok: 1 } } });
   });
 
-  it('charge records the attempt and uses a key derived from payment id and attempt', async () => {
+  it('charge returns the successful attempt (Finalize records it) and uses a key derived from payment id and attempt', async () => {
     const stripe = scriptedConnector('stripe-x', async () => ({ gatewayReference: 'ch_1', feeMinor: 103 }));
     const { deps, store } = setup({ 'stripe-x': stripe });
     const payment = await started(deps);
     const result = await service.charge({ payment, attempt: 1, connector: { connectorId: 'stripe-x' } }, deps);
     expect(result).toMatchObject({ connectorId: 'stripe-x', gatewayReference: 'ch_1', feeMinor: 103, reconciled: false });
     expect(stripe.keys).toEqual([`${payment.paymentId}:1`]);
-    expect(store.items.get(payment.paymentId)?.attempts).toEqual([
-      expect.objectContaining({ attempt: 1, connectorId: 'stripe-x', outcome: 'succeeded', feeMinor: 103 }),
-    ]);
+    expect(result.attempt).toEqual(expect.objectContaining({ attempt: 1, connectorId: 'stripe-x', outcome: 'succeeded', feeMinor: 103 }));
+    expect(store.items.has(payment.paymentId)).toBe(false); // no write on the happy path until Finalize
   });
 
   it('charge records declines and retryable failures, then rethrows them by name', async () => {
@@ -194,6 +194,7 @@ describe('payment steps', () => {
     expect(out.succeeded).toBe(true);
     expect(out.response).toMatchObject({ status: 201, body: { payment: { status: 'succeeded', connectorId: 's', feeMinor: 10 } } });
     expect(out.event).toMatchObject({ paymentId: payment.paymentId, merchantId: 'm_1', amount: 2500, currency: 'EUR', connectorId: 's' });
+    expect(out.attempts).toEqual([expect.objectContaining({ attempt: 0, connectorId: 's', outcome: 'succeeded' })]);
     expect(idempotency.records.get('m_1#key-1')?.response).toEqual(out.response);
   });
 
@@ -241,8 +242,8 @@ describe('payment steps', () => {
     expect(idempotency.records.size).toBe(0);
 
     const again = await started(deps);
-    await service.charge({ payment: again, attempt: 0, connector: { connectorId: 's' } }, deps);
-    const late = await service.abort({ input: envelope, state: { payment: again, error: { Error: 'Lambda.Unknown' } } }, deps);
+    const charge = await service.charge({ payment: again, attempt: 0, connector: { connectorId: 's' } }, deps);
+    const late = await service.abort({ input: envelope, state: { payment: again, charge, error: { Error: 'Lambda.Unknown' } } }, deps);
     expect(late.response.body).toMatchObject({ error: { code: 'internal_error', message: expect.stringMatching(/do not retry/) } });
     expect(idempotency.records.get('m_1#key-1')?.response).toEqual(late.response);
   });
@@ -251,7 +252,8 @@ describe('payment steps', () => {
     const stripe = scriptedConnector('s', async () => ({ gatewayReference: 'ch', feeMinor: 10 }));
     const { deps } = setup({ s: stripe });
     const payment = await started(deps);
-    await service.charge({ payment, attempt: 0, connector: { connectorId: 's' } }, deps);
+    const charge = await service.charge({ payment, attempt: 0, connector: { connectorId: 's' } }, deps);
+    await service.finalize({ payment, result: { outcome: 'succeeded', charge } }, deps);
     await expect(service.getPayment('m_1', payment.paymentId, deps)).resolves.toMatchObject({ paymentId: payment.paymentId });
     await expect(service.getPayment('m_2', payment.paymentId, deps)).rejects.toMatchObject({ status: 404 });
     await expect(service.getPayment('m_1', 'nonsense', deps)).rejects.toMatchObject({ status: 404 });
