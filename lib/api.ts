@@ -1,0 +1,396 @@
+/**
+ * The REST API: five Cognito-protected POST routes, `GET /payments/{id}` and an open `GET /health`.
+ * Request models come from the zod schemas (`toRequestModelSchema(REQUEST_SCHEMAS[path])`), errors API Gateway
+ * answers itself use the API's `{"error":{"code","message","details"}}` shape, and `POST /pay` starts the
+ * EXPRESS payment machine synchronously.
+ */
+import { Names, RemovalPolicy, Stack, ArnFormat } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { MERCHANT_CLAIM } from '../lambdas/shared/contracts';
+import { REQUEST_SCHEMAS, toRequestModelSchema } from '../lambdas/shared/schemas';
+import type { SmartPayFunctions } from './functions';
+import { acknowledge, REASONS } from './nag';
+import type { StageConfig } from './stages';
+
+/** The POST routes with a request model, by resource path. */
+export type ModelledPath = keyof typeof REQUEST_SCHEMAS;
+
+/** HTTP statuses `POST /pay` can answer with (docs/internals.md). */
+export const PAY_STATUSES = ['200', '201', '202', '400', '402', '403', '404', '409', '422', '500', '503'] as const;
+
+/** The header that makes `POST /pay` idempotent. */
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+
+/** The API error body as a gateway-response template (simple `$context` substitution, no VTL). */
+function gatewayError(code: string, message: string): string {
+  return `{"error":{"code":"${code}","message":${message},"details":{"requestId":"$context.requestId"}}}`;
+}
+
+/**
+ * Request template of `POST /pay`: the execution input is the envelope of docs/internals.md,
+ * `{"body", "merchantId", "idempotencyKey", "requestId"}`. Strings are escaped the way CDK's own
+ * stepfunctions.vtl does it (`$util.escapeJavaScript(...).replaceAll("\\'","'")`): once for their place in the
+ * input JSON, then the whole input once more as the `input` string of StartSyncExecution. Quotes are built
+ * from `$q` rather than a placeholder replaced afterwards, so nothing in the client's body is rewritten.
+ */
+export function payRequestTemplate(stateMachineArn: string): string {
+  return [
+    `#set($q = '"')`,
+    `#set($body = $input.json('$'))`,
+    `#set($merchantId = $util.escapeJavaScript("$!context.authorizer.claims['${MERCHANT_CLAIM}']").replaceAll("\\\\'","'"))`,
+    `#set($idempotencyKey = $util.escapeJavaScript("$!input.params('${IDEMPOTENCY_HEADER}')").replaceAll("\\\\'","'"))`,
+    `#set($requestId = $util.escapeJavaScript("$context.requestId").replaceAll("\\\\'","'"))`,
+    '#set($inputString = "{${q}body${q}:$body,${q}merchantId${q}:${q}$merchantId${q},${q}idempotencyKey${q}:${q}$idempotencyKey${q},${q}requestId${q}:${q}$requestId${q}}")',
+    '{',
+    `  "stateMachineArn": "${stateMachineArn}",`,
+    `  "input": "$util.escapeJavaScript($inputString).replaceAll("\\\\'","'")"`,
+    '}',
+  ].join('\n');
+}
+
+/**
+ * Response template of `POST /pay` for a StartSyncExecution answer. A SUCCEEDED execution's output is
+ * `{status, body}` (body a JSON string): the status becomes the HTTP status and the body is written as is.
+ * Anything else (FAILED, TIMED_OUT) is a 500 in the API's error shape.
+ */
+export const PAY_RESPONSE_TEMPLATE = [
+  `#if($input.path('$.status') == 'SUCCEEDED')`,
+  `#set($output = $util.parseJson($input.path('$.output')))`,
+  '#set($context.responseOverride.status = $output.status)',
+  '$output.body',
+  '#else',
+  '#set($context.responseOverride.status = 500)',
+  `{"error":{"code":"internal_error","message":"the payment workflow did not complete","details":{"requestId":"$context.requestId"}}}`,
+  '#end',
+].join('\n');
+
+/** Props of {@link SmartPayApi}. */
+export interface SmartPayApiProps {
+  /** Stage configuration (stage name, throttling, retention). */
+  readonly stage: StageConfig;
+  /** The pool whose ID tokens the authorizer accepts. */
+  readonly userPool: cognito.IUserPool;
+  /** The proxy-integrated functions. */
+  readonly functions: SmartPayFunctions;
+  /** The EXPRESS machine behind `POST /pay`. */
+  readonly paymentStateMachine: sfn.IStateMachine;
+  /** Encrypts the access-log and WAF log groups. */
+  readonly logEncryptionKey: kms.IKey;
+  /**
+   * ARN of a regional WAFv2 web ACL of yours to associate with the stage.
+   * @default - a new web ACL (AWS common, known-bad-inputs and IP-reputation rule groups plus a per-IP rate limit)
+   */
+  readonly existingWebAclArn?: string;
+}
+
+/** The SmartPay REST API. */
+export class SmartPayApi extends Construct {
+  /** The REST API (its `deploymentStage` is named after the stage). */
+  public readonly restApi: apigw.RestApi;
+  /** Cognito authorizer on every business route. */
+  public readonly authorizer: apigw.CognitoUserPoolsAuthorizer;
+  /** JSON access logs (KMS-encrypted). */
+  public readonly accessLogGroup: logs.LogGroup;
+  /** Request models generated from the zod schemas, by path. */
+  public readonly requestModels: Readonly<Record<ModelledPath, apigw.Model>>;
+  /** Body validator (POST routes). */
+  public readonly bodyValidator: apigw.RequestValidator;
+  /** Body + parameter validator (`POST /pay`, with its required Idempotency-Key header). */
+  public readonly bodyAndParametersValidator: apigw.RequestValidator;
+  /** Parameter validator (`GET /payments/{id}`). */
+  public readonly parametersValidator: apigw.RequestValidator;
+  /** The role API Gateway assumes to start payment executions. */
+  public readonly payIntegrationRole: iam.Role;
+  /** Methods by route, e.g. `POST /pay`. */
+  public readonly methods: Readonly<Record<string, apigw.Method>>;
+  /** The web ACL created for the API, if any. */
+  public readonly webAcl?: wafv2.CfnWebACL;
+  /** Where the created web ACL logs (headers redacted), if any. */
+  public readonly wafLogGroup?: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: SmartPayApiProps) {
+    if (!props?.stage || !props.userPool || !props.functions || !props.paymentStateMachine || !props.logEncryptionKey) {
+      throw new Error('stage, userPool, functions, paymentStateMachine and logEncryptionKey are required');
+    }
+    super(scope, id);
+
+    const { stage, functions } = props;
+    const removalPolicy = stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: stage.logRetention,
+      encryptionKey: props.logEncryptionKey,
+      removalPolicy,
+    });
+
+    const F = apigw.AccessLogField;
+    this.restApi = new apigw.RestApi(this, 'RestApi', {
+      restApiName: `smartpay-${stage.name}`,
+      description: `SmartPay payment orchestration API (${stage.name})`,
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      // Execution logging (errors only) needs the account-level API Gateway CloudWatch role; kept on delete
+      // because it is an account-wide setting other APIs rely on.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: stage.name,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        // Never log request/response bodies: card data goes through /pay.
+        dataTraceEnabled: false,
+        throttlingRateLimit: stage.throttling.rateLimit,
+        throttlingBurstLimit: stage.throttling.burstLimit,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigw.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: F.contextRequestId(),
+            extendedRequestId: F.contextExtendedRequestId(),
+            requestTime: F.contextRequestTime(),
+            ip: F.contextIdentitySourceIp(),
+            userAgent: F.contextIdentityUserAgent(),
+            httpMethod: F.contextHttpMethod(),
+            resourcePath: F.contextResourcePath(),
+            protocol: F.contextProtocol(),
+            status: F.contextStatus(),
+            responseLength: F.contextResponseLength(),
+            responseLatency: F.contextResponseLatency(),
+            integrationLatency: F.contextIntegrationLatency(),
+            integrationStatus: F.contextIntegrationStatus(),
+            errorMessage: F.contextErrorMessage(),
+            errorType: F.contextErrorResponseType(),
+            validationError: F.contextErrorValidationErrorString(),
+            user: F.contextAuthorizerClaims('sub'),
+            xrayTraceId: F.contextXrayTraceId(),
+            wafStatus: F.contextWafResponseCode(),
+          }),
+        ),
+      },
+    });
+    const api = this.restApi;
+
+    // Errors API Gateway answers itself, in the API's error shape.
+    const responses: Array<[string, apigw.ResponseType, string | undefined, string, string]> = [
+      ['BadRequestBody', apigw.ResponseType.BAD_REQUEST_BODY, '400', 'validation_error', '"the request body is invalid: $context.error.validationErrorString"'],
+      ['BadRequestParameters', apigw.ResponseType.BAD_REQUEST_PARAMETERS, '400', 'validation_error', '"missing or invalid request parameters: $context.error.validationErrorString"'],
+      ['Unauthorized', apigw.ResponseType.UNAUTHORIZED, '401', 'unauthorized', '$context.error.messageString'],
+      ['AccessDenied', apigw.ResponseType.ACCESS_DENIED, '403', 'forbidden', '$context.error.messageString'],
+      ['Throttled', apigw.ResponseType.THROTTLED, '429', 'throttled', '$context.error.messageString'],
+      ['Default4xx', apigw.ResponseType.DEFAULT_4XX, undefined, 'client_error', '$context.error.messageString'],
+      ['Default5xx', apigw.ResponseType.DEFAULT_5XX, undefined, 'internal_error', '$context.error.messageString'],
+    ];
+    for (const [responseId, type, statusCode, code, message] of responses) {
+      api.addGatewayResponse(responseId, {
+        type,
+        statusCode,
+        templates: { 'application/json': gatewayError(code, message) },
+      });
+    }
+
+    this.authorizer = new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+      cognitoUserPools: [props.userPool],
+      identitySource: apigw.IdentitySource.header('Authorization'),
+    });
+    const authorized: apigw.MethodOptions = {
+      authorizationType: apigw.AuthorizationType.COGNITO,
+      authorizer: this.authorizer,
+    };
+
+    this.bodyValidator = api.addRequestValidator('BodyValidator', {
+      validateRequestBody: true,
+      validateRequestParameters: false,
+    });
+    this.bodyAndParametersValidator = api.addRequestValidator('BodyAndParametersValidator', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    this.parametersValidator = api.addRequestValidator('ParametersValidator', {
+      validateRequestBody: false,
+      validateRequestParameters: true,
+    });
+
+    const models = {} as Record<ModelledPath, apigw.Model>;
+    for (const [route, schema] of Object.entries(REQUEST_SCHEMAS) as Array<[ModelledPath, (typeof REQUEST_SCHEMAS)[ModelledPath]]>) {
+      const name = `${route.slice(1)[0].toUpperCase()}${route.slice(2)}Request`;
+      models[route] = api.addModel(`${name}Model`, {
+        contentType: 'application/json',
+        modelName: name,
+        description: `POST ${route} body, generated from the zod schema in lambdas/shared/schemas.ts`,
+        schema: {
+          ...(toRequestModelSchema(schema) as apigw.JsonSchema),
+          schema: apigw.JsonSchemaVersion.DRAFT4,
+          title: name,
+        },
+      });
+    }
+    this.requestModels = models;
+
+    const methods: Record<string, apigw.Method> = {};
+    const lambdaRoute = (route: Exclude<ModelledPath, '/pay'>, fn: SmartPayFunctions['fraudFunction']) => {
+      methods[`POST ${route}`] = api.root
+        .addResource(route.slice(1))
+        .addMethod('POST', new apigw.LambdaIntegration(fn, { allowTestInvoke: false }), {
+          ...authorized,
+          requestValidator: this.bodyValidator,
+          requestModels: { 'application/json': models[route] },
+        });
+    };
+    lambdaRoute('/fraud', functions.fraudFunction);
+    lambdaRoute('/route', functions.routingFunction);
+    lambdaRoute('/reward', functions.rewardsFunction);
+    lambdaRoute('/chat', functions.analyticsFunction);
+
+    // POST /pay: synchronous EXPRESS execution with our own envelope and response mapping.
+    this.payIntegrationRole = new iam.Role(this, 'PayIntegrationRole', {
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      description: 'API Gateway starts synchronous SmartPay payment executions',
+    });
+    acknowledge(this.payIntegrationRole, { 'PCI.DSS.321-IAMNoInlinePolicy': REASONS.inlinePolicy });
+    const errorTemplate = (code: string, message: string) =>
+      `{"error":{"code":"${code}","message":"${message}","details":{"requestId":"$context.requestId"}}}`;
+    methods['POST /pay'] = api.root.addResource('pay').addMethod(
+      'POST',
+      apigw.StepFunctionsIntegration.startExecution(props.paymentStateMachine, {
+        credentialsRole: this.payIntegrationRole,
+        useDefaultMethodResponses: false,
+        requestTemplates: { 'application/json': payRequestTemplate(props.paymentStateMachine.stateMachineArn) },
+        integrationResponses: [
+          { statusCode: '200', responseTemplates: { 'application/json': PAY_RESPONSE_TEMPLATE } },
+          {
+            // Step Functions refused the call (e.g. throttling or permissions): our side, not the client's.
+            selectionPattern: '4\\d{2}',
+            statusCode: '500',
+            responseTemplates: { 'application/json': errorTemplate('internal_error', 'the payment workflow could not be started') },
+          },
+          {
+            selectionPattern: '5\\d{2}',
+            statusCode: '503',
+            responseTemplates: { 'application/json': errorTemplate('service_unavailable', 'the payment workflow is unavailable, retry with the same Idempotency-Key') },
+          },
+        ],
+      }),
+      {
+        ...authorized,
+        requestValidator: this.bodyAndParametersValidator,
+        requestModels: { 'application/json': models['/pay'] },
+        requestParameters: { [`method.request.header.${IDEMPOTENCY_HEADER}`]: true },
+        methodResponses: PAY_STATUSES.map((statusCode) => ({ statusCode })),
+      },
+    );
+
+    methods['GET /payments/{id}'] = api.root
+      .addResource('payments')
+      .addResource('{id}')
+      .addMethod('GET', new apigw.LambdaIntegration(functions.paymentsFunction, { allowTestInvoke: false }), {
+        ...authorized,
+        requestValidator: this.parametersValidator,
+        requestParameters: { 'method.request.path.id': true },
+      });
+
+    const health = api.root.addResource('health').addMethod(
+      'GET',
+      new apigw.MockIntegration({
+        passthroughBehavior: apigw.PassthroughBehavior.NEVER,
+        requestTemplates: { 'application/json': '{"statusCode": 200}' },
+        integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': '{"status":"ok"}' } }],
+      }),
+      { authorizationType: apigw.AuthorizationType.NONE, methodResponses: [{ statusCode: '200' }] },
+    );
+    methods['GET /health'] = health;
+    acknowledge(health, {
+      'AwsSolutions-APIG4':
+        'Liveness probe for load balancers and uptime checks: a mock integration returning {"status":"ok"}; it reaches no backend and returns no data.',
+      'AwsSolutions-COG4':
+        'Liveness probe for load balancers and uptime checks: a mock integration returning {"status":"ok"}; it reaches no backend and returns no data.',
+    });
+    this.methods = methods;
+
+    acknowledge(api.deploymentStage, {
+      'PCI.DSS.321-APIGWCacheEnabledAndEncrypted':
+        'Caching is off on purpose: every response is per merchant and /pay is a mutating, idempotency-keyed call; a cache could serve one merchant\'s data to another or replay a payment.',
+      'PCI.DSS.321-APIGWSSLEnabled':
+        'A client certificate only authenticates API Gateway to HTTP backends; every integration here is a Lambda or Step Functions AWS integration authenticated with SigV4/IAM.',
+    });
+    const cloudWatchRole = api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      acknowledge(cloudWatchRole, {
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]':
+          'The AWS-documented service role for API Gateway execution logging; it only grants CloudWatch Logs writes to API Gateway.',
+      });
+    }
+
+    if (props.existingWebAclArn) {
+      new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+        resourceArn: api.deploymentStage.stageArn,
+        webAclArn: props.existingWebAclArn,
+      });
+    } else {
+      const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
+        cloudWatchMetricsEnabled: true,
+        metricName,
+        // Sampled requests would show request headers (bearer tokens) in the console.
+        sampledRequestsEnabled: false,
+      });
+      const managed = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
+        name,
+        priority,
+        overrideAction: { none: {} },
+        statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+        visibilityConfig: visibility(name),
+      });
+      this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+        scope: 'REGIONAL',
+        defaultAction: { allow: {} },
+        description: `SmartPay API (${stage.name})`,
+        visibilityConfig: visibility(`SmartPayApi-${stage.name}`),
+        rules: [
+          managed('AWSManagedRulesAmazonIpReputationList', 10),
+          managed('AWSManagedRulesCommonRuleSet', 20),
+          managed('AWSManagedRulesKnownBadInputsRuleSet', 30),
+          {
+            name: 'RateLimitPerIp',
+            priority: 40,
+            action: { block: {} },
+            statement: { rateBasedStatement: { limit: stage.wafRateLimitPer5Min, aggregateKeyType: 'IP' } },
+            visibilityConfig: visibility('RateLimitPerIp'),
+          },
+        ],
+      });
+      new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+        resourceArn: api.deploymentStage.stageArn,
+        webAclArn: this.webAcl.attrArn,
+      });
+      this.wafLogGroup = new logs.LogGroup(this, 'WafLogs', {
+        // WAF only delivers to log groups whose name starts with aws-waf-logs-.
+        logGroupName: `aws-waf-logs-${Names.uniqueResourceName(this, { maxLength: 200 })}`,
+        retention: stage.logRetention,
+        encryptionKey: props.logEncryptionKey,
+        removalPolicy,
+      });
+      new wafv2.CfnLoggingConfiguration(this, 'WafLogging', {
+        resourceArn: this.webAcl.attrArn,
+        logDestinationConfigs: [
+          Stack.of(this).formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: this.wafLogGroup.logGroupName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+        redactedFields: [{ singleHeader: { Name: 'authorization' } }],
+      });
+    }
+  }
+
+  /** The invoke URL of the stage. */
+  public get url(): string {
+    return this.restApi.url;
+  }
+}

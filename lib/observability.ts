@@ -1,0 +1,287 @@
+/**
+ * Alarms (to a KMS-encrypted SNS topic) and a CloudWatch dashboard over the API, the fraud model, the two
+ * workflows and the two DLQs.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cw from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { METRICS } from '../lambdas/shared/contracts';
+import type { SmartPayApi } from './api';
+import { FUNCTION_AREAS, type SmartPayFunctions } from './functions';
+import type { StageConfig } from './stages';
+import type { SmartPayWorkflows } from './workflows';
+
+/** Alarm thresholds. */
+export const ALARM_THRESHOLDS = {
+  /** p95 latency of `POST /pay`, ms (the design target). */
+  payLatencyP95Ms: 200,
+  /** Share of API requests answered 5xx, percent. */
+  api5xxRatePercent: 0.1,
+  /** p95 of the fraud model's inference time, ms. */
+  fraudInferenceP95Ms: 50,
+} as const;
+
+/**
+ * The fraud inference metric as Powertools Metrics emits it: namespace `SmartPay`
+ * (POWERTOOLS_METRICS_NAMESPACE), name METRICS.fraudInferenceMs, and the default dimension
+ * `service` = POWERTOOLS_SERVICE_NAME of the fraud function (`fraud`).
+ */
+export function fraudInferenceMetric(period: Duration = Duration.minutes(5)): cw.Metric {
+  return new cw.Metric({
+    namespace: METRICS.namespace,
+    metricName: METRICS.fraudInferenceMs,
+    dimensionsMap: { service: 'fraud' },
+    statistic: 'p95',
+    unit: cw.Unit.MILLISECONDS,
+    period,
+  });
+}
+
+/** Props of {@link SmartPayObservability}. */
+export interface SmartPayObservabilityProps {
+  /** Stage configuration. */
+  readonly stage: StageConfig;
+  /** The API to watch. */
+  readonly api: SmartPayApi;
+  /** The functions to chart. */
+  readonly functions: SmartPayFunctions;
+  /** The workflows and DLQs to watch. */
+  readonly workflows: SmartPayWorkflows;
+  /** Encrypts the topic the construct creates. */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * A topic of yours to send alarms to.
+   * @default - a new KMS-encrypted topic that requires TLS
+   */
+  readonly existingAlarmTopic?: sns.ITopic;
+  /**
+   * Overrides for the topic the construct creates. Not allowed with `existingAlarmTopic`.
+   * @default - encrypted with `encryptionKey`, TLS enforced
+   */
+  readonly alarmTopicProps?: sns.TopicProps;
+}
+
+/** Alarms → SNS, and the SmartPay dashboard. */
+export class SmartPayObservability extends Construct {
+  /** Where every alarm (and its recovery) is sent. Subscribe your on-call to it. */
+  public readonly alarmTopic: sns.ITopic;
+  /** p95 latency of `POST /pay` above 200 ms. */
+  public readonly payLatencyAlarm: cw.Alarm;
+  /** 5xx responses above 0.1 % of API requests (metric math 5XXError / Count). */
+  public readonly api5xxRateAlarm: cw.Alarm;
+  /** Fraud inference p95 above 50 ms. */
+  public readonly fraudInferenceLatencyAlarm: cw.Alarm;
+  /** Any failed (or timed-out) payment execution. */
+  public readonly paymentExecutionsFailedAlarm: cw.Alarm;
+  /** Any failed (or timed-out) reward execution. */
+  public readonly rewardExecutionsFailedAlarm: cw.Alarm;
+  /** Any message on the reward DLQ. */
+  public readonly rewardDlqDepthAlarm: cw.Alarm;
+  /** Any message on the reward rule's DLQ. */
+  public readonly rewardRuleDlqDepthAlarm: cw.Alarm;
+  /** Every alarm above. */
+  public readonly alarms: readonly cw.Alarm[];
+  /** The SmartPay dashboard. */
+  public readonly dashboard: cw.Dashboard;
+
+  constructor(scope: Construct, id: string, props: SmartPayObservabilityProps) {
+    if (props?.existingAlarmTopic && props.alarmTopicProps) {
+      throw new Error('pass existingAlarmTopic or alarmTopicProps, not both');
+    }
+    if (!props?.stage || !props.api || !props.functions || !props.workflows || !props.encryptionKey) {
+      throw new Error('stage, api, functions, workflows and encryptionKey are required');
+    }
+    super(scope, id);
+
+    const { api, workflows, functions, stage } = props;
+    const period = Duration.minutes(5);
+
+    this.alarmTopic =
+      props.existingAlarmTopic ??
+      new sns.Topic(this, 'AlarmTopic', {
+        displayName: `SmartPay alarms (${stage.name})`,
+        masterKey: props.encryptionKey,
+        enforceSSL: true,
+        ...props.alarmTopicProps,
+      });
+    // CloudWatch publishes alarm notifications to the encrypted topic (no-op for an imported key).
+    props.encryptionKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToUseKeyForTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+
+    const alarm = (alarmId: string, options: cw.CreateAlarmOptions & { metric: cw.Metric | cw.MathExpression }): cw.Alarm => {
+      const { metric, ...rest } = options;
+      const created = metric.createAlarm(this, alarmId, {
+        treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+        ...rest,
+      });
+      created.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+      created.addOkAction(new cwActions.SnsAction(this.alarmTopic));
+      return created;
+    };
+
+    const payMethod = api.methods['POST /pay'];
+    this.payLatencyAlarm = alarm('PayLatencyP95Alarm', {
+      metric: payMethod.metricLatency(api.restApi.deploymentStage, { statistic: 'p95', period }),
+      alarmDescription: `POST /pay p95 latency above ${ALARM_THRESHOLDS.payLatencyP95Ms} ms (design target)`,
+      threshold: ALARM_THRESHOLDS.payLatencyP95Ms,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+    });
+
+    const stageMetricProps = { statistic: 'Sum', period };
+    this.api5xxRateAlarm = alarm('Api5xxRateAlarm', {
+      metric: new cw.MathExpression({
+        expression: '100 * errors / requests',
+        usingMetrics: {
+          errors: api.restApi.deploymentStage.metricServerError(stageMetricProps),
+          requests: api.restApi.deploymentStage.metricCount(stageMetricProps),
+        },
+        label: '5XX rate (%)',
+        period,
+      }),
+      alarmDescription: `More than ${ALARM_THRESHOLDS.api5xxRatePercent}% of API requests answered 5xx (5XXError / Count)`,
+      threshold: ALARM_THRESHOLDS.api5xxRatePercent,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+    });
+
+    this.fraudInferenceLatencyAlarm = alarm('FraudInferenceP95Alarm', {
+      metric: fraudInferenceMetric(period),
+      alarmDescription: `Fraud model inference p95 above ${ALARM_THRESHOLDS.fraudInferenceP95Ms} ms`,
+      threshold: ALARM_THRESHOLDS.fraudInferenceP95Ms,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+    });
+
+    const failedExecutions = (machine: SmartPayWorkflows['paymentStateMachine'], label: string) =>
+      new cw.MathExpression({
+        expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
+        usingMetrics: {
+          failed: machine.metricFailed({ statistic: 'Sum', period }),
+          timedOut: machine.metricTimedOut({ statistic: 'Sum', period }),
+        },
+        label,
+        period,
+      });
+    this.paymentExecutionsFailedAlarm = alarm('PaymentExecutionsFailedAlarm', {
+      metric: failedExecutions(workflows.paymentStateMachine, 'Failed payment executions'),
+      alarmDescription: 'A payment execution failed or timed out (the API answered 500)',
+      threshold: 0,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    this.rewardExecutionsFailedAlarm = alarm('RewardExecutionsFailedAlarm', {
+      metric: failedExecutions(workflows.rewardStateMachine, 'Failed reward executions'),
+      alarmDescription: 'A reward execution failed or timed out (see the reward DLQ)',
+      threshold: 0,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+
+    const dlqDepth = (alarmId: string, queue: SmartPayWorkflows['rewardDlq'], description: string) =>
+      alarm(alarmId, {
+        metric: queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }),
+        alarmDescription: description,
+        threshold: 0,
+        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+    this.rewardDlqDepthAlarm = dlqDepth('RewardDlqDepthAlarm', workflows.rewardDlq, 'Rewards the workflow gave up on are waiting on the reward DLQ');
+    this.rewardRuleDlqDepthAlarm = dlqDepth(
+      'RewardRuleDlqDepthAlarm',
+      workflows.rewardRuleDlq,
+      'PaymentSucceeded events that could not start the reward workflow are waiting on the rule DLQ',
+    );
+
+    this.alarms = [
+      this.payLatencyAlarm,
+      this.api5xxRateAlarm,
+      this.fraudInferenceLatencyAlarm,
+      this.paymentExecutionsFailedAlarm,
+      this.rewardExecutionsFailedAlarm,
+      this.rewardDlqDepthAlarm,
+      this.rewardRuleDlqDepthAlarm,
+    ];
+
+    const stageApi = api.restApi.deploymentStage;
+    this.dashboard = new cw.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(3),
+      widgets: [
+        [new cw.TextWidget({ markdown: `# SmartPay (${stage.name})`, width: 24, height: 1 })],
+        [
+          new cw.GraphWidget({
+            title: 'API requests and errors',
+            left: [
+              stageApi.metricCount({ statistic: 'Sum', period }),
+              stageApi.metricClientError({ statistic: 'Sum', period }),
+              stageApi.metricServerError({ statistic: 'Sum', period }),
+            ],
+            width: 8,
+          }),
+          new cw.GraphWidget({
+            title: 'API latency (p50 / p95 / p99)',
+            left: ['p50', 'p95', 'p99'].map((statistic) => stageApi.metricLatency({ statistic, period })),
+            leftAnnotations: [{ value: ALARM_THRESHOLDS.payLatencyP95Ms, label: '/pay p95 target' }],
+            width: 8,
+          }),
+          new cw.AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarms], width: 8 }),
+        ],
+        [
+          new cw.GraphWidget({
+            title: 'Fraud inference p95 (ms)',
+            left: [fraudInferenceMetric(period)],
+            leftAnnotations: [{ value: ALARM_THRESHOLDS.fraudInferenceP95Ms, label: 'threshold' }],
+            width: 8,
+          }),
+          new cw.GraphWidget({
+            title: 'Payment executions',
+            left: [
+              workflows.paymentStateMachine.metricSucceeded({ statistic: 'Sum', period }),
+              workflows.paymentStateMachine.metricFailed({ statistic: 'Sum', period }),
+              workflows.paymentStateMachine.metricTimedOut({ statistic: 'Sum', period }),
+            ],
+            width: 8,
+          }),
+          new cw.GraphWidget({
+            title: 'Reward executions and DLQs',
+            left: [
+              workflows.rewardStateMachine.metricSucceeded({ statistic: 'Sum', period }),
+              workflows.rewardStateMachine.metricFailed({ statistic: 'Sum', period }),
+            ],
+            right: [
+              workflows.rewardDlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period }),
+              workflows.rewardRuleDlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period }),
+            ],
+            width: 8,
+          }),
+        ],
+        [
+          new cw.GraphWidget({
+            title: 'Lambda duration p95 (ms)',
+            left: FUNCTION_AREAS.map((area) => functions.functions[area].metricDuration({ statistic: 'p95', period })),
+            width: 12,
+          }),
+          new cw.GraphWidget({
+            title: 'Lambda errors and throttles',
+            left: FUNCTION_AREAS.map((area) => functions.functions[area].metricErrors({ statistic: 'Sum', period })),
+            right: FUNCTION_AREAS.map((area) => functions.functions[area].metricThrottles({ statistic: 'Sum', period })),
+            width: 12,
+          }),
+        ],
+      ],
+    });
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * SmartPayPlatform: the whole SmartPay deployment as one L3 construct (API, auth, data, functions, workflows,
+ * observability, secrets). Another stack can instantiate it: `new SmartPayPlatform(this, 'Pay', { stage })`.
+ */
+import { Stack } from 'aws-cdk-lib';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { SmartPayApi } from './api';
+import { SmartPayAuth } from './auth';
+import { SmartPayData } from './data';
+import { SmartPayFunctions } from './functions';
+import { SmartPayObservability } from './observability';
+import { SmartPaySecrets } from './secrets';
+import { STAGES, validateStageConfig, type StageConfig } from './stages';
+import { SmartPayWorkflows } from './workflows';
+
+/** Props of {@link SmartPayPlatform}. Every prop is optional; `existingX` and `xProps` exclude each other. */
+export interface SmartPayPlatformProps {
+  /**
+   * Stage configuration (see `STAGES`): thresholds, throttling, retention, and whether data is retained.
+   * @default STAGES.dev (data destroyed with the stack)
+   */
+  readonly stage?: StageConfig;
+
+  /**
+   * A KMS key of yours for tables, logs, queues, topic and secrets. Its policy must already let CloudWatch
+   * Logs (`logs.<region>.amazonaws.com`), CloudWatch alarms and EventBridge use it.
+   * @default - a new customer-managed key with rotation on
+   */
+  readonly existingEncryptionKey?: kms.IKey;
+  /**
+   * Overrides for the key the construct creates.
+   * @default - rotation on
+   */
+  readonly encryptionKeyProps?: kms.KeyProps;
+
+  /**
+   * A user pool of yours whose users carry the `merchantId` custom attribute.
+   * @default - a new user pool (MFA required, admin-created users)
+   */
+  readonly existingUserPool?: cognito.IUserPool;
+  /**
+   * Overrides for the user pool the construct creates.
+   * @default - the secure defaults of `SmartPayAuth`
+   */
+  readonly userPoolProps?: cognito.UserPoolProps;
+  /**
+   * Overrides for the app client.
+   * @default - SRP only, no secret, `custom:merchantId` read-only
+   */
+  readonly userPoolClientProps?: cognito.UserPoolClientOptions;
+
+  /**
+   * An event bus of yours for `PaymentSucceeded`.
+   * @default - a new custom event bus
+   */
+  readonly existingEventBus?: events.IEventBus;
+  /**
+   * Overrides for the event bus the construct creates.
+   * @default - a bus with a generated name
+   */
+  readonly eventBusProps?: events.EventBusProps;
+
+  /**
+   * Your Stripe secret key in Secrets Manager (e.g. `Secret.fromSecretCompleteArn`).
+   * @default - a new secret with a generated placeholder value
+   */
+  readonly existingStripeSecret?: secretsmanager.ISecret;
+  /**
+   * Your Solana mint-authority secret.
+   * @default - a new secret with a generated placeholder value
+   */
+  readonly existingSolanaMintAuthoritySecret?: secretsmanager.ISecret;
+  /**
+   * Your LLM API key secret.
+   * @default - a new secret with a generated placeholder value
+   */
+  readonly existingLlmApiKeySecret?: secretsmanager.ISecret;
+
+  /**
+   * A topic of yours for alarms.
+   * @default - a new KMS-encrypted, TLS-only topic
+   */
+  readonly existingAlarmTopic?: sns.ITopic;
+  /**
+   * Overrides for the alarm topic the construct creates.
+   * @default - encrypted with the platform key, TLS enforced
+   */
+  readonly alarmTopicProps?: sns.TopicProps;
+
+  /**
+   * A regional WAFv2 web ACL of yours for the API stage.
+   * @default - a new web ACL with AWS managed rule groups and a per-IP rate limit
+   */
+  readonly existingWebAclArn?: string;
+
+  /**
+   * SageMaker endpoint of the fraud model (`FRAUD_ENDPOINT_NAME`).
+   * @default - the in-Lambda ensemble
+   */
+  readonly fraudEndpointName?: string;
+  /**
+   * SageMaker endpoint of the routing policy (`ROUTING_ENDPOINT_NAME`).
+   * @default - the in-Lambda bandit
+   */
+  readonly routingEndpointName?: string;
+  /**
+   * Solana RPC URL (`SOLANA_RPC_URL`).
+   * @default https://api.devnet.solana.com
+   */
+  readonly solanaRpcUrl?: string;
+  /**
+   * SPL reward token mint (`SPL_TOKEN_MINT_ADDRESS`).
+   * @default - not set
+   */
+  readonly splTokenMintAddress?: string;
+}
+
+const EXCLUSIVE: ReadonlyArray<readonly [keyof SmartPayPlatformProps, keyof SmartPayPlatformProps]> = [
+  ['existingEncryptionKey', 'encryptionKeyProps'],
+  ['existingUserPool', 'userPoolProps'],
+  ['existingEventBus', 'eventBusProps'],
+  ['existingAlarmTopic', 'alarmTopicProps'],
+];
+
+/** Checks the props before anything is created; the errors say what to change. */
+export function validateSmartPayPlatformProps(props: SmartPayPlatformProps): void {
+  for (const [existing, created] of EXCLUSIVE) {
+    if (props[existing] !== undefined && props[created] !== undefined) {
+      throw new Error(`pass ${existing} or ${created}, not both: ${created} configures the resource the construct would create instead`);
+    }
+  }
+  if (props.fraudEndpointName !== undefined && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(props.fraudEndpointName)) {
+    throw new Error('fraudEndpointName must be a SageMaker endpoint name (letters, digits and hyphens, at most 63)');
+  }
+  if (props.routingEndpointName !== undefined && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(props.routingEndpointName)) {
+    throw new Error('routingEndpointName must be a SageMaker endpoint name (letters, digits and hyphens, at most 63)');
+  }
+  if (props.solanaRpcUrl !== undefined && !/^https?:\/\//.test(props.solanaRpcUrl)) {
+    throw new Error('solanaRpcUrl must be an http(s) URL, e.g. https://api.devnet.solana.com');
+  }
+  if (props.stage) validateStageConfig(props.stage);
+}
+
+/** The SmartPay platform. Every part is exposed; the shortcuts below point into them. */
+export class SmartPayPlatform extends Construct {
+  /** The stage configuration in use. */
+  public readonly stage: StageConfig;
+  /** KMS key and tables. */
+  public readonly data: SmartPayData;
+  /** Stripe, Solana and LLM secrets. */
+  public readonly secrets: SmartPaySecrets;
+  /** The five Lambdas. */
+  public readonly functions: SmartPayFunctions;
+  /** Event bus, state machines, rule and DLQs. */
+  public readonly workflows: SmartPayWorkflows;
+  /** User pool and app client. */
+  public readonly auth: SmartPayAuth;
+  /** REST API, authorizer, models, WAF. */
+  public readonly api: SmartPayApi;
+  /** Alarms, topic, dashboard. */
+  public readonly observability: SmartPayObservability;
+
+  constructor(scope: Construct, id: string, props: SmartPayPlatformProps = {}) {
+    validateSmartPayPlatformProps(props);
+    super(scope, id);
+
+    this.stage = props.stage ?? STAGES.dev;
+    const stage = this.stage;
+
+    this.data = new SmartPayData(this, 'Data', {
+      existingEncryptionKey: props.existingEncryptionKey,
+      encryptionKeyProps: props.encryptionKeyProps,
+      retainData: stage.retainData,
+    });
+    const key = this.data.encryptionKey;
+    // Every log group of the platform is encrypted with the key (no-op for an imported key).
+    const { region, account, partition } = Stack.of(this);
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchLogsInThisAccount',
+        principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:*` },
+        },
+      }),
+    );
+
+    this.secrets = new SmartPaySecrets(this, 'Secrets', {
+      encryptionKey: key,
+      existingStripeSecret: props.existingStripeSecret,
+      existingSolanaMintAuthoritySecret: props.existingSolanaMintAuthoritySecret,
+      existingLlmApiKeySecret: props.existingLlmApiKeySecret,
+      retainData: stage.retainData,
+    });
+
+    this.functions = new SmartPayFunctions(this, 'Functions', {
+      stage,
+      data: this.data,
+      secrets: this.secrets,
+      logEncryptionKey: key,
+      fraudEndpointName: props.fraudEndpointName,
+      routingEndpointName: props.routingEndpointName,
+      solanaRpcUrl: props.solanaRpcUrl,
+      splTokenMintAddress: props.splTokenMintAddress,
+    });
+
+    this.workflows = new SmartPayWorkflows(this, 'Workflows', {
+      stage,
+      functions: this.functions,
+      encryptionKey: key,
+      existingEventBus: props.existingEventBus,
+      eventBusProps: props.eventBusProps,
+    });
+
+    this.auth = new SmartPayAuth(this, 'Auth', {
+      existingUserPool: props.existingUserPool,
+      userPoolProps: props.userPoolProps,
+      userPoolClientProps: props.userPoolClientProps,
+      threatProtection: stage.cognitoThreatProtection,
+      retainData: stage.retainData,
+    });
+
+    this.api = new SmartPayApi(this, 'Api', {
+      stage,
+      userPool: this.auth.userPool,
+      functions: this.functions,
+      paymentStateMachine: this.workflows.paymentStateMachine,
+      logEncryptionKey: key,
+      existingWebAclArn: props.existingWebAclArn,
+    });
+
+    this.observability = new SmartPayObservability(this, 'Observability', {
+      stage,
+      api: this.api,
+      functions: this.functions,
+      workflows: this.workflows,
+      encryptionKey: key,
+      existingAlarmTopic: props.existingAlarmTopic,
+      alarmTopicProps: props.alarmTopicProps,
+    });
+  }
+
+  /** The API's invoke URL. */
+  public get apiUrl(): string {
+    return this.api.url;
+  }
+
+  /** Read access to the payments table (e.g. a reporting job). */
+  public grantReadPayments(grantee: iam.IGrantable): iam.Grant {
+    return this.data.grantReadPayments(grantee);
+  }
+
+  /** Put access to the SmartPay event bus. */
+  public grantPutEvents(grantee: iam.IGrantable): iam.Grant {
+    return this.workflows.grantPutEvents(grantee);
+  }
+
+  /** Synchronous start of payment executions (e.g. an internal caller that bypasses the API). */
+  public grantStartPayment(grantee: iam.IGrantable): iam.Grant {
+    return this.workflows.grantStartPayment(grantee);
+  }
+
+  /** Receive and delete on both DLQs (e.g. a redrive job). */
+  public grantConsumeDlqs(grantee: iam.IGrantable): void {
+    this.workflows.grantConsumeDlqs(grantee);
+  }
+}

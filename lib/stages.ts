@@ -1,0 +1,141 @@
+/**
+ * Typed stage configurations. `bin/app.ts` picks one with `-c stage=<name>`; the construct takes the object.
+ * Nothing here reads the environment.
+ */
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/** The stages SmartPay is deployed as. */
+export type StageName = 'dev' | 'staging' | 'prod';
+
+/** Powertools log levels the handlers understand. */
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** API Gateway stage-wide throttling. */
+export interface ThrottlingConfig {
+  /** Steady-state requests per second. */
+  readonly rateLimit: number;
+  /** Burst bucket size. */
+  readonly burstLimit: number;
+}
+
+/** Everything that differs between dev, staging and prod. */
+export interface StageConfig {
+  /** The stage name; also the `STAGE` environment variable of every function. */
+  readonly name: StageName;
+  /**
+   * Keep the stateful resources (tables, key, user pool, queues, secrets, log groups) when the stack is
+   * deleted, and turn on deletion protection where the service has it. Only prod does.
+   */
+  readonly retainData: boolean;
+  /** API Gateway stage throttling. */
+  readonly throttling: ThrottlingConfig;
+  /** Retention of every log group the platform creates. */
+  readonly logRetention: RetentionDays;
+  /** `POWERTOOLS_LOG_LEVEL` of every function. */
+  readonly logLevel: LogLevel;
+  /** Fraud score at or above which a payment is held for review (`FRAUD_REVIEW_THRESHOLD`), in [0, 1]. */
+  readonly fraudReviewThreshold: number;
+  /** Fraud score at or above which a payment is declined (`FRAUD_DECLINE_THRESHOLD`), in [0, 1]. */
+  readonly fraudDeclineThreshold: number;
+  /** Upper bound of connector attempts per payment (`MAX_PAYMENT_ATTEMPTS`), 1..10. */
+  readonly maxPaymentAttempts: number;
+  /** Decimals of the SPL reward token (`REWARD_TOKEN_DECIMALS`), 0..9. */
+  readonly rewardTokenDecimals: number;
+  /**
+   * Cognito Plus feature plan with full-function threat protection (adaptive authentication, compromised
+   * credentials). Billed per monthly active user, so dev runs on Essentials.
+   */
+  readonly cognitoThreatProtection: boolean;
+  /** Rate-based WAF rule: requests per client IP per 5 minutes before it is blocked. */
+  readonly wafRateLimitPer5Min: number;
+}
+
+const common = {
+  fraudReviewThreshold: 0.5,
+  fraudDeclineThreshold: 0.8,
+  maxPaymentAttempts: 3,
+  rewardTokenDecimals: 6,
+} as const;
+
+/** The three stage configurations. */
+export const STAGES: Readonly<Record<StageName, StageConfig>> = {
+  dev: {
+    ...common,
+    name: 'dev',
+    retainData: false,
+    throttling: { rateLimit: 50, burstLimit: 100 },
+    logRetention: RetentionDays.ONE_WEEK,
+    logLevel: 'DEBUG',
+    cognitoThreatProtection: false,
+    wafRateLimitPer5Min: 2_000,
+  },
+  staging: {
+    ...common,
+    name: 'staging',
+    retainData: false,
+    throttling: { rateLimit: 200, burstLimit: 400 },
+    logRetention: RetentionDays.ONE_MONTH,
+    logLevel: 'INFO',
+    cognitoThreatProtection: true,
+    wafRateLimitPer5Min: 5_000,
+  },
+  prod: {
+    ...common,
+    name: 'prod',
+    retainData: true,
+    throttling: { rateLimit: 1_000, burstLimit: 2_000 },
+    // PCI DSS 10.7: keep audit trail history for at least a year.
+    logRetention: RetentionDays.ONE_YEAR,
+    logLevel: 'INFO',
+    cognitoThreatProtection: true,
+    wafRateLimitPer5Min: 20_000,
+  },
+};
+
+/** The valid stage names, in promotion order. */
+export const STAGE_NAMES = Object.keys(STAGES) as StageName[];
+
+/** True when `name` is one of {@link STAGE_NAMES}. */
+export function isStageName(name: unknown): name is StageName {
+  return typeof name === 'string' && (STAGE_NAMES as string[]).includes(name);
+}
+
+/**
+ * The configuration of a stage by name (e.g. the `stage` context value).
+ * @throws when the name is not a known stage; the message lists the valid ones.
+ */
+export function stageConfig(name: unknown): StageConfig {
+  if (!isStageName(name)) {
+    throw new Error(
+      `unknown stage ${JSON.stringify(name)}: use one of ${STAGE_NAMES.join(', ')} (for example: cdk synth -c stage=dev)`,
+    );
+  }
+  return STAGES[name];
+}
+
+/**
+ * Checks a (possibly user-built) stage configuration and returns it.
+ * @throws with an actionable message when a value is out of range.
+ */
+export function validateStageConfig(stage: StageConfig): StageConfig {
+  const inUnit = (v: number) => Number.isFinite(v) && v >= 0 && v <= 1;
+  if (!inUnit(stage.fraudReviewThreshold) || !inUnit(stage.fraudDeclineThreshold)) {
+    throw new Error('stage.fraudReviewThreshold and stage.fraudDeclineThreshold must be numbers in [0, 1]');
+  }
+  if (stage.fraudReviewThreshold > stage.fraudDeclineThreshold) {
+    throw new Error('stage.fraudReviewThreshold must not exceed stage.fraudDeclineThreshold');
+  }
+  if (!Number.isInteger(stage.maxPaymentAttempts) || stage.maxPaymentAttempts < 1 || stage.maxPaymentAttempts > 10) {
+    throw new Error('stage.maxPaymentAttempts must be an integer in 1..10');
+  }
+  if (!Number.isInteger(stage.rewardTokenDecimals) || stage.rewardTokenDecimals < 0 || stage.rewardTokenDecimals > 9) {
+    throw new Error('stage.rewardTokenDecimals must be an integer in 0..9');
+  }
+  if (stage.throttling.rateLimit <= 0 || stage.throttling.burstLimit <= 0) {
+    throw new Error('stage.throttling.rateLimit and stage.throttling.burstLimit must be positive');
+  }
+  if (!Number.isInteger(stage.wafRateLimitPer5Min) || stage.wafRateLimitPer5Min < 10) {
+    throw new Error('stage.wafRateLimitPer5Min must be an integer of at least 10 (the WAF minimum)');
+  }
+  return stage;
+}
