@@ -1,0 +1,78 @@
+/**
+ * Test harness for the workflow paths: the local platform in memory (dynalite on an ephemeral port), the
+ * real handlers, the real ASL, retries without waiting. Each test file gets its own platform (and its own
+ * environment, since jest isolates process.env per file).
+ */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { LOCAL_TABLES } from '../../lambdas/local/env';
+import type { HandlerOverrides } from '../../lambdas/local/handlers';
+import { startLocalPlatform, type LocalPlatform } from '../../lambdas/local/platform';
+import type { PaymentEnvelope } from '../../lambdas/local/workflows';
+
+export const MERCHANT = 'm_paths';
+
+export const CARDS = {
+  ok: '4242424242424242',
+  declined: '4000000000000002',
+  processingError: '4000000000000119',
+} as const;
+
+/** A /pay body; `cvc: null` leaves the security code out. */
+export function paymentBody(overrides: Record<string, unknown> = {}, card: string = CARDS.ok, cvc: string | null = '123') {
+  return {
+    amount: 1999,
+    currency: 'USD',
+    customerId: 'cus_paths',
+    paymentMethod: { type: 'card', number: card, expMonth: 12, expYear: 2030, ...(cvc === null ? {} : { cvc }) },
+    ...overrides,
+  };
+}
+
+export function envelope(body: unknown, merchantId = MERCHANT): PaymentEnvelope {
+  return { body, merchantId, idempotencyKey: randomUUID(), requestId: randomUUID() };
+}
+
+export interface Harness {
+  readonly platform: LocalPlatform;
+  readonly db: DynamoDBDocumentClient;
+  rewardEntry(paymentId: string): Promise<Record<string, unknown> | undefined>;
+  paymentRecord(merchantId: string, paymentId: string): Promise<Record<string, unknown> | undefined>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: { env?: Record<string, string>; handlerOverrides?: HandlerOverrides } = {}): Promise<Harness> {
+  const platform = await startLocalPlatform({
+    port: 0,
+    inMemory: true,
+    retryIntervalOverrides: 0,
+    env: options.env,
+    handlerOverrides: options.handlerOverrides,
+    onError: () => undefined,
+  });
+  const raw = new DynamoDBClient({ endpoint: platform.store.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const db = DynamoDBDocumentClient.from(raw);
+  return {
+    platform,
+    db,
+    async rewardEntry(paymentId) {
+      const { Item } = await db.send(new GetCommand({ TableName: LOCAL_TABLES.rewards, Key: { paymentId }, ConsistentRead: true }));
+      return Item;
+    },
+    async paymentRecord(merchantId, paymentId) {
+      const { Item } = await db.send(new GetCommand({ TableName: LOCAL_TABLES.payments, Key: { merchantId, paymentId }, ConsistentRead: true }));
+      return Item;
+    },
+    async close() {
+      raw.destroy();
+      await platform.close(1000);
+    },
+  };
+}
+
+/** Runs /pay through the workflow and parses the response body. */
+export async function pay(harness: Harness, env: PaymentEnvelope) {
+  const { response, execution } = await harness.platform.workflows.executePayment(env);
+  return { status: response.status, body: JSON.parse(response.body) as Record<string, any>, execution };
+}

@@ -1,0 +1,93 @@
+/**
+ * Paths through statemachines/payment.asl.json (and, after success, reward.asl.json), run by the local
+ * engine with the real handlers on an in-memory store.
+ */
+import { CARDS, envelope, MERCHANT, pay, paymentBody, startHarness, type Harness } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('payment workflow paths', () => {
+  test('HappyPath: 201, payment succeeded, PaymentSucceeded emitted, reward recorded', async () => {
+    const { status, body, execution } = await pay(h, envelope(paymentBody()));
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(status).toBe(201);
+    const payment = body.payment;
+    expect(payment).toMatchObject({ status: 'succeeded', amount: 1999, currency: 'USD', merchantId: MERCHANT });
+    expect(payment.paymentId).toMatch(/^pay_[0-9A-Z]{20}$/);
+    expect(JSON.stringify(body)).not.toContain('4242424242424242');
+    expect(execution.states).toEqual(
+      expect.arrayContaining(['Begin', 'ScoreFraud', 'Route', 'Charge', 'Finalize', 'RoutingFeedback', 'EmitPaymentSucceeded', 'RespondFinal']),
+    );
+    expect(execution.states).not.toContain('Abort');
+
+    const event = h.platform.bus.published().find((e) => (e.detail as { paymentId?: string }).paymentId === payment.paymentId);
+    expect(event).toMatchObject({
+      version: '0',
+      source: 'smartpay.payments',
+      'detail-type': 'PaymentSucceeded',
+      detail: { paymentId: payment.paymentId, merchantId: MERCHANT, customerId: 'cus_paths', amount: 1999, currency: 'USD' },
+    });
+    expect(typeof (event?.detail as { connectorId?: unknown }).connectorId).toBe('string');
+    expect(typeof (event?.detail as { occurredAt?: unknown }).occurredAt).toBe('string');
+
+    await h.platform.idle();
+    const reward = h.platform.workflows.rewardExecutions().find((r) => (r.input as { detail?: { paymentId?: string } }).detail?.paymentId === payment.paymentId);
+    expect(reward).toMatchObject({ status: 'SUCCEEDED', states: ['IssueReward', 'RewardIssued'] });
+    const entry = await h.rewardEntry(payment.paymentId);
+    expect(entry).toMatchObject({ paymentId: payment.paymentId, merchantId: MERCHANT });
+    expect(entry?.tokens).toMatch(/^\d+$/);
+    expect(h.platform.dlq.count()).toBe(0);
+  });
+
+  test('FraudDeclined: 402 fraud_declined, nothing charged, no event', async () => {
+    const before = h.platform.bus.published().length;
+    const body = paymentBody({ amount: 1_500_000, country: 'US', ipCountry: 'RU' }, CARDS.ok, null);
+    const { status, body: response, execution } = await pay(h, envelope(body));
+    expect(status).toBe(402);
+    expect(response.error.code).toBe('fraud_declined');
+    expect(execution.states).toContain('FraudDeclined');
+    expect(execution.states).not.toContain('Charge');
+    expect(h.platform.bus.published().length).toBe(before);
+    const paymentId = response.error.details?.paymentId as string;
+    expect(await h.paymentRecord(MERCHANT, paymentId)).toMatchObject({ status: 'declined', attempts: [] });
+  });
+
+  test('ReviewHeld: 202 held for review, nothing charged', async () => {
+    const body = paymentBody({ amount: 300_000, country: 'US', ipCountry: 'RU' });
+    const { status, body: response, execution } = await pay(h, envelope(body));
+    expect(status).toBe(202);
+    expect(response.payment.status).toBe('review');
+    expect(execution.states).toContain('HeldForReview');
+    expect(execution.states).not.toContain('Charge');
+    expect(execution.states).not.toContain('EmitPaymentSucceeded');
+  });
+
+  test('GatewayDeclined: card_declined is final, 402 after one attempt and no fallback', async () => {
+    const { status, body, execution } = await pay(h, envelope(paymentBody({}, CARDS.declined)));
+    expect(status).toBe(402);
+    expect(body.error.code).toBe('card_declined');
+    expect(execution.states.filter((s) => s === 'Charge')).toHaveLength(1);
+    expect(execution.states).toContain('GatewayDeclined');
+    expect(execution.states).not.toContain('NextConnector');
+    const record = await h.paymentRecord(MERCHANT, body.error.details.paymentId);
+    expect(record?.attempts).toHaveLength(1);
+  });
+
+  test('AllGatewaysFail: processing_error everywhere, 503 all_gateways_failed after attemptLimit attempts', async () => {
+    const { status, body, execution } = await pay(h, envelope(paymentBody({}, CARDS.processingError)));
+    expect(status).toBe(503);
+    expect(body.error.code).toBe('all_gateways_failed');
+    const charges = execution.states.filter((s) => s === 'Charge').length;
+    expect(charges).toBe(2); // both eligible connectors, min(2, MAX_PAYMENT_ATTEMPTS=3)
+    expect(execution.states).toContain('AllGatewaysFailed');
+    const record = await h.paymentRecord(MERCHANT, body.error.details.paymentId);
+    expect(record).toMatchObject({ status: 'failed' });
+    expect((record?.attempts as unknown[]).length).toBe(charges);
+  });
+});
