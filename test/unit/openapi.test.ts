@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openApiDocument } from '../../lambdas/shared/openapi';
+
+describe('OpenAPI document', () => {
+  const doc = openApiDocument() as { paths: Record<string, Record<string, { security?: unknown; requestBody?: unknown }>>; components: { schemas: Record<string, { required?: string[] }> } };
+
+  it('is committed up to date (npm run openapi)', () => {
+    const committed = JSON.parse(readFileSync(join(__dirname, '../../docs/openapi.json'), 'utf8'));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(doc)));
+  });
+
+  it('secures every business route and leaves /health open', () => {
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const operation of Object.values(methods)) {
+        if (path === '/health') expect(operation.security).toBeUndefined();
+        else expect(operation.security).toEqual([{ cognito: [] }]);
+      }
+    }
+  });
+
+  it('takes its request bodies from the zod schemas', () => {
+    expect(doc.components.schemas.PaymentRequest.required).toEqual(['amount', 'currency', 'customerId', 'paymentMethod']);
+    expect(doc.components.schemas.RewardRequest.required).toEqual(['paymentId']);
+  });
+});
