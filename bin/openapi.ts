@@ -1,8 +1,9 @@
 /** `npm run openapi`: writes docs/openapi.json from the zod schemas (`--check` fails if it is stale). */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { openApiDocument } from '../lambdas/shared/openapi.js';
 
-const target = new URL('../docs/openapi.json', import.meta.url);
+const target = join(__dirname, '..', 'docs', 'openapi.json');
 const text = `${JSON.stringify(openApiDocument(), null, 2)}\n`;
 if (process.argv.includes('--check')) {
   const current = readFileSync(target, 'utf8');
