@@ -348,7 +348,7 @@ export class SmartPayApi extends Construct {
       this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
         scope: 'REGIONAL',
         defaultAction: { allow: {} },
-        description: `SmartPay API (${stage.name})`,
+        description: `SmartPay API - ${stage.name}`,
         visibilityConfig: visibility(`SmartPayApi-${stage.name}`),
         rules: [
           managed('AWSManagedRulesAmazonIpReputationList', 10),

@@ -36,7 +36,6 @@ export function fraudInferenceMetric(period: Duration = Duration.minutes(5)): cw
     metricName: METRICS.fraudInferenceMs,
     dimensionsMap: { service: 'fraud' },
     statistic: 'p95',
-    unit: cw.Unit.MILLISECONDS,
     period,
   });
 }

@@ -1,0 +1,607 @@
+/**
+ * SmartPayStack (dev) template: API, auth, functions, workflows, data and alarms. The stack is built once.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ENV, METRICS, TABLES } from '../../lambdas/shared/contracts';
+import { REQUEST_SCHEMAS, toRequestModelSchema } from '../../lambdas/shared/schemas';
+import { PAY_STATUSES, SmartPayStack, STAGES } from '../../lib';
+import { actionsOf, apiMethods, fastApp, logicalIdOf, policyStatements, resourcesOf, ROOT, statementsOfRole } from './support';
+
+const readAsl = (file: string) => readFileSync(path.join(ROOT, 'statemachines', file), 'utf8');
+
+let template: Template;
+let stack: SmartPayStack;
+const id = (type: string, prefix: string) => logicalIdOf(template, type, prefix);
+const fnId = (area: string) => id('AWS::Lambda::Function', `SmartPayFunctions${area}Function`);
+const roleId = (area: string) => id('AWS::IAM::Role', `SmartPayFunctions${area}Role`);
+
+beforeAll(() => {
+  stack = new SmartPayStack(fastApp(), 'SmartPay-dev', { stage: STAGES.dev });
+  template = Template.fromStack(stack);
+});
+
+describe('stable logical IDs of stateful resources', () => {
+  test.each([
+    ['AWS::KMS::Key', 'SmartPayDataKeyE70D8BC8'],
+    ['AWS::DynamoDB::Table', 'SmartPayDataPaymentsTable7F7C4C99'],
+    ['AWS::DynamoDB::Table', 'SmartPayDataIdempotencyTable190B9A44'],
+    ['AWS::DynamoDB::Table', 'SmartPayDataRoutingTableB559FD7F'],
+    ['AWS::DynamoDB::Table', 'SmartPayDataRewardsTable61E0C74D'],
+    ['AWS::Cognito::UserPool', 'SmartPayAuthUserPool446517A3'],
+    ['AWS::SQS::Queue', 'SmartPayWorkflowsRewardDlq76302A28'],
+    ['AWS::SQS::Queue', 'SmartPayWorkflowsRewardRuleDlqFF851D37'],
+    ['AWS::SecretsManager::Secret', 'SmartPaySecretsStripeSecretF5200D81'],
+    ['AWS::SecretsManager::Secret', 'SmartPaySecretsSolanaMintAuthoritySecret0E93DD03'],
+    ['AWS::SecretsManager::Secret', 'SmartPaySecretsLlmApiKeySecret73E614AF'],
+    ['AWS::Events::EventBus', 'SmartPayWorkflowsEventBusBB45160B'],
+  ])('%s %s', (type, logicalId) => {
+    expect(template.findResources(type)[logicalId]).toBeDefined();
+  });
+});
+
+describe('data', () => {
+  test('four on-demand, PITR, KMS-encrypted tables with the TABLES key schemas', () => {
+    const keyId = 'SmartPayDataKeyE70D8BC8';
+    const expected: Record<string, { partitionKey: string; sortKey?: string; timeToLiveAttribute?: string }> = {
+      SmartPayDataPaymentsTable7F7C4C99: TABLES.payments,
+      SmartPayDataIdempotencyTable190B9A44: TABLES.idempotency,
+      SmartPayDataRoutingTableB559FD7F: TABLES.routing,
+      SmartPayDataRewardsTable61E0C74D: TABLES.rewards,
+    };
+    expect(resourcesOf(template, 'AWS::DynamoDB::Table')).toHaveLength(4);
+    for (const [logicalId, schema] of Object.entries(expected)) {
+      const table = template.findResources('AWS::DynamoDB::Table')[logicalId];
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+      });
+      const keySchema = [{ AttributeName: schema.partitionKey, KeyType: 'HASH' }];
+      if (schema.sortKey) keySchema.push({ AttributeName: schema.sortKey, KeyType: 'RANGE' });
+      expect(table.Properties.KeySchema).toEqual(keySchema);
+      if (schema.timeToLiveAttribute) {
+        expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiration', Enabled: true });
+      }
+    }
+  });
+
+  test('one customer-managed key with rotation', () => {
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  test('dev destroys data and has no deletion protection', () => {
+    for (const [, table] of resourcesOf(template, 'AWS::DynamoDB::Table')) {
+      expect(table.DeletionPolicy).toBe('Delete');
+      expect(table.Properties!.DeletionProtectionEnabled).toBe(false);
+    }
+    expect(template.findResources('AWS::Cognito::UserPool').SmartPayAuthUserPool446517A3.DeletionPolicy).toBe('Delete');
+    expect(stack.terminationProtection).toBe(false);
+  });
+});
+
+describe('api', () => {
+  let methods: ReturnType<typeof apiMethods>;
+  beforeAll(() => {
+    methods = apiMethods(template);
+  });
+
+  test('exactly the documented routes', () => {
+    expect(Object.keys(methods).sort()).toEqual(
+      ['GET /health', 'GET /payments/{id}', 'POST /chat', 'POST /fraud', 'POST /pay', 'POST /reward', 'POST /route'].sort(),
+    );
+  });
+
+  test('the Cognito authorizer guards every business route, and /health has none', () => {
+    const authorizerId = id('AWS::ApiGateway::Authorizer', 'SmartPayApiAuthorizer');
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'COGNITO_USER_POOLS',
+      IdentitySource: 'method.request.header.Authorization',
+      ProviderARNs: [{ 'Fn::GetAtt': ['SmartPayAuthUserPool446517A3', 'Arn'] }],
+    });
+    for (const [route, method] of Object.entries(methods)) {
+      if (route === 'GET /health') continue;
+      expect({ route, type: method.Properties!.AuthorizationType, authorizer: method.Properties!.AuthorizerId }).toEqual({
+        route,
+        type: 'COGNITO_USER_POOLS',
+        authorizer: { Ref: authorizerId },
+      });
+    }
+    const health = methods['GET /health'].Properties!;
+    expect(health.AuthorizationType).toBe('NONE');
+    expect(health.AuthorizerId).toBeUndefined();
+    expect(health.Integration).toMatchObject({
+      Type: 'MOCK',
+      IntegrationResponses: [{ StatusCode: '200', ResponseTemplates: { 'application/json': '{"status":"ok"}' } }],
+    });
+    expect(JSON.parse(health.Integration.IntegrationResponses[0].ResponseTemplates['application/json'])).toEqual({ status: 'ok' });
+  });
+
+  test('request models are generated from the zod schemas (JSON Schema draft 4)', () => {
+    const models = resourcesOf(template, 'AWS::ApiGateway::Model');
+    expect(models).toHaveLength(Object.keys(REQUEST_SCHEMAS).length);
+    for (const [route, schema] of Object.entries(REQUEST_SCHEMAS)) {
+      const method = methods[`POST ${route}`].Properties!;
+      const modelRef = method.RequestModels['application/json'].Ref as string;
+      const model = template.findResources('AWS::ApiGateway::Model')[modelRef].Properties;
+      expect(model.ContentType).toBe('application/json');
+      expect(model.Schema).toEqual({
+        ...toRequestModelSchema(schema),
+        $schema: 'http://json-schema.org/draft-04/schema#',
+        title: model.Name,
+      });
+    }
+    const pay = template.findResources('AWS::ApiGateway::Model')[methods['POST /pay'].Properties!.RequestModels['application/json'].Ref];
+    expect(pay.Properties.Schema.required).toEqual(['amount', 'currency', 'customerId', 'paymentMethod']);
+    expect(pay.Properties.Schema.additionalProperties).toBe(false);
+  });
+
+  test('POST routes validate the body; /pay also requires the Idempotency-Key header', () => {
+    const validators = template.findResources('AWS::ApiGateway::RequestValidator');
+    for (const route of Object.keys(REQUEST_SCHEMAS)) {
+      const v = validators[methods[`POST ${route}`].Properties!.RequestValidatorId.Ref].Properties;
+      expect(v.ValidateRequestBody).toBe(true);
+    }
+    const pay = methods['POST /pay'].Properties!;
+    expect(pay.RequestParameters).toEqual({ 'method.request.header.Idempotency-Key': true });
+    expect(validators[pay.RequestValidatorId.Ref].Properties.ValidateRequestParameters).toBe(true);
+    const get = methods['GET /payments/{id}'].Properties!;
+    expect(get.RequestParameters).toEqual({ 'method.request.path.id': true });
+  });
+
+  test('Lambda routes are proxy integrations of the right functions', () => {
+    const expected: Record<string, string> = {
+      'POST /fraud': 'Fraud',
+      'POST /route': 'Routing',
+      'POST /reward': 'Rewards',
+      'POST /chat': 'Analytics',
+      'GET /payments/{id}': 'Payments',
+    };
+    for (const [route, area] of Object.entries(expected)) {
+      const integration = methods[route].Properties!.Integration;
+      expect(integration.Type).toBe('AWS_PROXY');
+      expect(JSON.stringify(integration.Uri)).toContain(fnId(area));
+    }
+  });
+
+  test('POST /pay starts the EXPRESS machine synchronously with the internals.md envelope', () => {
+    const pay = methods['POST /pay'].Properties!;
+    const integration = pay.Integration;
+    expect(integration.Type).toBe('AWS');
+    expect(JSON.stringify(integration.Uri)).toContain('states:action/StartSyncExecution');
+    expect(integration.PassthroughBehavior).toBe('NEVER');
+    const parts: unknown[] = integration.RequestTemplates['application/json']['Fn::Join'][1];
+    const template = parts.map((p) => (typeof p === 'string' ? p : `<${JSON.stringify(p)}>`)).join('');
+    // The envelope's four fields, from the documented sources, escaped like CDK's stepfunctions.vtl.
+    for (const fragment of [
+      "$input.json('$')",
+      "context.authorizer.claims['custom:merchantId']",
+      "input.params('Idempotency-Key')",
+      '$context.requestId',
+      '${q}body${q}',
+      '${q}merchantId${q}',
+      '${q}idempotencyKey${q}',
+      '${q}requestId${q}',
+      '$util.escapeJavaScript($inputString)',
+    ]) {
+      expect(template).toContain(fragment);
+    }
+    // Each of the four values and the whole input are escaped, with JavaScript's \' turned back into '.
+    expect(template.split(`.replaceAll("\\\\'","'")`)).toHaveLength(5);
+    expect(template).toContain('"stateMachineArn": "<{"Ref":"SmartPayWorkflowsPaymentStateMachine9D8FAAE8"}>"');
+
+    const [ok, ...errors] = integration.IntegrationResponses;
+    expect(ok.StatusCode).toBe('200');
+    expect(ok.SelectionPattern).toBeUndefined();
+    const response = ok.ResponseTemplates['application/json'] as string;
+    expect(response).toContain("#if($input.path('$.status') == 'SUCCEEDED')");
+    expect(response).toContain("$util.parseJson($input.path('$.output'))");
+    expect(response).toContain('#set($context.responseOverride.status = $output.status)');
+    expect(response).toMatch(/^\$output\.body$/m);
+    expect(response).toContain('#set($context.responseOverride.status = 500)');
+    expect(response).toContain('"code":"internal_error"');
+    expect(errors.map((e: { SelectionPattern: string; StatusCode: string }) => [e.SelectionPattern, e.StatusCode])).toEqual([
+      ['4\\d{2}', '500'],
+      ['5\\d{2}', '503'],
+    ]);
+    expect(pay.MethodResponses.map((r: { StatusCode: string }) => r.StatusCode)).toEqual([...PAY_STATUSES]);
+    expect([...PAY_STATUSES]).toEqual(['200', '201', '202', '400', '402', '403', '404', '409', '422', '500', '503']);
+  });
+
+  test('the /pay integration role may only start sync executions of the payment machine', () => {
+    const role = id('AWS::IAM::Role', 'SmartPayApiPayIntegrationRole');
+    expect(statementsOfRole(template, role)).toEqual([
+      { Action: 'states:StartSyncExecution', Effect: 'Allow', Resource: { Ref: 'SmartPayWorkflowsPaymentStateMachine9D8FAAE8' } },
+    ]);
+  });
+
+  test('gateway responses use the API error shape and render valid JSON', () => {
+    const byType = Object.fromEntries(
+      resourcesOf(template, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties!.ResponseType, r.Properties!]),
+    );
+    for (const type of ['BAD_REQUEST_BODY', 'BAD_REQUEST_PARAMETERS', 'UNAUTHORIZED', 'ACCESS_DENIED', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
+      expect(byType[type]).toBeDefined();
+      const body = byType[type].ResponseTemplates['application/json'] as string;
+      // What API Gateway substitutes: messageString is a quoted JSON string, the others are raw text.
+      const rendered = body
+        .replaceAll('$context.error.messageString', '"Unauthorized"')
+        .replaceAll('$context.error.validationErrorString', '[object has missing required properties]')
+        .replaceAll('$context.requestId', 'req-1');
+      const parsed = JSON.parse(rendered);
+      expect(parsed).toEqual({ error: { code: expect.any(String), message: expect.any(String), details: { requestId: 'req-1' } } });
+    }
+    expect(byType.BAD_REQUEST_BODY.ResponseTemplates['application/json']).toContain('$context.error.validationErrorString');
+    expect(byType.BAD_REQUEST_PARAMETERS.ResponseTemplates['application/json']).toContain('$context.error.validationErrorString');
+    expect(byType.BAD_REQUEST_BODY.StatusCode).toBe('400');
+    expect(byType.UNAUTHORIZED.StatusCode).toBe('401');
+    expect(byType.ACCESS_DENIED.StatusCode).toBe('403');
+  });
+
+  test('stage: throttling from the stage config, X-Ray, JSON access logs, error-only execution logs without data', () => {
+    const stage = resourcesOf(template, 'AWS::ApiGateway::Stage')[0][1].Properties!;
+    expect(stage.StageName).toBe('dev');
+    expect(stage.TracingEnabled).toBe(true);
+    expect(stage.MethodSettings).toEqual([
+      expect.objectContaining({
+        ThrottlingRateLimit: STAGES.dev.throttling.rateLimit,
+        ThrottlingBurstLimit: STAGES.dev.throttling.burstLimit,
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
+        HttpMethod: '*',
+        ResourcePath: '/*',
+      }),
+    ]);
+    const format = JSON.parse(stage.AccessLogSetting.Format);
+    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+    expect(JSON.stringify(stage.AccessLogSetting.DestinationArn)).toContain('SmartPayApiAccessLogs');
+  });
+
+  test('a WAF web ACL is associated with the stage and logs with the Authorization header redacted', () => {
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      WebACLArn: { 'Fn::GetAtt': [id('AWS::WAFv2::WebACL', 'SmartPayApiWebAcl'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
+      RedactedFields: [{ SingleHeader: { Name: 'authorization' } }],
+    });
+  });
+});
+
+describe('auth', () => {
+  test('merchantId is an immutable custom attribute; MFA and a strong password policy are required', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      Schema: Match.arrayWith([Match.objectLike({ Name: 'merchantId', AttributeDataType: 'String', Mutable: false })]),
+      MfaConfiguration: 'ON',
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      Policies: {
+        PasswordPolicy: Match.objectLike({
+          MinimumLength: 14,
+          RequireLowercase: true,
+          RequireUppercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+        }),
+      },
+    });
+  });
+
+  test('the app client reads but cannot write custom:merchantId', () => {
+    const client = resourcesOf(template, 'AWS::Cognito::UserPoolClient')[0][1].Properties!;
+    expect(client.ReadAttributes).toContain('custom:merchantId');
+    expect(client.WriteAttributes).not.toContain('custom:merchantId');
+    expect(client.GenerateSecret).toBe(false);
+    expect(client.ExplicitAuthFlows).toEqual(['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']);
+  });
+});
+
+const areas = ['Fraud', 'Routing', 'Payments', 'Rewards', 'Analytics'];
+
+describe('functions', () => {
+  test.each(areas)('%s: ARM64, latest Node, X-Ray, explicit memory/timeout, Powertools env', (area) => {
+    const fn = template.findResources('AWS::Lambda::Function')[fnId(area)].Properties;
+    expect(fn).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Handler: 'index.handler',
+      LoggingConfig: expect.objectContaining({ LogFormat: 'JSON' }),
+    });
+    expect(fn.MemorySize).toBeGreaterThanOrEqual(512);
+    expect(fn.Timeout).toBeGreaterThan(3);
+    expect(fn.Environment.Variables).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: area.toLowerCase(),
+      POWERTOOLS_METRICS_NAMESPACE: 'SmartPay',
+      POWERTOOLS_LOG_LEVEL: STAGES.dev.logLevel,
+      [ENV.stage]: 'dev',
+      [ENV.paymentsTable]: { Ref: 'SmartPayDataPaymentsTable7F7C4C99' },
+    });
+  });
+
+  test('per-function environment from the contracts and the stage config; secrets only by ARN', () => {
+    const env = (area: string) => template.findResources('AWS::Lambda::Function')[fnId(area)].Properties.Environment.Variables;
+    expect(env('Fraud')).toMatchObject({ FRAUD_REVIEW_THRESHOLD: '0.5', FRAUD_DECLINE_THRESHOLD: '0.8' });
+    expect(env('Fraud').FRAUD_ENDPOINT_NAME).toBeUndefined();
+    expect(env('Payments')).toMatchObject({
+      MAX_PAYMENT_ATTEMPTS: '3',
+      IDEMPOTENCY_TABLE_NAME: { Ref: 'SmartPayDataIdempotencyTable190B9A44' },
+      STRIPE_SECRET_ARN: { Ref: 'SmartPaySecretsStripeSecretF5200D81' },
+    });
+    expect(env('Rewards')).toMatchObject({
+      REWARD_TOKEN_DECIMALS: '6',
+      SOLANA_RPC_URL: 'https://api.devnet.solana.com',
+      SOLANA_MINT_AUTHORITY_SECRET_ARN: { Ref: 'SmartPaySecretsSolanaMintAuthoritySecret0E93DD03' },
+    });
+    expect(env('Rewards').SPL_TOKEN_MINT_ADDRESS).toBeUndefined();
+    expect(env('Analytics')).toMatchObject({ LLM_API_KEY_SECRET_ARN: { Ref: 'SmartPaySecretsLlmApiKeySecret73E614AF' } });
+    const secretEnv = Object.fromEntries(areas.map((area) => [area, Object.keys(env(area)).filter((k) => /SECRET/.test(k))]));
+    expect(secretEnv).toEqual({
+      Fraud: [],
+      Routing: [],
+      Payments: ['STRIPE_SECRET_ARN'],
+      Rewards: ['SOLANA_MINT_AUTHORITY_SECRET_ARN'],
+      Analytics: ['LLM_API_KEY_SECRET_ARN'],
+    });
+  });
+
+  test('secrets are KMS-encrypted with generated placeholder values (never in the template)', () => {
+    for (const [, secret] of resourcesOf(template, 'AWS::SecretsManager::Secret')) {
+      expect(secret.Properties!.KmsKeyId).toEqual({ 'Fn::GetAtt': ['SmartPayDataKeyE70D8BC8', 'Arn'] });
+      expect(secret.Properties!.GenerateSecretString).toBeDefined();
+      expect(secret.Properties!.SecretString).toBeUndefined();
+    }
+  });
+
+  test('every log group is KMS-encrypted with a retention', () => {
+    const groups = resourcesOf(template, 'AWS::Logs::LogGroup');
+    expect(groups.length).toBeGreaterThanOrEqual(5 + 2 + 2);
+    for (const [, group] of groups) {
+      expect(group.Properties!.KmsKeyId).toEqual({ 'Fn::GetAtt': ['SmartPayDataKeyE70D8BC8', 'Arn'] });
+      expect(group.Properties!.RetentionInDays).toBe(7);
+    }
+  });
+});
+
+describe('least privilege', () => {
+  test('no statement grants a whole service or everything', () => {
+    for (const { policy, statement } of policyStatements(template)) {
+      for (const action of actionsOf(statement)) {
+        expect({ policy, action }).not.toEqual({ policy, action: expect.stringMatching(/^(\*|[a-z0-9-]+:\*)$/) });
+      }
+    }
+  });
+
+  const tableActions = (area: string) => {
+    const byTable: Record<string, string[]> = {};
+    for (const s of statementsOfRole(template, roleId(area))) {
+      const dynamo = actionsOf(s).filter((a) => a.startsWith('dynamodb:'));
+      if (!dynamo.length) continue;
+      for (const r of [].concat(s.Resource)) {
+        const table = JSON.stringify(r).match(/SmartPayData(\w+?)Table/)?.[1] ?? JSON.stringify(r);
+        byTable[table] = [...(byTable[table] ?? []), ...dynamo];
+      }
+    }
+    return byTable;
+  };
+  const writes = (actions: string[] = []) => actions.some((a) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(a));
+
+  test('table grants follow the design', () => {
+    expect(Object.keys(tableActions('Payments')).sort()).toEqual(['Idempotency', 'Payments']);
+    expect(writes(tableActions('Payments').Payments) && writes(tableActions('Payments').Idempotency)).toBe(true);
+    expect(Object.keys(tableActions('Routing'))).toEqual(['Routing']);
+    expect(writes(tableActions('Routing').Routing)).toBe(true);
+    expect(Object.keys(tableActions('Rewards')).sort()).toEqual(['Payments', 'Rewards']);
+    expect(writes(tableActions('Rewards').Rewards)).toBe(true);
+    expect(writes(tableActions('Rewards').Payments)).toBe(false);
+    expect(Object.keys(tableActions('Analytics'))).toEqual(['Payments']);
+    expect(writes(tableActions('Analytics').Payments)).toBe(false);
+    expect(tableActions('Fraud')).toEqual({});
+  });
+
+  test('each function reads only its own secret', () => {
+    const secretsOf = (area: string) =>
+      statementsOfRole(template, roleId(area))
+        .filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'))
+        .map((s) => s.Resource.Ref);
+    expect(secretsOf('Payments')).toEqual(['SmartPaySecretsStripeSecretF5200D81']);
+    expect(secretsOf('Rewards')).toEqual(['SmartPaySecretsSolanaMintAuthoritySecret0E93DD03']);
+    expect(secretsOf('Analytics')).toEqual(['SmartPaySecretsLlmApiKeySecret73E614AF']);
+    expect(secretsOf('Fraud')).toEqual([]);
+    expect(secretsOf('Routing')).toEqual([]);
+  });
+
+  test('function roles write only to their own log group (no AWSLambdaBasicExecutionRole)', () => {
+    for (const area of areas) {
+      const role = template.findResources('AWS::IAM::Role')[roleId(area)].Properties;
+      expect(role.ManagedPolicyArns).toBeUndefined();
+      const logStatements = statementsOfRole(template, roleId(area)).filter((s) => actionsOf(s).some((a) => a.startsWith('logs:')));
+      expect(logStatements).toEqual([
+        expect.objectContaining({
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [id('AWS::Logs::LogGroup', `SmartPayFunctions${area}LogGroup`), 'Arn'] },
+        }),
+      ]);
+    }
+  });
+});
+
+describe('workflows', () => {
+  const machine = (prefix: string) => template.findResources('AWS::StepFunctions::StateMachine')[prefix].Properties;
+  const PAYMENT = 'SmartPayWorkflowsPaymentStateMachine9D8FAAE8';
+  const REWARD = 'SmartPayWorkflowsRewardStateMachineEB23D022';
+  const placeholders = (definition: string) => [...definition.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+  test('payment: EXPRESS, the ASL file verbatim, every placeholder substituted with the right ARN', () => {
+    const props = machine(PAYMENT);
+    expect(props.StateMachineType).toBe('EXPRESS');
+    expect(props.DefinitionString).toBe(readAsl('payment.asl.json'));
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'EXPRESS',
+      DefinitionString: Match.serializedJson(Match.objectLike({ StartAt: 'Begin' })),
+    });
+    expect(props.DefinitionSubstitutions).toEqual({
+      PaymentsFunctionArn: { 'Fn::GetAtt': [fnId('Payments'), 'Arn'] },
+      FraudFunctionArn: { 'Fn::GetAtt': [fnId('Fraud'), 'Arn'] },
+      RoutingFunctionArn: { 'Fn::GetAtt': [fnId('Routing'), 'Arn'] },
+      EventBusName: { Ref: 'SmartPayWorkflowsEventBusBB45160B' },
+    });
+    expect([...new Set(placeholders(props.DefinitionString))]).toEqual(Object.keys(props.DefinitionSubstitutions).sort());
+  });
+
+  test('payment: logging ALL without execution data (card data), tracing on', () => {
+    expect(machine(PAYMENT).LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
+    expect(machine(PAYMENT).TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  test('reward: STANDARD, substitutions, logging ALL with execution data, tracing on', () => {
+    const props = machine(REWARD);
+    expect(props.StateMachineType).toBe('STANDARD');
+    expect(props.DefinitionString).toBe(readAsl('reward.asl.json'));
+    expect(props.DefinitionSubstitutions).toEqual({
+      RewardsFunctionArn: { 'Fn::GetAtt': [fnId('Rewards'), 'Arn'] },
+      RewardDlqUrl: { Ref: 'SmartPayWorkflowsRewardDlq76302A28' },
+    });
+    expect([...new Set(placeholders(props.DefinitionString))]).toEqual(Object.keys(props.DefinitionSubstitutions).sort());
+    expect(props.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
+    expect(props.TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  const machineRoleId = (machineId: string) => machine(machineId).RoleArn['Fn::GetAtt'][0] as string;
+  const invokeTargets = (machineId: string) =>
+    statementsOfRole(template, machineRoleId(machineId))
+      .filter((s) => actionsOf(s).includes('lambda:InvokeFunction'))
+      .flatMap((s) => [].concat(s.Resource))
+      .map((r) => JSON.stringify(r).match(/SmartPayFunctions(\w+?)Function/)?.[1])
+      .sort();
+
+  test('invoke grants are explicit and scoped to the task functions', () => {
+    // grantInvoke covers the function ARN and its qualified ARNs.
+    expect(invokeTargets(PAYMENT)).toEqual(['Fraud', 'Fraud', 'Payments', 'Payments', 'Routing', 'Routing']);
+    expect(invokeTargets(REWARD)).toEqual(['Rewards', 'Rewards']);
+  });
+
+  test('the payment machine may put events on the SmartPay bus only', () => {
+    const puts = statementsOfRole(template, machineRoleId(PAYMENT)).filter((s) => actionsOf(s).includes('events:PutEvents'));
+    expect(puts).toEqual([
+      expect.objectContaining({ Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': ['SmartPayWorkflowsEventBusBB45160B', 'Arn'] } }),
+    ]);
+  });
+
+  test('the reward machine may send to its DLQ and use the key for it', () => {
+    const statements = statementsOfRole(template, machineRoleId(REWARD));
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['SmartPayWorkflowsRewardDlq76302A28', 'Arn'] } }),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: { 'Fn::GetAtt': ['SmartPayDataKeyE70D8BC8', 'Arn'] } }),
+    );
+  });
+
+  test('the reward rule uses reward.trigger.json on the custom bus, with its own DLQ and retries', () => {
+    const pattern = JSON.parse(readAsl('reward.trigger.json'));
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: 'SmartPayWorkflowsEventBusBB45160B' },
+      EventPattern: pattern,
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: 'SmartPayWorkflowsRewardStateMachineEB23D022' },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['SmartPayWorkflowsRewardRuleDlqFF851D37', 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 86400 },
+        }),
+      ],
+    });
+    expect(pattern).toEqual({ source: ['smartpay.payments'], 'detail-type': ['PaymentSucceeded'] });
+  });
+
+  test('both DLQs are KMS-encrypted and TLS-only', () => {
+    for (const q of ['SmartPayWorkflowsRewardDlq76302A28', 'SmartPayWorkflowsRewardRuleDlqFF851D37']) {
+      expect(template.findResources('AWS::SQS::Queue')[q].Properties.KmsMasterKeyId).toEqual({
+        'Fn::GetAtt': ['SmartPayDataKeyE70D8BC8', 'Arn'],
+      });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: q }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+});
+
+describe('observability', () => {
+  const alarms = () => resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+  const topicRef = () => ({ Ref: id('AWS::SNS::Topic', 'SmartPayObservabilityAlarmTopic') });
+
+  test('POST /pay p95 latency above 200 ms', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: 'Latency',
+      ExtendedStatistic: 'p95',
+      Threshold: 200,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Dimensions: Match.arrayWith([{ Name: 'Method', Value: 'POST' }, { Name: 'Resource', Value: '/pay' }]),
+    });
+  });
+
+  test('5xx rate above 0.1 % (metric math 5XXError / Count)', () => {
+    const rate = alarms().find((a) => a.Metrics?.some((m: { Expression?: string }) => m.Expression === '100 * errors / requests'));
+    expect(rate).toBeDefined();
+    expect(rate!.Threshold).toBe(0.1);
+    expect(rate!.ComparisonOperator).toBe('GreaterThanThreshold');
+    const names = rate!.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).map(
+      (m: { Id: string; MetricStat: { Metric: { MetricName: string } } }) => [m.Id, m.MetricStat.Metric.MetricName],
+    );
+    expect(names.sort()).toEqual([
+      ['errors', '5XXError'],
+      ['requests', 'Count'],
+    ]);
+  });
+
+  test('fraud inference p95 above 50 ms on the Powertools metric (namespace SmartPay, service=fraud)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS.namespace,
+      MetricName: METRICS.fraudInferenceMs,
+      Dimensions: [{ Name: 'service', Value: 'fraud' }],
+      ExtendedStatistic: 'p95',
+      Threshold: 50,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  test('failed executions of either machine', () => {
+    for (const machineId of ['SmartPayWorkflowsPaymentStateMachine9D8FAAE8', 'SmartPayWorkflowsRewardStateMachineEB23D022']) {
+      const failed = alarms().find((a) =>
+        a.Metrics?.some(
+          (m: { MetricStat?: { Metric: { MetricName: string; Dimensions: Array<{ Value: unknown }> } } }) =>
+            m.MetricStat?.Metric.MetricName === 'ExecutionsFailed' && JSON.stringify(m.MetricStat.Metric.Dimensions).includes(machineId),
+        ),
+      );
+      expect(failed).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    }
+  });
+
+  test('DLQ depth above 0 on both DLQs', () => {
+    for (const q of ['SmartPayWorkflowsRewardDlq76302A28', 'SmartPayWorkflowsRewardRuleDlqFF851D37']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [q, 'QueueName'] } }],
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    }
+  });
+
+  test('every alarm notifies the KMS-encrypted, TLS-only topic, and the alarms are exposed', () => {
+    expect(alarms()).toHaveLength(7);
+    for (const a of alarms()) expect(a.AlarmActions).toEqual([topicRef()]);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': ['SmartPayDataKeyE70D8BC8', 'Arn'] } });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    expect(stack.platform.observability.alarms).toHaveLength(7);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * Shared helpers of the lib tests: a fast App (cdk.json context, bundling off, no CloudFormation-schema
+ * validation) and small template queries.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App, type AppProps } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+/** The `context` of cdk.json (a test App does not read cdk.json by itself). */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')).context;
+
+/** An App with cdk.json's context and NodejsFunction bundling disabled for every stack. */
+export function fastApp(props: AppProps = {}): App {
+  return new App({
+    builtinCloudFormationValidation: false,
+    ...props,
+    context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...props.context },
+  });
+}
+
+type Resource = { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+
+/** Resources of a type, as [logicalId, resource] pairs. */
+export function resourcesOf(template: Template, type: string): Array<[string, Resource]> {
+  return Object.entries(template.findResources(type)) as Array<[string, Resource]>;
+}
+
+/** The single logical ID of the resource of `type` whose ID starts with `prefix`. */
+export function logicalIdOf(template: Template, type: string, prefix: string): string {
+  const ids = resourcesOf(template, type)
+    .map(([id]) => id)
+    .filter((id) => id.startsWith(prefix));
+  if (ids.length !== 1) throw new Error(`expected one ${type} with prefix ${prefix}, got ${ids.join(', ') || 'none'}`);
+  return ids[0];
+}
+
+/** API Gateway methods keyed `"<VERB> <path>"`, with the path rebuilt from the Resource tree. */
+export function apiMethods(template: Template): Record<string, Resource> {
+  const resources = template.findResources('AWS::ApiGateway::Resource');
+  const pathOf = (ref: unknown): string => {
+    if (ref && typeof ref === 'object' && 'Ref' in ref) {
+      const r = resources[(ref as { Ref: string }).Ref];
+      return `${pathOf(r.Properties.ParentId)}/${r.Properties.PathPart}`;
+    }
+    return ''; // the root resource (Fn::GetAtt RootResourceId)
+  };
+  const methods: Record<string, Resource> = {};
+  for (const [, m] of resourcesOf(template, 'AWS::ApiGateway::Method')) {
+    methods[`${m.Properties!.HttpMethod} ${pathOf(m.Properties!.ResourceId) || '/'}`] = m;
+  }
+  return methods;
+}
+
+/** Every IAM policy statement in the template, with the logical ID of the policy that holds it. */
+export function policyStatements(template: Template): Array<{ policy: string; roles: unknown; statement: Record<string, any> }> {
+  const out: Array<{ policy: string; roles: unknown; statement: Record<string, any> }> = [];
+  for (const [id, p] of resourcesOf(template, 'AWS::IAM::Policy')) {
+    for (const statement of p.Properties!.PolicyDocument.Statement) out.push({ policy: id, roles: p.Properties!.Roles, statement });
+  }
+  return out;
+}
+
+/** Statements of the inline policies attached to the role with the given logical ID. */
+export function statementsOfRole(template: Template, roleId: string): Array<Record<string, any>> {
+  return policyStatements(template)
+    .filter(({ roles }) => JSON.stringify(roles).includes(`"${roleId}"`))
+    .map(({ statement }) => statement);
+}
+
+/** Normalises Action (string or list) to a list. */
+export function actionsOf(statement: Record<string, any>): string[] {
+  return ([] as string[]).concat(statement.Action);
+}
