@@ -88,7 +88,7 @@ test('the reward trigger pattern matches a PaymentSucceeded event from the payme
   bus.addRule('r', pattern, (e) => {
     seen.push(e);
   });
-  const emit = allStates(readDefinition('payment')).find(([n]) => n === 'EmitPaymentSucceeded')?.[1] as { Parameters: { Entries: Array<{ Source: string; DetailType: string }> } };
+  const emit = allStates(readDefinition('payment')).find(([n]) => n === 'EmitPaymentSucceeded')?.[1] as unknown as { Parameters: { Entries: Array<{ Source: string; DetailType: string }> } };
   const entry = emit.Parameters.Entries[0]!;
   bus.putEvents([{ Source: entry.Source, DetailType: entry.DetailType, Detail: { paymentId: 'pay_1' }, EventBusName: 'b' }]);
   bus.putEvents([{ Source: 'other', DetailType: entry.DetailType, Detail: { paymentId: 'pay_2' }, EventBusName: 'b' }]);

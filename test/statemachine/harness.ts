@@ -74,5 +74,6 @@ export async function startHarness(options: { env?: Record<string, string>; hand
 /** Runs /pay through the workflow and parses the response body. */
 export async function pay(harness: Harness, env: PaymentEnvelope) {
   const { response, execution } = await harness.platform.workflows.executePayment(env);
-  return { status: response.status, body: JSON.parse(response.body) as Record<string, any>, execution };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response JSON is navigated freely in assertions
+  return { status: response.status, body: JSON.parse(response.body) as Record<string, any>, execution: { ...execution, states: execution.states ?? [] } };
 }

@@ -91,3 +91,21 @@ describe('payment workflow paths', () => {
     expect((record?.attempts as unknown[]).length).toBe(charges);
   });
 });
+
+describe('emulator fidelity', () => {
+  test('a response body with quotes, backslashes and newlines is valid JSON (States.JsonToString)', async () => {
+    const description = 'He said "hi" \\ and\nleft';
+    const { status, body } = await pay(h, envelope(paymentBody({ description })));
+    expect(status).toBe(201);
+    expect(body.payment.description).toBe(description);
+  });
+
+  test('a Lambda error reaches the Catch with Lambda-shaped Error and Cause', async () => {
+    const { lambdaError } = await import('../../lambdas/local/workflows');
+    const error = new Error('boom "quoted"');
+    error.name = 'GatewayRetryableError';
+    const shaped = lambdaError(error);
+    expect(shaped.name).toBe('GatewayRetryableError');
+    expect(JSON.parse(shaped.message)).toEqual({ errorType: 'GatewayRetryableError', errorMessage: 'boom "quoted"' });
+  });
+});

@@ -1,0 +1,69 @@
+/** Helpers for the e2e suites: a platform on an ephemeral loopback port, tokens, and a small fetch client. */
+import { randomUUID } from 'node:crypto';
+import type { HandlerOverrides } from '../../lambdas/local/handlers';
+import { startLocalPlatform, type LocalPlatform } from '../../lambdas/local/platform';
+
+export function startPlatform(options: { env?: Record<string, string>; handlerOverrides?: HandlerOverrides } = {}): Promise<LocalPlatform> {
+  return startLocalPlatform({ port: 0, inMemory: true, retryIntervalOverrides: 0, onError: () => undefined, ...options });
+}
+
+export const card = (number = '4242424242424242') => ({ type: 'card', number, expMonth: 12, expYear: 2030, cvc: '123' });
+
+export const payBody = (overrides: Record<string, unknown> = {}) => ({
+  amount: 1999,
+  currency: 'USD',
+  customerId: 'cus_e2e',
+  paymentMethod: card(),
+  ...overrides,
+});
+
+export function uniqueMerchant(prefix = 'm_e2e'): string {
+  return `${prefix}_${randomUUID().slice(0, 8)}`;
+}
+
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response JSON is navigated freely in assertions
+  json: any;
+}
+
+export class ApiClient {
+  constructor(
+    readonly platform: LocalPlatform,
+    readonly token?: string,
+  ) {}
+
+  static async forMerchant(platform: LocalPlatform, merchantId: string | undefined): Promise<ApiClient> {
+    return new ApiClient(platform, await platform.issuer.signToken({ merchantId }));
+  }
+
+  async call(method: string, path: string, options: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<CallResult> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (this.token) headers.authorization ??= `Bearer ${this.token}`;
+    let body: string | undefined;
+    if (options.raw !== undefined) body = options.raw;
+    else if (options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined) headers['content-type'] ??= 'application/json';
+    const response = await fetch(`${this.platform.url}${path}`, { method, headers, body });
+    const text = await response.text();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see CallResult.json
+    let json: any;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, headers: response.headers, text, json };
+  }
+
+  pay(body: unknown, key: string | null = randomUUID(), headers: Record<string, string> = {}): Promise<CallResult> {
+    return this.call('POST', '/pay', { body, headers: key === null ? headers : { 'idempotency-key': key, ...headers } });
+  }
+}
+
+/** The field names a 400 validation error names. */
+export function fieldsOf(result: CallResult): string[] {
+  return ((result.json?.error?.details?.issues ?? []) as Array<{ field: string }>).map((i) => i.field);
+}

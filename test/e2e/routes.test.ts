@@ -1,0 +1,68 @@
+/** /fraud, /route and /chat over HTTP; /chat answers about the caller's own payments only. */
+import type { LocalPlatform } from '../../lambdas/local/platform';
+import { ApiClient, fieldsOf, payBody, startPlatform, uniqueMerchant } from './client';
+
+let platform: LocalPlatform;
+beforeAll(async () => {
+  platform = await startPlatform();
+});
+afterAll(async () => {
+  await platform?.close(1000);
+});
+
+test('POST /fraud scores a request', async () => {
+  const client = await ApiClient.forMerchant(platform, uniqueMerchant());
+  const result = await client.call('POST', '/fraud', {
+    body: { amount: 1_500_000, currency: 'USD', customerId: 'cus_1', country: 'US', ipCountry: 'RU', paymentMethod: { type: 'card', cvcProvided: false } },
+  });
+  expect(result.status).toBe(200);
+  expect(result.json).toMatchObject({ decision: 'decline' });
+  expect(result.json.score).toBeGreaterThanOrEqual(0.8);
+  const low = await client.call('POST', '/fraud', { body: { amount: 1000, currency: 'USD', customerId: 'cus_1' } });
+  expect(low.json.decision).toBe('approve');
+});
+
+test('POST /fraud validation names the field', async () => {
+  const client = await ApiClient.forMerchant(platform, uniqueMerchant());
+  const result = await client.call('POST', '/fraud', { body: { amount: -1, currency: 'USD', customerId: 'cus_1' } });
+  expect(result.status).toBe(400);
+  expect(fieldsOf(result)).toContain('amount');
+});
+
+test('POST /route ranks eligible connectors', async () => {
+  const client = await ApiClient.forMerchant(platform, uniqueMerchant());
+  const result = await client.call('POST', '/route', { body: { amount: 1999, currency: 'USD', method: 'card', country: 'US' } });
+  expect(result.status).toBe(200);
+  expect(result.json.ranked.length).toBeGreaterThan(0);
+  expect(result.json.attemptLimit).toBeGreaterThanOrEqual(1);
+  expect(result.json.ranked[0]).toMatchObject({ connectorId: expect.any(String) });
+});
+
+test("POST /chat answers with the caller's own totals only", async () => {
+  const a = await ApiClient.forMerchant(platform, uniqueMerchant('m_chat_a'));
+  const b = await ApiClient.forMerchant(platform, uniqueMerchant('m_chat_b'));
+  const mine: string[] = [];
+  for (const amount of [1000, 2500]) {
+    const r = await a.pay(payBody({ amount }));
+    expect(r.status).toBe(201);
+    mine.push(r.json.payment.paymentId);
+  }
+  const theirs = await b.pay(payBody({ amount: 777_700 }));
+  expect(theirs.status).toBe(201);
+
+  const result = await a.call('POST', '/chat', { body: { question: 'What is my total volume today?' } });
+  expect(result.status).toBe(200);
+  expect(result.json.metrics.payments).toBe(2);
+  expect(result.json.metrics.totals).toEqual({ USD: 3500 });
+  const ids = (result.json.records as Array<{ paymentId: string }>).map((r) => r.paymentId).sort();
+  expect(ids).toEqual([...mine].sort());
+  expect(result.text).not.toContain(theirs.json.payment.paymentId);
+  expect(typeof result.json.answer).toBe('string');
+});
+
+test('POST /chat validation names the field', async () => {
+  const client = await ApiClient.forMerchant(platform, uniqueMerchant());
+  const result = await client.call('POST', '/chat', { body: { question: 'x' } });
+  expect(result.status).toBe(400);
+  expect(fieldsOf(result)).toContain('question');
+});
