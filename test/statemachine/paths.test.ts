@@ -2,6 +2,7 @@
  * Paths through statemachines/payment.asl.json (and, after success, reward.asl.json), run by the local
  * engine with the real handlers on an in-memory store.
  */
+import { lambdaError } from '../../lambdas/local/workflows';
 import { CARDS, envelope, MERCHANT, pay, paymentBody, startHarness, type Harness } from './harness';
 
 let h: Harness;
@@ -100,8 +101,7 @@ describe('emulator fidelity', () => {
     expect(body.payment.description).toBe(description);
   });
 
-  test('a Lambda error reaches the Catch with Lambda-shaped Error and Cause', async () => {
-    const { lambdaError } = await import('../../lambdas/local/workflows');
+  test('a Lambda error reaches the Catch with Lambda-shaped Error and Cause', () => {
     const error = new Error('boom "quoted"');
     error.name = 'GatewayRetryableError';
     const shaped = lambdaError(error);
