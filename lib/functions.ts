@@ -187,7 +187,6 @@ export class SmartPayFunctions extends Construct {
 
       acknowledge(fns[area], {
         'Serverless-LambdaDLQ': REASONS.syncInvokeOnlyDlq,
-        'Serverless-LambdaAsyncFailureDestination': REASONS.syncInvokeOnlyDestination,
         'PCI.DSS.321-LambdaInsideVPC': REASONS.noVpc,
       });
     }

@@ -24,8 +24,6 @@ export const REASONS = {
     'KMS action family (ReEncryptFrom/ReEncryptTo) added by the CDK DynamoDB grant, limited to the single platform key ARN.',
   syncInvokeOnlyDlq:
     'Invoked synchronously only (API Gateway proxy and Step Functions tasks); errors return to the caller, which retries or catches them. Lambda DLQs apply to asynchronous invocations.',
-  syncInvokeOnlyDestination:
-    'Invoked synchronously only (API Gateway proxy and Step Functions tasks); async on-failure destinations never fire for these functions.',
   noVpc:
     'The function reaches only AWS public endpoints (DynamoDB, Secrets Manager, KMS, X-Ray) with IAM auth and TLS, plus the public payment/Solana/LLM APIs; it holds no network-reachable data store, so a VPC would add NAT cost and cold-start latency without narrowing access.',
 } as const;

@@ -1,0 +1,77 @@
+/**
+ * Stage configs: selection by name (and bin/app.ts's error for an unknown one), and what prod changes:
+ * retained data with deletion protection.
+ */
+import { execFileSync } from 'node:child_process';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { SmartPayStack, STAGE_NAMES, STAGES, stageConfig, validateStageConfig } from '../../lib';
+import { fastApp, resourcesOf, ROOT } from './support';
+
+describe('stage selection', () => {
+  test('the three stages, by name', () => {
+    expect(STAGE_NAMES).toEqual(['dev', 'staging', 'prod']);
+    for (const name of STAGE_NAMES) expect(stageConfig(name)).toBe(STAGES[name]);
+    for (const name of STAGE_NAMES) expect(validateStageConfig(STAGES[name])).toBe(STAGES[name]);
+  });
+
+  test('only prod retains data', () => {
+    expect(STAGE_NAMES.filter((name) => STAGES[name].retainData)).toEqual(['prod']);
+  });
+
+  test.each([['qa'], [undefined], [42]])('unknown stage %p: the error lists the valid ones', (name) => {
+    expect(() => stageConfig(name)).toThrow(/^unknown stage .*: use one of dev, staging, prod \(for example: cdk synth -c stage=dev\)$/);
+  });
+
+  test('bin/app.ts refuses an unknown stage with that error', () => {
+    let stderr = '';
+    const env: NodeJS.ProcessEnv = { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ stage: 'qa' }) };
+    delete env.CDK_OUTDIR;
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], { cwd: ROOT, env, stdio: 'pipe' });
+    } catch (error) {
+      stderr = String((error as { stderr: Buffer }).stderr);
+    }
+    expect(stderr).toContain('unknown stage "qa": use one of dev, staging, prod');
+  });
+});
+
+describe('prod', () => {
+  let stack: SmartPayStack;
+  let template: Template;
+  beforeAll(() => {
+    stack = new SmartPayStack(fastApp(), 'SmartPay-prod', { stage: STAGES.prod });
+    template = Template.fromStack(stack);
+  });
+
+  test('tables are retained with deletion protection', () => {
+    const tables = resourcesOf(template, 'AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(4);
+    for (const [, table] of tables) {
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.UpdateReplacePolicy).toBe('Retain');
+      expect(table.Properties!.DeletionProtectionEnabled).toBe(true);
+    }
+  });
+
+  test('key, user pool, queues, secrets and log groups are retained; the pool has deletion protection', () => {
+    for (const type of ['AWS::KMS::Key', 'AWS::Cognito::UserPool', 'AWS::SQS::Queue', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup']) {
+      const resources = resourcesOf(template, type);
+      expect(resources.length).toBeGreaterThan(0);
+      for (const [id, r] of resources) expect({ id, policy: r.DeletionPolicy }).toEqual({ id, policy: 'Retain' });
+    }
+    template.hasResourceProperties('AWS::Cognito::UserPool', { DeletionProtection: 'ACTIVE', UserPoolTier: 'PLUS' });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, PendingWindowInDays: 30 });
+  });
+
+  test('the stack has termination protection and prod throttling, retention and log level', () => {
+    expect(stack.terminationProtection).toBe(true);
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 })],
+    });
+    for (const [, group] of resourcesOf(template, 'AWS::Logs::LogGroup')) expect(group.Properties!.RetentionInDays).toBe(365);
+    for (const [, fn] of resourcesOf(template, 'AWS::Lambda::Function')) {
+      expect(fn.Properties!.Environment.Variables).toMatchObject({ STAGE: 'prod', POWERTOOLS_LOG_LEVEL: 'INFO' });
+    }
+  });
+});
