@@ -114,6 +114,8 @@ export class SmartPayFunctions extends Construct {
       [ENV.rewardsTable]: data.rewardsTable.tableName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
       POWERTOOLS_LOG_LEVEL: stage.logLevel,
+      // Stack traces point at lambdas/**/*.ts (the bundles ship index.js.map).
+      NODE_OPTIONS: '--enable-source-maps',
     };
 
     const specific: Record<FunctionArea, Record<string, string>> = {

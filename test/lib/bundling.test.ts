@@ -1,0 +1,47 @@
+/**
+ * REAL BUNDLING TEST. Every other lib test disables NodejsFunction bundling; this one bundles the five
+ * handlers (`lambdas/<area>/handler.ts`) with the local esbuild, the way `cdk synth`/`cdk deploy` do, and
+ * checks the assets. It needs the handler files and takes a few seconds.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { FUNCTION_AREAS, SmartPayStack, STAGES } from '../../lib';
+import { CDK_JSON_CONTEXT, resourcesOf } from './support';
+
+let outdir: string;
+let template: Template;
+
+beforeAll(() => {
+  outdir = mkdtempSync(path.join(tmpdir(), 'smartpay-bundling-'));
+  // Bundling on (no 'aws:cdk:bundling-stacks' override), Docker never used.
+  const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT }, builtinCloudFormationValidation: false });
+  template = Template.fromStack(new SmartPayStack(app, 'SmartPay-dev', { stage: STAGES.dev }));
+}, 60_000);
+
+afterAll(() => {
+  rmSync(outdir, { recursive: true, force: true });
+});
+
+test('each function is an esbuild asset: minified CommonJS with a source map, AWS SDK left to the runtime', () => {
+  const functions = resourcesOf(template, 'AWS::Lambda::Function');
+  expect(functions).toHaveLength(FUNCTION_AREAS.length);
+  const hashes = new Set<string>();
+  for (const [id, fn] of functions) {
+    const key = fn.Properties!.Code.S3Key as string;
+    expect({ id, key }).toEqual({ id, key: expect.stringMatching(/^[0-9a-f]{64}\.zip$/) });
+    const hash = key.replace('.zip', '');
+    hashes.add(hash);
+    const dir = path.join(outdir, `asset.${hash}`);
+    const js = readFileSync(path.join(dir, 'index.js'), 'utf8');
+    expect(existsSync(path.join(dir, 'index.js.map'))).toBe(true);
+    expect(js.length / js.split('\n').length).toBeGreaterThan(2000); // minified: long lines
+    expect(js).toMatch(/sourceMappingURL=index\.js\.map/);
+    expect(js).not.toContain('@aws-sdk/client-dynamodb/dist-cjs'); // external: the runtime provides SDK v3
+    expect(fn.Properties!.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+  }
+  // Five different handlers, five different bundles.
+  expect(hashes.size).toBe(FUNCTION_AREAS.length);
+});
