@@ -135,7 +135,7 @@ describe('props are validated first, with actionable errors', () => {
       (s) => ({ existingUserPool: cognito.UserPool.fromUserPoolId(s, 'P', 'eu-west-1_abc'), userPoolProps: {} }),
       /^pass existingUserPool or userPoolProps, not both/,
     ],
-    ['event bus', (s) => ({ existingEventBus: {} as never, eventBusProps: {} }), /^pass existingEventBus or eventBusProps, not both/],
+    ['event bus', () => ({ existingEventBus: {} as never, eventBusProps: {} }), /^pass existingEventBus or eventBusProps, not both/],
     ['alarm topic', (s) => ({ existingAlarmTopic: new sns.Topic(s, 'T'), alarmTopicProps: {} }), /^pass existingAlarmTopic or alarmTopicProps, not both/],
     ['endpoint name', () => ({ fraudEndpointName: 'not a name!' }), /^fraudEndpointName must be a SageMaker endpoint name/],
     ['rpc url', () => ({ solanaRpcUrl: 'devnet' }), /^solanaRpcUrl must be an http\(s\) URL/],

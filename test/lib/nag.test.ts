@@ -3,7 +3,7 @@
  * that the checks can fail, and no acknowledgement without a finding behind it.
  * Asserted through `validateScope(...).violations`, never through Annotations (v3 packs add none).
  */
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, type NagPack, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';

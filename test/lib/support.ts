@@ -21,7 +21,10 @@ export function fastApp(props: AppProps = {}): App {
   });
 }
 
-type Resource = { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- synthesized CloudFormation JSON is untyped
+type Json = any;
+
+type Resource = { Type: string; Properties?: Record<string, Json>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 
 /** Resources of a type, as [logicalId, resource] pairs. */
 export function resourcesOf(template: Template, type: string): Array<[string, Resource]> {
@@ -55,8 +58,8 @@ export function apiMethods(template: Template): Record<string, Resource> {
 }
 
 /** Every IAM policy statement in the template, with the logical ID of the policy that holds it. */
-export function policyStatements(template: Template): Array<{ policy: string; roles: unknown; statement: Record<string, any> }> {
-  const out: Array<{ policy: string; roles: unknown; statement: Record<string, any> }> = [];
+export function policyStatements(template: Template): Array<{ policy: string; roles: unknown; statement: Record<string, Json> }> {
+  const out: Array<{ policy: string; roles: unknown; statement: Record<string, Json> }> = [];
   for (const [id, p] of resourcesOf(template, 'AWS::IAM::Policy')) {
     for (const statement of p.Properties!.PolicyDocument.Statement) out.push({ policy: id, roles: p.Properties!.Roles, statement });
   }
@@ -64,13 +67,13 @@ export function policyStatements(template: Template): Array<{ policy: string; ro
 }
 
 /** Statements of the inline policies attached to the role with the given logical ID. */
-export function statementsOfRole(template: Template, roleId: string): Array<Record<string, any>> {
+export function statementsOfRole(template: Template, roleId: string): Array<Record<string, Json>> {
   return policyStatements(template)
     .filter(({ roles }) => JSON.stringify(roles).includes(`"${roleId}"`))
     .map(({ statement }) => statement);
 }
 
 /** Normalises Action (string or list) to a list. */
-export function actionsOf(statement: Record<string, any>): string[] {
+export function actionsOf(statement: Record<string, Json>): string[] {
   return ([] as string[]).concat(statement.Action);
 }
