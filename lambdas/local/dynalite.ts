@@ -27,7 +27,7 @@ export interface LocalStoreOptions {
   readonly port?: number;
 }
 
-/** DynamoDB operations the store has served, by operation name (from the X-Amz-Target header). */
+/** DynamoDB operations the store has served, keyed `<Operation> <table>` (or `<Operation>` without a table). */
 export type StoreStats = Record<string, number>;
 
 export interface LocalStore {
@@ -44,10 +44,24 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
   if (options.path) mkdirSync(options.path, { recursive: true });
   const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   let counts: StoreStats = {};
+  // Counts served operations by operation and table (the table name is read from the start of the body).
   server.on('request', (req: IncomingMessage) => {
     const target = String(req.headers['x-amz-target'] ?? 'unknown');
     const operation = target.slice(target.indexOf('.') + 1);
-    counts[operation] = (counts[operation] ?? 0) + 1;
+    let head = '';
+    let counted = false;
+    const count = () => {
+      if (counted) return;
+      counted = true;
+      const table = /"TableName"\s*:\s*"([^"]+)"/.exec(head)?.[1];
+      const key = table ? `${operation} ${table}` : operation;
+      counts[key] = (counts[key] ?? 0) + 1;
+    };
+    req.on('data', (chunk: Buffer) => {
+      if (head.length < 2048) head += chunk.toString('utf8', 0, Math.min(chunk.length, 2048));
+    });
+    req.on('end', count);
+    req.on('close', count);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,0 +1,246 @@
+/**
+ * `npm run bench:pay`: load on POST /pay over loopback against the local platform (in-memory store).
+ *
+ *   (a) a fixed offered rate (default 100 req/s for 10 s): latency percentiles and errors;
+ *   (b) saturation (default 32 connections for 10 s): throughput.
+ *
+ * Every request carries a unique Idempotency-Key, so each one is a new payment. Store operations are
+ * counted by the store adapter (per operation and table) and divided by the payments that succeeded;
+ * reward executions triggered by those payments are awaited first, so their store work is included.
+ *
+ * --mode child (default): the platform runs in its own process, autocannon in this one; the server
+ *   gets a whole event loop as it would deployed, and the load generator's CPU is not in its latency.
+ * --mode inproc: both in one process (one event loop shared with autocannon).
+ * --mode both: runs both, one after the other.
+ * Other options: --rate 100 --duration 10 --connections 32 --warmup 2
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import type { StoreStats } from '../lambdas/local/dynalite.js';
+
+interface Target {
+  readonly mode: 'child' | 'inproc';
+  readonly url: string;
+  readonly token: string;
+  stats(): Promise<StoreStats>;
+  reset(): Promise<void>;
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface PhaseResult {
+  readonly label: string;
+  readonly offered: string;
+  readonly sent: number;
+  readonly durationS: number;
+  readonly throughput: number;
+  readonly payments: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly non2xx: number;
+  readonly statusCodes: Record<string, number>;
+  readonly storeOps: StoreStats;
+}
+
+const BODY = JSON.stringify({
+  amount: 1999,
+  currency: 'USD',
+  customerId: 'cus_bench',
+  paymentMethod: { type: 'card', number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' },
+});
+
+const HARD_DEADLINE_MS = 180_000;
+
+async function startInProcess(): Promise<Target> {
+  const { startLocalPlatform } = await import('../lambdas/local/platform.js');
+  const platform = await startLocalPlatform({ port: 0, inMemory: true, onError: () => undefined });
+  const token = await platform.issuer.signToken({ merchantId: 'm_bench', expiresIn: '1h' });
+  return {
+    mode: 'inproc',
+    url: platform.url,
+    token,
+    stats: async () => platform.store.stats(),
+    reset: async () => platform.store.resetStats(),
+    idle: () => platform.idle(),
+    close: () => platform.close(2000),
+  };
+}
+
+async function startChild(): Promise<Target> {
+  const child: ChildProcess = fork(join(__dirname, 'server.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = (type: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const onMessage = (message: Record<string, unknown>) => {
+        if (message.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(message);
+      };
+      const onExit = (code: number | null) => reject(new Error(`bench server exited (${code}) while waiting for ${type}`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  const ask = async (type: string) => {
+    const answer = next(type);
+    child.send({ type });
+    return answer;
+  };
+  const ready = await next('ready');
+  return {
+    mode: 'child',
+    url: ready.url as string,
+    token: ready.token as string,
+    stats: async () => (await ask('stats')).stats as StoreStats,
+    reset: async () => void (await ask('reset')),
+    idle: async () => void (await ask('idle')),
+    close: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ type: 'close' });
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length) - 1;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
+}
+
+async function phase(target: Target, label: string, options: { connections: number; duration: number; overallRate?: number }): Promise<PhaseResult> {
+  await target.reset();
+  const runId = randomUUID().slice(0, 8);
+  let counter = 0;
+  const latencies: number[] = [];
+  const statusCodes: Record<string, number> = {};
+  const instance = autocannon({
+    url: `${target.url}/pay`,
+    method: 'POST',
+    headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' },
+    body: BODY,
+    connections: options.connections,
+    duration: options.duration,
+    overallRate: options.overallRate,
+    timeout: 10,
+    requests: [
+      {
+        setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'idempotency-key': `bench-${runId}-${counter++}` } }),
+      },
+    ],
+  });
+  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+    latencies.push(responseTime);
+    statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
+  });
+  const result = await new Promise<autocannon.Result>((resolve) => instance.on('done', resolve));
+  await target.idle();
+  const storeOps = await target.stats();
+  latencies.sort((a, b) => a - b);
+  const payments = statusCodes['201'] ?? 0;
+  return {
+    label,
+    offered: options.overallRate ? `${options.overallRate} req/s, ${options.connections} conns` : `max, ${options.connections} conns`,
+    sent: result.requests.sent,
+    durationS: result.duration,
+    throughput: latencies.length / result.duration,
+    payments,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? NaN,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    statusCodes,
+    storeOps,
+  };
+}
+
+function report(mode: string, results: PhaseResult[], goals: { rate: number }): void {
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  console.log(`\n=== POST /pay, platform ${mode === 'child' ? 'in a child process' : 'in this process'} (loopback, in-memory dynalite) ===`);
+  for (const r of results) {
+    console.log(`\n[${r.label}] offered ${r.offered}, ${r.durationS.toFixed(1)} s`);
+    console.log(`  responses ${Object.entries(r.statusCodes).map(([c, n]) => `${c}×${n}`).join(' ') || 'none'}; errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx}`);
+    console.log(`  latency p50 ${ms(r.p50)}  p95 ${ms(r.p95)}  p99 ${ms(r.p99)}  max ${ms(r.max)}`);
+    console.log(`  throughput ${r.throughput.toFixed(1)} responses/s, ${(r.payments / r.durationS).toFixed(1)} payments/s`);
+    const total = Object.values(r.storeOps).reduce((a, b) => a + b, 0);
+    if (r.payments > 0) {
+      console.log(`  store ops per payment ${(total / r.payments).toFixed(2)} (payment workflow + reward workflow):`);
+      for (const [op, n] of Object.entries(r.storeOps).sort((a, b) => b[1] - a[1])) {
+        console.log(`    ${(n / r.payments).toFixed(2)}  ${op}`);
+      }
+    }
+  }
+  const fixed = results.find((r) => r.label === 'fixed-rate');
+  const saturation = results.find((r) => r.label === 'saturation');
+  console.log('\n  goals:');
+  if (fixed) {
+    const ok = fixed.p95 <= 25 && fixed.errors === 0 && fixed.timeouts === 0 && fixed.non2xx === 0;
+    console.log(`    p95 ≤ 25 ms at ${goals.rate} req/s with 0 errors: ${ok ? 'MET' : 'NOT MET'} (p95 ${ms(fixed.p95)}, errors ${fixed.errors + fixed.timeouts + fixed.non2xx})`);
+  }
+  if (saturation) {
+    const rate = saturation.payments / saturation.durationS;
+    console.log(`    saturation ≥ 200 payments/s: ${rate >= 200 ? 'MET' : 'NOT MET'} (${rate.toFixed(1)} payments/s)`);
+  }
+}
+
+async function runMode(mode: 'child' | 'inproc', options: { rate: number; duration: number; connections: number; warmup: number }): Promise<void> {
+  const started = Date.now();
+  const target = mode === 'child' ? await startChild() : await startInProcess();
+  console.log(`platform (${mode}) up at ${target.url} in ${Date.now() - started} ms`);
+  try {
+    if (options.warmup > 0) await phase(target, 'warm-up', { connections: 4, duration: options.warmup });
+    const results = [
+      await phase(target, 'fixed-rate', { connections: 10, duration: options.duration, overallRate: options.rate }),
+      await phase(target, 'saturation', { connections: options.connections, duration: options.duration }),
+    ];
+    report(mode, results, options);
+  } finally {
+    await target.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      mode: { type: 'string', default: 'child' },
+      rate: { type: 'string', default: '100' },
+      duration: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '32' },
+      warmup: { type: 'string', default: '2' },
+    },
+  });
+  const options = { rate: Number(values.rate), duration: Number(values.duration), connections: Number(values.connections), warmup: Number(values.warmup) };
+  for (const [name, value] of Object.entries(options)) {
+    if (!Number.isFinite(value) || value < 0 || (name !== 'warmup' && value === 0)) throw new Error(`--${name} must be a positive number`);
+  }
+  if (options.duration > 60) throw new Error('--duration is capped at 60 s');
+  const modes = values.mode === 'both' ? (['child', 'inproc'] as const) : [values.mode];
+  for (const mode of modes) {
+    if (mode !== 'child' && mode !== 'inproc') throw new Error(`--mode must be child, inproc or both, got ${mode}`);
+  }
+  const deadline = setTimeout(() => {
+    console.error(`bench: hard deadline of ${HARD_DEADLINE_MS / 1000} s reached, exiting`);
+    process.exit(2);
+  }, HARD_DEADLINE_MS);
+  deadline.unref();
+  for (const mode of modes) await runMode(mode as 'child' | 'inproc', options);
+  clearTimeout(deadline);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench: ${(error as Error).stack ?? error}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,39 @@
+/**
+ * The benchmark's server process: the local platform in memory on an ephemeral loopback port, driven by
+ * bench/pay.ts over IPC (no test switch in the platform: store counters come from the store adapter).
+ */
+import { startLocalPlatform } from '../lambdas/local/platform.js';
+
+type Message = { type: 'stats' } | { type: 'reset' } | { type: 'idle' } | { type: 'close' };
+
+async function main(): Promise<void> {
+  if (!process.send) throw new Error('bench/server.ts runs as a child of bench/pay.ts');
+  const platform = await startLocalPlatform({ port: 0, inMemory: true, onError: () => undefined });
+  const token = await platform.issuer.signToken({ merchantId: 'm_bench', expiresIn: '1h' });
+  process.send({ type: 'ready', url: platform.url, token });
+  process.on('message', (message: Message) => {
+    void (async () => {
+      if (message.type === 'stats') process.send?.({ type: 'stats', stats: platform.store.stats() });
+      if (message.type === 'reset') {
+        platform.store.resetStats();
+        process.send?.({ type: 'reset' });
+      }
+      if (message.type === 'idle') {
+        await platform.idle();
+        process.send?.({ type: 'idle' });
+      }
+      if (message.type === 'close') {
+        await platform.close(2000);
+        process.exit(0);
+      }
+    })();
+  });
+  process.on('disconnect', () => {
+    void platform.close(500).finally(() => process.exit(0));
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench server: ${(error as Error).message}`);
+  process.exit(1);
+});
