@@ -187,6 +187,13 @@ export class SmartPayWorkflows extends Construct {
         maxEventAge: Duration.hours(24),
       }),
     );
+    const eventsRole = this.rewardStateMachine.node.tryFindChild('EventsRole');
+    if (eventsRole) {
+      acknowledge(eventsRole, {
+        'PCI.DSS.321-IAMNoInlinePolicy':
+          'The rule target role CDK creates: one inline statement, states:StartExecution on the reward machine only, attached to this single role.',
+      });
+    }
     // EventBridge writes to the KMS-encrypted rule DLQ: the key must let it (no-op for an imported key).
     encryptionKey.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -201,7 +208,7 @@ export class SmartPayWorkflows extends Construct {
       `AwsSolutions-IAM5[Resource::<${Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`;
     const invokeReason =
       'grantInvoke also covers the qualified ARNs (versions/aliases) of this one function; the action is lambda:InvokeFunction only.';
-    acknowledge(this.paymentStateMachine, {
+    acknowledge(this.paymentStateMachine.role, {
       'AwsSolutions-IAM5[Resource::*]':
         'Step Functions log delivery (logs:*LogDelivery, DescribeLogGroups, resource policies) and X-Ray tracing actions do not support resource-level permissions.',
       [invokeFinding(functions.paymentsFunction)]: invokeReason,
@@ -209,7 +216,7 @@ export class SmartPayWorkflows extends Construct {
       [invokeFinding(functions.routingFunction)]: invokeReason,
       'PCI.DSS.321-IAMNoInlinePolicy': REASONS.inlinePolicy,
     });
-    acknowledge(this.rewardStateMachine, {
+    acknowledge(this.rewardStateMachine.role, {
       'AwsSolutions-IAM5[Resource::*]':
         'Step Functions log delivery (logs:*LogDelivery, DescribeLogGroups, resource policies) and X-Ray tracing actions do not support resource-level permissions.',
       [invokeFinding(functions.rewardsFunction)]: invokeReason,
