@@ -3,8 +3,9 @@
  * directory, with the four tables of `TABLES` created idempotently. The handlers talk to it with the same
  * DynamoDB code they use in the cloud (DYNAMODB_ENDPOINT).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import {
   CreateTableCommand,
@@ -41,6 +42,7 @@ export interface LocalStore {
 
 export async function startLocalStore(options: LocalStoreOptions = {}): Promise<LocalStore> {
   const host = options.host ?? '127.0.0.1';
+  const releaseLock = options.path ? lockDataDir(options.path) : () => undefined;
   if (options.path) mkdirSync(options.path, { recursive: true });
   const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   let counts: StoreStats = {};
@@ -63,13 +65,18 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
     req.on('end', count);
     req.on('close', count);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   let closed: Promise<void> | undefined;
   return {
@@ -82,11 +89,53 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
     close: () => {
       closed ??= new Promise<void>((resolve, reject) => {
         server.closeAllConnections?.();
-        server.close((error?: Error) => (error ? reject(error) : resolve()));
+        server.close((error?: Error) => {
+          releaseLock();
+          if (error) reject(error);
+          else resolve();
+        });
       });
       return closed;
     },
   };
+}
+
+/**
+ * One process per persisted store: LevelDB locks its directory, and dynalite would only fail later, on the
+ * first request, with an uncaught "Database is closed". A pid file next to the directory turns that into a
+ * clear error up front (a stale file, whose process is gone, is taken over).
+ */
+function lockDataDir(path: string): () => void {
+  const lockFile = `${path}.lock`;
+  mkdirSync(dirname(lockFile), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        rmSync(lockFile, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lockFile, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        throw new Error(`the local store ${path} is in use by another SmartPay process (pid ${owner}); stop it or use another --data-dir`);
+      }
+      rmSync(lockFile, { force: true });
+    }
+  }
+  throw new Error(`could not lock the local store ${path}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
