@@ -27,7 +27,7 @@ export interface SmartPayAuthProps {
   readonly userPoolProps?: cognito.UserPoolProps;
   /**
    * Overrides for the app client the construct creates on the pool.
-   * @default - SRP auth only, no secret, 1 h tokens, `custom:merchantId` readable but not writable
+   * @default - SRP auth (plus admin password auth, which needs IAM credentials), no secret, 1 h tokens, `custom:merchantId` readable but not writable
    */
   readonly userPoolClientProps?: cognito.UserPoolClientOptions;
   /**
@@ -97,7 +97,9 @@ export class SmartPayAuth extends Construct {
     }
 
     this.userPoolClient = this.userPool.addClient('AppClient', {
-      authFlows: { userSrp: true },
+      // SRP for apps; ADMIN_USER_PASSWORD_AUTH for operators, which needs IAM credentials (admin-initiate-auth)
+      // and still goes through MFA.
+      authFlows: { userSrp: true, adminUserPassword: true },
       generateSecret: false,
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,

@@ -291,7 +291,8 @@ describe('auth', () => {
     expect(client.ReadAttributes).toContain('custom:merchantId');
     expect(client.WriteAttributes).not.toContain('custom:merchantId');
     expect(client.GenerateSecret).toBe(false);
-    expect(client.ExplicitAuthFlows).toEqual(['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']);
+    // No plain USER_PASSWORD_AUTH: passwords never travel to Cognito except through SRP or an IAM-signed admin call.
+    expect([...client.ExplicitAuthFlows].sort()).toEqual(['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']);
   });
 });
 
