@@ -105,13 +105,8 @@ export class SmartPayFunctions extends Construct {
     const projectRoot = props.projectRoot ?? PROJECT_ROOT;
     const removalPolicy = stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    // The handlers' config() requires every table name (names are not access: grants below are per function).
     const common: Record<string, string> = {
       [ENV.stage]: stage.name,
-      [ENV.paymentsTable]: data.paymentsTable.tableName,
-      [ENV.idempotencyTable]: data.idempotencyTable.tableName,
-      [ENV.routingTable]: data.routingTable.tableName,
-      [ENV.rewardsTable]: data.rewardsTable.tableName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
       POWERTOOLS_LOG_LEVEL: stage.logLevel,
       // Stack traces point at lambdas/**/*.ts (the bundles ship index.js.map).
@@ -119,26 +114,33 @@ export class SmartPayFunctions extends Construct {
     };
 
     const specific: Record<FunctionArea, Record<string, string>> = {
+      // Each function learns the names of the tables it uses, and only those (its grants match, below).
       fraud: {
         [ENV.fraudReviewThreshold]: String(stage.fraudReviewThreshold),
         [ENV.fraudDeclineThreshold]: String(stage.fraudDeclineThreshold),
         ...(props.fraudEndpointName ? { [ENV.fraudEndpointName]: props.fraudEndpointName } : {}),
       },
       routing: {
+        [ENV.routingTable]: data.routingTable.tableName,
         [ENV.maxPaymentAttempts]: String(stage.maxPaymentAttempts),
         ...(props.routingEndpointName ? { [ENV.routingEndpointName]: props.routingEndpointName } : {}),
       },
       payments: {
+        [ENV.paymentsTable]: data.paymentsTable.tableName,
+        [ENV.idempotencyTable]: data.idempotencyTable.tableName,
         [ENV.maxPaymentAttempts]: String(stage.maxPaymentAttempts),
         [ENV.stripeSecretArn]: secrets.stripeSecret.secretArn,
       },
       rewards: {
+        [ENV.rewardsTable]: data.rewardsTable.tableName,
+        [ENV.paymentsTable]: data.paymentsTable.tableName,
         [ENV.rewardTokenDecimals]: String(stage.rewardTokenDecimals),
         [ENV.solanaRpcUrl]: props.solanaRpcUrl ?? DEFAULT_SOLANA_RPC_URL,
         [ENV.solanaMintAuthoritySecretArn]: secrets.solanaMintAuthoritySecret.secretArn,
         ...(props.splTokenMintAddress ? { [ENV.splTokenMintAddress]: props.splTokenMintAddress } : {}),
       },
       analytics: {
+        [ENV.paymentsTable]: data.paymentsTable.tableName,
         [ENV.llmApiKeySecretArn]: secrets.llmApiKeySecret.secretArn,
       },
     };

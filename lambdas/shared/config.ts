@@ -56,11 +56,20 @@ export function config(): RuntimeConfig {
   }
   cached = {
     stage: process.env[ENV.stage] ?? 'dev',
+    // Each function is given only the tables it uses, so a name is required when it is first used.
     tables: {
-      payments: required(ENV.paymentsTable),
-      idempotency: required(ENV.idempotencyTable),
-      routing: required(ENV.routingTable),
-      rewards: required(ENV.rewardsTable),
+      get payments() {
+        return required(ENV.paymentsTable);
+      },
+      get idempotency() {
+        return required(ENV.idempotencyTable);
+      },
+      get routing() {
+        return required(ENV.routingTable);
+      },
+      get rewards() {
+        return required(ENV.rewardsTable);
+      },
     },
     eventBusName: process.env[ENV.eventBusName] ?? 'default',
     fraud: { reviewThreshold, declineThreshold },

@@ -315,7 +315,20 @@ describe('functions', () => {
       POWERTOOLS_METRICS_NAMESPACE: 'SmartPay',
       POWERTOOLS_LOG_LEVEL: STAGES.dev.logLevel,
       [ENV.stage]: 'dev',
-      [ENV.paymentsTable]: { Ref: 'SmartPayDataPaymentsTable7F7C4C99' },
+    });
+  });
+
+  test('each function is told the names of exactly the tables it may use', () => {
+    const tablesOf = (area: string) =>
+      Object.keys(template.findResources('AWS::Lambda::Function')[fnId(area)].Properties.Environment.Variables)
+        .filter((k) => k.endsWith('_TABLE_NAME'))
+        .sort();
+    expect(Object.fromEntries(areas.map((area) => [area, tablesOf(area)]))).toEqual({
+      Fraud: [],
+      Routing: ['ROUTING_TABLE_NAME'],
+      Payments: ['IDEMPOTENCY_TABLE_NAME', 'PAYMENTS_TABLE_NAME'],
+      Rewards: ['PAYMENTS_TABLE_NAME', 'REWARDS_TABLE_NAME'],
+      Analytics: ['PAYMENTS_TABLE_NAME'],
     });
   });
 
