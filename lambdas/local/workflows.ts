@@ -161,90 +161,6 @@ function namedError(name: string, message: string): Error {
   return error;
 }
 
-/** A definition adjusted for the emulator, plus what its local adapters must do to stay faithful. */
-export interface EmulatorDefinition {
-  readonly definition: StateMachineDefinition;
-  /** Per state: the Parameters fields (as key paths) whose value must be JSON-stringified (see below). */
-  readonly stringify: ReadonlyMap<string, readonly (readonly string[])[]>;
-  /** Pass states turned into identity Tasks (they need an identity adapter). */
-  readonly passToTask: ReadonlySet<string>;
-}
-
-const JSON_TO_STRING = /^States\.JsonToString\((\$[^()]*)\)$/;
-const LOCAL_PASS_ARN = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${LOCAL_PREFIX}-pass`;
-
-/**
- * Works around two aws-local-stepfunctions 3.0.0 bugs without changing what the definition means:
- *
- * 1. `"ResultPath": "$"` (replace the input with the result) is written into a field named "$". Per the
- *    ASL spec "$" is the default, so it is dropped (on states and on catchers).
- * 2. Every string an intrinsic returns has ALL backslashes removed, so `States.JsonToString` of anything
- *    containing a quote, a backslash or a newline yields invalid JSON. A Parameters field that is exactly
- *    `States.JsonToString(<path>)` is rewritten to `<path>` and the stringify is done by the local
- *    adapter with JSON.stringify (a Pass state becomes an identity Task for this). Intrinsics nested in
- *    other intrinsics are left alone (none in our definitions).
- */
-export function normalizeForEmulator(source: StateMachineDefinition): EmulatorDefinition {
-  const definition = structuredClone(source);
-  const stringify = new Map<string, string[][]>();
-  const passToTask = new Set<string>();
-  const rewrite = (template: Record<string, unknown>, at: string[], found: string[][]): void => {
-    for (const [key, value] of Object.entries(template)) {
-      if (key.endsWith('.$') && typeof value === 'string') {
-        const path = JSON_TO_STRING.exec(value.trim())?.[1];
-        if (path) {
-          template[key] = path;
-          found.push([...at, key.slice(0, -2)]);
-        }
-      } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-        rewrite(value as Record<string, unknown>, [...at, key], found);
-      }
-    }
-  };
-  for (const [name, state] of allStates(definition)) {
-    if (state.ResultPath === '$') delete state.ResultPath;
-    for (const catcher of (state.Catch as Array<Record<string, unknown>> | undefined) ?? []) {
-      if (catcher.ResultPath === '$') delete catcher.ResultPath;
-    }
-    if ((state.Type === 'Pass' || state.Type === 'Task') && typeof state.Parameters === 'object' && state.Parameters !== null) {
-      const found: string[][] = [];
-      rewrite(state.Parameters as Record<string, unknown>, [], found);
-      if (found.length) {
-        stringify.set(name, found);
-        if (state.Type === 'Pass') {
-          if ('Result' in state) throw new Error(`Pass state ${name} has both Parameters and Result`);
-          state.Type = 'Task';
-          state.Resource = LOCAL_PASS_ARN;
-          passToTask.add(name);
-        }
-      }
-    }
-  }
-  return { definition, stringify, passToTask };
-}
-
-function stringifyAt(input: Json, paths: readonly (readonly string[])[]): Json {
-  const copy = structuredClone(input) as Record<string, unknown>;
-  for (const path of paths) {
-    let node: Record<string, unknown> | undefined = copy;
-    for (const key of path.slice(0, -1)) node = node?.[key] as Record<string, unknown> | undefined;
-    const last = path.at(-1) as string;
-    if (node && last in node) node[last] = JSON.stringify(node[last]);
-  }
-  return copy as Json;
-}
-
-/** The local adapters of an emulator definition: the real Task adapters plus the workarounds' own. */
-export function emulatorAdapters(emulated: EmulatorDefinition, adapters: Record<string, TaskHandler>): Record<string, TaskHandler> {
-  const result: Record<string, TaskHandler> = { ...adapters };
-  for (const name of emulated.passToTask) result[name] = async (input) => input;
-  for (const [name, paths] of emulated.stringify) {
-    const adapter = result[name];
-    if (!adapter) throw new Error(`state ${name} has no local adapter`);
-    result[name] = (input) => adapter(stringifyAt(input, paths));
-  }
-  return result;
-}
 
 /** Binds each Task state of a raw (unsubstituted) definition to its local adapter. */
 export function taskAdapters(
@@ -299,10 +215,10 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
   const report = options.onExecutionFailed ?? ((r: ExecutionRecord) => console.error(`[workflows] ${r.workflow} execution ${r.executionArn} ${r.status}: ${r.error}: ${r.cause}`));
   const build = (workflow: WorkflowName) => {
     const raw = readDefinition(workflow);
-    const emulated = normalizeForEmulator(substitute(raw, LOCAL_SUBSTITUTIONS));
-    const machine = new StateMachine(emulated.definition);
+    const definition = substitute(raw, LOCAL_SUBSTITUTIONS);
+    const machine = new StateMachine(definition);
     const overrides = {
-      taskResourceLocalHandlers: emulatorAdapters(emulated, taskAdapters(raw, options.handlers, options.bus, options.dlq)),
+      taskResourceLocalHandlers: taskAdapters(raw, options.handlers, options.bus, options.dlq),
       retryIntervalOverrides: retryOverridesFor(raw, options.retryIntervalOverrides),
     };
     return { machine, overrides };

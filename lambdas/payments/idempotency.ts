@@ -22,9 +22,17 @@ export interface IdempotencyData {
   readonly request: PaymentRequest;
 }
 
+/**
+ * The HTTP answer of POST /pay, as the workflow outputs it and as the key replays it. The body is already a
+ * JSON string, so neither API Gateway's template nor the state machine has to serialise it.
+ */
 export interface StoredResponse {
   readonly status: number;
-  readonly body: unknown;
+  readonly body: string;
+}
+
+export function httpResponse(status: number, body: unknown): StoredResponse {
+  return { status, body: JSON.stringify(body) };
 }
 
 export type ClaimResult = { readonly kind: 'claimed' } | { readonly kind: 'replay'; readonly response: StoredResponse };

@@ -15,7 +15,7 @@ import { parseWith } from '../shared/http.js';
 import { newPaymentId } from '../shared/ids.js';
 import { PaymentRequest } from '../shared/schemas.js';
 import { GatewayAmbiguousError, type GatewayConnector } from './connectors.js';
-import type { IdempotencyData, IdempotencyPort, StoredResponse } from './idempotency.js';
+import { httpResponse, type IdempotencyData, type IdempotencyPort, type StoredResponse } from './idempotency.js';
 import { toView, type AttemptRecord, type FraudSummary, type PaymentDraft, type PaymentRecord, type PaymentView } from './model.js';
 import type { PaymentStore, TerminalUpdate } from './store.js';
 
@@ -41,7 +41,7 @@ export type BeginResult =
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 function reject(error: DomainError): BeginResult {
-  return { outcome: 'respond', response: { status: error.status, body: error.toBody() } };
+  return { outcome: 'respond', response: httpResponse(error.status, error.toBody()) };
 }
 
 /** Validates the envelope into idempotency data; throws the 4xx to answer. */
@@ -268,19 +268,19 @@ export async function finalize(input: FinalizeInput, deps: PaymentDeps): Promise
 function respond(view: PaymentView, result: WorkflowResult): StoredResponse {
   switch (view.status) {
     case 'succeeded':
-      return { status: 201, body: { payment: view } };
+      return httpResponse(201, { payment: view });
     case 'review':
-      return { status: 202, body: { payment: view } };
+      return httpResponse(202, { payment: view });
     case 'declined': {
       const code = view.code ?? 'card_declined';
       const message = FAILURE_MESSAGES[code] ?? causeMessage(result.error) ?? 'the payment was declined';
-      return { status: 402, body: { error: { code, message, details: { paymentId: view.paymentId, payment: view } } } };
+      return httpResponse(402, { error: { code, message, details: { paymentId: view.paymentId, payment: view } } });
     }
     default: {
       const code = view.code ?? 'failed';
       const status = code === 'no_eligible_connector' ? 422 : 503;
       const message = FAILURE_MESSAGES[code] ?? causeMessage(result.error) ?? 'the payment failed';
-      return { status, body: { error: { code, message, details: { paymentId: view.paymentId, payment: view } } } };
+      return httpResponse(status, { error: { code, message, details: { paymentId: view.paymentId, payment: view } } });
     }
   }
 }
@@ -310,18 +310,15 @@ export async function abort(input: AbortInput, deps: PaymentDeps): Promise<{ res
   const record = paymentId && data ? await deps.store.get(data.merchantId, paymentId) : undefined;
   const moneyMayHaveMoved = input.state.charge !== undefined || Boolean(record?.attempts.some((a) => a.outcome === 'succeeded'));
   const errorName = input.state.error?.Error ?? 'unknown';
-  const response: StoredResponse = {
-    status: 500,
-    body: {
-      error: {
-        code: 'internal_error',
-        message: moneyMayHaveMoved
-          ? `the payment ${paymentId} was charged but could not be recorded; do not retry, it will be reconciled`
-          : 'the payment failed before anything was charged; it is safe to retry with the same Idempotency-Key',
-        details: { paymentId, failure: errorName },
-      },
+  const response = httpResponse(500, {
+    error: {
+      code: 'internal_error',
+      message: moneyMayHaveMoved
+        ? `the payment ${paymentId} was charged but could not be recorded; do not retry, it will be reconciled`
+        : 'the payment failed before anything was charged; it is safe to retry with the same Idempotency-Key',
+      details: { paymentId, failure: errorName },
     },
-  };
+  });
   if (data) {
     if (moneyMayHaveMoved) await deps.idempotency.complete(data, response);
     else await deps.idempotency.release(data);
