@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   process.send({ type: 'ready', url: platform.url, token });
   process.on('message', (message: Message) => {
     void (async () => {
-      if (message.type === 'stats') process.send?.({ type: 'stats', stats: platform.store.stats() });
+      if (message.type === 'stats') void platform.store.stats().then((stats) => process.send?.({ type: 'stats', stats }));
       if (message.type === 'reset') {
         platform.store.resetStats();
         process.send?.({ type: 'reset' });

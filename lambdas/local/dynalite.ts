@@ -4,9 +4,8 @@
  * DynamoDB code they use in the cloud (DYNAMODB_ENDPOINT).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
-import type { IncomingMessage } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fork } from 'node:child_process';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -16,7 +15,6 @@ import {
   type AttributeDefinition,
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { TABLES, type TableName } from '../shared/contracts.js';
 
 export interface LocalStoreOptions {
@@ -35,66 +33,76 @@ export interface LocalStore {
   readonly endpoint: string;
   readonly port: number;
   /** Operations served since start (or since the last `resetStats()`). */
-  stats(): StoreStats;
+  stats(): Promise<StoreStats>;
   resetStats(): void;
   close(): Promise<void>;
 }
 
+/**
+ * Starts dynalite in a child process (lambdas/local/store-process.ts) and waits until it listens. A
+ * separate process gives the store its own core: in one process, dynalite took about a sixth of the CPU
+ * of every payment away from the handlers and the workflow engine.
+ */
 export async function startLocalStore(options: LocalStoreOptions = {}): Promise<LocalStore> {
   const host = options.host ?? '127.0.0.1';
   const releaseLock = options.path ? lockDataDir(options.path) : () => undefined;
   if (options.path) mkdirSync(options.path, { recursive: true });
-  const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  let counts: StoreStats = {};
-  // Counts served operations by operation and table (the table name is read from the start of the body).
-  server.on('request', (req: IncomingMessage) => {
-    const target = String(req.headers['x-amz-target'] ?? 'unknown');
-    const operation = target.slice(target.indexOf('.') + 1);
-    let head = '';
-    let counted = false;
-    const count = () => {
-      if (counted) return;
-      counted = true;
-      const table = /"TableName"\s*:\s*"([^"]+)"/.exec(head)?.[1];
-      const key = table ? `${operation} ${table}` : operation;
-      counts[key] = (counts[key] ?? 0) + 1;
-    };
-    req.on('data', (chunk: Buffer) => {
-      if (head.length < 2048) head += chunk.toString('utf8', 0, Math.min(chunk.length, 2048));
-    });
-    req.on('end', count);
-    req.on('close', count);
+  const child = fork(join(__dirname, 'store-process.ts'), [], {
+    execArgv: ['--import', 'tsx', '--disable-warning=NodeVersionSupportWarning'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, NODE_OPTIONS: '' },
   });
+  let closing = false;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('exit', (code, signal) => {
+    releaseLock();
+    if (!closing) console.error(`[store] the local store process stopped unexpectedly (${signal ?? `exit code ${code}`}); restart npm start`);
+  });
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
+    port = await new Promise<number>((resolve, reject) => {
+      const onMessage = (message: { type: string; port?: number; message?: string }) => {
+        if (message.type === 'listening') resolve(message.port as number);
+        else if (message.type === 'error') reject(new Error(`the local store could not start: ${message.message}`));
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => reject(new Error(`the local store process exited during start (code ${code})`)));
+      child.send({ type: 'start', path: options.path, host, port: options.port ?? 0 });
     });
   } catch (error) {
-    releaseLock();
+    closing = true;
+    child.kill();
     throw error;
   }
-  const { port } = server.address() as AddressInfo;
+  let nextId = 0;
+  const pending = new Map<number, (stats: StoreStats) => void>();
+  child.on('message', (message: { type: string; id?: number; stats?: StoreStats }) => {
+    if (message.type === 'stats' && message.id !== undefined) {
+      pending.get(message.id)?.(message.stats ?? {});
+      pending.delete(message.id);
+    }
+  });
   let closed: Promise<void> | undefined;
   return {
     endpoint: `http://${host}:${port}`,
     port,
-    stats: () => ({ ...counts }),
+    stats: () =>
+      new Promise<StoreStats>((resolve) => {
+        const id = (nextId += 1);
+        pending.set(id, resolve);
+        child.send({ type: 'stats', id });
+      }),
     resetStats: () => {
-      counts = {};
+      child.send({ type: 'reset' });
     },
     close: () => {
-      closed ??= new Promise<void>((resolve, reject) => {
-        server.closeAllConnections?.();
-        server.close((error?: Error) => {
-          releaseLock();
-          if (error) reject(error);
-          else resolve();
-        });
-      });
+      closed ??= (async () => {
+        closing = true;
+        if (child.connected) child.disconnect(); // the store closes its database and exits
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(timer);
+      })();
       return closed;
     },
   };

@@ -13,13 +13,12 @@ let rawClient: DynamoDBClient | undefined;
 export function dynamoClient(): DynamoDBClient {
   if (!rawClient) {
     const endpoint = config().dynamodbEndpoint;
-    rawClient = tracer.captureAWSv3Client(
-      new DynamoDBClient(
-        endpoint
-          ? { endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 3 }
-          : {},
-      ),
+    const client = new DynamoDBClient(
+      endpoint
+        ? { endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 3 }
+        : {},
     );
+    rawClient = tracer ? tracer.captureAWSv3Client(client) : client;
   }
   return rawClient;
 }

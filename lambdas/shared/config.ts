@@ -82,6 +82,15 @@ export function config(): RuntimeConfig {
   return cached;
 }
 
+/**
+ * Whether X-Ray tracing is on: inside Lambda, unless POWERTOOLS_TRACE_ENABLED=false (the Powertools
+ * Tracer's own rule). Outside Lambda the tracer is not even loaded: its X-Ray SDK installs async hooks on
+ * import, which cost every promise of the local platform about 8% CPU for nothing.
+ */
+export function tracingEnabled(): boolean {
+  return process.env.POWERTOOLS_TRACE_ENABLED !== 'false' && Boolean(process.env.AWS_EXECUTION_ENV);
+}
+
 /** Forgets the cached configuration (the local platform and tests change the environment between runs). */
 export function resetConfig(): void {
   cached = undefined;

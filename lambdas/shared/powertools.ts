@@ -4,13 +4,21 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type * as TracerModule from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
+import { tracingEnabled } from './config.js';
 import { METRICS } from './contracts.js';
 
 export const logger = new Logger();
-export const tracer = new Tracer();
 export const metrics = new Metrics({ namespace: METRICS.namespace });
+/** The tracer, in Lambda with tracing on; undefined elsewhere (see tracingEnabled). */
+export const tracer: Tracer | undefined = tracingEnabled()
+  ? // A conditional require keeps the X-Ray SDK (and its async hooks) out of processes that do not trace;
+    // esbuild still bundles it for Lambda.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    new (require('@aws-lambda-powertools/tracer') as typeof TracerModule).Tracer()
+  : undefined;
 
 /**
  * Wraps a handler once: Lambda context and the Step Functions execution id in every log line, a traced
@@ -22,9 +30,9 @@ export function instrumented<R>(name: string, fn: (event: unknown) => Promise<R>
     if (context) logger.addContext(context);
     const executionId = (event as { executionId?: unknown } | null)?.executionId;
     if (typeof executionId === 'string') logger.appendKeys({ executionId });
-    const segment = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
+    const segment = tracer?.getSegment();
     const subsegment = segment?.addNewSubsegment(`## ${name}`);
-    if (subsegment) {
+    if (tracer && subsegment) {
       tracer.setSegment(subsegment);
       tracer.annotateColdStart();
     }
@@ -34,7 +42,7 @@ export function instrumented<R>(name: string, fn: (event: unknown) => Promise<R>
       subsegment?.addError(error as Error);
       throw error;
     } finally {
-      if (subsegment && segment) {
+      if (tracer && subsegment && segment) {
         subsegment.close();
         tracer.setSegment(segment);
       }

@@ -1,0 +1,63 @@
+/**
+ * The local store's own process: dynalite serving the DynamoDB API on loopback, so its CPU runs on another
+ * core than the handlers and the workflow engine. Started by `startLocalStore` (dynalite.ts) over IPC;
+ * it exits when its parent goes away.
+ *
+ * Messages in: {type:'start', path?, host, port}, {type:'stats', id}, {type:'reset'}.
+ * Messages out: {type:'listening', port}, {type:'error', message}, {type:'stats', id, stats}.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import dynalite from 'dynalite';
+
+type Message =
+  | { type: 'start'; path?: string; host: string; port: number }
+  | { type: 'stats'; id: number }
+  | { type: 'reset' };
+
+let counts: Record<string, number> = {};
+let server: ReturnType<typeof dynalite> | undefined;
+
+function start(options: { path?: string; host: string; port: number }): void {
+  server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  // Counts served operations by operation and table (the table name is read from the start of the body).
+  server.on('request', (req: IncomingMessage) => {
+    const target = String(req.headers['x-amz-target'] ?? 'unknown');
+    const operation = target.slice(target.indexOf('.') + 1);
+    let head = '';
+    let counted = false;
+    const count = () => {
+      if (counted) return;
+      counted = true;
+      const table = /"TableName"\s*:\s*"([^"]+)"/.exec(head)?.[1];
+      const key = table ? `${operation} ${table}` : operation;
+      counts[key] = (counts[key] ?? 0) + 1;
+    };
+    req.on('data', (chunk: Buffer) => {
+      if (head.length < 2048) head += chunk.toString('utf8', 0, Math.min(chunk.length, 2048));
+    });
+    req.on('end', count);
+    req.on('close', count);
+  });
+  server.once('error', (error: Error) => process.send?.({ type: 'error', message: error.message }));
+  server.listen(options.port, options.host, () => {
+    process.send?.({ type: 'listening', port: (server!.address() as AddressInfo).port });
+  });
+}
+
+process.on('message', (message: Message) => {
+  if (message.type === 'start') start(message);
+  else if (message.type === 'stats') process.send?.({ type: 'stats', id: message.id, stats: { ...counts } });
+  else if (message.type === 'reset') counts = {};
+});
+
+// The parent closed the channel (it stopped, or crashed): close the database cleanly and go.
+process.on('disconnect', () => {
+  const done = () => process.exit(0);
+  if (!server) done();
+  else {
+    server.closeAllConnections?.();
+    server.close(done);
+    setTimeout(done, 2_000).unref();
+  }
+});
