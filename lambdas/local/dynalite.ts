@@ -48,7 +48,7 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
   const releaseLock = options.path ? lockDataDir(options.path) : () => undefined;
   if (options.path) mkdirSync(options.path, { recursive: true });
   const child = fork(join(__dirname, 'store-process.ts'), [], {
-    execArgv: ['--import', 'tsx', '--disable-warning=NodeVersionSupportWarning'],
+    execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });

@@ -44,6 +44,8 @@ export function applyLocalEnv(options: LocalEnvOptions): Record<string, string> 
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_TRACE_ENABLED: 'false',
     POWERTOOLS_LOG_LEVEL: 'WARN',
+    // The SDK's notice that its 2027 releases need Node 22 (the lockfile pins today's): not news at every start.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   const applied: Record<string, string> = {};
   for (const [name, value] of Object.entries(defaults)) {
