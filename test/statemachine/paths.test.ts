@@ -94,7 +94,7 @@ describe('payment workflow paths', () => {
 });
 
 describe('emulator fidelity', () => {
-  test('a response body with quotes, backslashes and newlines is valid JSON (States.JsonToString)', async () => {
+  test('a response body with quotes, backslashes and newlines stays valid JSON through both engines', async () => {
     const description = 'He said "hi" \\ and\nleft';
     const { status, body } = await pay(h, envelope(paymentBody({ description })));
     expect(status).toBe(201);
