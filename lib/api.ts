@@ -100,11 +100,12 @@ export class SmartPayApi extends Construct {
   public readonly accessLogGroup: logs.LogGroup;
   /** Request models generated from the zod schemas, by path. */
   public readonly requestModels: Readonly<Record<ModelledPath, apigw.Model>>;
-  /** Body validator (POST routes). */
-  public readonly bodyValidator: apigw.RequestValidator;
-  /** Body + parameter validator (`POST /pay`, with its required Idempotency-Key header). */
-  public readonly bodyAndParametersValidator: apigw.RequestValidator;
-  /** Parameter validator (`GET /payments/{id}`). */
+  /**
+   * Parameter validator (`POST /pay`'s required Idempotency-Key header, `GET /payments/{id}`). Bodies are
+   * validated by the same zod schemas in the functions (and in the payment workflow's Begin step), which
+   * name every bad field: API Gateway can only paste its own validation message, unescaped, into a
+   * gateway-response template, and its messages quote property names, so the 400 would not be valid JSON.
+   */
   public readonly parametersValidator: apigw.RequestValidator;
   /** The role API Gateway assumes to start payment executions. */
   public readonly payIntegrationRole: iam.Role;
@@ -178,7 +179,8 @@ export class SmartPayApi extends Construct {
 
     // Errors API Gateway answers itself, in the API's error shape.
     const responses: Array<[string, apigw.ResponseType, string | undefined, string, string]> = [
-      ['BadRequestBody', apigw.ResponseType.BAD_REQUEST_BODY, '400', 'validation_error', '"the request body is invalid: $context.error.validationErrorString"'],
+      // Body validation happens in the functions (see parametersValidator); this only guards the shape.
+      ['BadRequestBody', apigw.ResponseType.BAD_REQUEST_BODY, '400', 'validation_error', '$context.error.messageString'],
       ['BadRequestParameters', apigw.ResponseType.BAD_REQUEST_PARAMETERS, '400', 'validation_error', '"missing or invalid request parameters: $context.error.validationErrorString"'],
       ['Unauthorized', apigw.ResponseType.UNAUTHORIZED, '401', 'unauthorized', '$context.error.messageString'],
       ['AccessDenied', apigw.ResponseType.ACCESS_DENIED, '403', 'forbidden', '$context.error.messageString'],
@@ -203,13 +205,9 @@ export class SmartPayApi extends Construct {
       authorizer: this.authorizer,
     };
 
-    this.bodyValidator = api.addRequestValidator('BodyValidator', {
-      validateRequestBody: true,
-      validateRequestParameters: false,
-    });
-    this.bodyAndParametersValidator = api.addRequestValidator('BodyAndParametersValidator', {
-      validateRequestBody: true,
-      validateRequestParameters: true,
+    acknowledge(api, {
+      'AwsSolutions-APIG2':
+        'Parameters are validated here; bodies are validated in the functions and the payment workflow by the same zod schemas that generate the request models, so every 400 names the field and stays valid JSON (API Gateway can only paste its body-validation message, which quotes property names, unescaped into the error template).',
     });
     this.parametersValidator = api.addRequestValidator('ParametersValidator', {
       validateRequestBody: false,
@@ -238,7 +236,6 @@ export class SmartPayApi extends Construct {
         .addResource(route.slice(1))
         .addMethod('POST', new apigw.LambdaIntegration(fn, { allowTestInvoke: false }), {
           ...authorized,
-          requestValidator: this.bodyValidator,
           requestModels: { 'application/json': models[route] },
         });
     };
@@ -278,7 +275,7 @@ export class SmartPayApi extends Construct {
       }),
       {
         ...authorized,
-        requestValidator: this.bodyAndParametersValidator,
+        requestValidator: this.parametersValidator,
         requestModels: { 'application/json': models['/pay'] },
         requestParameters: { [`method.request.header.${IDEMPOTENCY_HEADER}`]: true },
         methodResponses: PAY_STATUSES.map((statusCode) => ({ statusCode })),

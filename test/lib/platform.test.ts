@@ -138,11 +138,12 @@ describe('api', () => {
     expect(pay.Properties.Schema.additionalProperties).toBe(false);
   });
 
-  test('POST routes validate the body; /pay also requires the Idempotency-Key header', () => {
+  test('bodies are validated by the functions (field-level errors), /pay requires the Idempotency-Key header', () => {
     const validators = template.findResources('AWS::ApiGateway::RequestValidator');
+    // API Gateway's body validation could only answer with its message pasted unescaped into JSON.
+    for (const [, v] of Object.entries(validators)) expect(v.Properties.ValidateRequestBody).toBe(false);
     for (const route of Object.keys(REQUEST_SCHEMAS)) {
-      const v = validators[methods[`POST ${route}`].Properties!.RequestValidatorId.Ref].Properties;
-      expect(v.ValidateRequestBody).toBe(true);
+      expect(methods[`POST ${route}`].Properties!.RequestModels).toEqual({ 'application/json': { Ref: expect.stringMatching(/Model/) } });
     }
     const pay = methods['POST /pay'].Properties!;
     expect(pay.RequestParameters).toEqual({ 'method.request.header.Idempotency-Key': true });
@@ -227,12 +228,13 @@ describe('api', () => {
       // What API Gateway substitutes: messageString is a quoted JSON string, the others are raw text.
       const rendered = body
         .replaceAll('$context.error.messageString', '"Unauthorized"')
-        .replaceAll('$context.error.validationErrorString', '[object has missing required properties]')
+        .replaceAll('$context.error.validationErrorString', 'Missing required request parameters: [Idempotency-Key]')
         .replaceAll('$context.requestId', 'req-1');
       const parsed = JSON.parse(rendered);
       expect(parsed).toEqual({ error: { code: expect.any(String), message: expect.any(String), details: { requestId: 'req-1' } } });
     }
-    expect(byType.BAD_REQUEST_BODY.ResponseTemplates['application/json']).toContain('$context.error.validationErrorString');
+    // Body validation messages quote property names (["amount"]): never pasted into JSON.
+    expect(byType.BAD_REQUEST_BODY.ResponseTemplates['application/json']).not.toContain('validationErrorString');
     expect(byType.BAD_REQUEST_PARAMETERS.ResponseTemplates['application/json']).toContain('$context.error.validationErrorString');
     expect(byType.BAD_REQUEST_BODY.StatusCode).toBe('400');
     expect(byType.UNAUTHORIZED.StatusCode).toBe('401');
