@@ -1,0 +1,153 @@
+import {
+  DEFAULT_FEATURE_OPTIONS,
+  FEATURE_NAMES,
+  featureVector,
+  observe,
+  observeLabel,
+  type CustomerState,
+  type FeatureTransaction,
+  type TerminalState,
+} from '../../lambdas/fraud/features';
+import type { LabelledTransaction } from '../../ml/dataset';
+import { replay } from '../../ml/replay';
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 0, 5, 12, 0, 0); // a Monday, noon UTC
+
+const tx = (id: string, dayOffset: number, amountMinor: number, extra: Partial<LabelledTransaction> = {}): LabelledTransaction => ({
+  txId: id,
+  time: T0 + dayOffset * DAY,
+  customerId: 'c1',
+  terminalId: 't1',
+  amountMinor,
+  currency: 'USD',
+  ...extra,
+});
+
+function vectorOf(history: LabelledTransaction[], target: FeatureTransaction): Record<string, number> {
+  let customer: CustomerState | undefined;
+  const terminals = new Map<string, TerminalState>();
+  for (const h of history) {
+    const next = observe(h, h.customerId === target.customerId ? customer : undefined, terminals.get(h.terminalId));
+    const labelled = h.label === undefined ? next : observeLabel(h, h.label === 1, next.customer, next.terminal);
+    if (h.customerId === target.customerId) customer = labelled.customer;
+    terminals.set(h.terminalId, labelled.terminal!);
+  }
+  const v = featureVector(target, customer, terminals.get(target.terminalId));
+  return Object.fromEntries(FEATURE_NAMES.map((name, i) => [name, v[i]]));
+}
+
+describe('fraud features', () => {
+  it('are NaN where unknown and flag first sightings for a brand-new customer and terminal', () => {
+    const v = vectorOf([], tx('x', 0, 1999));
+    expect(v.amount).toBeCloseTo(19.99, 10);
+    expect(v.log_amount).toBeCloseTo(Math.log1p(19.99), 12);
+    expect(v.cust_count_30d).toBe(0);
+    expect(v.cust_amount_mean_30d).toBeNaN();
+    expect(v.amount_over_cust_mean_30d).toBeNaN();
+    expect(v.amount_z_30d).toBeNaN();
+    expect(v.term_risk_30d).toBeNaN();
+    expect(v.country_mismatch).toBeNaN();
+    expect(v.currency_new_for_customer).toBeNaN();
+    expect(v.first_seen_device).toBeNaN();
+    expect([v.first_seen_customer, v.first_seen_terminal, v.first_seen_pair]).toEqual([1, 1, 1]);
+    expect([v.hour, v.is_weekend, v.is_night]).toEqual([12, 0, 0]);
+  });
+
+  it('compute the customer windows over [t − w, t)', () => {
+    const history = [tx('a', -40, 10_000), tx('b', -20, 1_000), tx('c', -5, 3_000), tx('d', -0.5, 2_000)];
+    const v = vectorOf(history, tx('x', 0, 12_000, { terminalId: 't2' }));
+    expect([v.cust_count_1d, v.cust_count_7d, v.cust_count_30d]).toEqual([1, 2, 3]);
+    expect(v.cust_amount_mean_1d).toBeCloseTo(20, 12);
+    expect(v.cust_amount_mean_7d).toBeCloseTo(25, 12);
+    expect(v.cust_amount_mean_30d).toBeCloseTo(20, 12);
+    expect(v.amount_over_cust_mean_30d).toBeCloseTo(6, 12);
+    const std = Math.sqrt(((10 - 20) ** 2 + (30 - 20) ** 2 + (20 - 20) ** 2) / 3);
+    expect(v.amount_z_30d).toBeCloseTo((120 - 20) / std, 12);
+    expect([v.first_seen_customer, v.first_seen_terminal, v.first_seen_pair]).toEqual([0, 1, 1]);
+  });
+
+  it('compute terminal risk over whole days ending D days before the day of the transaction', () => {
+    const d = DEFAULT_FEATURE_OPTIONS.feedbackDelayDays; // 7
+    const history = [
+      tx('old-fraud', -(d + 1), 500, { customerId: 'c9', label: 1 }), // day −8: inside the 1-day window
+      tx('old-good', -(d + 3), 500, { customerId: 'c8', label: 0 }), // day −10: 7- and 30-day windows
+      tx('recent-fraud', -(d - 1), 500, { customerId: 'c7', label: 1 }), // day −6: too recent for any label window
+      tx('yesterday', -1, 500, { customerId: 'c6' }),
+    ];
+    const v = vectorOf(history, tx('x', 0, 1000));
+    expect([v.term_count_1d, v.term_count_7d, v.term_count_30d]).toEqual([1, 2, 2]);
+    expect([v.term_risk_1d, v.term_risk_7d, v.term_risk_30d]).toEqual([1, 0.5, 0.5]);
+    expect(v.term_count_recent_1d).toBe(1);
+    expect(v.first_seen_terminal).toBe(0);
+  });
+
+  it('flag mismatches and new devices and currencies only when the data is there', () => {
+    const history = [tx('a', -3, 1000, { deviceId: 'd1', country: 'US', merchantCountry: 'US' })];
+    const v = vectorOf(history, tx('x', 0, 1000, { currency: 'EUR', deviceId: 'd2', country: 'US', merchantCountry: 'FR' }));
+    expect([v.country_mismatch, v.currency_new_for_customer, v.first_seen_device, v.first_seen_pair]).toEqual([1, 1, 1, 0]);
+    const same = vectorOf(history, tx('y', 0, 1000, { deviceId: 'd1', country: 'US', merchantCountry: 'US' }));
+    expect([same.country_mismatch, same.currency_new_for_customer, same.first_seen_device]).toEqual([0, 0, 0]);
+  });
+
+  it('count the customer’s known frauds only once the feedback delay has passed', () => {
+    const history = [tx('f1', -10, 1000, { label: 1 }), tx('f2', -3, 1000, { label: 1 }), tx('g', -12, 1000, { label: 0 })];
+    expect(vectorOf(history, tx('x', 0, 1000)).cust_known_fraud_30d).toBe(1);
+  });
+});
+
+/** A seeded history of several customers and terminals, with labels. */
+function randomHistory(seed: number, n: number): LabelledTransaction[] {
+  let state = seed;
+  const rand = () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+  const rows: LabelledTransaction[] = [];
+  for (let i = 0; i < n; i += 1) {
+    rows.push({
+      txId: `tx${String(i).padStart(5, '0')}`,
+      time: T0 + Math.floor(rand() * 60 * DAY),
+      customerId: `c${Math.floor(rand() * 8)}`,
+      terminalId: `t${Math.floor(rand() * 5)}`,
+      amountMinor: 100 + Math.floor(rand() * 50_000),
+      currency: rand() < 0.9 ? 'USD' : 'EUR',
+      deviceId: rand() < 0.8 ? `d${Math.floor(rand() * 4)}` : undefined,
+      country: 'US',
+      merchantCountry: rand() < 0.9 ? 'US' : 'FR',
+      label: rand() < 0.1 ? 1 : 0,
+    });
+  }
+  return rows.sort((a, b) => a.time - b.time || a.txId.localeCompare(b.txId));
+}
+
+describe('no leakage', () => {
+  const history = randomHistory(7, 600);
+  const baseline = [...replay(history)].map((r) => r.vector);
+  const D = DEFAULT_FEATURE_OPTIONS.feedbackDelayDays * DAY;
+
+  it('labels of transactions younger than t − D never change a vector at t', () => {
+    for (const index of [150, 300, 450, 599]) {
+      const t = history[index].time;
+      // Flip every label the transaction at `index` must not see.
+      const flipped = history.map((h) => (h.time >= t - D ? { ...h, label: (1 - (h.label ?? 0)) as 0 | 1 } : h));
+      const vectors = [...replay(flipped)].map((r) => r.vector);
+      expect(Array.from(vectors[index])).toEqual(Array.from(baseline[index]));
+    }
+  });
+
+  it('older labels do change vectors (the check above can fail)', () => {
+    const flipped = history.map((h) => ({ ...h, label: (1 - (h.label ?? 0)) as 0 | 1 }));
+    const vectors = [...replay(flipped)].map((r) => r.vector);
+    expect(vectors.some((v, i) => Array.from(v).some((x, j) => !Object.is(x, baseline[i][j])))).toBe(true);
+  });
+
+  it('the future never changes the past: a vector depends only on earlier transactions', () => {
+    const prefix = [...replay(history.slice(0, 300))].map((r) => r.vector);
+    for (let i = 0; i < 300; i += 1) expect(Array.from(prefix[i])).toEqual(Array.from(baseline[i]));
+  });
+
+  it('rejects transactions out of time order', () => {
+    expect(() => [...replay([history[5], history[1]])]).toThrow(/time order/);
+  });
+});
