@@ -3,7 +3,7 @@
  * other people's data (`--map canonical=THEIR_COLUMN`). Amounts are decimal major units converted exactly
  * to integer minor units (string arithmetic, never a float); rows come back sorted by time, then id.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { parse } from 'csv-parse';
 import type { FeatureTransaction } from '../lambdas/fraud/features.js';
 import { currencyExponent, isSupportedCurrency } from '../lambdas/shared/money.js';
@@ -82,7 +82,10 @@ export async function readTransactions(path: string, options: DatasetOptions = {
   const defaultCurrency = (options.currency ?? 'USD').toUpperCase();
   if (!isSupportedCurrency(defaultCurrency)) throw new Error(`--currency ${defaultCurrency} is not a supported ISO-4217 code`);
   const column = (name: CanonicalColumn) => map[name] ?? name;
-  const parser = createReadStream(path).pipe(parse({ columns: true, skip_empty_lines: true, trim: true, bom: true }));
+  if (!existsSync(path)) throw new Error(`${path}: no such file`);
+  const source = createReadStream(path);
+  const parser = source.pipe(parse({ columns: true, skip_empty_lines: true, trim: true, bom: true }));
+  source.on('error', (error) => parser.destroy(error));
   const rows: LabelledTransaction[] = [];
   let line = 1;
   let checked = false;
@@ -125,7 +128,7 @@ export async function readTransactions(path: string, options: DatasetOptions = {
       }
     }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${path}: no such file`);
+    if ((error as NodeJS.ErrnoException).code) throw new Error(`${path}: ${(error as Error).message}`);
     throw error;
   }
   if (!rows.length) throw new Error(`${path}: no transactions`);
