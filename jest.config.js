@@ -16,6 +16,7 @@ module.exports = {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'lib', testMatch: ['<rootDir>/test/lib/**/*.test.ts'] },
     { ...common, displayName: 'statemachine', testMatch: ['<rootDir>/test/statemachine/**/*.test.ts'] },
+    { ...common, displayName: 'store', testMatch: ['<rootDir>/test/store/**/*.test.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
   collectCoverageFrom: ['lambdas/**/*.ts', 'lib/**/*.ts', '!**/*.d.ts'],

@@ -41,7 +41,9 @@ export class SmartPayData extends Construct {
   public readonly routingTable: dynamodb.Table;
   /** The reward ledger (`paymentId`). */
   public readonly rewardsTable: dynamodb.Table;
-  /** The four tables by their `TABLES` name. */
+  /** Online fraud feature state (`pk`, `sk`, TTL `expiresAt`). */
+  public readonly fraudStateTable: dynamodb.Table;
+  /** The tables by their `TABLES` name. */
   public readonly tables: Readonly<Record<TableName, dynamodb.Table>>;
 
   constructor(scope: Construct, id: string, props: SmartPayDataProps = {}) {
@@ -82,11 +84,13 @@ export class SmartPayData extends Construct {
     this.idempotencyTable = table('idempotency', 'IdempotencyTable');
     this.routingTable = table('routing', 'RoutingTable');
     this.rewardsTable = table('rewards', 'RewardsTable');
+    this.fraudStateTable = table('fraudState', 'FraudStateTable');
     this.tables = {
       payments: this.paymentsTable,
       idempotency: this.idempotencyTable,
       routing: this.routingTable,
       rewards: this.rewardsTable,
+      fraudState: this.fraudStateTable,
     };
   }
 

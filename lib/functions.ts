@@ -116,6 +116,7 @@ export class SmartPayFunctions extends Construct {
     const specific: Record<FunctionArea, Record<string, string>> = {
       // Each function learns the names of the tables it uses, and only those (its grants match, below).
       fraud: {
+        [ENV.fraudStateTable]: data.fraudStateTable.tableName,
         [ENV.fraudReviewThreshold]: String(stage.fraudReviewThreshold),
         [ENV.fraudDeclineThreshold]: String(stage.fraudDeclineThreshold),
         ...(props.fraudEndpointName ? { [ENV.fraudEndpointName]: props.fraudEndpointName } : {}),
@@ -205,6 +206,7 @@ export class SmartPayFunctions extends Construct {
     this.logGroups = logGroups;
 
     // Least privilege, per function.
+    data.fraudStateTable.grantReadWriteData(fns.fraud);
     data.paymentsTable.grantReadWriteData(fns.payments);
     data.idempotencyTable.grantReadWriteData(fns.payments);
     secrets.stripeSecret.grantRead(fns.payments);
@@ -239,7 +241,7 @@ export class SmartPayFunctions extends Construct {
       });
     }
     // Read-write grants on the CMK-encrypted tables add the KMS action families DynamoDB needs.
-    for (const area of ['payments', 'routing', 'rewards'] as const) {
+    for (const area of ['fraud', 'payments', 'routing', 'rewards'] as const) {
       acknowledge(roles[area], {
         'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': REASONS.kmsGenerateDataKey,
         'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': REASONS.kmsReEncrypt,

@@ -18,6 +18,7 @@ export const LOCAL_TABLES: Readonly<Record<TableName, string>> = {
   idempotency: `${LOCAL_PREFIX}-idempotency`,
   routing: `${LOCAL_PREFIX}-routing`,
   rewards: `${LOCAL_PREFIX}-rewards`,
+  fraudState: `${LOCAL_PREFIX}-fraud-state`,
 };
 
 export interface LocalEnvOptions {
@@ -34,6 +35,7 @@ export function applyLocalEnv(options: LocalEnvOptions): Record<string, string> 
     [ENV.idempotencyTable]: LOCAL_TABLES.idempotency,
     [ENV.routingTable]: LOCAL_TABLES.routing,
     [ENV.rewardsTable]: LOCAL_TABLES.rewards,
+    [ENV.fraudStateTable]: LOCAL_TABLES.fraudState,
     [ENV.eventBusName]: LOCAL_EVENT_BUS,
     [ENV.dynamodbEndpoint]: options.dynamodbEndpoint,
   };

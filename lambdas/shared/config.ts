@@ -7,9 +7,15 @@ import { ENV } from './contracts.js';
 
 export interface RuntimeConfig {
   readonly stage: string;
-  readonly tables: { readonly payments: string; readonly idempotency: string; readonly routing: string; readonly rewards: string };
+  readonly tables: {
+    readonly payments: string;
+    readonly idempotency: string;
+    readonly routing: string;
+    readonly rewards: string;
+    readonly fraudState: string;
+  };
   readonly eventBusName: string;
-  readonly fraud: { readonly reviewThreshold: number; readonly declineThreshold: number };
+  readonly fraud: { readonly reviewThreshold: number; readonly declineThreshold: number; readonly feedbackDelayDays: number };
   readonly maxPaymentAttempts: number;
   /** connectorId → fault kind, for the sandbox connectors (e.g. `amazon-pay=unavailable`). */
   readonly sandboxFaults: Readonly<Record<string, string>>;
@@ -70,9 +76,12 @@ export function config(): RuntimeConfig {
       get rewards() {
         return required(ENV.rewardsTable);
       },
+      get fraudState() {
+        return required(ENV.fraudStateTable);
+      },
     },
     eventBusName: process.env[ENV.eventBusName] ?? 'default',
-    fraud: { reviewThreshold, declineThreshold },
+    fraud: { reviewThreshold, declineThreshold, feedbackDelayDays: number(ENV.fraudFeedbackDelayDays, 7, 0, 90) },
     maxPaymentAttempts: number(ENV.maxPaymentAttempts, 3, 1, 10),
     sandboxFaults: faults(process.env[ENV.sandboxFaults]),
     sandboxLatencyMs: number(ENV.sandboxLatencyMs, 0, 0, 10_000),

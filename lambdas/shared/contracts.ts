@@ -9,6 +9,8 @@ export const TABLES = {
   idempotency: { partitionKey: 'id', timeToLiveAttribute: 'expiration' },
   routing: { partitionKey: 'pk' },
   rewards: { partitionKey: 'paymentId' },
+  /** Online fraud features: customer state and terminal day counts (lambdas/fraud/state.ts). */
+  fraudState: { partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' },
 } as const;
 
 export type TableName = keyof typeof TABLES;
@@ -20,6 +22,8 @@ export const ENV = {
   idempotencyTable: 'IDEMPOTENCY_TABLE_NAME',
   routingTable: 'ROUTING_TABLE_NAME',
   rewardsTable: 'REWARDS_TABLE_NAME',
+  fraudStateTable: 'FRAUD_STATE_TABLE_NAME',
+  fraudFeedbackDelayDays: 'FRAUD_FEEDBACK_DELAY_DAYS',
   eventBusName: 'EVENT_BUS_NAME',
   fraudReviewThreshold: 'FRAUD_REVIEW_THRESHOLD',
   fraudDeclineThreshold: 'FRAUD_DECLINE_THRESHOLD',

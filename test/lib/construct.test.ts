@@ -47,7 +47,7 @@ describe('a user-written stack instantiates the construct', () => {
   });
 
   test('the whole platform lands in the stack under the given id', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 4);
+    template.resourceCountIs('AWS::DynamoDB::Table', 5);
     template.resourceCountIs('AWS::Lambda::Function', 5);
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);

@@ -29,6 +29,7 @@ describe('stable logical IDs of stateful resources', () => {
     ['AWS::DynamoDB::Table', 'SmartPayDataIdempotencyTable190B9A44'],
     ['AWS::DynamoDB::Table', 'SmartPayDataRoutingTableB559FD7F'],
     ['AWS::DynamoDB::Table', 'SmartPayDataRewardsTable61E0C74D'],
+    ['AWS::DynamoDB::Table', 'SmartPayDataFraudStateTable75D60B00'],
     ['AWS::Cognito::UserPool', 'SmartPayAuthUserPool446517A3'],
     ['AWS::SQS::Queue', 'SmartPayWorkflowsRewardDlq76302A28'],
     ['AWS::SQS::Queue', 'SmartPayWorkflowsRewardRuleDlqFF851D37'],
@@ -42,15 +43,16 @@ describe('stable logical IDs of stateful resources', () => {
 });
 
 describe('data', () => {
-  test('four on-demand, PITR, KMS-encrypted tables with the TABLES key schemas', () => {
+  test('five on-demand, PITR, KMS-encrypted tables with the TABLES key schemas', () => {
     const keyId = 'SmartPayDataKeyE70D8BC8';
     const expected: Record<string, { partitionKey: string; sortKey?: string; timeToLiveAttribute?: string }> = {
       SmartPayDataPaymentsTable7F7C4C99: TABLES.payments,
       SmartPayDataIdempotencyTable190B9A44: TABLES.idempotency,
       SmartPayDataRoutingTableB559FD7F: TABLES.routing,
       SmartPayDataRewardsTable61E0C74D: TABLES.rewards,
+      SmartPayDataFraudStateTable75D60B00: TABLES.fraudState,
     };
-    expect(resourcesOf(template, 'AWS::DynamoDB::Table')).toHaveLength(4);
+    expect(resourcesOf(template, 'AWS::DynamoDB::Table')).toHaveLength(5);
     for (const [logicalId, schema] of Object.entries(expected)) {
       const table = template.findResources('AWS::DynamoDB::Table')[logicalId];
       expect(table.Properties).toMatchObject({
@@ -62,7 +64,7 @@ describe('data', () => {
       if (schema.sortKey) keySchema.push({ AttributeName: schema.sortKey, KeyType: 'RANGE' });
       expect(table.Properties.KeySchema).toEqual(keySchema);
       if (schema.timeToLiveAttribute) {
-        expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiration', Enabled: true });
+        expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: schema.timeToLiveAttribute, Enabled: true });
       }
     }
   });
@@ -326,7 +328,7 @@ describe('functions', () => {
         .filter((k) => k.endsWith('_TABLE_NAME'))
         .sort();
     expect(Object.fromEntries(areas.map((area) => [area, tablesOf(area)]))).toEqual({
-      Fraud: [],
+      Fraud: ['FRAUD_STATE_TABLE_NAME'],
       Routing: ['ROUTING_TABLE_NAME'],
       Payments: ['IDEMPOTENCY_TABLE_NAME', 'PAYMENTS_TABLE_NAME'],
       Rewards: ['PAYMENTS_TABLE_NAME', 'REWARDS_TABLE_NAME'],
@@ -411,7 +413,8 @@ describe('least privilege', () => {
     expect(writes(tableActions('Rewards').Payments)).toBe(false);
     expect(Object.keys(tableActions('Analytics'))).toEqual(['Payments']);
     expect(writes(tableActions('Analytics').Payments)).toBe(false);
-    expect(tableActions('Fraud')).toEqual({});
+    expect(Object.keys(tableActions('Fraud'))).toEqual(['FraudState']);
+    expect(writes(tableActions('Fraud').FraudState)).toBe(true);
   });
 
   test('each function reads only its own secret', () => {
