@@ -54,21 +54,23 @@ export interface CustomerState {
 }
 
 export interface DayCount {
+  /** UTC day: days since the epoch. */
+  readonly day: number;
   readonly n: number;
   readonly fraud: number;
 }
 
 export interface TerminalState {
   readonly firstSeen: number;
-  /** Transactions and known frauds per UTC day (days since the epoch), for the last 30 + D + 1 days. */
-  readonly days: Readonly<Record<string, DayCount>>;
+  /** Transactions and known frauds per UTC day for the last 30 + D + 1 days, oldest first. */
+  readonly days: readonly DayCount[];
 }
 
 const DAY_MS = 86_400_000;
 const WINDOWS = [1, 7, 30] as const;
 const MAX_RECENT = 2_000;
-const MAX_TERMINALS = 1_000;
-const MAX_DEVICES = 50;
+const MAX_TERMINALS = 200;
+const MAX_DEVICES = 20;
 const MAX_CURRENCIES = 20;
 
 export const FEATURE_NAMES = [
@@ -126,41 +128,55 @@ export function featureVector(
   put(amount);
   put(Math.log1p(amount));
 
-  // Customer spending windows over [t − w, t).
-  const past = (customer?.recent ?? []).filter((p) => p.t < t);
-  const inWindow = (w: number) => past.filter((p) => p.t >= t - w * DAY_MS);
-  const windows = WINDOWS.map((w) => inWindow(w));
-  for (const txns of windows) put(txns.length);
-  for (const txns of windows) put(txns.length ? txns.reduce((s, p) => s + p.amount, 0) / txns.length : NaN);
-  const month = windows[2];
-  const mean30 = month.length ? month.reduce((s, p) => s + p.amount, 0) / month.length : NaN;
-  put(month.length && mean30 > 0 ? amount / mean30 : NaN);
-  if (month.length >= 2) {
-    const variance = month.reduce((s, p) => s + (p.amount - mean30) ** 2, 0) / month.length;
-    put(variance > 0 ? (amount - mean30) / Math.sqrt(variance) : NaN);
+  // Customer spending windows over [t − w, t), in one pass. Labels only of transactions older than t − D.
+  const counts = [0, 0, 0];
+  const sums = [0, 0, 0];
+  let sumSquares30 = 0;
+  let knownFraud = 0;
+  for (const p of customer?.recent ?? []) {
+    if (p.t >= t) continue;
+    for (let w = 0; w < WINDOWS.length; w += 1) {
+      if (p.t >= t - WINDOWS[w] * DAY_MS) {
+        counts[w] += 1;
+        sums[w] += p.amount;
+      }
+    }
+    if (p.t >= t - 30 * DAY_MS) sumSquares30 += p.amount * p.amount;
+    if (p.fraud === true && p.t < t - delayMs && p.t >= t - delayMs - 30 * DAY_MS) knownFraud += 1;
+  }
+  for (let w = 0; w < WINDOWS.length; w += 1) put(counts[w]);
+  for (let w = 0; w < WINDOWS.length; w += 1) put(counts[w] ? sums[w] / counts[w] : NaN);
+  const n30 = counts[2];
+  const mean30 = n30 ? sums[2] / n30 : NaN;
+  put(n30 && mean30 > 0 ? amount / mean30 : NaN);
+  if (n30 >= 2) {
+    // Two-pass variance for exactness would need the values again; E[x²] − mean² is exact enough here and
+    // identical online and offline (same code, same order of additions).
+    const variance = Math.max(0, sumSquares30 / n30 - mean30 * mean30);
+    put(variance > 1e-12 * mean30 * mean30 ? (amount - mean30) / Math.sqrt(variance) : NaN);
   } else put(NaN);
-  // Labels only of transactions older than t − D.
-  put(past.filter((p) => p.t >= t - delayMs - 30 * DAY_MS && p.t < t - delayMs && p.fraud === true).length);
+  put(knownFraud);
 
   // Terminal risk windows: whole days [day(t) − D − w, day(t) − D).
   const today = dayIndex(t);
-  const days = terminal?.days ?? {};
-  const counts = WINDOWS.map((w) => {
-    let n = 0;
-    let fraud = 0;
-    for (let d = today - options.feedbackDelayDays - w; d < today - options.feedbackDelayDays; d += 1) {
-      const c = days[String(d)];
-      if (c) {
-        n += c.n;
-        fraud += c.fraud;
+  const labelledUntil = today - options.feedbackDelayDays; // exclusive
+  const termN = [0, 0, 0];
+  const termFraud = [0, 0, 0];
+  let recentN = 0;
+  for (const c of terminal?.days ?? []) {
+    if (c.day >= today - 1 && c.day <= today) recentN += c.n;
+    if (c.day >= labelledUntil) continue;
+    for (let w = 0; w < WINDOWS.length; w += 1) {
+      if (c.day >= labelledUntil - WINDOWS[w]) {
+        termN[w] += c.n;
+        termFraud[w] += c.fraud;
       }
     }
-    return { n, fraud };
-  });
-  for (const c of counts) put(c.n);
-  for (const c of counts) put(c.n ? c.fraud / c.n : NaN);
+  }
+  for (let w = 0; w < WINDOWS.length; w += 1) put(termN[w]);
+  for (let w = 0; w < WINDOWS.length; w += 1) put(termN[w] ? termFraud[w] / termN[w] : NaN);
   // Yesterday and today so far (no labels involved).
-  put((days[String(today - 1)]?.n ?? 0) + (days[String(today)]?.n ?? 0));
+  put(recentN);
 
   const date = new Date(t);
   const hour = date.getUTCHours();
@@ -176,11 +192,12 @@ export function featureVector(
   return out;
 }
 
+/** Adds a value to a bounded set kept in first-seen order (the oldest goes first when full). */
 function remember(list: readonly string[], value: string | undefined, max: number): readonly string[] {
-  if (value === undefined) return list;
-  const next = list.filter((v) => v !== value);
+  if (value === undefined || list.includes(value)) return list;
+  const next = list.length >= max ? list.slice(list.length - max + 1) : list.slice();
   next.push(value);
-  return next.length > max ? next.slice(next.length - max) : next;
+  return next;
 }
 
 /** Folds a transaction into the states (returns new states; the inputs are not changed). */
@@ -191,14 +208,20 @@ export function observe(
   options: FeatureOptions = DEFAULT_FEATURE_OPTIONS,
 ): { customer: CustomerState; terminal: TerminalState } {
   const horizon = tx.time - (30 + options.feedbackDelayDays) * DAY_MS;
-  const recent = [...(customer?.recent ?? []).filter((p) => p.t >= horizon), { id: tx.txId, t: tx.time, amount: majorAmount(tx.amountMinor, tx.currency) }]
-    .sort((a, b) => a.t - b.t);
+  const kept = customer?.recent ?? [];
+  let first = 0;
+  while (first < kept.length && kept[first].t < horizon) first += 1;
+  const recent = kept.slice(first);
+  // Keep time order (an online payment may complete out of order).
+  let at = recent.length;
+  while (at > 0 && recent[at - 1].t > tx.time) at -= 1;
+  recent.splice(at, 0, { id: tx.txId, t: tx.time, amount: majorAmount(tx.amountMinor, tx.currency), fraud: undefined });
   const today = dayIndex(tx.time);
   const oldestDay = today - (30 + options.feedbackDelayDays + 1);
-  const days: Record<string, DayCount> = {};
-  for (const [day, count] of Object.entries(terminal?.days ?? {})) if (Number(day) >= oldestDay) days[day] = count;
-  const current = days[String(today)] ?? { n: 0, fraud: 0 };
-  days[String(today)] = { n: current.n + 1, fraud: current.fraud };
+  const days = (terminal?.days ?? []).filter((c) => c.day >= oldestDay);
+  const index = days.findIndex((c) => c.day >= today);
+  if (index >= 0 && days[index].day === today) days[index] = { day: today, n: days[index].n + 1, fraud: days[index].fraud };
+  else days.splice(index < 0 ? days.length : index, 0, { day: today, n: 1, fraud: 0 });
   return {
     customer: {
       firstSeen: Math.min(customer?.firstSeen ?? tx.time, tx.time),
@@ -224,16 +247,21 @@ export function observeLabel(
 ): { customer?: CustomerState; terminal?: TerminalState } {
   const previous = customer?.recent.find((p) => p.id === tx.txId)?.fraud;
   const nextCustomer = customer && {
-    ...customer,
-    recent: customer.recent.map((p) => (p.id === tx.txId ? { ...p, fraud } : p)),
+    firstSeen: customer.firstSeen,
+    recent: customer.recent.map((p) => (p.id === tx.txId ? { id: p.id, t: p.t, amount: p.amount, fraud } : p)),
+    terminals: customer.terminals,
+    devices: customer.devices,
+    currencies: customer.currencies,
   };
   let nextTerminal = terminal;
-  const day = String(dayIndex(tx.time));
-  const count = terminal?.days[day];
-  if (terminal && count) {
+  const day = dayIndex(tx.time);
+  const index = terminal ? terminal.days.findIndex((c) => c.day === day) : -1;
+  if (terminal && index >= 0) {
     // Adjust by the change, so a repeated label is not counted twice.
     const delta = (fraud ? 1 : 0) - (previous === true ? 1 : 0);
-    nextTerminal = { ...terminal, days: { ...terminal.days, [day]: { n: count.n, fraud: Math.max(0, count.fraud + delta) } } };
+    const days = terminal.days.slice();
+    days[index] = { day, n: days[index].n, fraud: Math.max(0, days[index].fraud + delta) };
+    nextTerminal = { firstSeen: terminal.firstSeen, days };
   }
   return { customer: nextCustomer, terminal: nextTerminal };
 }

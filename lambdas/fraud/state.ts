@@ -73,10 +73,11 @@ export class DynamoFeatureState implements FeatureStatePort {
     );
     const meta = Items.find((item) => item.sk === 'meta');
     if (!meta) return undefined;
-    const days: Record<string, DayCount> = {};
+    // Query returns the days in sort-key order: oldest first.
+    const days: DayCount[] = [];
     for (const item of Items) {
       if (item.sk === 'meta') continue;
-      days[String(Number(String(item.sk).slice(4)))] = { n: Number(item.n ?? 0), fraud: Number(item.fraud ?? 0) };
+      days.push({ day: Number(String(item.sk).slice(4)), n: Number(item.n ?? 0), fraud: Number(item.fraud ?? 0) });
     }
     return { firstSeen: Number(meta.firstSeen), days };
   }
