@@ -18,6 +18,8 @@ module.exports = {
     { ...common, displayName: 'statemachine', testMatch: ['<rootDir>/test/statemachine/**/*.test.ts'] },
     { ...common, displayName: 'store', testMatch: ['<rootDir>/test/store/**/*.test.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    // Needs Debian's python3-xgboost: run by `npm run test:ml`, not by `npm test`.
+    { ...common, displayName: 'ml', testMatch: ['<rootDir>/test/ml/**/*.test.ts'] },
   ],
   collectCoverageFrom: ['lambdas/**/*.ts', 'lib/**/*.ts', '!**/*.d.ts'],
   coverageThreshold: { global: { lines: 80, branches: 70, functions: 80, statements: 80 } },

@@ -21,10 +21,10 @@ function csvField(value: string): string {
 export async function writeFeatures(
   data: string,
   out: string,
-  options: { map?: string; currency?: string; features: FeatureOptions; log: (line: string) => void },
+  options: { map?: string; currency?: string; requireLabels?: boolean; features: FeatureOptions; log: (line: string) => void },
 ): Promise<number> {
   const started = Date.now();
-  const transactions = await readTransactions(data, { map: parseColumnMap(options.map), currency: options.currency });
+  const transactions = await readTransactions(data, { map: parseColumnMap(options.map), currency: options.currency, requireLabels: options.requireLabels });
   options.log(`read ${transactions.length} transactions from ${data} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   mkdirSync(dirname(resolve(out)), { recursive: true });
   const stream = createWriteStream(out);

@@ -1,0 +1,308 @@
+#!/usr/bin/python3
+"""Train the fraud model on replayed feature vectors (npm run features) with xgboost.
+
+Usually run through `npm run train`, which replays the transactions CSV through the serving feature code
+first. Splits are by time, never at random:
+
+    warm-up | train ............ | (D) | valid ........ | test ........
+    windows   labels known by          early stopping,   held out: the
+    fill up   the train cut-off        thresholds        metrics
+
+Training uses only transactions whose labels are known at the train cut-off (older than the cut-off
+minus the feedback delay D). The folder written holds the XGBoost model in its native JSON (loadable by
+xgboost itself and by SageMaker's built-in XGBoost), a manifest (features, windows, thresholds), the
+metrics on the test window, a model card and golden predictions for parity tests.
+
+Only Python's standard library, numpy and xgboost (Debian: python3-numpy, python3-xgboost).
+"""
+
+import argparse
+import csv
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import xgboost as xgb
+
+DAY = 86400.0
+META_COLUMNS = ["tx_id", "timestamp", "customer_id", "terminal_id", "label"]
+
+
+def log(message, quiet=False):
+    if not quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def parse_time(text):
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def parse_date(text):
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+def read_features(path):
+    """The features CSV written by `npm run features`: meta columns, then one column per feature."""
+    with open(path, newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        if header[: len(META_COLUMNS)] != META_COLUMNS:
+            raise SystemExit(f"{path}: expected the columns {', '.join(META_COLUMNS)} first (written by npm run features)")
+        names = header[len(META_COLUMNS):]
+        times, labels, ids, rows = [], [], [], []
+        for line, record in enumerate(reader, start=2):
+            if record[4] == "":
+                raise SystemExit(f"{path}:{line}: the transaction has no label; training needs labels")
+            ids.append(record[0])
+            times.append(parse_time(record[1]))
+            labels.append(int(record[4]))
+            rows.append([float(v) for v in record[len(META_COLUMNS):]])
+    if not rows:
+        raise SystemExit(f"{path}: no rows")
+    return names, np.array(ids), np.array(times), np.array(labels, dtype=np.int32), np.array(rows, dtype=np.float64)
+
+
+def auc_roc(y, s):
+    """Area under the ROC curve with ties handled by average ranks."""
+    order = np.argsort(s, kind="mergesort")
+    ranks = np.empty(len(s))
+    sorted_s = s[order]
+    i = 0
+    while i < len(s):
+        j = i
+        while j + 1 < len(s) and sorted_s[j + 1] == sorted_s[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1
+        i = j + 1
+    positives = y.sum()
+    negatives = len(y) - positives
+    if positives == 0 or negatives == 0:
+        return float("nan")
+    return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def average_precision(y, s):
+    """Average precision (area under the precision-recall curve, step-wise, as scikit-learn computes it)."""
+    order = np.argsort(-s, kind="mergesort")
+    y_sorted = y[order]
+    s_sorted = s[order]
+    positives = y.sum()
+    if positives == 0:
+        return float("nan")
+    # Group tied scores: precision and recall are evaluated at the end of each tie group.
+    distinct = np.r_[np.nonzero(np.diff(s_sorted))[0], len(s_sorted) - 1]
+    tp = np.cumsum(y_sorted)[distinct]
+    predicted = distinct + 1
+    precision = tp / predicted
+    recall = tp / positives
+    previous_recall = np.r_[0, recall[:-1]]
+    return float(np.sum((recall - previous_recall) * precision))
+
+
+def precision_at(y, s, k):
+    k = min(k, len(s))
+    top = np.argsort(-s, kind="mergesort")[:k]
+    return float(y[top].mean()) if k else float("nan")
+
+
+def metrics(y, s):
+    return {
+        "rows": int(len(y)),
+        "frauds": int(y.sum()),
+        "auc_roc": auc_roc(y, s),
+        "average_precision": average_precision(y, s),
+        "precision_at_100": precision_at(y, s, 100),
+    }
+
+
+def choose_thresholds(y, s, review_share, decline_precision):
+    """Review: the top `review_share` of validation scores. Decline: the lowest score above which validation
+    precision reaches `decline_precision` (never below review)."""
+    review = float(np.quantile(s, 1 - review_share)) if len(s) else 0.5
+    order = np.argsort(-s, kind="mergesort")
+    tp = np.cumsum(y[order])
+    precision = tp / np.arange(1, len(s) + 1)
+    decline = 0.99
+    ok = np.nonzero(precision >= decline_precision)[0]
+    if len(ok):
+        # The deepest cut that still has the precision, counted on at least 20 flagged transactions.
+        deep = ok[ok >= 19]
+        if len(deep):
+            decline = float(s[order][deep.max()])
+    decline = max(decline, review)
+    return {"review": round(review, 6), "decline": round(decline, 6)}
+
+
+def iso(seconds):
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--features", required=True, help="feature vectors from npm run features")
+    parser.add_argument("--out", required=True, help="model folder to write")
+    parser.add_argument("--version", help="model version (default: xgb-<UTC date>-<data hash>)")
+    parser.add_argument("--feedback-delay-days", type=float, default=7.0)
+    parser.add_argument("--warmup-days", type=float, default=30.0, help="skip the start while the windows fill")
+    parser.add_argument("--train-end", help="train cut-off, YYYY-MM-DD (default: 60%% of the span after warm-up)")
+    parser.add_argument("--valid-end", help="validation end and test start, YYYY-MM-DD (default: 80%%)")
+    parser.add_argument("--test-end", help="test end, YYYY-MM-DD (default: the last transaction)")
+    parser.add_argument("--max-rounds", type=int, default=600)
+    parser.add_argument("--early-stopping", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--review-share", type=float, default=0.01)
+    parser.add_argument("--decline-precision", type=float, default=0.9)
+    parser.add_argument("--golden-rows", type=int, default=300)
+    parser.add_argument("--source", default="", help="where the transactions came from, for the manifest and card")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    started = time.time()
+
+    names, ids, times, labels, x = read_features(args.features)
+    log(f"read {len(labels):,} vectors with {len(names)} features ({labels.sum():,} frauds)", args.quiet)
+    start, end = times.min() + args.warmup_days * DAY, times.max()
+    if end <= start:
+        raise SystemExit(f"the data spans {(times.max() - times.min()) / DAY:.1f} days: not enough after a {args.warmup_days}-day warm-up")
+    span = end - start
+    train_end = parse_date(args.train_end) if args.train_end else start + 0.6 * span
+    valid_end = parse_date(args.valid_end) if args.valid_end else start + 0.8 * span
+    test_end = parse_date(args.test_end) + DAY if args.test_end else end + 1
+    if not (start < train_end < valid_end < test_end):
+        raise SystemExit("windows must be in order: warm-up end < --train-end < --valid-end < --test-end")
+    delay = args.feedback_delay_days * DAY
+    train = (times >= start) & (times < train_end - delay)
+    valid = (times >= train_end) & (times < valid_end)
+    test = (times >= valid_end) & (times < test_end)
+    for name, mask in (("train", train), ("valid", valid), ("test", test)):
+        if mask.sum() == 0 or labels[mask].sum() == 0:
+            raise SystemExit(f"the {name} window has {mask.sum()} transactions and {labels[mask].sum()} frauds: widen it")
+    log(
+        f"windows: train {iso(start)}..{iso(train_end - delay)} ({train.sum():,} rows, labels known by the cut-off), "
+        f"valid ..{iso(valid_end)} ({valid.sum():,}), test ..{iso(min(test_end, end))} ({test.sum():,})",
+        args.quiet,
+    )
+
+    dtrain = xgb.DMatrix(x[train], label=labels[train], missing=np.nan, feature_names=names)
+    dvalid = xgb.DMatrix(x[valid], label=labels[valid], missing=np.nan, feature_names=names)
+    params = {
+        "objective": "binary:logistic",
+        "eval_metric": ["aucpr", "auc"],
+        "tree_method": "hist",
+        "max_depth": 6,
+        "eta": 0.05,
+        "subsample": 0.8,
+        "colsample_bytree": 0.8,
+        "min_child_weight": 2,
+        "lambda": 1.0,
+        "seed": args.seed,
+        "nthread": 2,
+    }
+    booster = xgb.train(
+        params,
+        dtrain,
+        num_boost_round=args.max_rounds,
+        evals=[(dvalid, "valid")],
+        early_stopping_rounds=args.early_stopping,
+        verbose_eval=False if args.quiet else 50,
+    )
+    best = booster.best_iteration
+    booster = booster[: best + 1]
+    log(f"xgboost: {best + 1} trees (early stopping on validation aucpr)", args.quiet)
+
+    predict = lambda mask: booster.predict(xgb.DMatrix(x[mask], missing=np.nan, feature_names=names))
+    valid_scores, test_scores = predict(valid), predict(test)
+    thresholds = choose_thresholds(labels[valid], valid_scores, args.review_share, args.decline_precision)
+
+    os.makedirs(args.out, exist_ok=True)
+    data_hash = hashlib.sha256(open(args.features, "rb").read()).hexdigest()[:12]
+    version = args.version or f"xgb-{dt.datetime.now(dt.timezone.utc):%Y%m%d}-{data_hash}"
+    booster.save_model(os.path.join(args.out, "xgboost.json"))
+
+    result = {
+        "version": version,
+        "test": {"xgboost": metrics(labels[test], test_scores)},
+        "valid": {"xgboost": metrics(labels[valid], valid_scores)},
+    }
+    with open(os.path.join(args.out, "metrics.json"), "w") as handle:
+        json.dump(result, handle, indent=2)
+        handle.write("\n")
+
+    manifest = {
+        "version": version,
+        "createdAt": iso(time.time()),
+        "features": names,
+        "feedbackDelayDays": args.feedback_delay_days,
+        "models": {"xgboost": "xgboost.json"},
+        "ensemble": {"kind": "xgboost-only"},
+        "thresholds": thresholds,
+        "windows": {
+            "train": [iso(start), iso(train_end - delay)],
+            "valid": [iso(train_end), iso(valid_end)],
+            "test": [iso(valid_end), iso(min(test_end, end))],
+        },
+        "data": {"source": args.source, "rows": int(len(labels)), "frauds": int(labels.sum()), "features_sha256_12": data_hash},
+        "params": {k: v for k, v in params.items() if k != "nthread"},
+        "trees": best + 1,
+    }
+    with open(os.path.join(args.out, "manifest.json"), "w") as handle:
+        json.dump(manifest, handle, indent=2)
+        handle.write("\n")
+
+    # Golden predictions for the TypeScript parity tests: test-window rows, with and without missing values.
+    rng = np.random.default_rng(args.seed)
+    test_index = np.nonzero(test)[0]
+    with_missing = test_index[np.isnan(x[test_index]).any(axis=1)]
+    fraud_rows = test_index[labels[test_index] == 1]
+    pick = np.unique(
+        np.concatenate(
+            [
+                rng.choice(test_index, size=min(args.golden_rows // 2, len(test_index)), replace=False),
+                rng.choice(with_missing, size=min(args.golden_rows // 4, len(with_missing)), replace=False),
+                rng.choice(fraud_rows, size=min(args.golden_rows // 4, len(fraud_rows)), replace=False),
+            ]
+        )
+    )
+    golden_x = x[pick]
+    golden = {
+        "version": version,
+        "features": names,
+        "rows": [[None if math.isnan(v) else float(v) for v in row] for row in golden_x],
+        "xgboost": [float(p) for p in booster.predict(xgb.DMatrix(golden_x, missing=np.nan, feature_names=names))],
+    }
+    with open(os.path.join(args.out, "golden.json"), "w") as handle:
+        json.dump(golden, handle)
+        handle.write("\n")
+
+    t = result["test"]["xgboost"]
+    with open(os.path.join(args.out, "MODEL_CARD.md"), "w") as handle:
+        handle.write(
+            f"# Fraud model {version}\n\n"
+            f"- **Model:** XGBoost `binary:logistic`, {best + 1} trees (max depth {params['max_depth']}, eta {params['eta']}), "
+            f"early stopping on validation average precision.\n"
+            f"- **Features:** {len(names)} from `lambdas/fraud/features.ts` (see docs/fraud-ml.md); missing values stay missing.\n"
+            f"- **Data:** {args.source + ': ' if args.source else ''}{len(labels):,} transactions, {labels.sum():,} frauds ({labels.mean():.2%}); features sha256 {data_hash}.\n"
+            f"- **Windows:** train {manifest['windows']['train'][0]} to {manifest['windows']['train'][1]} (labels known by the cut-off, "
+            f"feedback delay {args.feedback_delay_days:g} days), validation to {manifest['windows']['valid'][1]}, "
+            f"test to {manifest['windows']['test'][1]}.\n"
+            f"- **Test window:** AUC ROC {t['auc_roc']:.4f}, average precision {t['average_precision']:.4f}, "
+            f"precision@100 {t['precision_at_100']:.2f} ({t['rows']:,} rows, {t['frauds']} frauds).\n"
+            f"- **Thresholds (from validation):** review ≥ {thresholds['review']}, decline ≥ {thresholds['decline']}.\n"
+            f"- **Intended use:** a risk score per card payment before authorisation, with a human review queue.\n"
+            f"- **Limits:** trained on the data above only; scores shift when traffic does. Retrain on your own history "
+            f"with `npm run train`.\n"
+        )
+    log(
+        f"test window: AUC {t['auc_roc']:.4f}, AP {t['average_precision']:.4f}, P@100 {t['precision_at_100']:.2f}; "
+        f"thresholds review {thresholds['review']} decline {thresholds['decline']}",
+        args.quiet,
+    )
+    log(f"wrote {args.out} ({version}) in {time.time() - started:.1f} s", args.quiet)
+
+
+if __name__ == "__main__":
+    main()
