@@ -16,6 +16,15 @@ import { acknowledge, REASONS } from './nag';
 import type { SmartPaySecrets } from './secrets';
 import type { StageConfig } from './stages';
 
+/** esbuild command hooks that copy a model folder into the bundle as `model/` (local copy, no Docker). */
+function copyModelFolder(source: string): nodejs.ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) => [`cp -R "${source}" "${outputDir}/model"`],
+  };
+}
+
 /** The Lambda areas, one folder each under `lambdas/`. */
 export const FUNCTION_AREAS = ['fraud', 'routing', 'payments', 'rewards', 'analytics'] as const;
 export type FunctionArea = (typeof FUNCTION_AREAS)[number];
@@ -117,8 +126,8 @@ export class SmartPayFunctions extends Construct {
       // Each function learns the names of the tables it uses, and only those (its grants match, below).
       fraud: {
         [ENV.fraudStateTable]: data.fraudStateTable.tableName,
-        [ENV.fraudReviewThreshold]: String(stage.fraudReviewThreshold),
-        [ENV.fraudDeclineThreshold]: String(stage.fraudDeclineThreshold),
+        ...(stage.fraudReviewThreshold !== undefined ? { [ENV.fraudReviewThreshold]: String(stage.fraudReviewThreshold) } : {}),
+        ...(stage.fraudDeclineThreshold !== undefined ? { [ENV.fraudDeclineThreshold]: String(stage.fraudDeclineThreshold) } : {}),
         ...(props.fraudEndpointName ? { [ENV.fraudEndpointName]: props.fraudEndpointName } : {}),
       },
       routing: {
@@ -185,6 +194,8 @@ export class SmartPayFunctions extends Construct {
           sourceMap: true,
           sourcesContent: false,
           target: 'node24',
+          // The fraud model folder ships next to the bundle (the handler loads it from there at cold start).
+          ...(area === 'fraud' ? { commandHooks: copyModelFolder(path.join(projectRoot, 'lambdas', 'fraud', 'model')) } : {}),
         },
       });
       roles[area] = role;

@@ -33,10 +33,16 @@ export interface StageConfig {
   readonly logRetention: RetentionDays;
   /** `POWERTOOLS_LOG_LEVEL` of every function. */
   readonly logLevel: LogLevel;
-  /** Fraud score at or above which a payment is held for review (`FRAUD_REVIEW_THRESHOLD`), in [0, 1]. */
-  readonly fraudReviewThreshold: number;
-  /** Fraud score at or above which a payment is declined (`FRAUD_DECLINE_THRESHOLD`), in [0, 1]. */
-  readonly fraudDeclineThreshold: number;
+  /**
+   * Fraud score at or above which a payment is held for review (`FRAUD_REVIEW_THRESHOLD`), in [0, 1].
+   * @default - the review threshold the served model was trained with (its manifest.json)
+   */
+  readonly fraudReviewThreshold?: number;
+  /**
+   * Fraud score at or above which a payment is declined (`FRAUD_DECLINE_THRESHOLD`), in [0, 1].
+   * @default - the decline threshold the served model was trained with (its manifest.json)
+   */
+  readonly fraudDeclineThreshold?: number;
   /** Upper bound of connector attempts per payment (`MAX_PAYMENT_ATTEMPTS`), 1..10. */
   readonly maxPaymentAttempts: number;
   /** Decimals of the SPL reward token (`REWARD_TOKEN_DECIMALS`), 0..9. */
@@ -51,8 +57,6 @@ export interface StageConfig {
 }
 
 const common = {
-  fraudReviewThreshold: 0.5,
-  fraudDeclineThreshold: 0.8,
   maxPaymentAttempts: 3,
   rewardTokenDecimals: 6,
 } as const;
@@ -118,11 +122,11 @@ export function stageConfig(name: unknown): StageConfig {
  * @throws with an actionable message when a value is out of range.
  */
 export function validateStageConfig(stage: StageConfig): StageConfig {
-  const inUnit = (v: number) => Number.isFinite(v) && v >= 0 && v <= 1;
+  const inUnit = (v: number | undefined) => v === undefined || (Number.isFinite(v) && v >= 0 && v <= 1);
   if (!inUnit(stage.fraudReviewThreshold) || !inUnit(stage.fraudDeclineThreshold)) {
     throw new Error('stage.fraudReviewThreshold and stage.fraudDeclineThreshold must be numbers in [0, 1]');
   }
-  if (stage.fraudReviewThreshold > stage.fraudDeclineThreshold) {
+  if (stage.fraudReviewThreshold !== undefined && stage.fraudDeclineThreshold !== undefined && stage.fraudReviewThreshold > stage.fraudDeclineThreshold) {
     throw new Error('stage.fraudReviewThreshold must not exceed stage.fraudDeclineThreshold');
   }
   if (!Number.isInteger(stage.maxPaymentAttempts) || stage.maxPaymentAttempts < 1 || stage.maxPaymentAttempts > 10) {

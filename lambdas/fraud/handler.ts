@@ -1,59 +1,106 @@
 /**
- * Fraud Lambda: POST /fraud from API Gateway, and the workflow's ScoreFraud step from Step Functions.
+ * Fraud Lambda: POST /fraud from API Gateway; the workflow's ScoreFraud (score) and RecordFraudFeatures
+ * (observe) steps from Step Functions. The model folder is loaded at cold start: a missing or corrupt one
+ * fails the start with the file named.
  */
+import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
+import { documentClientOf } from '../shared/clients.js';
 import { config } from '../shared/config.js';
-import { METRICS } from '../shared/contracts.js';
+import { ENV, METRICS } from '../shared/contracts.js';
 import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http.js';
 import { instrumented, metrics } from '../shared/powertools.js';
 import { FraudRequest, PaymentRequest } from '../shared/schemas.js';
-import { RuleBasedFraudModel, type FraudAssessment, type FraudContext, type FraudModel } from './scorer.js';
+import type { FeatureTransaction } from './features.js';
+import { DEFAULT_MODEL_DIR, loadFraudModel, type FraudModel, type Thresholds } from './model.js';
+import { assess, recordCompleted, type FraudAssessment, type FraudDeps } from './service.js';
+import { DynamoFeatureState } from './state.js';
 
-let model: FraudModel | undefined;
+let deps: FraudDeps | undefined;
 
-function fraudModel(): FraudModel {
-  model ??= new RuleBasedFraudModel(config().fraud);
-  return model;
+function dependencies(): FraudDeps {
+  if (deps) return deps;
+  const cfg = config();
+  const model: FraudModel = loadFraudModel(cfg.fraud.modelDir ?? DEFAULT_MODEL_DIR);
+  const thresholds: Thresholds = {
+    reviewThreshold: cfg.fraud.reviewThreshold ?? model.thresholds.reviewThreshold,
+    declineThreshold: cfg.fraud.declineThreshold ?? model.thresholds.declineThreshold,
+  };
+  if (thresholds.reviewThreshold > thresholds.declineThreshold) {
+    throw new Error(
+      `fraud thresholds: review ${thresholds.reviewThreshold} exceeds decline ${thresholds.declineThreshold} ` +
+        `(set ${ENV.fraudReviewThreshold} and ${ENV.fraudDeclineThreshold} together)`,
+    );
+  }
+  deps = {
+    model,
+    thresholds,
+    state: new DynamoFeatureState(documentClientOf(), cfg.tables.fraudState, { feedbackDelayDays: model.feedbackDelayDays }),
+  };
+  return deps;
 }
 
-async function assess(context: FraudContext): Promise<FraudAssessment> {
+async function timedAssess(tx: FeatureTransaction): Promise<FraudAssessment> {
   const started = performance.now();
-  const assessment = await fraudModel().score(context);
+  const assessment = await assess(tx, dependencies());
   metrics.addMetric(METRICS.fraudInferenceMs, 'Milliseconds', performance.now() - started);
   return assessment;
 }
 
-const ScoreStep = z.object({
-  step: z.literal('score'),
-  payment: z.object({ request: PaymentRequest }).loose(),
-});
+/** The payment draft the workflow carries, as a feature transaction (the merchant is the terminal). */
+const PaymentDraft = z
+  .object({
+    paymentId: z.string().min(1),
+    merchantId: z.string().min(1),
+    createdAt: z.iso.datetime({ offset: true }),
+    request: PaymentRequest,
+  })
+  .loose();
+
+function fromDraft(payment: z.output<typeof PaymentDraft>): FeatureTransaction {
+  const { request } = payment;
+  return {
+    txId: payment.paymentId,
+    time: Date.parse(payment.createdAt),
+    customerId: request.customerId,
+    terminalId: payment.merchantId,
+    amountMinor: request.amount,
+    currency: request.currency,
+    deviceId: request.deviceId,
+    country: request.country,
+  };
+}
+
+const Step = z.discriminatedUnion('step', [
+  z.object({ step: z.literal('score'), payment: PaymentDraft }),
+  z.object({ step: z.literal('observe'), payment: PaymentDraft }),
+]);
 
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  return apiRoute(event, async () => {
+  return apiRoute(event, async (merchantId) => {
     const request = parseApiBody(event, FraudRequest);
-    const assessment = await assess({
-      amount: request.amount,
-      currency: request.currency,
+    // Scores a would-be payment now, without recording it.
+    const assessment = await timedAssess({
+      txId: event.requestContext.requestId || randomUUID(),
+      time: Date.now(),
       customerId: request.customerId,
+      terminalId: merchantId,
+      amountMinor: request.amount,
+      currency: request.currency,
+      deviceId: request.deviceId,
       country: request.country,
-      ipCountry: request.ipCountry,
-      cvcProvided: request.paymentMethod?.cvcProvided,
     });
-    return { status: 200, body: { ...assessment, thresholds: config().fraud } };
+    return { status: 200, body: { ...assessment, thresholds: dependencies().thresholds } };
   });
 }
 
-async function onStep(event: unknown): Promise<FraudAssessment> {
-  const { request } = parseWith(ScoreStep, event, 'fraud step payload').payment;
-  return assess({
-    amount: request.amount,
-    currency: request.currency,
-    customerId: request.customerId,
-    country: request.country,
-    ipCountry: request.ipCountry,
-    cvcProvided: request.paymentMethod.cvc !== undefined,
-  });
+async function onStep(event: unknown): Promise<unknown> {
+  const input = parseWith(Step, event, 'fraud step payload');
+  const tx = fromDraft(input.payment);
+  if (input.step === 'score') return timedAssess(tx);
+  await recordCompleted(tx, dependencies());
+  return { recorded: tx.txId };
 }
 
 export const handler = instrumented<unknown>('fraud', (event) => (isApiGatewayEvent(event) ? onApi(event) : onStep(event)));

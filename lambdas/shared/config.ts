@@ -15,7 +15,8 @@ export interface RuntimeConfig {
     readonly fraudState: string;
   };
   readonly eventBusName: string;
-  readonly fraud: { readonly reviewThreshold: number; readonly declineThreshold: number; readonly feedbackDelayDays: number };
+  /** Stage overrides of the model's thresholds (unset: the model's own), and another model folder. */
+  readonly fraud: { readonly reviewThreshold?: number; readonly declineThreshold?: number; readonly modelDir?: string };
   readonly maxPaymentAttempts: number;
   /** connectorId → fault kind, for the sandbox connectors (e.g. `amazon-pay=unavailable`). */
   readonly sandboxFaults: Readonly<Record<string, string>>;
@@ -55,9 +56,10 @@ let cached: RuntimeConfig | undefined;
 
 export function config(): RuntimeConfig {
   if (cached) return cached;
-  const reviewThreshold = number(ENV.fraudReviewThreshold, 0.5, 0, 1);
-  const declineThreshold = number(ENV.fraudDeclineThreshold, 0.8, 0, 1);
-  if (reviewThreshold > declineThreshold) {
+  const optional = (name: string) => (process.env[name] ? number(name, 0, 0, 1) : undefined);
+  const reviewThreshold = optional(ENV.fraudReviewThreshold);
+  const declineThreshold = optional(ENV.fraudDeclineThreshold);
+  if (reviewThreshold !== undefined && declineThreshold !== undefined && reviewThreshold > declineThreshold) {
     throw new Error(`${ENV.fraudReviewThreshold} (${reviewThreshold}) must not exceed ${ENV.fraudDeclineThreshold} (${declineThreshold})`);
   }
   cached = {
@@ -81,7 +83,7 @@ export function config(): RuntimeConfig {
       },
     },
     eventBusName: process.env[ENV.eventBusName] ?? 'default',
-    fraud: { reviewThreshold, declineThreshold, feedbackDelayDays: number(ENV.fraudFeedbackDelayDays, 7, 0, 90) },
+    fraud: { reviewThreshold, declineThreshold, modelDir: process.env[ENV.fraudModelDir] || undefined },
     maxPaymentAttempts: number(ENV.maxPaymentAttempts, 3, 1, 10),
     sandboxFaults: faults(process.env[ENV.sandboxFaults]),
     sandboxLatencyMs: number(ENV.sandboxLatencyMs, 0, 0, 10_000),

@@ -23,7 +23,8 @@ export const ENV = {
   routingTable: 'ROUTING_TABLE_NAME',
   rewardsTable: 'REWARDS_TABLE_NAME',
   fraudStateTable: 'FRAUD_STATE_TABLE_NAME',
-  fraudFeedbackDelayDays: 'FRAUD_FEEDBACK_DELAY_DAYS',
+  /** Another model folder than the one shipped next to the fraud handler. */
+  fraudModelDir: 'FRAUD_MODEL_DIR',
   eventBusName: 'EVENT_BUS_NAME',
   fraudReviewThreshold: 'FRAUD_REVIEW_THRESHOLD',
   fraudDeclineThreshold: 'FRAUD_DECLINE_THRESHOLD',

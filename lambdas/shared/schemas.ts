@@ -62,6 +62,8 @@ export const PaymentRequest = z
     country: CountryCode.optional(),
     /** The country the request came from (IP geolocation), ISO-3166 alpha-2. */
     ipCountry: CountryCode.optional(),
+    /** A device fingerprint, when the checkout has one (a fraud feature). */
+    deviceId: z.string().min(1).max(128).optional(),
     description: z.string().max(500).optional(),
     metadata: z.record(z.string().max(40), z.string().max(500)).optional(),
   })
@@ -73,12 +75,10 @@ export const FraudRequest = z
     amount: AmountMinor,
     currency: Currency,
     customerId: Identifier,
+    /** The customer's (billing) country, ISO-3166 alpha-2. */
     country: CountryCode.optional(),
-    ipCountry: CountryCode.optional(),
-    paymentMethod: z
-      .object({ type: z.literal('card'), cvcProvided: z.boolean().optional() })
-      .strict()
-      .optional(),
+    /** A device fingerprint, when there is one. */
+    deviceId: z.string().min(1).max(128).optional(),
   })
   .strict();
 export type FraudRequest = z.infer<typeof FraudRequest>;

@@ -1,4 +1,7 @@
 /** /fraud, /route and /chat over HTTP; /chat answers about the caller's own payments only. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FEATURE_NAMES } from '../../lambdas/fraud/features';
 import type { LocalPlatform } from '../../lambdas/local/platform';
 import { ApiClient, fieldsOf, payBody, startPlatform, uniqueMerchant } from './client';
 
@@ -10,16 +13,23 @@ afterAll(async () => {
   await platform?.close(1000);
 });
 
-test('POST /fraud scores a request', async () => {
+test('POST /fraud scores a request with the served model', async () => {
   const client = await ApiClient.forMerchant(platform, uniqueMerchant());
-  const result = await client.call('POST', '/fraud', {
-    body: { amount: 1_500_000, currency: 'USD', customerId: 'cus_1', country: 'US', ipCountry: 'RU', paymentMethod: { type: 'card', cvcProvided: false } },
-  });
+  const result = await client.call('POST', '/fraud', { body: { amount: 1_500_000, currency: 'USD', customerId: 'cus_1', country: 'US', deviceId: 'dev-1' } });
   expect(result.status).toBe(200);
-  expect(result.json).toMatchObject({ decision: 'decline' });
-  expect(result.json.score).toBeGreaterThanOrEqual(0.8);
-  const low = await client.call('POST', '/fraud', { body: { amount: 1000, currency: 'USD', customerId: 'cus_1' } });
-  expect(low.json.decision).toBe('approve');
+  const manifest = JSON.parse(readFileSync(join(__dirname, '../../lambdas/fraud/model/manifest.json'), 'utf8'));
+  expect(result.json).toMatchObject({
+    modelVersion: manifest.version,
+    thresholds: { reviewThreshold: manifest.thresholds.review, declineThreshold: manifest.thresholds.decline },
+  });
+  expect(result.json.score).toBeGreaterThanOrEqual(0);
+  expect(result.json.score).toBeLessThanOrEqual(1);
+  const expected = result.json.score >= manifest.thresholds.decline ? 'decline' : result.json.score >= manifest.thresholds.review ? 'review' : 'approve';
+  expect(result.json.decision).toBe(expected);
+  for (const reason of result.json.reasons) {
+    expect(FEATURE_NAMES).toContain(reason.code);
+    expect(reason.weight).toBeGreaterThan(0);
+  }
 });
 
 test('POST /fraud validation names the field', async () => {

@@ -45,3 +45,14 @@ test('each function is an esbuild asset: minified CommonJS with a source map, AW
   // Five different handlers, five different bundles.
   expect(hashes.size).toBe(FUNCTION_AREAS.length);
 });
+
+test('the fraud bundle carries the model folder its handler loads at cold start', () => {
+  const [, fraud] = resourcesOf(template, 'AWS::Lambda::Function').find(([id]) => id.includes('Fraud'))!;
+  const dir = path.join(outdir, `asset.${(fraud.Properties!.Code.S3Key as string).replace('.zip', '')}`);
+  const shipped = JSON.parse(readFileSync(path.join(__dirname, '../../lambdas/fraud/model/manifest.json'), 'utf8'));
+  expect(JSON.parse(readFileSync(path.join(dir, 'model', 'manifest.json'), 'utf8'))).toEqual(shipped);
+  expect(existsSync(path.join(dir, 'model', shipped.models.xgboost))).toBe(true);
+  // The other functions do not carry it.
+  const [, payments] = resourcesOf(template, 'AWS::Lambda::Function').find(([id]) => id.includes('Payments'))!;
+  expect(existsSync(path.join(outdir, `asset.${(payments.Properties!.Code.S3Key as string).replace('.zip', '')}`, 'model'))).toBe(false);
+});

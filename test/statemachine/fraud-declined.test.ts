@@ -1,0 +1,30 @@
+/**
+ * FraudDeclined: the stage's thresholds (FRAUD_REVIEW_THRESHOLD, FRAUD_DECLINE_THRESHOLD override the served model's)
+ * decide on the model's score. They are set here so the score lands where the path needs (own file: jest
+ * gives each file its own modules and environment).
+ */
+import { envelope, MERCHANT, pay, paymentBody, startHarness, type Harness } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ env: { FRAUD_REVIEW_THRESHOLD: '0', FRAUD_DECLINE_THRESHOLD: '0' } });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+test('FraudDeclined: decided by the model and the stage thresholds; nothing charged, no event, no features recorded', async () => {
+  const before = h.platform.bus.published().length;
+  const { status, body, execution } = await pay(h, envelope(paymentBody()));
+  expect(execution.states).toContain('ScoreFraud');
+  expect(execution.states).not.toContain('Charge');
+  expect(execution.states).not.toContain('RecordFraudFeatures');
+  expect(h.platform.bus.published().length).toBe(before);
+  expect(status).toBe(402);
+  expect(body.error.code).toBe('fraud_declined');
+  expect(execution.states).toContain('FraudDeclined');
+  const payment = body.error.details.payment;
+  expect(payment).toMatchObject({ status: 'declined', attempts: [], fraud: { decision: 'decline' } });
+  expect(payment.fraud.modelVersion).toMatch(/^xgb-/);
+  expect(await h.paymentRecord(MERCHANT, payment.paymentId)).toMatchObject({ status: 'declined', attempts: [] });
+});

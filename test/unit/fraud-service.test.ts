@@ -1,0 +1,90 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FEATURE_NAMES, featureVector, type FeatureTransaction } from '../../lambdas/fraud/features';
+import { DEFAULT_MODEL_DIR, loadFraudModel } from '../../lambdas/fraud/model';
+import { assess, decide, recordCompleted } from '../../lambdas/fraud/service';
+import type { FeatureState, FeatureStatePort } from '../../lambdas/fraud/state';
+import { XGBoostModel } from '../../lambdas/fraud/xgboost';
+
+const manifest = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, 'manifest.json'), 'utf8'));
+const tx: FeatureTransaction = {
+  txId: 'pay_1', time: Date.UTC(2026, 10, 26, 3), customerId: 'c', terminalId: 'm', amountMinor: 50_000, currency: 'USD',
+};
+
+function copyModel(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'smartpay-model-'));
+  cpSync(DEFAULT_MODEL_DIR, dir, { recursive: true });
+  return dir;
+}
+
+describe('the served fraud model', () => {
+  const model = loadFraudModel();
+
+  it('loads the shipped folder with its version and thresholds', () => {
+    expect(model.version).toBe(manifest.version);
+    expect(model.thresholds).toEqual({ reviewThreshold: manifest.thresholds.review, declineThreshold: manifest.thresholds.decline });
+    expect(model.feedbackDelayDays).toBe(manifest.feedbackDelayDays);
+  });
+
+  it('scores like the evaluator and explains with the top positive contributions', () => {
+    const vector = featureVector(tx, undefined, undefined);
+    const { score, reasons } = model.score(vector);
+    const xgb = XGBoostModel.fromFile(join(DEFAULT_MODEL_DIR, 'xgboost.json'));
+    expect(score).toBeCloseTo(xgb.predict(vector), 6);
+    expect(reasons.length).toBeLessThanOrEqual(3);
+    const contributions = xgb.contributions(vector);
+    const top = FEATURE_NAMES.map((name, i) => ({ name, c: contributions[i] })).filter((r) => r.c > 0).sort((a, b) => b.c - a.c).slice(0, 3);
+    expect(reasons.map((r) => r.code)).toEqual(top.map((r) => r.name));
+    for (const r of reasons) expect(r.detail).toMatch(new RegExp(`^${r.code} = `));
+  });
+
+  it.each([
+    ['a missing folder', (dir: string) => rmSync(join(dir, 'manifest.json')), /manifest\.json: not found/],
+    ['a corrupt manifest', (dir: string) => writeFileSync(join(dir, 'manifest.json'), '{oops'), /manifest\.json: unreadable/],
+    [
+      'features that the code does not compute',
+      (dir: string) => writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, features: ['amount'] })),
+      /manifest\.json: the model expects the features \[amount\] but this code computes/,
+    ],
+    [
+      'thresholds out of order',
+      (dir: string) => writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, thresholds: { review: 0.9, decline: 0.1 } })),
+      /thresholds must be numbers/,
+    ],
+    ['a missing model file', (dir: string) => rmSync(join(dir, 'xgboost.json')), /xgboost\.json/],
+  ])('fails at startup naming the file for %s', (_name, corrupt, message) => {
+    const dir = copyModel();
+    corrupt(dir);
+    expect(() => loadFraudModel(dir)).toThrow(message);
+  });
+});
+
+describe('fraud service', () => {
+  it('decides with inclusive thresholds', () => {
+    const t = { reviewThreshold: 0.2, declineThreshold: 0.6 };
+    expect([decide(0.6, t), decide(0.59, t), decide(0.2, t), decide(0.19, t)]).toEqual(['decline', 'review', 'review', 'approve']);
+  });
+
+  it('scores from the state before the payment and records completed payments', async () => {
+    const loaded: string[] = [];
+    const observed: string[] = [];
+    const state: FeatureStatePort = {
+      load: async (customerId, terminalId): Promise<FeatureState> => {
+        loaded.push(`${customerId}/${terminalId}`);
+        return {};
+      },
+      observe: async (t) => {
+        observed.push(t.txId);
+      },
+      observeLabel: async () => undefined,
+    };
+    const model = loadFraudModel();
+    const result = await assess(tx, { model, state, thresholds: { reviewThreshold: 0, declineThreshold: 1 } });
+    expect(loaded).toEqual(['c/m']);
+    expect(result).toMatchObject({ decision: 'review', modelVersion: manifest.version });
+    expect(result.score).toBeCloseTo(model.score(featureVector(tx, undefined, undefined)).score, 9);
+    await recordCompleted(tx, { state });
+    expect(observed).toEqual(['pay_1']);
+  });
+});
