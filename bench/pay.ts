@@ -50,12 +50,15 @@ interface PhaseResult {
   readonly storeOps: StoreStats;
 }
 
-const BODY = JSON.stringify({
+/** Payments spread over this many customers (a realistic mix: one customer rarely pays twice at once). */
+const CUSTOMERS = 5_000;
+
+const BASE_BODY = {
   amount: 1999,
   currency: 'USD',
   customerId: 'cus_bench',
   paymentMethod: { type: 'card', number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' },
-});
+};
 
 const HARD_DEADLINE_MS = 180_000;
 
@@ -126,14 +129,21 @@ async function phase(target: Target, label: string, options: { connections: numb
     url: `${target.url}/pay`,
     method: 'POST',
     headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' },
-    body: BODY,
+    body: JSON.stringify(BASE_BODY),
     connections: options.connections,
     duration: options.duration,
     overallRate: options.overallRate,
     timeout: 10,
     requests: [
       {
-        setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'idempotency-key': `bench-${runId}-${counter++}` } }),
+        setupRequest: (request) => {
+          const n = counter++;
+          return {
+            ...request,
+            headers: { ...request.headers, 'idempotency-key': `bench-${runId}-${n}` },
+            body: JSON.stringify({ ...BASE_BODY, customerId: `cus_bench_${n % CUSTOMERS}` }),
+          };
+        },
       },
     ],
   });
