@@ -47,7 +47,7 @@ export interface CustomerState {
   readonly firstSeen: number;
   /** The customer's transactions of the last 30 + D days, oldest first. */
   readonly recent: readonly CustomerTxn[];
-  /** Distinct terminals, devices and currencies seen, most recent last (bounded). */
+  /** Every terminal, device and currency seen, sorted. */
   readonly terminals: readonly string[];
   readonly devices: readonly string[];
   readonly currencies: readonly string[];
@@ -68,10 +68,8 @@ export interface TerminalState {
 
 const DAY_MS = 86_400_000;
 const WINDOWS = [1, 7, 30] as const;
-const MAX_RECENT = 2_000;
-const MAX_TERMINALS = 200;
-const MAX_DEVICES = 20;
-const MAX_CURRENCIES = 20;
+/** The most recent transactions a customer's state keeps (the store reads back as many). */
+export const MAX_RECENT = 2_000;
 
 export const FEATURE_NAMES = [
   'amount',
@@ -192,12 +190,10 @@ export function featureVector(
   return out;
 }
 
-/** Adds a value to a bounded set kept in first-seen order (the oldest goes first when full). */
-function remember(list: readonly string[], value: string | undefined, max: number): readonly string[] {
+/** Adds a value to a set kept as a sorted list (the store keeps the same set: every value ever seen). */
+function remember(list: readonly string[], value: string | undefined): readonly string[] {
   if (value === undefined || list.includes(value)) return list;
-  const next = list.length >= max ? list.slice(list.length - max + 1) : list.slice();
-  next.push(value);
-  return next;
+  return [...list, value].sort();
 }
 
 /** Folds a transaction into the states (returns new states; the inputs are not changed). */
@@ -226,9 +222,9 @@ export function observe(
     customer: {
       firstSeen: Math.min(customer?.firstSeen ?? tx.time, tx.time),
       recent: recent.length > MAX_RECENT ? recent.slice(recent.length - MAX_RECENT) : recent,
-      terminals: remember(customer?.terminals ?? [], tx.terminalId, MAX_TERMINALS),
-      devices: remember(customer?.devices ?? [], tx.deviceId, MAX_DEVICES),
-      currencies: remember(customer?.currencies ?? [], tx.currency, MAX_CURRENCIES),
+      terminals: remember(customer?.terminals ?? [], tx.terminalId),
+      devices: remember(customer?.devices ?? [], tx.deviceId),
+      currencies: remember(customer?.currencies ?? [], tx.currency),
     },
     terminal: { firstSeen: Math.min(terminal?.firstSeen ?? tx.time, tx.time), days },
   };

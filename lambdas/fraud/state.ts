@@ -1,22 +1,25 @@
 /**
  * The online side of the features: customer and terminal state in the fraud-state table (DynamoDB; dynalite
  * locally), read before scoring and updated as payments complete, through the same functions the offline
- * replay uses (features.ts).
+ * replay uses (features.ts). Every update is a blind atomic write, so concurrent payments of one customer
+ * or at one busy terminal never contend and lose nothing.
  *
  * Items (pk, sk):
- * - `cust#<id>`, `state`: the CustomerState plus a version (optimistic locking; retried on conflict);
+ * - `cust#<id>`, `profile`: first sighting plus the string sets of terminals, devices and currencies seen
+ *   (`ADD` to a set is atomic and idempotent);
+ * - `cust#<id>`, `tx#<time>#<id>`: one per transaction (amount, label once known); read back for the last
+ *   30 + D days, expired by TTL after that;
  * - `term#<id>`, `meta`: the terminal's first sighting;
- * - `term#<id>`, `day#<day>`: the terminal's transactions and known frauds on one UTC day, updated with
- *   atomic ADDs so concurrent payments at a busy terminal lose no count. Expired by TTL after 30 + D + 2 days.
+ * - `term#<id>`, `day#<day>`: the terminal's transactions and known frauds on one UTC day (atomic `ADD`s).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TransientError } from '../shared/errors.js';
 import {
   dayIndex,
-  observe,
-  observeLabel,
+  majorAmount,
+  MAX_RECENT,
   type CustomerState,
+  type CustomerTxn,
   type DayCount,
   type FeatureOptions,
   type FeatureTransaction,
@@ -39,13 +42,15 @@ export interface FeatureStatePort {
 }
 
 const DAY_MS = 86_400_000;
-const MAX_CONFLICT_RETRIES = 25;
 
-const customerKey = (id: string) => ({ pk: `cust#${id}`, sk: 'state' });
+const customerPk = (id: string) => `cust#${id}`;
+const txSk = (time: number, txId: string) => `tx#${String(time).padStart(15, '0')}#${txId}`;
 const terminalPk = (id: string) => `term#${id}`;
 const daySk = (day: number) => `day#${String(day).padStart(7, '0')}`;
 
-type StoredCustomer = CustomerState & { readonly version: number };
+function asArray(set: unknown): string[] {
+  return set instanceof Set ? [...(set as Set<string>)].sort() : [];
+}
 
 export class DynamoFeatureState implements FeatureStatePort {
   constructor(
@@ -54,11 +59,38 @@ export class DynamoFeatureState implements FeatureStatePort {
     private readonly options: FeatureOptions,
   ) {}
 
-  private async getCustomer(customerId: string): Promise<StoredCustomer | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: customerKey(customerId), ConsistentRead: true }));
-    if (!Item) return undefined;
-    const { pk: _pk, sk: _sk, ...state } = Item;
-    return state as StoredCustomer;
+  private horizon(time: number): number {
+    return time - (30 + this.options.feedbackDelayDays) * DAY_MS;
+  }
+
+  private async getCustomer(customerId: string, time: number): Promise<CustomerState | undefined> {
+    const [{ Item: profile }, { Items = [] }] = await Promise.all([
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: customerPk(customerId), sk: 'profile' }, ConsistentRead: true })),
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': customerPk(customerId), ':from': txSk(this.horizon(time), ''), ':to': 'tx#~' },
+          ScanIndexForward: false,
+          Limit: MAX_RECENT,
+          ConsistentRead: true,
+        }),
+      ),
+    ]);
+    if (!profile) return undefined;
+    const recent: CustomerTxn[] = Items.map((item) => ({
+      id: String(item.txId),
+      t: Number(item.t),
+      amount: Number(item.amount),
+      fraud: item.fraud === undefined ? undefined : Boolean(item.fraud),
+    })).reverse();
+    return {
+      firstSeen: Number(profile.firstSeen),
+      recent,
+      terminals: asArray(profile.terminals),
+      devices: asArray(profile.devices),
+      currencies: asArray(profile.currencies),
+    };
   }
 
   private async getTerminal(terminalId: string, time: number): Promise<TerminalState | undefined> {
@@ -83,42 +115,46 @@ export class DynamoFeatureState implements FeatureStatePort {
   }
 
   async load(customerId: string, terminalId: string, time: number): Promise<FeatureState> {
-    const [customer, terminal] = await Promise.all([this.getCustomer(customerId), this.getTerminal(terminalId, time)]);
-    if (!customer) return { terminal };
-    const { version: _version, ...state } = customer;
-    return { customer: state, terminal };
-  }
-
-  /** Read, change and write the customer item, retrying when another writer got there first. */
-  private async updateCustomer(customerId: string, change: (current: CustomerState | undefined) => CustomerState | undefined): Promise<CustomerState | undefined> {
-    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt += 1) {
-      const stored = await this.getCustomer(customerId);
-      const current = stored && (({ version: _v, ...s }) => s)(stored);
-      const next = change(current);
-      if (!next) return current;
-      try {
-        await this.client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { ...customerKey(customerId), ...next, version: (stored?.version ?? 0) + 1 },
-            ConditionExpression: stored ? 'version = :v' : 'attribute_not_exists(pk)',
-            ExpressionAttributeValues: stored ? { ':v': stored.version } : undefined,
-          }),
-        );
-        return current;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        // Another writer won: back off (full jitter, capped) and try again with its state.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** attempt)));
-      }
-    }
-    throw new TransientError(`customer ${customerId}: too many concurrent feature updates; retry`);
+    const [customer, terminal] = await Promise.all([this.getCustomer(customerId, time), this.getTerminal(terminalId, time)]);
+    return { customer, terminal };
   }
 
   async observe(tx: FeatureTransaction): Promise<void> {
-    const day = dayIndex(tx.time);
     const expiresAt = Math.floor((tx.time + (30 + this.options.feedbackDelayDays + 2) * DAY_MS) / 1000);
-    await this.updateCustomer(tx.customerId, (current) => observe(tx, current, undefined, this.options).customer);
+    const sets: string[] = ['terminals :terminal', 'currencies :currency'];
+    const values: Record<string, unknown> = { ':t': tx.time, ':terminal': new Set([tx.terminalId]), ':currency': new Set([tx.currency]) };
+    if (tx.deviceId !== undefined) {
+      sets.push('devices :device');
+      values[':device'] = new Set([tx.deviceId]);
+    }
+    await Promise.all([
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: customerPk(tx.customerId), sk: 'profile' },
+          UpdateExpression: `SET firstSeen = if_not_exists(firstSeen, :t) ADD ${sets.join(', ')}`,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: customerPk(tx.customerId),
+            sk: txSk(tx.time, tx.txId),
+            txId: tx.txId,
+            t: tx.time,
+            amount: majorAmount(tx.amountMinor, tx.currency),
+            expiresAt,
+          },
+          // A retried observe must not forget a label that arrived in between.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ).catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }),
+    ]);
+    const day = dayIndex(tx.time);
     const { Attributes } = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
@@ -143,10 +179,22 @@ export class DynamoFeatureState implements FeatureStatePort {
 
   async observeLabel(tx: Pick<FeatureTransaction, 'txId' | 'time' | 'customerId' | 'terminalId'>, fraud: boolean): Promise<void> {
     let previous: boolean | undefined;
-    await this.updateCustomer(tx.customerId, (current) => {
-      previous = current?.recent.find((p) => p.id === tx.txId)?.fraud;
-      return current && observeLabel(tx, fraud, current, undefined).customer;
-    });
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: customerPk(tx.customerId), sk: txSk(tx.time, tx.txId) },
+          UpdateExpression: 'SET fraud = :fraud',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':fraud': fraud },
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      previous = Attributes?.fraud === undefined ? undefined : Boolean(Attributes.fraud);
+    } catch (error) {
+      // Never observed (or expired): the terminal count below still learns the label, as offline.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
     const delta = (fraud ? 1 : 0) - (previous === true ? 1 : 0);
     if (delta === 0) return;
     try {
