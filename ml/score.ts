@@ -1,0 +1,462 @@
+/**
+ * `npm run score -- --data CSV [--model DIR] [--from DATE] [--to DATE] [--out FILE]`: backtests a model folder
+ * on a transactions CSV. Every transaction of the file is replayed in time order through the serving feature
+ * code (ml/replay.ts → lambdas/fraud/features.ts), with the model's feedback delay, so a transaction in the
+ * window is scored from exactly the state serving would have had: all the history before `--from` included.
+ * One row per transaction in [from, to) is written:
+ *
+ *   tx_id,timestamp,customer_id,terminal_id,label,score,decision,model_version,reason_1,reason_2,reason_3
+ *
+ * `decision` applies the manifest's thresholds as serving does (score ≥ decline: decline, ≥ review: review);
+ * the reasons are the three largest positive XGBoost contributions in margin space (`feature:+0.123`).
+ * Unless --quiet, a summary goes to stderr: rows, window, time, and with labels AUC ROC, average precision,
+ * precision@100 (as ml/train.py computes them) and the count and fraud rate per decision.
+ *
+ * Options: --map canonical=COLUMN,... and --currency USD (as npm run features), --quiet.
+ */
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { FEATURE_NAMES } from '../lambdas/fraud/features.js';
+import { XGBoostModel } from '../lambdas/fraud/xgboost.js';
+import { parseColumnMap, readTransactions } from './dataset.js';
+import { replay } from './replay.js';
+
+export const DEFAULT_MODEL_DIR = join(__dirname, '..', 'lambdas', 'fraud', 'model');
+const DAY_MS = 86_400_000;
+const REASONS = 3;
+export type FraudDecision = 'approve' | 'review' | 'decline';
+const DECISIONS: readonly FraudDecision[] = ['approve', 'review', 'decline'];
+
+/** The serving rule: score ≥ decline → decline, ≥ review → review, else approve. */
+export function decide(score: number, thresholds: { readonly review: number; readonly decline: number }): FraudDecision {
+  if (score >= thresholds.decline) return 'decline';
+  if (score >= thresholds.review) return 'review';
+  return 'approve';
+}
+
+export const USAGE = [
+  'usage: npm run score -- --data transactions.csv [--model DIR] [--from DATE] [--to DATE] [--out scores.csv]',
+  '                        [--map canonical=COLUMN,...] [--currency USD] [--quiet]',
+  '  --model DIR   the model folder (manifest.json and the model it names; default lambdas/fraud/model)',
+  '  --data CSV    transactions (docs/fraud-ml.md); ALL of them are replayed, so history before --from counts',
+  '  --from DATE   first transaction scored: YYYY-MM-DD (00:00 UTC) or ISO-8601 time (default: the first one)',
+  '  --to DATE     end of the window, exclusive: an ISO-8601 time, or YYYY-MM-DD meaning the END of that day',
+  '                (--to 2026-04-30 scores all of 30 April; default: up to the last transaction)',
+  '  --out FILE    where the scores go (default: stdout)',
+].join('\n');
+
+// ---------------------------------------------------------------------------------------------------------------
+// The model folder
+
+export interface ModelFolder {
+  readonly dir: string;
+  readonly version: string;
+  readonly feedbackDelayDays: number;
+  readonly thresholds: { readonly review: number; readonly decline: number };
+  readonly model: XGBoostModel;
+}
+
+/** Loads and checks a model folder; every error names the file at fault. */
+export function loadModelFolder(dir: string): ModelFolder {
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) {
+    throw new Error(`${manifestPath}: no such file (a model folder holds manifest.json and the model it names; train one with npm run train)`);
+  }
+  let manifest: Record<string, unknown>;
+  try {
+    const json: unknown = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not a JSON object');
+    manifest = json as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(`${manifestPath}: not a valid manifest (${(error as Error).message})`);
+  }
+  const fail = (detail: string): never => {
+    throw new Error(`${manifestPath}: ${detail}`);
+  };
+  const version = manifest.version;
+  if (typeof version !== 'string' || version === '') fail('"version" is missing or not a string');
+
+  const raw = manifest.features;
+  if (!Array.isArray(raw) || !raw.every((f) => typeof f === 'string')) fail('"features" is missing or not a list of names');
+  const features = raw as string[];
+  const expected: readonly string[] = FEATURE_NAMES;
+  if (features.length !== expected.length || features.some((f, i) => f !== expected[i])) {
+    const missing = expected.filter((f) => !features.includes(f));
+    const extra = features.filter((f) => !expected.includes(f));
+    const detail = [missing.length ? `not in the model: ${missing.join(', ')}` : '', extra.length ? `no longer computed: ${extra.join(', ')}` : '']
+      .filter(Boolean)
+      .join('; ');
+    fail(
+      `the model expects features [${features.join(', ')}] but this code computes [${expected.join(', ')}]` +
+        `${detail ? ` (${detail})` : ' (a different order)'}: retrain with npm run train`,
+    );
+  }
+
+  const delay = manifest.feedbackDelayDays;
+  if (typeof delay !== 'number' || !Number.isInteger(delay) || delay < 0 || delay > 90) {
+    fail(`"feedbackDelayDays" must be an integer from 0 to 90 (${JSON.stringify(delay)})`);
+  }
+
+  const thresholds = manifest.thresholds as Record<string, unknown> | undefined;
+  const review = thresholds?.review;
+  const decline = thresholds?.decline;
+  if (typeof review !== 'number' || typeof decline !== 'number' || !(review >= 0 && review <= decline && decline <= 1)) {
+    fail(`"thresholds" must be {"review": r, "decline": d} with 0 ≤ r ≤ d ≤ 1 (${JSON.stringify(manifest.thresholds)})`);
+  }
+
+  const models = manifest.models as Record<string, unknown> | undefined;
+  const file = models?.xgboost;
+  if (typeof file !== 'string' || file === '') fail('"models.xgboost" (the model file) is missing');
+  const modelPath = join(dir, file as string);
+  if (!existsSync(modelPath)) throw new Error(`${modelPath}: no such file (named by ${manifestPath} in models.xgboost)`);
+  const model = XGBoostModel.fromFile(modelPath); // its errors name the file
+  if (model.numFeatures !== expected.length) {
+    throw new Error(`${modelPath}: the model has ${model.numFeatures} features (num_feature) but ${manifestPath} lists ${expected.length}: retrain with npm run train`);
+  }
+  return {
+    dir,
+    version: version as string,
+    feedbackDelayDays: delay as number,
+    thresholds: { review: review as number, decline: decline as number },
+    model,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The window
+
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * A window bound in epoch ms: `YYYY-MM-DD` (UTC) or an ISO-8601 time (a zone-less time is UTC). A date-only
+ * `--to` is the end of that day (the next midnight), so `--from D --to D` is the whole day D.
+ */
+export function parseWindowBound(text: string, which: 'from' | 'to'): number {
+  const value = text.trim();
+  const usage = `--${which} "${text}" is not a date: use YYYY-MM-DD or an ISO-8601 time such as 2026-04-13T00:00:00Z`;
+  const match = DATE_ONLY.exec(value) ?? DATE_TIME.exec(value);
+  if (!match) throw new Error(usage);
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const midnight = Date.UTC(year, month - 1, day);
+  const check = new Date(midnight);
+  // Date.UTC rolls 2026-02-30 over to March: reject instead.
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) throw new Error(`${usage} (no such day)`);
+  if (match[4] === undefined) return which === 'to' ? midnight + DAY_MS : midnight;
+  if (Number(match[4]) > 23 || Number(match[5]) > 59 || Number(match[6] ?? 0) > 59) throw new Error(`${usage} (no such time)`);
+  const normalised = value.replace(' ', 'T');
+  const ms = Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(normalised) ? normalised : `${normalised}Z`);
+  if (Number.isNaN(ms)) throw new Error(usage);
+  return ms;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Metrics (the same definitions as ml/train.py)
+
+/** Area under the ROC curve, ties by average ranks; NaN without both classes. */
+export function aucRoc(labels: ArrayLike<number>, scores: ArrayLike<number>): number {
+  const n = scores.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
+  let positives = 0;
+  let positiveRanks = 0;
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j + 1 < n && scores[order[j + 1]] === scores[order[i]]) j += 1;
+    const rank = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) {
+      if (labels[order[k]] === 1) {
+        positives += 1;
+        positiveRanks += rank;
+      }
+    }
+    i = j + 1;
+  }
+  const negatives = n - positives;
+  if (positives === 0 || negatives === 0) return Number.NaN;
+  return (positiveRanks - (positives * (positives + 1)) / 2) / (positives * negatives);
+}
+
+/** Indices by descending score; ties keep their input order (numpy's stable argsort of −s). */
+function descending(scores: ArrayLike<number>): number[] {
+  return Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
+}
+
+/**
+ * Average precision as scikit-learn computes it: Σ (Rₙ − Rₙ₋₁) · Pₙ over the distinct score thresholds, from
+ * the highest (tied scores enter together). NaN without positives.
+ */
+export function averagePrecision(labels: ArrayLike<number>, scores: ArrayLike<number>): number {
+  const order = descending(scores);
+  let positives = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] === 1) positives += 1;
+  if (positives === 0) return Number.NaN;
+  let tp = 0;
+  let previousRecall = 0;
+  let sum = 0;
+  for (let i = 0; i < order.length; i++) {
+    if (labels[order[i]] === 1) tp += 1;
+    // The end of a group of tied scores: a threshold.
+    if (i === order.length - 1 || scores[order[i + 1]] !== scores[order[i]]) {
+      const recall = tp / positives;
+      sum += (recall - previousRecall) * (tp / (i + 1));
+      previousRecall = recall;
+    }
+  }
+  return sum;
+}
+
+/** The fraud share of the k highest scores (ties in input order, as ml/train.py); NaN when empty. */
+export function precisionAt(labels: ArrayLike<number>, scores: ArrayLike<number>, k: number): number {
+  const top = descending(scores).slice(0, Math.min(k, scores.length));
+  if (!top.length) return Number.NaN;
+  return top.reduce((s, i) => s + (labels[i] === 1 ? 1 : 0), 0) / top.length;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scoring
+
+/** The shortest decimal that reads back as the same float32 (scores are float32, as xgboost's). */
+export function formatScore(score: number): string {
+  for (let p = 1; p < 9; p++) {
+    const text = score.toPrecision(p);
+    if (Math.fround(Number(text)) === score) return String(Number(text));
+  }
+  return String(Number(score.toPrecision(9)));
+}
+
+/** The largest positive contributions (margin space, the bias excluded) as `feature:+0.123`, at most `n`. */
+export function topReasons(contributions: ArrayLike<number>, n = REASONS): string[] {
+  const picked: number[] = [];
+  for (let f = 0; f < FEATURE_NAMES.length; f++) if (contributions[f] > 0) picked.push(f);
+  picked.sort((a, b) => contributions[b] - contributions[a] || a - b);
+  return picked.slice(0, n).map((f) => `${FEATURE_NAMES[f]}:+${contributions[f].toFixed(3)}`);
+}
+
+function csvField(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+export const SCORE_COLUMNS = [
+  'tx_id', 'timestamp', 'customer_id', 'terminal_id', 'label', 'score', 'decision', 'model_version',
+  ...Array.from({ length: REASONS }, (_, i) => `reason_${i + 1}`),
+] as const;
+
+export interface ScoreOptions {
+  readonly data: string;
+  /** The model folder (default lambdas/fraud/model). */
+  readonly model?: string;
+  /** Window bounds as on the command line (see parseWindowBound); absent: the whole file. */
+  readonly from?: string;
+  readonly to?: string;
+  /** Output file; absent: stdout. */
+  readonly out?: string;
+  readonly map?: string;
+  readonly currency?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface DecisionCount {
+  readonly rows: number;
+  readonly labelled: number;
+  readonly frauds: number;
+}
+
+export interface ScoreSummary {
+  readonly modelVersion: string;
+  readonly rows: number;
+  /** Transactions replayed before the window (its history). */
+  readonly history: number;
+  /** The first and last scored transaction (epoch ms). */
+  readonly first: number;
+  readonly last: number;
+  readonly from?: number;
+  readonly to?: number;
+  readonly seconds: number;
+  readonly labelled: number;
+  readonly frauds: number;
+  /** Over the labelled rows of the window; absent without labels. */
+  readonly metrics?: { readonly aucRoc: number; readonly averagePrecision: number; readonly precisionAt100: number };
+  readonly decisions: Readonly<Record<FraudDecision, DecisionCount>>;
+}
+
+/** Replays the whole file and writes one score per transaction in [from, to). */
+export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> {
+  const started = Date.now();
+  const log = options.log ?? (() => undefined);
+  const from = options.from === undefined ? undefined : parseWindowBound(options.from, 'from');
+  const to = options.to === undefined ? undefined : parseWindowBound(options.to, 'to');
+  if (from !== undefined && to !== undefined && from >= to) {
+    throw new Error(`--from ${options.from} is not before --to ${options.to} (${new Date(to).toISOString()}, exclusive)`);
+  }
+  const folder = loadModelFolder(resolve(options.model ?? DEFAULT_MODEL_DIR));
+  log(`model ${folder.version} from ${folder.dir} (${folder.model.numTrees} trees, feedback delay ${folder.feedbackDelayDays} days)`);
+
+  const transactions = await readTransactions(options.data, { map: parseColumnMap(options.map), currency: options.currency });
+  log(`read ${transactions.length} transactions from ${options.data} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const inWindow = (time: number) => (from === undefined || time >= from) && (to === undefined || time < to);
+  const windowRows = transactions.reduce((n, tx) => n + (inWindow(tx.time) ? 1 : 0), 0);
+  if (windowRows === 0) {
+    const span = `${new Date(transactions[0].time).toISOString()} to ${new Date(transactions[transactions.length - 1].time).toISOString()}`;
+    throw new Error(`${options.data}: no transactions in the window ${describeWindow(from, to)} (the file runs from ${span})`);
+  }
+
+  const stream = options.out === undefined ? process.stdout : createWriteStream(prepare(options.out));
+  let failed: Error | undefined;
+  const onError = (error: NodeJS.ErrnoException) => {
+    failed ??= Object.assign(new Error(`${options.out ?? 'stdout'}: ${error.message}`), { code: error.code });
+  };
+  stream.on('error', onError);
+  const write = async (line: string) => {
+    if (failed) throw failed;
+    if (!stream.write(line)) await once(stream, 'drain').catch((error: unknown) => Promise.reject(failed ?? error));
+  };
+  await write(`${SCORE_COLUMNS.join(',')}\n`);
+
+  const { model, thresholds, version } = folder;
+  const labels: number[] = [];
+  const scores: number[] = [];
+  const decisions = Object.fromEntries(DECISIONS.map((d) => [d, { rows: 0, labelled: 0, frauds: 0 }])) as Record<
+    FraudDecision,
+    { rows: number; labelled: number; frauds: number }
+  >;
+  let history = 0;
+  let rows = 0;
+  let first = Number.NaN;
+  let last = Number.NaN;
+  const replayed = Date.now();
+  for (const { tx, vector } of replay(transactions, { feedbackDelayDays: folder.feedbackDelayDays })) {
+    if (to !== undefined && tx.time >= to) break; // nothing after the window matters
+    if (!inWindow(tx.time)) {
+      history += 1;
+      continue;
+    }
+    const score = model.predict(vector);
+    const decision = decide(score, thresholds);
+    const reasons = topReasons(model.contributions(vector));
+    while (reasons.length < REASONS) reasons.push('');
+    const count = decisions[decision];
+    count.rows += 1;
+    if (tx.label !== undefined) {
+      labels.push(tx.label);
+      scores.push(score);
+      count.labelled += 1;
+      count.frauds += tx.label;
+    }
+    const line = [
+      csvField(tx.txId),
+      new Date(tx.time).toISOString(),
+      csvField(tx.customerId),
+      csvField(tx.terminalId),
+      tx.label ?? '',
+      formatScore(score),
+      decision,
+      csvField(version),
+      ...reasons,
+    ];
+    await write(`${line.join(',')}\n`);
+    if (rows === 0) first = tx.time;
+    last = tx.time;
+    rows += 1;
+    if (rows % 100_000 === 0) log(`  ${rows} / ${windowRows} scored`);
+  }
+  if (stream !== process.stdout) {
+    stream.end();
+    await once(stream, 'finish').catch((error: unknown) => Promise.reject(failed ?? error));
+  }
+  stream.off('error', onError);
+  if (failed) throw failed;
+  log(`replayed ${history} transactions of history and scored ${rows} in ${((Date.now() - replayed) / 1000).toFixed(1)} s`);
+
+  const frauds = labels.reduce((s, y) => s + y, 0);
+  return {
+    modelVersion: version,
+    rows,
+    history,
+    first,
+    last,
+    from,
+    to,
+    seconds: (Date.now() - started) / 1000,
+    labelled: labels.length,
+    frauds,
+    metrics: labels.length
+      ? { aucRoc: aucRoc(labels, scores), averagePrecision: averagePrecision(labels, scores), precisionAt100: precisionAt(labels, scores, 100) }
+      : undefined,
+    decisions,
+  };
+}
+
+function prepare(out: string): string {
+  try {
+    mkdirSync(dirname(resolve(out)), { recursive: true });
+  } catch (error) {
+    throw new Error(`${out}: cannot create its folder (${(error as Error).message})`);
+  }
+  return out;
+}
+
+function describeWindow(from: number | undefined, to: number | undefined): string {
+  return `[${from === undefined ? 'start' : new Date(from).toISOString()}, ${to === undefined ? 'end' : new Date(to).toISOString()})`;
+}
+
+/** The summary for stderr. */
+export function formatSummary(s: ScoreSummary, out = 'stdout'): string[] {
+  const number = (v: number, digits = 4) => (Number.isNaN(v) ? 'n/a' : v.toFixed(digits));
+  const percent = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(2)}%` : 'n/a');
+  const lines = [
+    `scored ${s.rows} transactions with ${s.modelVersion} to ${out} in ${s.seconds.toFixed(1)} s`,
+    `  window ${describeWindow(s.from, s.to)}: transactions ${new Date(s.first).toISOString()} to ${new Date(s.last).toISOString()}, ` +
+      `after ${s.history} of history`,
+  ];
+  if (s.metrics) {
+    lines.push(
+      `  labels on ${s.labelled} rows, ${s.frauds} frauds (${percent(s.frauds, s.labelled)}): AUC ROC ${number(s.metrics.aucRoc)}, ` +
+        `average precision ${number(s.metrics.averagePrecision)}, precision@100 ${number(s.metrics.precisionAt100, 2)}`,
+    );
+  } else {
+    lines.push('  no labels in the window: no metrics');
+  }
+  for (const d of DECISIONS) {
+    const c = s.decisions[d];
+    lines.push(
+      `  ${d.padEnd(8)} ${String(c.rows).padStart(9)} (${percent(c.rows, s.rows).padStart(7)})` +
+        (c.labelled ? `, fraud rate ${percent(c.frauds, c.labelled)} (${c.frauds} of ${c.labelled})` : ''),
+    );
+  }
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string', default: DEFAULT_MODEL_DIR },
+      data: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      out: { type: 'string' },
+      map: { type: 'string' },
+      currency: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.error(USAGE);
+    return;
+  }
+  if (!values.data) throw new Error(`--data is required\n${USAGE}`);
+  const log = values.quiet ? () => undefined : (line: string) => console.error(line);
+  const summary = await scoreWindow({ ...values, data: values.data, log });
+  for (const line of formatSummary(summary, values.out ?? 'stdout')) log(line);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    // The reader went away (`npm run score ... | head`): stop quietly, like other command-line tools.
+    if ((error as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
+    console.error(`score: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}
