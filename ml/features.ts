@@ -14,8 +14,9 @@ import { FEATURE_NAMES, type FeatureOptions } from '../lambdas/fraud/features.js
 import { parseColumnMap, readTransactions } from './dataset.js';
 import { replay } from './replay.js';
 
-function csvField(value: string): string {
-  return /[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+/** A CSV field, quoted when it must be (RFC 4180). */
+export function csvField(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
 export async function writeFeatures(

@@ -14,27 +14,20 @@
  *
  * Options: --map canonical=COLUMN,... and --currency USD (as npm run features), --quiet.
  */
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { FEATURE_NAMES } from '../lambdas/fraud/features.js';
-import { XGBoostModel } from '../lambdas/fraud/xgboost.js';
+import { DEFAULT_MODEL_DIR, loadModelFolder, topContributions } from '../lambdas/fraud/model.js';
+import { decide, type FraudDecision } from '../lambdas/fraud/service.js';
 import { parseColumnMap, readTransactions } from './dataset.js';
+import { csvField } from './features.js';
 import { replay } from './replay.js';
 
-export const DEFAULT_MODEL_DIR = join(__dirname, '..', 'lambdas', 'fraud', 'model');
 const DAY_MS = 86_400_000;
 const REASONS = 3;
-export type FraudDecision = 'approve' | 'review' | 'decline';
 const DECISIONS: readonly FraudDecision[] = ['approve', 'review', 'decline'];
-
-/** The serving rule: score ≥ decline → decline, ≥ review → review, else approve. */
-export function decide(score: number, thresholds: { readonly review: number; readonly decline: number }): FraudDecision {
-  if (score >= thresholds.decline) return 'decline';
-  if (score >= thresholds.review) return 'review';
-  return 'approve';
-}
 
 export const USAGE = [
   'usage: npm run score -- --data transactions.csv [--model DIR] [--from DATE] [--to DATE] [--out scores.csv]',
@@ -46,83 +39,6 @@ export const USAGE = [
   '                (--to 2026-04-30 scores all of 30 April; default: up to the last transaction)',
   '  --out FILE    where the scores go (default: stdout)',
 ].join('\n');
-
-// ---------------------------------------------------------------------------------------------------------------
-// The model folder
-
-export interface ModelFolder {
-  readonly dir: string;
-  readonly version: string;
-  readonly feedbackDelayDays: number;
-  readonly thresholds: { readonly review: number; readonly decline: number };
-  readonly model: XGBoostModel;
-}
-
-/** Loads and checks a model folder; every error names the file at fault. */
-export function loadModelFolder(dir: string): ModelFolder {
-  const manifestPath = join(dir, 'manifest.json');
-  if (!existsSync(manifestPath)) {
-    throw new Error(`${manifestPath}: no such file (a model folder holds manifest.json and the model it names; train one with npm run train)`);
-  }
-  let manifest: Record<string, unknown>;
-  try {
-    const json: unknown = JSON.parse(readFileSync(manifestPath, 'utf8'));
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not a JSON object');
-    manifest = json as Record<string, unknown>;
-  } catch (error) {
-    throw new Error(`${manifestPath}: not a valid manifest (${(error as Error).message})`);
-  }
-  const fail = (detail: string): never => {
-    throw new Error(`${manifestPath}: ${detail}`);
-  };
-  const version = manifest.version;
-  if (typeof version !== 'string' || version === '') fail('"version" is missing or not a string');
-
-  const raw = manifest.features;
-  if (!Array.isArray(raw) || !raw.every((f) => typeof f === 'string')) fail('"features" is missing or not a list of names');
-  const features = raw as string[];
-  const expected: readonly string[] = FEATURE_NAMES;
-  if (features.length !== expected.length || features.some((f, i) => f !== expected[i])) {
-    const missing = expected.filter((f) => !features.includes(f));
-    const extra = features.filter((f) => !expected.includes(f));
-    const detail = [missing.length ? `not in the model: ${missing.join(', ')}` : '', extra.length ? `no longer computed: ${extra.join(', ')}` : '']
-      .filter(Boolean)
-      .join('; ');
-    fail(
-      `the model expects features [${features.join(', ')}] but this code computes [${expected.join(', ')}]` +
-        `${detail ? ` (${detail})` : ' (a different order)'}: retrain with npm run train`,
-    );
-  }
-
-  const delay = manifest.feedbackDelayDays;
-  if (typeof delay !== 'number' || !Number.isInteger(delay) || delay < 0 || delay > 90) {
-    fail(`"feedbackDelayDays" must be an integer from 0 to 90 (${JSON.stringify(delay)})`);
-  }
-
-  const thresholds = manifest.thresholds as Record<string, unknown> | undefined;
-  const review = thresholds?.review;
-  const decline = thresholds?.decline;
-  if (typeof review !== 'number' || typeof decline !== 'number' || !(review >= 0 && review <= decline && decline <= 1)) {
-    fail(`"thresholds" must be {"review": r, "decline": d} with 0 ≤ r ≤ d ≤ 1 (${JSON.stringify(manifest.thresholds)})`);
-  }
-
-  const models = manifest.models as Record<string, unknown> | undefined;
-  const file = models?.xgboost;
-  if (typeof file !== 'string' || file === '') fail('"models.xgboost" (the model file) is missing');
-  const modelPath = join(dir, file as string);
-  if (!existsSync(modelPath)) throw new Error(`${modelPath}: no such file (named by ${manifestPath} in models.xgboost)`);
-  const model = XGBoostModel.fromFile(modelPath); // its errors name the file
-  if (model.numFeatures !== expected.length) {
-    throw new Error(`${modelPath}: the model has ${model.numFeatures} features (num_feature) but ${manifestPath} lists ${expected.length}: retrain with npm run train`);
-  }
-  return {
-    dir,
-    version: version as string,
-    feedbackDelayDays: delay as number,
-    thresholds: { review: review as number, decline: decline as number },
-    model,
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The window
@@ -228,14 +144,7 @@ export function formatScore(score: number): string {
 
 /** The largest positive contributions (margin space, the bias excluded) as `feature:+0.123`, at most `n`. */
 export function topReasons(contributions: ArrayLike<number>, n = REASONS): string[] {
-  const picked: number[] = [];
-  for (let f = 0; f < FEATURE_NAMES.length; f++) if (contributions[f] > 0) picked.push(f);
-  picked.sort((a, b) => contributions[b] - contributions[a] || a - b);
-  return picked.slice(0, n).map((f) => `${FEATURE_NAMES[f]}:+${contributions[f].toFixed(3)}`);
-}
-
-function csvField(value: string): string {
-  return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  return topContributions(contributions, n).map((f) => `${FEATURE_NAMES[f]}:+${contributions[f].toFixed(3)}`);
 }
 
 export const SCORE_COLUMNS = [
@@ -333,7 +242,7 @@ export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> 
       continue;
     }
     const score = model.predict(vector);
-    const decision = decide(score, thresholds);
+    const decision = decide(score, { reviewThreshold: thresholds.review, declineThreshold: thresholds.decline });
     const reasons = topReasons(model.contributions(vector));
     while (reasons.length < REASONS) reasons.push('');
     const count = decisions[decision];

@@ -3,7 +3,7 @@
  * once at cold start. A missing or corrupt folder fails the start with a message naming the file, so a
  * broken deployment never scores. The manifest's feature list must equal the serving code's FEATURE_NAMES.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES } from './features.js';
 import { XGBoostModel } from './xgboost.js';
@@ -39,40 +39,86 @@ export interface FraudModel {
 export const DEFAULT_MODEL_DIR = join(__dirname, 'model');
 const TOP_REASONS = 3;
 
-interface Manifest {
-  version: string;
-  features: string[];
-  feedbackDelayDays: number;
-  models: { xgboost: string };
-  thresholds: { review: number; decline: number };
+export interface ModelFolder {
+  readonly dir: string;
+  readonly version: string;
+  readonly feedbackDelayDays: number;
+  readonly thresholds: { readonly review: number; readonly decline: number };
+  readonly model: XGBoostModel;
 }
 
-function fail(file: string, problem: string): never {
-  throw new Error(`fraud model: ${file}: ${problem}`);
-}
-
-function readManifest(dir: string): Manifest {
-  const file = join(dir, 'manifest.json');
-  let manifest: Manifest;
+/** Loads and checks a model folder; every error names the file at fault. */
+export function loadModelFolder(dir: string): ModelFolder {
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) {
+    throw new Error(`${manifestPath}: no such file (a model folder holds manifest.json and the model it names; train one with npm run train)`);
+  }
+  let manifest: Record<string, unknown>;
   try {
-    manifest = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    const json: unknown = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not a JSON object');
+    manifest = json as Record<string, unknown>;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    fail(file, code === 'ENOENT' ? 'not found (train one with npm run train)' : `unreadable: ${(error as Error).message}`);
+    throw new Error(`${manifestPath}: not a valid manifest (${(error as Error).message})`);
   }
-  if (typeof manifest?.version !== 'string' || !manifest.version) fail(file, 'has no version');
-  if (!Array.isArray(manifest.features)) fail(file, 'has no features list');
-  const expected = FEATURE_NAMES.join(',');
-  if (manifest.features.join(',') !== expected) {
-    fail(file, `the model expects the features [${manifest.features.join(', ')}] but this code computes [${FEATURE_NAMES.join(', ')}]; retrain with npm run train`);
+  const fail = (detail: string): never => {
+    throw new Error(`${manifestPath}: ${detail}`);
+  };
+  const version = manifest.version;
+  if (typeof version !== 'string' || version === '') fail('"version" is missing or not a string');
+
+  const raw = manifest.features;
+  if (!Array.isArray(raw) || !raw.every((f) => typeof f === 'string')) fail('"features" is missing or not a list of names');
+  const features = raw as string[];
+  const expected: readonly string[] = FEATURE_NAMES;
+  if (features.length !== expected.length || features.some((f, i) => f !== expected[i])) {
+    const missing = expected.filter((f) => !features.includes(f));
+    const extra = features.filter((f) => !expected.includes(f));
+    const detail = [missing.length ? `not in the model: ${missing.join(', ')}` : '', extra.length ? `no longer computed: ${extra.join(', ')}` : '']
+      .filter(Boolean)
+      .join('; ');
+    fail(
+      `the model expects features [${features.join(', ')}] but this code computes [${expected.join(', ')}]` +
+        `${detail ? ` (${detail})` : ' (a different order)'}: retrain with npm run train`,
+    );
   }
-  const { review, decline } = manifest.thresholds ?? {};
-  if (!(typeof review === 'number' && typeof decline === 'number' && review >= 0 && review <= decline && decline <= 1)) {
-    fail(file, 'thresholds must be numbers with 0 ≤ review ≤ decline ≤ 1');
+
+  const delay = manifest.feedbackDelayDays;
+  if (typeof delay !== 'number' || !Number.isInteger(delay) || delay < 0 || delay > 90) {
+    fail(`"feedbackDelayDays" must be an integer from 0 to 90 (${JSON.stringify(delay)})`);
   }
-  if (typeof manifest.feedbackDelayDays !== 'number' || manifest.feedbackDelayDays < 0) fail(file, 'has no feedbackDelayDays');
-  if (typeof manifest.models?.xgboost !== 'string') fail(file, 'names no xgboost model file');
-  return manifest;
+
+  const thresholds = manifest.thresholds as Record<string, unknown> | undefined;
+  const review = thresholds?.review;
+  const decline = thresholds?.decline;
+  if (typeof review !== 'number' || typeof decline !== 'number' || !(review >= 0 && review <= decline && decline <= 1)) {
+    fail(`"thresholds" must be {"review": r, "decline": d} with 0 ≤ r ≤ d ≤ 1 (${JSON.stringify(manifest.thresholds)})`);
+  }
+
+  const models = manifest.models as Record<string, unknown> | undefined;
+  const file = models?.xgboost;
+  if (typeof file !== 'string' || file === '') fail('"models.xgboost" (the model file) is missing');
+  const modelPath = join(dir, file as string);
+  if (!existsSync(modelPath)) throw new Error(`${modelPath}: no such file (named by ${manifestPath} in models.xgboost)`);
+  const model = XGBoostModel.fromFile(modelPath); // its errors name the file
+  if (model.numFeatures !== expected.length) {
+    throw new Error(`${modelPath}: the model has ${model.numFeatures} features (num_feature) but ${manifestPath} lists ${expected.length}: retrain with npm run train`);
+  }
+  return {
+    dir,
+    version: version as string,
+    feedbackDelayDays: delay as number,
+    thresholds: { review: review as number, decline: decline as number },
+    model,
+  };
+}
+
+/** The features with the largest positive contributions (the bias term excluded), largest first. */
+export function topContributions(contributions: ArrayLike<number>, n: number): number[] {
+  const picked: number[] = [];
+  for (let f = 0; f < FEATURE_NAMES.length; f += 1) if (contributions[f] > 0) picked.push(f);
+  picked.sort((a, b) => contributions[b] - contributions[a] || a - b);
+  return picked.slice(0, n);
 }
 
 function formatValue(value: number): string {
@@ -81,24 +127,20 @@ function formatValue(value: number): string {
 }
 
 export function loadFraudModel(dir: string = DEFAULT_MODEL_DIR): FraudModel {
-  const manifest = readManifest(dir);
-  const xgboost = XGBoostModel.fromFile(join(dir, manifest.models.xgboost));
-  if (xgboost.numFeatures !== FEATURE_NAMES.length) {
-    fail(join(dir, manifest.models.xgboost), `has ${xgboost.numFeatures} features, the serving code computes ${FEATURE_NAMES.length}`);
-  }
+  const folder = loadModelFolder(dir);
+  const { model: xgboost } = folder;
   return {
-    version: manifest.version,
-    thresholds: { reviewThreshold: manifest.thresholds.review, declineThreshold: manifest.thresholds.decline },
-    feedbackDelayDays: manifest.feedbackDelayDays,
+    version: folder.version,
+    thresholds: { reviewThreshold: folder.thresholds.review, declineThreshold: folder.thresholds.decline },
+    feedbackDelayDays: folder.feedbackDelayDays,
     score(vector) {
-      const score = xgboost.predict(vector);
       const contributions = xgboost.contributions(vector);
-      const reasons = FEATURE_NAMES.map((name, i) => ({ code: name, weight: contributions[i], value: vector[i] }))
-        .filter((r) => r.weight > 0)
-        .sort((a, b) => b.weight - a.weight)
-        .slice(0, TOP_REASONS)
-        .map((r) => ({ code: r.code, weight: Math.round(r.weight * 10_000) / 10_000, detail: `${r.code} = ${formatValue(r.value)}` }));
-      return { score: Math.round(score * 1e6) / 1e6, reasons };
+      const reasons = topContributions(contributions, TOP_REASONS).map((f) => ({
+        code: FEATURE_NAMES[f],
+        weight: Math.round(contributions[f] * 10_000) / 10_000,
+        detail: `${FEATURE_NAMES[f]} = ${formatValue(vector[f])}`,
+      }));
+      return { score: xgboost.predict(vector), reasons };
     },
   };
 }

@@ -16,12 +16,12 @@ import {
   aucRoc,
   averagePrecision,
   formatScore,
-  loadModelFolder,
   parseWindowBound,
   precisionAt,
   scoreWindow,
   topReasons,
 } from '../../ml/score';
+import { loadModelFolder } from '../../lambdas/fraud/model';
 
 const MODEL_DIR = join(__dirname, '..', '..', 'lambdas', 'fraud', 'model');
 const manifest = JSON.parse(readFileSync(join(MODEL_DIR, 'manifest.json'), 'utf8')) as {
