@@ -2,6 +2,7 @@ export * from './api';
 export * from './auth';
 export * from './data';
 export * from './functions';
+export * from './ml';
 export * from './observability';
 export * from './platform';
 export * from './secrets';

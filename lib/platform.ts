@@ -14,6 +14,7 @@ import { SmartPayApi } from './api';
 import { SmartPayAuth } from './auth';
 import { SmartPayData } from './data';
 import { SmartPayFunctions } from './functions';
+import { SmartPayFraudEndpoint, type SmartPayFraudEndpointProps } from './ml';
 import { SmartPayObservability } from './observability';
 import { SmartPaySecrets } from './secrets';
 import { STAGES, validateStageConfig, type StageConfig } from './stages';
@@ -105,6 +106,13 @@ export interface SmartPayPlatformProps {
    */
   readonly fraudEndpointName?: string;
   /**
+   * Hosts the fraud XGBoost model on a SageMaker serverless endpoint (`SmartPayFraudEndpoint`): `true` for
+   * its defaults, or its props. The fraud function scores there first (`FRAUD_ENDPOINT_NAME`), may invoke that
+   * endpoint only, and falls back to its embedded model on a timeout or an error. Excludes `fraudEndpointName`.
+   * @default - no endpoint: the in-Lambda model
+   */
+  readonly fraudEndpoint?: boolean | SmartPayFraudEndpointProps;
+  /**
    * SageMaker endpoint of the routing policy (`ROUTING_ENDPOINT_NAME`).
    * @default - the in-Lambda bandit
    */
@@ -130,6 +138,11 @@ const EXCLUSIVE: ReadonlyArray<readonly [keyof SmartPayPlatformProps, keyof Smar
 
 /** Checks the props before anything is created; the errors say what to change. */
 export function validateSmartPayPlatformProps(props: SmartPayPlatformProps): void {
+  if (props.fraudEndpointName !== undefined && props.fraudEndpoint !== undefined && props.fraudEndpoint !== false) {
+    throw new Error(
+      'pass fraudEndpointName or fraudEndpoint, not both: fraudEndpointName points at an endpoint of yours, fraudEndpoint creates one',
+    );
+  }
   for (const [existing, created] of EXCLUSIVE) {
     if (props[existing] !== undefined && props[created] !== undefined) {
       throw new Error(`pass ${existing} or ${created}, not both: ${created} configures the resource the construct would create instead`);
@@ -165,6 +178,8 @@ export class SmartPayPlatform extends Construct {
   public readonly api: SmartPayApi;
   /** Alarms, topic, dashboard. */
   public readonly observability: SmartPayObservability;
+  /** The SageMaker fraud endpoint, when `fraudEndpoint` is set. */
+  public readonly fraudEndpoint?: SmartPayFraudEndpoint;
 
   constructor(scope: Construct, id: string, props: SmartPayPlatformProps = {}) {
     validateSmartPayPlatformProps(props);
@@ -201,12 +216,17 @@ export class SmartPayPlatform extends Construct {
       retainData: stage.retainData,
     });
 
+    if (props.fraudEndpoint) {
+      this.fraudEndpoint = new SmartPayFraudEndpoint(this, 'FraudEndpoint', props.fraudEndpoint === true ? {} : props.fraudEndpoint);
+    }
+
     this.functions = new SmartPayFunctions(this, 'Functions', {
       stage,
       data: this.data,
       secrets: this.secrets,
       logEncryptionKey: key,
-      fraudEndpointName: props.fraudEndpointName,
+      // functions.ts sets FRAUD_ENDPOINT_NAME and grants InvokeEndpoint on that endpoint only.
+      fraudEndpointName: this.fraudEndpoint?.endpointName ?? props.fraudEndpointName,
       routingEndpointName: props.routingEndpointName,
       solanaRpcUrl: props.solanaRpcUrl,
       splTokenMintAddress: props.splTokenMintAddress,

@@ -4,20 +4,32 @@
  * fails the start with the file named.
  */
 import { randomUUID } from 'node:crypto';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { documentClientOf } from '../shared/clients.js';
 import { config } from '../shared/config.js';
 import { ENV, METRICS } from '../shared/contracts.js';
 import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http.js';
-import { instrumented, metrics } from '../shared/powertools.js';
+import { instrumented, metrics, tracer } from '../shared/powertools.js';
 import { FraudRequest, PaymentRequest } from '../shared/schemas.js';
 import type { FeatureTransaction } from './features.js';
 import { DEFAULT_MODEL_DIR, loadFraudModel, type FraudModel, type Thresholds } from './model.js';
+import { sageMakerScorer, type EndpointScorer } from './sagemaker.js';
 import { assess, recordCompleted, type FraudAssessment, type FraudDeps } from './service.js';
 import { DynamoFeatureState } from './state.js';
 
 let deps: FraudDeps | undefined;
+
+// Module scope: one client (and its connections) per container. No SDK retries: the time budget is a few
+// tens of milliseconds, and the embedded model is the fallback.
+const sageMakerClient = new SageMakerRuntimeClient({ maxAttempts: 1 });
+const tracedSageMakerClient = tracer ? tracer.captureAWSv3Client(sageMakerClient) : sageMakerClient;
+
+function endpointScorer(): EndpointScorer | undefined {
+  const { endpointName, endpointTimeoutMs } = config().fraud;
+  return endpointName ? sageMakerScorer(tracedSageMakerClient, endpointName, { timeoutMs: endpointTimeoutMs }) : undefined;
+}
 
 function dependencies(): FraudDeps {
   if (deps) return deps;
@@ -37,6 +49,7 @@ function dependencies(): FraudDeps {
     model,
     thresholds,
     state: new DynamoFeatureState(documentClientOf(), cfg.tables.fraudState, { feedbackDelayDays: model.feedbackDelayDays }),
+    endpoint: endpointScorer(),
   };
   return deps;
 }

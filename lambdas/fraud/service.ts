@@ -1,10 +1,11 @@
 /**
  * Fraud scoring over narrow ports: the feature state (store) and the model. `assess` reads the state before
- * the payment, computes the same vector the training pipeline computed offline, scores it and decides with
- * the stage's thresholds. `recordCompleted` folds a completed payment into the state.
+ * the payment, computes the same vector the training pipeline computed offline, scores it (on the SageMaker
+ * endpoint when one is configured, falling back to the embedded model) and decides with the stage's thresholds. `recordCompleted` folds a completed payment into the state.
  */
 import { featureVector, type FeatureTransaction } from './features.js';
 import type { FraudModel, FraudReason, Thresholds } from './model.js';
+import { scoreWithFallback, type EndpointScorer, type FallbackReporter, type ScoredBy } from './sagemaker.js';
 import type { FeatureStatePort } from './state.js';
 
 export type FraudDecision = 'approve' | 'review' | 'decline';
@@ -15,12 +16,18 @@ export interface FraudAssessment {
   /** The features that pushed the score up most, with their contributions. */
   readonly reasons: FraudReason[];
   readonly modelVersion: string;
+  /** Which model produced the score: the SageMaker endpoint, or the embedded one (none configured, or a fallback). */
+  readonly scoredBy: ScoredBy;
 }
 
 export interface FraudDeps {
   readonly model: FraudModel;
   readonly state: FeatureStatePort;
   readonly thresholds: Thresholds;
+  /** The SageMaker endpoint scorer (`FRAUD_ENDPOINT_NAME`); the embedded model is the fallback. */
+  readonly endpoint?: EndpointScorer;
+  /** Where an endpoint fallback is reported (default: the FraudEndpointFallback metric and a warning). */
+  readonly fallbackReporter?: FallbackReporter;
 }
 
 export function decide(score: number, thresholds: Thresholds): FraudDecision {
@@ -31,8 +38,9 @@ export function decide(score: number, thresholds: Thresholds): FraudDecision {
 
 export async function assess(tx: FeatureTransaction, deps: FraudDeps): Promise<FraudAssessment> {
   const { customer, terminal } = await deps.state.load(tx.customerId, tx.terminalId, tx.time);
-  const { score, reasons } = deps.model.score(featureVector(tx, customer, terminal, { feedbackDelayDays: deps.model.feedbackDelayDays }));
-  return { score, decision: decide(score, deps.thresholds), reasons, modelVersion: deps.model.version };
+  const vector = featureVector(tx, customer, terminal, { feedbackDelayDays: deps.model.feedbackDelayDays });
+  const { score, reasons, scoredBy } = await scoreWithFallback(vector, (v) => deps.model.score(v), deps.endpoint, deps.fallbackReporter);
+  return { score, decision: decide(score, deps.thresholds), reasons, modelVersion: deps.model.version, scoredBy };
 }
 
 export async function recordCompleted(tx: FeatureTransaction, deps: Pick<FraudDeps, 'state'>): Promise<void> {

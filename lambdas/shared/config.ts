@@ -16,7 +16,14 @@ export interface RuntimeConfig {
   };
   readonly eventBusName: string;
   /** Stage overrides of the model's thresholds (unset: the model's own), and another model folder. */
-  readonly fraud: { readonly reviewThreshold?: number; readonly declineThreshold?: number; readonly modelDir?: string };
+  readonly fraud: {
+    readonly reviewThreshold?: number;
+    readonly declineThreshold?: number;
+    readonly modelDir?: string;
+    /** The SageMaker endpoint that scores first (unset: the embedded model only), and its time budget. */
+    readonly endpointName?: string;
+    readonly endpointTimeoutMs: number;
+  };
   readonly maxPaymentAttempts: number;
   /** connectorId → fault kind, for the sandbox connectors (e.g. `amazon-pay=unavailable`). */
   readonly sandboxFaults: Readonly<Record<string, string>>;
@@ -83,7 +90,13 @@ export function config(): RuntimeConfig {
       },
     },
     eventBusName: process.env[ENV.eventBusName] ?? 'default',
-    fraud: { reviewThreshold, declineThreshold, modelDir: process.env[ENV.fraudModelDir] || undefined },
+    fraud: {
+      reviewThreshold,
+      declineThreshold,
+      modelDir: process.env[ENV.fraudModelDir] || undefined,
+      endpointName: process.env[ENV.fraudEndpointName] || undefined,
+      endpointTimeoutMs: number(ENV.fraudEndpointTimeoutMs, 30, 1, 5_000),
+    },
     maxPaymentAttempts: number(ENV.maxPaymentAttempts, 3, 1, 10),
     sandboxFaults: faults(process.env[ENV.sandboxFaults]),
     sandboxLatencyMs: number(ENV.sandboxLatencyMs, 0, 0, 10_000),

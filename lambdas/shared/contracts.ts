@@ -37,6 +37,8 @@ export const ENV = {
   // Seed names (kept as they are). Secrets are never put in env values in the cloud: the *_SECRET_ARN
   // variables carry Secrets Manager ARNs instead.
   fraudEndpointName: 'FRAUD_ENDPOINT_NAME',
+  /** Time budget of one fraud endpoint call in ms (default 30); past it the embedded model scores. */
+  fraudEndpointTimeoutMs: 'FRAUD_ENDPOINT_TIMEOUT_MS',
   routingEndpointName: 'ROUTING_ENDPOINT_NAME',
   stripeSecretKey: 'STRIPE_SECRET_KEY',
   stripeSecretArn: 'STRIPE_SECRET_ARN',
@@ -56,6 +58,8 @@ export const PAYMENT_EVENTS = {
 export const METRICS = {
   namespace: 'SmartPay',
   fraudInferenceMs: 'FraudInferenceLatency',
+  /** The SageMaker fraud endpoint timed out, failed or answered garbage; the embedded model scored. */
+  fraudEndpointFallback: 'FraudEndpointFallback',
   paymentSucceeded: 'PaymentSucceeded',
   paymentDeclined: 'PaymentDeclined',
   paymentFailed: 'PaymentFailed',
