@@ -30,6 +30,7 @@ import {
 } from '../lambdas/fraud/features.js';
 import { DEFAULT_MODEL_DIR, loadFraudModel, loadModelFolder } from '../lambdas/fraud/model.js';
 import { decide, type FraudDecision } from '../lambdas/fraud/service.js';
+import { prng, quantile } from './support.js';
 import { DynamoFeatureState } from '../lambdas/fraud/state.js';
 import { ensureTables, startLocalStore } from '../lambdas/local/dynalite.js';
 import { LOCAL_TABLES } from '../lambdas/local/env.js';
@@ -42,7 +43,6 @@ const WARM_UP = 5_000;
 /** Hard stop, whatever happens (the store or Python hanging). */
 const WATCHDOG_MS = 115_000;
 
-const quantile = (sorted: Float64Array, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -54,17 +54,6 @@ function summary(times: Float64Array): { p50: number; p99: number; max: number; 
   return { p50, p99, max, text: `p50 ${us(p50)}, p99 ${us(p99)}, max ${us(max)}` };
 }
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The fallback when Python cannot run the simulator: customers with home terminals, ~1% fraud (bursts of large amounts). */
 function generateCsv(path: string): void {

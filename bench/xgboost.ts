@@ -14,24 +14,13 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { XGBoostModel } from '../lambdas/fraud/xgboost.js';
+import { prng, quantile } from './support.js';
 
 const FIXTURES = join(__dirname, '..', 'test', 'fixtures', 'xgboost');
 const PYTHON = '/usr/bin/python3';
 const POOL = 10_000;
 
-/** mulberry32: a small seeded PRNG, so every run uses the same rows. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const quantile = (sorted: Float64Array, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const us = (ms: number) => `${(ms * 1000).toFixed(2)} µs`;
 
 interface PythonResult {
