@@ -216,7 +216,8 @@ export class SmartPayApi extends Construct {
 
     const models = {} as Record<ModelledPath, apigw.Model>;
     for (const [route, schema] of Object.entries(REQUEST_SCHEMAS) as Array<[ModelledPath, (typeof REQUEST_SCHEMAS)[ModelledPath]]>) {
-      const name = `${route.slice(1)[0].toUpperCase()}${route.slice(2)}Request`;
+      // '/fraud/labels' → 'FraudLabelsRequest'
+      const name = `${route.split('/').filter(Boolean).map((part) => part[0].toUpperCase() + part.slice(1)).join('')}Request`;
       models[route] = api.addModel(`${name}Model`, {
         contentType: 'application/json',
         modelName: name,
@@ -233,13 +234,14 @@ export class SmartPayApi extends Construct {
     const methods: Record<string, apigw.Method> = {};
     const lambdaRoute = (route: Exclude<ModelledPath, '/pay'>, fn: SmartPayFunctions['fraudFunction']) => {
       methods[`POST ${route}`] = api.root
-        .addResource(route.slice(1))
+        .resourceForPath(route)
         .addMethod('POST', new apigw.LambdaIntegration(fn, { allowTestInvoke: false }), {
           ...authorized,
           requestModels: { 'application/json': models[route] },
         });
     };
     lambdaRoute('/fraud', functions.fraudFunction);
+    lambdaRoute('/fraud/labels', functions.fraudFunction);
     lambdaRoute('/route', functions.routingFunction);
     lambdaRoute('/reward', functions.rewardsFunction);
     lambdaRoute('/chat', functions.analyticsFunction);

@@ -126,6 +126,8 @@ export class SmartPayFunctions extends Construct {
       // Each function learns the names of the tables it uses, and only those (its grants match, below).
       fraud: {
         [ENV.fraudStateTable]: data.fraudStateTable.tableName,
+        // POST /fraud/labels reads the caller's payment to find the transaction it labels.
+        [ENV.paymentsTable]: data.paymentsTable.tableName,
         ...(stage.fraudReviewThreshold !== undefined ? { [ENV.fraudReviewThreshold]: String(stage.fraudReviewThreshold) } : {}),
         ...(stage.fraudDeclineThreshold !== undefined ? { [ENV.fraudDeclineThreshold]: String(stage.fraudDeclineThreshold) } : {}),
         ...(props.fraudEndpointName ? { [ENV.fraudEndpointName]: props.fraudEndpointName } : {}),
@@ -218,6 +220,7 @@ export class SmartPayFunctions extends Construct {
 
     // Least privilege, per function.
     data.fraudStateTable.grantReadWriteData(fns.fraud);
+    data.paymentsTable.grantReadData(fns.fraud);
     data.paymentsTable.grantReadWriteData(fns.payments);
     data.idempotencyTable.grantReadWriteData(fns.payments);
     secrets.stripeSecret.grantRead(fns.payments);

@@ -12,11 +12,12 @@ import { config } from '../shared/config.js';
 import { ENV, METRICS } from '../shared/contracts.js';
 import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http.js';
 import { instrumented, metrics, tracer } from '../shared/powertools.js';
-import { FraudRequest, PaymentRequest } from '../shared/schemas.js';
+import { FraudLabelRequest, FraudRequest, PaymentRequest } from '../shared/schemas.js';
+import { DynamoPaymentStore } from '../payments/store.js';
 import type { FeatureTransaction } from './features.js';
 import { DEFAULT_MODEL_DIR, loadFraudModel, type FraudModel, type Thresholds } from './model.js';
 import { sageMakerScorer, type EndpointScorer } from './sagemaker.js';
-import { assess, recordCompleted, type FraudAssessment, type FraudDeps } from './service.js';
+import { type FraudAssessment, type FraudDeps, assess, labelPayment, recordCompleted } from './service.js';
 import { DynamoFeatureState } from './state.js';
 
 let deps: FraudDeps | undefined;
@@ -90,7 +91,16 @@ const Step = z.discriminatedUnion('step', [
   z.object({ step: z.literal('observe'), payment: PaymentDraft }),
 ]);
 
+let payments: DynamoPaymentStore | undefined;
+
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  if (event.resource === '/fraud/labels') {
+    return apiRoute(event, async (merchantId) => {
+      const { paymentId, fraud } = parseApiBody(event, FraudLabelRequest);
+      payments ??= new DynamoPaymentStore(documentClientOf(), config().tables.payments);
+      return { status: 200, body: { label: await labelPayment(merchantId, paymentId, fraud, { state: dependencies().state, payments }) } };
+    });
+  }
   return apiRoute(event, async (merchantId) => {
     const request = parseApiBody(event, FraudRequest);
     // Scores a would-be payment now, without recording it.

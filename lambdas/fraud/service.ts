@@ -3,6 +3,7 @@
  * the payment, computes the same vector the training pipeline computed offline, scores it (on the SageMaker
  * endpoint when one is configured, falling back to the embedded model) and decides with the stage's thresholds. `recordCompleted` folds a completed payment into the state.
  */
+import { NotFoundError, PaymentNotCompletedError } from '../shared/errors.js';
 import { featureVector, type FeatureTransaction } from './features.js';
 import type { FraudModel, FraudReason, Thresholds } from './model.js';
 import { scoreWithFallback, type EndpointScorer, type FallbackReporter, type ScoredBy } from './sagemaker.js';
@@ -45,4 +46,32 @@ export async function assess(tx: FeatureTransaction, deps: FraudDeps): Promise<F
 
 export async function recordCompleted(tx: FeatureTransaction, deps: Pick<FraudDeps, 'state'>): Promise<void> {
   await deps.state.observe(tx);
+}
+
+/** The narrow view of the payments store a label needs: the caller's own payment. */
+export interface LabelledPaymentLookup {
+  get(merchantId: string, paymentId: string): Promise<{ status: string; createdAt: string; customerId: string } | undefined>;
+}
+
+/**
+ * Records a label (a chargeback or confirmed fraud: true; confirmed good: false) for one of the merchant's
+ * completed payments. The features read it only once the payment is older than the feedback delay, as the
+ * training pipeline does. A repeated label counts once.
+ */
+export async function labelPayment(
+  merchantId: string,
+  paymentId: string,
+  fraud: boolean,
+  deps: Pick<FraudDeps, 'state'> & { readonly payments: LabelledPaymentLookup },
+): Promise<{ paymentId: string; fraud: boolean }> {
+  const payment = await deps.payments.get(merchantId, paymentId);
+  if (!payment) throw new NotFoundError(`payment ${paymentId} was not found`);
+  if (payment.status !== 'succeeded') {
+    throw new PaymentNotCompletedError(`payment ${paymentId} is ${payment.status}; only succeeded payments can be labelled`);
+  }
+  await deps.state.observeLabel(
+    { txId: paymentId, time: Date.parse(payment.createdAt), customerId: payment.customerId, terminalId: merchantId },
+    fraud,
+  );
+  return { paymentId, fraud };
 }

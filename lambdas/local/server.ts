@@ -40,6 +40,7 @@ export const ROUTES: readonly Route[] = [
   route('GET', '/.well-known/jwks.json', 'jwks'),
   route('POST', '/pay', 'pay'),
   route('POST', '/fraud', 'fraud'),
+  route('POST', '/fraud/labels', 'fraud'),
   route('POST', '/route', 'routing'),
   route('POST', '/reward', 'rewards'),
   route('POST', '/chat', 'analytics'),

@@ -98,6 +98,12 @@ export class RewardNotEligibleError extends DomainError {
   readonly code = 'reward_not_eligible';
 }
 
+/** The payment did not complete, so there is nothing to label. */
+export class PaymentNotCompletedError extends DomainError {
+  readonly status = 409;
+  readonly code = 'payment_not_completed';
+}
+
 /** A transient failure the caller (or the state machine's Retry) may retry. */
 export class TransientError extends DomainError {
   readonly status = 503;

@@ -40,7 +40,7 @@ function body(path: keyof typeof REQUEST_SCHEMAS): Json {
 }
 
 function schemaName(path: string): string {
-  const names: Record<string, string> = { '/pay': 'PaymentRequest', '/fraud': 'FraudRequest', '/route': 'RouteRequest', '/reward': 'RewardRequest', '/chat': 'ChatRequest' };
+  const names: Record<string, string> = { '/pay': 'PaymentRequest', '/fraud': 'FraudRequest', '/fraud/labels': 'FraudLabelRequest', '/route': 'RouteRequest', '/reward': 'RewardRequest', '/chat': 'ChatRequest' };
   return names[path];
 }
 
@@ -74,6 +74,14 @@ export function openApiDocument(): Json {
         },
       },
       '/fraud': { post: { ...secured, summary: 'Score a payment for fraud', requestBody: body('/fraud'), responses: { 200: ok('assessment'), ...errors(400, 401, 403) } } },
+      '/fraud/labels': {
+        post: {
+          ...secured,
+          summary: 'Label a completed payment as fraud (a chargeback) or as good, for the fraud features',
+          requestBody: body('/fraud/labels'),
+          responses: { 200: ok('label recorded'), ...errors(400, 401, 403, 404, 409) },
+        },
+      },
       '/route': { post: { ...secured, summary: 'Rank the eligible connectors', requestBody: body('/route'), responses: { 200: ok('ranked connectors'), ...errors(400, 401, 403, 422) } } },
       '/reward': {
         post: { ...secured, summary: 'Issue (or return) the reward of a succeeded payment', requestBody: body('/reward'), responses: { 200: ok('existing reward'), 201: ok('reward issued'), ...errors(400, 401, 403, 409) } },

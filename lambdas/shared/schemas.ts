@@ -83,6 +83,17 @@ export const FraudRequest = z
   .strict();
 export type FraudRequest = z.infer<typeof FraudRequest>;
 
+export const PaymentId = z.string().regex(/^pay_[0-9A-Z]{20}$/, 'must be a payment id (pay_...)');
+
+/** A label for a completed payment: a chargeback or a confirmed fraud (true), or confirmed good (false). */
+export const FraudLabelRequest = z
+  .object({
+    paymentId: PaymentId,
+    fraud: z.boolean(),
+  })
+  .strict();
+export type FraudLabelRequest = z.infer<typeof FraudLabelRequest>;
+
 export const PaymentMethodType = z.enum(['card']);
 
 export const RouteRequest = z
@@ -98,7 +109,7 @@ export type RouteRequest = z.infer<typeof RouteRequest>;
 
 export const RewardRequest = z
   .object({
-    paymentId: z.string().regex(/^pay_[0-9A-Z]{20}$/, 'must be a payment id (pay_...)'),
+    paymentId: PaymentId,
   })
   .strict();
 export type RewardRequest = z.infer<typeof RewardRequest>;
@@ -118,6 +129,7 @@ export type ChatRequest = z.infer<typeof ChatRequest>;
 export const REQUEST_SCHEMAS = {
   '/pay': PaymentRequest,
   '/fraud': FraudRequest,
+  '/fraud/labels': FraudLabelRequest,
   '/route': RouteRequest,
   '/reward': RewardRequest,
   '/chat': ChatRequest,

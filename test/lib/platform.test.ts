@@ -92,7 +92,7 @@ describe('api', () => {
 
   test('exactly the documented routes', () => {
     expect(Object.keys(methods).sort()).toEqual(
-      ['GET /health', 'GET /payments/{id}', 'POST /chat', 'POST /fraud', 'POST /pay', 'POST /reward', 'POST /route'].sort(),
+      ['GET /health', 'GET /payments/{id}', 'POST /chat', 'POST /fraud', 'POST /fraud/labels', 'POST /pay', 'POST /reward', 'POST /route'].sort(),
     );
   });
 
@@ -157,6 +157,7 @@ describe('api', () => {
   test('Lambda routes are proxy integrations of the right functions', () => {
     const expected: Record<string, string> = {
       'POST /fraud': 'Fraud',
+      'POST /fraud/labels': 'Fraud',
       'POST /route': 'Routing',
       'POST /reward': 'Rewards',
       'POST /chat': 'Analytics',
@@ -328,7 +329,7 @@ describe('functions', () => {
         .filter((k) => k.endsWith('_TABLE_NAME'))
         .sort();
     expect(Object.fromEntries(areas.map((area) => [area, tablesOf(area)]))).toEqual({
-      Fraud: ['FRAUD_STATE_TABLE_NAME'],
+      Fraud: ['FRAUD_STATE_TABLE_NAME', 'PAYMENTS_TABLE_NAME'],
       Routing: ['ROUTING_TABLE_NAME'],
       Payments: ['IDEMPOTENCY_TABLE_NAME', 'PAYMENTS_TABLE_NAME'],
       Rewards: ['PAYMENTS_TABLE_NAME', 'REWARDS_TABLE_NAME'],
@@ -415,8 +416,9 @@ describe('least privilege', () => {
     expect(writes(tableActions('Rewards').Payments)).toBe(false);
     expect(Object.keys(tableActions('Analytics'))).toEqual(['Payments']);
     expect(writes(tableActions('Analytics').Payments)).toBe(false);
-    expect(Object.keys(tableActions('Fraud'))).toEqual(['FraudState']);
+    expect(Object.keys(tableActions('Fraud')).sort()).toEqual(['FraudState', 'Payments']);
     expect(writes(tableActions('Fraud').FraudState)).toBe(true);
+    expect(writes(tableActions('Fraud').Payments)).toBe(false);
   });
 
   test('each function reads only its own secret', () => {

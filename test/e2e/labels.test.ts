@@ -1,0 +1,62 @@
+/** POST /fraud/labels over HTTP: labels reach the fraud feature state, scoped to the caller's own payments. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_FEATURE_OPTIONS } from '../../lambdas/fraud/features';
+import { DynamoFeatureState } from '../../lambdas/fraud/state';
+import { LOCAL_TABLES } from '../../lambdas/local/env';
+import type { LocalPlatform } from '../../lambdas/local/platform';
+import { ApiClient, card, fieldsOf, payBody, startPlatform, uniqueMerchant } from './client';
+
+let platform: LocalPlatform;
+let client: DynamoDBDocumentClient;
+beforeAll(async () => {
+  platform = await startPlatform();
+  client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: platform.store.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
+  );
+});
+afterAll(async () => {
+  client?.destroy();
+  await platform?.close(1000);
+});
+
+test('a chargeback label on a succeeded payment is recorded once in the feature state', async () => {
+  const merchant = uniqueMerchant();
+  const api = await ApiClient.forMerchant(platform, merchant);
+  const paid = await api.pay(payBody({ customerId: 'cus_label' }));
+  expect(paid.status).toBe(201);
+  const paymentId = paid.json.payment.paymentId as string;
+
+  for (let i = 0; i < 2; i += 1) {
+    const labelled = await api.call('POST', '/fraud/labels', { body: { paymentId, fraud: true } });
+    expect(labelled.status).toBe(200);
+    expect(labelled.json).toEqual({ label: { paymentId, fraud: true } });
+  }
+  const state = new DynamoFeatureState(client, LOCAL_TABLES.fraudState, DEFAULT_FEATURE_OPTIONS);
+  const { customer, terminal } = await state.load('cus_label', merchant, Date.now() + 60_000);
+  expect(customer?.recent.find((p) => p.id === paymentId)?.fraud).toBe(true);
+  // Counted once on the terminal's day, however often it is sent.
+  expect((terminal?.days ?? []).reduce((n, d) => n + d.fraud, 0)).toBe(1);
+
+  const cleared = await api.call('POST', '/fraud/labels', { body: { paymentId, fraud: false } });
+  expect(cleared.status).toBe(200);
+  const after = await state.load('cus_label', merchant, Date.now() + 60_000);
+  expect((after.terminal?.days ?? []).reduce((n, d) => n + d.fraud, 0)).toBe(0);
+});
+
+test("another merchant's payment is 404, a declined one 409, a bad body 400 naming the field", async () => {
+  const owner = await ApiClient.forMerchant(platform, uniqueMerchant());
+  const stranger = await ApiClient.forMerchant(platform, uniqueMerchant());
+  const paid = await owner.pay(payBody());
+  expect((await stranger.call('POST', '/fraud/labels', { body: { paymentId: paid.json.payment.paymentId, fraud: true } })).status).toBe(404);
+
+  const declined = await owner.pay(payBody({ paymentMethod: card('4000000000000002') }));
+  expect(declined.status).toBe(402);
+  const refused = await owner.call('POST', '/fraud/labels', { body: { paymentId: declined.json.error.details.paymentId, fraud: true } });
+  expect(refused.status).toBe(409);
+  expect(refused.json.error.code).toBe('payment_not_completed');
+
+  const bad = await owner.call('POST', '/fraud/labels', { body: { paymentId: 'nope', fraud: 'yes' } });
+  expect(bad.status).toBe(400);
+  expect(fieldsOf(bad).sort()).toEqual(['fraud', 'paymentId']);
+});
