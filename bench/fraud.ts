@@ -20,16 +20,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  featureVector,
-  observe,
-  observeLabel,
-  type CustomerState,
-  type FeatureOptions,
-  type TerminalState,
-} from '../lambdas/fraud/features.js';
+import { featureVector, type FeatureOptions } from '../lambdas/fraud/features.js';
 import { DEFAULT_MODEL_DIR, loadFraudModel, loadModelFolder } from '../lambdas/fraud/model.js';
 import { decide, type FraudDecision } from '../lambdas/fraud/service.js';
+import { replayStates, type ReplayedState } from '../ml/replay.js';
 import { prng, quantile } from './support.js';
 import { DynamoFeatureState } from '../lambdas/fraud/state.js';
 import { ensureTables, startLocalStore } from '../lambdas/local/dynalite.js';
@@ -182,20 +176,13 @@ async function main(): Promise<void> {
     const options: FeatureOptions = { feedbackDelayDays: model.feedbackDelayDays };
     const start = rows.length - n;
     const warmFrom = start - WARM_UP;
-    const customers = new Map<string, CustomerState>();
-    const terminals = new Map<string, TerminalState>();
     // Replay first, keeping the (immutable) states before each transaction of the window, so the replay's own
     // bookkeeping (observe copies the states) neither runs nor collects garbage inside the timed calls.
-    const window: { tx: LabelledTransaction; customer?: CustomerState; terminal?: TerminalState }[] = [];
-    for (let i = 0; i < rows.length; i++) {
-      const tx = rows[i];
-      const customer = customers.get(tx.customerId);
-      const terminal = terminals.get(tx.terminalId);
-      if (i >= warmFrom) window.push({ tx, customer, terminal });
-      let next: { customer?: CustomerState; terminal?: TerminalState } = observe(tx, customer, terminal, options);
-      if (tx.label !== undefined) next = observeLabel(tx, tx.label === 1, next.customer, next.terminal);
-      customers.set(tx.customerId, next.customer!);
-      terminals.set(tx.terminalId, next.terminal!);
+    const window: ReplayedState[] = [];
+    let i = 0;
+    for (const state of replayStates(rows, options)) {
+      if (i >= warmFrom) window.push(state);
+      i += 1;
     }
     const total = new Float64Array(n);
     const features = new Float64Array(n);
