@@ -5,6 +5,7 @@
  */
 import { NotFoundError, PaymentNotCompletedError } from '../shared/errors.js';
 import { featureVector, type FeatureTransaction } from './features.js';
+import { graphInputs } from './graph.js';
 import type { FraudModel, FraudReason, Thresholds } from './model.js';
 import { scoreWithFallback, type EndpointScorer, type FallbackReporter, type ScoredBy } from './sagemaker.js';
 import type { FeatureStatePort } from './state.js';
@@ -44,8 +45,18 @@ export async function assess(tx: FeatureTransaction, deps: FraudDeps): Promise<F
   return { score, decision: decide(score, deps.thresholds), reasons, modelVersion: deps.model.version, scoredBy };
 }
 
-export async function recordCompleted(tx: FeatureTransaction, deps: Pick<FraudDeps, 'state'>): Promise<void> {
-  await deps.state.observe(tx);
+/**
+ * Folds a completed payment into the state with the graph snapshots it leaves on its edge, computed from the
+ * state before it exactly as the offline replay does (ml/replay.ts), so the stored graph matches training.
+ */
+export async function recordCompleted(
+  tx: FeatureTransaction,
+  deps: Pick<FraudDeps, 'state'> & { readonly model: Pick<FraudModel, 'feedbackDelayDays'> },
+): Promise<void> {
+  const { customer, terminal } = await deps.state.load(tx.customerId, tx.terminalId, tx.time);
+  const vector = featureVector(tx, customer, terminal, { feedbackDelayDays: deps.model.feedbackDelayDays });
+  const graph = graphInputs(vector, customer?.recent, terminal?.edges, tx.time);
+  await deps.state.observe(tx, { customer: graph.customer, terminal: graph.terminal });
 }
 
 /** The narrow view of the payments store a label needs: the caller's own payment. */

@@ -7,22 +7,32 @@
  * Items (pk, sk):
  * - `cust#<id>`, `profile`: first sighting plus the string sets of terminals, devices and currencies seen
  *   (`ADD` to a set is atomic and idempotent);
- * - `cust#<id>`, `tx#<time>#<id>`: one per transaction (amount, label once known); read back for the last
- *   30 + D days, expired by TTL after that;
+ * - `cust#<id>`, `tx#<time>#<id>`: one per transaction (amount, label once known, and `z`, the terminal's
+ *   graph snapshot just before it); read back for the last 30 + D days, expired by TTL after that;
  * - `term#<id>`, `meta`: the terminal's first sighting;
- * - `term#<id>`, `day#<day>`: the terminal's transactions and known frauds on one UTC day (atomic `ADD`s).
+ * - `term#<id>`, `day#<day>`: the terminal's transactions and known frauds on one UTC day (atomic `ADD`s);
+ * - `term#<id>`, `nbr#<time>#<id>`: one per transaction at the terminal, its graph edge (amount, and `z`, the
+ *   customer's graph snapshot just before it); the newest GRAPH_EDGES up to the transaction's time are read
+ *   back, expired by TTL like the customer's transactions. (`nbr#` sorts after `meta`, out of the day query's
+ *   range.)
+ *
+ * Snapshots are lists of float32-rounded numbers; a DynamoDB number keeps their shortest decimal form (at most
+ * 17 significant digits of its 38), so they read back bit for bit.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   dayIndex,
+  GRAPH_EDGES,
   majorAmount,
   MAX_RECENT,
   type CustomerState,
   type CustomerTxn,
   type DayCount,
+  type EdgeSnapshots,
   type FeatureOptions,
   type FeatureTransaction,
+  type TerminalEdge,
   type TerminalState,
 } from './features.js';
 
@@ -35,8 +45,11 @@ export interface FeatureState {
 export interface FeatureStatePort {
   /** The state before a transaction at `time`. */
   load(customerId: string, terminalId: string, time: number): Promise<FeatureState>;
-  /** Folds a completed transaction in. */
-  observe(tx: FeatureTransaction): Promise<void>;
+  /**
+   * Folds a completed transaction in, with the graph snapshots it leaves on its edge (graph.ts `graphInputs`
+   * from the state before it); without them the edge carries none and the graph ignores it.
+   */
+  observe(tx: FeatureTransaction, snapshots?: EdgeSnapshots): Promise<void>;
   /** Records a transaction's label (fraud or not) when it becomes known. */
   observeLabel(tx: Pick<FeatureTransaction, 'txId' | 'time' | 'customerId' | 'terminalId'>, fraud: boolean): Promise<void>;
 }
@@ -47,6 +60,12 @@ const customerPk = (id: string) => `cust#${id}`;
 const txSk = (time: number, txId: string) => `tx#${String(time).padStart(15, '0')}#${txId}`;
 const terminalPk = (id: string) => `term#${id}`;
 const daySk = (day: number) => `day#${String(day).padStart(7, '0')}`;
+const edgeSk = (time: number, txId: string) => `nbr#${String(time).padStart(15, '0')}#${txId}`;
+
+/** A stored snapshot: a list of numbers, or undefined (absent, or written before the graph). */
+function snapshot(value: unknown): number[] | undefined {
+  return Array.isArray(value) ? value.map(Number) : undefined;
+}
 
 function asArray(set: unknown): string[] {
   return set instanceof Set ? [...(set as Set<string>)].sort() : [];
@@ -83,6 +102,7 @@ export class DynamoFeatureState implements FeatureStatePort {
       t: Number(item.t),
       amount: Number(item.amount),
       fraud: item.fraud === undefined ? undefined : Boolean(item.fraud),
+      z: snapshot(item.z),
     })).reverse();
     return {
       firstSeen: Number(profile.firstSeen),
@@ -95,14 +115,32 @@ export class DynamoFeatureState implements FeatureStatePort {
 
   private async getTerminal(terminalId: string, time: number): Promise<TerminalState | undefined> {
     const from = dayIndex(time) - (30 + this.options.feedbackDelayDays + 1);
-    const { Items = [] } = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :meta',
-        ExpressionAttributeValues: { ':pk': terminalPk(terminalId), ':from': daySk(from), ':meta': 'meta' },
-        ConsistentRead: true,
-      }),
-    );
+    const [{ Items = [] }, { Items: edgeItems = [] }] = await Promise.all([
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :meta',
+          ExpressionAttributeValues: { ':pk': terminalPk(terminalId), ':from': daySk(from), ':meta': 'meta' },
+          ConsistentRead: true,
+        }),
+      ),
+      // The newest GRAPH_EDGES edges at or before `time` (every `nbr#<time>#<id>` sorts below `nbr#<time + 1>`),
+      // so a payment recorded late does not have later ones crowd its neighbours out.
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': terminalPk(terminalId),
+            ':from': edgeSk(this.horizon(time), ''),
+            ':to': `nbr#${String(time + 1).padStart(15, '0')}`,
+          },
+          ScanIndexForward: false,
+          Limit: GRAPH_EDGES,
+          ConsistentRead: true,
+        }),
+      ),
+    ]);
     const meta = Items.find((item) => item.sk === 'meta');
     if (!meta) return undefined;
     // Query returns the days in sort-key order: oldest first.
@@ -111,7 +149,11 @@ export class DynamoFeatureState implements FeatureStatePort {
       if (item.sk === 'meta') continue;
       days.push({ day: Number(String(item.sk).slice(4)), n: Number(item.n ?? 0), fraud: Number(item.fraud ?? 0) });
     }
-    return { firstSeen: Number(meta.firstSeen), days };
+    // Newest first from the query; the state keeps them oldest first, ordered by (time, id) as the sort key is.
+    const edges: TerminalEdge[] = edgeItems
+      .map((item) => ({ id: String(item.txId), t: Number(item.t), amount: Number(item.amount), z: snapshot(item.z) }))
+      .reverse();
+    return { firstSeen: Number(meta.firstSeen), days, edges };
   }
 
   async load(customerId: string, terminalId: string, time: number): Promise<FeatureState> {
@@ -119,7 +161,7 @@ export class DynamoFeatureState implements FeatureStatePort {
     return { customer, terminal };
   }
 
-  async observe(tx: FeatureTransaction): Promise<void> {
+  async observe(tx: FeatureTransaction, snapshots?: EdgeSnapshots): Promise<void> {
     const expiresAt = Math.floor((tx.time + (30 + this.options.feedbackDelayDays + 2) * DAY_MS) / 1000);
     const sets: string[] = ['terminals :terminal', 'currencies :currency'];
     const values: Record<string, unknown> = { ':t': tx.time, ':terminal': new Set([tx.terminalId]), ':currency': new Set([tx.currency]) };
@@ -127,6 +169,11 @@ export class DynamoFeatureState implements FeatureStatePort {
       sets.push('devices :device');
       values[':device'] = new Set([tx.deviceId]);
     }
+    const amount = majorAmount(tx.amountMinor, tx.currency);
+    // A retry finds the item already there: harmless (and must not forget a label that arrived in between).
+    const ignoreExisting = (error: unknown) => {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    };
     await Promise.all([
       this.client.send(
         new UpdateCommand({
@@ -144,15 +191,28 @@ export class DynamoFeatureState implements FeatureStatePort {
             sk: txSk(tx.time, tx.txId),
             txId: tx.txId,
             t: tx.time,
-            amount: majorAmount(tx.amountMinor, tx.currency),
+            amount,
+            ...(snapshots ? { z: [...snapshots.terminal] } : {}),
             expiresAt,
           },
-          // A retried observe must not forget a label that arrived in between.
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      ).catch((error: unknown) => {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }),
+      ).catch(ignoreExisting),
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: terminalPk(tx.terminalId),
+            sk: edgeSk(tx.time, tx.txId),
+            txId: tx.txId,
+            t: tx.time,
+            amount,
+            ...(snapshots ? { z: [...snapshots.customer] } : {}),
+            expiresAt,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ).catch(ignoreExisting),
     ]);
     const day = dayIndex(tx.time);
     const { Attributes } = await this.client.send(

@@ -84,7 +84,7 @@ describe('fraud service', () => {
     expect(loaded).toEqual(['c/m']);
     expect(result).toMatchObject({ decision: 'review', modelVersion: manifest.version });
     expect(result.score).toBeCloseTo(model.score(featureVector(tx, undefined, undefined)).score, 9);
-    await recordCompleted(tx, { state });
+    await recordCompleted(tx, { state, model });
     expect(observed).toEqual(['pay_1']);
   });
 });
