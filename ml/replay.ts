@@ -1,7 +1,8 @@
 /**
  * The offline side of the features: replays transactions in time order with in-memory state, through the
- * same functions the fraud Lambda uses online (lambdas/fraud/features.ts). For each transaction it yields
- * the vector computed from the state before it, then folds it in.
+ * same functions the fraud Lambda uses online (lambdas/fraud/features.ts and graph.ts). For each transaction
+ * it yields the feature vector and the graph inputs computed from the state before it, then folds it in
+ * (with the graph snapshots it leaves on the new edge).
  *
  * Labels are folded in right after their transaction. That is the same as folding them in D days later,
  * because featureVector reads no label of a transaction younger than t − D (the no-leakage rule, tested).
@@ -15,16 +16,17 @@ import {
   type FeatureOptions,
   type TerminalState,
 } from '../lambdas/fraud/features.js';
+import { graphInputs, type GraphInputs } from '../lambdas/fraud/graph.js';
 import type { LabelledTransaction } from './dataset.js';
 
 export interface ReplayedRow {
   readonly tx: LabelledTransaction;
   readonly vector: Float64Array;
+  readonly graph: GraphInputs;
 }
 
-/** A transaction with the (immutable) states before it. */
-export interface ReplayedState {
-  readonly tx: LabelledTransaction;
+/** A transaction with the (immutable) states before it, and what the model reads from them. */
+export interface ReplayedState extends ReplayedRow {
   readonly customer?: CustomerState;
   readonly terminal?: TerminalState;
 }
@@ -42,20 +44,20 @@ export function* replayStates(
     last = tx.time;
     const customer = customers.get(tx.customerId);
     const terminal = terminals.get(tx.terminalId);
-    yield { tx, customer, terminal };
-    let next: { customer?: CustomerState; terminal?: TerminalState } = observe(tx, customer, terminal, options);
+    const vector = featureVector(tx, customer, terminal, options);
+    const graph = graphInputs(vector, customer?.recent, terminal?.edges, tx.time);
+    yield { tx, customer, terminal, vector, graph };
+    let next: { customer?: CustomerState; terminal?: TerminalState } = observe(tx, customer, terminal, options, graph);
     if (tx.label !== undefined) next = observeLabel(tx, tx.label === 1, next.customer, next.terminal);
     customers.set(tx.customerId, next.customer!);
     terminals.set(tx.terminalId, next.terminal!);
   }
 }
 
-/** Replays in time order, yielding each transaction with the feature vector computed from the state before it. */
+/** Replays in time order, yielding each transaction with its feature vector and graph inputs. */
 export function* replay(
   transactions: Iterable<LabelledTransaction>,
   options: FeatureOptions = DEFAULT_FEATURE_OPTIONS,
 ): Generator<ReplayedRow> {
-  for (const { tx, customer, terminal } of replayStates(transactions, options)) {
-    yield { tx, vector: featureVector(tx, customer, terminal, options) };
-  }
+  for (const { tx, vector, graph } of replayStates(transactions, options)) yield { tx, vector, graph };
 }

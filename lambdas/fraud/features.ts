@@ -41,6 +41,8 @@ export interface CustomerTxn {
   readonly amount: number;
   /** The label once known: true fraud, false legitimate. */
   readonly fraud?: boolean;
+  /** The terminal's graph snapshot just before this transaction (graph.ts). */
+  readonly z?: readonly number[];
 }
 
 export interface CustomerState {
@@ -60,16 +62,37 @@ export interface DayCount {
   readonly fraud: number;
 }
 
+/** A recent transaction at a terminal, for the graph: the customer's snapshot just before it (graph.ts). */
+export interface TerminalEdge {
+  readonly id: string;
+  readonly t: number;
+  /** Major units. */
+  readonly amount: number;
+  readonly z?: readonly number[];
+}
+
 export interface TerminalState {
   readonly firstSeen: number;
   /** Transactions and known frauds per UTC day for the last 30 + D + 1 days, oldest first. */
   readonly days: readonly DayCount[];
+  /** The terminal's most recent transactions (at most GRAPH_EDGES), oldest first. */
+  readonly edges?: readonly TerminalEdge[];
+}
+
+/** The graph snapshots a transaction leaves on the two nodes' new edge (graph.ts `graphInputs`). */
+export interface EdgeSnapshots {
+  /** The customer's snapshot: kept on the terminal's edge. */
+  readonly customer: readonly number[];
+  /** The terminal's snapshot: kept on the customer's transaction. */
+  readonly terminal: readonly number[];
 }
 
 const DAY_MS = 86_400_000;
 const WINDOWS = [1, 7, 30] as const;
 /** The most recent transactions a customer's state keeps (the store reads back as many). */
 export const MAX_RECENT = 2_000;
+/** The recent edges a terminal's state keeps for the graph (its K neighbours; graph.ts reads no more). */
+export const GRAPH_EDGES = 8;
 
 export const FEATURE_NAMES = [
   'amount',
@@ -196,12 +219,22 @@ function remember(list: readonly string[], value: string | undefined): readonly 
   return [...list, value].sort();
 }
 
+/** The terminal's recent edges with one more, in time order, the newest GRAPH_EDGES kept. */
+function addEdge(edges: readonly TerminalEdge[] | undefined, edge: TerminalEdge): TerminalEdge[] {
+  const next = (edges ?? []).slice();
+  let at = next.length;
+  while (at > 0 && (next[at - 1].t > edge.t || (next[at - 1].t === edge.t && next[at - 1].id > edge.id))) at -= 1;
+  next.splice(at, 0, edge);
+  return next.length > GRAPH_EDGES ? next.slice(next.length - GRAPH_EDGES) : next;
+}
+
 /** Folds a transaction into the states (returns new states; the inputs are not changed). */
 export function observe(
   tx: FeatureTransaction,
   customer: CustomerState | undefined,
   terminal: TerminalState | undefined,
   options: FeatureOptions = DEFAULT_FEATURE_OPTIONS,
+  snapshots?: EdgeSnapshots,
 ): { customer: CustomerState; terminal: TerminalState } {
   const horizon = tx.time - (30 + options.feedbackDelayDays) * DAY_MS;
   const kept = customer?.recent ?? [];
@@ -211,7 +244,8 @@ export function observe(
   // Keep time order (an online payment may complete out of order).
   let at = recent.length;
   while (at > 0 && recent[at - 1].t > tx.time) at -= 1;
-  recent.splice(at, 0, { id: tx.txId, t: tx.time, amount: majorAmount(tx.amountMinor, tx.currency), fraud: undefined });
+  const amount = majorAmount(tx.amountMinor, tx.currency);
+  recent.splice(at, 0, { id: tx.txId, t: tx.time, amount, fraud: undefined, z: snapshots?.terminal });
   const today = dayIndex(tx.time);
   const oldestDay = today - (30 + options.feedbackDelayDays + 1);
   const days = (terminal?.days ?? []).filter((c) => c.day >= oldestDay);
@@ -226,7 +260,7 @@ export function observe(
       devices: remember(customer?.devices ?? [], tx.deviceId),
       currencies: remember(customer?.currencies ?? [], tx.currency),
     },
-    terminal: { firstSeen: Math.min(terminal?.firstSeen ?? tx.time, tx.time), days },
+    terminal: { firstSeen: Math.min(terminal?.firstSeen ?? tx.time, tx.time), days, edges: addEdge(terminal?.edges, { id: tx.txId, t: tx.time, amount, z: snapshots?.customer }) },
   };
 }
 
@@ -244,7 +278,7 @@ export function observeLabel(
   const previous = customer?.recent.find((p) => p.id === tx.txId)?.fraud;
   const nextCustomer = customer && {
     firstSeen: customer.firstSeen,
-    recent: customer.recent.map((p) => (p.id === tx.txId ? { id: p.id, t: p.t, amount: p.amount, fraud } : p)),
+    recent: customer.recent.map((p) => (p.id === tx.txId ? { ...p, fraud } : p)),
     terminals: customer.terminals,
     devices: customer.devices,
     currencies: customer.currencies,
@@ -257,7 +291,7 @@ export function observeLabel(
     const delta = (fraud ? 1 : 0) - (previous === true ? 1 : 0);
     const days = terminal.days.slice();
     days[index] = { day, n: days[index].n, fraud: Math.max(0, days[index].fraud + delta) };
-    nextTerminal = { firstSeen: terminal.firstSeen, days };
+    nextTerminal = { ...terminal, days };
   }
   return { customer: nextCustomer, terminal: nextTerminal };
 }
