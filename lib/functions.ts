@@ -16,12 +16,15 @@ import { acknowledge, REASONS } from './nag';
 import type { SmartPaySecrets } from './secrets';
 import type { StageConfig } from './stages';
 
-/** esbuild command hooks that copy a model folder into the bundle as `model/` (local copy, no Docker). */
+/**
+ * esbuild command hooks that copy a model folder into the bundle as `model/` (local copy, no Docker), without
+ * golden.json: the golden rows are for the parity tests, not for serving.
+ */
 function copyModelFolder(source: string): nodejs.ICommandHooks {
   return {
     beforeBundling: () => [],
     beforeInstall: () => [],
-    afterBundling: (_inputDir: string, outputDir: string) => [`cp -R "${source}" "${outputDir}/model"`],
+    afterBundling: (_inputDir: string, outputDir: string) => [`cp -R "${source}" "${outputDir}/model"`, `rm -f "${outputDir}/model/golden.json"`],
   };
 }
 

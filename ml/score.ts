@@ -1,14 +1,15 @@
 /**
  * `npm run score -- --data CSV [--model DIR] [--from DATE] [--to DATE] [--out FILE]`: backtests a model folder
  * on a transactions CSV. Every transaction of the file is replayed in time order through the serving feature
- * code (ml/replay.ts → lambdas/fraud/features.ts), with the model's feedback delay, so a transaction in the
+ * and graph code (ml/replay.ts → lambdas/fraud/features.ts, graph.ts), with the model's feedback delay, so a transaction in the
  * window is scored from exactly the state serving would have had: all the history before `--from` included.
  * One row per transaction in [from, to) is written:
  *
  *   tx_id,timestamp,customer_id,terminal_id,label,score,decision,model_version,reason_1,reason_2,reason_3
  *
- * `decision` applies the manifest's thresholds as serving does (score ≥ decline: decline, ≥ review: review);
- * the reasons are the three largest positive XGBoost contributions in margin space (`feature:+0.123`).
+ * `score` is the ensemble's (XGBoost and GraphSAGE stacked), as served. `decision` applies the manifest's
+ * thresholds as serving does (score ≥ decline: decline, ≥ review: review); the reasons are the served ones
+ * (`feature:+0.123`, in the ensemble's log-odds; `graph_neighbourhood` for GraphSAGE).
  * Unless --quiet, a summary goes to stderr: rows, window, time, and with labels AUC ROC, average precision,
  * precision@100 (as ml/train.py computes them) and the count and fraud rate per decision.
  *
@@ -18,8 +19,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { FEATURE_NAMES } from '../lambdas/fraud/features.js';
-import { DEFAULT_MODEL_DIR, loadModelFolder, topContributions } from '../lambdas/fraud/model.js';
+import { DEFAULT_MODEL_DIR, loadModelFolder, scoreWith, type FraudReason } from '../lambdas/fraud/model.js';
 import { decide, type FraudDecision } from '../lambdas/fraud/service.js';
 import { parseColumnMap, readTransactions } from './dataset.js';
 import { csvField } from './features.js';
@@ -133,18 +133,11 @@ export function precisionAt(labels: ArrayLike<number>, scores: ArrayLike<number>
 // ---------------------------------------------------------------------------------------------------------------
 // Scoring
 
-/** The shortest decimal that reads back as the same float32 (scores are float32, as xgboost's). */
-export function formatScore(score: number): string {
-  for (let p = 1; p < 9; p++) {
-    const text = score.toPrecision(p);
-    if (Math.fround(Number(text)) === score) return String(Number(text));
-  }
-  return String(Number(score.toPrecision(9)));
-}
-
-/** The largest positive contributions (margin space, the bias excluded) as `feature:+0.123`, at most `n`. */
-export function topReasons(contributions: ArrayLike<number>, n = REASONS): string[] {
-  return topContributions(contributions, n).map((f) => `${FEATURE_NAMES[f]}:+${contributions[f].toFixed(3)}`);
+/** The served reasons as `feature:+0.123` (log-odds), padded with empty columns to REASONS. */
+export function formatReasons(reasons: readonly FraudReason[]): string[] {
+  const out = reasons.slice(0, REASONS).map((r) => `${r.code}:${r.weight >= 0 ? '+' : ''}${r.weight.toFixed(3)}`);
+  while (out.length < REASONS) out.push('');
+  return out;
 }
 
 export const SCORE_COLUMNS = [
@@ -200,7 +193,7 @@ export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> 
     throw new Error(`--from ${options.from} is not before --to ${options.to} (${new Date(to).toISOString()}, exclusive)`);
   }
   const folder = loadModelFolder(resolve(options.model ?? DEFAULT_MODEL_DIR));
-  log(`model ${folder.version} from ${folder.dir} (${folder.model.numTrees} trees, feedback delay ${folder.feedbackDelayDays} days)`);
+  log(`model ${folder.version} from ${folder.dir} (XGBoost ${folder.model.numTrees} trees + GraphSAGE, feedback delay ${folder.feedbackDelayDays} days)`);
 
   const transactions = await readTransactions(options.data, { map: parseColumnMap(options.map), currency: options.currency });
   log(`read ${transactions.length} transactions from ${options.data} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -223,7 +216,7 @@ export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> 
   };
   await write(`${SCORE_COLUMNS.join(',')}\n`);
 
-  const { model, thresholds, version } = folder;
+  const { thresholds, version } = folder;
   const labels: number[] = [];
   const scores: number[] = [];
   const decisions = Object.fromEntries(DECISIONS.map((d) => [d, { rows: 0, labelled: 0, frauds: 0 }])) as Record<
@@ -235,16 +228,16 @@ export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> 
   let first = Number.NaN;
   let last = Number.NaN;
   const replayed = Date.now();
-  for (const { tx, vector } of replay(transactions, { feedbackDelayDays: folder.feedbackDelayDays })) {
+  for (const { tx, vector, graph } of replay(transactions, { feedbackDelayDays: folder.feedbackDelayDays })) {
     if (to !== undefined && tx.time >= to) break; // nothing after the window matters
     if (!inWindow(tx.time)) {
       history += 1;
       continue;
     }
-    const score = model.predict(vector);
+    const scored = scoreWith(folder, vector, graph);
+    const { score } = scored;
     const decision = decide(score, { reviewThreshold: thresholds.review, declineThreshold: thresholds.decline });
-    const reasons = topReasons(model.contributions(vector));
-    while (reasons.length < REASONS) reasons.push('');
+    const reasons = formatReasons(scored.reasons);
     const count = decisions[decision];
     count.rows += 1;
     if (tx.label !== undefined) {
@@ -259,7 +252,7 @@ export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> 
       csvField(tx.customerId),
       csvField(tx.terminalId),
       tx.label ?? '',
-      formatScore(score),
+      String(score), // the shortest decimal that reads back as the same number
       decision,
       csvField(version),
       ...reasons,

@@ -1,19 +1,22 @@
 #!/usr/bin/python3
-"""Train the fraud model on replayed feature vectors (npm run features) with xgboost.
+"""Train the fraud model on replayed feature vectors (npm run features): XGBoost, GraphSAGE and their ensemble.
 
-Usually run through `npm run train`, which replays the transactions CSV through the serving feature code
-first. Splits are by time, never at random:
+Usually run through `npm run train`, which replays the transactions CSV through the serving feature and graph
+code first. Splits are by time, never at random:
 
     warm-up | train ............ | (D) | valid ........ | test ........
     windows   labels known by          early stopping,   held out: the
     fill up   the train cut-off        thresholds        metrics
 
 Training uses only transactions whose labels are known at the train cut-off (older than the cut-off
-minus the feedback delay D). The folder written holds the XGBoost model in its native JSON (loadable by
-xgboost itself and by SageMaker's built-in XGBoost), a manifest (features, windows, thresholds), the
-metrics on the test window, a model card and golden predictions for parity tests.
+minus the feedback delay D); both models train on the same rows, and each row's inputs hold only edges and
+labels from before it (the replay). XGBoost stops early on the validation window, GraphSAGE keeps its best
+validation epoch, and the ensemble (logistic stacking of the two models' log-odds) is fitted on the
+validation window. The folder written holds the XGBoost model in its native JSON (loadable by xgboost itself
+and by SageMaker's built-in XGBoost), the GraphSAGE weights as JSON, a manifest (features, ensemble, windows,
+thresholds), the metrics of all three on the test window, a model card and golden predictions for parity tests.
 
-Only Python's standard library, numpy and xgboost (Debian: python3-numpy, python3-xgboost).
+Only Python's standard library, numpy, xgboost and torch (Debian: python3-numpy, python3-xgboost, python3-torch).
 """
 
 import argparse
@@ -28,6 +31,8 @@ import time
 
 import numpy as np
 import xgboost as xgb
+
+import gnn
 
 DAY = 86400.0
 META_COLUMNS = ["tx_id", "timestamp", "customer_id", "terminal_id", "label"]
@@ -145,8 +150,11 @@ def iso(seconds):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--features", required=True, help="feature vectors from npm run features")
+    parser.add_argument("--graph", required=True, help="GraphSAGE inputs from npm run features --graph (same rows)")
+    parser.add_argument("--gnn-epochs", type=int, default=12)
+    parser.add_argument("--gnn-hidden", type=int, default=32)
     parser.add_argument("--out", required=True, help="model folder to write")
-    parser.add_argument("--version", help="model version (default: xgb-<UTC date>-<data hash>)")
+    parser.add_argument("--version", help="model version (default: fraud-<UTC date>-<data hash>)")
     parser.add_argument("--feedback-delay-days", type=float, default=7.0)
     parser.add_argument("--warmup-days", type=float, default=30.0, help="skip the start while the windows fill")
     parser.add_argument("--train-end", help="train cut-off, YYYY-MM-DD (default: 60%% of the span after warm-up)")
@@ -214,20 +222,40 @@ def main(argv=None):
     booster = booster[: best + 1]
     log(f"xgboost: {best + 1} trees (early stopping on validation aucpr)", args.quiet)
 
-    predict = lambda mask: booster.predict(xgb.DMatrix(x[mask], missing=np.nan, feature_names=names))
-    valid_scores, test_scores = predict(valid), predict(test)
-    thresholds = choose_thresholds(labels[valid], valid_scores, args.review_share, args.decline_precision)
+    margin = lambda rows: booster.predict(xgb.DMatrix(rows, missing=np.nan, feature_names=names), output_margin=True).astype(np.float64)
+    xgb_valid, xgb_test = margin(x[valid]), margin(x[test])
+
+    log(f"graphsage: {args.gnn_epochs} epochs at most, best validation epoch kept", args.quiet)
+    layout, graph_rows = gnn.load_graph(args.graph, len(labels))
+    model, mean, std = gnn.train(
+        layout, graph_rows, labels, train, valid, average_precision, seed=args.seed, epochs=args.gnn_epochs,
+        hidden=args.gnn_hidden, log=lambda line: log(line, args.quiet),
+    )
+    gnn_logits = lambda mask: gnn.logits(model, gnn.Inputs(layout, graph_rows[mask], mean, std))
+    gnn_valid, gnn_test = gnn_logits(valid), gnn_logits(test)
+
+    stacker = gnn.fit_stacker(np.c_[xgb_valid, gnn_valid], labels[valid])
+    ens_valid = gnn.stack(stacker, np.c_[xgb_valid, gnn_valid])
+    ens_test = gnn.stack(stacker, np.c_[xgb_test, gnn_test])
+    log(f"ensemble: {stacker['weights'][0]:.3f}·xgboost + {stacker['weights'][1]:.3f}·graphsage + {stacker['bias']:.3f} (log-odds, fitted on validation)", args.quiet)
+    thresholds = choose_thresholds(labels[valid], ens_valid, args.review_share, args.decline_precision)
+    sigmoid = lambda m: 1 / (1 + np.exp(-m))
 
     os.makedirs(args.out, exist_ok=True)
     data_hash = hashlib.sha256(open(args.features, "rb").read()).hexdigest()[:12]
-    version = args.version or f"xgb-{dt.datetime.now(dt.timezone.utc):%Y%m%d}-{data_hash}"
+    version = args.version or f"fraud-{dt.datetime.now(dt.timezone.utc):%Y%m%d}-{data_hash}"
     booster.save_model(os.path.join(args.out, "xgboost.json"))
+    with open(os.path.join(args.out, "graphsage.json"), "w") as handle:
+        json.dump(gnn.export_weights(model, layout, names, mean, std), handle)
+        handle.write("\n")
 
-    result = {
-        "version": version,
-        "test": {"xgboost": metrics(labels[test], test_scores)},
-        "valid": {"xgboost": metrics(labels[valid], valid_scores)},
+    scores = {
+        "test": {"xgboost": sigmoid(xgb_test), "graphsage": sigmoid(gnn_test), "ensemble": ens_test},
+        "valid": {"xgboost": sigmoid(xgb_valid), "graphsage": sigmoid(gnn_valid), "ensemble": ens_valid},
     }
+    result = {"version": version}
+    for window, mask in (("test", test), ("valid", valid)):
+        result[window] = {name: metrics(labels[mask], s) for name, s in scores[window].items()}
     with open(os.path.join(args.out, "metrics.json"), "w") as handle:
         json.dump(result, handle, indent=2)
         handle.write("\n")
@@ -237,8 +265,15 @@ def main(argv=None):
         "createdAt": iso(time.time()),
         "features": names,
         "feedbackDelayDays": args.feedback_delay_days,
-        "models": {"xgboost": "xgboost.json"},
-        "ensemble": {"kind": "xgboost-only"},
+        "models": {"xgboost": "xgboost.json", "graphsage": "graphsage.json"},
+        "ensemble": {
+            "kind": "logistic-stack",
+            "inputs": ["xgboost", "graphsage"],
+            "weights": stacker["weights"],
+            "bias": stacker["bias"],
+            # The mean GraphSAGE log-odds on validation: the neighbourhood's reason weight is measured from it.
+            "graphsageBaseline": float(gnn_valid.mean()),
+        },
         "thresholds": thresholds,
         "windows": {
             "train": [iso(start), iso(train_end - delay)],
@@ -268,39 +303,50 @@ def main(argv=None):
         )
     )
     golden_x = x[pick]
+    golden_graph = gnn.Inputs(layout, graph_rows[pick], mean, std)
+    golden_xgb = margin(golden_x)
+    golden_gnn = gnn.logits(model, golden_graph)
     golden = {
         "version": version,
         "features": names,
         "rows": [[None if math.isnan(v) else float(v) for v in row] for row in golden_x],
         "xgboost": [float(p) for p in booster.predict(xgb.DMatrix(golden_x, missing=np.nan, feature_names=names))],
+        # GraphSAGE's inputs are the float32 graph rows torch read; its log-odds come from torch (float32).
+        "graph": [gnn.golden_inputs(layout, row) for row in graph_rows[pick]],
+        "graphsage": [float(v) for v in golden_gnn],
+        "ensemble": [float(v) for v in gnn.stack(stacker, np.c_[golden_xgb, golden_gnn])],
     }
     with open(os.path.join(args.out, "golden.json"), "w") as handle:
         json.dump(golden, handle)
         handle.write("\n")
 
-    t = result["test"]["xgboost"]
+    t = result["test"]["ensemble"]
+    line = lambda m: f"AUC ROC {m['auc_roc']:.4f}, average precision {m['average_precision']:.4f}, precision@100 {m['precision_at_100']:.2f}"
     with open(os.path.join(args.out, "MODEL_CARD.md"), "w") as handle:
         handle.write(
             f"# Fraud model {version}\n\n"
-            f"- **Model:** XGBoost `binary:logistic`, {best + 1} trees (max depth {params['max_depth']}, eta {params['eta']}), "
-            f"early stopping on validation average precision.\n"
+            f"- **Models:** XGBoost `binary:logistic`, {best + 1} trees (max depth {params['max_depth']}, eta {params['eta']}), "
+            f"early stopping on validation average precision; GraphSAGE (2 layers, mean aggregator, {args.gnn_hidden} hidden units, "
+            f"{layout['k']} most recent neighbours per node) on the customer-terminal graph, best validation epoch; "
+            f"a logistic stack of their log-odds fitted on validation "
+            f"({stacker['weights'][0]:.3f}·xgboost + {stacker['weights'][1]:.3f}·graphsage + {stacker['bias']:.3f}).\n"
             f"- **Features:** {len(names)} from `lambdas/fraud/features.ts` (see docs/fraud-ml.md); missing values stay missing.\n"
             f"- **Data:** {args.source + ': ' if args.source else ''}{len(labels):,} transactions, {labels.sum():,} frauds ({labels.mean():.2%}); features sha256 {data_hash}.\n"
             f"- **Windows:** train {manifest['windows']['train'][0]} to {manifest['windows']['train'][1]} (labels known by the cut-off, "
             f"feedback delay {args.feedback_delay_days:g} days), validation to {manifest['windows']['valid'][1]}, "
             f"test to {manifest['windows']['test'][1]}.\n"
-            f"- **Test window:** AUC ROC {t['auc_roc']:.4f}, average precision {t['average_precision']:.4f}, "
-            f"precision@100 {t['precision_at_100']:.2f} ({t['rows']:,} rows, {t['frauds']} frauds).\n"
+            f"- **Test window** ({t['rows']:,} rows, {t['frauds']} frauds):\n"
+            f"  - ensemble: {line(t)};\n"
+            f"  - XGBoost alone: {line(result['test']['xgboost'])};\n"
+            f"  - GraphSAGE alone: {line(result['test']['graphsage'])}.\n"
             f"- **Thresholds (from validation):** review ≥ {thresholds['review']}, decline ≥ {thresholds['decline']}.\n"
             f"- **Intended use:** a risk score per card payment before authorisation, with a human review queue.\n"
             f"- **Limits:** trained on the data above only; scores shift when traffic does. Retrain on your own history "
             f"with `npm run train`.\n"
         )
-    log(
-        f"test window: AUC {t['auc_roc']:.4f}, AP {t['average_precision']:.4f}, P@100 {t['precision_at_100']:.2f}; "
-        f"thresholds review {thresholds['review']} decline {thresholds['decline']}",
-        args.quiet,
-    )
+    for name in ("xgboost", "graphsage", "ensemble"):
+        log(f"test window, {name}: {line(result['test'][name])}", args.quiet)
+    log(f"thresholds (ensemble, from validation): review {thresholds['review']} decline {thresholds['decline']}", args.quiet)
     log(f"wrote {args.out} ({version}) in {time.time() - started:.1f} s", args.quiet)
 
 

@@ -1,11 +1,18 @@
 /**
- * The served fraud model: a model folder written by `npm run train` (manifest.json + xgboost.json), loaded
- * once at cold start. A missing or corrupt folder fails the start with a message naming the file, so a
- * broken deployment never scores. The manifest's feature list must equal the serving code's FEATURE_NAMES.
+ * The served fraud model: a model folder written by `npm run train` (manifest.json, xgboost.json,
+ * graphsage.json), loaded once at cold start. A missing or corrupt folder fails the start with a message
+ * naming the file, so a broken deployment never scores. The manifest's feature list must equal the serving
+ * code's FEATURE_NAMES.
+ *
+ * The score is the ensemble: a logistic stack of XGBoost's log-odds (on the feature vector) and GraphSAGE's
+ * (on the graph inputs), fitted on the validation window. The reasons are the features that pushed the
+ * ensemble's log-odds up most (XGBoost's Saabas contributions times its stack weight), with the graph
+ * neighbourhood as one more candidate (GraphSAGE's log-odds above its validation mean, times its weight).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES } from './features.js';
+import { GraphSageModel, type GraphInputs } from './graph.js';
 import { XGBoostModel } from './xgboost.js';
 
 export interface Thresholds {
@@ -32,8 +39,23 @@ export interface FraudModel {
   /** The thresholds the model was trained with (a stage may override them). */
   readonly thresholds: Thresholds;
   readonly feedbackDelayDays: number;
-  score(vector: Float64Array): ModelScore;
+  /**
+   * The ensemble's score. `xgboostProbability` replaces the embedded XGBoost's (the SageMaker endpoint hosts
+   * the same booster); the reasons always come from the embedded one.
+   */
+  score(vector: Float64Array, graph: GraphInputs, xgboostProbability?: number): ModelScore;
 }
+
+/** The stack: sigmoid(w₀·xgboost log-odds + w₁·GraphSAGE log-odds + bias). */
+export interface Ensemble {
+  readonly weights: readonly [number, number];
+  readonly bias: number;
+  /** GraphSAGE's mean log-odds on validation: the graph reason counts from there. */
+  readonly graphsageBaseline: number;
+}
+
+/** The reason code of the graph neighbourhood (GraphSAGE) in a score's reasons. */
+export const GRAPH_REASON = 'graph_neighbourhood';
 
 /** The model shipped with the code (trained on simulator data; see its MODEL_CARD.md). */
 export const DEFAULT_MODEL_DIR = join(__dirname, 'model');
@@ -45,6 +67,16 @@ export interface ModelFolder {
   readonly feedbackDelayDays: number;
   readonly thresholds: { readonly review: number; readonly decline: number };
   readonly model: XGBoostModel;
+  readonly graphsage: GraphSageModel;
+  readonly ensemble: Ensemble;
+}
+
+const logit = (p: number) => Math.log(p / (1 - p));
+const sigmoid = (m: number) => 1 / (1 + Math.exp(-m));
+
+/** The ensemble's probability from the two models' log-odds. */
+export function stack(ensemble: Ensemble, xgboostMargin: number, graphsageLogit: number): number {
+  return sigmoid(ensemble.weights[0] * xgboostMargin + ensemble.weights[1] * graphsageLogit + ensemble.bias);
 }
 
 /** Loads and checks a model folder; every error names the file at fault. */
@@ -104,12 +136,40 @@ export function loadModelFolder(dir: string): ModelFolder {
   if (model.numFeatures !== expected.length) {
     throw new Error(`${modelPath}: the model has ${model.numFeatures} features (num_feature) but ${manifestPath} lists ${expected.length}: retrain with npm run train`);
   }
+
+  const graphFile = models?.graphsage;
+  if (typeof graphFile !== 'string' || graphFile === '') fail('"models.graphsage" (the GraphSAGE weights) is missing: retrain with npm run train');
+  const graphPath = join(dir, graphFile as string);
+  if (!existsSync(graphPath)) throw new Error(`${graphPath}: no such file (named by ${manifestPath} in models.graphsage)`);
+  let graphJson: unknown;
+  try {
+    graphJson = JSON.parse(readFileSync(graphPath, 'utf8'));
+  } catch (error) {
+    throw new Error(`${graphPath}: not valid JSON (${(error as Error).message})`);
+  }
+  const graphsage = GraphSageModel.fromJSON(graphJson, graphPath);
+
+  const e = manifest.ensemble as Record<string, unknown> | undefined;
+  const weights = e?.weights as unknown[] | undefined;
+  if (
+    e?.kind !== 'logistic-stack' ||
+    !Array.isArray(weights) ||
+    weights.length !== 2 ||
+    !weights.every((w) => Number.isFinite(w)) ||
+    !Number.isFinite(e.bias) ||
+    !Number.isFinite(e.graphsageBaseline) ||
+    JSON.stringify(e.inputs) !== JSON.stringify(['xgboost', 'graphsage'])
+  ) {
+    fail(`"ensemble" must be {"kind": "logistic-stack", "inputs": ["xgboost", "graphsage"], "weights": [w0, w1], "bias": b, "graphsageBaseline": m} (${JSON.stringify(e)})`);
+  }
   return {
     dir,
     version: version as string,
     feedbackDelayDays: delay as number,
     thresholds: { review: review as number, decline: decline as number },
     model,
+    graphsage,
+    ensemble: { weights: [weights![0] as number, weights![1] as number], bias: e!.bias as number, graphsageBaseline: e!.graphsageBaseline as number },
   };
 }
 
@@ -126,21 +186,38 @@ function formatValue(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(4).replace(/0+$/, '');
 }
 
+/** The ensemble's score and reasons for one transaction (see the header). */
+export function scoreWith(folder: ModelFolder, vector: Float64Array, graph: GraphInputs, xgboostProbability?: number): ModelScore {
+  const { model: xgboost, graphsage, ensemble } = folder;
+  const [wx, wg] = ensemble.weights;
+  const contributions = xgboost.contributions(vector);
+  const margin =
+    xgboostProbability === undefined ? xgboost.margin(vector) : logit(Math.min(Math.max(xgboostProbability, 1e-7), 1 - 1e-7));
+  const graphLogit = graphsage.logit(vector, graph);
+  const reasons: FraudReason[] = topContributions(contributions, TOP_REASONS).map((f) => ({
+    code: FEATURE_NAMES[f],
+    weight: Math.round(wx * contributions[f] * 10_000) / 10_000,
+    detail: `${FEATURE_NAMES[f]} = ${formatValue(vector[f])}`,
+  }));
+  const graphWeight = wg * (graphLogit - ensemble.graphsageBaseline);
+  if (graphWeight > 0) {
+    reasons.push({
+      code: GRAPH_REASON,
+      weight: Math.round(graphWeight * 10_000) / 10_000,
+      detail: `the customer's and terminal's recent neighbours (${graph.customerNeighbours.length} terminals, ${graph.terminalNeighbours.length} customers)`,
+    });
+    reasons.sort((a, b) => b.weight - a.weight);
+    reasons.length = Math.min(reasons.length, TOP_REASONS);
+  }
+  return { score: stack(ensemble, margin, graphLogit), reasons };
+}
+
 export function loadFraudModel(dir: string = DEFAULT_MODEL_DIR): FraudModel {
   const folder = loadModelFolder(dir);
-  const { model: xgboost } = folder;
   return {
     version: folder.version,
     thresholds: { reviewThreshold: folder.thresholds.review, declineThreshold: folder.thresholds.decline },
     feedbackDelayDays: folder.feedbackDelayDays,
-    score(vector) {
-      const contributions = xgboost.contributions(vector);
-      const reasons = topContributions(contributions, TOP_REASONS).map((f) => ({
-        code: FEATURE_NAMES[f],
-        weight: Math.round(contributions[f] * 10_000) / 10_000,
-        detail: `${FEATURE_NAMES[f]} = ${formatValue(vector[f])}`,
-      }));
-      return { score: xgboost.predict(vector), reasons };
-    },
+    score: (vector, graph, xgboostProbability) => scoreWith(folder, vector, graph, xgboostProbability),
   };
 }

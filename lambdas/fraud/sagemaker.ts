@@ -129,22 +129,24 @@ export interface ScoredVector {
 
 /**
  * Scores with the endpoint when one is configured, else (or when it fails) with the embedded model. The
- * request is sent first, so the embedded scoring (needed for the reasons anyway) overlaps the network call.
+ * endpoint hosts the XGBoost booster; `embedded(p)` gives the ensemble's score with XGBoost's probability
+ * `p` taken from the endpoint (or, without `p`, from the embedded booster). The request is sent first, so
+ * the embedded scoring (needed for the reasons and as the fallback anyway) overlaps the network call.
  */
 export async function scoreWithFallback(
   vector: Float64Array,
-  embedded: (vector: Float64Array) => ModelScore,
+  embedded: (xgboostProbability?: number) => ModelScore,
   endpoint?: EndpointScorer,
   reporter: FallbackReporter = powertoolsFallbackReporter,
 ): Promise<ScoredVector> {
-  if (!endpoint) return { ...embedded(vector), scoredBy: 'embedded' };
+  if (!endpoint) return { ...embedded(), scoredBy: 'embedded' };
   const remote = endpoint.score(vector).then(
     (score) => ({ ok: true as const, score }),
     (error: unknown) => ({ ok: false as const, error }),
   );
-  const local = embedded(vector);
+  const local = embedded();
   const answer = await remote;
-  if (answer.ok) return { score: answer.score, reasons: local.reasons, scoredBy: 'sagemaker' };
+  if (answer.ok) return { ...embedded(answer.score), scoredBy: 'sagemaker' };
   const error =
     answer.error instanceof EndpointScoreError
       ? answer.error

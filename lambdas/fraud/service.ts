@@ -1,11 +1,13 @@
 /**
  * Fraud scoring over narrow ports: the feature state (store) and the model. `assess` reads the state before
  * the payment, computes the same vector the training pipeline computed offline, scores it (on the SageMaker
- * endpoint when one is configured, falling back to the embedded model) and decides with the stage's thresholds. `recordCompleted` folds a completed payment into the state.
+ * endpoint when one is configured, falling back to the embedded model) and decides with the stage's
+ * thresholds. The score is the ensemble of XGBoost on the features and GraphSAGE on the graph inputs (the
+ * customer's and the terminal's recent neighbours). `recordCompleted` folds a completed payment into the state.
  */
 import { NotFoundError, PaymentNotCompletedError } from '../shared/errors.js';
 import { featureVector, type FeatureTransaction } from './features.js';
-import { graphInputs } from './graph.js';
+import { graphInputs, type GraphInputs } from './graph.js';
 import type { FraudModel, FraudReason, Thresholds } from './model.js';
 import { scoreWithFallback, type EndpointScorer, type FallbackReporter, type ScoredBy } from './sagemaker.js';
 import type { FeatureStatePort } from './state.js';
@@ -38,10 +40,19 @@ export function decide(score: number, thresholds: Thresholds): FraudDecision {
   return 'approve';
 }
 
-export async function assess(tx: FeatureTransaction, deps: FraudDeps): Promise<FraudAssessment> {
+/** What the models read for `tx`, from the stored state before it: the same code the replay runs. */
+async function modelInputs(
+  tx: FeatureTransaction,
+  deps: Pick<FraudDeps, 'state'> & { readonly model: Pick<FraudModel, 'feedbackDelayDays'> },
+): Promise<{ vector: Float64Array; graph: GraphInputs }> {
   const { customer, terminal } = await deps.state.load(tx.customerId, tx.terminalId, tx.time);
   const vector = featureVector(tx, customer, terminal, { feedbackDelayDays: deps.model.feedbackDelayDays });
-  const { score, reasons, scoredBy } = await scoreWithFallback(vector, (v) => deps.model.score(v), deps.endpoint, deps.fallbackReporter);
+  return { vector, graph: graphInputs(vector, customer?.recent, terminal?.edges, tx.time) };
+}
+
+export async function assess(tx: FeatureTransaction, deps: FraudDeps): Promise<FraudAssessment> {
+  const { vector, graph } = await modelInputs(tx, deps);
+  const { score, reasons, scoredBy } = await scoreWithFallback(vector, (p) => deps.model.score(vector, graph, p), deps.endpoint, deps.fallbackReporter);
   return { score, decision: decide(score, deps.thresholds), reasons, modelVersion: deps.model.version, scoredBy };
 }
 
@@ -53,9 +64,7 @@ export async function recordCompleted(
   tx: FeatureTransaction,
   deps: Pick<FraudDeps, 'state'> & { readonly model: Pick<FraudModel, 'feedbackDelayDays'> },
 ): Promise<void> {
-  const { customer, terminal } = await deps.state.load(tx.customerId, tx.terminalId, tx.time);
-  const vector = featureVector(tx, customer, terminal, { feedbackDelayDays: deps.model.feedbackDelayDays });
-  const graph = graphInputs(vector, customer?.recent, terminal?.edges, tx.time);
+  const { graph } = await modelInputs(tx, deps);
   await deps.state.observe(tx, { customer: graph.customer, terminal: graph.terminal });
 }
 

@@ -57,7 +57,7 @@ test("POST /chat answers with the caller's own totals only", async () => {
     expect(r.status).toBe(201);
     mine.push(r.json.payment.paymentId);
   }
-  const theirs = await b.pay(payBody({ amount: 777_700 }));
+  const theirs = await b.pay(payBody({ amount: 7_777 }));
   expect(theirs.status).toBe(201);
 
   const result = await a.call('POST', '/chat', { body: { question: 'What is my total volume today?' } });

@@ -51,7 +51,8 @@ test('the fraud bundle carries the model folder its handler loads at cold start'
   const dir = path.join(outdir, `asset.${(fraud.Properties!.Code.S3Key as string).replace('.zip', '')}`);
   const shipped = JSON.parse(readFileSync(path.join(__dirname, '../../lambdas/fraud/model/manifest.json'), 'utf8'));
   expect(JSON.parse(readFileSync(path.join(dir, 'model', 'manifest.json'), 'utf8'))).toEqual(shipped);
-  expect(existsSync(path.join(dir, 'model', shipped.models.xgboost))).toBe(true);
+  for (const file of Object.values(shipped.models) as string[]) expect(existsSync(path.join(dir, 'model', file))).toBe(true);
+  expect(existsSync(path.join(dir, 'model', 'golden.json'))).toBe(false); // test data, not shipped
   // The other functions do not carry it.
   const [, payments] = resourcesOf(template, 'AWS::Lambda::Function').find(([id]) => id.includes('Payments'))!;
   expect(existsSync(path.join(outdir, `asset.${(payments.Properties!.Code.S3Key as string).replace('.zip', '')}`, 'model'))).toBe(false);

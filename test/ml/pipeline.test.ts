@@ -1,7 +1,7 @@
 /**
  * `npm run test:ml`: the training pipeline end to end on a small simulated set, with Debian's Python
- * (numpy, xgboost): simulate → features (the serving code) → xgboost → a model folder that the TypeScript
- * evaluator serves with parity.
+ * (numpy, xgboost, torch): simulate → features and graph inputs (the serving code) → XGBoost, GraphSAGE and
+ * the ensemble → a model folder that the TypeScript serving code loads with parity.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,17 +19,24 @@ test('simulate, train and serve with parity', () => {
   execFileSync('/usr/bin/python3', ['ml/simulate.py', '--out', data, '--customers', '1200', '--terminals', '250', '--days', '90', '--seed', '3', '--quiet'], { cwd: root });
   const out = join(work, 'model');
   run(['ml/train.ts', '--data', data, '--out', out, '--quiet']);
-  for (const file of ['xgboost.json', 'manifest.json', 'metrics.json', 'golden.json', 'MODEL_CARD.md']) expect(existsSync(join(out, file))).toBe(true);
+  for (const file of ['xgboost.json', 'graphsage.json', 'manifest.json', 'metrics.json', 'golden.json', 'MODEL_CARD.md']) expect(existsSync(join(out, file))).toBe(true);
   const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
-  for (const value of [metrics.test.xgboost.auc_roc, metrics.test.xgboost.average_precision, metrics.test.xgboost.precision_at_100]) {
-    expect(value).toBeGreaterThanOrEqual(0);
-    expect(value).toBeLessThanOrEqual(1);
+  for (const name of ['xgboost', 'graphsage', 'ensemble']) {
+    const m = metrics.test[name];
+    for (const value of [m.auc_roc, m.average_precision, m.precision_at_100]) {
+      expect(value).toBeGreaterThanOrEqual(0);
+      expect(value).toBeLessThanOrEqual(1);
+    }
+    // Better than chance on held-out time: the features and the graph carry signal.
+    expect(m.auc_roc).toBeGreaterThan(0.8);
   }
-  // Better than chance on held-out time: the features carry signal.
-  expect(metrics.test.xgboost.auc_roc).toBeGreaterThan(0.8);
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
   expect(manifest.features).toEqual([...FEATURE_NAMES]);
-  expect(checkParity(out).maxAbsDiff).toBeLessThanOrEqual(1e-6);
+  expect(manifest.ensemble.kind).toBe('logistic-stack');
+  const parity = checkParity(out);
+  expect(parity.xgboost).toBeLessThanOrEqual(1e-6);
+  expect(parity.graphsage).toBeLessThanOrEqual(1e-5);
+  expect(parity.ensemble).toBeLessThanOrEqual(1e-5);
 }, 170_000);
 
 test('a file without labels cannot be trained on, and says so', () => {

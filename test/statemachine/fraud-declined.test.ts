@@ -25,6 +25,6 @@ test('FraudDeclined: decided by the model and the stage thresholds; nothing char
   expect(execution.states).toContain('FraudDeclined');
   const payment = body.error.details.payment;
   expect(payment).toMatchObject({ status: 'declined', attempts: [], fraud: { decision: 'decline' } });
-  expect(payment.fraud.modelVersion).toMatch(/^xgb-/);
+  expect(payment.fraud.modelVersion).toMatch(/^fraud-/);
   expect(await h.paymentRecord(MERCHANT, payment.paymentId)).toMatchObject({ status: 'declined', attempts: [] });
 });

@@ -13,37 +13,12 @@ import { ensureTables, startLocalStore, type LocalStore } from '../../lambdas/lo
 import { LOCAL_TABLES } from '../../lambdas/local/env';
 import type { LabelledTransaction } from '../../ml/dataset';
 import { replay } from '../../ml/replay';
+import { randomHistory, type HistoryShape } from '../fixtures/history';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 2, 2);
 
-interface Shape {
-  readonly prefix: string;
-  readonly customers: number;
-  readonly terminals: number;
-  /** Times are whole multiples of this (a coarse grid makes ties: transactions at the same millisecond). */
-  readonly grid: number;
-}
-
-function history(seed: number, n: number, shape: Shape = { prefix: '', customers: 6, terminals: 4, grid: 1 }): LabelledTransaction[] {
-  let s = seed;
-  const rand = () => {
-    s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
-  return Array.from({ length: n }, (_, i) => ({
-    txId: `tx${String(i).padStart(4, '0')}`,
-    time: T0 + Math.floor((rand() * 50 * DAY) / shape.grid) * shape.grid,
-    customerId: `${shape.prefix}c${Math.floor(rand() * shape.customers)}`,
-    terminalId: `${shape.prefix}t${Math.floor(rand() * shape.terminals)}`,
-    amountMinor: 1 + Math.floor(rand() * 90_000),
-    currency: rand() < 0.85 ? 'USD' : 'JPY',
-    deviceId: rand() < 0.7 ? `d${Math.floor(rand() * 3)}` : undefined,
-    country: rand() < 0.9 ? 'US' : undefined,
-    merchantCountry: rand() < 0.8 ? 'US' : 'GB',
-    label: (rand() < 0.12 ? 1 : 0) as 0 | 1,
-  })).sort((a, b) => a.time - b.time || a.txId.localeCompare(b.txId));
-}
+const history = (seed: number, n: number, shape?: HistoryShape) => randomHistory(seed, n, { start: T0, ...shape });
 
 let store: LocalStore;
 let client: DynamoDBDocumentClient;

@@ -10,6 +10,7 @@ import {
 } from '../../lambdas/fraud/features';
 import type { LabelledTransaction } from '../../ml/dataset';
 import { replay } from '../../ml/replay';
+import { randomHistory as seededHistory } from '../fixtures/history';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0); // a Monday, noon UTC
@@ -96,30 +97,7 @@ describe('fraud features', () => {
   });
 });
 
-/** A seeded history of several customers and terminals, with labels. */
-function randomHistory(seed: number, n: number): LabelledTransaction[] {
-  let state = seed;
-  const rand = () => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    return state / 2 ** 31;
-  };
-  const rows: LabelledTransaction[] = [];
-  for (let i = 0; i < n; i += 1) {
-    rows.push({
-      txId: `tx${String(i).padStart(5, '0')}`,
-      time: T0 + Math.floor(rand() * 60 * DAY),
-      customerId: `c${Math.floor(rand() * 8)}`,
-      terminalId: `t${Math.floor(rand() * 5)}`,
-      amountMinor: 100 + Math.floor(rand() * 50_000),
-      currency: rand() < 0.9 ? 'USD' : 'EUR',
-      deviceId: rand() < 0.8 ? `d${Math.floor(rand() * 4)}` : undefined,
-      country: 'US',
-      merchantCountry: rand() < 0.9 ? 'US' : 'FR',
-      label: rand() < 0.1 ? 1 : 0,
-    });
-  }
-  return rows.sort((a, b) => a.time - b.time || a.txId.localeCompare(b.txId));
-}
+const randomHistory = (seed: number, n: number) => seededHistory(seed, n, { customers: 8, terminals: 5, start: T0, days: 60 });
 
 describe('no leakage', () => {
   const history = randomHistory(7, 600);

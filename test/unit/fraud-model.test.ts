@@ -1,7 +1,8 @@
 /**
  * The model shipped in lambdas/fraud/model (trained by `npm run train` on the simulator's default data) is
- * served by the TypeScript evaluator exactly as xgboost scored it, and expects the features the serving
- * code computes, in the same order. A change to features.ts without retraining fails here.
+ * served by the TypeScript code as xgboost and torch scored it (XGBoost, GraphSAGE and the ensemble), and
+ * expects the features the serving code computes, in the same order. A change to features.ts or graph.ts
+ * without retraining fails here.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,15 +18,35 @@ test('the shipped model expects exactly the serving features, in order', () => {
   expect(XGBoostModel.fromFile(join(DEFAULT_MODEL_DIR, manifest.models.xgboost)).featureNames).toEqual([...FEATURE_NAMES]);
 });
 
-test('the TypeScript evaluator matches xgboost on the golden rows (1e-6)', () => {
-  const { rows, maxAbsDiff } = checkParity(DEFAULT_MODEL_DIR);
-  expect(rows).toBeGreaterThanOrEqual(200);
-  expect(maxAbsDiff).toBeLessThanOrEqual(1e-6);
+test('the TypeScript serving code matches xgboost (1e-6) and torch (1e-5) on the golden rows', () => {
+  const parity = checkParity(DEFAULT_MODEL_DIR);
+  expect(parity.rows).toBeGreaterThanOrEqual(200);
+  expect(parity.xgboost).toBeLessThanOrEqual(1e-6);
+  expect(parity.graphsage).toBeLessThanOrEqual(1e-5);
+  expect(parity.ensemble).toBeLessThanOrEqual(1e-5);
+});
+
+test('the golden rows exercise the graph: full and partial neighbourhoods', () => {
+  const golden = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, 'golden.json'), 'utf8')) as {
+    graph: Array<{ customerNeighbours: unknown[]; terminalNeighbours: unknown[] }>;
+  };
+  const counts = golden.graph.map((g) => [g.customerNeighbours.length, g.terminalNeighbours.length]);
+  expect(counts.some(([c, t]) => c === 8 && t === 8)).toBe(true);
+  expect(counts.some(([c]) => c > 0 && c < 8)).toBe(true);
+});
+
+test('quality bar: on the held-out test window the ensemble beats XGBoost and GraphSAGE alone', () => {
+  const { xgboost, graphsage, ensemble } = metrics.test;
+  expect(ensemble.average_precision).toBeGreaterThan(xgboost.average_precision);
+  expect(ensemble.average_precision).toBeGreaterThan(graphsage.average_precision);
+  for (const m of [xgboost, graphsage, ensemble]) {
+    expect(m.rows).toBe(ensemble.rows);
+    expect(m.auc_roc).toBeGreaterThan(0.9);
+  }
 });
 
 test('the manifest carries ordered thresholds and the test-window metrics are real', () => {
   expect(manifest.thresholds.review).toBeGreaterThan(0);
   expect(manifest.thresholds.decline).toBeGreaterThanOrEqual(manifest.thresholds.review);
-  expect(metrics.test.xgboost.auc_roc).toBeGreaterThan(0.9);
-  expect(metrics.test.xgboost.frauds).toBeGreaterThan(100);
+  expect(metrics.test.ensemble.frauds).toBeGreaterThan(100);
 });

@@ -4,6 +4,7 @@
  */
 import type { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { featureVector, type FeatureTransaction } from '../../lambdas/fraud/features';
+import { graphInputs } from '../../lambdas/fraud/graph';
 import { loadFraudModel } from '../../lambdas/fraud/model';
 import {
   EndpointScoreError,
@@ -24,6 +25,11 @@ const tx: FeatureTransaction = {
 };
 const state: FeatureStatePort = { load: async () => ({}), observe: async () => undefined, observeLabel: async () => undefined };
 const thresholds = { reviewThreshold: 0.2, declineThreshold: 0.6 };
+// A customer and a terminal never seen: the state is empty.
+const vector = featureVector(tx, undefined, undefined, { feedbackDelayDays: model.feedbackDelayDays });
+const graph = graphInputs(vector, undefined, undefined, tx.time);
+/** The ensemble with XGBoost's probability from the endpoint (or the embedded one). */
+const ensembleWith = (p?: number) => model.score(vector, graph, p);
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -74,11 +80,12 @@ describe('wire format of the built-in XGBoost container', () => {
 });
 
 describe('assess with a SageMaker endpoint', () => {
-  it("uses the endpoint's score when it answers in time, with the embedded model's reasons", async () => {
+  it("stacks the endpoint's XGBoost probability with GraphSAGE when it answers in time, with the embedded model's reasons", async () => {
     const { client, requests } = fakeClient(async () => ({ Body: text('0.7\n') }));
     const result = await assess(tx, depsWith(client));
     const embedded = await assess(tx, { model, state, thresholds });
-    expect(result).toMatchObject({ score: 0.7, decision: 'decline', scoredBy: 'sagemaker', modelVersion: model.version });
+    expect(result).toMatchObject({ score: ensembleWith(0.7).score, scoredBy: 'sagemaker', modelVersion: model.version });
+    expect(result.score).not.toBeCloseTo(embedded.score, 3);
     expect(result.reasons).toEqual(embedded.reasons);
     expect(embedded.scoredBy).toBe('embedded');
     expect(requests).toHaveLength(1);
@@ -89,13 +96,15 @@ describe('assess with a SageMaker endpoint', () => {
     expect(fallbacks()).toHaveLength(0);
   });
 
-  it.each([
-    [0.1, 'approve'],
-    [0.2, 'review'],
-    [0.6, 'decline'],
-  ])('decides on the endpoint score %d with the thresholds as before (%s)', async (score, decision) => {
-    const { client } = fakeClient(async () => ({ Body: text(String(score)) }));
-    expect((await assess(tx, depsWith(client))).decision).toBe(decision);
+  it('decides on the stacked score with the thresholds, rising with the endpoint probability', async () => {
+    const scores: number[] = [];
+    for (const p of [0.01, 0.2, 0.6, 0.99]) {
+      const { client } = fakeClient(async () => ({ Body: text(String(p)) }));
+      const result = await assess(tx, depsWith(client));
+      expect(result.decision).toBe(result.score >= 0.6 ? 'decline' : result.score >= 0.2 ? 'review' : 'approve');
+      scores.push(result.score);
+    }
+    for (let i = 1; i < scores.length; i += 1) expect(scores[i]).toBeGreaterThan(scores[i - 1]);
   });
 
   it('falls back to the embedded model when the endpoint does not answer within the budget, and aborts the call', async () => {
@@ -103,7 +112,7 @@ describe('assess with a SageMaker endpoint', () => {
     const started = performance.now();
     const result = await assess(tx, depsWith(client, 25));
     expect(performance.now() - started).toBeLessThan(1_000);
-    const embedded = model.score(featureVector(tx, undefined, undefined, { feedbackDelayDays: model.feedbackDelayDays }));
+    const embedded = ensembleWith();
     expect(result).toMatchObject({ score: embedded.score, reasons: embedded.reasons, scoredBy: 'embedded' });
     expect(requests[0].signal.aborted).toBe(true);
     expect(fallbacks()).toEqual([[METRICS.fraudEndpointFallback, 'Count', 1]]);
@@ -138,11 +147,10 @@ describe('assess with a SageMaker endpoint', () => {
   it('reports a fallback through an injected reporter, and scores embedded without an endpoint', async () => {
     const reported: string[] = [];
     const failing = { endpointName: 'e', score: () => Promise.reject(new Error('boom')) };
-    const vector = new Float64Array(27).fill(Number.NaN);
-    const result = await scoreWithFallback(vector, (v) => model.score(v), failing, { fallback: (name, e) => reported.push(`${name}:${e.kind}`) });
-    expect(result.scoredBy).toBe('embedded');
+    const result = await scoreWithFallback(vector, ensembleWith, failing, { fallback: (name, e) => reported.push(`${name}:${e.kind}`) });
+    expect(result).toMatchObject({ score: ensembleWith().score, scoredBy: 'embedded' });
     expect(reported).toEqual(['e:error']);
-    expect((await scoreWithFallback(vector, (v) => model.score(v))).scoredBy).toBe('embedded');
+    expect((await scoreWithFallback(vector, ensembleWith)).scoredBy).toBe('embedded');
     expect(fallbacks()).toHaveLength(0);
   });
 });

@@ -2,10 +2,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FEATURE_NAMES, featureVector, type FeatureTransaction } from '../../lambdas/fraud/features';
-import { DEFAULT_MODEL_DIR, loadFraudModel } from '../../lambdas/fraud/model';
+import { graphInputs } from '../../lambdas/fraud/graph';
+import { DEFAULT_MODEL_DIR, GRAPH_REASON, loadFraudModel, loadModelFolder } from '../../lambdas/fraud/model';
 import { assess, decide, recordCompleted } from '../../lambdas/fraud/service';
 import type { FeatureState, FeatureStatePort } from '../../lambdas/fraud/state';
-import { XGBoostModel } from '../../lambdas/fraud/xgboost';
 
 const manifest = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, 'manifest.json'), 'utf8'));
 const tx: FeatureTransaction = {
@@ -27,16 +27,22 @@ describe('the served fraud model', () => {
     expect(model.feedbackDelayDays).toBe(manifest.feedbackDelayDays);
   });
 
-  it('scores like the evaluator and explains with the top positive contributions', () => {
+  it('scores the stack of XGBoost and GraphSAGE and explains with the top positive contributions', () => {
     const vector = featureVector(tx, undefined, undefined);
-    const { score, reasons } = model.score(vector);
-    const xgb = XGBoostModel.fromFile(join(DEFAULT_MODEL_DIR, 'xgboost.json'));
-    expect(score).toBe(xgb.predict(vector));
+    const graph = graphInputs(vector, undefined, undefined, tx.time);
+    const { score, reasons } = model.score(vector, graph);
+    const folder = loadModelFolder(DEFAULT_MODEL_DIR);
+    const [wx, wg] = manifest.ensemble.weights;
+    const xgbMargin = folder.model.margin(vector);
+    const gnnLogit = folder.graphsage.logit(vector, graph);
+    expect(score).toBeCloseTo(1 / (1 + Math.exp(-(wx * xgbMargin + wg * gnnLogit + manifest.ensemble.bias))), 12);
     expect(reasons.length).toBeLessThanOrEqual(3);
-    const contributions = xgb.contributions(vector);
-    const top = FEATURE_NAMES.map((name, i) => ({ name, c: contributions[i] })).filter((r) => r.c > 0).sort((a, b) => b.c - a.c).slice(0, 3);
+    const contributions = folder.model.contributions(vector);
+    const candidates = FEATURE_NAMES.map((name, i) => ({ name, c: wx * contributions[i] }));
+    candidates.push({ name: GRAPH_REASON, c: wg * (gnnLogit - manifest.ensemble.graphsageBaseline) });
+    const top = candidates.filter((r) => r.c > 0).sort((a, b) => b.c - a.c).slice(0, 3);
     expect(reasons.map((r) => r.code)).toEqual(top.map((r) => r.name));
-    for (const r of reasons) expect(r.detail).toMatch(new RegExp(`^${r.code} = `));
+    for (const r of reasons.filter((x) => x.code !== GRAPH_REASON)) expect(r.detail).toMatch(new RegExp(`^${r.code} = `));
   });
 
   it.each([
@@ -53,6 +59,13 @@ describe('the served fraud model', () => {
       /manifest\.json: "thresholds" must be/,
     ],
     ['a missing model file', (dir: string) => rmSync(join(dir, 'xgboost.json')), /xgboost\.json/],
+    ['missing GraphSAGE weights', (dir: string) => rmSync(join(dir, 'graphsage.json')), /graphsage\.json: no such file \(named by .*manifest\.json/],
+    ['corrupt GraphSAGE weights', (dir: string) => writeFileSync(join(dir, 'graphsage.json'), '{"kind": "graphsage"'), /graphsage\.json: not valid JSON/],
+    [
+      'an ensemble without weights',
+      (dir: string) => writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, ensemble: { kind: 'logistic-stack' } })),
+      /manifest\.json: "ensemble" must be/,
+    ],
   ])('fails at startup naming the file for %s', (_name, corrupt, message) => {
     const dir = copyModel();
     corrupt(dir);
@@ -83,7 +96,8 @@ describe('fraud service', () => {
     const result = await assess(tx, { model, state, thresholds: { reviewThreshold: 0, declineThreshold: 1 } });
     expect(loaded).toEqual(['c/m']);
     expect(result).toMatchObject({ decision: 'review', modelVersion: manifest.version });
-    expect(result.score).toBeCloseTo(model.score(featureVector(tx, undefined, undefined)).score, 9);
+    const vector = featureVector(tx, undefined, undefined);
+    expect(result.score).toBeCloseTo(model.score(vector, graphInputs(vector, undefined, undefined, tx.time)).score, 12);
     await recordCompleted(tx, { state, model });
     expect(observed).toEqual(['pay_1']);
   });

@@ -2,36 +2,34 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  FEATURE_NAMES,
   featureVector,
   observe,
   observeLabel,
   type CustomerState,
   type TerminalState,
 } from '../../lambdas/fraud/features';
-import { XGBoostModel } from '../../lambdas/fraud/xgboost';
+import { graphInputs } from '../../lambdas/fraud/graph';
 import { readTransactions, type LabelledTransaction } from '../../ml/dataset';
 import {
   SCORE_COLUMNS,
   aucRoc,
   averagePrecision,
-  formatScore,
   parseWindowBound,
   precisionAt,
   scoreWindow,
-  topReasons,
+  formatReasons,
 } from '../../ml/score';
-import { loadModelFolder } from '../../lambdas/fraud/model';
+import { loadModelFolder, scoreWith, type ModelScore } from '../../lambdas/fraud/model';
 
 const MODEL_DIR = join(__dirname, '..', '..', 'lambdas', 'fraud', 'model');
 const manifest = JSON.parse(readFileSync(join(MODEL_DIR, 'manifest.json'), 'utf8')) as {
   version: string;
   feedbackDelayDays: number;
   thresholds: { review: number; decline: number };
-  models: { xgboost: string };
+  models: { xgboost: string; graphsage: string };
   features: string[];
 };
-const model = XGBoostModel.fromFile(join(MODEL_DIR, manifest.models.xgboost));
+const folder = loadModelFolder(MODEL_DIR);
 const dir = mkdtempSync(join(tmpdir(), 'smartpay-score-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const DAY = 86_400_000;
@@ -93,16 +91,21 @@ function readScores(path: string): Row[] {
   });
 }
 
-/** Vectors of every transaction from the state before it: an independent replay of the whole file. */
-function referenceVectors(transactions: readonly LabelledTransaction[], delay: number): Map<string, Float64Array> {
+/**
+ * The served score of every transaction from the state before it: an independent replay of the whole file
+ * (features, graph inputs, the ensemble).
+ */
+function referenceScores(transactions: readonly LabelledTransaction[], delay: number): Map<string, ModelScore> {
   const customers = new Map<string, CustomerState>();
   const terminals = new Map<string, TerminalState>();
-  const out = new Map<string, Float64Array>();
+  const out = new Map<string, ModelScore>();
   for (const tx of transactions) {
-    out.set(tx.txId, featureVector(tx, customers.get(tx.customerId), terminals.get(tx.terminalId), { feedbackDelayDays: delay }));
-    let next: { customer?: CustomerState; terminal?: TerminalState } = observe(tx, customers.get(tx.customerId), terminals.get(tx.terminalId), {
-      feedbackDelayDays: delay,
-    });
+    const customer = customers.get(tx.customerId);
+    const terminal = terminals.get(tx.terminalId);
+    const vector = featureVector(tx, customer, terminal, { feedbackDelayDays: delay });
+    const graph = graphInputs(vector, customer?.recent, terminal?.edges, tx.time);
+    out.set(tx.txId, scoreWith(folder, vector, graph));
+    let next: { customer?: CustomerState; terminal?: TerminalState } = observe(tx, customer, terminal, { feedbackDelayDays: delay }, graph);
     if (tx.label !== undefined) next = observeLabel(tx, tx.label === 1, next.customer, next.terminal);
     customers.set(tx.customerId, next.customer!);
     terminals.set(tx.terminalId, next.terminal!);
@@ -135,11 +138,8 @@ describe('npm run score', () => {
   });
 
   it('scores each row from the state after ALL the history before it, as serving would', () => {
-    const vectors = referenceVectors(all, manifest.feedbackDelayDays);
-    for (const row of rows) {
-      const expected = model.predict(vectors.get(row.tx_id)!);
-      expect(Math.fround(Number(row.score))).toBe(expected);
-    }
+    const scores = referenceScores(all, manifest.feedbackDelayDays);
+    for (const row of rows) expect(Number(row.score)).toBe(scores.get(row.tx_id)!.score);
   });
 
   it('uses the history before --from: the same window scored from a file cut at --from differs', async () => {
@@ -152,19 +152,19 @@ describe('npm run score', () => {
     const differing = cutRows.filter((r, i) => r.score !== rows[i].score).length;
     expect(differing).toBeGreaterThan(rows.length / 4);
     // … and the cut file's scores are what a replay of the cut file gives.
-    const vectors = referenceVectors(await readTransactions(cut), manifest.feedbackDelayDays);
-    for (const row of cutRows) expect(Math.fround(Number(row.score))).toBe(model.predict(vectors.get(row.tx_id)!));
+    const scores = referenceScores(await readTransactions(cut), manifest.feedbackDelayDays);
+    for (const row of cutRows) expect(Number(row.score)).toBe(scores.get(row.tx_id)!.score);
   });
 
   it('replays with the feedback delay of the manifest', async () => {
     const other = join(dir, 'delay-1');
     mkdirSync(other);
-    copyFileSync(join(MODEL_DIR, manifest.models.xgboost), join(other, manifest.models.xgboost));
+    for (const file of [manifest.models.xgboost, manifest.models.graphsage]) copyFileSync(join(MODEL_DIR, file), join(other, file));
     writeFileSync(join(other, 'manifest.json'), JSON.stringify({ ...manifest, feedbackDelayDays: 1 }));
     await scoreWindow({ data: DATA, model: other, from: '2026-02-01', to: '2026-02-05', out: join(dir, 'delay-1.csv') });
     const delayRows = readScores(join(dir, 'delay-1.csv'));
-    const vectors = referenceVectors(all, 1);
-    for (const row of delayRows) expect(Math.fround(Number(row.score))).toBe(model.predict(vectors.get(row.tx_id)!));
+    const scores = referenceScores(all, 1);
+    for (const row of delayRows) expect(Number(row.score)).toBe(scores.get(row.tx_id)!.score);
     expect(delayRows.some((r, i) => r.score !== rows[i].score)).toBe(true);
   });
 
@@ -180,39 +180,29 @@ describe('npm run score', () => {
     for (const d of ['approve', 'review', 'decline']) expect(counted[d]).toBe(rows.filter((r) => r.decision === d).length);
   });
 
-  it('gives the three largest positive contributions of real features as reasons', () => {
-    const vectors = referenceVectors(all, manifest.feedbackDelayDays);
+  it('gives the served reasons: the top three positive contributions to the ensemble', () => {
+    const scores = referenceScores(all, manifest.feedbackDelayDays);
     let withReasons = 0;
     for (const row of rows) {
-      const contributions = model.contributions(vectors.get(row.tx_id)!);
-      const positive = FEATURE_NAMES.map((name, f) => ({ name, value: contributions[f] }))
-        .filter((c) => c.value > 0)
-        .sort((a, b) => b.value - a.value)
-        .slice(0, 3);
-      const reasons = [row.reason_1, row.reason_2, row.reason_3].filter(Boolean);
-      expect(reasons).toHaveLength(positive.length);
-      reasons.forEach((reason, i) => {
+      const { reasons } = scores.get(row.tx_id)!;
+      const written = [row.reason_1, row.reason_2, row.reason_3].filter(Boolean);
+      expect(written).toHaveLength(Math.min(3, reasons.length));
+      written.forEach((reason, i) => {
         const match = /^([a-z0-9_]+):\+(\d+\.\d{3})$/.exec(reason);
         expect(match).not.toBeNull();
-        expect(FEATURE_NAMES as readonly string[]).toContain(match![1]);
-        expect(match![1]).toBe(positive[i].name);
-        expect(Number(match![2])).toBeCloseTo(positive[i].value, 3);
+        expect(match![1]).toBe(reasons[i].code);
+        expect(`+${match![2]}`).toBe(`+${reasons[i].weight.toFixed(3)}`);
       });
-      if (reasons.length) withReasons += 1;
+      if (written.length) withReasons += 1;
     }
     expect(withReasons).toBeGreaterThan(0);
-    // The bias is never a reason, and only positive contributions are.
-    const fake = new Float64Array(FEATURE_NAMES.length + 1);
-    fake[FEATURE_NAMES.length] = 9;
-    fake[3] = -2;
-    fake[5] = 0.25;
-    expect(topReasons(fake)).toEqual([`${FEATURE_NAMES[5]}:+0.250`]);
+    expect(formatReasons([{ code: 'amount', weight: 0.25, detail: '' }])).toEqual(['amount:+0.250', '', '']);
   });
 
   it('summarises the labelled rows with the metric functions', () => {
     const labelled = rows.filter((r) => r.label !== '');
     const y = labelled.map((r) => Number(r.label));
-    const s = labelled.map((r) => Math.fround(Number(r.score)));
+    const s = labelled.map((r) => Number(r.score));
     expect(summary.labelled).toBe(labelled.length);
     expect(summary.frauds).toBe(y.filter((v) => v === 1).length);
     expect(summary.frauds).toBeGreaterThan(0);
@@ -283,23 +273,13 @@ describe('metrics (as ml/train.py)', () => {
     expect(precisionAt(y, s, 5)).toBeCloseTo(0.4, 12);
     expect(precisionAt(y, s, 7)).toBeCloseTo(0.2857142857142857, 12);
   });
-
-  it('writes scores as the shortest decimal of their float32', () => {
-    for (const v of [0.5, 0.012345678, 0.9999, 1e-7, 0.16987]) {
-      const f = Math.fround(v);
-      const text = formatScore(f);
-      expect(Math.fround(Number(text))).toBe(f);
-      expect(text.replace(/^0\.0*|e.*$/, '').length).toBeLessThanOrEqual(9);
-    }
-    expect(formatScore(Math.fround(0.5))).toBe('0.5');
-  });
 });
 
 describe('the model folder', () => {
   const folder = (name: string, edit: (m: Record<string, unknown>) => Record<string, unknown>, copyModel = true): string => {
     const path = join(dir, name);
     mkdirSync(path);
-    if (copyModel) copyFileSync(join(MODEL_DIR, manifest.models.xgboost), join(path, manifest.models.xgboost));
+    if (copyModel) for (const file of [manifest.models.xgboost, manifest.models.graphsage]) copyFileSync(join(MODEL_DIR, file), join(path, file));
     writeFileSync(join(path, 'manifest.json'), JSON.stringify(edit({ ...manifest })));
     return path;
   };
