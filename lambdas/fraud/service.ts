@@ -7,7 +7,7 @@
  */
 import { NotFoundError, PaymentNotCompletedError } from '../shared/errors.js';
 import { featureVector, type FeatureTransaction } from './features.js';
-import { graphInputs, type GraphInputs } from './graph.js';
+import { transactionGraph, type GraphInputs } from './graph.js';
 import type { FraudModel, FraudReason, Thresholds } from './model.js';
 import { scoreWithFallback, type EndpointScorer, type FallbackReporter, type ScoredBy } from './sagemaker.js';
 import type { FeatureStatePort } from './state.js';
@@ -45,9 +45,9 @@ async function modelInputs(
   tx: FeatureTransaction,
   deps: Pick<FraudDeps, 'state'> & { readonly model: Pick<FraudModel, 'feedbackDelayDays'> },
 ): Promise<{ vector: Float64Array; graph: GraphInputs }> {
-  const { customer, terminal } = await deps.state.load(tx.customerId, tx.terminalId, tx.time);
+  const { customer, terminal, device } = await deps.state.load(tx.customerId, tx.terminalId, tx.time, tx.deviceId);
   const vector = featureVector(tx, customer, terminal, { feedbackDelayDays: deps.model.feedbackDelayDays });
-  return { vector, graph: graphInputs(vector, customer?.recent, terminal?.edges, tx.time) };
+  return { vector, graph: transactionGraph(tx, vector, customer, terminal, device) };
 }
 
 export async function assess(tx: FeatureTransaction, deps: FraudDeps): Promise<FraudAssessment> {
@@ -57,8 +57,9 @@ export async function assess(tx: FeatureTransaction, deps: FraudDeps): Promise<F
 }
 
 /**
- * Folds a completed payment into the state with the graph snapshots it leaves on its edge, computed from the
- * state before it exactly as the offline replay does (ml/replay.ts), so the stored graph matches training.
+ * Folds a completed payment into the state with the graph snapshots it leaves on its edges, computed from the
+ * state before it exactly as the offline replay does (ml/replay.ts), so the stored graph matches training
+ * (the terminal's and the device's edges keep the customer's snapshot, the customer's the terminal's).
  */
 export async function recordCompleted(
   tx: FeatureTransaction,

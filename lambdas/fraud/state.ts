@@ -1,8 +1,8 @@
 /**
- * The online side of the features: customer and terminal state in the fraud-state table (DynamoDB; dynalite
- * locally), read before scoring and updated as payments complete, through the same functions the offline
- * replay uses (features.ts). Every update is a blind atomic write, so concurrent payments of one customer
- * or at one busy terminal never contend and lose nothing.
+ * The online side of the features: customer, terminal and device state in the fraud-state table (DynamoDB;
+ * dynalite locally), read before scoring and updated as payments complete, through the same functions the
+ * offline replay uses (features.ts, graph.ts). Every update is a blind atomic write, so concurrent payments of
+ * one customer, at one busy terminal or from one device never contend and lose nothing.
  *
  * Items (pk, sk):
  * - `cust#<id>`, `profile`: first sighting plus the string sets of terminals, devices and currencies seen
@@ -15,12 +15,21 @@
  *   customer's graph snapshot just before it); the newest GRAPH_EDGES up to the transaction's time are read
  *   back, expired by TTL like the customer's transactions. (`nbr#` sorts after `meta`, out of the day query's
  *   range.)
+ * - `dev#<id>`, `nbr#<time>#<id>`: one per transaction from the device, its graph edge (customer, amount, and
+ *   `z`, the customer's graph snapshot just before it, as on the terminal's edge); read back like the
+ *   terminal's edges when the transaction being scored has the device. Nothing else is stored per device.
+ *
+ * `load` is one parallel round trip: 4 calls (the customer's profile and transactions, the terminal's days and
+ * edges), 5 with a device (its edges). `observe` writes the profile, the transaction and the terminal edge (plus
+ * the device edge when the transaction has one) in parallel, then counts the day (plus the terminal's first
+ * sighting on its first transaction of a day): 4 or 5 calls, 5 or 6 with a device.
  *
  * Snapshots are lists of float32-rounded numbers; a DynamoDB number keeps their shortest decimal form (at most
  * 17 significant digits of its 38), so they read back bit for bit.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DeviceEdge, DeviceState } from './graph.js';
 import {
   dayIndex,
   GRAPH_EDGES,
@@ -39,15 +48,18 @@ import {
 export interface FeatureState {
   readonly customer?: CustomerState;
   readonly terminal?: TerminalState;
+  /** The device's recent edges: only when `load` was given a device (empty for a device never seen). */
+  readonly device?: DeviceState;
 }
 
 /** The port the fraud steps use. */
 export interface FeatureStatePort {
-  /** The state before a transaction at `time`. */
-  load(customerId: string, terminalId: string, time: number): Promise<FeatureState>;
+  /** The state before a transaction at `time` (with the device's when the transaction has one). */
+  load(customerId: string, terminalId: string, time: number, deviceId?: string): Promise<FeatureState>;
   /**
-   * Folds a completed transaction in, with the graph snapshots it leaves on its edge (graph.ts `graphInputs`
-   * from the state before it); without them the edge carries none and the graph ignores it.
+   * Folds a completed transaction in, with the graph snapshots it leaves on its edges (graph.ts `graphInputs`
+   * from the state before it; the device's edge, when it has a device, keeps the customer's snapshot); without
+   * them the edges carry none and the graph ignores them.
    */
   observe(tx: FeatureTransaction, snapshots?: EdgeSnapshots): Promise<void>;
   /** Records a transaction's label (fraud or not) when it becomes known. */
@@ -60,11 +72,17 @@ const customerPk = (id: string) => `cust#${id}`;
 const txSk = (time: number, txId: string) => `tx#${String(time).padStart(15, '0')}#${txId}`;
 const terminalPk = (id: string) => `term#${id}`;
 const daySk = (day: number) => `day#${String(day).padStart(7, '0')}`;
+const devicePk = (id: string) => `dev#${id}`;
 const edgeSk = (time: number, txId: string) => `nbr#${String(time).padStart(15, '0')}#${txId}`;
 
 /** A stored snapshot: a list of numbers, or undefined (absent, or written before the graph). */
 function snapshot(value: unknown): number[] | undefined {
   return Array.isArray(value) ? value.map(Number) : undefined;
+}
+
+/** A stored graph edge (`nbr#` item) as the states keep it. */
+function edge(item: Record<string, unknown>): TerminalEdge {
+  return { id: String(item.txId), t: Number(item.t), amount: Number(item.amount), z: snapshot(item.z) };
 }
 
 function asArray(set: unknown): string[] {
@@ -115,7 +133,7 @@ export class DynamoFeatureState implements FeatureStatePort {
 
   private async getTerminal(terminalId: string, time: number): Promise<TerminalState | undefined> {
     const from = dayIndex(time) - (30 + this.options.feedbackDelayDays + 1);
-    const [{ Items = [] }, { Items: edgeItems = [] }] = await Promise.all([
+    const [{ Items = [] }, edgeItems] = await Promise.all([
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -124,22 +142,7 @@ export class DynamoFeatureState implements FeatureStatePort {
           ConsistentRead: true,
         }),
       ),
-      // The newest GRAPH_EDGES edges at or before `time` (every `nbr#<time>#<id>` sorts below `nbr#<time + 1>`),
-      // so a payment recorded late does not have later ones crowd its neighbours out.
-      this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': terminalPk(terminalId),
-            ':from': edgeSk(this.horizon(time), ''),
-            ':to': `nbr#${String(time + 1).padStart(15, '0')}`,
-          },
-          ScanIndexForward: false,
-          Limit: GRAPH_EDGES,
-          ConsistentRead: true,
-        }),
-      ),
+      this.getEdges(terminalPk(terminalId), time),
     ]);
     const meta = Items.find((item) => item.sk === 'meta');
     if (!meta) return undefined;
@@ -149,16 +152,41 @@ export class DynamoFeatureState implements FeatureStatePort {
       if (item.sk === 'meta') continue;
       days.push({ day: Number(String(item.sk).slice(4)), n: Number(item.n ?? 0), fraud: Number(item.fraud ?? 0) });
     }
-    // Newest first from the query; the state keeps them oldest first, ordered by (time, id) as the sort key is.
-    const edges: TerminalEdge[] = edgeItems
-      .map((item) => ({ id: String(item.txId), t: Number(item.t), amount: Number(item.amount), z: snapshot(item.z) }))
-      .reverse();
-    return { firstSeen: Number(meta.firstSeen), days, edges };
+    return { firstSeen: Number(meta.firstSeen), days, edges: edgeItems.map(edge) };
   }
 
-  async load(customerId: string, terminalId: string, time: number): Promise<FeatureState> {
-    const [customer, terminal] = await Promise.all([this.getCustomer(customerId, time), this.getTerminal(terminalId, time)]);
-    return { customer, terminal };
+  private async getDevice(deviceId: string, time: number): Promise<DeviceState> {
+    const items = await this.getEdges(devicePk(deviceId), time);
+    return { edges: items.map((item): DeviceEdge => ({ ...edge(item), customerId: String(item.customerId) })) };
+  }
+
+  /**
+   * The edge items (`nbr#`) of a terminal or a device: the newest GRAPH_EDGES at or before `time` (every
+   * `nbr#<time>#<id>` sorts below `nbr#<time + 1>`, so a payment recorded late does not have later ones crowd
+   * its neighbours out) and within the horizon, oldest first, ordered by (time, id) as the sort key is (and
+   * as the replay's states keep them).
+   */
+  private async getEdges(pk: string, time: number): Promise<Record<string, unknown>[]> {
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': pk, ':from': edgeSk(this.horizon(time), ''), ':to': `nbr#${String(time + 1).padStart(15, '0')}` },
+        ScanIndexForward: false,
+        Limit: GRAPH_EDGES,
+        ConsistentRead: true,
+      }),
+    );
+    return Items.reverse();
+  }
+
+  async load(customerId: string, terminalId: string, time: number, deviceId?: string): Promise<FeatureState> {
+    const [customer, terminal, device] = await Promise.all([
+      this.getCustomer(customerId, time),
+      this.getTerminal(terminalId, time),
+      deviceId === undefined ? undefined : this.getDevice(deviceId, time),
+    ]);
+    return deviceId === undefined ? { customer, terminal } : { customer, terminal, device };
   }
 
   async observe(tx: FeatureTransaction, snapshots?: EdgeSnapshots): Promise<void> {
@@ -174,6 +202,26 @@ export class DynamoFeatureState implements FeatureStatePort {
     const ignoreExisting = (error: unknown) => {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     };
+    // A graph edge (terminal's or device's): the customer's snapshot, written once.
+    const putEdge = (pk: string, extra: Record<string, unknown>) =>
+      this.client
+        .send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              pk,
+              sk: edgeSk(tx.time, tx.txId),
+              txId: tx.txId,
+              ...extra,
+              t: tx.time,
+              amount,
+              ...(snapshots ? { z: [...snapshots.customer] } : {}),
+              expiresAt,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        )
+        .catch(ignoreExisting);
     await Promise.all([
       this.client.send(
         new UpdateCommand({
@@ -198,21 +246,8 @@ export class DynamoFeatureState implements FeatureStatePort {
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ).catch(ignoreExisting),
-      this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            pk: terminalPk(tx.terminalId),
-            sk: edgeSk(tx.time, tx.txId),
-            txId: tx.txId,
-            t: tx.time,
-            amount,
-            ...(snapshots ? { z: [...snapshots.customer] } : {}),
-            expiresAt,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ).catch(ignoreExisting),
+      putEdge(terminalPk(tx.terminalId), {}),
+      ...(tx.deviceId === undefined ? [] : [putEdge(devicePk(tx.deviceId), { customerId: tx.customerId })]),
     ]);
     const day = dayIndex(tx.time);
     const { Attributes } = await this.client.send(
