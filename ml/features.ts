@@ -14,7 +14,7 @@ import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { FEATURE_NAMES, type FeatureOptions } from '../lambdas/fraud/features.js';
-import { CUSTOMER_SNAPSHOT, GRAPH_K, TERMINAL_SNAPSHOT, type GraphInputs } from '../lambdas/fraud/graph.js';
+import { CUSTOMER_SNAPSHOT, DEVICE_SNAPSHOT, GRAPH_K, TERMINAL_SNAPSHOT, type GraphInputs } from '../lambdas/fraud/graph.js';
 import { parseColumnMap, readTransactions } from './dataset.js';
 import { replay } from './replay.js';
 
@@ -26,9 +26,11 @@ export function csvField(value: string): string {
 /**
  * One float32 row per transaction: the feature vector (NaN = missing), the customer's and the terminal's
  * snapshots, K customer-neighbour snapshots (terminals; zero-padded), K terminal-neighbour snapshots
- * (customers; zero-padded), then the two neighbour counts.
+ * (customers; zero-padded), the two neighbour counts, then the device part: 1 when the transaction has a
+ * device, its snapshot, K device-neighbour snapshots (customers; zero-padded) and their count (zeros without
+ * a device).
  */
-export function graphLayout() {
+function computeLayout() {
   const parts: Array<[string, number]> = [
     ['features', FEATURE_NAMES.length],
     ['customer', CUSTOMER_SNAPSHOT],
@@ -37,6 +39,10 @@ export function graphLayout() {
     ['terminal_neighbours', GRAPH_K * CUSTOMER_SNAPSHOT],
     ['customer_neighbour_count', 1],
     ['terminal_neighbour_count', 1],
+    ['has_device', 1],
+    ['device', DEVICE_SNAPSHOT],
+    ['device_neighbours', GRAPH_K * CUSTOMER_SNAPSHOT],
+    ['device_neighbour_count', 1],
   ];
   let at = 0;
   const offsets: Record<string, [number, number]> = {};
@@ -44,7 +50,13 @@ export function graphLayout() {
     offsets[name] = [at, at + size];
     at += size;
   }
-  return { format: 1, k: GRAPH_K, customerSnapshot: CUSTOMER_SNAPSHOT, terminalSnapshot: TERMINAL_SNAPSHOT, width: at, offsets };
+  return { format: 2, k: GRAPH_K, customerSnapshot: CUSTOMER_SNAPSHOT, terminalSnapshot: TERMINAL_SNAPSHOT, deviceSnapshot: DEVICE_SNAPSHOT, width: at, offsets };
+}
+
+const LAYOUT = computeLayout();
+
+export function graphLayout(): typeof LAYOUT {
+  return LAYOUT;
 }
 
 /** Fills `row` with one transaction's graph row (graphLayout). */
@@ -58,6 +70,13 @@ export function graphRow(row: Float32Array, vector: Float64Array, graph: GraphIn
   graph.terminalNeighbours.forEach((z, i) => row.set(z, offsets.terminal_neighbours[0] + i * CUSTOMER_SNAPSHOT));
   row[offsets.customer_neighbour_count[0]] = graph.customerNeighbours.length;
   row[offsets.terminal_neighbour_count[0]] = graph.terminalNeighbours.length;
+  if (graph.device) {
+    row[offsets.has_device[0]] = 1;
+    row.set(graph.device, offsets.device[0]);
+    const neighbours = graph.deviceNeighbours ?? [];
+    neighbours.forEach((z, i) => row.set(z, offsets.device_neighbours[0] + i * CUSTOMER_SNAPSHOT));
+    row[offsets.device_neighbour_count[0]] = neighbours.length;
+  }
 }
 
 export async function writeFeatures(

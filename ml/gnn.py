@@ -5,9 +5,10 @@ runs (lambdas/fraud/graph.ts): per transaction, its feature vector, the customer
 snapshots, and the snapshots stored on their K most recent edges. The architecture here must equal the
 forward pass in graph.ts (`GraphSageModel`); `export_weights` writes the JSON it loads:
 
-    h1(v)  = ReLU(W1[type v] z(v) + b)                  layer 1, per node type
-    h2(v)  = ReLU(W2[type v] [h1(v) | mean_u h1(z_u)])  layer 2, mean over v's neighbour edges (0 if none)
-    logit  = w ReLU(W3 [h2(c) | h2(t) | f] + b3) + b    f: standardised transaction features
+    h1(v)  = ReLU(W1[type v] z(v) + b)                     layer 1, per node type (customer, terminal, device)
+    h2(v)  = ReLU(W2[type v] [h1(v) | mean_u h1(z_u)])     layer 2, mean over v's neighbour edges (0 if none)
+    logit  = w ReLU(W3 [h2(c) | h2(t) | h2(d) | f] + b3) + b
+                                                           h2(d) = 0 without a device; f: standardised features
 
 Used by ml/train.py. Only numpy and torch (Debian: python3-numpy, python3-torch).
 """
@@ -26,7 +27,7 @@ def load_graph(path, rows):
     """The float32 rows written by `npm run features --graph` and their layout (path + '.json')."""
     with open(path + ".json") as handle:
         layout = json.load(handle)
-    if layout.get("format") != 1:
+    if layout.get("format") != 2:
         raise SystemExit(f"{path}.json: unknown graph layout format {layout.get('format')!r}")
     data = np.fromfile(path, dtype="<f4")
     width = layout["width"]
@@ -40,13 +41,15 @@ def slog1p(x):
 
 
 class GraphSage(nn.Module):
-    def __init__(self, features, customer_snapshot, terminal_snapshot, hidden=32, head=32):
+    def __init__(self, features, customer_snapshot, terminal_snapshot, device_snapshot, hidden=32, head=32):
         super().__init__()
         self.customer1 = nn.Linear(customer_snapshot, hidden)
         self.terminal1 = nn.Linear(terminal_snapshot, hidden)
+        self.device1 = nn.Linear(device_snapshot, hidden)
         self.customer2 = nn.Linear(2 * hidden, hidden)
         self.terminal2 = nn.Linear(2 * hidden, hidden)
-        self.head = nn.Linear(2 * hidden + features, head)
+        self.device2 = nn.Linear(2 * hidden, hidden)
+        self.head = nn.Linear(3 * hidden + features, head)
         self.out = nn.Linear(head, 1)
 
     @staticmethod
@@ -55,15 +58,17 @@ class GraphSage(nn.Module):
         mask = (torch.arange(k, device=h.device)[None, :] < count[:, None]).to(h.dtype)
         return (h * mask[..., None]).sum(1) / count.clamp(min=1)[:, None]
 
-    def forward(self, f, zc, zt, cn, tn, nc, nt):
+    def forward(self, f, zc, zt, cn, tn, nc, nt, has_device, zd, dn, nd):
         relu = torch.relu
-        h1c, h1t = relu(self.customer1(zc)), relu(self.terminal1(zt))
-        # The customer's neighbours are terminals, and the terminal's are customers.
+        h1c, h1t, h1d = relu(self.customer1(zc)), relu(self.terminal1(zt)), relu(self.device1(zd))
+        # The customer's neighbours are terminals; the terminal's and the device's are customers.
         mc = self._mean(relu(self.terminal1(cn)), nc)
         mt = self._mean(relu(self.customer1(tn)), nt)
+        md = self._mean(relu(self.customer1(dn)), nd)
         h2c = relu(self.customer2(torch.cat([h1c, mc], 1)))
         h2t = relu(self.terminal2(torch.cat([h1t, mt], 1)))
-        return self.out(relu(self.head(torch.cat([h2c, h2t, f], 1)))).squeeze(-1)
+        h2d = relu(self.device2(torch.cat([h1d, md], 1))) * has_device[:, None]
+        return self.out(relu(self.head(torch.cat([h2c, h2t, h2d, f], 1)))).squeeze(-1)
 
 
 class Inputs:
@@ -82,9 +87,16 @@ class Inputs:
         self.tn = part("terminal_neighbours").reshape(-1, k, sc)
         self.nc = part("customer_neighbour_count")[:, 0]
         self.nt = part("terminal_neighbour_count")[:, 0]
+        self.has_device = part("has_device")[:, 0]
+        self.zd = part("device")
+        self.dn = part("device_neighbours").reshape(-1, k, sc)
+        self.nd = part("device_neighbour_count")[:, 0]
 
     def batch(self, index):
-        return self.f[index], self.zc[index], self.zt[index], self.cn[index], self.tn[index], self.nc[index], self.nt[index]
+        return (
+            self.f[index], self.zc[index], self.zt[index], self.cn[index], self.tn[index], self.nc[index], self.nt[index],
+            self.has_device[index], self.zd[index], self.dn[index], self.nd[index],
+        )
 
     def __len__(self):
         return len(self.f)
@@ -120,7 +132,7 @@ def train(layout, rows, labels, train_mask, valid_mask, score, seed=7, epochs=12
     x_valid = Inputs(layout, rows[valid_mask], mean, std)
     y_train = torch.from_numpy(labels[train_mask].astype(np.float32))
     y_valid = labels[valid_mask]
-    model = GraphSage(x_train.f.shape[1], layout["customerSnapshot"], layout["terminalSnapshot"], hidden=hidden)
+    model = GraphSage(x_train.f.shape[1], layout["customerSnapshot"], layout["terminalSnapshot"], layout["deviceSnapshot"], hidden=hidden)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=1e-5)
     loss_fn = nn.BCEWithLogitsLoss()
     best, best_state, stale = -1.0, None, 0
@@ -164,6 +176,7 @@ def export_weights(model, layout, names, mean, std):
         "input": {"mean": [float(v) for v in mean], "std": [float(v) for v in std]},
         "customer": {"layer1": _dense(model.customer1), "layer2": _dense(model.customer2)},
         "terminal": {"layer1": _dense(model.terminal1), "layer2": _dense(model.terminal2)},
+        "device": {"layer1": _dense(model.device1), "layer2": _dense(model.device2)},
         "head": {"hidden": _dense(model.head), "out": _dense(model.out)},
     }
 
@@ -175,13 +188,18 @@ def golden_inputs(layout, row):
     get = lambda name: row[o[name][0] : o[name][1]]
     nc, nt = int(get("customer_neighbour_count")[0]), int(get("terminal_neighbour_count")[0])
     as_list = lambda a: [float(v) for v in a]
-    return {
+    inputs = {
         "features": [None if math.isnan(v) else float(v) for v in get("features")],
         "customer": as_list(get("customer")),
         "terminal": as_list(get("terminal")),
         "customerNeighbours": [as_list(z) for z in get("customer_neighbours").reshape(k, st)[:nc]],
         "terminalNeighbours": [as_list(z) for z in get("terminal_neighbours").reshape(k, sc)[:nt]],
     }
+    if get("has_device")[0] == 1:
+        nd = int(get("device_neighbour_count")[0])
+        inputs["device"] = as_list(get("device"))
+        inputs["deviceNeighbours"] = [as_list(z) for z in get("device_neighbours").reshape(k, sc)[:nd]]
+    return inputs
 
 
 def fit_stacker(margins, labels, l2=1e-3, iterations=50):

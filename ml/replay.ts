@@ -16,7 +16,7 @@ import {
   type FeatureOptions,
   type TerminalState,
 } from '../lambdas/fraud/features.js';
-import { graphInputs, type GraphInputs } from '../lambdas/fraud/graph.js';
+import { observeDevice, transactionGraph, type DeviceState, type GraphInputs } from '../lambdas/fraud/graph.js';
 import type { LabelledTransaction } from './dataset.js';
 
 export interface ReplayedRow {
@@ -29,6 +29,8 @@ export interface ReplayedRow {
 export interface ReplayedState extends ReplayedRow {
   readonly customer?: CustomerState;
   readonly terminal?: TerminalState;
+  /** The device's state (only when the transaction has a device). */
+  readonly device?: DeviceState;
 }
 
 /** Replays in time order, yielding each transaction with the customer and terminal state before it. */
@@ -38,6 +40,7 @@ export function* replayStates(
 ): Generator<ReplayedState> {
   const customers = new Map<string, CustomerState>();
   const terminals = new Map<string, TerminalState>();
+  const devices = new Map<string, DeviceState>();
   let last = -Infinity;
   for (const tx of transactions) {
     if (tx.time < last) throw new Error(`replay needs transactions in time order (${tx.txId} is earlier than the one before)`);
@@ -45,12 +48,14 @@ export function* replayStates(
     const customer = customers.get(tx.customerId);
     const terminal = terminals.get(tx.terminalId);
     const vector = featureVector(tx, customer, terminal, options);
-    const graph = graphInputs(vector, customer?.recent, terminal?.edges, tx.time);
-    yield { tx, customer, terminal, vector, graph };
+    const device = tx.deviceId === undefined ? undefined : devices.get(tx.deviceId);
+    const graph = transactionGraph(tx, vector, customer, terminal, device);
+    yield { tx, customer, terminal, device, vector, graph };
     let next: { customer?: CustomerState; terminal?: TerminalState } = observe(tx, customer, terminal, options, graph);
     if (tx.label !== undefined) next = observeLabel(tx, tx.label === 1, next.customer, next.terminal);
     customers.set(tx.customerId, next.customer!);
     terminals.set(tx.terminalId, next.terminal!);
+    if (tx.deviceId !== undefined) devices.set(tx.deviceId, observeDevice(device, tx, graph.customer));
   }
 }
 

@@ -327,7 +327,7 @@ def main(argv=None):
             f"# Fraud model {version}\n\n"
             f"- **Models:** XGBoost `binary:logistic`, {best + 1} trees (max depth {params['max_depth']}, eta {params['eta']}), "
             f"early stopping on validation average precision; GraphSAGE (2 layers, mean aggregator, {args.gnn_hidden} hidden units, "
-            f"{layout['k']} most recent neighbours per node) on the customer-terminal graph, best validation epoch; "
+            f"{layout['k']} most recent neighbours per node) on the customer-terminal graph with devices where present, best validation epoch; "
             f"a logistic stack of their log-odds fitted on validation "
             f"({stacker['weights'][0]:.3f}·xgboost + {stacker['weights'][1]:.3f}·graphsage + {stacker['bias']:.3f}).\n"
             f"- **Features:** {len(names)} from `lambdas/fraud/features.ts` (see docs/fraud-ml.md); missing values stay missing.\n"

@@ -1,29 +1,32 @@
 /**
- * The graph side of the fraud model: a temporal, inductive GraphSAGE on the customer–terminal graph. ONE
- * definition of its inputs, used online (state from the store) and offline (the replay), like features.ts.
+ * The graph side of the fraud model: a temporal, inductive GraphSAGE on the customer–terminal graph, with
+ * devices where present. ONE definition of its inputs, used online (state from the store) and offline (the
+ * replay), like features.ts.
  *
  * Every past transaction is an edge. When a transaction is folded into the state, each endpoint keeps the
  * *snapshot* of the other endpoint as it was just before that transaction: the customer's transaction record
- * keeps the terminal's snapshot, and the terminal's recent-edge list keeps the customer's. A snapshot z(v) is
- * [x(v) ‖ s(v)]:
+ * keeps the terminal's snapshot, and the terminal's recent-edge list (and the device's, when the transaction
+ * has one) keeps the customer's. A snapshot z(v) is [x(v) ‖ s(v)]:
  * - x(v), the node's own block, derived from the transaction's feature vector (customer windows, known frauds,
  *   first sighting; or terminal counts, label-based risk windows, recent volume);
  * - s(v), the mean message over v's K most recent edges of the last 30 days: the counterpart's x at that edge,
  *   the edge's log amount and its age in hours, plus log(1 + number of such edges).
+ * A device has no feature block: its snapshot is [1 ‖ s(d)], where s(d) also counts the distinct customers
+ * among its edges (one device, many cards). Devices are leaves: nothing stores a device's snapshot.
  *
  * The model (`GraphSageModel`, weights trained by ml/train_gnn.py):
  * - layer 1: h1(v) = ReLU(W1[type(v)]·z(v) + b);
  * - layer 2: h2(v) = ReLU(W2[type(v)]·[h1(v) ‖ mean over v's K most recent edges e of h1(z_e)] + b), where
  *   z_e is the neighbour's snapshot stored on the edge (zeros when v has no edges);
- * - head: logit = w·ReLU(W3·[h2(customer) ‖ h2(terminal) ‖ f] + b3) + b, with f the transaction's standardised
- *   features.
+ * - head: logit = w·ReLU(W3·[h2(customer) ‖ h2(terminal) ‖ h2(device) ‖ f] + b3) + b, with f the
+ *   transaction's standardised features and h2(device) = 0 when the transaction has no device.
  * Two hops (v's neighbours, whose snapshots summarise *their* neighbours), and inductive: a node never seen
  * has x and s from its (empty) state and no edges, and still gets an embedding.
  *
  * No leakage: a snapshot is computed from the state before its transaction, an edge enters the state only
  * after its transaction, and x carries labels only through the feature vector's delayed windows.
  */
-import { FEATURE_NAMES, GRAPH_EDGES } from './features.js';
+import { FEATURE_NAMES, GRAPH_EDGES, majorAmount, type FeatureTransaction } from './features.js';
 
 /** Neighbours per node: the K most recent edges. */
 export const GRAPH_K = GRAPH_EDGES;
@@ -68,6 +71,30 @@ const EDGE_PART = 2; // log amount, log age in hours
 /** Snapshot sizes: x(v) plus the mean message (counterpart block + edge part) plus the degree. */
 export const CUSTOMER_SNAPSHOT = CUSTOMER_BLOCK.length + TERMINAL_BLOCK.length + EDGE_PART + 1;
 export const TERMINAL_SNAPSHOT = TERMINAL_BLOCK.length + CUSTOMER_BLOCK.length + EDGE_PART + 1;
+
+/** A device's snapshot: presence, the mean message over its customers, the degree and the distinct customers. */
+export const DEVICE_SNAPSHOT = 1 + CUSTOMER_BLOCK.length + EDGE_PART + 2;
+
+/** A recent transaction from a device: the customer and the customer's snapshot just before it. */
+export interface DeviceEdge extends GraphEdge {
+  readonly id: string;
+  readonly customerId: string;
+}
+
+export interface DeviceState {
+  /** The device's most recent transactions (at most GRAPH_K), oldest first. */
+  readonly edges: readonly DeviceEdge[];
+}
+
+/** The device's state with one more transaction (the newest GRAPH_K kept, in time order, as the store keeps them). */
+export function observeDevice(device: DeviceState | undefined, tx: FeatureTransaction, customerSnapshot: readonly number[]): DeviceState {
+  const edges = (device?.edges ?? []).slice();
+  const edge: DeviceEdge = { id: tx.txId, customerId: tx.customerId, t: tx.time, amount: majorAmount(tx.amountMinor, tx.currency), z: customerSnapshot };
+  let at = edges.length;
+  while (at > 0 && (edges[at - 1].t > edge.t || (edges[at - 1].t === edge.t && edges[at - 1].id > edge.id))) at -= 1;
+  edges.splice(at, 0, edge);
+  return { edges: edges.length > GRAPH_K ? edges.slice(edges.length - GRAPH_K) : edges };
+}
 
 const nz = (v: number) => (Number.isNaN(v) ? 0 : v);
 
@@ -135,6 +162,9 @@ export interface GraphInputs {
   /** The snapshots stored on their neighbour edges (terminals of the customer, customers of the terminal). */
   readonly customerNeighbours: ReadonlyArray<readonly number[]>;
   readonly terminalNeighbours: ReadonlyArray<readonly number[]>;
+  /** The device's snapshot and its customers' (absent when the transaction has no device). */
+  readonly device?: number[];
+  readonly deviceNeighbours?: ReadonlyArray<readonly number[]>;
 }
 
 /**
@@ -146,15 +176,36 @@ export function graphInputs(
   customerEdges: readonly GraphEdge[] | undefined,
   terminalEdges: readonly GraphEdge[] | undefined,
   now: number,
+  /** The device's state, when the transaction has a device (an empty one for a device never seen). */
+  device?: { readonly edges?: readonly DeviceEdge[] },
 ): GraphInputs {
   const cn = neighbours(customerEdges, now);
   const tn = neighbours(terminalEdges, now);
-  return {
+  const inputs: GraphInputs = {
     customer: f32([...customerBlock(vector), ...summary(cn, now, TERMINAL_BLOCK.length)]),
     terminal: f32([...terminalBlock(vector), ...summary(tn, now, CUSTOMER_BLOCK.length)]),
     customerNeighbours: cn.map((e) => e.z!),
     terminalNeighbours: tn.map((e) => e.z!),
   };
+  if (!device) return inputs;
+  const dn = neighbours(device.edges, now) as DeviceEdge[];
+  const customers = new Set(dn.map((e) => e.customerId)).size;
+  return {
+    ...inputs,
+    device: f32([1, ...summary(dn, now, CUSTOMER_BLOCK.length), Math.log1p(customers)]),
+    deviceNeighbours: dn.map((e) => e.z!),
+  };
+}
+
+/** The graph inputs of `tx` from its nodes' states before it (the device's only when `tx` has a device). */
+export function transactionGraph(
+  tx: FeatureTransaction,
+  vector: ArrayLike<number>,
+  customer: { readonly recent: readonly GraphEdge[] } | undefined,
+  terminal: { readonly edges?: readonly GraphEdge[] } | undefined,
+  device: DeviceState | undefined,
+): GraphInputs {
+  return graphInputs(vector, customer?.recent, terminal?.edges, tx.time, tx.deviceId === undefined ? undefined : (device ?? {}));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -176,6 +227,7 @@ export interface GraphSageWeights {
   readonly input: { readonly mean: number[]; readonly std: number[] };
   readonly customer: { readonly layer1: Dense; readonly layer2: Dense };
   readonly terminal: { readonly layer1: Dense; readonly layer2: Dense };
+  readonly device: { readonly layer1: Dense; readonly layer2: Dense };
   readonly head: { readonly hidden: Dense; readonly out: Dense };
 }
 
@@ -245,7 +297,9 @@ export class GraphSageModel {
     checkDense(w.terminal?.layer1, h, TERMINAL_SNAPSHOT, file, 'terminal.layer1');
     checkDense(w.customer?.layer2, h, 2 * h, file, 'customer.layer2');
     checkDense(w.terminal?.layer2, h, 2 * h, file, 'terminal.layer2');
-    checkDense(w.head?.hidden, w.head?.hidden?.bias?.length ?? 0, 2 * h + n, file, 'head.hidden');
+    checkDense(w.device?.layer1, h, DEVICE_SNAPSHOT, file, 'device.layer1');
+    checkDense(w.device?.layer2, h, 2 * h, file, 'device.layer2');
+    checkDense(w.head?.hidden, w.head?.hidden?.bias?.length ?? 0, 3 * h + n, file, 'head.hidden');
     checkDense(w.head?.out, 1, w.head.hidden.bias.length, file, 'head.out');
     return new GraphSageModel(w);
   }
@@ -258,7 +312,8 @@ export class GraphSageModel {
     return out;
   }
 
-  private embed(type: 'customer' | 'terminal', z: readonly number[], neighbourSnapshots: ReadonlyArray<readonly number[]>): Float64Array {
+  /** h2 of a node: its own snapshot through layer 1, and the mean of its neighbours' (of the other type). */
+  private embed(type: 'customer' | 'terminal' | 'device', z: readonly number[], neighbourSnapshots: ReadonlyArray<readonly number[]>): Float64Array {
     const own = this.w[type];
     const other = this.w[type === 'customer' ? 'terminal' : 'customer'];
     const h1 = dense(own.layer1, z, true);
@@ -275,7 +330,8 @@ export class GraphSageModel {
   logit(vector: ArrayLike<number>, inputs: GraphInputs): number {
     const hc = this.embed('customer', inputs.customer, inputs.customerNeighbours);
     const ht = this.embed('terminal', inputs.terminal, inputs.terminalNeighbours);
-    const hidden = dense(this.w.head.hidden, concat(hc, ht, this.standardise(vector)), true);
+    const hd = inputs.device ? this.embed('device', inputs.device, inputs.deviceNeighbours ?? []) : new Float64Array(this.w.hidden);
+    const hidden = dense(this.w.head.hidden, concat(hc, ht, hd, this.standardise(vector)), true);
     return dense(this.w.head.out, hidden, false)[0];
   }
 

@@ -8,6 +8,8 @@ import { DEFAULT_FEATURE_OPTIONS, featureVector } from '../../lambdas/fraud/feat
 import {
   CUSTOMER_BLOCK,
   CUSTOMER_SNAPSHOT,
+  DEVICE_SNAPSHOT,
+  observeDevice,
   GRAPH_K,
   GRAPH_WINDOW_DAYS,
   GraphSageModel,
@@ -27,7 +29,8 @@ const weights = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, 'graphsage.json'
 const model = loadFraudModel();
 
 const edge = (t: number, z: number[] | undefined = new Array(TERMINAL_SNAPSHOT).fill(0.5)): GraphEdge => ({ t, amount: 10, z });
-const flat = (g: ReturnType<typeof graphInputs>) => [g.customer, g.terminal, ...g.customerNeighbours, ...g.terminalNeighbours].flat();
+const flat = (g: ReturnType<typeof graphInputs>) =>
+  [g.customer, g.terminal, ...g.customerNeighbours, ...g.terminalNeighbours, g.device ?? [], ...(g.deviceNeighbours ?? [])].flat();
 
 describe('graph neighbours', () => {
   const now = T0 + 40 * DAY;
@@ -62,6 +65,35 @@ describe('graph neighbours', () => {
   });
 });
 
+describe('device nodes', () => {
+  const now = T0 + 10 * DAY;
+  const at = (i: number, customerId: string) => ({
+    txId: `d${i}`, time: now - (20 - i) * 60_000, customerId, terminalId: 't', amountMinor: 100, currency: 'USD', deviceId: 'dev',
+  });
+  const z = new Array(CUSTOMER_SNAPSHOT).fill(0.25);
+
+  it('are absent without a device, and a device never seen still has a snapshot', () => {
+    const vector = new Float64Array(27).fill(Number.NaN);
+    expect(graphInputs(vector, undefined, undefined, now).device).toBeUndefined();
+    const fresh = graphInputs(vector, undefined, undefined, now, {});
+    expect(fresh.device).toEqual([1, ...new Array(DEVICE_SNAPSHOT - 1).fill(0)]);
+    expect(fresh.deviceNeighbours).toEqual([]);
+  });
+
+  it('keep the newest K customers and count the distinct ones (one device, many cards)', () => {
+    let shared = undefined as ReturnType<typeof observeDevice> | undefined;
+    for (let i = 0; i < 12; i += 1) shared = observeDevice(shared, at(i, `c${i % 6}`), z);
+    let own = undefined as ReturnType<typeof observeDevice> | undefined;
+    for (let i = 0; i < 12; i += 1) own = observeDevice(own, at(i, 'c0'), z);
+    expect(shared!.edges.map((e) => e.id)).toEqual(Array.from({ length: GRAPH_K }, (_, i) => `d${i + 12 - GRAPH_K}`));
+    const vector = new Float64Array(27).fill(Number.NaN);
+    const distinct = (state: typeof shared) => graphInputs(vector, undefined, undefined, now, state).device!.at(-1);
+    expect(distinct(shared)).toBeCloseTo(Math.log1p(6), 6);
+    expect(distinct(own)).toBeCloseTo(Math.log1p(1), 6);
+    expect(graphInputs(vector, undefined, undefined, now, shared).deviceNeighbours).toHaveLength(GRAPH_K);
+  });
+});
+
 describe('no leakage through the graph', () => {
   const history = randomHistory(11, 700, { customers: 12, terminals: 6, start: T0, days: 60 });
   const baseline = [...replay(history)];
@@ -70,6 +102,8 @@ describe('no leakage through the graph', () => {
   it('has real neighbourhoods to test (so the checks below can fail)', () => {
     expect(baseline.filter((r) => r.graph.customerNeighbours.length === GRAPH_K).length).toBeGreaterThan(100);
     expect(baseline.filter((r) => r.graph.terminalNeighbours.length === GRAPH_K).length).toBeGreaterThan(300);
+    expect(baseline.filter((r) => r.graph.deviceNeighbours?.length === GRAPH_K).length).toBeGreaterThan(100);
+    expect(baseline.some((r) => r.graph.device === undefined)).toBe(true);
   });
 
   it('the future never changes the past: graph inputs depend only on earlier transactions', () => {
@@ -139,6 +173,7 @@ describe('GraphSAGE weights', () => {
     ['another K', { ...weights, k: GRAPH_K + 1 }, /trained with K = 9 neighbours but this code samples 8/],
     ['other features', { ...weights, features: weights.features.slice(1) }, /features differ from lambdas\/fraud\/features\.ts/],
     ['a layer of the wrong shape', { ...weights, customer: { ...weights.customer, layer1: { ...weights.customer.layer1, weight: weights.customer.layer1.weight.map((r: number[]) => r.slice(1)) } } }, /customer\.layer1: every weight row must hold 19 finite numbers/],
+    ['a device layer of the wrong shape', { ...weights, device: { ...weights.device, layer2: { ...weights.device.layer2, bias: [1] } } }, /device\.layer2 must have 32 outputs/],
     ['a NaN weight', { ...weights, head: { ...weights.head, out: { weight: [[null, ...weights.head.out.weight[0].slice(1)]], bias: weights.head.out.bias } } }, /head\.out: every weight row/],
     ['not GraphSAGE', { kind: 'mlp' }, /not GraphSAGE weights/],
   ])('fail with %s, naming the file', (_name, json, message) => {
