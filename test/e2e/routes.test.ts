@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES } from '../../lambdas/fraud/features';
+import { GRAPH_REASON } from '../../lambdas/fraud/model';
 import type { LocalPlatform } from '../../lambdas/local/platform';
 import { ApiClient, fieldsOf, payBody, startPlatform, uniqueMerchant } from './client';
 
@@ -27,7 +28,7 @@ test('POST /fraud scores a request with the served model', async () => {
   const expected = result.json.score >= manifest.thresholds.decline ? 'decline' : result.json.score >= manifest.thresholds.review ? 'review' : 'approve';
   expect(result.json.decision).toBe(expected);
   for (const reason of result.json.reasons) {
-    expect(FEATURE_NAMES).toContain(reason.code);
+    expect([...FEATURE_NAMES, GRAPH_REASON]).toContain(reason.code);
     expect(reason.weight).toBeGreaterThan(0);
   }
 });

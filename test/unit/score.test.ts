@@ -8,7 +8,7 @@ import {
   type CustomerState,
   type TerminalState,
 } from '../../lambdas/fraud/features';
-import { graphInputs } from '../../lambdas/fraud/graph';
+import { observeDevice, transactionGraph, type DeviceState } from '../../lambdas/fraud/graph';
 import { readTransactions, type LabelledTransaction } from '../../ml/dataset';
 import {
   SCORE_COLUMNS,
@@ -98,12 +98,15 @@ function readScores(path: string): Row[] {
 function referenceScores(transactions: readonly LabelledTransaction[], delay: number): Map<string, ModelScore> {
   const customers = new Map<string, CustomerState>();
   const terminals = new Map<string, TerminalState>();
+  const devices = new Map<string, DeviceState>();
   const out = new Map<string, ModelScore>();
   for (const tx of transactions) {
     const customer = customers.get(tx.customerId);
     const terminal = terminals.get(tx.terminalId);
+    const device = tx.deviceId === undefined ? undefined : devices.get(tx.deviceId);
     const vector = featureVector(tx, customer, terminal, { feedbackDelayDays: delay });
-    const graph = graphInputs(vector, customer?.recent, terminal?.edges, tx.time);
+    const graph = transactionGraph(tx, vector, customer, terminal, device);
+    if (tx.deviceId !== undefined) devices.set(tx.deviceId, observeDevice(device, tx, graph.customer));
     out.set(tx.txId, scoreWith(folder, vector, graph));
     let next: { customer?: CustomerState; terminal?: TerminalState } = observe(tx, customer, terminal, { feedbackDelayDays: delay }, graph);
     if (tx.label !== undefined) next = observeLabel(tx, tx.label === 1, next.customer, next.terminal);
