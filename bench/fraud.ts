@@ -1,10 +1,11 @@
 /**
  * `npm run bench:fraud`: the speed of fraud scoring (issue 3). Runs in under two minutes and prints:
- * 1. the whole in-process path per transaction, i.e. `assess` minus `state.load`: featureVector and
- *    graphInputs from the (already loaded) state before it, the ensemble's score (XGBoost margin + Saabas
+ * 1. the whole in-process path per transaction, i.e. `assess` minus `state.load`: featureVector and the
+ *    graph inputs (transactionGraph: customer, terminal and, when present, device neighbours) from the
+ *    (already loaded) state before it, the ensemble's score (XGBoost margin + Saabas
  *    contributions for the reasons, GraphSAGE forward pass, the logistic stack) and the decision. p50/p99/max
  *    over the last --rows transactions of a replayed history; goal p99 ≤ 1 ms. Then the breakdown on the same
- *    rows, each part alone: featureVector, graphInputs, XGBoost margin, XGBoost contributions, GraphSAGE logit;
+ *    rows, each part alone: featureVector, transactionGraph, XGBoost margin, XGBoost contributions, GraphSAGE logit;
  * 2. the evaluators' rows/s over the same rows: XGBoost (margin, contributions) and GraphSAGE, and
  *    - when /usr/bin/python3 imports xgboost: xgboost's single-row inplace_predict and batch predict of the
  *      margin on the same model and rows, with the ratios and the parity (max |diff|) of margins and
@@ -27,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { featureVector, type FeatureOptions } from '../lambdas/fraud/features.js';
-import { GRAPH_K, graphInputs, type GraphInputs, type GraphSageModel } from '../lambdas/fraud/graph.js';
+import { transactionGraph, type GraphInputs, type GraphSageModel } from '../lambdas/fraud/graph.js';
 import { DEFAULT_MODEL_DIR, loadFraudModel, loadModelFolder, type FraudModel } from '../lambdas/fraud/model.js';
 import { decide, recordCompleted, type FraudDecision } from '../lambdas/fraud/service.js';
 import { DynamoFeatureState } from '../lambdas/fraud/state.js';
@@ -65,6 +66,9 @@ function summary(times: Float64Array): Summary {
   const max = sorted[sorted.length - 1];
   return { p50, p99, max, text: `p50 ${us(p50)}, p99 ${us(p99)}, max ${us(max)}` };
 }
+
+/** The neighbours GraphSAGE reads for one transaction: the customer's, the terminal's and the device's. */
+const neighbourTotal = (g: GraphInputs) => g.customerNeighbours.length + g.terminalNeighbours.length + (g.deviceNeighbours?.length ?? 0);
 
 /** Times `fn` on every row alone (after a warm-up over the rows); per-row times in ms. */
 function timeEach(n: number, fn: (i: number) => number, sink: { value: number }): Float64Array {
@@ -287,12 +291,13 @@ async function main(): Promise<void> {
     const graphs: GraphInputs[] = [];
     const decisions: Record<FraudDecision, number> = { approve: 0, review: 0, decline: 0 };
     let neighbourCount = 0;
+    let withDevice = 0;
     for (let j = 0; j < window.length; j++) {
-      const { tx, customer, terminal } = window[j];
+      const { tx, customer, terminal, device } = window[j];
       const t0 = performance.now();
       const vector = featureVector(tx, customer, terminal, options);
       const t1 = performance.now();
-      const graph = graphInputs(vector, customer?.recent, terminal?.edges, tx.time);
+      const graph = transactionGraph(tx, vector, customer, terminal, device);
       const t2 = performance.now();
       const { score } = model.score(vector, graph);
       const decision = decide(score, model.thresholds);
@@ -306,7 +311,8 @@ async function main(): Promise<void> {
         vectors.push(vector);
         graphs.push(graph);
         decisions[decision] += 1;
-        neighbourCount += graph.customerNeighbours.length + graph.terminalNeighbours.length;
+        neighbourCount += neighbourTotal(graph);
+        withDevice += graph.device ? 1 : 0;
       }
     }
     // The breakdown: each part alone on the same rows (after its own warm-up).
@@ -314,8 +320,8 @@ async function main(): Promise<void> {
     const feat = summary(timeEach(n, (i) => featureVector(window[WARM_UP + i].tx, window[WARM_UP + i].customer, window[WARM_UP + i].terminal, options).length, sink));
     const gin = summary(
       timeEach(n, (i) => {
-        const { tx, customer, terminal } = window[WARM_UP + i];
-        return graphInputs(vectors[i], customer?.recent, terminal?.edges, tx.time).customer[0];
+        const { tx, customer, terminal, device } = window[WARM_UP + i];
+        return transactionGraph(tx, vectors[i], customer, terminal, device).customer[0];
       }, sink),
     );
     const mar = summary(timeEach(n, (i) => xgb.margin(vectors[i]), sink));
@@ -329,18 +335,19 @@ async function main(): Promise<void> {
         `stacked: sigmoid(${wx.toFixed(3)}·xgboost + ${wg.toFixed(3)}·graphsage ${folder.ensemble.bias >= 0 ? '+' : '−'} ${Math.abs(folder.ensemble.bias).toFixed(3)})`,
     );
     console.log(
-      `in-process path (assess minus state.load: featureVector + graphInputs + model.score + decide), ${int(n)} transactions after ${int(WARM_UP)} warm-up ` +
-        `(history replayed in ${replaySeconds.toFixed(1)} s; on average ${(neighbourCount / n).toFixed(1)} graph neighbours per transaction, at most ${2 * GRAPH_K}):`,
+      `in-process path (assess minus state.load: featureVector + transactionGraph + model.score + decide), ${int(n)} transactions after ${int(WARM_UP)} warm-up ` +
+        `(history replayed in ${replaySeconds.toFixed(1)} s; ${((withDevice / n) * 100).toFixed(0)}% with a device; ` +
+        `on average ${(neighbourCount / n).toFixed(1)} graph neighbours per transaction):`,
     );
     console.log(`  whole path      ${all.text}`);
     console.log(`    featureVector          ${summary(featureTimes).text}`);
-    console.log(`    graphInputs            ${summary(graphTimes).text}`);
+    console.log(`    transactionGraph       ${summary(graphTimes).text}`);
     console.log(`    model.score + decide   ${sc.text}`);
     console.log(`  decisions: ${decisions.approve} approve, ${decisions.review} review, ${decisions.decline} decline`);
     console.log(`  GOAL p99 ≤ ${GOAL_P99_MS} ms (excluding store I/O): ${all.p99 <= GOAL_P99_MS ? 'MET' : 'NOT MET'} (p99 ${us(all.p99)})`);
     console.log('  breakdown, each part alone on the same rows:');
     console.log(`    featureVector          ${feat.text}`);
-    console.log(`    graphInputs            ${gin.text}`);
+    console.log(`    transactionGraph       ${gin.text}`);
     console.log(`    XGBoost margin         ${mar.text}`);
     console.log(`    XGBoost contributions  ${con.text}`);
     console.log(`    GraphSAGE logit        ${gsl.text}`);
@@ -528,10 +535,10 @@ async function benchStore(
       if (i === warm) store.resetStats();
       const beforeLoad = calls;
       t0 = performance.now();
-      const { customer, terminal } = await state.load(tx.customerId, tx.terminalId, tx.time);
+      const { customer, terminal, device } = await state.load(tx.customerId, tx.terminalId, tx.time, tx.deviceId);
       const t1 = performance.now();
       const vector = featureVector(tx, customer, terminal, options);
-      const graph = graphInputs(vector, customer?.recent, terminal?.edges, tx.time);
+      const graph = transactionGraph(tx, vector, customer, terminal, device);
       sink.value += decide(model.score(vector, graph).score, model.thresholds).length;
       const t2 = performance.now();
       const afterLoad = calls;
@@ -546,7 +553,7 @@ async function benchStore(
       recordCalls += calls - afterLoad;
       recentItems += customer?.recent.length ?? 0;
       dayItems += terminal?.days.length ?? 0;
-      neighbours += graph.customerNeighbours.length + graph.terminalNeighbours.length;
+      neighbours += neighbourTotal(graph);
       done += 1;
     }
     const stats = await store.stats();
