@@ -154,7 +154,7 @@ def main(argv=None):
     parser.add_argument("--gnn-epochs", type=int, default=12)
     parser.add_argument("--gnn-hidden", type=int, default=32)
     parser.add_argument("--out", required=True, help="model folder to write")
-    parser.add_argument("--version", help="model version (default: fraud-<UTC date>-<data hash>)")
+    parser.add_argument("--version", help="model version (default: fraud-<UTC date>-<hash of the model files>)")
     parser.add_argument("--feedback-delay-days", type=float, default=7.0)
     parser.add_argument("--warmup-days", type=float, default=30.0, help="skip the start while the windows fill")
     parser.add_argument("--train-end", help="train cut-off, YYYY-MM-DD (default: 60%% of the span after warm-up)")
@@ -243,11 +243,17 @@ def main(argv=None):
 
     os.makedirs(args.out, exist_ok=True)
     data_hash = hashlib.sha256(open(args.features, "rb").read()).hexdigest()[:12]
-    version = args.version or f"fraud-{dt.datetime.now(dt.timezone.utc):%Y%m%d}-{data_hash}"
     booster.save_model(os.path.join(args.out, "xgboost.json"))
     with open(os.path.join(args.out, "graphsage.json"), "w") as handle:
         json.dump(gnn.export_weights(model, layout, names, mean, std), handle)
         handle.write("\n")
+    # The version names the models themselves: another training run (other data, code or seed) gets another one.
+    model_hash = hashlib.sha256()
+    for name in ("xgboost.json", "graphsage.json"):
+        with open(os.path.join(args.out, name), "rb") as handle:
+            model_hash.update(handle.read())
+    model_hash.update(json.dumps(stacker, sort_keys=True).encode())
+    version = args.version or f"fraud-{dt.datetime.now(dt.timezone.utc):%Y%m%d}-{model_hash.hexdigest()[:12]}"
 
     scores = {
         "test": {"xgboost": sigmoid(xgb_test), "graphsage": sigmoid(gnn_test), "ensemble": ens_test},
