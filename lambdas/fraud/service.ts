@@ -3,7 +3,8 @@
  * the payment, computes the same vector the training pipeline computed offline, scores it (on the SageMaker
  * endpoint when one is configured, falling back to the embedded model) and decides with the stage's
  * thresholds. The score is the ensemble of XGBoost on the features and GraphSAGE on the graph inputs (the
- * customer's and the terminal's recent neighbours). `recordCompleted` folds a completed payment into the state.
+ * customer's, the terminal's and the device's recent neighbours). `recordCompleted` folds a completed payment
+ * into the state with the graph snapshots it leaves behind.
  */
 import { NotFoundError, PaymentNotCompletedError } from '../shared/errors.js';
 import { featureVector, type FeatureTransaction } from './features.js';
