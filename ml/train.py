@@ -126,20 +126,22 @@ def metrics(y, s):
 
 
 def choose_thresholds(y, s, review_share, decline_precision):
-    """Review: the top `review_share` of validation scores. Decline: the lowest score above which validation
-    precision reaches `decline_precision` (never below review)."""
-    review = float(np.quantile(s, 1 - review_share)) if len(s) else 0.5
+    """Decline: the lowest validation score above which precision still reaches `decline_precision` (counted
+    on at least 20 flagged transactions; 0.99 when no cut does). Review: the band just below decline that
+    holds `review_share` of the validation transactions, so the review queue has the same size whatever the
+    fraud rate."""
     order = np.argsort(-s, kind="mergesort")
+    ranked = s[order]
     tp = np.cumsum(y[order])
     precision = tp / np.arange(1, len(s) + 1)
     decline = 0.99
     ok = np.nonzero(precision >= decline_precision)[0]
-    if len(ok):
-        # The deepest cut that still has the precision, counted on at least 20 flagged transactions.
-        deep = ok[ok >= 19]
-        if len(deep):
-            decline = float(s[order][deep.max()])
-    decline = max(decline, review)
+    deep = ok[ok >= 19]
+    if len(deep):
+        decline = float(ranked[deep.max()])
+    declined = int(np.sum(s >= decline))
+    review = float(ranked[min(declined + int(round(review_share * len(s))), len(s) - 1)]) if len(s) else 0.5
+    review = min(review, decline)
     return {"review": round(review, 6), "decline": round(decline, 6)}
 
 
@@ -163,8 +165,8 @@ def main(argv=None):
     parser.add_argument("--max-rounds", type=int, default=600)
     parser.add_argument("--early-stopping", type=int, default=40)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--review-share", type=float, default=0.01)
-    parser.add_argument("--decline-precision", type=float, default=0.9)
+    parser.add_argument("--review-share", type=float, default=0.01, help="share of transactions in the review band, below decline")
+    parser.add_argument("--decline-precision", type=float, default=0.9, help="validation precision the decline threshold keeps")
     parser.add_argument("--golden-rows", type=int, default=300)
     parser.add_argument("--source", default="", help="where the transactions came from, for the manifest and card")
     parser.add_argument("--quiet", action="store_true")

@@ -10,7 +10,7 @@
  *    within 1e-5), so a model that would serve differently is never published.
  *
  * Options: --map, --currency, --feedback-delay-days (as `npm run features`); --train-end, --valid-end,
- * --test-end (YYYY-MM-DD), --warmup-days, --max-rounds, --gnn-epochs, --version (passed to ml/train.py); --work DIR (where
+ * --test-end (YYYY-MM-DD), --warmup-days, --max-rounds, --gnn-epochs, --review-share (0.01), --decline-precision (0.9), --version (passed to ml/train.py); --work DIR (where
  * the features go; default a temporary folder), --python PATH (default /usr/bin/python3), --quiet.
  */
 import { spawn } from 'node:child_process';
@@ -109,6 +109,8 @@ async function main(): Promise<void> {
       'warmup-days': { type: 'string' },
       'max-rounds': { type: 'string' },
       'gnn-epochs': { type: 'string' },
+      'review-share': { type: 'string' },
+      'decline-precision': { type: 'string' },
       version: { type: 'string' },
       work: { type: 'string' },
       python: { type: 'string', default: '/usr/bin/python3' },
@@ -129,7 +131,7 @@ async function main(): Promise<void> {
   await writeFeatures(values.data, features, { map: values.map, currency: values.currency, requireLabels: true, features: { feedbackDelayDays: delay }, graphOut: graph, log });
 
   log('[2/3] training XGBoost, GraphSAGE and the ensemble (ml/train.py)');
-  const passThrough = ['train-end', 'valid-end', 'test-end', 'warmup-days', 'max-rounds', 'gnn-epochs', 'version'] as const;
+  const passThrough = ['train-end', 'valid-end', 'test-end', 'warmup-days', 'max-rounds', 'gnn-epochs', 'review-share', 'decline-precision', 'version'] as const;
   const args = [join(__dirname, 'train.py'), '--features', features, '--graph', graph, '--out', resolve(values.out), '--feedback-delay-days', String(delay), '--source', values.data];
   for (const name of passThrough) if (values[name] !== undefined) args.push(`--${name}`, String(values[name]));
   if (values.quiet) args.push('--quiet');
