@@ -17,6 +17,11 @@ export const payBody = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+/** A customer with no history: its payments are not shaped by the other tests' traffic (the fraud model learns online). */
+export function uniqueCustomer(prefix = 'cus_e2e'): string {
+  return `${prefix}_${randomUUID().slice(0, 8)}`;
+}
+
 export function uniqueMerchant(prefix = 'm_e2e'): string {
   return `${prefix}_${randomUUID().slice(0, 8)}`;
 }

@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { HandlerOverride } from '../../lambdas/local/handlers';
 import { LOCAL_TABLES } from '../../lambdas/local/env';
 import type { LocalPlatform } from '../../lambdas/local/platform';
-import { ApiClient, card, fieldsOf, payBody, startPlatform, uniqueMerchant } from './client';
+import { ApiClient, card, fieldsOf, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
 
 /** Holds the charge of payments whose Idempotency-Key is `gated`, until the test releases it. */
 const gate = { key: '', entered: () => undefined as void, release: () => undefined as void };
@@ -148,7 +148,7 @@ describe('GET /payments/{id} and rewards', () => {
   let paymentId: string;
   beforeAll(async () => {
     owner = await ApiClient.forMerchant(platform, uniqueMerchant());
-    const result = await owner.pay(payBody({ amount: 25_000 }));
+    const result = await owner.pay(payBody({ amount: 25_000, customerId: uniqueCustomer() }));
     expect(result.status).toBe(201);
     paymentId = result.json.payment.paymentId;
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FEATURE_NAMES } from '../../lambdas/fraud/features';
 import { GRAPH_REASON } from '../../lambdas/fraud/model';
 import type { LocalPlatform } from '../../lambdas/local/platform';
-import { ApiClient, fieldsOf, payBody, startPlatform, uniqueMerchant } from './client';
+import { ApiClient, fieldsOf, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
 
 let platform: LocalPlatform;
 beforeAll(async () => {
@@ -58,7 +58,7 @@ test("POST /chat answers with the caller's own totals only", async () => {
     expect(r.status).toBe(201);
     mine.push(r.json.payment.paymentId);
   }
-  const theirs = await b.pay(payBody({ amount: 7_777 }));
+  const theirs = await b.pay(payBody({ amount: 777_700, customerId: uniqueCustomer() }));
   expect(theirs.status).toBe(201);
 
   const result = await a.call('POST', '/chat', { body: { question: 'What is my total volume today?' } });
