@@ -1,0 +1,187 @@
+/**
+ * The routing policy: disjoint LinUCB on the success of each connector (linucb.ts), priced with the known fee
+ * schedule, behind the circuit breaker (health.ts), with ε-greedy exploration so that every eligible,
+ * healthy connector keeps a known, non-zero probability of being chosen first (the propensity logged for
+ * off-policy evaluation).
+ *
+ * Score of connector a for context x: UCB_a(x) · (1 − λ · fee_a / amount), where UCB_a(x) is the optimistic
+ * estimate of a's success probability and λ the merchant's fee weight. With λ = 1 the score is the
+ * optimistic expected net revenue per unit of amount, which is what routing should maximise.
+ *
+ * The first choice is drawn from:
+ * - each probing connector (health.ts): `probeShare`;
+ * - the rest over the healthy connectors: ε spread evenly, 1 − ε on the best score.
+ * The ranked list is the choice first, then the others by score, demoted connectors last (fallbacks only).
+ */
+import { percentageFee } from '../shared/money.js';
+import type { ConnectorDefinition, ConnectorKind } from '../shared/connectors.js';
+import { ROUTING_DIMENSION, routingFeatures, type RoutingContext } from './context.js';
+import { DEFAULT_HEALTH, recordOutcome, statusAt, type ConnectorHealth, type HealthOptions, type HealthOutcome, type HealthStatus } from './health.js';
+import { ArmScorer, DEFAULT_LINUCB, emptyArm, updateArm, type ArmState, type LinUcbParams } from './linucb.js';
+
+export interface BanditOptions {
+  readonly linucb: LinUcbParams;
+  /** Share of first choices spread evenly over the healthy connectors. */
+  readonly epsilon: number;
+  /** λ: how much a unit of fee (as a share of the amount) costs against a unit of success. */
+  readonly feeWeight: number;
+  readonly health: HealthOptions;
+}
+
+export const DEFAULT_BANDIT: BanditOptions = { linucb: DEFAULT_LINUCB, epsilon: 0.03, feeWeight: 1, health: DEFAULT_HEALTH };
+
+/** The policy's learnt state: serialisable as JSON. */
+export interface BanditState {
+  readonly dimension: number;
+  /** Per connector id. */
+  readonly arms: Readonly<Record<string, ArmState>>;
+  readonly health: Readonly<Record<string, ConnectorHealth>>;
+}
+
+export function emptyBanditState(): BanditState {
+  return { dimension: ROUTING_DIMENSION, arms: {}, health: {} };
+}
+
+export interface RankedConnector {
+  readonly connectorId: string;
+  readonly kind: ConnectorKind;
+  readonly estimatedFeeMinor: number;
+  /** θᵀx clipped to [0, 1]: the estimated success probability. */
+  readonly expectedSuccess: number;
+  /** The optimistic score the policy ranks by (see the header). */
+  readonly score: number;
+  readonly status: HealthStatus;
+  /** The probability this connector had of being chosen first. */
+  readonly propensity: number;
+}
+
+export interface RouteChoice {
+  /** The choice first, then fallbacks by score, demoted connectors last. */
+  readonly ranked: RankedConnector[];
+  /** The propensity of the chosen (first) connector. */
+  readonly propensity: number;
+  /** The context's features, kept with the decision so the delayed outcome can update the model. */
+  readonly features: number[];
+}
+
+const clip01 = (v: number) => Math.min(1, Math.max(0, v));
+
+/** Scores and chooses; holds the per-arm scorers of one state (build one per state version). */
+export class BanditPolicy {
+  private readonly scorers = new Map<string, ArmScorer>();
+  private empty: ArmScorer | undefined;
+
+  /** `previous`: the policy of an earlier state, whose scorers are reused for the arms that did not change. */
+  constructor(
+    readonly state: BanditState,
+    readonly options: BanditOptions = DEFAULT_BANDIT,
+    previous?: BanditPolicy,
+  ) {
+    if (state.dimension !== ROUTING_DIMENSION) {
+      throw new Error(`routing state has dimension ${state.dimension}, this code ${ROUTING_DIMENSION}: reset the routing model`);
+    }
+    if (previous && previous.options.linucb.ridge === options.linucb.ridge) {
+      this.empty = previous.empty;
+      for (const [id, scorer] of previous.scorers) if (state.arms[id] === scorer.state) this.scorers.set(id, scorer);
+    }
+  }
+
+  private scorer(connectorId: string): ArmScorer {
+    const arm = this.state.arms[connectorId];
+    if (!arm) return (this.empty ??= new ArmScorer(emptyArm(ROUTING_DIMENSION, this.options.linucb.ridge)));
+    let s = this.scorers.get(connectorId);
+    if (!s) {
+      s = new ArmScorer(arm);
+      this.scorers.set(connectorId, s);
+    }
+    return s;
+  }
+
+  /**
+   * Ranks the eligible connectors for a context. `random` draws the exploration (inject a seeded one in
+   * tests and simulations). `feeWeight` overrides λ (per merchant).
+   */
+  rank(
+    context: RoutingContext,
+    eligible: readonly ConnectorDefinition[],
+    random: () => number,
+    feeWeight: number = this.options.feeWeight,
+  ): RouteChoice {
+    if (eligible.length === 0) throw new Error('rank: no eligible connector (check eligibility first)');
+    const x = routingFeatures(context);
+    const { alpha } = this.options.linucb;
+    const scored = eligible.map((c) => {
+      const s = this.scorer(c.id);
+      const mean = s.mean(x);
+      const estimatedFeeMinor = percentageFee(context.amountMinor, c.fee.basisPoints, c.fee.fixedMinor);
+      const margin = 1 - (feeWeight * estimatedFeeMinor) / context.amountMinor;
+      return {
+        connector: c,
+        estimatedFeeMinor,
+        expectedSuccess: clip01(mean),
+        score: (mean + alpha * s.width(x)) * margin,
+        status: statusAt(this.state.health[c.id], context.time),
+      };
+    });
+    const byScore = [...scored].sort((a, b) => b.score - a.score || a.connector.id.localeCompare(b.connector.id));
+    const healthy = byScore.filter((s) => s.status === 'healthy');
+    const probing = byScore.filter((s) => s.status === 'probing');
+    // Who may be chosen first, and with what probability.
+    const main = healthy.length ? healthy : probing.length ? probing : byScore;
+    const probeMass = healthy.length ? Math.min(probing.length * this.options.health.probeShare, 0.5) : 0;
+    const p = new Map<string, number>();
+    for (const s of healthy.length ? probing : []) p.set(s.connector.id, probeMass / probing.length);
+    const eps = main.length > 1 ? this.options.epsilon : 0;
+    main.forEach((s, i) => p.set(s.connector.id, (p.get(s.connector.id) ?? 0) + (1 - probeMass) * (eps / main.length + (i === 0 ? 1 - eps : 0))));
+
+    // Draw the first choice from p (in byScore order, so a draw is reproducible).
+    let u = random();
+    let chosen = main[0];
+    for (const s of byScore) {
+      const q = p.get(s.connector.id) ?? 0;
+      if (q > 0 && u < q) {
+        chosen = s;
+        break;
+      }
+      u -= q;
+    }
+    const rest = byScore.filter((s) => s !== chosen);
+    const ordered = [chosen, ...rest.filter((s) => s.status !== 'demoted'), ...rest.filter((s) => s.status === 'demoted')];
+    return {
+      ranked: ordered.map((s) => ({
+        connectorId: s.connector.id,
+        kind: s.connector.kind,
+        estimatedFeeMinor: s.estimatedFeeMinor,
+        expectedSuccess: s.expectedSuccess,
+        score: s.score,
+        status: s.status,
+        propensity: p.get(s.connector.id) ?? 0,
+      })),
+      propensity: p.get(chosen.connector.id) ?? 0,
+      features: Array.from(x),
+    };
+  }
+}
+
+/** What one attempt on a connector gave. */
+export interface AttemptFeedback {
+  readonly connectorId: string;
+  readonly outcome: HealthOutcome;
+  /** The decision's features (RouteChoice.features). */
+  readonly features: readonly number[];
+  /** Epoch ms of the outcome. */
+  readonly time: number;
+}
+
+/** The state after one attempt's outcome: the arm learns success or not, the breaker counts failures. */
+export function learn(state: BanditState, feedback: AttemptFeedback, options: BanditOptions = DEFAULT_BANDIT): BanditState {
+  if (feedback.features.length !== state.dimension) {
+    throw new Error(`learn: features of dimension ${feedback.features.length}, the model ${state.dimension}`);
+  }
+  const arm = state.arms[feedback.connectorId] ?? emptyArm(state.dimension, options.linucb.ridge);
+  return {
+    dimension: state.dimension,
+    arms: { ...state.arms, [feedback.connectorId]: updateArm(arm, feedback.features, feedback.outcome === 'succeeded' ? 1 : 0, options.linucb) },
+    health: { ...state.health, [feedback.connectorId]: recordOutcome(state.health[feedback.connectorId], feedback.outcome, feedback.time, options.health) },
+  };
+}

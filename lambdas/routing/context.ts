@@ -1,0 +1,100 @@
+/**
+ * The routing context and its feature vector: what the bandit knows about a payment when it chooses a
+ * connector. One definition, used by the router online, by the routing simulator and by off-policy
+ * evaluation. Categorical values are one-hot over a fixed vocabulary with an "other" slot, so an unknown
+ * value still has a place and the dimension never changes.
+ */
+import { currencyExponent } from '../shared/money.js';
+
+export type PaymentMethod = 'card' | 'wallet' | 'solana_pay';
+export type CardNetwork = 'visa' | 'mastercard' | 'amex' | 'other';
+
+export interface RoutingContext {
+  /** Integer minor units. */
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly method: PaymentMethod;
+  /** The card network, for card payments, when known. */
+  readonly network?: CardNetwork;
+  /** The buyer's country (ISO-3166 alpha-2). */
+  readonly country?: string;
+  /** The merchant's category (see MERCHANT_CATEGORIES); anything else counts as "other". */
+  readonly merchantCategory?: string;
+  /** The fraud score in [0, 1], when the payment was scored. */
+  readonly fraudScore?: number;
+  /** Epoch milliseconds of the decision (its UTC hour is a feature). */
+  readonly time: number;
+}
+
+export const MERCHANT_CATEGORIES = ['retail', 'digital', 'travel', 'food', 'services'] as const;
+export const REGIONS = ['NA', 'EU', 'UK', 'APAC', 'LATAM'] as const;
+export const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY'] as const;
+export const METHODS: readonly PaymentMethod[] = ['card', 'wallet', 'solana_pay'];
+export const NETWORKS: readonly CardNetwork[] = ['visa', 'mastercard', 'amex'];
+
+const REGION_OF: Record<string, (typeof REGIONS)[number]> = {
+  US: 'NA', CA: 'NA', MX: 'LATAM', BR: 'LATAM', AR: 'LATAM', CL: 'LATAM', CO: 'LATAM', PE: 'LATAM',
+  GB: 'UK', IE: 'EU', DE: 'EU', FR: 'EU', IT: 'EU', ES: 'EU', NL: 'EU', BE: 'EU', AT: 'EU', PT: 'EU', SE: 'EU',
+  DK: 'EU', FI: 'EU', PL: 'EU', CH: 'EU', NO: 'EU',
+  JP: 'APAC', AU: 'APAC', NZ: 'APAC', SG: 'APAC', HK: 'APAC', KR: 'APAC', IN: 'APAC', CN: 'APAC',
+};
+
+/** The region of a buyer country (undefined: unknown or elsewhere). */
+export function regionOf(country: string | undefined): (typeof REGIONS)[number] | undefined {
+  return country === undefined ? undefined : REGION_OF[country.toUpperCase()];
+}
+
+/** The card network from the card number's leading digits (IIN ranges of the three big networks). */
+export function cardNetwork(number: string): CardNetwork {
+  if (/^4/.test(number)) return 'visa';
+  const first4 = Number(number.slice(0, 4));
+  if (/^5[1-5]/.test(number) || (first4 >= 2221 && first4 <= 2720)) return 'mastercard';
+  if (/^3[47]/.test(number)) return 'amex';
+  return 'other';
+}
+
+function oneHot(values: readonly string[], value: string | undefined): number[] {
+  const out = new Array<number>(values.length + 1).fill(0);
+  const at = value === undefined ? -1 : values.indexOf(value);
+  out[at < 0 ? values.length : at] = 1;
+  return out;
+}
+
+/** The names of the feature vector's entries, in order. */
+export const ROUTING_FEATURES: readonly string[] = [
+  'bias',
+  'log_amount',
+  'fraud_score',
+  ...[...MERCHANT_CATEGORIES, 'other'].map((c) => `category_${c}`),
+  ...[...REGIONS, 'other'].map((r) => `region_${r}`),
+  ...[...CURRENCIES, 'other'].map((c) => `currency_${c}`),
+  ...METHODS.map((m) => `method_${m}`),
+  ...[...NETWORKS, 'other'].map((n) => `network_${n}`),
+  'hour_sin',
+  'hour_cos',
+];
+
+export const ROUTING_DIMENSION = ROUTING_FEATURES.length;
+
+/**
+ * The feature vector of a context. Scales are kept near 1 so one exploration parameter suits every
+ * feature: the log amount is divided by 10 (ln of 1 million major units ≈ 13.8).
+ */
+export function routingFeatures(context: RoutingContext): Float64Array {
+  const major = context.amountMinor / 10 ** currencyExponent(context.currency);
+  const hour = new Date(context.time).getUTCHours() + new Date(context.time).getUTCMinutes() / 60;
+  const methodSlots = METHODS.map((m) => (m === context.method ? 1 : 0));
+  const values = [
+    1,
+    Math.log1p(major) / 10,
+    context.fraudScore ?? 0,
+    ...oneHot(MERCHANT_CATEGORIES, context.merchantCategory),
+    ...oneHot(REGIONS, regionOf(context.country)),
+    ...oneHot(CURRENCIES, context.currency),
+    ...methodSlots,
+    ...(context.method === 'card' ? oneHot(NETWORKS, context.network) : new Array<number>(NETWORKS.length + 1).fill(0)),
+    Math.sin((2 * Math.PI * hour) / 24),
+    Math.cos((2 * Math.PI * hour) / 24),
+  ];
+  return Float64Array.from(values);
+}

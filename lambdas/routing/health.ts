@@ -1,0 +1,88 @@
+/**
+ * Elimination: a circuit breaker per connector on its recent errors and timeouts (a decline is the card's
+ * answer, not the connector's failure, and does not count).
+ *
+ * - healthy → demoted when its last `consecutive` attempts all failed (an outage), or when, among its last
+ *   `window` attempts, at least `minFailures` failed and the failure share reached `threshold` (a
+ *   brown-out). A demoted connector is never chosen first; it stays at the end of the ranked list, so the
+ *   workflow can still fall back to it.
+ * - demoted → probing after `coolDownMs`: a `probeShare` of decisions put it first.
+ * - probing → healthy after `probeSuccesses` successes in a row; → demoted again on a failure, with the
+ *   cool-down doubled (up to `maxCoolDownMs`).
+ *
+ * With the defaults an outage costs at most 3 failed attempts before demotion, then one per probe.
+ */
+
+export type HealthOutcome = 'succeeded' | 'declined' | 'error' | 'timeout';
+export type HealthStatus = 'healthy' | 'demoted' | 'probing';
+
+export interface HealthOptions {
+  readonly consecutive: number;
+  readonly window: number;
+  readonly minFailures: number;
+  readonly threshold: number;
+  readonly coolDownMs: number;
+  readonly maxCoolDownMs: number;
+  readonly probeShare: number;
+  readonly probeSuccesses: number;
+}
+
+export const DEFAULT_HEALTH: HealthOptions = {
+  consecutive: 3,
+  window: 20,
+  minFailures: 3,
+  threshold: 0.5,
+  coolDownMs: 30_000,
+  maxCoolDownMs: 600_000,
+  probeShare: 0.05,
+  probeSuccesses: 2,
+};
+
+export interface ConnectorHealth {
+  readonly status: HealthStatus;
+  /** The last attempts, oldest first: true = failed (error or timeout). */
+  readonly recent: readonly boolean[];
+  /** When a demoted connector may be probed (epoch ms). */
+  readonly until: number;
+  readonly coolDownMs: number;
+  /** Consecutive successful probes. */
+  readonly probes: number;
+}
+
+export const HEALTHY: ConnectorHealth = { status: 'healthy', recent: [], until: 0, coolDownMs: 0, probes: 0 };
+
+/** The status at `now` (a demoted connector whose cool-down is over is probing). */
+export function statusAt(health: ConnectorHealth | undefined, now: number): HealthStatus {
+  if (!health) return 'healthy';
+  return health.status === 'demoted' && now >= health.until ? 'probing' : health.status;
+}
+
+/** Folds one attempt's outcome into a connector's health. */
+export function recordOutcome(
+  health: ConnectorHealth | undefined,
+  outcome: HealthOutcome,
+  now: number,
+  options: HealthOptions = DEFAULT_HEALTH,
+): ConnectorHealth {
+  const h = health ?? HEALTHY;
+  const failed = outcome === 'error' || outcome === 'timeout';
+  const recent = [...h.recent, failed].slice(-options.window);
+  const status = statusAt(h, now);
+  if (status === 'probing') {
+    if (failed) {
+      const coolDownMs = Math.min(Math.max(h.coolDownMs, options.coolDownMs) * 2, options.maxCoolDownMs);
+      return { status: 'demoted', recent, until: now + coolDownMs, coolDownMs, probes: 0 };
+    }
+    if (outcome === 'declined') return { ...h, status: 'probing', recent };
+    const probes = h.probes + 1;
+    if (probes >= options.probeSuccesses) return { status: 'healthy', recent: [], until: 0, coolDownMs: 0, probes: 0 };
+    return { ...h, status: 'probing', recent, probes };
+  }
+  if (status === 'demoted') return { ...h, recent };
+  const failures = recent.filter(Boolean).length;
+  const outage = recent.length >= options.consecutive && recent.slice(-options.consecutive).every(Boolean);
+  if (failed && (outage || (failures >= options.minFailures && failures / recent.length >= options.threshold))) {
+    return { status: 'demoted', recent, until: now + options.coolDownMs, coolDownMs: options.coolDownMs, probes: 0 };
+  }
+  return { ...h, recent };
+}

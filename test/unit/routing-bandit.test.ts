@@ -1,0 +1,202 @@
+/**
+ * The routing policy's math and rules: LinUCB against a hand-computed example, the circuit breaker's
+ * demotion and recovery, and the bandit's propensities, eligibility of the first choice and learning.
+ */
+import { DEFAULT_BANDIT, BanditPolicy, emptyBanditState, learn, type BanditState } from '../../lambdas/routing/bandit';
+import { cardNetwork, regionOf, ROUTING_DIMENSION, ROUTING_FEATURES, routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
+import { DEFAULT_HEALTH, recordOutcome, statusAt, type ConnectorHealth } from '../../lambdas/routing/health';
+import { ArmScorer, emptyArm, inverseSpd, updateArm } from '../../lambdas/routing/linucb';
+import type { ConnectorDefinition } from '../../lambdas/shared/connectors';
+
+describe('LinUCB', () => {
+  const params = { alpha: 0.5, ridge: 1, discount: 1 };
+
+  it('matches a hand-computed 2-d example', () => {
+    // A = I + x1x1ᵀ + x2x2ᵀ with x1 = (1, 0), r1 = 1 and x2 = (1, 1), r2 = 0:
+    // A = [[3, 1], [1, 2]], b = (1, 0), A⁻¹ = [[2, −1], [−1, 3]] / 5, θ = (0.4, −0.2).
+    let arm = emptyArm(2, 1);
+    arm = updateArm(arm, [1, 0], 1, params);
+    arm = updateArm(arm, [1, 1], 0, params);
+    expect(arm.a).toEqual([3, 1, 1, 2]);
+    expect(arm.b).toEqual([1, 0]);
+    expect(arm.n).toBe(2);
+    const s = new ArmScorer(arm);
+    expect(s.theta[0]).toBeCloseTo(0.4, 12);
+    expect(s.theta[1]).toBeCloseTo(-0.2, 12);
+    // x = (0, 1): mean −0.2, width √(3/5).
+    expect(s.mean([0, 1])).toBeCloseTo(-0.2, 12);
+    expect(s.width([0, 1])).toBeCloseTo(Math.sqrt(0.6), 12);
+  });
+
+  it('inverts a symmetric positive-definite matrix', () => {
+    const a = [4, 2, 0.6, 2, 5, 1, 0.6, 1, 3];
+    const inv = inverseSpd(a, 3);
+    for (let i = 0; i < 3; i += 1) {
+      for (let j = 0; j < 3; j += 1) {
+        let sum = 0;
+        for (let k = 0; k < 3; k += 1) sum += a[i * 3 + k] * inv[k * 3 + j];
+        expect(sum).toBeCloseTo(i === j ? 1 : 0, 12);
+      }
+    }
+    expect(() => inverseSpd([1, 2, 2, 1], 2)).toThrow(/not positive definite/);
+  });
+
+  it('forgets old evidence with a discount, back towards the prior', () => {
+    let arm = emptyArm(1, 1);
+    for (let i = 0; i < 200; i += 1) arm = updateArm(arm, [1], 1, { ...params, discount: 0.99 });
+    for (let i = 0; i < 200; i += 1) arm = updateArm(arm, [1], 0, { ...params, discount: 0.99 });
+    // Without forgetting the mean would be 200/401 ≈ 0.5; with it the recent failures dominate.
+    expect(new ArmScorer(arm).mean([1])).toBeLessThan(0.2);
+    expect(arm.a[0]).toBeLessThan(101); // bounded: about 1/(1 − γ)
+  });
+
+  it('rejects features of another dimension', () => {
+    expect(() => updateArm(emptyArm(3, 1), [1, 2], 1, params)).toThrow(/dimension 3, the features 2/);
+  });
+});
+
+describe('routing context', () => {
+  const base: RoutingContext = { amountMinor: 12_345, currency: 'EUR', method: 'card', network: 'visa', country: 'DE', merchantCategory: 'travel', fraudScore: 0.2, time: Date.UTC(2026, 0, 1, 6) };
+  const f = (ctx: RoutingContext) => Object.fromEntries(ROUTING_FEATURES.map((n, i) => [n, routingFeatures(ctx)[i]]));
+
+  it('encodes each feature of the issue, one-hot with an "other" slot', () => {
+    const x = f(base);
+    expect(routingFeatures(base)).toHaveLength(ROUTING_DIMENSION);
+    expect(x.log_amount).toBeCloseTo(Math.log1p(123.45) / 10, 12);
+    expect(x.fraud_score).toBe(0.2);
+    expect([x.category_travel, x.region_EU, x.currency_EUR, x.method_card, x.network_visa]).toEqual([1, 1, 1, 1, 1]);
+    expect(x.hour_sin).toBeCloseTo(1, 12); // 06:00 UTC
+    const other = f({ ...base, merchantCategory: 'casino', country: 'ZA', currency: 'CHF', network: undefined });
+    expect([other.category_other, other.region_other, other.currency_other, other.network_other]).toEqual([1, 1, 1, 1]);
+    const wallet = f({ ...base, method: 'wallet' });
+    expect([wallet.method_wallet, wallet.network_visa, wallet.network_other]).toEqual([1, 0, 0]);
+  });
+
+  it('knows regions and card networks', () => {
+    expect([regionOf('us'), regionOf('GB'), regionOf('JP'), regionOf('BR'), regionOf('ZA'), regionOf(undefined)]).toEqual(['NA', 'UK', 'APAC', 'LATAM', undefined, undefined]);
+    expect(['4242424242424242', '5555555555554444', '2223003122003222', '378282246310005', '6011111111111117'].map(cardNetwork)).toEqual([
+      'visa', 'mastercard', 'mastercard', 'amex', 'other',
+    ]);
+  });
+});
+
+describe('circuit breaker', () => {
+  const t0 = 1_000_000;
+  const run = (outcomes: Array<'succeeded' | 'declined' | 'error' | 'timeout'>, start?: ConnectorHealth, time = t0) =>
+    outcomes.reduce<ConnectorHealth | undefined>((h, o) => recordOutcome(h, o, time), start);
+
+  it('demotes after a handful of errors or timeouts in a row, not after declines or sporadic errors', () => {
+    const history = Array.from({ length: 19 }, () => 'succeeded' as const);
+    expect(statusAt(run(['declined', 'declined', 'declined', 'declined', 'declined']), t0)).toBe('healthy');
+    expect(statusAt(run([...history, 'error', 'timeout', 'succeeded', 'error', 'declined', 'error']), t0)).toBe('healthy');
+    const down = run([...history, 'error', 'timeout', 'error']);
+    expect(statusAt(down, t0)).toBe('demoted');
+    expect(statusAt(down, t0 + DEFAULT_HEALTH.coolDownMs - 1)).toBe('demoted');
+  });
+
+  it('demotes a brown-out: half of the recent attempts failing, interleaved with successes', () => {
+    const flaky = Array.from({ length: 20 }, (_, i) => (i % 2 ? 'error' : 'succeeded') as 'error' | 'succeeded');
+    expect(statusAt(run(flaky), t0)).toBe('demoted');
+  });
+
+  it('probes after the cool-down, recovers on successes, and backs off on a failed probe', () => {
+    const down = run(['error', 'error', 'error'])!;
+    const later = t0 + DEFAULT_HEALTH.coolDownMs;
+    expect(statusAt(down, later)).toBe('probing');
+    const failedProbe = recordOutcome(down, 'timeout', later);
+    expect(failedProbe.status).toBe('demoted');
+    expect(failedProbe.until - later).toBe(2 * DEFAULT_HEALTH.coolDownMs);
+    const probing = recordOutcome(down, 'succeeded', later);
+    expect(statusAt(probing, later)).toBe('probing');
+    const healed = recordOutcome(probing, 'succeeded', later + 1);
+    expect(healed.status).toBe('healthy');
+    expect(healed.recent).toEqual([]);
+  });
+});
+
+describe('bandit policy', () => {
+  const connector = (id: string, basisPoints: number, extra: Partial<ConnectorDefinition> = {}): ConnectorDefinition => ({
+    id, kind: 'sandbox', enabled: true, methods: ['card'], currencies: ['*'], regions: ['*'], fee: { basisPoints, fixedMinor: 30 }, ...extra,
+  });
+  const a = connector('a', 290);
+  const b = connector('b', 250);
+  const c = connector('c', 270);
+  const ctx: RoutingContext = { amountMinor: 10_000, currency: 'USD', method: 'card', network: 'visa', country: 'US', time: Date.UTC(2026, 0, 1, 12) };
+  const seq = (...values: number[]) => {
+    let i = 0;
+    return () => values[i++ % values.length];
+  };
+
+  function trained(rounds: number, successOf: Record<string, number>): BanditState {
+    let state = emptyBanditState();
+    const x = Array.from(routingFeatures(ctx));
+    for (let i = 0; i < rounds; i += 1) {
+      for (const id of Object.keys(successOf)) {
+        // Exactly the given share of successes, spread evenly.
+        const ok = Math.floor((i + 1) * successOf[id]) > Math.floor(i * successOf[id]);
+        state = learn(state, { connectorId: id, outcome: ok ? 'succeeded' : 'declined', features: x, time: ctx.time });
+      }
+    }
+    return state;
+  }
+
+  it('learns which connector succeeds for the context and ranks it first', () => {
+    const policy = new BanditPolicy(trained(300, { a: 0.95, b: 0.7, c: 0.8 }));
+    const choice = policy.rank(ctx, [a, b, c], seq(0)); // the inverse-CDF draw walks by score: 0 takes the best
+    expect(choice.ranked.map((r) => r.connectorId)).toEqual(['a', 'c', 'b']);
+    expect(choice.ranked[0].expectedSuccess).toBeGreaterThan(0.9);
+    expect(choice.ranked[0].expectedSuccess).toBeLessThan(1);
+  });
+
+  it('weighs fees: with equal success the cheaper connector wins, and λ scales it', () => {
+    const policy = new BanditPolicy(trained(300, { a: 0.9, b: 0.9, c: 0.9 }));
+    expect(policy.rank(ctx, [a, b, c], seq(0)).ranked[0].connectorId).toBe('b');
+    const expensive = connector('x', 2_000); // 20%: worth it only when fees do not count
+    const withX = new BanditPolicy(trained(300, { a: 0.9, b: 0.9, c: 0.9, x: 0.95 }));
+    expect(withX.rank(ctx, [a, b, c, expensive], seq(0)).ranked[0].connectorId).toBe('b');
+    expect(withX.rank(ctx, [a, b, c, expensive], seq(0), 0).ranked[0].connectorId).toBe('x');
+  });
+
+  it('gives exact propensities that sum to 1, and explores with probability ε', () => {
+    const policy = new BanditPolicy(trained(300, { a: 0.95, b: 0.7, c: 0.8 }));
+    const choice = policy.rank(ctx, [a, b, c], seq(0));
+    const eps = DEFAULT_BANDIT.epsilon;
+    const p = Object.fromEntries(choice.ranked.map((r) => [r.connectorId, r.propensity]));
+    expect(p.a).toBeCloseTo(1 - eps + eps / 3, 12);
+    expect(p.b).toBeCloseTo(eps / 3, 12);
+    expect(choice.propensity).toBe(p.a);
+    expect(choice.ranked.reduce((s, r) => s + r.propensity, 0)).toBeCloseTo(1, 12);
+    // A draw in the tail of the distribution (by score: a, c, b) picks the last, with its own propensity.
+    const explored = policy.rank(ctx, [a, b, c], seq(1 - eps / 6));
+    expect(explored.ranked.map((r) => r.connectorId)).toEqual(['b', 'a', 'c']);
+    expect(explored.propensity).toBeCloseTo(eps / 3, 12);
+  });
+
+  it('never chooses a demoted connector first, keeps it as the last fallback, and probes it after the cool-down', () => {
+    let state = trained(300, { a: 0.95, b: 0.7, c: 0.8 });
+    const x = Array.from(routingFeatures(ctx));
+    for (let i = 0; i < 3; i += 1) state = learn(state, { connectorId: 'a', outcome: 'error', features: x, time: ctx.time });
+    const policy = new BanditPolicy(state);
+    for (const u of [0, 0.3, 0.6, 0.99]) {
+      const choice = policy.rank(ctx, [a, b, c], seq(u));
+      expect(choice.ranked[0].connectorId).not.toBe('a');
+      expect(choice.ranked.at(-1)).toMatchObject({ connectorId: 'a', status: 'demoted', propensity: 0 });
+    }
+    const later = { ...ctx, time: ctx.time + DEFAULT_HEALTH.coolDownMs };
+    const probe = policy.rank(later, [a, b, c], seq(0));
+    expect(probe.ranked[0]).toMatchObject({ connectorId: 'a', status: 'probing' });
+    expect(probe.propensity).toBeCloseTo(DEFAULT_HEALTH.probeShare, 12);
+  });
+
+  it('reuses the scorers of unchanged arms and refuses a state of another dimension', () => {
+    const state = trained(10, { a: 0.9, b: 0.8 });
+    const first = new BanditPolicy(state);
+    first.rank(ctx, [a, b], seq(0.5));
+    const next = learn(state, { connectorId: 'b', outcome: 'succeeded', features: Array.from(routingFeatures(ctx)), time: ctx.time });
+    expect(next.arms.a).toBe(state.arms.a);
+    expect(next.arms.b).not.toBe(state.arms.b);
+    expect(new BanditPolicy(next, DEFAULT_BANDIT, first).rank(ctx, [a, b], seq(0.5)).ranked).toHaveLength(2);
+    expect(() => new BanditPolicy({ ...state, dimension: 3 })).toThrow(/dimension 3/);
+    expect(() => learn(state, { connectorId: 'a', outcome: 'succeeded', features: [1, 2], time: 0 })).toThrow(/dimension 2/);
+  });
+});
