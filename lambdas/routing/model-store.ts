@@ -1,0 +1,295 @@
+/**
+ * The routing model's persistence (DynamoDB; dynalite locally), in the routing table:
+ *
+ * - `model#bandit`: the bandit state (JSON) and its `version`. Only the updater writes it, with a condition
+ *   on the version it read (optimistic concurrency), so two writers can never overwrite each other's work.
+ * - `decision#<id>`: each routing decision (context, features, ranked list, propensities, policy version),
+ *   for the delayed outcome and for off-policy evaluation. Expires after DECISION_TTL_DAYS.
+ * - `outcome#<decision id>#<attempt>`: each attempt's outcome, written once (a replay is a no-op).
+ *
+ * The updater (a single writer by deployment: one queue consumer; the protocol stays correct with more)
+ * *claims* each outcome for the version it is about to commit (`appliedIn`, its writer `token`, when), with a
+ * condition on the claim it observed, then commits the model with a condition on the version it read. The
+ * model keeps which token committed each recent version, so an outcome is applied exactly when the version
+ * it was claimed for was committed by the claiming writer. A writer that loses the race releases its claims
+ * and retries; a claim left by a writer that crashed is taken over once it is older than CLAIM_LEASE_MS.
+ * No outcome is lost and none is applied twice (tested with concurrent writers).
+ *
+ * Readers (the routing function) keep a copy for a short TTL (`CachedModel`).
+ */
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learn, type BanditOptions, type BanditState } from './bandit.js';
+import type { RoutingContext } from './context.js';
+import type { HealthOutcome } from './health.js';
+
+export const MODEL_KEY = 'model#bandit';
+/** How long another writer's uncommitted claim is respected. */
+export const CLAIM_LEASE_MS = 60_000;
+/** Versions whose committing writer the model remembers. */
+const HISTORY = 200;
+export const DECISION_TTL_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+export interface StoredModel {
+  /** 0: nothing learnt yet. */
+  readonly version: number;
+  readonly state: BanditState;
+  /** The writer token of each recent committed version. */
+  readonly history: Readonly<Record<string, string>>;
+}
+
+export interface DecisionRecord {
+  readonly decisionId: string;
+  readonly merchantId: string;
+  readonly time: number;
+  readonly context: RoutingContext;
+  readonly features: readonly number[];
+  readonly ranked: ReadonlyArray<{ readonly connectorId: string; readonly propensity: number; readonly score: number }>;
+  readonly chosen: string;
+  readonly propensity: number;
+  readonly policyVersion: string;
+}
+
+export interface OutcomeRecord {
+  readonly decisionId: string;
+  /** 0 for the first attempt, then the fallbacks. */
+  readonly attempt: number;
+  readonly connectorId: string;
+  readonly outcome: HealthOutcome;
+  readonly latencyMs: number;
+  readonly feeMinor?: number;
+  /** Epoch ms. */
+  readonly time: number;
+}
+
+const decisionKey = (id: string) => `decision#${id}`;
+const outcomeKey = (o: Pick<OutcomeRecord, 'decisionId' | 'attempt'>) => `outcome#${o.decisionId}#${o.attempt}`;
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException';
+}
+
+export class DynamoRoutingModel {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async load(consistent = false): Promise<StoredModel> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: MODEL_KEY }, ConsistentRead: consistent }));
+    if (!Item) return { version: 0, state: emptyBanditState(), history: {} };
+    return { version: Number(Item.version), state: JSON.parse(String(Item.state)) as BanditState, history: JSON.parse(String(Item.history ?? '{}')) };
+  }
+
+  async logDecision(decision: DecisionRecord): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: decisionKey(decision.decisionId), ...decision, expiresAt: Math.floor((decision.time + DECISION_TTL_DAYS * DAY_MS) / 1000) },
+      }),
+    );
+  }
+
+  async getDecision(decisionId: string): Promise<DecisionRecord | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: decisionKey(decisionId) }, ConsistentRead: true }));
+    if (!Item) return undefined;
+    const { pk: _pk, expiresAt: _expiresAt, ...decision } = Item;
+    return decision as DecisionRecord;
+  }
+
+  /** Records an attempt's outcome once; false when it was already recorded (a replay). */
+  async recordOutcome(outcome: OutcomeRecord): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: outcomeKey(outcome), ...outcome, expiresAt: Math.floor((outcome.time + DECISION_TTL_DAYS * DAY_MS) / 1000) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  private async outcomeItems(outcomes: readonly OutcomeRecord[]): Promise<Map<string, Record<string, unknown>>> {
+    const out = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < outcomes.length; i += 100) {
+      let keys: Array<Record<string, unknown>> | undefined = outcomes.slice(i, i + 100).map((o) => ({ pk: outcomeKey(o) }));
+      while (keys && keys.length) {
+        const { Responses, UnprocessedKeys } = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of Responses?.[this.tableName] ?? []) out.set(String(item.pk), item);
+        keys = UnprocessedKeys?.[this.tableName]?.Keys as Array<Record<string, unknown>> | undefined;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Whether an outcome item may be claimed now: never claimed; claimed for a committed version by a writer
+   * that did not commit it (it lost and did not release); or claimed for a version not committed yet by a
+   * writer whose lease ran out (it crashed). Outcomes claimed for a version committed before the remembered
+   * history count as applied.
+   */
+  private claimable(item: Record<string, unknown>, model: StoredModel, now: number): boolean {
+    if (item.appliedIn === undefined) return true;
+    const k = Number(item.appliedIn);
+    if (k <= model.version) {
+      const committedBy = model.history[String(k)];
+      return committedBy !== undefined && committedBy !== item.claimedBy;
+    }
+    return Number(item.claimedAt ?? 0) < now - CLAIM_LEASE_MS;
+  }
+
+  /** Claims one outcome for `next`, on the condition that its claim is still the one observed. */
+  private async claim(item: Record<string, unknown>, next: number, token: string, now: number): Promise<boolean> {
+    const observed = item.appliedIn === undefined ? 'attribute_not_exists(appliedIn)' : 'appliedIn = :oldVersion AND claimedBy = :oldToken';
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: item.pk },
+          UpdateExpression: 'SET appliedIn = :next, claimedBy = :token, claimedAt = :now',
+          ConditionExpression: `attribute_exists(pk) AND ${observed}`,
+          ExpressionAttributeValues: {
+            ':next': next,
+            ':token': token,
+            ':now': now,
+            ...(item.appliedIn === undefined ? {} : { ':oldVersion': item.appliedIn, ':oldToken': item.claimedBy }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  private async decisions(ids: readonly string[]): Promise<Map<string, DecisionRecord>> {
+    const out = new Map<string, DecisionRecord>();
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Array<Record<string, unknown>> | undefined = unique.slice(i, i + 100).map((id) => ({ pk: decisionKey(id) }));
+      while (keys && keys.length) {
+        const { Responses, UnprocessedKeys } = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of Responses?.[this.tableName] ?? []) out.set(String(item.decisionId), item as unknown as DecisionRecord);
+        keys = UnprocessedKeys?.[this.tableName]?.Keys as Array<Record<string, unknown>> | undefined;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The updater: folds recorded outcomes into the model and commits a new version. Retries from a fresh
+   * read when another writer committed first. Outcomes never recorded, or whose decision is unknown
+   * (expired), are skipped.
+   */
+  async applyOutcomes(
+    outcomes: readonly OutcomeRecord[],
+    options: BanditOptions = DEFAULT_BANDIT,
+    maxRetries = 10,
+    clock: () => number = Date.now,
+  ): Promise<{ version: number; applied: number }> {
+    // One per key, oldest first, so the breaker sees the attempts in order.
+    const unique = [...new Map(outcomes.map((o) => [outcomeKey(o), o])).values()].sort((a, b) => a.time - b.time || a.attempt - b.attempt);
+    const decisions = await this.decisions(unique.map((o) => o.decisionId));
+    const token = randomUUID();
+    for (let attempt = 0; attempt <= maxRetries; attempt += 1) {
+      const model = await this.load(true);
+      const items = await this.outcomeItems(unique);
+      const next = model.version + 1;
+      const now = clock();
+      let state = model.state;
+      const claimed: OutcomeRecord[] = [];
+      for (const o of unique) {
+        const item = items.get(outcomeKey(o));
+        const decision = decisions.get(o.decisionId);
+        if (!item || !decision || !this.claimable(item, model, now)) continue;
+        if (!(await this.claim(item, next, token, now))) continue;
+        state = learn(state, { connectorId: o.connectorId, outcome: o.outcome, features: decision.features, time: o.time }, options);
+        claimed.push(o);
+      }
+      if (claimed.length === 0) return { version: model.version, applied: 0 };
+      const history = Object.fromEntries(
+        [...Object.entries(model.history), [String(next), token]].filter(([v]) => Number(v) > next - HISTORY),
+      );
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: MODEL_KEY, version: next, state: JSON.stringify(state), history: JSON.stringify(history), updatedAt: new Date(now).toISOString() },
+            ConditionExpression: model.version === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
+            ExpressionAttributeValues: model.version === 0 ? undefined : { ':v': model.version },
+          }),
+        );
+        return { version: next, applied: claimed.length };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        await this.releaseClaims(claimed, next, token); // another writer committed first: start again from its state
+      }
+    }
+    throw new Error(`routing model: still conflicting after ${maxRetries} retries`);
+  }
+
+  /** Releases this writer's claims for a version that lost the race. */
+  private async releaseClaims(outcomes: readonly OutcomeRecord[], lostVersion: number, token: string): Promise<void> {
+    await Promise.all(
+      outcomes.map((o) =>
+        this.client
+          .send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { pk: outcomeKey(o) },
+              UpdateExpression: 'REMOVE appliedIn, claimedBy, claimedAt',
+              ConditionExpression: 'appliedIn = :lost AND claimedBy = :token',
+              ExpressionAttributeValues: { ':lost': lostVersion, ':token': token },
+            }),
+          )
+          .catch((error: unknown) => {
+            if (!isConditionFailure(error)) throw error;
+          }),
+      ),
+    );
+  }
+}
+
+/** The routing function's copy of the model, reloaded after `ttlMs`; one BanditPolicy per version. */
+export class CachedModel {
+  private policy: BanditPolicy | undefined;
+  private version = -1;
+  private loadedAt = -Infinity;
+  private loading: Promise<BanditPolicy> | undefined;
+
+  constructor(
+    private readonly store: Pick<DynamoRoutingModel, 'load'>,
+    private readonly ttlMs: number,
+    private readonly options: BanditOptions = DEFAULT_BANDIT,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async get(): Promise<{ policy: BanditPolicy; version: number }> {
+    if (this.policy && this.clock() - this.loadedAt < this.ttlMs) return { policy: this.policy, version: this.version };
+    this.loading ??= this.store
+      .load()
+      .then((model) => {
+        if (model.version !== this.version || !this.policy) this.policy = new BanditPolicy(model.state, this.options, this.policy);
+        this.version = model.version;
+        this.loadedAt = this.clock();
+        return this.policy;
+      })
+      .finally(() => {
+        this.loading = undefined;
+      });
+    const policy = await this.loading;
+    return { policy, version: this.version };
+  }
+}

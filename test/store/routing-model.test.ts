@@ -1,0 +1,135 @@
+/**
+ * The routing model's learning loop against the local store (the same DynamoDB code as in AWS): outcomes are
+ * recorded once, folded in by the updater with a version check, and concurrent updaters lose none and apply
+ * none twice.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BanditPolicy, emptyBanditState, learn } from '../../lambdas/routing/bandit';
+import { routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
+import { CachedModel, CLAIM_LEASE_MS, DynamoRoutingModel, type DecisionRecord, type OutcomeRecord } from '../../lambdas/routing/model-store';
+import { ensureTables, startLocalStore, type LocalStore } from '../../lambdas/local/dynalite';
+import { LOCAL_TABLES } from '../../lambdas/local/env';
+
+let store: LocalStore;
+let client: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  store = await startLocalStore({});
+  await ensureTables(store.endpoint, LOCAL_TABLES);
+  client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: store.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+}, 30_000);
+
+afterAll(async () => {
+  client?.destroy();
+  await store?.close();
+});
+
+const T0 = Date.UTC(2026, 10, 1, 12);
+const context = (i: number): RoutingContext => ({
+  amountMinor: 1_000 + 37 * i, currency: i % 2 ? 'EUR' : 'USD', method: 'card', network: 'visa', country: i % 3 ? 'DE' : 'US', time: T0 + i * 1000,
+});
+
+function decision(prefix: string, i: number): DecisionRecord {
+  const ctx = context(i);
+  return {
+    decisionId: `${prefix}-d${i}`, merchantId: 'm1', time: ctx.time, context: ctx, features: Array.from(routingFeatures(ctx)),
+    ranked: [{ connectorId: 'a', propensity: 0.98, score: 0.9 }, { connectorId: 'b', propensity: 0.02, score: 0.8 }],
+    chosen: 'a', propensity: 0.98, policyVersion: 'linucb-0',
+  };
+}
+
+const outcome = (prefix: string, i: number): OutcomeRecord => ({
+  decisionId: `${prefix}-d${i}`, attempt: 0, connectorId: i % 4 ? 'a' : 'b', outcome: i % 5 ? 'succeeded' : 'declined', latencyMs: 120, time: T0 + i * 1000 + 500,
+});
+
+// The tests share the one model item and run in order; each starts from what it finds.
+test('records an outcome once and folds it in exactly as learn() does', async () => {
+  const model = new DynamoRoutingModel(client, LOCAL_TABLES.routing);
+  const before = await model.load(true);
+  for (let i = 0; i < 5; i += 1) await model.logDecision(decision('one', i));
+  const outcomes = Array.from({ length: 5 }, (_, i) => outcome('one', i));
+  for (const o of outcomes) expect(await model.recordOutcome(o)).toBe(true);
+  expect(await model.recordOutcome(outcomes[0])).toBe(false); // a replay
+  expect(await model.getDecision('one-d3')).toMatchObject({ chosen: 'a', features: decision('one', 3).features });
+
+  const result = await model.applyOutcomes([...outcomes, outcomes[2]]); // a duplicate delivery too
+  expect(result).toEqual({ version: before.version + 1, applied: 5 });
+  let expected = before.state;
+  outcomes.forEach((o, i) => {
+    expected = learn(expected, { connectorId: o.connectorId, outcome: o.outcome, features: decision('one', i).features, time: o.time });
+  });
+  expect((await model.load(true)).state).toEqual(expected);
+
+  // Delivered again (an at-least-once queue): nothing changes.
+  expect(await model.applyOutcomes(outcomes)).toEqual({ version: before.version + 1, applied: 0 });
+  // Outcomes of unknown (expired) decisions are skipped.
+  await model.recordOutcome(outcome('gone', 1));
+  expect((await model.applyOutcomes([outcome('gone', 1)])).applied).toBe(0);
+});
+
+test('concurrent updaters lose no outcome and apply none twice', async () => {
+  const model = new DynamoRoutingModel(client, LOCAL_TABLES.routing);
+  const start = await model.load(true);
+  const n = 60;
+  for (let i = 0; i < n; i += 1) {
+    await model.logDecision(decision('many', i));
+    await model.recordOutcome(outcome('many', i));
+  }
+  const all = Array.from({ length: n }, (_, i) => outcome('many', i));
+  // Six writers at once over overlapping batches (every outcome is in two batches).
+  const writers = Array.from({ length: 6 }, () => new DynamoRoutingModel(client, LOCAL_TABLES.routing));
+  const batches = writers.map((_, w) => all.filter((_o, i) => i % 6 === w || (i + 1) % 6 === w));
+  const results = await Promise.all(writers.map((writer, w) => writer.applyOutcomes(batches[w], undefined, 50)));
+  expect(results.reduce((s, r) => s + r.applied, 0)).toBe(n);
+  const end = await model.load(true);
+  const count = (state: typeof end.state) => Object.values(state.arms).reduce((s, arm) => s + arm.n, 0);
+  expect(count(end.state) - count(start.state)).toBe(n);
+  expect(end.version).toBeGreaterThan(start.version);
+  expect(end.version - start.version).toBeLessThanOrEqual(6);
+}, 60_000);
+
+test('a crashed writer’s claim is respected during its lease and taken over after it', async () => {
+  const model = new DynamoRoutingModel(client, LOCAL_TABLES.routing);
+  await model.logDecision(decision('crash', 1));
+  const o = outcome('crash', 1);
+  await model.recordOutcome(o);
+  const { version } = await model.load(true);
+  // A writer claimed it for the next version, then died before committing.
+  const now = Date.now();
+  await client.send(
+    new UpdateCommand({
+      TableName: LOCAL_TABLES.routing,
+      Key: { pk: 'outcome#crash-d1#0' },
+      UpdateExpression: 'SET appliedIn = :v, claimedBy = :t, claimedAt = :at',
+      ExpressionAttributeValues: { ':v': version + 1, ':t': 'dead-writer', ':at': now },
+    }),
+  );
+  expect(await model.applyOutcomes([o], undefined, 10, () => now + 1_000)).toEqual({ version, applied: 0 });
+  expect(await model.applyOutcomes([o], undefined, 10, () => now + CLAIM_LEASE_MS + 1)).toEqual({ version: version + 1, applied: 1 });
+  expect((await model.applyOutcomes([o], undefined, 10, () => now + 10 * CLAIM_LEASE_MS)).applied).toBe(0);
+});
+
+test('the routing function reads a cached copy, reloaded after the TTL', async () => {
+  let now = 0;
+  let loads = 0;
+  const stub = {
+    load: async () => {
+      loads += 1;
+      return { version: loads, state: emptyBanditState(), history: {} };
+    },
+  };
+  const cached = new CachedModel(stub, 5_000, undefined, () => now);
+  const first = await cached.get();
+  expect(first.policy).toBeInstanceOf(BanditPolicy);
+  await Promise.all([cached.get(), cached.get()]);
+  expect(loads).toBe(1);
+  now = 5_000;
+  const [a, b] = await Promise.all([cached.get(), cached.get()]); // one reload for both
+  expect(loads).toBe(2);
+  expect(a.version).toBe(2);
+  expect(b.policy).toBe(a.policy);
+});
