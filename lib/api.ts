@@ -243,6 +243,7 @@ export class SmartPayApi extends Construct {
     lambdaRoute('/fraud', functions.fraudFunction);
     lambdaRoute('/fraud/labels', functions.fraudFunction);
     lambdaRoute('/route', functions.routingFunction);
+    lambdaRoute('/route/feedback', functions.routingFunction);
     lambdaRoute('/reward', functions.rewardsFunction);
     lambdaRoute('/chat', functions.analyticsFunction);
 

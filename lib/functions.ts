@@ -100,6 +100,12 @@ export class SmartPayFunctions extends Construct {
   public readonly rewardsFunction: nodejs.NodejsFunction;
   /** `POST /chat`. */
   public readonly analyticsFunction: nodejs.NodejsFunction;
+  /**
+   * The routing model's updater: the routing code with one concurrent execution (the single writer), fed by
+   * the queue of `RoutingOutcomesRecorded` events (SmartPayWorkflows wires the rule and the queue).
+   */
+  public readonly routingUpdaterFunction: nodejs.NodejsFunction;
+  public readonly routingUpdaterRole: iam.Role;
   /** All five by area. */
   public readonly functions: Readonly<Record<FunctionArea, nodejs.NodejsFunction>>;
   /** Execution role of each function (only what it needs). */
@@ -164,8 +170,8 @@ export class SmartPayFunctions extends Construct {
     const roles = {} as Record<FunctionArea, iam.Role>;
     const logGroups = {} as Record<FunctionArea, logs.LogGroup>;
 
-    for (const area of FUNCTION_AREAS) {
-      const Name = area[0].toUpperCase() + area.slice(1);
+    /** One function of `area`'s code, with its own log group and role (`Name` prefixes their construct IDs). */
+    const create = (Name: string, area: FunctionArea, description: string, extra: Partial<nodejs.NodejsFunctionProps> = {}) => {
       const logGroup = new logs.LogGroup(this, `${Name}LogGroup`, {
         retention: stage.logRetention,
         encryptionKey: props.logEncryptionKey,
@@ -174,12 +180,12 @@ export class SmartPayFunctions extends Construct {
       // An explicit role instead of AWSLambdaBasicExecutionRole: write to this log group only.
       const role = new iam.Role(this, `${Name}Role`, {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        description: `SmartPay ${area} function (${stage.name})`,
+        description: `SmartPay ${description} function (${stage.name})`,
       });
       logGroup.grantWrite(role);
 
-      fns[area] = new nodejs.NodejsFunction(this, `${Name}Function`, {
-        description: `SmartPay ${area} (${stage.name})`,
+      const fn = new nodejs.NodejsFunction(this, `${Name}Function`, {
+        description: `SmartPay ${description} (${stage.name})`,
         entry: path.join(projectRoot, 'lambdas', area, 'handler.ts'),
         handler: 'handler',
         projectRoot,
@@ -202,15 +208,39 @@ export class SmartPayFunctions extends Construct {
           // The fraud model folder ships next to the bundle (the handler loads it from there at cold start).
           ...(area === 'fraud' ? { commandHooks: copyModelFolder(path.join(projectRoot, 'lambdas', 'fraud', 'model')) } : {}),
         },
+        ...extra,
       });
-      roles[area] = role;
-      logGroups[area] = logGroup;
+      acknowledge(role, {
+        'AwsSolutions-IAM5[Resource::*]': REASONS.xrayResource,
+        'PCI.DSS.321-IAMNoInlinePolicy': REASONS.inlinePolicy,
+      });
+      return { fn, role, logGroup };
+    };
 
+    for (const area of FUNCTION_AREAS) {
+      const created = create(area[0].toUpperCase() + area.slice(1), area, area);
+      fns[area] = created.fn;
+      roles[area] = created.role;
+      logGroups[area] = created.logGroup;
       acknowledge(fns[area], {
         'Serverless-LambdaDLQ': REASONS.syncInvokeOnlyDlq,
         'PCI.DSS.321-LambdaInsideVPC': REASONS.noVpc,
       });
     }
+
+    // The routing model's single writer: the routing code, fed by a queue (workflows.ts wires it), one at a time.
+    const updater = create('RoutingUpdater', 'routing', 'routing model updater', {
+      reservedConcurrentExecutions: 1,
+      environment: { ...common, POWERTOOLS_SERVICE_NAME: 'routing-updater', [ENV.routingTable]: data.routingTable.tableName },
+    });
+    this.routingUpdaterFunction = updater.fn;
+    this.routingUpdaterRole = updater.role;
+    data.routingTable.grantReadWriteData(updater.fn);
+    acknowledge(updater.fn, { 'PCI.DSS.321-LambdaInsideVPC': REASONS.noVpc });
+    acknowledge(updater.role, {
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': REASONS.kmsGenerateDataKey,
+      'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': REASONS.kmsReEncrypt,
+    });
 
     this.fraudFunction = fns.fraud;
     this.routingFunction = fns.routing;
@@ -251,12 +281,6 @@ export class SmartPayFunctions extends Construct {
       );
     }
 
-    for (const area of FUNCTION_AREAS) {
-      acknowledge(roles[area], {
-        'AwsSolutions-IAM5[Resource::*]': REASONS.xrayResource,
-        'PCI.DSS.321-IAMNoInlinePolicy': REASONS.inlinePolicy,
-      });
-    }
     // Read-write grants on the CMK-encrypted tables add the KMS action families DynamoDB needs.
     for (const area of ['fraud', 'payments', 'routing', 'rewards'] as const) {
       acknowledge(roles[area], {

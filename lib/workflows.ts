@@ -12,11 +12,13 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { PROJECT_ROOT, type SmartPayFunctions } from './functions';
+import { ENV, ROUTING_UPDATER_PATTERN } from '../lambdas/shared/contracts';
 import { acknowledge, REASONS } from './nag';
 import type { StageConfig } from './stages';
 
@@ -92,6 +94,12 @@ export class SmartPayWorkflows extends Construct {
   public readonly rewardDlq: sqs.Queue;
   /** Events the rule could not deliver to the reward machine. */
   public readonly rewardRuleDlq: sqs.Queue;
+  /** Buffers RoutingOutcomesRecorded events for the routing model's updater. */
+  public readonly routingUpdatesQueue: sqs.Queue;
+  /** Where routing updates go after 5 failed receives. */
+  public readonly routingUpdatesDlq: sqs.Queue;
+  /** RoutingOutcomesRecorded → routingUpdatesQueue. */
+  public readonly routingUpdatesRule: events.Rule;
   /** `PaymentSucceeded` → reward machine. */
   public readonly rewardRule: events.Rule;
 
@@ -126,6 +134,45 @@ export class SmartPayWorkflows extends Construct {
     };
     this.rewardDlq = queue('RewardDlq');
     this.rewardRuleDlq = queue('RewardRuleDlq');
+
+    // The routing model's learning loop: the routing function publishes RoutingOutcomesRecorded; a rule
+    // buffers them in a queue; the updater (one concurrent execution: the single writer) folds them in.
+    functions.routingFunction.addEnvironment(ENV.eventBusName, this.eventBus.eventBusName);
+    this.eventBus.grantPutEventsTo(functions.routingFunction);
+    this.routingUpdatesDlq = new sqs.Queue(this, 'RoutingUpdatesDlq', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+    acknowledge(this.routingUpdatesDlq, {
+      'Serverless-SQSRedrivePolicy': 'This queue is itself the dead-letter queue of RoutingUpdatesQueue (terminal); its messages are redriven by hand after a fix.',
+    });
+    this.routingUpdatesQueue = new sqs.Queue(this, 'RoutingUpdatesQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: encryptionKey,
+      enforceSSL: true,
+      // Six times the updater's timeout, as Lambda's SQS event source recommends.
+      visibilityTimeout: Duration.seconds(6 * (functions.routingUpdaterFunction.timeout?.toSeconds() ?? 30)),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.routingUpdatesDlq, maxReceiveCount: 5 },
+      removalPolicy,
+    });
+    this.routingUpdatesRule = new events.Rule(this, 'RoutingUpdatesRule', {
+      description: 'RoutingOutcomesRecorded to the routing model updater queue',
+      eventBus: this.eventBus,
+      eventPattern: { source: ROUTING_UPDATER_PATTERN.source, detailType: ROUTING_UPDATER_PATTERN['detail-type'] },
+    });
+    this.routingUpdatesRule.addTarget(new targets.SqsQueue(this.routingUpdatesQueue, { deadLetterQueue: this.rewardRuleDlq, retryAttempts: 10 }));
+    const updates = new SqsEventSource(this.routingUpdatesQueue, { batchSize: 10, maxBatchingWindow: Duration.seconds(1) });
+    functions.routingUpdaterFunction.addEventSource(updates);
+    acknowledge(functions.routingUpdaterFunction, {
+      'Serverless-LambdaDLQ':
+        'Invoked only by its SQS event source, never asynchronously: a failed batch returns to the queue and, after 5 receives, goes to RoutingUpdatesDlq.',
+      'Serverless-LambdaEventSourceMappingDestination':
+        'The source queue redrives to RoutingUpdatesDlq after 5 receives; an on-failure destination on the mapping would duplicate that.',
+    });
 
     const logGroup = (constructId: string) => {
       const group = new logs.LogGroup(this, constructId, {

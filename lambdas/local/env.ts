@@ -23,6 +23,8 @@ export const LOCAL_TABLES: Readonly<Record<TableName, string>> = {
 
 export interface LocalEnvOptions {
   readonly dynamodbEndpoint: string;
+  /** The local PutEvents endpoint (events-endpoint.ts). */
+  readonly eventsEndpoint: string;
   /** Extra or overriding variables (e.g. SANDBOX_FAULTS, MAX_PAYMENT_ATTEMPTS); these always win. */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -38,6 +40,7 @@ export function applyLocalEnv(options: LocalEnvOptions): Record<string, string> 
     [ENV.fraudStateTable]: LOCAL_TABLES.fraudState,
     [ENV.eventBusName]: LOCAL_EVENT_BUS,
     [ENV.dynamodbEndpoint]: options.dynamodbEndpoint,
+    [ENV.eventsEndpoint]: options.eventsEndpoint,
   };
   const defaults: Record<string, string> = {
     AWS_REGION: LOCAL_REGION,

@@ -1,6 +1,7 @@
 /**
- * Wires the local platform: dynalite (state store), the handlers' environment, the five handlers, the two
- * workflows, the event bus with the reward rule, the DLQ, the local issuer and the HTTP server. One
+ * Wires the local platform: dynalite (state store), the event bus with its PutEvents endpoint, the handlers'
+ * environment, the five handlers, the two workflows, the bus rules (reward workflow, routing model updater),
+ * the DLQ, the local issuer and the HTTP server. One
  * platform per process: the handlers read a process-wide environment.
  */
 import { readFileSync } from 'node:fs';
@@ -10,6 +11,8 @@ import type { Server } from 'node:http';
 import { createLocalBus, type EventPattern, type LocalBus } from './bus.js';
 import { createLocalDlq, type LocalDlq } from './dlq.js';
 import { ensureTables, startLocalStore, type LocalStore } from './dynalite.js';
+import { startLocalEventsEndpoint } from './events-endpoint.js';
+import { ROUTING_UPDATER_PATTERN } from '../shared/contracts.js';
 import { applyLocalEnv, DEFAULT_DATA_DIR, LOCAL_EVENT_BUS, LOCAL_TABLES } from './env.js';
 import { loadHandlers, type HandlerArea, type HandlerOverrides, type Invoker } from './handlers.js';
 import { createLocalIssuer, type LocalIssuer } from './issuer.js';
@@ -53,6 +56,7 @@ export interface LocalPlatform {
 }
 
 export const REWARD_RULE = 'reward-on-payment-succeeded';
+export const ROUTING_UPDATER_RULE = 'routing-model-updater';
 
 export async function startLocalPlatform(options: LocalPlatformOptions = {}): Promise<LocalPlatform> {
   const host = options.host ?? '127.0.0.1';
@@ -67,12 +71,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   try {
     const store = await startLocalStore({ host, path: persist ? join(dataDir, 'dynamodb') : undefined });
     cleanups.push(() => store.close());
-    applyLocalEnv({ dynamodbEndpoint: store.endpoint, env: options.env });
+    const bus = createLocalBus(LOCAL_EVENT_BUS);
+    const events = await startLocalEventsEndpoint(bus, host);
+    cleanups.push(() => events.close());
+    applyLocalEnv({ dynamodbEndpoint: store.endpoint, eventsEndpoint: events.url, env: options.env });
     await ensureTables(store.endpoint, LOCAL_TABLES);
 
     const handlers = await loadHandlers(options.handlerOverrides);
     const dlq = createLocalDlq(LOCAL_DLQ_URL, persist ? join(dataDir, 'dlq', 'reward-dlq.jsonl') : undefined);
-    const bus = createLocalBus(LOCAL_EVENT_BUS);
     const workflows = createLocalWorkflows({
       handlers,
       bus,
@@ -85,6 +91,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     bus.addRule(REWARD_RULE, pattern, (event) => {
       workflows.startReward(event);
     });
+    // The routing model's updater: in the cloud a queue buffers these events for a single-writer function.
+    bus.addRule(ROUTING_UPDATER_RULE, ROUTING_UPDATER_PATTERN, (event) => handlers.routing(event));
 
     const issuer = await createLocalIssuer({ dir: persist ? join(dataDir, 'issuer') : undefined });
     const server = createLocalServer({ issuer, handlers, workflows, onError });
@@ -114,6 +122,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
           await closeServer(server);
           await bus.idle();
           await workflows.close(graceMs);
+          await events.close();
           await store.close();
         })();
         return closing;

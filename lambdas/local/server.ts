@@ -42,6 +42,7 @@ export const ROUTES: readonly Route[] = [
   route('POST', '/fraud', 'fraud'),
   route('POST', '/fraud/labels', 'fraud'),
   route('POST', '/route', 'routing'),
+  route('POST', '/route/feedback', 'routing'),
   route('POST', '/reward', 'rewards'),
   route('POST', '/chat', 'analytics'),
   route('GET', '/payments/{id}', 'payments'),

@@ -1,65 +1,142 @@
 /**
- * Routing Lambda: POST /route from API Gateway; the workflow's Route (rank) and RoutingFeedback steps.
+ * Routing Lambda:
+ * - POST /route and POST /route/feedback from API Gateway;
+ * - the workflow's Route (rank) and RoutingFeedback (feedback) steps;
+ * - the model updater: `RoutingOutcomesRecorded` events, from an SQS queue in the cloud (a function of its own
+ *   with one concurrent execution: the single writer) or straight from the bus locally.
  */
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { documentClientOf } from '../shared/clients.js';
+import { documentClientOf, eventBridgeClient } from '../shared/clients.js';
 import { config } from '../shared/config.js';
 import { DEFAULT_CONNECTORS } from '../shared/connectors.js';
-import { instrumented } from '../shared/powertools.js';
+import { ROUTING_EVENTS } from '../shared/contracts.js';
 import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http.js';
-import { PaymentRequest, RouteRequest } from '../shared/schemas.js';
-import { rankCheapest, type RouteDecision } from './policy.js';
-import { DynamoRoutingStats, type RoutingStatsPort } from './stats.js';
+import { instrumented } from '../shared/powertools.js';
+import { PaymentRequest, RouteFeedbackRequest, RouteRequest } from '../shared/schemas.js';
+import { CachedModel, DynamoRoutingModel, type OutcomeRecord } from './model-store.js';
+import { recordFeedback, route, type OutcomeQueue, type RoutingDeps } from './service.js';
 
-let stats: RoutingStatsPort | undefined;
-function routingStats(): RoutingStatsPort {
-  stats ??= new DynamoRoutingStats(documentClientOf(), config().tables.routing);
-  return stats;
+/** Up to 10 entries a PutEvents call, each well under the 256 KB limit. */
+const eventQueue: OutcomeQueue = {
+  async enqueue(outcomes) {
+    const entries = [];
+    for (let i = 0; i < outcomes.length; i += 10) {
+      entries.push({
+        Source: ROUTING_EVENTS.source,
+        DetailType: ROUTING_EVENTS.outcomesRecorded,
+        EventBusName: config().eventBusName,
+        Detail: JSON.stringify({ outcomes: outcomes.slice(i, i + 10) }),
+      });
+    }
+    for (let i = 0; i < entries.length; i += 10) {
+      const result = await eventBridgeClient().send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
+      if (result.FailedEntryCount) throw new Error(`routing: ${result.FailedEntryCount} outcome event(s) were not accepted by the bus`);
+    }
+  },
+};
+
+let store: DynamoRoutingModel | undefined;
+let deps: RoutingDeps | undefined;
+
+function dependencies(): RoutingDeps {
+  if (deps) return deps;
+  const cfg = config();
+  store = new DynamoRoutingModel(documentClientOf(), cfg.tables.routing);
+  deps = {
+    connectors: DEFAULT_CONNECTORS,
+    model: new CachedModel(store, cfg.routingModelTtlMs),
+    store,
+    queue: eventQueue,
+    maxAttempts: cfg.maxPaymentAttempts,
+  };
+  return deps;
 }
+
+/** The payment's attempts as the workflow records them. */
+const WorkflowAttempt = z
+  .object({
+    connectorId: z.string(),
+    outcome: z.enum(['succeeded', 'declined', 'retryable_failure']),
+    code: z.string().optional(),
+    latencyMs: z.number(),
+    feeMinor: z.number().optional(),
+  })
+  .loose();
 
 const Step = z.discriminatedUnion('step', [
   z.object({
     step: z.literal('rank'),
-    payment: z.object({ request: PaymentRequest }).loose(),
+    payment: z.object({ merchantId: z.string().min(1), request: PaymentRequest }).loose(),
     fraud: z.object({ score: z.number() }).loose().optional(),
   }),
   z.object({
     step: z.literal('feedback'),
-    attempts: z.array(
-      z
-        .object({
-          connectorId: z.string(),
-          outcome: z.enum(['succeeded', 'declined', 'retryable_failure']),
-          latencyMs: z.number(),
-          feeMinor: z.number().optional(),
-        })
-        .loose(),
-    ),
+    merchantId: z.string().min(1),
+    decisionId: z.string().min(1),
+    attempts: z.array(WorkflowAttempt),
   }),
 ]);
 
-function decide(context: RouteRequest): RouteDecision {
-  return rankCheapest(DEFAULT_CONNECTORS, context, config().maxPaymentAttempts);
-}
+const Outcome = z.object({
+  decisionId: z.string(),
+  attempt: z.number().int().min(0),
+  connectorId: z.string(),
+  outcome: z.enum(['succeeded', 'declined', 'error', 'timeout']),
+  latencyMs: z.number(),
+  feeMinor: z.number().optional(),
+  time: z.number(),
+});
+const OutcomesEvent = z.object({ 'detail-type': z.literal(ROUTING_EVENTS.outcomesRecorded), detail: z.object({ outcomes: z.array(Outcome) }) }).loose();
+const SqsEvent = z.object({ Records: z.array(z.object({ body: z.string() }).loose()).min(1) }).loose();
 
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  return apiRoute(event, async () => ({ status: 200, body: decide(parseApiBody(event, RouteRequest)) }));
+  if (event.resource === '/route/feedback') {
+    return apiRoute(event, async (merchantId) => {
+      const { decisionId, attempts } = parseApiBody(event, RouteFeedbackRequest);
+      return { status: 200, body: { feedback: await recordFeedback(merchantId, decisionId, attempts, dependencies()) } };
+    });
+  }
+  return apiRoute(event, async (merchantId) => ({ status: 200, body: await route(merchantId, parseApiBody(event, RouteRequest), dependencies()) }));
 }
 
 async function onStep(event: unknown): Promise<unknown> {
   const input = parseWith(Step, event, 'routing step payload');
   if (input.step === 'rank') {
-    const { request } = input.payment;
-    return decide({
-      amount: request.amount,
-      currency: request.currency,
-      method: request.paymentMethod.type,
-      country: request.country,
-      fraudScore: input.fraud?.score,
-    });
+    const { request, merchantId } = input.payment;
+    return route(
+      merchantId,
+      { amount: request.amount, currency: request.currency, method: request.paymentMethod.type, country: request.country, fraudScore: input.fraud?.score },
+      dependencies(),
+    );
   }
-  return { recorded: await routingStats().record(input.attempts) };
+  if (input.attempts.length === 0) return { recorded: 0 };
+  const attempts = input.attempts.map((a) => ({
+    connectorId: a.connectorId,
+    outcome: a.outcome === 'retryable_failure' ? (a.code === 'gateway_timeout' ? ('timeout' as const) : ('error' as const)) : a.outcome,
+    latencyMs: a.latencyMs,
+    feeMinor: a.feeMinor,
+  }));
+  return recordFeedback(input.merchantId, input.decisionId, attempts, dependencies());
 }
 
-export const handler = instrumented('routing', (event) => (isApiGatewayEvent(event) ? onApi(event) : onStep(event)));
+/** The updater: folds outcome events into the model (one batch, one version). */
+async function onOutcomes(outcomes: OutcomeRecord[]): Promise<unknown> {
+  dependencies();
+  return store!.applyOutcomes(outcomes);
+}
+
+function outcomesOf(event: unknown): OutcomeRecord[] | undefined {
+  const direct = OutcomesEvent.safeParse(event);
+  if (direct.success) return direct.data.detail.outcomes;
+  const sqs = SqsEvent.safeParse(event);
+  if (!sqs.success) return undefined;
+  return sqs.data.Records.flatMap((r) => parseWith(OutcomesEvent, JSON.parse(r.body), 'routing outcome event').detail.outcomes);
+}
+
+export const handler = instrumented('routing', (event) => {
+  if (isApiGatewayEvent(event)) return onApi(event);
+  const outcomes = outcomesOf(event);
+  return outcomes ? onOutcomes(outcomes) : onStep(event);
+});

@@ -1,8 +1,9 @@
 /**
  * AWS SDK clients, created once at module scope and traced. Locally DYNAMODB_ENDPOINT points the same
- * code at dynalite.
+ * code at dynalite, and EVENTS_ENDPOINT at the local platform's PutEvents endpoint (its event bus).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { config } from './config.js';
 import { tracer } from './powertools.js';
@@ -28,4 +29,17 @@ export function documentClientOf(): DynamoDBDocumentClient {
     marshallOptions: { removeUndefinedValues: true },
   });
   return documentClient;
+}
+
+let eventsClient: EventBridgeClient | undefined;
+
+export function eventBridgeClient(): EventBridgeClient {
+  if (!eventsClient) {
+    const endpoint = config().eventsEndpoint;
+    const client = new EventBridgeClient(
+      endpoint ? { endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 3 } : {},
+    );
+    eventsClient = tracer ? tracer.captureAWSv3Client(client) : client;
+  }
+  return eventsClient;
 }

@@ -31,6 +31,8 @@ export interface RuntimeConfig {
   readonly rewardTokenDecimals: number;
   /** Local only: where dynalite listens. */
   readonly dynamodbEndpoint?: string;
+  readonly eventsEndpoint?: string;
+  readonly routingModelTtlMs: number;
 }
 
 function required(name: string): string {
@@ -102,6 +104,8 @@ export function config(): RuntimeConfig {
     sandboxLatencyMs: number(ENV.sandboxLatencyMs, 0, 0, 10_000),
     rewardTokenDecimals: number(ENV.rewardTokenDecimals, 6, 0, 9),
     dynamodbEndpoint: process.env[ENV.dynamodbEndpoint] || undefined,
+    eventsEndpoint: process.env[ENV.eventsEndpoint] || undefined,
+    routingModelTtlMs: number(ENV.routingModelTtlMs, 5_000, 0, 300_000),
   };
   return cached;
 }

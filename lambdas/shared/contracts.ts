@@ -34,6 +34,10 @@ export const ENV = {
   rewardTokenDecimals: 'REWARD_TOKEN_DECIMALS',
   /** Local only: the dynalite endpoint. Never set in the cloud. */
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
+  /** Local only: the local platform's EventBridge PutEvents endpoint. Never set in the cloud. */
+  eventsEndpoint: 'EVENTS_ENDPOINT',
+  /** How long a routing function keeps its copy of the routing model, in ms (default 5000). */
+  routingModelTtlMs: 'ROUTING_MODEL_TTL_MS',
   // Seed names (kept as they are). Secrets are never put in env values in the cloud: the *_SECRET_ARN
   // variables carry Secrets Manager ARNs instead.
   fraudEndpointName: 'FRAUD_ENDPOINT_NAME',
@@ -53,6 +57,15 @@ export const PAYMENT_EVENTS = {
   source: 'smartpay.payments',
   paymentSucceeded: 'PaymentSucceeded',
 } as const;
+
+/** The event the routing function emits when outcomes are recorded; the routing model's updater consumes it. */
+export const ROUTING_EVENTS = {
+  source: 'smartpay.routing',
+  outcomesRecorded: 'RoutingOutcomesRecorded',
+} as const;
+
+/** The rule pattern that sends outcome events to the routing model's updater (the CDK rule and the local bus). */
+export const ROUTING_UPDATER_PATTERN = { source: [ROUTING_EVENTS.source], 'detail-type': [ROUTING_EVENTS.outcomesRecorded] };
 
 /** Stable CloudWatch metric names (alarms depend on them). */
 export const METRICS = {

@@ -40,7 +40,7 @@ function body(path: keyof typeof REQUEST_SCHEMAS): Json {
 }
 
 function schemaName(path: string): string {
-  const names: Record<string, string> = { '/pay': 'PaymentRequest', '/fraud': 'FraudRequest', '/fraud/labels': 'FraudLabelRequest', '/route': 'RouteRequest', '/reward': 'RewardRequest', '/chat': 'ChatRequest' };
+  const names: Record<string, string> = { '/pay': 'PaymentRequest', '/fraud': 'FraudRequest', '/fraud/labels': 'FraudLabelRequest', '/route': 'RouteRequest', '/route/feedback': 'RouteFeedbackRequest', '/reward': 'RewardRequest', '/chat': 'ChatRequest' };
   return names[path];
 }
 
@@ -82,7 +82,22 @@ export function openApiDocument(): Json {
           responses: { 200: ok('label recorded'), ...errors(400, 401, 403, 404, 409) },
         },
       },
-      '/route': { post: { ...secured, summary: 'Rank the eligible connectors', requestBody: body('/route'), responses: { 200: ok('ranked connectors'), ...errors(400, 401, 403, 422) } } },
+      '/route': {
+        post: {
+          ...secured,
+          summary: 'Rank the eligible connectors (contextual bandit): the choice first, each with its score and propensity, the decision id and the policy version',
+          requestBody: body('/route'),
+          responses: { 200: ok('ranked connectors'), ...errors(400, 401, 403, 422) },
+        },
+      },
+      '/route/feedback': {
+        post: {
+          ...secured,
+          summary: "Record the outcome of each attempt of a routing decision (idempotent); the routing model learns from it",
+          requestBody: body('/route/feedback'),
+          responses: { 200: ok('outcomes recorded'), ...errors(400, 401, 403, 404) },
+        },
+      },
       '/reward': {
         post: { ...secured, summary: 'Issue (or return) the reward of a succeeded payment', requestBody: body('/reward'), responses: { 200: ok('existing reward'), 201: ok('reward issued'), ...errors(400, 401, 403, 409) } },
       },

@@ -96,16 +96,43 @@ export type FraudLabelRequest = z.infer<typeof FraudLabelRequest>;
 
 export const PaymentMethodType = z.enum(['card']);
 
+export const CardNetworkName = z.enum(['visa', 'mastercard', 'amex', 'other']);
+
 export const RouteRequest = z
   .object({
     amount: AmountMinor,
     currency: Currency,
     method: PaymentMethodType,
+    /** The card network, when known (a feature of the routing policy). */
+    network: CardNetworkName.optional(),
     country: CountryCode.optional(),
+    /** The merchant's category: retail, digital, travel, food, services, or anything else (counted as other). */
+    merchantCategory: z.string().trim().min(1).max(40).optional(),
     fraudScore: z.number().min(0).max(1).optional(),
   })
   .strict();
 export type RouteRequest = z.infer<typeof RouteRequest>;
+
+/** What happened on each attempt of a routing decision, in order (attempt 0 first). */
+export const RouteFeedbackRequest = z
+  .object({
+    decisionId: z.string().regex(/^rt_[A-Za-z0-9_-]{8,64}$/, 'must be a decisionId returned by POST /route'),
+    attempts: z
+      .array(
+        z
+          .object({
+            connectorId: z.string().min(1).max(64),
+            outcome: z.enum(['succeeded', 'declined', 'error', 'timeout']),
+            latencyMs: z.number().min(0).max(600_000),
+            feeMinor: z.number().int().min(0).optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(10),
+  })
+  .strict();
+export type RouteFeedbackRequest = z.infer<typeof RouteFeedbackRequest>;
 
 export const RewardRequest = z
   .object({
@@ -131,6 +158,7 @@ export const REQUEST_SCHEMAS = {
   '/fraud': FraudRequest,
   '/fraud/labels': FraudLabelRequest,
   '/route': RouteRequest,
+  '/route/feedback': RouteFeedbackRequest,
   '/reward': RewardRequest,
   '/chat': ChatRequest,
 } as const;

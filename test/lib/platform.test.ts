@@ -92,7 +92,7 @@ describe('api', () => {
 
   test('exactly the documented routes', () => {
     expect(Object.keys(methods).sort()).toEqual(
-      ['GET /health', 'GET /payments/{id}', 'POST /chat', 'POST /fraud', 'POST /fraud/labels', 'POST /pay', 'POST /reward', 'POST /route'].sort(),
+      ['GET /health', 'GET /payments/{id}', 'POST /chat', 'POST /fraud', 'POST /fraud/labels', 'POST /pay', 'POST /reward', 'POST /route', 'POST /route/feedback'].sort(),
     );
   });
 
@@ -159,6 +159,7 @@ describe('api', () => {
       'POST /fraud': 'Fraud',
       'POST /fraud/labels': 'Fraud',
       'POST /route': 'Routing',
+      'POST /route/feedback': 'Routing',
       'POST /reward': 'Rewards',
       'POST /chat': 'Analytics',
       'GET /payments/{id}': 'Payments',
@@ -469,6 +470,30 @@ describe('workflows', () => {
       EventBusName: { Ref: 'SmartPayWorkflowsEventBusBB45160B' },
     });
     expect([...new Set(placeholders(props.DefinitionString))]).toEqual(Object.keys(props.DefinitionSubstitutions).sort());
+  });
+
+  test('routing learning loop: RoutingOutcomesRecorded → a queue with a DLQ → the updater, one at a time', () => {
+    const rule = Object.values(template.findResources('AWS::Events::Rule')).find(
+      (r) => JSON.stringify(r.Properties.EventPattern).includes('RoutingOutcomesRecorded'),
+    )!;
+    expect(rule.Properties.EventPattern).toEqual({ source: ['smartpay.routing'], 'detail-type': ['RoutingOutcomesRecorded'] });
+    const queueId = id('AWS::SQS::Queue', 'SmartPayWorkflowsRoutingUpdatesQueue');
+    expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } })]);
+    const queue = template.findResources('AWS::SQS::Queue')[queueId].Properties;
+    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [id('AWS::SQS::Queue', 'SmartPayWorkflowsRoutingUpdatesDlq'), 'Arn'] }, maxReceiveCount: 5 });
+    expect(queue.KmsMasterKeyId).toBeDefined();
+    const updater = fnId('RoutingUpdater');
+    expect(template.findResources('AWS::Lambda::Function')[updater].Properties.ReservedConcurrentExecutions).toBe(1);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionName: { Ref: updater },
+      BatchSize: 10,
+    });
+    // The routing function publishes on the bus it is told about.
+    expect(template.findResources('AWS::Lambda::Function')[fnId('Routing')].Properties.Environment.Variables[ENV.eventBusName]).toEqual({
+      Ref: 'SmartPayWorkflowsEventBusBB45160B',
+    });
+    expect(statementsOfRole(template, roleId('Routing')).some((st) => actionsOf(st).includes('events:PutEvents'))).toBe(true);
   });
 
   test('payment: logging ALL without execution data (card data), tracing on', () => {

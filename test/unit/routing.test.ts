@@ -1,45 +1,89 @@
+/**
+ * Routing service: eligibility first (never an ineligible connector, a named 422 when none), the decision
+ * logged with its features and propensities, attempts bounded, and feedback validated against the decision.
+ */
+import { BanditPolicy, emptyBanditState } from '../../lambdas/routing/bandit';
+import { ROUTING_DIMENSION } from '../../lambdas/routing/context';
+import { isEligible } from '../../lambdas/routing/eligibility';
+import type { DecisionRecord, OutcomeRecord } from '../../lambdas/routing/model-store';
+import { recordFeedback, route, type RoutingDeps } from '../../lambdas/routing/service';
 import { DEFAULT_CONNECTORS, type ConnectorDefinition } from '../../lambdas/shared/connectors';
-import { NoEligibleConnectorError } from '../../lambdas/shared/errors';
-import { isEligible, rankCheapest } from '../../lambdas/routing/policy';
+import { NoEligibleConnectorError, NotFoundError, ValidationError } from '../../lambdas/shared/errors';
 
 const card = { amount: 10_000, method: 'card' as const };
 
-describe('cheapest eligible routing', () => {
-  it('ranks eligible connectors by estimated fee, cheapest first', () => {
-    const decision = rankCheapest(DEFAULT_CONNECTORS, { ...card, currency: 'USD', country: 'US' }, 3);
-    expect(decision.ranked.map((r) => [r.connectorId, r.estimatedFeeMinor])).toEqual([
-      ['amazon-pay-sandbox', 300], // 2.70% of 100.00 + 0.30
-      ['stripe-sandbox', 320], // 2.90% + 0.30
-    ]);
-    expect(decision).toMatchObject({ attemptLimit: 2, propensity: 1, policyVersion: 'cheapest-1' });
+function fakeDeps(connectors: readonly ConnectorDefinition[] = DEFAULT_CONNECTORS, maxAttempts = 3) {
+  const decisions = new Map<string, DecisionRecord>();
+  const outcomes = new Map<string, OutcomeRecord>();
+  const queued: OutcomeRecord[][] = [];
+  const deps: RoutingDeps = {
+    connectors,
+    model: { get: async () => ({ policy: new BanditPolicy(emptyBanditState()), version: 7 }) },
+    store: {
+      logDecision: async (d) => void decisions.set(d.decisionId, d),
+      getDecision: async (id) => decisions.get(id),
+      recordOutcome: async (o) => {
+        const key = `${o.decisionId}#${o.attempt}`;
+        if (outcomes.has(key)) return false;
+        outcomes.set(key, o);
+        return true;
+      },
+    },
+    queue: { enqueue: async (o) => void queued.push([...o]) },
+    maxAttempts,
+    random: () => 0,
+    clock: () => Date.UTC(2026, 10, 26, 12),
+  };
+  return { deps, decisions, outcomes, queued };
+}
+
+describe('routing service', () => {
+  it('ranks only eligible connectors and logs the decision with its features and propensities', async () => {
+    const { deps, decisions } = fakeDeps();
+    const result = await route('m1', { ...card, currency: 'USD', country: 'US' }, deps);
+    expect(result.ranked.map((r) => r.connectorId).sort()).toEqual(['amazon-pay-sandbox', 'stripe-sandbox']);
+    expect(result).toMatchObject({ policyVersion: 'linucb-7', attemptLimit: 2 });
+    const logged = decisions.get(result.decisionId)!;
+    expect(logged).toMatchObject({ merchantId: 'm1', chosen: result.ranked[0].connectorId, propensity: result.propensity, policyVersion: 'linucb-7' });
+    expect(logged.features).toHaveLength(ROUTING_DIMENSION);
+    expect(logged.ranked.map((r) => r.connectorId)).toEqual(result.ranked.map((r) => r.connectorId));
+    // Only stripe takes CHF, or a buyer in BR.
+    expect((await route('m1', { ...card, currency: 'CHF' }, deps)).ranked.map((r) => r.connectorId)).toEqual(['stripe-sandbox']);
+    expect((await route('m1', { ...card, currency: 'USD', country: 'BR' }, deps)).ranked.map((r) => r.connectorId)).toEqual(['stripe-sandbox']);
   });
 
-  it('never ranks a connector that cannot take the currency or region', () => {
-    expect(rankCheapest(DEFAULT_CONNECTORS, { ...card, currency: 'CHF' }, 3).ranked.map((r) => r.connectorId)).toEqual(['stripe-sandbox']);
-    expect(rankCheapest(DEFAULT_CONNECTORS, { ...card, currency: 'USD', country: 'BR' }, 3).ranked.map((r) => r.connectorId)).toEqual([
-      'stripe-sandbox',
-    ]);
+  it('bounds the attempts by MAX_PAYMENT_ATTEMPTS', async () => {
+    expect((await route('m1', { ...card, currency: 'USD' }, fakeDeps(DEFAULT_CONNECTORS, 1).deps)).attemptLimit).toBe(1);
   });
 
-  it('bounds the attempts by MAX_PAYMENT_ATTEMPTS', () => {
-    expect(rankCheapest(DEFAULT_CONNECTORS, { ...card, currency: 'USD' }, 1).attemptLimit).toBe(1);
-  });
-
-  it('fails with a named 422 when nothing is eligible', () => {
-    const disabled: ConnectorDefinition[] = DEFAULT_CONNECTORS.map((c) => ({ ...c, enabled: false }));
-    expect(() => rankCheapest(disabled, { ...card, currency: 'USD', country: 'US' }, 3)).toThrow(NoEligibleConnectorError);
-    try {
-      rankCheapest(disabled, { ...card, currency: 'USD', country: 'US' }, 3);
-    } catch (error) {
-      expect((error as NoEligibleConnectorError).status).toBe(422);
-      expect((error as Error).message).toBe('no enabled connector takes card payments in USD from US');
-    }
+  it('fails with a named 422 when nothing is eligible', async () => {
+    const disabled = DEFAULT_CONNECTORS.map((c) => ({ ...c, enabled: false }));
+    const attempt = route('m1', { ...card, currency: 'USD', country: 'US' }, fakeDeps(disabled).deps);
+    await expect(attempt).rejects.toThrow(NoEligibleConnectorError);
+    await expect(attempt).rejects.toMatchObject({ status: 422, message: 'no enabled connector takes card payments in USD from US' });
   });
 
   it('checks method, currency, region and enabled', () => {
     const c = DEFAULT_CONNECTORS[1];
     expect(isEligible(c, { ...card, currency: 'JPY', country: 'JP' })).toBe(true);
     expect(isEligible(c, { ...card, currency: 'AUD' })).toBe(false);
+    expect(isEligible(c, { method: 'solana_pay', currency: 'USD' })).toBe(false);
     expect(isEligible({ ...c, enabled: false }, { ...card, currency: 'USD' })).toBe(false);
+  });
+
+  it('records feedback once per attempt, queues it every time, and refuses what the decision did not rank', async () => {
+    const { deps, queued } = fakeDeps();
+    const { decisionId, ranked } = await route('m1', { ...card, currency: 'USD', country: 'US' }, deps);
+    const attempts = [
+      { connectorId: ranked[0].connectorId, outcome: 'timeout' as const, latencyMs: 3000 },
+      { connectorId: ranked[1].connectorId, outcome: 'succeeded' as const, latencyMs: 90, feeMinor: 320 },
+    ];
+    expect(await recordFeedback('m1', decisionId, attempts, deps)).toEqual({ decisionId, recorded: 2, replayed: 0 });
+    expect(await recordFeedback('m1', decisionId, attempts, deps)).toEqual({ decisionId, recorded: 0, replayed: 2 });
+    expect(queued).toHaveLength(2);
+    expect(queued[0].map((o) => [o.attempt, o.outcome])).toEqual([[0, 'timeout'], [1, 'succeeded']]);
+    await expect(recordFeedback('m2', decisionId, attempts, deps)).rejects.toThrow(NotFoundError);
+    await expect(recordFeedback('m1', 'rt_unknown', attempts, deps)).rejects.toThrow(NotFoundError);
+    await expect(recordFeedback('m1', decisionId, [{ connectorId: 'other', outcome: 'succeeded', latencyMs: 1 }], deps)).rejects.toThrow(ValidationError);
   });
 });

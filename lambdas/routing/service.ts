@@ -1,0 +1,138 @@
+/**
+ * Routing over narrow ports: the connector catalogue, the learnt model (a cached copy), the decision and
+ * outcome store, and the queue that feeds the single updater.
+ *
+ * - `route`: eligibility first (an ineligible connector is never ranked), then the bandit's ranking with
+ *   its propensities; the decision is logged for the delayed outcome and for off-policy evaluation.
+ * - `recordFeedback`: each attempt's outcome is recorded once and handed to the updater, which folds it into
+ *   the model exactly once (model-store.ts): a replay changes nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ConnectorDefinition } from '../shared/connectors.js';
+import { NotFoundError, ValidationError } from '../shared/errors.js';
+import type { BanditPolicy, RankedConnector } from './bandit.js';
+import type { RoutingContext } from './context.js';
+import type { HealthOutcome } from './health.js';
+import type { DecisionRecord, DynamoRoutingModel, OutcomeRecord } from './model-store.js';
+import { eligibleConnectors } from './eligibility.js';
+
+export interface RouteInput {
+  readonly amount: number;
+  readonly currency: string;
+  readonly method: 'card';
+  readonly network?: RoutingContext['network'];
+  readonly country?: string;
+  readonly merchantCategory?: string;
+  readonly fraudScore?: number;
+}
+
+export interface RouteResult {
+  readonly decisionId: string;
+  /** The choice first, then the fallbacks; each with its score and its propensity of being chosen first. */
+  readonly ranked: RankedConnector[];
+  /** The propensity of the chosen (first) connector. */
+  readonly propensity: number;
+  readonly policyVersion: string;
+  /** How many connectors the workflow may try: min(ranked, MAX_PAYMENT_ATTEMPTS). */
+  readonly attemptLimit: number;
+}
+
+/** Hands recorded outcomes to the single updater (a queue in the cloud, the bus locally). */
+export interface OutcomeQueue {
+  enqueue(outcomes: readonly OutcomeRecord[]): Promise<void>;
+}
+
+export interface RoutingDeps {
+  readonly connectors: readonly ConnectorDefinition[];
+  readonly model: { get(): Promise<{ policy: BanditPolicy; version: number }> };
+  readonly store: Pick<DynamoRoutingModel, 'logDecision' | 'getDecision' | 'recordOutcome'>;
+  readonly queue: OutcomeQueue;
+  readonly maxAttempts: number;
+  /** λ of the merchant (default: the policy's). */
+  readonly feeWeight?: (merchantId: string) => number | undefined;
+  readonly random?: () => number;
+  readonly clock?: () => number;
+}
+
+export const POLICY_PREFIX = 'linucb';
+
+export function newDecisionId(): string {
+  return `rt_${randomBytes(12).toString('base64url')}`;
+}
+
+export async function route(merchantId: string, input: RouteInput, deps: RoutingDeps): Promise<RouteResult> {
+  const time = (deps.clock ?? Date.now)();
+  const context: RoutingContext = {
+    amountMinor: input.amount,
+    currency: input.currency,
+    method: input.method,
+    network: input.network,
+    country: input.country,
+    merchantCategory: input.merchantCategory,
+    fraudScore: input.fraudScore,
+    time,
+  };
+  const eligible = eligibleConnectors(deps.connectors, input);
+  const { policy, version } = await deps.model.get();
+  const choice = policy.rank(context, eligible, deps.random ?? Math.random, deps.feeWeight?.(merchantId));
+  const decisionId = newDecisionId();
+  const policyVersion = `${POLICY_PREFIX}-${version}`;
+  const decision: DecisionRecord = {
+    decisionId,
+    merchantId,
+    time,
+    context,
+    features: choice.features,
+    ranked: choice.ranked.map((r) => ({ connectorId: r.connectorId, propensity: r.propensity, score: r.score })),
+    chosen: choice.ranked[0].connectorId,
+    propensity: choice.propensity,
+    policyVersion,
+  };
+  await deps.store.logDecision(decision);
+  return { decisionId, ranked: choice.ranked, propensity: choice.propensity, policyVersion, attemptLimit: Math.min(choice.ranked.length, deps.maxAttempts) };
+}
+
+export interface AttemptReport {
+  readonly connectorId: string;
+  readonly outcome: HealthOutcome;
+  readonly latencyMs: number;
+  readonly feeMinor?: number;
+}
+
+/**
+ * Records the outcomes of a decision's attempts (attempt i = `attempts[i]`) and queues the new ones for the
+ * updater. `merchantId` (from the API) must own the decision; the workflow passes its own payment's.
+ */
+export async function recordFeedback(
+  merchantId: string,
+  decisionId: string,
+  attempts: readonly AttemptReport[],
+  deps: Pick<RoutingDeps, 'store' | 'queue' | 'clock'>,
+): Promise<{ decisionId: string; recorded: number; replayed: number }> {
+  const decision = await deps.store.getDecision(decisionId);
+  if (!decision || decision.merchantId !== merchantId) throw new NotFoundError(`routing decision ${decisionId} was not found`);
+  const ranked = new Set(decision.ranked.map((r) => r.connectorId));
+  attempts.forEach((a, i) => {
+    if (!ranked.has(a.connectorId)) {
+      throw new ValidationError(`attempts[${i}].connectorId ${a.connectorId} was not ranked by decision ${decisionId}`, [
+        { field: `attempts.${i}.connectorId`, problem: `not one of ${[...ranked].join(', ')}` },
+      ]);
+    }
+  });
+  const time = (deps.clock ?? Date.now)();
+  const outcomes: OutcomeRecord[] = attempts.map((a, attempt) => ({
+    decisionId,
+    attempt,
+    connectorId: a.connectorId,
+    outcome: a.outcome,
+    latencyMs: Math.round(a.latencyMs),
+    ...(a.feeMinor === undefined ? {} : { feeMinor: a.feeMinor }),
+    time,
+  }));
+  let recorded = 0;
+  for (const o of outcomes) if (await deps.store.recordOutcome(o)) recorded += 1;
+  // Queued every time, replays too: if a first call recorded but failed to queue, its replay still reaches the
+  // updater, which applies each outcome once whatever it is sent.
+  await deps.queue.enqueue(outcomes);
+  return { decisionId, recorded, replayed: outcomes.length - recorded };
+}

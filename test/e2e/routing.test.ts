@@ -1,0 +1,86 @@
+/**
+ * Routing end to end on the local platform: POST /route ranks with the bandit and logs the decision,
+ * POST /route/feedback records outcomes once, the updater (fed by the bus) learns, and after a scripted
+ * scenario /route prefers the connector that really succeeds for that context.
+ */
+import type { LocalPlatform } from '../../lambdas/local/platform';
+import { ApiClient, startPlatform, uniqueMerchant } from './client';
+
+let platform: LocalPlatform;
+beforeAll(async () => {
+  // No model cache between calls: each /route sees the updater's latest version.
+  platform = await startPlatform({ env: { ROUTING_MODEL_TTL_MS: '0' } });
+});
+afterAll(async () => {
+  await platform?.close(1000);
+});
+
+const context = { amount: 4_200, currency: 'USD', method: 'card', network: 'visa', country: 'US', merchantCategory: 'retail' };
+
+test('after the outcomes of a scripted scenario, /route prefers the connector that really succeeds', async () => {
+  const client = await ApiClient.forMerchant(platform, uniqueMerchant());
+  const first = await client.call('POST', '/route', { body: context });
+  expect(first.status).toBe(200);
+  expect(first.json).toMatchObject({ decisionId: expect.stringMatching(/^rt_/), policyVersion: expect.stringMatching(/^linucb-\d+$/), attemptLimit: 2 });
+  const ids = first.json.ranked.map((r: { connectorId: string }) => r.connectorId).sort();
+  expect(ids).toEqual(['amazon-pay-sandbox', 'stripe-sandbox']);
+  const total = first.json.ranked.reduce((s: number, r: { propensity: number }) => s + r.propensity, 0);
+  expect(total).toBeCloseTo(1, 9);
+  expect(first.json.propensity).toBe(first.json.ranked[0].propensity);
+
+  // The world: amazon-pay-sandbox (the cheaper) declines this context, stripe-sandbox succeeds.
+  for (let i = 0; i < 40; i += 1) {
+    const decision = i === 0 ? first : await client.call('POST', '/route', { body: context });
+    const chosen = decision.json.ranked[0].connectorId as string;
+    const feedback = await client.call('POST', '/route/feedback', {
+      body: { decisionId: decision.json.decisionId, attempts: [{ connectorId: chosen, outcome: chosen === 'stripe-sandbox' ? 'succeeded' : 'declined', latencyMs: 80 }] },
+    });
+    expect(feedback.status).toBe(200);
+    await platform.idle(); // the updater has run
+  }
+  const after = await client.call('POST', '/route', { body: context });
+  const byId = Object.fromEntries(after.json.ranked.map((r: { connectorId: string }) => [r.connectorId, r]));
+  expect(byId['stripe-sandbox'].score).toBeGreaterThan(byId['amazon-pay-sandbox'].score);
+  expect(byId['stripe-sandbox'].expectedSuccess).toBeGreaterThan(0.8);
+  expect(byId['amazon-pay-sandbox'].expectedSuccess).toBeLessThan(0.3);
+  expect(Number(after.json.policyVersion.split('-')[1])).toBeGreaterThan(Number(first.json.policyVersion.split('-')[1]));
+  // The greedy choice is stripe: it carries most of the probability of being chosen first.
+  expect(byId['stripe-sandbox'].propensity).toBeGreaterThan(0.9);
+}, 60_000);
+
+test('feedback is idempotent, scoped to the merchant, and names what is wrong', async () => {
+  const client = await ApiClient.forMerchant(platform, uniqueMerchant());
+  const decision = await client.call('POST', '/route', { body: context });
+  const body = { decisionId: decision.json.decisionId, attempts: [{ connectorId: decision.json.ranked[0].connectorId, outcome: 'error', latencyMs: 3000 }] };
+  const once = await client.call('POST', '/route/feedback', { body });
+  expect(once.json.feedback).toMatchObject({ recorded: 1, replayed: 0 });
+  await platform.idle();
+  const version = (await client.call('POST', '/route', { body: context })).json.policyVersion;
+  const again = await client.call('POST', '/route/feedback', { body });
+  expect(again.status).toBe(200);
+  expect(again.json.feedback).toMatchObject({ recorded: 0, replayed: 1 });
+  await platform.idle();
+  expect((await client.call('POST', '/route', { body: context })).json.policyVersion).toBe(version); // nothing learnt twice
+
+  const other = await ApiClient.forMerchant(platform, uniqueMerchant());
+  expect((await other.call('POST', '/route/feedback', { body })).status).toBe(404);
+  const unranked = await client.call('POST', '/route/feedback', { body: { ...body, attempts: [{ connectorId: 'nope', outcome: 'succeeded', latencyMs: 1 }] } });
+  expect(unranked.status).toBe(400);
+  expect(unranked.text).toContain('attempts.0.connectorId');
+  const invalid = await client.call('POST', '/route/feedback', { body: { decisionId: 'x', attempts: [] } });
+  expect(invalid.status).toBe(400);
+  expect(invalid.text).toContain('decisionId');
+  expect(invalid.text).toContain('attempts');
+});
+
+test('/pay routes with the bandit and feeds its attempts back', async () => {
+  const client = await ApiClient.forMerchant(platform, uniqueMerchant());
+  const before = platform.bus.published().filter((e) => e['detail-type'] === 'RoutingOutcomesRecorded').length;
+  const result = await client.pay({ amount: 1999, currency: 'USD', customerId: `cus_${Date.now()}`, paymentMethod: { type: 'card', number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' } });
+  expect(result.status).toBe(201);
+  await platform.idle();
+  const events = platform.bus.published().filter((e) => e['detail-type'] === 'RoutingOutcomesRecorded');
+  expect(events.length).toBe(before + 1);
+  expect((events.at(-1)!.detail as { outcomes: Array<{ outcome: string }> }).outcomes[0].outcome).toBe('succeeded');
+  expect(platform.bus.failures()).toEqual([]);
+});
