@@ -15,35 +15,15 @@
  * (no per-feature attributions without a second request with `pred_contribs`, which the time budget cannot
  * afford), and both serve the same booster, so the embedded attributions explain the endpoint's score too.
  */
-import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { METRICS } from '../shared/contracts.js';
+import { EndpointScoreError, invokeWithBudget, type InvokeEndpointClient, type ScoredBy } from '../shared/sagemaker.js';
 import { logger, metrics } from '../shared/powertools.js';
 import type { FraudReason, ModelScore } from './model.js';
 
 /** The default time budget of one endpoint call, in milliseconds. */
 export const DEFAULT_ENDPOINT_TIMEOUT_MS = 30;
 
-/** Which model produced the score of an assessment. */
-export type ScoredBy = 'sagemaker' | 'embedded';
-
-/** Why the endpoint's answer was not used. */
-export type EndpointFailure = 'timeout' | 'error' | 'invalid-response';
-
-export class EndpointScoreError extends Error {
-  constructor(
-    readonly kind: EndpointFailure,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'EndpointScoreError';
-  }
-}
-
-/** The narrow port of the SageMaker runtime client this module uses (a fake in tests). */
-export interface InvokeEndpointClient {
-  send(command: InvokeEndpointCommand, options: { abortSignal: AbortSignal }): Promise<{ Body?: Uint8Array }>;
-}
+export { EndpointScoreError, type EndpointFailure, type InvokeEndpointClient, type ScoredBy } from '../shared/sagemaker.js';
 
 /** Scores a feature vector remotely; resolves with a probability or rejects with an EndpointScoreError. */
 export interface EndpointScorer {
@@ -77,34 +57,8 @@ export function sageMakerScorer(
   return {
     endpointName,
     async score(vector) {
-      const controller = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
-      // The race also covers a client that ignores the abort signal: the budget holds either way.
-      const deadline = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => {
-          controller.abort();
-          reject(new EndpointScoreError('timeout', `no answer from ${endpointName} within ${timeoutMs} ms`));
-        }, timeoutMs);
-      });
-      const command = new InvokeEndpointCommand({
-        EndpointName: endpointName,
-        ContentType: 'text/csv',
-        Accept: 'text/csv',
-        Body: new TextEncoder().encode(toCsvRow(vector)),
-      });
-      try {
-        const output = await Promise.race([client.send(command, { abortSignal: controller.signal }), deadline]);
-        return parseProbability(output.Body);
-      } catch (error) {
-        if (error instanceof EndpointScoreError) throw error;
-        if (controller.signal.aborted) {
-          throw new EndpointScoreError('timeout', `no answer from ${endpointName} within ${timeoutMs} ms`, { cause: error });
-        }
-        throw new EndpointScoreError('error', `${endpointName}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-      } finally {
-        clearTimeout(timer);
-        deadline.catch(() => undefined);
-      }
+      const body = await invokeWithBudget(client, endpointName, { contentType: 'text/csv', accept: 'text/csv', body: toCsvRow(vector) }, timeoutMs);
+      return parseProbability(body);
     },
   };
 }

@@ -99,13 +99,15 @@ export class BanditPolicy {
 
   /**
    * Ranks the eligible connectors for a context. `random` draws the exploration (inject a seeded one in
-   * tests and simulations). `feeWeight` overrides λ (per merchant).
+   * tests and simulations). `feeWeight` overrides λ (per merchant). `scores` (a SageMaker endpoint's, per
+   * connector id) replace the model's scores; health, exploration and propensities stay the same.
    */
   rank(
     context: RoutingContext,
     eligible: readonly ConnectorDefinition[],
     random: () => number,
     feeWeight: number = this.options.feeWeight,
+    scores?: Readonly<Record<string, number>>,
   ): RouteChoice {
     if (eligible.length === 0) throw new Error('rank: no eligible connector (check eligibility first)');
     const x = routingFeatures(context);
@@ -119,7 +121,7 @@ export class BanditPolicy {
         connector: c,
         estimatedFeeMinor,
         expectedSuccess: clip01(mean),
-        score: (mean + alpha * s.width(x)) * margin,
+        score: scores?.[c.id] ?? (mean + alpha * s.width(x)) * margin,
         status: statusAt(this.state.health[c.id], context.time),
       };
     });

@@ -6,6 +6,7 @@
  *   with one concurrent execution: the single writer) or straight from the bus locally.
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { documentClientOf, eventBridgeClient } from '../shared/clients.js';
@@ -13,10 +14,15 @@ import { config } from '../shared/config.js';
 import { DEFAULT_CONNECTORS } from '../shared/connectors.js';
 import { ROUTING_EVENTS } from '../shared/contracts.js';
 import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http.js';
-import { instrumented } from '../shared/powertools.js';
+import { instrumented, tracer } from '../shared/powertools.js';
 import { PaymentRequest, RouteFeedbackRequest, RouteRequest } from '../shared/schemas.js';
 import { CachedModel, DynamoRoutingModel, type OutcomeRecord } from './model-store.js';
+import { sageMakerRoutingEndpoint } from './sagemaker.js';
 import { recordFeedback, route, type OutcomeQueue, type RoutingDeps } from './service.js';
+
+// Module scope: one client per container. No SDK retries: the budget is a few tens of milliseconds.
+const sageMakerClient = new SageMakerRuntimeClient({ maxAttempts: 1 });
+const tracedSageMakerClient = tracer ? tracer.captureAWSv3Client(sageMakerClient) : sageMakerClient;
 
 /** Up to 10 entries a PutEvents call, each well under the 256 KB limit. */
 const eventQueue: OutcomeQueue = {
@@ -50,6 +56,9 @@ function dependencies(): RoutingDeps {
     store,
     queue: eventQueue,
     maxAttempts: cfg.maxPaymentAttempts,
+    endpoint: cfg.routing.endpointName
+      ? sageMakerRoutingEndpoint(tracedSageMakerClient, cfg.routing.endpointName, { timeoutMs: cfg.routing.endpointTimeoutMs })
+      : undefined,
   };
   return deps;
 }

@@ -11,10 +11,12 @@ import { randomBytes } from 'node:crypto';
 import type { ConnectorDefinition } from '../shared/connectors.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import type { BanditPolicy, RankedConnector } from './bandit.js';
-import type { RoutingContext } from './context.js';
+import { routingFeatures, type RoutingContext } from './context.js';
 import type { HealthOutcome } from './health.js';
 import type { DecisionRecord, DynamoRoutingModel, OutcomeRecord } from './model-store.js';
 import { eligibleConnectors } from './eligibility.js';
+import { EndpointScoreError, type ScoredBy } from '../shared/sagemaker.js';
+import { powertoolsRoutingFallbackReporter, type RoutingEndpoint, type RoutingFallbackReporter } from './sagemaker.js';
 
 export interface RouteInput {
   readonly amount: number;
@@ -35,6 +37,8 @@ export interface RouteResult {
   readonly policyVersion: string;
   /** How many connectors the workflow may try: min(ranked, MAX_PAYMENT_ATTEMPTS). */
   readonly attemptLimit: number;
+  /** Whose scores ranked: the SageMaker endpoint, or the embedded bandit (none configured, or a fallback). */
+  readonly scoredBy: ScoredBy;
 }
 
 /** Hands recorded outcomes to the single updater (a queue in the cloud, the bus locally). */
@@ -52,6 +56,9 @@ export interface RoutingDeps {
   readonly feeWeight?: (merchantId: string) => number | undefined;
   readonly random?: () => number;
   readonly clock?: () => number;
+  /** The SageMaker endpoint (`ROUTING_ENDPOINT_NAME`); the embedded bandit is the fallback. */
+  readonly endpoint?: RoutingEndpoint;
+  readonly fallbackReporter?: RoutingFallbackReporter;
 }
 
 export const POLICY_PREFIX = 'linucb';
@@ -73,8 +80,8 @@ export async function route(merchantId: string, input: RouteInput, deps: Routing
     time,
   };
   const eligible = eligibleConnectors(deps.connectors, input);
-  const { policy, version } = await deps.model.get();
-  const choice = policy.rank(context, eligible, deps.random ?? Math.random, deps.feeWeight?.(merchantId));
+  const [{ policy, version }, remote] = await Promise.all([deps.model.get(), endpointScores(context, eligible, deps)]);
+  const choice = policy.rank(context, eligible, deps.random ?? Math.random, deps.feeWeight?.(merchantId), remote);
   const decisionId = newDecisionId();
   const policyVersion = `${POLICY_PREFIX}-${version}`;
   const decision: DecisionRecord = {
@@ -89,7 +96,30 @@ export async function route(merchantId: string, input: RouteInput, deps: Routing
     policyVersion,
   };
   await deps.store.logDecision(decision);
-  return { decisionId, ranked: choice.ranked, propensity: choice.propensity, policyVersion, attemptLimit: Math.min(choice.ranked.length, deps.maxAttempts) };
+  return {
+    decisionId,
+    ranked: choice.ranked,
+    propensity: choice.propensity,
+    policyVersion,
+    attemptLimit: Math.min(choice.ranked.length, deps.maxAttempts),
+    scoredBy: remote ? 'sagemaker' : 'embedded',
+  };
+}
+
+/** The endpoint's scores, or undefined (none configured, or a fallback, reported). */
+async function endpointScores(
+  context: RoutingContext,
+  eligible: readonly ConnectorDefinition[],
+  deps: Pick<RoutingDeps, 'endpoint' | 'fallbackReporter'>,
+): Promise<Record<string, number> | undefined> {
+  if (!deps.endpoint) return undefined;
+  try {
+    return await deps.endpoint.scores(Array.from(routingFeatures(context)), eligible.map((c) => c.id));
+  } catch (error) {
+    const e = error instanceof EndpointScoreError ? error : new EndpointScoreError('error', (error as Error)?.message ?? String(error), { cause: error });
+    (deps.fallbackReporter ?? powertoolsRoutingFallbackReporter).fallback(deps.endpoint.endpointName, e);
+    return undefined;
+  }
 }
 
 export interface AttemptReport {

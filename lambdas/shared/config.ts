@@ -33,6 +33,7 @@ export interface RuntimeConfig {
   readonly dynamodbEndpoint?: string;
   readonly eventsEndpoint?: string;
   readonly routingModelTtlMs: number;
+  readonly routing: { readonly endpointName?: string; readonly endpointTimeoutMs: number };
 }
 
 function required(name: string): string {
@@ -106,6 +107,10 @@ export function config(): RuntimeConfig {
     dynamodbEndpoint: process.env[ENV.dynamodbEndpoint] || undefined,
     eventsEndpoint: process.env[ENV.eventsEndpoint] || undefined,
     routingModelTtlMs: number(ENV.routingModelTtlMs, 5_000, 0, 300_000),
+    routing: {
+      endpointName: process.env[ENV.routingEndpointName] || undefined,
+      endpointTimeoutMs: number(ENV.routingEndpointTimeoutMs, 20, 1, 5_000),
+    },
   };
   return cached;
 }

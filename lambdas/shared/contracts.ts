@@ -44,6 +44,8 @@ export const ENV = {
   /** Time budget of one fraud endpoint call in ms (default 30); past it the embedded model scores. */
   fraudEndpointTimeoutMs: 'FRAUD_ENDPOINT_TIMEOUT_MS',
   routingEndpointName: 'ROUTING_ENDPOINT_NAME',
+  /** Time budget of one routing endpoint call in ms (default 20); past it the embedded bandit ranks. */
+  routingEndpointTimeoutMs: 'ROUTING_ENDPOINT_TIMEOUT_MS',
   stripeSecretKey: 'STRIPE_SECRET_KEY',
   stripeSecretArn: 'STRIPE_SECRET_ARN',
   solanaRpcUrl: 'SOLANA_RPC_URL',
@@ -73,6 +75,8 @@ export const METRICS = {
   fraudInferenceMs: 'FraudInferenceLatency',
   /** The SageMaker fraud endpoint timed out, failed or answered garbage; the embedded model scored. */
   fraudEndpointFallback: 'FraudEndpointFallback',
+  /** The SageMaker routing endpoint timed out, failed or answered garbage; the embedded bandit ranked. */
+  routingEndpointFallback: 'RoutingEndpointFallback',
   paymentSucceeded: 'PaymentSucceeded',
   paymentDeclined: 'PaymentDeclined',
   paymentFailed: 'PaymentFailed',
