@@ -1,0 +1,178 @@
+import {
+  attemptOutcome,
+  defaultScenario,
+  eligibleConnectors,
+  expectedNet,
+  generateTraffic,
+  isSimEligible,
+  oraclePolicy,
+  simulate,
+  standardPolicies,
+  trueRates,
+  type PaymentRecord,
+  type SimConnector,
+  type SimPayment,
+  type SimPolicy,
+} from '../../ml/routing/simulator';
+
+const scenario = defaultScenario({ payments: 3_000 });
+const traffic = generateTraffic(scenario);
+/** A shorter run where every policy runs several times. */
+const small = defaultScenario({ payments: 1_000 });
+
+/** Wraps a policy and records what it was offered. */
+function spy(policy: SimPolicy, offered: { payment: SimPayment; ids: string[] }[]): SimPolicy {
+  return {
+    name: policy.name,
+    rank(payment, eligible) {
+      offered.push({ payment, ids: eligible.map((c) => c.id) });
+      return policy.rank(payment, eligible);
+    },
+    observe: (report) => policy.observe(report),
+  };
+}
+
+/** The catalogue's rules written out by hand, independently of isSimEligible. */
+function allowedByHand(id: string, p: SimPayment): boolean {
+  const { method, currency, country } = p.context;
+  switch (id) {
+    case 'solana-pay':
+      return method === 'solana_pay' && currency === 'USD';
+    case 'stripe-us':
+      return method !== 'solana_pay';
+    case 'stripe-eu':
+      return method !== 'solana_pay' && ['EUR', 'GBP', 'USD'].includes(currency);
+    case 'amazon-pay':
+      return method !== 'solana_pay' && ['USD', 'EUR', 'GBP', 'JPY'].includes(currency) && ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP'].includes(country!);
+    case 'sandbox-a':
+      return method === 'card';
+    case 'sandbox-b':
+      return method === 'card' && ['USD', 'BRL', 'MXN', 'EUR'].includes(currency);
+    default:
+      return false;
+  }
+}
+
+function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+}
+
+describe('routing simulator', () => {
+  it('is deterministic for a seed, and the seed matters', () => {
+    const run = (seed: number) => {
+      const s = { ...small, seed };
+      const t = generateTraffic(s);
+      return { traffic: t, results: standardPolicies(s).map((p) => simulate(s, t, p)) };
+    };
+    const a = run(7);
+    const b = run(7);
+    expect(b.traffic).toEqual(a.traffic);
+    expect(b.results).toEqual(a.results);
+    const other = { ...small, seed: 8 };
+    const otherTraffic = generateTraffic(other);
+    expect(otherTraffic).not.toEqual(a.traffic);
+    expect(simulate(other, otherTraffic, standardPolicies(other)[0]).netRevenueUsdMinor).not.toBe(a.results[0].netRevenueUsdMinor);
+  });
+
+  it('offers every policy exactly the eligible connectors, solana_pay only to solana-pay', () => {
+    const smallTraffic = generateTraffic(small);
+    expect(new Set(smallTraffic.map((p) => p.context.method))).toEqual(new Set(['card', 'wallet', 'solana_pay']));
+    for (const policy of standardPolicies(small)) {
+      const offered: { payment: SimPayment; ids: string[] }[] = [];
+      const records: PaymentRecord[] = [];
+      simulate(small, smallTraffic, spy(policy, offered), { onPayment: (r) => records.push(r) });
+      expect(offered).toHaveLength(smallTraffic.length);
+      const wrong: string[] = [];
+      for (const { payment, ids } of offered) {
+        const byHand = small.connectors.filter((c) => allowedByHand(c.id, payment)).map((c) => c.id);
+        const solanaOk = payment.context.method === 'solana_pay' ? ids.join() === 'solana-pay' : !ids.includes('solana-pay');
+        if (ids.join() !== byHand.join() || !solanaOk) wrong.push(`${policy.name} #${payment.index} ${payment.context.method}: [${ids}] vs [${byHand}]`);
+      }
+      for (const r of records) {
+        for (const a of r.attempts) if (!r.eligible.includes(a.connectorId)) wrong.push(`${policy.name} #${r.payment.index} tried ${a.connectorId}`);
+      }
+      expect(wrong).toEqual([]);
+    }
+  });
+
+  it('refuses a policy that routes to a connector it was not offered', () => {
+    const rogue: SimPolicy = { name: 'rogue', rank: () => ({ order: ['solana-pay'], propensity: 1 }), observe: () => {} };
+    const cardFirst = traffic.findIndex((p) => p.context.method === 'card');
+    expect(() => simulate(scenario, traffic.slice(cardFirst, cardFirst + 1), rogue)).toThrow(/rogue returned \[solana-pay\]/);
+  });
+
+  it('runs the payment flow: at most 3 attempts, fall back only after an error or timeout, fees on success only', () => {
+    const records: PaymentRecord[] = [];
+    const [, roundRobin] = standardPolicies(scenario);
+    const result = simulate(scenario, traffic, roundRobin, { onPayment: (r) => records.push(r) });
+    let fallbacks = 0;
+    const wrong: number[] = [];
+    for (const r of records) {
+      const last = r.attempts[r.attempts.length - 1];
+      const ok =
+        r.attempts.length >= 1 &&
+        r.attempts.length <= scenario.maxAttempts &&
+        r.attempts.slice(0, -1).every((a) => a.outcome === 'error' || a.outcome === 'timeout') &&
+        r.succeeded === (last.outcome === 'succeeded') &&
+        r.feeMinor > 0 === r.succeeded &&
+        Number.isInteger(r.feeMinor) &&
+        r.netMinor === (r.succeeded ? r.payment.context.amountMinor - r.feeMinor : 0);
+      if (!ok) wrong.push(r.payment.index);
+      if (r.attempts.length > 1) fallbacks += 1;
+    }
+    expect(wrong).toEqual([]);
+    expect(fallbacks).toBeGreaterThan(0);
+    expect(Number.isInteger(result.netRevenueUsdMinor)).toBe(true);
+    expect(result.succeeded).toBe(records.filter((r) => r.succeeded).length);
+  });
+
+  it("gives the oracle the best expected net revenue: per payment over every order, and summed over every policy's run", () => {
+    const oracle = oraclePolicy(scenario);
+    const beaten: string[] = [];
+    for (const payment of traffic.filter((_, i) => i % 10 === 0)) {
+      const eligible = eligibleConnectors(scenario.connectors, payment.context);
+      const byId = new Map(eligible.map((c) => [c.id, c]));
+      const best = expectedNet(scenario, payment, oracle.rank(payment, eligible).order.map((id) => byId.get(id)!));
+      for (const order of permutations<SimConnector>(eligible)) {
+        if (expectedNet(scenario, payment, order) > best + 1e-9) beaten.push(`#${payment.index} by [${order.map((c) => c.id)}]`);
+      }
+    }
+    expect(beaten).toEqual([]);
+    const results = standardPolicies(small).map((p) => simulate(small, generateTraffic(small), p));
+    const oracleResult = results.find((r) => r.name.startsWith('oracle'))!;
+    for (const r of results) expect(r.expectedNetUsdMinor).toBeLessThanOrEqual(oracleResult.expectedNetUsdMinor + 1e-6);
+    // The comparison has teeth: the cheapest-first policy is clearly worse in expectation.
+    expect(results[0].expectedNetUsdMinor).toBeLessThan(oracleResult.expectedNetUsdMinor * 0.99);
+  });
+
+  it('makes the outage connector fail during the outage window, and only then', () => {
+    const outage = scenario.outage!;
+    const connector = scenario.connectors.find((c) => c.id === outage.connectorId)!;
+    const tally = { inside: { attempts: 0, failed: 0 }, outside: { attempts: 0, failed: 0 } };
+    const wrongRates: number[] = [];
+    for (const p of traffic) {
+      if (!isSimEligible(connector, p.context)) continue;
+      const during = p.context.time >= outage.from && p.context.time < outage.to;
+      const rates = trueRates(scenario, connector.id, p);
+      if (Math.abs(rates.error + rates.timeout - (during ? outage.errorRate + outage.timeoutRate : 0.004)) > 1e-9) wrongRates.push(p.index);
+      const { outcome } = attemptOutcome(scenario, p, connector.id);
+      const t = during ? tally.inside : tally.outside;
+      t.attempts += 1;
+      if (outcome === 'error' || outcome === 'timeout') t.failed += 1;
+    }
+    expect(wrongRates).toEqual([]);
+    expect(tally.inside.attempts).toBeGreaterThan(50);
+    expect(tally.inside.failed / tally.inside.attempts).toBeGreaterThan(0.8);
+    expect(tally.outside.failed / tally.outside.attempts).toBeLessThan(0.02);
+    // A policy that always tries it first shows the outage in its first attempts.
+    const loyal: SimPolicy = {
+      name: 'loyal',
+      rank: (_p, eligible) => ({ order: [...eligible].sort((a, b) => Number(b.id === connector.id) - Number(a.id === connector.id)).map((c) => c.id), propensity: 1 }),
+      observe: () => {},
+    };
+    const result = simulate(scenario, traffic, loyal);
+    expect(result.outage.firstOnConnector).toBe(tally.inside.attempts);
+    expect(result.outage.failedFirstOnConnector).toBe(tally.inside.failed);
+  });
+});
