@@ -131,6 +131,8 @@ export class SmartPayFunctions extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
     };
 
+    // The stage's connector registry (routing ranks from it, payments charges through it).
+    const connectors: Record<string, string> = stage.connectors ? { [ENV.connectors]: JSON.stringify(stage.connectors) } : {};
     const specific: Record<FunctionArea, Record<string, string>> = {
       // Each function learns the names of the tables it uses, and only those (its grants match, below).
       fraud: {
@@ -144,6 +146,7 @@ export class SmartPayFunctions extends Construct {
       routing: {
         [ENV.routingTable]: data.routingTable.tableName,
         [ENV.maxPaymentAttempts]: String(stage.maxPaymentAttempts),
+        ...connectors,
         ...(props.routingEndpointName ? { [ENV.routingEndpointName]: props.routingEndpointName } : {}),
       },
       payments: {
@@ -151,6 +154,7 @@ export class SmartPayFunctions extends Construct {
         [ENV.idempotencyTable]: data.idempotencyTable.tableName,
         [ENV.maxPaymentAttempts]: String(stage.maxPaymentAttempts),
         [ENV.stripeSecretArn]: secrets.stripeSecret.secretArn,
+        ...connectors,
       },
       rewards: {
         [ENV.rewardsTable]: data.rewardsTable.tableName,

@@ -2,6 +2,7 @@
  * Typed stage configurations. `bin/app.ts` picks one with `-c stage=<name>`; the construct takes the object.
  * Nothing here reads the environment.
  */
+import { parseConnectorRegistry, type ConnectorDefinition } from '../lambdas/shared/connectors';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
 /** The stages SmartPay is deployed as. */
@@ -45,6 +46,12 @@ export interface StageConfig {
   readonly fraudDeclineThreshold?: number;
   /** Upper bound of connector attempts per payment (`MAX_PAYMENT_ATTEMPTS`), 1..10. */
   readonly maxPaymentAttempts: number;
+  /**
+   * The connector registry of this stage (`CONNECTORS`): ids, kinds, methods, currencies, regions, fees,
+   * enabled. Checked at synth with the schema the functions use.
+   * @default - the two default sandbox accounts (stripe-sandbox, amazon-pay-sandbox)
+   */
+  readonly connectors?: readonly ConnectorDefinition[];
   /** Decimals of the SPL reward token (`REWARD_TOKEN_DECIMALS`), 0..9. */
   readonly rewardTokenDecimals: number;
   /**
@@ -135,6 +142,7 @@ export function validateStageConfig(stage: StageConfig): StageConfig {
   if (!Number.isInteger(stage.rewardTokenDecimals) || stage.rewardTokenDecimals < 0 || stage.rewardTokenDecimals > 9) {
     throw new Error('stage.rewardTokenDecimals must be an integer in 0..9');
   }
+  if (stage.connectors !== undefined) parseConnectorRegistry(stage.connectors, 'stage.connectors');
   if (stage.throttling.rateLimit <= 0 || stage.throttling.burstLimit <= 0) {
     throw new Error('stage.throttling.rateLimit and stage.throttling.burstLimit must be positive');
   }

@@ -3,6 +3,7 @@
  * Resource names are fixed local names; tunables keep a value already in the environment (so
  * `SANDBOX_FAULTS=... npm start` works) unless the caller passes one explicitly.
  */
+import { LOCAL_CONNECTORS } from '../shared/connectors.js';
 import { ENV, type TableName } from '../shared/contracts.js';
 import { resetConfig } from '../shared/config.js';
 
@@ -51,6 +52,8 @@ export function applyLocalEnv(options: LocalEnvOptions): Record<string, string> 
     POWERTOOLS_LOG_LEVEL: 'WARN',
     // The SDK's notice that its 2027 releases need Node 22 (the lockfile pins today's): not news at every start.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // Four sandbox processors with context-dependent approval, so routing has something to learn.
+    [ENV.connectors]: JSON.stringify(LOCAL_CONNECTORS),
   };
   const applied: Record<string, string> = {};
   for (const [name, value] of Object.entries(defaults)) {

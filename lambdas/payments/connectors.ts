@@ -7,6 +7,8 @@ export interface ChargeRequest {
   /** Derived from payment id and attempt, so a retried call is the same call to the gateway. */
   readonly idempotencyKey: string;
   readonly description?: string;
+  /** The buyer's country, when known. */
+  readonly country?: string;
 }
 
 export interface ChargeResult {

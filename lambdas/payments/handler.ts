@@ -29,7 +29,7 @@ function dependencies(): service.PaymentDeps {
     connectorFor: (connectorId) => {
       let connector = connectors.get(connectorId);
       if (!connector) {
-        const definition = findConnector(connectorId);
+        const definition = findConnector(connectorId, cfg.connectors);
         if (!definition) throw new Error(`unknown connector ${connectorId}`);
         connector = new SandboxConnector(definition, {
           fault: cfg.sandboxFaults[connectorId],

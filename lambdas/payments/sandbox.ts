@@ -3,18 +3,22 @@
  * their charges in memory by idempotency key, like a gateway does, so a repeated call returns the first
  * result and reconciliation can look a charge up.
  *
- * Test cards: 4242424242424242 (and any other Luhn-valid number) succeeds; 4000000000000002 card_declined;
- * 4000000000009995 insufficient_funds; 4000000000009987 lost_card; 4000000000009979 stolen_card;
- * 4000000000000069 expired_card; 4000000000000127 incorrect_cvc; 4000000000000119 processing_error
- * (retryable: another gateway may succeed). A past expiry date is expired_card.
+ * Test cards: 4242424242424242 succeeds; 4000000000000002 card_declined; 4000000000009995 insufficient_funds;
+ * 4000000000009987 lost_card; 4000000000009979 stolen_card; 4000000000000069 expired_card; 4000000000000127
+ * incorrect_cvc; 4000000000000119 processing_error (retryable: another gateway may succeed). A past expiry
+ * date is expired_card. Any other Luhn-valid number is an ordinary card: it succeeds, unless the connector
+ * has an approval profile (lambdas/shared/connectors.ts), which approves it with a probability that depends
+ * on the buyer's region, the card network and the amount. The draw is a hash of the connector and the
+ * idempotency key, so a retried call gets the same answer, and it is otherwise a `do_not_honor` decline.
  *
  * Faults (SANDBOX_FAULTS, per connector): `unavailable` fails before processing (retryable); `timeout`
  * processes the charge and then loses the response (ambiguous: the caller must reconcile).
  */
 import { createHash } from 'node:crypto';
-import type { ConnectorDefinition } from '../shared/connectors.js';
+import type { ApprovalProfile, ConnectorDefinition } from '../shared/connectors.js';
 import { GatewayDeclinedError, GatewayRetryableError } from '../shared/errors.js';
 import { percentageFee } from '../shared/money.js';
+import { cardNetwork, regionOf } from '../shared/regions.js';
 import { GatewayAmbiguousError, type ChargeRequest, type ChargeResult, type GatewayConnector } from './connectors.js';
 
 const DECLINES: Readonly<Record<string, { code: string; message: string }>> = {
@@ -26,6 +30,17 @@ const DECLINES: Readonly<Record<string, { code: string; message: string }>> = {
   '4000000000000127': { code: 'incorrect_cvc', message: "the card's security code is incorrect" },
 };
 const PROCESSING_ERROR_CARD = '4000000000000119';
+const SUCCESS_CARD = '4242424242424242';
+
+/** The approval probability of an ordinary card under a sandbox profile, clamped to [0, 1]. */
+export function approvalProbability(profile: ApprovalProfile, request: Pick<ChargeRequest, 'amount' | 'card' | 'country'>): number {
+  const region = regionOf(request.country);
+  let p = profile.base;
+  if (region) p += profile.byRegion?.[region] ?? 0;
+  p += profile.byNetwork?.[cardNetwork(request.card.number)] ?? 0;
+  if (profile.large && request.amount >= profile.large.minor) p += profile.large.delta;
+  return Math.min(1, Math.max(0, p));
+}
 
 export type SandboxFault = 'unavailable' | 'timeout';
 
@@ -99,6 +114,13 @@ export class SandboxConnector implements GatewayConnector {
       };
     }
     const reference = createHash('sha256').update(`${this.id}:${request.idempotencyKey}`).digest('hex').slice(0, 24);
+    if (number !== SUCCESS_CARD && this.definition.approval) {
+      // A uniform draw in [0, 1) from the reference: the same call always gets the same answer.
+      const draw = parseInt(reference.slice(0, 12), 16) / 2 ** 48;
+      if (draw >= approvalProbability(this.definition.approval, request)) {
+        return { ok: false, error: new GatewayDeclinedError('the issuer did not approve the payment', 'do_not_honor', { connectorId: this.id }) };
+      }
+    }
     return {
       ok: true,
       result: {

@@ -128,6 +128,7 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
     card: request.paymentMethod,
     idempotencyKey,
     description: request.description,
+    country: request.country,
   };
   let reconciled = false;
   const attemptRecord = (fields: Omit<AttemptRecord, 'attempt' | 'connectorId' | 'latencyMs' | 'at'>): AttemptRecord => ({

@@ -5,9 +5,11 @@
  * value still has a place and the dimension never changes.
  */
 import { currencyExponent } from '../shared/money.js';
+import { cardNetwork, REGIONS, regionOf, type CardNetwork } from '../shared/regions.js';
 
 export type PaymentMethod = 'card' | 'wallet' | 'solana_pay';
-export type CardNetwork = 'visa' | 'mastercard' | 'amex' | 'other';
+export type { CardNetwork };
+export const MERCHANT_CATEGORIES = ['retail', 'digital', 'travel', 'food', 'services'] as const;
 
 export interface RoutingContext {
   /** Integer minor units. */
@@ -26,32 +28,10 @@ export interface RoutingContext {
   readonly time: number;
 }
 
-export const MERCHANT_CATEGORIES = ['retail', 'digital', 'travel', 'food', 'services'] as const;
-export const REGIONS = ['NA', 'EU', 'UK', 'APAC', 'LATAM'] as const;
+export { REGIONS, regionOf, cardNetwork };
 export const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY'] as const;
 export const METHODS: readonly PaymentMethod[] = ['card', 'wallet', 'solana_pay'];
 export const NETWORKS: readonly CardNetwork[] = ['visa', 'mastercard', 'amex'];
-
-const REGION_OF: Record<string, (typeof REGIONS)[number]> = {
-  US: 'NA', CA: 'NA', MX: 'LATAM', BR: 'LATAM', AR: 'LATAM', CL: 'LATAM', CO: 'LATAM', PE: 'LATAM',
-  GB: 'UK', IE: 'EU', DE: 'EU', FR: 'EU', IT: 'EU', ES: 'EU', NL: 'EU', BE: 'EU', AT: 'EU', PT: 'EU', SE: 'EU',
-  DK: 'EU', FI: 'EU', PL: 'EU', CH: 'EU', NO: 'EU',
-  JP: 'APAC', AU: 'APAC', NZ: 'APAC', SG: 'APAC', HK: 'APAC', KR: 'APAC', IN: 'APAC', CN: 'APAC',
-};
-
-/** The region of a buyer country (undefined: unknown or elsewhere). */
-export function regionOf(country: string | undefined): (typeof REGIONS)[number] | undefined {
-  return country === undefined ? undefined : REGION_OF[country.toUpperCase()];
-}
-
-/** The card network from the card number's leading digits (IIN ranges of the three big networks). */
-export function cardNetwork(number: string): CardNetwork {
-  if (/^4/.test(number)) return 'visa';
-  const first4 = Number(number.slice(0, 4));
-  if (/^5[1-5]/.test(number) || (first4 >= 2221 && first4 <= 2720)) return 'mastercard';
-  if (/^3[47]/.test(number)) return 'amex';
-  return 'other';
-}
 
 function oneHot(values: readonly string[], value: string | undefined): number[] {
   const out = new Array<number>(values.length + 1).fill(0);

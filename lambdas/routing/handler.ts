@@ -11,10 +11,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { documentClientOf, eventBridgeClient } from '../shared/clients.js';
 import { config } from '../shared/config.js';
-import { DEFAULT_CONNECTORS } from '../shared/connectors.js';
 import { ROUTING_EVENTS } from '../shared/contracts.js';
 import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http.js';
 import { instrumented, tracer } from '../shared/powertools.js';
+import { cardNetwork } from '../shared/regions.js';
 import { PaymentRequest, RouteFeedbackRequest, RouteRequest } from '../shared/schemas.js';
 import { CachedModel, DynamoRoutingModel, type OutcomeRecord } from './model-store.js';
 import { sageMakerRoutingEndpoint } from './sagemaker.js';
@@ -51,7 +51,7 @@ function dependencies(): RoutingDeps {
   const cfg = config();
   store = new DynamoRoutingModel(documentClientOf(), cfg.tables.routing);
   deps = {
-    connectors: DEFAULT_CONNECTORS,
+    connectors: cfg.connectors,
     model: new CachedModel(store, cfg.routingModelTtlMs),
     store,
     queue: eventQueue,
@@ -116,7 +116,14 @@ async function onStep(event: unknown): Promise<unknown> {
     const { request, merchantId } = input.payment;
     return route(
       merchantId,
-      { amount: request.amount, currency: request.currency, method: request.paymentMethod.type, country: request.country, fraudScore: input.fraud?.score },
+      {
+        amount: request.amount,
+        currency: request.currency,
+        method: request.paymentMethod.type,
+        network: cardNetwork(request.paymentMethod.number),
+        country: request.country,
+        fraudScore: input.fraud?.score,
+      },
       dependencies(),
     );
   }

@@ -3,6 +3,7 @@
  * process.env). The construct sets these in the cloud; the local platform sets them before it loads the
  * handlers.
  */
+import { DEFAULT_CONNECTORS, parseConnectorRegistry, type ConnectorDefinition } from './connectors.js';
 import { ENV } from './contracts.js';
 
 export interface RuntimeConfig {
@@ -25,6 +26,8 @@ export interface RuntimeConfig {
     readonly endpointTimeoutMs: number;
   };
   readonly maxPaymentAttempts: number;
+  /** The connector registry (CONNECTORS), checked when first read. */
+  readonly connectors: readonly ConnectorDefinition[];
   /** connectorId → fault kind, for the sandbox connectors (e.g. `amazon-pay=unavailable`). */
   readonly sandboxFaults: Readonly<Record<string, string>>;
   readonly sandboxLatencyMs: number;
@@ -101,6 +104,17 @@ export function config(): RuntimeConfig {
       endpointTimeoutMs: number(ENV.fraudEndpointTimeoutMs, 30, 1, 5_000),
     },
     maxPaymentAttempts: number(ENV.maxPaymentAttempts, 3, 1, 10),
+    get connectors() {
+      const raw = process.env[ENV.connectors];
+      if (!raw) return DEFAULT_CONNECTORS;
+      let json: unknown;
+      try {
+        json = JSON.parse(raw);
+      } catch (error) {
+        throw new Error(`${ENV.connectors}: not JSON (${(error as Error).message})`);
+      }
+      return parseConnectorRegistry(json, ENV.connectors);
+    },
     sandboxFaults: faults(process.env[ENV.sandboxFaults]),
     sandboxLatencyMs: number(ENV.sandboxLatencyMs, 0, 0, 10_000),
     rewardTokenDecimals: number(ENV.rewardTokenDecimals, 6, 0, 9),

@@ -1,10 +1,19 @@
 /** Helpers for the e2e suites: a platform on an ephemeral loopback port, tokens, and a small fetch client. */
 import { randomUUID } from 'node:crypto';
 import type { HandlerOverrides } from '../../lambdas/local/handlers';
+import { DEFAULT_CONNECTORS } from '../../lambdas/shared/connectors';
 import { startLocalPlatform, type LocalPlatform } from '../../lambdas/local/platform';
 
+/** A platform with the two default sandbox accounts (ordinary cards always succeed), unless `env` says otherwise. */
 export function startPlatform(options: { env?: Record<string, string>; handlerOverrides?: HandlerOverrides } = {}): Promise<LocalPlatform> {
-  return startLocalPlatform({ port: 0, inMemory: true, retryIntervalOverrides: 0, onError: () => undefined, ...options });
+  return startLocalPlatform({
+    port: 0,
+    inMemory: true,
+    retryIntervalOverrides: 0,
+    onError: () => undefined,
+    ...options,
+    env: { CONNECTORS: JSON.stringify(DEFAULT_CONNECTORS), ...options.env },
+  });
 }
 
 export const card = (number = '4242424242424242') => ({ type: 'card', number, expMonth: 12, expYear: 2030, cvc: '123' });

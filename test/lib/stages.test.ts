@@ -75,3 +75,25 @@ describe('prod', () => {
     }
   });
 });
+
+describe('connector registry per stage', () => {
+  const registry = [
+    { id: 'stripe-us', kind: 'stripe', enabled: true, methods: ['card'], currencies: ['USD'], regions: ['US'], fee: { basisPoints: 290, fixedMinor: 30 } },
+    { id: 'stripe-eu', kind: 'stripe', enabled: true, methods: ['card'], currencies: ['EUR'], regions: ['*'], fee: { basisPoints: 250, fixedMinor: 25 } },
+  ] as const;
+
+  test('reaches the routing and payments functions as CONNECTORS, and only them', () => {
+    const stack = new SmartPayStack(fastApp(), 'Conn', { stage: { ...STAGES.staging, connectors: registry } });
+    const env = (prefix: string) =>
+      resourcesOf(Template.fromStack(stack), 'AWS::Lambda::Function').find(([id]) => id.startsWith(prefix))![1].Properties!.Environment.Variables;
+    for (const area of ['Routing', 'Payments']) expect(JSON.parse(env(`SmartPayFunctions${area}Function`).CONNECTORS)).toEqual(registry);
+    for (const area of ['Fraud', 'Rewards', 'Analytics']) expect(env(`SmartPayFunctions${area}Function`).CONNECTORS).toBeUndefined();
+  });
+
+  test('is checked at synth with the functions’ schema, naming the bad field', () => {
+    const bad = [{ ...registry[0], fee: { basisPoints: 290.5, fixedMinor: 30 } }];
+    expect(() => validateStageConfig({ ...STAGES.dev, connectors: bad as never })).toThrow(/^stage\.connectors: not a valid connector registry \(0\.fee\.basisPoints: /);
+    expect(() => validateStageConfig({ ...STAGES.dev, connectors: [registry[0], registry[0]] })).toThrow(/connector ids must be unique/);
+    expect(() => validateStageConfig({ ...STAGES.dev, connectors: [{ ...registry[0], id: 'Stripe US' }] })).toThrow(/0\.id: must be lowercase/);
+  });
+});

@@ -3,6 +3,7 @@
  * real handlers, the real ASL, retries without waiting. Each test file gets its own platform (and its own
  * environment, since jest isolates process.env per file).
  */
+import { DEFAULT_CONNECTORS } from '../../lambdas/shared/connectors';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -47,7 +48,8 @@ export async function startHarness(options: { env?: Record<string, string>; hand
     port: 0,
     inMemory: true,
     retryIntervalOverrides: 0,
-    env: options.env,
+    // The two default sandbox accounts: ordinary cards always succeed, so each path is deterministic.
+    env: { CONNECTORS: JSON.stringify(DEFAULT_CONNECTORS), ...options.env },
     handlerOverrides: options.handlerOverrides,
     onError: () => undefined,
   });

@@ -1,6 +1,6 @@
 import { GatewayAmbiguousError } from '../../lambdas/payments/connectors';
-import { SandboxConnector } from '../../lambdas/payments/sandbox';
-import { DEFAULT_CONNECTORS } from '../../lambdas/shared/connectors';
+import { approvalProbability, SandboxConnector } from '../../lambdas/payments/sandbox';
+import { DEFAULT_CONNECTORS, LOCAL_CONNECTORS } from '../../lambdas/shared/connectors';
 import { GatewayDeclinedError, GatewayRetryableError } from '../../lambdas/shared/errors';
 
 const now = () => new Date('2026-06-15T00:00:00Z');
@@ -66,5 +66,33 @@ describe('sandbox connector (Stripe test cards)', () => {
 
   it('rejects an unknown fault name', () => {
     expect(() => new SandboxConnector(stripe, { fault: 'gremlins' })).toThrow(/unknown sandbox fault "gremlins"/);
+  });
+});
+
+describe('sandbox approval profiles (ordinary cards)', () => {
+  const latam = LOCAL_CONNECTORS.find((c) => c.id === 'sandbox-latam')!;
+  const us = LOCAL_CONNECTORS.find((c) => c.id === 'stripe-us')!;
+
+  it('computes the approval probability from region, network and amount', () => {
+    expect(approvalProbability(latam.approval!, { amount: 1000, country: 'BR', card: { number: '4111111111111111', expMonth: 1, expYear: 2030 } })).toBeCloseTo(0.95, 12);
+    expect(approvalProbability(latam.approval!, { amount: 200_000, country: 'BR', card: { number: '4111111111111111', expMonth: 1, expYear: 2030 } })).toBe(1);
+    expect(approvalProbability(us.approval!, { amount: 1000, country: 'BR', card: { number: '378282246310005', expMonth: 1, expYear: 2030 } })).toBeCloseTo(0.73, 12);
+    expect(approvalProbability(us.approval!, { amount: 1000, country: undefined, card: { number: '4111111111111111', expMonth: 1, expYear: 2030 } })).toBeCloseTo(0.9, 12);
+  });
+
+  it('approves ordinary cards at about that rate, the same answer for a retried call, and always the test card', async () => {
+    const connector = new SandboxConnector({ ...us, id: `stripe-us-test-${Math.random()}` }, { now });
+    let approved = 0;
+    const total = 2000;
+    for (let i = 0; i < total; i += 1) {
+      const req = request('4111111111111111', { country: 'BR' });
+      const first = await connector.charge(req).then(() => true, (e: unknown) => (e as GatewayDeclinedError).code === 'do_not_honor' ? false : Promise.reject(e));
+      const again = await connector.charge(req).then(() => true, () => false);
+      expect(again).toBe(first);
+      if (first) approved += 1;
+    }
+    expect(approved / total).toBeGreaterThan(0.74);
+    expect(approved / total).toBeLessThan(0.82); // 0.78 for a visa in LATAM
+    for (let i = 0; i < 50; i += 1) await expect(connector.charge(request('4242424242424242', { country: 'BR' }))).resolves.toBeDefined();
   });
 });

@@ -1,0 +1,39 @@
+/**
+ * The local platform's own world (LOCAL_CONNECTORS: four sandbox processors whose approval of ordinary
+ * cards depends on the buyer's region): payments through /pay, with real sandbox outcomes fed back by the
+ * workflow, teach routing which processor succeeds for LATAM buyers.
+ */
+import type { LocalPlatform } from '../../lambdas/local/platform';
+import { LOCAL_CONNECTORS } from '../../lambdas/shared/connectors';
+import { ApiClient, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
+
+let platform: LocalPlatform;
+beforeAll(async () => {
+  platform = await startPlatform({ env: { CONNECTORS: JSON.stringify(LOCAL_CONNECTORS), ROUTING_MODEL_TTL_MS: '0' } });
+});
+afterAll(async () => {
+  await platform?.close(1000);
+});
+
+test('after real sandbox outcomes, /route expects sandbox-latam to succeed best for a LATAM buyer', async () => {
+  const client = await ApiClient.forMerchant(platform, uniqueMerchant());
+  const card = { type: 'card', number: '4111111111111111', expMonth: 12, expYear: 2030, cvc: '123' };
+  const statuses = new Map<number, number>();
+  for (let i = 0; i < 160; i += 1) {
+    const result = await client.pay(payBody({ amount: 4_200, country: 'BR', customerId: uniqueCustomer(), paymentMethod: card }));
+    statuses.set(result.status, (statuses.get(result.status) ?? 0) + 1);
+  }
+  await platform.idle();
+  // Ordinary cards are approved or declined by the processors' profiles: both happen.
+  expect(statuses.get(201)).toBeGreaterThan(100);
+  expect(statuses.get(402)).toBeGreaterThan(0);
+  expect(platform.bus.failures()).toEqual([]);
+
+  const route = await client.call('POST', '/route', { body: { amount: 4_200, currency: 'USD', method: 'card', network: 'visa', country: 'BR' } });
+  expect(route.status).toBe(200);
+  // amazon-pay does not take Brazilian buyers: never ranked.
+  expect(route.json.ranked.map((r: { connectorId: string }) => r.connectorId).sort()).toEqual(['sandbox-latam', 'stripe-eu', 'stripe-us']);
+  const expected = Object.fromEntries(route.json.ranked.map((r: { connectorId: string; expectedSuccess: number }) => [r.connectorId, r.expectedSuccess]));
+  expect(expected['sandbox-latam']).toBeGreaterThan(expected['stripe-us']);
+  expect(expected['sandbox-latam']).toBeGreaterThan(expected['stripe-eu']);
+}, 120_000);
