@@ -7,7 +7,8 @@
 export const TABLES = {
   payments: { partitionKey: 'merchantId', sortKey: 'paymentId' },
   idempotency: { partitionKey: 'id', timeToLiveAttribute: 'expiration' },
-  routing: { partitionKey: 'pk' },
+  /** Routing: the bandit model, decisions and outcomes (lambdas/routing/model-store.ts); decisions and outcomes expire. */
+  routing: { partitionKey: 'pk', timeToLiveAttribute: 'expiresAt' },
   rewards: { partitionKey: 'paymentId' },
   /** Online fraud features: customer state and terminal day counts (lambdas/fraud/state.ts). */
   fraudState: { partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' },
