@@ -147,6 +147,7 @@ export class SmartPayFunctions extends Construct {
         [ENV.routingTable]: data.routingTable.tableName,
         [ENV.maxPaymentAttempts]: String(stage.maxPaymentAttempts),
         ...connectors,
+        ...(stage.routingFeeWeights ? { [ENV.routingFeeWeights]: JSON.stringify(stage.routingFeeWeights) } : {}),
         ...(props.routingEndpointName ? { [ENV.routingEndpointName]: props.routingEndpointName } : {}),
       },
       payments: {

@@ -52,6 +52,12 @@ export interface StageConfig {
    * @default - the two default sandbox accounts (stripe-sandbox, amazon-pay-sandbox)
    */
   readonly connectors?: readonly ConnectorDefinition[];
+  /**
+   * λ of the routing reward (success − λ · fee / amount) by merchant id, with `default` for the others
+   * (`ROUTING_FEE_WEIGHTS`); 0 ranks by success alone, larger values favour cheaper connectors.
+   * @default - λ = 1 for every merchant (rank by expected net revenue)
+   */
+  readonly routingFeeWeights?: Readonly<Record<string, number>>;
   /** Decimals of the SPL reward token (`REWARD_TOKEN_DECIMALS`), 0..9. */
   readonly rewardTokenDecimals: number;
   /**
@@ -143,6 +149,9 @@ export function validateStageConfig(stage: StageConfig): StageConfig {
     throw new Error('stage.rewardTokenDecimals must be an integer in 0..9');
   }
   if (stage.connectors !== undefined) parseConnectorRegistry(stage.connectors, 'stage.connectors');
+  for (const [merchant, weight] of Object.entries(stage.routingFeeWeights ?? {})) {
+    if (!(Number.isFinite(weight) && weight >= 0 && weight <= 100)) throw new Error(`stage.routingFeeWeights.${merchant} must be a number from 0 to 100`);
+  }
   if (stage.throttling.rateLimit <= 0 || stage.throttling.burstLimit <= 0) {
     throw new Error('stage.throttling.rateLimit and stage.throttling.burstLimit must be positive');
   }

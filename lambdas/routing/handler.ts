@@ -56,6 +56,7 @@ function dependencies(): RoutingDeps {
     store,
     queue: eventQueue,
     maxAttempts: cfg.maxPaymentAttempts,
+    feeWeight: (merchantId) => cfg.routing.feeWeights[merchantId] ?? cfg.routing.feeWeights.default,
     endpoint: cfg.routing.endpointName
       ? sageMakerRoutingEndpoint(tracedSageMakerClient, cfg.routing.endpointName, { timeoutMs: cfg.routing.endpointTimeoutMs })
       : undefined,

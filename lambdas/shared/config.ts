@@ -36,7 +36,7 @@ export interface RuntimeConfig {
   readonly dynamodbEndpoint?: string;
   readonly eventsEndpoint?: string;
   readonly routingModelTtlMs: number;
-  readonly routing: { readonly endpointName?: string; readonly endpointTimeoutMs: number };
+  readonly routing: { readonly endpointName?: string; readonly endpointTimeoutMs: number; readonly feeWeights: Readonly<Record<string, number>> };
 }
 
 function required(name: string): string {
@@ -66,6 +66,22 @@ function faults(raw: string | undefined): Record<string, string> {
 }
 
 let cached: RuntimeConfig | undefined;
+
+/** ROUTING_FEE_WEIGHTS: a JSON object of non-negative λ by merchant id (and `default`). */
+function feeWeights(raw: string | undefined): Record<string, number> {
+  if (!raw) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    throw new Error(`${ENV.routingFeeWeights}: not JSON (${(error as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${ENV.routingFeeWeights}: must be a JSON object of merchant id → λ`);
+  for (const [merchant, value] of Object.entries(json)) {
+    if (typeof value !== 'number' || !(value >= 0 && value <= 100)) throw new Error(`${ENV.routingFeeWeights}: "${merchant}" must be a number from 0 to 100`);
+  }
+  return json as Record<string, number>;
+}
 
 export function config(): RuntimeConfig {
   if (cached) return cached;
@@ -124,6 +140,7 @@ export function config(): RuntimeConfig {
     routing: {
       endpointName: process.env[ENV.routingEndpointName] || undefined,
       endpointTimeoutMs: number(ENV.routingEndpointTimeoutMs, 20, 1, 5_000),
+      feeWeights: feeWeights(process.env[ENV.routingFeeWeights]),
     },
   };
   return cached;

@@ -39,6 +39,11 @@ export const ENV = {
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   /** Local only: the local platform's EventBridge PutEvents endpoint. Never set in the cloud. */
   eventsEndpoint: 'EVENTS_ENDPOINT',
+  /**
+   * λ of the routing reward (success − λ · fee / amount) as JSON: `{"default": 1, "m_123": 0.5}`; a merchant
+   * without an entry gets `default` (1 when absent).
+   */
+  routingFeeWeights: 'ROUTING_FEE_WEIGHTS',
   /** How long a routing function keeps its copy of the routing model, in ms (default 5000). */
   routingModelTtlMs: 'ROUTING_MODEL_TTL_MS',
   // Seed names (kept as they are). Secrets are never put in env values in the cloud: the *_SECRET_ARN

@@ -90,6 +90,13 @@ describe('connector registry per stage', () => {
     for (const area of ['Fraud', 'Rewards', 'Analytics']) expect(env(`SmartPayFunctions${area}Function`).CONNECTORS).toBeUndefined();
   });
 
+  test('routing fee weights reach the routing function, and bad ones are refused', () => {
+    const stack = new SmartPayStack(fastApp(), 'Fees', { stage: { ...STAGES.staging, routingFeeWeights: { default: 1, m_123: 0.25 } } });
+    const routing = resourcesOf(Template.fromStack(stack), 'AWS::Lambda::Function').find(([id]) => id.startsWith('SmartPayFunctionsRoutingFunction'))![1];
+    expect(JSON.parse(routing.Properties!.Environment.Variables.ROUTING_FEE_WEIGHTS)).toEqual({ default: 1, m_123: 0.25 });
+    expect(() => validateStageConfig({ ...STAGES.dev, routingFeeWeights: { m_1: -1 } })).toThrow('stage.routingFeeWeights.m_1 must be a number from 0 to 100');
+  });
+
   test('is checked at synth with the functions’ schema, naming the bad field', () => {
     const bad = [{ ...registry[0], fee: { basisPoints: 290.5, fixedMinor: 30 } }];
     expect(() => validateStageConfig({ ...STAGES.dev, connectors: bad as never })).toThrow(/^stage\.connectors: not a valid connector registry \(0\.fee\.basisPoints: /);
