@@ -12,6 +12,7 @@ import { createLocalBus, type EventPattern, type LocalBus } from './bus.js';
 import { createLocalDlq, type LocalDlq } from './dlq.js';
 import { ensureTables, startLocalStore, type LocalStore } from './dynalite.js';
 import { startLocalEventsEndpoint } from './events-endpoint.js';
+import { createLocalQueue } from './queue.js';
 import { ROUTING_UPDATER_PATTERN } from '../shared/contracts.js';
 import { applyLocalEnv, DEFAULT_DATA_DIR, LOCAL_EVENT_BUS, LOCAL_TABLES } from './env.js';
 import { loadHandlers, type HandlerArea, type HandlerOverrides, type Invoker } from './handlers.js';
@@ -91,8 +92,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     bus.addRule(REWARD_RULE, pattern, (event) => {
       workflows.startReward(event);
     });
-    // The routing model's updater: in the cloud a queue buffers these events for a single-writer function.
-    bus.addRule(ROUTING_UPDATER_RULE, ROUTING_UPDATER_PATTERN, (event) => handlers.routing(event));
+    // The routing model's updater: as in the cloud, a queue buffers the events for one consumer at a time.
+    const routingUpdates = createLocalQueue((batch) => handlers.routing(batch), { onError });
+    bus.addRule(ROUTING_UPDATER_RULE, ROUTING_UPDATER_PATTERN, (event) => routingUpdates.send(JSON.stringify(event)));
 
     const issuer = await createLocalIssuer({ dir: persist ? join(dataDir, 'issuer') : undefined });
     const server = createLocalServer({ issuer, handlers, workflows, onError });
@@ -104,7 +106,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       do {
         await bus.idle();
         await workflows.idle();
-      } while (bus.busy() || workflows.busy());
+        await routingUpdates.idle();
+      } while (bus.busy() || workflows.busy() || routingUpdates.busy());
     };
     let closing: Promise<void> | undefined;
     return {
@@ -122,6 +125,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
           await closeServer(server);
           await bus.idle();
           await workflows.close(graceMs);
+          await routingUpdates.idle();
           await events.close();
           await store.close();
         })();

@@ -1,0 +1,57 @@
+/**
+ * The local stand-in for an SQS queue with a Lambda event source: messages are buffered and handed to one
+ * consumer at a time, in batches of up to `batchSize` shaped like an SQS event (`{Records: [{body}]}`), as
+ * the cloud delivers them to the routing model's updater (one concurrent execution: the single writer). A
+ * failed batch is retried once later, then reported and dropped (the cloud would redrive it to the DLQ).
+ */
+export interface LocalQueue {
+  send(body: string): void;
+  /** Resolves when nothing is buffered or being consumed. */
+  idle(): Promise<void>;
+  busy(): boolean;
+}
+
+export function createLocalQueue(
+  consumer: (event: { Records: Array<{ messageId: string; body: string }> }) => Promise<unknown>,
+  options: { readonly batchSize?: number; readonly onError?: (message: string, error: unknown) => void } = {},
+): LocalQueue {
+  const batchSize = options.batchSize ?? 10;
+  const buffered: Array<{ body: string; attempts: number }> = [];
+  let running: Promise<void> | undefined;
+  let sequence = 0;
+
+  const drain = async () => {
+    while (buffered.length) {
+      const batch = buffered.splice(0, batchSize);
+      try {
+        await consumer({ Records: batch.map((m) => ({ messageId: `local-${(sequence += 1)}`, body: m.body })) });
+      } catch (error) {
+        const retry = batch.filter((m) => m.attempts < 1).map((m) => ({ body: m.body, attempts: m.attempts + 1 }));
+        if (retry.length) buffered.push(...retry);
+        else options.onError?.('[queue] a batch failed twice and was dropped', error);
+      }
+    }
+  };
+
+  const kick = () => {
+    running ??= (async () => {
+      // Let the producers of this tick add to the batch first.
+      await new Promise((resolve) => setImmediate(resolve));
+      await drain();
+    })().finally(() => {
+      running = undefined;
+      if (buffered.length) kick();
+    });
+  };
+
+  return {
+    send(body) {
+      buffered.push({ body, attempts: 0 });
+      kick();
+    },
+    async idle() {
+      while (running) await running;
+    },
+    busy: () => running !== undefined || buffered.length > 0,
+  };
+}
