@@ -116,10 +116,12 @@ export class DynamoRoutingModel {
     }
   }
 
-  private async outcomeItems(outcomes: readonly OutcomeRecord[]): Promise<Map<string, Record<string, unknown>>> {
+  /** The items of `pks` (consistent reads, 100 keys a request, unprocessed keys retried), by pk. */
+  private async batchGet(pks: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
     const out = new Map<string, Record<string, unknown>>();
-    for (let i = 0; i < outcomes.length; i += 100) {
-      let keys: Array<Record<string, unknown>> | undefined = outcomes.slice(i, i + 100).map((o) => ({ pk: outcomeKey(o) }));
+    const unique = [...new Set(pks)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Array<Record<string, unknown>> | undefined = unique.slice(i, i + 100).map((pk) => ({ pk }));
       while (keys && keys.length) {
         const { Responses, UnprocessedKeys } = await this.client.send(
           new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
@@ -173,19 +175,8 @@ export class DynamoRoutingModel {
   }
 
   private async decisions(ids: readonly string[]): Promise<Map<string, DecisionRecord>> {
-    const out = new Map<string, DecisionRecord>();
-    const unique = [...new Set(ids)];
-    for (let i = 0; i < unique.length; i += 100) {
-      let keys: Array<Record<string, unknown>> | undefined = unique.slice(i, i + 100).map((id) => ({ pk: decisionKey(id) }));
-      while (keys && keys.length) {
-        const { Responses, UnprocessedKeys } = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of Responses?.[this.tableName] ?? []) out.set(String(item.decisionId), item as unknown as DecisionRecord);
-        keys = UnprocessedKeys?.[this.tableName]?.Keys as Array<Record<string, unknown>> | undefined;
-      }
-    }
-    return out;
+    const items = await this.batchGet(ids.map(decisionKey));
+    return new Map([...items.values()].map((item) => [String(item.decisionId), item as unknown as DecisionRecord]));
   }
 
   /**
@@ -205,7 +196,7 @@ export class DynamoRoutingModel {
     const token = randomUUID();
     for (let attempt = 0; attempt <= maxRetries; attempt += 1) {
       const model = await this.load(true);
-      const items = await this.outcomeItems(unique);
+      const items = await this.batchGet(unique.map(outcomeKey));
       const next = model.version + 1;
       const now = clock();
       let state = model.state;

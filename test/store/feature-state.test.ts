@@ -4,14 +4,13 @@
  * (ml/replay.ts) over the same history, the graph snapshots being stored by the service's recordCompleted as
  * payments complete.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_FEATURE_OPTIONS, featureVector, GRAPH_EDGES, type FeatureTransaction } from '../../lambdas/fraud/features';
 import { transactionGraph, type GraphInputs } from '../../lambdas/fraud/graph';
 import { recordCompleted } from '../../lambdas/fraud/service';
 import { DynamoFeatureState } from '../../lambdas/fraud/state';
-import { ensureTables, startLocalStore, type LocalStore } from '../../lambdas/local/dynalite';
 import { LOCAL_TABLES } from '../../lambdas/local/env';
+import { startTestStore, type TestStore } from './support';
 import type { LabelledTransaction } from '../../ml/dataset';
 import { replay, replayStates } from '../../ml/replay';
 import { randomHistory, type HistoryShape } from '../fixtures/history';
@@ -22,20 +21,15 @@ const T0 = Date.UTC(2026, 2, 2);
 /** Histories with different prefixes (customers, terminals and devices) stay apart in the one store. */
 const history = (seed: number, n: number, shape?: HistoryShape) => randomHistory(seed, n, { start: T0, ...shape });
 
-let store: LocalStore;
+let store: TestStore;
 let client: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  store = await startLocalStore({});
-  await ensureTables(store.endpoint, LOCAL_TABLES);
-  client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: store.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
+  store = await startTestStore();
+  client = store.client;
 }, 30_000);
 
 afterAll(async () => {
-  client?.destroy();
   await store?.close();
 });
 

@@ -3,28 +3,23 @@
  * recorded once, folded in by the updater with a version check, and concurrent updaters lose none and apply
  * none twice.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BanditPolicy, emptyBanditState, learn } from '../../lambdas/routing/bandit';
 import { routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
 import { CachedModel, CLAIM_LEASE_MS, DynamoRoutingModel, type DecisionRecord, type OutcomeRecord } from '../../lambdas/routing/model-store';
-import { ensureTables, startLocalStore, type LocalStore } from '../../lambdas/local/dynalite';
 import { LOCAL_TABLES } from '../../lambdas/local/env';
+import { startTestStore, type TestStore } from './support';
 
-let store: LocalStore;
+let store: TestStore;
 let client: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  store = await startLocalStore({});
-  await ensureTables(store.endpoint, LOCAL_TABLES);
-  client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: store.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
+  store = await startTestStore();
+  client = store.client;
 }, 30_000);
 
 afterAll(async () => {
-  client?.destroy();
   await store?.close();
 });
 

@@ -1,0 +1,26 @@
+/** The store tests' local DynamoDB: dynalite in its own process with the platform's tables, and a document client. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ensureTables, startLocalStore } from '../../lambdas/local/dynalite';
+import { LOCAL_TABLES } from '../../lambdas/local/env';
+
+export interface TestStore {
+  readonly client: DynamoDBDocumentClient;
+  close(): Promise<void>;
+}
+
+export async function startTestStore(): Promise<TestStore> {
+  const store = await startLocalStore({});
+  await ensureTables(store.endpoint, LOCAL_TABLES);
+  const client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: store.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+  return {
+    client,
+    close: async () => {
+      client.destroy();
+      await store.close();
+    },
+  };
+}
