@@ -3,8 +3,7 @@
  * recorded once, folded in by the updater with a version check, and concurrent updaters lose none and apply
  * none twice.
  */
-import type { DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BanditPolicy, emptyBanditState, learn } from '../../lambdas/routing/bandit';
 import { routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
 import { CachedModel, CLAIM_LEASE_MS, DynamoRoutingModel, type DecisionRecord, type OutcomeRecord } from '../../lambdas/routing/model-store';
