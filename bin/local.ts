@@ -34,6 +34,11 @@ async function main(): Promise<void> {
   const platform = await startLocalPlatform({ port, dataDir, inMemory: values['in-memory'] });
 
   const portArg = platform.port === 3001 ? '' : ` --port ${platform.port}`;
+  // In memory, the issuer's keys exist only in this process, so `npm run token` cannot sign for it: print one.
+  const inMemoryToken = values['in-memory'] ? await platform.issuer.signToken({ merchantId: 'm_123' }) : undefined;
+  const tokenLines = inMemoryToken
+    ? ['A token for merchant m_123 (in memory: `npm run token` cannot sign for this run):', `  TOKEN=${inMemoryToken}`]
+    : ['Get a token (prints only the JWT):', '  npm run token -- --merchant m_123'];
   console.log(
     [
       '',
@@ -41,12 +46,11 @@ async function main(): Promise<void> {
       `  store: dynalite at ${platform.store.endpoint} (${values['in-memory'] ? 'in memory' : `data in ${dataDir}/`})`,
       `  workflows: statemachines/payment.asl.json, statemachines/reward.asl.json`,
       '',
-      'Get a token (prints only the JWT):',
-      '  npm run token -- --merchant m_123',
+      ...tokenLines,
       '',
       'Pay:',
       `  curl -s -X POST ${platform.url}/pay \\`,
-      '    -H "Authorization: Bearer $(npm run -s token)" \\',
+      inMemoryToken ? '    -H "Authorization: Bearer $TOKEN" \\' : '    -H "Authorization: Bearer $(npm run -s token)" \\',
       '    -H "Idempotency-Key: $(uuidgen)" \\',
       '    -H "Content-Type: application/json" \\',
       `    -d '${SAMPLE_BODY}'`,
