@@ -19,7 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learn, type BanditOptions, type BanditState } from './bandit.js';
 import type { RoutingContext } from './context.js';
 import type { HealthOutcome } from './health.js';
@@ -97,6 +97,41 @@ export class DynamoRoutingModel {
     if (!Item) return undefined;
     const { pk: _pk, expiresAt: _expiresAt, ...decision } = Item;
     return decision as DecisionRecord;
+  }
+
+  /**
+   * Every logged decision made at or after `since` (epoch ms), with its first attempt's outcome when one was
+   * recorded, page by page (a Scan: for exports, not for the request path).
+   */
+  async *decisionsWithFirstOutcome(since = 0): AsyncGenerator<{ decision: DecisionRecord; first?: OutcomeRecord }> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'begins_with(pk, :prefix) AND #t >= :since',
+          ExpressionAttributeNames: { '#t': 'time' },
+          ExpressionAttributeValues: { ':prefix': 'decision#', ':since': since },
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      const decisions = (page.Items ?? []).map((item) => {
+        const { pk: _pk, expiresAt: _expiresAt, ...decision } = item;
+        return decision as DecisionRecord;
+      });
+      const outcomes = await this.batchGet(decisions.map((d) => outcomeKey({ decisionId: d.decisionId, attempt: 0 })));
+      for (const decision of decisions) {
+        const item = outcomes.get(outcomeKey({ decisionId: decision.decisionId, attempt: 0 }));
+        if (!item) {
+          yield { decision };
+          continue;
+        }
+        const { pk: _pk, expiresAt: _e, appliedIn: _a, claimedBy: _c, claimedAt: _t, ...first } = item;
+        yield { decision, first: first as unknown as OutcomeRecord };
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
   }
 
   /** Records an attempt's outcome once; false when it was already recorded (a replay). */

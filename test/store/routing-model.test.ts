@@ -3,11 +3,16 @@
  * recorded once, folded in by the updater with a version check, and concurrent updaters lose none and apply
  * none twice.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BanditPolicy, emptyBanditState, learn } from '../../lambdas/routing/bandit';
 import { routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
 import { CachedModel, CLAIM_LEASE_MS, DynamoRoutingModel, type DecisionRecord, type OutcomeRecord } from '../../lambdas/routing/model-store';
 import { LOCAL_TABLES } from '../../lambdas/local/env';
+import { exportDecisions } from '../../ml/routing/export';
+import { parseLog } from '../../ml/routing/ope';
 import { startTestStore, type TestStore } from './support';
 
 let store: TestStore;
@@ -105,6 +110,25 @@ test('a crashed writer’s claim is respected during its lease and taken over af
   expect(await model.applyOutcomes([o], undefined, 10, () => now + 1_000)).toEqual({ version, applied: 0 });
   expect(await model.applyOutcomes([o], undefined, 10, () => now + CLAIM_LEASE_MS + 1)).toEqual({ version: version + 1, applied: 1 });
   expect((await model.applyOutcomes([o], undefined, 10, () => now + 10 * CLAIM_LEASE_MS)).applied).toBe(0);
+});
+
+test('exports logged decisions with their first outcome as the OPE log (npm run ope:export)', async () => {
+  const model = new DynamoRoutingModel(client, LOCAL_TABLES.routing);
+  const since = T0 + 10_000_000; // after the other tests' decisions
+  const logged = [decision('exp', 20_000), decision('exp', 20_001), decision('exp', 20_002)];
+  for (const d of logged) await model.logDecision(d);
+  await model.recordOutcome({ ...outcome('exp', 20_000), connectorId: 'a', outcome: 'succeeded', feeMinor: 320 });
+  await model.recordOutcome({ ...outcome('exp', 20_001), connectorId: 'a', outcome: 'declined' });
+  // exp-d20002: no outcome yet.
+  const out = join(mkdtempSync(join(tmpdir(), 'smartpay-ope-')), 'log.jsonl');
+  expect(await exportDecisions(model, out, since)).toEqual({ written: 2, pending: 1 });
+  // A Scan returns items in no particular order.
+  const lines = parseLog(readFileSync(out, 'utf8'), 'net').sort((x, y) => x.decisionId.localeCompare(y.decisionId));
+  expect(lines.map((l) => [l.decisionId, l.chosen, l.propensity, l.outcome, l.feeMinor])).toEqual([
+    ['exp-d20000', 'a', 0.98, 'succeeded', 320],
+    ['exp-d20001', 'a', 0.98, 'declined', undefined],
+  ]);
+  expect(lines[0]).toMatchObject({ eligible: ['a', 'b'], ranked: [{ connectorId: 'a', propensity: 0.98 }, { connectorId: 'b', propensity: 0.02 }], context: logged[0].context });
 });
 
 test('the routing function reads a cached copy, reloaded after the TTL', async () => {
