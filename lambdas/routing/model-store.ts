@@ -64,6 +64,50 @@ export interface OutcomeRecord {
   readonly time: number;
 }
 
+/** DynamoDB's item limit is 400 KB; the model item keeps a margin for the history and the other attributes. */
+export const MAX_STATE_BYTES = 350_000;
+
+/**
+ * The state as stored: each arm's A (symmetric) as its upper triangle, row by row, which halves the item.
+ * At most about 7.5 KB a connector at 29 features (a dense A), so a registry of 45 connectors always fits.
+ */
+export function encodeState(state: BanditState): string {
+  const d = state.dimension;
+  const arms = Object.fromEntries(
+    Object.entries(state.arms).map(([id, arm]) => {
+      const upper: number[] = [];
+      for (let i = 0; i < d; i += 1) for (let j = i; j < d; j += 1) upper.push(arm.a[i * d + j]);
+      return [id, { upper, b: arm.b, n: arm.n }];
+    }),
+  );
+  const text = JSON.stringify({ format: 2, dimension: d, arms, health: state.health });
+  if (text.length > MAX_STATE_BYTES) {
+    throw new Error(`routing model: the state is ${text.length} bytes, over ${MAX_STATE_BYTES} for one DynamoDB item (${Object.keys(arms).length} connectors); use fewer connectors`);
+  }
+  return text;
+}
+
+export function decodeState(text: string): BanditState {
+  const raw = JSON.parse(text) as { format?: number; dimension: number; arms: Record<string, { upper: number[]; b: number[]; n: number }>; health: BanditState['health'] };
+  if (raw.format !== 2) throw new Error(`routing model: unknown state format ${JSON.stringify(raw.format)}; reset the routing model`);
+  const d = raw.dimension;
+  const arms = Object.fromEntries(
+    Object.entries(raw.arms).map(([id, arm]) => {
+      const a = new Array<number>(d * d);
+      let k = 0;
+      for (let i = 0; i < d; i += 1) {
+        for (let j = i; j < d; j += 1) {
+          a[i * d + j] = arm.upper[k];
+          a[j * d + i] = arm.upper[k];
+          k += 1;
+        }
+      }
+      return [id, { a, b: arm.b, n: arm.n }];
+    }),
+  );
+  return { dimension: d, arms, health: raw.health };
+}
+
 const decisionKey = (id: string) => `decision#${id}`;
 const outcomeKey = (o: Pick<OutcomeRecord, 'decisionId' | 'attempt'>) => `outcome#${o.decisionId}#${o.attempt}`;
 
@@ -80,7 +124,7 @@ export class DynamoRoutingModel {
   async load(consistent = false): Promise<StoredModel> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: MODEL_KEY }, ConsistentRead: consistent }));
     if (!Item) return { version: 0, state: emptyBanditState(), history: {} };
-    return { version: Number(Item.version), state: JSON.parse(String(Item.state)) as BanditState, history: JSON.parse(String(Item.history ?? '{}')) };
+    return { version: Number(Item.version), state: decodeState(String(Item.state)), history: JSON.parse(String(Item.history ?? '{}')) };
   }
 
   async logDecision(decision: DecisionRecord): Promise<void> {
@@ -252,7 +296,7 @@ export class DynamoRoutingModel {
         await this.client.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: { pk: MODEL_KEY, version: next, state: JSON.stringify(state), history: JSON.stringify(history), updatedAt: new Date(now).toISOString() },
+            Item: { pk: MODEL_KEY, version: next, state: encodeState(state), history: JSON.stringify(history), updatedAt: new Date(now).toISOString() },
             ConditionExpression: model.version === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
             ExpressionAttributeValues: model.version === 0 ? undefined : { ':v': model.version },
           }),

@@ -2,10 +2,10 @@
  * Routing service: eligibility first (never an ineligible connector, a named 422 when none), the decision
  * logged with its features and propensities, attempts bounded, and feedback validated against the decision.
  */
-import { BanditPolicy, emptyBanditState } from '../../lambdas/routing/bandit';
-import { ROUTING_DIMENSION } from '../../lambdas/routing/context';
+import { BanditPolicy, emptyBanditState, learn } from '../../lambdas/routing/bandit';
+import { ROUTING_DIMENSION, routingFeatures } from '../../lambdas/routing/context';
 import { isEligible } from '../../lambdas/routing/eligibility';
-import type { DecisionRecord, OutcomeRecord } from '../../lambdas/routing/model-store';
+import { decodeState, encodeState, type DecisionRecord, type OutcomeRecord } from '../../lambdas/routing/model-store';
 import { recordFeedback, route, type RoutingDeps } from '../../lambdas/routing/service';
 import { DEFAULT_CONNECTORS, type ConnectorDefinition } from '../../lambdas/shared/connectors';
 import { NoEligibleConnectorError, NotFoundError, ValidationError } from '../../lambdas/shared/errors';
@@ -85,5 +85,34 @@ describe('routing service', () => {
     await expect(recordFeedback('m2', decisionId, attempts, deps)).rejects.toThrow(NotFoundError);
     await expect(recordFeedback('m1', 'rt_unknown', attempts, deps)).rejects.toThrow(NotFoundError);
     await expect(recordFeedback('m1', decisionId, [{ connectorId: 'other', outcome: 'succeeded', latencyMs: 1 }], deps)).rejects.toThrow(ValidationError);
+  });
+});
+
+describe('routing model encoding', () => {
+  const ctx = { amountMinor: 1234, currency: 'EUR', method: 'card' as const, country: 'DE', time: Date.UTC(2026, 0, 1) };
+  const x = Array.from(routingFeatures(ctx));
+
+  it('stores A as its upper triangle and reads back the same state', () => {
+    let state = emptyBanditState();
+    for (let i = 0; i < 20; i += 1) state = learn(state, { connectorId: i % 2 ? 'a' : 'b', outcome: i % 3 ? 'succeeded' : 'error', features: x, time: ctx.time + i });
+    const text = encodeState(state);
+    expect(decodeState(text)).toEqual(state);
+    const full = JSON.stringify(state).length;
+    expect(text.length).toBeLessThan(0.6 * full);
+  });
+
+  it('refuses a state too large for one item, and an unknown format', () => {
+    let state = emptyBanditState();
+    // Varied contexts fill A, as in a model that has run a while.
+    const countries = ['DE', 'US', 'BR', 'JP', 'GB', undefined];
+    const currencies = ['EUR', 'USD', 'JPY', 'GBP', 'CHF'];
+    for (let i = 0; i < 600; i += 1) {
+      const features = Array.from(
+        routingFeatures({ ...ctx, amountMinor: 100 + i * 37, country: countries[i % 6], currency: currencies[i % 5], fraudScore: (i % 7) / 7, time: ctx.time + i * 600_000 }),
+      );
+      state = learn(state, { connectorId: `connector-${Math.floor(i / 6)}`, outcome: 'succeeded', features, time: ctx.time });
+    }
+    expect(() => encodeState(state)).toThrow(/over 350000 bytes for one DynamoDB item \(60 connectors\); use fewer connectors/);
+    expect(() => decodeState('{"dimension":3,"arms":{},"health":{}}')).toThrow(/unknown state format/);
   });
 });
