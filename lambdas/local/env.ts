@@ -52,7 +52,7 @@ export function applyLocalEnv(options: LocalEnvOptions): Record<string, string> 
     POWERTOOLS_LOG_LEVEL: 'WARN',
     // The SDK's notice that its 2027 releases need Node 22 (the lockfile pins today's): not news at every start.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    // Four sandbox processors with context-dependent approval, so routing has something to learn.
+    // Four card processors with context-dependent approval, so routing has something to learn, and Solana Pay.
     [ENV.connectors]: JSON.stringify(LOCAL_CONNECTORS),
   };
   const applied: Record<string, string> = {};

@@ -21,7 +21,7 @@ import { powertoolsRoutingFallbackReporter, type RoutingEndpoint, type RoutingFa
 export interface RouteInput {
   readonly amount: number;
   readonly currency: string;
-  readonly method: 'card';
+  readonly method: RoutingContext['method'];
   readonly network?: RoutingContext['network'];
   readonly country?: string;
   readonly merchantCategory?: string;

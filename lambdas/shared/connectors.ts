@@ -13,7 +13,8 @@ import { z } from 'zod';
 import { REGIONS } from './regions.js';
 
 export type ConnectorKind = 'stripe' | 'amazon_pay' | 'solana_pay' | 'sandbox';
-export type PaymentMethodKind = 'card';
+/** Card payments go through /pay today; wallets and Solana Pay are routed (eligibility, ranking) but not charged yet. */
+export type PaymentMethodKind = 'card' | 'wallet' | 'solana_pay';
 
 export interface FeeSchedule {
   /** Percentage part in basis points (290 = 2.90%). */
@@ -54,7 +55,7 @@ const ConnectorSchema = z
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be lowercase letters, digits and dashes'),
     kind: z.enum(['stripe', 'amazon_pay', 'solana_pay', 'sandbox']),
     enabled: z.boolean(),
-    methods: z.array(z.enum(['card'])).min(1),
+    methods: z.array(z.enum(['card', 'wallet', 'solana_pay'])).min(1),
     currencies: z.array(z.string().regex(/^([A-Z]{3}|\*)$/, 'must be ISO-4217 codes or *')).min(1),
     regions: z.array(z.string().regex(/^([A-Z]{2}|\*)$/, 'must be ISO-3166 alpha-2 codes or *')).min(1),
     fee: z.object({ basisPoints: z.number().int().min(0).max(10_000), fixedMinor: z.number().int().min(0) }).strict(),
@@ -108,9 +109,9 @@ export const DEFAULT_CONNECTORS: readonly ConnectorDefinition[] = [
 ];
 
 /**
- * The local platform's registry: four sandbox processors whose approval of ordinary cards depends on the
+ * The local platform's registry: four card processors whose approval of ordinary cards depends on the
  * buyer's region, the network and the amount, with different fees, so the routing bandit has something
- * real to learn. (The test cards keep their fixed outcomes on every connector.)
+ * real to learn (the test cards keep their fixed outcomes on every connector), and a Solana Pay connector.
  */
 export const LOCAL_CONNECTORS: readonly ConnectorDefinition[] = [
   {
@@ -124,7 +125,7 @@ export const LOCAL_CONNECTORS: readonly ConnectorDefinition[] = [
     approval: { base: 0.88, byRegion: { EU: 0.08, UK: 0.07, NA: -0.06, APAC: -0.05, LATAM: -0.1 } },
   },
   {
-    id: 'amazon-pay', kind: 'amazon_pay', enabled: true, methods: ['card'], currencies: ['USD', 'EUR', 'GBP', 'JPY'],
+    id: 'amazon-pay', kind: 'amazon_pay', enabled: true, methods: ['card', 'wallet'], currencies: ['USD', 'EUR', 'GBP', 'JPY'],
     regions: ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP'],
     fee: { basisPoints: 270, fixedMinor: 30 },
     approval: { base: 0.91, byNetwork: { mastercard: -0.06 }, large: { minor: 50_000, delta: -0.1 } },
@@ -133,6 +134,11 @@ export const LOCAL_CONNECTORS: readonly ConnectorDefinition[] = [
     id: 'sandbox-latam', kind: 'sandbox', enabled: true, methods: ['card'], currencies: ['*'], regions: ['*'],
     fee: { basisPoints: 320, fixedMinor: 40 },
     approval: { base: 0.8, byRegion: { LATAM: 0.15, APAC: 0.05 }, large: { minor: 100_000, delta: 0.05 } },
+  },
+  {
+    // Takes Solana Pay only: a card is never routed to it, and it is the only choice for Solana Pay.
+    id: 'solana-pay', kind: 'solana_pay', enabled: true, methods: ['solana_pay'], currencies: ['USD', 'EUR'], regions: ['*'],
+    fee: { basisPoints: 100, fixedMinor: 0 },
   },
 ];
 

@@ -98,11 +98,14 @@ export const PaymentMethodType = z.enum(['card']);
 
 export const CardNetworkName = z.enum(['visa', 'mastercard', 'amex', 'other']);
 
+/** What /route can rank for; /pay charges cards only today. */
+export const RouteMethod = z.enum(['card', 'wallet', 'solana_pay']);
+
 export const RouteRequest = z
   .object({
     amount: AmountMinor,
     currency: Currency,
-    method: PaymentMethodType,
+    method: RouteMethod,
     /** The card network, when known (a feature of the routing policy). */
     network: CardNetworkName.optional(),
     country: CountryCode.optional(),

@@ -7,7 +7,7 @@ import { ROUTING_DIMENSION, routingFeatures } from '../../lambdas/routing/contex
 import { isEligible } from '../../lambdas/routing/eligibility';
 import { decodeState, encodeState, type DecisionRecord, type OutcomeRecord } from '../../lambdas/routing/model-store';
 import { recordFeedback, route, type RoutingDeps } from '../../lambdas/routing/service';
-import { DEFAULT_CONNECTORS, type ConnectorDefinition } from '../../lambdas/shared/connectors';
+import { DEFAULT_CONNECTORS, LOCAL_CONNECTORS, type ConnectorDefinition } from '../../lambdas/shared/connectors';
 import { NoEligibleConnectorError, NotFoundError, ValidationError } from '../../lambdas/shared/errors';
 
 const card = { amount: 10_000, method: 'card' as const };
@@ -50,6 +50,16 @@ describe('routing service', () => {
     // Only stripe takes CHF, or a buyer in BR.
     expect((await route('m1', { ...card, currency: 'CHF' }, deps)).ranked.map((r) => r.connectorId)).toEqual(['stripe-sandbox']);
     expect((await route('m1', { ...card, currency: 'USD', country: 'BR' }, deps)).ranked.map((r) => r.connectorId)).toEqual(['stripe-sandbox']);
+  });
+
+  it('routes each method only to connectors that take it: Solana Pay never to a card processor, and back', async () => {
+    const { deps } = fakeDeps(LOCAL_CONNECTORS);
+    const ids = async (method: 'card' | 'wallet' | 'solana_pay') =>
+      (await route('m1', { amount: 5_000, currency: 'USD', method, country: 'US' }, deps)).ranked.map((r) => r.connectorId).sort();
+    expect(await ids('solana_pay')).toEqual(['solana-pay']);
+    expect(await ids('wallet')).toEqual(['amazon-pay']);
+    expect(await ids('card')).toEqual(['amazon-pay', 'sandbox-latam', 'stripe-eu', 'stripe-us']);
+    await expect(route('m1', { amount: 5_000, currency: 'JPY', method: 'solana_pay' }, deps)).rejects.toThrow('no enabled connector takes solana_pay payments in JPY');
   });
 
   it('bounds the attempts by MAX_PAYMENT_ATTEMPTS', async () => {
