@@ -2,7 +2,7 @@
  * The local stand-in for an SQS queue with a Lambda event source: messages are buffered and handed to one
  * consumer at a time, in batches of up to `batchSize` shaped like an SQS event (`{Records: [{body}]}`), as
  * the cloud delivers them to the routing model's updater (one concurrent execution: the single writer). A
- * failed batch is retried once later, then reported and dropped (the cloud would redrive it to the DLQ).
+ * failed batch is retried once, then reported and dropped (the cloud would redrive it to the DLQ).
  */
 export interface LocalQueue {
   send(body: string): void;
