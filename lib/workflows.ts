@@ -118,14 +118,19 @@ export class SmartPayWorkflows extends Construct {
 
     this.eventBus = props.existingEventBus ?? new events.EventBus(this, 'EventBus', props.eventBusProps);
 
-    const queue = (constructId: string) => {
-      const q = new sqs.Queue(this, constructId, {
+    /** A KMS-encrypted, TLS-only queue of this construct; `props` add to or override the 14-day retention. */
+    const encryptedQueue = (constructId: string, props: sqs.QueueProps = {}) =>
+      new sqs.Queue(this, constructId, {
         encryption: sqs.QueueEncryption.KMS,
         encryptionMasterKey: encryptionKey,
         enforceSSL: true,
         retentionPeriod: Duration.days(14),
         removalPolicy,
+        ...props,
       });
+    /** A terminal dead-letter queue that nothing redrives into (the state machine or a rule sends to it). */
+    const queue = (constructId: string) => {
+      const q = encryptedQueue(constructId);
       acknowledge(q, {
         'AwsSolutions-SQS3': 'This queue is itself a dead-letter queue (terminal); it needs no DLQ of its own.',
         'Serverless-SQSRedrivePolicy': 'This queue is itself a dead-letter queue (terminal); nothing redrives from it automatically.',
@@ -139,25 +144,15 @@ export class SmartPayWorkflows extends Construct {
     // buffers them in a queue; the updater (one concurrent execution: the single writer) folds them in.
     functions.routingFunction.addEnvironment(ENV.eventBusName, this.eventBus.eventBusName);
     this.eventBus.grantPutEventsTo(functions.routingFunction);
-    this.routingUpdatesDlq = new sqs.Queue(this, 'RoutingUpdatesDlq', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
-    });
+    this.routingUpdatesDlq = encryptedQueue('RoutingUpdatesDlq');
     acknowledge(this.routingUpdatesDlq, {
       'Serverless-SQSRedrivePolicy': 'This queue is itself the dead-letter queue of RoutingUpdatesQueue (terminal); its messages are redriven by hand after a fix.',
     });
-    this.routingUpdatesQueue = new sqs.Queue(this, 'RoutingUpdatesQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: encryptionKey,
-      enforceSSL: true,
+    this.routingUpdatesQueue = encryptedQueue('RoutingUpdatesQueue', {
       // Six times the updater's timeout, as Lambda's SQS event source recommends.
       visibilityTimeout: Duration.seconds(6 * (functions.routingUpdaterFunction.timeout?.toSeconds() ?? 30)),
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.routingUpdatesDlq, maxReceiveCount: 5 },
-      removalPolicy,
     });
     this.routingUpdatesRule = new events.Rule(this, 'RoutingUpdatesRule', {
       description: 'RoutingOutcomesRecorded to the routing model updater queue',
