@@ -109,6 +109,12 @@ export function decodeState(text: string): BanditState {
 }
 
 const decisionKey = (id: string) => `decision#${id}`;
+
+/** A decision item without its storage attributes. */
+function decisionOf(item: Record<string, unknown>): DecisionRecord {
+  const { pk: _pk, expiresAt: _expiresAt, ...decision } = item;
+  return decision as unknown as DecisionRecord;
+}
 const outcomeKey = (o: Pick<OutcomeRecord, 'decisionId' | 'attempt'>) => `outcome#${o.decisionId}#${o.attempt}`;
 
 function isConditionFailure(error: unknown): boolean {
@@ -139,8 +145,7 @@ export class DynamoRoutingModel {
   async getDecision(decisionId: string): Promise<DecisionRecord | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: decisionKey(decisionId) }, ConsistentRead: true }));
     if (!Item) return undefined;
-    const { pk: _pk, expiresAt: _expiresAt, ...decision } = Item;
-    return decision as DecisionRecord;
+    return decisionOf(Item);
   }
 
   /**
@@ -160,10 +165,7 @@ export class DynamoRoutingModel {
           ConsistentRead: true,
         }),
       );
-      const decisions = (page.Items ?? []).map((item) => {
-        const { pk: _pk, expiresAt: _expiresAt, ...decision } = item;
-        return decision as DecisionRecord;
-      });
+      const decisions = (page.Items ?? []).map(decisionOf);
       const outcomes = await this.batchGet(decisions.map((d) => outcomeKey({ decisionId: d.decisionId, attempt: 0 })));
       for (const decision of decisions) {
         const item = outcomes.get(outcomeKey({ decisionId: decision.decisionId, attempt: 0 }));
@@ -255,7 +257,7 @@ export class DynamoRoutingModel {
 
   private async decisions(ids: readonly string[]): Promise<Map<string, DecisionRecord>> {
     const items = await this.batchGet(ids.map(decisionKey));
-    return new Map([...items.values()].map((item) => [String(item.decisionId), item as unknown as DecisionRecord]));
+    return new Map([...items.values()].map((item) => [String(item.decisionId), decisionOf(item)]));
   }
 
   /**
