@@ -67,15 +67,21 @@ function faults(raw: string | undefined): Record<string, string> {
 
 let cached: RuntimeConfig | undefined;
 
-/** ROUTING_FEE_WEIGHTS: a JSON object of non-negative λ by merchant id (and `default`). */
-function feeWeights(raw: string | undefined): Record<string, number> {
-  if (!raw) return {};
-  let json: unknown;
+/** The JSON value of an environment variable, undefined when unset or empty; an error names the variable. */
+function jsonEnv(name: string): unknown {
+  const raw = process.env[name];
+  if (!raw) return undefined;
   try {
-    json = JSON.parse(raw);
+    return JSON.parse(raw);
   } catch (error) {
-    throw new Error(`${ENV.routingFeeWeights}: not JSON (${(error as Error).message})`);
+    throw new Error(`${name}: not JSON (${(error as Error).message})`);
   }
+}
+
+/** ROUTING_FEE_WEIGHTS: a JSON object of non-negative λ by merchant id (and `default`). */
+function feeWeights(): Record<string, number> {
+  const json = jsonEnv(ENV.routingFeeWeights);
+  if (json === undefined) return {};
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${ENV.routingFeeWeights}: must be a JSON object of merchant id → λ`);
   for (const [merchant, value] of Object.entries(json)) {
     if (typeof value !== 'number' || !(value >= 0 && value <= 100)) throw new Error(`${ENV.routingFeeWeights}: "${merchant}" must be a number from 0 to 100`);
@@ -121,15 +127,8 @@ export function config(): RuntimeConfig {
     },
     maxPaymentAttempts: number(ENV.maxPaymentAttempts, 3, 1, 10),
     get connectors() {
-      const raw = process.env[ENV.connectors];
-      if (!raw) return DEFAULT_CONNECTORS;
-      let json: unknown;
-      try {
-        json = JSON.parse(raw);
-      } catch (error) {
-        throw new Error(`${ENV.connectors}: not JSON (${(error as Error).message})`);
-      }
-      return parseConnectorRegistry(json, ENV.connectors);
+      const json = jsonEnv(ENV.connectors);
+      return json === undefined ? DEFAULT_CONNECTORS : parseConnectorRegistry(json, ENV.connectors);
     },
     sandboxFaults: faults(process.env[ENV.sandboxFaults]),
     sandboxLatencyMs: number(ENV.sandboxLatencyMs, 0, 0, 10_000),
@@ -140,7 +139,7 @@ export function config(): RuntimeConfig {
     routing: {
       endpointName: process.env[ENV.routingEndpointName] || undefined,
       endpointTimeoutMs: number(ENV.routingEndpointTimeoutMs, 20, 1, 5_000),
-      feeWeights: feeWeights(process.env[ENV.routingFeeWeights]),
+      feeWeights: feeWeights(),
     },
   };
   return cached;
