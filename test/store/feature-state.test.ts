@@ -4,13 +4,12 @@
  * (ml/replay.ts) over the same history, the graph snapshots being stored by the service's recordCompleted as
  * payments complete.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_FEATURE_OPTIONS, featureVector, GRAPH_EDGES, type FeatureTransaction } from '../../lambdas/fraud/features';
 import { transactionGraph, type GraphInputs } from '../../lambdas/fraud/graph';
 import { recordCompleted } from '../../lambdas/fraud/service';
 import { DynamoFeatureState } from '../../lambdas/fraud/state';
 import { LOCAL_TABLES } from '../../lambdas/local/env';
-import { startTestStore, type TestStore } from './support';
+import { useTestStore } from './support';
 import type { LabelledTransaction } from '../../ml/dataset';
 import { replay, replayStates } from '../../ml/replay';
 import { randomHistory, type HistoryShape } from '../fixtures/history';
@@ -21,22 +20,12 @@ const T0 = Date.UTC(2026, 2, 2);
 /** Histories with different prefixes (customers, terminals and devices) stay apart in the one store. */
 const history = (seed: number, n: number, shape?: HistoryShape) => randomHistory(seed, n, { start: T0, ...shape });
 
-let store: TestStore;
-let client: DynamoDBDocumentClient;
-
-beforeAll(async () => {
-  store = await startTestStore();
-  client = store.client;
-}, 30_000);
-
-afterAll(async () => {
-  await store?.close();
-});
+const db = useTestStore();
 
 test('online state gives the offline replay’s vectors, bit for bit', async () => {
   const rows = history(11, 250);
   const offline = [...replay(rows)].map((r) => Array.from(r.vector));
-  const state = new DynamoFeatureState(client, LOCAL_TABLES.fraudState, DEFAULT_FEATURE_OPTIONS);
+  const state = new DynamoFeatureState(db.client, LOCAL_TABLES.fraudState, DEFAULT_FEATURE_OPTIONS);
   const online: number[][] = [];
   for (const tx of rows) {
     const { customer, terminal } = await state.load(tx.customerId, tx.terminalId, tx.time);
@@ -52,7 +41,7 @@ test('online state gives the offline replay’s vectors, bit for bit', async () 
 
 /** What the model reads for each transaction, online, through the service's recordCompleted. */
 async function replayOnline(rows: readonly LabelledTransaction[]): Promise<{ vectors: number[][]; graphs: GraphInputs[] }> {
-  const state = new DynamoFeatureState(client, LOCAL_TABLES.fraudState, DEFAULT_FEATURE_OPTIONS);
+  const state = new DynamoFeatureState(db.client, LOCAL_TABLES.fraudState, DEFAULT_FEATURE_OPTIONS);
   const model = { feedbackDelayDays: DEFAULT_FEATURE_OPTIONS.feedbackDelayDays };
   const vectors: number[][] = [];
   const graphs: GraphInputs[] = [];
@@ -103,7 +92,7 @@ test('the stored snapshots are the replay’s, and read back bit for bit', async
   const rows = history(5, 120, { prefix: 'g3', customers: 4, terminals: 3, grid: 1 });
   const offline = [...replay(rows)];
   await replayOnline(rows);
-  const state = new DynamoFeatureState(client, LOCAL_TABLES.fraudState, DEFAULT_FEATURE_OPTIONS);
+  const state = new DynamoFeatureState(db.client, LOCAL_TABLES.fraudState, DEFAULT_FEATURE_OPTIONS);
   const last = rows[rows.length - 1];
   const { customer, terminal } = await state.load(last.customerId, last.terminalId, last.time + 1);
   const byId = new Map(offline.map((r) => [r.tx.txId, r.graph]));
@@ -143,7 +132,7 @@ test('the stored snapshots are the replay’s, and read back bit for bit', async
 }, 60_000);
 
 test('a retried observe does not duplicate the terminal or the device edge nor change their snapshots', async () => {
-  const state = new DynamoFeatureState(client, LOCAL_TABLES.fraudState, DEFAULT_FEATURE_OPTIONS);
+  const state = new DynamoFeatureState(db.client, LOCAL_TABLES.fraudState, DEFAULT_FEATURE_OPTIONS);
   const tx: FeatureTransaction = {
     txId: 'retry1', time: T0, customerId: 'retry-c', terminalId: 'retry-t', deviceId: 'retry-d', amountMinor: 1250, currency: 'USD',
   };
@@ -178,7 +167,7 @@ test('a retried observe does not duplicate the terminal or the device edge nor c
 }, 60_000);
 
 test('concurrent payments at one terminal and customer lose no update', async () => {
-  const state = new DynamoFeatureState(client, LOCAL_TABLES.fraudState, DEFAULT_FEATURE_OPTIONS);
+  const state = new DynamoFeatureState(db.client, LOCAL_TABLES.fraudState, DEFAULT_FEATURE_OPTIONS);
   const base = { customerId: 'busy-c', terminalId: 'busy-t', deviceId: 'busy-d', amountMinor: 500, currency: 'USD' };
   await Promise.all(Array.from({ length: 25 }, (_, i) => state.observe({ ...base, txId: `busy${i}`, time: T0 + i * 1000 })));
   const { customer, terminal, device } = await state.load('busy-c', 'busy-t', T0 + DAY, 'busy-d');

@@ -6,26 +6,16 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BanditPolicy, emptyBanditState, learn } from '../../lambdas/routing/bandit';
 import { routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
 import { CachedModel, CLAIM_LEASE_MS, DynamoRoutingModel, type DecisionRecord, type OutcomeRecord } from '../../lambdas/routing/model-store';
 import { LOCAL_TABLES } from '../../lambdas/local/env';
 import { exportDecisions } from '../../ml/routing/export';
 import { parseLog } from '../../ml/routing/ope';
-import { startTestStore, type TestStore } from './support';
+import { useTestStore } from './support';
 
-let store: TestStore;
-let client: DynamoDBDocumentClient;
-
-beforeAll(async () => {
-  store = await startTestStore();
-  client = store.client;
-}, 30_000);
-
-afterAll(async () => {
-  await store?.close();
-});
+const db = useTestStore();
 
 const T0 = Date.UTC(2026, 10, 1, 12);
 const context = (i: number): RoutingContext => ({
@@ -47,7 +37,7 @@ const outcome = (prefix: string, i: number): OutcomeRecord => ({
 
 // The tests share the one model item and run in order; each starts from what it finds.
 test('records an outcome once and folds it in exactly as learn() does', async () => {
-  const model = new DynamoRoutingModel(client, LOCAL_TABLES.routing);
+  const model = new DynamoRoutingModel(db.client, LOCAL_TABLES.routing);
   const before = await model.load(true);
   for (let i = 0; i < 5; i += 1) await model.logDecision(decision('one', i));
   const outcomes = Array.from({ length: 5 }, (_, i) => outcome('one', i));
@@ -71,7 +61,7 @@ test('records an outcome once and folds it in exactly as learn() does', async ()
 });
 
 test('concurrent updaters lose no outcome and apply none twice', async () => {
-  const model = new DynamoRoutingModel(client, LOCAL_TABLES.routing);
+  const model = new DynamoRoutingModel(db.client, LOCAL_TABLES.routing);
   const start = await model.load(true);
   const n = 60;
   for (let i = 0; i < n; i += 1) {
@@ -80,7 +70,7 @@ test('concurrent updaters lose no outcome and apply none twice', async () => {
   }
   const all = Array.from({ length: n }, (_, i) => outcome('many', i));
   // Six writers at once over overlapping batches (every outcome is in two batches).
-  const writers = Array.from({ length: 6 }, () => new DynamoRoutingModel(client, LOCAL_TABLES.routing));
+  const writers = Array.from({ length: 6 }, () => new DynamoRoutingModel(db.client, LOCAL_TABLES.routing));
   const batches = writers.map((_, w) => all.filter((_o, i) => i % 6 === w || (i + 1) % 6 === w));
   const results = await Promise.all(writers.map((writer, w) => writer.applyOutcomes(batches[w], undefined, 50)));
   expect(results.reduce((s, r) => s + r.applied, 0)).toBe(n);
@@ -92,14 +82,14 @@ test('concurrent updaters lose no outcome and apply none twice', async () => {
 }, 60_000);
 
 test('a crashed writer’s claim is respected during its lease and taken over after it', async () => {
-  const model = new DynamoRoutingModel(client, LOCAL_TABLES.routing);
+  const model = new DynamoRoutingModel(db.client, LOCAL_TABLES.routing);
   await model.logDecision(decision('crash', 1));
   const o = outcome('crash', 1);
   await model.recordOutcome(o);
   const { version } = await model.load(true);
   // A writer claimed it for the next version, then died before committing.
   const now = Date.now();
-  await client.send(
+  await db.client.send(
     new UpdateCommand({
       TableName: LOCAL_TABLES.routing,
       Key: { pk: 'outcome#crash-d1#0' },
@@ -113,7 +103,7 @@ test('a crashed writer’s claim is respected during its lease and taken over af
 });
 
 test('exports logged decisions with their first outcome as the OPE log (npm run ope:export)', async () => {
-  const model = new DynamoRoutingModel(client, LOCAL_TABLES.routing);
+  const model = new DynamoRoutingModel(db.client, LOCAL_TABLES.routing);
   const since = T0 + 10_000_000; // after the other tests' decisions
   const logged = [decision('exp', 20_000), decision('exp', 20_001), decision('exp', 20_002)];
   for (const d of logged) await model.logDecision(d);

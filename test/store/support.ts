@@ -24,3 +24,20 @@ export async function startTestStore(): Promise<TestStore> {
     },
   };
 }
+
+/** Starts a store before the file's tests and closes it after them; `client` is ready inside the tests. */
+export function useTestStore(): { readonly client: DynamoDBDocumentClient } {
+  let store: TestStore | undefined;
+  beforeAll(async () => {
+    store = await startTestStore();
+  }, 30_000);
+  afterAll(async () => {
+    await store?.close();
+  });
+  return {
+    get client() {
+      if (!store) throw new Error('useTestStore: the store is available inside tests only');
+      return store.client;
+    },
+  };
+}
