@@ -13,6 +13,7 @@
  * --mode inproc: both in one process (one event loop shared with autocannon).
  * --mode both: runs both, one after the other.
  * Other options: --rate 100 --duration 10 --connections 32 --warmup 2
+ * --profile DIR: the server process (child mode) writes a V8 CPU profile into DIR when it exits.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -77,8 +78,9 @@ async function startInProcess(): Promise<Target> {
   };
 }
 
-async function startChild(): Promise<Target> {
-  const child: ChildProcess = fork(join(__dirname, 'server.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function startChild(profileDir?: string): Promise<Target> {
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child: ChildProcess = fork(join(__dirname, 'server.ts'), [], { execArgv: ['--import', 'tsx', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = (type: string) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const onMessage = (message: Record<string, unknown>) => {
@@ -208,9 +210,9 @@ function report(mode: string, results: PhaseResult[], goals: { rate: number }): 
   }
 }
 
-async function runMode(mode: 'child' | 'inproc', options: { rate: number; duration: number; connections: number; warmup: number }): Promise<void> {
+async function runMode(mode: 'child' | 'inproc', options: { rate: number; duration: number; connections: number; warmup: number; profile?: string }): Promise<void> {
   const started = Date.now();
-  const target = mode === 'child' ? await startChild() : await startInProcess();
+  const target = mode === 'child' ? await startChild(options.profile) : await startInProcess();
   console.log(`platform (${mode}) up at ${target.url} in ${Date.now() - started} ms`);
   try {
     if (options.warmup > 0) await phase(target, 'warm-up', { connections: 4, duration: options.warmup });
@@ -232,6 +234,7 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '32' },
       warmup: { type: 'string', default: '2' },
+      profile: { type: 'string' },
     },
   });
   const options = { rate: Number(values.rate), duration: Number(values.duration), connections: Number(values.connections), warmup: Number(values.warmup) };
@@ -248,7 +251,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }, HARD_DEADLINE_MS);
   deadline.unref();
-  for (const mode of modes) await runMode(mode as 'child' | 'inproc', options);
+  for (const mode of modes) await runMode(mode as 'child' | 'inproc', { ...options, profile: values.profile });
   clearTimeout(deadline);
 }
 

@@ -15,9 +15,10 @@ import { instrumented, metrics, tracer } from '../shared/powertools.js';
 import { FraudLabelRequest, FraudRequest, PaymentRequest } from '../shared/schemas.js';
 import { DynamoPaymentStore } from '../payments/store.js';
 import type { FeatureTransaction } from './features.js';
+import { CUSTOMER_SNAPSHOT, TERMINAL_SNAPSHOT } from './graph.js';
 import { DEFAULT_MODEL_DIR, loadFraudModel, type FraudModel, type Thresholds } from './model.js';
 import { sageMakerScorer, type EndpointScorer } from './sagemaker.js';
-import { type FraudAssessment, type FraudDeps, assess, labelPayment, recordCompleted } from './service.js';
+import { type FraudDeps, type ScoredTransaction, labelPayment, recordCompleted, scoreTransaction } from './service.js';
 import { DynamoFeatureState } from './state.js';
 
 let deps: FraudDeps | undefined;
@@ -55,11 +56,11 @@ function dependencies(): FraudDeps {
   return deps;
 }
 
-async function timedAssess(tx: FeatureTransaction): Promise<FraudAssessment> {
+async function timedScore(tx: FeatureTransaction): Promise<ScoredTransaction> {
   const started = performance.now();
-  const assessment = await assess(tx, dependencies());
+  const scored = await scoreTransaction(tx, dependencies());
   metrics.addMetric(METRICS.fraudInferenceMs, 'Milliseconds', performance.now() - started);
-  return assessment;
+  return scored;
 }
 
 /** The payment draft the workflow carries, as a feature transaction (the merchant is the terminal). */
@@ -86,9 +87,15 @@ function fromDraft(payment: z.output<typeof PaymentDraft>): FeatureTransaction {
   };
 }
 
+/** The snapshots the score step returned, handed back to the observe step (so it need not re-read the state). */
+const Snapshots = z.object({
+  customer: z.array(z.number()).length(CUSTOMER_SNAPSHOT),
+  terminal: z.array(z.number()).length(TERMINAL_SNAPSHOT),
+});
+
 const Step = z.discriminatedUnion('step', [
   z.object({ step: z.literal('score'), payment: PaymentDraft }),
-  z.object({ step: z.literal('observe'), payment: PaymentDraft }),
+  z.object({ step: z.literal('observe'), payment: PaymentDraft, snapshots: Snapshots.optional() }),
 ]);
 
 let payments: DynamoPaymentStore | undefined;
@@ -104,7 +111,7 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   return apiRoute(event, async (merchantId) => {
     const request = parseApiBody(event, FraudRequest);
     // Scores a would-be payment now, without recording it.
-    const assessment = await timedAssess({
+    const { assessment } = await timedScore({
       txId: event.requestContext.requestId || randomUUID(),
       time: Date.now(),
       customerId: request.customerId,
@@ -121,8 +128,11 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
 async function onStep(event: unknown): Promise<unknown> {
   const input = parseWith(Step, event, 'fraud step payload');
   const tx = fromDraft(input.payment);
-  if (input.step === 'score') return timedAssess(tx);
-  await recordCompleted(tx, dependencies());
+  if (input.step === 'score') {
+    const { assessment, snapshots } = await timedScore(tx);
+    return { ...assessment, snapshots };
+  }
+  await recordCompleted(tx, dependencies(), input.snapshots);
   return { recorded: tx.txId };
 }
 

@@ -7,7 +7,7 @@
  * into the state with the graph snapshots it leaves behind.
  */
 import { NotFoundError, PaymentNotCompletedError } from '../shared/errors.js';
-import { featureVector, type FeatureTransaction } from './features.js';
+import { featureVector, type EdgeSnapshots, type FeatureTransaction } from './features.js';
 import { transactionGraph, type GraphInputs } from './graph.js';
 import type { FraudModel, FraudReason, Thresholds } from './model.js';
 import { scoreWithFallback, type EndpointScorer, type FallbackReporter, type ScoredBy } from './sagemaker.js';
@@ -51,23 +51,40 @@ async function modelInputs(
   return { vector, graph: transactionGraph(tx, vector, customer, terminal, device) };
 }
 
-export async function assess(tx: FeatureTransaction, deps: FraudDeps): Promise<FraudAssessment> {
+/** An assessment with the graph snapshots the payment leaves on its edges if it completes. */
+export interface ScoredTransaction {
+  readonly assessment: FraudAssessment;
+  /** The customer's and the terminal's snapshots before the payment: what `recordCompleted` stores. */
+  readonly snapshots: EdgeSnapshots;
+}
+
+/** Scores `tx` from the state before it; the snapshots it returns let `recordCompleted` skip re-reading that state. */
+export async function scoreTransaction(tx: FeatureTransaction, deps: FraudDeps): Promise<ScoredTransaction> {
   const { vector, graph } = await modelInputs(tx, deps);
   const { score, reasons, scoredBy } = await scoreWithFallback(vector, (p) => deps.model.score(vector, graph, p), deps.endpoint, deps.fallbackReporter);
-  return { score, decision: decide(score, deps.thresholds), reasons, modelVersion: deps.model.version, scoredBy };
+  return {
+    assessment: { score, decision: decide(score, deps.thresholds), reasons, modelVersion: deps.model.version, scoredBy },
+    snapshots: { customer: graph.customer, terminal: graph.terminal },
+  };
+}
+
+export async function assess(tx: FeatureTransaction, deps: FraudDeps): Promise<FraudAssessment> {
+  return (await scoreTransaction(tx, deps)).assessment;
 }
 
 /**
- * Folds a completed payment into the state with the graph snapshots it leaves on its edges, computed from the
- * state before it exactly as the offline replay does (ml/replay.ts), so the stored graph matches training
- * (the terminal's and the device's edges keep the customer's snapshot, the customer's the terminal's).
+ * Folds a completed payment into the state with the graph snapshots it leaves on its edges (the terminal's and
+ * the device's edges keep the customer's snapshot, the customer's the terminal's): the ones its scoring
+ * computed (`scoreTransaction`), or, without them, recomputed from the state before it exactly as the offline
+ * replay does (ml/replay.ts), so the stored graph matches training either way. Passing them saves the state's
+ * 4 or 5 reads.
  */
 export async function recordCompleted(
   tx: FeatureTransaction,
   deps: Pick<FraudDeps, 'state'> & { readonly model: Pick<FraudModel, 'feedbackDelayDays'> },
+  snapshots?: EdgeSnapshots,
 ): Promise<void> {
-  const { graph } = await modelInputs(tx, deps);
-  await deps.state.observe(tx, { customer: graph.customer, terminal: graph.terminal });
+  await deps.state.observe(tx, snapshots ?? (await modelInputs(tx, deps)).graph);
 }
 
 /** The narrow view of the payments store a label needs: the caller's own payment. */

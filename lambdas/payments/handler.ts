@@ -43,10 +43,19 @@ function dependencies(): service.PaymentDeps {
   return deps;
 }
 
+/** The fraud assessment kept on the payment (the score step's graph snapshots are not: they are the features' business). */
+const FraudSummarySchema = z.object({
+  score: z.number(),
+  decision: z.enum(['approve', 'review', 'decline']),
+  reasons: z.array(z.object({ code: z.string(), weight: z.number(), detail: z.string() })),
+  modelVersion: z.string(),
+  scoredBy: z.enum(['sagemaker', 'embedded']).optional(),
+});
+
 const Step = z.discriminatedUnion('step', [
   z.object({ step: z.literal('begin'), envelope: z.record(z.string(), z.unknown()) }),
   z.object({ step: z.literal('charge'), payment: z.any(), attempt: z.number().int().min(0), connector: z.object({ connectorId: z.string() }).loose() }),
-  z.object({ step: z.literal('finalize'), payment: z.any(), fraud: z.any().optional(), result: z.object({ outcome: z.enum(['succeeded', 'declined', 'review', 'failed']) }).loose() }),
+  z.object({ step: z.literal('finalize'), payment: z.any(), fraud: FraudSummarySchema.optional(), result: z.object({ outcome: z.enum(['succeeded', 'declined', 'review', 'failed']) }).loose() }),
   z.object({ step: z.literal('abort'), input: z.record(z.string(), z.unknown()), state: z.record(z.string(), z.unknown()) }),
 ]);
 

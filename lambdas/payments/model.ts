@@ -30,6 +30,8 @@ export interface FraudSummary {
   readonly decision: 'approve' | 'review' | 'decline';
   readonly reasons: ReadonlyArray<{ readonly code: string; readonly weight: number; readonly detail: string }>;
   readonly modelVersion: string;
+  /** Which model scored: the SageMaker endpoint or the embedded one. */
+  readonly scoredBy?: 'sagemaker' | 'embedded';
 }
 
 export interface CardSummary {

@@ -2,6 +2,9 @@
  * Paths through statemachines/payment.asl.json (and, after success, reward.asl.json), run by the local
  * engine with the real handlers on an in-memory store.
  */
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { TERMINAL_SNAPSHOT } from '../../lambdas/fraud/graph';
+import { LOCAL_TABLES } from '../../lambdas/local/env';
 import { lambdaError } from '../../lambdas/local/workflows';
 import { CARDS, envelope, MERCHANT, pay, paymentBody, startHarness, type Harness } from './harness';
 
@@ -26,6 +29,21 @@ describe('payment workflow paths', () => {
       expect.arrayContaining(['Begin', 'ScoreFraud', 'Route', 'Charge', 'Finalize', 'RoutingFeedback', 'RecordFraudFeatures', 'EmitPaymentSucceeded', 'RespondFinal']),
     );
     expect(execution.states).not.toContain('Abort');
+
+    // The payment keeps the fraud summary; the graph snapshots ScoreFraud handed to RecordFraudFeatures are on
+    // the customer's transaction in the feature state instead (the terminal's snapshot, as the replay stores it).
+    const record = await h.paymentRecord(MERCHANT, payment.paymentId);
+    expect(Object.keys(record?.fraud ?? {}).sort()).toEqual(['decision', 'modelVersion', 'reasons', 'score', 'scoredBy']);
+    const { Items = [] } = await h.db.send(
+      new QueryCommand({
+        TableName: LOCAL_TABLES.fraudState,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tx)',
+        ExpressionAttributeValues: { ':pk': 'cust#cus_paths', ':tx': 'tx#' },
+        ConsistentRead: true,
+      }),
+    );
+    const stored = Items.find((item) => item.txId === payment.paymentId);
+    expect(stored?.z).toHaveLength(TERMINAL_SNAPSHOT);
 
     const event = h.platform.bus.published().find((e) => (e.detail as { paymentId?: string }).paymentId === payment.paymentId);
     expect(event).toMatchObject({

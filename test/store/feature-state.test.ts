@@ -39,8 +39,11 @@ test('online state gives the offline replay’s vectors, bit for bit', async () 
   }
 }, 60_000);
 
-/** What the model reads for each transaction, online, through the service's recordCompleted. */
-async function replayOnline(rows: readonly LabelledTransaction[]): Promise<{ vectors: number[][]; graphs: GraphInputs[] }> {
+/**
+ * What the model reads for each transaction, online, through the service's recordCompleted: given the snapshots
+ * of the transaction's own graph inputs (as the workflow hands over the score step's), or recomputing them.
+ */
+async function replayOnline(rows: readonly LabelledTransaction[], snapshots: 'from-score' | 'recomputed'): Promise<{ vectors: number[][]; graphs: GraphInputs[] }> {
   const state = new DynamoFeatureState(db.client, LOCAL_TABLES.fraudState, DEFAULT_FEATURE_OPTIONS);
   const model = { feedbackDelayDays: DEFAULT_FEATURE_OPTIONS.feedbackDelayDays };
   const vectors: number[][] = [];
@@ -49,20 +52,22 @@ async function replayOnline(rows: readonly LabelledTransaction[]): Promise<{ vec
     const { customer, terminal, device } = await state.load(tx.customerId, tx.terminalId, tx.time, tx.deviceId);
     const vector = featureVector(tx, customer, terminal);
     vectors.push(Array.from(vector));
-    graphs.push(transactionGraph(tx, vector, customer, terminal, device));
-    await recordCompleted(tx, { state, model });
+    const graph = transactionGraph(tx, vector, customer, terminal, device);
+    graphs.push(graph);
+    await recordCompleted(tx, { state, model }, snapshots === 'from-score' ? { customer: graph.customer, terminal: graph.terminal } : undefined);
     if (tx.label !== undefined) await state.observeLabel(tx, tx.label === 1);
   }
   return { vectors, graphs };
 }
 
 test.each([
-  ['few customers and terminals', { prefix: 'g1', customers: 6, terminals: 4, grid: 1 }, 300],
-  ['many, with same-millisecond ties', { prefix: 'g2', customers: 25, terminals: 6, grid: 15 * 60_000 }, 500],
-])('online graph inputs equal the offline replay’s, exactly (%s)', async (_name, shape, n) => {
+  ['few customers and terminals', { prefix: 'g1', customers: 6, terminals: 4, grid: 1 }, 300, 'from-score'],
+  ['few customers and terminals, snapshots recomputed', { prefix: 'g4', customers: 6, terminals: 4, grid: 1 }, 300, 'recomputed'],
+  ['many, with same-millisecond ties', { prefix: 'g2', customers: 25, terminals: 6, grid: 15 * 60_000 }, 500, 'from-score'],
+] as const)('online graph inputs equal the offline replay’s, exactly (%s)', async (_name, shape, n, snapshots) => {
   const rows = history(23, n, shape);
   const offline = [...replayStates(rows)];
-  const online = await replayOnline(rows);
+  const online = await replayOnline(rows, snapshots);
   for (let i = 0; i < rows.length; i += 1) {
     expect({ i, v: online.vectors[i] }).toEqual({ i, v: Array.from(offline[i].vector) });
     // The whole graph input, device and deviceNeighbours included (absent both sides without a device).
@@ -91,7 +96,7 @@ test.each([
 test('the stored snapshots are the replay’s, and read back bit for bit', async () => {
   const rows = history(5, 120, { prefix: 'g3', customers: 4, terminals: 3, grid: 1 });
   const offline = [...replay(rows)];
-  await replayOnline(rows);
+  await replayOnline(rows, 'from-score');
   const state = new DynamoFeatureState(db.client, LOCAL_TABLES.fraudState, DEFAULT_FEATURE_OPTIONS);
   const last = rows[rows.length - 1];
   const { customer, terminal } = await state.load(last.customerId, last.terminalId, last.time + 1);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FEATURE_NAMES, featureVector, type FeatureTransaction } from '../../lambdas/fraud/features';
 import { graphInputs } from '../../lambdas/fraud/graph';
 import { DEFAULT_MODEL_DIR, GRAPH_REASON, loadFraudModel, loadModelFolder } from '../../lambdas/fraud/model';
-import { assess, decide, recordCompleted } from '../../lambdas/fraud/service';
+import { assess, decide, recordCompleted, scoreTransaction } from '../../lambdas/fraud/service';
 import type { FeatureState, FeatureStatePort } from '../../lambdas/fraud/state';
 
 const manifest = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, 'manifest.json'), 'utf8'));
@@ -100,5 +100,31 @@ describe('fraud service', () => {
     expect(result.score).toBeCloseTo(model.score(vector, graphInputs(vector, undefined, undefined, tx.time)).score, 12);
     await recordCompleted(tx, { state, model });
     expect(observed).toEqual(['pay_1']);
+    expect(loaded).toEqual(['c/m', 'c/m']); // without the score step's snapshots, the state is read again
+  });
+
+  it('records with the score step’s snapshots without reading the state again', async () => {
+    const loads: string[] = [];
+    const stored: unknown[] = [];
+    const state: FeatureStatePort = {
+      load: async (customerId): Promise<FeatureState> => {
+        loads.push(customerId);
+        return {};
+      },
+      observe: async (_t, snapshots) => {
+        stored.push(snapshots);
+      },
+      observeLabel: async () => undefined,
+    };
+    const model = loadFraudModel();
+    const { assessment, snapshots } = await scoreTransaction(tx, { model, state, thresholds: model.thresholds });
+    expect(assessment.score).toBe((await assess(tx, { model, state, thresholds: model.thresholds })).score);
+    const vector = featureVector(tx, undefined, undefined);
+    const graph = graphInputs(vector, undefined, undefined, tx.time);
+    expect(snapshots).toEqual({ customer: graph.customer, terminal: graph.terminal });
+    loads.length = 0;
+    await recordCompleted(tx, { state, model }, snapshots);
+    expect(loads).toEqual([]);
+    expect(stored).toEqual([snapshots]);
   });
 });
