@@ -28,6 +28,8 @@ interface Target {
   readonly url: string;
   readonly token: string;
   stats(): Promise<StoreStats>;
+  /** CPU time used so far (ms) by the platform's process and by the store's. */
+  cpu(): Promise<{ serverMs: number; storeMs: number }>;
   reset(): Promise<void>;
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -49,6 +51,9 @@ interface PhaseResult {
   readonly non2xx: number;
   readonly statusCodes: Record<string, number>;
   readonly storeOps: StoreStats;
+  /** CPU time (ms) the phase cost the platform's process and the store's. */
+  readonly serverCpuMs: number;
+  readonly storeCpuMs: number;
 }
 
 /** Payments spread over this many customers (a realistic mix: one customer rarely pays twice at once). */
@@ -72,6 +77,10 @@ async function startInProcess(): Promise<Target> {
     url: platform.url,
     token,
     stats: async () => platform.store.stats(),
+    cpu: async () => {
+      const { user, system } = process.cpuUsage();
+      return { serverMs: (user + system) / 1000, storeMs: await platform.store.cpuMs() };
+    },
     reset: async () => platform.store.resetStats(),
     idle: () => platform.idle(),
     close: () => platform.close(2000),
@@ -104,6 +113,10 @@ async function startChild(profileDir?: string): Promise<Target> {
     url: ready.url as string,
     token: ready.token as string,
     stats: async () => (await ask('stats')).stats as StoreStats,
+    cpu: async () => {
+      const answer = await ask('cpu');
+      return { serverMs: answer.serverMs as number, storeMs: answer.storeMs as number };
+    },
     reset: async () => void (await ask('reset')),
     idle: async () => void (await ask('idle')),
     close: async () => {
@@ -123,6 +136,7 @@ function percentile(sorted: number[], p: number): number {
 
 async function phase(target: Target, label: string, options: { connections: number; duration: number; overallRate?: number }): Promise<PhaseResult> {
   await target.reset();
+  const cpuBefore = await target.cpu();
   const runId = randomUUID().slice(0, 8);
   let counter = 0;
   const latencies: number[] = [];
@@ -156,6 +170,7 @@ async function phase(target: Target, label: string, options: { connections: numb
   const result = await new Promise<autocannon.Result>((resolve) => instance.on('done', resolve));
   await target.idle();
   const storeOps = await target.stats();
+  const cpuAfter = await target.cpu();
   latencies.sort((a, b) => a - b);
   const payments = statusCodes['201'] ?? 0;
   return {
@@ -174,6 +189,8 @@ async function phase(target: Target, label: string, options: { connections: numb
     non2xx: result.non2xx,
     statusCodes,
     storeOps,
+    serverCpuMs: cpuAfter.serverMs - cpuBefore.serverMs,
+    storeCpuMs: cpuAfter.storeMs - cpuBefore.storeMs,
   };
 }
 
@@ -195,6 +212,11 @@ function report(mode: string, results: PhaseResult[], goals: { rate: number }): 
       for (const [op, n] of Object.entries(r.storeOps).sort((a, b) => b[1] - a[1])) {
         console.log(`    ${(n / started).toFixed(2)}  ${op}`);
       }
+      const where = mode === 'child' ? 'platform process' : 'this process (platform and autocannon)';
+      console.log(
+        `  CPU per payment: ${(r.serverCpuMs / started).toFixed(1)} ms in the ${where}, ${(r.storeCpuMs / started).toFixed(1)} ms in the store process ` +
+          `(${((r.serverCpuMs / 1000 / r.durationS) * 100).toFixed(0)}% and ${((r.storeCpuMs / 1000 / r.durationS) * 100).toFixed(0)}% of a core over the phase)`,
+      );
     }
   }
   const fixed = results.find((r) => r.label === 'fixed-rate');

@@ -4,7 +4,7 @@
  */
 import { startLocalPlatform } from '../lambdas/local/platform.js';
 
-type Message = { type: 'stats' } | { type: 'reset' } | { type: 'idle' } | { type: 'close' };
+type Message = { type: 'stats' } | { type: 'cpu' } | { type: 'reset' } | { type: 'idle' } | { type: 'close' };
 
 async function main(): Promise<void> {
   if (!process.send) throw new Error('bench/server.ts runs as a child of bench/pay.ts');
@@ -14,6 +14,10 @@ async function main(): Promise<void> {
   process.on('message', (message: Message) => {
     void (async () => {
       if (message.type === 'stats') void platform.store.stats().then((stats) => process.send?.({ type: 'stats', stats }));
+      if (message.type === 'cpu') {
+        const { user, system } = process.cpuUsage();
+        process.send?.({ type: 'cpu', serverMs: (user + system) / 1000, storeMs: await platform.store.cpuMs() });
+      }
       if (message.type === 'reset') {
         platform.store.resetStats();
         process.send?.({ type: 'reset' });

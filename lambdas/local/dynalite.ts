@@ -34,6 +34,8 @@ export interface LocalStore {
   readonly port: number;
   /** Operations served since start (or since the last `resetStats()`). */
   stats(): Promise<StoreStats>;
+  /** The CPU time (user + system) the store's process has used since it started, in ms. */
+  cpuMs(): Promise<number>;
   resetStats(): void;
   close(): Promise<void>;
 }
@@ -75,23 +77,26 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
     throw error;
   }
   let nextId = 0;
-  const pending = new Map<number, (stats: StoreStats) => void>();
-  child.on('message', (message: { type: string; id?: number; stats?: StoreStats }) => {
+  type StatsReply = { type: string; id?: number; stats?: StoreStats; cpuMs?: number };
+  const pending = new Map<number, (reply: StatsReply) => void>();
+  child.on('message', (message: StatsReply) => {
     if (message.type === 'stats' && message.id !== undefined) {
-      pending.get(message.id)?.(message.stats ?? {});
+      pending.get(message.id)?.(message);
       pending.delete(message.id);
     }
   });
+  const ask = () =>
+    new Promise<StatsReply>((resolve) => {
+      const id = (nextId += 1);
+      pending.set(id, resolve);
+      child.send({ type: 'stats', id });
+    });
   let closed: Promise<void> | undefined;
   return {
     endpoint: `http://${host}:${port}`,
     port,
-    stats: () =>
-      new Promise<StoreStats>((resolve) => {
-        const id = (nextId += 1);
-        pending.set(id, resolve);
-        child.send({ type: 'stats', id });
-      }),
+    stats: async () => (await ask()).stats ?? {},
+    cpuMs: async () => (await ask()).cpuMs ?? 0,
     resetStats: () => {
       child.send({ type: 'reset' });
     },

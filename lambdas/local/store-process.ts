@@ -4,7 +4,8 @@
  * it exits when its parent goes away.
  *
  * Messages in: {type:'start', path?, host, port}, {type:'stats', id}, {type:'reset'}.
- * Messages out: {type:'listening', port}, {type:'error', message}, {type:'stats', id, stats}.
+ * Messages out: {type:'listening', port}, {type:'error', message}, {type:'stats', id, stats, cpuMs} (cpuMs: the
+ * process's CPU time so far).
  */
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -47,7 +48,10 @@ function start(options: { path?: string; host: string; port: number }): void {
 
 process.on('message', (message: Message) => {
   if (message.type === 'start') start(message);
-  else if (message.type === 'stats') process.send?.({ type: 'stats', id: message.id, stats: { ...counts } });
+  else if (message.type === 'stats') {
+    const { user, system } = process.cpuUsage();
+    process.send?.({ type: 'stats', id: message.id, stats: { ...counts }, cpuMs: (user + system) / 1000 });
+  }
   else if (message.type === 'reset') counts = {};
 });
 
