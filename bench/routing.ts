@@ -9,13 +9,16 @@
  *    outage; static cheapest, round-robin, the sliding-window success-rate router (hyperswitch's approach),
  *    ours (BanditPolicy + learn, default options) and the oracle;
  * 3. the goals: ours ≥ 97 % of the oracle's net revenue; ours above the sliding-window router on both
- *    authorisation rate and net revenue;
+ *    authorisation rate and net revenue; the outage costs ours at most a handful (5) of failed first attempts
+ *    before its breaker stops sending payments there (the probes it sends later, one per cool-down, are
+ *    counted apart);
  * 4. the same goals on --seeds (other traffic and outcomes, same scenario), since a realised difference of a
  *    few tenths of a percent between two policies is within the outcome noise of 100k payments.
  * 5. decision latency: BanditPolicy.rank (with the eligibility filter) paced at --rate decisions/s for
  *    --latency-s seconds after a second of warm-up, from the state ours learnt, learning each attempt's
  *    outcome --latency-delay-ms later; p50/p99/max; goal p99 ≤ 1 ms.
- * Everything but the latency is a function of the seed. Options: --payments 100000 --seed 7 --delay-s 300
+ * Everything but the latency is a function of the seed. Options: --payments 100000 --seed 7 --delay-s 10
+ * (outcome to the learnt model) --health-delay-s 2 (outcome to the breaker, and to the sliding-window router)
  * --rate 1000 --latency-s 5 --latency-delay-ms 250 --seeds 1,2,3 (empty: none); --alpha/--epsilon/--discount
  * add a row "ours (custom)" with those bandit settings (the defaults are DEFAULT_BANDIT's).
  */
@@ -23,6 +26,7 @@ import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BanditPolicy, DEFAULT_BANDIT, learn, type AttemptFeedback, type BanditOptions, type BanditState } from '../lambdas/routing/bandit.js';
+import { DEFAULT_HEALTH } from '../lambdas/routing/health.js';
 import {
   asConnectorDefinition,
   attemptOutcome,
@@ -50,13 +54,16 @@ import { prng, quantile } from './support.js';
 
 const GOAL_SHARE_OF_ORACLE = 0.97;
 const GOAL_P99_MS = 1;
+/** "A handful": failed first attempts on the outage connector before the breaker stops choosing it. */
+const GOAL_OUTAGE_FAILURES = 5;
 const REGIONS: readonly Region[] = ['NA', 'EU', 'UK', 'APAC', 'LATAM'];
 
 const { values: args } = parseArgs({
   options: {
     payments: { type: 'string', default: '100000' },
     seed: { type: 'string', default: '7' },
-    'delay-s': { type: 'string', default: '300' },
+    'delay-s': { type: 'string', default: '10' },
+    'health-delay-s': { type: 'string', default: '2' },
     rate: { type: 'string', default: '1000' },
     'latency-s': { type: 'string', default: '5' },
     'latency-delay-ms': { type: 'string', default: '250' },
@@ -78,9 +85,11 @@ const verdict = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
 function printScenario(scenario: Scenario, traffic: readonly SimPayment[]): void {
   const hours = scenario.durationMs / 3_600_000;
   console.log(`Scenario: seed ${scenario.seed}, ${int(traffic.length)} payments over ${hours} h, at most ${scenario.maxAttempts} attempts, ` +
-    `feedback ${scenario.feedbackDelayMs / 1000} s after each attempt, buyers abandon ${pct(scenario.timeoutAbandon, 0)} of timed-out attempts`);
+    `buyers abandon ${pct(scenario.timeoutAbandon, 0)} of timed-out attempts`);
   const perHour = traffic.length / hours;
-  console.log(`  ≈ ${int(perHour / 3600 * (scenario.feedbackDelayMs / 1000))} decisions on average between an outcome and its feedback`);
+  const between = (ms: number) => (perHour / 3600) * (ms / 1000);
+  console.log(`  each outcome reaches the learnt model ${scenario.feedbackDelayMs / 1000} s after the attempt (≈ ${between(scenario.feedbackDelayMs).toFixed(1)} decisions later on average), ` +
+    `the breaker (and the sliding-window router's windows) ${scenario.healthDelayMs / 1000} s after (≈ ${between(scenario.healthDelayMs).toFixed(1)})`);
   console.log('Connectors (fee; methods; currencies; buyer countries):');
   for (const c of scenario.connectors) {
     console.log(`  ${pad(c.id, 11)} ${pad(c.kind, 10)} ${lpad((c.fee.basisPoints / 100).toFixed(2), 5)}% + ${lpad(String(c.fee.fixedMinor), 2)} minor; ` +
@@ -164,7 +173,7 @@ function run(scenario: Scenario, traffic: readonly SimPayment[], policy: SimPoli
 
 function printResults(runs: readonly Run[], oracle: PolicyResult, outageId: string | undefined): void {
   const header = [pad('policy', 34), lpad('auth rate', 10), lpad('exp. auth', 10), lpad('net revenue', 13), lpad('regret', 11), lpad('regret %', 9), lpad('exp. regret %', 14),
-    lpad('fees', 11), lpad('att./pay', 9), lpad('outage 1st fail', 16), lpad('time', 7)];
+    lpad('fees', 11), lpad('att./pay', 9), lpad('outage 1st fail', 20), lpad('time', 7)];
   console.log(header.join(''));
   for (const { result: r, seconds } of runs) {
     const regret = oracle.netRevenueUsdMinor - r.netRevenueUsdMinor;
@@ -179,14 +188,15 @@ function printResults(runs: readonly Run[], oracle: PolicyResult, outageId: stri
       lpad(pct(expRegret), 14),
       lpad(usd(r.feesUsdMinor), 11),
       lpad((r.attempts / r.payments).toFixed(3), 9),
-      lpad(`${int(r.outage.failedFirstOnConnector)}/${int(r.outage.firstOnConnector)}`, 16),
+      lpad(`${int(r.outage.failedFirstOnConnector)}/${int(r.outage.firstOnConnector)}${r.outage.failedProbes ? ` (${int(r.outage.failedProbes)} pr.)` : ''}`, 20),
       lpad(`${seconds.toFixed(1)} s`, 7),
     ].join(''));
   }
   console.log(`  regret = oracle − policy (realised, same payments and outcomes); exp. auth and exp. regret: from each decision's probability of`);
   console.log(`  success and expected net under the true rates (no outcome noise).`);
   if (outageId) {
-    console.log(`  outage 1st fail: first attempts on ${outageId} during the outage that failed / first attempts on it then. All first-attempt failures then:`);
+    console.log(`  outage 1st fail: first attempts on ${outageId} during the outage that failed / first attempts on it then (pr.: of the failed, trials of`);
+    console.log(`  the breaker's recovery: probes after a cool-down, attempts on probation). All first-attempt failures then:`);
     console.log(`  ${runs.map(({ result: r }) => `${r.name.split(' (')[0]} ${int(r.outage.failedFirstAttempts)}`).join('; ')} (of ${int(oracle.outage.payments)} payments)`);
   }
 }
@@ -207,7 +217,9 @@ function robustness(base: Scenario, seeds: readonly number[]): void {
     console.log(`  ${pad(String(seed), 6)}${lpad(`${pct(share)} | ${pct(ours.expectedNetUsdMinor / oracle.expectedNetUsdMinor)}`, 21)}` +
       `${lpad(`${pct(ours.authRate)} vs ${pct(sliding.authRate)} | ${pct(ours.expectedAuthRate - sliding.expectedAuthRate)}`, 28)}` +
       `${lpad(`${usd(ours.netRevenueUsdMinor - sliding.netRevenueUsdMinor)} | ${usd(ours.expectedNetUsdMinor - sliding.expectedNetUsdMinor)}`, 24)}` +
-      `  97%: ${verdict(share >= GOAL_SHARE_OF_ORACLE)}, beats SR: ${verdict(beats)} (in expectation ${verdict(beatsExpected)})`);
+      `  97%: ${verdict(share >= GOAL_SHARE_OF_ORACLE)}, beats SR: ${verdict(beats)} (in expectation ${verdict(beatsExpected)}), ` +
+      `outage ${ours.outage.failedFirstOnConnector - ours.outage.failedProbes} + ${ours.outage.failedProbes} trials (SR ${sliding.outage.failedFirstOnConnector}): ` +
+      `${verdict(ours.outage.failedFirstOnConnector - ours.outage.failedProbes <= GOAL_OUTAGE_FAILURES)}`);
   }
 }
 
@@ -284,7 +296,12 @@ function latency(scenario: Scenario, traffic: readonly SimPayment[], initial: Ba
 
 function main(): void {
   const started = performance.now();
-  const scenario = defaultScenario({ seed: Number(args.seed), payments: Number(args.payments), feedbackDelayMs: Number(args['delay-s']) * 1000 });
+  const scenario = defaultScenario({
+    seed: Number(args.seed),
+    payments: Number(args.payments),
+    feedbackDelayMs: Number(args['delay-s']) * 1000,
+    healthDelayMs: Number(args['health-delay-s']) * 1000,
+  });
   console.log(`bench:routing — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.versions.node}`);
   const traffic = generateTraffic(scenario);
   printScenario(scenario, traffic);
@@ -342,6 +359,10 @@ function main(): void {
   console.log(`  ours above the sliding-window router on authorisation (${pct(oursResult.authRate)} vs ${pct(slidingResult.authRate)}) ` +
     `and net revenue (${usd(oursResult.netRevenueUsdMinor)} vs ${usd(slidingResult.netRevenueUsdMinor)}): ${verdict(authBetter && netBetter)}` +
     (authBetter && netBetter ? '' : ` (authorisation ${authBetter ? 'above' : 'NOT above'}, net revenue ${netBetter ? 'above' : 'NOT above'})`));
+  const detection = oursResult.outage.failedFirstOnConnector - oursResult.outage.failedProbes;
+  console.log(`  the outage costs ours at most ${GOAL_OUTAGE_FAILURES} failed first attempts before the breaker demotes ${scenario.outage?.connectorId ?? '-'}: ` +
+    `${detection}, then ${oursResult.outage.failedProbes} failed trials of its recovery over the 3 hours (probes, one per cool-down of ` +
+    `${DEFAULT_HEALTH.coolDownMs / 1000} s doubling to ${DEFAULT_HEALTH.maxCoolDownMs / 60_000} min, and attempts on probation) — ${verdict(detection <= GOAL_OUTAGE_FAILURES)}`);
   console.log(`  in expectation (no outcome noise): authorisation ${pct(oursResult.expectedAuthRate)} vs ${pct(slidingResult.expectedAuthRate)}, ` +
     `net revenue ${usd(oursResult.expectedNetUsdMinor)} vs ${usd(slidingResult.expectedNetUsdMinor)}`);
   console.log(`  figures fingerprint ${fingerprint(runs.map((r) => r.result))} (the same seed and options give the same fingerprint)`);

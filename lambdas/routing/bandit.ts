@@ -177,13 +177,29 @@ export interface AttemptFeedback {
 
 /** The state after one attempt's outcome: the arm learns success or not, the breaker counts failures. */
 export function learn(state: BanditState, feedback: AttemptFeedback, options: BanditOptions = DEFAULT_BANDIT): BanditState {
+  return learnHealth(learnArm(state, feedback, options), feedback, options);
+}
+
+/** The arm's half of `learn`: the connector's LinUCB arm learns success (1) or not (0) in the decision's context. */
+export function learnArm(state: BanditState, feedback: AttemptFeedback, options: BanditOptions = DEFAULT_BANDIT): BanditState {
   if (feedback.features.length !== state.dimension) {
     throw new Error(`learn: features of dimension ${feedback.features.length}, the model ${state.dimension}`);
   }
   const arm = state.arms[feedback.connectorId] ?? emptyArm(state.dimension, options.linucb.ridge);
   return {
-    dimension: state.dimension,
+    ...state,
     arms: { ...state.arms, [feedback.connectorId]: updateArm(arm, feedback.features, feedback.outcome === 'succeeded' ? 1 : 0, options.linucb) },
+  };
+}
+
+/** The breaker's half of `learn`: the connector's health counts the attempt (health.ts). */
+export function learnHealth(
+  state: BanditState,
+  feedback: Pick<AttemptFeedback, 'connectorId' | 'outcome' | 'time'>,
+  options: BanditOptions = DEFAULT_BANDIT,
+): BanditState {
+  return {
+    ...state,
     health: { ...state.health, [feedback.connectorId]: recordOutcome(state.health[feedback.connectorId], feedback.outcome, feedback.time, options.health) },
   };
 }

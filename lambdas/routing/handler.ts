@@ -13,7 +13,7 @@ import { documentClientOf, eventBridgeClient } from '../shared/clients.js';
 import { config } from '../shared/config.js';
 import { ROUTING_EVENTS } from '../shared/contracts.js';
 import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http.js';
-import { instrumented, tracer } from '../shared/powertools.js';
+import { instrumented, logger, tracer } from '../shared/powertools.js';
 import { cardNetwork } from '../shared/regions.js';
 import { PaymentRequest, RouteFeedbackRequest, RouteRequest } from '../shared/schemas.js';
 import { CachedModel, DynamoRoutingModel, type OutcomeRecord } from './model-store.js';
@@ -52,7 +52,11 @@ function dependencies(): RoutingDeps {
   store = new DynamoRoutingModel(documentClientOf(), cfg.tables.routing);
   deps = {
     connectors: cfg.connectors,
-    model: new CachedModel(store, cfg.routingModelTtlMs),
+    model: new CachedModel(store, {
+      modelTtlMs: cfg.routingModelTtlMs,
+      healthTtlMs: cfg.routingHealthTtlMs,
+      onHealthError: (error) => logger.warn('routing health could not be read; ranking with the last one read', { error }),
+    }),
     store,
     queue: eventQueue,
     maxAttempts: cfg.maxPaymentAttempts,
@@ -141,7 +145,11 @@ async function onStep(event: unknown): Promise<unknown> {
 /** The updater: folds outcome events into the model (one batch, one version). */
 async function onOutcomes(outcomes: OutcomeRecord[]): Promise<unknown> {
   dependencies();
-  return store!.applyOutcomes(outcomes);
+  const result = await store!.applyOutcomes(outcomes);
+  if (result.applied > 0 && !result.healthPublished) {
+    logger.warn('routing health was not published; routers catch up at their next model reload', { version: result.version, error: result.healthError });
+  }
+  return result;
 }
 
 function outcomesOf(event: unknown): OutcomeRecord[] | undefined {

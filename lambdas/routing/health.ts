@@ -9,8 +9,12 @@
  * - demoted → probing after `coolDownMs`: a `probeShare` of decisions put it first.
  * - probing → healthy after `probeSuccesses` successes in a row; → demoted again on a failure, with the
  *   cool-down doubled (up to `maxCoolDownMs`).
+ * - a recovered connector is on probation for its next `probation` attempts: a failure among them demotes it
+ *   again at once, with the cool-down doubled, as a failed probe would (during a long outage a few
+ *   attempts still succeed, and two of them in a row must not buy three more failures).
  *
- * With the defaults an outage costs at most 3 failed attempts before demotion, then one per probe.
+ * With the defaults an outage costs 3 failed attempts in a row before demotion (more when successes are
+ * interleaved, up to half of the last 20), then one per probe, the probes spaced by a doubling cool-down.
  */
 
 export type HealthOutcome = 'succeeded' | 'declined' | 'error' | 'timeout';
@@ -25,6 +29,8 @@ export interface HealthOptions {
   readonly maxCoolDownMs: number;
   readonly probeShare: number;
   readonly probeSuccesses: number;
+  /** Attempts after a recovery during which one failure demotes again. */
+  readonly probation: number;
 }
 
 export const DEFAULT_HEALTH: HealthOptions = {
@@ -36,6 +42,7 @@ export const DEFAULT_HEALTH: HealthOptions = {
   maxCoolDownMs: 600_000,
   probeShare: 0.05,
   probeSuccesses: 2,
+  probation: 5,
 };
 
 export interface ConnectorHealth {
@@ -47,6 +54,8 @@ export interface ConnectorHealth {
   readonly coolDownMs: number;
   /** Consecutive successful probes. */
   readonly probes: number;
+  /** Attempts left on probation after a recovery (absent: none). */
+  readonly probation?: number;
 }
 
 export const HEALTHY: ConnectorHealth = { status: 'healthy', recent: [], until: 0, coolDownMs: 0, probes: 0 };
@@ -68,17 +77,24 @@ export function recordOutcome(
   const failed = outcome === 'error' || outcome === 'timeout';
   const recent = [...h.recent, failed].slice(-options.window);
   const status = statusAt(h, now);
+  const demoteAgain = (): ConnectorHealth => {
+    const coolDownMs = Math.min(Math.max(h.coolDownMs, options.coolDownMs) * 2, options.maxCoolDownMs);
+    return { status: 'demoted', recent, until: now + coolDownMs, coolDownMs, probes: 0 };
+  };
   if (status === 'probing') {
-    if (failed) {
-      const coolDownMs = Math.min(Math.max(h.coolDownMs, options.coolDownMs) * 2, options.maxCoolDownMs);
-      return { status: 'demoted', recent, until: now + coolDownMs, coolDownMs, probes: 0 };
-    }
+    if (failed) return demoteAgain();
     if (outcome === 'declined') return { ...h, status: 'probing', recent };
     const probes = h.probes + 1;
-    if (probes >= options.probeSuccesses) return { status: 'healthy', recent: [], until: 0, coolDownMs: 0, probes: 0 };
+    // Recovered: the history starts again, the cool-down is remembered through the probation.
+    if (probes >= options.probeSuccesses) return { status: 'healthy', recent: [], until: 0, coolDownMs: h.coolDownMs, probes: 0, probation: options.probation };
     return { ...h, status: 'probing', recent, probes };
   }
   if (status === 'demoted') return { ...h, recent };
+  if (h.probation) {
+    if (failed) return demoteAgain();
+    const probation = h.probation - 1;
+    return probation > 0 ? { ...h, recent, probation } : { status: 'healthy', recent, until: 0, coolDownMs: 0, probes: 0 };
+  }
   const failures = recent.filter(Boolean).length;
   const outage = recent.length >= options.consecutive && recent.slice(-options.consecutive).every(Boolean);
   if (failed && (outage || (failures >= options.minFailures && failures / recent.length >= options.threshold))) {

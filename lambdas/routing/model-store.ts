@@ -6,6 +6,10 @@
  * - `decision#<id>`: each routing decision (context, features, ranked list, propensities, policy version),
  *   for the delayed outcome and for off-policy evaluation. Expires after DECISION_TTL_DAYS.
  * - `outcome#<decision id>#<attempt>`: each attempt's outcome, written once (a replay is a no-op).
+ * - `health#routing`: the circuit breaker's state of the newest committed version, published by the updater
+ *   after each commit (a small item, so routers can re-read it every ROUTING_HEALTH_TTL_MS, far more often
+ *   than the model: a connector's outage stops its traffic within seconds). It never goes back a version;
+ *   the model item keeps the same health, so a publication that failed is caught up by the next reload.
  *
  * The updater (a single writer by deployment: one queue consumer; the protocol stays correct with more)
  * *claims* each outcome for the version it is about to commit (`appliedIn`, its writer `token`, when), with a
@@ -15,7 +19,7 @@
  * and retries; a claim left by a writer that crashed is taken over once it is older than CLAIM_LEASE_MS.
  * No outcome is lost and none is applied twice (tested with concurrent writers).
  *
- * Readers (the routing function) keep a copy for a short TTL (`CachedModel`).
+ * Readers (the routing function) keep a copy for a short TTL (`CachedModel`), and the health for a shorter one.
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -25,6 +29,7 @@ import type { RoutingContext } from './context.js';
 import type { HealthOutcome } from './health.js';
 
 export const MODEL_KEY = 'model#bandit';
+export const HEALTH_KEY = 'health#routing';
 /** How long another writer's uncommitted claim is respected. */
 export const CLAIM_LEASE_MS = 60_000;
 /** Versions whose committing writer the model remembers. */
@@ -126,6 +131,28 @@ export class DynamoRoutingModel {
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
+
+  /** The published breaker state (`health#routing`), or undefined before the first commit. */
+  async loadHealth(): Promise<PublishedHealth | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: HEALTH_KEY }, ConsistentRead: true }));
+    return Item ? { version: Number(Item.version), health: JSON.parse(String(Item.health)) as BanditState['health'] } : undefined;
+  }
+
+  /** Publishes the health of committed `version`, unless a newer one is already there. */
+  private async publishHealth(version: number, health: BanditState['health'], now: number): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: HEALTH_KEY, version, health: JSON.stringify(health), updatedAt: new Date(now).toISOString() },
+          ConditionExpression: 'attribute_not_exists(pk) OR version < :v',
+          ExpressionAttributeValues: { ':v': version },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
 
   async load(consistent = false): Promise<StoredModel> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: MODEL_KEY }, ConsistentRead: consistent }));
@@ -270,7 +297,7 @@ export class DynamoRoutingModel {
     options: BanditOptions = DEFAULT_BANDIT,
     maxRetries = 10,
     clock: () => number = Date.now,
-  ): Promise<{ version: number; applied: number }> {
+  ): Promise<{ version: number; applied: number; healthPublished: boolean; healthError?: string }> {
     // One per key, oldest first, so the breaker sees the attempts in order.
     const unique = [...new Map(outcomes.map((o) => [outcomeKey(o), o])).values()].sort((a, b) => a.time - b.time || a.attempt - b.attempt);
     const decisions = await this.decisions(unique.map((o) => o.decisionId));
@@ -290,7 +317,7 @@ export class DynamoRoutingModel {
         state = learn(state, { connectorId: o.connectorId, outcome: o.outcome, features: decision.features, time: o.time }, options);
         claimed.push(o);
       }
-      if (claimed.length === 0) return { version: model.version, applied: 0 };
+      if (claimed.length === 0) return { version: model.version, applied: 0, healthPublished: false };
       const history = Object.fromEntries(
         [...Object.entries(model.history), [String(next), token]].filter(([v]) => Number(v) > next - HISTORY),
       );
@@ -303,11 +330,18 @@ export class DynamoRoutingModel {
             ExpressionAttributeValues: model.version === 0 ? undefined : { ':v': model.version },
           }),
         );
-        return { version: next, applied: claimed.length };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
         await this.releaseClaims(claimed, next, token); // another writer committed first: start again from its state
+        continue;
       }
+      // Committed. The health item is a faster copy for the routers: if it cannot be written now, the next
+      // commit writes a newer one, and the routers' model reload carries the same health meanwhile.
+      const healthError = await this.publishHealth(next, state.health, now).then(
+        () => undefined,
+        (error: unknown) => (error as Error)?.message ?? String(error),
+      );
+      return { version: next, applied: claimed.length, healthPublished: healthError === undefined, ...(healthError ? { healthError } : {}) };
     }
     throw new Error(`routing model: still conflicting after ${maxRetries} retries`);
   }
@@ -334,34 +368,101 @@ export class DynamoRoutingModel {
   }
 }
 
-/** The routing function's copy of the model, reloaded after `ttlMs`; one BanditPolicy per version. */
-export class CachedModel {
-  private policy: BanditPolicy | undefined;
-  private version = -1;
+export interface PublishedHealth {
+  /** The model version whose health this is. */
+  readonly version: number;
+  readonly health: BanditState['health'];
+}
+
+export interface CachedModelOptions {
+  /** How long the model is kept before it is read again (ROUTING_MODEL_TTL_MS). */
+  readonly modelTtlMs: number;
+  /** How long the published health is kept (ROUTING_HEALTH_TTL_MS); @default modelTtlMs */
+  readonly healthTtlMs?: number;
+  readonly bandit?: BanditOptions;
+  readonly clock?: () => number;
+  /** Told when the health cannot be read (the last one read, or the model's, is used meanwhile). */
+  readonly onHealthError?: (error: unknown) => void;
+}
+
+/** One value re-read after a TTL, one read at a time. */
+class Refreshed<T> {
+  private value: T | undefined;
   private loadedAt = -Infinity;
-  private loading: Promise<BanditPolicy> | undefined;
+  private loading: Promise<T> | undefined;
 
   constructor(
-    private readonly store: Pick<DynamoRoutingModel, 'load'>,
+    private readonly read: () => Promise<T>,
     private readonly ttlMs: number,
-    private readonly options: BanditOptions = DEFAULT_BANDIT,
-    private readonly clock: () => number = Date.now,
+    private readonly clock: () => number,
   ) {}
 
-  async get(): Promise<{ policy: BanditPolicy; version: number }> {
-    if (this.policy && this.clock() - this.loadedAt < this.ttlMs) return { policy: this.policy, version: this.version };
-    this.loading ??= this.store
-      .load()
-      .then((model) => {
-        if (model.version !== this.version || !this.policy) this.policy = new BanditPolicy(model.state, this.options, this.policy);
-        this.version = model.version;
+  async get(): Promise<T> {
+    if (this.value !== undefined && this.clock() - this.loadedAt < this.ttlMs) return this.value;
+    this.loading ??= this.read()
+      .then((value) => {
+        this.value = value;
         this.loadedAt = this.clock();
-        return this.policy;
+        return value;
       })
       .finally(() => {
         this.loading = undefined;
       });
-    const policy = await this.loading;
-    return { policy, version: this.version };
+    return this.loading;
+  }
+}
+
+/**
+ * The routing function's copy of the model, reloaded after `modelTtlMs` (one BanditPolicy per version),
+ * with the breaker's state from the published health item, reloaded after `healthTtlMs`, whenever that one is
+ * newer than the model's own.
+ */
+export class CachedModel {
+  private readonly model: Refreshed<{ version: number; policy: BanditPolicy }>;
+  private readonly health: Refreshed<PublishedHealth | null>;
+  private current: { version: number; policy: BanditPolicy } | undefined;
+  private withHealth: { base: BanditPolicy; healthVersion: number; policy: BanditPolicy } | undefined;
+  private lastHealth: PublishedHealth | null = null;
+  private readonly bandit: BanditOptions;
+
+  constructor(store: Pick<DynamoRoutingModel, 'load' | 'loadHealth'>, options: CachedModelOptions) {
+    const clock = options.clock ?? Date.now;
+    const bandit = options.bandit ?? DEFAULT_BANDIT;
+    this.model = new Refreshed(
+      async () => {
+        const model = await store.load();
+        if (!this.current || this.current.version !== model.version) {
+          this.current = { version: model.version, policy: new BanditPolicy(model.state, bandit, this.current?.policy) };
+        }
+        return this.current;
+      },
+      options.modelTtlMs,
+      clock,
+    );
+    this.health = new Refreshed(
+      async () => {
+        try {
+          this.lastHealth = (await store.loadHealth()) ?? null;
+        } catch (error) {
+          options.onHealthError?.(error);
+        }
+        return this.lastHealth;
+      },
+      options.healthTtlMs ?? options.modelTtlMs,
+      clock,
+    );
+    this.bandit = bandit;
+  }
+
+  /** The policy to rank with, and the version of the model it learnt (`linucb-<version>`). */
+  async get(): Promise<{ policy: BanditPolicy; version: number }> {
+    const [model, health] = await Promise.all([this.model.get(), this.health.get()]);
+    if (!health || health.version <= model.version) return model;
+    const w = this.withHealth;
+    if (!w || w.base !== model.policy || w.healthVersion !== health.version) {
+      const policy = new BanditPolicy({ ...model.policy.state, health: health.health }, this.bandit, model.policy);
+      this.withHealth = { base: model.policy, healthVersion: health.version, policy };
+    }
+    return { policy: this.withHealth!.policy, version: model.version };
   }
 }

@@ -36,6 +36,7 @@ export interface RuntimeConfig {
   readonly dynamodbEndpoint?: string;
   readonly eventsEndpoint?: string;
   readonly routingModelTtlMs: number;
+  readonly routingHealthTtlMs: number;
   readonly routing: { readonly endpointName?: string; readonly endpointTimeoutMs: number; readonly feeWeights: Readonly<Record<string, number>> };
 }
 
@@ -136,6 +137,7 @@ export function config(): RuntimeConfig {
     dynamodbEndpoint: process.env[ENV.dynamodbEndpoint] || undefined,
     eventsEndpoint: process.env[ENV.eventsEndpoint] || undefined,
     routingModelTtlMs: number(ENV.routingModelTtlMs, 5_000, 0, 300_000),
+    routingHealthTtlMs: number(ENV.routingHealthTtlMs, 1_000, 0, 60_000),
     routing: {
       endpointName: process.env[ENV.routingEndpointName] || undefined,
       endpointTimeoutMs: number(ENV.routingEndpointTimeoutMs, 20, 1, 5_000),

@@ -46,6 +46,8 @@ export const ENV = {
   routingFeeWeights: 'ROUTING_FEE_WEIGHTS',
   /** How long a routing function keeps its copy of the routing model, in ms (default 5000). */
   routingModelTtlMs: 'ROUTING_MODEL_TTL_MS',
+  /** How long a routing function keeps the circuit breaker's published state, in ms (default 1000). */
+  routingHealthTtlMs: 'ROUTING_HEALTH_TTL_MS',
   // Seed names (kept as they are). Secrets are never put in env values in the cloud: the *_SECRET_ARN
   // variables carry Secrets Manager ARNs instead.
   fraudEndpointName: 'FRAUD_ENDPOINT_NAME',

@@ -112,6 +112,7 @@ export function banditLogger(random: () => number, options: BanditOptions = DEFA
       return decision;
     },
     observe: (report) => inner.observe(report),
+    observeFast: (report) => inner.observeFast?.(report),
     lastRanked: () => last,
     finalState: () => inner.state(),
   };

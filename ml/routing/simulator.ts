@@ -23,7 +23,7 @@
  * and converted to USD minor units once, with fixed integer rates (USD_RATES). Expected values (the oracle's
  * criterion, the expected regret) are floats: they are expectations, not money.
  */
-import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learn, type BanditOptions, type BanditState } from '../../lambdas/routing/bandit.js';
+import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learnArm, learnHealth, type BanditOptions, type BanditState } from '../../lambdas/routing/bandit.js';
 import { regionOf, type CardNetwork, type PaymentMethod, type REGIONS, type RoutingContext } from '../../lambdas/routing/context.js';
 import type { HealthOutcome } from '../../lambdas/routing/health.js';
 import type { ConnectorDefinition, ConnectorKind, FeeSchedule, PaymentMethodKind } from '../../lambdas/shared/connectors.js';
@@ -192,8 +192,17 @@ export interface Scenario {
   /** Epoch ms of the run's start. */
   readonly start: number;
   readonly durationMs: number;
-  /** Time from an attempt's outcome to `learn` (the event bus and the router's state refresh). */
+  /**
+   * Time from an attempt's outcome to the learnt model (the event bus, the queue, the single updater and the
+   * routers' model refresh, ROUTING_MODEL_TTL_MS).
+   */
   readonly feedbackDelayMs: number;
+  /**
+   * Time from an attempt's outcome to the routers' circuit breaker (the same updater, then the small health
+   * item the routers re-read every ROUTING_HEALTH_TTL_MS); a success-rate router that updates its windows in
+   * the payment path (as hyperswitch's does) gets its outcomes this fast too.
+   */
+  readonly healthDelayMs: number;
   readonly maxAttempts: number;
   /** Probability the buyer gives up after a timed-out attempt. */
   readonly timeoutAbandon: number;
@@ -205,7 +214,11 @@ export interface Scenario {
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 10, 2); // a Monday, 00:00 UTC
 
-/** The benchmark's scenario: 100k payments over 2 days, stripe-eu down from hour 30 to 33, 5-min feedback. */
+/**
+ * The benchmark's scenario: 100k payments over 2 days, stripe-eu down from hour 30 to 33; outcomes reach
+ * the learnt model after 10 s and the breaker after 2 s (the product's queue, updater and refresh TTLs, with
+ * a margin). `--delay-s` stresses the learning delay.
+ */
 export function defaultScenario(overrides: Partial<Scenario> = {}): Scenario {
   const start = overrides.start ?? START;
   const durationMs = overrides.durationMs ?? 48 * HOUR;
@@ -214,7 +227,8 @@ export function defaultScenario(overrides: Partial<Scenario> = {}): Scenario {
     payments: 100_000,
     start,
     durationMs,
-    feedbackDelayMs: 300_000,
+    feedbackDelayMs: 10_000,
+    healthDelayMs: 2_000,
     maxAttempts: 3,
     timeoutAbandon: 0.3,
     outage: { connectorId: 'stripe-eu', from: start + Math.round(durationMs * 0.625), to: start + Math.round(durationMs * 0.6875), errorRate: 0.55, timeoutRate: 0.35 },
@@ -456,6 +470,11 @@ export interface Decision {
   readonly propensity: number;
   /** The features the bandit kept with the decision. */
   readonly features?: readonly number[];
+  /**
+   * order[0] was a trial of the circuit breaker's recovery: a probe of a demoted connector after its
+   * cool-down, or an attempt on one that recovered and is still on probation.
+   */
+  readonly probe?: boolean;
 }
 
 /** One attempt's outcome, as it reaches the policy (after the feedback delay). */
@@ -472,8 +491,10 @@ export interface SimPolicy {
   readonly name: string;
   /** `eligible` is never empty and holds only eligible connectors. */
   rank(payment: SimPayment, eligible: readonly SimConnector[]): Decision;
-  /** Delayed feedback of every attempt (first and fallbacks). */
+  /** Every attempt's outcome (first and fallbacks), after the scenario's `feedbackDelayMs` (the learning loop). */
   observe(report: AttemptFeedbackReport): void;
+  /** Every attempt's outcome again, after `healthDelayMs` (the breaker's faster path), for policies that have one. */
+  observeFast?(report: AttemptFeedbackReport): void;
 }
 
 const byId = (a: SimConnector, b: SimConnector) => a.id.localeCompare(b.id);
@@ -549,7 +570,9 @@ export function slidingWindowPolicy(random: () => number, options: SlidingWindow
       const order = [scored[first], ...scored.filter((_, i) => i !== first)].map((s) => s.c.id);
       return { order, propensity: eps / n + (first === 0 ? 1 - eps : 0) };
     },
-    observe(report) {
+    observe() {},
+    // hyperswitch updates the windows in the payment path, so they get the outcomes as fast as a breaker would.
+    observeFast(report) {
       const key = `${segmentOf(report.payment.context)}#${report.connectorId}`;
       let w = windows.get(key);
       if (!w) {
@@ -571,7 +594,11 @@ export interface BanditSimPolicy extends SimPolicy {
   readonly policy: () => BanditPolicy;
 }
 
-/** Ours: BanditPolicy.rank, and learn on every attempt's delayed outcome (a new BanditPolicy after each). */
+/**
+ * Ours: BanditPolicy.rank; the arms learn each attempt's outcome after the learning delay, the circuit breaker
+ * counts it after the health delay (a new BanditPolicy after each; the product's updater does both at once,
+ * and the routers re-read the health more often than the model).
+ */
 export function banditSimPolicy(
   random: () => number,
   options: BanditOptions = DEFAULT_BANDIT,
@@ -595,11 +622,20 @@ export function banditSimPolicy(
     policy: () => policy,
     rank(payment, eligible) {
       const choice = policy.rank(payment.context, eligible.map(definition), random);
-      return { order: choice.ranked.map((r) => r.connectorId), propensity: choice.propensity, features: choice.features };
+      return {
+        order: choice.ranked.map((r) => r.connectorId),
+        propensity: choice.propensity,
+        features: choice.features,
+        probe: choice.ranked[0].status === 'probing' || (state.health[choice.ranked[0].connectorId]?.probation ?? 0) > 0,
+      };
     },
     observe(report) {
       if (!report.decision.features) throw new Error('bandit feedback without the decision features');
-      state = learn(state, { connectorId: report.connectorId, outcome: report.outcome, features: report.decision.features, time: report.time }, options);
+      state = learnArm(state, { connectorId: report.connectorId, outcome: report.outcome, features: report.decision.features, time: report.time }, options);
+      policy = new BanditPolicy(state, options, policy);
+    },
+    observeFast(report) {
+      state = learnHealth(state, { connectorId: report.connectorId, outcome: report.outcome, time: report.time }, options);
       policy = new BanditPolicy(state, options, policy);
     },
   };
@@ -688,6 +724,11 @@ export interface PolicyResult {
     readonly firstOnConnector: number;
     /** Of which failed (error or timeout). */
     readonly failedFirstOnConnector: number;
+    /**
+     * Of those, trials of the breaker's recovery (probes after a cool-down, attempts on probation); the rest
+     * were sent before the breaker first demoted the connector.
+     */
+    readonly failedProbes: number;
     /** First attempts that failed, on any connector. */
     readonly failedFirstAttempts: number;
     readonly succeeded: number;
@@ -760,6 +801,7 @@ export interface SimulateHooks {
 export function simulate(scenario: Scenario, traffic: readonly SimPayment[], policy: SimPolicy, hooks: SimulateHooks = {}): PolicyResult {
   const byIdMap = new Map(scenario.connectors.map((c) => [c.id, c]));
   const queue = new FeedbackQueue();
+  const fastQueue = new FeedbackQueue();
   const netByCurrency = new Map<string, number>();
   const feesByCurrency = new Map<string, number>();
   const firstChoices: Record<string, number> = {};
@@ -769,11 +811,12 @@ export function simulate(scenario: Scenario, traffic: readonly SimPayment[], pol
   let failedFirst = 0;
   let expectedUsd = 0;
   let expectedSuccesses = 0;
-  const outage = { payments: 0, firstOnConnector: 0, failedFirstOnConnector: 0, failedFirstAttempts: 0, succeeded: 0 };
+  const outage = { payments: 0, firstOnConnector: 0, failedFirstOnConnector: 0, failedProbes: 0, failedFirstAttempts: 0, succeeded: 0 };
   const o = scenario.outage;
 
   for (const payment of traffic) {
     const now = payment.context.time;
+    for (const report of fastQueue.due(now)) policy.observeFast?.(report);
     for (const report of queue.due(now)) policy.observe(report);
     const eligible = eligibleConnectors(scenario.connectors, payment.context);
     if (eligible.length === 0) throw new Error(`payment ${payment.index}: no eligible connector (the traffic must not make one)`);
@@ -793,7 +836,9 @@ export function simulate(scenario: Scenario, traffic: readonly SimPayment[], pol
       const result = attemptOutcome(scenario, payment, connector.id);
       time += ATTEMPT_MS[result.outcome];
       attempts.push({ connectorId: connector.id, outcome: result.outcome, time });
-      queue.push(time + scenario.feedbackDelayMs, { connectorId: connector.id, outcome: result.outcome, time, payment, decision });
+      const report = { connectorId: connector.id, outcome: result.outcome, time, payment, decision };
+      queue.push(time + scenario.feedbackDelayMs, report);
+      if (policy.observeFast) fastQueue.push(time + scenario.healthDelayMs, report);
       if (result.outcome === 'succeeded') {
         success = connector;
         break;
@@ -828,6 +873,7 @@ export function simulate(scenario: Scenario, traffic: readonly SimPayment[], pol
       if (order[0].id === o.connectorId) {
         outage.firstOnConnector += 1;
         if (firstFailed) outage.failedFirstOnConnector += 1;
+        if (firstFailed && decision.probe) outage.failedProbes += 1;
       }
     }
     hooks.onPayment?.({

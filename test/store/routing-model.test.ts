@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BanditPolicy, emptyBanditState, learn } from '../../lambdas/routing/bandit';
 import { routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
-import { CachedModel, CLAIM_LEASE_MS, DynamoRoutingModel, type DecisionRecord, type OutcomeRecord } from '../../lambdas/routing/model-store';
+import { HEALTHY, type ConnectorHealth } from '../../lambdas/routing/health';
+import { CachedModel, CLAIM_LEASE_MS, DynamoRoutingModel, HEALTH_KEY, type DecisionRecord, type OutcomeRecord, type PublishedHealth } from '../../lambdas/routing/model-store';
 import { LOCAL_TABLES } from '../../lambdas/local/env';
 import { exportDecisions } from '../../ml/routing/export';
 import { parseLog } from '../../ml/routing/ope';
@@ -46,15 +47,17 @@ test('records an outcome once and folds it in exactly as learn() does', async ()
   expect(await model.getDecision('one-d3')).toMatchObject({ chosen: 'a', features: decision('one', 3).features });
 
   const result = await model.applyOutcomes([...outcomes, outcomes[2]]); // a duplicate delivery too
-  expect(result).toEqual({ version: before.version + 1, applied: 5 });
+  expect(result).toEqual({ version: before.version + 1, applied: 5, healthPublished: true });
   let expected = before.state;
   outcomes.forEach((o, i) => {
     expected = learn(expected, { connectorId: o.connectorId, outcome: o.outcome, features: decision('one', i).features, time: o.time });
   });
   expect((await model.load(true)).state).toEqual(expected);
+  // The breaker's state of that version is published for the routers' faster refresh.
+  expect(await model.loadHealth()).toEqual({ version: before.version + 1, health: expected.health });
 
   // Delivered again (an at-least-once queue): nothing changes.
-  expect(await model.applyOutcomes(outcomes)).toEqual({ version: before.version + 1, applied: 0 });
+  expect(await model.applyOutcomes(outcomes)).toEqual({ version: before.version + 1, applied: 0, healthPublished: false });
   // Outcomes of unknown (expired) decisions are skipped.
   await model.recordOutcome(outcome('gone', 1));
   expect((await model.applyOutcomes([outcome('gone', 1)])).applied).toBe(0);
@@ -79,6 +82,8 @@ test('concurrent updaters lose no outcome and apply none twice', async () => {
   expect(count(end.state) - count(start.state)).toBe(n);
   expect(end.version).toBeGreaterThan(start.version);
   expect(end.version - start.version).toBeLessThanOrEqual(6);
+  // Whatever order the writers published in, the health item is the last version's.
+  expect(await model.loadHealth()).toEqual({ version: end.version, health: end.state.health });
 }, 60_000);
 
 test('a crashed writer’s claim is respected during its lease and taken over after it', async () => {
@@ -97,8 +102,8 @@ test('a crashed writer’s claim is respected during its lease and taken over af
       ExpressionAttributeValues: { ':v': version + 1, ':t': 'dead-writer', ':at': now },
     }),
   );
-  expect(await model.applyOutcomes([o], undefined, 10, () => now + 1_000)).toEqual({ version, applied: 0 });
-  expect(await model.applyOutcomes([o], undefined, 10, () => now + CLAIM_LEASE_MS + 1)).toEqual({ version: version + 1, applied: 1 });
+  expect(await model.applyOutcomes([o], undefined, 10, () => now + 1_000)).toEqual({ version, applied: 0, healthPublished: false });
+  expect(await model.applyOutcomes([o], undefined, 10, () => now + CLAIM_LEASE_MS + 1)).toEqual({ version: version + 1, applied: 1, healthPublished: true });
   expect((await model.applyOutcomes([o], undefined, 10, () => now + 10 * CLAIM_LEASE_MS)).applied).toBe(0);
 });
 
@@ -121,6 +126,19 @@ test('exports logged decisions with their first outcome as the OPE log (npm run 
   expect(lines[0]).toMatchObject({ eligible: ['a', 'b'], ranked: [{ connectorId: 'a', propensity: 0.98 }, { connectorId: 'b', propensity: 0.02 }], context: logged[0].context });
 });
 
+test('the published health never goes back a version', async () => {
+  const model = new DynamoRoutingModel(db.client, LOCAL_TABLES.routing);
+  const current = (await model.loadHealth())!;
+  const publish = (version: number, health: Record<string, unknown>) =>
+    (model as unknown as { publishHealth(v: number, h: unknown, now: number): Promise<void> }).publishHealth(version, health, T0);
+  await publish(current.version - 1, { stale: HEALTHY });
+  expect(await model.loadHealth()).toEqual(current);
+  await publish(current.version + 1, { newer: HEALTHY });
+  expect(await model.loadHealth()).toEqual({ version: current.version + 1, health: { newer: HEALTHY } });
+  // Restore it for the tests after (which compare the health item with the model's version).
+  await db.client.send(new UpdateCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: HEALTH_KEY }, UpdateExpression: 'SET version = :v, health = :h', ExpressionAttributeValues: { ':v': current.version, ':h': JSON.stringify(current.health) } }));
+});
+
 test('the routing function reads a cached copy, reloaded after the TTL', async () => {
   let now = 0;
   let loads = 0;
@@ -129,8 +147,9 @@ test('the routing function reads a cached copy, reloaded after the TTL', async (
       loads += 1;
       return { version: loads, state: emptyBanditState(), history: {} };
     },
+    loadHealth: async () => undefined,
   };
-  const cached = new CachedModel(stub, 5_000, undefined, () => now);
+  const cached = new CachedModel(stub, { modelTtlMs: 5_000, clock: () => now });
   const first = await cached.get();
   expect(first.policy).toBeInstanceOf(BanditPolicy);
   await Promise.all([cached.get(), cached.get()]);
@@ -140,4 +159,55 @@ test('the routing function reads a cached copy, reloaded after the TTL', async (
   expect(loads).toBe(2);
   expect(a.version).toBe(2);
   expect(b.policy).toBe(a.policy);
+});
+
+test('the routing function ranks with the published health when it is newer than its copy of the model, re-read after its own TTL', async () => {
+  let now = 0;
+  let healthReads = 0;
+  let published: PublishedHealth | undefined;
+  const demoted: ConnectorHealth = { status: 'demoted', recent: [true, true, true], until: 60_000, coolDownMs: 30_000, probes: 0 };
+  const stub = {
+    load: async () => ({ version: 3, state: emptyBanditState(), history: {} }),
+    loadHealth: async () => {
+      healthReads += 1;
+      return published;
+    },
+  };
+  const cached = new CachedModel(stub, { modelTtlMs: 5_000, healthTtlMs: 1_000, clock: () => now });
+  const base = (await cached.get()).policy;
+  expect(base.state.health).toEqual({});
+  published = { version: 4, health: { a: demoted } };
+  now = 999;
+  expect((await cached.get()).policy).toBe(base); // the health is still fresh
+  now = 1_000;
+  const overlaid = await cached.get();
+  expect(overlaid.version).toBe(3); // the learnt model is still version 3
+  expect(overlaid.policy.state.health).toEqual({ a: demoted });
+  expect(overlaid.policy.state.arms).toBe(base.state.arms);
+  expect((await cached.get()).policy).toBe(overlaid.policy); // built once per health version
+  // An older publication than the model (the model has moved on) is ignored.
+  published = { version: 2, health: { a: HEALTHY } };
+  now = 2_000;
+  expect((await cached.get()).policy).toBe(base);
+  expect(healthReads).toBe(3);
+});
+
+test('a health read that fails keeps the last one read, and is reported', async () => {
+  let now = 0;
+  let fail = false;
+  const errors: unknown[] = [];
+  const health: PublishedHealth = { version: 2, health: { a: { ...HEALTHY, status: 'demoted', until: 1e12, coolDownMs: 30_000 } } };
+  const stub = {
+    load: async () => ({ version: 1, state: emptyBanditState(), history: {} }),
+    loadHealth: async () => {
+      if (fail) throw new Error('throttled');
+      return health;
+    },
+  };
+  const cached = new CachedModel(stub, { modelTtlMs: 5_000, healthTtlMs: 1_000, clock: () => now, onHealthError: (e) => errors.push(e) });
+  expect((await cached.get()).policy.state.health).toEqual(health.health);
+  fail = true;
+  now = 1_500;
+  expect((await cached.get()).policy.state.health).toEqual(health.health);
+  expect(errors).toHaveLength(1);
 });

@@ -111,6 +111,24 @@ describe('circuit breaker', () => {
     const healed = recordOutcome(probing, 'succeeded', later + 1);
     expect(healed.status).toBe('healthy');
     expect(healed.recent).toEqual([]);
+    expect(healed.probation).toBe(DEFAULT_HEALTH.probation);
+  });
+
+  it('keeps a recovered connector on probation: one failure demotes it again with a longer cool-down, clean attempts end it', () => {
+    const later = t0 + DEFAULT_HEALTH.coolDownMs;
+    const healed = run(['succeeded', 'succeeded'], run(['error', 'error', 'error']), later)!;
+    expect(statusAt(healed, later)).toBe('healthy');
+    const relapse = recordOutcome(healed, 'timeout', later + 1);
+    expect(relapse.status).toBe('demoted');
+    expect(relapse.until - (later + 1)).toBe(2 * DEFAULT_HEALTH.coolDownMs);
+    // Declines and successes count down the probation; after it, a single failure is ordinary again.
+    const served = run(['succeeded', 'declined', 'succeeded', 'succeeded', 'succeeded'], healed, later + 1)!;
+    expect(served.probation).toBeUndefined();
+    expect(served.coolDownMs).toBe(0);
+    expect(statusAt(recordOutcome(served, 'error', later + 2), later + 2)).toBe('healthy');
+    // One attempt short of the end, it still demotes.
+    const almost = run(['succeeded', 'succeeded', 'succeeded', 'succeeded'], healed, later + 1)!;
+    expect(recordOutcome(almost, 'error', later + 2).status).toBe('demoted');
   });
 });
 

@@ -1,11 +1,13 @@
 import {
   attemptOutcome,
+  banditSimPolicy,
   defaultScenario,
   eligibleConnectors,
   expectedNet,
   generateTraffic,
   isSimEligible,
   oraclePolicy,
+  policyRandom,
   simulate,
   standardPolicies,
   trueRates,
@@ -175,4 +177,49 @@ describe('routing simulator', () => {
     expect(result.outage.firstOnConnector).toBe(tally.inside.attempts);
     expect(result.outage.failedFirstOnConnector).toBe(tally.inside.failed);
   });
+
+  it("delivers each outcome to a policy's breaker after healthDelayMs and to its learning after feedbackDelayMs", () => {
+    const quick = defaultScenario({ payments: 2_000, feedbackDelayMs: 600_000, healthDelayMs: 60_000 });
+    const late: string[] = [];
+    const pending: { channel: 'learning' | 'fast'; time: number }[] = [];
+    let lastPaymentTime = -Infinity;
+    const counts = { learning: 0, fast: 0 };
+    const watcher: SimPolicy = {
+      name: 'watcher',
+      rank(payment, eligible) {
+        for (const r of pending.splice(0)) {
+          const delay = r.channel === 'fast' ? quick.healthDelayMs : quick.feedbackDelayMs;
+          // Delivered before the first payment at or after time + delay, and not before.
+          if (payment.context.time < r.time + delay || lastPaymentTime >= r.time + delay) late.push(`${r.channel} ${r.time}`);
+        }
+        lastPaymentTime = payment.context.time;
+        return { order: eligible.map((c) => c.id), propensity: 1 };
+      },
+      observe: (r) => {
+        counts.learning += 1;
+        pending.push({ channel: 'learning', time: r.time });
+      },
+      observeFast: (r) => {
+        counts.fast += 1;
+        pending.push({ channel: 'fast', time: r.time });
+      },
+    };
+    simulate(quick, generateTraffic(quick), watcher);
+    expect(late).toEqual([]);
+    expect(counts.fast).toBeGreaterThan(counts.learning); // the learning channel is further behind at the end
+    expect(counts.learning).toBeGreaterThan(1_900);
+  });
+
+  it('ours stops choosing the outage connector after a handful of failed first attempts; its recovery trials are counted apart', () => {
+    // Enough traffic for the outage to matter: about 800 payments in its 3 hours.
+    const busy = defaultScenario({ payments: 20_000 });
+    const busyTraffic = generateTraffic(busy);
+    const result = simulate(busy, busyTraffic, banditSimPolicy(policyRandom(busy, 2)));
+    const detection = result.outage.failedFirstOnConnector - result.outage.failedProbes;
+    expect(detection).toBeGreaterThanOrEqual(1);
+    expect(detection).toBeLessThanOrEqual(5);
+    // A breaker whose outcomes arrive an hour late (both channels) pays several times more.
+    const blind = simulate({ ...busy, healthDelayMs: 3_600_000, feedbackDelayMs: 3_600_000 }, busyTraffic, banditSimPolicy(policyRandom(busy, 2)));
+    expect(blind.outage.failedFirstOnConnector - blind.outage.failedProbes).toBeGreaterThan(3 * detection);
+  }, 30_000);
 });
