@@ -1,8 +1,9 @@
 /**
  * `npm run bench:pay`: load on POST /pay over loopback against the local platform (in-memory store).
  *
- *   (a) a fixed offered rate (default 100 req/s for 10 s): latency percentiles and errors;
- *   (b) saturation (default 32 connections for 10 s): throughput.
+ *   (a) a fixed offered rate (default 100 req/s for 10 s), evenly paced and open loop (see `paced`): latency
+ *       percentiles and errors;
+ *   (b) saturation with autocannon (default 32 connections for 10 s): throughput.
  *
  * Every request carries a unique Idempotency-Key, so each one is a new payment. Store operations are
  * counted by the store adapter (per operation and table) and divided by the payments that succeeded;
@@ -17,6 +18,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -134,31 +136,50 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
 }
 
-async function phase(target: Target, label: string, options: { connections: number; duration: number; overallRate?: number }): Promise<PhaseResult> {
-  await target.reset();
-  const cpuBefore = await target.cpu();
-  const runId = randomUUID().slice(0, 8);
+/** What one phase's load generator saw. */
+interface Load {
+  readonly offered: string;
+  readonly sent: number;
+  readonly durationS: number;
+  /** Response times in ms. */
+  readonly latencies: number[];
+  readonly statusCodes: Record<string, number>;
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly non2xx: number;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** The body and headers of the n-th payment of a run: a new Idempotency-Key, and customers spread over CUSTOMERS. */
+function payment(target: Target, runId: string, n: number): { headers: Record<string, string>; body: string } {
+  return {
+    headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json', 'idempotency-key': `bench-${runId}-${n}` },
+    body: JSON.stringify({ ...BASE_BODY, customerId: `cus_bench_${n % CUSTOMERS}` }),
+  };
+}
+
+/**
+ * Saturation: autocannon keeps `connections` requests in flight for `duration` seconds (closed loop).
+ */
+async function saturate(target: Target, runId: string, options: { connections: number; duration: number }): Promise<Load> {
   let counter = 0;
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
+  const first = payment(target, runId, 0);
   const instance = autocannon({
     url: `${target.url}/pay`,
     method: 'POST',
-    headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(BASE_BODY),
+    headers: first.headers,
+    body: first.body,
     connections: options.connections,
     duration: options.duration,
-    overallRate: options.overallRate,
-    timeout: 10,
+    timeout: REQUEST_TIMEOUT_MS / 1000,
     requests: [
       {
         setupRequest: (request) => {
-          const n = counter++;
-          return {
-            ...request,
-            headers: { ...request.headers, 'idempotency-key': `bench-${runId}-${n}` },
-            body: JSON.stringify({ ...BASE_BODY, customerId: `cus_bench_${n % CUSTOMERS}` }),
-          };
+          const next = payment(target, runId, counter++);
+          return { ...request, headers: next.headers, body: next.body };
         },
       },
     ],
@@ -168,26 +189,104 @@ async function phase(target: Target, label: string, options: { connections: numb
     statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
   });
   const result = await new Promise<autocannon.Result>((resolve) => instance.on('done', resolve));
+  return {
+    offered: `max, ${options.connections} conns`,
+    sent: result.requests.sent,
+    durationS: result.duration,
+    latencies,
+    statusCodes,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+/**
+ * A fixed offered rate, evenly paced and open loop: request i is sent at start + i / rate whether or not the
+ * earlier ones have been answered, and its latency counts from then (so a slow server cannot slow the load
+ * down and hide its queue: no coordinated omission). autocannon's own rate limit is not used here: it lets
+ * each connection send its quota for the second back to back as soon as it can, then wait for the next
+ * second, which offers bursts, not a rate.
+ */
+async function paced(target: Target, runId: string, options: { rate: number; duration: number }): Promise<Load> {
+  const url = new URL(`${target.url}/pay`);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+  const total = Math.max(1, Math.round(options.rate * options.duration));
+  const latencies: number[] = [];
+  const statusCodes: Record<string, number> = {};
+  let errors = 0;
+  let timeouts = 0;
+  const send = (n: number, due: number) =>
+    new Promise<void>((resolve) => {
+      const { headers, body } = payment(target, runId, n);
+      const request = httpRequest(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+        (response) => {
+          response.resume();
+          response.on('end', () => {
+            latencies.push(performance.now() - due);
+            statusCodes[response.statusCode ?? 0] = (statusCodes[response.statusCode ?? 0] ?? 0) + 1;
+            resolve();
+          });
+        },
+      );
+      request.setTimeout(REQUEST_TIMEOUT_MS, () => {
+        timeouts += 1;
+        request.destroy(new Error('timeout'));
+      });
+      request.on('error', () => {
+        errors += 1;
+        resolve();
+      });
+      request.end(body);
+    });
+  const start = performance.now() + 20;
+  const inFlight: Promise<void>[] = [];
+  for (let n = 0; n < total; n += 1) {
+    const due = start + (n * 1000) / options.rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(send(n, due));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  const non2xx = Object.entries(statusCodes).filter(([code]) => !code.startsWith('2')).reduce((sum, [, n]) => sum + n, 0);
+  return {
+    offered: `${options.rate} req/s, evenly paced (open loop)`,
+    sent: total,
+    durationS: (performance.now() - start) / 1000,
+    latencies,
+    statusCodes,
+    errors: errors - timeouts,
+    timeouts,
+    non2xx,
+  };
+}
+
+async function phase(target: Target, label: string, generate: (runId: string) => Promise<Load>): Promise<PhaseResult> {
+  await target.reset();
+  const cpuBefore = await target.cpu();
+  const load = await generate(randomUUID().slice(0, 8));
   await target.idle();
   const storeOps = await target.stats();
   const cpuAfter = await target.cpu();
-  latencies.sort((a, b) => a - b);
-  const payments = statusCodes['201'] ?? 0;
+  const latencies = [...load.latencies].sort((a, b) => a - b);
+  const payments = load.statusCodes['201'] ?? 0;
   return {
     label,
-    offered: options.overallRate ? `${options.overallRate} req/s, ${options.connections} conns` : `max, ${options.connections} conns`,
-    sent: result.requests.sent,
-    durationS: result.duration,
-    throughput: latencies.length / result.duration,
+    offered: load.offered,
+    sent: load.sent,
+    durationS: load.durationS,
+    throughput: latencies.length / load.durationS,
     payments,
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
     max: latencies.at(-1) ?? NaN,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    non2xx: result.non2xx,
-    statusCodes,
+    errors: load.errors,
+    timeouts: load.timeouts,
+    non2xx: load.non2xx,
+    statusCodes: load.statusCodes,
     storeOps,
     serverCpuMs: cpuAfter.serverMs - cpuBefore.serverMs,
     storeCpuMs: cpuAfter.storeMs - cpuBefore.storeMs,
@@ -237,10 +336,10 @@ async function runMode(mode: 'child' | 'inproc', options: { rate: number; durati
   const target = mode === 'child' ? await startChild(options.profile) : await startInProcess();
   console.log(`platform (${mode}) up at ${target.url} in ${Date.now() - started} ms`);
   try {
-    if (options.warmup > 0) await phase(target, 'warm-up', { connections: 4, duration: options.warmup });
+    if (options.warmup > 0) await phase(target, 'warm-up', (runId) => saturate(target, runId, { connections: 4, duration: options.warmup }));
     const results = [
-      await phase(target, 'fixed-rate', { connections: 10, duration: options.duration, overallRate: options.rate }),
-      await phase(target, 'saturation', { connections: options.connections, duration: options.duration }),
+      await phase(target, 'fixed-rate', (runId) => paced(target, runId, { rate: options.rate, duration: options.duration })),
+      await phase(target, 'saturation', (runId) => saturate(target, runId, { connections: options.connections, duration: options.duration })),
     ];
     report(mode, results, options);
   } finally {

@@ -1,12 +1,15 @@
 /**
  * `npm run bench:store`: what one store operation costs on this machine, to explain bench:pay. It runs
  * conditional updates through the same DynamoDB DocumentClient the handlers use, against the local store
- * (dynalite in its own process), and prints operations per second and the client-side CPU per call.
+ * (dynalite in its own process), and prints operations per second and the client-side CPU per call. Then the
+ * same GetItem through the SDK and as a bare HTTP request (a baseline for the client's own cost: the platform
+ * never talks to the store that way).
  * Options: --ops 2000 --concurrency 8
  */
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { Agent, request } from 'node:http';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ensureTables, startLocalStore } from '../lambdas/local/dynalite.js';
 import { LOCAL_TABLES } from '../lambdas/local/env.js';
 
@@ -51,6 +54,62 @@ async function main(): Promise<void> {
     console.log(`  throughput ${(ops / seconds).toFixed(0)} ops/s`);
     console.log(`  client CPU ${(cpuMs / ops).toFixed(2)} ms per call (AWS SDK v3 DocumentClient: middleware, signing, HTTP, marshalling)`);
     console.log(`  at 5 calls per payment the client alone caps one core at ${(1000 / ((cpuMs / ops) * 5)).toFixed(0)} payments/s`);
+
+    // GetItem through the SDK against the same call as a bare HTTP request: how much of a call is the client.
+    await client.send(new PutCommand({ TableName: LOCAL_TABLES.routing, Item: { pk: 'bench#get', padding: 'x'.repeat(200) } }));
+    const url = new URL(store.endpoint);
+    const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+    const body = JSON.stringify({ TableName: LOCAL_TABLES.routing, Key: { pk: { S: 'bench#get' } } });
+    const bare = () =>
+      new Promise<void>((resolve, reject) => {
+        const req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            method: 'POST',
+            path: '/',
+            agent,
+            headers: {
+              'content-type': 'application/x-amz-json-1.0',
+              'x-amz-target': 'DynamoDB_20120810.GetItem',
+              // dynalite wants the header's shape; it does not check the signature.
+              authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/local/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+              'x-amz-date': '20260101T000000Z',
+              'content-length': Buffer.byteLength(body),
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              const text = Buffer.concat(chunks).toString();
+              if (res.statusCode === 200 && JSON.parse(text).Item) resolve();
+              else reject(new Error(`bare GetItem: ${res.statusCode} ${text}`));
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    const sdkGet = () => client.send(new GetCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: 'bench#get' } })).then(() => undefined);
+    const measure = async (call: () => Promise<void>) => {
+      const once = async (count: number) => {
+        const started = performance.now();
+        const cpu = process.cpuUsage();
+        await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
+          for (let i = w; i < count; i += concurrency) await call();
+        }));
+        const used = process.cpuUsage(cpu);
+        return { perSecond: count / ((performance.now() - started) / 1000), cpuUs: ((used.user + used.system) / count) };
+      };
+      await once(Math.min(300, ops));
+      return once(ops);
+    };
+    const sdk = await measure(sdkGet);
+    const raw = await measure(bare);
+    console.log(`GetItem, concurrency ${concurrency}: SDK ${sdk.perSecond.toFixed(0)}/s at ${sdk.cpuUs.toFixed(0)} µs of client CPU a call; ` +
+      `bare HTTP ${raw.perSecond.toFixed(0)}/s at ${raw.cpuUs.toFixed(0)} µs (the SDK's share of a call: ${((1 - raw.cpuUs / sdk.cpuUs) * 100).toFixed(0)}%)`);
+    agent.destroy();
     client.destroy();
   } finally {
     await store.close();
