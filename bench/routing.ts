@@ -92,8 +92,9 @@ function printScenario(scenario: Scenario, traffic: readonly SimPayment[]): void
     `the breaker (and the sliding-window router's windows) ${scenario.healthDelayMs / 1000} s after (≈ ${between(scenario.healthDelayMs).toFixed(1)})`);
   console.log('Connectors (fee; methods; currencies; buyer countries):');
   for (const c of scenario.connectors) {
-    console.log(`  ${pad(c.id, 11)} ${pad(c.kind, 10)} ${lpad((c.fee.basisPoints / 100).toFixed(2), 5)}% + ${lpad(String(c.fee.fixedMinor), 2)} minor; ` +
-      `${c.methods.join('/')}; ${c.currencies.join(',')}; ${c.regions.join(',')}`);
+    const rules = (c.fee.rules ?? []).map((r) => `${[r.method, r.regions?.join('/')].filter(Boolean).join(' ')} ${(r.basisPoints / 100).toFixed(2)}% + ${r.fixedMinor}`);
+    console.log(`  ${pad(c.id, 11)} ${pad(c.kind, 10)} ${lpad((c.fee.basisPoints / 100).toFixed(2), 5)}% + ${lpad(String(c.fee.fixedMinor), 2)} minor` +
+      `${rules.length ? ` (${rules.join('; ')})` : ''}; ${c.methods.join('/')}; ${c.currencies.join(',')}; ${c.regions.join(',')}`);
   }
   const share = <K extends string>(key: (p: SimPayment) => K) => {
     const counts = new Map<K, number>();

@@ -15,9 +15,8 @@
  * processes the charge and then loses the response (ambiguous: the caller must reconcile).
  */
 import { createHash } from 'node:crypto';
-import type { ApprovalProfile, ConnectorDefinition } from '../shared/connectors.js';
+import { connectorFee, type ApprovalProfile, type ConnectorDefinition } from '../shared/connectors.js';
 import { GatewayDeclinedError, GatewayRetryableError } from '../shared/errors.js';
-import { percentageFee } from '../shared/money.js';
 import { cardNetwork, regionOf } from '../shared/regions.js';
 import { GatewayAmbiguousError, type ChargeRequest, type ChargeResult, type GatewayConnector } from './connectors.js';
 
@@ -125,7 +124,7 @@ export class SandboxConnector implements GatewayConnector {
       ok: true,
       result: {
         gatewayReference: `${this.definition.kind}_${reference}`,
-        feeMinor: percentageFee(request.amount, this.definition.fee.basisPoints, this.definition.fee.fixedMinor),
+        feeMinor: connectorFee(this.definition.fee, { amountMinor: request.amount, method: 'card', country: request.country }),
       },
     };
   }

@@ -13,8 +13,7 @@
  * - the rest over the healthy connectors: ε spread evenly, 1 − ε on the best score.
  * The ranked list is the choice first, then the others by score, demoted connectors last (fallbacks only).
  */
-import { percentageFee } from '../shared/money.js';
-import type { ConnectorDefinition, ConnectorKind } from '../shared/connectors.js';
+import { connectorFee, type ConnectorDefinition, type ConnectorKind } from '../shared/connectors.js';
 import { ROUTING_DIMENSION, routingFeatures, type RoutingContext } from './context.js';
 import { DEFAULT_HEALTH, recordOutcome, statusAt, type ConnectorHealth, type HealthOptions, type HealthOutcome, type HealthStatus } from './health.js';
 import { ArmScorer, DEFAULT_LINUCB, emptyArm, updateArm, type ArmState, type LinUcbParams } from './linucb.js';
@@ -115,7 +114,7 @@ export class BanditPolicy {
     const scored = eligible.map((c) => {
       const s = this.scorer(c.id);
       const mean = s.mean(x);
-      const estimatedFeeMinor = percentageFee(context.amountMinor, c.fee.basisPoints, c.fee.fixedMinor);
+      const estimatedFeeMinor = connectorFee(c.fee, context);
       const margin = 1 - (feeWeight * estimatedFeeMinor) / context.amountMinor;
       return {
         connector: c,

@@ -3,8 +3,9 @@
  * answer, not the connector's failure, and does not count).
  *
  * - healthy → demoted when its last `consecutive` attempts all failed (an outage), or when, among its last
- *   `window` attempts, at least `minFailures` failed and the failure share reached `threshold` (a
- *   brown-out). A demoted connector is never chosen first; it stays at the end of the ranked list, so the
+ *   `window` attempts that are at most `windowMs` old, at least `minFailures` failed and the failure share
+ *   reached `threshold` (a brown-out; the age limit keeps the successes of a quiet hour ago from hiding an
+ *   outage that has just begun, as a time-based sliding window does). A demoted connector is never chosen first; it stays at the end of the ranked list, so the
  *   workflow can still fall back to it.
  * - demoted → probing after `coolDownMs`: a `probeShare` of decisions put it first.
  * - probing → healthy after `probeSuccesses` successes in a row; → demoted again on a failure, with the
@@ -23,6 +24,8 @@ export type HealthStatus = 'healthy' | 'demoted' | 'probing';
 export interface HealthOptions {
   readonly consecutive: number;
   readonly window: number;
+  /** How old an attempt may be and still count in the failure share. */
+  readonly windowMs: number;
   readonly minFailures: number;
   readonly threshold: number;
   readonly coolDownMs: number;
@@ -36,6 +39,7 @@ export interface HealthOptions {
 export const DEFAULT_HEALTH: HealthOptions = {
   consecutive: 3,
   window: 20,
+  windowMs: 60_000,
   minFailures: 3,
   threshold: 0.5,
   coolDownMs: 30_000,
@@ -47,8 +51,8 @@ export const DEFAULT_HEALTH: HealthOptions = {
 
 export interface ConnectorHealth {
   readonly status: HealthStatus;
-  /** The last attempts, oldest first: true = failed (error or timeout). */
-  readonly recent: readonly boolean[];
+  /** The last attempts, oldest first. */
+  readonly recent: readonly AttemptMark[];
   /** When a demoted connector may be probed (epoch ms). */
   readonly until: number;
   readonly coolDownMs: number;
@@ -56,6 +60,27 @@ export interface ConnectorHealth {
   readonly probes: number;
   /** Attempts left on probation after a recovery (absent: none). */
   readonly probation?: number;
+}
+
+/** One attempt as the breaker keeps it. */
+export interface AttemptMark {
+  /** An error or a timeout. */
+  readonly failed: boolean;
+  /** Epoch ms. */
+  readonly t: number;
+}
+
+/**
+ * A stored health as this code keeps it: states written before attempts had times kept `recent` as booleans,
+ * which become attempts of time 0 (they still count as "in a row", never as recent).
+ */
+export function normalizeHealth(health: Readonly<Record<string, ConnectorHealth>>): Record<string, ConnectorHealth> {
+  return Object.fromEntries(
+    Object.entries(health).map(([id, h]) => [
+      id,
+      { ...h, recent: (h.recent as ReadonlyArray<AttemptMark | boolean>).map((a) => (typeof a === 'boolean' ? { failed: a, t: 0 } : a)) },
+    ]),
+  );
 }
 
 export const HEALTHY: ConnectorHealth = { status: 'healthy', recent: [], until: 0, coolDownMs: 0, probes: 0 };
@@ -75,7 +100,7 @@ export function recordOutcome(
 ): ConnectorHealth {
   const h = health ?? HEALTHY;
   const failed = outcome === 'error' || outcome === 'timeout';
-  const recent = [...h.recent, failed].slice(-options.window);
+  const recent = [...h.recent, { failed, t: now }].slice(-options.window);
   const status = statusAt(h, now);
   const demoteAgain = (): ConnectorHealth => {
     const coolDownMs = Math.min(Math.max(h.coolDownMs, options.coolDownMs) * 2, options.maxCoolDownMs);
@@ -95,9 +120,10 @@ export function recordOutcome(
     const probation = h.probation - 1;
     return probation > 0 ? { ...h, recent, probation } : { status: 'healthy', recent, until: 0, coolDownMs: 0, probes: 0 };
   }
-  const failures = recent.filter(Boolean).length;
-  const outage = recent.length >= options.consecutive && recent.slice(-options.consecutive).every(Boolean);
-  if (failed && (outage || (failures >= options.minFailures && failures / recent.length >= options.threshold))) {
+  const outage = recent.length >= options.consecutive && recent.slice(-options.consecutive).every((a) => a.failed);
+  const fresh = recent.filter((a) => now - a.t <= options.windowMs);
+  const failures = fresh.filter((a) => a.failed).length;
+  if (failed && (outage || (failures >= options.minFailures && failures / fresh.length >= options.threshold))) {
     return { status: 'demoted', recent, until: now + options.coolDownMs, coolDownMs: options.coolDownMs, probes: 0 };
   }
   return { ...h, recent };

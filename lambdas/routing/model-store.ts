@@ -26,7 +26,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learn, type BanditOptions, type BanditState } from './bandit.js';
 import type { RoutingContext } from './context.js';
-import type { HealthOutcome } from './health.js';
+import { normalizeHealth, type HealthOutcome } from './health.js';
 
 export const MODEL_KEY = 'model#bandit';
 export const HEALTH_KEY = 'health#routing';
@@ -110,7 +110,7 @@ export function decodeState(text: string): BanditState {
       return [id, { a, b: arm.b, n: arm.n }];
     }),
   );
-  return { dimension: d, arms, health: raw.health };
+  return { dimension: d, arms, health: normalizeHealth(raw.health) };
 }
 
 const decisionKey = (id: string) => `decision#${id}`;
@@ -135,7 +135,7 @@ export class DynamoRoutingModel {
   /** The published breaker state (`health#routing`), or undefined before the first commit. */
   async loadHealth(): Promise<PublishedHealth | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: HEALTH_KEY }, ConsistentRead: true }));
-    return Item ? { version: Number(Item.version), health: JSON.parse(String(Item.health)) as BanditState['health'] } : undefined;
+    return Item ? { version: Number(Item.version), health: normalizeHealth(JSON.parse(String(Item.health)) as BanditState['health']) } : undefined;
   }
 
   /** Publishes the health of committed `version`, unless a newer one is already there. */

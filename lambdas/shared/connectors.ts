@@ -10,17 +10,31 @@
  * probability, so routing has something real to learn locally.
  */
 import { z } from 'zod';
-import { REGIONS } from './regions.js';
+import { percentageFee } from './money.js';
+import { regionOf, REGIONS, type Region } from './regions.js';
 
 export type ConnectorKind = 'stripe' | 'amazon_pay' | 'solana_pay' | 'sandbox';
 /** Card payments go through /pay today; wallets and Solana Pay are routed (eligibility, ranking) but not charged yet. */
 export type PaymentMethodKind = 'card' | 'wallet' | 'solana_pay';
 
-export interface FeeSchedule {
+export interface Fee {
   /** Percentage part in basis points (290 = 2.90%). */
   readonly basisPoints: number;
   /** Fixed part in minor units of the payment's currency. */
   readonly fixedMinor: number;
+}
+
+/** A fee for some payments: of one method, from buyers in some regions, or both. */
+export interface FeeRule extends Fee {
+  /** Only payments of this method (absent: every method). */
+  readonly method?: PaymentMethodKind;
+  /** Only buyers in these regions (absent: anywhere; a buyer of unknown region matches only rules without). */
+  readonly regions?: readonly Region[];
+}
+
+/** A connector's pricing: the first matching rule, else the base fee. */
+export interface FeeSchedule extends Fee {
+  readonly rules?: readonly FeeRule[];
 }
 
 /** How often a sandbox approves an ordinary card: a base rate, adjusted by buyer region, network and amount. */
@@ -50,6 +64,7 @@ export interface ConnectorDefinition {
 }
 
 const Delta = z.number().min(-1).max(1);
+const FeeFields = { basisPoints: z.number().int().min(0).max(10_000), fixedMinor: z.number().int().min(0) };
 const ConnectorSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be lowercase letters, digits and dashes'),
@@ -58,7 +73,19 @@ const ConnectorSchema = z
     methods: z.array(z.enum(['card', 'wallet', 'solana_pay'])).min(1),
     currencies: z.array(z.string().regex(/^([A-Z]{3}|\*)$/, 'must be ISO-4217 codes or *')).min(1),
     regions: z.array(z.string().regex(/^([A-Z]{2}|\*)$/, 'must be ISO-3166 alpha-2 codes or *')).min(1),
-    fee: z.object({ basisPoints: z.number().int().min(0).max(10_000), fixedMinor: z.number().int().min(0) }).strict(),
+    fee: z
+      .object({
+        ...FeeFields,
+        rules: z
+          .array(
+            z
+              .object({ method: z.enum(['card', 'wallet', 'solana_pay']).optional(), regions: z.array(z.enum(REGIONS)).min(1).optional(), ...FeeFields })
+              .strict()
+              .refine((rule) => rule.method !== undefined || rule.regions !== undefined, 'a rule names a method, regions or both'),
+          )
+          .optional(),
+      })
+      .strict(),
     approval: z
       .object({
         base: z.number().min(0).max(1),
@@ -116,18 +143,21 @@ export const DEFAULT_CONNECTORS: readonly ConnectorDefinition[] = [
 export const LOCAL_CONNECTORS: readonly ConnectorDefinition[] = [
   {
     id: 'stripe-us', kind: 'stripe', enabled: true, methods: ['card'], currencies: ['*'], regions: ['*'],
-    fee: { basisPoints: 290, fixedMinor: 30 },
+    // International cards cost 1.5 points more.
+    fee: { basisPoints: 290, fixedMinor: 30, rules: [{ regions: ['EU', 'UK', 'APAC', 'LATAM'], basisPoints: 440, fixedMinor: 30 }] },
     approval: { base: 0.9, byRegion: { NA: 0.06, EU: -0.05, UK: -0.04, APAC: -0.08, LATAM: -0.12 }, byNetwork: { amex: -0.05 } },
   },
   {
     id: 'stripe-eu', kind: 'stripe', enabled: true, methods: ['card'], currencies: ['EUR', 'GBP', 'USD'], regions: ['*'],
-    fee: { basisPoints: 250, fixedMinor: 25 },
+    // European and UK cards at the domestic rate; the rest of the world at the international one.
+    fee: { basisPoints: 325, fixedMinor: 25, rules: [{ regions: ['EU', 'UK'], basisPoints: 250, fixedMinor: 25 }] },
     approval: { base: 0.88, byRegion: { EU: 0.08, UK: 0.07, NA: -0.06, APAC: -0.05, LATAM: -0.1 } },
   },
   {
     id: 'amazon-pay', kind: 'amazon_pay', enabled: true, methods: ['card', 'wallet'], currencies: ['USD', 'EUR', 'GBP', 'JPY'],
     regions: ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP'],
-    fee: { basisPoints: 270, fixedMinor: 30 },
+    // Amazon Pay wallets cost less than cards.
+    fee: { basisPoints: 270, fixedMinor: 30, rules: [{ method: 'wallet', basisPoints: 240, fixedMinor: 30 }] },
     approval: { base: 0.91, byNetwork: { mastercard: -0.06 }, large: { minor: 50_000, delta: -0.1 } },
   },
   {
@@ -141,6 +171,16 @@ export const LOCAL_CONNECTORS: readonly ConnectorDefinition[] = [
     fee: { basisPoints: 100, fixedMinor: 0 },
   },
 ];
+
+/** The fee a connector charges for a payment, in minor units: its first matching rule's, else its base fee. */
+export function connectorFee(fee: FeeSchedule, payment: { readonly amountMinor: number; readonly method: PaymentMethodKind; readonly country?: string }): number {
+  const region = regionOf(payment.country);
+  const rule = fee.rules?.find(
+    (r) => (r.method === undefined || r.method === payment.method) && (r.regions === undefined || (region !== undefined && r.regions.includes(region))),
+  );
+  const applied = rule ?? fee;
+  return percentageFee(payment.amountMinor, applied.basisPoints, applied.fixedMinor);
+}
 
 export function findConnector(id: string, catalogue: readonly ConnectorDefinition[] = DEFAULT_CONNECTORS): ConnectorDefinition | undefined {
   return catalogue.find((c) => c.id === id);

@@ -18,8 +18,8 @@ import { BanditPolicy, DEFAULT_BANDIT, type BanditOptions, type BanditState } fr
 import { ROUTING_DIMENSION, routingFeatures, type RoutingContext } from '../../lambdas/routing/context.js';
 import type { HealthOutcome } from '../../lambdas/routing/health.js';
 import { ArmScorer, type ArmState } from '../../lambdas/routing/linucb.js';
-import type { ConnectorDefinition } from '../../lambdas/shared/connectors.js';
-import { isSupportedCurrency, percentageFee } from '../../lambdas/shared/money.js';
+import { connectorFee, type ConnectorDefinition } from '../../lambdas/shared/connectors.js';
+import { isSupportedCurrency } from '../../lambdas/shared/money.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // The log
@@ -198,7 +198,7 @@ export function rewardOf(d: LoggedDecision, kind: RewardKind): number {
 /** The reward a success on `connector` would give for the context: 1, or 1 − fee/amount with the registry's fee. */
 export function marginOf(context: RoutingContext, connector: ConnectorDefinition | undefined, kind: RewardKind): number {
   if (kind === 'success') return 1;
-  const fee = percentageFee(context.amountMinor, connector!.fee.basisPoints, connector!.fee.fixedMinor);
+  const fee = connectorFee(connector!.fee, context);
   return 1 - fee / context.amountMinor;
 }
 
@@ -218,7 +218,7 @@ export function cheapestCandidate(registry: Registry | undefined): CandidatePoli
     distribution(d) {
       const fee = (id: string) => {
         const c = connectorOf(registry, id, '--policy cheapest');
-        return percentageFee(d.context.amountMinor, c.fee.basisPoints, c.fee.fixedMinor);
+        return connectorFee(c.fee, d.context);
       };
       const best = [...d.eligible].sort((a, b) => fee(a) - fee(b) || a.localeCompare(b))[0];
       return new Map([[best, 1]]);

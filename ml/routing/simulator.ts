@@ -26,8 +26,7 @@
 import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learnArm, learnHealth, type BanditOptions, type BanditState } from '../../lambdas/routing/bandit.js';
 import { regionOf, type CardNetwork, type PaymentMethod, type REGIONS, type RoutingContext } from '../../lambdas/routing/context.js';
 import type { HealthOutcome } from '../../lambdas/routing/health.js';
-import type { ConnectorDefinition, ConnectorKind, FeeSchedule, PaymentMethodKind } from '../../lambdas/shared/connectors.js';
-import { percentageFee } from '../../lambdas/shared/money.js';
+import { connectorFee, type ConnectorDefinition, type ConnectorKind, type FeeSchedule, type PaymentMethodKind } from '../../lambdas/shared/connectors.js';
 import { prng } from '../../bench/support.js';
 
 export type Region = (typeof REGIONS)[number];
@@ -64,8 +63,15 @@ export function toUsdMinor(amountMinor: number, currency: string): number {
 }
 
 export const SIM_CONNECTORS: readonly SimConnector[] = [
-  { id: 'stripe-us', kind: 'stripe', enabled: true, methods: ['card', 'wallet'], currencies: ['*'], regions: ['*'], fee: { basisPoints: 290, fixedMinor: 30 } },
-  { id: 'stripe-eu', kind: 'stripe', enabled: true, methods: ['card', 'wallet'], currencies: ['EUR', 'GBP', 'USD'], regions: ['*'], fee: { basisPoints: 250, fixedMinor: 25 } },
+  // Cross-border cards cost more at both Stripe accounts, as Stripe prices them.
+  {
+    id: 'stripe-us', kind: 'stripe', enabled: true, methods: ['card', 'wallet'], currencies: ['*'], regions: ['*'],
+    fee: { basisPoints: 290, fixedMinor: 30, rules: [{ method: 'card', regions: ['EU', 'UK', 'APAC', 'LATAM'], basisPoints: 440, fixedMinor: 30 }] },
+  },
+  {
+    id: 'stripe-eu', kind: 'stripe', enabled: true, methods: ['card', 'wallet'], currencies: ['EUR', 'GBP', 'USD'], regions: ['*'],
+    fee: { basisPoints: 325, fixedMinor: 25, rules: [{ regions: ['EU', 'UK'], basisPoints: 250, fixedMinor: 25 }] },
+  },
   {
     id: 'amazon-pay',
     kind: 'amazon_pay',
@@ -73,7 +79,7 @@ export const SIM_CONNECTORS: readonly SimConnector[] = [
     methods: ['card', 'wallet'],
     currencies: ['USD', 'EUR', 'GBP', 'JPY'],
     regions: ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP'],
-    fee: { basisPoints: 270, fixedMinor: 30 },
+    fee: { basisPoints: 270, fixedMinor: 30, rules: [{ method: 'wallet', basisPoints: 240, fixedMinor: 30 }] },
   },
   { id: 'sandbox-a', kind: 'sandbox', enabled: true, methods: ['card'], currencies: ['*'], regions: ['*'], fee: { basisPoints: 235, fixedMinor: 20 } },
   { id: 'sandbox-b', kind: 'sandbox', enabled: true, methods: ['card'], currencies: ['USD', 'BRL', 'MXN', 'EUR'], regions: ['*'], fee: { basisPoints: 300, fixedMinor: 15 } },
@@ -370,7 +376,7 @@ export function expectedNet(scenario: Scenario, payment: SimPayment, order: read
   return expectedOutcome(scenario, payment, order).netMinor;
 }
 
-export const feeOf = (payment: SimPayment, c: SimConnector) => percentageFee(payment.context.amountMinor, c.fee.basisPoints, c.fee.fixedMinor);
+export const feeOf = (payment: SimPayment, c: SimConnector) => connectorFee(c.fee, payment.context);
 const netOf = (payment: SimPayment, c: SimConnector) => payment.context.amountMinor - feeOf(payment, c);
 
 // ---------------------------------------------------------------------------------------------------------

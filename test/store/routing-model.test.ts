@@ -165,7 +165,7 @@ test('the routing function ranks with the published health when it is newer than
   let now = 0;
   let healthReads = 0;
   let published: PublishedHealth | undefined;
-  const demoted: ConnectorHealth = { status: 'demoted', recent: [true, true, true], until: 60_000, coolDownMs: 30_000, probes: 0 };
+  const demoted: ConnectorHealth = { status: 'demoted', recent: [{ failed: true, t: 1 }, { failed: true, t: 2 }, { failed: true, t: 3 }], until: 60_000, coolDownMs: 30_000, probes: 0 };
   const stub = {
     load: async () => ({ version: 3, state: emptyBanditState(), history: {} }),
     loadHealth: async () => {

@@ -4,7 +4,7 @@
  */
 import { DEFAULT_BANDIT, BanditPolicy, emptyBanditState, learn, type BanditState } from '../../lambdas/routing/bandit';
 import { cardNetwork, regionOf, ROUTING_DIMENSION, ROUTING_FEATURES, routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
-import { DEFAULT_HEALTH, recordOutcome, statusAt, type ConnectorHealth } from '../../lambdas/routing/health';
+import { DEFAULT_HEALTH, HEALTHY, normalizeHealth, recordOutcome, statusAt, type ConnectorHealth } from '../../lambdas/routing/health';
 import { ArmScorer, emptyArm, inverseSpd, updateArm } from '../../lambdas/routing/linucb';
 import type { ConnectorDefinition } from '../../lambdas/shared/connectors';
 
@@ -92,6 +92,25 @@ describe('circuit breaker', () => {
     const down = run([...history, 'error', 'timeout', 'error']);
     expect(statusAt(down, t0)).toBe('demoted');
     expect(statusAt(down, t0 + DEFAULT_HEALTH.coolDownMs - 1)).toBe('demoted');
+  });
+
+  it('counts only the last minute in the failure share: an hour of successes does not hide a fresh outage', () => {
+    const quietHour = Array.from({ length: 17 }, (_, i) => ({ failed: false, t: t0 - 3_600_000 + i * 200_000 }));
+    const start: ConnectorHealth = { ...HEALTHY, recent: quietHour };
+    // Failed, succeeded, failed, failed within a minute: 3 of 4 recent attempts failed, though not 3 in a row.
+    const steps: Array<['error' | 'succeeded', number]> = [['error', 0], ['succeeded', 10_000], ['error', 20_000], ['error', 30_000]];
+    const h = steps.reduce<ConnectorHealth>((acc, [o, dt]) => recordOutcome(acc, o, t0 + dt), start);
+    expect(h.status).toBe('demoted');
+    // The same attempts with the quiet hour inside the minute are 3 failures in 21: healthy.
+    const recentQuiet: ConnectorHealth = { ...HEALTHY, recent: quietHour.map((a) => ({ ...a, t: t0 - 1_000 })) };
+    expect(steps.reduce<ConnectorHealth>((acc, [o, dt]) => recordOutcome(acc, o, t0 + dt), recentQuiet).status).toBe('healthy');
+  });
+
+  it('reads a stored health whose attempts had no times (an older state)', () => {
+    const old = { a: { status: 'healthy', recent: [false, true, true], until: 0, coolDownMs: 0, probes: 0 } } as unknown as Record<string, ConnectorHealth>;
+    const h = normalizeHealth(old).a;
+    expect(h.recent).toEqual([{ failed: false, t: 0 }, { failed: true, t: 0 }, { failed: true, t: 0 }]);
+    expect(recordOutcome(h, 'error', t0).status).toBe('demoted'); // three in a row still counts
   });
 
   it('demotes a brown-out: half of the recent attempts failing, interleaved with successes', () => {

@@ -32,6 +32,13 @@ describe('sandbox connector (Stripe test cards)', () => {
     await expect(connector.charge(request(number))).rejects.toMatchObject({ name: 'GatewayDeclinedError', code, status: 402 });
   });
 
+  it('charges the fee of its first matching fee rule (an international card at stripe-us)', async () => {
+    const stripeUs = new SandboxConnector({ ...LOCAL_CONNECTORS.find((c) => c.id === 'stripe-us')!, approval: undefined }, { now });
+    expect((await stripeUs.charge(request('4242424242424242', { country: 'US' }))).feeMinor).toBe(59); // 2.90% + 30
+    expect((await stripeUs.charge(request('4242424242424242', { country: 'DE' }))).feeMinor).toBe(74); // 4.40% + 30
+    expect((await stripeUs.charge(request('4242424242424242'))).feeMinor).toBe(59); // no country: the base fee
+  });
+
   it('declines a card whose expiry has passed', async () => {
     const error = await connector.charge(request('4242424242424242', { card: { number: '4242424242424242', expMonth: 5, expYear: 2026 } })).catch((e) => e);
     expect(error).toBeInstanceOf(GatewayDeclinedError);
