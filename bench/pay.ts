@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import type { StoreStats } from '../lambdas/local/dynalite.js';
 import { LOCAL_TABLES } from '../lambdas/local/env.js';
+import { quantile } from './support.js';
 
 interface Target {
   readonly mode: 'child' | 'inproc';
@@ -130,11 +131,6 @@ async function startChild(profileDir?: string): Promise<Target> {
   };
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
-}
 
 /** What one phase's load generator saw. */
 interface Load {
@@ -219,25 +215,32 @@ async function paced(target: Target, runId: string, options: { rate: number; dur
   const send = (n: number, due: number) =>
     new Promise<void>((resolve) => {
       const { headers, body } = payment(target, runId, n);
+      let settled = false;
+      // Exactly one ending per request: an answer, an error (before or during the answer) or the time limit.
+      const settle = (outcome: 'answered' | 'error' | 'timeout', statusCode = 0) => {
+        if (settled) return;
+        settled = true;
+        if (outcome === 'answered') {
+          latencies.push(performance.now() - due);
+          statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
+        } else if (outcome === 'timeout') timeouts += 1;
+        else errors += 1;
+        resolve();
+      };
       const request = httpRequest(
         { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
         (response) => {
           response.resume();
-          response.on('end', () => {
-            latencies.push(performance.now() - due);
-            statusCodes[response.statusCode ?? 0] = (statusCodes[response.statusCode ?? 0] ?? 0) + 1;
-            resolve();
-          });
+          response.on('end', () => settle('answered', response.statusCode ?? 0));
+          response.on('error', () => settle('error'));
+          response.on('aborted', () => settle('error'));
         },
       );
       request.setTimeout(REQUEST_TIMEOUT_MS, () => {
-        timeouts += 1;
-        request.destroy(new Error('timeout'));
+        settle('timeout');
+        request.destroy();
       });
-      request.on('error', () => {
-        errors += 1;
-        resolve();
-      });
+      request.on('error', () => settle('error'));
       request.end(body);
     });
   const start = performance.now() + 20;
@@ -257,7 +260,7 @@ async function paced(target: Target, runId: string, options: { rate: number; dur
     durationS: (performance.now() - start) / 1000,
     latencies,
     statusCodes,
-    errors: errors - timeouts,
+    errors,
     timeouts,
     non2xx,
   };
@@ -270,7 +273,8 @@ async function phase(target: Target, label: string, generate: (runId: string) =>
   await target.idle();
   const storeOps = await target.stats();
   const cpuAfter = await target.cpu();
-  const latencies = [...load.latencies].sort((a, b) => a - b);
+  const latencies = Float64Array.from(load.latencies).sort();
+  const at = (q: number) => (latencies.length ? quantile(latencies, q) : NaN);
   const payments = load.statusCodes['201'] ?? 0;
   return {
     label,
@@ -279,9 +283,9 @@ async function phase(target: Target, label: string, generate: (runId: string) =>
     durationS: load.durationS,
     throughput: latencies.length / load.durationS,
     payments,
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
+    p50: at(0.50),
+    p95: at(0.95),
+    p99: at(0.99),
     max: latencies.at(-1) ?? NaN,
     errors: load.errors,
     timeouts: load.timeouts,

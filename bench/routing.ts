@@ -10,8 +10,8 @@
  *    ours (BanditPolicy + learn, default options) and the oracle;
  * 3. the goals: ours ≥ 97 % of the oracle's net revenue; ours above the sliding-window router on both
  *    authorisation rate and net revenue; the outage costs ours at most a handful (5) of failed first attempts
- *    before its breaker stops sending payments there (the probes it sends later, one per cool-down, are
- *    counted apart);
+ *    while its breaker trusts the connector (the trials of its recovery, probes one per cool-down and attempts
+ *    on probation, are counted apart);
  * 4. the same goals on --seeds (other traffic and outcomes, same scenario), since a realised difference of a
  *    few tenths of a percent between two policies is within the outcome noise of 100k payments.
  * 5. decision latency: BanditPolicy.rank (with the eligibility filter) paced at --rate decisions/s for
@@ -361,7 +361,7 @@ function main(): void {
     `and net revenue (${usd(oursResult.netRevenueUsdMinor)} vs ${usd(slidingResult.netRevenueUsdMinor)}): ${verdict(authBetter && netBetter)}` +
     (authBetter && netBetter ? '' : ` (authorisation ${authBetter ? 'above' : 'NOT above'}, net revenue ${netBetter ? 'above' : 'NOT above'})`));
   const detection = oursResult.outage.failedFirstOnConnector - oursResult.outage.failedProbes;
-  console.log(`  the outage costs ours at most ${GOAL_OUTAGE_FAILURES} failed first attempts before the breaker demotes ${scenario.outage?.connectorId ?? '-'}: ` +
+  console.log(`  the outage costs ours at most ${GOAL_OUTAGE_FAILURES} failed first attempts while the breaker trusts ${scenario.outage?.connectorId ?? '-'}: ` +
     `${detection}, then ${oursResult.outage.failedProbes} failed trials of its recovery over the 3 hours (probes, one per cool-down of ` +
     `${DEFAULT_HEALTH.coolDownMs / 1000} s doubling to ${DEFAULT_HEALTH.maxCoolDownMs / 60_000} min, and attempts on probation) — ${verdict(detection <= GOAL_OUTAGE_FAILURES)}`);
   console.log(`  in expectation (no outcome noise): authorisation ${pct(oursResult.expectedAuthRate)} vs ${pct(slidingResult.expectedAuthRate)}, ` +

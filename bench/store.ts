@@ -37,19 +37,23 @@ async function main(): Promise<void> {
           ExpressionAttributeValues: { ':one': 1 },
         }),
       );
-    const run = async (count: number) => {
+    /** `count` calls, `concurrency` at a time: wall time and this process's CPU. */
+    const run = async (count: number, call: (worker: number) => Promise<unknown>) => {
       const started = performance.now();
       const cpu = process.cpuUsage();
       await Promise.all(
         Array.from({ length: concurrency }, async (_, worker) => {
-          for (let i = worker; i < count; i += concurrency) await update(`bench#${worker}`);
+          for (let i = worker; i < count; i += concurrency) await call(worker);
         }),
       );
       const used = process.cpuUsage(cpu);
       return { seconds: (performance.now() - started) / 1000, cpuMs: (used.user + used.system) / 1000 };
     };
-    await run(Math.min(300, ops)); // warm-up
-    const { seconds, cpuMs } = await run(ops);
+    const measure = async (call: (worker: number) => Promise<unknown>) => {
+      await run(Math.min(300, ops), call); // warm-up
+      return run(ops, call);
+    };
+    const { seconds, cpuMs } = await measure((worker) => update(`bench#${worker}`));
     console.log(`store: ${ops} conditional updates, concurrency ${concurrency}, dynalite in its own process`);
     console.log(`  throughput ${(ops / seconds).toFixed(0)} ops/s`);
     console.log(`  client CPU ${(cpuMs / ops).toFixed(2)} ms per call (AWS SDK v3 DocumentClient: middleware, signing, HTTP, marshalling)`);
@@ -92,23 +96,11 @@ async function main(): Promise<void> {
         req.end(body);
       });
     const sdkGet = () => client.send(new GetCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: 'bench#get' } })).then(() => undefined);
-    const measure = async (call: () => Promise<void>) => {
-      const once = async (count: number) => {
-        const started = performance.now();
-        const cpu = process.cpuUsage();
-        await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
-          for (let i = w; i < count; i += concurrency) await call();
-        }));
-        const used = process.cpuUsage(cpu);
-        return { perSecond: count / ((performance.now() - started) / 1000), cpuUs: ((used.user + used.system) / count) };
-      };
-      await once(Math.min(300, ops));
-      return once(ops);
-    };
     const sdk = await measure(sdkGet);
     const raw = await measure(bare);
-    console.log(`GetItem, concurrency ${concurrency}: SDK ${sdk.perSecond.toFixed(0)}/s at ${sdk.cpuUs.toFixed(0)} µs of client CPU a call; ` +
-      `bare HTTP ${raw.perSecond.toFixed(0)}/s at ${raw.cpuUs.toFixed(0)} µs (the SDK's share of a call: ${((1 - raw.cpuUs / sdk.cpuUs) * 100).toFixed(0)}%)`);
+    const perCallUs = (r: { cpuMs: number }) => (r.cpuMs * 1000) / ops;
+    console.log(`GetItem, concurrency ${concurrency}: SDK ${(ops / sdk.seconds).toFixed(0)}/s at ${perCallUs(sdk).toFixed(0)} µs of client CPU a call; ` +
+      `bare HTTP ${(ops / raw.seconds).toFixed(0)}/s at ${perCallUs(raw).toFixed(0)} µs (the SDK's share of a call: ${((1 - perCallUs(raw) / perCallUs(sdk)) * 100).toFixed(0)}%)`);
     agent.destroy();
     client.destroy();
   } finally {

@@ -87,7 +87,10 @@ function fromDraft(payment: z.output<typeof PaymentDraft>): FeatureTransaction {
   };
 }
 
-/** The snapshots the score step returned, handed back to the observe step (so it need not re-read the state). */
+/**
+ * The snapshots the score step returned (`fraud.snapshots`), handed back to the observe step so it need not
+ * re-read the state; without them, or malformed, it recomputes them.
+ */
 const Snapshots = z.object({
   customer: z.array(z.number()).length(CUSTOMER_SNAPSHOT),
   terminal: z.array(z.number()).length(TERMINAL_SNAPSHOT),
@@ -95,7 +98,7 @@ const Snapshots = z.object({
 
 const Step = z.discriminatedUnion('step', [
   z.object({ step: z.literal('score'), payment: PaymentDraft }),
-  z.object({ step: z.literal('observe'), payment: PaymentDraft, snapshots: Snapshots.optional() }),
+  z.object({ step: z.literal('observe'), payment: PaymentDraft, fraud: z.object({ snapshots: z.unknown() }).partial().loose().optional() }),
 ]);
 
 let payments: DynamoPaymentStore | undefined;
@@ -132,7 +135,8 @@ async function onStep(event: unknown): Promise<unknown> {
     const { assessment, snapshots } = await timedScore(tx);
     return { ...assessment, snapshots };
   }
-  await recordCompleted(tx, dependencies(), input.snapshots);
+  const snapshots = Snapshots.safeParse(input.fraud?.snapshots);
+  await recordCompleted(tx, dependencies(), snapshots.success ? snapshots.data : undefined);
   return { recorded: tx.txId };
 }
 

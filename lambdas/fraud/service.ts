@@ -75,9 +75,11 @@ export async function assess(tx: FeatureTransaction, deps: FraudDeps): Promise<F
 /**
  * Folds a completed payment into the state with the graph snapshots it leaves on its edges (the terminal's and
  * the device's edges keep the customer's snapshot, the customer's the terminal's): the ones its scoring
- * computed (`scoreTransaction`), or, without them, recomputed from the state before it exactly as the offline
- * replay does (ml/replay.ts), so the stored graph matches training either way. Passing them saves the state's
- * 4 or 5 reads.
+ * computed (`scoreTransaction`), or, without them, recomputed from the state before it as the offline replay
+ * does (ml/replay.ts). Passing them saves the state's 4 or 5 reads. Either way the stored graph is the
+ * replay's when payments come one at a time (tested); with concurrent payments at one terminal, the scoring
+ * time's snapshot misses the ones that complete between scoring and recording (milliseconds), where a
+ * re-read would instead include ones that started after this payment: neither is the replay's exact order.
  */
 export async function recordCompleted(
   tx: FeatureTransaction,

@@ -11,6 +11,7 @@ import { apiRoute, isApiGatewayEvent, parseWith } from '../shared/http.js';
 import { instrumented, logger, metrics } from '../shared/powertools.js';
 import { METRICS } from '../shared/contracts.js';
 import type { GatewayConnector } from './connectors.js';
+import type { FraudSummary } from './model.js';
 import { PowertoolsIdempotency } from './idempotency.js';
 import { SandboxConnector } from './sandbox.js';
 import * as service from './service.js';
@@ -43,19 +44,17 @@ function dependencies(): service.PaymentDeps {
   return deps;
 }
 
-/** The fraud assessment kept on the payment (the score step's graph snapshots are not: they are the features' business). */
-const FraudSummarySchema = z.object({
-  score: z.number(),
-  decision: z.enum(['approve', 'review', 'decline']),
-  reasons: z.array(z.object({ code: z.string(), weight: z.number(), detail: z.string() })),
-  modelVersion: z.string(),
-  scoredBy: z.enum(['sagemaker', 'embedded']).optional(),
-});
+/**
+ * The fraud assessment as ScoreFraud returned it. The payment keeps it without the graph snapshots (the
+ * fraud features' business, handed to RecordFraudFeatures); the rest is kept as it comes, so a new field of
+ * the assessment can never fail a payment that has already been charged.
+ */
+const WorkflowFraud = z.object({ snapshots: z.unknown().optional() }).loose();
 
 const Step = z.discriminatedUnion('step', [
   z.object({ step: z.literal('begin'), envelope: z.record(z.string(), z.unknown()) }),
   z.object({ step: z.literal('charge'), payment: z.any(), attempt: z.number().int().min(0), connector: z.object({ connectorId: z.string() }).loose() }),
-  z.object({ step: z.literal('finalize'), payment: z.any(), fraud: FraudSummarySchema.optional(), result: z.object({ outcome: z.enum(['succeeded', 'declined', 'review', 'failed']) }).loose() }),
+  z.object({ step: z.literal('finalize'), payment: z.any(), fraud: WorkflowFraud.optional(), result: z.object({ outcome: z.enum(['succeeded', 'declined', 'review', 'failed']) }).loose() }),
   z.object({ step: z.literal('abort'), input: z.record(z.string(), z.unknown()), state: z.record(z.string(), z.unknown()) }),
 ]);
 
@@ -84,7 +83,8 @@ async function onStep(event: unknown): Promise<unknown> {
     }
     case 'finalize': {
       logger.appendKeys({ paymentId: input.payment.paymentId, idempotencyKey: input.payment.idempotencyKey });
-      const output = await service.finalize(input as service.FinalizeInput, d);
+      const { snapshots: _snapshots, ...fraud } = input.fraud ?? {};
+      const output = await service.finalize({ ...input, fraud: input.fraud ? (fraud as unknown as FraudSummary) : undefined } as service.FinalizeInput, d);
       const name =
         output.succeeded ? METRICS.paymentSucceeded : input.result.outcome === 'declined' ? METRICS.paymentDeclined : METRICS.paymentFailed;
       metrics.addMetric(name, 'Count', 1);

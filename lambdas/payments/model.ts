@@ -1,4 +1,5 @@
 /** The payment as the workflow carries it, as the store keeps it, and as the API shows it. */
+import type { ScoredBy } from '../shared/sagemaker.js';
 import type { PaymentRequest } from '../shared/schemas.js';
 
 /** What Begin hands to the rest of the workflow. `request` is the normalised request, kept verbatim for the idempotency hash. */
@@ -31,7 +32,7 @@ export interface FraudSummary {
   readonly reasons: ReadonlyArray<{ readonly code: string; readonly weight: number; readonly detail: string }>;
   readonly modelVersion: string;
   /** Which model scored: the SageMaker endpoint or the embedded one. */
-  readonly scoredBy?: 'sagemaker' | 'embedded';
+  readonly scoredBy?: ScoredBy;
 }
 
 export interface CardSummary {

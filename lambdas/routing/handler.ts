@@ -11,9 +11,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { documentClientOf, eventBridgeClient } from '../shared/clients.js';
 import { config } from '../shared/config.js';
-import { ROUTING_EVENTS } from '../shared/contracts.js';
+import { METRICS, ROUTING_EVENTS } from '../shared/contracts.js';
 import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http.js';
-import { instrumented, logger, tracer } from '../shared/powertools.js';
+import { instrumented, logger, metrics, tracer } from '../shared/powertools.js';
 import { cardNetwork } from '../shared/regions.js';
 import { PaymentRequest, RouteFeedbackRequest, RouteRequest } from '../shared/schemas.js';
 import { CachedModel, DynamoRoutingModel, type OutcomeRecord } from './model-store.js';
@@ -55,6 +55,8 @@ function dependencies(): RoutingDeps {
     model: new CachedModel(store, {
       modelTtlMs: cfg.routingModelTtlMs,
       healthTtlMs: cfg.routingHealthTtlMs,
+      // A slow health read must not hold up routing: past this, the last health read is used.
+      healthTimeoutMs: 200,
       onHealthError: (error) => logger.warn('routing health could not be read; ranking with the last one read', { error }),
     }),
     store,
@@ -146,7 +148,8 @@ async function onStep(event: unknown): Promise<unknown> {
 async function onOutcomes(outcomes: OutcomeRecord[]): Promise<unknown> {
   dependencies();
   const result = await store!.applyOutcomes(outcomes);
-  if (result.applied > 0 && !result.healthPublished) {
+  if (result.healthError !== undefined) {
+    metrics.addMetric(METRICS.routingHealthNotPublished, 'Count', 1);
     logger.warn('routing health was not published; routers catch up at their next model reload', { version: result.version, error: result.healthError });
   }
   return result;

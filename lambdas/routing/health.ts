@@ -2,11 +2,13 @@
  * Elimination: a circuit breaker per connector on its recent errors and timeouts (a decline is the card's
  * answer, not the connector's failure, and does not count).
  *
- * - healthy → demoted when its last `consecutive` attempts all failed (an outage), or when, among its last
- *   `window` attempts that are at most `windowMs` old, at least `minFailures` failed and the failure share
- *   reached `threshold` (a brown-out; the age limit keeps the successes of a quiet hour ago from hiding an
- *   outage that has just begun, as a time-based sliding window does). A demoted connector is never chosen first; it stays at the end of the ranked list, so the
- *   workflow can still fall back to it.
+ * - healthy → demoted when its last `consecutive` attempts all failed (an outage), or when at least
+ *   `minFailures` of its recent attempts failed and they reached the `threshold` share of them (a
+ *   brown-out). The recent attempts are the last `minSample`, plus any others of the last `window` that are
+ *   at most `windowMs` old: the age limit keeps the successes of a quiet hour ago from hiding an outage that
+ *   has just begun (as a time-based sliding window does), the minimum sample keeps a brown-out visible at
+ *   a few attempts a minute. A demoted connector is never chosen first; it stays at the end of the ranked
+ *   list, so the workflow can still fall back to it.
  * - demoted → probing after `coolDownMs`: a `probeShare` of decisions put it first.
  * - probing → healthy after `probeSuccesses` successes in a row; → demoted again on a failure, with the
  *   cool-down doubled (up to `maxCoolDownMs`).
@@ -14,8 +16,8 @@
  *   again at once, with the cool-down doubled, as a failed probe would (during a long outage a few
  *   attempts still succeed, and two of them in a row must not buy three more failures).
  *
- * With the defaults an outage costs 3 failed attempts in a row before demotion (more when successes are
- * interleaved, up to half of the last 20), then one per probe, the probes spaced by a doubling cool-down.
+ * With the defaults an outage costs 3 failed attempts in a row before demotion (a few more when successes are
+ * interleaved), then one per probe, the probes spaced by a doubling cool-down.
  */
 
 export type HealthOutcome = 'succeeded' | 'declined' | 'error' | 'timeout';
@@ -24,8 +26,10 @@ export type HealthStatus = 'healthy' | 'demoted' | 'probing';
 export interface HealthOptions {
   readonly consecutive: number;
   readonly window: number;
-  /** How old an attempt may be and still count in the failure share. */
+  /** How old an attempt may be and still count in the failure share (beyond the last `minSample`). */
   readonly windowMs: number;
+  /** The last attempts that count in the failure share whatever their age. */
+  readonly minSample: number;
   readonly minFailures: number;
   readonly threshold: number;
   readonly coolDownMs: number;
@@ -40,6 +44,7 @@ export const DEFAULT_HEALTH: HealthOptions = {
   consecutive: 3,
   window: 20,
   windowMs: 60_000,
+  minSample: 6,
   minFailures: 3,
   threshold: 0.5,
   coolDownMs: 30_000,
@@ -121,7 +126,7 @@ export function recordOutcome(
     return probation > 0 ? { ...h, recent, probation } : { status: 'healthy', recent, until: 0, coolDownMs: 0, probes: 0 };
   }
   const outage = recent.length >= options.consecutive && recent.slice(-options.consecutive).every((a) => a.failed);
-  const fresh = recent.filter((a) => now - a.t <= options.windowMs);
+  const fresh = recent.filter((a, i) => i >= recent.length - options.minSample || now - a.t <= options.windowMs);
   const failures = fresh.filter((a) => a.failed).length;
   if (failed && (outage || (failures >= options.minFailures && failures / fresh.length >= options.threshold))) {
     return { status: 'demoted', recent, until: now + options.coolDownMs, coolDownMs: options.coolDownMs, probes: 0 };

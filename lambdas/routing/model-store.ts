@@ -26,7 +26,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learn, type BanditOptions, type BanditState } from './bandit.js';
 import type { RoutingContext } from './context.js';
-import { normalizeHealth, type HealthOutcome } from './health.js';
+import { normalizeHealth, type ConnectorHealth, type HealthOutcome } from './health.js';
 
 export const MODEL_KEY = 'model#bandit';
 export const HEALTH_KEY = 'health#routing';
@@ -85,7 +85,7 @@ export function encodeState(state: BanditState): string {
       return [id, { upper, b: arm.b, n: arm.n }];
     }),
   );
-  const text = JSON.stringify({ format: 2, dimension: d, arms, health: state.health });
+  const text = JSON.stringify({ format: 3, dimension: d, arms, health: encodeHealth(state.health) });
   if (text.length > MAX_STATE_BYTES) {
     throw new Error(`routing model: the state is ${text.length} bytes, over ${MAX_STATE_BYTES} for one DynamoDB item (${Object.keys(arms).length} connectors); use fewer connectors`);
   }
@@ -94,7 +94,9 @@ export function encodeState(state: BanditState): string {
 
 export function decodeState(text: string): BanditState {
   const raw = JSON.parse(text) as { format?: number; dimension: number; arms: Record<string, { upper: number[]; b: number[]; n: number }>; health: BanditState['health'] };
-  if (raw.format !== 2) throw new Error(`routing model: unknown state format ${JSON.stringify(raw.format)}; reset the routing model`);
+  if (raw.format !== 2 && raw.format !== 3) {
+    throw new Error(`routing model: unknown state format ${JSON.stringify(raw.format)}; reset the routing model (delete the ${MODEL_KEY} and ${HEALTH_KEY} items)`);
+  }
   const d = raw.dimension;
   const arms = Object.fromEntries(
     Object.entries(raw.arms).map(([id, arm]) => {
@@ -110,7 +112,38 @@ export function decodeState(text: string): BanditState {
       return [id, { a, b: arm.b, n: arm.n }];
     }),
   );
-  return { dimension: d, arms, health: normalizeHealth(raw.health) };
+  return { dimension: d, arms, health: decodeHealth(raw.health) };
+}
+
+/** A connector's health as stored: its attempts as offsets from the newest one (see encodeHealth). */
+type StoredHealth = Omit<ConnectorHealth, 'recent'> & { readonly rt?: number; readonly r: readonly number[] };
+
+/**
+ * The breaker's state as stored, compactly: each connector's recent attempts become one number each, the
+ * offset in ms before the newest attempt (`rt`), negated minus one for a failure. A registry of 45 connectors
+ * adds about 8 KB to the model item.
+ */
+export function encodeHealth(health: BanditState['health']): Record<string, StoredHealth> {
+  return Object.fromEntries(
+    Object.entries(health).map(([id, { recent, ...rest }]) => {
+      if (recent.length === 0) return [id, { ...rest, r: [] }];
+      const rt = Math.max(...recent.map((a) => a.t));
+      return [id, { ...rest, rt, r: recent.map((a) => (a.failed ? -(rt - a.t) - 1 : rt - a.t)) }];
+    }),
+  );
+}
+
+/** The inverse of encodeHealth; states stored before it (attempts as objects, or booleans) read as they were. */
+export function decodeHealth(stored: Readonly<Record<string, StoredHealth | ConnectorHealth>>): BanditState['health'] {
+  return normalizeHealth(
+    Object.fromEntries(
+      Object.entries(stored).map(([id, h]) => {
+        if (!('r' in h)) return [id, h];
+        const { rt, r, ...rest } = h;
+        return [id, { ...rest, recent: r.map((v) => (v < 0 ? { failed: true, t: (rt ?? 0) + v + 1 } : { failed: false, t: (rt ?? 0) - v })) }];
+      }),
+    ),
+  );
 }
 
 const decisionKey = (id: string) => `decision#${id}`;
@@ -132,25 +165,34 @@ export class DynamoRoutingModel {
     private readonly tableName: string,
   ) {}
 
-  /** The published breaker state (`health#routing`), or undefined before the first commit. */
-  async loadHealth(): Promise<PublishedHealth | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: HEALTH_KEY }, ConsistentRead: true }));
-    return Item ? { version: Number(Item.version), health: normalizeHealth(JSON.parse(String(Item.health)) as BanditState['health']) } : undefined;
+  /**
+   * The published breaker state (`health#routing`), or undefined before the first commit (or if the item is
+   * not one this code wrote). An eventually consistent read: it is re-read every second anyway.
+   */
+  async loadHealth(abortSignal?: AbortSignal): Promise<PublishedHealth | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: HEALTH_KEY } }), { abortSignal });
+    const version = Number(Item?.version);
+    if (!Item || !Number.isInteger(version) || version < 1 || typeof Item.health !== 'string') return undefined;
+    return { version, health: decodeHealth(JSON.parse(Item.health)) };
   }
 
-  /** Publishes the health of committed `version`, unless a newer one is already there. */
-  private async publishHealth(version: number, health: BanditState['health'], now: number): Promise<void> {
+  /**
+   * Publishes the health of committed `version` unless a newer one is there; true when it was written. Version
+   * 1 always writes: the model was created (or reset), and the item left by the old one must not shadow it.
+   */
+  async publishHealth(version: number, health: BanditState['health'], now: number): Promise<boolean> {
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: HEALTH_KEY, version, health: JSON.stringify(health), updatedAt: new Date(now).toISOString() },
-          ConditionExpression: 'attribute_not_exists(pk) OR version < :v',
-          ExpressionAttributeValues: { ':v': version },
+          Item: { pk: HEALTH_KEY, version, health: JSON.stringify(encodeHealth(health)), updatedAt: new Date(now).toISOString() },
+          ...(version === 1 ? {} : { ConditionExpression: 'attribute_not_exists(pk) OR version < :v', ExpressionAttributeValues: { ':v': version } }),
         }),
       );
+      return true;
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   }
 
@@ -309,14 +351,17 @@ export class DynamoRoutingModel {
       const now = clock();
       let state = model.state;
       const claimed: OutcomeRecord[] = [];
-      for (const o of unique) {
+      // The claims go out together (each is its own conditional write); the model learns them in time order.
+      const candidates = unique.filter((o) => {
         const item = items.get(outcomeKey(o));
-        const decision = decisions.get(o.decisionId);
-        if (!item || !decision || !this.claimable(item, model, now)) continue;
-        if (!(await this.claim(item, next, token, now))) continue;
-        state = learn(state, { connectorId: o.connectorId, outcome: o.outcome, features: decision.features, time: o.time }, options);
+        return item !== undefined && decisions.has(o.decisionId) && this.claimable(item, model, now);
+      });
+      const won = await Promise.all(candidates.map((o) => this.claim(items.get(outcomeKey(o))!, next, token, now)));
+      candidates.forEach((o, i) => {
+        if (!won[i]) return;
+        state = learn(state, { connectorId: o.connectorId, outcome: o.outcome, features: decisions.get(o.decisionId)!.features, time: o.time }, options);
         claimed.push(o);
-      }
+      });
       if (claimed.length === 0) return { version: model.version, applied: 0, healthPublished: false };
       const history = Object.fromEntries(
         [...Object.entries(model.history), [String(next), token]].filter(([v]) => Number(v) > next - HISTORY),
@@ -337,11 +382,11 @@ export class DynamoRoutingModel {
       }
       // Committed. The health item is a faster copy for the routers: if it cannot be written now, the next
       // commit writes a newer one, and the routers' model reload carries the same health meanwhile.
-      const healthError = await this.publishHealth(next, state.health, now).then(
-        () => undefined,
-        (error: unknown) => (error as Error)?.message ?? String(error),
-      );
-      return { version: next, applied: claimed.length, healthPublished: healthError === undefined, ...(healthError ? { healthError } : {}) };
+      try {
+        return { version: next, applied: claimed.length, healthPublished: await this.publishHealth(next, state.health, now) };
+      } catch (error) {
+        return { version: next, applied: claimed.length, healthPublished: false, healthError: (error as Error)?.message ?? String(error) };
+      }
     }
     throw new Error(`routing model: still conflicting after ${maxRetries} retries`);
   }
@@ -381,6 +426,8 @@ export interface CachedModelOptions {
   readonly healthTtlMs?: number;
   readonly bandit?: BanditOptions;
   readonly clock?: () => number;
+  /** How long a health read may take before the last one read (or the model's) is used; @default no limit */
+  readonly healthTimeoutMs?: number;
   /** Told when the health cannot be read (the last one read, or the model's, is used meanwhile). */
   readonly onHealthError?: (error: unknown) => void;
 }
@@ -442,7 +489,8 @@ export class CachedModel {
     this.health = new Refreshed(
       async () => {
         try {
-          this.lastHealth = (await store.loadHealth()) ?? null;
+          const signal = options.healthTimeoutMs === undefined ? undefined : AbortSignal.timeout(options.healthTimeoutMs);
+          this.lastHealth = (await store.loadHealth(signal)) ?? null;
         } catch (error) {
           options.onHealthError?.(error);
         }

@@ -143,8 +143,8 @@ export const DEFAULT_CONNECTORS: readonly ConnectorDefinition[] = [
 export const LOCAL_CONNECTORS: readonly ConnectorDefinition[] = [
   {
     id: 'stripe-us', kind: 'stripe', enabled: true, methods: ['card'], currencies: ['*'], regions: ['*'],
-    // International cards cost 1.5 points more.
-    fee: { basisPoints: 290, fixedMinor: 30, rules: [{ regions: ['EU', 'UK', 'APAC', 'LATAM'], basisPoints: 440, fixedMinor: 30 }] },
+    // North American cards at the domestic rate; the rest of the world (unknown countries too) 1.5 points more.
+    fee: { basisPoints: 440, fixedMinor: 30, rules: [{ regions: ['NA'], basisPoints: 290, fixedMinor: 30 }] },
     approval: { base: 0.9, byRegion: { NA: 0.06, EU: -0.05, UK: -0.04, APAC: -0.08, LATAM: -0.12 }, byNetwork: { amex: -0.05 } },
   },
   {

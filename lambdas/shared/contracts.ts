@@ -87,6 +87,8 @@ export const METRICS = {
   fraudEndpointFallback: 'FraudEndpointFallback',
   /** The SageMaker routing endpoint timed out, failed or answered garbage; the embedded bandit ranked. */
   routingEndpointFallback: 'RoutingEndpointFallback',
+  /** The routing updater committed a model version but could not publish its health item (routers lag until the next). */
+  routingHealthNotPublished: 'RoutingHealthNotPublished',
   paymentSucceeded: 'PaymentSucceeded',
   paymentDeclined: 'PaymentDeclined',
   paymentFailed: 'PaymentFailed',

@@ -66,7 +66,11 @@ export const SIM_CONNECTORS: readonly SimConnector[] = [
   // Cross-border cards cost more at both Stripe accounts, as Stripe prices them.
   {
     id: 'stripe-us', kind: 'stripe', enabled: true, methods: ['card', 'wallet'], currencies: ['*'], regions: ['*'],
-    fee: { basisPoints: 290, fixedMinor: 30, rules: [{ method: 'card', regions: ['EU', 'UK', 'APAC', 'LATAM'], basisPoints: 440, fixedMinor: 30 }] },
+    fee: {
+      basisPoints: 440,
+      fixedMinor: 30,
+      rules: [{ method: 'wallet', basisPoints: 290, fixedMinor: 30 }, { regions: ['NA'], basisPoints: 290, fixedMinor: 30 }],
+    },
   },
   {
     id: 'stripe-eu', kind: 'stripe', enabled: true, methods: ['card', 'wallet'], currencies: ['EUR', 'GBP', 'USD'], regions: ['*'],
@@ -732,7 +736,7 @@ export interface PolicyResult {
     readonly failedFirstOnConnector: number;
     /**
      * Of those, trials of the breaker's recovery (probes after a cool-down, attempts on probation); the rest
-     * were sent before the breaker first demoted the connector.
+     * were sent while the breaker trusted the connector (before it demoted it, or after a recovery's probation).
      */
     readonly failedProbes: number;
     /** First attempts that failed, on any connector. */

@@ -18,6 +18,8 @@ afterAll(async () => {
 
 describe('payment workflow paths', () => {
   test('HappyPath: 201, payment succeeded, PaymentSucceeded emitted, reward recorded', async () => {
+    await h.platform.idle();
+    h.platform.store.resetStats();
     const { status, body, execution } = await pay(h, envelope(paymentBody()));
     expect(execution.status).toBe('SUCCEEDED');
     expect(status).toBe(201);
@@ -62,6 +64,11 @@ describe('payment workflow paths', () => {
     expect(entry).toMatchObject({ paymentId: payment.paymentId, merchantId: MERCHANT });
     expect(entry?.tokens).toMatch(/^\d+$/);
     expect(h.platform.dlq.count()).toBe(0);
+    // The fraud state was read once, to score (the profile, then the customer's transactions, the terminal's
+    // days and its edges): RecordFraudFeatures took ScoreFraud's snapshots instead of reading it again.
+    const ops = await h.platform.store.stats();
+    expect(ops[`GetItem ${LOCAL_TABLES.fraudState}`]).toBe(1);
+    expect(ops[`Query ${LOCAL_TABLES.fraudState}`]).toBe(3 + 1); // + this test's own query above
   });
 
   test('GatewayDeclined: card_declined is final, 402 after one attempt and no fallback', async () => {

@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BanditPolicy, emptyBanditState, learn } from '../../lambdas/routing/bandit';
 import { routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
 import { HEALTHY, type ConnectorHealth } from '../../lambdas/routing/health';
@@ -126,17 +126,32 @@ test('exports logged decisions with their first outcome as the OPE log (npm run 
   expect(lines[0]).toMatchObject({ eligible: ['a', 'b'], ranked: [{ connectorId: 'a', propensity: 0.98 }, { connectorId: 'b', propensity: 0.02 }], context: logged[0].context });
 });
 
-test('the published health never goes back a version', async () => {
+test('the published health never goes back a version, except to start a new model', async () => {
   const model = new DynamoRoutingModel(db.client, LOCAL_TABLES.routing);
   const current = (await model.loadHealth())!;
-  const publish = (version: number, health: Record<string, unknown>) =>
-    (model as unknown as { publishHealth(v: number, h: unknown, now: number): Promise<void> }).publishHealth(version, health, T0);
-  await publish(current.version - 1, { stale: HEALTHY });
+  expect(current.version).toBeGreaterThan(1);
+  const demoted: ConnectorHealth = { status: 'demoted', recent: [{ failed: true, t: T0 }], until: T0 + 30_000, coolDownMs: 30_000, probes: 0 };
+  expect(await model.publishHealth(current.version - 1, { stale: HEALTHY }, T0)).toBe(false);
   expect(await model.loadHealth()).toEqual(current);
-  await publish(current.version + 1, { newer: HEALTHY });
-  expect(await model.loadHealth()).toEqual({ version: current.version + 1, health: { newer: HEALTHY } });
-  // Restore it for the tests after (which compare the health item with the model's version).
-  await db.client.send(new UpdateCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: HEALTH_KEY }, UpdateExpression: 'SET version = :v, health = :h', ExpressionAttributeValues: { ':v': current.version, ':h': JSON.stringify(current.health) } }));
+  expect(await model.publishHealth(current.version + 1, { newer: demoted }, T0)).toBe(true);
+  expect(await model.loadHealth()).toEqual({ version: current.version + 1, health: { newer: demoted } });
+  // Version 1 is a new (or reset) model's first commit: it replaces whatever the old model left.
+  expect(await model.publishHealth(1, { fresh: HEALTHY }, T0)).toBe(true);
+  expect(await model.loadHealth()).toEqual({ version: 1, health: { fresh: HEALTHY } });
+  // Leave it as the model's for the tests after.
+  const { version, state } = await model.load(true);
+  await db.client.send(new DeleteCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: HEALTH_KEY } }));
+  expect(await model.loadHealth()).toBeUndefined();
+  await model.publishHealth(version, state.health, T0);
+});
+
+test('an item that is not a published health reads as none', async () => {
+  const model = new DynamoRoutingModel(db.client, LOCAL_TABLES.routing);
+  const saved = await model.loadHealth();
+  await db.client.send(new PutCommand({ TableName: LOCAL_TABLES.routing, Item: { pk: HEALTH_KEY, health: '{}' } }));
+  expect(await model.loadHealth()).toBeUndefined();
+  await db.client.send(new DeleteCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: HEALTH_KEY } }));
+  if (saved) await model.publishHealth(saved.version, saved.health, T0);
 });
 
 test('the routing function reads a cached copy, reloaded after the TTL', async () => {
@@ -190,6 +205,29 @@ test('the routing function ranks with the published health when it is newer than
   now = 2_000;
   expect((await cached.get()).policy).toBe(base);
   expect(healthReads).toBe(3);
+});
+
+test('a health read slower than its time limit gives way to the last one read', async () => {
+  let now = 0;
+  let slow = false;
+  const errors: unknown[] = [];
+  const health: PublishedHealth = { version: 2, health: { a: { ...HEALTHY, status: 'demoted', until: 1e12, coolDownMs: 30_000 } } };
+  const stub = {
+    load: async () => ({ version: 1, state: emptyBanditState(), history: {} }),
+    loadHealth: (signal?: AbortSignal) =>
+      new Promise<PublishedHealth>((resolve, reject) => {
+        if (!slow) return resolve(health);
+        signal?.addEventListener('abort', () => reject(signal.reason));
+      }),
+  };
+  const cached = new CachedModel(stub, { modelTtlMs: 5_000, healthTtlMs: 1_000, healthTimeoutMs: 20, clock: () => now, onHealthError: (e) => errors.push(e) });
+  expect((await cached.get()).policy.state.health).toEqual(health.health);
+  slow = true;
+  now = 1_000;
+  const started = performance.now();
+  expect((await cached.get()).policy.state.health).toEqual(health.health);
+  expect(performance.now() - started).toBeLessThan(1_000);
+  expect(errors).toHaveLength(1);
 });
 
 test('a health read that fails keeps the last one read, and is reported', async () => {

@@ -94,16 +94,27 @@ describe('circuit breaker', () => {
     expect(statusAt(down, t0 + DEFAULT_HEALTH.coolDownMs - 1)).toBe('demoted');
   });
 
-  it('counts only the last minute in the failure share: an hour of successes does not hide a fresh outage', () => {
+  it('counts only the last minute (or the last 6 attempts) in the failure share: an hour of successes does not hide a fresh outage', () => {
     const quietHour = Array.from({ length: 17 }, (_, i) => ({ failed: false, t: t0 - 3_600_000 + i * 200_000 }));
     const start: ConnectorHealth = { ...HEALTHY, recent: quietHour };
     // Failed, succeeded, failed, failed within a minute: 3 of 4 recent attempts failed, though not 3 in a row.
     const steps: Array<['error' | 'succeeded', number]> = [['error', 0], ['succeeded', 10_000], ['error', 20_000], ['error', 30_000]];
     const h = steps.reduce<ConnectorHealth>((acc, [o, dt]) => recordOutcome(acc, o, t0 + dt), start);
     expect(h.status).toBe('demoted');
-    // The same attempts with the quiet hour inside the minute are 3 failures in 21: healthy.
+    // The same attempts with the quiet hour inside the minute are 3 failures in the last 20: healthy.
     const recentQuiet: ConnectorHealth = { ...HEALTHY, recent: quietHour.map((a) => ({ ...a, t: t0 - 1_000 })) };
     expect(steps.reduce<ConnectorHealth>((acc, [o, dt]) => recordOutcome(acc, o, t0 + dt), recentQuiet).status).toBe('healthy');
+  });
+
+  it('still sees a brown-out at a few attempts a minute: the last 6 count whatever their age', () => {
+    // Two failures in every three attempts, never three in a row, one attempt every 30 s.
+    const pattern = ['error', 'error', 'succeeded'] as const;
+    const slow = Array.from({ length: 9 }, (_, i) => pattern[i % 3]).reduce<ConnectorHealth>((h, o, i) => recordOutcome(h, o, t0 + i * 30_000), HEALTHY);
+    expect(slow.status).toBe('demoted');
+    // One failure in three at the same pace is not a brown-out.
+    const mild = ['error', 'succeeded', 'succeeded'] as const;
+    const fine = Array.from({ length: 12 }, (_, i) => mild[i % 3]).reduce<ConnectorHealth>((h, o, i) => recordOutcome(h, o, t0 + i * 30_000), HEALTHY);
+    expect(fine.status).toBe('healthy');
   });
 
   it('reads a stored health whose attempts had no times (an older state)', () => {

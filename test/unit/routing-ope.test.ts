@@ -279,13 +279,15 @@ describe('OPE on the simulator: the checks can fail', () => {
     expect(trueValue(log, cheapestCandidate(reg), 'success')).toBeCloseTo(sum / log.decisions.length, 12);
   });
 
-  it('with wrong propensities (the bandit\'s log claiming uniform logging) the IPS interval misses the truth', () => {
+  it('with wrong propensities (the bandit\'s log claiming half its true ones) the IPS interval misses the truth', () => {
     const log = logOf(2, 'bandit');
     const reg = simRegistry(log.scenario);
+    // (Claiming uniform logging instead can land near the truth by coincidence: when the logger picks the
+    // candidate's choice about 1/n of the time, the wrong weights cancel out.)
     const lied = log.decisions.map((d) => ({
       ...d,
-      ranked: d.eligible.map((id) => ({ connectorId: id, propensity: 1 / d.eligible.length })),
-      propensity: 1 / d.eligible.length,
+      ranked: d.ranked.map((r) => ({ ...r, propensity: r.propensity / 2 })),
+      propensity: d.propensity / 2,
     }));
     const truth = trueValue(log, cheapestCandidate(reg), 'success');
     const r = evaluate(lied, cheapestCandidate(reg), { reward: 'success', registry: reg });

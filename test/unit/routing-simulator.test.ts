@@ -204,10 +204,14 @@ describe('routing simulator', () => {
         pending.push({ channel: 'fast', time: r.time });
       },
     };
-    simulate(quick, generateTraffic(quick), watcher);
+    const attemptTimes: number[] = [];
+    simulate(quick, generateTraffic(quick), watcher, { onPayment: (r) => attemptTimes.push(...r.attempts.map((x) => x.time)) });
     expect(late).toEqual([]);
-    expect(counts.fast).toBeGreaterThan(counts.learning); // the learning channel is further behind at the end
+    // Every attempt reaches each channel once its delay is over by the last payment, and no other.
+    const due = (delay: number) => attemptTimes.filter((t) => t + delay <= lastPaymentTime).length;
+    expect(counts).toEqual({ learning: due(quick.feedbackDelayMs), fast: due(quick.healthDelayMs) });
     expect(counts.learning).toBeGreaterThan(1_900);
+    expect(counts.fast).toBeGreaterThan(counts.learning);
   });
 
   it('ours stops choosing the outage connector after a handful of failed first attempts; its recovery trials are counted apart', () => {

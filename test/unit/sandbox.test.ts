@@ -36,7 +36,7 @@ describe('sandbox connector (Stripe test cards)', () => {
     const stripeUs = new SandboxConnector({ ...LOCAL_CONNECTORS.find((c) => c.id === 'stripe-us')!, approval: undefined }, { now });
     expect((await stripeUs.charge(request('4242424242424242', { country: 'US' }))).feeMinor).toBe(59); // 2.90% + 30
     expect((await stripeUs.charge(request('4242424242424242', { country: 'DE' }))).feeMinor).toBe(74); // 4.40% + 30
-    expect((await stripeUs.charge(request('4242424242424242'))).feeMinor).toBe(59); // no country: the base fee
+    expect((await stripeUs.charge(request('4242424242424242'))).feeMinor).toBe(74); // no country: the base (international) fee
   });
 
   it('declines a card whose expiry has passed', async () => {
