@@ -8,8 +8,10 @@
  * - `outcome#<decision id>#<attempt>`: each attempt's outcome, written once (a replay is a no-op).
  * - `health#routing`: the circuit breaker's state of the newest committed version, published by the updater
  *   after each commit (a small item, so routers can re-read it every ROUTING_HEALTH_TTL_MS, far more often
- *   than the model: a connector's outage stops its traffic within seconds). It never goes back a version;
- *   the model item keeps the same health, so a publication that failed is caught up by the next reload.
+ *   than the model: a connector's outage stops its traffic within seconds). It does not go back a version,
+ *   except that version 1 (a new or reset model) always replaces it; routers use it only while it is newer
+ *   than their copy of the model, whose own health is the same, so a publication that failed (or a late one)
+ *   is caught up by the next reload.
  *
  * The updater (a single writer by deployment: one queue consumer; the protocol stays correct with more)
  * *claims* each outcome for the version it is about to commit (`appliedIn`, its writer `token`, when), with a
