@@ -3,7 +3,9 @@
 export interface ChargeRequest {
   readonly amount: number;
   readonly currency: string;
-  readonly card: { readonly number: string; readonly expMonth: number; readonly expYear: number; readonly cvc?: string };
+  /** Exactly one of `card` and `wallet`. */
+  readonly card?: { readonly number: string; readonly expMonth: number; readonly expYear: number; readonly cvc?: string };
+  readonly wallet?: { readonly wallet: 'amazon_pay'; readonly token: string };
   /** Derived from payment id and attempt, so a retried call is the same call to the gateway. */
   readonly idempotencyKey: string;
   readonly description?: string;
@@ -18,7 +20,7 @@ export interface ChargeResult {
 
 export interface GatewayConnector {
   readonly id: string;
-  /** Charges the card; throws GatewayDeclinedError, GatewayRetryableError or GatewayAmbiguousError. */
+  /** Charges the card or wallet; throws GatewayDeclinedError, GatewayRetryableError or GatewayAmbiguousError. */
   charge(request: ChargeRequest): Promise<ChargeResult>;
   /** Looks up what happened to a charge by its idempotency key (reconciliation after an ambiguous outcome). */
   retrieve(idempotencyKey: string): Promise<ChargeResult | undefined>;

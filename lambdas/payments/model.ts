@@ -35,6 +35,11 @@ export interface FraudSummary {
   readonly scoredBy?: ScoredBy;
 }
 
+export interface WalletSummary {
+  readonly wallet: 'amazon_pay';
+  readonly tokenLast4: string;
+}
+
 export interface CardSummary {
   readonly brand: string;
   readonly last4: string;
@@ -51,6 +56,8 @@ export interface PaymentRecord {
   readonly currency: string;
   readonly customerId: string;
   readonly card?: CardSummary;
+  /** A wallet payment's summary (instead of `card`). */
+  readonly wallet?: WalletSummary;
   readonly country?: string;
   readonly description?: string;
   readonly metadata?: Record<string, string>;
@@ -75,9 +82,12 @@ export function cardBrand(number: string): string {
   return 'unknown';
 }
 
-export function cardSummary(request: PaymentRequest): CardSummary {
-  const { number, expMonth, expYear } = request.paymentMethod;
-  return { brand: cardBrand(number), last4: number.slice(-4), expMonth, expYear };
+/** What the payment keeps of its method: a card's brand, last 4 and expiry, or a wallet's name and token's last 4. */
+export function methodSummary(request: PaymentRequest): { card: CardSummary } | { wallet: WalletSummary } {
+  const method = request.paymentMethod;
+  if (method.type === 'wallet') return { wallet: { wallet: method.wallet, tokenLast4: method.token.slice(-4) } };
+  const { number, expMonth, expYear } = method;
+  return { card: { brand: cardBrand(number), last4: number.slice(-4), expMonth, expYear } };
 }
 
 /** The API's view of a payment: the stored record, with nothing sensitive to hide (none is stored). */

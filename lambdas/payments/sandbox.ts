@@ -11,6 +11,11 @@
  * on the buyer's region, the card network and the amount. The draw is a hash of the connector and the
  * idempotency key, so a retried call gets the same answer, and it is otherwise a `do_not_honor` decline.
  *
+ * Wallet tokens (Amazon Pay, on a connector whose methods include `wallet`): `wallet_declined_test`
+ * payment_method_declined; `wallet_processing_error_test` processing_error (retryable); any other token is an
+ * ordinary wallet payment, approved like an ordinary card (without the network adjustment). A connector that
+ * does not take wallets declines them with payment_method_not_supported (routing never sends it one).
+ *
  * Faults (SANDBOX_FAULTS, per connector): `unavailable` fails before processing (retryable); `timeout`
  * processes the charge and then loses the response (ambiguous: the caller must reconcile).
  */
@@ -30,13 +35,15 @@ const DECLINES: Readonly<Record<string, { code: string; message: string }>> = {
 };
 const PROCESSING_ERROR_CARD = '4000000000000119';
 const SUCCESS_CARD = '4242424242424242';
+const DECLINED_WALLET_TOKEN = 'wallet_declined_test';
+const PROCESSING_ERROR_WALLET_TOKEN = 'wallet_processing_error_test';
 
-/** The approval probability of an ordinary card under a sandbox profile, clamped to [0, 1]. */
+/** The approval probability of an ordinary card or wallet payment under a sandbox profile, clamped to [0, 1]. */
 export function approvalProbability(profile: ApprovalProfile, request: Pick<ChargeRequest, 'amount' | 'card' | 'country'>): number {
   const region = regionOf(request.country);
   let p = profile.base;
   if (region) p += profile.byRegion?.[region] ?? 0;
-  p += profile.byNetwork?.[cardNetwork(request.card.number)] ?? 0;
+  if (request.card) p += profile.byNetwork?.[cardNetwork(request.card.number)] ?? 0; // a wallet has no network
   if (profile.large && request.amount >= profile.large.minor) p += profile.large.delta;
   return Math.min(1, Math.max(0, p));
 }
@@ -97,6 +104,7 @@ export class SandboxConnector implements GatewayConnector {
   }
 
   private process(request: ChargeRequest): Outcome {
+    if (!request.card) return this.processWallet(request);
     const { number, expMonth, expYear } = request.card;
     const now = (this.options.now ?? (() => new Date()))();
     const decline = DECLINES[number];
@@ -112,19 +120,40 @@ export class SandboxConnector implements GatewayConnector {
         error: new GatewayRetryableError('an error occurred while processing the card', 'processing_error', { connectorId: this.id }),
       };
     }
+    return this.approve(request, number === SUCCESS_CARD);
+  }
+
+  private processWallet(request: ChargeRequest): Outcome {
+    const token = request.wallet?.token;
+    if (token === undefined) throw new Error('sandbox: a charge request has neither a card nor a wallet');
+    if (!this.definition.methods.includes('wallet')) {
+      return { ok: false, error: new GatewayDeclinedError(`${this.id} does not take wallet payments`, 'payment_method_not_supported', { connectorId: this.id }) };
+    }
+    if (token === DECLINED_WALLET_TOKEN) {
+      return { ok: false, error: new GatewayDeclinedError('the wallet payment was declined', 'payment_method_declined', { connectorId: this.id }) };
+    }
+    if (token === PROCESSING_ERROR_WALLET_TOKEN) {
+      return { ok: false, error: new GatewayRetryableError('an error occurred while processing the wallet payment', 'processing_error', { connectorId: this.id }) };
+    }
+    return this.approve(request, false);
+  }
+
+  /** An ordinary payment: approved under the connector's approval profile (always, without one, or when `always`). */
+  private approve(request: ChargeRequest, always: boolean): Outcome {
     const reference = createHash('sha256').update(`${this.id}:${request.idempotencyKey}`).digest('hex').slice(0, 24);
-    if (number !== SUCCESS_CARD && this.definition.approval) {
+    if (!always && this.definition.approval) {
       // A uniform draw in [0, 1) from the reference: the same call always gets the same answer.
       const draw = parseInt(reference.slice(0, 12), 16) / 2 ** 48;
       if (draw >= approvalProbability(this.definition.approval, request)) {
         return { ok: false, error: new GatewayDeclinedError('the issuer did not approve the payment', 'do_not_honor', { connectorId: this.id }) };
       }
     }
+    const method = request.card ? 'card' : 'wallet';
     return {
       ok: true,
       result: {
         gatewayReference: `${this.definition.kind}_${reference}`,
-        feeMinor: connectorFee(this.definition.fee, { amountMinor: request.amount, method: 'card', country: request.country }),
+        feeMinor: connectorFee(this.definition.fee, { amountMinor: request.amount, method, country: request.country }),
       },
     };
   }

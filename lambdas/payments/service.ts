@@ -125,7 +125,7 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
   const chargeRequest = {
     amount: request.amount,
     currency: request.currency,
-    card: request.paymentMethod,
+    ...(request.paymentMethod.type === 'card' ? { card: request.paymentMethod } : { wallet: request.paymentMethod }),
     idempotencyKey,
     description: request.description,
     country: request.country,
@@ -280,7 +280,9 @@ function respond(view: PaymentView, result: WorkflowResult): StoredResponse {
     default: {
       const code = view.code ?? 'failed';
       const status = code === 'no_eligible_connector' ? 422 : 503;
-      const message = FAILURE_MESSAGES[code] ?? causeMessage(result.error) ?? 'the payment failed';
+      // Routing's own message says which method, currency and country nothing takes.
+      const message =
+        (code === 'no_eligible_connector' ? causeMessage(result.error) : undefined) ?? FAILURE_MESSAGES[code] ?? causeMessage(result.error) ?? 'the payment failed';
       return httpResponse(status, { error: { code, message, details: { paymentId: view.paymentId, payment: view } } });
     }
   }

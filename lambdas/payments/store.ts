@@ -6,7 +6,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { paymentIdRange } from '../shared/ids.js';
 import type { AttemptRecord, PaymentDraft, PaymentRecord, PaymentStatus, FraudSummary } from './model.js';
-import { cardSummary } from './model.js';
+import { methodSummary } from './model.js';
 
 export interface TerminalUpdate {
   readonly status: Exclude<PaymentStatus, 'processing'>;
@@ -35,13 +35,18 @@ export class DynamoPaymentStore implements PaymentStore {
     private readonly tableName: string,
   ) {}
 
+  /** The attribute the payment method's summary is kept in (`card` or `wallet`), as an expression name. */
+  private methodName(draft: PaymentDraft): Record<string, string> {
+    return { '#method': Object.keys(methodSummary(draft.request))[0] };
+  }
+
   private baseValues(draft: PaymentDraft, at: string): Record<string, unknown> {
     const { request } = draft;
     return {
       ':amount': request.amount,
       ':currency': request.currency,
       ':customerId': request.customerId,
-      ':card': cardSummary(request),
+      ':method': Object.values(methodSummary(request))[0],
       ':createdAt': draft.createdAt,
       ':updatedAt': at,
       ':empty': [],
@@ -55,16 +60,16 @@ export class DynamoPaymentStore implements PaymentStore {
         Key: { merchantId: draft.merchantId, paymentId: draft.paymentId },
         UpdateExpression:
           'SET #status = if_not_exists(#status, :processing), amount = :amount, currency = :currency, customerId = :customerId, ' +
-          'card = :card, createdAt = if_not_exists(createdAt, :createdAt), updatedAt = :updatedAt, ' +
+          '#method = :method, createdAt = if_not_exists(createdAt, :createdAt), updatedAt = :updatedAt, ' +
           'attempts = list_append(if_not_exists(attempts, :empty), :attempt)',
-        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeNames: { '#status': 'status', ...this.methodName(draft) },
         ExpressionAttributeValues: { ...this.baseValues(draft, attempt.at), ':processing': 'processing', ':attempt': [attempt] },
       }),
     );
   }
 
   async finalize(draft: PaymentDraft, update: TerminalUpdate): Promise<PaymentRecord> {
-    const names: Record<string, string> = { '#status': 'status' };
+    const names: Record<string, string> = { '#status': 'status', ...this.methodName(draft) };
     const values: Record<string, unknown> = {
       ...this.baseValues(draft, update.at),
       ':status': update.status,
@@ -73,7 +78,7 @@ export class DynamoPaymentStore implements PaymentStore {
       ':newAttempts': update.attempt ? [update.attempt] : [],
     };
     const sets = [
-      '#status = :status', 'amount = :amount', 'currency = :currency', 'customerId = :customerId', 'card = :card',
+      '#status = :status', 'amount = :amount', 'currency = :currency', 'customerId = :customerId', '#method = :method',
       'createdAt = if_not_exists(createdAt, :createdAt)', 'updatedAt = :updatedAt', 'finalizedAt = :finalizedAt',
       'attempts = list_append(if_not_exists(attempts, :empty), :newAttempts)',
     ];

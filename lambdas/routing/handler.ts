@@ -127,7 +127,7 @@ async function onStep(event: unknown): Promise<unknown> {
         amount: request.amount,
         currency: request.currency,
         method: request.paymentMethod.type,
-        network: cardNetwork(request.paymentMethod.number),
+        network: request.paymentMethod.type === 'card' ? cardNetwork(request.paymentMethod.number) : undefined,
         country: request.country,
         fraudScore: input.fraud?.score,
       },

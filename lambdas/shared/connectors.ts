@@ -5,16 +5,16 @@
  * the `CONNECTORS` JSON, checked by the same schema at synth and at cold start. Several accounts of one kind
  * are normal (`stripe-us`, `stripe-eu`).
  *
- * Every connector today is a sandbox with Stripe's test-card semantics (lambdas/payments/sandbox.ts). A
- * sandbox `approval` profile makes ordinary cards (not the test cards) succeed with a context-dependent
- * probability, so routing has something real to learn locally.
+ * Every connector today is a sandbox with Stripe's test-card semantics and Amazon Pay test wallet tokens
+ * (lambdas/payments/sandbox.ts). A sandbox `approval` profile makes ordinary cards and wallet tokens (not the
+ * test ones) succeed with a context-dependent probability, so routing has something real to learn locally.
  */
 import { z } from 'zod';
 import { percentageFee } from './money.js';
 import { regionOf, REGIONS, type Region } from './regions.js';
 
 export type ConnectorKind = 'stripe' | 'amazon_pay' | 'solana_pay' | 'sandbox';
-/** Card payments go through /pay today; wallets and Solana Pay are routed (eligibility, ranking) but not charged yet. */
+/** Cards and wallets go through /pay today; Solana Pay is routed (eligibility, ranking) but not charged yet. */
 export type PaymentMethodKind = 'card' | 'wallet' | 'solana_pay';
 
 export interface Fee {

@@ -52,12 +52,23 @@ export const CardPaymentMethod = z
   })
   .strict();
 
+/** A wallet payment: the wallet's payment token (Amazon Pay's, in the sandbox: see lambdas/payments/sandbox.ts). */
+export const WalletPaymentMethod = z
+  .object({
+    type: z.literal('wallet'),
+    wallet: z.enum(['amazon_pay']),
+    token: z.string().regex(/^[A-Za-z0-9_-]{8,256}$/, 'must be 8 to 256 letters, digits, _ or -'),
+  })
+  .strict();
+
+export const PaymentMethod = z.discriminatedUnion('type', [CardPaymentMethod, WalletPaymentMethod]);
+
 export const PaymentRequest = z
   .object({
     amount: AmountMinor,
     currency: Currency,
     customerId: Identifier,
-    paymentMethod: CardPaymentMethod,
+    paymentMethod: PaymentMethod,
     /** The buyer's country (billing), ISO-3166 alpha-2. */
     country: CountryCode.optional(),
     /** The country the request came from (IP geolocation), ISO-3166 alpha-2. */

@@ -76,6 +76,32 @@ describe('sandbox connector (Stripe test cards)', () => {
   });
 });
 
+describe('sandbox wallet payments (Amazon Pay tokens)', () => {
+  const amazon = { ...LOCAL_CONNECTORS.find((c) => c.id === 'amazon-pay')!, approval: undefined, id: `amazon-test-${Math.random()}` };
+  const connector = new SandboxConnector(amazon, { now });
+  const wallet = (token: string, overrides = {}) => ({ ...request('4242424242424242', overrides), card: undefined, wallet: { wallet: 'amazon_pay' as const, token } });
+
+  it('charges an ordinary token at the wallet rate', async () => {
+    expect((await connector.charge(wallet('amzn_tok_ordinary1'))).feeMinor).toBe(54); // 2.40% of 1000 + 30
+  });
+
+  it('declines wallet_declined_test and fails wallet_processing_error_test retryably', async () => {
+    await expect(connector.charge(wallet('wallet_declined_test'))).rejects.toMatchObject({ name: 'GatewayDeclinedError', code: 'payment_method_declined' });
+    await expect(connector.charge(wallet('wallet_processing_error_test'))).rejects.toBeInstanceOf(GatewayRetryableError);
+  });
+
+  it('is declined by a connector that takes no wallets', async () => {
+    const cardOnly = new SandboxConnector({ ...DEFAULT_CONNECTORS[0], id: `cards-${Math.random()}` }, { now });
+    await expect(cardOnly.charge(wallet('amzn_tok_ordinary1'))).rejects.toMatchObject({ code: 'payment_method_not_supported' });
+  });
+
+  it('approves ordinary tokens by the profile, without a network adjustment', () => {
+    const profile = { base: 0.9, byNetwork: { visa: -0.5 } };
+    expect(approvalProbability(profile, { amount: 1000, country: 'US' })).toBe(0.9);
+    expect(approvalProbability(profile, { amount: 1000, country: 'US', card: { number: '4242424242424242', expMonth: 1, expYear: 2030 } })).toBeCloseTo(0.4);
+  });
+});
+
 describe('sandbox approval profiles (ordinary cards)', () => {
   const latam = LOCAL_CONNECTORS.find((c) => c.id === 'sandbox-latam')!;
   const us = LOCAL_CONNECTORS.find((c) => c.id === 'stripe-us')!;

@@ -34,10 +34,18 @@ describe('PaymentRequest', () => {
     [{ ...valid, paymentMethod: { ...valid.paymentMethod, number: '4242424242424241' } }, 'paymentMethod.number', /Luhn/],
     [{ ...valid, paymentMethod: { ...valid.paymentMethod, expMonth: 13 } }, 'paymentMethod.expMonth', /.+/],
     [{ ...valid, surprise: true }, 'surprise', /not a recognised field/],
+    [{ ...valid, paymentMethod: { type: 'wallet', wallet: 'amazon_pay', token: 'short' } }, 'paymentMethod.token', /8 to 256/],
+    [{ ...valid, paymentMethod: { type: 'wallet', wallet: 'apple_pay', token: 'tok_12345678' } }, 'paymentMethod.wallet', /amazon_pay/],
+    [{ ...valid, paymentMethod: { type: 'cash' } }, 'paymentMethod.type', /card|wallet/],
   ])('rejects %j naming %s', (body, field, problem) => {
     const issues = issuesOf(body);
     const issue = issues.find((i) => i.field === field);
     expect(issue?.problem).toMatch(problem);
+  });
+
+  it('takes an Amazon Pay wallet token as the payment method', () => {
+    const wallet = { type: 'wallet', wallet: 'amazon_pay', token: 'amzn_tok_1234ABCD' };
+    expect(parseWith(PaymentRequest, { ...valid, paymentMethod: wallet }).paymentMethod).toEqual(wallet);
   });
 
   it('names a missing payment method', () => {
