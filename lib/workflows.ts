@@ -160,7 +160,8 @@ export class SmartPayWorkflows extends Construct {
       eventPattern: { source: ROUTING_UPDATER_PATTERN.source, detailType: ROUTING_UPDATER_PATTERN['detail-type'] },
     });
     this.routingUpdatesRule.addTarget(new targets.SqsQueue(this.routingUpdatesQueue, { deadLetterQueue: this.rewardRuleDlq, retryAttempts: 10 }));
-    const updates = new SqsEventSource(this.routingUpdatesQueue, { batchSize: 10, maxBatchingWindow: Duration.seconds(1) });
+    // A malformed message fails alone (the handler's partial batch response), not its whole batch.
+    const updates = new SqsEventSource(this.routingUpdatesQueue, { batchSize: 10, maxBatchingWindow: Duration.seconds(1), reportBatchItemFailures: true });
     functions.routingUpdaterFunction.addEventSource(updates);
     acknowledge(functions.routingUpdaterFunction, {
       'Serverless-LambdaDLQ':

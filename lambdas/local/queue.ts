@@ -2,8 +2,15 @@
  * The local stand-in for an SQS queue with a Lambda event source: messages are buffered and handed to one
  * consumer at a time, in batches of up to `batchSize` shaped like an SQS event (`{Records: [{body}]}`), as
  * the cloud delivers them to the routing model's updater (one concurrent execution: the single writer). A
- * failed batch is retried once, then reported and dropped (the cloud would redrive it to the DLQ).
+ * failed batch is retried once, then reported and dropped (the cloud would redrive it to the DLQ). A consumer
+ * may fail only some messages with SQS's partial batch response (`{batchItemFailures: [{itemIdentifier}]}`,
+ * the message ids): those alone are retried, then reported.
  */
+/** SQS's partial batch response: the messages of a batch that failed. */
+interface PartialBatchResponse {
+  readonly batchItemFailures?: ReadonlyArray<{ readonly itemIdentifier: string }>;
+}
+
 export interface LocalQueue {
   send(body: string): void;
   /** Resolves when nothing is buffered or being consumed. */
@@ -22,13 +29,19 @@ export function createLocalQueue(
 
   const drain = async () => {
     while (buffered.length) {
-      const batch = buffered.splice(0, batchSize);
-      try {
-        await consumer({ Records: batch.map((m) => ({ messageId: `local-${(sequence += 1)}`, body: m.body })) });
-      } catch (error) {
-        const retry = batch.filter((m) => m.attempts < 1).map((m) => ({ body: m.body, attempts: m.attempts + 1 }));
+      const batch = buffered.splice(0, batchSize).map((m) => ({ ...m, messageId: `local-${(sequence += 1)}` }));
+      const fail = (failed: typeof batch, error: unknown) => {
+        const retry = failed.filter((m) => m.attempts < 1).map((m) => ({ body: m.body, attempts: m.attempts + 1 }));
         if (retry.length) buffered.push(...retry);
-        else options.onError?.('[queue] a batch failed twice and was dropped', error);
+        const dropped = failed.length - retry.length;
+        if (dropped) options.onError?.(`[queue] ${dropped} message(s) failed twice and were dropped`, error);
+      };
+      try {
+        const result = await consumer({ Records: batch.map((m) => ({ messageId: m.messageId, body: m.body })) });
+        const ids = new Set(((result as PartialBatchResponse | undefined)?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+        if (ids.size) fail(batch.filter((m) => ids.has(m.messageId)), new Error('reported in the partial batch response'));
+      } catch (error) {
+        fail(batch, error);
       }
     }
   };

@@ -105,7 +105,7 @@ const Outcome = z.object({
   time: z.number(),
 });
 const OutcomesEvent = z.object({ 'detail-type': z.literal(ROUTING_EVENTS.outcomesRecorded), detail: z.object({ outcomes: z.array(Outcome) }) }).loose();
-const SqsEvent = z.object({ Records: z.array(z.object({ body: z.string() }).loose()).min(1) }).loose();
+const SqsEvent = z.object({ Records: z.array(z.object({ messageId: z.string(), body: z.string() }).loose()).min(1) }).loose();
 
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   if (event.resource === '/route/feedback') {
@@ -144,27 +144,48 @@ async function onStep(event: unknown): Promise<unknown> {
   return recordFeedback(input.merchantId, input.decisionId, attempts, dependencies());
 }
 
-/** The updater: folds outcome events into the model (one batch, one version). */
-async function onOutcomes(outcomes: OutcomeRecord[]): Promise<unknown> {
+/**
+ * The updater: folds outcome events into the model (one batch, one version). A message that is not an outcome
+ * event is reported as a failure of its own (SQS's partial batch response): it goes back to the queue, and
+ * after its last receive to the dead-letter queue, while the rest of its batch is applied.
+ */
+async function onOutcomes({ outcomes, malformed }: OutcomeBatch): Promise<unknown> {
   dependencies();
+  const batchItemFailures = malformed.map((itemIdentifier) => ({ itemIdentifier }));
+  if (outcomes.length === 0) return { applied: 0, batchItemFailures };
   const result = await store!.applyOutcomes(outcomes);
   if (result.healthError !== undefined) {
     metrics.addMetric(METRICS.routingHealthNotPublished, 'Count', 1);
     logger.warn('routing health was not published; routers catch up at their next model reload', { version: result.version, error: result.healthError });
   }
-  return result;
+  return { ...result, batchItemFailures };
 }
 
-function outcomesOf(event: unknown): OutcomeRecord[] | undefined {
+interface OutcomeBatch {
+  readonly outcomes: OutcomeRecord[];
+  /** Message ids of the SQS records that are not outcome events. */
+  readonly malformed: string[];
+}
+
+function outcomesOf(event: unknown): OutcomeBatch | undefined {
   const direct = OutcomesEvent.safeParse(event);
-  if (direct.success) return direct.data.detail.outcomes;
+  if (direct.success) return { outcomes: direct.data.detail.outcomes, malformed: [] };
   const sqs = SqsEvent.safeParse(event);
   if (!sqs.success) return undefined;
-  return sqs.data.Records.flatMap((r) => parseWith(OutcomesEvent, JSON.parse(r.body), 'routing outcome event').detail.outcomes);
+  const batch: OutcomeBatch = { outcomes: [], malformed: [] };
+  for (const record of sqs.data.Records) {
+    try {
+      batch.outcomes.push(...parseWith(OutcomesEvent, JSON.parse(record.body), 'routing outcome event').detail.outcomes);
+    } catch (error) {
+      logger.error('routing updater: a queued message is not an outcome event; it is reported as failed', { messageId: record.messageId, error });
+      batch.malformed.push(record.messageId);
+    }
+  }
+  return batch;
 }
 
 export const handler = instrumented('routing', (event) => {
   if (isApiGatewayEvent(event)) return onApi(event);
-  const outcomes = outcomesOf(event);
-  return outcomes ? onOutcomes(outcomes) : onStep(event);
+  const batch = outcomesOf(event);
+  return batch ? onOutcomes(batch) : onStep(event);
 });

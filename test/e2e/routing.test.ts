@@ -3,7 +3,12 @@
  * POST /route/feedback records outcomes once, the updater (fed by the bus) learns, and after a scripted
  * scenario /route prefers the connector that really succeeds for that context.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { LOCAL_TABLES } from '../../lambdas/local/env';
 import type { LocalPlatform } from '../../lambdas/local/platform';
+import { DynamoRoutingModel } from '../../lambdas/routing/model-store';
+import { ROUTING_EVENTS } from '../../lambdas/shared/contracts';
 import { ApiClient, startPlatform, uniqueMerchant } from './client';
 
 let platform: LocalPlatform;
@@ -83,4 +88,29 @@ test('/pay routes with the bandit and feeds its attempts back', async () => {
   expect(events.length).toBe(before + 1);
   expect((events.at(-1)!.detail as { outcomes: Array<{ outcome: string }> }).outcomes[0].outcome).toBe('succeeded');
   expect(platform.bus.failures()).toEqual([]);
+});
+
+test('the updater applies a batch around a malformed message, and reports that message alone as failed', async () => {
+  const client = await ApiClient.forMerchant(platform, uniqueMerchant());
+  const routed = await client.call('POST', '/route', { body: context });
+  expect(routed.status).toBe(200);
+  const raw = new DynamoDBClient({ endpoint: platform.store.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    // Recorded directly (not through /route/feedback), so nothing else is on its way to the updater.
+    const store = new DynamoRoutingModel(DynamoDBDocumentClient.from(raw), LOCAL_TABLES.routing);
+    const outcome = { decisionId: routed.json.decisionId, attempt: 0, connectorId: routed.json.ranked[0].connectorId, outcome: 'succeeded' as const, latencyMs: 80, time: Date.now() };
+    expect(await store.recordOutcome(outcome)).toBe(true);
+    const event = { source: ROUTING_EVENTS.source, 'detail-type': ROUTING_EVENTS.outcomesRecorded, detail: { outcomes: [outcome] } };
+    const result = (await platform.handlers.routing({
+      Records: [
+        { messageId: 'm-good', body: JSON.stringify(event) },
+        { messageId: 'm-bad', body: JSON.stringify({ ...event, detail: { outcomes: [{ decisionId: 42 }] } }) },
+        { messageId: 'm-not-json', body: 'not json' },
+      ],
+    })) as { applied: number; batchItemFailures: unknown };
+    expect(result.applied).toBe(1);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-bad' }, { itemIdentifier: 'm-not-json' }]);
+  } finally {
+    raw.destroy();
+  }
 });

@@ -488,6 +488,8 @@ describe('workflows', () => {
       EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
       FunctionName: { Ref: updater },
       BatchSize: 10,
+      // A malformed message fails alone, not with its batch.
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
     // The routing function publishes on the bus it is told about.
     expect(template.findResources('AWS::Lambda::Function')[fnId('Routing')].Properties.Environment.Variables[ENV.eventBusName]).toEqual({

@@ -1,0 +1,62 @@
+/**
+ * The local stand-in for the routing updater's SQS queue: SQS-shaped batches of up to 10 to one consumer at a
+ * time; a failed batch retried once, then reported; a partial batch response fails only the messages it names.
+ */
+import { createLocalQueue } from '../../lambdas/local/queue';
+
+type Batch = { Records: Array<{ messageId: string; body: string }> };
+
+describe('local queue', () => {
+  it('delivers SQS-shaped batches of up to 10, one at a time', async () => {
+    const batches: string[][] = [];
+    let running = 0;
+    let overlap = false;
+    const queue = createLocalQueue(async (event: Batch) => {
+      running += 1;
+      overlap ||= running > 1;
+      batches.push(event.Records.map((r) => r.body));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running -= 1;
+    });
+    for (let i = 0; i < 23; i += 1) queue.send(`m${i}`);
+    await queue.idle();
+    expect(batches.map((b) => b.length)).toEqual([10, 10, 3]);
+    expect(batches.flat()).toEqual(Array.from({ length: 23 }, (_, i) => `m${i}`));
+    expect(overlap).toBe(false);
+  });
+
+  it('retries a failed batch once, then reports it', async () => {
+    const errors: string[] = [];
+    let calls = 0;
+    const queue = createLocalQueue(
+      async () => {
+        calls += 1;
+        throw new Error('down');
+      },
+      { onError: (message) => errors.push(message) },
+    );
+    queue.send('a');
+    queue.send('b');
+    await queue.idle();
+    expect(calls).toBe(2);
+    expect(errors).toEqual(['[queue] 2 message(s) failed twice and were dropped']);
+  });
+
+  it('retries only the messages a partial batch response names', async () => {
+    const seen: string[][] = [];
+    const errors: string[] = [];
+    const queue = createLocalQueue(
+      async (event: Batch) => {
+        seen.push(event.Records.map((r) => r.body));
+        return { batchItemFailures: event.Records.filter((r) => r.body === 'bad').map((r) => ({ itemIdentifier: r.messageId })) };
+      },
+      { onError: (message) => errors.push(message) },
+    );
+    queue.send('good');
+    queue.send('bad');
+    queue.send('also good');
+    await queue.idle();
+    expect(seen).toEqual([['good', 'bad', 'also good'], ['bad']]);
+    expect(errors).toEqual(['[queue] 1 message(s) failed twice and were dropped']);
+  });
+});
