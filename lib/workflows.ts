@@ -18,7 +18,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { PROJECT_ROOT, type SmartPayFunctions } from './functions';
-import { ENV, ROUTING_UPDATER_PATTERN } from '../lambdas/shared/contracts';
+import { ENV, ROUTING_UPDATER_BATCH, ROUTING_UPDATER_PATTERN } from '../lambdas/shared/contracts';
 import { acknowledge, REASONS } from './nag';
 import type { StageConfig } from './stages';
 
@@ -161,7 +161,11 @@ export class SmartPayWorkflows extends Construct {
     });
     this.routingUpdatesRule.addTarget(new targets.SqsQueue(this.routingUpdatesQueue, { deadLetterQueue: this.rewardRuleDlq, retryAttempts: 10 }));
     // A malformed message fails alone (the handler's partial batch response), not its whole batch.
-    const updates = new SqsEventSource(this.routingUpdatesQueue, { batchSize: 10, maxBatchingWindow: Duration.seconds(1), reportBatchItemFailures: true });
+    const updates = new SqsEventSource(this.routingUpdatesQueue, {
+      batchSize: ROUTING_UPDATER_BATCH,
+      maxBatchingWindow: Duration.seconds(1),
+      reportBatchItemFailures: true,
+    });
     functions.routingUpdaterFunction.addEventSource(updates);
     acknowledge(functions.routingUpdaterFunction, {
       'Serverless-LambdaDLQ':

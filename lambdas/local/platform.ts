@@ -13,7 +13,7 @@ import { createLocalDlq, type LocalDlq } from './dlq.js';
 import { ensureTables, startLocalStore, type LocalStore } from './dynalite.js';
 import { startLocalEventsEndpoint } from './events-endpoint.js';
 import { createLocalQueue } from './queue.js';
-import { ROUTING_UPDATER_PATTERN } from '../shared/contracts.js';
+import { ROUTING_UPDATER_BATCH, ROUTING_UPDATER_PATTERN } from '../shared/contracts.js';
 import { applyLocalEnv, DEFAULT_DATA_DIR, LOCAL_EVENT_BUS, LOCAL_TABLES } from './env.js';
 import { loadHandlers, type HandlerArea, type HandlerOverrides, type Invoker } from './handlers.js';
 import { createLocalIssuer, type LocalIssuer } from './issuer.js';
@@ -93,7 +93,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       workflows.startReward(event);
     });
     // The routing model's updater: as in the cloud, a queue buffers the events for one consumer at a time.
-    const routingUpdates = createLocalQueue((batch) => handlers.routing(batch), { onError });
+    const routingUpdates = createLocalQueue((batch) => handlers.routing(batch), { batchSize: ROUTING_UPDATER_BATCH, onError });
     bus.addRule(ROUTING_UPDATER_RULE, ROUTING_UPDATER_PATTERN, (event) => routingUpdates.send(JSON.stringify(event)));
 
     const issuer = await createLocalIssuer({ dir: persist ? join(dataDir, 'issuer') : undefined });

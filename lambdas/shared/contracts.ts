@@ -77,6 +77,13 @@ export const ROUTING_EVENTS = {
 } as const;
 
 /** The rule pattern that sends outcome events to the routing model's updater (the CDK rule and the local bus). */
+/**
+ * The most outcome events the routing updater takes at once (the SQS event source's batch size in the cloud,
+ * the local queue's locally): one model commit per batch, so a bigger batch keeps the single writer ahead
+ * at high rates; a malformed message fails alone (partial batch response), so it costs no good ones.
+ */
+export const ROUTING_UPDATER_BATCH = 100;
+
 export const ROUTING_UPDATER_PATTERN = { source: [ROUTING_EVENTS.source], 'detail-type': [ROUTING_EVENTS.outcomesRecorded] };
 
 /** Stable CloudWatch metric names (alarms depend on them). */

@@ -487,7 +487,8 @@ describe('workflows', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
       FunctionName: { Ref: updater },
-      BatchSize: 10,
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
       // A malformed message fails alone, not with its batch.
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
