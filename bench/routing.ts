@@ -28,7 +28,6 @@ import { parseArgs } from 'node:util';
 import { BanditPolicy, DEFAULT_BANDIT, learn, type AttemptFeedback, type BanditOptions, type BanditState } from '../lambdas/routing/bandit.js';
 import { DEFAULT_HEALTH } from '../lambdas/routing/health.js';
 import {
-  asConnectorDefinition,
   attemptOutcome,
   authProbability,
   banditSimPolicy,
@@ -235,7 +234,6 @@ function fingerprint(results: readonly PolicyResult[]): string {
  */
 function latency(scenario: Scenario, traffic: readonly SimPayment[], initial: BanditState, options: BanditOptions, rate: number, seconds: number, delayMs: number): void {
   const random = prng(scenario.seed ^ 0x5eed);
-  const definitions = new Map(scenario.connectors.map((c) => [c.id, asConnectorDefinition(c)]));
   let state = initial;
   let policy = new BanditPolicy(state, options);
   const pending: { at: number; feedback: AttemptFeedback }[] = [];
@@ -262,7 +260,7 @@ function latency(scenario: Scenario, traffic: readonly SimPayment[], initial: Ba
     const payment = traffic[i % traffic.length];
     const context = { ...payment.context, time: Date.now() };
     const started = performance.now();
-    const eligible = eligibleConnectors(scenario.connectors, context).map((c) => definitions.get(c.id)!);
+    const eligible = eligibleConnectors(scenario.connectors, context);
     const choice = policy.rank(context, eligible, random);
     const took = performance.now() - started;
     if (i >= warmUp) decisions[i - warmUp] = took;
@@ -286,7 +284,7 @@ function latency(scenario: Scenario, traffic: readonly SimPayment[], initial: Ba
     const payment = traffic[i % traffic.length];
     const context = { ...payment.context, time: Date.now() };
     const started = performance.now();
-    policy.rank(context, eligibleConnectors(scenario.connectors, context).map((c) => definitions.get(c.id)!), random);
+    policy.rank(context, eligibleConnectors(scenario.connectors, context), random);
     still[i] = performance.now() - started;
   }
   still.sort();

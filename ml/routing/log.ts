@@ -18,7 +18,6 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_BANDIT, type BanditOptions, type BanditState } from '../../lambdas/routing/bandit.js';
 import {
-  asConnectorDefinition,
   banditSimPolicy,
   defaultScenario,
   feeOf,
@@ -27,7 +26,6 @@ import {
   simulate,
   trueRates,
   type Scenario,
-  type SimConnector,
   type SimPayment,
   type SimPolicy,
 } from './simulator.js';
@@ -94,20 +92,14 @@ export function uniformLogger(random: () => number): LoggingPolicy {
  */
 export function banditLogger(random: () => number, options: BanditOptions = DEFAULT_BANDIT): LoggingPolicy {
   const inner = banditSimPolicy(random, options, `ours (ε ${options.epsilon})`);
-  const definitions = new Map<SimConnector, ReturnType<typeof asConnectorDefinition>>();
   let last: Ranked = [];
   return {
     name: inner.name,
     rank(payment, eligible) {
       const decision = inner.rank(payment, eligible);
-      const defs = eligible.map((c) => {
-        let d = definitions.get(c);
-        if (!d) definitions.set(c, (d = asConnectorDefinition(c)));
-        return d;
-      });
       last = inner
         .policy()
-        .rank(payment.context, defs, () => 0)
+        .rank(payment.context, eligible, () => 0)
         .ranked.map((r) => ({ connectorId: r.connectorId, propensity: r.propensity }));
       return decision;
     },

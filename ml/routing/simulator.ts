@@ -26,23 +26,13 @@
 import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learnArm, learnHealth, type BanditOptions, type BanditState } from '../../lambdas/routing/bandit.js';
 import { regionOf, type CardNetwork, type PaymentMethod, type REGIONS, type RoutingContext } from '../../lambdas/routing/context.js';
 import type { HealthOutcome } from '../../lambdas/routing/health.js';
-import { connectorFee, type ConnectorDefinition, type ConnectorKind, type FeeSchedule, type PaymentMethodKind } from '../../lambdas/shared/connectors.js';
+import { connectorFee, type ConnectorDefinition } from '../../lambdas/shared/connectors.js';
 import { prng } from '../../bench/support.js';
 
 export type Region = (typeof REGIONS)[number];
 
-/** A connector of the simulated catalogue: ConnectorDefinition with every payment method. */
-export interface SimConnector {
-  readonly id: string;
-  readonly kind: ConnectorKind;
-  readonly enabled: boolean;
-  readonly methods: readonly PaymentMethod[];
-  /** ISO-4217 codes; `*` means any. */
-  readonly currencies: readonly string[];
-  /** Buyer countries (ISO-3166 alpha-2); `*` means anywhere. */
-  readonly regions: readonly string[];
-  readonly fee: FeeSchedule;
-}
+/** A connector of the simulated catalogue: the registry's own type (its success rates are in SIM_TRUTH). */
+export type SimConnector = ConnectorDefinition;
 
 /** USD cents per `den` minor units of the currency: usdMinor = minor · num / den (fixed, for reporting). */
 export const USD_RATES: Readonly<Record<string, readonly [num: number, den: number]>> = {
@@ -102,14 +92,6 @@ export function isSimEligible(connector: SimConnector, context: RoutingContext):
 
 export function eligibleConnectors(connectors: readonly SimConnector[], context: RoutingContext): SimConnector[] {
   return connectors.filter((c) => isSimEligible(c, context));
-}
-
-/**
- * The catalogue type of lambdas/shared/connectors.ts knows only card payments today; the bandit reads a
- * connector's id, kind and fee only, so the methods it does not know are left out of the view it gets.
- */
-export function asConnectorDefinition(c: SimConnector): ConnectorDefinition {
-  return { ...c, methods: c.methods.filter((m): m is PaymentMethodKind => m === 'card') };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -617,21 +599,12 @@ export function banditSimPolicy(
 ): BanditSimPolicy {
   let state = initial;
   let policy = new BanditPolicy(state, options);
-  const definitions = new Map<SimConnector, ConnectorDefinition>();
-  const definition = (c: SimConnector) => {
-    let d = definitions.get(c);
-    if (!d) {
-      d = asConnectorDefinition(c);
-      definitions.set(c, d);
-    }
-    return d;
-  };
   return {
     name,
     state: () => state,
     policy: () => policy,
     rank(payment, eligible) {
-      const choice = policy.rank(payment.context, eligible.map(definition), random);
+      const choice = policy.rank(payment.context, eligible, random);
       return {
         order: choice.ranked.map((r) => r.connectorId),
         propensity: choice.propensity,
