@@ -35,25 +35,29 @@ export class DynamoPaymentStore implements PaymentStore {
     private readonly tableName: string,
   ) {}
 
-  /** The attribute the payment method's summary is kept in (`card` or `wallet`), as an expression name. */
-  private methodName(draft: PaymentDraft): Record<string, string> {
-    return { '#method': Object.keys(methodSummary(draft.request))[0] };
-  }
-
-  private baseValues(draft: PaymentDraft, at: string): Record<string, unknown> {
+  /**
+   * The attributes every write sets: the names (`#method` is `card` or `wallet`, where the payment method's
+   * summary is kept) and the values.
+   */
+  private base(draft: PaymentDraft, at: string): { names: Record<string, string>; values: Record<string, unknown> } {
     const { request } = draft;
+    const [[method, summary]] = Object.entries(methodSummary(request));
     return {
-      ':amount': request.amount,
-      ':currency': request.currency,
-      ':customerId': request.customerId,
-      ':method': Object.values(methodSummary(request))[0],
-      ':createdAt': draft.createdAt,
-      ':updatedAt': at,
-      ':empty': [],
+      names: { '#method': method },
+      values: {
+        ':amount': request.amount,
+        ':currency': request.currency,
+        ':customerId': request.customerId,
+        ':method': summary,
+        ':createdAt': draft.createdAt,
+        ':updatedAt': at,
+        ':empty': [],
+      },
     };
   }
 
   async recordAttempt(draft: PaymentDraft, attempt: AttemptRecord): Promise<void> {
+    const base = this.base(draft, attempt.at);
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
@@ -62,16 +66,17 @@ export class DynamoPaymentStore implements PaymentStore {
           'SET #status = if_not_exists(#status, :processing), amount = :amount, currency = :currency, customerId = :customerId, ' +
           '#method = :method, createdAt = if_not_exists(createdAt, :createdAt), updatedAt = :updatedAt, ' +
           'attempts = list_append(if_not_exists(attempts, :empty), :attempt)',
-        ExpressionAttributeNames: { '#status': 'status', ...this.methodName(draft) },
-        ExpressionAttributeValues: { ...this.baseValues(draft, attempt.at), ':processing': 'processing', ':attempt': [attempt] },
+        ExpressionAttributeNames: { '#status': 'status', ...base.names },
+        ExpressionAttributeValues: { ...base.values, ':processing': 'processing', ':attempt': [attempt] },
       }),
     );
   }
 
   async finalize(draft: PaymentDraft, update: TerminalUpdate): Promise<PaymentRecord> {
-    const names: Record<string, string> = { '#status': 'status', ...this.methodName(draft) };
+    const base = this.base(draft, update.at);
+    const names: Record<string, string> = { '#status': 'status', ...base.names };
     const values: Record<string, unknown> = {
-      ...this.baseValues(draft, update.at),
+      ...base.values,
       ':status': update.status,
       ':processing': 'processing',
       ':finalizedAt': update.at,
