@@ -75,19 +75,6 @@ export interface AttemptMark {
   readonly t: number;
 }
 
-/**
- * A stored health as this code keeps it: states written before attempts had times kept `recent` as booleans,
- * which become attempts of time 0 (they still count as "in a row", never as recent).
- */
-export function normalizeHealth(health: Readonly<Record<string, ConnectorHealth>>): Record<string, ConnectorHealth> {
-  return Object.fromEntries(
-    Object.entries(health).map(([id, h]) => [
-      id,
-      { ...h, recent: (h.recent as ReadonlyArray<AttemptMark | boolean>).map((a) => (typeof a === 'boolean' ? { failed: a, t: 0 } : a)) },
-    ]),
-  );
-}
-
 export const HEALTHY: ConnectorHealth = { status: 'healthy', recent: [], until: 0, coolDownMs: 0, probes: 0 };
 
 /** The status at `now` (a demoted connector whose cool-down is over is probing). */

@@ -28,7 +28,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learn, type BanditOptions, type BanditState } from './bandit.js';
 import type { RoutingContext } from './context.js';
-import { normalizeHealth, type ConnectorHealth, type HealthOutcome } from './health.js';
+import type { AttemptMark, ConnectorHealth, HealthOutcome } from './health.js';
 
 export const MODEL_KEY = 'model#bandit';
 export const HEALTH_KEY = 'health#routing';
@@ -135,16 +135,21 @@ export function encodeHealth(health: BanditState['health']): Record<string, Stor
   );
 }
 
-/** The inverse of encodeHealth; states stored before it (attempts as objects, or booleans) read as they were. */
+/**
+ * The inverse of encodeHealth. States stored before it read as they were: attempts as objects, or as booleans
+ * (before attempts had times), which become attempts of time 0 (they still count as "in a row", never as
+ * recent).
+ */
 export function decodeHealth(stored: Readonly<Record<string, StoredHealth | ConnectorHealth>>): BanditState['health'] {
-  return normalizeHealth(
-    Object.fromEntries(
-      Object.entries(stored).map(([id, h]) => {
-        if (!('r' in h)) return [id, h];
-        const { rt, r, ...rest } = h;
-        return [id, { ...rest, recent: r.map((v) => (v < 0 ? { failed: true, t: (rt ?? 0) + v + 1 } : { failed: false, t: (rt ?? 0) - v })) }];
-      }),
-    ),
+  return Object.fromEntries(
+    Object.entries(stored).map(([id, h]) => {
+      if (!('r' in h)) {
+        const recent = (h.recent as ReadonlyArray<AttemptMark | boolean>).map((a) => (typeof a === 'boolean' ? { failed: a, t: 0 } : a));
+        return [id, { ...h, recent }];
+      }
+      const { rt, r, ...rest } = h;
+      return [id, { ...rest, recent: r.map((v) => (v < 0 ? { failed: true, t: (rt ?? 0) + v + 1 } : { failed: false, t: (rt ?? 0) - v })) }];
+    }),
   );
 }
 

@@ -4,7 +4,8 @@
  */
 import { DEFAULT_BANDIT, BanditPolicy, emptyBanditState, learn, type BanditState } from '../../lambdas/routing/bandit';
 import { cardNetwork, regionOf, ROUTING_DIMENSION, ROUTING_FEATURES, routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
-import { DEFAULT_HEALTH, HEALTHY, normalizeHealth, recordOutcome, statusAt, type ConnectorHealth } from '../../lambdas/routing/health';
+import { DEFAULT_HEALTH, HEALTHY, recordOutcome, statusAt, type ConnectorHealth } from '../../lambdas/routing/health';
+import { decodeHealth } from '../../lambdas/routing/model-store';
 import { ArmScorer, emptyArm, inverseSpd, updateArm } from '../../lambdas/routing/linucb';
 import type { ConnectorDefinition } from '../../lambdas/shared/connectors';
 
@@ -119,7 +120,7 @@ describe('circuit breaker', () => {
 
   it('reads a stored health whose attempts had no times (an older state)', () => {
     const old = { a: { status: 'healthy', recent: [false, true, true], until: 0, coolDownMs: 0, probes: 0 } } as unknown as Record<string, ConnectorHealth>;
-    const h = normalizeHealth(old).a;
+    const h = decodeHealth(old).a;
     expect(h.recent).toEqual([{ failed: false, t: 0 }, { failed: true, t: 0 }, { failed: true, t: 0 }]);
     expect(recordOutcome(h, 'error', t0).status).toBe('demoted'); // three in a row still counts
   });
