@@ -7,7 +7,8 @@ import { parse } from '@aws-lambda-powertools/parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { MERCHANT_CLAIM } from './contracts.js';
-import { ForbiddenError, isDomainError, ValidationError, type FieldIssue } from './errors.js';
+import { ForbiddenError, isDomainError, ValidationError } from './errors.js';
+import { fieldIssues } from './issues.js';
 import { logger } from './powertools.js';
 
 export function isApiGatewayEvent(event: unknown): event is APIGatewayProxyEvent {
@@ -25,25 +26,9 @@ export function parseWith<S extends z.ZodType>(schema: S, data: unknown, what = 
   const result = parse(data, undefined, schema, true);
   if (result.success) return result.data as z.output<S>;
   const cause = (result.error as { cause?: unknown }).cause ?? result.error;
-  const issues = zodIssues(cause);
+  const issues = fieldIssues(cause, data);
   const summary = issues.map((i) => `${i.field}: ${i.problem}`).join('; ');
   throw new ValidationError(`invalid ${what}${summary ? `: ${summary}` : ''}`, issues);
-}
-
-type RawIssue = { path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>; message: string; code?: string; keys?: string[] };
-
-/** Field-level problems from the parser's error (Standard Schema issues as its cause, or a ZodError). */
-function zodIssues(error: unknown): FieldIssue[] {
-  const raw: RawIssue[] | undefined = Array.isArray(error) ? error : (error as { issues?: RawIssue[] }).issues;
-  if (!Array.isArray(raw)) return [];
-  return raw.map((issue) => {
-    const path = (issue.path ?? []).map((p) => String(typeof p === 'object' && p !== null ? p.key : p));
-    const unrecognised = issue.code === 'unrecognized_keys' && issue.keys?.length;
-    return {
-      field: (unrecognised ? [...path, ...issue.keys!] : path).join('.') || '(root)',
-      problem: unrecognised ? 'is not a recognised field' : issue.message,
-    };
-  });
 }
 
 /** The JSON body of an API Gateway event, parsed and validated. */

@@ -19,6 +19,7 @@ import { ROUTING_DIMENSION, routingFeatures, type RoutingContext } from '../../l
 import type { HealthOutcome } from '../../lambdas/routing/health.js';
 import { ArmScorer, type ArmState } from '../../lambdas/routing/linucb.js';
 import { connectorFee, type ConnectorDefinition } from '../../lambdas/shared/connectors.js';
+import { fieldIssues } from '../../lambdas/shared/issues.js';
 import { isSupportedCurrency } from '../../lambdas/shared/money.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -90,10 +91,8 @@ export function parseLogLine(text: string, line: number): LoggedDecision {
   }
   const parsed = LineSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.length ? issue.path.map(String).join('.') : '(line)';
-    const missing = /^Invalid input: expected (\w+), received undefined$/.exec(issue.message);
-    throw new LogLineError(line, field, missing ? `missing (expected ${missing[1]})` : issue.message);
+    const issue = fieldIssues(parsed.error, json)[0] ?? { field: '(root)', problem: parsed.error.message };
+    throw new LogLineError(line, issue.field === '(root)' ? '(line)' : issue.field, issue.problem);
   }
   const d = parsed.data;
   const eligible = new Set(d.eligible);

@@ -159,7 +159,7 @@ describe('the log parser', () => {
 
   it.each([
     ['not JSON', '{"decisionId": "x",', /^line 2: \(line\): not JSON/],
-    ['a missing field', line((d) => delete (d.context as Record<string, unknown>).amountMinor), /^line 2: context\.amountMinor: missing \(expected number\)/],
+    ['a missing field', line((d) => delete (d.context as Record<string, unknown>).amountMinor), /^line 2: context\.amountMinor: is required \(a number\)/],
     ['a bad method', line((d) => ((d.context as Record<string, unknown>).method = 'cash')), /^line 2: context\.method: /],
     ['an unknown currency', line((d) => ((d.context as Record<string, unknown>).currency = 'XXX')), /^line 2: context\.currency: not a supported/],
     ['a zero propensity', line((d) => (d.propensity = 0)), /^line 2: propensity: must be > 0/],

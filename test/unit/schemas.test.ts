@@ -48,6 +48,25 @@ describe('PaymentRequest', () => {
     expect(parseWith(PaymentRequest, { ...valid, paymentMethod: wallet }).paymentMethod).toEqual(wallet);
   });
 
+  it('names each unknown field on its own, with its path', () => {
+    const issues = issuesOf({ ...valid, surprise: true, extra: 1, paymentMethod: { ...valid.paymentMethod, pin: '1234' } });
+    expect(issues.filter((i) => /not a recognised field/.test(i.problem)).map((i) => i.field).sort()).toEqual(['extra', 'paymentMethod.pin', 'surprise']);
+  });
+
+  it('says a missing field is required and what it holds, and names the type a wrong one should have', () => {
+    const issues = issuesOf({ amount: null, currency: 5, paymentMethod: { type: 'wallet' } });
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        { field: 'amount', problem: 'must be a number (got null)' },
+        { field: 'currency', problem: 'must be a string (got a number)' },
+        { field: 'customerId', problem: 'is required (a string)' },
+        { field: 'paymentMethod.wallet', problem: 'is required (one of amazon_pay)' },
+        { field: 'paymentMethod.token', problem: 'is required (a string)' },
+      ]),
+    );
+    expect(issuesOf([]).map((i) => i.problem)).toEqual(['must be an object (got an array)']);
+  });
+
   it('names a missing payment method', () => {
     const { paymentMethod: _omit, ...rest } = valid;
     expect(issuesOf(rest).map((i) => i.field)).toContain('paymentMethod');
