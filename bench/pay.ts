@@ -13,12 +13,16 @@
  *   gets a whole event loop as it would deployed, and the load generator's CPU is not in its latency.
  * --mode inproc: both in one process (one event loop shared with autocannon).
  * --mode both: runs both, one after the other.
+ *
+ * Then (child mode) a short saturation run with the platform's CPU sampled says where a payment's CPU goes,
+ * by part (bench/profile.ts), and the saturation phase prints the CPU ceiling its cost per payment implies.
  * Other options: --rate 100 --duration 10 --connections 32 --warmup 2
  * --profile DIR: the server process (child mode) writes a V8 CPU profile into DIR when it exits.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -36,6 +40,14 @@ interface Target {
   reset(): Promise<void>;
   idle(): Promise<void>;
   close(): Promise<void>;
+  /** Samples the platform's CPU until the returned function is called (child mode only: in-process it would sample autocannon too). */
+  profile?(): Promise<() => Promise<CpuPart[]>>;
+}
+
+/** ms of the platform's CPU that went to one part (bench/profile.ts). */
+interface CpuPart {
+  readonly part: string;
+  readonly ms: number;
 }
 
 interface PhaseResult {
@@ -122,6 +134,10 @@ async function startChild(profileDir?: string): Promise<Target> {
     },
     reset: async () => void (await ask('reset')),
     idle: async () => void (await ask('idle')),
+    profile: async () => {
+      await ask('profile-start');
+      return async () => (await ask('profile-stop')).parts as CpuPart[];
+    },
     close: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.send({ type: 'close' });
@@ -297,7 +313,37 @@ async function phase(target: Target, label: string, generate: (runId: string) =>
   };
 }
 
-function report(mode: string, results: PhaseResult[], goals: { rate: number }): void {
+/** What the profiled run found: the platform's CPU by part over `payments` payments. */
+interface Breakdown {
+  readonly parts: CpuPart[];
+  readonly payments: number;
+  readonly durationS: number;
+}
+
+/**
+ * A short saturation run with the platform's CPU sampled, apart from the measured phases (sampling costs a
+ * little CPU of its own, so its figures are not the phases' figures).
+ */
+async function whereTheTimeGoes(target: Target, options: { connections: number; duration: number }): Promise<Breakdown | undefined> {
+  if (!target.profile) return undefined;
+  await target.reset();
+  const stop = await target.profile();
+  const load = await saturate(target, randomUUID().slice(0, 8), { connections: options.connections, duration: Math.min(5, options.duration) });
+  await target.idle();
+  const parts = await stop();
+  return { parts, payments: paymentsStarted(await target.stats()), durationS: load.durationS };
+}
+
+/**
+ * Payments the server started: each /pay claims its key with exactly one PutItem on the idempotency table.
+ * (Responses still in flight when autocannon stops are not counted by it, but the server finishes them, so
+ * dividing by 201 responses would overstate the work per payment.)
+ */
+function paymentsStarted(storeOps: StoreStats): number {
+  return Object.entries(storeOps).find(([op]) => op.startsWith(`PutItem ${LOCAL_TABLES.idempotency}`))?.[1] ?? 0;
+}
+
+function report(mode: string, results: PhaseResult[], goals: { rate: number }, breakdown?: Breakdown): void {
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   console.log(`\n=== POST /pay, platform ${mode === 'child' ? 'in a child process' : 'in this process'} (loopback, in-memory dynalite) ===`);
   for (const r of results) {
@@ -306,10 +352,7 @@ function report(mode: string, results: PhaseResult[], goals: { rate: number }): 
     console.log(`  latency p50 ${ms(r.p50)}  p95 ${ms(r.p95)}  p99 ${ms(r.p99)}  max ${ms(r.max)}`);
     console.log(`  throughput ${r.throughput.toFixed(1)} responses/s, ${(r.payments / r.durationS).toFixed(1)} payments/s`);
     const total = Object.values(r.storeOps).reduce((a, b) => a + b, 0);
-    // Payments the server started: each /pay claims its key with exactly one PutItem on the idempotency
-    // table. (Responses still in flight when autocannon stops are not counted by it, but the server
-    // finishes them, so dividing by 201 responses would overstate the ops per payment.)
-    const started = Object.entries(r.storeOps).find(([op]) => op.startsWith(`PutItem ${LOCAL_TABLES.idempotency}`))?.[1] ?? 0;
+    const started = paymentsStarted(r.storeOps);
     if (started > 0) {
       console.log(`  store ops per payment ${(total / started).toFixed(2)} over ${started} payments (payment workflow + reward workflow):`);
       for (const [op, n] of Object.entries(r.storeOps).sort((a, b) => b[1] - a[1])) {
@@ -320,7 +363,21 @@ function report(mode: string, results: PhaseResult[], goals: { rate: number }): 
         `  CPU per payment: ${(r.serverCpuMs / started).toFixed(1)} ms in the ${where}, ${(r.storeCpuMs / started).toFixed(1)} ms in the store process ` +
           `(${((r.serverCpuMs / 1000 / r.durationS) * 100).toFixed(0)}% and ${((r.storeCpuMs / 1000 / r.durationS) * 100).toFixed(0)}% of a core over the phase)`,
       );
+      if (total > 0) console.log(`  the store process: ${((r.storeCpuMs * 1000) / total).toFixed(0)} µs of CPU per store operation`);
+      if (r.label === 'saturation' && mode === 'child') {
+        const cores = availableParallelism();
+        const perPayment = (r.serverCpuMs + r.storeCpuMs) / started;
+        console.log(`  CPU ceiling at this cost: ${cores} cores × 1,000 ms / ${perPayment.toFixed(1)} ms a payment ≈ ${((cores * 1000) / perPayment).toFixed(0)} payments/s`);
+      }
     }
+  }
+  if (breakdown && breakdown.payments > 0) {
+    const total = breakdown.parts.reduce((sum, p) => sum + p.ms, 0);
+    console.log(`\n[where the platform's CPU goes] saturation for ${breakdown.durationS.toFixed(1)} s with the CPU sampled (not part of the figures above), ${breakdown.payments} payments:`);
+    for (const p of breakdown.parts) {
+      console.log(`  ${(p.ms / breakdown.payments).toFixed(2).padStart(6)} ms a payment  ${((p.ms / total) * 100).toFixed(0).padStart(3)}%  ${p.part}`);
+    }
+    console.log(`  ${(total / breakdown.payments).toFixed(2).padStart(6)} ms a payment in all (sampled; the store process's share is above)`);
   }
   const fixed = results.find((r) => r.label === 'fixed-rate');
   const saturation = results.find((r) => r.label === 'saturation');
@@ -345,7 +402,7 @@ async function runMode(mode: 'child' | 'inproc', options: { rate: number; durati
       await phase(target, 'fixed-rate', (runId) => paced(target, runId, { rate: options.rate, duration: options.duration })),
       await phase(target, 'saturation', (runId) => saturate(target, runId, { connections: options.connections, duration: options.duration })),
     ];
-    report(mode, results, options);
+    report(mode, results, options, await whereTheTimeGoes(target, options));
   } finally {
     await target.close();
   }

@@ -3,14 +3,16 @@
  * bench/pay.ts over IPC (no test switch in the platform: store counters come from the store adapter).
  */
 import { startLocalPlatform } from '../lambdas/local/platform.js';
+import { startProfile } from './profile.js';
 
-type Message = { type: 'stats' } | { type: 'cpu' } | { type: 'reset' } | { type: 'idle' } | { type: 'close' };
+type Message = { type: 'stats' } | { type: 'cpu' } | { type: 'reset' } | { type: 'idle' } | { type: 'profile-start' } | { type: 'profile-stop' } | { type: 'close' };
 
 async function main(): Promise<void> {
   if (!process.send) throw new Error('bench/server.ts runs as a child of bench/pay.ts');
   const platform = await startLocalPlatform({ port: 0, inMemory: true, onError: () => undefined });
   const token = await platform.issuer.signToken({ merchantId: 'm_bench', expiresIn: '1h' });
   process.send({ type: 'ready', url: platform.url, token });
+  let stopProfile: Awaited<ReturnType<typeof startProfile>> | undefined;
   process.on('message', (message: Message) => {
     void (async () => {
       if (message.type === 'stats') void platform.store.stats().then((stats) => process.send?.({ type: 'stats', stats }));
@@ -25,6 +27,15 @@ async function main(): Promise<void> {
       if (message.type === 'idle') {
         await platform.idle();
         process.send?.({ type: 'idle' });
+      }
+      if (message.type === 'profile-start') {
+        stopProfile = await startProfile();
+        process.send?.({ type: 'profile-start' });
+      }
+      if (message.type === 'profile-stop') {
+        const parts = stopProfile ? await stopProfile() : [];
+        stopProfile = undefined;
+        process.send?.({ type: 'profile-stop', parts });
       }
       if (message.type === 'close') {
         await platform.close(2000);

@@ -1,0 +1,82 @@
+/**
+ * Where a process's CPU goes, from a V8 sampling profile of a stretch of work (node:inspector, in the process
+ * itself): each sample is given to the nearest frame on its stack that belongs to a known part (the AWS SDK
+ * client, the local Step Functions engine, a domain's code, ...), so a handler's call into the SDK counts as
+ * SDK, and the SDK's socket writes count as SDK too. Used by bench:pay to say where a payment's time goes.
+ */
+import { Session } from 'node:inspector/promises';
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { readonly functionName: string; readonly url: string };
+  readonly children?: readonly number[];
+}
+
+interface Profile {
+  readonly nodes: readonly ProfileNode[];
+  readonly samples: readonly number[];
+  /** µs between a sample and the previous one. */
+  readonly timeDeltas: readonly number[];
+}
+
+/** The parts, matched against a frame's script URL (or, for V8's own entries, its function name). */
+const PARTS: ReadonlyArray<readonly [string, RegExp]> = [
+  ['AWS SDK client (store and bus calls: middleware, signing, serde, HTTP)', /node_modules\/@(smithy|aws-sdk|aws-crypto)\/|^node:_http_(client|agent)$/],
+  ['Step Functions engine (aws-local-stepfunctions)', /node_modules\/(aws-local-stepfunctions|jsonpath-plus)\//],
+  ['fraud domain (features, XGBoost, GraphSAGE)', /\/lambdas\/fraud\//],
+  ['routing domain (bandit, health, model store)', /\/lambdas\/routing\//],
+  ['payments, rewards, analytics domains', /\/lambdas\/(payments|rewards|analytics)\//],
+  ['validation (zod, Powertools parser)', /node_modules\/(zod|@aws-lambda-powertools\/parser)\//],
+  ['Powertools logger, metrics, idempotency', /node_modules\/@aws-lambda-powertools\//],
+  ['handler edge (lambdas/shared)', /\/lambdas\/shared\//],
+  ['local platform (HTTP server, JWT, bus, queue, invokers)', /\/lambdas\/local\/|node_modules\/jose\/|^node:_http_(server|incoming|outgoing|common)$/],
+];
+const GC = 'garbage collection';
+const OTHER = 'other (Node internals, promises, JSON)';
+
+function partOf(node: ProfileNode): string | undefined {
+  const { url, functionName } = node.callFrame;
+  if (!url && functionName === '(garbage collector)') return GC;
+  for (const [part, pattern] of PARTS) if (pattern.test(url)) return part;
+  return undefined;
+}
+
+/** ms of CPU per part (idle time left out), largest first. */
+export function attribute(profile: Profile): Array<{ part: string; ms: number }> {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const part = new Map<number, string | null>();
+  const resolve = (id: number): string | null => {
+    const known = part.get(id);
+    if (known !== undefined) return known;
+    const node = byId.get(id);
+    const own = node ? partOf(node) : undefined;
+    const up = parent.get(id);
+    const result = own ?? (up === undefined ? null : resolve(up));
+    part.set(id, result);
+    return result;
+  };
+  const totals = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const name = byId.get(id)?.callFrame.functionName;
+    if (name === '(idle)' || name === '(program)') return;
+    const key = resolve(id) ?? OTHER;
+    totals.set(key, (totals.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  return [...totals].map(([p, ms]) => ({ part: p, ms })).sort((a, b) => b.ms - a.ms);
+}
+
+/** Starts profiling this process; the returned function stops and attributes what was sampled. */
+export async function startProfile(): Promise<() => Promise<Array<{ part: string; ms: number }>>> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = (await session.post('Profiler.stop')) as { profile: Profile };
+    session.disconnect();
+    return attribute(profile);
+  };
+}
