@@ -9,6 +9,7 @@ import { config } from '../shared/config.js';
 import { findConnector } from '../shared/connectors.js';
 import { apiRoute, isApiGatewayEvent, parseWith } from '../shared/http.js';
 import { instrumented, logger, metrics } from '../shared/powertools.js';
+import { PaymentId } from '../shared/schemas.js';
 import { METRICS } from '../shared/contracts.js';
 import type { GatewayConnector } from './connectors.js';
 import type { FraudSummary } from './model.js';
@@ -58,10 +59,13 @@ const Step = z.discriminatedUnion('step', [
   z.object({ step: z.literal('abort'), input: z.record(z.string(), z.unknown()), state: z.record(z.string(), z.unknown()) }),
 ]);
 
+/** GET /payments/{id}: a malformed id is a 400 naming `path.id` (a well-formed unknown one is a 404). */
+const PaymentPath = z.object({ path: z.object({ id: PaymentId }) });
+
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   return apiRoute(event, async (merchantId) => {
-    const paymentId = event.pathParameters?.id ?? '';
-    const payment = await service.getPayment(merchantId, paymentId, dependencies());
+    const { path } = parseWith(PaymentPath, { path: { id: event.pathParameters?.id } }, 'path');
+    const payment = await service.getPayment(merchantId, path.id, dependencies());
     return { status: 200, body: { payment } };
   });
 }

@@ -13,6 +13,11 @@ type RawIssue = {
   expected?: string;
   /** invalid_value: the values allowed. */
   values?: unknown[];
+  /** too_big / too_small: what is measured ('string', 'array', 'number', ...) and the limit. */
+  origin?: string;
+  maximum?: number | bigint;
+  minimum?: number | bigint;
+  inclusive?: boolean;
 };
 
 /** The value at `path` in `data`, or undefined when it (or an object on the way) is missing. */
@@ -37,8 +42,9 @@ function wanted(issue: RawIssue): string {
 /**
  * Field-level problems from a validation error (Standard Schema issues, as the Powertools parser's cause, or a
  * ZodError), for the data that failed: one per field, with its dotted path. A missing field "is required
- * (a number)", a field of the wrong type "must be a number (got a string)" (unless the schema words it
- * itself), each unknown field "is not a recognised field"; every other problem keeps the schema's message.
+ * (a number)", a field of the wrong type "must be a number (got a string)", one too long "must be at most
+ * 1000 characters" (these two unless the schema words them itself), each unknown field "is not a recognised
+ * field"; every other problem keeps the schema's message.
  */
 export function fieldIssues(error: unknown, data: unknown): FieldIssue[] {
   const raw: RawIssue[] | undefined = Array.isArray(error) ? error : (error as { issues?: RawIssue[] }).issues;
@@ -59,6 +65,32 @@ export function fieldIssues(error: unknown, data: unknown): FieldIssue[] {
       const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : withArticle(typeof value);
       return [{ field, problem: `must be ${wanted(issue)} (got ${got})` }];
     }
+    const bound = sizeBound(issue);
+    if (bound) return [{ field, problem: bound }];
     return [{ field, problem: issue.message }];
   });
+}
+
+/** zod's default "Too big: expected string to have <=1000 characters", said as "must be at most 1000 characters". */
+function sizeBound(issue: RawIssue): string | undefined {
+  const big = issue.code === 'too_big' && issue.message.startsWith('Too big');
+  const small = issue.code === 'too_small' && issue.message.startsWith('Too small');
+  const limit = big ? issue.maximum : small ? issue.minimum : undefined;
+  if (limit === undefined) return undefined;
+  const n = String(limit);
+  const exclusive = issue.inclusive === false;
+  const than = big ? (exclusive ? 'fewer than' : 'at most') : exclusive ? 'more than' : 'at least';
+  switch (issue.origin) {
+    case 'string':
+      return `must be ${than} ${n} character${n === '1' ? '' : 's'}`;
+    case 'array':
+    case 'set':
+      return `must have ${than} ${n} item${n === '1' ? '' : 's'}`;
+    case 'number':
+    case 'int':
+    case 'bigint':
+      return `must be ${big ? (exclusive ? 'less than' : 'at most') : exclusive ? 'greater than' : 'at least'} ${n}`;
+    default:
+      return undefined;
+  }
 }

@@ -3,7 +3,7 @@
  * the API Gateway request models are made from. `npm run openapi` writes it to docs/openapi.json.
  */
 import { z } from 'zod';
-import { REQUEST_SCHEMAS } from './schemas.js';
+import { PaymentId, REQUEST_SCHEMAS } from './schemas.js';
 
 type Json = Record<string, unknown>;
 
@@ -106,8 +106,8 @@ export function openApiDocument(): Json {
         get: {
           ...secured,
           summary: 'One of the merchant’s payments',
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { 200: ok('the payment'), ...errors(401, 403, 404) },
+          parameters: [{ name: 'id', in: 'path', required: true, schema: z.toJSONSchema(PaymentId, { target: 'openapi-3.0' }) }],
+          responses: { 200: ok('the payment'), ...errors(400, 401, 403, 404) },
         },
       },
       '/health': { get: { summary: 'Liveness (no auth)', responses: { 200: ok('{"status":"ok"}') } } },

@@ -167,9 +167,14 @@ describe('GET /payments/{id} and rewards', () => {
     expect(result.json.error.code).toBe('not_found');
   });
 
-  test('an unknown or malformed id is 404, not 5xx', async () => {
+  test('an unknown id is 404; a malformed one is 400 naming path.id (never echoed back at length)', async () => {
     expect((await owner.call('GET', '/payments/pay_00000000000000000000')).status).toBe(404);
-    expect((await owner.call('GET', '/payments/%E0%A4%A')).status).toBe(404);
+    for (const bad of ['%E0%A4%A', '..%2F..%2Fetc', `pay_${'A'.repeat(3000)}`, 'pay_0000000000000000000a']) {
+      const result = await owner.call('GET', `/payments/${bad}`);
+      expect(result.status).toBe(400);
+      expect(result.json.error.details.issues).toEqual([{ field: 'path.id', problem: 'must be a payment id (pay_...)' }]);
+      expect(result.text.length).toBeLessThan(400);
+    }
   });
 
   test('the reward workflow recorded the ledger entry; POST /reward returns it (tokens as base units)', async () => {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { ValidationError } from '../../lambdas/shared/errors';
 import { parseWith } from '../../lambdas/shared/http';
 import { passesLuhn, PaymentRequest, REQUEST_SCHEMAS, toRequestModelSchema } from '../../lambdas/shared/schemas';
@@ -9,9 +10,9 @@ const valid = {
   paymentMethod: { type: 'card', number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' },
 };
 
-function issuesOf(body: unknown) {
+function issuesOf(body: unknown, schema: z.ZodType = PaymentRequest) {
   try {
-    parseWith(PaymentRequest, body);
+    parseWith(schema, body);
   } catch (error) {
     expect(error).toBeInstanceOf(ValidationError);
     return (error as ValidationError).issues;
@@ -65,6 +66,25 @@ describe('PaymentRequest', () => {
       ]),
     );
     expect(issuesOf([]).map((i) => i.problem)).toEqual(['must be an object (got an array)']);
+  });
+
+  it("words zod's size limits plainly, and keeps a schema's own message", () => {
+    const Limits = z
+      .object({
+        s: z.string().max(3).optional(),
+        a: z.array(z.number()).max(1).optional(),
+        n: z.number().lt(5).optional(),
+        m: z.number().min(1).optional(),
+        own: z.string().max(2, 'must be a two-letter code').optional(),
+      })
+      .strict();
+    expect(issuesOf({ s: 'abcd', a: [1, 2], n: 5, m: 0, own: 'xyz' }, Limits)).toEqual([
+      { field: 's', problem: 'must be at most 3 characters' },
+      { field: 'a', problem: 'must have at most 1 item' },
+      { field: 'n', problem: 'must be less than 5' },
+      { field: 'm', problem: 'must be at least 1' },
+      { field: 'own', problem: 'must be a two-letter code' },
+    ]);
   });
 
   it('names a missing payment method', () => {
