@@ -2,7 +2,11 @@
  * Where a process's CPU goes, from a V8 sampling profile of a stretch of work (node:inspector, in the process
  * itself): each sample is given to the nearest frame on its stack that belongs to a known part (the AWS SDK
  * client, the local Step Functions engine, a domain's code, ...), so a handler's call into the SDK counts as
- * SDK, and the SDK's socket writes count as SDK too. Used by bench:pay to say where a payment's time goes.
+ * SDK, and so does the socket write under the SDK's request (Node's shared HTTP modules take the part of
+ * whoever called them: the SDK's client side or the platform's server side). The process's measured CPU
+ * (process.cpuUsage over the same stretch) is then split by each part's share of the busy samples: samples,
+ * not the time between them, because on a loaded machine a gap also holds the time spent waiting for a core.
+ * Used by bench:pay to say where a payment's CPU goes.
  */
 import { Session } from 'node:inspector/promises';
 
@@ -15,8 +19,6 @@ interface ProfileNode {
 interface Profile {
   readonly nodes: readonly ProfileNode[];
   readonly samples: readonly number[];
-  /** µs between a sample and the previous one. */
-  readonly timeDeltas: readonly number[];
 }
 
 /** The parts, matched against a frame's script URL (or, for V8's own entries, its function name). */
@@ -29,10 +31,10 @@ const PARTS: ReadonlyArray<readonly [string, RegExp]> = [
   ['validation (zod, Powertools parser)', /node_modules\/(zod|@aws-lambda-powertools\/parser)\//],
   ['Powertools logger, metrics, idempotency', /node_modules\/@aws-lambda-powertools\//],
   ['handler edge (lambdas/shared)', /\/lambdas\/shared\//],
-  ['local platform (HTTP server, JWT, bus, queue, invokers)', /\/lambdas\/local\/|node_modules\/jose\/|^node:_http_(server|incoming|outgoing|common)$/],
+  ['local platform (HTTP server, JWT, bus, queue, invokers)', /\/lambdas\/local\/|node_modules\/jose\/|^node:_http_server$/],
 ];
 const GC = 'garbage collection';
-const OTHER = 'other (Node internals, promises, JSON)';
+const OTHER = 'other (Node internals, native code, promises, JSON)';
 
 function partOf(node: ProfileNode): string | undefined {
   const { url, functionName } = node.callFrame;
@@ -41,8 +43,8 @@ function partOf(node: ProfileNode): string | undefined {
   return undefined;
 }
 
-/** ms of CPU per part (idle time left out), largest first. */
-export function attribute(profile: Profile): Array<{ part: string; ms: number }> {
+/** `cpuMs` (the process's CPU over the profile) split by each part's share of the busy samples, largest first. */
+export function attribute(profile: Profile, cpuMs: number): Array<{ part: string; ms: number }> {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -57,14 +59,15 @@ export function attribute(profile: Profile): Array<{ part: string; ms: number }>
     part.set(id, result);
     return result;
   };
-  const totals = new Map<string, number>();
-  profile.samples.forEach((id, i) => {
-    const name = byId.get(id)?.callFrame.functionName;
-    if (name === '(idle)' || name === '(program)') return;
+  const counts = new Map<string, number>();
+  let busy = 0;
+  for (const id of profile.samples) {
+    if (byId.get(id)?.callFrame.functionName === '(idle)') continue;
     const key = resolve(id) ?? OTHER;
-    totals.set(key, (totals.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
-  });
-  return [...totals].map(([p, ms]) => ({ part: p, ms })).sort((a, b) => b.ms - a.ms);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    busy += 1;
+  }
+  return [...counts].map(([p, n]) => ({ part: p, ms: (cpuMs * n) / busy })).sort((a, b) => b.ms - a.ms);
 }
 
 /** Starts profiling this process; the returned function stops and attributes what was sampled. */
@@ -74,9 +77,11 @@ export async function startProfile(): Promise<() => Promise<Array<{ part: string
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 500 });
   await session.post('Profiler.start');
+  const cpu = process.cpuUsage();
   return async () => {
+    const { user, system } = process.cpuUsage(cpu);
     const { profile } = (await session.post('Profiler.stop')) as { profile: Profile };
     session.disconnect();
-    return attribute(profile);
+    return attribute(profile, (user + system) / 1000);
   };
 }

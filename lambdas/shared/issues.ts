@@ -9,10 +9,13 @@ type RawIssue = {
   message: string;
   code?: string;
   keys?: string[];
-  /** invalid_type: the type wanted. */
+  /** invalid_type: the type wanted (zod's name for it: 'number', 'int', 'record', ...). */
   expected?: string;
   /** invalid_value: the values allowed. */
   values?: unknown[];
+  /** invalid_union on a discriminated union: the discriminator's values. */
+  options?: unknown[];
+  note?: string;
   /** too_big / too_small: what is measured ('string', 'array', 'number', ...) and the limit. */
   origin?: string;
   maximum?: number | bigint;
@@ -32,19 +35,34 @@ function valueAt(data: unknown, path: readonly string[]): unknown {
 
 const withArticle = (noun: string) => (/^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`);
 
-/** What a field should hold, for its "is required" or "must be" problem. */
-function wanted(issue: RawIssue): string {
-  if (issue.code === 'invalid_value' && issue.values?.length) return `one of ${issue.values.map(String).join(', ')}`;
-  if (issue.code === 'invalid_type' && issue.expected) return withArticle(issue.expected);
-  return issue.message;
+/** zod's type names as a caller knows them. */
+const TYPE_NAMES: Readonly<Record<string, string>> = { int: 'an integer', record: 'an object', tuple: 'an array', bigint: 'an integer' };
+
+/** What a value is, for "(got ...)": a number or a short string itself, otherwise its kind. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return value.length <= 40 ? JSON.stringify(value) : 'a string';
+  return withArticle(typeof value);
 }
+
+/** The allowed values of an enum or of a discriminated union's discriminator, or undefined for other issues. */
+function allowed(issue: RawIssue): string | undefined {
+  const values = issue.code === 'invalid_value' ? issue.values : issue.code === 'invalid_union' && issue.note === 'No matching discriminator' ? issue.options : undefined;
+  return values?.length ? `one of ${values.map(String).join(', ')}` : undefined;
+}
+
+/** zod's own wording (no message set by the schema), which is the only wording replaced here. */
+const ZOD_DEFAULT = /^(Invalid input|Invalid option|Invalid discriminator value|Too big|Too small)/;
 
 /**
  * Field-level problems from a validation error (Standard Schema issues, as the Powertools parser's cause, or a
- * ZodError), for the data that failed: one per field, with its dotted path. A missing field "is required
- * (a number)", a field of the wrong type "must be a number (got a string)", one too long "must be at most
- * 1000 characters" (these two unless the schema words them itself), each unknown field "is not a recognised
- * field"; every other problem keeps the schema's message.
+ * ZodError), for the data that failed: one per field, with its dotted path. Each unknown field "is not a
+ * recognised field". Where zod words the problem itself, it is said plainly: a missing field "is required
+ * (a number)", a wrong type "must be an integer (got 1.5)", a value outside an enum "must be one of card,
+ * wallet (got "cash")", one too long "must be at most 1000 characters". A message the schema sets is kept.
  */
 export function fieldIssues(error: unknown, data: unknown): FieldIssue[] {
   const raw: RawIssue[] | undefined = Array.isArray(error) ? error : (error as { issues?: RawIssue[] }).issues;
@@ -56,26 +74,24 @@ export function fieldIssues(error: unknown, data: unknown): FieldIssue[] {
       return issue.keys.map((key) => ({ field: [...path, key].join('.'), problem: 'is not a recognised field' }));
     }
     const field = path.join('.') || '(root)';
-    const value = valueAt(data, path);
-    if (path.length > 0 && (issue.code === 'invalid_type' || issue.code === 'invalid_value') && value === undefined) {
-      return [{ field, problem: `is required (${wanted(issue)})` }];
-    }
-    // Only zod's own wording is replaced: a message the schema sets (`.int('must be an integer ...')`) stays.
-    if (issue.code === 'invalid_type' && issue.expected && issue.message.startsWith('Invalid input')) {
-      const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : withArticle(typeof value);
-      return [{ field, problem: `must be ${wanted(issue)} (got ${got})` }];
-    }
-    const bound = sizeBound(issue);
-    if (bound) return [{ field, problem: bound }];
-    return [{ field, problem: issue.message }];
+    return [{ field, problem: ZOD_DEFAULT.test(issue.message) ? plainly(issue, valueAt(data, path), path.length > 0) : issue.message }];
   });
 }
 
-/** zod's default "Too big: expected string to have <=1000 characters", said as "must be at most 1000 characters". */
+/** zod's default message for `issue`, said plainly (`value`: what the data holds there). */
+function plainly(issue: RawIssue, value: unknown, isField: boolean): string {
+  const oneOf = allowed(issue);
+  const type = issue.code === 'invalid_type' && issue.expected ? (TYPE_NAMES[issue.expected] ?? withArticle(issue.expected)) : undefined;
+  const wanted = oneOf ?? type;
+  if (wanted && value === undefined && isField) return `is required (${wanted})`;
+  if (wanted) return `must be ${wanted} (got ${describe(value)})`;
+  return sizeBound(issue) ?? issue.message;
+}
+
+/** zod's "Too big: expected string to have <=1000 characters", said as "must be at most 1000 characters". */
 function sizeBound(issue: RawIssue): string | undefined {
-  const big = issue.code === 'too_big' && issue.message.startsWith('Too big');
-  const small = issue.code === 'too_small' && issue.message.startsWith('Too small');
-  const limit = big ? issue.maximum : small ? issue.minimum : undefined;
+  const big = issue.code === 'too_big';
+  const limit = big ? issue.maximum : issue.code === 'too_small' ? issue.minimum : undefined;
   if (limit === undefined) return undefined;
   const n = String(limit);
   const exclusive = issue.inclusive === false;
