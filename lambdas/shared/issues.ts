@@ -38,13 +38,16 @@ const withArticle = (noun: string) => (/^[aeiou]/.test(noun) ? `an ${noun}` : `a
 /** zod's type names as a caller knows them. */
 const TYPE_NAMES: Readonly<Record<string, string>> = { int: 'an integer', record: 'an object', tuple: 'an array', bigint: 'an integer' };
 
-/** What a value is, for "(got ...)": a number or a short string itself, otherwise its kind. */
+/**
+ * What a value is, for "(got ...)": its kind, never the value itself (a card number or a CVC sent as a JSON
+ * number must not come back in the error, nor reach a log through it).
+ */
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value === 'string') return value.length <= 40 ? JSON.stringify(value) : 'a string';
+  if (typeof value === 'boolean') return String(value);
+  if (typeof value === 'number') return Number.isInteger(value) ? 'a whole number' : 'a number with a fraction';
   return withArticle(typeof value);
 }
 
@@ -61,8 +64,9 @@ const ZOD_DEFAULT = /^(Invalid input|Invalid option|Invalid discriminator value|
  * Field-level problems from a validation error (Standard Schema issues, as the Powertools parser's cause, or a
  * ZodError), for the data that failed: one per field, with its dotted path. Each unknown field "is not a
  * recognised field". Where zod words the problem itself, it is said plainly: a missing field "is required
- * (a number)", a wrong type "must be an integer (got 1.5)", a value outside an enum "must be one of card,
- * wallet (got "cash")", one too long "must be at most 1000 characters". A message the schema sets is kept.
+ * (a number)", a wrong type "must be an integer (got a number with a fraction)", a value outside an enum
+ * "must be one of card, wallet", one too long "must be at most 1000 characters". A value sent is never
+ * repeated back. A message the schema sets is kept.
  */
 export function fieldIssues(error: unknown, data: unknown): FieldIssue[] {
   const raw: RawIssue[] | undefined = Array.isArray(error) ? error : (error as { issues?: RawIssue[] }).issues;
@@ -84,6 +88,8 @@ function plainly(issue: RawIssue, value: unknown, isField: boolean): string {
   const type = issue.code === 'invalid_type' && issue.expected ? (TYPE_NAMES[issue.expected] ?? withArticle(issue.expected)) : undefined;
   const wanted = oneOf ?? type;
   if (wanted && value === undefined && isField) return `is required (${wanted})`;
+  // A string outside an enum: the caller knows what it sent, and it is not repeated.
+  if (oneOf && typeof value === 'string') return `must be ${oneOf}`;
   if (wanted) return `must be ${wanted} (got ${describe(value)})`;
   return sizeBound(issue) ?? issue.message;
 }
