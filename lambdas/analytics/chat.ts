@@ -1,11 +1,12 @@
 /**
  * Analytics chat, first version: answers questions about the caller's own payments (totals, counts,
- * decline rate) over a time window, by keyword, and returns the records it used. No LLM: the answer is
+ * decline rate) over a time window, optionally in the currencies the question names, by keyword, and returns
+ * the records it used. No LLM: the answer is
  * composed deterministically from the figures. Issue-level RAG (Orama / OpenSearch + Bedrock) replaces
  * the retrieval and composition behind the same port.
  */
 import { ValidationError } from '../shared/errors.js';
-import { formatMajor } from '../shared/money.js';
+import { formatMajor, isSupportedCurrency } from '../shared/money.js';
 
 export interface PaymentFact {
   readonly paymentId: string;
@@ -35,6 +36,8 @@ export interface ChatAnswer {
   readonly answer: string;
   readonly intent: Intent;
   readonly window: { readonly from: string; readonly to: string; readonly label: string };
+  /** The currencies the question named (ISO codes in capitals, e.g. "EUR"): only their payments are counted. */
+  readonly currencies?: string[];
   readonly metrics: {
     readonly payments: number;
     readonly succeeded: number;
@@ -88,6 +91,18 @@ export function detectWindow(question: string, now: Date): Window {
   return { from: new Date(now.getTime() - 30 * DAY_MS), to: now, label: 'the last 30 days' };
 }
 
+/** Supported ISO-4217 codes written in capitals in the question ("volume in EUR"), in order, once each. */
+export function detectCurrencies(question: string): string[] {
+  return [...new Set([...question.matchAll(/\b[A-Z]{3}\b/g)].map((m) => m[0]).filter(isSupportedCurrency))];
+}
+
+/** How an answer about `window` begins: "Today (UTC)", "In the last 7 days", "From <from> to <to>". */
+function opening(label: string, explicit: boolean, from: Date, to: Date): string {
+  if (explicit) return `From ${from.toISOString()} to ${to.toISOString()}`;
+  if (label.startsWith('the ')) return `In ${label}`;
+  return label.charAt(0).toUpperCase() + label.slice(1);
+}
+
 export interface ChatInput {
   readonly question: string;
   readonly from?: string;
@@ -101,8 +116,12 @@ export async function answer(merchantId: string, input: ChatInput, history: Paym
   if (from.getTime() >= to.getTime()) {
     throw new ValidationError('the window is empty: from must be before to', [{ field: 'from', problem: 'must be before to' }]);
   }
-  const label = input.from || input.to ? `${from.toISOString()} to ${to.toISOString()}` : named.label;
-  const { items, truncated } = await history.list(merchantId, from, to, MAX_RECORDS);
+  const explicit = Boolean(input.from || input.to);
+  const label = explicit ? `${from.toISOString()} to ${to.toISOString()}` : named.label;
+  const currencies = detectCurrencies(input.question);
+  const listed = await history.list(merchantId, from, to, MAX_RECORDS);
+  const items = currencies.length ? listed.items.filter((p) => currencies.includes(p.currency)) : listed.items;
+  const truncated = listed.truncated;
   const intent = detectIntent(input.question);
   const count = (status: string) => items.filter((p) => p.status === status).length;
   const succeeded = count('succeeded');
@@ -120,17 +139,20 @@ export async function answer(merchantId: string, input: ChatInput, history: Paym
           .map(([currency, amount]) => `${formatMajor({ amount, currency })} ${currency}`)
           .join(', ');
   const rateText = declineRate === null ? 'no decided payments, so no decline rate' : `a decline rate of ${(declineRate * 100).toFixed(2)}% (${declined} of ${succeeded + declined})`;
+  const start = opening(label, explicit, from, to) + (currencies.length ? `, in ${currencies.join(' and ')}` : '');
+  const paymentsText = `${items.length} payment${items.length === 1 ? '' : 's'}`;
   const sentences: Record<Intent, string> = {
-    total: `In ${label} you took ${totalText} across ${succeeded} succeeded payment${succeeded === 1 ? '' : 's'}.`,
-    count: `In ${label} you had ${items.length} payment${items.length === 1 ? '' : 's'}: ${succeeded} succeeded, ${declined} declined, ${metrics.failed} failed and ${metrics.review} held for review.`,
-    decline_rate: `In ${label} you had ${rateText}.`,
-    summary: `In ${label} you had ${items.length} payment${items.length === 1 ? '' : 's'} with ${totalText} succeeded and ${rateText}.`,
+    total: `${start}, you took ${totalText} across ${succeeded} succeeded payment${succeeded === 1 ? '' : 's'}.`,
+    count: `${start}, you had ${paymentsText}: ${succeeded} succeeded, ${declined} declined, ${metrics.failed} failed and ${metrics.review} held for review.`,
+    decline_rate: `${start}, you had ${rateText}.`,
+    summary: `${start}, you had ${paymentsText}, took ${totalText}, and had ${rateText}.`,
   };
   const caveat = truncated ? ` (only the first ${MAX_RECORDS} payments of the window were counted; narrow the window)` : '';
   return {
     answer: sentences[intent] + caveat,
     intent,
     window: { from: from.toISOString(), to: to.toISOString(), label },
+    ...(currencies.length ? { currencies } : {}),
     metrics,
     records: items,
     truncated,

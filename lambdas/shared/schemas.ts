@@ -155,13 +155,15 @@ export const RewardRequest = z
   .strict();
 export type RewardRequest = z.infer<typeof RewardRequest>;
 
+const ISO_DATETIME = 'must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z';
+
 export const ChatRequest = z
   .object({
     question: z.string().trim().min(3, 'must be at least 3 characters').max(1000),
     /** ISO-8601 window start; overrides any window named in the question. */
-    from: z.iso.datetime({ offset: true }).optional(),
+    from: z.iso.datetime({ offset: true, error: ISO_DATETIME }).optional(),
     /** ISO-8601 window end (exclusive); defaults to now. */
-    to: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true, error: ISO_DATETIME }).optional(),
   })
   .strict();
 export type ChatRequest = z.infer<typeof ChatRequest>;

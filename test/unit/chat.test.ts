@@ -1,4 +1,4 @@
-import { answer, detectIntent, detectWindow, type PaymentFact, type PaymentHistory } from '../../lambdas/analytics/chat';
+import { answer, detectCurrencies, detectIntent, detectWindow, type PaymentFact, type PaymentHistory } from '../../lambdas/analytics/chat';
 import { ValidationError } from '../../lambdas/shared/errors';
 
 const now = new Date('2026-11-26T12:00:00Z'); // a Thursday
@@ -50,7 +50,7 @@ describe('keyword analytics', () => {
       fact('succeeded', 9999, 'USD', '2026-10-01T00:00:00.000Z'), // outside the window
     ]);
     const result = await answer('m_1', { question: 'total volume in the last 7 days' }, h, now);
-    expect(result.answer).toBe('In the last 7 days you took 500 JPY, 20.00 USD across 3 succeeded payments.');
+    expect(result.answer).toBe('In the last 7 days, you took 500 JPY, 20.00 USD across 3 succeeded payments.');
     expect(result.metrics).toEqual({
       payments: 4, succeeded: 3, declined: 1, failed: 0, review: 0, totals: { USD: 2000, JPY: 500 }, declineRate: 0.25,
     });
@@ -58,7 +58,26 @@ describe('keyword analytics', () => {
     expect(h.calls[0]).toMatchObject({ merchantId: 'm_1' });
 
     const rate = await answer('m_1', { question: 'decline rate last 7 days' }, h, now);
-    expect(rate.answer).toBe('In the last 7 days you had a decline rate of 25.00% (1 of 4).');
+    expect(rate.answer).toBe('In the last 7 days, you had a decline rate of 25.00% (1 of 4).');
+
+    const summary = await answer('m_1', { question: 'how am I doing this week?' }, h, now);
+    expect(summary.answer).toBe('This week (UTC, from Monday), you had 4 payments, took 500 JPY, 20.00 USD, and had a decline rate of 25.00% (1 of 4).');
+  });
+
+  it('counts only the currencies the question names in capitals', async () => {
+    expect(detectCurrencies('volume in EUR and JPY, not in XYZ; all of it')).toEqual(['EUR', 'JPY']);
+    const h = history([
+      fact('succeeded', 1999, 'USD', '2026-11-25T10:00:00.000Z'),
+      fact('succeeded', 500, 'EUR', '2026-11-26T01:00:00.000Z'),
+      fact('declined', 700, 'EUR', '2026-11-26T02:00:00.000Z'),
+    ]);
+    const result = await answer('m_1', { question: 'total volume in EUR last 7 days' }, h, now);
+    expect(result.answer).toBe('In the last 7 days, in EUR, you took 5.00 EUR across 1 succeeded payment.');
+    expect(result.currencies).toEqual(['EUR']);
+    expect(result.records.map((r) => r.currency)).toEqual(['EUR', 'EUR']);
+    expect(result.metrics).toMatchObject({ payments: 2, succeeded: 1, declined: 1, totals: { EUR: 500 } });
+    const none = await answer('m_1', { question: 'how many payments in GBP today' }, h, now);
+    expect(none.answer).toBe('Today (UTC), in GBP, you had 0 payments: 0 succeeded, 0 declined, 0 failed and 0 held for review.');
   });
 
   it('says so when there is nothing to rate', async () => {
@@ -70,6 +89,7 @@ describe('keyword analytics', () => {
   it('lets explicit from/to override the window and rejects an empty one', async () => {
     const result = await answer('m', { question: 'how many', from: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00Z' }, history([]), now);
     expect(result.window).toMatchObject({ from: '2026-11-01T00:00:00.000Z', to: '2026-11-02T00:00:00.000Z' });
+    expect(result.answer).toMatch(/^From 2026-11-01T00:00:00.000Z to 2026-11-02T00:00:00.000Z, you had 0 payments/);
     await expect(answer('m', { question: 'how many', from: '2026-11-02T00:00:00Z', to: '2026-11-01T00:00:00Z' }, history([]), now)).rejects.toBeInstanceOf(
       ValidationError,
     );
