@@ -1,9 +1,8 @@
 /**
  * Analytics chat, first version: answers questions about the caller's own payments (totals, counts,
  * decline rate) over a time window, optionally in the currencies the question names, by keyword, and returns
- * the records it used. No LLM: the answer is
- * composed deterministically from the figures. Issue-level RAG (Orama / OpenSearch + Bedrock) replaces
- * the retrieval and composition behind the same port.
+ * the records it used. No LLM: the answer is composed deterministically from the figures. Issue-level RAG
+ * (Orama / OpenSearch + Bedrock) replaces the retrieval and composition behind the same port.
  */
 import { ValidationError } from '../shared/errors.js';
 import { formatMajor, isSupportedCurrency } from '../shared/money.js';
