@@ -27,6 +27,7 @@
  * after its transaction, and x carries labels only through the feature vector's delayed windows.
  */
 import { FEATURE_NAMES, GRAPH_EDGES, majorAmount, type FeatureTransaction } from './features.js';
+import { sigmoid } from '../shared/logistic.js';
 
 /** Neighbours per node: the K most recent edges. */
 export const GRAPH_K = GRAPH_EDGES;
@@ -336,6 +337,6 @@ export class GraphSageModel {
   }
 
   predict(vector: ArrayLike<number>, inputs: GraphInputs): number {
-    return 1 / (1 + Math.exp(-this.logit(vector, inputs)));
+    return sigmoid(this.logit(vector, inputs));
   }
 }

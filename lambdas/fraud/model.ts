@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { FEATURE_NAMES } from './features.js';
 import { GraphSageModel, type GraphInputs } from './graph.js';
 import { XGBoostModel } from './xgboost.js';
+import { logit, sigmoid } from '../shared/logistic.js';
 
 export interface Thresholds {
   readonly reviewThreshold: number;
@@ -70,9 +71,6 @@ export interface ModelFolder {
   readonly graphsage: GraphSageModel;
   readonly ensemble: Ensemble;
 }
-
-const logit = (p: number) => Math.log(p / (1 - p));
-const sigmoid = (m: number) => 1 / (1 + Math.exp(-m));
 
 /** The ensemble's probability from the two models' log-odds. */
 export function stack(ensemble: Ensemble, xgboostMargin: number, graphsageLogit: number): number {

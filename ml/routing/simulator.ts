@@ -27,6 +27,7 @@ import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learnArm, learnHealth, 
 import { regionOf, type CardNetwork, type PaymentMethod, type REGIONS, type RoutingContext } from '../../lambdas/routing/context.js';
 import type { HealthOutcome } from '../../lambdas/routing/health.js';
 import { connectorFee, type ConnectorDefinition } from '../../lambdas/shared/connectors.js';
+import { logit, sigmoid } from '../../lambdas/shared/logistic.js';
 import { prng } from '../../bench/support.js';
 
 export type Region = (typeof REGIONS)[number];
@@ -246,9 +247,6 @@ export interface SimPayment {
   /** The amount in USD minor units (for the amount effects). */
   readonly usdMinor: number;
 }
-
-const logit = (p: number) => Math.log(p / (1 - p));
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
 /** The authorisation probability of a processed attempt (no outage, no failure) at the payment's time. */
 export function authProbability(scenario: Scenario, connectorId: string, payment: SimPayment): number {
