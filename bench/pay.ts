@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import type { StoreStats } from '../lambdas/local/dynalite.js';
 import { LOCAL_TABLES } from '../lambdas/local/env.js';
+import type { CpuPart } from './profile.js';
 import { quantile } from './support.js';
 
 interface Target {
@@ -42,12 +43,6 @@ interface Target {
   close(): Promise<void>;
   /** Samples the platform's CPU until the returned function is called (child mode only: in-process it would sample autocannon too). */
   profile?(): Promise<() => Promise<CpuPart[]>>;
-}
-
-/** ms of the platform's CPU that went to one part (bench/profile.ts). */
-interface CpuPart {
-  readonly part: string;
-  readonly ms: number;
 }
 
 interface PhaseResult {

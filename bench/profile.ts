@@ -33,6 +33,12 @@ const PARTS: ReadonlyArray<readonly [string, RegExp]> = [
   ['handler edge (lambdas/shared)', /\/lambdas\/shared\//],
   ['local platform (HTTP server, JWT, bus, queue, invokers)', /\/lambdas\/local\/|node_modules\/jose\/|^node:_http_server$/],
 ];
+/** ms of a process's CPU that went to one part. */
+export interface CpuPart {
+  readonly part: string;
+  readonly ms: number;
+}
+
 const GC = 'garbage collection';
 const OTHER = 'other (Node internals, native code, promises, JSON)';
 
@@ -44,7 +50,7 @@ function partOf(node: ProfileNode): string | undefined {
 }
 
 /** `cpuMs` (the process's CPU over the profile) split by each part's share of the busy samples, largest first. */
-export function attribute(profile: Profile, cpuMs: number): Array<{ part: string; ms: number }> {
+export function attribute(profile: Profile, cpuMs: number): CpuPart[] {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -71,7 +77,7 @@ export function attribute(profile: Profile, cpuMs: number): Array<{ part: string
 }
 
 /** Starts profiling this process; the returned function stops and attributes what was sampled. */
-export async function startProfile(): Promise<() => Promise<Array<{ part: string; ms: number }>>> {
+export async function startProfile(): Promise<() => Promise<CpuPart[]>> {
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
