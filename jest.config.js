@@ -21,6 +21,6 @@ module.exports = {
     // Needs Debian's python3-xgboost: run by `npm run test:ml`, not by `npm test`.
     { ...common, displayName: 'ml', testMatch: ['<rootDir>/test/ml/**/*.test.ts'] },
   ],
-  collectCoverageFrom: ['lambdas/**/*.ts', 'lib/**/*.ts', '!**/*.d.ts'],
+  collectCoverageFrom: ['contracts/**/*.ts', 'lambdas/**/*.ts', 'lib/**/*.ts', 'local/**/*.ts', '!**/*.d.ts'],
   coverageThreshold: { global: { lines: 80, branches: 70, functions: 80, statements: 80 } },
 };

@@ -26,10 +26,10 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import type { StoreStats } from '../lambdas/local/dynalite.js';
-import { LOCAL_TABLES } from '../lambdas/local/env.js';
-import type { CpuPart } from './profile.js';
-import { quantile } from './support.js';
+import type { StoreStats } from '../local/dynalite';
+import { LOCAL_TABLES } from '../local/env';
+import type { CpuPart } from './profile';
+import { quantile } from './support';
 
 interface Target {
   readonly mode: 'child' | 'inproc';
@@ -79,7 +79,7 @@ const BASE_BODY = {
 const HARD_DEADLINE_MS = 180_000;
 
 async function startInProcess(): Promise<Target> {
-  const { startLocalPlatform } = await import('../lambdas/local/platform.js');
+  const { startLocalPlatform } = await import('../local/platform.js');
   const platform = await startLocalPlatform({ port: 0, inMemory: true, onError: () => undefined });
   const token = await platform.issuer.signToken({ merchantId: 'm_bench', expiresIn: '1h' });
   return {

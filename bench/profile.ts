@@ -30,8 +30,8 @@ const PARTS: ReadonlyArray<readonly [string, RegExp]> = [
   ['payments, rewards, analytics domains', /\/lambdas\/(payments|rewards|analytics)\//],
   ['validation (zod, Powertools parser)', /node_modules\/(zod|@aws-lambda-powertools\/parser)\//],
   ['Powertools logger, metrics, idempotency', /node_modules\/@aws-lambda-powertools\//],
-  ['handler edge (lambdas/shared)', /\/lambdas\/shared\//],
-  ['local platform (HTTP server, JWT, bus, queue, invokers)', /\/lambdas\/local\/|node_modules\/jose\/|^node:_http_server$/],
+  ['handler edge and contracts (lambdas/shared, contracts)', /\/(lambdas\/shared|contracts)\//],
+  ['local platform (HTTP server, JWT, bus, queue, invokers)', /\/local\/|node_modules\/jose\/|^node:_http_server$/],
 ];
 /** ms of a process's CPU that went to one part. */
 export interface CpuPart {

@@ -25,8 +25,8 @@
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { BanditPolicy, DEFAULT_BANDIT, learn, type AttemptFeedback, type BanditOptions, type BanditState } from '../lambdas/routing/bandit.js';
-import { DEFAULT_HEALTH } from '../lambdas/routing/health.js';
+import { BanditPolicy, DEFAULT_BANDIT, learn, type AttemptFeedback, type BanditOptions, type BanditState } from '../lambdas/routing/bandit';
+import { DEFAULT_HEALTH } from '../lambdas/routing/health';
 import {
   attemptOutcome,
   authProbability,
@@ -48,8 +48,8 @@ import {
   type Scenario,
   type SimPayment,
   type SimPolicy,
-} from '../ml/routing/simulator.js';
-import { prng, quantile } from './support.js';
+} from '../ml/routing/simulator';
+import { prng, quantile } from './support';
 
 const GOAL_SHARE_OF_ORACLE = 0.97;
 const GOAL_P99_MS = 1;

@@ -2,8 +2,8 @@
  * The benchmark's server process: the local platform in memory on an ephemeral loopback port, driven by
  * bench/pay.ts over IPC (no test switch in the platform: store counters come from the store adapter).
  */
-import { startLocalPlatform } from '../lambdas/local/platform.js';
-import { startProfile } from './profile.js';
+import { startLocalPlatform } from '../local/platform';
+import { startProfile } from './profile';
 
 type Message = { type: 'stats' } | { type: 'cpu' } | { type: 'reset' } | { type: 'idle' } | { type: 'profile-start' } | { type: 'profile-stop' } | { type: 'close' };
 

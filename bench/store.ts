@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Agent, request } from 'node:http';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ensureTables, startLocalStore } from '../lambdas/local/dynalite.js';
-import { LOCAL_TABLES } from '../lambdas/local/env.js';
+import { ensureTables, startLocalStore } from '../local/dynalite';
+import { LOCAL_TABLES } from '../local/env';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { ops: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '8' } } });

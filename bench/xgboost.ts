@@ -13,8 +13,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { XGBoostModel } from '../lambdas/fraud/xgboost.js';
-import { prng, quantile } from './support.js';
+import { XGBoostModel } from '../lambdas/fraud/xgboost';
+import { prng, quantile } from './support';
 
 const FIXTURES = join(__dirname, '..', 'test', 'fixtures', 'xgboost');
 const PYTHON = '/usr/bin/python3';

@@ -3,7 +3,7 @@
  * `.smartpay/`. Options: --port <n> (or PORT; default 3001), --data-dir <dir>, --in-memory.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_DATA_DIR, startLocalPlatform } from '../lambdas/local/platform.js';
+import { DEFAULT_DATA_DIR, startLocalPlatform } from '../local/platform';
 
 const SAMPLE_BODY = JSON.stringify({
   amount: 1999,

@@ -1,7 +1,7 @@
 /** `npm run openapi`: writes docs/openapi.json from the zod schemas (`--check` fails if it is stale). */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openApiDocument } from '../lambdas/shared/openapi.js';
+import { openApiDocument } from '../contracts/openapi';
 
 const target = join(__dirname, '..', 'docs', 'openapi.json');
 const text = `${JSON.stringify(openApiDocument(), null, 2)}\n`;

@@ -5,8 +5,8 @@
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_DATA_DIR } from '../lambdas/local/env.js';
-import { createLocalIssuer } from '../lambdas/local/issuer.js';
+import { DEFAULT_DATA_DIR } from '../local/env';
+import { createLocalIssuer } from '../local/issuer';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -13,8 +13,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { MERCHANT_CLAIM } from '../lambdas/shared/contracts';
-import { REQUEST_SCHEMAS, toRequestModelSchema } from '../lambdas/shared/schemas';
+import { MERCHANT_CLAIM } from '../contracts/resources';
+import { REQUEST_SCHEMAS, toRequestModelSchema } from '../contracts/api';
 import type { SmartPayFunctions } from './functions';
 import { acknowledge, REASONS } from './nag';
 import type { StageConfig } from './stages';
@@ -221,7 +221,7 @@ export class SmartPayApi extends Construct {
       models[route] = api.addModel(`${name}Model`, {
         contentType: 'application/json',
         modelName: name,
-        description: `POST ${route} body, generated from the zod schema in lambdas/shared/schemas.ts`,
+        description: `POST ${route} body, generated from the zod schema in contracts/api.ts`,
         schema: {
           ...(toRequestModelSchema(schema) as apigw.JsonSchema),
           schema: apigw.JsonSchemaVersion.DRAFT4,

@@ -6,7 +6,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { TABLES, type TableName } from '../lambdas/shared/contracts';
+import { TABLES, type TableName } from '../contracts/resources';
 
 /** Props of {@link SmartPayData}. */
 export interface SmartPayDataProps {

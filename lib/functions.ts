@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV, METRICS } from '../lambdas/shared/contracts';
+import { ENV, METRICS } from '../contracts/resources';
 import type { SmartPayData } from './data';
 import { acknowledge, REASONS } from './nag';
 import type { SmartPaySecrets } from './secrets';

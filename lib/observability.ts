@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { METRICS } from '../lambdas/shared/contracts';
+import { METRICS } from '../contracts/resources';
 import type { SmartPayApi } from './api';
 import { FUNCTION_AREAS, type SmartPayFunctions } from './functions';
 import type { StageConfig } from './stages';

@@ -2,7 +2,7 @@
  * Typed stage configurations. `bin/app.ts` picks one with `-c stage=<name>`; the construct takes the object.
  * Nothing here reads the environment.
  */
-import { parseConnectorRegistry, type ConnectorDefinition } from '../lambdas/shared/connectors';
+import { parseConnectorRegistry, type ConnectorDefinition } from '../contracts/connectors';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
 /** The stages SmartPay is deployed as. */

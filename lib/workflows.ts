@@ -18,7 +18,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { PROJECT_ROOT, type SmartPayFunctions } from './functions';
-import { ENV, ROUTING_UPDATER_BATCH, ROUTING_UPDATER_PATTERN } from '../lambdas/shared/contracts';
+import { ENV, ROUTING_UPDATER_BATCH, ROUTING_UPDATER_PATTERN } from '../contracts/resources';
 import { acknowledge, REASONS } from './nag';
 import type { StageConfig } from './stages';
 

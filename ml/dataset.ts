@@ -5,8 +5,8 @@
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { parse } from 'csv-parse';
-import type { FeatureTransaction } from '../lambdas/fraud/features.js';
-import { currencyExponent, isSupportedCurrency } from '../lambdas/shared/money.js';
+import type { FeatureTransaction } from '../lambdas/fraud/features';
+import { currencyExponent, isSupportedCurrency } from '../contracts/money';
 
 export const CANONICAL_COLUMNS = [
   'tx_id', 'timestamp', 'customer_id', 'terminal_id', 'amount', 'currency', 'label', 'device_id', 'country', 'merchant_country',

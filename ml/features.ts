@@ -13,10 +13,10 @@ import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { FEATURE_NAMES, type FeatureOptions } from '../lambdas/fraud/features.js';
-import { CUSTOMER_SNAPSHOT, DEVICE_SNAPSHOT, GRAPH_K, TERMINAL_SNAPSHOT, type GraphInputs } from '../lambdas/fraud/graph.js';
-import { parseColumnMap, readTransactions } from './dataset.js';
-import { replay } from './replay.js';
+import { FEATURE_NAMES, type FeatureOptions } from '../lambdas/fraud/features';
+import { CUSTOMER_SNAPSHOT, DEVICE_SNAPSHOT, GRAPH_K, TERMINAL_SNAPSHOT, type GraphInputs } from '../lambdas/fraud/graph';
+import { parseColumnMap, readTransactions } from './dataset';
+import { replay } from './replay';
 
 /** A CSV field, quoted when it must be (RFC 4180). */
 export function csvField(value: string): string {

@@ -15,9 +15,9 @@ import {
   type CustomerState,
   type FeatureOptions,
   type TerminalState,
-} from '../lambdas/fraud/features.js';
-import { observeDevice, transactionGraph, type DeviceState, type GraphInputs } from '../lambdas/fraud/graph.js';
-import type { LabelledTransaction } from './dataset.js';
+} from '../lambdas/fraud/features';
+import { observeDevice, transactionGraph, type DeviceState, type GraphInputs } from '../lambdas/fraud/graph';
+import type { LabelledTransaction } from './dataset';
 
 export interface ReplayedRow {
   readonly tx: LabelledTransaction;

@@ -19,11 +19,11 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { DEFAULT_MODEL_DIR, loadModelFolder, scoreWith, type FraudReason } from '../lambdas/fraud/model.js';
-import { decide, type FraudDecision } from '../lambdas/fraud/service.js';
-import { parseColumnMap, readTransactions } from './dataset.js';
-import { csvField } from './features.js';
-import { replay } from './replay.js';
+import { DEFAULT_MODEL_DIR, loadModelFolder, scoreWith, type FraudReason } from '../lambdas/fraud/model';
+import { decide, type FraudDecision } from '../lambdas/fraud/service';
+import { parseColumnMap, readTransactions } from './dataset';
+import { csvField } from './features';
+import { replay } from './replay';
 
 const DAY_MS = 86_400_000;
 const REASONS = 3;

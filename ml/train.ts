@@ -18,9 +18,9 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { GraphInputs } from '../lambdas/fraud/graph.js';
-import { loadModelFolder, stack } from '../lambdas/fraud/model.js';
-import { writeFeatures } from './features.js';
+import type { GraphInputs } from '../lambdas/fraud/graph';
+import { loadModelFolder, stack } from '../lambdas/fraud/model';
+import { writeFeatures } from './features';
 
 export const DEFAULT_MODEL_DIR = join(__dirname, '..', 'lambdas', 'fraud', 'model');
 /** XGBoost against xgboost's predict. */

@@ -1,5 +1,5 @@
 // aws-local-stepfunctions 3 needs Node 22's Promise.withResolvers; the local platform polyfills it the same way.
-import '../lambdas/local/polyfills';
+import '../local/polyfills';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';

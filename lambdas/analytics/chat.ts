@@ -4,8 +4,8 @@
  * the records it used. No LLM: the answer is composed deterministically from the figures. Issue-level RAG
  * (Orama / OpenSearch + Bedrock) replaces the retrieval and composition behind the same port.
  */
-import { ValidationError } from '../shared/errors.js';
-import { formatMajor, isSupportedCurrency } from '../shared/money.js';
+import { ValidationError } from '../../contracts/errors';
+import { formatMajor, isSupportedCurrency } from '../../contracts/money';
 
 export interface PaymentFact {
   readonly paymentId: string;

@@ -1,14 +1,14 @@
 /**
  * Analytics Lambda: POST /chat, answers about the caller's own payments.
  */
-import { documentClientOf } from '../shared/clients.js';
-import { config } from '../shared/config.js';
-import { ValidationError } from '../shared/errors.js';
-import { instrumented } from '../shared/powertools.js';
-import { apiRoute, errorResponse, isApiGatewayEvent, parseApiBody } from '../shared/http.js';
-import { ChatRequest } from '../shared/schemas.js';
-import { DynamoPaymentStore } from '../payments/store.js';
-import { answer, type PaymentHistory } from './chat.js';
+import { documentClientOf } from '../shared/clients';
+import { config } from '../shared/config';
+import { ValidationError } from '../../contracts/errors';
+import { instrumented } from '../shared/powertools';
+import { apiRoute, errorResponse, isApiGatewayEvent, parseApiBody } from '../shared/http';
+import { ChatRequest } from '../../contracts/api';
+import { DynamoPaymentStore } from '../payments/store';
+import { answer, type PaymentHistory } from './chat';
 
 let history: PaymentHistory | undefined;
 function paymentHistory(): PaymentHistory {

@@ -8,7 +8,7 @@
  * risk windows are whole UTC days ending D days before the transaction's day; nothing at or after t is
  * used. A missing value is NaN, never 0.
  */
-import { currencyExponent } from '../shared/money.js';
+import { currencyExponent } from '../../contracts/money';
 
 export interface FeatureTransaction {
   readonly txId: string;

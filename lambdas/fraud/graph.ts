@@ -26,8 +26,8 @@
  * No leakage: a snapshot is computed from the state before its transaction, an edge enters the state only
  * after its transaction, and x carries labels only through the feature vector's delayed windows.
  */
-import { FEATURE_NAMES, GRAPH_EDGES, majorAmount, type FeatureTransaction } from './features.js';
-import { sigmoid } from '../shared/logistic.js';
+import { FEATURE_NAMES, GRAPH_EDGES, majorAmount, type FeatureTransaction } from './features';
+import { sigmoid } from '../shared/logistic';
 
 /** Neighbours per node: the K most recent edges. */
 export const GRAPH_K = GRAPH_EDGES;

@@ -11,10 +11,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_NAMES } from './features.js';
-import { GraphSageModel, type GraphInputs } from './graph.js';
-import { XGBoostModel } from './xgboost.js';
-import { logit, sigmoid } from '../shared/logistic.js';
+import { FEATURE_NAMES } from './features';
+import { GraphSageModel, type GraphInputs } from './graph';
+import { XGBoostModel } from './xgboost';
+import { logit, sigmoid } from '../shared/logistic';
 
 export interface Thresholds {
   readonly reviewThreshold: number;

@@ -15,15 +15,15 @@
  * (no per-feature attributions without a second request with `pred_contribs`, which the time budget cannot
  * afford), and both serve the same booster, so the embedded attributions explain the endpoint's score too.
  */
-import { METRICS } from '../shared/contracts.js';
-import { EndpointScoreError, invokeWithBudget, type InvokeEndpointClient, type ScoredBy } from '../shared/sagemaker.js';
-import { logger, metrics } from '../shared/powertools.js';
-import type { FraudReason, ModelScore } from './model.js';
+import { METRICS } from '../../contracts/resources';
+import { EndpointScoreError, invokeWithBudget, type InvokeEndpointClient, type ScoredBy } from '../shared/sagemaker';
+import { logger, metrics } from '../shared/powertools';
+import type { FraudReason, ModelScore } from './model';
 
 /** The default time budget of one endpoint call, in milliseconds. */
 export const DEFAULT_ENDPOINT_TIMEOUT_MS = 30;
 
-export { EndpointScoreError, type EndpointFailure, type InvokeEndpointClient, type ScoredBy } from '../shared/sagemaker.js';
+export { EndpointScoreError, type EndpointFailure, type InvokeEndpointClient, type ScoredBy } from '../shared/sagemaker';
 
 /** Scores a feature vector remotely; resolves with a probability or rejects with an EndpointScoreError. */
 export interface EndpointScorer {

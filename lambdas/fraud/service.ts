@@ -6,12 +6,12 @@
  * customer's, the terminal's and the device's recent neighbours). `recordCompleted` folds a completed payment
  * into the state with the graph snapshots it leaves behind.
  */
-import { NotFoundError, PaymentNotCompletedError } from '../shared/errors.js';
-import { featureVector, type EdgeSnapshots, type FeatureTransaction } from './features.js';
-import { transactionGraph, type GraphInputs } from './graph.js';
-import type { FraudModel, FraudReason, Thresholds } from './model.js';
-import { scoreWithFallback, type EndpointScorer, type FallbackReporter, type ScoredBy } from './sagemaker.js';
-import type { FeatureStatePort } from './state.js';
+import { NotFoundError, PaymentNotCompletedError } from '../../contracts/errors';
+import { featureVector, type EdgeSnapshots, type FeatureTransaction } from './features';
+import { transactionGraph, type GraphInputs } from './graph';
+import type { FraudModel, FraudReason, Thresholds } from './model';
+import { scoreWithFallback, type EndpointScorer, type FallbackReporter, type ScoredBy } from './sagemaker';
+import type { FeatureStatePort } from './state';
 
 export type FraudDecision = 'approve' | 'review' | 'decline';
 

@@ -29,7 +29,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DeviceEdge, DeviceState } from './graph.js';
+import type { DeviceEdge, DeviceState } from './graph';
 import {
   dayIndex,
   GRAPH_EDGES,
@@ -43,7 +43,7 @@ import {
   type FeatureTransaction,
   type TerminalEdge,
   type TerminalState,
-} from './features.js';
+} from './features';
 
 export interface FeatureState {
   readonly customer?: CustomerState;

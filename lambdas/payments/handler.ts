@@ -4,19 +4,19 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { documentClientOf, dynamoClient } from '../shared/clients.js';
-import { config } from '../shared/config.js';
-import { findConnector } from '../shared/connectors.js';
-import { apiRoute, isApiGatewayEvent, parseWith } from '../shared/http.js';
-import { instrumented, logger, metrics } from '../shared/powertools.js';
-import { PaymentId } from '../shared/schemas.js';
-import { METRICS } from '../shared/contracts.js';
-import type { GatewayConnector } from './connectors.js';
-import type { FraudSummary } from './model.js';
-import { PowertoolsIdempotency } from './idempotency.js';
-import { SandboxConnector } from './sandbox.js';
-import * as service from './service.js';
-import { DynamoPaymentStore } from './store.js';
+import { documentClientOf, dynamoClient } from '../shared/clients';
+import { config } from '../shared/config';
+import { findConnector } from '../../contracts/connectors';
+import { apiRoute, isApiGatewayEvent, parseWith } from '../shared/http';
+import { instrumented, logger, metrics } from '../shared/powertools';
+import { PaymentId } from '../../contracts/api';
+import { METRICS } from '../../contracts/resources';
+import type { GatewayConnector } from './connectors';
+import type { FraudSummary } from './model';
+import { PowertoolsIdempotency } from './idempotency';
+import { SandboxConnector } from './sandbox';
+import * as service from './service';
+import { DynamoPaymentStore } from './store';
 
 let deps: service.PaymentDeps | undefined;
 

@@ -13,8 +13,8 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { IdempotencyConflictError, IdempotencyInProgressError } from '../shared/errors.js';
-import type { PaymentRequest } from '../shared/schemas.js';
+import { IdempotencyConflictError, IdempotencyInProgressError } from '../../contracts/errors';
+import type { PaymentRequest } from '../../contracts/api';
 
 export interface IdempotencyData {
   readonly merchantId: string;

@@ -1,6 +1,6 @@
 /** The payment as the workflow carries it, as the store keeps it, and as the API shows it. */
-import type { ScoredBy } from '../shared/sagemaker.js';
-import type { PaymentRequest } from '../shared/schemas.js';
+import type { ScoredBy } from '../shared/sagemaker';
+import type { PaymentRequest } from '../../contracts/api';
 
 /** What Begin hands to the rest of the workflow. `request` is the normalised request, kept verbatim for the idempotency hash. */
 export interface PaymentDraft {

@@ -7,7 +7,7 @@
  * 4000000000009987 lost_card; 4000000000009979 stolen_card; 4000000000000069 expired_card; 4000000000000127
  * incorrect_cvc; 4000000000000119 processing_error (retryable: another gateway may succeed). A past expiry
  * date is expired_card. Any other Luhn-valid number is an ordinary card: it succeeds, unless the connector
- * has an approval profile (lambdas/shared/connectors.ts), which approves it with a probability that depends
+ * has an approval profile (contracts/connectors.ts), which approves it with a probability that depends
  * on the buyer's region, the card network and the amount. The draw is a hash of the connector and the
  * idempotency key, so a retried call gets the same answer, and it is otherwise a `do_not_honor` decline.
  *
@@ -20,10 +20,10 @@
  * processes the charge and then loses the response (ambiguous: the caller must reconcile).
  */
 import { createHash } from 'node:crypto';
-import { connectorFee, type ApprovalProfile, type ConnectorDefinition } from '../shared/connectors.js';
-import { GatewayDeclinedError, GatewayRetryableError } from '../shared/errors.js';
-import { cardNetwork, regionOf } from '../shared/regions.js';
-import { GatewayAmbiguousError, type ChargeRequest, type ChargeResult, type GatewayConnector } from './connectors.js';
+import { connectorFee, type ApprovalProfile, type ConnectorDefinition } from '../../contracts/connectors';
+import { GatewayDeclinedError, GatewayRetryableError } from '../../contracts/errors';
+import { cardNetwork, regionOf } from '../../contracts/regions';
+import { GatewayAmbiguousError, type ChargeRequest, type ChargeResult, type GatewayConnector } from './connectors';
 
 const DECLINES: Readonly<Record<string, { code: string; message: string }>> = {
   '4000000000000002': { code: 'card_declined', message: 'the card was declined' },

@@ -10,14 +10,14 @@ import {
   isDomainError,
   NotFoundError,
   ValidationError,
-} from '../shared/errors.js';
-import { parseWith } from '../shared/http.js';
-import { newPaymentId } from '../shared/ids.js';
-import { PaymentRequest } from '../shared/schemas.js';
-import { GatewayAmbiguousError, type GatewayConnector } from './connectors.js';
-import { httpResponse, type IdempotencyData, type IdempotencyPort, type StoredResponse } from './idempotency.js';
-import { toView, type AttemptRecord, type FraudSummary, type PaymentDraft, type PaymentRecord, type PaymentView } from './model.js';
-import type { PaymentStore, TerminalUpdate } from './store.js';
+} from '../../contracts/errors';
+import { parseWith } from '../shared/http';
+import { newPaymentId } from '../../contracts/ids';
+import { PaymentRequest } from '../../contracts/api';
+import { GatewayAmbiguousError, type GatewayConnector } from './connectors';
+import { httpResponse, type IdempotencyData, type IdempotencyPort, type StoredResponse } from './idempotency';
+import { toView, type AttemptRecord, type FraudSummary, type PaymentDraft, type PaymentRecord, type PaymentView } from './model';
+import type { PaymentStore, TerminalUpdate } from './store';
 
 export interface PaymentDeps {
   readonly store: PaymentStore;

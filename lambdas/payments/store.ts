@@ -4,9 +4,9 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { paymentIdRange } from '../shared/ids.js';
-import type { AttemptRecord, PaymentDraft, PaymentRecord, PaymentStatus, FraudSummary } from './model.js';
-import { methodSummary } from './model.js';
+import { paymentIdRange } from '../../contracts/ids';
+import type { AttemptRecord, PaymentDraft, PaymentRecord, PaymentStatus, FraudSummary } from './model';
+import { methodSummary } from './model';
 
 export interface TerminalUpdate {
   readonly status: Exclude<PaymentStatus, 'processing'>;

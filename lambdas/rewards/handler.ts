@@ -4,14 +4,14 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { documentClientOf } from '../shared/clients.js';
-import { config } from '../shared/config.js';
-import { METRICS } from '../shared/contracts.js';
-import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http.js';
-import { instrumented, metrics } from '../shared/powertools.js';
-import { RewardRequest } from '../shared/schemas.js';
-import { DynamoPaymentStore } from '../payments/store.js';
-import { assertRewardable, DynamoRewardLedger, issueReward, type RewardDeps } from './rewards.js';
+import { documentClientOf } from '../shared/clients';
+import { config } from '../shared/config';
+import { METRICS } from '../../contracts/resources';
+import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http';
+import { instrumented, metrics } from '../shared/powertools';
+import { RewardRequest } from '../../contracts/api';
+import { DynamoPaymentStore } from '../payments/store';
+import { assertRewardable, DynamoRewardLedger, issueReward, type RewardDeps } from './rewards';
 
 let deps: (RewardDeps & { payments: DynamoPaymentStore }) | undefined;
 function dependencies() {

@@ -5,8 +5,8 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { RewardNotEligibleError } from '../shared/errors.js';
-import { currencyExponent } from '../shared/money.js';
+import { RewardNotEligibleError } from '../../contracts/errors';
+import { currencyExponent } from '../../contracts/money';
 
 export const REWARD_RATE_PERCENT = 2n;
 export const MIN_TOKENS = 1n;

@@ -13,10 +13,10 @@
  * - the rest over the healthy connectors: ε spread evenly, 1 − ε on the best score.
  * The ranked list is the choice first, then the others by score, demoted connectors last (fallbacks only).
  */
-import { connectorFee, type ConnectorDefinition, type ConnectorKind } from '../shared/connectors.js';
-import { ROUTING_DIMENSION, routingFeatures, type RoutingContext } from './context.js';
-import { DEFAULT_HEALTH, recordOutcome, statusAt, type ConnectorHealth, type HealthOptions, type HealthOutcome, type HealthStatus } from './health.js';
-import { ArmScorer, DEFAULT_LINUCB, emptyArm, updateArm, type ArmState, type LinUcbParams } from './linucb.js';
+import { connectorFee, type ConnectorDefinition, type ConnectorKind } from '../../contracts/connectors';
+import { ROUTING_DIMENSION, routingFeatures, type RoutingContext } from './context';
+import { DEFAULT_HEALTH, recordOutcome, statusAt, type ConnectorHealth, type HealthOptions, type HealthOutcome, type HealthStatus } from './health';
+import { ArmScorer, DEFAULT_LINUCB, emptyArm, updateArm, type ArmState, type LinUcbParams } from './linucb';
 
 export interface BanditOptions {
   readonly linucb: LinUcbParams;

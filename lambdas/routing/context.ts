@@ -4,8 +4,8 @@
  * evaluation. Categorical values are one-hot over a fixed vocabulary with an "other" slot, so an unknown
  * value still has a place and the dimension never changes.
  */
-import { currencyExponent } from '../shared/money.js';
-import { cardNetwork, REGIONS, regionOf, type CardNetwork } from '../shared/regions.js';
+import { currencyExponent } from '../../contracts/money';
+import { cardNetwork, REGIONS, regionOf, type CardNetwork } from '../../contracts/regions';
 
 export type PaymentMethod = 'card' | 'wallet' | 'solana_pay';
 export type { CardNetwork };

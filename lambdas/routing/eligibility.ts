@@ -3,8 +3,8 @@
  * buyer region are ever ranked. Routing a payment to a connector that cannot take it is impossible, not
  * just unlikely.
  */
-import type { ConnectorDefinition } from '../shared/connectors.js';
-import { NoEligibleConnectorError } from '../shared/errors.js';
+import type { ConnectorDefinition } from '../../contracts/connectors';
+import { NoEligibleConnectorError } from '../../contracts/errors';
 
 export interface EligibilityContext {
   readonly method: string;

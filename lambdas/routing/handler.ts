@@ -9,16 +9,16 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { documentClientOf, eventBridgeClient } from '../shared/clients.js';
-import { config } from '../shared/config.js';
-import { METRICS, ROUTING_EVENTS } from '../shared/contracts.js';
-import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http.js';
-import { instrumented, logger, metrics, tracer } from '../shared/powertools.js';
-import { cardNetwork } from '../shared/regions.js';
-import { PaymentRequest, RouteFeedbackRequest, RouteRequest } from '../shared/schemas.js';
-import { CachedModel, DynamoRoutingModel, type OutcomeRecord } from './model-store.js';
-import { sageMakerRoutingEndpoint } from './sagemaker.js';
-import { recordFeedback, route, type OutcomeQueue, type RoutingDeps } from './service.js';
+import { documentClientOf, eventBridgeClient } from '../shared/clients';
+import { config } from '../shared/config';
+import { METRICS, ROUTING_EVENTS } from '../../contracts/resources';
+import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http';
+import { instrumented, logger, metrics, tracer } from '../shared/powertools';
+import { cardNetwork } from '../../contracts/regions';
+import { PaymentRequest, RouteFeedbackRequest, RouteRequest } from '../../contracts/api';
+import { CachedModel, DynamoRoutingModel, type OutcomeRecord } from './model-store';
+import { sageMakerRoutingEndpoint } from './sagemaker';
+import { recordFeedback, route, type OutcomeQueue, type RoutingDeps } from './service';
 
 // Module scope: one client per container. No SDK retries: the budget is a few tens of milliseconds.
 const sageMakerClient = new SageMakerRuntimeClient({ maxAttempts: 1 });

@@ -26,9 +26,9 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learn, type BanditOptions, type BanditState } from './bandit.js';
-import type { RoutingContext } from './context.js';
-import type { AttemptMark, ConnectorHealth, HealthOutcome } from './health.js';
+import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learn, type BanditOptions, type BanditState } from './bandit';
+import type { RoutingContext } from './context';
+import type { AttemptMark, ConnectorHealth, HealthOutcome } from './health';
 
 export const MODEL_KEY = 'model#bandit';
 export const HEALTH_KEY = 'health#routing';

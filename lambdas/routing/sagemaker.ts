@@ -9,9 +9,9 @@
  * - request `{"features": [...ROUTING_FEATURES order], "connectors": ["stripe-us", ...]}`;
  * - response `{"scores": {"stripe-us": 0.91, ...}}`, one finite number per connector asked about.
  */
-import { METRICS } from '../shared/contracts.js';
-import { logger, metrics } from '../shared/powertools.js';
-import { EndpointScoreError, invokeWithBudget, type InvokeEndpointClient } from '../shared/sagemaker.js';
+import { METRICS } from '../../contracts/resources';
+import { logger, metrics } from '../shared/powertools';
+import { EndpointScoreError, invokeWithBudget, type InvokeEndpointClient } from '../shared/sagemaker';
 
 export const DEFAULT_ROUTING_ENDPOINT_TIMEOUT_MS = 20;
 

@@ -8,15 +8,15 @@
  *   the model exactly once (model-store.ts): a replay changes nothing.
  */
 import { randomBytes } from 'node:crypto';
-import type { ConnectorDefinition } from '../shared/connectors.js';
-import { NotFoundError, ValidationError } from '../shared/errors.js';
-import type { BanditPolicy, RankedConnector } from './bandit.js';
-import { routingFeatures, type RoutingContext } from './context.js';
-import type { HealthOutcome } from './health.js';
-import type { DecisionRecord, DynamoRoutingModel, OutcomeRecord } from './model-store.js';
-import { eligibleConnectors } from './eligibility.js';
-import { EndpointScoreError, type ScoredBy } from '../shared/sagemaker.js';
-import { powertoolsRoutingFallbackReporter, type RoutingEndpoint, type RoutingFallbackReporter } from './sagemaker.js';
+import type { ConnectorDefinition } from '../../contracts/connectors';
+import { NotFoundError, ValidationError } from '../../contracts/errors';
+import type { BanditPolicy, RankedConnector } from './bandit';
+import { routingFeatures, type RoutingContext } from './context';
+import type { HealthOutcome } from './health';
+import type { DecisionRecord, DynamoRoutingModel, OutcomeRecord } from './model-store';
+import { eligibleConnectors } from './eligibility';
+import { EndpointScoreError, type ScoredBy } from '../shared/sagemaker';
+import { powertoolsRoutingFallbackReporter, type RoutingEndpoint, type RoutingFallbackReporter } from './sagemaker';
 
 export interface RouteInput {
   readonly amount: number;

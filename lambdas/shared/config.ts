@@ -3,8 +3,8 @@
  * process.env). The construct sets these in the cloud; the local platform sets them before it loads the
  * handlers.
  */
-import { DEFAULT_CONNECTORS, parseConnectorRegistry, type ConnectorDefinition } from './connectors.js';
-import { ENV } from './contracts.js';
+import { DEFAULT_CONNECTORS, parseConnectorRegistry, type ConnectorDefinition } from '../../contracts/connectors';
+import { ENV } from '../../contracts/resources';
 
 export interface RuntimeConfig {
   readonly stage: string;

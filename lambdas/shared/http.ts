@@ -6,10 +6,10 @@
 import { parse } from '@aws-lambda-powertools/parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-import { MERCHANT_CLAIM } from './contracts.js';
-import { ForbiddenError, isDomainError, ValidationError } from './errors.js';
-import { fieldIssues } from './issues.js';
-import { logger } from './powertools.js';
+import { MERCHANT_CLAIM } from '../../contracts/resources';
+import { ForbiddenError, isDomainError, ValidationError } from '../../contracts/errors';
+import { fieldIssues } from './issues';
+import { logger } from './powertools';
 
 export function isApiGatewayEvent(event: unknown): event is APIGatewayProxyEvent {
   return (

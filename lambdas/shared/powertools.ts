@@ -7,8 +7,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type * as TracerModule from '@aws-lambda-powertools/tracer';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
-import { tracingEnabled } from './config.js';
-import { METRICS } from './contracts.js';
+import { tracingEnabled } from './config';
+import { METRICS } from '../../contracts/resources';
 
 export const logger = new Logger();
 export const metrics = new Metrics({ namespace: METRICS.namespace });

@@ -14,10 +14,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ensureTables, startLocalStore } from '../../lambdas/local/dynalite.js';
-import { DEFAULT_DATA_DIR, LOCAL_TABLES } from '../../lambdas/local/env.js';
-import { DynamoRoutingModel, type DecisionRecord, type OutcomeRecord } from '../../lambdas/routing/model-store.js';
-import type { LoggedDecision } from './ope.js';
+import { ensureTables, startLocalStore } from '../../local/dynalite';
+import { DEFAULT_DATA_DIR, LOCAL_TABLES } from '../../local/env';
+import { DynamoRoutingModel, type DecisionRecord, type OutcomeRecord } from '../../lambdas/routing/model-store';
+import type { LoggedDecision } from './ope';
 
 /** One log line from a decision and its first attempt's outcome (undefined: no outcome yet). */
 export function toLoggedDecision(decision: DecisionRecord, first: OutcomeRecord | undefined): LoggedDecision | undefined {

@@ -16,7 +16,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_BANDIT, type BanditOptions, type BanditState } from '../../lambdas/routing/bandit.js';
+import { DEFAULT_BANDIT, type BanditOptions, type BanditState } from '../../lambdas/routing/bandit';
 import {
   banditSimPolicy,
   defaultScenario,
@@ -28,7 +28,7 @@ import {
   type Scenario,
   type SimPayment,
   type SimPolicy,
-} from './simulator.js';
+} from './simulator';
 import {
   banditCandidate,
   cheapestCandidate,
@@ -41,7 +41,7 @@ import {
   type OpeResult,
   type Registry,
   type RewardKind,
-} from './ope.js';
+} from './ope';
 
 export type LoggerKind = 'bandit' | 'uniform';
 

@@ -14,13 +14,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { BanditPolicy, DEFAULT_BANDIT, type BanditOptions, type BanditState } from '../../lambdas/routing/bandit.js';
-import { ROUTING_DIMENSION, routingFeatures, type RoutingContext } from '../../lambdas/routing/context.js';
-import type { HealthOutcome } from '../../lambdas/routing/health.js';
-import { ArmScorer, type ArmState } from '../../lambdas/routing/linucb.js';
-import { connectorFee, type ConnectorDefinition } from '../../lambdas/shared/connectors.js';
-import { fieldIssues } from '../../lambdas/shared/issues.js';
-import { isSupportedCurrency } from '../../lambdas/shared/money.js';
+import { BanditPolicy, DEFAULT_BANDIT, type BanditOptions, type BanditState } from '../../lambdas/routing/bandit';
+import { ROUTING_DIMENSION, routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
+import type { HealthOutcome } from '../../lambdas/routing/health';
+import { ArmScorer, type ArmState } from '../../lambdas/routing/linucb';
+import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
+import { fieldIssues } from '../../lambdas/shared/issues';
+import { isSupportedCurrency } from '../../contracts/money';
 
 // ---------------------------------------------------------------------------------------------------------
 // The log

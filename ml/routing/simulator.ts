@@ -23,12 +23,12 @@
  * and converted to USD minor units once, with fixed integer rates (USD_RATES). Expected values (the oracle's
  * criterion, the expected regret) are floats: they are expectations, not money.
  */
-import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learnArm, learnHealth, type BanditOptions, type BanditState } from '../../lambdas/routing/bandit.js';
-import { regionOf, type CardNetwork, type PaymentMethod, type REGIONS, type RoutingContext } from '../../lambdas/routing/context.js';
-import type { HealthOutcome } from '../../lambdas/routing/health.js';
-import { connectorFee, type ConnectorDefinition } from '../../lambdas/shared/connectors.js';
-import { logit, sigmoid } from '../../lambdas/shared/logistic.js';
-import { prng } from '../../bench/support.js';
+import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learnArm, learnHealth, type BanditOptions, type BanditState } from '../../lambdas/routing/bandit';
+import { regionOf, type CardNetwork, type PaymentMethod, type REGIONS, type RoutingContext } from '../../lambdas/routing/context';
+import type { HealthOutcome } from '../../lambdas/routing/health';
+import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
+import { logit, sigmoid } from '../../lambdas/shared/logistic';
+import { prng } from '../../bench/support';
 
 export type Region = (typeof REGIONS)[number];
 

@@ -1,6 +1,6 @@
 /** The edge: health, JWKS, the Cognito-like authorizer (401/403) and the HTTP error shapes (404/405/413). */
-import { createLocalIssuer } from '../../lambdas/local/issuer';
-import type { LocalPlatform } from '../../lambdas/local/platform';
+import { createLocalIssuer } from '../../local/issuer';
+import type { LocalPlatform } from '../../local/platform';
 import { ApiClient, payBody, startPlatform } from './client';
 
 let platform: LocalPlatform;

@@ -1,8 +1,8 @@
 /** Helpers for the e2e suites: a platform on an ephemeral loopback port, tokens, and a small fetch client. */
 import { randomUUID } from 'node:crypto';
-import type { HandlerOverrides } from '../../lambdas/local/handlers';
-import { DEFAULT_CONNECTORS } from '../../lambdas/shared/connectors';
-import { startLocalPlatform, type LocalPlatform } from '../../lambdas/local/platform';
+import type { HandlerOverrides } from '../../local/handlers';
+import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
+import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
 
 /** A platform with the two default sandbox accounts (ordinary cards always succeed), unless `env` says otherwise. */
 export function startPlatform(options: { env?: Record<string, string>; handlerOverrides?: HandlerOverrides } = {}): Promise<LocalPlatform> {

@@ -3,8 +3,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_FEATURE_OPTIONS } from '../../lambdas/fraud/features';
 import { DynamoFeatureState } from '../../lambdas/fraud/state';
-import { LOCAL_TABLES } from '../../lambdas/local/env';
-import type { LocalPlatform } from '../../lambdas/local/platform';
+import { LOCAL_TABLES } from '../../local/env';
+import type { LocalPlatform } from '../../local/platform';
 import { ApiClient, card, fieldsOf, payBody, startPlatform, uniqueMerchant } from './client';
 
 let platform: LocalPlatform;

@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { HandlerOverride } from '../../lambdas/local/handlers';
-import { LOCAL_TABLES } from '../../lambdas/local/env';
-import type { LocalPlatform } from '../../lambdas/local/platform';
+import type { HandlerOverride } from '../../local/handlers';
+import { LOCAL_TABLES } from '../../local/env';
+import type { LocalPlatform } from '../../local/platform';
 import { ApiClient, card, fieldsOf, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
 
 /** Holds the charge of payments whose Idempotency-Key is `gated`, until the test releases it. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES } from '../../lambdas/fraud/features';
 import { GRAPH_REASON } from '../../lambdas/fraud/model';
-import type { LocalPlatform } from '../../lambdas/local/platform';
+import type { LocalPlatform } from '../../local/platform';
 import { ApiClient, fieldsOf, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
 
 let platform: LocalPlatform;

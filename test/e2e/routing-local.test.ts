@@ -3,8 +3,8 @@
  * cards depends on the buyer's region): payments through /pay, with real sandbox outcomes fed back by the
  * workflow, teach routing which processor succeeds for LATAM buyers.
  */
-import type { LocalPlatform } from '../../lambdas/local/platform';
-import { LOCAL_CONNECTORS } from '../../lambdas/shared/connectors';
+import type { LocalPlatform } from '../../local/platform';
+import { LOCAL_CONNECTORS } from '../../contracts/connectors';
 import { ApiClient, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
 
 let platform: LocalPlatform;

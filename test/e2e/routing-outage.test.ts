@@ -4,8 +4,8 @@
  * their copy of the learnt model for a minute here, so only the breaker's fast path can do it: the workflow
  * feeds the attempts back, the updater folds them in and publishes the health, the routers re-read it.
  */
-import type { LocalPlatform } from '../../lambdas/local/platform';
-import type { ConnectorDefinition } from '../../lambdas/shared/connectors';
+import type { LocalPlatform } from '../../local/platform';
+import type { ConnectorDefinition } from '../../contracts/connectors';
 import { ApiClient, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
 
 const connector = (id: string, basisPoints: number): ConnectorDefinition => ({

@@ -5,10 +5,10 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { LOCAL_TABLES } from '../../lambdas/local/env';
-import type { LocalPlatform } from '../../lambdas/local/platform';
+import { LOCAL_TABLES } from '../../local/env';
+import type { LocalPlatform } from '../../local/platform';
 import { DynamoRoutingModel } from '../../lambdas/routing/model-store';
-import { ROUTING_EVENTS } from '../../lambdas/shared/contracts';
+import { ROUTING_EVENTS } from '../../contracts/resources';
 import { ApiClient, startPlatform, uniqueMerchant } from './client';
 
 let platform: LocalPlatform;

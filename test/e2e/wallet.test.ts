@@ -3,8 +3,8 @@
  * which charges them at its wallet rate; the payment keeps the wallet's name and the token's last 4, never the
  * token; declines and ineligible buyers get their own answers.
  */
-import type { LocalPlatform } from '../../lambdas/local/platform';
-import { LOCAL_CONNECTORS } from '../../lambdas/shared/connectors';
+import type { LocalPlatform } from '../../local/platform';
+import { LOCAL_CONNECTORS } from '../../contracts/connectors';
 import { ApiClient, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
 
 // The local registry, with amazon-pay approving every ordinary token so the outcomes are certain.

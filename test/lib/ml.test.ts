@@ -11,7 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks, type NagPack, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { ENV } from '../../lambdas/shared/contracts';
+import { ENV } from '../../contracts/resources';
 import {
   buildModelArtifact,
   DEFAULT_FRAUD_MODEL_DIR,

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ENV, METRICS, TABLES } from '../../lambdas/shared/contracts';
-import { REQUEST_SCHEMAS, toRequestModelSchema } from '../../lambdas/shared/schemas';
+import { ENV, METRICS, TABLES } from '../../contracts/resources';
+import { REQUEST_SCHEMAS, toRequestModelSchema } from '../../contracts/api';
 import { PAY_STATUSES, SmartPayStack, STAGES } from '../../lib';
 import { actionsOf, apiMethods, fastApp, logicalIdOf, policyStatements, resourcesOf, ROOT, statementsOfRole } from './support';
 

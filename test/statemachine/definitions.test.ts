@@ -8,9 +8,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import aslValidator from 'asl-validator';
-import { createLocalBus } from '../../lambdas/local/bus';
-import { createLocalDlq } from '../../lambdas/local/dlq';
-import { HANDLER_AREAS, type Invoker } from '../../lambdas/local/handlers';
+import { createLocalBus } from '../../local/bus';
+import { createLocalDlq } from '../../local/dlq';
+import { HANDLER_AREAS, type Invoker } from '../../local/handlers';
 import {
   allStates,
   LOCAL_DLQ_URL,
@@ -21,7 +21,7 @@ import {
   taskAdapters,
   WORKFLOWS,
   type WorkflowName,
-} from '../../lambdas/local/workflows';
+} from '../../local/workflows';
 
 const names = Object.keys(WORKFLOWS) as WorkflowName[];
 const LIB_WORKFLOWS = join(__dirname, '..', '..', 'lib', 'workflows.ts');

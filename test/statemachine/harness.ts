@@ -3,14 +3,14 @@
  * real handlers, the real ASL, retries without waiting. Each test file gets its own platform (and its own
  * environment, since jest isolates process.env per file).
  */
-import { DEFAULT_CONNECTORS } from '../../lambdas/shared/connectors';
+import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { LOCAL_TABLES } from '../../lambdas/local/env';
-import type { HandlerOverrides } from '../../lambdas/local/handlers';
-import { startLocalPlatform, type LocalPlatform } from '../../lambdas/local/platform';
-import type { PaymentEnvelope } from '../../lambdas/local/workflows';
+import { LOCAL_TABLES } from '../../local/env';
+import type { HandlerOverrides } from '../../local/handlers';
+import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
+import type { PaymentEnvelope } from '../../local/workflows';
 
 export const MERCHANT = 'm_paths';
 

@@ -4,8 +4,8 @@
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TERMINAL_SNAPSHOT } from '../../lambdas/fraud/graph';
-import { LOCAL_TABLES } from '../../lambdas/local/env';
-import { lambdaError } from '../../lambdas/local/workflows';
+import { LOCAL_TABLES } from '../../local/env';
+import { lambdaError } from '../../local/workflows';
 import { CARDS, envelope, MERCHANT, pay, paymentBody, startHarness, type Harness } from './harness';
 
 let h: Harness;

@@ -8,7 +8,7 @@ import { DEFAULT_FEATURE_OPTIONS, featureVector, GRAPH_EDGES, type FeatureTransa
 import { transactionGraph, type GraphInputs } from '../../lambdas/fraud/graph';
 import { recordCompleted } from '../../lambdas/fraud/service';
 import { DynamoFeatureState } from '../../lambdas/fraud/state';
-import { LOCAL_TABLES } from '../../lambdas/local/env';
+import { LOCAL_TABLES } from '../../local/env';
 import { useTestStore } from './support';
 import type { LabelledTransaction } from '../../ml/dataset';
 import { replay, replayStates } from '../../ml/replay';

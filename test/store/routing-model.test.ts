@@ -11,7 +11,7 @@ import { BanditPolicy, emptyBanditState, learn } from '../../lambdas/routing/ban
 import { routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
 import { HEALTHY, type ConnectorHealth } from '../../lambdas/routing/health';
 import { CachedModel, CLAIM_LEASE_MS, DynamoRoutingModel, HEALTH_KEY, type DecisionRecord, type OutcomeRecord, type PublishedHealth } from '../../lambdas/routing/model-store';
-import { LOCAL_TABLES } from '../../lambdas/local/env';
+import { LOCAL_TABLES } from '../../local/env';
 import { exportDecisions } from '../../ml/routing/export';
 import { parseLog } from '../../ml/routing/ope';
 import { useTestStore } from './support';

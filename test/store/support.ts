@@ -1,8 +1,8 @@
 /** The store tests' local DynamoDB: dynalite in its own process with the platform's tables, and a document client. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ensureTables, startLocalStore } from '../../lambdas/local/dynalite';
-import { LOCAL_TABLES } from '../../lambdas/local/env';
+import { ensureTables, startLocalStore } from '../../local/dynalite';
+import { LOCAL_TABLES } from '../../local/env';
 
 export interface TestStore {
   readonly client: DynamoDBDocumentClient;

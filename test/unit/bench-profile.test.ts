@@ -6,7 +6,7 @@ const node = (id: number, functionName: string, url: string, children: number[] 
 const SDK = 'file:///app/node_modules/@smithy/core/dist-cjs/index.js';
 const FRAUD = 'file:///app/lambdas/fraud/model.ts';
 const ENGINE = 'file:///app/node_modules/aws-local-stepfunctions/build/main.node.cjs';
-const SERVER = 'file:///app/lambdas/local/server.ts';
+const SERVER = 'file:///app/local/server.ts';
 
 describe('bench/profile attribute', () => {
   // root ─ engine ─ fraud handler ─┬ fraud model (self)

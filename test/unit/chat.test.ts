@@ -1,5 +1,5 @@
 import { answer, detectCurrencies, detectIntent, detectWindow, type PaymentFact, type PaymentHistory } from '../../lambdas/analytics/chat';
-import { ValidationError } from '../../lambdas/shared/errors';
+import { ValidationError } from '../../contracts/errors';
 
 const now = new Date('2026-11-26T12:00:00Z'); // a Thursday
 

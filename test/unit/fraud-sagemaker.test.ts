@@ -16,7 +16,7 @@ import {
 } from '../../lambdas/fraud/sagemaker';
 import { assess, type FraudDeps } from '../../lambdas/fraud/service';
 import type { FeatureStatePort } from '../../lambdas/fraud/state';
-import { METRICS } from '../../lambdas/shared/contracts';
+import { METRICS } from '../../contracts/resources';
 import { logger, metrics } from '../../lambdas/shared/powertools';
 
 const model = loadFraudModel();

@@ -1,4 +1,4 @@
-import { newPaymentId, paymentIdRange, paymentIdTime } from '../../lambdas/shared/ids';
+import { newPaymentId, paymentIdRange, paymentIdTime } from '../../contracts/ids';
 
 describe('payment ids', () => {
   it('are pay_ plus 20 Crockford base32 characters and carry their time', () => {

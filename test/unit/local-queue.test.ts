@@ -2,7 +2,7 @@
  * The local stand-in for the routing updater's SQS queue: SQS-shaped batches of up to 10 to one consumer at a
  * time; a failed batch retried once, then reported; a partial batch response fails only the messages it names.
  */
-import { createLocalQueue } from '../../lambdas/local/queue';
+import { createLocalQueue } from '../../local/queue';
 
 type Batch = { Records: Array<{ messageId: string; body: string }> };
 

@@ -1,4 +1,4 @@
-import { currencyExponent, formatMajor, isSupportedCurrency, percentageFee, wholeMajorUnits } from '../../lambdas/shared/money';
+import { currencyExponent, formatMajor, isSupportedCurrency, percentageFee, wholeMajorUnits } from '../../contracts/money';
 
 describe('money', () => {
   it('knows the ISO-4217 exponents', () => {

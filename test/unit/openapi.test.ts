@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openApiDocument } from '../../lambdas/shared/openapi';
+import { openApiDocument } from '../../contracts/openapi';
 
 describe('OpenAPI document', () => {
   const doc = openApiDocument() as { paths: Record<string, Record<string, { security?: unknown; requestBody?: unknown }>>; components: { schemas: Record<string, { required?: string[] }> } };

@@ -3,7 +3,7 @@ import type { ClaimResult, IdempotencyData, IdempotencyPort, StoredResponse } fr
 import type { AttemptRecord, PaymentDraft, PaymentRecord } from '../../lambdas/payments/model';
 import * as service from '../../lambdas/payments/service';
 import type { PaymentStore, TerminalUpdate } from '../../lambdas/payments/store';
-import { GatewayDeclinedError, GatewayRetryableError, IdempotencyConflictError } from '../../lambdas/shared/errors';
+import { GatewayDeclinedError, GatewayRetryableError, IdempotencyConflictError } from '../../contracts/errors';
 
 class MemoryStore implements PaymentStore {
   readonly items = new Map<string, PaymentRecord>();

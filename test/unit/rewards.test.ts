@@ -1,4 +1,4 @@
-import { RewardNotEligibleError } from '../../lambdas/shared/errors';
+import { RewardNotEligibleError } from '../../contracts/errors';
 import { assertRewardable, formatTokens, issueReward, rewardBaseUnits, type RewardEntry, type RewardLedger } from '../../lambdas/rewards/rewards';
 
 describe('reward tokens', () => {

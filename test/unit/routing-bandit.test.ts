@@ -7,7 +7,7 @@ import { cardNetwork, regionOf, ROUTING_DIMENSION, ROUTING_FEATURES, routingFeat
 import { DEFAULT_HEALTH, HEALTHY, recordOutcome, statusAt, type ConnectorHealth } from '../../lambdas/routing/health';
 import { decodeHealth } from '../../lambdas/routing/model-store';
 import { ArmScorer, emptyArm, inverseSpd, updateArm } from '../../lambdas/routing/linucb';
-import type { ConnectorDefinition } from '../../lambdas/shared/connectors';
+import type { ConnectorDefinition } from '../../contracts/connectors';
 
 describe('LinUCB', () => {
   const params = { alpha: 0.5, ridge: 1, discount: 1 };

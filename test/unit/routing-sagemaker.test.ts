@@ -7,7 +7,7 @@ import { BanditPolicy, emptyBanditState } from '../../lambdas/routing/bandit';
 import { ROUTING_DIMENSION } from '../../lambdas/routing/context';
 import { parseScores, sageMakerRoutingEndpoint } from '../../lambdas/routing/sagemaker';
 import { route, type RoutingDeps } from '../../lambdas/routing/service';
-import { DEFAULT_CONNECTORS } from '../../lambdas/shared/connectors';
+import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
 import { EndpointScoreError, type InvokeEndpointClient } from '../../lambdas/shared/sagemaker';
 
 const text = (s: string) => new TextEncoder().encode(s);

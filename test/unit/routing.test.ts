@@ -7,8 +7,8 @@ import { ROUTING_DIMENSION, routingFeatures } from '../../lambdas/routing/contex
 import { isEligible } from '../../lambdas/routing/eligibility';
 import { decodeHealth, decodeState, encodeHealth, encodeState, type DecisionRecord, type OutcomeRecord } from '../../lambdas/routing/model-store';
 import { recordFeedback, route, type RoutingDeps } from '../../lambdas/routing/service';
-import { connectorFee, DEFAULT_CONNECTORS, parseConnectorRegistry, LOCAL_CONNECTORS, type ConnectorDefinition, type FeeSchedule } from '../../lambdas/shared/connectors';
-import { NoEligibleConnectorError, NotFoundError, ValidationError } from '../../lambdas/shared/errors';
+import { connectorFee, DEFAULT_CONNECTORS, parseConnectorRegistry, LOCAL_CONNECTORS, type ConnectorDefinition, type FeeSchedule } from '../../contracts/connectors';
+import { NoEligibleConnectorError, NotFoundError, ValidationError } from '../../contracts/errors';
 
 const card = { amount: 10_000, method: 'card' as const };
 

@@ -1,7 +1,7 @@
 import { GatewayAmbiguousError } from '../../lambdas/payments/connectors';
 import { approvalProbability, SandboxConnector } from '../../lambdas/payments/sandbox';
-import { DEFAULT_CONNECTORS, LOCAL_CONNECTORS } from '../../lambdas/shared/connectors';
-import { GatewayDeclinedError, GatewayRetryableError } from '../../lambdas/shared/errors';
+import { DEFAULT_CONNECTORS, LOCAL_CONNECTORS } from '../../contracts/connectors';
+import { GatewayDeclinedError, GatewayRetryableError } from '../../contracts/errors';
 
 const now = () => new Date('2026-06-15T00:00:00Z');
 const stripe = { ...DEFAULT_CONNECTORS[0], id: `stripe-test-${Math.random()}` };

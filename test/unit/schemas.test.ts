@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ValidationError } from '../../lambdas/shared/errors';
+import { ValidationError } from '../../contracts/errors';
 import { parseWith } from '../../lambdas/shared/http';
-import { passesLuhn, PaymentRequest, REQUEST_SCHEMAS, toRequestModelSchema } from '../../lambdas/shared/schemas';
+import { passesLuhn, PaymentRequest, REQUEST_SCHEMAS, toRequestModelSchema } from '../../contracts/api';
 
 const valid = {
   amount: 1999,

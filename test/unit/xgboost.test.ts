@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { XGBoostModel, XGBoostModelError } from '../../lambdas/fraud/xgboost.js';
+import { XGBoostModel, XGBoostModelError } from '../../lambdas/fraud/xgboost';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'xgboost');
 const MODEL_PATH = join(FIXTURES, 'model.json');

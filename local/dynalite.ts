@@ -15,7 +15,7 @@ import {
   type AttributeDefinition,
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
-import { TABLES, type TableName } from '../shared/contracts.js';
+import { TABLES, type TableName } from '../contracts/resources';
 
 export interface LocalStoreOptions {
   /** LevelDB directory (persisted across restarts); in memory when omitted. */
@@ -41,7 +41,7 @@ export interface LocalStore {
 }
 
 /**
- * Starts dynalite in a child process (lambdas/local/store-process.ts) and waits until it listens. A
+ * Starts dynalite in a child process (local/store-process.ts) and waits until it listens. A
  * separate process gives the store its own core: in one process, dynalite took about a sixth of the CPU
  * of every payment away from the handlers and the workflow engine.
  */

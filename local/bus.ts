@@ -9,7 +9,7 @@
  * exists, wildcard, ...) are not supported and are rejected when the rule is added.
  */
 import { randomUUID } from 'node:crypto';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from './env.js';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './env';
 
 export interface BusEvent {
   readonly version: '0';

@@ -10,8 +10,8 @@
  * test ones) succeed with a context-dependent probability, so routing has something real to learn locally.
  */
 import { z } from 'zod';
-import { percentageFee } from './money.js';
-import { regionOf, REGIONS, type Region } from './regions.js';
+import { percentageFee } from './money';
+import { regionOf, REGIONS, type Region } from './regions';
 
 export type ConnectorKind = 'stripe' | 'amazon_pay' | 'solana_pay' | 'sandbox';
 /** Cards and wallets go through /pay today; Solana Pay is routed (eligibility, ranking) but not charged yet. */

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LocalBus, PutEventsEntry } from './bus.js';
+import type { LocalBus, PutEventsEntry } from './bus';
 
 export interface LocalEventsEndpoint {
   readonly url: string;

@@ -4,17 +4,17 @@
  * local adapter (the handler its `${XFunctionArn}` names, the bus for `events:putEvents`, the DLQ for
  * `sqs:sendMessage`), and each machine is built once and run many times.
  */
-import './polyfills.js';
+import './polyfills';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { LocalBus, PutEventsEntry } from './bus.js';
-import type { LocalDlq } from './dlq.js';
-import { LOCAL_ACCOUNT, LOCAL_EVENT_BUS, LOCAL_PREFIX, LOCAL_REGION } from './env.js';
-import { functionArn, type HandlerArea, type Invoker } from './handlers.js';
+import type { LocalBus, PutEventsEntry } from './bus';
+import type { LocalDlq } from './dlq';
+import { LOCAL_ACCOUNT, LOCAL_EVENT_BUS, LOCAL_PREFIX, LOCAL_REGION } from './env';
+import { functionArn, type HandlerArea, type Invoker } from './handlers';
 
-export const STATEMACHINES_DIR = join(__dirname, '..', '..', 'statemachines');
+export const STATEMACHINES_DIR = join(__dirname, '..', 'statemachines');
 
 export const LOCAL_DLQ_URL = `https://sqs.${LOCAL_REGION}.amazonaws.com/${LOCAL_ACCOUNT}/${LOCAL_PREFIX}-reward-dlq`;
 

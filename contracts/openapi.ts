@@ -3,7 +3,7 @@
  * the API Gateway request models are made from. `npm run openapi` writes it to docs/openapi.json.
  */
 import { z } from 'zod';
-import { PaymentId, REQUEST_SCHEMAS } from './schemas.js';
+import { PaymentId, REQUEST_SCHEMAS } from './api';
 
 type Json = Record<string, unknown>;
 

@@ -3,9 +3,9 @@
  * Resource names are fixed local names; tunables keep a value already in the environment (so
  * `SANDBOX_FAULTS=... npm start` works) unless the caller passes one explicitly.
  */
-import { LOCAL_CONNECTORS } from '../shared/connectors.js';
-import { ENV, type TableName } from '../shared/contracts.js';
-import { resetConfig } from '../shared/config.js';
+import { LOCAL_CONNECTORS } from '../contracts/connectors';
+import { ENV, type TableName } from '../contracts/resources';
+import { resetConfig } from '../lambdas/shared/config';
 
 /** Where `npm start` and `npm run token` keep local state (git-ignored). */
 export const DEFAULT_DATA_DIR = '.smartpay';

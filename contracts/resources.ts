@@ -30,7 +30,7 @@ export const ENV = {
   fraudReviewThreshold: 'FRAUD_REVIEW_THRESHOLD',
   fraudDeclineThreshold: 'FRAUD_DECLINE_THRESHOLD',
   maxPaymentAttempts: 'MAX_PAYMENT_ATTEMPTS',
-  /** The connector registry as JSON (lambdas/shared/connectors.ts); unset: the two default sandbox accounts. */
+  /** The connector registry as JSON (contracts/connectors.ts); unset: the two default sandbox accounts. */
   connectors: 'CONNECTORS',
   sandboxFaults: 'SANDBOX_FAULTS',
   sandboxLatencyMs: 'SANDBOX_LATENCY_MS',

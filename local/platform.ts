@@ -8,19 +8,19 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
-import { createLocalBus, type EventPattern, type LocalBus } from './bus.js';
-import { createLocalDlq, type LocalDlq } from './dlq.js';
-import { ensureTables, startLocalStore, type LocalStore } from './dynalite.js';
-import { startLocalEventsEndpoint } from './events-endpoint.js';
-import { createLocalQueue } from './queue.js';
-import { ROUTING_UPDATER_BATCH, ROUTING_UPDATER_PATTERN } from '../shared/contracts.js';
-import { applyLocalEnv, DEFAULT_DATA_DIR, LOCAL_EVENT_BUS, LOCAL_TABLES } from './env.js';
-import { loadHandlers, type HandlerArea, type HandlerOverrides, type Invoker } from './handlers.js';
-import { createLocalIssuer, type LocalIssuer } from './issuer.js';
-import { createLocalServer } from './server.js';
-import { createLocalWorkflows, LOCAL_DLQ_URL, STATEMACHINES_DIR, type LocalWorkflows, type RetryIntervalOverrides } from './workflows.js';
+import { createLocalBus, type EventPattern, type LocalBus } from './bus';
+import { createLocalDlq, type LocalDlq } from './dlq';
+import { ensureTables, startLocalStore, type LocalStore } from './dynalite';
+import { startLocalEventsEndpoint } from './events-endpoint';
+import { createLocalQueue } from './queue';
+import { ROUTING_UPDATER_BATCH, ROUTING_UPDATER_PATTERN } from '../contracts/resources';
+import { applyLocalEnv, DEFAULT_DATA_DIR, LOCAL_EVENT_BUS, LOCAL_TABLES } from './env';
+import { loadHandlers, type HandlerArea, type HandlerOverrides, type Invoker } from './handlers';
+import { createLocalIssuer, type LocalIssuer } from './issuer';
+import { createLocalServer } from './server';
+import { createLocalWorkflows, LOCAL_DLQ_URL, STATEMACHINES_DIR, type LocalWorkflows, type RetryIntervalOverrides } from './workflows';
 
-export { DEFAULT_DATA_DIR } from './env.js';
+export { DEFAULT_DATA_DIR } from './env';
 
 export interface LocalPlatformOptions {
   /** @default 3001; 0 picks a free port */

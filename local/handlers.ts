@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
-import { LOCAL_ACCOUNT, LOCAL_PREFIX, LOCAL_REGION } from './env.js';
+import { LOCAL_ACCOUNT, LOCAL_PREFIX, LOCAL_REGION } from './env';
 
 export const HANDLER_AREAS = ['fraud', 'routing', 'payments', 'rewards', 'analytics'] as const;
 export type HandlerArea = (typeof HANDLER_AREAS)[number];
@@ -59,7 +59,7 @@ export function lambdaContext(area: HandlerArea, timeoutMs = TIMEOUT_MS): Contex
 export async function loadHandlers(overrides: HandlerOverrides = {}): Promise<Record<HandlerArea, Invoker>> {
   const loaded = await Promise.all(
     HANDLER_AREAS.map(async (area) => {
-      const modulePath = join(__dirname, '..', area, 'handler');
+      const modulePath = join(__dirname, '..', 'lambdas', area, 'handler');
       try {
         const mod = (await import(modulePath)) as { handler?: unknown; default?: { handler?: unknown } };
         const handler = mod.handler ?? mod.default?.handler;

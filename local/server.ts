@@ -7,11 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { MERCHANT_CLAIM } from '../shared/contracts.js';
-import { LOCAL_ACCOUNT } from './env.js';
-import type { HandlerArea, Invoker } from './handlers.js';
-import type { LocalIssuer } from './issuer.js';
-import type { LocalWorkflows } from './workflows.js';
+import { MERCHANT_CLAIM } from '../contracts/resources';
+import { LOCAL_ACCOUNT } from './env';
+import type { HandlerArea, Invoker } from './handlers';
+import type { LocalIssuer } from './issuer';
+import type { LocalWorkflows } from './workflows';
 
 /** The largest request body accepted (larger ones get 413). */
 export const MAX_BODY_BYTES = 1024 * 1024;

@@ -4,7 +4,7 @@
  * comes from the same place.
  */
 import { z } from 'zod';
-import { isSupportedCurrency, MAX_AMOUNT_MINOR } from './money.js';
+import { isSupportedCurrency, MAX_AMOUNT_MINOR } from './money';
 
 export const Currency = z
   .string()
