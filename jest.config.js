@@ -15,9 +15,10 @@ module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'lib', testMatch: ['<rootDir>/test/lib/**/*.test.ts'] },
-    { ...common, displayName: 'statemachine', testMatch: ['<rootDir>/test/statemachine/**/*.test.ts'] },
+    // These start the local platform (one worker per function): allow its start-up under a loaded machine.
+    { ...common, displayName: 'statemachine', testTimeout: 30_000, testMatch: ['<rootDir>/test/statemachine/**/*.test.ts'] },
     { ...common, displayName: 'store', testMatch: ['<rootDir>/test/store/**/*.test.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    { ...common, displayName: 'e2e', testTimeout: 30_000, testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
     // Needs Debian's python3-xgboost: run by `npm run test:ml`, not by `npm test`.
     { ...common, displayName: 'ml', testMatch: ['<rootDir>/test/ml/**/*.test.ts'] },
   ],

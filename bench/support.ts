@@ -1,16 +1,5 @@
-/** Small helpers the benchmarks share. */
-
-/** mulberry32: a small seeded PRNG, so every run uses the same rows. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small helpers the benchmarks share (the seeded PRNG is ml/prng.ts: the simulators use it too). */
+export { prng } from '../ml/prng';
 
 /** The q-quantile of sorted values (nearest rank). */
 export const quantile = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];

@@ -1,43 +1,29 @@
 /**
- * The single source of request validation. The Lambdas parse with these (Powertools parser), the CDK API
- * generates its API Gateway request models from them (`toRequestModelSchema`), and the OpenAPI document
- * comes from the same place.
+ * The API's bodies, defined once: what each route takes and what it answers. The Lambdas parse with these
+ * (Powertools parser), the CDK API renders its request models from them, the OpenAPI document and the local
+ * platform's router come from the same records (contracts/topology.ts). Every type is `z.infer` of its schema.
  */
 import { z } from 'zod';
-import { isSupportedCurrency, MAX_AMOUNT_MINOR } from './money';
+import { ConnectorKind } from './connectors';
+import { PaymentId, DecisionId } from './ids';
+import { CardBrand, CardNetwork, passesLuhn, PaymentMethodKind, WalletName } from './methods';
+import { AmountMinor, Currency } from './money';
+import { CountryCode } from './regions';
 
-export const Currency = z
-  .string()
-  .regex(/^[A-Za-z]{3}$/, 'must be a three-letter ISO-4217 code')
-  .transform((code) => code.toUpperCase())
-  .refine(isSupportedCurrency, { message: 'is not a supported ISO-4217 currency' });
+export { Currency, AmountMinor } from './money';
+export { CountryCode } from './regions';
+export { PaymentId, DecisionId } from './ids';
 
-export const AmountMinor = z
-  .number()
-  .int('must be an integer number of minor units (no decimals)')
-  .positive('must be greater than zero')
-  .max(MAX_AMOUNT_MINOR, `must be at most ${MAX_AMOUNT_MINOR} minor units`);
+/** The JWT claim that carries the merchant identity (a Cognito custom attribute). */
+export const MERCHANT_CLAIM = 'custom:merchantId';
 
-export const CountryCode = z
-  .string()
-  .regex(/^[A-Za-z]{2}$/, 'must be a two-letter ISO-3166 country code')
-  .transform((code) => code.toUpperCase());
-
-/** The Luhn (mod 10) check every card number passes. */
-export function passesLuhn(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i += 1) {
-    let digit = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-  }
-  return sum % 10 === 0;
-}
+/** The header that makes `POST /pay` idempotent: 1 to 255 printable ASCII characters, no spaces. */
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters');
 
 const Identifier = z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
+
+// ---------------------------------------------------------------------------------------------------- requests
 
 export const CardPaymentMethod = z
   .object({
@@ -56,12 +42,14 @@ export const CardPaymentMethod = z
 export const WalletPaymentMethod = z
   .object({
     type: z.literal('wallet'),
-    wallet: z.enum(['amazon_pay']),
+    wallet: WalletName,
     token: z.string().regex(/^[A-Za-z0-9_-]{8,256}$/, 'must be 8 to 256 letters, digits, _ or -'),
   })
   .strict();
 
+/** What `/pay` charges: a card or a wallet token (each a member of PaymentMethodKind). */
 export const PaymentMethod = z.discriminatedUnion('type', [CardPaymentMethod, WalletPaymentMethod]);
+export type PaymentMethod = z.infer<typeof PaymentMethod>;
 
 export const PaymentRequest = z
   .object({
@@ -94,8 +82,6 @@ export const FraudRequest = z
   .strict();
 export type FraudRequest = z.infer<typeof FraudRequest>;
 
-export const PaymentId = z.string().regex(/^pay_[0-9A-Z]{20}$/, 'must be a payment id (pay_...)');
-
 /** A label for a completed payment: a chargeback or a confirmed fraud (true), or confirmed good (false). */
 export const FraudLabelRequest = z
   .object({
@@ -105,20 +91,14 @@ export const FraudLabelRequest = z
   .strict();
 export type FraudLabelRequest = z.infer<typeof FraudLabelRequest>;
 
-export const PaymentMethodType = z.enum(['card']);
-
-export const CardNetworkName = z.enum(['visa', 'mastercard', 'amex', 'other']);
-
-/** What /route can rank for; /pay charges cards only today. */
-export const RouteMethod = z.enum(['card', 'wallet', 'solana_pay']);
-
 export const RouteRequest = z
   .object({
     amount: AmountMinor,
     currency: Currency,
-    method: RouteMethod,
+    /** What /route can rank for; /pay charges cards and wallets. */
+    method: PaymentMethodKind,
     /** The card network, when known (a feature of the routing policy). */
-    network: CardNetworkName.optional(),
+    network: CardNetwork.optional(),
     country: CountryCode.optional(),
     /** The merchant's category: retail, digital, travel, food, services, or anything else (counted as other). */
     merchantCategory: z.string().trim().min(1).max(40).optional(),
@@ -127,16 +107,20 @@ export const RouteRequest = z
   .strict();
 export type RouteRequest = z.infer<typeof RouteRequest>;
 
+/** How one attempt on a connector ended, as routing learns it. */
+export const AttemptOutcome = z.enum(['succeeded', 'declined', 'error', 'timeout']);
+export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
+
 /** What happened on each attempt of a routing decision, in order (attempt 0 first). */
 export const RouteFeedbackRequest = z
   .object({
-    decisionId: z.string().regex(/^rt_[A-Za-z0-9_-]{8,64}$/, 'must be a decisionId returned by POST /route'),
+    decisionId: DecisionId,
     attempts: z
       .array(
         z
           .object({
             connectorId: z.string().min(1).max(64),
-            outcome: z.enum(['succeeded', 'declined', 'error', 'timeout']),
+            outcome: AttemptOutcome,
             latencyMs: z.number().min(0).max(600_000),
             feeMinor: z.number().int().min(0).optional(),
           })
@@ -168,26 +152,194 @@ export const ChatRequest = z
   .strict();
 export type ChatRequest = z.infer<typeof ChatRequest>;
 
-/** The request body schemas of the API's POST routes, keyed by resource path. */
-export const REQUEST_SCHEMAS = {
-  '/pay': PaymentRequest,
-  '/fraud': FraudRequest,
-  '/fraud/labels': FraudLabelRequest,
-  '/route': RouteRequest,
-  '/route/feedback': RouteFeedbackRequest,
-  '/reward': RewardRequest,
-  '/chat': ChatRequest,
-} as const;
+/** `GET /payments/{id}`'s path: a malformed id is a 400 naming `path.id` (a well-formed unknown one is a 404). */
+export const PaymentPath = z.object({ id: PaymentId });
+
+// --------------------------------------------------------------------------------------------------- responses
+
+/** Every error the API answers: `{error:{code,message,details}}`. */
+export const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** One bad field of a 400: `details.issues[]`. */
+export const FieldIssue = z.object({ field: z.string(), problem: z.string() });
+export type FieldIssue = z.infer<typeof FieldIssue>;
+
+/** Which model scored: the SageMaker endpoint, or the embedded one (none configured, or a fallback). */
+export const ScoredBy = z.enum(['sagemaker', 'embedded']);
+export type ScoredBy = z.infer<typeof ScoredBy>;
+
+export const FraudDecision = z.enum(['approve', 'review', 'decline']);
+export type FraudDecision = z.infer<typeof FraudDecision>;
+
+/** A feature that pushed the score up, with its contribution in log-odds (Saabas attribution). */
+export const FraudReason = z.object({ code: z.string(), weight: z.number(), detail: z.string() });
+export type FraudReason = z.infer<typeof FraudReason>;
+
+export const FraudThresholds = z.object({ reviewThreshold: z.number().min(0).max(1), declineThreshold: z.number().min(0).max(1) });
+export type FraudThresholds = z.infer<typeof FraudThresholds>;
+
+/** A risk assessment (what the payment keeps of it, too). */
+export const FraudAssessment = z.object({
+  score: z.number().min(0).max(1),
+  decision: FraudDecision,
+  reasons: z.array(FraudReason),
+  modelVersion: z.string(),
+  scoredBy: ScoredBy.optional(),
+});
+export type FraudAssessment = z.infer<typeof FraudAssessment>;
+
+export const FraudResponse = FraudAssessment.extend({ thresholds: FraudThresholds });
+export const FraudLabelResponse = z.object({ label: z.object({ paymentId: PaymentId, fraud: z.boolean() }) });
+
+export const HealthStatus = z.enum(['healthy', 'demoted', 'probing']);
+export type HealthStatus = z.infer<typeof HealthStatus>;
+
+export const RankedConnector = z.object({
+  connectorId: z.string(),
+  kind: ConnectorKind,
+  estimatedFeeMinor: z.number().int(),
+  /** θᵀx clipped to [0, 1]: the estimated success probability. */
+  expectedSuccess: z.number(),
+  /** The optimistic score the policy ranks by. */
+  score: z.number(),
+  status: HealthStatus,
+  /** The probability this connector had of being chosen first. */
+  propensity: z.number(),
+});
+export type RankedConnector = z.infer<typeof RankedConnector>;
+
+export const RouteResult = z.object({
+  decisionId: DecisionId,
+  /** The choice first, then the fallbacks. */
+  ranked: z.array(RankedConnector).min(1),
+  /** The propensity of the chosen (first) connector. */
+  propensity: z.number(),
+  policyVersion: z.string(),
+  /** How many connectors the workflow may try: min(ranked, MAX_PAYMENT_ATTEMPTS). */
+  attemptLimit: z.number().int().min(1),
+  scoredBy: ScoredBy,
+});
+export type RouteResult = z.infer<typeof RouteResult>;
+
+export const RouteFeedbackResponse = z.object({
+  feedback: z.object({ decisionId: DecisionId, recorded: z.number().int(), replayed: z.number().int() }),
+});
+
+export const PaymentStatus = z.enum(['processing', 'succeeded', 'declined', 'review', 'failed']);
+export type PaymentStatus = z.infer<typeof PaymentStatus>;
+
+/** One attempt on one connector, as the payment records it. */
+export const AttemptRecord = z.object({
+  attempt: z.number().int().min(0),
+  connectorId: z.string(),
+  outcome: z.enum(['succeeded', 'declined', 'retryable_failure']),
+  code: z.string().optional(),
+  latencyMs: z.number(),
+  feeMinor: z.number().int().optional(),
+  gatewayReference: z.string().optional(),
+  at: z.string(),
+});
+export type AttemptRecord = z.infer<typeof AttemptRecord>;
+
+export const CardSummary = z.object({ brand: CardBrand, last4: z.string(), expMonth: z.number().int(), expYear: z.number().int() });
+export type CardSummary = z.infer<typeof CardSummary>;
+export const WalletSummary = z.object({ wallet: WalletName, tokenLast4: z.string() });
+export type WalletSummary = z.infer<typeof WalletSummary>;
+
+/** A payment as the API shows it (and the store keeps it): never a full card number, a CVC or a token. */
+export const Payment = z.object({
+  merchantId: z.string(),
+  paymentId: PaymentId,
+  status: PaymentStatus,
+  amount: z.number().int(),
+  currency: z.string(),
+  customerId: z.string(),
+  card: CardSummary.optional(),
+  wallet: WalletSummary.optional(),
+  country: z.string().optional(),
+  description: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+  connectorId: z.string().optional(),
+  feeMinor: z.number().int().optional(),
+  code: z.string().optional(),
+  fraud: FraudAssessment.optional(),
+  attempts: z.array(AttemptRecord),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finalizedAt: z.string().optional(),
+});
+export type Payment = z.infer<typeof Payment>;
+
+export const PaymentResponse = z.object({ payment: Payment });
+
+export const RewardEntry = z.object({
+  paymentId: PaymentId,
+  merchantId: z.string(),
+  customerId: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  /** Base units, as a decimal string (bigint does not travel in JSON). */
+  tokens: z.string().regex(/^\d+$/),
+  tokensDisplay: z.string(),
+  decimals: z.number().int(),
+  status: z.literal('recorded'),
+  createdAt: z.string(),
+});
+export type RewardEntry = z.infer<typeof RewardEntry>;
+export const RewardResponse = z.object({ reward: RewardEntry });
+
+export const ChatIntent = z.enum(['total', 'count', 'decline_rate', 'summary']);
+export type ChatIntent = z.infer<typeof ChatIntent>;
+
+/** A payment as a chat answer cites it. */
+export const PaymentFact = z.object({
+  paymentId: PaymentId,
+  status: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  customerId: z.string(),
+  connectorId: z.string().optional(),
+  code: z.string().optional(),
+  createdAt: z.string(),
+});
+export type PaymentFact = z.infer<typeof PaymentFact>;
+
+export const ChatAnswer = z.object({
+  answer: z.string(),
+  intent: ChatIntent,
+  window: z.object({ from: z.string(), to: z.string(), label: z.string() }),
+  /** The currencies the question named (ISO codes in capitals, e.g. "EUR"): only their payments are counted. */
+  currencies: z.array(z.string()).optional(),
+  metrics: z.object({
+    payments: z.number().int(),
+    succeeded: z.number().int(),
+    declined: z.number().int(),
+    failed: z.number().int(),
+    review: z.number().int(),
+    /** Succeeded volume per currency, in minor units. */
+    totals: z.record(z.string(), z.number().int()),
+    /** declined / (succeeded + declined), or null with no decided payments. */
+    declineRate: z.number().nullable(),
+  }),
+  records: z.array(PaymentFact),
+  truncated: z.boolean(),
+});
+export type ChatAnswer = z.infer<typeof ChatAnswer>;
+
+export const HealthResponse = z.object({ status: z.literal('ok') });
 
 /**
  * The JSON Schema (draft 4, the dialect API Gateway models use) of a request schema, describing what a
  * client may send (the input side of transforms).
  */
 export function toRequestModelSchema(schema: z.ZodType): Record<string, unknown> {
-  const json = z.toJSONSchema(schema, { target: 'draft-4', io: 'input', unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
+  const json = z.toJSONSchema(schema, { target: 'draft-4', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   delete json.$schema;
   return json;
 }
+
+/** An OpenAPI 3.0 document (contracts/openapi.ts renders this API's). */
+export const OpenApiDocument = z.object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }).loose(), paths: z.record(z.string(), z.unknown()) }).loose();

@@ -10,101 +10,79 @@
  * test ones) succeed with a context-dependent probability, so routing has something real to learn locally.
  */
 import { z } from 'zod';
+import { CardNetwork, PaymentMethodKind } from './methods';
 import { percentageFee } from './money';
-import { regionOf, REGIONS, type Region } from './regions';
+import { Region, regionOf } from './regions';
 
-export type ConnectorKind = 'stripe' | 'amazon_pay' | 'solana_pay' | 'sandbox';
-/** Cards and wallets go through /pay today; Solana Pay is routed (eligibility, ranking) but not charged yet. */
-export type PaymentMethodKind = 'card' | 'wallet' | 'solana_pay';
-
-export interface Fee {
-  /** Percentage part in basis points (290 = 2.90%). */
-  readonly basisPoints: number;
-  /** Fixed part in minor units of the payment's currency. */
-  readonly fixedMinor: number;
-}
-
-/** A fee for some payments: of one method, from buyers in some regions, or both. */
-export interface FeeRule extends Fee {
-  /** Only payments of this method (absent: every method). */
-  readonly method?: PaymentMethodKind;
-  /** Only buyers in these regions (absent: anywhere; a buyer of unknown region matches only rules without). */
-  readonly regions?: readonly Region[];
-}
-
-/** A connector's pricing: the first matching rule, else the base fee. */
-export interface FeeSchedule extends Fee {
-  readonly rules?: readonly FeeRule[];
-}
-
-/** How often a sandbox approves an ordinary card: a base rate, adjusted by buyer region, network and amount. */
-export interface ApprovalProfile {
-  /** Approval probability in [0, 1] without adjustments. */
-  readonly base: number;
-  /** Added per buyer region (NA, EU, UK, APAC, LATAM). */
-  readonly byRegion?: Readonly<Partial<Record<(typeof REGIONS)[number], number>>>;
-  /** Added per card network. */
-  readonly byNetwork?: Readonly<Partial<Record<'visa' | 'mastercard' | 'amex' | 'other', number>>>;
-  /** Added when the amount is at least `minor` minor units. */
-  readonly large?: { readonly minor: number; readonly delta: number };
-}
-
-export interface ConnectorDefinition {
-  readonly id: string;
-  readonly kind: ConnectorKind;
-  readonly enabled: boolean;
-  readonly methods: readonly PaymentMethodKind[];
-  /** ISO-4217 codes; `*` means every supported currency. */
-  readonly currencies: readonly string[];
-  /** ISO-3166 alpha-2 buyer countries; `*` means anywhere. */
-  readonly regions: readonly string[];
-  readonly fee: FeeSchedule;
-  /** Sandboxes only: the approval profile of ordinary cards (absent: they always succeed). */
-  readonly approval?: ApprovalProfile;
-}
+/** The kinds of gateway a connector talks to. */
+export const ConnectorKind = z.enum(['stripe', 'amazon_pay', 'solana_pay', 'sandbox']);
+export type ConnectorKind = z.infer<typeof ConnectorKind>;
 
 const Delta = z.number().min(-1).max(1);
-const FeeFields = { basisPoints: z.number().int().min(0).max(10_000), fixedMinor: z.number().int().min(0) };
-const ConnectorSchema = z
+const FeeFields = {
+  /** Percentage part in basis points (290 = 2.90%). */
+  basisPoints: z.number().int().min(0).max(10_000),
+  /** Fixed part in minor units of the payment's currency. */
+  fixedMinor: z.number().int().min(0),
+};
+
+/** A fee for some payments: of one method, from buyers in some regions, or both. */
+export const FeeRule = z
   .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be lowercase letters, digits and dashes'),
-    kind: z.enum(['stripe', 'amazon_pay', 'solana_pay', 'sandbox']),
-    enabled: z.boolean(),
-    methods: z.array(z.enum(['card', 'wallet', 'solana_pay'])).min(1),
-    currencies: z.array(z.string().regex(/^([A-Z]{3}|\*)$/, 'must be ISO-4217 codes or *')).min(1),
-    regions: z.array(z.string().regex(/^([A-Z]{2}|\*)$/, 'must be ISO-3166 alpha-2 codes or *')).min(1),
-    fee: z
-      .object({
-        ...FeeFields,
-        rules: z
-          .array(
-            z
-              .object({ method: z.enum(['card', 'wallet', 'solana_pay']).optional(), regions: z.array(z.enum(REGIONS)).min(1).optional(), ...FeeFields })
-              .strict()
-              .refine((rule) => rule.method !== undefined || rule.regions !== undefined, 'a rule names a method, regions or both'),
-          )
-          .optional(),
-      })
-      .strict(),
-    approval: z
-      .object({
-        base: z.number().min(0).max(1),
-        byRegion: z.partialRecord(z.enum(REGIONS), Delta).optional(),
-        byNetwork: z.partialRecord(z.enum(['visa', 'mastercard', 'amex', 'other']), Delta).optional(),
-        large: z.object({ minor: z.number().int().positive(), delta: Delta }).strict().optional(),
-      })
-      .strict()
-      .optional(),
+    /** Only payments of this method (absent: every method). */
+    method: PaymentMethodKind.optional(),
+    /** Only buyers in these regions (absent: anywhere; a buyer of unknown region matches only rules without). */
+    regions: z.array(Region).min(1).readonly().optional(),
+    ...FeeFields,
+  })
+  .strict()
+  .refine((rule) => rule.method !== undefined || rule.regions !== undefined, 'a rule names a method, regions or both');
+export type FeeRule = z.infer<typeof FeeRule>;
+
+/** A connector's pricing: the first matching rule, else the base fee. */
+export const FeeSchedule = z.object({ ...FeeFields, rules: z.array(FeeRule).readonly().optional() }).strict();
+export type FeeSchedule = z.infer<typeof FeeSchedule>;
+
+/** How often a sandbox approves an ordinary card: a base rate, adjusted by buyer region, network and amount. */
+export const ApprovalProfile = z
+  .object({
+    /** Approval probability in [0, 1] without adjustments. */
+    base: z.number().min(0).max(1),
+    /** Added per buyer region. */
+    byRegion: z.partialRecord(Region, Delta).optional(),
+    /** Added per card network. */
+    byNetwork: z.partialRecord(CardNetwork, Delta).optional(),
+    /** Added when the amount is at least `minor` minor units. */
+    large: z.object({ minor: z.number().int().positive(), delta: Delta }).strict().optional(),
   })
   .strict();
+export type ApprovalProfile = z.infer<typeof ApprovalProfile>;
+
+export const ConnectorDefinition = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be lowercase letters, digits and dashes'),
+    kind: ConnectorKind,
+    enabled: z.boolean(),
+    methods: z.array(PaymentMethodKind).min(1).readonly(),
+    /** ISO-4217 codes; `*` means every supported currency. */
+    currencies: z.array(z.string().regex(/^([A-Z]{3}|\*)$/, 'must be ISO-4217 codes or *')).min(1).readonly(),
+    /** ISO-3166 alpha-2 buyer countries; `*` means anywhere. */
+    regions: z.array(z.string().regex(/^([A-Z]{2}|\*)$/, 'must be ISO-3166 alpha-2 codes or *')).min(1).readonly(),
+    fee: FeeSchedule,
+    /** Sandboxes only: the approval profile of ordinary cards (absent: they always succeed). */
+    approval: ApprovalProfile.optional(),
+  })
+  .strict();
+export type ConnectorDefinition = z.infer<typeof ConnectorDefinition>;
 
 export const ConnectorRegistry = z
-  .array(ConnectorSchema)
+  .array(ConnectorDefinition)
   .min(1)
-  .refine((list) => new Set(list.map((c) => c.id)).size === list.length, 'connector ids must be unique');
+  .refine((list) => new Set(list.map((c) => c.id)).size === list.length, 'connector ids must be unique')
+  .readonly();
 
 /** Parses and checks a registry (e.g. the CONNECTORS JSON); the error names `source` and each bad field. */
-export function parseConnectorRegistry(json: unknown, source: string): ConnectorDefinition[] {
+export function parseConnectorRegistry(json: unknown, source: string): readonly ConnectorDefinition[] {
   const parsed = ConnectorRegistry.safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -132,43 +110,6 @@ export const DEFAULT_CONNECTORS: readonly ConnectorDefinition[] = [
     currencies: ['USD', 'EUR', 'GBP', 'JPY'],
     regions: ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP'],
     fee: { basisPoints: 270, fixedMinor: 30 },
-  },
-];
-
-/**
- * The local platform's registry: four card processors whose approval of ordinary cards depends on the
- * buyer's region, the network and the amount, with different fees, so the routing bandit has something
- * real to learn (the test cards keep their fixed outcomes on every connector), and a Solana Pay connector.
- */
-export const LOCAL_CONNECTORS: readonly ConnectorDefinition[] = [
-  {
-    id: 'stripe-us', kind: 'stripe', enabled: true, methods: ['card'], currencies: ['*'], regions: ['*'],
-    // North American cards at the domestic rate; the rest of the world (unknown countries too) 1.5 points more.
-    fee: { basisPoints: 440, fixedMinor: 30, rules: [{ regions: ['NA'], basisPoints: 290, fixedMinor: 30 }] },
-    approval: { base: 0.9, byRegion: { NA: 0.06, EU: -0.05, UK: -0.04, APAC: -0.08, LATAM: -0.12 }, byNetwork: { amex: -0.05 } },
-  },
-  {
-    id: 'stripe-eu', kind: 'stripe', enabled: true, methods: ['card'], currencies: ['EUR', 'GBP', 'USD'], regions: ['*'],
-    // European and UK cards at the domestic rate; the rest of the world at the international one.
-    fee: { basisPoints: 325, fixedMinor: 25, rules: [{ regions: ['EU', 'UK'], basisPoints: 250, fixedMinor: 25 }] },
-    approval: { base: 0.88, byRegion: { EU: 0.08, UK: 0.07, NA: -0.06, APAC: -0.05, LATAM: -0.1 } },
-  },
-  {
-    id: 'amazon-pay', kind: 'amazon_pay', enabled: true, methods: ['card', 'wallet'], currencies: ['USD', 'EUR', 'GBP', 'JPY'],
-    regions: ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP'],
-    // Amazon Pay wallets cost less than cards.
-    fee: { basisPoints: 270, fixedMinor: 30, rules: [{ method: 'wallet', basisPoints: 240, fixedMinor: 30 }] },
-    approval: { base: 0.91, byNetwork: { mastercard: -0.06 }, large: { minor: 50_000, delta: -0.1 } },
-  },
-  {
-    id: 'sandbox-latam', kind: 'sandbox', enabled: true, methods: ['card'], currencies: ['*'], regions: ['*'],
-    fee: { basisPoints: 320, fixedMinor: 40 },
-    approval: { base: 0.8, byRegion: { LATAM: 0.15, APAC: 0.05 }, large: { minor: 100_000, delta: 0.05 } },
-  },
-  {
-    // Takes Solana Pay only: a card is never routed to it, and it is the only choice for Solana Pay.
-    id: 'solana-pay', kind: 'solana_pay', enabled: true, methods: ['solana_pay'], currencies: ['USD', 'EUR'], regions: ['*'],
-    fee: { basisPoints: 100, fixedMinor: 0 },
   },
 ];
 

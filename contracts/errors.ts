@@ -3,10 +3,9 @@
  * `{error:{code,message,details}}`. The state machines catch them by name (`error.name` is the class name,
  * which is also the Lambda errorType).
  */
+import type { ErrorBody, FieldIssue } from './api';
 
-export interface ErrorBody {
-  readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
-}
+export type { ErrorBody, FieldIssue };
 
 export abstract class DomainError extends Error {
   abstract readonly status: number;
@@ -24,11 +23,6 @@ export abstract class DomainError extends Error {
       error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) },
     };
   }
-}
-
-export interface FieldIssue {
-  readonly field: string;
-  readonly problem: string;
 }
 
 export class ValidationError extends DomainError {

@@ -2,7 +2,7 @@
  * Time-sortable identifiers (ULID-style, Crockford base32): `pay_` + 10 characters of milliseconds + 10
  * random characters. Ordering by id is ordering by creation time, so a time window is a key range.
  */
-import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const TIME_CHARS = 10;
@@ -20,7 +20,7 @@ function encodeTime(ms: number): string {
 }
 
 function randomChars(): string {
-  const bytes = randomBytes(RANDOM_CHARS);
+  const bytes = crypto.getRandomValues(new Uint8Array(RANDOM_CHARS));
   let out = '';
   for (const byte of bytes) out += ALPHABET[byte % 32];
   return out;
@@ -46,3 +46,9 @@ export function paymentIdTime(paymentId: string): Date {
   }
   return new Date(ms);
 }
+
+/** A payment id as `newPaymentId` makes them. */
+export const PaymentId = z.string().regex(/^pay_[0-9A-Z]{20}$/, 'must be a payment id (pay_...)');
+
+/** A routing decision id as `POST /route` returns them. */
+export const DecisionId = z.string().regex(/^rt_[A-Za-z0-9_-]{8,64}$/, 'must be a decisionId returned by POST /route');

@@ -2,6 +2,7 @@
  * Money is an integer amount of minor units plus an ISO-4217 currency. No floats, ever.
  * Exponents follow ISO 4217 (JPY 0, USD 2, KWD 3).
  */
+import { z } from 'zod';
 
 const EXPONENTS: Readonly<Record<string, number>> = {
   // zero-decimal
@@ -21,16 +22,27 @@ const EXPONENTS: Readonly<Record<string, number>> = {
 /** The largest amount accepted, in minor units, whatever the currency (the card networks' eight digits). */
 export const MAX_AMOUNT_MINOR = 99_999_999;
 
-export interface Money {
-  /** Integer minor units (cents for USD, yen for JPY, fils for KWD). */
-  readonly amount: number;
-  /** ISO-4217 alphabetic code, upper case. */
-  readonly currency: string;
-}
-
 export function isSupportedCurrency(code: string): boolean {
   return Object.prototype.hasOwnProperty.call(EXPONENTS, code);
 }
+
+/** A supported ISO-4217 code, any case in, upper case out. */
+export const Currency = z
+  .string()
+  .regex(/^[A-Za-z]{3}$/, 'must be a three-letter ISO-4217 code')
+  .transform((code) => code.toUpperCase())
+  .refine(isSupportedCurrency, { message: 'is not a supported ISO-4217 currency' });
+
+/** An amount a client may ask to pay: whole minor units, 1 to MAX_AMOUNT_MINOR. */
+export const AmountMinor = z
+  .number()
+  .int('must be an integer number of minor units (no decimals)')
+  .positive('must be greater than zero')
+  .max(MAX_AMOUNT_MINOR, `must be at most ${MAX_AMOUNT_MINOR} minor units`);
+
+/** An amount of money: integer minor units (cents for USD, yen for JPY, fils for KWD) and its currency. */
+export const Money = z.object({ amount: z.number().int(), currency: z.string().regex(/^[A-Z]{3}$/) });
+export type Money = z.infer<typeof Money>;
 
 export function supportedCurrencies(): string[] {
   return Object.keys(EXPONENTS).sort();

@@ -1,9 +1,18 @@
-/** Buyer regions and card networks: shared by routing (features) and the sandbox gateways (approval profiles). */
+/** Buyer countries and regions: shared by routing (features), the connector registry and the sandbox gateways. */
+import { z } from 'zod';
 
-export const REGIONS = ['NA', 'EU', 'UK', 'APAC', 'LATAM'] as const;
-export type Region = (typeof REGIONS)[number];
+/** The buyer regions routing and the connectors' fee rules and approval profiles tell apart. */
+export const Region = z.enum(['NA', 'EU', 'UK', 'APAC', 'LATAM']);
+export type Region = z.infer<typeof Region>;
+export const REGIONS = Region.options;
 
-const REGION_OF: Record<string, Region> = {
+/** An ISO-3166 alpha-2 country code (any case in, upper case out). */
+export const CountryCode = z
+  .string()
+  .regex(/^[A-Za-z]{2}$/, 'must be a two-letter ISO-3166 country code')
+  .transform((code) => code.toUpperCase());
+
+const REGION_OF: Readonly<Record<string, Region>> = {
   US: 'NA', CA: 'NA', MX: 'LATAM', BR: 'LATAM', AR: 'LATAM', CL: 'LATAM', CO: 'LATAM', PE: 'LATAM',
   GB: 'UK', IE: 'EU', DE: 'EU', FR: 'EU', IT: 'EU', ES: 'EU', NL: 'EU', BE: 'EU', AT: 'EU', PT: 'EU', SE: 'EU',
   DK: 'EU', FI: 'EU', PL: 'EU', CH: 'EU', NO: 'EU',
@@ -13,15 +22,4 @@ const REGION_OF: Record<string, Region> = {
 /** The region of a buyer country (undefined: unknown or elsewhere). */
 export function regionOf(country: string | undefined): Region | undefined {
   return country === undefined ? undefined : REGION_OF[country.toUpperCase()];
-}
-
-export type CardNetwork = 'visa' | 'mastercard' | 'amex' | 'other';
-
-/** The card network from the card number's leading digits (IIN ranges of the three big networks). */
-export function cardNetwork(number: string): CardNetwork {
-  if (/^4/.test(number)) return 'visa';
-  const first4 = Number(number.slice(0, 4));
-  if (/^5[1-5]/.test(number) || (first4 >= 2221 && first4 <= 2720)) return 'mastercard';
-  if (/^3[47]/.test(number)) return 'amex';
-  return 'other';
 }

@@ -1,20 +1,23 @@
 /**
- * Contracts shared by the runtime, the local platform and the CDK constructs: table key schemas,
- * event names and environment-variable names. Pure data, no dependencies, no domain logic.
+ * The platform's resources by name: table key schemas, the environment variables through which a function
+ * learns its resources and settings, and the metric names alarms depend on. Pure data.
  */
+import { z } from 'zod';
 
 /** Key schema of every DynamoDB table. The CDK data construct and the local dynalite bootstrap both read this. */
 export const TABLES = {
   payments: { partitionKey: 'merchantId', sortKey: 'paymentId' },
+  /** Powertools idempotency records of POST /pay's keys. */
   idempotency: { partitionKey: 'id', timeToLiveAttribute: 'expiration' },
-  /** Routing: the bandit model, decisions and outcomes (lambdas/routing/model-store.ts); decisions and outcomes expire. */
+  /** Routing: the bandit model, its published health, decisions and outcomes; decisions and outcomes expire. */
   routing: { partitionKey: 'pk', timeToLiveAttribute: 'expiresAt' },
   rewards: { partitionKey: 'paymentId' },
   /** Online fraud features: customer state and terminal day counts (lambdas/fraud/state.ts). */
   fraudState: { partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' },
 } as const;
 
-export type TableName = keyof typeof TABLES;
+export const TableName = z.enum(['payments', 'idempotency', 'routing', 'rewards', 'fraudState']);
+export type TableName = z.infer<typeof TableName>;
 
 /** Environment variables through which deployed (and local) handlers learn where their resources are. */
 export const ENV = {
@@ -64,28 +67,6 @@ export const ENV = {
   llmApiKeySecretArn: 'LLM_API_KEY_SECRET_ARN',
 } as const;
 
-/** The event the payment workflow emits and the rule that starts the reward workflow matches. */
-export const PAYMENT_EVENTS = {
-  source: 'smartpay.payments',
-  paymentSucceeded: 'PaymentSucceeded',
-} as const;
-
-/** The event the routing function emits when outcomes are recorded; the routing model's updater consumes it. */
-export const ROUTING_EVENTS = {
-  source: 'smartpay.routing',
-  outcomesRecorded: 'RoutingOutcomesRecorded',
-} as const;
-
-/** The rule pattern that sends outcome events to the routing model's updater (the CDK rule and the local bus). */
-/**
- * The most outcome events the routing updater takes at once (the SQS event source's batch size in the cloud,
- * the local queue's locally): one model commit per batch, so a bigger batch keeps the single writer ahead
- * at high rates; a malformed message fails alone (partial batch response), so it costs no good ones.
- */
-export const ROUTING_UPDATER_BATCH = 100;
-
-export const ROUTING_UPDATER_PATTERN = { source: [ROUTING_EVENTS.source], 'detail-type': [ROUTING_EVENTS.outcomesRecorded] };
-
 /** Stable CloudWatch metric names (alarms depend on them). */
 export const METRICS = {
   namespace: 'SmartPay',
@@ -103,5 +84,11 @@ export const METRICS = {
   rewardIssued: 'RewardIssued',
 } as const;
 
-/** The JWT claim that carries the merchant identity (a Cognito custom attribute). */
-export const MERCHANT_CLAIM = 'custom:merchantId';
+/** The variable that carries each table's name to the functions that use it. */
+export const TABLE_ENV: Readonly<Record<TableName, string>> = {
+  payments: ENV.paymentsTable,
+  idempotency: ENV.idempotencyTable,
+  routing: ENV.routingTable,
+  rewards: ENV.rewardsTable,
+  fraudState: ENV.fraudStateTable,
+};

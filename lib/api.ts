@@ -13,20 +13,28 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { MERCHANT_CLAIM } from '../contracts/resources';
-import { REQUEST_SCHEMAS, toRequestModelSchema } from '../contracts/api';
+import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM, toRequestModelSchema } from '../contracts/api';
+import { openApiDocument } from '../contracts/openapi';
+import { allRoutes, type RouteSpec } from '../contracts/topology';
 import type { SmartPayFunctions } from './functions';
 import { acknowledge, REASONS } from './nag';
 import type { StageConfig } from './stages';
 
-/** The POST routes with a request model, by resource path. */
-export type ModelledPath = keyof typeof REQUEST_SCHEMAS;
+export { IDEMPOTENCY_HEADER };
 
-/** HTTP statuses `POST /pay` can answer with (docs/internals.md). */
-export const PAY_STATUSES = ['200', '201', '202', '400', '402', '403', '404', '409', '422', '500', '503'] as const;
+/** The statuses a workflow route answers with: its topology's, and 500 when the execution did not complete. */
+function workflowStatuses(route: RouteSpec): string[] {
+  return [...new Set([...Object.keys(route.responses), ...Object.keys(route.errors), '401', '403', '500'])].sort();
+}
 
-/** The header that makes `POST /pay` idempotent. */
-export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+/**
+ * A static route's answer as a mock integration's response template: the JSON inside Velocity's unparsed
+ * block (`#[[ ... ]]#`), so `$ref` and `#/components` in the document are written as they are.
+ */
+export function staticTemplate(document: 'health' | 'openapi'): string {
+  const body = document === 'health' ? { status: 'ok' } : openApiDocument();
+  return `#[[${JSON.stringify(body)}]]#`;
+}
 
 /** The API error body as a gateway-response template (simple `$context` substitution, no VTL). */
 function gatewayError(code: string, message: string): string {
@@ -98,8 +106,8 @@ export class SmartPayApi extends Construct {
   public readonly authorizer: apigw.CognitoUserPoolsAuthorizer;
   /** JSON access logs (KMS-encrypted). */
   public readonly accessLogGroup: logs.LogGroup;
-  /** Request models generated from the zod schemas, by path. */
-  public readonly requestModels: Readonly<Record<ModelledPath, apigw.Model>>;
+  /** Request models generated from the zod schemas, by schema name (e.g. `PaymentRequest`). */
+  public readonly requestModels: Readonly<Record<string, apigw.Model>>;
   /**
    * Parameter validator (`POST /pay`'s required Idempotency-Key header, `GET /payments/{id}`). Bodies are
    * validated by the same zod schemas in the functions (and in the payment workflow's Begin step), which
@@ -214,102 +222,83 @@ export class SmartPayApi extends Construct {
       validateRequestParameters: true,
     });
 
-    const models = {} as Record<ModelledPath, apigw.Model>;
-    for (const [route, schema] of Object.entries(REQUEST_SCHEMAS) as Array<[ModelledPath, (typeof REQUEST_SCHEMAS)[ModelledPath]]>) {
-      // '/fraud/labels' → 'FraudLabelsRequest'
-      const name = `${route.split('/').filter(Boolean).map((part) => part[0].toUpperCase() + part.slice(1)).join('')}Request`;
-      models[route] = api.addModel(`${name}Model`, {
-        contentType: 'application/json',
-        modelName: name,
-        description: `POST ${route} body, generated from the zod schema in contracts/api.ts`,
-        schema: {
-          ...(toRequestModelSchema(schema) as apigw.JsonSchema),
-          schema: apigw.JsonSchemaVersion.DRAFT4,
-          title: name,
-        },
-      });
-    }
-    this.requestModels = models;
-
-    const methods: Record<string, apigw.Method> = {};
-    const lambdaRoute = (route: Exclude<ModelledPath, '/pay'>, fn: SmartPayFunctions['fraudFunction']) => {
-      methods[`POST ${route}`] = api.root
-        .resourceForPath(route)
-        .addMethod('POST', new apigw.LambdaIntegration(fn, { allowTestInvoke: false }), {
-          ...authorized,
-          requestModels: { 'application/json': models[route] },
-        });
-    };
-    lambdaRoute('/fraud', functions.fraudFunction);
-    lambdaRoute('/fraud/labels', functions.fraudFunction);
-    lambdaRoute('/route', functions.routingFunction);
-    lambdaRoute('/route/feedback', functions.routingFunction);
-    lambdaRoute('/reward', functions.rewardsFunction);
-    lambdaRoute('/chat', functions.analyticsFunction);
-
-    // POST /pay: synchronous EXPRESS execution with our own envelope and response mapping.
+    // API Gateway starts the synchronous payment executions with this role.
     this.payIntegrationRole = new iam.Role(this, 'PayIntegrationRole', {
       assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
       description: 'API Gateway starts synchronous SmartPay payment executions',
     });
     acknowledge(this.payIntegrationRole, { 'PCI.DSS.321-IAMNoInlinePolicy': REASONS.inlinePolicy });
+
+    const methods: Record<string, apigw.Method> = {};
+    const models: Record<string, apigw.Model> = {};
     const errorTemplate = (code: string, message: string) =>
       `{"error":{"code":"${code}","message":"${message}","details":{"requestId":"$context.requestId"}}}`;
-    methods['POST /pay'] = api.root.addResource('pay').addMethod(
-      'POST',
-      apigw.StepFunctionsIntegration.startExecution(props.paymentStateMachine, {
-        credentialsRole: this.payIntegrationRole,
-        useDefaultMethodResponses: false,
-        requestTemplates: { 'application/json': payRequestTemplate(props.paymentStateMachine.stateMachineArn) },
-        integrationResponses: [
-          { statusCode: '200', responseTemplates: { 'application/json': PAY_RESPONSE_TEMPLATE } },
-          {
-            // Step Functions refused the call (e.g. throttling or permissions): our side, not the client's.
-            selectionPattern: '4\\d{2}',
-            statusCode: '500',
-            responseTemplates: { 'application/json': errorTemplate('internal_error', 'the payment workflow could not be started') },
-          },
-          {
-            selectionPattern: '5\\d{2}',
-            statusCode: '503',
-            responseTemplates: { 'application/json': errorTemplate('service_unavailable', 'the payment workflow is unavailable, retry with the same Idempotency-Key') },
-          },
-        ],
-      }),
-      {
-        ...authorized,
-        requestValidator: this.parametersValidator,
-        requestModels: { 'application/json': models['/pay'] },
-        requestParameters: { [`method.request.header.${IDEMPOTENCY_HEADER}`]: true },
-        methodResponses: PAY_STATUSES.map((statusCode) => ({ statusCode })),
-      },
-    );
-
-    methods['GET /payments/{id}'] = api.root
-      .addResource('payments')
-      .addResource('{id}')
-      .addMethod('GET', new apigw.LambdaIntegration(functions.paymentsFunction, { allowTestInvoke: false }), {
-        ...authorized,
-        requestValidator: this.parametersValidator,
-        requestParameters: { 'method.request.path.id': true },
-      });
-
-    const health = api.root.addResource('health').addMethod(
-      'GET',
-      new apigw.MockIntegration({
-        passthroughBehavior: apigw.PassthroughBehavior.NEVER,
-        requestTemplates: { 'application/json': '{"statusCode": 200}' },
-        integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': '{"status":"ok"}' } }],
-      }),
-      { authorizationType: apigw.AuthorizationType.NONE, methodResponses: [{ statusCode: '200' }] },
-    );
-    methods['GET /health'] = health;
-    acknowledge(health, {
-      'AwsSolutions-APIG4':
-        'Liveness probe for load balancers and uptime checks: a mock integration returning {"status":"ok"}; it reaches no backend and returns no data.',
-      'AwsSolutions-COG4':
-        'Liveness probe for load balancers and uptime checks: a mock integration returning {"status":"ok"}; it reaches no backend and returns no data.',
-    });
+    // Every route of contracts/topology.ts (the local platform's router renders the same records).
+    for (const route of allRoutes()) {
+      const resource = api.root.resourceForPath(route.path);
+      const model = route.request
+        ? (models[route.request.name] ??= api.addModel(`${route.request.name}Model`, {
+            contentType: 'application/json',
+            modelName: route.request.name,
+            description: `${route.method} ${route.path} body, generated from the zod schema ${route.request.name} in contracts/api.ts`,
+            schema: { ...(toRequestModelSchema(route.request.schema) as apigw.JsonSchema), schema: apigw.JsonSchemaVersion.DRAFT4, title: route.request.name },
+          }))
+        : undefined;
+      const requestParameters: Record<string, boolean> = {
+        ...Object.fromEntries(Object.keys(route.headers ?? {}).map((name) => [`method.request.header.${name}`, true])),
+        ...Object.fromEntries(Object.keys(route.pathParams?.shape ?? {}).map((name) => [`method.request.path.${name}`, true])),
+      };
+      const options: apigw.MethodOptions = {
+        ...(route.auth === 'jwt' ? authorized : { authorizationType: apigw.AuthorizationType.NONE }),
+        ...(model ? { requestModels: { 'application/json': model } } : {}),
+        ...(Object.keys(requestParameters).length ? { requestValidator: this.parametersValidator, requestParameters } : {}),
+      };
+      const key = `${route.method} ${route.path}`;
+      const target = route.target;
+      if (target.kind === 'function') {
+        methods[key] = resource.addMethod(route.method, new apigw.LambdaIntegration(functions.functions[target.function], { allowTestInvoke: false }), options);
+      } else if (target.kind === 'workflow') {
+        // The synchronous EXPRESS execution with our own envelope and response mapping.
+        methods[key] = resource.addMethod(
+          route.method,
+          apigw.StepFunctionsIntegration.startExecution(props.paymentStateMachine, {
+            credentialsRole: this.payIntegrationRole,
+            useDefaultMethodResponses: false,
+            requestTemplates: { 'application/json': payRequestTemplate(props.paymentStateMachine.stateMachineArn) },
+            integrationResponses: [
+              { statusCode: '200', responseTemplates: { 'application/json': PAY_RESPONSE_TEMPLATE } },
+              {
+                // Step Functions refused the call (e.g. throttling or permissions): our side, not the client's.
+                selectionPattern: '4\\d{2}',
+                statusCode: '500',
+                responseTemplates: { 'application/json': errorTemplate('internal_error', 'the payment workflow could not be started') },
+              },
+              {
+                selectionPattern: '5\\d{2}',
+                statusCode: '503',
+                responseTemplates: { 'application/json': errorTemplate('service_unavailable', 'the payment workflow is unavailable, retry with the same Idempotency-Key') },
+              },
+            ],
+          }),
+          { ...options, methodResponses: workflowStatuses(route).map((statusCode) => ({ statusCode })) },
+        );
+      } else {
+        // A fixed document: a mock integration answers it, with no backend and no data.
+        const method = resource.addMethod(
+          route.method,
+          new apigw.MockIntegration({
+            passthroughBehavior: apigw.PassthroughBehavior.NEVER,
+            requestTemplates: { 'application/json': '{"statusCode": 200}' },
+            integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': staticTemplate(target.document) } }],
+          }),
+          { ...options, methodResponses: [{ statusCode: '200' }] },
+        );
+        const reason = `A public ${target.document === 'health' ? 'liveness probe for load balancers and uptime checks' : 'description of this API (its OpenAPI document)'}: a mock integration returning a fixed document; it reaches no backend and returns no data.`;
+        acknowledge(method, { 'AwsSolutions-APIG4': reason, 'AwsSolutions-COG4': reason });
+        methods[key] = method;
+      }
+    }
+    this.requestModels = models;
     this.methods = methods;
 
     acknowledge(api.deploymentStage, {

@@ -5,7 +5,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { MERCHANT_CLAIM } from '../contracts/resources';
+import { MERCHANT_CLAIM } from '../contracts/api';
 import { acknowledge } from './nag';
 
 /** The custom attribute name (without the `custom:` prefix) behind {@link MERCHANT_CLAIM}. */

@@ -1,5 +1,6 @@
 /**
- * The state store: one customer-managed KMS key and the four DynamoDB tables of `TABLES`.
+ * The state store: one customer-managed KMS key and the five DynamoDB tables of `TABLES` (payments,
+ * idempotency, routing, rewards, fraudState).
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -11,7 +12,7 @@ import { TABLES, type TableName } from '../contracts/resources';
 /** Props of {@link SmartPayData}. */
 export interface SmartPayDataProps {
   /**
-   * A key of yours to encrypt the tables (and, through the platform, logs, queues, topic and secrets).
+   * A key of yours to encrypt the tables (and, through the platform, logs, queues and topic).
    * Its key policy must already allow CloudWatch Logs, CloudWatch alarms and EventBridge to use it:
    * the construct cannot edit the policy of an imported key.
    * @default - a new customer-managed key with rotation on
@@ -29,7 +30,7 @@ export interface SmartPayDataProps {
   readonly retainData?: boolean;
 }
 
-/** KMS key plus the payments, idempotency, routing and rewards tables. */
+/** KMS key plus the payments, idempotency, routing, rewards and fraudState tables. */
 export class SmartPayData extends Construct {
   /** The customer-managed key that encrypts the tables. */
   public readonly encryptionKey: kms.IKey;
@@ -37,7 +38,11 @@ export class SmartPayData extends Construct {
   public readonly paymentsTable: dynamodb.Table;
   /** Powertools idempotency records (`id`, TTL on `expiration`). */
   public readonly idempotencyTable: dynamodb.Table;
-  /** Per-connector routing counters (`pk`). */
+  /**
+   * The routing model's store (`pk`, TTL `expiresAt`): the bandit model and its version (`model#bandit`), the
+   * circuit breaker's health the updater publishes for the routers (`health#routing`), and each routing
+   * decision (`decision#…`) and attempt outcome (`outcome#…`), which expire.
+   */
   public readonly routingTable: dynamodb.Table;
   /** The reward ledger (`paymentId`). */
   public readonly rewardsTable: dynamodb.Table;

@@ -5,7 +5,6 @@ export * from './functions';
 export * from './ml';
 export * from './observability';
 export * from './platform';
-export * from './secrets';
 export * from './stack';
 export * from './stages';
 export * from './workflows';

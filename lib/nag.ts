@@ -25,5 +25,5 @@ export const REASONS = {
   syncInvokeOnlyDlq:
     'Invoked synchronously only (API Gateway proxy and Step Functions tasks); errors return to the caller, which retries or catches them. Lambda DLQs apply to asynchronous invocations.',
   noVpc:
-    'The function reaches only AWS public endpoints (DynamoDB, Secrets Manager, KMS, X-Ray) with IAM auth and TLS, plus the public payment/Solana/LLM APIs; it holds no network-reachable data store, so a VPC would add NAT cost and cold-start latency without narrowing access.',
+    'The function reaches only AWS public endpoints (DynamoDB, KMS, EventBridge, SageMaker Runtime, X-Ray) with IAM auth and TLS; it holds no network-reachable data store, so a VPC would add NAT cost and cold-start latency without narrowing access.',
 } as const;

@@ -1,6 +1,6 @@
 /**
  * Alarms (to a KMS-encrypted SNS topic) and a CloudWatch dashboard over the API, the fraud model, the two
- * workflows and the two DLQs.
+ * workflows and every DLQ (the reward machine's, the rules', the routing updater's).
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
@@ -11,7 +11,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { METRICS } from '../contracts/resources';
 import type { SmartPayApi } from './api';
-import { FUNCTION_AREAS, type SmartPayFunctions } from './functions';
+import { FUNCTION_NAMES, type SmartPayFunctions } from './functions';
 import type { StageConfig } from './stages';
 import type { SmartPayWorkflows } from './workflows';
 
@@ -82,6 +82,8 @@ export class SmartPayObservability extends Construct {
   public readonly rewardDlqDepthAlarm: cw.Alarm;
   /** Any message on the reward rule's DLQ. */
   public readonly rewardRuleDlqDepthAlarm: cw.Alarm;
+  /** Any message on the routing updater's DLQ (outcome events the updater failed on 5 times). */
+  public readonly routingUpdatesDlqDepthAlarm: cw.Alarm;
   /** Every alarm above. */
   public readonly alarms: readonly cw.Alarm[];
   /** The SmartPay dashboard. */
@@ -204,6 +206,11 @@ export class SmartPayObservability extends Construct {
       workflows.rewardRuleDlq,
       'PaymentSucceeded events that could not start the reward workflow are waiting on the rule DLQ',
     );
+    this.routingUpdatesDlqDepthAlarm = dlqDepth(
+      'RoutingUpdatesDlqDepthAlarm',
+      workflows.routingUpdatesDlq,
+      'RoutingOutcomesRecorded events the routing model updater failed on 5 times are waiting on its DLQ (the model is not learning from them)',
+    );
 
     this.alarms = [
       this.payLatencyAlarm,
@@ -213,6 +220,7 @@ export class SmartPayObservability extends Construct {
       this.rewardExecutionsFailedAlarm,
       this.rewardDlqDepthAlarm,
       this.rewardRuleDlqDepthAlarm,
+      this.routingUpdatesDlqDepthAlarm,
     ];
 
     const stageApi = api.restApi.deploymentStage;
@@ -255,7 +263,7 @@ export class SmartPayObservability extends Construct {
             width: 8,
           }),
           new cw.GraphWidget({
-            title: 'Reward executions and DLQs',
+            title: 'Reward executions and DLQ depth',
             left: [
               workflows.rewardStateMachine.metricSucceeded({ statistic: 'Sum', period }),
               workflows.rewardStateMachine.metricFailed({ statistic: 'Sum', period }),
@@ -263,6 +271,7 @@ export class SmartPayObservability extends Construct {
             right: [
               workflows.rewardDlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period }),
               workflows.rewardRuleDlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period }),
+              workflows.routingUpdatesDlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period }),
             ],
             width: 8,
           }),
@@ -270,13 +279,13 @@ export class SmartPayObservability extends Construct {
         [
           new cw.GraphWidget({
             title: 'Lambda duration p95 (ms)',
-            left: FUNCTION_AREAS.map((area) => functions.functions[area].metricDuration({ statistic: 'p95', period })),
+            left: FUNCTION_NAMES.map((name) => functions.functions[name].metricDuration({ statistic: 'p95', period })),
             width: 12,
           }),
           new cw.GraphWidget({
             title: 'Lambda errors and throttles',
-            left: FUNCTION_AREAS.map((area) => functions.functions[area].metricErrors({ statistic: 'Sum', period })),
-            right: FUNCTION_AREAS.map((area) => functions.functions[area].metricThrottles({ statistic: 'Sum', period })),
+            left: FUNCTION_NAMES.map((name) => functions.functions[name].metricErrors({ statistic: 'Sum', period })),
+            right: FUNCTION_NAMES.map((name) => functions.functions[name].metricThrottles({ statistic: 'Sum', period })),
             width: 12,
           }),
         ],

@@ -1,13 +1,14 @@
 /**
  * SmartPayPlatform: the whole SmartPay deployment as one L3 construct (API, auth, data, functions, workflows,
- * observability, secrets). Another stack can instantiate it: `new SmartPayPlatform(this, 'Pay', { stage })`.
+ * observability). Another stack can instantiate it: `new SmartPayPlatform(this, 'Pay', { stage })`.
+ * It grants and configures only what the handlers read today: the Stripe, Solana mint-authority and LLM
+ * secrets and the Solana settings arrive with the Stripe, Solana and chat work that reads them.
  */
 import { Stack } from 'aws-cdk-lib';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { SmartPayApi } from './api';
@@ -16,7 +17,6 @@ import { SmartPayData } from './data';
 import { SmartPayFunctions } from './functions';
 import { SmartPayFraudEndpoint, type SmartPayFraudEndpointProps } from './ml';
 import { SmartPayObservability } from './observability';
-import { SmartPaySecrets } from './secrets';
 import { STAGES, validateStageConfig, type StageConfig } from './stages';
 import { SmartPayWorkflows } from './workflows';
 
@@ -29,7 +29,7 @@ export interface SmartPayPlatformProps {
   readonly stage?: StageConfig;
 
   /**
-   * A KMS key of yours for tables, logs, queues, topic and secrets. Its policy must already let CloudWatch
+   * A KMS key of yours for tables, logs, queues and topic. Its policy must already let CloudWatch
    * Logs (`logs.<region>.amazonaws.com`), CloudWatch alarms and EventBridge use it.
    * @default - a new customer-managed key with rotation on
    */
@@ -68,22 +68,6 @@ export interface SmartPayPlatformProps {
   readonly eventBusProps?: events.EventBusProps;
 
   /**
-   * Your Stripe secret key in Secrets Manager (e.g. `Secret.fromSecretCompleteArn`).
-   * @default - a new secret with a generated placeholder value
-   */
-  readonly existingStripeSecret?: secretsmanager.ISecret;
-  /**
-   * Your Solana mint-authority secret.
-   * @default - a new secret with a generated placeholder value
-   */
-  readonly existingSolanaMintAuthoritySecret?: secretsmanager.ISecret;
-  /**
-   * Your LLM API key secret.
-   * @default - a new secret with a generated placeholder value
-   */
-  readonly existingLlmApiKeySecret?: secretsmanager.ISecret;
-
-  /**
    * A topic of yours for alarms.
    * @default - a new KMS-encrypted, TLS-only topic
    */
@@ -117,16 +101,6 @@ export interface SmartPayPlatformProps {
    * @default - the in-Lambda bandit
    */
   readonly routingEndpointName?: string;
-  /**
-   * Solana RPC URL (`SOLANA_RPC_URL`).
-   * @default https://api.devnet.solana.com
-   */
-  readonly solanaRpcUrl?: string;
-  /**
-   * SPL reward token mint (`SPL_TOKEN_MINT_ADDRESS`).
-   * @default - not set
-   */
-  readonly splTokenMintAddress?: string;
 }
 
 const EXCLUSIVE: ReadonlyArray<readonly [keyof SmartPayPlatformProps, keyof SmartPayPlatformProps]> = [
@@ -154,9 +128,6 @@ export function validateSmartPayPlatformProps(props: SmartPayPlatformProps): voi
   if (props.routingEndpointName !== undefined && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(props.routingEndpointName)) {
     throw new Error('routingEndpointName must be a SageMaker endpoint name (letters, digits and hyphens, at most 63)');
   }
-  if (props.solanaRpcUrl !== undefined && !/^https?:\/\//.test(props.solanaRpcUrl)) {
-    throw new Error('solanaRpcUrl must be an http(s) URL, e.g. https://api.devnet.solana.com');
-  }
   if (props.stage) validateStageConfig(props.stage);
 }
 
@@ -166,8 +137,6 @@ export class SmartPayPlatform extends Construct {
   public readonly stage: StageConfig;
   /** KMS key and tables. */
   public readonly data: SmartPayData;
-  /** Stripe, Solana and LLM secrets. */
-  public readonly secrets: SmartPaySecrets;
   /** The five Lambdas. */
   public readonly functions: SmartPayFunctions;
   /** Event bus, state machines, rule and DLQs. */
@@ -208,14 +177,6 @@ export class SmartPayPlatform extends Construct {
       }),
     );
 
-    this.secrets = new SmartPaySecrets(this, 'Secrets', {
-      encryptionKey: key,
-      existingStripeSecret: props.existingStripeSecret,
-      existingSolanaMintAuthoritySecret: props.existingSolanaMintAuthoritySecret,
-      existingLlmApiKeySecret: props.existingLlmApiKeySecret,
-      retainData: stage.retainData,
-    });
-
     if (props.fraudEndpoint) {
       this.fraudEndpoint = new SmartPayFraudEndpoint(this, 'FraudEndpoint', props.fraudEndpoint === true ? {} : props.fraudEndpoint);
     }
@@ -223,13 +184,10 @@ export class SmartPayPlatform extends Construct {
     this.functions = new SmartPayFunctions(this, 'Functions', {
       stage,
       data: this.data,
-      secrets: this.secrets,
       logEncryptionKey: key,
       // functions.ts sets FRAUD_ENDPOINT_NAME and grants InvokeEndpoint on that endpoint only.
       fraudEndpointName: this.fraudEndpoint?.endpointName ?? props.fraudEndpointName,
       routingEndpointName: props.routingEndpointName,
-      solanaRpcUrl: props.solanaRpcUrl,
-      splTokenMintAddress: props.splTokenMintAddress,
     });
 
     this.workflows = new SmartPayWorkflows(this, 'Workflows', {

@@ -11,7 +11,7 @@ export interface SmartPayStackProps extends StackProps {
   /** The stage to deploy (see `STAGES`). */
   readonly stage: StageConfig;
   /**
-   * Further platform props (existing resources, endpoints, Solana settings).
+   * Further platform props (existing resources, SageMaker endpoints).
    * @default - everything created by the construct
    */
   readonly platform?: Omit<SmartPayPlatformProps, 'stage'>;

@@ -2,7 +2,8 @@
  * Typed stage configurations. `bin/app.ts` picks one with `-c stage=<name>`; the construct takes the object.
  * Nothing here reads the environment.
  */
-import { parseConnectorRegistry, type ConnectorDefinition } from '../contracts/connectors';
+import type { ConnectorDefinition } from '../contracts/connectors';
+import { FunctionSettings, settingsProblems } from '../contracts/settings';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
 /** The stages SmartPay is deployed as. */
@@ -24,7 +25,7 @@ export interface StageConfig {
   /** The stage name; also the `STAGE` environment variable of every function. */
   readonly name: StageName;
   /**
-   * Keep the stateful resources (tables, key, user pool, queues, secrets, log groups) when the stack is
+   * Keep the stateful resources (tables, key, user pool, queues, log groups) when the stack is
    * deleted, and turn on deletion protection where the service has it. Only prod does.
    */
   readonly retainData: boolean;
@@ -135,22 +136,10 @@ export function stageConfig(name: unknown): StageConfig {
  * @throws with an actionable message when a value is out of range.
  */
 export function validateStageConfig(stage: StageConfig): StageConfig {
-  const inUnit = (v: number | undefined) => v === undefined || (Number.isFinite(v) && v >= 0 && v <= 1);
-  if (!inUnit(stage.fraudReviewThreshold) || !inUnit(stage.fraudDeclineThreshold)) {
-    throw new Error('stage.fraudReviewThreshold and stage.fraudDeclineThreshold must be numbers in [0, 1]');
-  }
-  if (stage.fraudReviewThreshold !== undefined && stage.fraudDeclineThreshold !== undefined && stage.fraudReviewThreshold > stage.fraudDeclineThreshold) {
-    throw new Error('stage.fraudReviewThreshold must not exceed stage.fraudDeclineThreshold');
-  }
-  if (!Number.isInteger(stage.maxPaymentAttempts) || stage.maxPaymentAttempts < 1 || stage.maxPaymentAttempts > 10) {
-    throw new Error('stage.maxPaymentAttempts must be an integer in 1..10');
-  }
-  if (!Number.isInteger(stage.rewardTokenDecimals) || stage.rewardTokenDecimals < 0 || stage.rewardTokenDecimals > 9) {
-    throw new Error('stage.rewardTokenDecimals must be an integer in 0..9');
-  }
-  if (stage.connectors !== undefined) parseConnectorRegistry(stage.connectors, 'stage.connectors');
-  for (const [merchant, weight] of Object.entries(stage.routingFeeWeights ?? {})) {
-    if (!(Number.isFinite(weight) && weight >= 0 && weight <= 100)) throw new Error(`stage.routingFeeWeights.${merchant} must be a number from 0 to 100`);
+  // The settings the functions get are checked by the schema they parse their environment with.
+  const settings = FunctionSettings.safeParse(stage);
+  if (!settings.success) {
+    throw new Error(`${settingsProblems(settings.error, stage).replace(/(^|; )/g, '$1stage.')} (stage ${stage.name})`);
   }
   if (stage.throttling.rateLimit <= 0 || stage.throttling.burstLimit <= 0) {
     throw new Error('stage.throttling.rateLimit and stage.throttling.burstLimit must be positive');

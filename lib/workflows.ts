@@ -18,7 +18,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { PROJECT_ROOT, type SmartPayFunctions } from './functions';
-import { ENV, ROUTING_UPDATER_BATCH, ROUTING_UPDATER_PATTERN } from '../contracts/resources';
+import { eventPattern, type EventName } from '../contracts/events';
+import { ENV } from '../contracts/resources';
+import { allConsumers, allFunctions, FUNCTION_NAMES, functionPlaceholders, WORKFLOWS, type QueueConsumer, type WorkflowName } from '../contracts/topology';
 import { acknowledge, REASONS } from './nag';
 import type { StageConfig } from './stages';
 
@@ -27,30 +29,10 @@ export function readDefinition(definitionsDir: string, file: string): string {
   return readFileSync(path.join(definitionsDir, file), 'utf8');
 }
 
-/**
- * The reward rule's pattern, read from `reward.trigger.json` (the file the local bus reads too) and mapped to
- * CDK's `EventPattern` field names.
- */
-export function readEventPattern(definitionsDir: string, file = 'reward.trigger.json'): events.EventPattern {
-  const raw = JSON.parse(readFileSync(path.join(definitionsDir, file), 'utf8')) as Record<string, unknown>;
-  const fields: Record<string, keyof events.EventPattern> = {
-    version: 'version',
-    id: 'id',
-    'detail-type': 'detailType',
-    source: 'source',
-    account: 'account',
-    time: 'time',
-    region: 'region',
-    resources: 'resources',
-    detail: 'detail',
-  };
-  const pattern: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    const field = fields[key];
-    if (!field) throw new Error(`${file}: unknown event pattern field "${key}"; use one of ${Object.keys(fields).join(', ')}`);
-    pattern[field] = value;
-  }
-  return pattern as events.EventPattern;
+/** An event's rule pattern (contracts/events.ts, the local bus's too) in CDK's `EventPattern` field names. */
+export function cdkPattern(event: EventName): events.EventPattern {
+  const pattern = eventPattern(event);
+  return { source: pattern.source, detailType: pattern['detail-type'] };
 }
 
 /** Props of {@link SmartPayWorkflows}. */
@@ -72,7 +54,7 @@ export interface SmartPayWorkflowsProps {
    */
   readonly eventBusProps?: events.EventBusProps;
   /**
-   * Folder holding `payment.asl.json`, `reward.asl.json` and `reward.trigger.json`.
+   * Folder holding `payment.asl.json` and `reward.asl.json`.
    * @default `statemachines/` of this repository
    */
   readonly definitionsDir?: string;
@@ -140,39 +122,49 @@ export class SmartPayWorkflows extends Construct {
     this.rewardDlq = queue('RewardDlq');
     this.rewardRuleDlq = queue('RewardRuleDlq');
 
-    // The routing model's learning loop: the routing function publishes RoutingOutcomesRecorded; a rule
-    // buffers them in a queue; the updater (one concurrent execution: the single writer) folds them in.
-    functions.routingFunction.addEnvironment(ENV.eventBusName, this.eventBus.eventBusName);
-    this.eventBus.grantPutEventsTo(functions.routingFunction);
-    this.routingUpdatesDlq = encryptedQueue('RoutingUpdatesDlq');
-    acknowledge(this.routingUpdatesDlq, {
-      'Serverless-SQSRedrivePolicy': 'This queue is itself the dead-letter queue of RoutingUpdatesQueue (terminal); its messages are redriven by hand after a fix.',
-    });
-    this.routingUpdatesQueue = encryptedQueue('RoutingUpdatesQueue', {
-      // Six times the updater's timeout, as Lambda's SQS event source recommends.
-      visibilityTimeout: Duration.seconds(6 * (functions.routingUpdaterFunction.timeout?.toSeconds() ?? 30)),
-      retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.routingUpdatesDlq, maxReceiveCount: 5 },
-    });
-    this.routingUpdatesRule = new events.Rule(this, 'RoutingUpdatesRule', {
-      description: 'RoutingOutcomesRecorded to the routing model updater queue',
-      eventBus: this.eventBus,
-      eventPattern: { source: ROUTING_UPDATER_PATTERN.source, detailType: ROUTING_UPDATER_PATTERN['detail-type'] },
-    });
-    this.routingUpdatesRule.addTarget(new targets.SqsQueue(this.routingUpdatesQueue, { deadLetterQueue: this.rewardRuleDlq, retryAttempts: 10 }));
-    // A malformed message fails alone (the handler's partial batch response), not its whole batch.
-    const updates = new SqsEventSource(this.routingUpdatesQueue, {
-      batchSize: ROUTING_UPDATER_BATCH,
-      maxBatchingWindow: Duration.seconds(1),
-      reportBatchItemFailures: true,
-    });
-    functions.routingUpdaterFunction.addEventSource(updates);
-    acknowledge(functions.routingUpdaterFunction, {
-      'Serverless-LambdaDLQ':
-        'Invoked only by its SQS event source, never asynchronously: a failed batch returns to the queue and, after 5 receives, goes to RoutingUpdatesDlq.',
-      'Serverless-LambdaEventSourceMappingDestination':
-        'The source queue redrives to RoutingUpdatesDlq after 5 receives; an on-failure destination on the mapping would duplicate that.',
-    });
+    // Every function that emits events learns the bus's name and may put events on it.
+    for (const name of FUNCTION_NAMES) {
+      if (!allFunctions()[name].emits?.length) continue;
+      functions.functions[name].addEnvironment(ENV.eventBusName, this.eventBus.eventBusName);
+      this.eventBus.grantPutEventsTo(functions.functions[name]);
+    }
+
+    // Queue consumers (the routing model's learning loop): a rule buffers the event in a queue, which one
+    // function drains (the updater has one concurrent execution: the single writer).
+    const queueConsumers = allConsumers().filter((c): c is QueueConsumer => 'queue' in c);
+    const consumerQueues: Record<string, { queue: sqs.Queue; dlq: sqs.Queue; rule: events.Rule }> = {};
+    for (const consumer of queueConsumers) {
+      const { id: queueId, batchSize, batchingWindowSeconds, maxReceiveCount } = consumer.queue;
+      const fn = functions.functions[consumer.function];
+      const dlq = encryptedQueue(`${queueId}Dlq`);
+      acknowledge(dlq, {
+        'Serverless-SQSRedrivePolicy': `This queue is itself the dead-letter queue of ${queueId}Queue (terminal); its messages are redriven by hand after a fix.`,
+      });
+      const consumed = encryptedQueue(`${queueId}Queue`, {
+        // Six times the consumer's timeout, as Lambda's SQS event source recommends.
+        visibilityTimeout: Duration.seconds(6 * allFunctions()[consumer.function].timeoutSeconds),
+        retentionPeriod: Duration.days(4),
+        deadLetterQueue: { queue: dlq, maxReceiveCount },
+      });
+      const rule = new events.Rule(this, `${queueId}Rule`, {
+        description: `${consumer.event} to the ${allFunctions()[consumer.function].description} queue`,
+        eventBus: this.eventBus,
+        eventPattern: cdkPattern(consumer.event),
+      });
+      rule.addTarget(new targets.SqsQueue(consumed, { deadLetterQueue: this.rewardRuleDlq, retryAttempts: 10 }));
+      // A malformed message fails alone (the handler's partial batch response), not its whole batch.
+      fn.addEventSource(new SqsEventSource(consumed, { batchSize, maxBatchingWindow: Duration.seconds(batchingWindowSeconds), reportBatchItemFailures: true }));
+      acknowledge(fn, {
+        'Serverless-LambdaDLQ': `Invoked only by its SQS event source, never asynchronously: a failed batch returns to the queue and, after ${maxReceiveCount} receives, goes to ${queueId}Dlq.`,
+        'Serverless-LambdaEventSourceMappingDestination': `The source queue redrives to ${queueId}Dlq after ${maxReceiveCount} receives; an on-failure destination on the mapping would duplicate that.`,
+      });
+      consumerQueues[queueId] = { queue: consumed, dlq, rule };
+    }
+    const routingUpdates = consumerQueues.RoutingUpdates;
+    if (!routingUpdates) throw new Error('contracts/topology.ts: the routing updater has no queue (RoutingUpdates)');
+    this.routingUpdatesQueue = routingUpdates.queue;
+    this.routingUpdatesDlq = routingUpdates.dlq;
+    this.routingUpdatesRule = routingUpdates.rule;
 
     const logGroup = (constructId: string) => {
       const group = new logs.LogGroup(this, constructId, {
@@ -187,53 +179,81 @@ export class SmartPayWorkflows extends Construct {
     this.paymentLogGroup = logGroup('PaymentLogs');
     this.rewardLogGroup = logGroup('RewardLogs');
 
-    this.paymentStateMachine = new sfn.StateMachine(this, 'PaymentStateMachine', {
-      stateMachineType: sfn.StateMachineType.EXPRESS,
-      comment: 'SmartPay payment workflow (statemachines/payment.asl.json)',
-      definitionBody: sfn.DefinitionBody.fromString(readDefinition(dir, 'payment.asl.json')),
-      definitionSubstitutions: {
-        PaymentsFunctionArn: functions.paymentsFunction.functionArn,
-        FraudFunctionArn: functions.fraudFunction.functionArn,
-        RoutingFunctionArn: functions.routingFunction.functionArn,
-        EventBusName: this.eventBus.eventBusName,
-      },
-      // Card data flows through this machine: log every event, never the data.
-      logs: { destination: this.paymentLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      tracingEnabled: true,
-    });
-    // ASL from a file gets no automatic IAM: grant each task target explicitly.
-    functions.paymentsFunction.grantInvoke(this.paymentStateMachine);
-    functions.fraudFunction.grantInvoke(this.paymentStateMachine);
-    functions.routingFunction.grantInvoke(this.paymentStateMachine);
-    this.eventBus.grantPutEventsTo(this.paymentStateMachine);
+    const invokeFinding = (fn: lambda.IFunction) =>
+      `AwsSolutions-IAM5[Resource::<${Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`;
+    const invokeReason =
+      'grantInvoke also covers the qualified ARNs (versions/aliases) of this one function; the action is lambda:InvokeFunction only.';
+    const resources = { eventBus: this.eventBus, rewardDlq: this.rewardDlq };
 
-    this.rewardStateMachine = new sfn.StateMachine(this, 'RewardStateMachine', {
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      comment: 'SmartPay reward workflow (statemachines/reward.asl.json)',
-      definitionBody: sfn.DefinitionBody.fromString(readDefinition(dir, 'reward.asl.json')),
-      definitionSubstitutions: {
-        RewardsFunctionArn: functions.rewardsFunction.functionArn,
-        RewardDlqUrl: this.rewardDlq.queueUrl,
-      },
-      logs: { destination: this.rewardLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      tracingEnabled: true,
-    });
-    functions.rewardsFunction.grantInvoke(this.rewardStateMachine);
-    this.rewardDlq.grant(this.rewardStateMachine, 'sqs:SendMessage');
-    encryptionKey.grant(this.rewardStateMachine, 'kms:GenerateDataKey', 'kms:Decrypt');
+    /**
+     * A workflow's machine: its definition file as is, each `${Placeholder}` substituted with what the topology
+     * says it names (a function's ARN, the bus, the DLQ), and an explicit grant for each (ASL from a file gets
+     * no automatic IAM). A placeholder the topology does not know fails the synth.
+     */
+    const machine = (workflow: WorkflowName, logGroup: logs.LogGroup, includeExecutionData: boolean): sfn.StateMachine => {
+      const { file, type } = WORKFLOWS[workflow];
+      const definition = readDefinition(dir, file);
+      const placeholders = [...new Set([...definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] as string))];
+      const invoked: lambda.IFunction[] = [];
+      const substitutions: Record<string, string> = {};
+      const grants: Array<(machine: sfn.StateMachine) => void> = [];
+      for (const placeholder of placeholders) {
+        const fn = functionPlaceholders()[placeholder];
+        const resource = WORKFLOWS[workflow].resources[placeholder];
+        if (fn) {
+          invoked.push(functions.functions[fn]);
+          substitutions[placeholder] = functions.functions[fn].functionArn;
+          grants.push((m) => functions.functions[fn].grantInvoke(m));
+        } else if (resource === 'eventBus') {
+          substitutions[placeholder] = resources.eventBus.eventBusName;
+          grants.push((m) => resources.eventBus.grantPutEventsTo(m));
+        } else if (resource === 'rewardDlq') {
+          substitutions[placeholder] = resources.rewardDlq.queueUrl;
+          grants.push((m) => {
+            resources.rewardDlq.grant(m, 'sqs:SendMessage');
+            encryptionKey.grant(m, 'kms:GenerateDataKey', 'kms:Decrypt');
+          });
+        } else {
+          throw new Error(`statemachines/${file}: \${${placeholder}} names nothing in contracts/topology.ts (a function placeholder of an area, or a resource of the ${workflow} workflow)`);
+        }
+      }
+      const created = new sfn.StateMachine(this, `${workflow[0].toUpperCase()}${workflow.slice(1)}StateMachine`, {
+        stateMachineType: type === 'EXPRESS' ? sfn.StateMachineType.EXPRESS : sfn.StateMachineType.STANDARD,
+        comment: `SmartPay ${workflow} workflow (statemachines/${file})`,
+        definitionBody: sfn.DefinitionBody.fromString(definition),
+        definitionSubstitutions: substitutions,
+        logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData },
+        tracingEnabled: true,
+      });
+      for (const grant of grants) grant(created);
+      acknowledge(created.role, {
+        'AwsSolutions-IAM5[Resource::*]':
+          'Step Functions log delivery (logs:*LogDelivery, DescribeLogGroups, resource policies) and X-Ray tracing actions do not support resource-level permissions.',
+        ...Object.fromEntries(invoked.map((fn) => [invokeFinding(fn), invokeReason])),
+        'PCI.DSS.321-IAMNoInlinePolicy': REASONS.inlinePolicy,
+      });
+      return created;
+    };
+    // Card data flows through the payment machine: log every event, never the data.
+    this.paymentStateMachine = machine('payment', this.paymentLogGroup, false);
+    this.rewardStateMachine = machine('reward', this.rewardLogGroup, true);
+    const machines: Record<WorkflowName, sfn.StateMachine> = { payment: this.paymentStateMachine, reward: this.rewardStateMachine };
 
-    this.rewardRule = new events.Rule(this, 'RewardRule', {
-      description: 'PaymentSucceeded starts the SmartPay reward workflow (statemachines/reward.trigger.json)',
-      eventBus: this.eventBus,
-      eventPattern: readEventPattern(dir),
-    });
-    this.rewardRule.addTarget(
-      new targets.SfnStateMachine(this.rewardStateMachine, {
-        deadLetterQueue: this.rewardRuleDlq,
-        retryAttempts: 10,
-        maxEventAge: Duration.hours(24),
-      }),
-    );
+    // Workflow consumers: a rule starts the workflow on its event.
+    const rules: Partial<Record<WorkflowName, events.Rule>> = {};
+    for (const consumer of allConsumers()) {
+      if (!('workflow' in consumer)) continue;
+      const rule = new events.Rule(this, `${consumer.workflow[0].toUpperCase()}${consumer.workflow.slice(1)}Rule`, {
+        description: `${consumer.event} starts the SmartPay ${consumer.workflow} workflow`,
+        eventBus: this.eventBus,
+        eventPattern: cdkPattern(consumer.event),
+      });
+      rule.addTarget(new targets.SfnStateMachine(machines[consumer.workflow], { deadLetterQueue: this.rewardRuleDlq, retryAttempts: 10, maxEventAge: Duration.hours(24) }));
+      rules[consumer.workflow] = rule;
+    }
+    if (!rules.reward) throw new Error('contracts/topology.ts: nothing starts the reward workflow');
+    this.rewardRule = rules.reward;
+
     const eventsRole = this.rewardStateMachine.node.tryFindChild('EventsRole');
     if (eventsRole) {
       acknowledge(eventsRole, {
@@ -251,24 +271,6 @@ export class SmartPayWorkflows extends Construct {
       }),
     );
 
-    const invokeFinding = (fn: lambda.IFunction) =>
-      `AwsSolutions-IAM5[Resource::<${Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`;
-    const invokeReason =
-      'grantInvoke also covers the qualified ARNs (versions/aliases) of this one function; the action is lambda:InvokeFunction only.';
-    acknowledge(this.paymentStateMachine.role, {
-      'AwsSolutions-IAM5[Resource::*]':
-        'Step Functions log delivery (logs:*LogDelivery, DescribeLogGroups, resource policies) and X-Ray tracing actions do not support resource-level permissions.',
-      [invokeFinding(functions.paymentsFunction)]: invokeReason,
-      [invokeFinding(functions.fraudFunction)]: invokeReason,
-      [invokeFinding(functions.routingFunction)]: invokeReason,
-      'PCI.DSS.321-IAMNoInlinePolicy': REASONS.inlinePolicy,
-    });
-    acknowledge(this.rewardStateMachine.role, {
-      'AwsSolutions-IAM5[Resource::*]':
-        'Step Functions log delivery (logs:*LogDelivery, DescribeLogGroups, resource policies) and X-Ray tracing actions do not support resource-level permissions.',
-      [invokeFinding(functions.rewardsFunction)]: invokeReason,
-      'PCI.DSS.321-IAMNoInlinePolicy': REASONS.inlinePolicy,
-    });
   }
 
   /** Lets `grantee` put events on the SmartPay bus (e.g. another producer of `PaymentSucceeded`). */

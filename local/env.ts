@@ -1,11 +1,13 @@
 /**
- * The environment the handlers read (through `config()`), set by the local platform before it loads them.
- * Resource names are fixed local names; tunables keep a value already in the environment (so
- * `SANDBOX_FAULTS=... npm start` works) unless the caller passes one explicitly.
+ * Each local function's environment, rendered from contracts/topology.ts exactly as the CDK renders the
+ * cloud function's (`renderEnvironment`), with local resource names and the local platform's settings, plus
+ * the local transports (dynalite, the PutEvents endpoint) and Powertools' local defaults. A handler sees only
+ * its own function's variables, so a variable its cloud function lacks is missing locally too.
  */
-import { LOCAL_CONNECTORS } from '../contracts/connectors';
 import { ENV, type TableName } from '../contracts/resources';
-import { resetConfig } from '../lambdas/shared/config';
+import { FunctionSettings, settingsProblems } from '../contracts/settings';
+import { allFunctions, renderEnvironment, type FunctionName } from '../contracts/topology';
+import { LOCAL_CONNECTORS } from './connectors';
 
 /** Where `npm start` and `npm run token` keep local state (git-ignored). */
 export const DEFAULT_DATA_DIR = '.smartpay';
@@ -13,6 +15,7 @@ export const LOCAL_PREFIX = 'smartpay-local';
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_EVENT_BUS = `${LOCAL_PREFIX}-bus`;
+export const LOCAL_STAGE = 'local';
 
 export const LOCAL_TABLES: Readonly<Record<TableName, string>> = {
   payments: `${LOCAL_PREFIX}-payments`,
@@ -22,52 +25,92 @@ export const LOCAL_TABLES: Readonly<Record<TableName, string>> = {
   fraudState: `${LOCAL_PREFIX}-fraud-state`,
 };
 
+/**
+ * The local platform's stage settings: four card processors with context-dependent approval (so routing has
+ * something to learn) and Solana Pay; the model's own fraud thresholds.
+ */
+export const LOCAL_SETTINGS: FunctionSettings = {
+  maxPaymentAttempts: 3,
+  rewardTokenDecimals: 6,
+  connectors: [...LOCAL_CONNECTORS],
+};
+
+/** Local-only variables: how the handlers reach the embedded parts, and Powertools' quiet local defaults. */
+const LOCAL_ONLY = [ENV.dynamodbEndpoint, ENV.eventsEndpoint] as const;
+const POWERTOOLS_DEFAULTS: Readonly<Record<string, string>> = {
+  AWS_REGION: LOCAL_REGION,
+  POWERTOOLS_METRICS_NAMESPACE: 'SmartPay',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  POWERTOOLS_TRACE_ENABLED: 'false',
+  POWERTOOLS_LOG_LEVEL: 'WARN',
+  // The SDK's notice that its 2027 releases need Node 22 (the lockfile pins today's): not news at every start.
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+
 export interface LocalEnvOptions {
   readonly dynamodbEndpoint: string;
   /** The local PutEvents endpoint (events-endpoint.ts). */
   readonly eventsEndpoint: string;
-  /** Extra or overriding variables (e.g. SANDBOX_FAULTS, MAX_PAYMENT_ATTEMPTS); these always win. */
+  /**
+   * Values for the functions' variables (e.g. SANDBOX_FAULTS, MAX_PAYMENT_ATTEMPTS, CONNECTORS): each goes to
+   * the functions that declare it; one no function declares is an error. These win over `inherited`.
+   */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The launcher's environment: declared variables and POWERTOOLS_* set there are passed on. @default {} */
+  readonly inherited?: Readonly<Record<string, string | undefined>>;
 }
 
-/** Sets the handlers' environment and forgets any cached configuration. Returns what it set. */
-export function applyLocalEnv(options: LocalEnvOptions): Record<string, string> {
-  const forced: Record<string, string> = {
-    [ENV.stage]: 'local',
-    [ENV.paymentsTable]: LOCAL_TABLES.payments,
-    [ENV.idempotencyTable]: LOCAL_TABLES.idempotency,
-    [ENV.routingTable]: LOCAL_TABLES.routing,
-    [ENV.rewardsTable]: LOCAL_TABLES.rewards,
-    [ENV.fraudStateTable]: LOCAL_TABLES.fraudState,
-    [ENV.eventBusName]: LOCAL_EVENT_BUS,
-    [ENV.dynamodbEndpoint]: options.dynamodbEndpoint,
-    [ENV.eventsEndpoint]: options.eventsEndpoint,
-  };
-  const defaults: Record<string, string> = {
-    AWS_REGION: LOCAL_REGION,
-    POWERTOOLS_SERVICE_NAME: 'smartpay',
-    POWERTOOLS_METRICS_NAMESPACE: 'SmartPay',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_TRACE_ENABLED: 'false',
-    POWERTOOLS_LOG_LEVEL: 'WARN',
-    // The SDK's notice that its 2027 releases need Node 22 (the lockfile pins today's): not news at every start.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    // Four card processors with context-dependent approval, so routing has something to learn, and Solana Pay.
-    [ENV.connectors]: JSON.stringify(LOCAL_CONNECTORS),
-  };
-  const applied: Record<string, string> = {};
-  for (const [name, value] of Object.entries(defaults)) {
-    const current = process.env[name];
-    applied[name] = current === undefined || current === '' ? value : current;
+/**
+ * The variables of a function you may set locally: its settings, props and tunables (not the names of its
+ * resources, which the platform owns), and Powertools' own (but not its service name).
+ */
+function configurable(name: FunctionName, variable: string): boolean {
+  if (variable === 'POWERTOOLS_SERVICE_NAME') return false;
+  return variable.startsWith('POWERTOOLS_') || Object.hasOwn(allFunctions()[name].env ?? {}, variable);
+}
+
+/** Every variable some function lets you set: what `env` may hold. */
+export function settableVariables(): Set<string> {
+  const names = new Set<string>(Object.keys(POWERTOOLS_DEFAULTS));
+  for (const [name, spec] of Object.entries(allFunctions()) as Array<[FunctionName, { env?: object }]>) {
+    for (const variable of Object.keys(spec.env ?? {})) if (configurable(name, variable)) names.add(variable);
   }
-  Object.assign(applied, forced);
-  for (const [name, value] of Object.entries(options.env ?? {})) {
-    if (value !== undefined) applied[name] = value;
+  return names;
+}
+
+/** The environment of each local function. Throws on a variable no function reads, or bad settings. */
+export function localEnvironments(options: LocalEnvOptions): Record<FunctionName, Record<string, string>> {
+  const overrides = Object.fromEntries(Object.entries(options.env ?? {}).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  const settable = settableVariables();
+  const unknown = Object.keys(overrides).filter((name) => !settable.has(name));
+  if (unknown.length) {
+    throw new Error(`no local function reads ${unknown.join(', ')} (each function gets only the variables contracts/topology.ts declares for it)`);
   }
-  Object.assign(process.env, applied);
-  for (const [name, value] of Object.entries(options.env ?? {})) {
-    if (value === undefined) delete process.env[name];
+  const checked = FunctionSettings.safeParse(LOCAL_SETTINGS);
+  if (!checked.success) throw new Error(`local settings: ${settingsProblems(checked.error, LOCAL_SETTINGS)}`);
+  const inherited = options.inherited ?? {};
+  const out = {} as Record<FunctionName, Record<string, string>>;
+  for (const name of Object.keys(allFunctions()) as FunctionName[]) {
+    const env: Record<string, string> = {
+      ...POWERTOOLS_DEFAULTS,
+      ...renderEnvironment(name, {
+        stage: LOCAL_STAGE,
+        tableName: (table) => LOCAL_TABLES[table],
+        eventBusName: LOCAL_EVENT_BUS,
+        settings: checked.data,
+        props: {},
+        tunables: {},
+      }),
+      [LOCAL_ONLY[0]]: options.dynamodbEndpoint,
+      [LOCAL_ONLY[1]]: options.eventsEndpoint,
+    };
+    for (const source of [inherited, overrides]) {
+      for (const [variable, value] of Object.entries(source)) {
+        if (value === undefined || value === '') continue;
+        if (configurable(name, variable)) env[variable] = value;
+      }
+    }
+    out[name] = env;
   }
-  resetConfig();
-  return applied;
+  return out;
 }

@@ -18,7 +18,7 @@ import {
   type JWK,
   type JWTPayload,
 } from 'jose';
-import { MERCHANT_CLAIM } from '../contracts/resources';
+import { MERCHANT_CLAIM } from '../contracts/api';
 
 /** Stable, so tokens minted by `npm run token` verify whatever port the server listens on. */
 export const LOCAL_ISSUER = 'https://smartpay.local/local-issuer';

@@ -1,24 +1,23 @@
 /**
- * Wires the local platform: dynalite (state store), the event bus with its PutEvents endpoint, the handlers'
- * environment, the five handlers, the two workflows, the bus rules (reward workflow, routing model updater),
- * the DLQ, the local issuer and the HTTP server. One
- * platform per process: the handlers read a process-wide environment.
+ * Renders contracts/topology.ts onto the embedded parts: dynalite (the state store), the event bus with its
+ * PutEvents endpoint, one worker per function with its own environment, the two workflows, a bus rule per
+ * consumer (a workflow, or a queue drained by a function), the DLQ, the local issuer and the HTTP server.
  */
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
-import { createLocalBus, type EventPattern, type LocalBus } from './bus';
+import { createLocalBus, type LocalBus } from './bus';
 import { createLocalDlq, type LocalDlq } from './dlq';
 import { ensureTables, startLocalStore, type LocalStore } from './dynalite';
 import { startLocalEventsEndpoint } from './events-endpoint';
-import { createLocalQueue } from './queue';
-import { ROUTING_UPDATER_BATCH, ROUTING_UPDATER_PATTERN } from '../contracts/resources';
-import { applyLocalEnv, DEFAULT_DATA_DIR, LOCAL_EVENT_BUS, LOCAL_TABLES } from './env';
-import { loadHandlers, type HandlerArea, type HandlerOverrides, type Invoker } from './handlers';
+import { eventPattern } from '../contracts/events';
+import { allConsumers, type FunctionName } from '../contracts/topology';
+import { createLocalQueue, type LocalQueue } from './queue';
+import { DEFAULT_DATA_DIR, LOCAL_EVENT_BUS, LOCAL_TABLES, localEnvironments } from './env';
+import { startLocalFunctions, type HandlerOverrides, type Invoker } from './functions';
 import { createLocalIssuer, type LocalIssuer } from './issuer';
 import { createLocalServer } from './server';
-import { createLocalWorkflows, LOCAL_DLQ_URL, STATEMACHINES_DIR, type LocalWorkflows, type RetryIntervalOverrides } from './workflows';
+import { createLocalWorkflows, LOCAL_DLQ_URL, type LocalWorkflows, type RetryIntervalOverrides } from './workflows';
 
 export { DEFAULT_DATA_DIR } from './env';
 
@@ -31,9 +30,14 @@ export interface LocalPlatformOptions {
   readonly dataDir?: string;
   /** Keep everything in memory (tests, benchmarks); nothing is written to dataDir. @default false */
   readonly inMemory?: boolean;
-  /** Extra environment for the handlers (e.g. SANDBOX_FAULTS); wins over the defaults. */
+  /**
+   * Values for the functions' variables (e.g. SANDBOX_FAULTS, MAX_PAYMENT_ATTEMPTS, CONNECTORS), each given to
+   * the functions that declare it; win over `inheritEnv`.
+   */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Wrap handlers (tests inject faults or delays this way). */
+  /** Pass the declared variables set in this process's environment to the functions (`npm start`). @default false */
+  readonly inheritEnv?: boolean;
+  /** Wrap functions (tests inject faults or delays this way). */
   readonly handlerOverrides?: HandlerOverrides;
   /** Retry waits in ms (tests: 0). @default the definitions' intervals */
   readonly retryIntervalOverrides?: RetryIntervalOverrides;
@@ -49,15 +53,14 @@ export interface LocalPlatform {
   readonly bus: LocalBus;
   readonly dlq: LocalDlq;
   readonly store: LocalStore;
-  readonly handlers: Readonly<Record<HandlerArea, Invoker>>;
+  /** Each function's invoker (a worker of its own). */
+  readonly functions: Readonly<Record<FunctionName, Invoker>>;
   /** Resolves when no event delivery or workflow execution is pending. */
   idle(): Promise<void>;
   /** Stops the server, lets running executions finish (up to graceMs, then aborts them), stops the store. */
   close(graceMs?: number): Promise<void>;
 }
 
-export const REWARD_RULE = 'reward-on-payment-succeeded';
-export const ROUTING_UPDATER_RULE = 'routing-model-updater';
 
 export async function startLocalPlatform(options: LocalPlatformOptions = {}): Promise<LocalPlatform> {
   const host = options.host ?? '127.0.0.1';
@@ -75,29 +78,43 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const bus = createLocalBus(LOCAL_EVENT_BUS);
     const events = await startLocalEventsEndpoint(bus, host);
     cleanups.push(() => events.close());
-    applyLocalEnv({ dynamodbEndpoint: store.endpoint, eventsEndpoint: events.url, env: options.env });
+    const environments = localEnvironments({
+      dynamodbEndpoint: store.endpoint,
+      eventsEndpoint: events.url,
+      env: options.env,
+      inherited: options.inheritEnv ? process.env : {},
+    });
     await ensureTables(store.endpoint, LOCAL_TABLES);
 
-    const handlers = await loadHandlers(options.handlerOverrides);
+    const functions = await startLocalFunctions(environments, options.handlerOverrides);
+    cleanups.push(() => functions.close());
+    const invokers = functions.invokers;
     const dlq = createLocalDlq(LOCAL_DLQ_URL, persist ? join(dataDir, 'dlq', 'reward-dlq.jsonl') : undefined);
     const workflows = createLocalWorkflows({
-      handlers,
+      functions: invokers,
       bus,
       dlq,
       retryIntervalOverrides: options.retryIntervalOverrides,
       onExecutionFailed: (r) => onError(`[workflows] ${r.workflow} execution ${r.executionArn} ${r.status}: ${r.error}: ${r.cause}`),
     });
     cleanups.push(() => workflows.close());
-    const pattern = JSON.parse(readFileSync(join(STATEMACHINES_DIR, 'reward.trigger.json'), 'utf8')) as EventPattern;
-    bus.addRule(REWARD_RULE, pattern, (event) => {
-      workflows.startReward(event);
-    });
-    // The routing model's updater: as in the cloud, a queue buffers the events for one consumer at a time.
-    const routingUpdates = createLocalQueue((batch) => handlers.routing(batch), { batchSize: ROUTING_UPDATER_BATCH, onError });
-    bus.addRule(ROUTING_UPDATER_RULE, ROUTING_UPDATER_PATTERN, (event) => routingUpdates.send(JSON.stringify(event)));
+    // One rule per consumer, as the CDK renders them: a workflow started by the event, or a queue (batches,
+    // one consumer at a time, partial batch responses) drained by a function.
+    const queues: LocalQueue[] = [];
+    for (const consumer of allConsumers()) {
+      if ('workflow' in consumer) {
+        bus.addRule(`${consumer.event}-to-${consumer.workflow}`, eventPattern(consumer.event), (event) => {
+          workflows.start(consumer.workflow, event);
+        });
+      } else {
+        const queue = createLocalQueue((batch) => invokers[consumer.function](batch), { batchSize: consumer.queue.batchSize, onError });
+        queues.push(queue);
+        bus.addRule(`${consumer.event}-to-${consumer.queue.id}`, eventPattern(consumer.event), (event) => queue.send(JSON.stringify(event)));
+      }
+    }
 
     const issuer = await createLocalIssuer({ dir: persist ? join(dataDir, 'issuer') : undefined });
-    const server = createLocalServer({ issuer, handlers, workflows, onError });
+    const server = createLocalServer({ issuer, functions: invokers, workflows, onError });
     await listen(server, options.port ?? 3001, host);
     cleanups.push(() => closeServer(server));
     const { port } = server.address() as AddressInfo;
@@ -106,8 +123,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       do {
         await bus.idle();
         await workflows.idle();
-        await routingUpdates.idle();
-      } while (bus.busy() || workflows.busy() || routingUpdates.busy());
+        for (const queue of queues) await queue.idle();
+      } while (bus.busy() || workflows.busy() || queues.some((q) => q.busy()));
     };
     let closing: Promise<void> | undefined;
     return {
@@ -118,14 +135,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       bus,
       dlq,
       store,
-      handlers,
+      functions: invokers,
       idle,
       close: (graceMs?: number) => {
         closing ??= (async () => {
           await closeServer(server);
           await bus.idle();
           await workflows.close(graceMs);
-          await routingUpdates.idle();
+          for (const queue of queues) await queue.idle();
+          await functions.close();
           await events.close();
           await store.close();
         })();

@@ -1,15 +1,19 @@
 /**
- * The local API: a node:http server standing in for API Gateway. It authorises like the Cognito user-pool
- * authorizer (401 without a valid ID token), turns requests into standard APIGatewayProxyEvents for the
- * handlers (the verified claims in `requestContext.authorizer.claims`), and runs /pay through the payment
- * workflow with the envelope API Gateway's request template builds. Bad input is never a 5xx.
+ * The local API: a node:http server standing in for API Gateway, its routes rendered from
+ * contracts/topology.ts (the same records the CDK renders its methods from). It authorises `jwt` routes like
+ * the Cognito user-pool authorizer (401 without a valid ID token), turns requests into standard
+ * APIGatewayProxyEvents for function routes (the verified claims in `requestContext.authorizer.claims`), runs
+ * workflow routes with the envelope API Gateway's request template builds, and answers static routes (health,
+ * the OpenAPI document). It also serves the local issuer's JWKS (Cognito's stand-in). Bad input is never a 5xx.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { MERCHANT_CLAIM } from '../contracts/resources';
+import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM } from '../contracts/api';
+import { openApiDocument } from '../contracts/openapi';
+import { allRoutes, type FunctionName, type RouteSpec } from '../contracts/topology';
 import { LOCAL_ACCOUNT } from './env';
-import type { HandlerArea, Invoker } from './handlers';
+import type { Invoker } from './functions';
 import type { LocalIssuer } from './issuer';
 import type { LocalWorkflows } from './workflows';
 
@@ -21,36 +25,29 @@ interface Route {
   readonly resource: string;
   readonly pattern: RegExp;
   readonly params: readonly string[];
-  readonly method: 'GET' | 'POST';
-  /** Handler area for proxy routes; 'pay' for the workflow route; 'public' routes need no token. */
-  readonly target: HandlerArea | 'pay' | 'health' | 'jwks';
+  readonly method: RouteSpec['method'];
+  readonly auth: RouteSpec['auth'];
+  readonly target: RouteSpec['target'] | { readonly kind: 'jwks' };
 }
 
-function route(method: Route['method'], resource: string, target: Route['target']): Route {
+function route(spec: Pick<RouteSpec, 'method' | 'path' | 'auth'> & { readonly target: Route['target'] }): Route {
   const params: string[] = [];
-  const source = resource.replace(/[.]/g, '\\.').replace(/\{(\w+)\}/g, (_, name: string) => {
+  const source = spec.path.replace(/[.]/g, '\\.').replace(/\{(\w+)\}/g, (_, name: string) => {
     params.push(name);
     return '([^/]+)';
   });
-  return { resource, pattern: new RegExp(`^${source}$`), params, method, target };
+  return { resource: spec.path, pattern: new RegExp(`^${source}$`), params, method: spec.method, auth: spec.auth, target: spec.target };
 }
 
+/** The topology's routes, and the local issuer's JWKS (in the cloud, Cognito serves the pool's). */
 export const ROUTES: readonly Route[] = [
-  route('GET', '/health', 'health'),
-  route('GET', '/.well-known/jwks.json', 'jwks'),
-  route('POST', '/pay', 'pay'),
-  route('POST', '/fraud', 'fraud'),
-  route('POST', '/fraud/labels', 'fraud'),
-  route('POST', '/route', 'routing'),
-  route('POST', '/route/feedback', 'routing'),
-  route('POST', '/reward', 'rewards'),
-  route('POST', '/chat', 'analytics'),
-  route('GET', '/payments/{id}', 'payments'),
+  ...allRoutes().map(route),
+  route({ method: 'GET', path: '/.well-known/jwks.json', auth: 'none', target: { kind: 'jwks' } }),
 ];
 
 export interface LocalServerOptions {
   readonly issuer: LocalIssuer;
-  readonly handlers: Readonly<Record<HandlerArea, Invoker>>;
+  readonly functions: Readonly<Record<FunctionName, Invoker>>;
   readonly workflows: Pick<LocalWorkflows, 'runPayment'>;
   /** Where unexpected failures are reported. @default console.error */
   readonly onError?: (message: string, error: unknown) => void;
@@ -96,22 +93,26 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestId: stri
     const allow = candidates.map((r) => r.method).join(', ');
     throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${url.pathname} (allowed: ${allow})`, undefined, { allow });
   }
-  if (matched.target === 'health') {
+  const target = matched.target;
+  if (target.kind === 'static') {
     drain(req);
-    return send(res, 200, { status: 'ok' }, requestId);
+    return send(res, 200, target.document === 'health' ? { status: 'ok' } : openApi(), requestId);
   }
-  if (matched.target === 'jwks') {
+  if (target.kind === 'jwks') {
     drain(req);
     return send(res, 200, options.issuer.jwks(), requestId, { 'cache-control': 'public, max-age=300' });
   }
 
-  const claims = await authorize(req, options.issuer).catch((error: unknown) => {
-    drain(req);
-    throw error;
-  });
+  const claims =
+    matched.auth === 'jwt'
+      ? await authorize(req, options.issuer).catch((error: unknown) => {
+          drain(req);
+          throw error;
+        })
+      : {};
   const body = await readBody(req);
 
-  if (matched.target === 'pay') {
+  if (target.kind === 'workflow') {
     let parsed: unknown;
     try {
       parsed = body === '' ? undefined : JSON.parse(body);
@@ -124,7 +125,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestId: stri
       });
     }
     const merchantId = claims[MERCHANT_CLAIM];
-    const idempotencyKey = req.headers['idempotency-key'];
+    const idempotencyKey = req.headers[IDEMPOTENCY_HEADER.toLowerCase()];
     const response = await options.workflows.runPayment({
       body: parsed,
       merchantId: typeof merchantId === 'string' ? merchantId : '',
@@ -140,15 +141,22 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestId: stri
     pathParameters[name] = safeDecode(values[i] ?? '');
   });
   const event = proxyEvent(req, url, matched, pathParameters, body, claims, requestId);
-  const result = (await options.handlers[matched.target](event)) as APIGatewayProxyResult | null;
+  const result = (await options.functions[target.function](event)) as APIGatewayProxyResult | null;
   if (!result || typeof result.statusCode !== 'number') {
-    throw new Error(`handler ${matched.target} returned no proxy result (statusCode, body)`);
+    throw new Error(`function ${target.function} returned no proxy result (statusCode, body)`);
   }
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
   for (const [name, list] of Object.entries(result.multiValueHeaders ?? {})) headers[name.toLowerCase()] = list.map(String);
   const payload = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
   return sendRaw(res, result.statusCode, payload, requestId, headers);
+}
+
+let document: unknown;
+/** The OpenAPI document, rendered once from the topology. */
+function openApi(): unknown {
+  document ??= openApiDocument();
+  return document;
 }
 
 /** Like API Gateway's Cognito authorizer: a valid, unexpired ID token from the pool, else 401. */

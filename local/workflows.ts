@@ -11,50 +11,54 @@ import { join } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { LocalBus, PutEventsEntry } from './bus';
 import type { LocalDlq } from './dlq';
+import type { PayEnvelope, StoredResponse } from '../contracts/steps';
+import { functionPlaceholders, WORKFLOWS as TOPOLOGY_WORKFLOWS, type FunctionName, type WorkflowName } from '../contracts/topology';
 import { LOCAL_ACCOUNT, LOCAL_EVENT_BUS, LOCAL_PREFIX, LOCAL_REGION } from './env';
-import { functionArn, type HandlerArea, type Invoker } from './handlers';
+import { functionName, type Invoker } from './functions';
 
 export const STATEMACHINES_DIR = join(__dirname, '..', 'statemachines');
 
 export const LOCAL_DLQ_URL = `https://sqs.${LOCAL_REGION}.amazonaws.com/${LOCAL_ACCOUNT}/${LOCAL_PREFIX}-reward-dlq`;
 
-/** Which handler each `${XFunctionArn}` placeholder stands for. */
-export const FUNCTION_PLACEHOLDERS: Readonly<Record<string, HandlerArea>> = {
-  PaymentsFunctionArn: 'payments',
-  FraudFunctionArn: 'fraud',
-  RoutingFunctionArn: 'routing',
-  RewardsFunctionArn: 'rewards',
-};
+export function functionArn(name: FunctionName): string {
+  return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${functionName(name)}`;
+}
 
-/** The local value of every definition placeholder (the CDK passes the cloud values as definitionSubstitutions). */
-export const LOCAL_SUBSTITUTIONS: Readonly<Record<string, string>> = {
-  ...Object.fromEntries(Object.entries(FUNCTION_PLACEHOLDERS).map(([name, area]) => [name, functionArn(area)])),
-  EventBusName: LOCAL_EVENT_BUS,
-  RewardDlqUrl: LOCAL_DLQ_URL,
-};
+/** The local value of every resource a definition names (the CDK renders the cloud's). */
+const LOCAL_RESOURCES = { eventBus: LOCAL_EVENT_BUS, rewardDlq: LOCAL_DLQ_URL } as const;
+
+/**
+ * The local substitutions of a workflow's placeholders, rendered from the topology like the CDK's: a function
+ * placeholder is that function's local ARN, a resource placeholder the local resource. One the topology does
+ * not declare is an error.
+ */
+export function localSubstitutions(workflow: WorkflowName): Record<string, string> {
+  const substitutions: Record<string, string> = {};
+  for (const placeholder of placeholdersOf(readDefinition(workflow))) {
+    const fn = functionPlaceholders()[placeholder];
+    const resource = TOPOLOGY_WORKFLOWS[workflow].resources[placeholder];
+    if (fn) substitutions[placeholder] = functionArn(fn);
+    else if (resource) substitutions[placeholder] = LOCAL_RESOURCES[resource];
+    else throw new Error(`statemachines/${TOPOLOGY_WORKFLOWS[workflow].file}: \${${placeholder}} names nothing in contracts/topology.ts`);
+  }
+  return substitutions;
+}
 
 const PUT_EVENTS = 'arn:aws:states:::events:putEvents';
 const SEND_MESSAGE = 'arn:aws:states:::sqs:sendMessage';
 
-export const WORKFLOWS = {
-  payment: { file: 'payment.asl.json', name: `${LOCAL_PREFIX}-payment`, type: 'EXPRESS' },
-  reward: { file: 'reward.asl.json', name: `${LOCAL_PREFIX}-reward`, type: 'STANDARD' },
-} as const;
-export type WorkflowName = keyof typeof WORKFLOWS;
+export type { WorkflowName };
 
-/** The /pay workflow's input (see docs/internals.md). */
-export interface PaymentEnvelope {
-  readonly body: unknown;
-  readonly merchantId: string;
-  readonly idempotencyKey: string;
-  readonly requestId: string;
+/** The local state machine's name of a workflow. */
+export function machineName(workflow: WorkflowName): string {
+  return `${LOCAL_PREFIX}-${workflow}`;
 }
+
+/** The /pay workflow's input (contracts/steps.ts). */
+export type PaymentEnvelope = Required<Pick<PayEnvelope, 'merchantId' | 'idempotencyKey' | 'requestId'>> & { readonly body: unknown };
 
 /** The /pay workflow's output: the HTTP status and the body as a JSON string. */
-export interface PaymentResponse {
-  readonly status: number;
-  readonly body: string;
-}
+export type PaymentResponse = StoredResponse;
 
 export interface ExecutionRecord {
   readonly executionArn: string;
@@ -71,7 +75,7 @@ export interface ExecutionRecord {
 export type RetryIntervalOverrides = number | Record<string, number | number[]>;
 
 export interface LocalWorkflowsOptions {
-  readonly handlers: Readonly<Record<HandlerArea, Invoker>>;
+  readonly functions: Readonly<Record<FunctionName, Invoker>>;
   readonly bus: LocalBus;
   readonly dlq: LocalDlq;
   /**
@@ -88,10 +92,10 @@ export interface LocalWorkflows {
   runPayment(envelope: PaymentEnvelope): Promise<PaymentResponse>;
   /** The same, with the execution record (states entered, status) for tests and diagnostics. */
   executePayment(envelope: PaymentEnvelope): Promise<{ response: PaymentResponse; execution: ExecutionRecord }>;
-  /** Starts a reward execution (like StartExecution) and returns its ARN without waiting. */
-  startReward(event: unknown): string;
-  /** Finished and running reward executions (most recent last, bounded). */
-  rewardExecutions(): readonly ExecutionRecord[];
+  /** Starts an asynchronous execution (like StartExecution) and returns its ARN without waiting. */
+  start(workflow: WorkflowName, input: unknown): string;
+  /** Finished and running asynchronous executions of a workflow (most recent last, bounded). */
+  executions(workflow: WorkflowName): readonly ExecutionRecord[];
   /** Resolves when no execution is running. */
   idle(): Promise<void>;
   /** True while an execution is running. */
@@ -105,7 +109,7 @@ type TaskHandler = (input: Json) => Promise<Json>;
 type AslState = Record<string, unknown> & { Type: string };
 
 export function readDefinition(workflow: WorkflowName): StateMachineDefinition {
-  return JSON.parse(readFileSync(join(STATEMACHINES_DIR, WORKFLOWS[workflow].file), 'utf8')) as StateMachineDefinition;
+  return JSON.parse(readFileSync(join(STATEMACHINES_DIR, TOPOLOGY_WORKFLOWS[workflow].file), 'utf8')) as StateMachineDefinition;
 }
 
 /** Every `${Name}` placeholder in a definition. */
@@ -165,7 +169,7 @@ function namedError(name: string, message: string): Error {
 /** Binds each Task state of a raw (unsubstituted) definition to its local adapter. */
 export function taskAdapters(
   raw: StateMachineDefinition,
-  handlers: Readonly<Record<HandlerArea, Invoker>>,
+  functions: Readonly<Record<FunctionName, Invoker>>,
   bus: LocalBus,
   dlq: LocalDlq,
 ): Record<string, TaskHandler> {
@@ -175,9 +179,9 @@ export function taskAdapters(
     if (adapters[name]) throw new Error(`Task state name ${name} is used twice; local overrides are keyed by state name`);
     const resource = String(state.Resource);
     const placeholder = /^\$\{([A-Za-z0-9_]+)\}$/.exec(resource)?.[1];
-    const area = placeholder ? FUNCTION_PLACEHOLDERS[placeholder] : undefined;
-    if (area) {
-      const invoke = handlers[area];
+    const fn = placeholder ? functionPlaceholders()[placeholder] : undefined;
+    if (fn) {
+      const invoke = functions[fn];
       adapters[name] = async (input) => {
         try {
           return (await invoke(input)) as Json;
@@ -215,32 +219,33 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
   const report = options.onExecutionFailed ?? ((r: ExecutionRecord) => console.error(`[workflows] ${r.workflow} execution ${r.executionArn} ${r.status}: ${r.error}: ${r.cause}`));
   const build = (workflow: WorkflowName) => {
     const raw = readDefinition(workflow);
-    const definition = substitute(raw, LOCAL_SUBSTITUTIONS);
+    const definition = substitute(raw, localSubstitutions(workflow));
     const machine = new StateMachine(definition);
     const overrides = {
-      taskResourceLocalHandlers: taskAdapters(raw, options.handlers, options.bus, options.dlq),
+      taskResourceLocalHandlers: taskAdapters(raw, options.functions, options.bus, options.dlq),
       retryIntervalOverrides: retryOverridesFor(raw, options.retryIntervalOverrides),
     };
     return { machine, overrides };
   };
   const machines = { payment: build('payment'), reward: build('reward') };
   const running = new Map<string, { done: Promise<unknown>; abort: () => void }>();
-  const rewards = new Map<string, ExecutionRecord>();
+  const started = new Map<string, ExecutionRecord>();
   let closing = false;
 
   const execute = async (workflow: WorkflowName, input: unknown, trace: boolean, onStart?: (record: ExecutionRecord) => void): Promise<ExecutionRecord> => {
     if (closing) throw new Error('the local workflow engine is closing');
     const { machine, overrides } = machines[workflow];
-    const { name: machineName, type } = WORKFLOWS[workflow];
+    const { type } = TOPOLOGY_WORKFLOWS[workflow];
+    const name = machineName(workflow);
     const executionName = randomUUID();
-    const machineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${machineName}`;
-    const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${type === 'EXPRESS' ? 'express' : 'execution'}:${machineName}:${executionName}`;
+    const machineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
+    const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${type === 'EXPRESS' ? 'express' : 'execution'}:${name}:${executionName}`;
     const startTime = new Date().toISOString();
     const execution = machine.run(input as Json, {
       overrides,
       context: {
-        Execution: { Id: executionArn, Name: executionName, StartTime: startTime, Input: input as Json, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${machineName}` },
-        StateMachine: { Id: machineArn, Name: machineName },
+        Execution: { Id: executionArn, Name: executionName, StartTime: startTime, Input: input as Json, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${name}` },
+        StateMachine: { Id: machineArn, Name: name },
       },
     });
     const states: string[] = [];
@@ -289,26 +294,26 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
       return paymentResponse(await execute('payment', envelope, false), report);
     },
     executePayment,
-    startReward(event) {
+    start(workflow, input) {
       let arn = '';
-      const done = execute('reward', event, true, (record) => {
+      const done = execute(workflow, input, true, (record) => {
         arn = record.executionArn;
-        rewards.set(arn, record);
-        for (const key of rewards.keys()) {
-          if (rewards.size <= HISTORY) break;
-          rewards.delete(key);
+        started.set(arn, record);
+        for (const key of started.keys()) {
+          if (started.size <= HISTORY) break;
+          started.delete(key);
         }
       });
       done.then(
         (record) => {
-          if (rewards.has(record.executionArn)) rewards.set(record.executionArn, record);
+          if (started.has(record.executionArn)) started.set(record.executionArn, record);
           if (record.status !== 'SUCCEEDED') report(record);
         },
-        (error: unknown) => console.error(`[workflows] could not start a reward execution: ${(error as Error).message}`),
+        (error: unknown) => console.error(`[workflows] could not start a ${workflow} execution: ${(error as Error).message}`),
       );
       return arn;
     },
-    rewardExecutions: () => [...rewards.values()],
+    executions: (workflow) => [...started.values()].filter((r) => r.workflow === workflow),
     async idle() {
       while (running.size) await Promise.allSettled([...running.values()].map((r) => r.done));
     },

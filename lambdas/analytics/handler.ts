@@ -1,40 +1,32 @@
 /**
- * Analytics Lambda: POST /chat, answers about the caller's own payments.
+ * Analytics Lambda: POST /chat, answers about the caller's own payments (read through payments' PaymentLookup).
  */
-import { documentClientOf } from '../shared/clients';
-import { config } from '../shared/config';
-import { ValidationError } from '../../contracts/errors';
-import { instrumented } from '../shared/powertools';
-import { apiRoute, errorResponse, isApiGatewayEvent, parseApiBody } from '../shared/http';
 import { ChatRequest } from '../../contracts/api';
-import { DynamoPaymentStore } from '../payments/store';
+import { ValidationError } from '../../contracts/errors';
+import { apiRoute, errorResponse, isApiGatewayEvent, parseApiBody } from '../shared/http';
+import { instrumented } from '../shared/powertools';
+import { paymentLookup } from '../payments/lookup';
 import { answer, type PaymentHistory } from './chat';
 
-let history: PaymentHistory | undefined;
-function paymentHistory(): PaymentHistory {
-  if (!history) {
-    const store = new DynamoPaymentStore(documentClientOf(), config().tables.payments);
-    history = {
-      list: async (merchantId, from, to, limit) => {
-        const { items, truncated } = await store.listWindow(merchantId, from, to, limit);
-        return {
-          truncated,
-          items: items.map((p) => ({
-            paymentId: p.paymentId,
-            status: p.status,
-            amount: p.amount,
-            currency: p.currency,
-            customerId: p.customerId,
-            connectorId: p.connectorId,
-            code: p.code,
-            createdAt: p.createdAt,
-          })),
-        };
-      },
+/** The chat's view of the merchant's history: the facts an answer may cite. */
+const history: PaymentHistory = {
+  list: async (merchantId, from, to, limit) => {
+    const { items, truncated } = await paymentLookup().listWindow(merchantId, from, to, limit);
+    return {
+      truncated,
+      items: items.map((p) => ({
+        paymentId: p.paymentId,
+        status: p.status,
+        amount: p.amount,
+        currency: p.currency,
+        customerId: p.customerId,
+        connectorId: p.connectorId,
+        code: p.code,
+        createdAt: p.createdAt,
+      })),
     };
-  }
-  return history;
-}
+  },
+};
 
 export const handler = instrumented('analytics', async (event) => {
   if (!isApiGatewayEvent(event)) {
@@ -42,6 +34,6 @@ export const handler = instrumented('analytics', async (event) => {
   }
   return apiRoute(event, async (merchantId) => ({
     status: 200,
-    body: await answer(merchantId, parseApiBody(event, ChatRequest), paymentHistory(), new Date()),
+    body: await answer(merchantId, parseApiBody(event, ChatRequest), history, new Date()),
   }));
 });

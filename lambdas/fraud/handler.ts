@@ -10,10 +10,12 @@ import { z } from 'zod';
 import { documentClientOf } from '../shared/clients';
 import { config } from '../shared/config';
 import { ENV, METRICS } from '../../contracts/resources';
-import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http';
+import { apiRoute, isApiGatewayEvent, parseApiBody } from '../shared/http';
 import { instrumented, metrics, tracer } from '../shared/powertools';
-import { FraudLabelRequest, FraudRequest, PaymentRequest } from '../../contracts/api';
-import { DynamoPaymentStore } from '../payments/store';
+import { runStep } from '../shared/steps';
+import { FraudLabelRequest, FraudRequest } from '../../contracts/api';
+import type { PaymentDraft, StepHandlers } from '../../contracts/steps';
+import { paymentLookup } from '../payments/lookup';
 import type { FeatureTransaction } from './features';
 import { CUSTOMER_SNAPSHOT, TERMINAL_SNAPSHOT } from './graph';
 import { DEFAULT_MODEL_DIR, loadFraudModel, type FraudModel, type Thresholds } from './model';
@@ -63,17 +65,8 @@ async function timedScore(tx: FeatureTransaction): Promise<ScoredTransaction> {
   return scored;
 }
 
-/** The payment draft the workflow carries, as a feature transaction (the merchant is the terminal). */
-const PaymentDraft = z
-  .object({
-    paymentId: z.string().min(1),
-    merchantId: z.string().min(1),
-    createdAt: z.iso.datetime({ offset: true }),
-    request: PaymentRequest,
-  })
-  .loose();
-
-function fromDraft(payment: z.output<typeof PaymentDraft>): FeatureTransaction {
+/** The payment the workflow carries, as a feature transaction (the merchant is the terminal). */
+function fromDraft(payment: PaymentDraft): FeatureTransaction {
   const { request } = payment;
   return {
     txId: payment.paymentId,
@@ -89,26 +82,18 @@ function fromDraft(payment: z.output<typeof PaymentDraft>): FeatureTransaction {
 
 /**
  * The snapshots the score step returned (`fraud.snapshots`), handed back to the observe step so it need not
- * re-read the state; without them, or malformed, it recomputes them.
+ * re-read the state; without them, or of another model's size, it recomputes them.
  */
 const Snapshots = z.object({
   customer: z.array(z.number()).length(CUSTOMER_SNAPSHOT),
   terminal: z.array(z.number()).length(TERMINAL_SNAPSHOT),
 });
 
-const Step = z.discriminatedUnion('step', [
-  z.object({ step: z.literal('score'), payment: PaymentDraft }),
-  z.object({ step: z.literal('observe'), payment: PaymentDraft, fraud: z.object({ snapshots: z.unknown() }).partial().loose().optional() }),
-]);
-
-let payments: DynamoPaymentStore | undefined;
-
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   if (event.resource === '/fraud/labels') {
     return apiRoute(event, async (merchantId) => {
       const { paymentId, fraud } = parseApiBody(event, FraudLabelRequest);
-      payments ??= new DynamoPaymentStore(documentClientOf(), config().tables.payments);
-      return { status: 200, body: { label: await labelPayment(merchantId, paymentId, fraud, { state: dependencies().state, payments }) } };
+      return { status: 200, body: { label: await labelPayment(merchantId, paymentId, fraud, { state: dependencies().state, payments: paymentLookup() }) } };
     });
   }
   return apiRoute(event, async (merchantId) => {
@@ -128,16 +113,18 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   });
 }
 
-async function onStep(event: unknown): Promise<unknown> {
-  const input = parseWith(Step, event, 'fraud step payload');
-  const tx = fromDraft(input.payment);
-  if (input.step === 'score') {
-    const { assessment, snapshots } = await timedScore(tx);
+/** The workflow's steps (statemachines/payment.asl.json: ScoreFraud, RecordFraudFeatures). */
+export const steps: StepHandlers<'fraud'> = {
+  score: async (input) => {
+    const { assessment, snapshots } = await timedScore(fromDraft(input.payment));
     return { ...assessment, snapshots };
-  }
-  const snapshots = Snapshots.safeParse(input.fraud?.snapshots);
-  await recordCompleted(tx, dependencies(), snapshots.success ? snapshots.data : undefined);
-  return { recorded: tx.txId };
-}
+  },
+  observe: async (input) => {
+    const tx = fromDraft(input.payment);
+    const snapshots = Snapshots.safeParse(input.fraud?.snapshots);
+    await recordCompleted(tx, dependencies(), snapshots.success ? snapshots.data : undefined);
+    return { recorded: tx.txId };
+  },
+};
 
-export const handler = instrumented<unknown>('fraud', (event) => (isApiGatewayEvent(event) ? onApi(event) : onStep(event)));
+export const handler = instrumented<unknown>('fraud', (event) => (isApiGatewayEvent(event) ? onApi(event) : runStep('fraud', steps, event)));

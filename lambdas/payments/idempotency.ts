@@ -15,6 +15,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IdempotencyConflictError, IdempotencyInProgressError } from '../../contracts/errors';
 import type { PaymentRequest } from '../../contracts/api';
+import type { StoredResponse } from '../../contracts/steps';
 
 export interface IdempotencyData {
   readonly merchantId: string;
@@ -22,14 +23,7 @@ export interface IdempotencyData {
   readonly request: PaymentRequest;
 }
 
-/**
- * The HTTP answer of POST /pay, as the workflow outputs it and as the key replays it. The body is already a
- * JSON string, so neither API Gateway's template nor the state machine has to serialise it.
- */
-export interface StoredResponse {
-  readonly status: number;
-  readonly body: string;
-}
+export type { StoredResponse };
 
 export function httpResponse(status: number, body: unknown): StoredResponse {
   return { status, body: JSON.stringify(body) };

@@ -22,7 +22,8 @@
 import { createHash } from 'node:crypto';
 import { connectorFee, type ApprovalProfile, type ConnectorDefinition } from '../../contracts/connectors';
 import { GatewayDeclinedError, GatewayRetryableError } from '../../contracts/errors';
-import { cardNetwork, regionOf } from '../../contracts/regions';
+import { cardNetwork } from '../../contracts/methods';
+import { regionOf } from '../../contracts/regions';
 import { GatewayAmbiguousError, type ChargeRequest, type ChargeResult, type GatewayConnector } from './connectors';
 
 const DECLINES: Readonly<Record<string, { code: string; message: string }>> = {

@@ -12,12 +12,25 @@ import {
   ValidationError,
 } from '../../contracts/errors';
 import { parseWith } from '../shared/http';
-import { newPaymentId } from '../../contracts/ids';
-import { PaymentRequest } from '../../contracts/api';
+import { newPaymentId, PaymentId } from '../../contracts/ids';
+import { IdempotencyKey, MERCHANT_CLAIM, PaymentRequest, type FraudAssessment, type Payment } from '../../contracts/api';
+import type { PaymentSucceededDetail } from '../../contracts/events';
+import type {
+  BeginResult,
+  ChargeOutput,
+  FinalizeOutput,
+  PayEnvelope,
+  PaymentDraft,
+  StepInput,
+  StoredResponse,
+  WorkflowResult,
+} from '../../contracts/steps';
 import { GatewayAmbiguousError, type GatewayConnector } from './connectors';
-import { httpResponse, type IdempotencyData, type IdempotencyPort, type StoredResponse } from './idempotency';
-import { toView, type AttemptRecord, type FraudSummary, type PaymentDraft, type PaymentRecord, type PaymentView } from './model';
+import { httpResponse, type IdempotencyData, type IdempotencyPort } from './idempotency';
+import { toView, type AttemptRecord, type PaymentRecord } from './model';
 import type { PaymentStore, TerminalUpdate } from './store';
+
+export type { BeginResult, ChargeOutput, FinalizeOutput, PayEnvelope, PaymentSucceededDetail, WorkflowResult };
 
 export interface PaymentDeps {
   readonly store: PaymentStore;
@@ -26,19 +39,6 @@ export interface PaymentDeps {
   readonly now: () => Date;
 }
 
-/** What API Gateway's request template (or the local server) hands the workflow. */
-export interface PayEnvelope {
-  readonly body?: unknown;
-  readonly merchantId?: string;
-  readonly idempotencyKey?: string;
-  readonly requestId?: string;
-}
-
-export type BeginResult =
-  | { readonly outcome: 'new'; readonly payment: PaymentDraft }
-  | { readonly outcome: 'respond'; readonly response: StoredResponse };
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 function reject(error: DomainError): BeginResult {
   return { outcome: 'respond', response: httpResponse(error.status, error.toBody()) };
@@ -48,10 +48,10 @@ function reject(error: DomainError): BeginResult {
 export function normalise(envelope: PayEnvelope): IdempotencyData {
   const merchantId = envelope.merchantId ?? '';
   if (merchantId === '') {
-    throw new ForbiddenError('the token carries no custom:merchantId claim, so it may not act for any merchant');
+    throw new ForbiddenError(`the token carries no ${MERCHANT_CLAIM} claim, so it may not act for any merchant`);
   }
   const idempotencyKey = envelope.idempotencyKey ?? '';
-  if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
+  if (!IdempotencyKey.safeParse(idempotencyKey).success) {
     throw new ValidationError(
       idempotencyKey === ''
         ? 'the Idempotency-Key header is required for POST /pay'
@@ -91,25 +91,8 @@ export async function begin(envelope: PayEnvelope, deps: PaymentDeps): Promise<B
   };
 }
 
-export interface RankedConnectorRef {
-  readonly connectorId: string;
-}
-
-export interface ChargeInput {
-  readonly payment: PaymentDraft;
-  readonly attempt: number;
-  readonly connector: RankedConnectorRef;
-}
-
-export interface ChargeOutput {
-  readonly connectorId: string;
-  readonly gatewayReference: string;
-  readonly feeMinor: number;
-  readonly latencyMs: number;
-  readonly reconciled: boolean;
-  /** The successful attempt, recorded by Finalize in the same write as the terminal status. */
-  readonly attempt: AttemptRecord;
-}
+/** One attempt on one connector (the Charge step's payload; only the connector's id is used). */
+export type ChargeInput = Pick<StepInput<'charge'>, 'payment' | 'attempt'> & { readonly connector: { readonly connectorId: string } };
 
 /**
  * One attempt on one connector. A failed attempt is recorded here (the next step needs its history); a
@@ -166,36 +149,10 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
   }
 }
 
-export interface WorkflowResult {
-  readonly outcome: 'succeeded' | 'declined' | 'review' | 'failed';
-  readonly code?: string;
-  /** On success, the winning charge. */
-  readonly charge?: ChargeOutput;
-  /** The Catch output of the failed state, `{Error, Cause}`; Cause is Lambda's JSON error or a message. */
-  readonly error?: { readonly Error?: string; readonly Cause?: string };
-}
-
 export interface FinalizeInput {
   readonly payment: PaymentDraft;
-  readonly fraud?: FraudSummary;
+  readonly fraud?: FraudAssessment;
   readonly result: WorkflowResult;
-}
-
-export interface PaymentSucceededDetail {
-  readonly paymentId: string;
-  readonly merchantId: string;
-  readonly customerId: string;
-  readonly amount: number;
-  readonly currency: string;
-  readonly connectorId: string;
-  readonly occurredAt: string;
-}
-
-export interface FinalizeOutput {
-  readonly succeeded: boolean;
-  readonly response: StoredResponse;
-  readonly attempts: AttemptRecord[];
-  readonly event?: PaymentSucceededDetail;
 }
 
 /** The message a failed state carries: Lambda's `{errorMessage}` JSON cause, or the cause itself. */
@@ -266,7 +223,7 @@ export async function finalize(input: FinalizeInput, deps: PaymentDeps): Promise
   };
 }
 
-function respond(view: PaymentView, result: WorkflowResult): StoredResponse {
+function respond(view: Payment, result: WorkflowResult): StoredResponse {
   switch (view.status) {
     case 'succeeded':
       return httpResponse(201, { payment: view });
@@ -288,15 +245,7 @@ function respond(view: PaymentView, result: WorkflowResult): StoredResponse {
   }
 }
 
-export interface AbortInput {
-  readonly input: PayEnvelope;
-  readonly state: {
-    readonly payment?: PaymentDraft;
-    /** Present once a charge succeeded (the Charge state's ResultPath). */
-    readonly charge?: unknown;
-    readonly error?: { Error?: string; Cause?: string };
-  };
-}
+export type AbortInput = Pick<StepInput<'abort'>, 'input' | 'state'>;
 
 /**
  * Something unexpected failed. If no attempt could have charged, release the key so the client can retry
@@ -330,8 +279,8 @@ export async function abort(input: AbortInput, deps: PaymentDeps): Promise<{ res
 }
 
 /** GET /payments/{id}: only the caller's own payments exist for it. */
-export async function getPayment(merchantId: string, paymentId: string, deps: Pick<PaymentDeps, 'store'>): Promise<PaymentView> {
-  const record = /^pay_[0-9A-Z]{20}$/.test(paymentId) ? await deps.store.get(merchantId, paymentId) : undefined;
+export async function getPayment(merchantId: string, paymentId: string, deps: Pick<PaymentDeps, 'store'>): Promise<Payment> {
+  const record = PaymentId.safeParse(paymentId).success ? await deps.store.get(merchantId, paymentId) : undefined;
   if (!record) throw new NotFoundError(`payment ${paymentId} was not found`);
   return toView(record);
 }

@@ -5,7 +5,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { paymentIdRange } from '../../contracts/ids';
-import type { AttemptRecord, PaymentDraft, PaymentRecord, PaymentStatus, FraudSummary } from './model';
+import type { AttemptRecord, FraudAssessment, PaymentDraft, PaymentRecord, PaymentStatus } from './model';
 import { methodSummary } from './model';
 
 export interface TerminalUpdate {
@@ -13,7 +13,7 @@ export interface TerminalUpdate {
   readonly code?: string;
   readonly connectorId?: string;
   readonly feeMinor?: number;
-  readonly fraud?: FraudSummary;
+  readonly fraud?: FraudAssessment;
   /** The successful attempt, appended in the same write. */
   readonly attempt?: AttemptRecord;
   readonly at: string;

@@ -3,23 +3,24 @@
  * POST /reward, which issues (or returns) the reward of one of the caller's succeeded payments.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import { RewardRequest } from '../../contracts/api';
+import { METRICS } from '../../contracts/resources';
+import type { StepHandlers } from '../../contracts/steps';
 import { documentClientOf } from '../shared/clients';
 import { config } from '../shared/config';
-import { METRICS } from '../../contracts/resources';
-import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http';
+import { apiRoute, isApiGatewayEvent, parseApiBody } from '../shared/http';
 import { instrumented, metrics } from '../shared/powertools';
-import { RewardRequest } from '../../contracts/api';
-import { DynamoPaymentStore } from '../payments/store';
-import { assertRewardable, DynamoRewardLedger, issueReward, type RewardDeps } from './rewards';
+import { runStep } from '../shared/steps';
+import { paymentLookup } from '../payments/lookup';
+import { assertRewardable, issueReward, type RewardDeps } from './rewards';
+import { DynamoRewardLedger } from './ledger';
 
-let deps: (RewardDeps & { payments: DynamoPaymentStore }) | undefined;
-function dependencies() {
+let deps: RewardDeps | undefined;
+function dependencies(): RewardDeps {
   if (!deps) {
     const cfg = config();
     deps = {
       ledger: new DynamoRewardLedger(documentClientOf(), cfg.tables.rewards),
-      payments: new DynamoPaymentStore(documentClientOf(), cfg.tables.payments),
       decimals: cfg.rewardTokenDecimals,
       now: () => new Date(),
     };
@@ -27,24 +28,11 @@ function dependencies() {
   return deps;
 }
 
-const IssueStep = z.object({
-  step: z.literal('issue'),
-  payment: z
-    .object({
-      paymentId: z.string().min(1),
-      merchantId: z.string().min(1),
-      customerId: z.string().min(1),
-      amount: z.number().int().positive(),
-      currency: z.string().length(3),
-    })
-    .loose(),
-});
-
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   return apiRoute(event, async (merchantId) => {
     const { paymentId } = parseApiBody(event, RewardRequest);
     const d = dependencies();
-    const payment = await d.payments.get(merchantId, paymentId);
+    const payment = await paymentLookup().get(merchantId, paymentId);
     assertRewardable(merchantId, payment, paymentId);
     const { entry, created } = await issueReward(payment, d);
     if (created) metrics.addMetric(METRICS.rewardIssued, 'Count', 1);
@@ -52,11 +40,13 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   });
 }
 
-async function onStep(event: unknown) {
-  const { payment } = parseWith(IssueStep, event, 'reward step payload');
-  const { entry, created } = await issueReward(payment, dependencies());
-  if (created) metrics.addMetric(METRICS.rewardIssued, 'Count', 1);
-  return entry;
-}
+/** The reward workflow's step (statemachines/reward.asl.json: IssueReward). */
+export const steps: StepHandlers<'rewards'> = {
+  issue: async (input) => {
+    const { entry, created } = await issueReward(input.payment, dependencies());
+    if (created) metrics.addMetric(METRICS.rewardIssued, 'Count', 1);
+    return entry;
+  },
+};
 
-export const handler = instrumented<unknown>('rewards', (event) => (isApiGatewayEvent(event) ? onApi(event) : onStep(event)));
+export const handler = instrumented<unknown>('rewards', (event) => (isApiGatewayEvent(event) ? onApi(event) : runStep('rewards', steps, event)));

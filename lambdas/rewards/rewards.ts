@@ -3,8 +3,7 @@
  * 1–1000 whole tokens per transaction, recorded exactly once per payment in the ledger. On-chain minting
  * (ledger first, then send, confirm and record) comes with the Solana issue; this version records.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { RewardEntry } from '../../contracts/api';
 import { RewardNotEligibleError } from '../../contracts/errors';
 import { currencyExponent } from '../../contracts/money';
 
@@ -39,50 +38,12 @@ export interface SucceededPayment {
   readonly currency: string;
 }
 
-export interface RewardEntry {
-  readonly paymentId: string;
-  readonly merchantId: string;
-  readonly customerId: string;
-  readonly amount: number;
-  readonly currency: string;
-  /** Base units, as a decimal string (bigint does not travel in JSON). */
-  readonly tokens: string;
-  readonly tokensDisplay: string;
-  readonly decimals: number;
-  readonly status: 'recorded';
-  readonly createdAt: string;
-}
+export type { RewardEntry };
 
 export interface RewardLedger {
   /** Records the reward unless one exists; returns the entry and whether this call created it. */
   recordOnce(entry: RewardEntry): Promise<{ entry: RewardEntry; created: boolean }>;
   get(paymentId: string): Promise<RewardEntry | undefined>;
-}
-
-export class DynamoRewardLedger implements RewardLedger {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  async recordOnce(entry: RewardEntry) {
-    try {
-      await this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: entry, ConditionExpression: 'attribute_not_exists(paymentId)' }),
-      );
-      return { entry, created: true };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const existing = await this.get(entry.paymentId);
-      if (!existing) throw error;
-      return { entry: existing, created: false };
-    }
-  }
-
-  async get(paymentId: string) {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { paymentId }, ConsistentRead: true }));
-    return Item as RewardEntry | undefined;
-  }
 }
 
 export interface RewardDeps {

@@ -5,9 +5,10 @@
  * value still has a place and the dimension never changes.
  */
 import { currencyExponent } from '../../contracts/money';
-import { cardNetwork, REGIONS, regionOf, type CardNetwork } from '../../contracts/regions';
+import { cardNetwork, CardNetwork, PaymentMethodKind } from '../../contracts/methods';
+import { REGIONS, regionOf } from '../../contracts/regions';
 
-export type PaymentMethod = 'card' | 'wallet' | 'solana_pay';
+export type PaymentMethod = PaymentMethodKind;
 export type { CardNetwork };
 export const MERCHANT_CATEGORIES = ['retail', 'digital', 'travel', 'food', 'services'] as const;
 
@@ -30,8 +31,9 @@ export interface RoutingContext {
 
 export { REGIONS, regionOf, cardNetwork };
 export const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY'] as const;
-export const METHODS: readonly PaymentMethod[] = ['card', 'wallet', 'solana_pay'];
-export const NETWORKS: readonly CardNetwork[] = ['visa', 'mastercard', 'amex'];
+export const METHODS: readonly PaymentMethod[] = PaymentMethodKind.options;
+/** The named networks (one-hot), `other` taking the extra slot. */
+export const NETWORKS: readonly CardNetwork[] = CardNetwork.options.filter((n) => n !== 'other');
 
 function oneHot(values: readonly string[], value: string | undefined): number[] {
   const out = new Array<number>(values.length + 1).fill(0);

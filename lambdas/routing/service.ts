@@ -1,19 +1,19 @@
 /**
- * Routing over narrow ports: the connector catalogue, the learnt model (a cached copy), the decision and
- * outcome store, and the queue that feeds the single updater.
+ * Routing over narrow ports (ports.ts): the connector catalogue, the learnt model (a cached copy), the decision
+ * and outcome log, and the queue that feeds the single updater.
  *
  * - `route`: eligibility first (an ineligible connector is never ranked), then the bandit's ranking with
  *   its propensities; the decision is logged for the delayed outcome and for off-policy evaluation.
  * - `recordFeedback`: each attempt's outcome is recorded once and handed to the updater, which folds it into
- *   the model exactly once (model-store.ts): a replay changes nothing.
+ *   the model exactly once (dynamo-model-store.ts): a replay changes nothing.
  */
 import { randomBytes } from 'node:crypto';
 import type { ConnectorDefinition } from '../../contracts/connectors';
 import { NotFoundError, ValidationError } from '../../contracts/errors';
-import type { BanditPolicy, RankedConnector } from './bandit';
+import type { RankedConnector } from './bandit';
 import { routingFeatures, type RoutingContext } from './context';
 import type { HealthOutcome } from './health';
-import type { DecisionRecord, DynamoRoutingModel, OutcomeRecord } from './model-store';
+import type { DecisionLog, DecisionRecord, OutcomeQueue, OutcomeRecord, PolicySource } from './ports';
 import { eligibleConnectors } from './eligibility';
 import { EndpointScoreError, type ScoredBy } from '../shared/sagemaker';
 import { powertoolsRoutingFallbackReporter, type RoutingEndpoint, type RoutingFallbackReporter } from './sagemaker';
@@ -41,15 +41,10 @@ export interface RouteResult {
   readonly scoredBy: ScoredBy;
 }
 
-/** Hands recorded outcomes to the single updater (a queue in the cloud, the bus locally). */
-export interface OutcomeQueue {
-  enqueue(outcomes: readonly OutcomeRecord[]): Promise<void>;
-}
-
 export interface RoutingDeps {
   readonly connectors: readonly ConnectorDefinition[];
-  readonly model: { get(): Promise<{ policy: BanditPolicy; version: number }> };
-  readonly store: Pick<DynamoRoutingModel, 'logDecision' | 'getDecision' | 'recordOutcome'>;
+  readonly model: PolicySource;
+  readonly store: DecisionLog;
   readonly queue: OutcomeQueue;
   readonly maxAttempts: number;
   /** λ of the merchant (default: the policy's). */

@@ -6,9 +6,9 @@
 import { parse } from '@aws-lambda-powertools/parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-import { MERCHANT_CLAIM } from '../../contracts/resources';
+import { MERCHANT_CLAIM } from '../../contracts/api';
 import { ForbiddenError, isDomainError, ValidationError } from '../../contracts/errors';
-import { fieldIssues } from './issues';
+import { fieldIssues } from '../../contracts/issues';
 import { logger } from './powertools';
 
 export function isApiGatewayEvent(event: unknown): event is APIGatewayProxyEvent {

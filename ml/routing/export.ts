@@ -16,7 +16,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ensureTables, startLocalStore } from '../../local/dynalite';
 import { DEFAULT_DATA_DIR, LOCAL_TABLES } from '../../local/env';
-import { DynamoRoutingModel, type DecisionRecord, type OutcomeRecord } from '../../lambdas/routing/model-store';
+import { DynamoRoutingModel } from '../../lambdas/routing/dynamo-model-store';
+import type { DecisionRecord, OutcomeRecord } from '../../lambdas/routing/ports';
 import type { LoggedDecision } from './ope';
 
 /** One log line from a decision and its first attempt's outcome (undefined: no outcome yet). */

@@ -19,7 +19,7 @@ import { ROUTING_DIMENSION, routingFeatures, type RoutingContext } from '../../l
 import type { HealthOutcome } from '../../lambdas/routing/health';
 import { ArmScorer, type ArmState } from '../../lambdas/routing/linucb';
 import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
-import { fieldIssues } from '../../lambdas/shared/issues';
+import { fieldIssues } from '../../contracts/issues';
 import { isSupportedCurrency } from '../../contracts/money';
 
 // ---------------------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import { regionOf, type CardNetwork, type PaymentMethod, type REGIONS, type Rout
 import type { HealthOutcome } from '../../lambdas/routing/health';
 import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
 import { logit, sigmoid } from '../../lambdas/shared/logistic';
-import { prng } from '../../bench/support';
+import { prng } from '../prng';
 
 export type Region = (typeof REGIONS)[number];
 

@@ -1,6 +1,6 @@
 /** Helpers for the e2e suites: a platform on an ephemeral loopback port, tokens, and a small fetch client. */
 import { randomUUID } from 'node:crypto';
-import type { HandlerOverrides } from '../../local/handlers';
+import type { HandlerOverrides } from '../../local/functions';
 import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
 

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { HandlerOverride } from '../../local/handlers';
+import type { HandlerOverride } from '../../local/functions';
 import { LOCAL_TABLES } from '../../local/env';
 import type { LocalPlatform } from '../../local/platform';
 import { ApiClient, card, fieldsOf, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
@@ -11,13 +11,13 @@ import { ApiClient, card, fieldsOf, payBody, startPlatform, uniqueCustomer, uniq
 const gate = { key: '', entered: () => undefined as void, release: () => undefined as void };
 let entered: Promise<void>;
 let released: Promise<void>;
-const holdCharge: HandlerOverride = async (event, context, next) => {
+const holdCharge: HandlerOverride = async (event, next) => {
   const step = event as { step?: string; payment?: { idempotencyKey?: string } };
   if (step.step === 'charge' && gate.key !== '' && step.payment?.idempotencyKey === gate.key) {
     gate.entered();
     await released;
   }
-  return next(event, context);
+  return next(event);
 };
 
 let platform: LocalPlatform;

@@ -4,7 +4,7 @@
  * workflow, teach routing which processor succeeds for LATAM buyers.
  */
 import type { LocalPlatform } from '../../local/platform';
-import { LOCAL_CONNECTORS } from '../../contracts/connectors';
+import { LOCAL_CONNECTORS } from '../../local/connectors';
 import { ApiClient, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
 
 let platform: LocalPlatform;

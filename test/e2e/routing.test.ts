@@ -7,8 +7,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_TABLES } from '../../local/env';
 import type { LocalPlatform } from '../../local/platform';
-import { DynamoRoutingModel } from '../../lambdas/routing/model-store';
-import { ROUTING_EVENTS } from '../../contracts/resources';
+import { DynamoRoutingModel } from '../../lambdas/routing/dynamo-model-store';
+import { EVENTS } from '../../contracts/events';
 import { ApiClient, startPlatform, uniqueMerchant } from './client';
 
 let platform: LocalPlatform;
@@ -100,8 +100,8 @@ test('the updater applies a batch around a malformed message, and reports that m
     const store = new DynamoRoutingModel(DynamoDBDocumentClient.from(raw), LOCAL_TABLES.routing);
     const outcome = { decisionId: routed.json.decisionId, attempt: 0, connectorId: routed.json.ranked[0].connectorId, outcome: 'succeeded' as const, latencyMs: 80, time: Date.now() };
     expect(await store.recordOutcome(outcome)).toBe(true);
-    const event = { source: ROUTING_EVENTS.source, 'detail-type': ROUTING_EVENTS.outcomesRecorded, detail: { outcomes: [outcome] } };
-    const result = (await platform.handlers.routing({
+    const event = { source: EVENTS.RoutingOutcomesRecorded.source, 'detail-type': EVENTS.RoutingOutcomesRecorded.detailType, detail: { outcomes: [outcome] } };
+    const result = (await platform.functions.routingUpdater({
       Records: [
         { messageId: 'm-good', body: JSON.stringify(event) },
         { messageId: 'm-bad', body: JSON.stringify({ ...event, detail: { outcomes: [{ decisionId: 42 }] } }) },

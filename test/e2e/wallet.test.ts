@@ -4,7 +4,7 @@
  * token; declines and ineligible buyers get their own answers.
  */
 import type { LocalPlatform } from '../../local/platform';
-import { LOCAL_CONNECTORS } from '../../contracts/connectors';
+import { LOCAL_CONNECTORS } from '../../local/connectors';
 import { ApiClient, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
 
 // The local registry, with amazon-pay approving every ordinary token so the outcomes are certain.

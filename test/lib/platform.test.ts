@@ -5,9 +5,26 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ENV, METRICS, TABLES } from '../../contracts/resources';
-import { REQUEST_SCHEMAS, toRequestModelSchema } from '../../contracts/api';
-import { PAY_STATUSES, SmartPayStack, STAGES } from '../../lib';
-import { actionsOf, apiMethods, fastApp, logicalIdOf, policyStatements, resourcesOf, ROOT, statementsOfRole } from './support';
+import { render } from 'velocityjs';
+import { toRequestModelSchema } from '../../contracts/api';
+import { openApiDocument } from '../../contracts/openapi';
+import { allRoutes } from '../../contracts/topology';
+import { SmartPayStack, STAGES } from '../../lib';
+
+/** Every route with a JSON body, by `METHOD /path`. */
+const REQUEST_SCHEMAS = Object.fromEntries(allRoutes().flatMap((r) => (r.request ? [[`${r.method} ${r.path}`, r.request] as const] : [])));
+import {
+  actionsOf,
+  apiMethods,
+  deadLetterQueues,
+  fastApp,
+  logicalIdOf,
+  policyStatements,
+  queuesWithDepthAlarm,
+  resourcesOf,
+  ROOT,
+  statementsOfRole,
+} from './support';
 
 const readAsl = (file: string) => readFileSync(path.join(ROOT, 'statemachines', file), 'utf8');
 
@@ -33,9 +50,8 @@ describe('stable logical IDs of stateful resources', () => {
     ['AWS::Cognito::UserPool', 'SmartPayAuthUserPool446517A3'],
     ['AWS::SQS::Queue', 'SmartPayWorkflowsRewardDlq76302A28'],
     ['AWS::SQS::Queue', 'SmartPayWorkflowsRewardRuleDlqFF851D37'],
-    ['AWS::SecretsManager::Secret', 'SmartPaySecretsStripeSecretF5200D81'],
-    ['AWS::SecretsManager::Secret', 'SmartPaySecretsSolanaMintAuthoritySecret0E93DD03'],
-    ['AWS::SecretsManager::Secret', 'SmartPaySecretsLlmApiKeySecret73E614AF'],
+    ['AWS::SQS::Queue', 'SmartPayWorkflowsRoutingUpdatesQueueA8D6ED1D'],
+    ['AWS::SQS::Queue', 'SmartPayWorkflowsRoutingUpdatesDlqDFA50F9B'],
     ['AWS::Events::EventBus', 'SmartPayWorkflowsEventBusBB45160B'],
   ])('%s %s', (type, logicalId) => {
     expect(template.findResources(type)[logicalId]).toBeDefined();
@@ -92,11 +108,11 @@ describe('api', () => {
 
   test('exactly the documented routes', () => {
     expect(Object.keys(methods).sort()).toEqual(
-      ['GET /health', 'GET /payments/{id}', 'POST /chat', 'POST /fraud', 'POST /fraud/labels', 'POST /pay', 'POST /reward', 'POST /route', 'POST /route/feedback'].sort(),
+      ['GET /health', 'GET /openapi.json', 'GET /payments/{id}', 'POST /chat', 'POST /fraud', 'POST /fraud/labels', 'POST /pay', 'POST /reward', 'POST /route', 'POST /route/feedback'].sort(),
     );
   });
 
-  test('the Cognito authorizer guards every business route, and /health has none', () => {
+  test('the Cognito authorizer guards every business route; /health and /openapi.json have none', () => {
     const authorizerId = id('AWS::ApiGateway::Authorizer', 'SmartPayApiAuthorizer');
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'COGNITO_USER_POOLS',
@@ -104,7 +120,7 @@ describe('api', () => {
       ProviderARNs: [{ 'Fn::GetAtt': ['SmartPayAuthUserPool446517A3', 'Arn'] }],
     });
     for (const [route, method] of Object.entries(methods)) {
-      if (route === 'GET /health') continue;
+      if (route === 'GET /health' || route === 'GET /openapi.json') continue;
       expect({ route, type: method.Properties!.AuthorizationType, authorizer: method.Properties!.AuthorizerId }).toEqual({
         route,
         type: 'COGNITO_USER_POOLS',
@@ -114,21 +130,25 @@ describe('api', () => {
     const health = methods['GET /health'].Properties!;
     expect(health.AuthorizationType).toBe('NONE');
     expect(health.AuthorizerId).toBeUndefined();
-    expect(health.Integration).toMatchObject({
-      Type: 'MOCK',
-      IntegrationResponses: [{ StatusCode: '200', ResponseTemplates: { 'application/json': '{"status":"ok"}' } }],
-    });
-    expect(JSON.parse(health.Integration.IntegrationResponses[0].ResponseTemplates['application/json'])).toEqual({ status: 'ok' });
+    expect(health.Integration).toMatchObject({ Type: 'MOCK', IntegrationResponses: [{ StatusCode: '200' }] });
+    // The template is rendered by API Gateway's VTL: the document sits in an unparsed block, written as is.
+    const rendered = (method: string) => JSON.parse(render(methods[method].Properties!.Integration.IntegrationResponses[0].ResponseTemplates['application/json'], {}));
+    expect(rendered('GET /health')).toEqual({ status: 'ok' });
+    const openapi = methods['GET /openapi.json'].Properties!;
+    expect(openapi.AuthorizationType).toBe('NONE');
+    expect(rendered('GET /openapi.json')).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+    expect(JSON.stringify(rendered('GET /openapi.json'))).toContain('"$ref":"#/components/schemas/PaymentRequest"');
   });
 
   test('request models are generated from the zod schemas (JSON Schema draft 4)', () => {
     const models = resourcesOf(template, 'AWS::ApiGateway::Model');
     expect(models).toHaveLength(Object.keys(REQUEST_SCHEMAS).length);
-    for (const [route, schema] of Object.entries(REQUEST_SCHEMAS)) {
-      const method = methods[`POST ${route}`].Properties!;
+    for (const [route, { name, schema }] of Object.entries(REQUEST_SCHEMAS)) {
+      const method = methods[route].Properties!;
       const modelRef = method.RequestModels['application/json'].Ref as string;
       const model = template.findResources('AWS::ApiGateway::Model')[modelRef].Properties;
       expect(model.ContentType).toBe('application/json');
+      expect(model.Name).toBe(name);
       expect(model.Schema).toEqual({
         ...toRequestModelSchema(schema),
         $schema: 'http://json-schema.org/draft-04/schema#',
@@ -145,7 +165,7 @@ describe('api', () => {
     // API Gateway's body validation could only answer with its message pasted unescaped into JSON.
     for (const [, v] of Object.entries(validators)) expect(v.Properties.ValidateRequestBody).toBe(false);
     for (const route of Object.keys(REQUEST_SCHEMAS)) {
-      expect(methods[`POST ${route}`].Properties!.RequestModels).toEqual({ 'application/json': { Ref: expect.stringMatching(/Model/) } });
+      expect(methods[route].Properties!.RequestModels).toEqual({ 'application/json': { Ref: expect.stringMatching(/Model/) } });
     }
     const pay = methods['POST /pay'].Properties!;
     expect(pay.RequestParameters).toEqual({ 'method.request.header.Idempotency-Key': true });
@@ -211,8 +231,8 @@ describe('api', () => {
       ['4\\d{2}', '500'],
       ['5\\d{2}', '503'],
     ]);
-    expect(pay.MethodResponses.map((r: { StatusCode: string }) => r.StatusCode)).toEqual([...PAY_STATUSES]);
-    expect([...PAY_STATUSES]).toEqual(['200', '201', '202', '400', '402', '403', '404', '409', '422', '500', '503']);
+    // Every status /pay answers (contracts/topology.ts), the authorizer's, and 500 for an execution that did not complete.
+    expect(pay.MethodResponses.map((r: { StatusCode: string }) => r.StatusCode)).toEqual(['201', '202', '400', '401', '402', '403', '409', '422', '500', '503']);
   });
 
   test('the /pay integration role may only start sync executions of the payment machine', () => {
@@ -338,7 +358,7 @@ describe('functions', () => {
     });
   });
 
-  test('per-function environment from the contracts and the stage config; secrets only by ARN', () => {
+  test('per-function environment from the contracts and the stage config; nothing for code that does not exist yet', () => {
     const env = (area: string) => template.findResources('AWS::Lambda::Function')[fnId(area)].Properties.Environment.Variables;
     // The dev stage keeps the served model's own thresholds (its manifest.json).
     expect(env('Fraud').FRAUD_REVIEW_THRESHOLD).toBeUndefined();
@@ -347,30 +367,20 @@ describe('functions', () => {
     expect(env('Payments')).toMatchObject({
       MAX_PAYMENT_ATTEMPTS: '3',
       IDEMPOTENCY_TABLE_NAME: { Ref: 'SmartPayDataIdempotencyTable190B9A44' },
-      STRIPE_SECRET_ARN: { Ref: 'SmartPaySecretsStripeSecretF5200D81' },
     });
-    expect(env('Rewards')).toMatchObject({
-      REWARD_TOKEN_DECIMALS: '6',
-      SOLANA_RPC_URL: 'https://api.devnet.solana.com',
-      SOLANA_MINT_AUTHORITY_SECRET_ARN: { Ref: 'SmartPaySecretsSolanaMintAuthoritySecret0E93DD03' },
-    });
-    expect(env('Rewards').SPL_TOKEN_MINT_ADDRESS).toBeUndefined();
-    expect(env('Analytics')).toMatchObject({ LLM_API_KEY_SECRET_ARN: { Ref: 'SmartPaySecretsLlmApiKeySecret73E614AF' } });
-    const secretEnv = Object.fromEntries(areas.map((area) => [area, Object.keys(env(area)).filter((k) => /SECRET/.test(k))]));
-    expect(secretEnv).toEqual({
-      Fraud: [],
-      Routing: [],
-      Payments: ['STRIPE_SECRET_ARN'],
-      Rewards: ['SOLANA_MINT_AUTHORITY_SECRET_ARN'],
-      Analytics: ['LLM_API_KEY_SECRET_ARN'],
-    });
-  });
-
-  test('secrets are KMS-encrypted with generated placeholder values (never in the template)', () => {
-    for (const [, secret] of resourcesOf(template, 'AWS::SecretsManager::Secret')) {
-      expect(secret.Properties!.KmsKeyId).toEqual({ 'Fn::GetAtt': ['SmartPayDataKeyE70D8BC8', 'Arn'] });
-      expect(secret.Properties!.GenerateSecretString).toBeDefined();
-      expect(secret.Properties!.SecretString).toBeUndefined();
+    expect(env('Rewards')).toMatchObject({ REWARD_TOKEN_DECIMALS: '6' });
+    // The Stripe, Solana and LLM settings arrive with the code that reads them (their names stay in ENV).
+    const unread: string[] = [
+      ENV.stripeSecretKey,
+      ENV.stripeSecretArn,
+      ENV.solanaRpcUrl,
+      ENV.splTokenMintAddress,
+      ENV.solanaMintAuthoritySecretArn,
+      ENV.llmApiKeySecretArn,
+    ];
+    for (const area of [...areas, 'RoutingUpdater']) {
+      const set = Object.keys(env(area)).filter((k) => unread.includes(k) || /SECRET/.test(k));
+      expect({ area, set }).toEqual({ area, set: [] });
     }
   });
 
@@ -422,16 +432,12 @@ describe('least privilege', () => {
     expect(writes(tableActions('Fraud').Payments)).toBe(false);
   });
 
-  test('each function reads only its own secret', () => {
-    const secretsOf = (area: string) =>
-      statementsOfRole(template, roleId(area))
-        .filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'))
-        .map((s) => s.Resource.Ref);
-    expect(secretsOf('Payments')).toEqual(['SmartPaySecretsStripeSecretF5200D81']);
-    expect(secretsOf('Rewards')).toEqual(['SmartPaySecretsSolanaMintAuthoritySecret0E93DD03']);
-    expect(secretsOf('Analytics')).toEqual(['SmartPaySecretsLlmApiKeySecret73E614AF']);
-    expect(secretsOf('Fraud')).toEqual([]);
-    expect(secretsOf('Routing')).toEqual([]);
+  test('no secrets and no Secrets Manager grants: no handler reads one yet', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const secretActions = policyStatements(template).flatMap(({ policy, statement }) =>
+      actionsOf(statement).filter((a) => a.startsWith('secretsmanager:')).map((action) => `${policy}: ${action}`),
+    );
+    expect(secretActions).toEqual([]);
   });
 
   test('function roles write only to their own log group (no AWSLambdaBasicExecutionRole)', () => {
@@ -548,8 +554,8 @@ describe('workflows', () => {
     );
   });
 
-  test('the reward rule uses reward.trigger.json on the custom bus, with its own DLQ and retries', () => {
-    const pattern = JSON.parse(readAsl('reward.trigger.json'));
+  test('the reward rule matches PaymentSucceeded (contracts/events.ts) on the custom bus, with its own DLQ and retries', () => {
+    const pattern = { source: ['smartpay.payments'], 'detail-type': ['PaymentSucceeded'] };
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: { Ref: 'SmartPayWorkflowsEventBusBB45160B' },
       EventPattern: pattern,
@@ -633,12 +639,21 @@ describe('observability', () => {
     }
   });
 
-  test('DLQ depth above 0 on both DLQs', () => {
-    for (const q of ['SmartPayWorkflowsRewardDlq76302A28', 'SmartPayWorkflowsRewardRuleDlqFF851D37']) {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/SQS',
+  test('every dead-letter queue in the template has a depth alarm (the DLQs are read from the template)', () => {
+    const dlqs = deadLetterQueues(template);
+    // The derivation sees each way a queue becomes a DLQ here: a redrive policy, a rule target, the reward machine.
+    const sources = [...dlqs.values()].flat().join('\n');
+    expect(sources).toMatch(/^redrive policy of SmartPayWorkflowsRoutingUpdatesQueue/m);
+    expect(sources).toMatch(/^target \S+ of SmartPayWorkflowsRewardRule/m);
+    expect(sources).toMatch(/^RewardDlqUrl of SmartPayWorkflowsRewardStateMachine/m);
+    const watched = queuesWithDepthAlarm(template);
+    const unwatched = [...dlqs].filter(([queueId]) => !watched.has(queueId)).map(([queueId, why]) => `${queueId} (${why.join('; ')})`);
+    expect(unwatched).toEqual([]);
+    // Any message on a DLQ alarms.
+    for (const a of alarms().filter((alarm) => alarm.Namespace === 'AWS/SQS')) {
+      expect(a).toMatchObject({
         MetricName: 'ApproximateNumberOfMessagesVisible',
-        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [q, 'QueueName'] } }],
+        Statistic: 'Maximum',
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
       });
@@ -646,13 +661,14 @@ describe('observability', () => {
   });
 
   test('every alarm notifies the KMS-encrypted, TLS-only topic, and the alarms are exposed', () => {
-    expect(alarms()).toHaveLength(7);
+    expect(alarms()).toHaveLength(8);
     for (const a of alarms()) expect(a.AlarmActions).toEqual([topicRef()]);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': ['SmartPayDataKeyE70D8BC8', 'Arn'] } });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
-    expect(stack.platform.observability.alarms).toHaveLength(7);
+    expect(stack.platform.observability.alarms).toHaveLength(8);
+    expect(stack.platform.observability.alarms).toContain(stack.platform.observability.routingUpdatesDlqDepthAlarm);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 });

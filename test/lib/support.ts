@@ -77,3 +77,63 @@ export function statementsOfRole(template: Template, roleId: string): Array<Reco
 export function actionsOf(statement: Record<string, Json>): string[] {
   return ([] as string[]).concat(statement.Action);
 }
+
+/** The logical ID in `{Ref: id}` or `{'Fn::GetAtt': [id, attribute]}`, else undefined. */
+function referencedId(value: Json, attribute?: string): string | undefined {
+  if (value && typeof value === 'object') {
+    if (typeof value.Ref === 'string' && attribute === undefined) return value.Ref;
+    const att = value['Fn::GetAtt'];
+    if (Array.isArray(att) && (attribute === undefined || att[1] === attribute)) return att[0];
+  }
+  return undefined;
+}
+
+/**
+ * Every SQS queue of the template that something dead-letters into, read from the template itself, with the
+ * places that make it one: a queue's `RedrivePolicy.deadLetterTargetArn`, an EventBridge rule target's
+ * `DeadLetterConfig`, a Lambda function's `DeadLetterConfig`, an on-failure destination (event source mapping
+ * or async invoke config), and a state machine's `*Dlq*` definition substitution (the queue its ASL sends
+ * to when it gives up).
+ */
+export function deadLetterQueues(template: Template): Map<string, string[]> {
+  const queues = new Set(resourcesOf(template, 'AWS::SQS::Queue').map(([queueId]) => queueId));
+  const found = new Map<string, string[]>();
+  const add = (value: Json, source: string, attribute?: string) => {
+    const queueId = referencedId(value, attribute);
+    if (queueId && queues.has(queueId)) found.set(queueId, [...(found.get(queueId) ?? []), source]);
+  };
+  for (const [queueId, q] of resourcesOf(template, 'AWS::SQS::Queue')) {
+    add(q.Properties?.RedrivePolicy?.deadLetterTargetArn, `redrive policy of ${queueId}`, 'Arn');
+  }
+  for (const [ruleId, rule] of resourcesOf(template, 'AWS::Events::Rule')) {
+    for (const target of rule.Properties?.Targets ?? []) add(target.DeadLetterConfig?.Arn, `target ${target.Id} of ${ruleId}`, 'Arn');
+  }
+  for (const [fnId, fn] of resourcesOf(template, 'AWS::Lambda::Function')) {
+    add(fn.Properties?.DeadLetterConfig?.TargetArn, `dead-letter config of ${fnId}`, 'Arn');
+  }
+  for (const type of ['AWS::Lambda::EventSourceMapping', 'AWS::Lambda::EventInvokeConfig']) {
+    for (const [resourceId, r] of resourcesOf(template, type)) {
+      add(r.Properties?.DestinationConfig?.OnFailure?.Destination, `on-failure destination of ${resourceId}`, 'Arn');
+    }
+  }
+  for (const [machineId, machine] of resourcesOf(template, 'AWS::StepFunctions::StateMachine')) {
+    for (const [name, value] of Object.entries(machine.Properties?.DefinitionSubstitutions ?? {})) {
+      if (/dlq|deadletter/i.test(name)) add(value, `${name} of ${machineId}`);
+    }
+  }
+  return found;
+}
+
+/** The logical IDs of the queues watched by an `ApproximateNumberOfMessagesVisible` alarm with an alarm action. */
+export function queuesWithDepthAlarm(template: Template): Set<string> {
+  const watched = new Set<string>();
+  for (const [, alarm] of resourcesOf(template, 'AWS::CloudWatch::Alarm')) {
+    const p = alarm.Properties!;
+    if (p.Namespace !== 'AWS/SQS' || p.MetricName !== 'ApproximateNumberOfMessagesVisible' || !p.AlarmActions?.length) continue;
+    for (const d of p.Dimensions ?? []) {
+      const queueId = d.Name === 'QueueName' ? referencedId(d.Value, 'QueueName') : undefined;
+      if (queueId) watched.add(queueId);
+    }
+  }
+  return watched;
+}

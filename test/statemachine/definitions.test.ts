@@ -1,47 +1,27 @@
 /**
- * Static checks on statemachines/*.asl.json: asl-validator accepts them, every Task has a Retry and a
- * Catch, no JSONata or Assign (the local engine gets them wrong), every `${X}` placeholder has a value in
- * the local map and in the CDK's definitionSubstitutions (read from lib/workflows.ts as text, so no synth
- * is needed: a deliberately simple parse, and it fails loudly if that file changes shape), and every Task
- * resolves to a local adapter.
+ * Static checks on statemachines/*.asl.json: asl-validator accepts them, every Task has a Retry and a Catch,
+ * no JSONata or Assign (the local engine gets them wrong), every `${X}` placeholder is declared by the topology
+ * and has a local value (test/lib/renderings.test.ts checks the CDK's), every Task resolves to a local adapter,
+ * and every Lambda Task names a step of contracts/steps.ts run by the function its placeholder names, with a
+ * Comment that leads to the code in one hop.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import aslValidator from 'asl-validator';
+import { eventPattern, EVENTS } from '../../contracts/events';
+import { STEPS, type StepName } from '../../contracts/steps';
+import { allFunctions, FUNCTION_NAMES, functionPlaceholders, WORKFLOW_NAMES, WORKFLOWS } from '../../contracts/topology';
 import { createLocalBus } from '../../local/bus';
 import { createLocalDlq } from '../../local/dlq';
-import { HANDLER_AREAS, type Invoker } from '../../local/handlers';
-import {
-  allStates,
-  LOCAL_DLQ_URL,
-  LOCAL_SUBSTITUTIONS,
-  placeholdersOf,
-  readDefinition,
-  substitute,
-  taskAdapters,
-  WORKFLOWS,
-  type WorkflowName,
-} from '../../local/workflows';
+import type { Invoker } from '../../local/functions';
+import { allStates, LOCAL_DLQ_URL, localSubstitutions, placeholdersOf, readDefinition, substitute, taskAdapters, type WorkflowName } from '../../local/workflows';
+import { checkingSteps } from './harness';
 
-const names = Object.keys(WORKFLOWS) as WorkflowName[];
-const LIB_WORKFLOWS = join(__dirname, '..', '..', 'lib', 'workflows.ts');
-
-/** The keys of the definitionSubstitutions next to `readDefinition(..., '<file>')` in lib/workflows.ts. */
-function cdkSubstitutionKeys(file: string): string[] | undefined {
-  if (!existsSync(LIB_WORKFLOWS)) return undefined;
-  const source = readFileSync(LIB_WORKFLOWS, 'utf8');
-  const at = source.indexOf(`'${file}'`);
-  if (at < 0) return undefined;
-  const block = /definitionSubstitutions:\s*\{([^}]*)\}/.exec(source.slice(at));
-  if (!block) return undefined;
-  return [...(block[1] as string).matchAll(/(\w+)\s*:/g)].map((m) => m[1] as string);
-}
+const names: WorkflowName[] = [...WORKFLOW_NAMES];
 
 describe.each(names)('%s.asl.json', (name) => {
   const raw = readDefinition(name);
 
   test('asl-validator accepts it (placeholders substituted, ARNs and paths checked)', () => {
-    const result = aslValidator(substitute(raw, LOCAL_SUBSTITUTIONS), { checkArn: true, checkPaths: true });
+    const result = aslValidator(substitute(raw, localSubstitutions(name)), { checkArn: true, checkPaths: true });
     expect(result.errors).toEqual([]);
     expect(result.isValid).toBe(true);
   });
@@ -69,36 +49,58 @@ describe.each(names)('%s.asl.json', (name) => {
     expect(text).not.toMatch(/States\.(JsonToString|Format)\(/);
   });
 
-  test('every placeholder has a local value', () => {
+  test('every placeholder is declared once by the topology and has a local value', () => {
     const placeholders = [...placeholdersOf(raw)];
     expect(placeholders.length).toBeGreaterThan(0);
-    expect(placeholders.filter((p) => LOCAL_SUBSTITUTIONS[p] === undefined)).toEqual([]);
-  });
-
-  test('every placeholder has a CDK definitionSubstitution (lib/workflows.ts)', () => {
-    const keys = cdkSubstitutionKeys(WORKFLOWS[name].file);
-    expect(keys).toBeDefined();
-    expect([...placeholdersOf(raw)].filter((p) => !keys?.includes(p))).toEqual([]);
+    const declared = { ...functionPlaceholders(), ...WORKFLOWS[name].resources };
+    expect(placeholders.filter((p) => declared[p] === undefined)).toEqual([]);
+    expect(placeholders.filter((p) => localSubstitutions(name)[p] === undefined)).toEqual([]);
   });
 
   test('every Task state maps to a local adapter', () => {
-    const handlers = Object.fromEntries(HANDLER_AREAS.map((a) => [a, (async () => null) as Invoker])) as Record<(typeof HANDLER_AREAS)[number], Invoker>;
-    const adapters = taskAdapters(raw, handlers, createLocalBus('b'), createLocalDlq(LOCAL_DLQ_URL));
+    const functions = Object.fromEntries(FUNCTION_NAMES.map((f) => [f, (async () => null) as Invoker])) as Record<(typeof FUNCTION_NAMES)[number], Invoker>;
+    const adapters = taskAdapters(raw, functions, createLocalBus('b'), createLocalDlq(LOCAL_DLQ_URL));
     const tasks = allStates(raw).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
     expect(Object.keys(adapters).sort()).toEqual(tasks.sort());
   });
+
+  test('every Lambda Task names a step its function runs, and its Comment leads to that code in one hop', () => {
+    const lambdaTasks = allStates(raw).filter(([, s]) => s.Type === 'Task' && /^\$\{\w+FunctionArn\}$/.test(String(s.Resource)));
+    expect(lambdaTasks.length).toBeGreaterThan(0);
+    for (const [stateName, state] of lambdaTasks) {
+      const fn = functionPlaceholders()[String(state.Resource).slice(2, -1)];
+      const step = (state.Parameters as { step?: string } | undefined)?.step as StepName;
+      expect({ stateName, step, runs: STEPS[step]?.function }).toEqual({ stateName, step, runs: fn });
+      expect({ stateName, comment: String(state.Comment).split(': ')[0] }).toEqual({ stateName, comment: `${allFunctions()[fn].entry} → steps.${step}` });
+    }
+  });
 });
 
-test('the reward trigger pattern matches a PaymentSucceeded event from the payment workflow', () => {
-  const pattern = JSON.parse(readFileSync(join(__dirname, '..', '..', 'statemachines', 'reward.trigger.json'), 'utf8'));
+test('the step check fails a payload or a result that breaks contracts/steps.ts', async () => {
+  const violations: string[] = [];
+  const wrapped = checkingSteps('routing', undefined, violations);
+  await wrapped({ step: 'rank', payment: { paymentId: 'nope' }, executionId: 'x' }, async () => ({ ranked: 'none' }));
+  expect(violations).toHaveLength(2);
+  expect(violations[0]).toMatch(/^rank payload: /);
+  expect(violations[1]).toMatch(/^rank result: /);
+});
+
+test('EmitPaymentSucceeded puts the PaymentSucceeded event of contracts/events.ts, which the reward rule matches', () => {
+  const emit = allStates(readDefinition('payment')).find(([n]) => n === 'EmitPaymentSucceeded')?.[1] as unknown as {
+    Parameters: { Entries: Array<{ Source: string; DetailType: string }> };
+  };
+  const entry = emit.Parameters.Entries[0]!;
+  expect({ source: entry.Source, detailType: entry.DetailType }).toEqual({ source: EVENTS.PaymentSucceeded.source, detailType: EVENTS.PaymentSucceeded.detailType });
+  expect(WORKFLOWS.payment.emits).toEqual(['PaymentSucceeded']);
+});
+
+test('a rule pattern matches its event and no other', () => {
   const bus = createLocalBus('b');
   const seen: unknown[] = [];
-  bus.addRule('r', pattern, (e) => {
+  bus.addRule('r', eventPattern('PaymentSucceeded'), (e) => {
     seen.push(e);
   });
-  const emit = allStates(readDefinition('payment')).find(([n]) => n === 'EmitPaymentSucceeded')?.[1] as unknown as { Parameters: { Entries: Array<{ Source: string; DetailType: string }> } };
-  const entry = emit.Parameters.Entries[0]!;
-  bus.putEvents([{ Source: entry.Source, DetailType: entry.DetailType, Detail: { paymentId: 'pay_1' }, EventBusName: 'b' }]);
-  bus.putEvents([{ Source: 'other', DetailType: entry.DetailType, Detail: { paymentId: 'pay_2' }, EventBusName: 'b' }]);
+  bus.putEvents([{ Source: EVENTS.PaymentSucceeded.source, DetailType: EVENTS.PaymentSucceeded.detailType, Detail: { paymentId: 'pay_1' }, EventBusName: 'b' }]);
+  bus.putEvents([{ Source: EVENTS.RoutingOutcomesRecorded.source, DetailType: EVENTS.RoutingOutcomesRecorded.detailType, Detail: { outcomes: [] }, EventBusName: 'b' }]);
   return bus.idle().then(() => expect(seen).toHaveLength(1));
 });

@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_TABLES } from '../../local/env';
-import type { HandlerOverrides } from '../../local/handlers';
+import { STEPS, type StepName } from '../../contracts/steps';
+import type { FunctionName } from '../../contracts/topology';
+import type { HandlerOverride, HandlerOverrides } from '../../local/functions';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
 import type { PaymentEnvelope } from '../../local/workflows';
 
@@ -40,17 +42,48 @@ export interface Harness {
   readonly db: DynamoDBDocumentClient;
   rewardEntry(paymentId: string): Promise<Record<string, unknown> | undefined>;
   paymentRecord(merchantId: string, paymentId: string): Promise<Record<string, unknown> | undefined>;
+  /** Task payloads or results that did not match contracts/steps.ts so far. */
+  stepViolations(): string[];
   close(): Promise<void>;
 }
 
+/**
+ * Wraps a function so that every workflow Task it runs is checked against contracts/steps.ts: the payload the
+ * ASL's Parameters built, and the result the handler returned. Violations are collected; `close()` fails the
+ * suite on any, so every recorded path of every statemachine test checks the step contracts.
+ */
+export function checkingSteps(fn: FunctionName, inner: HandlerOverride | undefined, violations: string[]): HandlerOverride {
+  return async (event, next) => {
+    const step = (event as { step?: unknown } | null)?.step;
+    const contract = typeof step === 'string' && step in STEPS ? STEPS[step as StepName] : undefined;
+    if (typeof step === 'string') {
+      if (!contract) violations.push(`${fn}: step "${step}" is not in contracts/steps.ts`);
+      else if (contract.function !== fn) violations.push(`${fn}: step "${step}" belongs to ${contract.function}`);
+      else {
+        const parsed = contract.input.safeParse(event);
+        if (!parsed.success) violations.push(`${step} payload: ${JSON.stringify(parsed.error.issues)}`);
+      }
+    }
+    const result = await (inner ? inner(event, next) : next(event));
+    if (contract) {
+      const parsed = contract.output.safeParse(result);
+      if (!parsed.success) violations.push(`${String(step)} result: ${JSON.stringify(parsed.error.issues)}`);
+    }
+    return result;
+  };
+}
+
 export async function startHarness(options: { env?: Record<string, string>; handlerOverrides?: HandlerOverrides } = {}): Promise<Harness> {
+  const violations: string[] = [];
+  const functions: FunctionName[] = ['fraud', 'routing', 'payments', 'rewards'];
+  const handlerOverrides: HandlerOverrides = Object.fromEntries(functions.map((fn) => [fn, checkingSteps(fn, options.handlerOverrides?.[fn], violations)]));
   const platform = await startLocalPlatform({
     port: 0,
     inMemory: true,
     retryIntervalOverrides: 0,
     // The two default sandbox accounts: ordinary cards always succeed, so each path is deterministic.
     env: { CONNECTORS: JSON.stringify(DEFAULT_CONNECTORS), ...options.env },
-    handlerOverrides: options.handlerOverrides,
+    handlerOverrides,
     onError: () => undefined,
   });
   const raw = new DynamoDBClient({ endpoint: platform.store.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -66,9 +99,12 @@ export async function startHarness(options: { env?: Record<string, string>; hand
       const { Item } = await db.send(new GetCommand({ TableName: LOCAL_TABLES.payments, Key: { merchantId, paymentId }, ConsistentRead: true }));
       return Item;
     },
+    stepViolations: () => [...violations],
     async close() {
       raw.destroy();
       await platform.close(1000);
+      // Every Task payload and result of the paths this suite ran matches contracts/steps.ts.
+      expect(violations).toEqual([]);
     },
   };
 }

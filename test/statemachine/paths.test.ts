@@ -58,7 +58,7 @@ describe('payment workflow paths', () => {
     expect(typeof (event?.detail as { occurredAt?: unknown }).occurredAt).toBe('string');
 
     await h.platform.idle();
-    const reward = h.platform.workflows.rewardExecutions().find((r) => (r.input as { detail?: { paymentId?: string } }).detail?.paymentId === payment.paymentId);
+    const reward = h.platform.workflows.executions('reward').find((r) => (r.input as { detail?: { paymentId?: string } }).detail?.paymentId === payment.paymentId);
     expect(reward).toMatchObject({ status: 'SUCCEEDED', states: ['IssueReward', 'RewardIssued'] });
     const entry = await h.rewardEntry(payment.paymentId);
     expect(entry).toMatchObject({ paymentId: payment.paymentId, merchantId: MERCHANT });

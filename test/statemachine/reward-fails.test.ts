@@ -25,7 +25,7 @@ test('RewardFailsNoRefund: reward retried then parked on the DLQ; payment untouc
   const paymentId = body.payment.paymentId as string;
   await h.platform.idle();
 
-  const reward = h.platform.workflows.rewardExecutions().find((r) => (r.input as { detail?: { paymentId?: string } }).detail?.paymentId === paymentId);
+  const reward = h.platform.workflows.executions('reward').find((r) => (r.input as { detail?: { paymentId?: string } }).detail?.paymentId === paymentId);
   expect(reward).toMatchObject({ status: 'FAILED', error: 'RewardFailed' });
   expect(reward?.states).toEqual(['IssueReward', 'SendToDlq', 'RewardFailed']);
   expect(rewardCalls).toBe(6); // 1 call + 5 retries of TransientError

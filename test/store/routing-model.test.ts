@@ -10,7 +10,10 @@ import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { BanditPolicy, emptyBanditState, learn } from '../../lambdas/routing/bandit';
 import { routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
 import { HEALTHY, type ConnectorHealth } from '../../lambdas/routing/health';
-import { CachedModel, CLAIM_LEASE_MS, DynamoRoutingModel, HEALTH_KEY, type DecisionRecord, type OutcomeRecord, type PublishedHealth } from '../../lambdas/routing/model-store';
+import { CLAIM_LEASE_MS, DynamoRoutingModel } from '../../lambdas/routing/dynamo-model-store';
+import { CachedModel } from '../../lambdas/routing/model-cache';
+import { HEALTH_KEY } from '../../lambdas/routing/model-encoding';
+import type { DecisionRecord, OutcomeRecord, PublishedHealth } from '../../lambdas/routing/ports';
 import { LOCAL_TABLES } from '../../local/env';
 import { exportDecisions } from '../../ml/routing/export';
 import { parseLog } from '../../ml/routing/ope';

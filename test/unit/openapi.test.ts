@@ -10,10 +10,10 @@ describe('OpenAPI document', () => {
     expect(committed).toEqual(JSON.parse(JSON.stringify(doc)));
   });
 
-  it('secures every business route and leaves /health open', () => {
+  it('secures every business route and leaves /health and /openapi.json open', () => {
     for (const [path, methods] of Object.entries(doc.paths)) {
       for (const operation of Object.values(methods)) {
-        if (path === '/health') expect(operation.security).toBeUndefined();
+        if (path === '/health' || path === '/openapi.json') expect(operation.security).toBeUndefined();
         else expect(operation.security).toEqual([{ cognito: [] }]);
       }
     }
@@ -22,5 +22,13 @@ describe('OpenAPI document', () => {
   it('takes its request bodies from the zod schemas', () => {
     expect(doc.components.schemas.PaymentRequest.required).toEqual(['amount', 'currency', 'customerId', 'paymentMethod']);
     expect(doc.components.schemas.RewardRequest.required).toEqual(['paymentId']);
+  });
+
+  it('describes what each route answers, from the zod schemas too', () => {
+    const created = (doc.paths['/pay'].post as unknown as { responses: Record<string, { content: { 'application/json': { schema: { $ref: string } } } }> }).responses['201'];
+    const name = created.content['application/json'].schema.$ref.split('/').pop()!;
+    expect(doc.components.schemas[name].required).toEqual(['payment']);
+    const errors = Object.keys((doc.paths['/pay'].post as unknown as { responses: object }).responses);
+    expect(errors).toEqual(expect.arrayContaining(['400', '401', '402', '403', '409', '422', '503']));
   });
 });

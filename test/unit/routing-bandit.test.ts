@@ -5,7 +5,7 @@
 import { DEFAULT_BANDIT, BanditPolicy, emptyBanditState, learn, type BanditState } from '../../lambdas/routing/bandit';
 import { cardNetwork, regionOf, ROUTING_DIMENSION, ROUTING_FEATURES, routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
 import { DEFAULT_HEALTH, HEALTHY, recordOutcome, statusAt, type ConnectorHealth } from '../../lambdas/routing/health';
-import { decodeHealth } from '../../lambdas/routing/model-store';
+import { decodeHealth } from '../../lambdas/routing/model-encoding';
 import { ArmScorer, emptyArm, inverseSpd, updateArm } from '../../lambdas/routing/linucb';
 import type { ConnectorDefinition } from '../../contracts/connectors';
 

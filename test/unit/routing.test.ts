@@ -5,9 +5,11 @@
 import { BanditPolicy, emptyBanditState, learn } from '../../lambdas/routing/bandit';
 import { ROUTING_DIMENSION, routingFeatures } from '../../lambdas/routing/context';
 import { isEligible } from '../../lambdas/routing/eligibility';
-import { decodeHealth, decodeState, encodeHealth, encodeState, type DecisionRecord, type OutcomeRecord } from '../../lambdas/routing/model-store';
+import { decodeHealth, decodeState, encodeHealth, encodeState } from '../../lambdas/routing/model-encoding';
+import type { DecisionRecord, OutcomeRecord } from '../../lambdas/routing/ports';
 import { recordFeedback, route, type RoutingDeps } from '../../lambdas/routing/service';
-import { connectorFee, DEFAULT_CONNECTORS, parseConnectorRegistry, LOCAL_CONNECTORS, type ConnectorDefinition, type FeeSchedule } from '../../contracts/connectors';
+import { LOCAL_CONNECTORS } from '../../local/connectors';
+import { connectorFee, DEFAULT_CONNECTORS, parseConnectorRegistry, type ConnectorDefinition, type FeeSchedule } from '../../contracts/connectors';
 import { NoEligibleConnectorError, NotFoundError, ValidationError } from '../../contracts/errors';
 
 const card = { amount: 10_000, method: 'card' as const };

@@ -1,6 +1,7 @@
 import { GatewayAmbiguousError } from '../../lambdas/payments/connectors';
 import { approvalProbability, SandboxConnector } from '../../lambdas/payments/sandbox';
-import { DEFAULT_CONNECTORS, LOCAL_CONNECTORS } from '../../contracts/connectors';
+import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
+import { LOCAL_CONNECTORS } from '../../local/connectors';
 import { GatewayDeclinedError, GatewayRetryableError } from '../../contracts/errors';
 
 const now = () => new Date('2026-06-15T00:00:00Z');

@@ -2,7 +2,7 @@
  * Turns schema validation issues into the `{field, problem}` pairs of a 400's `details.issues` (and of any
  * other tool's messages about bad input), worded for the caller rather than in the validator's terms.
  */
-import type { FieldIssue } from '../../contracts/errors';
+import type { FieldIssue } from './api';
 
 type RawIssue = {
   path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>;

@@ -1,0 +1,62 @@
+/**
+ * The events on the SmartPay bus, defined once: source, detail type and the detail's schema. The payment
+ * workflow's EmitPaymentSucceeded state, the routing function, the CDK rules, the local bus rules and the
+ * consumers all use these. Consumers are idempotent by the event's content (a payment id, an outcome's key).
+ */
+import { z } from 'zod';
+import { AttemptOutcome } from './api';
+import { DecisionId, PaymentId } from './ids';
+
+/** A succeeded payment (detail of `PaymentSucceeded`): what the reward workflow needs. */
+export const PaymentSucceededDetail = z
+  .object({
+    paymentId: PaymentId,
+    merchantId: z.string().min(1),
+    customerId: z.string().min(1),
+    amount: z.number().int().positive(),
+    currency: z.string().regex(/^[A-Z]{3}$/),
+    connectorId: z.string(),
+    occurredAt: z.string(),
+  })
+  .strict();
+export type PaymentSucceededDetail = z.infer<typeof PaymentSucceededDetail>;
+
+/** One attempt's outcome of a routing decision, as the routing model's updater folds it in. */
+export const RoutingOutcome = z.object({
+  decisionId: DecisionId,
+  /** 0 for the first attempt, then the fallbacks. */
+  attempt: z.number().int().min(0),
+  connectorId: z.string(),
+  outcome: AttemptOutcome,
+  latencyMs: z.number(),
+  feeMinor: z.number().optional(),
+  /** Epoch ms. */
+  time: z.number(),
+});
+export type RoutingOutcome = z.infer<typeof RoutingOutcome>;
+
+export const RoutingOutcomesDetail = z.object({ outcomes: z.array(RoutingOutcome) });
+export type RoutingOutcomesDetail = z.infer<typeof RoutingOutcomesDetail>;
+
+/** Every event: its source, detail type and detail schema. */
+export const EVENTS = {
+  PaymentSucceeded: { source: 'smartpay.payments', detailType: 'PaymentSucceeded', detail: PaymentSucceededDetail },
+  RoutingOutcomesRecorded: { source: 'smartpay.routing', detailType: 'RoutingOutcomesRecorded', detail: RoutingOutcomesDetail },
+} as const;
+export type EventName = keyof typeof EVENTS;
+
+/** The EventBridge rule pattern that matches one event (the CDK rule and the local bus both use it). */
+export function eventPattern(name: EventName): { readonly source: string[]; readonly 'detail-type': string[] } {
+  return { source: [EVENTS[name].source], 'detail-type': [EVENTS[name].detailType] };
+}
+
+/** An EventBridge event of one kind, as a rule delivers it: the envelope and the parsed detail. */
+export function eventEnvelope<N extends EventName>(name: N) {
+  return z
+    .object({
+      source: z.literal(EVENTS[name].source),
+      'detail-type': z.literal(EVENTS[name].detailType),
+      detail: EVENTS[name].detail as (typeof EVENTS)[N]['detail'],
+    })
+    .loose();
+}

@@ -1,0 +1,48 @@
+/**
+ * The settings a stage hands its functions, defined and checked once: the CDK checks a stage with these at
+ * synth (lib/stages.ts), the functions parse their environment with them at cold start
+ * (lambdas/shared/config.ts), and the local platform's defaults pass the same checks.
+ */
+import { z } from 'zod';
+import { ConnectorRegistry } from './connectors';
+import { fieldIssues } from './issues';
+
+/** A fraud score threshold, in [0, 1]. */
+export const FraudThreshold = z.number().min(0).max(1);
+
+/** Upper bound of connector attempts per payment (`MAX_PAYMENT_ATTEMPTS`). */
+export const MaxPaymentAttempts = z.number().int().min(1).max(10);
+
+/** Decimals of the SPL reward token (`REWARD_TOKEN_DECIMALS`). */
+export const RewardTokenDecimals = z.number().int().min(0).max(9);
+
+/**
+ * λ of the routing reward (success − λ · fee / amount) by merchant id, with `default` for the others
+ * (`ROUTING_FEE_WEIGHTS`).
+ */
+export const RoutingFeeWeights = z.record(z.string(), z.number().min(0).max(100));
+
+export const FunctionSettings = z
+  .object({
+    /** Fraud score at or above which a payment is held for review (`FRAUD_REVIEW_THRESHOLD`). */
+    fraudReviewThreshold: FraudThreshold.optional(),
+    /** Fraud score at or above which a payment is declined (`FRAUD_DECLINE_THRESHOLD`). */
+    fraudDeclineThreshold: FraudThreshold.optional(),
+    maxPaymentAttempts: MaxPaymentAttempts,
+    /** The connector registry (`CONNECTORS`); absent: the two default sandbox accounts. */
+    connectors: ConnectorRegistry.optional(),
+    routingFeeWeights: RoutingFeeWeights.optional(),
+    rewardTokenDecimals: RewardTokenDecimals,
+  })
+  .refine(
+    (s) => s.fraudReviewThreshold === undefined || s.fraudDeclineThreshold === undefined || s.fraudReviewThreshold <= s.fraudDeclineThreshold,
+    { message: 'must not exceed fraudDeclineThreshold', path: ['fraudReviewThreshold'] },
+  );
+export type FunctionSettings = z.infer<typeof FunctionSettings>;
+
+/** One line per problem, `field: problem` in plain words, for errors at synth and cold start. */
+export function settingsProblems(error: z.ZodError, data: unknown): string {
+  return fieldIssues(error, data)
+    .map((i) => `${i.field}: ${i.problem}`)
+    .join('; ');
+}

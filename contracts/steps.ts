@@ -1,0 +1,182 @@
+/**
+ * Every Task of the workflows, keyed by its `step`: which function runs it, the payload the ASL's
+ * `Parameters` build, and what it returns. Handlers parse their payloads with these (no `z.any()`, no casts),
+ * and the state-machine tests check every payload and result of every recorded path against them.
+ *
+ * A state in `statemachines/*.asl.json` reaches its code in one hop: its `Comment` names the handler file and
+ * the step (`lambdas/payments/handler.ts → steps.begin`), and the handler's `steps` record has one entry per
+ * step (test/statemachine/definitions.test.ts holds the three in line).
+ */
+import { z } from 'zod';
+import { AttemptRecord, FraudAssessment, PaymentRequest, RankedConnector, RewardEntry, RouteResult } from './api';
+import { PaymentSucceededDetail } from './events';
+import { PaymentId } from './ids';
+import type { FunctionName } from './topology';
+
+/** The execution's id, passed to every Task for log correlation. */
+const ExecutionId = z.string().min(1);
+
+/** The workflow's input, as API Gateway's request template (or the local server) builds it; checked by `begin`. */
+export const PayEnvelope = z
+  .object({ body: z.unknown(), merchantId: z.string(), idempotencyKey: z.string(), requestId: z.string() })
+  .partial()
+  .loose();
+export type PayEnvelope = z.infer<typeof PayEnvelope>;
+
+/** The payment the workflow carries from Begin on. `request` is the normalised request (the idempotency hash covers it). */
+export const PaymentDraft = z.object({
+  paymentId: PaymentId,
+  merchantId: z.string().min(1),
+  idempotencyKey: z.string().min(1),
+  createdAt: z.iso.datetime({ offset: true }),
+  request: PaymentRequest,
+});
+export type PaymentDraft = z.infer<typeof PaymentDraft>;
+
+/** The HTTP answer of POST /pay, as the workflow outputs it and as the key replays it (the body already JSON). */
+export const StoredResponse = z.object({ status: z.number().int().min(200).max(599), body: z.string() });
+export type StoredResponse = z.infer<typeof StoredResponse>;
+
+/** A state's Catch output: `{Error, Cause}`; Cause is Lambda's JSON error document or a message. */
+export const CaughtError = z.object({ Error: z.string().optional(), Cause: z.string().optional() });
+export type CaughtError = z.infer<typeof CaughtError>;
+
+/** The graph snapshots ScoreFraud hands to RecordFraudFeatures (so it need not re-read the state). */
+export const FraudSnapshots = z.object({ customer: z.array(z.number()).readonly(), terminal: z.array(z.number()).readonly() });
+export type FraudSnapshots = z.infer<typeof FraudSnapshots>;
+
+/** ScoreFraud's result: the assessment, and the snapshots for RecordFraudFeatures. */
+export const ScoredFraud = FraudAssessment.extend({ snapshots: FraudSnapshots.optional() });
+export type ScoredFraud = z.infer<typeof ScoredFraud>;
+
+/** One successful charge. */
+export const ChargeOutput = z.object({
+  connectorId: z.string(),
+  gatewayReference: z.string(),
+  feeMinor: z.number().int(),
+  latencyMs: z.number(),
+  /** True when a timeout was resolved by looking the charge up by its idempotency key. */
+  reconciled: z.boolean(),
+  /** The successful attempt, recorded by Finalize in the same write as the terminal status. */
+  attempt: AttemptRecord,
+});
+export type ChargeOutput = z.infer<typeof ChargeOutput>;
+
+/** How the workflow ended, as Finalize records it. */
+export const WorkflowResult = z.object({
+  outcome: z.enum(['succeeded', 'declined', 'review', 'failed']),
+  code: z.string().optional(),
+  /** On success, the winning charge. */
+  charge: ChargeOutput.optional(),
+  error: CaughtError.optional(),
+});
+export type WorkflowResult = z.infer<typeof WorkflowResult>;
+
+export const BeginResult = z.discriminatedUnion('outcome', [
+  z.object({ outcome: z.literal('new'), payment: PaymentDraft }),
+  z.object({ outcome: z.literal('respond'), response: StoredResponse }),
+]);
+export type BeginResult = z.infer<typeof BeginResult>;
+
+export const FinalizeOutput = z.object({
+  succeeded: z.boolean(),
+  response: StoredResponse,
+  attempts: z.array(AttemptRecord),
+  /** For a succeeded payment: the `PaymentSucceeded` detail EmitPaymentSucceeded puts on the bus. */
+  event: PaymentSucceededDetail.optional(),
+});
+export type FinalizeOutput = z.infer<typeof FinalizeOutput>;
+
+/** What Abort sees of the failed execution: its input and its state (whatever was reached). */
+export const AbortState = z
+  .object({
+    payment: PaymentDraft.optional(),
+    /** Present once a charge succeeded (the Charge state's ResultPath). */
+    charge: z.unknown().optional(),
+    error: CaughtError.optional(),
+  })
+  .loose();
+
+/** Every step: the function that runs it, its payload and its result. */
+export const STEPS = {
+  begin: {
+    function: 'payments',
+    input: z.object({ step: z.literal('begin'), envelope: PayEnvelope, executionId: ExecutionId }),
+    output: BeginResult,
+  },
+  score: {
+    function: 'fraud',
+    input: z.object({ step: z.literal('score'), payment: PaymentDraft, executionId: ExecutionId }),
+    output: ScoredFraud,
+  },
+  rank: {
+    function: 'routing',
+    input: z.object({ step: z.literal('rank'), payment: PaymentDraft, fraud: ScoredFraud.optional(), executionId: ExecutionId }),
+    output: RouteResult,
+  },
+  charge: {
+    function: 'payments',
+    input: z.object({
+      step: z.literal('charge'),
+      payment: PaymentDraft,
+      attempt: z.number().int().min(0),
+      connector: RankedConnector,
+      executionId: ExecutionId,
+    }),
+    output: ChargeOutput,
+  },
+  finalize: {
+    function: 'payments',
+    input: z.object({
+      step: z.literal('finalize'),
+      payment: PaymentDraft,
+      fraud: ScoredFraud.optional(),
+      result: WorkflowResult,
+      executionId: ExecutionId,
+    }),
+    output: FinalizeOutput,
+  },
+  feedback: {
+    function: 'routing',
+    input: z.object({
+      step: z.literal('feedback'),
+      merchantId: z.string().min(1),
+      decisionId: z.string().min(1),
+      attempts: z.array(AttemptRecord),
+      executionId: ExecutionId,
+    }),
+    output: z.object({ decisionId: z.string().optional(), recorded: z.number().int(), replayed: z.number().int().optional() }),
+  },
+  observe: {
+    function: 'fraud',
+    input: z.object({ step: z.literal('observe'), payment: PaymentDraft, fraud: ScoredFraud.optional(), executionId: ExecutionId }),
+    output: z.object({ recorded: PaymentId }),
+  },
+  abort: {
+    function: 'payments',
+    input: z.object({ step: z.literal('abort'), input: PayEnvelope, state: AbortState, executionId: ExecutionId }),
+    output: z.object({ response: StoredResponse }),
+  },
+  issue: {
+    function: 'rewards',
+    input: z.object({ step: z.literal('issue'), payment: PaymentSucceededDetail, executionId: ExecutionId }),
+    output: RewardEntry,
+  },
+} as const satisfies Record<string, { function: FunctionName; input: z.ZodType; output: z.ZodType }>;
+
+export type StepName = keyof typeof STEPS;
+export type StepInput<S extends StepName> = z.output<(typeof STEPS)[S]['input']>;
+export type StepOutput<S extends StepName> = z.input<(typeof STEPS)[S]['output']>;
+
+/** The steps a function runs. */
+export type StepsOf<F extends FunctionName> = { [S in StepName]: (typeof STEPS)[S]['function'] extends F ? S : never }[StepName];
+
+/** A function's step table: one implementation per step it runs, taking the parsed payload. */
+export type StepHandlers<F extends FunctionName> = { readonly [S in StepsOf<F>]: (input: StepInput<S>) => Promise<StepOutput<S>> };
+
+/** The payload schema of a function's steps, discriminated by `step` (what its handler parses with). */
+export function stepPayload<F extends FunctionName>(fn: F): z.ZodType<StepInput<StepsOf<F>>> {
+  const inputs = (Object.keys(STEPS) as StepName[]).filter((s) => STEPS[s].function === fn).map((s) => STEPS[s].input);
+  if (inputs.length === 0) throw new Error(`${fn} runs no workflow step`);
+  return (inputs.length === 1 ? inputs[0] : z.discriminatedUnion('step', inputs as never)) as unknown as z.ZodType<StepInput<StepsOf<F>>>;
+}

@@ -1,0 +1,448 @@
+/**
+ * The platform's shape, declared once: one record per area with its HTTP routes, its functions (entry,
+ * memory, timeout), the tables it reads and writes, the environment each function needs, the workflow
+ * placeholders that name it, and the events it emits and consumes. Everything else is a rendering of this
+ * file:
+ *
+ * - lib/ renders API Gateway methods and models, the functions with their environment and IAM grants, the
+ *   state machines' definitionSubstitutions and the event rules;
+ * - contracts/openapi.ts renders the OpenAPI document;
+ * - local/ renders the router, the handler table (each function with exactly its own environment), the
+ *   substitutions and the bus rules.
+ *
+ * Adding an endpoint or a consumer means one entry here, plus its handler and its schema.
+ */
+import type { z } from 'zod';
+import * as api from './api';
+import type { EventName } from './events';
+import { ENV, TABLE_ENV, type TableName } from './resources';
+import type { FunctionSettings } from './settings';
+
+export const AREAS = ['fraud', 'routing', 'payments', 'rewards', 'analytics'] as const;
+export type Area = (typeof AREAS)[number];
+
+export type HttpMethod = 'GET' | 'POST';
+
+/** Where a route goes. */
+export type RouteTarget =
+  /** A Lambda proxy integration (locally: the function's handler with an APIGatewayProxyEvent). */
+  | { readonly kind: 'function'; readonly function: FunctionName }
+  /** A synchronous workflow execution with the envelope of {@link PayEnvelope} (StartSyncExecution). */
+  | { readonly kind: 'workflow'; readonly workflow: WorkflowName }
+  /** A fixed answer: the health document, or this API's OpenAPI document. */
+  | { readonly kind: 'static'; readonly document: 'health' | 'openapi' };
+
+export interface RouteSpec {
+  readonly method: HttpMethod;
+  /** The resource path; `{name}` is a path parameter. */
+  readonly path: string;
+  readonly summary: string;
+  /** `jwt`: a valid ID token of the pool with `custom:merchantId` (Cognito authorizer; the local issuer). */
+  readonly auth: 'jwt' | 'none';
+  /** The JSON body, with the name its model and schema carry everywhere. */
+  readonly request?: { readonly name: string; readonly schema: z.ZodType };
+  /** Path parameters (each one required). */
+  readonly pathParams?: z.ZodObject;
+  /** Required headers and their schema. */
+  readonly headers?: Readonly<Record<string, z.ZodType>>;
+  /** Success statuses and their bodies. */
+  readonly responses: Readonly<Record<number, { readonly description: string; readonly body: z.ZodType }>>;
+  /** Error statuses this route answers (each an {@link api.ErrorBody}), and when. 401/403 come with `jwt`. */
+  readonly errors: Readonly<Record<number, string>>;
+  readonly target: RouteTarget;
+}
+
+/** Where an environment variable's value comes from. */
+export type EnvSource =
+  /** A stage setting, rendered as text (JSON for objects); `optional`: unset when the stage has none. */
+  | { readonly from: 'setting'; readonly setting: keyof FunctionSettings; readonly optional?: boolean }
+  /** A deployment prop (e.g. a SageMaker endpoint's name); unset when not given. */
+  | { readonly from: 'prop'; readonly prop: 'fraudEndpointName' | 'routingEndpointName' }
+  /** A knob the code reads with a default; never set by the CDK, passed through locally when you set it. */
+  | { readonly from: 'tunable' };
+
+export interface FunctionSpec {
+  readonly area: Area;
+  readonly description: string;
+  /** The handler file, from the repository root; it exports `handler`. */
+  readonly entry: string;
+  readonly memoryMB: number;
+  readonly timeoutSeconds: number;
+  /** Reserved concurrency (1: a single writer). */
+  readonly reservedConcurrency?: number;
+  /** Tables it reads (and writes); each brings its `*_TABLE_NAME` variable. */
+  readonly tables: { readonly read?: readonly TableName[]; readonly readWrite?: readonly TableName[] };
+  /** Events it puts on the bus (brings `EVENT_BUS_NAME` and the put grant). */
+  readonly emits?: readonly EventName[];
+  /** Further variables it reads, by name. */
+  readonly env?: Readonly<Record<string, EnvSource>>;
+  /** A folder shipped next to the bundle as `model/` (read at cold start). */
+  readonly assets?: { readonly model: string };
+}
+
+/** How a function is fed an event: a rule into a queue it drains (partial batch responses). */
+export interface QueueConsumer {
+  readonly event: EventName;
+  readonly function: FunctionName;
+  readonly queue: { readonly id: string; readonly batchSize: number; readonly batchingWindowSeconds: number; readonly maxReceiveCount: number };
+}
+
+/** A workflow started by an event (the rule targets the state machine). */
+export interface WorkflowConsumer {
+  readonly event: EventName;
+  readonly workflow: WorkflowName;
+}
+
+export interface AreaSpec {
+  readonly functions: Readonly<Partial<Record<FunctionName, FunctionSpec>>>;
+  readonly routes: readonly RouteSpec[];
+  /** `${Placeholder}`s of the workflow definitions that name one of this area's functions. */
+  readonly placeholders: Readonly<Record<string, FunctionName>>;
+  readonly consumes?: ReadonlyArray<QueueConsumer | WorkflowConsumer>;
+}
+
+export const FUNCTION_NAMES = ['fraud', 'routing', 'routingUpdater', 'payments', 'rewards', 'analytics'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+export const WORKFLOW_NAMES = ['payment', 'reward'] as const;
+export type WorkflowName = (typeof WORKFLOW_NAMES)[number];
+
+/** The input of the payment workflow: what API Gateway's request template (or the local server) builds. */
+export interface PayEnvelope {
+  readonly body: unknown;
+  readonly merchantId: string;
+  readonly idempotencyKey: string;
+  readonly requestId: string;
+}
+
+const model = (name: string, schema: z.ZodType) => ({ name, schema });
+const ok = (description: string, body: z.ZodType) => ({ description, body });
+
+/** The areas. */
+export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
+  fraud: {
+    functions: {
+      fraud: {
+        area: 'fraud',
+        description: 'fraud',
+        entry: 'lambdas/fraud/handler.ts',
+        // CPU scales with memory: the in-Lambda model ensemble is on the /pay latency path.
+        memoryMB: 1024,
+        timeoutSeconds: 5,
+        // POST /fraud/labels reads the caller's payment (payments' PaymentLookup) to find the transaction it labels.
+        tables: { readWrite: ['fraudState'], read: ['payments'] },
+        env: {
+          [ENV.fraudReviewThreshold]: { from: 'setting', setting: 'fraudReviewThreshold', optional: true },
+          [ENV.fraudDeclineThreshold]: { from: 'setting', setting: 'fraudDeclineThreshold', optional: true },
+          [ENV.fraudEndpointName]: { from: 'prop', prop: 'fraudEndpointName' },
+          [ENV.fraudEndpointTimeoutMs]: { from: 'tunable' },
+          [ENV.fraudModelDir]: { from: 'tunable' },
+        },
+        assets: { model: 'lambdas/fraud/model' },
+      },
+    },
+    placeholders: { FraudFunctionArn: 'fraud' },
+    routes: [
+      {
+        method: 'POST',
+        path: '/fraud',
+        summary: 'Score a would-be payment of the caller now, without recording it (XGBoost + GraphSAGE ensemble)',
+        auth: 'jwt',
+        request: model('FraudRequest', api.FraudRequest),
+        responses: { 200: ok('the assessment and the thresholds it was judged by', api.FraudResponse) },
+        errors: { 400: 'a bad field (the message names it)' },
+        target: { kind: 'function', function: 'fraud' },
+      },
+      {
+        method: 'POST',
+        path: '/fraud/labels',
+        summary: 'Label one of your succeeded payments as fraud (a chargeback) or as good, for the fraud features',
+        auth: 'jwt',
+        request: model('FraudLabelRequest', api.FraudLabelRequest),
+        responses: { 200: ok('label recorded (a repeated label counts once)', api.FraudLabelResponse) },
+        errors: { 400: 'a bad field', 404: 'not one of your payments', 409: 'the payment did not succeed (payment_not_completed)' },
+        target: { kind: 'function', function: 'fraud' },
+      },
+    ],
+  },
+  routing: {
+    functions: {
+      routing: {
+        area: 'routing',
+        description: 'routing',
+        entry: 'lambdas/routing/handler.ts',
+        memoryMB: 512,
+        timeoutSeconds: 5,
+        tables: { readWrite: ['routing'] },
+        emits: ['RoutingOutcomesRecorded'],
+        env: {
+          [ENV.maxPaymentAttempts]: { from: 'setting', setting: 'maxPaymentAttempts' },
+          [ENV.connectors]: { from: 'setting', setting: 'connectors', optional: true },
+          [ENV.routingFeeWeights]: { from: 'setting', setting: 'routingFeeWeights', optional: true },
+          [ENV.routingEndpointName]: { from: 'prop', prop: 'routingEndpointName' },
+          [ENV.routingEndpointTimeoutMs]: { from: 'tunable' },
+          [ENV.routingModelTtlMs]: { from: 'tunable' },
+          [ENV.routingHealthTtlMs]: { from: 'tunable' },
+        },
+      },
+      // The routing model's single writer: the routing code with one concurrent execution, fed by a queue.
+      routingUpdater: {
+        area: 'routing',
+        description: 'routing model updater',
+        entry: 'lambdas/routing/handler.ts',
+        memoryMB: 512,
+        timeoutSeconds: 5,
+        reservedConcurrency: 1,
+        tables: { readWrite: ['routing'] },
+      },
+    },
+    placeholders: { RoutingFunctionArn: 'routing' },
+    consumes: [
+      {
+        event: 'RoutingOutcomesRecorded',
+        function: 'routingUpdater',
+        // One model commit per batch, so a big batch keeps the single writer ahead at high rates; a malformed
+        // message fails alone (partial batch response), so it costs no good ones.
+        queue: { id: 'RoutingUpdates', batchSize: 100, batchingWindowSeconds: 1, maxReceiveCount: 5 },
+      },
+    ],
+    routes: [
+      {
+        method: 'POST',
+        path: '/route',
+        summary: 'Rank the eligible connectors (contextual bandit): the choice first, each with its score and propensity',
+        auth: 'jwt',
+        request: model('RouteRequest', api.RouteRequest),
+        responses: { 200: ok('ranked connectors, the decision id and the policy version', api.RouteResult) },
+        errors: { 400: 'a bad field', 422: 'no enabled connector takes this method, currency and country (no_eligible_connector)' },
+        target: { kind: 'function', function: 'routing' },
+      },
+      {
+        method: 'POST',
+        path: '/route/feedback',
+        summary: 'Record what happened on each attempt of one of your routing decisions (idempotent); the model learns from it',
+        auth: 'jwt',
+        request: model('RouteFeedbackRequest', api.RouteFeedbackRequest),
+        responses: { 200: ok('outcomes recorded; a replay records nothing again', api.RouteFeedbackResponse) },
+        errors: { 400: 'a bad field, or a connector the decision did not rank', 404: 'not one of your decisions' },
+        target: { kind: 'function', function: 'routing' },
+      },
+    ],
+  },
+  payments: {
+    functions: {
+      payments: {
+        area: 'payments',
+        description: 'payments',
+        entry: 'lambdas/payments/handler.ts',
+        memoryMB: 1024,
+        // Gateway calls; below the 25 s payment-machine timeout.
+        timeoutSeconds: 15,
+        tables: { readWrite: ['payments', 'idempotency'] },
+        env: {
+          [ENV.maxPaymentAttempts]: { from: 'setting', setting: 'maxPaymentAttempts' },
+          [ENV.connectors]: { from: 'setting', setting: 'connectors', optional: true },
+          [ENV.sandboxFaults]: { from: 'tunable' },
+          [ENV.sandboxLatencyMs]: { from: 'tunable' },
+        },
+      },
+    },
+    placeholders: { PaymentsFunctionArn: 'payments' },
+    routes: [
+      {
+        method: 'POST',
+        path: '/pay',
+        summary: 'Run the whole payment orchestration (fraud → routing → charge with fallback → record), exactly once per Idempotency-Key',
+        auth: 'jwt',
+        request: model('PaymentRequest', api.PaymentRequest),
+        headers: { [api.IDEMPOTENCY_HEADER]: api.IdempotencyKey },
+        responses: { 201: ok('succeeded', api.PaymentResponse), 202: ok('held for review', api.PaymentResponse) },
+        errors: {
+          400: 'a bad field, or a missing or malformed Idempotency-Key',
+          402: 'declined (fraud or gateway); details.payment holds the recorded payment',
+          409: 'the same key is still being processed (idempotency_in_progress)',
+          422: 'the same key with another body (idempotency_key_reused), or no eligible connector (no_eligible_connector)',
+          503: 'every eligible gateway failed retryably; nothing was charged (all_gateways_failed)',
+        },
+        target: { kind: 'workflow', workflow: 'payment' },
+      },
+      {
+        method: 'GET',
+        path: '/payments/{id}',
+        summary: 'One of your payments',
+        auth: 'jwt',
+        pathParams: api.PaymentPath,
+        responses: { 200: ok('the payment', api.PaymentResponse) },
+        errors: { 400: 'the id is not a payment id (pay_ + 20 characters)', 404: 'no such payment of yours' },
+        target: { kind: 'function', function: 'payments' },
+      },
+    ],
+  },
+  rewards: {
+    functions: {
+      rewards: {
+        area: 'rewards',
+        description: 'rewards',
+        entry: 'lambdas/rewards/handler.ts',
+        memoryMB: 512,
+        // Room for minting, sending and confirming on Solana.
+        timeoutSeconds: 60,
+        // POST /reward reads the caller's payment through payments' PaymentLookup.
+        tables: { readWrite: ['rewards'], read: ['payments'] },
+        env: { [ENV.rewardTokenDecimals]: { from: 'setting', setting: 'rewardTokenDecimals' } },
+      },
+    },
+    placeholders: { RewardsFunctionArn: 'rewards' },
+    consumes: [{ event: 'PaymentSucceeded', workflow: 'reward' }],
+    routes: [
+      {
+        method: 'POST',
+        path: '/reward',
+        summary: 'Issue (or return) the reward of one of your succeeded payments',
+        auth: 'jwt',
+        request: model('RewardRequest', api.RewardRequest),
+        responses: { 200: ok('the reward already existed', api.RewardResponse), 201: ok('reward issued now', api.RewardResponse) },
+        errors: { 400: 'a bad field', 409: 'not a succeeded payment of yours (reward_not_eligible)' },
+        target: { kind: 'function', function: 'rewards' },
+      },
+    ],
+  },
+  analytics: {
+    functions: {
+      analytics: {
+        area: 'analytics',
+        description: 'analytics',
+        entry: 'lambdas/analytics/handler.ts',
+        memoryMB: 1024,
+        // Below API Gateway's 29 s integration limit.
+        timeoutSeconds: 28,
+        // Reads the caller's payments through payments' PaymentLookup.
+        tables: { read: ['payments'] },
+      },
+    },
+    placeholders: {},
+    routes: [
+      {
+        method: 'POST',
+        path: '/chat',
+        summary: "Ask about your own payments (total volume, counts, decline rate) over a window",
+        auth: 'jwt',
+        request: model('ChatRequest', api.ChatRequest),
+        responses: { 200: ok('the answer with the metrics and the records it used', api.ChatAnswer) },
+        errors: { 400: 'a bad field' },
+        target: { kind: 'function', function: 'analytics' },
+      },
+    ],
+  },
+};
+
+/** Routes that belong to no area: liveness and the API's own description. Neither needs a token. */
+export const PLATFORM_ROUTES: readonly RouteSpec[] = [
+  {
+    method: 'GET',
+    path: '/health',
+    summary: 'Liveness (no auth)',
+    auth: 'none',
+    responses: { 200: ok('{"status":"ok"}', api.HealthResponse) },
+    errors: {},
+    target: { kind: 'static', document: 'health' },
+  },
+  {
+    method: 'GET',
+    path: '/openapi.json',
+    summary: "This API's OpenAPI 3.0 document, rendered from contracts/topology.ts (no auth)",
+    auth: 'none',
+    responses: { 200: ok('the OpenAPI document', api.OpenApiDocument) },
+    errors: {},
+    target: { kind: 'static', document: 'openapi' },
+  },
+];
+
+/** The workflows: their definition file, type, and the placeholders that are resources rather than functions. */
+export const WORKFLOWS: Readonly<
+  Record<WorkflowName, { readonly file: string; readonly type: 'EXPRESS' | 'STANDARD'; readonly resources: Readonly<Record<string, 'eventBus' | 'rewardDlq'>>; readonly emits?: readonly EventName[] }>
+> = {
+  payment: { file: 'payment.asl.json', type: 'EXPRESS', resources: { EventBusName: 'eventBus' }, emits: ['PaymentSucceeded'] },
+  reward: { file: 'reward.asl.json', type: 'STANDARD', resources: { RewardDlqUrl: 'rewardDlq' } },
+};
+
+// ------------------------------------------------------------------------------------------------- renderings
+
+/** Every route: the areas' in order, then the platform's. */
+export function allRoutes(): RouteSpec[] {
+  return [...AREAS.flatMap((area) => TOPOLOGY[area].routes), ...PLATFORM_ROUTES];
+}
+
+/** Every function by name. */
+export function allFunctions(): Readonly<Record<FunctionName, FunctionSpec>> {
+  const out: Partial<Record<FunctionName, FunctionSpec>> = {};
+  for (const area of AREAS) Object.assign(out, TOPOLOGY[area].functions);
+  return out as Record<FunctionName, FunctionSpec>;
+}
+
+/** Every function placeholder of the workflow definitions and the function it names. */
+export function functionPlaceholders(): Readonly<Record<string, FunctionName>> {
+  return Object.assign({}, ...AREAS.map((area) => TOPOLOGY[area].placeholders)) as Record<string, FunctionName>;
+}
+
+/** Every event consumer. */
+export function allConsumers(): ReadonlyArray<QueueConsumer | WorkflowConsumer> {
+  return AREAS.flatMap((area) => TOPOLOGY[area].consumes ?? []);
+}
+
+/** The values a platform gives the environment renderer. */
+export interface EnvValues {
+  readonly stage: string;
+  readonly tableName: (table: TableName) => string;
+  /** The bus, for the functions that emit (the CDK adds it with the put grant: leave it out there). */
+  readonly eventBusName?: string;
+  readonly settings: FunctionSettings;
+  readonly props: { readonly fraudEndpointName?: string; readonly routingEndpointName?: string };
+  /** Values for tunables (locally, what you set; the CDK passes none). */
+  readonly tunables?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The SmartPay variables every function gets: its stage and its Powertools service name. */
+export function commonEnvironment(name: FunctionName, stage: string): Record<string, string> {
+  return { [ENV.stage]: stage, POWERTOOLS_SERVICE_NAME: serviceName(name) };
+}
+
+/** The Powertools service name of a function (its metrics' `service` dimension). */
+export function serviceName(name: FunctionName): string {
+  return name === 'routingUpdater' ? 'routing-updater' : name;
+}
+
+/**
+ * The environment of one function: the common variables, its tables' names, the bus when it emits, and the
+ * variables it declares (settings, props, tunables) that have a value. The same in the cloud and locally.
+ */
+export function renderEnvironment(name: FunctionName, values: EnvValues): Record<string, string> {
+  const spec = allFunctions()[name];
+  const env: Record<string, string> = commonEnvironment(name, values.stage);
+  for (const table of [...(spec.tables.readWrite ?? []), ...(spec.tables.read ?? [])]) env[TABLE_ENV[table]] = values.tableName(table);
+  if (spec.emits?.length && values.eventBusName !== undefined) env[ENV.eventBusName] = values.eventBusName;
+  for (const [variable, source] of Object.entries(spec.env ?? {})) {
+    let value: unknown;
+    if (source.from === 'setting') value = values.settings[source.setting];
+    else if (source.from === 'prop') value = values.props[source.prop];
+    else value = values.tunables?.[variable];
+    if (value === undefined || value === '') {
+      if (source.from === 'setting' && !source.optional) throw new Error(`${name}: ${variable} needs the setting ${source.setting}`);
+      continue;
+    }
+    env[variable] = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : JSON.stringify(value);
+  }
+  return env;
+}
+
+/** Every variable a function may be given (declared or implied), whether or not it has a value. */
+export function declaredVariables(name: FunctionName): Set<string> {
+  const spec = allFunctions()[name];
+  return new Set([
+    ENV.stage,
+    'POWERTOOLS_SERVICE_NAME',
+    ...[...(spec.tables.readWrite ?? []), ...(spec.tables.read ?? [])].map((t) => TABLE_ENV[t]),
+    ...(spec.emits?.length ? [ENV.eventBusName] : []),
+    ...Object.keys(spec.env ?? {}),
+  ]);
+}

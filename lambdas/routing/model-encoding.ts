@@ -1,0 +1,94 @@
+/**
+ * The routing model's stored form, pure (no SDK): the bandit state and the breaker's health as the text of the
+ * `model#bandit` and `health#routing` items (dynamo-model-store.ts), compactly enough for one DynamoDB item.
+ * States written by older formats still decode.
+ */
+import type { BanditState } from './bandit';
+import type { AttemptMark, ConnectorHealth } from './health';
+
+/** The item holding the bandit state and its version. */
+export const MODEL_KEY = 'model#bandit';
+/** The item holding the published health of the newest committed version. */
+export const HEALTH_KEY = 'health#routing';
+
+/** DynamoDB's item limit is 400 KB; the model item keeps a margin for the history and the other attributes. */
+export const MAX_STATE_BYTES = 350_000;
+
+/**
+ * The state as stored: each arm's A (symmetric) as its upper triangle, row by row, which halves the item.
+ * At most about 7.5 KB a connector at 29 features (a dense A), so a registry of 45 connectors always fits.
+ */
+export function encodeState(state: BanditState): string {
+  const d = state.dimension;
+  const arms = Object.fromEntries(
+    Object.entries(state.arms).map(([id, arm]) => {
+      const upper: number[] = [];
+      for (let i = 0; i < d; i += 1) for (let j = i; j < d; j += 1) upper.push(arm.a[i * d + j]);
+      return [id, { upper, b: arm.b, n: arm.n }];
+    }),
+  );
+  const text = JSON.stringify({ format: 3, dimension: d, arms, health: encodeHealth(state.health) });
+  if (text.length > MAX_STATE_BYTES) {
+    throw new Error(`routing model: the state is ${text.length} bytes, over ${MAX_STATE_BYTES} for one DynamoDB item (${Object.keys(arms).length} connectors); use fewer connectors`);
+  }
+  return text;
+}
+
+export function decodeState(text: string): BanditState {
+  const raw = JSON.parse(text) as { format?: number; dimension: number; arms: Record<string, { upper: number[]; b: number[]; n: number }>; health: BanditState['health'] };
+  if (raw.format !== 2 && raw.format !== 3) {
+    throw new Error(`routing model: unknown state format ${JSON.stringify(raw.format)}; reset the routing model (delete the ${MODEL_KEY} and ${HEALTH_KEY} items)`);
+  }
+  const d = raw.dimension;
+  const arms = Object.fromEntries(
+    Object.entries(raw.arms).map(([id, arm]) => {
+      const a = new Array<number>(d * d);
+      let k = 0;
+      for (let i = 0; i < d; i += 1) {
+        for (let j = i; j < d; j += 1) {
+          a[i * d + j] = arm.upper[k];
+          a[j * d + i] = arm.upper[k];
+          k += 1;
+        }
+      }
+      return [id, { a, b: arm.b, n: arm.n }];
+    }),
+  );
+  return { dimension: d, arms, health: decodeHealth(raw.health) };
+}
+
+/** A connector's health as stored: its attempts as offsets from the newest one (see encodeHealth). */
+type StoredHealth = Omit<ConnectorHealth, 'recent'> & { readonly rt?: number; readonly r: readonly number[] };
+
+/**
+ * The breaker's state as stored, compactly: each connector's recent attempts become one number each, the
+ * offset in ms before the newest attempt (`rt`), negated minus one for a failure. A registry of 45 connectors
+ * adds about 8 KB to the model item.
+ */
+export function encodeHealth(health: BanditState['health']): Record<string, StoredHealth> {
+  return Object.fromEntries(
+    Object.entries(health).map(([id, { recent, ...rest }]) => {
+      if (recent.length === 0) return [id, { ...rest, r: [] }];
+      const rt = Math.max(...recent.map((a) => a.t));
+      return [id, { ...rest, rt, r: recent.map((a) => (a.failed ? -(rt - a.t) - 1 : rt - a.t)) }];
+    }),
+  );
+}
+
+/**
+ * The inverse of encodeHealth. States stored before it read as they were: attempts as objects, or as booleans
+ * (before attempts had times), which become attempts of time 0 (they still count as "in a row", never as
+ * recent).
+ */
+export function decodeHealth(stored: Readonly<Record<string, StoredHealth | ConnectorHealth>>): BanditState['health'] {
+  return Object.fromEntries(
+    Object.entries(stored).map(([id, h]) => {
+      if (!('r' in h)) {
+        const recent = (h.recent as ReadonlyArray<AttemptMark | boolean>).map((a) => (typeof a === 'boolean' ? { failed: a, t: 0 } : a));
+        return [id, { ...h, recent }];
+      }
+      const { rt, r, ...rest } = h;
+      return [id, { ...rest, recent: r.map((v) => (v < 0 ? { failed: true, t: (rt ?? 0) + v + 1 } : { failed: false, t: (rt ?? 0) - v })) }];
+    }),
+  );
+}

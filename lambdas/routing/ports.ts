@@ -1,0 +1,85 @@
+/**
+ * The ports routing's domain (service.ts, model-cache.ts) depends on, and the records that cross them. Their
+ * adapters live in their own files: the DynamoDB model store (dynamo-model-store.ts; dynalite locally), the
+ * cached policy (model-cache.ts), and the outcome queue (the handler's bus publisher).
+ */
+import type { BanditPolicy, BanditState } from './bandit';
+import type { RoutingContext } from './context';
+import type { HealthOutcome } from './health';
+
+export interface DecisionRecord {
+  readonly decisionId: string;
+  readonly merchantId: string;
+  readonly time: number;
+  readonly context: RoutingContext;
+  readonly features: readonly number[];
+  readonly ranked: ReadonlyArray<{ readonly connectorId: string; readonly propensity: number; readonly score: number }>;
+  readonly chosen: string;
+  readonly propensity: number;
+  readonly policyVersion: string;
+}
+
+export interface OutcomeRecord {
+  readonly decisionId: string;
+  /** 0 for the first attempt, then the fallbacks. */
+  readonly attempt: number;
+  readonly connectorId: string;
+  readonly outcome: HealthOutcome;
+  readonly latencyMs: number;
+  readonly feeMinor?: number;
+  /** Epoch ms. */
+  readonly time: number;
+}
+
+/** A committed version of the learnt model. */
+export interface LearntModel {
+  /** 0: nothing learnt yet. */
+  readonly version: number;
+  readonly state: BanditState;
+}
+
+export interface PublishedHealth {
+  /** The model version whose health this is. */
+  readonly version: number;
+  readonly health: BanditState['health'];
+}
+
+/** Reads the newest committed model, and the breaker's state published after it (read far more often). */
+export interface ModelReader {
+  load(): Promise<LearntModel>;
+  /** undefined before the first publication. `abortSignal` bounds the read. */
+  loadHealth(abortSignal?: AbortSignal): Promise<PublishedHealth | undefined>;
+}
+
+/** The decisions and each attempt's outcome, kept for the delayed feedback and for off-policy evaluation. */
+export interface DecisionLog {
+  logDecision(decision: DecisionRecord): Promise<void>;
+  getDecision(decisionId: string): Promise<DecisionRecord | undefined>;
+  /** Records an attempt's outcome once; false when it was already recorded (a replay). */
+  recordOutcome(outcome: OutcomeRecord): Promise<boolean>;
+}
+
+export interface AppliedOutcomes {
+  /** The model's version after the call (unchanged when nothing was applied). */
+  readonly version: number;
+  readonly applied: number;
+  /** Whether this version's health was published for the routers' faster refresh. */
+  readonly healthPublished: boolean;
+  /** Why the publication failed, when it did (the model was committed all the same). */
+  readonly healthError?: string;
+}
+
+/** The updater: folds recorded outcomes into the model, each exactly once, whatever it is sent. */
+export interface OutcomeApplier {
+  applyOutcomes(outcomes: readonly OutcomeRecord[]): Promise<AppliedOutcomes>;
+}
+
+/** Hands recorded outcomes to the single updater (a queue in the cloud, the bus locally). */
+export interface OutcomeQueue {
+  enqueue(outcomes: readonly OutcomeRecord[]): Promise<void>;
+}
+
+/** The policy to rank with, and the version of the model it learnt (`linucb-<version>`). */
+export interface PolicySource {
+  get(): Promise<{ policy: BanditPolicy; version: number }>;
+}

@@ -1,0 +1,39 @@
+/** The local platform's default connector registry (`npm start` sets CONNECTORS to it unless you set your own). */
+import type { ConnectorDefinition } from '../contracts/connectors';
+
+/**
+ * The local platform's registry: four card processors whose approval of ordinary cards depends on the
+ * buyer's region, the network and the amount, with different fees, so the routing bandit has something
+ * real to learn (the test cards keep their fixed outcomes on every connector), and a Solana Pay connector.
+ */
+export const LOCAL_CONNECTORS: readonly ConnectorDefinition[] = [
+  {
+    id: 'stripe-us', kind: 'stripe', enabled: true, methods: ['card'], currencies: ['*'], regions: ['*'],
+    // North American cards at the domestic rate; the rest of the world (unknown countries too) 1.5 points more.
+    fee: { basisPoints: 440, fixedMinor: 30, rules: [{ regions: ['NA'], basisPoints: 290, fixedMinor: 30 }] },
+    approval: { base: 0.9, byRegion: { NA: 0.06, EU: -0.05, UK: -0.04, APAC: -0.08, LATAM: -0.12 }, byNetwork: { amex: -0.05 } },
+  },
+  {
+    id: 'stripe-eu', kind: 'stripe', enabled: true, methods: ['card'], currencies: ['EUR', 'GBP', 'USD'], regions: ['*'],
+    // European and UK cards at the domestic rate; the rest of the world at the international one.
+    fee: { basisPoints: 325, fixedMinor: 25, rules: [{ regions: ['EU', 'UK'], basisPoints: 250, fixedMinor: 25 }] },
+    approval: { base: 0.88, byRegion: { EU: 0.08, UK: 0.07, NA: -0.06, APAC: -0.05, LATAM: -0.1 } },
+  },
+  {
+    id: 'amazon-pay', kind: 'amazon_pay', enabled: true, methods: ['card', 'wallet'], currencies: ['USD', 'EUR', 'GBP', 'JPY'],
+    regions: ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP'],
+    // Amazon Pay wallets cost less than cards.
+    fee: { basisPoints: 270, fixedMinor: 30, rules: [{ method: 'wallet', basisPoints: 240, fixedMinor: 30 }] },
+    approval: { base: 0.91, byNetwork: { mastercard: -0.06 }, large: { minor: 50_000, delta: -0.1 } },
+  },
+  {
+    id: 'sandbox-latam', kind: 'sandbox', enabled: true, methods: ['card'], currencies: ['*'], regions: ['*'],
+    fee: { basisPoints: 320, fixedMinor: 40 },
+    approval: { base: 0.8, byRegion: { LATAM: 0.15, APAC: 0.05 }, large: { minor: 100_000, delta: 0.05 } },
+  },
+  {
+    // Takes Solana Pay only: a card is never routed to it, and it is the only choice for Solana Pay.
+    id: 'solana-pay', kind: 'solana_pay', enabled: true, methods: ['solana_pay'], currencies: ['USD', 'EUR'], regions: ['*'],
+    fee: { basisPoints: 100, fixedMinor: 0 },
+  },
+];

@@ -1,0 +1,80 @@
+/**
+ * One local function, in a worker thread of its own (its own module instances and its own `process.env`, as a
+ * Lambda container has): loads the handler file the topology names, then runs each invocation the main thread
+ * sends it, with a Lambda-like context, and answers its result (across a JSON boundary, as Lambda's) or its
+ * error (name and message, which the workflows' Catch match by).
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Context } from 'aws-lambda';
+
+export interface WorkerData {
+  readonly functionName: string;
+  readonly entry: string;
+  readonly memoryMB: number;
+}
+
+export type Request = { readonly id: number; readonly event: unknown; readonly deadline: number };
+export type Reply =
+  | { readonly type: 'ready' }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string; readonly stack?: string };
+
+type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+const { functionName, entry, memoryMB } = workerData as WorkerData;
+const port = parentPort!;
+
+function context(deadline: number): Context {
+  const unsupported = (): never => {
+    throw new Error('callback-style completion is not supported; return a promise');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION}:000000000000:function:${functionName}`,
+    memoryLimitInMB: String(memoryMB),
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `local/${randomUUID()}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: unsupported,
+    fail: unsupported,
+    succeed: unsupported,
+  };
+}
+
+let handler: LambdaHandler;
+try {
+  // The handler file the topology names, loaded by path as the Lambda runtime loads it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(join(__dirname, '..', entry.replace(/\.ts$/, ''))) as { handler?: unknown };
+  if (typeof mod.handler !== 'function') throw new Error('exports no handler function');
+  handler = mod.handler as LambdaHandler;
+  port.postMessage({ type: 'ready' } satisfies Reply);
+} catch (error) {
+  port.postMessage({ type: 'failed', message: `${entry} ${(error as Error).message}` } satisfies Reply);
+}
+
+port.on('message', (request: Request) => {
+  handler(request.event, context(request.deadline)).then(
+    (result) => {
+      // Like Lambda, the result crosses a JSON boundary (a bigint fails, a Date becomes a string).
+      let json: unknown;
+      try {
+        json = result === undefined ? null : JSON.parse(JSON.stringify(result));
+      } catch (error) {
+        port.postMessage({ id: request.id, ok: false, name: 'Runtime.MarshalError', message: (error as Error).message } satisfies Reply);
+        return;
+      }
+      port.postMessage({ id: request.id, ok: true, result: json } satisfies Reply);
+    },
+    (error: unknown) => {
+      const e = error as Error;
+      port.postMessage({ id: request.id, ok: false, name: e?.name || 'Error', message: e?.message ?? String(error), stack: e?.stack } satisfies Reply);
+    },
+  );
+});

@@ -1,0 +1,147 @@
+/**
+ * The local functions: one worker thread per function of contracts/topology.ts, each loading its handler
+ * file with its own environment (local/env.ts), as Lambda runs each function in containers of its own. An
+ * invoker calls a function the way the Lambda runtime does (one event, a fresh context) and resolves its
+ * result or rejects with its error (same name and message). Overrides wrap an invoker (middleware style) so
+ * tests can inject faults or delays without any switch in production code.
+ */
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { allFunctions, FUNCTION_NAMES, type FunctionName } from '../contracts/topology';
+import type { Reply, Request, WorkerData } from './function-worker';
+import { LOCAL_PREFIX } from './env';
+
+/** Calls a function the way the Lambda runtime does and resolves its result. */
+export type Invoker = (event: unknown) => Promise<unknown>;
+
+/** Wraps a function: receives the event and the real invoker (`next`). */
+export type HandlerOverride = (event: unknown, next: Invoker) => Promise<unknown>;
+export type HandlerOverrides = Partial<Record<FunctionName, HandlerOverride>>;
+
+export interface LocalFunctions {
+  readonly invokers: Readonly<Record<FunctionName, Invoker>>;
+  /** Stops every worker. */
+  close(): Promise<void>;
+}
+
+export function functionName(name: FunctionName): string {
+  return `${LOCAL_PREFIX}-${name}`;
+}
+
+/** An error as the function threw it: same name and message (Step Functions' Catch matches the name). */
+function thrown(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+class FunctionWorker {
+  private worker: Worker | undefined;
+  private ready: Promise<void> | undefined;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  private sequence = 0;
+  private closed = false;
+
+  constructor(
+    private readonly name: FunctionName,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  start(): Promise<void> {
+    if (this.ready) return this.ready;
+    const spec = allFunctions()[this.name];
+    const data: WorkerData = { functionName: functionName(this.name), entry: spec.entry, memoryMB: spec.memoryMB };
+    // The worker loads TypeScript itself (tsx's CommonJS hook), whatever loaded this file.
+    const worker = new Worker(join(__dirname, 'function-worker.ts'), {
+      workerData: data,
+      env: this.env,
+      execArgv: ['--require', require.resolve('tsx/cjs')],
+      stdout: false,
+      stderr: false,
+    });
+    this.worker = worker;
+    this.ready = new Promise<void>((resolve, reject) => {
+      const onMessage = (reply: Reply) => {
+        if ('type' in reply) {
+          if (reply.type === 'ready') resolve();
+          else reject(new Error(reply.message));
+          return;
+        }
+        const call = this.pending.get(reply.id);
+        if (!call) return;
+        this.pending.delete(reply.id);
+        if (reply.ok) call.resolve(reply.result);
+        else call.reject(thrown(reply.name, reply.message));
+      };
+      worker.on('message', onMessage);
+      worker.once('error', (error) => {
+        reject(error);
+        this.fail(`the ${this.name} function crashed: ${error.message}`);
+      });
+      worker.once('exit', (code) => {
+        reject(new Error(`the ${this.name} function exited (code ${code}) before it was ready`));
+        this.fail(`the ${this.name} function exited (code ${code})`);
+      });
+    });
+    return this.ready;
+  }
+
+  /** Rejects what was in flight as Lambda reports a crashed runtime; the next call starts a new worker. */
+  private fail(message: string): void {
+    for (const call of this.pending.values()) call.reject(thrown('Lambda.ServiceException', message));
+    this.pending.clear();
+    this.worker = undefined;
+    this.ready = undefined;
+  }
+
+  async invoke(event: unknown): Promise<unknown> {
+    if (this.closed) throw thrown('Lambda.ServiceException', `the ${this.name} function is stopped`);
+    await this.start();
+    const id = ++this.sequence;
+    const deadline = Date.now() + allFunctions()[this.name].timeoutSeconds * 1000;
+    // Like Lambda, the event crosses a JSON boundary.
+    const request: Request = { id, event: event === undefined ? null : JSON.parse(JSON.stringify(event)), deadline };
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker!.postMessage(request);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.fail(`the ${this.name} function was stopped`);
+    if (worker) await worker.terminate();
+  }
+}
+
+/**
+ * Starts every function with its environment; fails with one message naming each handler that cannot load.
+ */
+export async function startLocalFunctions(
+  environments: Readonly<Record<FunctionName, Record<string, string>>>,
+  overrides: HandlerOverrides = {},
+): Promise<LocalFunctions> {
+  const workers = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, new FunctionWorker(name, environments[name])])) as Record<
+    FunctionName,
+    FunctionWorker
+  >;
+  const started = await Promise.allSettled(FUNCTION_NAMES.map((name) => workers[name].start()));
+  const problems = started.flatMap((result) => (result.status === 'rejected' ? [(result.reason as Error).message] : []));
+  if (problems.length) {
+    await Promise.all(Object.values(workers).map((w) => w.close()));
+    throw new Error(`cannot start the local platform:\n  ${problems.join('\n  ')}`);
+  }
+  const invokers = {} as Record<FunctionName, Invoker>;
+  for (const name of FUNCTION_NAMES) {
+    const next: Invoker = (event) => workers[name].invoke(event);
+    const override = overrides[name];
+    invokers[name] = override ? (event) => override(event, next) : next;
+  }
+  return {
+    invokers,
+    close: async () => {
+      await Promise.all(Object.values(workers).map((w) => w.close()));
+    },
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * The cloud and the local platform are two renderings of contracts/topology.ts: this suite holds them against
+ * each other (not against text). It synthesizes the stack and starts the local platform, then checks that
+ * - every API Gateway method is served by the local router, and the reverse, and the OpenAPI document has
+ *   exactly those routes;
+ * - each local function gets exactly the SmartPay variables its cloud function gets;
+ * - every placeholder of each workflow resolves in both engines, to the same function;
+ * - the bus rules are the same events to the same consumers.
+ */
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
+import { openApiDocument } from '../../contracts/openapi';
+import { allConsumers, FUNCTION_NAMES, functionPlaceholders, WORKFLOW_NAMES, WORKFLOWS, type FunctionName } from '../../contracts/topology';
+import { SmartPayPlatform, STAGES } from '../../lib';
+import { localEnvironments } from '../../local/env';
+import type { LocalPlatform } from '../../local/platform';
+import { ROUTES } from '../../local/server';
+import { functionArn, localSubstitutions, placeholdersOf, readDefinition } from '../../local/workflows';
+import { apiMethods, fastApp, logicalIdOf, resourcesOf } from '../lib/support';
+import { startPlatform } from './client';
+
+const pascal = (name: string) => name[0].toUpperCase() + name.slice(1);
+
+let template: Template;
+let platform: LocalPlatform;
+
+beforeAll(async () => {
+  const app = fastApp();
+  const stack = new Stack(app, 'Renderings', { env: { account: '111111111111', region: 'eu-west-1' } });
+  // A stage that sets every optional setting, so no variable is left out for want of a value.
+  new SmartPayPlatform(stack, 'SmartPay', {
+    stage: { ...STAGES.dev, fraudReviewThreshold: 0.5, fraudDeclineThreshold: 0.9, routingFeeWeights: { default: 1 }, connectors: DEFAULT_CONNECTORS },
+  });
+  template = Template.fromStack(stack);
+  platform = await startPlatform();
+}, 60_000);
+
+afterAll(async () => {
+  await platform?.close(1000);
+});
+
+/** `GET /payments/{id}` for every route key of a list. */
+const keys = (routes: ReadonlyArray<{ method: string; resource: string }>) => routes.map((r) => `${r.method} ${r.resource}`).sort();
+
+test('every cloud route is served locally, and every local route exists in the cloud and in the OpenAPI document', async () => {
+  const cloud = Object.keys(apiMethods(template)).sort();
+  const local = keys(ROUTES.filter((r) => r.target.kind !== 'jwks'));
+  const documented = Object.entries(openApiDocument().paths as Record<string, Record<string, unknown>>)
+    .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`))
+    .sort();
+  expect(cloud.length).toBeGreaterThanOrEqual(10);
+  expect(local).toEqual(cloud);
+  expect(documented).toEqual(cloud);
+
+  // Served, not just listed: without a token a protected route is a 401, a public one answers.
+  const methods = apiMethods(template);
+  for (const key of cloud) {
+    const [method, path] = key.split(' ') as [string, string];
+    const response = await fetch(`${platform.url}${path.replace('{id}', 'pay_00000000000000000000')}`, { method });
+    const expected = methods[key].Properties!.AuthorizationType === 'COGNITO_USER_POOLS' ? 401 : 200;
+    expect({ key, status: response.status }).toEqual({ key, status: expected });
+  }
+});
+
+test('each local function gets exactly the SmartPay variables of its cloud function', () => {
+  // Runtime knobs that are not SmartPay's: Powertools' logging and metrics, Node's flags, the local transports.
+  const runtime = (name: string) => /^(POWERTOOLS_(LOG_LEVEL|METRICS_NAMESPACE|METRICS_DISABLED|TRACE_ENABLED)|NODE_OPTIONS|AWS_.*|DYNAMODB_ENDPOINT|EVENTS_ENDPOINT)$/.test(name);
+  const local = localEnvironments({
+    dynamodbEndpoint: 'http://127.0.0.1:1',
+    eventsEndpoint: 'http://127.0.0.1:2',
+    env: { FRAUD_REVIEW_THRESHOLD: '0.5', FRAUD_DECLINE_THRESHOLD: '0.9', ROUTING_FEE_WEIGHTS: '{"default":1}' },
+  });
+  for (const name of FUNCTION_NAMES) {
+    const id = logicalIdOf(template, 'AWS::Lambda::Function', `SmartPayFunctions${pascal(name)}Function`);
+    const cloud = Object.keys(template.findResources('AWS::Lambda::Function')[id].Properties.Environment.Variables).filter((v) => !runtime(v));
+    const mine = Object.keys(local[name]).filter((v) => !runtime(v));
+    expect({ name, variables: mine.sort() }).toEqual({ name, variables: cloud.sort() });
+  }
+  // The tables differ by function: nothing is given to everyone.
+  expect(local.analytics.ROUTING_TABLE_NAME).toBeUndefined();
+  expect(local.routingUpdater.MAX_PAYMENT_ATTEMPTS).toBeUndefined();
+});
+
+test('every workflow placeholder resolves in both engines, a function placeholder to the same function', () => {
+  for (const workflow of WORKFLOW_NAMES) {
+    const placeholders = [...placeholdersOf(readDefinition(workflow))].sort();
+    const machineId = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', `SmartPayWorkflows${pascal(workflow)}StateMachine`);
+    const cloud = template.findResources('AWS::StepFunctions::StateMachine')[machineId].Properties.DefinitionSubstitutions as Record<string, unknown>;
+    expect({ workflow, placeholders: Object.keys(cloud).sort() }).toEqual({ workflow, placeholders });
+    expect({ workflow, placeholders: Object.keys(localSubstitutions(workflow)).sort() }).toEqual({ workflow, placeholders });
+    for (const placeholder of placeholders) {
+      const fn: FunctionName | undefined = functionPlaceholders()[placeholder];
+      if (!fn) {
+        expect(WORKFLOWS[workflow].resources[placeholder]).toBeDefined();
+        continue;
+      }
+      const functionId = logicalIdOf(template, 'AWS::Lambda::Function', `SmartPayFunctions${pascal(fn)}Function`);
+      expect({ placeholder, cloud: cloud[placeholder] }).toEqual({ placeholder, cloud: { 'Fn::GetAtt': [functionId, 'Arn'] } });
+      expect({ placeholder, local: localSubstitutions(workflow)[placeholder] }).toEqual({ placeholder, local: functionArn(fn) });
+    }
+  }
+});
+
+test('the bus rules are the same events to the same consumers', () => {
+  const machines = Object.fromEntries(WORKFLOW_NAMES.map((w) => [logicalIdOf(template, 'AWS::StepFunctions::StateMachine', `SmartPayWorkflows${pascal(w)}StateMachine`), w]));
+  const mappings = resourcesOf(template, 'AWS::Lambda::EventSourceMapping');
+  const queueConsumer = (queueArn: { 'Fn::GetAtt': [string, string] }): string => {
+    const mapping = mappings.find(([, m]) => m.Properties!.EventSourceArn['Fn::GetAtt'][0] === queueArn['Fn::GetAtt'][0]);
+    const fnId = mapping![1].Properties!.FunctionName.Ref as string;
+    return FUNCTION_NAMES.find((n) => fnId.startsWith(`SmartPayFunctions${pascal(n)}Function`))!;
+  };
+  const cloud = resourcesOf(template, 'AWS::Events::Rule')
+    .map(([, rule]) => {
+      const target = rule.Properties!.Targets[0];
+      const consumer = target.Arn.Ref && machines[target.Arn.Ref] ? `workflow ${machines[target.Arn.Ref]}` : `function ${queueConsumer(target.Arn)}`;
+      return `${rule.Properties!.EventPattern['detail-type'][0]} → ${consumer}`;
+    })
+    .sort();
+  const local = allConsumers()
+    .map((c) => `${c.event} → ${'workflow' in c ? `workflow ${c.workflow}` : `function ${c.function}`}`)
+    .sort();
+  expect(cloud).toEqual(local);
+  expect(local).toEqual(['PaymentSucceeded → workflow reward', 'RoutingOutcomesRecorded → function routingUpdater']);
+});
