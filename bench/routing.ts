@@ -49,13 +49,14 @@ import {
   type SimPayment,
   type SimPolicy,
 } from '../ml/routing/simulator';
+import { Region as RegionSchema } from '../contracts/regions';
 import { prng, quantile } from './support';
 
 const GOAL_SHARE_OF_ORACLE = 0.97;
 const GOAL_P99_MS = 1;
 /** "A handful": failed first attempts on the outage connector before the breaker stops choosing it. */
 const GOAL_OUTAGE_FAILURES = 5;
-const REGIONS: readonly Region[] = ['NA', 'EU', 'UK', 'APAC', 'LATAM'];
+const REGIONS: readonly Region[] = RegionSchema.options;
 
 const { values: args } = parseArgs({
   options: {

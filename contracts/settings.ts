@@ -22,6 +22,11 @@ export const RewardTokenDecimals = z.number().int().min(0).max(9);
  */
 export const RoutingFeeWeights = z.record(z.string(), z.number().min(0).max(100));
 
+/** The one rule between the two thresholds: review at or below decline. A problem in words, or undefined. */
+export function thresholdsProblem(review: number | undefined, decline: number | undefined): string | undefined {
+  return review !== undefined && decline !== undefined && review > decline ? `review threshold ${review} exceeds decline threshold ${decline}` : undefined;
+}
+
 export const FunctionSettings = z
   .object({
     /** Fraud score at or above which a payment is held for review (`FRAUD_REVIEW_THRESHOLD`). */
@@ -34,10 +39,10 @@ export const FunctionSettings = z
     routingFeeWeights: RoutingFeeWeights.optional(),
     rewardTokenDecimals: RewardTokenDecimals,
   })
-  .refine(
-    (s) => s.fraudReviewThreshold === undefined || s.fraudDeclineThreshold === undefined || s.fraudReviewThreshold <= s.fraudDeclineThreshold,
-    { message: 'must not exceed fraudDeclineThreshold', path: ['fraudReviewThreshold'] },
-  );
+  .refine((s) => thresholdsProblem(s.fraudReviewThreshold, s.fraudDeclineThreshold) === undefined, {
+    message: 'must not exceed fraudDeclineThreshold',
+    path: ['fraudReviewThreshold'],
+  });
 export type FunctionSettings = z.infer<typeof FunctionSettings>;
 
 /** One line per problem, `field: problem` in plain words, for errors at synth and cold start. */

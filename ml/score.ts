@@ -20,6 +20,7 @@ import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_DIR, loadModelFolder, scoreWith, type FraudReason } from '../lambdas/fraud/model';
+import { FraudDecision as FraudDecisionSchema } from '../contracts/api';
 import { decide, type FraudDecision } from '../lambdas/fraud/service';
 import { parseColumnMap, readTransactions } from './dataset';
 import { csvField } from './features';
@@ -27,7 +28,7 @@ import { replay } from './replay';
 
 const DAY_MS = 86_400_000;
 const REASONS = 3;
-const DECISIONS: readonly FraudDecision[] = ['approve', 'review', 'decline'];
+const DECISIONS: readonly FraudDecision[] = FraudDecisionSchema.options;
 
 export const USAGE = [
   'usage: npm run score -- --data transactions.csv [--model DIR] [--from DATE] [--to DATE] [--out scores.csv]',

@@ -14,6 +14,7 @@ import { apiRoute, isApiGatewayEvent, parseApiBody } from '../shared/http';
 import { instrumented, metrics, tracer } from '../shared/powertools';
 import { runStep } from '../shared/steps';
 import { FraudLabelRequest, FraudRequest } from '../../contracts/api';
+import { thresholdsProblem } from '../../contracts/settings';
 import type { PaymentDraft, StepHandlers } from '../../contracts/steps';
 import { paymentLookup } from '../payments/lookup';
 import type { FeatureTransaction } from './features';
@@ -43,12 +44,9 @@ function dependencies(): FraudDeps {
     reviewThreshold: cfg.fraud.reviewThreshold ?? model.thresholds.reviewThreshold,
     declineThreshold: cfg.fraud.declineThreshold ?? model.thresholds.declineThreshold,
   };
-  if (thresholds.reviewThreshold > thresholds.declineThreshold) {
-    throw new Error(
-      `fraud thresholds: review ${thresholds.reviewThreshold} exceeds decline ${thresholds.declineThreshold} ` +
-        `(set ${ENV.fraudReviewThreshold} and ${ENV.fraudDeclineThreshold} together)`,
-    );
-  }
+  // One threshold may come from the stage and the other from the model: the pair must still hold.
+  const problem = thresholdsProblem(thresholds.reviewThreshold, thresholds.declineThreshold);
+  if (problem) throw new Error(`fraud thresholds: ${problem} (set ${ENV.fraudReviewThreshold} and ${ENV.fraudDeclineThreshold} together)`);
   deps = {
     model,
     thresholds,

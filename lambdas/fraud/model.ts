@@ -9,6 +9,7 @@
  * ensemble's log-odds up most (XGBoost's Saabas contributions times its stack weight), with the graph
  * neighbourhood as one more candidate (GraphSAGE's log-odds above its validation mean, times its weight).
  */
+import type { FraudReason } from '../../contracts/api';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES } from './features';
@@ -21,14 +22,8 @@ export interface Thresholds {
   readonly declineThreshold: number;
 }
 
-export interface FraudReason {
-  /** The feature. */
-  readonly code: string;
-  /** Its contribution to the score, in log-odds (Saabas attribution). */
-  readonly weight: number;
-  /** The feature and its value, for people. */
-  readonly detail: string;
-}
+/** A feature that pushed the score up, with its contribution in log-odds (contracts/api.ts). */
+export type { FraudReason };
 
 export interface ModelScore {
   readonly score: number;

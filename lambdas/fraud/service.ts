@@ -6,24 +6,18 @@
  * customer's, the terminal's and the device's recent neighbours). `recordCompleted` folds a completed payment
  * into the state with the graph snapshots it leaves behind.
  */
+import type { FraudAssessment as ContractAssessment, FraudDecision } from '../../contracts/api';
 import { NotFoundError, PaymentNotCompletedError } from '../../contracts/errors';
 import { featureVector, type EdgeSnapshots, type FeatureTransaction } from './features';
 import { transactionGraph, type GraphInputs } from './graph';
-import type { FraudModel, FraudReason, Thresholds } from './model';
+import type { FraudModel, Thresholds } from './model';
 import { scoreWithFallback, type EndpointScorer, type FallbackReporter, type ScoredBy } from './sagemaker';
 import type { FeatureStatePort } from './state';
 
-export type FraudDecision = 'approve' | 'review' | 'decline';
+export type { FraudDecision };
 
-export interface FraudAssessment {
-  readonly score: number;
-  readonly decision: FraudDecision;
-  /** The features that pushed the score up most, with their contributions. */
-  readonly reasons: FraudReason[];
-  readonly modelVersion: string;
-  /** Which model produced the score: the SageMaker endpoint, or the embedded one (none configured, or a fallback). */
-  readonly scoredBy: ScoredBy;
-}
+/** An assessment (contracts/api.ts), always saying which model scored. */
+export type FraudAssessment = ContractAssessment & { readonly scoredBy: ScoredBy };
 
 export interface FraudDeps {
   readonly model: FraudModel;

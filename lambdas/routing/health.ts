@@ -19,9 +19,11 @@
  * With the defaults an outage costs 3 failed attempts in a row before demotion (a few more when successes are
  * interleaved), then one per probe, the probes spaced by a doubling cool-down.
  */
+import type { AttemptOutcome, HealthStatus } from '../../contracts/api';
 
-export type HealthOutcome = 'succeeded' | 'declined' | 'error' | 'timeout';
-export type HealthStatus = 'healthy' | 'demoted' | 'probing';
+/** How an attempt ended, as the breaker counts it (contracts/api.ts's AttemptOutcome). */
+export type HealthOutcome = AttemptOutcome;
+export type { HealthStatus };
 
 export interface HealthOptions {
   readonly consecutive: number;

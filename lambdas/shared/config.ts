@@ -4,7 +4,9 @@
  * handlers.
  */
 import { DEFAULT_CONNECTORS, parseConnectorRegistry, type ConnectorDefinition } from '../../contracts/connectors';
+import { z } from 'zod';
 import { ENV } from '../../contracts/resources';
+import { FraudThreshold, MaxPaymentAttempts, RewardTokenDecimals, RoutingFeeWeights, settingsProblems, thresholdsProblem } from '../../contracts/settings';
 
 export interface RuntimeConfig {
   readonly stage: string;
@@ -47,13 +49,20 @@ function required(name: string): string {
 }
 
 function number(name: string, fallback: number, min: number, max: number): number {
+  return setting(name, z.number().min(min).max(max), fallback);
+}
+
+/** A numeric variable checked by its schema (the stage's settings use the same ones: contracts/settings.ts). */
+function setting(name: string, schema: z.ZodType<number>, fallback: number): number;
+function setting(name: string, schema: z.ZodType<number>): number | undefined;
+function setting(name: string, schema: z.ZodType<number>, fallback?: number): number | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new Error(`environment variable ${name} must be a number in [${min}, ${max}], got "${raw}"`);
-  }
-  return value;
+  if (raw.trim() === '' || !Number.isFinite(value)) throw new Error(`environment variable ${name} must be a number, got "${raw}"`);
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new Error(`environment variable ${name} ${settingsProblems(parsed.error, value).replace(/^\(root\): /, '')}, got "${raw}"`);
+  return parsed.data;
 }
 
 function faults(raw: string | undefined): Record<string, string> {
@@ -79,25 +88,21 @@ function jsonEnv(name: string): unknown {
   }
 }
 
-/** ROUTING_FEE_WEIGHTS: a JSON object of non-negative λ by merchant id (and `default`). */
+/** ROUTING_FEE_WEIGHTS: a JSON object of λ by merchant id (and `default`), checked like the stage's. */
 function feeWeights(): Record<string, number> {
   const json = jsonEnv(ENV.routingFeeWeights);
   if (json === undefined) return {};
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${ENV.routingFeeWeights}: must be a JSON object of merchant id → λ`);
-  for (const [merchant, value] of Object.entries(json)) {
-    if (typeof value !== 'number' || !(value >= 0 && value <= 100)) throw new Error(`${ENV.routingFeeWeights}: "${merchant}" must be a number from 0 to 100`);
-  }
-  return json as Record<string, number>;
+  const parsed = RoutingFeeWeights.safeParse(json);
+  if (!parsed.success) throw new Error(`${ENV.routingFeeWeights}: ${settingsProblems(parsed.error, json)}`);
+  return parsed.data;
 }
 
 export function config(): RuntimeConfig {
   if (cached) return cached;
-  const optional = (name: string) => (process.env[name] ? number(name, 0, 0, 1) : undefined);
-  const reviewThreshold = optional(ENV.fraudReviewThreshold);
-  const declineThreshold = optional(ENV.fraudDeclineThreshold);
-  if (reviewThreshold !== undefined && declineThreshold !== undefined && reviewThreshold > declineThreshold) {
-    throw new Error(`${ENV.fraudReviewThreshold} (${reviewThreshold}) must not exceed ${ENV.fraudDeclineThreshold} (${declineThreshold})`);
-  }
+  const reviewThreshold = setting(ENV.fraudReviewThreshold, FraudThreshold);
+  const declineThreshold = setting(ENV.fraudDeclineThreshold, FraudThreshold);
+  const problem = thresholdsProblem(reviewThreshold, declineThreshold);
+  if (problem) throw new Error(`${ENV.fraudReviewThreshold} and ${ENV.fraudDeclineThreshold}: ${problem}`);
   cached = {
     stage: process.env[ENV.stage] ?? 'dev',
     // Each function is given only the tables it uses, so a name is required when it is first used.
@@ -126,14 +131,14 @@ export function config(): RuntimeConfig {
       endpointName: process.env[ENV.fraudEndpointName] || undefined,
       endpointTimeoutMs: number(ENV.fraudEndpointTimeoutMs, 30, 1, 5_000),
     },
-    maxPaymentAttempts: number(ENV.maxPaymentAttempts, 3, 1, 10),
+    maxPaymentAttempts: setting(ENV.maxPaymentAttempts, MaxPaymentAttempts, 3),
     get connectors() {
       const json = jsonEnv(ENV.connectors);
       return json === undefined ? DEFAULT_CONNECTORS : parseConnectorRegistry(json, ENV.connectors);
     },
     sandboxFaults: faults(process.env[ENV.sandboxFaults]),
     sandboxLatencyMs: number(ENV.sandboxLatencyMs, 0, 0, 10_000),
-    rewardTokenDecimals: number(ENV.rewardTokenDecimals, 6, 0, 9),
+    rewardTokenDecimals: setting(ENV.rewardTokenDecimals, RewardTokenDecimals, 6),
     dynamodbEndpoint: process.env[ENV.dynamodbEndpoint] || undefined,
     eventsEndpoint: process.env[ENV.eventsEndpoint] || undefined,
     routingModelTtlMs: number(ENV.routingModelTtlMs, 5_000, 0, 300_000),

@@ -4,9 +4,10 @@
  * whether it was a timeout, an error or an unusable answer, so the caller can fall back to its embedded model.
  */
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
+import type { ScoredBy } from '../../contracts/api';
 
 /** Which model produced a score: the endpoint, or the embedded one (none configured, or a fallback). */
-export type ScoredBy = 'sagemaker' | 'embedded';
+export type { ScoredBy };
 
 /** Why the endpoint's answer was not used. */
 export type EndpointFailure = 'timeout' | 'error' | 'invalid-response';

@@ -20,6 +20,8 @@ import type { HealthOutcome } from '../../lambdas/routing/health';
 import { ArmScorer, type ArmState } from '../../lambdas/routing/linucb';
 import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
 import { fieldIssues } from '../../contracts/issues';
+import { AttemptOutcome } from '../../contracts/api';
+import { CardNetwork, PaymentMethodKind } from '../../contracts/methods';
 import { isSupportedCurrency } from '../../contracts/money';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -58,8 +60,8 @@ export class LogLineError extends Error {
 const ContextSchema = z.object({
   amountMinor: z.number().int().positive(),
   currency: z.string().refine(isSupportedCurrency, 'not a supported ISO-4217 currency'),
-  method: z.enum(['card', 'wallet', 'solana_pay']),
-  network: z.enum(['visa', 'mastercard', 'amex', 'other']).optional(),
+  method: PaymentMethodKind,
+  network: CardNetwork.optional(),
   country: z.string().optional(),
   merchantCategory: z.string().optional(),
   fraudScore: z.number().min(0).max(1).optional(),
@@ -74,7 +76,7 @@ const LineSchema = z.object({
   ranked: z.array(z.object({ connectorId: z.string().min(1), propensity: z.number().min(0).max(1) })).min(1),
   chosen: z.string().min(1),
   propensity: z.number().gt(0, 'must be > 0 (a choice the logger could not make cannot be logged)').max(1),
-  outcome: z.enum(['succeeded', 'declined', 'error', 'timeout']),
+  outcome: AttemptOutcome,
   feeMinor: z.number().int().min(0).optional(),
 });
 

@@ -25,6 +25,7 @@
  */
 import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learnArm, learnHealth, type BanditOptions, type BanditState } from '../../lambdas/routing/bandit';
 import { regionOf, type CardNetwork, type PaymentMethod, type REGIONS, type RoutingContext } from '../../lambdas/routing/context';
+import { isEligible } from '../../lambdas/routing/eligibility';
 import type { HealthOutcome } from '../../lambdas/routing/health';
 import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
 import { logit, sigmoid } from '../../lambdas/shared/logistic';
@@ -82,13 +83,9 @@ export const SIM_CONNECTORS: readonly SimConnector[] = [
 ];
 
 /** Eligibility: enabled, takes the method, the currency and the buyer's country. */
+/** The product's own eligibility rule (lambdas/routing/eligibility.ts), so the simulated world routes as the product does. */
 export function isSimEligible(connector: SimConnector, context: RoutingContext): boolean {
-  return (
-    connector.enabled &&
-    connector.methods.includes(context.method) &&
-    (connector.currencies.includes('*') || connector.currencies.includes(context.currency)) &&
-    (context.country === undefined || connector.regions.includes('*') || connector.regions.includes(context.country))
-  );
+  return isEligible(connector, context);
 }
 
 export function eligibleConnectors(connectors: readonly SimConnector[], context: RoutingContext): SimConnector[] {
