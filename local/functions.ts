@@ -59,6 +59,8 @@ class FunctionWorker {
       stdout: false,
       stderr: false,
     });
+    // Like the server's own handles, a function's thread never keeps the process alive by itself.
+    worker.unref();
     this.worker = worker;
     this.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (reply: Reply) => {

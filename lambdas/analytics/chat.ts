@@ -4,52 +4,22 @@
  * the records it used. No LLM: the answer is composed deterministically from the figures. Issue-level RAG
  * (Orama / OpenSearch + Bedrock) replaces the retrieval and composition behind the same port.
  */
+import type { ChatAnswer, ChatIntent, PaymentFact } from '../../contracts/api';
 import { ValidationError } from '../../contracts/errors';
 import { formatMajor, isSupportedCurrency } from '../../contracts/money';
 
-export interface PaymentFact {
-  readonly paymentId: string;
-  readonly status: string;
-  readonly amount: number;
-  readonly currency: string;
-  readonly customerId: string;
-  readonly connectorId?: string;
-  readonly code?: string;
-  readonly createdAt: string;
-}
+export type { ChatAnswer, PaymentFact };
+export type Intent = ChatIntent;
 
 export interface PaymentHistory {
   /** The merchant's payments created in [from, to), at most `limit`. */
   list(merchantId: string, from: Date, to: Date, limit: number): Promise<{ items: PaymentFact[]; truncated: boolean }>;
 }
 
-export type Intent = 'total' | 'count' | 'decline_rate' | 'summary';
-
 export interface Window {
   readonly from: Date;
   readonly to: Date;
   readonly label: string;
-}
-
-export interface ChatAnswer {
-  readonly answer: string;
-  readonly intent: Intent;
-  readonly window: { readonly from: string; readonly to: string; readonly label: string };
-  /** The currencies the question named (ISO codes in capitals, e.g. "EUR"): only their payments are counted. */
-  readonly currencies?: string[];
-  readonly metrics: {
-    readonly payments: number;
-    readonly succeeded: number;
-    readonly declined: number;
-    readonly failed: number;
-    readonly review: number;
-    /** Succeeded volume per currency, in minor units. */
-    readonly totals: Record<string, number>;
-    /** declined / (succeeded + declined), or null with no decided payments. */
-    readonly declineRate: number | null;
-  };
-  readonly records: PaymentFact[];
-  readonly truncated: boolean;
 }
 
 export const MAX_RECORDS = 5_000;

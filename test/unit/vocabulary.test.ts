@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { AttemptOutcome, FraudDecision, HealthStatus, PaymentStatus, ScoredBy } from '../../contracts/api';
+import { AttemptOutcome, ChatIntent, FraudDecision, HealthStatus, PaymentStatus, ScoredBy } from '../../contracts/api';
 import { ConnectorKind } from '../../contracts/connectors';
 import { CardBrand, CardNetwork, PaymentMethodKind } from '../../contracts/methods';
 import { Region } from '../../contracts/regions';
@@ -26,6 +26,7 @@ const VOCABULARIES: Record<string, readonly string[]> = {
   HealthStatus: HealthStatus.options,
   TableName: TableName.options,
   ScoredBy: ScoredBy.options,
+  ChatIntent: ChatIntent.options,
 };
 
 function sources(dir: string): string[] {
