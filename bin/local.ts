@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     throw new Error(`invalid port "${rawPort}": use an integer between 0 and 65535`);
   }
   const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
-  const platform = await startLocalPlatform({ port, dataDir, inMemory: values['in-memory'], inheritEnv: true });
+  const platform = await startLocalPlatform({ port, dataDir, inMemory: values['in-memory'], inheritedEnv: process.env });
 
   const portArg = platform.port === 3001 ? '' : ` --port ${platform.port}`;
   // In memory, the issuer's keys exist only in this process, so `npm run token` cannot sign for it: print one.

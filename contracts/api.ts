@@ -231,11 +231,19 @@ export const RouteFeedbackResponse = z.object({
 export const PaymentStatus = z.enum(['processing', 'succeeded', 'declined', 'review', 'failed']);
 export type PaymentStatus = z.infer<typeof PaymentStatus>;
 
+/** How a charge attempt ended, as the payment records it: a retryable failure falls back to the next connector. */
+export const ChargeOutcome = z.enum(['succeeded', 'declined', 'retryable_failure']);
+export type ChargeOutcome = z.infer<typeof ChargeOutcome>;
+
+/** The statuses a payment ends in. */
+export const TerminalStatus = PaymentStatus.exclude(['processing']);
+export type TerminalStatus = z.infer<typeof TerminalStatus>;
+
 /** One attempt on one connector, as the payment records it. */
 export const AttemptRecord = z.object({
   attempt: z.number().int().min(0),
   connectorId: z.string(),
-  outcome: z.enum(['succeeded', 'declined', 'retryable_failure']),
+  outcome: ChargeOutcome,
   code: z.string().optional(),
   latencyMs: z.number(),
   feeMinor: z.number().int().optional(),

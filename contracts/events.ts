@@ -7,18 +7,19 @@ import { z } from 'zod';
 import { AttemptOutcome } from './api';
 import { DecisionId, PaymentId } from './ids';
 
-/** A succeeded payment (detail of `PaymentSucceeded`): what the reward workflow needs. */
-export const PaymentSucceededDetail = z
-  .object({
-    paymentId: PaymentId,
-    merchantId: z.string().min(1),
-    customerId: z.string().min(1),
-    amount: z.number().int().positive(),
-    currency: z.string().regex(/^[A-Z]{3}$/),
-    connectorId: z.string(),
-    occurredAt: z.string(),
-  })
-  .strict();
+/**
+ * A succeeded payment (detail of `PaymentSucceeded`): what the reward workflow needs. Not strict: a consumer
+ * takes a detail with more fields than it knows (a producer may add one), as EventBridge consumers must.
+ */
+export const PaymentSucceededDetail = z.object({
+  paymentId: PaymentId,
+  merchantId: z.string().min(1),
+  customerId: z.string().min(1),
+  amount: z.number().int().positive(),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  connectorId: z.string(),
+  occurredAt: z.string(),
+});
 export type PaymentSucceededDetail = z.infer<typeof PaymentSucceededDetail>;
 
 /** One attempt's outcome of a routing decision, as the routing model's updater folds it in. */

@@ -8,7 +8,7 @@
  * step (test/statemachine/definitions.test.ts holds the three in line).
  */
 import { z } from 'zod';
-import { AttemptRecord, FraudAssessment, PaymentRequest, RankedConnector, RewardEntry, RouteResult } from './api';
+import { AttemptRecord, FraudAssessment, PaymentRequest, RankedConnector, RewardEntry, RouteResult, TerminalStatus } from './api';
 import { PaymentSucceededDetail } from './events';
 import { PaymentId } from './ids';
 import type { FunctionName } from './topology';
@@ -16,10 +16,18 @@ import type { FunctionName } from './topology';
 /** The execution's id, passed to every Task for log correlation. */
 const ExecutionId = z.string().min(1);
 
-/** The workflow's input, as API Gateway's request template (or the local server) builds it; checked by `begin`. */
+/**
+ * The payment workflow's input, as API Gateway's request template (lib/api.ts) and the local server build it:
+ * the parsed body, the merchant claim, the Idempotency-Key header and the request id, each '' when absent.
+ * Begin checks the values (a 4xx); this schema never fails, so Abort can always answer.
+ */
 export const PayEnvelope = z
-  .object({ body: z.unknown(), merchantId: z.string(), idempotencyKey: z.string(), requestId: z.string() })
-  .partial()
+  .object({
+    body: z.unknown(),
+    merchantId: z.string().catch(''),
+    idempotencyKey: z.string().catch(''),
+    requestId: z.string().catch(''),
+  })
   .loose();
 export type PayEnvelope = z.infer<typeof PayEnvelope>;
 
@@ -64,7 +72,7 @@ export type ChargeOutput = z.infer<typeof ChargeOutput>;
 
 /** How the workflow ended, as Finalize records it. */
 export const WorkflowResult = z.object({
-  outcome: z.enum(['succeeded', 'declined', 'review', 'failed']),
+  outcome: TerminalStatus,
   code: z.string().optional(),
   /** On success, the winning charge. */
   charge: ChargeOutput.optional(),
@@ -130,7 +138,9 @@ export const STEPS = {
     input: z.object({
       step: z.literal('finalize'),
       payment: PaymentDraft,
-      fraud: ScoredFraud.optional(),
+      // A charged payment is recorded whatever its assessment looks like: an assessment this schema does not
+      // know is left off the record rather than failing Finalize (which would leave money moved and unrecorded).
+      fraud: ScoredFraud.optional().catch(undefined),
       result: WorkflowResult,
       executionId: ExecutionId,
     }),

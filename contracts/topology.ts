@@ -27,7 +27,7 @@ export type HttpMethod = 'GET' | 'POST';
 export type RouteTarget =
   /** A Lambda proxy integration (locally: the function's handler with an APIGatewayProxyEvent). */
   | { readonly kind: 'function'; readonly function: FunctionName }
-  /** A synchronous workflow execution with the envelope of {@link PayEnvelope} (StartSyncExecution). */
+  /** A synchronous workflow execution with the envelope of contracts/steps.ts's PayEnvelope (StartSyncExecution). */
   | { readonly kind: 'workflow'; readonly workflow: WorkflowName }
   /** A fixed answer: the health document, or this API's OpenAPI document. */
   | { readonly kind: 'static'; readonly document: 'health' | 'openapi' };
@@ -106,14 +106,6 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export const WORKFLOW_NAMES = ['payment', 'reward'] as const;
 export type WorkflowName = (typeof WORKFLOW_NAMES)[number];
-
-/** The input of the payment workflow: what API Gateway's request template (or the local server) builds. */
-export interface PayEnvelope {
-  readonly body: unknown;
-  readonly merchantId: string;
-  readonly idempotencyKey: string;
-  readonly requestId: string;
-}
 
 const model = (name: string, schema: z.ZodType) => ({ name, schema });
 const ok = (description: string, body: z.ZodType) => ({ description, body });

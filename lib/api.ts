@@ -258,7 +258,9 @@ export class SmartPayApi extends Construct {
       if (target.kind === 'function') {
         methods[key] = resource.addMethod(route.method, new apigw.LambdaIntegration(functions.functions[target.function], { allowTestInvoke: false }), options);
       } else if (target.kind === 'workflow') {
-        // The synchronous EXPRESS execution with our own envelope and response mapping.
+        // The synchronous EXPRESS execution with our own envelope and response mapping (only the payment
+        // workflow runs synchronously behind a route).
+        if (target.workflow !== 'payment') throw new Error(`${key}: only the payment workflow can serve a route, not ${target.workflow}`);
         methods[key] = resource.addMethod(
           route.method,
           apigw.StepFunctionsIntegration.startExecution(props.paymentStateMachine, {

@@ -204,13 +204,22 @@ export class SmartPayObservability extends Construct {
     this.rewardRuleDlqDepthAlarm = dlqDepth(
       'RewardRuleDlqDepthAlarm',
       workflows.rewardRuleDlq,
-      'PaymentSucceeded events that could not start the reward workflow are waiting on the rule DLQ',
+      'Events a rule could not deliver (PaymentSucceeded to the reward workflow, or to a consumer queue) are waiting on the rules\' DLQ',
     );
-    this.routingUpdatesDlqDepthAlarm = dlqDepth(
-      'RoutingUpdatesDlqDepthAlarm',
-      workflows.routingUpdatesDlq,
-      'RoutingOutcomesRecorded events the routing model updater failed on 5 times are waiting on its DLQ (the model is not learning from them)',
+    // One per queue consumer of the topology (the routing model's updater today): its DLQ holds what it failed on.
+    const consumerDlqAlarms = Object.fromEntries(
+      Object.entries(workflows.consumerQueues).map(([queueId, { dlq, consumer }]) => [
+        queueId,
+        dlqDepth(
+          `${queueId}DlqDepthAlarm`,
+          dlq,
+          `${consumer.event} events the ${consumer.function} function failed on ${consumer.queue.maxReceiveCount} times are waiting on the ${queueId} DLQ (it has not acted on them)`,
+        ),
+      ]),
     );
+    const routingUpdates = consumerDlqAlarms.RoutingUpdates;
+    if (!routingUpdates) throw new Error('contracts/topology.ts: the routing updater has no queue (RoutingUpdates)');
+    this.routingUpdatesDlqDepthAlarm = routingUpdates;
 
     this.alarms = [
       this.payLatencyAlarm,
@@ -220,7 +229,7 @@ export class SmartPayObservability extends Construct {
       this.rewardExecutionsFailedAlarm,
       this.rewardDlqDepthAlarm,
       this.rewardRuleDlqDepthAlarm,
-      this.routingUpdatesDlqDepthAlarm,
+      ...Object.values(consumerDlqAlarms),
     ];
 
     const stageApi = api.restApi.deploymentStage;
@@ -271,7 +280,7 @@ export class SmartPayObservability extends Construct {
             right: [
               workflows.rewardDlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period }),
               workflows.rewardRuleDlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period }),
-              workflows.routingUpdatesDlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period }),
+              ...Object.values(workflows.consumerQueues).map(({ dlq }) => dlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period })),
             ],
             width: 8,
           }),

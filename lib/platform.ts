@@ -246,7 +246,7 @@ export class SmartPayPlatform extends Construct {
     return this.workflows.grantStartPayment(grantee);
   }
 
-  /** Receive and delete on both DLQs (e.g. a redrive job). */
+  /** Receive and delete on every DLQ (e.g. a redrive job). */
   public grantConsumeDlqs(grantee: iam.IGrantable): void {
     this.workflows.grantConsumeDlqs(grantee);
   }

@@ -35,6 +35,14 @@ export function cdkPattern(event: EventName): events.EventPattern {
   return { source: pattern.source, detailType: pattern['detail-type'] };
 }
 
+/** A queue consumer's resources: a rule puts its event on the queue, a function drains it, the DLQ catches failures. */
+export interface ConsumerQueue {
+  readonly queue: sqs.Queue;
+  readonly dlq: sqs.Queue;
+  readonly rule: events.Rule;
+  readonly consumer: QueueConsumer;
+}
+
 /** Props of {@link SmartPayWorkflows}. */
 export interface SmartPayWorkflowsProps {
   /** Stage configuration (retention, removal). */
@@ -74,12 +82,14 @@ export class SmartPayWorkflows extends Construct {
   public readonly rewardLogGroup: logs.LogGroup;
   /** Rewards the machine gave up on (its SendToDlq state). */
   public readonly rewardDlq: sqs.Queue;
-  /** Events the rule could not deliver to the reward machine. */
+  /** Events a rule could not deliver to its target (the reward machine, or a consumer queue): the rules' shared DLQ. */
   public readonly rewardRuleDlq: sqs.Queue;
   /** Buffers RoutingOutcomesRecorded events for the routing model's updater. */
   public readonly routingUpdatesQueue: sqs.Queue;
   /** Where routing updates go after 5 failed receives. */
   public readonly routingUpdatesDlq: sqs.Queue;
+  /** Every queue consumer of the topology by its queue id: the queue, its DLQ, the rule feeding it. */
+  public readonly consumerQueues: Readonly<Record<string, ConsumerQueue>>;
   /** RoutingOutcomesRecorded → routingUpdatesQueue. */
   public readonly routingUpdatesRule: events.Rule;
   /** `PaymentSucceeded` → reward machine. */
@@ -132,7 +142,7 @@ export class SmartPayWorkflows extends Construct {
     // Queue consumers (the routing model's learning loop): a rule buffers the event in a queue, which one
     // function drains (the updater has one concurrent execution: the single writer).
     const queueConsumers = allConsumers().filter((c): c is QueueConsumer => 'queue' in c);
-    const consumerQueues: Record<string, { queue: sqs.Queue; dlq: sqs.Queue; rule: events.Rule }> = {};
+    const consumerQueues: Record<string, ConsumerQueue> = {};
     for (const consumer of queueConsumers) {
       const { id: queueId, batchSize, batchingWindowSeconds, maxReceiveCount } = consumer.queue;
       const fn = functions.functions[consumer.function];
@@ -158,8 +168,9 @@ export class SmartPayWorkflows extends Construct {
         'Serverless-LambdaDLQ': `Invoked only by its SQS event source, never asynchronously: a failed batch returns to the queue and, after ${maxReceiveCount} receives, goes to ${queueId}Dlq.`,
         'Serverless-LambdaEventSourceMappingDestination': `The source queue redrives to ${queueId}Dlq after ${maxReceiveCount} receives; an on-failure destination on the mapping would duplicate that.`,
       });
-      consumerQueues[queueId] = { queue: consumed, dlq, rule };
+      consumerQueues[queueId] = { queue: consumed, dlq, rule, consumer };
     }
+    this.consumerQueues = consumerQueues;
     const routingUpdates = consumerQueues.RoutingUpdates;
     if (!routingUpdates) throw new Error('contracts/topology.ts: the routing updater has no queue (RoutingUpdates)');
     this.routingUpdatesQueue = routingUpdates.queue;
@@ -283,9 +294,10 @@ export class SmartPayWorkflows extends Construct {
     return this.paymentStateMachine.grantStartSyncExecution(grantee);
   }
 
-  /** Lets `grantee` read and delete messages from both DLQs (e.g. a redrive job). */
+  /** Lets `grantee` read and delete messages from every DLQ (e.g. a redrive job). */
   public grantConsumeDlqs(grantee: iam.IGrantable): void {
     this.rewardDlq.grantConsumeMessages(grantee);
     this.rewardRuleDlq.grantConsumeMessages(grantee);
+    for (const { dlq } of Object.values(this.consumerQueues)) dlq.grantConsumeMessages(grantee);
   }
 }

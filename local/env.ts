@@ -71,7 +71,7 @@ function configurable(name: FunctionName, variable: string): boolean {
 
 /** Every variable some function lets you set: what `env` may hold. */
 export function settableVariables(): Set<string> {
-  const names = new Set<string>(Object.keys(POWERTOOLS_DEFAULTS));
+  const names = new Set<string>(Object.keys(POWERTOOLS_DEFAULTS).filter((v) => v.startsWith('POWERTOOLS_')));
   for (const [name, spec] of Object.entries(allFunctions()) as Array<[FunctionName, { env?: object }]>) {
     for (const variable of Object.keys(spec.env ?? {})) if (configurable(name, variable)) names.add(variable);
   }

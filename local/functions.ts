@@ -35,6 +35,10 @@ function thrown(name: string, message: string): Error {
   return error;
 }
 
+function jsonCopy(value: unknown): unknown {
+  return value === undefined ? null : JSON.parse(JSON.stringify(value));
+}
+
 class FunctionWorker {
   private worker: Worker | undefined;
   private ready: Promise<void> | undefined;
@@ -59,7 +63,7 @@ class FunctionWorker {
       stdout: false,
       stderr: false,
     });
-    // Like the server's own handles, a function's thread never keeps the process alive by itself.
+    // A function's thread never keeps the process alive by itself (the server and the store do while they run).
     worker.unref();
     this.worker = worker;
     this.ready = new Promise<void>((resolve, reject) => {
@@ -76,21 +80,26 @@ class FunctionWorker {
         else call.reject(thrown(reply.name, reply.message));
       };
       worker.on('message', onMessage);
+      // A crash ends this worker only: the next call starts another (as Lambda starts a new runtime).
       worker.once('error', (error) => {
         reject(error);
-        this.fail(`the ${this.name} function crashed: ${error.message}`);
+        this.fail(worker, `the ${this.name} function crashed: ${error.message}`);
       });
       worker.once('exit', (code) => {
         reject(new Error(`the ${this.name} function exited (code ${code}) before it was ready`));
-        this.fail(`the ${this.name} function exited (code ${code})`);
+        this.fail(worker, `the ${this.name} function exited (code ${code})`);
       });
     });
     return this.ready;
   }
 
-  /** Rejects what was in flight as Lambda reports a crashed runtime; the next call starts a new worker. */
-  private fail(message: string): void {
-    for (const call of this.pending.values()) call.reject(thrown('Lambda.ServiceException', message));
+  /**
+   * Rejects what `worker` had in flight as Lambda reports a runtime that exited (`Runtime.ExitError`, which the
+   * workflows do not retry); the next call starts a new worker. Events of a worker already replaced are ignored.
+   */
+  private fail(worker: Worker | undefined, message: string): void {
+    if (worker !== this.worker) return;
+    for (const call of this.pending.values()) call.reject(thrown('Runtime.ExitError', message));
     this.pending.clear();
     this.worker = undefined;
     this.ready = undefined;
@@ -112,7 +121,7 @@ class FunctionWorker {
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;
-    this.fail(`the ${this.name} function was stopped`);
+    this.fail(worker, `the ${this.name} function was stopped`);
     if (worker) await worker.terminate();
   }
 }
@@ -138,7 +147,8 @@ export async function startLocalFunctions(
   for (const name of FUNCTION_NAMES) {
     const next: Invoker = (event) => workers[name].invoke(event);
     const override = overrides[name];
-    invokers[name] = override ? (event) => override(event, next) : next;
+    // An override sits on the Lambda side of the JSON boundary, as the function it wraps does.
+    invokers[name] = override ? async (event) => jsonCopy(await override(jsonCopy(event), next)) : next;
   }
   return {
     invokers,

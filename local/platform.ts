@@ -35,8 +35,11 @@ export interface LocalPlatformOptions {
    * the functions that declare it; win over `inheritEnv`.
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Pass the declared variables set in this process's environment to the functions (`npm start`). @default false */
-  readonly inheritEnv?: boolean;
+  /**
+   * The launcher's environment (`npm start` passes its own): the variables the topology lets you set, and
+   * POWERTOOLS_*, are passed on to the functions that declare them; `env` wins over it. @default {}
+   */
+  readonly inheritedEnv?: Readonly<Record<string, string | undefined>>;
   /** Wrap functions (tests inject faults or delays this way). */
   readonly handlerOverrides?: HandlerOverrides;
   /** Retry waits in ms (tests: 0). @default the definitions' intervals */
@@ -82,7 +85,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       dynamodbEndpoint: store.endpoint,
       eventsEndpoint: events.url,
       env: options.env,
-      inherited: options.inheritEnv ? process.env : {},
+      inherited: options.inheritedEnv ?? {},
     });
     await ensureTables(store.endpoint, LOCAL_TABLES);
 

@@ -113,6 +113,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestId: stri
   const body = await readBody(req);
 
   if (target.kind === 'workflow') {
+    if (target.workflow !== 'payment') throw new Error(`only the payment workflow can serve a route, not ${target.workflow}`);
     let parsed: unknown;
     try {
       parsed = body === '' ? undefined : JSON.parse(body);

@@ -54,8 +54,6 @@ export function machineName(workflow: WorkflowName): string {
   return `${LOCAL_PREFIX}-${workflow}`;
 }
 
-/** The /pay workflow's input (contracts/steps.ts). */
-export type PaymentEnvelope = Required<Pick<PayEnvelope, 'merchantId' | 'idempotencyKey' | 'requestId'>> & { readonly body: unknown };
 
 /** The /pay workflow's output: the HTTP status and the body as a JSON string. */
 export type PaymentResponse = StoredResponse;
@@ -89,9 +87,9 @@ export interface LocalWorkflowsOptions {
 
 export interface LocalWorkflows {
   /** Runs the payment workflow synchronously (like StartSyncExecution); a FAILED execution answers 500. */
-  runPayment(envelope: PaymentEnvelope): Promise<PaymentResponse>;
+  runPayment(envelope: PayEnvelope): Promise<PaymentResponse>;
   /** The same, with the execution record (states entered, status) for tests and diagnostics. */
-  executePayment(envelope: PaymentEnvelope): Promise<{ response: PaymentResponse; execution: ExecutionRecord }>;
+  executePayment(envelope: PayEnvelope): Promise<{ response: PaymentResponse; execution: ExecutionRecord }>;
   /** Starts an asynchronous execution (like StartExecution) and returns its ARN without waiting. */
   start(workflow: WorkflowName, input: unknown): string;
   /** Finished and running asynchronous executions of a workflow (most recent last, bounded). */
@@ -284,7 +282,7 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
     }
   };
 
-  const executePayment = async (envelope: PaymentEnvelope) => {
+  const executePayment = async (envelope: PayEnvelope) => {
     const execution = await execute('payment', envelope, true);
     return { response: paymentResponse(execution, report), execution };
   };

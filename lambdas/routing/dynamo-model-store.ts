@@ -15,26 +15,20 @@
  *   than their copy of the model, whose own health is the same, so a publication that failed (or a late one)
  *   is caught up by the next reload.
  *
- * Readers (the routing function) keep a copy for a short TTL, and the health for a shorter one (model-cache.ts).
+ * The updater's exactly-once protocol (claims on the outcome items, a conditional commit of the model) is
+ * model-protocol.ts; this adapter gives it its conditional writes (`ClaimStore`). Readers (the routing
+ * function) keep a copy for a short TTL, and the health for a shorter one (model-cache.ts).
  */
-import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_BANDIT, emptyBanditState, learn, type BanditOptions, type BanditState } from './bandit';
+import { DEFAULT_BANDIT, emptyBanditState, type BanditOptions, type BanditState } from './bandit';
 import { decodeHealth, decodeState, encodeHealth, encodeState, HEALTH_KEY, MODEL_KEY } from './model-encoding';
-import type { AppliedOutcomes, DecisionLog, DecisionRecord, LearntModel, ModelReader, OutcomeApplier, OutcomeRecord, PublishedHealth } from './ports';
+import { applyOutcomesOnce, outcomeId, type ClaimStore, type OutcomeClaim, type StoredModel } from './model-protocol';
+import type { AppliedOutcomes, DecisionLog, DecisionRecord, ModelReader, OutcomeApplier, OutcomeRecord, PublishedHealth } from './ports';
 
-/** How long another writer's uncommitted claim is respected. */
-export const CLAIM_LEASE_MS = 60_000;
-/** Versions whose committing writer the model remembers. */
-const HISTORY = 200;
+export { CLAIM_LEASE_MS, type StoredModel } from './model-protocol';
 export const DECISION_TTL_DAYS = 30;
 const DAY_MS = 86_400_000;
-
-/** The model item as read: the learnt model, and the writer token of each recent committed version. */
-export interface StoredModel extends LearntModel {
-  readonly history: Readonly<Record<string, string>>;
-}
 
 const decisionKey = (id: string) => `decision#${id}`;
 
@@ -49,7 +43,7 @@ function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException';
 }
 
-export class DynamoRoutingModel implements ModelReader, DecisionLog, OutcomeApplier {
+export class DynamoRoutingModel implements ModelReader, DecisionLog, OutcomeApplier, ClaimStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -173,37 +167,37 @@ export class DynamoRoutingModel implements ModelReader, DecisionLog, OutcomeAppl
     return out;
   }
 
-  /**
-   * Whether an outcome item may be claimed now: never claimed; claimed for a committed version by a writer
-   * that did not commit it (it lost and did not release); or claimed for a version not committed yet by a
-   * writer whose lease ran out (it crashed). Outcomes claimed for a version committed before the remembered
-   * history count as applied.
-   */
-  private claimable(item: Record<string, unknown>, model: StoredModel, now: number): boolean {
-    if (item.appliedIn === undefined) return true;
-    const k = Number(item.appliedIn);
-    if (k <= model.version) {
-      const committedBy = model.history[String(k)];
-      return committedBy !== undefined && committedBy !== item.claimedBy;
+  /** The current claim of each recorded outcome, by `outcomeId` (consistent reads). */
+  async claims(outcomes: readonly OutcomeRecord[]): Promise<Map<string, OutcomeClaim>> {
+    const items = await this.batchGet(outcomes.map(outcomeKey));
+    const out = new Map<string, OutcomeClaim>();
+    for (const o of outcomes) {
+      const item = items.get(outcomeKey(o));
+      if (!item) continue;
+      out.set(outcomeId(o), {
+        ...(item.appliedIn === undefined ? {} : { appliedIn: Number(item.appliedIn) }),
+        ...(item.claimedBy === undefined ? {} : { claimedBy: String(item.claimedBy) }),
+        ...(item.claimedAt === undefined ? {} : { claimedAt: Number(item.claimedAt) }),
+      });
     }
-    return Number(item.claimedAt ?? 0) < now - CLAIM_LEASE_MS;
+    return out;
   }
 
   /** Claims one outcome for `next`, on the condition that its claim is still the one observed. */
-  private async claim(item: Record<string, unknown>, next: number, token: string, now: number): Promise<boolean> {
-    const observed = item.appliedIn === undefined ? 'attribute_not_exists(appliedIn)' : 'appliedIn = :oldVersion AND claimedBy = :oldToken';
+  async claim(outcome: OutcomeRecord, observed: OutcomeClaim, next: number, token: string, now: number): Promise<boolean> {
+    const unclaimed = observed.appliedIn === undefined;
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: item.pk },
+          Key: { pk: outcomeKey(outcome) },
           UpdateExpression: 'SET appliedIn = :next, claimedBy = :token, claimedAt = :now',
-          ConditionExpression: `attribute_exists(pk) AND ${observed}`,
+          ConditionExpression: `attribute_exists(pk) AND ${unclaimed ? 'attribute_not_exists(appliedIn)' : 'appliedIn = :oldVersion AND claimedBy = :oldToken'}`,
           ExpressionAttributeValues: {
             ':next': next,
             ':token': token,
             ':now': now,
-            ...(item.appliedIn === undefined ? {} : { ':oldVersion': item.appliedIn, ':oldToken': item.claimedBy }),
+            ...(unclaimed ? {} : { ':oldVersion': observed.appliedIn, ':oldToken': observed.claimedBy }),
           },
         }),
       );
@@ -214,83 +208,41 @@ export class DynamoRoutingModel implements ModelReader, DecisionLog, OutcomeAppl
     }
   }
 
-  private async decisions(ids: readonly string[]): Promise<Map<string, DecisionRecord>> {
+  async decisions(ids: readonly string[]): Promise<Map<string, DecisionRecord>> {
     const items = await this.batchGet(ids.map(decisionKey));
     return new Map([...items.values()].map((item) => [String(item.decisionId), decisionOf(item)]));
   }
 
-  /**
-   * The updater: folds recorded outcomes into the model and commits a new version. Retries from a fresh
-   * read when another writer committed first. Outcomes never recorded, or whose decision is unknown
-   * (expired), are skipped.
-   *
-   * Exactly once. The updater (a single writer by deployment: one queue consumer; the protocol stays correct
-   * with more) *claims* each outcome for the version it is about to commit (`appliedIn`, its writer `token`,
-   * when), with a condition on the claim it observed, then commits the model with a condition on the version
-   * it read. The model keeps which token committed each recent version, so an outcome is applied exactly when
-   * the version it was claimed for was committed by the claiming writer. A writer that loses the race releases
-   * its claims and retries; a claim left by a writer that crashed is taken over once it is older than
-   * CLAIM_LEASE_MS. No outcome is lost and none is applied twice (tested with concurrent writers).
-   */
-  async applyOutcomes(
-    outcomes: readonly OutcomeRecord[],
-    options: BanditOptions = DEFAULT_BANDIT,
-    maxRetries = 10,
-    clock: () => number = Date.now,
-  ): Promise<AppliedOutcomes> {
-    // One per key, oldest first, so the breaker sees the attempts in order.
-    const unique = [...new Map(outcomes.map((o) => [outcomeKey(o), o])).values()].sort((a, b) => a.time - b.time || a.attempt - b.attempt);
-    const decisions = await this.decisions(unique.map((o) => o.decisionId));
-    const token = randomUUID();
-    for (let attempt = 0; attempt <= maxRetries; attempt += 1) {
-      const model = await this.load(true);
-      const items = await this.batchGet(unique.map(outcomeKey));
-      const next = model.version + 1;
-      const now = clock();
-      let state = model.state;
-      const claimed: OutcomeRecord[] = [];
-      // The claims go out together (each is its own conditional write); the model learns them in time order.
-      const candidates = unique.filter((o) => {
-        const item = items.get(outcomeKey(o));
-        return item !== undefined && decisions.has(o.decisionId) && this.claimable(item, model, now);
-      });
-      const won = await Promise.all(candidates.map((o) => this.claim(items.get(outcomeKey(o))!, next, token, now)));
-      candidates.forEach((o, i) => {
-        if (!won[i]) return;
-        state = learn(state, { connectorId: o.connectorId, outcome: o.outcome, features: decisions.get(o.decisionId)!.features, time: o.time }, options);
-        claimed.push(o);
-      });
-      if (claimed.length === 0) return { version: model.version, applied: 0, healthPublished: false };
-      const history = Object.fromEntries(
-        [...Object.entries(model.history), [String(next), token]].filter(([v]) => Number(v) > next - HISTORY),
+  /** The committed model, read consistently (the protocol's view). */
+  loadModel(): Promise<StoredModel> {
+    return this.load(true);
+  }
+
+  /** Writes `next` if the committed version is still `read.version` (version 0: no item yet). */
+  async commit(read: StoredModel, next: StoredModel, now: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: MODEL_KEY, version: next.version, state: encodeState(next.state), history: JSON.stringify(next.history), updatedAt: new Date(now).toISOString() },
+          ConditionExpression: read.version === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
+          ExpressionAttributeValues: read.version === 0 ? undefined : { ':v': read.version },
+        }),
       );
-      try {
-        await this.client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { pk: MODEL_KEY, version: next, state: encodeState(state), history: JSON.stringify(history), updatedAt: new Date(now).toISOString() },
-            ConditionExpression: model.version === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
-            ExpressionAttributeValues: model.version === 0 ? undefined : { ':v': model.version },
-          }),
-        );
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        await this.releaseClaims(claimed, next, token); // another writer committed first: start again from its state
-        continue;
-      }
-      // Committed. The health item is a faster copy for the routers: if it cannot be written now, the next
-      // commit writes a newer one, and the routers' model reload carries the same health meanwhile.
-      try {
-        return { version: next, applied: claimed.length, healthPublished: await this.publishHealth(next, state.health, now) };
-      } catch (error) {
-        return { version: next, applied: claimed.length, healthPublished: false, healthError: (error as Error)?.message ?? String(error) };
-      }
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
-    throw new Error(`routing model: still conflicting after ${maxRetries} retries`);
+  }
+
+  /** The updater: each outcome folded into the model exactly once (model-protocol.ts). */
+  applyOutcomes(outcomes: readonly OutcomeRecord[], options: BanditOptions = DEFAULT_BANDIT, maxRetries = 10, clock: () => number = Date.now): Promise<AppliedOutcomes> {
+    return applyOutcomesOnce(this, outcomes, options, maxRetries, clock);
   }
 
   /** Releases this writer's claims for a version that lost the race. */
-  private async releaseClaims(outcomes: readonly OutcomeRecord[], lostVersion: number, token: string): Promise<void> {
+  async release(outcomes: readonly OutcomeRecord[], lostVersion: number, token: string): Promise<void> {
     await Promise.all(
       outcomes.map((o) =>
         this.client

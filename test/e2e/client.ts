@@ -12,7 +12,8 @@ export function startPlatform(options: { env?: Record<string, string>; handlerOv
     retryIntervalOverrides: 0,
     onError: () => undefined,
     ...options,
-    env: { CONNECTORS: JSON.stringify(DEFAULT_CONNECTORS), ...options.env },
+    // The functions log as quietly as the tests (test/setup.ts): a test that wants their logs sets its own level.
+    env: { CONNECTORS: JSON.stringify(DEFAULT_CONNECTORS), POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL, ...options.env },
   });
 }
 

@@ -5,6 +5,7 @@
  * Java's StringEscapeUtils.escapeJavaScript (it escapes ' as \' and non-ASCII as \uXXXX), and
  * String.replaceAll takes a Java regular expression.
  */
+import { PayEnvelope } from '../../contracts/steps';
 import { render } from 'velocityjs';
 import { PAY_RESPONSE_TEMPLATE, payRequestTemplate } from '../../lib/api';
 
@@ -72,6 +73,9 @@ describe('POST /pay request template', () => {
     const { request, envelope } = renderRequest(body, { 'Idempotency-Key': 'key-1' }, { 'custom:merchantId': 'm_123', sub: 'u' });
     expect(request.stateMachineArn).toBe(ARN);
     expect(envelope).toEqual({ body, merchantId: 'm_123', idempotencyKey: 'key-1', requestId: 'req-123' });
+    // The envelope contracts/steps.ts declares, field for field (the local server builds the same).
+    expect(Object.keys(envelope).sort()).toEqual(Object.keys(PayEnvelope.shape).sort());
+    expect(PayEnvelope.parse(envelope)).toEqual(envelope);
   });
 
   test('survives quotes, apostrophes, backslashes, newlines, slashes and non-ASCII in the body and header', () => {

@@ -1,7 +1,7 @@
 /**
  * Static checks on statemachines/*.asl.json: asl-validator accepts them, every Task has a Retry and a Catch,
  * no JSONata or Assign (the local engine gets them wrong), every `${X}` placeholder is declared by the topology
- * and has a local value (test/lib/renderings.test.ts checks the CDK's), every Task resolves to a local adapter,
+ * and has a local value (test/e2e/renderings.test.ts checks the CDK's), every Task resolves to a local adapter,
  * and every Lambda Task names a step of contracts/steps.ts run by the function its placeholder names, with a
  * Comment that leads to the code in one hop.
  */

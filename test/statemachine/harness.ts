@@ -12,7 +12,7 @@ import { STEPS, type StepName } from '../../contracts/steps';
 import type { FunctionName } from '../../contracts/topology';
 import type { HandlerOverride, HandlerOverrides } from '../../local/functions';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
-import type { PaymentEnvelope } from '../../local/workflows';
+import type { PayEnvelope } from '../../contracts/steps';
 
 export const MERCHANT = 'm_paths';
 
@@ -33,7 +33,7 @@ export function paymentBody(overrides: Record<string, unknown> = {}, card: strin
   };
 }
 
-export function envelope(body: unknown, merchantId = MERCHANT): PaymentEnvelope {
+export function envelope(body: unknown, merchantId = MERCHANT): PayEnvelope {
   return { body, merchantId, idempotencyKey: randomUUID(), requestId: randomUUID() };
 }
 
@@ -82,7 +82,7 @@ export async function startHarness(options: { env?: Record<string, string>; hand
     inMemory: true,
     retryIntervalOverrides: 0,
     // The two default sandbox accounts: ordinary cards always succeed, so each path is deterministic.
-    env: { CONNECTORS: JSON.stringify(DEFAULT_CONNECTORS), ...options.env },
+    env: { CONNECTORS: JSON.stringify(DEFAULT_CONNECTORS), POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL, ...options.env },
     handlerOverrides,
     onError: () => undefined,
   });
@@ -110,7 +110,7 @@ export async function startHarness(options: { env?: Record<string, string>; hand
 }
 
 /** Runs /pay through the workflow and parses the response body. */
-export async function pay(harness: Harness, env: PaymentEnvelope) {
+export async function pay(harness: Harness, env: PayEnvelope) {
   const { response, execution } = await harness.platform.workflows.executePayment(env);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response JSON is navigated freely in assertions
   return { status: response.status, body: JSON.parse(response.body) as Record<string, any>, execution: { ...execution, states: execution.states ?? [] } };

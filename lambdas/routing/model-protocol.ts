@@ -1,0 +1,122 @@
+/**
+ * The routing model's exactly-once protocol: how the updater folds recorded outcomes into the model so that
+ * no outcome is lost and none is applied twice, whatever it is sent, however often, by however many writers.
+ * It runs over a `ClaimStore` (the DynamoDB adapter, dynamo-model-store.ts, with single-item conditional
+ * writes: dynalite has no transactions).
+ *
+ * The updater (a single writer by deployment: one queue consumer; the protocol stays correct with more)
+ * *claims* each outcome for the version it is about to commit (`appliedIn`, its writer `token`, when), with a
+ * condition on the claim it observed, then commits the model with a condition on the version it read. The
+ * model keeps which token committed each recent version, so an outcome is applied exactly when the version it
+ * was claimed for was committed by the claiming writer. A writer that loses the race releases its claims and
+ * retries; a claim left by a writer that crashed is taken over once it is older than CLAIM_LEASE_MS (tested
+ * with concurrent writers in test/store/routing-model.test.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_BANDIT, learn, type BanditOptions, type BanditState } from './bandit';
+import type { AppliedOutcomes, DecisionRecord, LearntModel, OutcomeRecord } from './ports';
+
+/** How long another writer's uncommitted claim is respected. */
+export const CLAIM_LEASE_MS = 60_000;
+/** Versions whose committing writer the model remembers. */
+export const HISTORY = 200;
+
+/** The model as the protocol reads it: the learnt model, and the writer token of each recent committed version. */
+export interface StoredModel extends LearntModel {
+  readonly history: Readonly<Record<string, string>>;
+}
+
+/** An outcome's claim as observed: the version it was claimed for, by which writer, when (none: unclaimed). */
+export interface OutcomeClaim {
+  readonly appliedIn?: number;
+  readonly claimedBy?: string;
+  readonly claimedAt?: number;
+}
+
+/** The identity of an outcome: its decision and attempt. */
+export const outcomeId = (o: Pick<OutcomeRecord, 'decisionId' | 'attempt'>): string => `${o.decisionId}#${o.attempt}`;
+
+/** What the protocol needs from storage; every write is one conditional write. */
+export interface ClaimStore {
+  /** The committed model, read consistently. */
+  loadModel(): Promise<StoredModel>;
+  /** The decisions of these ids that are still logged, by id. */
+  decisions(decisionIds: readonly string[]): Promise<Map<string, DecisionRecord>>;
+  /** The current claim of each recorded outcome, by `outcomeId` (an outcome never recorded is absent). */
+  claims(outcomes: readonly OutcomeRecord[]): Promise<Map<string, OutcomeClaim>>;
+  /** Claims an outcome for version `next` if its claim is still `observed`; false when another got there first. */
+  claim(outcome: OutcomeRecord, observed: OutcomeClaim, next: number, token: string, now: number): Promise<boolean>;
+  /** Commits `next` if the committed version is still `read.version`; false when another writer committed first. */
+  commit(read: StoredModel, next: StoredModel, now: number): Promise<boolean>;
+  /** Releases this writer's claims for a version that lost the race. */
+  release(outcomes: readonly OutcomeRecord[], lostVersion: number, token: string): Promise<void>;
+  /** Publishes the health of a committed version for the routers (true when written). */
+  publishHealth(version: number, health: BanditState['health'], now: number): Promise<boolean>;
+}
+
+/**
+ * Whether an outcome may be claimed now: never claimed; claimed for a committed version by a writer that did
+ * not commit it (it lost and did not release); or claimed for a version not committed yet by a writer whose
+ * lease ran out (it crashed). Outcomes claimed for a version committed before the remembered history count as
+ * applied.
+ */
+export function claimable(claim: OutcomeClaim, model: StoredModel, now: number): boolean {
+  if (claim.appliedIn === undefined) return true;
+  const k = Number(claim.appliedIn);
+  if (k <= model.version) {
+    const committedBy = model.history[String(k)];
+    return committedBy !== undefined && committedBy !== claim.claimedBy;
+  }
+  return Number(claim.claimedAt ?? 0) < now - CLAIM_LEASE_MS;
+}
+
+/**
+ * Folds recorded outcomes into the model and commits a new version, each outcome exactly once. Retries from a
+ * fresh read when another writer committed first. Outcomes never recorded, or whose decision is unknown
+ * (expired), are skipped.
+ */
+export async function applyOutcomesOnce(
+  store: ClaimStore,
+  outcomes: readonly OutcomeRecord[],
+  options: BanditOptions = DEFAULT_BANDIT,
+  maxRetries = 10,
+  clock: () => number = Date.now,
+): Promise<AppliedOutcomes> {
+  // One per outcome, oldest first, so the breaker sees the attempts in order.
+  const unique = [...new Map(outcomes.map((o) => [outcomeId(o), o])).values()].sort((a, b) => a.time - b.time || a.attempt - b.attempt);
+  const decisions = await store.decisions(unique.map((o) => o.decisionId));
+  const token = randomUUID();
+  for (let attempt = 0; attempt <= maxRetries; attempt += 1) {
+    const model = await store.loadModel();
+    const claims = await store.claims(unique);
+    const next = model.version + 1;
+    const now = clock();
+    let state = model.state;
+    const claimed: OutcomeRecord[] = [];
+    // The claims go out together (each is its own conditional write); the model learns them in time order.
+    const candidates = unique.filter((o) => {
+      const claim = claims.get(outcomeId(o));
+      return claim !== undefined && decisions.has(o.decisionId) && claimable(claim, model, now);
+    });
+    const won = await Promise.all(candidates.map((o) => store.claim(o, claims.get(outcomeId(o))!, next, token, now)));
+    candidates.forEach((o, i) => {
+      if (!won[i]) return;
+      state = learn(state, { connectorId: o.connectorId, outcome: o.outcome, features: decisions.get(o.decisionId)!.features, time: o.time }, options);
+      claimed.push(o);
+    });
+    if (claimed.length === 0) return { version: model.version, applied: 0, healthPublished: false };
+    const history = Object.fromEntries([...Object.entries(model.history), [String(next), token]].filter(([v]) => Number(v) > next - HISTORY));
+    if (!(await store.commit(model, { version: next, state, history }, now))) {
+      await store.release(claimed, next, token); // another writer committed first: start again from its state
+      continue;
+    }
+    // Committed. The health item is a faster copy for the routers: if it cannot be written now, the next
+    // commit writes a newer one, and the routers' model reload carries the same health meanwhile.
+    try {
+      return { version: next, applied: claimed.length, healthPublished: await store.publishHealth(next, state.health, now) };
+    } catch (error) {
+      return { version: next, applied: claimed.length, healthPublished: false, healthError: (error as Error)?.message ?? String(error) };
+    }
+  }
+  throw new Error(`routing model: still conflicting after ${maxRetries} retries`);
+}
