@@ -55,6 +55,10 @@ process.on('message', (message: Message) => {
   else if (message.type === 'reset') counts = {};
 });
 
+// Ctrl-C reaches the whole process group: the platform stops the store itself, after its last workflow has
+// written (the channel closes below), so the store does not die under it with a "stopped unexpectedly".
+process.on('SIGINT', () => undefined);
+
 // The parent closed the channel (it stopped, or crashed): close the database cleanly and go.
 process.on('disconnect', () => {
   const done = () => process.exit(0);
