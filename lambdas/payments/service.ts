@@ -39,7 +39,6 @@ export interface PaymentDeps {
   readonly now: () => Date;
 }
 
-
 function reject(error: DomainError): BeginResult {
   return { outcome: 'respond', response: httpResponse(error.status, error.toBody()) };
 }
