@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ConnectorKind } from './connectors';
 import { PaymentId, DecisionId } from './ids';
-import { CardBrand, CardNetwork, passesLuhn, PaymentMethodKind, WalletName } from './methods';
+import { CardBrand, cardBrand, CardNetwork, passesLuhn, PaymentMethodKind, WalletName } from './methods';
 import { AmountMinor, Currency } from './money';
 import { CountryCode } from './regions';
 
@@ -25,12 +25,35 @@ const Identifier = z.string().min(1, 'must not be empty').max(128, 'must be at m
 
 // ---------------------------------------------------------------------------------------------------- requests
 
+/**
+ * Whether a text holds something that looks like a card number: 13–19 digits (spaces or dashes between) of a
+ * known brand's range that pass Luhn (a long order number of no card range passes).
+ */
+export function containsCardNumber(text: string): boolean {
+  for (const match of text.matchAll(/\d(?:[ -]?\d){12,18}/g)) {
+    const digits = match[0].replace(/[ -]/g, '');
+    if (passesLuhn(digits) && cardBrand(digits) !== 'unknown') return true;
+  }
+  return false;
+}
+
+/**
+ * A merchant's own key-value pairs, within Stripe's limits: at most 50 keys, keys of 1–40 characters, string
+ * values of at most 500; a value that looks like a card number is refused (card data is never stored).
+ * Prototype keys are refused at the edge (contracts/json.ts).
+ */
+export const Metadata = z
+  .record(z.string().min(1, 'must not be empty').max(40, 'must be at most 40 characters'), z.string().max(500).refine((v) => !containsCardNumber(v), 'must not contain a card number'))
+  .refine((m) => Object.keys(m).length <= 50, 'must have at most 50 keys');
+
 export const CardPaymentMethod = z
   .object({
     type: z.literal('card'),
     number: z
       .string()
       .regex(/^\d{12,19}$/, 'must be 12 to 19 digits')
+      // No payment card's issuer number starts with 0 (ISO/IEC 7812's industry digit 0 is not for cards).
+      .regex(/^[1-9]/, 'is not a card number (no card number starts with 0)')
       .refine(passesLuhn, { message: 'fails the Luhn check (mistyped card number?)' }),
     expMonth: z.number().int().min(1).max(12),
     expYear: z.number().int().min(2000).max(2100),
@@ -63,8 +86,8 @@ export const PaymentRequest = z
     ipCountry: CountryCode.optional(),
     /** A device fingerprint, when the checkout has one (a fraud feature). */
     deviceId: z.string().min(1).max(128).optional(),
-    description: z.string().max(500).optional(),
-    metadata: z.record(z.string().max(40), z.string().max(500)).optional(),
+    description: z.string().max(500).refine((text) => !containsCardNumber(text), 'must not contain a card number').optional(),
+    metadata: Metadata.optional(),
   })
   .strict();
 export type PaymentRequest = z.infer<typeof PaymentRequest>;
@@ -140,14 +163,19 @@ export const RewardRequest = z
 export type RewardRequest = z.infer<typeof RewardRequest>;
 
 const ISO_DATETIME = 'must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z';
+/** A date-time a payment can have: payment ids encode milliseconds since 1970, and none is from after 2100. */
+const PaymentEra = (text: string) => {
+  const ms = Date.parse(text);
+  return ms >= 0 && ms < Date.UTC(2100, 0, 1);
+};
 
 export const ChatRequest = z
   .object({
     question: z.string().trim().min(3, 'must be at least 3 characters').max(1000),
     /** ISO-8601 window start; overrides any window named in the question. */
-    from: z.iso.datetime({ offset: true, error: ISO_DATETIME }).optional(),
+    from: z.iso.datetime({ offset: true, error: ISO_DATETIME }).refine(PaymentEra, 'must be between 1970-01-01 and 2100-01-01').optional(),
     /** ISO-8601 window end (exclusive); defaults to now. */
-    to: z.iso.datetime({ offset: true, error: ISO_DATETIME }).optional(),
+    to: z.iso.datetime({ offset: true, error: ISO_DATETIME }).refine(PaymentEra, 'must be between 1970-01-01 and 2100-01-01').optional(),
   })
   .strict();
 export type ChatRequest = z.infer<typeof ChatRequest>;

@@ -43,6 +43,12 @@ export class ForbiddenError extends DomainError {
   readonly code = 'forbidden';
 }
 
+/** The body is not JSON (its Content-Type). */
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly status = 415;
+  readonly code = 'unsupported_media_type';
+}
+
 export class NotFoundError extends DomainError {
   readonly status = 404;
   readonly code = 'not_found';

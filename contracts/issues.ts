@@ -8,6 +8,8 @@ type RawIssue = {
   path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>;
   message: string;
   code?: string;
+  /** invalid_key (a record's key): the key's own problems. */
+  issues?: RawIssue[];
   keys?: string[];
   /** invalid_type: the type wanted (zod's name for it: 'number', 'int', 'record', ...). */
   expected?: string;
@@ -78,6 +80,11 @@ export function fieldIssues(error: unknown, data: unknown): FieldIssue[] {
       return issue.keys.map((key) => ({ field: [...path, key].join('.'), problem: 'is not a recognised field' }));
     }
     const field = path.join('.') || '(root)';
+    // A record key that breaks the key's schema: its own problem, said of the key.
+    if (issue.code === 'invalid_key' && issue.issues?.length) {
+      const inner = issue.issues[0] as RawIssue;
+      return [{ field, problem: `is not an allowed key: it ${ZOD_DEFAULT.test(inner.message) ? plainly(inner, undefined, false) : inner.message}` }];
+    }
     return [{ field, problem: ZOD_DEFAULT.test(issue.message) ? plainly(issue, valueAt(data, path), path.length > 0) : issue.message }];
   });
 }

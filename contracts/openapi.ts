@@ -6,14 +6,9 @@
  */
 import { z } from 'zod';
 import { ErrorBody } from './api';
-import { allRoutes, type RouteSpec } from './topology';
+import { allRoutes, errorStatuses, type RouteSpec } from './topology';
 
 type Json = Record<string, unknown>;
-
-const AUTH_ERRORS: Readonly<Record<number, string>> = {
-  401: 'a missing, invalid or expired token',
-  403: 'the token carries no custom:merchantId claim',
-};
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
   return z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as Json;
@@ -74,7 +69,7 @@ function responses(route: RouteSpec, schemas: Json, errorResponse: (description:
     schemas[name] = jsonSchema(body, 'output');
     out[status] = { description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } } };
   }
-  const errors: Record<number, string> = { ...route.errors, ...(route.auth === 'jwt' ? AUTH_ERRORS : {}) };
+  const errors = errorStatuses(route);
   for (const status of Object.keys(errors).map(Number).sort((a, b) => a - b)) out[status] = errorResponse(errors[status] as string);
   return out;
 }

@@ -360,6 +360,20 @@ export const WORKFLOWS: Readonly<
 
 // ------------------------------------------------------------------------------------------------- renderings
 
+/**
+ * Every error status a route answers, and when: its own, the authorizer's (401, 403) on `jwt` routes, and 415 on
+ * routes with a JSON body (any other Content-Type).
+ */
+export function errorStatuses(route: RouteSpec): Readonly<Record<number, string>> {
+  const statuses: Record<number, string> = { ...route.errors };
+  if (route.auth === 'jwt') {
+    statuses[401] = 'a missing, invalid or expired token';
+    statuses[403] = 'the token carries no custom:merchantId claim';
+  }
+  if (route.request) statuses[415] = 'the body is not JSON (Content-Type must be application/json)';
+  return statuses;
+}
+
 /** Every route: the areas' in order, then the platform's. */
 export function allRoutes(): RouteSpec[] {
   return [...AREAS.flatMap((area) => TOPOLOGY[area].routes), ...PLATFORM_ROUTES];

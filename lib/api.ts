@@ -15,7 +15,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM, toRequestModelSchema } from '../contracts/api';
 import { openApiDocument } from '../contracts/openapi';
-import { allRoutes, type RouteSpec } from '../contracts/topology';
+import { allRoutes, errorStatuses, type RouteSpec } from '../contracts/topology';
 import type { SmartPayFunctions } from './functions';
 import { acknowledge, REASONS } from './nag';
 import type { StageConfig } from './stages';
@@ -24,7 +24,7 @@ export { IDEMPOTENCY_HEADER };
 
 /** The statuses a workflow route answers with: its topology's, and 500 when the execution did not complete. */
 function workflowStatuses(route: RouteSpec): string[] {
-  return [...new Set([...Object.keys(route.responses), ...Object.keys(route.errors), '401', '403', '500'])].sort();
+  return [...new Set([...Object.keys(route.responses), ...Object.keys(errorStatuses(route)), '500'])].sort();
 }
 
 /**
@@ -193,6 +193,7 @@ export class SmartPayApi extends Construct {
       ['Unauthorized', apigw.ResponseType.UNAUTHORIZED, '401', 'unauthorized', '$context.error.messageString'],
       ['AccessDenied', apigw.ResponseType.ACCESS_DENIED, '403', 'forbidden', '$context.error.messageString'],
       ['Throttled', apigw.ResponseType.THROTTLED, '429', 'throttled', '$context.error.messageString'],
+      ['UnsupportedMediaType', apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE, '415', 'unsupported_media_type', '"the request body must be JSON: send Content-Type: application/json"'],
       ['Default4xx', apigw.ResponseType.DEFAULT_4XX, undefined, 'client_error', '$context.error.messageString'],
       ['Default5xx', apigw.ResponseType.DEFAULT_5XX, undefined, 'internal_error', '$context.error.messageString'],
     ];
@@ -266,6 +267,8 @@ export class SmartPayApi extends Construct {
           apigw.StepFunctionsIntegration.startExecution(props.paymentStateMachine, {
             credentialsRole: this.payIntegrationRole,
             useDefaultMethodResponses: false,
+            // Only a JSON body reaches the workflow: any other Content-Type is a 415 (UNSUPPORTED_MEDIA_TYPE above).
+            passthroughBehavior: apigw.PassthroughBehavior.NEVER,
             requestTemplates: { 'application/json': payRequestTemplate(props.paymentStateMachine.stateMachineArn) },
             integrationResponses: [
               { statusCode: '200', responseTemplates: { 'application/json': PAY_RESPONSE_TEMPLATE } },

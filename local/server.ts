@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM } from '../contracts/api';
+import { isJsonContentType, jsonTextProblem } from '../contracts/json';
 import { openApiDocument } from '../contracts/openapi';
 import { allRoutes, type FunctionName, type RouteSpec } from '../contracts/topology';
 import { LOCAL_ACCOUNT } from './env';
@@ -114,6 +115,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestId: stri
 
   if (target.kind === 'workflow') {
     if (target.workflow !== 'payment') throw new Error(`only the payment workflow can serve a route, not ${target.workflow}`);
+    // As API Gateway's integration (no passthrough): only a JSON body reaches the workflow, within the limits.
+    if (body !== '' && !isJsonContentType(req.headers['content-type'])) {
+      throw new HttpError(415, 'unsupported_media_type', 'the request body must be JSON: send Content-Type: application/json');
+    }
+    const tooBig = body === '' ? undefined : jsonTextProblem(body);
+    if (tooBig) throw new HttpError(400, 'validation_error', `invalid request body: ${tooBig.field}: ${tooBig.problem}`, { issues: [tooBig] });
     let parsed: unknown;
     try {
       parsed = body === '' ? undefined : JSON.parse(body);

@@ -13,6 +13,7 @@ import {
 } from '../../contracts/errors';
 import { parseWith } from '../shared/http';
 import { newPaymentId, PaymentId } from '../../contracts/ids';
+import { jsonValueProblem } from '../../contracts/json';
 import { IdempotencyKey, MERCHANT_CLAIM, PaymentRequest, type FraudAssessment, type Payment } from '../../contracts/api';
 import type { PaymentSucceededDetail } from '../../contracts/events';
 import type {
@@ -58,6 +59,9 @@ export function normalise(envelope: PayEnvelope): IdempotencyData {
       [{ field: 'header.Idempotency-Key', problem: idempotencyKey === '' ? 'is required' : 'must be 1-255 printable ASCII characters' }],
     );
   }
+  // The body arrives parsed (API Gateway's template, the local server): its shape is checked before the schema.
+  const hostile = jsonValueProblem(envelope.body);
+  if (hostile) throw new ValidationError(`invalid request body: ${hostile.field}: ${hostile.problem}`, [hostile]);
   const request = parseWith(PaymentRequest, envelope.body);
   return { merchantId, idempotencyKey, request };
 }

@@ -7,7 +7,8 @@ import { parse } from '@aws-lambda-powertools/parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { MERCHANT_CLAIM } from '../../contracts/api';
-import { ForbiddenError, isDomainError, ValidationError } from '../../contracts/errors';
+import { ForbiddenError, isDomainError, UnsupportedMediaTypeError, ValidationError } from '../../contracts/errors';
+import { isJsonContentType, jsonTextProblem, jsonValueProblem } from '../../contracts/json';
 import { fieldIssues } from '../../contracts/issues';
 import { logger } from './powertools';
 
@@ -31,17 +32,34 @@ export function parseWith<S extends z.ZodType>(schema: S, data: unknown, what = 
   throw new ValidationError(`invalid ${what}${summary ? `: ${summary}` : ''}`, issues);
 }
 
-/** The JSON body of an API Gateway event, parsed and validated. */
+/** A header's value, whatever its case (API Gateway keeps the client's). */
+function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const entry = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name);
+  return entry?.[1] ?? undefined;
+}
+
+/**
+ * The JSON body of an API Gateway event, checked at the edge (JSON content type, size, depth, entries and no
+ * prototype keys: contracts/json.ts) before it is parsed, then validated.
+ */
 export function parseApiBody<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.output<S> {
+  if (event.body === null || event.body === '') {
+    throw new ValidationError('request body is required', [{ field: '(body)', problem: 'is required' }]);
+  }
+  if (!isJsonContentType(header(event, 'content-type'))) {
+    throw new UnsupportedMediaTypeError('the request body must be JSON: send Content-Type: application/json');
+  }
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const tooBig = jsonTextProblem(raw);
+  if (tooBig) throw new ValidationError(`invalid request body: ${tooBig.field}: ${tooBig.problem}`, [tooBig]);
   let body: unknown;
   try {
-    body = event.body === null || event.body === '' ? undefined : JSON.parse(event.body);
+    body = JSON.parse(raw);
   } catch {
     throw new ValidationError('request body is not valid JSON', [{ field: '(body)', problem: 'is not valid JSON' }]);
   }
-  if (body === undefined) {
-    throw new ValidationError('request body is required', [{ field: '(body)', problem: 'is required' }]);
-  }
+  const hostile = jsonValueProblem(body);
+  if (hostile) throw new ValidationError(`invalid request body: ${hostile.field}: ${hostile.problem}`, [hostile]);
   return parseWith(schema, body);
 }
 

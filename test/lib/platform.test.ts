@@ -232,7 +232,7 @@ describe('api', () => {
       ['5\\d{2}', '503'],
     ]);
     // Every status /pay answers (contracts/topology.ts), the authorizer's, and 500 for an execution that did not complete.
-    expect(pay.MethodResponses.map((r: { StatusCode: string }) => r.StatusCode)).toEqual(['201', '202', '400', '401', '402', '403', '409', '422', '500', '503']);
+    expect(pay.MethodResponses.map((r: { StatusCode: string }) => r.StatusCode)).toEqual(['201', '202', '400', '401', '402', '403', '409', '415', '422', '500', '503']);
   });
 
   test('the /pay integration role may only start sync executions of the payment machine', () => {

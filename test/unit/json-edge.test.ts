@@ -1,0 +1,67 @@
+/** The edge's checks on a body before any schema sees it (contracts/json.ts), and the request schemas' limits. */
+import { ChatRequest, PaymentRequest } from '../../contracts/api';
+import { fieldIssues } from '../../contracts/issues';
+import { isJsonContentType, JSON_LIMITS, jsonTextProblem, jsonValueProblem } from '../../contracts/json';
+
+const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+
+describe('jsonTextProblem (before parsing)', () => {
+  test('nesting past the limit is a problem, at the limit it is not', () => {
+    expect(jsonTextProblem(deep(5000))).toEqual({ field: '(body)', problem: `must nest at most ${JSON_LIMITS.maxDepth} levels deep` });
+    expect(jsonTextProblem(deep(JSON_LIMITS.maxDepth))).toBeUndefined();
+  });
+  test('brackets inside strings do not count', () => {
+    expect(jsonTextProblem(JSON.stringify({ note: '['.repeat(500) + '\\"' + '{'.repeat(500) }))).toBeUndefined();
+  });
+  test('too many entries, too many bytes', () => {
+    expect(jsonTextProblem(JSON.stringify(Array.from({ length: JSON_LIMITS.maxEntries + 5 }, () => 1)))?.problem).toMatch(/at most 1000 entries/);
+    expect(jsonTextProblem(JSON.stringify({ a: 'x'.repeat(JSON_LIMITS.maxBytes) }))?.problem).toMatch(/at most 1048576 bytes/);
+  });
+});
+
+describe('jsonValueProblem (a parsed body)', () => {
+  test.each(['__proto__', 'constructor', 'prototype'])('a %s key is refused, named by its path', (key) => {
+    expect(jsonValueProblem(JSON.parse(`{"amount":1,"metadata":{"${key}":"y"}}`))).toEqual({ field: `metadata.${key}`, problem: 'is not an allowed key' });
+  });
+  test('ordinary bodies pass; deep ones do not', () => {
+    expect(jsonValueProblem({ amount: 1, metadata: { order: 'A-1' } })).toBeUndefined();
+    expect(jsonValueProblem(JSON.parse(deep(JSON_LIMITS.maxDepth + 1)))?.problem).toMatch(/nest at most/);
+  });
+});
+
+test('only JSON content types', () => {
+  expect(isJsonContentType('application/json')).toBe(true);
+  expect(isJsonContentType('Application/JSON; charset=utf-8')).toBe(true);
+  expect(isJsonContentType('text/plain')).toBe(false);
+  expect(isJsonContentType('application/jsonx')).toBe(false);
+  expect(isJsonContentType(undefined)).toBe(false);
+});
+
+describe('PaymentRequest limits', () => {
+  const base = { amount: 100, currency: 'USD', customerId: 'c', paymentMethod: { type: 'card', number: '4242424242424242', expMonth: 1, expYear: 2030 } };
+  /** The 400's issues, as the API words them. */
+  const problems = (body: object) => {
+    const result = PaymentRequest.safeParse(body);
+    return result.success ? [] : fieldIssues(result.error, body).map((i) => `${i.field}: ${i.problem}`);
+  };
+  test('metadata: 50 keys, keys ≤ 40 characters, values ≤ 500', () => {
+    expect(problems({ ...base, metadata: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v'])) })).toEqual([]);
+    expect(problems({ ...base, metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) })).toEqual(['metadata: must have at most 50 keys']);
+    expect(problems({ ...base, metadata: { ['k'.repeat(41)]: 'v' } })).toEqual([`metadata.${'k'.repeat(41)}: is not an allowed key: it must be at most 40 characters`]);
+    expect(problems({ ...base, metadata: { k: 'v'.repeat(501) } })[0]).toMatch(/^metadata\.k: /);
+  });
+  test('a card number in metadata or the description is refused; an order number is not', () => {
+    expect(problems({ ...base, metadata: { note: 'card 4242 4242 4242 4242' } })).toEqual(['metadata.note: must not contain a card number']);
+    expect(problems({ ...base, description: 'paid with 5555-5555-5555-4444' })).toEqual(['description: must not contain a card number']);
+    expect(problems({ ...base, metadata: { order: '9000000000000000001' } })).toEqual([]);
+  });
+  test('a card number starting with 0 is not a card number, though it passes Luhn', () => {
+    expect(problems({ ...base, paymentMethod: { ...base.paymentMethod, number: '0000000000000000' } })).toEqual(['paymentMethod.number: is not a card number (no card number starts with 0)']);
+  });
+});
+
+test('chat windows are dates a payment can have', () => {
+  expect(ChatRequest.safeParse({ question: 'total volume', from: '1969-12-31T00:00:00Z' }).error?.issues[0]?.message).toBe('must be between 1970-01-01 and 2100-01-01');
+  expect(ChatRequest.safeParse({ question: 'total volume', from: '2026-01-01T00:00:00Z', to: '2200-01-01T00:00:00Z' }).success).toBe(false);
+  expect(ChatRequest.safeParse({ question: 'total volume', from: '2026-01-01T00:00:00Z' }).success).toBe(true);
+});
