@@ -374,6 +374,36 @@ export function errorStatuses(route: RouteSpec): Readonly<Record<number, string>
   return statuses;
 }
 
+/** A `${Name}` placeholder of a workflow definition (as `definitionSubstitutions` fills them). */
+export const PLACEHOLDER = /\$\{([A-Za-z0-9_]+)\}/g;
+
+/** Every placeholder in a definition (its text, or its parsed JSON). */
+export function placeholdersOf(definition: unknown): Set<string> {
+  const text = typeof definition === 'string' ? definition : JSON.stringify(definition);
+  return new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1] as string));
+}
+
+/** What a placeholder names: one of an area's functions, or a resource of its workflow. */
+export type PlaceholderTarget =
+  | { readonly kind: 'function'; readonly function: FunctionName }
+  | { readonly kind: 'resource'; readonly resource: (typeof WORKFLOWS)[WorkflowName]['resources'][string] };
+
+/**
+ * What each placeholder of a workflow's definition names, as the CDK and the local platform both substitute
+ * them; a placeholder the topology does not declare is an error naming the file.
+ */
+export function resolvePlaceholders(workflow: WorkflowName, definition: unknown): Array<[string, PlaceholderTarget]> {
+  return [...placeholdersOf(definition)].map((placeholder) => {
+    const fn = functionPlaceholders()[placeholder];
+    const resource = WORKFLOWS[workflow].resources[placeholder];
+    if (fn) return [placeholder, { kind: 'function', function: fn }];
+    if (resource) return [placeholder, { kind: 'resource', resource }];
+    throw new Error(
+      `statemachines/${WORKFLOWS[workflow].file}: \${${placeholder}} names nothing in contracts/topology.ts (a function placeholder of an area, or a resource of the ${workflow} workflow)`,
+    );
+  });
+}
+
 /** Every route: the areas' in order, then the platform's. */
 export function allRoutes(): RouteSpec[] {
   return [...AREAS.flatMap((area) => TOPOLOGY[area].routes), ...PLATFORM_ROUTES];
@@ -439,16 +469,4 @@ export function renderEnvironment(name: FunctionName, values: EnvValues): Record
     env[variable] = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : JSON.stringify(value);
   }
   return env;
-}
-
-/** Every variable a function may be given (declared or implied), whether or not it has a value. */
-export function declaredVariables(name: FunctionName): Set<string> {
-  const spec = allFunctions()[name];
-  return new Set([
-    ENV.stage,
-    'POWERTOOLS_SERVICE_NAME',
-    ...[...(spec.tables.readWrite ?? []), ...(spec.tables.read ?? [])].map((t) => TABLE_ENV[t]),
-    ...(spec.emits?.length ? [ENV.eventBusName] : []),
-    ...Object.keys(spec.env ?? {}),
-  ]);
 }

@@ -20,7 +20,7 @@ import { Construct } from 'constructs';
 import { PROJECT_ROOT, type SmartPayFunctions } from './functions';
 import { eventPattern, type EventName } from '../contracts/events';
 import { ENV } from '../contracts/resources';
-import { allConsumers, allFunctions, FUNCTION_NAMES, functionPlaceholders, WORKFLOWS, type QueueConsumer, type WorkflowName } from '../contracts/topology';
+import { allConsumers, allFunctions, FUNCTION_NAMES, resolvePlaceholders, WORKFLOWS, type QueueConsumer, type WorkflowName } from '../contracts/topology';
 import { acknowledge, REASONS } from './nag';
 import type { StageConfig } from './stages';
 
@@ -204,28 +204,24 @@ export class SmartPayWorkflows extends Construct {
     const machine = (workflow: WorkflowName, logGroup: logs.LogGroup, includeExecutionData: boolean): sfn.StateMachine => {
       const { file, type } = WORKFLOWS[workflow];
       const definition = readDefinition(dir, file);
-      const placeholders = [...new Set([...definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] as string))];
       const invoked: lambda.IFunction[] = [];
       const substitutions: Record<string, string> = {};
       const grants: Array<(machine: sfn.StateMachine) => void> = [];
-      for (const placeholder of placeholders) {
-        const fn = functionPlaceholders()[placeholder];
-        const resource = WORKFLOWS[workflow].resources[placeholder];
-        if (fn) {
-          invoked.push(functions.functions[fn]);
-          substitutions[placeholder] = functions.functions[fn].functionArn;
-          grants.push((m) => functions.functions[fn].grantInvoke(m));
-        } else if (resource === 'eventBus') {
+      for (const [placeholder, target] of resolvePlaceholders(workflow, definition)) {
+        if (target.kind === 'function') {
+          const fn = functions.functions[target.function];
+          invoked.push(fn);
+          substitutions[placeholder] = fn.functionArn;
+          grants.push((m) => fn.grantInvoke(m));
+        } else if (target.resource === 'eventBus') {
           substitutions[placeholder] = resources.eventBus.eventBusName;
           grants.push((m) => resources.eventBus.grantPutEventsTo(m));
-        } else if (resource === 'rewardDlq') {
+        } else {
           substitutions[placeholder] = resources.rewardDlq.queueUrl;
           grants.push((m) => {
             resources.rewardDlq.grant(m, 'sqs:SendMessage');
             encryptionKey.grant(m, 'kms:GenerateDataKey', 'kms:Decrypt');
           });
-        } else {
-          throw new Error(`statemachines/${file}: \${${placeholder}} names nothing in contracts/topology.ts (a function placeholder of an area, or a resource of the ${workflow} workflow)`);
         }
       }
       const created = new sfn.StateMachine(this, `${workflow[0].toUpperCase()}${workflow.slice(1)}StateMachine`, {

@@ -12,9 +12,9 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import type { LocalBus, PutEventsEntry } from './bus';
 import type { LocalDlq } from './dlq';
 import type { PayEnvelope, StoredResponse } from '../contracts/steps';
-import { functionPlaceholders, WORKFLOWS as TOPOLOGY_WORKFLOWS, type FunctionName, type WorkflowName } from '../contracts/topology';
+import { functionPlaceholders, PLACEHOLDER, placeholdersOf, resolvePlaceholders, WORKFLOWS as TOPOLOGY_WORKFLOWS, type FunctionName, type WorkflowName } from '../contracts/topology';
 import { LOCAL_ACCOUNT, LOCAL_EVENT_BUS, LOCAL_PREFIX, LOCAL_REGION } from './env';
-import { functionName, type Invoker } from './functions';
+import { functionName, namedError, type Invoker } from './functions';
 
 export const STATEMACHINES_DIR = join(__dirname, '..', 'statemachines');
 
@@ -33,15 +33,12 @@ const LOCAL_RESOURCES = { eventBus: LOCAL_EVENT_BUS, rewardDlq: LOCAL_DLQ_URL } 
  * not declare is an error.
  */
 export function localSubstitutions(workflow: WorkflowName): Record<string, string> {
-  const substitutions: Record<string, string> = {};
-  for (const placeholder of placeholdersOf(readDefinition(workflow))) {
-    const fn = functionPlaceholders()[placeholder];
-    const resource = TOPOLOGY_WORKFLOWS[workflow].resources[placeholder];
-    if (fn) substitutions[placeholder] = functionArn(fn);
-    else if (resource) substitutions[placeholder] = LOCAL_RESOURCES[resource];
-    else throw new Error(`statemachines/${TOPOLOGY_WORKFLOWS[workflow].file}: \${${placeholder}} names nothing in contracts/topology.ts`);
-  }
-  return substitutions;
+  return Object.fromEntries(
+    resolvePlaceholders(workflow, readDefinition(workflow)).map(([placeholder, target]) => [
+      placeholder,
+      target.kind === 'function' ? functionArn(target.function) : LOCAL_RESOURCES[target.resource],
+    ]),
+  );
 }
 
 const PUT_EVENTS = 'arn:aws:states:::events:putEvents';
@@ -110,19 +107,14 @@ export function readDefinition(workflow: WorkflowName): StateMachineDefinition {
   return JSON.parse(readFileSync(join(STATEMACHINES_DIR, TOPOLOGY_WORKFLOWS[workflow].file), 'utf8')) as StateMachineDefinition;
 }
 
-/** Every `${Name}` placeholder in a definition. */
-export function placeholdersOf(definition: unknown): Set<string> {
-  const found = new Set<string>();
-  for (const match of JSON.stringify(definition).matchAll(/\$\{([A-Za-z0-9_]+)\}/g)) found.add(match[1] as string);
-  return found;
-}
+export { placeholdersOf };
 
 /** Replaces placeholders in every string of the definition; an unknown placeholder is an error. */
 export function substitute<T>(definition: T, values: Readonly<Record<string, string>>): T {
   const missing = [...placeholdersOf(definition)].filter((name) => values[name] === undefined);
   if (missing.length) throw new Error(`no substitution for ${missing.map((m) => '${' + m + '}').join(', ')}`);
   const walk = (value: unknown): unknown => {
-    if (typeof value === 'string') return value.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, name: string) => values[name] as string);
+    if (typeof value === 'string') return value.replace(PLACEHOLDER, (_, name: string) => values[name] as string);
     if (Array.isArray(value)) return value.map(walk);
     if (typeof value === 'object' && value !== null) {
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
@@ -156,13 +148,6 @@ export function lambdaError(error: unknown): Error {
   shaped.name = errorType;
   return shaped;
 }
-
-function namedError(name: string, message: string): Error {
-  const error = new Error(message);
-  error.name = name;
-  return error;
-}
-
 
 /** Binds each Task state of a raw (unsubstituted) definition to its local adapter. */
 export function taskAdapters(
