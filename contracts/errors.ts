@@ -31,6 +31,12 @@ export class ValidationError extends DomainError {
   constructor(message: string, readonly issues: FieldIssue[] = []) {
     super(message, issues.length ? { issues } : undefined);
   }
+
+  /** The 400 for these problems of `what`: "invalid request body: amount: is required; ...". */
+  static of(issues: FieldIssue[], what = 'request body'): ValidationError {
+    const summary = issues.map((i) => `${i.field}: ${i.problem}`).join('; ');
+    return new ValidationError(`invalid ${what}${summary ? `: ${summary}` : ''}`, issues);
+  }
 }
 
 export class UnauthorizedError extends DomainError {

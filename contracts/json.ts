@@ -4,6 +4,7 @@
  * server) and the parsed value where the body arrives already parsed (the payment workflow's Begin step), so
  * hostile JSON gets a 400 naming the problem, never a stack overflow or a silently dropped key.
  */
+import type { FieldIssue } from './api';
 
 export const JSON_LIMITS = {
   /** Bytes of a request body (API Gateway's own limit is 10 MB; no SmartPay body needs more than a few KB). */
@@ -17,16 +18,12 @@ export const JSON_LIMITS = {
 /** Keys that would reach an object's prototype (or shadow its constructor) in JavaScript. */
 export const PROTOTYPE_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
 
-export interface JsonProblem {
-  readonly field: string;
-  readonly problem: string;
-}
 
 /**
  * The first structural problem of a JSON text (size, depth, entries), found by scanning it without parsing;
  * undefined when it is within the limits. The text may still not be valid JSON: the parser says so.
  */
-export function jsonTextProblem(text: string): JsonProblem | undefined {
+export function jsonTextProblem(text: string): FieldIssue | undefined {
   if (text.length * 3 > JSON_LIMITS.maxBytes && new TextEncoder().encode(text).length > JSON_LIMITS.maxBytes) {
     return { field: '(body)', problem: `must be at most ${JSON_LIMITS.maxBytes} bytes` };
   }
@@ -55,7 +52,7 @@ export function jsonTextProblem(text: string): JsonProblem | undefined {
 }
 
 /** The first problem of a parsed value: too deep, too many entries, or a prototype key (named by its path). */
-export function jsonValueProblem(value: unknown, path = ''): JsonProblem | undefined {
+export function jsonValueProblem(value: unknown, path = ''): FieldIssue | undefined {
   const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path, depth: 0 }];
   while (stack.length) {
     const { value: v, path: at, depth } = stack.pop()!;

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM } from '../contracts/api';
+import { ValidationError } from '../contracts/errors';
 import { isJsonContentType, jsonTextProblem } from '../contracts/json';
 import { openApiDocument } from '../contracts/openapi';
 import { allRoutes, type FunctionName, type RouteSpec } from '../contracts/topology';
@@ -120,7 +121,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestId: stri
       throw new HttpError(415, 'unsupported_media_type', 'the request body must be JSON: send Content-Type: application/json');
     }
     const tooBig = body === '' ? undefined : jsonTextProblem(body);
-    if (tooBig) throw new HttpError(400, 'validation_error', `invalid request body: ${tooBig.field}: ${tooBig.problem}`, { issues: [tooBig] });
+    if (tooBig) {
+      const invalid = ValidationError.of([tooBig]);
+      throw new HttpError(invalid.status, invalid.code, invalid.message, invalid.details);
+    }
     let parsed: unknown;
     try {
       parsed = body === '' ? undefined : JSON.parse(body);

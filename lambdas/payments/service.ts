@@ -61,7 +61,7 @@ export function normalise(envelope: PayEnvelope): IdempotencyData {
   }
   // The body arrives parsed (API Gateway's template, the local server): its shape is checked before the schema.
   const hostile = jsonValueProblem(envelope.body);
-  if (hostile) throw new ValidationError(`invalid request body: ${hostile.field}: ${hostile.problem}`, [hostile]);
+  if (hostile) throw ValidationError.of([hostile]);
   const request = parseWith(PaymentRequest, envelope.body);
   return { merchantId, idempotencyKey, request };
 }

@@ -27,9 +27,7 @@ export function parseWith<S extends z.ZodType>(schema: S, data: unknown, what = 
   const result = parse(data, undefined, schema, true);
   if (result.success) return result.data as z.output<S>;
   const cause = (result.error as { cause?: unknown }).cause ?? result.error;
-  const issues = fieldIssues(cause, data);
-  const summary = issues.map((i) => `${i.field}: ${i.problem}`).join('; ');
-  throw new ValidationError(`invalid ${what}${summary ? `: ${summary}` : ''}`, issues);
+  throw ValidationError.of(fieldIssues(cause, data), what);
 }
 
 /** A header's value, whatever its case (API Gateway keeps the client's). */
@@ -51,7 +49,7 @@ export function parseApiBody<S extends z.ZodType>(event: APIGatewayProxyEvent, s
   }
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   const tooBig = jsonTextProblem(raw);
-  if (tooBig) throw new ValidationError(`invalid request body: ${tooBig.field}: ${tooBig.problem}`, [tooBig]);
+  if (tooBig) throw ValidationError.of([tooBig]);
   let body: unknown;
   try {
     body = JSON.parse(raw);
@@ -59,7 +57,7 @@ export function parseApiBody<S extends z.ZodType>(event: APIGatewayProxyEvent, s
     throw new ValidationError('request body is not valid JSON', [{ field: '(body)', problem: 'is not valid JSON' }]);
   }
   const hostile = jsonValueProblem(body);
-  if (hostile) throw new ValidationError(`invalid request body: ${hostile.field}: ${hostile.problem}`, [hostile]);
+  if (hostile) throw ValidationError.of([hostile]);
   return parseWith(schema, body);
 }
 
