@@ -35,8 +35,7 @@ export const LOCAL_SETTINGS: FunctionSettings = {
   connectors: [...LOCAL_CONNECTORS],
 };
 
-/** Local-only variables: how the handlers reach the embedded parts, and Powertools' quiet local defaults. */
-const LOCAL_ONLY = [ENV.dynamodbEndpoint, ENV.eventsEndpoint] as const;
+/** Powertools' quiet local defaults (and the region the SDK wants). */
 const POWERTOOLS_DEFAULTS: Readonly<Record<string, string>> = {
   AWS_REGION: LOCAL_REGION,
   POWERTOOLS_METRICS_NAMESPACE: 'SmartPay',
@@ -72,9 +71,7 @@ function configurable(name: FunctionName, variable: string): boolean {
 /** Every variable some function lets you set: what `env` may hold. */
 export function settableVariables(): Set<string> {
   const names = new Set<string>(Object.keys(POWERTOOLS_DEFAULTS).filter((v) => v.startsWith('POWERTOOLS_')));
-  for (const [name, spec] of Object.entries(allFunctions()) as Array<[FunctionName, { env?: object }]>) {
-    for (const variable of Object.keys(spec.env ?? {})) if (configurable(name, variable)) names.add(variable);
-  }
+  for (const spec of Object.values(allFunctions())) for (const variable of Object.keys(spec.env ?? {})) names.add(variable);
   return names;
 }
 
@@ -101,8 +98,9 @@ export function localEnvironments(options: LocalEnvOptions): Record<FunctionName
         props: {},
         tunables: {},
       }),
-      [LOCAL_ONLY[0]]: options.dynamodbEndpoint,
-      [LOCAL_ONLY[1]]: options.eventsEndpoint,
+      // Local only: how the handlers reach the embedded parts.
+      [ENV.dynamodbEndpoint]: options.dynamodbEndpoint,
+      [ENV.eventsEndpoint]: options.eventsEndpoint,
     };
     for (const source of [inherited, overrides]) {
       for (const [variable, value] of Object.entries(source)) {

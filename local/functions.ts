@@ -28,8 +28,8 @@ export function functionName(name: FunctionName): string {
   return `${LOCAL_PREFIX}-${name}`;
 }
 
-/** An error as the function threw it: same name and message (Step Functions' Catch matches the name). */
-function thrown(name: string, message: string): Error {
+/** An error with a given name (Step Functions' Catch matches the name): as a function threw it, or a service's. */
+export function namedError(name: string, message: string): Error {
   const error = new Error(message);
   error.name = name;
   return error;
@@ -77,7 +77,7 @@ class FunctionWorker {
         if (!call) return;
         this.pending.delete(reply.id);
         if (reply.ok) call.resolve(reply.result);
-        else call.reject(thrown(reply.name, reply.message));
+        else call.reject(namedError(reply.name, reply.message));
       };
       worker.on('message', onMessage);
       // A crash ends this worker only: the next call starts another (as Lambda starts a new runtime).
@@ -99,19 +99,19 @@ class FunctionWorker {
    */
   private fail(worker: Worker | undefined, message: string): void {
     if (worker !== this.worker) return;
-    for (const call of this.pending.values()) call.reject(thrown('Runtime.ExitError', message));
+    for (const call of this.pending.values()) call.reject(namedError('Runtime.ExitError', message));
     this.pending.clear();
     this.worker = undefined;
     this.ready = undefined;
   }
 
   async invoke(event: unknown): Promise<unknown> {
-    if (this.closed) throw thrown('Lambda.ServiceException', `the ${this.name} function is stopped`);
+    if (this.closed) throw namedError('Lambda.ServiceException', `the ${this.name} function is stopped`);
     await this.start();
     const id = ++this.sequence;
     const deadline = Date.now() + allFunctions()[this.name].timeoutSeconds * 1000;
     // Like Lambda, the event crosses a JSON boundary.
-    const request: Request = { id, event: event === undefined ? null : JSON.parse(JSON.stringify(event)), deadline };
+    const request: Request = { id, event: jsonCopy(event), deadline };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker!.postMessage(request);
