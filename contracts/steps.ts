@@ -186,7 +186,15 @@ export type StepHandlers<F extends FunctionName> = { readonly [S in StepsOf<F>]:
 
 /** The payload schema of a function's steps, discriminated by `step` (what its handler parses with). */
 export function stepPayload<F extends FunctionName>(fn: F): z.ZodType<StepInput<StepsOf<F>>> {
-  const inputs = (Object.keys(STEPS) as StepName[]).filter((s) => STEPS[s].function === fn).map((s) => STEPS[s].input);
-  if (inputs.length === 0) throw new Error(`${fn} runs no workflow step`);
-  return (inputs.length === 1 ? inputs[0] : z.discriminatedUnion('step', inputs as never)) as unknown as z.ZodType<StepInput<StepsOf<F>>>;
+  // Built once per function: every Task parses with it, and a zod schema compiles its parser on first use.
+  let schema = payloads.get(fn);
+  if (!schema) {
+    const inputs = (Object.keys(STEPS) as StepName[]).filter((s) => STEPS[s].function === fn).map((s) => STEPS[s].input);
+    if (inputs.length === 0) throw new Error(`${fn} runs no workflow step`);
+    schema = inputs.length === 1 ? inputs[0] : z.discriminatedUnion('step', inputs as never);
+    payloads.set(fn, schema);
+  }
+  return schema as unknown as z.ZodType<StepInput<StepsOf<F>>>;
 }
+
+const payloads = new Map<FunctionName, z.ZodType>();
