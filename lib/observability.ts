@@ -11,6 +11,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { METRICS } from '../contracts/resources';
 import type { SmartPayApi } from './api';
+import { serviceName } from '../contracts/topology';
 import { FUNCTION_NAMES, type SmartPayFunctions } from './functions';
 import type { StageConfig } from './stages';
 import type { SmartPayWorkflows } from './workflows';
@@ -34,7 +35,7 @@ export function fraudInferenceMetric(period: Duration = Duration.minutes(5)): cw
   return new cw.Metric({
     namespace: METRICS.namespace,
     metricName: METRICS.fraudInferenceMs,
-    dimensionsMap: { service: 'fraud' },
+    dimensionsMap: { service: serviceName('fraud') },
     statistic: 'p95',
     period,
   });
