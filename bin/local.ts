@@ -54,7 +54,8 @@ async function main(): Promise<void> {
       'Pay:',
       `  curl -s -X POST ${platform.url}/pay \\`,
       inMemoryToken ? '    -H "Authorization: Bearer $TOKEN" \\' : '    -H "Authorization: Bearer $(npm run -s token)" \\',
-      '    -H "Idempotency-Key: $(uuidgen)" \\',
+      // uuidgen is missing on many machines; Node is always there.
+      `    -H "Idempotency-Key: $(node -p 'crypto.randomUUID()')" \\`,
       '    -H "Content-Type: application/json" \\',
       `    -d '${SAMPLE_BODY}'`,
       '',
