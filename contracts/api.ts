@@ -286,6 +286,14 @@ export const WalletSummary = z.object({ wallet: WalletName, tokenLast4: z.string
 export type WalletSummary = z.infer<typeof WalletSummary>;
 
 /** A payment as the API shows it (and the store keeps it): never a full card number, a CVC or a token. */
+/**
+ * The attempt in flight: recorded before its gateway call, with the gateway idempotency key derived from the
+ * payment id and the attempt number, and cleared when its outcome is recorded. A payment found with one
+ * after a crash is reconciled with the gateway by that key before anything else happens.
+ */
+export const PendingAttempt = z.object({ attempt: z.number().int().min(0), connectorId: z.string(), at: z.string() });
+export type PendingAttempt = z.infer<typeof PendingAttempt>;
+
 export const Payment = z.object({
   merchantId: z.string(),
   paymentId: PaymentId,
@@ -303,6 +311,9 @@ export const Payment = z.object({
   code: z.string().optional(),
   fraud: FraudAssessment.optional(),
   attempts: z.array(AttemptRecord),
+  pendingAttempt: PendingAttempt.optional(),
+  /** Why a payment ended without the workflow finishing it (the reconciler's reason), when it did. */
+  reason: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   finalizedAt: z.string().optional(),
@@ -310,6 +321,24 @@ export const Payment = z.object({
 export type Payment = z.infer<typeof Payment>;
 
 export const PaymentResponse = z.object({ payment: Payment });
+
+/** The message of a payment whose outcome is not known yet (202 `processing`). */
+export const PROCESSING_MESSAGE =
+  'the payment is still processing; repeat the same request with the same Idempotency-Key for its outcome (a repeat resumes or replays it and never charges twice)';
+
+/**
+ * 202 while the outcome is not known (the workflow reached its deadline, or failed after money may have
+ * moved). Never a 5xx or "failed" for such a payment: the same request with the same key resumes or
+ * replays it, and the reconciler finishes it if nobody asks.
+ */
+export const ProcessingResponse = z.object({
+  status: z.literal('processing'),
+  message: z.string(),
+  /** Known once the payment was recorded; poll `GET /payments/{id}`. */
+  paymentId: PaymentId.optional(),
+  poll: z.string().optional(),
+});
+export type ProcessingResponse = z.infer<typeof ProcessingResponse>;
 
 export const RewardEntry = z.object({
   paymentId: PaymentId,

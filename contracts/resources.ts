@@ -6,8 +6,21 @@ import { z } from 'zod';
 
 /** Key schema of every DynamoDB table. The CDK data construct and the local dynalite bootstrap both read this. */
 export const TABLES = {
-  payments: { partitionKey: 'merchantId', sortKey: 'paymentId' },
-  /** Powertools idempotency records of POST /pay's keys. */
+  payments: {
+    partitionKey: 'merchantId',
+    sortKey: 'paymentId',
+    /**
+     * Sparse indexes (keys only): `unfinished` holds the payments still processing (the reconciler's work list,
+     * sharded so no index partition runs hot); `outbox` holds terminal writes whose events the local
+     * platform has not yet published (in the cloud the table's stream publishes them).
+     */
+    indexes: [
+      { name: 'unfinished', partitionKey: 'unfinished', sortKey: 'updatedAt' },
+      { name: 'outbox', partitionKey: 'unpublished', sortKey: 'updatedAt' },
+    ],
+    stream: true,
+  },
+  /** The claims of POST /pay's Idempotency-Keys (lambdas/payments/idempotency.ts), in Powertools' attribute names. */
   idempotency: { partitionKey: 'id', timeToLiveAttribute: 'expiration' },
   /** Routing: the bandit model, its published health, decisions and outcomes; decisions and outcomes expire. */
   routing: { partitionKey: 'pk', timeToLiveAttribute: 'expiresAt' },
@@ -15,6 +28,26 @@ export const TABLES = {
   /** Online fraud features: customer state and terminal day counts (lambdas/fraud/state.ts). */
   fraudState: { partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' },
 } as const;
+
+/** A table's sparse secondary indexes (keys only). */
+export interface TableIndex {
+  readonly name: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}
+
+/** What every table's schema may carry. */
+export interface TableSchema {
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+  readonly timeToLiveAttribute?: string;
+  readonly indexes?: readonly TableIndex[];
+  /** A stream of new and old images (the outbox's publisher reads it). */
+  readonly stream?: boolean;
+}
+
+/** Shards of the `unfinished` and `outbox` indexes' partition key (`<shard>`): a query reads them all. */
+export const INDEX_SHARDS = 8;
 
 export const TableName = z.enum(['payments', 'idempotency', 'routing', 'rewards', 'fraudState']);
 export type TableName = z.infer<typeof TableName>;
@@ -37,6 +70,8 @@ export const ENV = {
   connectors: 'CONNECTORS',
   sandboxFaults: 'SANDBOX_FAULTS',
   sandboxLatencyMs: 'SANDBOX_LATENCY_MS',
+  /** The sandbox gateways' durable charge ledger (a folder; the local platform sets it under its data dir). */
+  sandboxLedgerDir: 'SANDBOX_LEDGER_DIR',
   rewardTokenDecimals: 'REWARD_TOKEN_DECIMALS',
   /** Local only: the dynalite endpoint. Never set in the cloud. */
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
@@ -81,6 +116,10 @@ export const METRICS = {
   paymentDeclined: 'PaymentDeclined',
   paymentFailed: 'PaymentFailed',
   gatewayAttemptFailed: 'GatewayAttemptFailed',
+  /** Payments the reconciler finished (each was left processing by a run that stopped). */
+  paymentsReconciled: 'PaymentsReconciled',
+  /** Succeeded payments whose events the outbox published. */
+  outboxPublished: 'OutboxEventsPublished',
   rewardIssued: 'RewardIssued',
 } as const;
 

@@ -80,8 +80,23 @@ export const WorkflowResult = z.object({
 });
 export type WorkflowResult = z.infer<typeof WorkflowResult>;
 
+/**
+ * Begin's answer. `new`: a first run of the key (or a rerun of one that never recorded an attempt, with the
+ * same payment id). `resume`: an earlier run of the key recorded attempts and stopped; go on at `attempt`
+ * with the recorded plan (an attempt whose outcome is unknown is made again with the same gateway key, which
+ * the gateway answers with its first result). `finish`: the recorded attempts already decide the outcome.
+ * `respond`: a replay, a rejection or a conflict.
+ */
 export const BeginResult = z.discriminatedUnion('outcome', [
   z.object({ outcome: z.literal('new'), payment: PaymentDraft }),
+  z.object({
+    outcome: z.literal('resume'),
+    payment: PaymentDraft,
+    fraud: ScoredFraud.optional(),
+    route: RouteResult,
+    attempt: z.object({ index: z.number().int().min(0) }),
+  }),
+  z.object({ outcome: z.literal('finish'), payment: PaymentDraft, fraud: ScoredFraud.optional(), route: RouteResult.optional(), result: WorkflowResult }),
   z.object({ outcome: z.literal('respond'), response: StoredResponse }),
 ]);
 export type BeginResult = z.infer<typeof BeginResult>;
@@ -129,6 +144,9 @@ export const STEPS = {
       payment: PaymentDraft,
       attempt: z.number().int().min(0),
       connector: RankedConnector,
+      /** The route, recorded with the payment before the first gateway call (the plan a resumed run follows). */
+      plan: RouteResult,
+      fraud: ScoredFraud.optional().catch(undefined),
       executionId: ExecutionId,
     }),
     output: ChargeOutput,

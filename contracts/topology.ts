@@ -12,7 +12,7 @@
  *
  * Adding an endpoint or a consumer means one entry here, plus its handler and its schema.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import * as api from './api';
 import type { EventName } from './events';
 import { ENV, TABLE_ENV, type TableName } from './resources';
@@ -93,8 +93,30 @@ export interface WorkflowConsumer {
   readonly workflow: WorkflowName;
 }
 
+/**
+ * A function invoked on a schedule with `{ schedule: name }`: an EventBridge schedule rule in the cloud, a
+ * timer in the local platform (which also runs it once at start-up).
+ */
+export interface ScheduleSpec {
+  readonly name: string;
+  readonly function: FunctionName;
+  readonly everyMinutes: number;
+  readonly description: string;
+}
+
+/** The payload of a scheduled invocation. */
+export const ScheduledInvocation = z.object({ schedule: z.string().min(1) });
+export type ScheduledInvocation = z.infer<typeof ScheduledInvocation>;
+
+/** True for the scheduled invocation `name` (what a handler checks before its other event kinds). */
+export function isScheduledInvocation(event: unknown, name: string): boolean {
+  const parsed = ScheduledInvocation.safeParse(event);
+  return parsed.success && parsed.data.schedule === name;
+}
+
 export interface AreaSpec {
   readonly functions: Readonly<Partial<Record<FunctionName, FunctionSpec>>>;
+  readonly schedules?: readonly ScheduleSpec[];
   readonly routes: readonly RouteSpec[];
   /** `${Placeholder}`s of the workflow definitions that name one of this area's functions. */
   readonly placeholders: Readonly<Record<string, FunctionName>>;
@@ -231,15 +253,32 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         // Gateway calls; below the 25 s payment-machine timeout.
         timeoutSeconds: 15,
         tables: { readWrite: ['payments', 'idempotency'] },
+        // The outbox's publisher (lambdas/payments/outbox.ts): the payments table's stream and the sweep.
+        emits: ['PaymentSucceeded'],
         env: {
           [ENV.maxPaymentAttempts]: { from: 'setting', setting: 'maxPaymentAttempts' },
           [ENV.connectors]: { from: 'setting', setting: 'connectors', optional: true },
           [ENV.sandboxFaults]: { from: 'tunable' },
           [ENV.sandboxLatencyMs]: { from: 'tunable' },
+          [ENV.sandboxLedgerDir]: { from: 'tunable' },
         },
       },
     },
     placeholders: { PaymentsFunctionArn: 'payments' },
+    schedules: [
+      {
+        name: 'reconcile',
+        function: 'payments',
+        everyMinutes: 1,
+        description: 'finish payments left processing by a run that stopped (a pending attempt is looked up at its gateway by its key)',
+      },
+      {
+        name: 'outbox',
+        function: 'payments',
+        everyMinutes: 1,
+        description: "publish terminal payments' events still unpublished (the stream publishes them first; locally this is the outbox drain)",
+      },
+    ],
     routes: [
       {
         method: 'POST',
@@ -248,13 +287,20 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         auth: 'jwt',
         request: model('PaymentRequest', api.PaymentRequest),
         headers: { [api.IDEMPOTENCY_HEADER]: api.IdempotencyKey },
-        responses: { 201: ok('succeeded', api.PaymentResponse), 202: ok('held for review', api.PaymentResponse) },
+        responses: {
+          201: ok('succeeded', api.PaymentResponse),
+          202: ok(
+            'held for review ({payment}), or still processing ({status: "processing"}): repeat the request with the same Idempotency-Key for the outcome',
+            z.union([api.PaymentResponse, api.ProcessingResponse]),
+          ),
+        },
         errors: {
           400: 'a bad field, or a missing or malformed Idempotency-Key',
           402: 'declined (fraud or gateway); details.payment holds the recorded payment',
-          409: 'the same key is still being processed (idempotency_in_progress)',
+          409: 'the same key is still being processed (idempotency_in_progress; details.paymentId names the payment)',
+          500: 'the workflow failed before anything was recorded or charged; safe to retry with the same key',
           422: 'the same key with another body (idempotency_key_reused), or no eligible connector (no_eligible_connector)',
-          503: 'every eligible gateway failed retryably; nothing was charged (all_gateways_failed)',
+          503: 'every eligible gateway failed retryably, or the payment stopped before it was charged (all_gateways_failed, interrupted); nothing was charged; or the platform is at capacity (service_unavailable, before the key is claimed: retry after Retry-After)',
         },
         target: { kind: 'workflow', workflow: 'payment' },
       },
@@ -354,7 +400,7 @@ export const PLATFORM_ROUTES: readonly RouteSpec[] = [
 export const WORKFLOWS: Readonly<
   Record<WorkflowName, { readonly file: string; readonly type: 'EXPRESS' | 'STANDARD'; readonly resources: Readonly<Record<string, 'eventBus' | 'rewardDlq'>>; readonly emits?: readonly EventName[] }>
 > = {
-  payment: { file: 'payment.asl.json', type: 'EXPRESS', resources: { EventBusName: 'eventBus' }, emits: ['PaymentSucceeded'] },
+  payment: { file: 'payment.asl.json', type: 'EXPRESS', resources: {} },
   reward: { file: 'reward.asl.json', type: 'STANDARD', resources: { RewardDlqUrl: 'rewardDlq' } },
 };
 
@@ -422,6 +468,10 @@ export function functionPlaceholders(): Readonly<Record<string, FunctionName>> {
 }
 
 /** Every event consumer. */
+export function allSchedules(): readonly ScheduleSpec[] {
+  return AREAS.flatMap((area) => TOPOLOGY[area].schedules ?? []);
+}
+
 export function allConsumers(): ReadonlyArray<QueueConsumer | WorkflowConsumer> {
   return AREAS.flatMap((area) => TOPOLOGY[area].consumes ?? []);
 }

@@ -13,7 +13,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM, toRequestModelSchema } from '../contracts/api';
+import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM, PROCESSING_MESSAGE, toRequestModelSchema, type ProcessingResponse } from '../contracts/api';
 import { openApiDocument } from '../contracts/openapi';
 import { allRoutes, errorStatuses, type RouteSpec } from '../contracts/topology';
 import type { SmartPayFunctions } from './functions';
@@ -66,7 +66,8 @@ export function payRequestTemplate(stateMachineArn: string): string {
 /**
  * Response template of `POST /pay` for a StartSyncExecution answer. A SUCCEEDED execution's output is
  * `{status, body}` (body a JSON string): the status becomes the HTTP status and the body is written as is.
- * Anything else (FAILED, TIMED_OUT) is a 500 in the API's error shape.
+ * Anything else (FAILED, TIMED_OUT) may have moved money, so it is 202 `processing` (contracts/api.ts
+ * ProcessingResponse): the same request with the same key resumes or replays the payment.
  */
 export const PAY_RESPONSE_TEMPLATE = [
   `#if($input.path('$.status') == 'SUCCEEDED')`,
@@ -74,8 +75,8 @@ export const PAY_RESPONSE_TEMPLATE = [
   '#set($context.responseOverride.status = $output.status)',
   '$output.body',
   '#else',
-  '#set($context.responseOverride.status = 500)',
-  `{"error":{"code":"internal_error","message":"the payment workflow did not complete","details":{"requestId":"$context.requestId"}}}`,
+  '#set($context.responseOverride.status = 202)',
+  JSON.stringify({ status: 'processing', message: PROCESSING_MESSAGE } satisfies ProcessingResponse),
   '#end',
 ].join('\n');
 

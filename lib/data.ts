@@ -7,7 +7,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { TABLES, type TableName } from '../contracts/resources';
+import { TABLES, type TableName, type TableSchema } from '../contracts/resources';
 
 /** Props of {@link SmartPayData}. */
 export interface SmartPayDataProps {
@@ -71,8 +71,8 @@ export class SmartPayData extends Construct {
       });
 
     const table = (name: TableName, constructId: string): dynamodb.Table => {
-      const schema: { partitionKey: string; sortKey?: string; timeToLiveAttribute?: string } = TABLES[name];
-      return new dynamodb.Table(this, constructId, {
+      const schema: TableSchema = TABLES[name];
+      const created = new dynamodb.Table(this, constructId, {
         partitionKey: { name: schema.partitionKey, type: dynamodb.AttributeType.STRING },
         sortKey: schema.sortKey ? { name: schema.sortKey, type: dynamodb.AttributeType.STRING } : undefined,
         timeToLiveAttribute: schema.timeToLiveAttribute,
@@ -82,7 +82,17 @@ export class SmartPayData extends Construct {
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         deletionProtection: props.retainData ?? false,
         removalPolicy,
+        stream: schema.stream ? dynamodb.StreamViewType.NEW_IMAGE : undefined,
       });
+      for (const index of schema.indexes ?? []) {
+        created.addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+          projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+        });
+      }
+      return created;
     };
 
     this.paymentsTable = table('payments', 'PaymentsTable');

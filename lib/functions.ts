@@ -5,13 +5,14 @@
  */
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { CfnElement } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { METRICS } from '../contracts/resources';
+import { METRICS, TABLES, type TableSchema } from '../contracts/resources';
 import { allFunctions, FUNCTION_NAMES, renderEnvironment, type FunctionName } from '../contracts/topology';
 import type { SmartPayData } from './data';
 import { acknowledge, REASONS } from './nag';
@@ -169,6 +170,15 @@ export class SmartPayFunctions extends Construct {
       // Least privilege: the tables it declares, and the SageMaker endpoint it is given.
       for (const table of spec.tables.readWrite ?? []) data.tables[table].grantReadWriteData(fn);
       for (const table of spec.tables.read ?? []) data.tables[table].grantReadData(fn);
+      for (const table of [...(spec.tables.readWrite ?? []), ...(spec.tables.read ?? [])]) {
+        const schema: TableSchema = TABLES[table];
+        if (!schema.indexes?.length) continue;
+        const tableId = Stack.of(this).getLogicalId(data.tables[table].node.defaultChild as CfnElement);
+        acknowledge(role, {
+          [`AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`]:
+            "CDK's table grant covers the table's own secondary indexes (the sparse, keys-only unfinished and outbox indexes); the wildcard stays inside this one table.",
+        });
+      }
       if (spec.tables.readWrite?.length) {
         // Read-write grants on the CMK-encrypted tables add the KMS action families DynamoDB needs.
         acknowledge(role, {

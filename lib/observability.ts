@@ -85,6 +85,8 @@ export class SmartPayObservability extends Construct {
   public readonly rewardRuleDlqDepthAlarm: cw.Alarm;
   /** Any message on the routing updater's DLQ (outcome events the updater failed on 5 times). */
   public readonly routingUpdatesDlqDepthAlarm: cw.Alarm;
+  /** The outbox publisher gave up on a stream batch (the sweep still publishes it). */
+  public readonly outboxDlqDepthAlarm: cw.Alarm;
   /** Every alarm above. */
   public readonly alarms: readonly cw.Alarm[];
   /** The SmartPay dashboard. */
@@ -180,7 +182,7 @@ export class SmartPayObservability extends Construct {
       });
     this.paymentExecutionsFailedAlarm = alarm('PaymentExecutionsFailedAlarm', {
       metric: failedExecutions(workflows.paymentStateMachine, 'Failed payment executions'),
-      alarmDescription: 'A payment execution failed or timed out (the API answered 500)',
+      alarmDescription: 'A payment execution failed or timed out (the API answered 202 processing; a retry of its key or the reconciler finishes it)',
       threshold: 0,
       comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
@@ -221,6 +223,11 @@ export class SmartPayObservability extends Construct {
     const routingUpdates = consumerDlqAlarms.RoutingUpdates;
     if (!routingUpdates) throw new Error('contracts/topology.ts: the routing updater has no queue (RoutingUpdates)');
     this.routingUpdatesDlqDepthAlarm = routingUpdates;
+    this.outboxDlqDepthAlarm = dlqDepth(
+      'OutboxDlqDepthAlarm',
+      workflows.outboxDlq,
+      'Stream batches the outbox publisher gave up on are on the outbox DLQ: events reach the bus late (the outbox sweep publishes them within a minute); look at why publishing fails',
+    );
 
     this.alarms = [
       this.payLatencyAlarm,
@@ -231,6 +238,7 @@ export class SmartPayObservability extends Construct {
       this.rewardDlqDepthAlarm,
       this.rewardRuleDlqDepthAlarm,
       ...Object.values(consumerDlqAlarms),
+      this.outboxDlqDepthAlarm,
     ];
 
     const stageApi = api.restApi.deploymentStage;

@@ -194,6 +194,7 @@ export class SmartPayPlatform extends Construct {
       stage,
       functions: this.functions,
       encryptionKey: key,
+      paymentsTable: this.data.paymentsTable,
       existingEventBus: props.existingEventBus,
       eventBusProps: props.eventBusProps,
     });

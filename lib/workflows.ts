@@ -11,8 +11,9 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -20,7 +21,16 @@ import { Construct } from 'constructs';
 import { PROJECT_ROOT, type SmartPayFunctions } from './functions';
 import { eventPattern, type EventName } from '../contracts/events';
 import { ENV } from '../contracts/resources';
-import { allConsumers, allFunctions, FUNCTION_NAMES, resolvePlaceholders, WORKFLOWS, type QueueConsumer, type WorkflowName } from '../contracts/topology';
+import {
+  allConsumers,
+  allFunctions,
+  allSchedules,
+  FUNCTION_NAMES,
+  resolvePlaceholders,
+  WORKFLOWS,
+  type QueueConsumer,
+  type WorkflowName,
+} from '../contracts/topology';
 import { acknowledge, REASONS } from './nag';
 import type { StageConfig } from './stages';
 
@@ -51,6 +61,11 @@ export interface SmartPayWorkflowsProps {
   readonly functions: SmartPayFunctions;
   /** Encrypts the DLQs and the state machines' log groups. */
   readonly encryptionKey: kms.IKey;
+  /**
+   * The payments table, whose stream publishes the outbox (each terminal payment's events) through the
+   * payments function.
+   */
+  readonly paymentsTable: dynamodb.ITable;
   /**
    * An event bus of yours to emit `PaymentSucceeded` on and to hang the reward rule off.
    * @default - a new custom event bus
@@ -94,13 +109,17 @@ export class SmartPayWorkflows extends Construct {
   public readonly routingUpdatesRule: events.Rule;
   /** `PaymentSucceeded` → reward machine. */
   public readonly rewardRule: events.Rule;
+  /** The schedules of the topology (the reconciler, the outbox sweep) by name. */
+  public readonly schedules: Readonly<Record<string, events.Rule>>;
+  /** Stream batches the outbox publisher gave up on (the sweep publishes their payments anyway). */
+  public readonly outboxDlq: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: SmartPayWorkflowsProps) {
     if (props?.existingEventBus && props.eventBusProps) {
       throw new Error('pass existingEventBus or eventBusProps, not both');
     }
-    if (!props?.stage || !props.functions || !props.encryptionKey) {
-      throw new Error('stage, functions and encryptionKey are required');
+    if (!props?.stage || !props.functions || !props.encryptionKey || !props.paymentsTable) {
+      throw new Error('stage, functions, encryptionKey and paymentsTable are required');
     }
     super(scope, id);
 
@@ -176,6 +195,39 @@ export class SmartPayWorkflows extends Construct {
     this.routingUpdatesQueue = routingUpdates.queue;
     this.routingUpdatesDlq = routingUpdates.dlq;
     this.routingUpdatesRule = routingUpdates.rule;
+
+    // Schedules: a rule invokes the function with `{ schedule: name }`.
+    const schedules: Record<string, events.Rule> = {};
+    for (const schedule of allSchedules()) {
+      const pascal = `${schedule.name[0].toUpperCase()}${schedule.name.slice(1)}`;
+      const rule = new events.Rule(this, `${pascal}Schedule`, {
+        description: `every ${schedule.everyMinutes} min: ${schedule.description}`,
+        schedule: events.Schedule.rate(Duration.minutes(schedule.everyMinutes)),
+      });
+      // A missed run is made up by the next one: no retries, no DLQ.
+      rule.addTarget(new targets.LambdaFunction(functions.functions[schedule.function], { event: events.RuleTargetInput.fromObject({ schedule: schedule.name }), retryAttempts: 0 }));
+      acknowledge(rule, {
+        'Serverless-EventBusDLQ': `A schedule: its event carries nothing to lose, and a missed run is made up by the next one ${schedule.everyMinutes} min later.`,
+      });
+      schedules[schedule.name] = rule;
+    }
+    this.schedules = schedules;
+
+    // The outbox: the payments table's stream hands terminal writes still marked `unpublished` to the
+    // payments function, which puts their events on the bus (lambdas/payments/outbox.ts).
+    this.outboxDlq = queue('OutboxDlq');
+    const publisher = functions.functions.payments;
+    publisher.addEventSource(
+      new DynamoEventSource(props.paymentsTable, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(1),
+        bisectBatchOnError: true,
+        retryAttempts: 10,
+        onFailure: new SqsDlq(this.outboxDlq),
+        filters: [lambda.FilterCriteria.filter({ dynamodb: { NewImage: { unpublished: { S: lambda.FilterRule.exists() } } } })],
+      }),
+    );
 
     const logGroup = (constructId: string) => {
       const group = new logs.LogGroup(this, constructId, {
@@ -295,5 +347,6 @@ export class SmartPayWorkflows extends Construct {
     this.rewardDlq.grantConsumeMessages(grantee);
     this.rewardRuleDlq.grantConsumeMessages(grantee);
     for (const { dlq } of Object.values(this.consumerQueues)) dlq.grantConsumeMessages(grantee);
+    this.outboxDlq.grantConsumeMessages(grantee);
   }
 }

@@ -12,10 +12,11 @@ import {
   DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
+  UpdateTableCommand,
   type AttributeDefinition,
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
-import { TABLES, type TableName } from '../contracts/resources';
+import { TABLES, type TableName, type TableSchema } from '../contracts/resources';
 
 export interface LocalStoreOptions {
   /** LevelDB directory (persisted across restarts); in memory when omitted. */
@@ -171,38 +172,69 @@ export async function ensureTables(endpoint: string, names: Readonly<Record<Tabl
   }
 }
 
-async function ensureTable(
-  client: DynamoDBClient,
-  tableName: string,
-  keys: { readonly partitionKey: string; readonly sortKey?: string },
-): Promise<void> {
+async function ensureTable(client: DynamoDBClient, tableName: string, schema: TableSchema): Promise<void> {
+  const attributes = new Map<string, AttributeDefinition>();
+  const attribute = (name: string) => attributes.set(name, { AttributeName: name, AttributeType: 'S' });
+  const keySchema: KeySchemaElement[] = [{ AttributeName: schema.partitionKey, KeyType: 'HASH' }];
+  attribute(schema.partitionKey);
+  if (schema.sortKey) {
+    keySchema.push({ AttributeName: schema.sortKey, KeyType: 'RANGE' });
+    attribute(schema.sortKey);
+  }
+  const indexes = (schema.indexes ?? []).map((index) => {
+    attribute(index.partitionKey);
+    attribute(index.sortKey);
+    return {
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' as const },
+    };
+  });
+  let existing: string[] | undefined;
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    existing = (Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName ?? '');
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
-  const keySchema: KeySchemaElement[] = [{ AttributeName: keys.partitionKey, KeyType: 'HASH' }];
-  const attributes: AttributeDefinition[] = [{ AttributeName: keys.partitionKey, AttributeType: 'S' }];
-  if (keys.sortKey) {
-    keySchema.push({ AttributeName: keys.sortKey, KeyType: 'RANGE' });
-    attributes.push({ AttributeName: keys.sortKey, AttributeType: 'S' });
+  if (existing === undefined) {
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: tableName,
+          KeySchema: keySchema,
+          AttributeDefinitions: [...attributes.values()],
+          BillingMode: 'PAY_PER_REQUEST',
+          ...(indexes.length ? { GlobalSecondaryIndexes: indexes } : {}),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+  } else {
+    // A data directory from before an index existed: add it (one index per update, as DynamoDB requires).
+    for (const index of indexes.filter((i) => !existing.includes(i.IndexName))) {
+      await waitActive(client, tableName);
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: [...attributes.values()],
+          GlobalSecondaryIndexUpdates: [{ Create: index }],
+        }),
+      );
+    }
   }
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        KeySchema: keySchema,
-        AttributeDefinitions: attributes,
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  for (let tries = 0; tries < 100; tries++) {
+  await waitActive(client, tableName);
+}
+
+async function waitActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  for (let tries = 0; tries < 500; tries++) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (Table?.TableStatus === 'ACTIVE') return;
+    const indexesReady = (Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+    if (Table?.TableStatus === 'ACTIVE' && indexesReady) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`local table ${tableName} did not become ACTIVE`);

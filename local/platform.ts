@@ -11,11 +11,13 @@ import { createLocalDlq, type LocalDlq } from './dlq';
 import { ensureTables, startLocalStore, type LocalStore } from './dynalite';
 import { startLocalEventsEndpoint } from './events-endpoint';
 import { eventPattern } from '../contracts/events';
+import { ENV } from '../contracts/resources';
 import { allConsumers, type FunctionName } from '../contracts/topology';
 import { createLocalQueue, type LocalQueue } from './queue';
 import { DEFAULT_DATA_DIR, LOCAL_EVENT_BUS, LOCAL_TABLES, localEnvironments } from './env';
 import { startLocalFunctions, type HandlerOverrides, type Invoker } from './functions';
 import { createLocalIssuer, type LocalIssuer } from './issuer';
+import { startLocalSchedules, type LocalSchedules } from './schedules';
 import { createLocalServer } from './server';
 import { createLocalWorkflows, LOCAL_DLQ_URL, type LocalWorkflows, type RetryIntervalOverrides } from './workflows';
 
@@ -46,6 +48,8 @@ export interface LocalPlatformOptions {
   readonly retryIntervalOverrides?: RetryIntervalOverrides;
   /** Where unexpected failures go. @default console.error */
   readonly onError?: (message: string, error?: unknown) => void;
+  /** Admission control of POST /pay (503 + Retry-After above it). @default DEFAULT_MAX_IN_FLIGHT_PAYMENTS (32) */
+  readonly maxInFlightPayments?: number;
 }
 
 export interface LocalPlatform {
@@ -58,6 +62,8 @@ export interface LocalPlatform {
   readonly store: LocalStore;
   /** Each function's invoker (a worker of its own). */
   readonly functions: Readonly<Record<FunctionName, Invoker>>;
+  /** The topology's schedules (the reconciler, the outbox drain): `run(name)` runs one now. */
+  readonly schedules: LocalSchedules;
   /** Resolves when no event delivery or workflow execution is pending. */
   idle(): Promise<void>;
   /** Stops the server, lets running executions finish (up to graceMs, then aborts them), stops the store. */
@@ -84,7 +90,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const environments = localEnvironments({
       dynamodbEndpoint: store.endpoint,
       eventsEndpoint: events.url,
-      env: options.env,
+      // The sandbox gateways' charge ledger persists with the rest (it is the gateways' own, not the platform's).
+      env: { ...(persist ? { [ENV.sandboxLedgerDir]: join(dataDir, 'gateways') } : {}), ...options.env },
       inherited: options.inheritedEnv ?? {},
     });
     await ensureTables(store.endpoint, LOCAL_TABLES);
@@ -116,14 +123,20 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       }
     }
 
+    // The schedules: the reconciler (at start-up, then every minute) and the outbox drain.
+    const schedules = startLocalSchedules(invokers, onError);
+    cleanups.push(() => schedules.close());
+
     const issuer = await createLocalIssuer({ dir: persist ? join(dataDir, 'issuer') : undefined });
-    const server = createLocalServer({ issuer, functions: invokers, workflows, onError });
+    const server = createLocalServer({ issuer, functions: invokers, workflows, onError, maxInFlightPayments: options.maxInFlightPayments });
     await listen(server, options.port ?? 3001, host);
     cleanups.push(() => closeServer(server));
     const { port } = server.address() as AddressInfo;
 
     const idle = async () => {
       do {
+        // Publish what the outbox holds, then let the bus, the workflows and the queues settle.
+        await schedules.run('outbox');
         await bus.idle();
         await workflows.idle();
         for (const queue of queues) await queue.idle();
@@ -139,10 +152,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       dlq,
       store,
       functions: invokers,
+      schedules,
       idle,
       close: (graceMs?: number) => {
         closing ??= (async () => {
           await closeServer(server);
+          await schedules.close();
           await bus.idle();
           await workflows.close(graceMs);
           for (const queue of queues) await queue.idle();

@@ -15,7 +15,11 @@ export function connectorRegistry(cfg: RuntimeConfig): (connectorId: string) => 
     if (!connector) {
       const definition = findConnector(connectorId, cfg.connectors);
       if (!definition) throw new Error(`unknown connector ${connectorId}`);
-      connector = new SandboxConnector(definition, { fault: cfg.sandboxFaults[connectorId], latencyMs: cfg.sandboxLatencyMs });
+      connector = new SandboxConnector(definition, {
+        fault: cfg.sandboxFaults[connectorId],
+        latencyMs: cfg.sandboxLatencyMs,
+        ledgerDir: cfg.sandboxLedgerDir,
+      });
       connectors.set(connectorId, connector);
     }
     return connector;

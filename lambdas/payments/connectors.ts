@@ -33,3 +33,14 @@ export class GatewayAmbiguousError extends Error {
     this.name = 'GatewayAmbiguousError';
   }
 }
+
+/**
+ * An attempt's outcome is not known (a timeout, and the gateway has no charge under its key yet). The
+ * attempt stays pending: the next run of the key, or the reconciler, asks the gateway again by the same key.
+ */
+export class ChargeOutcomeUnknownError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChargeOutcomeUnknownError';
+  }
+}

@@ -6,14 +6,16 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { PaymentPath } from '../../contracts/api';
 import { METRICS } from '../../contracts/resources';
+import { isScheduledInvocation } from '../../contracts/topology';
 import type { StepHandlers } from '../../contracts/steps';
-import { documentClientOf, dynamoClient } from '../shared/clients';
+import { documentClientOf, eventBridgeClient } from '../shared/clients';
 import { config } from '../shared/config';
 import { apiRoute, isApiGatewayEvent, parseWith } from '../shared/http';
 import { instrumented, logger, metrics } from '../shared/powertools';
 import { runStep } from '../shared/steps';
 import { connectorRegistry } from './connector-registry';
-import { PowertoolsIdempotency } from './idempotency';
+import { DynamoIdempotency } from './idempotency';
+import * as outbox from './outbox';
 import * as service from './service';
 import { DynamoPaymentStore } from './store';
 
@@ -24,9 +26,10 @@ function dependencies(): service.PaymentDeps {
   const cfg = config();
   deps = {
     store: new DynamoPaymentStore(documentClientOf(), cfg.tables.payments),
-    idempotency: new PowertoolsIdempotency(dynamoClient(), cfg.tables.idempotency),
+    idempotency: new DynamoIdempotency(documentClientOf(), cfg.tables.idempotency),
     now: () => new Date(),
     connectorFor: connectorRegistry(cfg),
+    onReconcileError: (paymentId, error) => logger.error('could not reconcile a payment; the next run retries', { paymentId, error }),
   };
   return deps;
 }
@@ -54,9 +57,7 @@ export const steps: StepHandlers<'payments'> = {
   },
   finalize: async (input) => {
     logger.appendKeys({ paymentId: input.payment.paymentId, idempotencyKey: input.payment.idempotencyKey });
-    // The payment keeps the assessment without the graph snapshots (the fraud features' business).
-    const fraud = input.fraud && (({ snapshots: _snapshots, ...assessment }) => assessment)(input.fraud);
-    const output = await service.finalize({ payment: input.payment, result: input.result, fraud }, dependencies());
+    const output = await service.finalize({ payment: input.payment, result: input.result, fraud: service.assessmentOf(input.fraud) }, dependencies());
     const name = output.succeeded ? METRICS.paymentSucceeded : input.result.outcome === 'declined' ? METRICS.paymentDeclined : METRICS.paymentFailed;
     metrics.addMetric(name, 'Count', 1);
     return output;
@@ -67,4 +68,32 @@ export const steps: StepHandlers<'payments'> = {
   },
 };
 
-export const handler = instrumented('payments', (event) => (isApiGatewayEvent(event) ? onApi(event) : runStep('payments', steps, event)));
+/** The reconciler's schedule (contracts/topology.ts: `reconcile`): finish payments left processing. */
+async function onReconcile(): Promise<service.ReconcileReport> {
+  const report = await service.reconcile(dependencies());
+  if (report.examined > 0) logger.info('reconciled unfinished payments', { ...report });
+  metrics.addMetric(METRICS.paymentsReconciled, 'Count', report.succeeded + report.failed + report.declined);
+  return report;
+}
+
+let publisher: outbox.EventPublisher | undefined;
+
+function outboxDeps(): outbox.OutboxDeps {
+  publisher ??= outbox.eventBridgePublisher(eventBridgeClient, () => config().eventBusName);
+  return { store: dependencies().store, publisher };
+}
+
+/** The outbox: the table's stream (cloud), or the sweep of what is still unpublished (`outbox` schedule). */
+async function onOutbox(published: Promise<number>): Promise<{ published: number }> {
+  const count = await published;
+  if (count > 0) metrics.addMetric(METRICS.outboxPublished, 'Count', count);
+  return { published: count };
+}
+
+export const handler = instrumented('payments', (event) => {
+  if (isApiGatewayEvent(event)) return onApi(event);
+  if (outbox.isStreamBatch(event)) return onOutbox(outbox.publishStream(event, outboxDeps()));
+  if (isScheduledInvocation(event, 'outbox')) return onOutbox(outbox.publishPending(outboxDeps()));
+  if (isScheduledInvocation(event, 'reconcile')) return onReconcile();
+  return runStep('payments', steps, event);
+});

@@ -1,18 +1,22 @@
 /**
- * Idempotency for POST /pay, with Powertools idempotency's DynamoDB persistence layer. The workflow spans
- * several Lambda invocations, so instead of wrapping one function with makeIdempotent it uses the same
- * persistence layer at the workflow's edges: Begin claims the key (saveInProgress), Finalize completes it
- * with the HTTP response (saveSuccess), Abort releases it (deleteRecord). The key is scoped to the merchant;
- * the payload hash covers the normalised request, so the same key with another payload is a 422.
+ * The claims of POST /pay's Idempotency-Keys. A claim is one item in the idempotency table, written by one
+ * conditional put when the key is first seen, and it fixes the payment's id and creation time there and then:
+ * every later run of the key (a retry after a crash, a timeout, an abort) finds the same payment id, so its
+ * gateway keys (payment id + attempt) are the same and the gateway answers them with their first result.
+ *
+ * A claim in progress holds a lease (`leaseUntil`). A run that finds the lease expired takes it over with a
+ * conditional update (one winner) and resumes the payment; while the lease holds, the key answers 409. A
+ * completed claim replays its stored response for 24 hours; the same key with another body is a 422.
+ *
+ * Why not Powertools idempotency's persistence layer, which this replaced: its in-progress record carries no
+ * data, so it cannot fix the payment id at the first claim, and an expired in-progress record is simply
+ * overwritten by the next call, which then starts from scratch under a new payment id: the double charge
+ * after a crash of issue 11 (reproduction 2). The item keeps Powertools' attribute names (`id`, `status`,
+ * `expiration`, `data`, `validation`) so the table, its TTL and its dashboards stay as they were.
  */
-import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
-import {
-  IdempotencyItemAlreadyExistsError,
-  IdempotencyValidationError,
-  IdempotencyRecordStatus,
-} from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { IdempotencyConflictError, IdempotencyInProgressError } from '../../contracts/errors';
 import type { PaymentRequest } from '../../contracts/api';
 import type { StoredResponse } from '../../contracts/steps';
@@ -23,75 +27,214 @@ export interface IdempotencyData {
   readonly request: PaymentRequest;
 }
 
+/** A key as the reconciler knows it (from the payment record, without the request). */
+export type KeyRef = Pick<IdempotencyData, 'merchantId' | 'idempotencyKey'>;
+
 export type { StoredResponse };
 
 export function httpResponse(status: number, body: unknown): StoredResponse {
   return { status, body: JSON.stringify(body) };
 }
 
-export type ClaimResult = { readonly kind: 'claimed' } | { readonly kind: 'replay'; readonly response: StoredResponse };
-
-/** The port the payment steps use. */
-export interface IdempotencyPort {
-  /** Claims the key for this request, or returns the stored response; throws on conflict or while in flight. */
-  claim(data: IdempotencyData): Promise<ClaimResult>;
-  complete(data: IdempotencyData, response: StoredResponse): Promise<void>;
-  release(data: IdempotencyData): Promise<void>;
+/** The payment a claim fixed: its id and creation time. */
+export interface ClaimedPayment {
+  readonly paymentId: string;
+  readonly createdAt: string;
 }
 
-/** How long a claimed key counts as in flight: longer than the payment workflow's 25 s timeout. */
+export type ClaimResult =
+  /** `resumed`: an earlier run of this key stopped and its lease expired; this run takes over its payment. */
+  | ({ readonly kind: 'claimed'; readonly resumed: boolean } & ClaimedPayment)
+  | { readonly kind: 'replay'; readonly response: StoredResponse };
+
+/** The port the payment steps and the reconciler use. */
+export interface IdempotencyPort {
+  /**
+   * Claims the key for this request with `fresh` as its payment (a first claim), takes over an expired lease
+   * (the earlier run's payment), or returns the stored response; throws on a conflict or while the lease holds.
+   */
+  claim(data: IdempotencyData, fresh: ClaimedPayment, now: Date): Promise<ClaimResult>;
+  /** Takes over the expired lease of a claim in progress (the reconciler); false while another run holds it. */
+  takeOver(key: KeyRef, now: Date): Promise<boolean>;
+  /** Stores the response the key replays from now on. */
+  complete(key: KeyRef, response: StoredResponse): Promise<void>;
+  /** Ends the lease now, so the next request with the key resumes at once (money may have moved). */
+  expireLease(key: KeyRef): Promise<void>;
+  /** Forgets the claim (nothing was recorded, nothing can have moved); never a completed one. */
+  release(key: KeyRef): Promise<void>;
+}
+
+/** How long a claim's lease holds: longer than the payment workflow's 25 s timeout. */
 export const IN_FLIGHT_MS = 30_000;
-/** How long a completed response is replayed. */
+/** How long a completed response is replayed (and a claim kept). */
 export const REPLAY_SECONDS = 24 * 60 * 60;
 
-export class PowertoolsIdempotency implements IdempotencyPort {
-  private readonly layer: DynamoDBPersistenceLayer;
+const IN_PROGRESS = 'INPROGRESS';
+const COMPLETED = 'COMPLETED';
 
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.layer = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: client });
-    this.layer.configure({
-      functionName: 'smartpay-pay',
-      config: new IdempotencyConfig({
-        eventKeyJmesPath: '[merchantId, idempotencyKey]',
-        payloadValidationJmesPath: 'request',
-        expiresAfterSeconds: REPLAY_SECONDS,
-        throwOnNoIdempotencyKey: true,
-      }),
-    });
+interface ClaimItem {
+  readonly id: string;
+  readonly status: string;
+  readonly paymentId: string;
+  readonly createdAt: string;
+  readonly validation: string;
+  readonly leaseUntil?: number;
+  readonly runs?: number;
+  readonly expiration: number;
+  readonly data?: StoredResponse;
+}
+
+/** The claim's id: the merchant and the key (hashed: a key is up to 255 characters of the client's choosing). */
+export function claimId(key: KeyRef): string {
+  return `pay#${createHash('sha256').update(`${key.merchantId}\u0000${key.idempotencyKey}`).digest('hex')}`;
+}
+
+/** JSON with object keys sorted, so the same request hashes the same whatever its key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function requestHash(request: PaymentRequest): string {
+  return createHash('sha256').update(canonical(request)).digest('hex');
+}
+
+export class DynamoIdempotency implements IdempotencyPort {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async claim(data: IdempotencyData, fresh: ClaimedPayment, now: Date): Promise<ClaimResult> {
+    const id = claimId(data);
+    const validation = requestHash(data.request);
+    const nowMs = now.getTime();
+    const item: ClaimItem = {
+      id,
+      status: IN_PROGRESS,
+      ...fresh,
+      validation,
+      leaseUntil: nowMs + IN_FLIGHT_MS,
+      runs: 1,
+      expiration: Math.floor(nowMs / 1000) + REPLAY_SECONDS,
+    };
+    try {
+      // A claim past its expiration (TTL deletes lazily, dynalite never) counts as absent.
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(id) OR expiration < :nowSeconds',
+          ExpressionAttributeValues: { ':nowSeconds': Math.floor(nowMs / 1000) },
+        }),
+      );
+      return { kind: 'claimed', resumed: false, ...fresh };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const existing = await this.get(id);
+    if (!existing) throw new IdempotencyInProgressError(this.inProgressMessage(data));
+    if (existing.validation !== validation) {
+      throw new IdempotencyConflictError(
+        `Idempotency-Key "${data.idempotencyKey}" was already used with a different request body; use a new key for a new payment`,
+      );
+    }
+    if (existing.status === COMPLETED && existing.data) return { kind: 'replay', response: existing.data };
+    if ((existing.leaseUntil ?? 0) > nowMs || !(await this.extendLease(existing, nowMs))) {
+      throw new IdempotencyInProgressError(this.inProgressMessage(data), { paymentId: existing.paymentId });
+    }
+    return { kind: 'claimed', resumed: true, paymentId: existing.paymentId, createdAt: existing.createdAt };
   }
 
-  async claim(data: IdempotencyData): Promise<ClaimResult> {
+  async takeOver(key: KeyRef, now: Date): Promise<boolean> {
+    const existing = await this.get(claimId(key));
+    if (!existing || existing.status !== IN_PROGRESS || (existing.leaseUntil ?? 0) > now.getTime()) return false;
+    return this.extendLease(existing, now.getTime());
+  }
+
+  async complete(key: KeyRef, response: StoredResponse): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id: claimId(key) },
+        UpdateExpression: 'SET #status = :completed, #data = :response REMOVE leaseUntil',
+        ExpressionAttributeNames: { '#status': 'status', '#data': 'data' },
+        ExpressionAttributeValues: { ':completed': COMPLETED, ':response': response },
+      }),
+    );
+  }
+
+  async expireLease(key: KeyRef): Promise<void> {
+    await this.ifInProgress(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id: claimId(key) },
+        UpdateExpression: 'SET leaseUntil = :zero',
+        ConditionExpression: '#status = :inProgress',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':zero': 0, ':inProgress': IN_PROGRESS },
+      }),
+    );
+  }
+
+  async release(key: KeyRef): Promise<void> {
+    await this.ifInProgress(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { id: claimId(key) },
+        ConditionExpression: '#status = :inProgress',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':inProgress': IN_PROGRESS },
+      }),
+    );
+  }
+
+  private inProgressMessage(data: KeyRef): string {
+    return `a request with Idempotency-Key "${data.idempotencyKey}" is still being processed; retry after it completes`;
+  }
+
+  private async get(id: string): Promise<ClaimItem | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }));
+    return result.Item as ClaimItem | undefined;
+  }
+
+  /** One winner among the runs that found the lease expired: the one whose update still sees the old lease. */
+  private async extendLease(existing: ClaimItem, nowMs: number): Promise<boolean> {
     try {
-      await this.layer.saveInProgress(data as never, IN_FLIGHT_MS);
-      return { kind: 'claimed' };
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: existing.id },
+          UpdateExpression: 'SET leaseUntil = :lease, runs = if_not_exists(runs, :zero) + :one',
+          ConditionExpression: '#status = :inProgress AND (attribute_not_exists(leaseUntil) OR leaseUntil = :seen)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':lease': nowMs + IN_FLIGHT_MS,
+            ':zero': 0,
+            ':one': 1,
+            ':inProgress': IN_PROGRESS,
+            ':seen': existing.leaseUntil ?? 0,
+          },
+        }),
+      );
+      return true;
     } catch (error) {
-      if (!(error instanceof IdempotencyItemAlreadyExistsError)) throw error;
-      try {
-        const record = error.existingRecord
-          ? this.layer.processExistingRecord(error.existingRecord, data as never)
-          : await this.layer.getRecord(data as never);
-        if (record.getStatus() === IdempotencyRecordStatus.COMPLETED) {
-          return { kind: 'replay', response: record.getResponse() as unknown as StoredResponse };
-        }
-        throw new IdempotencyInProgressError(
-          `a request with Idempotency-Key "${data.idempotencyKey}" is still being processed; retry after it completes`,
-        );
-      } catch (inner) {
-        if (inner instanceof IdempotencyValidationError) {
-          throw new IdempotencyConflictError(
-            `Idempotency-Key "${data.idempotencyKey}" was already used with a different request body; use a new key for a new payment`,
-          );
-        }
-        throw inner;
-      }
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
   }
 
-  async complete(data: IdempotencyData, response: StoredResponse): Promise<void> {
-    await this.layer.saveSuccess(data as never, response as never);
-  }
-
-  async release(data: IdempotencyData): Promise<void> {
-    await this.layer.deleteRecord(data as never);
+  private async ifInProgress(command: UpdateCommand | DeleteCommand): Promise<void> {
+    try {
+      await this.client.send(command as never);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // completed or gone: nothing to do
+    }
   }
 }

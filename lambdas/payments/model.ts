@@ -2,14 +2,29 @@
  * The payment as the workflow carries it, as the store keeps it, and as the API shows it: the types are the
  * contracts' (contracts/api.ts, contracts/steps.ts); this file adds what the payments area derives from them.
  */
-import type { CardSummary, Payment, PaymentRequest, WalletSummary } from '../../contracts/api';
+import type { CardSummary, Payment, PaymentRequest, RouteResult, WalletSummary } from '../../contracts/api';
+import type { PaymentSucceededDetail } from '../../contracts/events';
 import { cardBrand } from '../../contracts/methods';
 
 export type { AttemptRecord, CardSummary, FraudAssessment, PaymentStatus, WalletSummary } from '../../contracts/api';
 export type { PaymentDraft } from '../../contracts/steps';
 
-/** The stored payment item. It never holds a full card number, a CVC or a wallet token. */
-export type PaymentRecord = Payment;
+/**
+ * The stored payment item: the API's payment plus what only the platform reads. It never holds a full card
+ * number, a CVC or a wallet token.
+ */
+export type PaymentRecord = Payment & {
+  /** The key that claimed it (the reconciler completes the key's claim with the outcome). */
+  readonly idempotencyKey?: string;
+  /** The route, recorded before the first gateway call: what a resumed run follows. */
+  readonly plan?: RouteResult;
+  /** Set while the payment is processing (the sparse `unfinished` index the reconciler reads). */
+  readonly unfinished?: string;
+  /** The events of the terminal write (the outbox), published from the table's stream. */
+  readonly outbox?: { readonly PaymentSucceeded?: PaymentSucceededDetail };
+  /** Set until the outbox is published locally (the sparse `outbox` index the local drain reads). */
+  readonly unpublished?: string;
+};
 
 /** What the payment keeps of its method: a card's brand, last 4 and expiry, or a wallet's name and token's last 4. */
 export function methodSummary(request: PaymentRequest): { card: CardSummary } | { wallet: WalletSummary } {
@@ -21,5 +36,6 @@ export function methodSummary(request: PaymentRequest): { card: CardSummary } | 
 
 /** The API's view of a payment: the stored record with its attempts in order (nothing sensitive is stored). */
 export function toView(record: PaymentRecord): Payment {
-  return { ...record, attempts: [...record.attempts].sort((a, b) => a.attempt - b.attempt) };
+  const { idempotencyKey: _key, plan: _plan, unfinished: _unfinished, outbox: _outbox, unpublished: _unpublished, ...payment } = record;
+  return { ...payment, attempts: [...record.attempts].sort((a, b) => a.attempt - b.attempt) };
 }

@@ -18,8 +18,15 @@
  *
  * Faults (SANDBOX_FAULTS, per connector): `unavailable` fails before processing (retryable); `timeout`
  * processes the charge and then loses the response (ambiguous: the caller must reconcile).
+ *
+ * The charge ledger is the gateway's own, outside the platform: with SANDBOX_LEDGER_DIR each connector
+ * appends every processed call to `<dir>/<connector>.jsonl` (one line a gateway idempotency key, written
+ * before the answer), so it survives a crash of the platform, a restart answers a repeated key with its
+ * first result, and a double charge is visible from outside (`npm run test:faults` counts from it).
  */
 import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connectorFee, type ApprovalProfile, type ConnectorDefinition } from '../../contracts/connectors';
 import { GatewayDeclinedError, GatewayRetryableError } from '../../contracts/errors';
 import { cardNetwork } from '../../contracts/methods';
@@ -55,16 +62,94 @@ export interface SandboxOptions {
   readonly fault?: string;
   readonly latencyMs?: number;
   readonly now?: () => Date;
+  /** The durable ledger's folder; in memory (this process) when omitted. */
+  readonly ledgerDir?: string;
 }
 
 type Outcome = { readonly ok: true; readonly result: ChargeResult } | { readonly ok: false; readonly error: Error };
 
-/** Charges by connector id and idempotency key, shared by every instance in the process. */
-const ledgers = new Map<string, Map<string, Outcome>>();
+/** One line of a connector's ledger file. */
+export interface LedgerLine {
+  readonly key: string;
+  readonly at: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly ok: boolean;
+  readonly result?: ChargeResult;
+  readonly error?: { readonly name: string; readonly message: string; readonly code: string };
+}
+
+function outcomeOf(line: LedgerLine, connectorId: string): Outcome {
+  if (line.ok && line.result) return { ok: true, result: line.result };
+  const { name, message, code } = line.error ?? { name: 'GatewayDeclinedError', message: 'declined', code: 'card_declined' };
+  const error =
+    name === 'GatewayRetryableError'
+      ? new GatewayRetryableError(message, code, { connectorId })
+      : new GatewayDeclinedError(message, code, { connectorId });
+  return { ok: false, error };
+}
+
+/** Reads a connector's ledger file: every processed call by its idempotency key. */
+export function readLedger(dir: string, connectorId: string): LedgerLine[] {
+  const file = join(dir, `${connectorId}.jsonl`);
+  if (!existsSync(file)) return [];
+  // A line cut short by a crash mid-write is not a processed call (it was never answered).
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        return line ? [JSON.parse(line) as LedgerLine] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+interface Ledger {
+  get(key: string): Outcome | undefined;
+  record(key: string, outcome: Outcome, request: ChargeRequest, at: string): void;
+}
+
+/** Charges by connector id (and ledger folder) and idempotency key, shared by every instance in the process. */
+const ledgers = new Map<string, Ledger>();
+
+function ledgerFor(connectorId: string, dir: string | undefined): Ledger {
+  const id = `${dir ?? ''}\u0000${connectorId}`;
+  let ledger = ledgers.get(id);
+  if (ledger) return ledger;
+  const outcomes = new Map<string, Outcome>();
+  let file: string | undefined;
+  if (dir) {
+    mkdirSync(dir, { recursive: true });
+    file = join(dir, `${connectorId}.jsonl`);
+    for (const line of readLedger(dir, connectorId)) if (!outcomes.has(line.key)) outcomes.set(line.key, outcomeOf(line, connectorId));
+  }
+  ledger = {
+    get: (key) => outcomes.get(key),
+    record(key, outcome, request, at) {
+      outcomes.set(key, outcome);
+      if (!file) return;
+      const line: LedgerLine = {
+        key,
+        at,
+        amount: request.amount,
+        currency: request.currency,
+        ok: outcome.ok,
+        ...(outcome.ok
+          ? { result: outcome.result }
+          : { error: { name: outcome.error.name, message: outcome.error.message, code: (outcome.error as { code?: string }).code ?? 'unknown' } }),
+      };
+      // Synchronous append: on disk (the OS's) before the gateway answers, so a kill -9 after it cannot lose it.
+      appendFileSync(file, `${JSON.stringify(line)}\n`);
+    },
+  };
+  ledgers.set(id, ledger);
+  return ledger;
+}
 
 export class SandboxConnector implements GatewayConnector {
   readonly id: string;
-  private readonly ledger: Map<string, Outcome>;
+  private readonly ledger: Ledger;
 
   constructor(
     private readonly definition: ConnectorDefinition,
@@ -74,12 +159,7 @@ export class SandboxConnector implements GatewayConnector {
       throw new Error(`unknown sandbox fault "${options.fault}" for ${definition.id}; use unavailable or timeout`);
     }
     this.id = definition.id;
-    let ledger = ledgers.get(definition.id);
-    if (!ledger) {
-      ledger = new Map();
-      ledgers.set(definition.id, ledger);
-    }
-    this.ledger = ledger;
+    this.ledger = ledgerFor(definition.id, options.ledgerDir);
   }
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
@@ -90,7 +170,7 @@ export class SandboxConnector implements GatewayConnector {
     let outcome = this.ledger.get(request.idempotencyKey);
     if (!outcome) {
       outcome = this.process(request);
-      this.ledger.set(request.idempotencyKey, outcome);
+      this.ledger.record(request.idempotencyKey, outcome, request, (this.options.now ?? (() => new Date()))().toISOString());
     }
     if (this.options.fault === 'timeout') {
       throw new GatewayAmbiguousError(`${this.id} timed out after the request was sent`);

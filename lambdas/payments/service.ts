@@ -6,7 +6,6 @@
 import {
   type DomainError,
   ForbiddenError,
-  GatewayRetryableError,
   isDomainError,
   NotFoundError,
   ValidationError,
@@ -14,22 +13,32 @@ import {
 import { parseWith } from '../shared/http';
 import { newPaymentId, PaymentId } from '../../contracts/ids';
 import { jsonValueProblem } from '../../contracts/json';
-import { IdempotencyKey, MERCHANT_CLAIM, PaymentRequest, type FraudAssessment, type Payment } from '../../contracts/api';
+import {
+  IdempotencyKey,
+  MERCHANT_CLAIM,
+  PaymentRequest,
+  PROCESSING_MESSAGE,
+  type FraudAssessment,
+  type Payment,
+  type ProcessingResponse,
+} from '../../contracts/api';
 import type { PaymentSucceededDetail } from '../../contracts/events';
+import type { TerminalStatus } from '../../contracts/api';
 import type {
   BeginResult,
   ChargeOutput,
   FinalizeOutput,
   PayEnvelope,
   PaymentDraft,
+  ScoredFraud,
   StepInput,
   StoredResponse,
   WorkflowResult,
 } from '../../contracts/steps';
-import { GatewayAmbiguousError, type GatewayConnector } from './connectors';
-import { httpResponse, type IdempotencyData, type IdempotencyPort } from './idempotency';
+import { ChargeOutcomeUnknownError, GatewayAmbiguousError, type GatewayConnector } from './connectors';
+import { httpResponse, type ClaimResult, type IdempotencyData, type IdempotencyPort } from './idempotency';
 import { toView, type AttemptRecord, type PaymentRecord } from './model';
-import type { PaymentStore, TerminalUpdate } from './store';
+import type { FinishedKey, PaymentStore, TerminalUpdate } from './store';
 
 export type { BeginResult, ChargeOutput, FinalizeOutput, PayEnvelope, PaymentSucceededDetail, WorkflowResult };
 
@@ -38,6 +47,8 @@ export interface PaymentDeps {
   readonly idempotency: IdempotencyPort;
   readonly connectorFor: (connectorId: string) => GatewayConnector;
   readonly now: () => Date;
+  /** Told about a payment the reconciler could not finish this time. */
+  readonly onReconcileError?: (paymentId: string, error: unknown) => void;
 }
 
 function reject(error: DomainError): BeginResult {
@@ -74,39 +85,88 @@ export async function begin(envelope: PayEnvelope, deps: PaymentDeps): Promise<B
     if (isDomainError(error)) return reject(error);
     throw error;
   }
+  const now = deps.now();
+  let claim: ClaimResult;
   try {
-    const claim = await deps.idempotency.claim(data);
-    if (claim.kind === 'replay') return { outcome: 'respond', response: claim.response };
+    claim = await deps.idempotency.claim(data, { paymentId: newPaymentId(now), createdAt: now.toISOString() }, now);
   } catch (error) {
     if (isDomainError(error)) return reject(error);
     throw error;
   }
-  const now = deps.now();
-  return {
-    outcome: 'new',
-    payment: {
-      paymentId: newPaymentId(now),
-      merchantId: data.merchantId,
-      idempotencyKey: data.idempotencyKey,
-      createdAt: now.toISOString(),
-      request: data.request,
-    },
+  if (claim.kind === 'replay') return { outcome: 'respond', response: claim.response };
+  const payment: PaymentDraft = {
+    paymentId: claim.paymentId,
+    merchantId: data.merchantId,
+    idempotencyKey: data.idempotencyKey,
+    createdAt: claim.createdAt,
+    request: data.request,
   };
+  if (!claim.resumed) return { outcome: 'new', payment };
+  return resume(payment, await deps.store.get(payment.merchantId, payment.paymentId), deps);
+}
+
+/**
+ * Where an earlier run of the key left its payment, and how this run goes on. Nothing recorded: nothing can
+ * have been charged, so start again (same payment id). A pending attempt: make it again with the same
+ * gateway key (the gateway answers a repeat with its first result, so it charges at most once). Recorded
+ * failures: the next connector of the plan, or the outcome they already decide. Terminal: its answer.
+ */
+export async function resume(payment: PaymentDraft, record: PaymentRecord | undefined, deps: Pick<PaymentDeps, 'idempotency'>): Promise<BeginResult> {
+  if (!record) return { outcome: 'new', payment };
+  if (record.status !== 'processing') {
+    const response = respond(toView(record));
+    await deps.idempotency.complete(payment, response);
+    return { outcome: 'respond', response };
+  }
+  const fraud = record.fraud;
+  const plan = record.plan;
+  const next = nextStep(record);
+  if (!plan || next.kind === 'finish') {
+    const result: WorkflowResult =
+      next.kind === 'finish' ? next.result : { outcome: 'failed', code: 'interrupted' };
+    return { outcome: 'finish', payment, ...(fraud ? { fraud } : {}), ...(plan ? { route: plan } : {}), result };
+  }
+  return { outcome: 'resume', payment, ...(fraud ? { fraud } : {}), route: plan, attempt: { index: next.index } };
+}
+
+/** The next thing a processing payment needs: an attempt (by index) or the outcome its attempts decide. */
+function nextStep(record: PaymentRecord): { kind: 'attempt'; index: number } | { kind: 'finish'; result: WorkflowResult } {
+  if (record.pendingAttempt) return { kind: 'attempt', index: record.pendingAttempt.attempt };
+  const last = [...record.attempts].sort((a, b) => a.attempt - b.attempt).at(-1);
+  if (last?.outcome === 'declined') return { kind: 'finish', result: { outcome: 'declined', code: 'gateway_declined' } };
+  const index = last ? last.attempt + 1 : 0;
+  if (record.plan && index < record.plan.attemptLimit) return { kind: 'attempt', index };
+  return { kind: 'finish', result: { outcome: 'failed', code: last ? 'all_gateways_failed' : 'interrupted' } };
 }
 
 /** One attempt on one connector (the Charge step's payload; only the connector's id is used). */
-export type ChargeInput = Pick<StepInput<'charge'>, 'payment' | 'attempt'> & { readonly connector: { readonly connectorId: string } };
+export type ChargeInput = Pick<StepInput<'charge'>, 'payment' | 'attempt' | 'plan' | 'fraud'> & {
+  readonly connector: { readonly connectorId: string };
+};
+
+/** The payment's assessment as the record keeps it: without the graph snapshots (the fraud features' business). */
+export function assessmentOf(fraud: ScoredFraud | undefined): FraudAssessment | undefined {
+  if (!fraud) return undefined;
+  const { snapshots: _snapshots, ...assessment } = fraud;
+  return assessment;
+}
 
 /**
- * One attempt on one connector. A failed attempt is recorded here (the next step needs its history); a
- * successful one travels in the output and Finalize records it with the terminal status, saving a write on
- * the happy path. Either way the outcome is returned or rethrown by name.
+ * One attempt on one connector. The payment, its plan and this attempt are recorded first (a body that
+ * cannot be recorded never reaches a gateway; a crash after the call leaves the attempt pending, and the
+ * next run makes it again with the same gateway key). A failed attempt's outcome is recorded here; a
+ * successful one travels in the output and Finalize records it with the terminal status.
  */
 export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<ChargeOutput> {
   const { payment, attempt } = input;
   const connector = deps.connectorFor(input.connector.connectorId);
-  const idempotencyKey = `${payment.paymentId}:${attempt}`;
+  const idempotencyKey = gatewayKey(payment.paymentId, attempt);
   const { request } = payment;
+  await deps.store.recordIntent(payment, {
+    plan: input.plan,
+    fraud: assessmentOf(input.fraud),
+    pending: { attempt, connectorId: connector.id, at: deps.now().toISOString() },
+  });
   const started = Date.now();
   const chargeRequest = {
     amount: request.amount,
@@ -133,9 +193,9 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
       // Never move on to another connector before knowing whether this one charged.
       result = await connector.retrieve(idempotencyKey);
       if (!result) {
-        throw new GatewayRetryableError(`${connector.id} timed out and reconciliation found no charge`, 'gateway_timeout', {
-          connectorId: connector.id,
-        });
+        // Not found right after a timeout is no proof: the charge may still land. The attempt stays pending;
+        // the next run of the key (or the reconciler) asks the gateway again by the same key.
+        throw new ChargeOutcomeUnknownError(`${connector.id} timed out and has no charge for ${idempotencyKey} yet; the outcome is not known`);
       }
       reconciled = true;
     }
@@ -150,6 +210,11 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
     }
     throw error;
   }
+}
+
+/** The gateway's idempotency key of an attempt: the same for every run of the payment. */
+export function gatewayKey(paymentId: string, attempt: number): string {
+  return `${paymentId}:${attempt}`;
 }
 
 export interface FinalizeInput {
@@ -174,85 +239,96 @@ const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
   fraud_declined: 'the payment was declined by fraud screening',
   no_eligible_connector: 'no connector can take this payment method, currency and country',
   all_gateways_failed: 'every eligible gateway failed to process the payment; it was not charged, retry later with a new Idempotency-Key',
+  interrupted: 'the payment stopped before it was charged (each gateway was asked by its idempotency key); it was not charged, pay again with a new Idempotency-Key',
 };
+
+/** What a payment's event says of it: from the workflow's draft, or from the record (the reconciler). */
+type EventBasics = Pick<PaymentSucceededDetail, 'paymentId' | 'merchantId' | 'customerId' | 'amount' | 'currency'>;
+
+function basicsOf(payment: PaymentDraft): EventBasics {
+  const { request } = payment;
+  return { paymentId: payment.paymentId, merchantId: payment.merchantId, customerId: request.customerId, amount: request.amount, currency: request.currency };
+}
+
+/** The terminal write of a workflow result (its event, on success, goes to the outbox in the same write). */
+function terminalUpdate(payment: EventBasics, result: WorkflowResult, fraud: FraudAssessment | undefined, at: string, reason?: string): TerminalUpdate {
+  const winning = result.charge;
+  switch (result.outcome) {
+    case 'succeeded':
+      if (!winning) throw new Error(`payment ${payment.paymentId} finished as succeeded without its charge`);
+      return {
+        status: 'succeeded', connectorId: winning.connectorId, feeMinor: winning.feeMinor, fraud, at, attempt: winning.attempt, reason,
+        event: { ...payment, connectorId: winning.connectorId, occurredAt: at },
+      };
+    case 'review':
+      return { status: 'review', code: result.code ?? 'held_for_review', fraud, at, reason };
+    case 'declined':
+      return { status: 'declined', code: result.code === 'gateway_declined' ? undefined : result.code, fraud, at, reason };
+    default:
+      return { status: 'failed', code: result.code ?? 'failed', fraud, at, reason };
+  }
+}
+
+/** Records the terminal state (with its events) and completes the key's claim with the answer. */
+async function settle(payment: PaymentDraft | FinishedKey, update: TerminalUpdate, result: WorkflowResult, deps: Pick<PaymentDeps, 'store' | 'idempotency'>) {
+  const record = await deps.store.finalize(payment, update);
+  const response = respond(toView(record), result);
+  await deps.idempotency.complete(payment, response);
+  return { record, response };
+}
 
 export async function finalize(input: FinalizeInput, deps: PaymentDeps): Promise<FinalizeOutput> {
   const { payment, fraud, result } = input;
   const at = deps.now().toISOString();
-  const winning = result.charge;
-  const lastAttemptCode = (record?: PaymentRecord) => record?.attempts.at(-1)?.code;
-
-  let update: TerminalUpdate;
-  switch (result.outcome) {
-    case 'succeeded':
-      if (!winning) throw new Error(`payment ${payment.paymentId} finished as succeeded without its charge`);
-      update = { status: 'succeeded', connectorId: winning.connectorId, feeMinor: winning.feeMinor, fraud, at, attempt: winning.attempt };
-      break;
-    case 'review':
-      update = { status: 'review', code: result.code ?? 'held_for_review', fraud, at };
-      break;
-    case 'declined':
-      update = { status: 'declined', code: result.code === 'gateway_declined' ? undefined : result.code, fraud, at };
-      break;
-    default:
-      update = { status: 'failed', code: result.code ?? 'failed', fraud, at };
-  }
-  let record = await deps.store.finalize(payment, update);
-  if (result.outcome === 'declined' && result.code === 'gateway_declined' && !record.code) {
-    // The decline code is the gateway's (card_declined, insufficient_funds, ...), recorded on the attempt.
-    record = { ...record, code: lastAttemptCode(record) ?? 'card_declined' };
-  }
-  const view = toView(record);
-  const response = respond(view, result);
-  await deps.idempotency.complete({ merchantId: payment.merchantId, idempotencyKey: payment.idempotencyKey, request: payment.request }, response);
+  const { record, response } = await settle(payment, terminalUpdate(basicsOf(payment), result, fraud, at), result, deps);
   const succeeded = record.status === 'succeeded';
-  return {
-    succeeded,
-    response,
-    attempts: record.attempts,
-    ...(succeeded
-      ? {
-          event: {
-            paymentId: record.paymentId,
-            merchantId: record.merchantId,
-            customerId: record.customerId,
-            amount: record.amount,
-            currency: record.currency,
-            connectorId: record.connectorId ?? 'unknown',
-            occurredAt: record.finalizedAt ?? at,
-          },
-        }
-      : {}),
-  };
+  const event = record.outbox?.PaymentSucceeded;
+  return { succeeded, response, attempts: record.attempts, ...(succeeded && event ? { event } : {}) };
 }
 
-function respond(view: Payment, result: WorkflowResult): StoredResponse {
+/** The answer a payment's record gives (`result` adds the cause of a failure the workflow caught). */
+function respond(view: Payment, result?: WorkflowResult): StoredResponse {
   switch (view.status) {
     case 'succeeded':
       return httpResponse(201, { payment: view });
     case 'review':
       return httpResponse(202, { payment: view });
+    case 'processing':
+      return processing(view.paymentId);
     case 'declined': {
-      const code = view.code ?? 'card_declined';
-      const message = FAILURE_MESSAGES[code] ?? causeMessage(result.error) ?? 'the payment was declined';
-      return httpResponse(402, { error: { code, message, details: { paymentId: view.paymentId, payment: view } } });
+      // The gateway's decline code (card_declined, insufficient_funds, ...) is recorded on the attempt.
+      const code = view.code ?? view.attempts.at(-1)?.code ?? 'card_declined';
+      const message = FAILURE_MESSAGES[code] ?? causeMessage(result?.error) ?? 'the payment was declined';
+      return httpResponse(402, { error: { code, message, details: { paymentId: view.paymentId, payment: { ...view, code } } } });
     }
     default: {
       const code = view.code ?? 'failed';
       const status = code === 'no_eligible_connector' ? 422 : 503;
       // Routing's own message says which method, currency and country nothing takes.
       const message =
-        (code === 'no_eligible_connector' ? causeMessage(result.error) : undefined) ?? FAILURE_MESSAGES[code] ?? causeMessage(result.error) ?? 'the payment failed';
+        (code === 'no_eligible_connector' ? causeMessage(result?.error) : undefined) ?? FAILURE_MESSAGES[code] ?? causeMessage(result?.error) ?? 'the payment failed';
       return httpResponse(status, { error: { code, message, details: { paymentId: view.paymentId, payment: view } } });
     }
   }
 }
 
+/** 202 `processing`: the outcome is not known yet; the same request with the same key resumes or replays it. */
+export function processing(paymentId?: string): StoredResponse {
+  const body: ProcessingResponse = {
+    status: 'processing',
+    message: PROCESSING_MESSAGE,
+    ...(paymentId ? { paymentId, poll: `/payments/${paymentId}` } : {}),
+  };
+  return httpResponse(202, body);
+}
+
 export type AbortInput = Pick<StepInput<'abort'>, 'input' | 'state'>;
 
 /**
- * Something unexpected failed. If no attempt could have charged, release the key so the client can retry
- * with it; otherwise keep the key (a retry must not charge twice) and store the 500 as its answer.
+ * Something unexpected failed. Nothing recorded: nothing can have been charged, so release the key (a retry
+ * with it starts again) and answer 500. A recorded payment: money may have moved, so answer 202
+ * `processing` and end the key's lease, so the next request with the key resumes the payment at once (its
+ * pending attempt is made again with the same gateway key); if nobody asks, the reconciler finishes it.
  */
 export async function abort(input: AbortInput, deps: PaymentDeps): Promise<{ response: StoredResponse }> {
   let data: IdempotencyData | undefined;
@@ -262,23 +338,104 @@ export async function abort(input: AbortInput, deps: PaymentDeps): Promise<{ res
     data = undefined; // the request never got as far as claiming its key
   }
   const paymentId = input.state.payment?.paymentId;
-  const record = paymentId && data ? await deps.store.get(data.merchantId, paymentId) : undefined;
-  const moneyMayHaveMoved = input.state.charge !== undefined || Boolean(record?.attempts.some((a) => a.outcome === 'succeeded'));
-  const errorName = input.state.error?.Error ?? 'unknown';
-  const response = httpResponse(500, {
-    error: {
-      code: 'internal_error',
-      message: moneyMayHaveMoved
-        ? `the payment ${paymentId} was charged but could not be recorded; do not retry, it will be reconciled`
-        : 'the payment failed before anything was charged; it is safe to retry with the same Idempotency-Key',
-      details: { paymentId, failure: errorName },
-    },
-  });
-  if (data) {
-    if (moneyMayHaveMoved) await deps.idempotency.complete(data, response);
-    else await deps.idempotency.release(data);
+  if (!data) {
+    return { response: httpResponse(500, { error: { code: 'internal_error', message: 'the payment workflow failed before it could check the request', details: { failure: input.state.error?.Error ?? 'unknown' } } }) };
   }
-  return { response };
+  const record = paymentId ? await deps.store.get(data.merchantId, paymentId) : undefined;
+  if (record && record.status !== 'processing') {
+    const response = respond(toView(record));
+    await deps.idempotency.complete(data, response);
+    return { response };
+  }
+  if (record || input.state.charge !== undefined) {
+    await deps.idempotency.expireLease(data);
+    return { response: processing(paymentId) };
+  }
+  await deps.idempotency.release(data);
+  return {
+    response: httpResponse(500, {
+      error: {
+        code: 'internal_error',
+        message: 'the payment failed before anything was charged; it is safe to retry with the same Idempotency-Key',
+        details: { paymentId, failure: input.state.error?.Error ?? 'unknown' },
+      },
+    }),
+  };
+}
+
+/** How long a processing payment may go without a write before the reconciler takes it: past any lease and Lambda. */
+export const RECONCILE_AFTER_MS = 60_000;
+
+export interface ReconcileReport {
+  readonly examined: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly declined: number;
+  /** Held by a live run (its lease), or finished meanwhile. */
+  readonly skipped: number;
+  /** Could not be reconciled this time (the gateway or the store failed); the next run tries again. */
+  readonly errors: number;
+}
+
+/**
+ * Drives payments left processing past RECONCILE_AFTER_MS to a terminal state, with a reason. It never
+ * charges: a pending attempt is looked up at its gateway by its key (found: succeeded; not found after all
+ * this time: it never happened); without one, the recorded attempts decide (declined, or failed and not
+ * charged). The key's claim is completed with the answer, so a late retry replays it.
+ */
+export async function reconcile(deps: PaymentDeps, limit = 100): Promise<ReconcileReport> {
+  const now = deps.now();
+  const keys = await deps.store.listUnfinished(new Date(now.getTime() - RECONCILE_AFTER_MS), limit);
+  const report = { examined: keys.length, succeeded: 0, failed: 0, declined: 0, skipped: 0, errors: 0 };
+  for (const key of keys) {
+    const record = await deps.store.get(key.merchantId, key.paymentId);
+    if (!record || record.status !== 'processing' || !record.idempotencyKey) {
+      report.skipped += 1;
+      continue;
+    }
+    const ref = { merchantId: record.merchantId, idempotencyKey: record.idempotencyKey };
+    if (!(await deps.idempotency.takeOver(ref, now))) {
+      report.skipped += 1;
+      continue;
+    }
+    try {
+      report[await reconcileOne(record, deps)] += 1;
+    } catch (error) {
+      // One payment's failure (its gateway is down, say) does not hold up the others. Its lease expires,
+      // and the next run (or a retry of its key) takes it again.
+      report.errors += 1;
+      deps.onReconcileError?.(record.paymentId, error);
+    }
+  }
+  return report;
+}
+
+async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<Exclude<TerminalStatus, 'review'>> {
+  const at = deps.now().toISOString();
+  // The record does not keep the request (no card number); the terminal write of a recorded payment needs only its key.
+  const payment: FinishedKey = { paymentId: record.paymentId, merchantId: record.merchantId, idempotencyKey: record.idempotencyKey ?? '' };
+  const basics: EventBasics = { paymentId: record.paymentId, merchantId: record.merchantId, customerId: record.customerId, amount: record.amount, currency: record.currency };
+  const pending = record.pendingAttempt;
+  let result: WorkflowResult;
+  let reason: string;
+  if (pending) {
+    const key = gatewayKey(record.paymentId, pending.attempt);
+    const found = await deps.connectorFor(pending.connectorId).retrieve(key);
+    if (found) {
+      const attempt: AttemptRecord = { attempt: pending.attempt, connectorId: pending.connectorId, outcome: 'succeeded', latencyMs: 0, at, ...found };
+      result = { outcome: 'succeeded', charge: { connectorId: pending.connectorId, ...found, latencyMs: 0, reconciled: true, attempt } };
+      reason = `reconciled: ${pending.connectorId} has the charge of attempt ${pending.attempt} (${key})`;
+    } else {
+      result = { outcome: 'failed', code: 'interrupted' };
+      reason = `reconciled: ${pending.connectorId} has no charge for attempt ${pending.attempt} (${key}); nothing was charged`;
+    }
+  } else {
+    const next = nextStep(record);
+    result = next.kind === 'finish' ? next.result : { outcome: 'failed', code: 'interrupted' };
+    reason = `reconciled: the payment stopped between attempts; its recorded attempts decide it (${result.outcome})`;
+  }
+  const { record: final } = await settle(payment, terminalUpdate(basics, result, undefined, at, reason), result, deps);
+  return final.status === 'succeeded' ? 'succeeded' : final.status === 'declined' ? 'declined' : 'failed';
 }
 
 /** GET /payments/{id}: only the caller's own payments exist for it. */

@@ -1,12 +1,49 @@
 /**
  * The payment store port and its DynamoDB adapter (dynalite locally). One item per payment, attempts
  * inside it, every write a single-item update (no transactions: dynalite has none).
+ *
+ * The writes of a payment, in order: the intent (the whole record with its plan and the attempt about to be
+ * made, before any gateway call: a body that cannot be recorded never reaches a gateway), a failed attempt's
+ * outcome, and the terminal write, which also carries the payment's events (the outbox) in the same item.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { PendingAttempt, RouteResult } from '../../contracts/api';
+import type { PaymentSucceededDetail } from '../../contracts/events';
 import { paymentIdRange } from '../../contracts/ids';
+import { INDEX_SHARDS } from '../../contracts/resources';
 import type { AttemptRecord, FraudAssessment, PaymentDraft, PaymentRecord, PaymentStatus } from './model';
 import { methodSummary } from './model';
+
+/** The index shard of a payment: the last character of its (random) id. */
+export function shardOf(paymentId: string): string {
+  return String(paymentId.charCodeAt(paymentId.length - 1) % INDEX_SHARDS);
+}
+
+/** A payment of the sparse indexes: its key. */
+export interface PaymentKey {
+  readonly merchantId: string;
+  readonly paymentId: string;
+}
+
+/** Another run finished the payment first: this run must not charge. */
+export class PaymentFinishedError extends Error {
+  constructor(paymentId: string) {
+    super(`payment ${paymentId} is already finished; this run stops without charging`);
+    this.name = 'PaymentFinishedError';
+  }
+}
+
+/** A recorded payment as the reconciler finishes it: the record already holds the request's fields. */
+export interface FinishedKey extends PaymentKey {
+  readonly idempotencyKey: string;
+}
+
+export interface Intent {
+  readonly plan: RouteResult;
+  readonly fraud?: FraudAssessment;
+  readonly pending: PendingAttempt;
+}
 
 export interface TerminalUpdate {
   readonly status: Exclude<PaymentStatus, 'processing'>;
@@ -16,15 +53,33 @@ export interface TerminalUpdate {
   readonly fraud?: FraudAssessment;
   /** The successful attempt, appended in the same write. */
   readonly attempt?: AttemptRecord;
+  /** Why the reconciler, not the workflow, ended it. */
+  readonly reason?: string;
+  /** A succeeded payment's event, written to the outbox with the terminal status. */
+  readonly event?: PaymentSucceededDetail;
   readonly at: string;
 }
 
 export interface PaymentStore {
-  /** Appends an attempt, creating the payment (status processing) on the first one. */
+  /**
+   * Records the payment (status processing) with its plan and the attempt about to be made, before its
+   * gateway call; throws PaymentFinishedError when the payment is already terminal.
+   */
+  recordIntent(draft: PaymentDraft, intent: Intent): Promise<void>;
+  /** Appends a failed attempt's outcome and clears the pending attempt. */
   recordAttempt(draft: PaymentDraft, attempt: AttemptRecord): Promise<void>;
-  /** Sets the terminal status once; a repeated call returns the record as first finalized. */
-  finalize(draft: PaymentDraft, update: TerminalUpdate): Promise<PaymentRecord>;
+  /**
+   * Sets the terminal status once (with the request's fields from a draft; a FinishedKey finishes a payment
+   * already recorded); a repeated call returns the record as first finalized.
+   */
+  finalize(draft: PaymentDraft | FinishedKey, update: TerminalUpdate): Promise<PaymentRecord>;
   get(merchantId: string, paymentId: string): Promise<PaymentRecord | undefined>;
+  /** Payments still processing whose last write is older than `before`, oldest first, at most `limit`. */
+  listUnfinished(before: Date, limit: number): Promise<PaymentKey[]>;
+  /** Terminal payments whose events the local platform has not published yet, at most `limit`. */
+  listUnpublished(limit: number): Promise<PaymentKey[]>;
+  /** Marks a payment's outbox as published (the local drain, after the bus took its events). */
+  markPublished(key: PaymentKey): Promise<void>;
   /** The merchant's payments created in [from, to), oldest first, at most `limit`. */
   listWindow(merchantId: string, from: Date, to: Date, limit: number): Promise<{ items: PaymentRecord[]; truncated: boolean }>;
 }
@@ -56,59 +111,114 @@ export class DynamoPaymentStore implements PaymentStore {
     };
   }
 
-  async recordAttempt(draft: PaymentDraft, attempt: AttemptRecord): Promise<void> {
-    const base = this.base(draft, attempt.at);
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { merchantId: draft.merchantId, paymentId: draft.paymentId },
-        UpdateExpression:
-          'SET #status = if_not_exists(#status, :processing), amount = :amount, currency = :currency, customerId = :customerId, ' +
-          '#method = :method, createdAt = if_not_exists(createdAt, :createdAt), updatedAt = :updatedAt, ' +
-          'attempts = list_append(if_not_exists(attempts, :empty), :attempt)',
-        ExpressionAttributeNames: { '#status': 'status', ...base.names },
-        ExpressionAttributeValues: { ...base.values, ':processing': 'processing', ':attempt': [attempt] },
-      }),
-    );
-  }
-
-  async finalize(draft: PaymentDraft, update: TerminalUpdate): Promise<PaymentRecord> {
-    const base = this.base(draft, update.at);
-    const names: Record<string, string> = { '#status': 'status', ...base.names };
-    const values: Record<string, unknown> = {
-      ...base.values,
-      ':status': update.status,
-      ':processing': 'processing',
-      ':finalizedAt': update.at,
-      ':newAttempts': update.attempt ? [update.attempt] : [],
-    };
-    const sets = [
-      '#status = :status', 'amount = :amount', 'currency = :currency', 'customerId = :customerId', '#method = :method',
-      'createdAt = if_not_exists(createdAt, :createdAt)', 'updatedAt = :updatedAt', 'finalizedAt = :finalizedAt',
-      'attempts = list_append(if_not_exists(attempts, :empty), :newAttempts)',
-    ];
-    const optional: Record<string, unknown> = {
-      code: update.code,
-      connectorId: update.connectorId,
-      feeMinor: update.feeMinor,
-      fraud: update.fraud,
+  /** The request's optional fields, set when present. */
+  private optionalSets(draft: PaymentDraft, optional: Record<string, unknown>, sets: string[], names: Record<string, string>, values: Record<string, unknown>) {
+    const all: Record<string, unknown> = {
       country: draft.request.country,
       description: draft.request.description,
       metadata: draft.request.metadata,
+      idempotencyKey: draft.idempotencyKey,
+      ...optional,
     };
-    for (const [field, value] of Object.entries(optional)) {
+    for (const [field, value] of Object.entries(all)) {
       if (value === undefined) continue;
       sets.push(`#${field} = :${field}`);
       names[`#${field}`] = field;
       values[`:${field}`] = value;
+    }
+  }
+
+  async recordIntent(draft: PaymentDraft, intent: Intent): Promise<void> {
+    const base = this.base(draft, intent.pending.at);
+    const names: Record<string, string> = { '#status': 'status', ...base.names };
+    const values: Record<string, unknown> = {
+      ...base.values,
+      ':processing': 'processing',
+      ':unfinished': shardOf(draft.paymentId),
+    };
+    const sets = [
+      '#status = :processing', 'amount = :amount', 'currency = :currency', 'customerId = :customerId', '#method = :method',
+      'createdAt = if_not_exists(createdAt, :createdAt)', 'updatedAt = :updatedAt', 'unfinished = :unfinished',
+      'attempts = if_not_exists(attempts, :empty)',
+    ];
+    this.optionalSets(draft, { plan: intent.plan, fraud: intent.fraud, pendingAttempt: intent.pending }, sets, names, values);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { merchantId: draft.merchantId, paymentId: draft.paymentId },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_not_exists(#status) OR #status = :processing',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new PaymentFinishedError(draft.paymentId);
+      throw error;
+    }
+  }
+
+  async recordAttempt(draft: PaymentDraft, attempt: AttemptRecord): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { merchantId: draft.merchantId, paymentId: draft.paymentId },
+        UpdateExpression: 'SET updatedAt = :updatedAt, attempts = list_append(if_not_exists(attempts, :empty), :attempt) REMOVE pendingAttempt',
+        ConditionExpression: '#status = :processing',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':updatedAt': attempt.at, ':empty': [], ':attempt': [attempt], ':processing': 'processing' },
+      }),
+    );
+  }
+
+  async finalize(draft: PaymentDraft | FinishedKey, update: TerminalUpdate): Promise<PaymentRecord> {
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = {
+      ':status': update.status,
+      ':processing': 'processing',
+      ':updatedAt': update.at,
+      ':finalizedAt': update.at,
+      ':empty': [],
+      ':newAttempts': update.attempt ? [update.attempt] : [],
+    };
+    const sets = ['#status = :status', 'updatedAt = :updatedAt', 'finalizedAt = :finalizedAt', 'attempts = list_append(if_not_exists(attempts, :empty), :newAttempts)'];
+    // The events go out with the terminal state, in the same write (the outbox): the stream publishes them
+    // in the cloud, the local drain from the `outbox` index (`unpublished`).
+    const outbox = update.event ? { PaymentSucceeded: update.event } : undefined;
+    const terminal: Record<string, unknown> = {
+      code: update.code,
+      connectorId: update.connectorId,
+      feeMinor: update.feeMinor,
+      fraud: update.fraud,
+      reason: update.reason,
+      outbox,
+      unpublished: outbox ? shardOf(draft.paymentId) : undefined,
+    };
+    let condition = '#status = :processing';
+    if ('request' in draft) {
+      // A payment that never reached a gateway (fraud, no connector) is first written here, whole.
+      const base = this.base(draft, update.at);
+      Object.assign(names, base.names);
+      Object.assign(values, base.values);
+      sets.push('amount = :amount', 'currency = :currency', 'customerId = :customerId', '#method = :method', 'createdAt = if_not_exists(createdAt, :createdAt)');
+      this.optionalSets(draft, terminal, sets, names, values);
+      condition = 'attribute_not_exists(#status) OR #status = :processing';
+    } else {
+      for (const [field, value] of Object.entries(terminal)) {
+        if (value === undefined) continue;
+        sets.push(`#${field} = :${field}`);
+        names[`#${field}`] = field;
+        values[`:${field}`] = value;
+      }
     }
     try {
       const result = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { merchantId: draft.merchantId, paymentId: draft.paymentId },
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: 'attribute_not_exists(#status) OR #status = :processing',
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE pendingAttempt, unfinished`,
+          ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -128,6 +238,43 @@ export class DynamoPaymentStore implements PaymentStore {
       new GetCommand({ TableName: this.tableName, Key: { merchantId, paymentId }, ConsistentRead: true }),
     );
     return result.Item as PaymentRecord | undefined;
+  }
+
+  async listUnfinished(before: Date, limit: number): Promise<PaymentKey[]> {
+    return this.fromIndex('unfinished', 'unfinished', limit, before.toISOString());
+  }
+
+  async listUnpublished(limit: number): Promise<PaymentKey[]> {
+    return this.fromIndex('outbox', 'unpublished', limit);
+  }
+
+  async markPublished(key: PaymentKey): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { merchantId: key.merchantId, paymentId: key.paymentId },
+        UpdateExpression: 'REMOVE unpublished',
+      }),
+    );
+  }
+
+  /** Every shard of a sparse index, oldest first within a shard, at most `limit` in all. */
+  private async fromIndex(index: string, attribute: string, limit: number, before?: string): Promise<PaymentKey[]> {
+    const keys: PaymentKey[] = [];
+    for (let shard = 0; shard < INDEX_SHARDS && keys.length < limit; shard += 1) {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index,
+          KeyConditionExpression: before ? '#shard = :shard AND updatedAt < :before' : '#shard = :shard',
+          ExpressionAttributeNames: { '#shard': attribute },
+          ExpressionAttributeValues: { ':shard': String(shard), ...(before ? { ':before': before } : {}) },
+          Limit: limit - keys.length,
+        }),
+      );
+      for (const item of page.Items ?? []) keys.push({ merchantId: String(item.merchantId), paymentId: String(item.paymentId) });
+    }
+    return keys;
   }
 
   async listWindow(merchantId: string, from: Date, to: Date, limit: number) {

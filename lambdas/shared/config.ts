@@ -33,6 +33,8 @@ export interface RuntimeConfig {
   /** connectorId → fault kind, for the sandbox connectors (e.g. `amazon-pay=unavailable`). */
   readonly sandboxFaults: Readonly<Record<string, string>>;
   readonly sandboxLatencyMs: number;
+  /** The sandbox gateways' durable charge ledger folder (SANDBOX_LEDGER_DIR); in memory when unset. */
+  readonly sandboxLedgerDir?: string;
   readonly rewardTokenDecimals: number;
   /** Local only: where dynalite listens. */
   readonly dynamodbEndpoint?: string;
@@ -138,6 +140,7 @@ export function config(): RuntimeConfig {
     },
     sandboxFaults: faults(process.env[ENV.sandboxFaults]),
     sandboxLatencyMs: number(ENV.sandboxLatencyMs, 0, 0, 10_000),
+    sandboxLedgerDir: process.env[ENV.sandboxLedgerDir] || undefined,
     rewardTokenDecimals: setting(ENV.rewardTokenDecimals, RewardTokenDecimals, 6),
     dynamodbEndpoint: process.env[ENV.dynamodbEndpoint] || undefined,
     eventsEndpoint: process.env[ENV.eventsEndpoint] || undefined,

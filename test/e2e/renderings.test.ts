@@ -11,7 +11,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
 import { openApiDocument } from '../../contracts/openapi';
-import { allConsumers, FUNCTION_NAMES, functionPlaceholders, WORKFLOW_NAMES, WORKFLOWS, type FunctionName } from '../../contracts/topology';
+import { allConsumers, allSchedules, FUNCTION_NAMES, functionPlaceholders, WORKFLOW_NAMES, WORKFLOWS, type FunctionName } from '../../contracts/topology';
 import { SmartPayPlatform, STAGES } from '../../lib';
 import { localEnvironments } from '../../local/env';
 import type { LocalPlatform } from '../../local/platform';
@@ -106,11 +106,12 @@ test('the bus rules are the same events to the same consumers', () => {
   const machines = Object.fromEntries(WORKFLOW_NAMES.map((w) => [logicalIdOf(template, 'AWS::StepFunctions::StateMachine', `SmartPayWorkflows${pascal(w)}StateMachine`), w]));
   const mappings = resourcesOf(template, 'AWS::Lambda::EventSourceMapping');
   const queueConsumer = (queueArn: { 'Fn::GetAtt': [string, string] }): string => {
-    const mapping = mappings.find(([, m]) => m.Properties!.EventSourceArn['Fn::GetAtt'][0] === queueArn['Fn::GetAtt'][0]);
+    const mapping = mappings.find(([, m]) => m.Properties!.EventSourceArn['Fn::GetAtt']?.[0] === queueArn['Fn::GetAtt'][0]);
     const fnId = mapping![1].Properties!.FunctionName.Ref as string;
     return FUNCTION_NAMES.find((n) => fnId.startsWith(`SmartPayFunctions${pascal(n)}Function`))!;
   };
   const cloud = resourcesOf(template, 'AWS::Events::Rule')
+    .filter(([, rule]) => rule.Properties!.EventPattern !== undefined)
     .map(([, rule]) => {
       const target = rule.Properties!.Targets[0];
       const consumer = target.Arn.Ref && machines[target.Arn.Ref] ? `workflow ${machines[target.Arn.Ref]}` : `function ${queueConsumer(target.Arn)}`;
@@ -122,4 +123,33 @@ test('the bus rules are the same events to the same consumers', () => {
     .sort();
   expect(cloud).toEqual(local);
   expect(local).toEqual(['PaymentSucceeded → workflow reward', 'RoutingOutcomesRecorded → function routingUpdater']);
+});
+
+test('the schedules are the same: a rate rule invoking the function with { schedule } in the cloud, a timer of the same name locally', () => {
+  const functionOf = (arn: { 'Fn::GetAtt': [string, string] }) => FUNCTION_NAMES.find((n) => arn['Fn::GetAtt'][0].startsWith(`SmartPayFunctions${pascal(n)}Function`));
+  const cloud = resourcesOf(template, 'AWS::Events::Rule')
+    .filter(([, rule]) => rule.Properties!.ScheduleExpression !== undefined)
+    .map(([, rule]) => {
+      const target = rule.Properties!.Targets[0];
+      return `${JSON.parse(target.Input).schedule} → function ${functionOf(target.Arn)} ${rule.Properties!.ScheduleExpression}`;
+    })
+    .sort();
+  const local = allSchedules()
+    .map((s) => `${s.name} → function ${s.function} rate(${s.everyMinutes} minute${s.everyMinutes === 1 ? '' : 's'})`)
+    .sort();
+  expect(cloud).toEqual(local);
+  expect(local.map((l) => l.split(' ')[0])).toEqual(['outbox', 'reconcile']);
+});
+
+test('the outbox: the payments table streams to the payments function, filtered to terminal writes still unpublished', () => {
+  const [table] = resourcesOf(template, 'AWS::DynamoDB::Table').filter(([id]) => id.startsWith('SmartPayDataPaymentsTable'));
+  expect(table[1].Properties!.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
+  expect(table[1].Properties!.GlobalSecondaryIndexes.map((i: { IndexName: string }) => i.IndexName).sort()).toEqual(['outbox', 'unfinished']);
+  const streams = resourcesOf(template, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => m.Properties!.EventSourceArn['Fn::GetAtt']?.[1] === 'StreamArn');
+  expect(streams).toHaveLength(1);
+  const mapping = streams[0][1].Properties!;
+  expect(mapping.EventSourceArn['Fn::GetAtt'][0]).toBe(table[0]);
+  expect(mapping.FunctionName.Ref).toMatch(/^SmartPayFunctionsPaymentsFunction/);
+  expect(JSON.parse(mapping.FilterCriteria.Filters[0].Pattern)).toEqual({ dynamodb: { NewImage: { unpublished: { S: [{ exists: true }] } } } });
+  expect(mapping.DestinationConfig.OnFailure.Destination).toBeDefined();
 });

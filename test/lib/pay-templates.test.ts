@@ -6,6 +6,7 @@
  * String.replaceAll takes a Java regular expression.
  */
 import { PayEnvelope } from '../../contracts/steps';
+import { ProcessingResponse } from '../../contracts/api';
 import { render } from 'velocityjs';
 import { PAY_RESPONSE_TEMPLATE, payRequestTemplate } from '../../lib/api';
 
@@ -102,12 +103,11 @@ describe('POST /pay response template', () => {
     expect(renderResponse({ status: 'SUCCEEDED', output })).toMatchObject({ status: 422, body: { error: { code: 'idempotency_key_reused' } } });
   });
 
-  test('a FAILED or TIMED_OUT execution is a 500 in the error shape', () => {
+  test('a FAILED or TIMED_OUT execution is 202 processing (money may have moved): never a 5xx', () => {
     for (const status of ['FAILED', 'TIMED_OUT']) {
-      expect(renderResponse({ status, error: 'States.Timeout' })).toEqual({
-        status: 500,
-        body: { error: { code: 'internal_error', message: expect.any(String), details: { requestId: 'req-9' } } },
-      });
+      const rendered = renderResponse({ status, error: 'States.Timeout' });
+      expect(rendered).toEqual({ status: 202, body: { status: 'processing', message: expect.stringMatching(/same Idempotency-Key/) } });
+      expect(ProcessingResponse.safeParse(rendered.body).success).toBe(true);
     }
   });
 });

@@ -85,13 +85,11 @@ test('the step check fails a payload or a result that breaks contracts/steps.ts'
   expect(violations[1]).toMatch(/^rank result: /);
 });
 
-test('EmitPaymentSucceeded puts the PaymentSucceeded event of contracts/events.ts, which the reward rule matches', () => {
-  const emit = allStates(readDefinition('payment')).find(([n]) => n === 'EmitPaymentSucceeded')?.[1] as unknown as {
-    Parameters: { Entries: Array<{ Source: string; DetailType: string }> };
-  };
-  const entry = emit.Parameters.Entries[0]!;
-  expect({ source: entry.Source, detailType: entry.DetailType }).toEqual({ source: EVENTS.PaymentSucceeded.source, detailType: EVENTS.PaymentSucceeded.detailType });
-  expect(WORKFLOWS.payment.emits).toEqual(['PaymentSucceeded']);
+test('the payment workflow puts no event itself: PaymentSucceeded leaves through the outbox (the payments function emits it)', () => {
+  const putEvents = allStates(readDefinition('payment')).filter(([, state]) => JSON.stringify(state).includes('events:putEvents'));
+  expect(putEvents).toEqual([]);
+  expect(WORKFLOWS.payment.emits).toBeUndefined();
+  expect(allFunctions().payments.emits).toEqual(['PaymentSucceeded']);
 });
 
 test('a rule pattern matches its event and no other', () => {

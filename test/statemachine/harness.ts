@@ -13,6 +13,7 @@ import type { FunctionName } from '../../contracts/topology';
 import type { HandlerOverride, HandlerOverrides } from '../../local/functions';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
 import type { PayEnvelope } from '../../contracts/steps';
+import type { PaymentRecord } from '../../lambdas/payments/model';
 
 export const MERCHANT = 'm_paths';
 
@@ -41,7 +42,7 @@ export interface Harness {
   readonly platform: LocalPlatform;
   readonly db: DynamoDBDocumentClient;
   rewardEntry(paymentId: string): Promise<Record<string, unknown> | undefined>;
-  paymentRecord(merchantId: string, paymentId: string): Promise<Record<string, unknown> | undefined>;
+  paymentRecord(merchantId: string, paymentId: string): Promise<PaymentRecord | undefined>;
   /** Task payloads or results that did not match contracts/steps.ts so far. */
   stepViolations(): string[];
   close(): Promise<void>;
@@ -97,7 +98,7 @@ export async function startHarness(options: { env?: Record<string, string>; hand
     },
     async paymentRecord(merchantId, paymentId) {
       const { Item } = await db.send(new GetCommand({ TableName: LOCAL_TABLES.payments, Key: { merchantId, paymentId }, ConsistentRead: true }));
-      return Item;
+      return Item as PaymentRecord | undefined;
     },
     stepViolations: () => [...violations],
     async close() {

@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 describe('payment workflow paths', () => {
-  test('HappyPath: 201, payment succeeded, PaymentSucceeded emitted, reward recorded', async () => {
+  test('HappyPath: 201, payment succeeded, PaymentSucceeded published from the outbox, reward recorded', async () => {
     await h.platform.idle();
     h.platform.store.resetStats();
     const { status, body, execution } = await pay(h, envelope(paymentBody()));
@@ -28,9 +28,14 @@ describe('payment workflow paths', () => {
     expect(payment.paymentId).toMatch(/^pay_[0-9A-Z]{20}$/);
     expect(JSON.stringify(body)).not.toContain('4242424242424242');
     expect(execution.states).toEqual(
-      expect.arrayContaining(['Begin', 'ScoreFraud', 'Route', 'Charge', 'Finalize', 'RoutingFeedback', 'RecordFraudFeatures', 'EmitPaymentSucceeded', 'RespondFinal']),
+      expect.arrayContaining(['Begin', 'ScoreFraud', 'Route', 'Charge', 'Finalize', 'RoutingFeedback', 'RecordFraudFeatures', 'RespondFinal']),
     );
     expect(execution.states).not.toContain('Abort');
+    // The event was written with the terminal state (the outbox), and is published off the payment's path.
+    const outboxed = await h.paymentRecord(MERCHANT, payment.paymentId);
+    expect(outboxed?.outbox?.PaymentSucceeded).toMatchObject({ paymentId: payment.paymentId, amount: 1999 });
+    await h.platform.idle();
+    expect((await h.paymentRecord(MERCHANT, payment.paymentId))?.unpublished).toBeUndefined();
 
     // The payment keeps the fraud summary; the graph snapshots ScoreFraud handed to RecordFraudFeatures are on
     // the customer's transaction in the feature state instead (the terminal's snapshot, as the replay stores it).

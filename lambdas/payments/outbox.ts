@@ -1,0 +1,70 @@
+/**
+ * The outbox's publisher. A payment's terminal write carries its events (`outbox`) and a mark that they are
+ * not yet published (`unpublished`, the sparse `outbox` index); publishing puts them on the bus and then
+ * clears the mark. Delivery is at least once (a crash between the two publishes again), so every consumer
+ * is idempotent (the reward ledger by payment id).
+ *
+ * Two ways in, one code path: in the cloud the table's stream hands the new images to the payments function
+ * (the fast path); a scheduled sweep (`outbox`) publishes whatever is still marked, which is the local
+ * platform's drain and the cloud's safety net.
+ */
+import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { EVENTS, type PaymentSucceededDetail } from '../../contracts/events';
+import type { PaymentRecord } from './model';
+import type { PaymentKey, PaymentStore } from './store';
+
+/** The bus, as the outbox sees it. */
+export interface EventPublisher {
+  publish(details: readonly PaymentSucceededDetail[]): Promise<void>;
+}
+
+export function eventBridgePublisher(client: () => EventBridgeClient, eventBusName: () => string): EventPublisher {
+  const { source, detailType } = EVENTS.PaymentSucceeded;
+  return {
+    async publish(details) {
+      for (let i = 0; i < details.length; i += 10) {
+        const entries = details.slice(i, i + 10).map((detail) => ({ Source: source, DetailType: detailType, EventBusName: eventBusName(), Detail: JSON.stringify(detail) }));
+        const result = await client().send(new PutEventsCommand({ Entries: entries }));
+        if (result.FailedEntryCount) throw new Error(`outbox: ${result.FailedEntryCount} of ${entries.length} event(s) were not accepted by the bus`);
+      }
+    },
+  };
+}
+
+export interface OutboxDeps {
+  readonly store: PaymentStore;
+  readonly publisher: EventPublisher;
+}
+
+/** Publishes the events of these records that are still marked, then clears their marks; the count published. */
+export async function publishRecords(records: readonly PaymentRecord[], deps: OutboxDeps): Promise<number> {
+  const marked = records.filter((record) => record.unpublished !== undefined && record.outbox?.PaymentSucceeded);
+  if (marked.length === 0) return 0;
+  await deps.publisher.publish(marked.map((record) => record.outbox?.PaymentSucceeded as PaymentSucceededDetail));
+  await Promise.all(marked.map((record) => deps.store.markPublished(record)));
+  return marked.length;
+}
+
+/** The sweep: everything still marked, up to `limit` payments. */
+export async function publishPending(deps: OutboxDeps, limit = 100): Promise<number> {
+  const keys: PaymentKey[] = await deps.store.listUnpublished(limit);
+  const records = await Promise.all(keys.map((key) => deps.store.get(key.merchantId, key.paymentId)));
+  return publishRecords(records.filter((record): record is PaymentRecord => record !== undefined), deps);
+}
+
+/** A DynamoDB stream batch (the new images; the event source mapping's filter passes only marked ones). */
+export interface StreamBatch {
+  readonly Records: ReadonlyArray<{ readonly eventSource?: string; readonly dynamodb?: { readonly NewImage?: Record<string, AttributeValue> } }>;
+}
+
+export function isStreamBatch(event: unknown): event is StreamBatch {
+  const records = (event as { Records?: unknown })?.Records;
+  return Array.isArray(records) && records.length > 0 && (records[0] as { eventSource?: unknown }).eventSource === 'aws:dynamodb';
+}
+
+export async function publishStream(batch: StreamBatch, deps: OutboxDeps): Promise<number> {
+  const records = batch.Records.flatMap((record) => (record.dynamodb?.NewImage ? [unmarshall(record.dynamodb.NewImage) as PaymentRecord] : []));
+  return publishRecords(records, deps);
+}

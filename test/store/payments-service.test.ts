@@ -1,0 +1,414 @@
+/**
+ * The payment steps on the real adapters (DynamoPaymentStore and DynamoIdempotency on dynalite): begin,
+ * charge, finalize, abort, and what a rerun of a key and the reconciler do at every step boundary where a
+ * run can stop. A crash is a run that simply stops calling steps; the gateway is a fake that keeps its
+ * charges by idempotency key, as a real one does, and counts what it processed.
+ */
+import { randomUUID } from 'node:crypto';
+import { GatewayDeclinedError, GatewayRetryableError } from '../../contracts/errors';
+import { RouteResult } from '../../contracts/api';
+import { GatewayAmbiguousError, type ChargeResult, type GatewayConnector } from '../../lambdas/payments/connectors';
+import { DynamoIdempotency, IN_FLIGHT_MS, type StoredResponse } from '../../lambdas/payments/idempotency';
+import { publishPending } from '../../lambdas/payments/outbox';
+import * as service from '../../lambdas/payments/service';
+import { DynamoPaymentStore } from '../../lambdas/payments/store';
+import { LOCAL_TABLES } from '../../local/env';
+import type { PaymentSucceededDetail } from '../../contracts/events';
+import { useTestStore } from './support';
+
+const db = useTestStore();
+
+/** A gateway with its own ledger by idempotency key: a repeated key gets its first result and is not processed again. */
+function gateway(id: string, script: (key: string) => ChargeResult | Error = () => ({ gatewayReference: `ch_${randomUUID()}`, feeMinor: 10 })) {
+  const ledger = new Map<string, ChargeResult | Error>();
+  let processed = 0;
+  let ambiguous = false;
+  const connector: GatewayConnector & { processed: () => number; charges: () => number; loseResponses: (on: boolean) => void } = {
+    id,
+    processed: () => processed,
+    charges: () => [...ledger.values()].filter((o) => !(o instanceof Error)).length,
+    loseResponses: (on) => {
+      ambiguous = on;
+    },
+    async charge(request) {
+      let outcome = ledger.get(request.idempotencyKey);
+      if (!outcome) {
+        processed += 1;
+        outcome = script(request.idempotencyKey);
+        ledger.set(request.idempotencyKey, outcome);
+      }
+      if (ambiguous) throw new GatewayAmbiguousError('timeout');
+      if (outcome instanceof Error) throw outcome;
+      return outcome;
+    },
+    async retrieve(key) {
+      const outcome = ledger.get(key);
+      return outcome instanceof Error ? undefined : outcome;
+    },
+  };
+  return connector;
+}
+
+const body = {
+  amount: 2500, currency: 'eur', customerId: 'cus_9',
+  paymentMethod: { type: 'card', number: '4242424242424242', expMonth: 1, expYear: 2031, cvc: '123' },
+  metadata: { order: 'o-1' },
+};
+
+function plan(...connectors: string[]): RouteResult {
+  return RouteResult.parse({
+    decisionId: 'rt_test_decision_1',
+    ranked: connectors.map((connectorId) => ({ connectorId, kind: 'sandbox', estimatedFeeMinor: 10, expectedSuccess: 0.9, score: 1, status: 'healthy', propensity: 1 })),
+    propensity: 1,
+    policyVersion: 'v1',
+    attemptLimit: connectors.length,
+    scoredBy: 'embedded',
+  });
+}
+
+function parsed(response: StoredResponse | undefined) {
+  return response && { status: response.status, body: JSON.parse(response.body) };
+}
+
+function setup(connectors: GatewayConnector[] = []): Setup {
+  const clock = { now: new Date('2026-11-26T10:00:00Z') };
+  const store = new DynamoPaymentStore(db.client, LOCAL_TABLES.payments);
+  const idempotency = new DynamoIdempotency(db.client, LOCAL_TABLES.idempotency);
+  const deps: service.PaymentDeps = {
+    store,
+    idempotency,
+    now: () => clock.now,
+    connectorFor: (id) => {
+      const c = connectors.find((x) => x.id === id);
+      if (!c) throw new Error(`no connector ${id}`);
+      return c;
+    },
+  };
+  // A merchant of its own per test: the tests share one store.
+  const envelope = { body, merchantId: `m_${randomUUID().slice(0, 8)}`, idempotencyKey: `key-${randomUUID()}`, requestId: 'r1' };
+  const advance = (ms: number) => {
+    clock.now = new Date(clock.now.getTime() + ms);
+  };
+  return { store, idempotency, deps, envelope, clock, advance };
+}
+
+interface Setup {
+  readonly store: DynamoPaymentStore;
+  readonly idempotency: DynamoIdempotency;
+  deps: service.PaymentDeps;
+  readonly envelope: { body: unknown; merchantId: string; idempotencyKey: string; requestId: string };
+  readonly clock: { now: Date };
+  advance(ms: number): void;
+}
+
+async function started(s: Setup) {
+  const result = await service.begin(s.envelope, s.deps);
+  if (result.outcome !== 'new') throw new Error(`expected a new payment, got ${JSON.stringify(result)}`);
+  return result.payment;
+}
+
+/** The next run of the key, after the last one's lease expired. */
+async function rerun(s: Setup) {
+  s.advance(IN_FLIGHT_MS + 1);
+  return service.begin(s.envelope, s.deps);
+}
+
+describe('payment steps', () => {
+  it('begin normalises, claims the key and fixes a time-sortable payment id', async () => {
+    const s = setup();
+    const payment = await started(s);
+    expect(payment).toMatchObject({ merchantId: s.envelope.merchantId, idempotencyKey: s.envelope.idempotencyKey, request: { currency: 'EUR', amount: 2500 } });
+    expect(payment.paymentId).toMatch(/^pay_/);
+  });
+
+  it.each([
+    [{ merchantId: '' }, 403, 'forbidden'],
+    [{ idempotencyKey: '' }, 400, 'validation_error'],
+    [{ idempotencyKey: 'has space' }, 400, 'validation_error'],
+    [{ body: { ...body, currency: 'ZZZ' } }, 400, 'validation_error'],
+    [{ body: { ...body, metadata: { constructor: 'y' } } }, 400, 'validation_error'],
+  ])('begin answers bad input with a 4xx and claims nothing (%#)', async (change: Record<string, unknown>, status, code) => {
+    const s = setup();
+    const result = await service.begin({ ...s.envelope, ...change }, s.deps);
+    expect(result.outcome === 'respond' && parsed(result.response)).toMatchObject({ status, body: { error: { code } } });
+    // Nothing was claimed: the good request with the same key is a first claim.
+    if ('body' in change) await expect(started(s)).resolves.toMatchObject({ merchantId: s.envelope.merchantId });
+  });
+
+  it('begin answers 422 for the same key with another payload, 409 while the lease holds, and replays a completed key', async () => {
+    const s = setup();
+    const payment = await started(s);
+    const conflict = await service.begin({ ...s.envelope, body: { ...body, amount: 2501 } }, s.deps);
+    expect(conflict.outcome === 'respond' && parsed(conflict.response)).toMatchObject({ status: 422, body: { error: { code: 'idempotency_key_reused' } } });
+    // Key order does not make another payload.
+    const { paymentMethod, ...rest } = body;
+    const reordered = await service.begin({ ...s.envelope, body: { paymentMethod, ...rest } }, s.deps);
+    expect(reordered.outcome === 'respond' && parsed(reordered.response)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'idempotency_in_progress', details: { paymentId: payment.paymentId } } },
+    });
+    await s.idempotency.complete(payment, { status: 201, body: '{"ok":1}' });
+    await expect(service.begin(s.envelope, s.deps)).resolves.toEqual({ outcome: 'respond', response: { status: 201, body: '{"ok":1}' } });
+  });
+
+  it('charge records the payment, its plan and the pending attempt before the gateway call, with a key from payment id and attempt', async () => {
+    const s = setup();
+    let seen: unknown;
+    const g = gateway('g1');
+    const spy: GatewayConnector = {
+      id: 'g1',
+      charge: async (request) => {
+        seen = await s.store.get(s.envelope.merchantId, request.idempotencyKey.split(':')[0]);
+        return g.charge(request);
+      },
+      retrieve: (key) => g.retrieve(key),
+    };
+    s.deps = { ...s.deps, connectorFor: () => spy };
+    const payment = await started(s);
+    const result = await service.charge({ payment, attempt: 0, connector: { connectorId: 'g1' }, plan: plan('g1') }, s.deps);
+    expect(result).toMatchObject({ connectorId: 'g1', reconciled: false, attempt: { attempt: 0, outcome: 'succeeded' } });
+    expect(seen).toMatchObject({
+      status: 'processing', amount: 2500, metadata: { order: 'o-1' }, plan: { attemptLimit: 1 },
+      pendingAttempt: { attempt: 0, connectorId: 'g1' }, card: { last4: '4242' },
+    });
+    expect(JSON.stringify(seen)).not.toContain('4242424242424242');
+  });
+
+  it('charge records declines and retryable failures (clearing the pending attempt), then rethrows them by name', async () => {
+    const flaky = gateway('f', () => new GatewayRetryableError('down', 'gateway_unavailable'));
+    const declined = gateway('d', () => new GatewayDeclinedError('no', 'insufficient_funds'));
+    const s = setup([flaky, declined]);
+    const payment = await started(s);
+    const route = plan('f', 'd');
+    await expect(service.charge({ payment, attempt: 0, connector: { connectorId: 'f' }, plan: route }, s.deps)).rejects.toMatchObject({ name: 'GatewayRetryableError' });
+    await expect(service.charge({ payment, attempt: 1, connector: { connectorId: 'd' }, plan: route }, s.deps)).rejects.toMatchObject({ name: 'GatewayDeclinedError' });
+    const record = await s.store.get(payment.merchantId, payment.paymentId);
+    expect(record?.attempts.map((a) => [a.outcome, a.code])).toEqual([
+      ['retryable_failure', 'gateway_unavailable'],
+      ['declined', 'insufficient_funds'],
+    ]);
+    expect(record?.pendingAttempt).toBeUndefined();
+  });
+
+  it('after an ambiguous timeout, reconciles by key; not found leaves the outcome unknown instead of moving on', async () => {
+    const charged = gateway('t');
+    charged.loseResponses(true);
+    const s = setup([charged]);
+    const payment = await started(s);
+    await expect(service.charge({ payment, attempt: 0, connector: { connectorId: 't' }, plan: plan('t') }, s.deps)).resolves.toMatchObject({ reconciled: true });
+    expect(charged.processed()).toBe(1);
+
+    const lost: GatewayConnector = { id: 'n', charge: async () => { throw new GatewayAmbiguousError('timeout'); }, retrieve: async () => undefined };
+    const s2 = setup([lost]);
+    const other = await started(s2);
+    await expect(service.charge({ payment: other, attempt: 0, connector: { connectorId: 'n' }, plan: plan('n') }, s2.deps)).rejects.toMatchObject({ name: 'ChargeOutcomeUnknownError' });
+    expect((await s2.store.get(other.merchantId, other.paymentId))?.pendingAttempt).toMatchObject({ attempt: 0, connectorId: 'n' });
+  });
+
+  it('finalize records success with its event in the outbox (one write), completes the key with the 201, and the outbox publishes it once', async () => {
+    const g = gateway('s');
+    const s = setup([g]);
+    const payment = await started(s);
+    const charge = await service.charge({ payment, attempt: 0, connector: { connectorId: 's' }, plan: plan('s') }, s.deps);
+    const out = await service.finalize({ payment, result: { outcome: 'succeeded', charge } }, s.deps);
+    expect(parsed(out.response)).toMatchObject({ status: 201, body: { payment: { status: 'succeeded', connectorId: 's', feeMinor: 10 } } });
+    expect(parsed(out.response)?.body.payment).not.toHaveProperty('plan');
+    expect(parsed(out.response)?.body.payment).not.toHaveProperty('pendingAttempt');
+    expect(out.event).toMatchObject({ paymentId: payment.paymentId, amount: 2500, currency: 'EUR', connectorId: 's' });
+    const record = await s.store.get(payment.merchantId, payment.paymentId);
+    expect(record).toMatchObject({ status: 'succeeded', outbox: { PaymentSucceeded: out.event }, unpublished: expect.any(String) });
+    expect(record?.unfinished).toBeUndefined();
+    await expect(service.begin(s.envelope, s.deps)).resolves.toEqual({ outcome: 'respond', response: out.response });
+
+    const published: PaymentSucceededDetail[] = [];
+    const publisher = { publish: async (details: readonly PaymentSucceededDetail[]) => void published.push(...details) };
+    while ((await publishPending({ store: s.store, publisher })) > 0);
+    expect(published.filter((d) => d.paymentId === payment.paymentId)).toHaveLength(1);
+    expect((await s.store.get(payment.merchantId, payment.paymentId))?.unpublished).toBeUndefined();
+  });
+
+  it.each([
+    [{ outcome: 'declined', code: 'fraud_declined' }, 402, 'fraud_declined'],
+    [{ outcome: 'review', code: 'held_for_review' }, 202, undefined],
+    [{ outcome: 'failed', code: 'all_gateways_failed' }, 503, 'all_gateways_failed'],
+    [{ outcome: 'failed', code: 'no_eligible_connector' }, 422, 'no_eligible_connector'],
+  ] as const)('finalize maps %j to %i, without an event', async (result, status, code) => {
+    const s = setup();
+    const payment = await started(s);
+    const out = await service.finalize({ payment, result }, s.deps);
+    expect(out.succeeded).toBe(false);
+    expect(out.event).toBeUndefined();
+    expect(out.response.status).toBe(status);
+    if (code) expect(parsed(out.response)?.body).toMatchObject({ error: { code, details: { paymentId: payment.paymentId } } });
+    expect((await s.store.get(payment.merchantId, payment.paymentId))?.outbox).toBeUndefined();
+  });
+
+  it('abort: nothing recorded releases the key (500, retry safe); a recorded payment answers 202 processing and the retry resumes it, charged once', async () => {
+    const g = gateway('s');
+    const s = setup([g]);
+    const payment = await started(s);
+    const early = await service.abort({ input: s.envelope, state: { payment, error: { Error: 'States.Timeout' } } }, s.deps);
+    expect(parsed(early.response)).toMatchObject({ status: 500, body: { error: { message: expect.stringMatching(/safe to retry with the same Idempotency-Key/) } } });
+    const again = await started(s); // released: a first claim again
+    const charge = await service.charge({ payment: again, attempt: 0, connector: { connectorId: 's' }, plan: plan('s') }, s.deps);
+    const late = await service.abort({ input: s.envelope, state: { payment: again, charge, error: { Error: 'Lambda.Unknown' } } }, s.deps);
+    expect(parsed(late.response)).toMatchObject({ status: 202, body: { status: 'processing', paymentId: again.paymentId, poll: `/payments/${again.paymentId}` } });
+    // Abort ended the lease: the retry resumes at once, with the same payment and attempt.
+    const resumed = await service.begin(s.envelope, s.deps);
+    expect(resumed).toMatchObject({ outcome: 'resume', payment: { paymentId: again.paymentId }, attempt: { index: 0 }, route: { attemptLimit: 1 } });
+    expect(g.processed()).toBe(1);
+  });
+});
+
+describe('a rerun of the key resumes where the last run stopped', () => {
+  /** Runs the workflow's steps from a Begin result to the end, as the ASL does (score and route are given). */
+  async function drive(s: Setup, begun: Awaited<ReturnType<typeof service.begin>>, route: RouteResult) {
+    if (begun.outcome === 'respond') return begun.response;
+    const payment = begun.payment;
+    if (begun.outcome === 'finish') return (await service.finalize({ payment, result: begun.result }, s.deps)).response;
+    let index = begun.outcome === 'resume' ? begun.attempt.index : 0;
+    const usedRoute = begun.outcome === 'resume' ? begun.route : route;
+    for (;;) {
+      try {
+        const connectorId = usedRoute.ranked[index].connectorId;
+        const charge = await service.charge({ payment, attempt: index, connector: { connectorId }, plan: usedRoute }, s.deps);
+        return (await service.finalize({ payment, result: { outcome: 'succeeded', charge } }, s.deps)).response;
+      } catch (error) {
+        const name = (error as Error).name;
+        if (name === 'GatewayDeclinedError') return (await service.finalize({ payment, result: { outcome: 'declined', code: 'gateway_declined' } }, s.deps)).response;
+        if (name !== 'GatewayRetryableError') throw error;
+        index += 1;
+        if (index >= usedRoute.attemptLimit) return (await service.finalize({ payment, result: { outcome: 'failed', code: 'all_gateways_failed' } }, s.deps)).response;
+      }
+    }
+  }
+
+  it('stopped after the claim (nothing recorded): starts again with the same payment id', async () => {
+    const g = gateway('a');
+    const s = setup([g]);
+    const first = await started(s);
+    const again = await rerun(s);
+    expect(again).toMatchObject({ outcome: 'new', payment: { paymentId: first.paymentId, createdAt: first.createdAt } });
+    expect(parsed(await drive(s, again, plan('a')))).toMatchObject({ status: 201, body: { payment: { paymentId: first.paymentId } } });
+    expect(g.charges()).toBe(1);
+  });
+
+  it('stopped with the attempt recorded but the gateway not called: the rerun charges it once', async () => {
+    const g = gateway('a');
+    const s = setup([g]);
+    const payment = await started(s);
+    await s.store.recordIntent(payment, { plan: plan('a'), pending: { attempt: 0, connectorId: 'a', at: s.clock.now.toISOString() } });
+    const again = await rerun(s);
+    expect(again).toMatchObject({ outcome: 'resume', attempt: { index: 0 } });
+    expect(parsed(await drive(s, again, plan('a')))).toMatchObject({ status: 201, body: { payment: { paymentId: payment.paymentId } } });
+    expect(g.charges()).toBe(1);
+  });
+
+  it('stopped after the gateway charged, before the outcome was recorded: the rerun gets the first charge back, not a second', async () => {
+    const g = gateway('a');
+    const s = setup([g]);
+    const payment = await started(s);
+    const first = await service.charge({ payment, attempt: 0, connector: { connectorId: 'a' }, plan: plan('a', 'b') }, s.deps);
+    const again = await rerun(s);
+    expect(again).toMatchObject({ outcome: 'resume', attempt: { index: 0 }, route: { attemptLimit: 2 } });
+    const answer = parsed(await drive(s, again, plan('a')));
+    expect(answer).toMatchObject({ status: 201, body: { payment: { paymentId: payment.paymentId, attempts: [{ gatewayReference: first.gatewayReference }] } } });
+    expect(g.processed()).toBe(1);
+    expect(g.charges()).toBe(1);
+  });
+
+  it('stopped after a retryable failure was recorded: the rerun goes on with the next connector of the plan', async () => {
+    const down = gateway('a', () => new GatewayRetryableError('down', 'gateway_unavailable'));
+    const up = gateway('b');
+    const s = setup([down, up]);
+    const payment = await started(s);
+    await expect(service.charge({ payment, attempt: 0, connector: { connectorId: 'a' }, plan: plan('a', 'b') }, s.deps)).rejects.toThrow();
+    const again = await rerun(s);
+    expect(again).toMatchObject({ outcome: 'resume', attempt: { index: 1 } });
+    expect(parsed(await drive(s, again, plan('a', 'b')))).toMatchObject({ status: 201, body: { payment: { connectorId: 'b' } } });
+    expect(down.processed() + up.processed()).toBe(2);
+  });
+
+  it('stopped after a decline was recorded: the rerun finishes it as declined without charging', async () => {
+    const declined = gateway('a', () => new GatewayDeclinedError('no', 'insufficient_funds'));
+    const s = setup([declined]);
+    const payment = await started(s);
+    await expect(service.charge({ payment, attempt: 0, connector: { connectorId: 'a' }, plan: plan('a') }, s.deps)).rejects.toThrow();
+    const again = await rerun(s);
+    expect(again).toMatchObject({ outcome: 'finish', result: { outcome: 'declined' } });
+    expect(parsed(await drive(s, again, plan('a')))).toMatchObject({ status: 402, body: { error: { code: 'insufficient_funds' } } });
+    expect(declined.processed()).toBe(1);
+  });
+
+  it('stopped after the terminal write, before the key was completed: the rerun answers from the record', async () => {
+    const g = gateway('a');
+    const s = setup([g]);
+    const payment = await started(s);
+    const charge = await service.charge({ payment, attempt: 0, connector: { connectorId: 'a' }, plan: plan('a') }, s.deps);
+    await s.store.finalize(payment, { status: 'succeeded', connectorId: 'a', feeMinor: charge.feeMinor, attempt: charge.attempt, at: s.clock.now.toISOString() });
+    const again = await rerun(s);
+    expect(again.outcome === 'respond' && parsed(again.response)).toMatchObject({ status: 201, body: { payment: { paymentId: payment.paymentId, status: 'succeeded' } } });
+    // ...and the key now replays it.
+    const replay = await service.begin(s.envelope, s.deps);
+    expect(replay).toEqual(again);
+    expect(g.charges()).toBe(1);
+  });
+
+  it('two reruns at once: one takes the lease over, the other is told it is in progress', async () => {
+    const s = setup([gateway('a')]);
+    await started(s);
+    s.advance(IN_FLIGHT_MS + 1);
+    const both = await Promise.all([service.begin(s.envelope, s.deps), service.begin(s.envelope, s.deps)]);
+    const outcomes = both.map((b) => (b.outcome === 'respond' ? parsed(b.response)?.status : b.outcome)).sort();
+    expect(outcomes).toEqual([409, 'new']);
+  });
+});
+
+describe('the reconciler', () => {
+  async function leftCharged(s: Setup, g: ReturnType<typeof gateway>) {
+    const payment = await started(s);
+    await service.charge({ payment, attempt: 0, connector: { connectorId: g.id }, plan: plan(g.id) }, s.deps);
+    return payment;
+  }
+
+  it('leaves payments alone until RECONCILE_AFTER_MS, and while a run holds the lease', async () => {
+    const g = gateway('a');
+    const s = setup([g]);
+    const payment = await leftCharged(s, g);
+    s.advance(service.RECONCILE_AFTER_MS - 1000);
+    await service.reconcile(s.deps);
+    expect((await s.store.get(payment.merchantId, payment.paymentId))?.status).toBe('processing');
+  });
+
+  it('finishes a charged payment nobody came back for as succeeded, with its event and the key answering 201', async () => {
+    const g = gateway('a');
+    const s = setup([g]);
+    const payment = await leftCharged(s, g);
+    s.advance(service.RECONCILE_AFTER_MS + 1);
+    const report = await service.reconcile(s.deps, 1000);
+    expect(report.succeeded).toBeGreaterThanOrEqual(1);
+    const record = await s.store.get(payment.merchantId, payment.paymentId);
+    expect(record).toMatchObject({
+      status: 'succeeded', connectorId: 'a', reason: expect.stringMatching(/^reconciled: a has the charge/),
+      outbox: { PaymentSucceeded: { paymentId: payment.paymentId, amount: 2500, currency: 'EUR', customerId: 'cus_9' } },
+    });
+    expect(record?.attempts).toEqual([expect.objectContaining({ attempt: 0, outcome: 'succeeded' })]);
+    const replay = await service.begin(s.envelope, s.deps);
+    expect(replay.outcome === 'respond' && parsed(replay.response)).toMatchObject({ status: 201, body: { payment: { status: 'succeeded' } } });
+    expect(g.charges()).toBe(1);
+  });
+
+  it('finishes a payment whose pending attempt the gateway never got as failed (interrupted), with a reason, charging nothing', async () => {
+    const g = gateway('a');
+    const s = setup([g]);
+    const payment = await started(s);
+    await s.store.recordIntent(payment, { plan: plan('a'), pending: { attempt: 0, connectorId: 'a', at: s.clock.now.toISOString() } });
+    s.advance(service.RECONCILE_AFTER_MS + 1);
+    await service.reconcile(s.deps, 1000);
+    const record = await s.store.get(payment.merchantId, payment.paymentId);
+    expect(record).toMatchObject({ status: 'failed', code: 'interrupted', reason: expect.stringMatching(/has no charge .* nothing was charged/) });
+    const replay = await service.begin(s.envelope, s.deps);
+    expect(replay.outcome === 'respond' && parsed(replay.response)).toMatchObject({ status: 503, body: { error: { code: 'interrupted', message: expect.stringMatching(/not charged/) } } });
+    expect(g.processed()).toBe(0);
+  });
+});
