@@ -22,7 +22,10 @@ export interface GatewayConnector {
   readonly id: string;
   /** Charges the card or wallet; throws GatewayDeclinedError, GatewayRetryableError or GatewayAmbiguousError. */
   charge(request: ChargeRequest): Promise<ChargeResult>;
-  /** Looks up what happened to a charge by its idempotency key (reconciliation after an ambiguous outcome). */
+  /**
+   * Looks up what happened to a call by its idempotency key (reconciliation after an ambiguous outcome): the
+   * charge, undefined when the gateway has no such call, or the decline or failure it answered, thrown by name.
+   */
   retrieve(idempotencyKey: string): Promise<ChargeResult | undefined>;
 }
 

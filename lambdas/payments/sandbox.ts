@@ -181,7 +181,10 @@ export class SandboxConnector implements GatewayConnector {
 
   async retrieve(idempotencyKey: string): Promise<ChargeResult | undefined> {
     const outcome = this.ledger.get(idempotencyKey);
-    return outcome?.ok ? outcome.result : undefined;
+    if (!outcome) return undefined;
+    // A processed call that declined or failed is not "no charge yet": its answer is final, as a gateway's lookup says.
+    if (!outcome.ok) throw outcome.error;
+    return outcome.result;
   }
 
   private process(request: ChargeRequest): Outcome {

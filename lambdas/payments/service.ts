@@ -420,8 +420,23 @@ async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<E
   let reason: string;
   if (pending) {
     const key = gatewayKey(record.paymentId, pending.attempt);
-    const found = await deps.connectorFor(pending.connectorId).retrieve(key);
-    if (found) {
+    let found: Awaited<ReturnType<GatewayConnector['retrieve']>>;
+    let refused: DomainError | undefined;
+    try {
+      found = await deps.connectorFor(pending.connectorId).retrieve(key);
+    } catch (error) {
+      // The gateway processed the call and refused it: nothing was charged.
+      if (!isDomainError(error) || (error.name !== 'GatewayDeclinedError' && error.name !== 'GatewayRetryableError')) throw error;
+      refused = error;
+    }
+    if (refused) {
+      const declined = refused.name === 'GatewayDeclinedError';
+      await deps.store.recordAttempt(payment as PaymentDraft, {
+        attempt: pending.attempt, connectorId: pending.connectorId, outcome: declined ? 'declined' : 'retryable_failure', code: refused.code, latencyMs: 0, at,
+      });
+      result = declined ? { outcome: 'declined', code: 'gateway_declined' } : { outcome: 'failed', code: 'interrupted' };
+      reason = `reconciled: ${pending.connectorId} answered attempt ${pending.attempt} (${key}) with ${refused.code}; nothing was charged`;
+    } else if (found) {
       const attempt: AttemptRecord = { attempt: pending.attempt, connectorId: pending.connectorId, outcome: 'succeeded', latencyMs: 0, at, ...found };
       result = { outcome: 'succeeded', charge: { connectorId: pending.connectorId, ...found, latencyMs: 0, reconciled: true, attempt } };
       reason = `reconciled: ${pending.connectorId} has the charge of attempt ${pending.attempt} (${key})`;

@@ -1,0 +1,219 @@
+/**
+ * `npm run test:faults`: the local platform under load, killed with SIGKILL at random moments, restarted on the
+ * same data, and every request retried with its own key after the in-flight window; then the money is counted
+ * from outside the platform: the sandbox gateways' own ledgers (SANDBOX_LEDGER_DIR) and the stored records.
+ * One connector answers every charge with an ambiguous timeout after charging (SANDBOX_FAULTS), so the
+ * reconciliation by gateway key is exercised on every run.
+ *
+ * Breaches (any one fails the run): a payment charged twice (two successful gateway charges for one payment
+ * id, or charged payments under two ids for one client key); a charge without a succeeded payment record; a
+ * 5xx or "failed" answer for a charged payment; a succeeded payment without exactly one reward; a payment
+ * left non-terminal without a reason.
+ *
+ * Options: --kills <n> (default 5), --batch <n> payments a round (default 60).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ScanCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IDEMPOTENCY_HEADER } from '../../contracts/api';
+import { readLedger } from '../../lambdas/payments/sandbox';
+import { ensureTables, startLocalStore } from '../../local/dynalite';
+import { LOCAL_TABLES } from '../../local/env';
+import { createLocalIssuer } from '../../local/issuer';
+
+const { values } = parseArgs({ options: { kills: { type: 'string', default: '5' }, batch: { type: 'string', default: '60' } } });
+const KILLS = Number(values.kills);
+const BATCH = Number(values.batch);
+const PORT = 3900 + Math.floor(Math.random() * 90);
+const URL_BASE = `http://127.0.0.1:${PORT}`;
+const LEASE_MS = 30_000;
+const dataDir = mkdtempSync(join(tmpdir(), 'smartpay-faults-'));
+const ROOT = join(__dirname, '..', '..');
+
+interface Sent {
+  readonly key: string;
+  readonly body: unknown;
+  readonly answers: Array<{ status: number; body: string }>;
+}
+
+function start(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts', '--port', String(PORT), '--data-dir', dataDir], {
+    cwd: ROOT,
+    env: { ...process.env, SANDBOX_FAULTS: 'sandbox-latam=timeout', POWERTOOLS_LOG_LEVEL: 'ERROR' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes(URL_BASE) || out.includes('listening')) resolve(child);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (process.env.FAULTS_VERBOSE) process.stderr.write(chunk);
+    });
+    child.once('exit', (code) => reject(new Error(`the platform exited during start (${code}): ${out.slice(-2000)}`)));
+    setTimeout(() => reject(new Error(`the platform did not start in 60 s: ${out.slice(-2000)}`)), 60_000).unref();
+  });
+}
+
+async function waitHealthy(): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${URL_BASE}/health`)).ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the platform never became healthy');
+}
+
+function body(i: number) {
+  // Ordinary cards across regions (the bandit's connectors decline some), a processing-error card (fallback).
+  const cards = ['4242424242424242', '4000000000000077', '5555555555554444', '4000000000000119'];
+  return {
+    amount: 500 + (i % 50) * 37,
+    currency: 'USD',
+    customerId: `cus_${i % 17}`,
+    country: ['US', 'BR', 'DE', 'JP', 'MX'][i % 5],
+    paymentMethod: { type: 'card', number: cards[i % cards.length], expMonth: 12, expYear: 2031, cvc: '123' },
+    metadata: { order: `o-${i}` },
+  };
+}
+
+async function post(token: string, sent: Sent): Promise<void> {
+  try {
+    const res = await fetch(`${URL_BASE}/pay`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', [IDEMPOTENCY_HEADER]: sent.key },
+      body: JSON.stringify(sent.body),
+    });
+    sent.answers.push({ status: res.status, body: await res.text() });
+  } catch {
+    // the platform died mid-request: no answer
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`faults: data in ${dataDir}, platform on ${URL_BASE}`);
+  const started = Date.now();
+  const issuer = await createLocalIssuer({ dir: join(dataDir, 'issuer') });
+  const token = await issuer.signToken({ merchantId: 'm_faults' });
+  const sent: Sent[] = [];
+  let child = await start();
+  await waitHealthy();
+  for (let round = 0; round < KILLS; round++) {
+    const batch = Array.from({ length: BATCH }, (_, i) => ({ key: randomUUID(), body: body(round * BATCH + i), answers: [] }));
+    sent.push(...batch);
+    const inFlight = batch.map((s) => post(token, s));
+    await new Promise((r) => setTimeout(r, 150 + Math.random() * 1500));
+    child.kill('SIGKILL');
+    await Promise.allSettled(inFlight);
+    await new Promise((r) => child.once('exit', r));
+    console.log(`round ${round + 1}/${KILLS}: kill -9 with ${batch.filter((s) => s.answers.length === 0).length} of ${BATCH} unanswered`);
+    rmSync(join(dataDir, 'dynamodb.lock'), { force: true });
+    child = await start();
+    await waitHealthy();
+  }
+  console.log(`waiting ${LEASE_MS / 1000} s for the in-flight window, then retrying every request with its own key`);
+  await new Promise((r) => setTimeout(r, LEASE_MS + 1000));
+  for (let i = 0; i < sent.length; i += 8) await Promise.all(sent.slice(i, i + 8).map((s) => post(token, s)));
+  // 409s (a run still holds a lease): ask again until every key has a final answer.
+  for (let pass = 0; pass < 20 && sent.some((s) => [409, 503].includes(s.answers.at(-1)?.status ?? 0) || s.answers.at(-1)?.status === 202 && s.answers.at(-1)?.body.includes('"processing"')); pass++) {
+    await new Promise((r) => setTimeout(r, 2000));
+    for (const s of sent.filter((x) => [409, 202, 503].includes(x.answers.at(-1)?.status ?? 0))) await post(token, s);
+  }
+  // Let the outbox drain and the rewards run, then stop the platform cleanly and count from the data.
+  await new Promise((r) => setTimeout(r, 5000));
+  child.kill('SIGINT');
+  await new Promise((r) => child.once('exit', r));
+
+  const store = await startLocalStore({ path: join(dataDir, 'dynamodb') });
+  await ensureTables(store.endpoint, LOCAL_TABLES);
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: store.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+  const scan = async (table: string) => {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await db.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  };
+  const payments = new Map((await scan(LOCAL_TABLES.payments)).map((p) => [String(p.paymentId), p]));
+  const rewards = await scan(LOCAL_TABLES.rewards);
+  await store.close();
+
+  const charges = new Map<string, number>();
+  for (const file of readdirSync(join(dataDir, 'gateways'))) {
+    for (const line of readLedger(join(dataDir, 'gateways'), file.replace(/\.jsonl$/, ''))) {
+      if (!line.ok) continue;
+      const paymentId = line.key.split(':')[0];
+      charges.set(paymentId, (charges.get(paymentId) ?? 0) + 1);
+    }
+  }
+  const breaches: string[] = [];
+  for (const [paymentId, count] of charges) {
+    if (count > 1) breaches.push(`double charge: ${paymentId} charged ${count} times`);
+    const record = payments.get(paymentId);
+    if (!record) breaches.push(`charge without a record: ${paymentId}`);
+    else if (record.status !== 'succeeded') breaches.push(`charged but recorded ${String(record.status)}: ${paymentId}`);
+  }
+  const byKey = new Map<string, Set<string>>();
+  for (const p of payments.values()) {
+    const key = String(p.idempotencyKey ?? '');
+    if (!key) continue;
+    byKey.set(key, new Set([...(byKey.get(key) ?? []), String(p.paymentId)]));
+  }
+  for (const [key, ids] of byKey) {
+    const charged = [...ids].filter((id) => charges.has(id));
+    if (charged.length > 1) breaches.push(`one key, two charged payments: ${key} → ${charged.join(', ')}`);
+  }
+  for (const s of sent) {
+    for (const answer of s.answers) {
+      const paymentId = /"paymentId":"(pay_[0-9A-Z]{20})"/.exec(answer.body)?.[1];
+      const charged = [...(byKey.get(s.key) ?? [])].some((id) => charges.has(id));
+      if (charged && (answer.status >= 500 || /"status":"failed"/.test(answer.body))) {
+        breaches.push(`answered ${answer.status} for a charged payment (${paymentId ?? s.key}): ${answer.body.slice(0, 200)}`);
+      }
+    }
+  }
+  const rewardCount = new Map<string, number>();
+  for (const r of rewards) rewardCount.set(String(r.paymentId), (rewardCount.get(String(r.paymentId)) ?? 0) + 1);
+  const succeeded = [...payments.values()].filter((p) => p.status === 'succeeded');
+  for (const p of succeeded) if (rewardCount.get(String(p.paymentId)) !== 1) breaches.push(`succeeded without exactly one reward: ${String(p.paymentId)}`);
+  const unfinished = [...payments.values()].filter((p) => p.status === 'processing' && !p.reason);
+  for (const p of unfinished) breaches.push(`left processing without a reason: ${String(p.paymentId)}`);
+  const finals = new Map<number, number>();
+  for (const s of sent) finals.set(s.answers.at(-1)?.status ?? 0, (finals.get(s.answers.at(-1)?.status ?? 0) ?? 0) + 1);
+
+  console.log('\nfaults report');
+  console.log(`  requests: ${sent.length} (kill -9 ×${KILLS}, each retried with its own key), ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(`  final answers by status: ${[...finals].sort().map(([s, n]) => `${s}: ${n}`).join(', ')}`);
+  console.log(`  payments recorded: ${payments.size}; succeeded: ${succeeded.length}; charged (gateway ledgers): ${charges.size}; rewards: ${rewards.length}`);
+  const count = (prefix: string) => breaches.filter((b) => b.startsWith(prefix)).length;
+  console.log(`  double charges: ${count('double charge') + count('one key, two charged')} (goal 0)`);
+  console.log(`  charges without a succeeded record: ${count('charge without') + count('charged but recorded')} (goal 0)`);
+  console.log(`  5xx or "failed" answers for charged payments: ${count('answered')} (goal 0)`);
+  console.log(`  succeeded payments without exactly one reward: ${count('succeeded without')} (goal 0)`);
+  console.log(`  payments left non-terminal without a reason: ${count('left processing')} (goal 0)`);
+  rmSync(dataDir, { recursive: true, force: true });
+  if (breaches.length) {
+    console.log(`\nFAILED: ${breaches.length} breach(es)\n  ${breaches.slice(0, 30).join('\n  ')}`);
+    process.exit(1);
+  }
+  console.log('\nPASSED: no breach');
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
