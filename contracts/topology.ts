@@ -261,6 +261,8 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
           [ENV.sandboxFaults]: { from: 'tunable' },
           [ENV.sandboxLatencyMs]: { from: 'tunable' },
           [ENV.sandboxLedgerDir]: { from: 'tunable' },
+          [ENV.paymentLeaseMs]: { from: 'tunable' },
+          [ENV.reconcileAfterMs]: { from: 'tunable' },
         },
       },
     },

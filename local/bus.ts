@@ -3,12 +3,20 @@
  * `statemachines/*.trigger.json` files the CDK rules read) and asynchronous delivery to targets, so a
  * publisher never waits for its subscribers.
  *
+ * Durability (as EventBridge's, once PutEvents succeeded): with a journal file, every accepted event is
+ * appended before PutEvents answers, and each rule's delivery is acknowledged when its target has finished
+ * with it (a workflow target, when the execution ended). `redeliver()` (the platform calls it at start-up,
+ * after adding the rules) delivers again what a crash left unacknowledged; targets are idempotent (the
+ * reward ledger by payment id), as EventBridge's at-least-once delivery requires anyway.
+ *
  * Pattern support (honest subset): a pattern is an object whose leaves are arrays of exact values
  * (strings, numbers, booleans, null), matched against top-level and nested event fields; an event field
  * that is an array matches when any element matches. Content filters (prefix, anything-but, numeric,
  * exists, wildcard, ...) are not supported and are rejected when the rule is added.
  */
 import { randomUUID } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './env';
 
 export interface BusEvent {
@@ -57,21 +65,52 @@ export interface LocalBus {
   idle(): Promise<void>;
   /** True while a delivery is queued or running. */
   busy(): boolean;
+  /** Delivers again the journal's events that a rule has not acknowledged (after a crash); the count. */
+  redeliver(): number;
 }
+
+/** One line of the journal: an accepted event and the rules it goes to, or one rule's acknowledgement. */
+type JournalLine = { readonly event: BusEvent; readonly rules: readonly string[] } | { readonly ack: string; readonly rule: string };
 
 const HISTORY = 1000;
 
-export function createLocalBus(name: string): LocalBus {
+export function createLocalBus(name: string, options: { readonly journal?: string } = {}): LocalBus {
   const rules: Array<{ name: string; pattern: EventPattern; target: BusTarget }> = [];
   const history: BusEvent[] = [];
   const failed: DeliveryFailure[] = [];
   const pending = new Set<Promise<void>>();
+  const journal = options.journal;
+  const write = (line: JournalLine) => {
+    if (journal) appendFileSync(journal, `${JSON.stringify(line)}\n`);
+  };
+  // What the last run left: events some rule never acknowledged. The journal is rewritten with only those.
+  const unacknowledged: Array<{ event: BusEvent; rules: string[] }> = [];
+  if (journal) {
+    mkdirSync(dirname(journal), { recursive: true });
+    const open = new Map<string, { event: BusEvent; rules: Set<string> }>();
+    if (existsSync(journal)) {
+      for (const text of readFileSync(journal, 'utf8').split('\n')) {
+        let line: JournalLine;
+        try {
+          line = JSON.parse(text) as JournalLine;
+        } catch {
+          continue; // empty, or cut short by a crash mid-write (that event was never acknowledged to its publisher)
+        }
+        if ('event' in line) open.set(line.event.id, { event: line.event, rules: new Set(line.rules) });
+        else open.get(line.ack)?.rules.delete(line.rule);
+      }
+    }
+    for (const { event, rules: left } of open.values()) if (left.size) unacknowledged.push({ event, rules: [...left] });
+    const tmp = `${journal}.tmp`;
+    writeFileSync(tmp, unacknowledged.map((u) => `${JSON.stringify({ event: u.event, rules: u.rules } satisfies JournalLine)}\n`).join(''));
+    renameSync(tmp, journal);
+  }
 
   const deliver = (rule: (typeof rules)[number], event: BusEvent): void => {
     const delivery = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => rule.target(event))
       .then(
-        () => undefined,
+        () => write({ ack: event.id, rule: rule.name }),
         (error: unknown) => {
           remember(failed, { rule: rule.name, eventId: event.id, error: String((error as Error)?.message ?? error) });
         },
@@ -108,7 +147,10 @@ export function createLocalBus(name: string): LocalBus {
           detail: typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail,
         };
         remember(history, event);
-        for (const rule of rules) if (matchesPattern(rule.pattern, event)) deliver(rule, event);
+        const matched = rules.filter((rule) => matchesPattern(rule.pattern, event));
+        // On disk before PutEvents answers: from here on the event is the bus's to deliver.
+        if (matched.length) write({ event, rules: matched.map((rule) => rule.name) });
+        for (const rule of matched) deliver(rule, event);
         results.push({ EventId: event.id });
       }
       return { Entries: results, FailedEntryCount: failedCount };
@@ -119,6 +161,18 @@ export function createLocalBus(name: string): LocalBus {
       while (pending.size) await Promise.all([...pending]);
     },
     busy: () => pending.size > 0,
+    redeliver() {
+      let count = 0;
+      for (const { event, rules: left } of unacknowledged.splice(0)) {
+        for (const ruleName of left) {
+          const rule = rules.find((r) => r.name === ruleName);
+          if (!rule) continue; // a rule this version no longer has
+          deliver(rule, event);
+          count += 1;
+        }
+      }
+      return count;
+    },
   };
 }
 

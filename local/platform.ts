@@ -84,7 +84,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   try {
     const store = await startLocalStore({ host, path: persist ? join(dataDir, 'dynamodb') : undefined });
     cleanups.push(() => store.close());
-    const bus = createLocalBus(LOCAL_EVENT_BUS);
+    // Durable like EventBridge: accepted events are journaled until each rule's target has finished with them.
+    const bus = createLocalBus(LOCAL_EVENT_BUS, { journal: persist ? join(dataDir, 'bus', 'events.jsonl') : undefined });
     const events = await startLocalEventsEndpoint(bus, host);
     cleanups.push(() => events.close());
     const environments = localEnvironments({
@@ -113,8 +114,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const queues: LocalQueue[] = [];
     for (const consumer of allConsumers()) {
       if ('workflow' in consumer) {
-        bus.addRule(`${consumer.event}-to-${consumer.workflow}`, eventPattern(consumer.event), (event) => {
-          workflows.start(consumer.workflow, event);
+        // Acknowledged when the execution has ended (a Standard execution is durable in AWS once started).
+        bus.addRule(`${consumer.event}-to-${consumer.workflow}`, eventPattern(consumer.event), async (event) => {
+          const execution = await workflows.run(consumer.workflow, event);
+          // Cut short by a shutdown: not finished with, so the next start delivers it again.
+          if (execution.status === 'ABORTED') throw new Error(`the ${consumer.workflow} execution was aborted at shutdown`);
         });
       } else {
         const queue = createLocalQueue((batch) => invokers[consumer.function](batch), { batchSize: consumer.queue.batchSize, onError });
@@ -122,6 +126,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         bus.addRule(`${consumer.event}-to-${consumer.queue.id}`, eventPattern(consumer.event), (event) => queue.send(JSON.stringify(event)));
       }
     }
+
+    // What a crash left undelivered goes out again (the targets are idempotent).
+    const redelivered = bus.redeliver();
+    if (redelivered) onError(`[bus] delivering again ${redelivered} event(s) the last run had not finished with`);
 
     // The schedules: the reconciler (at start-up, then every minute) and the outbox drain.
     const schedules = startLocalSchedules(invokers, onError);
@@ -158,8 +166,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         closing ??= (async () => {
           await closeServer(server);
           await schedules.close();
-          await bus.idle();
+          // Running executions get the grace period (a delivery whose execution is aborted stays in the journal).
           await workflows.close(graceMs);
+          await bus.idle();
           for (const queue of queues) await queue.idle();
           await functions.close();
           await events.close();

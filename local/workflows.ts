@@ -84,12 +84,17 @@ export interface LocalWorkflowsOptions {
 }
 
 export interface LocalWorkflows {
-  /** Runs the payment workflow synchronously (like StartSyncExecution); a FAILED execution answers 500. */
+  /** Runs the payment workflow synchronously (like StartSyncExecution); a FAILED execution answers 202 processing. */
   runPayment(envelope: PayEnvelope): Promise<PaymentResponse>;
   /** The same, with the execution record (states entered, status) for tests and diagnostics. */
   executePayment(envelope: PayEnvelope): Promise<{ response: PaymentResponse; execution: ExecutionRecord }>;
   /** Starts an asynchronous execution (like StartExecution) and returns its ARN without waiting. */
   start(workflow: WorkflowName, input: unknown): string;
+  /**
+   * Starts an asynchronous execution and resolves when it has ended, whatever its status (a Standard
+   * execution in AWS is durable once started; the local bus waits for this before it forgets the event).
+   */
+  run(workflow: WorkflowName, input: unknown): Promise<ExecutionRecord>;
   /** Finished and running asynchronous executions of a workflow (most recent last, bounded). */
   executions(workflow: WorkflowName): readonly ExecutionRecord[];
   /** Resolves when no execution is running. */
@@ -268,6 +273,29 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
     }
   };
 
+  /** An asynchronous execution, remembered for `executions()` and reported when it does not succeed. */
+  const startTracked = (workflow: WorkflowName, input: unknown, onArn?: (arn: string) => void): Promise<ExecutionRecord> => {
+    const done = execute(workflow, input, true, (record) => {
+      onArn?.(record.executionArn);
+      started.set(record.executionArn, record);
+      for (const key of started.keys()) {
+        if (started.size <= HISTORY) break;
+        started.delete(key);
+      }
+    });
+    return done.then(
+      (record) => {
+        if (started.has(record.executionArn)) started.set(record.executionArn, record);
+        if (record.status !== 'SUCCEEDED') report(record);
+        return record;
+      },
+      (error: unknown) => {
+        console.error(`[workflows] could not start a ${workflow} execution: ${(error as Error).message}`);
+        throw error;
+      },
+    );
+  };
+
   const executePayment = async (envelope: PayEnvelope) => {
     const execution = await execute('payment', envelope, true);
     return { response: paymentResponse(execution, report), execution };
@@ -280,23 +308,12 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
     executePayment,
     start(workflow, input) {
       let arn = '';
-      const done = execute(workflow, input, true, (record) => {
-        arn = record.executionArn;
-        started.set(arn, record);
-        for (const key of started.keys()) {
-          if (started.size <= HISTORY) break;
-          started.delete(key);
-        }
-      });
-      done.then(
-        (record) => {
-          if (started.has(record.executionArn)) started.set(record.executionArn, record);
-          if (record.status !== 'SUCCEEDED') report(record);
-        },
-        (error: unknown) => console.error(`[workflows] could not start a ${workflow} execution: ${(error as Error).message}`),
-      );
+      void startTracked(workflow, input, (startedArn) => {
+        arn = startedArn;
+      }).catch(() => undefined);
       return arn;
     },
+    run: (workflow, input) => startTracked(workflow, input),
     executions: (workflow) => [...started.values()].filter((r) => r.workflow === workflow),
     async idle() {
       while (running.size) await Promise.allSettled([...running.values()].map((r) => r.done));

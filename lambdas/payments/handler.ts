@@ -26,7 +26,8 @@ function dependencies(): service.PaymentDeps {
   const cfg = config();
   deps = {
     store: new DynamoPaymentStore(documentClientOf(), cfg.tables.payments),
-    idempotency: new DynamoIdempotency(documentClientOf(), cfg.tables.idempotency),
+    idempotency: new DynamoIdempotency(documentClientOf(), cfg.tables.idempotency, cfg.paymentLeaseMs),
+    reconcileAfterMs: cfg.reconcileAfterMs,
     now: () => new Date(),
     connectorFor: connectorRegistry(cfg),
     onReconcileError: (paymentId, error) => logger.error('could not reconcile a payment; the next run retries', { paymentId, error }),

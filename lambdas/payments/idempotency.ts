@@ -64,7 +64,7 @@ export interface IdempotencyPort {
   release(key: KeyRef): Promise<void>;
 }
 
-/** How long a claim's lease holds: longer than the payment workflow's 25 s timeout. */
+/** How long a claim's lease holds by default: longer than the payment workflow's 25 s timeout (PAYMENT_LEASE_MS). */
 export const IN_FLIGHT_MS = 30_000;
 /** How long a completed response is replayed (and a claim kept). */
 export const REPLAY_SECONDS = 24 * 60 * 60;
@@ -108,6 +108,7 @@ export class DynamoIdempotency implements IdempotencyPort {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly leaseMs: number = IN_FLIGHT_MS,
   ) {}
 
   async claim(data: IdempotencyData, fresh: ClaimedPayment, now: Date): Promise<ClaimResult> {
@@ -119,7 +120,7 @@ export class DynamoIdempotency implements IdempotencyPort {
       status: IN_PROGRESS,
       ...fresh,
       validation,
-      leaseUntil: nowMs + IN_FLIGHT_MS,
+      leaseUntil: nowMs + this.leaseMs,
       runs: 1,
       expiration: Math.floor(nowMs / 1000) + REPLAY_SECONDS,
     };
@@ -214,7 +215,7 @@ export class DynamoIdempotency implements IdempotencyPort {
           ConditionExpression: '#status = :inProgress AND (attribute_not_exists(leaseUntil) OR leaseUntil = :seen)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
-            ':lease': nowMs + IN_FLIGHT_MS,
+            ':lease': nowMs + this.leaseMs,
             ':zero': 0,
             ':one': 1,
             ':inProgress': IN_PROGRESS,

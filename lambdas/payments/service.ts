@@ -47,6 +47,8 @@ export interface PaymentDeps {
   readonly idempotency: IdempotencyPort;
   readonly connectorFor: (connectorId: string) => GatewayConnector;
   readonly now: () => Date;
+  /** How long a payment may sit processing before the reconciler takes it. @default RECONCILE_AFTER_MS */
+  readonly reconcileAfterMs?: number;
   /** Told about a payment the reconciler could not finish this time. */
   readonly onReconcileError?: (paymentId: string, error: unknown) => void;
 }
@@ -363,7 +365,7 @@ export async function abort(input: AbortInput, deps: PaymentDeps): Promise<{ res
   };
 }
 
-/** How long a processing payment may go without a write before the reconciler takes it: past any lease and Lambda. */
+/** How long a processing payment may go without a write before the reconciler takes it by default: past any lease and Lambda. */
 export const RECONCILE_AFTER_MS = 60_000;
 
 export interface ReconcileReport {
@@ -385,7 +387,7 @@ export interface ReconcileReport {
  */
 export async function reconcile(deps: PaymentDeps, limit = 100): Promise<ReconcileReport> {
   const now = deps.now();
-  const keys = await deps.store.listUnfinished(new Date(now.getTime() - RECONCILE_AFTER_MS), limit);
+  const keys = await deps.store.listUnfinished(new Date(now.getTime() - (deps.reconcileAfterMs ?? RECONCILE_AFTER_MS)), limit);
   const report = { examined: keys.length, succeeded: 0, failed: 0, declined: 0, skipped: 0, errors: 0 };
   for (const key of keys) {
     const record = await deps.store.get(key.merchantId, key.paymentId);
