@@ -114,8 +114,6 @@ export type FinalizeOutput = z.infer<typeof FinalizeOutput>;
 export const AbortState = z
   .object({
     payment: PaymentDraft.optional(),
-    /** Present once a charge succeeded (the Charge state's ResultPath). */
-    charge: z.unknown().optional(),
     error: CaughtError.optional(),
   })
   .loose();
@@ -149,7 +147,9 @@ export const STEPS = {
       fraud: ScoredFraud.optional().catch(undefined),
       executionId: ExecutionId,
     }),
-    output: ChargeOutput,
+    // A successful attempt is recorded with the terminal state in the same step (one Lambda hop less on the
+    // synchronous path); a failed one is rethrown by name for the fallback.
+    output: FinalizeOutput,
   },
   finalize: {
     function: 'payments',

@@ -50,7 +50,9 @@ export const steps: StepHandlers<'payments'> = {
   charge: async (input) => {
     logger.appendKeys({ paymentId: input.payment.paymentId, idempotencyKey: input.payment.idempotencyKey });
     try {
-      return await service.charge(input, dependencies());
+      const output = await service.chargeAndFinalize(input, dependencies());
+      metrics.addMetric(METRICS.paymentSucceeded, 'Count', 1);
+      return output;
     } catch (error) {
       metrics.addMetric(METRICS.gatewayAttemptFailed, 'Count', 1);
       throw error;

@@ -214,6 +214,15 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
   }
 }
 
+/**
+ * The Charge step: one attempt, and on success the terminal write (with its event) and the key's answer in
+ * the same step, so a charged payment is finished without another Lambda hop. A failed attempt is rethrown.
+ */
+export async function chargeAndFinalize(input: ChargeInput, deps: PaymentDeps): Promise<FinalizeOutput> {
+  const charged = await charge(input, deps);
+  return finalize({ payment: input.payment, fraud: assessmentOf(input.fraud), result: { outcome: 'succeeded', charge: charged } }, deps);
+}
+
 /** The gateway's idempotency key of an attempt: the same for every run of the payment. */
 export function gatewayKey(paymentId: string, attempt: number): string {
   return `${paymentId}:${attempt}`;
@@ -349,7 +358,7 @@ export async function abort(input: AbortInput, deps: PaymentDeps): Promise<{ res
     await deps.idempotency.complete(data, response);
     return { response };
   }
-  if (record || input.state.charge !== undefined) {
+  if (record) {
     await deps.idempotency.expireLease(data);
     return { response: processing(paymentId) };
   }

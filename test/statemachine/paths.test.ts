@@ -28,8 +28,10 @@ describe('payment workflow paths', () => {
     expect(payment.paymentId).toMatch(/^pay_[0-9A-Z]{20}$/);
     expect(JSON.stringify(body)).not.toContain('4242424242424242');
     expect(execution.states).toEqual(
-      expect.arrayContaining(['Begin', 'ScoreFraud', 'Route', 'Charge', 'Finalize', 'RoutingFeedback', 'RecordFraudFeatures', 'RespondFinal']),
+      expect.arrayContaining(['Begin', 'ScoreFraud', 'Route', 'Charge', 'RoutingFeedback', 'RecordFraudFeatures', 'RespondFinal']),
     );
+    // The Charge step records the terminal state itself: no separate Finalize hop on the happy path.
+    expect(execution.states).not.toContain('Finalize');
     expect(execution.states).not.toContain('Abort');
     // The event was written with the terminal state (the outbox), and is published off the payment's path.
     const outboxed = await h.paymentRecord(MERCHANT, payment.paymentId);
