@@ -1,10 +1,11 @@
 /**
- * The events on the SmartPay bus, defined once: source, detail type and the detail's schema. The payment
- * workflow's EmitPaymentSucceeded state, the routing function, the CDK rules, the local bus rules and the
- * consumers all use these. Consumers are idempotent by the event's content (a payment id, an outcome's key).
+ * The events on the SmartPay bus, defined once: source, detail type and the detail's schema. The payments
+ * outbox (lambdas/payments/outbox.ts), the routing function, the CDK rules, the local bus rules and the
+ * consumers all use these. Delivery is at least once: consumers are idempotent by the event's content (a
+ * payment id, a decision's attempt).
  */
 import { z } from 'zod';
-import { AttemptOutcome } from './api';
+import { AttemptOutcome, AttemptRecord, TerminalStatus } from './api';
 import { DecisionId, PaymentId } from './ids';
 
 /**
@@ -36,12 +37,26 @@ export const RoutingOutcome = z.object({
 });
 export type RoutingOutcome = z.infer<typeof RoutingOutcome>;
 
+/**
+ * A routed payment reached its terminal state (detail of `PaymentFinalized`): its routing decision and every
+ * attempt's outcome, which routing learns from (once per decision and attempt, however often it is delivered).
+ */
+export const PaymentFinalizedDetail = z.object({
+  paymentId: PaymentId,
+  merchantId: z.string().min(1),
+  decisionId: DecisionId,
+  status: TerminalStatus,
+  attempts: z.array(AttemptRecord).min(1),
+});
+export type PaymentFinalizedDetail = z.infer<typeof PaymentFinalizedDetail>;
+
 export const RoutingOutcomesDetail = z.object({ outcomes: z.array(RoutingOutcome) });
 export type RoutingOutcomesDetail = z.infer<typeof RoutingOutcomesDetail>;
 
 /** Every event: its source, detail type and detail schema. */
 export const EVENTS = {
   PaymentSucceeded: { source: 'smartpay.payments', detailType: 'PaymentSucceeded', detail: PaymentSucceededDetail },
+  PaymentFinalized: { source: 'smartpay.payments', detailType: 'PaymentFinalized', detail: PaymentFinalizedDetail },
   RoutingOutcomesRecorded: { source: 'smartpay.routing', detailType: 'RoutingOutcomesRecorded', detail: RoutingOutcomesDetail },
 } as const;
 export type EventName = keyof typeof EVENTS;

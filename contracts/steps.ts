@@ -164,17 +164,6 @@ export const STEPS = {
     }),
     output: FinalizeOutput,
   },
-  feedback: {
-    function: 'routing',
-    input: z.object({
-      step: z.literal('feedback'),
-      merchantId: z.string().min(1),
-      decisionId: z.string().min(1),
-      attempts: z.array(AttemptRecord),
-      executionId: ExecutionId,
-    }),
-    output: z.object({ decisionId: z.string().optional(), recorded: z.number().int(), replayed: z.number().int().optional() }),
-  },
   observe: {
     function: 'fraud',
     input: z.object({ step: z.literal('observe'), payment: PaymentDraft, fraud: ScoredFraud.optional(), executionId: ExecutionId }),

@@ -213,6 +213,12 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
     placeholders: { RoutingFunctionArn: 'routing' },
     consumes: [
       {
+        // Routing feedback, off the payment's synchronous path: the payments outbox's PaymentFinalized.
+        event: 'PaymentFinalized',
+        function: 'routing',
+        queue: { id: 'RoutingFeedback', batchSize: 10, batchingWindowSeconds: 1, maxReceiveCount: 5 },
+      },
+      {
         event: 'RoutingOutcomesRecorded',
         function: 'routingUpdater',
         // One model commit per batch, so a big batch keeps the single writer ahead at high rates; a malformed
@@ -403,7 +409,9 @@ export const WORKFLOWS: Readonly<
   Record<WorkflowName, { readonly file: string; readonly type: 'EXPRESS' | 'STANDARD'; readonly resources: Readonly<Record<string, 'eventBus' | 'rewardDlq'>>; readonly emits?: readonly EventName[] }>
 > = {
   payment: { file: 'payment.asl.json', type: 'EXPRESS', resources: {} },
-  reward: { file: 'reward.asl.json', type: 'STANDARD', resources: { RewardDlqUrl: 'rewardDlq' } },
+  // EXPRESS (asynchronous, at least once) for cost: a Standard execution's transitions cost $25 a million, 25x an
+  // Express request; exactly-once comes from the reward ledger (a conditional put by payment id), not the engine.
+  reward: { file: 'reward.asl.json', type: 'EXPRESS', resources: { RewardDlqUrl: 'rewardDlq' } },
 };
 
 // ------------------------------------------------------------------------------------------------- renderings

@@ -1,6 +1,6 @@
 /**
  * The two workflows, both loaded from `statemachines/*.asl.json` (the one definition the local platform runs
- * too): the payment machine (EXPRESS, synchronous behind `POST /pay`) and the reward machine (STANDARD,
+ * too): the payment machine (EXPRESS, synchronous behind `POST /pay`) and the reward machine (EXPRESS, asynchronous,
  * started by `PaymentSucceeded` on the SmartPay event bus).
  */
 import { readFileSync } from 'node:fs';
@@ -89,7 +89,7 @@ export class SmartPayWorkflows extends Construct {
   public readonly eventBus: events.IEventBus;
   /** EXPRESS payment workflow (synchronous `POST /pay`). */
   public readonly paymentStateMachine: sfn.StateMachine;
-  /** STANDARD reward workflow. */
+  /** EXPRESS reward workflow (asynchronous; exactly once by the reward ledger). */
   public readonly rewardStateMachine: sfn.StateMachine;
   /** Execution logs of the payment machine (level ALL, without execution data: card data flows through it). */
   public readonly paymentLogGroup: logs.LogGroup;

@@ -48,6 +48,11 @@ export interface LocalPlatformOptions {
   readonly retryIntervalOverrides?: RetryIntervalOverrides;
   /** Where unexpected failures go. @default console.error */
   readonly onError?: (message: string, error?: unknown) => void;
+  /**
+   * The schedules' intervals by name, in ms (benchmarks that count store calls set them long and drain with
+   * `idle()`). @default the outbox drain every 250 ms, the others as the topology says
+   */
+  readonly scheduleIntervalsMs?: Readonly<Record<string, number>>;
   /** Admission control of POST /pay (503 + Retry-After above it). @default DEFAULT_MAX_IN_FLIGHT_PAYMENTS (32) */
   readonly maxInFlightPayments?: number;
 }
@@ -132,7 +137,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     if (redelivered) onError(`[bus] delivering again ${redelivered} event(s) the last run had not finished with`);
 
     // The schedules: the reconciler (at start-up, then every minute) and the outbox drain.
-    const schedules = startLocalSchedules(invokers, onError);
+    const schedules = startLocalSchedules(invokers, onError, options.scheduleIntervalsMs);
     cleanups.push(() => schedules.close());
 
     const issuer = await createLocalIssuer({ dir: persist ? join(dataDir, 'issuer') : undefined });

@@ -1,8 +1,10 @@
 /**
- * The outbox's publisher. A payment's terminal write carries its events (`outbox`) and a mark that they are
- * not yet published (`unpublished`, the sparse `outbox` index); publishing puts them on the bus and then
- * clears the mark. Delivery is at least once (a crash between the two publishes again), so every consumer
- * is idempotent (the reward ledger by payment id).
+ * The outbox's publisher. A payment's terminal write carries its `PaymentSucceeded` detail (`outbox`) and a
+ * mark that its events are not yet published (`unpublished`, the sparse `outbox` index); the terminal record
+ * never changes afterwards, so its events are a function of it: `PaymentSucceeded` for a succeeded payment,
+ * `PaymentFinalized` (the decision and the attempts, for routing to learn from) for a routed one. Publishing
+ * puts them on the bus and then clears the mark. Delivery is at least once (a crash between the two publishes
+ * again), so every consumer is idempotent (the reward ledger by payment id, routing by decision and attempt).
  *
  * Two ways in, one code path: in the cloud the table's stream hands the new images to the payments function
  * (the fast path); a scheduled sweep (`outbox`) publishes whatever is still marked, which is the local
@@ -11,21 +13,29 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { EVENTS, type PaymentSucceededDetail } from '../../contracts/events';
+import { EVENTS, type EventName, type PaymentFinalizedDetail, type PaymentSucceededDetail } from '../../contracts/events';
 import type { PaymentRecord } from './model';
 import type { PaymentKey, PaymentStore } from './store';
 
+/** One event of the outbox. */
+export type OutboxEvent =
+  | { readonly name: 'PaymentSucceeded'; readonly detail: PaymentSucceededDetail }
+  | { readonly name: 'PaymentFinalized'; readonly detail: PaymentFinalizedDetail };
+
 /** The bus, as the outbox sees it. */
 export interface EventPublisher {
-  publish(details: readonly PaymentSucceededDetail[]): Promise<void>;
+  publish(events: readonly OutboxEvent[]): Promise<void>;
 }
 
 export function eventBridgePublisher(client: () => EventBridgeClient, eventBusName: () => string): EventPublisher {
-  const { source, detailType } = EVENTS.PaymentSucceeded;
+  const entry = ({ name, detail }: OutboxEvent) => {
+    const { source, detailType } = EVENTS[name satisfies EventName];
+    return { Source: source, DetailType: detailType, EventBusName: eventBusName(), Detail: JSON.stringify(detail) };
+  };
   return {
-    async publish(details) {
-      for (let i = 0; i < details.length; i += 10) {
-        const entries = details.slice(i, i + 10).map((detail) => ({ Source: source, DetailType: detailType, EventBusName: eventBusName(), Detail: JSON.stringify(detail) }));
+    async publish(events) {
+      for (let i = 0; i < events.length; i += 10) {
+        const entries = events.slice(i, i + 10).map(entry);
         const result = await client().send(new PutEventsCommand({ Entries: entries }));
         if (result.FailedEntryCount) throw new Error(`outbox: ${result.FailedEntryCount} of ${entries.length} event(s) were not accepted by the bus`);
       }
@@ -38,13 +48,28 @@ export interface OutboxDeps {
   readonly publisher: EventPublisher;
 }
 
-/** Publishes the events of these records that are still marked, then clears their marks; the count published. */
+/** The events of a terminal payment record. */
+export function eventsOf(record: PaymentRecord): OutboxEvent[] {
+  const events: OutboxEvent[] = [];
+  const succeeded = record.outbox?.PaymentSucceeded;
+  if (record.status === 'succeeded' && succeeded) events.push({ name: 'PaymentSucceeded', detail: succeeded });
+  if (record.plan && record.attempts.length > 0 && record.status !== 'processing') {
+    events.push({
+      name: 'PaymentFinalized',
+      detail: { paymentId: record.paymentId, merchantId: record.merchantId, decisionId: record.plan.decisionId, status: record.status, attempts: record.attempts },
+    });
+  }
+  return events;
+}
+
+/** Publishes the events of these records that are still marked, then clears their marks; the count of events. */
 export async function publishRecords(records: readonly PaymentRecord[], deps: OutboxDeps): Promise<number> {
-  const marked = records.filter((record) => record.unpublished !== undefined && record.outbox?.PaymentSucceeded);
+  const marked = records.filter((record) => record.unpublished !== undefined && record.status !== 'processing');
   if (marked.length === 0) return 0;
-  await deps.publisher.publish(marked.map((record) => record.outbox?.PaymentSucceeded as PaymentSucceededDetail));
+  const events = marked.flatMap(eventsOf);
+  if (events.length) await deps.publisher.publish(events);
   await Promise.all(marked.map((record) => deps.store.markPublished(record)));
-  return marked.length;
+  return events.length;
 }
 
 /** The sweep: everything still marked, up to `limit` payments. */

@@ -193,7 +193,8 @@ export class DynamoPaymentStore implements PaymentStore {
       fraud: update.fraud,
       reason: update.reason,
       outbox,
-      unpublished: outbox ? shardOf(draft.paymentId) : undefined,
+      // Every terminal write is marked: its events (if any) are derived from the record when published.
+      unpublished: shardOf(draft.paymentId),
     };
     let condition = '#status = :processing';
     if ('request' in draft) {

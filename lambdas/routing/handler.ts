@@ -8,8 +8,9 @@
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { RouteFeedbackRequest, RouteRequest } from '../../contracts/api';
-import { eventEnvelope } from '../../contracts/events';
+import { RouteFeedbackRequest, RouteRequest, type AttemptRecord } from '../../contracts/api';
+import { isDomainError } from '../../contracts/errors';
+import { eventEnvelope, EVENTS } from '../../contracts/events';
 import { cardNetwork } from '../../contracts/methods';
 import { METRICS } from '../../contracts/resources';
 import type { StepHandlers } from '../../contracts/steps';
@@ -63,6 +64,50 @@ function dependencies(): RoutingDeps {
 }
 
 const OutcomesEvent = eventEnvelope('RoutingOutcomesRecorded');
+const FinalizedEvent = eventEnvelope('PaymentFinalized');
+
+/** A payment's attempt outcomes, as routing learns them: a retryable failure is a timeout or an error. */
+function attemptReports(attempts: readonly AttemptRecord[]) {
+  return [...attempts]
+    .sort((a, b) => a.attempt - b.attempt)
+    .map((a) => ({
+      connectorId: a.connectorId,
+      outcome: a.outcome === 'retryable_failure' ? (a.code === 'gateway_timeout' ? ('timeout' as const) : ('error' as const)) : a.outcome,
+      latencyMs: a.latencyMs,
+      feeMinor: a.feeMinor,
+    }));
+}
+
+/**
+ * Routing feedback, off the payment's synchronous path: `PaymentFinalized` events from the payments outbox,
+ * through the RoutingFeedback queue. Each outcome is recorded once per decision and attempt however often the
+ * event comes (the outbox delivers at least once). A message that fails goes back to the queue alone.
+ */
+async function onFinalized(records: ReadonlyArray<{ messageId: string; body: string }>): Promise<unknown> {
+  const batchItemFailures: Array<{ itemIdentifier: string }> = [];
+  let recorded = 0;
+  for (const record of records) {
+    try {
+      const { detail } = parseWith(FinalizedEvent, JSON.parse(record.body), 'PaymentFinalized event');
+      recorded += (await recordFeedback(detail.merchantId, detail.decisionId, attemptReports(detail.attempts), dependencies())).recorded;
+    } catch (error) {
+      if (isDomainError(error) && error.status === 404) {
+        // The decision expired (its TTL) before the feedback came: nothing left to learn it against.
+        logger.warn('routing feedback for an unknown decision is dropped', { messageId: record.messageId, error });
+        continue;
+      }
+      logger.error('routing feedback failed; the message goes back to the queue', { messageId: record.messageId, error });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { recorded, batchItemFailures };
+}
+
+function isFinalizedBatch(event: unknown): ReadonlyArray<{ messageId: string; body: string }> | undefined {
+  const sqs = SqsEvent.safeParse(event);
+  if (!sqs.success) return undefined;
+  return sqs.data.Records[0]?.body.includes(`"detail-type":"${EVENTS.PaymentFinalized.detailType}"`) ? sqs.data.Records : undefined;
+}
 const SqsEvent = z.object({ Records: z.array(z.object({ messageId: z.string(), body: z.string() }).loose()).min(1) }).loose();
 
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
@@ -75,7 +120,7 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   return apiRoute(event, async (merchantId) => ({ status: 200, body: await route(merchantId, parseApiBody(event, RouteRequest), dependencies()) }));
 }
 
-/** The workflow's steps (statemachines/payment.asl.json: Route, RoutingFeedback). */
+/** The workflow's step (statemachines/payment.asl.json: Route). */
 export const steps: StepHandlers<'routing'> = {
   rank: async (input) => {
     const { request, merchantId } = input.payment;
@@ -92,17 +137,6 @@ export const steps: StepHandlers<'routing'> = {
       },
       dependencies(),
     );
-  },
-  feedback: async (input) => {
-    if (input.attempts.length === 0) return { recorded: 0 };
-    // The payment's attempt outcomes, as routing learns them: a retryable failure is a timeout or an error.
-    const attempts = input.attempts.map((a) => ({
-      connectorId: a.connectorId,
-      outcome: a.outcome === 'retryable_failure' ? (a.code === 'gateway_timeout' ? ('timeout' as const) : ('error' as const)) : a.outcome,
-      latencyMs: a.latencyMs,
-      feeMinor: a.feeMinor,
-    }));
-    return recordFeedback(input.merchantId, input.decisionId, attempts, dependencies());
   },
 };
 
@@ -147,6 +181,8 @@ function outcomesOf(event: unknown): OutcomeBatch | undefined {
 
 export const handler = instrumented('routing', (event) => {
   if (isApiGatewayEvent(event)) return onApi(event);
+  const finalized = isFinalizedBatch(event);
+  if (finalized) return onFinalized(finalized);
   const batch = outcomesOf(event);
   return batch ? onOutcomes(batch) : runStep('routing', steps, event);
 });

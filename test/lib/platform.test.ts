@@ -513,9 +513,9 @@ describe('workflows', () => {
     expect(machine(PAYMENT).TracingConfiguration).toEqual({ Enabled: true });
   });
 
-  test('reward: STANDARD, substitutions, logging ALL with execution data, tracing on', () => {
+  test('reward: EXPRESS (asynchronous; the ledger keeps it exactly once), substitutions, logging ALL with execution data, tracing on', () => {
     const props = machine(REWARD);
-    expect(props.StateMachineType).toBe('STANDARD');
+    expect(props.StateMachineType).toBe('EXPRESS');
     expect(props.DefinitionString).toBe(readAsl('reward.asl.json'));
     expect(props.DefinitionSubstitutions).toEqual({
       RewardsFunctionArn: { 'Fn::GetAtt': [fnId('Rewards'), 'Arn'] },
@@ -665,13 +665,13 @@ describe('observability', () => {
   });
 
   test('every alarm notifies the KMS-encrypted, TLS-only topic, and the alarms are exposed', () => {
-    expect(alarms()).toHaveLength(9);
+    expect(alarms()).toHaveLength(10);
     for (const a of alarms()) expect(a.AlarmActions).toEqual([topicRef()]);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': ['SmartPayDataKeyE70D8BC8', 'Arn'] } });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
-    expect(stack.platform.observability.alarms).toHaveLength(9);
+    expect(stack.platform.observability.alarms).toHaveLength(10);
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.routingUpdatesDlqDepthAlarm);
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.outboxDlqDepthAlarm);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);

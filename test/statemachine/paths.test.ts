@@ -2,7 +2,7 @@
  * Paths through statemachines/payment.asl.json (and, after success, reward.asl.json), run by the local
  * engine with the real handlers on an in-memory store.
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TERMINAL_SNAPSHOT } from '../../lambdas/fraud/graph';
 import { LOCAL_TABLES } from '../../local/env';
 import { lambdaError } from '../../local/workflows';
@@ -28,8 +28,10 @@ describe('payment workflow paths', () => {
     expect(payment.paymentId).toMatch(/^pay_[0-9A-Z]{20}$/);
     expect(JSON.stringify(body)).not.toContain('4242424242424242');
     expect(execution.states).toEqual(
-      expect.arrayContaining(['Begin', 'ScoreFraud', 'Route', 'Charge', 'RoutingFeedback', 'RecordFraudFeatures', 'RespondFinal']),
+      expect.arrayContaining(['Begin', 'ScoreFraud', 'Route', 'Charge', 'RecordFraudFeatures', 'RespondFinal']),
     );
+    // Routing feedback is off the synchronous path: the outbox's PaymentFinalized reaches routing afterwards.
+    expect(execution.states).not.toContain('RoutingFeedback');
     // The Charge step records the terminal state itself: no separate Finalize hop on the happy path.
     expect(execution.states).not.toContain('Finalize');
     expect(execution.states).not.toContain('Abort');
@@ -37,7 +39,14 @@ describe('payment workflow paths', () => {
     const outboxed = await h.paymentRecord(MERCHANT, payment.paymentId);
     expect(outboxed?.outbox?.PaymentSucceeded).toMatchObject({ paymentId: payment.paymentId, amount: 1999 });
     await h.platform.idle();
-    expect((await h.paymentRecord(MERCHANT, payment.paymentId))?.unpublished).toBeUndefined();
+    const published = await h.paymentRecord(MERCHANT, payment.paymentId);
+    expect(published?.unpublished).toBeUndefined();
+    const finalized = h.platform.bus.published().find((e) => e['detail-type'] === 'PaymentFinalized' && (e.detail as { paymentId?: string }).paymentId === payment.paymentId);
+    expect(finalized?.detail).toMatchObject({ decisionId: published?.plan?.decisionId, status: 'succeeded', attempts: [{ attempt: 0, outcome: 'succeeded' }] });
+    const { Item: outcome } = await h.db.send(
+      new GetCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: `outcome#${published?.plan?.decisionId}#0` }, ConsistentRead: true }),
+    );
+    expect(outcome).toMatchObject({ outcome: 'succeeded', connectorId: payment.connectorId });
 
     // The payment keeps the fraud summary; the graph snapshots ScoreFraud handed to RecordFraudFeatures are on
     // the customer's transaction in the feature state instead (the terminal's snapshot, as the replay stores it).

@@ -9,11 +9,10 @@ import { GatewayDeclinedError, GatewayRetryableError } from '../../contracts/err
 import { RouteResult } from '../../contracts/api';
 import { GatewayAmbiguousError, type ChargeResult, type GatewayConnector } from '../../lambdas/payments/connectors';
 import { DynamoIdempotency, IN_FLIGHT_MS, type StoredResponse } from '../../lambdas/payments/idempotency';
-import { publishPending } from '../../lambdas/payments/outbox';
+import { publishPending, type OutboxEvent } from '../../lambdas/payments/outbox';
 import * as service from '../../lambdas/payments/service';
 import { DynamoPaymentStore } from '../../lambdas/payments/store';
 import { LOCAL_TABLES } from '../../local/env';
-import type { PaymentSucceededDetail } from '../../contracts/events';
 import { useTestStore } from './support';
 
 const db = useTestStore();
@@ -220,10 +219,14 @@ describe('payment steps', () => {
     expect(record?.unfinished).toBeUndefined();
     await expect(service.begin(s.envelope, s.deps)).resolves.toEqual({ outcome: 'respond', response: out.response });
 
-    const published: PaymentSucceededDetail[] = [];
-    const publisher = { publish: async (details: readonly PaymentSucceededDetail[]) => void published.push(...details) };
+    const published: OutboxEvent[] = [];
+    const publisher = { publish: async (events: readonly OutboxEvent[]) => void published.push(...events) };
     while ((await publishPending({ store: s.store, publisher })) > 0);
-    expect(published.filter((d) => d.paymentId === payment.paymentId)).toHaveLength(1);
+    const mine = published.filter((e) => e.detail.paymentId === payment.paymentId);
+    expect(mine.map((e) => e.name).sort()).toEqual(['PaymentFinalized', 'PaymentSucceeded']);
+    expect(mine.find((e) => e.name === 'PaymentFinalized')?.detail).toMatchObject({
+      decisionId: 'rt_test_decision_1', status: 'succeeded', attempts: [{ attempt: 0, outcome: 'succeeded', connectorId: 's' }],
+    });
     expect((await s.store.get(payment.merchantId, payment.paymentId))?.unpublished).toBeUndefined();
   });
 

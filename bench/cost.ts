@@ -1,0 +1,218 @@
+/**
+ * `npm run cost`: projects the cloud p95 of POST /pay (gateway excluded) and the AWS cost of a million
+ * payments from three sources:
+ *
+ *  1. the synthesized prod template (each function's memory, each workflow's type);
+ *  2. a measured run on the local platform (the same ASL and handlers): Lambda invocations and their wall time
+ *     by function, store operations by kind on the synchronous path and in all, item sizes, bus events, SQS
+ *     deliveries and the reward workflow's state transitions, per payment;
+ *  3. list prices (us-east-1, on-demand, x86; cited below) and latency assumptions (stated below).
+ *
+ * Options: --payments 40 (sequential, each with its own key, a card that succeeds on every connector).
+ */
+import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { FUNCTION_NAMES, type FunctionName } from '../contracts/topology';
+import { SmartPayStack, STAGES } from '../lib';
+import type { StoreStats } from '../local/dynalite';
+import { LOCAL_TABLES } from '../local/env';
+import type { HandlerOverrides } from '../local/functions';
+import { startLocalPlatform } from '../local/platform';
+import { quantile } from './support';
+
+const { values } = parseArgs({ options: { payments: { type: 'string', default: '40' } } });
+const N = Number(values.payments);
+
+/** List prices, us-east-1, on-demand (checked 2026-12). */
+const PRICE = {
+  /** https://aws.amazon.com/api-gateway/pricing/ (REST API, first 333 million requests a month) */
+  apiGatewayPerRequest: 3.5 / 1e6,
+  /** https://aws.amazon.com/step-functions/pricing/ (Express: requests, and duration in 64 MB units) */
+  expressPerRequest: 1 / 1e6,
+  expressPerGbSecond: 0.00001667,
+  /** https://aws.amazon.com/step-functions/pricing/ (Standard: state transitions) */
+  standardPerTransition: 0.025 / 1000,
+  /** https://aws.amazon.com/lambda/pricing/ (x86, first 6 billion GB-s) */
+  lambdaPerRequest: 0.2 / 1e6,
+  lambdaPerGbSecond: 0.0000166667,
+  /** https://aws.amazon.com/dynamodb/pricing/on-demand/ (after the November 2024 price cut) */
+  dynamoPerWriteUnit: 0.625 / 1e6,
+  dynamoPerReadUnit: 0.125 / 1e6,
+  /** https://aws.amazon.com/eventbridge/pricing/ (custom events, 64 KB units) */
+  eventBridgePerEvent: 1 / 1e6,
+  /** https://aws.amazon.com/sqs/pricing/ (standard queues) */
+  sqsPerRequest: 0.4 / 1e6,
+} as const;
+
+/**
+ * Latency assumptions for the projection (p95, warm, same region). AWS publishes no percentile for these; the
+ * figures are conservative readings of AWS's own descriptions and common measurements, and are printed so
+ * they can be argued with: a Step Functions Task → Lambda hop (invoke and result) 20 ms; one DynamoDB
+ * single-item operation ("single-digit milliseconds") 10 ms; API Gateway + StartSyncExecution overhead 25 ms.
+ */
+const LATENCY = { lambdaHopMs: 20, storeCallMs: 10, edgeMs: 25 } as const;
+
+const pascal = (name: string) => `${name[0].toUpperCase()}${name.slice(1)}`;
+
+function templateFacts() {
+  const app = new App({ context: { ...JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')).context, 'aws:cdk:bundling-stacks': [] } });
+  const stack = new SmartPayStack(app, 'SmartPay-cost', { stage: STAGES.prod });
+  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  const memory = {} as Record<FunctionName, number>;
+  for (const name of FUNCTION_NAMES) {
+    const entry = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(`SmartPayFunctions${pascal(name)}Function`));
+    memory[name] = Number(entry?.[1].Properties.MemorySize ?? 128);
+  }
+  const machines = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine');
+  const typeOf = (workflow: string) => String(machines.find(([id]) => id.startsWith(`SmartPayWorkflows${pascal(workflow)}StateMachine`))?.[1].Properties.StateMachineType ?? 'STANDARD');
+  return { memory, paymentType: typeOf('payment'), rewardType: typeOf('reward') };
+}
+
+function diff(after: StoreStats, before: StoreStats): StoreStats {
+  const out: StoreStats = {};
+  for (const [key, value] of Object.entries(after)) {
+    const delta = value - (before[key] ?? 0);
+    if (delta) out[key] = delta;
+  }
+  return out;
+}
+
+const sum = (stats: StoreStats, match: (key: string) => boolean) => Object.entries(stats).filter(([k]) => match(k)).reduce((a, [, v]) => a + v, 0);
+const WRITES = /^(PutItem|UpdateItem|DeleteItem|BatchWriteItem)\b/;
+const READS = /^(GetItem|Query|Scan|BatchGetItem)\b/;
+
+async function main(): Promise<void> {
+  const facts = templateFacts();
+  const invocations = {} as Record<FunctionName, number[]>;
+  for (const name of FUNCTION_NAMES) invocations[name] = [];
+  const overrides: HandlerOverrides = Object.fromEntries(
+    FUNCTION_NAMES.map((name) => [
+      name,
+      async (event: unknown, next: (e: unknown) => Promise<unknown>) => {
+        const started = performance.now();
+        try {
+          return await next(event);
+        } finally {
+          invocations[name].push(performance.now() - started);
+        }
+      },
+    ]),
+  );
+  // The outbox drains only in idle() (between payments), so what a payment's own path does is counted alone.
+  const hour = 3_600_000;
+  const platform = await startLocalPlatform({
+    port: 0,
+    inMemory: true,
+    onError: () => undefined,
+    handlerOverrides: overrides,
+    scheduleIntervalsMs: { outbox: hour, reconcile: hour },
+  });
+  try {
+    const card = { type: 'card', number: '4242424242424242', expMonth: 12, expYear: 2031, cvc: '123' };
+    let onPath: StoreStats = {};
+    const hops: number[] = [];
+    const wall: number[] = [];
+    await platform.idle();
+    const all0 = await platform.store.stats();
+    for (let i = 0; i < N; i++) {
+      const before = await platform.store.stats();
+      const started = performance.now();
+      const { response, execution } = await platform.workflows.executePayment({
+        body: { amount: 1999 + i, currency: 'USD', customerId: `cus_${i % 7}`, country: 'US', paymentMethod: card },
+        merchantId: 'm_cost',
+        idempotencyKey: randomUUID(),
+        requestId: `cost-${i}`,
+      });
+      wall.push(performance.now() - started);
+      if (response.status !== 201) throw new Error(`payment ${i} answered ${response.status}: ${response.body}`);
+      const after = await platform.store.stats();
+      const delta = diff(after, before);
+      for (const [k, v] of Object.entries(delta)) onPath[k] = (onPath[k] ?? 0) + v;
+      await platform.idle();
+      const definition = JSON.parse(readFileSync(join(__dirname, '..', 'statemachines', 'payment.asl.json'), 'utf8')) as { States: Record<string, { Type: string }> };
+      hops.push((execution.states ?? []).filter((s) => definition.States[s]?.Type === 'Task').length);
+    }
+    await platform.idle();
+    const measured = diff(await platform.store.stats(), all0);
+    // The local drain finds the outbox by sweeping its index (8 shard queries) and reads each record; in the
+    // cloud the table's stream hands the new image to the publisher, and the sweep runs once a minute.
+    const localDrainOnly = { [`Query ${LOCAL_TABLES.payments}`]: measured[`Query ${LOCAL_TABLES.payments}`] ?? 0, [`GetItem ${LOCAL_TABLES.payments}`]: measured[`GetItem ${LOCAL_TABLES.payments}`] ?? 0 };
+    const total = diff(measured, localDrainOnly);
+    onPath = Object.fromEntries(Object.entries(onPath).map(([k, v]) => [k, v / N]));
+    const perPayment = Object.fromEntries(Object.entries(total).map(([k, v]) => [k, v / N]));
+    const events = platform.bus.published();
+    const eventsPerPayment = events.length / N;
+    const queueDeliveries = events.filter((e) => e['detail-type'] !== 'PaymentSucceeded').length / N;
+    const rewardTransitions = platform.workflows.executions('reward').reduce((a, r) => a + (r.states?.length ?? 0), 0) / N;
+
+    // A payment item's size (the biggest item written), for write units.
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+    const { DynamoDBDocumentClient, QueryCommand } = await import('@aws-sdk/lib-dynamodb');
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: platform.store.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+    const { Items = [] } = await db.send(new QueryCommand({ TableName: LOCAL_TABLES.payments, KeyConditionExpression: 'merchantId = :m', ExpressionAttributeValues: { ':m': 'm_cost' }, Limit: 5 }));
+    const itemKb = Math.max(...Items.map((item) => Buffer.byteLength(JSON.stringify(item)) / 1024));
+    db.destroy();
+
+    // Costs per payment.
+    const lambdaRows = FUNCTION_NAMES.map((name) => {
+      const calls = invocations[name].length / N;
+      const p50Ms = invocations[name].length ? quantile(Float64Array.from(invocations[name]).sort(), 0.5) : 0;
+      const gbSeconds = calls * (Math.ceil(p50Ms) / 1000) * (facts.memory[name] / 1024);
+      return { name, calls, p50Ms, memoryMB: facts.memory[name], cost: calls * PRICE.lambdaPerRequest + gbSeconds * PRICE.lambdaPerGbSecond };
+    });
+    const paymentsWrites = sum(perPayment, (k) => WRITES.test(k) && k.endsWith(LOCAL_TABLES.payments));
+    const otherWrites = sum(perPayment, (k) => WRITES.test(k) && !k.endsWith(LOCAL_TABLES.payments));
+    // Sparse indexes: the intent adds to `unfinished`, the terminal write moves it to `outbox`, the drain removes it.
+    const indexWrites = 4;
+    const writeUnits = paymentsWrites * Math.ceil(itemKb) + otherWrites + indexWrites;
+    const readUnits = sum(perPayment, (k) => READS.test(k));
+    const medianWallS = quantile(Float64Array.from(wall).sort(), 0.5) / 1000;
+    const rows: Array<[string, number]> = [
+      ['API Gateway (REST)', PRICE.apiGatewayPerRequest],
+      [`payment workflow (${facts.paymentType})`, facts.paymentType === 'EXPRESS' ? PRICE.expressPerRequest + medianWallS * (64 / 1024) * PRICE.expressPerGbSecond : hops[0] * PRICE.standardPerTransition],
+      ...lambdaRows.map((r): [string, number] => [`Lambda ${r.name}`, r.cost]),
+      ['DynamoDB writes', writeUnits * PRICE.dynamoPerWriteUnit],
+      ['DynamoDB reads', readUnits * PRICE.dynamoPerReadUnit],
+      ['EventBridge events', eventsPerPayment * PRICE.eventBridgePerEvent],
+      ['SQS (send, receive, delete per event)', queueDeliveries * 3 * PRICE.sqsPerRequest],
+      [`reward workflow (${facts.rewardType})`, facts.rewardType === 'STANDARD' ? rewardTransitions * PRICE.standardPerTransition : PRICE.expressPerRequest],
+    ];
+    const perMillion = rows.reduce((a, [, c]) => a + c, 0) * 1e6;
+
+    const hopLevels = quantile(Float64Array.from(hops).sort(), 0.5);
+    const storeOnPath = sum(onPath, () => true);
+    const p95 = LATENCY.edgeMs + hopLevels * LATENCY.lambdaHopMs + storeOnPath * LATENCY.storeCallMs;
+
+    const fmt = (n: number, d = 2) => n.toFixed(d);
+    console.log(`npm run cost: ${N} payments on the local platform, prod template (${new Date().toISOString().slice(0, 10)})\n`);
+    console.log('Synchronous path of POST /pay (happy path)');
+    console.log(`  Lambda hop levels: ${hopLevels} (goal ≤ 3)`);
+    console.log(`  store calls on the path: ${fmt(storeOnPath, 1)} (${Object.entries(onPath).map(([k, v]) => `${k.replace(/smartpay-local-/, '')} ${fmt(v, 1)}`).join(', ')}); counted as sequential below, an upper bound`);
+    console.log(`  projected cloud p95 (gateway excluded): ${fmt(p95, 0)} ms = edge ${LATENCY.edgeMs} + ${hopLevels} hops × ${LATENCY.lambdaHopMs} + ${fmt(storeOnPath, 1)} store calls × ${LATENCY.storeCallMs} (goal < 150 ms)`);
+    console.log(`  local wall time a payment (p50): ${fmt(medianWallS * 1000, 1)} ms\n`);
+    console.log(`All work of a payment in the cloud (the outbox, routing feedback, the updater and the reward; without the local drain's ${fmt(sum(localDrainOnly, () => true) / N, 1)} sweep queries and reads)`);
+    console.log(`  store calls: ${fmt(sum(perPayment, () => true), 1)} (goal ≤ 10): ${Object.entries(perPayment).map(([k, v]) => `${k.replace(/smartpay-local-/, '')} ${fmt(v, 1)}`).join(', ')}`);
+    console.log(`  payment item: ${fmt(itemKb)} KB; write units ${fmt(writeUnits, 1)} (incl. ${indexWrites} sparse-index writes), read units ${fmt(readUnits, 1)}`);
+    console.log(`  events ${fmt(eventsPerPayment, 1)}, reward workflow state transitions ${fmt(rewardTransitions, 1)}`);
+    console.log(`  Lambda: ${lambdaRows.filter((r) => r.calls).map((r) => `${r.name} ${fmt(r.calls, 1)}× p50 ${fmt(r.p50Ms, 1)} ms @ ${r.memoryMB} MB`).join('; ')}\n`);
+    console.log('Projected AWS cost of a million payments (us-east-1 list prices; logs, X-Ray and data transfer excluded)');
+    for (const [label, cost] of rows) console.log(`  ${label.padEnd(40)} $${fmt(cost * 1e6)}`);
+    console.log(`  ${'total'.padEnd(40)} $${fmt(perMillion)} (goal ≤ $25)`);
+    console.log('\nLambda durations are the local wall time of each invocation (a proxy for billed duration on the same code).');
+  } finally {
+    await platform.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
