@@ -19,7 +19,15 @@ export type HandlerOverride = (event: unknown, next: Invoker) => Promise<unknown
 export type HandlerOverrides = Partial<Record<FunctionName, HandlerOverride>>;
 
 export interface LocalFunctions {
+  /** Each function's instance for the API and the workflows' Tasks. */
   readonly invokers: Readonly<Record<FunctionName, Invoker>>;
+  /**
+   * A second instance of each function, loading while the platform starts, for what Lambda would run in other instances:
+   * schedules, the outbox, queue consumers. One worker thread is one event loop, so background work there
+   * never queues behind, or in front of, a payment's Tasks (Lambda gives concurrent invocations their own
+   * instances anyway).
+   */
+  readonly background: Readonly<Record<FunctionName, Invoker>>;
   /** Stops every worker. */
   close(): Promise<void>;
 }
@@ -143,17 +151,27 @@ export async function startLocalFunctions(
     await Promise.all(Object.values(workers).map((w) => w.close()));
     throw new Error(`cannot start the local platform:\n  ${problems.join('\n  ')}`);
   }
-  const invokers = {} as Record<FunctionName, Invoker>;
-  for (const name of FUNCTION_NAMES) {
-    const next: Invoker = (event) => workers[name].invoke(event);
-    const override = overrides[name];
-    // An override sits on the Lambda side of the JSON boundary, as the function it wraps does.
-    invokers[name] = override ? async (event) => jsonCopy(await override(jsonCopy(event), next)) : next;
-  }
+  const backgroundWorkers = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, new FunctionWorker(name, environments[name])])) as Record<
+    FunctionName,
+    FunctionWorker
+  >;
+  // Loaded now, in the background of the start: a first call would otherwise pay the handler's load (tsx).
+  for (const worker of Object.values(backgroundWorkers)) worker.start().catch(() => undefined);
+  const invokersOf = (pool: Record<FunctionName, FunctionWorker>) => {
+    const invokers = {} as Record<FunctionName, Invoker>;
+    for (const name of FUNCTION_NAMES) {
+      const next: Invoker = (event) => pool[name].invoke(event);
+      const override = overrides[name];
+      // An override sits on the Lambda side of the JSON boundary, as the function it wraps does.
+      invokers[name] = override ? async (event) => jsonCopy(await override(jsonCopy(event), next)) : next;
+    }
+    return invokers;
+  };
   return {
-    invokers,
+    invokers: invokersOf(workers),
+    background: invokersOf(backgroundWorkers),
     close: async () => {
-      await Promise.all(Object.values(workers).map((w) => w.close()));
+      await Promise.all([...Object.values(workers), ...Object.values(backgroundWorkers)].map((w) => w.close()));
     },
   };
 }

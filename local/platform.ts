@@ -126,7 +126,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
           if (execution.status === 'ABORTED') throw new Error(`the ${consumer.workflow} execution was aborted at shutdown`);
         });
       } else {
-        const queue = createLocalQueue((batch) => invokers[consumer.function](batch), { batchSize: consumer.queue.batchSize, onError });
+        const queue = createLocalQueue((batch) => functions.background[consumer.function](batch), { batchSize: consumer.queue.batchSize, onError });
         queues.push(queue);
         bus.addRule(`${consumer.event}-to-${consumer.queue.id}`, eventPattern(consumer.event), (event) => queue.send(JSON.stringify(event)));
       }
@@ -137,7 +137,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     if (redelivered) onError(`[bus] delivering again ${redelivered} event(s) the last run had not finished with`);
 
     // The schedules: the reconciler (at start-up, then every minute) and the outbox drain.
-    const schedules = startLocalSchedules(invokers, onError, options.scheduleIntervalsMs);
+    const schedules = startLocalSchedules(functions.background, onError, options.scheduleIntervalsMs);
     cleanups.push(() => schedules.close());
 
     const issuer = await createLocalIssuer({ dir: persist ? join(dataDir, 'issuer') : undefined });
