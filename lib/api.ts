@@ -193,7 +193,9 @@ export class SmartPayApi extends Construct {
       ['BadRequestParameters', apigw.ResponseType.BAD_REQUEST_PARAMETERS, '400', 'validation_error', '"missing or invalid request parameters: $context.error.validationErrorString"'],
       ['Unauthorized', apigw.ResponseType.UNAUTHORIZED, '401', 'unauthorized', '$context.error.messageString'],
       ['AccessDenied', apigw.ResponseType.ACCESS_DENIED, '403', 'forbidden', '$context.error.messageString'],
-      ['Throttled', apigw.ResponseType.THROTTLED, '429', 'throttled', '$context.error.messageString'],
+      // Admission control: the stage's throttle refuses before the integration, so a /pay key is never claimed.
+      // The same answer as the local platform's: 503 with Retry-After.
+      ['Throttled', apigw.ResponseType.THROTTLED, '503', 'service_unavailable', '"the API is at capacity; nothing was done (a POST /pay key was not used): retry after 1 s with the same Idempotency-Key"'],
       ['UnsupportedMediaType', apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE, '415', 'unsupported_media_type', '"the request body must be JSON: send Content-Type: application/json"'],
       ['Default4xx', apigw.ResponseType.DEFAULT_4XX, undefined, 'client_error', '$context.error.messageString'],
       ['Default5xx', apigw.ResponseType.DEFAULT_5XX, undefined, 'internal_error', '$context.error.messageString'],
@@ -203,6 +205,7 @@ export class SmartPayApi extends Construct {
         type,
         statusCode,
         templates: { 'application/json': gatewayError(code, message) },
+        ...(type === apigw.ResponseType.THROTTLED ? { responseHeaders: { 'Retry-After': "'1'" } } : {}),
       });
     }
 

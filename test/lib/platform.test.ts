@@ -248,7 +248,7 @@ describe('api', () => {
     const byType = Object.fromEntries(
       resourcesOf(template, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties!.ResponseType, r.Properties!]),
     );
-    for (const type of ['BAD_REQUEST_BODY', 'BAD_REQUEST_PARAMETERS', 'UNAUTHORIZED', 'ACCESS_DENIED', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
+    for (const type of ['BAD_REQUEST_BODY', 'BAD_REQUEST_PARAMETERS', 'UNAUTHORIZED', 'ACCESS_DENIED', 'THROTTLED', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
       expect(byType[type]).toBeDefined();
       const body = byType[type].ResponseTemplates['application/json'] as string;
       // What API Gateway substitutes: messageString is a quoted JSON string, the others are raw text.
@@ -265,6 +265,10 @@ describe('api', () => {
     expect(byType.BAD_REQUEST_BODY.StatusCode).toBe('400');
     expect(byType.UNAUTHORIZED.StatusCode).toBe('401');
     expect(byType.ACCESS_DENIED.StatusCode).toBe('403');
+    // Admission control, as the local platform's: 503 + Retry-After before the integration (no key is claimed).
+    expect(byType.THROTTLED.StatusCode).toBe('503');
+    expect(byType.THROTTLED.ResponseParameters).toEqual({ 'gatewayresponse.header.Retry-After': "'1'" });
+    expect(byType.THROTTLED.ResponseTemplates['application/json']).toContain('"code":"service_unavailable"');
   });
 
   test('stage: throttling from the stage config, X-Ray, JSON access logs, error-only execution logs without data', () => {
