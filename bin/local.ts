@@ -21,11 +21,12 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       'data-dir': { type: 'string' },
       'in-memory': { type: 'boolean', default: false },
+      'store-fault-rate': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: npm start -- [--port 3001] [--data-dir .smartpay] [--in-memory]');
+    console.log('usage: npm start -- [--port 3001] [--data-dir .smartpay] [--in-memory] [--store-fault-rate 0.05 (fault testing: a share of store calls is throttled)]');
     return;
   }
   const rawPort = values.port ?? process.env.PORT ?? '3001';
@@ -34,7 +35,11 @@ async function main(): Promise<void> {
     throw new Error(`invalid port "${rawPort}": use an integer between 0 and 65535`);
   }
   const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
-  const platform = await startLocalPlatform({ port, dataDir, inMemory: values['in-memory'], inheritedEnv: process.env });
+  const storeFaultRate = values['store-fault-rate'] === undefined ? undefined : Number(values['store-fault-rate']);
+  if (storeFaultRate !== undefined && !(storeFaultRate >= 0 && storeFaultRate < 1)) {
+    throw new Error(`invalid --store-fault-rate "${values['store-fault-rate']}": use a share from 0 to below 1, e.g. 0.05`);
+  }
+  const platform = await startLocalPlatform({ port, dataDir, inMemory: values['in-memory'], inheritedEnv: process.env, storeFaultRate });
 
   const portArg = platform.port === 3001 ? '' : ` --port ${platform.port}`;
   // In memory, the issuer's keys exist only in this process, so `npm run token` cannot sign for it: print one.

@@ -25,6 +25,8 @@ export interface LocalStoreOptions {
   readonly host?: string;
   /** @default 0 (an ephemeral port) */
   readonly port?: number;
+  /** Fault testing: the share of data calls (not table management) answered with a throttling error. @default 0 */
+  readonly faultRate?: number;
 }
 
 /** DynamoDB operations the store has served, keyed `<Operation> <table>` (or `<Operation>` without a table). */
@@ -70,7 +72,7 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
       };
       child.on('message', onMessage);
       child.once('exit', (code) => reject(new Error(`the local store process exited during start (code ${code})`)));
-      child.send({ type: 'start', path: options.path, host, port: options.port ?? 0 });
+      child.send({ type: 'start', path: options.path, host, port: options.port ?? 0, faultRate: options.faultRate ?? 0 });
     });
   } catch (error) {
     closing = true;

@@ -53,6 +53,11 @@ export interface LocalPlatformOptions {
    * `idle()`). @default the outbox drain every 250 ms, the others as the topology says
    */
   readonly scheduleIntervalsMs?: Readonly<Record<string, number>>;
+  /**
+   * Fault testing: the share of the store's data calls answered with DynamoDB's throttling error (which the SDK
+   * retries, and which sometimes gets through to the handlers). @default 0
+   */
+  readonly storeFaultRate?: number;
   /** Admission control of POST /pay (503 + Retry-After above it). @default DEFAULT_MAX_IN_FLIGHT_PAYMENTS (32) */
   readonly maxInFlightPayments?: number;
 }
@@ -87,7 +92,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   };
 
   try {
-    const store = await startLocalStore({ host, path: persist ? join(dataDir, 'dynamodb') : undefined });
+    const store = await startLocalStore({ host, path: persist ? join(dataDir, 'dynamodb') : undefined, faultRate: options.storeFaultRate });
     cleanups.push(() => store.close());
     // Durable like EventBridge: accepted events are journaled until each rule's target has finished with them.
     const bus = createLocalBus(LOCAL_EVENT_BUS, { journal: persist ? join(dataDir, 'bus', 'events.jsonl') : undefined });

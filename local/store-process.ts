@@ -3,24 +3,43 @@
  * core than the handlers and the workflow engine. Started by `startLocalStore` (dynalite.ts) over IPC;
  * it exits when its parent goes away.
  *
- * Messages in: {type:'start', path?, host, port}, {type:'stats', id}, {type:'reset'}.
+ * Messages in: {type:'start', path?, host, port, faultRate?}, {type:'stats', id}, {type:'reset'}. With a fault
+ * rate, that share of data calls is answered with DynamoDB's throttling error before dynalite sees it.
  * Messages out: {type:'listening', port}, {type:'error', message}, {type:'stats', id, stats, cpuMs} (cpuMs: the
  * process's CPU time so far).
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 
 type Message =
-  | { type: 'start'; path?: string; host: string; port: number }
+  | { type: 'start'; path?: string; host: string; port: number; faultRate?: number }
   | { type: 'stats'; id: number }
   | { type: 'reset' };
 
 let counts: Record<string, number> = {};
 let server: ReturnType<typeof dynalite> | undefined;
 
-function start(options: { path?: string; host: string; port: number }): void {
+/** Table management is never faulted: only what the handlers do at run time. */
+const MANAGEMENT = /\.(CreateTable|DescribeTable|UpdateTable|DeleteTable|ListTables|UpdateTimeToLive)$/;
+
+function start(options: { path?: string; host: string; port: number; faultRate?: number }): void {
   server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const faultRate = options.faultRate ?? 0;
+  if (faultRate > 0) {
+    const serve = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+    server.removeAllListeners('request');
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      if (!MANAGEMENT.test(target) && Math.random() < faultRate) {
+        req.resume();
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'injected fault: throughput exceeded' }));
+        return;
+      }
+      for (const listener of serve) listener.call(server, req, res);
+    });
+  }
   // Counts served operations by operation and table (the table name is read from the start of the body).
   server.on('request', (req: IncomingMessage) => {
     const target = String(req.headers['x-amz-target'] ?? 'unknown');

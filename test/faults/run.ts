@@ -3,7 +3,8 @@
  * same data, and every request retried with its own key after the in-flight window; then the money is counted
  * from outside the platform: the sandbox gateways' own ledgers (SANDBOX_LEDGER_DIR) and the stored records.
  * One connector answers every charge with an ambiguous timeout after charging (SANDBOX_FAULTS), so the
- * reconciliation by gateway key is exercised on every run.
+ * reconciliation by gateway key is exercised on every run, and a share of the store's calls is throttled
+ * (`--store-fault-rate`, 5% by default: the SDK retries them, and some get through to the steps).
  *
  * Breaches (any one fails the run): a payment charged twice (two successful gateway charges for one payment
  * id, or charged payments under two ids for one client key); a charge without a succeeded payment record; a
@@ -38,6 +39,8 @@ export interface FaultsOptions {
   readonly log?: (line: string) => void;
   /** The platform's stderr too. */
   readonly verbose?: boolean;
+  /** The share of store calls throttled (the SDK retries; some get through). @default 0.05 */
+  readonly storeFaultRate?: number;
 }
 
 export interface FaultsReport {
@@ -65,6 +68,7 @@ interface Run {
   readonly port: number;
   readonly leaseMs: number;
   readonly verbose: boolean;
+  readonly storeFaultRate: number;
 }
 
 /** The exit of a child, listened for from its spawn (an 'exit' that fired before a later `once` would never be seen). */
@@ -75,7 +79,8 @@ function exited(child: ChildProcess): Promise<void> {
 
 function start(run: Run): Promise<ChildProcess> {
   const URL_BASE = run.url;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts', '--port', String(run.port), '--data-dir', run.dataDir], {
+  const args = ['--import', 'tsx', 'bin/local.ts', '--port', String(run.port), '--data-dir', run.dataDir, '--store-fault-rate', String(run.storeFaultRate)];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, SANDBOX_FAULTS: 'sandbox-latam=timeout', POWERTOOLS_LOG_LEVEL: 'ERROR', PAYMENT_LEASE_MS: String(run.leaseMs) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -142,7 +147,7 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
   const LEASE_MS = options.leaseMs ?? 30_000;
   const dataDir = mkdtempSync(join(tmpdir(), 'smartpay-faults-'));
   const port = 3900 + Math.floor(Math.random() * 90);
-  const run: Run = { dataDir, port, url: `http://127.0.0.1:${port}`, leaseMs: LEASE_MS, verbose: options.verbose ?? false };
+  const run: Run = { dataDir, port, url: `http://127.0.0.1:${port}`, leaseMs: LEASE_MS, verbose: options.verbose ?? false, storeFaultRate: options.storeFaultRate ?? 0.05 };
   const URL_BASE = run.url;
   log(`faults: data in ${dataDir}, platform on ${URL_BASE}`);
   try {
@@ -175,10 +180,18 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   log(`waiting ${LEASE_MS / 1000} s for the in-flight window, then retrying every request with its own key`);
   await new Promise((r) => setTimeout(r, LEASE_MS + 1000));
   for (let i = 0; i < sent.length; i += 8) await Promise.all(sent.slice(i, i + 8).map((s) => post(URL_BASE, token, s)));
-  // 409s (a run still holds a lease): ask again until every key has a final answer.
-  for (let pass = 0; pass < 20 && sent.some((s) => [409, 503].includes(s.answers.at(-1)?.status ?? 0) || s.answers.at(-1)?.status === 202 && s.answers.at(-1)?.body.includes('"processing"')); pass++) {
+  // 409 (a run still holds the lease), 202 (processing), 500 (failed before anything moved: "safe to retry with
+  // the same key") and 503 (at capacity): ask again, as a client would, until every key has a final answer.
+  const unsettled = (x: Sent) => {
+    const last = x.answers.at(-1);
+    if (!last) return true;
+    if (last.status === 409 || last.status === 500) return true;
+    if (last.status === 202) return last.body.includes('"processing"');
+    return last.status === 503 && last.body.includes('"service_unavailable"');
+  };
+  for (let pass = 0; pass < 20 && sent.some(unsettled); pass++) {
     await new Promise((r) => setTimeout(r, 2000));
-    for (const s of sent.filter((x) => [409, 202, 503].includes(x.answers.at(-1)?.status ?? 0))) await post(URL_BASE, token, s);
+    for (const s of sent.filter(unsettled)) await post(URL_BASE, token, s);
   }
   // Let the outbox drain and the rewards run, then stop the platform cleanly and count from the data.
   await new Promise((r) => setTimeout(r, 5000));
@@ -252,7 +265,7 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   const seconds = (Date.now() - started) / 1000;
   const text = [
     'faults report',
-    `  requests: ${sent.length} (kill -9 ×${KILLS}, each retried with its own key), ${seconds.toFixed(0)} s`,
+    `  requests: ${sent.length} (kill -9 ×${KILLS}, each retried with its own key; ${(run.storeFaultRate * 100).toFixed(0)}% of store calls throttled; one gateway times out after charging), ${seconds.toFixed(0)} s`,
     `  final answers by status: ${[...finals].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ')}`,
     `  payments recorded: ${payments.size}; succeeded: ${succeeded.length}; charged (gateway ledgers): ${charges.size}; rewards: ${rewards.length}`,
     `  double charges: ${count('double charge') + count('one key, two charged')} (goal 0)`,
