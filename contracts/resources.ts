@@ -72,7 +72,7 @@ export const ENV = {
   sandboxLatencyMs: 'SANDBOX_LATENCY_MS',
   /** The sandbox gateways' durable charge ledger (a folder; the local platform sets it under its data dir). */
   sandboxLedgerDir: 'SANDBOX_LEDGER_DIR',
-  /** How long a claimed Idempotency-Key's run holds its lease (default 30000: above the payment workflow's 25 s timeout). */
+  /** How long a claimed Idempotency-Key's run holds its lease (default 45000: past the workflow's 25 s timeout plus the payments function's 15 s). */
   paymentLeaseMs: 'PAYMENT_LEASE_MS',
   /** How long a payment may sit processing before the reconciler finishes it (default 60000). */
   reconcileAfterMs: 'RECONCILE_AFTER_MS',

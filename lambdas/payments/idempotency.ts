@@ -60,12 +60,16 @@ export interface IdempotencyPort {
   complete(key: KeyRef, response: StoredResponse): Promise<void>;
   /** Ends the lease now, so the next request with the key resumes at once (money may have moved). */
   expireLease(key: KeyRef): Promise<void>;
-  /** Forgets the claim (nothing was recorded, nothing can have moved); never a completed one. */
-  release(key: KeyRef): Promise<void>;
+  /** Forgets this payment's claim (nothing was recorded, nothing can have moved); never a completed one. */
+  release(key: KeyRef, paymentId: string): Promise<void>;
 }
 
-/** How long a claim's lease holds by default: longer than the payment workflow's 25 s timeout (PAYMENT_LEASE_MS). */
-export const IN_FLIGHT_MS = 30_000;
+/**
+ * How long a claim's lease holds by default (PAYMENT_LEASE_MS): past the last moment a run's Lambda can still
+ * write. Step Functions does not stop a running Task at the workflow's 25 s timeout, and the payments function
+ * may run 15 s more: 25 + 15 = 40 s, plus a margin.
+ */
+export const IN_FLIGHT_MS = 45_000;
 /** How long a completed response is replayed (and a claim kept). */
 export const REPLAY_SECONDS = 24 * 60 * 60;
 
@@ -183,14 +187,15 @@ export class DynamoIdempotency implements IdempotencyPort {
     );
   }
 
-  async release(key: KeyRef): Promise<void> {
+  async release(key: KeyRef, paymentId: string): Promise<void> {
     await this.ifInProgress(
       new DeleteCommand({
         TableName: this.tableName,
         Key: { id: claimId(key) },
-        ConditionExpression: '#status = :inProgress',
+        // Only the claim of this payment: never another's that took the key meanwhile.
+        ConditionExpression: '#status = :inProgress AND paymentId = :paymentId',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':inProgress': IN_PROGRESS },
+        ExpressionAttributeValues: { ':inProgress': IN_PROGRESS, ':paymentId': paymentId },
       }),
     );
   }
@@ -211,11 +216,13 @@ export class DynamoIdempotency implements IdempotencyPort {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id: existing.id },
-          UpdateExpression: 'SET leaseUntil = :lease, runs = if_not_exists(runs, :zero) + :one',
+          // A taken-over claim lives another REPLAY_SECONDS (its TTL), so a long-unfinished payment keeps its key.
+          UpdateExpression: 'SET leaseUntil = :lease, runs = if_not_exists(runs, :zero) + :one, expiration = :expiration',
           ConditionExpression: '#status = :inProgress AND (attribute_not_exists(leaseUntil) OR leaseUntil = :seen)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':lease': nowMs + this.leaseMs,
+            ':expiration': Math.floor(nowMs / 1000) + REPLAY_SECONDS,
             ':zero': 0,
             ':one': 1,
             ':inProgress': IN_PROGRESS,

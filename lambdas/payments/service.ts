@@ -362,7 +362,20 @@ export async function abort(input: AbortInput, deps: PaymentDeps): Promise<{ res
     await deps.idempotency.expireLease(data);
     return { response: processing(paymentId) };
   }
-  await deps.idempotency.release(data);
+  if (!input.state.payment) {
+    // Begin itself failed: this run may not own the key's claim (another run of the same key may hold it and be
+    // charging), so the claim is left alone. Nothing of this run was charged; a retry after the lease resumes.
+    return {
+      response: httpResponse(500, {
+        error: {
+          code: 'internal_error',
+          message: 'the payment failed before anything was charged; retry with the same Idempotency-Key (for up to 45 s it may answer 409 while the key is held)',
+          details: { failure: input.state.error?.Error ?? 'unknown' },
+        },
+      }),
+    };
+  }
+  await deps.idempotency.release(data, input.state.payment.paymentId);
   return {
     response: httpResponse(500, {
       error: {
@@ -395,17 +408,18 @@ export interface ReconcileReport {
  * charged). The key's claim is completed with the answer, so a late retry replays it.
  */
 export async function reconcile(deps: PaymentDeps, limit = 100): Promise<ReconcileReport> {
-  const now = deps.now();
-  const keys = await deps.store.listUnfinished(new Date(now.getTime() - (deps.reconcileAfterMs ?? RECONCILE_AFTER_MS)), limit);
+  const cutoff = () => new Date(deps.now().getTime() - (deps.reconcileAfterMs ?? RECONCILE_AFTER_MS));
+  const keys = await deps.store.listUnfinished(cutoff(), limit);
   const report = { examined: keys.length, succeeded: 0, failed: 0, declined: 0, skipped: 0, errors: 0 };
   for (const key of keys) {
     const record = await deps.store.get(key.merchantId, key.paymentId);
-    if (!record || record.status !== 'processing' || !record.idempotencyKey) {
+    // The consistent read decides (the index may lag a late write of a live run).
+    if (!record || record.status !== 'processing' || !record.idempotencyKey || record.updatedAt >= cutoff().toISOString()) {
       report.skipped += 1;
       continue;
     }
     const ref = { merchantId: record.merchantId, idempotencyKey: record.idempotencyKey };
-    if (!(await deps.idempotency.takeOver(ref, now))) {
+    if (!(await deps.idempotency.takeOver(ref, deps.now()))) {
       report.skipped += 1;
       continue;
     }

@@ -259,9 +259,13 @@ export class DynamoPaymentStore implements PaymentStore {
     );
   }
 
-  /** Every shard of a sparse index, oldest first within a shard, at most `limit` in all. */
+  /**
+   * Every shard of a sparse index, oldest first within a shard, at most `limit` in all and an equal share a
+   * shard (entries stuck at the head of one shard never starve the others).
+   */
   private async fromIndex(index: string, attribute: string, limit: number, before?: string): Promise<PaymentKey[]> {
     const keys: PaymentKey[] = [];
+    const perShard = Math.max(1, Math.ceil(limit / INDEX_SHARDS));
     for (let shard = 0; shard < INDEX_SHARDS && keys.length < limit; shard += 1) {
       const page = await this.client.send(
         new QueryCommand({
@@ -270,7 +274,7 @@ export class DynamoPaymentStore implements PaymentStore {
           KeyConditionExpression: before ? '#shard = :shard AND updatedAt < :before' : '#shard = :shard',
           ExpressionAttributeNames: { '#shard': attribute },
           ExpressionAttributeValues: { ':shard': String(shard), ...(before ? { ':before': before } : {}) },
-          Limit: limit - keys.length,
+          Limit: Math.min(perShard, limit - keys.length),
         }),
       );
       for (const item of page.Items ?? []) keys.push({ merchantId: String(item.merchantId), paymentId: String(item.paymentId) });

@@ -145,7 +145,7 @@ export function config(): RuntimeConfig {
     sandboxFaults: faults(process.env[ENV.sandboxFaults]),
     sandboxLatencyMs: number(ENV.sandboxLatencyMs, 0, 0, 10_000),
     sandboxLedgerDir: process.env[ENV.sandboxLedgerDir] || undefined,
-    paymentLeaseMs: number(ENV.paymentLeaseMs, 30_000, 1_000, 900_000),
+    paymentLeaseMs: number(ENV.paymentLeaseMs, 45_000, 1_000, 900_000),
     reconcileAfterMs: number(ENV.reconcileAfterMs, 60_000, 1_000, 86_400_000),
     rewardTokenDecimals: setting(ENV.rewardTokenDecimals, RewardTokenDecimals, 6),
     dynamodbEndpoint: process.env[ENV.dynamodbEndpoint] || undefined,

@@ -1,4 +1,4 @@
-/** `npm run test:faults [-- --kills 5 --batch 60 --lease-ms 30000 --store-fault-rate 0.05 --verbose]`: prints the report, exits 1 on any breach. */
+/** `npm run test:faults [-- --kills 5 --batch 60 --lease-ms 45000 --store-fault-rate 0.05 --verbose]`: prints the report, exits 1 on any breach. */
 import { parseArgs } from 'node:util';
 import { runFaults } from './run';
 
@@ -6,7 +6,7 @@ const { values } = parseArgs({
   options: {
     kills: { type: 'string', default: '5' },
     batch: { type: 'string', default: '60' },
-    'lease-ms': { type: 'string', default: '30000' },
+    'lease-ms': { type: 'string', default: '45000' },
     'store-fault-rate': { type: 'string', default: '0.05' },
     verbose: { type: 'boolean', default: false },
   },

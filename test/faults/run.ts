@@ -144,7 +144,7 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
   const log = options.log ?? ((line: string) => console.log(line));
   const KILLS = options.kills;
   const BATCH = options.batch;
-  const LEASE_MS = options.leaseMs ?? 30_000;
+  const LEASE_MS = options.leaseMs ?? 45_000;
   const dataDir = mkdtempSync(join(tmpdir(), 'smartpay-faults-'));
   const port = 3900 + Math.floor(Math.random() * 90);
   const run: Run = { dataDir, port, url: `http://127.0.0.1:${port}`, leaseMs: LEASE_MS, verbose: options.verbose ?? false, storeFaultRate: options.storeFaultRate ?? 0.05 };

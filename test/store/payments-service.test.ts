@@ -246,6 +246,16 @@ describe('payment steps', () => {
     expect((await s.store.get(payment.merchantId, payment.paymentId))?.outbox).toBeUndefined();
   });
 
+  it('abort after Begin itself failed leaves the key alone: another run of the key may hold it and be charging', async () => {
+    const s = setup([gateway('s')]);
+    const live = await started(s); // a live run holds the claim
+    const aborted = await service.abort({ input: s.envelope, state: { error: { Error: 'ProvisionedThroughputExceededException' } } }, s.deps);
+    expect(parsed(aborted.response)).toMatchObject({ status: 500, body: { error: { code: 'internal_error' } } });
+    // Still held: a third run is told it is in progress instead of starting a second payment.
+    const third = await service.begin(s.envelope, s.deps);
+    expect(third.outcome === 'respond' && parsed(third.response)).toMatchObject({ status: 409, body: { error: { details: { paymentId: live.paymentId } } } });
+  });
+
   it('abort: nothing recorded releases the key (500, retry safe); a recorded payment answers 202 processing and the retry resumes it, charged once', async () => {
     const g = gateway('s');
     const s = setup([g]);
