@@ -1,7 +1,7 @@
 /**
  * `npm run bench:pay`: load on POST /pay over loopback against the local platform (in-memory store).
  *
- *   (a) a fixed offered rate (default 100 req/s for 10 s), evenly paced and open loop (see `paced`): latency
+ *   (a) a fixed offered rate (default 30 req/s for 10 s, issue 11's load), evenly paced and open loop (see `paced`): latency
  *       percentiles and errors;
  *   (b) saturation with autocannon (default 32 connections for 10 s): throughput.
  *
@@ -385,15 +385,22 @@ function report(mode: string, results: PhaseResult[], goals: { rate: number }, b
   }
   const fixed = results.find((r) => r.label === 'fixed-rate');
   const saturation = results.find((r) => r.label === 'saturation');
-  console.log('\n  goals:');
+  // Issue 11's goals (the cloud side, hops, round trips and cost, is `npm run cost`).
+  console.log('\n  goals (issue 11):');
   if (fixed) {
-    const ok = fixed.p95 <= 25 && fixed.errors === 0 && fixed.timeouts === 0 && fixed.non2xx === 0;
-    console.log(`    p95 ≤ 25 ms at ${goals.rate} req/s with 0 errors: ${ok ? 'MET' : 'NOT MET'} (p95 ${ms(fixed.p95)}, errors ${fixed.errors + fixed.timeouts + fixed.non2xx})`);
+    const ok = fixed.p95 <= 40 && fixed.errors === 0 && fixed.timeouts === 0 && fixed.non2xx === 0;
+    console.log(`    p95 ≤ 40 ms at ${goals.rate} req/s (goal's load: 30) with 0 errors: ${ok ? 'MET' : 'NOT MET'} (p95 ${ms(fixed.p95)}, errors ${fixed.errors + fixed.timeouts + fixed.non2xx})`);
   }
   if (saturation) {
     const rate = saturation.payments / saturation.durationS;
-    console.log(`    saturation ≥ 200 payments/s: ${rate >= 200 ? 'MET' : 'NOT MET'} (${rate.toFixed(1)} payments/s)`);
+    console.log(`    saturation ≥ 100 payments/s: ${rate >= 100 ? 'MET' : 'NOT MET'} (${rate.toFixed(1)} payments/s)`);
+    const started = paymentsStarted(saturation.storeOps);
+    const calls = started ? Object.values(saturation.storeOps).reduce((a, b) => a + b, 0) / started : 0;
+    console.log(`    store calls a payment, all work, ≤ 10: ${calls <= 10 ? 'MET' : 'NOT MET'} (${calls.toFixed(1)}, the local drain's sweep included)`);
   }
+  // Under overload, only admission control's 503 (before the claim) and honest answers: never a 5xx for a payment.
+  const wrong = results.flatMap((r) => Object.entries(r.statusCodes).filter(([code]) => Number(code) >= 500 && code !== '503').map(([code, n]) => `${r.label} ${code}×${n}`));
+  console.log(`    no 5xx but admission's 503: ${wrong.length ? `NOT MET (${wrong.join(', ')})` : 'MET'}`);
 }
 
 async function runMode(mode: 'child' | 'inproc', options: { rate: number; duration: number; connections: number; warmup: number; profile?: string }): Promise<void> {
@@ -416,7 +423,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       mode: { type: 'string', default: 'child' },
-      rate: { type: 'string', default: '100' },
+      rate: { type: 'string', default: '30' },
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '32' },
       warmup: { type: 'string', default: '2' },
