@@ -74,20 +74,45 @@ type JournalLine = { readonly event: BusEvent; readonly rules: readonly string[]
 
 const HISTORY = 1000;
 
-export function createLocalBus(name: string, options: { readonly journal?: string } = {}): LocalBus {
+export interface LocalBusOptions {
+  /** The journal file (durable delivery); in memory when omitted. */
+  readonly journal?: string;
+  /** Rewrite the journal with only its open events after this many lines. @default 10000 */
+  readonly compactAfterLines?: number;
+}
+
+export function createLocalBus(name: string, options: LocalBusOptions = {}): LocalBus {
   const rules: Array<{ name: string; pattern: EventPattern; target: BusTarget }> = [];
   const history: BusEvent[] = [];
   const failed: DeliveryFailure[] = [];
   const pending = new Set<Promise<void>>();
   const journal = options.journal;
+  /** Journaled events some rule has not acknowledged yet: what a compaction keeps. */
+  const open = new Map<string, { event: BusEvent; rules: Set<string> }>();
+  let linesSinceCompaction = 0;
+  const compact = () => {
+    if (!journal) return;
+    const tmp = `${journal}.tmp`;
+    writeFileSync(tmp, [...open.values()].map((o) => `${JSON.stringify({ event: o.event, rules: [...o.rules] } satisfies JournalLine)}\n`).join(''));
+    renameSync(tmp, journal);
+    linesSinceCompaction = 0;
+  };
   const write = (line: JournalLine) => {
-    if (journal) appendFileSync(journal, `${JSON.stringify(line)}\n`);
+    if ('event' in line) open.set(line.event.id, { event: line.event, rules: new Set(line.rules) });
+    else {
+      const entry = open.get(line.ack);
+      entry?.rules.delete(line.rule);
+      if (entry && entry.rules.size === 0) open.delete(line.ack);
+    }
+    if (!journal) return;
+    appendFileSync(journal, `${JSON.stringify(line)}\n`);
+    // A long run would grow the file without end: rewrite it with what is still open now and then.
+    if ((linesSinceCompaction += 1) >= (options.compactAfterLines ?? 10_000)) compact();
   };
   // What the last run left: events some rule never acknowledged. The journal is rewritten with only those.
   const unacknowledged: Array<{ event: BusEvent; rules: string[] }> = [];
   if (journal) {
     mkdirSync(dirname(journal), { recursive: true });
-    const open = new Map<string, { event: BusEvent; rules: Set<string> }>();
     if (existsSync(journal)) {
       for (const text of readFileSync(journal, 'utf8').split('\n')) {
         let line: JournalLine;
@@ -100,10 +125,11 @@ export function createLocalBus(name: string, options: { readonly journal?: strin
         else open.get(line.ack)?.rules.delete(line.rule);
       }
     }
-    for (const { event, rules: left } of open.values()) if (left.size) unacknowledged.push({ event, rules: [...left] });
-    const tmp = `${journal}.tmp`;
-    writeFileSync(tmp, unacknowledged.map((u) => `${JSON.stringify({ event: u.event, rules: u.rules } satisfies JournalLine)}\n`).join(''));
-    renameSync(tmp, journal);
+    for (const [id, { event, rules: left }] of open) {
+      if (left.size) unacknowledged.push({ event, rules: [...left] });
+      else open.delete(id);
+    }
+    compact();
   }
 
   const deliver = (rule: (typeof rules)[number], event: BusEvent): void => {
