@@ -340,6 +340,11 @@ export const ProcessingResponse = z.object({
 });
 export type ProcessingResponse = z.infer<typeof ProcessingResponse>;
 
+/** The 202 body of a payment whose outcome is not known yet (the workflow, the local server, the API template). */
+export function processingBody(paymentId?: string): ProcessingResponse {
+  return { status: 'processing', message: PROCESSING_MESSAGE, ...(paymentId ? { paymentId, poll: `/payments/${paymentId}` } : {}) };
+}
+
 export const RewardEntry = z.object({
   paymentId: PaymentId,
   merchantId: z.string(),

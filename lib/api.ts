@@ -13,7 +13,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM, PROCESSING_MESSAGE, toRequestModelSchema, type ProcessingResponse } from '../contracts/api';
+import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM, processingBody, toRequestModelSchema } from '../contracts/api';
 import { openApiDocument } from '../contracts/openapi';
 import { allRoutes, errorStatuses, type RouteSpec } from '../contracts/topology';
 import type { SmartPayFunctions } from './functions';
@@ -76,7 +76,7 @@ export const PAY_RESPONSE_TEMPLATE = [
   '$output.body',
   '#else',
   '#set($context.responseOverride.status = 202)',
-  JSON.stringify({ status: 'processing', message: PROCESSING_MESSAGE } satisfies ProcessingResponse),
+  JSON.stringify(processingBody()),
   '#end',
 ].join('\n');
 

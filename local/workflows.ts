@@ -12,7 +12,7 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import type { LocalBus, PutEventsEntry } from './bus';
 import type { LocalDlq } from './dlq';
 import type { PayEnvelope, StoredResponse } from '../contracts/steps';
-import { PROCESSING_MESSAGE, type ProcessingResponse } from '../contracts/api';
+import { processingBody } from '../contracts/api';
 import { functionPlaceholders, PLACEHOLDER, placeholdersOf, resolvePlaceholders, WORKFLOWS as TOPOLOGY_WORKFLOWS, type FunctionName, type WorkflowName } from '../contracts/topology';
 import { LOCAL_ACCOUNT, LOCAL_EVENT_BUS, LOCAL_PREFIX, LOCAL_REGION } from './env';
 import { functionName, namedError, type Invoker } from './functions';
@@ -346,6 +346,5 @@ function paymentResponse(execution: ExecutionRecord, report: (record: ExecutionR
   const problem = execution.status === 'SUCCEEDED' ? 'the payment workflow returned no {status, body}' : 'the payment workflow failed';
   report(execution.status === 'SUCCEEDED' ? { ...execution, status: 'FAILED', error: 'InvalidOutput', cause: problem } : execution);
   // As API Gateway's response template (lib/api.ts): money may have moved, so the answer is 202 processing.
-  const body: ProcessingResponse = { status: 'processing', message: PROCESSING_MESSAGE };
-  return { status: 202, body: JSON.stringify(body) };
+  return { status: 202, body: JSON.stringify(processingBody()) };
 }

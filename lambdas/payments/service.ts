@@ -17,10 +17,9 @@ import {
   IdempotencyKey,
   MERCHANT_CLAIM,
   PaymentRequest,
-  PROCESSING_MESSAGE,
+  processingBody,
   type FraudAssessment,
   type Payment,
-  type ProcessingResponse,
 } from '../../contracts/api';
 import type { PaymentSucceededDetail } from '../../contracts/events';
 import type { TerminalStatus } from '../../contracts/api';
@@ -325,12 +324,7 @@ function respond(view: Payment, result?: WorkflowResult): StoredResponse {
 
 /** 202 `processing`: the outcome is not known yet; the same request with the same key resumes or replays it. */
 export function processing(paymentId?: string): StoredResponse {
-  const body: ProcessingResponse = {
-    status: 'processing',
-    message: PROCESSING_MESSAGE,
-    ...(paymentId ? { paymentId, poll: `/payments/${paymentId}` } : {}),
-  };
-  return httpResponse(202, body);
+  return httpResponse(202, processingBody(paymentId));
 }
 
 export type AbortInput = Pick<StepInput<'abort'>, 'input' | 'state'>;
@@ -342,17 +336,18 @@ export type AbortInput = Pick<StepInput<'abort'>, 'input' | 'state'>;
  * pending attempt is made again with the same gateway key); if nobody asks, the reconciler finishes it.
  */
 export async function abort(input: AbortInput, deps: PaymentDeps): Promise<{ response: StoredResponse }> {
-  let data: IdempotencyData | undefined;
+  const failure = input.state.error?.Error ?? 'unknown';
+  const failed = (message: string, details: Record<string, unknown> = {}) => ({
+    response: httpResponse(500, { error: { code: 'internal_error', message, details: { ...details, failure } } }),
+  });
+  let data: IdempotencyData;
   try {
     data = normalise(input.input);
   } catch {
-    data = undefined; // the request never got as far as claiming its key
+    return failed('the payment workflow failed before it could check the request'); // it never claimed its key
   }
-  const paymentId = input.state.payment?.paymentId;
-  if (!data) {
-    return { response: httpResponse(500, { error: { code: 'internal_error', message: 'the payment workflow failed before it could check the request', details: { failure: input.state.error?.Error ?? 'unknown' } } }) };
-  }
-  const record = paymentId ? await deps.store.get(data.merchantId, paymentId) : undefined;
+  const payment = input.state.payment;
+  const record = payment ? await deps.store.get(data.merchantId, payment.paymentId) : undefined;
   if (record && record.status !== 'processing') {
     const response = respond(toView(record));
     await deps.idempotency.complete(data, response);
@@ -360,31 +355,15 @@ export async function abort(input: AbortInput, deps: PaymentDeps): Promise<{ res
   }
   if (record) {
     await deps.idempotency.expireLease(data);
-    return { response: processing(paymentId) };
+    return { response: processing(record.paymentId) };
   }
-  if (!input.state.payment) {
+  if (!payment) {
     // Begin itself failed: this run may not own the key's claim (another run of the same key may hold it and be
     // charging), so the claim is left alone. Nothing of this run was charged; a retry after the lease resumes.
-    return {
-      response: httpResponse(500, {
-        error: {
-          code: 'internal_error',
-          message: 'the payment failed before anything was charged; retry with the same Idempotency-Key (for up to 45 s it may answer 409 while the key is held)',
-          details: { failure: input.state.error?.Error ?? 'unknown' },
-        },
-      }),
-    };
+    return failed('the payment failed before anything was charged; retry with the same Idempotency-Key (for up to 45 s it may answer 409 while the key is held)');
   }
-  await deps.idempotency.release(data, input.state.payment.paymentId);
-  return {
-    response: httpResponse(500, {
-      error: {
-        code: 'internal_error',
-        message: 'the payment failed before anything was charged; it is safe to retry with the same Idempotency-Key',
-        details: { paymentId, failure: input.state.error?.Error ?? 'unknown' },
-      },
-    }),
-  };
+  await deps.idempotency.release(data, payment.paymentId);
+  return failed('the payment failed before anything was charged; it is safe to retry with the same Idempotency-Key', { paymentId: payment.paymentId });
 }
 
 /** How long a processing payment may go without a write before the reconciler takes it by default: past any lease and Lambda. */
@@ -456,7 +435,7 @@ async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<E
     }
     if (refused) {
       const declined = refused.name === 'GatewayDeclinedError';
-      await deps.store.recordAttempt(payment as PaymentDraft, {
+      await deps.store.recordAttempt(payment, {
         attempt: pending.attempt, connectorId: pending.connectorId, outcome: declined ? 'declined' : 'retryable_failure', code: refused.code, latencyMs: 0, at,
       });
       result = declined ? { outcome: 'declined', code: 'gateway_declined' } : { outcome: 'failed', code: 'interrupted' };

@@ -20,6 +20,16 @@ export function shardOf(paymentId: string): string {
   return String(paymentId.charCodeAt(paymentId.length - 1) % INDEX_SHARDS);
 }
 
+/** `SET #field = :field` for each field that is defined, with its name and value. */
+function setFields(fields: Record<string, unknown>, sets: string[], names: Record<string, string>, values: Record<string, unknown>): void {
+  for (const [field, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    sets.push(`#${field} = :${field}`);
+    names[`#${field}`] = field;
+    values[`:${field}`] = value;
+  }
+}
+
 /** A payment of the sparse indexes: its key. */
 export interface PaymentKey {
   readonly merchantId: string;
@@ -67,7 +77,7 @@ export interface PaymentStore {
    */
   recordIntent(draft: PaymentDraft, intent: Intent): Promise<void>;
   /** Appends a failed attempt's outcome and clears the pending attempt. */
-  recordAttempt(draft: PaymentDraft, attempt: AttemptRecord): Promise<void>;
+  recordAttempt(payment: PaymentKey, attempt: AttemptRecord): Promise<void>;
   /**
    * Sets the terminal status once (with the request's fields from a draft; a FinishedKey finishes a payment
    * already recorded); a repeated call returns the record as first finalized.
@@ -111,21 +121,10 @@ export class DynamoPaymentStore implements PaymentStore {
     };
   }
 
-  /** The request's optional fields, set when present. */
-  private optionalSets(draft: PaymentDraft, optional: Record<string, unknown>, sets: string[], names: Record<string, string>, values: Record<string, unknown>) {
-    const all: Record<string, unknown> = {
-      country: draft.request.country,
-      description: draft.request.description,
-      metadata: draft.request.metadata,
-      idempotencyKey: draft.idempotencyKey,
-      ...optional,
-    };
-    for (const [field, value] of Object.entries(all)) {
-      if (value === undefined) continue;
-      sets.push(`#${field} = :${field}`);
-      names[`#${field}`] = field;
-      values[`:${field}`] = value;
-    }
+  /** The fields of the request (and its key) that a payment keeps when they are present. */
+  private requestFields(draft: PaymentDraft): Record<string, unknown> {
+    const { country, description, metadata } = draft.request;
+    return { country, description, metadata, idempotencyKey: draft.idempotencyKey };
   }
 
   async recordIntent(draft: PaymentDraft, intent: Intent): Promise<void> {
@@ -141,7 +140,7 @@ export class DynamoPaymentStore implements PaymentStore {
       'createdAt = if_not_exists(createdAt, :createdAt)', 'updatedAt = :updatedAt', 'unfinished = :unfinished',
       'attempts = if_not_exists(attempts, :empty)',
     ];
-    this.optionalSets(draft, { plan: intent.plan, fraud: intent.fraud, pendingAttempt: intent.pending }, sets, names, values);
+    setFields({ ...this.requestFields(draft), plan: intent.plan, fraud: intent.fraud, pendingAttempt: intent.pending }, sets, names, values);
     try {
       await this.client.send(
         new UpdateCommand({
@@ -159,7 +158,7 @@ export class DynamoPaymentStore implements PaymentStore {
     }
   }
 
-  async recordAttempt(draft: PaymentDraft, attempt: AttemptRecord): Promise<void> {
+  async recordAttempt(draft: PaymentKey, attempt: AttemptRecord): Promise<void> {
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
@@ -197,22 +196,17 @@ export class DynamoPaymentStore implements PaymentStore {
       unpublished: shardOf(draft.paymentId),
     };
     let condition = '#status = :processing';
+    let fields = terminal;
     if ('request' in draft) {
       // A payment that never reached a gateway (fraud, no connector) is first written here, whole.
       const base = this.base(draft, update.at);
       Object.assign(names, base.names);
       Object.assign(values, base.values);
       sets.push('amount = :amount', 'currency = :currency', 'customerId = :customerId', '#method = :method', 'createdAt = if_not_exists(createdAt, :createdAt)');
-      this.optionalSets(draft, terminal, sets, names, values);
+      fields = { ...this.requestFields(draft), ...terminal };
       condition = 'attribute_not_exists(#status) OR #status = :processing';
-    } else {
-      for (const [field, value] of Object.entries(terminal)) {
-        if (value === undefined) continue;
-        sets.push(`#${field} = :${field}`);
-        names[`#${field}`] = field;
-        values[`:${field}`] = value;
-      }
     }
+    setFields(fields, sets, names, values);
     try {
       const result = await this.client.send(
         new UpdateCommand({
