@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { FUNCTION_NAMES, type FunctionName } from '../contracts/topology';
+import { allConsumers, FUNCTION_NAMES, type FunctionName } from '../contracts/topology';
 import { SmartPayStack, STAGES } from '../lib';
 import type { StoreStats } from '../local/dynalite';
 import { LOCAL_TABLES } from '../local/env';
@@ -114,8 +114,33 @@ async function main(): Promise<void> {
     scheduleIntervalsMs: { outbox: hour, reconcile: hour },
   });
   try {
-    // The payment workflow's Task states (nested ones too): each entered one is a Lambda hop.
-    const tasks = new Set(allStates(readDefinition('payment')).filter(([, state]) => state.Type === 'Task').map(([name]) => name));
+    // The payment workflow's Task states: each entered one is a Lambda hop, and the branches of a Parallel run
+    // side by side (its level is its longest branch's).
+    const definition = readDefinition('payment');
+    const tasks = new Set(allStates(definition).filter(([, state]) => state.Type === 'Task').map(([name]) => name));
+    const branchOf = new Map<string, string>();
+    for (const [name, state] of allStates(definition)) {
+      const branches = (state.Branches as Array<{ States: Record<string, unknown> }> | undefined) ?? [];
+      branches.forEach((branch, i) => {
+        for (const inner of Object.keys(branch.States)) branchOf.set(inner, `${name}#${i}`);
+      });
+    }
+    const hopLevelsOf = (states: readonly string[]) => {
+      const perBranch = new Map<string, number>();
+      let levels = 0;
+      for (const state of states.filter((s) => tasks.has(s))) {
+        const branch = branchOf.get(state);
+        if (branch === undefined) levels += 1;
+        else perBranch.set(branch, (perBranch.get(branch) ?? 0) + 1);
+      }
+      const perParallel = new Map<string, number>();
+      for (const [branch, n] of perBranch) {
+        const parallel = branch.slice(0, branch.indexOf('#'));
+        perParallel.set(parallel, Math.max(perParallel.get(parallel) ?? 0, n));
+      }
+      return levels + [...perParallel.values()].reduce((a, b) => a + b, 0);
+    };
+    const rounds: number[] = [];
     const card = { type: 'card', number: '4242424242424242', expMonth: 12, expYear: 2031, cvc: '123' };
     let onPath: StoreStats = {};
     const hops: number[] = [];
@@ -124,6 +149,7 @@ async function main(): Promise<void> {
     const all0 = await platform.store.stats();
     for (let i = 0; i < N; i++) {
       const before = await platform.store.stats();
+      const roundsBefore = await platform.store.rounds();
       const started = performance.now();
       const { response, execution } = await platform.workflows.executePayment({
         body: { amount: 1999 + i, currency: 'USD', customerId: `cus_${i % 7}`, country: 'US', paymentMethod: card },
@@ -134,10 +160,11 @@ async function main(): Promise<void> {
       wall.push(performance.now() - started);
       if (response.status !== 201) throw new Error(`payment ${i} answered ${response.status}: ${response.body}`);
       const after = await platform.store.stats();
+      rounds.push((await platform.store.rounds()) - roundsBefore);
       const delta = diff(after, before);
       for (const [k, v] of Object.entries(delta)) onPath[k] = (onPath[k] ?? 0) + v;
       await platform.idle();
-      hops.push((execution.states ?? []).filter((s) => tasks.has(s)).length);
+      hops.push(hopLevelsOf(execution.states ?? []));
     }
     await platform.idle();
     const measured = diff(await platform.store.stats(), all0);
@@ -149,7 +176,9 @@ async function main(): Promise<void> {
     const perPayment = Object.fromEntries(Object.entries(total).map(([k, v]) => [k, v / N]));
     const events = platform.bus.published();
     const eventsPerPayment = events.length / N;
-    const queueDeliveries = events.filter((e) => e['detail-type'] !== 'PaymentSucceeded').length / N;
+    // Each event goes into every queue that consumes its kind (contracts/topology.ts).
+    const queuesOf = (detailType: unknown) => allConsumers().filter((c) => 'queue' in c && c.event === detailType).length;
+    const queueDeliveries = events.reduce((a, e) => a + queuesOf(e['detail-type']), 0) / N;
     const rewardTransitions = platform.workflows.executions('reward').reduce((a, r) => a + (r.states?.length ?? 0), 0) / N;
 
     // A payment item's size (the biggest item written), for write units.
@@ -188,14 +217,16 @@ async function main(): Promise<void> {
 
     const hopLevels = quantile(Float64Array.from(hops).sort(), 0.5);
     const storeOnPath = sum(onPath, () => true);
-    const p95 = LATENCY.edgeMs + hopLevels * LATENCY.lambdaHopMs + storeOnPath * LATENCY.storeCallMs;
+    const sequentialRounds = quantile(Float64Array.from(rounds).sort(), 0.5);
+    const p95 = LATENCY.edgeMs + hopLevels * LATENCY.lambdaHopMs + sequentialRounds * LATENCY.storeCallMs;
 
     const fmt = (n: number, d = 2) => n.toFixed(d);
     console.log(`npm run cost: ${N} payments on the local platform, prod template (${new Date().toISOString().slice(0, 10)})\n`);
     console.log('Synchronous path of POST /pay (happy path)');
     console.log(`  Lambda hop levels: ${hopLevels} (goal ≤ 3)`);
-    console.log(`  store calls on the path: ${fmt(storeOnPath, 1)} (${Object.entries(onPath).map(([k, v]) => `${k.replace(/smartpay-local-/, '')} ${fmt(v, 1)}`).join(', ')}); counted as sequential below, an upper bound`);
-    console.log(`  projected cloud p95 (gateway excluded): ${fmt(p95, 0)} ms = edge ${LATENCY.edgeMs} + ${hopLevels} hops × ${LATENCY.lambdaHopMs} + ${fmt(storeOnPath, 1)} store calls × ${LATENCY.storeCallMs} (goal < 150 ms)`);
+    console.log(`  store calls on the path: ${fmt(storeOnPath, 1)} (${Object.entries(onPath).map(([k, v]) => `${k.replace(/smartpay-local-/, '')} ${fmt(v, 1)}`).join(', ')})`);
+    console.log(`  sequential store round trips on the path (the store's busy periods, p50): ${sequentialRounds} (goal ≤ 3)`);
+    console.log(`  projected cloud p95 (gateway excluded): ${fmt(p95, 0)} ms = edge ${LATENCY.edgeMs} + ${hopLevels} hops × ${LATENCY.lambdaHopMs} + ${sequentialRounds} round trips × ${LATENCY.storeCallMs} (goal < 150 ms)`);
     console.log(`  local wall time a payment (p50): ${fmt(medianWallS * 1000, 1)} ms\n`);
     console.log(`All work of a payment in the cloud (the outbox, routing feedback, the updater and the reward; without the local drain's ${fmt(sum(localDrainOnly, () => true) / N, 1)} sweep queries and reads)`);
     console.log(`  store calls: ${fmt(sum(perPayment, () => true), 1)} (goal ≤ 10): ${Object.entries(perPayment).map(([k, v]) => `${k.replace(/smartpay-local-/, '')} ${fmt(v, 1)}`).join(', ')}`);

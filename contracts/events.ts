@@ -9,8 +9,17 @@ import { AttemptOutcome, AttemptRecord, TerminalStatus } from './api';
 import { DecisionId, PaymentId } from './ids';
 
 /**
- * A succeeded payment (detail of `PaymentSucceeded`): what the reward workflow needs. Not strict: a consumer
- * takes a detail with more fields than it knows (a producer may add one), as EventBridge consumers must.
+ * The graph snapshots a payment's fraud scoring computed (the customer's and the terminal's, before it): what
+ * the fraud features record on the payment's edges when it succeeds, without re-reading the state.
+ */
+export const FraudSnapshots = z.object({ customer: z.array(z.number()).readonly(), terminal: z.array(z.number()).readonly() });
+export type FraudSnapshots = z.infer<typeof FraudSnapshots>;
+
+/**
+ * A succeeded payment (detail of `PaymentSucceeded`): what the reward workflow and the fraud features need. Not
+ * strict: a consumer takes a detail with more fields than it knows (a producer may add one), as EventBridge
+ * consumers must. The optional fields are the fraud features' (absent on a payment the reconciler finished
+ * from its record: the features then re-read the state, and record no device edge).
  */
 export const PaymentSucceededDetail = z.object({
   paymentId: PaymentId,
@@ -20,6 +29,11 @@ export const PaymentSucceededDetail = z.object({
   currency: z.string().regex(/^[A-Z]{3}$/),
   connectorId: z.string(),
   occurredAt: z.string(),
+  /** When the payment's key was first claimed (the fraud features' transaction time). */
+  createdAt: z.iso.datetime({ offset: true }).optional(),
+  deviceId: z.string().optional(),
+  country: z.string().optional(),
+  fraudSnapshots: FraudSnapshots.optional(),
 });
 export type PaymentSucceededDetail = z.infer<typeof PaymentSucceededDetail>;
 

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { AttemptRecord, FraudAssessment, PaymentRequest, RankedConnector, RewardEntry, RouteResult, TerminalStatus } from './api';
-import { PaymentSucceededDetail } from './events';
+import { FraudSnapshots, PaymentSucceededDetail } from './events';
 import { PaymentId } from './ids';
 import type { FunctionName } from './topology';
 
@@ -49,11 +49,12 @@ export type StoredResponse = z.infer<typeof StoredResponse>;
 export const CaughtError = z.object({ Error: z.string().optional(), Cause: z.string().optional() });
 export type CaughtError = z.infer<typeof CaughtError>;
 
-/** The graph snapshots ScoreFraud hands to RecordFraudFeatures (so it need not re-read the state). */
-export const FraudSnapshots = z.object({ customer: z.array(z.number()).readonly(), terminal: z.array(z.number()).readonly() });
-export type FraudSnapshots = z.infer<typeof FraudSnapshots>;
+export { FraudSnapshots };
 
-/** ScoreFraud's result: the assessment, and the snapshots for RecordFraudFeatures. */
+/**
+ * ScoreFraud's result: the assessment, and the snapshots the payment's PaymentSucceeded event carries to the
+ * fraud features.
+ */
 export const ScoredFraud = FraudAssessment.extend({ snapshots: FraudSnapshots.optional() });
 export type ScoredFraud = z.infer<typeof ScoredFraud>;
 
@@ -105,7 +106,7 @@ export const FinalizeOutput = z.object({
   succeeded: z.boolean(),
   response: StoredResponse,
   attempts: z.array(AttemptRecord),
-  /** For a succeeded payment: the `PaymentSucceeded` detail EmitPaymentSucceeded puts on the bus. */
+  /** For a succeeded payment: the `PaymentSucceeded` detail its terminal write put in the outbox. */
   event: PaymentSucceededDetail.optional(),
 });
 export type FinalizeOutput = z.infer<typeof FinalizeOutput>;
@@ -127,7 +128,9 @@ export const STEPS = {
   },
   score: {
     function: 'fraud',
-    input: z.object({ step: z.literal('score'), payment: PaymentDraft, executionId: ExecutionId }),
+    // Runs beside Begin (one hop level): it reads the request from the envelope, and fails on one Begin
+    // refuses (the workflow then answers with Begin's 4xx).
+    input: z.object({ step: z.literal('score'), envelope: PayEnvelope, executionId: ExecutionId }),
     output: ScoredFraud,
   },
   rank: {
@@ -163,11 +166,6 @@ export const STEPS = {
       executionId: ExecutionId,
     }),
     output: FinalizeOutput,
-  },
-  observe: {
-    function: 'fraud',
-    input: z.object({ step: z.literal('observe'), payment: PaymentDraft, fraud: ScoredFraud.optional(), executionId: ExecutionId }),
-    output: z.object({ recorded: PaymentId }),
   },
   abort: {
     function: 'payments',

@@ -156,6 +156,16 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
       },
     },
     placeholders: { FraudFunctionArn: 'fraud' },
+    consumes: [
+      {
+        // The fraud features learn each succeeded payment off the payment's synchronous path, from the payments
+        // outbox's PaymentSucceeded (bench:fraud-lag measures what the delay costs detection). No batching
+        // window: the next payment of the same card should see this one as soon as possible.
+        event: 'PaymentSucceeded',
+        function: 'fraud',
+        queue: { id: 'FraudFeatures', batchSize: 10, batchingWindowSeconds: 0, maxReceiveCount: 5 },
+      },
+    ],
     routes: [
       {
         method: 'POST',

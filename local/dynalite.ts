@@ -39,6 +39,12 @@ export interface LocalStore {
   stats(): Promise<StoreStats>;
   /** The CPU time (user + system) the store's process has used since it started, in ms. */
   cpuMs(): Promise<number>;
+  /**
+   * The store's busy periods since start (or the last `resetStats()`): each time it went from serving nothing to
+   * serving a call. Calls that overlap count once, so for one payment at a time this is the number of store
+   * round trips on its path one after another.
+   */
+  rounds(): Promise<number>;
   resetStats(): void;
   close(): Promise<void>;
 }
@@ -80,7 +86,7 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
     throw error;
   }
   let nextId = 0;
-  type StatsReply = { type: string; id?: number; stats?: StoreStats; cpuMs?: number };
+  type StatsReply = { type: string; id?: number; stats?: StoreStats; cpuMs?: number; rounds?: number };
   const pending = new Map<number, (reply: StatsReply) => void>();
   child.on('message', (message: StatsReply) => {
     if (message.type === 'stats' && message.id !== undefined) {
@@ -100,6 +106,7 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
     port,
     stats: async () => (await ask()).stats ?? {},
     cpuMs: async () => (await ask()).cpuMs ?? 0,
+    rounds: async () => (await ask()).rounds ?? 0,
     resetStats: () => {
       child.send({ type: 'reset' });
     },

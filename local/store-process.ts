@@ -5,8 +5,8 @@
  *
  * Messages in: {type:'start', path?, host, port, faultRate?}, {type:'stats', id}, {type:'reset'}. With a fault
  * rate, that share of data calls is answered with DynamoDB's throttling error before dynalite sees it.
- * Messages out: {type:'listening', port}, {type:'error', message}, {type:'stats', id, stats, cpuMs} (cpuMs: the
- * process's CPU time so far).
+ * Messages out: {type:'listening', port}, {type:'error', message}, {type:'stats', id, stats, cpuMs, rounds} (cpuMs:
+ * the process's CPU time so far; rounds: its busy periods since the last reset).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +18,9 @@ type Message =
   | { type: 'reset' };
 
 let counts: Record<string, number> = {};
+/** Requests being served, and the busy periods (each time the store went from idle to serving one). */
+let inFlight = 0;
+let rounds = 0;
 let server: ReturnType<typeof dynalite> | undefined;
 
 /** Table management is never faulted: only what the handlers do at run time. */
@@ -40,6 +43,19 @@ function start(options: { path?: string; host: string; port: number; faultRate?:
       for (const listener of serve) listener.call(server, req, res);
     });
   }
+  // Busy periods: with one payment at a time, the store round trips on its path that did not overlap.
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (inFlight === 0) rounds += 1;
+    inFlight += 1;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      inFlight -= 1;
+    };
+    res.on('finish', finish);
+    res.on('close', finish);
+  });
   // Counts served operations by operation and table (the table name is read from the start of the body).
   server.on('request', (req: IncomingMessage) => {
     const target = String(req.headers['x-amz-target'] ?? 'unknown');
@@ -69,9 +85,12 @@ process.on('message', (message: Message) => {
   if (message.type === 'start') start(message);
   else if (message.type === 'stats') {
     const { user, system } = process.cpuUsage();
-    process.send?.({ type: 'stats', id: message.id, stats: { ...counts }, cpuMs: (user + system) / 1000 });
+    process.send?.({ type: 'stats', id: message.id, stats: { ...counts }, cpuMs: (user + system) / 1000, rounds });
   }
-  else if (message.type === 'reset') counts = {};
+  else if (message.type === 'reset') {
+    counts = {};
+    rounds = 0;
+  }
 });
 
 // Ctrl-C reaches the whole process group: the platform stops the store itself, after its last workflow has

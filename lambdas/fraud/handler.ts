@@ -1,21 +1,25 @@
 /**
- * Fraud Lambda: POST /fraud from API Gateway; the workflow's ScoreFraud (score) and RecordFraudFeatures
- * (observe) steps from Step Functions. The model folder is loaded at cold start: a missing or corrupt one
- * fails the start with the file named.
+ * Fraud Lambda: POST /fraud and POST /fraud/labels from API Gateway; the payment workflow's ScoreFraud step
+ * (beside Begin); and the fraud features' consumer of PaymentSucceeded (the FraudFeatures queue, off the
+ * payment's synchronous path), which folds each succeeded payment into the feature state. The model folder is
+ * loaded at cold start: a missing or corrupt one fails the start with the file named.
  */
 import { randomUUID } from 'node:crypto';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
 import { documentClientOf } from '../shared/clients';
 import { config } from '../shared/config';
 import { ENV, METRICS } from '../../contracts/resources';
-import { apiRoute, isApiGatewayEvent, parseApiBody } from '../shared/http';
+import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http';
 import { instrumented, metrics, tracer } from '../shared/powertools';
+import { eachQueued, queuedBatch, type QueuedMessage } from '../shared/queued';
 import { runStep } from '../shared/steps';
-import { FraudLabelRequest, FraudRequest } from '../../contracts/api';
+import { FraudLabelRequest, FraudRequest, MERCHANT_CLAIM, PaymentRequest } from '../../contracts/api';
+import { ForbiddenError, ValidationError } from '../../contracts/errors';
+import type { PaymentSucceededDetail } from '../../contracts/events';
+import { jsonValueProblem } from '../../contracts/json';
 import { thresholdsProblem } from '../../contracts/settings';
-import type { PaymentDraft, StepHandlers } from '../../contracts/steps';
+import type { PayEnvelope, StepHandlers } from '../../contracts/steps';
 import { paymentLookup } from '../payments/lookup';
 import type { FeatureTransaction } from './features';
 import { CUSTOMER_SNAPSHOT, TERMINAL_SNAPSHOT } from './graph';
@@ -63,14 +67,20 @@ async function timedScore(tx: FeatureTransaction): Promise<ScoredTransaction> {
   return scored;
 }
 
-/** The payment the workflow carries, as a feature transaction (the merchant is the terminal). */
-function fromDraft(payment: PaymentDraft): FeatureTransaction {
-  const { request } = payment;
+/**
+ * The payment a /pay request asks for, as a feature transaction to score now (the merchant is the terminal).
+ * Begin, beside it, validates the same envelope and answers a bad one with its 4xx: this only refuses to score it.
+ */
+function requested(envelope: PayEnvelope, txId: string): FeatureTransaction {
+  if (envelope.merchantId === '') throw new ForbiddenError(`the token carries no ${MERCHANT_CLAIM} claim`);
+  const hostile = jsonValueProblem(envelope.body);
+  if (hostile) throw ValidationError.of([hostile]);
+  const request = parseWith(PaymentRequest, envelope.body);
   return {
-    txId: payment.paymentId,
-    time: Date.parse(payment.createdAt),
+    txId,
+    time: Date.now(),
     customerId: request.customerId,
-    terminalId: payment.merchantId,
+    terminalId: envelope.merchantId,
     amountMinor: request.amount,
     currency: request.currency,
     deviceId: request.deviceId,
@@ -78,14 +88,36 @@ function fromDraft(payment: PaymentDraft): FeatureTransaction {
   };
 }
 
+/** A succeeded payment, as the feature transaction it was scored as (its id and the time its key was claimed). */
+function succeeded(detail: PaymentSucceededDetail): FeatureTransaction {
+  return {
+    txId: detail.paymentId,
+    time: Date.parse(detail.createdAt ?? detail.occurredAt),
+    customerId: detail.customerId,
+    terminalId: detail.merchantId,
+    amountMinor: detail.amount,
+    currency: detail.currency,
+    deviceId: detail.deviceId,
+    country: detail.country,
+  };
+}
+
+/** The snapshots an event carries, when they are this model's size (otherwise the state is read again). */
+function snapshotsOf(detail: PaymentSucceededDetail) {
+  const snapshots = detail.fraudSnapshots;
+  return snapshots && snapshots.customer.length === CUSTOMER_SNAPSHOT && snapshots.terminal.length === TERMINAL_SNAPSHOT ? snapshots : undefined;
+}
+
 /**
- * The snapshots the score step returned (`fraud.snapshots`), handed back to the observe step so it need not
- * re-read the state; without them, or of another model's size, it recomputes them.
+ * The fraud features' consumer: each succeeded payment is folded into the state once, however often its event
+ * comes (the state's writes are keyed by the payment id; see DynamoFeatureState.observe).
  */
-const Snapshots = z.object({
-  customer: z.array(z.number()).length(CUSTOMER_SNAPSHOT),
-  terminal: z.array(z.number()).length(TERMINAL_SNAPSHOT),
-});
+function onSucceeded(messages: readonly QueuedMessage[]): Promise<unknown> {
+  return eachQueued(messages, 'PaymentSucceeded', async (detail) => {
+    await recordCompleted(succeeded(detail), dependencies(), snapshotsOf(detail));
+    return 1;
+  });
+}
 
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   if (event.resource === '/fraud/labels') {
@@ -111,18 +143,16 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   });
 }
 
-/** The workflow's steps (statemachines/payment.asl.json: ScoreFraud, RecordFraudFeatures). */
+/** The workflow's step (statemachines/payment.asl.json: ScoreFraud, beside Begin). */
 export const steps: StepHandlers<'fraud'> = {
   score: async (input) => {
-    const { assessment, snapshots } = await timedScore(fromDraft(input.payment));
+    const { assessment, snapshots } = await timedScore(requested(input.envelope, input.envelope.requestId || input.executionId));
     return { ...assessment, snapshots };
-  },
-  observe: async (input) => {
-    const tx = fromDraft(input.payment);
-    const snapshots = Snapshots.safeParse(input.fraud?.snapshots);
-    await recordCompleted(tx, dependencies(), snapshots.success ? snapshots.data : undefined);
-    return { recorded: tx.txId };
   },
 };
 
-export const handler = instrumented<unknown>('fraud', (event) => (isApiGatewayEvent(event) ? onApi(event) : runStep('fraud', steps, event)));
+export const handler = instrumented<unknown>('fraud', (event) => {
+  if (isApiGatewayEvent(event)) return onApi(event);
+  const features = queuedBatch(event, 'PaymentSucceeded');
+  return features ? onSucceeded(features) : runStep('fraud', steps, event);
+});

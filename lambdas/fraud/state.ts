@@ -20,9 +20,11 @@
  *   terminal's edges when the transaction being scored has the device. Nothing else is stored per device.
  *
  * `load` is one parallel round trip: 4 calls (the customer's profile and transactions, the terminal's days and
- * edges), 5 with a device (its edges). `observe` writes the profile, the transaction and the terminal edge (plus
- * the device edge when the transaction has one) in parallel, then counts the day (plus the terminal's first
- * sighting on its first transaction of a day): 4 or 5 calls, 5 or 6 with a device.
+ * edges), 5 with a device (its edges). `observe` writes the transaction, then in parallel the profile, the
+ * terminal edge (plus the device edge when the transaction has one) and the day's count (plus the terminal's
+ * first sighting on its first transaction of a day): 4 or 5 calls, 5 or 6 with a device. It may run more than
+ * once for a payment (its event is delivered at least once): the day is counted only by the run whose
+ * transaction write was the first.
  *
  * Snapshots are lists of float32-rounded numbers; a DynamoDB number keeps their shortest decimal form (at most
  * 17 significant digits of its 38), so they read back bit for bit.
@@ -222,16 +224,12 @@ export class DynamoFeatureState implements FeatureStatePort {
           }),
         )
         .catch(ignoreExisting);
-    await Promise.all([
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: customerPk(tx.customerId), sk: 'profile' },
-          UpdateExpression: `SET firstSeen = if_not_exists(firstSeen, :t) ADD ${sets.join(', ')}`,
-          ExpressionAttributeValues: values,
-        }),
-      ),
-      this.client.send(
+    // The customer's transaction item is written once: whether this write made it says whether the payment was
+    // counted before (a redelivered event), so the terminal's day count, the one write that is not idempotent
+    // by itself, is added only by the first observation. (A crash between the two leaves the day one short:
+    // never counted twice.)
+    const first = await this.client
+      .send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -245,21 +243,39 @@ export class DynamoFeatureState implements FeatureStatePort {
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      ).catch(ignoreExisting),
-      putEdge(terminalPk(tx.terminalId), {}),
-      ...(tx.deviceId === undefined ? [] : [putEdge(devicePk(tx.deviceId), { customerId: tx.customerId })]),
-    ]);
+      )
+      .then(
+        () => true,
+        (error: unknown) => {
+          ignoreExisting(error);
+          return false;
+        },
+      );
     const day = dayIndex(tx.time);
-    const { Attributes } = await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: terminalPk(tx.terminalId), sk: daySk(day) },
-        UpdateExpression: 'ADD n :one SET expiresAt = :expiresAt',
-        ExpressionAttributeValues: { ':one': 1, ':expiresAt': expiresAt },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    if (Number(Attributes?.n) === 1) {
+    const [, , , counted] = await Promise.all([
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: customerPk(tx.customerId), sk: 'profile' },
+          UpdateExpression: `SET firstSeen = if_not_exists(firstSeen, :t) ADD ${sets.join(', ')}`,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+      putEdge(terminalPk(tx.terminalId), {}),
+      tx.deviceId === undefined ? undefined : putEdge(devicePk(tx.deviceId), { customerId: tx.customerId }),
+      first
+        ? this.client.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { pk: terminalPk(tx.terminalId), sk: daySk(day) },
+              UpdateExpression: 'ADD n :one SET expiresAt = :expiresAt',
+              ExpressionAttributeValues: { ':one': 1, ':expiresAt': expiresAt },
+              ReturnValues: 'UPDATED_NEW',
+            }),
+          )
+        : undefined,
+    ]);
+    if (Number(counted?.Attributes?.n) === 1) {
       // First transaction of the day: make sure the terminal's first sighting is recorded.
       await this.client.send(
         new UpdateCommand({

@@ -60,7 +60,7 @@ export const steps: StepHandlers<'payments'> = {
   },
   finalize: async (input) => {
     logger.appendKeys({ paymentId: input.payment.paymentId, idempotencyKey: input.payment.idempotencyKey });
-    const output = await service.finalize({ payment: input.payment, result: input.result, fraud: service.assessmentOf(input.fraud) }, dependencies());
+    const output = await service.finalize({ payment: input.payment, result: input.result, fraud: input.fraud }, dependencies());
     const name = output.succeeded ? METRICS.paymentSucceeded : input.result.outcome === 'declined' ? METRICS.paymentDeclined : METRICS.paymentFailed;
     metrics.addMetric(name, 'Count', 1);
     return output;

@@ -6,6 +6,7 @@
 import {
   type DomainError,
   ForbiddenError,
+  IdempotencyInProgressError,
   isDomainError,
   NotFoundError,
   ValidationError,
@@ -91,6 +92,12 @@ export async function begin(envelope: PayEnvelope, deps: PaymentDeps): Promise<B
   try {
     claim = await deps.idempotency.claim(data, { paymentId: newPaymentId(now), createdAt: now.toISOString() }, now);
   } catch (error) {
+    if (error instanceof IdempotencyInProgressError) {
+      // A succeeded payment leaves its claim in progress (its answer is the record's; see `finalize`): a repeat
+      // of its request is answered from the record, and completes the claim for the next one.
+      const finished = await finishedAnswer(data, error, deps);
+      if (finished) return { outcome: 'respond', response: finished };
+    }
     if (isDomainError(error)) return reject(error);
     throw error;
   }
@@ -104,6 +111,17 @@ export async function begin(envelope: PayEnvelope, deps: PaymentDeps): Promise<B
   };
   if (!claim.resumed) return { outcome: 'new', payment };
   return resume(payment, await deps.store.get(payment.merchantId, payment.paymentId), deps);
+}
+
+/** The answer of a claimed key whose payment is already terminal (undefined while it is processing or unknown). */
+async function finishedAnswer(data: IdempotencyData, error: IdempotencyInProgressError, deps: Pick<PaymentDeps, 'store' | 'idempotency'>) {
+  const paymentId = PaymentId.safeParse((error.details as { paymentId?: unknown } | undefined)?.paymentId);
+  if (!paymentId.success) return undefined;
+  const record = await deps.store.get(data.merchantId, paymentId.data);
+  if (!record || record.status === 'processing') return undefined;
+  const response = respond(toView(record));
+  await deps.idempotency.complete({ merchantId: data.merchantId, idempotencyKey: data.idempotencyKey }, response);
+  return response;
 }
 
 /**
@@ -219,7 +237,7 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
  */
 export async function chargeAndFinalize(input: ChargeInput, deps: PaymentDeps): Promise<FinalizeOutput> {
   const charged = await charge(input, deps);
-  return finalize({ payment: input.payment, fraud: assessmentOf(input.fraud), result: { outcome: 'succeeded', charge: charged } }, deps);
+  return finalize({ payment: input.payment, fraud: input.fraud, result: { outcome: 'succeeded', charge: charged } }, deps);
 }
 
 /** The gateway's idempotency key of an attempt: the same for every run of the payment. */
@@ -229,7 +247,8 @@ export function gatewayKey(paymentId: string, attempt: number): string {
 
 export interface FinalizeInput {
   readonly payment: PaymentDraft;
-  readonly fraud?: FraudAssessment;
+  /** The assessment (recorded) with its snapshots (the succeeded payment's event carries them to the features). */
+  readonly fraud?: ScoredFraud;
   readonly result: WorkflowResult;
 }
 
@@ -252,12 +271,25 @@ const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
   interrupted: 'the payment stopped before it was charged (each gateway was asked by its idempotency key); it was not charged, pay again with a new Idempotency-Key',
 };
 
-/** What a payment's event says of it: from the workflow's draft, or from the record (the reconciler). */
-type EventBasics = Pick<PaymentSucceededDetail, 'paymentId' | 'merchantId' | 'customerId' | 'amount' | 'currency'>;
+/**
+ * What a payment's event says of it: from the workflow's draft (with what the fraud features record: the
+ * request's device and country, and the snapshots its scoring computed), or from the record (the reconciler).
+ */
+type EventBasics = Omit<PaymentSucceededDetail, 'connectorId' | 'occurredAt'>;
 
-function basicsOf(payment: PaymentDraft): EventBasics {
+function basicsOf(payment: PaymentDraft, fraud?: ScoredFraud): EventBasics {
   const { request } = payment;
-  return { paymentId: payment.paymentId, merchantId: payment.merchantId, customerId: request.customerId, amount: request.amount, currency: request.currency };
+  return {
+    paymentId: payment.paymentId,
+    merchantId: payment.merchantId,
+    customerId: request.customerId,
+    amount: request.amount,
+    currency: request.currency,
+    createdAt: payment.createdAt,
+    ...(request.deviceId === undefined ? {} : { deviceId: request.deviceId }),
+    ...(request.country === undefined ? {} : { country: request.country }),
+    ...(fraud?.snapshots ? { fraudSnapshots: fraud.snapshots } : {}),
+  };
 }
 
 /** The terminal write of a workflow result (its event, on success, goes to the outbox in the same write). */
@@ -279,18 +311,29 @@ function terminalUpdate(payment: EventBasics, result: WorkflowResult, fraud: Fra
   }
 }
 
-/** Records the terminal state (with its events) and completes the key's claim with the answer. */
-async function settle(payment: PaymentDraft | FinishedKey, update: TerminalUpdate, result: WorkflowResult, deps: Pick<PaymentDeps, 'store' | 'idempotency'>) {
+/**
+ * Records the terminal state (with its events) and completes the key's claim with the answer. The workflow
+ * leaves a succeeded payment's claim as it is (`completeSucceeded: false`), one store round trip less on the
+ * hot path: its answer is a function of the record, and a repeat of the request is answered from it (`begin`).
+ * Every other outcome completes the claim, whose answer may carry the cause the workflow caught.
+ */
+async function settle(
+  payment: PaymentDraft | FinishedKey,
+  update: TerminalUpdate,
+  result: WorkflowResult,
+  deps: Pick<PaymentDeps, 'store' | 'idempotency'>,
+  completeSucceeded = true,
+) {
   const record = await deps.store.finalize(payment, update);
   const response = respond(toView(record), result);
-  await deps.idempotency.complete(payment, response);
+  if (completeSucceeded || record.status !== 'succeeded') await deps.idempotency.complete(payment, response);
   return { record, response };
 }
 
 export async function finalize(input: FinalizeInput, deps: PaymentDeps): Promise<FinalizeOutput> {
   const { payment, fraud, result } = input;
   const at = deps.now().toISOString();
-  const { record, response } = await settle(payment, terminalUpdate(basicsOf(payment), result, fraud, at), result, deps);
+  const { record, response } = await settle(payment, terminalUpdate(basicsOf(payment, fraud), result, assessmentOf(fraud), at), result, deps, false);
   const succeeded = record.status === 'succeeded';
   const event = record.outbox?.PaymentSucceeded;
   return { succeeded, response, attempts: record.attempts, ...(succeeded && event ? { event } : {}) };
@@ -418,7 +461,15 @@ async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<E
   const at = deps.now().toISOString();
   // The record does not keep the request (no card number); the terminal write of a recorded payment needs only its key.
   const payment: FinishedKey = { paymentId: record.paymentId, merchantId: record.merchantId, idempotencyKey: record.idempotencyKey ?? '' };
-  const basics: EventBasics = { paymentId: record.paymentId, merchantId: record.merchantId, customerId: record.customerId, amount: record.amount, currency: record.currency };
+  const basics: EventBasics = {
+    paymentId: record.paymentId,
+    merchantId: record.merchantId,
+    customerId: record.customerId,
+    amount: record.amount,
+    currency: record.currency,
+    createdAt: record.createdAt,
+    ...(record.country === undefined ? {} : { country: record.country }),
+  };
   const pending = record.pendingAttempt;
   let result: WorkflowResult;
   let reason: string;

@@ -10,7 +10,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { RouteFeedbackRequest, RouteRequest, type AttemptRecord } from '../../contracts/api';
 import { isDomainError } from '../../contracts/errors';
-import { eventEnvelope, EVENTS } from '../../contracts/events';
+import { eventEnvelope } from '../../contracts/events';
 import { cardNetwork } from '../../contracts/methods';
 import { METRICS } from '../../contracts/resources';
 import type { StepHandlers } from '../../contracts/steps';
@@ -18,6 +18,7 @@ import { documentClientOf, eventBridgeClient } from '../shared/clients';
 import { config } from '../shared/config';
 import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http';
 import { instrumented, logger, metrics, tracer } from '../shared/powertools';
+import { eachQueued, queuedBatch, type QueuedMessage } from '../shared/queued';
 import { runStep } from '../shared/steps';
 import { DynamoRoutingModel } from './dynamo-model-store';
 import { CachedModel } from './model-cache';
@@ -64,7 +65,6 @@ function dependencies(): RoutingDeps {
 }
 
 const OutcomesEvent = eventEnvelope('RoutingOutcomesRecorded');
-const FinalizedEvent = eventEnvelope('PaymentFinalized');
 
 /** A payment's attempt outcomes, as routing learns them: a retryable failure is a timeout or an error. */
 function attemptReports(attempts: readonly AttemptRecord[]) {
@@ -83,31 +83,19 @@ function attemptReports(attempts: readonly AttemptRecord[]) {
  * through the RoutingFeedback queue. Each outcome is recorded once per decision and attempt however often the
  * event comes (the outbox delivers at least once). A message that fails goes back to the queue alone.
  */
-async function onFinalized(records: ReadonlyArray<{ messageId: string; body: string }>): Promise<unknown> {
-  const batchItemFailures: Array<{ itemIdentifier: string }> = [];
-  let recorded = 0;
-  for (const record of records) {
+function onFinalized(messages: readonly QueuedMessage[]): Promise<unknown> {
+  return eachQueued(messages, 'PaymentFinalized', async (detail, messageId) => {
     try {
-      const { detail } = parseWith(FinalizedEvent, JSON.parse(record.body), 'PaymentFinalized event');
-      recorded += (await recordFeedback(detail.merchantId, detail.decisionId, attemptReports(detail.attempts), dependencies())).recorded;
+      return (await recordFeedback(detail.merchantId, detail.decisionId, attemptReports(detail.attempts), dependencies())).recorded;
     } catch (error) {
-      if (isDomainError(error) && error.status === 404) {
-        // The decision expired (its TTL) before the feedback came: nothing left to learn it against.
-        logger.warn('routing feedback for an unknown decision is dropped', { messageId: record.messageId, error });
-        continue;
-      }
-      logger.error('routing feedback failed; the message goes back to the queue', { messageId: record.messageId, error });
-      batchItemFailures.push({ itemIdentifier: record.messageId });
+      if (!(isDomainError(error) && error.status === 404)) throw error;
+      // The decision expired (its TTL) before the feedback came: nothing left to learn it against.
+      logger.warn('routing feedback for an unknown decision is dropped', { messageId, error });
+      return 0;
     }
-  }
-  return { recorded, batchItemFailures };
+  });
 }
 
-function isFinalizedBatch(event: unknown): ReadonlyArray<{ messageId: string; body: string }> | undefined {
-  const sqs = SqsEvent.safeParse(event);
-  if (!sqs.success) return undefined;
-  return sqs.data.Records[0]?.body.includes(`"detail-type":"${EVENTS.PaymentFinalized.detailType}"`) ? sqs.data.Records : undefined;
-}
 const SqsEvent = z.object({ Records: z.array(z.object({ messageId: z.string(), body: z.string() }).loose()).min(1) }).loose();
 
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
@@ -181,7 +169,7 @@ function outcomesOf(event: unknown): OutcomeBatch | undefined {
 
 export const handler = instrumented('routing', (event) => {
   if (isApiGatewayEvent(event)) return onApi(event);
-  const finalized = isFinalizedBatch(event);
+  const finalized = queuedBatch(event, 'PaymentFinalized');
   if (finalized) return onFinalized(finalized);
   const batch = outcomesOf(event);
   return batch ? onOutcomes(batch) : runStep('routing', steps, event);

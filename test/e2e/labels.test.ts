@@ -26,6 +26,9 @@ test('a chargeback label on a succeeded payment is recorded once in the feature 
   const paid = await api.pay(payBody({ customerId: 'cus_label' }));
   expect(paid.status).toBe(201);
   const paymentId = paid.json.payment.paymentId as string;
+  // The features record the payment off its path (its PaymentSucceeded event); a label comes later (a chargeback
+  // takes days), so it finds the payment's transaction there.
+  await platform.idle();
 
   for (let i = 0; i < 2; i += 1) {
     const labelled = await api.call('POST', '/fraud/labels', { body: { paymentId, fraud: true } });

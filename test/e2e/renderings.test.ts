@@ -122,7 +122,12 @@ test('the bus rules are the same events to the same consumers', () => {
     .map((c) => `${c.event} → ${'workflow' in c ? `workflow ${c.workflow}` : `function ${c.function}`}`)
     .sort();
   expect(cloud).toEqual(local);
-  expect(local).toEqual(['PaymentFinalized → function routing', 'PaymentSucceeded → workflow reward', 'RoutingOutcomesRecorded → function routingUpdater']);
+  expect(local).toEqual([
+    'PaymentFinalized → function routing',
+    'PaymentSucceeded → function fraud',
+    'PaymentSucceeded → workflow reward',
+    'RoutingOutcomesRecorded → function routingUpdater',
+  ]);
 });
 
 test('the schedules are the same: a rate rule invoking the function with { schedule } in the cloud, a timer of the same name locally', () => {

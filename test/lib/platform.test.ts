@@ -475,7 +475,7 @@ describe('workflows', () => {
     expect(props.DefinitionString).toBe(readAsl('payment.asl.json'));
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'EXPRESS',
-      DefinitionString: Match.serializedJson(Match.objectLike({ StartAt: 'Begin' })),
+      DefinitionString: Match.serializedJson(Match.objectLike({ StartAt: 'BeginAndScore' })),
     });
     expect(props.DefinitionSubstitutions).toEqual({
       PaymentsFunctionArn: { 'Fn::GetAtt': [fnId('Payments'), 'Arn'] },
@@ -669,13 +669,14 @@ describe('observability', () => {
   });
 
   test('every alarm notifies the KMS-encrypted, TLS-only topic, and the alarms are exposed', () => {
-    expect(alarms()).toHaveLength(10);
+    // The SLA, workflow, DLQ and outbox alarms: one per consumer queue's DLQ (RoutingFeedback, RoutingUpdates, FraudFeatures).
+    expect(alarms()).toHaveLength(11);
     for (const a of alarms()) expect(a.AlarmActions).toEqual([topicRef()]);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': ['SmartPayDataKeyE70D8BC8', 'Arn'] } });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
-    expect(stack.platform.observability.alarms).toHaveLength(10);
+    expect(stack.platform.observability.alarms).toHaveLength(11);
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.routingUpdatesDlqDepthAlarm);
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.outboxDlqDepthAlarm);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);

@@ -31,7 +31,8 @@ test('Aborted before the charge: 500, the key is released, and a retry with it s
   const env = envelope(paymentBody());
   const first = await pay(h, env);
   expect(first.status).toBe(500);
-  expect(first.execution.states).toEqual(expect.arrayContaining(['ScoreFraud', 'Abort', 'Respond']));
+  // Scoring runs beside Begin: its failure is carried out of the Parallel, and the claimed key is released.
+  expect(first.execution.states).toEqual(expect.arrayContaining(['Begin', 'ScoreFraud', 'Unscored', 'ScoringFailed', 'Abort', 'Respond']));
   expect(first.execution.states).not.toContain('Charge');
   expect(first.body.error.message).toMatch(/safe to retry with the same Idempotency-Key/);
   failing = '';
@@ -51,4 +52,14 @@ test('The Charge step finished its work but its answer was lost: Abort answers f
   const replay = await pay(h, { ...env, requestId: 'again' });
   expect(replay.execution.states).not.toContain('Charge');
   expect(replay.body).toEqual(first.body);
+});
+
+test('Begin broke (beside a good score): the Parallel fails as a whole, Abort answers 500 and keeps the key it may have claimed', async () => {
+  failing = 'begin';
+  const env = envelope(paymentBody());
+  const first = await pay(h, env);
+  expect(first.status).toBe(500);
+  expect(first.execution.states).toEqual(expect.arrayContaining(['BeginAndScore', 'Abort', 'Respond']));
+  expect(first.execution.states).not.toContain('Route');
+  failing = '';
 });

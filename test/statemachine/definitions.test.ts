@@ -26,12 +26,20 @@ describe.each(names)('%s.asl.json', (name) => {
     expect(result.isValid).toBe(true);
   });
 
-  test('every Task has a Retry and a Catch', () => {
-    const tasks = allStates(raw).filter(([, s]) => s.Type === 'Task');
+  test('every Task has a Retry and a Catch (its own, or that of the Parallel it is in)', () => {
+    const states = allStates(raw);
+    const tasks = states.filter(([, s]) => s.Type === 'Task');
     expect(tasks.length).toBeGreaterThan(0);
+    const hasCatch = (state: Record<string, unknown>) => Array.isArray(state.Catch) && state.Catch.length > 0;
+    // A Task in a branch of a Parallel that catches: the Parallel's Catch handles the branch's failure.
+    const caughtByParallel = new Set(
+      states
+        .filter(([, s]) => s.Type === 'Parallel' && hasCatch(s))
+        .flatMap(([, s]) => ((s as { Branches?: Array<{ States: Record<string, unknown> }> }).Branches ?? []).flatMap((b) => Object.keys(b.States))),
+    );
     for (const [stateName, state] of tasks) {
       expect({ stateName, retry: Array.isArray(state.Retry) && state.Retry.length > 0 }).toEqual({ stateName, retry: true });
-      expect({ stateName, catch: Array.isArray(state.Catch) && state.Catch.length > 0 }).toEqual({ stateName, catch: true });
+      expect({ stateName, catch: hasCatch(state) || caughtByParallel.has(stateName) }).toEqual({ stateName, catch: true });
     }
   });
 

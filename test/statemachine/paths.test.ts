@@ -17,6 +17,15 @@ afterAll(async () => {
 });
 
 describe('payment workflow paths', () => {
+  test('A request Begin refuses: its 400 is the answer, and the scoring beside it (which refuses it too) is no error', async () => {
+    const { status, body, execution } = await pay(h, envelope(paymentBody({ amount: -5 })));
+    expect(status).toBe(400);
+    expect(body.error.details.issues).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'amount' })]));
+    expect(execution.states).toEqual(expect.arrayContaining(['Begin', 'ScoreFraud', 'Unscored', 'Replay']));
+    expect(execution.states).not.toContain('Abort');
+    expect(execution.states).not.toContain('Route');
+  });
+
   test('HappyPath: 201, payment succeeded, PaymentSucceeded published from the outbox, reward recorded', async () => {
     await h.platform.idle();
     h.platform.store.resetStats();
@@ -27,9 +36,10 @@ describe('payment workflow paths', () => {
     expect(payment).toMatchObject({ status: 'succeeded', amount: 1999, currency: 'USD', merchantId: MERCHANT });
     expect(payment.paymentId).toMatch(/^pay_[0-9A-Z]{20}$/);
     expect(JSON.stringify(body)).not.toContain('4242424242424242');
-    expect(execution.states).toEqual(
-      expect.arrayContaining(['Begin', 'ScoreFraud', 'Route', 'Charge', 'RecordFraudFeatures', 'RespondFinal']),
-    );
+    // Three Lambda hop levels: Begin and ScoreFraud side by side, Route, Charge; the fraud features are
+    // recorded off the path, from the outbox's PaymentSucceeded.
+    expect(execution.states).toEqual(expect.arrayContaining(['BeginAndScore', 'Begin', 'ScoreFraud', 'Route', 'Charge', 'RespondFinal']));
+    expect(execution.states).not.toContain('RecordFraudFeatures');
     // Routing feedback is off the synchronous path: the outbox's PaymentFinalized reaches routing afterwards.
     expect(execution.states).not.toContain('RoutingFeedback');
     // The Charge step records the terminal state itself: no separate Finalize hop on the happy path.
@@ -48,8 +58,9 @@ describe('payment workflow paths', () => {
     );
     expect(outcome).toMatchObject({ outcome: 'succeeded', connectorId: payment.connectorId });
 
-    // The payment keeps the fraud summary; the graph snapshots ScoreFraud handed to RecordFraudFeatures are on
-    // the customer's transaction in the feature state instead (the terminal's snapshot, as the replay stores it).
+    // The payment keeps the fraud summary; the graph snapshots ScoreFraud computed travel in the PaymentSucceeded
+    // event to the fraud features' consumer, which stores them on the customer's transaction in the feature state
+    // (the terminal's snapshot, as the replay stores it).
     const record = await h.paymentRecord(MERCHANT, payment.paymentId);
     expect(Object.keys(record?.fraud ?? {}).sort()).toEqual(['decision', 'modelVersion', 'reasons', 'score', 'scoredBy']);
     const { Items = [] } = await h.db.send(
@@ -68,8 +79,10 @@ describe('payment workflow paths', () => {
       version: '0',
       source: 'smartpay.payments',
       'detail-type': 'PaymentSucceeded',
-      detail: { paymentId: payment.paymentId, merchantId: MERCHANT, customerId: 'cus_paths', amount: 1999, currency: 'USD' },
+      detail: { paymentId: payment.paymentId, merchantId: MERCHANT, customerId: 'cus_paths', amount: 1999, currency: 'USD', createdAt: payment.createdAt },
     });
+    const carried = (event?.detail as { fraudSnapshots?: { customer: number[]; terminal: number[] } }).fraudSnapshots;
+    expect(carried?.terminal).toEqual(stored?.z);
     expect(typeof (event?.detail as { connectorId?: unknown }).connectorId).toBe('string');
     expect(typeof (event?.detail as { occurredAt?: unknown }).occurredAt).toBe('string');
 

@@ -148,9 +148,12 @@ test('a retried observe does not duplicate the terminal or the device edge nor c
   expect(terminal?.edges).toEqual([{ id: 'retry1', t: T0, amount: 12.5, z: [1, 2, 3] }]);
   expect(customer?.recent).toEqual([{ id: 'retry1', t: T0, amount: 12.5, fraud: undefined, z: [4, 5] }]);
   expect(device).toEqual({ edges: [{ id: 'retry1', customerId: 'retry-c', t: T0, amount: 12.5, z: [1, 2, 3] }] });
+  // The terminal's day counts the payment once, however often it was observed (its event is delivered at least once).
+  expect(terminal?.days).toEqual([{ day: Math.floor(T0 / DAY), n: 1, fraud: 0 }]);
   // Without snapshots an edge carries none (the graph ignores it), and it is still one edge.
   await state.observe({ ...tx, txId: 'plain', time: T0 + 1000 });
   const after = await state.load('retry-c', 'retry-t', T0 + DAY, 'retry-d');
+  expect(after.terminal?.days).toEqual([{ day: Math.floor(T0 / DAY), n: 2, fraud: 0 }]);
   expect(after.terminal?.edges?.map((e) => [e.id, e.z])).toEqual([
     ['retry1', [1, 2, 3]],
     ['plain', undefined],

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { GatewayDeclinedError, GatewayRetryableError } from '../../contracts/errors';
 import { RouteResult } from '../../contracts/api';
 import { GatewayAmbiguousError, type ChargeResult, type GatewayConnector } from '../../lambdas/payments/connectors';
-import { DynamoIdempotency, IN_FLIGHT_MS, type StoredResponse } from '../../lambdas/payments/idempotency';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { claimId, DynamoIdempotency, IN_FLIGHT_MS, type StoredResponse } from '../../lambdas/payments/idempotency';
 import { publishPending, type OutboxEvent } from '../../lambdas/payments/outbox';
 import * as service from '../../lambdas/payments/service';
 import { DynamoPaymentStore } from '../../lambdas/payments/store';
@@ -148,6 +149,27 @@ describe('payment steps', () => {
     });
     await s.idempotency.complete(payment, { status: 201, body: '{"ok":1}' });
     await expect(service.begin(s.envelope, s.deps)).resolves.toEqual({ outcome: 'respond', response: { status: 201, body: '{"ok":1}' } });
+  });
+
+  it('a succeeded payment leaves its claim in progress (one write less on the path); a repeat is answered from the record, then replayed from the claim', async () => {
+    const s = setup();
+    const g = gateway('g1');
+    s.deps = { ...s.deps, connectorFor: () => g };
+    const payment = await started(s);
+    const final = await service.chargeAndFinalize({ payment, attempt: 0, connector: { connectorId: 'g1' }, plan: plan('g1') }, s.deps);
+    expect(final).toMatchObject({ succeeded: true, response: { status: 201 } });
+    const claim = () => db.client.send(new GetCommand({ TableName: LOCAL_TABLES.idempotency, Key: { id: claimId(payment) }, ConsistentRead: true }));
+    expect((await claim()).Item?.data).toBeUndefined();
+    // Within the lease: the record's answer, the same as the workflow gave (not a 409).
+    const repeat = await service.begin(s.envelope, s.deps);
+    expect(repeat).toEqual({ outcome: 'respond', response: final.response });
+    expect((await claim()).Item?.data).toEqual(final.response);
+    // After the lease: replayed from the completed claim, nothing charged again.
+    await expect(rerun(s)).resolves.toEqual({ outcome: 'respond', response: final.response });
+    expect(g.charges()).toBe(1);
+    // Another body with the key is still refused (422).
+    const conflict = await service.begin({ ...s.envelope, body: { ...body, amount: 2501 } }, s.deps);
+    expect(conflict.outcome === 'respond' && parsed(conflict.response)).toMatchObject({ status: 422 });
   });
 
   it('charge records the payment, its plan and the pending attempt before the gateway call, with a key from payment id and attempt', async () => {
