@@ -12,7 +12,12 @@ interface PartialBatchResponse {
 }
 
 export interface LocalQueue {
-  send(body: string): void;
+  /**
+   * Buffers a message; resolves when it is done: consumed, or failed twice and dropped (reported, as the cloud
+   * would move it to the DLQ). The local bus acknowledges a rule's delivery then, so a message a crash left
+   * in the queue is delivered again at the next start (its journal).
+   */
+  send(body: string): Promise<void>;
   /** Resolves when nothing is buffered or being consumed. */
   idle(): Promise<void>;
   busy(): boolean;
@@ -23,7 +28,7 @@ export function createLocalQueue(
   options: { readonly batchSize?: number; readonly onError?: (message: string, error: unknown) => void } = {},
 ): LocalQueue {
   const batchSize = options.batchSize ?? 10;
-  const buffered: Array<{ body: string; attempts: number }> = [];
+  const buffered: Array<{ body: string; attempts: number; done: () => void }> = [];
   let running: Promise<void> | undefined;
   let sequence = 0;
 
@@ -31,14 +36,16 @@ export function createLocalQueue(
     while (buffered.length) {
       const batch = buffered.splice(0, batchSize).map((m) => ({ ...m, messageId: `local-${(sequence += 1)}` }));
       const fail = (failed: typeof batch, error: unknown) => {
-        const retry = failed.filter((m) => m.attempts < 1).map((m) => ({ body: m.body, attempts: m.attempts + 1 }));
+        const retry = failed.filter((m) => m.attempts < 1).map((m) => ({ body: m.body, attempts: m.attempts + 1, done: m.done }));
         if (retry.length) buffered.push(...retry);
-        const dropped = failed.length - retry.length;
-        if (dropped) options.onError?.(`[queue] ${dropped} message(s) failed twice and were dropped`, error);
+        const dropped = failed.filter((m) => m.attempts >= 1);
+        if (dropped.length) options.onError?.(`[queue] ${dropped.length} message(s) failed twice and were dropped`, error);
+        for (const m of dropped) m.done();
       };
       try {
         const result = await consumer({ Records: batch.map((m) => ({ messageId: m.messageId, body: m.body })) });
         const ids = new Set(((result as PartialBatchResponse | undefined)?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+        for (const m of batch) if (!ids.has(m.messageId)) m.done();
         if (ids.size) fail(batch.filter((m) => ids.has(m.messageId)), new Error('reported in the partial batch response'));
       } catch (error) {
         fail(batch, error);
@@ -59,8 +66,10 @@ export function createLocalQueue(
 
   return {
     send(body) {
-      buffered.push({ body, attempts: 0 });
-      kick();
+      return new Promise<void>((done) => {
+        buffered.push({ body, attempts: 0, done });
+        kick();
+      });
     },
     async idle() {
       while (running) await running;

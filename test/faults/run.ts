@@ -9,8 +9,9 @@
  * Breaches (any one fails the run): a payment charged twice (two successful gateway charges for one payment
  * id, or charged payments under two ids for one client key); a charge without a succeeded payment record; a
  * 5xx or "failed" answer for a charged payment (admission control's 503, given before the key is claimed, is
- * not one); a succeeded payment without exactly one reward; a payment
- * left non-terminal without a reason.
+ * not one); a succeeded payment without exactly one reward; a succeeded payment missing from the fraud features,
+ * or the features' terminal days counting more payments than were observed; a payment left non-terminal
+ * without a reason.
  *
  * test/faults/cli.ts is `npm run test:faults`; test/e2e/faults.test.ts runs a short form in `npm test`.
  */
@@ -213,6 +214,7 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   };
   const payments = new Map((await scan(LOCAL_TABLES.payments)).map((p) => [String(p.paymentId), p]));
   const rewards = await scan(LOCAL_TABLES.rewards);
+  const features = await scan(LOCAL_TABLES.fraudState);
   await store.close();
 
   const charges = new Map<string, number>();
@@ -256,6 +258,13 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   for (const r of rewards) rewardCount.set(String(r.paymentId), (rewardCount.get(String(r.paymentId)) ?? 0) + 1);
   const succeeded = [...payments.values()].filter((p) => p.status === 'succeeded');
   for (const p of succeeded) if (rewardCount.get(String(p.paymentId)) !== 1) breaches.push(`succeeded without exactly one reward: ${String(p.paymentId)}`);
+  // The fraud features (off the path, from PaymentSucceeded): each succeeded payment observed, none counted twice
+  // on its terminal's day. (A crash between an observation's transaction write and its day count may leave a
+  // day one short, by design: never one too many.)
+  const observed = new Set(features.filter((f) => String(f.sk).startsWith('tx#')).map((f) => String(f.txId)));
+  for (const p of succeeded) if (!observed.has(String(p.paymentId))) breaches.push(`succeeded but not in the fraud features: ${String(p.paymentId)}`);
+  const dayCounts = features.filter((f) => String(f.pk).startsWith('term#') && String(f.sk).startsWith('day#')).reduce((a, f) => a + Number(f.n ?? 0), 0);
+  if (dayCounts > observed.size) breaches.push(`fraud features counted twice: terminal days count ${dayCounts} payments, ${observed.size} were observed`);
   const unfinished = [...payments.values()].filter((p) => p.status === 'processing' && !p.reason);
   for (const p of unfinished) breaches.push(`left processing without a reason: ${String(p.paymentId)}`);
   const finals = new Map<number, number>();
@@ -272,6 +281,7 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
     `  charges without a succeeded record: ${count('charge without') + count('charged but recorded')} (goal 0)`,
     `  5xx or "failed" answers for charged payments: ${count('answered')} (goal 0)`,
     `  succeeded payments without exactly one reward: ${count('succeeded without')} (goal 0)`,
+    `  fraud features: ${observed.size} payments observed, terminal days count ${dayCounts}; succeeded payments not observed: ${count('succeeded but not in')}, counted twice: ${count('fraud features counted twice')} (goal 0 and 0)`,
     `  payments left non-terminal without a reason: ${count('left processing')} (goal 0)`,
     breaches.length ? `FAILED: ${breaches.length} breach(es)\n  ${breaches.slice(0, 30).join('\n  ')}` : 'PASSED: no breach',
   ].join('\n');

@@ -1,5 +1,5 @@
 /**
- * The local stand-in for the routing updater's SQS queue: SQS-shaped batches of up to 10 to one consumer at a
+ * The local stand-in for a consumer's SQS queue: SQS-shaped batches of up to 10 to one consumer at a
  * time; a failed batch retried once, then reported; a partial batch response fails only the messages it names.
  */
 import { createLocalQueue } from '../../local/queue';
@@ -58,5 +58,26 @@ describe('local queue', () => {
     await queue.idle();
     expect(seen).toEqual([['good', 'bad', 'also good'], ['bad']]);
     expect(errors).toEqual(['[queue] 1 message(s) failed twice and were dropped']);
+  });
+});
+
+describe('local queue: when a message is done', () => {
+  it('send resolves once its message was consumed (what the bus acknowledges), or failed twice and was dropped', async () => {
+    const consumed: string[] = [];
+    let failB = true;
+    const queue = createLocalQueue(async (event: Batch) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const failures = event.Records.filter((r) => r.body === 'b' && failB).map((r) => ({ itemIdentifier: r.messageId }));
+      consumed.push(...event.Records.filter((r) => !(r.body === 'b' && failB)).map((r) => r.body));
+      return { batchItemFailures: failures };
+    }, { onError: () => undefined });
+    const order: string[] = [];
+    const a = queue.send('a').then(() => order.push(`a done after ${consumed.join(',')}`));
+    const b = queue.send('b').then(() => order.push('b done'));
+    await Promise.all([a, b]);
+    expect(order[0]).toBe('a done after a');
+    expect(order).toContain('b done');
+    expect(consumed).toEqual(['a']);
+    failB = false;
   });
 });
