@@ -4,6 +4,8 @@
  *   (a) a fixed offered rate (default 30 req/s for 10 s, issue 11's load), evenly paced and open loop (see `paced`): latency
  *       percentiles and errors;
  *   (b) saturation with autocannon (default 32 connections for 10 s): throughput.
+ *   Before them, one request at a time for up to 5 s (unloaded latency); after them, twice the measured saturation,
+ *   evenly paced (what overload answers).
  *
  * Every request carries a unique Idempotency-Key, so each one is a new payment. Store operations are
  * counted by the store adapter (per operation and table) and divided by the payments that succeeded;
@@ -383,10 +385,16 @@ function report(mode: string, results: PhaseResult[], goals: { rate: number }, b
     }
     console.log(`  (${(total / breakdown.payments).toFixed(2)} ms a payment of the whole process's CPU over the run, workers included)`);
   }
+  const unloaded = results.find((r) => r.label === 'unloaded');
+  const overload = results.find((r) => r.label === 'overload');
   const fixed = results.find((r) => r.label === 'fixed-rate');
   const saturation = results.find((r) => r.label === 'saturation');
   // Issue 11's goals (the cloud side, hops, round trips and cost, is `npm run cost`).
   console.log('\n  goals (issue 11):');
+  if (unloaded) {
+    const ok = unloaded.p50 <= 15 && unloaded.p95 <= 30;
+    console.log(`    unloaded p50 ≤ 15 ms and p95 ≤ 30 ms: ${ok ? 'MET' : 'NOT MET'} (p50 ${ms(unloaded.p50)}, p95 ${ms(unloaded.p95)})`);
+  }
   if (fixed) {
     const ok = fixed.p95 <= 40 && fixed.errors === 0 && fixed.timeouts === 0 && fixed.non2xx === 0;
     console.log(`    p95 ≤ 40 ms at ${goals.rate} req/s (goal's load: 30) with 0 errors: ${ok ? 'MET' : 'NOT MET'} (p95 ${ms(fixed.p95)}, errors ${fixed.errors + fixed.timeouts + fixed.non2xx})`);
@@ -397,6 +405,16 @@ function report(mode: string, results: PhaseResult[], goals: { rate: number }, b
     const started = paymentsStarted(saturation.storeOps);
     const calls = started ? Object.values(saturation.storeOps).reduce((a, b) => a + b, 0) / started : 0;
     console.log(`    store calls a payment, all work, ≤ 10: ${calls <= 10 ? 'MET' : 'NOT MET'} (${calls.toFixed(1)}, the local drain's sweep included)`);
+  }
+  if (overload) {
+    // 201 (succeeded), 202 (processing: poll or repeat with the key) and 503 service_unavailable (admission, before
+    // the claim) are honest answers under overload; a time-out on the client's side is reported as such.
+    const other = Object.entries(overload.statusCodes).filter(([code]) => !['201', '202', '503'].includes(code));
+    const ok = other.length === 0 && overload.errors === 0;
+    console.log(
+      `    at 2× saturation (${overload.offered}) only 201, 202 processing and admission's 503: ${ok ? 'MET' : 'NOT MET'} ` +
+        `(${Object.entries(overload.statusCodes).map(([c, n]) => `${c}×${n}`).join(' ')}; errors ${overload.errors}, client time-outs ${overload.timeouts})`,
+    );
   }
   // Under overload, only admission control's 503 (before the claim) and honest answers: never a 5xx for a payment.
   const wrong = results.flatMap((r) => Object.entries(r.statusCodes).filter(([code]) => Number(code) >= 500 && code !== '503').map(([code, n]) => `${r.label} ${code}×${n}`));
@@ -410,9 +428,16 @@ async function runMode(mode: 'child' | 'inproc', options: { rate: number; durati
   try {
     if (options.warmup > 0) await phase(target, 'warm-up', (runId) => saturate(target, runId, { connections: 4, duration: options.warmup }));
     const results = [
+      // One request at a time: the latency of the path itself, with nothing queued in front of it.
+      await phase(target, 'unloaded', (runId) => saturate(target, runId, { connections: 1, duration: Math.min(5, options.duration) })),
       await phase(target, 'fixed-rate', (runId) => paced(target, runId, { rate: options.rate, duration: options.duration })),
       await phase(target, 'saturation', (runId) => saturate(target, runId, { connections: options.connections, duration: options.duration })),
     ];
+    // Twice the measured saturation, offered open loop: what overload answers (admission control's 503 before
+    // the key is claimed, 202 processing for a payment still running; never another 5xx).
+    const measured = results[2].payments / results[2].durationS;
+    const overload = Math.max(1, Math.round(2 * measured));
+    results.push(await phase(target, 'overload', (runId) => paced(target, runId, { rate: overload, duration: options.duration })));
     report(mode, results, options, await whereTheTimeGoes(target, options));
   } finally {
     await target.close();
