@@ -3,11 +3,14 @@
  * conditional updates through the same DynamoDB DocumentClient the handlers use, against the local store
  * (dynalite in its own process), and prints operations per second and the client-side CPU per call. Then the
  * same GetItem through the SDK and as a bare HTTP request (a baseline for the client's own cost: the platform
- * never talks to the store that way).
+ * never talks to the store that way). Last, SDK client options that could cut the client's CPU a call (issue 11:
+ * "whatever options measurably cut CPU per call"): the defaults against checksums only when required and an
+ * explicit keep-alive agent, alternately, after a warm-up of each.
  * Options: --ops 2000 --concurrency 8
  */
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent, request } from 'node:http';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ensureTables, startLocalStore } from '../local/dynalite';
@@ -103,6 +106,33 @@ async function main(): Promise<void> {
       `bare HTTP ${(ops / raw.seconds).toFixed(0)}/s at ${perCallUs(raw).toFixed(0)} µs (the SDK's share of a call: ${((1 - perCallUs(raw) / perCallUs(sdk)) * 100).toFixed(0)}%)`);
     agent.destroy();
     client.destroy();
+
+    // Client options, each measured on a fresh client of its own, alternately (the first calls of a process JIT).
+    const base: DynamoDBClientConfig = { endpoint: store.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 3 };
+    const variants: Record<string, () => DynamoDBClientConfig> = {
+      'SDK defaults (as lambdas/shared/clients.ts)': () => base,
+      'checksums WHEN_REQUIRED + keep-alive agent': () => ({
+        ...base,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }) }),
+      }),
+    };
+    const perCall: Record<string, number[]> = {};
+    for (let round = 0; round < 3; round += 1) {
+      for (const [name, config] of Object.entries(variants)) {
+        const variant = DynamoDBDocumentClient.from(new DynamoDBClient(config()));
+        const call = (worker: number) =>
+          worker % 2
+            ? variant.send(new GetCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: 'bench#get' } }))
+            : variant.send(new UpdateCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: `bench#${worker}` }, UpdateExpression: 'ADD attempts :one', ExpressionAttributeValues: { ':one': 1 } }));
+        const result = await measure(call);
+        (perCall[name] ??= []).push(perCallUs(result));
+        variant.destroy();
+      }
+    }
+    console.log(`client options (GetItem and UpdateItem, concurrency ${concurrency}; µs of client CPU a call in rounds 1–3):`);
+    for (const [name, values] of Object.entries(perCall)) console.log(`  ${name}: ${values.map((v) => v.toFixed(0)).join(', ')}`);
   } finally {
     await store.close();
   }

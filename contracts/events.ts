@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { AttemptOutcome, AttemptRecord, TerminalStatus } from './api';
 import { DecisionId, PaymentId } from './ids';
+import { CardNetwork, PaymentMethodKind } from './methods';
 
 /**
  * The graph snapshots a payment's fraud scoring computed (the customer's and the terminal's, before it): what
@@ -52,8 +53,35 @@ export const RoutingOutcome = z.object({
 export type RoutingOutcome = z.infer<typeof RoutingOutcome>;
 
 /**
+ * What routing logs of a decision (its context, the bandit's features and ranking): for the /pay path it travels
+ * with the payment's plan and its PaymentFinalized event, and routing logs it off the synchronous path, before
+ * learning the attempts' outcomes. (POST /route logs its decisions at once.)
+ */
+export const RoutingDecisionLog = z.object({
+  /** Epoch ms. */
+  time: z.number(),
+  context: z.object({
+    amountMinor: z.number().int(),
+    currency: z.string(),
+    method: PaymentMethodKind,
+    network: CardNetwork.optional(),
+    country: z.string().optional(),
+    merchantCategory: z.string().optional(),
+    fraudScore: z.number().optional(),
+    time: z.number(),
+  }),
+  features: z.array(z.number()),
+  ranked: z.array(z.object({ connectorId: z.string(), propensity: z.number(), score: z.number() })).min(1),
+  chosen: z.string(),
+  propensity: z.number(),
+  policyVersion: z.string(),
+});
+export type RoutingDecisionLog = z.infer<typeof RoutingDecisionLog>;
+
+/**
  * A routed payment reached its terminal state (detail of `PaymentFinalized`): its routing decision and every
  * attempt's outcome, which routing learns from (once per decision and attempt, however often it is delivered).
+ * `decision` is the decision itself when routing has not logged it yet (the /pay path).
  */
 export const PaymentFinalizedDetail = z.object({
   paymentId: PaymentId,
@@ -61,6 +89,7 @@ export const PaymentFinalizedDetail = z.object({
   decisionId: DecisionId,
   status: TerminalStatus,
   attempts: z.array(AttemptRecord).min(1),
+  decision: RoutingDecisionLog.optional(),
 });
 export type PaymentFinalizedDetail = z.infer<typeof PaymentFinalizedDetail>;
 

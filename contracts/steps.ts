@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { AttemptRecord, FraudAssessment, PaymentRequest, RankedConnector, RewardEntry, RouteResult, TerminalStatus } from './api';
-import { FraudSnapshots, PaymentSucceededDetail } from './events';
+import { FraudSnapshots, PaymentSucceededDetail, RoutingDecisionLog } from './events';
 import { PaymentId } from './ids';
 import type { FunctionName } from './topology';
 
@@ -58,6 +58,13 @@ export { FraudSnapshots };
 export const ScoredFraud = FraudAssessment.extend({ snapshots: FraudSnapshots.optional() });
 export type ScoredFraud = z.infer<typeof ScoredFraud>;
 
+/**
+ * The Route step's result: the ranking, and the decision for routing to log off the synchronous path (it is
+ * recorded with the payment's plan and comes back in its PaymentFinalized event).
+ */
+export const PlannedRoute = RouteResult.extend({ decision: RoutingDecisionLog.optional() });
+export type PlannedRoute = z.infer<typeof PlannedRoute>;
+
 /** One successful charge. */
 export const ChargeOutput = z.object({
   connectorId: z.string(),
@@ -94,10 +101,10 @@ export const BeginResult = z.discriminatedUnion('outcome', [
     outcome: z.literal('resume'),
     payment: PaymentDraft,
     fraud: ScoredFraud.optional(),
-    route: RouteResult,
+    route: PlannedRoute,
     attempt: z.object({ index: z.number().int().min(0) }),
   }),
-  z.object({ outcome: z.literal('finish'), payment: PaymentDraft, fraud: ScoredFraud.optional(), route: RouteResult.optional(), result: WorkflowResult }),
+  z.object({ outcome: z.literal('finish'), payment: PaymentDraft, fraud: ScoredFraud.optional(), route: PlannedRoute.optional(), result: WorkflowResult }),
   z.object({ outcome: z.literal('respond'), response: StoredResponse }),
 ]);
 export type BeginResult = z.infer<typeof BeginResult>;
@@ -136,7 +143,7 @@ export const STEPS = {
   rank: {
     function: 'routing',
     input: z.object({ step: z.literal('rank'), payment: PaymentDraft, fraud: ScoredFraud.optional(), executionId: ExecutionId }),
-    output: RouteResult,
+    output: PlannedRoute,
   },
   charge: {
     function: 'payments',
@@ -146,7 +153,7 @@ export const STEPS = {
       attempt: z.number().int().min(0),
       connector: RankedConnector,
       /** The route, recorded with the payment before the first gateway call (the plan a resumed run follows). */
-      plan: RouteResult,
+      plan: PlannedRoute,
       fraud: ScoredFraud.optional().catch(undefined),
       executionId: ExecutionId,
     }),

@@ -32,6 +32,12 @@ export interface LocalStoreOptions {
 /** DynamoDB operations the store has served, keyed `<Operation> <table>` (or `<Operation>` without a table). */
 export type StoreStats = Record<string, number>;
 
+/** Busy periods (see `LocalStore.rounds`). */
+export interface StoreRounds {
+  readonly total: number;
+  readonly byTable: Readonly<Record<string, number>>;
+}
+
 export interface LocalStore {
   readonly endpoint: string;
   readonly port: number;
@@ -41,10 +47,11 @@ export interface LocalStore {
   cpuMs(): Promise<number>;
   /**
    * The store's busy periods since start (or the last `resetStats()`): each time it went from serving nothing to
-   * serving a call. Calls that overlap count once, so for one payment at a time this is the number of store
-   * round trips on its path one after another.
+   * serving a call, in all and per table. Calls that overlap count once, so for one payment at a time `total` is
+   * the number of store round trips on its path one after another (an upper bound when calls that could overlap,
+   * from two functions at once, happened not to), and `byTable[t]` those of the function that owns table t.
    */
-  rounds(): Promise<number>;
+  rounds(): Promise<StoreRounds>;
   resetStats(): void;
   close(): Promise<void>;
 }
@@ -86,7 +93,7 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
     throw error;
   }
   let nextId = 0;
-  type StatsReply = { type: string; id?: number; stats?: StoreStats; cpuMs?: number; rounds?: number };
+  type StatsReply = { type: string; id?: number; stats?: StoreStats; cpuMs?: number; rounds?: StoreRounds };
   const pending = new Map<number, (reply: StatsReply) => void>();
   child.on('message', (message: StatsReply) => {
     if (message.type === 'stats' && message.id !== undefined) {
@@ -106,7 +113,7 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
     port,
     stats: async () => (await ask()).stats ?? {},
     cpuMs: async () => (await ask()).cpuMs ?? 0,
-    rounds: async () => (await ask()).rounds ?? 0,
+    rounds: async () => (await ask()).rounds ?? { total: 0, byTable: {} },
     resetStats: () => {
       child.send({ type: 'reset' });
     },

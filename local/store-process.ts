@@ -6,7 +6,7 @@
  * Messages in: {type:'start', path?, host, port, faultRate?}, {type:'stats', id}, {type:'reset'}. With a fault
  * rate, that share of data calls is answered with DynamoDB's throttling error before dynalite sees it.
  * Messages out: {type:'listening', port}, {type:'error', message}, {type:'stats', id, stats, cpuMs, rounds} (cpuMs:
- * the process's CPU time so far; rounds: its busy periods since the last reset).
+ * the process's CPU time so far; rounds: its busy periods since the last reset, in all and per table).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +21,8 @@ let counts: Record<string, number> = {};
 /** Requests being served, and the busy periods (each time the store went from idle to serving one). */
 let inFlight = 0;
 let rounds = 0;
+const inFlightByTable: Record<string, number> = {};
+let roundsByTable: Record<string, number> = {};
 let server: ReturnType<typeof dynalite> | undefined;
 
 /** Table management is never faulted: only what the handlers do at run time. */
@@ -43,37 +45,42 @@ function start(options: { path?: string; host: string; port: number; faultRate?:
       for (const listener of serve) listener.call(server, req, res);
     });
   }
-  // Busy periods: with one payment at a time, the store round trips on its path that did not overlap.
-  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+  // Counts served operations by operation and table (the table name is read from the start of the body), and
+  // busy periods: in all, and per table (for one payment at a time, its store round trips that did not overlap;
+  // per table, those of the function that owns it).
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (inFlight === 0) rounds += 1;
     inFlight += 1;
+    const target = String(req.headers['x-amz-target'] ?? 'unknown');
+    const operation = target.slice(target.indexOf('.') + 1);
+    let head = '';
+    let table: string | undefined;
+    let counted = false;
+    const count = () => {
+      if (counted) return;
+      counted = true;
+      table = /"TableName"\s*:\s*"([^"]+)"/.exec(head)?.[1];
+      const key = table ? `${operation} ${table}` : operation;
+      counts[key] = (counts[key] ?? 0) + 1;
+      if (table) {
+        if (!inFlightByTable[table]) roundsByTable[table] = (roundsByTable[table] ?? 0) + 1;
+        inFlightByTable[table] = (inFlightByTable[table] ?? 0) + 1;
+      }
+    };
     let done = false;
     const finish = () => {
       if (done) return;
       done = true;
       inFlight -= 1;
-    };
-    res.on('finish', finish);
-    res.on('close', finish);
-  });
-  // Counts served operations by operation and table (the table name is read from the start of the body).
-  server.on('request', (req: IncomingMessage) => {
-    const target = String(req.headers['x-amz-target'] ?? 'unknown');
-    const operation = target.slice(target.indexOf('.') + 1);
-    let head = '';
-    let counted = false;
-    const count = () => {
-      if (counted) return;
-      counted = true;
-      const table = /"TableName"\s*:\s*"([^"]+)"/.exec(head)?.[1];
-      const key = table ? `${operation} ${table}` : operation;
-      counts[key] = (counts[key] ?? 0) + 1;
+      if (table) inFlightByTable[table] -= 1;
     };
     req.on('data', (chunk: Buffer) => {
       if (head.length < 2048) head += chunk.toString('utf8', 0, Math.min(chunk.length, 2048));
     });
     req.on('end', count);
     req.on('close', count);
+    res.on('finish', finish);
+    res.on('close', finish);
   });
   server.once('error', (error: Error) => process.send?.({ type: 'error', message: error.message }));
   server.listen(options.port, options.host, () => {
@@ -85,11 +92,12 @@ process.on('message', (message: Message) => {
   if (message.type === 'start') start(message);
   else if (message.type === 'stats') {
     const { user, system } = process.cpuUsage();
-    process.send?.({ type: 'stats', id: message.id, stats: { ...counts }, cpuMs: (user + system) / 1000, rounds });
+    process.send?.({ type: 'stats', id: message.id, stats: { ...counts }, cpuMs: (user + system) / 1000, rounds: { total: rounds, byTable: { ...roundsByTable } } });
   }
   else if (message.type === 'reset') {
     counts = {};
     rounds = 0;
+    roundsByTable = {};
   }
 });
 

@@ -2,7 +2,8 @@
  * The payment as the workflow carries it, as the store keeps it, and as the API shows it: the types are the
  * contracts' (contracts/api.ts, contracts/steps.ts); this file adds what the payments area derives from them.
  */
-import type { CardSummary, Payment, PaymentRequest, RouteResult, WalletSummary } from '../../contracts/api';
+import type { CardSummary, Payment, PaymentRequest, WalletSummary } from '../../contracts/api';
+import type { PlannedRoute } from '../../contracts/steps';
 import type { PaymentSucceededDetail } from '../../contracts/events';
 import { cardBrand } from '../../contracts/methods';
 
@@ -16,8 +17,8 @@ export type { PaymentDraft } from '../../contracts/steps';
 export type PaymentRecord = Payment & {
   /** The key that claimed it (the reconciler completes the key's claim with the outcome). */
   readonly idempotencyKey?: string;
-  /** The route, recorded before the first gateway call: what a resumed run follows. */
-  readonly plan?: RouteResult;
+  /** The route, recorded before the first gateway call: what a resumed run follows (and routing's decision). */
+  readonly plan?: PlannedRoute;
   /** Set while the payment is processing (the sparse `unfinished` index the reconciler reads). */
   readonly unfinished?: string;
   /** The events of the terminal write (the outbox), published from the table's stream. */

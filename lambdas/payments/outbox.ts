@@ -56,7 +56,14 @@ export function eventsOf(record: PaymentRecord): OutboxEvent[] {
   if (record.plan && record.attempts.length > 0 && record.status !== 'processing') {
     events.push({
       name: 'PaymentFinalized',
-      detail: { paymentId: record.paymentId, merchantId: record.merchantId, decisionId: record.plan.decisionId, status: record.status, attempts: record.attempts },
+      detail: {
+        paymentId: record.paymentId,
+        merchantId: record.merchantId,
+        decisionId: record.plan.decisionId,
+        status: record.status,
+        attempts: record.attempts,
+        ...(record.plan.decision ? { decision: record.plan.decision } : {}),
+      },
     });
   }
   return events;

@@ -25,7 +25,7 @@ import { CachedModel } from './model-cache';
 import { outcomeEvents } from './outcome-events';
 import type { OutcomeRecord } from './ports';
 import { sageMakerRoutingEndpoint } from './sagemaker';
-import { recordFeedback, route, type RoutingDeps } from './service';
+import { decide, recordFeedback, route, type RoutingDeps } from './service';
 
 // Module scope: one client per container. No SDK retries: the budget is a few tens of milliseconds.
 const sageMakerClient = new SageMakerRuntimeClient({ maxAttempts: 1 });
@@ -85,6 +85,8 @@ function attemptReports(attempts: readonly AttemptRecord[]) {
  */
 function onFinalized(messages: readonly QueuedMessage[]): Promise<unknown> {
   return eachQueued(messages, 'PaymentFinalized', async (detail, messageId) => {
+    // A /pay decision is logged here, off the payment's path, before its outcomes (a repeat writes the same item).
+    if (detail.decision) await dependencies().store.logDecision({ decisionId: detail.decisionId, merchantId: detail.merchantId, ...detail.decision });
     try {
       return (await recordFeedback(detail.merchantId, detail.decisionId, attemptReports(detail.attempts), dependencies())).recorded;
     } catch (error) {
@@ -113,7 +115,7 @@ export const steps: StepHandlers<'routing'> = {
   rank: async (input) => {
     const { request, merchantId } = input.payment;
     const method = request.paymentMethod;
-    return route(
+    const { result, decision } = await decide(
       merchantId,
       {
         amount: request.amount,
@@ -125,6 +127,8 @@ export const steps: StepHandlers<'routing'> = {
       },
       dependencies(),
     );
+    const { decisionId: _id, merchantId: _merchant, features, ranked, ...logged } = decision;
+    return { ...result, decision: { ...logged, features: [...features], ranked: ranked.map((r) => ({ ...r })) } };
   },
 };
 

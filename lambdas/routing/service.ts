@@ -3,7 +3,8 @@
  * and outcome log, and the queue that feeds the single updater.
  *
  * - `route`: eligibility first (an ineligible connector is never ranked), then the bandit's ranking with
- *   its propensities; the decision is logged for the delayed outcome and for off-policy evaluation.
+ *   its propensities; the decision is logged for the delayed outcome and for off-policy evaluation (`decide`
+ *   routes without logging, for the payment workflow, which has it logged off its synchronous path).
  * - `recordFeedback`: each attempt's outcome is recorded once and handed to the updater, which folds it into
  *   the model exactly once (dynamo-model-store.ts): a replay changes nothing.
  */
@@ -62,7 +63,20 @@ export function newDecisionId(): string {
   return `rt_${randomBytes(12).toString('base64url')}`;
 }
 
+/** Routes and logs the decision at once (POST /route: the caller's feedback may come right after). */
 export async function route(merchantId: string, input: RouteInput, deps: RoutingDeps): Promise<RouteResult> {
+  const { result, decision } = await decide(merchantId, input, deps);
+  await deps.store.logDecision(decision);
+  return result;
+}
+
+/**
+ * Routes without logging: the decision is returned for the caller to have it logged (`logDecision`) before any
+ * outcome of it is recorded. The payment workflow records it with the payment's plan, and routing logs it from
+ * the payment's PaymentFinalized event, off the synchronous path (a decision whose payment never reached a
+ * gateway is never logged: it has nothing to learn from).
+ */
+export async function decide(merchantId: string, input: RouteInput, deps: RoutingDeps): Promise<{ result: RouteResult; decision: DecisionRecord }> {
   const time = (deps.clock ?? Date.now)();
   const context: RoutingContext = {
     amountMinor: input.amount,
@@ -90,8 +104,7 @@ export async function route(merchantId: string, input: RouteInput, deps: Routing
     propensity: choice.propensity,
     policyVersion,
   };
-  await deps.store.logDecision(decision);
-  return {
+  const result: RouteResult = {
     decisionId,
     ranked: choice.ranked,
     propensity: choice.propensity,
@@ -99,6 +112,7 @@ export async function route(merchantId: string, input: RouteInput, deps: Routing
     attemptLimit: Math.min(choice.ranked.length, deps.maxAttempts),
     scoredBy: remote ? 'sagemaker' : 'embedded',
   };
+  return { result, decision };
 }
 
 /** The endpoint's scores, or undefined (none configured, or a fallback, reported). */

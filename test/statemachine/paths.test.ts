@@ -48,6 +48,11 @@ describe('payment workflow paths', () => {
     // The event was written with the terminal state (the outbox), and is published off the payment's path.
     const outboxed = await h.paymentRecord(MERCHANT, payment.paymentId);
     expect(outboxed?.outbox?.PaymentSucceeded).toMatchObject({ paymentId: payment.paymentId, amount: 1999 });
+    // Route did not log its decision on the path: it rides on the payment's plan, and routing logs it from the
+    // PaymentFinalized event (below), before the outcome.
+    expect(outboxed?.plan?.decision).toMatchObject({ chosen: payment.connectorId, context: { amountMinor: 1999, currency: 'USD' } });
+    const decisionItem = () =>
+      h.db.send(new GetCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: `decision#${outboxed?.plan?.decisionId}` }, ConsistentRead: true }));
     await h.platform.idle();
     const published = await h.paymentRecord(MERCHANT, payment.paymentId);
     expect(published?.unpublished).toBeUndefined();
@@ -57,6 +62,7 @@ describe('payment workflow paths', () => {
       new GetCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: `outcome#${published?.plan?.decisionId}#0` }, ConsistentRead: true }),
     );
     expect(outcome).toMatchObject({ outcome: 'succeeded', connectorId: payment.connectorId });
+    expect((await decisionItem()).Item).toMatchObject({ merchantId: MERCHANT, chosen: payment.connectorId, policyVersion: published?.plan?.policyVersion });
 
     // The payment keeps the fraud summary; the graph snapshots ScoreFraud computed travel in the PaymentSucceeded
     // event to the fraud features' consumer, which stores them on the customer's transaction in the feature state
