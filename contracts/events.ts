@@ -53,11 +53,10 @@ export const RoutingOutcome = z.object({
 export type RoutingOutcome = z.infer<typeof RoutingOutcome>;
 
 /**
- * What routing logs of a decision (its context, the bandit's features and ranking): for the /pay path it travels
- * with the payment's plan and its PaymentFinalized event, and routing logs it off the synchronous path, before
- * learning the attempts' outcomes. (POST /route logs its decisions at once.)
+ * The context of a /pay routing decision (what the bandit ranked on, and when): it travels with the payment's
+ * plan, and routing derives the decision's features from it again when it logs the decision.
  */
-export const RoutingDecisionLog = z.object({
+export const RoutingDecisionContext = z.object({
   /** Epoch ms. */
   time: z.number(),
   context: z.object({
@@ -70,9 +69,16 @@ export const RoutingDecisionLog = z.object({
     fraudScore: z.number().optional(),
     time: z.number(),
   }),
-  features: z.array(z.number()),
+});
+export type RoutingDecisionContext = z.infer<typeof RoutingDecisionContext>;
+
+/**
+ * What routing logs of a /pay decision, off the payment's synchronous path (from its PaymentFinalized event,
+ * before learning the attempts' outcomes): the context and the plan's ranking. POST /route logs its decisions
+ * at once.
+ */
+export const RoutingDecisionLog = RoutingDecisionContext.extend({
   ranked: z.array(z.object({ connectorId: z.string(), propensity: z.number(), score: z.number() })).min(1),
-  chosen: z.string(),
   propensity: z.number(),
   policyVersion: z.string(),
 });

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { AttemptRecord, FraudAssessment, PaymentRequest, RankedConnector, RewardEntry, RouteResult, TerminalStatus } from './api';
-import { FraudSnapshots, PaymentSucceededDetail, RoutingDecisionLog } from './events';
+import { FraudSnapshots, PaymentSucceededDetail, RoutingDecisionContext } from './events';
 import { PaymentId } from './ids';
 import type { FunctionName } from './topology';
 
@@ -59,10 +59,10 @@ export const ScoredFraud = FraudAssessment.extend({ snapshots: FraudSnapshots.op
 export type ScoredFraud = z.infer<typeof ScoredFraud>;
 
 /**
- * The Route step's result: the ranking, and the decision for routing to log off the synchronous path (it is
- * recorded with the payment's plan and comes back in its PaymentFinalized event).
+ * The Route step's result: the ranking, and the decision's context for routing to log the decision off the
+ * synchronous path (it is recorded with the payment's plan and comes back in its PaymentFinalized event).
  */
-export const PlannedRoute = RouteResult.extend({ decision: RoutingDecisionLog.optional() });
+export const PlannedRoute = RouteResult.extend({ decision: RoutingDecisionContext.optional() });
 export type PlannedRoute = z.infer<typeof PlannedRoute>;
 
 /** One successful charge. */

@@ -13,7 +13,15 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { EVENTS, type EventName, type PaymentFinalizedDetail, type PaymentSucceededDetail } from '../../contracts/events';
+import {
+  EVENTS,
+  type EventName,
+  type PaymentFinalizedDetail,
+  type PaymentSucceededDetail,
+  type RoutingDecisionContext,
+  type RoutingDecisionLog,
+} from '../../contracts/events';
+import type { PlannedRoute } from '../../contracts/steps';
 import type { PaymentRecord } from './model';
 import type { PaymentKey, PaymentStore } from './store';
 
@@ -48,6 +56,16 @@ export interface OutboxDeps {
   readonly publisher: EventPublisher;
 }
 
+/** What routing logs of the payment's decision: its context and the plan's ranking. */
+function decisionLog(plan: PlannedRoute, decision: RoutingDecisionContext): RoutingDecisionLog {
+  return {
+    ...decision,
+    ranked: plan.ranked.map(({ connectorId, propensity, score }) => ({ connectorId, propensity, score })),
+    propensity: plan.propensity,
+    policyVersion: plan.policyVersion,
+  };
+}
+
 /** The events of a terminal payment record. */
 export function eventsOf(record: PaymentRecord): OutboxEvent[] {
   const events: OutboxEvent[] = [];
@@ -62,7 +80,7 @@ export function eventsOf(record: PaymentRecord): OutboxEvent[] {
         decisionId: record.plan.decisionId,
         status: record.status,
         attempts: record.attempts,
-        ...(record.plan.decision ? { decision: record.plan.decision } : {}),
+        ...(record.plan.decision ? { decision: decisionLog(record.plan, record.plan.decision) } : {}),
       },
     });
   }

@@ -25,6 +25,7 @@ import { CachedModel } from './model-cache';
 import { outcomeEvents } from './outcome-events';
 import type { OutcomeRecord } from './ports';
 import { sageMakerRoutingEndpoint } from './sagemaker';
+import { routingFeatures } from './context';
 import { decide, recordFeedback, route, type RoutingDeps } from './service';
 
 // Module scope: one client per container. No SDK retries: the budget is a few tens of milliseconds.
@@ -86,7 +87,21 @@ function attemptReports(attempts: readonly AttemptRecord[]) {
 function onFinalized(messages: readonly QueuedMessage[]): Promise<unknown> {
   return eachQueued(messages, 'PaymentFinalized', async (detail, messageId) => {
     // A /pay decision is logged here, off the payment's path, before its outcomes (a repeat writes the same item).
-    if (detail.decision) await dependencies().store.logDecision({ decisionId: detail.decisionId, merchantId: detail.merchantId, ...detail.decision });
+    if (detail.decision) {
+      const { time, context, ranked, propensity, policyVersion } = detail.decision;
+      await dependencies().store.logDecision({
+        decisionId: detail.decisionId,
+        merchantId: detail.merchantId,
+        time,
+        context,
+        // The features the bandit ranked on are a function of the context (context.ts).
+        features: Array.from(routingFeatures(context)),
+        ranked,
+        chosen: ranked[0].connectorId,
+        propensity,
+        policyVersion,
+      });
+    }
     try {
       return (await recordFeedback(detail.merchantId, detail.decisionId, attemptReports(detail.attempts), dependencies())).recorded;
     } catch (error) {
@@ -127,8 +142,7 @@ export const steps: StepHandlers<'routing'> = {
       },
       dependencies(),
     );
-    const { decisionId: _id, merchantId: _merchant, features, ranked, ...logged } = decision;
-    return { ...result, decision: { ...logged, features: [...features], ranked: ranked.map((r) => ({ ...r })) } };
+    return { ...result, decision: { time: decision.time, context: decision.context } };
   },
 };
 

@@ -4,6 +4,7 @@
  */
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TERMINAL_SNAPSHOT } from '../../lambdas/fraud/graph';
+import { routingFeatures } from '../../lambdas/routing/context';
 import { LOCAL_TABLES } from '../../local/env';
 import { lambdaError } from '../../local/workflows';
 import { CARDS, envelope, MERCHANT, pay, paymentBody, startHarness, type Harness } from './harness';
@@ -50,7 +51,7 @@ describe('payment workflow paths', () => {
     expect(outboxed?.outbox?.PaymentSucceeded).toMatchObject({ paymentId: payment.paymentId, amount: 1999 });
     // Route did not log its decision on the path: it rides on the payment's plan, and routing logs it from the
     // PaymentFinalized event (below), before the outcome.
-    expect(outboxed?.plan?.decision).toMatchObject({ chosen: payment.connectorId, context: { amountMinor: 1999, currency: 'USD' } });
+    expect(outboxed?.plan?.decision).toMatchObject({ context: { amountMinor: 1999, currency: 'USD', method: 'card' } });
     const decisionItem = () =>
       h.db.send(new GetCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: `decision#${outboxed?.plan?.decisionId}` }, ConsistentRead: true }));
     await h.platform.idle();
@@ -62,7 +63,10 @@ describe('payment workflow paths', () => {
       new GetCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: `outcome#${published?.plan?.decisionId}#0` }, ConsistentRead: true }),
     );
     expect(outcome).toMatchObject({ outcome: 'succeeded', connectorId: payment.connectorId });
-    expect((await decisionItem()).Item).toMatchObject({ merchantId: MERCHANT, chosen: payment.connectorId, policyVersion: published?.plan?.policyVersion });
+    const logged = (await decisionItem()).Item;
+    expect(logged).toMatchObject({ merchantId: MERCHANT, chosen: payment.connectorId, policyVersion: published?.plan?.policyVersion });
+    // The features are derived from the context again, as the bandit derived them (context.ts).
+    expect(logged?.features).toEqual(Array.from(routingFeatures(outboxed!.plan!.decision!.context)));
 
     // The payment keeps the fraud summary; the graph snapshots ScoreFraud computed travel in the PaymentSucceeded
     // event to the fraud features' consumer, which stores them on the customer's transaction in the feature state
