@@ -59,6 +59,8 @@ interface PhaseResult {
   readonly p99: number;
   readonly max: number;
   readonly errors: number;
+  /** The errors by code (paced phases). */
+  readonly errorCodes?: Record<string, number>;
   readonly timeouts: number;
   readonly non2xx: number;
   readonly statusCodes: Record<string, number>;
@@ -154,6 +156,7 @@ interface Load {
   readonly latencies: number[];
   readonly statusCodes: Record<string, number>;
   readonly errors: number;
+  readonly errorCodes?: Record<string, number>;
   readonly timeouts: number;
   readonly non2xx: number;
 }
@@ -224,20 +227,25 @@ async function paced(target: Target, runId: string, options: { rate: number; dur
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
   let errors = 0;
+  const errorCodes: Record<string, number> = {};
   let timeouts = 0;
   const send = (n: number, due: number) =>
     new Promise<void>((resolve) => {
       const { headers, body } = payment(target, runId, n);
       let settled = false;
       // Exactly one ending per request: an answer, an error (before or during the answer) or the time limit.
-      const settle = (outcome: 'answered' | 'error' | 'timeout', statusCode = 0) => {
+      const settle = (outcome: 'answered' | 'error' | 'timeout', statusCode = 0, why = '') => {
         if (settled) return;
         settled = true;
         if (outcome === 'answered') {
           latencies.push(performance.now() - due);
           statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
         } else if (outcome === 'timeout') timeouts += 1;
-        else errors += 1;
+        else {
+          errors += 1;
+          // Which error (a reset on a reused keep-alive socket is the client's race with the server's idle close).
+          errorCodes[why] = (errorCodes[why] ?? 0) + 1;
+        }
         resolve();
       };
       const request = httpRequest(
@@ -245,15 +253,15 @@ async function paced(target: Target, runId: string, options: { rate: number; dur
         (response) => {
           response.resume();
           response.on('end', () => settle('answered', response.statusCode ?? 0));
-          response.on('error', () => settle('error'));
-          response.on('aborted', () => settle('error'));
+          response.on('error', (error: NodeJS.ErrnoException) => settle('error', 0, error.code ?? 'response error'));
+          response.on('aborted', () => settle('error', 0, 'response aborted'));
         },
       );
       request.setTimeout(REQUEST_TIMEOUT_MS, () => {
         settle('timeout');
         request.destroy();
       });
-      request.on('error', () => settle('error'));
+      request.on('error', (error: NodeJS.ErrnoException) => settle('error', 0, error.code ?? error.message));
       request.end(body);
     });
   const start = performance.now() + 20;
@@ -274,6 +282,7 @@ async function paced(target: Target, runId: string, options: { rate: number; dur
     latencies,
     statusCodes,
     errors,
+    errorCodes,
     timeouts,
     non2xx,
   };
@@ -301,6 +310,7 @@ async function phase(target: Target, label: string, generate: (runId: string) =>
     p99: at(0.99),
     max: latencies.at(-1) ?? NaN,
     errors: load.errors,
+    errorCodes: load.errorCodes,
     timeouts: load.timeouts,
     non2xx: load.non2xx,
     statusCodes: load.statusCodes,
@@ -345,7 +355,8 @@ function report(mode: string, results: PhaseResult[], goals: { rate: number }, b
   console.log(`\n=== POST /pay, platform ${mode === 'child' ? 'in a child process' : 'in this process'} (loopback, in-memory dynalite) ===`);
   for (const r of results) {
     console.log(`\n[${r.label}] offered ${r.offered}, ${r.durationS.toFixed(1)} s`);
-    console.log(`  responses ${Object.entries(r.statusCodes).map(([c, n]) => `${c}×${n}`).join(' ') || 'none'}; errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx}`);
+    const codes = Object.entries(r.errorCodes ?? {}).map(([c, n]) => `${c}×${n}`).join(' ');
+    console.log(`  responses ${Object.entries(r.statusCodes).map(([c, n]) => `${c}×${n}`).join(' ') || 'none'}; errors ${r.errors}${codes ? ` (${codes})` : ''}, timeouts ${r.timeouts}, non-2xx ${r.non2xx}`);
     console.log(`  latency p50 ${ms(r.p50)}  p95 ${ms(r.p95)}  p99 ${ms(r.p99)}  max ${ms(r.max)}`);
     console.log(`  throughput ${r.throughput.toFixed(1)} responses/s, ${(r.payments / r.durationS).toFixed(1)} payments/s`);
     const total = Object.values(r.storeOps).reduce((a, b) => a + b, 0);
