@@ -209,7 +209,10 @@ export function createLocalWorkflows(options: LocalWorkflowsOptions): LocalWorkf
   const build = (workflow: WorkflowName) => {
     const raw = readDefinition(workflow);
     const definition = substitute(raw, localSubstitutions(workflow));
-    const machine = new StateMachine(definition);
+    // Not validated again here: asl-validator compiles its JSON schemas for each definition, about 1.4 s of CPU
+    // each at every start (most of a start's time). test/statemachine/definitions.test.ts validates both files
+    // (placeholders substituted, ARNs and paths checked), and Step Functions validates them at deploy.
+    const machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
     const overrides = {
       taskResourceLocalHandlers: taskAdapters(raw, options.functions, options.bus, options.dlq),
       retryIntervalOverrides: retryOverridesFor(raw, options.retryIntervalOverrides),
