@@ -23,7 +23,7 @@ import { runStep } from '../shared/steps';
 import { DynamoRoutingModel } from './dynamo-model-store';
 import { CachedModel } from './model-cache';
 import { outcomeEvents } from './outcome-events';
-import type { OutcomeRecord } from './ports';
+import type { DecisionRecord, OutcomeRecord } from './ports';
 import { sageMakerRoutingEndpoint } from './sagemaker';
 import { routingFeatures } from './context';
 import { decide, recordFeedback, route, type RoutingDeps } from './service';
@@ -87,9 +87,10 @@ function attemptReports(attempts: readonly AttemptRecord[]) {
 function onFinalized(messages: readonly QueuedMessage[]): Promise<unknown> {
   return eachQueued(messages, 'PaymentFinalized', async (detail, messageId) => {
     // A /pay decision is logged here, off the payment's path, before its outcomes (a repeat writes the same item).
+    let logged: DecisionRecord | undefined;
     if (detail.decision) {
       const { time, context, ranked, propensity, policyVersion } = detail.decision;
-      await dependencies().store.logDecision({
+      logged = {
         decisionId: detail.decisionId,
         merchantId: detail.merchantId,
         time,
@@ -100,10 +101,11 @@ function onFinalized(messages: readonly QueuedMessage[]): Promise<unknown> {
         chosen: ranked[0].connectorId,
         propensity,
         policyVersion,
-      });
+      };
+      await dependencies().store.logDecision(logged);
     }
     try {
-      return (await recordFeedback(detail.merchantId, detail.decisionId, attemptReports(detail.attempts), dependencies())).recorded;
+      return (await recordFeedback(detail.merchantId, detail.decisionId, attemptReports(detail.attempts), dependencies(), logged)).recorded;
     } catch (error) {
       if (!(isDomainError(error) && error.status === 404)) throw error;
       // The decision expired (its TTL) before the feedback came: nothing left to learn it against.

@@ -147,8 +147,10 @@ export async function recordFeedback(
   decisionId: string,
   attempts: readonly AttemptReport[],
   deps: Pick<RoutingDeps, 'store' | 'queue' | 'clock'>,
+  /** The decision, when the caller has just logged it (no read back). */
+  logged?: DecisionRecord,
 ): Promise<{ decisionId: string; recorded: number; replayed: number }> {
-  const decision = await deps.store.getDecision(decisionId);
+  const decision = logged?.decisionId === decisionId ? logged : await deps.store.getDecision(decisionId);
   if (!decision || decision.merchantId !== merchantId) throw new NotFoundError(`routing decision ${decisionId} was not found`);
   const ranked = new Set(decision.ranked.map((r) => r.connectorId));
   attempts.forEach((a, i) => {
