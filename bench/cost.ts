@@ -24,6 +24,9 @@ import { LOCAL_TABLES } from '../local/env';
 import type { HandlerOverrides } from '../local/functions';
 import { startLocalPlatform } from '../local/platform';
 import { allStates, readDefinition } from '../local/workflows';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { LOCAL_CONNECTORS } from '../local/connectors';
+import { decodeState, MODEL_KEY } from '../lambdas/routing/model-encoding';
 import { quantile } from './support';
 
 const { values } = parseArgs({ options: { payments: { type: 'string', default: '40' } } });
@@ -58,6 +61,35 @@ const PRICE = {
  */
 const LATENCY = { lambdaHopMs: 20, storeCallMs: 10, edgeMs: 25 } as const;
 
+/**
+ * An item's size as DynamoDB bills it (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html):
+ * each attribute's name in UTF-8 plus its value: a string's UTF-8 bytes, a number's 1 byte per 2 significant
+ * digits plus 1, a binary's bytes, a boolean or null 1 byte, a list or map 3 bytes plus 1 byte an element plus
+ * its elements (a map's names included), a set its elements.
+ */
+function valueBytes(value: AttributeValue): number {
+  if (value.S !== undefined) return Buffer.byteLength(value.S);
+  if (value.N !== undefined) return numberBytes(value.N);
+  if (value.B !== undefined) return value.B.length;
+  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
+  if (value.SS) return value.SS.reduce((a, v) => a + Buffer.byteLength(v), 0);
+  if (value.NS) return value.NS.reduce((a, v) => a + numberBytes(v), 0);
+  if (value.BS) return value.BS.reduce((a, v) => a + v.length, 0);
+  if (value.L) return 3 + value.L.reduce((a, v) => a + 1 + valueBytes(v), 0);
+  if (value.M) return 3 + Object.entries(value.M).reduce((a, [k, v]) => a + 1 + Buffer.byteLength(k) + valueBytes(v), 0);
+  return 0;
+}
+function numberBytes(text: string): number {
+  const digits = text.replace(/^-/, '').replace(/e.*$/i, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+  return Math.ceil(Math.max(1, digits.length) / 2) + 1;
+}
+function itemBytes(item: Record<string, AttributeValue>): number {
+  return Object.entries(item).reduce((a, [name, value]) => a + Buffer.byteLength(name) + valueBytes(value), 0);
+}
+
+/** Connectors a mature routing model has learnt: every connector of the local registry. */
+const MODEL_ARMS_STEADY = LOCAL_CONNECTORS.length;
+
 const pascal = (name: string) => `${name[0].toUpperCase()}${name.slice(1)}`;
 
 function templateFacts() {
@@ -84,7 +116,6 @@ function diff(after: StoreStats, before: StoreStats): StoreStats {
 }
 
 const sum = (stats: StoreStats, match: (key: string) => boolean) => Object.entries(stats).filter(([k]) => match(k)).reduce((a, [, v]) => a + v, 0);
-const WRITES = /^(PutItem|UpdateItem|DeleteItem|BatchWriteItem)\b/;
 const READS = /^(GetItem|Query|Scan|BatchGetItem)\b/;
 
 async function main(): Promise<void> {
@@ -149,6 +180,7 @@ async function main(): Promise<void> {
     const wall: number[] = [];
     await platform.idle();
     const all0 = await platform.store.stats();
+    const writes0 = await platform.store.writes();
     for (let i = 0; i < N; i++) {
       const before = await platform.store.stats();
       const roundsBefore = await platform.store.rounds();
@@ -196,13 +228,40 @@ async function main(): Promise<void> {
     const queueDeliveries = events.reduce((a, e) => a + queuesOf(e['detail-type']), 0) / N;
     const rewardTransitions = platform.workflows.executions('reward').reduce((a, r) => a + (r.states?.length ?? 0), 0) / N;
 
-    // A payment item's size (the biggest item written), for write units.
-    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-    const { DynamoDBDocumentClient, QueryCommand } = await import('@aws-sdk/lib-dynamodb');
-    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: platform.store.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
-    const { Items = [] } = await db.send(new QueryCommand({ TableName: LOCAL_TABLES.payments, KeyConditionExpression: 'merchantId = :m', ExpressionAttributeValues: { ':m': 'm_cost' }, Limit: 5 }));
-    const itemKb = Math.max(...Items.map((item) => Buffer.byteLength(JSON.stringify(item)) / 1024));
-    db.destroy();
+    // Write units by the size of what each write wrote: every item of every table, sized by DynamoDB's rules,
+    // grouped as the store grouped the writes (table and key prefix); an update is priced at the item's size now.
+    const { DynamoDBClient, ScanCommand } = await import('@aws-sdk/client-dynamodb');
+    const raw = new DynamoDBClient({ endpoint: platform.store.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    const sizes = new Map<string, number[]>();
+    let modelItem: { bytes: number; arms: number } | undefined;
+    for (const table of Object.values(LOCAL_TABLES)) {
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await raw.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+        for (const item of page.Items ?? []) {
+          const first = Object.values(item)[0]?.S ?? '';
+          const keyValue = (item.pk ?? item.id ?? item.merchantId ?? item.paymentId)?.S ?? first;
+          const prefix = keyValue.includes('#') ? keyValue.slice(0, keyValue.indexOf('#') + 1) : '';
+          const group = `${table} ${prefix}`;
+          const bytes = itemBytes(item);
+          (sizes.get(group) ?? sizes.set(group, []).get(group)!).push(bytes);
+          if (item.pk?.S === MODEL_KEY && item.state?.S) modelItem = { bytes, arms: Object.keys(decodeState(item.state.S).arms).length };
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+    }
+    raw.destroy();
+    const tableMean = (table: string) => {
+      const all = [...sizes].filter(([k]) => k.startsWith(`${table} `)).flatMap(([, v]) => v);
+      return all.length ? all.reduce((a, b) => a + b, 0) / all.length : 1024;
+    };
+    const unitsOf = (kind: string) => {
+      const group = sizes.get(kind);
+      const bytes = group?.length ? Math.max(...group) : tableMean(kind.slice(0, kind.indexOf(' ')));
+      return Math.max(1, Math.ceil(bytes / 1024));
+    };
+    const writeKinds = Object.entries(diff(await platform.store.writes(), writes0)).map(([kind, n]) => ({ kind, perPayment: n / N, units: unitsOf(kind) }));
+    const itemKb = Math.max(...(sizes.get(`${LOCAL_TABLES.payments} `) ?? [0])) / 1024;
 
     // Costs per payment.
     const lambdaRows = FUNCTION_NAMES.map((name) => {
@@ -211,11 +270,12 @@ async function main(): Promise<void> {
       const gbSeconds = calls * (Math.ceil(p50Ms) / 1000) * (facts.memory[name] / 1024);
       return { name, calls, p50Ms, memoryMB: facts.memory[name], cost: calls * PRICE.lambdaPerRequest + gbSeconds * PRICE.lambdaPerGbSecond };
     });
-    const paymentsWrites = sum(perPayment, (k) => WRITES.test(k) && k.endsWith(LOCAL_TABLES.payments));
-    const otherWrites = sum(perPayment, (k) => WRITES.test(k) && !k.endsWith(LOCAL_TABLES.payments));
+    // Batch writes (none on these paths today) at one unit an item.
+    const batchWrites = sum(perPayment, (k) => k.startsWith('BatchWriteItem'));
     // Sparse indexes: the intent adds to `unfinished`, the terminal write moves it to `outbox`, the drain removes it.
     const indexWrites = 4;
-    const writeUnits = paymentsWrites * Math.ceil(itemKb) + otherWrites + indexWrites;
+    const writeUnits = writeKinds.reduce((a, w) => a + w.perPayment * w.units, 0) + batchWrites + indexWrites;
+
     const readUnits = sum(perPayment, (k) => READS.test(k));
     const medianWallS = quantile(Float64Array.from(wall).sort(), 0.5) / 1000;
     const rows: Array<[string, number]> = [
@@ -251,6 +311,21 @@ async function main(): Promise<void> {
     console.log(`All work of a payment in the cloud (the outbox, routing feedback, the updater and the reward; without the local drain's ${fmt(sum(localDrainOnly, () => true) / N, 1)} sweep queries and reads)`);
     console.log(`  store calls: ${fmt(sum(perPayment, () => true), 1)} (goal ≤ 10): ${Object.entries(perPayment).map(([k, v]) => `${k.replace(/smartpay-local-/, '')} ${fmt(v, 1)}`).join(', ')}`);
     console.log(`  payment item: ${fmt(itemKb)} KB; write units ${fmt(writeUnits, 1)} (incl. ${indexWrites} sparse-index writes), read units ${fmt(readUnits, 1)}`);
+    console.log(
+      `  writes a payment by kind of item (× write units each, by the item's size): ${writeKinds
+        .sort((a, b) => b.perPayment * b.units - a.perPayment * a.units)
+        .map((w) => `${w.kind.replace(/smartpay-local-/, '')} ${fmt(w.perPayment, 1)} × ${w.units}`)
+        .join(', ')}`,
+    );
+    if (modelItem) {
+      const perArm = modelItem.bytes / Math.max(1, modelItem.arms);
+      const steadyKb = (perArm * MODEL_ARMS_STEADY) / 1024;
+      console.log(
+        `  the routing model item: ${fmt(modelItem.bytes / 1024)} KB with ${modelItem.arms} connector(s) learnt; with ${MODEL_ARMS_STEADY} learnt about ${fmt(steadyKb, 0)} KB, ` +
+          `${Math.ceil(steadyKb)} write units a commit. Each batch of outcomes commits once: at a few payments a second (the queue's 1 s window) ` +
+          `that is about one commit a payment, $${fmt(Math.ceil(steadyKb) * PRICE.dynamoPerWriteUnit * 1e6)} a million payments more than above; at 100 outcomes a batch, $${fmt((Math.ceil(steadyKb) * PRICE.dynamoPerWriteUnit * 1e6) / 100)}`,
+      );
+    }
     console.log(`  events ${fmt(eventsPerPayment, 1)}, reward workflow state transitions ${fmt(rewardTransitions, 1)}`);
     console.log(`  Lambda: ${lambdaRows.filter((r) => r.calls).map((r) => `${r.name} ${fmt(r.calls, 1)}× p50 ${fmt(r.p50Ms, 1)} ms @ ${r.memoryMB} MB`).join('; ')}\n`);
     console.log('Projected AWS cost of a million payments (us-east-1 list prices; logs, X-Ray and data transfer excluded)');

@@ -52,6 +52,8 @@ export interface LocalStore {
    * from two functions at once, happened not to), and `byTable[t]` those of the function that owns table t.
    */
   rounds(): Promise<StoreRounds>;
+  /** Single-item writes (PutItem, UpdateItem, DeleteItem) by `<table> <key prefix>` (e.g. `routing model#`). */
+  writes(): Promise<StoreStats>;
   resetStats(): void;
   close(): Promise<void>;
 }
@@ -93,7 +95,7 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
     throw error;
   }
   let nextId = 0;
-  type StatsReply = { type: string; id?: number; stats?: StoreStats; cpuMs?: number; rounds?: StoreRounds };
+  type StatsReply = { type: string; id?: number; stats?: StoreStats; cpuMs?: number; rounds?: StoreRounds; writes?: StoreStats };
   const pending = new Map<number, (reply: StatsReply) => void>();
   child.on('message', (message: StatsReply) => {
     if (message.type === 'stats' && message.id !== undefined) {
@@ -114,6 +116,7 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
     stats: async () => (await ask()).stats ?? {},
     cpuMs: async () => (await ask()).cpuMs ?? 0,
     rounds: async () => (await ask()).rounds ?? { total: 0, byTable: {} },
+    writes: async () => (await ask()).writes ?? {},
     resetStats: () => {
       child.send({ type: 'reset' });
     },

@@ -6,7 +6,8 @@
  * Messages in: {type:'start', path?, host, port, faultRate?}, {type:'stats', id}, {type:'reset'}. With a fault
  * rate, that share of data calls is answered with DynamoDB's throttling error before dynalite sees it.
  * Messages out: {type:'listening', port}, {type:'error', message}, {type:'stats', id, stats, cpuMs, rounds} (cpuMs:
- * the process's CPU time so far; rounds: its busy periods since the last reset, in all and per table).
+ * the process's CPU time so far; rounds: its busy periods since the last reset, in all and per table; writes: the
+ * single-item writes by table and key prefix).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,9 @@ type Message =
   | { type: 'reset' };
 
 let counts: Record<string, number> = {};
+/** Single-item writes by table and kind of item (`<table> <key prefix>`): what write units are priced by. */
+let writes: Record<string, number> = {};
+const SINGLE_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 /** Requests being served, and the busy periods (each time the store went from idle to serving one). */
 let inFlight = 0;
 let rounds = 0;
@@ -62,6 +66,12 @@ function start(options: { path?: string; host: string; port: number; faultRate?:
       table = /"TableName"\s*:\s*"([^"]+)"/.exec(head)?.[1];
       const key = table ? `${operation} ${table}` : operation;
       counts[key] = (counts[key] ?? 0) + 1;
+      if (table && SINGLE_WRITES.has(operation)) {
+        // Which kind of item: its first key value's prefix up to '#' (model#, decision#, cust#...), else the table.
+        const first = /"(?:Key|Item)"\s*:\s*\{\s*"[^"]+"\s*:\s*\{\s*"S"\s*:\s*"([^"#]*#?)/.exec(head)?.[1];
+        const kind = `${table} ${first?.endsWith('#') ? first : ''}`;
+        writes[kind] = (writes[kind] ?? 0) + 1;
+      }
       if (table) {
         if (!inFlightByTable[table]) roundsByTable[table] = (roundsByTable[table] ?? 0) + 1;
         inFlightByTable[table] = (inFlightByTable[table] ?? 0) + 1;
@@ -92,10 +102,11 @@ process.on('message', (message: Message) => {
   if (message.type === 'start') start(message);
   else if (message.type === 'stats') {
     const { user, system } = process.cpuUsage();
-    process.send?.({ type: 'stats', id: message.id, stats: { ...counts }, cpuMs: (user + system) / 1000, rounds: { total: rounds, byTable: { ...roundsByTable } } });
+    process.send?.({ type: 'stats', id: message.id, stats: { ...counts }, cpuMs: (user + system) / 1000, rounds: { total: rounds, byTable: { ...roundsByTable } }, writes: { ...writes } });
   }
   else if (message.type === 'reset') {
     counts = {};
+    writes = {};
     rounds = 0;
     roundsByTable = {};
   }
