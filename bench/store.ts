@@ -4,7 +4,8 @@
  * (dynalite in its own process), and prints operations per second and the client-side CPU per call. Then the
  * same GetItem through the SDK and as a bare HTTP request (a baseline for the client's own cost: the platform
  * never talks to the store that way). Last, SDK client options that could cut the client's CPU a call (issue 11:
- * "whatever options measurably cut CPU per call"): the defaults against checksums only when required and an
+ * "whatever options measurably cut CPU per call"): the defaults (SigV4 signing) against no signing on loopback (what
+ * the local platform's clients do: dynalite checks no signature) and against checksums only when required with an
  * explicit keep-alive agent, alternately, after a warm-up of each.
  * Options: --ops 2000 --concurrency 8
  */
@@ -13,6 +14,7 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent, request } from 'node:http';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UNSIGNED_LOOPBACK } from '../lambdas/shared/clients';
 import { ensureTables, startLocalStore } from '../local/dynalite';
 import { LOCAL_TABLES } from '../local/env';
 
@@ -110,7 +112,8 @@ async function main(): Promise<void> {
     // Client options, each measured on a fresh client of its own, alternately (the first calls of a process JIT).
     const base: DynamoDBClientConfig = { endpoint: store.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 3 };
     const variants: Record<string, () => DynamoDBClientConfig> = {
-      'SDK defaults (as lambdas/shared/clients.ts)': () => base,
+      'SDK defaults (SigV4 signing, as in the cloud)': () => base,
+      'unsigned on loopback (as lambdas/shared/clients.ts locally)': () => ({ ...base, signer: UNSIGNED_LOOPBACK as never }),
       'checksums WHEN_REQUIRED + keep-alive agent': () => ({
         ...base,
         requestChecksumCalculation: 'WHEN_REQUIRED',
