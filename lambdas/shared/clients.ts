@@ -12,8 +12,8 @@ let documentClient: DynamoDBDocumentClient | undefined;
 let rawClient: DynamoDBClient | undefined;
 
 /**
- * The signer of requests to a store on loopback (the local platform's dynalite, which checks only that the
- * headers are there): none. SigV4 (hashing the payload, the HMAC chain) was a third or more of the client's CPU
+ * The signer of requests to an endpoint on loopback (the local platform's dynalite, which checks only that the
+ * headers are there, and its PutEvents endpoint): none. SigV4 (hashing the payload, the HMAC chain) was a third or more of the client's CPU
  * a call (`npm run bench:store`). Any other endpoint gets the SDK's signer.
  */
 export const UNSIGNED_LOOPBACK = {
@@ -61,7 +61,15 @@ export function eventBridgeClient(): EventBridgeClient {
   if (!eventsClient) {
     const endpoint = config().eventsEndpoint;
     const client = new EventBridgeClient(
-      endpoint ? { endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 3 } : {},
+      endpoint
+        ? {
+            endpoint,
+            region: 'local',
+            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+            maxAttempts: 3,
+            ...(isLoopback(endpoint) ? { signer: UNSIGNED_LOOPBACK as never } : {}),
+          }
+        : {},
     );
     eventsClient = tracer ? tracer.captureAWSv3Client(client) : client;
   }
