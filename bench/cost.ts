@@ -319,11 +319,13 @@ async function main(): Promise<void> {
     );
     if (modelItem) {
       const perArm = modelItem.bytes / Math.max(1, modelItem.arms);
-      const steadyKb = (perArm * MODEL_ARMS_STEADY) / 1024;
+      const steadyUnits = Math.ceil((perArm * MODEL_ARMS_STEADY) / 1024);
+      const commits = writeKinds.find((w) => w.kind === `${LOCAL_TABLES.routing} ${MODEL_KEY.slice(0, MODEL_KEY.indexOf('#') + 1)}`)?.perPayment ?? 0;
+      const dollars = (units: number) => fmt(units * PRICE.dynamoPerWriteUnit * 1e6);
       console.log(
-        `  the routing model item: ${fmt(modelItem.bytes / 1024)} KB with ${modelItem.arms} connector(s) learnt; with ${MODEL_ARMS_STEADY} learnt about ${fmt(steadyKb, 0)} KB, ` +
-          `${Math.ceil(steadyKb)} write units a commit. Each batch of outcomes commits once: at a few payments a second (the queue's 1 s window) ` +
-          `that is about one commit a payment, $${fmt(Math.ceil(steadyKb) * PRICE.dynamoPerWriteUnit * 1e6)} a million payments more than above; at 100 outcomes a batch, $${fmt((Math.ceil(steadyKb) * PRICE.dynamoPerWriteUnit * 1e6) / 100)}`,
+        `  the routing model is one item (${fmt(modelItem.bytes / 1024)} KB, ${modelItem.arms} of ${MODEL_ARMS_STEADY} connectors learnt; all learnt ≈ ${steadyUnits} write units), ` +
+          `rewritten whole by each commit: ${fmt(commits, 1)} commit(s) a payment here (one payment at a time, as at low volume: the queue's 1 s window ` +
+          `rarely holds two outcomes under a few payments a second) = $${dollars(commits * steadyUnits)} a million at full size; with batches of 100 outcomes, $${dollars((commits * steadyUnits) / 100)}`,
       );
     }
     console.log(`  events ${fmt(eventsPerPayment, 1)}, reward workflow state transitions ${fmt(rewardTransitions, 1)}`);
