@@ -29,20 +29,21 @@ export function isLoopback(endpoint: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
 }
 
+/** A client's options for a local endpoint (set by the local platform): dummy credentials, unsigned on loopback. */
+function localOptions(endpoint: string) {
+  return {
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 3,
+    ...(isLoopback(endpoint) ? { signer: UNSIGNED_LOOPBACK as never } : {}),
+  };
+}
+
 export function dynamoClient(): DynamoDBClient {
   if (!rawClient) {
     const endpoint = config().dynamodbEndpoint;
-    const client = new DynamoDBClient(
-      endpoint
-        ? {
-            endpoint,
-            region: 'local',
-            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-            maxAttempts: 3,
-            ...(isLoopback(endpoint) ? { signer: UNSIGNED_LOOPBACK as never } : {}),
-          }
-        : {},
-    );
+    const client = new DynamoDBClient(endpoint ? localOptions(endpoint) : {});
     rawClient = tracer ? tracer.captureAWSv3Client(client) : client;
   }
   return rawClient;
@@ -60,17 +61,7 @@ let eventsClient: EventBridgeClient | undefined;
 export function eventBridgeClient(): EventBridgeClient {
   if (!eventsClient) {
     const endpoint = config().eventsEndpoint;
-    const client = new EventBridgeClient(
-      endpoint
-        ? {
-            endpoint,
-            region: 'local',
-            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-            maxAttempts: 3,
-            ...(isLoopback(endpoint) ? { signer: UNSIGNED_LOOPBACK as never } : {}),
-          }
-        : {},
-    );
+    const client = new EventBridgeClient(endpoint ? localOptions(endpoint) : {});
     eventsClient = tracer ? tracer.captureAWSv3Client(client) : client;
   }
   return eventsClient;
