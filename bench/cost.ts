@@ -255,7 +255,12 @@ async function main(): Promise<void> {
       const all = [...sizes].filter(([k]) => k.startsWith(`${table} `)).flatMap(([, v]) => v);
       return all.length ? all.reduce((a, b) => a + b, 0) / all.length : 1024;
     };
+    // The routing model item grows with the connectors it has learnt (an arm each); priced at full size, once every
+    // connector has learnt, whatever this short run's exploration reached.
+    const modelKind = `${LOCAL_TABLES.routing} ${MODEL_KEY.slice(0, MODEL_KEY.indexOf('#') + 1)}`;
+    const modelSteadyUnits = modelItem ? Math.ceil((modelItem.bytes / Math.max(1, modelItem.arms)) * MODEL_ARMS_STEADY / 1024) : undefined;
     const unitsOf = (kind: string) => {
+      if (kind === modelKind && modelSteadyUnits !== undefined) return modelSteadyUnits;
       const group = sizes.get(kind);
       const bytes = group?.length ? Math.max(...group) : tableMean(kind.slice(0, kind.indexOf(' ')));
       return Math.max(1, Math.ceil(bytes / 1024));
@@ -317,15 +322,13 @@ async function main(): Promise<void> {
         .map((w) => `${w.kind.replace(/smartpay-local-/, '')} ${fmt(w.perPayment, 1)} × ${w.units}`)
         .join(', ')}`,
     );
-    if (modelItem) {
-      const perArm = modelItem.bytes / Math.max(1, modelItem.arms);
-      const steadyUnits = Math.ceil((perArm * MODEL_ARMS_STEADY) / 1024);
-      const commits = writeKinds.find((w) => w.kind === `${LOCAL_TABLES.routing} ${MODEL_KEY.slice(0, MODEL_KEY.indexOf('#') + 1)}`)?.perPayment ?? 0;
+    if (modelItem && modelSteadyUnits !== undefined) {
+      const commits = writeKinds.find((w) => w.kind === modelKind)?.perPayment ?? 0;
       const dollars = (units: number) => fmt(units * PRICE.dynamoPerWriteUnit * 1e6);
       console.log(
-        `  the routing model is one item (${fmt(modelItem.bytes / 1024)} KB, ${modelItem.arms} of ${MODEL_ARMS_STEADY} connectors learnt; all learnt ≈ ${steadyUnits} write units), ` +
+        `  the routing model is one item (${fmt(modelItem.bytes / 1024)} KB, ${modelItem.arms} of ${MODEL_ARMS_STEADY} connectors learnt; priced above at full size, ${modelSteadyUnits} write units), ` +
           `rewritten whole by each commit: ${fmt(commits, 1)} commit(s) a payment here (one payment at a time, as at low volume: the queue's 1 s window ` +
-          `rarely holds two outcomes under a few payments a second) = $${dollars(commits * steadyUnits)} a million at full size; with batches of 100 outcomes, $${dollars((commits * steadyUnits) / 100)}`,
+          `rarely holds two outcomes under a few payments a second) = $${dollars(commits * modelSteadyUnits)} a million; with batches of 100 outcomes, $${dollars((commits * modelSteadyUnits) / 100)}`,
       );
     }
     console.log(`  events ${fmt(eventsPerPayment, 1)}, reward workflow state transitions ${fmt(rewardTransitions, 1)}`);

@@ -21,11 +21,45 @@ export type PaymentRecord = Payment & {
   readonly plan?: PlannedRoute;
   /** Set while the payment is processing (the sparse `unfinished` index the reconciler reads). */
   readonly unfinished?: string;
-  /** The events of the terminal write (the outbox), published from the table's stream. */
-  readonly outbox?: { readonly PaymentSucceeded?: PaymentSucceededDetail };
+  /**
+   * The events of the terminal write (the outbox), published from the table's stream: what a succeeded
+   * payment's event carries beyond the record (`StoredSucceeded`; records written before it hold the whole
+   * detail). `succeededEvent` reads it.
+   */
+  readonly outbox?: { readonly PaymentSucceeded?: StoredSucceeded | PaymentSucceededDetail };
   /** Set until the outbox is published locally (the sparse `outbox` index the local drain reads). */
   readonly unpublished?: string;
 };
+
+/** What the outbox keeps of a succeeded payment's event: only what the record does not hold already. */
+export type StoredSucceeded = Pick<PaymentSucceededDetail, 'deviceId' | 'fraudSnapshots'>;
+
+/** The outbox's form of a succeeded payment's event (the rest is the record's: `succeededEvent`). */
+export function storedSucceeded(detail: PaymentSucceededDetail): StoredSucceeded {
+  return {
+    ...(detail.deviceId === undefined ? {} : { deviceId: detail.deviceId }),
+    ...(detail.fraudSnapshots === undefined ? {} : { fraudSnapshots: detail.fraudSnapshots }),
+  };
+}
+
+/** A succeeded payment's PaymentSucceeded detail, from its terminal record (undefined for any other record). */
+export function succeededEvent(record: PaymentRecord): PaymentSucceededDetail | undefined {
+  const stored = record.outbox?.PaymentSucceeded;
+  if (record.status !== 'succeeded' || !stored) return undefined;
+  if ('paymentId' in stored) return stored;
+  return {
+    paymentId: record.paymentId,
+    merchantId: record.merchantId,
+    customerId: record.customerId,
+    amount: record.amount,
+    currency: record.currency,
+    connectorId: record.connectorId ?? '',
+    occurredAt: record.finalizedAt ?? record.updatedAt,
+    createdAt: record.createdAt,
+    ...(record.country === undefined ? {} : { country: record.country }),
+    ...stored,
+  };
+}
 
 /** What the payment keeps of its method: a card's brand, last 4 and expiry, or a wallet's name and token's last 4. */
 export function methodSummary(request: PaymentRequest): { card: CardSummary } | { wallet: WalletSummary } {

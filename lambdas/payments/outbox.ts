@@ -22,7 +22,7 @@ import {
   type RoutingDecisionLog,
 } from '../../contracts/events';
 import type { PlannedRoute } from '../../contracts/steps';
-import type { PaymentRecord } from './model';
+import { succeededEvent, type PaymentRecord } from './model';
 import type { PaymentKey, PaymentStore } from './store';
 
 /** One event of the outbox. */
@@ -69,8 +69,8 @@ function decisionLog(plan: PlannedRoute, decision: RoutingDecisionContext): Rout
 /** The events of a terminal payment record. */
 export function eventsOf(record: PaymentRecord): OutboxEvent[] {
   const events: OutboxEvent[] = [];
-  const succeeded = record.outbox?.PaymentSucceeded;
-  if (record.status === 'succeeded' && succeeded) events.push({ name: 'PaymentSucceeded', detail: succeeded });
+  const succeeded = succeededEvent(record);
+  if (succeeded) events.push({ name: 'PaymentSucceeded', detail: succeeded });
   if (record.plan && record.attempts.length > 0 && record.status !== 'processing') {
     events.push({
       name: 'PaymentFinalized',

@@ -37,7 +37,7 @@ import type {
 } from '../../contracts/steps';
 import { ChargeOutcomeUnknownError, GatewayAmbiguousError, type GatewayConnector } from './connectors';
 import { httpResponse, type ClaimResult, type IdempotencyData, type IdempotencyPort } from './idempotency';
-import { toView, type AttemptRecord, type PaymentRecord } from './model';
+import { succeededEvent, toView, type AttemptRecord, type PaymentRecord } from './model';
 import type { FinishedKey, PaymentStore, TerminalUpdate } from './store';
 
 export type { BeginResult, ChargeOutput, FinalizeOutput, PayEnvelope, PaymentSucceededDetail, WorkflowResult };
@@ -335,7 +335,7 @@ export async function finalize(input: FinalizeInput, deps: PaymentDeps): Promise
   const at = deps.now().toISOString();
   const { record, response } = await settle(payment, terminalUpdate(basicsOf(payment, fraud), result, assessmentOf(fraud), at), result, deps, false);
   const succeeded = record.status === 'succeeded';
-  const event = record.outbox?.PaymentSucceeded;
+  const event = succeededEvent(record);
   return { succeeded, response, attempts: record.attempts, ...(succeeded && event ? { event } : {}) };
 }
 

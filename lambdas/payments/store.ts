@@ -13,7 +13,7 @@ import type { PaymentSucceededDetail } from '../../contracts/events';
 import { paymentIdRange } from '../../contracts/ids';
 import { INDEX_SHARDS } from '../../contracts/resources';
 import type { AttemptRecord, FraudAssessment, PaymentDraft, PaymentRecord, PaymentStatus } from './model';
-import { methodSummary } from './model';
+import { methodSummary, storedSucceeded } from './model';
 
 /** The index shard of a payment: the last character of its (random) id. */
 export function shardOf(paymentId: string): string {
@@ -184,7 +184,7 @@ export class DynamoPaymentStore implements PaymentStore {
     const sets = ['#status = :status', 'updatedAt = :updatedAt', 'finalizedAt = :finalizedAt', 'attempts = list_append(if_not_exists(attempts, :empty), :newAttempts)'];
     // The events go out with the terminal state, in the same write (the outbox): the stream publishes them
     // in the cloud, the local drain from the `outbox` index (`unpublished`).
-    const outbox = update.event ? { PaymentSucceeded: update.event } : undefined;
+    const outbox = update.event ? { PaymentSucceeded: storedSucceeded(update.event) } : undefined;
     const terminal: Record<string, unknown> = {
       code: update.code,
       connectorId: update.connectorId,

@@ -12,6 +12,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { claimId, DynamoIdempotency, IN_FLIGHT_MS, type StoredResponse } from '../../lambdas/payments/idempotency';
 import { publishPending, type OutboxEvent } from '../../lambdas/payments/outbox';
 import * as service from '../../lambdas/payments/service';
+import { succeededEvent } from '../../lambdas/payments/model';
 import { DynamoPaymentStore } from '../../lambdas/payments/store';
 import { LOCAL_TABLES } from '../../local/env';
 import { useTestStore } from './support';
@@ -172,6 +173,13 @@ describe('payment steps', () => {
     expect(conflict.outcome === 'respond' && parsed(conflict.response)).toMatchObject({ status: 422 });
   });
 
+  it('a record whose outbox holds the whole event (written before the compact form) still gives that event', () => {
+    const detail = { paymentId: 'pay_01ABCDEFGHJKMNPQRSTV', merchantId: 'm', customerId: 'c', amount: 5, currency: 'USD', connectorId: 'x', occurredAt: 't' };
+    const record = { status: 'succeeded', paymentId: 'pay_01ABCDEFGHJKMNPQRSTV', outbox: { PaymentSucceeded: detail } } as unknown as Parameters<typeof succeededEvent>[0];
+    expect(succeededEvent(record)).toBe(detail);
+    expect(succeededEvent({ ...record, status: 'declined' })).toBeUndefined();
+  });
+
   it('charge records the payment, its plan and the pending attempt before the gateway call, with a key from payment id and attempt', async () => {
     const s = setup();
     let seen: unknown;
@@ -237,7 +245,10 @@ describe('payment steps', () => {
     expect(parsed(out.response)?.body.payment).not.toHaveProperty('pendingAttempt');
     expect(out.event).toMatchObject({ paymentId: payment.paymentId, amount: 2500, currency: 'EUR', connectorId: 's' });
     const record = await s.store.get(payment.merchantId, payment.paymentId);
-    expect(record).toMatchObject({ status: 'succeeded', outbox: { PaymentSucceeded: out.event }, unpublished: expect.any(String) });
+    expect(record).toMatchObject({ status: 'succeeded', unpublished: expect.any(String) });
+    // The outbox keeps only what the record does not hold; the event is the record's (and equals the step's).
+    expect(record?.outbox?.PaymentSucceeded).not.toHaveProperty('paymentId');
+    expect(succeededEvent(record!)).toEqual(out.event);
     expect(record?.unfinished).toBeUndefined();
     await expect(service.begin(s.envelope, s.deps)).resolves.toEqual({ outcome: 'respond', response: out.response });
 
@@ -425,8 +436,9 @@ describe('the reconciler', () => {
     const record = await s.store.get(payment.merchantId, payment.paymentId);
     expect(record).toMatchObject({
       status: 'succeeded', connectorId: 'a', reason: expect.stringMatching(/^reconciled: a has the charge/),
-      outbox: { PaymentSucceeded: { paymentId: payment.paymentId, amount: 2500, currency: 'EUR', customerId: 'cus_9' } },
+      outbox: { PaymentSucceeded: {} },
     });
+    expect(succeededEvent(record!)).toMatchObject({ paymentId: payment.paymentId, amount: 2500, currency: 'EUR', customerId: 'cus_9', connectorId: 'a', createdAt: record?.createdAt });
     expect(record?.attempts).toEqual([expect.objectContaining({ attempt: 0, outcome: 'succeeded' })]);
     const replay = await service.begin(s.envelope, s.deps);
     expect(replay.outcome === 'respond' && parsed(replay.response)).toMatchObject({ status: 201, body: { payment: { status: 'succeeded' } } });
