@@ -18,8 +18,6 @@ test('FraudDeclined: decided by the model and the stage thresholds; nothing char
   const { status, body, execution } = await pay(h, envelope(paymentBody()));
   expect(execution.states).toContain('ScoreFraud');
   expect(execution.states).not.toContain('Charge');
-  expect(execution.states).not.toContain('RecordFraudFeatures');
-  expect(h.platform.bus.published().length).toBe(before);
   expect(status).toBe(402);
   expect(body.error.code).toBe('fraud_declined');
   expect(execution.states).toContain('FraudDeclined');
@@ -27,4 +25,8 @@ test('FraudDeclined: decided by the model and the stage thresholds; nothing char
   expect(payment).toMatchObject({ status: 'declined', attempts: [], fraud: { decision: 'decline' } });
   expect(payment.fraud.modelVersion).toMatch(/^fraud-/);
   expect(await h.paymentRecord(MERCHANT, payment.paymentId)).toMatchObject({ status: 'declined', attempts: [] });
+  // Off the path too: once everything has settled, no event went out and the features did not record it.
+  await h.platform.idle();
+  expect(h.platform.bus.published().length).toBe(before);
+  expect(await h.featureTransactions('cus_paths')).not.toContain(payment.paymentId);
 });

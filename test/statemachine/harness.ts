@@ -6,7 +6,7 @@
 import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_TABLES } from '../../local/env';
 import { STEPS, type StepName } from '../../contracts/steps';
 import type { FunctionName } from '../../contracts/topology';
@@ -43,6 +43,8 @@ export interface Harness {
   readonly db: DynamoDBDocumentClient;
   rewardEntry(paymentId: string): Promise<Record<string, unknown> | undefined>;
   paymentRecord(merchantId: string, paymentId: string): Promise<PaymentRecord | undefined>;
+  /** The payment ids the fraud features have recorded for a customer (its `tx#` items). */
+  featureTransactions(customerId: string): Promise<string[]>;
   /** Task payloads or results that did not match contracts/steps.ts so far. */
   stepViolations(): string[];
   close(): Promise<void>;
@@ -95,6 +97,17 @@ export async function startHarness(options: { env?: Record<string, string>; hand
     async rewardEntry(paymentId) {
       const { Item } = await db.send(new GetCommand({ TableName: LOCAL_TABLES.rewards, Key: { paymentId }, ConsistentRead: true }));
       return Item;
+    },
+    async featureTransactions(customerId) {
+      const { Items = [] } = await db.send(
+        new QueryCommand({
+          TableName: LOCAL_TABLES.fraudState,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tx)',
+          ExpressionAttributeValues: { ':pk': `cust#${customerId}`, ':tx': 'tx#' },
+          ConsistentRead: true,
+        }),
+      );
+      return Items.map((item) => String(item.txId));
     },
     async paymentRecord(merchantId, paymentId) {
       const { Item } = await db.send(new GetCommand({ TableName: LOCAL_TABLES.payments, Key: { merchantId, paymentId }, ConsistentRead: true }));

@@ -18,9 +18,11 @@ test('ReviewHeld: decided by the model and the stage thresholds; nothing charged
   const { status, body, execution } = await pay(h, envelope(paymentBody()));
   expect(execution.states).toContain('ScoreFraud');
   expect(execution.states).not.toContain('Charge');
-  expect(execution.states).not.toContain('RecordFraudFeatures');
-  expect(h.platform.bus.published().length).toBe(before);
   expect(status).toBe(202);
   expect(body.payment).toMatchObject({ status: 'review', fraud: { decision: 'review' } });
   expect(execution.states).toContain('HeldForReview');
+  // Off the path too: once everything has settled, no event went out and the features did not record it.
+  await h.platform.idle();
+  expect(h.platform.bus.published().length).toBe(before);
+  expect(await h.featureTransactions('cus_paths')).not.toContain(body.payment.paymentId);
 });
