@@ -10,14 +10,13 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { documentClientOf } from '../shared/clients';
 import { config } from '../shared/config';
 import { ENV, METRICS } from '../../contracts/resources';
-import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http';
+import { apiRoute, isApiGatewayEvent, parseApiBody, parseJsonValue } from '../shared/http';
 import { instrumented, metrics, tracer } from '../shared/powertools';
 import { eachQueued, queuedBatch, type QueuedMessage } from '../shared/queued';
 import { runStep } from '../shared/steps';
 import { FraudLabelRequest, FraudRequest, MERCHANT_CLAIM, PaymentRequest } from '../../contracts/api';
-import { ForbiddenError, ValidationError } from '../../contracts/errors';
+import { ForbiddenError } from '../../contracts/errors';
 import type { PaymentSucceededDetail } from '../../contracts/events';
-import { jsonValueProblem } from '../../contracts/json';
 import { thresholdsProblem } from '../../contracts/settings';
 import type { PayEnvelope, StepHandlers } from '../../contracts/steps';
 import { paymentLookup } from '../payments/lookup';
@@ -73,9 +72,7 @@ async function timedScore(tx: FeatureTransaction): Promise<ScoredTransaction> {
  */
 function requested(envelope: PayEnvelope, txId: string): FeatureTransaction {
   if (envelope.merchantId === '') throw new ForbiddenError(`the token carries no ${MERCHANT_CLAIM} claim`);
-  const hostile = jsonValueProblem(envelope.body);
-  if (hostile) throw ValidationError.of([hostile]);
-  const request = parseWith(PaymentRequest, envelope.body);
+  const request = parseJsonValue(PaymentRequest, envelope.body);
   return {
     txId,
     time: Date.now(),

@@ -34,14 +34,6 @@ export type PaymentRecord = Payment & {
 /** What the outbox keeps of a succeeded payment's event: only what the record does not hold already. */
 export type StoredSucceeded = Pick<PaymentSucceededDetail, 'deviceId' | 'fraudSnapshots'>;
 
-/** The outbox's form of a succeeded payment's event (the rest is the record's: `succeededEvent`). */
-export function storedSucceeded(detail: PaymentSucceededDetail): StoredSucceeded {
-  return {
-    ...(detail.deviceId === undefined ? {} : { deviceId: detail.deviceId }),
-    ...(detail.fraudSnapshots === undefined ? {} : { fraudSnapshots: detail.fraudSnapshots }),
-  };
-}
-
 /** A succeeded payment's PaymentSucceeded detail, from its terminal record (undefined for any other record). */
 export function succeededEvent(record: PaymentRecord): PaymentSucceededDetail | undefined {
   const stored = record.outbox?.PaymentSucceeded;

@@ -11,9 +11,8 @@ import {
   NotFoundError,
   ValidationError,
 } from '../../contracts/errors';
-import { parseWith } from '../shared/http';
+import { parseJsonValue } from '../shared/http';
 import { newPaymentId, PaymentId } from '../../contracts/ids';
-import { jsonValueProblem } from '../../contracts/json';
 import {
   IdempotencyKey,
   MERCHANT_CLAIM,
@@ -37,7 +36,7 @@ import type {
 } from '../../contracts/steps';
 import { ChargeOutcomeUnknownError, GatewayAmbiguousError, type GatewayConnector } from './connectors';
 import { httpResponse, type ClaimResult, type IdempotencyData, type IdempotencyPort } from './idempotency';
-import { succeededEvent, toView, type AttemptRecord, type PaymentRecord } from './model';
+import { succeededEvent, toView, type AttemptRecord, type PaymentRecord, type StoredSucceeded } from './model';
 import type { FinishedKey, PaymentStore, TerminalUpdate } from './store';
 
 export type { BeginResult, ChargeOutput, FinalizeOutput, PayEnvelope, PaymentSucceededDetail, WorkflowResult };
@@ -72,10 +71,8 @@ export function normalise(envelope: PayEnvelope): IdempotencyData {
       [{ field: 'header.Idempotency-Key', problem: idempotencyKey === '' ? 'is required' : 'must be 1-255 printable ASCII characters' }],
     );
   }
-  // The body arrives parsed (API Gateway's template, the local server): its shape is checked before the schema.
-  const hostile = jsonValueProblem(envelope.body);
-  if (hostile) throw ValidationError.of([hostile]);
-  const request = parseWith(PaymentRequest, envelope.body);
+  // The body arrives parsed (API Gateway's template, the local server).
+  const request = parseJsonValue(PaymentRequest, envelope.body);
   return { merchantId, idempotencyKey, request };
 }
 
@@ -272,36 +269,28 @@ const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /**
- * What a payment's event says of it: from the workflow's draft (with what the fraud features record: the
- * request's device and country, and the snapshots its scoring computed), or from the record (the reconciler).
+ * What a succeeded payment's event carries beyond its record (the record holds the rest: model.ts
+ * `succeededEvent`): the request's device and the graph snapshots its scoring computed, for the fraud features.
  */
-type EventBasics = Omit<PaymentSucceededDetail, 'connectorId' | 'occurredAt'>;
-
-function basicsOf(payment: PaymentDraft, fraud?: ScoredFraud): EventBasics {
-  const { request } = payment;
-  return {
-    paymentId: payment.paymentId,
-    merchantId: payment.merchantId,
-    customerId: request.customerId,
-    amount: request.amount,
-    currency: request.currency,
-    createdAt: payment.createdAt,
-    ...(request.deviceId === undefined ? {} : { deviceId: request.deviceId }),
-    ...(request.country === undefined ? {} : { country: request.country }),
-    ...(fraud?.snapshots ? { fraudSnapshots: fraud.snapshots } : {}),
-  };
+function eventExtras(payment: PaymentDraft, fraud?: ScoredFraud): StoredSucceeded {
+  const { deviceId } = payment.request;
+  return { ...(deviceId === undefined ? {} : { deviceId }), ...(fraud?.snapshots ? { fraudSnapshots: fraud.snapshots } : {}) };
 }
 
 /** The terminal write of a workflow result (its event, on success, goes to the outbox in the same write). */
-function terminalUpdate(payment: EventBasics, result: WorkflowResult, fraud: FraudAssessment | undefined, at: string, reason?: string): TerminalUpdate {
+function terminalUpdate(
+  paymentId: string,
+  extras: StoredSucceeded,
+  result: WorkflowResult,
+  fraud: FraudAssessment | undefined,
+  at: string,
+  reason?: string,
+): TerminalUpdate {
   const winning = result.charge;
   switch (result.outcome) {
     case 'succeeded':
-      if (!winning) throw new Error(`payment ${payment.paymentId} finished as succeeded without its charge`);
-      return {
-        status: 'succeeded', connectorId: winning.connectorId, feeMinor: winning.feeMinor, fraud, at, attempt: winning.attempt, reason,
-        event: { ...payment, connectorId: winning.connectorId, occurredAt: at },
-      };
+      if (!winning) throw new Error(`payment ${paymentId} finished as succeeded without its charge`);
+      return { status: 'succeeded', connectorId: winning.connectorId, feeMinor: winning.feeMinor, fraud, at, attempt: winning.attempt, reason, event: extras };
     case 'review':
       return { status: 'review', code: result.code ?? 'held_for_review', fraud, at, reason };
     case 'declined':
@@ -333,7 +322,7 @@ async function settle(
 export async function finalize(input: FinalizeInput, deps: PaymentDeps): Promise<FinalizeOutput> {
   const { payment, fraud, result } = input;
   const at = deps.now().toISOString();
-  const { record, response } = await settle(payment, terminalUpdate(basicsOf(payment, fraud), result, assessmentOf(fraud), at), result, deps, false);
+  const { record, response } = await settle(payment, terminalUpdate(payment.paymentId, eventExtras(payment, fraud), result, assessmentOf(fraud), at), result, deps, false);
   const succeeded = record.status === 'succeeded';
   const event = succeededEvent(record);
   return { succeeded, response, attempts: record.attempts, ...(succeeded && event ? { event } : {}) };
@@ -461,15 +450,6 @@ async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<E
   const at = deps.now().toISOString();
   // The record does not keep the request (no card number); the terminal write of a recorded payment needs only its key.
   const payment: FinishedKey = { paymentId: record.paymentId, merchantId: record.merchantId, idempotencyKey: record.idempotencyKey ?? '' };
-  const basics: EventBasics = {
-    paymentId: record.paymentId,
-    merchantId: record.merchantId,
-    customerId: record.customerId,
-    amount: record.amount,
-    currency: record.currency,
-    createdAt: record.createdAt,
-    ...(record.country === undefined ? {} : { country: record.country }),
-  };
   const pending = record.pendingAttempt;
   let result: WorkflowResult;
   let reason: string;
@@ -504,7 +484,7 @@ async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<E
     result = next.kind === 'finish' ? next.result : { outcome: 'failed', code: 'interrupted' };
     reason = `reconciled: the payment stopped between attempts; its recorded attempts decide it (${result.outcome})`;
   }
-  const { record: final } = await settle(payment, terminalUpdate(basics, result, undefined, at, reason), result, deps);
+  const { record: final } = await settle(payment, terminalUpdate(record.paymentId, {}, result, undefined, at, reason), result, deps);
   return final.status === 'succeeded' ? 'succeeded' : final.status === 'declined' ? 'declined' : 'failed';
 }
 

@@ -9,11 +9,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PendingAttempt, RouteResult } from '../../contracts/api';
-import type { PaymentSucceededDetail } from '../../contracts/events';
 import { paymentIdRange } from '../../contracts/ids';
 import { INDEX_SHARDS } from '../../contracts/resources';
 import type { AttemptRecord, FraudAssessment, PaymentDraft, PaymentRecord, PaymentStatus } from './model';
-import { methodSummary, storedSucceeded } from './model';
+import { methodSummary, type StoredSucceeded } from './model';
 
 /** The index shard of a payment: the last character of its (random) id. */
 export function shardOf(paymentId: string): string {
@@ -65,8 +64,8 @@ export interface TerminalUpdate {
   readonly attempt?: AttemptRecord;
   /** Why the reconciler, not the workflow, ended it. */
   readonly reason?: string;
-  /** A succeeded payment's event, written to the outbox with the terminal status. */
-  readonly event?: PaymentSucceededDetail;
+  /** A succeeded payment's event, written to the outbox with the terminal status: what it carries beyond the record. */
+  readonly event?: StoredSucceeded;
   readonly at: string;
 }
 
@@ -184,7 +183,7 @@ export class DynamoPaymentStore implements PaymentStore {
     const sets = ['#status = :status', 'updatedAt = :updatedAt', 'finalizedAt = :finalizedAt', 'attempts = list_append(if_not_exists(attempts, :empty), :newAttempts)'];
     // The events go out with the terminal state, in the same write (the outbox): the stream publishes them
     // in the cloud, the local drain from the `outbox` index (`unpublished`).
-    const outbox = update.event ? { PaymentSucceeded: storedSucceeded(update.event) } : undefined;
+    const outbox = update.event ? { PaymentSucceeded: update.event } : undefined;
     const terminal: Record<string, unknown> = {
       code: update.code,
       connectorId: update.connectorId,

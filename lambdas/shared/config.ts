@@ -35,10 +35,10 @@ export interface RuntimeConfig {
   readonly sandboxLatencyMs: number;
   /** The sandbox gateways' durable charge ledger folder (SANDBOX_LEDGER_DIR); in memory when unset. */
   readonly sandboxLedgerDir?: string;
-  /** The lease of a claimed Idempotency-Key (PAYMENT_LEASE_MS). */
-  readonly paymentLeaseMs: number;
-  /** When the reconciler takes a payment left processing (RECONCILE_AFTER_MS). */
-  readonly reconcileAfterMs: number;
+  /** The lease of a claimed Idempotency-Key (PAYMENT_LEASE_MS); unset: the payments area's default (IN_FLIGHT_MS). */
+  readonly paymentLeaseMs?: number;
+  /** When the reconciler takes a payment left processing (RECONCILE_AFTER_MS); unset: RECONCILE_AFTER_MS's default. */
+  readonly reconcileAfterMs?: number;
   readonly rewardTokenDecimals: number;
   /** Local only: where dynalite listens. */
   readonly dynamodbEndpoint?: string;
@@ -145,8 +145,8 @@ export function config(): RuntimeConfig {
     sandboxFaults: faults(process.env[ENV.sandboxFaults]),
     sandboxLatencyMs: number(ENV.sandboxLatencyMs, 0, 0, 10_000),
     sandboxLedgerDir: process.env[ENV.sandboxLedgerDir] || undefined,
-    paymentLeaseMs: number(ENV.paymentLeaseMs, 45_000, 1_000, 900_000),
-    reconcileAfterMs: number(ENV.reconcileAfterMs, 60_000, 1_000, 86_400_000),
+    paymentLeaseMs: setting(ENV.paymentLeaseMs, z.number().min(1_000).max(900_000)),
+    reconcileAfterMs: setting(ENV.reconcileAfterMs, z.number().min(1_000).max(86_400_000)),
     rewardTokenDecimals: setting(ENV.rewardTokenDecimals, RewardTokenDecimals, 6),
     dynamodbEndpoint: process.env[ENV.dynamodbEndpoint] || undefined,
     eventsEndpoint: process.env[ENV.eventsEndpoint] || undefined,

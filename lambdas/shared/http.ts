@@ -56,6 +56,14 @@ export function parseApiBody<S extends z.ZodType>(event: APIGatewayProxyEvent, s
   } catch {
     throw new ValidationError('request body is not valid JSON', [{ field: '(body)', problem: 'is not valid JSON' }]);
   }
+  return parseJsonValue(schema, body);
+}
+
+/**
+ * A body already parsed (an API event's, or the one the payment workflow's envelope carries): its shape (depth,
+ * entries, prototype keys: contracts/json.ts) is checked before the schema.
+ */
+export function parseJsonValue<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const hostile = jsonValueProblem(body);
   if (hostile) throw ValidationError.of([hostile]);
   return parseWith(schema, body);
