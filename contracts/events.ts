@@ -56,19 +56,28 @@ export type RoutingOutcome = z.infer<typeof RoutingOutcome>;
  * The context of a /pay routing decision (what the bandit ranked on, and when): it travels with the payment's
  * plan, and routing derives the decision's features from it again when it logs the decision.
  */
+export const RoutingContext = z.object({
+  /** Integer minor units. */
+  amountMinor: z.number().int(),
+  currency: z.string(),
+  method: PaymentMethodKind,
+  /** The card network, for card payments, when known. */
+  network: CardNetwork.optional(),
+  /** The buyer's country (ISO-3166 alpha-2). */
+  country: z.string().optional(),
+  /** The merchant's category (lambdas/routing/context.ts MERCHANT_CATEGORIES); anything else counts as "other". */
+  merchantCategory: z.string().optional(),
+  /** The fraud score in [0, 1], when the payment was scored. */
+  fraudScore: z.number().optional(),
+  /** Epoch milliseconds of the decision (its UTC hour is a feature). */
+  time: z.number(),
+});
+
 export const RoutingDecisionContext = z.object({
   /** Epoch ms. */
   time: z.number(),
-  context: z.object({
-    amountMinor: z.number().int(),
-    currency: z.string(),
-    method: PaymentMethodKind,
-    network: CardNetwork.optional(),
-    country: z.string().optional(),
-    merchantCategory: z.string().optional(),
-    fraudScore: z.number().optional(),
-    time: z.number(),
-  }),
+  /** What the bandit knows about a payment when it chooses a connector (lambdas/routing/context.ts). */
+  context: RoutingContext,
 });
 export type RoutingDecisionContext = z.infer<typeof RoutingDecisionContext>;
 

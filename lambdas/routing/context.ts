@@ -4,6 +4,8 @@
  * evaluation. Categorical values are one-hot over a fixed vocabulary with an "other" slot, so an unknown
  * value still has a place and the dimension never changes.
  */
+import type { z } from 'zod';
+import type { RoutingContext as RoutingContextSchema } from '../../contracts/events';
 import { currencyExponent } from '../../contracts/money';
 import { cardNetwork, CardNetwork, PaymentMethodKind } from '../../contracts/methods';
 import { REGIONS, regionOf } from '../../contracts/regions';
@@ -12,22 +14,8 @@ export type PaymentMethod = PaymentMethodKind;
 export type { CardNetwork };
 export const MERCHANT_CATEGORIES = ['retail', 'digital', 'travel', 'food', 'services'] as const;
 
-export interface RoutingContext {
-  /** Integer minor units. */
-  readonly amountMinor: number;
-  readonly currency: string;
-  readonly method: PaymentMethod;
-  /** The card network, for card payments, when known. */
-  readonly network?: CardNetwork;
-  /** The buyer's country (ISO-3166 alpha-2). */
-  readonly country?: string;
-  /** The merchant's category (see MERCHANT_CATEGORIES); anything else counts as "other". */
-  readonly merchantCategory?: string;
-  /** The fraud score in [0, 1], when the payment was scored. */
-  readonly fraudScore?: number;
-  /** Epoch milliseconds of the decision (its UTC hour is a feature). */
-  readonly time: number;
-}
+/** What the bandit knows about a payment when it chooses a connector: declared once, in contracts/events.ts. */
+export type RoutingContext = Readonly<z.infer<typeof RoutingContextSchema>>;
 
 export { REGIONS, regionOf, cardNetwork };
 export const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY'] as const;

@@ -7,7 +7,6 @@
  */
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
 import { RouteFeedbackRequest, RouteRequest, type AttemptRecord } from '../../contracts/api';
 import { isDomainError } from '../../contracts/errors';
 import { eventEnvelope } from '../../contracts/events';
@@ -18,15 +17,14 @@ import { documentClientOf, eventBridgeClient } from '../shared/clients';
 import { config } from '../shared/config';
 import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http';
 import { instrumented, logger, metrics, tracer } from '../shared/powertools';
-import { eachQueued, queuedBatch, type QueuedMessage } from '../shared/queued';
+import { eachQueued, queuedBatch, sqsMessages, type QueuedMessage } from '../shared/queued';
 import { runStep } from '../shared/steps';
 import { DynamoRoutingModel } from './dynamo-model-store';
 import { CachedModel } from './model-cache';
 import { outcomeEvents } from './outcome-events';
-import type { DecisionRecord, OutcomeRecord } from './ports';
+import type { OutcomeRecord } from './ports';
 import { sageMakerRoutingEndpoint } from './sagemaker';
-import { routingFeatures } from './context';
-import { decide, recordFeedback, route, type RoutingDeps } from './service';
+import { decide, recordFeedback, recordPaymentOutcomes, route, type RoutingDeps } from './service';
 
 // Module scope: one client per container. No SDK retries: the budget is a few tens of milliseconds.
 const sageMakerClient = new SageMakerRuntimeClient({ maxAttempts: 1 });
@@ -86,26 +84,9 @@ function attemptReports(attempts: readonly AttemptRecord[]) {
  */
 function onFinalized(messages: readonly QueuedMessage[]): Promise<unknown> {
   return eachQueued(messages, 'PaymentFinalized', async (detail, messageId) => {
-    // A /pay decision is logged here, off the payment's path, before its outcomes (a repeat writes the same item).
-    let logged: DecisionRecord | undefined;
-    if (detail.decision) {
-      const { time, context, ranked, propensity, policyVersion } = detail.decision;
-      logged = {
-        decisionId: detail.decisionId,
-        merchantId: detail.merchantId,
-        time,
-        context,
-        // The features the bandit ranked on are a function of the context (context.ts).
-        features: Array.from(routingFeatures(context)),
-        ranked,
-        chosen: ranked[0].connectorId,
-        propensity,
-        policyVersion,
-      };
-      await dependencies().store.logDecision(logged);
-    }
     try {
-      return (await recordFeedback(detail.merchantId, detail.decisionId, attemptReports(detail.attempts), dependencies(), logged)).recorded;
+      // A /pay decision is logged here first, off the payment's path (a repeat writes the same item).
+      return (await recordPaymentOutcomes(detail, attemptReports(detail.attempts), dependencies())).recorded;
     } catch (error) {
       if (!(isDomainError(error) && error.status === 404)) throw error;
       // The decision expired (its TTL) before the feedback came: nothing left to learn it against.
@@ -114,8 +95,6 @@ function onFinalized(messages: readonly QueuedMessage[]): Promise<unknown> {
     }
   });
 }
-
-const SqsEvent = z.object({ Records: z.array(z.object({ messageId: z.string(), body: z.string() }).loose()).min(1) }).loose();
 
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   if (event.resource === '/route/feedback') {
@@ -173,10 +152,10 @@ interface OutcomeBatch {
 function outcomesOf(event: unknown): OutcomeBatch | undefined {
   const direct = OutcomesEvent.safeParse(event);
   if (direct.success) return { outcomes: direct.data.detail.outcomes, malformed: [] };
-  const sqs = SqsEvent.safeParse(event);
-  if (!sqs.success) return undefined;
+  const messages = sqsMessages(event);
+  if (!messages) return undefined;
   const batch: OutcomeBatch = { outcomes: [], malformed: [] };
-  for (const record of sqs.data.Records) {
+  for (const record of messages) {
     try {
       batch.outcomes.push(...parseWith(OutcomesEvent, JSON.parse(record.body), 'routing outcome event').detail.outcomes);
     } catch (error) {

@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ConnectorDefinition } from '../../contracts/connectors';
+import type { RoutingDecisionLog } from '../../contracts/events';
 import { NotFoundError, ValidationError } from '../../contracts/errors';
 import type { RankedConnector } from './bandit';
 import { routingFeatures, type RoutingContext } from './context';
@@ -176,4 +177,33 @@ export async function recordFeedback(
   // updater, which applies each outcome once whatever it is sent.
   await deps.queue.enqueue(outcomes);
   return { decisionId, recorded, replayed: outcomes.length - recorded };
+}
+
+/**
+ * A routed payment's outcomes (its PaymentFinalized event): the decision is logged first when the event carries
+ * it (a /pay decision, logged off the payment's path; the features the bandit ranked on are a function of its
+ * context), then the outcomes are recorded against it without reading it back.
+ */
+export async function recordPaymentOutcomes(
+  payment: { readonly merchantId: string; readonly decisionId: string; readonly decision?: RoutingDecisionLog },
+  attempts: readonly AttemptReport[],
+  deps: Pick<RoutingDeps, 'store' | 'queue' | 'clock'>,
+): Promise<{ decisionId: string; recorded: number; replayed: number }> {
+  let logged: DecisionRecord | undefined;
+  if (payment.decision) {
+    const { time, context, ranked, propensity, policyVersion } = payment.decision;
+    logged = {
+      decisionId: payment.decisionId,
+      merchantId: payment.merchantId,
+      time,
+      context,
+      features: Array.from(routingFeatures(context)),
+      ranked,
+      chosen: ranked[0].connectorId,
+      propensity,
+      policyVersion,
+    };
+    await deps.store.logDecision(logged);
+  }
+  return recordFeedback(payment.merchantId, payment.decisionId, attempts, deps, logged);
 }

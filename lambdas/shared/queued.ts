@@ -16,11 +16,16 @@ export interface QueuedMessage {
 
 const SqsEvent = z.object({ Records: z.array(z.object({ messageId: z.string(), body: z.string() }).loose()).min(1) }).loose();
 
+/** The messages of an SQS batch (any), or undefined for any other event. */
+export function sqsMessages(event: unknown): readonly QueuedMessage[] | undefined {
+  const sqs = SqsEvent.safeParse(event);
+  return sqs.success ? sqs.data.Records : undefined;
+}
+
 /** The messages of an SQS batch carrying `name` events (judged by its first message), or undefined. */
 export function queuedBatch(event: unknown, name: EventName): readonly QueuedMessage[] | undefined {
-  const sqs = SqsEvent.safeParse(event);
-  if (!sqs.success) return undefined;
-  return sqs.data.Records[0]?.body.includes(`"detail-type":"${EVENTS[name].detailType}"`) ? sqs.data.Records : undefined;
+  const messages = sqsMessages(event);
+  return messages?.[0]?.body.includes(`"detail-type":"${EVENTS[name].detailType}"`) ? messages : undefined;
 }
 
 /**
