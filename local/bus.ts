@@ -97,13 +97,17 @@ export function createLocalBus(name: string, options: LocalBusOptions = {}): Loc
     renameSync(tmp, journal);
     linesSinceCompaction = 0;
   };
-  const write = (line: JournalLine) => {
+  /** Follows a journal line in memory: an event is open until every rule it went to has acknowledged it. */
+  const track = (line: JournalLine) => {
     if ('event' in line) open.set(line.event.id, { event: line.event, rules: new Set(line.rules) });
     else {
       const entry = open.get(line.ack);
       entry?.rules.delete(line.rule);
       if (entry && entry.rules.size === 0) open.delete(line.ack);
     }
+  };
+  const write = (line: JournalLine) => {
+    track(line);
     if (!journal) return;
     appendFileSync(journal, `${JSON.stringify(line)}\n`);
     // A long run would grow the file without end: rewrite it with what is still open now and then.
@@ -121,14 +125,10 @@ export function createLocalBus(name: string, options: LocalBusOptions = {}): Loc
         } catch {
           continue; // empty, or cut short by a crash mid-write (that event was never acknowledged to its publisher)
         }
-        if ('event' in line) open.set(line.event.id, { event: line.event, rules: new Set(line.rules) });
-        else open.get(line.ack)?.rules.delete(line.rule);
+        track(line);
       }
     }
-    for (const [id, { event, rules: left }] of open) {
-      if (left.size) unacknowledged.push({ event, rules: [...left] });
-      else open.delete(id);
-    }
+    for (const { event, rules: left } of open.values()) unacknowledged.push({ event, rules: [...left] });
     compact();
   }
 

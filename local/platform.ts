@@ -124,7 +124,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const queues: LocalQueue[] = [];
     for (const consumer of allConsumers()) {
       if ('workflow' in consumer) {
-        // Acknowledged when the execution has ended (a Standard execution is durable in AWS once started).
+        // Acknowledged when the execution has ended, not when it started (an Express execution is not durable: a crash loses it).
         bus.addRule(`${consumer.event}-to-${consumer.workflow}`, eventPattern(consumer.event), async (event) => {
           const execution = await workflows.run(consumer.workflow, event);
           // Cut short by a shutdown: not finished with, so the next start delivers it again.

@@ -91,8 +91,8 @@ export interface LocalWorkflows {
   /** Starts an asynchronous execution (like StartExecution) and returns its ARN without waiting. */
   start(workflow: WorkflowName, input: unknown): string;
   /**
-   * Starts an asynchronous execution and resolves when it has ended, whatever its status (a Standard
-   * execution in AWS is durable once started; the local bus waits for this before it forgets the event).
+   * Starts an asynchronous execution and resolves when it has ended, whatever its status (the local bus waits
+   * for this before it forgets the event, so a crash mid-execution delivers it again).
    */
   run(workflow: WorkflowName, input: unknown): Promise<ExecutionRecord>;
   /** Finished and running asynchronous executions of a workflow (most recent last, bounded). */
