@@ -246,7 +246,9 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   for (const s of sent) {
     for (const answer of s.answers) {
       const paymentId = /"paymentId":"(pay_[0-9A-Z]{20})"/.exec(answer.body)?.[1];
-      const charged = [...(byKey.get(s.key) ?? [])].some((id) => charges.has(id));
+      // An answer that names its payment is judged by that payment: a 500 "nothing was charged" releases the key,
+      // and a retry with it is a new payment (another id) that may be charged. One that names none, by its key.
+      const charged = paymentId !== undefined ? charges.has(paymentId) : [...(byKey.get(s.key) ?? [])].some((id) => charges.has(id));
       // Admission control's 503 comes before the key is claimed ("nothing was charged" is true when said).
       const admission = /"code":"service_unavailable"/.test(answer.body);
       if (charged && ((answer.status >= 500 && !admission) || /"status":"failed"/.test(answer.body))) {
