@@ -38,6 +38,12 @@ export const PaymentDraft = z.object({
   idempotencyKey: z.string().min(1),
   createdAt: z.iso.datetime({ offset: true }),
   request: PaymentRequest,
+  /**
+   * Which run of the key's claim this execution holds: 1 for the first claim, one more at each takeover of an
+   * expired lease. Abort releases or expires the claim only while it is still this run's (a run that outlived its
+   * lease must not give away its successor's).
+   */
+  run: z.number().int().min(1),
 });
 export type PaymentDraft = z.infer<typeof PaymentDraft>;
 

@@ -43,8 +43,11 @@ export interface ClaimedPayment {
 }
 
 export type ClaimResult =
-  /** `resumed`: an earlier run of this key stopped and its lease expired; this run takes over its payment. */
-  | ({ readonly kind: 'claimed'; readonly resumed: boolean } & ClaimedPayment)
+  /**
+   * `resumed`: an earlier run of this key stopped and its lease expired; this run takes over its payment. `run`:
+   * which run of the claim this is (1 for the first claim), the fence of `release` and `expireLease`.
+   */
+  | ({ readonly kind: 'claimed'; readonly resumed: boolean; readonly run: number } & ClaimedPayment)
   | { readonly kind: 'replay'; readonly response: StoredResponse };
 
 /** The port the payment steps and the reconciler use. */
@@ -58,10 +61,18 @@ export interface IdempotencyPort {
   takeOver(key: KeyRef, now: Date): Promise<boolean>;
   /** Stores the response the key replays from now on. */
   complete(key: KeyRef, response: StoredResponse): Promise<void>;
-  /** Ends the lease now, so the next request with the key resumes at once (money may have moved). */
-  expireLease(key: KeyRef): Promise<void>;
-  /** Forgets this payment's claim (nothing was recorded, nothing can have moved); never a completed one. */
-  release(key: KeyRef, paymentId: string): Promise<void>;
+  /**
+   * Ends run `run`'s lease now, so the next request with the key resumes at once (money may have moved); nothing
+   * if another run took the claim over meanwhile.
+   */
+  expireLease(key: KeyRef, run: number): Promise<void>;
+  /**
+   * Forgets this payment's claim (nothing was recorded, nothing can have moved) while run `run` still holds it;
+   * never a completed one, nor one a later run took over (it may be charging).
+   */
+  release(key: KeyRef, paymentId: string, run: number): Promise<void>;
+  /** How long a claim's lease holds (ms). */
+  readonly leaseMs: number;
 }
 
 /**
@@ -74,6 +85,10 @@ export const IN_FLIGHT_MS = 45_000;
 export const REPLAY_SECONDS = 24 * 60 * 60;
 
 const IN_PROGRESS = 'INPROGRESS';
+/** The condition that the claim is still run `run`'s (`:run`); a claim written before runs were counted is run 1's. */
+function runIs(run: number): string {
+  return run === 1 ? '(attribute_not_exists(runs) OR runs = :run)' : 'runs = :run';
+}
 const COMPLETED = 'COMPLETED';
 
 interface ClaimItem {
@@ -112,7 +127,7 @@ export class DynamoIdempotency implements IdempotencyPort {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly leaseMs: number = IN_FLIGHT_MS,
+    readonly leaseMs: number = IN_FLIGHT_MS,
   ) {}
 
   async claim(data: IdempotencyData, fresh: ClaimedPayment, now: Date): Promise<ClaimResult> {
@@ -138,7 +153,7 @@ export class DynamoIdempotency implements IdempotencyPort {
           ExpressionAttributeValues: { ':nowSeconds': Math.floor(nowMs / 1000) },
         }),
       );
-      return { kind: 'claimed', resumed: false, ...fresh };
+      return { kind: 'claimed', resumed: false, run: 1, ...fresh };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
@@ -150,16 +165,15 @@ export class DynamoIdempotency implements IdempotencyPort {
       );
     }
     if (existing.status === COMPLETED && existing.data) return { kind: 'replay', response: existing.data };
-    if ((existing.leaseUntil ?? 0) > nowMs || !(await this.extendLease(existing, nowMs))) {
-      throw new IdempotencyInProgressError(this.inProgressMessage(data), { paymentId: existing.paymentId });
-    }
-    return { kind: 'claimed', resumed: true, paymentId: existing.paymentId, createdAt: existing.createdAt };
+    const run = (existing.leaseUntil ?? 0) > nowMs ? undefined : await this.extendLease(existing, nowMs);
+    if (run === undefined) throw new IdempotencyInProgressError(this.inProgressMessage(data), { paymentId: existing.paymentId });
+    return { kind: 'claimed', resumed: true, run, paymentId: existing.paymentId, createdAt: existing.createdAt };
   }
 
   async takeOver(key: KeyRef, now: Date): Promise<boolean> {
     const existing = await this.get(claimId(key));
     if (!existing || existing.status !== IN_PROGRESS || (existing.leaseUntil ?? 0) > now.getTime()) return false;
-    return this.extendLease(existing, now.getTime());
+    return (await this.extendLease(existing, now.getTime())) !== undefined;
   }
 
   async complete(key: KeyRef, response: StoredResponse): Promise<void> {
@@ -174,28 +188,29 @@ export class DynamoIdempotency implements IdempotencyPort {
     );
   }
 
-  async expireLease(key: KeyRef): Promise<void> {
+  async expireLease(key: KeyRef, run: number): Promise<void> {
     await this.ifInProgress(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { id: claimId(key) },
         UpdateExpression: 'SET leaseUntil = :zero',
-        ConditionExpression: '#status = :inProgress',
+        ConditionExpression: `#status = :inProgress AND ${runIs(run)}`,
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':zero': 0, ':inProgress': IN_PROGRESS },
+        ExpressionAttributeValues: { ':zero': 0, ':inProgress': IN_PROGRESS, ':run': run },
       }),
     );
   }
 
-  async release(key: KeyRef, paymentId: string): Promise<void> {
+  async release(key: KeyRef, paymentId: string, run: number): Promise<void> {
     await this.ifInProgress(
       new DeleteCommand({
         TableName: this.tableName,
         Key: { id: claimId(key) },
-        // Only the claim of this payment: never another's that took the key meanwhile.
-        ConditionExpression: '#status = :inProgress AND paymentId = :paymentId',
+        // Only this payment's claim, while this run holds it: never another payment's that took the key
+        // meanwhile, nor a later run's that took this one over (it may be charging).
+        ConditionExpression: `#status = :inProgress AND paymentId = :paymentId AND ${runIs(run)}`,
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':inProgress': IN_PROGRESS, ':paymentId': paymentId },
+        ExpressionAttributeValues: { ':inProgress': IN_PROGRESS, ':paymentId': paymentId, ':run': run },
       }),
     );
   }
@@ -209,10 +224,13 @@ export class DynamoIdempotency implements IdempotencyPort {
     return result.Item as ClaimItem | undefined;
   }
 
-  /** One winner among the runs that found the lease expired: the one whose update still sees the old lease. */
-  private async extendLease(existing: ClaimItem, nowMs: number): Promise<boolean> {
+  /**
+   * One winner among the runs that found the lease expired: the one whose update still sees the old lease. Its
+   * run number, or undefined for the others.
+   */
+  private async extendLease(existing: ClaimItem, nowMs: number): Promise<number | undefined> {
     try {
-      await this.client.send(
+      const result = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id: existing.id },
@@ -228,11 +246,12 @@ export class DynamoIdempotency implements IdempotencyPort {
             ':inProgress': IN_PROGRESS,
             ':seen': existing.leaseUntil ?? 0,
           },
+          ReturnValues: 'UPDATED_NEW',
         }),
       );
-      return true;
+      return (result.Attributes as Pick<ClaimItem, 'runs'> | undefined)?.runs ?? (existing.runs ?? 0) + 1;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
   }

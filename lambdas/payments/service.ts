@@ -105,6 +105,7 @@ export async function begin(envelope: PayEnvelope, deps: PaymentDeps): Promise<B
     idempotencyKey: data.idempotencyKey,
     createdAt: claim.createdAt,
     request: data.request,
+    run: claim.run,
   };
   if (!claim.resumed) return { outcome: 'new', payment };
   return resume(payment, await deps.store.get(payment.merchantId, payment.paymentId), deps);
@@ -385,16 +386,17 @@ export async function abort(input: AbortInput, deps: PaymentDeps): Promise<{ res
     await deps.idempotency.complete(data, response);
     return { response };
   }
-  if (record) {
-    await deps.idempotency.expireLease(data);
+  if (record && payment) {
+    await deps.idempotency.expireLease(data, payment.run);
     return { response: processing(record.paymentId) };
   }
   if (!payment) {
     // Begin itself failed: this run may not own the key's claim (another run of the same key may hold it and be
     // charging), so the claim is left alone. Nothing of this run was charged; a retry after the lease resumes.
-    return failed('the payment failed before anything was charged; retry with the same Idempotency-Key (for up to 45 s it may answer 409 while the key is held)');
+    const leaseS = Math.ceil(deps.idempotency.leaseMs / 1000);
+    return failed(`the payment failed before anything was charged; retry with the same Idempotency-Key (for up to ${leaseS} s it may answer 409 while the key is held)`);
   }
-  await deps.idempotency.release(data, payment.paymentId);
+  await deps.idempotency.release(data, payment.paymentId, payment.run);
   return failed('the payment failed before anything was charged; it is safe to retry with the same Idempotency-Key', { paymentId: payment.paymentId });
 }
 

@@ -289,6 +289,27 @@ describe('payment steps', () => {
     expect(third.outcome === 'respond' && parsed(third.response)).toMatchObject({ status: 409, body: { error: { details: { paymentId: live.paymentId } } } });
   });
 
+  it('abort of a run that outlived its lease leaves the claim of the run that took it over (no second payment for the key)', async () => {
+    const g = gateway('s');
+    const s = setup([g]);
+    const stale = await started(s);
+    expect(stale.run).toBe(1);
+    const successor = await rerun(s); // run 1's lease expired: run 2 takes the claim over, nothing recorded yet
+    expect(successor).toMatchObject({ outcome: 'new', payment: { paymentId: stale.paymentId, run: 2 } });
+    // Run 1 fails late and aborts: it must not release (or expire) run 2's claim.
+    const aborted = await service.abort({ input: s.envelope, state: { payment: stale, error: { Error: 'States.Timeout' } } }, s.deps);
+    expect(parsed(aborted.response)?.status).toBe(500);
+    const third = await service.begin(s.envelope, s.deps);
+    expect(third.outcome === 'respond' && parsed(third.response)).toMatchObject({ status: 409, body: { error: { details: { paymentId: stale.paymentId } } } });
+    // Run 2 charges its payment; a late abort of run 1 (record now exists) does not end run 2's lease either.
+    if (successor.outcome !== 'new') throw new Error('unreachable');
+    await service.charge({ payment: successor.payment, attempt: 0, connector: { connectorId: 's' }, plan: plan('s') }, s.deps);
+    await service.abort({ input: s.envelope, state: { payment: stale, error: { Error: 'States.Timeout' } } }, s.deps);
+    const fourth = await service.begin(s.envelope, s.deps);
+    expect(fourth.outcome === 'respond' && parsed(fourth.response)?.status).toBe(409);
+    expect(g.processed()).toBe(1);
+  });
+
   it('abort: nothing recorded releases the key (500, retry safe); a recorded payment answers 202 processing and the retry resumes it, charged once', async () => {
     const g = gateway('s');
     const s = setup([g]);
