@@ -4,7 +4,8 @@
  *   (a) a fixed offered rate (default 30 req/s for 10 s, issue 11's load), evenly paced and open loop (see `paced`): latency
  *       percentiles and errors;
  *   (b) saturation with autocannon (default 32 connections for 10 s): throughput.
- *   Before them, one request at a time for up to 5 s (unloaded latency); after them, twice the measured saturation,
+ *   Before them, one request at a time for up to 5 s, each once the platform is idle (unloaded latency); after them,
+ *   twice the measured saturation,
  *   evenly paced (what overload answers).
  *
  * Every request carries a unique Idempotency-Key, so each one is a new payment. Store operations are
@@ -52,6 +53,8 @@ interface PhaseResult {
   readonly offered: string;
   readonly sent: number;
   readonly durationS: number;
+  /** How long the work the load left behind (outbox, rewards, feature and routing updates) took after the load ended. */
+  readonly drainS: number;
   readonly throughput: number;
   readonly payments: number;
   readonly p50: number;
@@ -220,6 +223,58 @@ async function saturate(target: Target, runId: string, options: { connections: n
  * each connection send its quota for the second back to back as soon as it can, then wait for the next
  * second, which offers bursts, not a rate.
  */
+/** One request at a time, each sent once the platform is idle: `duration` seconds of them. */
+async function isolated(target: Target, runId: string, options: { duration: number }): Promise<Load> {
+  const url = new URL(`${target.url}/pay`);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const latencies: number[] = [];
+  const statusCodes: Record<string, number> = {};
+  const errorCodes: Record<string, number> = {};
+  let errors = 0;
+  let timeouts = 0;
+  const start = performance.now();
+  let n = 0;
+  for (; performance.now() - start < options.duration * 1000; n++) {
+    const { headers, body } = payment(target, runId, n);
+    const sent = performance.now();
+    const outcome = await new Promise<{ status: number } | { error: string }>((resolve) => {
+      const request = httpRequest(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+        (response) => {
+          response.resume();
+          response.on('end', () => resolve({ status: response.statusCode ?? 0 }));
+          response.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? 'response error' }));
+        },
+      );
+      request.setTimeout(REQUEST_TIMEOUT_MS, () => request.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
+      request.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
+      request.end(body);
+    });
+    if ('status' in outcome) {
+      latencies.push(performance.now() - sent);
+      statusCodes[outcome.status] = (statusCodes[outcome.status] ?? 0) + 1;
+    } else if (outcome.error === 'timeout') timeouts += 1;
+    else {
+      errors += 1;
+      errorCodes[outcome.error] = (errorCodes[outcome.error] ?? 0) + 1;
+    }
+    await target.idle();
+  }
+  agent.destroy();
+  const non2xx = Object.entries(statusCodes).filter(([code]) => !code.startsWith('2')).reduce((sum, [, k]) => sum + k, 0);
+  return {
+    offered: 'one at a time, each once the platform is idle',
+    sent: n,
+    durationS: (performance.now() - start) / 1000,
+    latencies,
+    statusCodes,
+    errors,
+    errorCodes,
+    timeouts,
+    non2xx,
+  };
+}
+
 async function paced(target: Target, runId: string, options: { rate: number; duration: number }): Promise<Load> {
   const url = new URL(`${target.url}/pay`);
   const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
@@ -292,7 +347,9 @@ async function phase(target: Target, label: string, generate: (runId: string) =>
   await target.reset();
   const cpuBefore = await target.cpu();
   const load = await generate(randomUUID().slice(0, 8));
+  const ended = performance.now();
   await target.idle();
+  const drainS = (performance.now() - ended) / 1000;
   const storeOps = await target.stats();
   const cpuAfter = await target.cpu();
   const latencies = Float64Array.from(load.latencies).sort();
@@ -303,6 +360,7 @@ async function phase(target: Target, label: string, generate: (runId: string) =>
     offered: load.offered,
     sent: load.sent,
     durationS: load.durationS,
+    drainS,
     throughput: latencies.length / load.durationS,
     payments,
     p50: at(0.50),
@@ -358,7 +416,10 @@ function report(mode: string, results: PhaseResult[], goals: { rate: number }, b
     const codes = Object.entries(r.errorCodes ?? {}).map(([c, n]) => `${c}×${n}`).join(' ');
     console.log(`  responses ${Object.entries(r.statusCodes).map(([c, n]) => `${c}×${n}`).join(' ') || 'none'}; errors ${r.errors}${codes ? ` (${codes})` : ''}, timeouts ${r.timeouts}, non-2xx ${r.non2xx}`);
     console.log(`  latency p50 ${ms(r.p50)}  p95 ${ms(r.p95)}  p99 ${ms(r.p99)}  max ${ms(r.max)}`);
-    console.log(`  throughput ${r.throughput.toFixed(1)} responses/s, ${(r.payments / r.durationS).toFixed(1)} payments/s`);
+    console.log(
+      `  throughput ${r.throughput.toFixed(1)} responses/s, ${(r.payments / r.durationS).toFixed(1)} payments/s; the work it left behind finished ` +
+        `${r.drainS.toFixed(1)} s after the load (sustained: ${(r.payments / (r.durationS + r.drainS)).toFixed(1)} payments/s with all their work done)`,
+    );
     const total = Object.values(r.storeOps).reduce((a, b) => a + b, 0);
     const started = paymentsStarted(r.storeOps);
     if (started > 0) {
@@ -367,20 +428,21 @@ function report(mode: string, results: PhaseResult[], goals: { rate: number }, b
         console.log(`    ${(n / started).toFixed(2)}  ${op}`);
       }
       const where = mode === 'child' ? 'platform process' : 'this process (platform and autocannon)';
+      // The store is a thread of the platform's process: its CPU is part of the process's.
       console.log(
-        `  CPU per payment: ${(r.serverCpuMs / started).toFixed(1)} ms in the ${where}, ${(r.storeCpuMs / started).toFixed(1)} ms in the store process ` +
-          `(${((r.serverCpuMs / 1000 / r.durationS) * 100).toFixed(0)}% and ${((r.storeCpuMs / 1000 / r.durationS) * 100).toFixed(0)}% of a core over the phase)`,
+        `  CPU per payment: ${(r.serverCpuMs / started).toFixed(1)} ms in the ${where}, of which ${(r.storeCpuMs / started).toFixed(1)} ms in the store's thread ` +
+          `(${((r.serverCpuMs / 1000 / (r.durationS + r.drainS)) * 100).toFixed(0)}% and ${((r.storeCpuMs / 1000 / (r.durationS + r.drainS)) * 100).toFixed(0)}% of a core over the phase and its drain)`,
       );
-      if (total > 0) console.log(`  the store process: ${((r.storeCpuMs * 1000) / total).toFixed(0)} µs of CPU per store operation`);
+      if (total > 0) console.log(`  the store's thread: ${((r.storeCpuMs * 1000) / total).toFixed(0)} µs of CPU per store operation`);
       if (r.label === 'saturation' && mode === 'child') {
         const server = r.serverCpuMs / started;
         const store = r.storeCpuMs / started;
         const cores = availableParallelism();
-        // The platform's process is several threads (its main loop, one worker per function), so it may use every
-        // core; the store is one event loop (one core at most); together they share the cores.
+        // The platform's process is several threads (its main loop, one worker per function, the store), so it may use
+        // every core; the store is one event loop (one core at most).
         const bounds = [
-          { rate: 1000 / store, why: `the store's process (one core) at ${store.toFixed(1)} ms a payment` },
-          { rate: (cores * 1000) / (server + store), why: `${cores} cores shared at ${(server + store).toFixed(1)} ms a payment (the load generator's CPU not counted)` },
+          { rate: 1000 / store, why: `the store's thread (one core) at ${store.toFixed(1)} ms a payment` },
+          { rate: (cores * 1000) / server, why: `${cores} cores shared at ${server.toFixed(1)} ms a payment (the load generator's CPU not counted)` },
         ].sort((a, b) => a.rate - b.rate);
         console.log(`  CPU ceiling at this cost: ≈ ${bounds[0].rate.toFixed(0)} payments/s, set by ${bounds[0].why}`);
       }
@@ -411,8 +473,14 @@ function report(mode: string, results: PhaseResult[], goals: { rate: number }, b
     console.log(`    p95 ≤ 40 ms at ${goals.rate} req/s (goal's load: 30) with 0 errors: ${ok ? 'MET' : 'NOT MET'} (p95 ${ms(fixed.p95)}, errors ${fixed.errors + fixed.timeouts + fixed.non2xx})`);
   }
   if (saturation) {
-    const rate = saturation.payments / saturation.durationS;
-    console.log(`    saturation ≥ 100 payments/s: ${rate >= 100 ? 'MET' : 'NOT MET'} (${rate.toFixed(1)} payments/s)`);
+    // Judged sustained: the payments over the load and the time their background work took after it (a backlog
+    // left behind is borrowed throughput).
+    const answered = saturation.payments / saturation.durationS;
+    const rate = saturation.payments / (saturation.durationS + saturation.drainS);
+    console.log(
+      `    saturation ≥ 100 payments/s, all their work done: ${rate >= 100 ? 'MET' : 'NOT MET'} (${rate.toFixed(1)} payments/s; answered at ${answered.toFixed(1)}/s, ` +
+        `the rest of their work ${saturation.drainS.toFixed(1)} s after the load)`,
+    );
     const started = paymentsStarted(saturation.storeOps);
     const calls = started ? Object.values(saturation.storeOps).reduce((a, b) => a + b, 0) / started : 0;
     console.log(`    store calls a payment, all work, ≤ 10: ${calls <= 10 ? 'MET' : 'NOT MET'} (${calls.toFixed(1)}, the local drain's sweep included)`);
@@ -439,8 +507,9 @@ async function runMode(mode: 'child' | 'inproc', options: { rate: number; durati
   try {
     if (options.warmup > 0) await phase(target, 'warm-up', (runId) => saturate(target, runId, { connections: 4, duration: options.warmup }));
     const results = [
-      // One request at a time: the latency of the path itself, with nothing queued in front of it.
-      await phase(target, 'unloaded', (runId) => saturate(target, runId, { connections: 1, duration: Math.min(5, options.duration) })),
+      // One request at a time, each once the platform is idle (the last one's background work done): the latency of the
+      // path itself, with nothing queued in front of it or running beside it.
+      await phase(target, 'unloaded', (runId) => isolated(target, runId, { duration: Math.min(5, options.duration) })),
       await phase(target, 'fixed-rate', (runId) => paced(target, runId, { rate: options.rate, duration: options.duration })),
       await phase(target, 'saturation', (runId) => saturate(target, runId, { connections: options.connections, duration: options.duration })),
     ];

@@ -1,12 +1,14 @@
 /**
  * `npm run bench:store`: what one store operation costs on this machine, to explain bench:pay. It runs
  * conditional updates through the same DynamoDB DocumentClient the handlers use, against the local store
- * (dynalite in its own process), and prints operations per second and the client-side CPU per call. Then the
- * same GetItem through the SDK and as a bare HTTP request (a baseline for the client's own cost: the platform
- * never talks to the store that way). Last, SDK client options that could cut the client's CPU a call (issue 11:
- * "whatever options measurably cut CPU per call"): the defaults (SigV4 signing) against no signing on loopback (what
- * the local platform's clients do: dynalite checks no signature) and against checksums only when required with an
- * explicit keep-alive agent, alternately, after a warm-up of each.
+ * (dynalite in a thread of its own, over HTTP), and prints operations per second and the client-side CPU per call
+ * (this process's CPU less the store thread's). Then the same GetItem through the SDK and as a bare HTTP request
+ * (a baseline for the client's own cost: the platform never talks to the store that way). Last, SDK client
+ * options and transports that could cut the CPU a call (issue 11: "whatever options measurably cut CPU per call"):
+ * the defaults (SigV4 signing) against no signing on loopback (what the local platform's clients do: dynalite
+ * checks no signature), against checksums only when required with an explicit keep-alive agent, and against the
+ * local functions' channel to the store (no socket: local/store-channel.ts), alternately, after a warm-up of each;
+ * each with the client's CPU a call and the client's and the store's together.
  * Options: --ops 2000 --concurrency 8
  */
 import { parseArgs } from 'node:util';
@@ -17,6 +19,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@
 import { UNSIGNED_LOOPBACK } from '../lambdas/shared/clients';
 import { ensureTables, startLocalStore } from '../local/dynalite';
 import { LOCAL_TABLES } from '../local/env';
+import { StoreChannelHandler } from '../local/store-channel';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { ops: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '8' } } });
@@ -42,24 +45,29 @@ async function main(): Promise<void> {
           ExpressionAttributeValues: { ':one': 1 },
         }),
       );
-    /** `count` calls, `concurrency` at a time: wall time and this process's CPU. */
+    /**
+     * `count` calls, `concurrency` at a time: wall time, the client's CPU (this process's, less the store's thread)
+     * and the store's.
+     */
     const run = async (count: number, call: (worker: number) => Promise<unknown>) => {
       const started = performance.now();
       const cpu = process.cpuUsage();
+      const storeBefore = await store.cpuMs();
       await Promise.all(
         Array.from({ length: concurrency }, async (_, worker) => {
           for (let i = worker; i < count; i += concurrency) await call(worker);
         }),
       );
       const used = process.cpuUsage(cpu);
-      return { seconds: (performance.now() - started) / 1000, cpuMs: (used.user + used.system) / 1000 };
+      const storeCpuMs = (await store.cpuMs()) - storeBefore;
+      return { seconds: (performance.now() - started) / 1000, cpuMs: (used.user + used.system) / 1000 - storeCpuMs, storeCpuMs };
     };
     const measure = async (call: (worker: number) => Promise<unknown>) => {
       await run(Math.min(300, ops), call); // warm-up
       return run(ops, call);
     };
     const { seconds, cpuMs } = await measure((worker) => update(`bench#${worker}`));
-    console.log(`store: ${ops} conditional updates, concurrency ${concurrency}, dynalite in its own process`);
+    console.log(`store: ${ops} conditional updates, concurrency ${concurrency}, dynalite in a thread of its own, over HTTP on loopback`);
     console.log(`  throughput ${(ops / seconds).toFixed(0)} ops/s`);
     console.log(`  client CPU ${(cpuMs / ops).toFixed(2)} ms per call (AWS SDK v3 DocumentClient: middleware, signing, HTTP, marshalling)`);
     console.log(`  at 5 calls per payment the client alone caps one core at ${(1000 / ((cpuMs / ops) * 5)).toFixed(0)} payments/s`);
@@ -121,7 +129,14 @@ async function main(): Promise<void> {
         requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }) }),
       }),
     };
+    // The local functions' own transport (local/store-channel.ts): the same client over a MessagePort, no socket.
+    variants['unsigned over the channel (as the local functions: local/store-channel.ts)'] = () => ({
+      ...base,
+      signer: UNSIGNED_LOOPBACK as never,
+      requestHandler: new StoreChannelHandler(store.connect()) as never,
+    });
     const perCall: Record<string, number[]> = {};
+    const withStore: Record<string, number[]> = {};
     for (let round = 0; round < 3; round += 1) {
       for (const [name, config] of Object.entries(variants)) {
         const variant = DynamoDBDocumentClient.from(new DynamoDBClient(config()));
@@ -131,11 +146,14 @@ async function main(): Promise<void> {
             : variant.send(new UpdateCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: `bench#${worker}` }, UpdateExpression: 'ADD attempts :one', ExpressionAttributeValues: { ':one': 1 } }));
         const result = await measure(call);
         (perCall[name] ??= []).push(perCallUs(result));
+        (withStore[name] ??= []).push(perCallUs({ cpuMs: result.cpuMs + result.storeCpuMs }));
         variant.destroy();
       }
     }
     console.log(`client options (GetItem and UpdateItem, concurrency ${concurrency}; µs of client CPU a call in rounds 1–3):`);
-    for (const [name, values] of Object.entries(perCall)) console.log(`  ${name}: ${values.map((v) => v.toFixed(0)).join(', ')}`);
+    for (const [name, values] of Object.entries(perCall)) {
+      console.log(`  ${name}: ${values.map((v) => v.toFixed(0)).join(', ')} (client and store: ${withStore[name].map((v) => v.toFixed(0)).join(', ')})`);
+    }
   } finally {
     await store.close();
   }

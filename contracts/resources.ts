@@ -106,6 +106,13 @@ export const ENV = {
   llmApiKeySecretArn: 'LLM_API_KEY_SECRET_ARN',
 } as const;
 
+/**
+ * Where a host may put an AWS SDK `requestHandler` for the DynamoDB endpoint on loopback (a global symbol): the
+ * local platform's function threads put their channel to the local store there (local/store-channel.ts), and
+ * lambdas/shared/clients.ts uses it. Nothing sets it in the cloud.
+ */
+export const LOCAL_STORE_TRANSPORT = Symbol.for('smartpay.localStoreTransport');
+
 /** Stable CloudWatch metric names (alarms depend on them). */
 export const METRICS = {
   namespace: 'SmartPay',

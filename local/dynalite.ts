@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fork } from 'node:child_process';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -17,6 +17,7 @@ import {
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import { TABLES, type TableName, type TableSchema } from '../contracts/resources';
+import type { StoreThreadData } from './store-thread';
 
 export interface LocalStoreOptions {
   /** LevelDB directory (persisted across restarts); in memory when omitted. */
@@ -41,9 +42,11 @@ export interface StoreRounds {
 export interface LocalStore {
   readonly endpoint: string;
   readonly port: number;
+  /** A new channel to the store (local/store-channel.ts), for one function's thread: the port to send requests on. */
+  connect(): MessagePort;
   /** Operations served since start (or since the last `resetStats()`). */
   stats(): Promise<StoreStats>;
-  /** The CPU time (user + system) the store's process has used since it started, in ms. */
+  /** The CPU time (user + system) the store's thread has used since it started, in ms. */
   cpuMs(): Promise<number>;
   /**
    * The store's busy periods since start (or the last `resetStats()`): each time it went from serving nothing to
@@ -59,24 +62,25 @@ export interface LocalStore {
 }
 
 /**
- * Starts dynalite in a child process (local/store-process.ts) and waits until it listens. A
- * separate process gives the store its own core: in one process, dynalite took about a sixth of the CPU
- * of every payment away from the handlers and the workflow engine.
+ * Starts dynalite in a worker thread (local/store-thread.ts) and waits until it listens. A thread of its own
+ * gives the store its own event loop (on another core when one is free): on the handlers' or the workflow
+ * engine's loop it took about a sixth of the CPU of every payment away from them. Being in the platform's
+ * process, the functions reach it over MessagePorts (`connect`) rather than loopback sockets.
  */
 export async function startLocalStore(options: LocalStoreOptions = {}): Promise<LocalStore> {
   const host = options.host ?? '127.0.0.1';
   const releaseLock = options.path ? lockDataDir(options.path) : () => undefined;
   if (options.path) mkdirSync(options.path, { recursive: true });
-  const child = fork(join(__dirname, 'store-process.ts'), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
+  const data: StoreThreadData = { path: options.path, host, port: options.port ?? 0, faultRate: options.faultRate ?? 0 };
+  const thread = new Worker(join(__dirname, 'store-thread.ts'), { workerData: data, execArgv: ['--require', require.resolve('tsx/cjs')] });
   let closing = false;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('exit', (code, signal) => {
+  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+  thread.once('exit', (code) => {
     releaseLock();
-    if (!closing) console.error(`[store] the local store process stopped unexpectedly (${signal ?? `exit code ${code}`}); restart npm start`);
+    if (!closing) console.error(`[store] the local store stopped unexpectedly (exit code ${code}); restart npm start`);
+  });
+  thread.on('error', (error) => {
+    if (!closing) console.error(`[store] the local store failed: ${error.message}`);
   });
   let port: number;
   try {
@@ -85,48 +89,61 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
         if (message.type === 'listening') resolve(message.port as number);
         else if (message.type === 'error') reject(new Error(`the local store could not start: ${message.message}`));
       };
-      child.on('message', onMessage);
-      child.once('exit', (code) => reject(new Error(`the local store process exited during start (code ${code})`)));
-      child.send({ type: 'start', path: options.path, host, port: options.port ?? 0, faultRate: options.faultRate ?? 0 });
+      thread.on('message', onMessage);
+      thread.once('error', (error) => reject(new Error(`the local store could not start: ${error.message}`)));
+      thread.once('exit', (code) => reject(new Error(`the local store exited during start (code ${code})`)));
     });
   } catch (error) {
     closing = true;
-    child.kill();
+    await thread.terminate();
     throw error;
   }
   let nextId = 0;
   type StatsReply = { type: string; id?: number; stats?: StoreStats; cpuMs?: number; rounds?: StoreRounds; writes?: StoreStats };
   const pending = new Map<number, (reply: StatsReply) => void>();
-  child.on('message', (message: StatsReply) => {
+  let closedByStore: (() => void) | undefined;
+  thread.on('message', (message: StatsReply) => {
     if (message.type === 'stats' && message.id !== undefined) {
       pending.get(message.id)?.(message);
       pending.delete(message.id);
     }
+    if (message.type === 'closed') closedByStore?.();
   });
   const ask = () =>
     new Promise<StatsReply>((resolve) => {
       const id = (nextId += 1);
       pending.set(id, resolve);
-      child.send({ type: 'stats', id });
+      thread.postMessage({ type: 'stats', id });
     });
   let closed: Promise<void> | undefined;
   return {
     endpoint: `http://${host}:${port}`,
     port,
+    connect: () => {
+      const channel = new MessageChannel();
+      thread.postMessage({ type: 'connect', port: channel.port1 }, [channel.port1]);
+      return channel.port2;
+    },
     stats: async () => (await ask()).stats ?? {},
     cpuMs: async () => (await ask()).cpuMs ?? 0,
     rounds: async () => (await ask()).rounds ?? { total: 0, byTable: {} },
     writes: async () => (await ask()).writes ?? {},
     resetStats: () => {
-      child.send({ type: 'reset' });
+      thread.postMessage({ type: 'reset' });
     },
     close: () => {
       closed ??= (async () => {
         closing = true;
-        if (child.connected) child.disconnect(); // the store closes its database and exits
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
+        // The store closes its database (its last writes flushed), then stops; after 5 s it is stopped anyway.
+        const flushed = new Promise<void>((resolve) => {
+          closedByStore = resolve;
+        });
+        thread.postMessage({ type: 'close' });
+        const timer = setTimeout(() => closedByStore?.(), 5_000);
+        await Promise.race([flushed, exited]);
         clearTimeout(timer);
+        await thread.terminate();
+        await exited;
       })();
       return closed;
     },
@@ -134,7 +151,7 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
 }
 
 /**
- * One process per persisted store: LevelDB locks its directory, and dynalite would only fail later, on the
+ * One store per persisted directory: LevelDB locks its directory, and dynalite would only fail later, on the
  * first request, with an uncaught "Database is closed". A pid file next to the directory turns that into a
  * clear error up front (a stale file, whose process is gone, is taken over).
  */

@@ -6,13 +6,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
+import { LOCAL_STORE_TRANSPORT } from '../contracts/resources';
+import { StoreChannelHandler } from './store-channel';
 
 export interface WorkerData {
   readonly functionName: string;
   readonly entry: string;
   readonly memoryMB: number;
+  /** This thread's channel to the local store (local/store-channel.ts); its DynamoDB client then uses it. */
+  readonly storePort?: MessagePort;
 }
 
 export type Request = { readonly id: number; readonly event: unknown; readonly deadline: number };
@@ -24,8 +28,11 @@ export type Reply =
 
 type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
-const { functionName, entry, memoryMB } = workerData as WorkerData;
+const { functionName, entry, memoryMB, storePort } = workerData as WorkerData;
 const port = parentPort!;
+
+// Before the handler loads: its DynamoDB client is created with the channel as its transport.
+if (storePort) (globalThis as Record<symbol, unknown>)[LOCAL_STORE_TRANSPORT] = new StoreChannelHandler(storePort);
 
 function context(deadline: number): Context {
   const unsupported = (): never => {

@@ -6,7 +6,7 @@
  * tests can inject faults or delays without any switch in production code.
  */
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import { allFunctions, FUNCTION_NAMES, type FunctionName } from '../contracts/topology';
 import type { Reply, Request, WorkerData } from './function-worker';
 import { LOCAL_PREFIX } from './env';
@@ -57,15 +57,18 @@ class FunctionWorker {
   constructor(
     private readonly name: FunctionName,
     private readonly env: Record<string, string>,
+    private readonly connectStore?: () => MessagePort,
   ) {}
 
   start(): Promise<void> {
     if (this.ready) return this.ready;
     const spec = allFunctions()[this.name];
-    const data: WorkerData = { functionName: functionName(this.name), entry: spec.entry, memoryMB: spec.memoryMB };
+    const storePort = this.connectStore?.();
+    const data: WorkerData = { functionName: functionName(this.name), entry: spec.entry, memoryMB: spec.memoryMB, storePort };
     // The worker loads TypeScript itself (tsx's CommonJS hook), whatever loaded this file.
     const worker = new Worker(join(__dirname, 'function-worker.ts'), {
       workerData: data,
+      transferList: storePort ? [storePort] : [],
       env: this.env,
       execArgv: ['--require', require.resolve('tsx/cjs')],
       stdout: false,
@@ -140,8 +143,9 @@ class FunctionWorker {
 export async function startLocalFunctions(
   environments: Readonly<Record<FunctionName, Record<string, string>>>,
   overrides: HandlerOverrides = {},
+  connectStore?: () => MessagePort,
 ): Promise<LocalFunctions> {
-  const workers = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, new FunctionWorker(name, environments[name])])) as Record<
+  const workers = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, new FunctionWorker(name, environments[name], connectStore)])) as Record<
     FunctionName,
     FunctionWorker
   >;
@@ -151,7 +155,7 @@ export async function startLocalFunctions(
     await Promise.all(Object.values(workers).map((w) => w.close()));
     throw new Error(`cannot start the local platform:\n  ${problems.join('\n  ')}`);
   }
-  const backgroundWorkers = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, new FunctionWorker(name, environments[name])])) as Record<
+  const backgroundWorkers = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, new FunctionWorker(name, environments[name], connectStore)])) as Record<
     FunctionName,
     FunctionWorker
   >;

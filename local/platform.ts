@@ -107,7 +107,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     });
     await ensureTables(store.endpoint, LOCAL_TABLES);
 
-    const functions = await startLocalFunctions(environments, options.handlerOverrides);
+    const functions = await startLocalFunctions(environments, options.handlerOverrides, () => store.connect());
     cleanups.push(() => functions.close());
     const invokers = functions.invokers;
     const dlq = createLocalDlq(LOCAL_DLQ_URL, persist ? join(dataDir, 'dlq', 'reward-dlq.jsonl') : undefined);

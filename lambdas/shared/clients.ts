@@ -5,6 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { LOCAL_STORE_TRANSPORT } from '../../contracts/resources';
 import { config } from './config';
 import { tracer } from './powertools';
 
@@ -40,10 +41,17 @@ function localOptions(endpoint: string) {
   };
 }
 
+/** The transport the local platform gives a function's thread to its store (contracts/resources.ts), if any. */
+function localStoreTransport(endpoint: string): object | undefined {
+  const transport = (globalThis as Record<symbol, unknown>)[LOCAL_STORE_TRANSPORT];
+  return transport && typeof transport === 'object' && isLoopback(endpoint) ? transport : undefined;
+}
+
 export function dynamoClient(): DynamoDBClient {
   if (!rawClient) {
     const endpoint = config().dynamodbEndpoint;
-    const client = new DynamoDBClient(endpoint ? localOptions(endpoint) : {});
+    const transport = endpoint ? localStoreTransport(endpoint) : undefined;
+    const client = new DynamoDBClient(endpoint ? { ...localOptions(endpoint), ...(transport ? { requestHandler: transport as never } : {}) } : {});
     rawClient = tracer ? tracer.captureAWSv3Client(client) : client;
   }
   return rawClient;

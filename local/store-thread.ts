@@ -1,22 +1,34 @@
 /**
- * The local store's own process: dynalite serving the DynamoDB API on loopback, so its CPU runs on another
- * core than the handlers and the workflow engine. Started by `startLocalStore` (dynalite.ts) over IPC;
- * it exits when its parent goes away.
+ * The local store's own thread: dynalite serving the DynamoDB API on loopback (HTTP, for the AWS CLI, tests and
+ * table management) and over MessagePorts (local/store-channel.ts: the local functions' transport without a
+ * socket). A thread of its own keeps it off the event loops of the handlers and the workflow engine. Started by
+ * `startLocalStore` (dynalite.ts); `workerData` carries {path?, host, port, faultRate?}.
  *
- * Messages in: {type:'start', path?, host, port, faultRate?}, {type:'stats', id}, {type:'reset'}. With a fault
- * rate, that share of data calls is answered with DynamoDB's throttling error before dynalite sees it.
- * Messages out: {type:'listening', port}, {type:'error', message}, {type:'stats', id, stats, cpuMs, rounds} (cpuMs:
- * the process's CPU time so far; rounds: its busy periods since the last reset, in all and per table; writes: the
- * single-item writes by table and key prefix).
+ * Messages in: {type:'stats', id}, {type:'reset'}, {type:'connect', port} (serve a function's channel),
+ * {type:'close'}. With a fault rate, that share of data calls is answered with DynamoDB's throttling error before
+ * dynalite sees it, on either way in.
+ * Messages out: {type:'listening', port}, {type:'error', message}, {type:'closed'}, {type:'stats', id, stats, cpuMs,
+ * rounds, writes} (cpuMs: this thread's CPU time so far; rounds: its busy periods since the last reset, in all and
+ * per table; writes: the single-item writes by table and key prefix).
  */
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import dynalite from 'dynalite';
+import { serveChannel } from './store-channel';
 
-type Message =
-  | { type: 'start'; path?: string; host: string; port: number; faultRate?: number }
-  | { type: 'stats'; id: number }
-  | { type: 'reset' };
+export interface StoreThreadData {
+  readonly path?: string;
+  readonly host: string;
+  readonly port: number;
+  readonly faultRate?: number;
+}
+
+type Message = { type: 'stats'; id: number } | { type: 'reset' } | { type: 'connect'; port: MessagePort } | { type: 'close' };
+
+const parent = parentPort!;
 
 let counts: Record<string, number> = {};
 /** Single-item writes by table and kind of item (`<table> <key prefix>`): what write units are priced by. */
@@ -32,7 +44,7 @@ let server: ReturnType<typeof dynalite> | undefined;
 /** Table management is never faulted: only what the handlers do at run time. */
 const MANAGEMENT = /\.(CreateTable|DescribeTable|UpdateTable|DeleteTable|ListTables|UpdateTimeToLive)$/;
 
-function start(options: { path?: string; host: string; port: number; faultRate?: number }): void {
+function start(options: StoreThreadData): void {
   server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const faultRate = options.faultRate ?? 0;
   if (faultRate > 0) {
@@ -92,37 +104,44 @@ function start(options: { path?: string; host: string; port: number; faultRate?:
     res.on('finish', finish);
     res.on('close', finish);
   });
-  server.once('error', (error: Error) => process.send?.({ type: 'error', message: error.message }));
+  server.once('error', (error: Error) => parent.postMessage({ type: 'error', message: error.message }));
   server.listen(options.port, options.host, () => {
-    process.send?.({ type: 'listening', port: (server!.address() as AddressInfo).port });
+    parent.postMessage({ type: 'listening', port: (server!.address() as AddressInfo).port });
   });
 }
 
-process.on('message', (message: Message) => {
-  if (message.type === 'start') start(message);
-  else if (message.type === 'stats') {
-    const { user, system } = process.cpuUsage();
-    process.send?.({ type: 'stats', id: message.id, stats: { ...counts }, cpuMs: (user + system) / 1000, rounds: { total: rounds, byTable: { ...roundsByTable } }, writes: { ...writes } });
+const TICKS_PER_SECOND = 100;
+
+/**
+ * This thread's CPU time (ms): user + system from /proc/thread-self/stat on Linux (10 ms resolution); elsewhere
+ * its event loop's active time (an upper bound: it also counts waits for a core while busy).
+ */
+function threadCpuMs(): number {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return performance.eventLoopUtilization().active;
   }
-  else if (message.type === 'reset') {
+}
+
+start(workerData as StoreThreadData);
+
+parent.on('message', (message: Message) => {
+  if (message.type === 'stats') {
+    parent.postMessage({ type: 'stats', id: message.id, stats: { ...counts }, cpuMs: threadCpuMs(), rounds: { total: rounds, byTable: { ...roundsByTable } }, writes: { ...writes } });
+  } else if (message.type === 'reset') {
     counts = {};
     writes = {};
     rounds = 0;
     roundsByTable = {};
-  }
-});
-
-// Ctrl-C reaches the whole process group: the platform stops the store itself, after its last workflow has
-// written (the channel closes below), so the store does not die under it with a "stopped unexpectedly".
-process.on('SIGINT', () => undefined);
-
-// The parent closed the channel (it stopped, or crashed): close the database cleanly and go.
-process.on('disconnect', () => {
-  const done = () => process.exit(0);
-  if (!server) done();
-  else {
-    server.closeAllConnections?.();
-    server.close(done);
-    setTimeout(done, 2_000).unref();
+  } else if (message.type === 'connect') {
+    serveChannel(server!, message.port);
+  } else if (message.type === 'close') {
+    // Close the database cleanly (its last writes flushed), then say so.
+    const done = () => parent.postMessage({ type: 'closed' });
+    server!.closeAllConnections?.();
+    server!.close(done);
   }
 });
