@@ -19,7 +19,7 @@
  *
  * Then (child mode) a short saturation run with the platform's CPU sampled says where a payment's CPU goes,
  * by part (bench/profile.ts), and the saturation phase prints the CPU ceiling its cost per payment implies.
- * Other options: --rate 100 --duration 10 --connections 32 --warmup 2
+ * Other options: --rate 100 --duration 10 --connections 32 --warmup 5 (seconds of load at 4 connections first: the functions' 14 isolates compile their hot code)
  * --profile DIR: the server process (child mode) writes a V8 CPU profile into DIR when it exits.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -32,7 +32,7 @@ import autocannon from 'autocannon';
 import type { StoreStats } from '../local/dynalite';
 import { LOCAL_TABLES } from '../local/env';
 import type { CpuPart } from './profile';
-import { quantile } from './support';
+import { quantile, taskTimer, type TaskTimes } from './support';
 
 interface Target {
   readonly mode: 'child' | 'inproc';
@@ -43,6 +43,8 @@ interface Target {
   cpu(): Promise<{ serverMs: number; storeMs: number }>;
   reset(): Promise<void>;
   idle(): Promise<void>;
+  /** Each function's invocation times by `<function>:<step>` since the last reset. */
+  tasks(): Promise<TaskTimes>;
   close(): Promise<void>;
   /** Samples the platform's CPU until the returned function is called (child mode only: in-process it would sample autocannon too). */
   profile?(): Promise<() => Promise<CpuPart[]>>;
@@ -55,6 +57,8 @@ interface PhaseResult {
   readonly durationS: number;
   /** How long the work the load left behind (outbox, rewards, feature and routing updates) took after the load ended. */
   readonly drainS: number;
+  /** Each function's invocation times by `<function>:<step>` over the phase and its drain. */
+  readonly tasks: TaskTimes;
   readonly throughput: number;
   readonly payments: number;
   readonly p50: number;
@@ -87,7 +91,9 @@ const HARD_DEADLINE_MS = 180_000;
 
 async function startInProcess(): Promise<Target> {
   const { startLocalPlatform } = await import('../local/platform.js');
-  const platform = await startLocalPlatform({ port: 0, inMemory: true, onError: () => undefined });
+  const { FUNCTION_NAMES } = await import('../contracts/topology.js');
+  const timer = taskTimer(FUNCTION_NAMES);
+  const platform = await startLocalPlatform({ port: 0, inMemory: true, onError: () => undefined, handlerOverrides: timer.overrides });
   const token = await platform.issuer.signToken({ merchantId: 'm_bench', expiresIn: '1h' });
   return {
     mode: 'inproc',
@@ -98,8 +104,12 @@ async function startInProcess(): Promise<Target> {
       const { user, system } = process.cpuUsage();
       return { serverMs: (user + system) / 1000, storeMs: await platform.store.cpuMs() };
     },
-    reset: async () => platform.store.resetStats(),
+    reset: async () => {
+      platform.store.resetStats();
+      timer.take();
+    },
     idle: () => platform.idle(),
+    tasks: async () => timer.take(),
     close: () => platform.close(2000),
   };
 }
@@ -136,6 +146,7 @@ async function startChild(profileDir?: string): Promise<Target> {
     },
     reset: async () => void (await ask('reset')),
     idle: async () => void (await ask('idle')),
+    tasks: async () => (await ask('tasks')).tasks as TaskTimes,
     profile: async () => {
       await ask('profile-start');
       return async () => (await ask('profile-stop')).parts as CpuPart[];
@@ -352,6 +363,7 @@ async function phase(target: Target, label: string, generate: (runId: string) =>
   const drainS = (performance.now() - ended) / 1000;
   const storeOps = await target.stats();
   const cpuAfter = await target.cpu();
+  const tasks = await target.tasks();
   const latencies = Float64Array.from(load.latencies).sort();
   const at = (q: number) => (latencies.length ? quantile(latencies, q) : NaN);
   const payments = load.statusCodes['201'] ?? 0;
@@ -361,6 +373,7 @@ async function phase(target: Target, label: string, generate: (runId: string) =>
     sent: load.sent,
     durationS: load.durationS,
     drainS,
+    tasks,
     throughput: latencies.length / load.durationS,
     payments,
     p50: at(0.50),
@@ -376,6 +389,25 @@ async function phase(target: Target, label: string, generate: (runId: string) =>
     serverCpuMs: cpuAfter.serverMs - cpuBefore.serverMs,
     storeCpuMs: cpuAfter.storeMs - cpuBefore.storeMs,
   };
+}
+
+const ms = (v: number) => `${v.toFixed(1)} ms`;
+
+/**
+ * Where an unloaded payment's time goes: the p50 of each Task on the happy path (the wall time of the call into its
+ * function's thread and back) against the payment's p50; the rest is the platform's own (the HTTP server, JWT, the
+ * workflow engine's states, the hops between threads).
+ */
+function pathBreakdown(r: PhaseResult): void {
+  const p50 = (key: string) => {
+    const values = r.tasks[key];
+    return values?.length ? quantile(Float64Array.from(values).sort(), 0.5) : 0;
+  };
+  const [begin, score, rank, charge] = ['payments:begin', 'fraud:score', 'routing:rank', 'payments:charge'].map(p50);
+  const tasks = Math.max(begin, score) + rank + charge;
+  console.log(`  where its time goes (p50 of each Task, the call into its function's thread and back):`);
+  console.log(`    [Begin ${ms(begin)} ‖ ScoreFraud ${ms(score)}] + Route ${ms(rank)} + Charge ${ms(charge)} = ${ms(tasks)} in Tasks on the path`);
+  console.log(`    the rest of the p50, ${ms(Math.max(0, r.p50 - tasks))}: the HTTP server and JWT, the workflow engine's states, the hops between threads`);
 }
 
 /** What the profiled run found: the platform's CPU by part over `payments` payments. */
@@ -409,7 +441,6 @@ function paymentsStarted(storeOps: StoreStats): number {
 }
 
 function report(mode: string, results: PhaseResult[], goals: { rate: number }, breakdown?: Breakdown): void {
-  const ms = (v: number) => `${v.toFixed(1)} ms`;
   console.log(`\n=== POST /pay, platform ${mode === 'child' ? 'in a child process' : 'in this process'} (loopback, in-memory dynalite) ===`);
   for (const r of results) {
     console.log(`\n[${r.label}] offered ${r.offered}, ${r.durationS.toFixed(1)} s`);
@@ -420,6 +451,7 @@ function report(mode: string, results: PhaseResult[], goals: { rate: number }, b
       `  throughput ${r.throughput.toFixed(1)} responses/s, ${(r.payments / r.durationS).toFixed(1)} payments/s; the work it left behind finished ` +
         `${r.drainS.toFixed(1)} s after the load (sustained: ${(r.payments / (r.durationS + r.drainS)).toFixed(1)} payments/s with all their work done)`,
     );
+    if (r.label === 'unloaded') pathBreakdown(r);
     const total = Object.values(r.storeOps).reduce((a, b) => a + b, 0);
     const started = paymentsStarted(r.storeOps);
     if (started > 0) {
@@ -531,7 +563,7 @@ async function main(): Promise<void> {
       rate: { type: 'string', default: '30' },
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '32' },
-      warmup: { type: 'string', default: '2' },
+      warmup: { type: 'string', default: '5' },
       profile: { type: 'string' },
     },
   });

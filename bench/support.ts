@@ -3,3 +3,40 @@ export { prng } from '../ml/prng';
 
 /** The q-quantile of sorted values (nearest rank). */
 export const quantile = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+
+/** A function's invocation as bench:pay times it: the workflow step it ran (`other` for queue and bus events). */
+export type TaskTimes = Record<string, number[]>;
+
+/**
+ * Times every invocation of the local functions by `<function>:<step>` (handler overrides, on the Lambda side of the
+ * JSON boundary: the wall time of the call into the function's thread and back). `take()` returns and clears them.
+ */
+export function taskTimer(functions: readonly string[]): {
+  overrides: Record<string, (event: unknown, next: (event: unknown) => Promise<unknown>) => Promise<unknown>>;
+  take(): TaskTimes;
+} {
+  let times: TaskTimes = {};
+  const overrides = Object.fromEntries(
+    functions.map((fn) => [
+      fn,
+      async (event: unknown, next: (event: unknown) => Promise<unknown>) => {
+        const step = (event as { step?: unknown } | null)?.step;
+        const key = `${fn}:${typeof step === 'string' ? step : 'other'}`;
+        const started = performance.now();
+        try {
+          return await next(event);
+        } finally {
+          (times[key] ??= []).push(performance.now() - started);
+        }
+      },
+    ]),
+  );
+  return {
+    overrides,
+    take: () => {
+      const taken = times;
+      times = {};
+      return taken;
+    },
+  };
+}
