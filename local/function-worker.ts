@@ -5,6 +5,8 @@
  * error (name and message, which the workflows' Catch match by).
  */
 import { randomUUID } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
@@ -17,6 +19,8 @@ export interface WorkerData {
   readonly memoryMB: number;
   /** This thread's channel to the local store (local/store-channel.ts); its DynamoDB client then uses it. */
   readonly storePort?: MessagePort;
+  /** The thread's scheduling niceness (Linux): background instances yield the cores to a payment's Tasks. */
+  readonly nice?: number;
 }
 
 export type Request = { readonly id: number; readonly event: unknown; readonly deadline: number };
@@ -28,8 +32,18 @@ export type Reply =
 
 type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
-const { functionName, entry, memoryMB, storePort } = workerData as WorkerData;
+const { functionName, entry, memoryMB, storePort, nice } = workerData as WorkerData;
 const port = parentPort!;
+
+// Lambda runs background work (schedules, queues, the outbox) in instances of its own, beside the synchronous path
+// rather than on its cores; on a laptop's few cores the background instances' threads run at a lower priority.
+if (nice) {
+  try {
+    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), nice);
+  } catch {
+    // not Linux (no per-thread priority): the same priority as the rest
+  }
+}
 
 // Before the handler loads: its DynamoDB client is created with the channel as its transport.
 if (storePort) (globalThis as Record<symbol, unknown>)[LOCAL_STORE_TRANSPORT] = new StoreChannelHandler(storePort);

@@ -11,6 +11,9 @@ import { allFunctions, FUNCTION_NAMES, type FunctionName } from '../contracts/to
 import type { Reply, Request, WorkerData } from './function-worker';
 import { LOCAL_PREFIX } from './env';
 
+/** The niceness of the background instances' threads (Linux): a payment's Tasks get the cores first. */
+const BACKGROUND_NICE = 10;
+
 /** Calls a function the way the Lambda runtime does and resolves its result. */
 export type Invoker = (event: unknown) => Promise<unknown>;
 
@@ -58,13 +61,14 @@ class FunctionWorker {
     private readonly name: FunctionName,
     private readonly env: Record<string, string>,
     private readonly connectStore?: () => MessagePort,
+    private readonly nice = 0,
   ) {}
 
   start(): Promise<void> {
     if (this.ready) return this.ready;
     const spec = allFunctions()[this.name];
     const storePort = this.connectStore?.();
-    const data: WorkerData = { functionName: functionName(this.name), entry: spec.entry, memoryMB: spec.memoryMB, storePort };
+    const data: WorkerData = { functionName: functionName(this.name), entry: spec.entry, memoryMB: spec.memoryMB, storePort, nice: this.nice };
     // The worker loads TypeScript itself (tsx's CommonJS hook), whatever loaded this file.
     const worker = new Worker(join(__dirname, 'function-worker.ts'), {
       workerData: data,
@@ -155,10 +159,9 @@ export async function startLocalFunctions(
     await Promise.all(Object.values(workers).map((w) => w.close()));
     throw new Error(`cannot start the local platform:\n  ${problems.join('\n  ')}`);
   }
-  const backgroundWorkers = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, new FunctionWorker(name, environments[name], connectStore)])) as Record<
-    FunctionName,
-    FunctionWorker
-  >;
+  const backgroundWorkers = Object.fromEntries(
+    FUNCTION_NAMES.map((name) => [name, new FunctionWorker(name, environments[name], connectStore, BACKGROUND_NICE)]),
+  ) as Record<FunctionName, FunctionWorker>;
   // Loaded now, in the background of the start: a first call would otherwise pay the handler's load (tsx).
   for (const worker of Object.values(backgroundWorkers)) worker.start().catch(() => undefined);
   const invokersOf = (pool: Record<FunctionName, FunctionWorker>) => {
