@@ -8,7 +8,13 @@
  *     deliveries and the reward workflow's state transitions, per payment;
  *  3. list prices (us-east-1, on-demand, x86; cited below) and latency assumptions (stated below).
  *
- * Options: --payments 40 (sequential, each with its own key, a card that succeeds on every connector).
+ * Queue consumers are projected at a steady volume (--per-month, default a million payments a month): each queue's
+ * batch is what its batching window gathers at that rate (at least 1, at most its batch size), and its consumer's
+ * invocations, the routing model's commits (one a batch) and the SQS receives and deletes (up to 10 messages a
+ * request) are counted a batch, not a message.
+ *
+ * Options: --payments 40 (sequential, each with its own key, a card that succeeds on every connector),
+ * --per-month 1000000.
  */
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
@@ -17,7 +23,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { allConsumers, FUNCTION_NAMES, type FunctionName } from '../contracts/topology';
+import { allConsumers, FUNCTION_NAMES, type FunctionName, type QueueConsumer } from '../contracts/topology';
 import { SmartPayStack, STAGES } from '../lib';
 import type { StoreStats } from '../local/dynalite';
 import { LOCAL_TABLES } from '../local/env';
@@ -29,8 +35,15 @@ import { LOCAL_CONNECTORS } from '../local/connectors';
 import { decodeState, MODEL_KEY } from '../lambdas/routing/model-encoding';
 import { quantile } from './support';
 
-const { values } = parseArgs({ options: { payments: { type: 'string', default: '40' } } });
+const { values } = parseArgs({ options: { payments: { type: 'string', default: '40' }, 'per-month': { type: 'string', default: '1000000' } } });
 const N = Number(values.payments);
+/**
+ * The steady volume the projection assumes (payments a month): what a queue's batching window gathers into one
+ * consumer invocation, one routing model commit and one receive, depends on it.
+ */
+const PER_MONTH = Number(values['per-month']);
+if (!Number.isFinite(PER_MONTH) || PER_MONTH <= 0) throw new Error('--per-month must be a positive number of payments');
+const RATE = PER_MONTH / (30 * 24 * 3600);
 
 /** List prices, us-east-1, on-demand (checked 2026-12). */
 const PRICE = {
@@ -122,11 +135,15 @@ async function main(): Promise<void> {
   const facts = templateFacts();
   const invocations = {} as Record<FunctionName, number[]>;
   for (const name of FUNCTION_NAMES) invocations[name] = [];
+  /** Invocations with an SQS batch (`Records`): projected by batch below, not as the local queue happened to batch. */
+  const queueInvocations = {} as Record<FunctionName, number>;
+  for (const name of FUNCTION_NAMES) queueInvocations[name] = 0;
   const overrides: HandlerOverrides = Object.fromEntries(
     FUNCTION_NAMES.map((name) => [
       name,
       async (event: unknown, next: (e: unknown) => Promise<unknown>) => {
         const started = performance.now();
+        if (Array.isArray((event as { Records?: unknown } | null)?.Records)) queueInvocations[name] += 1;
         try {
           return await next(event);
         } finally {
@@ -223,9 +240,17 @@ async function main(): Promise<void> {
     const perPayment = Object.fromEntries(Object.entries(total).map(([k, v]) => [k, v / N]));
     const events = platform.bus.published();
     const eventsPerPayment = events.length / N;
-    // Each event goes into every queue that consumes its kind (contracts/topology.ts).
-    const queuesOf = (detailType: unknown) => allConsumers().filter((c) => 'queue' in c && c.event === detailType).length;
-    const queueDeliveries = events.reduce((a, e) => a + queuesOf(e['detail-type']), 0) / N;
+    // Each queue at the assumed volume: its messages a payment, and the batch its window gathers.
+    const queues = allConsumers()
+      .filter((c): c is QueueConsumer => 'queue' in c)
+      .map((c) => {
+        const perPayment = events.filter((e) => e['detail-type'] === c.event).length / N;
+        const batch = Math.min(c.queue.batchSize, Math.max(1, RATE * perPayment * c.queue.batchingWindowSeconds));
+        return { id: c.queue.id, function: c.function, perPayment, batch, invocations: perPayment / batch };
+      });
+    // Send one request a message; receive and delete up to 10 messages a request.
+    const sqsRequests = queues.reduce((a, q) => a + q.perPayment * (1 + (2 * Math.ceil(q.batch / 10)) / q.batch), 0);
+    const updates = queues.find((q) => q.id === 'RoutingUpdates');
     const rewardTransitions = platform.workflows.executions('reward').reduce((a, r) => a + (r.states?.length ?? 0), 0) / N;
 
     // Write units by the size of what each write wrote: every item of every table, sized by DynamoDB's rules,
@@ -265,12 +290,18 @@ async function main(): Promise<void> {
       const bytes = group?.length ? Math.max(...group) : tableMean(kind.slice(0, kind.indexOf(' ')));
       return Math.max(1, Math.ceil(bytes / 1024));
     };
-    const writeKinds = Object.entries(diff(await platform.store.writes(), writes0)).map(([kind, n]) => ({ kind, perPayment: n / N, units: unitsOf(kind) }));
+    // The model is committed once a batch of the updater's queue (measured here one payment at a time: about once a payment).
+    const writeKinds = Object.entries(diff(await platform.store.writes(), writes0)).map(([kind, n]) => ({
+      kind,
+      perPayment: kind === modelKind && updates ? updates.invocations : n / N,
+      measuredPerPayment: n / N,
+      units: unitsOf(kind),
+    }));
     const itemKb = Math.max(...(sizes.get(`${LOCAL_TABLES.payments} `) ?? [0])) / 1024;
 
     // Costs per payment.
     const lambdaRows = FUNCTION_NAMES.map((name) => {
-      const calls = invocations[name].length / N;
+      const calls = (invocations[name].length - queueInvocations[name]) / N + queues.filter((q) => q.function === name).reduce((a, q) => a + q.invocations, 0);
       const p50Ms = invocations[name].length ? quantile(Float64Array.from(invocations[name]).sort(), 0.5) : 0;
       const gbSeconds = calls * (Math.ceil(p50Ms) / 1000) * (facts.memory[name] / 1024);
       return { name, calls, p50Ms, memoryMB: facts.memory[name], cost: calls * PRICE.lambdaPerRequest + gbSeconds * PRICE.lambdaPerGbSecond };
@@ -290,7 +321,7 @@ async function main(): Promise<void> {
       ['DynamoDB writes', writeUnits * PRICE.dynamoPerWriteUnit],
       ['DynamoDB reads', readUnits * PRICE.dynamoPerReadUnit],
       ['EventBridge events', eventsPerPayment * PRICE.eventBridgePerEvent],
-      ['SQS (send, receive, delete per event)', queueDeliveries * 3 * PRICE.sqsPerRequest],
+      ['SQS (send a message, receive and delete a batch)', sqsRequests * PRICE.sqsPerRequest],
       [`reward workflow (${facts.rewardType})`, facts.rewardType === 'STANDARD' ? rewardTransitions * PRICE.standardPerTransition : PRICE.expressPerRequest],
     ];
     const perMillion = rows.reduce((a, [, c]) => a + c, 0) * 1e6;
@@ -322,13 +353,17 @@ async function main(): Promise<void> {
         .map((w) => `${w.kind.replace(/smartpay-local-/, '')} ${fmt(w.perPayment, 1)} × ${w.units}`)
         .join(', ')}`,
     );
-    if (modelItem && modelSteadyUnits !== undefined) {
-      const commits = writeKinds.find((w) => w.kind === modelKind)?.perPayment ?? 0;
+    console.log(
+      `  queues at ${PER_MONTH.toLocaleString('en-US')} payments a month (${fmt(RATE, 2)}/s, steady; --per-month): ` +
+        queues.map((q) => `${q.id} ${fmt(q.perPayment, 1)} a payment in batches of ${fmt(q.batch, 1)}`).join(', '),
+    );
+    if (modelItem && modelSteadyUnits !== undefined && updates) {
+      const measuredCommits = writeKinds.find((w) => w.kind === modelKind)?.measuredPerPayment ?? 0;
       const dollars = (units: number) => fmt(units * PRICE.dynamoPerWriteUnit * 1e6);
       console.log(
         `  the routing model is one item (${fmt(modelItem.bytes / 1024)} KB, ${modelItem.arms} of ${MODEL_ARMS_STEADY} connectors learnt; priced above at full size, ${modelSteadyUnits} write units), ` +
-          `rewritten whole by each commit: ${fmt(commits, 1)} commit(s) a payment here (one payment at a time, as at low volume: the queue's 1 s window ` +
-          `rarely holds two outcomes under a few payments a second) = $${dollars(commits * modelSteadyUnits)} a million; with batches of 100 outcomes, $${dollars((commits * modelSteadyUnits) / 100)}`,
+          `rewritten whole by each commit, one a batch of its queue: ${fmt(updates.invocations, 3)} a payment at this volume = $${dollars(updates.invocations * modelSteadyUnits)} a million ` +
+          `(measured here one payment at a time, ${fmt(measuredCommits, 1)} a payment; at one a payment it would be $${dollars(modelSteadyUnits)})`,
       );
     }
     console.log(`  events ${fmt(eventsPerPayment, 1)}, reward workflow state transitions ${fmt(rewardTransitions, 1)}`);

@@ -170,8 +170,8 @@ export class SmartPayWorkflows extends Construct {
         'Serverless-SQSRedrivePolicy': `This queue is itself the dead-letter queue of ${queueId}Queue (terminal); its messages are redriven by hand after a fix.`,
       });
       const consumed = encryptedQueue(`${queueId}Queue`, {
-        // Six times the consumer's timeout, as Lambda's SQS event source recommends.
-        visibilityTimeout: Duration.seconds(6 * allFunctions()[consumer.function].timeoutSeconds),
+        // Six times the consumer's timeout plus the batching window, as Lambda's SQS event source recommends.
+        visibilityTimeout: Duration.seconds(6 * allFunctions()[consumer.function].timeoutSeconds + batchingWindowSeconds),
         retentionPeriod: Duration.days(4),
         deadLetterQueue: { queue: dlq, maxReceiveCount },
       });

@@ -8,7 +8,7 @@ import { ENV, METRICS, TABLES } from '../../contracts/resources';
 import { render } from 'velocityjs';
 import { toRequestModelSchema } from '../../contracts/api';
 import { openApiDocument } from '../../contracts/openapi';
-import { allRoutes } from '../../contracts/topology';
+import { allFunctions, allRoutes } from '../../contracts/topology';
 import { SmartPayStack, STAGES } from '../../lib';
 
 /** Every route with a JSON body, by `METHOD /path`. */
@@ -501,10 +501,13 @@ describe('workflows', () => {
       EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
       FunctionName: { Ref: updater },
       BatchSize: 100,
-      MaximumBatchingWindowInSeconds: 1,
+      // Up to a minute of outcomes a model commit at low volume.
+      MaximumBatchingWindowInSeconds: 60,
       // A malformed message fails alone, not with its batch.
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
+    // Six times the updater's timeout plus the window: a batch still gathering is not redelivered meanwhile.
+    expect(queue.VisibilityTimeout).toBe(6 * allFunctions().routingUpdater.timeoutSeconds + 60);
     // The routing function publishes on the bus it is told about.
     expect(template.findResources('AWS::Lambda::Function')[fnId('Routing')].Properties.Environment.Variables[ENV.eventBusName]).toEqual({
       Ref: 'SmartPayWorkflowsEventBusBB45160B',
