@@ -32,7 +32,7 @@ import { startLocalPlatform } from '../local/platform';
 import { allStates, readDefinition } from '../local/workflows';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CONNECTORS } from '../local/connectors';
-import { decodeState, MODEL_KEY } from '../lambdas/routing/model-encoding';
+import { decodeState, encodeState, MODEL_KEY } from '../lambdas/routing/model-encoding';
 import { quantile } from './support';
 
 const { values } = parseArgs({ options: { payments: { type: 'string', default: '40' }, 'per-month': { type: 'string', default: '1000000' } } });
@@ -102,6 +102,19 @@ function itemBytes(item: Record<string, AttributeValue>): number {
 
 /** Connectors a mature routing model has learnt: every connector of the local registry. */
 const MODEL_ARMS_STEADY = LOCAL_CONNECTORS.length;
+
+/**
+ * The model item's size once every connector has learnt: the stored state with each missing arm a copy of a
+ * learnt one (an arm's size depends on the dimension and its numbers, not on which connector it is), the rest of
+ * the item as stored.
+ */
+function steadyModelBytes(stateText: string, itemBytes: number): number {
+  const state = decodeState(stateText);
+  const learnt = Object.values(state.arms)[0];
+  if (!learnt) return itemBytes;
+  const arms = Object.fromEntries(LOCAL_CONNECTORS.map((c) => [c.id, state.arms[c.id] ?? learnt]));
+  return itemBytes - Buffer.byteLength(stateText) + Buffer.byteLength(encodeState({ ...state, arms }));
+}
 
 const pascal = (name: string) => `${name[0].toUpperCase()}${name.slice(1)}`;
 
@@ -258,7 +271,7 @@ async function main(): Promise<void> {
     const { DynamoDBClient, ScanCommand } = await import('@aws-sdk/client-dynamodb');
     const raw = new DynamoDBClient({ endpoint: platform.store.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
     const sizes = new Map<string, number[]>();
-    let modelItem: { bytes: number; arms: number } | undefined;
+    let modelItem: { bytes: number; arms: number; steadyBytes: number } | undefined;
     for (const table of Object.values(LOCAL_TABLES)) {
       let start: Record<string, AttributeValue> | undefined;
       do {
@@ -270,7 +283,7 @@ async function main(): Promise<void> {
           const group = `${table} ${prefix}`;
           const bytes = itemBytes(item);
           (sizes.get(group) ?? sizes.set(group, []).get(group)!).push(bytes);
-          if (item.pk?.S === MODEL_KEY && item.state?.S) modelItem = { bytes, arms: Object.keys(decodeState(item.state.S).arms).length };
+          if (item.pk?.S === MODEL_KEY && item.state?.S) modelItem = { bytes, arms: Object.keys(decodeState(item.state.S).arms).length, steadyBytes: steadyModelBytes(item.state.S, bytes) };
         }
         start = page.LastEvaluatedKey;
       } while (start);
@@ -283,7 +296,7 @@ async function main(): Promise<void> {
     // The routing model item grows with the connectors it has learnt (an arm each); priced at full size, once every
     // connector has learnt, whatever this short run's exploration reached.
     const modelKind = `${LOCAL_TABLES.routing} ${MODEL_KEY.slice(0, MODEL_KEY.indexOf('#') + 1)}`;
-    const modelSteadyUnits = modelItem ? Math.ceil((modelItem.bytes / Math.max(1, modelItem.arms)) * MODEL_ARMS_STEADY / 1024) : undefined;
+    const modelSteadyUnits = modelItem ? Math.ceil(modelItem.steadyBytes / 1024) : undefined;
     const unitsOf = (kind: string) => {
       if (kind === modelKind && modelSteadyUnits !== undefined) return modelSteadyUnits;
       const group = sizes.get(kind);
@@ -359,11 +372,13 @@ async function main(): Promise<void> {
     );
     if (modelItem && modelSteadyUnits !== undefined && updates) {
       const measuredCommits = writeKinds.find((w) => w.kind === modelKind)?.measuredPerPayment ?? 0;
+      const minuteBatch = Math.min(100, Math.max(1, RATE * updates.perPayment * 60));
       const dollars = (units: number) => fmt(units * PRICE.dynamoPerWriteUnit * 1e6);
       console.log(
         `  the routing model is one item (${fmt(modelItem.bytes / 1024)} KB, ${modelItem.arms} of ${MODEL_ARMS_STEADY} connectors learnt; priced above at full size, ${modelSteadyUnits} write units), ` +
           `rewritten whole by each commit, one a batch of its queue: ${fmt(updates.invocations, 3)} a payment at this volume = $${dollars(updates.invocations * modelSteadyUnits)} a million ` +
-          `(measured here one payment at a time, ${fmt(measuredCommits, 1)} a payment; at one a payment it would be $${dollars(modelSteadyUnits)})`,
+          `(measured here one payment at a time: ${fmt(measuredCommits, 1)} a payment). A 60 s window would gather ${fmt(minuteBatch, 1)} outcomes a commit here ` +
+          `($${dollars((updates.perPayment / minuteBatch) * modelSteadyUnits)}), but each commit also publishes the breaker's health, which would reach the routers up to 60 s later`,
       );
     }
     console.log(`  events ${fmt(eventsPerPayment, 1)}, reward workflow state transitions ${fmt(rewardTransitions, 1)}`);
