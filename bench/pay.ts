@@ -234,102 +234,90 @@ async function saturate(target: Target, runId: string, options: { connections: n
  * each connection send its quota for the second back to back as soon as it can, then wait for the next
  * second, which offers bursts, not a rate.
  */
-/** One request at a time, each sent once the platform is idle: `duration` seconds of them. */
-async function isolated(target: Target, runId: string, options: { duration: number }): Promise<Load> {
-  const url = new URL(`${target.url}/pay`);
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+/** How one request ended: an answer, an error before or during it, or the time limit. */
+type Outcome = { readonly kind: 'answered'; readonly status: number } | { readonly kind: 'error'; readonly why: string } | { readonly kind: 'timeout' };
+
+/** POSTs one payment; resolves exactly once with how it ended. */
+function post(agent: Agent, url: URL, headers: Record<string, string>, body: string): Promise<Outcome> {
+  return new Promise<Outcome>((resolve) => {
+    let settled = false;
+    const settle = (outcome: Outcome) => {
+      if (settled) return;
+      settled = true;
+      resolve(outcome);
+    };
+    const request = httpRequest(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      (response) => {
+        response.resume();
+        response.on('end', () => settle({ kind: 'answered', status: response.statusCode ?? 0 }));
+        response.on('error', (error: NodeJS.ErrnoException) => settle({ kind: 'error', why: error.code ?? 'response error' }));
+        response.on('aborted', () => settle({ kind: 'error', why: 'response aborted' }));
+      },
+    );
+    request.setTimeout(REQUEST_TIMEOUT_MS, () => {
+      settle({ kind: 'timeout' });
+      request.destroy();
+    });
+    // Which error (a reset on a reused keep-alive socket is the client's race with the server's idle close).
+    request.on('error', (error: NodeJS.ErrnoException) => settle({ kind: 'error', why: error.code ?? error.message }));
+    request.end(body);
+  });
+}
+
+/** The outcomes of a load's requests, as a `Load`. */
+function tally() {
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
   const errorCodes: Record<string, number> = {};
   let errors = 0;
   let timeouts = 0;
+  return {
+    add(outcome: Outcome, latencyMs: number) {
+      if (outcome.kind === 'answered') {
+        latencies.push(latencyMs);
+        statusCodes[outcome.status] = (statusCodes[outcome.status] ?? 0) + 1;
+      } else if (outcome.kind === 'timeout') timeouts += 1;
+      else {
+        errors += 1;
+        errorCodes[outcome.why] = (errorCodes[outcome.why] ?? 0) + 1;
+      }
+    },
+    load(offered: string, sent: number, durationS: number): Load {
+      const non2xx = Object.entries(statusCodes).filter(([code]) => !code.startsWith('2')).reduce((sum, [, n]) => sum + n, 0);
+      return { offered, sent, durationS, latencies, statusCodes, errors, errorCodes, timeouts, non2xx };
+    },
+  };
+}
+
+/** One request at a time, each sent once the platform is idle: `duration` seconds of them. */
+async function isolated(target: Target, runId: string, options: { duration: number }): Promise<Load> {
+  const url = new URL(`${target.url}/pay`);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const outcomes = tally();
   const start = performance.now();
   let n = 0;
   for (; performance.now() - start < options.duration * 1000; n++) {
     const { headers, body } = payment(target, runId, n);
     const sent = performance.now();
-    const outcome = await new Promise<{ status: number } | { error: string }>((resolve) => {
-      const request = httpRequest(
-        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
-        (response) => {
-          response.resume();
-          response.on('end', () => resolve({ status: response.statusCode ?? 0 }));
-          response.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? 'response error' }));
-        },
-      );
-      request.setTimeout(REQUEST_TIMEOUT_MS, () => request.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
-      request.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
-      request.end(body);
-    });
-    if ('status' in outcome) {
-      latencies.push(performance.now() - sent);
-      statusCodes[outcome.status] = (statusCodes[outcome.status] ?? 0) + 1;
-    } else if (outcome.error === 'timeout') timeouts += 1;
-    else {
-      errors += 1;
-      errorCodes[outcome.error] = (errorCodes[outcome.error] ?? 0) + 1;
-    }
+    outcomes.add(await post(agent, url, headers, body), performance.now() - sent);
     await target.idle();
   }
   agent.destroy();
-  const non2xx = Object.entries(statusCodes).filter(([code]) => !code.startsWith('2')).reduce((sum, [, k]) => sum + k, 0);
-  return {
-    offered: 'one at a time, each once the platform is idle',
-    sent: n,
-    durationS: (performance.now() - start) / 1000,
-    latencies,
-    statusCodes,
-    errors,
-    errorCodes,
-    timeouts,
-    non2xx,
-  };
+  return outcomes.load('one at a time, each once the platform is idle', n, (performance.now() - start) / 1000);
 }
 
 async function paced(target: Target, runId: string, options: { rate: number; duration: number }): Promise<Load> {
   const url = new URL(`${target.url}/pay`);
   const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
   const total = Math.max(1, Math.round(options.rate * options.duration));
-  const latencies: number[] = [];
-  const statusCodes: Record<string, number> = {};
-  let errors = 0;
-  const errorCodes: Record<string, number> = {};
-  let timeouts = 0;
-  const send = (n: number, due: number) =>
-    new Promise<void>((resolve) => {
-      const { headers, body } = payment(target, runId, n);
-      let settled = false;
-      // Exactly one ending per request: an answer, an error (before or during the answer) or the time limit.
-      const settle = (outcome: 'answered' | 'error' | 'timeout', statusCode = 0, why = '') => {
-        if (settled) return;
-        settled = true;
-        if (outcome === 'answered') {
-          latencies.push(performance.now() - due);
-          statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
-        } else if (outcome === 'timeout') timeouts += 1;
-        else {
-          errors += 1;
-          // Which error (a reset on a reused keep-alive socket is the client's race with the server's idle close).
-          errorCodes[why] = (errorCodes[why] ?? 0) + 1;
-        }
-        resolve();
-      };
-      const request = httpRequest(
-        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
-        (response) => {
-          response.resume();
-          response.on('end', () => settle('answered', response.statusCode ?? 0));
-          response.on('error', (error: NodeJS.ErrnoException) => settle('error', 0, error.code ?? 'response error'));
-          response.on('aborted', () => settle('error', 0, 'response aborted'));
-        },
-      );
-      request.setTimeout(REQUEST_TIMEOUT_MS, () => {
-        settle('timeout');
-        request.destroy();
-      });
-      request.on('error', (error: NodeJS.ErrnoException) => settle('error', 0, error.code ?? error.message));
-      request.end(body);
-    });
+  const outcomes = tally();
+  const send = async (n: number, due: number) => {
+    const { headers, body } = payment(target, runId, n);
+    const outcome = await post(agent, url, headers, body);
+    // Open loop: the latency counts from when the request was due, whether or not it could leave then.
+    outcomes.add(outcome, performance.now() - due);
+  };
   const start = performance.now() + 20;
   const inFlight: Promise<void>[] = [];
   for (let n = 0; n < total; n += 1) {
@@ -340,18 +328,7 @@ async function paced(target: Target, runId: string, options: { rate: number; dur
   }
   await Promise.all(inFlight);
   agent.destroy();
-  const non2xx = Object.entries(statusCodes).filter(([code]) => !code.startsWith('2')).reduce((sum, [, n]) => sum + n, 0);
-  return {
-    offered: `${options.rate} req/s, evenly paced (open loop)`,
-    sent: total,
-    durationS: (performance.now() - start) / 1000,
-    latencies,
-    statusCodes,
-    errors,
-    errorCodes,
-    timeouts,
-    non2xx,
-  };
+  return outcomes.load(`${options.rate} req/s, evenly paced (open loop)`, total, (performance.now() - start) / 1000);
 }
 
 async function phase(target: Target, label: string, generate: (runId: string) => Promise<Load>): Promise<PhaseResult> {
