@@ -65,6 +65,10 @@ export function serveChannel(server: Server, port: MessagePort): void {
   });
 }
 
+function aborted(): Error {
+  return Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+}
+
 /** An error the SDK's retry strategy treats as a transient connection failure. */
 function connectionLost(message: string): Error {
   return Object.assign(new Error(message), { name: 'Error', code: 'ECONNRESET' });
@@ -95,16 +99,29 @@ export class StoreChannelHandler {
     port.unref();
   }
 
-  async handle(request: HttpRequest): Promise<{ response: HttpResponse }> {
+  /** As NodeHttpHandler: an aborted call rejects with an AbortError at once (the store's late answer is dropped). */
+  async handle(request: HttpRequest, options: { abortSignal?: AbortSignal } = {}): Promise<{ response: HttpResponse }> {
+    const { abortSignal } = options;
+    if (abortSignal?.aborted) throw aborted();
     if (this.closed) throw connectionLost('the local store closed the channel');
     const id = ++this.sequence;
     const query = request.query && Object.keys(request.query).length ? `?${new URLSearchParams(request.query as Record<string, string>)}` : '';
     const body = request.body === undefined || request.body === null ? '' : (request.body as Uint8Array | string);
-    const reply = await new Promise<ChannelReply>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.port.postMessage({ id, method: request.method, path: `${request.path}${query}`, headers: request.headers, body } satisfies ChannelRequest);
-    });
-    return { response: { statusCode: reply.status, headers: reply.headers, body: Buffer.from(reply.body) } };
+    const onAbort = () => {
+      const call = this.pending.get(id);
+      this.pending.delete(id);
+      call?.reject(aborted());
+    };
+    abortSignal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const reply = await new Promise<ChannelReply>((resolve, reject) => {
+        this.pending.set(id, { resolve, reject });
+        this.port.postMessage({ id, method: request.method, path: `${request.path}${query}`, headers: request.headers, body } satisfies ChannelRequest);
+      });
+      return { response: { statusCode: reply.status, headers: reply.headers, body: Buffer.from(reply.body) } };
+    } finally {
+      abortSignal?.removeEventListener('abort', onAbort);
+    }
   }
 
   updateHttpClientConfig(): void {}

@@ -1,8 +1,12 @@
-/** The store tests' local DynamoDB: dynalite in its own process with the platform's tables, and a document client. */
+/**
+ * The store tests' local DynamoDB: dynalite in a thread of its own with the platform's tables, and a document client
+ * that reaches it as the local functions do (over a channel, local/store-channel.ts).
+ */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ensureTables, startLocalStore } from '../../local/dynalite';
 import { LOCAL_TABLES } from '../../local/env';
+import { StoreChannelHandler } from '../../local/store-channel';
 
 export interface TestStore {
   readonly client: DynamoDBDocumentClient;
@@ -13,7 +17,12 @@ export async function startTestStore(): Promise<TestStore> {
   const store = await startLocalStore({});
   await ensureTables(store.endpoint, LOCAL_TABLES);
   const client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: store.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
+    new DynamoDBClient({
+      endpoint: store.endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      requestHandler: new StoreChannelHandler(store.connect()),
+    }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
   return {
