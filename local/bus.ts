@@ -65,6 +65,8 @@ export interface LocalBus {
   idle(): Promise<void>;
   /** True while a delivery is queued or running. */
   busy(): boolean;
+  /** Deliveries queued or running (each rule's target of each event): the background work not yet done. */
+  backlog(): number;
   /** Delivers again the journal's events that a rule has not acknowledged (after a crash); the count. */
   redeliver(): number;
 }
@@ -187,6 +189,7 @@ export function createLocalBus(name: string, options: LocalBusOptions = {}): Loc
       while (pending.size) await Promise.all([...pending]);
     },
     busy: () => pending.size > 0,
+    backlog: () => pending.size,
     redeliver() {
       let count = 0;
       for (const { event, rules: left } of unacknowledged.splice(0)) {

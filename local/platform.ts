@@ -60,6 +60,8 @@ export interface LocalPlatformOptions {
   readonly storeFaultRate?: number;
   /** Admission control of POST /pay (503 + Retry-After above it). @default DEFAULT_MAX_IN_FLIGHT_PAYMENTS (32) */
   readonly maxInFlightPayments?: number;
+  /** Admission control: the background deliveries (bus) at which POST /pay answers 503 too. @default DEFAULT_MAX_BACKLOG (2000) */
+  readonly maxBacklog?: number;
 }
 
 export interface LocalPlatform {
@@ -146,7 +148,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     cleanups.push(() => schedules.close());
 
     const issuer = await createLocalIssuer({ dir: persist ? join(dataDir, 'issuer') : undefined });
-    const server = createLocalServer({ issuer, functions: invokers, workflows, onError, maxInFlightPayments: options.maxInFlightPayments });
+    const server = createLocalServer({
+      issuer,
+      functions: invokers,
+      workflows,
+      onError,
+      maxInFlightPayments: options.maxInFlightPayments,
+      backlog: () => bus.backlog(),
+      maxBacklog: options.maxBacklog,
+    });
     await listen(server, options.port ?? 3001, host);
     cleanups.push(() => closeServer(server));
     const { port } = server.address() as AddressInfo;

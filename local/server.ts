@@ -59,7 +59,23 @@ export interface LocalServerOptions {
    * @default DEFAULT_MAX_IN_FLIGHT_PAYMENTS
    */
   readonly maxInFlightPayments?: number;
+  /**
+   * The background work not yet done (the bus's deliveries queued or running: rewards, fraud features, routing's
+   * learning). At `maxBacklog` or more, `POST /pay` answers 503 with Retry-After as above: locally the payments
+   * and their background work share the cores, and without a bound a sustained overload would leave the
+   * background ever further behind (in the cloud it runs on instances of its own).
+   */
+  readonly backlog?: () => number;
+  /** @default DEFAULT_MAX_BACKLOG */
+  readonly maxBacklog?: number;
 }
+
+/**
+ * Background deliveries the local platform lets pile up before it refuses new payments: a payment makes about 3
+ * (its reward, its fraud features, routing's feedback), so about 700 payments' worth, some 10 s of work at the
+ * rate 2 cores sustain (`npm run bench:pay`).
+ */
+export const DEFAULT_MAX_BACKLOG = 2000;
 
 /**
  * In-flight payments the local platform admits: about twice what keeps its p95 low at saturation on two cores
@@ -81,9 +97,22 @@ class HttpError extends Error {
   }
 }
 
+/** What POST /pay is admitted against: payments in flight, and the background work not yet done. */
+interface Admission {
+  inFlight: number;
+  readonly max: number;
+  readonly backlog: () => number;
+  readonly maxBacklog: number;
+}
+
 export function createLocalServer(options: LocalServerOptions): Server {
   const onError = options.onError ?? ((message: string, error: unknown) => console.error(`[server] ${message}`, error));
-  const admission = { inFlight: 0, max: options.maxInFlightPayments ?? DEFAULT_MAX_IN_FLIGHT_PAYMENTS };
+  const admission: Admission = {
+    inFlight: 0,
+    max: options.maxInFlightPayments ?? DEFAULT_MAX_IN_FLIGHT_PAYMENTS,
+    backlog: options.backlog ?? (() => 0),
+    maxBacklog: options.maxBacklog ?? DEFAULT_MAX_BACKLOG,
+  };
   return createServer((req, res) => {
     const requestId = randomUUID();
     handle(req, res, requestId, options, admission).catch((error: unknown) => {
@@ -102,7 +131,7 @@ async function handle(
   res: ServerResponse,
   requestId: string,
   options: LocalServerOptions,
-  admission: { inFlight: number; readonly max: number },
+  admission: Admission,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const candidates = ROUTES.filter((r) => r.pattern.test(url.pathname));
@@ -159,11 +188,16 @@ async function handle(
     }
     const merchantId = claims[MERCHANT_CLAIM];
     const idempotencyKey = req.headers[IDEMPOTENCY_HEADER.toLowerCase()];
-    if (admission.inFlight >= admission.max) {
+    const behind = admission.backlog();
+    if (admission.inFlight >= admission.max || behind >= admission.maxBacklog) {
+      const why =
+        admission.inFlight >= admission.max
+          ? `the platform is at capacity (${admission.max} payments in flight)`
+          : `the platform's background work (rewards, fraud features, routing's learning) is ${behind} deliveries behind`;
       throw new HttpError(
         503,
         'service_unavailable',
-        `the platform is at capacity (${admission.max} payments in flight); nothing was charged and the key was not used: retry after ${RETRY_AFTER_SECONDS} s with the same Idempotency-Key`,
+        `${why}; nothing was charged and the key was not used: retry after ${RETRY_AFTER_SECONDS} s with the same Idempotency-Key`,
         undefined,
         { 'retry-after': String(RETRY_AFTER_SECONDS) },
       );

@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import type { MessagePort } from 'node:worker_threads';
-import type { HttpRequest, HttpResponse } from '@smithy/types';
+import type { HttpHandlerOptions, HttpRequest, HttpResponse } from '@smithy/types';
 
 /** A request on the channel: what the SDK would have written to the socket. */
 export interface ChannelRequest {
@@ -100,8 +100,9 @@ export class StoreChannelHandler {
   }
 
   /** As NodeHttpHandler: an aborted call rejects with an AbortError at once (the store's late answer is dropped). */
-  async handle(request: HttpRequest, options: { abortSignal?: AbortSignal } = {}): Promise<{ response: HttpResponse }> {
-    const { abortSignal } = options;
+  async handle(request: HttpRequest, options: HttpHandlerOptions = {}): Promise<{ response: HttpResponse }> {
+    // The SDK passes a DOM-style AbortSignal (the `abortSignal` of a send); older callers one with `onabort` only.
+    const abortSignal = options.abortSignal as (AbortSignal & Partial<EventTarget>) | undefined;
     if (abortSignal?.aborted) throw aborted();
     if (this.closed) throw connectionLost('the local store closed the channel');
     const id = ++this.sequence;
@@ -112,7 +113,7 @@ export class StoreChannelHandler {
       this.pending.delete(id);
       call?.reject(aborted());
     };
-    abortSignal?.addEventListener('abort', onAbort, { once: true });
+    abortSignal?.addEventListener?.('abort', onAbort, { once: true });
     try {
       const reply = await new Promise<ChannelReply>((resolve, reject) => {
         this.pending.set(id, { resolve, reject });
@@ -120,7 +121,7 @@ export class StoreChannelHandler {
       });
       return { response: { statusCode: reply.status, headers: reply.headers, body: Buffer.from(reply.body) } };
     } finally {
-      abortSignal?.removeEventListener('abort', onAbort);
+      abortSignal?.removeEventListener?.('abort', onAbort);
     }
   }
 

@@ -2,10 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import type { HandlerOverrides } from '../../local/functions';
 import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
-import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
+import { startLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../../local/platform';
 
 /** A platform with the two default sandbox accounts (ordinary cards always succeed), unless `env` says otherwise. */
-export function startPlatform(options: { env?: Record<string, string>; handlerOverrides?: HandlerOverrides } = {}): Promise<LocalPlatform> {
+export function startPlatform(
+  options: { env?: Record<string, string>; handlerOverrides?: HandlerOverrides } & Pick<LocalPlatformOptions, 'maxInFlightPayments' | 'maxBacklog'> = {},
+): Promise<LocalPlatform> {
   return startLocalPlatform({
     port: 0,
     inMemory: true,
