@@ -10,8 +10,10 @@
  *
  * Queue consumers are projected at a steady volume (--per-month, default a million payments a month): each queue's
  * batch is what its batching window gathers at that rate (at least 1, at most its batch size), and its consumer's
- * invocations, the routing model's commits (one a batch) and the SQS receives and deletes (up to 10 messages a
- * request) are counted a batch, not a message.
+ * invocations, the routing model's commits and health publications (one a batch) and the SQS receives and deletes
+ * (up to 10 messages a request) are counted a batch, not a message; the updater's model read, once a batch too, is
+ * still counted a message (an overcount above one message a batch). The model is priced at its steady size (every
+ * connector learnt from varied traffic: see steadyModelBytes).
  *
  * Options: --payments 40 (sequential, each with its own key, a card that succeeds on every connector),
  * --per-month 1000000.
@@ -32,8 +34,10 @@ import { startLocalPlatform } from '../local/platform';
 import { allStates, readDefinition } from '../local/workflows';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CONNECTORS } from '../local/connectors';
-import { decodeState, encodeState, MODEL_KEY } from '../lambdas/routing/model-encoding';
-import { quantile } from './support';
+import { decodeState, encodeState, HEALTH_KEY, MODEL_KEY } from '../lambdas/routing/model-encoding';
+import { CURRENCIES, MERCHANT_CATEGORIES, METHODS, NETWORKS, routingFeatures, type RoutingContext } from '../lambdas/routing/context';
+import { DEFAULT_LINUCB, emptyArm, updateArm } from '../lambdas/routing/linucb';
+import { prng, quantile } from './support';
 
 const { values } = parseArgs({ options: { payments: { type: 'string', default: '40' }, 'per-month': { type: 'string', default: '1000000' } } });
 const N = Number(values.payments);
@@ -104,15 +108,32 @@ function itemBytes(item: Record<string, AttributeValue>): number {
 const MODEL_ARMS_STEADY = LOCAL_CONNECTORS.length;
 
 /**
- * The model item's size once every connector has learnt: the stored state with each missing arm a copy of a
- * learnt one (an arm's size depends on the dimension and its numbers, not on which connector it is), the rest of
- * the item as stored.
+ * The model item's size once every connector has learnt from varied traffic: each arm updated with 2,000 seeded
+ * contexts across the categories, countries, currencies, methods, networks, amounts, scores and hours the features
+ * one-hot or scale (the forgetting factor leaves every entry a full-precision number, so a steady arm is dense;
+ * this short run's traffic is one currency and one country, so its arms are not), the rest of the item as stored.
  */
 function steadyModelBytes(stateText: string, itemBytes: number): number {
   const state = decodeState(stateText);
-  const learnt = Object.values(state.arms)[0];
-  if (!learnt) return itemBytes;
-  const arms = Object.fromEntries(LOCAL_CONNECTORS.map((c) => [c.id, state.arms[c.id] ?? learnt]));
+  const random = prng(11);
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)];
+  const countries = ['US', 'CA', 'MX', 'BR', 'AR', 'GB', 'DE', 'FR', 'ES', 'IT', 'JP', 'SG', 'AU', 'IN', 'ZA', 'XX'];
+  let arm = emptyArm(state.dimension, DEFAULT_LINUCB.ridge);
+  for (let i = 0; i < 2_000; i += 1) {
+    const method = pick(METHODS);
+    const x = routingFeatures({
+      amountMinor: Math.round(10 ** (2 + random() * 5)),
+      currency: pick([...CURRENCIES, 'CHF']),
+      method,
+      ...(method === 'card' ? { network: pick(NETWORKS) } : {}),
+      country: pick(countries),
+      merchantCategory: pick([...MERCHANT_CATEGORIES, 'other']),
+      fraudScore: random() * random(),
+      time: Date.UTC(2026, 11, 1) + random() * 86_400_000,
+    } satisfies RoutingContext);
+    arm = updateArm(arm, x, random() < 0.9 ? 1 : 0, DEFAULT_LINUCB);
+  }
+  const arms = Object.fromEntries(LOCAL_CONNECTORS.map((c) => [c.id, arm]));
   return itemBytes - Buffer.byteLength(stateText) + Buffer.byteLength(encodeState({ ...state, arms }));
 }
 
@@ -296,6 +317,8 @@ async function main(): Promise<void> {
     // The routing model item grows with the connectors it has learnt (an arm each); priced at full size, once every
     // connector has learnt, whatever this short run's exploration reached.
     const modelKind = `${LOCAL_TABLES.routing} ${MODEL_KEY.slice(0, MODEL_KEY.indexOf('#') + 1)}`;
+    // The updater publishes the breaker's health with each commit: once a batch too.
+    const healthKind = `${LOCAL_TABLES.routing} ${HEALTH_KEY.slice(0, HEALTH_KEY.indexOf('#') + 1)}`;
     const modelSteadyUnits = modelItem ? Math.ceil(modelItem.steadyBytes / 1024) : undefined;
     const unitsOf = (kind: string) => {
       if (kind === modelKind && modelSteadyUnits !== undefined) return modelSteadyUnits;
@@ -306,7 +329,7 @@ async function main(): Promise<void> {
     // The model is committed once a batch of the updater's queue (measured here one payment at a time: about once a payment).
     const writeKinds = Object.entries(diff(await platform.store.writes(), writes0)).map(([kind, n]) => ({
       kind,
-      perPayment: kind === modelKind && updates ? updates.invocations : n / N,
+      perPayment: (kind === modelKind || kind === healthKind) && updates ? updates.invocations : n / N,
       measuredPerPayment: n / N,
       units: unitsOf(kind),
     }));

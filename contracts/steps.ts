@@ -41,9 +41,10 @@ export const PaymentDraft = z.object({
   /**
    * Which run of the key's claim this execution holds: 1 for the first claim, one more at each takeover of an
    * expired lease. Abort releases or expires the claim only while it is still this run's (a run that outlived its
-   * lease must not give away its successor's).
+   * lease must not give away its successor's). A draft from before runs were carried (an execution in flight across
+   * a deploy) is run 1's: at worst its Abort then leaves a later run's claim alone, never releases it.
    */
-  run: z.number().int().min(1),
+  run: z.number().int().min(1).default(1),
 });
 export type PaymentDraft = z.infer<typeof PaymentDraft>;
 

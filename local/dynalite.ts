@@ -74,7 +74,13 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
   const data: StoreThreadData = { path: options.path, host, port: options.port ?? 0, faultRate: options.faultRate ?? 0 };
   const thread = new Worker(join(__dirname, 'store-thread.ts'), { workerData: data, execArgv: ['--require', require.resolve('tsx/cjs')] });
   let closing = false;
-  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+  let stopped = false;
+  const exited = new Promise<void>((resolve) =>
+    thread.once('exit', () => {
+      stopped = true;
+      resolve();
+    }),
+  );
   thread.once('exit', (code) => {
     releaseLock();
     if (!closing) console.error(`[store] the local store stopped unexpectedly (exit code ${code}); restart npm start`);
@@ -121,7 +127,9 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
     port,
     connect: () => {
       const channel = new MessageChannel();
-      thread.postMessage({ type: 'connect', port: channel.port1 }, [channel.port1]);
+      // A store that has stopped gets a closed channel: its calls fail at once instead of waiting for an answer.
+      if (stopped) channel.port1.close();
+      else thread.postMessage({ type: 'connect', port: channel.port1 }, [channel.port1]);
       return channel.port2;
     },
     stats: async () => (await ask()).stats ?? {},

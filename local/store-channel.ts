@@ -55,13 +55,21 @@ export function serveChannel(server: Server, port: MessagePort): void {
         if (answered) return;
         answered = true;
         port.postMessage({ id: message.id, status: res.statusCode, headers, body: body === undefined ? '' : String(body) } satisfies ChannelReply);
-        res.emit('finish');
+        // Later, as a real response finishes: listeners attached after an answer given at once still see it.
+        setImmediate(() => res.emit('finish'));
       },
     });
-    server.emit('request', req, res);
-    const body = typeof message.body === 'string' ? Buffer.from(message.body) : Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
-    if (body.length) req.emit('data', body);
-    req.emit('end');
+    try {
+      server.emit('request', req, res);
+      const body = typeof message.body === 'string' ? Buffer.from(message.body) : Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
+      if (body.length) req.emit('data', body);
+      req.emit('end');
+    } catch (error) {
+      // A throw inside dynalite answers this call with DynamoDB's 500 (which the SDK retries), not the whole store's thread.
+      res.statusCode = 500;
+      res.setHeader('content-type', 'application/x-amz-json-1.0');
+      res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: `local store: ${(error as Error).message}` }));
+    }
   });
 }
 

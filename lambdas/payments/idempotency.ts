@@ -235,13 +235,13 @@ export class DynamoIdempotency implements IdempotencyPort {
           TableName: this.tableName,
           Key: { id: existing.id },
           // A taken-over claim lives another REPLAY_SECONDS (its TTL), so a long-unfinished payment keeps its key.
-          UpdateExpression: 'SET leaseUntil = :lease, runs = if_not_exists(runs, :zero) + :one, expiration = :expiration',
+          // A claim written before runs were counted is run 1's: its first takeover is run 2.
+          UpdateExpression: 'SET leaseUntil = :lease, runs = if_not_exists(runs, :one) + :one, expiration = :expiration',
           ConditionExpression: '#status = :inProgress AND (attribute_not_exists(leaseUntil) OR leaseUntil = :seen)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':lease': nowMs + this.leaseMs,
             ':expiration': Math.floor(nowMs / 1000) + REPLAY_SECONDS,
-            ':zero': 0,
             ':one': 1,
             ':inProgress': IN_PROGRESS,
             ':seen': existing.leaseUntil ?? 0,
@@ -249,7 +249,9 @@ export class DynamoIdempotency implements IdempotencyPort {
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      return (result.Attributes as Pick<ClaimItem, 'runs'> | undefined)?.runs ?? (existing.runs ?? 0) + 1;
+      const run = (result.Attributes as Pick<ClaimItem, 'runs'> | undefined)?.runs;
+      if (typeof run !== 'number') throw new Error(`the claim ${existing.id} was taken over without its run number`);
+      return run;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;

@@ -76,5 +76,22 @@ describe('the store channel', () => {
     await client.send(new PutCommand({ TableName: TABLE, Item: { pk: 'doomed#1' } }));
     await doomed.close();
     await expect(client.send(new GetCommand({ TableName: TABLE, Key: { pk: 'doomed#1' } }))).rejects.toMatchObject({ message: expect.stringMatching(/closed the channel/) });
+    // A channel opened after the store stopped (a function restarted meanwhile) fails too, rather than waiting forever.
+    const late = clientOf(doomed, 1);
+    await expect(late.send(new GetCommand({ TableName: TABLE, Key: { pk: 'doomed#1' } }))).rejects.toMatchObject({ message: expect.stringMatching(/closed the channel/) });
+  });
+
+  it("counts the store's busy periods over the channel as over HTTP, answers given at once included", async () => {
+    const client = clientOf(store);
+    const before = await store.rounds();
+    // dynalite refuses this one while reading it (an unused expression value): its answer comes at once.
+    await expect(
+      client.send(new PutCommand({ TableName: TABLE, Item: { pk: 'rounds#1' }, ExpressionAttributeValues: { ':unused': 1 } })),
+    ).rejects.toMatchObject({ name: 'ValidationException' });
+    for (let i = 0; i < 3; i++) await client.send(new GetCommand({ TableName: TABLE, Key: { pk: 'rounds#1' } }));
+    const after = await store.rounds();
+    // One call at a time: each is a busy period of its own, in all and on its table.
+    expect(after.total - before.total).toBe(4);
+    expect((after.byTable[TABLE] ?? 0) - (before.byTable[TABLE] ?? 0)).toBe(4);
   });
 });
