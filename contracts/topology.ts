@@ -234,7 +234,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         // One model commit per batch, so a big batch keeps the single writer ahead at high rates; a malformed
         // message fails alone (partial batch response), so it costs no good ones. The window stays short because
         // each commit also publishes the circuit breaker's health: a longer one would save model writes at low
-        // volume (`npm run cost`: about $8 a million payments at a million a month) but delay a connector's
+        // volume (`npm run cost`: about $23 a million payments at a million a month) but delay a connector's
         // outage reaching the routers by as long.
         queue: { id: 'RoutingUpdates', batchSize: 100, batchingWindowSeconds: 1, maxReceiveCount: 5 },
       },
