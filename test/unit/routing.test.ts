@@ -171,6 +171,45 @@ describe('routing model encoding', () => {
     expect(decodeState(JSON.stringify({ ...v2, format: 2, health }))).toEqual({ ...emptyBanditState(), health });
   });
 
+  it('stores a learnt (dense) arm as base64 doubles, exactly, shorter than as JSON numbers; format 3 still reads', () => {
+    let state = emptyBanditState();
+    const countries = ['DE', 'US', 'BR', 'JP', 'GB', undefined];
+    const currencies = ['EUR', 'USD', 'JPY', 'GBP', 'CHF'];
+    // Traffic varied on every feature (as a model's after a while), so every entry of A is learnt.
+    const categories = ['retail', 'digital', 'travel', 'food', 'services', 'other'];
+    const networks = ['visa', 'mastercard', 'amex', undefined] as const;
+    const methods = ['card', 'card', 'wallet', 'solana_pay'] as const;
+    for (let i = 0; i < 600; i += 1) {
+      const features = Array.from(
+        routingFeatures({
+          ...ctx,
+          amountMinor: 100 + i * 37,
+          country: countries[i % 6],
+          currency: currencies[i % 5],
+          merchantCategory: categories[i % 6],
+          method: methods[i % 4],
+          network: networks[i % 4],
+          fraudScore: (i % 7) / 7,
+          time: ctx.time + i * 600_000,
+        }),
+      );
+      state = learn(state, { connectorId: 'dense', outcome: i % 4 ? 'succeeded' : 'declined', features, time: ctx.time });
+    }
+    const text = encodeState(state);
+    const stored = JSON.parse(text) as { format: number; arms: { dense: { upper: unknown; b: unknown } } };
+    expect(stored.format).toBe(4);
+    expect(typeof stored.arms.dense.upper).toBe('string');
+    expect(decodeState(text)).toEqual(state); // exact: the same doubles
+    // The same state as format 3 (numbers as JSON) decodes to the same, and is much longer.
+    const d = state.dimension;
+    const arm = state.arms.dense;
+    const upper: number[] = [];
+    for (let i = 0; i < d; i += 1) for (let j = i; j < d; j += 1) upper.push(arm.a[i * d + j]);
+    const v3 = JSON.stringify({ ...JSON.parse(text), format: 3, arms: { dense: { upper, b: arm.b, n: arm.n } } });
+    expect(decodeState(v3)).toEqual(state);
+    expect(text.length).toBeLessThan(0.9 * v3.length);
+  });
+
   it('refuses a state too large for one item, and an unknown format', () => {
     let state = emptyBanditState();
     // Varied contexts fill A, as in a model that has run a while.
