@@ -11,7 +11,11 @@ import { allFunctions, FUNCTION_NAMES, type FunctionName } from '../contracts/to
 import type { Reply, Request, WorkerData } from './function-worker';
 import { LOCAL_PREFIX } from './env';
 
-/** The niceness of the background instances' threads (Linux): a payment's Tasks get the cores first. */
+/**
+ * The niceness of the background instances' threads (Linux): a payment's Tasks get the cores first. A thread a
+ * niced thread starts inherits its niceness; libuv's thread pool (LevelDB's work among it) is already running by
+ * then, started by the store's opening of its database before any function starts.
+ */
 const BACKGROUND_NICE = 10;
 
 /** Calls a function the way the Lambda runtime does and resolves its result. */
