@@ -5,6 +5,7 @@
  * result or rejects with its error (same name and message). Overrides wrap an invoker (middleware style) so
  * tests can inject faults or delays without any switch in production code.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker, type MessagePort } from 'node:worker_threads';
 import { allFunctions, FUNCTION_NAMES, type FunctionName } from '../contracts/topology';
@@ -13,8 +14,8 @@ import { LOCAL_PREFIX } from './env';
 
 /**
  * The niceness of the background instances' threads (Linux): a payment's Tasks get the cores first. A thread a
- * niced thread starts inherits its niceness; libuv's thread pool (LevelDB's work among it) is already running by
- * then, started by the store's opening of its database before any function starts.
+ * niced thread starts inherits its niceness, so libuv's thread pool (LevelDB's work among it), which the first
+ * thread to need it starts, is started here first (`startLocalFunctions`).
  */
 const BACKGROUND_NICE = 10;
 
@@ -153,6 +154,8 @@ export async function startLocalFunctions(
   overrides: HandlerOverrides = {},
   connectStore?: () => MessagePort,
 ): Promise<LocalFunctions> {
+  // Any call through libuv's thread pool starts it, at this thread's priority (see BACKGROUND_NICE).
+  await stat(__dirname);
   const workers = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, new FunctionWorker(name, environments[name], connectStore)])) as Record<
     FunctionName,
     FunctionWorker
