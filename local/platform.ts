@@ -133,7 +133,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
           if (execution.status === 'ABORTED') throw new Error(`the ${consumer.workflow} execution was aborted at shutdown`);
         });
       } else {
-        const queue = createLocalQueue((batch) => functions.background[consumer.function](batch), { batchSize: consumer.queue.batchSize, onError });
+        const queue = createLocalQueue((batch) => functions.background[consumer.function](batch), {
+          batchSize: consumer.queue.batchSize,
+          batchingWindowMs: consumer.queue.batchingWindowSeconds * 1000,
+          onError,
+        });
         queues.push(queue);
         bus.addRule(`${consumer.event}-to-${consumer.queue.id}`, eventPattern(consumer.event), (event) => queue.send(JSON.stringify(event)));
       }
@@ -161,15 +165,18 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     cleanups.push(() => closeServer(server));
     const { port } = server.address() as AddressInfo;
 
-    const idle = async () => {
-      do {
-        // Publish what the outbox holds, then let the bus, the workflows and the queues settle.
-        await schedules.run('outbox');
-        await bus.idle();
-        await workflows.idle();
-        for (const queue of queues) await queue.idle();
-      } while (bus.busy() || workflows.busy() || queues.some((q) => q.busy()));
-    };
+    /** Runs `work` with every queue's batching window off (a delivery to a queue then finishes without waiting for it). */
+    const withoutWindows = (work: () => Promise<void>) => queues.reduce((inner, queue) => () => queue.withoutWindow(inner), work)();
+    const idle = () =>
+      withoutWindows(async () => {
+        do {
+          // Publish what the outbox holds, then let the bus, the workflows and the queues settle.
+          await schedules.run('outbox');
+          await bus.idle();
+          await workflows.idle();
+          for (const queue of queues) await queue.idle();
+        } while (bus.busy() || workflows.busy() || queues.some((q) => q.busy()));
+      });
     let closing: Promise<void> | undefined;
     return {
       url: `http://${host}:${port}`,
@@ -188,8 +195,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
           await schedules.close();
           // Running executions get the grace period (a delivery whose execution is aborted stays in the journal).
           await workflows.close(graceMs);
-          await bus.idle();
-          for (const queue of queues) await queue.idle();
+          await withoutWindows(async () => {
+            await bus.idle();
+            for (const queue of queues) await queue.idle();
+          });
           await functions.close();
           await events.close();
           await store.close();

@@ -1,10 +1,11 @@
 /**
  * The local stand-in for an SQS queue with a Lambda event source: messages are buffered and handed to one
- * consumer at a time, in batches of up to `batchSize` shaped like an SQS event (`{Records: [{body}]}`), as
- * the cloud delivers them to the routing model's updater (one concurrent execution: the single writer). A
- * failed batch is retried once, then reported and dropped (the cloud would redrive it to the DLQ). A consumer
- * may fail only some messages with SQS's partial batch response (`{batchItemFailures: [{itemIdentifier}]}`,
- * the message ids): those alone are retried, then reported.
+ * consumer at a time (as the cloud delivers them to the routing model's updater: one concurrent execution, the
+ * single writer), in batches of up to `batchSize` shaped like an SQS event (`{Records: [{body}]}`), gathered for
+ * up to the source's batching window as Lambda gathers them, so a consumer's per-batch work (the routing model's
+ * commit above all) is shared as in the cloud. A failed batch is retried once, then reported and dropped (the
+ * cloud would redrive it to the DLQ). A consumer may fail only some messages with SQS's partial batch response
+ * (`{batchItemFailures: [{itemIdentifier}]}`, the message ids): those alone are retried, then reported.
  */
 /** SQS's partial batch response: the messages of a batch that failed. */
 interface PartialBatchResponse {
@@ -18,16 +19,30 @@ export interface LocalQueue {
    * in the queue is delivered again at the next start (its journal).
    */
   send(body: string): Promise<void>;
-  /** Resolves when nothing is buffered or being consumed. */
+  /** Resolves when nothing is buffered or being consumed (what a batching window holds is handed over at once). */
   idle(): Promise<void>;
+  /** Runs `work` with the batching window off: batches are handed over at once until it settles. */
+  withoutWindow<T>(work: () => Promise<T>): Promise<T>;
   busy(): boolean;
 }
 
 export function createLocalQueue(
   consumer: (event: { Records: Array<{ messageId: string; body: string }> }) => Promise<unknown>,
-  options: { readonly batchSize?: number; readonly onError?: (message: string, error: unknown) => void } = {},
+  options: {
+    readonly batchSize?: number;
+    /**
+     * As the SQS event source's MaximumBatchingWindowInSeconds: a batch is handed over once it is full or this long
+     * after its first message (`idle()` hands it over at once). @default 0
+     */
+    readonly batchingWindowMs?: number;
+    readonly onError?: (message: string, error: unknown) => void;
+  } = {},
 ): LocalQueue {
   const batchSize = options.batchSize ?? 10;
+  const windowMs = options.batchingWindowMs ?? 0;
+  /** Ends the current batching window early (a full batch, or `idle()`). */
+  let closeWindow: (() => void) | undefined;
+  let flushing = 0;
   const buffered: Array<{ body: string; attempts: number; done: () => void }> = [];
   let running: Promise<void> | undefined;
   let sequence = 0;
@@ -54,9 +69,20 @@ export function createLocalQueue(
   };
 
   const kick = () => {
+    if (buffered.length >= batchSize) closeWindow?.();
     running ??= (async () => {
       // Let the producers of this tick add to the batch first.
       await new Promise((resolve) => setImmediate(resolve));
+      if (windowMs > 0 && flushing === 0 && buffered.length < batchSize) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, windowMs);
+          closeWindow = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        closeWindow = undefined;
+      }
       await drain();
     })().finally(() => {
       running = undefined;
@@ -71,8 +97,19 @@ export function createLocalQueue(
         kick();
       });
     },
-    async idle() {
-      while (running) await running;
+    async withoutWindow(work) {
+      flushing += 1;
+      try {
+        closeWindow?.();
+        return await work();
+      } finally {
+        flushing -= 1;
+      }
+    },
+    idle() {
+      return this.withoutWindow(async () => {
+        while (running) await running;
+      });
     },
     busy: () => running !== undefined || buffered.length > 0,
   };

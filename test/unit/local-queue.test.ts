@@ -25,6 +25,37 @@ describe('local queue', () => {
     expect(overlap).toBe(false);
   });
 
+  it('gathers a batch for up to its batching window, hands over a full one at once, and idle() ends the window', async () => {
+    const batches: Array<{ size: number; at: number }> = [];
+    const started = Date.now();
+    const queue = createLocalQueue(
+      async (event: Batch) => {
+        batches.push({ size: event.Records.length, at: Date.now() - started });
+      },
+      { batchSize: 5, batchingWindowMs: 300 },
+    );
+    // Three messages over 100 ms: one batch, handed over about 300 ms after the first.
+    queue.send('a');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    queue.send('b');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const third = queue.send('c');
+    await third;
+    expect(batches).toEqual([{ size: 3, at: expect.any(Number) }]);
+    expect(batches[0].at).toBeGreaterThanOrEqual(250);
+    // A full batch does not wait for the window.
+    const fullAt = Date.now() - started;
+    await Promise.all(['d', 'e', 'f', 'g', 'h'].map((m) => queue.send(m)));
+    expect(batches[1]).toEqual({ size: 5, at: expect.any(Number) });
+    expect(batches[1].at - fullAt).toBeLessThan(200);
+    // idle() hands over what the window holds at once.
+    const idleAt = Date.now() - started;
+    void queue.send('i');
+    await queue.idle();
+    expect(batches[2]).toEqual({ size: 1, at: expect.any(Number) });
+    expect(batches[2].at - idleAt).toBeLessThan(200);
+  });
+
   it('retries a failed batch once, then reports it', async () => {
     const errors: string[] = [];
     let calls = 0;
