@@ -90,6 +90,16 @@ export function createLocalQueue(
     });
   };
 
+  const withoutWindow = async <T>(work: () => Promise<T>): Promise<T> => {
+    flushing += 1;
+    try {
+      closeWindow?.();
+      return await work();
+    } finally {
+      flushing -= 1;
+    }
+  };
+
   return {
     send(body) {
       return new Promise<void>((done) => {
@@ -97,20 +107,11 @@ export function createLocalQueue(
         kick();
       });
     },
-    async withoutWindow(work) {
-      flushing += 1;
-      try {
-        closeWindow?.();
-        return await work();
-      } finally {
-        flushing -= 1;
-      }
-    },
-    idle() {
-      return this.withoutWindow(async () => {
+    withoutWindow,
+    idle: () =>
+      withoutWindow(async () => {
         while (running) await running;
-      });
-    },
+      }),
     busy: () => running !== undefined || buffered.length > 0,
   };
 }
