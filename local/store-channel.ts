@@ -55,8 +55,9 @@ export function serveChannel(server: Server, port: MessagePort): void {
         if (answered) return;
         answered = true;
         port.postMessage({ id: message.id, status: res.statusCode, headers, body: body === undefined ? '' : String(body) } satisfies ChannelReply);
-        // Later, as a real response finishes: listeners attached after an answer given at once still see it.
-        setImmediate(() => res.emit('finish'));
+        // After the current work, as a real response finishes later: listeners attached after an answer given at
+        // once (the counting's, on the same request) still see it, before any other request is taken.
+        process.nextTick(() => res.emit('finish'));
       },
     });
     try {
@@ -65,7 +66,8 @@ export function serveChannel(server: Server, port: MessagePort): void {
       if (body.length) req.emit('data', body);
       req.emit('end');
     } catch (error) {
-      // A throw inside dynalite answers this call with DynamoDB's 500 (which the SDK retries), not the whole store's thread.
+      // A throw while dynalite takes the request answers this call with DynamoDB's 500 (which the SDK retries)
+      // instead of ending the store's thread (a throw in its later, asynchronous work is not caught here).
       res.statusCode = 500;
       res.setHeader('content-type', 'application/x-amz-json-1.0');
       res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: `local store: ${(error as Error).message}` }));
@@ -115,7 +117,9 @@ export class StoreChannelHandler {
     if (this.closed) throw connectionLost('the local store closed the channel');
     const id = ++this.sequence;
     const query = request.query && Object.keys(request.query).length ? `?${new URLSearchParams(request.query as Record<string, string>)}` : '';
-    const body = request.body === undefined || request.body === null ? '' : (request.body as Uint8Array | string);
+    const raw = request.body === undefined || request.body === null ? '' : (request.body as Uint8Array | string);
+    // A view into a pooled buffer would carry the whole pool across (structured clone copies the buffer): its bytes alone.
+    const body = typeof raw === 'string' || raw.byteLength === raw.buffer.byteLength ? raw : new Uint8Array(raw);
     const onAbort = () => {
       const call = this.pending.get(id);
       this.pending.delete(id);
