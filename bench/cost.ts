@@ -29,7 +29,6 @@ import { allConsumers, FUNCTION_NAMES, type FunctionName, type QueueConsumer } f
 import { SmartPayStack, STAGES } from '../lib';
 import type { StoreStats } from '../local/dynalite';
 import { LOCAL_TABLES } from '../local/env';
-import type { HandlerOverrides } from '../local/functions';
 import { startLocalPlatform } from '../local/platform';
 import { allStates, readDefinition } from '../local/workflows';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -37,7 +36,7 @@ import { LOCAL_CONNECTORS } from '../local/connectors';
 import { decodeState, encodeState, HEALTH_KEY, MODEL_KEY } from '../lambdas/routing/model-encoding';
 import { CURRENCIES, MERCHANT_CATEGORIES, METHODS, NETWORKS, routingFeatures, type RoutingContext } from '../lambdas/routing/context';
 import { DEFAULT_LINUCB, emptyArm, updateArm } from '../lambdas/routing/linucb';
-import { prng, quantile } from './support';
+import { prng, quantile, taskTimer } from './support';
 
 const { values } = parseArgs({ options: { payments: { type: 'string', default: '40' }, 'per-month': { type: 'string', default: '1000000' } } });
 const N = Number(values.payments);
@@ -167,32 +166,16 @@ const READS = /^(GetItem|Query|Scan|BatchGetItem)\b/;
 
 async function main(): Promise<void> {
   const facts = templateFacts();
-  const invocations = {} as Record<FunctionName, number[]>;
-  for (const name of FUNCTION_NAMES) invocations[name] = [];
-  /** Invocations with an SQS batch (`Records`): projected by batch below, not as the local queue happened to batch. */
-  const queueInvocations = {} as Record<FunctionName, number>;
-  for (const name of FUNCTION_NAMES) queueInvocations[name] = 0;
-  const overrides: HandlerOverrides = Object.fromEntries(
-    FUNCTION_NAMES.map((name) => [
-      name,
-      async (event: unknown, next: (e: unknown) => Promise<unknown>) => {
-        const started = performance.now();
-        if (Array.isArray((event as { Records?: unknown } | null)?.Records)) queueInvocations[name] += 1;
-        try {
-          return await next(event);
-        } finally {
-          invocations[name].push(performance.now() - started);
-        }
-      },
-    ]),
-  );
+  // Each function's invocations and their wall time; its SQS batches (`queue`) are projected by batch below, not
+  // as the local queue happened to batch them.
+  const timer = taskTimer(FUNCTION_NAMES);
   // The outbox drains only in idle() (between payments), so what a payment's own path does is counted alone.
   const hour = 3_600_000;
   const platform = await startLocalPlatform({
     port: 0,
     inMemory: true,
     onError: () => undefined,
-    handlerOverrides: overrides,
+    handlerOverrides: timer.overrides,
     scheduleIntervalsMs: { outbox: hour, reconcile: hour },
   });
   try {
@@ -336,9 +319,12 @@ async function main(): Promise<void> {
     const itemKb = Math.max(...(sizes.get(`${LOCAL_TABLES.payments} `) ?? [0])) / 1024;
 
     // Costs per payment.
+    const times = timer.take();
     const lambdaRows = FUNCTION_NAMES.map((name) => {
-      const calls = (invocations[name].length - queueInvocations[name]) / N + queues.filter((q) => q.function === name).reduce((a, q) => a + q.invocations, 0);
-      const p50Ms = invocations[name].length ? quantile(Float64Array.from(invocations[name]).sort(), 0.5) : 0;
+      const all = Object.entries(times).flatMap(([key, values]) => (key.startsWith(`${name}:`) ? values : []));
+      const batches = times[`${name}:queue`]?.length ?? 0;
+      const calls = (all.length - batches) / N + queues.filter((q) => q.function === name).reduce((a, q) => a + q.invocations, 0);
+      const p50Ms = all.length ? quantile(Float64Array.from(all).sort(), 0.5) : 0;
       const gbSeconds = calls * (Math.ceil(p50Ms) / 1000) * (facts.memory[name] / 1024);
       return { name, calls, p50Ms, memoryMB: facts.memory[name], cost: calls * PRICE.lambdaPerRequest + gbSeconds * PRICE.lambdaPerGbSecond };
     });

@@ -4,12 +4,16 @@ export { prng } from '../ml/prng';
 /** The q-quantile of sorted values (nearest rank). */
 export const quantile = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
-/** A function's invocation as bench:pay times it: the workflow step it ran (`other` for queue and bus events). */
+/**
+ * Invocation times (ms) by `<function>:<kind>`: the workflow step it ran, `queue` for an SQS batch (`Records`), or
+ * `other` (API, schedules).
+ */
 export type TaskTimes = Record<string, number[]>;
 
 /**
- * Times every invocation of the local functions by `<function>:<step>` (handler overrides, on the Lambda side of the
- * JSON boundary: the wall time of the call into the function's thread and back). `take()` returns and clears them.
+ * Times every invocation of the local functions by `<function>:<kind>` (handler overrides, on the Lambda side of
+ * the JSON boundary: the wall time of the call into the function's thread and back). `take()` returns and clears
+ * them. bench:pay and `npm run cost` use it.
  */
 export function taskTimer(functions: readonly string[]): {
   overrides: Record<string, (event: unknown, next: (event: unknown) => Promise<unknown>) => Promise<unknown>>;
@@ -20,8 +24,8 @@ export function taskTimer(functions: readonly string[]): {
     functions.map((fn) => [
       fn,
       async (event: unknown, next: (event: unknown) => Promise<unknown>) => {
-        const step = (event as { step?: unknown } | null)?.step;
-        const key = `${fn}:${typeof step === 'string' ? step : 'other'}`;
+        const { step, Records } = (event ?? {}) as { step?: unknown; Records?: unknown };
+        const key = `${fn}:${typeof step === 'string' ? step : Array.isArray(Records) ? 'queue' : 'other'}`;
         const started = performance.now();
         try {
           return await next(event);
