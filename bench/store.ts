@@ -128,13 +128,13 @@ async function main(): Promise<void> {
         responseChecksumValidation: 'WHEN_REQUIRED',
         requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }) }),
       }),
+      // The local functions' own transport: the same client over a MessagePort, no socket.
+      'unsigned over the channel (as the local functions: local/store-channel.ts)': () => ({
+        ...base,
+        signer: UNSIGNED_LOOPBACK as never,
+        requestHandler: new StoreChannelHandler(store.connect()) as never,
+      }),
     };
-    // The local functions' own transport (local/store-channel.ts): the same client over a MessagePort, no socket.
-    variants['unsigned over the channel (as the local functions: local/store-channel.ts)'] = () => ({
-      ...base,
-      signer: UNSIGNED_LOOPBACK as never,
-      requestHandler: new StoreChannelHandler(store.connect()) as never,
-    });
     const perCall: Record<string, number[]> = {};
     const withStore: Record<string, number[]> = {};
     for (let round = 0; round < 3; round += 1) {

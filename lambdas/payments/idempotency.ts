@@ -85,11 +85,12 @@ export const IN_FLIGHT_MS = 45_000;
 export const REPLAY_SECONDS = 24 * 60 * 60;
 
 const IN_PROGRESS = 'INPROGRESS';
+const COMPLETED = 'COMPLETED';
+
 /** The condition that the claim is still run `run`'s (`:run`); a claim written before runs were counted is run 1's. */
 function runIs(run: number): string {
   return run === 1 ? '(attribute_not_exists(runs) OR runs = :run)' : 'runs = :run';
 }
-const COMPLETED = 'COMPLETED';
 
 interface ClaimItem {
   readonly id: string;

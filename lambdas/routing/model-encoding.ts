@@ -18,10 +18,9 @@ export const MAX_STATE_BYTES = 350_000;
  * The state as stored (format 4): each arm's A (symmetric) as its upper triangle, row by row, which halves it, and
  * its numbers as base64 of their IEEE 754 doubles (little-endian) where that is shorter than JSON: exact, and about
  * 11 characters a number where JSON's shortest round-trip form of a learnt (discounted, so full-precision) entry
- * takes about 19. A steady arm
- * at 29 features is then about 4.9 KB (as JSON, 7.5 KB): the model item is rewritten whole by each commit and
- * priced by its size (`npm run cost`). A registry of 70 connectors always fits. Formats 2 and 3 (numbers as JSON)
- * still decode.
+ * takes 16–19. A steady arm at 29 features is then about 4.9 KB (as JSON, 7.5 KB): the model item is rewritten
+ * whole by each commit and priced by its size (`npm run cost`). A registry of 70 connectors always fits. Formats
+ * 2 and 3 (numbers as JSON) still decode.
  */
 export function encodeState(state: BanditState): string {
   const d = state.dimension;
