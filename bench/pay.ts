@@ -43,7 +43,7 @@ interface Target {
   cpu(): Promise<{ serverMs: number; storeMs: number }>;
   reset(): Promise<void>;
   idle(): Promise<void>;
-  /** Each function's invocation times by `<function>:<step>` since the last reset. */
+  /** Each function's invocation times by `<function>:<kind>` (support.ts TaskTimes) since the last reset. */
   tasks(): Promise<TaskTimes>;
   close(): Promise<void>;
   /** Samples the platform's CPU until the returned function is called (child mode only: in-process it would sample autocannon too). */
@@ -57,7 +57,7 @@ interface PhaseResult {
   readonly durationS: number;
   /** How long the work the load left behind (outbox, rewards, feature and routing updates) took after the load ended. */
   readonly drainS: number;
-  /** Each function's invocation times by `<function>:<step>` over the phase and its drain. */
+  /** Each function's invocation times by `<function>:<kind>` over the phase and its drain. */
   readonly tasks: TaskTimes;
   readonly throughput: number;
   readonly payments: number;
