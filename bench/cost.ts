@@ -10,10 +10,11 @@
  *
  * Queue consumers are projected at a steady volume (--per-month, default a million payments a month): each queue's
  * batch is what its batching window gathers at that rate (at least 1, at most its batch size), and its consumer's
- * invocations, the routing model's commits and health publications (one a batch) and the SQS receives and deletes
- * (up to 10 messages a request) are counted a batch, not a message; the updater's model read, once a batch too, is
- * still counted a message (an overcount above one message a batch). The model is priced at its steady size (every
- * connector learnt from varied traffic: see steadyModelBytes).
+ * invocations, the store calls it makes once a batch (PER_BATCH: the updater's model read and commit and its two
+ * batch reads, the feedback consumer's read and write of the breaker's state) and the SQS receives and deletes (up
+ * to 10 messages a request) are counted a batch, not a message. Writes are priced by the size of the item written,
+ * single-item reads by its size and consistency. The model is priced at its steady size (every connector learnt
+ * from varied traffic: see steadyModelBytes).
  *
  * Options: --payments 40 (sequential, each with its own key, a card that succeeds on every connector),
  * --per-month 1000000.
@@ -214,7 +215,7 @@ async function main(): Promise<void> {
     const wall: number[] = [];
     await platform.idle();
     const all0 = await platform.store.stats();
-    const writes0 = await platform.store.writes();
+    const items0 = await platform.store.items();
     for (let i = 0; i < N; i++) {
       const before = await platform.store.stats();
       const roundsBefore = await platform.store.rounds();
@@ -267,11 +268,47 @@ async function main(): Promise<void> {
       });
     // Send one request a message; receive and delete up to 10 messages a request.
     const sqsRequests = queues.reduce((a, q) => a + q.perPayment * (1 + (2 * Math.ceil(q.batch / 10)) / q.batch), 0);
-    const updates = queues.find((q) => q.id === 'RoutingUpdates');
     const rewardTransitions = platform.workflows.executions('reward').reduce((a, r) => a + (r.states?.length ?? 0), 0) / N;
 
-    // Write units by the size of what each write wrote: every item of every table, sized by DynamoDB's rules,
-    // grouped as the store grouped the writes (table and key prefix); an update is priced at the item's size now.
+    // Each function's invocations and wall times; its queue batches as measured here (one payment at a time).
+    const times = timer.take();
+    const measuredBatches = (queueId: string) => {
+      const q = queues.find((x) => x.id === queueId);
+      if (!q) throw new Error(`contracts/topology.ts has no queue ${queueId}: update PER_BATCH in bench/cost.ts`);
+      if (queues.filter((x) => x.function === q.function).length > 1) throw new Error(`${q.function} consumes more than one queue: bench/cost.ts cannot tell its batches apart`);
+      return { queue: q, batches: times[`${q.function}:queue`]?.length ?? 0 };
+    };
+
+    // Store calls made once a batch of a queue, not once a message: measured here at one payment a batch, projected
+    // at the volume's batches (the rest scale with the messages).
+    const items = diff(await platform.store.items(), items0);
+    const routing = LOCAL_TABLES.routing;
+    const modelPrefix = MODEL_KEY.slice(0, MODEL_KEY.indexOf('#') + 1);
+    const healthPrefix = HEALTH_KEY.slice(0, HEALTH_KEY.indexOf('#') + 1);
+    // `call`: the store's key for the operation (a batch operation names no single table); `item`: its single-item key.
+    const PER_BATCH: ReadonlyArray<{ queue: string; call: string; item?: string }> = [
+      // The updater: the model (a consistent read, a conditional write) and the batch's decisions and claims.
+      { queue: 'RoutingUpdates', call: `GetItem ${routing}`, item: `GetItem ${routing} ${modelPrefix} consistent` },
+      { queue: 'RoutingUpdates', call: `PutItem ${routing}`, item: `PutItem ${routing} ${modelPrefix}` },
+      { queue: 'RoutingUpdates', call: 'BatchGetItem' },
+      // The feedback consumer: the breaker's state, read consistently and written once a batch.
+      { queue: 'RoutingFeedback', call: `GetItem ${routing}`, item: `GetItem ${routing} ${healthPrefix} consistent` },
+      { queue: 'RoutingFeedback', call: `PutItem ${routing}`, item: `PutItem ${routing} ${healthPrefix}` },
+    ];
+    /** Per payment at the assumed volume, by single-item key (`<op> <table> <prefix>[ consistent]`). */
+    const itemsPerPayment: Record<string, number> = Object.fromEntries(Object.entries(items).map(([k, v]) => [k, v / N]));
+    for (const { queue, call, item } of PER_BATCH) {
+      const { queue: q, batches } = measuredBatches(queue);
+      const measured = item ? (items[item] ?? 0) : (total[call] ?? 0);
+      if (!batches || !measured) continue;
+      const projected = (measured / batches) * q.invocations;
+      perPayment[call] += projected - measured / N;
+      if (item) itemsPerPayment[item] = projected;
+    }
+
+    // Write and read units by the size of the item each call touched: every item of every table, sized by
+    // DynamoDB's rules and grouped as the store grouped the calls (table and key prefix); an update is priced at the
+    // item's size now.
     const { DynamoDBClient, ScanCommand } = await import('@aws-sdk/client-dynamodb');
     const raw = new DynamoDBClient({ endpoint: platform.store.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
     const sizes = new Map<string, number[]>();
@@ -299,27 +336,36 @@ async function main(): Promise<void> {
     };
     // The routing model item grows with the connectors it has learnt (an arm each); priced at full size, once every
     // connector has learnt, whatever this short run's exploration reached.
-    const modelKind = `${LOCAL_TABLES.routing} ${MODEL_KEY.slice(0, MODEL_KEY.indexOf('#') + 1)}`;
-    // The updater publishes the breaker's health with each commit: once a batch too.
-    const healthKind = `${LOCAL_TABLES.routing} ${HEALTH_KEY.slice(0, HEALTH_KEY.indexOf('#') + 1)}`;
-    const modelSteadyUnits = modelItem ? Math.ceil(modelItem.steadyBytes / 1024) : undefined;
-    const unitsOf = (kind: string) => {
-      if (kind === modelKind && modelSteadyUnits !== undefined) return modelSteadyUnits;
+    const modelKind = `${routing} ${modelPrefix}`;
+    const modelSteadyBytes = modelItem?.steadyBytes;
+    const bytesOf = (kind: string) => {
+      if (kind === modelKind && modelSteadyBytes !== undefined) return modelSteadyBytes;
       const group = sizes.get(kind);
-      const bytes = group?.length ? Math.max(...group) : tableMean(kind.slice(0, kind.indexOf(' ')));
-      return Math.max(1, Math.ceil(bytes / 1024));
+      return group?.length ? Math.max(...group) : tableMean(kind.slice(0, kind.indexOf(' ')));
     };
-    // The model is committed once a batch of the updater's queue (measured here one payment at a time: about once a payment).
-    const writeKinds = Object.entries(diff(await platform.store.writes(), writes0)).map(([kind, n]) => ({
-      kind,
-      perPayment: (kind === modelKind || kind === healthKind) && updates ? updates.invocations : n / N,
-      measuredPerPayment: n / N,
-      units: unitsOf(kind),
-    }));
+    const singleItem = Object.entries(itemsPerPayment).map(([key, n]) => {
+      const [op, table, rest = ''] = key.split(' ');
+      const consistent = rest.endsWith('consistent') || key.endsWith(' consistent');
+      const prefix = rest === 'consistent' ? '' : rest;
+      return { op, kind: `${table} ${prefix}`, consistent, perPayment: n, measuredPerPayment: (items[key] ?? 0) / N };
+    });
+    // Writes: a unit a KB; strongly consistent reads a unit, eventually consistent half a unit, each 4 KB.
+    const writeKinds = [
+      ...singleItem
+        .filter((c) => c.op !== 'GetItem')
+        .reduce((m, c) => {
+          const w = m.get(c.kind) ?? { kind: c.kind, perPayment: 0, measuredPerPayment: 0, units: Math.max(1, Math.ceil(bytesOf(c.kind) / 1024)) };
+          m.set(c.kind, { ...w, perPayment: w.perPayment + c.perPayment, measuredPerPayment: w.measuredPerPayment + c.measuredPerPayment });
+          return m;
+        }, new Map<string, { kind: string; perPayment: number; measuredPerPayment: number; units: number }>())
+        .values(),
+    ];
+    const getItemUnits = singleItem
+      .filter((c) => c.op === 'GetItem')
+      .reduce((a, c) => a + c.perPayment * Math.max(1, Math.ceil(bytesOf(c.kind) / 4096)) * (c.consistent ? 1 : 0.5), 0);
     const itemKb = Math.max(...(sizes.get(`${LOCAL_TABLES.payments} `) ?? [0])) / 1024;
 
     // Costs per payment.
-    const times = timer.take();
     const lambdaRows = FUNCTION_NAMES.map((name) => {
       const all = Object.entries(times).flatMap(([key, values]) => (key.startsWith(`${name}:`) ? values : []));
       const batches = times[`${name}:queue`]?.length ?? 0;
@@ -334,7 +380,9 @@ async function main(): Promise<void> {
     const indexWrites = 4;
     const writeUnits = writeKinds.reduce((a, w) => a + w.perPayment * w.units, 0) + batchWrites + indexWrites;
 
-    const readUnits = sum(perPayment, (k) => READS.test(k));
+    // Single-item reads by size and consistency; a Query, Scan or BatchGetItem at a unit an item (measured here at
+    // one payment a batch, so the updater's BatchGetItems count an item each: the items it reads a payment).
+    const readUnits = getItemUnits + sum(total, (k) => READS.test(k) && !k.startsWith('GetItem')) / N;
     const medianWallS = quantile(Float64Array.from(wall).sort(), 0.5) / 1000;
     const rows: Array<[string, number]> = [
       ['API Gateway (REST)', PRICE.apiGatewayPerRequest],
@@ -379,15 +427,17 @@ async function main(): Promise<void> {
       `  queues at ${PER_MONTH.toLocaleString('en-US')} payments a month (${fmt(RATE, 2)}/s, steady; --per-month): ` +
         queues.map((q) => `${q.id} ${fmt(q.perPayment, 1)} a payment in batches of ${fmt(q.batch, 1)}`).join(', '),
     );
-    if (modelItem && modelSteadyUnits !== undefined && updates) {
+    const updates = queues.find((q) => q.id === 'RoutingUpdates');
+    const feedback = queues.find((q) => q.id === 'RoutingFeedback');
+    if (modelItem && modelSteadyBytes !== undefined && updates && feedback) {
+      const modelUnits = Math.ceil(modelSteadyBytes / 1024);
       const measuredCommits = writeKinds.find((w) => w.kind === modelKind)?.measuredPerPayment ?? 0;
-      const minuteBatch = Math.min(100, Math.max(1, RATE * updates.perPayment * 60));
-      const dollars = (units: number) => fmt(units * PRICE.dynamoPerWriteUnit * 1e6);
       console.log(
-        `  the routing model is one item (${fmt(modelItem.bytes / 1024)} KB, ${modelItem.arms} of ${MODEL_ARMS_STEADY} connectors learnt; priced above at full size, ${modelSteadyUnits} write units), ` +
-          `rewritten whole by each commit, one a batch of its queue: ${fmt(updates.invocations, 3)} a payment at this volume = $${dollars(updates.invocations * modelSteadyUnits)} a million ` +
-          `(measured here one payment at a time: ${fmt(measuredCommits, 1)} a payment). A 60 s window would gather ${fmt(minuteBatch, 1)} outcomes a commit here ` +
-          `($${dollars((updates.perPayment / minuteBatch) * modelSteadyUnits)}), but each commit also publishes the breaker's health, which would reach the routers up to 60 s later`,
+        `  the routing model is one item (${fmt(modelItem.bytes / 1024)} KB, ${modelItem.arms} of ${MODEL_ARMS_STEADY} connectors learnt; priced at full size, ${modelUnits} write units), ` +
+          `rewritten whole by each commit, one a batch of its queue (window ${updates.batch > 1 ? `${fmt(updates.batch, 1)} outcome events` : 'one event'}): ` +
+          `${fmt(updates.invocations, 3)} a payment at this volume = $${fmt(updates.invocations * modelUnits * PRICE.dynamoPerWriteUnit * 1e6)} a million ` +
+          `(measured here one payment at a time: ${fmt(measuredCommits, 1)} a payment); the breaker's state is its own item, written once a feedback batch ` +
+          `(${fmt(feedback.invocations, 2)} a payment)`,
       );
     }
     console.log(`  events ${fmt(eventsPerPayment, 1)}, reward workflow state transitions ${fmt(rewardTransitions, 1)}`);

@@ -17,7 +17,7 @@
  * 5. decision latency: BanditPolicy.rank (with the eligibility filter) paced at --rate decisions/s for
  *    --latency-s seconds after a second of warm-up, from the state ours learnt, learning each attempt's
  *    outcome --latency-delay-ms later; p50/p99/max; goal p99 ≤ 1 ms.
- * Everything but the latency is a function of the seed. Options: --payments 100000 --seed 7 --delay-s 10
+ * Everything but the latency is a function of the seed. Options: --payments 100000 --seed 7 --delay-s 66
  * (outcome to the learnt model) --health-delay-s 2 (outcome to the breaker, and to the sliding-window router)
  * --rate 1000 --latency-s 5 --latency-delay-ms 250 --seeds 1,2,3 (empty: none); --alpha/--epsilon/--discount
  * add a row "ours (custom)" with those bandit settings (the defaults are DEFAULT_BANDIT's).
@@ -62,7 +62,7 @@ const { values: args } = parseArgs({
   options: {
     payments: { type: 'string', default: '100000' },
     seed: { type: 'string', default: '7' },
-    'delay-s': { type: 'string', default: '10' },
+    'delay-s': { type: 'string', default: '66' },
     'health-delay-s': { type: 'string', default: '2' },
     rate: { type: 'string', default: '1000' },
     'latency-s': { type: 'string', default: '5' },

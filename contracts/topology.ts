@@ -223,7 +223,9 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
     placeholders: { RoutingFunctionArn: 'routing' },
     consumes: [
       {
-        // Routing feedback, off the payment's synchronous path: the payments outbox's PaymentFinalized.
+        // Routing feedback, off the payment's synchronous path: the payments outbox's PaymentFinalized. Each
+        // batch's new outcomes are folded into the circuit breaker's state at once (one small item), so a
+        // connector's outage reaches the routers within a second or two.
         event: 'PaymentFinalized',
         function: 'routing',
         queue: { id: 'RoutingFeedback', batchSize: 10, batchingWindowSeconds: 1, maxReceiveCount: 5 },
@@ -232,11 +234,11 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         event: 'RoutingOutcomesRecorded',
         function: 'routingUpdater',
         // One model commit per batch, so a big batch keeps the single writer ahead at high rates; a malformed
-        // message fails alone (partial batch response), so it costs no good ones. The window stays short because
-        // each commit also publishes the circuit breaker's health: a longer one would save model writes at low
-        // volume (`npm run cost`: about $23 a million payments at a million a month) but delay a connector's
-        // outage reaching the routers by as long.
-        queue: { id: 'RoutingUpdates', batchSize: 100, batchingWindowSeconds: 1, maxReceiveCount: 5 },
+        // message fails alone (partial batch response), so it costs no good ones. The model item is rewritten
+        // whole by each commit (≈ 27 write units once every connector has learnt), so the window gathers up to a
+        // minute of outcomes a commit: the arms learn a minute late, which a bandit does not notice, while the
+        // circuit breaker (its own item, folded by the feedback consumer) sees failures within seconds.
+        queue: { id: 'RoutingUpdates', batchSize: 100, batchingWindowSeconds: 60, maxReceiveCount: 5 },
       },
     ],
     routes: [

@@ -40,7 +40,7 @@ export class SmartPayData extends Construct {
   public readonly idempotencyTable: dynamodb.Table;
   /**
    * The routing model's store (`pk`, TTL `expiresAt`): the bandit model and its version (`model#bandit`), the
-   * circuit breaker's health the updater publishes for the routers (`health#routing`), and each routing
+   * circuit breaker's state, folded as outcomes are recorded, for the routers (`health#routing`), and each routing
    * decision (`decision#…`) and attempt outcome (`outcome#…`), which expire.
    */
   public readonly routingTable: dynamodb.Table;

@@ -55,8 +55,11 @@ export interface LocalStore {
    * from two functions at once, happened not to), and `byTable[t]` those of the function that owns table t.
    */
   rounds(): Promise<StoreRounds>;
-  /** Single-item writes (PutItem, UpdateItem, DeleteItem) by `<table> <key prefix>` (e.g. `routing model#`). */
-  writes(): Promise<StoreStats>;
+  /**
+   * Single-item operations (GetItem, PutItem, UpdateItem, DeleteItem) by `<operation> <table> <key prefix>` (e.g.
+   * `PutItem routing model#`); a strongly consistent GetItem's key ends in ` consistent`.
+   */
+  items(): Promise<StoreStats>;
   resetStats(): void;
   close(): Promise<void>;
 }
@@ -105,7 +108,7 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
     throw error;
   }
   let nextId = 0;
-  type StatsReply = { type: string; id?: number; stats?: StoreStats; cpuMs?: number; rounds?: StoreRounds; writes?: StoreStats };
+  type StatsReply = { type: string; id?: number; stats?: StoreStats; cpuMs?: number; rounds?: StoreRounds; items?: StoreStats };
   const pending = new Map<number, (reply: StatsReply) => void>();
   let closedByStore: (() => void) | undefined;
   thread.on('message', (message: StatsReply) => {
@@ -135,7 +138,7 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
     stats: async () => (await ask()).stats ?? {},
     cpuMs: async () => (await ask()).cpuMs ?? 0,
     rounds: async () => (await ask()).rounds ?? { total: 0, byTable: {} },
-    writes: async () => (await ask()).writes ?? {},
+    items: async () => (await ask()).items ?? {},
     resetStats: () => {
       thread.postMessage({ type: 'reset' });
     },

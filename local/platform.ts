@@ -78,6 +78,11 @@ export interface LocalPlatform {
   readonly schedules: LocalSchedules;
   /** Resolves when no event delivery or workflow execution is pending. */
   idle(): Promise<void>;
+  /**
+   * What the background work is behind by, as admission control counts it (`maxBacklog`): event deliveries not
+   * done, less the messages a queue's batching window holds on purpose.
+   */
+  backlog(): number;
   /** Stops the server, lets running executions finish (up to graceMs, then aborts them), stops the store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -151,6 +156,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const schedules = startLocalSchedules(functions.background, onError, options.scheduleIntervalsMs);
     cleanups.push(() => schedules.close());
 
+    const backlog = () => bus.backlog() - queues.reduce((a, q) => a + q.held(), 0);
     const issuer = await createLocalIssuer({ dir: persist ? join(dataDir, 'issuer') : undefined });
     const server = createLocalServer({
       issuer,
@@ -158,7 +164,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       workflows,
       onError,
       maxInFlightPayments: options.maxInFlightPayments,
-      backlog: () => bus.backlog(),
+      backlog,
       maxBacklog: options.maxBacklog,
     });
     await listen(server, options.port ?? 3001, host);
@@ -189,6 +195,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       functions: invokers,
       schedules,
       idle,
+      backlog,
       close: (graceMs?: number) => {
         closing ??= (async () => {
           await closeServer(server);

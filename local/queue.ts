@@ -24,6 +24,8 @@ export interface LocalQueue {
   /** Runs `work` with the batching window off: batches are handed over at once until it settles. */
   withoutWindow<T>(work: () => Promise<T>): Promise<T>;
   busy(): boolean;
+  /** Messages an open batching window is holding (fewer than a batch): gathered on purpose, not behind. */
+  held(): number;
 }
 
 export function createLocalQueue(
@@ -113,5 +115,6 @@ export function createLocalQueue(
         while (running) await running;
       }),
     busy: () => running !== undefined || buffered.length > 0,
+    held: () => (closeWindow ? buffered.length : 0),
   };
 }

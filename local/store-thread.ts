@@ -8,8 +8,8 @@
  * {type:'close'}. With a fault rate, that share of data calls is answered with DynamoDB's throttling error before
  * dynalite sees it, on either way in.
  * Messages out: {type:'listening', port}, {type:'error', message}, {type:'closed'}, {type:'stats', id, stats, cpuMs,
- * rounds, writes} (cpuMs: this thread's CPU time so far; rounds: its busy periods since the last reset, in all and
- * per table; writes: the single-item writes by table and key prefix).
+ * rounds, items} (cpuMs: this thread's CPU time so far; rounds: its busy periods since the last reset, in all and
+ * per table; items: the single-item operations by operation, table and key prefix).
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -31,9 +31,12 @@ type Message = { type: 'stats'; id: number } | { type: 'reset' } | { type: 'conn
 const parent = parentPort!;
 
 let counts: Record<string, number> = {};
-/** Single-item writes by table and kind of item (`<table> <key prefix>`): what write units are priced by. */
-let writes: Record<string, number> = {};
-const SINGLE_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+/**
+ * Single-item operations by operation, table and kind of item (`<operation> <table> <key prefix>`, a GetItem's
+ * followed by ` consistent` when it asked for a strongly consistent read): what read and write units are priced by.
+ */
+let items: Record<string, number> = {};
+const SINGLE_ITEM = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
 /** Requests being served, and the busy periods (each time the store went from idle to serving one). */
 let inFlight = 0;
 let rounds = 0;
@@ -78,11 +81,12 @@ function start(options: StoreThreadData): void {
       table = /"TableName"\s*:\s*"([^"]+)"/.exec(head)?.[1];
       const key = table ? `${operation} ${table}` : operation;
       counts[key] = (counts[key] ?? 0) + 1;
-      if (table && SINGLE_WRITES.has(operation)) {
+      if (table && SINGLE_ITEM.has(operation)) {
         // Which kind of item: its first key value's prefix up to '#' (model#, decision#, cust#...), else the table.
         const first = /"(?:Key|Item)"\s*:\s*\{\s*"[^"]+"\s*:\s*\{\s*"S"\s*:\s*"([^"#]*#?)/.exec(head)?.[1];
-        const kind = `${table} ${first?.endsWith('#') ? first : ''}`;
-        writes[kind] = (writes[kind] ?? 0) + 1;
+        const consistent = operation === 'GetItem' && /"ConsistentRead"\s*:\s*true/.test(head) ? ' consistent' : '';
+        const kind = `${operation} ${table} ${first?.endsWith('#') ? first : ''}${consistent}`;
+        items[kind] = (items[kind] ?? 0) + 1;
       }
       if (table) {
         if (!inFlightByTable[table]) roundsByTable[table] = (roundsByTable[table] ?? 0) + 1;
@@ -130,10 +134,10 @@ start(workerData as StoreThreadData);
 
 parent.on('message', (message: Message) => {
   if (message.type === 'stats') {
-    parent.postMessage({ type: 'stats', id: message.id, stats: { ...counts }, cpuMs: threadCpuMs(), rounds: { total: rounds, byTable: { ...roundsByTable } }, writes: { ...writes } });
+    parent.postMessage({ type: 'stats', id: message.id, stats: { ...counts }, cpuMs: threadCpuMs(), rounds: { total: rounds, byTable: { ...roundsByTable } }, items: { ...items } });
   } else if (message.type === 'reset') {
     counts = {};
-    writes = {};
+    items = {};
     rounds = 0;
     roundsByTable = {};
   } else if (message.type === 'connect') {

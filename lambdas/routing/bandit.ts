@@ -15,7 +15,7 @@
  */
 import { connectorFee, type ConnectorDefinition, type ConnectorKind } from '../../contracts/connectors';
 import { ROUTING_DIMENSION, routingFeatures, type RoutingContext } from './context';
-import { DEFAULT_HEALTH, recordOutcome, statusAt, type ConnectorHealth, type HealthOptions, type HealthOutcome, type HealthStatus } from './health';
+import { DEFAULT_HEALTH, recordOutcome, statusAt, type HealthOptions, type HealthOutcome, type HealthState, type HealthStatus } from './health';
 import { ArmScorer, DEFAULT_LINUCB, emptyArm, updateArm, type ArmState, type LinUcbParams } from './linucb';
 
 export interface BanditOptions {
@@ -34,7 +34,11 @@ export interface BanditState {
   readonly dimension: number;
   /** Per connector id. */
   readonly arms: Readonly<Record<string, ArmState>>;
-  readonly health: Readonly<Record<string, ConnectorHealth>>;
+  /**
+   * The breaker's state per connector id. The stored model keeps none: the breaker's state is its own item,
+   * folded by the feedback consumer and overlaid by the routers (model-cache.ts).
+   */
+  readonly health: HealthState;
 }
 
 export function emptyBanditState(): BanditState {

@@ -2,18 +2,19 @@
  * The routing model's DynamoDB adapter (dynalite locally), in the routing table; it implements routing's ports
  * (ports.ts) with these items:
  *
- * - `model#bandit`: the bandit state (JSON, model-encoding.ts) and its `version`. Only the updater writes it,
+ * - `model#bandit`: the bandit's arms (JSON, model-encoding.ts) and its `version`. Only the updater writes it,
  *   with a condition on the version it read (optimistic concurrency), so two writers can never overwrite each
- *   other's work.
+ *   other's work. It is rewritten whole by each commit, so the updater's queue gathers a minute of outcomes a
+ *   commit (contracts/topology.ts).
  * - `decision#<id>`: each routing decision (context, features, ranked list, propensities, policy version),
  *   for the delayed outcome and for off-policy evaluation. Expires after DECISION_TTL_DAYS.
  * - `outcome#<decision id>#<attempt>`: each attempt's outcome, written once (a replay is a no-op).
- * - `health#routing`: the circuit breaker's state of the newest committed version, published by the updater
- *   after each commit (a small item, so routers can re-read it every ROUTING_HEALTH_TTL_MS, far more often
- *   than the model: a connector's outage stops its traffic within seconds). It does not go back a version,
- *   except that version 1 (a new or reset model) always replaces it; routers use it only while it is newer
- *   than their copy of the model, whose own health is the same, so a publication that failed (or a late one)
- *   is caught up by the next reload.
+ * - `health#routing`: the circuit breaker's state, apart from the model: newly recorded outcomes are folded in
+ *   as they are recorded (`recordHealth`, a read and a write conditional on the version read, by the feedback
+ *   consumer within about a second of the payment), and routers re-read it every ROUTING_HEALTH_TTL_MS, far
+ *   more often than the model, so a connector's outage stops its traffic within seconds. An outcome whose fold
+ *   failed (or whose consumer crashed between recording and folding) is not folded later: the breaker is a
+ *   sliding window of recent attempts, and the next attempts count. Deleting the item resets the breaker.
  *
  * The updater's exactly-once protocol (claims on the outcome items, a conditional commit of the model) is
  * model-protocol.ts; this adapter gives it its conditional writes (`ClaimStore`). Readers (the routing
@@ -21,10 +22,11 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_BANDIT, emptyBanditState, type BanditOptions, type BanditState } from './bandit';
+import { DEFAULT_BANDIT, emptyBanditState, type BanditOptions } from './bandit';
+import { DEFAULT_HEALTH, recordOutcomes, type HealthOptions } from './health';
 import { decodeHealth, decodeState, encodeHealth, encodeState, HEALTH_KEY, MODEL_KEY } from './model-encoding';
 import { applyOutcomesOnce, outcomeId, type ClaimStore, type OutcomeClaim, type StoredModel } from './model-protocol';
-import type { AppliedOutcomes, DecisionLog, DecisionRecord, ModelReader, OutcomeApplier, OutcomeRecord, PublishedHealth } from './ports';
+import type { AppliedOutcomes, DecisionLog, DecisionRecord, HealthLog, ModelReader, OutcomeApplier, OutcomeRecord, PublishedHealth } from './ports';
 
 export { CLAIM_LEASE_MS, type StoredModel } from './model-protocol';
 export const DECISION_TTL_DAYS = 30;
@@ -43,41 +45,52 @@ function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException';
 }
 
-export class DynamoRoutingModel implements ModelReader, DecisionLog, OutcomeApplier, ClaimStore {
+export class DynamoRoutingModel implements ModelReader, DecisionLog, HealthLog, OutcomeApplier, ClaimStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
   /**
-   * The published breaker state (`health#routing`), or undefined before the first commit (or if the item is
-   * not one this code wrote). An eventually consistent read: it is re-read every second anyway.
+   * The breaker's state (`health#routing`), or undefined before the first fold (or if the item is not one this
+   * code wrote). Eventually consistent unless `consistent`: routers re-read it every second anyway.
    */
-  async loadHealth(abortSignal?: AbortSignal): Promise<PublishedHealth | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: HEALTH_KEY } }), { abortSignal });
+  async loadHealth(abortSignal?: AbortSignal, consistent = false): Promise<PublishedHealth | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: HEALTH_KEY }, ConsistentRead: consistent }), { abortSignal });
     const version = Number(Item?.version);
     if (!Item || !Number.isInteger(version) || version < 1 || typeof Item.health !== 'string') return undefined;
     return { version, health: decodeHealth(JSON.parse(Item.health)) };
   }
 
   /**
-   * Publishes the health of committed `version` unless a newer one is there; true when it was written. Version
-   * 1 always writes: the model was created (or reset), and the item left by the old one must not shadow it.
+   * Folds outcomes into the breaker's state: read it (consistently), fold, write it on the condition that it is
+   * still the version read, and start again from a fresh read when a concurrent fold got there first. An item
+   * that is not one this code wrote is replaced.
    */
-  async publishHealth(version: number, health: BanditState['health'], now: number): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: HEALTH_KEY, version, health: JSON.stringify(encodeHealth(health)), updatedAt: new Date(now).toISOString() },
-          ...(version === 1 ? {} : { ConditionExpression: 'attribute_not_exists(pk) OR version < :v', ExpressionAttributeValues: { ':v': version } }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
+  async recordHealth(outcomes: readonly OutcomeRecord[], options: HealthOptions = DEFAULT_HEALTH, maxRetries = 10): Promise<PublishedHealth> {
+    for (let attempt = 0; attempt <= maxRetries; attempt += 1) {
+      const read = await this.loadHealth(undefined, true);
+      const next: PublishedHealth = { version: (read?.version ?? 0) + 1, health: recordOutcomes(read?.health ?? {}, outcomes, options) };
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: HEALTH_KEY, version: next.version, health: JSON.stringify(encodeHealth(next.health)), updatedAt: new Date().toISOString() },
+            ...(read
+              ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': read.version } }
+              : {
+                  // None yet, or one this code did not write (a concurrent first fold writes one that is).
+                  ConditionExpression: 'attribute_not_exists(version) OR NOT attribute_type(version, :n) OR version < :one OR NOT attribute_type(health, :s)',
+                  ExpressionAttributeValues: { ':n': 'N', ':one': 1, ':s': 'S' },
+                }),
+          }),
+        );
+        return next;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
     }
+    throw new Error(`routing health: still conflicting after ${maxRetries} retries`);
   }
 
   async load(consistent = false): Promise<StoredModel> {

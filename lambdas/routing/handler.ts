@@ -22,7 +22,7 @@ import { runStep } from '../shared/steps';
 import { DynamoRoutingModel } from './dynamo-model-store';
 import { CachedModel } from './model-cache';
 import { outcomeEvents } from './outcome-events';
-import type { OutcomeRecord } from './ports';
+import type { HealthLog, OutcomeRecord } from './ports';
 import { sageMakerRoutingEndpoint } from './sagemaker';
 import { decide, recordFeedback, recordPaymentOutcomes, route, type RoutingDeps } from './service';
 
@@ -53,6 +53,7 @@ function dependencies(): RoutingDeps {
       onHealthError: (error) => logger.warn('routing health could not be read; ranking with the last one read', { error }),
     }),
     store,
+    health: reportedHealth(store),
     queue: outcomeEvents(eventBridgeClient, () => config().eventBusName),
     maxAttempts: cfg.maxPaymentAttempts,
     feeWeight: (merchantId) => cfg.routing.feeWeights[merchantId] ?? cfg.routing.feeWeights.default,
@@ -61,6 +62,23 @@ function dependencies(): RoutingDeps {
       : undefined,
   };
   return deps;
+}
+
+/**
+ * The breaker's state over the store, a failure reported rather than thrown: the outcomes are recorded and reach
+ * the model all the same, and the breaker counts the next attempts.
+ */
+function reportedHealth(health: HealthLog): HealthLog {
+  return {
+    async recordHealth(outcomes) {
+      try {
+        await health.recordHealth(outcomes);
+      } catch (error) {
+        metrics.addMetric(METRICS.routingHealthNotPublished, 'Count', 1);
+        logger.warn('routing health: recorded outcomes were not folded into the circuit breaker', { outcomes: outcomes.length, error });
+      }
+    },
+  };
 }
 
 const OutcomesEvent = eventEnvelope('RoutingOutcomesRecorded');
@@ -80,13 +98,16 @@ function attemptReports(attempts: readonly AttemptRecord[]) {
 /**
  * Routing feedback, off the payment's synchronous path: `PaymentFinalized` events from the payments outbox,
  * through the RoutingFeedback queue. Each outcome is recorded once per decision and attempt however often the
- * event comes (the outbox delivers at least once). A message that fails goes back to the queue alone.
+ * event comes (the outbox delivers at least once). A message that fails goes back to the queue alone. The
+ * batch's newly recorded outcomes are folded into the breaker's state in one write.
  */
-function onFinalized(messages: readonly QueuedMessage[]): Promise<unknown> {
-  return eachQueued(messages, 'PaymentFinalized', async (detail, messageId) => {
+async function onFinalized(messages: readonly QueuedMessage[]): Promise<unknown> {
+  const fresh: OutcomeRecord[] = [];
+  const batchDeps: RoutingDeps = { ...dependencies(), health: { recordHealth: async (outcomes) => fresh.push(...outcomes) } };
+  const result = await eachQueued(messages, 'PaymentFinalized', async (detail, messageId) => {
     try {
       // A /pay decision is logged here first, off the payment's path (a repeat writes the same item).
-      return (await recordPaymentOutcomes(detail, attemptReports(detail.attempts), dependencies())).recorded;
+      return (await recordPaymentOutcomes(detail, attemptReports(detail.attempts), batchDeps)).recorded;
     } catch (error) {
       if (!(isDomainError(error) && error.status === 404)) throw error;
       // The decision expired (its TTL) before the feedback came: nothing left to learn it against.
@@ -94,6 +115,8 @@ function onFinalized(messages: readonly QueuedMessage[]): Promise<unknown> {
       return 0;
     }
   });
+  if (fresh.length) await dependencies().health.recordHealth(fresh);
+  return result;
 }
 
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
@@ -135,12 +158,7 @@ export const steps: StepHandlers<'routing'> = {
 async function onOutcomes({ outcomes, malformed }: OutcomeBatch): Promise<unknown> {
   const batchItemFailures = malformed.map((itemIdentifier) => ({ itemIdentifier }));
   if (outcomes.length === 0) return { applied: 0, batchItemFailures };
-  const result = await modelStore().applyOutcomes(outcomes);
-  if (result.healthError !== undefined) {
-    metrics.addMetric(METRICS.routingHealthNotPublished, 'Count', 1);
-    logger.warn('routing health was not published; routers catch up at their next model reload', { version: result.version, error: result.healthError });
-  }
-  return { ...result, batchItemFailures };
+  return { ...(await modelStore().applyOutcomes(outcomes)), batchItemFailures };
 }
 
 interface OutcomeBatch {

@@ -122,3 +122,17 @@ export function recordOutcome(
   }
   return { ...h, recent };
 }
+
+/** The breaker's state of every connector, by connector id. */
+export type HealthState = Readonly<Record<string, ConnectorHealth>>;
+
+/** Folds attempts' outcomes into the breaker's state, oldest first (each at its own time). */
+export function recordOutcomes(
+  health: HealthState,
+  outcomes: ReadonlyArray<{ readonly connectorId: string; readonly outcome: HealthOutcome; readonly time: number }>,
+  options: HealthOptions = DEFAULT_HEALTH,
+): HealthState {
+  const next: Record<string, ConnectorHealth> = { ...health };
+  for (const o of [...outcomes].sort((a, b) => a.time - b.time)) next[o.connectorId] = recordOutcome(next[o.connectorId], o.outcome, o.time, options);
+  return next;
+}

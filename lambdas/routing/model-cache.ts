@@ -1,6 +1,6 @@
 /**
  * The routing function's copy of the learnt model (`CachedModel`), over the ModelReader port: the model is kept
- * for a short TTL, and the breaker's published health for a shorter one, so a connector's outage stops its
+ * for a short TTL, and the breaker's state (its own item) for a shorter one, so a connector's outage stops its
  * traffic within seconds.
  */
 import { BanditPolicy, DEFAULT_BANDIT, type BanditOptions } from './bandit';
@@ -13,9 +13,9 @@ export interface CachedModelOptions {
   readonly healthTtlMs?: number;
   readonly bandit?: BanditOptions;
   readonly clock?: () => number;
-  /** How long a health read may take before the last one read (or the model's) is used; @default no limit */
+  /** How long a health read may take before the last one read (none: all healthy) is used; @default no limit */
   readonly healthTimeoutMs?: number;
-  /** Told when the health cannot be read (the last one read, or the model's, is used meanwhile). */
+  /** Told when the health cannot be read (the last one read is used meanwhile). */
   readonly onHealthError?: (error: unknown) => void;
 }
 
@@ -47,9 +47,8 @@ class Refreshed<T> {
 }
 
 /**
- * The routing function's copy of the model, reloaded after `modelTtlMs` (one BanditPolicy per version),
- * with the breaker's state from the published health item, reloaded after `healthTtlMs`, whenever that one is
- * newer than the model's own.
+ * The routing function's copy of the model, reloaded after `modelTtlMs` (one BanditPolicy per version), with the
+ * breaker's state from the health item, reloaded after `healthTtlMs` (none yet: every connector healthy).
  */
 export class CachedModel implements PolicySource {
   private readonly model: Refreshed<{ version: number; policy: BanditPolicy }>;
@@ -66,7 +65,8 @@ export class CachedModel implements PolicySource {
       async () => {
         const model = await store.load();
         if (!this.current || this.current.version !== model.version) {
-          this.current = { version: model.version, policy: new BanditPolicy(model.state, bandit, this.current?.policy) };
+          // The breaker's state is the health item's alone (a model written before it was apart may carry a stale one).
+          this.current = { version: model.version, policy: new BanditPolicy({ ...model.state, health: {} }, bandit, this.current?.policy) };
         }
         return this.current;
       },
@@ -92,7 +92,7 @@ export class CachedModel implements PolicySource {
   /** The policy to rank with, and the version of the model it learnt (`linucb-<version>`). */
   async get(): Promise<{ policy: BanditPolicy; version: number }> {
     const [model, health] = await Promise.all([this.model.get(), this.health.get()]);
-    if (!health || health.version <= model.version) return model;
+    if (!health) return model;
     const w = this.withHealth;
     if (!w || w.base !== model.policy || w.healthVersion !== health.version) {
       const policy = new BanditPolicy({ ...model.policy.state, health: health.health }, this.bandit, model.policy);

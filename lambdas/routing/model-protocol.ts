@@ -13,7 +13,7 @@
  * with concurrent writers in test/store/routing-model.test.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_BANDIT, learn, type BanditOptions, type BanditState } from './bandit';
+import { DEFAULT_BANDIT, learnArm, type BanditOptions } from './bandit';
 import type { AppliedOutcomes, DecisionRecord, LearntModel, OutcomeRecord } from './ports';
 
 /** How long another writer's uncommitted claim is respected. */
@@ -50,8 +50,6 @@ export interface ClaimStore {
   commit(read: StoredModel, next: StoredModel, now: number): Promise<boolean>;
   /** Releases this writer's claims for a version that lost the race. */
   release(outcomes: readonly OutcomeRecord[], lostVersion: number, token: string): Promise<void>;
-  /** Publishes the health of a committed version for the routers (true when written). */
-  publishHealth(version: number, health: BanditState['health'], now: number): Promise<boolean>;
 }
 
 /**
@@ -71,9 +69,11 @@ export function claimable(claim: OutcomeClaim, model: StoredModel, now: number):
 }
 
 /**
- * Folds recorded outcomes into the model and commits a new version, each outcome exactly once. Retries from a
- * fresh read when another writer committed first. Outcomes never recorded, or whose decision is unknown
- * (expired), are skipped.
+ * Folds recorded outcomes into the model's arms and commits a new version, each outcome exactly once. Retries
+ * from a fresh read when another writer committed first. Outcomes never recorded, or whose decision is unknown
+ * (expired), are skipped. The model keeps no breaker state (a model written before keeps it until its next
+ * commit): the breaker's state is its own item, folded as the outcomes are recorded (dynamo-model-store.ts
+ * `recordHealth`), so the model can be committed far less often than the breaker must see failures.
  */
 export async function applyOutcomesOnce(
   store: ClaimStore,
@@ -91,7 +91,7 @@ export async function applyOutcomesOnce(
     const claims = await store.claims(unique);
     const next = model.version + 1;
     const now = clock();
-    let state = model.state;
+    let state = { ...model.state, health: {} };
     const claimed: OutcomeRecord[] = [];
     // The claims go out together (each is its own conditional write); the model learns them in time order.
     const candidates = unique.filter((o) => {
@@ -101,22 +101,16 @@ export async function applyOutcomesOnce(
     const won = await Promise.all(candidates.map((o) => store.claim(o, claims.get(outcomeId(o))!, next, token, now)));
     candidates.forEach((o, i) => {
       if (!won[i]) return;
-      state = learn(state, { connectorId: o.connectorId, outcome: o.outcome, features: decisions.get(o.decisionId)!.features, time: o.time }, options);
+      state = learnArm(state, { connectorId: o.connectorId, outcome: o.outcome, features: decisions.get(o.decisionId)!.features, time: o.time }, options);
       claimed.push(o);
     });
-    if (claimed.length === 0) return { version: model.version, applied: 0, healthPublished: false };
+    if (claimed.length === 0) return { version: model.version, applied: 0 };
     const history = Object.fromEntries([...Object.entries(model.history), [String(next), token]].filter(([v]) => Number(v) > next - HISTORY));
     if (!(await store.commit(model, { version: next, state, history }, now))) {
       await store.release(claimed, next, token); // another writer committed first: start again from its state
       continue;
     }
-    // Committed. The health item is a faster copy for the routers: if it cannot be written now, the next
-    // commit writes a newer one, and the routers' model reload carries the same health meanwhile.
-    try {
-      return { version: next, applied: claimed.length, healthPublished: await store.publishHealth(next, state.health, now) };
-    } catch (error) {
-      return { version: next, applied: claimed.length, healthPublished: false, healthError: (error as Error)?.message ?? String(error) };
-    }
+    return { version: next, applied: claimed.length };
   }
   throw new Error(`routing model: still conflicting after ${maxRetries} retries`);
 }

@@ -5,7 +5,7 @@
  */
 import type { BanditPolicy, BanditState } from './bandit';
 import type { RoutingContext } from './context';
-import type { HealthOutcome } from './health';
+import type { HealthOutcome, HealthState } from './health';
 
 export interface DecisionRecord {
   readonly decisionId: string;
@@ -38,17 +38,24 @@ export interface LearntModel {
   readonly state: BanditState;
 }
 
+/** The breaker's state as stored: its own item, apart from the model. */
 export interface PublishedHealth {
-  /** The model version whose health this is. */
+  /** How many times it was written (each write is conditional on the one before). */
   readonly version: number;
-  readonly health: BanditState['health'];
+  readonly health: HealthState;
 }
 
-/** Reads the newest committed model, and the breaker's state published after it (read far more often). */
+/** Reads the newest committed model, and the breaker's state (read far more often). */
 export interface ModelReader {
   load(): Promise<LearntModel>;
-  /** undefined before the first publication. `abortSignal` bounds the read. */
+  /** undefined before the first outcome was folded. `abortSignal` bounds the read. */
   loadHealth(abortSignal?: AbortSignal): Promise<PublishedHealth | undefined>;
+}
+
+/** The breaker's state: each newly recorded outcome is folded in as it is recorded, so routers see failures within seconds. */
+export interface HealthLog {
+  /** Folds these outcomes into the breaker's state (a concurrent fold is never overwritten). */
+  recordHealth(outcomes: readonly OutcomeRecord[]): Promise<unknown>;
 }
 
 /** The decisions and each attempt's outcome, kept for the delayed feedback and for off-policy evaluation. */
@@ -63,10 +70,6 @@ export interface AppliedOutcomes {
   /** The model's version after the call (unchanged when nothing was applied). */
   readonly version: number;
   readonly applied: number;
-  /** Whether this version's health was published for the routers' faster refresh. */
-  readonly healthPublished: boolean;
-  /** Why the publication failed, when it did (the model was committed all the same). */
-  readonly healthError?: string;
 }
 
 /** The updater: folds recorded outcomes into the model, each exactly once, whatever it is sent. */

@@ -5,8 +5,9 @@
  * - `route`: eligibility first (an ineligible connector is never ranked), then the bandit's ranking with
  *   its propensities; the decision is logged for the delayed outcome and for off-policy evaluation (`decide`
  *   routes without logging, for the payment workflow, which has it logged off its synchronous path).
- * - `recordFeedback`: each attempt's outcome is recorded once and handed to the updater, which folds it into
- *   the model exactly once (dynamo-model-store.ts): a replay changes nothing.
+ * - `recordFeedback`: each attempt's outcome is recorded once, folded into the circuit breaker's state as it is
+ *   recorded (the routers re-read it within a second), and handed to the updater, which folds it into the model
+ *   exactly once (dynamo-model-store.ts): a replay changes nothing.
  */
 import { randomBytes } from 'node:crypto';
 import type { ConnectorDefinition } from '../../contracts/connectors';
@@ -15,7 +16,7 @@ import { NotFoundError, ValidationError } from '../../contracts/errors';
 import type { RankedConnector } from './bandit';
 import { routingFeatures, type RoutingContext } from './context';
 import type { HealthOutcome } from './health';
-import type { DecisionLog, DecisionRecord, OutcomeQueue, OutcomeRecord, PolicySource } from './ports';
+import type { DecisionLog, DecisionRecord, HealthLog, OutcomeQueue, OutcomeRecord, PolicySource } from './ports';
 import { eligibleConnectors } from './eligibility';
 import { EndpointScoreError, type ScoredBy } from '../shared/sagemaker';
 import { powertoolsRoutingFallbackReporter, type RoutingEndpoint, type RoutingFallbackReporter } from './sagemaker';
@@ -47,6 +48,8 @@ export interface RoutingDeps {
   readonly connectors: readonly ConnectorDefinition[];
   readonly model: PolicySource;
   readonly store: DecisionLog;
+  /** The breaker's state: newly recorded outcomes are folded in at once (the model learns them later). */
+  readonly health: HealthLog;
   readonly queue: OutcomeQueue;
   readonly maxAttempts: number;
   /** λ of the merchant (default: the policy's). */
@@ -140,14 +143,15 @@ export interface AttemptReport {
 }
 
 /**
- * Records the outcomes of a decision's attempts (attempt i = `attempts[i]`) and queues the new ones for the
- * updater. `merchantId` (from the API) must own the decision; the workflow passes its own payment's.
+ * Records the outcomes of a decision's attempts (attempt i = `attempts[i]`), folds the newly recorded ones into
+ * the breaker's state, and queues them for the updater. `merchantId` (from the API) must own the decision; the
+ * workflow passes its own payment's.
  */
 export async function recordFeedback(
   merchantId: string,
   decisionId: string,
   attempts: readonly AttemptReport[],
-  deps: Pick<RoutingDeps, 'store' | 'queue' | 'clock'>,
+  deps: Pick<RoutingDeps, 'store' | 'health' | 'queue' | 'clock'>,
   /** The decision, when the caller has just logged it (no read back). */
   logged?: DecisionRecord,
 ): Promise<{ decisionId: string; recorded: number; replayed: number }> {
@@ -171,8 +175,11 @@ export async function recordFeedback(
     ...(a.feeMinor === undefined ? {} : { feeMinor: a.feeMinor }),
     time,
   }));
-  let recorded = 0;
-  for (const o of outcomes) if (await deps.store.recordOutcome(o)) recorded += 1;
+  const fresh: OutcomeRecord[] = [];
+  for (const o of outcomes) if (await deps.store.recordOutcome(o)) fresh.push(o);
+  // Only the newly recorded: the breaker counts each attempt once (one whose fold failed is not folded later).
+  if (fresh.length) await deps.health.recordHealth(fresh);
+  const recorded = fresh.length;
   // Queued every time, replays too: if a first call recorded but failed to queue, its replay still reaches the
   // updater, which applies each outcome once whatever it is sent.
   await deps.queue.enqueue(outcomes);
@@ -187,7 +194,7 @@ export async function recordFeedback(
 export async function recordPaymentOutcomes(
   payment: { readonly merchantId: string; readonly decisionId: string; readonly decision?: RoutingDecisionLog },
   attempts: readonly AttemptReport[],
-  deps: Pick<RoutingDeps, 'store' | 'queue' | 'clock'>,
+  deps: Pick<RoutingDeps, 'store' | 'health' | 'queue' | 'clock'>,
 ): Promise<{ decisionId: string; recorded: number; replayed: number }> {
   let logged: DecisionRecord | undefined;
   if (payment.decision) {

@@ -188,9 +188,9 @@ export interface Scenario {
    */
   readonly feedbackDelayMs: number;
   /**
-   * Time from an attempt's outcome to the routers' circuit breaker (the same updater, then the small health
-   * item the routers re-read every ROUTING_HEALTH_TTL_MS); a success-rate router that updates its windows in
-   * the payment path (as hyperswitch's does) gets its outcomes this fast too.
+   * Time from an attempt's outcome to the routers' circuit breaker (the feedback consumer folds it into the
+   * breaker's own item, which the routers re-read every ROUTING_HEALTH_TTL_MS); a success-rate router that
+   * updates its windows in the payment path (as hyperswitch's does) gets its outcomes this fast too.
    */
   readonly healthDelayMs: number;
   readonly maxAttempts: number;
@@ -206,8 +206,9 @@ const START = Date.UTC(2026, 10, 2); // a Monday, 00:00 UTC
 
 /**
  * The benchmark's scenario: 100k payments over 2 days, stripe-eu down from hour 30 to 33; outcomes reach
- * the learnt model after 10 s and the breaker after 2 s (the product's queue, updater and refresh TTLs, with
- * a margin). `--delay-s` stresses the learning delay.
+ * the learnt model after 66 s (the feedback queue's 1 s window, the updater queue's 60 s window, the routers'
+ * 5 s model refresh: at this volume the window fills by time) and the breaker after 2 s (the feedback queue's
+ * window and the 1 s health refresh). `--delay-s` stresses the learning delay.
  */
 export function defaultScenario(overrides: Partial<Scenario> = {}): Scenario {
   const start = overrides.start ?? START;
@@ -217,7 +218,7 @@ export function defaultScenario(overrides: Partial<Scenario> = {}): Scenario {
     payments: 100_000,
     start,
     durationMs,
-    feedbackDelayMs: 10_000,
+    feedbackDelayMs: 66_000,
     healthDelayMs: 2_000,
     maxAttempts: 3,
     timeoutAbandon: 0.3,
@@ -583,8 +584,9 @@ export interface BanditSimPolicy extends SimPolicy {
 
 /**
  * Ours: BanditPolicy.rank; the arms learn each attempt's outcome after the learning delay, the circuit breaker
- * counts it after the health delay (a new BanditPolicy after each; the product's updater does both at once,
- * and the routers re-read the health more often than the model).
+ * counts it after the health delay (a new BanditPolicy after each; in the product the feedback consumer folds
+ * the breaker's item at once and the updater the arms up to a minute later, and the routers re-read the health
+ * more often than the model).
  */
 export function banditSimPolicy(
   random: () => number,

@@ -65,11 +65,11 @@ describe('admission control', () => {
     const client = await ApiClient.forMerchant(platform, uniqueMerchant());
     // Each succeeded payment's reward is held, so its delivery stays pending on the bus.
     let succeeded = 0;
-    for (let i = 0; i < 3 && platform.bus.backlog() < 3; i++) {
+    for (let i = 0; i < 3 && platform.backlog() < 3; i++) {
       expect((await pay(client)).status).toBe(201);
       succeeded += 1;
     }
-    await until(() => platform!.bus.backlog() >= 3, 'the held rewards to be pending');
+    await until(() => platform!.backlog() >= 3, 'the held rewards to be pending');
     expect(succeeded).toBeGreaterThan(0);
     const key = randomUUID();
     const refused = await pay(client, key);
@@ -77,7 +77,7 @@ describe('admission control', () => {
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(refused.json.error.message).toMatch(/background work .* deliveries behind.*nothing was charged and the key was not used/);
     rewards.open();
-    await until(() => platform!.bus.backlog() < 3, 'the backlog to drain');
+    await until(() => platform!.backlog() < 3, 'the backlog to drain');
     expect((await pay(client, key)).status).toBe(201);
   });
 });

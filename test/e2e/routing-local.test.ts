@@ -1,7 +1,8 @@
 /**
  * The local platform's own world (LOCAL_CONNECTORS: four sandbox processors whose approval of ordinary
  * cards depends on the buyer's region): payments through /pay, with real sandbox outcomes fed back by the
- * workflow, teach routing which processor succeeds for LATAM buyers.
+ * workflow, teach routing which processor succeeds for LATAM buyers (the model learns them a batching window
+ * later: the payments are spread over several windows).
  */
 import type { LocalPlatform } from '../../local/platform';
 import { LOCAL_CONNECTORS } from '../../local/connectors';
@@ -22,6 +23,8 @@ test('after real sandbox outcomes, /route expects sandbox-latam to succeed best 
   for (let i = 0; i < 160; i += 1) {
     const result = await client.pay(payBody({ amount: 4_200, country: 'BR', customerId: uniqueCustomer(), paymentMethod: card }));
     statuses.set(result.status, (statuses.get(result.status) ?? 0) + 1);
+    // The payments come over a few minutes: the updater's batching window (a minute) closes every 20 of them.
+    if (i % 20 === 19) await platform.idle();
   }
   await platform.idle();
   // Ordinary cards are approved or declined by the processors' profiles: both happen.

@@ -2,7 +2,7 @@
  * Elimination end to end: a connector that is down (its sandbox fails every charge before processing) costs
  * a handful of failed first attempts through /pay, then the routers stop choosing it first. The routers keep
  * their copy of the learnt model for a minute here, so only the breaker's fast path can do it: the workflow
- * feeds the attempts back, the updater folds them in and publishes the health, the routers re-read it.
+ * feeds the attempts back, the feedback consumer folds them into the breaker's item, the routers re-read it.
  */
 import type { LocalPlatform } from '../../local/platform';
 import type { ConnectorDefinition } from '../../contracts/connectors';
@@ -37,7 +37,7 @@ test('a connector outage costs a handful of failed first attempts, then the brea
     // Every payment succeeds: a failed first attempt falls back to the next ranked connector.
     expect(result.status).toBe(201);
     firsts.push(result.json.payment.attempts[0].connectorId);
-    await platform.idle(); // the feedback has reached the updater, as it would within a second or two in the cloud
+    await platform.idle(); // the feedback has been folded into the breaker, as it would be within a second or two in the cloud
   }
   const failedFirst = firsts.filter((id) => id === 'cheap').length;
   expect(failedFirst).toBeGreaterThanOrEqual(3); // the breaker needs 3 failures in a row

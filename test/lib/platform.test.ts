@@ -501,12 +501,13 @@ describe('workflows', () => {
       EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
       FunctionName: { Ref: updater },
       BatchSize: 100,
-      MaximumBatchingWindowInSeconds: 1,
+      // Up to a minute of outcomes a model commit (the breaker's state is written apart, by the feedback consumer).
+      MaximumBatchingWindowInSeconds: 60,
       // A malformed message fails alone, not with its batch.
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
     // Six times the updater's timeout plus the window: a batch still gathering is not redelivered meanwhile.
-    expect(queue.VisibilityTimeout).toBe(6 * allFunctions().routingUpdater.timeoutSeconds + 1);
+    expect(queue.VisibilityTimeout).toBe(6 * allFunctions().routingUpdater.timeoutSeconds + 60);
     // The routing function publishes on the bus it is told about.
     expect(template.findResources('AWS::Lambda::Function')[fnId('Routing')].Properties.Environment.Variables[ENV.eventBusName]).toEqual({
       Ref: 'SmartPayWorkflowsEventBusBB45160B',

@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { BanditPolicy, emptyBanditState, learn } from '../../lambdas/routing/bandit';
+import { BanditPolicy, emptyBanditState, learnArm } from '../../lambdas/routing/bandit';
 import { routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
-import { HEALTHY, type ConnectorHealth } from '../../lambdas/routing/health';
+import { HEALTHY, recordOutcomes, type ConnectorHealth } from '../../lambdas/routing/health';
 import { CLAIM_LEASE_MS, DynamoRoutingModel } from '../../lambdas/routing/dynamo-model-store';
 import { CachedModel } from '../../lambdas/routing/model-cache';
 import { HEALTH_KEY } from '../../lambdas/routing/model-encoding';
@@ -40,7 +40,7 @@ const outcome = (prefix: string, i: number): OutcomeRecord => ({
 });
 
 // The tests share the one model item and run in order; each starts from what it finds.
-test('records an outcome once and folds it in exactly as learn() does', async () => {
+test('records an outcome once and folds it into the arms exactly as learnArm() does', async () => {
   const model = new DynamoRoutingModel(db.client, LOCAL_TABLES.routing);
   const before = await model.load(true);
   for (let i = 0; i < 5; i += 1) await model.logDecision(decision('one', i));
@@ -49,18 +49,20 @@ test('records an outcome once and folds it in exactly as learn() does', async ()
   expect(await model.recordOutcome(outcomes[0])).toBe(false); // a replay
   expect(await model.getDecision('one-d3')).toMatchObject({ chosen: 'a', features: decision('one', 3).features });
 
+  const healthBefore = await model.loadHealth(undefined, true);
   const result = await model.applyOutcomes([...outcomes, outcomes[2]]); // a duplicate delivery too
-  expect(result).toEqual({ version: before.version + 1, applied: 5, healthPublished: true });
-  let expected = before.state;
+  expect(result).toEqual({ version: before.version + 1, applied: 5 });
+  // The model keeps no breaker state (a model written before drops its own at this commit).
+  let expected = { ...before.state, health: {} };
   outcomes.forEach((o, i) => {
-    expected = learn(expected, { connectorId: o.connectorId, outcome: o.outcome, features: decision('one', i).features, time: o.time });
+    expected = learnArm(expected, { connectorId: o.connectorId, outcome: o.outcome, features: decision('one', i).features, time: o.time });
   });
   expect((await model.load(true)).state).toEqual(expected);
-  // The breaker's state of that version is published for the routers' faster refresh.
-  expect(await model.loadHealth()).toEqual({ version: before.version + 1, health: expected.health });
+  // The breaker's state is its own item, which the updater leaves alone.
+  expect(await model.loadHealth(undefined, true)).toEqual(healthBefore);
 
   // Delivered again (an at-least-once queue): nothing changes.
-  expect(await model.applyOutcomes(outcomes)).toEqual({ version: before.version + 1, applied: 0, healthPublished: false });
+  expect(await model.applyOutcomes(outcomes)).toEqual({ version: before.version + 1, applied: 0 });
   // Outcomes of unknown (expired) decisions are skipped.
   await model.recordOutcome(outcome('gone', 1));
   expect((await model.applyOutcomes([outcome('gone', 1)])).applied).toBe(0);
@@ -85,8 +87,6 @@ test('concurrent updaters lose no outcome and apply none twice', async () => {
   expect(count(end.state) - count(start.state)).toBe(n);
   expect(end.version).toBeGreaterThan(start.version);
   expect(end.version - start.version).toBeLessThanOrEqual(6);
-  // Whatever order the writers published in, the health item is the last version's.
-  expect(await model.loadHealth()).toEqual({ version: end.version, health: end.state.health });
 }, 60_000);
 
 test('a crashed writer’s claim is respected during its lease and taken over after it', async () => {
@@ -105,8 +105,8 @@ test('a crashed writer’s claim is respected during its lease and taken over af
       ExpressionAttributeValues: { ':v': version + 1, ':t': 'dead-writer', ':at': now },
     }),
   );
-  expect(await model.applyOutcomes([o], undefined, 10, () => now + 1_000)).toEqual({ version, applied: 0, healthPublished: false });
-  expect(await model.applyOutcomes([o], undefined, 10, () => now + CLAIM_LEASE_MS + 1)).toEqual({ version: version + 1, applied: 1, healthPublished: true });
+  expect(await model.applyOutcomes([o], undefined, 10, () => now + 1_000)).toEqual({ version, applied: 0 });
+  expect(await model.applyOutcomes([o], undefined, 10, () => now + CLAIM_LEASE_MS + 1)).toEqual({ version: version + 1, applied: 1 });
   expect((await model.applyOutcomes([o], undefined, 10, () => now + 10 * CLAIM_LEASE_MS)).applied).toBe(0);
 });
 
@@ -129,32 +129,34 @@ test('exports logged decisions with their first outcome as the OPE log (npm run 
   expect(lines[0]).toMatchObject({ eligible: ['a', 'b'], ranked: [{ connectorId: 'a', propensity: 0.98 }, { connectorId: 'b', propensity: 0.02 }], context: logged[0].context });
 });
 
-test('the published health never goes back a version, except to start a new model', async () => {
+test('concurrent health folds lose no outcome: each writes on the version it read, or reads again', async () => {
   const model = new DynamoRoutingModel(db.client, LOCAL_TABLES.routing);
-  const current = (await model.loadHealth())!;
-  expect(current.version).toBeGreaterThan(1);
-  const demoted: ConnectorHealth = { status: 'demoted', recent: [{ failed: true, t: T0 }], until: T0 + 30_000, coolDownMs: 30_000, probes: 0 };
-  expect(await model.publishHealth(current.version - 1, { stale: HEALTHY }, T0)).toBe(false);
-  expect(await model.loadHealth()).toEqual(current);
-  expect(await model.publishHealth(current.version + 1, { newer: demoted }, T0)).toBe(true);
-  expect(await model.loadHealth()).toEqual({ version: current.version + 1, health: { newer: demoted } });
-  // Version 1 is a new (or reset) model's first commit: it replaces whatever the old model left.
-  expect(await model.publishHealth(1, { fresh: HEALTHY }, T0)).toBe(true);
-  expect(await model.loadHealth()).toEqual({ version: 1, health: { fresh: HEALTHY } });
-  // Leave it as the model's for the tests after.
-  const { version, state } = await model.load(true);
   await db.client.send(new DeleteCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: HEALTH_KEY } }));
   expect(await model.loadHealth()).toBeUndefined();
-  await model.publishHealth(version, state.health, T0);
+  // Eight consumers at once, three failures of one connector each, the times interleaved across them.
+  const batches = Array.from({ length: 8 }, (_, w) =>
+    Array.from({ length: 3 }, (_, i): OutcomeRecord => ({ decisionId: `h-${w}-${i}`, attempt: 0, connectorId: 'down', outcome: 'error', latencyMs: 5, time: T0 + i * 8 + w })),
+  );
+  await Promise.all(batches.map((b) => new DynamoRoutingModel(db.client, LOCAL_TABLES.routing).recordHealth(b, undefined, 50)));
+  const health = (await model.loadHealth(undefined, true))!;
+  expect(health.version).toBe(8);
+  // All 24 attempts counted (the window keeps the last 20), and the connector is demoted.
+  expect(health.health.down.recent).toHaveLength(20);
+  expect(health.health.down.status).toBe('demoted');
+  // One more fold is exactly recordOutcomes() over the state read.
+  const more: OutcomeRecord = { decisionId: 'h-more', attempt: 0, connectorId: 'up', outcome: 'succeeded', latencyMs: 5, time: T0 + 100 };
+  expect(await model.recordHealth([more])).toEqual({ version: 9, health: recordOutcomes(health.health, [more]) });
+  expect(await model.loadHealth()).toEqual({ version: 9, health: recordOutcomes(health.health, [more]) });
 });
 
-test('an item that is not a published health reads as none', async () => {
+test('an item that is not the breaker\'s state reads as none, and the next fold replaces it', async () => {
   const model = new DynamoRoutingModel(db.client, LOCAL_TABLES.routing);
-  const saved = await model.loadHealth();
-  await db.client.send(new PutCommand({ TableName: LOCAL_TABLES.routing, Item: { pk: HEALTH_KEY, health: '{}' } }));
-  expect(await model.loadHealth()).toBeUndefined();
-  await db.client.send(new DeleteCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: HEALTH_KEY } }));
-  if (saved) await model.publishHealth(saved.version, saved.health, T0);
+  for (const Item of [{ pk: HEALTH_KEY, health: '{}' }, { pk: HEALTH_KEY, version: 0, health: '{}' }, { pk: HEALTH_KEY, version: 3, health: 7 }]) {
+    await db.client.send(new PutCommand({ TableName: LOCAL_TABLES.routing, Item }));
+    expect(await model.loadHealth()).toBeUndefined();
+    const o: OutcomeRecord = { decisionId: 'h-foreign', attempt: 0, connectorId: 'a', outcome: 'timeout', latencyMs: 5, time: T0 };
+    expect(await model.recordHealth([o])).toEqual({ version: 1, health: recordOutcomes({}, [o]) });
+  }
 });
 
 test('the routing function reads a cached copy, reloaded after the TTL', async () => {
@@ -179,13 +181,14 @@ test('the routing function reads a cached copy, reloaded after the TTL', async (
   expect(b.policy).toBe(a.policy);
 });
 
-test('the routing function ranks with the published health when it is newer than its copy of the model, re-read after its own TTL', async () => {
+test('the routing function ranks with the breaker\'s own item, not the model\'s, re-read after its own TTL', async () => {
   let now = 0;
   let healthReads = 0;
   let published: PublishedHealth | undefined;
   const demoted: ConnectorHealth = { status: 'demoted', recent: [{ failed: true, t: 1 }, { failed: true, t: 2 }, { failed: true, t: 3 }], until: 60_000, coolDownMs: 30_000, probes: 0 };
   const stub = {
-    load: async () => ({ version: 3, state: emptyBanditState(), history: {} }),
+    // A model written before the breaker's state was apart carries its own: it is ignored.
+    load: async () => ({ version: 3, state: { ...emptyBanditState(), health: { a: demoted } }, history: {} }),
     loadHealth: async () => {
       healthReads += 1;
       return published;
@@ -194,7 +197,7 @@ test('the routing function ranks with the published health when it is newer than
   const cached = new CachedModel(stub, { modelTtlMs: 5_000, healthTtlMs: 1_000, clock: () => now });
   const base = (await cached.get()).policy;
   expect(base.state.health).toEqual({});
-  published = { version: 4, health: { a: demoted } };
+  published = { version: 1, health: { a: demoted } };
   now = 999;
   expect((await cached.get()).policy).toBe(base); // the health is still fresh
   now = 1_000;
@@ -203,10 +206,9 @@ test('the routing function ranks with the published health when it is newer than
   expect(overlaid.policy.state.health).toEqual({ a: demoted });
   expect(overlaid.policy.state.arms).toBe(base.state.arms);
   expect((await cached.get()).policy).toBe(overlaid.policy); // built once per health version
-  // An older publication than the model (the model has moved on) is ignored.
   published = { version: 2, health: { a: HEALTHY } };
   now = 2_000;
-  expect((await cached.get()).policy).toBe(base);
+  expect((await cached.get()).policy.state.health).toEqual({ a: HEALTHY });
   expect(healthReads).toBe(3);
 });
 

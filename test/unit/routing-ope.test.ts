@@ -220,12 +220,14 @@ const LOGS: readonly { readonly name: string; readonly seed: number; readonly lo
 ];
 /** Our bandit with more exploration; its tunables pinned, so that retuning DEFAULT_BANDIT does not change these logs. */
 const LOGGING_BANDIT = { ...DEFAULT_BANDIT, epsilon: 0.2, feeWeight: 1, linucb: { alpha: 0.6, ridge: 1, discount: 0.9999 } };
+/** The feedback delays pinned too, so that a change in the product's (the scenario's defaults) does not change these logs. */
+const LOGGING_DELAYS = { feedbackDelayMs: 10_000, healthDelayMs: 2_000 };
 const logs = new Map<string, SimulatedLog>();
 function logOf(seed: number, logger: 'uniform' | 'bandit'): SimulatedLog {
   const key = `${logger}#${seed}`;
   let log = logs.get(key);
   if (!log) {
-    log = simulateLog(defaultScenario({ seed, payments: PAYMENTS }), { logger, bandit: LOGGING_BANDIT });
+    log = simulateLog(defaultScenario({ seed, payments: PAYMENTS, ...LOGGING_DELAYS }), { logger, bandit: LOGGING_BANDIT });
     logs.set(key, log);
   }
   return log;

@@ -18,6 +18,7 @@ function fakeDeps(connectors: readonly ConnectorDefinition[] = DEFAULT_CONNECTOR
   const decisions = new Map<string, DecisionRecord>();
   const outcomes = new Map<string, OutcomeRecord>();
   const queued: OutcomeRecord[][] = [];
+  const folded: OutcomeRecord[][] = [];
   const deps: RoutingDeps = {
     connectors,
     model: { get: async () => ({ policy: new BanditPolicy(emptyBanditState()), version: 7 }) },
@@ -31,12 +32,13 @@ function fakeDeps(connectors: readonly ConnectorDefinition[] = DEFAULT_CONNECTOR
         return true;
       },
     },
+    health: { recordHealth: async (o) => void folded.push([...o]) },
     queue: { enqueue: async (o) => void queued.push([...o]) },
     maxAttempts,
     random: () => 0,
     clock: () => Date.UTC(2026, 10, 26, 12),
   };
-  return { deps, decisions, outcomes, queued };
+  return { deps, decisions, outcomes, queued, folded };
 }
 
 describe('routing service', () => {
@@ -83,8 +85,8 @@ describe('routing service', () => {
     expect(isEligible({ ...c, enabled: false }, { ...card, currency: 'USD' })).toBe(false);
   });
 
-  it('records feedback once per attempt, queues it every time, and refuses what the decision did not rank', async () => {
-    const { deps, queued } = fakeDeps();
+  it('records feedback once per attempt, folds it into the breaker once, queues it every time, and refuses what the decision did not rank', async () => {
+    const { deps, queued, folded } = fakeDeps();
     const { decisionId, ranked } = await route('m1', { ...card, currency: 'USD', country: 'US' }, deps);
     const attempts = [
       { connectorId: ranked[0].connectorId, outcome: 'timeout' as const, latencyMs: 3000 },
@@ -94,6 +96,8 @@ describe('routing service', () => {
     expect(await recordFeedback('m1', decisionId, attempts, deps)).toEqual({ decisionId, recorded: 0, replayed: 2 });
     expect(queued).toHaveLength(2);
     expect(queued[0].map((o) => [o.attempt, o.outcome])).toEqual([[0, 'timeout'], [1, 'succeeded']]);
+    // The breaker counts each attempt once: the replay folds nothing.
+    expect(folded).toEqual([queued[0]]);
     await expect(recordFeedback('m2', decisionId, attempts, deps)).rejects.toThrow(NotFoundError);
     await expect(recordFeedback('m1', 'rt_unknown', attempts, deps)).rejects.toThrow(NotFoundError);
     await expect(recordFeedback('m1', decisionId, [{ connectorId: 'other', outcome: 'succeeded', latencyMs: 1 }], deps)).rejects.toThrow(ValidationError);
