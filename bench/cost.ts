@@ -262,7 +262,7 @@ async function main(): Promise<void> {
     const queues = allConsumers()
       .filter((c): c is QueueConsumer => 'queue' in c)
       .map((c) => {
-        const perPayment = events.filter((e) => e['detail-type'] === c.event).length / N;
+        const perPayment = events.filter((e) => (c.events as readonly string[]).includes(e['detail-type'])).length / N;
         const batch = Math.min(c.queue.batchSize, Math.max(1, RATE * perPayment * c.queue.batchingWindowSeconds));
         return { id: c.queue.id, function: c.function, perPayment, batch, invocations: perPayment / batch };
       });

@@ -119,9 +119,12 @@ export const EVENTS = {
 } as const;
 export type EventName = keyof typeof EVENTS;
 
-/** The EventBridge rule pattern that matches one event (the CDK rule and the local bus both use it). */
-export function eventPattern(name: EventName): { readonly source: string[]; readonly 'detail-type': string[] } {
-  return { source: [EVENTS[name].source], 'detail-type': [EVENTS[name].detailType] };
+/**
+ * The EventBridge rule pattern that matches these events (the CDK rule and the local bus both use it). Each detail
+ * type has its own source, so the pattern matches exactly these events.
+ */
+export function eventPattern(...names: [EventName, ...EventName[]]): { readonly source: string[]; readonly 'detail-type': string[] } {
+  return { source: [...new Set(names.map((n) => EVENTS[n].source))], 'detail-type': names.map((n) => EVENTS[n].detailType) };
 }
 
 /** An EventBridge event of one kind, as a rule delivers it: the envelope and the parsed detail. */

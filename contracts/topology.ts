@@ -80,9 +80,9 @@ export interface FunctionSpec {
   readonly assets?: { readonly model: string };
 }
 
-/** How a function is fed an event: a rule into a queue it drains (partial batch responses). */
+/** How a function is fed events: a rule puts them into a queue it drains (partial batch responses). */
 export interface QueueConsumer {
-  readonly event: EventName;
+  readonly events: readonly [EventName, ...EventName[]];
   readonly function: FunctionName;
   readonly queue: { readonly id: string; readonly batchSize: number; readonly batchingWindowSeconds: number; readonly maxReceiveCount: number };
 }
@@ -161,7 +161,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         // The fraud features learn each succeeded payment off the payment's synchronous path, from the payments
         // outbox's PaymentSucceeded (bench:fraud-lag measures what the delay costs detection). No batching
         // window: the next payment of the same card should see this one as soon as possible.
-        event: 'PaymentSucceeded',
+        events: ['PaymentSucceeded'],
         function: 'fraud',
         queue: { id: 'FraudFeatures', batchSize: 10, batchingWindowSeconds: 0, maxReceiveCount: 5 },
       },
@@ -213,7 +213,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
       routingUpdater: {
         area: 'routing',
         description: 'routing model updater',
-        entry: 'lambdas/routing/handler.ts',
+        entry: 'lambdas/routing/updater.ts',
         memoryMB: 512,
         timeoutSeconds: 5,
         reservedConcurrency: 1,
@@ -226,12 +226,14 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         // Routing feedback, off the payment's synchronous path: the payments outbox's PaymentFinalized. Each
         // batch's new outcomes are folded into the circuit breaker's state at once (one small item), so a
         // connector's outage reaches the routers within a second or two.
-        event: 'PaymentFinalized',
+        events: ['PaymentFinalized'],
         function: 'routing',
         queue: { id: 'RoutingFeedback', batchSize: 10, batchingWindowSeconds: 1, maxReceiveCount: 5 },
       },
       {
-        event: 'RoutingOutcomesRecorded',
+        // A payment's outcomes straight from its PaymentFinalized (the updater records each with its claim),
+        // and those of POST /route/feedback, which the routing function records and publishes.
+        events: ['PaymentFinalized', 'RoutingOutcomesRecorded'],
         function: 'routingUpdater',
         // One model commit per batch, so a big batch keeps the single writer ahead at high rates; a malformed
         // message fails alone (partial batch response), so it costs no good ones. The model item is rewritten
@@ -499,6 +501,11 @@ export function allSchedules(): readonly ScheduleSpec[] {
 
 export function allConsumers(): ReadonlyArray<QueueConsumer | WorkflowConsumer> {
   return AREAS.flatMap((area) => TOPOLOGY[area].consumes ?? []);
+}
+
+/** The events a consumer is fed. */
+export function consumedEvents(consumer: QueueConsumer | WorkflowConsumer): readonly [EventName, ...EventName[]] {
+  return 'queue' in consumer ? consumer.events : [consumer.event];
 }
 
 /** The values a platform gives the environment renderer. */

@@ -216,7 +216,7 @@ export class SmartPayObservability extends Construct {
         dlqDepth(
           `${queueId}DlqDepthAlarm`,
           dlq,
-          `${consumer.event} events the ${consumer.function} function failed on ${consumer.queue.maxReceiveCount} times are waiting on the ${queueId} DLQ (it has not acted on them)`,
+          `${consumer.events.join(' and ')} events the ${consumer.function} function failed on ${consumer.queue.maxReceiveCount} times are waiting on the ${queueId} DLQ (it has not acted on them)`,
         ),
       ]),
     );

@@ -40,8 +40,8 @@ export function readDefinition(definitionsDir: string, file: string): string {
 }
 
 /** An event's rule pattern (contracts/events.ts, the local bus's too) in CDK's `EventPattern` field names. */
-export function cdkPattern(event: EventName): events.EventPattern {
-  const pattern = eventPattern(event);
+export function cdkPattern(...names: [EventName, ...EventName[]]): events.EventPattern {
+  const pattern = eventPattern(...names);
   return { source: pattern.source, detailType: pattern['detail-type'] };
 }
 
@@ -176,9 +176,9 @@ export class SmartPayWorkflows extends Construct {
         deadLetterQueue: { queue: dlq, maxReceiveCount },
       });
       const rule = new events.Rule(this, `${queueId}Rule`, {
-        description: `${consumer.event} to the ${allFunctions()[consumer.function].description} queue`,
+        description: `${consumer.events.join(' and ')} to the ${allFunctions()[consumer.function].description} queue`,
         eventBus: this.eventBus,
-        eventPattern: cdkPattern(consumer.event),
+        eventPattern: cdkPattern(...consumer.events),
       });
       rule.addTarget(new targets.SqsQueue(consumed, { deadLetterQueue: this.rewardRuleDlq, retryAttempts: 10 }));
       // A malformed message fails alone (the handler's partial batch response), not its whole batch.

@@ -144,7 +144,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
           onError,
         });
         queues.push(queue);
-        bus.addRule(`${consumer.event}-to-${consumer.queue.id}`, eventPattern(consumer.event), (event) => queue.send(JSON.stringify(event)));
+        bus.addRule(`${consumer.events.join('+')}-to-${consumer.queue.id}`, eventPattern(...consumer.events), (event) => queue.send(JSON.stringify(event)));
       }
     }
 

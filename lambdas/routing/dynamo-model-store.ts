@@ -7,8 +7,11 @@
  *   other's work. It is rewritten whole by each commit, so the updater's queue gathers a minute of outcomes a
  *   commit (contracts/topology.ts).
  * - `decision#<id>`: each routing decision (context, features, ranked list, propensities, policy version),
- *   for the delayed outcome and for off-policy evaluation. Expires after DECISION_TTL_DAYS.
- * - `outcome#<decision id>#<attempt>`: each attempt's outcome, written once (a replay is a no-op).
+ *   for the delayed outcome and for off-policy evaluation, written once (a replay is a no-op). Expires after
+ *   DECISION_TTL_DAYS.
+ * - `outcome#<decision id>#<attempt>`: each attempt's outcome and the updater's claim of it, written once (a
+ *   replay is a no-op): by POST /route/feedback, or by the updater with its claim (a payment's outcomes, from
+ *   its PaymentFinalized event).
  * - `health#routing`: the circuit breaker's state, apart from the model: newly recorded outcomes are folded in
  *   as they are recorded (`recordHealth`, a read and a write conditional on the version read, by the feedback
  *   consumer within about a second of the payment), and routers re-read it every ROUTING_HEALTH_TTL_MS, far
@@ -26,7 +29,7 @@ import { DEFAULT_BANDIT, emptyBanditState, type BanditOptions } from './bandit';
 import { DEFAULT_HEALTH, recordOutcomes, type HealthOptions } from './health';
 import { decodeHealth, decodeState, encodeHealth, encodeState, HEALTH_KEY, MODEL_KEY } from './model-encoding';
 import { applyOutcomesOnce, outcomeId, type ClaimStore, type OutcomeClaim, type StoredModel } from './model-protocol';
-import type { AppliedOutcomes, DecisionLog, DecisionRecord, HealthLog, ModelReader, OutcomeApplier, OutcomeRecord, PublishedHealth } from './ports';
+import type { AppliedOutcomes, DecisionFeatures, DecisionLog, DecisionRecord, HealthLog, ModelReader, OutcomeApplier, OutcomeRecord, PublishedHealth } from './ports';
 
 export { CLAIM_LEASE_MS, type StoredModel } from './model-protocol';
 export const DECISION_TTL_DAYS = 30;
@@ -99,13 +102,21 @@ export class DynamoRoutingModel implements ModelReader, DecisionLog, HealthLog, 
     return { version: Number(Item.version), state: decodeState(String(Item.state)), history: JSON.parse(String(Item.history ?? '{}')) };
   }
 
-  async logDecision(decision: DecisionRecord): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { pk: decisionKey(decision.decisionId), ...decision, expiresAt: Math.floor((decision.time + DECISION_TTL_DAYS * DAY_MS) / 1000) },
-      }),
-    );
+  /** Logs a decision once; false when it was already logged (a replay of its payment's event). */
+  async logDecision(decision: DecisionRecord): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: decisionKey(decision.decisionId), ...decision, expiresAt: Math.floor((decision.time + DECISION_TTL_DAYS * DAY_MS) / 1000) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async getDecision(decisionId: string): Promise<DecisionRecord | undefined> {
@@ -149,18 +160,16 @@ export class DynamoRoutingModel implements ModelReader, DecisionLog, HealthLog, 
   /** Records an attempt's outcome once; false when it was already recorded (a replay). */
   async recordOutcome(outcome: OutcomeRecord): Promise<boolean> {
     try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: outcomeKey(outcome), ...outcome, expiresAt: Math.floor((outcome.time + DECISION_TTL_DAYS * DAY_MS) / 1000) },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: this.outcomeItem(outcome), ConditionExpression: 'attribute_not_exists(pk)' }));
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  private outcomeItem(outcome: OutcomeRecord): Record<string, unknown> {
+    return { pk: outcomeKey(outcome), ...outcome, expiresAt: Math.floor((outcome.time + DECISION_TTL_DAYS * DAY_MS) / 1000) };
   }
 
   /** The items of `pks` (consistent reads, 100 keys a request, unprocessed keys retried), by pk. */
@@ -180,14 +189,18 @@ export class DynamoRoutingModel implements ModelReader, DecisionLog, HealthLog, 
     return out;
   }
 
-  /** The current claim of each recorded outcome, by `outcomeId` (consistent reads). */
+  /** The current claim of each outcome, by `outcomeId` (consistent reads; `recorded: false` for one not recorded yet). */
   async claims(outcomes: readonly OutcomeRecord[]): Promise<Map<string, OutcomeClaim>> {
     const items = await this.batchGet(outcomes.map(outcomeKey));
     const out = new Map<string, OutcomeClaim>();
     for (const o of outcomes) {
       const item = items.get(outcomeKey(o));
-      if (!item) continue;
+      if (!item) {
+        out.set(outcomeId(o), { recorded: false });
+        continue;
+      }
       out.set(outcomeId(o), {
+        recorded: true,
         ...(item.appliedIn === undefined ? {} : { appliedIn: Number(item.appliedIn) }),
         ...(item.claimedBy === undefined ? {} : { claimedBy: String(item.claimedBy) }),
         ...(item.claimedAt === undefined ? {} : { claimedAt: Number(item.claimedAt) }),
@@ -196,10 +209,23 @@ export class DynamoRoutingModel implements ModelReader, DecisionLog, HealthLog, 
     return out;
   }
 
-  /** Claims one outcome for `next`, on the condition that its claim is still the one observed. */
+  /**
+   * Claims one outcome for `next`, on the condition that its claim is still the one observed; one not recorded yet
+   * is recorded with its claim (one write), on the condition that it still is not.
+   */
   async claim(outcome: OutcomeRecord, observed: OutcomeClaim, next: number, token: string, now: number): Promise<boolean> {
     const unclaimed = observed.appliedIn === undefined;
     try {
+      if (!observed.recorded) {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...this.outcomeItem(outcome), appliedIn: next, claimedBy: token, claimedAt: now },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return true;
+      }
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -249,9 +275,16 @@ export class DynamoRoutingModel implements ModelReader, DecisionLog, HealthLog, 
     }
   }
 
-  /** The updater: each outcome folded into the model exactly once (model-protocol.ts). */
-  applyOutcomes(outcomes: readonly OutcomeRecord[], options: BanditOptions = DEFAULT_BANDIT, maxRetries = 10, clock: () => number = Date.now): Promise<AppliedOutcomes> {
-    return applyOutcomesOnce(this, outcomes, options, maxRetries, clock);
+  /**
+   * The updater: each outcome folded into the model exactly once (model-protocol.ts). `known`: the features of
+   * decisions the caller has; `tuning` for tests.
+   */
+  applyOutcomes(
+    outcomes: readonly OutcomeRecord[],
+    known?: DecisionFeatures,
+    tuning: { readonly options?: BanditOptions; readonly maxRetries?: number; readonly clock?: () => number } = {},
+  ): Promise<AppliedOutcomes> {
+    return applyOutcomesOnce(this, outcomes, tuning.options ?? DEFAULT_BANDIT, tuning.maxRetries ?? 10, tuning.clock ?? Date.now, known);
   }
 
   /** Releases this writer's claims for a version that lost the race. */

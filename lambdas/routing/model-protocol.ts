@@ -6,7 +6,9 @@
  *
  * The updater (a single writer by deployment: one queue consumer; the protocol stays correct with more)
  * *claims* each outcome for the version it is about to commit (`appliedIn`, its writer `token`, when), with a
- * condition on the claim it observed, then commits the model with a condition on the version it read. The
+ * condition on the claim it observed (an outcome not recorded yet, as a payment's from its PaymentFinalized
+ * event, is recorded with its claim in the same write, on the condition that it still is not), then commits the
+ * model with a condition on the version it read. The
  * model keeps which token committed each recent version, so an outcome is applied exactly when the version it
  * was claimed for was committed by the claiming writer. A writer that loses the race releases its claims and
  * retries; a claim left by a writer that crashed is taken over once it is older than CLAIM_LEASE_MS (tested
@@ -14,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_BANDIT, learnArm, type BanditOptions } from './bandit';
-import type { AppliedOutcomes, DecisionRecord, LearntModel, OutcomeRecord } from './ports';
+import type { AppliedOutcomes, DecisionFeatures, DecisionRecord, LearntModel, OutcomeRecord } from './ports';
 
 /** How long another writer's uncommitted claim is respected. */
 export const CLAIM_LEASE_MS = 60_000;
@@ -26,8 +28,10 @@ export interface StoredModel extends LearntModel {
   readonly history: Readonly<Record<string, string>>;
 }
 
-/** An outcome's claim as observed: the version it was claimed for, by which writer, when (none: unclaimed). */
+/** An outcome's claim as observed: whether it is recorded, the version it was claimed for, by which writer, when (none: unclaimed). */
 export interface OutcomeClaim {
+  /** False: not recorded yet (its claim records it). */
+  readonly recorded: boolean;
   readonly appliedIn?: number;
   readonly claimedBy?: string;
   readonly claimedAt?: number;
@@ -42,9 +46,12 @@ export interface ClaimStore {
   loadModel(): Promise<StoredModel>;
   /** The decisions of these ids that are still logged, by id. */
   decisions(decisionIds: readonly string[]): Promise<Map<string, DecisionRecord>>;
-  /** The current claim of each recorded outcome, by `outcomeId` (an outcome never recorded is absent). */
+  /** The current claim of each outcome, by `outcomeId` (`recorded: false` for one not recorded yet). */
   claims(outcomes: readonly OutcomeRecord[]): Promise<Map<string, OutcomeClaim>>;
-  /** Claims an outcome for version `next` if its claim is still `observed`; false when another got there first. */
+  /**
+   * Claims an outcome for version `next` if its claim is still `observed` (not recorded: records it, claimed, if it
+   * still is not); false when another got there first.
+   */
   claim(outcome: OutcomeRecord, observed: OutcomeClaim, next: number, token: string, now: number): Promise<boolean>;
   /** Commits `next` if the committed version is still `read.version`; false when another writer committed first. */
   commit(read: StoredModel, next: StoredModel, now: number): Promise<boolean>;
@@ -69,9 +76,9 @@ export function claimable(claim: OutcomeClaim, model: StoredModel, now: number):
 }
 
 /**
- * Folds recorded outcomes into the model's arms and commits a new version, each outcome exactly once. Retries
- * from a fresh read when another writer committed first. Outcomes never recorded, or whose decision is unknown
- * (expired), are skipped. The model keeps no breaker state (a model written before keeps it until its next
+ * Folds outcomes into the model's arms and commits a new version, each outcome exactly once. Retries from a fresh
+ * read when another writer committed first. Outcomes whose decision is unknown (neither `known` nor logged, or
+ * expired) are skipped. The model keeps no breaker state (a model written before keeps it until its next
  * commit): the breaker's state is its own item, folded as the outcomes are recorded (dynamo-model-store.ts
  * `recordHealth`), so the model can be committed far less often than the breaker must see failures.
  */
@@ -81,10 +88,12 @@ export async function applyOutcomesOnce(
   options: BanditOptions = DEFAULT_BANDIT,
   maxRetries = 10,
   clock: () => number = Date.now,
+  known: DecisionFeatures = new Map(),
 ): Promise<AppliedOutcomes> {
-  // One per outcome, oldest first, so the breaker sees the attempts in order.
+  // One per outcome, learnt oldest first.
   const unique = [...new Map(outcomes.map((o) => [outcomeId(o), o])).values()].sort((a, b) => a.time - b.time || a.attempt - b.attempt);
-  const decisions = await store.decisions(unique.map((o) => o.decisionId));
+  const logged = await store.decisions([...new Set(unique.map((o) => o.decisionId))].filter((id) => !known.has(id)));
+  const decisions = new Map<string, Pick<DecisionRecord, 'features'>>([...logged, ...known]);
   const token = randomUUID();
   for (let attempt = 0; attempt <= maxRetries; attempt += 1) {
     const model = await store.loadModel();
@@ -92,18 +101,29 @@ export async function applyOutcomesOnce(
     const next = model.version + 1;
     const now = clock();
     let state = { ...model.state, health: {} };
-    const claimed: OutcomeRecord[] = [];
     // The claims go out together (each is its own conditional write); the model learns them in time order.
-    const candidates = unique.filter((o) => {
-      const claim = claims.get(outcomeId(o));
-      return claim !== undefined && decisions.has(o.decisionId) && claimable(claim, model, now);
-    });
-    const won = await Promise.all(candidates.map((o) => store.claim(o, claims.get(outcomeId(o))!, next, token, now)));
-    candidates.forEach((o, i) => {
-      if (!won[i]) return;
+    const won = new Set<OutcomeRecord>();
+    let pending = unique.filter((o) => decisions.has(o.decisionId));
+    let observed = claims;
+    for (let round = 0; pending.length > 0 && round < 3; round += 1) {
+      if (round > 0) observed = await store.claims(pending);
+      const candidates = pending.filter((o) => {
+        const claim = observed.get(outcomeId(o));
+        return claim !== undefined && claimable(claim, model, now);
+      });
+      const results = await Promise.all(candidates.map((o) => store.claim(o, observed.get(outcomeId(o))!, next, token, now)));
+      // A claim that would have recorded its outcome lost to the outcome's recording (POST /route/feedback, or
+      // the feedback consumer of an old event): claim it again as recorded. Any other lost claim is another
+      // writer's to apply.
+      pending = candidates.filter((o, i) => {
+        if (results[i]) won.add(o);
+        return !results[i] && !observed.get(outcomeId(o))!.recorded;
+      });
+    }
+    const claimed = unique.filter((o) => won.has(o));
+    for (const o of claimed) {
       state = learnArm(state, { connectorId: o.connectorId, outcome: o.outcome, features: decisions.get(o.decisionId)!.features, time: o.time }, options);
-      claimed.push(o);
-    });
+    }
     if (claimed.length === 0) return { version: model.version, applied: 0 };
     const history = Object.fromEntries([...Object.entries(model.history), [String(next), token]].filter(([v]) => Number(v) > next - HISTORY));
     if (!(await store.commit(model, { version: next, state, history }, now))) {

@@ -60,7 +60,8 @@ export interface HealthLog {
 
 /** The decisions and each attempt's outcome, kept for the delayed feedback and for off-policy evaluation. */
 export interface DecisionLog {
-  logDecision(decision: DecisionRecord): Promise<void>;
+  /** Logs a decision once; false when it was already logged (a replay). */
+  logDecision(decision: DecisionRecord): Promise<boolean>;
   getDecision(decisionId: string): Promise<DecisionRecord | undefined>;
   /** Records an attempt's outcome once; false when it was already recorded (a replay). */
   recordOutcome(outcome: OutcomeRecord): Promise<boolean>;
@@ -72,9 +73,13 @@ export interface AppliedOutcomes {
   readonly applied: number;
 }
 
-/** The updater: folds recorded outcomes into the model, each exactly once, whatever it is sent. */
+/** The features a decision ranked on, by decision id: what the updater learns an outcome against. */
+export type DecisionFeatures = ReadonlyMap<string, Pick<DecisionRecord, 'features'>>;
+
+/** The updater: folds outcomes into the model, each exactly once, whatever it is sent. */
 export interface OutcomeApplier {
-  applyOutcomes(outcomes: readonly OutcomeRecord[]): Promise<AppliedOutcomes>;
+  /** `known`: the features of decisions the caller has (from the payment's event); the others are read from the log. */
+  applyOutcomes(outcomes: readonly OutcomeRecord[], known?: DecisionFeatures): Promise<AppliedOutcomes>;
 }
 
 /** Hands recorded outcomes to the single updater (a queue in the cloud, the bus locally). */

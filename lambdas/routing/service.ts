@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ConnectorDefinition } from '../../contracts/connectors';
-import type { RoutingDecisionLog } from '../../contracts/events';
+import type { PaymentFinalizedDetail } from '../../contracts/events';
 import { NotFoundError, ValidationError } from '../../contracts/errors';
 import type { RankedConnector } from './bandit';
 import { routingFeatures, type RoutingContext } from './context';
@@ -144,19 +144,16 @@ export interface AttemptReport {
 
 /**
  * Records the outcomes of a decision's attempts (attempt i = `attempts[i]`), folds the newly recorded ones into
- * the breaker's state, and queues them for the updater. `merchantId` (from the API) must own the decision; the
- * workflow passes its own payment's.
+ * the breaker's state, and queues them for the updater (POST /route/feedback). `merchantId` (from the API) must
+ * own the decision.
  */
 export async function recordFeedback(
   merchantId: string,
   decisionId: string,
   attempts: readonly AttemptReport[],
   deps: Pick<RoutingDeps, 'store' | 'health' | 'queue' | 'clock'>,
-  /** The decision, when the caller has just logged it (no read back). */
-  logged?: DecisionRecord,
 ): Promise<{ decisionId: string; recorded: number; replayed: number }> {
-  const decision = logged?.decisionId === decisionId ? logged : await deps.store.getDecision(decisionId);
-  if (!decision || decision.merchantId !== merchantId) throw new NotFoundError(`routing decision ${decisionId} was not found`);
+  const decision = await loggedDecision(merchantId, decisionId, deps);
   const ranked = new Set(decision.ranked.map((r) => r.connectorId));
   attempts.forEach((a, i) => {
     if (!ranked.has(a.connectorId)) {
@@ -175,42 +172,85 @@ export async function recordFeedback(
     ...(a.feeMinor === undefined ? {} : { feeMinor: a.feeMinor }),
     time,
   }));
-  const fresh: OutcomeRecord[] = [];
-  for (const o of outcomes) if (await deps.store.recordOutcome(o)) fresh.push(o);
-  // Only the newly recorded: the breaker counts each attempt once (one whose fold failed is not folded later).
-  if (fresh.length) await deps.health.recordHealth(fresh);
-  const recorded = fresh.length;
+  const recorded = await recordOnce(outcomes, deps);
   // Queued every time, replays too: if a first call recorded but failed to queue, its replay still reaches the
   // updater, which applies each outcome once whatever it is sent.
   await deps.queue.enqueue(outcomes);
   return { decisionId, recorded, replayed: outcomes.length - recorded };
 }
 
+/** The logged decision, which `merchantId` must own. */
+async function loggedDecision(merchantId: string, decisionId: string, deps: Pick<RoutingDeps, 'store'>): Promise<DecisionRecord> {
+  const decision = await deps.store.getDecision(decisionId);
+  if (!decision || decision.merchantId !== merchantId) throw new NotFoundError(`routing decision ${decisionId} was not found`);
+  return decision;
+}
+
+/** Records each outcome once and folds the newly recorded into the breaker's state (each attempt counted once); how many were new. */
+async function recordOnce(outcomes: readonly OutcomeRecord[], deps: Pick<RoutingDeps, 'store' | 'health'>): Promise<number> {
+  const fresh: OutcomeRecord[] = [];
+  for (const o of outcomes) if (await deps.store.recordOutcome(o)) fresh.push(o);
+  // One whose fold failed is not folded later: the breaker counts the next attempts.
+  if (fresh.length) await deps.health.recordHealth(fresh);
+  return fresh.length;
+}
+
 /**
- * A routed payment's outcomes (its PaymentFinalized event): the decision is logged first when the event carries
- * it (a /pay decision, logged off the payment's path; the features the bandit ranked on are a function of its
- * context), then the outcomes are recorded against it without reading it back.
+ * A routed payment's attempts as routing learns them (its PaymentFinalized event): attempt i is the i-th in order,
+ * at its own time; a retryable failure is a timeout (the gateway's) or an error.
+ */
+export function finalizedOutcomes(payment: Pick<PaymentFinalizedDetail, 'decisionId' | 'attempts'>): OutcomeRecord[] {
+  return [...payment.attempts]
+    .sort((a, b) => a.attempt - b.attempt)
+    .map((a, attempt) => ({
+      decisionId: payment.decisionId,
+      attempt,
+      connectorId: a.connectorId,
+      outcome: a.outcome === 'retryable_failure' ? (a.code === 'gateway_timeout' ? 'timeout' : 'error') : a.outcome,
+      latencyMs: Math.round(a.latencyMs),
+      ...(a.feeMinor === undefined ? {} : { feeMinor: a.feeMinor }),
+      time: Date.parse(a.at),
+    }));
+}
+
+/** The decision a /pay payment's event carries, as routing logs it (the features are a function of its context). */
+export function finalizedDecision(payment: Pick<PaymentFinalizedDetail, 'merchantId' | 'decisionId' | 'decision'>): DecisionRecord | undefined {
+  if (!payment.decision) return undefined;
+  const { time, context, ranked, propensity, policyVersion } = payment.decision;
+  return {
+    decisionId: payment.decisionId,
+    merchantId: payment.merchantId,
+    time,
+    context,
+    features: Array.from(routingFeatures(context)),
+    ranked,
+    chosen: ranked[0].connectorId,
+    propensity,
+    policyVersion,
+  };
+}
+
+/**
+ * A routed payment's outcomes (its PaymentFinalized event) for the circuit breaker: its decision is logged once
+ * (a /pay decision, off the payment's path) and, the first time only, its attempts are folded into the breaker's
+ * state. The updater learns them from the same event (it records each outcome with its claim). An event without
+ * the decision (a payment recorded before events carried it): the logged decision must be the payment's
+ * merchant's, and the outcomes are recorded here, the newly recorded folded.
  */
 export async function recordPaymentOutcomes(
-  payment: { readonly merchantId: string; readonly decisionId: string; readonly decision?: RoutingDecisionLog },
-  attempts: readonly AttemptReport[],
-  deps: Pick<RoutingDeps, 'store' | 'health' | 'queue' | 'clock'>,
+  payment: Pick<PaymentFinalizedDetail, 'merchantId' | 'decisionId' | 'decision' | 'attempts'>,
+  deps: Pick<RoutingDeps, 'store' | 'health'>,
 ): Promise<{ decisionId: string; recorded: number; replayed: number }> {
-  let logged: DecisionRecord | undefined;
-  if (payment.decision) {
-    const { time, context, ranked, propensity, policyVersion } = payment.decision;
-    logged = {
-      decisionId: payment.decisionId,
-      merchantId: payment.merchantId,
-      time,
-      context,
-      features: Array.from(routingFeatures(context)),
-      ranked,
-      chosen: ranked[0].connectorId,
-      propensity,
-      policyVersion,
-    };
-    await deps.store.logDecision(logged);
+  const outcomes = finalizedOutcomes(payment);
+  const decision = finalizedDecision(payment);
+  let recorded: number;
+  if (decision) {
+    const first = await deps.store.logDecision(decision);
+    if (first) await deps.health.recordHealth(outcomes);
+    recorded = first ? outcomes.length : 0;
+  } else {
+    await loggedDecision(payment.merchantId, payment.decisionId, deps);
+    recorded = await recordOnce(outcomes, deps);
   }
-  return recordFeedback(payment.merchantId, payment.decisionId, attempts, deps, logged);
+  return { decisionId: payment.decisionId, recorded, replayed: outcomes.length - recorded };
 }

@@ -11,7 +11,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
 import { openApiDocument } from '../../contracts/openapi';
-import { allConsumers, allSchedules, FUNCTION_NAMES, functionPlaceholders, WORKFLOW_NAMES, WORKFLOWS, type FunctionName } from '../../contracts/topology';
+import { allConsumers, allSchedules, consumedEvents, FUNCTION_NAMES, functionPlaceholders, WORKFLOW_NAMES, WORKFLOWS, type FunctionName } from '../../contracts/topology';
 import { SmartPayPlatform, STAGES } from '../../lib';
 import { localEnvironments } from '../../local/env';
 import type { LocalPlatform } from '../../local/platform';
@@ -115,15 +115,17 @@ test('the bus rules are the same events to the same consumers', () => {
     .map(([, rule]) => {
       const target = rule.Properties!.Targets[0];
       const consumer = target.Arn.Ref && machines[target.Arn.Ref] ? `workflow ${machines[target.Arn.Ref]}` : `function ${queueConsumer(target.Arn)}`;
-      return `${rule.Properties!.EventPattern['detail-type'][0]} → ${consumer}`;
+      return (rule.Properties!.EventPattern['detail-type'] as string[]).map((type) => `${type} → ${consumer}`);
     })
+    .flat()
     .sort();
   const local = allConsumers()
-    .map((c) => `${c.event} → ${'workflow' in c ? `workflow ${c.workflow}` : `function ${c.function}`}`)
+    .flatMap((c) => consumedEvents(c).map((event) => `${event} → ${'workflow' in c ? `workflow ${c.workflow}` : `function ${c.function}`}`))
     .sort();
   expect(cloud).toEqual(local);
   expect(local).toEqual([
     'PaymentFinalized → function routing',
+    'PaymentFinalized → function routingUpdater',
     'PaymentSucceeded → function fraud',
     'PaymentSucceeded → workflow reward',
     'RoutingOutcomesRecorded → function routingUpdater',

@@ -1,7 +1,8 @@
 /**
  * Routing end to end on the local platform: POST /route ranks with the bandit and logs the decision,
  * POST /route/feedback records outcomes once, the updater (fed by the bus) learns, and after a scripted
- * scenario /route prefers the connector that really succeeds for that context.
+ * scenario /route prefers the connector that really succeeds for that context; /pay's outcomes reach the
+ * breaker and the updater from the payment's own PaymentFinalized event.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -78,16 +79,35 @@ test('feedback is idempotent, scoped to the merchant, and names what is wrong', 
   expect(invalid.text).toContain('attempts');
 });
 
-test('/pay routes with the bandit and feeds its attempts back', async () => {
+test('/pay routes with the bandit; its PaymentFinalized feeds the breaker and the model, with no event of routing\'s own', async () => {
   const client = await ApiClient.forMerchant(platform, uniqueMerchant());
-  const before = platform.bus.published().filter((e) => e['detail-type'] === 'RoutingOutcomesRecorded').length;
-  const result = await client.pay({ amount: 1999, currency: 'USD', customerId: `cus_${Date.now()}`, paymentMethod: { type: 'card', number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' } });
-  expect(result.status).toBe(201);
-  await platform.idle();
-  const events = platform.bus.published().filter((e) => e['detail-type'] === 'RoutingOutcomesRecorded');
-  expect(events.length).toBe(before + 1);
-  expect((events.at(-1)!.detail as { outcomes: Array<{ outcome: string }> }).outcomes[0].outcome).toBe('succeeded');
-  expect(platform.bus.failures()).toEqual([]);
+  const raw = new DynamoDBClient({ endpoint: platform.store.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    const store = new DynamoRoutingModel(DynamoDBDocumentClient.from(raw), LOCAL_TABLES.routing);
+    const outcomeEvents = () => platform.bus.published().filter((e) => e['detail-type'] === 'RoutingOutcomesRecorded').length;
+    const before = { events: outcomeEvents(), version: (await store.load(true)).version };
+    const result = await client.pay({ amount: 1999, currency: 'USD', customerId: `cus_${Date.now()}`, paymentMethod: { type: 'card', number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' } });
+    expect(result.status).toBe(201);
+    await platform.idle();
+    const finalized = platform.bus.published().find((e) => e['detail-type'] === 'PaymentFinalized' && (e.detail as { paymentId: string }).paymentId === result.json.payment.paymentId);
+    const { decisionId, attempts } = finalized!.detail as { decisionId: string; attempts: Array<{ connectorId: string; at: string }> };
+    // The feedback consumer logged the decision and folded the attempt into the breaker (at the attempt's time).
+    expect(await store.getDecision(decisionId)).toMatchObject({ decisionId, chosen: attempts[0].connectorId });
+    const health = await store.loadHealth(undefined, true);
+    expect(health!.health[attempts[0].connectorId].recent).toContainEqual({ failed: false, t: Date.parse(attempts[0].at) });
+    // The updater recorded the outcome with its claim, and committed a version that learnt it.
+    const outcome = { decisionId, attempt: 0, connectorId: attempts[0].connectorId, outcome: 'succeeded' as const, latencyMs: 0, time: 0 };
+    const claim = (await store.claims([outcome])).get(`${decisionId}#0`)!;
+    expect(claim).toMatchObject({ recorded: true, appliedIn: expect.any(Number) });
+    expect(claim.appliedIn!).toBeGreaterThan(before.version);
+    expect((await store.load(true)).version).toBeGreaterThanOrEqual(claim.appliedIn!);
+    expect(await store.recordOutcome(outcome)).toBe(false);
+    // No RoutingOutcomesRecorded for a payment: the updater reads its PaymentFinalized.
+    expect(outcomeEvents()).toBe(before.events);
+    expect(platform.bus.failures()).toEqual([]);
+  } finally {
+    raw.destroy();
+  }
 });
 
 test('the updater applies a batch around a malformed message, and reports that message alone as failed', async () => {

@@ -485,11 +485,11 @@ describe('workflows', () => {
     expect([...new Set(placeholders(props.DefinitionString))]).toEqual(Object.keys(props.DefinitionSubstitutions).sort());
   });
 
-  test('routing learning loop: RoutingOutcomesRecorded → a queue with a DLQ → the updater, one at a time', () => {
+  test('routing learning loop: PaymentFinalized and RoutingOutcomesRecorded → a queue with a DLQ → the updater, one at a time', () => {
     const rule = Object.values(template.findResources('AWS::Events::Rule')).find(
       (r) => JSON.stringify(r.Properties.EventPattern).includes('RoutingOutcomesRecorded'),
     )!;
-    expect(rule.Properties.EventPattern).toEqual({ source: ['smartpay.routing'], 'detail-type': ['RoutingOutcomesRecorded'] });
+    expect(rule.Properties.EventPattern).toEqual({ source: ['smartpay.payments', 'smartpay.routing'], 'detail-type': ['PaymentFinalized', 'RoutingOutcomesRecorded'] });
     const queueId = id('AWS::SQS::Queue', 'SmartPayWorkflowsRoutingUpdatesQueue');
     expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } })]);
     const queue = template.findResources('AWS::SQS::Queue')[queueId].Properties;

@@ -7,11 +7,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { BanditPolicy, emptyBanditState, learnArm } from '../../lambdas/routing/bandit';
+import { BanditPolicy, emptyBanditState, learnArm, type BanditState } from '../../lambdas/routing/bandit';
 import { routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
 import { HEALTHY, recordOutcomes, type ConnectorHealth } from '../../lambdas/routing/health';
 import { CLAIM_LEASE_MS, DynamoRoutingModel } from '../../lambdas/routing/dynamo-model-store';
 import { CachedModel } from '../../lambdas/routing/model-cache';
+import { applyOutcomesOnce, outcomeId, type ClaimStore } from '../../lambdas/routing/model-protocol';
 import { HEALTH_KEY } from '../../lambdas/routing/model-encoding';
 import type { DecisionRecord, OutcomeRecord, PublishedHealth } from '../../lambdas/routing/ports';
 import { LOCAL_TABLES } from '../../local/env';
@@ -80,7 +81,7 @@ test('concurrent updaters lose no outcome and apply none twice', async () => {
   // Six writers at once over overlapping batches (every outcome is in two batches).
   const writers = Array.from({ length: 6 }, () => new DynamoRoutingModel(db.client, LOCAL_TABLES.routing));
   const batches = writers.map((_, w) => all.filter((_o, i) => i % 6 === w || (i + 1) % 6 === w));
-  const results = await Promise.all(writers.map((writer, w) => writer.applyOutcomes(batches[w], undefined, 50)));
+  const results = await Promise.all(writers.map((writer, w) => writer.applyOutcomes(batches[w], undefined, { maxRetries: 50 })));
   expect(results.reduce((s, r) => s + r.applied, 0)).toBe(n);
   const end = await model.load(true);
   const count = (state: typeof end.state) => Object.values(state.arms).reduce((s, arm) => s + arm.n, 0);
@@ -105,9 +106,46 @@ test('a crashed writer’s claim is respected during its lease and taken over af
       ExpressionAttributeValues: { ':v': version + 1, ':t': 'dead-writer', ':at': now },
     }),
   );
-  expect(await model.applyOutcomes([o], undefined, 10, () => now + 1_000)).toEqual({ version, applied: 0 });
-  expect(await model.applyOutcomes([o], undefined, 10, () => now + CLAIM_LEASE_MS + 1)).toEqual({ version: version + 1, applied: 1 });
-  expect((await model.applyOutcomes([o], undefined, 10, () => now + 10 * CLAIM_LEASE_MS)).applied).toBe(0);
+  expect(await model.applyOutcomes([o], undefined, { clock: () => now + 1_000 })).toEqual({ version, applied: 0 });
+  expect(await model.applyOutcomes([o], undefined, { clock: () => now + CLAIM_LEASE_MS + 1 })).toEqual({ version: version + 1, applied: 1 });
+  expect((await model.applyOutcomes([o], undefined, { clock: () => now + 10 * CLAIM_LEASE_MS })).applied).toBe(0);
+});
+
+test('an outcome not recorded yet (a payment\'s, from its event) is recorded with its claim, once, even racing its recording', async () => {
+  const model = new DynamoRoutingModel(db.client, LOCAL_TABLES.routing);
+  const count = (state: BanditState) => Object.values(state.arms).reduce((s, arm) => s + arm.n, 0);
+  // The event carries the decision's context: its features are known, it need not be logged.
+  const d1 = decision('evt', 1);
+  const o1 = outcome('evt', 1);
+  const before = await model.load(true);
+  expect(await model.applyOutcomes([o1], new Map([[d1.decisionId, d1]]))).toEqual({ version: before.version + 1, applied: 1 });
+  expect((await model.claims([o1])).get(outcomeId(o1))).toMatchObject({ recorded: true, appliedIn: before.version + 1 });
+  expect(await model.recordOutcome(o1)).toBe(false); // the updater recorded it
+  expect(await model.applyOutcomes([o1], new Map([[d1.decisionId, d1]]))).toEqual({ version: before.version + 1, applied: 0 });
+  // Neither known nor logged: skipped, and not recorded.
+  expect((await model.applyOutcomes([outcome('evt', 2)])).applied).toBe(0);
+  expect((await model.claims([outcome('evt', 2)])).get(outcomeId(outcome('evt', 2)))).toEqual({ recorded: false });
+
+  // Recorded by another between the updater's read and its claim: the recording claim fails, and the updater
+  // claims the recorded outcome from a fresh read instead of dropping it.
+  const d3 = decision('evt', 3);
+  const o3 = outcome('evt', 3);
+  let raced = 0;
+  const racing: ClaimStore = {
+    loadModel: () => model.loadModel(),
+    decisions: (ids) => model.decisions(ids),
+    claims: (os) => model.claims(os),
+    claim: async (o, observed, next, token, now) => {
+      if (!observed.recorded && raced++ === 0) expect(await model.recordOutcome(o)).toBe(true);
+      return model.claim(o, observed, next, token, now);
+    },
+    commit: (read, next, now) => model.commit(read, next, now),
+    release: (os, lost, token) => model.release(os, lost, token),
+  };
+  const start = await model.load(true);
+  expect(await applyOutcomesOnce(racing, [o3], undefined, 10, Date.now, new Map([[d3.decisionId, d3]]))).toEqual({ version: start.version + 1, applied: 1 });
+  expect(raced).toBe(1);
+  expect(count((await model.load(true)).state) - count(start.state)).toBe(1);
 });
 
 test('exports logged decisions with their first outcome as the OPE log (npm run ope:export)', async () => {

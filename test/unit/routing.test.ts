@@ -7,7 +7,7 @@ import { ROUTING_DIMENSION, routingFeatures } from '../../lambdas/routing/contex
 import { isEligible } from '../../lambdas/routing/eligibility';
 import { decodeHealth, decodeState, encodeHealth, encodeState } from '../../lambdas/routing/model-encoding';
 import type { DecisionRecord, OutcomeRecord } from '../../lambdas/routing/ports';
-import { recordFeedback, route, type RoutingDeps } from '../../lambdas/routing/service';
+import { finalizedOutcomes, recordFeedback, recordPaymentOutcomes, route, type RoutingDeps } from '../../lambdas/routing/service';
 import { LOCAL_CONNECTORS } from '../../local/connectors';
 import { connectorFee, DEFAULT_CONNECTORS, parseConnectorRegistry, type ConnectorDefinition, type FeeSchedule } from '../../contracts/connectors';
 import { NoEligibleConnectorError, NotFoundError, ValidationError } from '../../contracts/errors';
@@ -23,7 +23,11 @@ function fakeDeps(connectors: readonly ConnectorDefinition[] = DEFAULT_CONNECTOR
     connectors,
     model: { get: async () => ({ policy: new BanditPolicy(emptyBanditState()), version: 7 }) },
     store: {
-      logDecision: async (d) => void decisions.set(d.decisionId, d),
+      logDecision: async (d) => {
+        if (decisions.has(d.decisionId)) return false;
+        decisions.set(d.decisionId, d);
+        return true;
+      },
       getDecision: async (id) => decisions.get(id),
       recordOutcome: async (o) => {
         const key = `${o.decisionId}#${o.attempt}`;
@@ -101,6 +105,50 @@ describe('routing service', () => {
     await expect(recordFeedback('m2', decisionId, attempts, deps)).rejects.toThrow(NotFoundError);
     await expect(recordFeedback('m1', 'rt_unknown', attempts, deps)).rejects.toThrow(NotFoundError);
     await expect(recordFeedback('m1', decisionId, [{ connectorId: 'other', outcome: 'succeeded', latencyMs: 1 }], deps)).rejects.toThrow(ValidationError);
+  });
+});
+
+describe('a payment\'s outcomes (PaymentFinalized)', () => {
+  const at = '2026-11-26T12:00:01.000Z';
+  const attempts = [
+    { attempt: 1, connectorId: 'stripe-sandbox', outcome: 'succeeded' as const, latencyMs: 90.4, feeMinor: 320, at: '2026-11-26T12:00:02.000Z' },
+    { attempt: 0, connectorId: 'amazon-pay-sandbox', outcome: 'retryable_failure' as const, code: 'gateway_timeout', latencyMs: 3000, at },
+  ];
+  const decision = {
+    time: Date.parse(at) - 500,
+    context: { amountMinor: 10_000, currency: 'USD', method: 'card' as const, country: 'US', time: Date.parse(at) - 500 },
+    ranked: [{ connectorId: 'amazon-pay-sandbox', propensity: 0.98, score: 1 }, { connectorId: 'stripe-sandbox', propensity: 0.02, score: 0.9 }],
+    propensity: 0.98,
+    policyVersion: 'linucb-3',
+  };
+
+  it('are the attempts in order, each at its own time, a gateway timeout a timeout', () => {
+    expect(finalizedOutcomes({ decisionId: 'rt_x', attempts })).toEqual([
+      { decisionId: 'rt_x', attempt: 0, connectorId: 'amazon-pay-sandbox', outcome: 'timeout', latencyMs: 3000, time: Date.parse(at) },
+      { decisionId: 'rt_x', attempt: 1, connectorId: 'stripe-sandbox', outcome: 'succeeded', latencyMs: 90, feeMinor: 320, time: Date.parse('2026-11-26T12:00:02.000Z') },
+    ]);
+  });
+
+  it('log the decision once and fold the attempts into the breaker the first time only; the updater records them', async () => {
+    const { deps, decisions, outcomes, folded, queued } = fakeDeps();
+    const payment = { merchantId: 'm1', decisionId: 'rt_pay', decision, attempts };
+    expect(await recordPaymentOutcomes(payment, deps)).toEqual({ decisionId: 'rt_pay', recorded: 2, replayed: 0 });
+    expect(await recordPaymentOutcomes(payment, deps)).toEqual({ decisionId: 'rt_pay', recorded: 0, replayed: 2 });
+    expect(decisions.get('rt_pay')).toMatchObject({ merchantId: 'm1', chosen: 'amazon-pay-sandbox', features: Array.from(routingFeatures(decision.context)) });
+    expect(folded).toEqual([finalizedOutcomes(payment)]);
+    expect(outcomes.size).toBe(0);
+    expect(queued).toEqual([]);
+  });
+
+  it('without the decision (an old event): the logged one must be the merchant\'s, and the new outcomes are recorded and folded', async () => {
+    const { deps, folded, outcomes } = fakeDeps();
+    const { decisionId } = await route('m1', { ...card, currency: 'USD', country: 'US' }, deps);
+    const payment = { merchantId: 'm1', decisionId, attempts };
+    expect(await recordPaymentOutcomes(payment, deps)).toEqual({ decisionId, recorded: 2, replayed: 0 });
+    expect(await recordPaymentOutcomes(payment, deps)).toEqual({ decisionId, recorded: 0, replayed: 2 });
+    expect(outcomes.size).toBe(2);
+    expect(folded).toHaveLength(1);
+    await expect(recordPaymentOutcomes({ ...payment, merchantId: 'm2' }, deps)).rejects.toThrow(NotFoundError);
   });
 });
 
