@@ -1,3 +1,7 @@
+// The local Solana ledger's bank logs every instruction unless told otherwise; its native module reads RUST_LOG
+// from the process's real environment, which jest's test environments only copy: set here, the workers inherit it.
+process.env.RUST_LOG ??= 'error';
+
 /** @type {import('jest').Config} */
 const transform = {
   '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],

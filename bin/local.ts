@@ -22,11 +22,14 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       'in-memory': { type: 'boolean', default: false },
       'store-fault-rate': { type: 'string' },
+      'solana-port': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: npm start -- [--port 3001] [--data-dir .smartpay] [--in-memory] [--store-fault-rate 0.05 (fault testing: a share of store calls is throttled)]');
+    console.log(
+      'usage: npm start -- [--port 3001] [--data-dir .smartpay] [--in-memory] [--solana-port 8899 (the local Solana JSON-RPC; 0: a free port)] [--store-fault-rate 0.05 (fault testing: a share of store calls is throttled)]',
+    );
     return;
   }
   const rawPort = values.port ?? process.env.PORT ?? '3001';
@@ -39,7 +42,12 @@ async function main(): Promise<void> {
   if (storeFaultRate !== undefined && !(storeFaultRate >= 0 && storeFaultRate < 1)) {
     throw new Error(`invalid --store-fault-rate "${values['store-fault-rate']}": use a share from 0 to below 1, e.g. 0.05`);
   }
-  const platform = await startLocalPlatform({ port, dataDir, inMemory: values['in-memory'], inheritedEnv: process.env, storeFaultRate });
+  const rawSolanaPort = values['solana-port'] ?? process.env.SOLANA_RPC_PORT ?? '8899';
+  const solanaRpcPort = Number(rawSolanaPort);
+  if (!Number.isInteger(solanaRpcPort) || solanaRpcPort < 0 || solanaRpcPort > 65535) {
+    throw new Error(`invalid Solana RPC port "${rawSolanaPort}": use an integer between 0 and 65535`);
+  }
+  const platform = await startLocalPlatform({ port, dataDir, inMemory: values['in-memory'], inheritedEnv: process.env, storeFaultRate, solanaRpcPort });
 
   const portArg = platform.port === 3001 ? '' : ` --port ${platform.port}`;
   // In memory, the issuer's keys exist only in this process, so `npm run token` cannot sign for it: print one.
@@ -53,6 +61,7 @@ async function main(): Promise<void> {
       `SmartPay local platform listening on ${platform.url}`,
       `  store: dynalite at ${platform.store.endpoint} (${values['in-memory'] ? 'in memory' : `data in ${dataDir}/`})`,
       `  workflows: statemachines/payment.asl.json, statemachines/reward.asl.json`,
+      `  Solana: JSON-RPC at ${platform.solana.url} (a bankrun ledger with the SPL Token programs; ${values['in-memory'] ? 'in memory' : `data in ${dataDir}/solana/`})`,
       '',
       ...tokenLines,
       '',
@@ -68,6 +77,9 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+
+  // The Solana ledger starts at its first use; start it now, so a problem shows here rather than at a first call.
+  platform.solana.ledger().catch((error: unknown) => console.error(`the local Solana ledger could not start: ${(error as Error)?.message ?? String(error)}`));
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

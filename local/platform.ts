@@ -10,6 +10,8 @@ import { createLocalBus, type LocalBus } from './bus';
 import { createLocalDlq, type LocalDlq } from './dlq';
 import { ensureTables, startLocalStore, type LocalStore } from './dynalite';
 import { startLocalEventsEndpoint } from './events-endpoint';
+import type { LocalLedger } from './solana/ledger';
+import { startLocalSolanaRpc } from './solana/rpc';
 import { eventPattern } from '../contracts/events';
 import { ENV } from '../contracts/resources';
 import { allConsumers, type FunctionName } from '../contracts/topology';
@@ -62,6 +64,8 @@ export interface LocalPlatformOptions {
   readonly maxInFlightPayments?: number;
   /** Admission control: the background deliveries (bus) at which POST /pay answers 503 too. @default DEFAULT_MAX_BACKLOG (2000) */
   readonly maxBacklog?: number;
+  /** The local Solana JSON-RPC endpoint's port (`npm start`: 8899, a local cluster's). @default 0, a free port */
+  readonly solanaRpcPort?: number;
 }
 
 export interface LocalPlatform {
@@ -83,6 +87,8 @@ export interface LocalPlatform {
    * done, less the messages a queue's batching window holds on purpose.
    */
   backlog(): number;
+  /** The local Solana JSON-RPC endpoint and its ledger (bankrun, persisted with the rest; started at its first use). */
+  readonly solana: { readonly url: string; ledger(): Promise<LocalLedger> };
   /** Stops the server, lets running executions finish (up to graceMs, then aborts them), stops the store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -105,6 +111,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const bus = createLocalBus(LOCAL_EVENT_BUS, { journal: persist ? join(dataDir, 'bus', 'events.jsonl') : undefined });
     const events = await startLocalEventsEndpoint(bus, host);
     cleanups.push(() => events.close());
+    // The local Solana cluster: a bankrun ledger behind the JSON-RPC methods the code calls through web3.js,
+    // started (and web3.js and bankrun loaded) at its first use.
+    let ledgerStarted: Promise<LocalLedger> | undefined;
+    const ledger = () =>
+      (ledgerStarted ??= import('./solana/ledger.js').then(({ LocalLedger }) => LocalLedger.start({ dir: persist ? join(dataDir, 'solana') : undefined })));
+    const closeLedger = async () => (await ledgerStarted?.catch(() => undefined))?.close();
+    cleanups.push(closeLedger);
+    const solanaRpc = await startLocalSolanaRpc(ledger, { host, port: options.solanaRpcPort ?? 0 });
+    cleanups.push(() => solanaRpc.close());
     const environments = localEnvironments({
       dynamodbEndpoint: store.endpoint,
       eventsEndpoint: events.url,
@@ -196,6 +211,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       schedules,
       idle,
       backlog,
+      solana: { url: solanaRpc.url, ledger },
       close: (graceMs?: number) => {
         closing ??= (async () => {
           await closeServer(server);
@@ -208,6 +224,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
           });
           await functions.close();
           await events.close();
+          await solanaRpc.close();
+          await closeLedger();
           await store.close();
         })();
         return closing;

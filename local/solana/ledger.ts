@@ -1,0 +1,401 @@
+/**
+ * The local Solana ledger: solana-bankrun's bank (the real SPL Token, Associated Token Account and Memo programs,
+ * in process), made to behave like a cluster for the JSON-RPC facade (rpc.ts):
+ *
+ * - Slots advance with the clock (`slotMs`, 400 ms as a cluster's; the block height is the slot), and a blockhash
+ *   expires as a cluster's does: it is valid up to 150 blocks after the slot it was handed out in
+ *   (`lastValidBlockHeight`), about a minute. The bank itself moves to a new slot (a new blockhash) only when one is
+ *   asked for at least REFRESH_SLOTS after the last: every move keeps a bank in memory (about 160 KB), so moving on
+ *   every slot would grow by 1.4 GB an hour.
+ * - Every processed transaction is kept with what `getTransaction`, `getSignatureStatuses` and
+ *   `getSignaturesForAddress` answer: its slot and time, its error, fee, lamport and token balances before and
+ *   after, and its logs.
+ * - With a directory, the ledger persists in one journal (`ledger.jsonl`): each transaction's record and the
+ *   state after it of every account it touched, in one line appended before the RPC answers (a line cut short by
+ *   a crash was never answered, and is skipped). A start restores the newest state of every account into a new
+ *   bank (bankrun has no snapshots) and carries the slot on, so signatures and balances survive a restart or
+ *   `kill -9`. The journal is compacted at start (the accounts once, then the records).
+ *
+ * Sending follows a cluster: with preflight (the default), a transaction that would fail (an unknown or expired
+ * blockhash, an instruction error, one already processed) is refused with the simulation's error and logs, and
+ * nothing is recorded; without it, one whose blockhash is unknown is dropped (its status stays unknown, as a
+ * cluster's would), a resend of one processed is answered with its signature, and one that fails is recorded with
+ * its error and fee.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PublicKey, SystemProgram, Transaction, VersionedTransaction, type AccountInfo } from '@solana/web3.js';
+import { AccountLayout, MintLayout, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } from '@solana/spl-token';
+import bs58 from 'bs58';
+import type { AddedAccount, ProgramTestContext } from 'solana-bankrun';
+import { LedgerRpcError } from './errors';
+
+export { LedgerRpcError };
+
+/** Lamports a signature costs (the cluster's default fee rate, which bankrun's genesis keeps). */
+export const LAMPORTS_PER_SIGNATURE = 5_000;
+/** Blocks a blockhash stays valid after the one it was handed out in (a cluster's MAX_PROCESSING_AGE). */
+export const BLOCKHASH_VALID_BLOCKS = 150;
+/** The fewest slots between two moves of the bank to a new blockhash (a blockhash is shared meanwhile). */
+const REFRESH_SLOTS = 10;
+
+/** A token account's balance as the RPC reports it (pre- and post-token balances). */
+export interface TokenBalance {
+  readonly accountIndex: number;
+  readonly mint: string;
+  readonly owner: string;
+  readonly programId: string;
+  readonly uiTokenAmount: { readonly amount: string; readonly decimals: number; readonly uiAmount: number | null; readonly uiAmountString: string };
+}
+
+/** A processed transaction as the ledger keeps it (and journals it). */
+export interface RecordedTransaction {
+  readonly signature: string;
+  readonly slot: number;
+  /** Unix seconds. */
+  readonly blockTime: number;
+  /** The transaction as sent (base64 of its wire form). */
+  readonly wire: string;
+  /** The instruction error, as the RPC reports it (null: succeeded). */
+  readonly err: unknown;
+  readonly fee: number;
+  readonly accountKeys: readonly string[];
+  readonly preBalances: readonly number[];
+  readonly postBalances: readonly number[];
+  readonly preTokenBalances: readonly TokenBalance[];
+  readonly postTokenBalances: readonly TokenBalance[];
+  readonly logMessages: readonly string[];
+  readonly computeUnitsConsumed: number;
+  /** The memos of its Memo program instructions, as `getSignaturesForAddress` reports them (`[len] text; ...`). */
+  readonly memo: string | null;
+}
+
+/** A JSON-RPC error for a preflight failure, as a cluster words it. */
+const SIMULATION_FAILED = -32002;
+
+export const MEMO_PROGRAM_ID = new PublicKey('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
+const MEMO_V1_PROGRAM_ID = new PublicKey('Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo');
+
+const JOURNAL = 'ledger.jsonl';
+const SYSVAR_OWNER = new PublicKey('Sysvar1111111111111111111111111111111111111');
+
+/** A journal line: a transaction's record and the accounts' states after it (or, compacted, the accounts alone). */
+interface JournalLine {
+  readonly tx?: RecordedTransaction;
+  readonly accounts?: readonly StoredAccount[];
+}
+
+interface StoredAccount {
+  readonly pubkey: string;
+  /** null: the account is gone (closed). */
+  readonly account: { lamports: number; data: string; owner: string; executable: boolean } | null;
+}
+
+export interface LocalLedgerOptions {
+  /** Where the ledger persists (ledger.jsonl); in memory when omitted. */
+  readonly dir?: string;
+  /** How often the slot advances, ms (0: only when asked, `advance`). @default 400 */
+  readonly slotMs?: number;
+}
+
+export class LocalLedger {
+  private readonly history = new Map<string, RecordedTransaction>();
+  /** Signatures by account, oldest first. */
+  private readonly byAddress = new Map<string, string[]>();
+  /** The slot each blockhash was handed out in. */
+  private readonly issued = new Map<string, number>();
+  /** The bank's current blockhash and the slot the bank was moved to for it. */
+  private current: { blockhash: string; slot: number } | undefined;
+  /** Slots added by `advance` (with `slotMs` 0 the clock moves only so). */
+  private advanced = 0;
+  private readonly startedAt = Date.now();
+  /** Sends are processed one at a time, as a leader orders them. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly context: ProgramTestContext,
+    private readonly firstSlot: number,
+    private readonly slotMs: number,
+    private readonly dir: string | undefined,
+  ) {}
+
+  static async start(options: LocalLedgerOptions = {}): Promise<LocalLedger> {
+    // The bank logs every instruction at debug level otherwise (its logs are in each transaction's record); it
+    // reads RUST_LOG when its native module loads.
+    process.env.RUST_LOG ??= 'error';
+    const { start } = await import('solana-bankrun');
+    const dir = options.dir;
+    const accounts = new Map<string, StoredAccount['account']>();
+    const transactions: RecordedTransaction[] = [];
+    if (dir) {
+      mkdirSync(dir, { recursive: true });
+      const journal = join(dir, JOURNAL);
+      for (const line of readLines(journal) as JournalLine[]) {
+        for (const stored of line.accounts ?? []) accounts.set(stored.pubkey, stored.account);
+        if (line.tx) transactions.push(line.tx);
+      }
+      // Compacted: the newest state of each live account, once, then the records.
+      const live: StoredAccount[] = [...accounts].filter(([, account]) => account !== null).map(([pubkey, account]) => ({ pubkey, account }));
+      writeAtomically(journal, [JSON.stringify({ accounts: live } satisfies JournalLine), ...transactions.map((tx) => JSON.stringify({ tx } satisfies JournalLine))].map((l) => `${l}\n`).join(''));
+    }
+    const added: AddedAccount[] = [...accounts].flatMap(([pubkey, account]) =>
+      account ? [{ address: new PublicKey(pubkey), info: { lamports: account.lamports, data: Buffer.from(account.data, 'base64'), owner: new PublicKey(account.owner), executable: account.executable } }] : [],
+    );
+    const context = await start([], added);
+    // The slot carries on from the last run's, so its signatures' slots stay in the past.
+    const lastSlot = transactions.reduce((max, t) => Math.max(max, t.slot), 0);
+    const ledger = new LocalLedger(context, Math.max(Number(await context.banksClient.getSlot()), lastSlot + 1), options.slotMs ?? 400, dir);
+    for (const t of transactions) ledger.remember(t);
+    return ledger;
+  }
+
+  /** Moves the clock on by `slots` (tests of expiry; the clock also moves with time unless `slotMs` is 0). */
+  advance(slots = 1): void {
+    this.advanced += slots;
+  }
+
+  /** The current slot (and block height): the clock's. */
+  async slot(): Promise<number> {
+    return this.firstSlot + this.advanced + (this.slotMs > 0 ? Math.floor((Date.now() - this.startedAt) / this.slotMs) : 0);
+  }
+
+  blockHeight(): Promise<number> {
+    return this.slot();
+  }
+
+  /** A blockhash to sign with and the last block height it is valid at (the bank moves on for it when due). */
+  async latestBlockhash(): Promise<{ blockhash: string; lastValidBlockHeight: number }> {
+    return this.serially(async () => {
+      const slot = await this.slot();
+      if (!this.current || slot - this.current.slot >= REFRESH_SLOTS) {
+        // One slot on at a time: a longer warp makes the bank verify its accounts hash, which bankrun's own
+        // account setting breaks (it panics). The bank's slot is its own; the clock's is the one reported.
+        if (this.current) this.context.warpToSlot((await this.context.banksClient.getSlot()) + 1n);
+        const latest = await this.context.banksClient.getLatestBlockhash();
+        if (!latest) throw new LedgerRpcError(-32603, 'the local bank has no blockhash');
+        this.current = { blockhash: latest[0], slot };
+        if (!this.issued.has(latest[0])) this.issued.set(latest[0], slot);
+      }
+      const issuedAt = this.issued.get(this.current.blockhash)!;
+      return { blockhash: this.current.blockhash, lastValidBlockHeight: issuedAt + BLOCKHASH_VALID_BLOCKS };
+    });
+  }
+
+  /** Whether a transaction's blockhash is one this ledger handed out and still valid now. */
+  private async blockhashValid(blockhash: string): Promise<boolean> {
+    const issuedAt = this.issued.get(blockhash);
+    return issuedAt !== undefined && (await this.slot()) <= issuedAt + BLOCKHASH_VALID_BLOCKS;
+  }
+
+  async account(pubkey: PublicKey): Promise<AccountInfo<Buffer> | null> {
+    const account = await this.context.banksClient.getAccount(pubkey);
+    if (!account) return null;
+    return { ...account, data: Buffer.from(account.data) };
+  }
+
+  async minimumBalanceForRentExemption(size: number): Promise<number> {
+    return Number((await this.context.banksClient.getRent()).minimumBalance(BigInt(size)));
+  }
+
+  /**
+   * Sends `lamports` to `pubkey` from the bank's faucet (the genesis payer), as a local cluster's requestAirdrop
+   * does: a transfer recorded like any transaction. Returns its signature.
+   */
+  async airdrop(pubkey: PublicKey, lamports: number): Promise<string> {
+    if (!Number.isSafeInteger(lamports) || lamports <= 0) throw new LedgerRpcError(-32602, 'Invalid params: lamports must be a positive integer');
+    const { blockhash } = await this.latestBlockhash();
+    const faucet = this.context.payer;
+    const tx = new Transaction({ feePayer: faucet.publicKey, recentBlockhash: blockhash }).add(SystemProgram.transfer({ fromPubkey: faucet.publicKey, toPubkey: pubkey, lamports }));
+    tx.sign(faucet);
+    return this.send(tx.serialize());
+  }
+
+  /**
+   * Processes a transaction (its wire form), as a cluster's `sendTransaction` does (see the header). Returns its
+   * signature, or throws a LedgerRpcError.
+   */
+  send(wire: Buffer, options: { skipPreflight?: boolean } = {}): Promise<string> {
+    return this.serially(async () => {
+      let tx: VersionedTransaction;
+      try {
+        tx = VersionedTransaction.deserialize(wire);
+      } catch (error) {
+        throw new LedgerRpcError(-32602, `invalid transaction: ${(error as Error).message}`);
+      }
+      if (tx.message.addressTableLookups.length > 0) throw new LedgerRpcError(-32602, 'invalid transaction: the local ledger does not resolve address lookup tables');
+      const signature = bs58.encode(tx.signatures[0]);
+      if (this.history.has(signature)) {
+        if (!options.skipPreflight) throw simulationFailed('This transaction has already been processed', 'AlreadyProcessed', []);
+        return signature;
+      }
+      // An unknown or expired blockhash: refused by preflight, else dropped (a cluster never processes it).
+      if (!(await this.blockhashValid(tx.message.recentBlockhash))) {
+        if (!options.skipPreflight) throw simulationFailed('Transaction simulation failed: Blockhash not found', 'BlockhashNotFound', []);
+        return signature;
+      }
+      if (!options.skipPreflight) {
+        const simulated = await this.context.banksClient.simulateTransaction(tx);
+        if (simulated.result) throw simulationFailed(`Transaction simulation failed: ${describe(simulated.result)}`, errOf(simulated.result), simulated.meta?.logMessages ?? []);
+      }
+      const keys = tx.message.staticAccountKeys;
+      const before = await Promise.all(keys.map((k) => this.context.banksClient.getAccount(k)));
+      const result = await this.context.banksClient.tryProcessTransaction(tx);
+      // Not processed at all (a cluster drops it): an unknown blockhash, or a signature or fee payer it refuses.
+      if (result.result && !result.meta) return signature;
+      if (result.result && /blockhash not found|BlockhashNotFound/i.test(result.result)) return signature;
+      const after = await Promise.all(keys.map((k) => this.context.banksClient.getAccount(k)));
+      const accountKeys = keys.map((k) => k.toBase58());
+      const record: RecordedTransaction = {
+        signature,
+        slot: await this.slot(),
+        blockTime: Math.floor(Date.now() / 1000),
+        wire: Buffer.from(wire).toString('base64'),
+        err: result.result ? errOf(result.result) : null,
+        fee: LAMPORTS_PER_SIGNATURE * tx.message.header.numRequiredSignatures,
+        accountKeys,
+        preBalances: before.map((a) => Number(a?.lamports ?? 0)),
+        postBalances: after.map((a) => Number(a?.lamports ?? 0)),
+        preTokenBalances: await this.tokenBalances(keys, before),
+        postTokenBalances: await this.tokenBalances(keys, after),
+        logMessages: result.meta?.logMessages ?? [],
+        computeUnitsConsumed: Number(result.meta?.computeUnitsConsumed ?? 0),
+        memo: memoOf(tx),
+      };
+      // On disk before the RPC answers: the record and the state it left, in one line.
+      if (this.dir) appendFileSync(join(this.dir, JOURNAL), `${JSON.stringify({ tx: record, accounts: await this.accountStates(accountKeys) } satisfies JournalLine)}\n`);
+      this.remember(record);
+      return signature;
+    });
+  }
+
+  /** A processed transaction, or undefined (never sent, dropped, or still unknown). */
+  transaction(signature: string): RecordedTransaction | undefined {
+    return this.history.get(signature);
+  }
+
+  /** The signatures of transactions that touched `address`, newest first, as `getSignaturesForAddress` pages them. */
+  signaturesFor(address: string, options: { limit?: number; before?: string; until?: string } = {}): RecordedTransaction[] {
+    const all = [...(this.byAddress.get(address) ?? [])].reverse();
+    let from = 0;
+    if (options.before) {
+      const i = all.indexOf(options.before);
+      from = i < 0 ? all.length : i + 1;
+    }
+    const out: RecordedTransaction[] = [];
+    for (const signature of all.slice(from)) {
+      if (signature === options.until || out.length >= Math.min(options.limit ?? 1000, 1000)) break;
+      out.push(this.history.get(signature)!);
+    }
+    return out;
+  }
+
+  /** Nothing runs in the background (the clock is read, not ticked); kept for the platform's shutdown order. */
+  close(): void {
+    this.issued.clear();
+  }
+
+  private remember(record: RecordedTransaction): void {
+    this.history.set(record.signature, record);
+    for (const key of new Set(record.accountKeys)) {
+      const list = this.byAddress.get(key) ?? [];
+      list.push(record.signature);
+      this.byAddress.set(key, list);
+    }
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The states of these accounts now, as the journal keeps them (programs and sysvars are the bank's own: a new bank has them). */
+  private async accountStates(pubkeys: readonly string[]): Promise<StoredAccount[]> {
+    const out: StoredAccount[] = [];
+    for (const pubkey of new Set(pubkeys)) {
+      const account = await this.context.banksClient.getAccount(new PublicKey(pubkey));
+      if (account?.executable || account?.owner.equals(SYSVAR_OWNER)) continue;
+      out.push({
+        pubkey,
+        account: account ? { lamports: Number(account.lamports), data: Buffer.from(account.data).toString('base64'), owner: account.owner.toBase58(), executable: account.executable } : null,
+      });
+    }
+    return out;
+  }
+
+  /** The token accounts among `keys` (SPL Token or Token-2022), with their mint's decimals. */
+  private async tokenBalances(keys: readonly PublicKey[], accounts: ReadonlyArray<AccountInfo<Uint8Array> | null>): Promise<TokenBalance[]> {
+    const out: TokenBalance[] = [];
+    for (let i = 0; i < keys.length; i += 1) {
+      const account = accounts[i];
+      if (!account || !isTokenProgram(account.owner) || account.data.length < AccountLayout.span) continue;
+      const token = AccountLayout.decode(Buffer.from(account.data).subarray(0, AccountLayout.span));
+      const mint = await this.context.banksClient.getAccount(token.mint);
+      if (!mint || mint.data.length < MintLayout.span) continue;
+      const decimals = MintLayout.decode(Buffer.from(mint.data).subarray(0, MintLayout.span)).decimals;
+      out.push({ accountIndex: i, mint: token.mint.toBase58(), owner: token.owner.toBase58(), programId: account.owner.toBase58(), uiTokenAmount: uiAmount(token.amount, decimals) });
+    }
+    return out;
+  }
+}
+
+export function isTokenProgram(owner: PublicKey): boolean {
+  return owner.equals(TOKEN_PROGRAM_ID) || owner.equals(TOKEN_2022_PROGRAM_ID);
+}
+
+/** An amount of base units as the RPC shows it: the integer as a string, and as a (lossy) number of whole tokens. */
+export function uiAmount(amount: bigint, decimals: number): TokenBalance['uiTokenAmount'] {
+  const text = amount.toString().padStart(decimals + 1, '0');
+  const whole = decimals ? `${text.slice(0, -decimals)}.${text.slice(-decimals)}`.replace(/\.?0+$/, '') : text;
+  return { amount: amount.toString(), decimals, uiAmount: Number(whole), uiAmountString: whole };
+}
+
+/** `[len] text` for each memo instruction, joined by `; ` (getSignaturesForAddress's `memo`), or null. */
+function memoOf(tx: VersionedTransaction): string | null {
+  const keys = tx.message.staticAccountKeys;
+  const memos = tx.message.compiledInstructions
+    .filter((ix) => keys[ix.programIdIndex].equals(MEMO_PROGRAM_ID) || keys[ix.programIdIndex].equals(MEMO_V1_PROGRAM_ID))
+    .map((ix) => `[${ix.data.length}] ${Buffer.from(ix.data).toString('utf8')}`);
+  return memos.length ? memos.join('; ') : null;
+}
+
+/** bankrun's error text as the RPC's `err` value: `{InstructionError: [i, ...]}` when it names the instruction. */
+function errOf(result: string): unknown {
+  const instruction = /Error processing Instruction (\d+): (.*)$/.exec(result);
+  if (instruction) {
+    const custom = /custom program error: (0x[0-9a-f]+)/i.exec(instruction[2]);
+    return { InstructionError: [Number(instruction[1]), custom ? { Custom: Number(custom[1]) } : instruction[2]] };
+  }
+  if (/blockhash not found/i.test(result)) return 'BlockhashNotFound';
+  if (/already been processed|AlreadyProcessed/i.test(result)) return 'AlreadyProcessed';
+  if (/insufficient funds for fee/i.test(result)) return 'InsufficientFundsForFee';
+  if (/account not found|AccountNotFound/i.test(result)) return 'AccountNotFound';
+  return result;
+}
+
+function describe(result: string): string {
+  return result.replace(/^Transaction (simulation )?failed: /i, '');
+}
+
+function simulationFailed(message: string, err: unknown, logs: readonly string[]): LedgerRpcError {
+  return new LedgerRpcError(SIMULATION_FAILED, message, { err, logs, accounts: null, unitsConsumed: 0, returnData: null });
+}
+
+function readLines(path: string): unknown[] {
+  if (!existsSync(path)) return [];
+  const out: unknown[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      // A line cut short by a crash: it was never answered as written.
+    }
+  }
+  return out;
+}
+
+function writeAtomically(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
