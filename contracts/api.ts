@@ -355,7 +355,9 @@ export const RewardEntry = z.object({
   tokens: z.string().regex(/^\d+$/),
   tokensDisplay: z.string(),
   decimals: z.number().int(),
-  status: z.literal('recorded'),
+  /** `recorded`: the tokens are the customer's; `error`: none could be computed (`error` says why; the payment is untouched). */
+  status: z.enum(['recorded', 'error']),
+  error: z.string().optional(),
   createdAt: z.string(),
 });
 export type RewardEntry = z.infer<typeof RewardEntry>;

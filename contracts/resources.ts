@@ -77,6 +77,8 @@ export const ENV = {
   /** How long a payment may sit processing before the reconciler finishes it (default 60000). */
   reconcileAfterMs: 'RECONCILE_AFTER_MS',
   rewardTokenDecimals: 'REWARD_TOKEN_DECIMALS',
+  /** USD per major unit of each other currency, JSON of exact decimal strings (contracts/settings.ts RewardUsdRates). */
+  rewardUsdRates: 'REWARD_USD_RATES',
   /** Local only: the dynalite endpoint. Never set in the cloud. */
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   /** Local only: the local platform's EventBridge PutEvents endpoint. Never set in the cloud. */
@@ -132,6 +134,8 @@ export const METRICS = {
   /** Succeeded payments whose events the outbox published. */
   outboxPublished: 'OutboxEventsPublished',
   rewardIssued: 'RewardIssued',
+  /** A reward recorded without tokens: its currency has no USD rate (REWARD_USD_RATES). */
+  rewardNotComputed: 'RewardNotComputed',
 } as const;
 
 /** The variable that carries each table's name to the functions that use it. */

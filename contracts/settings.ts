@@ -17,6 +17,19 @@ export const MaxPaymentAttempts = z.number().int().min(1).max(10);
 export const RewardTokenDecimals = z.number().int().min(0).max(9);
 
 /**
+ * What one major unit of a currency is worth in US dollars, as an exact decimal string, by ISO 4217 code
+ * (`REWARD_USD_RATES`, e.g. `{"EUR": "1.08", "JPY": "0.0067"}`): a reward is 2% of the payment's value in USD. USD
+ * is 1 and need not be listed; a payment in a currency without a rate gets no tokens, and its reward says why.
+ */
+export const RewardUsdRates = z.record(
+  z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR'),
+  z
+    .string()
+    .regex(/^\d{1,9}(\.\d{1,12})?$/, 'must be a decimal number of US dollars as a string, such as "1.08"')
+    .refine((v) => /[1-9]/.test(v), 'must be above 0'),
+);
+
+/**
  * λ of the routing reward (success − λ · fee / amount) by merchant id, with `default` for the others
  * (`ROUTING_FEE_WEIGHTS`).
  */
@@ -38,6 +51,7 @@ export const FunctionSettings = z
     connectors: ConnectorRegistry.optional(),
     routingFeeWeights: RoutingFeeWeights.optional(),
     rewardTokenDecimals: RewardTokenDecimals,
+    rewardUsdRates: RewardUsdRates.optional(),
   })
   .refine((s) => thresholdsProblem(s.fraudReviewThreshold, s.fraudDeclineThreshold) === undefined, {
     message: 'must not exceed fraudDeclineThreshold',

@@ -352,7 +352,10 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         timeoutSeconds: 60,
         // POST /reward reads the caller's payment through payments' PaymentLookup.
         tables: { readWrite: ['rewards'], read: ['payments'] },
-        env: { [ENV.rewardTokenDecimals]: { from: 'setting', setting: 'rewardTokenDecimals' } },
+        env: {
+          [ENV.rewardTokenDecimals]: { from: 'setting', setting: 'rewardTokenDecimals' },
+          [ENV.rewardUsdRates]: { from: 'setting', setting: 'rewardUsdRates', optional: true },
+        },
       },
     },
     placeholders: { RewardsFunctionArn: 'rewards' },

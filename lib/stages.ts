@@ -62,6 +62,12 @@ export interface StageConfig {
   /** Decimals of the SPL reward token (`REWARD_TOKEN_DECIMALS`), 0..9. */
   readonly rewardTokenDecimals: number;
   /**
+   * USD per major unit of each currency other than USD, as exact decimal strings (`REWARD_USD_RATES`), e.g.
+   * `{ EUR: '1.08', JPY: '0.0067' }`: a reward is 2% of the payment's value in USD.
+   * @default - none: only USD payments earn tokens; the reward of another currency's payment records why not
+   */
+  readonly rewardUsdRates?: Readonly<Record<string, string>>;
+  /**
    * Cognito Plus feature plan with full-function threat protection (adaptive authentication, compromised
    * credentials). Billed per monthly active user, so dev runs on Essentials.
    */

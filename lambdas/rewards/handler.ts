@@ -22,6 +22,7 @@ function dependencies(): RewardDeps {
     deps = {
       ledger: new DynamoRewardLedger(documentClientOf(), cfg.tables.rewards),
       decimals: cfg.rewardTokenDecimals,
+      usdRates: cfg.rewardUsdRates,
       now: () => new Date(),
     };
   }
@@ -35,7 +36,7 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     const payment = await paymentLookup().get(merchantId, paymentId);
     assertRewardable(merchantId, payment, paymentId);
     const { entry, created } = await issueReward(payment, d);
-    if (created) metrics.addMetric(METRICS.rewardIssued, 'Count', 1);
+    if (created) metrics.addMetric(entry.status === 'error' ? METRICS.rewardNotComputed : METRICS.rewardIssued, 'Count', 1);
     return { status: created ? 201 : 200, body: { reward: entry } };
   });
 }
@@ -44,7 +45,7 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
 export const steps: StepHandlers<'rewards'> = {
   issue: async (input) => {
     const { entry, created } = await issueReward(input.payment, dependencies());
-    if (created) metrics.addMetric(METRICS.rewardIssued, 'Count', 1);
+    if (created) metrics.addMetric(entry.status === 'error' ? METRICS.rewardNotComputed : METRICS.rewardIssued, 'Count', 1);
     return entry;
   },
 };

@@ -1,7 +1,9 @@
 /**
- * Loyalty rewards: 2% of the payment amount in major units, as SPL-token base units (bigint), clamped to
- * 1–1000 whole tokens per transaction, recorded exactly once per payment in the ledger. On-chain minting
- * (ledger first, then send, confirm and record) comes with the Solana issue; this version records.
+ * Loyalty rewards: 2% of the payment's value in US dollars, as SPL-token base units (bigint), clamped to 1–1000
+ * whole tokens per transaction, recorded exactly once per payment in the ledger. A payment in another currency is
+ * valued through the configured rate table (REWARD_USD_RATES, exact decimal strings); one in a currency without a
+ * rate gets a reward entry that says so, with no tokens, and the payment is untouched. All integer arithmetic.
+ * On-chain minting (ledger first, then send, confirm and record) comes with the rest of the Solana issue.
  */
 import type { RewardEntry } from '../../contracts/api';
 import { RewardNotEligibleError } from '../../contracts/errors';
@@ -11,12 +13,35 @@ export const REWARD_RATE_PERCENT = 2n;
 export const MIN_TOKENS = 1n;
 export const MAX_TOKENS = 1000n;
 
-/** Token base units for a payment of `amount` minor units: floor(2% of the major amount), clamped to [1, 1000] tokens. */
-export function rewardBaseUnits(amount: number, currency: string, decimals: number): bigint {
+/** USD per major unit of each currency (exact decimal strings); USD is always 1. */
+export type UsdRates = Readonly<Record<string, string>>;
+
+/** A payment's currency has no USD rate: no tokens can be computed. */
+export class NoUsdRateError extends Error {
+  constructor(readonly currency: string) {
+    super(`no USD rate for ${currency}: a reward is 2% of the payment's value in USD; set REWARD_USD_RATES (rewardUsdRates in the stage config), e.g. {"${currency}": "1.08"}`);
+    this.name = 'NoUsdRateError';
+  }
+}
+
+/** An exact decimal string as a fraction of integers. */
+function fraction(decimal: string): { num: bigint; den: bigint } {
+  const [whole, part = ''] = decimal.split('.');
+  return { num: BigInt(`${whole}${part}`), den: 10n ** BigInt(part.length) };
+}
+
+/**
+ * Token base units for a payment of `amount` minor units: floor(2% of its value in USD), clamped to [1, 1000]
+ * tokens. Throws NoUsdRateError for a currency other than USD without a rate.
+ */
+export function rewardBaseUnits(amount: number, currency: string, decimals: number, rates: UsdRates = {}): bigint {
   if (!Number.isSafeInteger(amount) || amount <= 0) throw new RangeError(`amount must be a positive integer, got ${amount}`);
+  const rate = currency === 'USD' ? '1' : rates[currency];
+  if (rate === undefined) throw new NoUsdRateError(currency);
+  const { num, den } = fraction(rate);
   const scale = 10n ** BigInt(decimals);
   const minorPerMajor = 10n ** BigInt(currencyExponent(currency));
-  const raw = (BigInt(amount) * REWARD_RATE_PERCENT * scale) / (100n * minorPerMajor);
+  const raw = (BigInt(amount) * num * REWARD_RATE_PERCENT * scale) / (100n * minorPerMajor * den);
   const min = MIN_TOKENS * scale;
   const max = MAX_TOKENS * scale;
   return raw < min ? min : raw > max ? max : raw;
@@ -49,23 +74,33 @@ export interface RewardLedger {
 export interface RewardDeps {
   readonly ledger: RewardLedger;
   readonly decimals: number;
+  /** USD per major unit by currency (REWARD_USD_RATES). @default USD only */
+  readonly usdRates?: UsdRates;
   readonly now: () => Date;
 }
 
+/**
+ * Records the payment's reward once. A currency without a USD rate is recorded as an `error` entry with no tokens
+ * (it says what to configure); the payment is untouched, and the workflow does not retry it.
+ */
 export async function issueReward(payment: SucceededPayment, deps: RewardDeps) {
-  const tokens = rewardBaseUnits(payment.amount, payment.currency, deps.decimals);
-  return deps.ledger.recordOnce({
+  const base = {
     paymentId: payment.paymentId,
     merchantId: payment.merchantId,
     customerId: payment.customerId,
     amount: payment.amount,
     currency: payment.currency,
-    tokens: tokens.toString(),
-    tokensDisplay: formatTokens(tokens, deps.decimals),
     decimals: deps.decimals,
-    status: 'recorded',
     createdAt: deps.now().toISOString(),
-  });
+  };
+  let tokens: bigint;
+  try {
+    tokens = rewardBaseUnits(payment.amount, payment.currency, deps.decimals, deps.usdRates);
+  } catch (error) {
+    if (!(error instanceof NoUsdRateError)) throw error;
+    return deps.ledger.recordOnce({ ...base, tokens: '0', tokensDisplay: '0', status: 'error', error: error.message });
+  }
+  return deps.ledger.recordOnce({ ...base, tokens: tokens.toString(), tokensDisplay: formatTokens(tokens, deps.decimals), status: 'recorded' });
 }
 
 /** Guards the API path: only the caller's own succeeded payments earn a reward. */

@@ -6,7 +6,7 @@
 import { DEFAULT_CONNECTORS, parseConnectorRegistry, type ConnectorDefinition } from '../../contracts/connectors';
 import { z } from 'zod';
 import { ENV } from '../../contracts/resources';
-import { FraudThreshold, MaxPaymentAttempts, RewardTokenDecimals, RoutingFeeWeights, settingsProblems, thresholdsProblem } from '../../contracts/settings';
+import { FraudThreshold, MaxPaymentAttempts, RewardTokenDecimals, RewardUsdRates, RoutingFeeWeights, settingsProblems, thresholdsProblem } from '../../contracts/settings';
 
 export interface RuntimeConfig {
   readonly stage: string;
@@ -40,6 +40,8 @@ export interface RuntimeConfig {
   /** When the reconciler takes a payment left processing (RECONCILE_AFTER_MS); unset: RECONCILE_AFTER_MS's default. */
   readonly reconcileAfterMs?: number;
   readonly rewardTokenDecimals: number;
+  /** USD per major unit by currency (REWARD_USD_RATES), exact decimal strings; USD is 1. */
+  readonly rewardUsdRates: Readonly<Record<string, string>>;
   /** Local only: where dynalite listens. */
   readonly dynamodbEndpoint?: string;
   readonly eventsEndpoint?: string;
@@ -103,6 +105,15 @@ function feeWeights(): Record<string, number> {
   return parsed.data;
 }
 
+/** REWARD_USD_RATES: a JSON object of exact decimal strings by currency, checked like the stage's. */
+function usdRates(): Record<string, string> {
+  const json = jsonEnv(ENV.rewardUsdRates);
+  if (json === undefined) return {};
+  const parsed = RewardUsdRates.safeParse(json);
+  if (!parsed.success) throw new Error(`${ENV.rewardUsdRates}: ${settingsProblems(parsed.error, json)}`);
+  return parsed.data;
+}
+
 export function config(): RuntimeConfig {
   if (cached) return cached;
   const reviewThreshold = setting(ENV.fraudReviewThreshold, FraudThreshold);
@@ -148,6 +159,9 @@ export function config(): RuntimeConfig {
     paymentLeaseMs: setting(ENV.paymentLeaseMs, z.number().min(1_000).max(900_000)),
     reconcileAfterMs: setting(ENV.reconcileAfterMs, z.number().min(1_000).max(86_400_000)),
     rewardTokenDecimals: setting(ENV.rewardTokenDecimals, RewardTokenDecimals, 6),
+    get rewardUsdRates() {
+      return usdRates();
+    },
     dynamodbEndpoint: process.env[ENV.dynamodbEndpoint] || undefined,
     eventsEndpoint: process.env[ENV.eventsEndpoint] || undefined,
     routingModelTtlMs: number(ENV.routingModelTtlMs, 5_000, 0, 300_000),

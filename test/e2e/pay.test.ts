@@ -186,6 +186,17 @@ describe('GET /payments/{id} and rewards', () => {
     expect(BigInt(result.json.reward.tokens)).toBeGreaterThan(0n);
   });
 
+  test('a payment in a currency without a USD rate gets a reward that says so, with no tokens; the payment is untouched', async () => {
+    const paid = await owner.pay(payBody({ amount: 4_200, currency: 'GBP', customerId: uniqueCustomer() }));
+    expect(paid.status).toBe(201);
+    await platform.idle();
+    expect((await owner.call('GET', `/payments/${paid.json.payment.paymentId}`)).json.payment.status).toBe('succeeded');
+    const reward = await owner.call('POST', '/reward', { body: { paymentId: paid.json.payment.paymentId } });
+    expect(reward.status).toBe(200); // recorded by the workflow, without retries or the DLQ
+    expect(reward.json.reward).toMatchObject({ currency: 'GBP', tokens: '0', status: 'error', error: expect.stringMatching(/no USD rate for GBP.*REWARD_USD_RATES/) });
+    expect(platform.dlq.count()).toBe(0);
+  });
+
   test("POST /reward for another merchant's payment is refused", async () => {
     const stranger = await ApiClient.forMerchant(platform, uniqueMerchant());
     const result = await stranger.call('POST', '/reward', { body: { paymentId } });

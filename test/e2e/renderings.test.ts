@@ -30,7 +30,7 @@ beforeAll(async () => {
   const stack = new Stack(app, 'Renderings', { env: { account: '111111111111', region: 'eu-west-1' } });
   // A stage that sets every optional setting, so no variable is left out for want of a value.
   new SmartPayPlatform(stack, 'SmartPay', {
-    stage: { ...STAGES.dev, fraudReviewThreshold: 0.5, fraudDeclineThreshold: 0.9, routingFeeWeights: { default: 1 }, connectors: DEFAULT_CONNECTORS },
+    stage: { ...STAGES.dev, fraudReviewThreshold: 0.5, fraudDeclineThreshold: 0.9, routingFeeWeights: { default: 1 }, rewardUsdRates: { EUR: '1.08' }, connectors: DEFAULT_CONNECTORS },
   });
   template = Template.fromStack(stack);
   platform = await startPlatform();
@@ -69,7 +69,7 @@ test('each local function gets exactly the SmartPay variables of its cloud funct
   const local = localEnvironments({
     dynamodbEndpoint: 'http://127.0.0.1:1',
     eventsEndpoint: 'http://127.0.0.1:2',
-    env: { FRAUD_REVIEW_THRESHOLD: '0.5', FRAUD_DECLINE_THRESHOLD: '0.9', ROUTING_FEE_WEIGHTS: '{"default":1}' },
+    env: { FRAUD_REVIEW_THRESHOLD: '0.5', FRAUD_DECLINE_THRESHOLD: '0.9', ROUTING_FEE_WEIGHTS: '{"default":1}', REWARD_USD_RATES: '{"EUR":"1.08"}' },
   });
   for (const name of FUNCTION_NAMES) {
     const id = logicalIdOf(template, 'AWS::Lambda::Function', `SmartPayFunctions${pascal(name)}Function`);

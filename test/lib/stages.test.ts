@@ -97,6 +97,15 @@ describe('connector registry per stage', () => {
     expect(() => validateStageConfig({ ...STAGES.dev, routingFeeWeights: { m_1: -1 } })).toThrow('stage.routingFeeWeights.m_1: must be at least 0');
   });
 
+  test('reward USD rates reach the rewards function as exact decimal strings, and bad ones are refused', () => {
+    const stack = new SmartPayStack(fastApp(), 'Rates', { stage: { ...STAGES.staging, rewardUsdRates: { EUR: '1.08', JPY: '0.0067' } } });
+    const rewards = resourcesOf(Template.fromStack(stack), 'AWS::Lambda::Function').find(([id]) => id.startsWith('SmartPayFunctionsRewardsFunction'))![1];
+    expect(JSON.parse(rewards.Properties!.Environment.Variables.REWARD_USD_RATES)).toEqual({ EUR: '1.08', JPY: '0.0067' });
+    expect(() => validateStageConfig({ ...STAGES.dev, rewardUsdRates: { EUR: '1,08' } })).toThrow(/stage\.rewardUsdRates\.EUR: must be a decimal number of US dollars/);
+    expect(() => validateStageConfig({ ...STAGES.dev, rewardUsdRates: { EUR: '0.000' } })).toThrow(/stage\.rewardUsdRates\.EUR: must be above 0/);
+    expect(() => validateStageConfig({ ...STAGES.dev, rewardUsdRates: { euro: '1.08' } })).toThrow(/ISO 4217/);
+  });
+
   test('is checked at synth with the functions’ schema, naming the bad field', () => {
     const bad = [{ ...registry[0], fee: { basisPoints: 290.5, fixedMinor: 30 } }];
     expect(() => validateStageConfig({ ...STAGES.dev, connectors: bad as never })).toThrow(/^stage\.connectors\.0\.fee\.basisPoints: must be an integer/);

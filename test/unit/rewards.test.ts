@@ -1,17 +1,28 @@
 import { RewardNotEligibleError } from '../../contracts/errors';
-import { assertRewardable, formatTokens, issueReward, rewardBaseUnits, type RewardEntry, type RewardLedger } from '../../lambdas/rewards/rewards';
+import { assertRewardable, formatTokens, issueReward, NoUsdRateError, rewardBaseUnits, type RewardEntry, type RewardLedger } from '../../lambdas/rewards/rewards';
+
+const RATES = { JPY: '0.0067', KWD: '3.25', EUR: '1.08' };
 
 describe('reward tokens', () => {
-  it('is 2% of the amount in major units, in base units', () => {
+  it('is 2% of the payment\'s value in USD, in base units', () => {
     expect(rewardBaseUnits(100_000, 'USD', 6)).toBe(20_000_000n); // 1000.00 USD → 20 tokens
     expect(rewardBaseUnits(123_456, 'USD', 6)).toBe(24_691_200n); // 1234.56 → 24.6912
-    expect(rewardBaseUnits(10_000, 'JPY', 0)).toBe(200n);
+    // 150,000 JPY at 0.0067 = 1005 USD → 20.1 tokens (not 2% of 150,000 yen: 3000, clamped to 1000).
+    expect(rewardBaseUnits(150_000, 'JPY', 6, RATES)).toBe(20_100_000n);
+    expect(rewardBaseUnits(150_000, 'JPY', 0, RATES)).toBe(20n); // rounded down to the token's decimals
+    // 1234.56 EUR at 1.08 = 1333.3248 USD → 26.666496 tokens, exactly.
+    expect(rewardBaseUnits(123_456, 'EUR', 6, RATES)).toBe(26_666_496n);
   });
 
   it('clamps to 1–1000 tokens a transaction', () => {
     expect(rewardBaseUnits(1999, 'USD', 6)).toBe(1_000_000n); // 0.3998 → 1 token
-    expect(rewardBaseUnits(5_000, 'KWD', 6)).toBe(1_000_000n); // 5.000 KWD → 0.1 → 1
-    expect(rewardBaseUnits(99_999_999, 'JPY', 6)).toBe(1_000_000_000n); // 2M tokens → 1000
+    expect(rewardBaseUnits(5_000, 'KWD', 6, RATES)).toBe(1_000_000n); // 5.000 KWD = 16.25 USD → 0.325 → 1
+    expect(rewardBaseUnits(99_999_999, 'KWD', 6, RATES)).toBe(1_000_000_000n); // 325,000 USD → 6500 → 1000
+  });
+
+  it('refuses a currency without a USD rate, saying what to configure', () => {
+    expect(() => rewardBaseUnits(10_000, 'JPY', 6)).toThrow(NoUsdRateError);
+    expect(() => rewardBaseUnits(10_000, 'GBP', 6, RATES)).toThrow(/no USD rate for GBP.*REWARD_USD_RATES/);
   });
 
   it('keeps precision beyond 2^53 base units with bigint', () => {
@@ -54,6 +65,16 @@ describe('issueReward', () => {
     expect(first).toMatchObject({ created: true, entry: { tokens: '10000000', tokensDisplay: '10', status: 'recorded' } });
     expect(second).toEqual({ created: false, entry: first.entry });
     expect(ledger.entries.size).toBe(1);
+  });
+
+  it('records a payment in a currency without a USD rate as an error entry with no tokens, once', async () => {
+    const ledger = new MemoryLedger();
+    const deps = { ledger, decimals: 6, usdRates: RATES, now: () => new Date('2026-01-01T00:00:00Z') };
+    const gbp = { ...payment, paymentId: 'pay_gbp', currency: 'GBP' };
+    const first = await issueReward(gbp, deps);
+    expect(first).toMatchObject({ created: true, entry: { tokens: '0', tokensDisplay: '0', status: 'error', error: expect.stringMatching(/no USD rate for GBP/) } });
+    expect(await issueReward(gbp, deps)).toEqual({ created: false, entry: first.entry });
+    expect((await issueReward({ ...payment, paymentId: 'pay_eur', currency: 'EUR' }, deps)).entry).toMatchObject({ tokens: '10800000', status: 'recorded' });
   });
 
   it('only rewards the caller’s own succeeded payments', () => {
