@@ -1,0 +1,151 @@
+/**
+ * Minting a reward on Solana exactly once, after its ledger entry (rewards.ts) exists:
+ *
+ * 1. build the transaction (the wallet's associated token account created idempotently, `mintToChecked` of the
+ *    entry's base units, a memo with the payment id), signed by the mint authority, which pays the fees;
+ * 2. record its signature, its blockhash's last valid block height and its wire form on the entry *before*
+ *    sending, with a condition on the attempt it replaces (two runs never both record a fresh transaction);
+ * 3. send, confirm (poll the signature's status until finalized), and mark the entry minted.
+ *
+ * A retry (the workflow's, or a run after a crash between any two steps) starts from the recorded attempt:
+ * finalized → minted; failed on chain → nothing was minted (a transaction is atomic), so a new transaction;
+ * unknown while its blockhash may still land → the same bytes again (the same signature: the cluster applies it
+ * once); unknown once the chain is past its last valid block height → it can never land, so a new one. A new
+ * transaction is built only when the old one provably did not and cannot mint.
+ *
+ * Over two ports: the chain (lambdas/rewards/solana.ts, web3.js's Connection; the local ledger's JSON-RPC locally)
+ * and the transaction builder (the same file: spl-token's instructions, signed with the authority).
+ */
+import { TransientError } from '../../contracts/errors';
+
+/** The reward's transaction as recorded before it is sent. */
+export interface MintAttempt {
+  readonly wallet: string;
+  readonly signature: string;
+  /** The last block height at which its blockhash is valid: past it, the transaction can never land. */
+  readonly lastValidBlockHeight: number;
+  /** Base64 of the signed transaction (sent again, unchanged, while it may still land). */
+  readonly wire: string;
+  /** When it was found finalized (ISO); absent: not known to have landed yet. */
+  readonly mintedAt?: string;
+}
+
+export type SignatureState = { readonly state: 'finalized' } | { readonly state: 'failed'; readonly error: string } | { readonly state: 'unknown' };
+
+export interface MintChain {
+  latestBlockhash(): Promise<{ blockhash: string; lastValidBlockHeight: number }>;
+  blockHeight(): Promise<number>;
+  /**
+   * Sends a signed transaction. Resolves when the cluster took it (or had it already); rejects with a
+   * MintRefusedError when it would fail (nothing can be minted by it), any other error when it is not known to
+   * have been taken.
+   */
+  send(wire: Buffer): Promise<void>;
+  status(signature: string): Promise<SignatureState>;
+}
+
+/** The cluster refused the transaction in preflight: sent as is, it would fail (the reason in words). */
+export class MintRefusedError extends Error {
+  constructor(
+    message: string,
+    /** An expired or unknown blockhash: the transaction never ran, and a new one may. */
+    readonly expired = false,
+  ) {
+    super(message);
+    this.name = 'MintRefusedError';
+  }
+}
+
+export interface MintBuilder {
+  /** The reward's transaction for `blockhash`, signed: its wire form and its signature (base58). */
+  build(request: { readonly paymentId: string; readonly wallet: string; readonly baseUnits: bigint }, blockhash: string): { wire: Buffer; signature: string };
+}
+
+export interface MintLedger {
+  /** The entry's tokens and its current attempt (undefined: no entry). */
+  mintState(paymentId: string): Promise<{ readonly tokens: string; readonly status: string; readonly mint?: MintAttempt } | undefined>;
+  /** Records `attempt` if the entry's current one is still the one of signature `replacing` (none: undefined); false when another run changed it. */
+  recordAttempt(paymentId: string, attempt: MintAttempt, replacing: string | undefined): Promise<boolean>;
+  /** Marks the attempt of `signature` minted at `at` (a no-op if it was). */
+  markMinted(paymentId: string, signature: string, at: string): Promise<void>;
+}
+
+export interface MintDeps {
+  readonly ledger: MintLedger;
+  readonly chain: MintChain;
+  readonly builder: MintBuilder;
+  readonly now: () => Date;
+  /** How long to poll a sent transaction's status before leaving it to the next retry. @default 30000 */
+  readonly confirmTimeoutMs?: number;
+  /** @default 500 */
+  readonly pollMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls the signature until finalized, failed, or the time is up (unknown). */
+async function confirm(signature: string, deps: MintDeps): Promise<SignatureState> {
+  const sleep = deps.sleep ?? defaultSleep;
+  const deadline = Date.now() + (deps.confirmTimeoutMs ?? 30_000);
+  for (;;) {
+    const status = await deps.chain.status(signature);
+    if (status.state !== 'unknown' || Date.now() >= deadline) return status;
+    await sleep(deps.pollMs ?? 500);
+  }
+}
+
+/**
+ * Mints the reward of `paymentId` to `wallet` exactly once (see the header); returns the attempt that minted it.
+ * Throws TransientError when the outcome is not known yet (the caller retries later), and a plain Error when the
+ * mint cannot succeed as configured (an on-chain failure or a preflight refusal: retrying would not help).
+ */
+export async function mintOnce(paymentId: string, wallet: string, deps: MintDeps): Promise<MintAttempt> {
+  for (let round = 0; round < 5; round += 1) {
+    const entry = await deps.ledger.mintState(paymentId);
+    if (!entry) throw new Error(`reward ${paymentId} has no ledger entry: record it before minting`);
+    if (entry.status !== 'recorded') throw new Error(`reward ${paymentId} is ${entry.status}: it has no tokens to mint`);
+    const current = entry.mint;
+    if (current?.mintedAt) return current;
+    if (current) {
+      const status = await deps.chain.status(current.signature);
+      if (status.state === 'finalized') return minted(paymentId, current, deps);
+      if (status.state === 'unknown' && (await deps.chain.blockHeight()) <= current.lastValidBlockHeight) {
+        // It may still land: the same bytes again, never a second transaction.
+        await sendOrThrow(paymentId, current, deps);
+        const after = await confirm(current.signature, deps);
+        if (after.state === 'finalized') return minted(paymentId, current, deps);
+        if (after.state === 'unknown') throw new TransientError(`reward ${paymentId}: mint ${current.signature} is not finalized yet; it is checked again on the next try`);
+        throw new Error(`reward ${paymentId}: mint ${current.signature} failed on chain: ${after.error}`);
+      }
+      // Failed on chain (nothing minted), or expired (it can never land): a new transaction replaces it.
+    }
+    const { blockhash, lastValidBlockHeight } = await deps.chain.latestBlockhash();
+    const { wire, signature } = deps.builder.build({ paymentId, wallet, baseUnits: BigInt(entry.tokens) }, blockhash);
+    const attempt: MintAttempt = { wallet, signature, lastValidBlockHeight, wire: wire.toString('base64') };
+    // On record before it is sent: a crash from here on finds it.
+    if (!(await deps.ledger.recordAttempt(paymentId, attempt, current?.signature))) continue; // another run moved first: follow it
+    await sendOrThrow(paymentId, attempt, deps);
+    const status = await confirm(signature, deps);
+    if (status.state === 'finalized') return minted(paymentId, attempt, deps);
+    if (status.state === 'unknown') throw new TransientError(`reward ${paymentId}: mint ${signature} is not finalized yet; it is checked again on the next try`);
+    throw new Error(`reward ${paymentId}: mint ${signature} failed on chain: ${status.error}`);
+  }
+  throw new TransientError(`reward ${paymentId}: other runs kept changing its mint; it is tried again`);
+}
+
+async function sendOrThrow(paymentId: string, attempt: MintAttempt, deps: MintDeps): Promise<void> {
+  try {
+    await deps.chain.send(Buffer.from(attempt.wire, 'base64'));
+  } catch (error) {
+    if (error instanceof MintRefusedError && !error.expired) throw new Error(`reward ${paymentId}: mint ${attempt.signature} was refused: ${error.message}`);
+    // Expired, or not known to have been taken: the recorded attempt decides on the next try.
+    throw new TransientError(`reward ${paymentId}: mint ${attempt.signature} could not be sent (${(error as Error)?.message ?? String(error)}); it is checked again on the next try`);
+  }
+}
+
+async function minted(paymentId: string, attempt: MintAttempt, deps: MintDeps): Promise<MintAttempt> {
+  const at = deps.now().toISOString();
+  await deps.ledger.markMinted(paymentId, attempt.signature, at);
+  return { ...attempt, mintedAt: at };
+}

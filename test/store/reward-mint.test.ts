@@ -1,0 +1,122 @@
+/**
+ * The reward's mint on the real parts: the reward ledger in the local store (its conditional writes), the local
+ * Solana ledger behind its JSON-RPC (bankrun: the real SPL Token, ATA and Memo programs), and web3.js's
+ * `Connection` with spl-token's instructions (lambdas/rewards/solana.ts). Balances and memos are read from the
+ * chain, not from our table.
+ */
+import {
+  Connection,
+  Keypair,
+  LAMPORTS_PER_SOL,
+  SystemProgram,
+  Transaction,
+} from '@solana/web3.js';
+import { createInitializeMint2Instruction, getAccount, getAssociatedTokenAddressSync, MINT_SIZE, TOKEN_PROGRAM_ID } from '@solana/spl-token';
+import { DynamoRewardLedger } from '../../lambdas/rewards/ledger';
+import { mintOnce, type MintDeps } from '../../lambdas/rewards/mint';
+import { issueReward } from '../../lambdas/rewards/rewards';
+import { connectionMintChain, splMintBuilder } from '../../lambdas/rewards/solana';
+import { LOCAL_TABLES } from '../../local/env';
+import { BLOCKHASH_VALID_BLOCKS, LocalLedger } from '../../local/solana/ledger';
+import { startLocalSolanaRpc, type LocalSolanaRpc } from '../../local/solana/rpc';
+import { useTestStore } from './support';
+
+const db = useTestStore();
+let chain: LocalLedger;
+let rpc: LocalSolanaRpc;
+let connection: Connection;
+const authority = Keypair.generate();
+const mint = Keypair.generate();
+
+beforeAll(async () => {
+  chain = await LocalLedger.start({ slotMs: 0 });
+  rpc = await startLocalSolanaRpc(chain);
+  connection = new Connection(rpc.url, 'confirmed');
+  await connection.requestAirdrop(authority.publicKey, 10 * LAMPORTS_PER_SOL);
+  const { blockhash } = await connection.getLatestBlockhash();
+  const tx = new Transaction({ feePayer: authority.publicKey, recentBlockhash: blockhash }).add(
+    SystemProgram.createAccount({ fromPubkey: authority.publicKey, newAccountPubkey: mint.publicKey, lamports: await connection.getMinimumBalanceForRentExemption(MINT_SIZE), space: MINT_SIZE, programId: TOKEN_PROGRAM_ID }),
+    createInitializeMint2Instruction(mint.publicKey, 6, authority.publicKey, null),
+  );
+  tx.sign(authority, mint);
+  await connection.sendRawTransaction(tx.serialize());
+});
+afterAll(async () => {
+  await rpc.close();
+  chain.close();
+});
+
+function deps(): MintDeps & { ledger: DynamoRewardLedger } {
+  return {
+    ledger: new DynamoRewardLedger(db.client, LOCAL_TABLES.rewards),
+    chain: connectionMintChain(connection),
+    builder: splMintBuilder({ authority, mint: mint.publicKey, decimals: 6 }),
+    now: () => new Date(),
+    pollMs: 20,
+    confirmTimeoutMs: 2_000,
+  };
+}
+
+async function reward(paymentId: string, amount: number) {
+  const d = deps();
+  await issueReward({ paymentId, merchantId: 'm', customerId: 'c', amount, currency: 'USD' }, { ledger: d.ledger, decimals: 6, now: () => new Date() });
+}
+
+test('a reward is minted to the wallet once, with the payment id as its memo, however often it is asked', async () => {
+  const wallet = Keypair.generate().publicKey;
+  const ata = getAssociatedTokenAddressSync(mint.publicKey, wallet);
+  await reward('pay_mint1', 50_000); // 500.00 USD → 10 tokens
+  const first = await mintOnce('pay_mint1', wallet.toBase58(), deps());
+  expect(first.mintedAt).toBeDefined();
+  expect((await getAccount(connection, ata)).amount).toBe(10_000_000n);
+  expect(await mintOnce('pay_mint1', wallet.toBase58(), deps())).toEqual(first);
+  expect((await getAccount(connection, ata)).amount).toBe(10_000_000n);
+  const signatures = await connection.getSignaturesForAddress(ata);
+  expect(signatures.map((s) => [s.signature, s.memo])).toEqual([[first.signature, '[9] pay_mint1']]);
+  expect((await deps().ledger.get('pay_mint1')) as unknown).toMatchObject({ status: 'recorded', mint: { signature: first.signature, wallet: wallet.toBase58() } });
+});
+
+test('a run that crashed after recording its transaction: found expired, a new one is minted and the old bytes can never land', async () => {
+  const wallet = Keypair.generate().publicKey;
+  const ata = getAssociatedTokenAddressSync(mint.publicKey, wallet);
+  await reward('pay_mint2', 12_345); // 123.45 USD → 2.469 tokens
+  const d = deps();
+  // The crashed run: built, signed and recorded, never sent.
+  const { blockhash, lastValidBlockHeight } = await d.chain.latestBlockhash();
+  const { wire, signature } = d.builder.build({ paymentId: 'pay_mint2', wallet: wallet.toBase58(), baseUnits: 2_469_000n }, blockhash);
+  expect(await d.ledger.recordAttempt('pay_mint2', { wallet: wallet.toBase58(), signature, lastValidBlockHeight, wire: wire.toString('base64') }, undefined)).toBe(true);
+  // Another run records nothing over it.
+  expect(await d.ledger.recordAttempt('pay_mint2', { wallet: 'x', signature: 'other', lastValidBlockHeight: 0, wire: '' }, undefined)).toBe(false);
+  chain.advance(BLOCKHASH_VALID_BLOCKS + 1);
+  const minted = await mintOnce('pay_mint2', wallet.toBase58(), d);
+  expect(minted.signature).not.toBe(signature);
+  // The old bytes, sent late: refused (preflight), and without preflight dropped; never applied.
+  await expect(connection.sendRawTransaction(wire)).rejects.toThrow(/Blockhash not found/);
+  await connection.sendRawTransaction(wire, { skipPreflight: true });
+  expect((await connection.getSignatureStatuses([signature], { searchTransactionHistory: true })).value[0]).toBeNull();
+  expect((await getAccount(connection, ata)).amount).toBe(2_469_000n);
+});
+
+test('a run that crashed after recording, while its blockhash is valid: the same transaction lands once', async () => {
+  const wallet = Keypair.generate().publicKey;
+  const ata = getAssociatedTokenAddressSync(mint.publicKey, wallet);
+  await reward('pay_mint3', 1_999); // 19.99 USD → 0.3998, at least 1 token
+  const d = deps();
+  const { blockhash, lastValidBlockHeight } = await d.chain.latestBlockhash();
+  const { wire, signature } = d.builder.build({ paymentId: 'pay_mint3', wallet: wallet.toBase58(), baseUnits: 1_000_000n }, blockhash);
+  await d.ledger.recordAttempt('pay_mint3', { wallet: wallet.toBase58(), signature, lastValidBlockHeight, wire: wire.toString('base64') }, undefined);
+  await connection.sendRawTransaction(wire); // it was sent before the crash, too
+  expect((await mintOnce('pay_mint3', wallet.toBase58(), d)).signature).toBe(signature);
+  expect((await getAccount(connection, ata)).amount).toBe(1_000_000n);
+  expect(await connection.getSignaturesForAddress(ata)).toHaveLength(1);
+});
+
+test('a mint the chain refuses (not the authority) is an error naming it, and nothing is minted', async () => {
+  const wallet = Keypair.generate().publicKey;
+  await reward('pay_mint4', 50_000);
+  const impostor = Keypair.generate();
+  await connection.requestAirdrop(impostor.publicKey, LAMPORTS_PER_SOL);
+  const d = { ...deps(), builder: splMintBuilder({ authority: impostor, mint: mint.publicKey, decimals: 6 }) };
+  await expect(mintOnce('pay_mint4', wallet.toBase58(), d)).rejects.toThrow(/was refused: [\s\S]*owner does not match/);
+  expect(await connection.getTokenAccountBalance(getAssociatedTokenAddressSync(mint.publicKey, wallet)).catch(() => null)).toBeNull();
+});

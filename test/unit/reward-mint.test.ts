@@ -1,0 +1,192 @@
+/**
+ * The reward's mint protocol (lambdas/rewards/mint.ts) against a fake cluster that keeps the rules that matter to
+ * money: a transaction lands at most once (by signature), never after its blockhash's last valid block height, and
+ * a send may be lost. Each case is a crash or a retry between two steps; the count of tokens minted decides.
+ */
+import { TransientError } from '../../contracts/errors';
+import { mintOnce, MintRefusedError, type MintAttempt, type MintBuilder, type MintChain, type MintDeps, type MintLedger, type SignatureState } from '../../lambdas/rewards/mint';
+
+interface FakeTx {
+  readonly signature: string;
+  readonly blockhash: string;
+  readonly amount: string;
+  readonly fail?: boolean;
+}
+
+class FakeCluster implements MintChain {
+  height = 100;
+  readonly issued = new Map<string, number>();
+  readonly landed = new Map<string, FakeTx>();
+  minted = 0n;
+  sends = 0;
+  /** Sends the cluster takes but does not land until `landPending`. */
+  delayLanding = false;
+  readonly pending: FakeTx[] = [];
+  failNext = false;
+
+  async latestBlockhash() {
+    const blockhash = `bh-${this.height}`;
+    if (!this.issued.has(blockhash)) this.issued.set(blockhash, this.height + 150);
+    return { blockhash, lastValidBlockHeight: this.issued.get(blockhash)! };
+  }
+  async blockHeight() {
+    return this.height;
+  }
+  async send(wire: Buffer) {
+    this.sends += 1;
+    const tx = JSON.parse(wire.toString()) as FakeTx;
+    if (this.landed.has(tx.signature)) return;
+    if (this.height > (this.issued.get(tx.blockhash) ?? -1)) throw new MintRefusedError('Blockhash not found', true);
+    if (this.delayLanding) {
+      this.pending.push(tx);
+      return;
+    }
+    this.land(tx);
+  }
+  land(tx: FakeTx) {
+    if (this.landed.has(tx.signature) || this.height > this.issued.get(tx.blockhash)!) return; // once, and never late
+    this.landed.set(tx.signature, tx);
+    if (!tx.fail) this.minted += BigInt(tx.amount);
+  }
+  landPending() {
+    for (const tx of this.pending.splice(0)) this.land(tx);
+  }
+  async status(signature: string): Promise<SignatureState> {
+    const tx = this.landed.get(signature);
+    if (!tx) return { state: 'unknown' };
+    return tx.fail ? { state: 'failed', error: '{"InstructionError":[1,{"Custom":5}]}' } : { state: 'finalized' };
+  }
+}
+
+class MemoryMintLedger implements MintLedger {
+  readonly entries = new Map<string, { tokens: string; status: string; mint?: MintAttempt }>();
+  async mintState(paymentId: string) {
+    const entry = this.entries.get(paymentId);
+    return entry && { ...entry };
+  }
+  async recordAttempt(paymentId: string, attempt: MintAttempt, replacing: string | undefined) {
+    const entry = this.entries.get(paymentId)!;
+    if (entry.status !== 'recorded' || entry.mint?.signature !== replacing || entry.mint?.mintedAt) return false;
+    entry.mint = attempt;
+    return true;
+  }
+  async markMinted(paymentId: string, signature: string, at: string) {
+    const entry = this.entries.get(paymentId)!;
+    if (entry.mint?.signature !== signature) throw new Error('condition failed');
+    entry.mint = { ...entry.mint, mintedAt: entry.mint.mintedAt ?? at };
+  }
+}
+
+function setup() {
+  const cluster = new FakeCluster();
+  const ledger = new MemoryMintLedger();
+  ledger.entries.set('pay_1', { tokens: '10000000', status: 'recorded' });
+  let n = 0;
+  const builder: MintBuilder = {
+    build: ({ baseUnits }, blockhash) => {
+      n += 1;
+      const tx: FakeTx = { signature: `sig-${n}`, blockhash, amount: baseUnits.toString(), ...(cluster.failNext ? { fail: true } : {}) };
+      return { wire: Buffer.from(JSON.stringify(tx)), signature: tx.signature };
+    },
+  };
+  const deps: MintDeps = { ledger, chain: cluster, builder, now: () => new Date('2026-12-01T00:00:00Z'), confirmTimeoutMs: 0, pollMs: 0, sleep: async () => undefined };
+  return { cluster, ledger, builder, deps };
+}
+
+/** A run that recorded its attempt and crashed before sending it. */
+async function crashAfterRecord({ cluster, ledger, builder }: ReturnType<typeof setup>): Promise<MintAttempt> {
+  const { blockhash, lastValidBlockHeight } = await cluster.latestBlockhash();
+  const { wire, signature } = builder.build({ paymentId: 'pay_1', wallet: 'w', baseUnits: 10_000_000n }, blockhash);
+  const attempt = { wallet: 'w', signature, lastValidBlockHeight, wire: wire.toString('base64') };
+  expect(await ledger.recordAttempt('pay_1', attempt, undefined)).toBe(true);
+  return attempt;
+}
+
+test('mints once, records the attempt before sending, and marks it minted; a retry sends nothing', async () => {
+  const s = setup();
+  const attempt = await mintOnce('pay_1', 'w', s.deps);
+  expect(attempt).toMatchObject({ signature: 'sig-1', mintedAt: '2026-12-01T00:00:00.000Z' });
+  expect(s.cluster.minted).toBe(10_000_000n);
+  expect(await mintOnce('pay_1', 'w', s.deps)).toEqual(attempt);
+  expect(s.cluster.sends).toBe(1);
+});
+
+test('a crash after recording, while the blockhash is valid: the same transaction is sent again, minted once', async () => {
+  const s = setup();
+  const recorded = await crashAfterRecord(s);
+  const attempt = await mintOnce('pay_1', 'w', s.deps);
+  expect(attempt.signature).toBe(recorded.signature);
+  expect(s.cluster.minted).toBe(10_000_000n);
+});
+
+test('a crash after recording and sending, found landed: marked minted without sending', async () => {
+  const s = setup();
+  const recorded = await crashAfterRecord(s);
+  await s.cluster.send(Buffer.from(recorded.wire, 'base64'));
+  const sends = s.cluster.sends;
+  expect((await mintOnce('pay_1', 'w', s.deps)).signature).toBe(recorded.signature);
+  expect(s.cluster.sends).toBe(sends);
+  expect(s.cluster.minted).toBe(10_000_000n);
+});
+
+test('a crash after recording, found once the blockhash expired: a new transaction, and the old one can never land', async () => {
+  const s = setup();
+  const recorded = await crashAfterRecord(s);
+  s.cluster.height += 151;
+  const attempt = await mintOnce('pay_1', 'w', s.deps);
+  expect(attempt.signature).not.toBe(recorded.signature);
+  // The old bytes, sent late (a stray retry): refused, nothing minted twice.
+  await expect(s.cluster.send(Buffer.from(recorded.wire, 'base64'))).rejects.toThrow(MintRefusedError);
+  expect(s.cluster.minted).toBe(10_000_000n);
+});
+
+test('sent but not finalized in time: a TransientError, and the next try waits for that one rather than minting again', async () => {
+  const s = setup();
+  s.cluster.delayLanding = true;
+  await expect(mintOnce('pay_1', 'w', s.deps)).rejects.toThrow(TransientError);
+  // Still valid and still unknown: sent again (the same signature), still pending.
+  await expect(mintOnce('pay_1', 'w', s.deps)).rejects.toThrow(TransientError);
+  expect(s.ledger.entries.get('pay_1')!.mint!.signature).toBe('sig-1');
+  s.cluster.landPending();
+  expect((await mintOnce('pay_1', 'w', s.deps)).signature).toBe('sig-1');
+  expect(s.cluster.minted).toBe(10_000_000n);
+  expect(s.cluster.landed.size).toBe(1);
+});
+
+test('a lost send whose blockhash then expires: rebuilt once it can never land, minted once', async () => {
+  const s = setup();
+  s.cluster.delayLanding = true;
+  await expect(mintOnce('pay_1', 'w', s.deps)).rejects.toThrow(TransientError);
+  s.cluster.pending.splice(0); // the cluster dropped it
+  s.cluster.height += 151;
+  s.cluster.delayLanding = false;
+  expect((await mintOnce('pay_1', 'w', s.deps)).signature).toBe('sig-2');
+  s.cluster.landPending();
+  expect(s.cluster.minted).toBe(10_000_000n);
+});
+
+test('a mint that fails on chain is an error, not a retry loop; nothing was minted', async () => {
+  const s = setup();
+  s.cluster.failNext = true;
+  await expect(mintOnce('pay_1', 'w', s.deps)).rejects.toThrow(/failed on chain: .*Custom/);
+  expect(s.cluster.minted).toBe(0n);
+  // Fixed (say, the authority restored): the failed attempt is replaced, once.
+  s.cluster.failNext = false;
+  expect((await mintOnce('pay_1', 'w', s.deps)).signature).toBe('sig-2');
+  expect(s.cluster.minted).toBe(10_000_000n);
+});
+
+test('two runs at once record one attempt between them, and mint once', async () => {
+  const s = setup();
+  const [a, b] = await Promise.all([mintOnce('pay_1', 'w', s.deps), mintOnce('pay_1', 'w', s.deps)]);
+  expect(a.signature).toBe(b.signature);
+  expect(s.cluster.minted).toBe(10_000_000n);
+});
+
+test('refuses to mint what has no entry, or an entry with no tokens', async () => {
+  const s = setup();
+  await expect(mintOnce('pay_none', 'w', s.deps)).rejects.toThrow(/no ledger entry/);
+  s.ledger.entries.set('pay_gbp', { tokens: '0', status: 'error' });
+  await expect(mintOnce('pay_gbp', 'w', s.deps)).rejects.toThrow(/is error: it has no tokens/);
+  expect(s.cluster.sends).toBe(0);
+});
