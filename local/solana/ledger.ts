@@ -4,9 +4,10 @@
  *
  * - Slots advance with the clock (`slotMs`, 400 ms as a cluster's; the block height is the slot), and a blockhash
  *   expires as a cluster's does: it is valid up to 150 blocks after the slot it was handed out in
- *   (`lastValidBlockHeight`), about a minute. The bank itself moves to a new slot (a new blockhash) only when one is
- *   asked for at least REFRESH_SLOTS after the last: every move keeps a bank in memory (about 160 KB), so moving on
- *   every slot would grow by 1.4 GB an hour.
+ *   (`lastValidBlockHeight`), about a minute (under load sooner: see `latestBlockhash`). bankrun makes a new
+ *   blockhash with every transaction it runs; when none has run for a while, the bank is moved to a new slot for a
+ *   new one, only when one is asked for: every move keeps a bank in memory (about 160 KB), so moving on every
+ *   slot would grow by 1.4 GB an hour.
  * - Every processed transaction is kept with what `getTransaction`, `getSignatureStatuses` and
  *   `getSignaturesForAddress` answer: its slot and time, its error, fee, lamport and token balances before and
  *   after, and its logs.
@@ -36,7 +37,7 @@ export { LedgerRpcError };
 export const LAMPORTS_PER_SIGNATURE = 5_000;
 /** Blocks a blockhash stays valid after the one it was handed out in (a cluster's MAX_PROCESSING_AGE). */
 export const BLOCKHASH_VALID_BLOCKS = 150;
-/** The fewest slots between two moves of the bank to a new blockhash (a blockhash is shared meanwhile). */
+/** After this many slots without a new blockhash (no transaction processed), the bank moves on for one. */
 const REFRESH_SLOTS = 10;
 
 /** A token account's balance as the RPC reports it (pre- and post-token balances). */
@@ -104,8 +105,6 @@ export class LocalLedger {
   private readonly byAddress = new Map<string, string[]>();
   /** The slot each blockhash was handed out in. */
   private readonly issued = new Map<string, number>();
-  /** The bank's current blockhash and the slot the bank was moved to for it. */
-  private current: { blockhash: string; slot: number } | undefined;
   /** Slots added by `advance` (with `slotMs` 0 the clock moves only so). */
   private advanced = 0;
   private readonly startedAt = Date.now();
@@ -163,22 +162,39 @@ export class LocalLedger {
     return this.slot();
   }
 
-  /** A blockhash to sign with and the last block height it is valid at (the bank moves on for it when due). */
+  /**
+   * A blockhash to sign with and the last block height it is valid at. bankrun registers a new blockhash with
+   * every transaction it runs, and keeps a blockhash for about 300 of them: the newest is handed out, so under load
+   * a blockhash stays valid for ~150 transactions at least, which may be sooner than its 150 blocks (then it is
+   * refused as not found, as an expired one is). When nothing has run for REFRESH_SLOTS, the bank moves on.
+   */
   async latestBlockhash(): Promise<{ blockhash: string; lastValidBlockHeight: number }> {
     return this.serially(async () => {
       const slot = await this.slot();
-      if (!this.current || slot - this.current.slot >= REFRESH_SLOTS) {
-        // One slot on at a time: a longer warp makes the bank verify its accounts hash, which bankrun's own
-        // account setting breaks (it panics). The bank's slot is its own; the clock's is the one reported.
-        if (this.current) this.context.warpToSlot((await this.context.banksClient.getSlot()) + 1n);
-        const latest = await this.context.banksClient.getLatestBlockhash();
-        if (!latest) throw new LedgerRpcError(-32603, 'the local bank has no blockhash');
-        this.current = { blockhash: latest[0], slot };
-        if (!this.issued.has(latest[0])) this.issued.set(latest[0], slot);
+      let latest = await this.bankBlockhash();
+      const issuedAt = this.issued.get(latest);
+      if (issuedAt !== undefined && slot - issuedAt >= REFRESH_SLOTS) {
+        await this.nextBank();
+        latest = await this.bankBlockhash();
       }
-      const issuedAt = this.issued.get(this.current.blockhash)!;
-      return { blockhash: this.current.blockhash, lastValidBlockHeight: issuedAt + BLOCKHASH_VALID_BLOCKS };
+      if (!this.issued.has(latest)) this.issued.set(latest, slot);
+      return { blockhash: latest, lastValidBlockHeight: this.issued.get(latest)! + BLOCKHASH_VALID_BLOCKS };
     });
+  }
+
+  private async bankBlockhash(): Promise<string> {
+    const latest = await this.context.banksClient.getLatestBlockhash();
+    if (!latest) throw new LedgerRpcError(-32603, 'the local bank has no blockhash');
+    return latest[0];
+  }
+
+  /**
+   * Moves the bank one slot on (a new blockhash). One slot at a time: a longer warp makes the bank verify its
+   * accounts hash, which bankrun's own account setting breaks (it panics). The bank's slot is its own; the clock's
+   * is the one reported.
+   */
+  private async nextBank(): Promise<void> {
+    this.context.warpToSlot((await this.context.banksClient.getSlot()) + 1n);
   }
 
   /** Whether a transaction's blockhash is one this ledger handed out and still valid now. */
@@ -234,7 +250,7 @@ export class LocalLedger {
         return signature;
       }
       if (!options.skipPreflight) {
-        const simulated = await this.context.banksClient.simulateTransaction(tx);
+        const simulated = await this.context.banksClient.simulateTransaction(tx, 'processed');
         if (simulated.result) throw simulationFailed(`Transaction simulation failed: ${describe(simulated.result)}`, errOf(simulated.result), simulated.meta?.logMessages ?? []);
       }
       const keys = tx.message.staticAccountKeys;

@@ -154,6 +154,20 @@ test('preflight refuses what would fail, naming it; without it a failure is reco
   expect((await connection.getSignaturesForAddress(to)).map((s) => s.signature)).toEqual([first, lastChance, failed]);
 });
 
+test('hundreds of transactions, eight at a time, each on the newest blockhash: none is refused', async () => {
+  // bankrun makes a blockhash per transaction and keeps ~300; handing out one blockhash for many slots under load
+  // had the 89th transaction refused as "Blockhash not found".
+  const to = Keypair.generate().publicKey;
+  const before = await connection.getBalance(to);
+  let sent = 0;
+  for (let round = 0; round < 30; round += 1) {
+    // Each its own amount: the same transfer on the same blockhash would be the same transaction (applied once).
+    await Promise.all(Array.from({ length: 8 }, (_, i) => send([SystemProgram.transfer({ fromPubkey: treasury.publicKey, toPubkey: to, lamports: 1_000_000 + round * 8 + i })])));
+    sent += 8 * 1_000_000 + round * 64 + 28;
+  }
+  expect((await connection.getBalance(to)) - before).toBe(sent);
+}, 60_000);
+
 test('the ledger survives a restart: balances, statuses, transactions and the slot carry on', async () => {
   const slot = await connection.getSlot();
   await shut();

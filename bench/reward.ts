@@ -1,0 +1,134 @@
+/**
+ * `npm run bench:reward`: what minting a reward costs on the local Solana ledger (local/solana/: bankrun behind its
+ * JSON-RPC, reached through web3.js's Connection as the cloud reaches a cluster), against a bare loop in the same
+ * run:
+ *
+ * - bare: build the reward's transaction (the wallet's ATA created idempotently, mintToChecked, a memo), sign,
+ *   sendRawTransaction, then getSignatureStatuses until finalized;
+ * - protocol: the reward's ledger entry (the local store) and mintOnce (lambdas/rewards/mint.ts): the attempt
+ *   recorded before sending, the same send and confirmation, the entry marked minted.
+ *
+ * Rounds alternate after a warm-up of each, each wallet new (so each mint creates its ATA). It prints mints per
+ * second and the latency of one mint (p50, p95) for each, and the protocol's overhead as a ratio. The path from
+ * /pay to a minted reward is not measured: the reward workflow does not mint yet.
+ * Options: --mints 200 (per round and kind) --rounds 3 --concurrency 8
+ */
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Connection, Keypair, LAMPORTS_PER_SOL, SystemProgram, Transaction } from '@solana/web3.js';
+import { createInitializeMint2Instruction, MINT_SIZE, TOKEN_PROGRAM_ID } from '@solana/spl-token';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoRewardLedger } from '../lambdas/rewards/ledger';
+import { mintOnce } from '../lambdas/rewards/mint';
+import { issueReward } from '../lambdas/rewards/rewards';
+import { connectionMintChain, splMintBuilder } from '../lambdas/rewards/solana';
+import { ensureTables, startLocalStore } from '../local/dynalite';
+import { LOCAL_TABLES } from '../local/env';
+import { LocalLedger } from '../local/solana/ledger';
+import { startLocalSolanaRpc } from '../local/solana/rpc';
+import { StoreChannelHandler } from '../local/store-channel';
+import { quantile } from './support';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { mints: { type: 'string', default: '200' }, rounds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '8' } } });
+  const mints = Number(values.mints);
+  const rounds = Number(values.rounds);
+  const concurrency = Number(values.concurrency);
+  if (![mints, rounds, concurrency].every((n) => Number.isInteger(n) && n >= 1)) throw new Error('--mints, --rounds and --concurrency must be positive integers');
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+  const store = await startLocalStore({});
+  const ledger = await LocalLedger.start();
+  const rpc = await startLocalSolanaRpc(ledger);
+  try {
+    await ensureTables(store.endpoint, LOCAL_TABLES);
+    const documents = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: store.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, requestHandler: new StoreChannelHandler(store.connect()) }),
+      { marshallOptions: { removeUndefinedValues: true } },
+    );
+    const connection = new Connection(rpc.url, 'confirmed');
+    const authority = Keypair.generate();
+    const mint = Keypair.generate();
+    await connection.requestAirdrop(authority.publicKey, 1_000 * LAMPORTS_PER_SOL);
+    const { blockhash } = await connection.getLatestBlockhash();
+    const create = new Transaction({ feePayer: authority.publicKey, recentBlockhash: blockhash }).add(
+      SystemProgram.createAccount({ fromPubkey: authority.publicKey, newAccountPubkey: mint.publicKey, lamports: await connection.getMinimumBalanceForRentExemption(MINT_SIZE), space: MINT_SIZE, programId: TOKEN_PROGRAM_ID }),
+      createInitializeMint2Instruction(mint.publicKey, 6, authority.publicKey, null),
+    );
+    create.sign(authority, mint);
+    await connection.sendRawTransaction(create.serialize());
+
+    const chain = connectionMintChain(connection);
+    const builder = splMintBuilder({ authority, mint: mint.publicKey, decimals: 6 });
+    const rewards = new DynamoRewardLedger(documents, LOCAL_TABLES.rewards);
+    let n = 0;
+    const bare = async () => {
+      const { blockhash } = await chain.latestBlockhash();
+      const { wire, signature } = builder.build({ paymentId: `pay_bare${(n += 1)}`, wallet: Keypair.generate().publicKey.toBase58(), baseUnits: 1_000_000n }, blockhash);
+      await chain.send(wire);
+      while ((await chain.status(signature)).state !== 'finalized') await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    const protocol = async () => {
+      const paymentId = `pay_${String((n += 1)).padStart(20, '0')}`;
+      await issueReward({ paymentId, merchantId: 'm_bench', customerId: 'c', amount: 4_200, currency: 'USD' }, { ledger: rewards, decimals: 6, now: () => new Date() });
+      await mintOnce(paymentId, Keypair.generate().publicKey.toBase58(), { ledger: rewards, chain, builder, now: () => new Date(), pollMs: 5 });
+    };
+    const run = async (kind: (i: number) => Promise<void>, count: number) => {
+      const latencies = new Float64Array(count);
+      let next = 0;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < count) {
+            const i = next++;
+            const t = performance.now();
+            await kind(i);
+            latencies[i] = performance.now() - t;
+          }
+        }),
+      );
+      return { seconds: (performance.now() - started) / 1000, latencies };
+    };
+
+    console.log(`npm run bench:reward: ${mints} mints a round and kind, ${rounds} rounds, concurrency ${concurrency}, on the local ledger (each mint creates its wallet's ATA)\n`);
+    await run(bare, Math.min(50, mints));
+    await run(protocol, Math.min(50, mints));
+    const all = { bare: [] as number[], protocol: [] as number[] };
+    const rates = { bare: [] as number[], protocol: [] as number[] };
+    for (let r = 0; r < rounds; r += 1) {
+      for (const [name, kind] of [['bare', bare], ['protocol', protocol]] as const) {
+        const { seconds, latencies } = await run(kind, mints);
+        all[name].push(...latencies);
+        rates[name].push(mints / seconds);
+        const sorted = Float64Array.from(latencies).sort();
+        console.log(`  round ${r + 1} ${name.padEnd(8)} ${(mints / seconds).toFixed(1).padStart(6)} mints/s  p50 ${quantile(sorted, 0.5).toFixed(1)} ms  p95 ${quantile(sorted, 0.95).toFixed(1)} ms`);
+      }
+    }
+    const summary = (name: 'bare' | 'protocol') => {
+      const sorted = Float64Array.from(all[name]).sort();
+      const rate = rates[name].slice().sort((a, b) => a - b)[Math.floor(rates[name].length / 2)];
+      return { rate, p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95) };
+    };
+    const b = summary('bare');
+    const p = summary('protocol');
+    console.log('\nmedian round, and latency over all rounds:');
+    console.log(`  bare mintToChecked (send, then poll to finalized)   ${b.rate.toFixed(1)} mints/s, p50 ${b.p50.toFixed(1)} ms, p95 ${b.p95.toFixed(1)} ms`);
+    console.log(`  protocol (ledger entry, record, send, confirm, mark) ${p.rate.toFixed(1)} mints/s, p50 ${p.p50.toFixed(1)} ms, p95 ${p.p95.toFixed(1)} ms`);
+    console.log(`  overhead: ${(b.rate / p.rate).toFixed(2)}× the time a mint at this concurrency, p95 ${(p.p95 / b.p95).toFixed(2)}×`);
+    console.log('\nNot measured: /pay to a minted reward (the reward workflow does not mint yet).');
+    documents.destroy();
+  } finally {
+    await rpc.close();
+    ledger.close();
+    await store.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
