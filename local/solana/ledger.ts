@@ -178,6 +178,8 @@ export class LocalLedger {
         latest = await this.bankBlockhash();
       }
       if (!this.issued.has(latest)) this.issued.set(latest, slot);
+      // Expired ones are refused whether remembered or not: forget them before they pile up under load.
+      if (this.issued.size > 10_000) for (const [hash, at] of this.issued) if (at + BLOCKHASH_VALID_BLOCKS < slot) this.issued.delete(hash);
       return { blockhash: latest, lastValidBlockHeight: this.issued.get(latest)! + BLOCKHASH_VALID_BLOCKS };
     });
   }
@@ -190,8 +192,8 @@ export class LocalLedger {
 
   /**
    * Moves the bank one slot on (a new blockhash). One slot at a time: a longer warp makes the bank verify its
-   * accounts hash, which bankrun's own account setting breaks (it panics). The bank's slot is its own; the clock's
-   * is the one reported.
+   * accounts hash (it panicked after an account had been set directly). The bank's slot is its own; the clock's is
+   * the one reported.
    */
   private async nextBank(): Promise<void> {
     this.context.warpToSlot((await this.context.banksClient.getSlot()) + 1n);
