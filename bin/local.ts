@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     console.log(
-      'usage: npm start -- [--port 3001] [--data-dir .smartpay] [--in-memory] [--solana-port 8899 (the local Solana JSON-RPC; 0: a free port)] [--store-fault-rate 0.05 (fault testing: a share of store calls is throttled)]',
+      'usage: npm start -- [--port 3001] [--data-dir .smartpay] [--in-memory] [--solana-port 8899 (the local Solana JSON-RPC, its websocket on the next port; 0: a free pair)] [--store-fault-rate 0.05 (fault testing: a share of store calls is throttled)]',
     );
     return;
   }
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
       `SmartPay local platform listening on ${platform.url}`,
       `  store: dynalite at ${platform.store.endpoint} (${values['in-memory'] ? 'in memory' : `data in ${dataDir}/`})`,
       `  workflows: statemachines/payment.asl.json, statemachines/reward.asl.json`,
-      `  Solana: JSON-RPC at ${platform.solana.url} (a bankrun ledger with the SPL Token programs; ${values['in-memory'] ? 'in memory' : `data in ${dataDir}/solana/`})`,
+      `  Solana: JSON-RPC at ${platform.solana.url}, websocket on the next port (a bankrun ledger with the SPL Token programs; ${values['in-memory'] ? 'in memory' : `data in ${dataDir}/solana/`})`,
       '',
       ...tokenLines,
       '',

@@ -110,6 +110,7 @@ export class LocalLedger {
   private readonly startedAt = Date.now();
   /** Sends are processed one at a time, as a leader orders them. */
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<(record: RecordedTransaction) => void>();
 
   private constructor(
     private readonly context: ProgramTestContext,
@@ -282,8 +283,15 @@ export class LocalLedger {
       // On disk before the RPC answers: the record and the state it left, in one line.
       if (this.dir) appendFileSync(join(this.dir, JOURNAL), `${JSON.stringify({ tx: record, accounts: await this.accountStates(accountKeys) } satisfies JournalLine)}\n`);
       this.remember(record);
+      for (const listener of this.listeners) listener(record);
       return signature;
     });
+  }
+
+  /** Calls `listener` with each transaction recorded from now on (signature subscriptions); returns the unsubscribe. */
+  onRecorded(listener: (record: RecordedTransaction) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** A processed transaction, or undefined (never sent, dropped, or still unknown). */

@@ -7,11 +7,13 @@
  * getTokenAccountBalance, getMinimumBalanceForRentExemption, getSignaturesForAddress, getTransaction,
  * getSlot, getBlockHeight, getVersion, getHealth, getGenesisHash, and requestAirdrop (from the bank's faucet, as
  * a local cluster's). Single calls and batches (JSON-RPC 2.0);
- * every commitment answers from the one bank (a processed transaction is final at once). No websocket
- * subscriptions: confirm by polling getSignatureStatuses.
+ * every commitment answers from the one bank (a processed transaction is final at once). On the next port, the
+ * websocket's signatureSubscribe, which web3.js's confirmTransaction waits on.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Server as WebSocketServer } from 'ws';
+import type WebSocket from 'ws';
 import { LedgerRpcError } from './errors';
 import type { LocalLedger } from './ledger';
 
@@ -80,19 +82,112 @@ export async function startLocalSolanaRpc(ledger: LocalLedger | (() => Promise<L
       );
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`the local Solana RPC's port ${options.port} on ${host} is already in use (a solana-test-validator?); stop it or pick another (--solana-port <n>, 0 for any)`)
-          : error,
-      ),
-    );
-    server.listen(options.port ?? 0, host, resolve);
-  });
+  const listen = (srv: Server, port: number, what: string) =>
+    new Promise<void>((resolve, reject) => {
+      srv.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'EADDRINUSE'
+            ? Object.assign(new Error(`the local Solana ${what}'s port ${port} on ${host} is already in use (a solana-test-validator?); stop it or pick another (--solana-port <n>, 0 for any)`), { code: 'EADDRINUSE' })
+            : error,
+        ),
+      );
+      srv.listen(port, host, resolve);
+    });
+  // The websocket listens on the next port, where web3.js looks for it (a validator's convention: 8899 and 8900).
+  const sockets = createServer();
+  for (let tries = 0; ; tries += 1) {
+    await listen(server, options.port ?? 0, 'RPC');
+    const { port } = server.address() as AddressInfo;
+    try {
+      await listen(sockets, port + 1, 'RPC websocket');
+      break;
+    } catch (error) {
+      // A free port whose next one is taken: try another pair (a port asked for fails at once).
+      if (options.port || tries >= 10 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+        server.close();
+        throw error;
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+  const subscriptions = serveSignatureSubscriptions(sockets, ledgerOf);
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: async () => {
+      subscriptions.close();
+      await new Promise<void>((resolve) => sockets.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * The websocket half of the RPC: `signatureSubscribe` and `signatureUnsubscribe`, what web3.js's
+ * `confirmTransaction` (and so `sendAndConfirmTransaction` and spl-token's helpers) waits on. A subscription is
+ * answered once, with the transaction's error (null: it succeeded), when it is recorded, or at once if it was.
+ */
+function serveSignatureSubscriptions(server: Server, ledgerOf: () => Promise<LocalLedger>): { close(): void } {
+  const wss = new WebSocketServer({ server });
+  let nextId = 0;
+  const waiting = new Map<string, Map<number, WebSocket>>();
+  let unhook: (() => void) | undefined;
+  const notify = (socket: WebSocket, subscription: number, slot: number, err: unknown) => {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ jsonrpc: '2.0', method: 'signatureNotification', params: { result: { context: { slot }, value: { err } }, subscription } }));
+  };
+  wss.on('connection', (socket: WebSocket) => {
+    const mine = new Set<number>();
+    socket.on('close', () => {
+      for (const subs of waiting.values()) for (const id of mine) subs.delete(id);
+    });
+    socket.on('message', (data: WebSocket.Data) => {
+      void (async () => {
+        let request: RpcRequest;
+        try {
+          request = JSON.parse(String(data)) as RpcRequest;
+        } catch {
+          socket.send(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } }));
+          return;
+        }
+        const reply = (body: object) => socket.send(JSON.stringify({ jsonrpc: '2.0', id: request.id ?? null, ...body }));
+        const params = Array.isArray(request.params) ? request.params : [];
+        if (request.method === 'signatureUnsubscribe') {
+          const id = Number(params[0]);
+          for (const subs of waiting.values()) subs.delete(id);
+          reply({ result: mine.delete(id) });
+          return;
+        }
+        if (request.method !== 'signatureSubscribe' || typeof params[0] !== 'string') {
+          reply({ error: { code: -32601, message: `Method not found: ${String(request.method)} (the local ledger's websocket serves signatureSubscribe and signatureUnsubscribe)` } });
+          return;
+        }
+        const ledger = await ledgerOf();
+        unhook ??= ledger.onRecorded((record) => {
+          const subs = waiting.get(record.signature);
+          if (!subs) return;
+          waiting.delete(record.signature);
+          for (const [id, s] of subs) notify(s, id, record.slot, record.err);
+        });
+        const signature = params[0];
+        const id = (nextId += 1);
+        mine.add(id);
+        reply({ result: id });
+        const done = ledger.transaction(signature);
+        if (done) {
+          notify(socket, id, done.slot, done.err);
+          return;
+        }
+        const subs = waiting.get(signature) ?? new Map<number, WebSocket>();
+        subs.set(id, socket);
+        waiting.set(signature, subs);
+      })();
+    });
+  });
+  return {
+    close: () => {
+      unhook?.();
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+    },
   };
 }

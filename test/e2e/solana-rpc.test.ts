@@ -20,6 +20,9 @@ import {
 import {
   createAssociatedTokenAccountIdempotentInstruction,
   createInitializeMint2Instruction,
+  createMint,
+  getOrCreateAssociatedTokenAccount,
+  mintTo,
   createMintToCheckedInstruction,
   getAccount,
   getAssociatedTokenAddressSync,
@@ -152,6 +155,17 @@ test('preflight refuses what would fail, naming it; without it a failure is reco
   expect(await connection.sendRawTransaction(once.serialize(), { skipPreflight: true })).toBe(first);
   expect(await connection.getBalance(to)).toBe(3_000_000);
   expect((await connection.getSignaturesForAddress(to)).map((s) => s.signature)).toEqual([first, lastChance, failed]);
+});
+
+test('spl-token\'s own helpers work against it: sendAndConfirmTransaction confirms through the websocket\'s signatureSubscribe', async () => {
+  const payer = Keypair.generate();
+  await connection.confirmTransaction({ signature: await connection.requestAirdrop(payer.publicKey, LAMPORTS_PER_SOL), ...(await connection.getLatestBlockhash()) });
+  const started = Date.now();
+  const helperMint = await createMint(connection, payer, payer.publicKey, null, 2);
+  const account = await getOrCreateAssociatedTokenAccount(connection, payer, helperMint, wallet);
+  await mintTo(connection, payer, helperMint, account.address, payer, 12_345n);
+  expect((await getAccount(connection, account.address)).amount).toBe(12_345n);
+  expect(Date.now() - started).toBeLessThan(10_000); // confirmed by notification, not by waiting out the blockhash
 });
 
 test('hundreds of transactions, eight at a time, each on the newest blockhash: none is refused', async () => {
