@@ -94,7 +94,10 @@ export async function startLocalSolanaRpc(ledger: LocalLedger | (() => Promise<L
       srv.listen(port, host, resolve);
     });
   // The websocket listens on the next port, where web3.js looks for it (a validator's convention: 8899 and 8900).
-  const sockets = createServer();
+  const sockets = createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
+    res.end('the local Solana RPC\'s websocket (signatureSubscribe); JSON-RPC over HTTP is on the port before this one\n');
+  });
   for (let tries = 0; ; tries += 1) {
     await listen(server, options.port ?? 0, 'RPC');
     const { port } = server.address() as AddressInfo;
