@@ -96,21 +96,12 @@ function jsonEnv(name: string): unknown {
   }
 }
 
-/** ROUTING_FEE_WEIGHTS: a JSON object of λ by merchant id (and `default`), checked like the stage's. */
-function feeWeights(): Record<string, number> {
-  const json = jsonEnv(ENV.routingFeeWeights);
-  if (json === undefined) return {};
-  const parsed = RoutingFeeWeights.safeParse(json);
-  if (!parsed.success) throw new Error(`${ENV.routingFeeWeights}: ${settingsProblems(parsed.error, json)}`);
-  return parsed.data;
-}
-
-/** REWARD_USD_RATES: a JSON object of exact decimal strings by currency, checked like the stage's. */
-function usdRates(): Record<string, string> {
-  const json = jsonEnv(ENV.rewardUsdRates);
-  if (json === undefined) return {};
-  const parsed = RewardUsdRates.safeParse(json);
-  if (!parsed.success) throw new Error(`${ENV.rewardUsdRates}: ${settingsProblems(parsed.error, json)}`);
+/** A JSON variable checked with the stage's schema (the same words for a bad field as at synth); undefined when unset. */
+function jsonSetting<T>(name: string, schema: z.ZodType<T>): T | undefined {
+  const json = jsonEnv(name);
+  if (json === undefined) return undefined;
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new Error(`${name}: ${settingsProblems(parsed.error, json)}`);
   return parsed.data;
 }
 
@@ -160,7 +151,8 @@ export function config(): RuntimeConfig {
     reconcileAfterMs: setting(ENV.reconcileAfterMs, z.number().min(1_000).max(86_400_000)),
     rewardTokenDecimals: setting(ENV.rewardTokenDecimals, RewardTokenDecimals, 6),
     get rewardUsdRates() {
-      return usdRates();
+      // REWARD_USD_RATES: exact decimal strings by currency.
+      return jsonSetting(ENV.rewardUsdRates, RewardUsdRates) ?? {};
     },
     dynamodbEndpoint: process.env[ENV.dynamodbEndpoint] || undefined,
     eventsEndpoint: process.env[ENV.eventsEndpoint] || undefined,
@@ -169,7 +161,8 @@ export function config(): RuntimeConfig {
     routing: {
       endpointName: process.env[ENV.routingEndpointName] || undefined,
       endpointTimeoutMs: number(ENV.routingEndpointTimeoutMs, 20, 1, 5_000),
-      feeWeights: feeWeights(),
+      // ROUTING_FEE_WEIGHTS: λ by merchant id (and `default`).
+      feeWeights: jsonSetting(ENV.routingFeeWeights, RoutingFeeWeights) ?? {},
     },
   };
   return cached;
