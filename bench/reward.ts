@@ -15,8 +15,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Connection, Keypair, LAMPORTS_PER_SOL } from '@solana/web3.js';
-import { createMint } from '@solana/spl-token';
+import { Connection, Keypair, LAMPORTS_PER_SOL, SystemProgram, Transaction } from '@solana/web3.js';
+import { createInitializeMint2Instruction, MINT_SIZE, TOKEN_PROGRAM_ID } from '@solana/spl-token';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoRewardLedger } from '../lambdas/rewards/ledger';
@@ -51,7 +51,13 @@ async function main(): Promise<void> {
     const authority = Keypair.generate();
     const mint = Keypair.generate();
     await connection.requestAirdrop(authority.publicKey, 1_000 * LAMPORTS_PER_SOL);
-    await createMint(connection, authority, authority.publicKey, null, 6, mint);
+    const { blockhash } = await connection.getLatestBlockhash();
+    const create = new Transaction({ feePayer: authority.publicKey, recentBlockhash: blockhash }).add(
+      SystemProgram.createAccount({ fromPubkey: authority.publicKey, newAccountPubkey: mint.publicKey, lamports: await connection.getMinimumBalanceForRentExemption(MINT_SIZE), space: MINT_SIZE, programId: TOKEN_PROGRAM_ID }),
+      createInitializeMint2Instruction(mint.publicKey, 6, authority.publicKey, null),
+    );
+    create.sign(authority, mint);
+    await connection.sendRawTransaction(create.serialize());
 
     const chain = connectionMintChain(connection);
     const builder = splMintBuilder({ authority, mint: mint.publicKey, decimals: 6 });

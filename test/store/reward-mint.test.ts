@@ -4,8 +4,14 @@
  * `Connection` with spl-token's instructions (lambdas/rewards/solana.ts). Balances and memos are read from the
  * chain, not from our table.
  */
-import { Connection, Keypair, LAMPORTS_PER_SOL } from '@solana/web3.js';
-import { createMint, getAccount, getAssociatedTokenAddressSync } from '@solana/spl-token';
+import {
+  Connection,
+  Keypair,
+  LAMPORTS_PER_SOL,
+  SystemProgram,
+  Transaction,
+} from '@solana/web3.js';
+import { createInitializeMint2Instruction, getAccount, getAssociatedTokenAddressSync, MINT_SIZE, TOKEN_PROGRAM_ID } from '@solana/spl-token';
 import { DynamoRewardLedger } from '../../lambdas/rewards/ledger';
 import { mintOnce, type MintDeps } from '../../lambdas/rewards/mint';
 import { issueReward } from '../../lambdas/rewards/rewards';
@@ -27,7 +33,13 @@ beforeAll(async () => {
   rpc = await startLocalSolanaRpc(chain);
   connection = new Connection(rpc.url, 'confirmed');
   await connection.requestAirdrop(authority.publicKey, 10 * LAMPORTS_PER_SOL);
-  await createMint(connection, authority, authority.publicKey, null, 6, mint);
+  const { blockhash } = await connection.getLatestBlockhash();
+  const tx = new Transaction({ feePayer: authority.publicKey, recentBlockhash: blockhash }).add(
+    SystemProgram.createAccount({ fromPubkey: authority.publicKey, newAccountPubkey: mint.publicKey, lamports: await connection.getMinimumBalanceForRentExemption(MINT_SIZE), space: MINT_SIZE, programId: TOKEN_PROGRAM_ID }),
+    createInitializeMint2Instruction(mint.publicKey, 6, authority.publicKey, null),
+  );
+  tx.sign(authority, mint);
+  await connection.sendRawTransaction(tx.serialize());
 });
 afterAll(async () => {
   await rpc.close();
