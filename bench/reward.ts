@@ -71,8 +71,12 @@ async function main(): Promise<void> {
     };
     const protocol = async () => {
       const paymentId = `pay_${String((n += 1)).padStart(20, '0')}`;
-      await issueReward({ paymentId, merchantId: 'm_bench', customerId: 'c', amount: 4_200, currency: 'USD' }, { ledger: rewards, decimals: 6, now: () => new Date() });
-      await mintOnce(paymentId, Keypair.generate().publicKey.toBase58(), { ledger: rewards, chain, builder, now: () => new Date(), pollMs: 5 });
+      const rewardWallet = Keypair.generate().publicKey.toBase58();
+      await issueReward(
+        { paymentId, merchantId: 'm_bench', customerId: 'c', amount: 4_200, currency: 'USD', rewardWallet },
+        { ledger: rewards, decimals: 6, tokenMint: mint.publicKey.toBase58(), now: () => new Date() },
+      );
+      await mintOnce(paymentId, { ledger: rewards, chain, builder, now: () => new Date(), pollMs: 5 });
     };
     const run = async (kind: (i: number) => Promise<void>, count: number) => {
       const latencies = new Float64Array(count);

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ConnectorKind } from './connectors';
-import { PaymentId, DecisionId } from './ids';
+import { PaymentId, DecisionId, SolanaAddress } from './ids';
 import { CardBrand, cardBrand, CardNetwork, passesLuhn, PaymentMethodKind, WalletName } from './methods';
 import { AmountMinor, Currency } from './money';
 import { CountryCode } from './regions';
@@ -88,6 +88,11 @@ export const PaymentRequest = z
     deviceId: z.string().min(1).max(128).optional(),
     description: z.string().max(500).refine((text) => !containsCardNumber(text), 'must not contain a card number').optional(),
     metadata: Metadata.optional(),
+    /**
+     * The customer's Solana wallet (a base58 public key) for the payment's loyalty reward: minted there once the
+     * payment succeeds. Without one, the reward is recorded for the customer and not minted.
+     */
+    rewardWallet: SolanaAddress.optional(),
   })
   .strict();
 export type PaymentRequest = z.infer<typeof PaymentRequest>;
@@ -306,6 +311,8 @@ export const Payment = z.object({
   country: z.string().optional(),
   description: z.string().optional(),
   metadata: z.record(z.string(), z.string()).optional(),
+  /** The customer's Solana wallet its reward is minted to, when the request named one. */
+  rewardWallet: z.string().optional(),
   connectorId: z.string().optional(),
   feeMinor: z.number().int().optional(),
   code: z.string().optional(),
@@ -345,6 +352,30 @@ export function processingBody(paymentId?: string): ProcessingResponse {
   return { status: 'processing', message: PROCESSING_MESSAGE, ...(paymentId ? { paymentId, poll: `/payments/${paymentId}` } : {}) };
 }
 
+/**
+ * Where a reward's tokens are on chain:
+ * - `no_wallet`: the payment named no rewardWallet; the tokens are recorded for the customer, not minted;
+ * - `not_configured`: this stage mints no tokens (no SPL_TOKEN_MINT_ADDRESS); recorded only;
+ * - `pending`: its mint transaction is being sent or confirmed (`signature` once one is on record);
+ * - `minted`: finalized on chain (`signature`, `mintedAt`).
+ */
+export const RewardChainState = z.enum(['no_wallet', 'not_configured', 'pending', 'minted']);
+export type RewardChainState = z.infer<typeof RewardChainState>;
+
+export const RewardChain = z.object({
+  state: RewardChainState,
+  /** The customer's wallet (the owner of `recipient`). */
+  wallet: z.string().optional(),
+  /** The SPL token's mint address. */
+  tokenMint: z.string().optional(),
+  /** The wallet's associated token account, which receives the tokens. */
+  recipient: z.string().optional(),
+  /** The mint transaction's signature (base58): look it up on any explorer of the cluster. */
+  signature: z.string().optional(),
+  mintedAt: z.string().optional(),
+});
+export type RewardChain = z.infer<typeof RewardChain>;
+
 export const RewardEntry = z.object({
   paymentId: PaymentId,
   merchantId: z.string(),
@@ -358,6 +389,8 @@ export const RewardEntry = z.object({
   /** `recorded`: the tokens are the customer's; `error`: none could be computed (`error` says why; the payment is untouched). */
   status: z.enum(['recorded', 'error']),
   error: z.string().optional(),
+  /** Where the tokens are on chain (absent on an `error` reward: there are none). */
+  chain: RewardChain.optional(),
   createdAt: z.string(),
 });
 export type RewardEntry = z.infer<typeof RewardEntry>;

@@ -34,6 +34,8 @@ export const PaymentSucceededDetail = z.object({
   createdAt: z.iso.datetime({ offset: true }).optional(),
   deviceId: z.string().optional(),
   country: z.string().optional(),
+  /** The customer's Solana wallet for the reward (the request's rewardWallet), when it named one. */
+  rewardWallet: z.string().optional(),
   fraudSnapshots: FraudSnapshots.optional(),
 });
 export type PaymentSucceededDetail = z.infer<typeof PaymentSucceededDetail>;

@@ -2,6 +2,7 @@
  * Time-sortable identifiers (ULID-style, Crockford base32): `pay_` + 10 characters of milliseconds + 10
  * random characters. Ordering by id is ordering by creation time, so a time window is a key range.
  */
+import bs58 from 'bs58';
 import { z } from 'zod';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -52,3 +53,26 @@ export const PaymentId = z.string().regex(/^pay_[0-9A-Z]{20}$/, 'must be a payme
 
 /** A routing decision id as `POST /route` returns them. */
 export const DecisionId = z.string().regex(/^rt_[A-Za-z0-9_-]{8,64}$/, 'must be a decisionId returned by POST /route');
+
+/** The System Program's id (32 zero bytes): no one's wallet (a reward minted to it could never be spent). */
+const SYSTEM_PROGRAM = '11111111111111111111111111111111';
+
+/** True for a Solana public key as wallets print them: base58 (its canonical form) of exactly 32 bytes. */
+export function isSolanaAddress(text: string): boolean {
+  if (!/^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(text)) return false;
+  try {
+    const bytes = bs58.decode(text);
+    return bytes.length === 32 && bs58.encode(bytes) === text;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A customer's Solana wallet: a base58 public key (32 bytes). A program-derived address (a multisig's vault) is
+ * one too: rewards go to the associated token account the wallet owns, which any owner can have.
+ */
+export const SolanaAddress = z
+  .string()
+  .refine(isSolanaAddress, 'must be a Solana public key: base58 of 32 bytes, e.g. 9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin')
+  .refine((text) => text !== SYSTEM_PROGRAM, 'must be a wallet, not the System Program');

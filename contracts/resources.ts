@@ -24,7 +24,11 @@ export const TABLES = {
   idempotency: { partitionKey: 'id', timeToLiveAttribute: 'expiration' },
   /** Routing: the bandit model, its published health, decisions and outcomes; decisions and outcomes expire. */
   routing: { partitionKey: 'pk', timeToLiveAttribute: 'expiresAt' },
-  rewards: { partitionKey: 'paymentId' },
+  /**
+   * One reward per payment. Sparse index (keys only): `unminted` holds the rewards whose mint is not known to be
+   * finalized (the mint sweep's work list, and the age its alarm watches).
+   */
+  rewards: { partitionKey: 'paymentId', indexes: [{ name: 'unminted', partitionKey: 'unminted', sortKey: 'createdAt' }] },
   /** Online fraud features: customer state and terminal day counts (lambdas/fraud/state.ts). */
   fraudState: { partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' },
 } as const;
@@ -46,8 +50,13 @@ export interface TableSchema {
   readonly stream?: boolean;
 }
 
-/** Shards of the `unfinished` and `outbox` indexes' partition key (`<shard>`): a query reads them all. */
+/** Shards of the sparse indexes' partition key (`<shard>`): a query reads them all. */
 export const INDEX_SHARDS = 8;
+
+/** The sparse-index shard of an item by its id (payments' `unfinished` and `outbox`, rewards' `unminted`). */
+export function shardOf(id: string): string {
+  return String(id.charCodeAt(id.length - 1) % INDEX_SHARDS);
+}
 
 export const TableName = z.enum(['payments', 'idempotency', 'routing', 'rewards', 'fraudState']);
 export type TableName = z.infer<typeof TableName>;
@@ -79,10 +88,18 @@ export const ENV = {
   rewardTokenDecimals: 'REWARD_TOKEN_DECIMALS',
   /** USD per major unit of each other currency, JSON of exact decimal strings (contracts/settings.ts RewardUsdRates). */
   rewardUsdRates: 'REWARD_USD_RATES',
+  /** SPL Token (`spl-token`, the default) or Token-2022 (`token-2022`): the reward mint's token program. */
+  rewardTokenProgram: 'REWARD_TOKEN_PROGRAM',
+  /** The ARN of a secret holding the RPC URL, when the URL carries an API key (wins over SOLANA_RPC_URL). */
+  solanaRpcUrlSecretArn: 'SOLANA_RPC_URL_SECRET_ARN',
+  /** How long a mint's confirmation is awaited in one run, in ms (default 20000); then the next run checks it. */
+  mintConfirmTimeoutMs: 'MINT_CONFIRM_TIMEOUT_MS',
   /** Local only: the dynalite endpoint. Never set in the cloud. */
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   /** Local only: the local platform's EventBridge PutEvents endpoint. Never set in the cloud. */
   eventsEndpoint: 'EVENTS_ENDPOINT',
+  /** Local only: the local platform's Secrets Manager endpoint (GetSecretValue of the secrets under .smartpay/secrets/). */
+  secretsEndpoint: 'SECRETS_ENDPOINT',
   /**
    * λ of the routing reward (success − λ · fee / amount) as JSON: `{"default": 1, "m_123": 0.5}`; a merchant
    * without an entry gets `default` (1 when absent).
@@ -102,8 +119,11 @@ export const ENV = {
   routingEndpointTimeoutMs: 'ROUTING_ENDPOINT_TIMEOUT_MS',
   stripeSecretKey: 'STRIPE_SECRET_KEY',
   stripeSecretArn: 'STRIPE_SECRET_ARN',
+  /** The Solana cluster's JSON-RPC URL (default devnet's). */
   solanaRpcUrl: 'SOLANA_RPC_URL',
+  /** The reward token's mint; unset: rewards are recorded, not minted. */
   splTokenMintAddress: 'SPL_TOKEN_MINT_ADDRESS',
+  /** The secret holding the mint authority's keypair (a Solana CLI keypair file's JSON: 64 numbers); it also pays the fees. */
   solanaMintAuthoritySecretArn: 'SOLANA_MINT_AUTHORITY_SECRET_ARN',
   llmApiKeySecretArn: 'LLM_API_KEY_SECRET_ARN',
 } as const;
@@ -136,6 +156,12 @@ export const METRICS = {
   rewardIssued: 'RewardIssued',
   /** A reward recorded without tokens: its currency has no USD rate (REWARD_USD_RATES). */
   rewardNotComputed: 'RewardNotComputed',
+  /** A reward's mint found finalized on chain. */
+  rewardMinted: 'RewardMinted',
+  /** A reward whose mint failed in a way a retry cannot fix (a refused or failed transaction): an operator's. */
+  rewardMintFailed: 'RewardMintFailed',
+  /** Seconds since the oldest reward still waiting for its mint was recorded (the mint sweep's, each run). */
+  oldestUnmintedRewardAge: 'OldestUnmintedRewardAgeSeconds',
 } as const;
 
 /** The variable that carries each table's name to the functions that use it. */

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ConnectorRegistry } from './connectors';
+import { SolanaAddress } from './ids';
 import { fieldIssues } from './issues';
 
 /** A fraud score threshold, in [0, 1]. */
@@ -29,6 +30,15 @@ export const RewardUsdRates = z.record(
     .refine((v) => /[1-9]/.test(v), 'must be above 0'),
 );
 
+/** The reward mint's token program: SPL Token or Token-2022 (`REWARD_TOKEN_PROGRAM`). */
+export const RewardTokenProgram = z.enum(['spl-token', 'token-2022']);
+
+/** A Solana cluster's JSON-RPC URL (`SOLANA_RPC_URL`); one that carries an API key belongs in a secret instead. */
+export const SolanaRpcUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL of a Solana JSON-RPC endpoint' });
+
+/** Devnet's public JSON-RPC: the default cluster. */
+export const DEVNET_RPC_URL = 'https://api.devnet.solana.com';
+
 /**
  * λ of the routing reward (success − λ · fee / amount) by merchant id, with `default` for the others
  * (`ROUTING_FEE_WEIGHTS`).
@@ -52,6 +62,11 @@ export const FunctionSettings = z
     routingFeeWeights: RoutingFeeWeights.optional(),
     rewardTokenDecimals: RewardTokenDecimals,
     rewardUsdRates: RewardUsdRates.optional(),
+    /** The reward token's mint (`SPL_TOKEN_MINT_ADDRESS`); absent: rewards are recorded, not minted. */
+    rewardTokenMint: SolanaAddress.optional(),
+    rewardTokenProgram: RewardTokenProgram.optional(),
+    /** The cluster (`SOLANA_RPC_URL`); absent: devnet. */
+    solanaRpcUrl: SolanaRpcUrl.optional(),
   })
   .refine((s) => thresholdsProblem(s.fraudReviewThreshold, s.fraudDeclineThreshold) === undefined, {
     message: 'must not exceed fraudDeclineThreshold',

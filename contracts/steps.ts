@@ -191,6 +191,12 @@ export const STEPS = {
     input: z.object({ step: z.literal('issue'), payment: PaymentSucceededDetail, executionId: ExecutionId }),
     output: RewardEntry,
   },
+  /** Mints an issued reward to its wallet exactly once (lambdas/rewards/mint.ts); TransientError while not known yet. */
+  mint: {
+    function: 'rewards',
+    input: z.object({ step: z.literal('mint'), paymentId: PaymentId, executionId: ExecutionId }),
+    output: RewardEntry,
+  },
 } as const satisfies Record<string, { function: FunctionName; input: z.ZodType; output: z.ZodType }>;
 
 export type StepName = keyof typeof STEPS;

@@ -59,7 +59,12 @@ export type EnvSource =
   /** A deployment prop (e.g. a SageMaker endpoint's name); unset when not given. */
   | { readonly from: 'prop'; readonly prop: 'fraudEndpointName' | 'routingEndpointName' }
   /** A knob the code reads with a default; never set by the CDK, passed through locally when you set it. */
-  | { readonly from: 'tunable' };
+  | { readonly from: 'tunable' }
+  /** A Secrets Manager secret's ARN (a deployment prop; the CDK grants the function read on it); unset when not given. */
+  | { readonly from: 'secret'; readonly prop: SecretProp };
+
+/** The secrets a deployment may hand the functions, by their ARNs. */
+export type SecretProp = 'mintAuthoritySecretArn' | 'solanaRpcUrlSecretArn';
 
 export interface FunctionSpec {
   readonly area: Area;
@@ -348,18 +353,32 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         description: 'rewards',
         entry: 'lambdas/rewards/handler.ts',
         memoryMB: 512,
-        // Room for minting, sending and confirming on Solana.
+        // Room for minting, sending and confirming on Solana (MINT_CONFIRM_TIMEOUT_MS of confirming a run).
         timeoutSeconds: 60,
         // POST /reward reads the caller's payment through payments' PaymentLookup.
         tables: { readWrite: ['rewards'], read: ['payments'] },
         env: {
           [ENV.rewardTokenDecimals]: { from: 'setting', setting: 'rewardTokenDecimals' },
           [ENV.rewardUsdRates]: { from: 'setting', setting: 'rewardUsdRates', optional: true },
+          [ENV.splTokenMintAddress]: { from: 'setting', setting: 'rewardTokenMint', optional: true },
+          [ENV.rewardTokenProgram]: { from: 'setting', setting: 'rewardTokenProgram', optional: true },
+          [ENV.solanaRpcUrl]: { from: 'setting', setting: 'solanaRpcUrl', optional: true },
+          [ENV.solanaRpcUrlSecretArn]: { from: 'secret', prop: 'solanaRpcUrlSecretArn' },
+          [ENV.solanaMintAuthoritySecretArn]: { from: 'secret', prop: 'mintAuthoritySecretArn' },
+          [ENV.mintConfirmTimeoutMs]: { from: 'tunable' },
         },
       },
     },
     placeholders: { RewardsFunctionArn: 'rewards' },
     consumes: [{ event: 'PaymentSucceeded', workflow: 'reward' }],
+    schedules: [
+      {
+        name: 'mints',
+        function: 'rewards',
+        everyMinutes: 1,
+        description: "finish rewards whose mint is not known to be finalized a while after it was recorded (the workflow gave up, or stopped), and publish the oldest one's age",
+      },
+    ],
     routes: [
       {
         method: 'POST',
@@ -518,7 +537,7 @@ export interface EnvValues {
   /** The bus, for the functions that emit (the CDK adds it with the put grant: leave it out there). */
   readonly eventBusName?: string;
   readonly settings: FunctionSettings;
-  readonly props: { readonly fraudEndpointName?: string; readonly routingEndpointName?: string };
+  readonly props: { readonly fraudEndpointName?: string; readonly routingEndpointName?: string } & { readonly [P in SecretProp]?: string };
   /** Values for tunables (locally, what you set; the CDK passes none). */
   readonly tunables?: Readonly<Record<string, string | undefined>>;
 }
@@ -545,7 +564,7 @@ export function renderEnvironment(name: FunctionName, values: EnvValues): Record
   for (const [variable, source] of Object.entries(spec.env ?? {})) {
     let value: unknown;
     if (source.from === 'setting') value = values.settings[source.setting];
-    else if (source.from === 'prop') value = values.props[source.prop];
+    else if (source.from === 'prop' || source.from === 'secret') value = values.props[source.prop];
     else value = values.tunables?.[variable];
     if (value === undefined || value === '') {
       if (source.from === 'setting' && !source.optional) throw new Error(`${name}: ${variable} needs the setting ${source.setting}`);

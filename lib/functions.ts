@@ -11,9 +11,10 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { METRICS, TABLES, type TableSchema } from '../contracts/resources';
-import { allFunctions, FUNCTION_NAMES, renderEnvironment, type FunctionName } from '../contracts/topology';
+import { allFunctions, FUNCTION_NAMES, renderEnvironment, type FunctionName, type SecretProp } from '../contracts/topology';
 import type { SmartPayData } from './data';
 import { acknowledge, REASONS } from './nag';
 import type { StageConfig } from './stages';
@@ -53,6 +54,12 @@ export interface SmartPayFunctionsProps {
    * @default - the in-Lambda bandit; no SageMaker permission
    */
   readonly routingEndpointName?: string;
+  /**
+   * The secrets a function reads by ARN (its `*_SECRET_ARN` variables); each function that declares one may read
+   * it and nothing else.
+   * @default - none
+   */
+  readonly secrets?: { readonly [P in SecretProp]?: secretsmanager.ISecret };
   /**
    * Folder holding `lambdas/<area>/handler.ts` and `package-lock.json`.
    * @default PROJECT_ROOT (this repository)
@@ -104,6 +111,8 @@ export class SmartPayFunctions extends Construct {
     const stack = Stack.of(this);
     const endpointArn = (name: string) => stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: name.toLowerCase() });
     const endpoints = { fraudEndpointName: props.fraudEndpointName, routingEndpointName: props.routingEndpointName };
+    const secrets = props.secrets ?? {};
+    const secretArns = Object.fromEntries(Object.entries(secrets).map(([prop, secret]) => [prop, secret?.secretArn])) as { [P in SecretProp]?: string };
 
     const fns = {} as Record<FunctionName, nodejs.NodejsFunction>;
     const roles = {} as Record<FunctionName, iam.Role>;
@@ -131,7 +140,7 @@ export class SmartPayFunctions extends Construct {
         stage: stage.name,
         tableName: (table) => data.tables[table].tableName,
         settings: stage,
-        props: endpoints,
+        props: { ...endpoints, ...secretArns },
       });
       const fn = new nodejs.NodejsFunction(this, `${Name}Function`, {
         description: `SmartPay ${spec.description} (${stage.name})`,
@@ -189,6 +198,8 @@ export class SmartPayFunctions extends Construct {
       for (const source of Object.values(spec.env ?? {})) {
         const endpoint = source.from === 'prop' ? endpoints[source.prop] : undefined;
         if (endpoint) fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sagemaker:InvokeEndpoint'], resources: [endpointArn(endpoint)] }));
+        // Read on the secrets it declares (GetSecretValue, DescribeSecret, and decrypt with the secret's key).
+        if (source.from === 'secret') secrets[source.prop]?.grantRead(fn);
       }
       fns[name] = fn;
       roles[name] = role;

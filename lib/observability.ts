@@ -24,6 +24,11 @@ export const ALARM_THRESHOLDS = {
   api5xxRatePercent: 0.1,
   /** p95 of the fraud model's inference time, ms. */
   fraudInferenceP95Ms: 50,
+  /**
+   * Age of the oldest reward whose mint is not finalized, seconds: past the workflow's retries (about 3 minutes)
+   * and ten runs of the mint sweep, something needs an operator (an unfunded treasury, a down RPC, a wrong key).
+   */
+  unmintedRewardAgeSeconds: 900,
 } as const;
 
 /**
@@ -37,6 +42,17 @@ export function fraudInferenceMetric(period: Duration = Duration.minutes(5)): cw
     metricName: METRICS.fraudInferenceMs,
     dimensionsMap: { service: serviceName('fraud') },
     statistic: 'p95',
+    period,
+  });
+}
+
+/** The oldest unminted reward's age as the rewards function's mint sweep publishes it each minute (Maximum). */
+export function unmintedRewardAgeMetric(period: Duration = Duration.minutes(5)): cw.Metric {
+  return new cw.Metric({
+    namespace: METRICS.namespace,
+    metricName: METRICS.oldestUnmintedRewardAge,
+    dimensionsMap: { service: serviceName('rewards') },
+    statistic: 'Maximum',
     period,
   });
 }
@@ -81,6 +97,8 @@ export class SmartPayObservability extends Construct {
   public readonly rewardExecutionsFailedAlarm: cw.Alarm;
   /** Any message on the reward DLQ. */
   public readonly rewardDlqDepthAlarm: cw.Alarm;
+  /** A reward's mint not finalized 15 minutes after the reward was recorded. */
+  public readonly unmintedRewardAgeAlarm: cw.Alarm;
   /** Any message on the reward rule's DLQ. */
   public readonly rewardRuleDlqDepthAlarm: cw.Alarm;
   /** Any message on the routing updater's DLQ (outcome events the updater failed on 5 times). */
@@ -204,6 +222,13 @@ export class SmartPayObservability extends Construct {
         evaluationPeriods: 1,
       });
     this.rewardDlqDepthAlarm = dlqDepth('RewardDlqDepthAlarm', workflows.rewardDlq, 'Rewards the workflow gave up on are waiting on the reward DLQ');
+    this.unmintedRewardAgeAlarm = alarm('UnmintedRewardAgeAlarm', {
+      metric: unmintedRewardAgeMetric(period),
+      alarmDescription: `A reward's mint is still not finalized ${ALARM_THRESHOLDS.unmintedRewardAgeSeconds / 60} minutes after the reward was recorded (the mints schedule keeps trying: look at its warnings, the treasury's SOL and the RPC)`,
+      threshold: ALARM_THRESHOLDS.unmintedRewardAgeSeconds,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
     this.rewardRuleDlqDepthAlarm = dlqDepth(
       'RewardRuleDlqDepthAlarm',
       workflows.rewardRuleDlq,
@@ -236,6 +261,7 @@ export class SmartPayObservability extends Construct {
       this.paymentExecutionsFailedAlarm,
       this.rewardExecutionsFailedAlarm,
       this.rewardDlqDepthAlarm,
+      this.unmintedRewardAgeAlarm,
       this.rewardRuleDlqDepthAlarm,
       ...Object.values(consumerDlqAlarms),
       this.outboxDlqDepthAlarm,

@@ -9,6 +9,7 @@ import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { SmartPayApi } from './api';
@@ -101,6 +102,20 @@ export interface SmartPayPlatformProps {
    * @default - the in-Lambda bandit
    */
   readonly routingEndpointName?: string;
+
+  /**
+   * The secret holding the reward mint authority's keypair (`SOLANA_MINT_AUTHORITY_SECRET_ARN`): a Solana CLI
+   * keypair file's JSON (64 numbers) or its 64 bytes in base58. It signs each reward's mint and pays its fees. Only
+   * the rewards function may read it. Required when the stage has a `rewardTokenMint`.
+   * @default - none: the stage must have no rewardTokenMint (rewards are recorded, not minted)
+   */
+  readonly mintAuthoritySecret?: secretsmanager.ISecret;
+  /**
+   * A secret holding the Solana RPC URL (`SOLANA_RPC_URL_SECRET_ARN`), for a provider whose URL carries an API
+   * key; it wins over the stage's `solanaRpcUrl`. Only the rewards function may read it.
+   * @default - the stage's solanaRpcUrl (devnet when unset)
+   */
+  readonly solanaRpcUrlSecret?: secretsmanager.ISecret;
 }
 
 const EXCLUSIVE: ReadonlyArray<readonly [keyof SmartPayPlatformProps, keyof SmartPayPlatformProps]> = [
@@ -129,6 +144,9 @@ export function validateSmartPayPlatformProps(props: SmartPayPlatformProps): voi
     throw new Error('routingEndpointName must be a SageMaker endpoint name (letters, digits and hyphens, at most 63)');
   }
   if (props.stage) validateStageConfig(props.stage);
+  if (props.stage?.rewardTokenMint !== undefined && props.mintAuthoritySecret === undefined) {
+    throw new Error('the stage has a rewardTokenMint but no mintAuthoritySecret was given: pass the secret holding the mint authority\'s keypair (it signs every reward)');
+  }
 }
 
 /** The SmartPay platform. Every part is exposed; the shortcuts below point into them. */
@@ -188,6 +206,7 @@ export class SmartPayPlatform extends Construct {
       // functions.ts sets FRAUD_ENDPOINT_NAME and grants InvokeEndpoint on that endpoint only.
       fraudEndpointName: this.fraudEndpoint?.endpointName ?? props.fraudEndpointName,
       routingEndpointName: props.routingEndpointName,
+      secrets: { mintAuthoritySecretArn: props.mintAuthoritySecret, solanaRpcUrlSecretArn: props.solanaRpcUrlSecret },
     });
 
     this.workflows = new SmartPayWorkflows(this, 'Workflows', {

@@ -68,6 +68,24 @@ export interface StageConfig {
    */
   readonly rewardUsdRates?: Readonly<Record<string, string>>;
   /**
+   * The reward token's mint on the stage's cluster (`SPL_TOKEN_MINT_ADDRESS`); its mint authority's keypair is the
+   * construct's `mintAuthoritySecret`. Create it once with the authority (e.g. `spl-token create-token
+   * --decimals <rewardTokenDecimals> --mint-authority <authority>`).
+   * @default - none: rewards are recorded in the ledger (chain state `not_configured`), not minted
+   */
+  readonly rewardTokenMint?: string;
+  /**
+   * The mint's token program (`REWARD_TOKEN_PROGRAM`): SPL Token or Token-2022.
+   * @default 'spl-token'
+   */
+  readonly rewardTokenProgram?: 'spl-token' | 'token-2022';
+  /**
+   * The cluster's JSON-RPC URL (`SOLANA_RPC_URL`). A URL that carries an API key goes in a secret instead (the
+   * construct's `solanaRpcUrlSecret`), never here.
+   * @default 'https://api.devnet.solana.com'
+   */
+  readonly solanaRpcUrl?: string;
+  /**
    * Cognito Plus feature plan with full-function threat protection (adaptive authentication, compromised
    * credentials). Billed per monthly active user, so dev runs on Essentials.
    */

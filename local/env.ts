@@ -1,7 +1,7 @@
 /**
  * Each local function's environment, rendered from contracts/topology.ts exactly as the CDK renders the
  * cloud function's (`renderEnvironment`), with local resource names and the local platform's settings, plus
- * the local transports (dynalite, the PutEvents endpoint) and Powertools' local defaults. A handler sees only
+ * the local transports (dynalite, the PutEvents and GetSecretValue endpoints) and Powertools' local defaults. A handler sees only
  * its own function's variables, so a variable its cloud function lacks is missing locally too.
  */
 import { ENV, type TableName } from '../contracts/resources';
@@ -50,6 +50,8 @@ export interface LocalEnvOptions {
   readonly dynamodbEndpoint: string;
   /** The local PutEvents endpoint (events-endpoint.ts). */
   readonly eventsEndpoint: string;
+  /** The local GetSecretValue endpoint (secrets-endpoint.ts). */
+  readonly secretsEndpoint?: string;
   /**
    * Values for the functions' variables (e.g. SANDBOX_FAULTS, MAX_PAYMENT_ATTEMPTS, CONNECTORS): each goes to
    * the functions that declare it; one no function declares is an error. These win over `inherited`.
@@ -101,6 +103,7 @@ export function localEnvironments(options: LocalEnvOptions): Record<FunctionName
       // Local only: how the handlers reach the embedded parts.
       [ENV.dynamodbEndpoint]: options.dynamodbEndpoint,
       [ENV.eventsEndpoint]: options.eventsEndpoint,
+      ...(options.secretsEndpoint ? { [ENV.secretsEndpoint]: options.secretsEndpoint } : {}),
     };
     for (const source of [inherited, overrides]) {
       for (const [variable, value] of Object.entries(source)) {

@@ -10,7 +10,9 @@ import { createLocalBus, type LocalBus } from './bus';
 import { createLocalDlq, type LocalDlq } from './dlq';
 import { ensureTables, startLocalStore, type LocalStore } from './dynalite';
 import { startLocalEventsEndpoint } from './events-endpoint';
+import { localSecretArn, startLocalSecretsEndpoint } from './secrets-endpoint';
 import type { LocalLedger } from './solana/ledger';
+import { authoritySecret, loadOrCreateRewardKeys } from './solana/reward-keys';
 import { startLocalSolanaRpc } from './solana/rpc';
 import { eventPattern } from '../contracts/events';
 import { ENV } from '../contracts/resources';
@@ -87,8 +89,11 @@ export interface LocalPlatform {
    * done, less the messages a queue's batching window holds on purpose.
    */
   backlog(): number;
-  /** The local Solana JSON-RPC endpoint and its ledger (bankrun, persisted with the rest; started at its first use). */
-  readonly solana: { readonly url: string; ledger(): Promise<LocalLedger> };
+  /**
+   * The local Solana JSON-RPC endpoint and its ledger (bankrun, persisted with the rest; started at its first
+   * use, with the reward token on it), and the reward token's mint and authority (the treasury) addresses.
+   */
+  readonly solana: { readonly url: string; ledger(): Promise<LocalLedger>; readonly rewardMint: string; readonly treasury: string };
   /** Stops the server, lets running executions finish (up to graceMs, then aborts them), stops the store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -111,22 +116,50 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const bus = createLocalBus(LOCAL_EVENT_BUS, { journal: persist ? join(dataDir, 'bus', 'events.jsonl') : undefined });
     const events = await startLocalEventsEndpoint(bus, host);
     cleanups.push(() => events.close());
+    const localEnv = (extra: Readonly<Record<string, string>>, secretsEndpoint?: string) =>
+      localEnvironments({
+        dynamodbEndpoint: store.endpoint,
+        eventsEndpoint: events.url,
+        secretsEndpoint,
+        // The sandbox gateways' charge ledger persists with the rest (it is the gateways' own, not the platform's).
+        env: { ...(persist ? { [ENV.sandboxLedgerDir]: join(dataDir, 'gateways') } : {}), ...extra, ...options.env },
+        inherited: options.inheritedEnv ?? {},
+      });
+    // The reward token: its keys under .smartpay/solana/ (the token program and decimals the rewards function
+    // will run with pick the mint), the authority served as a secret, the mint created with the ledger.
+    const rewardsEnv = localEnv({}).rewards;
+    const rewardKeys = loadOrCreateRewardKeys(
+      persist ? join(dataDir, 'solana') : undefined,
+      rewardsEnv[ENV.rewardTokenProgram] === 'token-2022' ? 'token-2022' : 'spl-token',
+      Number(rewardsEnv[ENV.rewardTokenDecimals]),
+    );
+    const authorityArn = localSecretArn('solana-mint-authority');
+    const secrets = await startLocalSecretsEndpoint(new Map([[authorityArn, authoritySecret(rewardKeys)]]), host);
+    cleanups.push(() => secrets.close());
     // The local Solana cluster: a bankrun ledger behind the JSON-RPC methods the code calls through web3.js,
-    // started (and web3.js and bankrun loaded) at its first use.
+    // started (and web3.js and bankrun loaded) at its first use, with the reward token on it.
     let ledgerStarted: Promise<LocalLedger> | undefined;
     const ledger = () =>
-      (ledgerStarted ??= import('./solana/ledger.js').then(({ LocalLedger }) => LocalLedger.start({ dir: persist ? join(dataDir, 'solana') : undefined })));
+      (ledgerStarted ??= (async () => {
+        const { LocalLedger } = await import('./solana/ledger.js');
+        const { ensureRewardToken } = await import('./solana/reward-token.js');
+        const started = await LocalLedger.start({ dir: persist ? join(dataDir, 'solana') : undefined });
+        await ensureRewardToken(started, rewardKeys);
+        return started;
+      })());
     const closeLedger = async () => (await ledgerStarted?.catch(() => undefined))?.close();
     cleanups.push(closeLedger);
     const solanaRpc = await startLocalSolanaRpc(ledger, { host, port: options.solanaRpcPort ?? 0 });
     cleanups.push(() => solanaRpc.close());
-    const environments = localEnvironments({
-      dynamodbEndpoint: store.endpoint,
-      eventsEndpoint: events.url,
-      // The sandbox gateways' charge ledger persists with the rest (it is the gateways' own, not the platform's).
-      env: { ...(persist ? { [ENV.sandboxLedgerDir]: join(dataDir, 'gateways') } : {}), ...options.env },
-      inherited: options.inheritedEnv ?? {},
-    });
+    // The rewards function mints through the local cluster, signed by the local authority (read as a secret).
+    const environments = localEnv(
+      {
+        [ENV.solanaRpcUrl]: solanaRpc.url,
+        [ENV.splTokenMintAddress]: rewardKeys.mintAddress,
+        [ENV.solanaMintAuthoritySecretArn]: authorityArn,
+      },
+      secrets.url,
+    );
     await ensureTables(store.endpoint, LOCAL_TABLES);
 
     const functions = await startLocalFunctions(environments, options.handlerOverrides, () => store.connect());
@@ -211,7 +244,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       schedules,
       idle,
       backlog,
-      solana: { url: solanaRpc.url, ledger },
+      solana: { url: solanaRpc.url, ledger, rewardMint: rewardKeys.mintAddress, treasury: rewardKeys.authorityAddress },
       close: (graceMs?: number) => {
         closing ??= (async () => {
           await closeServer(server);
@@ -224,6 +257,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
           });
           await functions.close();
           await events.close();
+          await secrets.close();
           await solanaRpc.close();
           await closeLedger();
           await store.close();

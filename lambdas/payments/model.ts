@@ -49,6 +49,7 @@ export function succeededEvent(record: PaymentRecord): PaymentSucceededDetail | 
     occurredAt: record.finalizedAt ?? record.updatedAt,
     createdAt: record.createdAt,
     ...(record.country === undefined ? {} : { country: record.country }),
+    ...(record.rewardWallet === undefined ? {} : { rewardWallet: record.rewardWallet }),
     ...stored,
   };
 }

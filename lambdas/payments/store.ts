@@ -10,15 +10,11 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PendingAttempt, RouteResult } from '../../contracts/api';
 import { paymentIdRange } from '../../contracts/ids';
-import { INDEX_SHARDS } from '../../contracts/resources';
+import { INDEX_SHARDS, shardOf } from '../../contracts/resources';
 import type { AttemptRecord, FraudAssessment, PaymentDraft, PaymentRecord, PaymentStatus } from './model';
 import { methodSummary, type StoredSucceeded } from './model';
 
 /** The index shard of a payment: the last character of its (random) id. */
-export function shardOf(paymentId: string): string {
-  return String(paymentId.charCodeAt(paymentId.length - 1) % INDEX_SHARDS);
-}
-
 /** `SET #field = :field` for each field that is defined, with its name and value. */
 function setFields(fields: Record<string, unknown>, sets: string[], names: Record<string, string>, values: Record<string, unknown>): void {
   for (const [field, value] of Object.entries(fields)) {
@@ -122,8 +118,8 @@ export class DynamoPaymentStore implements PaymentStore {
 
   /** The fields of the request (and its key) that a payment keeps when they are present. */
   private requestFields(draft: PaymentDraft): Record<string, unknown> {
-    const { country, description, metadata } = draft.request;
-    return { country, description, metadata, idempotencyKey: draft.idempotencyKey };
+    const { country, description, metadata, rewardWallet } = draft.request;
+    return { country, description, metadata, rewardWallet, idempotencyKey: draft.idempotencyKey };
   }
 
   async recordIntent(draft: PaymentDraft, intent: Intent): Promise<void> {

@@ -1,32 +1,74 @@
 /**
- * Rewards Lambda: the reward workflow's IssueReward step (from the PaymentSucceeded event), and
- * POST /reward, which issues (or returns) the reward of one of the caller's succeeded payments.
+ * Rewards Lambda: the reward workflow's steps (IssueReward from the PaymentSucceeded event, then MintReward when
+ * the payment named a wallet), POST /reward, which issues (or returns) the reward of one of the caller's succeeded
+ * payments with where its tokens are on chain, and the `mints` schedule, which finishes the mints the workflow
+ * left unconfirmed and publishes the oldest one's age.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { RewardRequest } from '../../contracts/api';
+import { TransientError } from '../../contracts/errors';
 import { METRICS } from '../../contracts/resources';
 import type { StepHandlers } from '../../contracts/steps';
+import { isScheduledInvocation } from '../../contracts/topology';
 import { documentClientOf } from '../shared/clients';
 import { config } from '../shared/config';
 import { apiRoute, isApiGatewayEvent, parseApiBody } from '../shared/http';
-import { instrumented, metrics } from '../shared/powertools';
+import { instrumented, logger, metrics } from '../shared/powertools';
+import { secretString } from '../shared/secrets';
 import { runStep } from '../shared/steps';
 import { paymentLookup } from '../payments/lookup';
-import { assertRewardable, issueReward, type RewardDeps } from './rewards';
+import { assertRewardable, issueReward, rewardView, type RewardDeps } from './rewards';
 import { DynamoRewardLedger } from './ledger';
+import { mintOnce, type MintDeps } from './mint';
+import { stageMinting, type StageMinting } from './solana';
 
-let deps: RewardDeps | undefined;
-function dependencies(): RewardDeps {
+/** A reward still unminted this long after it was recorded is the sweep's (the workflow had its chance). */
+const SWEEP_AFTER_MS = 2 * 60_000;
+/** Rewards the sweep mints a run, and how many at once. */
+const SWEEP_LIMIT = 50;
+const SWEEP_CONCURRENCY = 4;
+
+let deps: (RewardDeps & { ledger: DynamoRewardLedger }) | undefined;
+function dependencies(): RewardDeps & { ledger: DynamoRewardLedger } {
   if (!deps) {
     const cfg = config();
     deps = {
       ledger: new DynamoRewardLedger(documentClientOf(), cfg.tables.rewards),
       decimals: cfg.rewardTokenDecimals,
       usdRates: cfg.rewardUsdRates,
+      tokenMint: cfg.solana.tokenMint,
       now: () => new Date(),
     };
   }
   return deps;
+}
+
+let minting: Promise<StageMinting | undefined> | undefined;
+/** The mint protocol's dependencies (the cluster, the signed builder); undefined on a stage that mints nothing. */
+async function mintDeps(): Promise<MintDeps | undefined> {
+  const cfg = config();
+  minting ??= stageMinting(cfg.solana, cfg.rewardTokenDecimals, secretString).catch((error: unknown) => {
+    minting = undefined; // a secret that could not be read is read again next time
+    throw error;
+  });
+  const stage = await minting;
+  return stage && { ...stage, ledger: dependencies().ledger, now: () => new Date(), confirmTimeoutMs: cfg.solana.confirmTimeoutMs };
+}
+
+/** Mints the reward of `paymentId` (exactly once) and returns its view; counts what finally failed. */
+async function mint(paymentId: string) {
+  const d = await mintDeps();
+  if (!d) throw new Error('this stage has no reward token (SPL_TOKEN_MINT_ADDRESS): nothing can be minted');
+  try {
+    await mintOnce(paymentId, d);
+    metrics.addMetric(METRICS.rewardMinted, 'Count', 1);
+  } catch (error) {
+    if (!(error instanceof TransientError)) metrics.addMetric(METRICS.rewardMintFailed, 'Count', 1);
+    throw error;
+  }
+  const stored = await dependencies().ledger.get(paymentId);
+  if (!stored) throw new Error(`reward ${paymentId} vanished after its mint`);
+  return rewardView(stored, dependencies().tokenMint);
 }
 
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
@@ -37,17 +79,53 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     assertRewardable(merchantId, payment, paymentId);
     const { entry, created } = await issueReward(payment, d);
     if (created) metrics.addMetric(entry.status === 'error' ? METRICS.rewardNotComputed : METRICS.rewardIssued, 'Count', 1);
-    return { status: created ? 201 : 200, body: { reward: entry } };
+    return { status: created ? 201 : 200, body: { reward: rewardView(entry, d.tokenMint) } };
   });
 }
 
-/** The reward workflow's step (statemachines/reward.asl.json: IssueReward). */
+/**
+ * The `mints` schedule: each reward whose mint is still owed a while after it was recorded is minted (or found
+ * minted) now; one that fails is left for the next run and counted. Publishes the oldest one's age, which the
+ * construct alarms on.
+ */
+async function onMintSweep() {
+  const d = dependencies();
+  const now = d.now();
+  const { paymentIds, oldest } = await d.ledger.unminted(new Date(now.getTime() - SWEEP_AFTER_MS).toISOString(), SWEEP_LIMIT);
+  metrics.addMetric(METRICS.oldestUnmintedRewardAge, 'Seconds', oldest ? Math.max(0, (now.getTime() - Date.parse(oldest)) / 1000) : 0);
+  let minted = 0;
+  let failed = 0;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: SWEEP_CONCURRENCY }, async () => {
+      while (next < paymentIds.length) {
+        const paymentId = paymentIds[next++];
+        try {
+          await mint(paymentId);
+          minted += 1;
+        } catch (error) {
+          failed += 1;
+          logger.warn('reward mint not finished; the next sweep tries again', { paymentId, error: (error as Error)?.message ?? String(error) });
+        }
+      }
+    }),
+  );
+  return { found: paymentIds.length, minted, failed, oldest: oldest ?? null };
+}
+
+/** The reward workflow's steps (statemachines/reward.asl.json: IssueReward, MintReward). */
 export const steps: StepHandlers<'rewards'> = {
   issue: async (input) => {
-    const { entry, created } = await issueReward(input.payment, dependencies());
+    const d = dependencies();
+    const { entry, created } = await issueReward(input.payment, d);
     if (created) metrics.addMetric(entry.status === 'error' ? METRICS.rewardNotComputed : METRICS.rewardIssued, 'Count', 1);
-    return entry;
+    return rewardView(entry, d.tokenMint);
   },
+  mint: (input) => mint(input.paymentId),
 };
 
-export const handler = instrumented<unknown>('rewards', (event) => (isApiGatewayEvent(event) ? onApi(event) : runStep('rewards', steps, event)));
+export const handler = instrumented<unknown>('rewards', (event) => {
+  if (isApiGatewayEvent(event)) return onApi(event);
+  if (isScheduledInvocation(event, 'mints')) return onMintSweep();
+  return runStep('rewards', steps, event);
+});

@@ -17,18 +17,9 @@
  * and the transaction builder (the same file: spl-token's instructions, signed with the authority).
  */
 import { TransientError } from '../../contracts/errors';
+import type { MintAttempt } from './rewards';
 
-/** The reward's transaction as recorded before it is sent. */
-export interface MintAttempt {
-  readonly wallet: string;
-  readonly signature: string;
-  /** The last block height at which its blockhash is valid: past it, the transaction can never land. */
-  readonly lastValidBlockHeight: number;
-  /** Base64 of the signed transaction (sent again, unchanged, while it may still land). */
-  readonly wire: string;
-  /** When it was found finalized (ISO); absent: not known to have landed yet. */
-  readonly mintedAt?: string;
-}
+export type { MintAttempt };
 
 export type SignatureState = { readonly state: 'finalized' } | { readonly state: 'failed'; readonly error: string } | { readonly state: 'unknown' };
 
@@ -57,13 +48,19 @@ export class MintRefusedError extends Error {
 }
 
 export interface MintBuilder {
-  /** The reward's transaction for `blockhash`, signed: its wire form and its signature (base58). */
-  build(request: { readonly paymentId: string; readonly wallet: string; readonly baseUnits: bigint }, blockhash: string): { wire: Buffer; signature: string };
+  /**
+   * The reward's transaction for `blockhash`, signed: its wire form, its signature (base58), the token mint and
+   * the wallet's associated token account it mints to.
+   */
+  build(
+    request: { readonly paymentId: string; readonly wallet: string; readonly baseUnits: bigint },
+    blockhash: string,
+  ): { wire: Buffer; signature: string; tokenMint: string; recipient: string };
 }
 
 export interface MintLedger {
-  /** The entry's tokens and its current attempt (undefined: no entry). */
-  mintState(paymentId: string): Promise<{ readonly tokens: string; readonly status: string; readonly mint?: MintAttempt } | undefined>;
+  /** The entry's tokens, wallet and current attempt (undefined: no entry). */
+  mintState(paymentId: string): Promise<{ readonly tokens: string; readonly status: string; readonly wallet?: string; readonly mint?: MintAttempt } | undefined>;
   /** Records `attempt` if the entry's current one is still the one of signature `replacing` (none: undefined); false when another run changed it. */
   recordAttempt(paymentId: string, attempt: MintAttempt, replacing: string | undefined): Promise<boolean>;
   /** Marks the attempt of `signature` minted at `at` (a no-op if it was). */
@@ -75,7 +72,7 @@ export interface MintDeps {
   readonly chain: MintChain;
   readonly builder: MintBuilder;
   readonly now: () => Date;
-  /** How long to poll a sent transaction's status before leaving it to the next retry. @default 30000 */
+  /** How long to poll a sent transaction's status before leaving it to the next retry. @default 20000 */
   readonly confirmTimeoutMs?: number;
   /** @default 500 */
   readonly pollMs?: number;
@@ -87,7 +84,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 /** Polls the signature until finalized, failed, or the time is up (unknown). */
 async function confirm(signature: string, deps: MintDeps): Promise<SignatureState> {
   const sleep = deps.sleep ?? defaultSleep;
-  const deadline = Date.now() + (deps.confirmTimeoutMs ?? 30_000);
+  const deadline = Date.now() + (deps.confirmTimeoutMs ?? 20_000);
   for (;;) {
     const status = await deps.chain.status(signature);
     if (status.state !== 'unknown' || Date.now() >= deadline) return status;
@@ -96,16 +93,19 @@ async function confirm(signature: string, deps: MintDeps): Promise<SignatureStat
 }
 
 /**
- * Mints the reward of `paymentId` to `wallet` exactly once (see the header); returns the attempt that minted it.
- * Throws TransientError when the outcome is not known yet (the caller retries later), and a plain Error when the
- * mint cannot succeed as configured (an on-chain failure or a preflight refusal: retrying would not help).
+ * Mints the reward of `paymentId` to its entry's wallet exactly once (see the header); returns the attempt that
+ * minted it. Throws TransientError when the outcome is not known yet (the caller retries later), and a plain Error
+ * when the mint cannot succeed as things are (an on-chain failure or a preflight refusal, such as a treasury
+ * without the SOL for the fee: a retry helps only once an operator has fixed it).
  */
-export async function mintOnce(paymentId: string, wallet: string, deps: MintDeps): Promise<MintAttempt> {
+export async function mintOnce(paymentId: string, deps: MintDeps): Promise<MintAttempt> {
   for (let round = 0; round < 5; round += 1) {
     const entry = await deps.ledger.mintState(paymentId);
     if (!entry) throw new Error(`reward ${paymentId} has no ledger entry: record it before minting`);
     if (entry.status !== 'recorded') throw new Error(`reward ${paymentId} is ${entry.status}: it has no tokens to mint`);
     const current = entry.mint;
+    const wallet = current?.wallet ?? entry.wallet;
+    if (wallet === undefined) throw new Error(`reward ${paymentId} has no wallet to mint to`);
     if (current?.mintedAt) return current;
     if (current) {
       const status = await deps.chain.status(current.signature);
@@ -121,8 +121,8 @@ export async function mintOnce(paymentId: string, wallet: string, deps: MintDeps
       // Failed on chain (nothing minted), or expired (it can never land): a new transaction replaces it.
     }
     const { blockhash, lastValidBlockHeight } = await deps.chain.latestBlockhash();
-    const { wire, signature } = deps.builder.build({ paymentId, wallet, baseUnits: BigInt(entry.tokens) }, blockhash);
-    const attempt: MintAttempt = { wallet, signature, lastValidBlockHeight, wire: wire.toString('base64') };
+    const { wire, signature, tokenMint, recipient } = deps.builder.build({ paymentId, wallet, baseUnits: BigInt(entry.tokens) }, blockhash);
+    const attempt: MintAttempt = { wallet, tokenMint, recipient, signature, lastValidBlockHeight, wire: wire.toString('base64') };
     // On record before it is sent: a crash from here on finds it.
     if (!(await deps.ledger.recordAttempt(paymentId, attempt, current?.signature))) continue; // another run moved first: follow it
     await sendOrThrow(paymentId, attempt, deps);

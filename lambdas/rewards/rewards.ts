@@ -3,9 +3,11 @@
  * whole tokens per transaction, recorded exactly once per payment in the ledger. A payment in another currency is
  * valued through the configured rate table (REWARD_USD_RATES, exact decimal strings); one in a currency without a
  * rate gets a reward entry that says so, with no tokens, and the payment is untouched. All integer arithmetic.
- * On-chain minting (ledger first, then send, confirm and record) comes with the rest of the Solana issue.
+ * A payment that named a wallet (`rewardWallet`) has its reward minted there afterwards (mint.ts), when the stage
+ * has a token mint; the entry is on record first, marked `unminted` until its mint is found finalized.
  */
-import type { RewardEntry } from '../../contracts/api';
+import type { RewardChain, RewardEntry } from '../../contracts/api';
+import { shardOf } from '../../contracts/resources';
 import { RewardNotEligibleError } from '../../contracts/errors';
 import { currencyExponent } from '../../contracts/money';
 
@@ -61,14 +63,39 @@ export interface SucceededPayment {
   readonly customerId: string;
   readonly amount: number;
   readonly currency: string;
+  /** The customer's Solana wallet, when the payment named one. */
+  readonly rewardWallet?: string;
 }
 
 export type { RewardEntry };
 
+/** A reward's mint transaction as recorded before it is sent (mint.ts). */
+export interface MintAttempt {
+  readonly wallet: string;
+  /** The token mint and the wallet's associated token account it mints to. */
+  readonly tokenMint: string;
+  readonly recipient: string;
+  readonly signature: string;
+  /** The last block height at which its blockhash is valid: past it, the transaction can never land. */
+  readonly lastValidBlockHeight: number;
+  /** Base64 of the signed transaction (sent again, unchanged, while it may still land). */
+  readonly wire: string;
+  /** When it was found finalized (ISO); absent: not known to have landed yet. */
+  readonly mintedAt?: string;
+}
+
+/** The reward as the ledger keeps it: the entry, the wallet, and its mint's progress. */
+export type StoredReward = Omit<RewardEntry, 'chain'> & {
+  readonly wallet?: string;
+  /** Set (an index shard) while the mint is owed and not known to be finalized: the sparse `unminted` index. */
+  readonly unminted?: string;
+  readonly mint?: MintAttempt;
+};
+
 export interface RewardLedger {
   /** Records the reward unless one exists; returns the entry and whether this call created it. */
-  recordOnce(entry: RewardEntry): Promise<{ entry: RewardEntry; created: boolean }>;
-  get(paymentId: string): Promise<RewardEntry | undefined>;
+  recordOnce(entry: StoredReward): Promise<{ entry: StoredReward; created: boolean }>;
+  get(paymentId: string): Promise<StoredReward | undefined>;
 }
 
 export interface RewardDeps {
@@ -76,14 +103,17 @@ export interface RewardDeps {
   readonly decimals: number;
   /** USD per major unit by currency (REWARD_USD_RATES). @default USD only */
   readonly usdRates?: UsdRates;
+  /** The stage's reward token mint (SPL_TOKEN_MINT_ADDRESS); unset: rewards are recorded, not minted. */
+  readonly tokenMint?: string;
   readonly now: () => Date;
 }
 
 /**
  * Records the payment's reward once. A currency without a USD rate is recorded as an `error` entry with no tokens
- * (it says what to configure); the payment is untouched, and the workflow does not retry it.
+ * (it says what to configure); the payment is untouched, and the workflow does not retry it. A reward owed to a
+ * wallet on a stage that mints is marked unminted (mint.ts takes it from there).
  */
-export async function issueReward(payment: SucceededPayment, deps: RewardDeps) {
+export async function issueReward(payment: SucceededPayment, deps: RewardDeps): Promise<{ entry: StoredReward; created: boolean }> {
   const base = {
     paymentId: payment.paymentId,
     merchantId: payment.merchantId,
@@ -92,6 +122,7 @@ export async function issueReward(payment: SucceededPayment, deps: RewardDeps) {
     currency: payment.currency,
     decimals: deps.decimals,
     createdAt: deps.now().toISOString(),
+    ...(payment.rewardWallet === undefined ? {} : { wallet: payment.rewardWallet }),
   };
   let tokens: bigint;
   try {
@@ -100,7 +131,37 @@ export async function issueReward(payment: SucceededPayment, deps: RewardDeps) {
     if (!(error instanceof NoUsdRateError)) throw error;
     return deps.ledger.recordOnce({ ...base, tokens: '0', tokensDisplay: '0', status: 'error', error: error.message });
   }
-  return deps.ledger.recordOnce({ ...base, tokens: tokens.toString(), tokensDisplay: formatTokens(tokens, deps.decimals), status: 'recorded' });
+  const owed = payment.rewardWallet !== undefined && deps.tokenMint !== undefined;
+  return deps.ledger.recordOnce({
+    ...base,
+    tokens: tokens.toString(),
+    tokensDisplay: formatTokens(tokens, deps.decimals),
+    status: 'recorded',
+    ...(owed ? { unminted: shardOf(payment.paymentId) } : {}),
+  });
+}
+
+/**
+ * The API's view of a stored reward: the entry, and where its tokens are on chain (contracts/api.ts RewardChain).
+ * `tokenMint`: the stage's (what a reward with a wallet and no attempt yet will be minted with).
+ */
+export function rewardView(stored: StoredReward, tokenMint: string | undefined): RewardEntry {
+  const { wallet, unminted: _unminted, mint, ...entry } = stored;
+  if (entry.status !== 'recorded') return entry;
+  let chain: RewardChain;
+  if (mint) {
+    const { signature, tokenMint: minted, recipient } = mint;
+    chain = mint.mintedAt
+      ? { state: 'minted', wallet: mint.wallet, tokenMint: minted, recipient, signature, mintedAt: mint.mintedAt }
+      : { state: 'pending', wallet: mint.wallet, tokenMint: minted, recipient, signature };
+  } else if (wallet === undefined) {
+    chain = { state: 'no_wallet' };
+  } else if (stored.unminted !== undefined) {
+    chain = { state: 'pending', wallet, ...(tokenMint ? { tokenMint } : {}) };
+  } else {
+    chain = { state: 'not_configured', wallet };
+  }
+  return { ...entry, chain };
 }
 
 /** Guards the API path: only the caller's own succeeded payments earn a reward. */

@@ -8,8 +8,14 @@
  *   signed by the mint authority, which pays the fees. SPL Token or Token-2022 (`programId`), ATA derivation
  *   included.
  */
-import { PublicKey, SendTransactionError, Transaction, TransactionInstruction, type Connection, type Keypair } from '@solana/web3.js';
-import { createAssociatedTokenAccountIdempotentInstruction, createMintToCheckedInstruction, getAssociatedTokenAddressSync, TOKEN_PROGRAM_ID } from '@solana/spl-token';
+import { Connection, Keypair, PublicKey, SendTransactionError, Transaction, TransactionInstruction } from '@solana/web3.js';
+import {
+  createAssociatedTokenAccountIdempotentInstruction,
+  createMintToCheckedInstruction,
+  getAssociatedTokenAddressSync,
+  TOKEN_2022_PROGRAM_ID,
+  TOKEN_PROGRAM_ID,
+} from '@solana/spl-token';
 import bs58 from 'bs58';
 import { MintRefusedError, type MintBuilder, type MintChain, type SignatureState } from './mint';
 
@@ -51,14 +57,81 @@ export function splMintBuilder(options: { readonly authority: Keypair; readonly 
   return {
     build({ paymentId, wallet, baseUnits }, blockhash) {
       const owner = new PublicKey(wallet);
-      const ata = getAssociatedTokenAddressSync(mint, owner, false, programId);
+      // An owner off the curve (a multisig's vault, a program's address) can hold tokens too.
+      const ata = getAssociatedTokenAddressSync(mint, owner, true, programId);
       const tx = new Transaction({ feePayer: authority.publicKey, recentBlockhash: blockhash }).add(
         createAssociatedTokenAccountIdempotentInstruction(authority.publicKey, ata, owner, mint, programId),
         createMintToCheckedInstruction(mint, ata, authority.publicKey, baseUnits, decimals, [], programId),
         new TransactionInstruction({ programId: MEMO_PROGRAM_ID, keys: [], data: Buffer.from(paymentId, 'utf8') }),
       );
       tx.sign(authority);
-      return { wire: tx.serialize(), signature: bs58.encode(tx.signature!) };
+      return { wire: tx.serialize(), signature: bs58.encode(tx.signature!), tokenMint: mint.toBase58(), recipient: ata.toBase58() };
     },
+  };
+}
+
+/** The program id of a stage's token program (REWARD_TOKEN_PROGRAM). */
+export function tokenProgramId(program: 'spl-token' | 'token-2022'): PublicKey {
+  return program === 'token-2022' ? TOKEN_2022_PROGRAM_ID : TOKEN_PROGRAM_ID;
+}
+
+/**
+ * A keypair from a secret's value: a Solana CLI keypair file's JSON (an array of the 64 secret-key bytes), or
+ * the same 64 bytes in base58 (what wallets export). The error never quotes the value.
+ */
+export function keypairFromSecret(value: string, arn: string): Keypair {
+  let bytes: Uint8Array | undefined;
+  const text = value.trim();
+  try {
+    if (text.startsWith('[')) {
+      const numbers = JSON.parse(text) as unknown;
+      if (Array.isArray(numbers) && numbers.every((n) => Number.isInteger(n) && n >= 0 && n <= 255)) bytes = Uint8Array.from(numbers as number[]);
+    } else {
+      bytes = bs58.decode(text);
+    }
+  } catch {
+    bytes = undefined;
+  }
+  if (bytes?.length !== 64) {
+    throw new Error(`secret ${arn} is not a Solana keypair: store a keypair file's JSON (64 numbers, as solana-keygen writes it) or its 64 bytes in base58`);
+  }
+  try {
+    return Keypair.fromSecretKey(bytes);
+  } catch {
+    throw new Error(`secret ${arn} is not a valid Solana keypair (its public half does not match its secret half)`);
+  }
+}
+
+/** What minting on a stage needs: its cluster, and how its transactions are built and signed. */
+export interface StageMinting {
+  readonly chain: MintChain;
+  readonly builder: MintBuilder;
+}
+
+/**
+ * A stage's minting from its configuration: the cluster by SOLANA_RPC_URL (or the secret holding it), the mint
+ * authority's keypair from its secret, the token mint and its program. Undefined when the stage has no mint.
+ */
+export async function stageMinting(
+  solana: {
+    readonly rpcUrl: string;
+    readonly rpcUrlSecretArn?: string;
+    readonly tokenMint?: string;
+    readonly tokenProgram: 'spl-token' | 'token-2022';
+    readonly mintAuthoritySecretArn?: string;
+  },
+  decimals: number,
+  secret: (arn: string) => Promise<string>,
+): Promise<StageMinting | undefined> {
+  if (solana.tokenMint === undefined) return undefined;
+  if (solana.mintAuthoritySecretArn === undefined) {
+    throw new Error('SPL_TOKEN_MINT_ADDRESS is set but SOLANA_MINT_AUTHORITY_SECRET_ARN is not: the mint authority signs every reward');
+  }
+  const url = solana.rpcUrlSecretArn ? (await secret(solana.rpcUrlSecretArn)).trim() : solana.rpcUrl;
+  const authority = keypairFromSecret(await secret(solana.mintAuthoritySecretArn), solana.mintAuthoritySecretArn);
+  const connection = new Connection(url, { commitment: 'confirmed' });
+  return {
+    chain: connectionMintChain(connection),
+    builder: splMintBuilder({ authority, mint: new PublicKey(solana.tokenMint), decimals, programId: tokenProgramId(solana.tokenProgram) }),
   };
 }

@@ -1,9 +1,11 @@
 /**
  * AWS SDK clients, created once at module scope and traced. Locally DYNAMODB_ENDPOINT points the same
- * code at dynalite, and EVENTS_ENDPOINT at the local platform's PutEvents endpoint (its event bus).
+ * code at dynalite, EVENTS_ENDPOINT at the local platform's PutEvents endpoint (its event bus), and
+ * SECRETS_ENDPOINT at its GetSecretValue endpoint (the secrets it generated under .smartpay/).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_STORE_TRANSPORT } from '../../contracts/resources';
 import { config } from './config';
@@ -73,4 +75,15 @@ export function eventBridgeClient(): EventBridgeClient {
     eventsClient = tracer ? tracer.captureAWSv3Client(client) : client;
   }
   return eventsClient;
+}
+
+let secretsClient: SecretsManagerClient | undefined;
+
+export function secretsManagerClient(): SecretsManagerClient {
+  if (!secretsClient) {
+    const endpoint = config().secretsEndpoint;
+    const client = new SecretsManagerClient(endpoint ? localOptions(endpoint) : {});
+    secretsClient = tracer ? tracer.captureAWSv3Client(client) : client;
+  }
+  return secretsClient;
 }

@@ -6,7 +6,19 @@
 import { DEFAULT_CONNECTORS, parseConnectorRegistry, type ConnectorDefinition } from '../../contracts/connectors';
 import { z } from 'zod';
 import { ENV } from '../../contracts/resources';
-import { FraudThreshold, MaxPaymentAttempts, RewardTokenDecimals, RewardUsdRates, RoutingFeeWeights, settingsProblems, thresholdsProblem } from '../../contracts/settings';
+import { SolanaAddress } from '../../contracts/ids';
+import {
+  DEVNET_RPC_URL,
+  FraudThreshold,
+  MaxPaymentAttempts,
+  RewardTokenDecimals,
+  RewardTokenProgram,
+  RewardUsdRates,
+  RoutingFeeWeights,
+  settingsProblems,
+  SolanaRpcUrl,
+  thresholdsProblem,
+} from '../../contracts/settings';
 
 export interface RuntimeConfig {
   readonly stage: string;
@@ -42,9 +54,22 @@ export interface RuntimeConfig {
   readonly rewardTokenDecimals: number;
   /** USD per major unit by currency (REWARD_USD_RATES), exact decimal strings; USD is 1. */
   readonly rewardUsdRates: Readonly<Record<string, string>>;
+  /** Minting rewards on Solana (the rewards function's). */
+  readonly solana: {
+    /** The cluster's JSON-RPC (SOLANA_RPC_URL; default devnet), unless `rpcUrlSecretArn` names a secret holding it. */
+    readonly rpcUrl: string;
+    readonly rpcUrlSecretArn?: string;
+    /** The reward token's mint (SPL_TOKEN_MINT_ADDRESS); unset: rewards are recorded, not minted. */
+    readonly tokenMint?: string;
+    readonly tokenProgram: 'spl-token' | 'token-2022';
+    /** The secret holding the mint authority's keypair (SOLANA_MINT_AUTHORITY_SECRET_ARN). */
+    readonly mintAuthoritySecretArn?: string;
+    readonly confirmTimeoutMs: number;
+  };
   /** Local only: where dynalite listens. */
   readonly dynamodbEndpoint?: string;
   readonly eventsEndpoint?: string;
+  readonly secretsEndpoint?: string;
   readonly routingModelTtlMs: number;
   readonly routingHealthTtlMs: number;
   readonly routing: { readonly endpointName?: string; readonly endpointTimeoutMs: number; readonly feeWeights: Readonly<Record<string, number>> };
@@ -105,6 +130,15 @@ function jsonSetting<T>(name: string, schema: z.ZodType<T>): T | undefined {
   return parsed.data;
 }
 
+/** A text variable checked with the stage's schema; undefined when unset. */
+function textSetting<T>(name: string, schema: z.ZodType<T>): T | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new Error(`environment variable ${name} ${settingsProblems(parsed.error, raw).replace(/^\(root\): /, '')}, got "${raw}"`);
+  return parsed.data;
+}
+
 export function config(): RuntimeConfig {
   if (cached) return cached;
   const reviewThreshold = setting(ENV.fraudReviewThreshold, FraudThreshold);
@@ -154,8 +188,19 @@ export function config(): RuntimeConfig {
       // REWARD_USD_RATES: exact decimal strings by currency.
       return jsonSetting(ENV.rewardUsdRates, RewardUsdRates) ?? {};
     },
+    get solana() {
+      return {
+        rpcUrl: textSetting(ENV.solanaRpcUrl, SolanaRpcUrl) ?? DEVNET_RPC_URL,
+        rpcUrlSecretArn: process.env[ENV.solanaRpcUrlSecretArn] || undefined,
+        tokenMint: textSetting(ENV.splTokenMintAddress, SolanaAddress),
+        tokenProgram: textSetting(ENV.rewardTokenProgram, RewardTokenProgram) ?? 'spl-token',
+        mintAuthoritySecretArn: process.env[ENV.solanaMintAuthoritySecretArn] || undefined,
+        confirmTimeoutMs: number(ENV.mintConfirmTimeoutMs, 20_000, 100, 50_000),
+      };
+    },
     dynamodbEndpoint: process.env[ENV.dynamodbEndpoint] || undefined,
     eventsEndpoint: process.env[ENV.eventsEndpoint] || undefined,
+    secretsEndpoint: process.env[ENV.secretsEndpoint] || undefined,
     routingModelTtlMs: number(ENV.routingModelTtlMs, 5_000, 0, 300_000),
     routingHealthTtlMs: number(ENV.routingHealthTtlMs, 1_000, 0, 60_000),
     routing: {

@@ -145,7 +145,7 @@ test('the schedules are the same: a rate rule invoking the function with { sched
     .map((s) => `${s.name} → function ${s.function} rate(${s.everyMinutes} minute${s.everyMinutes === 1 ? '' : 's'})`)
     .sort();
   expect(cloud).toEqual(local);
-  expect(local.map((l) => l.split(' ')[0])).toEqual(['outbox', 'reconcile']);
+  expect(local.map((l) => l.split(' ')[0])).toEqual(['mints', 'outbox', 'reconcile']);
 });
 
 test('the outbox: the payments table streams to the payments function, filtered to terminal writes still unpublished', () => {

@@ -7,6 +7,7 @@
 import {
   Connection,
   Keypair,
+  PublicKey,
   LAMPORTS_PER_SOL,
   SystemProgram,
   Transaction,
@@ -57,19 +58,22 @@ function deps(): MintDeps & { ledger: DynamoRewardLedger } {
   };
 }
 
-async function reward(paymentId: string, amount: number) {
+async function reward(paymentId: string, amount: number, wallet: PublicKey) {
   const d = deps();
-  await issueReward({ paymentId, merchantId: 'm', customerId: 'c', amount, currency: 'USD' }, { ledger: d.ledger, decimals: 6, now: () => new Date() });
+  await issueReward(
+    { paymentId, merchantId: 'm', customerId: 'c', amount, currency: 'USD', rewardWallet: wallet.toBase58() },
+    { ledger: d.ledger, decimals: 6, tokenMint: mint.publicKey.toBase58(), now: () => new Date() },
+  );
 }
 
 test('a reward is minted to the wallet once, with the payment id as its memo, however often it is asked', async () => {
   const wallet = Keypair.generate().publicKey;
   const ata = getAssociatedTokenAddressSync(mint.publicKey, wallet);
-  await reward('pay_mint1', 50_000); // 500.00 USD → 10 tokens
-  const first = await mintOnce('pay_mint1', wallet.toBase58(), deps());
+  await reward('pay_mint1', 50_000, wallet); // 500.00 USD → 10 tokens
+  const first = await mintOnce('pay_mint1', deps());
   expect(first.mintedAt).toBeDefined();
   expect((await getAccount(connection, ata)).amount).toBe(10_000_000n);
-  expect(await mintOnce('pay_mint1', wallet.toBase58(), deps())).toEqual(first);
+  expect(await mintOnce('pay_mint1', deps())).toEqual(first);
   expect((await getAccount(connection, ata)).amount).toBe(10_000_000n);
   const signatures = await connection.getSignaturesForAddress(ata);
   expect(signatures.map((s) => [s.signature, s.memo])).toEqual([[first.signature, '[9] pay_mint1']]);
@@ -79,16 +83,16 @@ test('a reward is minted to the wallet once, with the payment id as its memo, ho
 test('a run that crashed after recording its transaction: found expired, a new one is minted and the old bytes can never land', async () => {
   const wallet = Keypair.generate().publicKey;
   const ata = getAssociatedTokenAddressSync(mint.publicKey, wallet);
-  await reward('pay_mint2', 12_345); // 123.45 USD → 2.469 tokens
+  await reward('pay_mint2', 12_345, wallet); // 123.45 USD → 2.469 tokens
   const d = deps();
   // The crashed run: built, signed and recorded, never sent.
   const { blockhash, lastValidBlockHeight } = await d.chain.latestBlockhash();
-  const { wire, signature } = d.builder.build({ paymentId: 'pay_mint2', wallet: wallet.toBase58(), baseUnits: 2_469_000n }, blockhash);
-  expect(await d.ledger.recordAttempt('pay_mint2', { wallet: wallet.toBase58(), signature, lastValidBlockHeight, wire: wire.toString('base64') }, undefined)).toBe(true);
+  const { wire, signature, tokenMint, recipient } = d.builder.build({ paymentId: 'pay_mint2', wallet: wallet.toBase58(), baseUnits: 2_469_000n }, blockhash);
+  expect(await d.ledger.recordAttempt('pay_mint2', { wallet: wallet.toBase58(), tokenMint, recipient, signature, lastValidBlockHeight, wire: wire.toString('base64') }, undefined)).toBe(true);
   // Another run records nothing over it.
-  expect(await d.ledger.recordAttempt('pay_mint2', { wallet: 'x', signature: 'other', lastValidBlockHeight: 0, wire: '' }, undefined)).toBe(false);
+  expect(await d.ledger.recordAttempt('pay_mint2', { wallet: 'x', tokenMint, recipient, signature: 'other', lastValidBlockHeight: 0, wire: '' }, undefined)).toBe(false);
   chain.advance(BLOCKHASH_VALID_BLOCKS + 1);
-  const minted = await mintOnce('pay_mint2', wallet.toBase58(), d);
+  const minted = await mintOnce('pay_mint2', d);
   expect(minted.signature).not.toBe(signature);
   // The old bytes, sent late: refused (preflight), and without preflight dropped; never applied.
   await expect(connection.sendRawTransaction(wire)).rejects.toThrow(/Blockhash not found/);
@@ -100,23 +104,23 @@ test('a run that crashed after recording its transaction: found expired, a new o
 test('a run that crashed after recording, while its blockhash is valid: the same transaction lands once', async () => {
   const wallet = Keypair.generate().publicKey;
   const ata = getAssociatedTokenAddressSync(mint.publicKey, wallet);
-  await reward('pay_mint3', 1_999); // 19.99 USD → 0.3998, at least 1 token
+  await reward('pay_mint3', 1_999, wallet); // 19.99 USD → 0.3998, at least 1 token
   const d = deps();
   const { blockhash, lastValidBlockHeight } = await d.chain.latestBlockhash();
-  const { wire, signature } = d.builder.build({ paymentId: 'pay_mint3', wallet: wallet.toBase58(), baseUnits: 1_000_000n }, blockhash);
-  await d.ledger.recordAttempt('pay_mint3', { wallet: wallet.toBase58(), signature, lastValidBlockHeight, wire: wire.toString('base64') }, undefined);
+  const { wire, signature, tokenMint, recipient } = d.builder.build({ paymentId: 'pay_mint3', wallet: wallet.toBase58(), baseUnits: 1_000_000n }, blockhash);
+  await d.ledger.recordAttempt('pay_mint3', { wallet: wallet.toBase58(), tokenMint, recipient, signature, lastValidBlockHeight, wire: wire.toString('base64') }, undefined);
   await connection.sendRawTransaction(wire); // it was sent before the crash, too
-  expect((await mintOnce('pay_mint3', wallet.toBase58(), d)).signature).toBe(signature);
+  expect((await mintOnce('pay_mint3', d)).signature).toBe(signature);
   expect((await getAccount(connection, ata)).amount).toBe(1_000_000n);
   expect(await connection.getSignaturesForAddress(ata)).toHaveLength(1);
 });
 
 test('a mint the chain refuses (not the authority) is an error naming it, and nothing is minted', async () => {
   const wallet = Keypair.generate().publicKey;
-  await reward('pay_mint4', 50_000);
+  await reward('pay_mint4', 50_000, wallet);
   const impostor = Keypair.generate();
   await connection.requestAirdrop(impostor.publicKey, LAMPORTS_PER_SOL);
   const d = { ...deps(), builder: splMintBuilder({ authority: impostor, mint: mint.publicKey, decimals: 6 }) };
-  await expect(mintOnce('pay_mint4', wallet.toBase58(), d)).rejects.toThrow(/was refused: [\s\S]*owner does not match/);
+  await expect(mintOnce('pay_mint4', d)).rejects.toThrow(/was refused: [\s\S]*owner does not match/);
   expect(await connection.getTokenAccountBalance(getAssociatedTokenAddressSync(mint.publicKey, wallet)).catch(() => null)).toBeNull();
 });

@@ -59,7 +59,7 @@ class FakeCluster implements MintChain {
 }
 
 class MemoryMintLedger implements MintLedger {
-  readonly entries = new Map<string, { tokens: string; status: string; mint?: MintAttempt }>();
+  readonly entries = new Map<string, { tokens: string; status: string; wallet?: string; mint?: MintAttempt }>();
   async mintState(paymentId: string) {
     const entry = this.entries.get(paymentId);
     return entry && { ...entry };
@@ -80,13 +80,13 @@ class MemoryMintLedger implements MintLedger {
 function setup() {
   const cluster = new FakeCluster();
   const ledger = new MemoryMintLedger();
-  ledger.entries.set('pay_1', { tokens: '10000000', status: 'recorded' });
+  ledger.entries.set('pay_1', { tokens: '10000000', status: 'recorded', wallet: 'w' });
   let n = 0;
   const builder: MintBuilder = {
     build: ({ baseUnits }, blockhash) => {
       n += 1;
       const tx: FakeTx = { signature: `sig-${n}`, blockhash, amount: baseUnits.toString(), ...(cluster.failNext ? { fail: true } : {}) };
-      return { wire: Buffer.from(JSON.stringify(tx)), signature: tx.signature };
+      return { wire: Buffer.from(JSON.stringify(tx)), signature: tx.signature, tokenMint: 'mint', recipient: 'ata' };
     },
   };
   const deps: MintDeps = { ledger, chain: cluster, builder, now: () => new Date('2026-12-01T00:00:00Z'), confirmTimeoutMs: 0, pollMs: 0, sleep: async () => undefined };
@@ -97,24 +97,24 @@ function setup() {
 async function crashAfterRecord({ cluster, ledger, builder }: ReturnType<typeof setup>): Promise<MintAttempt> {
   const { blockhash, lastValidBlockHeight } = await cluster.latestBlockhash();
   const { wire, signature } = builder.build({ paymentId: 'pay_1', wallet: 'w', baseUnits: 10_000_000n }, blockhash);
-  const attempt = { wallet: 'w', signature, lastValidBlockHeight, wire: wire.toString('base64') };
+  const attempt = { wallet: 'w', tokenMint: 'mint', recipient: 'ata', signature, lastValidBlockHeight, wire: wire.toString('base64') };
   expect(await ledger.recordAttempt('pay_1', attempt, undefined)).toBe(true);
   return attempt;
 }
 
 test('mints once, records the attempt before sending, and marks it minted; a retry sends nothing', async () => {
   const s = setup();
-  const attempt = await mintOnce('pay_1', 'w', s.deps);
+  const attempt = await mintOnce('pay_1', s.deps);
   expect(attempt).toMatchObject({ signature: 'sig-1', mintedAt: '2026-12-01T00:00:00.000Z' });
   expect(s.cluster.minted).toBe(10_000_000n);
-  expect(await mintOnce('pay_1', 'w', s.deps)).toEqual(attempt);
+  expect(await mintOnce('pay_1', s.deps)).toEqual(attempt);
   expect(s.cluster.sends).toBe(1);
 });
 
 test('a crash after recording, while the blockhash is valid: the same transaction is sent again, minted once', async () => {
   const s = setup();
   const recorded = await crashAfterRecord(s);
-  const attempt = await mintOnce('pay_1', 'w', s.deps);
+  const attempt = await mintOnce('pay_1', s.deps);
   expect(attempt.signature).toBe(recorded.signature);
   expect(s.cluster.minted).toBe(10_000_000n);
 });
@@ -124,7 +124,7 @@ test('a crash after recording and sending, found landed: marked minted without s
   const recorded = await crashAfterRecord(s);
   await s.cluster.send(Buffer.from(recorded.wire, 'base64'));
   const sends = s.cluster.sends;
-  expect((await mintOnce('pay_1', 'w', s.deps)).signature).toBe(recorded.signature);
+  expect((await mintOnce('pay_1', s.deps)).signature).toBe(recorded.signature);
   expect(s.cluster.sends).toBe(sends);
   expect(s.cluster.minted).toBe(10_000_000n);
 });
@@ -133,7 +133,7 @@ test('a crash after recording, found once the blockhash expired: a new transacti
   const s = setup();
   const recorded = await crashAfterRecord(s);
   s.cluster.height += 151;
-  const attempt = await mintOnce('pay_1', 'w', s.deps);
+  const attempt = await mintOnce('pay_1', s.deps);
   expect(attempt.signature).not.toBe(recorded.signature);
   // The old bytes, sent late (a stray retry): refused, nothing minted twice.
   await expect(s.cluster.send(Buffer.from(recorded.wire, 'base64'))).rejects.toThrow(MintRefusedError);
@@ -143,12 +143,12 @@ test('a crash after recording, found once the blockhash expired: a new transacti
 test('sent but not finalized in time: a TransientError, and the next try waits for that one rather than minting again', async () => {
   const s = setup();
   s.cluster.delayLanding = true;
-  await expect(mintOnce('pay_1', 'w', s.deps)).rejects.toThrow(TransientError);
+  await expect(mintOnce('pay_1', s.deps)).rejects.toThrow(TransientError);
   // Still valid and still unknown: sent again (the same signature), still pending.
-  await expect(mintOnce('pay_1', 'w', s.deps)).rejects.toThrow(TransientError);
+  await expect(mintOnce('pay_1', s.deps)).rejects.toThrow(TransientError);
   expect(s.ledger.entries.get('pay_1')!.mint!.signature).toBe('sig-1');
   s.cluster.landPending();
-  expect((await mintOnce('pay_1', 'w', s.deps)).signature).toBe('sig-1');
+  expect((await mintOnce('pay_1', s.deps)).signature).toBe('sig-1');
   expect(s.cluster.minted).toBe(10_000_000n);
   expect(s.cluster.landed.size).toBe(1);
 });
@@ -156,11 +156,11 @@ test('sent but not finalized in time: a TransientError, and the next try waits f
 test('a lost send whose blockhash then expires: rebuilt once it can never land, minted once', async () => {
   const s = setup();
   s.cluster.delayLanding = true;
-  await expect(mintOnce('pay_1', 'w', s.deps)).rejects.toThrow(TransientError);
+  await expect(mintOnce('pay_1', s.deps)).rejects.toThrow(TransientError);
   s.cluster.pending.splice(0); // the cluster dropped it
   s.cluster.height += 151;
   s.cluster.delayLanding = false;
-  expect((await mintOnce('pay_1', 'w', s.deps)).signature).toBe('sig-2');
+  expect((await mintOnce('pay_1', s.deps)).signature).toBe('sig-2');
   s.cluster.landPending();
   expect(s.cluster.minted).toBe(10_000_000n);
 });
@@ -168,25 +168,25 @@ test('a lost send whose blockhash then expires: rebuilt once it can never land, 
 test('a mint that fails on chain is an error, not a retry loop; nothing was minted', async () => {
   const s = setup();
   s.cluster.failNext = true;
-  await expect(mintOnce('pay_1', 'w', s.deps)).rejects.toThrow(/failed on chain: .*Custom/);
+  await expect(mintOnce('pay_1', s.deps)).rejects.toThrow(/failed on chain: .*Custom/);
   expect(s.cluster.minted).toBe(0n);
   // Fixed (say, the authority restored): the failed attempt is replaced, once.
   s.cluster.failNext = false;
-  expect((await mintOnce('pay_1', 'w', s.deps)).signature).toBe('sig-2');
+  expect((await mintOnce('pay_1', s.deps)).signature).toBe('sig-2');
   expect(s.cluster.minted).toBe(10_000_000n);
 });
 
 test('two runs at once record one attempt between them, and mint once', async () => {
   const s = setup();
-  const [a, b] = await Promise.all([mintOnce('pay_1', 'w', s.deps), mintOnce('pay_1', 'w', s.deps)]);
+  const [a, b] = await Promise.all([mintOnce('pay_1', s.deps), mintOnce('pay_1', s.deps)]);
   expect(a.signature).toBe(b.signature);
   expect(s.cluster.minted).toBe(10_000_000n);
 });
 
 test('refuses to mint what has no entry, or an entry with no tokens', async () => {
   const s = setup();
-  await expect(mintOnce('pay_none', 'w', s.deps)).rejects.toThrow(/no ledger entry/);
+  await expect(mintOnce('pay_none', s.deps)).rejects.toThrow(/no ledger entry/);
   s.ledger.entries.set('pay_gbp', { tokens: '0', status: 'error' });
-  await expect(mintOnce('pay_gbp', 'w', s.deps)).rejects.toThrow(/is error: it has no tokens/);
+  await expect(mintOnce('pay_gbp', s.deps)).rejects.toThrow(/is error: it has no tokens/);
   expect(s.cluster.sends).toBe(0);
 });

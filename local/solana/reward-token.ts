@@ -1,0 +1,44 @@
+/**
+ * Creates the local reward token on the local ledger when it is not there (a new data folder, or another token
+ * program or decimals): funds the authority (the treasury) from the bank's faucet, then creates the mint with
+ * the authority as its mint authority, no freeze authority. At each start the treasury is topped up, as an
+ * operator keeps a real one funded. Loaded with the ledger (web3.js, spl-token).
+ */
+import { Keypair, LAMPORTS_PER_SOL, SystemProgram, Transaction } from '@solana/web3.js';
+import { createInitializeMint2Instruction, MINT_SIZE, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, unpackMint } from '@solana/spl-token';
+import type { LocalLedger } from './ledger';
+import type { LocalRewardKeys } from './reward-keys';
+
+/** The treasury's balance at which each start tops it up, and what it tops up to. */
+const TREASURY_FLOOR = 100 * LAMPORTS_PER_SOL;
+const TREASURY_FILL = 1_000 * LAMPORTS_PER_SOL;
+
+export async function ensureRewardToken(ledger: LocalLedger, keys: LocalRewardKeys): Promise<void> {
+  const authority = Keypair.fromSecretKey(keys.authority);
+  const mint = Keypair.fromSecretKey(keys.mint);
+  const programId = keys.program === 'token-2022' ? TOKEN_2022_PROGRAM_ID : TOKEN_PROGRAM_ID;
+  const balance = (await ledger.account(authority.publicKey))?.lamports ?? 0;
+  if (balance < TREASURY_FLOOR) await ledger.airdrop(authority.publicKey, TREASURY_FILL - balance);
+  const existing = await ledger.account(mint.publicKey);
+  if (existing) {
+    const state = unpackMint(mint.publicKey, existing, programId);
+    if (state.decimals !== keys.decimals || !state.mintAuthority?.equals(authority.publicKey)) {
+      throw new Error(`the local reward mint ${keys.mintAddress} has ${state.decimals} decimals and authority ${state.mintAuthority?.toBase58() ?? 'none'}, not ${keys.decimals} and ${keys.authorityAddress}`);
+    }
+    return;
+  }
+  const { blockhash } = await ledger.latestBlockhash();
+  const tx = new Transaction({ feePayer: authority.publicKey, recentBlockhash: blockhash }).add(
+    SystemProgram.createAccount({
+      fromPubkey: authority.publicKey,
+      newAccountPubkey: mint.publicKey,
+      lamports: await ledger.minimumBalanceForRentExemption(MINT_SIZE),
+      space: MINT_SIZE,
+      programId,
+    }),
+    createInitializeMint2Instruction(mint.publicKey, keys.decimals, authority.publicKey, null, programId),
+  );
+  tx.sign(authority, mint);
+  await ledger.send(tx.serialize());
+}
+

@@ -1,0 +1,100 @@
+/**
+ * Rewards on chain, end to end on the local platform: a payment that names a wallet has its reward minted there
+ * by the reward workflow (IssueReward, then MintReward) through the same RPC calls the cloud makes, signed by the
+ * mint authority read as a secret. Balances, memos and mints are read from the local ledger through web3.js, not
+ * from our table.
+ */
+import { Connection, Keypair, PublicKey } from '@solana/web3.js';
+import { getAccount, getAssociatedTokenAddressSync, getMint } from '@solana/spl-token';
+import type { LocalPlatform } from '../../local/platform';
+import { ApiClient, fieldsOf, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
+
+let platform: LocalPlatform;
+let client: ApiClient;
+let connection: Connection;
+
+beforeAll(async () => {
+  platform = await startPlatform();
+  client = await ApiClient.forMerchant(platform, uniqueMerchant());
+  connection = new Connection(platform.solana.url, 'confirmed');
+});
+afterAll(async () => {
+  await platform?.close(1000);
+});
+
+const newWallet = () => Keypair.generate().publicKey;
+
+test('a payment with a rewardWallet has 2% of its amount minted there once, with the payment id as its memo', async () => {
+  const wallet = newWallet();
+  const paid = await client.pay(payBody({ amount: 12_345, customerId: uniqueCustomer(), rewardWallet: wallet.toBase58() }));
+  expect(paid.status).toBe(201);
+  const { paymentId, rewardWallet } = paid.json.payment;
+  expect(rewardWallet).toBe(wallet.toBase58());
+  await platform.idle();
+
+  const mint = new PublicKey(platform.solana.rewardMint);
+  const ata = getAssociatedTokenAddressSync(mint, wallet);
+  // 2% of 123.45 USD = 2.469 tokens, 6 decimals, read from the chain.
+  expect((await getAccount(connection, ata)).amount).toBe(2_469_000n);
+  expect((await getMint(connection, mint)).mintAuthority?.toBase58()).toBe(platform.solana.treasury);
+  const signatures = await connection.getSignaturesForAddress(ata);
+  expect(signatures).toHaveLength(1);
+  expect(signatures[0].memo).toContain(paymentId);
+
+  const reward = await client.call('POST', '/reward', { body: { paymentId } });
+  expect(reward.status).toBe(200);
+  expect(reward.json.reward).toMatchObject({
+    paymentId,
+    tokens: '2469000',
+    tokensDisplay: '2.469',
+    status: 'recorded',
+    chain: { state: 'minted', wallet: wallet.toBase58(), tokenMint: mint.toBase58(), recipient: ata.toBase58(), signature: signatures[0].signature },
+  });
+  expect(reward.json.reward.chain.mintedAt).toEqual(expect.any(String));
+  // The transaction on chain: the treasury paid, the recipient's balance went from nothing to the reward.
+  const tx = await connection.getTransaction(signatures[0].signature, { maxSupportedTransactionVersion: 0 });
+  expect(tx?.meta?.err).toBeNull();
+  expect(tx?.transaction.message.staticAccountKeys[0].toBase58()).toBe(platform.solana.treasury);
+  expect(tx?.meta?.postTokenBalances?.find((b) => b.owner === wallet.toBase58())?.uiTokenAmount.amount).toBe('2469000');
+
+  // Asking again (the API, the workflow's step again, the sweep) mints nothing more.
+  await platform.functions.rewards({ step: 'mint', paymentId, executionId: 'arn:aws:states:us-east-1:000000000000:express:reward:again' });
+  await platform.schedules.run('mints');
+  expect((await getAccount(connection, ata)).amount).toBe(2_469_000n);
+  expect(await connection.getSignaturesForAddress(ata)).toHaveLength(1);
+});
+
+test("a wallet's rewards add up in its one token account", async () => {
+  const wallet = newWallet();
+  const customerId = uniqueCustomer();
+  for (const amount of [10_000, 20_000]) {
+    expect((await client.pay(payBody({ amount, customerId, rewardWallet: wallet.toBase58() }))).status).toBe(201);
+  }
+  await platform.idle();
+  const ata = getAssociatedTokenAddressSync(new PublicKey(platform.solana.rewardMint), wallet);
+  expect((await getAccount(connection, ata)).amount).toBe(6_000_000n); // 2 + 4 tokens
+  expect(await connection.getSignaturesForAddress(ata)).toHaveLength(2);
+});
+
+test('a payment without a wallet records its reward, mints nothing, and says so', async () => {
+  const paid = await client.pay(payBody({ customerId: uniqueCustomer() }));
+  expect(paid.status).toBe(201);
+  await platform.idle();
+  const reward = await client.call('POST', '/reward', { body: { paymentId: paid.json.payment.paymentId } });
+  expect(reward.status).toBe(200);
+  expect(reward.json.reward).toMatchObject({ status: 'recorded', tokens: '1000000', chain: { state: 'no_wallet' } });
+  expect(reward.json.reward.chain.signature).toBeUndefined();
+});
+
+test.each([
+  ['not base58', 'not-a-wallet!'],
+  ['too short', '9xQeWvG816bUx9EPjHmaT23yvVM2ZWbr'],
+  ['the System Program', '11111111111111111111111111111111'],
+  ['a number', 42],
+])('a rewardWallet that is %s gets a 400 naming it, and nothing is charged', async (_case, rewardWallet) => {
+  const customerId = uniqueCustomer();
+  const paid = await client.pay(payBody({ customerId, rewardWallet }));
+  expect(paid.status).toBe(400);
+  expect(fieldsOf(paid)).toEqual(['rewardWallet']);
+  expect(paid.json.error.message).toMatch(/rewardWallet/);
+});
