@@ -3,7 +3,9 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ENV, METRICS, TABLES } from '../../contracts/resources';
 import { render } from 'velocityjs';
 import { toRequestModelSchema } from '../../contracts/api';
@@ -440,12 +442,38 @@ describe('least privilege', () => {
     expect(writes(tableActions('Fraud').Payments)).toBe(false);
   });
 
-  test('no secrets and no Secrets Manager grants: no handler reads one yet', () => {
+  test('a stage without a reward mint: no secrets, no Secrets Manager grants, no Solana settings', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     const secretActions = policyStatements(template).flatMap(({ policy, statement }) =>
       actionsOf(statement).filter((a) => a.startsWith('secretsmanager:')).map((action) => `${policy}: ${action}`),
     );
     expect(secretActions).toEqual([]);
+    const env = template.findResources('AWS::Lambda::Function')[fnId('Rewards')].Properties.Environment.Variables;
+    expect(Object.keys(env).filter((v) => /SOLANA|SPL_/.test(v))).toEqual([]);
+  });
+
+  test('a stage with a reward mint: the rewards function alone reads the mint authority secret, by ARN in its environment', () => {
+    const app = fastApp();
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:smartpay/mint-authority-AbCdEf';
+    const secrets = new Stack(app, 'Secrets');
+    const mintAuthoritySecret = secretsmanager.Secret.fromSecretCompleteArn(secrets, 'MintAuthority', arn);
+    const mint = '9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin';
+    const minting = new SmartPayStack(app, 'SmartPay-mint', {
+      stage: { ...STAGES.dev, rewardTokenMint: mint, solanaRpcUrl: 'https://rpc.example.com' },
+      platform: { mintAuthoritySecret },
+    });
+    const t = Template.fromStack(minting);
+    const fnOf = (area: string) => logicalIdOf(t, 'AWS::Lambda::Function', `SmartPayFunctions${area}Function`);
+    const env = t.findResources('AWS::Lambda::Function')[fnOf('Rewards')].Properties.Environment.Variables;
+    expect(env).toMatchObject({ SPL_TOKEN_MINT_ADDRESS: mint, SOLANA_RPC_URL: 'https://rpc.example.com', SOLANA_MINT_AUTHORITY_SECRET_ARN: arn });
+    const readers = policyStatements(t)
+      .filter(({ statement }) => actionsOf(statement).includes('secretsmanager:GetSecretValue'))
+      .map(({ roles, statement }) => ({ roles: JSON.stringify(roles), resource: statement.Resource }));
+    expect(readers).toEqual([{ roles: expect.stringContaining('SmartPayFunctionsRewardsRole'), resource: arn }]);
+    // No secret value anywhere in the template.
+    expect(JSON.stringify(t.toJSON())).not.toMatch(/"\[\d+(,\d+){63}\]"/);
+    expect(() => new SmartPayStack(fastApp(), 'SmartPay-nokey', { stage: { ...STAGES.dev, rewardTokenMint: mint } })).toThrow(/rewardTokenMint but no mintAuthoritySecret/);
+    expect(() => new SmartPayStack(fastApp(), 'SmartPay-badmint', { stage: { ...STAGES.dev, rewardTokenMint: 'not-a-key' }, platform: { mintAuthoritySecret } })).toThrow(/rewardTokenMint/);
   });
 
   test('function roles write only to their own log group (no AWSLambdaBasicExecutionRole)', () => {
@@ -672,14 +700,15 @@ describe('observability', () => {
   });
 
   test('every alarm notifies the KMS-encrypted, TLS-only topic, and the alarms are exposed', () => {
-    // The SLA, workflow, DLQ and outbox alarms: one per consumer queue's DLQ (RoutingFeedback, RoutingUpdates, FraudFeatures).
-    expect(alarms()).toHaveLength(11);
+    // The SLA, workflow, DLQ, outbox and unminted-reward alarms: one per consumer queue's DLQ (RoutingFeedback, RoutingUpdates, FraudFeatures).
+    expect(alarms()).toHaveLength(12);
     for (const a of alarms()) expect(a.AlarmActions).toEqual([topicRef()]);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': ['SmartPayDataKeyE70D8BC8', 'Arn'] } });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
-    expect(stack.platform.observability.alarms).toHaveLength(11);
+    expect(stack.platform.observability.alarms).toHaveLength(12);
+    expect(stack.platform.observability.alarms).toContain(stack.platform.observability.unmintedRewardAgeAlarm);
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.routingUpdatesDlqDepthAlarm);
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.outboxDlqDepthAlarm);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
