@@ -94,6 +94,8 @@ export const ENV = {
   solanaRpcUrlSecretArn: 'SOLANA_RPC_URL_SECRET_ARN',
   /** How long a mint's confirmation is awaited in one run, in ms (default 20000); then the next run checks it. */
   mintConfirmTimeoutMs: 'MINT_CONFIRM_TIMEOUT_MS',
+  /** How long after a reward is recorded the mints schedule takes over its unfinished mint, in ms (default 120000). */
+  mintSweepAfterMs: 'MINT_SWEEP_AFTER_MS',
   /** Local only: the dynalite endpoint. Never set in the cloud. */
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   /** Local only: the local platform's EventBridge PutEvents endpoint. Never set in the cloud. */

@@ -366,6 +366,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
           [ENV.solanaRpcUrlSecretArn]: { from: 'secret', prop: 'solanaRpcUrlSecretArn' },
           [ENV.solanaMintAuthoritySecretArn]: { from: 'secret', prop: 'mintAuthoritySecretArn' },
           [ENV.mintConfirmTimeoutMs]: { from: 'tunable' },
+          [ENV.mintSweepAfterMs]: { from: 'tunable' },
         },
       },
     },

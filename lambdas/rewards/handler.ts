@@ -22,8 +22,6 @@ import { DynamoRewardLedger } from './ledger';
 import { mintOnce, type MintDeps } from './mint';
 import { stageMinting, type StageMinting } from './solana';
 
-/** A reward still unminted this long after it was recorded is the sweep's (the workflow had its chance). */
-const SWEEP_AFTER_MS = 2 * 60_000;
 /** Rewards the sweep mints a run, and how many at once. */
 const SWEEP_LIMIT = 50;
 const SWEEP_CONCURRENCY = 4;
@@ -91,7 +89,8 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
 async function onMintSweep() {
   const d = dependencies();
   const now = d.now();
-  const { paymentIds, oldest } = await d.ledger.unminted(new Date(now.getTime() - SWEEP_AFTER_MS).toISOString(), SWEEP_LIMIT);
+  // A reward still unminted a while after it was recorded (MINT_SWEEP_AFTER_MS) is the sweep's: the workflow had its chance.
+  const { paymentIds, oldest } = await d.ledger.unminted(new Date(now.getTime() - config().solana.sweepAfterMs).toISOString(), SWEEP_LIMIT);
   metrics.addMetric(METRICS.oldestUnmintedRewardAge, 'Seconds', oldest ? Math.max(0, (now.getTime() - Date.parse(oldest)) / 1000) : 0);
   let minted = 0;
   let failed = 0;

@@ -65,6 +65,8 @@ export interface RuntimeConfig {
     /** The secret holding the mint authority's keypair (SOLANA_MINT_AUTHORITY_SECRET_ARN). */
     readonly mintAuthoritySecretArn?: string;
     readonly confirmTimeoutMs: number;
+    /** When the mints schedule takes over a reward's unfinished mint (MINT_SWEEP_AFTER_MS after it was recorded). */
+    readonly sweepAfterMs: number;
   };
   /** Local only: where dynalite listens. */
   readonly dynamodbEndpoint?: string;
@@ -196,6 +198,7 @@ export function config(): RuntimeConfig {
         tokenProgram: textSetting(ENV.rewardTokenProgram, RewardTokenProgram) ?? 'spl-token',
         mintAuthoritySecretArn: process.env[ENV.solanaMintAuthoritySecretArn] || undefined,
         confirmTimeoutMs: number(ENV.mintConfirmTimeoutMs, 20_000, 100, 50_000),
+        sweepAfterMs: number(ENV.mintSweepAfterMs, 120_000, 0, 86_400_000),
       };
     },
     dynamodbEndpoint: process.env[ENV.dynamodbEndpoint] || undefined,

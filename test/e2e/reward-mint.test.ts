@@ -12,9 +12,24 @@ import { ApiClient, fieldsOf, payBody, startPlatform, uniqueCustomer, uniqueMerc
 let platform: LocalPlatform;
 let client: ApiClient;
 let connection: Connection;
+/** While set, the workflow's mint step fails as an unreachable cluster would (TransientError), before minting. */
+let clusterDown = false;
 
 beforeAll(async () => {
-  platform = await startPlatform();
+  platform = await startPlatform({
+    // The mints schedule takes over at once (the default waits 2 minutes for the workflow).
+    env: { MINT_SWEEP_AFTER_MS: '0' },
+    handlerOverrides: {
+      rewards: async (event, next) => {
+        if (clusterDown && (event as { step?: string }).step === 'mint') {
+          const error = new Error('fetch failed: the Solana RPC did not answer');
+          error.name = 'TransientError';
+          throw error;
+        }
+        return next(event);
+      },
+    },
+  });
   client = await ApiClient.forMerchant(platform, uniqueMerchant());
   connection = new Connection(platform.solana.url, 'confirmed');
 });
@@ -91,10 +106,37 @@ test.each([
   ['too short', '9xQeWvG816bUx9EPjHmaT23yvVM2ZWbr'],
   ['the System Program', '11111111111111111111111111111111'],
   ['a number', 42],
-])('a rewardWallet that is %s gets a 400 naming it, and nothing is charged', async (_case, rewardWallet) => {
+])('a rewardWallet that is %s gets a 400 naming the field (checked before the key is claimed)', async (_case, rewardWallet) => {
   const customerId = uniqueCustomer();
   const paid = await client.pay(payBody({ customerId, rewardWallet }));
   expect(paid.status).toBe(400);
   expect(fieldsOf(paid)).toEqual(['rewardWallet']);
   expect(paid.json.error.message).toMatch(/rewardWallet/);
+});
+
+test('a mint the workflow could not finish (the cluster down) is on record as pending, and the mints schedule finishes it once', async () => {
+  const wallet = newWallet();
+  clusterDown = true;
+  const paid = await client.pay(payBody({ amount: 50_000, customerId: uniqueCustomer(), rewardWallet: wallet.toBase58() }));
+  expect(paid.status).toBe(201);
+  const { paymentId } = paid.json.payment;
+  try {
+    await platform.idle();
+  } finally {
+    clusterDown = false;
+  }
+  const execution = platform.workflows.executions('reward').find((r) => (r.input as { detail?: { paymentId?: string } }).detail?.paymentId === paymentId);
+  expect(execution).toMatchObject({ status: 'SUCCEEDED', states: ['IssueReward', 'MintOwed', 'MintReward', 'MintLeftToSweep'] });
+  const pending = await client.call('POST', '/reward', { body: { paymentId } });
+  expect(pending.json.reward.chain).toMatchObject({ state: 'pending', wallet: wallet.toBase58(), tokenMint: platform.solana.rewardMint });
+  const ata = getAssociatedTokenAddressSync(new PublicKey(platform.solana.rewardMint), wallet);
+  expect(await connection.getAccountInfo(ata)).toBeNull();
+
+  await platform.schedules.run('mints');
+  expect((await getAccount(connection, ata)).amount).toBe(10_000_000n);
+  const minted = await client.call('POST', '/reward', { body: { paymentId } });
+  expect(minted.json.reward.chain).toMatchObject({ state: 'minted', recipient: ata.toBase58() });
+  // The next run finds nothing left to do.
+  expect(await platform.schedules.run('mints')).toMatchObject({ found: 0, minted: 0, failed: 0 });
+  expect((await getAccount(connection, ata)).amount).toBe(10_000_000n);
 });

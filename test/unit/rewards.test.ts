@@ -1,5 +1,18 @@
 import { RewardNotEligibleError } from '../../contracts/errors';
-import { assertRewardable, formatTokens, issueReward, NoUsdRateError, rewardBaseUnits, type RewardEntry, type RewardLedger } from '../../lambdas/rewards/rewards';
+import { Keypair } from '@solana/web3.js';
+import bs58 from 'bs58';
+import { isSolanaAddress } from '../../contracts/ids';
+import {
+  assertRewardable,
+  formatTokens,
+  issueReward,
+  NoUsdRateError,
+  rewardBaseUnits,
+  rewardView,
+  type RewardLedger,
+  type StoredReward,
+} from '../../lambdas/rewards/rewards';
+import { keypairFromSecret } from '../../lambdas/rewards/solana';
 
 const RATES = { JPY: '0.0067', KWD: '3.25', EUR: '1.08' };
 
@@ -44,8 +57,8 @@ describe('reward tokens', () => {
 
 describe('issueReward', () => {
   class MemoryLedger implements RewardLedger {
-    readonly entries = new Map<string, RewardEntry>();
-    async recordOnce(entry: RewardEntry) {
+    readonly entries = new Map<string, StoredReward>();
+    async recordOnce(entry: StoredReward) {
       const existing = this.entries.get(entry.paymentId);
       if (existing) return { entry: existing, created: false };
       this.entries.set(entry.paymentId, entry);
@@ -82,5 +95,79 @@ describe('issueReward', () => {
     expect(() => assertRewardable('m', { merchantId: 'other', status: 'succeeded' }, 'pay_x')).toThrow(/not found/);
     expect(() => assertRewardable('m', { merchantId: 'm', status: 'declined' }, 'pay_x')).toThrow(/is declined/);
     expect(() => assertRewardable('m', { merchantId: 'm', status: 'succeeded' }, 'pay_x')).not.toThrow();
+  });
+});
+
+describe('rewards on chain', () => {
+  const wallet = Keypair.generate().publicKey.toBase58();
+  const tokenMint = Keypair.generate().publicKey.toBase58();
+  const payment = { paymentId: 'pay_0000000000000000000W', merchantId: 'm', customerId: 'c', amount: 50_000, currency: 'USD' };
+  const memory = (): RewardLedger & { entries: Map<string, StoredReward> } => {
+    const entries = new Map<string, StoredReward>();
+    return {
+      entries,
+      async recordOnce(entry) {
+        const existing = entries.get(entry.paymentId);
+        if (existing) return { entry: existing, created: false };
+        entries.set(entry.paymentId, entry);
+        return { entry, created: true };
+      },
+      async get(paymentId) {
+        return entries.get(paymentId);
+      },
+    };
+  };
+  const deps = (ledger: RewardLedger, mint?: string) => ({ ledger, decimals: 6, tokenMint: mint, now: () => new Date('2026-01-01T00:00:00Z') });
+
+  it('a reward owed to a wallet on a stage that mints is marked unminted (an index shard) and shows pending', async () => {
+    const { entry } = await issueReward({ ...payment, rewardWallet: wallet }, deps(memory(), tokenMint));
+    expect(entry).toMatchObject({ wallet, unminted: expect.stringMatching(/^[0-7]$/) });
+    expect(rewardView(entry, tokenMint)).toEqual(expect.objectContaining({ chain: { state: 'pending', wallet, tokenMint } }));
+    expect(rewardView(entry, tokenMint)).not.toHaveProperty('unminted');
+  });
+
+  it('no wallet, or no mint on the stage: recorded, never marked for minting, and the view says which', async () => {
+    const none = (await issueReward(payment, deps(memory(), tokenMint))).entry;
+    expect(none.unminted).toBeUndefined();
+    expect(rewardView(none, tokenMint).chain).toEqual({ state: 'no_wallet' });
+    const unconfigured = (await issueReward({ ...payment, rewardWallet: wallet }, deps(memory()))).entry;
+    expect(unconfigured.unminted).toBeUndefined();
+    expect(rewardView(unconfigured, undefined).chain).toEqual({ state: 'not_configured', wallet });
+    const gbp = (await issueReward({ ...payment, currency: 'GBP', rewardWallet: wallet }, deps(memory(), tokenMint))).entry;
+    expect(gbp.unminted).toBeUndefined();
+    expect(rewardView(gbp, tokenMint).chain).toBeUndefined();
+  });
+
+  it('the view of a minted reward names its signature, recipient and mint, and never the transaction bytes', () => {
+    const mint = { wallet, tokenMint, recipient: 'ata', signature: 'sig', lastValidBlockHeight: 10, wire: 'AAAA' };
+    const stored: StoredReward = { ...payment, tokens: '1', tokensDisplay: '0.000001', decimals: 6, status: 'recorded', createdAt: 'x', wallet, mint };
+    expect(rewardView(stored, tokenMint).chain).toEqual({ state: 'pending', wallet, tokenMint, recipient: 'ata', signature: 'sig' });
+    const minted = rewardView({ ...stored, mint: { ...mint, mintedAt: 'y' } }, tokenMint);
+    expect(minted.chain).toEqual({ state: 'minted', wallet, tokenMint, recipient: 'ata', signature: 'sig', mintedAt: 'y' });
+    expect(JSON.stringify(minted)).not.toContain('AAAA');
+  });
+
+  it('a wallet address is base58 of 32 bytes in its canonical form', () => {
+    expect(isSolanaAddress(wallet)).toBe(true);
+    expect(isSolanaAddress(bs58.encode(Buffer.alloc(31, 7)))).toBe(false);
+    expect(isSolanaAddress(bs58.encode(Buffer.alloc(33, 7)))).toBe(false);
+    expect(isSolanaAddress(`1${wallet}`)).toBe(false); // a leading zero byte: 33 bytes
+    expect(isSolanaAddress(wallet.replace(/.$/, '0'))).toBe(false); // 0 is not in the alphabet
+  });
+
+  it('reads the mint authority from a keypair file\'s JSON or base58, and never quotes a bad value', () => {
+    const keypair = Keypair.generate();
+    expect(keypairFromSecret(JSON.stringify([...keypair.secretKey]), 'arn:s').publicKey.equals(keypair.publicKey)).toBe(true);
+    expect(keypairFromSecret(` ${bs58.encode(keypair.secretKey)}\n`, 'arn:s').publicKey.equals(keypair.publicKey)).toBe(true);
+    const secretish = 'sk_live_do_not_print_me';
+    expect(() => keypairFromSecret(secretish, 'arn:s')).toThrow(/secret arn:s is not a Solana keypair/);
+    try {
+      keypairFromSecret(secretish, 'arn:s');
+    } catch (error) {
+      expect(String(error)).not.toContain(secretish);
+    }
+    const tampered = Uint8Array.from(keypair.secretKey);
+    tampered[40] ^= 1;
+    expect(() => keypairFromSecret(JSON.stringify([...tampered]), 'arn:s')).toThrow(/public half does not match/);
   });
 });
