@@ -11,7 +11,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { METRICS } from '../contracts/resources';
 import type { SmartPayApi } from './api';
-import { serviceName } from '../contracts/topology';
+import { serviceName, type FunctionName } from '../contracts/topology';
 import { FUNCTION_NAMES, type SmartPayFunctions } from './functions';
 import type { StageConfig } from './stages';
 import type { SmartPayWorkflows } from './workflows';
@@ -32,29 +32,21 @@ export const ALARM_THRESHOLDS = {
 } as const;
 
 /**
- * The fraud inference metric as Powertools Metrics emits it: namespace `SmartPay`
- * (POWERTOOLS_METRICS_NAMESPACE), name METRICS.fraudInferenceMs, and the default dimension
- * `service` = POWERTOOLS_SERVICE_NAME of the fraud function (`fraud`).
+ * A metric as a function's Powertools Metrics emits it: namespace `SmartPay` (POWERTOOLS_METRICS_NAMESPACE), and
+ * the default dimension `service` = the function's POWERTOOLS_SERVICE_NAME.
  */
+function functionMetric(fn: FunctionName, metricName: string, statistic: string, period: Duration): cw.Metric {
+  return new cw.Metric({ namespace: METRICS.namespace, metricName, dimensionsMap: { service: serviceName(fn) }, statistic, period });
+}
+
+/** The fraud model's inference time (METRICS.fraudInferenceMs), p95. */
 export function fraudInferenceMetric(period: Duration = Duration.minutes(5)): cw.Metric {
-  return new cw.Metric({
-    namespace: METRICS.namespace,
-    metricName: METRICS.fraudInferenceMs,
-    dimensionsMap: { service: serviceName('fraud') },
-    statistic: 'p95',
-    period,
-  });
+  return functionMetric('fraud', METRICS.fraudInferenceMs, 'p95', period);
 }
 
 /** The oldest unminted reward's age as the rewards function's mint sweep publishes it each minute (Maximum). */
 export function unmintedRewardAgeMetric(period: Duration = Duration.minutes(5)): cw.Metric {
-  return new cw.Metric({
-    namespace: METRICS.namespace,
-    metricName: METRICS.oldestUnmintedRewardAge,
-    dimensionsMap: { service: serviceName('rewards') },
-    statistic: 'Maximum',
-    period,
-  });
+  return functionMetric('rewards', METRICS.oldestUnmintedRewardAge, 'Maximum', period);
 }
 
 /** Props of {@link SmartPayObservability}. */

@@ -4,10 +4,11 @@
  * `Connection` with spl-token's instructions (lambdas/rewards/solana.ts). Balances and memos are read from the
  * chain, not from our table.
  */
+import type {
+  PublicKey} from '@solana/web3.js';
 import {
   Connection,
   Keypair,
-  PublicKey,
   LAMPORTS_PER_SOL,
   SystemProgram,
   Transaction,
