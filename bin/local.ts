@@ -23,12 +23,13 @@ async function main(): Promise<void> {
       'in-memory': { type: 'boolean', default: false },
       'store-fault-rate': { type: 'string' },
       'solana-port': { type: 'string' },
+      'solana-fault-rate': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'usage: npm start -- [--port 3001] [--data-dir .smartpay] [--in-memory] [--solana-port 8899 (the local Solana JSON-RPC, its websocket on the next port; 0: a free pair)] [--store-fault-rate 0.05 (fault testing: a share of store calls is throttled)]',
+      'usage: npm start -- [--port 3001] [--data-dir .smartpay] [--in-memory] [--solana-port 8899 (the local Solana JSON-RPC, its websocket on the next port; 0: a free pair)] [--store-fault-rate 0.05 (fault testing: a share of store calls is throttled)] [--solana-fault-rate 0.1 (fault testing: that share of Solana sends is dropped unprocessed, and as many again lose their answer)]',
     );
     return;
   }
@@ -42,12 +43,16 @@ async function main(): Promise<void> {
   if (storeFaultRate !== undefined && !(storeFaultRate >= 0 && storeFaultRate < 1)) {
     throw new Error(`invalid --store-fault-rate "${values['store-fault-rate']}": use a share from 0 to below 1, e.g. 0.05`);
   }
+  const solanaFaultRate = values['solana-fault-rate'] === undefined ? undefined : Number(values['solana-fault-rate']);
+  if (solanaFaultRate !== undefined && !(solanaFaultRate >= 0 && solanaFaultRate < 0.5)) {
+    throw new Error(`invalid --solana-fault-rate "${values['solana-fault-rate']}": use a share from 0 to below 0.5, e.g. 0.1`);
+  }
   const rawSolanaPort = values['solana-port'] ?? process.env.SOLANA_RPC_PORT ?? '8899';
   const solanaRpcPort = Number(rawSolanaPort);
   if (!Number.isInteger(solanaRpcPort) || solanaRpcPort < 0 || solanaRpcPort > 65535) {
     throw new Error(`invalid Solana RPC port "${rawSolanaPort}": use an integer between 0 and 65535`);
   }
-  const platform = await startLocalPlatform({ port, dataDir, inMemory: values['in-memory'], inheritedEnv: process.env, storeFaultRate, solanaRpcPort });
+  const platform = await startLocalPlatform({ port, dataDir, inMemory: values['in-memory'], inheritedEnv: process.env, storeFaultRate, solanaRpcPort, solanaFaultRate });
 
   const portArg = platform.port === 3001 ? '' : ` --port ${platform.port}`;
   // In memory, the issuer's keys exist only in this process, so `npm run token` cannot sign for it: print one.

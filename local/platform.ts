@@ -68,6 +68,11 @@ export interface LocalPlatformOptions {
   readonly maxBacklog?: number;
   /** The local Solana JSON-RPC endpoint's port (`npm start`: 8899, a local cluster's). @default 0, a free port */
   readonly solanaRpcPort?: number;
+  /**
+   * Fault testing: the share of Solana sendTransaction calls dropped by the "leader" (never processed), and as
+   * many again whose answer is lost after processing (local/solana/rpc.ts). @default 0
+   */
+  readonly solanaFaultRate?: number;
 }
 
 export interface LocalPlatform {
@@ -149,7 +154,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       })());
     const closeLedger = async () => (await ledgerStarted?.catch(() => undefined))?.close();
     cleanups.push(closeLedger);
-    const solanaRpc = await startLocalSolanaRpc(ledger, { host, port: options.solanaRpcPort ?? 0 });
+    const solanaRpc = await startLocalSolanaRpc(ledger, { host, port: options.solanaRpcPort ?? 0, faultRate: options.solanaFaultRate });
     cleanups.push(() => solanaRpc.close());
     // The rewards function mints through the local cluster, signed by the local authority (read as a secret).
     const environments = localEnv(

@@ -19,7 +19,7 @@ import { runStep } from '../shared/steps';
 import { paymentLookup } from '../payments/lookup';
 import { assertRewardable, issueReward, rewardView, type RewardDeps } from './rewards';
 import { DynamoRewardLedger } from './ledger';
-import { mintOnce, type MintDeps } from './mint';
+import { MintFailedError, mintOnce, type MintDeps } from './mint';
 import { stageMinting, type StageMinting } from './solana';
 
 /** Rewards the sweep mints a run, and how many at once. */
@@ -61,8 +61,13 @@ async function mint(paymentId: string) {
     await mintOnce(paymentId, d);
     metrics.addMetric(METRICS.rewardMinted, 'Count', 1);
   } catch (error) {
-    if (!(error instanceof TransientError)) metrics.addMetric(METRICS.rewardMintFailed, 'Count', 1);
-    throw error;
+    if (error instanceof MintFailedError) {
+      metrics.addMetric(METRICS.rewardMintFailed, 'Count', 1);
+      throw error;
+    }
+    // A store or RPC call that failed or timed out: the recorded attempt decides on the next try.
+    if (error instanceof TransientError) throw error;
+    throw new TransientError(`reward ${paymentId}: ${(error as Error)?.message ?? String(error)}; it is tried again`);
   }
   const stored = await dependencies().ledger.get(paymentId);
   if (!stored) throw new Error(`reward ${paymentId} vanished after its mint`);

@@ -35,6 +35,17 @@ export interface MintChain {
   status(signature: string): Promise<SignatureState>;
 }
 
+/**
+ * The mint cannot succeed as things are (no entry or no tokens or no wallet, a refusal, a failure on chain): a retry
+ * helps only once an operator has fixed the cause. Anything else thrown by a mint is not known to be final.
+ */
+export class MintFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MintFailedError';
+  }
+}
+
 /** The cluster refused the transaction in preflight: sent as is, it would fail (the reason in words). */
 export class MintRefusedError extends Error {
   constructor(
@@ -94,18 +105,19 @@ async function confirm(signature: string, deps: MintDeps): Promise<SignatureStat
 
 /**
  * Mints the reward of `paymentId` to its entry's wallet exactly once (see the header); returns the attempt that
- * minted it. Throws TransientError when the outcome is not known yet (the caller retries later), and a plain Error
+ * minted it. Throws TransientError when the outcome is not known yet (the caller retries later), MintFailedError
  * when the mint cannot succeed as things are (an on-chain failure or a preflight refusal, such as a treasury
- * without the SOL for the fee: a retry helps only once an operator has fixed it).
+ * without the SOL for the fee: a retry helps only once an operator has fixed it), and whatever its ports throw
+ * (a store or RPC call that failed: not known to be final either).
  */
 export async function mintOnce(paymentId: string, deps: MintDeps): Promise<MintAttempt> {
   for (let round = 0; round < 5; round += 1) {
     const entry = await deps.ledger.mintState(paymentId);
-    if (!entry) throw new Error(`reward ${paymentId} has no ledger entry: record it before minting`);
-    if (entry.status !== 'recorded') throw new Error(`reward ${paymentId} is ${entry.status}: it has no tokens to mint`);
+    if (!entry) throw new MintFailedError(`reward ${paymentId} has no ledger entry: record it before minting`);
+    if (entry.status !== 'recorded') throw new MintFailedError(`reward ${paymentId} is ${entry.status}: it has no tokens to mint`);
     const current = entry.mint;
     const wallet = current?.wallet ?? entry.wallet;
-    if (wallet === undefined) throw new Error(`reward ${paymentId} has no wallet to mint to`);
+    if (wallet === undefined) throw new MintFailedError(`reward ${paymentId} has no wallet to mint to`);
     if (current?.mintedAt) return current;
     if (current) {
       const status = await deps.chain.status(current.signature);
@@ -116,7 +128,7 @@ export async function mintOnce(paymentId: string, deps: MintDeps): Promise<MintA
         const after = await confirm(current.signature, deps);
         if (after.state === 'finalized') return minted(paymentId, current, deps);
         if (after.state === 'unknown') throw new TransientError(`reward ${paymentId}: mint ${current.signature} is not finalized yet; it is checked again on the next try`);
-        throw new Error(`reward ${paymentId}: mint ${current.signature} failed on chain: ${after.error}`);
+        throw new MintFailedError(`reward ${paymentId}: mint ${current.signature} failed on chain: ${after.error}`);
       }
       // Failed on chain (nothing minted), or expired (it can never land): a new transaction replaces it.
     }
@@ -129,7 +141,7 @@ export async function mintOnce(paymentId: string, deps: MintDeps): Promise<MintA
     const status = await confirm(signature, deps);
     if (status.state === 'finalized') return minted(paymentId, attempt, deps);
     if (status.state === 'unknown') throw new TransientError(`reward ${paymentId}: mint ${signature} is not finalized yet; it is checked again on the next try`);
-    throw new Error(`reward ${paymentId}: mint ${signature} failed on chain: ${status.error}`);
+    throw new MintFailedError(`reward ${paymentId}: mint ${signature} failed on chain: ${status.error}`);
   }
   throw new TransientError(`reward ${paymentId}: other runs kept changing its mint; it is tried again`);
 }
@@ -138,7 +150,7 @@ async function sendOrThrow(paymentId: string, attempt: MintAttempt, deps: MintDe
   try {
     await deps.chain.send(Buffer.from(attempt.wire, 'base64'));
   } catch (error) {
-    if (error instanceof MintRefusedError && !error.expired) throw new Error(`reward ${paymentId}: mint ${attempt.signature} was refused: ${error.message}`);
+    if (error instanceof MintRefusedError && !error.expired) throw new MintFailedError(`reward ${paymentId}: mint ${attempt.signature} was refused: ${error.message}`);
     // Expired, or not known to have been taken: the recorded attempt decides on the next try.
     throw new TransientError(`reward ${paymentId}: mint ${attempt.signature} could not be sent (${(error as Error)?.message ?? String(error)}); it is checked again on the next try`);
   }

@@ -70,6 +70,9 @@ export function splMintBuilder(options: { readonly authority: Keypair; readonly 
   };
 }
 
+/** How long one JSON-RPC call may take before it counts as failed. */
+const RPC_TIMEOUT_MS = 10_000;
+
 /** The program id of a stage's token program (REWARD_TOKEN_PROGRAM). */
 export function tokenProgramId(program: 'spl-token' | 'token-2022'): PublicKey {
   return program === 'token-2022' ? TOKEN_2022_PROGRAM_ID : TOKEN_PROGRAM_ID;
@@ -129,7 +132,9 @@ export async function stageMinting(
   }
   const url = solana.rpcUrlSecretArn ? (await secret(solana.rpcUrlSecretArn)).trim() : solana.rpcUrl;
   const authority = keypairFromSecret(await secret(solana.mintAuthoritySecretArn), solana.mintAuthoritySecretArn);
-  const connection = new Connection(url, { commitment: 'confirmed' });
+  // Every call bounded: a connection that goes quiet fails the try (retried) instead of holding the function.
+  const fetchWithTimeout = (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, { ...init, signal: AbortSignal.timeout(RPC_TIMEOUT_MS) });
+  const connection = new Connection(url, { commitment: 'confirmed', fetch: fetchWithTimeout as never });
   return {
     chain: connectionMintChain(connection),
     builder: splMintBuilder({ authority, mint: new PublicKey(solana.tokenMint), decimals, programId: tokenProgramId(solana.tokenProgram) }),

@@ -407,6 +407,11 @@ function simulationFailed(message: string, err: unknown, logs: readonly string[]
   return new LedgerRpcError(SIMULATION_FAILED, message, { err, logs, accounts: null, unitsConsumed: 0, returnData: null });
 }
 
+/** The transactions a ledger folder's journal holds, in order (what `npm run test:faults` counts mints from). */
+export function journalTransactions(dir: string): RecordedTransaction[] {
+  return (readLines(join(dir, JOURNAL)) as JournalLine[]).flatMap((line) => (line.tx ? [line.tx] : []));
+}
+
 function readLines(path: string): unknown[] {
   if (!existsSync(path)) return [];
   const out: unknown[] = [];

@@ -12,6 +12,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import bs58 from 'bs58';
 import { Server as WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
 import { LedgerRpcError } from './errors';
@@ -52,7 +53,21 @@ async function answer(ledger: () => Promise<LocalLedger>, request: RpcRequest): 
  * Serves the ledger's JSON-RPC on loopback (a free port unless `port` is given). `ledger`: the ledger, or how to
  * start it (on the first request, so a platform that never touches Solana never loads bankrun).
  */
-export async function startLocalSolanaRpc(ledger: LocalLedger | (() => Promise<LocalLedger>), options: { host?: string; port?: number } = {}): Promise<LocalSolanaRpc> {
+export async function startLocalSolanaRpc(
+  ledger: LocalLedger | (() => Promise<LocalLedger>),
+  options: {
+    host?: string;
+    port?: number;
+    /**
+     * Fault testing: the share of sendTransaction calls that a leader drops (answered with the signature, never
+     * processed: it can land only if sent again before its blockhash expires), and, as many again, calls whose
+     * answer is lost (processed, then answered 502 as a proxy whose node went quiet would). @default 0
+     */
+    faultRate?: number;
+  } = {},
+): Promise<LocalSolanaRpc> {
+  const faultRate = options.faultRate ?? 0;
+  if (!(faultRate >= 0 && faultRate < 0.5)) throw new RangeError(`faultRate must be a share from 0 to below 0.5, got ${faultRate}`);
   const ledgerOf = typeof ledger === 'function' ? ledger : async () => ledger;
   const host = options.host ?? '127.0.0.1';
   const server: Server = createServer((req, res) => {
@@ -75,9 +90,16 @@ export async function startLocalSolanaRpc(ledger: LocalLedger | (() => Promise<L
       } catch {
         return reply(200, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } });
       }
+      const send = !Array.isArray(body) && (body as RpcRequest)?.method === 'sendTransaction';
+      const roll = send && faultRate > 0 ? Math.random() : 1;
+      if (roll < faultRate) {
+        const dropped = droppedSignature(body as RpcRequest);
+        if (dropped) return reply(200, { jsonrpc: '2.0', id: (body as RpcRequest).id ?? null, result: dropped });
+      }
       const work = Array.isArray(body) ? Promise.all(body.map((r) => answer(ledgerOf, r as RpcRequest))) : answer(ledgerOf, body as RpcRequest);
       work.then(
-        (result) => reply(200, result),
+        // A lost answer: processed, then the proxy in front of the node answers 502 (the client cannot tell).
+        (result) => (roll < 2 * faultRate ? reply(502, { error: 'the answer was lost (fault testing)' }) : reply(200, result)),
         (error: unknown) => reply(500, { jsonrpc: '2.0', id: null, error: { code: -32603, message: String(error) } }),
       );
     });
@@ -123,6 +145,22 @@ export async function startLocalSolanaRpc(ledger: LocalLedger | (() => Promise<L
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The first signature of a sendTransaction request's transaction (what a cluster answers), or undefined. */
+function droppedSignature(request: RpcRequest): string | undefined {
+  const params = Array.isArray(request.params) ? request.params : [];
+  const encoded = params[0];
+  if (typeof encoded !== 'string') return undefined;
+  const encoding = (params[1] as { encoding?: string } | undefined)?.encoding ?? 'base58';
+  try {
+    const wire = encoding === 'base64' ? Buffer.from(encoded, 'base64') : Buffer.from(bs58.decode(encoded));
+    // The wire form starts with the signatures' count (a compact-u16; one byte below 128), then the signatures.
+    if (wire.length < 65 || wire[0] === 0 || wire[0] >= 0x80) return undefined;
+    return bs58.encode(wire.subarray(1, 65));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

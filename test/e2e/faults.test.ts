@@ -5,12 +5,15 @@
  */
 import { runFaults } from '../faults/run';
 
-test('kill -9 under load: no double charge, every charge on record, no 5xx for charged money, one reward each, nothing left unfinished', async () => {
+test('kill -9 under load: no double charge, every charge on record, no 5xx for charged money, one reward each and one mint each, nothing left unfinished', async () => {
   const lines: string[] = [];
   const report = await runFaults({ kills: 2, batch: 15, leaseMs: 3000, log: (line) => lines.push(line) });
   expect({ breaches: report.breaches, report: report.text }).toEqual({ breaches: [], report: report.text });
   // The run did move money (a run that charged nothing would prove nothing).
   expect(report.charged).toBeGreaterThan(5);
   expect(report.rewards).toBe(report.succeeded);
+  // Rewards were minted on chain through the faults (a run that minted nothing would prove nothing).
+  expect(report.owedMints).toBeGreaterThan(3);
+  expect(report.mints).toBe(report.owedMints);
   expect(lines.filter((l) => l.includes('kill -9'))).toHaveLength(2);
 }, 240_000);

@@ -31,6 +31,7 @@ import {
   MINT_SIZE,
   TOKEN_PROGRAM_ID,
 } from '@solana/spl-token';
+import bs58 from 'bs58';
 import { BLOCKHASH_VALID_BLOCKS, LocalLedger, MEMO_PROGRAM_ID } from '../../local/solana/ledger';
 import { startLocalSolanaRpc, type LocalSolanaRpc } from '../../local/solana/rpc';
 import { startPlatform } from './client';
@@ -181,6 +182,50 @@ test('hundreds of transactions, eight at a time, each on the newest blockhash: n
   }
   expect((await connection.getBalance(to)) - before).toBe(sent);
 }, 60_000);
+
+test('fault testing: a dropped send is answered with its signature and never lands; a lost answer is a 502 after it landed', async () => {
+  await connection.requestAirdrop(treasury.publicKey, LAMPORTS_PER_SOL);
+  const faulty = await startLocalSolanaRpc(ledger, { faultRate: 0.45 });
+  try {
+    const through = new Connection(faulty.url, 'confirmed');
+    const to = Keypair.generate().publicKey;
+    const outcomes = { landed: 0, dropped: 0, lost: 0 };
+    let applied = 0;
+    for (let i = 0; i < 40; i += 1) {
+      const tx = await build([SystemProgram.transfer({ fromPubkey: treasury.publicKey, toPubkey: to, lamports: 1_000_000 + i })], [treasury]);
+      const signature = bs58.encode(tx.signature!);
+      const answered = await through.sendRawTransaction(tx.serialize()).then(
+        (s) => s,
+        (error: unknown) => {
+          // A refusal would name its reason; a lost answer is the proxy's 502.
+          expect(String(error)).toMatch(/502/);
+          return undefined;
+        },
+      );
+      const status = (await connection.getSignatureStatuses([signature])).value[0];
+      if (answered === undefined) {
+        // The answer was lost: the transaction is on the ledger all the same.
+        expect(status).toMatchObject({ err: null });
+        outcomes.lost += 1;
+        applied += 1_000_000 + i;
+      } else {
+        expect(answered).toBe(signature);
+        if (status === null) outcomes.dropped += 1;
+        else {
+          outcomes.landed += 1;
+          applied += 1_000_000 + i;
+        }
+      }
+    }
+    expect(outcomes.dropped).toBeGreaterThan(0);
+    expect(outcomes.lost).toBeGreaterThan(0);
+    expect(outcomes.landed).toBeGreaterThan(0);
+    // Only what landed moved money: a dropped transaction never did.
+    expect(await connection.getBalance(to)).toBe(applied);
+  } finally {
+    await faulty.close();
+  }
+});
 
 test('the ledger survives a restart: balances, statuses, transactions and the slot carry on', async () => {
   const slot = await connection.getSlot();

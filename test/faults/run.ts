@@ -4,12 +4,19 @@
  * from outside the platform: the sandbox gateways' own ledgers (SANDBOX_LEDGER_DIR) and the stored records.
  * One connector answers every charge with an ambiguous timeout after charging (SANDBOX_FAULTS), so the
  * reconciliation by gateway key is exercised on every run, and a share of the store's calls is throttled
- * (`--store-fault-rate`, 5% by default: the SDK retries them, and some get through to the steps).
+ * (`--store-fault-rate`, 5% by default: the SDK retries them, and some get through to the steps). Three payments in
+ * four name a customer's Solana wallet (`rewardWallet`), so rewards are minted on the local ledger while the
+ * platform is killed, and a share of the ledger's sends is dropped unprocessed or loses its answer
+ * (`--solana-fault-rate`, 10% each by default), with a short confirmation wait (MINT_CONFIRM_TIMEOUT_MS), so
+ * resends, confirmation timeouts and expired blockhashes happen on every run.
  *
  * Breaches (any one fails the run): a payment charged twice (two successful gateway charges for one payment
  * id, or charged payments under two ids for one client key); a charge without a succeeded payment record; a
  * 5xx or "failed" answer for a charged payment (admission control's 503, given before the key is claimed, is
- * not one); a succeeded payment without exactly one reward; a succeeded payment missing from the fraud features,
+ * not one); a succeeded payment without exactly one reward; a succeeded payment with a wallet without exactly one
+ * mint on chain, or with a mint of another amount or to another wallet, or a mint for a payment that did not
+ * succeed, or a wallet whose tokens differ from its rewards (read from the ledger's own journal, not our table); a
+ * succeeded payment missing from the fraud features,
  * or the features' terminal days counting more payments than were observed; a payment left non-terminal
  * without a reason.
  *
@@ -21,12 +28,15 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Connection, Keypair, PublicKey } from '@solana/web3.js';
+import { getAssociatedTokenAddressSync } from '@solana/spl-token';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IDEMPOTENCY_HEADER } from '../../contracts/api';
 import { readLedger } from '../../lambdas/payments/sandbox';
 import { ensureTables, startLocalStore } from '../../local/dynalite';
 import { LOCAL_TABLES } from '../../local/env';
 import { createLocalIssuer } from '../../local/issuer';
+import { journalTransactions } from '../../local/solana/ledger';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -42,6 +52,8 @@ export interface FaultsOptions {
   readonly verbose?: boolean;
   /** The share of store calls throttled (the SDK retries; some get through). @default 0.05 */
   readonly storeFaultRate?: number;
+  /** The share of Solana sends dropped, and as many again whose answer is lost. @default 0.1 */
+  readonly solanaFaultRate?: number;
 }
 
 export interface FaultsReport {
@@ -52,6 +64,9 @@ export interface FaultsReport {
   readonly succeeded: number;
   readonly charged: number;
   readonly rewards: number;
+  /** Successful mint transactions on the ledger, and the succeeded payments that named a wallet. */
+  readonly mints: number;
+  readonly owedMints: number;
   readonly breaches: readonly string[];
   /** The printable report. */
   readonly text: string;
@@ -70,6 +85,10 @@ interface Run {
   readonly leaseMs: number;
   readonly verbose: boolean;
   readonly storeFaultRate: number;
+  readonly solanaFaultRate: number;
+  /** What the last start printed: the local Solana RPC's URL and the reward token's mint. */
+  solanaUrl?: string;
+  rewardMint?: string;
 }
 
 /** The exit of a child, listened for from its spawn (an 'exit' that fired before a later `once` would never be seen). */
@@ -80,10 +99,21 @@ function exited(child: ChildProcess): Promise<void> {
 
 function start(run: Run): Promise<ChildProcess> {
   const URL_BASE = run.url;
-  const args = ['--import', 'tsx', 'bin/local.ts', '--port', String(run.port), '--data-dir', run.dataDir, '--store-fault-rate', String(run.storeFaultRate)];
+  const args = [
+    '--import', 'tsx', 'bin/local.ts', '--port', String(run.port), '--data-dir', run.dataDir, '--store-fault-rate', String(run.storeFaultRate),
+    '--solana-port', '0', '--solana-fault-rate', String(run.solanaFaultRate),
+  ];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, SANDBOX_FAULTS: 'sandbox-latam=timeout', POWERTOOLS_LOG_LEVEL: 'ERROR', PAYMENT_LEASE_MS: String(run.leaseMs) },
+    env: {
+      ...process.env,
+      SANDBOX_FAULTS: 'sandbox-latam=timeout',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      PAYMENT_LEASE_MS: String(run.leaseMs),
+      // Confirmation gives up soon (an unknown outcome, retried), and the mints schedule takes over soon.
+      MINT_CONFIRM_TIMEOUT_MS: '1500',
+      MINT_SWEEP_AFTER_MS: '5000',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   exits.set(child, new Promise((resolve) => child.once('exit', () => resolve())));
@@ -91,7 +121,9 @@ function start(run: Run): Promise<ChildProcess> {
     let out = '';
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.includes(URL_BASE) || out.includes('listening')) resolve(child);
+      run.solanaUrl = /Solana: JSON-RPC at (\S+),/.exec(out)?.[1] ?? run.solanaUrl;
+      run.rewardMint = /as token (\w+)/.exec(out)?.[1] ?? run.rewardMint;
+      if (run.solanaUrl && run.rewardMint && (out.includes(URL_BASE) || out.includes('listening'))) resolve(child);
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -115,6 +147,9 @@ async function waitHealthy(url: string): Promise<void> {
   throw new Error('the platform never became healthy');
 }
 
+/** The customers' wallets: three payments in four name one. */
+const WALLETS = Array.from({ length: 8 }, () => Keypair.generate().publicKey.toBase58());
+
 function body(i: number) {
   // Ordinary cards across regions (the bandit's connectors decline some), a processing-error card (fallback).
   const cards = ['4242424242424242', '4000000000000077', '5555555555554444', '4000000000000119'];
@@ -125,6 +160,8 @@ function body(i: number) {
     country: ['US', 'BR', 'DE', 'JP', 'MX'][i % 5],
     paymentMethod: { type: 'card', number: cards[i % cards.length], expMonth: 12, expYear: 2031, cvc: '123' },
     metadata: { order: `o-${i}` },
+    // Every fifth block of five pays without a wallet (across all cards and countries).
+    ...(Math.floor(i / 5) % 4 === 3 ? {} : { rewardWallet: WALLETS[i % WALLETS.length] }),
   };
 }
 
@@ -148,7 +185,15 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
   const LEASE_MS = options.leaseMs ?? 45_000;
   const dataDir = mkdtempSync(join(tmpdir(), 'smartpay-faults-'));
   const port = 3900 + Math.floor(Math.random() * 90);
-  const run: Run = { dataDir, port, url: `http://127.0.0.1:${port}`, leaseMs: LEASE_MS, verbose: options.verbose ?? false, storeFaultRate: options.storeFaultRate ?? 0.05 };
+  const run: Run = {
+    dataDir,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    leaseMs: LEASE_MS,
+    verbose: options.verbose ?? false,
+    storeFaultRate: options.storeFaultRate ?? 0.05,
+    solanaFaultRate: options.solanaFaultRate ?? 0.1,
+  };
   const URL_BASE = run.url;
   log(`faults: data in ${dataDir}, platform on ${URL_BASE}`);
   try {
@@ -194,8 +239,10 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
     await new Promise((r) => setTimeout(r, 2000));
     for (const s of sent.filter(unsettled)) await post(URL_BASE, token, s);
   }
-  // Let the outbox drain and the rewards run, then stop the platform cleanly and count from the data.
+  // Let the outbox drain and the rewards run (the mints the workflow left are the mints schedule's, each minute),
+  // then stop the platform cleanly and count from the data.
   await new Promise((r) => setTimeout(r, 5000));
+  await waitForMints(run, sent, log);
   child.kill('SIGINT');
   await exited(child);
 
@@ -267,6 +314,46 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   for (const p of succeeded) if (!observed.has(String(p.paymentId))) breaches.push(`succeeded but not in the fraud features: ${String(p.paymentId)}`);
   const dayCounts = features.filter((f) => String(f.pk).startsWith('term#') && String(f.sk).startsWith('day#')).reduce((a, f) => a + Number(f.n ?? 0), 0);
   if (dayCounts > observed.size) breaches.push(`fraud features counted twice: terminal days count ${dayCounts} payments, ${observed.size} were observed`);
+  // Mints, from the ledger's own journal: each successful transaction with a payment id as its memo, and the
+  // tokens it moved to each owner.
+  const mints = new Map<string, Array<{ owner: string; amount: bigint }>>();
+  const walletTokens = new Map<string, bigint>();
+  for (const tx of journalTransactions(join(dataDir, 'solana'))) {
+    if (tx.err !== null) continue;
+    const moved: Array<{ owner: string; amount: bigint }> = [];
+    for (const post of tx.postTokenBalances.filter((b) => b.mint === run.rewardMint)) {
+      const pre = tx.preTokenBalances.find((b) => b.accountIndex === post.accountIndex);
+      const amount = BigInt(post.uiTokenAmount.amount) - BigInt(pre?.uiTokenAmount.amount ?? '0');
+      if (amount === 0n) continue;
+      moved.push({ owner: post.owner, amount });
+      walletTokens.set(post.owner, (walletTokens.get(post.owner) ?? 0n) + amount);
+    }
+    for (const paymentId of new Set(tx.memo?.match(/pay_[0-9A-Z]{20}/g) ?? [])) mints.set(paymentId, [...(mints.get(paymentId) ?? []), ...moved]);
+  }
+  const rewardOf = new Map(rewards.map((r) => [String(r.paymentId), r]));
+  const owed = succeeded.filter((p) => typeof p.rewardWallet === 'string');
+  const expectedTokens = new Map<string, bigint>();
+  for (const p of owed) {
+    const paymentId = String(p.paymentId);
+    const wallet = String(p.rewardWallet);
+    const tokens = BigInt(String(rewardOf.get(paymentId)?.tokens ?? '0'));
+    expectedTokens.set(wallet, (expectedTokens.get(wallet) ?? 0n) + tokens);
+    const minted = mints.get(paymentId) ?? [];
+    if (minted.length !== 1) breaches.push(`succeeded with a wallet without exactly one mint: ${paymentId} minted ${minted.length} times`);
+    else if (minted[0].owner !== wallet || minted[0].amount !== tokens) {
+      breaches.push(`minted wrong: ${paymentId} minted ${minted[0].amount} to ${minted[0].owner}, its reward is ${tokens} to ${wallet}`);
+    }
+  }
+  for (const paymentId of mints.keys()) {
+    if (payments.get(paymentId)?.status !== 'succeeded') breaches.push(`minted for a payment that did not succeed: ${paymentId}`);
+  }
+  for (const wallet of new Set([...walletTokens.keys(), ...expectedTokens.keys()])) {
+    if ((walletTokens.get(wallet) ?? 0n) !== (expectedTokens.get(wallet) ?? 0n)) {
+      breaches.push(`wallet tokens differ from its rewards: ${wallet} holds ${walletTokens.get(wallet) ?? 0n}, its rewards are ${expectedTokens.get(wallet) ?? 0n}`);
+    }
+  }
+  const mintCount = [...mints.values()].filter((m) => m.length > 0).length;
+
   const unfinished = [...payments.values()].filter((p) => p.status === 'processing' && !p.reason);
   for (const p of unfinished) breaches.push(`left processing without a reason: ${String(p.paymentId)}`);
   const finals = new Map<number, number>();
@@ -283,6 +370,7 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
     `  charges without a succeeded record: ${count('charge without') + count('charged but recorded')} (goal 0)`,
     `  5xx or "failed" answers for charged payments: ${count('answered')} (goal 0)`,
     `  succeeded payments without exactly one reward: ${count('succeeded without')} (goal 0)`,
+    `  mints on chain (the ledger's journal; ${(run.solanaFaultRate * 100).toFixed(0)}% of sends dropped and as many answers lost): ${mintCount} for ${owed.length} succeeded payments with a wallet; not exactly one: ${count('succeeded with a wallet')}, wrong amount or wallet: ${count('minted wrong')}, for a payment that did not succeed: ${count('minted for')}, wallets off their rewards: ${count('wallet tokens differ')} (goal 0 each)`,
     `  fraud features: ${observed.size} payments observed, terminal days count ${dayCounts}; succeeded payments not observed: ${count('succeeded but not in')}, counted twice: ${count('fraud features counted twice')} (goal 0 and 0)`,
     `  payments left non-terminal without a reason: ${count('left processing')} (goal 0)`,
     breaches.length ? `FAILED: ${breaches.length} breach(es)\n  ${breaches.slice(0, 30).join('\n  ')}` : 'PASSED: no breach',
@@ -295,7 +383,43 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
     succeeded: succeeded.length,
     charged: charges.size,
     rewards: rewards.length,
+    mints: mintCount,
+    owedMints: owed.length,
     breaches,
     text,
   };
+}
+
+/**
+ * Waits (up to 150 s) until every payment answered as succeeded that named a wallet has a mint on the ledger with
+ * its id as the memo: read through the RPC, as any client would. The verdict comes later, from the journal.
+ */
+async function waitForMints(run: Run, sent: readonly Sent[], log: (line: string) => void): Promise<void> {
+  const owed = new Map<string, string>();
+  for (const s of sent) {
+    const wallet = (s.body as { rewardWallet?: string }).rewardWallet;
+    const last = s.answers.at(-1);
+    const paymentId = last && /"status":"succeeded"/.test(last.body) ? /"paymentId":"(pay_[0-9A-Z]{20})"/.exec(last.body)?.[1] : undefined;
+    if (wallet && paymentId) owed.set(paymentId, wallet);
+  }
+  if (!run.solanaUrl || !run.rewardMint || owed.size === 0) return;
+  const connection = new Connection(run.solanaUrl, 'confirmed');
+  const mint = new PublicKey(run.rewardMint);
+  const deadline = Date.now() + 150_000;
+  let missing = owed.size;
+  while (Date.now() < deadline) {
+    const memos = new Set<string>();
+    for (const wallet of new Set(owed.values())) {
+      const signatures = await connection.getSignaturesForAddress(getAssociatedTokenAddressSync(mint, new PublicKey(wallet)), { limit: 1000 }).catch(() => []);
+      for (const s of signatures) if (s.err === null) for (const id of s.memo?.match(/pay_[0-9A-Z]{20}/g) ?? []) memos.add(id);
+    }
+    missing = [...owed.keys()].filter((id) => !memos.has(id)).length;
+    if (missing === 0) {
+      log(`mints: all ${owed.size} owed on chain ${((Date.now() - deadline + 150_000) / 1000).toFixed(0)} s after the last answers settled`);
+      return;
+    }
+    if (process.env.FAULTS_DEBUG) log(`mints: ${missing} missing: ${[...owed.keys()].filter((id) => !memos.has(id)).join(' ')}`);
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  log(`mints: ${missing} of ${owed.size} owed still not on chain after 150 s`);
 }

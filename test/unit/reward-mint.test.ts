@@ -4,7 +4,7 @@
  * a send may be lost. Each case is a crash or a retry between two steps; the count of tokens minted decides.
  */
 import { TransientError } from '../../contracts/errors';
-import { mintOnce, MintRefusedError, type MintAttempt, type MintBuilder, type MintChain, type MintDeps, type MintLedger, type SignatureState } from '../../lambdas/rewards/mint';
+import { MintFailedError, mintOnce, MintRefusedError, type MintAttempt, type MintBuilder, type MintChain, type MintDeps, type MintLedger, type SignatureState } from '../../lambdas/rewards/mint';
 
 interface FakeTx {
   readonly signature: string;
@@ -168,7 +168,7 @@ test('a lost send whose blockhash then expires: rebuilt once it can never land, 
 test('a mint that fails on chain is an error, not a retry loop; nothing was minted', async () => {
   const s = setup();
   s.cluster.failNext = true;
-  await expect(mintOnce('pay_1', s.deps)).rejects.toThrow(/failed on chain: .*Custom/);
+  await expect(mintOnce('pay_1', s.deps)).rejects.toThrow(expect.objectContaining({ name: 'MintFailedError', message: expect.stringMatching(/failed on chain: .*Custom/) }));
   expect(s.cluster.minted).toBe(0n);
   // Fixed (say, the authority restored): the failed attempt is replaced, once.
   s.cluster.failNext = false;
@@ -186,6 +186,7 @@ test('two runs at once record one attempt between them, and mint once', async ()
 test('refuses to mint what has no entry, or an entry with no tokens', async () => {
   const s = setup();
   await expect(mintOnce('pay_none', s.deps)).rejects.toThrow(/no ledger entry/);
+  await expect(mintOnce('pay_none', s.deps)).rejects.toBeInstanceOf(MintFailedError);
   s.ledger.entries.set('pay_gbp', { tokens: '0', status: 'error' });
   await expect(mintOnce('pay_gbp', s.deps)).rejects.toThrow(/is error: it has no tokens/);
   expect(s.cluster.sends).toBe(0);
