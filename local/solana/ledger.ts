@@ -71,6 +71,9 @@ export interface RecordedTransaction {
   readonly memo: string | null;
 }
 
+/** bankrun's words for a transaction whose blockhash it does not know (any more). */
+const BLOCKHASH_NOT_FOUND = /blockhash not found|BlockhashNotFound/i;
+
 /** A JSON-RPC error for a preflight failure, as a cluster words it. */
 const SIMULATION_FAILED = -32002;
 
@@ -80,11 +83,18 @@ const MEMO_V1_PROGRAM_ID = new PublicKey('Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQD
 const JOURNAL = 'ledger.jsonl';
 const SYSVAR_OWNER = new PublicKey('Sysvar1111111111111111111111111111111111111');
 
-/** A journal line: a transaction's record and the accounts' states after it (or, compacted, the accounts alone). */
+/**
+ * A journal line: a transaction's record and the accounts' states after it (or, compacted, the accounts alone), or
+ * the horizon: a block height past every blockhash's last valid height handed out so far.
+ */
 interface JournalLine {
   readonly tx?: RecordedTransaction;
   readonly accounts?: readonly StoredAccount[];
+  readonly horizon?: number;
 }
+
+/** How far ahead of the blockhash handed out the journalled horizon is set (one line per this many slots). */
+const HORIZON_STEP = 50;
 
 interface StoredAccount {
   readonly pubkey: string;
@@ -111,6 +121,8 @@ export class LocalLedger {
   /** Sends are processed one at a time, as a leader orders them. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(record: RecordedTransaction) => void>();
+  /** The journalled horizon (see JournalLine). */
+  private horizon = 0;
 
   private constructor(
     private readonly context: ProgramTestContext,
@@ -127,24 +139,38 @@ export class LocalLedger {
     const dir = options.dir;
     const accounts = new Map<string, StoredAccount['account']>();
     const transactions: RecordedTransaction[] = [];
+    let horizon = 0;
     if (dir) {
       mkdirSync(dir, { recursive: true });
       const journal = join(dir, JOURNAL);
       for (const line of readLines(journal) as JournalLine[]) {
         for (const stored of line.accounts ?? []) accounts.set(stored.pubkey, stored.account);
         if (line.tx) transactions.push(line.tx);
+        if (typeof line.horizon === 'number') horizon = Math.max(horizon, line.horizon);
       }
       // Compacted: the newest state of each live account, once, then the records.
       const live: StoredAccount[] = [...accounts].filter(([, account]) => account !== null).map(([pubkey, account]) => ({ pubkey, account }));
-      writeAtomically(journal, [JSON.stringify({ accounts: live } satisfies JournalLine), ...transactions.map((tx) => JSON.stringify({ tx } satisfies JournalLine))].map((l) => `${l}\n`).join(''));
+      writeAtomically(
+        journal,
+        [
+          JSON.stringify({ accounts: live } satisfies JournalLine),
+          ...(horizon ? [JSON.stringify({ horizon } satisfies JournalLine)] : []),
+          ...transactions.map((tx) => JSON.stringify({ tx } satisfies JournalLine)),
+        ]
+          .map((l) => `${l}\n`)
+          .join(''),
+      );
     }
     const added: AddedAccount[] = [...accounts].flatMap(([pubkey, account]) =>
       account ? [{ address: new PublicKey(pubkey), info: { lamports: account.lamports, data: Buffer.from(account.data, 'base64'), owner: new PublicKey(account.owner), executable: account.executable } }] : [],
     );
     const context = await start([], added);
-    // The slot carries on from the last run's, so its signatures' slots stay in the past.
+    // The slot carries on from the last run's, so its signatures' slots stay in the past, and past the horizon: a
+    // new bank knows none of the last run's blockhashes, so each must be expired by height, as its holder can tell
+    // (a transaction signed with one, still unsent, is then rebuilt rather than waited on).
     const lastSlot = transactions.reduce((max, t) => Math.max(max, t.slot), 0);
-    const ledger = new LocalLedger(context, Math.max(Number(await context.banksClient.getSlot()), lastSlot + 1), options.slotMs ?? 400, dir);
+    const ledger = new LocalLedger(context, Math.max(Number(await context.banksClient.getSlot()), lastSlot + 1, horizon + 1), options.slotMs ?? 400, dir);
+    ledger.horizon = horizon;
     for (const t of transactions) ledger.remember(t);
     return ledger;
   }
@@ -181,7 +207,13 @@ export class LocalLedger {
       if (!this.issued.has(latest)) this.issued.set(latest, slot);
       // Expired ones are refused whether remembered or not: forget them before they pile up under load.
       if (this.issued.size > 10_000) for (const [hash, at] of this.issued) if (at + BLOCKHASH_VALID_BLOCKS < slot) this.issued.delete(hash);
-      return { blockhash: latest, lastValidBlockHeight: this.issued.get(latest)! + BLOCKHASH_VALID_BLOCKS };
+      const lastValidBlockHeight = this.issued.get(latest)! + BLOCKHASH_VALID_BLOCKS;
+      // On record before it is handed out: the next start begins past it.
+      if (this.dir && lastValidBlockHeight >= this.horizon) {
+        this.horizon = lastValidBlockHeight + HORIZON_STEP;
+        appendFileSync(join(this.dir, JOURNAL), `${JSON.stringify({ horizon: this.horizon } satisfies JournalLine)}\n`);
+      }
+      return { blockhash: latest, lastValidBlockHeight };
     });
   }
 
@@ -198,6 +230,18 @@ export class LocalLedger {
    */
   private async nextBank(): Promise<void> {
     this.context.warpToSlot((await this.context.banksClient.getSlot()) + 1n);
+  }
+
+  /**
+   * bankrun forgot a blockhash this ledger still counts as valid (it keeps an unused one for about a second of
+   * wall time, not 150 blocks): the clock jumps past the blockhash's last valid block height, so it is expired by
+   * height too, as its holder can tell (it then rebuilds, rather than waiting on a blockhash that can never land).
+   */
+  private async expire(blockhash: string): Promise<void> {
+    const issuedAt = this.issued.get(blockhash);
+    if (issuedAt === undefined) return;
+    const past = issuedAt + BLOCKHASH_VALID_BLOCKS + 1 - (await this.slot());
+    if (past > 0) this.advanced += past;
   }
 
   /** Whether a transaction's blockhash is one this ledger handed out and still valid now. */
@@ -254,14 +298,21 @@ export class LocalLedger {
       }
       if (!options.skipPreflight) {
         const simulated = await this.context.banksClient.simulateTransaction(tx, 'processed');
+        if (simulated.result && BLOCKHASH_NOT_FOUND.test(simulated.result)) {
+          await this.expire(tx.message.recentBlockhash);
+          throw simulationFailed('Transaction simulation failed: Blockhash not found', 'BlockhashNotFound', []);
+        }
         if (simulated.result) throw simulationFailed(`Transaction simulation failed: ${describe(simulated.result)}`, errOf(simulated.result), simulated.meta?.logMessages ?? []);
       }
       const keys = tx.message.staticAccountKeys;
       const before = await Promise.all(keys.map((k) => this.context.banksClient.getAccount(k)));
       const result = await this.context.banksClient.tryProcessTransaction(tx);
       // Not processed at all (a cluster drops it): an unknown blockhash, or a signature or fee payer it refuses.
+      if (result.result && BLOCKHASH_NOT_FOUND.test(result.result)) {
+        await this.expire(tx.message.recentBlockhash);
+        return signature;
+      }
       if (result.result && !result.meta) return signature;
-      if (result.result && /blockhash not found|BlockhashNotFound/i.test(result.result)) return signature;
       const after = await Promise.all(keys.map((k) => this.context.banksClient.getAccount(k)));
       const accountKeys = keys.map((k) => k.toBase58());
       const record: RecordedTransaction = {

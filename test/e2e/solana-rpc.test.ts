@@ -183,6 +183,19 @@ test('hundreds of transactions, eight at a time, each on the newest blockhash: n
   expect((await connection.getBalance(to)) - before).toBe(sent);
 }, 60_000);
 
+test('a blockhash bankrun forgot (held unused for a couple of seconds) is refused, and expired by height at once', async () => {
+  await connection.requestAirdrop(treasury.publicKey, LAMPORTS_PER_SOL);
+  const { blockhash, lastValidBlockHeight } = await connection.getLatestBlockhash();
+  const held = await build([SystemProgram.transfer({ fromPubkey: treasury.publicKey, toPubkey: Keypair.generate().publicKey, lamports: 1_234_567 })], [treasury], blockhash);
+  expect(await connection.getBlockHeight()).toBeLessThanOrEqual(lastValidBlockHeight);
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  await expect(connection.sendRawTransaction(held.serialize())).rejects.toThrow(/Blockhash not found/);
+  // Its holder can tell it can never land, and builds a new one.
+  expect(await connection.getBlockHeight()).toBeGreaterThan(lastValidBlockHeight);
+  await expect(connection.sendRawTransaction(held.serialize(), { skipPreflight: true })).resolves.toEqual(expect.any(String));
+  expect((await connection.getSignatureStatuses([bs58.encode(held.signature!)])).value[0]).toBeNull();
+});
+
 test('fault testing: a dropped send is answered with its signature and never lands; a lost answer is a 502 after it landed', async () => {
   await connection.requestAirdrop(treasury.publicKey, LAMPORTS_PER_SOL);
   const faulty = await startLocalSolanaRpc(ledger, { faultRate: 0.45 });
@@ -227,13 +240,17 @@ test('fault testing: a dropped send is answered with its signature and never lan
   }
 });
 
-test('the ledger survives a restart: balances, statuses, transactions and the slot carry on', async () => {
+test('the ledger survives a restart: balances, statuses, transactions and the slot carry on, past every blockhash handed out', async () => {
   const slot = await connection.getSlot();
+  // A blockhash handed out before the restart, never used: the new bank does not know it, so it must be expired
+  // by height after the restart (its holder rebuilds instead of waiting a minute on a refusal).
+  const { lastValidBlockHeight } = await connection.getLatestBlockhash();
   await shut();
   // A crash cut the journal's last line short: that line was never answered, and is skipped.
   appendFileSync(join(dir, 'ledger.jsonl'), '{"tx":{"signature":"5cut');
   await open();
   expect(await connection.getSlot()).toBeGreaterThan(slot);
+  expect(await connection.getBlockHeight()).toBeGreaterThan(lastValidBlockHeight);
   expect((await connection.getTokenAccountBalance(ata)).value.amount).toBe('5000000');
   expect((await connection.getSignatureStatuses([mintSignature])).value[0]).toMatchObject({ err: null, confirmationStatus: 'finalized' });
   expect((await connection.getTransaction(mintSignature, { maxSupportedTransactionVersion: 0 }))?.meta?.logMessages).toContain('Program log: Memo (len 7): "pay_123"');

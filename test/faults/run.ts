@@ -20,7 +20,8 @@
  * or the features' terminal days counting more payments than were observed; a payment left non-terminal
  * without a reason.
  *
- * test/faults/cli.ts is `npm run test:faults`; test/e2e/faults.test.ts runs a short form in `npm test`.
+ * test/faults/cli.ts is `npm run test:faults`; test/e2e/faults.test.ts runs a short form in `npm test`. Debugging:
+ * FAULTS_KEEP=1 keeps the run's data folder, FAULTS_DEBUG=1 prints the mints still missing while it waits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -199,7 +200,7 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
   try {
     return await faults(run, KILLS, BATCH, LEASE_MS, log);
   } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!process.env.FAULTS_KEEP) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
