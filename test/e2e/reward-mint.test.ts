@@ -5,7 +5,7 @@
  * from our table.
  */
 import { Connection, Keypair, PublicKey } from '@solana/web3.js';
-import { getAccount, getAssociatedTokenAddressSync, getMint } from '@solana/spl-token';
+import { getAccount, getAssociatedTokenAddressSync, getMint, TOKEN_2022_PROGRAM_ID } from '@solana/spl-token';
 import type { LocalPlatform } from '../../local/platform';
 import { ApiClient, fieldsOf, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
 
@@ -139,4 +139,24 @@ test('a mint the workflow could not finish (the cluster down) is on record as pe
   // The next run finds nothing left to do.
   expect(await platform.schedules.run('mints')).toMatchObject({ found: 0, minted: 0, failed: 0 });
   expect((await getAccount(connection, ata)).amount).toBe(10_000_000n);
+});
+
+test('REWARD_TOKEN_PROGRAM=token-2022: the reward token is a Token-2022 mint, and the wallet\'s Token-2022 account receives the reward', async () => {
+  const other = await startPlatform({ env: { REWARD_TOKEN_PROGRAM: 'token-2022' } });
+  try {
+    const merchant = await ApiClient.forMerchant(other, uniqueMerchant());
+    const wallet = newWallet();
+    const paid = await merchant.pay(payBody({ amount: 25_000, customerId: uniqueCustomer(), rewardWallet: wallet.toBase58() }));
+    expect(paid.status).toBe(201);
+    await other.idle();
+    const chain = new Connection(other.solana.url, 'confirmed');
+    const mint = new PublicKey(other.solana.rewardMint);
+    expect((await chain.getAccountInfo(mint))?.owner.equals(TOKEN_2022_PROGRAM_ID)).toBe(true);
+    const ata = getAssociatedTokenAddressSync(mint, wallet, false, TOKEN_2022_PROGRAM_ID);
+    expect((await getAccount(chain, ata, 'confirmed', TOKEN_2022_PROGRAM_ID)).amount).toBe(5_000_000n);
+    const reward = await merchant.call('POST', '/reward', { body: { paymentId: paid.json.payment.paymentId } });
+    expect(reward.json.reward.chain).toMatchObject({ state: 'minted', recipient: ata.toBase58(), tokenMint: mint.toBase58() });
+  } finally {
+    await other.close(1000);
+  }
 });
