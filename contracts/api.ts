@@ -160,11 +160,29 @@ export const RouteFeedbackRequest = z
   .strict();
 export type RouteFeedbackRequest = z.infer<typeof RouteFeedbackRequest>;
 
+/**
+ * `{paymentId}`: one of your succeeded payments' reward (issued now if the workflow has not yet). `{customerId,
+ * wallet}`: a claim: the customer's rewards recorded without a wallet, minted to `wallet` as one total, once.
+ */
 export const RewardRequest = z
   .object({
-    paymentId: PaymentId,
+    paymentId: PaymentId.optional(),
+    customerId: Identifier.optional(),
+    /** The Solana wallet a claim mints to. */
+    wallet: SolanaAddress.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((request, ctx) => {
+    if (request.paymentId !== undefined) {
+      for (const field of ['customerId', 'wallet'] as const) {
+        if (request[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'must not be given with paymentId: send {paymentId}, or {customerId, wallet} to claim' });
+      }
+      return;
+    }
+    for (const field of ['customerId', 'wallet'] as const) {
+      if (request[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'is required to claim (send {customerId, wallet}), unless paymentId is given' });
+    }
+  });
 export type RewardRequest = z.infer<typeof RewardRequest>;
 
 const ISO_DATETIME = 'must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z';
@@ -354,12 +372,14 @@ export function processingBody(paymentId?: string): ProcessingResponse {
 
 /**
  * Where a reward's tokens are on chain:
- * - `no_wallet`: the payment named no rewardWallet; the tokens are recorded for the customer, not minted;
+ * - `no_wallet`: the payment named no rewardWallet; the tokens are recorded for the customer to claim (POST /reward
+ *   with {customerId, wallet});
+ * - `claimed`: a claim (`claimId`) took it: the claim's mint carries its tokens;
  * - `not_configured`: this stage mints no tokens (no SPL_TOKEN_MINT_ADDRESS); recorded only;
  * - `pending`: its mint transaction is being sent or confirmed (`signature` once one is on record);
  * - `minted`: finalized on chain (`signature`, `mintedAt`).
  */
-export const RewardChainState = z.enum(['no_wallet', 'not_configured', 'pending', 'minted']);
+export const RewardChainState = z.enum(['no_wallet', 'claimed', 'not_configured', 'pending', 'minted']);
 export type RewardChainState = z.infer<typeof RewardChainState>;
 
 export const RewardChain = z.object({
@@ -373,6 +393,8 @@ export const RewardChain = z.object({
   /** The mint transaction's signature (base58): look it up on any explorer of the cluster. */
   signature: z.string().optional(),
   mintedAt: z.string().optional(),
+  /** The claim that took a reward recorded without a wallet. */
+  claimId: z.string().optional(),
 });
 export type RewardChain = z.infer<typeof RewardChain>;
 
@@ -395,6 +417,25 @@ export const RewardEntry = z.object({
 });
 export type RewardEntry = z.infer<typeof RewardEntry>;
 export const RewardResponse = z.object({ reward: RewardEntry });
+
+/** A claim: a customer's rewards recorded without a wallet, minted to one wallet as one total. */
+export const RewardClaim = z.object({
+  claimId: z.string(),
+  merchantId: z.string(),
+  customerId: z.string(),
+  wallet: z.string(),
+  /** Base units, as a decimal string: the sum of the claimed rewards. */
+  tokens: z.string().regex(/^\d+$/),
+  tokensDisplay: z.string(),
+  decimals: z.number().int(),
+  /** The payments whose rewards it claimed. */
+  payments: z.array(PaymentId),
+  /** Where the tokens are on chain (`pending` or `minted`; `not_configured` on a stage without a reward token). */
+  chain: RewardChain,
+  createdAt: z.string(),
+});
+export type RewardClaim = z.infer<typeof RewardClaim>;
+export const RewardClaimResponse = z.object({ claim: RewardClaim });
 
 export const ChatIntent = z.enum(['total', 'count', 'decline_rate', 'summary']);
 export type ChatIntent = z.infer<typeof ChatIntent>;

@@ -104,6 +104,12 @@ export class RewardNotEligibleError extends DomainError {
   readonly code = 'reward_not_eligible';
 }
 
+/** A claim found nothing to claim: the customer has no rewards recorded without a wallet, and never claimed any. */
+export class NothingToClaimError extends DomainError {
+  readonly status = 409;
+  readonly code = 'nothing_to_claim';
+}
+
 /** The payment did not complete, so there is nothing to label. */
 export class PaymentNotCompletedError extends DomainError {
   readonly status = 409;

@@ -31,6 +31,11 @@ export function newPaymentId(now: Date = new Date()): string {
   return `pay_${encodeTime(now.getTime())}${randomChars()}`;
 }
 
+/** A reward claim's id: `clm_` and the same time-sortable characters as a payment id's. */
+export function newClaimId(now: Date = new Date()): string {
+  return `clm_${encodeTime(now.getTime())}${randomChars()}`;
+}
+
 /** The inclusive key range of the payment ids created in [from, to). */
 export function paymentIdRange(from: Date, to: Date): { low: string; high: string } {
   return { low: `pay_${encodeTime(from.getTime())}`, high: `pay_${encodeTime(Math.max(0, to.getTime() - 1))}~` };

@@ -25,10 +25,18 @@ export const TABLES = {
   /** Routing: the bandit model, its published health, decisions and outcomes; decisions and outcomes expire. */
   routing: { partitionKey: 'pk', timeToLiveAttribute: 'expiresAt' },
   /**
-   * One reward per payment. Sparse index (keys only): `unminted` holds the rewards whose mint is not known to be
-   * finalized (the mint sweep's work list, and the age its alarm watches).
+   * One reward per payment (its id as the key), one item per claim (`clm_...`), and each customer's last claim
+   * (`lastclaim#<merchant>#<customer>`). Sparse indexes (keys only): `unminted` holds the rewards and claims whose
+   * mint is not known to be finalized (the mint sweep's work list, and the age its alarm watches); `claimable`
+   * (`<merchant>#<customer>`) the rewards recorded without a wallet and not claimed yet.
    */
-  rewards: { partitionKey: 'paymentId', indexes: [{ name: 'unminted', partitionKey: 'unminted', sortKey: 'createdAt' }] },
+  rewards: {
+    partitionKey: 'paymentId',
+    indexes: [
+      { name: 'unminted', partitionKey: 'unminted', sortKey: 'createdAt' },
+      { name: 'claimable', partitionKey: 'claimable', sortKey: 'createdAt' },
+    ],
+  },
   /** Online fraud features: customer state and terminal day counts (lambdas/fraud/state.ts). */
   fraudState: { partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' },
 } as const;

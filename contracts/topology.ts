@@ -384,11 +384,17 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
       {
         method: 'POST',
         path: '/reward',
-        summary: 'Issue (or return) the reward of one of your succeeded payments',
+        summary: 'Issue (or return) the reward of one of your succeeded payments ({paymentId}), or claim a customer\'s rewards recorded without a wallet to a wallet ({customerId, wallet})',
         auth: 'jwt',
         request: model('RewardRequest', api.RewardRequest),
-        responses: { 200: ok('the reward already existed', api.RewardResponse), 201: ok('reward issued now', api.RewardResponse) },
-        errors: { 400: 'a bad field', 409: 'not a succeeded payment of yours (reward_not_eligible)' },
+        responses: {
+          200: ok('the reward already existed; or, for a claim with nothing new to claim, the customer\'s last claim', z.union([api.RewardResponse, api.RewardClaimResponse])),
+          201: ok('reward issued now; or a claim made now (its chain.state is pending until its mint is finalized)', z.union([api.RewardResponse, api.RewardClaimResponse])),
+        },
+        errors: {
+          400: 'a bad field',
+          409: 'not a succeeded payment of yours (reward_not_eligible); or nothing to claim: no rewards without a wallet and no earlier claim (nothing_to_claim)',
+        },
         target: { kind: 'function', function: 'rewards' },
       },
     ],

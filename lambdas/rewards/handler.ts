@@ -17,7 +17,7 @@ import { instrumented, logger, metrics } from '../shared/powertools';
 import { secretString } from '../shared/secrets';
 import { runStep } from '../shared/steps';
 import { paymentLookup } from '../payments/lookup';
-import { assertRewardable, issueReward, rewardView, type RewardDeps } from './rewards';
+import { assertRewardable, claimRewards, claimView, issueReward, rewardView, type RewardDeps, type StoredClaim } from './rewards';
 import { DynamoRewardLedger } from './ledger';
 import { MintFailedError, mintOnce, type MintDeps } from './mint';
 import { stageMinting, type StageMinting } from './solana';
@@ -25,6 +25,8 @@ import { stageMinting, type StageMinting } from './solana';
 /** Rewards the sweep mints a run, and how many at once. */
 const SWEEP_LIMIT = 50;
 const SWEEP_CONCURRENCY = 4;
+/** How long POST /reward waits for a claim's mint to finalize (API Gateway answers within 29 s). */
+const API_CONFIRM_MS = 5_000;
 
 let deps: (RewardDeps & { ledger: DynamoRewardLedger }) | undefined;
 function dependencies(): RewardDeps & { ledger: DynamoRewardLedger } {
@@ -53,9 +55,10 @@ async function mintDeps(): Promise<MintDeps | undefined> {
   return stage && { ...stage, ledger: dependencies().ledger, now: () => new Date(), confirmTimeoutMs: cfg.solana.confirmTimeoutMs };
 }
 
-/** Mints the reward of `paymentId` (exactly once) and returns its view; counts what finally failed. */
-async function mint(paymentId: string) {
-  const d = await mintDeps();
+/** Mints the reward (or claim) `paymentId` exactly once; counts what finally failed. */
+async function mint(paymentId: string, confirmTimeoutMs?: number): Promise<void> {
+  const stage = await mintDeps();
+  const d = stage && confirmTimeoutMs !== undefined ? { ...stage, confirmTimeoutMs: Math.min(confirmTimeoutMs, stage.confirmTimeoutMs ?? confirmTimeoutMs) } : stage;
   if (!d) throw new Error('this stage has no reward token (SPL_TOKEN_MINT_ADDRESS): nothing can be minted');
   try {
     await mintOnce(paymentId, d);
@@ -69,21 +72,38 @@ async function mint(paymentId: string) {
     if (error instanceof TransientError) throw error;
     throw new TransientError(`reward ${paymentId}: ${(error as Error)?.message ?? String(error)}; it is tried again`);
   }
-  const stored = await dependencies().ledger.get(paymentId);
-  if (!stored) throw new Error(`reward ${paymentId} vanished after its mint`);
-  return rewardView(stored, dependencies().tokenMint);
 }
 
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   return apiRoute(event, async (merchantId) => {
-    const { paymentId } = parseApiBody(event, RewardRequest);
+    const request = parseApiBody(event, RewardRequest);
     const d = dependencies();
+    if (request.paymentId === undefined) {
+      // A claim: {customerId, wallet} (the schema requires both without a paymentId).
+      const { claim, created } = await claimRewards({ merchantId, customerId: request.customerId!, wallet: request.wallet! }, d);
+      if (created && claim.unminted !== undefined) await mintNow(claim.paymentId);
+      const current = ((await d.ledger.get(claim.paymentId)) as unknown as StoredClaim | undefined) ?? claim;
+      return { status: created ? 201 : 200, body: { claim: claimView(current, d.tokenMint) } };
+    }
+    const { paymentId } = request;
     const payment = await paymentLookup().get(merchantId, paymentId);
     assertRewardable(merchantId, payment, paymentId);
     const { entry, created } = await issueReward(payment, d);
     if (created) metrics.addMetric(entry.status === 'error' ? METRICS.rewardNotComputed : METRICS.rewardIssued, 'Count', 1);
     return { status: created ? 201 : 200, body: { reward: rewardView(entry, d.tokenMint) } };
   });
+}
+
+/**
+ * A claim's mint within the API call, waiting at most API_CONFIRM_MS for it: not done by then, it stays pending
+ * (on record as unminted) and the mints schedule finishes it; a failure is the schedule's to retry too.
+ */
+async function mintNow(id: string): Promise<void> {
+  try {
+    await mint(id, API_CONFIRM_MS);
+  } catch (error) {
+    logger.warn('claim mint not finished in the request; the mints schedule finishes it', { claimId: id, error: (error as Error)?.message ?? String(error) });
+  }
 }
 
 /**
@@ -125,7 +145,12 @@ export const steps: StepHandlers<'rewards'> = {
     if (created) metrics.addMetric(entry.status === 'error' ? METRICS.rewardNotComputed : METRICS.rewardIssued, 'Count', 1);
     return rewardView(entry, d.tokenMint);
   },
-  mint: (input) => mint(input.paymentId),
+  mint: async (input) => {
+    await mint(input.paymentId);
+    const stored = await dependencies().ledger.get(input.paymentId);
+    if (!stored) throw new Error(`reward ${input.paymentId} vanished after its mint`);
+    return rewardView(stored, dependencies().tokenMint);
+  },
 };
 
 export const handler = instrumented<unknown>('rewards', (event) => {

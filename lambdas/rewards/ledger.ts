@@ -8,9 +8,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { INDEX_SHARDS } from '../../contracts/resources';
 import type { MintLedger } from './mint';
-import type { MintAttempt, RewardLedger, StoredReward } from './rewards';
+import type { ClaimLedger, MintAttempt, StoredClaim, StoredReward } from './rewards';
 
-export class DynamoRewardLedger implements RewardLedger, MintLedger {
+export class DynamoRewardLedger implements ClaimLedger, MintLedger {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -35,6 +35,106 @@ export class DynamoRewardLedger implements RewardLedger, MintLedger {
     return Item as StoredReward | undefined;
   }
 
+  async claimable(key: string, limit: number): Promise<StoredReward[]> {
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'claimable',
+        KeyConditionExpression: 'claimable = :key',
+        ExpressionAttributeValues: { ':key': key },
+        Limit: limit,
+      }),
+    );
+    // The index is keys only and eventually consistent: each reward is read again, and kept if still claimable.
+    const rewards = await Promise.all(Items.map((item) => this.get(String(item.paymentId))));
+    return rewards.filter((r): r is StoredReward => r?.claimable === key);
+  }
+
+  async openClaim(claim: StoredClaim): Promise<boolean> {
+    const key = `${claim.merchantId}#${claim.customerId}`;
+    // The claim first (an orphan, if the pointer is not won, is never referenced), then the pointer: one open claim
+    // a customer at a time.
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: claim, ConditionExpression: 'attribute_not_exists(paymentId)' }));
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { paymentId: lastClaimKey(key), claimId: claim.paymentId, open: true },
+          ConditionExpression: 'attribute_not_exists(paymentId) OR #open = :false',
+          ExpressionAttributeNames: { '#open': 'open' },
+          ExpressionAttributeValues: { ':false': false },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async take(paymentId: string, claim: StoredClaim): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { paymentId },
+          UpdateExpression: 'SET claimId = :claim REMOVE claimable',
+          ConditionExpression: 'claimable = :key',
+          ExpressionAttributeValues: { ':claim': claim.paymentId, ':key': `${claim.merchantId}#${claim.customerId}` },
+        }),
+      );
+    } catch (error) {
+      // Taken already (by this claim, or by another before it): the reads that follow decide.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async closeClaim(claim: StoredClaim, taken: { readonly payments: readonly string[]; readonly tokens: string; readonly tokensDisplay: string; readonly unminted?: string }): Promise<void> {
+    const key = `${claim.merchantId}#${claim.customerId}`;
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { paymentId: claim.paymentId },
+          UpdateExpression: `SET #status = :recorded, payments = :payments, tokens = :tokens, tokensDisplay = :display${taken.unminted ? ', unminted = :unminted' : ''}`,
+          ConditionExpression: '#status = :open',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':recorded': 'recorded',
+            ':open': 'open',
+            ':payments': taken.payments,
+            ':tokens': taken.tokens,
+            ':display': taken.tokensDisplay,
+            ...(taken.unminted ? { ':unminted': taken.unminted } : {}),
+          },
+        }),
+      );
+    } catch (error) {
+      // Closed already by a run that got here first (with the same reads).
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { paymentId: lastClaimKey(key) },
+          UpdateExpression: 'SET #open = :false',
+          ConditionExpression: 'claimId = :claim',
+          ExpressionAttributeNames: { '#open': 'open' },
+          ExpressionAttributeValues: { ':false': false, ':claim': claim.paymentId },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async lastClaim(key: string): Promise<{ claim: StoredClaim; open: boolean } | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { paymentId: lastClaimKey(key) }, ConsistentRead: true }));
+    if (!Item?.claimId) return undefined;
+    const claim = (await this.get(String(Item.claimId))) as unknown as StoredClaim | undefined;
+    return claim && { claim, open: Item.open === true };
+  }
   async mintState(paymentId: string) {
     const item = await this.get(paymentId);
     if (!item) return undefined;
@@ -100,4 +200,9 @@ export class DynamoRewardLedger implements RewardLedger, MintLedger {
       }),
     );
   }
+}
+
+/** The item that names a customer's last claim. */
+function lastClaimKey(key: string): string {
+  return `lastclaim#${key}`;
 }

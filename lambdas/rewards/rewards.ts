@@ -6,9 +6,10 @@
  * A payment that named a wallet (`rewardWallet`) has its reward minted there afterwards (mint.ts), when the stage
  * has a token mint; the entry is on record first, marked `unminted` until its mint is found finalized.
  */
-import type { RewardChain, RewardEntry } from '../../contracts/api';
+import type { RewardChain, RewardClaim, RewardEntry } from '../../contracts/api';
+import { newClaimId } from '../../contracts/ids';
 import { shardOf } from '../../contracts/resources';
-import { RewardNotEligibleError } from '../../contracts/errors';
+import { NothingToClaimError, RewardNotEligibleError, TransientError } from '../../contracts/errors';
 import { currencyExponent } from '../../contracts/money';
 
 export const REWARD_RATE_PERCENT = 2n;
@@ -89,13 +90,48 @@ export type StoredReward = Omit<RewardEntry, 'chain'> & {
   readonly wallet?: string;
   /** Set (an index shard) while the mint is owed and not known to be finalized: the sparse `unminted` index. */
   readonly unminted?: string;
+  /** Set (`<merchant>#<customer>`) while it has no wallet and no claim took it: the sparse `claimable` index. */
+  readonly claimable?: string;
+  /** The claim that took it. */
+  readonly claimId?: string;
   readonly mint?: MintAttempt;
 };
+
+/**
+ * A claim as the ledger keeps it (keyed by its id in the rewards table's key attribute): `open` while it takes its
+ * rewards, then `recorded` with their total, and minted like a reward.
+ */
+export type StoredClaim = Omit<RewardClaim, 'chain' | 'claimId'> & {
+  readonly paymentId: string;
+  readonly kind: 'claim';
+  readonly status: 'open' | 'recorded';
+  readonly unminted?: string;
+  readonly mint?: MintAttempt;
+};
+
+/** Rewards a claim takes at most; claim again for the rest. */
+export const CLAIM_MAX_REWARDS = 100;
 
 export interface RewardLedger {
   /** Records the reward unless one exists; returns the entry and whether this call created it. */
   recordOnce(entry: StoredReward): Promise<{ entry: StoredReward; created: boolean }>;
   get(paymentId: string): Promise<StoredReward | undefined>;
+}
+
+/** What claims need of the ledger beyond recording rewards. */
+export interface ClaimLedger extends RewardLedger {
+  /** The customer's rewards still claimable (recorded without a wallet, not claimed), oldest first, up to `limit`. */
+  claimable(key: string, limit: number): Promise<StoredReward[]>;
+  /**
+   * Records `claim` (open) and makes it the customer's open claim; false when another claim of theirs is open (the
+   * claim written is then never referenced).
+   */
+  openClaim(claim: StoredClaim): Promise<boolean>;
+  /** Takes the reward for the claim if it is still claimable (a no-op otherwise). */
+  take(paymentId: string, claim: StoredClaim): Promise<void>;
+  /** Records what the claim took and closes it (a no-op for a claim closed already), and the customer's pointer. */
+  closeClaim(claim: StoredClaim, taken: { readonly payments: readonly string[]; readonly tokens: string; readonly tokensDisplay: string; readonly unminted?: string }): Promise<void>;
+  lastClaim(key: string): Promise<{ claim: StoredClaim; open: boolean } | undefined>;
 }
 
 export interface RewardDeps {
@@ -138,7 +174,74 @@ export async function issueReward(payment: SucceededPayment, deps: RewardDeps): 
     tokensDisplay: formatTokens(tokens, deps.decimals),
     status: 'recorded',
     ...(owed ? { unminted: shardOf(payment.paymentId) } : {}),
+    // No wallet: the customer's to claim later, to a wallet of theirs.
+    ...(payment.rewardWallet === undefined ? { claimable: claimKey(payment.merchantId, payment.customerId) } : {}),
   });
+}
+
+/** The `claimable` index key of a merchant's customer. */
+export function claimKey(merchantId: string, customerId: string): string {
+  return `${merchantId}#${customerId}`;
+}
+
+/**
+ * Claims the customer's rewards recorded without a wallet, up to CLAIM_MAX_REWARDS of them, as one total to
+ * `wallet`, with single-item conditional writes (crash-safe at every step):
+ * 1. the claim is recorded `open` with the rewards it means to take, and made the customer's one open claim;
+ * 2. each reward is taken (a conditional write: a reward is taken by one claim, ever);
+ * 3. the claim is closed with the total of the rewards that point to it, read back after the takes.
+ * A claim found open (a run that stopped) is finished first, with the same steps, and is the answer. With nothing
+ * left to claim, the customer's last claim is the answer (a repeated request gets what the first one made); with no
+ * claim ever, NothingToClaimError. The closed claim is then minted like a reward.
+ */
+export async function claimRewards(
+  request: { readonly merchantId: string; readonly customerId: string; readonly wallet: string },
+  deps: RewardDeps & { readonly ledger: ClaimLedger },
+): Promise<{ claim: StoredClaim; created: boolean }> {
+  const key = claimKey(request.merchantId, request.customerId);
+  for (let round = 0; round < 3; round += 1) {
+    const last = await deps.ledger.lastClaim(key);
+    if (last?.open) return { claim: await finishClaim(last.claim, deps), created: false };
+    const rewards = await deps.ledger.claimable(key, CLAIM_MAX_REWARDS);
+    if (rewards.length === 0) {
+      if (last) return { claim: last.claim, created: false };
+      throw new NothingToClaimError(`customer ${request.customerId} has no rewards to claim: none was recorded without a wallet`);
+    }
+    const now = deps.now();
+    const claim: StoredClaim = {
+      paymentId: newClaimId(now),
+      kind: 'claim',
+      merchantId: request.merchantId,
+      customerId: request.customerId,
+      wallet: request.wallet,
+      tokens: '0',
+      tokensDisplay: '0',
+      decimals: deps.decimals,
+      status: 'open',
+      payments: rewards.map((r) => r.paymentId),
+      createdAt: now.toISOString(),
+    };
+    if (await deps.ledger.openClaim(claim)) return { claim: await finishClaim(claim, deps), created: true };
+  }
+  throw new TransientError(`customer ${request.customerId}'s rewards were being claimed by other requests at the same time; ask again`);
+}
+
+/** Steps 2 and 3 of a claim (see claimRewards): idempotent, so any run may finish an open claim. */
+async function finishClaim(claim: StoredClaim, deps: RewardDeps & { readonly ledger: ClaimLedger }): Promise<StoredClaim> {
+  if (claim.status !== 'open') return claim;
+  for (const paymentId of claim.payments) await deps.ledger.take(paymentId, claim);
+  const taken = (await Promise.all(claim.payments.map((id) => deps.ledger.get(id)))).filter((r): r is StoredReward => r?.claimId === claim.paymentId);
+  const tokens = taken.reduce((sum, r) => sum + BigInt(r.tokens), 0n);
+  const closing = {
+    payments: taken.map((r) => r.paymentId),
+    tokens: tokens.toString(),
+    tokensDisplay: formatTokens(tokens, claim.decimals),
+    ...(deps.tokenMint !== undefined && tokens > 0n ? { unminted: shardOf(claim.paymentId) } : {}),
+  };
+  await deps.ledger.closeClaim(claim, closing);
+  const closed = (await deps.ledger.get(claim.paymentId)) as unknown as StoredClaim | undefined;
+  if (!closed) throw new Error(`claim ${claim.paymentId} vanished while it was closed`);
+  return closed;
 }
 
 /**
@@ -146,22 +249,30 @@ export async function issueReward(payment: SucceededPayment, deps: RewardDeps): 
  * `tokenMint`: the stage's (what a reward with a wallet and no attempt yet will be minted with).
  */
 export function rewardView(stored: StoredReward, tokenMint: string | undefined): RewardEntry {
-  const { wallet, unminted: _unminted, mint, ...entry } = stored;
+  const { wallet: _wallet, unminted: _unminted, claimable: _claimable, claimId: _claimId, mint: _mint, ...entry } = stored;
   if (entry.status !== 'recorded') return entry;
-  let chain: RewardChain;
+  return { ...entry, chain: chainOf(stored, tokenMint) };
+}
+
+/** The API's view of a stored claim. */
+export function claimView(stored: StoredClaim, tokenMint: string | undefined): RewardClaim {
+  const { paymentId: claimId, kind: _kind, status: _status, unminted: _unminted, mint: _mint, ...claim } = stored;
+  return { claimId, ...claim, chain: chainOf(stored, tokenMint) };
+}
+
+/** Where a reward's (or a claim's) tokens are on chain. */
+function chainOf(stored: { readonly wallet?: string; readonly unminted?: string; readonly mint?: MintAttempt; readonly claimId?: string }, tokenMint: string | undefined): RewardChain {
+  const { wallet, mint } = stored;
   if (mint) {
     const { signature, tokenMint: minted, recipient } = mint;
-    chain = mint.mintedAt
+    return mint.mintedAt
       ? { state: 'minted', wallet: mint.wallet, tokenMint: minted, recipient, signature, mintedAt: mint.mintedAt }
       : { state: 'pending', wallet: mint.wallet, tokenMint: minted, recipient, signature };
-  } else if (wallet === undefined) {
-    chain = { state: 'no_wallet' };
-  } else if (stored.unminted !== undefined) {
-    chain = { state: 'pending', wallet, ...(tokenMint ? { tokenMint } : {}) };
-  } else {
-    chain = { state: 'not_configured', wallet };
   }
-  return { ...entry, chain };
+  if (stored.claimId !== undefined) return { state: 'claimed', claimId: stored.claimId };
+  if (wallet === undefined) return { state: 'no_wallet' };
+  if (stored.unminted !== undefined) return { state: 'pending', wallet, ...(tokenMint ? { tokenMint } : {}) };
+  return { state: 'not_configured', wallet };
 }
 
 /** Guards the API path: only the caller's own succeeded payments earn a reward. */

@@ -160,3 +160,78 @@ test('REWARD_TOKEN_PROGRAM=token-2022: the reward token is a Token-2022 mint, an
     await other.close(1000);
   }
 });
+
+describe('claims: rewards recorded without a wallet, minted to one later', () => {
+  async function paidWithoutWallet(customerId: string, amounts: number[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const amount of amounts) {
+      const paid = await client.pay(payBody({ amount, customerId }));
+      expect(paid.status).toBe(201);
+      ids.push(paid.json.payment.paymentId);
+    }
+    await platform.idle();
+    return ids;
+  }
+  const balanceOf = async (wallet: PublicKey) => {
+    const ata = getAssociatedTokenAddressSync(new PublicKey(platform.solana.rewardMint), wallet);
+    return (await connection.getAccountInfo(ata)) ? (await getAccount(connection, ata)).amount : 0n;
+  };
+
+  test('a claim mints the total once, with its id as the memo; the rewards say which claim took them; asking again gets the same claim', async () => {
+    const customerId = uniqueCustomer();
+    const ids = await paidWithoutWallet(customerId, [10_000, 25_000]); // 2 + 5 tokens
+    const wallet = newWallet();
+    const claimed = await client.call('POST', '/reward', { body: { customerId, wallet: wallet.toBase58() } });
+    expect(claimed.status).toBe(201);
+    const { claim } = claimed.json;
+    expect(claim).toMatchObject({ customerId, wallet: wallet.toBase58(), tokens: '7000000', tokensDisplay: '7', chain: { state: 'minted', wallet: wallet.toBase58() } });
+    expect(claim.claimId).toMatch(/^clm_/);
+    expect([...claim.payments].sort()).toEqual([...ids].sort());
+    expect(await balanceOf(wallet)).toBe(7_000_000n);
+    const ata = getAssociatedTokenAddressSync(new PublicKey(platform.solana.rewardMint), wallet);
+    const signatures = await connection.getSignaturesForAddress(ata);
+    expect(signatures.map((s) => s.memo)).toEqual([expect.stringContaining(claim.claimId)]);
+    for (const paymentId of ids) {
+      const reward = await client.call('POST', '/reward', { body: { paymentId } });
+      expect(reward.json.reward.chain).toEqual({ state: 'claimed', claimId: claim.claimId });
+    }
+    const again = await client.call('POST', '/reward', { body: { customerId, wallet: newWallet().toBase58() } });
+    expect(again.status).toBe(200);
+    expect(again.json.claim).toMatchObject({ claimId: claim.claimId, wallet: wallet.toBase58() });
+    expect(await balanceOf(wallet)).toBe(7_000_000n);
+    // A reward earned after the claim is the next claim's, alone.
+    const [later] = await paidWithoutWallet(customerId, [5_000]);
+    const next = await client.call('POST', '/reward', { body: { customerId, wallet: wallet.toBase58() } });
+    expect(next.status).toBe(201);
+    expect(next.json.claim).toMatchObject({ payments: [later], tokens: '1000000' });
+    expect(await balanceOf(wallet)).toBe(8_000_000n);
+  });
+
+  test('claims at once for one customer: every reward is claimed once, and the wallet gets the total once', async () => {
+    const customerId = uniqueCustomer();
+    await paidWithoutWallet(customerId, [10_000, 10_000, 10_000]);
+    const wallet = newWallet();
+    const answers = await Promise.all(Array.from({ length: 6 }, () => client.call('POST', '/reward', { body: { customerId, wallet: wallet.toBase58() } })));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
+    expect(new Set(answers.map((a) => a.json.claim.claimId)).size).toBe(1);
+    await platform.schedules.run('mints');
+    expect(await balanceOf(wallet)).toBe(6_000_000n);
+  });
+
+  test('nothing to claim is a 409 saying so; a bad claim is a 400 naming the field', async () => {
+    const none = await client.call('POST', '/reward', { body: { customerId: uniqueCustomer(), wallet: newWallet().toBase58() } });
+    expect(none.status).toBe(409);
+    expect(none.json.error.code).toBe('nothing_to_claim');
+    const bad = [
+      [{ customerId: 'c_1' }, ['wallet']],
+      [{ wallet: newWallet().toBase58() }, ['customerId']],
+      [{ customerId: 'c_1', wallet: 'nope' }, ['wallet']],
+      [{ paymentId: 'pay_00000000000000000000', wallet: newWallet().toBase58() }, ['wallet']],
+      [{}, ['customerId', 'wallet']],
+    ] as const;
+    for (const [body, fields] of bad) {
+      const answer = await client.call('POST', '/reward', { body });
+      expect({ body, status: answer.status, fields: fieldsOf(answer).sort() }).toEqual({ body, status: 400, fields: [...fields].sort() });
+    }
+  });
+});

@@ -4,19 +4,11 @@
  * `Connection` with spl-token's instructions (lambdas/rewards/solana.ts). Balances and memos are read from the
  * chain, not from our table.
  */
-import type {
-  PublicKey} from '@solana/web3.js';
-import {
-  Connection,
-  Keypair,
-  LAMPORTS_PER_SOL,
-  SystemProgram,
-  Transaction,
-} from '@solana/web3.js';
+import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram, Transaction } from '@solana/web3.js';
 import { createInitializeMint2Instruction, getAccount, getAssociatedTokenAddressSync, MINT_SIZE, TOKEN_PROGRAM_ID } from '@solana/spl-token';
 import { DynamoRewardLedger } from '../../lambdas/rewards/ledger';
 import { mintOnce, type MintDeps } from '../../lambdas/rewards/mint';
-import { issueReward } from '../../lambdas/rewards/rewards';
+import { claimKey, claimRewards, issueReward, type StoredClaim } from '../../lambdas/rewards/rewards';
 import { connectionMintChain, splMintBuilder } from '../../lambdas/rewards/solana';
 import { LOCAL_TABLES } from '../../local/env';
 import { BLOCKHASH_VALID_BLOCKS, LocalLedger } from '../../local/solana/ledger';
@@ -124,4 +116,36 @@ test('a mint the chain refuses (not the authority) is an error naming it, and no
   const d = { ...deps(), builder: splMintBuilder({ authority: impostor, mint: mint.publicKey, decimals: 6 }) };
   await expect(mintOnce('pay_mint4', d)).rejects.toThrow(/was refused: [\s\S]*owner does not match/);
   expect(await connection.getTokenAccountBalance(getAssociatedTokenAddressSync(mint.publicKey, wallet)).catch(() => null)).toBeNull();
+});
+
+test('a claim that stopped after taking some of its rewards is finished by the next request: each reward counted once', async () => {
+  const d = deps();
+  const rewardDeps = { ledger: d.ledger, decimals: 6, tokenMint: mint.publicKey.toBase58(), now: () => new Date() };
+  for (const [id, amount] of [['pay_claim1', 10_000], ['pay_claim2', 20_000], ['pay_claim3', 30_000]] as const) {
+    await issueReward({ paymentId: id, merchantId: 'm', customerId: 'c_claim', amount, currency: 'USD' }, rewardDeps);
+  }
+  const wallet = Keypair.generate().publicKey.toBase58();
+  // The stopped run: opened its claim for the three, took one, and stopped.
+  const rewards = await d.ledger.claimable(claimKey('m', 'c_claim'), 10);
+  expect(rewards.map((r) => r.paymentId).sort()).toEqual(['pay_claim1', 'pay_claim2', 'pay_claim3']);
+  const stopped: StoredClaim = {
+    paymentId: 'clm_stopped', kind: 'claim', merchantId: 'm', customerId: 'c_claim', wallet, tokens: '0', tokensDisplay: '0', decimals: 6, status: 'open',
+    payments: rewards.map((r) => r.paymentId), createdAt: new Date().toISOString(),
+  };
+  expect(await d.ledger.openClaim(stopped)).toBe(true);
+  await d.ledger.take('pay_claim1', stopped);
+  // Another claim cannot open while that one is.
+  expect(await d.ledger.openClaim({ ...stopped, paymentId: 'clm_other' })).toBe(false);
+  // The next request (another wallet) finishes the stopped claim, and that is its answer.
+  const { claim, created } = await claimRewards({ merchantId: 'm', customerId: 'c_claim', wallet: Keypair.generate().publicKey.toBase58() }, rewardDeps);
+  expect(created).toBe(false);
+  expect(claim).toMatchObject({ paymentId: 'clm_stopped', status: 'recorded', wallet, tokens: '12000000', unminted: expect.any(String) });
+  expect([...claim.payments].sort()).toEqual(['pay_claim1', 'pay_claim2', 'pay_claim3']);
+  for (const id of ['pay_claim1', 'pay_claim2', 'pay_claim3']) expect(await d.ledger.get(id)).toMatchObject({ claimId: 'clm_stopped' });
+  expect(await d.ledger.claimable(claimKey('m', 'c_claim'), 10)).toEqual([]);
+  // It is minted like a reward: once, its id as the memo.
+  const minted = await mintOnce('clm_stopped', d);
+  const ata = getAssociatedTokenAddressSync(mint.publicKey, new PublicKey(wallet));
+  expect((await getAccount(connection, ata)).amount).toBe(12_000_000n);
+  expect((await connection.getSignaturesForAddress(ata)).map((s) => [s.signature, s.memo])).toEqual([[minted.signature, '[11] clm_stopped']]);
 });
