@@ -437,6 +437,21 @@ export const RewardClaim = z.object({
 export type RewardClaim = z.infer<typeof RewardClaim>;
 export const RewardClaimResponse = z.object({ claim: RewardClaim });
 
+export const RewardWalletPath = z.object({ wallet: SolanaAddress });
+
+/** A wallet's balance of the stage's reward token, read from the chain (its associated token account). */
+export const RewardBalance = z.object({
+  wallet: z.string(),
+  tokenMint: z.string(),
+  /** The wallet's associated token account (it may not exist yet: then the balance is 0). */
+  recipient: z.string(),
+  /** Base units, as a decimal string. */
+  tokens: z.string().regex(/^\d+$/),
+  tokensDisplay: z.string(),
+  decimals: z.number().int(),
+});
+export const RewardBalanceResponse = z.object({ balance: RewardBalance });
+
 export const ChatIntent = z.enum(['total', 'count', 'decline_rate', 'summary']);
 export type ChatIntent = z.infer<typeof ChatIntent>;
 

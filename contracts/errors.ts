@@ -110,6 +110,12 @@ export class NothingToClaimError extends DomainError {
   readonly code = 'nothing_to_claim';
 }
 
+/** This stage has no reward token (SPL_TOKEN_MINT_ADDRESS): nothing is minted, so there is no balance to read. */
+export class RewardsNotMintedError extends DomainError {
+  readonly status = 409;
+  readonly code = 'rewards_not_minted';
+}
+
 /** The payment did not complete, so there is nothing to label. */
 export class PaymentNotCompletedError extends DomainError {
   readonly status = 409;

@@ -397,6 +397,16 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         },
         target: { kind: 'function', function: 'rewards' },
       },
+      {
+        method: 'GET',
+        path: '/rewards/{wallet}',
+        summary: "A wallet's balance of the reward token, read from the chain",
+        auth: 'jwt',
+        pathParams: api.RewardWalletPath,
+        responses: { 200: ok('the balance (0 when the wallet has no token account yet)', api.RewardBalanceResponse) },
+        errors: { 400: 'the wallet is not a Solana public key', 409: 'this stage mints no reward token (rewards_not_minted)', 503: 'the cluster did not answer (transient_failure); ask again' },
+        target: { kind: 'function', function: 'rewards' },
+      },
     ],
   },
   analytics: {

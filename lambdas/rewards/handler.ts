@@ -1,23 +1,25 @@
 /**
  * Rewards Lambda: the reward workflow's steps (IssueReward from the PaymentSucceeded event, then MintReward when
  * the payment named a wallet), POST /reward, which issues (or returns) the reward of one of the caller's succeeded
- * payments with where its tokens are on chain, and the `mints` schedule, which finishes the mints the workflow
+ * payments with where its tokens are on chain, or claims a customer's rewards to a wallet, GET /rewards/{wallet}
+ * (a wallet's balance, read from the chain), and the `mints` schedule, which finishes the mints the workflow
  * left unconfirmed and publishes the oldest one's age.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { RewardRequest } from '../../contracts/api';
-import { TransientError } from '../../contracts/errors';
+import { z } from 'zod';
+import { RewardRequest, RewardWalletPath } from '../../contracts/api';
+import { RewardsNotMintedError, TransientError } from '../../contracts/errors';
 import { METRICS } from '../../contracts/resources';
 import type { StepHandlers } from '../../contracts/steps';
 import { isScheduledInvocation } from '../../contracts/topology';
 import { documentClientOf } from '../shared/clients';
 import { config } from '../shared/config';
-import { apiRoute, isApiGatewayEvent, parseApiBody } from '../shared/http';
+import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http';
 import { instrumented, logger, metrics } from '../shared/powertools';
 import { secretString } from '../shared/secrets';
 import { runStep } from '../shared/steps';
 import { paymentLookup } from '../payments/lookup';
-import { assertRewardable, claimRewards, claimView, issueReward, rewardView, type RewardDeps, type StoredClaim } from './rewards';
+import { assertRewardable, claimRewards, claimView, formatTokens, issueReward, rewardView, type RewardDeps, type StoredClaim } from './rewards';
 import { DynamoRewardLedger } from './ledger';
 import { MintFailedError, mintOnce, type MintDeps } from './mint';
 import { stageMinting, type StageMinting } from './solana';
@@ -44,15 +46,20 @@ function dependencies(): RewardDeps & { ledger: DynamoRewardLedger } {
 }
 
 let minting: Promise<StageMinting | undefined> | undefined;
-/** The mint protocol's dependencies (the cluster, the signed builder); undefined on a stage that mints nothing. */
-async function mintDeps(): Promise<MintDeps | undefined> {
+/** The stage's minting (its cluster, its signed builder), made once; undefined on a stage that mints nothing. */
+function stageMintingOnce(): Promise<StageMinting | undefined> {
   const cfg = config();
   minting ??= stageMinting(cfg.solana, cfg.rewardTokenDecimals, secretString).catch((error: unknown) => {
     minting = undefined; // a secret that could not be read is read again next time
     throw error;
   });
-  const stage = await minting;
-  return stage && { ...stage, ledger: dependencies().ledger, now: () => new Date(), confirmTimeoutMs: cfg.solana.confirmTimeoutMs };
+  return minting;
+}
+
+/** The mint protocol's dependencies; undefined on a stage that mints nothing. */
+async function mintDeps(): Promise<MintDeps | undefined> {
+  const stage = await stageMintingOnce();
+  return stage && { ...stage, ledger: dependencies().ledger, now: () => new Date(), confirmTimeoutMs: config().solana.confirmTimeoutMs };
 }
 
 /** Mints the reward (or claim) `paymentId` exactly once; counts what finally failed. */
@@ -75,6 +82,7 @@ async function mint(paymentId: string, confirmTimeoutMs?: number): Promise<void>
 }
 
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  if (event.httpMethod === 'GET') return onBalance(event);
   return apiRoute(event, async (merchantId) => {
     const request = parseApiBody(event, RewardRequest);
     const d = dependencies();
@@ -91,6 +99,28 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     const { entry, created } = await issueReward(payment, d);
     if (created) metrics.addMetric(entry.status === 'error' ? METRICS.rewardNotComputed : METRICS.rewardIssued, 'Count', 1);
     return { status: created ? 201 : 200, body: { reward: rewardView(entry, d.tokenMint) } };
+  });
+}
+
+/** GET /rewards/{wallet}: the wallet's balance of the reward token, read from the chain. */
+async function onBalance(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  return apiRoute(event, async () => {
+    // A malformed wallet is a 400 naming `path.wallet`.
+    const { path } = parseWith(z.object({ path: RewardWalletPath }), { path: { wallet: event.pathParameters?.wallet } }, 'path');
+    const cfg = config();
+    const stage = await stageMintingOnce();
+    if (!stage || cfg.solana.tokenMint === undefined) throw new RewardsNotMintedError('this stage mints no reward token (SPL_TOKEN_MINT_ADDRESS is not set): rewards are recorded, not minted');
+    let read: { recipient: string; tokens: bigint };
+    try {
+      read = await stage.balance(path.wallet);
+    } catch (error) {
+      throw new TransientError(`the Solana cluster did not answer (${(error as Error)?.message ?? String(error)}); ask again`);
+    }
+    const { rewardTokenDecimals: decimals } = cfg;
+    return {
+      status: 200,
+      body: { balance: { wallet: path.wallet, tokenMint: cfg.solana.tokenMint, recipient: read.recipient, tokens: read.tokens.toString(), tokensDisplay: formatTokens(read.tokens, decimals), decimals } },
+    };
   });
 }
 

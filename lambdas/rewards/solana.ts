@@ -105,10 +105,12 @@ export function keypairFromSecret(value: string, arn: string): Keypair {
   }
 }
 
-/** What minting on a stage needs: its cluster, and how its transactions are built and signed. */
+/** What minting on a stage needs: its cluster, and how its transactions are built and signed; and reading balances. */
 export interface StageMinting {
   readonly chain: MintChain;
   readonly builder: MintBuilder;
+  /** The wallet's associated token account and its balance in base units (0 when it has none yet). */
+  balance(wallet: string): Promise<{ recipient: string; tokens: bigint }>;
 }
 
 /**
@@ -135,8 +137,17 @@ export async function stageMinting(
   // Every call bounded: a connection that goes quiet fails the try (retried) instead of holding the function.
   const fetchWithTimeout = (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, { ...init, signal: AbortSignal.timeout(RPC_TIMEOUT_MS) });
   const connection = new Connection(url, { commitment: 'confirmed', fetch: fetchWithTimeout as never });
+  const mint = new PublicKey(solana.tokenMint);
+  const programId = tokenProgramId(solana.tokenProgram);
   return {
     chain: connectionMintChain(connection),
-    builder: splMintBuilder({ authority, mint: new PublicKey(solana.tokenMint), decimals, programId: tokenProgramId(solana.tokenProgram) }),
+    builder: splMintBuilder({ authority, mint, decimals, programId }),
+    async balance(wallet) {
+      const recipient = getAssociatedTokenAddressSync(mint, new PublicKey(wallet), true, programId);
+      // No account yet: nothing was minted to it (getAccountInfo answers null rather than failing).
+      if (!(await connection.getAccountInfo(recipient, 'confirmed'))) return { recipient: recipient.toBase58(), tokens: 0n };
+      const { value } = await connection.getTokenAccountBalance(recipient, 'confirmed');
+      return { recipient: recipient.toBase58(), tokens: BigInt(value.amount) };
+    },
   };
 }

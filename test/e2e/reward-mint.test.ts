@@ -161,6 +161,31 @@ test('REWARD_TOKEN_PROGRAM=token-2022: the reward token is a Token-2022 mint, an
   }
 });
 
+test('GET /rewards/{wallet} reads the balance from the chain: what was minted there, 0 for a wallet with no account, 400 for no key', async () => {
+  const wallet = newWallet();
+  expect((await client.pay(payBody({ amount: 30_000, customerId: uniqueCustomer(), rewardWallet: wallet.toBase58() }))).status).toBe(201);
+  await platform.idle();
+  const mint = new PublicKey(platform.solana.rewardMint);
+  const read = await client.call('GET', `/rewards/${wallet.toBase58()}`);
+  expect(read.status).toBe(200);
+  expect(read.json.balance).toEqual({
+    wallet: wallet.toBase58(),
+    tokenMint: mint.toBase58(),
+    recipient: getAssociatedTokenAddressSync(mint, wallet).toBase58(),
+    tokens: '6000000',
+    tokensDisplay: '6',
+    decimals: 6,
+  });
+  // The same figure web3.js reads from the chain directly.
+  expect((await getAccount(connection, getAssociatedTokenAddressSync(mint, wallet))).amount).toBe(6_000_000n);
+  const empty = newWallet();
+  expect((await client.call('GET', `/rewards/${empty.toBase58()}`)).json.balance).toMatchObject({ tokens: '0', tokensDisplay: '0' });
+  const bad = await client.call('GET', '/rewards/not-a-wallet');
+  expect(bad.status).toBe(400);
+  expect(fieldsOf(bad)).toEqual(['path.wallet']);
+  expect((await new ApiClient(platform).call('GET', `/rewards/${wallet.toBase58()}`)).status).toBe(401);
+});
+
 describe('claims: rewards recorded without a wallet, minted to one later', () => {
   async function paidWithoutWallet(customerId: string, amounts: number[]): Promise<string[]> {
     const ids: string[] = [];

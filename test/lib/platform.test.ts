@@ -110,7 +110,7 @@ describe('api', () => {
 
   test('exactly the documented routes', () => {
     expect(Object.keys(methods).sort()).toEqual(
-      ['GET /health', 'GET /openapi.json', 'GET /payments/{id}', 'POST /chat', 'POST /fraud', 'POST /fraud/labels', 'POST /pay', 'POST /reward', 'POST /route', 'POST /route/feedback'].sort(),
+      ['GET /health', 'GET /openapi.json', 'GET /payments/{id}', 'GET /rewards/{wallet}', 'POST /chat', 'POST /fraud', 'POST /fraud/labels', 'POST /pay', 'POST /reward', 'POST /route', 'POST /route/feedback'].sort(),
     );
   });
 
@@ -183,6 +183,7 @@ describe('api', () => {
       'POST /route': 'Routing',
       'POST /route/feedback': 'Routing',
       'POST /reward': 'Rewards',
+      'GET /rewards/{wallet}': 'Rewards',
       'POST /chat': 'Analytics',
       'GET /payments/{id}': 'Payments',
     };

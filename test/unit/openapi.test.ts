@@ -21,7 +21,9 @@ describe('OpenAPI document', () => {
 
   it('takes its request bodies from the zod schemas', () => {
     expect(doc.components.schemas.PaymentRequest.required).toEqual(['amount', 'currency', 'customerId', 'paymentMethod']);
-    expect(doc.components.schemas.RewardRequest.required).toEqual(['paymentId']);
+    // {paymentId}, or {customerId, wallet} to claim: which fields go together is the handler's check (400 naming them).
+    expect(Object.keys(doc.components.schemas.RewardRequest.properties).sort()).toEqual(['customerId', 'paymentId', 'wallet']);
+    expect(doc.components.schemas.RewardRequest.additionalProperties).toBe(false);
   });
 
   it('describes what each route answers, from the zod schemas too', () => {
