@@ -8,9 +8,12 @@
  * - protocol: the reward's ledger entry (the local store) and mintOnce (lambdas/rewards/mint.ts): the attempt
  *   recorded before sending, the same send and confirmation, the entry marked minted.
  *
+ * - end to end: the local platform (in memory): POST /pay with a rewardWallet, the outbox, the reward workflow
+ *   (IssueReward, MintReward: the same protocol through the platform's RPC), until the mint is on the platform's
+ *   ledger (its memo names the payment): the time from the request to the mint, and mints a second over the run.
+ *
  * Rounds alternate after a warm-up of each, each wallet new (so each mint creates its ATA). It prints mints per
- * second and the latency of one mint (p50, p95) for each, and the protocol's overhead as a ratio. The path from
- * /pay to a minted reward is not measured: the reward workflow does not mint yet.
+ * second and the latency of one mint (p50, p95) for each, and the overheads as ratios of the bare loop's.
  * Options: --mints 200 (per round and kind) --rounds 3 --concurrency 8
  */
 import { performance } from 'node:perf_hooks';
@@ -23,6 +26,8 @@ import { DynamoRewardLedger } from '../lambdas/rewards/ledger';
 import { mintOnce } from '../lambdas/rewards/mint';
 import { issueReward } from '../lambdas/rewards/rewards';
 import { connectionMintChain, splMintBuilder } from '../lambdas/rewards/solana';
+import { randomUUID } from 'node:crypto';
+import { startLocalPlatform } from '../local/platform';
 import { ensureTables, startLocalStore } from '../local/dynalite';
 import { LOCAL_TABLES } from '../local/env';
 import { LocalLedger } from '../local/solana/ledger';
@@ -120,12 +125,68 @@ async function main(): Promise<void> {
     console.log(`  bare mintToChecked (send, then poll to finalized)   ${b.rate.toFixed(1)} mints/s, p50 ${b.p50.toFixed(1)} ms, p95 ${b.p95.toFixed(1)} ms`);
     console.log(`  protocol (ledger entry, record, send, confirm, mark) ${p.rate.toFixed(1)} mints/s, p50 ${p.p50.toFixed(1)} ms, p95 ${p.p95.toFixed(1)} ms`);
     console.log(`  overhead: ${(b.rate / p.rate).toFixed(2)}× the time a mint at this concurrency, p95 ${(p.p95 / b.p95).toFixed(2)}×`);
-    console.log('\nNot measured: /pay to a minted reward (the reward workflow does not mint yet).');
+    const e = await endToEnd(mints, concurrency);
+    console.log(`  end to end (/pay → workflow → mint on chain)        ${e.rate.toFixed(1)} mints/s, p50 ${e.p50.toFixed(1)} ms, p95 ${e.p95.toFixed(1)} ms (${e.minted}/${mints} minted; the outbox drains every 250 ms)`);
+    console.log(`  end to end against bare: ${(b.rate / e.rate).toFixed(2)}× the time a mint, p95 ${(e.p95 / b.p95).toFixed(2)}×`);
     documents.destroy();
   } finally {
     await rpc.close();
     ledger.close();
     await store.close();
+  }
+}
+
+/**
+ * The local platform in memory: `count` payments with a new wallet each, `concurrency` at a time, each timed from
+ * its request to its mint recorded on the platform's ledger (the memo names the payment).
+ */
+async function endToEnd(count: number, concurrency: number): Promise<{ rate: number; p50: number; p95: number; minted: number }> {
+  const platform = await startLocalPlatform({ port: 0, inMemory: true, onError: () => undefined });
+  try {
+    const ledger = await platform.solana.ledger();
+    const token = await platform.issuer.signToken({ merchantId: 'm_bench' });
+    const sentAt = new Map<string, number>();
+    const latencies: number[] = [];
+    let lastMint = 0;
+    const done = new Map<string, () => void>();
+    const unhook = ledger.onRecorded((record) => {
+      if (record.err !== null) return;
+      for (const id of record.memo?.match(/pay_[0-9A-Z]{20}/g) ?? []) {
+        const t = sentAt.get(id);
+        if (t === undefined) continue;
+        lastMint = performance.now();
+        latencies.push(lastMint - t);
+        done.get(id)?.();
+      }
+    });
+    const started = performance.now();
+    let next = 0;
+    const waits: Promise<void>[] = [];
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < count) {
+          next += 1;
+          const t = performance.now();
+          const res = await fetch(`${platform.url}/pay`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+            body: JSON.stringify({ amount: 4_200, currency: 'USD', customerId: `c_${next}`, rewardWallet: Keypair.generate().publicKey.toBase58(), paymentMethod: { type: 'card', number: '4242424242424242', expMonth: 12, expYear: 2031 } }),
+          });
+          const body = (await res.json()) as { payment?: { paymentId: string; status: string } };
+          const id = body.payment?.status === 'succeeded' ? body.payment.paymentId : undefined;
+          if (!id) continue;
+          sentAt.set(id, t);
+          waits.push(new Promise<void>((resolve) => done.set(id, resolve)));
+        }
+      }),
+    );
+    // Every succeeded payment's mint, or 60 s.
+    await Promise.race([Promise.all(waits), new Promise((resolve) => setTimeout(resolve, 60_000))]);
+    unhook();
+    const sorted = Float64Array.from(latencies).sort();
+    return { rate: latencies.length / ((lastMint - started) / 1000), p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), minted: latencies.length };
+  } finally {
+    await platform.close(1000);
   }
 }
 
