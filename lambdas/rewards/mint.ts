@@ -124,7 +124,7 @@ export async function mintOnce(paymentId: string, deps: MintDeps): Promise<MintA
       if (status.state === 'finalized') return minted(paymentId, current, deps);
       if (status.state === 'unknown' && (await deps.chain.blockHeight()) <= current.lastValidBlockHeight) {
         // It may still land: the same bytes again, never a second transaction.
-        await sendOrThrow(paymentId, current, deps);
+        if ((await sendOrThrow(paymentId, current, deps)) === 'expired') continue;
         const after = await confirm(current.signature, deps);
         if (after.state === 'finalized') return minted(paymentId, current, deps);
         if (after.state === 'unknown') throw new TransientError(`reward ${paymentId}: mint ${current.signature} is not finalized yet; it is checked again on the next try`);
@@ -137,7 +137,7 @@ export async function mintOnce(paymentId: string, deps: MintDeps): Promise<MintA
     const attempt: MintAttempt = { wallet, tokenMint, recipient, signature, lastValidBlockHeight, wire: wire.toString('base64') };
     // On record before it is sent: a crash from here on finds it.
     if (!(await deps.ledger.recordAttempt(paymentId, attempt, current?.signature))) continue; // another run moved first: follow it
-    await sendOrThrow(paymentId, attempt, deps);
+    if ((await sendOrThrow(paymentId, attempt, deps)) === 'expired') continue;
     const status = await confirm(signature, deps);
     if (status.state === 'finalized') return minted(paymentId, attempt, deps);
     if (status.state === 'unknown') throw new TransientError(`reward ${paymentId}: mint ${signature} is not finalized yet; it is checked again on the next try`);
@@ -146,12 +146,18 @@ export async function mintOnce(paymentId: string, deps: MintDeps): Promise<MintA
   throw new TransientError(`reward ${paymentId}: other runs kept changing its mint; it is tried again`);
 }
 
-async function sendOrThrow(paymentId: string, attempt: MintAttempt, deps: MintDeps): Promise<void> {
+/**
+ * Sends a recorded attempt. 'expired': refused for its blockhash, and the chain is provably past its last valid
+ * height (it can never land), so the caller builds a new one at once. Throws TransientError when it is not known to
+ * have been taken (the recorded attempt decides on the next try), MintFailedError when it was refused for good.
+ */
+async function sendOrThrow(paymentId: string, attempt: MintAttempt, deps: MintDeps): Promise<'sent' | 'expired'> {
   try {
     await deps.chain.send(Buffer.from(attempt.wire, 'base64'));
+    return 'sent';
   } catch (error) {
     if (error instanceof MintRefusedError && !error.expired) throw new MintFailedError(`reward ${paymentId}: mint ${attempt.signature} was refused: ${error.message}`);
-    // Expired, or not known to have been taken: the recorded attempt decides on the next try.
+    if (error instanceof MintRefusedError && (await deps.chain.blockHeight()) > attempt.lastValidBlockHeight) return 'expired';
     throw new TransientError(`reward ${paymentId}: mint ${attempt.signature} could not be sent (${(error as Error)?.message ?? String(error)}); it is checked again on the next try`);
   }
 }

@@ -191,3 +191,22 @@ test('refuses to mint what has no entry, or an entry with no tokens', async () =
   await expect(mintOnce('pay_gbp', s.deps)).rejects.toThrow(/is error: it has no tokens/);
   expect(s.cluster.sends).toBe(0);
 });
+
+test('a fresh transaction refused because its blockhash expired before it was sent: rebuilt in the same try, minted once', async () => {
+  const s = setup();
+  // The chain moves past the blockhash while the attempt is being recorded (a slow store, a busy leader).
+  const record = s.ledger.recordAttempt.bind(s.ledger);
+  let bumped = false;
+  s.ledger.recordAttempt = async (...args) => {
+    const recorded = await record(...args);
+    if (!bumped) {
+      bumped = true;
+      s.cluster.height += 151;
+    }
+    return recorded;
+  };
+  const attempt = await mintOnce('pay_1', s.deps);
+  expect(attempt.signature).toBe('sig-2');
+  expect(s.cluster.minted).toBe(10_000_000n);
+  expect(s.cluster.landed.has('sig-1')).toBe(false);
+});
