@@ -114,7 +114,9 @@ async function onBalance(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRe
     try {
       read = await stage.balance(path.wallet);
     } catch (error) {
-      throw new TransientError(`the Solana cluster did not answer (${(error as Error)?.message ?? String(error)}); ask again`);
+      // The detail stays in the log: an RPC's error text is not the caller's (and may name the provider's URL).
+      logger.warn('could not read a reward balance from the cluster', { error: (error as Error)?.message ?? String(error) });
+      throw new TransientError('the Solana cluster did not answer; ask again');
     }
     const { rewardTokenDecimals: decimals } = cfg;
     return {
