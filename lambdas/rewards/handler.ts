@@ -19,7 +19,7 @@ import { instrumented, logger, metrics } from '../shared/powertools';
 import { secretString } from '../shared/secrets';
 import { runStep } from '../shared/steps';
 import { paymentLookup } from '../payments/lookup';
-import { assertRewardable, claimRewards, claimView, formatTokens, issueReward, rewardView, type RewardDeps, type StoredClaim } from './rewards';
+import { assertRewardable, claimRewards, claimView, formatTokens, issueReward, rewardView, type RewardDeps } from './rewards';
 import { DynamoRewardLedger } from './ledger';
 import { MintFailedError, mintOnce, type MintDeps } from './mint';
 import { stageMinting, type StageMinting } from './solana';
@@ -90,7 +90,7 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
       // A claim: {customerId, wallet} (the schema requires both without a paymentId).
       const { claim, created } = await claimRewards({ merchantId, customerId: request.customerId!, wallet: request.wallet! }, d);
       if (created && claim.unminted !== undefined) await mintNow(claim.paymentId);
-      const current = ((await d.ledger.get(claim.paymentId)) as unknown as StoredClaim | undefined) ?? claim;
+      const current = (await d.ledger.claim(claim.paymentId)) ?? claim;
       return { status: created ? 201 : 200, body: { claim: claimView(current, d.tokenMint) } };
     }
     const { paymentId } = request;

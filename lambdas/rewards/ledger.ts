@@ -8,7 +8,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { INDEX_SHARDS } from '../../contracts/resources';
 import type { MintLedger } from './mint';
-import type { ClaimLedger, MintAttempt, StoredClaim, StoredReward } from './rewards';
+import { claimKey, type ClaimLedger, type ClaimTotal, type MintAttempt, type StoredClaim, type StoredReward } from './rewards';
 
 export class DynamoRewardLedger implements ClaimLedger, MintLedger {
   constructor(
@@ -51,48 +51,41 @@ export class DynamoRewardLedger implements ClaimLedger, MintLedger {
   }
 
   async openClaim(claim: StoredClaim): Promise<boolean> {
-    const key = `${claim.merchantId}#${claim.customerId}`;
     // The claim first (an orphan, if the pointer is not won, is never referenced), then the pointer: one open claim
     // a customer at a time.
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: claim, ConditionExpression: 'attribute_not_exists(paymentId)' }));
-    try {
-      await this.client.send(
+    return conditionHeld(
+      this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { paymentId: lastClaimKey(key), claimId: claim.paymentId, open: true },
+          Item: { paymentId: lastClaimKey(claimOwner(claim)), claimId: claim.paymentId, open: true },
           ConditionExpression: 'attribute_not_exists(paymentId) OR #open = :false',
           ExpressionAttributeNames: { '#open': 'open' },
           ExpressionAttributeValues: { ':false': false },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async take(paymentId: string, claim: StoredClaim): Promise<void> {
-    try {
-      await this.client.send(
+    // Not held: taken already (by this claim, or by another before it): the reads that follow decide.
+    await conditionHeld(
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { paymentId },
           UpdateExpression: 'SET claimId = :claim REMOVE claimable',
           ConditionExpression: 'claimable = :key',
-          ExpressionAttributeValues: { ':claim': claim.paymentId, ':key': `${claim.merchantId}#${claim.customerId}` },
+          ExpressionAttributeValues: { ':claim': claim.paymentId, ':key': claimOwner(claim) },
         }),
-      );
-    } catch (error) {
-      // Taken already (by this claim, or by another before it): the reads that follow decide.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 
-  async closeClaim(claim: StoredClaim, taken: { readonly payments: readonly string[]; readonly tokens: string; readonly tokensDisplay: string; readonly unminted?: string }): Promise<void> {
-    const key = `${claim.merchantId}#${claim.customerId}`;
-    try {
-      await this.client.send(
+  async closeClaim(claim: StoredClaim, taken: ClaimTotal): Promise<void> {
+    // Not held: closed already by a run that got here first (with the same reads).
+    await conditionHeld(
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { paymentId: claim.paymentId },
@@ -108,33 +101,35 @@ export class DynamoRewardLedger implements ClaimLedger, MintLedger {
             ...(taken.unminted ? { ':unminted': taken.unminted } : {}),
           },
         }),
-      );
-    } catch (error) {
-      // Closed already by a run that got here first (with the same reads).
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-    try {
-      await this.client.send(
+      ),
+    );
+    // Not held: the pointer has moved on to a later claim already.
+    await conditionHeld(
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { paymentId: lastClaimKey(key) },
+          Key: { paymentId: lastClaimKey(claimOwner(claim)) },
           UpdateExpression: 'SET #open = :false',
           ConditionExpression: 'claimId = :claim',
           ExpressionAttributeNames: { '#open': 'open' },
           ExpressionAttributeValues: { ':false': false, ':claim': claim.paymentId },
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
+  }
+
+  async claim(claimId: string): Promise<StoredClaim | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { paymentId: claimId }, ConsistentRead: true }));
+    return Item as StoredClaim | undefined;
   }
 
   async lastClaim(key: string): Promise<{ claim: StoredClaim; open: boolean } | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { paymentId: lastClaimKey(key) }, ConsistentRead: true }));
     if (!Item?.claimId) return undefined;
-    const claim = (await this.get(String(Item.claimId))) as unknown as StoredClaim | undefined;
+    const claim = await this.claim(String(Item.claimId));
     return claim && { claim, open: Item.open === true };
   }
+
   async mintState(paymentId: string) {
     const item = await this.get(paymentId);
     if (!item) return undefined;
@@ -167,8 +162,8 @@ export class DynamoRewardLedger implements ClaimLedger, MintLedger {
   }
 
   async recordAttempt(paymentId: string, attempt: MintAttempt, replacing: string | undefined): Promise<boolean> {
-    try {
-      await this.client.send(
+    return conditionHeld(
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { paymentId },
@@ -180,12 +175,8 @@ export class DynamoRewardLedger implements ClaimLedger, MintLedger {
           ExpressionAttributeNames: { '#mint': 'mint', '#status': 'status' },
           ExpressionAttributeValues: { ':attempt': attempt, ':recorded': 'recorded', ...(replacing === undefined ? {} : { ':replacing': replacing }) },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async markMinted(paymentId: string, signature: string, at: string): Promise<void> {
@@ -205,4 +196,20 @@ export class DynamoRewardLedger implements ClaimLedger, MintLedger {
 /** The item that names a customer's last claim. */
 function lastClaimKey(key: string): string {
   return `lastclaim#${key}`;
+}
+
+/** The `claimable` key of the customer a claim is for. */
+function claimOwner(claim: StoredClaim): string {
+  return claimKey(claim.merchantId, claim.customerId);
+}
+
+/** Whether a conditional write's condition held (it wrote); any other failure is thrown. */
+async function conditionHeld(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }

@@ -109,6 +109,14 @@ export type StoredClaim = Omit<RewardClaim, 'chain' | 'claimId'> & {
   readonly mint?: MintAttempt;
 };
 
+/** What a claim took, as it is closed: the rewards, their total, and its `unminted` shard when it is owed a mint. */
+export interface ClaimTotal {
+  readonly payments: readonly string[];
+  readonly tokens: string;
+  readonly tokensDisplay: string;
+  readonly unminted?: string;
+}
+
 /** Rewards a claim takes at most; claim again for the rest. */
 export const CLAIM_MAX_REWARDS = 100;
 
@@ -130,7 +138,8 @@ export interface ClaimLedger extends RewardLedger {
   /** Takes the reward for the claim if it is still claimable (a no-op otherwise). */
   take(paymentId: string, claim: StoredClaim): Promise<void>;
   /** Records what the claim took and closes it (a no-op for a claim closed already), and the customer's pointer. */
-  closeClaim(claim: StoredClaim, taken: { readonly payments: readonly string[]; readonly tokens: string; readonly tokensDisplay: string; readonly unminted?: string }): Promise<void>;
+  closeClaim(claim: StoredClaim, taken: ClaimTotal): Promise<void>;
+  claim(claimId: string): Promise<StoredClaim | undefined>;
   lastClaim(key: string): Promise<{ claim: StoredClaim; open: boolean } | undefined>;
 }
 
@@ -232,14 +241,14 @@ async function finishClaim(claim: StoredClaim, deps: RewardDeps & { readonly led
   for (const paymentId of claim.payments) await deps.ledger.take(paymentId, claim);
   const taken = (await Promise.all(claim.payments.map((id) => deps.ledger.get(id)))).filter((r): r is StoredReward => r?.claimId === claim.paymentId);
   const tokens = taken.reduce((sum, r) => sum + BigInt(r.tokens), 0n);
-  const closing = {
+  const closing: ClaimTotal = {
     payments: taken.map((r) => r.paymentId),
     tokens: tokens.toString(),
     tokensDisplay: formatTokens(tokens, claim.decimals),
     ...(deps.tokenMint !== undefined && tokens > 0n ? { unminted: shardOf(claim.paymentId) } : {}),
   };
   await deps.ledger.closeClaim(claim, closing);
-  const closed = (await deps.ledger.get(claim.paymentId)) as unknown as StoredClaim | undefined;
+  const closed = await deps.ledger.claim(claim.paymentId);
   if (!closed) throw new Error(`claim ${claim.paymentId} vanished while it was closed`);
   return closed;
 }
