@@ -96,8 +96,13 @@ function setting(name: string, schema: z.ZodType<number>, fallback?: number): nu
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value)) throw new Error(`environment variable ${name} must be a number, got "${raw}"`);
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new Error(`environment variable ${name} ${settingsProblems(parsed.error, value).replace(/^\(root\): /, '')}, got "${raw}"`);
+  if (!parsed.success) throw badSetting(name, parsed.error, value, raw);
   return parsed.data;
+}
+
+/** A variable whose value its schema refused: the problem in the stage's words, and the value as given. */
+function badSetting(name: string, error: z.ZodError, value: unknown, raw: string): Error {
+  return new Error(`environment variable ${name} ${settingsProblems(error, value).replace(/^\(root\): /, '')}, got "${raw}"`);
 }
 
 function faults(raw: string | undefined): Record<string, string> {
@@ -137,7 +142,7 @@ function textSetting<T>(name: string, schema: z.ZodType<T>): T | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return undefined;
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new Error(`environment variable ${name} ${settingsProblems(parsed.error, raw).replace(/^\(root\): /, '')}, got "${raw}"`);
+  if (!parsed.success) throw badSetting(name, parsed.error, raw, raw);
   return parsed.data;
 }
 
@@ -146,6 +151,7 @@ export function config(): RuntimeConfig {
   const reviewThreshold = setting(ENV.fraudReviewThreshold, FraudThreshold);
   const declineThreshold = setting(ENV.fraudDeclineThreshold, FraudThreshold);
   const problem = thresholdsProblem(reviewThreshold, declineThreshold);
+  let solana: RuntimeConfig['solana'] | undefined;
   if (problem) throw new Error(`${ENV.fraudReviewThreshold} and ${ENV.fraudDeclineThreshold}: ${problem}`);
   cached = {
     stage: process.env[ENV.stage] ?? 'dev',
@@ -190,8 +196,9 @@ export function config(): RuntimeConfig {
       // REWARD_USD_RATES: exact decimal strings by currency.
       return jsonSetting(ENV.rewardUsdRates, RewardUsdRates) ?? {};
     },
+    // Read (and checked) at first use, once: only the rewards function has these variables.
     get solana() {
-      return {
+      return (solana ??= {
         rpcUrl: textSetting(ENV.solanaRpcUrl, SolanaRpcUrl) ?? DEVNET_RPC_URL,
         rpcUrlSecretArn: process.env[ENV.solanaRpcUrlSecretArn] || undefined,
         tokenMint: textSetting(ENV.splTokenMintAddress, SolanaAddress),
@@ -199,7 +206,7 @@ export function config(): RuntimeConfig {
         mintAuthoritySecretArn: process.env[ENV.solanaMintAuthoritySecretArn] || undefined,
         confirmTimeoutMs: number(ENV.mintConfirmTimeoutMs, 20_000, 100, 50_000),
         sweepAfterMs: number(ENV.mintSweepAfterMs, 120_000, 0, 86_400_000),
-      };
+      });
     },
     dynamodbEndpoint: process.env[ENV.dynamodbEndpoint] || undefined,
     eventsEndpoint: process.env[ENV.eventsEndpoint] || undefined,
