@@ -7,11 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { documentClientOf } from '../shared/clients';
+import { documentClientOf, traced } from '../shared/clients';
 import { config } from '../shared/config';
 import { ENV, METRICS } from '../../contracts/resources';
 import { apiRoute, isApiGatewayEvent, parseApiBody, parseJsonValue } from '../shared/http';
-import { instrumented, metrics, tracer } from '../shared/powertools';
+import { instrumented, metrics } from '../shared/powertools';
 import { eachQueued, queuedBatch, type QueuedMessage } from '../shared/queued';
 import { runStep } from '../shared/steps';
 import { FraudLabelRequest, FraudRequest, MERCHANT_CLAIM, PaymentRequest } from '../../contracts/api';
@@ -32,7 +32,7 @@ let deps: FraudDeps | undefined;
 // Module scope: one client (and its connections) per container. No SDK retries: the time budget is a few
 // tens of milliseconds, and the embedded model is the fallback.
 const sageMakerClient = new SageMakerRuntimeClient({ maxAttempts: 1 });
-const tracedSageMakerClient = tracer ? tracer.captureAWSv3Client(sageMakerClient) : sageMakerClient;
+const tracedSageMakerClient = traced(sageMakerClient);
 
 function endpointScorer(): EndpointScorer | undefined {
   const { endpointName, endpointTimeoutMs } = config().fraud;

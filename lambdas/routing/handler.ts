@@ -10,10 +10,10 @@ import { isDomainError } from '../../contracts/errors';
 import { cardNetwork } from '../../contracts/methods';
 import { METRICS } from '../../contracts/resources';
 import type { StepHandlers } from '../../contracts/steps';
-import { documentClientOf, eventBridgeClient } from '../shared/clients';
+import { documentClientOf, eventBridgeClient, traced } from '../shared/clients';
 import { config } from '../shared/config';
 import { apiRoute, isApiGatewayEvent, parseApiBody } from '../shared/http';
-import { instrumented, logger, metrics, tracer } from '../shared/powertools';
+import { instrumented, logger, metrics } from '../shared/powertools';
 import { eachQueued, queuedBatch, type QueuedMessage } from '../shared/queued';
 import { runStep } from '../shared/steps';
 import { DynamoRoutingModel } from './dynamo-model-store';
@@ -25,7 +25,7 @@ import { decide, recordFeedback, recordPaymentOutcomes, route, type RoutingDeps 
 
 // Module scope: one client per container. No SDK retries: the budget is a few tens of milliseconds.
 const sageMakerClient = new SageMakerRuntimeClient({ maxAttempts: 1 });
-const tracedSageMakerClient = tracer ? tracer.captureAWSv3Client(sageMakerClient) : sageMakerClient;
+const tracedSageMakerClient = traced(sageMakerClient);
 
 let deps: RoutingDeps | undefined;
 

@@ -43,6 +43,11 @@ function localOptions(endpoint: string) {
   };
 }
 
+/** The client, traced by X-Ray when tracing is on (Powertools' tracer: lambdas/shared/powertools.ts). */
+export function traced<C extends object>(client: C): C {
+  return tracer ? tracer.captureAWSv3Client(client) : client;
+}
+
 /** The transport the local platform gives a function's thread to its store (contracts/resources.ts), if any. */
 function localStoreTransport(endpoint: string): object | undefined {
   const transport = (globalThis as Record<symbol, unknown>)[LOCAL_STORE_TRANSPORT];
@@ -54,7 +59,7 @@ export function dynamoClient(): DynamoDBClient {
     const endpoint = config().dynamodbEndpoint;
     const transport = endpoint ? localStoreTransport(endpoint) : undefined;
     const client = new DynamoDBClient(endpoint ? { ...localOptions(endpoint), ...(transport ? { requestHandler: transport as never } : {}) } : {});
-    rawClient = tracer ? tracer.captureAWSv3Client(client) : client;
+    rawClient = traced(client);
   }
   return rawClient;
 }
@@ -72,7 +77,7 @@ export function eventBridgeClient(): EventBridgeClient {
   if (!eventsClient) {
     const endpoint = config().eventsEndpoint;
     const client = new EventBridgeClient(endpoint ? localOptions(endpoint) : {});
-    eventsClient = tracer ? tracer.captureAWSv3Client(client) : client;
+    eventsClient = traced(client);
   }
   return eventsClient;
 }
@@ -83,7 +88,7 @@ export function secretsManagerClient(): SecretsManagerClient {
   if (!secretsClient) {
     const endpoint = config().secretsEndpoint;
     const client = new SecretsManagerClient(endpoint ? localOptions(endpoint) : {});
-    secretsClient = tracer ? tracer.captureAWSv3Client(client) : client;
+    secretsClient = traced(client);
   }
   return secretsClient;
 }
