@@ -398,16 +398,20 @@ export const RewardChain = z.object({
 });
 export type RewardChain = z.infer<typeof RewardChain>;
 
+/** An amount of the reward token: base units as a decimal string (bigint does not travel in JSON), for display, and the token's decimals. */
+const TokenAmount = z.object({
+  tokens: z.string().regex(/^\d+$/),
+  tokensDisplay: z.string(),
+  decimals: z.number().int(),
+});
+
 export const RewardEntry = z.object({
   paymentId: PaymentId,
   merchantId: z.string(),
   customerId: z.string(),
   amount: z.number().int(),
   currency: z.string(),
-  /** Base units, as a decimal string (bigint does not travel in JSON). */
-  tokens: z.string().regex(/^\d+$/),
-  tokensDisplay: z.string(),
-  decimals: z.number().int(),
+  ...TokenAmount.shape,
   /** `recorded`: the tokens are the customer's; `error`: none could be computed (`error` says why; the payment is untouched). */
   status: z.enum(['recorded', 'error']),
   error: z.string().optional(),
@@ -424,10 +428,8 @@ export const RewardClaim = z.object({
   merchantId: z.string(),
   customerId: z.string(),
   wallet: z.string(),
-  /** Base units, as a decimal string: the sum of the claimed rewards. */
-  tokens: z.string().regex(/^\d+$/),
-  tokensDisplay: z.string(),
-  decimals: z.number().int(),
+  /** The sum of the claimed rewards. */
+  ...TokenAmount.shape,
   /** The payments whose rewards it claimed. */
   payments: z.array(PaymentId),
   /** Where the tokens are on chain (`pending` or `minted`; `not_configured` on a stage without a reward token). */
@@ -445,10 +447,7 @@ export const RewardBalance = z.object({
   tokenMint: z.string(),
   /** The wallet's associated token account (it may not exist yet: then the balance is 0). */
   recipient: z.string(),
-  /** Base units, as a decimal string. */
-  tokens: z.string().regex(/^\d+$/),
-  tokensDisplay: z.string(),
-  decimals: z.number().int(),
+  ...TokenAmount.shape,
 });
 export const RewardBalanceResponse = z.object({ balance: RewardBalance });
 
