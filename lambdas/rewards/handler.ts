@@ -56,16 +56,18 @@ function stageMintingOnce(): Promise<StageMinting | undefined> {
   return minting;
 }
 
-/** The mint protocol's dependencies; undefined on a stage that mints nothing. */
-async function mintDeps(): Promise<MintDeps | undefined> {
+/**
+ * The mint protocol's dependencies, confirming for at most `waitMs` (the stage's MINT_CONFIRM_TIMEOUT_MS when
+ * shorter); undefined on a stage that mints nothing.
+ */
+async function mintDeps(waitMs = Infinity): Promise<MintDeps | undefined> {
   const stage = await stageMintingOnce();
-  return stage && { ...stage, ledger: dependencies().ledger, now: () => new Date(), confirmTimeoutMs: config().solana.confirmTimeoutMs };
+  return stage && { ...stage, ledger: dependencies().ledger, now: () => new Date(), confirmTimeoutMs: Math.min(waitMs, config().solana.confirmTimeoutMs) };
 }
 
 /** Mints the reward (or claim) `paymentId` exactly once; counts what finally failed. */
-async function mint(paymentId: string, confirmTimeoutMs?: number): Promise<void> {
-  const stage = await mintDeps();
-  const d = stage && confirmTimeoutMs !== undefined ? { ...stage, confirmTimeoutMs: Math.min(confirmTimeoutMs, stage.confirmTimeoutMs ?? confirmTimeoutMs) } : stage;
+async function mint(paymentId: string, waitMs?: number): Promise<void> {
+  const d = await mintDeps(waitMs);
   if (!d) throw new Error('this stage has no reward token (SPL_TOKEN_MINT_ADDRESS): nothing can be minted');
   try {
     await mintOnce(paymentId, d);
