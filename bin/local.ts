@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       `  store: dynalite at ${platform.store.endpoint} (${values['in-memory'] ? 'in memory' : `data in ${dataDir}/`})`,
       `  workflows: statemachines/payment.asl.json, statemachines/reward.asl.json`,
       `  Solana: JSON-RPC at ${platform.solana.url}, websocket on the next port (a bankrun ledger with the SPL Token programs; ${values['in-memory'] ? 'in memory' : `data in ${dataDir}/solana/`})`,
-      `  rewards: minted to a payment's rewardWallet as token ${platform.solana.rewardMint} (its authority, the treasury: ${platform.solana.treasury})`,
+      `  rewards: minted to a payment's rewardWallet as token ${platform.solana.rewardMint} (fees paid by the treasury ${platform.solana.treasury}, which also sponsors POST /reward/relay)`,
       '',
       ...tokenLines,
       '',

@@ -451,6 +451,79 @@ export const RewardBalance = z.object({
 });
 export const RewardBalanceResponse = z.object({ balance: RewardBalance });
 
+/**
+ * What POST /reward/relay co-signs: a customer's transaction of the reward token that the treasury pays the fee
+ * of, and nothing else of the treasury's. The numbers are the relay's limits (GET /reward/relay lists them).
+ */
+export const RELAY_LIMITS = {
+  /** The wire size of a transaction (Solana's packet size, 1232 bytes). */
+  maxBytes: 1232,
+  /** Instructions in one transaction. */
+  maxInstructions: 4,
+  /** Signatures the treasury pays a fee for (5000 lamports each), its own included. */
+  maxSignatures: 3,
+  /** A memo's UTF-8 bytes. */
+  maxMemoBytes: 256,
+  /** Compute units the transaction may use (simulated before the treasury signs). */
+  maxComputeUnits: 60_000,
+} as const;
+
+/** The instructions the relay accepts; each names the program it belongs to. */
+export const RELAY_INSTRUCTIONS = [
+  'transferChecked (the reward token program, of the reward token)',
+  'burnChecked (the reward token program, of the reward token)',
+  'memo (Memo program v1 or v2, UTF-8, at most one)',
+  'setComputeUnitLimit (Compute Budget program, at most maxComputeUnits; no compute-unit price: the treasury would pay it)',
+] as const;
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+export const RelayRequest = z
+  .object({
+    /**
+     * The transaction's wire form in base64: fee payer the treasury (GET /reward/relay's `feePayer`), a recent
+     * blockhash, signed by every signer but the treasury.
+     */
+    transaction: z
+      .string()
+      .min(1, 'is required: the base64 of a signed transaction')
+      // Base64 of at most maxBytes: 4 characters per 3 bytes.
+      .max(4 * Math.ceil(RELAY_LIMITS.maxBytes / 3), `must be at most ${RELAY_LIMITS.maxBytes} bytes (${4 * Math.ceil(RELAY_LIMITS.maxBytes / 3)} base64 characters): Solana's packet size`)
+      .regex(BASE64, 'must be base64 (the transaction\'s wire form)'),
+  })
+  .strict();
+export type RelayRequest = z.infer<typeof RelayRequest>;
+
+export const RelayPolicy = z.object({
+  /** The treasury: name it as the fee payer. */
+  feePayer: z.string(),
+  tokenMint: z.string(),
+  /** The reward token's program id (SPL Token or Token-2022). */
+  tokenProgram: z.string(),
+  decimals: z.number().int(),
+  instructions: z.array(z.string()),
+  limits: z.object({
+    maxBytes: z.number().int(),
+    maxInstructions: z.number().int(),
+    maxSignatures: z.number().int(),
+    maxMemoBytes: z.number().int(),
+    maxComputeUnits: z.number().int(),
+  }),
+});
+export const RelayPolicyResponse = z.object({ relay: RelayPolicy });
+
+export const RelayResult = z.object({
+  /** The transaction's signature (its first: the treasury's). */
+  signature: z.string(),
+  /** `finalized` on chain, or `pending`: sent but not yet final within the request (look the signature up). */
+  state: z.enum(['finalized', 'pending']),
+  feePayer: z.string(),
+  /** The fee the treasury pays, in lamports. */
+  feeLamports: z.number().int(),
+  /** Compute units the simulation used. */
+  unitsConsumed: z.number().int(),
+});
+export const RelayResponse = z.object({ relay: RelayResult });
+
 export const ChatIntent = z.enum(['total', 'count', 'decline_rate', 'summary']);
 export type ChatIntent = z.infer<typeof ChatIntent>;
 

@@ -116,6 +116,12 @@ export class RewardsNotMintedError extends DomainError {
   readonly code = 'rewards_not_minted';
 }
 
+/** This stage sponsors no fees: it has no reward token, or no treasury (SOLANA_TREASURY_SECRET_ARN). */
+export class RelayNotConfiguredError extends DomainError {
+  readonly status = 409;
+  readonly code = 'relay_not_configured';
+}
+
 /** The payment did not complete, so there is nothing to label. */
 export class PaymentNotCompletedError extends DomainError {
   readonly status = 409;

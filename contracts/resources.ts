@@ -133,8 +133,13 @@ export const ENV = {
   solanaRpcUrl: 'SOLANA_RPC_URL',
   /** The reward token's mint; unset: rewards are recorded, not minted. */
   splTokenMintAddress: 'SPL_TOKEN_MINT_ADDRESS',
-  /** The secret holding the mint authority's keypair (a Solana CLI keypair file's JSON: 64 numbers); it also pays the fees. */
+  /** The secret holding the mint authority's keypair (a Solana CLI keypair file's JSON: 64 numbers); it pays the fees when there is no treasury. */
   solanaMintAuthoritySecretArn: 'SOLANA_MINT_AUTHORITY_SECRET_ARN',
+  /**
+   * The secret holding the treasury's keypair (same formats): it pays the mints' fees and the new token accounts'
+   * rent, and sponsors the fees of POST /reward/relay. Unset: the mint authority pays, and there is no relay.
+   */
+  solanaTreasurySecretArn: 'SOLANA_TREASURY_SECRET_ARN',
   llmApiKeySecretArn: 'LLM_API_KEY_SECRET_ARN',
 } as const;
 
@@ -170,6 +175,8 @@ export const METRICS = {
   rewardMinted: 'RewardMinted',
   /** A reward whose mint failed in a way a retry cannot fix (a refused or failed transaction): an operator's. */
   rewardMintFailed: 'RewardMintFailed',
+  /** Customer transactions the treasury paid the fee of (POST /reward/relay). */
+  rewardRelayed: 'RewardRelayed',
   /** Seconds since the oldest reward still waiting for its mint was recorded (the mint sweep's, each run). */
   oldestUnmintedRewardAge: 'OldestUnmintedRewardAgeSeconds',
 } as const;

@@ -64,7 +64,7 @@ export type EnvSource =
   | { readonly from: 'secret'; readonly prop: SecretProp };
 
 /** The secrets a deployment may hand the functions, by their ARNs. */
-export type SecretProp = 'mintAuthoritySecretArn' | 'solanaRpcUrlSecretArn';
+export type SecretProp = 'mintAuthoritySecretArn' | 'treasurySecretArn' | 'solanaRpcUrlSecretArn';
 
 export interface FunctionSpec {
   readonly area: Area;
@@ -365,6 +365,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
           [ENV.solanaRpcUrl]: { from: 'setting', setting: 'solanaRpcUrl', optional: true },
           [ENV.solanaRpcUrlSecretArn]: { from: 'secret', prop: 'solanaRpcUrlSecretArn' },
           [ENV.solanaMintAuthoritySecretArn]: { from: 'secret', prop: 'mintAuthoritySecretArn' },
+          [ENV.solanaTreasurySecretArn]: { from: 'secret', prop: 'treasurySecretArn' },
           [ENV.mintConfirmTimeoutMs]: { from: 'tunable' },
           [ENV.mintSweepAfterMs]: { from: 'tunable' },
         },
@@ -405,6 +406,30 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         pathParams: api.RewardWalletPath,
         responses: { 200: ok('the balance (0 when the wallet has no token account yet)', api.RewardBalanceResponse) },
         errors: { 400: 'the wallet is not a Solana public key', 409: 'this stage mints no reward token (rewards_not_minted)', 503: 'the cluster did not answer (transient_failure); ask again' },
+        target: { kind: 'function', function: 'rewards' },
+      },
+      {
+        method: 'GET',
+        path: '/reward/relay',
+        summary: 'What POST /reward/relay co-signs: the fee payer to name, the reward token, the instructions and limits',
+        auth: 'jwt',
+        responses: { 200: ok('the relay policy', api.RelayPolicyResponse) },
+        errors: { 409: 'this stage sponsors no fees: no reward token, or no treasury (relay_not_configured)', 503: 'a secret could not be read (transient_failure); ask again' },
+        target: { kind: 'function', function: 'rewards' },
+      },
+      {
+        method: 'POST',
+        path: '/reward/relay',
+        summary:
+          "Relay a customer's transfer or burn of the reward token: the treasury pays the fee, after checking the transaction touches nothing else of its own (see GET /reward/relay). Relaying the same transaction again answers its state",
+        auth: 'jwt',
+        request: model('RelayRequest', api.RelayRequest),
+        responses: { 200: ok('sent: finalized, or pending when it was not final within the request (look its signature up)', api.RelayResponse) },
+        errors: {
+          400: 'the transaction is not relayed, and the problem says why: its fee payer, an instruction or account that is not allowed, a missing or bad signature, a size or compute limit, an expired blockhash, or it would fail on chain',
+          409: 'this stage sponsors no fees: no reward token, or no treasury (relay_not_configured)',
+          503: 'the cluster did not answer (transient_failure); send the same transaction again',
+        },
         target: { kind: 'function', function: 'rewards' },
       },
     ],

@@ -105,11 +105,20 @@ export interface SmartPayPlatformProps {
 
   /**
    * The secret holding the reward mint authority's keypair (`SOLANA_MINT_AUTHORITY_SECRET_ARN`): a Solana CLI
-   * keypair file's JSON (64 numbers) or its 64 bytes in base58. It signs each reward's mint and pays its fees. Only
-   * the rewards function may read it. Required when the stage has a `rewardTokenMint`.
+   * keypair file's JSON (64 numbers) or its 64 bytes in base58. It signs each reward's mint (and pays its fees
+   * when there is no `treasurySecret`). Only the rewards function may read it. Required when the stage has a
+   * `rewardTokenMint`.
    * @default - none: the stage must have no rewardTokenMint (rewards are recorded, not minted)
    */
   readonly mintAuthoritySecret?: secretsmanager.ISecret;
+  /**
+   * The secret holding the treasury's keypair (`SOLANA_TREASURY_SECRET_ARN`, same formats): a funded account,
+   * other than the mint authority, that pays the mints' fees and the rent of new token accounts, and sponsors the
+   * fees of customers' transfers and burns through `POST /reward/relay`. Keep only SOL for fees on it: the relay
+   * never lets a transaction touch it beyond the fee. Only the rewards function may read it.
+   * @default - none: the mint authority pays the fees, and POST /reward/relay answers 409 relay_not_configured
+   */
+  readonly treasurySecret?: secretsmanager.ISecret;
   /**
    * A secret holding the Solana RPC URL (`SOLANA_RPC_URL_SECRET_ARN`), for a provider whose URL carries an API
    * key; it wins over the stage's `solanaRpcUrl`. Only the rewards function may read it.
@@ -146,6 +155,9 @@ export function validateSmartPayPlatformProps(props: SmartPayPlatformProps): voi
   if (props.stage) validateStageConfig(props.stage);
   if (props.stage?.rewardTokenMint !== undefined && props.mintAuthoritySecret === undefined) {
     throw new Error('the stage has a rewardTokenMint but no mintAuthoritySecret was given: pass the secret holding the mint authority\'s keypair (it signs every reward)');
+  }
+  if (props.treasurySecret !== undefined && props.stage?.rewardTokenMint === undefined) {
+    throw new Error('a treasurySecret was given but the stage has no rewardTokenMint: the treasury pays for minting and relaying the reward token, which this stage does not have');
   }
 }
 
@@ -206,7 +218,7 @@ export class SmartPayPlatform extends Construct {
       // functions.ts sets FRAUD_ENDPOINT_NAME and grants InvokeEndpoint on that endpoint only.
       fraudEndpointName: this.fraudEndpoint?.endpointName ?? props.fraudEndpointName,
       routingEndpointName: props.routingEndpointName,
-      secrets: { mintAuthoritySecretArn: props.mintAuthoritySecret, solanaRpcUrlSecretArn: props.solanaRpcUrlSecret },
+      secrets: { mintAuthoritySecretArn: props.mintAuthoritySecret, treasurySecretArn: props.treasurySecret, solanaRpcUrlSecretArn: props.solanaRpcUrlSecret },
     });
 
     this.workflows = new SmartPayWorkflows(this, 'Workflows', {

@@ -12,7 +12,7 @@ import { ensureTables, startLocalStore, type LocalStore } from './dynalite';
 import { startLocalEventsEndpoint } from './events-endpoint';
 import { localSecretArn, startLocalSecretsEndpoint } from './secrets-endpoint';
 import type { LocalLedger } from './solana/ledger';
-import { authoritySecret, loadOrCreateRewardKeys } from './solana/reward-keys';
+import { keypairSecret, loadOrCreateRewardKeys } from './solana/reward-keys';
 import { startLocalSolanaRpc } from './solana/rpc';
 import { eventPattern } from '../contracts/events';
 import { ENV } from '../contracts/resources';
@@ -96,9 +96,9 @@ export interface LocalPlatform {
   backlog(): number;
   /**
    * The local Solana JSON-RPC endpoint and its ledger (bankrun, persisted with the rest; started at its first
-   * use, with the reward token on it), and the reward token's mint and authority (the treasury) addresses.
+   * use, with the reward token on it), and the reward token's mint, the treasury (the fee payer) and the mint authority addresses.
    */
-  readonly solana: { readonly url: string; ledger(): Promise<LocalLedger>; readonly rewardMint: string; readonly treasury: string };
+  readonly solana: { readonly url: string; ledger(): Promise<LocalLedger>; readonly rewardMint: string; readonly treasury: string; readonly mintAuthority: string };
   /** Stops the server, lets running executions finish (up to graceMs, then aborts them), stops the store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -131,7 +131,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         inherited: options.inheritedEnv ?? {},
       });
     // The reward token: its keys under .smartpay/solana/ (the token program and decimals the rewards function
-    // will run with pick the mint), the authority served as a secret, the mint created with the ledger.
+    // will run with pick the mint), the authority and the treasury served as secrets, the mint created with the ledger.
     const rewardsEnv = localEnv({}).rewards;
     const rewardKeys = loadOrCreateRewardKeys(
       persist ? join(dataDir, 'solana') : undefined,
@@ -139,7 +139,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       Number(rewardsEnv[ENV.rewardTokenDecimals]),
     );
     const authorityArn = localSecretArn('solana-mint-authority');
-    const secrets = await startLocalSecretsEndpoint(new Map([[authorityArn, authoritySecret(rewardKeys)]]), host);
+    const treasuryArn = localSecretArn('solana-treasury');
+    const secrets = await startLocalSecretsEndpoint(
+      new Map([
+        [authorityArn, keypairSecret(rewardKeys.authority)],
+        [treasuryArn, keypairSecret(rewardKeys.treasury)],
+      ]),
+      host,
+    );
     cleanups.push(() => secrets.close());
     // The local Solana cluster: a bankrun ledger behind the JSON-RPC methods the code calls through web3.js,
     // started (and web3.js and bankrun loaded) at its first use, with the reward token on it.
@@ -156,12 +163,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     cleanups.push(closeLedger);
     const solanaRpc = await startLocalSolanaRpc(ledger, { host, port: options.solanaRpcPort ?? 0, faultRate: options.solanaFaultRate });
     cleanups.push(() => solanaRpc.close());
-    // The rewards function mints through the local cluster, signed by the local authority (read as a secret).
+    // The rewards function mints through the local cluster, signed by the local authority, its fees paid by the
+    // local treasury (both read as secrets).
     const environments = localEnv(
       {
         [ENV.solanaRpcUrl]: solanaRpc.url,
         [ENV.splTokenMintAddress]: rewardKeys.mintAddress,
         [ENV.solanaMintAuthoritySecretArn]: authorityArn,
+        [ENV.solanaTreasurySecretArn]: treasuryArn,
       },
       secrets.url,
     );
@@ -249,7 +258,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       schedules,
       idle,
       backlog,
-      solana: { url: solanaRpc.url, ledger, rewardMint: rewardKeys.mintAddress, treasury: rewardKeys.authorityAddress },
+      solana: { url: solanaRpc.url, ledger, rewardMint: rewardKeys.mintAddress, treasury: rewardKeys.treasuryAddress, mintAuthority: rewardKeys.authorityAddress },
       close: (graceMs?: number) => {
         closing ??= (async () => {
           await closeServer(server);

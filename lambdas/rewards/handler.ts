@@ -2,13 +2,14 @@
  * Rewards Lambda: the reward workflow's steps (IssueReward from the PaymentSucceeded event, then MintReward when
  * the payment named a wallet), POST /reward, which issues (or returns) the reward of one of the caller's succeeded
  * payments with where its tokens are on chain, or claims a customer's rewards to a wallet, GET /rewards/{wallet}
- * (a wallet's balance, read from the chain), and the `mints` schedule, which finishes the mints the workflow
- * left unconfirmed and publishes the oldest one's age.
+ * (a wallet's balance, read from the chain), POST /reward/relay (a customer's transfer or burn of the reward token,
+ * its fee paid by the treasury; relay.ts decides what is relayed) with GET /reward/relay (what is), and the `mints`
+ * schedule, which finishes the mints the workflow left unconfirmed and publishes the oldest one's age.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { RewardRequest, RewardWalletPath } from '../../contracts/api';
-import { RewardsNotMintedError, TransientError } from '../../contracts/errors';
+import { RELAY_INSTRUCTIONS, RELAY_LIMITS, RelayRequest, RewardRequest, RewardWalletPath } from '../../contracts/api';
+import { RelayNotConfiguredError, RewardsNotMintedError, TransientError } from '../../contracts/errors';
 import { METRICS } from '../../contracts/resources';
 import type { StepHandlers } from '../../contracts/steps';
 import { isScheduledInvocation } from '../../contracts/topology';
@@ -22,6 +23,7 @@ import { paymentLookup } from '../payments/lookup';
 import { assertRewardable, claimRewards, claimView, formatTokens, issueReward, rewardView, type RewardDeps } from './rewards';
 import { DynamoRewardLedger } from './ledger';
 import { MintFailedError, mintOnce, type MintDeps } from './mint';
+import { relayTransaction } from './relay';
 import { stageMinting, type StageMinting } from './solana';
 
 /** Rewards the sweep mints a run, and how many at once. */
@@ -84,6 +86,7 @@ async function mint(paymentId: string, waitMs?: number): Promise<void> {
 }
 
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  if (event.resource === '/reward/relay') return onRelay(event);
   if (event.httpMethod === 'GET') return onBalance(event);
   return apiRoute(event, async (merchantId) => {
     const request = parseApiBody(event, RewardRequest);
@@ -125,6 +128,43 @@ async function onBalance(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRe
       status: 200,
       body: { balance: { wallet: path.wallet, tokenMint: cfg.solana.tokenMint, recipient: read.recipient, tokens: read.tokens.toString(), tokensDisplay: formatTokens(read.tokens, decimals), decimals } },
     };
+  });
+}
+
+/** The stage's relay: its treasury, its policy, its cluster; a 409 on a stage that sponsors nothing. */
+async function stageRelay() {
+  const stage = await stageMintingOnce();
+  if (!stage) throw new RelayNotConfiguredError('this stage mints no reward token (SPL_TOKEN_MINT_ADDRESS is not set): there is nothing to relay');
+  if (!stage.relay) throw new RelayNotConfiguredError('this stage has no treasury (SOLANA_TREASURY_SECRET_ARN is not set): it sponsors no fees');
+  return { ...stage.relay, chain: stage.chain };
+}
+
+/** GET /reward/relay: what the relay co-signs; POST /reward/relay: relay one transaction. */
+async function onRelay(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  return apiRoute(event, async (merchantId) => {
+    if (event.httpMethod === 'GET') {
+      const { policy } = await stageRelay();
+      return {
+        status: 200,
+        body: {
+          relay: {
+            feePayer: policy.treasury.toBase58(),
+            tokenMint: policy.mint.toBase58(),
+            tokenProgram: policy.programId.toBase58(),
+            decimals: policy.decimals,
+            instructions: [...RELAY_INSTRUCTIONS],
+            limits: { ...RELAY_LIMITS },
+          },
+        },
+      };
+    }
+    const request = parseApiBody(event, RelayRequest);
+    const relay = await stageRelay();
+    const outcome = await relayTransaction(Buffer.from(request.transaction, 'base64'), { ...relay, confirmTimeoutMs: API_CONFIRM_MS });
+    metrics.addMetric(METRICS.rewardRelayed, 'Count', 1);
+    logger.info('relayed a transaction', { merchantId, signature: outcome.signature, instructions: outcome.instructions, state: outcome.state });
+    const { signature, state, feeLamports, unitsConsumed } = outcome;
+    return { status: 200, body: { relay: { signature, state, feePayer: relay.policy.treasury.toBase58(), feeLamports, unitsConsumed } } };
   });
 }
 

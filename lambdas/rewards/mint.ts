@@ -92,16 +92,22 @@ export interface MintDeps {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Polls the signature until finalized, failed, or the time is up (unknown). */
-async function confirm(signature: string, deps: MintDeps): Promise<SignatureState> {
-  const sleep = deps.sleep ?? defaultSleep;
-  const deadline = Date.now() + (deps.confirmTimeoutMs ?? 20_000);
+/** Polls the signature's status until finalized, failed, or the time is up (unknown). */
+export async function confirmSignature(
+  chain: Pick<MintChain, 'status'>,
+  signature: string,
+  options: { readonly confirmTimeoutMs?: number; readonly pollMs?: number; readonly sleep?: (ms: number) => Promise<void> },
+): Promise<SignatureState> {
+  const sleep = options.sleep ?? defaultSleep;
+  const deadline = Date.now() + (options.confirmTimeoutMs ?? 20_000);
   for (;;) {
-    const status = await deps.chain.status(signature);
+    const status = await chain.status(signature);
     if (status.state !== 'unknown' || Date.now() >= deadline) return status;
-    await sleep(deps.pollMs ?? 500);
+    await sleep(options.pollMs ?? 500);
   }
 }
+
+const confirm = (signature: string, deps: MintDeps) => confirmSignature(deps.chain, signature, deps);
 
 /**
  * Mints the reward of `paymentId` to its entry's wallet exactly once (see the header); returns the attempt that

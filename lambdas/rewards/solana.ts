@@ -5,10 +5,11 @@
  *   refused before it costs a fee), and signature statuses (finalized only counts as landed);
  * - `splMintBuilder`: the reward's transaction: the wallet's associated token account created idempotently,
  *   `mintToChecked` (the amount and the mint's decimals checked by the program), and a memo with the payment id,
- *   signed by the mint authority, which pays the fees. SPL Token or Token-2022 (`programId`), ATA derivation
- *   included.
+ *   signed by the mint authority and by the treasury, which pays the fee and the new account's rent (the authority
+ *   pays on a stage without a treasury). SPL Token or Token-2022 (`programId`), ATA derivation included;
+ * - `stageMinting`: both from a stage's configuration, with reading balances and the relay's treasury and policy.
  */
-import { Connection, Keypair, PublicKey, SendTransactionError, Transaction, TransactionInstruction } from '@solana/web3.js';
+import { Connection, Keypair, PublicKey, SendTransactionError, Transaction, TransactionInstruction, type VersionedTransaction } from '@solana/web3.js';
 import {
   createAssociatedTokenAccountIdempotentInstruction,
   createMintToCheckedInstruction,
@@ -18,6 +19,7 @@ import {
 } from '@solana/spl-token';
 import bs58 from 'bs58';
 import { MintRefusedError, type MintBuilder, type MintChain, type SignatureState } from './mint';
+import type { RelayPolicy } from './relay';
 
 export const MEMO_PROGRAM_ID = new PublicKey('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
 
@@ -51,20 +53,30 @@ export function connectionMintChain(connection: Connection): MintChain {
   };
 }
 
-export function splMintBuilder(options: { readonly authority: Keypair; readonly mint: PublicKey; readonly decimals: number; readonly programId?: PublicKey }): MintBuilder {
+export function splMintBuilder(options: {
+  readonly authority: Keypair;
+  /** Pays the fee and the rent of a new token account (default: the authority). */
+  readonly feePayer?: Keypair;
+  readonly mint: PublicKey;
+  readonly decimals: number;
+  readonly programId?: PublicKey;
+}): MintBuilder {
   const programId = options.programId ?? TOKEN_PROGRAM_ID;
   const { authority, mint, decimals } = options;
+  const payer = options.feePayer ?? authority;
   return {
     build({ paymentId, wallet, baseUnits }, blockhash) {
       const owner = new PublicKey(wallet);
       // An owner off the curve (a multisig's vault, a program's address) can hold tokens too.
       const ata = getAssociatedTokenAddressSync(mint, owner, true, programId);
-      const tx = new Transaction({ feePayer: authority.publicKey, recentBlockhash: blockhash }).add(
-        createAssociatedTokenAccountIdempotentInstruction(authority.publicKey, ata, owner, mint, programId),
+      const tx = new Transaction({ feePayer: payer.publicKey, recentBlockhash: blockhash }).add(
+        createAssociatedTokenAccountIdempotentInstruction(payer.publicKey, ata, owner, mint, programId),
         createMintToCheckedInstruction(mint, ata, authority.publicKey, baseUnits, decimals, [], programId),
         new TransactionInstruction({ programId: MEMO_PROGRAM_ID, keys: [], data: Buffer.from(paymentId, 'utf8') }),
       );
-      tx.sign(authority);
+      // The fee payer's signature comes first: it is the transaction's id.
+      if (payer === authority) tx.sign(authority);
+      else tx.sign(payer, authority);
       return { wire: tx.serialize(), signature: bs58.encode(tx.signature!), tokenMint: mint.toBase58(), recipient: ata.toBase58() };
     },
   };
@@ -105,12 +117,22 @@ export function keypairFromSecret(value: string, arn: string): Keypair {
   }
 }
 
+/** What a simulation of a transaction said (simulateTransaction, signatures verified). */
+export interface Simulation {
+  /** The transaction error, as the cluster gives it; null when it would succeed. */
+  readonly err: unknown;
+  readonly logs: readonly string[];
+  readonly unitsConsumed: number;
+}
+
 /** What minting on a stage needs: its cluster, and how its transactions are built and signed; and reading balances. */
 export interface StageMinting {
   readonly chain: MintChain;
   readonly builder: MintBuilder;
   /** The wallet's associated token account and its balance in base units (0 when it has none yet). */
   balance(wallet: string): Promise<{ recipient: string; tokens: bigint }>;
+  /** The relay's fee payer and what it co-signs; undefined on a stage without a treasury. */
+  readonly relay?: { readonly treasury: Keypair; readonly policy: RelayPolicy; simulate(tx: VersionedTransaction): Promise<Simulation> };
 }
 
 /**
@@ -124,6 +146,7 @@ export async function stageMinting(
     readonly tokenMint?: string;
     readonly tokenProgram: 'spl-token' | 'token-2022';
     readonly mintAuthoritySecretArn?: string;
+    readonly treasurySecretArn?: string;
   },
   decimals: number,
   secret: (arn: string) => Promise<string>,
@@ -134,6 +157,11 @@ export async function stageMinting(
   }
   const url = solana.rpcUrlSecretArn ? (await secret(solana.rpcUrlSecretArn)).trim() : solana.rpcUrl;
   const authority = keypairFromSecret(await secret(solana.mintAuthoritySecretArn), solana.mintAuthoritySecretArn);
+  const treasury = solana.treasurySecretArn === undefined ? undefined : keypairFromSecret(await secret(solana.treasurySecretArn), solana.treasurySecretArn);
+  if (treasury?.publicKey.equals(authority.publicKey)) {
+    // Its signature on a relayed transaction would be the mint authority's: keep minting out of any customer's reach.
+    throw new Error(`SOLANA_TREASURY_SECRET_ARN holds the mint authority's keypair (${authority.publicKey.toBase58()}): the treasury must be another account`);
+  }
   // Every call bounded: a connection that goes quiet fails the try (retried) instead of holding the function.
   const fetchWithTimeout = (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, { ...init, signal: AbortSignal.timeout(RPC_TIMEOUT_MS) });
   const connection = new Connection(url, { commitment: 'confirmed', fetch: fetchWithTimeout as never });
@@ -141,13 +169,30 @@ export async function stageMinting(
   const programId = tokenProgramId(solana.tokenProgram);
   return {
     chain: connectionMintChain(connection),
-    builder: splMintBuilder({ authority, mint, decimals, programId }),
+    builder: splMintBuilder({ authority, feePayer: treasury, mint, decimals, programId }),
     async balance(wallet) {
       const recipient = getAssociatedTokenAddressSync(mint, new PublicKey(wallet), true, programId);
       // No account yet: nothing was minted to it (getAccountInfo answers null rather than failing).
       if (!(await connection.getAccountInfo(recipient, 'confirmed'))) return { recipient: recipient.toBase58(), tokens: 0n };
       const { value } = await connection.getTokenAccountBalance(recipient, 'confirmed');
       return { recipient: recipient.toBase58(), tokens: BigInt(value.amount) };
+    },
+    relay: treasury && {
+      treasury,
+      policy: {
+        treasury: treasury.publicKey,
+        mint,
+        decimals,
+        programId,
+        guarded: [
+          { key: getAssociatedTokenAddressSync(mint, treasury.publicKey, false, programId), what: "the treasury's token account" },
+          { key: authority.publicKey, what: 'the mint authority' },
+        ],
+      },
+      async simulate(tx) {
+        const { value } = await connection.simulateTransaction(tx, { sigVerify: true, commitment: 'confirmed' });
+        return { err: value.err, logs: value.logs ?? [], unitsConsumed: value.unitsConsumed ?? 0 };
+      },
     },
   };
 }

@@ -64,6 +64,8 @@ export interface RuntimeConfig {
     readonly tokenProgram: 'spl-token' | 'token-2022';
     /** The secret holding the mint authority's keypair (SOLANA_MINT_AUTHORITY_SECRET_ARN). */
     readonly mintAuthoritySecretArn?: string;
+    /** The secret holding the treasury's keypair (SOLANA_TREASURY_SECRET_ARN): the fee payer; unset, the authority pays. */
+    readonly treasurySecretArn?: string;
     readonly confirmTimeoutMs: number;
     /** When the mints schedule takes over a reward's unfinished mint (MINT_SWEEP_AFTER_MS after it was recorded). */
     readonly sweepAfterMs: number;
@@ -204,6 +206,7 @@ export function config(): RuntimeConfig {
         tokenMint: textSetting(ENV.splTokenMintAddress, SolanaAddress),
         tokenProgram: textSetting(ENV.rewardTokenProgram, RewardTokenProgram) ?? 'spl-token',
         mintAuthoritySecretArn: process.env[ENV.solanaMintAuthoritySecretArn] || undefined,
+        treasurySecretArn: process.env[ENV.solanaTreasurySecretArn] || undefined,
         confirmTimeoutMs: number(ENV.mintConfirmTimeoutMs, 20_000, 100, 50_000),
         sweepAfterMs: number(ENV.mintSweepAfterMs, 120_000, 0, 86_400_000),
       });

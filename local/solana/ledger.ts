@@ -17,12 +17,14 @@
  *   bank (bankrun has no snapshots) and carries the slot on, so signatures and balances survive a restart or
  *   `kill -9`. The journal is compacted at start (the accounts once, then the records).
  *
- * Sending follows a cluster: with preflight (the default), a transaction that would fail (an unknown or expired
- * blockhash, an instruction error, one already processed) is refused with the simulation's error and logs, and
- * nothing is recorded; without it, one whose blockhash is unknown is dropped (its status stays unknown, as a
- * cluster's would), a resend of one processed is answered with its signature, and one that fails is recorded with
- * its error and fee.
+ * Sending follows a cluster: a transaction whose signatures do not verify is refused (bankrun verifies none, so
+ * the ledger does, as a cluster's RPC node does before anything else); with preflight (the default), a transaction
+ * that would fail (an unknown or expired blockhash, an instruction error, one already processed) is refused with
+ * the simulation's error and logs, and nothing is recorded; without it, one whose blockhash is unknown is dropped
+ * (its status stays unknown, as a cluster's would), a resend of one processed is answered with its signature, and
+ * one that fails is recorded with its error and fee. `simulate` answers as `simulateTransaction` does.
  */
+import { createPublicKey, verify } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PublicKey, SystemProgram, Transaction, VersionedTransaction, type AccountInfo } from '@solana/web3.js';
@@ -274,18 +276,39 @@ export class LocalLedger {
   }
 
   /**
+   * Simulates a transaction (its wire form) as a cluster's `simulateTransaction` does: its error (null: it would
+   * succeed), logs and compute units; nothing is recorded or changed. With `sigVerify`, signatures that do not
+   * verify are 'SignatureFailure'.
+   */
+  simulate(wire: Buffer, options: { sigVerify?: boolean } = {}): Promise<{ err: unknown; logs: string[]; unitsConsumed: number }> {
+    return this.serially(async () => {
+      const tx = decode(wire);
+      const none = { logs: [], unitsConsumed: 0 };
+      if (options.sigVerify && !signaturesVerify(tx)) return { err: 'SignatureFailure', ...none };
+      if (this.history.has(bs58.encode(tx.signatures[0]))) return { err: 'AlreadyProcessed', ...none };
+      if (!(await this.blockhashValid(tx.message.recentBlockhash))) return { err: 'BlockhashNotFound', ...none };
+      const simulated = await this.context.banksClient.simulateTransaction(tx, 'processed');
+      if (simulated.result && BLOCKHASH_NOT_FOUND.test(simulated.result)) {
+        await this.expire(tx.message.recentBlockhash);
+        return { err: 'BlockhashNotFound', ...none };
+      }
+      return {
+        err: simulated.result ? errOf(simulated.result) : null,
+        logs: simulated.meta?.logMessages ?? [],
+        unitsConsumed: Number(simulated.meta?.computeUnitsConsumed ?? 0),
+      };
+    });
+  }
+
+  /**
    * Processes a transaction (its wire form), as a cluster's `sendTransaction` does (see the header). Returns its
    * signature, or throws a LedgerRpcError.
    */
   send(wire: Buffer, options: { skipPreflight?: boolean } = {}): Promise<string> {
     return this.serially(async () => {
-      let tx: VersionedTransaction;
-      try {
-        tx = VersionedTransaction.deserialize(wire);
-      } catch (error) {
-        throw new LedgerRpcError(-32602, `invalid transaction: ${(error as Error).message}`);
-      }
-      if (tx.message.addressTableLookups.length > 0) throw new LedgerRpcError(-32602, 'invalid transaction: the local ledger does not resolve address lookup tables');
+      const tx = decode(wire);
+      // A cluster's RPC node verifies signatures before anything else, preflight or not.
+      if (!signaturesVerify(tx)) throw new LedgerRpcError(SIGNATURE_VERIFICATION_FAILED, 'Transaction signature verification failure');
       const signature = bs58.encode(tx.signatures[0]);
       if (this.history.has(signature)) {
         if (!options.skipPreflight) throw simulationFailed('This transaction has already been processed', 'AlreadyProcessed', []);
@@ -448,6 +471,37 @@ function errOf(result: string): unknown {
   if (/insufficient funds for fee/i.test(result)) return 'InsufficientFundsForFee';
   if (/account not found|AccountNotFound/i.test(result)) return 'AccountNotFound';
   return result;
+}
+
+/** A transaction's wire form, or the RPC's invalid-params error. */
+function decode(wire: Buffer): VersionedTransaction {
+  let tx: VersionedTransaction;
+  try {
+    tx = VersionedTransaction.deserialize(wire);
+  } catch (error) {
+    throw new LedgerRpcError(-32602, `invalid transaction: ${(error as Error).message}`);
+  }
+  if (tx.message.addressTableLookups.length > 0) throw new LedgerRpcError(-32602, 'invalid transaction: the local ledger does not resolve address lookup tables');
+  return tx;
+}
+
+/** A cluster's error for a transaction whose signatures do not verify. */
+const SIGNATURE_VERIFICATION_FAILED = -32003;
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** Every required signature present and valid over the message (Ed25519, node:crypto). */
+function signaturesVerify(tx: VersionedTransaction): boolean {
+  const message = tx.message.serialize();
+  const signers = tx.message.staticAccountKeys.slice(0, tx.message.header.numRequiredSignatures);
+  return signers.every((key, i) => {
+    const signature = tx.signatures[i];
+    if (!signature || signature.every((b) => b === 0)) return false;
+    try {
+      return verify(null, message, createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, key.toBuffer()]), format: 'der', type: 'spki' }), signature);
+    } catch {
+      return false;
+    }
+  });
 }
 
 function describe(result: string): string {

@@ -123,6 +123,16 @@ export async function call(ledger: LocalLedger, method: string, params: readonly
       const wire = encoding === 'base64' ? Buffer.from(encoded, 'base64') : Buffer.from(bs58.decode(encoded));
       return ledger.send(wire, { skipPreflight: config.skipPreflight === true });
     }
+    case 'simulateTransaction': {
+      const encoded = param(params, 0, 'expected an encoded transaction', isString);
+      const config = param(params, 1, 'expected a configuration object', isConfig) ?? {};
+      const encoding = config.encoding ?? 'base58';
+      if (encoding !== 'base64' && encoding !== 'base58') throw new LedgerRpcError(INVALID_PARAMS, `Invalid params: unsupported encoding ${String(encoding)}`);
+      if (config.replaceRecentBlockhash === true) throw new LedgerRpcError(INVALID_PARAMS, 'Invalid params: the local ledger does not replace blockhashes in simulations');
+      const wire = encoding === 'base64' ? Buffer.from(encoded, 'base64') : Buffer.from(bs58.decode(encoded));
+      const simulated = await ledger.simulate(wire, { sigVerify: config.sigVerify === true });
+      return { context: await context(), value: { ...simulated, accounts: null, returnData: null } };
+    }
     case 'getSignatureStatuses': {
       const signatures = param(params, 0, 'expected an array of signatures', (v): v is string[] => Array.isArray(v) && v.every(isString));
       if (signatures.length > 256) throw new LedgerRpcError(INVALID_PARAMS, 'Invalid params: too many inputs provided; max 256');
@@ -162,7 +172,7 @@ export async function call(ledger: LocalLedger, method: string, params: readonly
 }
 
 export const METHODS = [
-  'getLatestBlockhash', 'sendTransaction', 'getSignatureStatuses', 'getAccountInfo', 'getBalance', 'getTokenAccountBalance',
+  'getLatestBlockhash', 'sendTransaction', 'simulateTransaction', 'getSignatureStatuses', 'getAccountInfo', 'getBalance', 'getTokenAccountBalance',
   'getMinimumBalanceForRentExemption', 'getSignaturesForAddress', 'getTransaction', 'getSlot', 'getBlockHeight', 'getVersion',
   'getHealth', 'getGenesisHash', 'requestAirdrop',
 ];

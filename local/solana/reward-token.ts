@@ -1,6 +1,6 @@
 /**
  * Creates the local reward token on the local ledger when it is not there (a new data folder, or another token
- * program or decimals): funds the authority (the treasury) from the bank's faucet, then creates the mint with
+ * program or decimals): funds the treasury from the bank's faucet, then creates the mint (the treasury pays) with
  * the authority as its mint authority, no freeze authority. At each start the treasury is topped up, as an
  * operator keeps a real one funded. Loaded with the ledger (web3.js, spl-token).
  */
@@ -15,10 +15,11 @@ const TREASURY_FILL = 1_000 * LAMPORTS_PER_SOL;
 
 export async function ensureRewardToken(ledger: LocalLedger, keys: LocalRewardKeys): Promise<void> {
   const authority = Keypair.fromSecretKey(keys.authority);
+  const treasury = Keypair.fromSecretKey(keys.treasury);
   const mint = Keypair.fromSecretKey(keys.mint);
   const programId = keys.program === 'token-2022' ? TOKEN_2022_PROGRAM_ID : TOKEN_PROGRAM_ID;
-  const balance = (await ledger.account(authority.publicKey))?.lamports ?? 0;
-  if (balance < TREASURY_FLOOR) await ledger.airdrop(authority.publicKey, TREASURY_FILL - balance);
+  const balance = (await ledger.account(treasury.publicKey))?.lamports ?? 0;
+  if (balance < TREASURY_FLOOR) await ledger.airdrop(treasury.publicKey, TREASURY_FILL - balance);
   const existing = await ledger.account(mint.publicKey);
   if (existing) {
     const state = unpackMint(mint.publicKey, existing, programId);
@@ -28,9 +29,9 @@ export async function ensureRewardToken(ledger: LocalLedger, keys: LocalRewardKe
     return;
   }
   const { blockhash } = await ledger.latestBlockhash();
-  const tx = new Transaction({ feePayer: authority.publicKey, recentBlockhash: blockhash }).add(
+  const tx = new Transaction({ feePayer: treasury.publicKey, recentBlockhash: blockhash }).add(
     SystemProgram.createAccount({
-      fromPubkey: authority.publicKey,
+      fromPubkey: treasury.publicKey,
       newAccountPubkey: mint.publicKey,
       lamports: await ledger.minimumBalanceForRentExemption(MINT_SIZE),
       space: MINT_SIZE,
@@ -38,7 +39,7 @@ export async function ensureRewardToken(ledger: LocalLedger, keys: LocalRewardKe
     }),
     createInitializeMint2Instruction(mint.publicKey, keys.decimals, authority.publicKey, null, programId),
   );
-  tx.sign(authority, mint);
+  tx.sign(treasury, mint);
   await ledger.send(tx.serialize());
 }
 

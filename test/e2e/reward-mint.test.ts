@@ -51,7 +51,7 @@ test('a payment with a rewardWallet has 2% of its amount minted there once, with
   const ata = getAssociatedTokenAddressSync(mint, wallet);
   // 2% of 123.45 USD = 2.469 tokens, 6 decimals, read from the chain.
   expect((await getAccount(connection, ata)).amount).toBe(2_469_000n);
-  expect((await getMint(connection, mint)).mintAuthority?.toBase58()).toBe(platform.solana.treasury);
+  expect((await getMint(connection, mint)).mintAuthority?.toBase58()).toBe(platform.solana.mintAuthority);
   const signatures = await connection.getSignaturesForAddress(ata);
   expect(signatures).toHaveLength(1);
   expect(signatures[0].memo).toContain(paymentId);

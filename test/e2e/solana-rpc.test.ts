@@ -15,6 +15,7 @@ import {
   SystemProgram,
   Transaction,
   TransactionInstruction,
+  VersionedTransaction,
   type Signer,
 } from '@solana/web3.js';
 import {
@@ -156,6 +157,33 @@ test('preflight refuses what would fail, naming it; without it a failure is reco
   expect(await connection.sendRawTransaction(once.serialize(), { skipPreflight: true })).toBe(first);
   expect(await connection.getBalance(to)).toBe(3_000_000);
   expect((await connection.getSignaturesForAddress(to)).map((s) => s.signature)).toEqual([first, lastChance, failed]);
+});
+
+test('simulateTransaction answers the error, logs and compute units and changes nothing; a signature that does not verify is refused, preflight or not', async () => {
+  const to = Keypair.generate().publicKey;
+  const balance = await connection.getBalance(treasury.publicKey);
+  const tx = await build([SystemProgram.transfer({ fromPubkey: treasury.publicKey, toPubkey: to, lamports: 1_000_000 }), memo('simulated')], [treasury]);
+  const versioned = VersionedTransaction.deserialize(tx.serialize());
+  const { value } = await connection.simulateTransaction(versioned, { sigVerify: true });
+  expect(value.err).toBeNull();
+  expect(value.unitsConsumed).toBeGreaterThan(0);
+  expect(value.logs).toContain('Program log: Memo (len 9): "simulated"');
+  expect(await connection.getBalance(to)).toBe(0);
+  expect(await connection.getBalance(treasury.publicKey)).toBe(balance);
+  const tooMuch = await build([SystemProgram.transfer({ fromPubkey: treasury.publicKey, toPubkey: to, lamports: 100 * LAMPORTS_PER_SOL })], [treasury]);
+  expect((await connection.simulateTransaction(VersionedTransaction.deserialize(tooMuch.serialize()))).value.err).toEqual({ InstructionError: [0, { Custom: 1 }] });
+
+  // One bit of the signature flipped.
+  const forged = tx.serialize();
+  forged[1 + 10] ^= 1;
+  expect((await connection.simulateTransaction(VersionedTransaction.deserialize(forged), { sigVerify: true })).value.err).toBe('SignatureFailure');
+  await expect(connection.sendRawTransaction(forged)).rejects.toThrow(/signature verification failure/);
+  await expect(connection.sendRawTransaction(forged, { skipPreflight: true })).rejects.toThrow(/signature verification failure/);
+  expect(await connection.getBalance(to)).toBe(0);
+  // Sent, it is processed once; simulated again, it is AlreadyProcessed.
+  await connection.sendRawTransaction(tx.serialize());
+  expect(await connection.getBalance(to)).toBe(1_000_000);
+  expect((await connection.simulateTransaction(versioned)).value.err).toBe('AlreadyProcessed');
 });
 
 test('spl-token\'s own helpers work against it: sendAndConfirmTransaction confirms through the websocket\'s signatureSubscribe', async () => {

@@ -110,7 +110,21 @@ describe('api', () => {
 
   test('exactly the documented routes', () => {
     expect(Object.keys(methods).sort()).toEqual(
-      ['GET /health', 'GET /openapi.json', 'GET /payments/{id}', 'GET /rewards/{wallet}', 'POST /chat', 'POST /fraud', 'POST /fraud/labels', 'POST /pay', 'POST /reward', 'POST /route', 'POST /route/feedback'].sort(),
+      [
+        'GET /health',
+        'GET /openapi.json',
+        'GET /payments/{id}',
+        'GET /reward/relay',
+        'GET /rewards/{wallet}',
+        'POST /chat',
+        'POST /fraud',
+        'POST /fraud/labels',
+        'POST /pay',
+        'POST /reward',
+        'POST /reward/relay',
+        'POST /route',
+        'POST /route/feedback',
+      ].sort(),
     );
   });
 
@@ -385,6 +399,7 @@ describe('functions', () => {
       ENV.solanaRpcUrl,
       ENV.splTokenMintAddress,
       ENV.solanaMintAuthoritySecretArn,
+      ENV.solanaTreasurySecretArn,
       ENV.llmApiKeySecretArn,
     ];
     for (const area of [...areas, 'RoutingUpdater']) {
@@ -453,28 +468,31 @@ describe('least privilege', () => {
     expect(Object.keys(env).filter((v) => /SOLANA|SPL_/.test(v))).toEqual([]);
   });
 
-  test('a stage with a reward mint: the rewards function alone reads the mint authority secret, by ARN in its environment', () => {
+  test('a stage with a reward mint: the rewards function alone reads the mint authority and treasury secrets, by ARN in its environment', () => {
     const app = fastApp();
     const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:smartpay/mint-authority-AbCdEf';
+    const treasuryArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:smartpay/treasury-GhIjKl';
     const secrets = new Stack(app, 'Secrets');
     const mintAuthoritySecret = secretsmanager.Secret.fromSecretCompleteArn(secrets, 'MintAuthority', arn);
+    const treasurySecret = secretsmanager.Secret.fromSecretCompleteArn(secrets, 'Treasury', treasuryArn);
     const mint = '9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin';
     const minting = new SmartPayStack(app, 'SmartPay-mint', {
       stage: { ...STAGES.dev, rewardTokenMint: mint, solanaRpcUrl: 'https://rpc.example.com' },
-      platform: { mintAuthoritySecret },
+      platform: { mintAuthoritySecret, treasurySecret },
     });
     const t = Template.fromStack(minting);
     const fnOf = (area: string) => logicalIdOf(t, 'AWS::Lambda::Function', `SmartPayFunctions${area}Function`);
     const env = t.findResources('AWS::Lambda::Function')[fnOf('Rewards')].Properties.Environment.Variables;
-    expect(env).toMatchObject({ SPL_TOKEN_MINT_ADDRESS: mint, SOLANA_RPC_URL: 'https://rpc.example.com', SOLANA_MINT_AUTHORITY_SECRET_ARN: arn });
+    expect(env).toMatchObject({ SPL_TOKEN_MINT_ADDRESS: mint, SOLANA_RPC_URL: 'https://rpc.example.com', SOLANA_MINT_AUTHORITY_SECRET_ARN: arn, SOLANA_TREASURY_SECRET_ARN: treasuryArn });
     const readers = policyStatements(t)
       .filter(({ statement }) => actionsOf(statement).includes('secretsmanager:GetSecretValue'))
       .map(({ roles, statement }) => ({ roles: JSON.stringify(roles), resource: statement.Resource }));
-    expect(readers).toEqual([{ roles: expect.stringContaining('SmartPayFunctionsRewardsRole'), resource: arn }]);
+    expect(readers).toEqual([{ roles: expect.stringContaining('SmartPayFunctionsRewardsRole'), resource: [arn, treasuryArn] }]);
     // No secret value anywhere in the template.
     expect(JSON.stringify(t.toJSON())).not.toMatch(/"\[\d+(,\d+){63}\]"/);
     expect(() => new SmartPayStack(fastApp(), 'SmartPay-nokey', { stage: { ...STAGES.dev, rewardTokenMint: mint } })).toThrow(/rewardTokenMint but no mintAuthoritySecret/);
     expect(() => new SmartPayStack(fastApp(), 'SmartPay-badmint', { stage: { ...STAGES.dev, rewardTokenMint: 'not-a-key' }, platform: { mintAuthoritySecret } })).toThrow(/rewardTokenMint/);
+    expect(() => new SmartPayStack(fastApp(), 'SmartPay-notoken', { stage: STAGES.dev, platform: { treasurySecret } })).toThrow(/treasurySecret was given but the stage has no rewardTokenMint/);
   });
 
   test('function roles write only to their own log group (no AWSLambdaBasicExecutionRole)', () => {

@@ -12,7 +12,7 @@ import {
   type RewardLedger,
   type StoredReward,
 } from '../../lambdas/rewards/rewards';
-import { keypairFromSecret } from '../../lambdas/rewards/solana';
+import { keypairFromSecret, stageMinting } from '../../lambdas/rewards/solana';
 
 const RATES = { JPY: '0.0067', KWD: '3.25', EUR: '1.08' };
 
@@ -169,5 +169,16 @@ describe('rewards on chain', () => {
     const tampered = Uint8Array.from(keypair.secretKey);
     tampered[40] ^= 1;
     expect(() => keypairFromSecret(JSON.stringify([...tampered]), 'arn:s')).toThrow(/public half does not match/);
+  });
+
+  it('refuses a treasury that is the mint authority (its signature on a relayed transaction could mint), and has no relay without a treasury', async () => {
+    const authority = JSON.stringify([...Keypair.generate().secretKey]);
+    const secrets: Record<string, string> = { 'arn:authority': authority, 'arn:same': authority, 'arn:treasury': JSON.stringify([...Keypair.generate().secretKey]) };
+    const secret = async (arn: string) => secrets[arn];
+    const solana = { rpcUrl: 'http://127.0.0.1:1', tokenMint: Keypair.generate().publicKey.toBase58(), tokenProgram: 'spl-token' as const, mintAuthoritySecretArn: 'arn:authority' };
+    await expect(stageMinting({ ...solana, treasurySecretArn: 'arn:same' }, 6, secret)).rejects.toThrow(/holds the mint authority's keypair.*another account/);
+    expect((await stageMinting(solana, 6, secret))?.relay).toBeUndefined();
+    const relay = (await stageMinting({ ...solana, treasurySecretArn: 'arn:treasury' }, 6, secret))?.relay;
+    expect(relay?.policy.guarded.map((g) => g.what)).toEqual(["the treasury's token account", 'the mint authority']);
   });
 });
