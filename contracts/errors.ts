@@ -122,6 +122,12 @@ export class RelayNotConfiguredError extends DomainError {
   readonly code = 'relay_not_configured';
 }
 
+/** The merchant's relays of the day are used up (RELAY_DAILY_LIMIT): each costs the treasury a fee. */
+export class RelayBudgetExhaustedError extends DomainError {
+  readonly status = 429;
+  readonly code = 'relay_budget_exhausted';
+}
+
 /** The payment did not complete, so there is nothing to label. */
 export class PaymentNotCompletedError extends DomainError {
   readonly status = 409;

@@ -25,13 +25,15 @@ export const TABLES = {
   /** Routing: the bandit model, its published health, decisions and outcomes; decisions and outcomes expire. */
   routing: { partitionKey: 'pk', timeToLiveAttribute: 'expiresAt' },
   /**
-   * One reward per payment (its id as the key), one item per claim (`clm_...`), and each customer's last claim
-   * (`lastclaim#<merchant>#<customer>`). Sparse indexes (keys only): `unminted` holds the rewards and claims whose
-   * mint is not known to be finalized (the mint sweep's work list, and the age its alarm watches); `claimable`
-   * (`<merchant>#<customer>`) the rewards recorded without a wallet and not claimed yet.
+   * One reward per payment (its id as the key), one item per claim (`clm_...`), each customer's last claim
+   * (`lastclaim#<merchant>#<customer>`), and each merchant's relays of a day (`relays#<merchant>#<day>`, expiring).
+   * Sparse indexes (keys only): `unminted` holds the rewards and claims whose mint is not known to be finalized
+   * (the mint sweep's work list, and the age its alarm watches); `claimable` (`<merchant>#<customer>`) the rewards
+   * recorded without a wallet and not claimed yet.
    */
   rewards: {
     partitionKey: 'paymentId',
+    timeToLiveAttribute: 'expiresAt',
     indexes: [
       { name: 'unminted', partitionKey: 'unminted', sortKey: 'createdAt' },
       { name: 'claimable', partitionKey: 'claimable', sortKey: 'createdAt' },
@@ -98,6 +100,8 @@ export const ENV = {
   rewardUsdRates: 'REWARD_USD_RATES',
   /** SPL Token (`spl-token`, the default) or Token-2022 (`token-2022`): the reward mint's token program. */
   rewardTokenProgram: 'REWARD_TOKEN_PROGRAM',
+  /** Transactions POST /reward/relay sponsors per merchant per UTC day (default 1000; 0: none). */
+  relayDailyLimit: 'RELAY_DAILY_LIMIT',
   /** The ARN of a secret holding the RPC URL, when the URL carries an API key (wins over SOLANA_RPC_URL). */
   solanaRpcUrlSecretArn: 'SOLANA_RPC_URL_SECRET_ARN',
   /** How long a mint's confirmation is awaited in one run, in ms (default 20000); then the next run checks it. */

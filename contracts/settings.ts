@@ -33,6 +33,10 @@ export const RewardUsdRates = z.record(
 /** The reward mint's token program: SPL Token or Token-2022 (`REWARD_TOKEN_PROGRAM`). */
 export const RewardTokenProgram = z.enum(['spl-token', 'token-2022']);
 
+/** Transactions POST /reward/relay sponsors per merchant per UTC day (`RELAY_DAILY_LIMIT`); 0 relays none. */
+export const RelayDailyLimit = z.number().int().min(0).max(1_000_000);
+export const DEFAULT_RELAY_DAILY_LIMIT = 1_000;
+
 /** A Solana cluster's JSON-RPC URL (`SOLANA_RPC_URL`); one that carries an API key belongs in a secret instead. */
 export const SolanaRpcUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL of a Solana JSON-RPC endpoint' });
 
@@ -67,6 +71,8 @@ export const FunctionSettings = z
     rewardTokenProgram: RewardTokenProgram.optional(),
     /** The cluster (`SOLANA_RPC_URL`); absent: devnet. */
     solanaRpcUrl: SolanaRpcUrl.optional(),
+    /** Relays per merchant per UTC day (`RELAY_DAILY_LIMIT`); absent: DEFAULT_RELAY_DAILY_LIMIT. */
+    relayDailyLimit: RelayDailyLimit.optional(),
   })
   .refine((s) => thresholdsProblem(s.fraudReviewThreshold, s.fraudDeclineThreshold) === undefined, {
     message: 'must not exceed fraudDeclineThreshold',

@@ -362,6 +362,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
           [ENV.rewardUsdRates]: { from: 'setting', setting: 'rewardUsdRates', optional: true },
           [ENV.splTokenMintAddress]: { from: 'setting', setting: 'rewardTokenMint', optional: true },
           [ENV.rewardTokenProgram]: { from: 'setting', setting: 'rewardTokenProgram', optional: true },
+          [ENV.relayDailyLimit]: { from: 'setting', setting: 'relayDailyLimit', optional: true },
           [ENV.solanaRpcUrl]: { from: 'setting', setting: 'solanaRpcUrl', optional: true },
           [ENV.solanaRpcUrlSecretArn]: { from: 'secret', prop: 'solanaRpcUrlSecretArn' },
           [ENV.solanaMintAuthoritySecretArn]: { from: 'secret', prop: 'mintAuthoritySecretArn' },
@@ -428,6 +429,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         errors: {
           400: 'the transaction is not relayed, and the problem says why: its fee payer, an instruction or account that is not allowed, a missing or bad signature, a size or compute limit, an expired blockhash, or it would fail on chain',
           409: 'this stage sponsors no fees: no reward token, or no treasury (relay_not_configured)',
+          429: "your relays of today (UTC) are used up (relay_budget_exhausted; the stage's relayDailyLimit, RELAY_DAILY_LIMIT)",
           503: 'the cluster did not answer (transient_failure); send the same transaction again',
         },
         target: { kind: 'function', function: 'rewards' },

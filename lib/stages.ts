@@ -86,6 +86,12 @@ export interface StageConfig {
    */
   readonly solanaRpcUrl?: string;
   /**
+   * Transactions `POST /reward/relay` sponsors per merchant per UTC day (`RELAY_DAILY_LIMIT`): each costs the
+   * treasury its fee (5,000 lamports a signature), so this bounds what one merchant's token can spend. 0 relays none.
+   * @default 1000
+   */
+  readonly relayDailyLimit?: number;
+  /**
    * Cognito Plus feature plan with full-function threat protection (adaptive authentication, compromised
    * credentials). Billed per monthly active user, so dev runs on Essentials.
    */

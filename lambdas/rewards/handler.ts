@@ -160,7 +160,12 @@ async function onRelay(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResu
     }
     const request = parseApiBody(event, RelayRequest);
     const relay = await stageRelay();
-    const outcome = await relayTransaction(Buffer.from(request.transaction, 'base64'), { ...relay, confirmTimeoutMs: API_CONFIRM_MS });
+    const day = dependencies().now().toISOString().slice(0, 10);
+    const outcome = await relayTransaction(Buffer.from(request.transaction, 'base64'), {
+      ...relay,
+      confirmTimeoutMs: API_CONFIRM_MS,
+      takeBudget: () => dependencies().ledger.takeRelay(merchantId, day, config().solana.relayDailyLimit),
+    });
     metrics.addMetric(METRICS.rewardRelayed, 'Count', 1);
     logger.info('relayed a transaction', { merchantId, signature: outcome.signature, instructions: outcome.instructions, state: outcome.state });
     const { signature, state, feeLamports, unitsConsumed } = outcome;

@@ -123,6 +123,26 @@ export class DynamoRewardLedger implements ClaimLedger, MintLedger {
     return Item as StoredClaim | undefined;
   }
 
+  /**
+   * Counts one relay of `merchantId` on `day` (YYYY-MM-DD, UTC) unless it has `limit` already; false then. The
+   * day's counter expires two days after it.
+   */
+  async takeRelay(merchantId: string, day: string, limit: number): Promise<boolean> {
+    if (limit <= 0) return false;
+    const expiresAt = Math.floor(Date.parse(`${day}T00:00:00Z`) / 1000) + 3 * 86_400;
+    return conditionHeld(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { paymentId: `relays#${merchantId}#${day}` },
+          UpdateExpression: 'ADD relays :one SET expiresAt = :expires',
+          ConditionExpression: 'attribute_not_exists(relays) OR relays < :limit',
+          ExpressionAttributeValues: { ':one': 1, ':limit': limit, ':expires': expiresAt },
+        }),
+      ),
+    );
+  }
+
   async lastClaim(key: string): Promise<{ claim: StoredClaim; open: boolean } | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { paymentId: lastClaimKey(key) }, ConsistentRead: true }));
     if (!Item?.claimId) return undefined;

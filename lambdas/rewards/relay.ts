@@ -12,7 +12,8 @@
  *
  * `relayTransaction` then signs as the treasury, simulates (signatures verified; the compute limit is checked on
  * what the programs used, since what an instruction costs is theirs to say; a transaction that would fail is
- * refused before it costs a fee), sends, and waits a bounded time for it to be finalized. The same transaction
+ * refused before it costs a fee), counts it against the merchant's daily budget (RELAY_DAILY_LIMIT: what one
+ * merchant's token can make the treasury spend), sends, and waits a bounded time for it to be finalized. The same transaction
  * relayed again is the same signature: the cluster applies it once, and the answer is its state.
  *
  * A refusal is a 400 naming `transaction` and the reason; a cluster that does not answer is a TransientError.
@@ -22,7 +23,7 @@ import { ComputeBudgetInstruction, ComputeBudgetProgram, PublicKey, TransactionI
 import { decodeBurnCheckedInstruction, decodeTransferCheckedInstruction, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, TokenInstruction } from '@solana/spl-token';
 import bs58 from 'bs58';
 import { RELAY_LIMITS } from '../../contracts/api';
-import { TransientError, ValidationError } from '../../contracts/errors';
+import { RelayBudgetExhaustedError, TransientError, ValidationError } from '../../contracts/errors';
 import { confirmSignature, MintRefusedError, type MintChain } from './mint';
 import { MEMO_PROGRAM_ID } from './solana';
 
@@ -52,6 +53,8 @@ export interface RelayDeps {
   readonly treasury: { readonly publicKey: PublicKey; readonly secretKey: Uint8Array };
   readonly chain: Pick<MintChain, 'send' | 'status'>;
   simulate(transaction: VersionedTransaction): Promise<Simulation>;
+  /** Counts one sponsored transaction against the caller's budget; false when it is used up. */
+  takeBudget(): Promise<boolean>;
   /** How long to wait for the transaction to be finalized before answering `pending`. */
   readonly confirmTimeoutMs: number;
   readonly pollMs?: number;
@@ -80,6 +83,8 @@ export async function relayTransaction(wire: Uint8Array, deps: RelayDeps): Promi
   if (!replay) {
     if (simulation.err !== null && simulation.err !== undefined) refuse(failure(simulation));
     if (simulation.unitsConsumed > RELAY_LIMITS.maxComputeUnits) refuse(`uses ${simulation.unitsConsumed} compute units; at most ${RELAY_LIMITS.maxComputeUnits}`);
+    // Counted once it would be sent (a refusal costs nothing; a send that is not taken counts: it may have landed).
+    if (!(await deps.takeBudget())) throw new RelayBudgetExhaustedError('your relays of today (UTC) are used up (RELAY_DAILY_LIMIT); they start again at midnight UTC');
     try {
       await deps.chain.send(Buffer.from(transaction.serialize()));
     } catch (error) {

@@ -8,9 +8,11 @@ import { z } from 'zod';
 import { ENV } from '../../contracts/resources';
 import { SolanaAddress } from '../../contracts/ids';
 import {
+  DEFAULT_RELAY_DAILY_LIMIT,
   DEVNET_RPC_URL,
   FraudThreshold,
   MaxPaymentAttempts,
+  RelayDailyLimit,
   RewardTokenDecimals,
   RewardTokenProgram,
   RewardUsdRates,
@@ -66,6 +68,8 @@ export interface RuntimeConfig {
     readonly mintAuthoritySecretArn?: string;
     /** The secret holding the treasury's keypair (SOLANA_TREASURY_SECRET_ARN): the fee payer; unset, the authority pays. */
     readonly treasurySecretArn?: string;
+    /** Transactions POST /reward/relay sponsors per merchant per UTC day (RELAY_DAILY_LIMIT). */
+    readonly relayDailyLimit: number;
     readonly confirmTimeoutMs: number;
     /** When the mints schedule takes over a reward's unfinished mint (MINT_SWEEP_AFTER_MS after it was recorded). */
     readonly sweepAfterMs: number;
@@ -207,6 +211,7 @@ export function config(): RuntimeConfig {
         tokenProgram: textSetting(ENV.rewardTokenProgram, RewardTokenProgram) ?? 'spl-token',
         mintAuthoritySecretArn: process.env[ENV.solanaMintAuthoritySecretArn] || undefined,
         treasurySecretArn: process.env[ENV.solanaTreasurySecretArn] || undefined,
+        relayDailyLimit: setting(ENV.relayDailyLimit, RelayDailyLimit, DEFAULT_RELAY_DAILY_LIMIT),
         confirmTimeoutMs: number(ENV.mintConfirmTimeoutMs, 20_000, 100, 50_000),
         sweepAfterMs: number(ENV.mintSweepAfterMs, 120_000, 0, 86_400_000),
       });

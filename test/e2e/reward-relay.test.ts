@@ -27,7 +27,8 @@ const MEMO = new PublicKey('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
 const DECIMALS = 6;
 
 beforeAll(async () => {
-  platform = await startPlatform();
+  // A small daily budget per merchant, to see it end.
+  platform = await startPlatform({ env: { RELAY_DAILY_LIMIT: '3' } });
   client = await ApiClient.forMerchant(platform, uniqueMerchant());
   connection = new Connection(platform.solana.url, 'confirmed');
   mint = new PublicKey(platform.solana.rewardMint);
@@ -95,6 +96,23 @@ test('a customer burns reward tokens: the supply goes down by as much', async ()
   expect(relayed.status).toBe(200);
   expect(await tokensOf(customer.publicKey)).toBe(mine - 1_000_000n);
   expect((await getMint(connection, mint)).supply).toBe(supply - 1_000_000n);
+});
+
+test("a merchant's relays of the day are bounded (RELAY_DAILY_LIMIT): past it a 429, while a replay still answers", async () => {
+  // Another merchant: the transfers and the burn above were this file's first merchant's (2 of its 3).
+  const other = await ApiClient.forMerchant(platform, uniqueMerchant());
+  const sent: string[] = [];
+  for (const tokens of [1n, 2n, 3n]) {
+    const transaction = await relayable([transfer(tokens)]);
+    expect((await other.call('POST', '/reward/relay', { body: { transaction } })).status).toBe(200);
+    sent.push(transaction);
+  }
+  const mine = await tokensOf(customer.publicKey);
+  const over = await other.call('POST', '/reward/relay', { body: { transaction: await relayable([transfer(4n)]) } });
+  expect(over.status).toBe(429);
+  expect(over.json.error.code).toBe('relay_budget_exhausted');
+  expect(await tokensOf(customer.publicKey)).toBe(mine);
+  expect((await other.call('POST', '/reward/relay', { body: { transaction: sent[0] } })).status).toBe(200);
 });
 
 describe('drain attempts are refused with a 400 naming the reason, and cost the treasury nothing', () => {

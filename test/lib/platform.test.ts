@@ -477,13 +477,13 @@ describe('least privilege', () => {
     const treasurySecret = secretsmanager.Secret.fromSecretCompleteArn(secrets, 'Treasury', treasuryArn);
     const mint = '9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin';
     const minting = new SmartPayStack(app, 'SmartPay-mint', {
-      stage: { ...STAGES.dev, rewardTokenMint: mint, solanaRpcUrl: 'https://rpc.example.com' },
+      stage: { ...STAGES.dev, rewardTokenMint: mint, solanaRpcUrl: 'https://rpc.example.com', relayDailyLimit: 50 },
       platform: { mintAuthoritySecret, treasurySecret },
     });
     const t = Template.fromStack(minting);
     const fnOf = (area: string) => logicalIdOf(t, 'AWS::Lambda::Function', `SmartPayFunctions${area}Function`);
     const env = t.findResources('AWS::Lambda::Function')[fnOf('Rewards')].Properties.Environment.Variables;
-    expect(env).toMatchObject({ SPL_TOKEN_MINT_ADDRESS: mint, SOLANA_RPC_URL: 'https://rpc.example.com', SOLANA_MINT_AUTHORITY_SECRET_ARN: arn, SOLANA_TREASURY_SECRET_ARN: treasuryArn });
+    expect(env).toMatchObject({ SPL_TOKEN_MINT_ADDRESS: mint, SOLANA_RPC_URL: 'https://rpc.example.com', SOLANA_MINT_AUTHORITY_SECRET_ARN: arn, SOLANA_TREASURY_SECRET_ARN: treasuryArn, RELAY_DAILY_LIMIT: '50' });
     const readers = policyStatements(t)
       .filter(({ statement }) => actionsOf(statement).includes('secretsmanager:GetSecretValue'))
       .map(({ roles, statement }) => ({ roles: JSON.stringify(roles), resource: statement.Resource }));
@@ -492,6 +492,7 @@ describe('least privilege', () => {
     expect(JSON.stringify(t.toJSON())).not.toMatch(/"\[\d+(,\d+){63}\]"/);
     expect(() => new SmartPayStack(fastApp(), 'SmartPay-nokey', { stage: { ...STAGES.dev, rewardTokenMint: mint } })).toThrow(/rewardTokenMint but no mintAuthoritySecret/);
     expect(() => new SmartPayStack(fastApp(), 'SmartPay-badmint', { stage: { ...STAGES.dev, rewardTokenMint: 'not-a-key' }, platform: { mintAuthoritySecret } })).toThrow(/rewardTokenMint/);
+    expect(() => new SmartPayStack(fastApp(), 'SmartPay-badbudget', { stage: { ...STAGES.dev, rewardTokenMint: mint, relayDailyLimit: -1 }, platform: { mintAuthoritySecret } })).toThrow(/relayDailyLimit/);
     expect(() => new SmartPayStack(fastApp(), 'SmartPay-notoken', { stage: STAGES.dev, platform: { treasurySecret } })).toThrow(/treasurySecret was given but the stage has no rewardTokenMint/);
   });
 

@@ -21,7 +21,7 @@ import {
   TOKEN_2022_PROGRAM_ID,
 } from '@solana/spl-token';
 import bs58 from 'bs58';
-import { TransientError, ValidationError } from '../../contracts/errors';
+import { RelayBudgetExhaustedError, TransientError, ValidationError } from '../../contracts/errors';
 import { MintRefusedError, type SignatureState } from '../../lambdas/rewards/mint';
 import { readRelayTransaction, relayTransaction, type RelayDeps, type RelayPolicy, type Simulation } from '../../lambdas/rewards/relay';
 
@@ -119,6 +119,7 @@ describe('relaying over the cluster', () => {
     simulateError?: Error;
     sendError?: Error;
     statuses: SignatureState[] = [{ state: 'finalized' }];
+    budget = 5;
     readonly sent: Buffer[] = [];
     deps(): RelayDeps {
       return {
@@ -126,6 +127,7 @@ describe('relaying over the cluster', () => {
         treasury,
         confirmTimeoutMs: 0,
         pollMs: 1,
+        takeBudget: async () => this.budget-- > 0,
         simulate: async () => {
           if (this.simulateError) throw this.simulateError;
           return this.simulation;
@@ -156,6 +158,22 @@ describe('relaying over the cluster', () => {
     cluster.simulation = { err: 'AlreadyProcessed', logs: [], unitsConsumed: 0 };
     expect((await relayTransaction(wire([transfer()]), cluster.deps())).state).toBe('finalized');
     expect(cluster.sent).toHaveLength(0);
+  });
+
+  test('past the merchant\'s daily budget: a 429 and nothing sent; refusals and replays take none of it', async () => {
+    const cluster = new FakeCluster();
+    cluster.budget = 1;
+    cluster.simulation = { err: 'AlreadyProcessed', logs: [], unitsConsumed: 0 };
+    await relayTransaction(wire([transfer(1n)]), cluster.deps());
+    cluster.simulation = { err: { InstructionError: [0, { Custom: 1 }] }, logs: [], unitsConsumed: 0 };
+    await expect(relayTransaction(wire([transfer(2n)]), cluster.deps())).rejects.toThrow(ValidationError);
+    cluster.simulation = { err: null, logs: [], unitsConsumed: 6_000 };
+    await relayTransaction(wire([transfer(3n)]), cluster.deps());
+    expect(cluster.sent).toHaveLength(1);
+    const error = await relayTransaction(wire([transfer(4n)]), cluster.deps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RelayBudgetExhaustedError);
+    expect((error as RelayBudgetExhaustedError).status).toBe(429);
+    expect(cluster.sent).toHaveLength(1);
   });
 
   test('not final within the wait: pending', async () => {
