@@ -412,9 +412,27 @@ export const RewardEntry = z.object({
   amount: z.number().int(),
   currency: z.string(),
   ...TokenAmount.shape,
-  /** `recorded`: the tokens are the customer's; `error`: none could be computed (`error` says why; the payment is untouched). */
-  status: z.enum(['recorded', 'error']),
+  /**
+   * `recorded`: the tokens are the customer's; `error`: none could be computed (`error` says why; the payment is
+   * untouched); `reversed`: the payment was refunded in full before anything was minted or claimed (no tokens).
+   */
+  status: z.enum(['recorded', 'error', 'reversed']),
   error: z.string().optional(),
+  /**
+   * The payment's refunds and what they did to the reward: before a mint or a claim has the tokens, the reward is
+   * reduced to that of the amount kept (`tokensClawedBack`); after, the tokens stand (`tokensKept`: what the refund
+   * would have taken back). A minted reward is never un-minted.
+   */
+  refund: z
+    .object({
+      /** Refunded so far, in the payment's minor units. */
+      refundedAmount: z.number().int(),
+      /** The reward's tokens before any refund. */
+      tokensBefore: z.string(),
+      tokensClawedBack: z.string(),
+      tokensKept: z.string(),
+    })
+    .optional(),
   /** Where the tokens are on chain (absent on an `error` reward: there are none). */
   chain: RewardChain.optional(),
   createdAt: z.string(),

@@ -40,6 +40,33 @@ export const PaymentSucceededDetail = z.object({
 });
 export type PaymentSucceededDetail = z.infer<typeof PaymentSucceededDetail>;
 
+/**
+ * A refund of a succeeded payment (detail of `PaymentRefunded`): the payment's fields its reward needs, and the
+ * refunds so far. `refundedTotal` is cumulative, so a consumer is idempotent and indifferent to order by it (a
+ * later refund's event carries the larger total). Its producer is the refund path (POST /payments/{id}/refund,
+ * which the real gateways bring); the reward workflow consumes it today.
+ */
+export const PaymentRefundedDetail = PaymentSucceededDetail.pick({
+  paymentId: true,
+  merchantId: true,
+  customerId: true,
+  amount: true,
+  currency: true,
+  rewardWallet: true,
+  createdAt: true,
+})
+  .extend({
+    refundId: z.string().min(1),
+    /** This refund, in minor units. */
+    refundAmount: z.number().int().positive(),
+    /** Every refund of the payment so far, this one included, in minor units (at most the payment's amount). */
+    refundedTotal: z.number().int().positive(),
+    occurredAt: z.string(),
+  })
+  .refine((d) => d.refundedTotal <= d.amount, { message: "must not exceed the payment's amount", path: ['refundedTotal'] })
+  .refine((d) => d.refundAmount <= d.refundedTotal, { message: 'must not exceed refundedTotal', path: ['refundAmount'] });
+export type PaymentRefundedDetail = z.infer<typeof PaymentRefundedDetail>;
+
 /** One attempt's outcome of a routing decision, as the routing model's updater folds it in. */
 export const RoutingOutcome = z.object({
   decisionId: DecisionId,
@@ -117,6 +144,7 @@ export type RoutingOutcomesDetail = z.infer<typeof RoutingOutcomesDetail>;
 export const EVENTS = {
   PaymentSucceeded: { source: 'smartpay.payments', detailType: 'PaymentSucceeded', detail: PaymentSucceededDetail },
   PaymentFinalized: { source: 'smartpay.payments', detailType: 'PaymentFinalized', detail: PaymentFinalizedDetail },
+  PaymentRefunded: { source: 'smartpay.payments', detailType: 'PaymentRefunded', detail: PaymentRefundedDetail },
   RoutingOutcomesRecorded: { source: 'smartpay.routing', detailType: 'RoutingOutcomesRecorded', detail: RoutingOutcomesDetail },
 } as const;
 export type EventName = keyof typeof EVENTS;

@@ -179,6 +179,10 @@ export const METRICS = {
   rewardMinted: 'RewardMinted',
   /** A reward whose mint failed in a way a retry cannot fix (a refused or failed transaction): an operator's. */
   rewardMintFailed: 'RewardMintFailed',
+  /** Rewards a refund reduced (or reversed) before anything minted or claimed them. */
+  rewardClawedBack: 'RewardClawedBack',
+  /** Rewards a refund came too late for: minted (or being minted) or claimed already, so their tokens stand. */
+  rewardKeptAfterRefund: 'RewardKeptAfterRefund',
   /** Customer transactions the treasury paid the fee of (POST /reward/relay). */
   rewardRelayed: 'RewardRelayed',
   /** Seconds since the oldest reward still waiting for its mint was recorded (the mint sweep's, each run). */

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { AttemptRecord, FraudAssessment, PaymentRequest, RankedConnector, RewardEntry, RouteResult, TerminalStatus } from './api';
-import { FraudSnapshots, PaymentSucceededDetail, RoutingDecisionContext } from './events';
+import { FraudSnapshots, PaymentRefundedDetail, PaymentSucceededDetail, RoutingDecisionContext } from './events';
 import { PaymentId } from './ids';
 import type { FunctionName } from './topology';
 
@@ -189,6 +189,15 @@ export const STEPS = {
   issue: {
     function: 'rewards',
     input: z.object({ step: z.literal('issue'), payment: PaymentSucceededDetail, executionId: ExecutionId }),
+    output: RewardEntry,
+  },
+  /**
+   * Adjusts a payment's reward to a refund (lambdas/rewards/rewards.ts adjustForRefund): reduced (or reversed) while
+   * no mint or claim has it; recorded as kept once one has. Issues the reward first if its event has not yet.
+   */
+  refund: {
+    function: 'rewards',
+    input: z.object({ step: z.literal('refund'), refund: PaymentRefundedDetail, executionId: ExecutionId }),
     output: RewardEntry,
   },
   /** Mints an issued reward to its wallet exactly once (lambdas/rewards/mint.ts); TransientError while not known yet. */

@@ -92,9 +92,9 @@ export interface QueueConsumer {
   readonly queue: { readonly id: string; readonly batchSize: number; readonly batchingWindowSeconds: number; readonly maxReceiveCount: number };
 }
 
-/** A workflow started by an event (the rule targets the state machine). */
+/** A workflow started by its events (one rule targets the state machine; the workflow tells them apart). */
 export interface WorkflowConsumer {
-  readonly event: EventName;
+  readonly events: readonly [EventName, ...EventName[]];
   readonly workflow: WorkflowName;
 }
 
@@ -373,7 +373,8 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
       },
     },
     placeholders: { RewardsFunctionArn: 'rewards' },
-    consumes: [{ event: 'PaymentSucceeded', workflow: 'reward' }],
+    // The reward workflow issues (and mints) on PaymentSucceeded, and adjusts on PaymentRefunded.
+    consumes: [{ events: ['PaymentSucceeded', 'PaymentRefunded'], workflow: 'reward' }],
     schedules: [
       {
         name: 'mints',
@@ -571,7 +572,7 @@ export function allConsumers(): ReadonlyArray<QueueConsumer | WorkflowConsumer> 
 
 /** The events a consumer is fed. */
 export function consumedEvents(consumer: QueueConsumer | WorkflowConsumer): readonly [EventName, ...EventName[]] {
-  return 'queue' in consumer ? consumer.events : [consumer.event];
+  return consumer.events;
 }
 
 /** The values a platform gives the environment renderer. */

@@ -303,9 +303,9 @@ export class SmartPayWorkflows extends Construct {
     for (const consumer of allConsumers()) {
       if (!('workflow' in consumer)) continue;
       const rule = new events.Rule(this, `${consumer.workflow[0].toUpperCase()}${consumer.workflow.slice(1)}Rule`, {
-        description: `${consumer.event} starts the SmartPay ${consumer.workflow} workflow`,
+        description: `${consumer.events.join(' and ')} start the SmartPay ${consumer.workflow} workflow`,
         eventBus: this.eventBus,
-        eventPattern: cdkPattern(consumer.event),
+        eventPattern: cdkPattern(...consumer.events),
       });
       rule.addTarget(new targets.SfnStateMachine(machines[consumer.workflow], { deadLetterQueue: this.rewardRuleDlq, retryAttempts: 10, maxEventAge: Duration.hours(24) }));
       rules[consumer.workflow] = rule;

@@ -193,12 +193,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const queues: LocalQueue[] = [];
     for (const consumer of allConsumers()) {
       if ('workflow' in consumer) {
-        // Acknowledged when the execution has ended, not when it started (an Express execution is not durable: a crash loses it).
-        bus.addRule(`${consumer.event}-to-${consumer.workflow}`, eventPattern(consumer.event), async (event) => {
-          const execution = await workflows.run(consumer.workflow, event);
-          // Cut short by a shutdown: not finished with, so the next start delivers it again.
-          if (execution.status === 'ABORTED') throw new Error(`the ${consumer.workflow} execution was aborted at shutdown`);
-        });
+        // Acknowledged when the execution has ended, not when it started (an Express execution is not durable: a crash
+        // loses it). A rule per event: the journal's acknowledgements name them.
+        for (const name of consumer.events) {
+          bus.addRule(`${name}-to-${consumer.workflow}`, eventPattern(name), async (event) => {
+            const execution = await workflows.run(consumer.workflow, event);
+            // Cut short by a shutdown: not finished with, so the next start delivers it again.
+            if (execution.status === 'ABORTED') throw new Error(`the ${consumer.workflow} execution was aborted at shutdown`);
+          });
+        }
       } else {
         const queue = createLocalQueue((batch) => functions.background[consumer.function](batch), {
           batchSize: consumer.queue.batchSize,

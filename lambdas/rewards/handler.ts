@@ -20,7 +20,7 @@ import { instrumented, logger, metrics } from '../shared/powertools';
 import { secretString } from '../shared/secrets';
 import { runStep } from '../shared/steps';
 import { paymentLookup } from '../payments/lookup';
-import { assertRewardable, claimRewards, claimView, formatTokens, issueReward, rewardView, type RewardDeps } from './rewards';
+import { adjustForRefund, assertRewardable, claimRewards, claimView, formatTokens, issueReward, rewardView, type RewardDeps } from './rewards';
 import { DynamoRewardLedger } from './ledger';
 import { MintFailedError, mintOnce, type MintDeps } from './mint';
 import { relayTransaction } from './relay';
@@ -216,12 +216,19 @@ async function onMintSweep() {
   return { found: paymentIds.length, minted, failed, oldest: oldest ?? null };
 }
 
-/** The reward workflow's steps (statemachines/reward.asl.json: IssueReward, MintReward). */
+/** The reward workflow's steps (statemachines/reward.asl.json: IssueReward, MintReward; AdjustReward on a refund). */
 export const steps: StepHandlers<'rewards'> = {
   issue: async (input) => {
     const d = dependencies();
     const { entry, created } = await issueReward(input.payment, d);
     if (created) metrics.addMetric(entry.status === 'error' ? METRICS.rewardNotComputed : METRICS.rewardIssued, 'Count', 1);
+    return rewardView(entry, d.tokenMint);
+  },
+  refund: async (input) => {
+    const d = dependencies();
+    const { entry, change } = await adjustForRefund(input.refund, d);
+    if (change === 'clawed_back') metrics.addMetric(METRICS.rewardClawedBack, 'Count', 1);
+    if (change === 'kept') metrics.addMetric(METRICS.rewardKeptAfterRefund, 'Count', 1);
     return rewardView(entry, d.tokenMint);
   },
   mint: async (input) => {

@@ -8,9 +8,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { INDEX_SHARDS } from '../../contracts/resources';
 import type { MintLedger } from './mint';
-import { claimKey, type ClaimLedger, type ClaimTotal, type MintAttempt, type StoredClaim, type StoredReward } from './rewards';
+import { claimKey, type ClaimLedger, type ClaimTotal, type MintAttempt, type RefundChange, type RefundLedger, type StoredClaim, type StoredReward } from './rewards';
 
-export class DynamoRewardLedger implements ClaimLedger, MintLedger {
+export class DynamoRewardLedger implements ClaimLedger, MintLedger, RefundLedger {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -123,6 +123,35 @@ export class DynamoRewardLedger implements ClaimLedger, MintLedger {
     return Item as StoredClaim | undefined;
   }
 
+  async applyRefund(seen: StoredReward, change: RefundChange): Promise<boolean> {
+    const tokensChange = change.tokens !== seen.tokens;
+    return conditionHeld(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { paymentId: seen.paymentId },
+          UpdateExpression: `SET tokens = :tokens, tokensDisplay = :display, #status = :status, #refund = :refund${change.status === 'reversed' ? ' REMOVE unminted, claimable' : ''}`,
+          ConditionExpression: [
+            'tokens = :seenTokens AND #status = :seenStatus',
+            '(attribute_not_exists(#refund) OR #refund.refundedAmount < :refunded)',
+            // Tokens change only while nothing has them: no mint transaction recorded, no claim took them.
+            ...(tokensChange ? ['attribute_not_exists(#mint) AND attribute_not_exists(claimId)'] : []),
+          ].join(' AND '),
+          ExpressionAttributeNames: { '#status': 'status', '#refund': 'refund', ...(tokensChange ? { '#mint': 'mint' } : {}) },
+          ExpressionAttributeValues: {
+            ':tokens': change.tokens,
+            ':display': change.tokensDisplay,
+            ':status': change.status,
+            ':refund': change.refund,
+            ':seenTokens': seen.tokens,
+            ':seenStatus': seen.status,
+            ':refunded': change.refund.refundedAmount,
+          },
+        }),
+      ),
+    );
+  }
+
   /**
    * Counts one relay of `merchantId` on `day` (YYYY-MM-DD, UTC) unless it has `limit` already; false then. The
    * day's counter expires two days after it.
@@ -188,12 +217,17 @@ export class DynamoRewardLedger implements ClaimLedger, MintLedger {
           TableName: this.tableName,
           Key: { paymentId },
           UpdateExpression: 'SET #mint = :attempt',
+          // The first attempt, only if the tokens it mints are still the reward's (a refund may have reduced them).
           ConditionExpression:
             replacing === undefined
-              ? '#status = :recorded AND attribute_not_exists(#mint)'
+              ? `#status = :recorded AND attribute_not_exists(#mint)${attempt.tokens === undefined ? '' : ' AND tokens = :tokens'}`
               : '#status = :recorded AND #mint.signature = :replacing AND attribute_not_exists(#mint.mintedAt)',
           ExpressionAttributeNames: { '#mint': 'mint', '#status': 'status' },
-          ExpressionAttributeValues: { ':attempt': attempt, ':recorded': 'recorded', ...(replacing === undefined ? {} : { ':replacing': replacing }) },
+          ExpressionAttributeValues: {
+            ':attempt': attempt,
+            ':recorded': 'recorded',
+            ...(replacing === undefined ? (attempt.tokens === undefined ? {} : { ':tokens': attempt.tokens }) : { ':replacing': replacing }),
+          },
         }),
       ),
     );

@@ -1,5 +1,6 @@
 /**
- * Minting a reward on Solana exactly once, after its ledger entry (rewards.ts) exists:
+ * Minting a reward on Solana exactly once, after its ledger entry (rewards.ts) exists (nothing, once a refund
+ * reversed it):
  *
  * 1. build the transaction (the wallet's associated token account created idempotently, `mintToChecked` of the
  *    entry's base units, a memo with the payment id), signed by the mint authority, which pays the fees;
@@ -111,15 +112,17 @@ const confirm = (signature: string, deps: MintDeps) => confirmSignature(deps.cha
 
 /**
  * Mints the reward of `paymentId` to its entry's wallet exactly once (see the header); returns the attempt that
- * minted it. Throws TransientError when the outcome is not known yet (the caller retries later), MintFailedError
+ * minted it (undefined: a refund reversed the reward first, and nothing is owed). Throws TransientError when the outcome is not known yet (the caller retries later), MintFailedError
  * when the mint cannot succeed as things are (an on-chain failure or a preflight refusal, such as a treasury
  * without the SOL for the fee: a retry helps only once an operator has fixed it), and whatever its ports throw
  * (a store or RPC call that failed: not known to be final either).
  */
-export async function mintOnce(paymentId: string, deps: MintDeps): Promise<MintAttempt> {
+export async function mintOnce(paymentId: string, deps: MintDeps): Promise<MintAttempt | undefined> {
   for (let round = 0; round < 5; round += 1) {
     const entry = await deps.ledger.mintState(paymentId);
     if (!entry) throw new MintFailedError(`reward ${paymentId} has no ledger entry: record it before minting`);
+    // Refunded in full before any transaction: nothing is owed.
+    if (entry.status === 'reversed') return undefined;
     if (entry.status !== 'recorded') throw new MintFailedError(`reward ${paymentId} is ${entry.status}: it has no tokens to mint`);
     const current = entry.mint;
     const wallet = current?.wallet ?? entry.wallet;
@@ -140,7 +143,7 @@ export async function mintOnce(paymentId: string, deps: MintDeps): Promise<MintA
     }
     const { blockhash, lastValidBlockHeight } = await deps.chain.latestBlockhash();
     const { wire, signature, tokenMint, recipient } = deps.builder.build({ paymentId, wallet, baseUnits: BigInt(entry.tokens) }, blockhash);
-    const attempt: MintAttempt = { wallet, tokenMint, recipient, signature, lastValidBlockHeight, wire: wire.toString('base64') };
+    const attempt: MintAttempt = { wallet, tokenMint, recipient, signature, tokens: entry.tokens, lastValidBlockHeight, wire: wire.toString('base64') };
     // On record before it is sent: a crash from here on finds it.
     if (!(await deps.ledger.recordAttempt(paymentId, attempt, current?.signature))) continue; // another run moved first: follow it
     if ((await sendOrThrow(paymentId, attempt, deps)) === 'expired') continue;

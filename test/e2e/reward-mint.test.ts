@@ -126,7 +126,7 @@ test('a mint the workflow could not finish (the cluster down) is on record as pe
     clusterDown = false;
   }
   const execution = platform.workflows.executions('reward').find((r) => (r.input as { detail?: { paymentId?: string } }).detail?.paymentId === paymentId);
-  expect(execution).toMatchObject({ status: 'SUCCEEDED', states: ['IssueReward', 'MintOwed', 'MintReward', 'MintLeftToSweep'] });
+  expect(execution).toMatchObject({ status: 'SUCCEEDED', states: ['WhichEvent', 'IssueReward', 'MintOwed', 'MintReward', 'MintLeftToSweep'] });
   const pending = await client.call('POST', '/reward', { body: { paymentId } });
   expect(pending.json.reward.chain).toMatchObject({ state: 'pending', wallet: wallet.toBase58(), tokenMint: platform.solana.rewardMint });
   const ata = getAssociatedTokenAddressSync(new PublicKey(platform.solana.rewardMint), wallet);

@@ -613,8 +613,8 @@ describe('workflows', () => {
     );
   });
 
-  test('the reward rule matches PaymentSucceeded (contracts/events.ts) on the custom bus, with its own DLQ and retries', () => {
-    const pattern = { source: ['smartpay.payments'], 'detail-type': ['PaymentSucceeded'] };
+  test('the reward rule matches PaymentSucceeded and PaymentRefunded (contracts/events.ts) on the custom bus, with its own DLQ and retries', () => {
+    const pattern = { source: ['smartpay.payments'], 'detail-type': ['PaymentSucceeded', 'PaymentRefunded'] };
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: { Ref: 'SmartPayWorkflowsEventBusBB45160B' },
       EventPattern: pattern,
@@ -626,7 +626,7 @@ describe('workflows', () => {
         }),
       ],
     });
-    expect(pattern).toEqual({ source: ['smartpay.payments'], 'detail-type': ['PaymentSucceeded'] });
+    expect(pattern).toEqual({ source: ['smartpay.payments'], 'detail-type': ['PaymentSucceeded', 'PaymentRefunded'] });
   });
 
   test('both DLQs are KMS-encrypted and TLS-only', () => {

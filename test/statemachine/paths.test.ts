@@ -100,7 +100,7 @@ describe('payment workflow paths', () => {
 
     await h.platform.idle();
     const reward = h.platform.workflows.executions('reward').find((r) => (r.input as { detail?: { paymentId?: string } }).detail?.paymentId === payment.paymentId);
-    expect(reward).toMatchObject({ status: 'SUCCEEDED', states: ['IssueReward', 'MintOwed', 'RewardIssued'] });
+    expect(reward).toMatchObject({ status: 'SUCCEEDED', states: ['WhichEvent', 'IssueReward', 'MintOwed', 'RewardIssued'] });
     const entry = await h.rewardEntry(payment.paymentId);
     expect(entry).toMatchObject({ paymentId: payment.paymentId, merchantId: MERCHANT });
     expect(entry?.tokens).toMatch(/^\d+$/);

@@ -28,7 +28,7 @@ test('RewardFailsNoRefund: reward retried then parked on the DLQ; payment untouc
 
   const reward = h.platform.workflows.executions('reward').find((r) => (r.input as { detail?: { paymentId?: string } }).detail?.paymentId === paymentId);
   expect(reward).toMatchObject({ status: 'FAILED', error: 'RewardFailed' });
-  expect(reward?.states).toEqual(['IssueReward', 'SendToDlq', 'RewardFailed']);
+  expect(reward?.states).toEqual(['WhichEvent', 'IssueReward', 'SendToDlq', 'RewardFailed']);
   expect(rewardCalls).toBe(4); // 1 call + 3 retries of TransientError (within Express's 5 minutes)
 
   const messages = h.platform.dlq.list();

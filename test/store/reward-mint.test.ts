@@ -63,7 +63,7 @@ test('a reward is minted to the wallet once, with the payment id as its memo, ho
   const wallet = Keypair.generate().publicKey;
   const ata = getAssociatedTokenAddressSync(mint.publicKey, wallet);
   await reward('pay_mint1', 50_000, wallet); // 500.00 USD → 10 tokens
-  const first = await mintOnce('pay_mint1', deps());
+  const first = (await mintOnce('pay_mint1', deps()))!;
   expect(first.mintedAt).toBeDefined();
   expect((await getAccount(connection, ata)).amount).toBe(10_000_000n);
   expect(await mintOnce('pay_mint1', deps())).toEqual(first);
@@ -85,7 +85,7 @@ test('a run that crashed after recording its transaction: found expired, a new o
   // Another run records nothing over it.
   expect(await d.ledger.recordAttempt('pay_mint2', { wallet: 'x', tokenMint, recipient, signature: 'other', lastValidBlockHeight: 0, wire: '' }, undefined)).toBe(false);
   chain.advance(BLOCKHASH_VALID_BLOCKS + 1);
-  const minted = await mintOnce('pay_mint2', d);
+  const minted = (await mintOnce('pay_mint2', d))!;
   expect(minted.signature).not.toBe(signature);
   // The old bytes, sent late: refused (preflight), and without preflight dropped; never applied.
   await expect(connection.sendRawTransaction(wire)).rejects.toThrow(/Blockhash not found/);
@@ -103,7 +103,7 @@ test('a run that crashed after recording, while its blockhash is valid: the same
   const { wire, signature, tokenMint, recipient } = d.builder.build({ paymentId: 'pay_mint3', wallet: wallet.toBase58(), baseUnits: 1_000_000n }, blockhash);
   await d.ledger.recordAttempt('pay_mint3', { wallet: wallet.toBase58(), tokenMint, recipient, signature, lastValidBlockHeight, wire: wire.toString('base64') }, undefined);
   await connection.sendRawTransaction(wire); // it was sent before the crash, too
-  expect((await mintOnce('pay_mint3', d)).signature).toBe(signature);
+  expect((await mintOnce('pay_mint3', d))!.signature).toBe(signature);
   expect((await getAccount(connection, ata)).amount).toBe(1_000_000n);
   expect(await connection.getSignaturesForAddress(ata)).toHaveLength(1);
 });
@@ -144,7 +144,7 @@ test('a claim that stopped after taking some of its rewards is finished by the n
   for (const id of ['pay_claim1', 'pay_claim2', 'pay_claim3']) expect(await d.ledger.get(id)).toMatchObject({ claimId: 'clm_stopped' });
   expect(await d.ledger.claimable(claimKey('m', 'c_claim'), 10)).toEqual([]);
   // It is minted like a reward: once, its id as the memo.
-  const minted = await mintOnce('clm_stopped', d);
+  const minted = (await mintOnce('clm_stopped', d))!;
   const ata = getAssociatedTokenAddressSync(mint.publicKey, new PublicKey(wallet));
   expect((await getAccount(connection, ata)).amount).toBe(12_000_000n);
   expect((await connection.getSignaturesForAddress(ata)).map((s) => [s.signature, s.memo])).toEqual([[minted.signature, '[11] clm_stopped']]);

@@ -67,6 +67,8 @@ class MemoryMintLedger implements MintLedger {
   async recordAttempt(paymentId: string, attempt: MintAttempt, replacing: string | undefined) {
     const entry = this.entries.get(paymentId)!;
     if (entry.status !== 'recorded' || entry.mint?.signature !== replacing || entry.mint?.mintedAt) return false;
+    // A first attempt only for the tokens the reward has now (a refund may have reduced them).
+    if (replacing === undefined && attempt.tokens !== undefined && attempt.tokens !== entry.tokens) return false;
     entry.mint = attempt;
     return true;
   }
@@ -104,7 +106,7 @@ async function crashAfterRecord({ cluster, ledger, builder }: ReturnType<typeof 
 
 test('mints once, records the attempt before sending, and marks it minted; a retry sends nothing', async () => {
   const s = setup();
-  const attempt = await mintOnce('pay_1', s.deps);
+  const attempt = (await mintOnce('pay_1', s.deps))!;
   expect(attempt).toMatchObject({ signature: 'sig-1', mintedAt: '2026-12-01T00:00:00.000Z' });
   expect(s.cluster.minted).toBe(10_000_000n);
   expect(await mintOnce('pay_1', s.deps)).toEqual(attempt);
@@ -114,7 +116,7 @@ test('mints once, records the attempt before sending, and marks it minted; a ret
 test('a crash after recording, while the blockhash is valid: the same transaction is sent again, minted once', async () => {
   const s = setup();
   const recorded = await crashAfterRecord(s);
-  const attempt = await mintOnce('pay_1', s.deps);
+  const attempt = (await mintOnce('pay_1', s.deps))!;
   expect(attempt.signature).toBe(recorded.signature);
   expect(s.cluster.minted).toBe(10_000_000n);
 });
@@ -124,7 +126,7 @@ test('a crash after recording and sending, found landed: marked minted without s
   const recorded = await crashAfterRecord(s);
   await s.cluster.send(Buffer.from(recorded.wire, 'base64'));
   const sends = s.cluster.sends;
-  expect((await mintOnce('pay_1', s.deps)).signature).toBe(recorded.signature);
+  expect((await mintOnce('pay_1', s.deps))!.signature).toBe(recorded.signature);
   expect(s.cluster.sends).toBe(sends);
   expect(s.cluster.minted).toBe(10_000_000n);
 });
@@ -133,7 +135,7 @@ test('a crash after recording, found once the blockhash expired: a new transacti
   const s = setup();
   const recorded = await crashAfterRecord(s);
   s.cluster.height += 151;
-  const attempt = await mintOnce('pay_1', s.deps);
+  const attempt = (await mintOnce('pay_1', s.deps))!;
   expect(attempt.signature).not.toBe(recorded.signature);
   // The old bytes, sent late (a stray retry): refused, nothing minted twice.
   await expect(s.cluster.send(Buffer.from(recorded.wire, 'base64'))).rejects.toThrow(MintRefusedError);
@@ -148,7 +150,7 @@ test('sent but not finalized in time: a TransientError, and the next try waits f
   await expect(mintOnce('pay_1', s.deps)).rejects.toThrow(TransientError);
   expect(s.ledger.entries.get('pay_1')!.mint!.signature).toBe('sig-1');
   s.cluster.landPending();
-  expect((await mintOnce('pay_1', s.deps)).signature).toBe('sig-1');
+  expect((await mintOnce('pay_1', s.deps))!.signature).toBe('sig-1');
   expect(s.cluster.minted).toBe(10_000_000n);
   expect(s.cluster.landed.size).toBe(1);
 });
@@ -160,7 +162,7 @@ test('a lost send whose blockhash then expires: rebuilt once it can never land, 
   s.cluster.pending.splice(0); // the cluster dropped it
   s.cluster.height += 151;
   s.cluster.delayLanding = false;
-  expect((await mintOnce('pay_1', s.deps)).signature).toBe('sig-2');
+  expect((await mintOnce('pay_1', s.deps))!.signature).toBe('sig-2');
   s.cluster.landPending();
   expect(s.cluster.minted).toBe(10_000_000n);
 });
@@ -172,14 +174,37 @@ test('a mint that fails on chain is an error, not a retry loop; nothing was mint
   expect(s.cluster.minted).toBe(0n);
   // Fixed (say, the authority restored): the failed attempt is replaced, once.
   s.cluster.failNext = false;
-  expect((await mintOnce('pay_1', s.deps)).signature).toBe('sig-2');
+  expect((await mintOnce('pay_1', s.deps))!.signature).toBe('sig-2');
   expect(s.cluster.minted).toBe(10_000_000n);
+});
+
+test('a refund that reversed the reward before any transaction: nothing is minted, nothing is an error', async () => {
+  const s = setup();
+  s.ledger.entries.set('pay_1', { tokens: '0', status: 'reversed', wallet: 'w' });
+  expect(await mintOnce('pay_1', s.deps)).toBeUndefined();
+  expect(s.cluster.sends).toBe(0);
+});
+
+test('a refund that reduced the tokens after a run read them: its attempt is refused, and it mints the reduced tokens', async () => {
+  const s = setup();
+  const read = s.ledger.mintState.bind(s.ledger);
+  let reads = 0;
+  s.ledger.mintState = async (paymentId: string) => {
+    const state = await read(paymentId);
+    // The refund lands between the run's first read and its attempt's record.
+    if ((reads += 1) === 1) s.ledger.entries.get(paymentId)!.tokens = '4000000';
+    return state;
+  };
+  const attempt = (await mintOnce('pay_1', s.deps))!;
+  expect(attempt.tokens).toBe('4000000');
+  expect(s.cluster.minted).toBe(4_000_000n);
 });
 
 test('two runs at once record one attempt between them, and mint once', async () => {
   const s = setup();
   const [a, b] = await Promise.all([mintOnce('pay_1', s.deps), mintOnce('pay_1', s.deps)]);
-  expect(a.signature).toBe(b.signature);
+  expect(a?.signature).toBe(b?.signature);
+  expect(a?.signature).toBeDefined();
   expect(s.cluster.minted).toBe(10_000_000n);
 });
 
@@ -205,7 +230,7 @@ test('a fresh transaction refused because its blockhash expired before it was se
     }
     return recorded;
   };
-  const attempt = await mintOnce('pay_1', s.deps);
+  const attempt = (await mintOnce('pay_1', s.deps))!;
   expect(attempt.signature).toBe('sig-2');
   expect(s.cluster.minted).toBe(10_000_000n);
   expect(s.cluster.landed.has('sig-1')).toBe(false);
