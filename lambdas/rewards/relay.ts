@@ -44,7 +44,8 @@ export interface Simulation {
   /** The transaction error as the cluster gives it (e.g. 'BlockhashNotFound', {InstructionError: [0, ...]}); null: it would succeed. */
   readonly err: unknown;
   readonly logs: readonly string[];
-  readonly unitsConsumed: number;
+  /** Undefined when the cluster did not say. */
+  readonly unitsConsumed: number | undefined;
 }
 
 export interface RelayDeps {
@@ -82,6 +83,8 @@ export async function relayTransaction(wire: Uint8Array, deps: RelayDeps): Promi
   const replay = simulation.err === 'AlreadyProcessed';
   if (!replay) {
     if (simulation.err !== null && simulation.err !== undefined) refuse(failure(simulation));
+    // Not knowing what it uses is not knowing it is within the limit.
+    if (simulation.unitsConsumed === undefined) throw new TransientError('the Solana cluster did not say what the transaction uses; send the same transaction again');
     if (simulation.unitsConsumed > RELAY_LIMITS.maxComputeUnits) refuse(`uses ${simulation.unitsConsumed} compute units; at most ${RELAY_LIMITS.maxComputeUnits}`);
     // Counted once it would be sent (a refusal costs nothing; a send that is not taken counts: it may have landed).
     if (!(await deps.takeBudget())) throw new RelayBudgetExhaustedError('your relays of today (UTC) are used up (RELAY_DAILY_LIMIT); they start again at midnight UTC');
@@ -100,7 +103,7 @@ export async function relayTransaction(wire: Uint8Array, deps: RelayDeps): Promi
     state: status.state === 'finalized' ? 'finalized' : 'pending',
     instructions: reading.instructions,
     feeLamports: LAMPORTS_PER_SIGNATURE * reading.signatures,
-    unitsConsumed: simulation.unitsConsumed,
+    unitsConsumed: simulation.unitsConsumed ?? 0,
   };
 }
 
@@ -151,23 +154,41 @@ function signedBy(key: PublicKey, message: Uint8Array, signature: Uint8Array): b
   }
 }
 
-/** Reads `wire` (a transaction's bytes) against the policy; refuses with the first reason it breaks. */
+/**
+ * Reads `wire` (a transaction's bytes) against the policy; refuses with the first reason it breaks. Whatever a
+ * library throws on bytes it cannot make sense of is a refusal too (a 400, never a 500).
+ */
 export function readRelayTransaction(wire: Uint8Array, policy: RelayPolicy): RelayReading {
   if (wire.length > RELAY_LIMITS.maxBytes) refuse(`is ${wire.length} bytes; at most ${RELAY_LIMITS.maxBytes} (Solana's packet size)`);
+  try {
+    return read(wire, policy);
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    refuse(`is not a well-formed Solana transaction (${(error as Error)?.message ?? String(error)})`);
+  }
+}
+
+function read(wire: Uint8Array, policy: RelayPolicy): RelayReading {
   let transaction: VersionedTransaction;
   try {
     transaction = VersionedTransaction.deserialize(wire);
   } catch (error) {
     refuse(`is not a Solana transaction (${(error as Error).message})`);
   }
+  // Legacy and v0 only: a later version's message carries settings of its own (a priority fee among them) that
+  // this reading does not know.
+  if (transaction.version !== 'legacy' && transaction.version !== 0) refuse(`is a version ${String(transaction.version)} transaction; only legacy and v0 are relayed`);
   const serialized = transaction.serialize();
   if (serialized.length !== wire.length) refuse(`has ${wire.length - serialized.length} bytes after the transaction's end`);
   const { message } = transaction;
   if (message.addressTableLookups.length > 0) refuse('uses address lookup tables: send every account in the transaction itself');
   const keys = message.staticAccountKeys;
-  const { numRequiredSignatures } = message.header;
+  const { numRequiredSignatures, numReadonlySignedAccounts } = message.header;
   if (!keys[0]?.equals(policy.treasury)) refuse(`its fee payer is ${keys[0]?.toBase58() ?? 'missing'}, not the treasury ${policy.treasury.toBase58()} (GET /reward/relay's feePayer)`);
+  // The fee payer is the first account, a writable signer: anything else is a transaction no cluster takes.
+  if (numRequiredSignatures < 1 || numReadonlySignedAccounts >= numRequiredSignatures) refuse('its header does not make the fee payer a writable signer');
   if (numRequiredSignatures > RELAY_LIMITS.maxSignatures) refuse(`needs ${numRequiredSignatures} signatures; at most ${RELAY_LIMITS.maxSignatures}, the treasury's included`);
+  if (new Set(keys.map((k) => k.toBase58())).size !== keys.length) refuse('lists an account twice');
 
   const compiled = message.compiledInstructions;
   if (compiled.length === 0) refuse('has no instructions');
@@ -176,6 +197,7 @@ export function readRelayTransaction(wire: Uint8Array, policy: RelayPolicy): Rel
   const names: string[] = [];
   compiled.forEach((ix, index) => {
     const at = `instruction ${index + 1}`;
+    if ([ix.programIdIndex, ...ix.accountKeyIndexes].some((i) => i >= keys.length)) refuse(`${at} names account #${Math.max(ix.programIdIndex, ...ix.accountKeyIndexes)}; the transaction lists ${keys.length}`);
     const programId = keys[ix.programIdIndex];
     for (const account of ix.accountKeyIndexes) {
       const key = keys[account];
@@ -247,6 +269,7 @@ function readInstruction(instruction: TransactionInstruction, at: string, policy
     if (type === 'SetComputeUnitPrice') refuse(`${at}: a compute-unit price is a priority fee, which the treasury would pay; it is not relayed`);
     if (type !== 'SetComputeUnitLimit') refuse(`${at}: the Compute Budget instruction ${type} is not relayed (only SetComputeUnitLimit)`);
     if (before.includes('setComputeUnitLimit')) refuse(`${at}: a second compute-unit limit`);
+    if (data.length !== 5) refuse(`${at}: a malformed compute-unit limit (${data.length} bytes, not 5)`);
     const { units } = ComputeBudgetInstruction.decodeSetComputeUnitLimit(instruction);
     if (units > RELAY_LIMITS.maxComputeUnits) refuse(`${at}: a compute-unit limit of ${units}; at most ${RELAY_LIMITS.maxComputeUnits}`);
     return 'setComputeUnitLimit';

@@ -19,7 +19,7 @@ import {
 } from '@solana/spl-token';
 import bs58 from 'bs58';
 import { MintRefusedError, type MintBuilder, type MintChain, type SignatureState } from './mint';
-import type { RelayPolicy } from './relay';
+import type { RelayPolicy, Simulation } from './relay';
 
 export const MEMO_PROGRAM_ID = new PublicKey('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
 
@@ -117,14 +117,6 @@ export function keypairFromSecret(value: string, arn: string): Keypair {
   }
 }
 
-/** What a simulation of a transaction said (simulateTransaction, signatures verified). */
-export interface Simulation {
-  /** The transaction error, as the cluster gives it; null when it would succeed. */
-  readonly err: unknown;
-  readonly logs: readonly string[];
-  readonly unitsConsumed: number;
-}
-
 /** What minting on a stage needs: its cluster, and how its transactions are built and signed; and reading balances. */
 export interface StageMinting {
   readonly chain: MintChain;
@@ -191,7 +183,7 @@ export async function stageMinting(
       },
       async simulate(tx) {
         const { value } = await connection.simulateTransaction(tx, { sigVerify: true, commitment: 'confirmed' });
-        return { err: value.err, logs: value.logs ?? [], unitsConsumed: value.unitsConsumed ?? 0 };
+        return { err: value.err, logs: value.logs ?? [], unitsConsumed: value.unitsConsumed };
       },
     },
   };

@@ -126,6 +126,7 @@ test('the bus rules are the same events to the same consumers', () => {
   expect(local).toEqual([
     'PaymentFinalized → function routing',
     'PaymentFinalized → function routingUpdater',
+    'PaymentRefunded → workflow reward',
     'PaymentSucceeded → function fraud',
     'PaymentSucceeded → workflow reward',
     'RoutingOutcomesRecorded → function routingUpdater',

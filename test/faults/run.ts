@@ -8,7 +8,9 @@
  * four name a customer's Solana wallet (`rewardWallet`), so rewards are minted on the local ledger while the
  * platform is killed, and a share of the ledger's sends is dropped unprocessed or loses its answer
  * (`--solana-fault-rate`, 10% each by default), with a short confirmation wait (MINT_CONFIRM_TIMEOUT_MS), so
- * resends, confirmation timeouts and expired blockhashes happen on every run.
+ * resends, confirmation timeouts and expired blockhashes happen on every run. Customers claim the rewards of their
+ * payments without a wallet (`POST /reward {customerId, wallet}`) while the platform is killed too, and once more
+ * each at the end until nothing is left to claim.
  *
  * Breaches (any one fails the run): a payment charged twice (two successful gateway charges for one payment
  * id, or charged payments under two ids for one client key); a charge without a succeeded payment record; a
@@ -16,6 +18,8 @@
  * not one); a succeeded payment without exactly one reward; a succeeded payment with a wallet without exactly one
  * mint on chain, or with a mint of another amount or to another wallet, or a mint for a payment that did not
  * succeed, or a wallet whose tokens differ from its rewards (read from the ledger's own journal, not our table); a
+ * claim left open, a reward without a wallet left unclaimed or in two claims, a claim whose total is not its
+ * rewards', or a closed claim without exactly one mint of its total to its wallet; a
  * succeeded payment missing from the fraud features,
  * or the features' terminal days counting more payments than were observed; a payment left non-terminal
  * without a reason.
@@ -34,6 +38,7 @@ import { getAssociatedTokenAddressSync } from '@solana/spl-token';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IDEMPOTENCY_HEADER } from '../../contracts/api';
 import { readLedger } from '../../lambdas/payments/sandbox';
+import { rewardBaseUnits } from '../../lambdas/rewards/rewards';
 import { ensureTables, startLocalStore } from '../../local/dynalite';
 import { LOCAL_TABLES } from '../../local/env';
 import { createLocalIssuer } from '../../local/issuer';
@@ -68,6 +73,9 @@ export interface FaultsReport {
   /** Successful mint transactions on the ledger, and the succeeded payments that named a wallet. */
   readonly mints: number;
   readonly owedMints: number;
+  /** Claims made (closed or not), and the succeeded payments without a wallet whose rewards they are to take. */
+  readonly claims: number;
+  readonly rewardsWithoutWallet: number;
   readonly breaches: readonly string[];
   /** The printable report. */
   readonly text: string;
@@ -150,6 +158,11 @@ async function waitHealthy(url: string): Promise<void> {
 
 /** The customers' wallets: three payments in four name one. */
 const WALLETS = Array.from({ length: 8 }, () => Keypair.generate().publicKey.toBase58());
+/** The customers, and the wallet each claims the rewards of its payments without a wallet to. */
+const CUSTOMERS = 17;
+const CLAIM_WALLETS = Array.from({ length: CUSTOMERS }, () => Keypair.generate().publicKey.toBase58());
+/** Customers claiming while each batch of payments is in flight (and killed). */
+const CLAIMS_PER_ROUND = 3;
 
 function body(i: number) {
   // Ordinary cards across regions (the bandit's connectors decline some), a processing-error card (fallback).
@@ -157,7 +170,7 @@ function body(i: number) {
   return {
     amount: 500 + (i % 50) * 37,
     currency: 'USD',
-    customerId: `cus_${i % 17}`,
+    customerId: `cus_${i % CUSTOMERS}`,
     country: ['US', 'BR', 'DE', 'JP', 'MX'][i % 5],
     paymentMethod: { type: 'card', number: cards[i % cards.length], expMonth: 12, expYear: 2031, cvc: '123' },
     metadata: { order: `o-${i}` },
@@ -176,6 +189,20 @@ async function post(url: string, token: string, sent: Sent): Promise<void> {
     sent.answers.push({ status: res.status, body: await res.text() });
   } catch {
     // the platform died mid-request: no answer
+  }
+}
+
+/** A claim request for customer `c` (answers appended to `answers`). */
+async function postClaim(url: string, token: string, c: number, answers: Array<{ status: number; body: string }>): Promise<void> {
+  try {
+    const res = await fetch(`${url}/reward`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ customerId: `cus_${c}`, wallet: CLAIM_WALLETS[c] }),
+    });
+    answers.push({ status: res.status, body: await res.text() });
+  } catch {
+    // the platform died mid-request
   }
 }
 
@@ -210,12 +237,17 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   const issuer = await createLocalIssuer({ dir: join(dataDir, 'issuer') });
   const token = await issuer.signToken({ merchantId: 'm_faults' });
   const sent: Sent[] = [];
+  const claimAnswers: Array<{ status: number; body: string }> = [];
   let child = await start(run);
   await waitHealthy(URL_BASE);
   for (let round = 0; round < KILLS; round++) {
     const batch = Array.from({ length: BATCH }, (_, i) => ({ key: randomUUID(), body: body(round * BATCH + i), answers: [] }));
     sent.push(...batch);
-    const inFlight = batch.map((s) => post(URL_BASE, token, s));
+    const inFlight = [
+      ...batch.map((s) => post(URL_BASE, token, s)),
+      // Claims of the rewards recorded so far without a wallet, killed mid-way too.
+      ...Array.from({ length: CLAIMS_PER_ROUND }, (_, k) => postClaim(URL_BASE, token, (round * CLAIMS_PER_ROUND + k) % CUSTOMERS, claimAnswers)),
+    ];
     await new Promise((r) => setTimeout(r, 150 + Math.random() * 1500));
     child.kill('SIGKILL');
     await Promise.allSettled(inFlight);
@@ -244,6 +276,11 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   // then stop the platform cleanly and count from the data.
   await new Promise((r) => setTimeout(r, 5000));
   await waitForMints(run, sent, log);
+  // Every customer claims until nothing is left: a claim left open by a kill is finished by its customer's next
+  // request, and a customer with more rewards than that claim took gets a new one.
+  const finalClaims = await claimAll(URL_BASE, token, claimAnswers);
+  log(`claims: ${claimAnswers.length} requests (${KILLS * CLAIMS_PER_ROUND} in flight at the kills); ${finalClaims} of ${CUSTOMERS} customers with nothing left to claim`);
+  await waitForClaimMints(run, sent, log);
   child.kill('SIGINT');
   await exited(child);
 
@@ -305,7 +342,9 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
     }
   }
   const rewardCount = new Map<string, number>();
-  for (const r of rewards) rewardCount.set(String(r.paymentId), (rewardCount.get(String(r.paymentId)) ?? 0) + 1);
+  // The rewards table also holds claims (clm_...) and each customer's last-claim pointer: rewards are the pay_ items.
+  const rewardItems = rewards.filter((r) => String(r.paymentId).startsWith('pay_'));
+  for (const r of rewardItems) rewardCount.set(String(r.paymentId), (rewardCount.get(String(r.paymentId)) ?? 0) + 1);
   const succeeded = [...payments.values()].filter((p) => p.status === 'succeeded');
   for (const p of succeeded) if (rewardCount.get(String(p.paymentId)) !== 1) breaches.push(`succeeded without exactly one reward: ${String(p.paymentId)}`);
   // The fraud features (off the path, from PaymentSucceeded): each succeeded payment observed, none counted twice
@@ -329,7 +368,7 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
       moved.push({ owner: post.owner, amount });
       walletTokens.set(post.owner, (walletTokens.get(post.owner) ?? 0n) + amount);
     }
-    for (const paymentId of new Set(tx.memo?.match(/pay_[0-9A-Z]{20}/g) ?? [])) mints.set(paymentId, [...(mints.get(paymentId) ?? []), ...moved]);
+    for (const id of new Set(tx.memo?.match(/(pay|clm)_[0-9A-Z]{20}/g) ?? [])) mints.set(id, [...(mints.get(id) ?? []), ...moved]);
   }
   const rewardOf = new Map(rewards.map((r) => [String(r.paymentId), r]));
   const owed = succeeded.filter((p) => typeof p.rewardWallet === 'string');
@@ -345,15 +384,44 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
       breaches.push(`minted wrong: ${paymentId} minted ${minted[0].amount} to ${minted[0].owner}, its reward is ${tokens} to ${wallet}`);
     }
   }
-  for (const paymentId of mints.keys()) {
+  for (const paymentId of [...mints.keys()].filter((id) => id.startsWith('pay_'))) {
     if (payments.get(paymentId)?.status !== 'succeeded') breaches.push(`minted for a payment that did not succeed: ${paymentId}`);
+  }
+  // Claims: every reward recorded without a wallet taken by exactly one claim, each claim closed with its rewards'
+  // total and minted once, that total, to its wallet.
+  const claims = rewards.filter((r) => r.kind === 'claim');
+  const inClaims = new Map<string, string[]>();
+  for (const c of claims) {
+    const claimId = String(c.paymentId);
+    if (c.status !== 'recorded') breaches.push(`claim left open: ${claimId}`);
+    for (const id of (c.payments as string[] | undefined) ?? []) inClaims.set(id, [...(inClaims.get(id) ?? []), claimId]);
+    const taken = rewards.filter((r) => String(r.paymentId).startsWith('pay_') && r.claimId === claimId);
+    const total = taken.reduce((sum, r) => sum + BigInt(String(r.tokens)), 0n);
+    if (BigInt(String(c.tokens)) !== total) breaches.push(`claim total wrong: ${claimId} closed with ${String(c.tokens)}, its rewards are ${total}`);
+    const wallet = String(c.wallet);
+    if (total > 0n) expectedTokens.set(wallet, (expectedTokens.get(wallet) ?? 0n) + total);
+    const minted = mints.get(claimId) ?? [];
+    if (total > 0n && (minted.length !== 1 || minted[0].owner !== wallet || minted[0].amount !== total)) {
+      breaches.push(`claim not minted exactly once: ${claimId} minted ${minted.map((m) => `${m.amount} to ${m.owner}`).join(', ') || 'nothing'}, its total is ${total} to ${wallet}`);
+    }
+  }
+  const withoutWallet = succeeded.filter((p) => typeof p.rewardWallet !== 'string');
+  for (const p of withoutWallet) {
+    const paymentId = String(p.paymentId);
+    const claimId = rewardOf.get(paymentId)?.claimId;
+    if (claimId === undefined) breaches.push(`reward left unclaimed: ${paymentId}`);
+    else if ((inClaims.get(paymentId) ?? []).filter((id) => id === claimId).length !== 1) breaches.push(`reward not in its claim: ${paymentId} → ${String(claimId)}`);
+  }
+  for (const [paymentId, ids] of inClaims) {
+    const taking = ids.filter((id) => rewardOf.get(paymentId)?.claimId === id);
+    if (taking.length > 1) breaches.push(`reward in two claims: ${paymentId} → ${ids.join(', ')}`);
   }
   for (const wallet of new Set([...walletTokens.keys(), ...expectedTokens.keys()])) {
     if ((walletTokens.get(wallet) ?? 0n) !== (expectedTokens.get(wallet) ?? 0n)) {
       breaches.push(`wallet tokens differ from its rewards: ${wallet} holds ${walletTokens.get(wallet) ?? 0n}, its rewards are ${expectedTokens.get(wallet) ?? 0n}`);
     }
   }
-  const mintCount = [...mints.values()].filter((m) => m.length > 0).length;
+  const mintCount = [...mints].filter(([id, m]) => id.startsWith('pay_') && m.length > 0).length;
 
   const unfinished = [...payments.values()].filter((p) => p.status === 'processing' && !p.reason);
   for (const p of unfinished) breaches.push(`left processing without a reason: ${String(p.paymentId)}`);
@@ -366,12 +434,13 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
     'faults report',
     `  requests: ${sent.length} (kill -9 ×${KILLS}, each retried with its own key; ${(run.storeFaultRate * 100).toFixed(0)}% of store calls throttled; one gateway times out after charging), ${seconds.toFixed(0)} s`,
     `  final answers by status: ${[...finals].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ')}`,
-    `  payments recorded: ${payments.size}; succeeded: ${succeeded.length}; charged (gateway ledgers): ${charges.size}; rewards: ${rewards.length}`,
+    `  payments recorded: ${payments.size}; succeeded: ${succeeded.length}; charged (gateway ledgers): ${charges.size}; rewards: ${rewardItems.length}`,
     `  double charges: ${count('double charge') + count('one key, two charged')} (goal 0)`,
     `  charges without a succeeded record: ${count('charge without') + count('charged but recorded')} (goal 0)`,
     `  5xx or "failed" answers for charged payments: ${count('answered')} (goal 0)`,
     `  succeeded payments without exactly one reward: ${count('succeeded without')} (goal 0)`,
     `  mints on chain (the ledger's journal; ${(run.solanaFaultRate * 100).toFixed(0)}% of sends dropped and as many answers lost): ${mintCount} for ${owed.length} succeeded payments with a wallet; not exactly one: ${count('succeeded with a wallet')}, wrong amount or wallet: ${count('minted wrong')}, for a payment that did not succeed: ${count('minted for')}, wallets off their rewards: ${count('wallet tokens differ')} (goal 0 each)`,
+    `  claims: ${claims.length} for ${new Set(claims.map((c) => c.customerId)).size} customers, taking ${withoutWallet.length - count('reward left unclaimed')} of ${withoutWallet.length} rewards without a wallet; left open: ${count('claim left open')}, rewards unclaimed: ${count('reward left unclaimed')}, in two claims: ${count('reward in two claims') + count('reward not in its claim')}, totals wrong: ${count('claim total wrong')}, not minted exactly once: ${count('claim not minted')} (goal 0 each)`,
     `  fraud features: ${observed.size} payments observed, terminal days count ${dayCounts}; succeeded payments not observed: ${count('succeeded but not in')}, counted twice: ${count('fraud features counted twice')} (goal 0 and 0)`,
     `  payments left non-terminal without a reason: ${count('left processing')} (goal 0)`,
     breaches.length ? `FAILED: ${breaches.length} breach(es)\n  ${breaches.slice(0, 30).join('\n  ')}` : 'PASSED: no breach',
@@ -383,12 +452,79 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
     payments: payments.size,
     succeeded: succeeded.length,
     charged: charges.size,
-    rewards: rewards.length,
+    rewards: rewardItems.length,
+    claims: claims.length,
+    rewardsWithoutWallet: withoutWallet.length,
     mints: mintCount,
     owedMints: owed.length,
     breaches,
     text,
   };
+}
+
+/**
+ * Claims for every customer until each answers that nothing is left: 409 nothing_to_claim, or 200 with the same
+ * claim twice running (a 201 made a claim now, and a 200 may have finished one left open: either may leave more).
+ * Returns how many customers ended so.
+ */
+async function claimAll(url: string, token: string, answers: Array<{ status: number; body: string }>): Promise<number> {
+  let settled = 0;
+  for (let c = 0; c < CUSTOMERS; c++) {
+    let previous: string | undefined;
+    for (let attempt = 0; attempt < 30; attempt++) {
+      const mine: Array<{ status: number; body: string }> = [];
+      await postClaim(url, token, c, mine);
+      answers.push(...mine);
+      const answer = mine[0];
+      if (answer?.status === 409 && answer.body.includes('nothing_to_claim')) {
+        settled += 1;
+        break;
+      }
+      const claimId = answer?.status === 200 ? /"claimId":"(clm_[0-9A-Z]{20})"/.exec(answer.body)?.[1] : undefined;
+      if (claimId !== undefined && claimId === previous) {
+        settled += 1;
+        break;
+      }
+      previous = claimId;
+      // 503: the claim's steps met a throttled store (ask again, as a client would).
+      if (!answer || answer.status >= 500) await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  return settled;
+}
+
+/**
+ * Waits (up to 150 s) until each customer's claim wallet holds the rewards of its succeeded payments without a
+ * wallet (all claimed by then), read through the RPC. The verdict comes later, from the journal.
+ */
+async function waitForClaimMints(run: Run, sent: readonly Sent[], log: (line: string) => void): Promise<void> {
+  const expected = new Map<string, bigint>();
+  for (const s of sent) {
+    const b = s.body as { rewardWallet?: string; customerId: string; amount: number; currency: string };
+    const last = s.answers.at(-1);
+    if (b.rewardWallet || !last || !/"status":"succeeded"/.test(last.body)) continue;
+    const wallet = CLAIM_WALLETS[Number(b.customerId.replace('cus_', ''))];
+    expected.set(wallet, (expected.get(wallet) ?? 0n) + rewardBaseUnits(b.amount, b.currency, 6));
+  }
+  if (!run.solanaUrl || !run.rewardMint || expected.size === 0) return;
+  const connection = new Connection(run.solanaUrl, 'confirmed');
+  const mint = new PublicKey(run.rewardMint);
+  const started = Date.now();
+  let short: string[] = [];
+  while (Date.now() - started < 150_000) {
+    short = [];
+    for (const [wallet, tokens] of expected) {
+      const balance = await connection.getTokenAccountBalance(getAssociatedTokenAddressSync(mint, new PublicKey(wallet))).then((r) => BigInt(r.value.amount), () => 0n);
+      if (balance !== tokens) short.push(`${wallet} holds ${balance} of ${tokens}`);
+    }
+    if (short.length === 0) {
+      log(`claims: all ${expected.size} claim wallets hold their rewards ${((Date.now() - started) / 1000).toFixed(0)} s after the last claims`);
+      return;
+    }
+    if (process.env.FAULTS_DEBUG) log(`claims: ${short.join('; ')}`);
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  log(`claims: ${short.length} claim wallets still short after 150 s: ${short.slice(0, 5).join('; ')}`);
 }
 
 /**

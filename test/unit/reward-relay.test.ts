@@ -6,6 +6,7 @@
 import {
   ComputeBudgetProgram,
   Keypair,
+  Message,
   PublicKey,
   Transaction,
   TransactionInstruction,
@@ -89,6 +90,62 @@ describe('what the treasury co-signs', () => {
     ['a heap request', () => wire([ComputeBudgetProgram.requestHeapFrame({ bytes: 64 * 1024 }), transfer()]), /RequestHeapFrame is not relayed/],
   ])('refuses %s', (_name, build, reason) => {
     expect(refusal(build())).toMatch(reason);
+  });
+
+  /** The legacy wire of `build`'s message, with `edit` applied to the message bytes (after the signatures). */
+  function edited(edit: (message: Buffer) => void, instructions = [memo('x')]): Buffer {
+    const bytes = Buffer.from(wire(instructions, []));
+    const signatures = bytes[0];
+    edit(bytes.subarray(1 + 64 * signatures));
+    return bytes;
+  }
+
+  /** A legacy message written by hand: the treasury and the memo program, one memo instruction. */
+  function raw(header = { numRequiredSignatures: 1, numReadonlySignedAccounts: 0, numReadonlyUnsignedAccounts: 1 }, account = 0, programIdIndex = 1): Uint8Array {
+    const message = new Message({ header, accountKeys: [treasury.publicKey, MEMO], recentBlockhash: BLOCKHASH, instructions: [{ programIdIndex, accounts: [account], data: bs58.encode(Buffer.from('x')) }] });
+    return new VersionedTransaction(message).serialize();
+  }
+
+  test.each<[string, () => Uint8Array, RegExp]>([
+    // A v1 message carries its own settings, a priority fee among them (paid by the fee payer).
+    [
+      'a version 1 transaction',
+      () => {
+        // Written by hand (web3.js reads v1 messages but cannot write them): a priority fee of 1 SOL and one memo.
+        const fee = Buffer.alloc(8);
+        fee.writeBigUInt64LE(1_000_000_000n);
+        const message = Buffer.concat([
+          Buffer.from([0x81, 1, 0, 1]), // version 1; the header
+          Buffer.from([0b11, 0, 0, 0]), // the config mask: the priority fee's two bits
+          new PublicKey(BLOCKHASH).toBuffer(),
+          Buffer.from([1, 2]), // one instruction, two accounts
+          treasury.publicKey.toBuffer(),
+          MEMO.toBuffer(),
+          fee,
+          Buffer.from([1, 0, 1, 0]), // the instruction: program #1, no accounts, 1 byte of data
+          Buffer.from('x'),
+        ]);
+        expect(VersionedTransaction.deserialize(Buffer.concat([Buffer.from([1]), Buffer.alloc(64), message])).message.version).toBe(1);
+        return Buffer.concat([Buffer.from([1]), Buffer.alloc(64), message]);
+      },
+      /is a version 1 transaction; only legacy and v0 are relayed/,
+    ],
+    ['no signature required (the fee payer not a signer)', () => raw({ numRequiredSignatures: 0, numReadonlySignedAccounts: 0, numReadonlyUnsignedAccounts: 1 }), /fee payer a writable signer/],
+    ['the fee payer read-only', () => edited((m) => (m[1] = 1)), /fee payer a writable signer/],
+    ['an account index past the list', () => raw(undefined, 250), /instruction 1 names account #250; the transaction lists 2/],
+    ['a program index past the list', () => raw(undefined, 0, 7), /names account #7/],
+    ['a compute-unit limit without its units', () => wire([new TransactionInstruction({ programId: ComputeBudgetProgram.programId, keys: [], data: Buffer.from([2]) })], []), /malformed compute-unit limit|well-formed/],
+  ])('refuses %s with a 400, never a crash', (_name, build, reason) => {
+    expect(refusal(build())).toMatch(reason);
+  });
+
+  test('refuses an account listed twice', () => {
+    // Two keys made equal after compiling: the second signer-less account becomes the first's twin.
+    const other = Keypair.generate().publicKey;
+    const bytes = edited(() => undefined, [new TransactionInstruction({ programId: MEMO, keys: [{ pubkey: other, isSigner: false, isWritable: false }], data: Buffer.from('x') })]);
+    const at = bytes.indexOf(other.toBuffer());
+    MEMO.toBuffer().copy(bytes, at);
+    expect(refusal(bytes)).toMatch(/lists an account twice/);
   });
 
   test('refuses a signature that does not verify, naming the signer', () => {
@@ -184,6 +241,7 @@ describe('relaying over the cluster', () => {
 
   test.each<[string, (c: FakeCluster) => void, RegExp]>([
     ['over the compute cap', (c) => (c.simulation = { err: null, logs: [], unitsConsumed: 60_001 }), /uses 60001 compute units; at most 60000/],
+    ['a header the cluster refuses to simulate', (c) => (c.simulation = { err: 'SanitizeFailure', logs: [], unitsConsumed: 0 }), /would fail on chain: "SanitizeFailure"/],
     ['an expired blockhash in the simulation', (c) => (c.simulation = { err: 'BlockhashNotFound', logs: [], unitsConsumed: 0 }), /blockhash is unknown or expired/],
     ['an expired blockhash at the send', (c) => (c.sendError = new MintRefusedError('Blockhash not found', true)), /blockhash is unknown or expired/],
     [
@@ -203,12 +261,14 @@ describe('relaying over the cluster', () => {
   test.each<[string, (c: FakeCluster) => void]>([
     ['the simulation does not answer', (c) => (c.simulateError = new Error('fetch failed https://rpc.example.com/?api-key=s3cret'))],
     ['the send is not taken', (c) => (c.sendError = new Error('fetch failed https://rpc.example.com/?api-key=s3cret'))],
+    ['the simulation does not say what it uses', (c) => (c.simulation = { err: null, logs: [], unitsConsumed: undefined })],
   ])('a 503 to send again when %s, without the RPC\'s words', async (_name, arrange) => {
     const cluster = new FakeCluster();
     arrange(cluster);
     const error = await relayTransaction(wire([transfer()]), cluster.deps()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientError);
     expect((error as Error).message).toMatch(/send the same transaction again/);
+    expect(cluster.sent).toHaveLength(0);
     expect((error as Error).message).not.toMatch(/s3cret|example\.com/);
   });
 });
