@@ -127,6 +127,7 @@ async function main(): Promise<void> {
     console.log(`  overhead: ${(b.rate / p.rate).toFixed(2)}× the time a mint at this concurrency, p95 ${(p.p95 / b.p95).toFixed(2)}×`);
     const e = await endToEnd(mints, concurrency);
     console.log(`  end to end (/pay → workflow → mint on chain)        ${e.rate.toFixed(1)} mints/s, p50 ${e.p50.toFixed(1)} ms, p95 ${e.p95.toFixed(1)} ms (${e.minted}/${mints} minted; the outbox drains every 250 ms)`);
+    console.log(`  of which /pay answered ${e.payRate.toFixed(1)} payments/s, and the last mint came ${e.drainMs.toFixed(0)} ms after the last answer`);
     console.log(`  end to end against bare: ${(b.rate / e.rate).toFixed(2)}× the time a mint, p95 ${(e.p95 / b.p95).toFixed(2)}×`);
     documents.destroy();
   } finally {
@@ -140,7 +141,7 @@ async function main(): Promise<void> {
  * The local platform in memory: `count` payments with a new wallet each, `concurrency` at a time, each timed from
  * its request to its mint recorded on the platform's ledger (the memo names the payment).
  */
-async function endToEnd(count: number, concurrency: number): Promise<{ rate: number; p50: number; p95: number; minted: number }> {
+async function endToEnd(count: number, concurrency: number): Promise<{ rate: number; p50: number; p95: number; minted: number; payRate: number; drainMs: number }> {
   const platform = await startLocalPlatform({ port: 0, inMemory: true, onError: () => undefined });
   try {
     const ledger = await platform.solana.ledger();
@@ -160,6 +161,8 @@ async function endToEnd(count: number, concurrency: number): Promise<{ rate: num
       }
     });
     const started = performance.now();
+    let lastAnswer = started;
+    let answered = 0;
     let next = 0;
     const waits: Promise<void>[] = [];
     await Promise.all(
@@ -173,6 +176,8 @@ async function endToEnd(count: number, concurrency: number): Promise<{ rate: num
             body: JSON.stringify({ amount: 4_200, currency: 'USD', customerId: `c_${next}`, rewardWallet: Keypair.generate().publicKey.toBase58(), paymentMethod: { type: 'card', number: '4242424242424242', expMonth: 12, expYear: 2031 } }),
           });
           const body = (await res.json()) as { payment?: { paymentId: string; status: string } };
+          lastAnswer = performance.now();
+          answered += 1;
           const id = body.payment?.status === 'succeeded' ? body.payment.paymentId : undefined;
           if (!id) continue;
           sentAt.set(id, t);
@@ -184,7 +189,15 @@ async function endToEnd(count: number, concurrency: number): Promise<{ rate: num
     await Promise.race([Promise.all(waits), new Promise((resolve) => setTimeout(resolve, 60_000))]);
     unhook();
     const sorted = Float64Array.from(latencies).sort();
-    return { rate: latencies.length / ((lastMint - started) / 1000), p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), minted: latencies.length };
+    return {
+      rate: latencies.length / ((lastMint - started) / 1000),
+      p50: quantile(sorted, 0.5),
+      p95: quantile(sorted, 0.95),
+      minted: latencies.length,
+      // What bounds the rate: /pay's own answers, and how long the mints ran on after the last of them.
+      payRate: answered / ((lastAnswer - started) / 1000),
+      drainMs: lastMint - lastAnswer,
+    };
   } finally {
     await platform.close(1000);
   }

@@ -22,12 +22,13 @@ import { runStep } from '../shared/steps';
 import { paymentLookup } from '../payments/lookup';
 import { adjustForRefund, assertRewardable, claimRewards, claimView, formatTokens, issueReward, rewardView, type RewardDeps } from './rewards';
 import { DynamoRewardLedger } from './ledger';
-import { MintFailedError, mintOnce, type MintDeps } from './mint';
+import { MintFailedError, mintOnce, sweepBatch, type MintDeps } from './mint';
 import { relayTransaction } from './relay';
 import { stageMinting, type StageMinting } from './solana';
 
-/** Rewards the sweep mints a run, and how many at once. */
+/** Rewards the sweep mints a run (of the oldest SWEEP_CANDIDATES: mint.ts sweepBatch), and how many at once. */
 const SWEEP_LIMIT = 50;
+const SWEEP_CANDIDATES = 500;
 const SWEEP_CONCURRENCY = 4;
 /** How long POST /reward waits for a claim's mint to finalize (API Gateway answers within 29 s). */
 const API_CONFIRM_MS = 5_000;
@@ -194,7 +195,9 @@ async function onMintSweep() {
   const d = dependencies();
   const now = d.now();
   // A reward still unminted a while after it was recorded (MINT_SWEEP_AFTER_MS) is the sweep's: the workflow had its chance.
-  const { paymentIds, oldest } = await d.ledger.unminted(new Date(now.getTime() - config().solana.sweepAfterMs).toISOString(), SWEEP_LIMIT);
+  const { paymentIds: candidates, oldest } = await d.ledger.unminted(new Date(now.getTime() - config().solana.sweepAfterMs).toISOString(), SWEEP_CANDIDATES);
+  // The oldest, and a window of the rest that moves on each minute: failing ones cannot starve the newer for good.
+  const paymentIds = sweepBatch(candidates, SWEEP_LIMIT, Math.floor(now.getTime() / 60_000));
   metrics.addMetric(METRICS.oldestUnmintedRewardAge, 'Seconds', oldest ? Math.max(0, (now.getTime() - Date.parse(oldest)) / 1000) : 0);
   let minted = 0;
   let failed = 0;
@@ -213,7 +216,7 @@ async function onMintSweep() {
       }
     }),
   );
-  return { found: paymentIds.length, minted, failed, oldest: oldest ?? null };
+  return { found: candidates.length, tried: paymentIds.length, minted, failed, oldest: oldest ?? null };
 }
 
 /** The reward workflow's steps (statemachines/reward.asl.json: IssueReward, MintReward; AdjustReward on a refund). */

@@ -176,3 +176,19 @@ async function minted(paymentId: string, attempt: MintAttempt, deps: MintDeps): 
   await deps.ledger.markMinted(paymentId, attempt.signature, at);
   return { ...attempt, mintedAt: at };
 }
+
+/**
+ * Which of the unminted rewards (oldest first) a sweep run mints, at most `limit`: the oldest half, and a window of
+ * the rest that moves on by its size each `turn` (the schedule's minute). Rewards that keep failing (a cause only
+ * an operator can fix) cannot hold the newer ones back for good: each of the first `candidates` is tried within
+ * ceil((candidates - limit/2) / (limit/2)) runs.
+ */
+export function sweepBatch(oldestFirst: readonly string[], limit: number, turn: number): string[] {
+  if (oldestFirst.length <= limit) return [...oldestFirst];
+  const half = Math.ceil(limit / 2);
+  const rest = oldestFirst.slice(half);
+  const size = limit - half;
+  const start = (turn * size) % rest.length;
+  const window = [...rest.slice(start), ...rest.slice(0, start)].slice(0, size);
+  return [...oldestFirst.slice(0, half), ...window];
+}

@@ -19,6 +19,27 @@ export function startPlatform(
   });
 }
 
+/**
+ * A platform whose reward workflow's mint step fails, as an unreachable Solana cluster would (a TransientError,
+ * before any transaction), while `clusterDown()` says so; the mints schedule takes over at once (the default
+ * waits 2 minutes for the workflow).
+ */
+export function startPlatformWithFlakyCluster(clusterDown: () => boolean): Promise<LocalPlatform> {
+  return startPlatform({
+    env: { MINT_SWEEP_AFTER_MS: '0' },
+    handlerOverrides: {
+      rewards: async (event, next) => {
+        if (clusterDown() && (event as { step?: string }).step === 'mint') {
+          const error = new Error('fetch failed: the Solana RPC did not answer');
+          error.name = 'TransientError';
+          throw error;
+        }
+        return next(event);
+      },
+    },
+  });
+}
+
 export const card = (number = '4242424242424242') => ({ type: 'card', number, expMonth: 12, expYear: 2030, cvc: '123' });
 
 export const payBody = (overrides: Record<string, unknown> = {}) => ({

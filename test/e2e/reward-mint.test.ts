@@ -7,7 +7,7 @@
 import { Connection, Keypair, PublicKey } from '@solana/web3.js';
 import { getAccount, getAssociatedTokenAddressSync, getMint, TOKEN_2022_PROGRAM_ID } from '@solana/spl-token';
 import type { LocalPlatform } from '../../local/platform';
-import { ApiClient, fieldsOf, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
+import { ApiClient, fieldsOf, payBody, startPlatform, startPlatformWithFlakyCluster, uniqueCustomer, uniqueMerchant } from './client';
 
 let platform: LocalPlatform;
 let client: ApiClient;
@@ -16,20 +16,7 @@ let connection: Connection;
 let clusterDown = false;
 
 beforeAll(async () => {
-  platform = await startPlatform({
-    // The mints schedule takes over at once (the default waits 2 minutes for the workflow).
-    env: { MINT_SWEEP_AFTER_MS: '0' },
-    handlerOverrides: {
-      rewards: async (event, next) => {
-        if (clusterDown && (event as { step?: string }).step === 'mint') {
-          const error = new Error('fetch failed: the Solana RPC did not answer');
-          error.name = 'TransientError';
-          throw error;
-        }
-        return next(event);
-      },
-    },
-  });
+  platform = await startPlatformWithFlakyCluster(() => clusterDown);
   client = await ApiClient.forMerchant(platform, uniqueMerchant());
   connection = new Connection(platform.solana.url, 'confirmed');
 });

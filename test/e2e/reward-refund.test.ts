@@ -7,7 +7,7 @@ import { Connection, Keypair, PublicKey } from '@solana/web3.js';
 import { getAccount, getAssociatedTokenAddressSync } from '@solana/spl-token';
 import type { PaymentRefundedDetail } from '../../contracts/events';
 import type { LocalPlatform } from '../../local/platform';
-import { ApiClient, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
+import { ApiClient, payBody, startPlatformWithFlakyCluster, uniqueCustomer, uniqueMerchant } from './client';
 
 let platform: LocalPlatform;
 let client: ApiClient;
@@ -16,19 +16,7 @@ let connection: Connection;
 let clusterDown = false;
 
 beforeAll(async () => {
-  platform = await startPlatform({
-    env: { MINT_SWEEP_AFTER_MS: '0' },
-    handlerOverrides: {
-      rewards: async (event, next) => {
-        if (clusterDown && (event as { step?: string }).step === 'mint') {
-          const error = new Error('fetch failed: the Solana RPC did not answer');
-          error.name = 'TransientError';
-          throw error;
-        }
-        return next(event);
-      },
-    },
-  });
+  platform = await startPlatformWithFlakyCluster(() => clusterDown);
   client = await ApiClient.forMerchant(platform, uniqueMerchant());
   connection = new Connection(platform.solana.url, 'confirmed');
 });

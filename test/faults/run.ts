@@ -276,10 +276,21 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   // then stop the platform cleanly and count from the data.
   await new Promise((r) => setTimeout(r, 5000));
   await waitForMints(run, sent, log);
-  // Every customer claims until nothing is left: a claim left open by a kill is finished by its customer's next
-  // request, and a customer with more rewards than that claim took gets a new one.
+  // Every customer claims at once, now that the rewards are recorded, and the platform is killed mid-way (claims
+  // opened, rewards taken, totals closed, mints sent: wherever each one is).
+  const answeredBefore = claimAnswers.length;
+  const claimsInFlight = Array.from({ length: CUSTOMERS }, (_, c) => postClaim(URL_BASE, token, c, claimAnswers));
+  await new Promise((r) => setTimeout(r, 100 + Math.random() * 600));
+  child.kill('SIGKILL');
+  await Promise.allSettled(claimsInFlight);
+  await exited(child);
+  log(`claims: kill -9 with ${CUSTOMERS - (claimAnswers.length - answeredBefore)} of ${CUSTOMERS} claims unanswered (and ${KILLS * CLAIMS_PER_ROUND} in flight at the payment rounds' kills)`);
+  child = await start(run);
+  await waitHealthy(URL_BASE);
+  // Then each customer claims until nothing is left: a claim left open by the kill is finished by its customer's
+  // next request, and a customer with more rewards than that claim took gets a new one.
   const finalClaims = await claimAll(URL_BASE, token, claimAnswers);
-  log(`claims: ${claimAnswers.length} requests (${KILLS * CLAIMS_PER_ROUND} in flight at the kills); ${finalClaims} of ${CUSTOMERS} customers with nothing left to claim`);
+  log(`claims: ${claimAnswers.length} requests in all; ${finalClaims} of ${CUSTOMERS} customers with nothing left to claim`);
   await waitForClaimMints(run, sent, log);
   child.kill('SIGINT');
   await exited(child);

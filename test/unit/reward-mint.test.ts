@@ -4,7 +4,7 @@
  * a send may be lost. Each case is a crash or a retry between two steps; the count of tokens minted decides.
  */
 import { TransientError } from '../../contracts/errors';
-import { MintFailedError, mintOnce, MintRefusedError, type MintAttempt, type MintBuilder, type MintChain, type MintDeps, type MintLedger, type SignatureState } from '../../lambdas/rewards/mint';
+import { MintFailedError, mintOnce, sweepBatch, MintRefusedError, type MintAttempt, type MintBuilder, type MintChain, type MintDeps, type MintLedger, type SignatureState } from '../../lambdas/rewards/mint';
 
 interface FakeTx {
   readonly signature: string;
@@ -234,4 +234,18 @@ test('a fresh transaction refused because its blockhash expired before it was se
   expect(attempt.signature).toBe('sig-2');
   expect(s.cluster.minted).toBe(10_000_000n);
   expect(s.cluster.landed.has('sig-1')).toBe(false);
+});
+
+test('the sweep takes the oldest half and a window of the rest that moves on each run: every candidate is tried within a few runs', () => {
+  const ids = Array.from({ length: 200 }, (_, i) => `pay_${i}`);
+  expect(sweepBatch(ids.slice(0, 30), 50, 7)).toEqual(ids.slice(0, 30));
+  const first = sweepBatch(ids, 50, 0);
+  expect(first).toHaveLength(50);
+  expect(first.slice(0, 25)).toEqual(ids.slice(0, 25));
+  // 175 behind the oldest 25, 25 a run: all of them within 7 consecutive runs, whatever the first run's number.
+  for (const from of [0, 3, 1_000_003]) {
+    const tried = new Set<string>();
+    for (let turn = from; turn < from + 7; turn += 1) for (const id of sweepBatch(ids, 50, turn)) tried.add(id);
+    expect(tried.size).toBe(200);
+  }
 });
