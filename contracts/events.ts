@@ -44,7 +44,9 @@ export type PaymentSucceededDetail = z.infer<typeof PaymentSucceededDetail>;
  * A refund of a succeeded payment (detail of `PaymentRefunded`): the payment's fields its reward needs, and the
  * refunds so far. `refundedTotal` is cumulative, so a consumer is idempotent and indifferent to order by it (a
  * later refund's event carries the larger total). Its producer is the refund path (POST /payments/{id}/refund,
- * which the real gateways bring); the reward workflow consumes it today.
+ * which the real gateways bring); the reward workflow consumes it today. The payment's fields are its own, as on
+ * PaymentSucceeded (`rewardWallet` included whenever it named one): a refund whose event comes before the
+ * payment's issues the reward from them.
  */
 export const PaymentRefundedDetail = PaymentSucceededDetail.pick({
   paymentId: true,

@@ -68,13 +68,15 @@ async function mintDeps(waitMs = Infinity): Promise<MintDeps | undefined> {
   return stage && { ...stage, ledger: dependencies().ledger, now: () => new Date(), confirmTimeoutMs: Math.min(waitMs, config().solana.confirmTimeoutMs) };
 }
 
-/** Mints the reward (or claim) `paymentId` exactly once; counts what finally failed. */
-async function mint(paymentId: string, waitMs?: number): Promise<void> {
+/** Mints the reward (or claim) `paymentId` exactly once; counts what finally failed. False: nothing was owed (reversed). */
+async function mint(paymentId: string, waitMs?: number): Promise<boolean> {
   const d = await mintDeps(waitMs);
   if (!d) throw new Error('this stage has no reward token (SPL_TOKEN_MINT_ADDRESS): nothing can be minted');
   try {
-    await mintOnce(paymentId, d);
+    // Undefined: a refund reversed it before any transaction; nothing was owed.
+    if ((await mintOnce(paymentId, d)) === undefined) return false;
     metrics.addMetric(METRICS.rewardMinted, 'Count', 1);
+    return true;
   } catch (error) {
     if (error instanceof MintFailedError) {
       metrics.addMetric(METRICS.rewardMintFailed, 'Count', 1);
@@ -207,8 +209,7 @@ async function onMintSweep() {
       while (next < paymentIds.length) {
         const paymentId = paymentIds[next++];
         try {
-          await mint(paymentId);
-          minted += 1;
+          if (await mint(paymentId)) minted += 1;
         } catch (error) {
           failed += 1;
           logger.warn('reward mint not finished; the next sweep tries again', { paymentId, error: (error as Error)?.message ?? String(error) });

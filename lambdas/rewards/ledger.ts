@@ -5,7 +5,7 @@
  * mint sweep's work list).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { INDEX_SHARDS } from '../../contracts/resources';
 import type { MintLedger } from './mint';
 import { claimKey, type ClaimLedger, type ClaimTotal, type MintAttempt, type RefundChange, type RefundLedger, type StoredClaim, type StoredReward } from './rewards';
@@ -54,7 +54,7 @@ export class DynamoRewardLedger implements ClaimLedger, MintLedger, RefundLedger
     // The claim first (an orphan, if the pointer is not won, is never referenced), then the pointer: one open claim
     // a customer at a time.
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: claim, ConditionExpression: 'attribute_not_exists(paymentId)' }));
-    return conditionHeld(
+    const won = await conditionHeld(
       this.client.send(
         new PutCommand({
           TableName: this.tableName,
@@ -65,6 +65,16 @@ export class DynamoRewardLedger implements ClaimLedger, MintLedger, RefundLedger
         }),
       ),
     );
+    // Lost to another open claim: this one is nobody's and took nothing; it goes (a crash just before this leaves
+    // it, open and unreferenced, as harmless as it is: no pointer leads to it and no reward names it).
+    if (!won) {
+      await conditionHeld(
+        this.client.send(
+          new DeleteCommand({ TableName: this.tableName, Key: { paymentId: claim.paymentId }, ConditionExpression: '#status = :open', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':open': 'open' } }),
+        ),
+      );
+    }
+    return won;
   }
 
   async take(paymentId: string, claim: StoredClaim): Promise<void> {

@@ -102,6 +102,8 @@ export type StoredReward = Omit<RewardEntry, 'chain'> & {
   /** The claim that took it. */
   readonly claimId?: string;
   readonly mint?: MintAttempt;
+  /** USD per major unit of its currency when it was issued (a refund reduces it at the same rate). */
+  readonly usdRate?: string;
 };
 
 /**
@@ -204,6 +206,7 @@ export async function issueReward(payment: SucceededPayment, deps: RewardDeps): 
   const owed = payment.rewardWallet !== undefined && deps.tokenMint !== undefined;
   return deps.ledger.recordOnce({
     ...base,
+    ...(payment.currency === 'USD' ? {} : { usdRate: deps.usdRates?.[payment.currency] }),
     tokens: tokens.toString(),
     tokensDisplay: formatTokens(tokens, deps.decimals),
     status: 'recorded',
@@ -261,16 +264,20 @@ export async function adjustForRefund(
 
 /**
  * The reward of the amount a payment keeps after `refundedTotal`: 0 when all of it was refunded; else 2% of the
- * rest, clamped as any reward. A currency whose USD rate was removed since is reduced in proportion instead.
+ * rest at the USD rate the reward was issued at (not today's), clamped as any reward. A reward recorded without
+ * its rate, whose currency has none any more, is reduced in proportion instead, within the same clamps.
  */
 function tokensAfterRefund(entry: StoredReward, before: bigint, refundedTotal: number, deps: RewardDeps): bigint {
   const kept = entry.amount - refundedTotal;
   if (kept <= 0) return 0n;
+  const rates = entry.usdRate === undefined ? deps.usdRates : { [entry.currency]: entry.usdRate };
   try {
-    return rewardBaseUnits(kept, entry.currency, entry.decimals, deps.usdRates);
+    return rewardBaseUnits(kept, entry.currency, entry.decimals, rates);
   } catch (error) {
     if (!(error instanceof NoUsdRateError)) throw error;
-    return (before * BigInt(kept)) / BigInt(entry.amount);
+    const scale = 10n ** BigInt(entry.decimals);
+    const share = (before * BigInt(kept)) / BigInt(entry.amount);
+    return share < MIN_TOKENS * scale ? MIN_TOKENS * scale : share;
   }
 }
 
@@ -296,11 +303,17 @@ export async function claimRewards(
   const key = claimKey(request.merchantId, request.customerId);
   for (let round = 0; round < 3; round += 1) {
     const last = await deps.ledger.lastClaim(key);
-    if (last?.open) return { claim: await finishClaim(last.claim, deps), created: false };
+    if (last?.open) {
+      const finished = await finishClaim(last.claim, deps);
+      // It took nothing (its rewards were refunded in full before it took them): look again.
+      if (finished.payments.length > 0) return { claim: finished, created: false };
+      continue;
+    }
     const rewards = await deps.ledger.claimable(key, CLAIM_MAX_REWARDS);
     if (rewards.length === 0) {
-      if (last) return { claim: last.claim, created: false };
-      throw new NothingToClaimError(`customer ${request.customerId} has no rewards to claim: none was recorded without a wallet`);
+      // The last claim is the answer to a repeated request; one that took nothing holds nothing to show.
+      if (last && last.claim.payments.length > 0) return { claim: last.claim, created: false };
+      throw new NothingToClaimError(`customer ${request.customerId} has no rewards to claim: none was recorded without a wallet (or those were refunded)`);
     }
     const now = deps.now();
     const claim: StoredClaim = {
@@ -316,7 +329,11 @@ export async function claimRewards(
       payments: rewards.map((r) => r.paymentId),
       createdAt: now.toISOString(),
     };
-    if (await deps.ledger.openClaim(claim)) return { claim: await finishClaim(claim, deps), created: true };
+    if (await deps.ledger.openClaim(claim)) {
+      const finished = await finishClaim(claim, deps);
+      if (finished.payments.length > 0) return { claim: finished, created: true };
+      // Every reward it listed was refunded in full before it took it: look again.
+    }
   }
   throw new TransientError(`customer ${request.customerId}'s rewards were being claimed by other requests at the same time; ask again`);
 }

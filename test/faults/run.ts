@@ -400,7 +400,12 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   }
   // Claims: every reward recorded without a wallet taken by exactly one claim, each claim closed with its rewards'
   // total and minted once, that total, to its wallet.
-  const claims = rewards.filter((r) => r.kind === 'claim');
+  // A claim written by a request killed before it became its customer's (no pointer leads to it, no reward names
+  // it) is an orphan: it holds nothing, and nothing ever reads it.
+  const pointers = new Set(rewards.filter((r) => String(r.paymentId).startsWith('lastclaim#')).map((r) => String(r.claimId)));
+  const orphan = (c: Record<string, unknown>) => c.status === 'open' && !pointers.has(String(c.paymentId)) && !rewards.some((r) => r.claimId === c.paymentId);
+  const orphans = rewards.filter((r) => r.kind === 'claim' && orphan(r)).length;
+  const claims = rewards.filter((r) => r.kind === 'claim' && !orphan(r));
   const inClaims = new Map<string, string[]>();
   for (const c of claims) {
     const claimId = String(c.paymentId);
@@ -451,7 +456,7 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
     `  5xx or "failed" answers for charged payments: ${count('answered')} (goal 0)`,
     `  succeeded payments without exactly one reward: ${count('succeeded without')} (goal 0)`,
     `  mints on chain (the ledger's journal; ${(run.solanaFaultRate * 100).toFixed(0)}% of sends dropped and as many answers lost): ${mintCount} for ${owed.length} succeeded payments with a wallet; not exactly one: ${count('succeeded with a wallet')}, wrong amount or wallet: ${count('minted wrong')}, for a payment that did not succeed: ${count('minted for')}, wallets off their rewards: ${count('wallet tokens differ')} (goal 0 each)`,
-    `  claims: ${claims.length} for ${new Set(claims.map((c) => c.customerId)).size} customers, taking ${withoutWallet.length - count('reward left unclaimed')} of ${withoutWallet.length} rewards without a wallet; left open: ${count('claim left open')}, rewards unclaimed: ${count('reward left unclaimed')}, in two claims: ${count('reward in two claims') + count('reward not in its claim')}, totals wrong: ${count('claim total wrong')}, not minted exactly once: ${count('claim not minted')} (goal 0 each)`,
+    `  claims: ${claims.length} for ${new Set(claims.map((c) => c.customerId)).size} customers (and ${orphans} orphaned by a kill before they were anyone's), taking ${withoutWallet.length - count('reward left unclaimed')} of ${withoutWallet.length} rewards without a wallet; left open: ${count('claim left open')}, rewards unclaimed: ${count('reward left unclaimed')}, in two claims: ${count('reward in two claims') + count('reward not in its claim')}, totals wrong: ${count('claim total wrong')}, not minted exactly once: ${count('claim not minted')} (goal 0 each)`,
     `  fraud features: ${observed.size} payments observed, terminal days count ${dayCounts}; succeeded payments not observed: ${count('succeeded but not in')}, counted twice: ${count('fraud features counted twice')} (goal 0 and 0)`,
     `  payments left non-terminal without a reason: ${count('left processing')} (goal 0)`,
     breaches.length ? `FAILED: ${breaches.length} breach(es)\n  ${breaches.slice(0, 30).join('\n  ')}` : 'PASSED: no breach',

@@ -134,8 +134,9 @@ test('a claim that stopped after taking some of its rewards is finished by the n
   };
   expect(await d.ledger.openClaim(stopped)).toBe(true);
   await d.ledger.take('pay_claim1', stopped);
-  // Another claim cannot open while that one is.
+  // Another claim cannot open while that one is, and leaves nothing behind.
   expect(await d.ledger.openClaim({ ...stopped, paymentId: 'clm_other' })).toBe(false);
+  expect(await d.ledger.claim('clm_other')).toBeUndefined();
   // The next request (another wallet) finishes the stopped claim, and that is its answer.
   const { claim, created } = await claimRewards({ merchantId: 'm', customerId: 'c_claim', wallet: Keypair.generate().publicKey.toBase58() }, rewardDeps);
   expect(created).toBe(false);

@@ -123,11 +123,39 @@ test("a refund whose payment's reward was not issued yet issues it first; its ow
   expect(again.entry.tokens).toBe('5000000');
 });
 
-test('a currency whose rate was removed since is reduced in proportion', async () => {
+test('a refund reduces at the USD rate the reward was issued at, not today\'s', async () => {
   const p = payment(newId(), 10_000, { currency: 'EUR' }); // 100.00 EUR at 1.08 → 2.16 tokens
   await issueReward(p, deps({ usdRates: { EUR: '1.08' } }));
-  const { entry } = await adjustForRefund(refundOf(p, 2_500), deps()); // a quarter refunded, no rate any more
-  expect(entry.tokens).toBe('1620000');
+  // The rate changed since (or was removed): 75.00 EUR kept at 1.08 → 1.62 tokens either way.
+  expect((await adjustForRefund(refundOf(p, 2_500), deps({ usdRates: { EUR: '1.00' } }))).entry.tokens).toBe('1620000');
+  const q = payment(newId(), 10_000, { currency: 'EUR' });
+  await issueReward(q, deps({ usdRates: { EUR: '1.08' } }));
+  expect((await adjustForRefund(refundOf(q, 2_500), deps())).entry.tokens).toBe('1620000');
+});
+
+test('a reward recorded without its rate, whose currency has none now, is reduced in proportion, never below a token', async () => {
+  const d = deps();
+  const p = payment(newId(), 10_000, { currency: 'EUR' });
+  await d.ledger.recordOnce({ ...p, decimals: 6, tokens: '2160000', tokensDisplay: '2.16', status: 'recorded', claimable: claimKey(p.merchantId, p.customerId), createdAt: new Date().toISOString() });
+  expect((await adjustForRefund(refundOf(p, 2_500), d)).entry.tokens).toBe('1620000');
+  expect((await adjustForRefund(refundOf(p, 9_999), d)).entry.tokens).toBe('1000000'); // 0.01 EUR kept: the 1-token floor
+});
+
+test('a claim whose only reward was refunded in full before it took it answers nothing_to_claim, now and after', async () => {
+  const d = deps();
+  const customerId = 'c_refund_race';
+  const p = payment(newId(), 20_000, { customerId });
+  await issueReward(p, d);
+  const take = d.ledger.take.bind(d.ledger);
+  // The refund lands between the claim's listing of the reward and its take.
+  d.ledger.take = async (paymentId, claim) => {
+    await adjustForRefund(refundOf(p, 20_000), d);
+    return take(paymentId, claim);
+  };
+  await expect(claimRewards({ merchantId: 'm_refund', customerId, wallet: WALLET }, d)).rejects.toThrow(/nothing to claim|no rewards to claim/);
+  d.ledger.take = take;
+  await expect(claimRewards({ merchantId: 'm_refund', customerId, wallet: WALLET }, d)).rejects.toThrow(/no rewards to claim/);
+  expect(await d.ledger.get(p.paymentId)).toMatchObject({ status: 'reversed', tokens: '0' });
 });
 
 test('a reward recorded without a wallet: reduced while claimable; reversed, no claim takes it; claimed, it stands', async () => {
