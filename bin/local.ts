@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATA_DIR, startLocalPlatform } from '../local/platform';
+import { OUTBOX_DRAIN_MS } from '../local/schedules';
 
 const SAMPLE_BODY = JSON.stringify({
   amount: 1999,
@@ -24,12 +25,13 @@ async function main(): Promise<void> {
       'store-fault-rate': { type: 'string' },
       'solana-port': { type: 'string' },
       'solana-fault-rate': { type: 'string' },
+      'mints-every-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'usage: npm start -- [--port 3001] [--data-dir .smartpay] [--in-memory] [--solana-port 8899 (the local Solana JSON-RPC, its websocket on the next port; 0: a free pair)] [--store-fault-rate 0.05 (fault testing: a share of store calls is throttled)] [--solana-fault-rate 0.1 (fault testing: that share of Solana sends is dropped unprocessed, and as many again lose their answer)]',
+      'usage: npm start -- [--port 3001] [--data-dir .smartpay] [--in-memory] [--solana-port 8899 (the local Solana JSON-RPC, its websocket on the next port; 0: a free pair)] [--store-fault-rate 0.05 (fault testing: a share of store calls is throttled)] [--solana-fault-rate 0.1 (fault testing: that share of Solana sends is dropped unprocessed, and as many again lose their answer)] [--mints-every-ms 60000 (how often the mints schedule runs; fault testing runs it sooner)]',
     );
     return;
   }
@@ -52,7 +54,20 @@ async function main(): Promise<void> {
   if (!Number.isInteger(solanaRpcPort) || solanaRpcPort < 0 || solanaRpcPort > 65535) {
     throw new Error(`invalid Solana RPC port "${rawSolanaPort}": use an integer between 0 and 65535`);
   }
-  const platform = await startLocalPlatform({ port, dataDir, inMemory: values['in-memory'], inheritedEnv: process.env, storeFaultRate, solanaRpcPort, solanaFaultRate });
+  const mintsEveryMs = values['mints-every-ms'] === undefined ? undefined : Number(values['mints-every-ms']);
+  if (mintsEveryMs !== undefined && !(Number.isInteger(mintsEveryMs) && mintsEveryMs >= 100)) {
+    throw new Error(`invalid --mints-every-ms "${values['mints-every-ms']}": use whole milliseconds, at least 100`);
+  }
+  const platform = await startLocalPlatform({
+    port,
+    dataDir,
+    inMemory: values['in-memory'],
+    inheritedEnv: process.env,
+    storeFaultRate,
+    solanaRpcPort,
+    solanaFaultRate,
+    ...(mintsEveryMs === undefined ? {} : { scheduleIntervalsMs: { outbox: OUTBOX_DRAIN_MS, mints: mintsEveryMs } }),
+  });
 
   const portArg = platform.port === 3001 ? '' : ` --port ${platform.port}`;
   // In memory, the issuer's keys exist only in this process, so `npm run token` cannot sign for it: print one.

@@ -111,6 +111,8 @@ function start(run: Run): Promise<ChildProcess> {
   const args = [
     '--import', 'tsx', 'bin/local.ts', '--port', String(run.port), '--data-dir', run.dataDir, '--store-fault-rate', String(run.storeFaultRate),
     '--solana-port', '0', '--solana-fault-rate', String(run.solanaFaultRate),
+    // The mints schedule every 5 s (not each minute): what the workflow or a claim left is finished soon.
+    '--mints-every-ms', '5000',
   ];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
