@@ -1,8 +1,8 @@
 /**
  * Creates the local reward token on the local ledger when it is not there (a new data folder, or another token
  * program or decimals): funds the treasury from the bank's faucet, then creates the mint (the treasury pays) with
- * the authority as its mint authority, no freeze authority. At each start the treasury is topped up, as an
- * operator keeps a real one funded. Loaded with the ledger (web3.js, spl-token).
+ * the authority as its mint authority, no freeze authority. At each start the treasury is topped up (to 1,000 SOL),
+ * as an operator keeps a real one funded, and the authority too (to 10 SOL), for a run without a treasury. Loaded with the ledger (web3.js, spl-token).
  */
 import { Keypair, LAMPORTS_PER_SOL, SystemProgram, Transaction } from '@solana/web3.js';
 import { createInitializeMint2Instruction, MINT_SIZE, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, unpackMint } from '@solana/spl-token';
@@ -12,6 +12,8 @@ import type { LocalRewardKeys } from './reward-keys';
 /** The treasury's balance at which each start tops it up, and what it tops up to. */
 const TREASURY_FLOOR = 100 * LAMPORTS_PER_SOL;
 const TREASURY_FILL = 1_000 * LAMPORTS_PER_SOL;
+const AUTHORITY_FLOOR = LAMPORTS_PER_SOL;
+const AUTHORITY_FILL = 10 * LAMPORTS_PER_SOL;
 
 export async function ensureRewardToken(ledger: LocalLedger, keys: LocalRewardKeys): Promise<void> {
   const authority = Keypair.fromSecretKey(keys.authority);
@@ -20,6 +22,9 @@ export async function ensureRewardToken(ledger: LocalLedger, keys: LocalRewardKe
   const programId = keys.program === 'token-2022' ? TOKEN_2022_PROGRAM_ID : TOKEN_PROGRAM_ID;
   const balance = (await ledger.account(treasury.publicKey))?.lamports ?? 0;
   if (balance < TREASURY_FLOOR) await ledger.airdrop(treasury.publicKey, TREASURY_FILL - balance);
+  // The authority pays the fees on a stage without a treasury (SOLANA_TREASURY_SECRET_ARN unset): a little SOL too.
+  const authorityBalance = (await ledger.account(authority.publicKey))?.lamports ?? 0;
+  if (authorityBalance < AUTHORITY_FLOOR) await ledger.airdrop(authority.publicKey, AUTHORITY_FILL - authorityBalance);
   const existing = await ledger.account(mint.publicKey);
   if (existing) {
     const state = unpackMint(mint.publicKey, existing, programId);

@@ -115,6 +115,27 @@ test("a merchant's relays of the day are bounded (RELAY_DAILY_LIMIT): past it a 
   expect((await other.call('POST', '/reward/relay', { body: { transaction: sent[0] } })).status).toBe(200);
 });
 
+test('a stage without a treasury: the mint authority pays the mints, and the relay answers 409 relay_not_configured', async () => {
+  const bare = await startPlatform({ env: { SOLANA_TREASURY_SECRET_ARN: '' } });
+  try {
+    const merchant = await ApiClient.forMerchant(bare, uniqueMerchant());
+    for (const call of [merchant.call('GET', '/reward/relay'), merchant.call('POST', '/reward/relay', { body: { transaction: 'AAAA' } })]) {
+      const refused = await call;
+      expect(refused.status).toBe(409);
+      expect(refused.json.error).toMatchObject({ code: 'relay_not_configured', message: expect.stringMatching(/SOLANA_TREASURY_SECRET_ARN/) });
+    }
+    const wallet = Keypair.generate().publicKey;
+    expect((await merchant.pay(payBody({ amount: 5_000, customerId: uniqueCustomer(), rewardWallet: wallet.toBase58() }))).status).toBe(201);
+    await bare.idle();
+    const chain = new Connection(bare.solana.url, 'confirmed');
+    const [minted] = await chain.getSignaturesForAddress(getAssociatedTokenAddressSync(new PublicKey(bare.solana.rewardMint), wallet));
+    const tx = await chain.getTransaction(minted.signature, { maxSupportedTransactionVersion: 0 });
+    expect(tx?.transaction.message.staticAccountKeys[0].toBase58()).toBe(bare.solana.mintAuthority);
+  } finally {
+    await bare.close(1000);
+  }
+});
+
 describe('drain attempts are refused with a 400 naming the reason, and cost the treasury nothing', () => {
   let treasuryBefore: number;
   beforeAll(async () => {
