@@ -407,7 +407,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         auth: 'jwt',
         pathParams: api.RewardWalletPath,
         responses: { 200: ok('the balance (0 when the wallet has no token account yet)', api.RewardBalanceResponse) },
-        errors: { 400: 'the wallet is not a Solana public key', 409: 'this stage mints no reward token (rewards_not_minted)', 503: 'the cluster did not answer (transient_failure); ask again' },
+        errors: { 400: 'the wallet is not a Solana public key', 409: 'this stage mints no reward token (rewards_not_minted)', 503: "the cluster did not answer, or the reward token's keys could not be read (transient_failure); ask again" },
         target: { kind: 'function', function: 'rewards' },
       },
       {
@@ -416,7 +416,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         summary: 'What POST /reward/relay co-signs: the fee payer to name, the reward token, the instructions and limits',
         auth: 'jwt',
         responses: { 200: ok('the relay policy', api.RelayPolicyResponse) },
-        errors: { 409: 'this stage sponsors no fees: no reward token, or no treasury (relay_not_configured)', 503: 'a secret could not be read (transient_failure); ask again' },
+        errors: { 409: 'this stage sponsors no fees: no reward token, or no treasury (relay_not_configured)', 503: "the reward token's keys could not be read (transient_failure); ask again" },
         target: { kind: 'function', function: 'rewards' },
       },
       {

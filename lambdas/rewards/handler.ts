@@ -49,12 +49,19 @@ function dependencies(): RewardDeps & { ledger: DynamoRewardLedger } {
 }
 
 let minting: Promise<StageMinting | undefined> | undefined;
-/** The stage's minting (its cluster, its signed builder), made once; undefined on a stage that mints nothing. */
+/**
+ * The stage's minting (its cluster, its signed builder), made once; undefined on a stage that mints nothing. Keys
+ * that cannot be read (Secrets Manager unreachable, or a secret that is not a keypair: the log says which) are a
+ * TransientError: an API call answers 503, and the workflow's retries and the mints schedule try again, so minting
+ * resumes once an operator has fixed the secret (the unminted-age alarm fires meanwhile).
+ */
 function stageMintingOnce(): Promise<StageMinting | undefined> {
   const cfg = config();
   minting ??= stageMinting(cfg.solana, cfg.rewardTokenDecimals, secretString).catch((error: unknown) => {
     minting = undefined; // a secret that could not be read is read again next time
-    throw error;
+    // The messages name secrets by ARN, never their values.
+    logger.error('the reward token\'s keys could not be read', { error: (error as Error)?.message ?? String(error) });
+    throw new TransientError('the reward token\'s keys could not be read just now; ask again');
   });
   return minting;
 }

@@ -136,6 +136,22 @@ test('a stage without a treasury: the mint authority pays the mints, and the rel
   }
 });
 
+test('keys that cannot be read are a 503 to ask again, naming no secret', async () => {
+  const missing = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:smartpay/no-such-key-AbCdEf';
+  const broken = await startPlatform({ env: { SOLANA_MINT_AUTHORITY_SECRET_ARN: missing } });
+  try {
+    const merchant = await ApiClient.forMerchant(broken, uniqueMerchant());
+    for (const path of ['/reward/relay', `/rewards/${Keypair.generate().publicKey.toBase58()}`]) {
+      const answer = await merchant.call('GET', path);
+      expect(answer.status).toBe(503);
+      expect(answer.json.error.code).toBe('transient_failure');
+      expect(JSON.stringify(answer.json)).not.toContain('no-such-key');
+    }
+  } finally {
+    await broken.close(1000);
+  }
+});
+
 describe('drain attempts are refused with a 400 naming the reason, and cost the treasury nothing', () => {
   let treasuryBefore: number;
   beforeAll(async () => {
