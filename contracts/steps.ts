@@ -192,7 +192,7 @@ export const STEPS = {
     output: RewardEntry,
   },
   /**
-   * Adjusts a payment's reward to a refund (lambdas/rewards/rewards.ts adjustForRefund): reduced (or reversed) while
+   * Adjusts a payment's reward to a refund (lambdas/rewards/refunds.ts adjustForRefund): reduced (or reversed) while
    * no mint or claim has it; recorded as kept once one has. Issues the reward first if its event has not yet.
    */
   refund: {

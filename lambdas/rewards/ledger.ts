@@ -8,7 +8,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { INDEX_SHARDS } from '../../contracts/resources';
 import type { MintLedger } from './mint';
-import { claimKey, type ClaimLedger, type ClaimTotal, type MintAttempt, type RefundChange, type RefundLedger, type StoredClaim, type StoredReward } from './rewards';
+import type { RefundChange, RefundLedger } from './refunds';
+import { claimKey, type ClaimLedger, type ClaimTotal, type MintAttempt, type StoredClaim, type StoredReward } from './rewards';
 
 export class DynamoRewardLedger implements ClaimLedger, MintLedger, RefundLedger {
   constructor(

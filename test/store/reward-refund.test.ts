@@ -1,12 +1,13 @@
 /**
- * Refunds and rewards on the local store (the reward ledger's conditional writes, lambdas/rewards/rewards.ts
+ * Refunds and rewards on the local store (the reward ledger's conditional writes, lambdas/rewards/refunds.ts
  * adjustForRefund): a reward is reduced, or reversed, only while no mint transaction and no claim has its tokens;
  * after that its tokens stand and the refund is on record; a mint attempt built before a refund reduced the tokens
  * is refused, never recorded.
  */
 import type { PaymentRefundedDetail } from '../../contracts/events';
 import { DynamoRewardLedger } from '../../lambdas/rewards/ledger';
-import { adjustForRefund, claimKey, claimRewards, issueReward, type MintAttempt, type RewardDeps } from '../../lambdas/rewards/rewards';
+import { adjustForRefund } from '../../lambdas/rewards/refunds';
+import { claimKey, claimRewards, issueReward, type MintAttempt, type RewardDeps } from '../../lambdas/rewards/rewards';
 import { LOCAL_TABLES } from '../../local/env';
 import { useTestStore } from './support';
 
