@@ -9,6 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ENV, METRICS, TABLES } from '../../contracts/resources';
 import { render } from 'velocityjs';
 import { toRequestModelSchema } from '../../contracts/api';
+import { eventPattern } from '../../contracts/events';
 import { openApiDocument } from '../../contracts/openapi';
 import { allFunctions, allRoutes } from '../../contracts/topology';
 import { SmartPayStack, STAGES } from '../../lib';
@@ -626,7 +627,8 @@ describe('workflows', () => {
         }),
       ],
     });
-    expect(pattern).toEqual({ source: ['smartpay.payments'], 'detail-type': ['PaymentSucceeded', 'PaymentRefunded'] });
+    // The literal above is what contracts/events.ts says the reward workflow's events are.
+    expect(pattern).toEqual(eventPattern('PaymentSucceeded', 'PaymentRefunded'));
   });
 
   test('both DLQs are KMS-encrypted and TLS-only', () => {
