@@ -4,7 +4,6 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATA_DIR, startLocalPlatform } from '../local/platform';
-import { OUTBOX_DRAIN_MS } from '../local/schedules';
 
 const SAMPLE_BODY = JSON.stringify({
   amount: 1999,
@@ -66,7 +65,7 @@ async function main(): Promise<void> {
     storeFaultRate,
     solanaRpcPort,
     solanaFaultRate,
-    ...(mintsEveryMs === undefined ? {} : { scheduleIntervalsMs: { outbox: OUTBOX_DRAIN_MS, mints: mintsEveryMs } }),
+    ...(mintsEveryMs === undefined ? {} : { scheduleIntervalsMs: { mints: mintsEveryMs } }),
   });
 
   const portArg = platform.port === 3001 ? '' : ` --port ${platform.port}`;

@@ -53,8 +53,8 @@ export interface LocalPlatformOptions {
   /** Where unexpected failures go. @default console.error */
   readonly onError?: (message: string, error?: unknown) => void;
   /**
-   * The schedules' intervals by name, in ms (benchmarks that count store calls set them long and drain with
-   * `idle()`). @default the outbox drain every 250 ms, the others as the topology says
+   * The schedules' intervals by name, in ms, for those it names (benchmarks that count store calls set them long
+   * and drain with `idle()`). @default the outbox drain every 250 ms, the others as the topology says
    */
   readonly scheduleIntervalsMs?: Readonly<Record<string, number>>;
   /**

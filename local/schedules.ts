@@ -23,8 +23,10 @@ export interface LocalSchedules {
 export function startLocalSchedules(
   invokers: Readonly<Record<FunctionName, Invoker>>,
   onError: (message: string, error?: unknown) => void,
-  intervalsMs: Readonly<Record<string, number>> = { outbox: OUTBOX_DRAIN_MS },
+  /** Intervals by schedule name, in ms, over the local defaults (the outbox drain every OUTBOX_DRAIN_MS). */
+  intervalsMs: Readonly<Record<string, number>> = {},
 ): LocalSchedules {
+  const intervals: Readonly<Record<string, number>> = { outbox: OUTBOX_DRAIN_MS, ...intervalsMs };
   const specs = new Map<string, ScheduleSpec>(allSchedules().map((s) => [s.name, s]));
   const running = new Map<string, Promise<unknown>>();
   const timers: NodeJS.Timeout[] = [];
@@ -47,7 +49,7 @@ export function startLocalSchedules(
 
   for (const spec of specs.values()) {
     void run(spec.name);
-    const every = intervalsMs[spec.name] ?? spec.everyMinutes * 60_000;
+    const every = intervals[spec.name] ?? spec.everyMinutes * 60_000;
     const timer = setInterval(() => {
       if (!running.has(spec.name) && !closed) void run(spec.name);
     }, every);

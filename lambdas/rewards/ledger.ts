@@ -18,17 +18,12 @@ export class DynamoRewardLedger implements ClaimLedger, MintLedger, RefundLedger
   ) {}
 
   async recordOnce(entry: StoredReward) {
-    try {
-      await this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: entry, ConditionExpression: 'attribute_not_exists(paymentId)' }),
-      );
+    if (await conditionHeld(this.client.send(new PutCommand({ TableName: this.tableName, Item: entry, ConditionExpression: 'attribute_not_exists(paymentId)' })))) {
       return { entry, created: true };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const existing = await this.get(entry.paymentId);
-      if (!existing) throw error;
-      return { entry: existing, created: false };
     }
+    const existing = await this.get(entry.paymentId);
+    if (!existing) throw new Error(`reward ${entry.paymentId} exists by its condition, yet could not be read`);
+    return { entry: existing, created: false };
   }
 
   async get(paymentId: string) {

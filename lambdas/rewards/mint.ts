@@ -112,8 +112,8 @@ const confirm = (signature: string, deps: MintDeps) => confirmSignature(deps.cha
 
 /**
  * Mints the reward of `paymentId` to its entry's wallet exactly once (see the header); returns the attempt that
- * minted it (undefined: a refund reversed the reward first, and nothing is owed). Throws TransientError when the outcome is not known yet (the caller retries later), MintFailedError
- * when the mint cannot succeed as things are (an on-chain failure or a preflight refusal, such as a treasury
+ * minted it (undefined: a refund reversed the reward first, and nothing is owed). Throws TransientError when the
+ * outcome is not known yet (the caller retries later), MintFailedError when the mint cannot succeed as things are (an on-chain failure or a preflight refusal, such as a treasury
  * without the SOL for the fee: a retry helps only once an operator has fixed it), and whatever its ports throw
  * (a store or RPC call that failed: not known to be final either).
  */

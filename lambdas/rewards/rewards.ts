@@ -274,7 +274,7 @@ async function finishClaim(claim: StoredClaim, deps: RewardDeps & { readonly led
  * `tokenMint`: the stage's (what a reward with a wallet and no attempt yet will be minted with).
  */
 export function rewardView(stored: StoredReward, tokenMint: string | undefined): RewardEntry {
-  const { wallet: _wallet, unminted: _unminted, claimable: _claimable, claimId: _claimId, mint: _mint, ...entry } = stored;
+  const { wallet: _wallet, unminted: _unminted, claimable: _claimable, claimId: _claimId, mint: _mint, usdRate: _usdRate, ...entry } = stored;
   if (entry.status !== 'recorded') return entry;
   return { ...entry, chain: chainOf(stored, tokenMint) };
 }

@@ -74,9 +74,8 @@ export function splMintBuilder(options: {
         createMintToCheckedInstruction(mint, ata, authority.publicKey, baseUnits, decimals, [], programId),
         new TransactionInstruction({ programId: MEMO_PROGRAM_ID, keys: [], data: Buffer.from(paymentId, 'utf8') }),
       );
-      // The fee payer's signature comes first: it is the transaction's id.
-      if (payer === authority) tx.sign(authority);
-      else tx.sign(payer, authority);
+      // The fee payer's signature comes first: it is the transaction's id (web3.js signs once for a repeated signer).
+      tx.sign(payer, authority);
       // Signed just now by the keys that must sign: verifying them again (web3.js's default) costs two Ed25519
       // verifications in pure JavaScript a mint, the rewards function's largest CPU cost (measured).
       return { wire: tx.serialize({ verifySignatures: false }), signature: bs58.encode(tx.signature!), tokenMint: mint.toBase58(), recipient: ata.toBase58() };

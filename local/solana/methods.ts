@@ -29,6 +29,15 @@ function pubkey(params: readonly unknown[], index: number): PublicKey {
   }
 }
 
+/** sendTransaction's and simulateTransaction's params: the encoded transaction's bytes, and the configuration. */
+function transactionParams(params: readonly unknown[]): { wire: Buffer; config: Record<string, unknown> } {
+  const encoded = param(params, 0, 'expected an encoded transaction', isString);
+  const config = param(params, 1, 'expected a configuration object', isConfig) ?? {};
+  const encoding = config.encoding ?? 'base58';
+  if (encoding !== 'base64' && encoding !== 'base58') throw new LedgerRpcError(INVALID_PARAMS, `Invalid params: unsupported encoding ${String(encoding)}`);
+  return { wire: encoding === 'base64' ? Buffer.from(encoded, 'base64') : Buffer.from(bs58.decode(encoded)), config };
+}
+
 /** A recorded transaction as getTransaction's `json` encoding gives it. */
 function transactionJson(record: RecordedTransaction) {
   const tx = VersionedTransaction.deserialize(Buffer.from(record.wire, 'base64'));
@@ -116,20 +125,12 @@ export async function call(ledger: LocalLedger, method: string, params: readonly
     case 'requestAirdrop':
       return ledger.airdrop(pubkey(params, 0), param(params, 1, 'expected lamports', (v): v is number => typeof v === 'number'));
     case 'sendTransaction': {
-      const encoded = param(params, 0, 'expected an encoded transaction', isString);
-      const config = param(params, 1, 'expected a configuration object', isConfig) ?? {};
-      const encoding = config.encoding ?? 'base58';
-      if (encoding !== 'base64' && encoding !== 'base58') throw new LedgerRpcError(INVALID_PARAMS, `Invalid params: unsupported encoding ${String(encoding)}`);
-      const wire = encoding === 'base64' ? Buffer.from(encoded, 'base64') : Buffer.from(bs58.decode(encoded));
+      const { wire, config } = transactionParams(params);
       return ledger.send(wire, { skipPreflight: config.skipPreflight === true });
     }
     case 'simulateTransaction': {
-      const encoded = param(params, 0, 'expected an encoded transaction', isString);
-      const config = param(params, 1, 'expected a configuration object', isConfig) ?? {};
-      const encoding = config.encoding ?? 'base58';
-      if (encoding !== 'base64' && encoding !== 'base58') throw new LedgerRpcError(INVALID_PARAMS, `Invalid params: unsupported encoding ${String(encoding)}`);
+      const { wire, config } = transactionParams(params);
       if (config.replaceRecentBlockhash === true) throw new LedgerRpcError(INVALID_PARAMS, 'Invalid params: the local ledger does not replace blockhashes in simulations');
-      const wire = encoding === 'base64' ? Buffer.from(encoded, 'base64') : Buffer.from(bs58.decode(encoded));
       const simulated = await ledger.simulate(wire, { sigVerify: config.sigVerify === true });
       return { context: await context(), value: { ...simulated, accounts: null, returnData: null } };
     }

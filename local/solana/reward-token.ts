@@ -2,9 +2,10 @@
  * Creates the local reward token on the local ledger when it is not there (a new data folder, or another token
  * program or decimals): funds the treasury from the bank's faucet, then creates the mint (the treasury pays) with
  * the authority as its mint authority, no freeze authority. At each start the treasury is topped up (to 1,000 SOL),
- * as an operator keeps a real one funded, and the authority too (to 10 SOL), for a run without a treasury. Loaded with the ledger (web3.js, spl-token).
+ * as an operator keeps a real one funded, and the authority too (to 10 SOL), for a run without a treasury. Loaded
+ * with the ledger (web3.js, spl-token).
  */
-import { Keypair, LAMPORTS_PER_SOL, SystemProgram, Transaction } from '@solana/web3.js';
+import { Keypair, LAMPORTS_PER_SOL, SystemProgram, Transaction, type PublicKey } from '@solana/web3.js';
 import { createInitializeMint2Instruction, MINT_SIZE, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, unpackMint } from '@solana/spl-token';
 import type { LocalLedger } from './ledger';
 import type { LocalRewardKeys } from './reward-keys';
@@ -20,11 +21,9 @@ export async function ensureRewardToken(ledger: LocalLedger, keys: LocalRewardKe
   const treasury = Keypair.fromSecretKey(keys.treasury);
   const mint = Keypair.fromSecretKey(keys.mint);
   const programId = keys.program === 'token-2022' ? TOKEN_2022_PROGRAM_ID : TOKEN_PROGRAM_ID;
-  const balance = (await ledger.account(treasury.publicKey))?.lamports ?? 0;
-  if (balance < TREASURY_FLOOR) await ledger.airdrop(treasury.publicKey, TREASURY_FILL - balance);
+  await topUp(ledger, treasury.publicKey, TREASURY_FLOOR, TREASURY_FILL);
   // The authority pays the fees on a stage without a treasury (SOLANA_TREASURY_SECRET_ARN unset): a little SOL too.
-  const authorityBalance = (await ledger.account(authority.publicKey))?.lamports ?? 0;
-  if (authorityBalance < AUTHORITY_FLOOR) await ledger.airdrop(authority.publicKey, AUTHORITY_FILL - authorityBalance);
+  await topUp(ledger, authority.publicKey, AUTHORITY_FLOOR, AUTHORITY_FILL);
   const existing = await ledger.account(mint.publicKey);
   if (existing) {
     const state = unpackMint(mint.publicKey, existing, programId);
@@ -48,3 +47,8 @@ export async function ensureRewardToken(ledger: LocalLedger, keys: LocalRewardKe
   await ledger.send(tx.serialize());
 }
 
+/** Airdrops `pubkey` up to `fill` lamports when it holds less than `floor`. */
+async function topUp(ledger: LocalLedger, pubkey: PublicKey, floor: number, fill: number): Promise<void> {
+  const balance = (await ledger.account(pubkey))?.lamports ?? 0;
+  if (balance < floor) await ledger.airdrop(pubkey, fill - balance);
+}

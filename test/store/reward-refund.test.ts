@@ -7,7 +7,7 @@
 import type { PaymentRefundedDetail } from '../../contracts/events';
 import { DynamoRewardLedger } from '../../lambdas/rewards/ledger';
 import { adjustForRefund } from '../../lambdas/rewards/refunds';
-import { claimKey, claimRewards, issueReward, type MintAttempt, type RewardDeps } from '../../lambdas/rewards/rewards';
+import { claimKey, claimRewards, issueReward, rewardView, type MintAttempt, type RewardDeps } from '../../lambdas/rewards/rewards';
 import { LOCAL_TABLES } from '../../local/env';
 import { useTestStore } from './support';
 
@@ -128,7 +128,11 @@ test('a refund reduces at the USD rate the reward was issued at, not today\'s', 
   const p = payment(newId(), 10_000, { currency: 'EUR' }); // 100.00 EUR at 1.08 → 2.16 tokens
   await issueReward(p, deps({ usdRates: { EUR: '1.08' } }));
   // The rate changed since (or was removed): 75.00 EUR kept at 1.08 → 1.62 tokens either way.
-  expect((await adjustForRefund(refundOf(p, 2_500), deps({ usdRates: { EUR: '1.00' } }))).entry.tokens).toBe('1620000');
+  const { entry } = await adjustForRefund(refundOf(p, 2_500), deps({ usdRates: { EUR: '1.00' } }));
+  expect(entry.tokens).toBe('1620000');
+  // The rate is the ledger's to keep, not the API's to show.
+  expect(entry.usdRate).toBe('1.08');
+  expect(rewardView(entry, MINT)).not.toHaveProperty('usdRate');
   const q = payment(newId(), 10_000, { currency: 'EUR' });
   await issueReward(q, deps({ usdRates: { EUR: '1.08' } }));
   expect((await adjustForRefund(refundOf(q, 2_500), deps())).entry.tokens).toBe('1620000');
