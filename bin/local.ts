@@ -62,6 +62,8 @@ async function main(): Promise<void> {
     dataDir,
     inMemory: values['in-memory'],
     inheritedEnv: process.env,
+    // A real Stripe test key talks to Stripe itself (and needs a network); unset, the embedded fake of its API.
+    stripeSecretKey: process.env.STRIPE_SECRET_KEY || undefined,
     storeFaultRate,
     solanaRpcPort,
     solanaFaultRate,

@@ -5,9 +5,12 @@
  * the `CONNECTORS` JSON, checked by the same schema at synth and at cold start. Several accounts of one kind
  * are normal (`stripe-us`, `stripe-eu`).
  *
- * Every connector today is a sandbox with Stripe's test-card semantics and Amazon Pay test wallet tokens
- * (lambdas/payments/sandbox.ts). A sandbox `approval` profile makes ordinary cards and wallet tokens (not the
- * test ones) succeed with a context-dependent probability, so routing has something real to learn locally.
+ * A connector's `kind` picks its adapter (lambdas/payments/connector-registry.ts): `stripe` is the Stripe API
+ * (its account's key in the gateway credentials secret); `sandbox` is an in-process processor with the test
+ * world's issuer (contracts/issuer.ts: Stripe's test cards, Amazon Pay test wallet tokens). `amazon_pay` and
+ * `solana_pay` connectors are sandboxes too until their adapters land. An `approval` profile makes ordinary
+ * cards and wallet tokens (not the test ones) succeed with a context-dependent probability, so routing has
+ * something real to learn locally: the sandboxes apply it, and so do the local fakes of the gateways' APIs.
  */
 import { z } from 'zod';
 import { CardNetwork, PaymentMethodKind } from './methods';
@@ -69,7 +72,7 @@ export const ConnectorDefinition = z
     /** ISO-3166 alpha-2 buyer countries; `*` means anywhere. */
     regions: z.array(z.string().regex(/^([A-Z]{2}|\*)$/, 'must be ISO-3166 alpha-2 codes or *')).min(1).readonly(),
     fee: FeeSchedule,
-    /** Sandboxes only: the approval profile of ordinary cards (absent: they always succeed). */
+    /** The test world's approval of ordinary cards (sandboxes, and the local fakes of gateways); absent: they always succeed. */
     approval: ApprovalProfile.optional(),
   })
   .strict();
@@ -91,11 +94,38 @@ export function parseConnectorRegistry(json: unknown, source: string): readonly 
   return parsed.data;
 }
 
-/** The registry a stage gets when it configures none: two sandbox accounts. */
+/**
+ * The gateways' credentials, as the credentials secret (GATEWAY_CREDENTIALS_SECRET_ARN) holds them: an entry
+ * per real gateway connector, by its id. Each adapter checks its own entry's shape.
+ */
+export const GatewayCredentials = z.record(z.string(), z.record(z.string(), z.string()));
+export type GatewayCredentials = z.infer<typeof GatewayCredentials>;
+
+/** A Stripe account's entry: its secret (or restricted) API key. */
+export const StripeCredentials = z
+  .object({ secretKey: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]{8,}$/, 'must be a Stripe secret or restricted key (sk_… or rk_…)') })
+  .strict();
+export type StripeCredentials = z.infer<typeof StripeCredentials>;
+
+/** The kinds whose connectors are real gateways (their adapters call the gateway's API with credentials). */
+export const GATEWAY_KINDS: ReadonlySet<ConnectorKind> = new Set(['stripe']);
+
+/** Fault testing's `connector=fault,…` list (SANDBOX_FAULTS) by connector id; `variable` names it in the error. */
+export function parseFaultList(raw: string | undefined, variable: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const pair of (raw ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [connectorId, fault] = pair.split('=');
+    if (!connectorId || !fault) throw new Error(`${variable} entries look like connector=fault, got "${pair}"`);
+    result[connectorId] = fault;
+  }
+  return result;
+}
+
+/** The registry a stage gets when it configures none: two sandbox processors (no credentials needed). */
 export const DEFAULT_CONNECTORS: readonly ConnectorDefinition[] = [
   {
     id: 'stripe-sandbox',
-    kind: 'stripe',
+    kind: 'sandbox',
     enabled: true,
     methods: ['card'],
     currencies: ['*'],
@@ -104,7 +134,7 @@ export const DEFAULT_CONNECTORS: readonly ConnectorDefinition[] = [
   },
   {
     id: 'amazon-pay-sandbox',
-    kind: 'amazon_pay',
+    kind: 'sandbox',
     enabled: true,
     methods: ['card'],
     currencies: ['USD', 'EUR', 'GBP', 'JPY'],

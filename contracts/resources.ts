@@ -91,6 +91,16 @@ export const ENV = {
   sandboxLatencyMs: 'SANDBOX_LATENCY_MS',
   /** The sandbox gateways' durable charge ledger (a folder; the local platform sets it under its data dir). */
   sandboxLedgerDir: 'SANDBOX_LEDGER_DIR',
+  /**
+   * The ARN of the secret holding the gateways' credentials: JSON by connector id (contracts/connectors.ts
+   * GatewayCredentials), e.g. `{"stripe-us": {"secretKey": "sk_live_…"}}`. Required when a connector is a real
+   * gateway (kind stripe without `sandbox`).
+   */
+  gatewayCredentialsSecretArn: 'GATEWAY_CREDENTIALS_SECRET_ARN',
+  /** How long a gateway call may take, in ms (default 8000), before it counts as a timeout (ambiguous). */
+  gatewayTimeoutMs: 'GATEWAY_TIMEOUT_MS',
+  /** Local only: the base URL of the embedded fake of Stripe's API. Never set in the cloud (api.stripe.com). */
+  stripeApiUrl: 'STRIPE_API_URL',
   /** How long a claimed Idempotency-Key's run holds its lease (default 45000: past the workflow's 25 s timeout plus the payments function's 15 s). */
   paymentLeaseMs: 'PAYMENT_LEASE_MS',
   /** How long a payment may sit processing before the reconciler finishes it (default 60000). */

@@ -64,7 +64,7 @@ export type EnvSource =
   | { readonly from: 'secret'; readonly prop: SecretProp };
 
 /** The secrets a deployment may hand the functions, by their ARNs. */
-export type SecretProp = 'mintAuthoritySecretArn' | 'treasurySecretArn' | 'solanaRpcUrlSecretArn';
+export type SecretProp = 'mintAuthoritySecretArn' | 'treasurySecretArn' | 'solanaRpcUrlSecretArn' | 'gatewayCredentialsSecretArn';
 
 export interface FunctionSpec {
   readonly area: Area;
@@ -289,6 +289,8 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
           [ENV.sandboxFaults]: { from: 'tunable' },
           [ENV.sandboxLatencyMs]: { from: 'tunable' },
           [ENV.sandboxLedgerDir]: { from: 'tunable' },
+          [ENV.gatewayCredentialsSecretArn]: { from: 'secret', prop: 'gatewayCredentialsSecretArn' },
+          [ENV.gatewayTimeoutMs]: { from: 'tunable' },
           [ENV.paymentLeaseMs]: { from: 'tunable' },
           [ENV.reconcileAfterMs]: { from: 'tunable' },
         },

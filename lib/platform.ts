@@ -18,6 +18,7 @@ import { SmartPayData } from './data';
 import { SmartPayFunctions } from './functions';
 import { SmartPayFraudEndpoint, type SmartPayFraudEndpointProps } from './ml';
 import { SmartPayObservability } from './observability';
+import { GATEWAY_KINDS } from '../contracts/connectors';
 import { STAGES, validateStageConfig, type StageConfig } from './stages';
 import { SmartPayWorkflows } from './workflows';
 
@@ -125,6 +126,15 @@ export interface SmartPayPlatformProps {
    * @default - the stage's solanaRpcUrl (devnet when unset)
    */
   readonly solanaRpcUrlSecret?: secretsmanager.ISecret;
+  /**
+   * The secret holding the real gateways' credentials (`GATEWAY_CREDENTIALS_SECRET_ARN`): JSON with an entry per
+   * connector of a real gateway kind, by connector id, e.g. `{"stripe-us": {"secretKey": "sk_live_…"}}` (a
+   * restricted `rk_…` key with PaymentIntents write and read is enough). Only the payments function may read it;
+   * it is read through Powertools Parameters and cached for five minutes, so a rotated key is picked up. Required
+   * when the stage's connectors include a `stripe` one.
+   * @default - none: every connector must be a sandbox
+   */
+  readonly gatewayCredentialsSecret?: secretsmanager.ISecret;
 }
 
 const EXCLUSIVE: ReadonlyArray<readonly [keyof SmartPayPlatformProps, keyof SmartPayPlatformProps]> = [
@@ -155,6 +165,12 @@ export function validateSmartPayPlatformProps(props: SmartPayPlatformProps): voi
   if (props.stage) validateStageConfig(props.stage);
   if (props.stage?.rewardTokenMint !== undefined && props.mintAuthoritySecret === undefined) {
     throw new Error('the stage has a rewardTokenMint but no mintAuthoritySecret was given: pass the secret holding the mint authority\'s keypair (it signs every reward)');
+  }
+  const gateways = (props.stage?.connectors ?? []).filter((c) => GATEWAY_KINDS.has(c.kind));
+  if (gateways.length > 0 && props.gatewayCredentialsSecret === undefined) {
+    throw new Error(
+      `the stage's connectors ${gateways.map((c) => c.id).join(', ')} are real gateways but no gatewayCredentialsSecret was given: pass the secret holding their credentials (JSON by connector id, e.g. {"${gateways[0].id}": {"secretKey": "sk_live_..."}})`,
+    );
   }
   if (props.treasurySecret !== undefined && props.stage?.rewardTokenMint === undefined) {
     throw new Error('a treasurySecret was given but the stage has no rewardTokenMint: the treasury pays for minting and relaying the reward token, which this stage does not have');
@@ -218,7 +234,7 @@ export class SmartPayPlatform extends Construct {
       // functions.ts sets FRAUD_ENDPOINT_NAME and grants InvokeEndpoint on that endpoint only.
       fraudEndpointName: this.fraudEndpoint?.endpointName ?? props.fraudEndpointName,
       routingEndpointName: props.routingEndpointName,
-      secrets: { mintAuthoritySecretArn: props.mintAuthoritySecret, treasurySecretArn: props.treasurySecret, solanaRpcUrlSecretArn: props.solanaRpcUrlSecret },
+      secrets: { mintAuthoritySecretArn: props.mintAuthoritySecret, treasurySecretArn: props.treasurySecret, solanaRpcUrlSecretArn: props.solanaRpcUrlSecret, gatewayCredentialsSecretArn: props.gatewayCredentialsSecret },
     });
 
     this.workflows = new SmartPayWorkflows(this, 'Workflows', {

@@ -52,6 +52,8 @@ export interface LocalEnvOptions {
   readonly eventsEndpoint: string;
   /** The local GetSecretValue endpoint (secrets-endpoint.ts). */
   readonly secretsEndpoint?: string;
+  /** The fakes of the gateways' APIs (e.g. STRIPE_API_URL), for the payments function. */
+  readonly gatewayEndpoints?: Readonly<Record<string, string>>;
   /**
    * Values for the functions' variables (e.g. SANDBOX_FAULTS, MAX_PAYMENT_ATTEMPTS, CONNECTORS): each goes to
    * the functions that declare it; one no function declares is an error. These win over `inherited`.
@@ -104,6 +106,7 @@ export function localEnvironments(options: LocalEnvOptions): Record<FunctionName
       [ENV.dynamodbEndpoint]: options.dynamodbEndpoint,
       [ENV.eventsEndpoint]: options.eventsEndpoint,
       ...(options.secretsEndpoint ? { [ENV.secretsEndpoint]: options.secretsEndpoint } : {}),
+      ...(name === 'payments' ? options.gatewayEndpoints : {}),
     };
     for (const source of [inherited, overrides]) {
       for (const [variable, value] of Object.entries(source)) {

@@ -14,7 +14,9 @@ import { localSecretArn, startLocalSecretsEndpoint } from './secrets-endpoint';
 import type { LocalLedger } from './solana/ledger';
 import { keypairSecret, loadOrCreateRewardKeys } from './solana/reward-keys';
 import { startLocalSolanaRpc } from './solana/rpc';
+import { DEFAULT_CONNECTORS, parseConnectorRegistry, parseFaultList } from '../contracts/connectors';
 import { eventPattern } from '../contracts/events';
+import { startLocalGateways, type LocalGateways } from './gateways';
 import { ENV } from '../contracts/resources';
 import { allConsumers, type FunctionName } from '../contracts/topology';
 import { createLocalQueue, type LocalQueue } from './queue';
@@ -73,6 +75,11 @@ export interface LocalPlatformOptions {
    * many again whose answer is lost after processing (local/solana/rpc.ts). @default 0
    */
   readonly solanaFaultRate?: number;
+  /**
+   * A real Stripe secret key (`npm start` passes STRIPE_SECRET_KEY): the registry's Stripe connectors then talk to
+   * Stripe itself with it, instead of the embedded fake of Stripe's API. @default - the fake
+   */
+  readonly stripeSecretKey?: string;
 }
 
 export interface LocalPlatform {
@@ -98,6 +105,8 @@ export interface LocalPlatform {
    * The local Solana JSON-RPC endpoint and its ledger (bankrun, persisted with the rest; started at its first
    * use, with the reward token on it), and the reward token's mint, the treasury (the fee payer) and the mint authority addresses.
    */
+  /** The embedded fakes of the real gateways' APIs (Stripe's, unless a real key was given). */
+  readonly gateways: LocalGateways;
   readonly solana: { readonly url: string; ledger(): Promise<LocalLedger>; readonly rewardMint: string; readonly treasury: string; readonly mintAuthority: string };
   /** Stops the server, lets running executions finish (up to graceMs, then aborts them), stops the store. */
   close(graceMs?: number): Promise<void>;
@@ -121,11 +130,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const bus = createLocalBus(LOCAL_EVENT_BUS, { journal: persist ? join(dataDir, 'bus', 'events.jsonl') : undefined });
     const events = await startLocalEventsEndpoint(bus, host);
     cleanups.push(() => events.close());
-    const localEnv = (extra: Readonly<Record<string, string>>, secretsEndpoint?: string) =>
+    const localEnv = (extra: Readonly<Record<string, string>>, secretsEndpoint?: string, gatewayEndpoints?: Readonly<Record<string, string>>) =>
       localEnvironments({
         dynamodbEndpoint: store.endpoint,
         eventsEndpoint: events.url,
         secretsEndpoint,
+        gatewayEndpoints,
         // The sandbox gateways' charge ledger persists with the rest (it is the gateways' own, not the platform's).
         env: { ...(persist ? { [ENV.sandboxLedgerDir]: join(dataDir, 'gateways') } : {}), ...extra, ...options.env },
         inherited: options.inheritedEnv ?? {},
@@ -138,12 +148,25 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       rewardsEnv[ENV.rewardTokenProgram] === 'token-2022' ? 'token-2022' : 'spl-token',
       Number(rewardsEnv[ENV.rewardTokenDecimals]),
     );
+    // The gateways: the fakes of the real gateways' APIs (one account per connector of their kind in the registry
+    // the payments function runs with), and the credentials secret its adapters read.
+    const paymentsEnv = localEnv({}).payments;
+    const gateways = await startLocalGateways({
+      connectors: paymentsEnv[ENV.connectors] ? parseConnectorRegistry(JSON.parse(paymentsEnv[ENV.connectors]), ENV.connectors) : DEFAULT_CONNECTORS,
+      dir: persist ? join(dataDir, 'gateways') : undefined,
+      faults: parseFaultList(paymentsEnv[ENV.sandboxFaults], ENV.sandboxFaults),
+      stripeSecretKey: options.stripeSecretKey,
+      host,
+    });
+    cleanups.push(() => gateways.close());
     const authorityArn = localSecretArn('solana-mint-authority');
     const treasuryArn = localSecretArn('solana-treasury');
+    const gatewayCredentialsArn = localSecretArn('gateway-credentials');
     const secrets = await startLocalSecretsEndpoint(
       new Map([
         [authorityArn, keypairSecret(rewardKeys.authority)],
         [treasuryArn, keypairSecret(rewardKeys.treasury)],
+        [gatewayCredentialsArn, gateways.credentials],
       ]),
       host,
     );
@@ -171,8 +194,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         [ENV.splTokenMintAddress]: rewardKeys.mintAddress,
         [ENV.solanaMintAuthoritySecretArn]: authorityArn,
         [ENV.solanaTreasurySecretArn]: treasuryArn,
+        [ENV.gatewayCredentialsSecretArn]: gatewayCredentialsArn,
       },
       secrets.url,
+      gateways.env,
     );
     await ensureTables(store.endpoint, LOCAL_TABLES);
 
@@ -261,6 +286,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       schedules,
       idle,
       backlog,
+      gateways,
       solana: { url: solanaRpc.url, ledger, rewardMint: rewardKeys.mintAddress, treasury: rewardKeys.treasuryAddress, mintAuthority: rewardKeys.authorityAddress },
       close: (graceMs?: number) => {
         closing ??= (async () => {
@@ -275,6 +301,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
           await functions.close();
           await events.close();
           await secrets.close();
+          await gateways.close();
           await solanaRpc.close();
           await closeLedger();
           await store.close();

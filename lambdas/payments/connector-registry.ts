@@ -1,25 +1,63 @@
 /**
- * The gateway adapter of each connector in the registry (CONNECTORS), built once per function: every
- * connector is a sandbox today (lambdas/payments/sandbox.ts); the Stripe, Amazon Pay and Solana Pay adapters
- * plug in here by kind.
+ * The gateway adapter of each connector in the registry (CONNECTORS), built once per function from its `kind`
+ * and the stage's configuration; no handler picks an adapter. `stripe`: the Stripe API (stripe.ts), with the
+ * account's key from the gateway credentials secret; `sandbox` (and, until their adapters land, `amazon_pay`
+ * and `solana_pay`): the in-process sandbox processor (sandbox.ts).
  */
-import { findConnector } from '../../contracts/connectors';
+import { findConnector, GatewayCredentials, StripeCredentials, type ConnectorDefinition } from '../../contracts/connectors';
+import { ENV } from '../../contracts/resources';
 import type { RuntimeConfig } from '../shared/config';
+import { secretString } from '../shared/secrets';
 import type { GatewayConnector } from './connectors';
 import { SandboxConnector } from './sandbox';
+import { StripeConnector } from './stripe';
 
-export function connectorRegistry(cfg: RuntimeConfig): (connectorId: string) => GatewayConnector {
+/** Reads a secret's string by ARN (Secrets Manager through Powertools Parameters, cached). */
+export type SecretReader = (arn: string) => Promise<string>;
+
+/** A connector's entry of the credentials secret, checked with its kind's schema; errors never carry the values. */
+async function credentialsOf(cfg: RuntimeConfig, definition: ConnectorDefinition, read: SecretReader): Promise<StripeCredentials> {
+  const arn = cfg.gateways.credentialsSecretArn;
+  if (!arn) throw new Error(`connector ${definition.id} is a ${definition.kind} account but ${ENV.gatewayCredentialsSecretArn} is not set`);
+  let all: GatewayCredentials;
+  try {
+    all = GatewayCredentials.parse(JSON.parse(await read(arn)));
+  } catch (error) {
+    if (error instanceof SyntaxError || (error as Error).name === 'ZodError') throw new Error(`secret ${arn} is not a JSON object of connector credentials`);
+    throw error;
+  }
+  const entry = StripeCredentials.safeParse(all[definition.id]);
+  if (!entry.success) {
+    const problem = all[definition.id] === undefined ? 'has no entry' : `has an entry whose ${entry.error.issues.map((i) => `${i.path.join('.') || '(entry)'} ${i.message}`).join('; ')}`;
+    throw new Error(`secret ${arn} ${problem} for connector ${definition.id}`);
+  }
+  return entry.data;
+}
+
+export function connectorRegistry(cfg: RuntimeConfig, read: SecretReader = secretString): (connectorId: string) => GatewayConnector {
   const connectors = new Map<string, GatewayConnector>();
+  const build = (definition: ConnectorDefinition): GatewayConnector => {
+    switch (definition.kind) {
+      case 'stripe':
+        return new StripeConnector(definition, {
+          credentials: () => credentialsOf(cfg, definition, read),
+          apiUrl: cfg.gateways.stripeApiUrl,
+          timeoutMs: cfg.gateways.timeoutMs,
+        });
+      default:
+        return new SandboxConnector(definition, {
+          fault: cfg.sandboxFaults[definition.id],
+          latencyMs: cfg.sandboxLatencyMs,
+          ledgerDir: cfg.sandboxLedgerDir,
+        });
+    }
+  };
   return (connectorId) => {
     let connector = connectors.get(connectorId);
     if (!connector) {
       const definition = findConnector(connectorId, cfg.connectors);
       if (!definition) throw new Error(`unknown connector ${connectorId}`);
-      connector = new SandboxConnector(definition, {
-        fault: cfg.sandboxFaults[connectorId],
-        latencyMs: cfg.sandboxLatencyMs,
-        ledgerDir: cfg.sandboxLedgerDir,
-      });
+      connector = build(definition);
       connectors.set(connectorId, connector);
     }
     return connector;

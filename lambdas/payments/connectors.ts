@@ -3,9 +3,11 @@
 export interface ChargeRequest {
   readonly amount: number;
   readonly currency: string;
-  /** Exactly one of `card` and `wallet`. */
+  /** Exactly one of `card`, `wallet` and `paymentMethodId`. */
   readonly card?: { readonly number: string; readonly expMonth: number; readonly expYear: number; readonly cvc?: string };
   readonly wallet?: { readonly wallet: 'amazon_pay'; readonly token: string };
+  /** A card tokenised by the gateway (Stripe's `pm_…`), instead of `card`. */
+  readonly paymentMethodId?: string;
   /** Derived from payment id and attempt, so a retried call is the same call to the gateway. */
   readonly idempotencyKey: string;
   readonly description?: string;

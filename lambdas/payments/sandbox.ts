@@ -1,20 +1,12 @@
 /**
- * Sandbox connectors with Stripe's test-card semantics, configurable latency, faults and fees. They keep
- * their charges in memory by idempotency key, like a gateway does, so a repeated call returns the first
- * result and reconciliation can look a charge up.
+ * Sandbox processors: the test world's issuer (contracts/issuer.ts: Stripe's test cards, Amazon Pay test
+ * wallet tokens, and a connector's approval profile for ordinary cards) behind the connector port, in process,
+ * with configurable latency, faults and fees. They keep their charges by idempotency key, like a gateway does,
+ * so a repeated call returns the first result and reconciliation can look a charge up. They stay for routing's
+ * learning world; the real gateways' adapters are stripe.ts (and, locally, their fakes in local/gateways/).
  *
- * Test cards: 4242424242424242 succeeds; 4000000000000002 card_declined; 4000000000009995 insufficient_funds;
- * 4000000000009987 lost_card; 4000000000009979 stolen_card; 4000000000000069 expired_card; 4000000000000127
- * incorrect_cvc; 4000000000000119 processing_error (retryable: another gateway may succeed). A past expiry
- * date is expired_card. Any other Luhn-valid number is an ordinary card: it succeeds, unless the connector
- * has an approval profile (contracts/connectors.ts), which approves it with a probability that depends
- * on the buyer's region, the card network and the amount. The draw is a hash of the connector and the
- * idempotency key, so a retried call gets the same answer, and it is otherwise a `do_not_honor` decline.
- *
- * Wallet tokens (Amazon Pay, on a connector whose methods include `wallet`): `wallet_declined_test`
- * payment_method_declined; `wallet_processing_error_test` processing_error (retryable); any other token is an
- * ordinary wallet payment, approved like an ordinary card (without the network adjustment). A connector that
- * does not take wallets declines them with payment_method_not_supported (routing never sends it one).
+ * A sandbox whose methods do not include `wallet` declines a wallet token with payment_method_not_supported
+ * (routing never sends it one).
  *
  * Faults (SANDBOX_FAULTS, per connector): `unavailable` fails before processing (retryable); `timeout`
  * processes the charge and then loses the response (ambiguous: the caller must reconcile).
@@ -27,34 +19,10 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectorFee, type ApprovalProfile, type ConnectorDefinition } from '../../contracts/connectors';
+import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
 import { GatewayDeclinedError, GatewayRetryableError } from '../../contracts/errors';
-import { cardNetwork } from '../../contracts/methods';
-import { regionOf } from '../../contracts/regions';
+import { issuerAnswer } from '../../contracts/issuer';
 import { GatewayAmbiguousError, type ChargeRequest, type ChargeResult, type GatewayConnector } from './connectors';
-
-const DECLINES: Readonly<Record<string, { code: string; message: string }>> = {
-  '4000000000000002': { code: 'card_declined', message: 'the card was declined' },
-  '4000000000009995': { code: 'insufficient_funds', message: 'the card has insufficient funds' },
-  '4000000000009987': { code: 'lost_card', message: 'the card was reported lost' },
-  '4000000000009979': { code: 'stolen_card', message: 'the card was reported stolen' },
-  '4000000000000069': { code: 'expired_card', message: 'the card has expired' },
-  '4000000000000127': { code: 'incorrect_cvc', message: "the card's security code is incorrect" },
-};
-const PROCESSING_ERROR_CARD = '4000000000000119';
-const SUCCESS_CARD = '4242424242424242';
-const DECLINED_WALLET_TOKEN = 'wallet_declined_test';
-const PROCESSING_ERROR_WALLET_TOKEN = 'wallet_processing_error_test';
-
-/** The approval probability of an ordinary card or wallet payment under a sandbox profile, clamped to [0, 1]. */
-export function approvalProbability(profile: ApprovalProfile, request: Pick<ChargeRequest, 'amount' | 'card' | 'country'>): number {
-  const region = regionOf(request.country);
-  let p = profile.base;
-  if (region) p += profile.byRegion?.[region] ?? 0;
-  if (request.card) p += profile.byNetwork?.[cardNetwork(request.card.number)] ?? 0; // a wallet has no network
-  if (profile.large && request.amount >= profile.large.minor) p += profile.large.delta;
-  return Math.min(1, Math.max(0, p));
-}
 
 export type SandboxFault = 'unavailable' | 'timeout';
 
@@ -188,50 +156,19 @@ export class SandboxConnector implements GatewayConnector {
   }
 
   private process(request: ChargeRequest): Outcome {
-    if (!request.card) return this.processWallet(request);
-    const { number, expMonth, expYear } = request.card;
-    const now = (this.options.now ?? (() => new Date()))();
-    const decline = DECLINES[number];
-    if (decline) {
-      return { ok: false, error: new GatewayDeclinedError(decline.message, decline.code, { connectorId: this.id }) };
-    }
-    if (expYear < now.getUTCFullYear() || (expYear === now.getUTCFullYear() && expMonth < now.getUTCMonth() + 1)) {
-      return { ok: false, error: new GatewayDeclinedError('the card has expired', 'expired_card', { connectorId: this.id }) };
-    }
-    if (number === PROCESSING_ERROR_CARD) {
-      return {
-        ok: false,
-        error: new GatewayRetryableError('an error occurred while processing the card', 'processing_error', { connectorId: this.id }),
-      };
-    }
-    return this.approve(request, number === SUCCESS_CARD);
-  }
-
-  private processWallet(request: ChargeRequest): Outcome {
-    const token = request.wallet?.token;
-    if (token === undefined) throw new Error('sandbox: a charge request has neither a card nor a wallet');
-    if (!this.definition.methods.includes('wallet')) {
+    if (!request.card && !request.wallet) throw new Error('sandbox: a charge request has neither a card nor a wallet');
+    if (request.wallet && !this.definition.methods.includes('wallet')) {
       return { ok: false, error: new GatewayDeclinedError(`${this.id} does not take wallet payments`, 'payment_method_not_supported', { connectorId: this.id }) };
     }
-    if (token === DECLINED_WALLET_TOKEN) {
-      return { ok: false, error: new GatewayDeclinedError('the wallet payment was declined', 'payment_method_declined', { connectorId: this.id }) };
-    }
-    if (token === PROCESSING_ERROR_WALLET_TOKEN) {
-      return { ok: false, error: new GatewayRetryableError('an error occurred while processing the wallet payment', 'processing_error', { connectorId: this.id }) };
-    }
-    return this.approve(request, false);
-  }
-
-  /** An ordinary payment: approved under the connector's approval profile (always, without one, or when `always`). */
-  private approve(request: ChargeRequest, always: boolean): Outcome {
+    const answer = issuerAnswer(request, {
+      connectorId: this.id,
+      key: request.idempotencyKey,
+      approval: this.definition.approval,
+      now: (this.options.now ?? (() => new Date()))(),
+    });
+    if (answer.kind === 'declined') return { ok: false, error: new GatewayDeclinedError(answer.message, answer.code, { connectorId: this.id }) };
+    if (answer.kind === 'retryable') return { ok: false, error: new GatewayRetryableError(answer.message, answer.code, { connectorId: this.id }) };
     const reference = createHash('sha256').update(`${this.id}:${request.idempotencyKey}`).digest('hex').slice(0, 24);
-    if (!always && this.definition.approval) {
-      // A uniform draw in [0, 1) from the reference: the same call always gets the same answer.
-      const draw = parseInt(reference.slice(0, 12), 16) / 2 ** 48;
-      if (draw >= approvalProbability(this.definition.approval, request)) {
-        return { ok: false, error: new GatewayDeclinedError('the issuer did not approve the payment', 'do_not_honor', { connectorId: this.id }) };
-      }
-    }
     const method = request.card ? 'card' : 'wallet';
     return {
       ok: true,

@@ -3,7 +3,7 @@
  * process.env). The construct sets these in the cloud; the local platform sets them before it loads the
  * handlers.
  */
-import { DEFAULT_CONNECTORS, parseConnectorRegistry, type ConnectorDefinition } from '../../contracts/connectors';
+import { DEFAULT_CONNECTORS, parseConnectorRegistry, parseFaultList, type ConnectorDefinition } from '../../contracts/connectors';
 import { z } from 'zod';
 import { ENV } from '../../contracts/resources';
 import { SolanaAddress } from '../../contracts/ids';
@@ -49,6 +49,13 @@ export interface RuntimeConfig {
   readonly sandboxLatencyMs: number;
   /** The sandbox gateways' durable charge ledger folder (SANDBOX_LEDGER_DIR); in memory when unset. */
   readonly sandboxLedgerDir?: string;
+  /** The real gateways' credentials (a secret: GATEWAY_CREDENTIALS_SECRET_ARN), their call budget, and (locally) their fakes. */
+  readonly gateways: {
+    readonly credentialsSecretArn?: string;
+    readonly timeoutMs: number;
+    /** Local only: the fake of Stripe's API (STRIPE_API_URL). */
+    readonly stripeApiUrl?: string;
+  };
   /** The lease of a claimed Idempotency-Key (PAYMENT_LEASE_MS); unset: the payments area's default (IN_FLIGHT_MS). */
   readonly paymentLeaseMs?: number;
   /** When the reconciler takes a payment left processing (RECONCILE_AFTER_MS); unset: RECONCILE_AFTER_MS's default. */
@@ -109,16 +116,6 @@ function setting(name: string, schema: z.ZodType<number>, fallback?: number): nu
 /** A variable whose value its schema refused: the problem in the stage's words, and the value as given. */
 function badSetting(name: string, error: z.ZodError, value: unknown, raw: string): Error {
   return new Error(`environment variable ${name} ${settingsProblems(error, value).replace(/^\(root\): /, '')}, got "${raw}"`);
-}
-
-function faults(raw: string | undefined): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const pair of (raw ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
-    const [connectorId, fault] = pair.split('=');
-    if (!connectorId || !fault) throw new Error(`${ENV.sandboxFaults} entries look like connector=fault, got "${pair}"`);
-    result[connectorId] = fault;
-  }
-  return result;
 }
 
 let cached: RuntimeConfig | undefined;
@@ -192,9 +189,14 @@ export function config(): RuntimeConfig {
       const json = jsonEnv(ENV.connectors);
       return json === undefined ? DEFAULT_CONNECTORS : parseConnectorRegistry(json, ENV.connectors);
     },
-    sandboxFaults: faults(process.env[ENV.sandboxFaults]),
+    sandboxFaults: parseFaultList(process.env[ENV.sandboxFaults], ENV.sandboxFaults),
     sandboxLatencyMs: number(ENV.sandboxLatencyMs, 0, 0, 10_000),
     sandboxLedgerDir: process.env[ENV.sandboxLedgerDir] || undefined,
+    gateways: {
+      credentialsSecretArn: process.env[ENV.gatewayCredentialsSecretArn] || undefined,
+      timeoutMs: number(ENV.gatewayTimeoutMs, 8_000, 100, 14_000),
+      stripeApiUrl: process.env[ENV.stripeApiUrl] || undefined,
+    },
     paymentLeaseMs: setting(ENV.paymentLeaseMs, z.number().min(1_000).max(900_000)),
     reconcileAfterMs: setting(ENV.reconcileAfterMs, z.number().min(1_000).max(86_400_000)),
     rewardTokenDecimals: setting(ENV.rewardTokenDecimals, RewardTokenDecimals, 6),

@@ -497,6 +497,26 @@ describe('least privilege', () => {
     expect(() => new SmartPayStack(fastApp(), 'SmartPay-notoken', { stage: STAGES.dev, platform: { treasurySecret } })).toThrow(/treasurySecret was given but the stage has no rewardTokenMint/);
   });
 
+  test('a stage with a Stripe connector: the payments function alone reads the gateway credentials secret, by ARN; without it synth fails', () => {
+    const app = fastApp();
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:smartpay/gateways-AbCdEf';
+    const secrets = new Stack(app, 'Secrets');
+    const gatewayCredentialsSecret = secretsmanager.Secret.fromSecretCompleteArn(secrets, 'Gateways', arn);
+    const stripe = { id: 'stripe-us', kind: 'stripe' as const, enabled: true, methods: ['card' as const], currencies: ['USD'], regions: ['US'], fee: { basisPoints: 290, fixedMinor: 30 } };
+    const stage = { ...STAGES.dev, connectors: [stripe] };
+    const t = Template.fromStack(new SmartPayStack(app, 'SmartPay-stripe', { stage, platform: { gatewayCredentialsSecret } }));
+    const fnOf = (area: string) => logicalIdOf(t, 'AWS::Lambda::Function', `SmartPayFunctions${area}Function`);
+    const env = t.findResources('AWS::Lambda::Function')[fnOf('Payments')].Properties.Environment.Variables;
+    expect(env).toMatchObject({ GATEWAY_CREDENTIALS_SECRET_ARN: arn });
+    expect(env.STRIPE_API_URL).toBeUndefined();
+    expect(env.STRIPE_SECRET_KEY).toBeUndefined();
+    const readers = policyStatements(t)
+      .filter(({ statement }) => actionsOf(statement).includes('secretsmanager:GetSecretValue'))
+      .map(({ roles, statement }) => ({ roles: JSON.stringify(roles), resource: statement.Resource }));
+    expect(readers).toEqual([{ roles: expect.stringContaining('SmartPayFunctionsPaymentsRole'), resource: arn }]);
+    expect(() => new SmartPayStack(fastApp(), 'SmartPay-nogw', { stage })).toThrow(/stripe-us are real gateways but no gatewayCredentialsSecret/);
+  });
+
   test('function roles write only to their own log group (no AWSLambdaBasicExecutionRole)', () => {
     for (const area of areas) {
       const role = template.findResources('AWS::IAM::Role')[roleId(area)].Properties;

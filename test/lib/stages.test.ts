@@ -78,8 +78,8 @@ describe('prod', () => {
 
 describe('connector registry per stage', () => {
   const registry = [
-    { id: 'stripe-us', kind: 'stripe', enabled: true, methods: ['card'], currencies: ['USD'], regions: ['US'], fee: { basisPoints: 290, fixedMinor: 30 } },
-    { id: 'stripe-eu', kind: 'stripe', enabled: true, methods: ['card'], currencies: ['EUR'], regions: ['*'], fee: { basisPoints: 250, fixedMinor: 25 } },
+    { id: 'stripe-us', kind: 'sandbox', enabled: true, methods: ['card'], currencies: ['USD'], regions: ['US'], fee: { basisPoints: 290, fixedMinor: 30 } },
+    { id: 'stripe-eu', kind: 'sandbox', enabled: true, methods: ['card'], currencies: ['EUR'], regions: ['*'], fee: { basisPoints: 250, fixedMinor: 25 } },
   ] as const;
 
   test('reaches the routing and payments functions as CONNECTORS, and only them', () => {

@@ -1,5 +1,6 @@
 import { GatewayAmbiguousError } from '../../lambdas/payments/connectors';
-import { approvalProbability, SandboxConnector } from '../../lambdas/payments/sandbox';
+import { approvalProbability } from '../../contracts/issuer';
+import { SandboxConnector } from '../../lambdas/payments/sandbox';
 import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
 import { LOCAL_CONNECTORS } from '../../local/connectors';
 import { GatewayDeclinedError, GatewayRetryableError } from '../../contracts/errors';
@@ -21,7 +22,7 @@ describe('sandbox connector (Stripe test cards)', () => {
   it('charges 4242… and takes its fee', async () => {
     const result = await connector.charge(request('4242424242424242'));
     expect(result.feeMinor).toBe(59);
-    expect(result.gatewayReference).toMatch(/^stripe_[0-9a-f]{24}$/);
+    expect(result.gatewayReference).toMatch(/^sandbox_[0-9a-f]{24}$/);
   });
 
   it.each([

@@ -1,0 +1,201 @@
+/**
+ * The Stripe adapter of the connector port, on the `stripe` SDK: a charge is a PaymentIntent created and
+ * confirmed in one call, under the attempt's gateway key (payment id and attempt) as Stripe's Idempotency-Key
+ * and as the intent's `smartpay_key` metadata, so a retried call is the same call and reconciliation finds the
+ * intent by its key. The same code runs in the cloud against api.stripe.com and locally against the embedded
+ * fake of Stripe's API (local/gateways/stripe.ts), only the base URL differs.
+ *
+ * Outcomes, onto the port's status model:
+ * - a card error (402) declines, never retried elsewhere; except `processing_error`, which Stripe asks to
+ *   retry and which charged nothing, so another gateway may take it (retryable);
+ * - a rate limit (429), a refused connection or a failed DNS lookup: nothing reached Stripe (retryable);
+ * - bad credentials or permissions (401, 403): nothing was charged, another gateway may take it (retryable,
+ *   code `gateway_authentication_failed`; it is a configuration error to fix);
+ * - a timeout, a connection lost after sending, or a 5xx: Stripe may have charged (ambiguous: the caller
+ *   looks the intent up by its key before anything else). The SDK first retries these itself with the same
+ *   key (`maxNetworkRetries`), which Stripe answers with the first call's result.
+ *
+ * Card numbers: a tokenised card (`pm_…` from Stripe.js, a saved PaymentMethod, or a test one such as
+ * `pm_card_visa`) is the normal case. A raw number reaches this adapter only where the stage allows raw cards,
+ * and goes as `payment_method_data` with the buyer's country as its billing country: Stripe takes it on an
+ * account with raw card data APIs enabled, and otherwise refuses it (a decline naming Stripe's reason).
+ */
+import Stripe from 'stripe';
+import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
+import { GatewayDeclinedError, GatewayRetryableError } from '../../contracts/errors';
+import { ChargeOutcomeUnknownError, GatewayAmbiguousError, type ChargeRequest, type ChargeResult, type GatewayConnector } from './connectors';
+
+/** The metadata key of the gateway key on each intent (what `retrieve` searches by). */
+export const STRIPE_KEY_METADATA = 'smartpay_key';
+
+/** A Stripe account's credentials (the gateway credentials secret's entry of a `stripe` connector). */
+export interface StripeCredentials {
+  readonly secretKey: string;
+}
+
+export interface StripeOptions {
+  /** The account's credentials, read when first needed (a secret, cached by its reader). */
+  readonly credentials: () => Promise<StripeCredentials>;
+  /** Another base URL for Stripe's API (the local fake); unset: api.stripe.com. */
+  readonly apiUrl?: string;
+  /** Per request, in ms (the SDK's `timeout`). @default 8000 */
+  readonly timeoutMs?: number;
+  /** The SDK's own retries of a connection error or a 5xx, with the same key. @default 2 */
+  readonly maxNetworkRetries?: number;
+}
+
+/** Connection failures that prove the request never reached Stripe. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+export class StripeConnector implements GatewayConnector {
+  readonly id: string;
+  private client: Promise<Stripe> | undefined;
+
+  constructor(
+    private readonly definition: ConnectorDefinition,
+    private readonly options: StripeOptions,
+  ) {
+    this.id = definition.id;
+  }
+
+  private stripe(): Promise<Stripe> {
+    this.client ??= this.options.credentials().then(({ secretKey }) => {
+      const url = this.options.apiUrl ? new URL(this.options.apiUrl) : undefined;
+      return new Stripe(secretKey, {
+        maxNetworkRetries: this.options.maxNetworkRetries ?? 2,
+        timeout: this.options.timeoutMs ?? 8_000,
+        telemetry: false,
+        appInfo: { name: 'SmartPay' },
+        ...(url ? { host: url.hostname, port: url.port || (url.protocol === 'http:' ? 80 : 443), protocol: url.protocol === 'http:' ? 'http' : 'https' } : {}),
+      });
+    });
+    // A failed read (the secret, say) is not kept: the next call reads again.
+    this.client.catch(() => {
+      this.client = undefined;
+    });
+    return this.client;
+  }
+
+  async charge(request: ChargeRequest): Promise<ChargeResult> {
+    let stripe: Stripe;
+    try {
+      stripe = await this.stripe();
+    } catch (error) {
+      // Nothing was sent: another gateway may take the payment (the log names the cause; it is configuration).
+      throw new GatewayRetryableError(`${this.id}: its credentials could not be read (${(error as Error).message})`, 'gateway_misconfigured', { connectorId: this.id });
+    }
+    const params: Stripe.PaymentIntentCreateParams = {
+      amount: request.amount,
+      currency: request.currency.toLowerCase(),
+      confirm: true,
+      allowed_payment_method_types: ['card'],
+      ...paymentMethodOf(request),
+      metadata: { [STRIPE_KEY_METADATA]: request.idempotencyKey },
+      ...(request.description ? { description: request.description } : {}),
+      expand: ['latest_charge.balance_transaction'],
+    };
+    let intent: Stripe.PaymentIntent;
+    try {
+      intent = await stripe.paymentIntents.create(params, { idempotencyKey: request.idempotencyKey });
+    } catch (error) {
+      throw this.mapped(error);
+    }
+    return this.outcome(intent, request);
+  }
+
+  async retrieve(idempotencyKey: string): Promise<ChargeResult | undefined> {
+    if (!/^[\w:.-]+$/.test(idempotencyKey)) throw new Error(`not a gateway key: ${idempotencyKey}`);
+    const stripe = await this.stripe();
+    let found: Stripe.ApiSearchResult<Stripe.PaymentIntent>;
+    try {
+      found = await stripe.paymentIntents.search({
+        query: `metadata['${STRIPE_KEY_METADATA}']:'${idempotencyKey}'`,
+        limit: 1,
+        expand: ['data.latest_charge.balance_transaction'],
+      });
+    } catch (error) {
+      const mapped = this.mapped(error);
+      // The lookup itself failed: the outcome stays unknown (the attempt stays pending), whatever the error.
+      throw new ChargeOutcomeUnknownError(`${this.id}: could not look ${idempotencyKey} up (${mapped.message})`);
+    }
+    const intent = found.data[0];
+    return intent ? this.outcome(intent) : undefined;
+  }
+
+  /** A PaymentIntent's state as the port's outcome: the charge, or the decline or unknown outcome, thrown. */
+  private outcome(intent: Stripe.PaymentIntent, request?: ChargeRequest): ChargeResult {
+    switch (intent.status) {
+      case 'succeeded':
+        return { gatewayReference: intent.id, feeMinor: this.feeOf(intent, request) };
+      case 'requires_payment_method': {
+        // The confirmation failed: Stripe keeps the decline on the intent.
+        const failure = intent.last_payment_error;
+        const code = failure?.decline_code || failure?.code || 'card_declined';
+        if (code === 'processing_error') throw new GatewayRetryableError(failure?.message ?? 'processing error', code, { connectorId: this.id, gatewayReference: intent.id });
+        throw new GatewayDeclinedError(failure?.message ?? 'the card was declined', code, { connectorId: this.id, gatewayReference: intent.id });
+      }
+      case 'requires_action':
+        // 3-D Secure is not taken through the workflow yet: nothing was charged, the intent waits for an action
+        // that never comes and expires.
+        throw new GatewayDeclinedError('the card requires 3-D Secure authentication, which this payment flow does not offer yet', 'authentication_required', {
+          connectorId: this.id,
+          gatewayReference: intent.id,
+        });
+      case 'canceled':
+        throw new GatewayDeclinedError('the payment intent was canceled', 'canceled', { connectorId: this.id, gatewayReference: intent.id });
+      default:
+        // processing, requires_confirmation, requires_capture: not (yet) an outcome.
+        throw new ChargeOutcomeUnknownError(`${this.id}: payment intent ${intent.id} is ${intent.status}`);
+    }
+  }
+
+  /** Stripe's fee from the charge's balance transaction when it is in the payment's currency, else the schedule's. */
+  private feeOf(intent: Stripe.PaymentIntent, request?: ChargeRequest): number {
+    const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : undefined;
+    const balance = charge && typeof charge.balance_transaction === 'object' ? charge.balance_transaction : undefined;
+    if (balance && balance.currency === intent.currency) return balance.fee;
+    const country = request?.country ?? charge?.billing_details?.address?.country ?? undefined;
+    return connectorFee(this.definition.fee, { amountMinor: intent.amount, method: 'card', ...(country ? { country } : {}) });
+  }
+
+  /** A thrown SDK error as the port's named error (an unexpected one is rethrown as it is). */
+  private mapped(error: unknown): Error {
+    if (!(error instanceof Stripe.errors.StripeError)) return error as Error;
+    const details = { connectorId: this.id, ...(error.requestId ? { requestId: error.requestId } : {}) };
+    if (error instanceof Stripe.errors.StripeCardError) {
+      const code = error.decline_code || error.code || 'card_declined';
+      if (error.code === 'processing_error') return new GatewayRetryableError(error.message, 'processing_error', details);
+      return new GatewayDeclinedError(error.message, code, details);
+    }
+    if (error instanceof Stripe.errors.StripeRateLimitError) return new GatewayRetryableError(`${this.id} is rate limiting`, 'rate_limited', details);
+    if (error instanceof Stripe.errors.StripeAuthenticationError || error instanceof Stripe.errors.StripePermissionError) {
+      return new GatewayRetryableError(`${this.id} refused its credentials (${error.message})`, 'gateway_authentication_failed', details);
+    }
+    if (error instanceof Stripe.errors.StripeConnectionError) {
+      const cause = (error.detail as { code?: string } | undefined)?.code;
+      if (cause && NOT_SENT_CODES.has(cause)) return new GatewayRetryableError(`${this.id} could not be reached (${cause})`, 'gateway_unavailable', details);
+      return new GatewayAmbiguousError(`${this.id}: ${error.message}`);
+    }
+    if (error instanceof Stripe.errors.StripeAPIError || (error.statusCode ?? 0) >= 500) return new GatewayAmbiguousError(`${this.id} answered ${error.statusCode ?? 'an error'}: ${error.message}`);
+    if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code !== 'idempotency_error' && error.code !== 'parameter_unknown') {
+      // Stripe refused the request before charging: a payment method it does not know, say.
+      return new GatewayDeclinedError(error.message, error.code ?? 'invalid_request', details);
+    }
+    // An idempotency conflict or an unknown parameter is this adapter's bug, not the buyer's.
+    return new Error(`${this.id}: Stripe refused the request (${error.code ?? error.type}): ${error.message}`);
+  }
+}
+
+/** The request's card as Stripe takes it: a PaymentMethod id, or the raw card with its billing country. */
+function paymentMethodOf(request: ChargeRequest): Pick<Stripe.PaymentIntentCreateParams, 'payment_method' | 'payment_method_data'> {
+  if (request.paymentMethodId) return { payment_method: request.paymentMethodId };
+  const card = request.card;
+  if (!card) throw new Error('stripe: a charge request without a card (routing sends Stripe cards only)');
+  return {
+    payment_method_data: {
+      type: 'card',
+      card: { number: card.number, exp_month: card.expMonth, exp_year: card.expYear, ...(card.cvc ? { cvc: card.cvc } : {}) },
+      ...(request.country ? { billing_details: { address: { country: request.country } } } : {}),
+    } as Stripe.PaymentIntentCreateParams.PaymentMethodData,
+  };
+}

@@ -1,0 +1,415 @@
+/**
+ * An embedded fake of Stripe's API, test-grade: the PaymentIntents the Stripe adapter uses (create with
+ * confirm, retrieve, search by metadata), with Stripe's request shapes asserted and its documented error
+ * bodies answered, so `npm start` and the tests run the adapter users deploy (lambdas/payments/stripe.ts).
+ *
+ * What it asserts, as Stripe does or as our adapter must: `Authorization: Bearer <an account's key>` (else 401
+ * with Stripe's body), a `Stripe-Version`, form-encoded POST bodies (`a[b][c]=v`), an `Idempotency-Key` on
+ * every POST (our adapter always sends one), known parameters only (`parameter_unknown`), and idempotency as
+ * Stripe keeps it: the same key with the same parameters replays the first answer (`Idempotent-Replayed`), with
+ * other parameters it is a 400 `idempotency_error`.
+ *
+ * The issuer is the test world's (contracts/issuer.ts): Stripe's test cards and test PaymentMethods
+ * (`pm_card_visa`…), the 3-D Secure test cards (`requires_action`), and the account's approval profile for
+ * ordinary cards. One account per Stripe connector of the registry, told apart by its secret key.
+ *
+ * Faults, per account (`setFault`; the local platform takes them from SANDBOX_FAULTS): `unavailable` answers 429
+ * before processing (retryable); `timeout` processes the call and then drops the connection (the caller cannot
+ * know: it must reconcile); `server_error` processes it and answers (and replays) a 500, as Stripe saves it.
+ *
+ * Its state is the gateway's own, outside the platform: each processed call is a line of
+ * `<dir>/<connector>.jsonl`, written before the answer, in the sandbox ledger's shape (lambdas/payments/sandbox.ts
+ * LedgerLine: key, amount, ok, result), so a restart keeps every intent and replay, and `npm run test:faults`
+ * counts charges from it.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
+import { issuerAnswer, STRIPE_TEST_PAYMENT_METHODS } from '../../contracts/issuer';
+import { cardBrand } from '../../contracts/methods';
+import { parseStripeForm, type FormValue } from './form';
+
+export type StripeFault = 'unavailable' | 'timeout' | 'server_error';
+export const STRIPE_FAULTS: readonly StripeFault[] = ['unavailable', 'timeout', 'server_error'];
+
+/** A Stripe connector the fake serves, with its secret key. */
+export interface StripeAccount {
+  readonly definition: ConnectorDefinition;
+  readonly secretKey: string;
+}
+
+export interface StripeFakeOptions {
+  readonly accounts: readonly StripeAccount[];
+  /** Where each account's calls are kept (`<dir>/<connector>.jsonl`); in memory when unset. */
+  readonly dir?: string;
+  readonly faults?: Readonly<Record<string, StripeFault>>;
+  readonly now?: () => Date;
+  readonly host?: string;
+}
+
+export interface StripeFake {
+  readonly url: string;
+  setFault(connectorId: string, fault: StripeFault | undefined): void;
+  /** The latest requests it received (method, path, headers, parsed form; at most 500), oldest first: what tests assert shapes on. */
+  readonly requests: ReadonlyArray<{ method: string; path: string; headers: IncomingMessage['headers']; form: Record<string, FormValue> }>;
+  /** The account's intents, by id. */
+  intents(connectorId: string): ReadonlyMap<string, PaymentIntent>;
+  close(): Promise<void>;
+}
+
+/** The PaymentIntent object, as much of it as the adapter reads (Stripe's field names). */
+export interface PaymentIntent {
+  readonly id: string;
+  readonly object: 'payment_intent';
+  readonly amount: number;
+  readonly currency: string;
+  readonly status: 'succeeded' | 'requires_action' | 'requires_payment_method';
+  readonly client_secret: string;
+  readonly created: number;
+  readonly livemode: false;
+  readonly description: string | null;
+  readonly metadata: Record<string, string>;
+  readonly payment_method: string | null;
+  readonly latest_charge: string | Charge | null;
+  readonly last_payment_error: StripeErrorBody | null;
+  readonly next_action: { readonly type: 'use_stripe_sdk'; readonly use_stripe_sdk: { readonly type: 'three_d_secure_redirect' } } | null;
+}
+
+interface Charge {
+  readonly id: string;
+  readonly object: 'charge';
+  readonly amount: number;
+  readonly currency: string;
+  /** Stripe's charge status (succeeded, pending or failed). */
+  readonly status: string;
+  readonly paid: boolean;
+  readonly payment_intent: string;
+  readonly balance_transaction: { readonly id: string; readonly object: 'balance_transaction'; readonly amount: number; readonly fee: number; readonly net: number; readonly currency: string } | null;
+  readonly payment_method_details: { readonly type: 'card'; readonly card: { readonly brand: string; readonly last4: string; readonly exp_month: number; readonly exp_year: number; readonly fingerprint: string } };
+}
+
+interface StripeErrorBody {
+  readonly type: 'card_error' | 'invalid_request_error' | 'api_error' | 'idempotency_error';
+  readonly code?: string;
+  readonly decline_code?: string;
+  readonly message: string;
+  readonly param?: string;
+  readonly charge?: string;
+  readonly payment_intent?: PaymentIntent;
+  readonly doc_url?: string;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** A line of an account's file: the sandbox ledger's fields, plus what the fake needs to replay. */
+interface Line {
+  readonly key: string;
+  readonly at: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly ok: boolean;
+  readonly result?: { readonly gatewayReference: string; readonly feeMinor: number };
+  readonly stripe: { readonly paramsHash: string; readonly answer: Answer; readonly intent?: PaymentIntent };
+}
+
+/** The parameters POST /v1/payment_intents takes here (what the adapter sends; Stripe takes more). */
+const CREATE_PARAMS = new Set([
+  'amount', 'currency', 'confirm', 'allowed_payment_method_types', 'payment_method', 'payment_method_data', 'metadata', 'description', 'expand',
+]);
+
+/** How many of the latest requests `requests` keeps (a long `npm start` does not grow without bound). */
+const MAX_KEPT_REQUESTS = 500;
+
+const stripeError = (status: number, error: StripeErrorBody): Answer => ({ status, body: { error } });
+const invalid = (message: string, code: string, param?: string, status = 400): Answer =>
+  stripeError(status, { type: 'invalid_request_error', code, message, ...(param ? { param } : {}), doc_url: `https://stripe.com/docs/error-codes/${code.replace(/_/g, '-')}` });
+
+function id(prefix: string): string {
+  return `${prefix}_${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}`;
+}
+
+class Account {
+  readonly intents = new Map<string, PaymentIntent>();
+  readonly calls = new Map<string, Line>();
+  private readonly file: string | undefined;
+
+  constructor(
+    readonly definition: ConnectorDefinition,
+    dir: string | undefined,
+  ) {
+    if (!dir) return;
+    mkdirSync(dir, { recursive: true });
+    this.file = join(dir, `${definition.id}.jsonl`);
+    if (!existsSync(this.file)) return;
+    for (const text of readFileSync(this.file, 'utf8').split('\n')) {
+      let line: Line;
+      try {
+        line = JSON.parse(text) as Line;
+      } catch {
+        continue; // a line cut short by a crash was never answered
+      }
+      if (!line.stripe) continue;
+      if (!this.calls.has(line.key)) this.calls.set(line.key, line);
+      if (line.stripe.intent) this.intents.set(line.stripe.intent.id, line.stripe.intent);
+    }
+  }
+
+  record(line: Line): void {
+    this.calls.set(line.key, line);
+    if (line.stripe.intent) this.intents.set(line.stripe.intent.id, line.stripe.intent);
+    // Synchronous append: on disk (the OS's) before the answer, so a kill -9 after it cannot lose it.
+    if (this.file) appendFileSync(this.file, `${JSON.stringify(line)}\n`);
+  }
+}
+
+const text = (value: FormValue | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** The intent as the caller asked to see it: `latest_charge` expanded (with its balance transaction) or its id. */
+function rendered(intent: PaymentIntent, expand: readonly string[]): PaymentIntent {
+  const charge = intent.latest_charge;
+  if (!charge || typeof charge === 'string') return intent;
+  if (expand.some((path) => path === 'latest_charge' || path.startsWith('latest_charge.'))) {
+    if (expand.includes('latest_charge.balance_transaction')) return intent;
+    return { ...intent, latest_charge: { ...charge, balance_transaction: (charge.balance_transaction?.id ?? null) as unknown as Charge['balance_transaction'] } };
+  }
+  return { ...intent, latest_charge: charge.id };
+}
+
+function expansions(form: Record<string, FormValue>, prefix = ''): string[] {
+  const raw = form.expand;
+  const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  return list.filter((v): v is string => typeof v === 'string').map((v) => (prefix && v.startsWith(prefix) ? v.slice(prefix.length) : v));
+}
+
+export async function startStripeFake(options: StripeFakeOptions): Promise<StripeFake> {
+  const now = options.now ?? (() => new Date());
+  const byKey = new Map<string, Account>();
+  const byId = new Map<string, Account>();
+  for (const { definition, secretKey } of options.accounts) {
+    const account = new Account(definition, options.dir);
+    byKey.set(secretKey, account);
+    byId.set(definition.id, account);
+  }
+  const faults = new Map<string, StripeFault>(Object.entries(options.faults ?? {}));
+  const requests: StripeFake['requests'] extends ReadonlyArray<infer R> ? R[] : never = [];
+
+  function create(account: Account, form: Record<string, FormValue>, key: string): { answer: Answer; line?: Line } {
+    for (const name of Object.keys(form)) {
+      if (!CREATE_PARAMS.has(name)) return { answer: invalid(`Received unknown parameter: ${name}`, 'parameter_unknown', name) };
+    }
+    const amountText = text(form.amount);
+    if (amountText === undefined) return { answer: invalid('Missing required param: amount.', 'parameter_missing', 'amount') };
+    const amount = Number(amountText);
+    if (!/^\d+$/.test(amountText) || amount < 1 || amount > 99_999_999) return { answer: invalid('Invalid integer: ' + amountText, 'parameter_invalid_integer', 'amount') };
+    const currency = text(form.currency);
+    if (currency === undefined) return { answer: invalid('Missing required param: currency.', 'parameter_missing', 'currency') };
+    if (!/^[a-z]{3}$/.test(currency)) return { answer: invalid(`Invalid currency: ${currency}. Stripe currencies are three-letter ISO codes in lowercase.`, 'parameter_invalid_string', 'currency') };
+    if (text(form.confirm) !== 'true') return { answer: invalid('This fake confirms on create only: send confirm=true (the SmartPay adapter always does).', 'parameter_invalid_string', 'confirm') };
+    const metadata = form.metadata ?? {};
+    if (typeof metadata !== 'object' || Array.isArray(metadata) || Object.values(metadata).some((v) => typeof v !== 'string')) {
+      return { answer: invalid('Invalid object', 'parameter_invalid_string', 'metadata') };
+    }
+    let card: { number: string; expMonth: number; expYear: number } | undefined;
+    let country: string | undefined;
+    const pm = text(form.payment_method);
+    const data = form.payment_method_data;
+    if (pm !== undefined) {
+      const number = STRIPE_TEST_PAYMENT_METHODS[pm];
+      if (!number) return { answer: invalid(`No such PaymentMethod: '${pm}'`, 'resource_missing', 'payment_method') };
+      card = { number, expMonth: 12, expYear: now().getUTCFullYear() + 3 };
+    } else if (data && typeof data === 'object' && !Array.isArray(data) && text(data.type) === 'card' && typeof data.card === 'object' && !Array.isArray(data.card)) {
+      const c = data.card;
+      const number = text(c.number) ?? '';
+      if (!/^\d{12,19}$/.test(number)) return { answer: invalid('Your card number is incorrect.', 'incorrect_number', 'payment_method_data[card][number]', 402) };
+      card = { number, expMonth: Number(text(c.exp_month)), expYear: Number(text(c.exp_year)) };
+      // The card's country, as far as the fake knows it: the billing address's (fees and approval by region).
+      const billing = data.billing_details;
+      const address = billing && typeof billing === 'object' && !Array.isArray(billing) ? billing.address : undefined;
+      country = address && typeof address === 'object' && !Array.isArray(address) ? text(address.country) : undefined;
+    } else {
+      return { answer: invalid('You must provide a payment_method or payment_method_data[type]=card with confirm=true.', 'parameter_missing', 'payment_method') };
+    }
+
+    const answer = issuerAnswer({ amount, card, ...(country ? { country } : {}) }, { connectorId: account.definition.id, key, approval: account.definition.approval, now: now(), authenticates: true });
+    const piId = id('pi');
+    const chargeId = id('ch');
+    const base = {
+      id: piId,
+      object: 'payment_intent' as const,
+      amount,
+      currency,
+      client_secret: `${piId}_secret_${randomBytes(12).toString('hex')}`,
+      created: Math.floor(now().getTime() / 1000),
+      livemode: false as const,
+      description: text(form.description) ?? null,
+      metadata: metadata as Record<string, string>,
+      payment_method: id('pm'),
+      next_action: null,
+      last_payment_error: null,
+    };
+    const details = {
+      type: 'card' as const,
+      card: {
+        brand: cardBrand(card.number),
+        last4: card.number.slice(-4),
+        exp_month: card.expMonth,
+        exp_year: card.expYear,
+        fingerprint: createHash('sha256').update(`${account.definition.id}:${card.number}`).digest('base64url').slice(0, 16),
+      },
+    };
+    let intent: PaymentIntent;
+    let result: Answer;
+    if (answer.kind === 'approved') {
+      const fee = connectorFee(account.definition.fee, { amountMinor: amount, method: 'card', ...(country ? { country } : {}) });
+      const charge: Charge = {
+        id: chargeId, object: 'charge', amount, currency, status: 'succeeded', paid: true, payment_intent: piId,
+        balance_transaction: { id: id('txn'), object: 'balance_transaction', amount, fee, net: amount - fee, currency },
+        payment_method_details: details,
+      };
+      intent = { ...base, status: 'succeeded', latest_charge: charge };
+      result = { status: 200, body: intent };
+    } else if (answer.kind === 'authenticate') {
+      intent = { ...base, status: 'requires_action', latest_charge: null, next_action: { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect' } } };
+      result = { status: 200, body: intent };
+    } else {
+      const cardError: StripeErrorBody = {
+        type: 'card_error',
+        // Stripe's codes: a decline is card_declined with a decline_code; expiry, CVC and processing have their own.
+        code: ['expired_card', 'incorrect_cvc', 'processing_error'].includes(answer.code) ? answer.code : 'card_declined',
+        ...(['expired_card', 'incorrect_cvc', 'processing_error'].includes(answer.code) ? {} : { decline_code: answer.code }),
+        message: answer.message,
+        charge: chargeId,
+        doc_url: 'https://stripe.com/docs/error-codes/card-declined',
+      };
+      intent = { ...base, status: 'requires_payment_method', latest_charge: chargeId, last_payment_error: cardError };
+      result = stripeError(402, { ...cardError, payment_intent: intent });
+    }
+    const ok = intent.status === 'succeeded';
+    const charge = intent.latest_charge;
+    const feeMinor = typeof charge === 'object' && charge?.balance_transaction ? charge.balance_transaction.fee : 0;
+    return {
+      answer: result,
+      line: {
+        key, at: now().toISOString(), amount, currency: currency.toUpperCase(), ok,
+        ...(ok ? { result: { gatewayReference: piId, feeMinor } } : {}),
+        stripe: { paramsHash: '', answer: result, intent },
+      },
+    };
+  }
+
+  function search(account: Account, query: string, form: Record<string, FormValue>): Answer {
+    const clause = /^metadata\['([A-Za-z0-9_]+)'\]:'([^']*)'$/.exec(query.trim());
+    if (!clause) return invalid(`This fake searches by one metadata clause only (metadata['key']:'value'), got: ${query}`, 'parameter_invalid_string', 'query');
+    const [, field, value] = clause;
+    const expand = expansions(form, 'data.');
+    const data = [...account.intents.values()].filter((pi) => pi.metadata[field] === value).sort((a, b) => b.created - a.created);
+    const limit = Math.min(100, Math.max(1, Number(text(form.limit) ?? 10)));
+    return { status: 200, body: { object: 'search_result', url: '/v1/payment_intents/search', has_more: data.length > limit, next_page: null, data: data.slice(0, limit).map((pi) => rendered(pi, expand)) } };
+  }
+
+  function handle(req: IncomingMessage, raw: string, res: ServerResponse): Answer | 'drop' {
+    const url = new URL(req.url ?? '/', 'http://stripe.local');
+    const auth = String(req.headers.authorization ?? '');
+    const secretKey = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : '';
+    const account = byKey.get(secretKey);
+    const form = parseStripeForm(req.method === 'GET' ? url.search.slice(1) : raw);
+    requests.push({ method: req.method ?? '', path: url.pathname, headers: req.headers, form });
+    if (requests.length > MAX_KEPT_REQUESTS) requests.splice(0, requests.length - MAX_KEPT_REQUESTS);
+    if (!account) {
+      const shown = secretKey ? `${secretKey.slice(0, 8)}${'*'.repeat(Math.max(0, secretKey.length - 12))}${secretKey.slice(-4)}` : '';
+      return stripeError(401, { type: 'invalid_request_error', message: secretKey ? `Invalid API Key provided: ${shown}` : "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')." });
+    }
+    if (!req.headers['stripe-version']) return invalid('This fake expects a Stripe-Version header (the SDK pins one).', 'parameter_missing');
+    res.setHeader('Request-Id', id('req'));
+    if (req.method === 'POST' && url.pathname === '/v1/payment_intents') {
+      if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+        return invalid('Stripe takes form-encoded bodies (application/x-www-form-urlencoded).', 'parameter_invalid_string');
+      }
+      const key = String(req.headers['idempotency-key'] ?? '');
+      if (!key) return invalid('This fake expects an Idempotency-Key on every POST (the SmartPay adapter derives one from the payment id and attempt).', 'parameter_missing');
+      const fault = faults.get(account.definition.id);
+      if (fault === 'unavailable') {
+        res.setHeader('Stripe-Should-Retry', 'false');
+        return stripeError(429, { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.' });
+      }
+      const paramsHash = createHash('sha256').update(JSON.stringify(form)).digest('hex');
+      const seen = account.calls.get(key);
+      if (seen) {
+        if (seen.stripe.paramsHash !== paramsHash) {
+          return stripeError(400, {
+            type: 'idempotency_error',
+            message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+          });
+        }
+        res.setHeader('Idempotent-Replayed', 'true');
+        if (fault === 'timeout') return 'drop';
+        return { status: seen.stripe.answer.status, body: replayBody(seen.stripe.answer, expansions(form)) };
+      }
+      const { answer, line } = create(account, form, key);
+      if (!line) return answer; // refused before processing: nothing kept, as Stripe keeps nothing for it
+      const kept = fault === 'server_error' ? stripeError(500, { type: 'api_error', message: 'An unknown error occurred' }) : answer;
+      account.record({ ...line, stripe: { ...line.stripe, paramsHash, answer: kept } });
+      if (fault === 'timeout') return 'drop';
+      return { status: kept.status, body: replayBody(kept, expansions(form)) };
+    }
+    if (req.method === 'GET' && url.pathname === '/v1/payment_intents/search') {
+      return search(account, text(form.query) ?? '', form);
+    }
+    const one = /^\/v1\/payment_intents\/([A-Za-z0-9_]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && one) {
+      const intent = account.intents.get(one[1]);
+      return intent ? { status: 200, body: rendered(intent, expansions(form)) } : invalid(`No such payment_intent: '${one[1]}'`, 'resource_missing', 'intent', 404);
+    }
+    return invalid(`Unrecognized request URL (${req.method}: ${url.pathname}). This fake serves the PaymentIntents calls of the SmartPay adapter.`, 'resource_missing', undefined, 404);
+  }
+
+  /** A kept answer as this call asked to see it (an intent's expansions differ per call). */
+  function replayBody(answer: Answer, expand: readonly string[]): unknown {
+    const body = answer.body as PaymentIntent | { error: StripeErrorBody };
+    if ('object' in body && body.object === 'payment_intent') return rendered(body, expand);
+    return body;
+  }
+
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      let answer: Answer | 'drop';
+      try {
+        answer = handle(req, Buffer.concat(chunks).toString('utf8'), res);
+      } catch (error) {
+        answer = stripeError(500, { type: 'api_error', message: `the fake failed: ${(error as Error).message}` });
+      }
+      if (answer === 'drop') {
+        // The call was processed; its answer is lost on the way back.
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer.body));
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolvePromise) => server.listen(0, host, resolvePromise));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    requests,
+    setFault(connectorId, fault) {
+      if (fault === undefined) faults.delete(connectorId);
+      else faults.set(connectorId, fault);
+    },
+    intents: (connectorId) => byId.get(connectorId)?.intents ?? new Map(),
+    close: () =>
+      new Promise<void>((resolvePromise) => {
+        server.closeAllConnections();
+        server.close(() => resolvePromise());
+      }),
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * The Stripe adapter (lambdas/payments/stripe.ts) against the embedded fake of Stripe's API
+ * (local/gateways/stripe.ts): the happy path with the exact request shape, each error class, an idempotent
+ * retry, and ambiguous outcomes reconciled by key.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConnectorDefinition } from '../../contracts/connectors';
+import { GatewayDeclinedError, type GatewayRetryableError } from '../../contracts/errors';
+import { ChargeOutcomeUnknownError, GatewayAmbiguousError, type ChargeRequest } from '../../lambdas/payments/connectors';
+import { StripeConnector } from '../../lambdas/payments/stripe';
+import { readLedger } from '../../lambdas/payments/sandbox';
+import { startStripeFake, type StripeFake } from '../../local/gateways/stripe';
+
+const definition: ConnectorDefinition = {
+  id: 'stripe-test', kind: 'stripe', enabled: true, methods: ['card'], currencies: ['*'], regions: ['*'],
+  fee: { basisPoints: 440, fixedMinor: 30, rules: [{ regions: ['NA'], basisPoints: 290, fixedMinor: 30 }] },
+};
+const secretKey = 'sk_test_fake0123456789abcdef';
+
+let dir: string;
+let fake: StripeFake;
+let n = 0;
+const request = (number: string, overrides: Partial<ChargeRequest> = {}): ChargeRequest => ({
+  amount: 1000,
+  currency: 'USD',
+  card: { number, expMonth: 12, expYear: 2030, cvc: '123' },
+  idempotencyKey: `pay_test${(n += 1)}:0`,
+  country: 'US',
+  ...overrides,
+});
+const connector = (options: { key?: string; retries?: number } = {}) =>
+  new StripeConnector(definition, { credentials: async () => ({ secretKey: options.key ?? secretKey }), apiUrl: fake.url, maxNetworkRetries: options.retries ?? 0, timeoutMs: 2_000 });
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'stripe-fake-'));
+  fake = await startStripeFake({ accounts: [{ definition, secretKey }], dir, now: () => new Date('2026-06-15T00:00:00Z') });
+});
+afterAll(async () => {
+  await fake.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+afterEach(() => fake.setFault(definition.id, undefined));
+
+describe('Stripe adapter against the fake of Stripe’s API', () => {
+  it('HappyPath: creates and confirms a PaymentIntent under the attempt key, form-encoded, and takes the fee from its balance transaction', async () => {
+    const req = request('4242424242424242');
+    const result = await connector().charge(req);
+    expect(result.gatewayReference).toMatch(/^pi_/);
+    expect(result.feeMinor).toBe(59); // a US card at the domestic rule: 2.90% + 30
+    const sent = fake.requests.at(-1)!;
+    expect(sent.method).toBe('POST');
+    expect(sent.path).toBe('/v1/payment_intents');
+    expect(sent.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
+    expect(sent.headers['idempotency-key']).toBe(req.idempotencyKey);
+    expect(sent.headers['stripe-version']).toMatch(/^\d{4}-\d{2}-\d{2}/);
+    expect(sent.headers.authorization).toBe(`Bearer ${secretKey}`);
+    expect(sent.form).toMatchObject({
+      amount: '1000',
+      currency: 'usd',
+      confirm: 'true',
+      metadata: { smartpay_key: req.idempotencyKey },
+      payment_method_data: { type: 'card', card: { number: '4242424242424242', exp_month: '12', exp_year: '2030', cvc: '123' }, billing_details: { address: { country: 'US' } } },
+      expand: ['latest_charge.balance_transaction'],
+    });
+    expect(fake.intents(definition.id).get(result.gatewayReference)?.status).toBe('succeeded');
+  });
+
+  it('charges a tokenised card by its PaymentMethod id', async () => {
+    const req = { ...request('4242424242424242'), card: undefined, paymentMethodId: 'pm_card_mastercard' };
+    const result = await connector().charge(req);
+    expect(result.gatewayReference).toMatch(/^pi_/);
+    expect(fake.requests.at(-1)!.form.payment_method).toBe('pm_card_mastercard');
+    expect(fake.requests.at(-1)!.form.payment_method_data).toBeUndefined();
+  });
+
+  it.each([
+    ['4000000000000002', 'card_declined'],
+    ['4000000000009995', 'insufficient_funds'],
+    ['4000000000009987', 'lost_card'],
+    ['4000000000000069', 'expired_card'],
+    ['4000000000000127', 'incorrect_cvc'],
+  ])('a card error declines (never retried elsewhere): %s is %s', async (number, code) => {
+    const error = await connector().charge(request(number)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GatewayDeclinedError);
+    expect(error).toMatchObject({ code, details: { connectorId: definition.id } });
+  });
+
+  it('a processing error charged nothing and may go elsewhere (retryable)', async () => {
+    await expect(connector().charge(request('4000000000000119'))).rejects.toMatchObject({ name: 'GatewayRetryableError', code: 'processing_error' });
+  });
+
+  it('a PaymentMethod Stripe does not know is declined with its code, not a 5xx', async () => {
+    const req = { ...request('4242424242424242'), card: undefined, paymentMethodId: 'pm_nonexistent' };
+    await expect(connector().charge(req)).rejects.toMatchObject({ name: 'GatewayDeclinedError', code: 'resource_missing' });
+  });
+
+  it('a rate limit is retryable, and nothing was processed', async () => {
+    fake.setFault(definition.id, 'unavailable');
+    const req = request('4242424242424242');
+    await expect(connector().charge(req)).rejects.toMatchObject({ name: 'GatewayRetryableError', code: 'rate_limited' });
+    fake.setFault(definition.id, undefined);
+    await expect(connector().retrieve(req.idempotencyKey)).resolves.toBeUndefined();
+  });
+
+  it('a refused connection (nothing sent) is retryable', async () => {
+    const closed = new StripeConnector(definition, { credentials: async () => ({ secretKey }), apiUrl: 'http://127.0.0.1:9', maxNetworkRetries: 0 });
+    await expect(closed.charge(request('4242424242424242'))).rejects.toMatchObject({ name: 'GatewayRetryableError', code: 'gateway_unavailable' });
+  });
+
+  it('bad credentials are retryable (nothing charged) and say so; unreadable ones too', async () => {
+    await expect(connector({ key: 'sk_test_wrongwrongwrong' }).charge(request('4242424242424242'))).rejects.toMatchObject({
+      name: 'GatewayRetryableError',
+      code: 'gateway_authentication_failed',
+    });
+    const unreadable = new StripeConnector(definition, { credentials: async () => Promise.reject(new Error('secret x has no entry')), apiUrl: fake.url });
+    await expect(unreadable.charge(request('4242424242424242'))).rejects.toMatchObject({ name: 'GatewayRetryableError', code: 'gateway_misconfigured' });
+  });
+
+  it('an idempotent retry is the same call: one intent, the same answer', async () => {
+    const req = request('4242424242424242');
+    const first = await connector().charge(req);
+    const again = await connector().charge(req);
+    expect(again).toEqual(first);
+    expect(fake.requests.at(-1)!.path).toBe('/v1/payment_intents');
+    expect([...fake.intents(definition.id).values()].filter((pi) => pi.metadata.smartpay_key === req.idempotencyKey)).toHaveLength(1);
+    // The same key with another amount is Stripe's idempotency_error: a bug of ours, never a charge.
+    const error = (await connector().charge({ ...req, amount: 999 }).catch((e: unknown) => e)) as Error;
+    expect(error.name).toBe('Error');
+    expect(error.message).toMatch(/StripeIdempotencyError.*same parameters/);
+  });
+
+  it('a timeout after sending is ambiguous, and the key finds the charge (reconciled)', async () => {
+    fake.setFault(definition.id, 'timeout');
+    const req = request('4242424242424242');
+    await expect(connector().charge(req)).rejects.toBeInstanceOf(GatewayAmbiguousError);
+    const found = await connector().retrieve(req.idempotencyKey);
+    expect(found?.gatewayReference).toMatch(/^pi_/);
+    expect(found?.feeMinor).toBe(59);
+    // The search was by the key, in Stripe's query language.
+    expect(fake.requests.at(-1)!.form.query).toBe(`metadata['smartpay_key']:'${req.idempotencyKey}'`);
+  });
+
+  it('a 5xx is ambiguous (Stripe may have charged), and the key finds what happened', async () => {
+    fake.setFault(definition.id, 'server_error');
+    const charged = request('4242424242424242');
+    await expect(connector().charge(charged)).rejects.toBeInstanceOf(GatewayAmbiguousError);
+    await expect(connector().retrieve(charged.idempotencyKey)).resolves.toMatchObject({ gatewayReference: expect.stringMatching(/^pi_/) });
+    const declined = request('4000000000000002');
+    await expect(connector().charge(declined)).rejects.toBeInstanceOf(GatewayAmbiguousError);
+    await expect(connector().retrieve(declined.idempotencyKey)).rejects.toMatchObject({ name: 'GatewayDeclinedError', code: 'card_declined' });
+  });
+
+  it('a lookup that cannot reach Stripe leaves the outcome unknown (never "not charged")', async () => {
+    const closed = new StripeConnector(definition, { credentials: async () => ({ secretKey }), apiUrl: 'http://127.0.0.1:9', maxNetworkRetries: 0 });
+    await expect(closed.retrieve('pay_x:0')).rejects.toBeInstanceOf(ChargeOutcomeUnknownError);
+  });
+
+  it('ordinary cards follow the account’s approval profile, the same answer for the same key', async () => {
+    const strict = { ...definition, id: 'stripe-strict', approval: { base: 0 } };
+    const other = await startStripeFake({ accounts: [{ definition: strict, secretKey }] });
+    try {
+      const adapter = new StripeConnector(strict, { credentials: async () => ({ secretKey }), apiUrl: other.url, maxNetworkRetries: 0 });
+      await expect(adapter.charge(request('4111111111111111'))).rejects.toMatchObject({ code: 'do_not_honor' });
+      await expect(adapter.charge(request('4242424242424242'))).resolves.toMatchObject({ gatewayReference: expect.stringMatching(/^pi_/) });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('keeps its calls on disk: a restarted fake replays a key, and its file is the ledger the fault suite counts', async () => {
+    const req = request('4242424242424242');
+    const first = await connector().charge(req);
+    await fake.close();
+    fake = await startStripeFake({ accounts: [{ definition, secretKey }], dir });
+    await expect(connector().charge(req)).resolves.toEqual(first);
+    const lines = readLedger(dir, definition.id).filter((line) => line.key === req.idempotencyKey);
+    expect(lines).toEqual([expect.objectContaining({ ok: true, amount: 1000, result: first })]);
+  });
+
+  it('refuses what Stripe refuses: no key, another content type, unknown parameters', async () => {
+    const post = (headers: Record<string, string>, body: string) =>
+      fetch(`${fake.url}/v1/payment_intents`, { method: 'POST', headers: { 'stripe-version': '2026-10-28.endive', ...headers }, body });
+    const noAuth = await post({ 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': 'k1' }, 'amount=100');
+    expect(noAuth.status).toBe(401);
+    expect(((await noAuth.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
+    const auth = { authorization: `Bearer ${secretKey}` };
+    const json = await post({ ...auth, 'content-type': 'application/json', 'idempotency-key': 'k2' }, '{}');
+    expect(json.status).toBe(400);
+    const noKey = await post({ ...auth, 'content-type': 'application/x-www-form-urlencoded' }, 'amount=100&currency=usd&confirm=true');
+    expect(((await noKey.json()) as { error: { message: string } }).error.message).toMatch(/Idempotency-Key/);
+    const unknown = await post({ ...auth, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': 'k3' }, 'amount=100&currency=usd&confirm=true&capture=now');
+    expect(await unknown.json()).toMatchObject({ error: { code: 'parameter_unknown', param: 'capture' } });
+  });
+});
+
+it('a 3-D Secure card is not charged (requires_action is declined as authentication_required until the flow takes it)', async () => {
+  await expect(connector().charge(request('4000000000003220'))).rejects.toMatchObject({ name: 'GatewayDeclinedError', code: 'authentication_required' });
+});
+
+it('the declines carry no card data', async () => {
+  const error = (await connector().charge(request('4000000000000002')).catch((e: unknown) => e)) as GatewayRetryableError;
+  expect(JSON.stringify({ message: error.message, details: error.details })).not.toMatch(/4000000000000002/);
+});
