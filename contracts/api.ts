@@ -206,6 +206,23 @@ export type ChatRequest = z.infer<typeof ChatRequest>;
 /** `GET /payments/{id}`'s path: a malformed id is a 400 naming `path.id` (a well-formed unknown one is a 404). */
 export const PaymentPath = z.object({ id: PaymentId });
 
+/** Why a refund is made (Stripe's reasons). */
+export const RefundReason = z.enum(['requested_by_customer', 'duplicate', 'fraudulent']);
+export type RefundReason = z.infer<typeof RefundReason>;
+
+/**
+ * `POST /payments/{id}/refund`: all of what is left to refund (no `amount`), or part of it. Refunds never exceed
+ * what was charged; the Idempotency-Key makes a repeat the same refund.
+ */
+export const RefundRequest = z
+  .object({
+    /** Minor units; at most what is left to refund. Absent: all of it. */
+    amount: AmountMinor.optional(),
+    reason: RefundReason.optional(),
+  })
+  .strict();
+export type RefundRequest = z.infer<typeof RefundRequest>;
+
 // --------------------------------------------------------------------------------------------------- responses
 
 /** Every error the API answers: `{error:{code,message,details}}`. */
@@ -308,6 +325,30 @@ export type CardSummary = z.infer<typeof CardSummary>;
 export const WalletSummary = z.object({ wallet: WalletName, tokenLast4: z.string() });
 export type WalletSummary = z.infer<typeof WalletSummary>;
 
+/**
+ * A refund's state: `pending` from before its gateway call until the gateway's answer is known (a repeat of the
+ * request with its key, or the reconciler, finishes it); `succeeded`; `failed` (the gateway refused it: nothing
+ * was refunded, and its amount is refundable again).
+ */
+export const RefundStatus = z.enum(['pending', 'succeeded', 'failed']);
+export type RefundStatus = z.infer<typeof RefundStatus>;
+
+/** One refund of a payment, as the payment keeps it. */
+export const Refund = z.object({
+  refundId: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  status: RefundStatus,
+  reason: RefundReason.optional(),
+  /** The gateway's refund id, once it has one. */
+  gatewayReference: z.string().optional(),
+  /** A failed refund's reason (the gateway's code). */
+  code: z.string().optional(),
+  createdAt: z.string(),
+  completedAt: z.string().optional(),
+});
+export type Refund = z.infer<typeof Refund>;
+
 /** A payment as the API shows it (and the store keeps it): never a full card number, a CVC or a token. */
 /**
  * The attempt in flight: recorded before its gateway call, with the gateway idempotency key derived from the
@@ -339,6 +380,10 @@ export const Payment = z.object({
   pendingAttempt: PendingAttempt.optional(),
   /** Why a payment ended without the workflow finishing it (the reconciler's reason), when it did. */
   reason: z.string().optional(),
+  /** What has been refunded, in minor units (succeeded refunds). */
+  refundedAmount: z.number().int().optional(),
+  /** Its refunds, oldest first. */
+  refunds: z.array(Refund).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   finalizedAt: z.string().optional(),
@@ -346,6 +391,10 @@ export const Payment = z.object({
 export type Payment = z.infer<typeof Payment>;
 
 export const PaymentResponse = z.object({ payment: Payment });
+
+/** `POST /payments/{id}/refund`'s answer: the refund, and the payment with it. */
+export const RefundResponse = z.object({ refund: Refund, payment: Payment });
+export type RefundResponse = z.infer<typeof RefundResponse>;
 
 /** The message of a payment whose outcome is not known yet (202 `processing`). */
 export const PROCESSING_MESSAGE =

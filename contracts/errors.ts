@@ -128,6 +128,24 @@ export class RelayBudgetExhaustedError extends DomainError {
   readonly code = 'relay_budget_exhausted';
 }
 
+/** Only a succeeded payment can be refunded. */
+export class PaymentNotRefundableError extends DomainError {
+  readonly status = 409;
+  readonly code = 'payment_not_refundable';
+}
+
+/** A refund would exceed what is left to refund of the payment (what was charged, less earlier refunds). */
+export class RefundExceedsChargeError extends DomainError {
+  readonly status = 422;
+  readonly code = 'refund_exceeds_charge';
+}
+
+/** The gateway refused the refund (a disputed charge, say): nothing was refunded; details name its code. */
+export class RefundDeclinedError extends DomainError {
+  readonly status = 409;
+  readonly code = 'refund_declined';
+}
+
 /** The payment did not complete, so there is nothing to label. */
 export class PaymentNotCompletedError extends DomainError {
   readonly status = 409;

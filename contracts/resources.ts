@@ -177,6 +177,7 @@ export const METRICS = {
   paymentSucceeded: 'PaymentSucceeded',
   paymentDeclined: 'PaymentDeclined',
   paymentFailed: 'PaymentFailed',
+  paymentRefunded: 'PaymentRefunded',
   gatewayAttemptFailed: 'GatewayAttemptFailed',
   /** Payments the reconciler finished (each was left processing by a run that stopped). */
   paymentsReconciled: 'PaymentsReconciled',

@@ -282,7 +282,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         timeoutSeconds: 15,
         tables: { readWrite: ['payments', 'idempotency'] },
         // The outbox's publisher (lambdas/payments/outbox.ts): the payments table's stream and the sweep.
-        emits: ['PaymentSucceeded'],
+        emits: ['PaymentSucceeded', 'PaymentRefunded'],
         env: {
           [ENV.maxPaymentAttempts]: { from: 'setting', setting: 'maxPaymentAttempts' },
           [ENV.connectors]: { from: 'setting', setting: 'connectors', optional: true },
@@ -344,6 +344,29 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         pathParams: api.PaymentPath,
         responses: { 200: ok('the payment', api.PaymentResponse) },
         errors: { 400: 'the id is not a payment id (pay_ + 20 characters)', 404: 'no such payment of yours' },
+        target: { kind: 'function', function: 'payments' },
+      },
+      {
+        method: 'POST',
+        path: '/payments/{id}/refund',
+        summary:
+          "Refund one of your succeeded payments, all of what is left or part of it ({amount}), through the gateway that charged it; exactly once per Idempotency-Key, never beyond what was charged. The reward is reduced or clawed back (PaymentRefunded)",
+        auth: 'jwt',
+        pathParams: api.PaymentPath,
+        request: model('RefundRequest', api.RefundRequest),
+        headers: { [api.IDEMPOTENCY_HEADER]: api.IdempotencyKey },
+        responses: {
+          200: ok('the refund already existed (the same key): its outcome', api.RefundResponse),
+          201: ok('refunded now', api.RefundResponse),
+          202: ok("the gateway has not confirmed it yet (pending): repeat the request with the same key, or read GET /payments/{id}; it is settled by itself too", api.RefundResponse),
+        },
+        errors: {
+          400: 'a bad field, or a missing or malformed Idempotency-Key',
+          404: 'no such payment of yours',
+          409: 'the payment did not succeed (payment_not_refundable); or the gateway refused the refund, nothing was refunded (refund_declined: details.gatewayCode, details.refund)',
+          422: 'more than is left to refund (refund_exceeds_charge: details.left), or the same key with another amount or reason (idempotency_key_reused)',
+          503: 'the gateway could not take it now, or concurrent refunds of the payment (transient_failure); nothing more was refunded: repeat with the same key',
+        },
         target: { kind: 'function', function: 'payments' },
       },
     ],

@@ -1,4 +1,12 @@
-/** The gateway connector port: what a payment step needs from any gateway. */
+/**
+ * The gateway connector port: what payments need from any gateway. Outcomes map onto one status model: a
+ * result (`succeeded`; a refund may be `pending`), or a named error: GatewayDeclinedError (declined, with the
+ * gateway's reason code; never retried elsewhere), GatewayRetryableError (nothing was done: another gateway
+ * may take it), GatewayAmbiguousError (a timeout after sending: unknown, reconciled by the call's key before
+ * anything else).
+ */
+import type { RefundReason } from '../../contracts/api';
+
 
 export interface ChargeRequest {
   readonly amount: number;
@@ -20,6 +28,23 @@ export interface ChargeResult {
   readonly feeMinor: number;
 }
 
+/** A refund of a charge, full or partial. */
+export interface RefundCall {
+  /** The charge's reference at the gateway (its PaymentIntent, say). */
+  readonly chargeReference: string;
+  readonly amount: number;
+  readonly currency: string;
+  /** Derived from the payment and the refund, so a repeated call is the same refund at the gateway. */
+  readonly idempotencyKey: string;
+  readonly reason?: RefundReason;
+}
+
+/** A refund the gateway took: done (`succeeded`), or still on its way (`pending`: look it up again later). */
+export interface RefundResult {
+  readonly gatewayReference: string;
+  readonly status: 'succeeded' | 'pending';
+}
+
 export interface GatewayConnector {
   readonly id: string;
   /** Charges the card or wallet; throws GatewayDeclinedError, GatewayRetryableError or GatewayAmbiguousError. */
@@ -29,6 +54,13 @@ export interface GatewayConnector {
    * charge, undefined when the gateway has no such call, or the decline or failure it answered, thrown by name.
    */
   retrieve(idempotencyKey: string): Promise<ChargeResult | undefined>;
+  /**
+   * Refunds part or all of a charge; throws RefundDeclinedError (the gateway refused: nothing was refunded),
+   * GatewayRetryableError (nothing reached it) or GatewayAmbiguousError (it may have refunded).
+   */
+  refund(call: RefundCall): Promise<RefundResult>;
+  /** The refund made under `idempotencyKey` of that charge; undefined when there is none; RefundDeclinedError when it failed. */
+  retrieveRefund(idempotencyKey: string, chargeReference: string): Promise<RefundResult | undefined>;
 }
 
 /** The gateway may or may not have charged (a timeout after sending): reconcile before doing anything else. */

@@ -1,21 +1,22 @@
 /**
  * Payments Lambda: the payment workflow's steps (begin, charge, finalize, abort) from Step Functions, and
- * GET /payments/{id} from API Gateway. Parse with the contracts, call the domain, map the result.
+ * GET /payments/{id} and POST /payments/{id}/refund from API Gateway. Parse with the contracts, call the domain, map the result.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { PaymentPath } from '../../contracts/api';
+import { PaymentPath, RefundRequest } from '../../contracts/api';
 import { METRICS } from '../../contracts/resources';
 import { isScheduledInvocation } from '../../contracts/topology';
 import type { StepHandlers } from '../../contracts/steps';
 import { documentClientOf, eventBridgeClient } from '../shared/clients';
 import { config } from '../shared/config';
-import { apiRoute, isApiGatewayEvent, parseWith } from '../shared/http';
+import { apiRoute, idempotencyKeyOf, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http';
 import { instrumented, logger, metrics } from '../shared/powertools';
 import { runStep } from '../shared/steps';
 import { connectorRegistry } from './connector-registry';
 import { DynamoIdempotency } from './idempotency';
 import * as outbox from './outbox';
+import * as refunds from './refunds';
 import * as service from './service';
 import { DynamoPaymentStore } from './store';
 
@@ -36,6 +37,17 @@ function dependencies(): service.PaymentDeps {
 }
 
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  if (event.resource === '/payments/{id}/refund') {
+    return apiRoute(event, async (merchantId) => {
+      const idempotencyKey = idempotencyKeyOf(event, 'POST /payments/{id}/refund');
+      const { path } = parseWith(z.object({ path: PaymentPath }), { path: { id: event.pathParameters?.id } }, 'path');
+      const request = parseApiBody(event, RefundRequest);
+      logger.appendKeys({ paymentId: path.id, idempotencyKey });
+      const answer = await refunds.refundPayment(merchantId, path.id, idempotencyKey, request, dependencies());
+      if (answer.status === 201) metrics.addMetric(METRICS.paymentRefunded, 'Count', 1);
+      return answer;
+    });
+  }
   return apiRoute(event, async (merchantId) => {
     // A malformed id is a 400 naming `path.id` (a well-formed unknown one is a 404).
     const { path } = parseWith(z.object({ path: PaymentPath }), { path: { id: event.pathParameters?.id } }, 'path');

@@ -2,9 +2,9 @@
  * The payment as the workflow carries it, as the store keeps it, and as the API shows it: the types are the
  * contracts' (contracts/api.ts, contracts/steps.ts); this file adds what the payments area derives from them.
  */
-import type { CardSummary, Payment, PaymentRequest, WalletSummary } from '../../contracts/api';
+import type { CardSummary, Payment, PaymentRequest, Refund, RefundReason, WalletSummary } from '../../contracts/api';
 import type { PlannedRoute } from '../../contracts/steps';
-import type { PaymentSucceededDetail } from '../../contracts/events';
+import type { PaymentRefundedDetail, PaymentSucceededDetail } from '../../contracts/events';
 import { cardBrand } from '../../contracts/methods';
 
 export type { AttemptRecord, CardSummary, FraudAssessment, PaymentStatus, WalletSummary } from '../../contracts/api';
@@ -14,7 +14,7 @@ export type { PaymentDraft } from '../../contracts/steps';
  * The stored payment item: the API's payment plus what only the platform reads. It never holds a full card
  * number, a CVC or a wallet token.
  */
-export type PaymentRecord = Payment & {
+export type PaymentRecord = Omit<Payment, 'refunds'> & {
   /** The key that claimed it (the reconciler completes the key's claim with the outcome). */
   readonly idempotencyKey?: string;
   /** The route, recorded before the first gateway call: what a resumed run follows (and routing's decision). */
@@ -29,6 +29,25 @@ export type PaymentRecord = Payment & {
   readonly outbox?: { readonly PaymentSucceeded?: StoredSucceeded | PaymentSucceededDetail };
   /** Set until the outbox is published locally (the sparse `outbox` index the local drain reads). */
   readonly unpublished?: string;
+  /** The payment's own events (PaymentSucceeded, PaymentFinalized) were published (a refund marks it again for its event). */
+  readonly eventsPublished?: boolean;
+  readonly refunds?: readonly StoredRefund[];
+  /** What pending and succeeded refunds take of the amount (a new refund fits in the rest). */
+  readonly refundReserved?: number;
+  /** Bumped by every refund write: each is conditional on the version it read. */
+  readonly refundVersion?: number;
+};
+
+/** A refund as the payment keeps it: the API's, plus what only the platform reads. */
+export type StoredRefund = Refund & {
+  /** The merchant's Idempotency-Key of the refund request. */
+  readonly idempotencyKey: string;
+  /** The request as it came (a repeat with the same key must be the same request). */
+  readonly requested: { readonly amount?: number; readonly reason?: RefundReason };
+  /** Every succeeded refund of the payment up to this one, in the order they succeeded (its event's refundedTotal). */
+  readonly refundedTotal?: number;
+  /** Its PaymentRefunded event was published. */
+  readonly published?: boolean;
 };
 
 /** What the outbox keeps of a succeeded payment's event: only what the record does not hold already. */
@@ -54,6 +73,23 @@ export function succeededEvent(record: PaymentRecord): PaymentSucceededDetail | 
   };
 }
 
+/** A succeeded refund's PaymentRefunded detail, from the payment's record. */
+export function refundedEvent(record: PaymentRecord, refund: StoredRefund): PaymentRefundedDetail {
+  return {
+    paymentId: record.paymentId,
+    merchantId: record.merchantId,
+    customerId: record.customerId,
+    amount: record.amount,
+    currency: record.currency,
+    createdAt: record.createdAt,
+    ...(record.rewardWallet === undefined ? {} : { rewardWallet: record.rewardWallet }),
+    refundId: refund.refundId,
+    refundAmount: refund.amount,
+    refundedTotal: refund.refundedTotal ?? refund.amount,
+    occurredAt: refund.completedAt ?? record.updatedAt,
+  };
+}
+
 /** What the payment keeps of its method: a card's brand, last 4 and expiry, or a wallet's name and token's last 4. */
 export function methodSummary(request: PaymentRequest): { card: CardSummary } | { wallet: WalletSummary } {
   const method = request.paymentMethod;
@@ -62,8 +98,21 @@ export function methodSummary(request: PaymentRequest): { card: CardSummary } | 
   return { card: { brand: cardBrand(number), last4: number.slice(-4), expMonth, expYear } };
 }
 
+/** The API's view of a refund: without the platform's fields. */
+export function refundView(refund: StoredRefund): Refund {
+  const { idempotencyKey: _key, requested: _requested, refundedTotal: _total, published: _published, ...view } = refund;
+  return view;
+}
+
 /** The API's view of a payment: the stored record with its attempts in order (nothing sensitive is stored). */
 export function toView(record: PaymentRecord): Payment {
-  const { idempotencyKey: _key, plan: _plan, unfinished: _unfinished, outbox: _outbox, unpublished: _unpublished, ...payment } = record;
-  return { ...payment, attempts: [...record.attempts].sort((a, b) => a.attempt - b.attempt) };
+  const {
+    idempotencyKey: _key, plan: _plan, unfinished: _unfinished, outbox: _outbox, unpublished: _unpublished, eventsPublished: _published,
+    refundReserved: _reserved, refundVersion: _version, refunds, ...payment
+  } = record;
+  return {
+    ...payment,
+    attempts: [...record.attempts].sort((a, b) => a.attempt - b.attempt),
+    ...(refunds?.length ? { refunds: refunds.map(refundView) } : {}),
+  };
 }

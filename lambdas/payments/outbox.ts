@@ -1,9 +1,10 @@
 /**
  * The outbox's publisher. A payment's terminal write carries its `PaymentSucceeded` detail (`outbox`) and a
- * mark that its events are not yet published (`unpublished`, the sparse `outbox` index); the terminal record
- * never changes afterwards, so its events are a function of it: `PaymentSucceeded` for a succeeded payment,
- * `PaymentFinalized` (the decision and the attempts, for routing to learn from) for a routed one. Publishing
- * puts them on the bus and then clears the mark. Delivery is at least once (a crash between the two publishes
+ * mark that its events are not yet published (`unpublished`, the sparse `outbox` index); its events are a
+ * function of the record: `PaymentSucceeded` for a succeeded payment, `PaymentFinalized` (the decision and the
+ * attempts, for routing to learn from) for a routed one, until `eventsPublished`; and `PaymentRefunded` for each
+ * succeeded refund not yet `published` (a refund's settlement marks the payment again). Publishing puts them on
+ * the bus and then records what went out and clears the mark. Delivery is at least once (a crash between the two publishes
  * again), so every consumer is idempotent (the reward ledger by payment id, routing by decision and attempt).
  *
  * Two ways in, one code path: in the cloud the table's stream hands the new images to the payments function
@@ -17,17 +18,19 @@ import {
   EVENTS,
   type EventName,
   type PaymentFinalizedDetail,
+  type PaymentRefundedDetail,
   type PaymentSucceededDetail,
   type RoutingDecisionContext,
   type RoutingDecisionLog,
 } from '../../contracts/events';
 import type { PlannedRoute } from '../../contracts/steps';
-import { succeededEvent, type PaymentRecord } from './model';
+import { refundedEvent, succeededEvent, type PaymentRecord } from './model';
 import type { PaymentKey, PaymentStore } from './store';
 
 /** One event of the outbox. */
 export type OutboxEvent =
   | { readonly name: 'PaymentSucceeded'; readonly detail: PaymentSucceededDetail }
+  | { readonly name: 'PaymentRefunded'; readonly detail: PaymentRefundedDetail }
   | { readonly name: 'PaymentFinalized'; readonly detail: PaymentFinalizedDetail };
 
 /** The bus, as the outbox sees it. */
@@ -66,9 +69,16 @@ function decisionLog(plan: PlannedRoute, decision: RoutingDecisionContext): Rout
   };
 }
 
-/** The events of a terminal payment record. */
+/** The refunds whose events are still to publish: succeeded and not published (their indexes). */
+function unpublishedRefunds(record: PaymentRecord): number[] {
+  return (record.refunds ?? []).flatMap((refund, index) => (refund.status === 'succeeded' && !refund.published ? [index] : []));
+}
+
+/** The unpublished events of a terminal payment record: its own (until published), and its succeeded refunds'. */
 export function eventsOf(record: PaymentRecord): OutboxEvent[] {
   const events: OutboxEvent[] = [];
+  for (const index of unpublishedRefunds(record)) events.push({ name: 'PaymentRefunded', detail: refundedEvent(record, record.refunds![index]!) });
+  if (record.eventsPublished) return events;
   const succeeded = succeededEvent(record);
   if (succeeded) events.push({ name: 'PaymentSucceeded', detail: succeeded });
   if (record.plan && record.attempts.length > 0 && record.status !== 'processing') {
@@ -93,7 +103,7 @@ export async function publishRecords(records: readonly PaymentRecord[], deps: Ou
   if (marked.length === 0) return 0;
   const events = marked.flatMap(eventsOf);
   if (events.length) await deps.publisher.publish(events);
-  await Promise.all(marked.map((record) => deps.store.markPublished(record)));
+  await Promise.all(marked.map((record) => deps.store.markPublished(record, { refunds: unpublishedRefunds(record), refundVersion: record.refundVersion ?? 0 })));
   return events.length;
 }
 

@@ -20,9 +20,9 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
-import { GatewayDeclinedError, GatewayRetryableError } from '../../contracts/errors';
+import { GatewayDeclinedError, GatewayRetryableError, RefundDeclinedError } from '../../contracts/errors';
 import { issuerAnswer } from '../../contracts/issuer';
-import { GatewayAmbiguousError, type ChargeRequest, type ChargeResult, type GatewayConnector } from './connectors';
+import { GatewayAmbiguousError, type ChargeRequest, type ChargeResult, type GatewayConnector, type RefundCall, type RefundResult } from './connectors';
 
 export type SandboxFault = 'unavailable' | 'timeout';
 
@@ -57,7 +57,19 @@ function outcomeOf(line: LedgerLine, connectorId: string): Outcome {
   return { ok: false, error };
 }
 
-/** Reads a connector's ledger file: every processed call by its idempotency key. */
+/** A refund line of a connector's ledger file (no `key`, so readers of charges pass over it). */
+export interface RefundLine {
+  readonly refundKey: string;
+  readonly at: string;
+  readonly chargeReference: string;
+  readonly amount: number;
+  readonly currency: string;
+  /** The refund's reference, or why it was refused. */
+  readonly reference?: string;
+  readonly declined?: { readonly code: string; readonly message: string };
+}
+
+/** Reads a connector's ledger file: every processed call by its idempotency key (refund lines have `refundKey`). */
 export function readLedger(dir: string, connectorId: string): LedgerLine[] {
   const file = join(dir, `${connectorId}.jsonl`);
   if (!existsSync(file)) return [];
@@ -76,6 +88,10 @@ export function readLedger(dir: string, connectorId: string): LedgerLine[] {
 interface Ledger {
   get(key: string): Outcome | undefined;
   record(key: string, outcome: Outcome, request: ChargeRequest, at: string): void;
+  /** A charge by its reference: its amount, and what its refunds took. */
+  charge(reference: string): { readonly amount: number; refunded: number } | undefined;
+  refund(key: string): RefundLine | undefined;
+  recordRefund(line: RefundLine): void;
 }
 
 /** Charges by connector id (and ledger folder) and idempotency key, shared by every instance in the process. */
@@ -86,16 +102,37 @@ function ledgerFor(connectorId: string, dir: string | undefined): Ledger {
   let ledger = ledgers.get(id);
   if (ledger) return ledger;
   const outcomes = new Map<string, Outcome>();
+  const charges = new Map<string, { amount: number; refunded: number }>();
+  const refunds = new Map<string, RefundLine>();
+  const applyRefund = (line: RefundLine) => {
+    refunds.set(line.refundKey, line);
+    const charge = charges.get(line.chargeReference);
+    if (charge && line.reference) charge.refunded += line.amount;
+  };
   let file: string | undefined;
   if (dir) {
     mkdirSync(dir, { recursive: true });
     file = join(dir, `${connectorId}.jsonl`);
-    for (const line of readLedger(dir, connectorId)) if (!outcomes.has(line.key)) outcomes.set(line.key, outcomeOf(line, connectorId));
+    for (const line of readLedger(dir, connectorId) as Array<LedgerLine | RefundLine>) {
+      if ('refundKey' in line) {
+        if (!refunds.has(line.refundKey)) applyRefund(line);
+      } else if (line.key && !outcomes.has(line.key)) {
+        outcomes.set(line.key, outcomeOf(line, connectorId));
+        if (line.ok && line.result) charges.set(line.result.gatewayReference, { amount: line.amount, refunded: 0 });
+      }
+    }
   }
   ledger = {
     get: (key) => outcomes.get(key),
+    charge: (reference) => charges.get(reference),
+    refund: (key) => refunds.get(key),
+    recordRefund(line) {
+      applyRefund(line);
+      if (file) appendFileSync(file, `${JSON.stringify(line)}\n`);
+    },
     record(key, outcome, request, at) {
       outcomes.set(key, outcome);
+      if (outcome.ok) charges.set(outcome.result.gatewayReference, { amount: request.amount, refunded: 0 });
       if (!file) return;
       const line: LedgerLine = {
         key,
@@ -113,6 +150,11 @@ function ledgerFor(connectorId: string, dir: string | undefined): Ledger {
   };
   ledgers.set(id, ledger);
   return ledger;
+}
+
+function refundOutcome(line: RefundLine, connectorId: string): RefundResult {
+  if (line.declined) throw new RefundDeclinedError(line.declined.message, { connectorId, gatewayCode: line.declined.code });
+  return { gatewayReference: line.reference ?? '', status: 'succeeded' };
 }
 
 export class SandboxConnector implements GatewayConnector {
@@ -153,6 +195,35 @@ export class SandboxConnector implements GatewayConnector {
     // A processed call that declined or failed is not "no charge yet": its answer is final, as a gateway's lookup says.
     if (!outcome.ok) throw outcome.error;
     return outcome.result;
+  }
+
+  async refund(call: RefundCall): Promise<RefundResult> {
+    if (this.options.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.options.latencyMs));
+    if (this.options.fault === 'unavailable') {
+      throw new GatewayRetryableError(`${this.id} is unavailable`, 'gateway_unavailable', { connectorId: this.id });
+    }
+    let line = this.ledger.refund(call.idempotencyKey);
+    if (!line) {
+      const charge = this.ledger.charge(call.chargeReference);
+      const at = (this.options.now ?? (() => new Date()))().toISOString();
+      const base = { refundKey: call.idempotencyKey, at, chargeReference: call.chargeReference, amount: call.amount, currency: call.currency };
+      let declined: RefundLine['declined'];
+      if (!charge) declined = { code: 'resource_missing', message: `${this.id} has no charge ${call.chargeReference}` };
+      else if (charge.refunded >= charge.amount) declined = { code: 'charge_already_refunded', message: 'the charge has already been refunded' };
+      else if (call.amount > charge.amount - charge.refunded) {
+        declined = { code: 'amount_too_large', message: `the refund (${call.amount}) is greater than what is left of the charge (${charge.amount - charge.refunded})` };
+      }
+      const reference = `${this.definition.kind}_re_${createHash('sha256').update(`${this.id}:${call.idempotencyKey}`).digest('hex').slice(0, 21)}`;
+      line = declined ? { ...base, declined } : { ...base, reference };
+      this.ledger.recordRefund(line);
+    }
+    if (this.options.fault === 'timeout') throw new GatewayAmbiguousError(`${this.id} timed out after the refund was sent`);
+    return refundOutcome(line, this.id);
+  }
+
+  async retrieveRefund(idempotencyKey: string): Promise<RefundResult | undefined> {
+    const line = this.ledger.refund(idempotencyKey);
+    return line ? refundOutcome(line, this.id) : undefined;
   }
 
   private process(request: ChargeRequest): Outcome {

@@ -9,12 +9,10 @@ import {
   IdempotencyInProgressError,
   isDomainError,
   NotFoundError,
-  ValidationError,
 } from '../../contracts/errors';
-import { parseJsonValue } from '../shared/http';
+import { parseJsonValue, requireIdempotencyKey } from '../shared/http';
 import { newPaymentId, PaymentId } from '../../contracts/ids';
 import {
-  IdempotencyKey,
   MERCHANT_CLAIM,
   PaymentRequest,
   processingBody,
@@ -37,6 +35,7 @@ import type {
 import { ChargeOutcomeUnknownError, GatewayAmbiguousError, type GatewayConnector } from './connectors';
 import { httpResponse, type ClaimResult, type IdempotencyData, type IdempotencyPort } from './idempotency';
 import { succeededEvent, toView, type AttemptRecord, type PaymentRecord, type StoredSucceeded } from './model';
+import { reconcileRefunds } from './refunds';
 import type { FinishedKey, PaymentStore, TerminalUpdate } from './store';
 
 export type { BeginResult, ChargeOutput, FinalizeOutput, PayEnvelope, PaymentSucceededDetail, WorkflowResult };
@@ -62,15 +61,7 @@ export function normalise(envelope: PayEnvelope): IdempotencyData {
   if (merchantId === '') {
     throw new ForbiddenError(`the token carries no ${MERCHANT_CLAIM} claim, so it may not act for any merchant`);
   }
-  const idempotencyKey = envelope.idempotencyKey ?? '';
-  if (!IdempotencyKey.safeParse(idempotencyKey).success) {
-    throw new ValidationError(
-      idempotencyKey === ''
-        ? 'the Idempotency-Key header is required for POST /pay'
-        : 'the Idempotency-Key header must be 1 to 255 printable ASCII characters without spaces',
-      [{ field: 'header.Idempotency-Key', problem: idempotencyKey === '' ? 'is required' : 'must be 1-255 printable ASCII characters' }],
-    );
-  }
+  const idempotencyKey = requireIdempotencyKey(envelope.idempotencyKey, 'POST /pay');
   // The body arrives parsed (API Gateway's template, the local server).
   const request = parseJsonValue(PaymentRequest, envelope.body);
   return { merchantId, idempotencyKey, request };
@@ -412,20 +403,32 @@ export interface ReconcileReport {
   readonly skipped: number;
   /** Could not be reconciled this time (the gateway or the store failed); the next run tries again. */
   readonly errors: number;
+  /** Pending refunds settled. */
+  readonly refunds: number;
 }
 
 /**
- * Drives payments left processing past RECONCILE_AFTER_MS to a terminal state, with a reason. It never
- * charges: a pending attempt is looked up at its gateway by its key (found: succeeded; not found after all
+ * Drives payments left processing past RECONCILE_AFTER_MS to a terminal state, with a reason, and settles
+ * refunds left pending as long (refunds.ts `reconcileRefunds`). It never charges: a pending attempt is looked up at its gateway by its key (found: succeeded; not found after all
  * this time: it never happened); without one, the recorded attempts decide (declined, or failed and not
  * charged). The key's claim is completed with the answer, so a late retry replays it.
  */
 export async function reconcile(deps: PaymentDeps, limit = 100): Promise<ReconcileReport> {
   const cutoff = () => new Date(deps.now().getTime() - (deps.reconcileAfterMs ?? RECONCILE_AFTER_MS));
   const keys = await deps.store.listUnfinished(cutoff(), limit);
-  const report = { examined: keys.length, succeeded: 0, failed: 0, declined: 0, skipped: 0, errors: 0 };
+  const report = { examined: keys.length, succeeded: 0, failed: 0, declined: 0, skipped: 0, errors: 0, refunds: 0 };
   for (const key of keys) {
     const record = await deps.store.get(key.merchantId, key.paymentId);
+    if (record?.status === 'succeeded' && record.refunds?.some((r) => r.status === 'pending')) {
+      // A succeeded payment is here for its refunds: each pending one is made again by its key, and settled.
+      try {
+        report.refunds += (await reconcileRefunds(record, cutoff(), deps)).settled;
+      } catch (error) {
+        report.errors += 1;
+        deps.onReconcileError?.(record.paymentId, error);
+      }
+      continue;
+    }
     // The consistent read decides (the index may lag a late write of a live run).
     if (!record || record.status !== 'processing' || !record.idempotencyKey || record.updatedAt >= cutoff().toISOString()) {
       report.skipped += 1;

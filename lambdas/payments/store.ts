@@ -12,9 +12,15 @@ import type { PendingAttempt, RouteResult } from '../../contracts/api';
 import { paymentIdRange } from '../../contracts/ids';
 import { INDEX_SHARDS, shardOf } from '../../contracts/resources';
 import type { AttemptRecord, FraudAssessment, PaymentDraft, PaymentRecord, PaymentStatus } from './model';
-import { methodSummary, type StoredSucceeded } from './model';
+import { methodSummary, type StoredRefund, type StoredSucceeded } from './model';
 
-/** The index shard of a payment: the last character of its (random) id. */
+/** The condition that a payment's refund version is still `version` (absent counts as 0); adds its value. */
+function versionCondition(version: number, values: Record<string, unknown>): { ConditionExpression: string } {
+  if (version === 0) return { ConditionExpression: 'attribute_not_exists(refundVersion)' };
+  values[':version'] = version;
+  return { ConditionExpression: 'refundVersion = :version' };
+}
+
 /** `SET #field = :field` for each field that is defined, with its name and value. */
 function setFields(fields: Record<string, unknown>, sets: string[], names: Record<string, string>, values: Record<string, unknown>): void {
   for (const [field, value] of Object.entries(fields)) {
@@ -65,6 +71,17 @@ export interface TerminalUpdate {
   readonly at: string;
 }
 
+/** The refund fields of a payment as read: what each refund write is conditional on. */
+export interface RefundState {
+  readonly refundVersion: number;
+  readonly refundReserved: number;
+  readonly refundedAmount: number;
+}
+
+export type RefundSettlement =
+  | { readonly status: 'succeeded'; readonly gatewayReference: string; readonly amount: number; readonly at: string }
+  | { readonly status: 'failed'; readonly code: string; readonly amount: number; readonly at: string; readonly gatewayReference?: string };
+
 export interface PaymentStore {
   /**
    * Records the payment (status processing) with its plan and the attempt about to be made, before its
@@ -83,8 +100,21 @@ export interface PaymentStore {
   listUnfinished(before: Date, limit: number): Promise<PaymentKey[]>;
   /** Terminal payments whose events the local platform has not published yet, at most `limit`. */
   listUnpublished(limit: number): Promise<PaymentKey[]>;
-  /** Marks a payment's outbox as published (the local drain, after the bus took its events). */
-  markPublished(key: PaymentKey): Promise<void>;
+  /**
+   * Marks a payment's outbox as published (after the bus took its events): its own events, and the refunds at
+   * `refunds` (their indexes). The mark is cleared only if no refund write came since `refundVersion` was read.
+   */
+  markPublished(key: PaymentKey, published?: { readonly refunds: readonly number[]; readonly refundVersion: number }): Promise<void>;
+  /**
+   * Appends a pending refund to a succeeded payment and reserves its amount, if no refund write came since
+   * `refundVersion` was read (false: read again). The payment joins the `unfinished` index until it settles.
+   */
+  reserveRefund(key: PaymentKey, refund: StoredRefund, seen: RefundState, at: string): Promise<boolean>;
+  /**
+   * Settles the pending refund at `index`: succeeded (the refunded total moves, and its event goes to the outbox)
+   * or failed (its amount is released). Conditional on `seen` as `reserveRefund`; false: read again.
+   */
+  settleRefund(key: PaymentKey, index: number, outcome: RefundSettlement, seen: RefundState & { readonly pendingAfter: number }): Promise<boolean>;
   /** The merchant's payments created in [from, to), oldest first, at most `limit`. */
   listWindow(merchantId: string, from: Date, to: Date, limit: number): Promise<{ items: PaymentRecord[]; truncated: boolean }>;
 }
@@ -238,14 +268,91 @@ export class DynamoPaymentStore implements PaymentStore {
     return this.fromIndex('outbox', 'unpublished', limit);
   }
 
-  async markPublished(key: PaymentKey): Promise<void> {
-    await this.client.send(
+  async markPublished(key: PaymentKey, published?: { readonly refunds: readonly number[]; readonly refundVersion: number }): Promise<void> {
+    const sets = ['eventsPublished = :true', ...(published?.refunds ?? []).map((i) => `refunds[${i}].published = :true`)];
+    const values: Record<string, unknown> = { ':true': true };
+    const keyOf = { merchantId: key.merchantId, paymentId: key.paymentId };
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keyOf,
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE unpublished`,
+          // A refund settled since the read marked the payment again for its own event: leave that mark.
+          ...versionCondition(published?.refundVersion ?? 0, values),
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: keyOf, UpdateExpression: `SET ${sets.join(', ')}`, ExpressionAttributeValues: { ':true': true } }));
+    }
+  }
+
+  async reserveRefund(key: PaymentKey, refund: StoredRefund, seen: RefundState, at: string): Promise<boolean> {
+    const values: Record<string, unknown> = {
+      ':new': [refund],
+      ':empty': [],
+      ':reserved': seen.refundReserved + refund.amount,
+      ':next': seen.refundVersion + 1,
+      ':at': at,
+      ':shard': shardOf(key.paymentId),
+      ':succeeded': 'succeeded',
+    };
+    const version = versionCondition(seen.refundVersion, values);
+    return this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { merchantId: key.merchantId, paymentId: key.paymentId },
-        UpdateExpression: 'REMOVE unpublished',
+        UpdateExpression:
+          'SET refunds = list_append(if_not_exists(refunds, :empty), :new), refundReserved = :reserved, refundVersion = :next, updatedAt = :at, unfinished = :shard',
+        ConditionExpression: `#status = :succeeded AND ${version.ConditionExpression}`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
       }),
     );
+  }
+
+  async settleRefund(key: PaymentKey, index: number, outcome: RefundSettlement, seen: RefundState & { readonly pendingAfter: number }): Promise<boolean> {
+    const at = `refunds[${index}]`;
+    const values: Record<string, unknown> = { ':status': outcome.status, ':pending': 'pending', ':at': outcome.at, ':next': seen.refundVersion + 1 };
+    const sets = [`${at}.#status = :status`, `${at}.completedAt = :at`, 'updatedAt = :at', 'refundVersion = :next'];
+    if (outcome.gatewayReference) {
+      sets.push(`${at}.gatewayReference = :reference`);
+      values[':reference'] = outcome.gatewayReference;
+    }
+    if (outcome.status === 'succeeded') {
+      // The refunded total moves, in the order refunds succeed: each event's total is the one after it.
+      values[':total'] = seen.refundedAmount + outcome.amount;
+      values[':shard'] = shardOf(key.paymentId);
+      sets.push(`${at}.refundedTotal = :total`, 'refundedAmount = :total', 'unpublished = :shard');
+    } else {
+      values[':code'] = outcome.code;
+      values[':released'] = seen.refundReserved - outcome.amount;
+      sets.push(`${at}.code = :code`, 'refundReserved = :released');
+    }
+    const version = versionCondition(seen.refundVersion, values);
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { merchantId: key.merchantId, paymentId: key.paymentId },
+        UpdateExpression: `SET ${sets.join(', ')}${seen.pendingAfter === 0 ? ' REMOVE unfinished' : ''}`,
+        ConditionExpression: `${at}.#status = :pending AND ${version.ConditionExpression}`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  /** Sends a conditional write: true when it was made, false when its condition did not hold. */
+  private async conditional(command: UpdateCommand): Promise<boolean> {
+    try {
+      await this.client.send(command);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /**

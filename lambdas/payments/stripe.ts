@@ -1,5 +1,6 @@
 /**
- * The Stripe adapter of the connector port, on the `stripe` SDK: a charge is a PaymentIntent created and
+ * The Stripe adapter of the connector port, on the `stripe` SDK. A refund is a Refund of the payment's intent
+ * under its own derived key (found again by listing the intent's refunds). A charge is a PaymentIntent created and
  * confirmed in one call, under the attempt's gateway key (payment id and attempt) as Stripe's Idempotency-Key
  * and as the intent's `smartpay_key` metadata, so a retried call is the same call and reconciliation finds the
  * intent by its key. The same code runs in the cloud against api.stripe.com and locally against the embedded
@@ -22,8 +23,16 @@
  */
 import Stripe from 'stripe';
 import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
-import { GatewayDeclinedError, GatewayRetryableError } from '../../contracts/errors';
-import { ChargeOutcomeUnknownError, GatewayAmbiguousError, type ChargeRequest, type ChargeResult, type GatewayConnector } from './connectors';
+import { GatewayDeclinedError, GatewayRetryableError, RefundDeclinedError } from '../../contracts/errors';
+import {
+  ChargeOutcomeUnknownError,
+  GatewayAmbiguousError,
+  type ChargeRequest,
+  type ChargeResult,
+  type GatewayConnector,
+  type RefundCall,
+  type RefundResult,
+} from './connectors';
 
 /** The metadata key of the gateway key on each intent (what `retrieve` searches by). */
 export const STRIPE_KEY_METADATA = 'smartpay_key';
@@ -120,6 +129,62 @@ export class StripeConnector implements GatewayConnector {
     }
     const intent = found.data[0];
     return intent ? this.outcome(intent) : undefined;
+  }
+
+  async refund(call: RefundCall): Promise<RefundResult> {
+    let stripe: Stripe;
+    try {
+      stripe = await this.stripe();
+    } catch (error) {
+      throw new GatewayRetryableError(`${this.id}: its credentials could not be read (${(error as Error).message})`, 'gateway_misconfigured', { connectorId: this.id });
+    }
+    let refund: Stripe.Refund;
+    try {
+      refund = await stripe.refunds.create(
+        {
+          payment_intent: call.chargeReference,
+          amount: call.amount,
+          ...(call.reason ? { reason: call.reason } : {}),
+          metadata: { [STRIPE_KEY_METADATA]: call.idempotencyKey },
+        },
+        { idempotencyKey: call.idempotencyKey },
+      );
+    } catch (error) {
+      throw this.refundError(error);
+    }
+    return this.refundOutcome(refund);
+  }
+
+  async retrieveRefund(idempotencyKey: string, chargeReference: string): Promise<RefundResult | undefined> {
+    const stripe = await this.stripe();
+    try {
+      // A charge's refunds are few: list them (consistent, unlike search) and find the key's.
+      for await (const refund of stripe.refunds.list({ payment_intent: chargeReference, limit: 100 })) {
+        if (refund.metadata?.[STRIPE_KEY_METADATA] === idempotencyKey) return this.refundOutcome(refund);
+      }
+      return undefined;
+    } catch (error) {
+      if (error instanceof RefundDeclinedError) throw error;
+      throw new ChargeOutcomeUnknownError(`${this.id}: could not look refund ${idempotencyKey} up (${this.mapped(error).message})`);
+    }
+  }
+
+  private refundOutcome(refund: Stripe.Refund): RefundResult {
+    if (refund.status === 'succeeded') return { gatewayReference: refund.id, status: 'succeeded' };
+    if (refund.status === 'failed' || refund.status === 'canceled') {
+      throw new RefundDeclinedError(`${this.id} could not refund (${refund.failure_reason ?? refund.status})`, { connectorId: this.id, gatewayCode: refund.failure_reason ?? refund.status, gatewayReference: refund.id });
+    }
+    return { gatewayReference: refund.id, status: 'pending' };
+  }
+
+  /** Stripe's refusal of a refund (already refunded, too large, disputed) is a decline; the rest as for charges. */
+  private refundError(error: unknown): Error {
+    if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code !== 'idempotency_error' && error.code !== 'parameter_unknown' && error.statusCode === 400) {
+      return new RefundDeclinedError(`${this.id} refused the refund: ${error.message}`, { connectorId: this.id, gatewayCode: error.code ?? 'invalid_request' });
+    }
+    const mapped = this.mapped(error);
+    // A card error cannot come of a refund; anything else maps as for a charge (retryable, ambiguous, or a bug).
+    return mapped;
   }
 
   /** A PaymentIntent's state as the port's outcome: the charge, or the decline or unknown outcome, thrown. */

@@ -6,7 +6,7 @@
 import { parse } from '@aws-lambda-powertools/parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-import { MERCHANT_CLAIM } from '../../contracts/api';
+import { IDEMPOTENCY_HEADER, IdempotencyKey, MERCHANT_CLAIM } from '../../contracts/api';
 import { ForbiddenError, isDomainError, UnsupportedMediaTypeError, ValidationError } from '../../contracts/errors';
 import { isJsonContentType, jsonTextProblem, jsonValueProblem } from '../../contracts/json';
 import { fieldIssues } from '../../contracts/issues';
@@ -34,6 +34,23 @@ export function parseWith<S extends z.ZodType>(schema: S, data: unknown, what = 
 function header(event: APIGatewayProxyEvent, name: string): string | undefined {
   const entry = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name);
   return entry?.[1] ?? undefined;
+}
+
+/** The Idempotency-Key a mutating route requires: 1–255 printable ASCII characters; a 400 naming the header otherwise. */
+export function requireIdempotencyKey(value: string | undefined, route: string): string {
+  const key = value ?? '';
+  if (IdempotencyKey.safeParse(key).success) return key;
+  throw new ValidationError(
+    key === ''
+      ? `the ${IDEMPOTENCY_HEADER} header is required for ${route}`
+      : `the ${IDEMPOTENCY_HEADER} header must be 1 to 255 printable ASCII characters without spaces`,
+    [{ field: `header.${IDEMPOTENCY_HEADER}`, problem: key === '' ? 'is required' : 'must be 1-255 printable ASCII characters' }],
+  );
+}
+
+/** The Idempotency-Key header of an API Gateway event (see requireIdempotencyKey). */
+export function idempotencyKeyOf(event: APIGatewayProxyEvent, route: string): string {
+  return requireIdempotencyKey(header(event, IDEMPOTENCY_HEADER.toLowerCase()), route);
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * An embedded fake of Stripe's API, test-grade: the PaymentIntents the Stripe adapter uses (create with
- * confirm, retrieve, search by metadata), with Stripe's request shapes asserted and its documented error
+ * confirm, retrieve, search by metadata) and Refunds (create, never beyond what the charge has left; list by
+ * intent), with Stripe's request shapes asserted and its documented error
  * bodies answered, so `npm start` and the tests run the adapter users deploy (lambdas/payments/stripe.ts).
  *
  * What it asserts, as Stripe does or as our adapter must: `Authorization: Bearer <an account's key>` (else 401
@@ -107,18 +108,38 @@ interface Answer {
   readonly body: unknown;
 }
 
-/** A line of an account's file: the sandbox ledger's fields, plus what the fake needs to replay. */
+/**
+ * A line of an account's file: a processed POST by its Idempotency-Key. A charge's line has the sandbox ledger's
+ * fields (`ok`, `amount`, `result`: what the fault suite counts); a refund's has none of them.
+ */
 interface Line {
   readonly key: string;
   readonly at: string;
+  readonly amount?: number;
+  readonly currency?: string;
+  readonly ok?: boolean;
+  readonly result?: { readonly gatewayReference: string; readonly feeMinor: number };
+  readonly stripe: { readonly paramsHash: string; readonly answer: Answer; readonly intent?: PaymentIntent; readonly refund?: StripeRefund };
+}
+
+/** The Refund object, as much of it as the adapter reads. */
+export interface StripeRefund {
+  readonly id: string;
+  readonly object: 'refund';
   readonly amount: number;
   readonly currency: string;
-  readonly ok: boolean;
-  readonly result?: { readonly gatewayReference: string; readonly feeMinor: number };
-  readonly stripe: { readonly paramsHash: string; readonly answer: Answer; readonly intent?: PaymentIntent };
+  readonly payment_intent: string;
+  readonly charge: string;
+  readonly status: 'succeeded';
+  readonly reason: string | null;
+  readonly metadata: Record<string, string>;
+  readonly created: number;
 }
 
 /** The parameters POST /v1/payment_intents takes here (what the adapter sends; Stripe takes more). */
+const REFUND_PARAMS = new Set(['payment_intent', 'amount', 'reason', 'metadata', 'expand']);
+const REFUND_REASONS = new Set(['requested_by_customer', 'duplicate', 'fraudulent']);
+
 const CREATE_PARAMS = new Set([
   'amount', 'currency', 'confirm', 'allowed_payment_method_types', 'payment_method', 'payment_method_data', 'metadata', 'description', 'expand',
 ]);
@@ -136,6 +157,7 @@ function id(prefix: string): string {
 
 class Account {
   readonly intents = new Map<string, PaymentIntent>();
+  readonly refunds = new Map<string, StripeRefund>();
   readonly calls = new Map<string, Line>();
   private readonly file: string | undefined;
 
@@ -155,14 +177,24 @@ class Account {
         continue; // a line cut short by a crash was never answered
       }
       if (!line.stripe) continue;
-      if (!this.calls.has(line.key)) this.calls.set(line.key, line);
+      if (this.calls.has(line.key)) continue;
+      this.calls.set(line.key, line);
       if (line.stripe.intent) this.intents.set(line.stripe.intent.id, line.stripe.intent);
+      if (line.stripe.refund) this.refunds.set(line.stripe.refund.id, line.stripe.refund);
     }
+  }
+
+  /** What the intent's refunds took. */
+  refunded(intentId: string): number {
+    let total = 0;
+    for (const refund of this.refunds.values()) if (refund.payment_intent === intentId) total += refund.amount;
+    return total;
   }
 
   record(line: Line): void {
     this.calls.set(line.key, line);
     if (line.stripe.intent) this.intents.set(line.stripe.intent.id, line.stripe.intent);
+    if (line.stripe.refund) this.refunds.set(line.stripe.refund.id, line.stripe.refund);
     // Synchronous append: on disk (the OS's) before the answer, so a kill -9 after it cannot lose it.
     if (this.file) appendFileSync(this.file, `${JSON.stringify(line)}\n`);
   }
@@ -303,6 +335,38 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     };
   }
 
+  function createRefund(account: Account, form: Record<string, FormValue>, key: string): { answer: Answer; line?: Line } {
+    for (const name of Object.keys(form)) {
+      if (!REFUND_PARAMS.has(name)) return { answer: invalid(`Received unknown parameter: ${name}`, 'parameter_unknown', name) };
+    }
+    const intentId = text(form.payment_intent);
+    if (intentId === undefined) return { answer: invalid('One of the following params should be provided for this request: payment_intent or charge.', 'parameter_missing', 'payment_intent') };
+    const intent = account.intents.get(intentId);
+    if (!intent) return { answer: invalid(`No such payment_intent: '${intentId}'`, 'resource_missing', 'payment_intent') };
+    const charge = intent.latest_charge;
+    if (intent.status !== 'succeeded' || !charge || typeof charge === 'string') {
+      return { answer: invalid(`This PaymentIntent (${intentId}) does not have a successful charge to refund.`, 'charge_not_refundable', 'payment_intent') };
+    }
+    const left = intent.amount - account.refunded(intentId);
+    if (left <= 0) return { answer: invalid(`Charge ${charge.id} has already been refunded.`, 'charge_already_refunded') };
+    const amountText = text(form.amount);
+    const amount = amountText === undefined ? left : Number(amountText);
+    if (amountText !== undefined && (!/^\d+$/.test(amountText) || amount < 1)) return { answer: invalid(`Invalid positive integer: ${amountText}`, 'parameter_invalid_integer', 'amount') };
+    if (amount > left) {
+      return { answer: invalid(`Refund amount (${amount}) is greater than unrefunded amount on charge (${left})`, 'amount_too_large', 'amount') };
+    }
+    const reason = text(form.reason);
+    if (reason !== undefined && !REFUND_REASONS.has(reason)) return { answer: invalid(`Invalid reason: must be one of ${[...REFUND_REASONS].join(', ')}`, 'parameter_invalid_string', 'reason') };
+    const metadata = form.metadata ?? {};
+    if (typeof metadata !== 'object' || Array.isArray(metadata)) return { answer: invalid('Invalid object', 'parameter_invalid_string', 'metadata') };
+    const refund: StripeRefund = {
+      id: id('re'), object: 'refund', amount, currency: intent.currency, payment_intent: intentId, charge: charge.id, status: 'succeeded',
+      reason: reason ?? null, metadata: metadata as Record<string, string>, created: Math.floor(now().getTime() / 1000),
+    };
+    const answer = { status: 200, body: refund };
+    return { answer, line: { key, at: now().toISOString(), stripe: { paramsHash: '', answer, refund } } };
+  }
+
   function search(account: Account, query: string, form: Record<string, FormValue>): Answer {
     const clause = /^metadata\['([A-Za-z0-9_]+)'\]:'([^']*)'$/.exec(query.trim());
     if (!clause) return invalid(`This fake searches by one metadata clause only (metadata['key']:'value'), got: ${query}`, 'parameter_invalid_string', 'query');
@@ -327,7 +391,8 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     }
     if (!req.headers['stripe-version']) return invalid('This fake expects a Stripe-Version header (the SDK pins one).', 'parameter_missing');
     res.setHeader('Request-Id', id('req'));
-    if (req.method === 'POST' && url.pathname === '/v1/payment_intents') {
+    const creates = req.method === 'POST' ? ({ '/v1/payment_intents': create, '/v1/refunds': createRefund } as const)[url.pathname as '/v1/refunds'] : undefined;
+    if (creates) {
       if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
         return invalid('Stripe takes form-encoded bodies (application/x-www-form-urlencoded).', 'parameter_invalid_string');
       }
@@ -338,7 +403,7 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
         res.setHeader('Stripe-Should-Retry', 'false');
         return stripeError(429, { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.' });
       }
-      const paramsHash = createHash('sha256').update(JSON.stringify(form)).digest('hex');
+      const paramsHash = createHash('sha256').update(`${url.pathname}\u0000${JSON.stringify(form)}`).digest('hex');
       const seen = account.calls.get(key);
       if (seen) {
         if (seen.stripe.paramsHash !== paramsHash) {
@@ -351,12 +416,17 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
         if (fault === 'timeout') return 'drop';
         return { status: seen.stripe.answer.status, body: replayBody(seen.stripe.answer, expansions(form)) };
       }
-      const { answer, line } = create(account, form, key);
+      const { answer, line } = creates(account, form, key);
       if (!line) return answer; // refused before processing: nothing kept, as Stripe keeps nothing for it
       const kept = fault === 'server_error' ? stripeError(500, { type: 'api_error', message: 'An unknown error occurred' }) : answer;
       account.record({ ...line, stripe: { ...line.stripe, paramsHash, answer: kept } });
       if (fault === 'timeout') return 'drop';
       return { status: kept.status, body: replayBody(kept, expansions(form)) };
+    }
+    if (req.method === 'GET' && url.pathname === '/v1/refunds') {
+      const intentId = text(form.payment_intent);
+      const data = [...account.refunds.values()].filter((r) => intentId === undefined || r.payment_intent === intentId).sort((a, b) => b.created - a.created);
+      return { status: 200, body: { object: 'list', url: '/v1/refunds', has_more: false, data: data.slice(0, Math.min(100, Number(text(form.limit) ?? 10))) } };
     }
     if (req.method === 'GET' && url.pathname === '/v1/payment_intents/search') {
       return search(account, text(form.query) ?? '', form);

@@ -79,3 +79,63 @@ test('a lost answer is reconciled by key: the charge Stripe made is the paymentâ
   expect(again.json.payment.paymentId).toBe(payment.paymentId);
   expect(intentOf(payment.paymentId)).toHaveLength(1);
 });
+
+test('a partial then a full refund through POST /payments/{id}/refund: Stripe refunds, the reward follows, and nothing beyond the charge', async () => {
+  const wallet = '9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin';
+  const paid = await client.pay(payBody({ amount: 50_000, customerId: uniqueCustomer(), rewardWallet: wallet }));
+  expect(paid.status).toBe(201);
+  const { paymentId } = paid.json.payment;
+  await platform.idle();
+  const refundOf = (key: string, body: unknown) => client.call('POST', `/payments/${paymentId}/refund`, { body, headers: { 'idempotency-key': key } });
+
+  const part = await refundOf('refund-1', { amount: 30_000, reason: 'requested_by_customer' });
+  expect(part.status).toBe(201);
+  expect(part.json.refund).toMatchObject({ amount: 30_000, currency: 'USD', status: 'succeeded', reason: 'requested_by_customer', gatewayReference: expect.stringMatching(/^re_/) });
+  expect(part.json.payment).toMatchObject({ paymentId, status: 'succeeded', refundedAmount: 30_000 });
+  expect((await refundOf('refund-1', { amount: 30_000, reason: 'requested_by_customer' })).status).toBe(200);
+
+  const rest = await refundOf('refund-2', {});
+  expect(rest.status).toBe(201);
+  expect(rest.json.refund.amount).toBe(20_000);
+  const over = await refundOf('refund-3', { amount: 1 });
+  expect(over.status).toBe(422);
+  expect(over.json.error.code).toBe('refund_exceeds_charge');
+
+  // At Stripe: two refunds of the intent, 500.00 in all.
+  const intent = intentOf(paymentId)[0];
+  const refunds = [...(platform.gateways.stripe?.requests ?? [])].filter((r) => r.method === 'POST' && r.path === '/v1/refunds' && r.form.payment_intent === intent.id);
+  expect(new Set(refunds.map((r) => r.headers['idempotency-key'])).size).toBe(2);
+
+  // The events went out through the outbox, and the reward followed them: refunded in full, it is reversed or kept.
+  await platform.idle();
+  const adjusted = platform.workflows
+    .executions('reward')
+    .filter((r) => (r.input as { 'detail-type'?: string; detail?: { paymentId?: string } })['detail-type'] === 'PaymentRefunded' && (r.input as { detail: { paymentId: string } }).detail.paymentId === paymentId);
+  expect(adjusted.map((r) => [r.status, (r.input as { detail: { refundedTotal: number } }).detail.refundedTotal])).toEqual([
+    ['SUCCEEDED', 30_000],
+    ['SUCCEEDED', 50_000],
+  ]);
+  const reward = (await client.call('POST', '/reward', { body: { paymentId } })).json.reward;
+  expect(reward.refund).toMatchObject({ refundedAmount: 50_000 });
+
+  // GET shows the refunds.
+  const read = await client.call('GET', `/payments/${paymentId}`);
+  expect(read.json.payment.refunds.map((r: { amount: number; status: string }) => [r.amount, r.status])).toEqual([
+    [30_000, 'succeeded'],
+    [20_000, 'succeeded'],
+  ]);
+});
+
+test('a refund without an Idempotency-Key, or of a declined payment, is a 4xx naming the problem', async () => {
+  const declined = await client.pay(payBody({ customerId: uniqueCustomer(), paymentMethod: card('4000000000000002') }));
+  const paymentId = declined.json.error.details.payment.paymentId;
+  const noKey = await client.call('POST', `/payments/${paymentId}/refund`, { body: {} });
+  expect(noKey.status).toBe(400);
+  expect(noKey.json.error.details.issues[0].field).toBe('header.Idempotency-Key');
+  const notRefundable = await client.call('POST', `/payments/${paymentId}/refund`, { body: {}, headers: { 'idempotency-key': 'r' } });
+  expect(notRefundable.status).toBe(409);
+  expect(notRefundable.json.error.code).toBe('payment_not_refundable');
+  const bad = await client.call('POST', `/payments/${paymentId}/refund`, { body: { amount: -5 }, headers: { 'idempotency-key': 'r2' } });
+  expect(bad.status).toBe(400);
+  expect(bad.json.error.details.issues[0].field).toBe('amount');
+});

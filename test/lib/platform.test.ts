@@ -115,6 +115,7 @@ describe('api', () => {
         'GET /health',
         'GET /openapi.json',
         'GET /payments/{id}',
+        'POST /payments/{id}/refund',
         'GET /reward/relay',
         'GET /rewards/{wallet}',
         'POST /chat',

@@ -79,6 +79,8 @@ test('every /pay body is refused before any gateway call, or on record before it
           return { gatewayReference: 'ch_p', feeMinor: 1 };
         },
         retrieve: async () => undefined,
+        refund: async () => Promise.reject(new Error('no refunds here')),
+        retrieveRefund: async () => undefined,
       };
       const deps: service.PaymentDeps = { store, idempotency, now: () => new Date(), connectorFor: () => gateway };
       const begun = await service.begin({ body: wire, merchantId, idempotencyKey: randomUUID(), requestId: 'p' }, deps);

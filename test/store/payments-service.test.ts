@@ -46,6 +46,8 @@ function gateway(id: string, script: (key: string) => ChargeResult | Error = () 
       const outcome = ledger.get(key);
       return outcome instanceof Error ? undefined : outcome;
     },
+    refund: async () => Promise.reject(new Error('no refunds here')),
+    retrieveRefund: async () => undefined,
   };
   return connector;
 }
@@ -190,6 +192,8 @@ describe('payment steps', () => {
         seen = await s.store.get(s.envelope.merchantId, request.idempotencyKey.split(':')[0]);
         return g.charge(request);
       },
+      refund: g.refund,
+      retrieveRefund: g.retrieveRefund,
       retrieve: (key) => g.retrieve(key),
     };
     s.deps = { ...s.deps, connectorFor: () => spy };
@@ -227,7 +231,15 @@ describe('payment steps', () => {
     await expect(service.charge({ payment, attempt: 0, connector: { connectorId: 't' }, plan: plan('t') }, s.deps)).resolves.toMatchObject({ reconciled: true });
     expect(charged.processed()).toBe(1);
 
-    const lost: GatewayConnector = { id: 'n', charge: async () => { throw new GatewayAmbiguousError('timeout'); }, retrieve: async () => undefined };
+    const lost: GatewayConnector = {
+      id: 'n',
+      charge: async () => {
+        throw new GatewayAmbiguousError('timeout');
+      },
+      retrieve: async () => undefined,
+      refund: async () => Promise.reject(new Error('no refunds here')),
+      retrieveRefund: async () => undefined,
+    };
     const s2 = setup([lost]);
     const other = await started(s2);
     await expect(service.charge({ payment: other, attempt: 0, connector: { connectorId: 'n' }, plan: plan('n') }, s2.deps)).rejects.toMatchObject({ name: 'ChargeOutcomeUnknownError' });

@@ -195,6 +195,58 @@ describe('Stripe adapter against the fake of Stripe’s API', () => {
   });
 });
 
+describe('Stripe refunds', () => {
+  const charged = async () => {
+    const req = request('4242424242424242', { amount: 3000 });
+    return { req, charge: await connector().charge(req) };
+  };
+
+  it('a partial then a full refund of the intent, each under its own key; a repeat is the same refund', async () => {
+    const { charge } = await charged();
+    const first = await connector().refund({ chargeReference: charge.gatewayReference, amount: 1000, currency: 'USD', idempotencyKey: 'pay_r1:re_a', reason: 'requested_by_customer' });
+    expect(first).toEqual({ gatewayReference: expect.stringMatching(/^re_/), status: 'succeeded' });
+    expect(fake.requests.at(-1)).toMatchObject({
+      method: 'POST',
+      path: '/v1/refunds',
+      headers: expect.objectContaining({ 'idempotency-key': 'pay_r1:re_a' }),
+      form: { payment_intent: charge.gatewayReference, amount: '1000', reason: 'requested_by_customer', metadata: { smartpay_key: 'pay_r1:re_a' } },
+    });
+    await expect(connector().refund({ chargeReference: charge.gatewayReference, amount: 1000, currency: 'USD', idempotencyKey: 'pay_r1:re_a', reason: 'requested_by_customer' })).resolves.toEqual(first);
+    const rest = await connector().refund({ chargeReference: charge.gatewayReference, amount: 2000, currency: 'USD', idempotencyKey: 'pay_r1:re_b' });
+    expect(rest.status).toBe('succeeded');
+    // Nothing is left: Stripe refuses, and nothing is refunded.
+    await expect(connector().refund({ chargeReference: charge.gatewayReference, amount: 1, currency: 'USD', idempotencyKey: 'pay_r1:re_c' })).rejects.toMatchObject({
+      name: 'RefundDeclinedError',
+      details: { gatewayCode: 'charge_already_refunded' },
+    });
+  });
+
+  it('more than the charge has left is refused by Stripe (amount_too_large)', async () => {
+    const { charge } = await charged();
+    await expect(connector().refund({ chargeReference: charge.gatewayReference, amount: 3001, currency: 'USD', idempotencyKey: 'pay_r2:re_a' })).rejects.toMatchObject({
+      name: 'RefundDeclinedError',
+      details: { gatewayCode: 'amount_too_large' },
+    });
+  });
+
+  it('a lost answer is ambiguous, and the refund is found by its key among the intent’s refunds', async () => {
+    const { charge } = await charged();
+    fake.setFault(definition.id, 'timeout');
+    await expect(connector().refund({ chargeReference: charge.gatewayReference, amount: 500, currency: 'USD', idempotencyKey: 'pay_r3:re_a' })).rejects.toBeInstanceOf(GatewayAmbiguousError);
+    fake.setFault(definition.id, undefined);
+    await expect(connector().retrieveRefund('pay_r3:re_a', charge.gatewayReference)).resolves.toMatchObject({ status: 'succeeded' });
+    await expect(connector().retrieveRefund('pay_r3:re_never', charge.gatewayReference)).resolves.toBeUndefined();
+  });
+
+  it('a rate limit is retryable: nothing was refunded', async () => {
+    const { charge } = await charged();
+    fake.setFault(definition.id, 'unavailable');
+    await expect(connector().refund({ chargeReference: charge.gatewayReference, amount: 500, currency: 'USD', idempotencyKey: 'pay_r4:re_a' })).rejects.toMatchObject({ name: 'GatewayRetryableError' });
+    fake.setFault(definition.id, undefined);
+    await expect(connector().retrieveRefund('pay_r4:re_a', charge.gatewayReference)).resolves.toBeUndefined();
+  });
+});
+
 it('a 3-D Secure card is not charged (requires_action is declined as authentication_required until the flow takes it)', async () => {
   await expect(connector().charge(request('4000000000003220'))).rejects.toMatchObject({ name: 'GatewayDeclinedError', code: 'authentication_required' });
 });
