@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     inheritedEnv: process.env,
     // A real Stripe test key talks to Stripe itself (and needs a network); unset, the embedded fake of its API.
     stripeSecretKey: process.env.STRIPE_SECRET_KEY || undefined,
+    stripeWebhookSecret: process.env.STRIPE_WEBHOOK_SECRET || undefined,
     storeFaultRate,
     solanaRpcPort,
     solanaFaultRate,
@@ -82,6 +83,9 @@ async function main(): Promise<void> {
       `SmartPay local platform listening on ${platform.url}`,
       `  store: dynalite at ${platform.store.endpoint} (${values['in-memory'] ? 'in memory' : `data in ${dataDir}/`})`,
       `  workflows: statemachines/payment.asl.json, statemachines/reward.asl.json`,
+      platform.gateways.stripe
+        ? `  gateways: the Stripe adapter against an embedded fake of Stripe's API at ${platform.gateways.stripe.url} (webhooks to /webhooks/stripe/{connectorId}); the other connectors are sandboxes. STRIPE_SECRET_KEY=sk_test_… talks to Stripe itself`
+        : `  gateways: ${process.env.STRIPE_SECRET_KEY ? "Stripe's own API with STRIPE_SECRET_KEY" : 'sandboxes'}`,
       `  Solana: JSON-RPC at ${platform.solana.url}, websocket on the next port (a bankrun ledger with the SPL Token programs; ${values['in-memory'] ? 'in memory' : `data in ${dataDir}/solana/`})`,
       `  rewards: minted to a payment's rewardWallet as token ${platform.solana.rewardMint} (fees paid by the treasury ${platform.solana.treasury}, which also sponsors POST /reward/relay)`,
       '',

@@ -46,20 +46,52 @@ export const Metadata = z
   .record(z.string().min(1, 'must not be empty').max(40, 'must be at most 40 characters'), z.string().max(500).refine((v) => !containsCardNumber(v), 'must not contain a card number'))
   .refine((m) => Object.keys(m).length <= 50, 'must have at most 50 keys');
 
+/** A card tokenised by Stripe (Stripe.js, a saved PaymentMethod, or a test one such as `pm_card_visa`). */
+export const StripePaymentMethodId = z.string().regex(/^pm_[A-Za-z0-9_]{1,250}$/, 'must be a Stripe PaymentMethod id (pm_…)');
+
+/**
+ * A card: tokenised (`token`, a Stripe PaymentMethod id: the normal case, and the only one where the stage
+ * refuses raw cards) or raw (`number`, `expMonth`, `expYear`, `cvc`: sandbox and test stages only). Exactly one
+ * of `token` and `number`.
+ */
 export const CardPaymentMethod = z
   .object({
     type: z.literal('card'),
+    token: StripePaymentMethodId.optional(),
     number: z
       .string()
       .regex(/^\d{12,19}$/, 'must be 12 to 19 digits')
       // No payment card's issuer number starts with 0 (ISO/IEC 7812's industry digit 0 is not for cards).
       .regex(/^[1-9]/, 'is not a card number (no card number starts with 0)')
-      .refine(passesLuhn, { message: 'fails the Luhn check (mistyped card number?)' }),
-    expMonth: z.number().int().min(1).max(12),
-    expYear: z.number().int().min(2000).max(2100),
+      .refine(passesLuhn, { message: 'fails the Luhn check (mistyped card number?)' })
+      .optional(),
+    expMonth: z.number().int().min(1).max(12).optional(),
+    expYear: z.number().int().min(2000).max(2100).optional(),
     cvc: z.string().regex(/^\d{3,4}$/, 'must be 3 or 4 digits').optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((card, ctx) => {
+    if (card.token !== undefined) {
+      for (const field of ['number', 'expMonth', 'expYear', 'cvc'] as const) {
+        if (card[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'must not be given with token (a tokenised card carries its own)' });
+      }
+      return;
+    }
+    if (card.number === undefined) ctx.addIssue({ code: 'custom', path: ['token'], message: 'is required (a Stripe PaymentMethod id), unless the raw card (number, expMonth, expYear) is given' });
+    for (const field of ['expMonth', 'expYear'] as const) {
+      if (card.number !== undefined && card[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'is required with number' });
+    }
+  });
+export type CardPaymentMethod = z.infer<typeof CardPaymentMethod>;
+
+/** A raw card's fields, once the schema has checked them (a card without `token`). */
+export type RawCard = { readonly number: string; readonly expMonth: number; readonly expYear: number; readonly cvc?: string };
+
+/** The raw card of a card payment method, or undefined for a tokenised one. */
+export function rawCardOf(card: CardPaymentMethod): RawCard | undefined {
+  if (card.number === undefined || card.expMonth === undefined || card.expYear === undefined) return undefined;
+  return { number: card.number, expMonth: card.expMonth, expYear: card.expYear, ...(card.cvc ? { cvc: card.cvc } : {}) };
+}
 
 /** A wallet payment: the wallet's payment token (Amazon Pay's, in the sandbox: see lambdas/payments/sandbox.ts). */
 export const WalletPaymentMethod = z
@@ -206,6 +238,9 @@ export type ChatRequest = z.infer<typeof ChatRequest>;
 /** `GET /payments/{id}`'s path: a malformed id is a 400 naming `path.id` (a well-formed unknown one is a 404). */
 export const PaymentPath = z.object({ id: PaymentId });
 
+/** `POST /webhooks/stripe/{connectorId}`'s path: the Stripe connector whose endpoint (and signing secret) it is. */
+export const WebhookPath = z.object({ connectorId: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a connector id') });
+
 /** Why a refund is made (Stripe's reasons). */
 export const RefundReason = z.enum(['requested_by_customer', 'duplicate', 'fraudulent']);
 export type RefundReason = z.infer<typeof RefundReason>;
@@ -296,15 +331,30 @@ export const RouteFeedbackResponse = z.object({
   feedback: z.object({ decisionId: DecisionId, recorded: z.number().int(), replayed: z.number().int() }),
 });
 
-export const PaymentStatus = z.enum(['processing', 'succeeded', 'declined', 'review', 'failed']);
+/**
+ * A payment's status. `pending_action`: the gateway asks the customer to act first (3-D Secure), and the
+ * payment carries what the client needs (`action`); the gateway's webhook, a `GET /payments/{id}` or a repeat of
+ * the request settles it, and the reconciler cancels it at its gateway when its action expires.
+ */
+export const PaymentStatus = z.enum(['processing', 'pending_action', 'succeeded', 'declined', 'review', 'failed']);
 export type PaymentStatus = z.infer<typeof PaymentStatus>;
+
+/** What the client needs to complete a `pending_action` payment: Stripe's client secret for Stripe.js (`handleNextAction`). */
+export const NextAction = z.object({
+  type: z.literal('use_stripe_sdk'),
+  /** The PaymentIntent's client secret: give it to Stripe.js on the customer's device, never log it. */
+  clientSecret: z.string(),
+  /** When the platform gives up on the action and cancels the payment at its gateway. */
+  expiresAt: z.string(),
+});
+export type NextAction = z.infer<typeof NextAction>;
 
 /** How a charge attempt ended, as the payment records it: a retryable failure falls back to the next connector. */
 export const ChargeOutcome = z.enum(['succeeded', 'declined', 'retryable_failure']);
 export type ChargeOutcome = z.infer<typeof ChargeOutcome>;
 
 /** The statuses a payment ends in. */
-export const TerminalStatus = PaymentStatus.exclude(['processing']);
+export const TerminalStatus = PaymentStatus.exclude(['processing', 'pending_action']);
 export type TerminalStatus = z.infer<typeof TerminalStatus>;
 
 /** One attempt on one connector, as the payment records it. */
@@ -320,7 +370,15 @@ export const AttemptRecord = z.object({
 });
 export type AttemptRecord = z.infer<typeof AttemptRecord>;
 
-export const CardSummary = z.object({ brand: CardBrand, last4: z.string(), expMonth: z.number().int(), expYear: z.number().int() });
+/** What a payment keeps of its card: the brand, last 4 and expiry (a tokenised card's, as its gateway names them once charged). */
+export const CardSummary = z.object({
+  brand: CardBrand,
+  last4: z.string().optional(),
+  expMonth: z.number().int().optional(),
+  expYear: z.number().int().optional(),
+  /** The card was tokenised (`paymentMethod.token`): the platform never saw its number. */
+  tokenised: z.boolean().optional(),
+});
 export type CardSummary = z.infer<typeof CardSummary>;
 export const WalletSummary = z.object({ wallet: WalletName, tokenLast4: z.string() });
 export type WalletSummary = z.infer<typeof WalletSummary>;
@@ -355,7 +413,13 @@ export type Refund = z.infer<typeof Refund>;
  * payment id and the attempt number, and cleared when its outcome is recorded. A payment found with one
  * after a crash is reconciled with the gateway by that key before anything else happens.
  */
-export const PendingAttempt = z.object({ attempt: z.number().int().min(0), connectorId: z.string(), at: z.string() });
+export const PendingAttempt = z.object({
+  attempt: z.number().int().min(0),
+  connectorId: z.string(),
+  at: z.string(),
+  /** The gateway's charge awaiting the customer's action (a `pending_action` payment's). */
+  gatewayReference: z.string().optional(),
+});
 export type PendingAttempt = z.infer<typeof PendingAttempt>;
 
 export const Payment = z.object({
@@ -378,6 +442,8 @@ export const Payment = z.object({
   fraud: FraudAssessment.optional(),
   attempts: z.array(AttemptRecord),
   pendingAttempt: PendingAttempt.optional(),
+  /** A `pending_action` payment's action for the client. */
+  action: NextAction.optional(),
   /** Why a payment ended without the workflow finishing it (the reconciler's reason), when it did. */
   reason: z.string().optional(),
   /** What has been refunded, in minor units (succeeded refunds). */
@@ -395,6 +461,16 @@ export const PaymentResponse = z.object({ payment: Payment });
 /** `POST /payments/{id}/refund`'s answer: the refund, and the payment with it. */
 export const RefundResponse = z.object({ refund: Refund, payment: Payment });
 export type RefundResponse = z.infer<typeof RefundResponse>;
+
+/** A webhook's answer: received (its state is read from the gateway), with what it did to the payment it names. */
+export const WebhookResponse = z.object({
+  received: z.literal(true),
+  /** The payment the event names, and its status after (absent for an event about nothing of ours). */
+  paymentId: z.string().optional(),
+  status: PaymentStatus.optional(),
+});
+export type WebhookResponse = z.infer<typeof WebhookResponse>;
+
 
 /** The message of a payment whose outcome is not known yet (202 `processing`). */
 export const PROCESSING_MESSAGE =

@@ -103,7 +103,11 @@ export type GatewayCredentials = z.infer<typeof GatewayCredentials>;
 
 /** A Stripe account's entry: its secret (or restricted) API key. */
 export const StripeCredentials = z
-  .object({ secretKey: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]{8,}$/, 'must be a Stripe secret or restricted key (sk_… or rk_…)') })
+  .object({
+    secretKey: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]{8,}$/, 'must be a Stripe secret or restricted key (sk_… or rk_…)'),
+    /** The webhook endpoint's signing secret (POST /webhooks/stripe/{connectorId}). */
+    webhookSecret: z.string().regex(/^whsec_[A-Za-z0-9_+/=]{8,}$/, 'must be a webhook signing secret (whsec_…)').optional(),
+  })
   .strict();
 export type StripeCredentials = z.infer<typeof StripeCredentials>;
 

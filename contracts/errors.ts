@@ -152,6 +152,12 @@ export class PaymentNotCompletedError extends DomainError {
   readonly code = 'payment_not_completed';
 }
 
+/** A webhook that is not the gateway's: its signature does not verify on the raw body with the signing secret. */
+export class WebhookSignatureError extends DomainError {
+  readonly status = 400;
+  readonly code = 'invalid_signature';
+}
+
 /** A transient failure the caller (or the state machine's Retry) may retry. */
 export class TransientError extends DomainError {
   readonly status = 503;

@@ -85,6 +85,8 @@ export const ENV = {
   fraudReviewThreshold: 'FRAUD_REVIEW_THRESHOLD',
   fraudDeclineThreshold: 'FRAUD_DECLINE_THRESHOLD',
   maxPaymentAttempts: 'MAX_PAYMENT_ATTEMPTS',
+  /** `true`: /pay takes raw card numbers (sandbox and test stages); otherwise only tokenised cards (PCI scope). */
+  acceptRawCards: 'ACCEPT_RAW_CARDS',
   /** The connector registry as JSON (contracts/connectors.ts); unset: the two default sandbox accounts. */
   connectors: 'CONNECTORS',
   sandboxFaults: 'SANDBOX_FAULTS',

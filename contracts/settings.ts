@@ -61,6 +61,11 @@ export const FunctionSettings = z
     /** Fraud score at or above which a payment is declined (`FRAUD_DECLINE_THRESHOLD`). */
     fraudDeclineThreshold: FraudThreshold.optional(),
     maxPaymentAttempts: MaxPaymentAttempts,
+    /**
+     * Whether `/pay` takes raw card numbers (`ACCEPT_RAW_CARDS`): sandbox and test stages only. Absent or false:
+     * only tokenised cards (`paymentMethod.token`, a Stripe PaymentMethod id), so card numbers never reach the platform.
+     */
+    acceptRawCards: z.boolean().optional(),
     /** The connector registry (`CONNECTORS`); absent: the two default sandbox accounts. */
     connectors: ConnectorRegistry.optional(),
     routingFeeWeights: RoutingFeeWeights.optional(),

@@ -8,7 +8,7 @@
  * step (test/statemachine/definitions.test.ts holds the three in line).
  */
 import { z } from 'zod';
-import { AttemptRecord, FraudAssessment, PaymentRequest, RankedConnector, RewardEntry, RouteResult, TerminalStatus } from './api';
+import { AttemptRecord, CardSummary, FraudAssessment, PaymentRequest, RankedConnector, RewardEntry, RouteResult, TerminalStatus } from './api';
 import { FraudSnapshots, PaymentRefundedDetail, PaymentSucceededDetail, RoutingDecisionContext } from './events';
 import { PaymentId } from './ids';
 import type { FunctionName } from './topology';
@@ -82,6 +82,10 @@ export const ChargeOutput = z.object({
   reconciled: z.boolean(),
   /** The successful attempt, recorded by Finalize in the same write as the terminal status. */
   attempt: AttemptRecord,
+  /** The card as the gateway charged it (a tokenised card's brand, last 4 and expiry). */
+  card: CardSummary.optional(),
+  /** Not charged yet: the customer acts first (3-D Secure); the payment becomes `pending_action`. */
+  requiresAction: z.object({ clientSecret: z.string() }).optional(),
 });
 export type ChargeOutput = z.infer<typeof ChargeOutput>;
 
@@ -118,6 +122,8 @@ export type BeginResult = z.infer<typeof BeginResult>;
 
 export const FinalizeOutput = z.object({
   succeeded: z.boolean(),
+  /** The gateway asks the customer to act first: the payment is `pending_action` (the workflow's AwaitingCustomerAction). */
+  pendingAction: z.boolean().optional(),
   response: StoredResponse,
   attempts: z.array(AttemptRecord),
   /** For a succeeded payment: the `PaymentSucceeded` detail its terminal write put in the outbox. */

@@ -285,6 +285,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         emits: ['PaymentSucceeded', 'PaymentRefunded'],
         env: {
           [ENV.maxPaymentAttempts]: { from: 'setting', setting: 'maxPaymentAttempts' },
+          [ENV.acceptRawCards]: { from: 'setting', setting: 'acceptRawCards', optional: true },
           [ENV.connectors]: { from: 'setting', setting: 'connectors', optional: true },
           [ENV.sandboxFaults]: { from: 'tunable' },
           [ENV.sandboxLatencyMs]: { from: 'tunable' },
@@ -344,6 +345,21 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         pathParams: api.PaymentPath,
         responses: { 200: ok('the payment', api.PaymentResponse) },
         errors: { 400: 'the id is not a payment id (pay_ + 20 characters)', 404: 'no such payment of yours' },
+        target: { kind: 'function', function: 'payments' },
+      },
+      {
+        method: 'POST',
+        path: '/webhooks/stripe/{connectorId}',
+        summary:
+          "Stripe's webhook for one Stripe connector (the endpoint you configure in that account's dashboard, with its signing secret in the gateway credentials): settles payments awaiting the customer's action (3-D Secure) from the intent's current state; replays and any order are harmless",
+        auth: 'none',
+        pathParams: api.WebhookPath,
+        responses: { 200: ok('received (events about nothing of ours are received and ignored)', api.WebhookResponse) },
+        errors: {
+          400: 'the signature does not verify on the raw body (invalid_signature): not from Stripe, or another endpoint\'s signing secret',
+          404: 'no Stripe connector of that id',
+          503: 'Stripe could not be read to settle the payment (transient_failure): Stripe sends the event again',
+        },
         target: { kind: 'function', function: 'payments' },
       },
       {

@@ -262,6 +262,12 @@ export class SmartPayApi extends Construct {
       const target = route.target;
       if (target.kind === 'function') {
         methods[key] = resource.addMethod(route.method, new apigw.LambdaIntegration(functions.functions[target.function], { allowTestInvoke: false }), options);
+        if (route.auth === 'none') {
+          // The gateways' webhooks: the gateway cannot present a Cognito token; the handler verifies each one's
+          // signature on the raw body with the endpoint's signing secret before reading anything.
+          const reason = `${route.summary}: called by the gateway itself, which cannot present a Cognito token; the function verifies its signature (HMAC of the raw body with the endpoint's signing secret, from Secrets Manager) before anything else, and answers 400 to anything unsigned.`;
+          acknowledge(methods[key], { 'AwsSolutions-APIG4': reason, 'AwsSolutions-COG4': reason });
+        }
       } else if (target.kind === 'workflow') {
         // The synchronous EXPRESS execution with our own envelope and response mapping (only the payment
         // workflow runs synchronously behind a route).

@@ -48,6 +48,13 @@ export interface StageConfig {
   /** Upper bound of connector attempts per payment (`MAX_PAYMENT_ATTEMPTS`), 1..10. */
   readonly maxPaymentAttempts: number;
   /**
+   * Whether `/pay` takes raw card numbers (`ACCEPT_RAW_CARDS`): for sandbox and test stages. Without it, only
+   * tokenised cards (`paymentMethod.token`, a Stripe PaymentMethod id), and card numbers never reach the platform
+   * (PCI DSS SAQ A-EP rather than SAQ D).
+   * @default false (dev and staging set it; prod does not)
+   */
+  readonly acceptRawCards?: boolean;
+  /**
    * The connector registry of this stage (`CONNECTORS`): ids, kinds, methods, currencies, regions, fees,
    * enabled. Checked at synth with the schema the functions use.
    * @default - the two default sandbox accounts (stripe-sandbox, amazon-pay-sandbox)
@@ -111,6 +118,7 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
     ...common,
     name: 'dev',
     retainData: false,
+    acceptRawCards: true,
     throttling: { rateLimit: 50, burstLimit: 100 },
     logRetention: RetentionDays.ONE_WEEK,
     logLevel: 'DEBUG',
@@ -121,6 +129,7 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
     ...common,
     name: 'staging',
     retainData: false,
+    acceptRawCards: true,
     throttling: { rateLimit: 200, burstLimit: 400 },
     logRetention: RetentionDays.ONE_MONTH,
     logLevel: 'INFO',

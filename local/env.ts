@@ -31,6 +31,7 @@ export const LOCAL_TABLES: Readonly<Record<TableName, string>> = {
  */
 export const LOCAL_SETTINGS: FunctionSettings = {
   maxPaymentAttempts: 3,
+  acceptRawCards: true,
   rewardTokenDecimals: 6,
   connectors: [...LOCAL_CONNECTORS],
 };

@@ -80,6 +80,8 @@ export interface LocalPlatformOptions {
    * Stripe itself with it, instead of the embedded fake of Stripe's API. @default - the fake
    */
   readonly stripeSecretKey?: string;
+  /** With `stripeSecretKey`: the webhook signing secret (`npm start` passes STRIPE_WEBHOOK_SECRET; `stripe listen` prints it). */
+  readonly stripeWebhookSecret?: string;
 }
 
 export interface LocalPlatform {
@@ -156,6 +158,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       dir: persist ? join(dataDir, 'gateways') : undefined,
       faults: parseFaultList(paymentsEnv[ENV.sandboxFaults], ENV.sandboxFaults),
       stripeSecretKey: options.stripeSecretKey,
+      stripeWebhookSecret: options.stripeWebhookSecret,
       host,
     });
     cleanups.push(() => gateways.close());
@@ -260,6 +263,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     await listen(server, options.port ?? 3001, host);
     cleanups.push(() => closeServer(server));
     const { port } = server.address() as AddressInfo;
+    // The fakes of the gateways send their webhooks here, as the gateways would to the deployed API.
+    gateways.stripe?.setWebhookBase(`http://${host}:${port}/webhooks/stripe`);
 
     /** Runs `work` with every queue's batching window off (a delivery to a queue then finishes without waiting for it). */
     const withoutWindows = (work: () => Promise<void>) => queues.reduce((inner, queue) => () => queue.withoutWindow(inner), work)();

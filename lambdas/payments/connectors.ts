@@ -5,7 +5,7 @@
  * may take it), GatewayAmbiguousError (a timeout after sending: unknown, reconciled by the call's key before
  * anything else).
  */
-import type { RefundReason } from '../../contracts/api';
+import type { CardSummary, RefundReason } from '../../contracts/api';
 
 
 export interface ChargeRequest {
@@ -21,11 +21,30 @@ export interface ChargeRequest {
   readonly description?: string;
   /** The buyer's country, when known. */
   readonly country?: string;
+  /** The payment's merchant (kept on the gateway's charge, so its webhooks name the payment). */
+  readonly merchantId?: string;
 }
 
 export interface ChargeResult {
   readonly gatewayReference: string;
   readonly feeMinor: number;
+  /** The card as the gateway charged it, when it says (what a tokenised card's payment keeps of it). */
+  readonly card?: CardSummary;
+  /**
+   * Not charged yet: the gateway asks the customer to act first (3-D Secure); the client completes it with this
+   * (Stripe.js and the intent's client secret). The charge is `gatewayReference`'s, settled later.
+   */
+  readonly requiresAction?: { readonly clientSecret: string };
+}
+
+/** A gateway's webhook, verified: which call it is about (its state is read from the gateway, not the event). */
+export interface GatewayEvent {
+  readonly eventId: string;
+  readonly type: string;
+  /** The call's gateway key (payment id and attempt), and the payment's merchant, from the charge's metadata. */
+  readonly idempotencyKey: string;
+  readonly merchantId: string;
+  readonly gatewayReference: string;
 }
 
 /** A refund of a charge, full or partial. */
@@ -50,10 +69,21 @@ export interface GatewayConnector {
   /** Charges the card or wallet; throws GatewayDeclinedError, GatewayRetryableError or GatewayAmbiguousError. */
   charge(request: ChargeRequest): Promise<ChargeResult>;
   /**
-   * Looks up what happened to a call by its idempotency key (reconciliation after an ambiguous outcome): the
-   * charge, undefined when the gateway has no such call, or the decline or failure it answered, thrown by name.
+   * Looks up what happened to a call by its idempotency key (reconciliation after an ambiguous outcome), or by
+   * its reference when known (a charge awaiting action): the charge (or still `requiresAction`), undefined when
+   * the gateway has no such call, or the decline or failure it answered, thrown by name.
    */
-  retrieve(idempotencyKey: string): Promise<ChargeResult | undefined>;
+  retrieve(idempotencyKey: string, gatewayReference?: string): Promise<ChargeResult | undefined>;
+  /**
+   * Cancels a charge awaiting the customer's action (its action expired): undefined once canceled, or the
+   * charge when it succeeded meanwhile. Gateways without actions have nothing to cancel.
+   */
+  cancel?(idempotencyKey: string, gatewayReference: string): Promise<ChargeResult | undefined>;
+  /**
+   * Verifies a webhook on its raw body (WebhookSignatureError when it is not the gateway's) and names the call
+   * it is about; undefined for an event that concerns no charge. Gateways without webhooks do not have it.
+   */
+  parseWebhook?(rawBody: string, headers: Readonly<Record<string, string | undefined>>): Promise<GatewayEvent | undefined>;
   /**
    * Refunds part or all of a charge; throws RefundDeclinedError (the gateway refused: nothing was refunded),
    * GatewayRetryableError (nothing reached it) or GatewayAmbiguousError (it may have refunded).

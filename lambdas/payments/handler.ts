@@ -4,19 +4,20 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { PaymentPath, RefundRequest } from '../../contracts/api';
+import { PaymentPath, RefundRequest, WebhookPath } from '../../contracts/api';
 import { METRICS } from '../../contracts/resources';
 import { isScheduledInvocation } from '../../contracts/topology';
 import type { StepHandlers } from '../../contracts/steps';
 import { documentClientOf, eventBridgeClient } from '../shared/clients';
 import { config } from '../shared/config';
-import { apiRoute, idempotencyKeyOf, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http';
+import { apiRoute, errorResponse, idempotencyKeyOf, isApiGatewayEvent, jsonResponse, parseApiBody, parseWith } from '../shared/http';
 import { instrumented, logger, metrics } from '../shared/powertools';
 import { runStep } from '../shared/steps';
 import { connectorRegistry } from './connector-registry';
 import { DynamoIdempotency } from './idempotency';
 import * as outbox from './outbox';
 import * as refunds from './refunds';
+import * as webhooks from './webhooks';
 import * as service from './service';
 import { DynamoPaymentStore } from './store';
 
@@ -29,6 +30,7 @@ function dependencies(): service.PaymentDeps {
     store: new DynamoPaymentStore(documentClientOf(), cfg.tables.payments),
     idempotency: new DynamoIdempotency(documentClientOf(), cfg.tables.idempotency, cfg.paymentLeaseMs),
     reconcileAfterMs: cfg.reconcileAfterMs,
+    acceptRawCards: cfg.acceptRawCards,
     now: () => new Date(),
     connectorFor: connectorRegistry(cfg),
     onReconcileError: (paymentId, error) => logger.error('could not reconcile a payment; the next run retries', { paymentId, error }),
@@ -36,7 +38,22 @@ function dependencies(): service.PaymentDeps {
   return deps;
 }
 
+/** A gateway's webhook: no merchant's token (the gateway signs it); the raw body as API Gateway passed it. */
+async function onWebhook(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  try {
+    const { path } = parseWith(z.object({ path: WebhookPath }), { path: { connectorId: event.pathParameters?.connectorId } }, 'path');
+    const raw = event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+    const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+    const received = await webhooks.receiveWebhook(path.connectorId, raw, headers, dependencies());
+    if (received.paymentId) logger.info('webhook received', { connectorId: path.connectorId, paymentId: received.paymentId, status: received.status });
+    return jsonResponse(200, received);
+  } catch (error) {
+    return errorResponse(error);
+  }
+}
+
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  if (event.resource === '/webhooks/stripe/{connectorId}') return onWebhook(event);
   if (event.resource === '/payments/{id}/refund') {
     return apiRoute(event, async (merchantId) => {
       const idempotencyKey = idempotencyKeyOf(event, 'POST /payments/{id}/refund');

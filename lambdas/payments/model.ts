@@ -2,7 +2,7 @@
  * The payment as the workflow carries it, as the store keeps it, and as the API shows it: the types are the
  * contracts' (contracts/api.ts, contracts/steps.ts); this file adds what the payments area derives from them.
  */
-import type { CardSummary, Payment, PaymentRequest, Refund, RefundReason, WalletSummary } from '../../contracts/api';
+import { rawCardOf, type CardSummary, type Payment, type PaymentRequest, type Refund, type RefundReason, type WalletSummary } from '../../contracts/api';
 import type { PlannedRoute } from '../../contracts/steps';
 import type { PaymentRefundedDetail, PaymentSucceededDetail } from '../../contracts/events';
 import { cardBrand } from '../../contracts/methods';
@@ -59,22 +59,16 @@ export function succeededEvent(record: PaymentRecord): PaymentSucceededDetail | 
   if (record.status !== 'succeeded' || !stored) return undefined;
   if ('paymentId' in stored) return stored;
   return {
-    paymentId: record.paymentId,
-    merchantId: record.merchantId,
-    customerId: record.customerId,
-    amount: record.amount,
-    currency: record.currency,
+    ...paymentFields(record),
     connectorId: record.connectorId ?? '',
     occurredAt: record.finalizedAt ?? record.updatedAt,
-    createdAt: record.createdAt,
     ...(record.country === undefined ? {} : { country: record.country }),
-    ...(record.rewardWallet === undefined ? {} : { rewardWallet: record.rewardWallet }),
     ...stored,
   };
 }
 
-/** A succeeded refund's PaymentRefunded detail, from the payment's record. */
-export function refundedEvent(record: PaymentRecord, refund: StoredRefund): PaymentRefundedDetail {
+/** The payment's own fields its events carry (who, how much, the reward's wallet). */
+function paymentFields(record: PaymentRecord) {
   return {
     paymentId: record.paymentId,
     merchantId: record.merchantId,
@@ -83,6 +77,13 @@ export function refundedEvent(record: PaymentRecord, refund: StoredRefund): Paym
     currency: record.currency,
     createdAt: record.createdAt,
     ...(record.rewardWallet === undefined ? {} : { rewardWallet: record.rewardWallet }),
+  };
+}
+
+/** A succeeded refund's PaymentRefunded detail, from the payment's record. */
+export function refundedEvent(record: PaymentRecord, refund: StoredRefund): PaymentRefundedDetail {
+  return {
+    ...paymentFields(record),
     refundId: refund.refundId,
     refundAmount: refund.amount,
     refundedTotal: refund.refundedTotal ?? refund.amount,
@@ -94,8 +95,10 @@ export function refundedEvent(record: PaymentRecord, refund: StoredRefund): Paym
 export function methodSummary(request: PaymentRequest): { card: CardSummary } | { wallet: WalletSummary } {
   const method = request.paymentMethod;
   if (method.type === 'wallet') return { wallet: { wallet: method.wallet, tokenLast4: method.token.slice(-4) } };
-  const { number, expMonth, expYear } = method;
-  return { card: { brand: cardBrand(number), last4: number.slice(-4), expMonth, expYear } };
+  const raw = rawCardOf(method);
+  // A tokenised card is known by its gateway's answer (Finalize records it); until then, only that it is tokenised.
+  if (!raw) return { card: { brand: 'unknown', tokenised: true } };
+  return { card: { brand: cardBrand(raw.number), last4: raw.number.slice(-4), expMonth: raw.expMonth, expYear: raw.expYear } };
 }
 
 /** The API's view of a refund: without the platform's fields. */

@@ -23,6 +23,7 @@ import {
   type RoutingDecisionContext,
   type RoutingDecisionLog,
 } from '../../contracts/events';
+import { TerminalStatus } from '../../contracts/api';
 import type { PlannedRoute } from '../../contracts/steps';
 import { refundedEvent, succeededEvent, type PaymentRecord } from './model';
 import type { PaymentKey, PaymentStore } from './store';
@@ -81,14 +82,15 @@ export function eventsOf(record: PaymentRecord): OutboxEvent[] {
   if (record.eventsPublished) return events;
   const succeeded = succeededEvent(record);
   if (succeeded) events.push({ name: 'PaymentSucceeded', detail: succeeded });
-  if (record.plan && record.attempts.length > 0 && record.status !== 'processing') {
+  const terminal = TerminalStatus.safeParse(record.status);
+  if (record.plan && record.attempts.length > 0 && terminal.success) {
     events.push({
       name: 'PaymentFinalized',
       detail: {
         paymentId: record.paymentId,
         merchantId: record.merchantId,
         decisionId: record.plan.decisionId,
-        status: record.status,
+        status: terminal.data,
         attempts: record.attempts,
         ...(record.plan.decision ? { decision: decisionLog(record.plan, record.plan.decision) } : {}),
       },
@@ -99,7 +101,7 @@ export function eventsOf(record: PaymentRecord): OutboxEvent[] {
 
 /** Publishes the events of these records that are still marked, then clears their marks; the count of events. */
 export async function publishRecords(records: readonly PaymentRecord[], deps: OutboxDeps): Promise<number> {
-  const marked = records.filter((record) => record.unpublished !== undefined && record.status !== 'processing');
+  const marked = records.filter((record) => record.unpublished !== undefined && TerminalStatus.safeParse(record.status).success);
   if (marked.length === 0) return 0;
   const events = marked.flatMap(eventsOf);
   if (events.length) await deps.publisher.publish(events);

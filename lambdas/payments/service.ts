@@ -9,12 +9,14 @@ import {
   IdempotencyInProgressError,
   isDomainError,
   NotFoundError,
+  ValidationError,
 } from '../../contracts/errors';
 import { parseJsonValue, requireIdempotencyKey } from '../shared/http';
 import { newPaymentId, PaymentId } from '../../contracts/ids';
 import {
   MERCHANT_CLAIM,
   PaymentRequest,
+  rawCardOf,
   processingBody,
   type FraudAssessment,
   type Payment,
@@ -32,7 +34,8 @@ import type {
   StoredResponse,
   WorkflowResult,
 } from '../../contracts/steps';
-import { ChargeOutcomeUnknownError, GatewayAmbiguousError, type GatewayConnector } from './connectors';
+import { ChargeOutcomeUnknownError, GatewayAmbiguousError, type ChargeRequest, type GatewayConnector } from './connectors';
+import { GatewayDeclinedError } from '../../contracts/errors';
 import { httpResponse, type ClaimResult, type IdempotencyData, type IdempotencyPort } from './idempotency';
 import { succeededEvent, toView, type AttemptRecord, type PaymentRecord, type StoredSucceeded } from './model';
 import { reconcileRefunds } from './refunds';
@@ -45,6 +48,8 @@ export interface PaymentDeps {
   readonly idempotency: IdempotencyPort;
   readonly connectorFor: (connectorId: string) => GatewayConnector;
   readonly now: () => Date;
+  /** Whether raw card numbers are taken (ACCEPT_RAW_CARDS: sandbox and test stages); otherwise only tokenised cards. */
+  readonly acceptRawCards: boolean;
   /** How long a payment may sit processing before the reconciler takes it. @default RECONCILE_AFTER_MS */
   readonly reconcileAfterMs?: number;
   /** Told about a payment the reconciler could not finish this time. */
@@ -56,7 +61,7 @@ function reject(error: DomainError): BeginResult {
 }
 
 /** Validates the envelope into idempotency data; throws the 4xx to answer. */
-export function normalise(envelope: PayEnvelope): IdempotencyData {
+export function normalise(envelope: PayEnvelope, acceptRawCards: boolean): IdempotencyData {
   const merchantId = envelope.merchantId ?? '';
   if (merchantId === '') {
     throw new ForbiddenError(`the token carries no ${MERCHANT_CLAIM} claim, so it may not act for any merchant`);
@@ -64,13 +69,22 @@ export function normalise(envelope: PayEnvelope): IdempotencyData {
   const idempotencyKey = requireIdempotencyKey(envelope.idempotencyKey, 'POST /pay');
   // The body arrives parsed (API Gateway's template, the local server).
   const request = parseJsonValue(PaymentRequest, envelope.body);
+  const method = request.paymentMethod;
+  if (!acceptRawCards && method.type === 'card' && method.token === undefined) {
+    throw ValidationError.of([
+      {
+        field: 'paymentMethod.number',
+        problem: 'raw card numbers are not accepted by this stage: tokenise the card (Stripe.js or a saved PaymentMethod) and send paymentMethod.token (pm_…)',
+      },
+    ]);
+  }
   return { merchantId, idempotencyKey, request };
 }
 
 export async function begin(envelope: PayEnvelope, deps: PaymentDeps): Promise<BeginResult> {
   let data: IdempotencyData;
   try {
-    data = normalise(envelope);
+    data = normalise(envelope, deps.acceptRawCards);
   } catch (error) {
     if (isDomainError(error)) return reject(error);
     throw error;
@@ -103,13 +117,15 @@ export async function begin(envelope: PayEnvelope, deps: PaymentDeps): Promise<B
 }
 
 /** The answer of a claimed key whose payment is already terminal (undefined while it is processing or unknown). */
-async function finishedAnswer(data: IdempotencyData, error: IdempotencyInProgressError, deps: Pick<PaymentDeps, 'store' | 'idempotency'>) {
+async function finishedAnswer(data: IdempotencyData, error: IdempotencyInProgressError, deps: PaymentDeps) {
   const paymentId = PaymentId.safeParse((error.details as { paymentId?: unknown } | undefined)?.paymentId);
   if (!paymentId.success) return undefined;
-  const record = await deps.store.get(data.merchantId, paymentId.data);
+  let record = await deps.store.get(data.merchantId, paymentId.data);
   if (!record || record.status === 'processing') return undefined;
+  // Awaiting its customer's action: as its gateway has it now (its claim stays open while it waits).
+  record = await settleAction(record, deps);
   const response = respond(toView(record));
-  await deps.idempotency.complete({ merchantId: data.merchantId, idempotencyKey: data.idempotencyKey }, response);
+  if (record.status !== 'pending_action') await deps.idempotency.complete({ merchantId: data.merchantId, idempotencyKey: data.idempotencyKey }, response);
   return response;
 }
 
@@ -119,11 +135,12 @@ async function finishedAnswer(data: IdempotencyData, error: IdempotencyInProgres
  * gateway key (the gateway answers a repeat with its first result, so it charges at most once). Recorded
  * failures: the next connector of the plan, or the outcome they already decide. Terminal: its answer.
  */
-export async function resume(payment: PaymentDraft, record: PaymentRecord | undefined, deps: Pick<PaymentDeps, 'idempotency'>): Promise<BeginResult> {
-  if (!record) return { outcome: 'new', payment };
+export async function resume(payment: PaymentDraft, found: PaymentRecord | undefined, deps: PaymentDeps): Promise<BeginResult> {
+  if (!found) return { outcome: 'new', payment };
+  const record = found.status === 'pending_action' ? await settleAction(found, deps) : found;
   if (record.status !== 'processing') {
     const response = respond(toView(record));
-    await deps.idempotency.complete(payment, response);
+    if (record.status !== 'pending_action') await deps.idempotency.complete(payment, response);
     return { outcome: 'respond', response };
   }
   const fraud = record.fraud;
@@ -179,10 +196,11 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
   const chargeRequest = {
     amount: request.amount,
     currency: request.currency,
-    ...(request.paymentMethod.type === 'card' ? { card: request.paymentMethod } : { wallet: request.paymentMethod }),
+    ...methodOf(request.paymentMethod),
     idempotencyKey,
     description: request.description,
     country: request.country,
+    merchantId: payment.merchantId,
   };
   let reconciled = false;
   const attemptRecord = (fields: Omit<AttemptRecord, 'attempt' | 'connectorId' | 'latencyMs' | 'at'>): AttemptRecord => ({
@@ -226,7 +244,72 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
  */
 export async function chargeAndFinalize(input: ChargeInput, deps: PaymentDeps): Promise<FinalizeOutput> {
   const charged = await charge(input, deps);
+  if (charged.requiresAction) return awaitAction(input, charged, deps);
   return finalize({ payment: input.payment, fraud: input.fraud, result: { outcome: 'succeeded', charge: charged } }, deps);
+}
+
+/** How long a payment may await its customer's action (3-D Secure) before the reconciler cancels it at its gateway. */
+export const ACTION_TTL_MS = 30 * 60_000;
+
+/**
+ * The gateway asks the customer to act first: the payment is parked `pending_action`, with the client secret
+ * the client completes it with (202). Its key's claim stays open: the webhook, a read or a repeat settles it.
+ */
+async function awaitAction(input: ChargeInput, charged: ChargeOutput, deps: PaymentDeps): Promise<FinalizeOutput> {
+  const now = deps.now();
+  const action = { type: 'use_stripe_sdk' as const, clientSecret: charged.requiresAction?.clientSecret ?? '', expiresAt: new Date(now.getTime() + ACTION_TTL_MS).toISOString() };
+  const pending = { attempt: input.attempt, connectorId: charged.connectorId, at: now.toISOString(), gatewayReference: charged.gatewayReference };
+  const record = await deps.store.awaitAction(input.payment, pending, action);
+  return { succeeded: record.status === 'succeeded', pendingAction: record.status === 'pending_action', response: respond(toView(record)), attempts: record.attempts };
+}
+
+/**
+ * Settles a `pending_action` payment from its gateway's current state (read by the charge's reference): the
+ * charge succeeded, or declined (authentication failed), or, with `expire` once its action expired, is canceled
+ * at the gateway (failed, `action_expired`; unless it succeeded meanwhile). Still awaiting: the record as it is.
+ * Each transition is conditional on the payment still awaiting, so a late or repeated trigger never regresses it.
+ */
+export async function settleAction(record: PaymentRecord, deps: PaymentDeps, expire = false): Promise<PaymentRecord> {
+  const pending = record.pendingAttempt;
+  if (record.status !== 'pending_action' || !pending?.gatewayReference) return record;
+  const key = gatewayKey(record.paymentId, pending.attempt);
+  const connector = deps.connectorFor(pending.connectorId);
+  const at = deps.now().toISOString();
+  const attempt = (fields: Omit<AttemptRecord, 'attempt' | 'connectorId' | 'latencyMs' | 'at'>): AttemptRecord => ({
+    attempt: pending.attempt, connectorId: pending.connectorId, latencyMs: Date.parse(at) - Date.parse(pending.at), at, ...fields,
+  });
+  let update: TerminalUpdate;
+  let result: WorkflowResult;
+  try {
+    let found = await connector.retrieve(key, pending.gatewayReference);
+    if (found?.requiresAction) {
+      if (!expire || !record.action || record.action.expiresAt > at) return record;
+      found = connector.cancel ? await connector.cancel(key, pending.gatewayReference) : undefined;
+    }
+    if (found && !found.requiresAction) {
+      const won = attempt({ outcome: 'succeeded', feeMinor: found.feeMinor, gatewayReference: found.gatewayReference });
+      result = { outcome: 'succeeded', charge: { connectorId: pending.connectorId, ...found, latencyMs: won.latencyMs, reconciled: false, attempt: won } };
+      update = terminalUpdate(record.paymentId, {}, result, undefined, at, 'settled after the customer\'s action');
+    } else {
+      result = { outcome: 'failed', code: 'action_expired' };
+      update = { status: 'failed', code: 'action_expired', at, reason: `the customer's action was not completed by ${record.action?.expiresAt}; the charge was canceled at ${pending.connectorId}` };
+    }
+  } catch (error) {
+    if (!(error instanceof GatewayDeclinedError)) throw error;
+    // The customer's action failed (authentication refused, say): declined, with the gateway's code on the attempt.
+    result = { outcome: 'declined', code: 'gateway_declined' };
+    update = { status: 'declined', at, attempt: attempt({ outcome: 'declined', code: error.code, gatewayReference: pending.gatewayReference }) };
+  }
+  const finished: FinishedKey = { paymentId: record.paymentId, merchantId: record.merchantId, idempotencyKey: record.idempotencyKey ?? '' };
+  return (await settle(finished, update, result, deps)).record;
+}
+
+/** The payment method as the gateway port takes it: a raw card, a gateway's token, or a wallet token. */
+function methodOf(method: PaymentRequest['paymentMethod']): Pick<ChargeRequest, 'card' | 'paymentMethodId' | 'wallet'> {
+  if (method.type === 'wallet') return { wallet: method };
+  const raw = rawCardOf(method);
+  if (raw) return { card: raw };
+  return { paymentMethodId: method.token ?? '' };
 }
 
 /** The gateway's idempotency key of an attempt: the same for every run of the payment. */
@@ -282,7 +365,10 @@ function terminalUpdate(
   switch (result.outcome) {
     case 'succeeded':
       if (!winning) throw new Error(`payment ${paymentId} finished as succeeded without its charge`);
-      return { status: 'succeeded', connectorId: winning.connectorId, feeMinor: winning.feeMinor, fraud, at, attempt: winning.attempt, reason, event: extras };
+      return {
+        status: 'succeeded', connectorId: winning.connectorId, feeMinor: winning.feeMinor, fraud, at, attempt: winning.attempt, reason, event: extras,
+        ...(winning.card ? { card: winning.card } : {}),
+      };
     case 'review':
       return { status: 'review', code: result.code ?? 'held_for_review', fraud, at, reason };
     case 'declined':
@@ -326,6 +412,7 @@ function respond(view: Payment, result?: WorkflowResult): StoredResponse {
     case 'succeeded':
       return httpResponse(201, { payment: view });
     case 'review':
+    case 'pending_action':
       return httpResponse(202, { payment: view });
     case 'processing':
       return processing(view.paymentId);
@@ -366,7 +453,7 @@ export async function abort(input: AbortInput, deps: PaymentDeps): Promise<{ res
   });
   let data: IdempotencyData;
   try {
-    data = normalise(input.input);
+    data = normalise(input.input, deps.acceptRawCards);
   } catch {
     return failed('the payment workflow failed before it could check the request'); // it never claimed its key
   }
@@ -423,6 +510,18 @@ export async function reconcile(deps: PaymentDeps, limit = 100): Promise<Reconci
       // A succeeded payment is here for its refunds: each pending one is made again by its key, and settled.
       try {
         report.refunds += (await reconcileRefunds(record, cutoff(), deps)).settled;
+      } catch (error) {
+        report.errors += 1;
+        deps.onReconcileError?.(record.paymentId, error);
+      }
+      continue;
+    }
+    if (record?.status === 'pending_action') {
+      // Awaiting its customer's action: once the action expired, canceled at its gateway (or settled, if it succeeded).
+      try {
+        const settled = await settleAction(record, deps, true);
+        if (settled.status === 'pending_action') report.skipped += 1;
+        else report[settled.status === 'succeeded' ? 'succeeded' : settled.status === 'declined' ? 'declined' : 'failed'] += 1;
       } catch (error) {
         report.errors += 1;
         deps.onReconcileError?.(record.paymentId, error);
@@ -494,8 +593,9 @@ async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<E
 }
 
 /** GET /payments/{id}: only the caller's own payments exist for it. */
-export async function getPayment(merchantId: string, paymentId: string, deps: Pick<PaymentDeps, 'store'>): Promise<Payment> {
+export async function getPayment(merchantId: string, paymentId: string, deps: PaymentDeps): Promise<Payment> {
   const record = PaymentId.safeParse(paymentId).success ? await deps.store.get(merchantId, paymentId) : undefined;
   if (!record) throw new NotFoundError(`payment ${paymentId} was not found`);
-  return toView(record);
+  // A payment awaiting its customer's action is read as its gateway has it now.
+  return toView(record.status === 'pending_action' ? await settleAction(record, deps) : record);
 }

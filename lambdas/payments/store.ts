@@ -8,7 +8,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { PendingAttempt, RouteResult } from '../../contracts/api';
+import type { CardSummary, NextAction, PendingAttempt, RouteResult } from '../../contracts/api';
 import { paymentIdRange } from '../../contracts/ids';
 import { INDEX_SHARDS, shardOf } from '../../contracts/resources';
 import type { AttemptRecord, FraudAssessment, PaymentDraft, PaymentRecord, PaymentStatus } from './model';
@@ -66,6 +66,8 @@ export interface TerminalUpdate {
   readonly attempt?: AttemptRecord;
   /** Why the reconciler, not the workflow, ended it. */
   readonly reason?: string;
+  /** The card as the gateway charged it (a tokenised card's summary, which the intent could not know). */
+  readonly card?: CardSummary;
   /** A succeeded payment's event, written to the outbox with the terminal status: what it carries beyond the record. */
   readonly event?: StoredSucceeded;
   readonly at: string;
@@ -88,6 +90,11 @@ export interface PaymentStore {
    * gateway call; throws PaymentFinishedError when the payment is already terminal.
    */
   recordIntent(draft: PaymentDraft, intent: Intent): Promise<void>;
+  /**
+   * Parks a processing payment whose attempt awaits the customer's action: `pending_action`, with the action and
+   * the attempt (its gateway reference) pending; the record as it is after (or as another run left it).
+   */
+  awaitAction(payment: PaymentKey, pending: PendingAttempt, action: NextAction): Promise<PaymentRecord>;
   /** Appends a failed attempt's outcome and clears the pending attempt. */
   recordAttempt(payment: PaymentKey, attempt: AttemptRecord): Promise<void>;
   /**
@@ -183,6 +190,28 @@ export class DynamoPaymentStore implements PaymentStore {
     }
   }
 
+  async awaitAction(payment: PaymentKey, pending: PendingAttempt, action: NextAction): Promise<PaymentRecord> {
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { merchantId: payment.merchantId, paymentId: payment.paymentId },
+          UpdateExpression: 'SET #status = :pendingAction, #action = :action, pendingAttempt = :pending, updatedAt = :at',
+          ConditionExpression: '#status = :processing',
+          ExpressionAttributeNames: { '#status': 'status', '#action': 'action' },
+          ExpressionAttributeValues: { ':pendingAction': 'pending_action', ':processing': 'processing', ':action': action, ':pending': pending, ':at': pending.at },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes as PaymentRecord;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.get(payment.merchantId, payment.paymentId);
+      if (!existing) throw error;
+      return existing;
+    }
+  }
+
   async recordAttempt(draft: PaymentKey, attempt: AttemptRecord): Promise<void> {
     await this.client.send(
       new UpdateCommand({
@@ -197,7 +226,7 @@ export class DynamoPaymentStore implements PaymentStore {
   }
 
   async finalize(draft: PaymentDraft | FinishedKey, update: TerminalUpdate): Promise<PaymentRecord> {
-    const names: Record<string, string> = { '#status': 'status' };
+    const names: Record<string, string> = { '#status': 'status', '#action': 'action' };
     const values: Record<string, unknown> = {
       ':status': update.status,
       ':processing': 'processing',
@@ -220,7 +249,9 @@ export class DynamoPaymentStore implements PaymentStore {
       // Every terminal write is marked: its events (if any) are derived from the record when published.
       unpublished: shardOf(draft.paymentId),
     };
-    let condition = '#status = :processing';
+    // A payment awaiting its customer's action is settled from it too.
+    values[':pendingAction'] = 'pending_action';
+    let condition = '#status IN (:processing, :pendingAction)';
     let fields = terminal;
     if ('request' in draft) {
       // A payment that never reached a gateway (fraud, no connector) is first written here, whole.
@@ -230,6 +261,17 @@ export class DynamoPaymentStore implements PaymentStore {
       sets.push('amount = :amount', 'currency = :currency', 'customerId = :customerId', '#method = :method', 'createdAt = if_not_exists(createdAt, :createdAt)');
       fields = { ...this.requestFields(draft), ...terminal };
       condition = 'attribute_not_exists(#status) OR #status = :processing';
+      delete values[':pendingAction'];
+      // The method's summary is set with the request's fields: the gateway's card completes it there.
+      if (update.card && base.names['#method'] === 'card') values[':method'] = { ...(values[':method'] as CardSummary), ...update.card };
+    } else if (update.card) {
+      // A recorded card payment: the gateway's summary field by field (the record's `tokenised` mark stays).
+      for (const [field, value] of Object.entries(update.card)) {
+        if (value === undefined) continue;
+        sets.push(`card.#card_${field} = :card_${field}`);
+        names[`#card_${field}`] = field;
+        values[`:card_${field}`] = value;
+      }
     }
     setFields(fields, sets, names, values);
     try {
@@ -237,7 +279,7 @@ export class DynamoPaymentStore implements PaymentStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { merchantId: draft.merchantId, paymentId: draft.paymentId },
-          UpdateExpression: `SET ${sets.join(', ')} REMOVE pendingAttempt, unfinished`,
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE pendingAttempt, unfinished, #action`,
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,

@@ -22,24 +22,31 @@
  * account with raw card data APIs enabled, and otherwise refuses it (a decline naming Stripe's reason).
  */
 import Stripe from 'stripe';
+import type { CardSummary } from '../../contracts/api';
 import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
-import { GatewayDeclinedError, GatewayRetryableError, RefundDeclinedError } from '../../contracts/errors';
+import { CardBrand } from '../../contracts/methods';
+import { GatewayDeclinedError, GatewayRetryableError, RefundDeclinedError, WebhookSignatureError } from '../../contracts/errors';
 import {
   ChargeOutcomeUnknownError,
   GatewayAmbiguousError,
   type ChargeRequest,
   type ChargeResult,
   type GatewayConnector,
+  type GatewayEvent,
   type RefundCall,
   type RefundResult,
 } from './connectors';
 
 /** The metadata key of the gateway key on each intent (what `retrieve` searches by). */
 export const STRIPE_KEY_METADATA = 'smartpay_key';
+/** The metadata key of the payment's merchant on each intent (a webhook names the payment by both). */
+export const STRIPE_MERCHANT_METADATA = 'smartpay_merchant';
 
 /** A Stripe account's credentials (the gateway credentials secret's entry of a `stripe` connector). */
 export interface StripeCredentials {
   readonly secretKey: string;
+  /** The webhook endpoint's signing secret (whsec_…), for POST /webhooks/stripe/{connectorId}. */
+  readonly webhookSecret?: string;
 }
 
 export interface StripeOptions {
@@ -85,21 +92,25 @@ export class StripeConnector implements GatewayConnector {
     return this.client;
   }
 
-  async charge(request: ChargeRequest): Promise<ChargeResult> {
-    let stripe: Stripe;
+  /** The client before a call that moves money: credentials that cannot be read mean nothing was sent (retryable). */
+  private async ready(): Promise<Stripe> {
     try {
-      stripe = await this.stripe();
+      return await this.stripe();
     } catch (error) {
-      // Nothing was sent: another gateway may take the payment (the log names the cause; it is configuration).
+      // Another gateway may take it; the message names the secret and the connector (it is configuration to fix).
       throw new GatewayRetryableError(`${this.id}: its credentials could not be read (${(error as Error).message})`, 'gateway_misconfigured', { connectorId: this.id });
     }
+  }
+
+  async charge(request: ChargeRequest): Promise<ChargeResult> {
+    const stripe = await this.ready();
     const params: Stripe.PaymentIntentCreateParams = {
       amount: request.amount,
       currency: request.currency.toLowerCase(),
       confirm: true,
       allowed_payment_method_types: ['card'],
       ...paymentMethodOf(request),
-      metadata: { [STRIPE_KEY_METADATA]: request.idempotencyKey },
+      metadata: { [STRIPE_KEY_METADATA]: request.idempotencyKey, ...(request.merchantId ? { [STRIPE_MERCHANT_METADATA]: request.merchantId } : {}) },
       ...(request.description ? { description: request.description } : {}),
       expand: ['latest_charge.balance_transaction'],
     };
@@ -112,9 +123,20 @@ export class StripeConnector implements GatewayConnector {
     return this.outcome(intent, request);
   }
 
-  async retrieve(idempotencyKey: string): Promise<ChargeResult | undefined> {
+  async retrieve(idempotencyKey: string, gatewayReference?: string): Promise<ChargeResult | undefined> {
     if (!/^[\w:.-]+$/.test(idempotencyKey)) throw new Error(`not a gateway key: ${idempotencyKey}`);
     const stripe = await this.stripe();
+    if (gatewayReference) {
+      // By its id: consistent at once (a search may lag the intent's latest state).
+      let intent: Stripe.PaymentIntent;
+      try {
+        intent = await stripe.paymentIntents.retrieve(gatewayReference, { expand: ['latest_charge.balance_transaction'] });
+      } catch (error) {
+        throw new ChargeOutcomeUnknownError(`${this.id}: could not read ${gatewayReference} (${this.mapped(error).message})`);
+      }
+      if (intent.metadata?.[STRIPE_KEY_METADATA] !== idempotencyKey) throw new Error(`${this.id}: ${gatewayReference} is not the intent of ${idempotencyKey}`);
+      return this.outcome(intent);
+    }
     let found: Stripe.ApiSearchResult<Stripe.PaymentIntent>;
     try {
       found = await stripe.paymentIntents.search({
@@ -131,13 +153,39 @@ export class StripeConnector implements GatewayConnector {
     return intent ? this.outcome(intent) : undefined;
   }
 
-  async refund(call: RefundCall): Promise<RefundResult> {
-    let stripe: Stripe;
+  async cancel(idempotencyKey: string, gatewayReference: string): Promise<ChargeResult | undefined> {
+    const stripe = await this.stripe();
     try {
-      stripe = await this.stripe();
+      await stripe.paymentIntents.cancel(gatewayReference, { cancellation_reason: 'abandoned' }, { idempotencyKey: `${idempotencyKey}:cancel` });
+      return undefined;
     } catch (error) {
-      throw new GatewayRetryableError(`${this.id}: its credentials could not be read (${(error as Error).message})`, 'gateway_misconfigured', { connectorId: this.id });
+      // It is no longer cancelable (it succeeded, or failed, meanwhile): its state is the answer.
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'payment_intent_unexpected_state') return this.retrieve(idempotencyKey, gatewayReference);
+      throw this.mapped(error);
     }
+  }
+
+  async parseWebhook(rawBody: string, headers: Readonly<Record<string, string | undefined>>): Promise<GatewayEvent | undefined> {
+    const secret = (await this.options.credentials()).webhookSecret;
+    if (!secret) throw new Error(`connector ${this.id} has no webhookSecret in its credentials: add the endpoint's signing secret (whsec_…)`);
+    const signature = headers['stripe-signature'];
+    let event: Stripe.Event;
+    try {
+      event = (await this.stripe()).webhooks.constructEvent(rawBody, signature ?? '', secret);
+    } catch (error) {
+      throw new WebhookSignatureError(`not a webhook of ${this.id}: ${(error as Error).message}`);
+    }
+    if (!event.type.startsWith('payment_intent.')) return undefined;
+    const intent = event.data.object as Stripe.PaymentIntent;
+    const key = intent.metadata?.[STRIPE_KEY_METADATA];
+    const merchantId = intent.metadata?.[STRIPE_MERCHANT_METADATA];
+    // An intent the platform did not create (the account's other traffic) is not ours to settle.
+    if (!key || !merchantId) return undefined;
+    return { eventId: event.id, type: event.type, idempotencyKey: key, merchantId, gatewayReference: intent.id };
+  }
+
+  async refund(call: RefundCall): Promise<RefundResult> {
+    const stripe = await this.ready();
     let refund: Stripe.Refund;
     try {
       refund = await stripe.refunds.create(
@@ -190,8 +238,10 @@ export class StripeConnector implements GatewayConnector {
   /** A PaymentIntent's state as the port's outcome: the charge, or the decline or unknown outcome, thrown. */
   private outcome(intent: Stripe.PaymentIntent, request?: ChargeRequest): ChargeResult {
     switch (intent.status) {
-      case 'succeeded':
-        return { gatewayReference: intent.id, feeMinor: this.feeOf(intent, request) };
+      case 'succeeded': {
+        const card = this.cardOf(intent);
+        return { gatewayReference: intent.id, feeMinor: this.feeOf(intent, request), ...(card ? { card } : {}) };
+      }
       case 'requires_payment_method': {
         // The confirmation failed: Stripe keeps the decline on the intent.
         const failure = intent.last_payment_error;
@@ -200,18 +250,24 @@ export class StripeConnector implements GatewayConnector {
         throw new GatewayDeclinedError(failure?.message ?? 'the card was declined', code, { connectorId: this.id, gatewayReference: intent.id });
       }
       case 'requires_action':
-        // 3-D Secure is not taken through the workflow yet: nothing was charged, the intent waits for an action
-        // that never comes and expires.
-        throw new GatewayDeclinedError('the card requires 3-D Secure authentication, which this payment flow does not offer yet', 'authentication_required', {
-          connectorId: this.id,
-          gatewayReference: intent.id,
-        });
+        // Not charged yet: the customer authenticates (3-D Secure) with Stripe.js and the client secret.
+        if (!intent.client_secret) throw new Error(`${this.id}: payment intent ${intent.id} requires an action but has no client secret`);
+        return { gatewayReference: intent.id, feeMinor: 0, requiresAction: { clientSecret: intent.client_secret } };
       case 'canceled':
         throw new GatewayDeclinedError('the payment intent was canceled', 'canceled', { connectorId: this.id, gatewayReference: intent.id });
       default:
         // processing, requires_confirmation, requires_capture: not (yet) an outcome.
         throw new ChargeOutcomeUnknownError(`${this.id}: payment intent ${intent.id} is ${intent.status}`);
     }
+  }
+
+  /** The card as Stripe charged it (brand, last 4, expiry), from the expanded charge. */
+  private cardOf(intent: Stripe.PaymentIntent): CardSummary | undefined {
+    const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : undefined;
+    const card = charge?.payment_method_details?.card;
+    if (!card) return undefined;
+    const brand = CardBrand.safeParse(card.brand);
+    return { brand: brand.success ? brand.data : 'unknown', last4: card.last4 ?? undefined, expMonth: card.exp_month, expYear: card.exp_year };
   }
 
   /** Stripe's fee from the charge's balance transaction when it is in the payment's currency, else the schedule's. */

@@ -116,7 +116,9 @@ export const steps: StepHandlers<'routing'> = {
         amount: request.amount,
         currency: request.currency,
         method: method.type,
-        network: method.type === 'card' ? cardNetwork(method.number) : undefined,
+        network: method.type === 'card' && method.number !== undefined ? cardNetwork(method.number) : undefined,
+        // A tokenised card is a Stripe PaymentMethod: only a Stripe account can charge it.
+        ...(method.type === 'card' && method.token !== undefined ? { kinds: ['stripe' as const] } : {}),
         country: request.country,
         fraudScore: input.fraud?.score,
       },

@@ -10,7 +10,7 @@
  *   exactly once (dynamo-model-store.ts): a replay changes nothing.
  */
 import { randomBytes } from 'node:crypto';
-import type { ConnectorDefinition } from '../../contracts/connectors';
+import type { ConnectorDefinition, ConnectorKind } from '../../contracts/connectors';
 import type { PaymentFinalizedDetail } from '../../contracts/events';
 import { NotFoundError, ValidationError } from '../../contracts/errors';
 import type { RankedConnector } from './bandit';
@@ -29,6 +29,8 @@ export interface RouteInput {
   readonly country?: string;
   readonly merchantCategory?: string;
   readonly fraudScore?: number;
+  /** Only connectors of these kinds can take the payment (a tokenised card: its gateway's). */
+  readonly kinds?: readonly ConnectorKind[];
 }
 
 export interface RouteResult {

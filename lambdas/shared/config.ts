@@ -42,6 +42,8 @@ export interface RuntimeConfig {
     readonly endpointTimeoutMs: number;
   };
   readonly maxPaymentAttempts: number;
+  /** ACCEPT_RAW_CARDS: /pay takes raw card numbers (otherwise only tokenised cards). */
+  readonly acceptRawCards: boolean;
   /** The connector registry (CONNECTORS), checked when first read. */
   readonly connectors: readonly ConnectorDefinition[];
   /** connectorId → fault kind, for the sandbox connectors (e.g. `amazon-pay=unavailable`). */
@@ -185,6 +187,7 @@ export function config(): RuntimeConfig {
       endpointTimeoutMs: number(ENV.fraudEndpointTimeoutMs, 30, 1, 5_000),
     },
     maxPaymentAttempts: setting(ENV.maxPaymentAttempts, MaxPaymentAttempts, 3),
+    acceptRawCards: process.env[ENV.acceptRawCards] === 'true',
     get connectors() {
       const json = jsonEnv(ENV.connectors);
       return json === undefined ? DEFAULT_CONNECTORS : parseConnectorRegistry(json, ENV.connectors);

@@ -2,7 +2,9 @@
  * The local platform's gateways: the embedded fakes of the real gateways' APIs, one account per connector of
  * that kind in the registry the functions run with, and the credentials secret the adapters read (the same
  * GATEWAY_CREDENTIALS_SECRET_ARN shape as in the cloud). Each account's key is generated at the first start and
- * kept under `<dataDir>/gateways/credentials.json` (git-ignored with the rest of `.smartpay/`).
+ * kept under `<dataDir>/gateways/credentials.json` (git-ignored with the rest of `.smartpay/`), with its webhook
+ * endpoint's signing secret: the fake signs the account's events with it and sends them to the platform's
+ * `POST /webhooks/stripe/{connectorId}` (`setWebhookBase`, once the server listens).
  *
  * With a real Stripe test key (`stripeSecretKey`, from STRIPE_SECRET_KEY), no fake is started for Stripe: every
  * Stripe connector uses that key against api.stripe.com.
@@ -23,6 +25,8 @@ export interface LocalGatewaysOptions {
   readonly faults?: Readonly<Record<string, string>>;
   /** A real Stripe key: Stripe connectors talk to Stripe itself, with it. */
   readonly stripeSecretKey?: string;
+  /** With a real key: the signing secret of the webhook endpoint forwarding to this platform (`stripe listen` prints it). */
+  readonly stripeWebhookSecret?: string;
   readonly host?: string;
 }
 
@@ -36,10 +40,19 @@ export interface LocalGateways {
   close(): Promise<void>;
 }
 
-function loadKeys(dir: string | undefined): Record<string, string> {
+/** An account's generated keys: its API key and its webhook endpoint's signing secret. */
+interface AccountKeys {
+  readonly secretKey: string;
+  readonly webhookSecret: string;
+}
+
+function loadKeys(dir: string | undefined): Record<string, AccountKeys> {
   if (!dir) return {};
   const file = join(dir, 'credentials.json');
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+  if (!existsSync(file)) return {};
+  const kept = JSON.parse(readFileSync(file, 'utf8')) as Record<string, AccountKeys | string>;
+  // An earlier layout kept the API key alone: a signing secret is added to it.
+  return Object.fromEntries(Object.entries(kept).flatMap(([id, keys]) => (typeof keys === 'string' ? [] : [[id, keys]])));
 }
 
 export async function startLocalGateways(options: LocalGatewaysOptions): Promise<LocalGateways> {
@@ -48,7 +61,9 @@ export async function startLocalGateways(options: LocalGatewaysOptions): Promise
   if (options.stripeSecretKey !== undefined) {
     const key = StripeCredentials.safeParse({ secretKey: options.stripeSecretKey });
     if (!key.success) throw new Error('STRIPE_SECRET_KEY must be a Stripe secret or restricted key (sk_test_… or rk_test_…)');
-    for (const c of stripeConnectors) credentials[c.id] = { secretKey: options.stripeSecretKey };
+    const entry = StripeCredentials.safeParse({ secretKey: options.stripeSecretKey, ...(options.stripeWebhookSecret ? { webhookSecret: options.stripeWebhookSecret } : {}) });
+    if (!entry.success) throw new Error('STRIPE_WEBHOOK_SECRET must be a webhook signing secret (whsec_…)');
+    for (const c of stripeConnectors) credentials[c.id] = entry.data;
     return { credentials: JSON.stringify(credentials), env: {}, close: async () => undefined };
   }
   if (stripeConnectors.length === 0) return { credentials: JSON.stringify(credentials), env: {}, close: async () => undefined };
@@ -57,10 +72,10 @@ export async function startLocalGateways(options: LocalGatewaysOptions): Promise
   let generated = false;
   for (const c of stripeConnectors) {
     if (!keys[c.id]) {
-      keys[c.id] = `sk_test_local${randomBytes(18).toString('hex')}`;
+      keys[c.id] = { secretKey: `sk_test_local${randomBytes(18).toString('hex')}`, webhookSecret: `whsec_local${randomBytes(18).toString('hex')}` };
       generated = true;
     }
-    credentials[c.id] = { secretKey: keys[c.id] };
+    credentials[c.id] = { ...keys[c.id] };
   }
   if (options.dir && generated) {
     mkdirSync(options.dir, { recursive: true });
@@ -76,7 +91,7 @@ export async function startLocalGateways(options: LocalGatewaysOptions): Promise
     faults[c.id] = fault as StripeFault;
   }
   const stripe = await startStripeFake({
-    accounts: stripeConnectors.map((definition) => ({ definition, secretKey: keys[definition.id] })),
+    accounts: stripeConnectors.map((definition) => ({ definition, ...keys[definition.id]! })),
     dir: options.dir,
     faults,
     host: options.host,

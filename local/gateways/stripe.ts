@@ -23,7 +23,7 @@
  * LedgerLine: key, amount, ok, result), so a restart keeps every intent and replay, and `npm run test:faults`
  * counts charges from it.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,6 +33,11 @@ import { issuerAnswer, STRIPE_TEST_PAYMENT_METHODS } from '../../contracts/issue
 import { cardBrand } from '../../contracts/methods';
 import { parseStripeForm, type FormValue } from './form';
 
+/** The API version the fake's events say they are (the SDK's pinned one). */
+const STRIPE_API_VERSION = '2026-10-28.endive';
+/** The metadata key of the SmartPay adapter's gateway key on an intent (lambdas/payments/stripe.ts; local/ may not import it). */
+const STRIPE_KEY_METADATA = 'smartpay_key';
+
 export type StripeFault = 'unavailable' | 'timeout' | 'server_error';
 export const STRIPE_FAULTS: readonly StripeFault[] = ['unavailable', 'timeout', 'server_error'];
 
@@ -40,6 +45,8 @@ export const STRIPE_FAULTS: readonly StripeFault[] = ['unavailable', 'timeout', 
 export interface StripeAccount {
   readonly definition: ConnectorDefinition;
   readonly secretKey: string;
+  /** The account's webhook endpoint's signing secret (whsec_…): events are signed with it. */
+  readonly webhookSecret?: string;
 }
 
 export interface StripeFakeOptions {
@@ -51,8 +58,24 @@ export interface StripeFakeOptions {
   readonly host?: string;
 }
 
+/** The endpoint's answer to a webhook the fake sent. */
+export interface WebhookDelivery {
+  readonly status: number;
+  readonly body: unknown;
+}
+
 export interface StripeFake {
   readonly url: string;
+  /** Where the accounts' webhooks go: `<base>/<connectorId>` (the platform's POST /webhooks/stripe/{connectorId}). */
+  setWebhookBase(base: string): void;
+  /**
+   * The customer's 3-D Secure step on an intent awaiting it (Stripe.js, in real life): `succeed` charges it,
+   * `fail` leaves it declined (requires_payment_method); the account's webhook is sent either way, and its
+   * delivery is awaited (the endpoint's answer, or undefined when no webhook base is set).
+   */
+  authenticate(connectorId: string, intentId: string, outcome: 'succeed' | 'fail'): Promise<WebhookDelivery | undefined>;
+  /** Sends an intent's event again, as Stripe retries or replays one (the endpoint's answer). */
+  resend(connectorId: string, intentId: string, type: string): Promise<WebhookDelivery | undefined>;
   setFault(connectorId: string, fault: StripeFault | undefined): void;
   /** The latest requests it received (method, path, headers, parsed form; at most 500), oldest first: what tests assert shapes on. */
   readonly requests: ReadonlyArray<{ method: string; path: string; headers: IncomingMessage['headers']; form: Record<string, FormValue> }>;
@@ -67,7 +90,8 @@ export interface PaymentIntent {
   readonly object: 'payment_intent';
   readonly amount: number;
   readonly currency: string;
-  readonly status: 'succeeded' | 'requires_action' | 'requires_payment_method';
+  readonly status: 'succeeded' | 'requires_action' | 'requires_payment_method' | 'canceled';
+  readonly cancellation_reason?: string | null;
   readonly client_secret: string;
   readonly created: number;
   readonly livemode: false;
@@ -119,7 +143,15 @@ interface Line {
   readonly currency?: string;
   readonly ok?: boolean;
   readonly result?: { readonly gatewayReference: string; readonly feeMinor: number };
-  readonly stripe: { readonly paramsHash: string; readonly answer: Answer; readonly intent?: PaymentIntent; readonly refund?: StripeRefund };
+  /** A processed POST has its params and answer (what a repeat of its key replays); a later change of an intent has neither. */
+  readonly stripe: {
+    readonly paramsHash?: string;
+    readonly answer?: Answer;
+    readonly intent?: PaymentIntent;
+    readonly refund?: StripeRefund;
+    /** An intent awaiting authentication: the card it will charge, and its billing country (the fake's own). */
+    readonly awaiting?: { readonly card: CardDetails; readonly country?: string };
+  };
 }
 
 /** The Refund object, as much of it as the adapter reads. */
@@ -155,8 +187,12 @@ function id(prefix: string): string {
   return `${prefix}_${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}`;
 }
 
+type CardDetails = Charge['payment_method_details']['card'];
+
 class Account {
   readonly intents = new Map<string, PaymentIntent>();
+  /** What an intent awaiting authentication will charge (the fake's own memory; Stripe keeps it on the PaymentMethod). */
+  readonly awaiting = new Map<string, { readonly card: CardDetails; readonly country?: string }>();
   readonly refunds = new Map<string, StripeRefund>();
   readonly calls = new Map<string, Line>();
   private readonly file: string | undefined;
@@ -177,10 +213,11 @@ class Account {
         continue; // a line cut short by a crash was never answered
       }
       if (!line.stripe) continue;
-      if (this.calls.has(line.key)) continue;
-      this.calls.set(line.key, line);
+      if (line.stripe.answer && !this.calls.has(line.key)) this.calls.set(line.key, line);
+      // The intent's latest state is its last line's.
       if (line.stripe.intent) this.intents.set(line.stripe.intent.id, line.stripe.intent);
       if (line.stripe.refund) this.refunds.set(line.stripe.refund.id, line.stripe.refund);
+      if (line.stripe.awaiting && line.stripe.intent) this.awaiting.set(line.stripe.intent.id, line.stripe.awaiting);
     }
   }
 
@@ -192,9 +229,10 @@ class Account {
   }
 
   record(line: Line): void {
-    this.calls.set(line.key, line);
+    if (line.stripe.answer) this.calls.set(line.key, line);
     if (line.stripe.intent) this.intents.set(line.stripe.intent.id, line.stripe.intent);
     if (line.stripe.refund) this.refunds.set(line.stripe.refund.id, line.stripe.refund);
+    if (line.stripe.awaiting && line.stripe.intent) this.awaiting.set(line.stripe.intent.id, line.stripe.awaiting);
     // Synchronous append: on disk (the OS's) before the answer, so a kill -9 after it cannot lose it.
     if (this.file) appendFileSync(this.file, `${JSON.stringify(line)}\n`);
   }
@@ -223,10 +261,66 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
   const now = options.now ?? (() => new Date());
   const byKey = new Map<string, Account>();
   const byId = new Map<string, Account>();
-  for (const { definition, secretKey } of options.accounts) {
+  const webhookSecrets = new Map<string, string>();
+  for (const { definition, secretKey, webhookSecret } of options.accounts) {
     const account = new Account(definition, options.dir);
     byKey.set(secretKey, account);
     byId.set(definition.id, account);
+    if (webhookSecret) webhookSecrets.set(definition.id, webhookSecret);
+  }
+  let webhookBase: string | undefined;
+
+  /** Sends an event about an intent to the account's endpoint, signed as Stripe signs (`Stripe-Signature: t=…,v1=…`). */
+  async function sendEvent(account: Account, type: string, intent: PaymentIntent): Promise<WebhookDelivery | undefined> {
+    const secret = webhookSecrets.get(account.definition.id);
+    if (!webhookBase || !secret) return undefined;
+    const created = Math.floor(now().getTime() / 1000);
+    const payload = JSON.stringify({ id: id('evt'), object: 'event', type, created, livemode: false, api_version: STRIPE_API_VERSION, pending_webhooks: 1, data: { object: intent } });
+    const signature = createHmac('sha256', secret).update(`${created}.${payload}`).digest('hex');
+    const response = await fetch(`${webhookBase}/${account.definition.id}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': `t=${created},v1=${signature}`, 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)' },
+      body: payload,
+    }).catch(() => undefined);
+    if (!response) return undefined;
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: kept as text
+    }
+    return { status: response.status, body };
+  }
+
+  /** An intent's new state, kept (a line of its own, with the charge fields when it was charged now). */
+  function changed(account: Account, before: PaymentIntent, after: PaymentIntent): void {
+    const key = before.metadata[STRIPE_KEY_METADATA] ?? before.id;
+    const charged = after.status === 'succeeded' && before.status !== 'succeeded';
+    const charge = after.latest_charge;
+    const fee = typeof charge === 'object' && charge?.balance_transaction ? charge.balance_transaction.fee : 0;
+    account.record({
+      key, at: now().toISOString(),
+      ...(charged ? { amount: after.amount, currency: after.currency.toUpperCase(), ok: true, result: { gatewayReference: after.id, feeMinor: fee } } : {}),
+      stripe: { intent: after },
+    });
+  }
+
+  function cancel(account: Account, form: Record<string, FormValue>, intentId: string): { answer: Answer; line?: Line } {
+    for (const name of Object.keys(form)) {
+      if (name !== 'cancellation_reason') return { answer: invalid(`Received unknown parameter: ${name}`, 'parameter_unknown', name) };
+    }
+    const intent = account.intents.get(intentId);
+    if (!intent) return { answer: invalid(`No such payment_intent: '${intentId}'`, 'resource_missing', 'intent', 404) };
+    if (intent.status !== 'requires_action' && intent.status !== 'requires_payment_method') {
+      return {
+        answer: invalid(`You cannot cancel this PaymentIntent because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be canceled: requires_payment_method, requires_capture, requires_confirmation, requires_action, processing.`, 'payment_intent_unexpected_state', undefined),
+      };
+    }
+    const after: PaymentIntent = { ...intent, status: 'canceled', cancellation_reason: text(form.cancellation_reason) ?? null, next_action: null };
+    changed(account, intent, after);
+    void sendEvent(account, 'payment_intent.canceled', after);
+    return { answer: { status: 200, body: after }, line: { key: '', at: now().toISOString(), stripe: {} } };
   }
   const faults = new Map<string, StripeFault>(Object.entries(options.faults ?? {}));
   const requests: StripeFake['requests'] extends ReadonlyArray<infer R> ? R[] : never = [];
@@ -330,7 +424,7 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
       line: {
         key, at: now().toISOString(), amount, currency: currency.toUpperCase(), ok,
         ...(ok ? { result: { gatewayReference: piId, feeMinor } } : {}),
-        stripe: { paramsHash: '', answer: result, intent },
+        stripe: { paramsHash: '', answer: result, intent, ...(answer.kind === 'authenticate' ? { awaiting: { card: details.card, ...(country ? { country } : {}) } } : {}) },
       },
     };
   }
@@ -391,7 +485,18 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     }
     if (!req.headers['stripe-version']) return invalid('This fake expects a Stripe-Version header (the SDK pins one).', 'parameter_missing');
     res.setHeader('Request-Id', id('req'));
-    const creates = req.method === 'POST' ? ({ '/v1/payment_intents': create, '/v1/refunds': createRefund } as const)[url.pathname as '/v1/refunds'] : undefined;
+    const canceling = /^\/v1\/payment_intents\/([A-Za-z0-9_]+)\/cancel$/.exec(url.pathname);
+    type Create = (a: Account, f: Record<string, FormValue>, k: string) => { answer: Answer; line?: Line };
+    const creates: Create | undefined =
+      req.method !== 'POST'
+        ? undefined
+        : url.pathname === '/v1/payment_intents'
+          ? create
+          : url.pathname === '/v1/refunds'
+            ? createRefund
+            : canceling
+              ? (a, f) => cancel(a, f, canceling[1]!)
+              : undefined;
     if (creates) {
       if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
         return invalid('Stripe takes form-encoded bodies (application/x-www-form-urlencoded).', 'parameter_invalid_string');
@@ -414,12 +519,13 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
         }
         res.setHeader('Idempotent-Replayed', 'true');
         if (fault === 'timeout') return 'drop';
-        return { status: seen.stripe.answer.status, body: replayBody(seen.stripe.answer, expansions(form)) };
+        const first = seen.stripe.answer as Answer; // what `calls` holds always has its answer
+        return { status: first.status, body: replayBody(first, expansions(form)) };
       }
       const { answer, line } = creates(account, form, key);
       if (!line) return answer; // refused before processing: nothing kept, as Stripe keeps nothing for it
       const kept = fault === 'server_error' ? stripeError(500, { type: 'api_error', message: 'An unknown error occurred' }) : answer;
-      account.record({ ...line, stripe: { ...line.stripe, paramsHash, answer: kept } });
+      account.record({ ...line, key, stripe: { ...line.stripe, paramsHash, answer: kept } });
       if (fault === 'timeout') return 'drop';
       return { status: kept.status, body: replayBody(kept, expansions(form)) };
     }
@@ -471,6 +577,41 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
   return {
     url: `http://${host}:${port}`,
     requests,
+    setWebhookBase(base) {
+      webhookBase = base.replace(/\/$/, '');
+    },
+    async authenticate(connectorId, intentId, outcome) {
+      const account = byId.get(connectorId);
+      const intent = account?.intents.get(intentId);
+      if (!account || !intent) throw new Error(`the fake has no intent ${intentId} at ${connectorId}`);
+      if (intent.status !== 'requires_action') throw new Error(`intent ${intentId} is ${intent.status}, not awaiting authentication`);
+      let after: PaymentIntent;
+      if (outcome === 'succeed') {
+        const chargeId = id('ch');
+        const awaited = account.awaiting.get(intent.id);
+        const fee = connectorFee(account.definition.fee, { amountMinor: intent.amount, method: 'card', ...(awaited?.country ? { country: awaited.country } : {}) });
+        const charge: Charge = {
+          id: chargeId, object: 'charge', amount: intent.amount, currency: intent.currency, status: 'succeeded', paid: true, payment_intent: intent.id,
+          balance_transaction: { id: id('txn'), object: 'balance_transaction', amount: intent.amount, fee, net: intent.amount - fee, currency: intent.currency },
+          payment_method_details: { type: 'card', card: awaited?.card ?? { brand: 'visa', last4: '0000', exp_month: 12, exp_year: now().getUTCFullYear() + 3, fingerprint: 'unknown' } },
+        };
+        after = { ...intent, status: 'succeeded', next_action: null, latest_charge: charge };
+      } else {
+        const failure: StripeErrorBody = {
+          type: 'card_error', code: 'payment_intent_authentication_failure',
+          message: 'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
+        };
+        after = { ...intent, status: 'requires_payment_method', next_action: null, last_payment_error: failure };
+      }
+      changed(account, intent, after);
+      return sendEvent(account, outcome === 'succeed' ? 'payment_intent.succeeded' : 'payment_intent.payment_failed', after);
+    },
+    async resend(connectorId, intentId, type) {
+      const account = byId.get(connectorId);
+      const intent = account?.intents.get(intentId);
+      if (!account || !intent) throw new Error(`the fake has no intent ${intentId} at ${connectorId}`);
+      return sendEvent(account, type, intent);
+    },
     setFault(connectorId, fault) {
       if (fault === undefined) faults.delete(connectorId);
       else faults.set(connectorId, fault);

@@ -15,9 +15,10 @@ const BACKUP: ConnectorDefinition = { ...STRIPE, id: 'sandbox-backup', kind: 'sa
 
 let platform: LocalPlatform;
 let client: ApiClient;
+const merchantId = uniqueMerchant();
 beforeAll(async () => {
   platform = await startPlatform({ env: { CONNECTORS: JSON.stringify([STRIPE, BACKUP]), MAX_PAYMENT_ATTEMPTS: '2' } });
-  client = await ApiClient.forMerchant(platform, uniqueMerchant());
+  client = await ApiClient.forMerchant(platform, merchantId);
 });
 afterAll(async () => {
   await platform?.close(1000);
@@ -138,4 +139,102 @@ test('a refund without an Idempotency-Key, or of a declined payment, is a 4xx na
   const bad = await client.call('POST', `/payments/${paymentId}/refund`, { body: { amount: -5 }, headers: { 'idempotency-key': 'r2' } });
   expect(bad.status).toBe(400);
   expect(bad.json.error.details.issues[0].field).toBe('amount');
+});
+
+test('a tokenised card (pm_…) goes to Stripe only, and the payment keeps the brand and last 4 Stripe names', async () => {
+  const result = await client.pay(payBody({ customerId: uniqueCustomer(), paymentMethod: { type: 'card', token: 'pm_card_mastercard' } }));
+  expect(result.status).toBe(201);
+  const { payment } = result.json;
+  expect(payment).toMatchObject({ connectorId: STRIPE.id, card: { brand: 'mastercard', last4: '4444', tokenised: true, expMonth: 12 } });
+  expect(intentOf(payment.paymentId)[0]).toMatchObject({ status: 'succeeded' });
+  const sent = platform.gateways.stripe!.requests.find((r) => r.headers['idempotency-key'] === `${payment.paymentId}:0`);
+  expect(sent?.form.payment_method).toBe('pm_card_mastercard');
+  // Stripe rate limiting: the sandbox cannot charge a Stripe token, so nothing else is tried.
+  platform.gateways.stripe!.setFault(STRIPE.id, 'unavailable');
+  const limited = await client.pay(payBody({ customerId: uniqueCustomer(), paymentMethod: { type: 'card', token: 'pm_card_visa' } }));
+  expect(limited.status).toBe(503);
+  expect(limited.json.error.details.payment.attempts.map((a: { connectorId: string }) => a.connectorId)).toEqual([STRIPE.id]);
+});
+
+test('a stage that refuses raw cards answers 400 naming paymentMethod.number, and takes tokens', async () => {
+  const strict = await startPlatform({ env: { CONNECTORS: JSON.stringify([STRIPE]), ACCEPT_RAW_CARDS: 'false' } });
+  try {
+    const strictClient = await ApiClient.forMerchant(strict, uniqueMerchant());
+    const raw = await strictClient.pay(payBody({ customerId: uniqueCustomer() }));
+    expect(raw.status).toBe(400);
+    expect(raw.json.error.details.issues).toEqual([expect.objectContaining({ field: 'paymentMethod.number', problem: expect.stringMatching(/tokenise the card/) })]);
+    expect(raw.text).not.toContain('4242424242424242');
+    const token = await strictClient.pay(payBody({ customerId: uniqueCustomer(), paymentMethod: { type: 'card', token: 'pm_card_visa' } }));
+    expect(token.status).toBe(201);
+  } finally {
+    await strict.close(1000);
+  }
+});
+
+describe('3-D Secure', () => {
+  const threeDS = { type: 'card', token: 'pm_card_threeDSecure2Required' };
+  const webhook = (body: string, signature: string) =>
+    fetch(`${platform.url}/webhooks/stripe/${STRIPE.id}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body });
+
+  test('requires_action is a pending_action payment carrying the client secret; the webhook settles it, and replays or stale events never regress it', async () => {
+    const key = `3ds-${Date.now()}`;
+    const body = payBody({ amount: 50_000, customerId: uniqueCustomer(), paymentMethod: threeDS, rewardWallet: '9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin' });
+    // The workflow's own path: it ends in AwaitingCustomerAction, answering 202.
+    const { response, execution } = await platform.workflows.executePayment({ body, merchantId, idempotencyKey: key, requestId: '3ds' });
+    expect(execution.states).toEqual(expect.arrayContaining(['Charge', 'Charged', 'AwaitingCustomerAction']));
+    expect(response.status).toBe(202);
+    const { payment } = JSON.parse(response.body);
+    expect(payment).toMatchObject({ status: 'pending_action', action: { type: 'use_stripe_sdk', clientSecret: expect.stringMatching(/^pi_.+_secret_/), expiresAt: expect.any(String) } });
+    const [intent] = intentOf(payment.paymentId);
+    expect(intent.status).toBe('requires_action');
+
+    // A repeat while it waits: the same payment, still awaiting; no second intent.
+    const again = await client.pay(body, key);
+    expect(again.status).toBe(202);
+    expect(again.json.payment).toMatchObject({ paymentId: payment.paymentId, status: 'pending_action' });
+    expect(intentOf(payment.paymentId)).toHaveLength(1);
+
+    // The customer authenticates; Stripe's webhook settles the payment (its answer says so, before anyone reads it).
+    expect(await platform.gateways.stripe!.authenticate(STRIPE.id, intent.id, 'succeed')).toEqual({ status: 200, body: { received: true, paymentId: payment.paymentId, status: 'succeeded' } });
+    const read = await client.call('GET', `/payments/${payment.paymentId}`);
+    expect(read.json.payment).toMatchObject({ status: 'succeeded', connectorId: STRIPE.id, feeMinor: expect.any(Number) });
+    expect(read.json.payment.action).toBeUndefined();
+    expect(read.json.payment.attempts).toEqual([expect.objectContaining({ outcome: 'succeeded', gatewayReference: intent.id })]);
+
+    // A replay of the event, and a stale failure event after it: received, and the payment stays succeeded.
+    expect(await platform.gateways.stripe!.resend(STRIPE.id, intent.id, 'payment_intent.succeeded')).toMatchObject({ status: 200, body: { status: 'succeeded' } });
+    expect(await platform.gateways.stripe!.resend(STRIPE.id, intent.id, 'payment_intent.payment_failed')).toMatchObject({ status: 200, body: { status: 'succeeded' } });
+    expect((await client.call('GET', `/payments/${payment.paymentId}`)).json.payment.status).toBe('succeeded');
+    // The repeat of the request now answers the succeeded payment.
+    expect((await client.pay(body, key)).status).toBe(201);
+
+    // Its events went out: the reward workflow issued its reward.
+    await platform.idle();
+    const reward = (await client.call('POST', '/reward', { body: { paymentId: payment.paymentId } })).json.reward;
+    expect(reward).toMatchObject({ paymentId: payment.paymentId, tokens: '10000000' });
+  });
+
+  test('a failed authentication declines the payment, with Stripe’s code', async () => {
+    const result = await client.pay(payBody({ customerId: uniqueCustomer(), paymentMethod: threeDS }));
+    expect(result.status).toBe(202);
+    const { paymentId } = result.json.payment;
+    expect(await platform.gateways.stripe!.authenticate(STRIPE.id, intentOf(paymentId)[0].id, 'fail')).toMatchObject({ status: 200, body: { status: 'declined' } });
+    const read = await client.call('GET', `/payments/${paymentId}`);
+    expect(read.json.payment).toMatchObject({ status: 'declined' });
+    expect(read.json.payment.attempts).toEqual([expect.objectContaining({ outcome: 'declined', code: 'payment_intent_authentication_failure' })]);
+  });
+
+  test('a webhook that is not Stripe’s is a 400, and changes nothing', async () => {
+    const result = await client.pay(payBody({ customerId: uniqueCustomer(), paymentMethod: threeDS }));
+    const { paymentId } = result.json.payment;
+    const intent = intentOf(paymentId)[0];
+    const forged = JSON.stringify({ id: 'evt_forged', object: 'event', type: 'payment_intent.succeeded', data: { object: { ...intent, status: 'succeeded' } } });
+    const response = await webhook(forged, `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_signature');
+    expect((await webhook(forged, '')).status).toBe(400);
+    expect((await client.call('GET', `/payments/${paymentId}`)).json.payment.status).toBe('pending_action');
+    const unknown = await fetch(`${platform.url}/webhooks/stripe/no-such-connector`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(unknown.status).toBe(404);
+  });
 });

@@ -1,9 +1,10 @@
 /**
  * `npm run test:faults`: the local platform under load, killed with SIGKILL at random moments, restarted on the
  * same data, and every request retried with its own key after the in-flight window; then the money is counted
- * from outside the platform: the sandbox gateways' own ledgers (SANDBOX_LEDGER_DIR) and the stored records.
- * One connector answers every charge with an ambiguous timeout after charging (SANDBOX_FAULTS), so the
- * reconciliation by gateway key is exercised on every run, and a share of the store's calls is throttled
+ * from outside the platform: the gateways' own ledgers (the sandboxes' and the Stripe fake's calls, under the data
+ * folder's gateways/) and the stored records. Two connectors lose every charge's answer after charging
+ * (SANDBOX_FAULTS: a sandbox, and a Stripe account through the real adapter against the fake of Stripe's API),
+ * so the reconciliation by gateway key is exercised on every run, and a share of the store's calls is throttled
  * (`--store-fault-rate`, 5% by default: the SDK retries them, and some get through to the steps). Three payments in
  * four name a customer's Solana wallet (`rewardWallet`), so rewards are minted on the local ledger while the
  * platform is killed, and a share of the ledger's sends is dropped unprocessed or loses its answer
@@ -118,7 +119,9 @@ function start(run: Run): Promise<ChildProcess> {
     cwd: ROOT,
     env: {
       ...process.env,
-      SANDBOX_FAULTS: 'sandbox-latam=timeout',
+      // A sandbox, and one Stripe account through the real adapter and the fake of Stripe's API, each lose every
+      // charge's answer after charging: the reconciliation by gateway key runs on both on every run.
+      SANDBOX_FAULTS: 'sandbox-latam=timeout,stripe-eu=timeout',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
       PAYMENT_LEASE_MS: String(run.leaseMs),
       // Confirmation gives up soon (an unknown outcome, retried), and the mints schedule takes over soon.
@@ -450,7 +453,7 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   const seconds = (Date.now() - started) / 1000;
   const text = [
     'faults report',
-    `  requests: ${sent.length} (kill -9 ×${KILLS}, each retried with its own key; ${(run.storeFaultRate * 100).toFixed(0)}% of store calls throttled; one gateway times out after charging), ${seconds.toFixed(0)} s`,
+    `  requests: ${sent.length} (kill -9 ×${KILLS}, each retried with its own key; ${(run.storeFaultRate * 100).toFixed(0)}% of store calls throttled; two gateways (a sandbox, and Stripe through its adapter) lose answers after charging), ${seconds.toFixed(0)} s`,
     `  final answers by status: ${[...finals].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ')}`,
     `  payments recorded: ${payments.size}; succeeded: ${succeeded.length}; charged (gateway ledgers): ${charges.size}; rewards: ${rewardItems.length}`,
     `  double charges: ${count('double charge') + count('one key, two charged')} (goal 0)`,

@@ -97,7 +97,7 @@ test('the payment workflow puts no event itself: PaymentSucceeded leaves through
   const putEvents = allStates(readDefinition('payment')).filter(([, state]) => JSON.stringify(state).includes('events:putEvents'));
   expect(putEvents).toEqual([]);
   expect(WORKFLOWS.payment.emits).toBeUndefined();
-  expect(allFunctions().payments.emits).toEqual(['PaymentSucceeded']);
+  expect(allFunctions().payments.emits).toEqual(['PaymentSucceeded', 'PaymentRefunded']);
 });
 
 test('a rule pattern matches its event and no other', () => {

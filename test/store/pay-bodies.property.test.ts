@@ -82,7 +82,7 @@ test('every /pay body is refused before any gateway call, or on record before it
         refund: async () => Promise.reject(new Error('no refunds here')),
         retrieveRefund: async () => undefined,
       };
-      const deps: service.PaymentDeps = { store, idempotency, now: () => new Date(), connectorFor: () => gateway };
+      const deps: service.PaymentDeps = { store, idempotency, acceptRawCards: true, now: () => new Date(), connectorFor: () => gateway };
       const begun = await service.begin({ body: wire, merchantId, idempotencyKey: randomUUID(), requestId: 'p' }, deps);
       if (begun.outcome === 'respond') {
         refused += 1;

@@ -80,6 +80,7 @@ function setup(connectors: GatewayConnector[] = []): Setup {
   const deps: service.PaymentDeps = {
     store,
     idempotency,
+    acceptRawCards: true,
     now: () => clock.now,
     connectorFor: (id) => {
       const c = connectors.find((x) => x.id === id);

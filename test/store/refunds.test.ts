@@ -42,6 +42,7 @@ function setup() {
   const deps: service.PaymentDeps & RefundDeps = {
     store,
     idempotency: new DynamoIdempotency(db.client, LOCAL_TABLES.idempotency),
+    acceptRawCards: true,
     now: () => clock.now,
     connectorFor: () => gateway,
   };

@@ -46,6 +46,22 @@ describe('PaymentRequest', () => {
     expect(issue?.problem).toMatch(problem);
   });
 
+  it('takes a tokenised card (a Stripe PaymentMethod id) instead of its number', () => {
+    const card = { type: 'card', token: 'pm_card_visa' };
+    expect(parseWith(PaymentRequest, { ...valid, paymentMethod: card }).paymentMethod).toEqual(card);
+  });
+
+  it.each([
+    [{ type: 'card', token: 'pm_card_visa', number: '4242424242424242' }, 'paymentMethod.number', /must not be given with token/],
+    [{ type: 'card', token: 'pm_card_visa', cvc: '123' }, 'paymentMethod.cvc', /must not be given with token/],
+    [{ type: 'card' }, 'paymentMethod.token', /is required .*unless the raw card/],
+    [{ type: 'card', token: 'tok_visa' }, 'paymentMethod.token', /Stripe PaymentMethod id/],
+    [{ type: 'card', number: '4242424242424242', expYear: 2030 }, 'paymentMethod.expMonth', /is required with number/],
+  ])('a card is a token or a raw card, not both nor neither: %j names %s', (paymentMethod, field, problem) => {
+    const issue = issuesOf({ ...valid, paymentMethod }).find((i) => i.field === field);
+    expect(issue?.problem).toMatch(problem);
+  });
+
   it('takes an Amazon Pay wallet token as the payment method', () => {
     const wallet = { type: 'wallet', wallet: 'amazon_pay', token: 'amzn_tok_1234ABCD' };
     expect(parseWith(PaymentRequest, { ...valid, paymentMethod: wallet }).paymentMethod).toEqual(wallet);

@@ -176,7 +176,7 @@ describe('Stripe adapter against the fake of Stripe’s API', () => {
     fake = await startStripeFake({ accounts: [{ definition, secretKey }], dir });
     await expect(connector().charge(req)).resolves.toEqual(first);
     const lines = readLedger(dir, definition.id).filter((line) => line.key === req.idempotencyKey);
-    expect(lines).toEqual([expect.objectContaining({ ok: true, amount: 1000, result: first })]);
+    expect(lines).toEqual([expect.objectContaining({ ok: true, amount: 1000, result: { gatewayReference: first.gatewayReference, feeMinor: first.feeMinor } })]);
   });
 
   it('refuses what Stripe refuses: no key, another content type, unknown parameters', async () => {
@@ -247,8 +247,39 @@ describe('Stripe refunds', () => {
   });
 });
 
-it('a 3-D Secure card is not charged (requires_action is declined as authentication_required until the flow takes it)', async () => {
-  await expect(connector().charge(request('4000000000003220'))).rejects.toMatchObject({ name: 'GatewayDeclinedError', code: 'authentication_required' });
+it('a 3-D Secure card is not charged yet: the intent requires an action, with its client secret; cancel ends it', async () => {
+  const req = request('4000000000003220');
+  const pending = await connector().charge(req);
+  expect(pending).toMatchObject({ gatewayReference: expect.stringMatching(/^pi_/), requiresAction: { clientSecret: expect.stringMatching(/^pi_.+_secret_/) } });
+  await expect(connector().retrieve(req.idempotencyKey, pending.gatewayReference)).resolves.toMatchObject({ requiresAction: expect.any(Object) });
+  await expect(connector().cancel(req.idempotencyKey, pending.gatewayReference)).resolves.toBeUndefined();
+  expect(fake.intents(definition.id).get(pending.gatewayReference)?.status).toBe('canceled');
+  // Canceled, it is no charge: a lookup by reference says so (declined), and a second cancel is not an error.
+  await expect(connector().retrieve(req.idempotencyKey, pending.gatewayReference)).rejects.toMatchObject({ name: 'GatewayDeclinedError', code: 'canceled' });
+});
+
+it('a charge that succeeded is not canceled: cancel answers the charge', async () => {
+  const req = request('4000000000003220');
+  const pending = await connector().charge(req);
+  await fake.authenticate(definition.id, pending.gatewayReference, 'succeed');
+  await expect(connector().cancel(req.idempotencyKey, pending.gatewayReference)).resolves.toMatchObject({ gatewayReference: pending.gatewayReference, feeMinor: 59 });
+});
+
+it('webhooks verify on the raw body with the signing secret; a forged one is refused', async () => {
+  const webhookSecret = 'whsec_unit_test_secret_1';
+  const signed = new StripeConnector(definition, { credentials: async () => ({ secretKey, webhookSecret }), apiUrl: fake.url });
+  const payload = JSON.stringify({ id: 'evt_1', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_1', object: 'payment_intent', metadata: { smartpay_key: 'pay_x:0', smartpay_merchant: 'm_1' } } } });
+  const t = Math.floor(Date.now() / 1000);
+  const { createHmac } = await import('node:crypto');
+  const v1 = createHmac('sha256', webhookSecret).update(`${t}.${payload}`).digest('hex');
+  await expect(signed.parseWebhook(payload, { 'stripe-signature': `t=${t},v1=${v1}` })).resolves.toEqual({
+    eventId: 'evt_1', type: 'payment_intent.succeeded', idempotencyKey: 'pay_x:0', merchantId: 'm_1', gatewayReference: 'pi_1',
+  });
+  await expect(signed.parseWebhook(payload.replace('pay_x', 'pay_y'), { 'stripe-signature': `t=${t},v1=${v1}` })).rejects.toMatchObject({ name: 'WebhookSignatureError', status: 400 });
+  // An event about an intent the platform did not create is received and ignored.
+  const foreign = JSON.stringify({ id: 'evt_2', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_2', object: 'payment_intent', metadata: {} } } });
+  const v1f = createHmac('sha256', webhookSecret).update(`${t}.${foreign}`).digest('hex');
+  await expect(signed.parseWebhook(foreign, { 'stripe-signature': `t=${t},v1=${v1f}` })).resolves.toBeUndefined();
 });
 
 it('the declines carry no card data', async () => {

@@ -1,0 +1,86 @@
+/**
+ * Payments awaiting the customer's action (3-D Secure) on the real store, with the Stripe adapter against the
+ * fake of Stripe's API and a clock the test moves: the reconciler leaves one alone until its action expires,
+ * then cancels it at Stripe (failed, action_expired), unless it succeeded meanwhile, which settles it succeeded.
+ */
+import { randomUUID } from 'node:crypto';
+import { RouteResult } from '../../contracts/api';
+import type { ConnectorDefinition } from '../../contracts/connectors';
+import { DynamoIdempotency } from '../../lambdas/payments/idempotency';
+import * as service from '../../lambdas/payments/service';
+import { DynamoPaymentStore } from '../../lambdas/payments/store';
+import { StripeConnector } from '../../lambdas/payments/stripe';
+import { LOCAL_TABLES } from '../../local/env';
+import { startStripeFake, type StripeFake } from '../../local/gateways/stripe';
+import { useTestStore } from './support';
+
+const db = useTestStore();
+const definition: ConnectorDefinition = {
+  id: `stripe-${randomUUID().slice(0, 6)}`, kind: 'stripe', enabled: true, methods: ['card'], currencies: ['*'], regions: ['*'], fee: { basisPoints: 290, fixedMinor: 30 },
+};
+const secretKey = 'sk_test_pendingaction0001';
+let fake: StripeFake;
+beforeAll(async () => {
+  fake = await startStripeFake({ accounts: [{ definition, secretKey }] });
+});
+afterAll(() => fake.close());
+
+function setup() {
+  const clock = { now: new Date() };
+  const connector = new StripeConnector(definition, { credentials: async () => ({ secretKey }), apiUrl: fake.url, maxNetworkRetries: 0 });
+  const deps: service.PaymentDeps = {
+    store: new DynamoPaymentStore(db.client, LOCAL_TABLES.payments),
+    idempotency: new DynamoIdempotency(db.client, LOCAL_TABLES.idempotency),
+    acceptRawCards: false,
+    now: () => clock.now,
+    connectorFor: () => connector,
+  };
+  return { clock, deps };
+}
+
+async function awaiting(s: ReturnType<typeof setup>) {
+  const envelope = {
+    merchantId: `m_${randomUUID().slice(0, 8)}`, idempotencyKey: randomUUID(), requestId: 'r',
+    body: { amount: 1500, currency: 'EUR', customerId: 'cus_3ds', paymentMethod: { type: 'card', token: 'pm_card_threeDSecure2Required' } },
+  };
+  const begun = await service.begin(envelope, s.deps);
+  if (begun.outcome !== 'new') throw new Error('expected a new payment');
+  const plan = RouteResult.parse({
+    decisionId: 'rt_test_decision_1',
+    ranked: [{ connectorId: definition.id, kind: 'stripe', estimatedFeeMinor: 10, expectedSuccess: 0.9, score: 1, status: 'healthy', propensity: 1 }],
+    propensity: 1, policyVersion: 'v1', attemptLimit: 1, scoredBy: 'embedded',
+  });
+  const output = await service.chargeAndFinalize({ payment: begun.payment, attempt: 0, connector: { connectorId: definition.id }, plan }, s.deps);
+  expect(output).toMatchObject({ pendingAction: true, succeeded: false, response: { status: 202 } });
+  const record = await s.deps.store.get(envelope.merchantId, begun.payment.paymentId);
+  expect(record).toMatchObject({ status: 'pending_action', unfinished: expect.any(String), pendingAttempt: { gatewayReference: expect.stringMatching(/^pi_/) } });
+  return record!;
+}
+
+test('an awaited action that expires is canceled at Stripe, and the payment fails with action_expired', async () => {
+  const s = setup();
+  const record = await awaiting(s);
+  // Before it expires, the reconciler leaves it waiting.
+  s.clock.now = new Date(s.clock.now.getTime() + service.RECONCILE_AFTER_MS + 1);
+  await service.reconcile(s.deps, 1000);
+  expect((await s.deps.store.get(record.merchantId, record.paymentId))?.status).toBe('pending_action');
+  s.clock.now = new Date(s.clock.now.getTime() + service.ACTION_TTL_MS);
+  await service.reconcile(s.deps, 1000);
+  const after = await s.deps.store.get(record.merchantId, record.paymentId);
+  expect(after).toMatchObject({ status: 'failed', code: 'action_expired' });
+  expect(after?.unfinished).toBeUndefined();
+  expect(after?.action).toBeUndefined();
+  expect(fake.intents(definition.id).get(record.pendingAttempt!.gatewayReference!)?.status).toBe('canceled');
+});
+
+test('an action completed without a webhook is found when it expires: the payment succeeds, never canceled', async () => {
+  const s = setup();
+  const record = await awaiting(s);
+  const intentId = record.pendingAttempt!.gatewayReference!;
+  await fake.authenticate(definition.id, intentId, 'succeed'); // no webhook base: nothing is told
+  expect((await s.deps.store.get(record.merchantId, record.paymentId))?.status).toBe('pending_action');
+  s.clock.now = new Date(s.clock.now.getTime() + service.ACTION_TTL_MS + service.RECONCILE_AFTER_MS);
+  await service.reconcile(s.deps, 1000);
+  expect(await s.deps.store.get(record.merchantId, record.paymentId)).toMatchObject({ status: 'succeeded', connectorId: definition.id, feeMinor: 74 });
+  expect(fake.intents(definition.id).get(intentId)?.status).toBe('succeeded');
+});
