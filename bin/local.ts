@@ -3,6 +3,7 @@
  * `.smartpay/`. Options: --port <n> (or PORT; default 3001), --data-dir <dir>, --in-memory.
  */
 import { parseArgs } from 'node:util';
+import { ENV } from '../contracts/resources';
 import { DEFAULT_DATA_DIR, startLocalPlatform } from '../local/platform';
 
 const SAMPLE_BODY = JSON.stringify({
@@ -63,8 +64,8 @@ async function main(): Promise<void> {
     inMemory: values['in-memory'],
     inheritedEnv: process.env,
     // A real Stripe test key talks to Stripe itself (and needs a network); unset, the embedded fake of its API.
-    stripeSecretKey: process.env.STRIPE_SECRET_KEY || undefined,
-    stripeWebhookSecret: process.env.STRIPE_WEBHOOK_SECRET || undefined,
+    stripeSecretKey: process.env[ENV.stripeSecretKey] || undefined,
+    stripeWebhookSecret: process.env[ENV.stripeWebhookSecret] || undefined,
     storeFaultRate,
     solanaRpcPort,
     solanaFaultRate,

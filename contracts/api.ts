@@ -378,6 +378,11 @@ export const CardSummary = z.object({
   expYear: z.number().int().optional(),
   /** The card was tokenised (`paymentMethod.token`): the platform never saw its number. */
   tokenised: z.boolean().optional(),
+  /**
+   * The same card gives the same fingerprint across your payments (an HMAC under the stage's secret key, of the
+   * number, or of a tokenised card's gateway fingerprint), and nothing can be learnt of the number from it.
+   */
+  fingerprint: z.string().optional(),
 });
 export type CardSummary = z.infer<typeof CardSummary>;
 export const WalletSummary = z.object({ wallet: WalletName, tokenLast4: z.string() });

@@ -99,6 +99,8 @@ export const ENV = {
    * gateway (kind stripe without `sandbox`).
    */
   gatewayCredentialsSecretArn: 'GATEWAY_CREDENTIALS_SECRET_ARN',
+  /** The ARN of the secret whose value keys the cards' fingerprints (HMAC-SHA256; the construct generates one). */
+  cardFingerprintSecretArn: 'CARD_FINGERPRINT_SECRET_ARN',
   /** How long a gateway call may take, in ms (default 8000), before it counts as a timeout (ambiguous). */
   gatewayTimeoutMs: 'GATEWAY_TIMEOUT_MS',
   /** Local only: the base URL of the embedded fake of Stripe's API. Never set in the cloud (api.stripe.com). */
@@ -143,8 +145,14 @@ export const ENV = {
   routingEndpointName: 'ROUTING_ENDPOINT_NAME',
   /** Time budget of one routing endpoint call in ms (default 20); past it the embedded bandit ranks. */
   routingEndpointTimeoutMs: 'ROUTING_ENDPOINT_TIMEOUT_MS',
+  /**
+   * Local only (`npm start` reads it): a real Stripe test key, with which the Stripe connectors talk to Stripe
+   * itself. In the cloud a Stripe key is never an environment value: each account's key is an entry of the
+   * gateway credentials secret (GATEWAY_CREDENTIALS_SECRET_ARN), which also holds several accounts' keys.
+   */
   stripeSecretKey: 'STRIPE_SECRET_KEY',
-  stripeSecretArn: 'STRIPE_SECRET_ARN',
+  /** Local only, with STRIPE_SECRET_KEY: the signing secret of the webhook endpoint forwarding to the platform. */
+  stripeWebhookSecret: 'STRIPE_WEBHOOK_SECRET',
   /** The Solana cluster's JSON-RPC URL (default devnet's). */
   solanaRpcUrl: 'SOLANA_RPC_URL',
   /** The reward token's mint; unset: rewards are recorded, not minted. */

@@ -84,6 +84,8 @@ export const ChargeOutput = z.object({
   attempt: AttemptRecord,
   /** The card as the gateway charged it (a tokenised card's brand, last 4 and expiry). */
   card: CardSummary.optional(),
+  /** The gateway's own fingerprint of the card, made a keyed one before it is kept. */
+  gatewayFingerprint: z.string().optional(),
   /** Not charged yet: the customer acts first (3-D Secure); the payment becomes `pending_action`. */
   requiresAction: z.object({ clientSecret: z.string() }).optional(),
 });

@@ -64,7 +64,7 @@ export type EnvSource =
   | { readonly from: 'secret'; readonly prop: SecretProp };
 
 /** The secrets a deployment may hand the functions, by their ARNs. */
-export type SecretProp = 'mintAuthoritySecretArn' | 'treasurySecretArn' | 'solanaRpcUrlSecretArn' | 'gatewayCredentialsSecretArn';
+export type SecretProp = 'mintAuthoritySecretArn' | 'treasurySecretArn' | 'solanaRpcUrlSecretArn' | 'gatewayCredentialsSecretArn' | 'cardFingerprintSecretArn';
 
 export interface FunctionSpec {
   readonly area: Area;
@@ -291,6 +291,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
           [ENV.sandboxLatencyMs]: { from: 'tunable' },
           [ENV.sandboxLedgerDir]: { from: 'tunable' },
           [ENV.gatewayCredentialsSecretArn]: { from: 'secret', prop: 'gatewayCredentialsSecretArn' },
+          [ENV.cardFingerprintSecretArn]: { from: 'secret', prop: 'cardFingerprintSecretArn' },
           [ENV.gatewayTimeoutMs]: { from: 'tunable' },
           [ENV.paymentLeaseMs]: { from: 'tunable' },
           [ENV.reconcileAfterMs]: { from: 'tunable' },

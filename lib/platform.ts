@@ -4,12 +4,12 @@
  * It grants and configures only what the handlers read today: the Stripe, Solana mint-authority and LLM
  * secrets and the Solana settings arrive with the Stripe, Solana and chat work that reads them.
  */
-import { Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { SmartPayApi } from './api';
@@ -20,6 +20,7 @@ import { SmartPayFraudEndpoint, type SmartPayFraudEndpointProps } from './ml';
 import { SmartPayObservability } from './observability';
 import { GATEWAY_KINDS } from '../contracts/connectors';
 import { STAGES, validateStageConfig, type StageConfig } from './stages';
+import { acknowledge } from './nag';
 import { SmartPayWorkflows } from './workflows';
 
 /** Props of {@link SmartPayPlatform}. Every prop is optional; `existingX` and `xProps` exclude each other. */
@@ -135,6 +136,12 @@ export interface SmartPayPlatformProps {
    * @default - none: every connector must be a sandbox
    */
   readonly gatewayCredentialsSecret?: secretsmanager.ISecret;
+  /**
+   * The secret whose value keys the cards' fingerprints (`CARD_FINGERPRINT_SECRET_ARN`: HMAC-SHA256, at least 32
+   * characters). Never rotate it: a new key gives every card a new fingerprint. Only the payments function reads it.
+   * @default - a generated secret (64 characters), encrypted with the platform's key and kept with the data
+   */
+  readonly cardFingerprintSecret?: secretsmanager.ISecret;
 }
 
 const EXCLUSIVE: ReadonlyArray<readonly [keyof SmartPayPlatformProps, keyof SmartPayPlatformProps]> = [
@@ -193,6 +200,8 @@ export class SmartPayPlatform extends Construct {
   public readonly api: SmartPayApi;
   /** Alarms, topic, dashboard. */
   public readonly observability: SmartPayObservability;
+  /** The key of the cards' fingerprints (the given secret, or the generated one). */
+  public readonly cardFingerprintSecret: secretsmanager.ISecret;
   /** The SageMaker fraud endpoint, when `fraudEndpoint` is set. */
   public readonly fraudEndpoint?: SmartPayFraudEndpoint;
 
@@ -227,6 +236,8 @@ export class SmartPayPlatform extends Construct {
       this.fraudEndpoint = new SmartPayFraudEndpoint(this, 'FraudEndpoint', props.fraudEndpoint === true ? {} : props.fraudEndpoint);
     }
 
+    this.cardFingerprintSecret = props.cardFingerprintSecret ?? this.generatedFingerprintKey(key, stage.retainData);
+
     this.functions = new SmartPayFunctions(this, 'Functions', {
       stage,
       data: this.data,
@@ -234,7 +245,7 @@ export class SmartPayPlatform extends Construct {
       // functions.ts sets FRAUD_ENDPOINT_NAME and grants InvokeEndpoint on that endpoint only.
       fraudEndpointName: this.fraudEndpoint?.endpointName ?? props.fraudEndpointName,
       routingEndpointName: props.routingEndpointName,
-      secrets: { mintAuthoritySecretArn: props.mintAuthoritySecret, treasurySecretArn: props.treasurySecret, solanaRpcUrlSecretArn: props.solanaRpcUrlSecret, gatewayCredentialsSecretArn: props.gatewayCredentialsSecret },
+      secrets: { mintAuthoritySecretArn: props.mintAuthoritySecret, treasurySecretArn: props.treasurySecret, solanaRpcUrlSecretArn: props.solanaRpcUrlSecret, gatewayCredentialsSecretArn: props.gatewayCredentialsSecret, cardFingerprintSecretArn: this.cardFingerprintSecret },
     });
 
     this.workflows = new SmartPayWorkflows(this, 'Workflows', {
@@ -297,5 +308,19 @@ export class SmartPayPlatform extends Construct {
   /** Receive and delete on every DLQ (e.g. a redrive job). */
   public grantConsumeDlqs(grantee: iam.IGrantable): void {
     this.workflows.grantConsumeDlqs(grantee);
+  }
+
+  /** The fingerprint key the construct generates when none is given: 64 characters, under the platform's key. */
+  private generatedFingerprintKey(key: kms.IKey, retain: boolean): secretsmanager.ISecret {
+    const secret = new secretsmanager.Secret(this, 'CardFingerprintKey', {
+      description: 'SmartPay: the HMAC key of card fingerprints (never rotate it: a new key gives every card a new fingerprint)',
+      encryptionKey: key,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const reason =
+      'The key of an HMAC that fingerprints cards so the same card matches across payments; rotating it would give every card a new fingerprint and break that matching. It is not a credential: it grants no access to anything.';
+    acknowledge(secret, { 'AwsSolutions-SMG4': reason });
+    return secret;
   }
 }

@@ -3,6 +3,7 @@
  * PutEvents endpoint, one worker per function with its own environment, the two workflows, a bus rule per
  * consumer (a workflow, or a queue drained by a function), the DLQ, the local issuer and the HTTP server.
  */
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
@@ -10,7 +11,7 @@ import { createLocalBus, type LocalBus } from './bus';
 import { createLocalDlq, type LocalDlq } from './dlq';
 import { ensureTables, startLocalStore, type LocalStore } from './dynalite';
 import { startLocalEventsEndpoint } from './events-endpoint';
-import { localSecretArn, startLocalSecretsEndpoint } from './secrets-endpoint';
+import { loadOrCreateSecret, localSecretArn, startLocalSecretsEndpoint } from './secrets-endpoint';
 import type { LocalLedger } from './solana/ledger';
 import { keypairSecret, loadOrCreateRewardKeys } from './solana/reward-keys';
 import { startLocalSolanaRpc } from './solana/rpc';
@@ -165,11 +166,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const authorityArn = localSecretArn('solana-mint-authority');
     const treasuryArn = localSecretArn('solana-treasury');
     const gatewayCredentialsArn = localSecretArn('gateway-credentials');
+    // The key of the cards' fingerprints, as the construct generates one (kept, so a card's fingerprint is stable).
+    const fingerprintArn = localSecretArn('card-fingerprint-key');
+    const fingerprintKey = loadOrCreateSecret(persist ? join(dataDir, 'payments') : undefined, 'card-fingerprint.key', () => randomBytes(48).toString('base64url'));
     const secrets = await startLocalSecretsEndpoint(
       new Map([
         [authorityArn, keypairSecret(rewardKeys.authority)],
         [treasuryArn, keypairSecret(rewardKeys.treasury)],
         [gatewayCredentialsArn, gateways.credentials],
+        [fingerprintArn, fingerprintKey],
       ]),
       host,
     );
@@ -198,6 +203,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         [ENV.solanaMintAuthoritySecretArn]: authorityArn,
         [ENV.solanaTreasurySecretArn]: treasuryArn,
         [ENV.gatewayCredentialsSecretArn]: gatewayCredentialsArn,
+        [ENV.cardFingerprintSecretArn]: fingerprintArn,
       },
       secrets.url,
       gateways.env,

@@ -5,10 +5,26 @@
  * parameters utility and the SDK's client (SECRETS_ENDPOINT), as they read Secrets Manager in the cloud. A secret
  * it does not hold gets Secrets Manager's ResourceNotFoundException. Values are never logged.
  */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startAwsJsonEndpoint, type LocalAwsEndpoint } from './aws-json-endpoint';
 import { LOCAL_ACCOUNT, LOCAL_PREFIX, LOCAL_REGION } from './env';
 
 export type LocalSecretsEndpoint = LocalAwsEndpoint;
+
+/**
+ * A secret's value kept in a file of `dir` (mode 0600), made by `make` at the first start; in memory (a new one
+ * each start) without `dir`.
+ */
+export function loadOrCreateSecret(dir: string | undefined, file: string, make: () => string): string {
+  if (!dir) return make();
+  const path = join(dir, file);
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  mkdirSync(dir, { recursive: true });
+  const value = make();
+  writeFileSync(path, `${value}\n`, { mode: 0o600 });
+  return value;
+}
 
 /** The ARN of a local secret, by name (what the platform puts in the functions' *_SECRET_ARN variables). */
 export function localSecretArn(name: string): string {

@@ -30,6 +30,8 @@ export interface ChargeResult {
   readonly feeMinor: number;
   /** The card as the gateway charged it, when it says (what a tokenised card's payment keeps of it). */
   readonly card?: CardSummary;
+  /** The gateway's own fingerprint of the card (what a tokenised card's keyed fingerprint is made from; never kept). */
+  readonly gatewayFingerprint?: string;
   /**
    * Not charged yet: the gateway asks the customer to act first (3-D Secure); the client completes it with this
    * (Stripe.js and the intent's client secret). The charge is `gatewayReference`'s, settled later.

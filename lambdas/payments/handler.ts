@@ -14,6 +14,7 @@ import { apiRoute, errorResponse, idempotencyKeyOf, isApiGatewayEvent, jsonRespo
 import { instrumented, logger, metrics } from '../shared/powertools';
 import { runStep } from '../shared/steps';
 import { connectorRegistry } from './connector-registry';
+import { secretFingerprinter } from './fingerprint';
 import { DynamoIdempotency } from './idempotency';
 import * as outbox from './outbox';
 import * as refunds from './refunds';
@@ -31,6 +32,7 @@ function dependencies(): service.PaymentDeps {
     idempotency: new DynamoIdempotency(documentClientOf(), cfg.tables.idempotency, cfg.paymentLeaseMs),
     reconcileAfterMs: cfg.reconcileAfterMs,
     acceptRawCards: cfg.acceptRawCards,
+    ...(cfg.gateways.cardFingerprintSecretArn ? { fingerprint: secretFingerprinter(cfg.gateways.cardFingerprintSecretArn) } : {}),
     now: () => new Date(),
     connectorFor: connectorRegistry(cfg),
     onReconcileError: (paymentId, error) => logger.error('could not reconcile a payment; the next run retries', { paymentId, error }),

@@ -92,13 +92,13 @@ export function refundedEvent(record: PaymentRecord, refund: StoredRefund): Paym
 }
 
 /** What the payment keeps of its method: a card's brand, last 4 and expiry, or a wallet's name and token's last 4. */
-export function methodSummary(request: PaymentRequest): { card: CardSummary } | { wallet: WalletSummary } {
+export function methodSummary(request: PaymentRequest, fingerprint?: string): { card: CardSummary } | { wallet: WalletSummary } {
   const method = request.paymentMethod;
   if (method.type === 'wallet') return { wallet: { wallet: method.wallet, tokenLast4: method.token.slice(-4) } };
   const raw = rawCardOf(method);
   // A tokenised card is known by its gateway's answer (Finalize records it); until then, only that it is tokenised.
   if (!raw) return { card: { brand: 'unknown', tokenised: true } };
-  return { card: { brand: cardBrand(raw.number), last4: raw.number.slice(-4), expMonth: raw.expMonth, expYear: raw.expYear } };
+  return { card: { brand: cardBrand(raw.number), last4: raw.number.slice(-4), expMonth: raw.expMonth, expYear: raw.expYear, ...(fingerprint ? { fingerprint } : {}) } };
 }
 
 /** The API's view of a refund: without the platform's fields. */

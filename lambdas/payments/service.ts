@@ -18,6 +18,7 @@ import {
   PaymentRequest,
   rawCardOf,
   processingBody,
+  type CardSummary,
   type FraudAssessment,
   type Payment,
 } from '../../contracts/api';
@@ -38,6 +39,7 @@ import { ChargeOutcomeUnknownError, GatewayAmbiguousError, type ChargeRequest, t
 import { GatewayDeclinedError } from '../../contracts/errors';
 import { httpResponse, type ClaimResult, type IdempotencyData, type IdempotencyPort } from './idempotency';
 import { succeededEvent, toView, type AttemptRecord, type PaymentRecord, type StoredSucceeded } from './model';
+import type { Fingerprinter } from './fingerprint';
 import { reconcileRefunds } from './refunds';
 import type { FinishedKey, PaymentStore, TerminalUpdate } from './store';
 
@@ -50,6 +52,8 @@ export interface PaymentDeps {
   readonly now: () => Date;
   /** Whether raw card numbers are taken (ACCEPT_RAW_CARDS: sandbox and test stages); otherwise only tokenised cards. */
   readonly acceptRawCards: boolean;
+  /** The cards' keyed fingerprints (fingerprint.ts); none are kept without it. */
+  readonly fingerprint?: Fingerprinter;
   /** How long a payment may sit processing before the reconciler takes it. @default RECONCILE_AFTER_MS */
   readonly reconcileAfterMs?: number;
   /** Told about a payment the reconciler could not finish this time. */
@@ -187,7 +191,9 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
   const connector = deps.connectorFor(input.connector.connectorId);
   const idempotencyKey = gatewayKey(payment.paymentId, attempt);
   const { request } = payment;
+  const cardFingerprint = await rawCardFingerprint(payment, deps);
   await deps.store.recordIntent(payment, {
+    ...(cardFingerprint ? { cardFingerprint } : {}),
     plan: input.plan,
     fraud: assessmentOf(input.fraud),
     pending: { attempt, connectorId: connector.id, at: deps.now().toISOString() },
@@ -243,8 +249,10 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
  * the same step, so a charged payment is finished without another Lambda hop. A failed attempt is rethrown.
  */
 export async function chargeAndFinalize(input: ChargeInput, deps: PaymentDeps): Promise<FinalizeOutput> {
-  const charged = await charge(input, deps);
+  let charged = await charge(input, deps);
   if (charged.requiresAction) return awaitAction(input, charged, deps);
+  const method = input.payment.request.paymentMethod;
+  charged = await keyedCard(charged, method.type === 'card' && method.token !== undefined, deps);
   return finalize({ payment: input.payment, fraud: input.fraud, result: { outcome: 'succeeded', charge: charged } }, deps);
 }
 
@@ -287,6 +295,7 @@ export async function settleAction(record: PaymentRecord, deps: PaymentDeps, exp
       found = connector.cancel ? await connector.cancel(key, pending.gatewayReference) : undefined;
     }
     if (found && !found.requiresAction) {
+      found = await keyedCard(found, record.card?.tokenised === true, deps);
       const won = attempt({ outcome: 'succeeded', feeMinor: found.feeMinor, gatewayReference: found.gatewayReference });
       result = { outcome: 'succeeded', charge: { connectorId: pending.connectorId, ...found, latencyMs: won.latencyMs, reconciled: false, attempt: won } };
       update = terminalUpdate(record.paymentId, {}, result, undefined, at, 'settled after the customer\'s action');
@@ -310,6 +319,23 @@ function methodOf(method: PaymentRequest['paymentMethod']): Pick<ChargeRequest, 
   const raw = rawCardOf(method);
   if (raw) return { card: raw };
   return { paymentMethodId: method.token ?? '' };
+}
+
+/**
+ * A charge's card as the payment keeps it: a tokenised card's keyed fingerprint made from its gateway's own, which
+ * is dropped (a raw card's fingerprint is its number's, written with its summary).
+ */
+async function keyedCard<C extends { readonly card?: CardSummary; readonly gatewayFingerprint?: string }>(charged: C, tokenised: boolean, deps: Pick<PaymentDeps, 'fingerprint'>): Promise<C> {
+  const { gatewayFingerprint, ...rest } = charged;
+  if (!gatewayFingerprint || !rest.card || !tokenised || !deps.fingerprint) return rest as C;
+  return { ...rest, card: { ...rest.card, fingerprint: await deps.fingerprint('stripe', gatewayFingerprint) } } as C;
+}
+
+/** A raw card's keyed fingerprint (none without a fingerprinter, or for a token or a wallet). */
+async function rawCardFingerprint(payment: PaymentDraft, deps: Pick<PaymentDeps, 'fingerprint'>): Promise<string | undefined> {
+  const method = payment.request.paymentMethod;
+  const raw = method.type === 'card' ? rawCardOf(method) : undefined;
+  return raw && deps.fingerprint ? deps.fingerprint('card', raw.number) : undefined;
 }
 
 /** The gateway's idempotency key of an attempt: the same for every run of the payment. */
@@ -400,7 +426,10 @@ async function settle(
 export async function finalize(input: FinalizeInput, deps: PaymentDeps): Promise<FinalizeOutput> {
   const { payment, fraud, result } = input;
   const at = deps.now().toISOString();
-  const { record, response } = await settle(payment, terminalUpdate(payment.paymentId, eventExtras(payment, fraud), result, assessmentOf(fraud), at), result, deps, false);
+  const update = terminalUpdate(payment.paymentId, eventExtras(payment, fraud), result, assessmentOf(fraud), at);
+  // The terminal write carries the request's fields (a payment that never reached a gateway is first written here).
+  const cardFingerprint = await rawCardFingerprint(payment, deps);
+  const { record, response } = await settle(payment, { ...update, ...(cardFingerprint ? { cardFingerprint } : {}) }, result, deps, false);
   const succeeded = record.status === 'succeeded';
   const event = succeededEvent(record);
   return { succeeded, response, attempts: record.attempts, ...(succeeded && event ? { event } : {}) };

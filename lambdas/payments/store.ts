@@ -51,6 +51,8 @@ export interface FinishedKey extends PaymentKey {
 }
 
 export interface Intent {
+  /** The raw card's keyed fingerprint (fingerprint.ts), kept with its summary. */
+  readonly cardFingerprint?: string;
   readonly plan: RouteResult;
   readonly fraud?: FraudAssessment;
   readonly pending: PendingAttempt;
@@ -68,6 +70,8 @@ export interface TerminalUpdate {
   readonly reason?: string;
   /** The card as the gateway charged it (a tokenised card's summary, which the intent could not know). */
   readonly card?: CardSummary;
+  /** A raw card's keyed fingerprint, for a payment first written here (it never reached a gateway). */
+  readonly cardFingerprint?: string;
   /** A succeeded payment's event, written to the outbox with the terminal status: what it carries beyond the record. */
   readonly event?: StoredSucceeded;
   readonly at: string;
@@ -136,9 +140,9 @@ export class DynamoPaymentStore implements PaymentStore {
    * The attributes every write sets: the names (`#method` is `card` or `wallet`, where the payment method's
    * summary is kept) and the values.
    */
-  private base(draft: PaymentDraft, at: string): { names: Record<string, string>; values: Record<string, unknown> } {
+  private base(draft: PaymentDraft, at: string, fingerprint?: string): { names: Record<string, string>; values: Record<string, unknown> } {
     const { request } = draft;
-    const [[method, summary]] = Object.entries(methodSummary(request));
+    const [[method, summary]] = Object.entries(methodSummary(request, fingerprint));
     return {
       names: { '#method': method },
       values: {
@@ -160,7 +164,7 @@ export class DynamoPaymentStore implements PaymentStore {
   }
 
   async recordIntent(draft: PaymentDraft, intent: Intent): Promise<void> {
-    const base = this.base(draft, intent.pending.at);
+    const base = this.base(draft, intent.pending.at, intent.cardFingerprint);
     const names: Record<string, string> = { '#status': 'status', ...base.names };
     const values: Record<string, unknown> = {
       ...base.values,
@@ -255,7 +259,7 @@ export class DynamoPaymentStore implements PaymentStore {
     let fields = terminal;
     if ('request' in draft) {
       // A payment that never reached a gateway (fraud, no connector) is first written here, whole.
-      const base = this.base(draft, update.at);
+      const base = this.base(draft, update.at, update.cardFingerprint);
       Object.assign(names, base.names);
       Object.assign(values, base.values);
       sets.push('amount = :amount', 'currency = :currency', 'customerId = :customerId', '#method = :method', 'createdAt = if_not_exists(createdAt, :createdAt)');

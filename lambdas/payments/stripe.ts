@@ -240,7 +240,9 @@ export class StripeConnector implements GatewayConnector {
     switch (intent.status) {
       case 'succeeded': {
         const card = this.cardOf(intent);
-        return { gatewayReference: intent.id, feeMinor: this.feeOf(intent, request), ...(card ? { card } : {}) };
+        const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : undefined;
+        const gatewayFingerprint = charge?.payment_method_details?.card?.fingerprint ?? undefined;
+        return { gatewayReference: intent.id, feeMinor: this.feeOf(intent, request), ...(card ? { card } : {}), ...(gatewayFingerprint ? { gatewayFingerprint } : {}) };
       }
       case 'requires_payment_method': {
         // The confirmation failed: Stripe keeps the decline on the intent.

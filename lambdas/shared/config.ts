@@ -54,6 +54,8 @@ export interface RuntimeConfig {
   /** The real gateways' credentials (a secret: GATEWAY_CREDENTIALS_SECRET_ARN), their call budget, and (locally) their fakes. */
   readonly gateways: {
     readonly credentialsSecretArn?: string;
+    /** The key of the cards' fingerprints (CARD_FINGERPRINT_SECRET_ARN); unset: no fingerprints are kept. */
+    readonly cardFingerprintSecretArn?: string;
     readonly timeoutMs: number;
     /** Local only: the fake of Stripe's API (STRIPE_API_URL). */
     readonly stripeApiUrl?: string;
@@ -197,6 +199,7 @@ export function config(): RuntimeConfig {
     sandboxLedgerDir: process.env[ENV.sandboxLedgerDir] || undefined,
     gateways: {
       credentialsSecretArn: process.env[ENV.gatewayCredentialsSecretArn] || undefined,
+      cardFingerprintSecretArn: process.env[ENV.cardFingerprintSecretArn] || undefined,
       timeoutMs: number(ENV.gatewayTimeoutMs, 8_000, 100, 14_000),
       stripeApiUrl: process.env[ENV.stripeApiUrl] || undefined,
     },

@@ -238,3 +238,20 @@ describe('3-D Secure', () => {
     expect(unknown.status).toBe(404);
   });
 });
+
+test('a card keeps a keyed fingerprint: the same card matches across payments and gateways, another card does not', async () => {
+  const pay = async (paymentMethod: unknown) => (await client.pay(payBody({ customerId: uniqueCustomer(), paymentMethod }))).json.payment;
+  const first = await pay(card('4242424242424242'));
+  const again = await pay(card('4242424242424242'));
+  const other = await pay(card('5555555555554444'));
+  expect(first.card.fingerprint).toMatch(/^[A-Za-z0-9_-]{27}$/);
+  expect(again.card.fingerprint).toBe(first.card.fingerprint);
+  expect(other.card.fingerprint).not.toBe(first.card.fingerprint);
+  // A tokenised card is fingerprinted from its gateway's own fingerprint, keyed.
+  const tokenA = await pay({ type: 'card', token: 'pm_card_visa' });
+  const tokenB = await pay({ type: 'card', token: 'pm_card_visa' });
+  expect(tokenA.card.fingerprint).toMatch(/^[A-Za-z0-9_-]{27}$/);
+  expect(tokenB.card.fingerprint).toBe(tokenA.card.fingerprint);
+  // Nothing of the number is in it.
+  expect(first.card.fingerprint).not.toContain('4242');
+});

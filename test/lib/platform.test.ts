@@ -400,10 +400,11 @@ describe('functions', () => {
       IDEMPOTENCY_TABLE_NAME: { Ref: 'SmartPayDataIdempotencyTable190B9A44' },
     });
     expect(env('Rewards')).toMatchObject({ REWARD_TOKEN_DECIMALS: '6' });
-    // The Stripe, Solana and LLM settings arrive with the code that reads them (their names stay in ENV).
+    // Stripe's key never reaches a function's environment (it is in the gateway credentials secret); the Solana
+    // settings are set only on a stage with a reward token; the LLM's arrive with the code that reads them.
     const unread: string[] = [
       ENV.stripeSecretKey,
-      ENV.stripeSecretArn,
+      ENV.stripeWebhookSecret,
       ENV.solanaRpcUrl,
       ENV.splTokenMintAddress,
       ENV.solanaMintAuthoritySecretArn,
@@ -412,7 +413,8 @@ describe('functions', () => {
     ];
     for (const area of [...areas, 'RoutingUpdater']) {
       const set = Object.keys(env(area)).filter((k) => unread.includes(k) || /SECRET/.test(k));
-      expect({ area, set }).toEqual({ area, set: [] });
+      // The one secret every stage has: the generated key of the cards' fingerprints, the payments function's.
+      expect({ area, set }).toEqual({ area, set: area === 'Payments' ? [ENV.cardFingerprintSecretArn] : [] });
     }
   });
 
@@ -466,12 +468,15 @@ describe('least privilege', () => {
     expect(writes(tableActions('Fraud').Payments)).toBe(false);
   });
 
-  test('a stage without a reward mint: no secrets, no Secrets Manager grants, no Solana settings', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
-    const secretActions = policyStatements(template).flatMap(({ policy, statement }) =>
-      actionsOf(statement).filter((a) => a.startsWith('secretsmanager:')).map((action) => `${policy}: ${action}`),
-    );
-    expect(secretActions).toEqual([]);
+  test('a stage without a reward mint: one secret, the generated card fingerprint key, read by the payments function alone; no Solana settings', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    const [keyId, secret] = Object.entries(template.findResources('AWS::SecretsManager::Secret'))[0]!;
+    expect(secret.Properties).toMatchObject({ GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true }, KmsKeyId: expect.anything() });
+    const secretReaders = policyStatements(template)
+      .filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('secretsmanager:')))
+      .map(({ roles, statement }) => ({ roles: JSON.stringify(roles), resource: statement.Resource }));
+    expect(secretReaders).toEqual([{ roles: expect.stringContaining('SmartPayFunctionsPaymentsRole'), resource: { Ref: keyId } }]);
+    expect(template.findResources('AWS::Lambda::Function')[fnId('Payments')].Properties.Environment.Variables.CARD_FINGERPRINT_SECRET_ARN).toEqual({ Ref: keyId });
     const env = template.findResources('AWS::Lambda::Function')[fnId('Rewards')].Properties.Environment.Variables;
     expect(Object.keys(env).filter((v) => /SOLANA|SPL_/.test(v))).toEqual([]);
   });
@@ -495,7 +500,10 @@ describe('least privilege', () => {
     const readers = policyStatements(t)
       .filter(({ statement }) => actionsOf(statement).includes('secretsmanager:GetSecretValue'))
       .map(({ roles, statement }) => ({ roles: JSON.stringify(roles), resource: statement.Resource }));
-    expect(readers).toEqual([{ roles: expect.stringContaining('SmartPayFunctionsRewardsRole'), resource: [arn, treasuryArn] }]);
+    expect(readers).toEqual([
+      { roles: expect.stringContaining('SmartPayFunctionsPaymentsRole'), resource: { Ref: expect.stringMatching(/^SmartPayCardFingerprintKey/) } },
+      { roles: expect.stringContaining('SmartPayFunctionsRewardsRole'), resource: [arn, treasuryArn] },
+    ]);
     // No secret value anywhere in the template.
     expect(JSON.stringify(t.toJSON())).not.toMatch(/"\[\d+(,\d+){63}\]"/);
     expect(() => new SmartPayStack(fastApp(), 'SmartPay-nokey', { stage: { ...STAGES.dev, rewardTokenMint: mint } })).toThrow(/rewardTokenMint but no mintAuthoritySecret/);
@@ -520,7 +528,7 @@ describe('least privilege', () => {
     const readers = policyStatements(t)
       .filter(({ statement }) => actionsOf(statement).includes('secretsmanager:GetSecretValue'))
       .map(({ roles, statement }) => ({ roles: JSON.stringify(roles), resource: statement.Resource }));
-    expect(readers).toEqual([{ roles: expect.stringContaining('SmartPayFunctionsPaymentsRole'), resource: arn }]);
+    expect(readers).toEqual([{ roles: expect.stringContaining('SmartPayFunctionsPaymentsRole'), resource: [arn, { Ref: expect.stringMatching(/^SmartPayCardFingerprintKey/) }] }]);
     expect(() => new SmartPayStack(fastApp(), 'SmartPay-nogw', { stage })).toThrow(/stripe-us are real gateways but no gatewayCredentialsSecret/);
   });
 
