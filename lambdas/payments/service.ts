@@ -579,7 +579,7 @@ export async function reconcile(deps: PaymentDeps, limit = 100): Promise<Reconci
   return report;
 }
 
-async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<Exclude<TerminalStatus, 'review'>> {
+async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<Exclude<TerminalStatus, 'review'> | 'skipped'> {
   const at = deps.now().toISOString();
   // The record does not keep the request (no card number); the terminal write of a recorded payment needs only its key.
   const payment: FinishedKey = { paymentId: record.paymentId, merchantId: record.merchantId, idempotencyKey: record.idempotencyKey ?? '' };
@@ -604,9 +604,18 @@ async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<E
       });
       result = declined ? { outcome: 'declined', code: 'gateway_declined' } : { outcome: 'failed', code: 'interrupted' };
       reason = `reconciled: ${pending.connectorId} answered attempt ${pending.attempt} (${key}) with ${refused.code}; nothing was charged`;
+    } else if (found?.requiresAction) {
+      // The run stopped after the gateway asked for the customer's action: the payment awaits it, as the run would
+      // have left it (GET /payments/{id} shows the action; the reconciler cancels it when it expires).
+      const action = { type: 'use_stripe_sdk' as const, clientSecret: found.requiresAction.clientSecret, expiresAt: new Date(deps.now().getTime() + ACTION_TTL_MS).toISOString() };
+      await deps.store.awaitAction(payment, { ...pending, gatewayReference: found.gatewayReference, at }, action);
+      return 'skipped';
     } else if (found) {
-      const attempt: AttemptRecord = { attempt: pending.attempt, connectorId: pending.connectorId, outcome: 'succeeded', latencyMs: 0, at, ...found };
-      result = { outcome: 'succeeded', charge: { connectorId: pending.connectorId, ...found, latencyMs: 0, reconciled: true, attempt } };
+      const charged = await keyedCard(found, record.card?.tokenised === true, deps);
+      const attempt: AttemptRecord = {
+        attempt: pending.attempt, connectorId: pending.connectorId, outcome: 'succeeded', latencyMs: 0, at, gatewayReference: charged.gatewayReference, feeMinor: charged.feeMinor,
+      };
+      result = { outcome: 'succeeded', charge: { connectorId: pending.connectorId, ...charged, latencyMs: 0, reconciled: true, attempt } };
       reason = `reconciled: ${pending.connectorId} has the charge of attempt ${pending.attempt} (${key})`;
     } else {
       result = { outcome: 'failed', code: 'interrupted' };

@@ -38,21 +38,26 @@ function setup() {
   return { clock, deps };
 }
 
-async function awaiting(s: ReturnType<typeof setup>) {
+async function begun(s: ReturnType<typeof setup>) {
   const envelope = {
     merchantId: `m_${randomUUID().slice(0, 8)}`, idempotencyKey: randomUUID(), requestId: 'r',
     body: { amount: 1500, currency: 'EUR', customerId: 'cus_3ds', paymentMethod: { type: 'card', token: 'pm_card_threeDSecure2Required' } },
   };
-  const begun = await service.begin(envelope, s.deps);
-  if (begun.outcome !== 'new') throw new Error('expected a new payment');
+  const result = await service.begin(envelope, s.deps);
+  if (result.outcome !== 'new') throw new Error('expected a new payment');
+  return result.payment;
+}
+
+async function awaiting(s: ReturnType<typeof setup>) {
+  const payment = await begun(s);
   const plan = RouteResult.parse({
     decisionId: 'rt_test_decision_1',
     ranked: [{ connectorId: definition.id, kind: 'stripe', estimatedFeeMinor: 10, expectedSuccess: 0.9, score: 1, status: 'healthy', propensity: 1 }],
     propensity: 1, policyVersion: 'v1', attemptLimit: 1, scoredBy: 'embedded',
   });
-  const output = await service.chargeAndFinalize({ payment: begun.payment, attempt: 0, connector: { connectorId: definition.id }, plan }, s.deps);
+  const output = await service.chargeAndFinalize({ payment, attempt: 0, connector: { connectorId: definition.id }, plan }, s.deps);
   expect(output).toMatchObject({ pendingAction: true, succeeded: false, response: { status: 202 } });
-  const record = await s.deps.store.get(envelope.merchantId, begun.payment.paymentId);
+  const record = await s.deps.store.get(payment.merchantId, payment.paymentId);
   expect(record).toMatchObject({ status: 'pending_action', unfinished: expect.any(String), pendingAttempt: { gatewayReference: expect.stringMatching(/^pi_/) } });
   return record!;
 }
@@ -83,4 +88,24 @@ test('an action completed without a webhook is found when it expires: the paymen
   await service.reconcile(s.deps, 1000);
   expect(await s.deps.store.get(record.merchantId, record.paymentId)).toMatchObject({ status: 'succeeded', connectorId: definition.id, feeMinor: 74 });
   expect(fake.intents(definition.id).get(intentId)?.status).toBe('succeeded');
+});
+
+test('a run that stopped right after Stripe asked for the action: the reconciler finds the intent by its key and parks the payment pending_action', async () => {
+  const s = setup();
+  const payment = await begun(s);
+  const plan = RouteResult.parse({
+    decisionId: 'rt_test_decision_1',
+    ranked: [{ connectorId: definition.id, kind: 'stripe', estimatedFeeMinor: 10, expectedSuccess: 0.9, score: 1, status: 'healthy', propensity: 1 }],
+    propensity: 1, policyVersion: 'v1', attemptLimit: 1, scoredBy: 'embedded',
+  });
+  // The attempt is made (recorded, then Stripe answers requires_action) and the run stops before parking it.
+  await expect(service.charge({ payment, attempt: 0, connector: { connectorId: definition.id }, plan }, s.deps)).resolves.toMatchObject({ requiresAction: expect.any(Object) });
+  expect((await s.deps.store.get(payment.merchantId, payment.paymentId))?.status).toBe('processing');
+  s.clock.now = new Date(s.clock.now.getTime() + service.RECONCILE_AFTER_MS + 1);
+  await service.reconcile(s.deps, 1000);
+  const parked = await s.deps.store.get(payment.merchantId, payment.paymentId);
+  expect(parked).toMatchObject({ status: 'pending_action', action: { clientSecret: expect.stringMatching(/_secret_/) }, pendingAttempt: { gatewayReference: expect.stringMatching(/^pi_/) } });
+  // Never succeeded with a charge that is not one.
+  expect(parked?.attempts).toEqual([]);
+  expect(parked?.feeMinor).toBeUndefined();
 });
