@@ -8,6 +8,7 @@ import {
   ForbiddenError,
   IdempotencyInProgressError,
   isDomainError,
+  GatewayDeclinedError,
   NotFoundError,
   ValidationError,
 } from '../../contracts/errors';
@@ -36,7 +37,6 @@ import type {
   WorkflowResult,
 } from '../../contracts/steps';
 import { ChargeOutcomeUnknownError, GatewayAmbiguousError, type ChargeRequest, type GatewayConnector } from './connectors';
-import { GatewayDeclinedError } from '../../contracts/errors';
 import { httpResponse, type ClaimResult, type IdempotencyData, type IdempotencyPort } from './idempotency';
 import { succeededEvent, toView, type AttemptRecord, type PaymentRecord, type StoredSucceeded } from './model';
 import type { Fingerprinter } from './fingerprint';
@@ -127,7 +127,7 @@ async function finishedAnswer(data: IdempotencyData, error: IdempotencyInProgres
   let record = await deps.store.get(data.merchantId, paymentId.data);
   if (!record || record.status === 'processing') return undefined;
   // Awaiting its customer's action: as its gateway has it now (its claim stays open while it waits).
-  record = await settleAction(record, deps);
+  record = await refreshed(record, deps);
   const response = respond(toView(record));
   if (record.status !== 'pending_action') await deps.idempotency.complete({ merchantId: data.merchantId, idempotencyKey: data.idempotencyKey }, response);
   return response;
@@ -141,7 +141,7 @@ async function finishedAnswer(data: IdempotencyData, error: IdempotencyInProgres
  */
 export async function resume(payment: PaymentDraft, found: PaymentRecord | undefined, deps: PaymentDeps): Promise<BeginResult> {
   if (!found) return { outcome: 'new', payment };
-  const record = found.status === 'pending_action' ? await settleAction(found, deps) : found;
+  const record = await refreshed(found, deps);
   if (record.status !== 'processing') {
     const response = respond(toView(record));
     if (record.status !== 'pending_action') await deps.idempotency.complete(payment, response);
@@ -311,6 +311,21 @@ export async function settleAction(record: PaymentRecord, deps: PaymentDeps, exp
   }
   const finished: FinishedKey = { paymentId: record.paymentId, merchantId: record.merchantId, idempotencyKey: record.idempotencyKey ?? '' };
   return (await settle(finished, update, result, deps)).record;
+}
+
+/**
+ * A payment as an answer shows it: one awaiting its customer's action as its gateway has it now, or as it is
+ * recorded when the gateway cannot be read (still awaiting: an answer, not an error; the webhook or the
+ * reconciler settles it later).
+ */
+async function refreshed(record: PaymentRecord, deps: PaymentDeps): Promise<PaymentRecord> {
+  if (record.status !== 'pending_action') return record;
+  try {
+    return await settleAction(record, deps);
+  } catch (error) {
+    deps.onReconcileError?.(record.paymentId, error);
+    return record;
+  }
 }
 
 /** The payment method as the gateway port takes it: a raw card, a gateway's token, or a wallet token. */
@@ -635,5 +650,5 @@ export async function getPayment(merchantId: string, paymentId: string, deps: Pa
   const record = PaymentId.safeParse(paymentId).success ? await deps.store.get(merchantId, paymentId) : undefined;
   if (!record) throw new NotFoundError(`payment ${paymentId} was not found`);
   // A payment awaiting its customer's action is read as its gateway has it now.
-  return toView(record.status === 'pending_action' ? await settleAction(record, deps) : record);
+  return toView(await refreshed(record, deps));
 }

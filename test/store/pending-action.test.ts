@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { RouteResult } from '../../contracts/api';
 import type { ConnectorDefinition } from '../../contracts/connectors';
+import { ChargeOutcomeUnknownError } from '../../lambdas/payments/connectors';
 import { DynamoIdempotency } from '../../lambdas/payments/idempotency';
 import * as service from '../../lambdas/payments/service';
 import { DynamoPaymentStore } from '../../lambdas/payments/store';
@@ -108,4 +109,19 @@ test('a run that stopped right after Stripe asked for the action: the reconciler
   // Never succeeded with a charge that is not one.
   expect(parked?.attempts).toEqual([]);
   expect(parked?.feeMinor).toBeUndefined();
+});
+
+test('while Stripe cannot be read, a read or a repeat answers the payment as recorded (pending_action), not an error', async () => {
+  const s = setup();
+  const record = await awaiting(s);
+  const real = s.deps.connectorFor(definition.id);
+  const errors: unknown[] = [];
+  const down: service.PaymentDeps = {
+    ...s.deps,
+    onReconcileError: (_id, error) => errors.push(error),
+    connectorFor: () => ({ ...real, id: real.id, charge: real.charge.bind(real), refund: real.refund.bind(real), retrieveRefund: real.retrieveRefund.bind(real),
+      retrieve: async () => { throw new ChargeOutcomeUnknownError('stripe is down'); } }),
+  };
+  await expect(service.getPayment(record.merchantId, record.paymentId, down)).resolves.toMatchObject({ status: 'pending_action', action: expect.any(Object) });
+  expect(errors).toHaveLength(1);
 });
