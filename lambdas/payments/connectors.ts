@@ -39,6 +39,14 @@ export interface ChargeResult {
   readonly requiresAction?: { readonly clientSecret: string };
 }
 
+/** What the call asked for and when it was made: what a gateway checks a lookup against. */
+export interface Expected {
+  readonly amount: number;
+  readonly currency: string;
+  /** When the attempt was recorded, just before its call (a gateway whose lookup lags trusts a miss only later). */
+  readonly since?: string;
+}
+
 /** A gateway's webhook, verified: which call it is about (its state is read from the gateway, not the event). */
 export interface GatewayEvent {
   readonly eventId: string;
@@ -75,12 +83,12 @@ export interface GatewayConnector {
    * its reference when known (a charge awaiting action): the charge (or still `requiresAction`), undefined when
    * the gateway has no such call, or the decline or failure it answered, thrown by name.
    */
-  retrieve(idempotencyKey: string, gatewayReference?: string): Promise<ChargeResult | undefined>;
+  retrieve(idempotencyKey: string, gatewayReference?: string, expected?: Expected): Promise<ChargeResult | undefined>;
   /**
    * Cancels a charge awaiting the customer's action (its action expired): undefined once canceled, or the
    * charge when it succeeded meanwhile. Gateways without actions have nothing to cancel.
    */
-  cancel?(idempotencyKey: string, gatewayReference: string): Promise<ChargeResult | undefined>;
+  cancel?(idempotencyKey: string, gatewayReference: string, expected?: Expected): Promise<ChargeResult | undefined>;
   /**
    * Verifies a webhook on its raw body (WebhookSignatureError when it is not the gateway's) and names the call
    * it is about; undefined for an event that concerns no charge. Gateways without webhooks do not have it.

@@ -101,7 +101,9 @@ export async function refundPayment(merchantId: string, paymentId: string, idemp
       refund = reserved;
       index = record.refunds?.length ?? 0;
     }
-    const outcome = await callGateway(record, refund, deps);
+    // A refund made before (a repeat, or a concurrent run) is looked up first: its key may have expired at the
+    // gateway (Stripe keeps keys 24 hours), and a gateway's own `pending` is replayed as it was first answered.
+    const outcome = await callGateway(record, refund, deps, !fresh);
     if (outcome.kind === 'pending') return answer(202, refund, (await deps.store.get(merchantId, paymentId)) ?? record);
     const settled = await settle(record, index, refund, outcome.settlement, deps);
     if (!settled) continue; // another write came first: read again (this refund's answer is then on record)
@@ -117,6 +119,9 @@ async function reserve(record: PaymentRecord, refundId: string, idempotencyKey: 
   if (record.status !== 'succeeded') {
     throw new PaymentNotRefundableError(`payment ${record.paymentId} is ${record.status}: only a succeeded payment can be refunded`, { status: record.status });
   }
+  // What the refund goes through is checked before anything is reserved (a configuration error reserves nothing).
+  chargeReferenceOf(record);
+  deps.connectorFor(record.connectorId ?? '');
   const state = stateOf(record);
   const left = record.amount - state.refundReserved;
   const money = (minor: number) => `${formatMajor({ amount: minor, currency: record.currency })} ${record.currency}`;
@@ -146,19 +151,26 @@ async function reserve(record: PaymentRecord, refundId: string, idempotencyKey: 
 
 type GatewayOutcome = { readonly kind: 'pending' } | { readonly kind: 'settle'; readonly settlement: RefundSettlement };
 
-/** The refund at its gateway, by its key: settled (succeeded or refused), or pending (unknown, or the gateway's own pending). */
-async function callGateway(record: PaymentRecord, refund: StoredRefund, deps: RefundDeps): Promise<GatewayOutcome> {
+/**
+ * The refund at its gateway, by its key: settled (succeeded or refused), or pending (unknown, or the gateway's own
+ * pending). `lookupFirst` (a refund made before): the gateway's refund under the key is read before any call that
+ * could make it, so it is never made twice.
+ */
+async function callGateway(record: PaymentRecord, refund: StoredRefund, deps: RefundDeps, lookupFirst: boolean): Promise<GatewayOutcome> {
   const connector = deps.connectorFor(record.connectorId ?? '');
   const key = gatewayRefundKey(record.paymentId, refund.refundId);
   const chargeReference = chargeReferenceOf(record);
   const at = () => deps.now().toISOString();
   let result: RefundResult | undefined;
   try {
-    try {
-      result = await connector.refund({ chargeReference, amount: refund.amount, currency: record.currency, idempotencyKey: key, ...(refund.reason ? { reason: refund.reason } : {}) });
-    } catch (error) {
-      if (!(error instanceof GatewayAmbiguousError)) throw error;
-      result = await connector.retrieveRefund(key, chargeReference);
+    if (lookupFirst) result = await connector.retrieveRefund(key, chargeReference);
+    if (!result) {
+      try {
+        result = await connector.refund({ chargeReference, amount: refund.amount, currency: record.currency, idempotencyKey: key, ...(refund.reason ? { reason: refund.reason } : {}) });
+      } catch (error) {
+        if (!(error instanceof GatewayAmbiguousError)) throw error;
+        result = await connector.retrieveRefund(key, chargeReference);
+      }
     }
   } catch (error) {
     if (error instanceof RefundDeclinedError) {
@@ -213,19 +225,22 @@ export interface RefundReconcileReport {
 export async function reconcileRefunds(record: PaymentRecord, before: Date, deps: RefundDeps): Promise<RefundReconcileReport> {
   let settled = 0;
   let pending = 0;
+  let failure: unknown;
   for (const [index, refund] of (record.refunds ?? []).entries()) {
     if (refund.status !== 'pending') continue;
     let outcome: GatewayOutcome = { kind: 'pending' };
     if (refund.createdAt < before.toISOString()) {
       try {
-        outcome = await callGateway(record, refund, deps);
+        outcome = await callGateway(record, refund, deps, true);
       } catch (error) {
-        if (!(error instanceof TransientError)) throw error;
+        // One refund's failure does not hold up the payment's others; the first one is reported after them.
+        if (!(error instanceof TransientError)) failure ??= error;
       }
     }
     if (outcome.kind === 'settle' && (await settle(record, index, refund, outcome.settlement, deps))) settled += 1;
     else pending += 1;
   }
+  if (failure !== undefined) throw failure;
   return { settled, pending };
 }
 

@@ -9,6 +9,7 @@ import {
   IdempotencyInProgressError,
   isDomainError,
   GatewayDeclinedError,
+  GatewayRetryableError,
   NotFoundError,
   ValidationError,
 } from '../../contracts/errors';
@@ -223,7 +224,7 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
     } catch (error) {
       if (!(error instanceof GatewayAmbiguousError)) throw error;
       // Never move on to another connector before knowing whether this one charged.
-      result = await connector.retrieve(idempotencyKey);
+      result = await connector.retrieve(idempotencyKey, undefined, { amount: request.amount, currency: request.currency, since: new Date(started).toISOString() });
       if (!result) {
         // Not found right after a timeout is no proof: the charge may still land. The attempt stays pending;
         // the next run of the key (or the reconciler) asks the gateway again by the same key.
@@ -286,28 +287,36 @@ export async function settleAction(record: PaymentRecord, deps: PaymentDeps, exp
   const attempt = (fields: Omit<AttemptRecord, 'attempt' | 'connectorId' | 'latencyMs' | 'at'>): AttemptRecord => ({
     attempt: pending.attempt, connectorId: pending.connectorId, latencyMs: Date.parse(at) - Date.parse(pending.at), at, ...fields,
   });
-  let update: TerminalUpdate;
-  let result: WorkflowResult;
+  const expected = { amount: record.amount, currency: record.currency };
+  let found: Awaited<ReturnType<GatewayConnector['retrieve']>>;
+  let refused: GatewayDeclinedError | GatewayRetryableError | undefined;
   try {
-    let found = await connector.retrieve(key, pending.gatewayReference);
+    found = await connector.retrieve(key, pending.gatewayReference, expected);
     if (found?.requiresAction) {
       if (!expire || !record.action || record.action.expiresAt > at) return record;
-      found = connector.cancel ? await connector.cancel(key, pending.gatewayReference) : undefined;
-    }
-    if (found && !found.requiresAction) {
-      found = await keyedCard(found, record.card?.tokenised === true, deps);
-      const won = attempt({ outcome: 'succeeded', feeMinor: found.feeMinor, gatewayReference: found.gatewayReference });
-      result = { outcome: 'succeeded', charge: { connectorId: pending.connectorId, ...found, latencyMs: won.latencyMs, reconciled: false, attempt: won } };
-      update = terminalUpdate(record.paymentId, {}, result, undefined, at, 'settled after the customer\'s action');
-    } else {
-      result = { outcome: 'failed', code: 'action_expired' };
-      update = { status: 'failed', code: 'action_expired', at, reason: `the customer's action was not completed by ${record.action?.expiresAt}; the charge was canceled at ${pending.connectorId}` };
+      found = connector.cancel ? await connector.cancel(key, pending.gatewayReference, expected) : undefined;
     }
   } catch (error) {
-    if (!(error instanceof GatewayDeclinedError)) throw error;
-    // The customer's action failed (authentication refused, say): declined, with the gateway's code on the attempt.
+    if (!(error instanceof GatewayDeclinedError || error instanceof GatewayRetryableError)) throw error;
+    refused = error;
+    // The customer's action failed (authentication refused, say). The charge is canceled at its gateway before the
+    // payment is declined: its client could otherwise confirm it again, with another card, and be charged for a
+    // payment on record as declined. If it succeeded meanwhile, it is the payment's.
+    found = connector.cancel ? await connector.cancel(key, pending.gatewayReference, expected) : undefined;
+  }
+  let update: TerminalUpdate;
+  let result: WorkflowResult;
+  if (found && !found.requiresAction) {
+    const charged = await keyedCard(found, record.card?.tokenised === true, deps);
+    const won = attempt({ outcome: 'succeeded', feeMinor: charged.feeMinor, gatewayReference: charged.gatewayReference });
+    result = { outcome: 'succeeded', charge: { connectorId: pending.connectorId, ...charged, latencyMs: won.latencyMs, reconciled: false, attempt: won } };
+    update = terminalUpdate(record.paymentId, {}, result, undefined, at, "settled after the customer's action");
+  } else if (refused) {
     result = { outcome: 'declined', code: 'gateway_declined' };
-    update = { status: 'declined', at, attempt: attempt({ outcome: 'declined', code: error.code, gatewayReference: pending.gatewayReference }) };
+    update = { status: 'declined', at, attempt: attempt({ outcome: 'declined', code: refused.code, gatewayReference: pending.gatewayReference }) };
+  } else {
+    result = { outcome: 'failed', code: 'action_expired' };
+    update = { status: 'failed', code: 'action_expired', at, reason: `the customer's action was not completed by ${record.action?.expiresAt}; the charge was canceled at ${pending.connectorId}` };
   }
   const finished: FinishedKey = { paymentId: record.paymentId, merchantId: record.merchantId, idempotencyKey: record.idempotencyKey ?? '' };
   return (await settle(finished, update, result, deps)).record;
@@ -505,7 +514,8 @@ export async function abort(input: AbortInput, deps: PaymentDeps): Promise<{ res
   const record = payment ? await deps.store.get(data.merchantId, payment.paymentId) : undefined;
   if (record && record.status !== 'processing') {
     const response = respond(toView(record));
-    await deps.idempotency.complete(data, response);
+    // A payment awaiting its customer's action is not finished: its key is answered from the record until it is.
+    if (record.status !== 'pending_action') await deps.idempotency.complete(data, response);
     return { response };
   }
   if (record && payment) {
@@ -606,7 +616,7 @@ async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<E
     let found: Awaited<ReturnType<GatewayConnector['retrieve']>>;
     let refused: DomainError | undefined;
     try {
-      found = await deps.connectorFor(pending.connectorId).retrieve(key);
+      found = await deps.connectorFor(pending.connectorId).retrieve(key, undefined, { amount: record.amount, currency: record.currency, since: pending.at });
     } catch (error) {
       // The gateway processed the call and refused it: nothing was charged.
       if (!isDomainError(error) || (error.name !== 'GatewayDeclinedError' && error.name !== 'GatewayRetryableError')) throw error;

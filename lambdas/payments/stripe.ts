@@ -31,6 +31,7 @@ import {
   GatewayAmbiguousError,
   type ChargeRequest,
   type ChargeResult,
+  type Expected,
   type GatewayConnector,
   type GatewayEvent,
   type RefundCall,
@@ -60,12 +61,21 @@ export interface StripeOptions {
   readonly maxNetworkRetries?: number;
 }
 
+/** How long after a call a search miss is trusted to mean Stripe never got it (search lags writes). */
+export const SEARCH_SETTLED_MS = 15 * 60_000;
+
 /** Connection failures that prove the request never reached Stripe. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export class StripeConnector implements GatewayConnector {
   readonly id: string;
   private client: Promise<Stripe> | undefined;
+  /**
+   * How many times the SDK sent each call in flight, by its idempotency key (its `request` events): a refusal
+   * proves nothing was done only when the call went out once. After an ambiguous try the SDK retries with the same
+   * key, and a retry's refusal (a refused connection, a 429) says nothing of the try before it.
+   */
+  private readonly sends = new Map<string, number>();
 
   constructor(
     private readonly definition: ConnectorDefinition,
@@ -77,19 +87,38 @@ export class StripeConnector implements GatewayConnector {
   private stripe(): Promise<Stripe> {
     this.client ??= this.options.credentials().then(({ secretKey }) => {
       const url = this.options.apiUrl ? new URL(this.options.apiUrl) : undefined;
-      return new Stripe(secretKey, {
+      const stripe = new Stripe(secretKey, {
         maxNetworkRetries: this.options.maxNetworkRetries ?? 2,
         timeout: this.options.timeoutMs ?? 8_000,
         telemetry: false,
         appInfo: { name: 'SmartPay' },
         ...(url ? { host: url.hostname, port: url.port || (url.protocol === 'http:' ? 80 : 443), protocol: url.protocol === 'http:' ? 'http' : 'https' } : {}),
       });
+      stripe.on('request', (event: Stripe.RequestEvent) => {
+        const key = event.idempotency_key;
+        if (key !== undefined && this.sends.has(key)) this.sends.set(key, (this.sends.get(key) ?? 0) + 1);
+      });
+      return stripe;
     });
     // A failed read (the secret, say) is not kept: the next call reads again.
     this.client.catch(() => {
       this.client = undefined;
     });
     return this.client;
+  }
+
+  /** How many times the last counted call was sent. */
+  private lastSends = 0;
+
+  /** Runs a call that moves money, counting how many times the SDK sends it (its key's `request` events). */
+  private async counted<T>(key: string, call: () => Promise<T>): Promise<T> {
+    this.sends.set(key, 0);
+    try {
+      return await call();
+    } finally {
+      this.lastSends = this.sends.get(key) ?? 0;
+      this.sends.delete(key);
+    }
   }
 
   /** The client before a call that moves money: credentials that cannot be read mean nothing was sent (retryable). */
@@ -116,14 +145,14 @@ export class StripeConnector implements GatewayConnector {
     };
     let intent: Stripe.PaymentIntent;
     try {
-      intent = await stripe.paymentIntents.create(params, { idempotencyKey: request.idempotencyKey });
+      intent = await this.counted(request.idempotencyKey, () => stripe.paymentIntents.create(params, { idempotencyKey: request.idempotencyKey }));
     } catch (error) {
-      throw this.mapped(error);
+      throw this.mapped(error, this.lastSends);
     }
     return this.outcome(intent, request);
   }
 
-  async retrieve(idempotencyKey: string, gatewayReference?: string): Promise<ChargeResult | undefined> {
+  async retrieve(idempotencyKey: string, gatewayReference?: string, expected?: Expected): Promise<ChargeResult | undefined> {
     if (!/^[\w:.-]+$/.test(idempotencyKey)) throw new Error(`not a gateway key: ${idempotencyKey}`);
     const stripe = await this.stripe();
     if (gatewayReference) {
@@ -150,7 +179,12 @@ export class StripeConnector implements GatewayConnector {
       throw new ChargeOutcomeUnknownError(`${this.id}: could not look ${idempotencyKey} up (${mapped.message})`);
     }
     const intent = found.data[0];
-    return intent ? this.outcome(intent) : undefined;
+    if (intent) return this.outcome(intent);
+    // Stripe's search lags its writes (usually under a minute, longer in incidents): a miss soon after the call is
+    // no proof it never arrived.
+    const age = expected?.since ? Date.now() - Date.parse(expected.since) : Number.POSITIVE_INFINITY;
+    if (age < SEARCH_SETTLED_MS) throw new ChargeOutcomeUnknownError(`${this.id} has no intent for ${idempotencyKey} yet; its search may lag, so the outcome is not known`);
+    return undefined;
   }
 
   async cancel(idempotencyKey: string, gatewayReference: string): Promise<ChargeResult | undefined> {
@@ -160,7 +194,15 @@ export class StripeConnector implements GatewayConnector {
       return undefined;
     } catch (error) {
       // It is no longer cancelable (it succeeded, or failed, meanwhile): its state is the answer.
-      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'payment_intent_unexpected_state') return this.retrieve(idempotencyKey, gatewayReference);
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'payment_intent_unexpected_state') {
+        try {
+          return await this.retrieve(idempotencyKey, gatewayReference);
+        } catch (state) {
+          // Canceled already (or declined): nothing was charged.
+          if (state instanceof GatewayDeclinedError) return undefined;
+          throw state;
+        }
+      }
       throw this.mapped(error);
     }
   }
@@ -188,7 +230,7 @@ export class StripeConnector implements GatewayConnector {
     const stripe = await this.ready();
     let refund: Stripe.Refund;
     try {
-      refund = await stripe.refunds.create(
+      refund = await this.counted(call.idempotencyKey, () => stripe.refunds.create(
         {
           payment_intent: call.chargeReference,
           amount: call.amount,
@@ -196,9 +238,9 @@ export class StripeConnector implements GatewayConnector {
           metadata: { [STRIPE_KEY_METADATA]: call.idempotencyKey },
         },
         { idempotencyKey: call.idempotencyKey },
-      );
+      ));
     } catch (error) {
-      throw this.refundError(error);
+      throw this.refundError(error, this.lastSends);
     }
     return this.refundOutcome(refund);
   }
@@ -226,13 +268,13 @@ export class StripeConnector implements GatewayConnector {
   }
 
   /** Stripe's refusal of a refund (already refunded, too large, disputed) is a decline; the rest as for charges. */
-  private refundError(error: unknown): Error {
-    if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code !== 'idempotency_error' && error.code !== 'parameter_unknown' && error.statusCode === 400) {
+  private refundError(error: unknown, sends: number): Error {
+    // Stripe refused it (nothing left, too large, disputed, an intent it does not know): nothing was refunded.
+    if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code !== 'idempotency_error' && error.code !== 'parameter_unknown') {
       return new RefundDeclinedError(`${this.id} refused the refund: ${error.message}`, { connectorId: this.id, gatewayCode: error.code ?? 'invalid_request' });
     }
-    const mapped = this.mapped(error);
-    // A card error cannot come of a refund; anything else maps as for a charge (retryable, ambiguous, or a bug).
-    return mapped;
+    // Anything else maps as for a charge (retryable, ambiguous, or a bug of ours).
+    return this.mapped(error, sends);
   }
 
   /** A PaymentIntent's state as the port's outcome: the charge, or the decline or unknown outcome, thrown. */
@@ -281,10 +323,17 @@ export class StripeConnector implements GatewayConnector {
     return connectorFee(this.definition.fee, { amountMinor: intent.amount, method: 'card', ...(country ? { country } : {}) });
   }
 
-  /** A thrown SDK error as the port's named error (an unexpected one is rethrown as it is). */
-  private mapped(error: unknown): Error {
+  /**
+   * A thrown SDK error as the port's named error (an unexpected one is rethrown as it is). `sends`: how many times
+   * the call went out; a refusal is "nothing was done" only for a call sent once (the SDK's retries follow an
+   * ambiguous try).
+   */
+  private mapped(error: unknown, sends = 1): Error {
     if (!(error instanceof Stripe.errors.StripeError)) return error as Error;
     const details = { connectorId: this.id, ...(error.requestId ? { requestId: error.requestId } : {}) };
+    if (sends > 1 && !(error instanceof Stripe.errors.StripeCardError) && !(error instanceof Stripe.errors.StripeInvalidRequestError)) {
+      return new GatewayAmbiguousError(`${this.id}: the call was sent ${sends} times and the last answer was ${error.statusCode ?? error.type} (${error.message}); an earlier try may have been done`);
+    }
     if (error instanceof Stripe.errors.StripeCardError) {
       const code = error.decline_code || error.code || 'card_declined';
       if (error.code === 'processing_error') return new GatewayRetryableError(error.message, 'processing_error', details);

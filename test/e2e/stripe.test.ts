@@ -222,6 +222,8 @@ describe('3-D Secure', () => {
     const read = await client.call('GET', `/payments/${paymentId}`);
     expect(read.json.payment).toMatchObject({ status: 'declined' });
     expect(read.json.payment.attempts).toEqual([expect.objectContaining({ outcome: 'declined', code: 'payment_intent_authentication_failure' })]);
+    // The intent was canceled before the payment was declined: the client cannot confirm it again with another card.
+    expect(intentOf(paymentId)[0].status).toBe('canceled');
   });
 
   test('a webhook that is not Stripe’s is a 400, and changes nothing', async () => {

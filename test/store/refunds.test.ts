@@ -23,16 +23,20 @@ const db = useTestStore();
 /** A sandbox of its own, and a gateway in front of it whose refund calls a test can break. */
 function setup() {
   const sandbox = new SandboxConnector({ ...DEFAULT_CONNECTORS[0], id: `sb-${randomUUID().slice(0, 8)}` });
-  const faults = { refund: undefined as undefined | 'lose-answer' | 'never-sent' | 'refuse' };
+  const faults = { refund: undefined as undefined | 'lose-answer' | 'never-sent' | 'refuse' | 'pending' };
+  const calls = { refund: 0 };
   const gateway: GatewayConnector = {
     id: sandbox.id,
     charge: (r) => sandbox.charge(r),
     retrieve: (k) => sandbox.retrieve(k),
     async refund(call) {
+      calls.refund += 1;
       if (faults.refund === 'never-sent') throw new GatewayAmbiguousError('timeout before it reached the gateway');
       if (faults.refund === 'refuse') throw new RefundDeclinedError('the charge is disputed', { gatewayCode: 'charge_disputed' });
       const result = await sandbox.refund(call);
       if (faults.refund === 'lose-answer') throw new GatewayAmbiguousError('timeout after sending');
+      // The gateway took it, but its answer is `pending` (and it would replay that answer for the same key).
+      if (faults.refund === 'pending') return { ...result, status: 'pending' as const };
       return result;
     },
     retrieveRefund: (k) => sandbox.retrieveRefund(k),
@@ -47,7 +51,7 @@ function setup() {
     connectorFor: () => gateway,
   };
   const merchantId = `m_${randomUUID().slice(0, 8)}`;
-  return { sandbox, faults, deps, store, merchantId, clock };
+  return { sandbox, faults, calls, deps, store, merchantId, clock };
 }
 
 type Setup = ReturnType<typeof setup>;
@@ -171,6 +175,18 @@ describe('refunds', () => {
     expect(record?.unfinished).toBeUndefined();
     // The merchant's repeat now answers the settled refund.
     expect((await refund(s, paymentId, 'p', { amount: 2000 })).status).toBe(200);
+  });
+
+  it('a refund the gateway answered pending is looked up by key on a repeat, never made again', async () => {
+    const s = setup();
+    const paymentId = await succeededPayment(s);
+    s.faults.refund = 'pending';
+    expect((await refund(s, paymentId, 'slow', { amount: 900 })).status).toBe(202);
+    const again = await refund(s, paymentId, 'slow', { amount: 900 });
+    expect(again.status).toBe(200);
+    expect(again.body.refund).toMatchObject({ status: 'succeeded', amount: 900 });
+    expect(s.calls.refund).toBe(1);
+    expect((await s.store.get(s.merchantId, paymentId))?.refundedAmount).toBe(900);
   });
 
   it('a refusal is a 409 naming the gateway’s code, and releases the amount', async () => {

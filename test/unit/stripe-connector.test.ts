@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ConnectorDefinition } from '../../contracts/connectors';
 import { GatewayDeclinedError, type GatewayRetryableError } from '../../contracts/errors';
 import { ChargeOutcomeUnknownError, GatewayAmbiguousError, type ChargeRequest } from '../../lambdas/payments/connectors';
-import { StripeConnector } from '../../lambdas/payments/stripe';
+import { SEARCH_SETTLED_MS, StripeConnector } from '../../lambdas/payments/stripe';
 import { readLedger } from '../../lambdas/payments/sandbox';
 import { startStripeFake, type StripeFake } from '../../local/gateways/stripe';
 
@@ -195,6 +195,40 @@ describe('Stripe adapter against the fake of Stripe’s API', () => {
   });
 });
 
+it('a refusal after the SDK retried an ambiguous try is ambiguous too (the first try may have charged)', async () => {
+  const { createServer } = await import('node:http');
+  let posts = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      posts += 1;
+      // The first try is processed and its answer lost; the retry (same key) is refused before processing.
+      if (posts === 1) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(429, { 'content-type': 'application/json', 'stripe-should-retry': 'false' });
+      res.end(JSON.stringify({ error: { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests' } }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as { port: number };
+    const adapter = new StripeConnector(definition, { credentials: async () => ({ secretKey }), apiUrl: `http://127.0.0.1:${port}`, maxNetworkRetries: 2 });
+    await expect(adapter.charge(request('4242424242424242'))).rejects.toBeInstanceOf(GatewayAmbiguousError);
+    expect(posts).toBe(2);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+it('a search miss soon after the call is no proof (Stripe’s search lags): unknown until it has settled', async () => {
+  const since = (msAgo: number) => ({ amount: 1000, currency: 'USD', since: new Date(Date.now() - msAgo).toISOString() });
+  await expect(connector().retrieve('pay_never_sent:0', undefined, since(60_000))).rejects.toBeInstanceOf(ChargeOutcomeUnknownError);
+  await expect(connector().retrieve('pay_never_sent:0', undefined, since(SEARCH_SETTLED_MS + 1))).resolves.toBeUndefined();
+});
+
 describe('Stripe refunds', () => {
   const charged = async () => {
     const req = request('4242424242424242', { amount: 3000 });
@@ -236,6 +270,13 @@ describe('Stripe refunds', () => {
     fake.setFault(definition.id, undefined);
     await expect(connector().retrieveRefund('pay_r3:re_a', charge.gatewayReference)).resolves.toMatchObject({ status: 'succeeded' });
     await expect(connector().retrieveRefund('pay_r3:re_never', charge.gatewayReference)).resolves.toBeUndefined();
+  });
+
+  it('a refund of an intent Stripe does not know is refused (refund_declined), not a payment decline', async () => {
+    await expect(connector().refund({ chargeReference: 'pi_unknown', amount: 100, currency: 'USD', idempotencyKey: 'pay_r5:re_a' })).rejects.toMatchObject({
+      name: 'RefundDeclinedError',
+      details: { gatewayCode: 'resource_missing' },
+    });
   });
 
   it('a rate limit is retryable: nothing was refunded', async () => {
