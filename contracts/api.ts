@@ -102,8 +102,14 @@ export const WalletPaymentMethod = z
   })
   .strict();
 
-/** What `/pay` charges: a card or a wallet token (each a member of PaymentMethodKind). */
-export const PaymentMethod = z.discriminatedUnion('type', [CardPaymentMethod, WalletPaymentMethod]);
+/**
+ * Solana Pay: the answer is a `pending_action` payment whose action is a Solana Pay transfer request (its URL,
+ * for a wallet or a QR code); it succeeds once the transfer is found on chain by its reference and checked.
+ */
+export const SolanaPayPaymentMethod = z.object({ type: z.literal('solana_pay') }).strict();
+
+/** What `/pay` charges: a card, a wallet token, or a Solana Pay transfer (each a member of PaymentMethodKind). */
+export const PaymentMethod = z.discriminatedUnion('type', [CardPaymentMethod, WalletPaymentMethod, SolanaPayPaymentMethod]);
 export type PaymentMethod = z.infer<typeof PaymentMethod>;
 
 export const PaymentRequest = z
@@ -339,14 +345,32 @@ export const RouteFeedbackResponse = z.object({
 export const PaymentStatus = z.enum(['processing', 'pending_action', 'succeeded', 'declined', 'review', 'failed']);
 export type PaymentStatus = z.infer<typeof PaymentStatus>;
 
-/** What the client needs to complete a `pending_action` payment: Stripe's client secret for Stripe.js (`handleNextAction`). */
-export const NextAction = z.object({
-  type: z.literal('use_stripe_sdk'),
-  /** The PaymentIntent's client secret: give it to Stripe.js on the customer's device, never log it. */
-  clientSecret: z.string(),
-  /** When the platform gives up on the action and cancels the payment at its gateway. */
-  expiresAt: z.string(),
-});
+/**
+ * What the client needs to complete a `pending_action` payment: Stripe's client secret for Stripe.js
+ * (`handleNextAction`), or a Solana Pay transfer request for the customer's wallet.
+ */
+export const ActionDetails = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('use_stripe_sdk'),
+    /** The PaymentIntent's client secret: give it to Stripe.js on the customer's device, never log it. */
+    clientSecret: z.string(),
+  }),
+  z.object({
+    type: z.literal('solana_pay'),
+    /** The transfer request (`solana:<recipient>?amount=…&spl-token=…&reference=…&label=…&message=…&memo=…`): a wallet link or a QR code. */
+    url: z.string(),
+    recipient: z.string(),
+    /** In the token's units, as a decimal string (the payment's amount: one token a major unit). */
+    amount: z.string(),
+    splToken: z.string(),
+    /** The reference key the transfer must carry; the platform finds the transfer by it. */
+    reference: z.string(),
+  }),
+]);
+export type ActionDetails = z.infer<typeof ActionDetails>;
+
+/** A pending action, with when the platform gives up on it (and cancels the payment at its gateway). */
+export const NextAction = z.intersection(ActionDetails, z.object({ expiresAt: z.string() }));
 export type NextAction = z.infer<typeof NextAction>;
 
 /** How a charge attempt ended, as the payment records it: a retryable failure falls back to the next connector. */

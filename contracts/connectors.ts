@@ -6,15 +6,17 @@
  * are normal (`stripe-us`, `stripe-eu`).
  *
  * A connector's `kind` picks its adapter (lambdas/payments/connector-registry.ts): `stripe` is the Stripe API
- * (its account's key in the gateway credentials secret); `sandbox` is an in-process processor with the test
- * world's issuer (contracts/issuer.ts: Stripe's test cards, Amazon Pay test wallet tokens). `amazon_pay` and
- * `solana_pay` connectors are sandboxes too until their adapters land. An `approval` profile makes ordinary
+ * (its account's key in the gateway credentials secret); `solana_pay` is a merchant's wallet receiving Solana
+ * Pay transfers (`solanaPay`); `sandbox` is an in-process processor with the test world's issuer
+ * (contracts/issuer.ts: Stripe's test cards, Amazon Pay test wallet tokens). `amazon_pay` connectors are
+ * sandboxes too until their adapter lands. An `approval` profile makes ordinary
  * cards and wallet tokens (not the test ones) succeed with a context-dependent probability, so routing has
  * something real to learn locally: the sandboxes apply it, and so do the local fakes of the gateways' APIs.
  */
 import { z } from 'zod';
 import { CardNetwork, PaymentMethodKind } from './methods';
 import { percentageFee } from './money';
+import { SolanaAddress } from './ids';
 import { Region, regionOf } from './regions';
 
 /** The kinds of gateway a connector talks to. */
@@ -61,6 +63,19 @@ export const ApprovalProfile = z
   .strict();
 export type ApprovalProfile = z.infer<typeof ApprovalProfile>;
 
+/**
+ * A Solana Pay connector's account: the merchant's wallet that receives the transfers, and the SPL token each
+ * currency is paid in (a stablecoin: its mint and decimals), plus the label wallets show.
+ */
+export const SolanaPayAccount = z
+  .object({
+    recipient: SolanaAddress,
+    label: z.string().min(1).max(64).optional(),
+    tokens: z.partialRecord(z.string().regex(/^[A-Z]{3}$/), z.object({ mint: SolanaAddress, decimals: z.number().int().min(0).max(9) }).strict()),
+  })
+  .strict();
+export type SolanaPayAccount = z.infer<typeof SolanaPayAccount>;
+
 export const ConnectorDefinition = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be lowercase letters, digits and dashes'),
@@ -74,8 +89,11 @@ export const ConnectorDefinition = z
     fee: FeeSchedule,
     /** The test world's approval of ordinary cards (sandboxes, and the local fakes of gateways); absent: they always succeed. */
     approval: ApprovalProfile.optional(),
+    /** A `solana_pay` connector's account (required for that kind). */
+    solanaPay: SolanaPayAccount.optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.kind !== 'solana_pay' || c.solanaPay !== undefined, { message: 'a solana_pay connector needs its solanaPay account (recipient and tokens)', path: ['solanaPay'] });
 export type ConnectorDefinition = z.infer<typeof ConnectorDefinition>;
 
 export const ConnectorRegistry = z

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-/** How a buyer pays: a card, a wallet token (Amazon Pay), or Solana Pay (routed, not charged yet). */
+/** How a buyer pays: a card, a wallet token (Amazon Pay), or a Solana Pay transfer. */
 export const PaymentMethodKind = z.enum(['card', 'wallet', 'solana_pay']);
 export type PaymentMethodKind = z.infer<typeof PaymentMethodKind>;
 

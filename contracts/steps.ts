@@ -8,7 +8,7 @@
  * step (test/statemachine/definitions.test.ts holds the three in line).
  */
 import { z } from 'zod';
-import { AttemptRecord, CardSummary, FraudAssessment, PaymentRequest, RankedConnector, RewardEntry, RouteResult, TerminalStatus } from './api';
+import { ActionDetails, AttemptRecord, CardSummary, FraudAssessment, PaymentRequest, RankedConnector, RewardEntry, RouteResult, TerminalStatus } from './api';
 import { FraudSnapshots, PaymentRefundedDetail, PaymentSucceededDetail, RoutingDecisionContext } from './events';
 import { PaymentId } from './ids';
 import type { FunctionName } from './topology';
@@ -87,7 +87,7 @@ export const ChargeOutput = z.object({
   /** The gateway's own fingerprint of the card, made a keyed one before it is kept. */
   gatewayFingerprint: z.string().optional(),
   /** Not charged yet: the customer acts first (3-D Secure); the payment becomes `pending_action`. */
-  requiresAction: z.object({ clientSecret: z.string() }).optional(),
+  requiresAction: ActionDetails.optional(),
 });
 export type ChargeOutput = z.infer<typeof ChargeOutput>;
 

@@ -292,6 +292,9 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
           [ENV.sandboxLedgerDir]: { from: 'tunable' },
           [ENV.gatewayCredentialsSecretArn]: { from: 'secret', prop: 'gatewayCredentialsSecretArn' },
           [ENV.cardFingerprintSecretArn]: { from: 'secret', prop: 'cardFingerprintSecretArn' },
+          // Solana Pay transfers are verified on the cluster.
+          [ENV.solanaRpcUrl]: { from: 'setting', setting: 'solanaRpcUrl', optional: true },
+          [ENV.solanaRpcUrlSecretArn]: { from: 'secret', prop: 'solanaRpcUrlSecretArn' },
           [ENV.gatewayTimeoutMs]: { from: 'tunable' },
           [ENV.paymentLeaseMs]: { from: 'tunable' },
           [ENV.reconcileAfterMs]: { from: 'tunable' },

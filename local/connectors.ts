@@ -1,5 +1,18 @@
 /** The local platform's default connector registry (`npm start` sets CONNECTORS to it unless you set your own). */
-import type { ConnectorDefinition } from '../contracts/connectors';
+import type { ConnectorDefinition, SolanaPayAccount } from '../contracts/connectors';
+
+/**
+ * The local Solana Pay account: the merchant's wallet and the local stablecoins on the local cluster (their keys
+ * are derived from fixed seeds: local/solana/pay-tokens.ts creates them and checks these addresses).
+ */
+export const LOCAL_SOLANA_PAY: SolanaPayAccount = {
+  recipient: 'EGu87GoW9XJay5GPGi5Jugsk8CU7qei4cUvdVLtS2Q2m',
+  label: 'SmartPay local merchant',
+  tokens: {
+    USD: { mint: '8p3zqwSC1tmfRuEk7Jb8dzpXq7Xg1k8XqeJmRbg3273p', decimals: 6 },
+    EUR: { mint: 'EqJrKbTKzxnHM8tVCWgo6NLwwfLTLS2St8xUD3nbcarr', decimals: 6 },
+  },
+};
 
 /**
  * The local platform's registry: four card processors whose approval of ordinary cards depends on the
@@ -35,5 +48,6 @@ export const LOCAL_CONNECTORS: readonly ConnectorDefinition[] = [
     // Takes Solana Pay only: a card is never routed to it, and it is the only choice for Solana Pay.
     id: 'solana-pay', kind: 'solana_pay', enabled: true, methods: ['solana_pay'], currencies: ['USD', 'EUR'], regions: ['*'],
     fee: { basisPoints: 100, fixedMinor: 0 },
+    solanaPay: LOCAL_SOLANA_PAY,
   },
 ];

@@ -186,8 +186,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       (ledgerStarted ??= (async () => {
         const { LocalLedger } = await import('./solana/ledger.js');
         const { ensureRewardToken } = await import('./solana/reward-token.js');
+        const { ensurePayTokens } = await import('./solana/pay-tokens.js');
         const started = await LocalLedger.start({ dir: persist ? join(dataDir, 'solana') : undefined });
         await ensureRewardToken(started, rewardKeys);
+        // Solana Pay's stablecoins and the merchant's wallet.
+        await ensurePayTokens(started);
         return started;
       })());
     const closeLedger = async () => (await ledgerStarted?.catch(() => undefined))?.close();

@@ -1,15 +1,18 @@
 /**
  * The gateway adapter of each connector in the registry (CONNECTORS), built once per function from its `kind`
  * and the stage's configuration; no handler picks an adapter. `stripe`: the Stripe API (stripe.ts), with the
- * account's key from the gateway credentials secret; `sandbox` (and, until their adapters land, `amazon_pay`
- * and `solana_pay`): the in-process sandbox processor (sandbox.ts).
+ * account's key from the gateway credentials secret; `solana_pay`: Solana Pay transfer requests, verified on the
+ * cluster (solana-pay.ts); `sandbox` (and, until its adapter lands, `amazon_pay`): the in-process sandbox
+ * processor (sandbox.ts).
  */
+import type { Connection } from '@solana/web3.js';
 import { findConnector, GatewayCredentials, StripeCredentials, type ConnectorDefinition } from '../../contracts/connectors';
 import { ENV } from '../../contracts/resources';
 import type { RuntimeConfig } from '../shared/config';
 import { secretString } from '../shared/secrets';
 import type { GatewayConnector } from './connectors';
 import { SandboxConnector } from './sandbox';
+import { SolanaPayConnector } from './solana-pay';
 import { StripeConnector } from './stripe';
 
 /** Reads a secret's string by ARN (Secrets Manager through Powertools Parameters, cached). */
@@ -34,8 +37,23 @@ async function credentialsOf(cfg: RuntimeConfig, definition: ConnectorDefinition
   return entry.data;
 }
 
+/** How long one call to the cluster may take before it counts as unanswered (the payment stays pending). */
+const RPC_TIMEOUT_MS = 5_000;
+
 export function connectorRegistry(cfg: RuntimeConfig, read: SecretReader = secretString): (connectorId: string) => GatewayConnector {
   const connectors = new Map<string, GatewayConnector>();
+  let connection: Promise<Connection> | undefined;
+  // The cluster Solana Pay transfers are read from: SOLANA_RPC_URL, or the secret holding it (its URL may carry a key).
+  const cluster = () =>
+    (connection ??= (async () => {
+      const { Connection } = await import('@solana/web3.js');
+      const url = cfg.solana.rpcUrlSecretArn ? (await read(cfg.solana.rpcUrlSecretArn)).trim() : cfg.solana.rpcUrl;
+      const fetchWithTimeout = (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, { ...init, signal: AbortSignal.timeout(RPC_TIMEOUT_MS) });
+      return new Connection(url, { commitment: 'confirmed', fetch: fetchWithTimeout as never });
+    })().catch((error: unknown) => {
+      connection = undefined;
+      throw error;
+    }));
   const build = (definition: ConnectorDefinition): GatewayConnector => {
     switch (definition.kind) {
       case 'stripe':
@@ -44,6 +62,8 @@ export function connectorRegistry(cfg: RuntimeConfig, read: SecretReader = secre
           apiUrl: cfg.gateways.stripeApiUrl,
           timeoutMs: cfg.gateways.timeoutMs,
         });
+      case 'solana_pay':
+        return new SolanaPayConnector(definition, { connection: cluster });
       default:
         return new SandboxConnector(definition, {
           fault: cfg.sandboxFaults[definition.id],

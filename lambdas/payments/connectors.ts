@@ -5,17 +5,19 @@
  * may take it), GatewayAmbiguousError (a timeout after sending: unknown, reconciled by the call's key before
  * anything else).
  */
-import type { CardSummary, RefundReason } from '../../contracts/api';
+import type { ActionDetails, CardSummary, RefundReason } from '../../contracts/api';
 
 
 export interface ChargeRequest {
   readonly amount: number;
   readonly currency: string;
-  /** Exactly one of `card`, `wallet` and `paymentMethodId`. */
+  /** Exactly one of `card`, `wallet`, `paymentMethodId` and `solanaPay`. */
   readonly card?: { readonly number: string; readonly expMonth: number; readonly expYear: number; readonly cvc?: string };
   readonly wallet?: { readonly wallet: 'amazon_pay'; readonly token: string };
   /** A card tokenised by the gateway (Stripe's `pm_…`), instead of `card`. */
   readonly paymentMethodId?: string;
+  /** A Solana Pay transfer, instead of a card or a wallet. */
+  readonly solanaPay?: true;
   /** Derived from payment id and attempt, so a retried call is the same call to the gateway. */
   readonly idempotencyKey: string;
   readonly description?: string;
@@ -33,10 +35,10 @@ export interface ChargeResult {
   /** The gateway's own fingerprint of the card (what a tokenised card's keyed fingerprint is made from; never kept). */
   readonly gatewayFingerprint?: string;
   /**
-   * Not charged yet: the gateway asks the customer to act first (3-D Secure); the client completes it with this
-   * (Stripe.js and the intent's client secret). The charge is `gatewayReference`'s, settled later.
+   * Not charged yet: the customer acts first (3-D Secure with Stripe.js and the intent's client secret, or a
+   * Solana Pay transfer). The charge is `gatewayReference`'s, settled later.
    */
-  readonly requiresAction?: { readonly clientSecret: string };
+  readonly requiresAction?: ActionDetails;
 }
 
 /** What the call asked for and when it was made: what a gateway checks a lookup against. */

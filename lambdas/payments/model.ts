@@ -92,9 +92,11 @@ export function refundedEvent(record: PaymentRecord, refund: StoredRefund): Paym
 }
 
 /** What the payment keeps of its method: a card's brand, last 4 and expiry, or a wallet's name and token's last 4. */
-export function methodSummary(request: PaymentRequest, fingerprint?: string): { card: CardSummary } | { wallet: WalletSummary } {
+export function methodSummary(request: PaymentRequest, fingerprint?: string): { card: CardSummary } | { wallet: WalletSummary } | { solanaPay: Record<string, never> } {
   const method = request.paymentMethod;
   if (method.type === 'wallet') return { wallet: { wallet: method.wallet, tokenLast4: method.token.slice(-4) } };
+  // Solana Pay: nothing of the customer is known before the transfer (its signature is the attempt's reference).
+  if (method.type === 'solana_pay') return { solanaPay: {} };
   const raw = rawCardOf(method);
   // A tokenised card is known by its gateway's answer (Finalize records it); until then, only that it is tokenised.
   if (!raw) return { card: { brand: 'unknown', tokenised: true } };

@@ -227,7 +227,10 @@ export class SandboxConnector implements GatewayConnector {
   }
 
   private process(request: ChargeRequest): Outcome {
-    if (!request.card && !request.wallet) throw new Error('sandbox: a charge request has neither a card nor a wallet');
+    if (!request.card && !request.wallet) {
+      // A tokenised card or a Solana Pay transfer is its own gateway's (routing never sends one here).
+      return { ok: false, error: new GatewayDeclinedError(`${this.id} takes raw cards and wallet tokens only`, 'payment_method_not_supported', { connectorId: this.id }) };
+    }
     if (request.wallet && !this.definition.methods.includes('wallet')) {
       return { ok: false, error: new GatewayDeclinedError(`${this.id} does not take wallet payments`, 'payment_method_not_supported', { connectorId: this.id }) };
     }

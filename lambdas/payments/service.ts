@@ -21,6 +21,7 @@ import {
   rawCardOf,
   processingBody,
   type CardSummary,
+  type NextAction,
   type FraudAssessment,
   type Payment,
 } from '../../contracts/api';
@@ -266,7 +267,8 @@ export const ACTION_TTL_MS = 30 * 60_000;
  */
 async function awaitAction(input: ChargeInput, charged: ChargeOutput, deps: PaymentDeps): Promise<FinalizeOutput> {
   const now = deps.now();
-  const action = { type: 'use_stripe_sdk' as const, clientSecret: charged.requiresAction?.clientSecret ?? '', expiresAt: new Date(now.getTime() + ACTION_TTL_MS).toISOString() };
+  if (!charged.requiresAction) throw new Error(`${charged.connectorId} asked for no action`);
+  const action: NextAction = { ...charged.requiresAction, expiresAt: new Date(now.getTime() + ACTION_TTL_MS).toISOString() };
   const pending = { attempt: input.attempt, connectorId: charged.connectorId, at: now.toISOString(), gatewayReference: charged.gatewayReference };
   const record = await deps.store.awaitAction(input.payment, pending, action);
   return { succeeded: record.status === 'succeeded', pendingAction: record.status === 'pending_action', response: respond(toView(record)), attempts: record.attempts };
@@ -338,8 +340,9 @@ async function refreshed(record: PaymentRecord, deps: PaymentDeps): Promise<Paym
 }
 
 /** The payment method as the gateway port takes it: a raw card, a gateway's token, or a wallet token. */
-function methodOf(method: PaymentRequest['paymentMethod']): Pick<ChargeRequest, 'card' | 'paymentMethodId' | 'wallet'> {
+function methodOf(method: PaymentRequest['paymentMethod']): Pick<ChargeRequest, 'card' | 'paymentMethodId' | 'wallet' | 'solanaPay'> {
   if (method.type === 'wallet') return { wallet: method };
+  if (method.type === 'solana_pay') return { solanaPay: true };
   const raw = rawCardOf(method);
   if (raw) return { card: raw };
   return { paymentMethodId: method.token ?? '' };
@@ -632,7 +635,7 @@ async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<E
     } else if (found?.requiresAction) {
       // The run stopped after the gateway asked for the customer's action: the payment awaits it, as the run would
       // have left it (GET /payments/{id} shows the action; the reconciler cancels it when it expires).
-      const action = { type: 'use_stripe_sdk' as const, clientSecret: found.requiresAction.clientSecret, expiresAt: new Date(deps.now().getTime() + ACTION_TTL_MS).toISOString() };
+      const action: NextAction = { ...found.requiresAction, expiresAt: new Date(deps.now().getTime() + ACTION_TTL_MS).toISOString() };
       await deps.store.awaitAction(payment, { ...pending, gatewayReference: found.gatewayReference, at }, action);
       return 'skipped';
     } else if (found) {

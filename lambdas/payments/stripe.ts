@@ -296,7 +296,7 @@ export class StripeConnector implements GatewayConnector {
       case 'requires_action':
         // Not charged yet: the customer authenticates (3-D Secure) with Stripe.js and the client secret.
         if (!intent.client_secret) throw new Error(`${this.id}: payment intent ${intent.id} requires an action but has no client secret`);
-        return { gatewayReference: intent.id, feeMinor: 0, requiresAction: { clientSecret: intent.client_secret } };
+        return { gatewayReference: intent.id, feeMinor: 0, requiresAction: { type: 'use_stripe_sdk', clientSecret: intent.client_secret } };
       case 'canceled':
         throw new GatewayDeclinedError('the payment intent was canceled', 'canceled', { connectorId: this.id, gatewayReference: intent.id });
       default:

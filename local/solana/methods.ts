@@ -96,8 +96,12 @@ export async function call(ledger: LocalLedger, method: string, params: readonly
     }
     case 'getAccountInfo': {
       const config = param(params, 1, 'expected a configuration object', isConfig) ?? {};
-      const encoding = config.encoding ?? 'base64';
-      if (encoding !== 'base64' && encoding !== 'base58') throw new LedgerRpcError(INVALID_PARAMS, `Invalid params: the local ledger encodes accounts as base64 or base58, not ${String(encoding)}`);
+      // jsonParsed (getParsedAccountInfo): a node gives the account's data parsed when it knows the program, and
+      // as base64 when it does not; the local ledger parses none, so it always gives that fallback.
+      const encoding = config.encoding === 'jsonParsed' ? 'base64' : (config.encoding ?? 'base64');
+      if (encoding !== 'base64' && encoding !== 'base58') {
+        throw new LedgerRpcError(INVALID_PARAMS, `Invalid params: the local ledger encodes accounts as base64, base58 or jsonParsed (as base64), not ${String(encoding)}`);
+      }
       const account = await ledger.account(pubkey(params, 0));
       return {
         context: await context(),

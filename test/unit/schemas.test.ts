@@ -85,9 +85,9 @@ describe('PaymentRequest', () => {
 
   it("names a missing or unknown discriminator's values, an enum's values, and integers and objects as callers know them", () => {
     const card = { ...valid.paymentMethod };
-    expect(issuesOf({ ...valid, paymentMethod: {} })).toEqual([{ field: 'paymentMethod.type', problem: 'is required (one of card, wallet)' }]);
-    expect(issuesOf({ ...valid, paymentMethod: { type: 'cash' } })).toEqual([{ field: 'paymentMethod.type', problem: 'must be one of card, wallet' }]);
-    expect(issuesOf({ ...valid, paymentMethod: { type: 7 } })).toEqual([{ field: 'paymentMethod.type', problem: 'must be one of card, wallet (got a whole number)' }]);
+    expect(issuesOf({ ...valid, paymentMethod: {} })).toEqual([{ field: 'paymentMethod.type', problem: 'is required (one of card, wallet, solana_pay)' }]);
+    expect(issuesOf({ ...valid, paymentMethod: { type: 'cash' } })).toEqual([{ field: 'paymentMethod.type', problem: 'must be one of card, wallet, solana_pay' }]);
+    expect(issuesOf({ ...valid, paymentMethod: { type: 7 } })).toEqual([{ field: 'paymentMethod.type', problem: 'must be one of card, wallet, solana_pay (got a whole number)' }]);
     expect(issuesOf({ ...valid, paymentMethod: { ...card, expMonth: 1.5 } })).toEqual([{ field: 'paymentMethod.expMonth', problem: 'must be an integer (got a number with a fraction)' }]);
     const Other = z.object({ method: z.enum(['card', 'wallet']), tags: z.record(z.string(), z.string()) });
     expect(issuesOf({ method: 'cash', tags: 'x' }, Other)).toEqual([
