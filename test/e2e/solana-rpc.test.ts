@@ -226,7 +226,8 @@ test('a blockhash bankrun forgot (held unused for a couple of seconds) is refuse
 
 test('fault testing: a dropped send is answered with its signature and never lands; a lost answer is a 502 after it landed', async () => {
   await connection.requestAirdrop(treasury.publicKey, LAMPORTS_PER_SOL);
-  const faulty = await startLocalSolanaRpc(ledger, { faultRate: 0.45 });
+  // 30% dropped, 30% answers lost, 40% landed: over 40 sends each outcome comes up (none missing: under 1e-5).
+  const faulty = await startLocalSolanaRpc(ledger, { faultRate: 0.3 });
   try {
     const through = new Connection(faulty.url, 'confirmed');
     const to = Keypair.generate().publicKey;
