@@ -5,8 +5,8 @@
  * payment waits (`pending_action`) until the customer's wallet sends it.
  *
  * The reference key is derived from the attempt's gateway key, so a retried call is the same request. The
- * transfer is found on chain by its reference (the signatures for that address, as `findReference` reads them)
- * and each candidate is checked with `validateTransfer`: the recipient's token account received at least the
+ * transfer is found on chain by its reference (the signatures for that address, as `findReference` reads them,
+ * but every page of them, not only the latest) and each candidate is checked with `validateTransfer`: the recipient's token account received at least the
  * amount, of the right mint, carrying the reference. Only a valid transfer settles the payment: an underpaid one,
  * another mint or another recipient never does (the payment's action then expires, `action_expired`).
  *
@@ -26,8 +26,12 @@ export interface SolanaPayOptions {
   readonly connection: () => Promise<Connection>;
 }
 
-/** How many of a reference's transactions are checked (a customer may send a wrong transfer before the right one). */
-const CANDIDATES = 25;
+/**
+ * A reference's transactions are read a page at a time, newest first, up to this many in all: a wrong transfer
+ * before the right one, or anyone's spam of tiny transfers carrying the reference, cannot hide the right one.
+ */
+const PAGE = 100;
+const MAX_CANDIDATES = 1_000;
 
 export class SolanaPayConnector implements GatewayConnector {
   readonly id: string;
@@ -87,7 +91,13 @@ export class SolanaPayConnector implements GatewayConnector {
     const fields = { recipient: new PublicKey(this.account.recipient), amount: new BigNumber(terms.amount), splToken: new PublicKey(terms.mint), reference: new PublicKey(reference) };
     try {
       const connection = await this.options.connection();
-      const signatures = await connection.getSignaturesForAddress(fields.reference, { limit: CANDIDATES }, 'confirmed');
+      const signatures: Array<{ signature: string; err: unknown }> = [];
+      for (let before: string | undefined; signatures.length < MAX_CANDIDATES; ) {
+        const page = await connection.getSignaturesForAddress(fields.reference, { limit: PAGE, ...(before ? { before } : {}) }, 'confirmed');
+        signatures.push(...page);
+        if (page.length < PAGE) break;
+        before = page.at(-1)?.signature;
+      }
       // Oldest first: the first valid transfer is the payment's.
       for (const { signature, err } of [...signatures].reverse()) {
         if (err) continue;

@@ -5,8 +5,8 @@
  * reference and validated. A transfer of the wrong amount or the wrong token never settles it.
  */
 import { createTransfer, parseURL, type TransferRequestURL } from '@solana/pay';
-import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, sendAndConfirmTransaction, type Transaction } from '@solana/web3.js';
-import { createAssociatedTokenAccountIdempotent, mintTo } from '@solana/spl-token';
+import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, sendAndConfirmTransaction, Transaction } from '@solana/web3.js';
+import { createAssociatedTokenAccountIdempotent, createTransferCheckedInstruction, getAssociatedTokenAddressSync, mintTo } from '@solana/spl-token';
 import BigNumber from 'bignumber.js';
 import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
 import { LOCAL_CONNECTORS, LOCAL_SOLANA_PAY } from '../../local/connectors';
@@ -108,4 +108,30 @@ test('a currency without a stablecoin is not routed to Solana Pay', async () => 
   const result = await client.pay(payBody({ amount: 1_000, currency: 'JPY', customerId: uniqueCustomer(), paymentMethod: { type: 'solana_pay' } }));
   expect(result.status).toBe(422);
   expect(result.json.error.code).toBe('no_eligible_connector');
+});
+
+test('the right transfer is found however many transfers carrying the reference come after it (pages of signatures)', async () => {
+  const { payment, request } = await requested(700);
+  const customer = await customerWallet(100);
+  const signature = await pay(customer, request);
+  // 120 tiny transfers with the same reference after it: more than a page of signatures (100).
+  const { mints } = localPayKeys();
+  const from = getAssociatedTokenAddressSync(mints.USD.publicKey, customer.publicKey);
+  const to = getAssociatedTokenAddressSync(mints.USD.publicKey, request.recipient);
+  for (let sent = 0; sent < 120; ) {
+    const { blockhash } = await connection.getLatestBlockhash('confirmed');
+    const batch: string[] = [];
+    for (let i = 0; i < 20; i += 1, sent += 1) {
+      const transfer = createTransferCheckedInstruction(from, mints.USD.publicKey, to, customer.publicKey, 1 + sent, 6);
+      transfer.keys.push({ pubkey: request.reference![0]!, isSigner: false, isWritable: false });
+      const tx = new Transaction({ feePayer: customer.publicKey, recentBlockhash: blockhash }).add(transfer);
+      tx.sign(customer);
+      batch.push(await connection.sendRawTransaction(tx.serialize(), { skipPreflight: true }));
+    }
+    await connection.confirmTransaction({ signature: batch.at(-1)!, blockhash, lastValidBlockHeight: Number.MAX_SAFE_INTEGER }, 'confirmed');
+  }
+  expect((await connection.getSignaturesForAddress(request.reference![0]!, { limit: 100 })).map((s) => s.signature)).not.toContain(signature);
+  const read = await client.call('GET', `/payments/${payment.paymentId}`);
+  expect(read.json.payment).toMatchObject({ status: 'succeeded' });
+  expect(read.json.payment.attempts[0].gatewayReference).toBe(signature);
 });
