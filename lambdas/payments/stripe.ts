@@ -107,16 +107,17 @@ export class StripeConnector implements GatewayConnector {
     return this.client;
   }
 
-  /** How many times the last counted call was sent. */
-  private lastSends = 0;
-
-  /** Runs a call that moves money, counting how many times the SDK sends it (its key's `request` events). */
-  private async counted<T>(key: string, call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a call that moves money, counting how many times the SDK sends it (its key's `request` events); a failure
+   * is mapped with that count, read for this call alone (another call's count is under its own key).
+   */
+  private async counted<T>(key: string, call: () => Promise<T>, map: (error: unknown, sends: number) => Error): Promise<T> {
     this.sends.set(key, 0);
     try {
       return await call();
+    } catch (error) {
+      throw map(error, this.sends.get(key) ?? 0);
     } finally {
-      this.lastSends = this.sends.get(key) ?? 0;
       this.sends.delete(key);
     }
   }
@@ -143,12 +144,11 @@ export class StripeConnector implements GatewayConnector {
       ...(request.description ? { description: request.description } : {}),
       expand: ['latest_charge.balance_transaction'],
     };
-    let intent: Stripe.PaymentIntent;
-    try {
-      intent = await this.counted(request.idempotencyKey, () => stripe.paymentIntents.create(params, { idempotencyKey: request.idempotencyKey }));
-    } catch (error) {
-      throw this.mapped(error, this.lastSends);
-    }
+    const intent = await this.counted(
+      request.idempotencyKey,
+      () => stripe.paymentIntents.create(params, { idempotencyKey: request.idempotencyKey }),
+      (error, sends) => this.mapped(error, sends),
+    );
     return this.outcome(intent, request);
   }
 
@@ -228,20 +228,20 @@ export class StripeConnector implements GatewayConnector {
 
   async refund(call: RefundCall): Promise<RefundResult> {
     const stripe = await this.ready();
-    let refund: Stripe.Refund;
-    try {
-      refund = await this.counted(call.idempotencyKey, () => stripe.refunds.create(
-        {
-          payment_intent: call.chargeReference,
-          amount: call.amount,
-          ...(call.reason ? { reason: call.reason } : {}),
-          metadata: { [STRIPE_KEY_METADATA]: call.idempotencyKey },
-        },
-        { idempotencyKey: call.idempotencyKey },
-      ));
-    } catch (error) {
-      throw this.refundError(error, this.lastSends);
-    }
+    const refund = await this.counted(
+      call.idempotencyKey,
+      () =>
+        stripe.refunds.create(
+          {
+            payment_intent: call.chargeReference,
+            amount: call.amount,
+            ...(call.reason ? { reason: call.reason } : {}),
+            metadata: { [STRIPE_KEY_METADATA]: call.idempotencyKey },
+          },
+          { idempotencyKey: call.idempotencyKey },
+        ),
+      (error, sends) => this.refundError(error, sends),
+    );
     return this.refundOutcome(refund);
   }
 
