@@ -10,6 +10,7 @@ import { findConnector, GatewayCredentials, StripeCredentials, type ConnectorDef
 import { ENV } from '../../contracts/resources';
 import type { RuntimeConfig } from '../shared/config';
 import { secretString } from '../shared/secrets';
+import { clusterConnection } from '../shared/solana-rpc';
 import type { GatewayConnector } from './connectors';
 import { SandboxConnector } from './sandbox';
 import { SolanaPayConnector } from './solana-pay';
@@ -43,14 +44,9 @@ const RPC_TIMEOUT_MS = 5_000;
 export function connectorRegistry(cfg: RuntimeConfig, read: SecretReader = secretString): (connectorId: string) => GatewayConnector {
   const connectors = new Map<string, GatewayConnector>();
   let connection: Promise<Connection> | undefined;
-  // The cluster Solana Pay transfers are read from: SOLANA_RPC_URL, or the secret holding it (its URL may carry a key).
+  // The cluster Solana Pay transfers are read from (web3.js loaded at the first Solana Pay payment, not at a card's).
   const cluster = () =>
-    (connection ??= (async () => {
-      const { Connection } = await import('@solana/web3.js');
-      const url = cfg.solana.rpcUrlSecretArn ? (await read(cfg.solana.rpcUrlSecretArn)).trim() : cfg.solana.rpcUrl;
-      const fetchWithTimeout = (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, { ...init, signal: AbortSignal.timeout(RPC_TIMEOUT_MS) });
-      return new Connection(url, { commitment: 'confirmed', fetch: fetchWithTimeout as never });
-    })().catch((error: unknown) => {
+    (connection ??= clusterConnection(cfg.solana, read, RPC_TIMEOUT_MS).catch((error: unknown) => {
       connection = undefined;
       throw error;
     }));

@@ -9,7 +9,8 @@
  *   pays on a stage without a treasury). SPL Token or Token-2022 (`programId`), ATA derivation included;
  * - `stageMinting`: both from a stage's configuration, with reading balances and the relay's treasury and policy.
  */
-import { Connection, Keypair, PublicKey, SendTransactionError, Transaction, TransactionInstruction, type VersionedTransaction } from '@solana/web3.js';
+import { Keypair, PublicKey, SendTransactionError, Transaction, TransactionInstruction, type Connection, type VersionedTransaction } from '@solana/web3.js';
+import { clusterConnection } from '../shared/solana-rpc';
 import {
   createAssociatedTokenAccountIdempotentInstruction,
   createMintToCheckedInstruction,
@@ -148,7 +149,6 @@ export async function stageMinting(
   if (solana.mintAuthoritySecretArn === undefined) {
     throw new Error('SPL_TOKEN_MINT_ADDRESS is set but SOLANA_MINT_AUTHORITY_SECRET_ARN is not: the mint authority signs every reward');
   }
-  const url = solana.rpcUrlSecretArn ? (await secret(solana.rpcUrlSecretArn)).trim() : solana.rpcUrl;
   const authority = keypairFromSecret(await secret(solana.mintAuthoritySecretArn), solana.mintAuthoritySecretArn);
   const treasury = solana.treasurySecretArn === undefined ? undefined : keypairFromSecret(await secret(solana.treasurySecretArn), solana.treasurySecretArn);
   if (treasury?.publicKey.equals(authority.publicKey)) {
@@ -156,8 +156,7 @@ export async function stageMinting(
     throw new Error(`SOLANA_TREASURY_SECRET_ARN holds the mint authority's keypair (${authority.publicKey.toBase58()}): the treasury must be another account`);
   }
   // Every call bounded: a connection that goes quiet fails the try (retried) instead of holding the function.
-  const fetchWithTimeout = (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, { ...init, signal: AbortSignal.timeout(RPC_TIMEOUT_MS) });
-  const connection = new Connection(url, { commitment: 'confirmed', fetch: fetchWithTimeout as never });
+  const connection = await clusterConnection(solana, secret, RPC_TIMEOUT_MS);
   const mint = new PublicKey(solana.tokenMint);
   const programId = tokenProgramId(solana.tokenProgram);
   return {
