@@ -21,6 +21,7 @@ import {
   rawCardOf,
   processingBody,
   type CardSummary,
+  type ActionDetails,
   type NextAction,
   type FraudAssessment,
   type Payment,
@@ -261,6 +262,11 @@ export async function chargeAndFinalize(input: ChargeInput, deps: PaymentDeps): 
 /** How long a payment may await its customer's action (3-D Secure) before the reconciler cancels it at its gateway. */
 export const ACTION_TTL_MS = 30 * 60_000;
 
+/** The action a payment awaits from `now`: what the gateway asks for, and when the platform gives up on it. */
+function awaitedAction(details: ActionDetails, now: Date): NextAction {
+  return { ...details, expiresAt: new Date(now.getTime() + ACTION_TTL_MS).toISOString() };
+}
+
 /**
  * The gateway asks the customer to act first: the payment is parked `pending_action`, with the client secret
  * the client completes it with (202). Its key's claim stays open: the webhook, a read or a repeat settles it.
@@ -268,7 +274,7 @@ export const ACTION_TTL_MS = 30 * 60_000;
 async function awaitAction(input: ChargeInput, charged: ChargeOutput, deps: PaymentDeps): Promise<FinalizeOutput> {
   const now = deps.now();
   if (!charged.requiresAction) throw new Error(`${charged.connectorId} asked for no action`);
-  const action: NextAction = { ...charged.requiresAction, expiresAt: new Date(now.getTime() + ACTION_TTL_MS).toISOString() };
+  const action = awaitedAction(charged.requiresAction, now);
   const pending = { attempt: input.attempt, connectorId: charged.connectorId, at: now.toISOString(), gatewayReference: charged.gatewayReference };
   const record = await deps.store.awaitAction(input.payment, pending, action);
   return { succeeded: record.status === 'succeeded', pendingAction: record.status === 'pending_action', response: respond(toView(record)), attempts: record.attempts };
@@ -635,8 +641,7 @@ async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<E
     } else if (found?.requiresAction) {
       // The run stopped after the gateway asked for the customer's action: the payment awaits it, as the run would
       // have left it (GET /payments/{id} shows the action; the reconciler cancels it when it expires).
-      const action: NextAction = { ...found.requiresAction, expiresAt: new Date(deps.now().getTime() + ACTION_TTL_MS).toISOString() };
-      await deps.store.awaitAction(payment, { ...pending, gatewayReference: found.gatewayReference, at }, action);
+      await deps.store.awaitAction(payment, { ...pending, gatewayReference: found.gatewayReference, at }, awaitedAction(found.requiresAction, deps.now()));
       return 'skipped';
     } else if (found) {
       const charged = await keyedCard(found, record.card?.tokenised === true, deps);

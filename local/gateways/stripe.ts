@@ -35,8 +35,6 @@ import { parseStripeForm, type FormValue } from './form';
 
 /** The API version the fake's events say they are (the SDK's pinned one). */
 const STRIPE_API_VERSION = '2026-10-28.endive';
-/** The metadata key of the SmartPay adapter's gateway key on an intent (lambdas/payments/stripe.ts; local/ may not import it). */
-const STRIPE_KEY_METADATA = 'smartpay_key';
 
 export type StripeFault = 'unavailable' | 'timeout' | 'server_error';
 export const STRIPE_FAULTS: readonly StripeFault[] = ['unavailable', 'timeout', 'server_error'];
@@ -194,6 +192,8 @@ class Account {
   /** What an intent awaiting authentication will charge (the fake's own memory; Stripe keeps it on the PaymentMethod). */
   readonly awaiting = new Map<string, { readonly card: CardDetails; readonly country?: string }>();
   readonly refunds = new Map<string, StripeRefund>();
+  /** The Idempotency-Key that created each intent. */
+  readonly creators = new Map<string, string>();
   readonly calls = new Map<string, Line>();
   private readonly file: string | undefined;
 
@@ -214,6 +214,7 @@ class Account {
       }
       if (!line.stripe) continue;
       if (line.stripe.answer && !this.calls.has(line.key)) this.calls.set(line.key, line);
+      if (line.stripe.answer && line.stripe.intent && !this.creators.has(line.stripe.intent.id)) this.creators.set(line.stripe.intent.id, line.key);
       // The intent's latest state is its last line's.
       if (line.stripe.intent) this.intents.set(line.stripe.intent.id, line.stripe.intent);
       if (line.stripe.refund) this.refunds.set(line.stripe.refund.id, line.stripe.refund);
@@ -230,6 +231,7 @@ class Account {
 
   record(line: Line): void {
     if (line.stripe.answer) this.calls.set(line.key, line);
+    if (line.stripe.answer && line.stripe.intent && !this.creators.has(line.stripe.intent.id)) this.creators.set(line.stripe.intent.id, line.key);
     if (line.stripe.intent) this.intents.set(line.stripe.intent.id, line.stripe.intent);
     if (line.stripe.refund) this.refunds.set(line.stripe.refund.id, line.stripe.refund);
     if (line.stripe.awaiting && line.stripe.intent) this.awaiting.set(line.stripe.intent.id, line.stripe.awaiting);
@@ -295,7 +297,8 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
 
   /** An intent's new state, kept (a line of its own, with the charge fields when it was charged now). */
   function changed(account: Account, before: PaymentIntent, after: PaymentIntent): void {
-    const key = before.metadata[STRIPE_KEY_METADATA] ?? before.id;
+    // Kept under the Idempotency-Key that created it, as its charge line is (what the fault suite counts by).
+    const key = account.creators.get(before.id) ?? before.id;
     const charged = after.status === 'succeeded' && before.status !== 'succeeded';
     const charge = after.latest_charge;
     const fee = typeof charge === 'object' && charge?.balance_transaction ? charge.balance_transaction.fee : 0;

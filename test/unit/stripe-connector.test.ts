@@ -304,6 +304,8 @@ it('a charge that succeeded is not canceled: cancel answers the charge', async (
   const pending = await connector().charge(req);
   await fake.authenticate(definition.id, pending.gatewayReference, 'succeed');
   await expect(connector().cancel(req.idempotencyKey, pending.gatewayReference)).resolves.toMatchObject({ gatewayReference: pending.gatewayReference, feeMinor: 59 });
+  // The fake's ledger counts the charge once, under the key that created the intent (what the fault suite reads).
+  expect(readLedger(dir, definition.id).filter((line) => line.key === req.idempotencyKey && line.ok)).toHaveLength(1);
 });
 
 it('webhooks verify on the raw body with the signing secret; a forged one is refused', async () => {
