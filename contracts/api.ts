@@ -448,6 +448,12 @@ export const PendingAttempt = z.object({
   at: z.string(),
   /** The gateway's charge awaiting the customer's action (a `pending_action` payment's). */
   gatewayReference: z.string().optional(),
+  /**
+   * Stored only, never shown: a wallet payment's token while its attempt is pending (an Amazon Pay Charge
+   * Permission, which charges nothing without the merchant's private key), since Amazon Pay finds a call only by
+   * repeating it. It goes with the pending attempt when the attempt settles.
+   */
+  walletToken: z.string().optional(),
 });
 export type PendingAttempt = z.infer<typeof PendingAttempt>;
 

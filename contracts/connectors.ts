@@ -8,8 +8,9 @@
  * A connector's `kind` picks its adapter (lambdas/payments/connector-registry.ts): `stripe` is the Stripe API
  * (its account's key in the gateway credentials secret); `solana_pay` is a merchant's wallet receiving Solana
  * Pay transfers (`solanaPay`); `sandbox` is an in-process processor with the test world's issuer
- * (contracts/issuer.ts: Stripe's test cards, Amazon Pay test wallet tokens). `amazon_pay` connectors are
- * sandboxes too until their adapter lands. An `approval` profile makes ordinary
+ * (contracts/issuer.ts: Stripe's test cards, Amazon Pay test wallet tokens); `amazon_pay` is the Amazon Pay API
+ * (its account's key pair in the gateway credentials secret; it takes wallet tokens only: a token is the buyer's
+ * Charge Permission). An `approval` profile makes ordinary
  * cards and wallet tokens (not the test ones) succeed with a context-dependent probability, so routing has
  * something real to learn locally: the sandboxes apply it, and so do the local fakes of the gateways' APIs.
  */
@@ -93,7 +94,11 @@ export const ConnectorDefinition = z
     solanaPay: SolanaPayAccount.optional(),
   })
   .strict()
-  .refine((c) => c.kind !== 'solana_pay' || c.solanaPay !== undefined, { message: 'a solana_pay connector needs its solanaPay account (recipient and tokens)', path: ['solanaPay'] });
+  .refine((c) => c.kind !== 'solana_pay' || c.solanaPay !== undefined, { message: 'a solana_pay connector needs its solanaPay account (recipient and tokens)', path: ['solanaPay'] })
+  .refine((c) => c.kind !== 'amazon_pay' || c.methods.every((m) => m === 'wallet'), {
+    message: "an amazon_pay connector takes wallet tokens only (Amazon Pay charges a buyer's Charge Permission, not a card): methods must be [\"wallet\"]",
+    path: ['methods'],
+  });
 export type ConnectorDefinition = z.infer<typeof ConnectorDefinition>;
 
 export const ConnectorRegistry = z
@@ -129,8 +134,26 @@ export const StripeCredentials = z
   .strict();
 export type StripeCredentials = z.infer<typeof StripeCredentials>;
 
+/**
+ * An Amazon Pay account's entry: the API key pair's public key id and RSA private key (PEM; JSON-escaped newlines),
+ * its region, and, for a public key id without its environment prefix (`SANDBOX-`/`LIVE-`), `sandbox`.
+ */
+export const AmazonPayCredentials = z
+  .object({
+    publicKeyId: z.string().regex(/^[A-Za-z0-9-]{8,128}$/, 'must be an Amazon Pay public key id (SANDBOX-…, LIVE-…, or the bare id)'),
+    privateKey: z.string().regex(/^-----BEGIN (RSA )?PRIVATE KEY-----[\s\S]+-----END (RSA )?PRIVATE KEY-----\s*$/, 'must be the RSA private key in PEM'),
+    region: z.enum(['us', 'na', 'eu', 'uk', 'de', 'jp']),
+    sandbox: z.enum(['true', 'false']).optional(),
+  })
+  .strict()
+  .refine((c) => /^(SANDBOX|LIVE)-/i.test(c.publicKeyId) || c.sandbox !== undefined, {
+    message: 'is required ("true" or "false") when publicKeyId has no SANDBOX- or LIVE- prefix',
+    path: ['sandbox'],
+  });
+export type AmazonPayCredentials = z.infer<typeof AmazonPayCredentials>;
+
 /** The kinds whose connectors are real gateways (their adapters call the gateway's API with credentials). */
-export const GATEWAY_KINDS: ReadonlySet<ConnectorKind> = new Set(['stripe']);
+export const GATEWAY_KINDS: ReadonlySet<ConnectorKind> = new Set(['stripe', 'amazon_pay']);
 
 /** Fault testing's `connector=fault,…` list (SANDBOX_FAULTS) by connector id; `variable` names it in the error. */
 export function parseFaultList(raw: string | undefined, variable: string): Record<string, string> {

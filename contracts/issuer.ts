@@ -13,9 +13,10 @@
  * region, the card network and the amount. The draw is a hash of the connector and the idempotency key, so a
  * retried call gets the same answer, and it is otherwise a `do_not_honor` decline.
  *
- * Wallet tokens (Amazon Pay): `wallet_declined_test` payment_method_declined; `wallet_processing_error_test`
- * processing_error (retryable); any other token is an ordinary wallet payment, approved like an ordinary card
- * (without the network adjustment).
+ * Wallet tokens (Amazon Pay Charge Permissions): `wallet_declined_test` payment_method_declined;
+ * `wallet_processing_error_test` processing_error (retryable); any other token is an ordinary wallet payment,
+ * approved like an ordinary card (without the network adjustment). `wallet_capture_later_test` is approved, and the
+ * fake of Amazon Pay's API authorises it without capturing it (the adapter's Capture Charge takes it from there).
  */
 import { createHash } from 'node:crypto';
 import type { ApprovalProfile } from './connectors';
@@ -26,6 +27,7 @@ export const SUCCESS_CARD = '4242424242424242';
 export const PROCESSING_ERROR_CARD = '4000000000000119';
 export const DECLINED_WALLET_TOKEN = 'wallet_declined_test';
 export const PROCESSING_ERROR_WALLET_TOKEN = 'wallet_processing_error_test';
+export const CAPTURE_LATER_WALLET_TOKEN = 'wallet_capture_later_test';
 
 /** The test cards that decline, and how (Stripe's decline codes). */
 export const DECLINING_CARDS: Readonly<Record<string, { readonly code: string; readonly message: string }>> = {

@@ -65,6 +65,17 @@ export function formatMajor(money: Money): string {
   return `${negative ? '-' : ''}${whole}${fraction}`;
 }
 
+/** A decimal string in major units as minor units (e.g. "12.34" USD → 1234); undefined when it is not one exactly. */
+export function parseMajor(text: string, currency: string): number | undefined {
+  const exponent = EXPONENTS[currency];
+  const match = /^(\d{1,15})(?:\.(\d+))?$/.exec(text);
+  if (exponent === undefined || !match) return undefined;
+  const fraction = match[2] ?? '';
+  if (fraction.length > exponent && !/^0*$/.test(fraction.slice(exponent))) return undefined;
+  const minor = Number(match[1]) * 10 ** exponent + Number(fraction.slice(0, exponent).padEnd(exponent, '0') || '0');
+  return Number.isSafeInteger(minor) ? minor : undefined;
+}
+
 /** Whole major units, rounded down: used by rules that think in major units. */
 export function wholeMajorUnits(money: Money): number {
   return Math.floor(money.amount / 10 ** currencyExponent(money.currency));

@@ -105,6 +105,8 @@ export const ENV = {
   gatewayTimeoutMs: 'GATEWAY_TIMEOUT_MS',
   /** Local only: the base URL of the embedded fake of Stripe's API. Never set in the cloud (api.stripe.com). */
   stripeApiUrl: 'STRIPE_API_URL',
+  /** Local only: the base URL of the embedded fake of Amazon Pay's API. Never set in the cloud (pay-api.amazon.*). */
+  amazonPayApiUrl: 'AMAZON_PAY_API_URL',
   /** How long a claimed Idempotency-Key's run holds its lease (default 45000: past the workflow's 25 s timeout plus the payments function's 15 s). */
   paymentLeaseMs: 'PAYMENT_LEASE_MS',
   /** How long a payment may sit processing before the reconciler finishes it (default 60000). */

@@ -15,9 +15,10 @@ export const LOCAL_SOLANA_PAY: SolanaPayAccount = {
 };
 
 /**
- * The local platform's registry: four card processors whose approval of ordinary cards depends on the
- * buyer's region, the network and the amount, with different fees, so the routing bandit has something
- * real to learn (the test cards keep their fixed outcomes on every connector), and a Solana Pay connector.
+ * The local platform's registry: three card processors whose approval of ordinary cards depends on the buyer's
+ * region, the network and the amount, with different fees, so the routing bandit has something real to learn (the
+ * test cards keep their fixed outcomes on every connector); an Amazon Pay account for wallets; and a Solana Pay
+ * connector. The Stripe and Amazon Pay accounts run the real adapters against the embedded fakes of their APIs.
  */
 export const LOCAL_CONNECTORS: readonly ConnectorDefinition[] = [
   {
@@ -33,11 +34,11 @@ export const LOCAL_CONNECTORS: readonly ConnectorDefinition[] = [
     approval: { base: 0.88, byRegion: { EU: 0.08, UK: 0.07, NA: -0.06, APAC: -0.05, LATAM: -0.1 } },
   },
   {
-    id: 'amazon-pay', kind: 'amazon_pay', enabled: true, methods: ['card', 'wallet'], currencies: ['USD', 'EUR', 'GBP', 'JPY'],
+    // Amazon Pay wallets (a buyer's Charge Permission), through the Amazon Pay adapter and the fake of its API.
+    id: 'amazon-pay', kind: 'amazon_pay', enabled: true, methods: ['wallet'], currencies: ['USD', 'EUR', 'GBP', 'JPY'],
     regions: ['US', 'GB', 'DE', 'FR', 'IT', 'ES', 'JP'],
-    // Amazon Pay wallets cost less than cards.
-    fee: { basisPoints: 270, fixedMinor: 30, rules: [{ method: 'wallet', basisPoints: 240, fixedMinor: 30 }] },
-    approval: { base: 0.91, byNetwork: { mastercard: -0.06 }, large: { minor: 50_000, delta: -0.1 } },
+    fee: { basisPoints: 240, fixedMinor: 30 },
+    approval: { base: 0.91, large: { minor: 50_000, delta: -0.1 } },
   },
   {
     id: 'sandbox-latam', kind: 'sandbox', enabled: true, methods: ['card'], currencies: ['*'], regions: ['*'],

@@ -1,16 +1,18 @@
 /**
  * The gateway adapter of each connector in the registry (CONNECTORS), built once per function from its `kind`
  * and the stage's configuration; no handler picks an adapter. `stripe`: the Stripe API (stripe.ts), with the
- * account's key from the gateway credentials secret; `solana_pay`: Solana Pay transfer requests, verified on the
- * cluster (solana-pay.ts); `sandbox` (and, until its adapter lands, `amazon_pay`): the in-process sandbox
- * processor (sandbox.ts).
+ * account's key from the gateway credentials secret; `amazon_pay`: the Amazon Pay API (amazon-pay.ts), with the
+ * account's key pair from the same secret; `solana_pay`: Solana Pay transfer requests, verified on the cluster
+ * (solana-pay.ts); `sandbox`: the in-process sandbox processor (sandbox.ts).
  */
 import type { Connection } from '@solana/web3.js';
-import { findConnector, GatewayCredentials, StripeCredentials, type ConnectorDefinition } from '../../contracts/connectors';
+import type { z } from 'zod';
+import { AmazonPayCredentials, findConnector, GatewayCredentials, StripeCredentials, type ConnectorDefinition } from '../../contracts/connectors';
 import { ENV } from '../../contracts/resources';
 import type { RuntimeConfig } from '../shared/config';
 import { secretString } from '../shared/secrets';
 import { clusterConnection } from '../shared/solana-rpc';
+import { AmazonPayConnector } from './amazon-pay';
 import type { GatewayConnector } from './connectors';
 import { SandboxConnector } from './sandbox';
 import { SolanaPayConnector } from './solana-pay';
@@ -20,7 +22,7 @@ import { StripeConnector } from './stripe';
 export type SecretReader = (arn: string) => Promise<string>;
 
 /** A connector's entry of the credentials secret, checked with its kind's schema; errors never carry the values. */
-async function credentialsOf(cfg: RuntimeConfig, definition: ConnectorDefinition, read: SecretReader): Promise<StripeCredentials> {
+async function credentialsOf<T>(cfg: RuntimeConfig, definition: ConnectorDefinition, read: SecretReader, schema: z.ZodType<T>): Promise<T> {
   const arn = cfg.gateways.credentialsSecretArn;
   if (!arn) throw new Error(`connector ${definition.id} is a ${definition.kind} account but ${ENV.gatewayCredentialsSecretArn} is not set`);
   let all: GatewayCredentials;
@@ -30,7 +32,7 @@ async function credentialsOf(cfg: RuntimeConfig, definition: ConnectorDefinition
     if (error instanceof SyntaxError || (error as Error).name === 'ZodError') throw new Error(`secret ${arn} is not a JSON object of connector credentials`);
     throw error;
   }
-  const entry = StripeCredentials.safeParse(all[definition.id]);
+  const entry = schema.safeParse(all[definition.id]);
   if (!entry.success) {
     const problem = all[definition.id] === undefined ? 'has no entry' : `has an entry whose ${entry.error.issues.map((i) => `${i.path.join('.') || '(entry)'} ${i.message}`).join('; ')}`;
     throw new Error(`secret ${arn} ${problem} for connector ${definition.id}`);
@@ -54,8 +56,14 @@ export function connectorRegistry(cfg: RuntimeConfig, read: SecretReader = secre
     switch (definition.kind) {
       case 'stripe':
         return new StripeConnector(definition, {
-          credentials: () => credentialsOf(cfg, definition, read),
+          credentials: () => credentialsOf(cfg, definition, read, StripeCredentials),
           apiUrl: cfg.gateways.stripeApiUrl,
+          timeoutMs: cfg.gateways.timeoutMs,
+        });
+      case 'amazon_pay':
+        return new AmazonPayConnector(definition, {
+          credentials: () => credentialsOf(cfg, definition, read, AmazonPayCredentials),
+          apiUrl: cfg.gateways.amazonPayApiUrl,
           timeoutMs: cfg.gateways.timeoutMs,
         });
       case 'solana_pay':

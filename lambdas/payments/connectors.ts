@@ -47,6 +47,11 @@ export interface Expected {
   readonly currency: string;
   /** When the attempt was recorded, just before its call (a gateway whose lookup lags trusts a miss only later). */
   readonly since?: string;
+  /**
+   * The wallet token the call charged (an Amazon Pay Charge Permission): a gateway that finds a call only by
+   * repeating it (Amazon Pay) needs it.
+   */
+  readonly walletToken?: string;
 }
 
 /** A gateway's webhook, verified: which call it is about (its state is read from the gateway, not the event). */
@@ -101,8 +106,11 @@ export interface GatewayConnector {
    * GatewayRetryableError (nothing reached it) or GatewayAmbiguousError (it may have refunded).
    */
   refund(call: RefundCall): Promise<RefundResult>;
-  /** The refund made under `idempotencyKey` of that charge; undefined when there is none; RefundDeclinedError when it failed. */
-  retrieveRefund(idempotencyKey: string, chargeReference: string): Promise<RefundResult | undefined>;
+  /**
+   * The refund made under the call's key; undefined when there is none; RefundDeclinedError when it failed. A
+   * gateway without a lookup by key (Amazon Pay) repeats the call: its first answer, or the refund made now, once.
+   */
+  retrieveRefund(call: RefundCall): Promise<RefundResult | undefined>;
 }
 
 /** The gateway may or may not have charged (a timeout after sending): reconcile before doing anything else. */

@@ -113,10 +113,13 @@ export function refundView(refund: StoredRefund): Refund {
 export function toView(record: PaymentRecord): Payment {
   const {
     idempotencyKey: _key, plan: _plan, unfinished: _unfinished, outbox: _outbox, unpublished: _unpublished, eventsPublished: _published,
-    refundReserved: _reserved, refundVersion: _version, refunds, ...payment
+    refundReserved: _reserved, refundVersion: _version, refunds, pendingAttempt, ...payment
   } = record;
+  // A pending wallet attempt's token is kept for its gateway's lookup, never shown.
+  const { walletToken: _token, ...pending } = pendingAttempt ?? {};
   return {
     ...payment,
+    ...(pendingAttempt ? { pendingAttempt: pending as Omit<typeof pendingAttempt, 'walletToken'> } : {}),
     attempts: [...record.attempts].sort((a, b) => a.attempt - b.attempt),
     ...(refunds?.length ? { refunds: refunds.map(refundView) } : {}),
   };

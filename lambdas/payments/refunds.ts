@@ -24,7 +24,7 @@ import {
 } from '../../contracts/errors';
 import { formatMajor } from '../../contracts/money';
 import { PaymentId } from '../../contracts/ids';
-import { ChargeOutcomeUnknownError, GatewayAmbiguousError, type GatewayConnector, type RefundResult } from './connectors';
+import { ChargeOutcomeUnknownError, GatewayAmbiguousError, type GatewayConnector, type RefundCall, type RefundResult } from './connectors';
 import { refundView, toView, type PaymentRecord, type StoredRefund } from './model';
 import type { PaymentStore, RefundSettlement, RefundState } from './store';
 
@@ -159,17 +159,19 @@ type GatewayOutcome = { readonly kind: 'pending' } | { readonly kind: 'settle'; 
 async function callGateway(record: PaymentRecord, refund: StoredRefund, deps: RefundDeps, lookupFirst: boolean): Promise<GatewayOutcome> {
   const connector = deps.connectorFor(record.connectorId ?? '');
   const key = gatewayRefundKey(record.paymentId, refund.refundId);
-  const chargeReference = chargeReferenceOf(record);
+  const call: RefundCall = {
+    chargeReference: chargeReferenceOf(record), amount: refund.amount, currency: record.currency, idempotencyKey: key, ...(refund.reason ? { reason: refund.reason } : {}),
+  };
   const at = () => deps.now().toISOString();
   let result: RefundResult | undefined;
   try {
-    if (lookupFirst) result = await connector.retrieveRefund(key, chargeReference);
+    if (lookupFirst) result = await connector.retrieveRefund(call);
     if (!result) {
       try {
-        result = await connector.refund({ chargeReference, amount: refund.amount, currency: record.currency, idempotencyKey: key, ...(refund.reason ? { reason: refund.reason } : {}) });
+        result = await connector.refund(call);
       } catch (error) {
         if (!(error instanceof GatewayAmbiguousError)) throw error;
-        result = await connector.retrieveRefund(key, chargeReference);
+        result = await connector.retrieveRefund(call);
       }
     }
   } catch (error) {

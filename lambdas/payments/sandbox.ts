@@ -221,8 +221,8 @@ export class SandboxConnector implements GatewayConnector {
     return refundOutcome(line, this.id);
   }
 
-  async retrieveRefund(idempotencyKey: string): Promise<RefundResult | undefined> {
-    const line = this.ledger.refund(idempotencyKey);
+  async retrieveRefund(call: Pick<RefundCall, 'idempotencyKey'>): Promise<RefundResult | undefined> {
+    const line = this.ledger.refund(call.idempotencyKey);
     return line ? refundOutcome(line, this.id) : undefined;
   }
 

@@ -199,7 +199,7 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
     ...(cardFingerprint ? { cardFingerprint } : {}),
     plan: input.plan,
     fraud: assessmentOf(input.fraud),
-    pending: { attempt, connectorId: connector.id, at: deps.now().toISOString() },
+    pending: { attempt, connectorId: connector.id, at: deps.now().toISOString(), ...walletTokenOf(request.paymentMethod) },
   });
   const started = Date.now();
   const chargeRequest = {
@@ -226,7 +226,9 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
     } catch (error) {
       if (!(error instanceof GatewayAmbiguousError)) throw error;
       // Never move on to another connector before knowing whether this one charged.
-      result = await connector.retrieve(idempotencyKey, undefined, { amount: request.amount, currency: request.currency, since: new Date(started).toISOString() });
+      result = await connector.retrieve(idempotencyKey, undefined, {
+        amount: request.amount, currency: request.currency, since: new Date(started).toISOString(), ...walletTokenOf(request.paymentMethod),
+      });
       if (!result) {
         // Not found right after a timeout is no proof: the charge may still land. The attempt stays pending;
         // the next run of the key (or the reconciler) asks the gateway again by the same key.
@@ -362,6 +364,11 @@ async function keyedCard<C extends { readonly card?: CardSummary; readonly gatew
   const { gatewayFingerprint, ...rest } = charged;
   if (!gatewayFingerprint || !rest.card || !tokenised || !deps.fingerprint) return rest as C;
   return { ...rest, card: { ...rest.card, fingerprint: await deps.fingerprint('stripe', gatewayFingerprint) } } as C;
+}
+
+/** A wallet payment's token, as its pending attempt keeps it (Amazon Pay finds a call only by repeating it). */
+function walletTokenOf(method: PaymentRequest['paymentMethod']): { walletToken?: string } {
+  return method.type === 'wallet' ? { walletToken: method.token } : {};
 }
 
 /** A raw card's keyed fingerprint (none without a fingerprinter, or for a token or a wallet). */
@@ -559,9 +566,11 @@ export interface ReconcileReport {
 
 /**
  * Drives payments left processing past RECONCILE_AFTER_MS to a terminal state, with a reason, and settles
- * refunds left pending as long (refunds.ts `reconcileRefunds`). It never charges: a pending attempt is looked up at its gateway by its key (found: succeeded; not found after all
- * this time: it never happened); without one, the recorded attempts decide (declined, or failed and not
- * charged). The key's claim is completed with the answer, so a late retry replays it.
+ * refunds left pending as long (refunds.ts `reconcileRefunds`). It starts no new charge: a pending attempt is
+ * looked up at its gateway by its key (found: succeeded; not found after all this time: it never happened). A
+ * gateway without a lookup by key (Amazon Pay) repeats the attempt's own call under its key, which answers what
+ * the first call did, or makes that call now, once. Without a pending attempt, the recorded attempts decide
+ * (declined, or failed and not charged). The key's claim is completed with the answer, so a late retry replays it.
  */
 export async function reconcile(deps: PaymentDeps, limit = 100): Promise<ReconcileReport> {
   const cutoff = () => new Date(deps.now().getTime() - (deps.reconcileAfterMs ?? RECONCILE_AFTER_MS));
@@ -625,7 +634,8 @@ async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<E
     let found: Awaited<ReturnType<GatewayConnector['retrieve']>>;
     let refused: DomainError | undefined;
     try {
-      found = await deps.connectorFor(pending.connectorId).retrieve(key, undefined, { amount: record.amount, currency: record.currency, since: pending.at });
+      const expected = { amount: record.amount, currency: record.currency, since: pending.at, ...(pending.walletToken ? { walletToken: pending.walletToken } : {}) };
+      found = await deps.connectorFor(pending.connectorId).retrieve(key, undefined, expected);
     } catch (error) {
       // The gateway processed the call and refused it: nothing was charged.
       if (!isDomainError(error) || (error.name !== 'GatewayDeclinedError' && error.name !== 'GatewayRetryableError')) throw error;

@@ -245,7 +245,7 @@ export class StripeConnector implements GatewayConnector {
     return this.refundOutcome(refund);
   }
 
-  async retrieveRefund(idempotencyKey: string, chargeReference: string): Promise<RefundResult | undefined> {
+  async retrieveRefund({ idempotencyKey, chargeReference }: RefundCall): Promise<RefundResult | undefined> {
     const stripe = await this.stripe();
     try {
       // A charge's refunds are few: list them (consistent, unlike search) and find the key's.

@@ -59,6 +59,8 @@ export interface RuntimeConfig {
     readonly timeoutMs: number;
     /** Local only: the fake of Stripe's API (STRIPE_API_URL). */
     readonly stripeApiUrl?: string;
+    /** Local only: the fake of Amazon Pay's API (AMAZON_PAY_API_URL). */
+    readonly amazonPayApiUrl?: string;
   };
   /** The lease of a claimed Idempotency-Key (PAYMENT_LEASE_MS); unset: the payments area's default (IN_FLIGHT_MS). */
   readonly paymentLeaseMs?: number;
@@ -202,6 +204,7 @@ export function config(): RuntimeConfig {
       cardFingerprintSecretArn: process.env[ENV.cardFingerprintSecretArn] || undefined,
       timeoutMs: number(ENV.gatewayTimeoutMs, 8_000, 100, 14_000),
       stripeApiUrl: process.env[ENV.stripeApiUrl] || undefined,
+      amazonPayApiUrl: process.env[ENV.amazonPayApiUrl] || undefined,
     },
     paymentLeaseMs: setting(ENV.paymentLeaseMs, z.number().min(1_000).max(900_000)),
     reconcileAfterMs: setting(ENV.reconcileAfterMs, z.number().min(1_000).max(86_400_000)),

@@ -24,14 +24,12 @@
  * counts charges from it.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
 import { issuerAnswer, STRIPE_TEST_PAYMENT_METHODS } from '../../contracts/issuer';
 import { cardBrand } from '../../contracts/methods';
 import { parseStripeForm, type FormValue } from './form';
+import { Journal, serveJson, type Answer } from './server';
 
 /** The API version the fake's events say they are (the SDK's pinned one). */
 const STRIPE_API_VERSION = '2026-10-28.endive';
@@ -125,11 +123,6 @@ interface StripeErrorBody {
   readonly doc_url?: string;
 }
 
-interface Answer {
-  readonly status: number;
-  readonly body: unknown;
-}
-
 /**
  * A line of an account's file: a processed POST by its Idempotency-Key. A charge's line has the sandbox ledger's
  * fields (`ok`, `amount`, `result`: what the fault suite counts); a refund's has none of them.
@@ -195,31 +188,23 @@ class Account {
   /** The Idempotency-Key that created each intent. */
   readonly creators = new Map<string, string>();
   readonly calls = new Map<string, Line>();
-  private readonly file: string | undefined;
+  private readonly journal: Journal<Line>;
 
   constructor(
     readonly definition: ConnectorDefinition,
     dir: string | undefined,
   ) {
-    if (!dir) return;
-    mkdirSync(dir, { recursive: true });
-    this.file = join(dir, `${definition.id}.jsonl`);
-    if (!existsSync(this.file)) return;
-    for (const text of readFileSync(this.file, 'utf8').split('\n')) {
-      let line: Line;
-      try {
-        line = JSON.parse(text) as Line;
-      } catch {
-        continue; // a line cut short by a crash was never answered
-      }
-      if (!line.stripe) continue;
-      if (line.stripe.answer && !this.calls.has(line.key)) this.calls.set(line.key, line);
-      if (line.stripe.answer && line.stripe.intent && !this.creators.has(line.stripe.intent.id)) this.creators.set(line.stripe.intent.id, line.key);
-      // The intent's latest state is its last line's.
-      if (line.stripe.intent) this.intents.set(line.stripe.intent.id, line.stripe.intent);
-      if (line.stripe.refund) this.refunds.set(line.stripe.refund.id, line.stripe.refund);
-      if (line.stripe.awaiting && line.stripe.intent) this.awaiting.set(line.stripe.intent.id, line.stripe.awaiting);
-    }
+    this.journal = new Journal(dir, definition.id);
+    // An intent's latest state is its last line's.
+    for (const line of this.journal.lines()) if (line.stripe) this.apply(line);
+  }
+
+  private apply(line: Line): void {
+    if (line.stripe.answer && !this.calls.has(line.key)) this.calls.set(line.key, line);
+    if (line.stripe.answer && line.stripe.intent && !this.creators.has(line.stripe.intent.id)) this.creators.set(line.stripe.intent.id, line.key);
+    if (line.stripe.intent) this.intents.set(line.stripe.intent.id, line.stripe.intent);
+    if (line.stripe.refund) this.refunds.set(line.stripe.refund.id, line.stripe.refund);
+    if (line.stripe.awaiting && line.stripe.intent) this.awaiting.set(line.stripe.intent.id, line.stripe.awaiting);
   }
 
   /** What the intent's refunds took. */
@@ -231,12 +216,8 @@ class Account {
 
   record(line: Line): void {
     if (line.stripe.answer) this.calls.set(line.key, line);
-    if (line.stripe.answer && line.stripe.intent && !this.creators.has(line.stripe.intent.id)) this.creators.set(line.stripe.intent.id, line.key);
-    if (line.stripe.intent) this.intents.set(line.stripe.intent.id, line.stripe.intent);
-    if (line.stripe.refund) this.refunds.set(line.stripe.refund.id, line.stripe.refund);
-    if (line.stripe.awaiting && line.stripe.intent) this.awaiting.set(line.stripe.intent.id, line.stripe.awaiting);
-    // Synchronous append: on disk (the OS's) before the answer, so a kill -9 after it cannot lose it.
-    if (this.file) appendFileSync(this.file, `${JSON.stringify(line)}\n`);
+    this.apply(line);
+    this.journal.append(line);
   }
 }
 
@@ -555,30 +536,9 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     return body;
   }
 
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      let answer: Answer | 'drop';
-      try {
-        answer = handle(req, Buffer.concat(chunks).toString('utf8'), res);
-      } catch (error) {
-        answer = stripeError(500, { type: 'api_error', message: `the fake failed: ${(error as Error).message}` });
-      }
-      if (answer === 'drop') {
-        // The call was processed; its answer is lost on the way back.
-        req.socket.destroy();
-        return;
-      }
-      res.writeHead(answer.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(answer.body));
-    });
-  });
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolvePromise) => server.listen(0, host, resolvePromise));
-  const { port } = server.address() as AddressInfo;
+  const server = await serveJson(handle, (error) => stripeError(500, { type: 'api_error', message: `the fake failed: ${error.message}` }), options.host);
   return {
-    url: `http://${host}:${port}`,
+    url: server.url,
     requests,
     setWebhookBase(base) {
       webhookBase = base.replace(/\/$/, '');
@@ -620,10 +580,6 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
       else faults.set(connectorId, fault);
     },
     intents: (connectorId) => byId.get(connectorId)?.intents ?? new Map(),
-    close: () =>
-      new Promise<void>((resolvePromise) => {
-        server.closeAllConnections();
-        server.close(() => resolvePromise());
-      }),
+    close: () => server.close(),
   };
 }

@@ -139,7 +139,7 @@ describe('refunds', () => {
     const record = await s.store.get(s.merchantId, paymentId);
     expect(record?.refundedAmount).toBe(2000);
     // The gateway's own ledger agrees: exactly the two succeeded refunds exist there.
-    const atGateway = await Promise.all(record!.refunds!.map((r) => s.sandbox.retrieveRefund(gatewayRefundKey(paymentId, r.refundId))));
+    const atGateway = await Promise.all(record!.refunds!.map((r) => s.sandbox.retrieveRefund({ idempotencyKey: gatewayRefundKey(paymentId, r.refundId) })));
     expect(atGateway.filter(Boolean)).toHaveLength(2);
   });
 

@@ -66,7 +66,7 @@ describe('routing service', () => {
       (await route('m1', { amount: 5_000, currency: 'USD', method, country: 'US' }, deps)).ranked.map((r) => r.connectorId).sort();
     expect(await ids('solana_pay')).toEqual(['solana-pay']);
     expect(await ids('wallet')).toEqual(['amazon-pay']);
-    expect(await ids('card')).toEqual(['amazon-pay', 'sandbox-latam', 'stripe-eu', 'stripe-us']);
+    expect(await ids('card')).toEqual(['sandbox-latam', 'stripe-eu', 'stripe-us']);
     await expect(route('m1', { amount: 5_000, currency: 'JPY', method: 'solana_pay' }, deps)).rejects.toThrow('no enabled connector takes solana_pay payments in JPY');
   });
 

@@ -268,8 +268,8 @@ describe('Stripe refunds', () => {
     fake.setFault(definition.id, 'timeout');
     await expect(connector().refund({ chargeReference: charge.gatewayReference, amount: 500, currency: 'USD', idempotencyKey: 'pay_r3:re_a' })).rejects.toBeInstanceOf(GatewayAmbiguousError);
     fake.setFault(definition.id, undefined);
-    await expect(connector().retrieveRefund('pay_r3:re_a', charge.gatewayReference)).resolves.toMatchObject({ status: 'succeeded' });
-    await expect(connector().retrieveRefund('pay_r3:re_never', charge.gatewayReference)).resolves.toBeUndefined();
+    await expect(connector().retrieveRefund({ idempotencyKey: 'pay_r3:re_a', chargeReference: charge.gatewayReference, amount: 0, currency: 'USD' })).resolves.toMatchObject({ status: 'succeeded' });
+    await expect(connector().retrieveRefund({ idempotencyKey: 'pay_r3:re_never', chargeReference: charge.gatewayReference, amount: 0, currency: 'USD' })).resolves.toBeUndefined();
   });
 
   it('a refund of an intent Stripe does not know is refused (refund_declined), not a payment decline', async () => {
@@ -284,7 +284,7 @@ describe('Stripe refunds', () => {
     fake.setFault(definition.id, 'unavailable');
     await expect(connector().refund({ chargeReference: charge.gatewayReference, amount: 500, currency: 'USD', idempotencyKey: 'pay_r4:re_a' })).rejects.toMatchObject({ name: 'GatewayRetryableError' });
     fake.setFault(definition.id, undefined);
-    await expect(connector().retrieveRefund('pay_r4:re_a', charge.gatewayReference)).resolves.toBeUndefined();
+    await expect(connector().retrieveRefund({ idempotencyKey: 'pay_r4:re_a', chargeReference: charge.gatewayReference, amount: 0, currency: 'USD' })).resolves.toBeUndefined();
   });
 });
 

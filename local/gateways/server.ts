@@ -1,0 +1,86 @@
+/**
+ * What the local fakes of the gateways' APIs share: a JSON HTTP server whose handler may drop a call's answer
+ * (a timeout after processing), and each account's journal (a JSONL file written before each answer, so a
+ * restart keeps the gateway's state and a kill -9 after an answer cannot lose it).
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+/** An answer: its HTTP status and JSON body. */
+export interface Answer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** A handler's answer, or `drop`: the call was processed and its answer is lost on the way back. */
+export type Handler = (req: IncomingMessage, raw: string, res: ServerResponse) => Answer | 'drop';
+
+export interface JsonServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Serves `handle` on a free port of `host`; a handler that throws answers `failed(error)` (a 500 in the API's shape). */
+export async function serveJson(handle: Handler, failed: (error: Error) => Answer, host = '127.0.0.1'): Promise<JsonServer> {
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      let answer: Answer | 'drop';
+      try {
+        answer = handle(req, Buffer.concat(chunks).toString('utf8'), res);
+      } catch (error) {
+        answer = failed(error as Error);
+      }
+      if (answer === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer.body));
+    });
+  });
+  await new Promise<void>((resolvePromise) => server.listen(0, host, resolvePromise));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolvePromise) => {
+        server.closeAllConnections();
+        server.close(() => resolvePromise());
+      }),
+  };
+}
+
+/** An account's journal, `<dir>/<name>.jsonl`; in memory (nothing kept) without a folder. */
+export class Journal<Line> {
+  private readonly file: string | undefined;
+
+  constructor(dir: string | undefined, name: string) {
+    if (!dir) return;
+    mkdirSync(dir, { recursive: true });
+    this.file = join(dir, `${name}.jsonl`);
+  }
+
+  /** The lines kept so far, oldest first (a line cut short by a crash was never answered, and is passed over). */
+  lines(): Line[] {
+    if (!this.file || !existsSync(this.file)) return [];
+    const lines: Line[] = [];
+    for (const text of readFileSync(this.file, 'utf8').split('\n')) {
+      if (!text) continue;
+      try {
+        lines.push(JSON.parse(text) as Line);
+      } catch {
+        continue;
+      }
+    }
+    return lines;
+  }
+
+  /** Synchronous append: on disk (the OS's) before the answer that follows it. */
+  append(line: Line): void {
+    if (this.file) appendFileSync(this.file, `${JSON.stringify(line)}\n`);
+  }
+}
