@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ENV } from '../contracts/resources';
+import type { LocalGateways } from '../local/gateways';
 import { DEFAULT_DATA_DIR, startLocalPlatform } from '../local/platform';
 
 const SAMPLE_BODY = JSON.stringify({
@@ -15,6 +16,19 @@ const SAMPLE_BODY = JSON.stringify({
 
 // The SDK's notice that its 2027 releases need Node 22 (the lockfile pins today's): not news at every start.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** What the gateways are this run: the real adapters against the embedded fakes (or Stripe itself), and the sandboxes. */
+function gatewayLine(gateways: LocalGateways): string {
+  const parts = [
+    gateways.stripe
+      ? `the Stripe adapter against an embedded fake of Stripe's API at ${gateways.stripe.url} (webhooks to /webhooks/stripe/{connectorId}; STRIPE_SECRET_KEY=sk_test_… talks to Stripe itself)`
+      : process.env.STRIPE_SECRET_KEY
+        ? "the Stripe adapter against Stripe's own API with STRIPE_SECRET_KEY"
+        : undefined,
+    gateways.amazonPay ? `the Amazon Pay adapter against an embedded fake of Amazon Pay's API at ${gateways.amazonPay.url}` : undefined,
+  ].filter(Boolean);
+  return `${parts.length ? `${parts.join('; ')}; ` : ''}sandbox connectors run in process`;
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -84,9 +98,7 @@ async function main(): Promise<void> {
       `SmartPay local platform listening on ${platform.url}`,
       `  store: dynalite at ${platform.store.endpoint} (${values['in-memory'] ? 'in memory' : `data in ${dataDir}/`})`,
       `  workflows: statemachines/payment.asl.json, statemachines/reward.asl.json`,
-      platform.gateways.stripe
-        ? `  gateways: the Stripe adapter against an embedded fake of Stripe's API at ${platform.gateways.stripe.url} (webhooks to /webhooks/stripe/{connectorId}); the other connectors are sandboxes. STRIPE_SECRET_KEY=sk_test_… talks to Stripe itself`
-        : `  gateways: ${process.env.STRIPE_SECRET_KEY ? "Stripe's own API with STRIPE_SECRET_KEY" : 'sandboxes'}`,
+      `  gateways: ${gatewayLine(platform.gateways)}`,
       `  Solana: JSON-RPC at ${platform.solana.url}, websocket on the next port (a bankrun ledger with the SPL Token programs; ${values['in-memory'] ? 'in memory' : `data in ${dataDir}/solana/`})`,
       `  rewards: minted to a payment's rewardWallet as token ${platform.solana.rewardMint} (fees paid by the treasury ${platform.solana.treasury}, which also sponsors POST /reward/relay)`,
       '',

@@ -93,7 +93,7 @@ export function rawCardOf(card: CardPaymentMethod): RawCard | undefined {
   return { number: card.number, expMonth: card.expMonth, expYear: card.expYear, ...(card.cvc ? { cvc: card.cvc } : {}) };
 }
 
-/** A wallet payment: the wallet's payment token (Amazon Pay's, in the sandbox: see lambdas/payments/sandbox.ts). */
+/** A wallet payment: the buyer's Amazon Pay Charge Permission id (from the merchant's Amazon Pay checkout), charged by an Amazon Pay connector. */
 export const WalletPaymentMethod = z
   .object({
     type: z.literal('wallet'),
@@ -448,12 +448,6 @@ export const PendingAttempt = z.object({
   at: z.string(),
   /** The gateway's charge awaiting the customer's action (a `pending_action` payment's). */
   gatewayReference: z.string().optional(),
-  /**
-   * Stored only, never shown: a wallet payment's token while its attempt is pending (an Amazon Pay Charge
-   * Permission, which charges nothing without the merchant's private key), since Amazon Pay finds a call only by
-   * repeating it. It goes with the pending attempt when the attempt settles.
-   */
-  walletToken: z.string().optional(),
 });
 export type PendingAttempt = z.infer<typeof PendingAttempt>;
 

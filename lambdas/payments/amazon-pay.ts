@@ -81,7 +81,6 @@ interface Price {
 interface StatusDetails {
   readonly state: string;
   readonly reasonCode?: string | null;
-  readonly reasonDescription?: string | null;
 }
 
 /** The Charge object, as much of it as the adapter reads. */
@@ -101,10 +100,9 @@ interface AmazonRefund {
   readonly statusDetails: StatusDetails;
 }
 
-/** An error body: `{reasonCode, message}`. */
+/** An error body: `{reasonCode, message}` (the message is not passed on). */
 interface AmazonError {
   readonly reasonCode?: string;
-  readonly message?: string;
 }
 
 interface Answer {
@@ -209,9 +207,16 @@ export class AmazonPayConnector implements GatewayConnector {
         last = '429 TooManyRequests';
         continue;
       }
-      if (response.status >= 500 && !RETRYABLE_REASONS.has((body as AmazonError).reasonCode ?? '')) {
+      const reasonCode = (body as AmazonError | null)?.reasonCode;
+      if (response.status >= 500 && !RETRYABLE_REASONS.has(reasonCode ?? '')) {
         mayHaveLanded = true;
-        last = `${response.status} ${(body as AmazonError).reasonCode ?? ''}`.trim();
+        last = `${response.status} ${reasonCode ?? ''}`.trim();
+        continue;
+      }
+      // After a try that may have landed, an answer given before Amazon Pay's idempotency (refused credentials, a
+      // proxy's refusal without a reason code) says nothing of that try: it is not an answer to trust.
+      if (mayHaveLanded && response.status >= 400 && (response.status === 401 || response.status === 403 || !reasonCode)) {
+        last = `${response.status} ${reasonCode ?? ''}`.trim();
         continue;
       }
       return { status: response.status, body };
@@ -226,9 +231,20 @@ export class AmazonPayConnector implements GatewayConnector {
     return this.create(request.idempotencyKey, permission, { amount: request.amount, currency: request.currency }, request.country);
   }
 
-  /** Create Charge under the call's key (the first call, or a repeat of it), and the charge it answers, settled. */
-  private async create(key: string, permission: string, expected: Expected, country?: string): Promise<ChargeResult> {
-    const answer = await this.call('POST', 'charges', chargeBody(key, permission, expected.amount, expected.currency), amazonPayKey(key));
+  /**
+   * Create Charge under the call's key (the first call, or a repeat of it), and the charge it answers, settled.
+   * `lookup`: the repeat asks what happened, so an answer that says nothing of the charge (no answer, throttling,
+   * refused credentials) leaves it unknown, never "nothing was charged".
+   */
+  private async create(key: string, permission: string, expected: Expected, country?: string, lookup = false): Promise<ChargeResult> {
+    let answer: Answer;
+    try {
+      answer = await this.call('POST', 'charges', chargeBody(key, permission, expected.amount, expected.currency), amazonPayKey(key));
+    } catch (error) {
+      if (lookup && (error instanceof GatewayAmbiguousError || error instanceof GatewayRetryableError)) throw new ChargeOutcomeUnknownError(`${this.id}: ${error.message}`);
+      throw error;
+    }
+    if (lookup && (answer.status === 401 || answer.status === 403)) throw new ChargeOutcomeUnknownError(`${this.id}: could not ask for ${key} (${describe(answer)})`);
     if (answer.status !== 200 && answer.status !== 201) throw this.refusal(answer);
     return this.settled(answer.body as AmazonCharge, key, expected, country);
   }
@@ -239,13 +255,8 @@ export class AmazonPayConnector implements GatewayConnector {
     if (!expected.walletToken) {
       throw new ChargeOutcomeUnknownError(`${this.id}: Amazon Pay finds a call only by repeating it, and ${idempotencyKey}'s charge permission is not known here`);
     }
-    try {
-      return await this.create(idempotencyKey, expected.walletToken, expected);
-    } catch (error) {
-      // No usable answer again: the outcome stays unknown (the attempt stays pending; the next repeat asks again).
-      if (error instanceof GatewayAmbiguousError || error instanceof GatewayRetryableError) throw new ChargeOutcomeUnknownError(`${this.id}: ${error.message}`);
-      throw error;
-    }
+    // No usable answer again leaves the outcome unknown (the attempt stays pending; the next repeat asks again).
+    return this.create(idempotencyKey, expected.walletToken, expected, undefined, true);
   }
 
   /** Get Charge: the charge as it is now (unknown when it cannot be read). */
@@ -265,7 +276,7 @@ export class AmazonPayConnector implements GatewayConnector {
    * key. Still on its way: read again by its id once, else unknown (the reconciler asks later). Declined or
    * canceled: thrown by name.
    */
-  private async settled(charge: AmazonCharge, key: string, expected: Expected, country?: string, reread = true): Promise<ChargeResult> {
+  private async settled(charge: AmazonCharge, key: string, expected: Expected, country?: string, reread = true, capture = true): Promise<ChargeResult> {
     if (charge.merchantMetadata?.merchantReferenceId && charge.merchantMetadata.merchantReferenceId !== key) {
       throw new Error(`${this.id}: charge ${charge.chargeId} is not the charge of ${key}`);
     }
@@ -273,38 +284,46 @@ export class AmazonPayConnector implements GatewayConnector {
     if (amount !== expected.amount || charge.chargeAmount.currencyCode !== expected.currency) {
       throw new Error(`${this.id}: charge ${charge.chargeId} is ${charge.chargeAmount.amount} ${charge.chargeAmount.currencyCode}, not the ${expected.amount} minor units of ${expected.currency} asked for`);
     }
-    const { state, reasonCode, reasonDescription } = charge.statusDetails;
+    const { state, reasonCode } = charge.statusDetails;
     const details = { connectorId: this.id, gatewayReference: charge.chargeId };
     switch (state) {
       case 'Captured':
         return { gatewayReference: charge.chargeId, feeMinor: connectorFee(this.definition.fee, { amountMinor: expected.amount, method: 'wallet', ...(country ? { country } : {}) }) };
       case 'Authorized':
-        return this.settled(await this.capture(charge, key), key, expected, country, reread);
+        // Captured once per settling; a charge still Authorized after it stays unknown (the next look captures again, by its key).
+        if (!capture) throw new ChargeOutcomeUnknownError(`${this.id}: charge ${charge.chargeId} is authorized and not captured yet`);
+        return this.settled(await this.capture(charge, key, expected), key, expected, country, reread, false);
       case 'Declined': {
         const reason = reasonCode ?? 'Declined';
-        if (RETRYABLE_REASONS.has(reason)) throw new GatewayRetryableError(reasonDescription ?? `Amazon Pay could not process the charge (${reason})`, codeOf(reason), details);
-        throw new GatewayDeclinedError(reasonDescription ?? `Amazon Pay declined the charge (${reason})`, codeOf(reason), details);
+        if (RETRYABLE_REASONS.has(reason)) throw new GatewayRetryableError(`Amazon Pay could not process the charge (${reason})`, codeOf(reason), details);
+        throw new GatewayDeclinedError(`Amazon Pay declined the charge (${reason})`, codeOf(reason), details);
       }
       case 'Canceled':
-        throw new GatewayDeclinedError(reasonDescription ?? 'the charge was canceled', 'canceled', details);
+        throw new GatewayDeclinedError('the charge was canceled at Amazon Pay', 'canceled', details);
       default:
         // AuthorizationInitiated, CaptureInitiated: on its way. A repeated Create Charge answers its first state.
-        if (reread) return this.settled(await this.read(charge.chargeId), key, expected, country, false);
+        if (reread) return this.settled(await this.read(charge.chargeId), key, expected, country, false, capture);
         throw new ChargeOutcomeUnknownError(`${this.id}: charge ${charge.chargeId} is ${state}`);
     }
   }
 
-  /** Capture Charge for the whole amount, under its own key (a repeat captures once). */
-  private async capture(charge: AmazonCharge, key: string): Promise<AmazonCharge> {
+  /**
+   * Capture Charge for the whole amount (built from the call, so a repeat is the same request), under its own key (a
+   * repeat captures once). The charge as it is after: the capture's answer, or, when the capture was refused, the
+   * charge read again (captured meanwhile, still authorised, or canceled), so an authorisation is never taken for
+   * "nothing was charged".
+   */
+  private async capture(charge: AmazonCharge, key: string, expected: Expected): Promise<AmazonCharge> {
     let answer: Answer;
+    const body = { captureAmount: { amount: formatMajor({ amount: expected.amount, currency: expected.currency }), currencyCode: expected.currency } };
     try {
-      answer = await this.call('POST', `charges/${encodeURIComponent(charge.chargeId)}/capture`, { captureAmount: charge.chargeAmount }, amazonPayKey(`${key}:capture`));
+      answer = await this.call('POST', `charges/${encodeURIComponent(charge.chargeId)}/capture`, body, amazonPayKey(`${key}:capture`));
     } catch (error) {
       // Authorised, and the capture's outcome is not known: unknown (a repeat, or the reconciler, captures again by its key).
       throw new ChargeOutcomeUnknownError(`${this.id}: charge ${charge.chargeId} is authorized and its capture's outcome is not known (${(error as Error).message})`);
     }
-    if (answer.status !== 200 && answer.status !== 201) throw this.refusal(answer, charge.chargeId);
-    return answer.body as AmazonCharge;
+    if (answer.status === 200 || answer.status === 201) return answer.body as AmazonCharge;
+    return this.read(charge.chargeId);
   }
 
   async refund(call: RefundCall): Promise<RefundResult> {
@@ -313,7 +332,7 @@ export class AmazonPayConnector implements GatewayConnector {
     if (answer.status !== 200 && answer.status !== 201) {
       const error = answer.body as AmazonError;
       if (REFUND_REFUSALS.has(error.reasonCode ?? '')) {
-        throw new RefundDeclinedError(`${this.id} refused the refund: ${error.message ?? error.reasonCode}`, { connectorId: this.id, gatewayCode: codeOf(error.reasonCode ?? 'declined') });
+        throw new RefundDeclinedError(`${this.id} refused the refund (${error.reasonCode})`, { connectorId: this.id, gatewayCode: codeOf(error.reasonCode ?? 'declined') });
       }
       throw this.refusal(answer);
     }
@@ -332,10 +351,10 @@ export class AmazonPayConnector implements GatewayConnector {
 
   /** A refund's state: done, on its way (Amazon Pay refunds take a while: read again by its id once), or refused. */
   private async refundOutcome(refund: AmazonRefund, call: RefundCall, reread: boolean): Promise<RefundResult> {
-    const { state, reasonCode, reasonDescription } = refund.statusDetails;
+    const { state, reasonCode } = refund.statusDetails;
     if (state === 'Refunded') return { gatewayReference: refund.refundId, status: 'succeeded' };
     if (state === 'Declined') {
-      throw new RefundDeclinedError(`${this.id} could not refund (${reasonDescription ?? reasonCode ?? state})`, { connectorId: this.id, gatewayCode: codeOf(reasonCode ?? 'declined'), gatewayReference: refund.refundId });
+      throw new RefundDeclinedError(`${this.id} could not refund (${reasonCode ?? state})`, { connectorId: this.id, gatewayCode: codeOf(reasonCode ?? 'declined'), gatewayReference: refund.refundId });
     }
     if (!reread) return { gatewayReference: refund.refundId, status: 'pending' };
     let answer: Answer;
@@ -350,15 +369,16 @@ export class AmazonPayConnector implements GatewayConnector {
 
   /** A 4xx answer as the port's named error: the buyer's decline, nothing done, or this adapter's bug. */
   private refusal(answer: Answer, gatewayReference?: string): Error {
-    const { reasonCode = 'unknown', message = '' } = (answer.body ?? {}) as AmazonError;
+    // Amazon Pay's own message is not passed on: it may quote the buyer's Charge Permission, which is never shown.
+    const { reasonCode = 'unknown' } = (answer.body ?? {}) as AmazonError;
     const details = { connectorId: this.id, ...(gatewayReference ? { gatewayReference } : {}) };
-    if (DECLINE_REASONS.has(reasonCode)) return new GatewayDeclinedError(message || `Amazon Pay declined the charge (${reasonCode})`, codeOf(reasonCode), details);
-    if (RETRYABLE_REASONS.has(reasonCode)) return new GatewayRetryableError(message || `Amazon Pay could not process the charge (${reasonCode})`, codeOf(reasonCode), details);
+    if (DECLINE_REASONS.has(reasonCode)) return new GatewayDeclinedError(`Amazon Pay declined the charge (${reasonCode})`, codeOf(reasonCode), details);
+    if (RETRYABLE_REASONS.has(reasonCode)) return new GatewayRetryableError(`Amazon Pay could not process the charge (${reasonCode})`, codeOf(reasonCode), details);
     if (answer.status === 401 || answer.status === 403) {
-      return new GatewayRetryableError(`${this.id} refused its credentials (${reasonCode}: ${message})`, 'gateway_authentication_failed', details);
+      return new GatewayRetryableError(`${this.id} refused its credentials (${answer.status} ${reasonCode})`, 'gateway_authentication_failed', details);
     }
     // An invalid or conflicting request (DuplicateIdempotencyKey, InvalidParameterValue…) is this adapter's bug, not the buyer's.
-    return new Error(`${this.id}: Amazon Pay refused the request (${describe(answer)})`);
+    return new Error(`${this.id}: Amazon Pay refused the request (${answer.status} ${reasonCode})`);
   }
 }
 
@@ -368,7 +388,8 @@ function codeOf(reasonCode: string): string {
   return reasonCode.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').toLowerCase();
 }
 
+/** An answer as logs and errors name it: its status and reason code (never Amazon Pay's message, which may quote the token). */
 function describe(answer: Answer): string {
-  const { reasonCode, message } = (answer.body ?? {}) as AmazonError;
-  return `${answer.status} ${reasonCode ?? ''}${message ? `: ${message}` : ''}`.trim();
+  const { reasonCode } = (answer.body ?? {}) as AmazonError;
+  return `${answer.status} ${reasonCode ?? ''}`.trim();
 }

@@ -2,7 +2,7 @@
  * The payment as the workflow carries it, as the store keeps it, and as the API shows it: the types are the
  * contracts' (contracts/api.ts, contracts/steps.ts); this file adds what the payments area derives from them.
  */
-import { rawCardOf, type CardSummary, type Payment, type PaymentRequest, type Refund, type RefundReason, type WalletSummary } from '../../contracts/api';
+import { rawCardOf, type CardSummary, type Payment, type PendingAttempt, type PaymentRequest, type Refund, type RefundReason, type WalletSummary } from '../../contracts/api';
 import type { PlannedRoute } from '../../contracts/steps';
 import type { PaymentRefundedDetail, PaymentSucceededDetail } from '../../contracts/events';
 import { cardBrand } from '../../contracts/methods';
@@ -11,10 +11,18 @@ export type { AttemptRecord, CardSummary, FraudAssessment, PaymentStatus, Wallet
 export type { PaymentDraft } from '../../contracts/steps';
 
 /**
- * The stored payment item: the API's payment plus what only the platform reads. It never holds a full card
- * number, a CVC or a wallet token.
+ * A pending attempt as the record keeps it: the API's, and, never shown, a wallet payment's token while the attempt
+ * is pending (an Amazon Pay Charge Permission, which charges nothing without the merchant's private key), since
+ * Amazon Pay finds a call only by repeating it. It goes with the pending attempt when the attempt settles.
  */
-export type PaymentRecord = Omit<Payment, 'refunds'> & {
+export type StoredPendingAttempt = PendingAttempt & { readonly walletToken?: string };
+
+/**
+ * The stored payment item: the API's payment plus what only the platform reads. It never holds a full card number
+ * or a CVC, and a wallet token only beside a pending attempt (above).
+ */
+export type PaymentRecord = Omit<Payment, 'refunds' | 'pendingAttempt'> & {
+  readonly pendingAttempt?: StoredPendingAttempt;
   /** The key that claimed it (the reconciler completes the key's claim with the outcome). */
   readonly idempotencyKey?: string;
   /** The route, recorded before the first gateway call: what a resumed run follows (and routing's decision). */
@@ -116,10 +124,10 @@ export function toView(record: PaymentRecord): Payment {
     refundReserved: _reserved, refundVersion: _version, refunds, pendingAttempt, ...payment
   } = record;
   // A pending wallet attempt's token is kept for its gateway's lookup, never shown.
-  const { walletToken: _token, ...pending } = pendingAttempt ?? {};
+  const pending: PendingAttempt | undefined = pendingAttempt && (({ walletToken: _token, ...shown }) => shown)(pendingAttempt);
   return {
     ...payment,
-    ...(pendingAttempt ? { pendingAttempt: pending as Omit<typeof pendingAttempt, 'walletToken'> } : {}),
+    ...(pending ? { pendingAttempt: pending } : {}),
     attempts: [...record.attempts].sort((a, b) => a.attempt - b.attempt),
     ...(refunds?.length ? { refunds: refunds.map(refundView) } : {}),
   };

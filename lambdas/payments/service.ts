@@ -651,7 +651,8 @@ async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<E
     } else if (found?.requiresAction) {
       // The run stopped after the gateway asked for the customer's action: the payment awaits it, as the run would
       // have left it (GET /payments/{id} shows the action; the reconciler cancels it when it expires).
-      await deps.store.awaitAction(payment, { ...pending, gatewayReference: found.gatewayReference, at }, awaitedAction(found.requiresAction, deps.now()));
+      const { walletToken: _token, ...awaiting } = pending;
+      await deps.store.awaitAction(payment, { ...awaiting, gatewayReference: found.gatewayReference, at }, awaitedAction(found.requiresAction, deps.now()));
       return 'skipped';
     } else if (found) {
       const charged = await keyedCard(found, record.card?.tokenised === true, deps);

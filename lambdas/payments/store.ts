@@ -12,7 +12,7 @@ import type { CardSummary, NextAction, PendingAttempt, RouteResult } from '../..
 import { paymentIdRange } from '../../contracts/ids';
 import { INDEX_SHARDS, shardOf } from '../../contracts/resources';
 import type { AttemptRecord, FraudAssessment, PaymentDraft, PaymentRecord, PaymentStatus } from './model';
-import { methodSummary, type StoredRefund, type StoredSucceeded } from './model';
+import { methodSummary, type StoredPendingAttempt, type StoredRefund, type StoredSucceeded } from './model';
 
 /** The condition that a payment's refund version is still `version` (absent counts as 0); adds its value. */
 function versionCondition(version: number, values: Record<string, unknown>): { ConditionExpression: string } {
@@ -55,7 +55,7 @@ export interface Intent {
   readonly cardFingerprint?: string;
   readonly plan: RouteResult;
   readonly fraud?: FraudAssessment;
-  readonly pending: PendingAttempt;
+  readonly pending: StoredPendingAttempt;
 }
 
 export interface TerminalUpdate {

@@ -32,7 +32,7 @@ import type { IncomingMessage } from 'node:http';
 import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
 import { CAPTURE_LATER_WALLET_TOKEN, issuerAnswer } from '../../contracts/issuer';
 import { formatMajor, parseMajor } from '../../contracts/money';
-import { Journal, serveJson, type Answer } from './server';
+import { Journal, serveJson, type Answer, type LedgerFields } from './server';
 
 export type AmazonPayFault = 'unavailable' | 'timeout' | 'server_error';
 export const AMAZON_PAY_FAULTS: readonly AmazonPayFault[] = ['unavailable', 'timeout', 'server_error'];
@@ -107,13 +107,7 @@ export interface AmazonPayRefund {
 }
 
 /** A line of an account's file: a processed POST (its key, request hash and answer), or an object's later state. */
-interface Line {
-  readonly key: string;
-  readonly at: string;
-  readonly amount?: number;
-  readonly currency?: string;
-  readonly ok?: boolean;
-  readonly result?: { readonly gatewayReference: string; readonly feeMinor: number };
+interface Line extends LedgerFields {
   readonly amazon: {
     readonly idempotencyKey?: string;
     readonly requestHash?: string;

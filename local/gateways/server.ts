@@ -8,6 +8,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
+/**
+ * The fields a fake's line shares with the sandbox ledger (lambdas/payments/sandbox.ts LedgerLine): a charge's
+ * line has the platform's gateway key, and `ok` once money moved (what `npm run test:faults` counts).
+ */
+export interface LedgerFields {
+  readonly key: string;
+  readonly at: string;
+  readonly amount?: number;
+  readonly currency?: string;
+  readonly ok?: boolean;
+  readonly result?: { readonly gatewayReference: string; readonly feeMinor: number };
+}
+
 /** An answer: its HTTP status and JSON body. */
 export interface Answer {
   readonly status: number;

@@ -29,7 +29,7 @@ import { connectorFee, type ConnectorDefinition } from '../../contracts/connecto
 import { issuerAnswer, STRIPE_TEST_PAYMENT_METHODS } from '../../contracts/issuer';
 import { cardBrand } from '../../contracts/methods';
 import { parseStripeForm, type FormValue } from './form';
-import { Journal, serveJson, type Answer } from './server';
+import { Journal, serveJson, type Answer, type LedgerFields } from './server';
 
 /** The API version the fake's events say they are (the SDK's pinned one). */
 const STRIPE_API_VERSION = '2026-10-28.endive';
@@ -127,13 +127,7 @@ interface StripeErrorBody {
  * A line of an account's file: a processed POST by its Idempotency-Key. A charge's line has the sandbox ledger's
  * fields (`ok`, `amount`, `result`: what the fault suite counts); a refund's has none of them.
  */
-interface Line {
-  readonly key: string;
-  readonly at: string;
-  readonly amount?: number;
-  readonly currency?: string;
-  readonly ok?: boolean;
-  readonly result?: { readonly gatewayReference: string; readonly feeMinor: number };
+interface Line extends LedgerFields {
   /** A processed POST has its params and answer (what a repeat of its key replays); a later change of an intent has neither. */
   readonly stripe: {
     readonly paramsHash?: string;

@@ -55,7 +55,7 @@ async function pay(customer: Keypair, request: TransferRequestURL, change: { amo
     try {
       return await sendAndConfirmTransaction(connection, transaction, [customer], { commitment: 'confirmed' });
     } catch (error) {
-      if (tries >= 3 || !/Blockhash not found/.test((error as Error).message)) throw error;
+      if (tries >= 5 || !/Blockhash not found/.test((error as Error).message)) throw error;
     }
   }
 }

@@ -1,10 +1,11 @@
 /**
  * `npm run test:faults`: the local platform under load, killed with SIGKILL at random moments, restarted on the
  * same data, and every request retried with its own key after the in-flight window; then the money is counted
- * from outside the platform: the gateways' own ledgers (the sandboxes' and the Stripe fake's calls, under the data
- * folder's gateways/) and the stored records. Two connectors lose every charge's answer after charging
- * (SANDBOX_FAULTS: a sandbox, and a Stripe account through the real adapter against the fake of Stripe's API),
- * so the reconciliation by gateway key is exercised on every run, and a share of the store's calls is throttled
+ * from outside the platform: the gateways' own ledgers (the sandboxes' and the Stripe and Amazon Pay fakes' calls,
+ * under the data folder's gateways/) and the stored records. Two connectors lose every charge's answer after
+ * charging (SANDBOX_FAULTS: a sandbox, and a Stripe account through the real adapter against the fake of Stripe's
+ * API), and the Amazon Pay account (one payment in seven is a wallet) answers each charge it made with a 500, so
+ * the reconciliation by gateway key is exercised on every run, and a share of the store's calls is throttled
  * (`--store-fault-rate`, 5% by default: the SDK retries them, and some get through to the steps). Three payments in
  * four name a customer's Solana wallet (`rewardWallet`), so rewards are minted on the local ledger while the
  * platform is killed, and a share of the ledger's sends is dropped unprocessed or loses its answer
@@ -120,8 +121,10 @@ function start(run: Run): Promise<ChildProcess> {
     env: {
       ...process.env,
       // A sandbox, and one Stripe account through the real adapter and the fake of Stripe's API, each lose every
-      // charge's answer after charging: the reconciliation by gateway key runs on both on every run.
-      SANDBOX_FAULTS: 'sandbox-latam=timeout,stripe-eu=timeout',
+      // charge's answer after charging: the reconciliation by gateway key runs on both on every run. The Amazon Pay
+      // account answers every charge it made with a 500: the adapter repeats it under its key, and a kill between
+      // the two leaves the attempt to the reconciler's repeat.
+      SANDBOX_FAULTS: 'sandbox-latam=timeout,stripe-eu=timeout,amazon-pay=server_error',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
       PAYMENT_LEASE_MS: String(run.leaseMs),
       // Confirmation gives up soon (an unknown outcome, retried), and the mints schedule takes over soon.
@@ -170,14 +173,18 @@ const CLAIM_WALLETS = Array.from({ length: CUSTOMERS }, () => Keypair.generate()
 const CLAIMS_PER_ROUND = 3;
 
 function body(i: number) {
-  // Ordinary cards across regions (the bandit's connectors decline some), a processing-error card (fallback).
+  // Ordinary cards across regions (the bandit's connectors decline some), a processing-error card (fallback), and
+  // one payment in seven an Amazon Pay wallet (a US buyer's Charge Permission: amazon-pay's region).
   const cards = ['4242424242424242', '4000000000000077', '5555555555554444', '4000000000000119'];
+  const wallet = i % 7 === 3;
   return {
     amount: 500 + (i % 50) * 37,
     currency: 'USD',
     customerId: `cus_${i % CUSTOMERS}`,
-    country: ['US', 'BR', 'DE', 'JP', 'MX'][i % 5],
-    paymentMethod: { type: 'card', number: cards[i % cards.length], expMonth: 12, expYear: 2031, cvc: '123' },
+    country: wallet ? 'US' : ['US', 'BR', 'DE', 'JP', 'MX'][i % 5],
+    paymentMethod: wallet
+      ? { type: 'wallet', wallet: 'amazon_pay', token: `S01-${String(1_000_000 + i)}-${String(7_000_000 + i)}` }
+      : { type: 'card', number: cards[i % cards.length], expMonth: 12, expYear: 2031, cvc: '123' },
     metadata: { order: `o-${i}` },
     // Every fifth block of five pays without a wallet (across all cards and countries).
     ...(Math.floor(i / 5) % 4 === 3 ? {} : { rewardWallet: WALLETS[i % WALLETS.length] }),
@@ -319,12 +326,16 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   await store.close();
 
   const charges = new Map<string, number>();
+  /** Successful charges by connector (its ledger file), so the report shows each gateway was exercised. */
+  const byConnector = new Map<string, number>();
   const ledgers = join(dataDir, 'gateways');
-  for (const file of existsSync(ledgers) ? readdirSync(ledgers) : []) {
-    for (const line of readLedger(join(dataDir, 'gateways'), file.replace(/\.jsonl$/, ''))) {
+  for (const file of existsSync(ledgers) ? readdirSync(ledgers).filter((f) => f.endsWith('.jsonl')) : []) {
+    const connectorId = file.replace(/\.jsonl$/, '');
+    for (const line of readLedger(ledgers, connectorId)) {
       if (!line.ok) continue;
       const paymentId = line.key.split(':')[0];
       charges.set(paymentId, (charges.get(paymentId) ?? 0) + 1);
+      byConnector.set(connectorId, (byConnector.get(connectorId) ?? 0) + 1);
     }
   }
   const breaches: string[] = [];
@@ -453,9 +464,9 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   const seconds = (Date.now() - started) / 1000;
   const text = [
     'faults report',
-    `  requests: ${sent.length} (kill -9 ×${KILLS}, each retried with its own key; ${(run.storeFaultRate * 100).toFixed(0)}% of store calls throttled; two gateways (a sandbox, and Stripe through its adapter) lose answers after charging), ${seconds.toFixed(0)} s`,
+    `  requests: ${sent.length} (kill -9 ×${KILLS}, each retried with its own key; ${(run.storeFaultRate * 100).toFixed(0)}% of store calls throttled; two gateways (a sandbox, and Stripe through its adapter) lose answers after charging, and Amazon Pay answers its charges with a 500), ${seconds.toFixed(0)} s`,
     `  final answers by status: ${[...finals].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ')}`,
-    `  payments recorded: ${payments.size}; succeeded: ${succeeded.length}; charged (gateway ledgers): ${charges.size}; rewards: ${rewardItems.length}`,
+    `  payments recorded: ${payments.size}; succeeded: ${succeeded.length}; charged (gateway ledgers): ${charges.size} (${[...byConnector].sort().map(([id, count]) => `${id} ${count}`).join(', ')}); rewards: ${rewardItems.length}`,
     `  double charges: ${count('double charge') + count('one key, two charged')} (goal 0)`,
     `  charges without a succeeded record: ${count('charge without') + count('charged but recorded')} (goal 0)`,
     `  5xx or "failed" answers for charged payments: ${count('answered')} (goal 0)`,

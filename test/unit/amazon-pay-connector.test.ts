@@ -6,7 +6,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +48,33 @@ const connector = (options: { privateKey?: string; keyId?: string; retries?: num
     timeoutMs: 2_000,
   });
 const permission = () => `S01-${String(1_000_000 + (n += 1))}-7654321`;
+
+const chargesOfKey = (key: string) => [...fake.charges(definition.id).values()].filter((c) => c.merchantMetadata?.merchantReferenceId === key);
+
+/** A request passed on to the fake as it came (its signed headers, its body): the fake's answer. */
+async function forward(req: IncomingMessage, body: string): Promise<{ status: number; text: string }> {
+  const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !['host', 'connection', 'content-length', 'transfer-encoding'].includes(name))) as Record<string, string>;
+  const answer = await fetch(`${fake.url}${req.url}`, { method: req.method, headers, ...(req.method === 'POST' ? { body } : {}) });
+  return { status: answer.status, text: await answer.text() };
+}
+
+/** A proxy in front of the fake, answering each request as `handle` decides. */
+async function startProxy(handle: (req: IncomingMessage, body: string, res: ServerResponse) => Promise<void>): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => void handle(req, Buffer.concat(chunks).toString('utf8'), res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'amazon-pay-fake-'));
@@ -166,6 +193,20 @@ describe('Amazon Pay adapter against the fake of Amazon Pay’s API', () => {
     await expect(connector().retrieve(req.idempotencyKey, undefined, { amount: req.amount, currency: req.currency })).rejects.toBeInstanceOf(ChargeOutcomeUnknownError);
   });
 
+  it('a lookup that gets no answer about the charge (throttled, refused credentials) is unknown; a refusal of the charge itself is an answer', async () => {
+    const req = request(permission());
+    const expected = { amount: req.amount, currency: req.currency, walletToken: req.wallet!.token };
+    fake.setFault(definition.id, 'unavailable');
+    await expect(connector({ retries: 1 }).retrieve(req.idempotencyKey, undefined, expected)).rejects.toBeInstanceOf(ChargeOutcomeUnknownError);
+    fake.setFault(definition.id, undefined);
+    await expect(connector({ privateKey: pair().privateKey }).retrieve(req.idempotencyKey, undefined, expected)).rejects.toBeInstanceOf(ChargeOutcomeUnknownError);
+    // Amazon Pay's ProcessingFailure for the call: nothing was charged (the reconciler records it so).
+    const failing = request('wallet_processing_error_test');
+    await expect(
+      connector().retrieve(failing.idempotencyKey, undefined, { amount: failing.amount, currency: failing.currency, walletToken: failing.wallet!.token }),
+    ).rejects.toBeInstanceOf(GatewayRetryableError);
+  });
+
   it('a 500 after processing: the adapter’s own retry under the same key gets the first call’s charge', async () => {
     const req = request(permission());
     fake.setFault(definition.id, 'server_error');
@@ -181,6 +222,50 @@ describe('Amazon Pay adapter against the fake of Amazon Pay’s API', () => {
     expect(result.gatewayReference).toMatch(/^S01-/);
     expect(fake.requests.filter((r) => r.headers['x-amz-pay-idempotency-key'] === amazonPayKey(req.idempotencyKey))).toHaveLength(2);
     expect([...fake.charges(definition.id).values()].filter((c) => c.merchantMetadata?.merchantReferenceId === req.idempotencyKey)).toHaveLength(1);
+  });
+
+  it('after a try that may have landed, a refusal from before Amazon Pay’s idempotency (a proxy’s 403) is no answer: ambiguous', async () => {
+    // A proxy in front of the fake: the first try reaches Amazon Pay and its answer is lost; the retry is refused by the proxy.
+    let tries = 0;
+    const proxy = await startProxy(async (req, body, res) => {
+      tries += 1;
+      if (tries === 1) {
+        await forward(req, body);
+        res.socket?.destroy();
+      } else {
+        res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Forbidden' }));
+      }
+    });
+    try {
+      const req = request(permission());
+      await expect(connector({ url: proxy.url, retries: 1 }).charge(req)).rejects.toBeInstanceOf(GatewayAmbiguousError);
+      expect(chargesOfKey(req.idempotencyKey)).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('an authorisation whose capture is refused is read again: still authorised is unknown, never "nothing charged"', async () => {
+    const proxy = await startProxy(async (req, body, res) => {
+      if (req.url?.endsWith('/capture')) {
+        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ reasonCode: 'InvalidChargeStatus', message: 'refused' }));
+        return;
+      }
+      const answer = await forward(req, body);
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.text);
+    });
+    try {
+      const req = request('wallet_capture_later_test');
+      await expect(connector({ url: proxy.url }).charge(req)).rejects.toBeInstanceOf(ChargeOutcomeUnknownError);
+      expect(chargesOfKey(req.idempotencyKey).map((c) => c.statusDetails.state)).toEqual(['Authorized']);
+      // Through Amazon Pay itself, the reconciler's repeat captures it, once.
+      await expect(connector().retrieve(req.idempotencyKey, undefined, { amount: req.amount, currency: req.currency, walletToken: req.wallet!.token })).resolves.toMatchObject({
+        gatewayReference: chargesOfKey(req.idempotencyKey)[0]!.chargeId,
+      });
+      expect(chargesOfKey(req.idempotencyKey).map((c) => c.statusDetails.state)).toEqual(['Captured']);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('the same key with another request is the adapter’s bug (DuplicateIdempotencyKey), never a decline', async () => {
