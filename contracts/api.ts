@@ -244,7 +244,7 @@ export type ChatRequest = z.infer<typeof ChatRequest>;
 /** `GET /payments/{id}`'s path: a malformed id is a 400 naming `path.id` (a well-formed unknown one is a 404). */
 export const PaymentPath = z.object({ id: PaymentId });
 
-/** `POST /webhooks/stripe/{connectorId}`'s path: the Stripe connector whose endpoint (and signing secret) it is. */
+/** `POST /webhooks/stripe/{connectorId}`'s and `POST /webhooks/amazon-pay/{connectorId}`'s path: the connector whose endpoint it is. */
 export const WebhookPath = z.object({ connectorId: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a connector id') });
 
 /** Why a refund is made (Stripe's reasons). */

@@ -368,6 +368,21 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
       },
       {
         method: 'POST',
+        path: '/webhooks/amazon-pay/{connectorId}',
+        summary:
+          "Amazon Pay's Instant Payment Notifications for one Amazon Pay connector (the IPN endpoint you set in that account's Seller Central): an SNS message, verified with its SNS signing certificate; settles the payment's pending refunds from Amazon Pay's current state; replays and any order are harmless",
+        auth: 'none',
+        pathParams: api.WebhookPath,
+        responses: { 200: ok('received (notifications about nothing of ours are received and ignored)', api.WebhookResponse) },
+        errors: {
+          400: 'the SNS signature does not verify, or its certificate is not from an SNS host (invalid_signature)',
+          404: 'no Amazon Pay connector of that id',
+          503: 'Amazon Pay (or the SNS certificate) could not be read now (transient_failure): the notification is sent again',
+        },
+        target: { kind: 'function', function: 'payments' },
+      },
+      {
+        method: 'POST',
         path: '/payments/{id}/refund',
         summary:
           "Refund one of your succeeded payments, all of what is left or part of it ({amount}), through the gateway that charged it; exactly once per Idempotency-Key, never beyond what was charged. The reward is reduced or clawed back (PaymentRefunded)",

@@ -274,6 +274,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const { port } = server.address() as AddressInfo;
     // The fakes of the gateways send their webhooks here, as the gateways would to the deployed API.
     gateways.stripe?.setWebhookBase(`http://${host}:${port}/webhooks/stripe`);
+    gateways.amazonPay?.setWebhookBase(`http://${host}:${port}/webhooks/amazon-pay`);
 
     /** Runs `work` with every queue's batching window off (a delivery to a queue then finishes without waiting for it). */
     const withoutWindows = (work: () => Promise<void>) => queues.reduce((inner, queue) => () => queue.withoutWindow(inner), work)();

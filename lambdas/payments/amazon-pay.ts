@@ -39,9 +39,11 @@ import {
   type ChargeResult,
   type Expected,
   type GatewayConnector,
+  type GatewayEvent,
   type RefundCall,
   type RefundResult,
 } from './connectors';
+import { snsVerifier, type SnsVerifier } from './sns';
 
 export interface AmazonPayOptions {
   /** The account's credentials, read when first needed (a secret, cached by its reader). */
@@ -54,6 +56,8 @@ export interface AmazonPayOptions {
   readonly maxRetries?: number;
   /** The first retry's delay, doubled for each next one, in ms. @default 250 */
   readonly retryDelayMs?: number;
+  /** Verifies the notifications' SNS signatures. @default certificates from SNS's hosts (and `apiUrl`'s origin, locally) */
+  readonly sns?: SnsVerifier;
 }
 
 /** The API host of each region (what is signed as `x-amz-pay-host`, and called without `apiUrl`). */
@@ -89,7 +93,7 @@ interface AmazonCharge {
   readonly chargePermissionId: string;
   readonly chargeAmount: Price;
   readonly statusDetails: StatusDetails;
-  readonly merchantMetadata?: { readonly merchantReferenceId?: string | null } | null;
+  readonly merchantMetadata?: { readonly merchantReferenceId?: string | null; readonly customInformation?: string | null } | null;
 }
 
 /** The Refund object, as much of it as the adapter reads. */
@@ -115,26 +119,40 @@ export function amazonPayKey(key: string): string {
   return createHash('sha256').update(key).digest('base64url').slice(0, 32);
 }
 
-/** A charge's Create Charge body: built from the call alone, so every repeat of its key is the same request. */
-export function chargeBody(key: string, chargePermissionId: string, amount: number, currency: string): Record<string, unknown> {
+/**
+ * A charge's Create Charge body: built from the call alone (its key, permission, amount and merchant), so every
+ * repeat of its key is the same request. The charge keeps the gateway key (`merchantReferenceId`) and the payment's
+ * merchant (`customInformation`): what a notification about it names the payment by.
+ */
+export function chargeBody(key: string, chargePermissionId: string, amount: number, currency: string, merchantId: string): Record<string, unknown> {
   return {
     chargePermissionId,
     chargeAmount: { amount: formatMajor({ amount, currency }), currencyCode: currency },
     captureNow: true,
     canHandlePendingAuthorization: false,
-    merchantMetadata: { merchantReferenceId: key },
+    merchantMetadata: { merchantReferenceId: key, customInformation: merchantId },
   };
+}
+
+/** An Instant Payment Notification (the SNS message's `Message`): which object changed; its state is read from Amazon Pay. */
+interface Notification {
+  readonly ObjectType?: string;
+  readonly ObjectId?: string;
+  readonly NotificationType?: string;
+  readonly NotificationId?: string;
 }
 
 export class AmazonPayConnector implements GatewayConnector {
   readonly id: string;
   private client: Promise<{ client: WebStoreClient; base: string }> | undefined;
+  private readonly sns: SnsVerifier;
 
   constructor(
     private readonly definition: ConnectorDefinition,
     private readonly options: AmazonPayOptions,
   ) {
     this.id = definition.id;
+    this.sns = options.sns ?? snsVerifier(options.apiUrl ? { localOrigin: options.apiUrl } : {});
   }
 
   private signer(): Promise<{ client: WebStoreClient; base: string }> {
@@ -228,7 +246,8 @@ export class AmazonPayConnector implements GatewayConnector {
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     const permission = request.wallet?.token;
     if (!permission || request.wallet?.wallet !== 'amazon_pay') throw new Error(`${this.id}: an Amazon Pay connector charges Amazon Pay wallet tokens only (routing sends it nothing else)`);
-    return this.create(request.idempotencyKey, permission, { amount: request.amount, currency: request.currency }, request.country);
+    if (!request.merchantId) throw new Error(`${this.id}: a charge names its merchant`);
+    return this.create(request.idempotencyKey, permission, { amount: request.amount, currency: request.currency, merchantId: request.merchantId }, request.country);
   }
 
   /**
@@ -239,7 +258,7 @@ export class AmazonPayConnector implements GatewayConnector {
   private async create(key: string, permission: string, expected: Expected, country?: string, lookup = false): Promise<ChargeResult> {
     let answer: Answer;
     try {
-      answer = await this.call('POST', 'charges', chargeBody(key, permission, expected.amount, expected.currency), amazonPayKey(key));
+      answer = await this.call('POST', 'charges', chargeBody(key, permission, expected.amount, expected.currency, expected.merchantId ?? ''), amazonPayKey(key));
     } catch (error) {
       if (lookup && (error instanceof GatewayAmbiguousError || error instanceof GatewayRetryableError)) throw new ChargeOutcomeUnknownError(`${this.id}: ${error.message}`);
       throw error;
@@ -252,11 +271,56 @@ export class AmazonPayConnector implements GatewayConnector {
   async retrieve(idempotencyKey: string, gatewayReference?: string, expected?: Expected): Promise<ChargeResult | undefined> {
     if (!expected) throw new Error(`${this.id}: a charge is looked up with what it asked for (its amount), which was not given`);
     if (gatewayReference) return this.settled(await this.read(gatewayReference), idempotencyKey, expected);
-    if (!expected.walletToken) {
-      throw new ChargeOutcomeUnknownError(`${this.id}: Amazon Pay finds a call only by repeating it, and ${idempotencyKey}'s charge permission is not known here`);
+    if (!expected.walletToken || !expected.merchantId) {
+      throw new ChargeOutcomeUnknownError(`${this.id}: Amazon Pay finds a call only by repeating it, and ${idempotencyKey}'s charge permission or merchant is not known here`);
     }
     // No usable answer again leaves the outcome unknown (the attempt stays pending; the next repeat asks again).
     return this.create(idempotencyKey, expected.walletToken, expected, undefined, true);
+  }
+
+  /**
+   * An Instant Payment Notification (an SNS message, verified on its raw body): the charge it is about (a charge's,
+   * or a refund's charge), read from Amazon Pay, named by its gateway key and merchant. Undefined for a notification
+   * about nothing of ours (a Charge Permission, a chargeback, a charge made elsewhere).
+   */
+  async parseWebhook(rawBody: string): Promise<GatewayEvent | undefined> {
+    const envelope = await this.sns.verify(rawBody);
+    if (envelope.Type !== 'Notification') return undefined;
+    let notification: Notification;
+    try {
+      notification = JSON.parse(envelope.Message) as Notification;
+    } catch {
+      return undefined;
+    }
+    const objectId = notification.ObjectId;
+    if (typeof objectId !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(objectId)) return undefined;
+    let chargeId: string;
+    if (notification.ObjectType === 'CHARGE') chargeId = objectId;
+    else if (notification.ObjectType === 'REFUND') chargeId = (await this.readRefund(objectId)).chargeId;
+    else return undefined;
+    const charge = await this.read(chargeId);
+    const key = charge.merchantMetadata?.merchantReferenceId;
+    const merchantId = charge.merchantMetadata?.customInformation;
+    if (!key || !merchantId) return undefined;
+    return {
+      eventId: notification.NotificationId ?? envelope.MessageId,
+      type: `${notification.ObjectType}.${notification.NotificationType ?? 'STATE_CHANGE'}`,
+      idempotencyKey: key,
+      merchantId,
+      gatewayReference: charge.chargeId,
+    };
+  }
+
+  /** Get Refund: the refund as it is now (unknown when it cannot be read). */
+  private async readRefund(refundId: string): Promise<AmazonRefund> {
+    let answer: Answer;
+    try {
+      answer = await this.call('GET', `refunds/${encodeURIComponent(refundId)}`);
+    } catch (error) {
+      throw new ChargeOutcomeUnknownError(`${this.id}: could not read refund ${refundId} (${(error as Error).message})`);
+    }
+    if (answer.status !== 200) throw new ChargeOutcomeUnknownError(`${this.id}: could not read refund ${refundId} (${describe(answer)})`);
+    return answer.body as AmazonRefund;
   }
 
   /** Get Charge: the charge as it is now (unknown when it cannot be read). */
@@ -357,14 +421,13 @@ export class AmazonPayConnector implements GatewayConnector {
       throw new RefundDeclinedError(`${this.id} could not refund (${reasonCode ?? state})`, { connectorId: this.id, gatewayCode: codeOf(reasonCode ?? 'declined'), gatewayReference: refund.refundId });
     }
     if (!reread) return { gatewayReference: refund.refundId, status: 'pending' };
-    let answer: Answer;
+    let latest: AmazonRefund;
     try {
-      answer = await this.call('GET', `refunds/${encodeURIComponent(refund.refundId)}`);
+      latest = await this.readRefund(refund.refundId);
     } catch {
       return { gatewayReference: refund.refundId, status: 'pending' };
     }
-    if (answer.status !== 200) return { gatewayReference: refund.refundId, status: 'pending' };
-    return this.refundOutcome(answer.body as AmazonRefund, call, false);
+    return this.refundOutcome(latest, call, false);
   }
 
   /** A 4xx answer as the port's named error: the buyer's decline, nothing done, or this adapter's bug. */

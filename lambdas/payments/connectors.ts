@@ -52,6 +52,8 @@ export interface Expected {
    * repeating it (Amazon Pay) needs it.
    */
   readonly walletToken?: string;
+  /** The payment's merchant (a gateway that repeats the call repeats it with its merchant, as the charge keeps it). */
+  readonly merchantId?: string;
 }
 
 /** A gateway's webhook, verified: which call it is about (its state is read from the gateway, not the event). */

@@ -5,6 +5,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { PaymentPath, RefundRequest, WebhookPath } from '../../contracts/api';
+import { findConnector } from '../../contracts/connectors';
+import { NotFoundError } from '../../contracts/errors';
 import { METRICS } from '../../contracts/resources';
 import { isScheduledInvocation } from '../../contracts/topology';
 import type { StepHandlers } from '../../contracts/steps';
@@ -46,6 +48,9 @@ async function onWebhook(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRe
     const { path } = parseWith(z.object({ path: WebhookPath }), { path: { connectorId: event.pathParameters?.connectorId } }, 'path');
     const raw = event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
     const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+    // Each gateway's route takes its own connectors' events only.
+    const kind = event.resource === '/webhooks/amazon-pay/{connectorId}' ? 'amazon_pay' : 'stripe';
+    if (findConnector(path.connectorId, config().connectors)?.kind !== kind) throw new NotFoundError(`no ${kind} connector ${path.connectorId}`);
     const received = await webhooks.receiveWebhook(path.connectorId, raw, headers, dependencies());
     if (received.paymentId) logger.info('webhook received', { connectorId: path.connectorId, paymentId: received.paymentId, status: received.status });
     return jsonResponse(200, received);
@@ -55,7 +60,7 @@ async function onWebhook(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRe
 }
 
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  if (event.resource === '/webhooks/stripe/{connectorId}') return onWebhook(event);
+  if (event.resource === '/webhooks/stripe/{connectorId}' || event.resource === '/webhooks/amazon-pay/{connectorId}') return onWebhook(event);
   if (event.resource === '/payments/{id}/refund') {
     return apiRoute(event, async (merchantId) => {
       const idempotencyKey = idempotencyKeyOf(event, 'POST /payments/{id}/refund');

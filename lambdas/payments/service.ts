@@ -227,7 +227,7 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
       if (!(error instanceof GatewayAmbiguousError)) throw error;
       // Never move on to another connector before knowing whether this one charged.
       result = await connector.retrieve(idempotencyKey, undefined, {
-        amount: request.amount, currency: request.currency, since: new Date(started).toISOString(), ...walletTokenOf(request.paymentMethod),
+        amount: request.amount, currency: request.currency, since: new Date(started).toISOString(), merchantId: payment.merchantId, ...walletTokenOf(request.paymentMethod),
       });
       if (!result) {
         // Not found right after a timeout is no proof: the charge may still land. The attempt stays pending;
@@ -297,7 +297,7 @@ export async function settleAction(record: PaymentRecord, deps: PaymentDeps, exp
   const attempt = (fields: Omit<AttemptRecord, 'attempt' | 'connectorId' | 'latencyMs' | 'at'>): AttemptRecord => ({
     attempt: pending.attempt, connectorId: pending.connectorId, latencyMs: Date.parse(at) - Date.parse(pending.at), at, ...fields,
   });
-  const expected = { amount: record.amount, currency: record.currency };
+  const expected = { amount: record.amount, currency: record.currency, merchantId: record.merchantId };
   let found: Awaited<ReturnType<GatewayConnector['retrieve']>>;
   let refused: GatewayDeclinedError | GatewayRetryableError | undefined;
   try {
@@ -634,7 +634,7 @@ async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<E
     let found: Awaited<ReturnType<GatewayConnector['retrieve']>>;
     let refused: DomainError | undefined;
     try {
-      const expected = { amount: record.amount, currency: record.currency, since: pending.at, ...(pending.walletToken ? { walletToken: pending.walletToken } : {}) };
+      const expected = { amount: record.amount, currency: record.currency, since: pending.at, merchantId: record.merchantId, ...(pending.walletToken ? { walletToken: pending.walletToken } : {}) };
       found = await deps.connectorFor(pending.connectorId).retrieve(key, undefined, expected);
     } catch (error) {
       // The gateway processed the call and refused it: nothing was charged.

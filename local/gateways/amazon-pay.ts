@@ -14,8 +14,11 @@
  *
  * The buyer's Charge Permission is the wallet token; the issuer is the test world's (contracts/issuer.ts): its
  * test tokens, and the account's approval profile for the others. Every other token is a Chargeable permission.
- * Refunds start `RefundInitiated` and are `Refunded` when read `refundSettleMs` later, as Amazon Pay settles
- * them after a while. One account per Amazon Pay connector of the registry, told apart by its public key id.
+ * Refunds start `RefundInitiated` and settle `Refunded` `refundSettleMs` later, as Amazon Pay settles them after
+ * a while; each settling is notified as Amazon Pay's Instant Payment Notifications are: an SNS message, signed
+ * with the fake's SNS key (SignatureVersion 1), whose self-signed certificate the fake serves at its
+ * SigningCertURL, posted to the platform's `POST /webhooks/amazon-pay/{connectorId}` (`setWebhookBase`).
+ * One account per Amazon Pay connector of the registry, told apart by its public key id.
  *
  * Faults, per account (`setFault`; the local platform takes them from SANDBOX_FAULTS): `unavailable` answers 429
  * before processing (retryable); `timeout` processes the call and then drops the connection (the caller cannot
@@ -27,11 +30,12 @@
  * the charge's merchantReferenceId, which is the platform's gateway key; `ok` once captured), so
  * `npm run test:faults` counts charges from it.
  */
-import { createHash, createVerify, constants as cryptoConstants, randomInt } from 'node:crypto';
+import { createHash, createSign, createVerify, constants as cryptoConstants, generateKeyPairSync, randomInt, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
 import { CAPTURE_LATER_WALLET_TOKEN, issuerAnswer } from '../../contracts/issuer';
 import { formatMajor, parseMajor } from '../../contracts/money';
+import { selfSignedCertificate } from './certificate';
 import { Journal, serveJson, type Answer, type LedgerFields } from './server';
 
 export type AmazonPayFault = 'unavailable' | 'timeout' | 'server_error';
@@ -56,8 +60,24 @@ export interface AmazonPayFakeOptions {
   readonly host?: string;
 }
 
+/** The endpoint's answer to a notification the fake sent. */
+export interface NotificationDelivery {
+  readonly status: number;
+  readonly body: unknown;
+}
+
 export interface AmazonPayFake {
   readonly url: string;
+  /** Where the accounts' Instant Payment Notifications go: `<base>/<connectorId>` (the platform's POST /webhooks/amazon-pay/{connectorId}). */
+  setWebhookBase(base: string): void;
+  /**
+   * Sends an Instant Payment Notification about an object (as Amazon Pay does on a state change, or again, as it
+   * retries one): an SNS message signed with the fake's SNS key, whose certificate it serves at SigningCertURL. The
+   * endpoint's answer, or undefined when no webhook base is set.
+   */
+  notify(connectorId: string, objectType: 'CHARGE' | 'REFUND', objectId: string): Promise<NotificationDelivery | undefined>;
+  /** How long after its creation a refund settles (`Refunded`, and its notification sent). */
+  setRefundSettleMs(ms: number): void;
   setFault(connectorId: string, fault: AmazonPayFault | undefined): void;
   /** The latest requests it received (method, path, headers, body text; at most 500), oldest first: what tests assert shapes on. */
   readonly requests: ReadonlyArray<{ method: string; path: string; headers: IncomingMessage['headers']; body: string }>;
@@ -126,6 +146,8 @@ const ALGORITHMS: Readonly<Record<string, number>> = { 'AMZN-PAY-RSASSA-PSS': 20
 /** Amazon Pay allows at most 10 refunds of a charge. */
 const MAX_REFUNDS = 10;
 const MAX_KEPT_REQUESTS = 500;
+/** Where the fake serves its SNS signing certificate (SNS's own live at sns.<region>.amazonaws.com). */
+const CERT_PATH = '/sns/SimpleNotificationService-local.pem';
 
 const error = (status: number, reasonCode: string, message: string): Answer => ({ status, body: { reasonCode, message } });
 
@@ -205,6 +227,13 @@ export async function startAmazonPayFake(options: AmazonPayFakeOptions): Promise
   }
   const faults = new Map<string, AmazonPayFault>(Object.entries(options.faults ?? {}));
   const requests: { method: string; path: string; headers: IncomingMessage['headers']; body: string }[] = [];
+  // The notifications' SNS signing key and its certificate (served at CERT_PATH).
+  const sns = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const certificate = selfSignedCertificate(sns.privateKey, sns.publicKey, 'sns.amazon-pay.local');
+  let webhookBase: string | undefined;
+  let refundSettleMs = options.refundSettleMs ?? 0;
+  const timers = new Set<NodeJS.Timeout>();
+  let url = '';
   const stamp = () => now().toISOString().replace(/\.\d+Z$/, 'Z');
   const status = (state: string, reasonCode: string | null = null, reasonDescription: string | null = null): StatusDetails => ({
     state, reasonCode, reasonDescription, lastUpdatedTimestamp: stamp(),
@@ -360,16 +389,65 @@ export async function startAmazonPayFake(options: AmazonPayFakeOptions): Promise
   /** A refund as read now: `Refunded` once `refundSettleMs` have passed since its creation (kept as a line). */
   function settledRefund(account: Account, refund: AmazonPayRefund): AmazonPayRefund {
     if (refund.statusDetails.state !== 'RefundInitiated') return refund;
-    if (now().getTime() - Date.parse(refund.creationTimestamp) < (options.refundSettleMs ?? 0)) return refund;
+    if (now().getTime() - Date.parse(refund.creationTimestamp) < refundSettleMs) return refund;
     const done: AmazonPayRefund = { ...refund, statusDetails: status('Refunded') };
     account.record({ key: '', at: now().toISOString(), amazon: { refund: done } });
+    // Amazon Pay notifies the state change (after this answer: the endpoint reads the refund back).
+    setImmediate(() => void notify(account.definition.id, 'REFUND', done.refundId).catch(() => undefined));
     return done;
+  }
+
+  /** An SNS envelope of an IPN about an object, signed (SignatureVersion 1: SHA1withRSA over SNS's canonical string). */
+  function envelope(account: Account, objectType: string, objectId: string): Record<string, string> {
+    const charge = objectType === 'CHARGE' ? account.charges.get(objectId) : account.charges.get(account.refunds.get(objectId)?.chargeId ?? '');
+    const message = JSON.stringify({
+      MerchantID: `LOCAL${account.definition.id.toUpperCase().replace(/[^A-Z0-9]/g, '')}`,
+      ObjectType: objectType,
+      ObjectId: objectId,
+      ChargePermissionId: charge?.chargePermissionId ?? '',
+      NotificationType: 'STATE_CHANGE',
+      NotificationId: randomUUID(),
+      NotificationVersion: 'V2',
+    });
+    const fields = {
+      Type: 'Notification',
+      MessageId: randomUUID(),
+      TopicArn: `arn:aws:sns:us-east-1:000000000000:AmazonPay-${account.definition.id}`,
+      Message: message,
+      Timestamp: now().toISOString(),
+    };
+    const canonical = ['Message', 'MessageId', 'Timestamp', 'TopicArn', 'Type'].map((k) => `${k}\n${fields[k as keyof typeof fields]}\n`).join('');
+    return {
+      ...fields,
+      SignatureVersion: '1',
+      Signature: createSign('RSA-SHA1').update(canonical).sign(sns.privateKey, 'base64'),
+      SigningCertURL: `${url}${CERT_PATH}`,
+      UnsubscribeURL: `${url}/sns/unsubscribe`,
+    };
+  }
+
+  async function notify(connectorId: string, objectType: 'CHARGE' | 'REFUND', objectId: string): Promise<NotificationDelivery | undefined> {
+    const account = byId.get(connectorId);
+    if (!account) throw new Error(`the fake has no account ${connectorId}`);
+    if (!(objectType === 'CHARGE' ? account.charges.has(objectId) : account.refunds.has(objectId))) throw new Error(`the fake has no ${objectType} ${objectId} at ${connectorId}`);
+    if (!webhookBase) return undefined;
+    // Amazon Pay posts IPNs as text/plain.
+    const response = await fetch(`${webhookBase}/${connectorId}`, { method: 'POST', headers: { 'content-type': 'text/plain; charset=UTF-8' }, body: JSON.stringify(envelope(account, objectType, objectId)) });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: kept as text
+    }
+    return { status: response.status, body };
   }
 
   function handle(req: IncomingMessage, raw: string): Answer | 'drop' {
     const url = new URL(req.url ?? '/', 'http://amazon-pay.local');
     requests.push({ method: req.method ?? '', path: url.pathname, headers: req.headers, body: raw });
     if (requests.length > MAX_KEPT_REQUESTS) requests.splice(0, requests.length - MAX_KEPT_REQUESTS);
+    if (req.method === 'GET' && url.pathname === CERT_PATH) return { status: 200, body: certificate, contentType: 'application/x-pem-file' };
     const query = [...url.searchParams.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
     const account = authenticate(req, url.pathname, query, raw);
     if (isAnswer(account)) return account;
@@ -419,21 +497,43 @@ export async function startAmazonPayFake(options: AmazonPayFakeOptions): Promise
     const { answer, line } = creates(body);
     if (!line) return answer; // refused before processing: nothing kept
     account.record({ ...line, amazon: { ...line.amazon, idempotencyKey: key, requestHash, answer } });
+    const refund = line.amazon.refund;
+    if (refund) {
+      // The refund settles on its own after refundSettleMs (read back, and notified), as Amazon Pay's do.
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        const latest = account.refunds.get(refund.refundId);
+        if (latest) settledRefund(account, latest);
+      }, refundSettleMs + 10);
+      timer.unref();
+      timers.add(timer);
+    }
     if (fault === 'timeout') return 'drop';
     if (fault === 'server_error') return error(500, 'InternalServerError', 'An internal server error occurred');
     return answer;
   }
 
   const server = await serveJson(handle, (failure) => error(500, 'InternalServerError', `the fake failed: ${failure.message}`), options.host);
+  url = server.url;
   return {
     url: server.url,
     requests,
+    setWebhookBase(base) {
+      webhookBase = base.replace(/\/$/, '');
+    },
+    notify,
+    setRefundSettleMs(ms) {
+      refundSettleMs = ms;
+    },
     setFault(connectorId, fault) {
       if (fault === undefined) faults.delete(connectorId);
       else faults.set(connectorId, fault);
     },
     charges: (connectorId) => byId.get(connectorId)?.charges ?? new Map(),
     refunds: (connectorId) => byId.get(connectorId)?.refunds ?? new Map(),
-    close: () => server.close(),
+    close: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      await server.close();
+    },
   };
 }

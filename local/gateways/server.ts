@@ -21,10 +21,11 @@ export interface LedgerFields {
   readonly result?: { readonly gatewayReference: string; readonly feeMinor: number };
 }
 
-/** An answer: its HTTP status and JSON body. */
+/** An answer: its HTTP status and JSON body (or, with `contentType`, a text body sent as it is). */
 export interface Answer {
   readonly status: number;
   readonly body: unknown;
+  readonly contentType?: string;
 }
 
 /** A handler's answer, or `drop`: the call was processed and its answer is lost on the way back. */
@@ -51,8 +52,8 @@ export async function serveJson(handle: Handler, failed: (error: Error) => Answe
         req.socket.destroy();
         return;
       }
-      res.writeHead(answer.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(answer.body));
+      res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json' });
+      res.end(answer.contentType ? String(answer.body) : JSON.stringify(answer.body));
     });
   });
   await new Promise<void>((resolvePromise) => server.listen(0, host, resolvePromise));

@@ -120,3 +120,51 @@ test('a partial then a full refund of a wallet payment: Amazon Pay refunds, neve
   const refunds = [...platform.gateways.amazonPay!.refunds('amazon-pay').values()].filter((r) => r.chargeId === paid.json.payment.attempts[0].gatewayReference);
   expect(refunds.map((r) => r.refundAmount.amount).sort()).toEqual(['25.00', '75.00']);
 });
+
+test('Amazon Pay’s notification settles a pending refund from Amazon Pay’s state: early, replayed or forged, it never settles one wrongly', async () => {
+  const amazonPay = platform.gateways.amazonPay!;
+  amazonPay.setRefundSettleMs(60_000); // Amazon Pay takes its time
+  try {
+    const paid = await client.pay(payBody({ amount: 6_000, country: 'US', customerId: uniqueCustomer(), paymentMethod: wallet('S01-9000001-9000001') }));
+    const { paymentId } = paid.json.payment;
+    const chargeId = paid.json.payment.attempts[0].gatewayReference;
+    const refund = await client.call('POST', `/payments/${paymentId}/refund`, { body: { amount: 2_500 }, headers: { 'idempotency-key': 'amazon-ipn-1' } });
+    expect(refund.status).toBe(202);
+    expect(refund.json.refund).toMatchObject({ status: 'pending' });
+    const [atAmazon] = [...amazonPay.refunds('amazon-pay').values()].filter((r) => r.chargeId === chargeId);
+    // A notification before Amazon Pay has settled it (early, or out of order): the refund stays pending.
+    const early = await amazonPay.notify('amazon-pay', 'REFUND', atAmazon!.refundId);
+    expect(early).toMatchObject({ status: 200, body: { received: true, paymentId, status: 'succeeded' } });
+    expect((await client.call('GET', `/payments/${paymentId}`)).json.payment.refunds[0]).toMatchObject({ status: 'pending' });
+    // Amazon Pay settles it and notifies: the refund is settled from Amazon Pay's state, without waiting for the reconciler.
+    amazonPay.setRefundSettleMs(0);
+    await expect(amazonPay.notify('amazon-pay', 'REFUND', atAmazon!.refundId)).resolves.toMatchObject({ status: 200 });
+    const settled = (await client.call('GET', `/payments/${paymentId}`)).json.payment;
+    expect(settled).toMatchObject({ refundedAmount: 2_500, refunds: [expect.objectContaining({ status: 'succeeded', gatewayReference: atAmazon!.refundId })] });
+    // The same notification again changes nothing.
+    await amazonPay.notify('amazon-pay', 'REFUND', atAmazon!.refundId);
+    expect((await client.call('GET', `/payments/${paymentId}`)).json.payment).toMatchObject({ refundedAmount: 2_500 });
+    expect([...amazonPay.refunds('amazon-pay').values()].filter((r) => r.chargeId === chargeId)).toHaveLength(1);
+  } finally {
+    amazonPay.setRefundSettleMs(0);
+  }
+});
+
+test('a notification that is not Amazon Pay’s is refused before anything is read; the route takes Amazon Pay connectors only', async () => {
+  const forged = JSON.stringify({
+    Type: 'Notification', MessageId: 'x', TopicArn: 'arn:aws:sns:us-east-1:1:t', Message: '{"ObjectType":"REFUND","ObjectId":"S01-1-1-R1"}',
+    Timestamp: new Date().toISOString(), SignatureVersion: '1', Signature: Buffer.from('forged').toString('base64'),
+    SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem',
+  });
+  const post = (path: string, body: string) => fetch(`${platform.url}${path}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+  // The certificate host is SNS's, so it is fetched: with no network here that is a 503 (SNS sends it again), and
+  // a signature that does not verify is a 400: never a 200.
+  const answer = await post('/webhooks/amazon-pay/amazon-pay', forged);
+  expect([400, 503]).toContain(answer.status);
+  const local = JSON.stringify({ ...JSON.parse(forged), SigningCertURL: `${platform.gateways.amazonPay!.url}/sns/SimpleNotificationService-local.pem` });
+  const refused = await post('/webhooks/amazon-pay/amazon-pay', local);
+  expect(refused.status).toBe(400);
+  expect(await refused.json()).toMatchObject({ error: { code: 'invalid_signature' } });
+  expect((await post('/webhooks/stripe/amazon-pay', local)).status).toBe(404);
+  expect((await post('/webhooks/amazon-pay/stripe-us', local)).status).toBe(404);
+});

@@ -116,6 +116,7 @@ describe('api', () => {
         'GET /openapi.json',
         'GET /payments/{id}',
         'POST /payments/{id}/refund',
+        'POST /webhooks/amazon-pay/{connectorId}',
         'POST /webhooks/stripe/{connectorId}',
         'GET /reward/relay',
         'GET /rewards/{wallet}',
@@ -140,8 +141,8 @@ describe('api', () => {
     });
     for (const [route, method] of Object.entries(methods)) {
       if (route === 'GET /health' || route === 'GET /openapi.json') continue;
-      if (route === 'POST /webhooks/stripe/{connectorId}') {
-        // Stripe signs its webhooks; it cannot present a Cognito token (the function verifies the signature).
+      if (route === 'POST /webhooks/stripe/{connectorId}' || route === 'POST /webhooks/amazon-pay/{connectorId}') {
+        // Stripe and Amazon Pay (through SNS) sign their webhooks; they cannot present a Cognito token (the function verifies the signature).
         expect(method.Properties!.AuthorizationType).toBe('NONE');
         continue;
       }

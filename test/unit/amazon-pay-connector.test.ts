@@ -4,7 +4,7 @@
  * happy path with the exact request shape, each error class, an idempotent retry, ambiguous outcomes settled by
  * repeating the call under its key, capture, and the refund rules.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSign, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,11 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebStoreClient } from '@amazonpay/amazon-pay-api-sdk-nodejs';
 import type { ConnectorDefinition } from '../../contracts/connectors';
-import { GatewayDeclinedError, GatewayRetryableError, RefundDeclinedError } from '../../contracts/errors';
+import { GatewayDeclinedError, GatewayRetryableError, RefundDeclinedError, WebhookSignatureError } from '../../contracts/errors';
 import { amazonPayKey, AmazonPayConnector, chargeBody } from '../../lambdas/payments/amazon-pay';
 import { ChargeOutcomeUnknownError, GatewayAmbiguousError, type ChargeRequest, type RefundCall } from '../../lambdas/payments/connectors';
 import { readLedger } from '../../lambdas/payments/sandbox';
+import { snsVerifier } from '../../lambdas/payments/sns';
 import { startAmazonPayFake, type AmazonPayFake } from '../../local/gateways/amazon-pay';
+import { selfSignedCertificate } from '../../local/gateways/certificate';
 
 const definition: ConnectorDefinition = {
   id: 'amazon-test', kind: 'amazon_pay', enabled: true, methods: ['wallet'], currencies: ['USD', 'EUR', 'JPY'], regions: ['*'],
@@ -37,6 +39,7 @@ const request = (token: string, overrides: Partial<ChargeRequest> = {}): ChargeR
   currency: 'USD',
   wallet: { wallet: 'amazon_pay', token },
   idempotencyKey: `pay_amazon${(n += 1)}:0`,
+  merchantId: 'm_amazon',
   ...overrides,
 });
 const connector = (options: { privateKey?: string; keyId?: string; retries?: number; retryDelayMs?: number; url?: string; def?: ConnectorDefinition } = {}) =>
@@ -114,7 +117,7 @@ describe('Amazon Pay adapter against the fake of Amazon Pay’s API', () => {
       chargeAmount: { amount: '12.34', currencyCode: 'USD' },
       captureNow: true,
       canHandlePendingAuthorization: false,
-      merchantMetadata: { merchantReferenceId: req.idempotencyKey },
+      merchantMetadata: { merchantReferenceId: req.idempotencyKey, customInformation: 'm_amazon' },
     });
     expect(fake.charges(definition.id).get(result.gatewayReference)?.statusDetails.state).toBe('Captured');
   });
@@ -132,9 +135,9 @@ describe('Amazon Pay adapter against the fake of Amazon Pay’s API', () => {
 
     // A body changed after signing: the SDK signs one request, another is sent.
     const client = new WebStoreClient({ publicKeyId, privateKey: keys.privateKey, region: 'us', algorithm: 'AMZN-PAY-RSASSA-PSS-V2' });
-    const signed = { method: 'POST', urlFragment: 'charges', payload: chargeBody('pay_x:0', 'S01-1-2', 100, 'USD'), headers: { 'x-amz-pay-idempotency-key': 'tampered-body-key' } };
+    const signed = { method: 'POST', urlFragment: 'charges', payload: chargeBody('pay_x:0', 'S01-1-2', 100, 'USD', 'm_x'), headers: { 'x-amz-pay-idempotency-key': 'tampered-body-key' } };
     const headers = client.getSignedHeaders(signed);
-    const tampered = await fetch(`${fake.url}/${signed.urlFragment}`, { method: 'POST', headers, body: JSON.stringify(chargeBody('pay_x:0', 'S01-1-2', 100_000, 'USD')) });
+    const tampered = await fetch(`${fake.url}/${signed.urlFragment}`, { method: 'POST', headers, body: JSON.stringify(chargeBody('pay_x:0', 'S01-1-2', 100_000, 'USD', 'm_x')) });
     expect(tampered.status).toBe(401);
     expect(await tampered.json()).toMatchObject({ reasonCode: 'InvalidRequestSignature' });
     // The same request unchanged is taken: the check is the signature, not the path.
@@ -186,7 +189,7 @@ describe('Amazon Pay adapter against the fake of Amazon Pay’s API', () => {
     fake.setFault(definition.id, 'timeout');
     await expect(connector().charge(req)).rejects.toBeInstanceOf(GatewayAmbiguousError);
     fake.setFault(definition.id, undefined);
-    const found = await connector().retrieve(req.idempotencyKey, undefined, { amount: req.amount, currency: req.currency, walletToken: req.wallet!.token });
+    const found = await connector().retrieve(req.idempotencyKey, undefined, { amount: req.amount, currency: req.currency, walletToken: req.wallet!.token, merchantId: 'm_amazon' });
     expect(found?.gatewayReference).toMatch(/^S01-/);
     expect([...fake.charges(definition.id).values()].filter((c) => c.merchantMetadata?.merchantReferenceId === req.idempotencyKey)).toHaveLength(1);
     // Without the charge permission, Amazon Pay cannot be asked: unknown, never "not charged".
@@ -195,7 +198,7 @@ describe('Amazon Pay adapter against the fake of Amazon Pay’s API', () => {
 
   it('a lookup that gets no answer about the charge (throttled, refused credentials) is unknown; a refusal of the charge itself is an answer', async () => {
     const req = request(permission());
-    const expected = { amount: req.amount, currency: req.currency, walletToken: req.wallet!.token };
+    const expected = { amount: req.amount, currency: req.currency, walletToken: req.wallet!.token, merchantId: 'm_amazon' };
     fake.setFault(definition.id, 'unavailable');
     await expect(connector({ retries: 1 }).retrieve(req.idempotencyKey, undefined, expected)).rejects.toBeInstanceOf(ChargeOutcomeUnknownError);
     fake.setFault(definition.id, undefined);
@@ -203,7 +206,7 @@ describe('Amazon Pay adapter against the fake of Amazon Pay’s API', () => {
     // Amazon Pay's ProcessingFailure for the call: nothing was charged (the reconciler records it so).
     const failing = request('wallet_processing_error_test');
     await expect(
-      connector().retrieve(failing.idempotencyKey, undefined, { amount: failing.amount, currency: failing.currency, walletToken: failing.wallet!.token }),
+      connector().retrieve(failing.idempotencyKey, undefined, { amount: failing.amount, currency: failing.currency, walletToken: failing.wallet!.token, merchantId: 'm_amazon' }),
     ).rejects.toBeInstanceOf(GatewayRetryableError);
   });
 
@@ -259,7 +262,7 @@ describe('Amazon Pay adapter against the fake of Amazon Pay’s API', () => {
       await expect(connector({ url: proxy.url }).charge(req)).rejects.toBeInstanceOf(ChargeOutcomeUnknownError);
       expect(chargesOfKey(req.idempotencyKey).map((c) => c.statusDetails.state)).toEqual(['Authorized']);
       // Through Amazon Pay itself, the reconciler's repeat captures it, once.
-      await expect(connector().retrieve(req.idempotencyKey, undefined, { amount: req.amount, currency: req.currency, walletToken: req.wallet!.token })).resolves.toMatchObject({
+      await expect(connector().retrieve(req.idempotencyKey, undefined, { amount: req.amount, currency: req.currency, walletToken: req.wallet!.token, merchantId: 'm_amazon' })).resolves.toMatchObject({
         gatewayReference: chargesOfKey(req.idempotencyKey)[0]!.chargeId,
       });
       expect(chargesOfKey(req.idempotencyKey).map((c) => c.statusDetails.state)).toEqual(['Captured']);
@@ -283,7 +286,7 @@ describe('Amazon Pay adapter against the fake of Amazon Pay’s API', () => {
     expect(capture.headers['x-amz-pay-idempotency-key']).toBe(amazonPayKey(`${req.idempotencyKey}:capture`));
     expect(JSON.parse(capture.body)).toEqual({ captureAmount: { amount: '12.34', currencyCode: 'USD' } });
     // Repeating the whole call (a reconciliation) captures nothing twice.
-    await connector().retrieve(req.idempotencyKey, undefined, { amount: req.amount, currency: req.currency, walletToken: req.wallet!.token });
+    await connector().retrieve(req.idempotencyKey, undefined, { amount: req.amount, currency: req.currency, walletToken: req.wallet!.token, merchantId: 'm_amazon' });
     expect(readLedger(dir, definition.id).filter((l) => l.key === req.idempotencyKey && l.ok)).toHaveLength(1);
   });
 
@@ -339,5 +342,76 @@ describe('Amazon Pay refunds', () => {
     const error = await connector().refund(refund('S01-0000000-0000000-C0000000', 100, 'pay_r4:re_a')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RefundDeclinedError);
     expect((error as RefundDeclinedError).details).toMatchObject({ gatewayCode: 'resource_not_found' });
+  });
+});
+
+describe('Amazon Pay Instant Payment Notifications (SNS-signed)', () => {
+  /** Receives the fake's notifications: the raw body of each, as the platform's endpoint would. */
+  async function receiver(): Promise<{ bodies: string[]; close(): Promise<void> }> {
+    const bodies: string[] = [];
+    const proxy = await startProxy(async (_req, body, res) => {
+      bodies.push(body);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
+    });
+    fake.setWebhookBase(proxy.url);
+    return { bodies, close: proxy.close };
+  }
+
+  it('a notification about a refund names the charge’s payment and merchant, read back from Amazon Pay', async () => {
+    const inbox = await receiver();
+    try {
+      const req = request(permission());
+      const charged = await connector().charge(req);
+      const refunded = await connector().refund({ chargeReference: charged.gatewayReference, amount: 100, currency: 'USD', idempotencyKey: `${req.idempotencyKey}:re_1` });
+      await expect(fake.notify(definition.id, 'REFUND', refunded.gatewayReference)).resolves.toMatchObject({ status: 200 });
+      const raw = inbox.bodies.at(-1)!;
+      const envelope = JSON.parse(raw);
+      expect(envelope).toMatchObject({ Type: 'Notification', SignatureVersion: '1', SigningCertURL: expect.stringMatching(/\.pem$/) });
+      expect(JSON.parse(envelope.Message)).toMatchObject({ ObjectType: 'REFUND', ObjectId: refunded.gatewayReference, NotificationType: 'STATE_CHANGE', NotificationVersion: 'V2' });
+      await expect(connector().parseWebhook(raw)).resolves.toEqual({
+        eventId: JSON.parse(envelope.Message).NotificationId,
+        type: 'REFUND.STATE_CHANGE',
+        idempotencyKey: req.idempotencyKey,
+        merchantId: 'm_amazon',
+        gatewayReference: charged.gatewayReference,
+      });
+      // The same notification again is the same event (the endpoint reads state back, so a replay is harmless).
+      await expect(connector().parseWebhook(raw)).resolves.toMatchObject({ idempotencyKey: req.idempotencyKey });
+    } finally {
+      await inbox.close();
+    }
+  });
+
+  it('refuses a changed message, a signature of another key, and a certificate from anywhere but SNS (or the local fake)', async () => {
+    const inbox = await receiver();
+    try {
+      const charged = await connector().charge(request(permission()));
+      await fake.notify(definition.id, 'CHARGE', charged.gatewayReference);
+      const envelope = JSON.parse(inbox.bodies.at(-1)!);
+      const changed = { ...envelope, Message: envelope.Message.replace(charged.gatewayReference, 'S01-0000000-0000000-C0000000') };
+      await expect(connector().parseWebhook(JSON.stringify(changed))).rejects.toBeInstanceOf(WebhookSignatureError);
+      const elsewhere = { ...envelope, SigningCertURL: 'https://attacker.example.com/SimpleNotificationService-x.pem' };
+      await expect(connector().parseWebhook(JSON.stringify(elsewhere))).rejects.toThrow(/not an SNS certificate host/);
+      await expect(connector().parseWebhook('not json')).rejects.toBeInstanceOf(WebhookSignatureError);
+      // In the cloud (no local origin), the fake's own certificate URL is not trusted either.
+      const cloud = new AmazonPayConnector(definition, { credentials: async () => ({ publicKeyId, privateKey: keys.privateKey, region: 'us' }), sns: snsVerifier() });
+      await expect(cloud.parseWebhook(JSON.stringify(envelope))).rejects.toThrow(/not an SNS certificate host/);
+    } finally {
+      await inbox.close();
+    }
+  });
+
+  it('verifies a SignatureVersion 2 (SHA256withRSA) message with an SNS-hosted certificate', async () => {
+    const signer = pair();
+    const pem = selfSignedCertificate(createPrivateKey(signer.privateKey), createPublicKey(signer.publicKey), 'sns.amazonaws.com');
+    const fields = { Type: 'Notification', MessageId: 'm-1', TopicArn: 'arn:aws:sns:us-east-1:1:t', Message: '{"ObjectType":"CHARGE_PERMISSION","ObjectId":"S01-1-1"}', Timestamp: '2026-12-02T00:00:00.000Z' };
+    const canonical = ['Message', 'MessageId', 'Timestamp', 'TopicArn', 'Type'].map((k) => `${k}\n${fields[k as keyof typeof fields]}\n`).join('');
+    const signed = { ...fields, SignatureVersion: '2', Signature: createSign('RSA-SHA256').update(canonical).sign(signer.privateKey, 'base64'), SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem' };
+    const fetched: string[] = [];
+    const verifier = snsVerifier({ fetchText: async (url) => (fetched.push(url), pem) });
+    await expect(verifier.verify(JSON.stringify(signed))).resolves.toMatchObject({ MessageId: 'm-1' });
+    await verifier.verify(JSON.stringify(signed));
+    expect(fetched).toEqual([signed.SigningCertURL]); // fetched once, then kept
+    await expect(verifier.verify(JSON.stringify({ ...signed, Timestamp: '2026-12-02T00:00:01.000Z' }))).rejects.toBeInstanceOf(WebhookSignatureError);
   });
 });
