@@ -71,11 +71,12 @@ export class StripeConnector implements GatewayConnector {
   readonly id: string;
   private client: Promise<Stripe> | undefined;
   /**
-   * How many times the SDK sent each call in flight, by its idempotency key (its `request` events): a refusal
-   * proves nothing was done only when the call went out once. After an ambiguous try the SDK retries with the same
-   * key, and a retry's refusal (a refused connection, a 429) says nothing of the try before it.
+   * Each try of each call in flight, by its idempotency key: whether it may have reached Stripe (an answer other
+   * than a 429, or a failure other than a refused connection or a failed DNS lookup). The SDK retries a failed
+   * try with the same key, and a refusal of the last try says nothing of an earlier one that may have landed; when
+   * none did, nothing was sent at all (a DNS failure on every try: another gateway may take the payment).
    */
-  private readonly sends = new Map<string, number>();
+  private readonly tries = new Map<string, boolean[]>();
 
   constructor(
     private readonly definition: ConnectorDefinition,
@@ -87,18 +88,32 @@ export class StripeConnector implements GatewayConnector {
   private stripe(): Promise<Stripe> {
     this.client ??= this.options.credentials().then(({ secretKey }) => {
       const url = this.options.apiUrl ? new URL(this.options.apiUrl) : undefined;
-      const stripe = new Stripe(secretKey, {
+      // The SDK's own HTTP client, watched: each try of a call in flight is noted under its key.
+      const http = Stripe.createNodeHttpClient();
+      const watched = Object.create(http) as Stripe.HttpClient;
+      watched.makeRequest = async (...args: Parameters<Stripe.HttpClient['makeRequest']>) => {
+        const headers = args[4] as Record<string, string>;
+        const key = Object.entries(headers).find(([name]) => name.toLowerCase() === 'idempotency-key')?.[1];
+        const note = (landed: boolean) => {
+          if (key !== undefined) this.tries.get(key)?.push(landed);
+        };
+        try {
+          const response = await http.makeRequest(...args);
+          note(response.getStatusCode() !== 429);
+          return response;
+        } catch (error) {
+          note(!NOT_SENT_CODES.has((error as { code?: string }).code ?? ''));
+          throw error;
+        }
+      };
+      return new Stripe(secretKey, {
         maxNetworkRetries: this.options.maxNetworkRetries ?? 2,
         timeout: this.options.timeoutMs ?? 8_000,
         telemetry: false,
         appInfo: { name: 'SmartPay' },
+        httpClient: watched,
         ...(url ? { host: url.hostname, port: url.port || (url.protocol === 'http:' ? 80 : 443), protocol: url.protocol === 'http:' ? 'http' : 'https' } : {}),
       });
-      stripe.on('request', (event: Stripe.RequestEvent) => {
-        const key = event.idempotency_key;
-        if (key !== undefined && this.sends.has(key)) this.sends.set(key, (this.sends.get(key) ?? 0) + 1);
-      });
-      return stripe;
     });
     // A failed read (the secret, say) is not kept: the next call reads again.
     this.client.catch(() => {
@@ -108,17 +123,18 @@ export class StripeConnector implements GatewayConnector {
   }
 
   /**
-   * Runs a call that moves money, counting how many times the SDK sends it (its key's `request` events); a failure
-   * is mapped with that count, read for this call alone (another call's count is under its own key).
+   * Runs a call that moves money, noting its tries under its key; a failure is mapped knowing whether a try before
+   * the last may have reached Stripe (read for this call alone: another call's tries are under its own key).
    */
-  private async counted<T>(key: string, call: () => Promise<T>, map: (error: unknown, sends: number) => Error): Promise<T> {
-    this.sends.set(key, 0);
+  private async tracked<T>(key: string, call: () => Promise<T>, map: (error: unknown, earlierLanded: boolean) => Error): Promise<T> {
+    const tries: boolean[] = [];
+    this.tries.set(key, tries);
     try {
       return await call();
     } catch (error) {
-      throw map(error, this.sends.get(key) ?? 0);
+      throw map(error, tries.slice(0, -1).some(Boolean));
     } finally {
-      this.sends.delete(key);
+      this.tries.delete(key);
     }
   }
 
@@ -144,10 +160,10 @@ export class StripeConnector implements GatewayConnector {
       ...(request.description ? { description: request.description } : {}),
       expand: ['latest_charge.balance_transaction'],
     };
-    const intent = await this.counted(
+    const intent = await this.tracked(
       request.idempotencyKey,
       () => stripe.paymentIntents.create(params, { idempotencyKey: request.idempotencyKey }),
-      (error, sends) => this.mapped(error, sends),
+      (error, earlierLanded) => this.mapped(error, earlierLanded),
     );
     return this.outcome(intent, request);
   }
@@ -228,7 +244,7 @@ export class StripeConnector implements GatewayConnector {
 
   async refund(call: RefundCall): Promise<RefundResult> {
     const stripe = await this.ready();
-    const refund = await this.counted(
+    const refund = await this.tracked(
       call.idempotencyKey,
       () =>
         stripe.refunds.create(
@@ -240,7 +256,7 @@ export class StripeConnector implements GatewayConnector {
           },
           { idempotencyKey: call.idempotencyKey },
         ),
-      (error, sends) => this.refundError(error, sends),
+      (error, earlierLanded) => this.refundError(error, earlierLanded),
     );
     return this.refundOutcome(refund);
   }
@@ -268,13 +284,13 @@ export class StripeConnector implements GatewayConnector {
   }
 
   /** Stripe's refusal of a refund (already refunded, too large, disputed) is a decline; the rest as for charges. */
-  private refundError(error: unknown, sends: number): Error {
+  private refundError(error: unknown, earlierLanded: boolean): Error {
     // Stripe refused it (nothing left, too large, disputed, an intent it does not know): nothing was refunded.
     if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code !== 'idempotency_error' && error.code !== 'parameter_unknown') {
       return new RefundDeclinedError(`${this.id} refused the refund: ${error.message}`, { connectorId: this.id, gatewayCode: error.code ?? 'invalid_request' });
     }
     // Anything else maps as for a charge (retryable, ambiguous, or a bug of ours).
-    return this.mapped(error, sends);
+    return this.mapped(error, earlierLanded);
   }
 
   /** A PaymentIntent's state as the port's outcome: the charge, or the decline or unknown outcome, thrown. */
@@ -324,15 +340,15 @@ export class StripeConnector implements GatewayConnector {
   }
 
   /**
-   * A thrown SDK error as the port's named error (an unexpected one is rethrown as it is). `sends`: how many times
-   * the call went out; a refusal is "nothing was done" only for a call sent once (the SDK's retries follow an
-   * ambiguous try).
+   * A thrown SDK error as the port's named error (an unexpected one is rethrown as it is). `earlierLanded`: a try
+   * before the last may have reached Stripe, so a refusal of the last (a refused connection, a 429, a 401) is no
+   * proof that nothing was done.
    */
-  private mapped(error: unknown, sends = 1): Error {
+  private mapped(error: unknown, earlierLanded = false): Error {
     if (!(error instanceof Stripe.errors.StripeError)) return error as Error;
     const details = { connectorId: this.id, ...(error.requestId ? { requestId: error.requestId } : {}) };
-    if (sends > 1 && !(error instanceof Stripe.errors.StripeCardError) && !(error instanceof Stripe.errors.StripeInvalidRequestError)) {
-      return new GatewayAmbiguousError(`${this.id}: the call was sent ${sends} times and the last answer was ${error.statusCode ?? error.type} (${error.message}); an earlier try may have been done`);
+    if (earlierLanded && !(error instanceof Stripe.errors.StripeCardError) && !(error instanceof Stripe.errors.StripeInvalidRequestError)) {
+      return new GatewayAmbiguousError(`${this.id}: the last try was answered ${error.statusCode ?? error.type} (${error.message}), and an earlier try may have been done`);
     }
     if (error instanceof Stripe.errors.StripeCardError) {
       const code = error.decline_code || error.code || 'card_declined';

@@ -104,9 +104,12 @@ describe('Stripe adapter against the fake of Stripe’s API', () => {
     await expect(connector().retrieve(req.idempotencyKey)).resolves.toBeUndefined();
   });
 
-  it('a refused connection (nothing sent) is retryable', async () => {
+  it('a refused connection (nothing sent) is retryable, after the SDK’s retries too (no try reached Stripe)', async () => {
     const closed = new StripeConnector(definition, { credentials: async () => ({ secretKey }), apiUrl: 'http://127.0.0.1:9', maxNetworkRetries: 0 });
     await expect(closed.charge(request('4242424242424242'))).rejects.toMatchObject({ name: 'GatewayRetryableError', code: 'gateway_unavailable' });
+    // Every try refused (as when Stripe's name does not resolve): another gateway may take the payment.
+    const retried = new StripeConnector(definition, { credentials: async () => ({ secretKey }), apiUrl: 'http://127.0.0.1:9', maxNetworkRetries: 2 });
+    await expect(retried.charge(request('4242424242424242'))).rejects.toMatchObject({ name: 'GatewayRetryableError', code: 'gateway_unavailable' });
   });
 
   it('bad credentials are retryable (nothing charged) and say so; unreadable ones too', async () => {
