@@ -47,6 +47,8 @@ export interface AmazonPayAccount {
   readonly publicKeyId: string;
   /** The account's RSA public key (PEM). */
   readonly publicKey: string;
+  /** The account's region (`us`/`na`, `eu`/`uk`/`de`, `jp`): its requests must be signed for that region's host. @default us */
+  readonly region?: string;
 }
 
 export interface AmazonPayFakeOptions {
@@ -143,6 +145,12 @@ const CAPTURE_FIELDS = new Set(['captureAmount', 'softDescriptor']);
 const REFUND_FIELDS = new Set(['chargeId', 'refundAmount', 'softDescriptor']);
 const SIGNED_REQUIRED = ['x-amz-pay-date', 'x-amz-pay-host', 'x-amz-pay-region'];
 const ALGORITHMS: Readonly<Record<string, number>> = { 'AMZN-PAY-RSASSA-PSS': 20, 'AMZN-PAY-RSASSA-PSS-V2': 32 };
+/** Each region's `x-amz-pay-region` and API host (what a request for an account of that region is signed for). */
+const REGIONS: Readonly<Record<string, { readonly code: string; readonly host: string }>> = {
+  us: { code: 'na', host: 'pay-api.amazon.com' }, na: { code: 'na', host: 'pay-api.amazon.com' },
+  eu: { code: 'eu', host: 'pay-api.amazon.eu' }, uk: { code: 'eu', host: 'pay-api.amazon.eu' }, de: { code: 'eu', host: 'pay-api.amazon.eu' },
+  jp: { code: 'jp', host: 'pay-api.amazon.jp' },
+};
 /** Amazon Pay allows at most 10 refunds of a charge. */
 const MAX_REFUNDS = 10;
 const MAX_KEPT_REQUESTS = 500;
@@ -168,6 +176,7 @@ class Account {
     readonly definition: ConnectorDefinition,
     readonly publicKeyId: string,
     readonly publicKey: string,
+    readonly region: string,
     dir: string | undefined,
   ) {
     this.journal = new Journal(dir, definition.id);
@@ -221,7 +230,8 @@ export async function startAmazonPayFake(options: AmazonPayFakeOptions): Promise
   const byKeyId = new Map<string, Account>();
   const byId = new Map<string, Account>();
   for (const a of options.accounts) {
-    const account = new Account(a.definition, a.publicKeyId, a.publicKey, options.dir);
+    if (!REGIONS[a.region ?? 'us']) throw new Error(`the fake of Amazon Pay has no region ${a.region}`);
+    const account = new Account(a.definition, a.publicKeyId, a.publicKey, a.region ?? 'us', options.dir);
     byKeyId.set(a.publicKeyId, account);
     byId.set(a.definition.id, account);
   }
@@ -268,6 +278,16 @@ export async function startAmazonPayFake(options: AmazonPayFakeOptions): Promise
       .update(toSign)
       .verify({ key: account.publicKey, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: ALGORITHMS[algorithm!] }, signature!, 'base64');
     if (!valid) return error(401, 'InvalidRequestSignature', 'The signature does not match the request: check the signing key, the signed headers and the body');
+    // Signed for this account's region and host, and for its environment: a key with its environment in its id
+    // (SANDBOX-…/LIVE-…) calls /v2/…, a bare one /sandbox/v2/… (the fake is a sandbox).
+    const region = REGIONS[account.region]!;
+    if (req.headers['x-amz-pay-region'] !== region.code || req.headers['x-amz-pay-host'] !== region.host) {
+      return error(401, 'UnauthorizedAccess', `the request is signed for ${String(req.headers['x-amz-pay-region'])} (${String(req.headers['x-amz-pay-host'])}), not this account's region ${region.code} (${region.host})`);
+    }
+    const prefixed = /^(SANDBOX|LIVE)-/i.test(account.publicKeyId);
+    if (prefixed ? !path.startsWith('/v2/') : !path.startsWith('/sandbox/v2/')) {
+      return error(401, 'UnauthorizedAccess', `${path} is not this key's environment: ${prefixed ? '/v2/… for a SANDBOX- key' : '/sandbox/v2/… for a bare sandbox key'}`);
+    }
     const date = Date.parse(String(req.headers['x-amz-pay-date']));
     if (!Number.isFinite(date) || Math.abs(date - now().getTime()) > 15 * 60_000) {
       return error(400, 'InvalidHeaderValue', 'x-amz-pay-date must be the request time (ISO 8601, within 15 minutes)');
@@ -451,8 +471,7 @@ export async function startAmazonPayFake(options: AmazonPayFakeOptions): Promise
     const query = [...url.searchParams.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
     const account = authenticate(req, url.pathname, query, raw);
     if (isAnswer(account)) return account;
-    // An environment-specific key (SANDBOX-…/LIVE-…) calls /v2/…; a bare one /sandbox/v2/… or /live/v2/….
-    const route = /^\/(?:(?:sandbox|live)\/)?v2\/(.+)$/.exec(url.pathname)?.[1] ?? '';
+    const route = /^\/(?:sandbox\/)?v2\/(.+)$/.exec(url.pathname)?.[1] ?? '';
     const chargeRead = /^charges\/([A-Za-z0-9-]+)$/.exec(route);
     const refundRead = /^refunds\/([A-Za-z0-9-]+)$/.exec(route);
     if (req.method === 'GET' && chargeRead) {

@@ -145,6 +145,18 @@ describe('Amazon Pay adapter against the fake of Amazon Pay’s API', () => {
     expect(honest.status).toBe(201);
   });
 
+  it('a connector set for another region or environment than its account’s is refused as bad credentials (routing falls back)', async () => {
+    const eu = new AmazonPayConnector(definition, { credentials: async () => ({ publicKeyId, privateKey: keys.privateKey, region: 'eu' }), apiUrl: fake.url, maxRetries: 0 });
+    await expect(eu.charge(request(permission()))).rejects.toMatchObject({ name: 'GatewayRetryableError', code: 'gateway_authentication_failed' });
+    expect(fake.requests.at(-1)!.headers['x-amz-pay-region']).toBe('eu');
+    const bare = new AmazonPayConnector(definition, {
+      credentials: async () => ({ publicKeyId: publicKeyId.replace('SANDBOX-', ''), privateKey: keys.privateKey, region: 'us', sandbox: 'true' }), apiUrl: fake.url, maxRetries: 0,
+    });
+    // A bare key id is another account here (unknown to the fake), and its calls go to /sandbox/v2/….
+    await expect(bare.charge(request(permission()))).rejects.toMatchObject({ code: 'gateway_authentication_failed' });
+    expect(fake.requests.at(-1)!.path).toBe('/sandbox/v2/charges');
+  });
+
   it.each([
     ['a refused wallet is a decline (HardDeclined)', 'wallet_declined_test', definition, GatewayDeclinedError, 'hard_declined'],
     ['an unapproved wallet is a decline (SoftDeclined)', 'S01-0000000-0000001', strict, GatewayDeclinedError, 'soft_declined'],
