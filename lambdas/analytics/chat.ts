@@ -6,7 +6,8 @@
  */
 import type { ChatAnswer, ChatIntent, PaymentFact } from '../../contracts/api';
 import { ValidationError } from '../../contracts/errors';
-import { formatMajor, isSupportedCurrency } from '../../contracts/money';
+import { formatMajor } from '../../contracts/money';
+import { currenciesOf, windowOf } from './planner';
 
 export type { ChatAnswer, PaymentFact };
 export type Intent = ChatIntent;
@@ -23,7 +24,6 @@ export interface Window {
 }
 
 export const MAX_RECORDS = 5_000;
-const DAY_MS = 86_400_000;
 
 export function detectIntent(question: string): Intent {
   const q = question.toLowerCase();
@@ -33,37 +33,14 @@ export function detectIntent(question: string): Intent {
   return 'summary';
 }
 
-/** The window a question names (today, yesterday, this week/month, last N hours/days/weeks); default last 30 days. */
+/** The window a question names (the planner's: today, yesterday, this week/month, last N hours/days/weeks, in March, between … and …); default last 30 days. */
 export function detectWindow(question: string, now: Date): Window {
-  const q = question.toLowerCase();
-  const startOfDay = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-  const last = /\b(?:last|past)\s+(\d{1,4})\s+(hour|day|week|month)s?\b/.exec(q);
-  if (last) {
-    const n = Number(last[1]);
-    const unitMs = { hour: 3_600_000, day: DAY_MS, week: 7 * DAY_MS, month: 30 * DAY_MS }[last[2] as 'hour' | 'day' | 'week' | 'month'];
-    return { from: new Date(now.getTime() - n * unitMs), to: now, label: `the last ${n} ${last[2]}${n === 1 ? '' : 's'}` };
-  }
-  if (/\btoday\b/.test(q)) return { from: startOfDay, to: now, label: 'today (UTC)' };
-  if (/\byesterday\b/.test(q)) return { from: new Date(startOfDay.getTime() - DAY_MS), to: startOfDay, label: 'yesterday (UTC)' };
-  if (/\b(?:last|past)\s+(hour|day|week|month)\b/.test(q)) {
-    const unit = /\b(?:last|past)\s+(hour|day|week|month)\b/.exec(q)![1] as 'hour' | 'day' | 'week' | 'month';
-    const unitMs = { hour: 3_600_000, day: DAY_MS, week: 7 * DAY_MS, month: 30 * DAY_MS }[unit];
-    return { from: new Date(now.getTime() - unitMs), to: now, label: `the last ${unit}` };
-  }
-  if (/\bthis week\b/.test(q)) {
-    const daysSinceMonday = (startOfDay.getUTCDay() + 6) % 7;
-    return { from: new Date(startOfDay.getTime() - daysSinceMonday * DAY_MS), to: now, label: 'this week (UTC, from Monday)' };
-  }
-  if (/\bthis month\b/.test(q)) {
-    return { from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)), to: now, label: 'this month (UTC)' };
-  }
-  return { from: new Date(now.getTime() - 30 * DAY_MS), to: now, label: 'the last 30 days' };
+  const named = windowOf(question, now);
+  return { from: new Date(named.from), to: new Date(named.to), label: named.label };
 }
 
 /** Supported ISO-4217 codes written in capitals in the question ("volume in EUR"), in order, once each. */
-export function detectCurrencies(question: string): string[] {
-  return [...new Set([...question.matchAll(/\b[A-Z]{3}\b/g)].map((m) => m[0]).filter(isSupportedCurrency))];
-}
+export const detectCurrencies = currenciesOf;
 
 /** How an answer about `window` begins: "Today (UTC)", "In the last 7 days", "From <from> to <to>". */
 function opening(label: string, explicit: boolean, from: Date, to: Date): string {

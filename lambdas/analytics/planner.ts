@@ -1,0 +1,202 @@
+/**
+ * The deterministic planner: a question in plain English → a validated query plan (contracts/analytics.ts), or a
+ * plain "can't answer" naming what can be asked. No LLM; it covers the common phrasings: totals, counts and
+ * averages; decline, fraud and refund rates; connector approval rates and fallbacks; reward totals; rankings
+ * ("top 5 countries", "which gateway … best"); filters by country (codes, names, adjectives), method, currency,
+ * connector and status; windows ("today", "yesterday", "last 7 days", "this week", "in March", "between … and …")
+ * and comparisons ("compared with last week", "than the day before", "rise", "drop"); a payment's lookup ("why
+ * was pay_… declined?") and its neighbours ("payments like pay_…").
+ *
+ * The plan never names a merchant: a question about other merchants is answered "can't", and nothing in a
+ * question can reach another merchant's data (the query layer applies the caller's).
+ */
+import { ASKABLE, QueryPlan, type Dimension, type Metric, type PlanFilter, type PlanWindow } from '../../contracts/analytics';
+import { isSupportedCurrency } from '../../contracts/money';
+
+export type Planned = { readonly plan: QueryPlan } | { readonly cannot: string; readonly askable: readonly string[] };
+
+const DAY_MS = 86_400_000;
+const UNIT_MS = { hour: 3_600_000, day: DAY_MS, week: 7 * DAY_MS, month: 30 * DAY_MS } as const;
+const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+
+/** Country names and adjectives a question may use, by ISO code. */
+const COUNTRY_WORDS: Readonly<Record<string, readonly string[]>> = {
+  US: ['united states', 'usa', 'american'], CA: ['canada', 'canadian'], MX: ['mexico', 'mexican'], BR: ['brazil', 'brazilian'],
+  AR: ['argentina', 'argentinian', 'argentine'], CL: ['chile', 'chilean'], CO: ['colombia', 'colombian'], PE: ['peru', 'peruvian'],
+  GB: ['united kingdom', 'britain', 'british', 'uk'], IE: ['ireland', 'irish'], DE: ['germany', 'german'], FR: ['france', 'french'],
+  IT: ['italy', 'italian'], ES: ['spain', 'spanish'], NL: ['netherlands', 'dutch'], BE: ['belgium', 'belgian'], AT: ['austria', 'austrian'],
+  PT: ['portugal', 'portuguese'], SE: ['sweden', 'swedish'], DK: ['denmark', 'danish'], FI: ['finland', 'finnish'], PL: ['poland', 'polish'],
+  CH: ['switzerland', 'swiss'], NO: ['norway', 'norwegian'], JP: ['japan', 'japanese'], AU: ['australia', 'australian'],
+  NZ: ['new zealand'], SG: ['singapore', 'singaporean'], HK: ['hong kong'], KR: ['korea', 'korean'], IN: ['india', 'indian'], CN: ['china', 'chinese'],
+};
+
+const DIMENSION_WORDS: Readonly<Record<string, Dimension>> = {
+  country: 'country', countries: 'country', connector: 'connector', connectors: 'connector', gateway: 'connector', gateways: 'connector',
+  method: 'method', methods: 'method', currency: 'currency', currencies: 'currency', customer: 'customer', customers: 'customer',
+  status: 'status', statuses: 'status',
+};
+
+const iso = (date: Date) => date.toISOString();
+const day = (date: Date) => iso(date).slice(0, 10);
+const startOfDay = (date: Date) => new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+const window = (from: Date, to: Date, label: string): PlanWindow => ({ from: iso(from), to: iso(to), label });
+
+/** The time window a question names (default: the last 30 days), ending no later than `now`. */
+export function windowOf(question: string, now: Date): PlanWindow {
+  const q = question.toLowerCase();
+  const today = startOfDay(now);
+  const between = /\bbetween\s+(\d{4}-\d{2}-\d{2})\s+and\s+(\d{4}-\d{2}-\d{2})\b/.exec(q);
+  if (between) {
+    const from = new Date(`${between[1]}T00:00:00Z`);
+    const last = new Date(`${between[2]}T00:00:00Z`);
+    if (Number.isFinite(from.getTime()) && Number.isFinite(last.getTime()) && from <= last) {
+      const to = new Date(Math.min(last.getTime() + DAY_MS, now.getTime()));
+      if (from < to) return window(from, to, `${between[1]} to ${between[2]} (UTC)`);
+    }
+  }
+  const lastN = /\b(?:last|past)\s+(\d{1,3})\s+(hour|day|week|month)s?\b/.exec(q);
+  if (lastN) {
+    const n = Number(lastN[1]);
+    const unit = lastN[2] as keyof typeof UNIT_MS;
+    if (n >= 1) return window(new Date(now.getTime() - n * UNIT_MS[unit]), now, `the last ${n} ${unit}${n === 1 ? '' : 's'}`);
+  }
+  if (/\btoday\b/.test(q)) return window(today, now, 'today (UTC)');
+  if (/\byesterday\b/.test(q)) return window(new Date(today.getTime() - DAY_MS), today, 'yesterday (UTC)');
+  const lastUnit = /\b(?:last|past)\s+(hour|day|week|month)\b/.exec(q);
+  if (lastUnit && !/\bcompared\s+(?:with|to)\s+(?:the\s+)?(?:last|past)\s+(?:hour|day|week|month)\b/.test(q.slice(0, lastUnit.index + lastUnit[0].length))) {
+    const unit = lastUnit[1] as keyof typeof UNIT_MS;
+    return window(new Date(now.getTime() - UNIT_MS[unit]), now, `the last ${unit}`);
+  }
+  if (/\bthis week\b/.test(q)) {
+    const sinceMonday = (today.getUTCDay() + 6) % 7;
+    return window(new Date(today.getTime() - sinceMonday * DAY_MS), now, 'this week (UTC, from Monday)');
+  }
+  if (/\bthis month\b/.test(q)) return window(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)), now, 'this month (UTC)');
+  const month = new RegExp(`\\bin\\s+(${MONTHS.join('|')})(?:\\s+(\\d{4}))?\\b`).exec(q);
+  if (month) {
+    const index = MONTHS.indexOf(month[1]!);
+    // The named month of the given year, else its latest start at or before now.
+    let year = month[2] ? Number(month[2]) : now.getUTCFullYear();
+    if (!month[2] && Date.UTC(year, index, 1) > now.getTime()) year -= 1;
+    const from = new Date(Date.UTC(year, index, 1));
+    const to = new Date(Math.min(Date.UTC(year, index + 1, 1), now.getTime()));
+    const name = month[1]!.charAt(0).toUpperCase() + month[1]!.slice(1);
+    if (from < to) return window(from, to, `${name} ${year} (UTC)`);
+  }
+  return window(new Date(now.getTime() - 30 * DAY_MS), now, 'the last 30 days');
+}
+
+/** The window a question compares with, if it asks for a comparison. */
+export function comparisonOf(question: string, main: PlanWindow): PlanWindow | undefined {
+  const q = question.toLowerCase();
+  const from = Date.parse(main.from);
+  const to = Date.parse(main.to);
+  const shifted = (ms: number, label: string) => window(new Date(from - ms), new Date(to - ms), label);
+  if (/\b(?:compared?\s+(?:with|to)|than|vs\.?|versus)\s+(?:the\s+same\s+\w+\s+)?last\s+week\b/.test(q)) return shifted(7 * DAY_MS, 'the same period a week earlier');
+  if (/\b(?:compared?\s+(?:with|to)|than|vs\.?|versus)\s+last\s+month\b/.test(q)) {
+    const a = new Date(from);
+    const b = new Date(to);
+    return window(new Date(Date.UTC(a.getUTCFullYear(), a.getUTCMonth() - 1, a.getUTCDate(), a.getUTCHours())), new Date(Date.UTC(b.getUTCFullYear(), b.getUTCMonth() - 1, b.getUTCDate(), b.getUTCHours())), 'the same period a month earlier');
+  }
+  if (/\b(?:compared?\s+(?:with|to)|than|vs\.?|versus)\b|\b(?:rise|rose|risen|increase|increased|drop|dropped|fall|fell|fallen|decrease|decreased|change|changed|grow|grew|jump|jumped)\b/.test(q)) {
+    return window(new Date(from - (to - from)), new Date(from), `the period before (${day(new Date(from - (to - from)))} to ${day(new Date(from))})`);
+  }
+  return undefined;
+}
+
+/** Supported ISO-4217 codes written in capitals in the question ("volume in EUR"), in order, once each. */
+export function currenciesOf(question: string): string[] {
+  return [...new Set([...question.matchAll(/\b[A-Z]{3}\b/g)].map((m) => m[0]).filter(isSupportedCurrency))];
+}
+
+function countriesOf(question: string): string[] {
+  const q = ` ${question.toLowerCase().replace(/[^a-z0-9 ]/g, ' ')} `;
+  const found = Object.entries(COUNTRY_WORDS).filter(([, words]) => words.some((w) => q.includes(` ${w} `) || q.includes(` ${w}s `))).map(([code]) => code);
+  // Codes in capitals after "from"/"in"/"country" ("payments from BR").
+  for (const m of question.matchAll(/\b(?:from|in|country|countries)\s+([A-Z]{2})\b/g)) if (COUNTRY_WORDS[m[1]!]) found.push(m[1]!);
+  return [...new Set(found)];
+}
+
+function metricOf(q: string): Metric | undefined {
+  if (/\bfraud/.test(q)) return 'fraud_decline_rate';
+  if (/\brefund/.test(q)) return 'refund_rate';
+  if (/\bfall ?backs?\b|\bfell back\b|\bfailovers?\b|\banother (?:gateway|connector)\b/.test(q)) return 'fallback_count';
+  if (/\brewards?\b|\btokens? (?:earned|minted|given)\b/.test(q)) return 'reward_tokens';
+  if (/\bhow many\b|\bnumber of\b|\bcount\b/.test(q)) return 'count';
+  if (/\bapprov|\bacceptance\b|\bsuccess rate\b|\bauthori[sz]ation rate\b/.test(q)) return 'approval_rate';
+  if (/\bdeclin|\brejection|\bfailure rate\b/.test(q)) return 'decline_rate';
+  if (/\baverage\b|\bmean\b|\bavg\b|\btypical\b/.test(q)) return 'average_amount';
+  if (/\btotal\b|\bvolume\b|\brevenue\b|\bsum\b|\bhow much\b|\bsales\b|\bearned\b|\bprocessed\b/.test(q)) return 'total_amount';
+  return undefined;
+}
+
+function groupOf(q: string): { groupBy?: Dimension; top?: number } {
+  const word = '(countr(?:y|ies)|connectors?|gateways?|methods?|currenc(?:y|ies)|customers?|status(?:es)?)';
+  const top = new RegExp(`\\btop\\s+(?:(\\d{1,2})\\s+)?${word}\\b`).exec(q);
+  if (top) return { groupBy: DIMENSION_WORDS[top[2]!], top: top[1] ? Math.min(50, Math.max(1, Number(top[1]))) : 5 };
+  const by = new RegExp(`\\b(?:by|per|each|which|what|across)\\s+${word}\\b`).exec(q);
+  if (by) return { groupBy: DIMENSION_WORDS[by[1]!] };
+  return {};
+}
+
+function filtersOf(question: string, metric: Metric): PlanFilter[] {
+  const q = question.toLowerCase();
+  const filters: PlanFilter[] = [];
+  const countries = countriesOf(question);
+  if (countries.length) filters.push({ field: 'country', in: countries });
+  const methods = [
+    ...(/\bcards?\b/.test(q) ? (['card'] as const) : []),
+    ...(/\bwallets?\b|\bamazon pay\b/.test(q) ? (['wallet'] as const) : []),
+    ...(/\bsolana pay\b/.test(q) ? (['solana_pay'] as const) : []),
+  ];
+  if (methods.length) filters.push({ field: 'method', in: methods });
+  const currencies = currenciesOf(question);
+  if (currencies.length) filters.push({ field: 'currency', in: currencies });
+  const connectors = [...question.matchAll(/\b(?:on|at|via|through|connector|gateway)\s+([a-z0-9]+(?:-[a-z0-9]+)+)\b/g)].map((m) => m[1]!);
+  if (connectors.length) filters.push({ field: 'connector', in: [...new Set(connectors)] });
+  // A status filter only where the metric is not itself a rate over statuses.
+  if (metric === 'count' || metric === 'total_amount' || metric === 'average_amount') {
+    const statuses = [
+      ...(/\bdeclined\b|\bdeclines\b/.test(q) ? (['declined'] as const) : []),
+      ...(/\bsucceeded\b|\bsuccessful\b|\bcompleted\b/.test(q) ? (['succeeded'] as const) : []),
+      ...(/\bfailed\b|\bfailures\b/.test(q) ? (['failed'] as const) : []),
+      ...(/\bin review\b|\bheld\b|\bfor review\b/.test(q) ? (['review'] as const) : []),
+    ];
+    if (statuses.length) filters.push({ field: 'status', in: statuses });
+  }
+  return filters;
+}
+
+const cannot = (reason: string): Planned => ({ cannot: reason, askable: ASKABLE });
+
+/** The plan of a question asked at `now`, validated; or why it cannot be answered, and what can be asked. */
+export function planQuestion(question: string, now: Date): Planned {
+  const q = question.toLowerCase();
+  if (/\b(?:all|every|other|another)\s+merchants?\b|\bmerchants'\b|\bmerchant\s+(?:id\s+)?m_/.test(q)) {
+    return cannot('answers are about your own payments only; other merchants’ data is never read');
+  }
+  const paymentId = /\bpay_[0-9A-Z]{20}\b/.exec(question)?.[0];
+  if (paymentId) {
+    const plan = /\blike\b|\bsimilar\b|\bresembl/.test(q) ? { kind: 'similar' as const, paymentId, limit: 5 } : { kind: 'lookup' as const, paymentId };
+    return { plan: QueryPlan.parse(plan) };
+  }
+  if (/\bpay_\w+/.test(question)) return cannot('that is not a payment id: payment ids are pay_ and 20 capitals or digits');
+  const metric = metricOf(q);
+  if (!metric) return cannot('the question names nothing that can be measured');
+  const main = windowOf(question, now);
+  const compareTo = comparisonOf(question, main);
+  const { groupBy, top } = groupOf(q);
+  // "Which gateway approves … best": approval per connector.
+  const grouped = groupBy ?? (metric === 'approval_rate' || metric === 'fallback_count' ? ('connector' as const) : undefined);
+  const parsed = QueryPlan.safeParse({
+    kind: 'metric',
+    metric,
+    filters: filtersOf(question, metric),
+    ...(grouped ? { groupBy: grouped } : {}),
+    ...(top !== undefined ? { top } : {}),
+    window: main,
+    ...(compareTo ? { compareTo } : {}),
+  });
+  if (!parsed.success) return cannot(`the question asks for ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  return { plan: parsed.data };
+}
