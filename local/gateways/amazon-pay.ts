@@ -36,7 +36,7 @@ import { connectorFee, type ConnectorDefinition } from '../../contracts/connecto
 import { CAPTURE_LATER_WALLET_TOKEN, issuerAnswer } from '../../contracts/issuer';
 import { formatMajor, parseMajor } from '../../contracts/money';
 import { selfSignedCertificate } from './certificate';
-import { Journal, serveJson, type Answer, type LedgerFields } from './server';
+import { Journal, keepRequest, serveJson, type Answer, type FakeOptions, type LedgerFields } from './server';
 
 export type AmazonPayFault = 'unavailable' | 'timeout' | 'server_error';
 export const AMAZON_PAY_FAULTS: readonly AmazonPayFault[] = ['unavailable', 'timeout', 'server_error'];
@@ -51,15 +51,10 @@ export interface AmazonPayAccount {
   readonly region?: string;
 }
 
-export interface AmazonPayFakeOptions {
+export interface AmazonPayFakeOptions extends FakeOptions<AmazonPayFault> {
   readonly accounts: readonly AmazonPayAccount[];
-  /** Where each account's calls are kept (`<dir>/<connector>.jsonl`); in memory when unset. */
-  readonly dir?: string;
-  readonly faults?: Readonly<Record<string, AmazonPayFault>>;
   /** How long after its creation a refund reads `Refunded`. @default 0 */
   readonly refundSettleMs?: number;
-  readonly now?: () => Date;
-  readonly host?: string;
 }
 
 /** The endpoint's answer to a notification the fake sent. */
@@ -153,7 +148,6 @@ const REGIONS: Readonly<Record<string, { readonly code: string; readonly host: s
 };
 /** Amazon Pay allows at most 10 refunds of a charge. */
 const MAX_REFUNDS = 10;
-const MAX_KEPT_REQUESTS = 500;
 /** Where the fake serves its SNS signing certificate (SNS's own live at sns.<region>.amazonaws.com). */
 const CERT_PATH = '/sns/SimpleNotificationService-local.pem';
 
@@ -465,8 +459,7 @@ export async function startAmazonPayFake(options: AmazonPayFakeOptions): Promise
 
   function handle(req: IncomingMessage, raw: string): Answer | 'drop' {
     const url = new URL(req.url ?? '/', 'http://amazon-pay.local');
-    requests.push({ method: req.method ?? '', path: url.pathname, headers: req.headers, body: raw });
-    if (requests.length > MAX_KEPT_REQUESTS) requests.splice(0, requests.length - MAX_KEPT_REQUESTS);
+    keepRequest(requests, { method: req.method ?? '', path: url.pathname, headers: req.headers, body: raw });
     if (req.method === 'GET' && url.pathname === CERT_PATH) return { status: 200, body: certificate, contentType: 'application/x-pem-file' };
     const query = [...url.searchParams.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
     const account = authenticate(req, url.pathname, query, raw);

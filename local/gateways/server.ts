@@ -21,6 +21,24 @@ export interface LedgerFields {
   readonly result?: { readonly gatewayReference: string; readonly feeMinor: number };
 }
 
+/** What every fake's options have besides its accounts: its journal's folder, faults by connector, a clock, a host. */
+export interface FakeOptions<Fault extends string> {
+  /** Where each account's calls are kept (`<dir>/<connector>.jsonl`); in memory when unset. */
+  readonly dir?: string;
+  readonly faults?: Readonly<Record<string, Fault>>;
+  readonly now?: () => Date;
+  readonly host?: string;
+}
+
+/** How many of the latest requests a fake keeps for tests to assert on (a long `npm start` does not grow without bound). */
+const MAX_KEPT_REQUESTS = 500;
+
+/** Keeps a request a fake received, dropping the oldest past MAX_KEPT_REQUESTS. */
+export function keepRequest<T>(requests: T[], request: T): void {
+  requests.push(request);
+  if (requests.length > MAX_KEPT_REQUESTS) requests.splice(0, requests.length - MAX_KEPT_REQUESTS);
+}
+
 /** An answer: its HTTP status and JSON body (or, with `contentType`, a text body sent as it is). */
 export interface Answer {
   readonly status: number;

@@ -29,7 +29,7 @@ import { connectorFee, type ConnectorDefinition } from '../../contracts/connecto
 import { issuerAnswer, STRIPE_TEST_PAYMENT_METHODS } from '../../contracts/issuer';
 import { cardBrand } from '../../contracts/methods';
 import { parseStripeForm, type FormValue } from './form';
-import { Journal, serveJson, type Answer, type LedgerFields } from './server';
+import { Journal, keepRequest, serveJson, type Answer, type FakeOptions, type LedgerFields } from './server';
 
 /** The API version the fake's events say they are (the SDK's pinned one). */
 const STRIPE_API_VERSION = '2026-10-28.endive';
@@ -45,13 +45,8 @@ export interface StripeAccount {
   readonly webhookSecret?: string;
 }
 
-export interface StripeFakeOptions {
+export interface StripeFakeOptions extends FakeOptions<StripeFault> {
   readonly accounts: readonly StripeAccount[];
-  /** Where each account's calls are kept (`<dir>/<connector>.jsonl`); in memory when unset. */
-  readonly dir?: string;
-  readonly faults?: Readonly<Record<string, StripeFault>>;
-  readonly now?: () => Date;
-  readonly host?: string;
 }
 
 /** The endpoint's answer to a webhook the fake sent. */
@@ -161,8 +156,6 @@ const CREATE_PARAMS = new Set([
   'amount', 'currency', 'confirm', 'allowed_payment_method_types', 'payment_method', 'payment_method_data', 'metadata', 'description', 'expand',
 ]);
 
-/** How many of the latest requests `requests` keeps (a long `npm start` does not grow without bound). */
-const MAX_KEPT_REQUESTS = 500;
 
 const stripeError = (status: number, error: StripeErrorBody): Answer => ({ status, body: { error } });
 const invalid = (message: string, code: string, param?: string, status = 400): Answer =>
@@ -455,8 +448,7 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     const secretKey = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : '';
     const account = byKey.get(secretKey);
     const form = parseStripeForm(req.method === 'GET' ? url.search.slice(1) : raw);
-    requests.push({ method: req.method ?? '', path: url.pathname, headers: req.headers, form });
-    if (requests.length > MAX_KEPT_REQUESTS) requests.splice(0, requests.length - MAX_KEPT_REQUESTS);
+    keepRequest(requests, { method: req.method ?? '', path: url.pathname, headers: req.headers, form });
     if (!account) {
       const shown = secretKey ? `${secretKey.slice(0, 8)}${'*'.repeat(Math.max(0, secretKey.length - 12))}${secretKey.slice(-4)}` : '';
       return stripeError(401, { type: 'invalid_request_error', message: secretKey ? `Invalid API Key provided: ${shown}` : "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')." });
