@@ -212,6 +212,12 @@ export class AmazonPayConnector implements GatewayConnector {
         last = code || (error as Error).name || 'no answer';
         continue;
       }
+      if (response.status === 429) {
+        // Throttled before processing, whatever its body says.
+        await response.body?.cancel();
+        last = '429 TooManyRequests';
+        continue;
+      }
       let body: unknown;
       try {
         body = await response.json();
@@ -219,10 +225,6 @@ export class AmazonPayConnector implements GatewayConnector {
         // The answer was cut off (or is not JSON): the call may have been processed.
         mayHaveLanded = true;
         last = `an unreadable ${response.status} answer`;
-        continue;
-      }
-      if (response.status === 429) {
-        last = '429 TooManyRequests';
         continue;
       }
       const reasonCode = (body as AmazonError | null)?.reasonCode;
