@@ -8,6 +8,7 @@
  * Every object is strict, so a plan carrying `merchantId` (or any unknown field) is refused, not ignored.
  */
 import { z } from 'zod';
+import { PaymentStatus } from './api';
 import { PaymentId } from './ids';
 import { PaymentMethodKind } from './methods';
 
@@ -38,8 +39,6 @@ export type Metric = z.infer<typeof Metric>;
 export const Dimension = z.enum(['country', 'connector', 'method', 'currency', 'customer', 'status']);
 export type Dimension = z.infer<typeof Dimension>;
 
-/** The payment statuses a filter can name. */
-export const PlanStatus = z.enum(['succeeded', 'declined', 'failed', 'review', 'processing', 'pending_action']);
 
 /** One condition on the payments measured (values are the stored ones: ISO codes, connector ids, method kinds). */
 export const PlanFilter = z.discriminatedUnion('field', [
@@ -48,7 +47,7 @@ export const PlanFilter = z.discriminatedUnion('field', [
   z.object({ field: z.literal('method'), in: z.array(PaymentMethodKind).min(1) }).strict(),
   z.object({ field: z.literal('currency'), in: z.array(z.string().regex(/^[A-Z]{3}$/, 'must be ISO-4217 codes')).min(1).max(50) }).strict(),
   z.object({ field: z.literal('customer'), in: z.array(z.string().min(1).max(128)).min(1).max(50) }).strict(),
-  z.object({ field: z.literal('status'), in: z.array(PlanStatus).min(1) }).strict(),
+  z.object({ field: z.literal('status'), in: z.array(PaymentStatus).min(1) }).strict(),
 ]);
 export type PlanFilter = z.infer<typeof PlanFilter>;
 
