@@ -314,27 +314,25 @@ export class AmazonPayConnector implements GatewayConnector {
   }
 
   /** Get Refund: the refund as it is now (unknown when it cannot be read). */
-  private async readRefund(refundId: string): Promise<AmazonRefund> {
-    let answer: Answer;
-    try {
-      answer = await this.call('GET', `refunds/${encodeURIComponent(refundId)}`);
-    } catch (error) {
-      throw new ChargeOutcomeUnknownError(`${this.id}: could not read refund ${refundId} (${(error as Error).message})`);
-    }
-    if (answer.status !== 200) throw new ChargeOutcomeUnknownError(`${this.id}: could not read refund ${refundId} (${describe(answer)})`);
-    return answer.body as AmazonRefund;
+  private readRefund(refundId: string): Promise<AmazonRefund> {
+    return this.get<AmazonRefund>('refund', `refunds/${encodeURIComponent(refundId)}`, refundId);
   }
 
   /** Get Charge: the charge as it is now (unknown when it cannot be read). */
-  private async read(chargeId: string): Promise<AmazonCharge> {
+  private read(chargeId: string): Promise<AmazonCharge> {
+    return this.get<AmazonCharge>('charge', `charges/${encodeURIComponent(chargeId)}`, chargeId);
+  }
+
+  /** A GET of one object: its body, or ChargeOutcomeUnknownError when it cannot be read now. */
+  private async get<T>(what: string, path: string, id: string): Promise<T> {
     let answer: Answer;
     try {
-      answer = await this.call('GET', `charges/${encodeURIComponent(chargeId)}`);
+      answer = await this.call('GET', path);
     } catch (error) {
-      throw new ChargeOutcomeUnknownError(`${this.id}: could not read charge ${chargeId} (${(error as Error).message})`);
+      throw new ChargeOutcomeUnknownError(`${this.id}: could not read ${what} ${id} (${(error as Error).message})`);
     }
-    if (answer.status !== 200) throw new ChargeOutcomeUnknownError(`${this.id}: could not read charge ${chargeId} (${describe(answer)})`);
-    return answer.body as AmazonCharge;
+    if (answer.status !== 200) throw new ChargeOutcomeUnknownError(`${this.id}: could not read ${what} ${id} (${describe(answer)})`);
+    return answer.body as T;
   }
 
   /**
@@ -402,7 +400,7 @@ export class AmazonPayConnector implements GatewayConnector {
       }
       throw this.refusal(answer);
     }
-    return this.refundOutcome(answer.body as AmazonRefund, call, true);
+    return this.refundOutcome(answer.body as AmazonRefund, true);
   }
 
   /** Amazon Pay has no lookup by key: the refund's Create Refund is repeated (its first answer, or the refund made now, once). */
@@ -416,7 +414,7 @@ export class AmazonPayConnector implements GatewayConnector {
   }
 
   /** A refund's state: done, on its way (Amazon Pay refunds take a while: read again by its id once), or refused. */
-  private async refundOutcome(refund: AmazonRefund, call: RefundCall, reread: boolean): Promise<RefundResult> {
+  private async refundOutcome(refund: AmazonRefund, reread: boolean): Promise<RefundResult> {
     const { state, reasonCode } = refund.statusDetails;
     if (state === 'Refunded') return { gatewayReference: refund.refundId, status: 'succeeded' };
     if (state === 'Declined') {
@@ -429,7 +427,7 @@ export class AmazonPayConnector implements GatewayConnector {
     } catch {
       return { gatewayReference: refund.refundId, status: 'pending' };
     }
-    return this.refundOutcome(latest, call, false);
+    return this.refundOutcome(latest, false);
   }
 
   /** A 4xx answer as the port's named error: the buyer's decline, nothing done, or this adapter's bug. */

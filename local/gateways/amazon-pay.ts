@@ -36,7 +36,7 @@ import { connectorFee, type ConnectorDefinition } from '../../contracts/connecto
 import { CAPTURE_LATER_WALLET_TOKEN, issuerAnswer } from '../../contracts/issuer';
 import { formatMajor, parseMajor } from '../../contracts/money';
 import { selfSignedCertificate } from './certificate';
-import { Journal, keepRequest, serveJson, type Answer, type FakeOptions, type LedgerFields } from './server';
+import { deliverWebhook, Journal, keepRequest, serveJson, type Answer, type FakeOptions, type LedgerFields, type WebhookDelivery } from './server';
 
 export type AmazonPayFault = 'unavailable' | 'timeout' | 'server_error';
 export const AMAZON_PAY_FAULTS: readonly AmazonPayFault[] = ['unavailable', 'timeout', 'server_error'];
@@ -57,12 +57,6 @@ export interface AmazonPayFakeOptions extends FakeOptions<AmazonPayFault> {
   readonly refundSettleMs?: number;
 }
 
-/** The endpoint's answer to a notification the fake sent. */
-export interface NotificationDelivery {
-  readonly status: number;
-  readonly body: unknown;
-}
-
 export interface AmazonPayFake {
   readonly url: string;
   /** Where the accounts' Instant Payment Notifications go: `<base>/<connectorId>` (the platform's POST /webhooks/amazon-pay/{connectorId}). */
@@ -72,7 +66,7 @@ export interface AmazonPayFake {
    * retries one): an SNS message signed with the fake's SNS key, whose certificate it serves at SigningCertURL. The
    * endpoint's answer, or undefined when no webhook base is set.
    */
-  notify(connectorId: string, objectType: 'CHARGE' | 'REFUND', objectId: string): Promise<NotificationDelivery | undefined>;
+  notify(connectorId: string, objectType: 'CHARGE' | 'REFUND', objectId: string): Promise<WebhookDelivery | undefined>;
   /** How long after its creation a refund settles (`Refunded`, and its notification sent). */
   setRefundSettleMs(ms: number): void;
   setFault(connectorId: string, fault: AmazonPayFault | undefined): void;
@@ -440,21 +434,13 @@ export async function startAmazonPayFake(options: AmazonPayFakeOptions): Promise
     };
   }
 
-  async function notify(connectorId: string, objectType: 'CHARGE' | 'REFUND', objectId: string): Promise<NotificationDelivery | undefined> {
+  async function notify(connectorId: string, objectType: 'CHARGE' | 'REFUND', objectId: string): Promise<WebhookDelivery | undefined> {
     const account = byId.get(connectorId);
     if (!account) throw new Error(`the fake has no account ${connectorId}`);
     if (!(objectType === 'CHARGE' ? account.charges.has(objectId) : account.refunds.has(objectId))) throw new Error(`the fake has no ${objectType} ${objectId} at ${connectorId}`);
     if (!webhookBase) return undefined;
     // Amazon Pay posts IPNs as text/plain.
-    const response = await fetch(`${webhookBase}/${connectorId}`, { method: 'POST', headers: { 'content-type': 'text/plain; charset=UTF-8' }, body: JSON.stringify(envelope(account, objectType, objectId)) });
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // not JSON: kept as text
-    }
-    return { status: response.status, body };
+    return deliverWebhook(`${webhookBase}/${connectorId}`, { headers: { 'content-type': 'text/plain; charset=UTF-8' }, body: JSON.stringify(envelope(account, objectType, objectId)) });
   }
 
   function handle(req: IncomingMessage, raw: string): Answer | 'drop' {

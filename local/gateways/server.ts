@@ -39,6 +39,25 @@ export function keepRequest<T>(requests: T[], request: T): void {
   if (requests.length > MAX_KEPT_REQUESTS) requests.splice(0, requests.length - MAX_KEPT_REQUESTS);
 }
 
+/** The platform's answer to a webhook a fake sent: its status, and its body (JSON, or the text when it is not). */
+export interface WebhookDelivery {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** Posts a fake's webhook to the platform; its answer. */
+export async function deliverWebhook(url: string, init: { readonly headers: Record<string, string>; readonly body: string }): Promise<WebhookDelivery> {
+  const response = await fetch(url, { method: 'POST', headers: init.headers, body: init.body });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: kept as text
+  }
+  return { status: response.status, body };
+}
+
 /** An answer: its HTTP status and JSON body (or, with `contentType`, a text body sent as it is). */
 export interface Answer {
   readonly status: number;

@@ -29,7 +29,9 @@ import { connectorFee, type ConnectorDefinition } from '../../contracts/connecto
 import { issuerAnswer, STRIPE_TEST_PAYMENT_METHODS } from '../../contracts/issuer';
 import { cardBrand } from '../../contracts/methods';
 import { parseStripeForm, type FormValue } from './form';
-import { Journal, keepRequest, serveJson, type Answer, type FakeOptions, type LedgerFields } from './server';
+import { deliverWebhook, Journal, keepRequest, serveJson, type Answer, type FakeOptions, type LedgerFields, type WebhookDelivery } from './server';
+
+export type { WebhookDelivery };
 
 /** The API version the fake's events say they are (the SDK's pinned one). */
 const STRIPE_API_VERSION = '2026-10-28.endive';
@@ -47,12 +49,6 @@ export interface StripeAccount {
 
 export interface StripeFakeOptions extends FakeOptions<StripeFault> {
   readonly accounts: readonly StripeAccount[];
-}
-
-/** The endpoint's answer to a webhook the fake sent. */
-export interface WebhookDelivery {
-  readonly status: number;
-  readonly body: unknown;
 }
 
 export interface StripeFake {
@@ -247,20 +243,10 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     const created = Math.floor(now().getTime() / 1000);
     const payload = JSON.stringify({ id: id('evt'), object: 'event', type, created, livemode: false, api_version: STRIPE_API_VERSION, pending_webhooks: 1, data: { object: intent } });
     const signature = createHmac('sha256', secret).update(`${created}.${payload}`).digest('hex');
-    const response = await fetch(`${webhookBase}/${account.definition.id}`, {
-      method: 'POST',
+    return deliverWebhook(`${webhookBase}/${account.definition.id}`, {
       headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': `t=${created},v1=${signature}`, 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)' },
       body: payload,
     }).catch(() => undefined);
-    if (!response) return undefined;
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // not JSON: kept as text
-    }
-    return { status: response.status, body };
   }
 
   /** An intent's new state, kept (a line of its own, with the charge fields when it was charged now). */
