@@ -8,31 +8,19 @@
  * Every object is strict, so a plan carrying `merchantId` (or any unknown field) is refused, not ignored.
  */
 import { z } from 'zod';
-import { PaymentStatus } from './api';
+import { FraudDecision, PaymentStatus } from './api';
 import { PaymentId } from './ids';
 import { PaymentMethodKind } from './methods';
 
-/** What a metric plan measures. */
-export const Metric = z.enum([
-  /** How many payments. */
-  'count',
-  /** Their amount, summed per currency (minor units). */
-  'total_amount',
-  /** Their average amount per currency (minor units). */
-  'average_amount',
-  /** Declined (by a gateway or by fraud) out of those decided. */
-  'decline_rate',
-  /** Declined by fraud scoring out of those scored. */
-  'fraud_decline_rate',
-  /** Refunded (in part or in whole) out of those succeeded. */
-  'refund_rate',
-  /** Succeeded out of the attempts made (per connector: a gateway's approval). */
-  'approval_rate',
-  /** Payments that needed more than one connector. */
-  'fallback_count',
-  /** Reward tokens earned (base units). */
-  'reward_tokens',
-]);
+/**
+ * What a metric plan measures: `count` (how many payments); `total_amount` and `average_amount` (their amount per
+ * currency, minor units: succeeded payments', or the status filter's); `decline_rate` (declined of succeeded and
+ * declined); `fraud_decline_rate` (declined by the fraud check of those scored); `refund_rate` (refunded, in part or
+ * in whole, of those succeeded); `approval_rate` (charged of those that tried a connector; per connector, of those
+ * that tried it); `fallback_count` (payments that tried more than one connector); `reward_tokens` (reward tokens
+ * earned, base units).
+ */
+export const Metric = z.enum(['count', 'total_amount', 'average_amount', 'decline_rate', 'fraud_decline_rate', 'refund_rate', 'approval_rate', 'fallback_count', 'reward_tokens']);
 export type Metric = z.infer<typeof Metric>;
 
 /** What a metric can be grouped by (and what a filter can name). */
@@ -104,3 +92,116 @@ export const ASKABLE = [
   'fallbacks and rewards: "how many payments fell back to another gateway", "reward tokens earned this month"',
   'one payment: "why was pay_… declined?", "payments like pay_…"',
 ] as const;
+
+/** What a document of the analytics index records: a terminal payment, or one succeeded refund of one. */
+export const DocumentKind = z.enum(['payment', 'refund']);
+export type DocumentKind = z.infer<typeof DocumentKind>;
+
+/**
+ * One document of the analytics index, per event: `payment:<paymentId>` for a payment's PaymentRecorded,
+ * `refund:<refundId>` for a PaymentRefunded. The event id makes indexing idempotent: a document already indexed
+ * is not indexed again. The fields are the filters' and groups' (a refund carries its payment's), the figures the
+ * metrics add up, and a short text (full-text search, and the embedding's input).
+ */
+export const AnalyticsDocument = z.object({
+  eventId: z.string().regex(/^(payment|refund):[A-Za-z0-9_:-]{1,200}$/),
+  kind: DocumentKind,
+  merchantId: z.string().min(1),
+  paymentId: PaymentId,
+  customerId: z.string(),
+  /** The payment's status (a refund's payment succeeded). */
+  status: PaymentStatus,
+  /** The payment's amount, in minor units. */
+  amount: z.number().int(),
+  currency: z.string(),
+  /** The method's kind (unknown on a refund of a payment recorded before events carried it). */
+  method: PaymentMethodKind.optional(),
+  cardBrand: z.string().optional(),
+  country: z.string().optional(),
+  /** The connector that charged it (or the last one tried). */
+  connectorId: z.string().optional(),
+  code: z.string().optional(),
+  /** Every connector tried, once each, in order. */
+  attemptConnectors: z.array(z.string()),
+  attemptCount: z.number().int().min(0),
+  fraudDecision: FraudDecision.optional(),
+  fraudScore: z.number().optional(),
+  /** The fraud reasons' codes. */
+  fraudReasons: z.array(z.string()),
+  /** A refund document's refund, in minor units. */
+  refundAmount: z.number().int().optional(),
+  /** The payment's creation, epoch milliseconds (what windows select on). */
+  createdAt: z.number().int(),
+  /** The event's time (ISO). */
+  at: z.string(),
+  /** The summary: what search matches and the embedding encodes. */
+  text: z.string(),
+  /** The merchant's description (data, never instructions). */
+  description: z.string().optional(),
+});
+export type AnalyticsDocument = z.infer<typeof AnalyticsDocument>;
+
+/** One figure of a metric: for a group (and a currency, for amounts), with what it was computed from. */
+export const MetricRow = z.object({
+  /** The group's value (a country code, a connector id, …), with `groupBy`. */
+  group: z.string().optional(),
+  /** Amounts are per currency. */
+  currency: z.string().optional(),
+  /** The figure: a count, minor units, a rate in [0, 1], or null when it has no denominator. */
+  value: z.number().nullable(),
+  /** A rate's or an average's parts: numerator / denominator. */
+  numerator: z.number().optional(),
+  denominator: z.number().optional(),
+});
+export type MetricRow = z.infer<typeof MetricRow>;
+
+/** A metric plan's figures over one window. */
+export const MetricFigures = z.object({
+  window: PlanWindow,
+  rows: z.array(MetricRow),
+  /** How many payment documents matched the plan's filters in the window. */
+  matched: z.number().int(),
+});
+export type MetricFigures = z.infer<typeof MetricFigures>;
+
+/** A payment as an answer cites it: its document's fields, never card data or keys. */
+export const Evidence = AnalyticsDocument.pick({
+  paymentId: true,
+  status: true,
+  amount: true,
+  currency: true,
+  method: true,
+  country: true,
+  connectorId: true,
+  code: true,
+  attemptConnectors: true,
+  fraudDecision: true,
+  fraudScore: true,
+  fraudReasons: true,
+  text: true,
+}).extend({ createdAt: z.string(), refundedAmount: z.number().int().optional() });
+export type Evidence = z.infer<typeof Evidence>;
+
+/** Who turned the question into the plan, and who phrased the answer. */
+export const Planner = z.enum(['parser', 'bedrock', 'openai']);
+export type Planner = z.infer<typeof Planner>;
+export const Composer = z.enum(['template', 'bedrock', 'openai']);
+export type Composer = z.infer<typeof Composer>;
+
+/** `POST /chat`'s answer: the text, the plan as executed, the figures, and the payments behind them. */
+export const ChatAnswer = z.object({
+  answer: z.string(),
+  /** The plan as executed (a window given in the request replaces the question's); absent for "can't answer". */
+  plan: QueryPlan.optional(),
+  /** A metric plan's figures, and its comparison window's. */
+  figures: MetricFigures.optional(),
+  comparison: MetricFigures.optional(),
+  /** The payments the answer rests on (a sample of those counted, the one looked up, its neighbours). */
+  citations: z.array(PaymentId),
+  evidence: z.array(Evidence),
+  /** For a question no plan answers: what can be asked. */
+  askable: z.array(z.string()).optional(),
+  plannedBy: Planner,
+  composedBy: Composer,
+});
+export type ChatAnswer = z.infer<typeof ChatAnswer>;

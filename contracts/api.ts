@@ -696,43 +696,6 @@ export const RelayResult = z.object({
 });
 export const RelayResponse = z.object({ relay: RelayResult });
 
-export const ChatIntent = z.enum(['total', 'count', 'decline_rate', 'summary']);
-export type ChatIntent = z.infer<typeof ChatIntent>;
-
-/** A payment as a chat answer cites it. */
-export const PaymentFact = z.object({
-  paymentId: PaymentId,
-  status: z.string(),
-  amount: z.number().int(),
-  currency: z.string(),
-  customerId: z.string(),
-  connectorId: z.string().optional(),
-  code: z.string().optional(),
-  createdAt: z.string(),
-});
-export type PaymentFact = z.infer<typeof PaymentFact>;
-
-export const ChatAnswer = z.object({
-  answer: z.string(),
-  intent: ChatIntent,
-  window: z.object({ from: z.string(), to: z.string(), label: z.string() }),
-  /** The currencies the question named (ISO codes in capitals, e.g. "EUR"): only their payments are counted. */
-  currencies: z.array(z.string()).optional(),
-  metrics: z.object({
-    payments: z.number().int(),
-    succeeded: z.number().int(),
-    declined: z.number().int(),
-    failed: z.number().int(),
-    review: z.number().int(),
-    /** Succeeded volume per currency, in minor units. */
-    totals: z.record(z.string(), z.number().int()),
-    /** declined / (succeeded + declined), or null with no decided payments. */
-    declineRate: z.number().nullable(),
-  }),
-  records: z.array(PaymentFact),
-  truncated: z.boolean(),
-});
-export type ChatAnswer = z.infer<typeof ChatAnswer>;
 
 export const HealthResponse = z.object({ status: z.literal('ok') });
 

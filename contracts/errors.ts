@@ -122,6 +122,12 @@ export class RelayNotConfiguredError extends DomainError {
   readonly code = 'relay_not_configured';
 }
 
+/** This stage has no analytics index (OPENSEARCH_ENDPOINT): POST /chat has nothing to answer from. */
+export class AnalyticsNotConfiguredError extends DomainError {
+  readonly status = 409;
+  readonly code = 'analytics_not_configured';
+}
+
 /** The merchant's relays of the day are used up (RELAY_DAILY_LIMIT): each costs the treasury a fee. */
 export class RelayBudgetExhaustedError extends DomainError {
   readonly status = 429;

@@ -5,7 +5,7 @@
  * payment id, a decision's attempt).
  */
 import { z } from 'zod';
-import { AttemptOutcome, AttemptRecord, TerminalStatus } from './api';
+import { AttemptOutcome, AttemptRecord, FraudDecision, TerminalStatus } from './api';
 import { DecisionId, PaymentId } from './ids';
 import { CardNetwork, PaymentMethodKind } from './methods';
 
@@ -64,10 +64,51 @@ export const PaymentRefundedDetail = PaymentSucceededDetail.pick({
     /** Every refund of the payment so far, this one included, in minor units (at most the payment's amount). */
     refundedTotal: z.number().int().positive(),
     occurredAt: z.string(),
+    /** The payment's connector, country and method (what analytics filters refunds by), when known. */
+    connectorId: z.string().optional(),
+    country: z.string().optional(),
+    method: PaymentMethodKind.optional(),
   })
   .refine((d) => d.refundedTotal <= d.amount, { message: "must not exceed the payment's amount", path: ['refundedTotal'] })
   .refine((d) => d.refundAmount <= d.refundedTotal, { message: 'must not exceed refundedTotal', path: ['refundAmount'] });
 export type PaymentRefundedDetail = z.infer<typeof PaymentRefundedDetail>;
+
+/**
+ * A payment reached its terminal state (detail of `PaymentRecorded`), whatever the state: what the analytics
+ * index keeps of it (one document per payment). Every terminal payment has one, routed or not (a payment fraud
+ * declined has no attempts). Never a card's number, last 4, expiry or fingerprint, a wallet's token or a key: only
+ * the method's kind and a card's brand. Not strict, as every event detail.
+ */
+export const PaymentRecordedDetail = z.object({
+  paymentId: PaymentId,
+  merchantId: z.string().min(1),
+  customerId: z.string().min(1),
+  status: TerminalStatus,
+  amount: z.number().int().positive(),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  method: PaymentMethodKind,
+  /** A card's brand (visa, mastercard, …, or unknown). */
+  cardBrand: z.string().optional(),
+  /** The buyer's country (ISO-3166 alpha-2), when the request named it. */
+  country: z.string().optional(),
+  /** The connector that charged it (or the last one tried). */
+  connectorId: z.string().optional(),
+  /** Why it did not succeed (a gateway's or the fraud check's code). */
+  code: z.string().optional(),
+  /** Why the reconciler ended it, when it did. */
+  reason: z.string().optional(),
+  /** The merchant's own text: data for search, never instructions. */
+  description: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+  fraud: z
+    .object({ score: z.number(), decision: FraudDecision, reasons: z.array(z.object({ code: z.string(), detail: z.string() })) })
+    .optional(),
+  /** Each gateway attempt, in order. */
+  attempts: z.array(AttemptRecord.pick({ attempt: true, connectorId: true, outcome: true, code: true, at: true })),
+  createdAt: z.iso.datetime({ offset: true }),
+  finalizedAt: z.string(),
+});
+export type PaymentRecordedDetail = z.infer<typeof PaymentRecordedDetail>;
 
 /** One attempt's outcome of a routing decision, as the routing model's updater folds it in. */
 export const RoutingOutcome = z.object({
@@ -147,6 +188,7 @@ export const EVENTS = {
   PaymentSucceeded: { source: 'smartpay.payments', detailType: 'PaymentSucceeded', detail: PaymentSucceededDetail },
   PaymentFinalized: { source: 'smartpay.payments', detailType: 'PaymentFinalized', detail: PaymentFinalizedDetail },
   PaymentRefunded: { source: 'smartpay.payments', detailType: 'PaymentRefunded', detail: PaymentRefundedDetail },
+  PaymentRecorded: { source: 'smartpay.payments', detailType: 'PaymentRecorded', detail: PaymentRecordedDetail },
   RoutingOutcomesRecorded: { source: 'smartpay.routing', detailType: 'RoutingOutcomesRecorded', detail: RoutingOutcomesDetail },
 } as const;
 export type EventName = keyof typeof EVENTS;

@@ -167,6 +167,13 @@ export const ENV = {
    */
   solanaTreasurySecretArn: 'SOLANA_TREASURY_SECRET_ARN',
   llmApiKeySecretArn: 'LLM_API_KEY_SECRET_ARN',
+  /**
+   * The analytics index's OpenSearch endpoint (an OpenSearch Serverless collection's, or any OpenSearch 2.x domain's
+   * with the k-NN plugin); locally, the platform's own endpoint over its embedded Orama index.
+   */
+  opensearchEndpoint: 'OPENSEARCH_ENDPOINT',
+  /** The analytics embeddings' model: a Bedrock model id (default amazon.titan-embed-text-v2:0) or `use-lite` (in-process, the local default). */
+  embeddingModel: 'EMBEDDING_MODEL',
 } as const;
 
 /**

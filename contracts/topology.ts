@@ -13,6 +13,7 @@
  * Adding an endpoint or a consumer means one entry here, plus its handler and its schema.
  */
 import { z } from 'zod';
+import * as analytics from './analytics';
 import * as api from './api';
 import type { EventName } from './events';
 import { ENV, TABLE_ENV, type TableName } from './resources';
@@ -506,20 +507,34 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         memoryMB: 1024,
         // Below API Gateway's 29 s integration limit.
         timeoutSeconds: 28,
-        // Reads the caller's payments through payments' PaymentLookup.
-        tables: { read: ['payments'] },
+        // Its data is the analytics index (OpenSearch), fed by the payments outbox's events.
+        tables: {},
+        env: {
+          [ENV.opensearchEndpoint]: { from: 'tunable' },
+          [ENV.embeddingModel]: { from: 'tunable' },
+        },
       },
     },
     placeholders: {},
+    consumes: [
+      {
+        // The analytics index, off the payment's path: one document per terminal payment and per refund (by
+        // event id, so a redelivery adds nothing). Batches of up to 10 share one embedding call.
+        events: ['PaymentRecorded', 'PaymentRefunded'],
+        function: 'analytics',
+        queue: { id: 'AnalyticsIndex', batchSize: 10, batchingWindowSeconds: 1, maxReceiveCount: 5 },
+      },
+    ],
     routes: [
       {
         method: 'POST',
         path: '/chat',
-        summary: "Ask about your own payments (total volume, counts, decline rate) over a window",
+        summary:
+          'Ask about your own payments in plain English: totals, counts, averages, decline/fraud/refund/approval rates, fallbacks, rankings by country, connector, method, currency or customer, over a window and against the one before; why one payment ended as it did; payments like one',
         auth: 'jwt',
         request: model('ChatRequest', api.ChatRequest),
-        responses: { 200: ok('the answer with the metrics and the records it used', api.ChatAnswer) },
-        errors: { 400: 'a bad field' },
+        responses: { 200: ok('the answer, the plan as executed, its figures and the payments behind them (or "can\'t answer" and what can be asked)', analytics.ChatAnswer) },
+        errors: { 400: 'a bad field', 409: 'this stage has no analytics index (analytics_not_configured)' },
         target: { kind: 'function', function: 'analytics' },
       },
     ],

@@ -53,6 +53,8 @@ export interface LocalEnvOptions {
   readonly eventsEndpoint: string;
   /** The local GetSecretValue endpoint (secrets-endpoint.ts). */
   readonly secretsEndpoint?: string;
+  /** The local OpenSearch endpoint (search-endpoint.ts), for the analytics function. */
+  readonly searchEndpoint?: string;
   /** The fakes of the gateways' APIs (e.g. STRIPE_API_URL), for the payments function. */
   readonly gatewayEndpoints?: Readonly<Record<string, string>>;
   /**
@@ -108,6 +110,8 @@ export function localEnvironments(options: LocalEnvOptions): Record<FunctionName
       [ENV.eventsEndpoint]: options.eventsEndpoint,
       ...(options.secretsEndpoint ? { [ENV.secretsEndpoint]: options.secretsEndpoint } : {}),
       ...(name === 'payments' ? options.gatewayEndpoints : {}),
+      // The analytics index and, with no account, the embeddings' model shipped in the package.
+      ...(name === 'analytics' && options.searchEndpoint ? { [ENV.opensearchEndpoint]: options.searchEndpoint, [ENV.embeddingModel]: 'use-lite' } : {}),
     };
     for (const source of [inherited, overrides]) {
       for (const [variable, value] of Object.entries(source)) {

@@ -11,6 +11,7 @@ import { createLocalBus, type LocalBus } from './bus';
 import { createLocalDlq, type LocalDlq } from './dlq';
 import { ensureTables, startLocalStore, type LocalStore } from './dynalite';
 import { startLocalEventsEndpoint } from './events-endpoint';
+import { startLocalSearchEndpoint, type LocalSearchEndpoint } from './search-endpoint';
 import { loadOrCreateSecret, localSecretArn, startLocalSecretsEndpoint } from './secrets-endpoint';
 import type { LocalLedger } from './solana/ledger';
 import { keypairSecret, loadOrCreateRewardKeys } from './solana/reward-keys';
@@ -110,6 +111,8 @@ export interface LocalPlatform {
    */
   /** The embedded fakes of the real gateways' APIs (Stripe's, unless a real key was given). */
   readonly gateways: LocalGateways;
+  /** The analytics index's OpenSearch endpoint (over Orama). */
+  readonly search: LocalSearchEndpoint;
   readonly solana: { readonly url: string; ledger(): Promise<LocalLedger>; readonly rewardMint: string; readonly treasury: string; readonly mintAuthority: string };
   /** Stops the server, lets running executions finish (up to graceMs, then aborts them), stops the store. */
   close(graceMs?: number): Promise<void>;
@@ -133,10 +136,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const bus = createLocalBus(LOCAL_EVENT_BUS, { journal: persist ? join(dataDir, 'bus', 'events.jsonl') : undefined });
     const events = await startLocalEventsEndpoint(bus, host);
     cleanups.push(() => events.close());
+    // The analytics index: an OpenSearch endpoint over an embedded Orama index, persisted under .smartpay/search/.
+    const search = await startLocalSearchEndpoint({ host, ...(persist ? { dir: join(dataDir, 'search') } : {}) });
+    cleanups.push(() => search.close());
     const localEnv = (extra: Readonly<Record<string, string>>, secretsEndpoint?: string, gatewayEndpoints?: Readonly<Record<string, string>>) =>
       localEnvironments({
         dynamodbEndpoint: store.endpoint,
         eventsEndpoint: events.url,
+        searchEndpoint: search.url,
         secretsEndpoint,
         gatewayEndpoints,
         // The sandbox gateways' charge ledger persists with the rest (it is the gateways' own, not the platform's).
@@ -302,6 +309,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       idle,
       backlog,
       gateways,
+      search,
       solana: { url: solanaRpc.url, ledger, rewardMint: rewardKeys.mintAddress, treasury: rewardKeys.treasuryAddress, mintAuthority: rewardKeys.authorityAddress },
       close: (graceMs?: number) => {
         closing ??= (async () => {
@@ -315,6 +323,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
           });
           await functions.close();
           await events.close();
+          await search.close();
           await secrets.close();
           await gateways.close();
           await solanaRpc.close();

@@ -1,106 +1,106 @@
 /**
- * Analytics chat, first version: answers questions about the caller's own payments (totals, counts,
- * decline rate) over a time window, optionally in the currencies the question names, by keyword, and returns
- * the records it used. No LLM: the answer is composed deterministically from the figures. Issue-level RAG
- * (Orama / OpenSearch + Bedrock) replaces the retrieval and composition behind the same port.
+ * POST /chat: a question about the caller's own payments → a validated plan (planner.ts) → the plan executed on
+ * the analytics index (aggregations for a metric, the payment's documents for a lookup, nearest neighbours for a
+ * similarity) → the supporting payments by hybrid search → an answer composed from the results only (compose.ts),
+ * with the plan as executed, the figures and the citations. A question no plan answers gets "can't answer" and what
+ * can be asked, never a number.
+ *
+ * The merchant is the caller's (the JWT claim): it goes to the index with every read, and no plan names one.
  */
-import type { ChatAnswer, ChatIntent, PaymentFact } from '../../contracts/api';
+import { ASKABLE, MetricPlan, QueryPlan, type ChatAnswer, type PlanWindow } from '../../contracts/analytics';
+import type { ChatRequest } from '../../contracts/api';
 import { ValidationError } from '../../contracts/errors';
-import { formatMajor } from '../../contracts/money';
-import { currenciesOf, windowOf } from './planner';
+import { composeCannot, composeLookup, composeMetric, composeSimilar, evidenceOf } from './compose';
+import { planQuestion } from './planner';
+import type { AnalyticsIndex, Embedder } from './ports';
 
-export type { ChatAnswer, PaymentFact };
-export type Intent = ChatIntent;
-
-export interface PaymentHistory {
-  /** The merchant's payments created in [from, to), at most `limit`. */
-  list(merchantId: string, from: Date, to: Date, limit: number): Promise<{ items: PaymentFact[]; truncated: boolean }>;
+export interface ChatDeps {
+  readonly index: AnalyticsIndex;
+  /** Embeds the question for the hybrid search (absent: text search alone). */
+  readonly embedder?: Embedder;
 }
 
-export interface Window {
-  readonly from: Date;
-  readonly to: Date;
-  readonly label: string;
-}
+/** How many supporting payments an answer cites. */
+export const EVIDENCE_LIMIT = 5;
 
-export const MAX_RECORDS = 5_000;
-
-export function detectIntent(question: string): Intent {
-  const q = question.toLowerCase();
-  if (/\bdecline|declined|rejection|reject|failure rate|approval rate\b/.test(q)) return 'decline_rate';
-  if (/\bhow many|count|number of\b/.test(q)) return 'count';
-  if (/\btotal|volume|revenue|sum|how much|sales|earned\b/.test(q)) return 'total';
-  return 'summary';
-}
-
-/** The window a question names (the planner's: today, yesterday, this week/month, last N hours/days/weeks, in March, between … and …); default last 30 days. */
-export function detectWindow(question: string, now: Date): Window {
-  const named = windowOf(question, now);
-  return { from: new Date(named.from), to: new Date(named.to), label: named.label };
-}
-
-/** Supported ISO-4217 codes written in capitals in the question ("volume in EUR"), in order, once each. */
-export const detectCurrencies = currenciesOf;
-
-/** How an answer about `window` begins: "Today (UTC)", "In the last 7 days", "From <from> to <to>". */
-function opening(label: string, explicit: boolean, from: Date, to: Date): string {
-  if (explicit) return `From ${from.toISOString()} to ${to.toISOString()}`;
-  if (label.startsWith('the ')) return `In ${label}`;
-  return label.charAt(0).toUpperCase() + label.slice(1);
-}
-
-export interface ChatInput {
-  readonly question: string;
-  readonly from?: string;
-  readonly to?: string;
-}
-
-export async function answer(merchantId: string, input: ChatInput, history: PaymentHistory, now: Date): Promise<ChatAnswer> {
-  const named = detectWindow(input.question, now);
-  const from = input.from ? new Date(input.from) : named.from;
-  const to = input.to ? new Date(input.to) : input.from ? now : named.to;
+/** The request's window, when it gives one: it replaces the question's (and a comparison moves with it). */
+function requestWindow(request: ChatRequest, now: Date): PlanWindow | undefined {
+  if (!request.from && !request.to) return undefined;
+  const to = request.to ? new Date(request.to) : now;
+  const from = request.from ? new Date(request.from) : new Date(to.getTime() - 30 * 86_400_000);
   if (from.getTime() >= to.getTime()) {
     throw new ValidationError('the window is empty: from must be before to', [{ field: 'from', problem: 'must be before to' }]);
   }
-  const explicit = Boolean(input.from || input.to);
-  const label = explicit ? `${from.toISOString()} to ${to.toISOString()}` : named.label;
-  const currencies = detectCurrencies(input.question);
-  const listed = await history.list(merchantId, from, to, MAX_RECORDS);
-  const items = currencies.length ? listed.items.filter((p) => currencies.includes(p.currency)) : listed.items;
-  const truncated = listed.truncated;
-  const intent = detectIntent(input.question);
-  const count = (status: string) => items.filter((p) => p.status === status).length;
-  const succeeded = count('succeeded');
-  const declined = count('declined');
-  const totals: Record<string, number> = {};
-  for (const p of items) if (p.status === 'succeeded') totals[p.currency] = (totals[p.currency] ?? 0) + p.amount;
-  const declineRate = succeeded + declined === 0 ? null : Math.round((declined / (succeeded + declined)) * 10_000) / 10_000;
-  const metrics = { payments: items.length, succeeded, declined, failed: count('failed'), review: count('review'), totals, declineRate };
+  return { from: from.toISOString(), to: to.toISOString(), label: `${from.toISOString()} to ${to.toISOString()}` };
+}
 
-  const totalText =
-    Object.keys(totals).length === 0
-      ? 'no succeeded volume'
-      : Object.entries(totals)
-          .sort(([a], [b]) => a.localeCompare(b))
-          .map(([currency, amount]) => `${formatMajor({ amount, currency })} ${currency}`)
-          .join(', ');
-  const rateText = declineRate === null ? 'no decided payments, so no decline rate' : `a decline rate of ${(declineRate * 100).toFixed(2)}% (${declined} of ${succeeded + declined})`;
-  const start = opening(label, explicit, from, to) + (currencies.length ? `, in ${currencies.join(' and ')}` : '');
-  const paymentsText = `${items.length} payment${items.length === 1 ? '' : 's'}`;
-  const sentences: Record<Intent, string> = {
-    total: `${start}, you took ${totalText} across ${succeeded} succeeded payment${succeeded === 1 ? '' : 's'}.`,
-    count: `${start}, you had ${paymentsText}: ${succeeded} succeeded, ${declined} declined, ${metrics.failed} failed and ${metrics.review} held for review.`,
-    decline_rate: `${start}, you had ${rateText}.`,
-    summary: `${start}, you had ${paymentsText}, took ${totalText}, and had ${rateText}.`,
-  };
-  const caveat = truncated ? ` (only the first ${MAX_RECORDS} payments of the window were counted; narrow the window)` : '';
+function withWindow(plan: MetricPlan, window: PlanWindow | undefined): MetricPlan {
+  if (!window) return plan;
+  const length = Date.parse(window.to) - Date.parse(window.from);
+  const compareTo = plan.compareTo
+    ? { from: new Date(Date.parse(window.from) - length).toISOString(), to: window.from, label: `the period before (${new Date(Date.parse(window.from) - length).toISOString()} to ${window.from})` }
+    : undefined;
+  const parsed = MetricPlan.safeParse({ ...plan, window, ...(compareTo ? { compareTo } : {}) });
+  if (!parsed.success) {
+    throw new ValidationError(`the window is too long: ${parsed.error.issues[0]?.message}`, [{ field: 'from', problem: parsed.error.issues[0]?.message ?? 'bad window' }]);
+  }
+  return parsed.data;
+}
+
+const base = () => ({ citations: [] as string[], evidence: [] as ChatAnswer['evidence'], plannedBy: 'parser' as const, composedBy: 'template' as const });
+
+export async function answer(merchantId: string, request: ChatRequest, deps: ChatDeps, now: Date): Promise<ChatAnswer> {
+  const window = requestWindow(request, now);
+  const planned = planQuestion(request.question, now);
+  if ('cannot' in planned) return { ...base(), answer: composeCannot(planned.cannot, planned.askable), askable: [...planned.askable] };
+  const plan = QueryPlan.parse(planned.plan);
+
+  if (plan.kind === 'lookup') {
+    const { docs } = await deps.index.payment(merchantId, plan.paymentId);
+    const own = docs.find((d) => d.kind === 'payment');
+    const refunded = docs.filter((d) => d.kind === 'refund').reduce((sum, d) => sum + (d.refundAmount ?? 0), 0);
+    return { ...base(), answer: composeLookup(plan.paymentId, docs), plan, citations: own ? [own.paymentId] : [], evidence: own ? [evidenceOf(own, refunded)] : [] };
+  }
+
+  if (plan.kind === 'similar') {
+    const { docs, embedding } = await deps.index.payment(merchantId, plan.paymentId);
+    const own = docs.find((d) => d.kind === 'payment');
+    const neighbours = own
+      ? await deps.index.search(merchantId, { scope: { filters: [] }, ...(embedding ? { vector: embedding } : { text: own.text }), exclude: plan.paymentId, limit: plan.limit })
+      : [];
+    return {
+      ...base(),
+      answer: composeSimilar(plan.paymentId, Boolean(own), neighbours),
+      plan,
+      citations: neighbours.map((d) => d.paymentId),
+      evidence: neighbours.map((d) => evidenceOf(d)),
+    };
+  }
+
+  if (plan.metric === 'reward_tokens') {
+    const reason = 'reward totals are not in the analytics index yet (GET /reward/{paymentId} shows one payment’s reward)';
+    return { ...base(), answer: composeCannot(reason, ASKABLE), askable: [...ASKABLE] };
+  }
+  const executed = withWindow(plan, window);
+  const [figures, comparison, vector] = await Promise.all([
+    deps.index.figures(merchantId, executed, executed.window),
+    executed.compareTo ? deps.index.figures(merchantId, executed, executed.compareTo) : undefined,
+    deps.embedder ? deps.embedder.embed([request.question]).then(([v]) => v) : undefined,
+  ]);
+  const found = await deps.index.search(merchantId, {
+    scope: { window: executed.window, filters: executed.filters, focus: executed.metric },
+    text: request.question,
+    ...(vector ? { vector } : {}),
+    limit: EVIDENCE_LIMIT,
+  });
+  const evidence = found.map((d) => evidenceOf(d));
   return {
-    answer: sentences[intent] + caveat,
-    intent,
-    window: { from: from.toISOString(), to: to.toISOString(), label },
-    ...(currencies.length ? { currencies } : {}),
-    metrics,
-    records: items,
-    truncated,
+    ...base(),
+    answer: composeMetric(executed, figures, comparison, evidence),
+    plan: executed,
+    figures,
+    ...(comparison ? { comparison } : {}),
+    citations: evidence.map((e) => e.paymentId),
+    evidence,
   };
 }

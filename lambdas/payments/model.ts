@@ -2,10 +2,10 @@
  * The payment as the workflow carries it, as the store keeps it, and as the API shows it: the types are the
  * contracts' (contracts/api.ts, contracts/steps.ts); this file adds what the payments area derives from them.
  */
-import { rawCardOf, type CardSummary, type Payment, type PendingAttempt, type PaymentRequest, type Refund, type RefundReason, type WalletSummary } from '../../contracts/api';
+import { rawCardOf, TerminalStatus, type CardSummary, type Payment, type PendingAttempt, type PaymentRequest, type Refund, type RefundReason, type WalletSummary } from '../../contracts/api';
 import type { PlannedRoute } from '../../contracts/steps';
-import type { PaymentRefundedDetail, PaymentSucceededDetail } from '../../contracts/events';
-import { cardBrand } from '../../contracts/methods';
+import type { PaymentRecordedDetail, PaymentRefundedDetail, PaymentSucceededDetail } from '../../contracts/events';
+import { cardBrand, type PaymentMethodKind } from '../../contracts/methods';
 
 export type { AttemptRecord, CardSummary, FraudAssessment, PaymentStatus, WalletSummary } from '../../contracts/api';
 export type { PaymentDraft } from '../../contracts/steps';
@@ -96,6 +96,46 @@ export function refundedEvent(record: PaymentRecord, refund: StoredRefund): Paym
     refundAmount: refund.amount,
     refundedTotal: refund.refundedTotal ?? refund.amount,
     occurredAt: refund.completedAt ?? record.updatedAt,
+    method: methodKind(record),
+    ...(record.connectorId === undefined ? {} : { connectorId: record.connectorId }),
+    ...(record.country === undefined ? {} : { country: record.country }),
+  };
+}
+
+/** The kind of a payment's method, from what the record keeps of it. */
+export function methodKind(record: { readonly card?: unknown; readonly wallet?: unknown }): PaymentMethodKind {
+  return record.card ? 'card' : record.wallet ? 'wallet' : 'solana_pay';
+}
+
+/**
+ * A terminal payment's PaymentRecorded detail (what analytics indexes), or undefined for a payment still under way.
+ * Only the method's kind and a card's brand: never its last 4, expiry or fingerprint, nor a wallet token's last 4.
+ */
+export function recordedEvent(record: PaymentRecord): PaymentRecordedDetail | undefined {
+  const status = TerminalStatus.safeParse(record.status);
+  if (!status.success) return undefined;
+  const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+  return {
+    paymentId: record.paymentId,
+    merchantId: record.merchantId,
+    customerId: record.customerId,
+    status: status.data,
+    amount: record.amount,
+    currency: record.currency,
+    method: methodKind(record),
+    ...optional('cardBrand', record.card?.brand),
+    ...optional('country', record.country),
+    ...optional('connectorId', record.connectorId),
+    ...optional('code', record.code),
+    ...optional('reason', record.reason),
+    ...optional('description', record.description),
+    ...optional('metadata', record.metadata),
+    ...(record.fraud
+      ? { fraud: { score: record.fraud.score, decision: record.fraud.decision, reasons: record.fraud.reasons.map(({ code, detail }) => ({ code, detail })) } }
+      : {}),
+    attempts: record.attempts.map(({ attempt, connectorId, outcome, code, at }) => ({ attempt, connectorId, outcome, ...optional('code', code), at })),
+    createdAt: record.createdAt,
+    finalizedAt: record.finalizedAt ?? record.updatedAt,
   };
 }
 

@@ -2,7 +2,8 @@
  * The outbox's publisher. A payment's terminal write carries its `PaymentSucceeded` detail (`outbox`) and a
  * mark that its events are not yet published (`unpublished`, the sparse `outbox` index); its events are a
  * function of the record: `PaymentSucceeded` for a succeeded payment, `PaymentFinalized` (the decision and the
- * attempts, for routing to learn from) for a routed one, until `eventsPublished`; and `PaymentRefunded` for each
+ * attempts, for routing to learn from) for a routed one, `PaymentRecorded` (what analytics indexes) for every one,
+ * until `eventsPublished`; and `PaymentRefunded` for each
  * succeeded refund not yet `published` (a refund's settlement marks the payment again). Publishing puts them on
  * the bus and then records what went out and clears the mark. Delivery is at least once (a crash between the two publishes
  * again), so every consumer is idempotent (the reward ledger by payment id, routing by decision and attempt).
@@ -18,6 +19,7 @@ import {
   EVENTS,
   type EventName,
   type PaymentFinalizedDetail,
+  type PaymentRecordedDetail,
   type PaymentRefundedDetail,
   type PaymentSucceededDetail,
   type RoutingDecisionContext,
@@ -25,14 +27,15 @@ import {
 } from '../../contracts/events';
 import { TerminalStatus } from '../../contracts/api';
 import type { PlannedRoute } from '../../contracts/steps';
-import { refundedEvent, succeededEvent, type PaymentRecord } from './model';
+import { recordedEvent, refundedEvent, succeededEvent, type PaymentRecord } from './model';
 import type { PaymentKey, PaymentStore } from './store';
 
 /** One event of the outbox. */
 export type OutboxEvent =
   | { readonly name: 'PaymentSucceeded'; readonly detail: PaymentSucceededDetail }
   | { readonly name: 'PaymentRefunded'; readonly detail: PaymentRefundedDetail }
-  | { readonly name: 'PaymentFinalized'; readonly detail: PaymentFinalizedDetail };
+  | { readonly name: 'PaymentFinalized'; readonly detail: PaymentFinalizedDetail }
+  | { readonly name: 'PaymentRecorded'; readonly detail: PaymentRecordedDetail };
 
 /** The bus, as the outbox sees it. */
 export interface EventPublisher {
@@ -82,6 +85,8 @@ export function eventsOf(record: PaymentRecord): OutboxEvent[] {
   if (record.eventsPublished) return events;
   const succeeded = succeededEvent(record);
   if (succeeded) events.push({ name: 'PaymentSucceeded', detail: succeeded });
+  const recorded = recordedEvent(record);
+  if (recorded) events.push({ name: 'PaymentRecorded', detail: recorded });
   const terminal = TerminalStatus.safeParse(record.status);
   if (record.plan && record.attempts.length > 0 && terminal.success) {
     events.push({

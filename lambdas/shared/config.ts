@@ -91,6 +91,8 @@ export interface RuntimeConfig {
   readonly dynamodbEndpoint?: string;
   readonly eventsEndpoint?: string;
   readonly secretsEndpoint?: string;
+  /** The analytics index (OPENSEARCH_ENDPOINT) and the embeddings' model (EMBEDDING_MODEL). */
+  readonly analytics: { readonly opensearchEndpoint?: string; readonly embeddingModel: string };
   readonly routingModelTtlMs: number;
   readonly routingHealthTtlMs: number;
   readonly routing: { readonly endpointName?: string; readonly endpointTimeoutMs: number; readonly feeWeights: Readonly<Record<string, number>> };
@@ -230,6 +232,10 @@ export function config(): RuntimeConfig {
     dynamodbEndpoint: process.env[ENV.dynamodbEndpoint] || undefined,
     eventsEndpoint: process.env[ENV.eventsEndpoint] || undefined,
     secretsEndpoint: process.env[ENV.secretsEndpoint] || undefined,
+    analytics: {
+      opensearchEndpoint: textSetting(ENV.opensearchEndpoint, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
+      embeddingModel: textSetting(ENV.embeddingModel, z.string().regex(/^(use-lite|[a-z0-9-]+\.[a-z0-9.:-]+)$/, 'must be use-lite or a Bedrock model id')) ?? 'amazon.titan-embed-text-v2:0',
+    },
     routingModelTtlMs: number(ENV.routingModelTtlMs, 5_000, 0, 300_000),
     routingHealthTtlMs: number(ENV.routingHealthTtlMs, 1_000, 0, 60_000),
     routing: {

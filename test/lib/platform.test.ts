@@ -386,7 +386,7 @@ describe('functions', () => {
       Routing: ['ROUTING_TABLE_NAME'],
       Payments: ['IDEMPOTENCY_TABLE_NAME', 'PAYMENTS_TABLE_NAME'],
       Rewards: ['PAYMENTS_TABLE_NAME', 'REWARDS_TABLE_NAME'],
-      Analytics: ['PAYMENTS_TABLE_NAME'],
+      Analytics: [],
     });
   });
 
@@ -462,8 +462,8 @@ describe('least privilege', () => {
     expect(Object.keys(tableActions('Rewards')).sort()).toEqual(['Payments', 'Rewards']);
     expect(writes(tableActions('Rewards').Rewards)).toBe(true);
     expect(writes(tableActions('Rewards').Payments)).toBe(false);
-    expect(Object.keys(tableActions('Analytics'))).toEqual(['Payments']);
-    expect(writes(tableActions('Analytics').Payments)).toBe(false);
+    // The analytics function's data is its index (OpenSearch), fed by the outbox's events: no table.
+    expect(tableActions('Analytics')).toEqual({});
     expect(Object.keys(tableActions('Fraud')).sort()).toEqual(['FraudState', 'Payments']);
     expect(writes(tableActions('Fraud').FraudState)).toBe(true);
     expect(writes(tableActions('Fraud').Payments)).toBe(false);
@@ -758,14 +758,14 @@ describe('observability', () => {
   });
 
   test('every alarm notifies the KMS-encrypted, TLS-only topic, and the alarms are exposed', () => {
-    // The SLA, workflow, DLQ, outbox and unminted-reward alarms: one per consumer queue's DLQ (RoutingFeedback, RoutingUpdates, FraudFeatures).
-    expect(alarms()).toHaveLength(12);
+    // The SLA, workflow, DLQ, outbox and unminted-reward alarms: one per consumer queue's DLQ (RoutingFeedback, RoutingUpdates, FraudFeatures, AnalyticsIndex).
+    expect(alarms()).toHaveLength(13);
     for (const a of alarms()) expect(a.AlarmActions).toEqual([topicRef()]);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': ['SmartPayDataKeyE70D8BC8', 'Arn'] } });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
-    expect(stack.platform.observability.alarms).toHaveLength(12);
+    expect(stack.platform.observability.alarms).toHaveLength(13);
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.unmintedRewardAgeAlarm);
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.routingUpdatesDlqDepthAlarm);
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.outboxDlqDepthAlarm);

@@ -5,7 +5,8 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { AttemptOutcome, ChargeOutcome, ChatIntent, FraudDecision, HealthStatus, PaymentStatus, ScoredBy } from '../../contracts/api';
+import { Composer, Dimension, DocumentKind, Metric, Planner } from '../../contracts/analytics';
+import { AttemptOutcome, ChargeOutcome, FraudDecision, HealthStatus, PaymentStatus, ScoredBy } from '../../contracts/api';
 import { ConnectorKind } from '../../contracts/connectors';
 import { CardBrand, CardNetwork, PaymentMethodKind } from '../../contracts/methods';
 import { Region } from '../../contracts/regions';
@@ -26,7 +27,11 @@ const VOCABULARIES: Record<string, readonly string[]> = {
   HealthStatus: HealthStatus.options,
   TableName: TableName.options,
   ScoredBy: ScoredBy.options,
-  ChatIntent: ChatIntent.options,
+  Metric: Metric.options,
+  Dimension: Dimension.options,
+  DocumentKind: DocumentKind.options,
+  Planner: Planner.options,
+  Composer: Composer.options,
   ChargeOutcome: ChargeOutcome.options,
 };
 

@@ -1,0 +1,88 @@
+/**
+ * The analytics index's documents, one per event (contracts/analytics.ts AnalyticsDocument): a terminal payment's
+ * PaymentRecorded and each PaymentRefunded. The text a document carries is what search matches and the embedding
+ * encodes: what kind of payment it was and how it ended, in words, without its ids or amount (those are fields),
+ * so payments that ended alike read alike, and an embedding is computed once per distinct text.
+ *
+ * The merchant's description is data: it goes in the text as a quotation, never as anything an answer obeys.
+ */
+import type { AnalyticsDocument } from '../../contracts/analytics';
+import type { PaymentRecordedDetail, PaymentRefundedDetail } from '../../contracts/events';
+
+const METHOD_WORDS = { card: 'card', wallet: 'wallet', solana_pay: 'Solana Pay' } as const;
+
+/** The connectors tried, once each, in the order first tried. */
+function triedConnectors(detail: PaymentRecordedDetail): string[] {
+  return [...new Set(detail.attempts.map((a) => a.connectorId))];
+}
+
+function paymentText(detail: PaymentRecordedDetail): string {
+  const method = detail.method === 'card' && detail.cardBrand && detail.cardBrand !== 'unknown' ? `${detail.cardBrand} card` : METHOD_WORDS[detail.method];
+  const parts = [`${detail.status} ${method} payment in ${detail.currency}${detail.country ? ` from ${detail.country}` : ''}`];
+  const tried = triedConnectors(detail);
+  if (detail.connectorId) parts.push(`${detail.status === 'succeeded' ? 'charged by' : 'last tried'} ${detail.connectorId}`);
+  if (tried.length > 1) parts.push(`fell back across ${tried.join(', ')}`);
+  const codes = [...new Set([detail.code, ...detail.attempts.map((a) => a.code)].filter((c): c is string => Boolean(c)))];
+  if (codes.length) parts.push(`codes ${codes.join(', ')}`);
+  if (detail.fraud) {
+    const reasons = detail.fraud.reasons.map((r) => r.code);
+    parts.push(`fraud check ${detail.fraud.decision}${reasons.length ? ` (${reasons.join(', ')})` : ''}`);
+  }
+  if (detail.reason) parts.push(`ended by the reconciler: ${detail.reason}`);
+  if (detail.description) parts.push(`description: "${detail.description.replace(/"/g, "'")}"`);
+  return parts.join('; ');
+}
+
+export function paymentDocument(detail: PaymentRecordedDetail): AnalyticsDocument {
+  const tried = triedConnectors(detail);
+  return {
+    eventId: `payment:${detail.paymentId}`,
+    kind: 'payment',
+    merchantId: detail.merchantId,
+    paymentId: detail.paymentId,
+    customerId: detail.customerId,
+    status: detail.status,
+    amount: detail.amount,
+    currency: detail.currency,
+    method: detail.method,
+    ...(detail.cardBrand ? { cardBrand: detail.cardBrand } : {}),
+    ...(detail.country ? { country: detail.country } : {}),
+    ...(detail.connectorId ? { connectorId: detail.connectorId } : {}),
+    ...(detail.code ? { code: detail.code } : {}),
+    attemptConnectors: tried,
+    attemptCount: detail.attempts.length,
+    ...(detail.fraud ? { fraudDecision: detail.fraud.decision, fraudScore: detail.fraud.score } : {}),
+    fraudReasons: detail.fraud?.reasons.map((r) => r.code) ?? [],
+    createdAt: Date.parse(detail.createdAt),
+    at: detail.finalizedAt,
+    text: paymentText(detail),
+    ...(detail.description ? { description: detail.description } : {}),
+  };
+}
+
+/**
+ * A refund's document: its payment's fields (a refund's payment succeeded), and the refund. A refund event of a
+ * payment recorded before events carried `createdAt` is dated by the refund (the payment's creation is unknown).
+ */
+export function refundDocument(detail: PaymentRefundedDetail): AnalyticsDocument {
+  return {
+    eventId: `refund:${detail.refundId}`,
+    kind: 'refund',
+    merchantId: detail.merchantId,
+    paymentId: detail.paymentId,
+    customerId: detail.customerId,
+    status: 'succeeded',
+    amount: detail.amount,
+    currency: detail.currency,
+    ...(detail.method ? { method: detail.method } : {}),
+    ...(detail.country ? { country: detail.country } : {}),
+    ...(detail.connectorId ? { connectorId: detail.connectorId } : {}),
+    attemptConnectors: detail.connectorId ? [detail.connectorId] : [],
+    attemptCount: detail.connectorId ? 1 : 0,
+    fraudReasons: [],
+    refundAmount: detail.refundAmount,
+    createdAt: Date.parse(detail.createdAt ?? detail.occurredAt),
+    at: detail.occurredAt,
+    text: `refund of a ${detail.method ? `${METHOD_WORDS[detail.method]} ` : ''}payment in ${detail.currency}${detail.country ? ` from ${detail.country}` : ''}${detail.connectorId ? `; charged by ${detail.connectorId}` : ''}`,
+  };
+}

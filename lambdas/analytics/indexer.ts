@@ -1,0 +1,56 @@
+/**
+ * The indexer: the outbox's PaymentRecorded and PaymentRefunded events, off the payment's path, become analytics
+ * documents (documents.ts) with their embeddings. Idempotent by event id: an event delivered again (the outbox and
+ * the queue deliver at least once) finds its document indexed and adds nothing.
+ */
+import { z } from 'zod';
+import type { AnalyticsDocument } from '../../contracts/analytics';
+import { eventEnvelope } from '../../contracts/events';
+import { parseWith } from '../shared/http';
+import { logger } from '../shared/powertools';
+import type { QueuedMessage } from '../shared/queued';
+import { paymentDocument, refundDocument } from './documents';
+import type { AnalyticsIndex, Embedder } from './ports';
+
+export interface IndexerDeps {
+  readonly index: AnalyticsIndex;
+  readonly embedder: Embedder;
+}
+
+const IndexedEvent = z.union([eventEnvelope('PaymentRecorded'), eventEnvelope('PaymentRefunded')]);
+
+/** The document of one event envelope (as the bus delivers it); throws on anything else. */
+export function documentOf(envelope: unknown): AnalyticsDocument {
+  const event = parseWith(IndexedEvent, envelope, 'analytics event');
+  return event['detail-type'] === 'PaymentRecorded' ? paymentDocument(event.detail as never) : refundDocument(event.detail as never);
+}
+
+/** Indexes the documents not indexed yet; how many were new. */
+export async function indexDocuments(docs: readonly AnalyticsDocument[], deps: IndexerDeps): Promise<number> {
+  const unique = [...new Map(docs.map((doc) => [doc.eventId, doc])).values()];
+  const already = await deps.index.indexed(unique.map((doc) => doc.eventId));
+  const fresh = unique.filter((doc) => !already.has(doc.eventId));
+  if (fresh.length === 0) return 0;
+  const embeddings = await deps.embedder.embed(fresh.map((doc) => doc.text));
+  await deps.index.put(fresh.map((doc, i) => ({ doc, embedding: embeddings[i]! })));
+  return fresh.length;
+}
+
+/**
+ * A queue batch: each message's event becomes a document; one that is not an event of ours is reported alone (to
+ * its DLQ after its last receive), the others are indexed together. If indexing fails, the whole batch returns.
+ */
+export async function indexBatch(messages: readonly QueuedMessage[], deps: IndexerDeps): Promise<{ indexed: number; batchItemFailures: Array<{ itemIdentifier: string }> }> {
+  const batchItemFailures: Array<{ itemIdentifier: string }> = [];
+  const docs: AnalyticsDocument[] = [];
+  for (const message of messages) {
+    try {
+      docs.push(documentOf(JSON.parse(message.body)));
+    } catch (error) {
+      logger.error('an analytics event could not be read; the message goes back to the queue', { messageId: message.messageId, error });
+      batchItemFailures.push({ itemIdentifier: message.messageId });
+    }
+  }
+  const indexed = await indexDocuments(docs, deps);
+  return { indexed, batchItemFailures };
+}
