@@ -115,6 +115,8 @@ export function recordedEvent(record: PaymentRecord): PaymentRecordedDetail | un
   const status = TerminalStatus.safeParse(record.status);
   if (!status.success) return undefined;
   const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+  // A declined payment keeps its connector and code on its last attempt.
+  const last = record.attempts.at(-1);
   return {
     paymentId: record.paymentId,
     merchantId: record.merchantId,
@@ -125,8 +127,8 @@ export function recordedEvent(record: PaymentRecord): PaymentRecordedDetail | un
     method: methodKind(record),
     ...optional('cardBrand', record.card?.brand),
     ...optional('country', record.country),
-    ...optional('connectorId', record.connectorId),
-    ...optional('code', record.code),
+    ...optional('connectorId', record.connectorId ?? last?.connectorId),
+    ...optional('code', record.code ?? (record.status === 'succeeded' ? undefined : last?.code)),
     ...optional('reason', record.reason),
     ...optional('description', record.description),
     ...optional('metadata', record.metadata),
