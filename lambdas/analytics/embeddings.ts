@@ -8,8 +8,12 @@ import type { BedrockRuntimeClient} from '@aws-sdk/client-bedrock-runtime';
 import { InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
 import type { Embedder } from './ports';
 
-/** The embedding model's id: `use-lite` (in-process) or a Bedrock model id (amazon.titan-embed-text-v2:0). */
+/**
+ * The embedding model's id: `use-lite` (in-process), a Bedrock model id (amazon.titan-embed-text-v2:0), or `none`
+ * (no vectors: search is full-text alone, and "payments like …" matches by text).
+ */
 export const LOCAL_EMBEDDING_MODEL = 'use-lite';
+export const NO_EMBEDDING_MODEL = 'none';
 export const TITAN_EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
 const CACHE_SIZE = 5_000;
 

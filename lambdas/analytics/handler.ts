@@ -13,14 +13,14 @@ import { apiRoute, errorResponse, isApiGatewayEvent, parseApiBody } from '../sha
 import { instrumented } from '../shared/powertools';
 import { sqsMessages } from '../shared/queued';
 import { answer } from './chat';
-import { bedrockEmbedder, LOCAL_EMBEDDING_MODEL, sentenceEncoder } from './embeddings';
+import { bedrockEmbedder, LOCAL_EMBEDDING_MODEL, NO_EMBEDDING_MODEL, sentenceEncoder } from './embeddings';
 import { indexBatch } from './indexer';
 import { OpenSearchIndex } from './opensearch';
 import type { AnalyticsIndex, Embedder } from './ports';
 
 let client: Client | undefined;
 let index: AnalyticsIndex | undefined;
-let embedder: Embedder | undefined;
+let embedder: Embedder | null | undefined;
 
 /** The OpenSearch client: SigV4 for Serverless (`aoss`, or `es` for a domain), none on loopback (the local endpoint). */
 function openSearchClient(endpoint: string): Client {
@@ -44,22 +44,30 @@ function analyticsIndex(): AnalyticsIndex {
   return index;
 }
 
-function analyticsEmbedder(): Embedder {
-  const model = config().analytics.embeddingModel;
-  embedder ??= model === LOCAL_EMBEDDING_MODEL ? sentenceEncoder() : bedrockEmbedder(() => traced(new BedrockRuntimeClient({})), model);
-  return embedder;
+/** The embedder of EMBEDDING_MODEL, or undefined for `none` (full-text search alone). */
+function analyticsEmbedder(): Embedder | undefined {
+  if (embedder === undefined) {
+    const model = config().analytics.embeddingModel;
+    embedder = model === NO_EMBEDDING_MODEL ? null : model === LOCAL_EMBEDDING_MODEL ? sentenceEncoder() : bedrockEmbedder(() => traced(new BedrockRuntimeClient({})), model);
+  }
+  return embedder ?? undefined;
 }
+
+const deps = () => {
+  const embedding = analyticsEmbedder();
+  return { index: analyticsIndex(), ...(embedding ? { embedder: embedding } : {}) };
+};
 
 export const handler = instrumented('analytics', async (event) => {
   if (isApiGatewayEvent(event)) {
     return apiRoute(event, async (merchantId) => ({
       status: 200,
-      body: await answer(merchantId, parseApiBody(event, ChatRequest), { index: analyticsIndex(), embedder: analyticsEmbedder() }, new Date()),
+      body: await answer(merchantId, parseApiBody(event, ChatRequest), deps(), new Date()),
     }));
   }
   const messages = sqsMessages(event);
   if (messages) {
-    const { batchItemFailures } = await indexBatch(messages, { index: analyticsIndex(), embedder: analyticsEmbedder() });
+    const { batchItemFailures } = await indexBatch(messages, deps());
     return { batchItemFailures };
   }
   return errorResponse(new ValidationError('the analytics function serves POST /chat and its index queue only'));

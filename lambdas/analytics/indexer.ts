@@ -14,7 +14,8 @@ import type { AnalyticsIndex, Embedder } from './ports';
 
 export interface IndexerDeps {
   readonly index: AnalyticsIndex;
-  readonly embedder: Embedder;
+  /** Absent: documents without embeddings (full-text search alone). */
+  readonly embedder?: Embedder;
 }
 
 const IndexedEvent = z.union([eventEnvelope('PaymentRecorded'), eventEnvelope('PaymentRefunded')]);
@@ -31,8 +32,8 @@ export async function indexDocuments(docs: readonly AnalyticsDocument[], deps: I
   const already = await deps.index.indexed(unique.map((doc) => doc.eventId));
   const fresh = unique.filter((doc) => !already.has(doc.eventId));
   if (fresh.length === 0) return 0;
-  const embeddings = await deps.embedder.embed(fresh.map((doc) => doc.text));
-  await deps.index.put(fresh.map((doc, i) => ({ doc, embedding: embeddings[i]! })));
+  const embeddings = deps.embedder ? await deps.embedder.embed(fresh.map((doc) => doc.text)) : [];
+  await deps.index.put(fresh.map((doc, i) => (embeddings[i] ? { doc, embedding: embeddings[i] } : { doc })));
   return fresh.length;
 }
 

@@ -86,6 +86,17 @@ export function windowOf(question: string, now: Date): PlanWindow {
   return window(new Date(now.getTime() - 30 * DAY_MS), now, 'the last 30 days');
 }
 
+/** The same instant a calendar month earlier (the month's last day when that day does not exist: 31 March → 28/29 February). */
+function monthEarlier(date: Date): Date {
+  const target = new Date(date.getTime());
+  const day = date.getUTCDate();
+  target.setUTCDate(1);
+  target.setUTCMonth(target.getUTCMonth() - 1);
+  const last = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+  target.setUTCDate(Math.min(day, last));
+  return target;
+}
+
 /** The window a question compares with, if it asks for a comparison. */
 export function comparisonOf(question: string, main: PlanWindow): PlanWindow | undefined {
   const q = question.toLowerCase();
@@ -94,11 +105,11 @@ export function comparisonOf(question: string, main: PlanWindow): PlanWindow | u
   const shifted = (ms: number, label: string) => window(new Date(from - ms), new Date(to - ms), label);
   if (/\b(?:compared?\s+(?:with|to)|than|vs\.?|versus)\s+(?:the\s+same\s+\w+\s+)?last\s+week\b/.test(q)) return shifted(7 * DAY_MS, 'the same period a week earlier');
   if (/\b(?:compared?\s+(?:with|to)|than|vs\.?|versus)\s+last\s+month\b/.test(q)) {
-    const a = new Date(from);
-    const b = new Date(to);
-    return window(new Date(Date.UTC(a.getUTCFullYear(), a.getUTCMonth() - 1, a.getUTCDate(), a.getUTCHours())), new Date(Date.UTC(b.getUTCFullYear(), b.getUTCMonth() - 1, b.getUTCDate(), b.getUTCHours())), 'the same period a month earlier');
+    return window(monthEarlier(new Date(from)), monthEarlier(new Date(to)), 'the same period a month earlier');
   }
-  if (/\b(?:compared?\s+(?:with|to)|than|vs\.?|versus)\b|\b(?:rise|rose|risen|increase|increased|drop|dropped|fall|fell|fallen|decrease|decreased|change|changed|grow|grew|jump|jumped)\b/.test(q)) {
+  // "Fell back" and "fall back" are fallbacks, not a fall.
+  const moves = q.replace(/\b(?:fell|fall|falls|falling)\s+back\b/g, ' ');
+  if (/\b(?:compared?\s+(?:with|to)|than|vs\.?|versus)\b|\b(?:rise|rose|risen|increase|increased|drop|dropped|fall|fell|fallen|decrease|decreased|change|changed|grow|grew|jump|jumped)\b/.test(moves)) {
     return window(new Date(from - (to - from)), new Date(from), `the period before (${day(new Date(from - (to - from)))} to ${day(new Date(from))})`);
   }
   return undefined;

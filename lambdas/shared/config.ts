@@ -234,7 +234,7 @@ export function config(): RuntimeConfig {
     secretsEndpoint: process.env[ENV.secretsEndpoint] || undefined,
     analytics: {
       opensearchEndpoint: textSetting(ENV.opensearchEndpoint, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
-      embeddingModel: textSetting(ENV.embeddingModel, z.string().regex(/^(use-lite|[a-z0-9-]+\.[a-z0-9.:-]+)$/, 'must be use-lite or a Bedrock model id')) ?? 'amazon.titan-embed-text-v2:0',
+      embeddingModel: textSetting(ENV.embeddingModel, z.string().regex(/^(use-lite|none|[a-z0-9-]+\.[a-z0-9.:-]+)$/, 'must be use-lite, none or a Bedrock model id')) ?? 'amazon.titan-embed-text-v2:0',
     },
     routingModelTtlMs: number(ENV.routingModelTtlMs, 5_000, 0, 300_000),
     routingHealthTtlMs: number(ENV.routingHealthTtlMs, 1_000, 0, 60_000),

@@ -15,7 +15,9 @@ export function startPlatform(
     onError: () => undefined,
     ...options,
     // The functions log as quietly as the tests (test/setup.ts): a test that wants their logs sets its own level.
-    env: { CONNECTORS: JSON.stringify(DEFAULT_CONNECTORS), POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL, ...options.env },
+    // The analytics index without embeddings (full-text search alone): loading the sentence encoder costs its
+    // instance seconds of CPU, which only the chat's own suite (chat.test.ts) needs.
+    env: { CONNECTORS: JSON.stringify(DEFAULT_CONNECTORS), POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL, EMBEDDING_MODEL: 'none', ...options.env },
   });
 }
 

@@ -128,6 +128,8 @@ test('the bus rules are the same events to the same consumers', () => {
   expect(local).toEqual([
     'PaymentFinalized → function routing',
     'PaymentFinalized → function routingUpdater',
+    'PaymentRecorded → function analytics',
+    'PaymentRefunded → function analytics',
     'PaymentRefunded → workflow reward',
     'PaymentSucceeded → function fraud',
     'PaymentSucceeded → workflow reward',

@@ -269,10 +269,14 @@ describe('payment steps', () => {
     const publisher = { publish: async (events: readonly OutboxEvent[]) => void published.push(...events) };
     while ((await publishPending({ store: s.store, publisher })) > 0);
     const mine = published.filter((e) => e.detail.paymentId === payment.paymentId);
-    expect(mine.map((e) => e.name).sort()).toEqual(['PaymentFinalized', 'PaymentSucceeded']);
+    expect(mine.map((e) => e.name).sort()).toEqual(['PaymentFinalized', 'PaymentRecorded', 'PaymentSucceeded']);
     expect(mine.find((e) => e.name === 'PaymentFinalized')?.detail).toMatchObject({
       decisionId: 'rt_test_decision_1', status: 'succeeded', attempts: [{ attempt: 0, outcome: 'succeeded', connectorId: 's' }],
     });
+    // What analytics indexes: the payment's facts, never its card's number, last 4, expiry or fingerprint.
+    const recorded = mine.find((e) => e.name === 'PaymentRecorded')?.detail;
+    expect(recorded).toMatchObject({ status: 'succeeded', amount: payment.request.amount, currency: payment.request.currency, method: 'card', connectorId: 's', attempts: [{ attempt: 0, connectorId: 's', outcome: 'succeeded' }] });
+    expect(JSON.stringify(recorded)).not.toMatch(/last4|expMonth|expYear|fingerprint|4242/);
     expect((await s.store.get(payment.merchantId, payment.paymentId))?.unpublished).toBeUndefined();
   });
 

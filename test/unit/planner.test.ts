@@ -93,6 +93,21 @@ describe('windows', () => {
     expect(metricPlan('decline rate last 7 days vs the 7 days before').compareTo).toMatchObject({ from: '2026-11-18T15:30:00.000Z', to: '2026-11-25T15:30:00.000Z' });
     expect(metricPlan('total volume yesterday').compareTo).toBeUndefined();
   });
+
+  it('"compared with last month" is the same instants a calendar month earlier (to the minute; the month\'s last day when the day is missing)', () => {
+    expect(planQuestion('fraud rate last 30 days versus last month', new Date('2026-12-02T14:01:57.833Z'))).toMatchObject({
+      plan: { compareTo: { from: '2026-10-02T14:01:57.833Z', to: '2026-11-02T14:01:57.833Z', label: 'the same period a month earlier' } },
+    });
+    expect(planQuestion('volume last 7 days compared with last month', new Date('2026-03-31T10:00:00Z'))).toMatchObject({
+      plan: { compareTo: { from: '2026-02-24T10:00:00.000Z', to: '2026-02-28T10:00:00.000Z' } },
+    });
+  });
+
+  it('"fell back" is a fallback, not a fall: no comparison', () => {
+    expect(metricPlan('how many payments fell back to another gateway in the last 7 days')).toMatchObject({ metric: 'fallback_count' });
+    expect(metricPlan('how many payments fell back to another gateway in the last 7 days').compareTo).toBeUndefined();
+    expect(metricPlan('did fallbacks fall this week?').compareTo).toBeDefined();
+  });
 });
 
 describe('lookups and similarity', () => {
