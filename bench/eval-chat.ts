@@ -17,7 +17,9 @@
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Dimension, Metric as MetricName } from '../contracts/analytics';
 import { DEFAULT_CONNECTORS } from '../contracts/connectors';
+import type { PaymentMethodKind } from '../contracts/methods';
 import { newPaymentId } from '../contracts/ids';
 import type { AttemptRecord, FraudAssessment, PaymentRequest, RouteResult } from '../contracts/api';
 import { DynamoPaymentStore } from '../lambdas/payments/store';
@@ -128,16 +130,17 @@ interface Window {
   readonly from: number;
   readonly to: number;
 }
-type Metric = 'count' | 'total_amount' | 'average_amount' | 'decline_rate' | 'fraud_decline_rate' | 'refund_rate' | 'approval_rate' | 'fallback_count';
+/** The metrics the harness reckons (every one but reward tokens, which the index does not hold). */
+type Metric = Exclude<MetricName, 'reward_tokens'>;
 interface Intent {
   readonly metric: Metric;
   readonly window: Window;
   readonly compare?: Window;
   readonly country?: string;
   readonly currency?: string;
-  readonly method?: 'card' | 'wallet';
+  readonly method?: PaymentMethodKind;
   readonly status?: string;
-  readonly groupBy?: 'country' | 'connector' | 'currency' | 'customer' | 'method';
+  readonly groupBy?: Exclude<Dimension, 'status'>;
   readonly top?: number;
 }
 interface Row {

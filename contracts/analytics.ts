@@ -84,6 +84,13 @@ export type SimilarPlan = z.infer<typeof SimilarPlan>;
 export const QueryPlan = z.discriminatedUnion('kind', [MetricPlan, LookupPlan, SimilarPlan]);
 export type QueryPlan = z.infer<typeof QueryPlan>;
 
+/**
+ * What a language model proposes for a question (its tool call's input): a plan, or that the question cannot be
+ * answered from the data, and why. Validated like any plan: strict, never a merchant.
+ */
+export const ProposedPlan = z.union([QueryPlan, z.object({ kind: z.literal('cannot'), reason: z.string().min(1).max(300) }).strict()]);
+export type ProposedPlan = z.infer<typeof ProposedPlan>;
+
 /** What can be asked, for a question no plan answers (an answer says so, never invents a number). */
 export const ASKABLE = [
   'totals, counts and averages: "total volume last week", "how many payments yesterday", "average amount in March"',

@@ -166,13 +166,20 @@ export const ENV = {
    * rent, and sponsors the fees of POST /reward/relay. Unset: the mint authority pays, and there is no relay.
    */
   solanaTreasurySecretArn: 'SOLANA_TREASURY_SECRET_ARN',
+  /** The secret holding the OpenAI API key, for CHAT_MODEL=openai:… in the cloud. */
   llmApiKeySecretArn: 'LLM_API_KEY_SECRET_ARN',
+  /** The language model of /chat: `bedrock:<model id>` or `openai:<model>`; unset, the parser and the templates. */
+  chatModel: 'CHAT_MODEL',
+  /** Local only (`npm start`): the OpenAI API key for CHAT_MODEL=openai:… (in the cloud: LLM_API_KEY_SECRET_ARN). */
+  openaiApiKey: 'OPENAI_API_KEY',
+  /** An OpenAI-compatible API's base URL (default https://api.openai.com/v1). */
+  openaiBaseUrl: 'OPENAI_BASE_URL',
   /**
    * The analytics index's OpenSearch endpoint (an OpenSearch Serverless collection's, or any OpenSearch 2.x domain's
    * with the k-NN plugin); locally, the platform's own endpoint over its embedded Orama index.
    */
   opensearchEndpoint: 'OPENSEARCH_ENDPOINT',
-  /** The analytics embeddings' model: a Bedrock model id (default amazon.titan-embed-text-v2:0) or `use-lite` (in-process, the local default). */
+  /** The analytics embeddings' model: a Bedrock model id (default DEFAULT_EMBEDDING_MODEL), `use-lite` (in-process, the local default) or `none`. */
   embeddingModel: 'EMBEDDING_MODEL',
 } as const;
 
@@ -227,3 +234,6 @@ export const TABLE_ENV: Readonly<Record<TableName, string>> = {
   rewards: ENV.rewardsTable,
   fraudState: ENV.fraudStateTable,
 };
+
+/** The analytics embeddings' model in the cloud: Amazon Titan Text Embeddings v2 (512 dimensions) on Bedrock. */
+export const DEFAULT_EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';

@@ -55,6 +55,18 @@ export interface SmartPayFunctionsProps {
    */
   readonly routingEndpointName?: string;
   /**
+   * The analytics index's OpenSearch endpoint (`OPENSEARCH_ENDPOINT`): the collection's the platform creates, or one
+   * of yours. Its data access is granted where it is created (SmartPayAnalyticsIndex.grantReadWrite).
+   * @default - none: POST /chat answers 409 analytics_not_configured
+   */
+  readonly opensearchEndpoint?: string;
+  /**
+   * The language model of /chat (`CHAT_MODEL`: `bedrock:<model id>` or `openai:<model>`); its grants come with it
+   * (SmartPayPlatform).
+   * @default - none: the deterministic parser and the templates
+   */
+  readonly chatModel?: string;
+  /**
    * The secrets a function reads by ARN (its `*_SECRET_ARN` variables); each function that declares one may read
    * it and nothing else.
    * @default - none
@@ -140,7 +152,7 @@ export class SmartPayFunctions extends Construct {
         stage: stage.name,
         tableName: (table) => data.tables[table].tableName,
         settings: stage,
-        props: { ...endpoints, ...secretArns },
+        props: { ...endpoints, opensearchEndpoint: props.opensearchEndpoint, chatModel: props.chatModel, ...secretArns },
       });
       const fn = new nodejs.NodejsFunction(this, `${Name}Function`, {
         description: `SmartPay ${spec.description} (${stage.name})`,
@@ -196,7 +208,8 @@ export class SmartPayFunctions extends Construct {
         });
       }
       for (const source of Object.values(spec.env ?? {})) {
-        const endpoint = source.from === 'prop' ? endpoints[source.prop] : undefined;
+        // A SageMaker endpoint's name (the OpenSearch endpoint's access is granted with its collection).
+        const endpoint = source.from === 'prop' && (source.prop === 'fraudEndpointName' || source.prop === 'routingEndpointName') ? endpoints[source.prop] : undefined;
         if (endpoint) fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sagemaker:InvokeEndpoint'], resources: [endpointArn(endpoint)] }));
         // Read on the secrets it declares (GetSecretValue, DescribeSecret, and decrypt with the secret's key).
         if (source.from === 'secret') secrets[source.prop]?.grantRead(fn);

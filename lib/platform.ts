@@ -18,6 +18,8 @@ import { SmartPayData } from './data';
 import { SmartPayFunctions } from './functions';
 import { SmartPayFraudEndpoint, type SmartPayFraudEndpointProps } from './ml';
 import { SmartPayObservability } from './observability';
+import { SmartPayAnalyticsIndex } from './search';
+import { DEFAULT_EMBEDDING_MODEL } from '../contracts/resources';
 import { GATEWAY_KINDS } from '../contracts/connectors';
 import { STAGES, validateStageConfig, type StageConfig } from './stages';
 import { acknowledge } from './nag';
@@ -142,6 +144,23 @@ export interface SmartPayPlatformProps {
    * @default - a generated secret (64 characters), encrypted with the platform's key and kept with the data
    */
   readonly cardFingerprintSecret?: secretsmanager.ISecret;
+  /**
+   * The OpenSearch endpoint of an analytics index of yours (an OpenSearch Serverless collection's or a domain's with
+   * k-NN): the analytics function indexes into it and answers /chat from it (`OPENSEARCH_ENDPOINT`). Grant its data
+   * access to `functions.analyticsFunction.role` yourself.
+   * @default - a new OpenSearch Serverless vector-search collection (SmartPayAnalyticsIndex)
+   */
+  readonly existingOpenSearchEndpoint?: string;
+  /**
+   * The language model that plans /chat's questions and phrases its answers: `bedrock:<model id>` (the analytics
+   * function may invoke that model, or inference profile, alone) or `openai:<model>` (with `llmApiKeySecret`).
+   * Its plans are validated and its phrasing checked against the results; on any failure the parser and the
+   * templates answer.
+   * @default - none: the deterministic parser and the templates
+   */
+  readonly chatModel?: string;
+  /** The secret holding the OpenAI API key (`LLM_API_KEY_SECRET_ARN`), for `chatModel: 'openai:…'`; only the analytics function reads it. */
+  readonly llmApiKeySecret?: secretsmanager.ISecret;
 }
 
 const EXCLUSIVE: ReadonlyArray<readonly [keyof SmartPayPlatformProps, keyof SmartPayPlatformProps]> = [
@@ -168,6 +187,15 @@ export function validateSmartPayPlatformProps(props: SmartPayPlatformProps): voi
   }
   if (props.routingEndpointName !== undefined && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(props.routingEndpointName)) {
     throw new Error('routingEndpointName must be a SageMaker endpoint name (letters, digits and hyphens, at most 63)');
+  }
+  if (props.chatModel !== undefined && !/^(bedrock|openai):[A-Za-z0-9._:/-]{1,200}$/.test(props.chatModel)) {
+    throw new Error(`chatModel must be bedrock:<model id> or openai:<model>, got "${props.chatModel}"`);
+  }
+  if (props.chatModel?.startsWith('openai:') && props.llmApiKeySecret === undefined) {
+    throw new Error('chatModel names an OpenAI model but no llmApiKeySecret was given: pass the secret holding the OpenAI API key');
+  }
+  if (props.llmApiKeySecret !== undefined && !props.chatModel?.startsWith('openai:')) {
+    throw new Error('an llmApiKeySecret was given but chatModel is not openai:<model>: only an OpenAI model reads it');
   }
   if (props.stage) validateStageConfig(props.stage);
   if (props.stage?.rewardTokenMint !== undefined && props.mintAuthoritySecret === undefined) {
@@ -204,6 +232,8 @@ export class SmartPayPlatform extends Construct {
   public readonly cardFingerprintSecret: secretsmanager.ISecret;
   /** The SageMaker fraud endpoint, when `fraudEndpoint` is set. */
   public readonly fraudEndpoint?: SmartPayFraudEndpoint;
+  /** The analytics index's OpenSearch Serverless collection (absent with `existingOpenSearchEndpoint`). */
+  public readonly analyticsIndex?: SmartPayAnalyticsIndex;
 
   constructor(scope: Construct, id: string, props: SmartPayPlatformProps = {}) {
     validateSmartPayPlatformProps(props);
@@ -238,15 +268,38 @@ export class SmartPayPlatform extends Construct {
 
     this.cardFingerprintSecret = props.cardFingerprintSecret ?? this.generatedFingerprintKey(key, stage.retainData);
 
+    if (props.existingOpenSearchEndpoint === undefined) {
+      this.analyticsIndex = new SmartPayAnalyticsIndex(this, 'AnalyticsIndex', { encryptionKey: key, stage: stage.name });
+    }
+
     this.functions = new SmartPayFunctions(this, 'Functions', {
       stage,
+      opensearchEndpoint: props.existingOpenSearchEndpoint ?? this.analyticsIndex?.endpoint,
+      chatModel: props.chatModel,
       data: this.data,
       logEncryptionKey: key,
       // functions.ts sets FRAUD_ENDPOINT_NAME and grants InvokeEndpoint on that endpoint only.
       fraudEndpointName: this.fraudEndpoint?.endpointName ?? props.fraudEndpointName,
       routingEndpointName: props.routingEndpointName,
-      secrets: { mintAuthoritySecretArn: props.mintAuthoritySecret, treasurySecretArn: props.treasurySecret, solanaRpcUrlSecretArn: props.solanaRpcUrlSecret, gatewayCredentialsSecretArn: props.gatewayCredentialsSecret, cardFingerprintSecretArn: this.cardFingerprintSecret },
+      secrets: { mintAuthoritySecretArn: props.mintAuthoritySecret, treasurySecretArn: props.treasurySecret, solanaRpcUrlSecretArn: props.solanaRpcUrlSecret, gatewayCredentialsSecretArn: props.gatewayCredentialsSecret, cardFingerprintSecretArn: this.cardFingerprintSecret, llmApiKeySecretArn: props.llmApiKeySecret },
     });
+
+    // The analytics function: its index's data, and the embeddings' model on Bedrock (EMBEDDING_MODEL's default).
+    const analyticsRole = this.functions.analyticsFunction.role!;
+    this.analyticsIndex?.grantReadWrite(analyticsRole);
+    this.functions.analyticsFunction.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: [`arn:${partition}:bedrock:${region}::foundation-model/${DEFAULT_EMBEDDING_MODEL}`] }),
+    );
+    if (props.chatModel?.startsWith('bedrock:')) {
+      // Converse is authorised as InvokeModel, on the model or on the inference profile of that id.
+      const modelId = props.chatModel.slice('bedrock:'.length);
+      this.functions.analyticsFunction.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['bedrock:InvokeModel'],
+          resources: [`arn:${partition}:bedrock:*::foundation-model/${modelId.replace(/^(us|eu|apac|global)\./, '')}`, `arn:${partition}:bedrock:${region}:${account}:inference-profile/${modelId}`],
+        }),
+      );
+    }
 
     this.workflows = new SmartPayWorkflows(this, 'Workflows', {
       stage,

@@ -7,17 +7,67 @@
  *
  * The merchant is the caller's (the JWT claim): it goes to the index with every read, and no plan names one.
  */
-import { ASKABLE, MetricPlan, QueryPlan, type ChatAnswer, type PlanWindow } from '../../contracts/analytics';
+import { ASKABLE, MetricPlan, ProposedPlan, QueryPlan, type ChatAnswer, type Composer, type PlanWindow, type Planner } from '../../contracts/analytics';
 import type { ChatRequest } from '../../contracts/api';
 import { ValidationError } from '../../contracts/errors';
 import { composeCannot, composeLookup, composeMetric, composeSimilar, evidenceOf } from './compose';
-import { planQuestion } from './planner';
+import { isGrounded } from './grounded';
+import type { LanguageModel } from './llm';
+import { asksAboutOtherMerchants, OTHER_MERCHANTS, planQuestion, type Planned } from './planner';
 import type { AnalyticsIndex, Embedder } from './ports';
+import { logger } from '../shared/powertools';
 
 export interface ChatDeps {
   readonly index: AnalyticsIndex;
   /** Embeds the question for the hybrid search (absent: text search alone). */
   readonly embedder?: Embedder;
+  /** Proposes the plan and phrases the answer (CHAT_MODEL); absent: the parser and the templates. */
+  readonly model?: LanguageModel;
+}
+
+/** How long a model call may take before the parser or the template answers instead. */
+export const MODEL_BUDGET_MS = 6_000;
+
+function withinBudget<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took more than ${MODEL_BUDGET_MS} ms`)), MODEL_BUDGET_MS);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The question's plan: the model's tool call when there is a model and its proposal is a valid plan, else the
+ * parser's. A question about other merchants is refused whatever the model proposes.
+ */
+async function planOf(question: string, now: Date, model: LanguageModel | undefined): Promise<{ planned: Planned; by: Planner }> {
+  if (asksAboutOtherMerchants(question)) return { planned: { cannot: OTHER_MERCHANTS, askable: ASKABLE }, by: 'parser' };
+  if (model) {
+    try {
+      const proposed = ProposedPlan.safeParse(await withinBudget(model.proposePlan(question, now), `${model.name} planning`));
+      if (proposed.success) {
+        const planned: Planned = proposed.data.kind === 'cannot' ? { cannot: proposed.data.reason, askable: ASKABLE } : { plan: proposed.data };
+        return { planned, by: model.name };
+      }
+      logger.warn('the model proposed an invalid plan; the parser plans instead', { model: model.name, issues: proposed.error.issues.slice(0, 5) });
+    } catch (error) {
+      logger.warn('the model did not plan; the parser plans instead', { model: model.name, error });
+    }
+  }
+  return { planned: planQuestion(question, now), by: 'parser' };
+}
+
+/** The model's phrasing of the template's answer, kept only when every number and id in it is the template's. */
+async function phrased(question: string, draft: string, facts: unknown, model: LanguageModel | undefined): Promise<{ answer: string; composedBy: Composer }> {
+  if (!model) return { answer: draft, composedBy: 'template' };
+  try {
+    const text = (await withinBudget(model.phrase(question, draft, facts), `${model.name} phrasing`))?.trim();
+    if (text && isGrounded(text, draft)) return { answer: text, composedBy: model.name };
+    if (text) logger.warn('the model wrote a number or id the results do not have; the template answers', { model: model.name });
+  } catch (error) {
+    logger.warn('the model did not phrase the answer; the template answers', { model: model.name, error });
+  }
+  return { answer: draft, composedBy: 'template' };
 }
 
 /** How many supporting payments an answer cites. */
@@ -47,11 +97,10 @@ function withWindow(plan: MetricPlan, window: PlanWindow | undefined): MetricPla
   return parsed.data;
 }
 
-const base = () => ({ citations: [] as string[], evidence: [] as ChatAnswer['evidence'], plannedBy: 'parser' as const, composedBy: 'template' as const });
-
 export async function answer(merchantId: string, request: ChatRequest, deps: ChatDeps, now: Date): Promise<ChatAnswer> {
   const window = requestWindow(request, now);
-  const planned = planQuestion(request.question, now);
+  const { planned, by } = await planOf(request.question, now, deps.model);
+  const base = () => ({ citations: [] as string[], evidence: [] as ChatAnswer['evidence'], plannedBy: by, composedBy: 'template' as Composer });
   if ('cannot' in planned) return { ...base(), answer: composeCannot(planned.cannot, planned.askable), askable: [...planned.askable] };
   const plan = QueryPlan.parse(planned.plan);
 
@@ -94,9 +143,11 @@ export async function answer(merchantId: string, request: ChatRequest, deps: Cha
     limit: EVIDENCE_LIMIT,
   });
   const evidence = found.map((d) => evidenceOf(d));
+  const draft = composeMetric(executed, figures, comparison, evidence);
+  const facts = { plan: executed, figures, ...(comparison ? { comparison } : {}), citations: evidence.map((e) => e.paymentId) };
   return {
     ...base(),
-    answer: composeMetric(executed, figures, comparison, evidence),
+    ...(await phrased(request.question, draft, facts, deps.model)),
     plan: executed,
     figures,
     ...(comparison ? { comparison } : {}),

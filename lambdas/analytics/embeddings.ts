@@ -14,7 +14,6 @@ import type { Embedder } from './ports';
  */
 export const LOCAL_EMBEDDING_MODEL = 'use-lite';
 export const NO_EMBEDDING_MODEL = 'none';
-export const TITAN_EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
 const CACHE_SIZE = 5_000;
 
 /** An embedder that computes each distinct text once (the last CACHE_SIZE texts are kept). */

@@ -3,24 +3,29 @@
  * indexer (the outbox's PaymentRecorded and PaymentRefunded events, from its queue).
  */
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Client } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
 import { ChatRequest } from '../../contracts/api';
 import { AnalyticsNotConfiguredError, ValidationError } from '../../contracts/errors';
 import { isLoopback, traced } from '../shared/clients';
 import { config } from '../shared/config';
+import { secretString } from '../shared/secrets';
 import { apiRoute, errorResponse, isApiGatewayEvent, parseApiBody } from '../shared/http';
 import { instrumented } from '../shared/powertools';
 import { sqsMessages } from '../shared/queued';
 import { answer } from './chat';
 import { bedrockEmbedder, LOCAL_EMBEDDING_MODEL, NO_EMBEDDING_MODEL, sentenceEncoder } from './embeddings';
 import { indexBatch } from './indexer';
+import { bedrockModel, openAiModel, type LanguageModel } from './llm';
 import { OpenSearchIndex } from './opensearch';
 import type { AnalyticsIndex, Embedder } from './ports';
 
 let client: Client | undefined;
+let bedrock: BedrockRuntimeClient | undefined;
 let index: AnalyticsIndex | undefined;
 let embedder: Embedder | null | undefined;
+let model: LanguageModel | null | undefined;
 
 /** The OpenSearch client: SigV4 for Serverless (`aoss`, or `es` for a domain), none on loopback (the local endpoint). */
 function openSearchClient(endpoint: string): Client {
@@ -47,15 +52,36 @@ function analyticsIndex(): AnalyticsIndex {
 /** The embedder of EMBEDDING_MODEL, or undefined for `none` (full-text search alone). */
 function analyticsEmbedder(): Embedder | undefined {
   if (embedder === undefined) {
-    const model = config().analytics.embeddingModel;
-    embedder = model === NO_EMBEDDING_MODEL ? null : model === LOCAL_EMBEDDING_MODEL ? sentenceEncoder() : bedrockEmbedder(() => traced(new BedrockRuntimeClient({})), model);
+    const id = config().analytics.embeddingModel;
+    embedder = id === NO_EMBEDDING_MODEL ? null : id === LOCAL_EMBEDDING_MODEL ? sentenceEncoder() : bedrockEmbedder(() => (bedrock ??= traced(new BedrockRuntimeClient({ requestHandler: new NodeHttpHandler() }))), id);
   }
   return embedder ?? undefined;
 }
 
+/** The language model of CHAT_MODEL (Bedrock Converse, or OpenAI with its key), or undefined. */
+function chatModel(): LanguageModel | undefined {
+  if (model === undefined) {
+    const { chatModel: chosen, openaiApiKey, llmApiKeySecretArn, openaiBaseUrl } = config().analytics;
+    if (!chosen) model = null;
+    else if (chosen.provider === 'bedrock') {
+      // HTTP/1.1: Converse needs no HTTP/2 (only the bidirectional streams do).
+      model = bedrockModel(() => (bedrock ??= traced(new BedrockRuntimeClient({ requestHandler: new NodeHttpHandler() }))), chosen.model);
+    } else {
+      const apiKey = async () => {
+        if (openaiApiKey) return openaiApiKey;
+        if (llmApiKeySecretArn) return (await secretString(llmApiKeySecretArn)).trim();
+        throw new Error('CHAT_MODEL names an OpenAI model, but neither OPENAI_API_KEY nor LLM_API_KEY_SECRET_ARN is set');
+      };
+      model = openAiModel({ apiKey, model: chosen.model, ...(openaiBaseUrl ? { baseUrl: openaiBaseUrl } : {}) });
+    }
+  }
+  return model ?? undefined;
+}
+
 const deps = () => {
   const embedding = analyticsEmbedder();
-  return { index: analyticsIndex(), ...(embedding ? { embedder: embedding } : {}) };
+  const language = chatModel();
+  return { index: analyticsIndex(), ...(embedding ? { embedder: embedding } : {}), ...(language ? { model: language } : {}) };
 };
 
 export const handler = instrumented('analytics', async (event) => {

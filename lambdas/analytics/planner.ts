@@ -180,12 +180,17 @@ function filtersOf(question: string, metric: Metric): PlanFilter[] {
 
 const cannot = (reason: string): Planned => ({ cannot: reason, askable: ASKABLE });
 
+export const OTHER_MERCHANTS = 'answers are about your own payments only; other merchants’ data is never read';
+
+/** Whether a question asks about merchants other than the caller ("all merchants", "merchant m_…"). */
+export function asksAboutOtherMerchants(question: string): boolean {
+  return /\b(?:all|every|other|another)\s+merchants?\b|\bmerchants'\b|\bmerchant\s+(?:id\s+)?m_/.test(question.toLowerCase());
+}
+
 /** The plan of a question asked at `now`, validated; or why it cannot be answered, and what can be asked. */
 export function planQuestion(question: string, now: Date): Planned {
   const q = question.toLowerCase();
-  if (/\b(?:all|every|other|another)\s+merchants?\b|\bmerchants'\b|\bmerchant\s+(?:id\s+)?m_/.test(q)) {
-    return cannot('answers are about your own payments only; other merchants’ data is never read');
-  }
+  if (asksAboutOtherMerchants(question)) return cannot(OTHER_MERCHANTS);
   const paymentId = /\bpay_[0-9A-Z]{20}\b/.exec(question)?.[0];
   if (paymentId) {
     const plan = /\blike\b|\bsimilar\b|\bresembl/.test(q) ? { kind: 'similar' as const, paymentId, limit: 5 } : { kind: 'lookup' as const, paymentId };

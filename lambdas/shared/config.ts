@@ -5,7 +5,8 @@
  */
 import { DEFAULT_CONNECTORS, parseConnectorRegistry, parseFaultList, type ConnectorDefinition } from '../../contracts/connectors';
 import { z } from 'zod';
-import { ENV } from '../../contracts/resources';
+import { DEFAULT_EMBEDDING_MODEL, ENV } from '../../contracts/resources';
+import type { Planner } from '../../contracts/analytics';
 import { SolanaAddress } from '../../contracts/ids';
 import {
   DEFAULT_RELAY_DAILY_LIMIT,
@@ -92,7 +93,15 @@ export interface RuntimeConfig {
   readonly eventsEndpoint?: string;
   readonly secretsEndpoint?: string;
   /** The analytics index (OPENSEARCH_ENDPOINT) and the embeddings' model (EMBEDDING_MODEL). */
-  readonly analytics: { readonly opensearchEndpoint?: string; readonly embeddingModel: string };
+  readonly analytics: {
+    readonly opensearchEndpoint?: string;
+    readonly embeddingModel: string;
+    /** CHAT_MODEL: the provider and the model, or none. */
+    readonly chatModel?: { readonly provider: Exclude<Planner, 'parser'>; readonly model: string };
+    readonly openaiApiKey?: string;
+    readonly llmApiKeySecretArn?: string;
+    readonly openaiBaseUrl?: string;
+  };
   readonly routingModelTtlMs: number;
   readonly routingHealthTtlMs: number;
   readonly routing: { readonly endpointName?: string; readonly endpointTimeoutMs: number; readonly feeWeights: Readonly<Record<string, number>> };
@@ -234,7 +243,17 @@ export function config(): RuntimeConfig {
     secretsEndpoint: process.env[ENV.secretsEndpoint] || undefined,
     analytics: {
       opensearchEndpoint: textSetting(ENV.opensearchEndpoint, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
-      embeddingModel: textSetting(ENV.embeddingModel, z.string().regex(/^(use-lite|none|[a-z0-9-]+\.[a-z0-9.:-]+)$/, 'must be use-lite, none or a Bedrock model id')) ?? 'amazon.titan-embed-text-v2:0',
+      chatModel: textSetting(
+        ENV.chatModel,
+        z
+          .string()
+          .regex(/^(bedrock|openai):[A-Za-z0-9._:/-]{1,200}$/, 'must be bedrock:<model id> or openai:<model>')
+          .transform((v) => ({ provider: v.slice(0, v.indexOf(':')) as Exclude<Planner, 'parser'>, model: v.slice(v.indexOf(':') + 1) })),
+      ),
+      openaiApiKey: process.env[ENV.openaiApiKey] || undefined,
+      llmApiKeySecretArn: process.env[ENV.llmApiKeySecretArn] || undefined,
+      openaiBaseUrl: textSetting(ENV.openaiBaseUrl, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
+      embeddingModel: textSetting(ENV.embeddingModel, z.string().regex(/^(use-lite|none|[a-z0-9-]+\.[a-z0-9.:-]+)$/, 'must be use-lite, none or a Bedrock model id')) ?? DEFAULT_EMBEDDING_MODEL,
     },
     routingModelTtlMs: number(ENV.routingModelTtlMs, 5_000, 0, 300_000),
     routingHealthTtlMs: number(ENV.routingHealthTtlMs, 1_000, 0, 60_000),

@@ -13,7 +13,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-test('FraudDeclined: decided by the model and the stage thresholds; nothing charged, no event, no features recorded', async () => {
+test('FraudDeclined: decided by the model and the stage thresholds; nothing charged, no event but its record for analytics, no features recorded', async () => {
   const before = h.platform.bus.published().length;
   const { status, body, execution } = await pay(h, envelope(paymentBody()));
   expect(execution.states).toContain('ScoreFraud');
@@ -25,8 +25,8 @@ test('FraudDeclined: decided by the model and the stage thresholds; nothing char
   expect(payment).toMatchObject({ status: 'declined', attempts: [], fraud: { decision: 'decline' } });
   expect(payment.fraud.modelVersion).toMatch(/^fraud-/);
   expect(await h.paymentRecord(MERCHANT, payment.paymentId)).toMatchObject({ status: 'declined', attempts: [] });
-  // Off the path too: once everything has settled, no event went out and the features did not record it.
+  // Off the path too: once everything has settled, only its PaymentRecorded (analytics) went out, and the features did not record it.
   await h.platform.idle();
-  expect(h.platform.bus.published().length).toBe(before);
+  expect(h.platform.bus.published().slice(before).map((e) => [e['detail-type'], (e.detail as { paymentId?: string }).paymentId])).toEqual([['PaymentRecorded', payment.paymentId]]);
   expect(await h.featureTransactions('cus_paths')).not.toContain(payment.paymentId);
 });
