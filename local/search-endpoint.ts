@@ -5,8 +5,10 @@
  * talks to an OpenSearch Serverless collection in the cloud (OPENSEARCH_ENDPOINT), so the queries are the same.
  *
  * Like a vector-search collection, it assigns document ids itself and refuses ours. Filters and aggregations are
- * evaluated over the documents in memory (local/search-dsl.ts); `match` is Orama's BM25 full-text search and
- * `knn` its vector search (cosine), each under the query's filter. A search sees every document indexed before it
+ * evaluated over the documents in memory (local/search-dsl.ts); `match` is BM25 full-text search and `knn`
+ * cosine nearest neighbours, each under the query's filter: over the documents the filter leaves when they are few
+ * (EXACT_SEARCH_LIMIT, with Orama's tokenizer: stemmed English without stop words), else through Orama's own
+ * indexes. A search sees every document indexed before it
  * (OpenSearch refreshes within a second; this at once).
  *
  * Persistence: each bulk request's documents are appended to `<dir>/<index>.jsonl` before the answer, with each
@@ -78,8 +80,12 @@ class LocalIndex {
     const list = this.byMerchant.get(merchant);
     if (list) list.push(doc);
     else this.byMerchant.set(merchant, [doc]);
+    this.unsorted.add(merchant);
     this.pending.push(doc);
   }
+
+  /** Merchants whose documents were added since they were last sorted by createdAt. */
+  private readonly unsorted = new Set<string>();
 
   /** Indexes one bulk request's documents: journal first, then memory. */
   index(docs: ReadonlyArray<{ source: Record<string, unknown> }>): StoredDoc[] {
@@ -111,7 +117,9 @@ class LocalIndex {
   /** The Orama index, brought up to date with the documents added since it was last used. */
   private async search(): Promise<AnyOrama> {
     this.orama ??= create({
-      schema: { id: 'string', merchantId: 'enum', text: 'string', ...(this.dimension ? { embedding: `vector[${this.dimension}]` } : {}) } as never,
+      schema: { id: 'string', merchantId: 'enum', createdAt: 'number', text: 'string', ...(this.dimension ? { embedding: `vector[${this.dimension}]` } : {}) } as never,
+      // English: stemmed ("declines" finds "declined"), and without the words every question and document has.
+      components: { tokenizer: TOKENIZER },
     });
     if (this.pending.length) {
       const batch = this.pending;
@@ -121,6 +129,7 @@ class LocalIndex {
         batch.map((doc) => ({
           id: doc.id,
           merchantId: String(doc.source.merchantId ?? ''),
+          createdAt: Number(doc.source.createdAt ?? 0),
           text: String(doc.source.text ?? ''),
           ...(doc.vector && this.dimension ? { embedding: [...doc.vector] } : {}),
         })) as never,
@@ -130,31 +139,117 @@ class LocalIndex {
     return this.orama;
   }
 
-  /** The documents the filter's first clause can narrow to (a merchant's), before the whole filter. */
+  /**
+   * The documents the filter can be narrowed to before it runs whole: the merchant its first clause names, within
+   * the createdAt range it has (each merchant's documents are kept sorted by createdAt).
+   */
   candidates(query: unknown): readonly StoredDoc[] {
     const merchant = merchantOf(query);
-    return merchant === undefined ? this.docs : (this.byMerchant.get(merchant) ?? []);
+    if (merchant === undefined) return this.docs;
+    const list = this.byMerchant.get(merchant) ?? [];
+    if (this.unsorted.delete(merchant)) list.sort((a, b) => Number(a.source.createdAt ?? 0) - Number(b.source.createdAt ?? 0));
+    const range = narrowingOf(query).createdAt;
+    if (!range) return list;
+    /** The first index whose createdAt is at least `t`. */
+    const lowerBound = (t: number) => {
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (Number(list[mid]!.source.createdAt ?? 0) < t) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    return list.slice(range.gte === undefined ? 0 : lowerBound(range.gte), range.lt === undefined ? list.length : lowerBound(range.lt));
   }
 
   /** Full-text (BM25) hits of `text` among the documents `keep` admits, best first, with their scores. */
-  async textHits(text: string, merchant: string | undefined, keep: (doc: StoredDoc) => boolean, limit: number): Promise<Array<{ doc: StoredDoc; score: number }>> {
+  async textHits(text: string, narrow: Narrowing, keep: (doc: StoredDoc) => boolean, limit: number): Promise<Array<{ doc: StoredDoc; score: number }>> {
     const db = await this.search();
-    const result = await oramaSearch(db, { term: text, properties: ['text'], ...(merchant ? { where: { merchantId: { eq: merchant } } } : {}), limit: 10_000 } as never);
+    const result = await oramaSearch(db, { term: text, properties: ['text'], where: whereOf(narrow), limit: 10_000 } as never);
     return this.kept(result.hits as Array<{ id: string; score: number; document: { id: string } }>, keep, limit);
   }
 
   /** Nearest neighbours of `vector` among the documents `keep` admits, nearest first. */
-  async vectorHits(vector: readonly number[], merchant: string | undefined, keep: (doc: StoredDoc) => boolean, limit: number): Promise<Array<{ doc: StoredDoc; score: number }>> {
+  async vectorHits(vector: readonly number[], narrow: Narrowing, keep: (doc: StoredDoc) => boolean, limit: number): Promise<Array<{ doc: StoredDoc; score: number }>> {
     if (!this.dimension) throw new DslError('the index maps no knn_vector field', 'illegal_argument_exception');
     const db = await this.search();
     const result = await oramaSearch(db, {
       mode: 'vector',
       vector: { value: [...vector], property: 'embedding' },
       similarity: 0.0001,
-      ...(merchant ? { where: { merchantId: { eq: merchant } } } : {}),
+      where: whereOf(narrow),
       limit: 10_000,
     } as never);
     return this.kept(result.hits as Array<{ id: string; score: number; document: { id: string } }>, keep, limit);
+  }
+
+  /** The tokens of a text as the Orama index's full-text search sees it (stemmed, without stop words). */
+  private tokens(text: string): string[] {
+    // An empty index with the same tokenizer: tokenising never waits for the documents to be inserted.
+    this.tokenizer ??= create({ schema: { text: 'string' }, components: { tokenizer: TOKENIZER } }).tokenizer;
+    return this.tokenizer.tokenize(text, 'english', 'text');
+  }
+
+  private tokenizer: AnyOrama['tokenizer'] | undefined;
+
+  private readonly docTokens = new WeakMap<StoredDoc, string[]>();
+
+  /**
+   * BM25 (k1 1.2, b 0.75) of `text` over `docs` alone, with the same tokens as Orama's: what a filtered search
+   * costs when its filter leaves few documents (Orama scores every document a term is in before any filter).
+   */
+  exactTextHits(text: string, docs: readonly StoredDoc[], limit: number): Array<{ doc: StoredDoc; score: number }> {
+    const terms = [...new Set(this.tokens(text))];
+    if (terms.length === 0 || docs.length === 0) return [];
+    const tokenised = docs.map((doc) => {
+      let tokens = this.docTokens.get(doc);
+      if (!tokens) this.docTokens.set(doc, (tokens = this.tokens(String(doc.source.text ?? ''))));
+      return tokens;
+    });
+    const average = tokenised.reduce((n, t) => n + t.length, 0) / docs.length || 1;
+    const df = new Map(terms.map((term) => [term, tokenised.filter((t) => t.includes(term)).length]));
+    const scored = docs.map((doc, i) => {
+      const tokens = tokenised[i]!;
+      let score = 0;
+      for (const term of terms) {
+        const tf = tokens.filter((t) => t === term).length;
+        if (!tf) continue;
+        const n = df.get(term)!;
+        const idf = Math.log(1 + (docs.length - n + 0.5) / (n + 0.5));
+        score += (idf * tf * 2.2) / (tf + 1.2 * (0.25 + (0.75 * tokens.length) / average));
+      }
+      return { doc, score };
+    });
+    return scored.filter((h) => h.score > 0).sort((a, b) => b.score - a.score).slice(0, limit);
+  }
+
+  /** Each document's vector, unit length, as Float32 (computed at its first exact search). */
+  private readonly unitVectors = new WeakMap<StoredDoc, Float32Array>();
+
+  private unit(values: readonly number[]): Float32Array {
+    const out = Float32Array.from(values);
+    let n = 0;
+    for (let i = 0; i < out.length; i++) n += out[i]! * out[i]!;
+    const norm = Math.sqrt(n) || 1;
+    for (let i = 0; i < out.length; i++) out[i]! /= norm;
+    return out;
+  }
+
+  /** Cosine similarity of `vector` to each of `docs` with one, nearest first. */
+  exactVectorHits(vector: readonly number[], docs: readonly StoredDoc[], limit: number): Array<{ doc: StoredDoc; score: number }> {
+    const query = this.unit(vector);
+    const scored: Array<{ doc: StoredDoc; score: number }> = [];
+    for (const doc of docs) {
+      if (!doc.vector) continue;
+      let v = this.unitVectors.get(doc);
+      if (!v) this.unitVectors.set(doc, (v = this.unit(doc.vector)));
+      let dot = 0;
+      for (let i = 0; i < v.length; i++) dot += v[i]! * query[i]!;
+      scored.push({ doc, score: dot });
+    }
+    return scored.sort((a, b) => b.score - a.score).slice(0, limit);
   }
 
   private kept(hits: Array<{ score: number; document: { id: string } }>, keep: (doc: StoredDoc) => boolean, limit: number) {
@@ -174,6 +269,46 @@ function merchantOf(query: unknown): string | undefined {
   const merchant = first?.term?.merchantId;
   return typeof merchant === 'string' ? merchant : undefined;
 }
+
+/**
+ * What Orama's own filter can narrow a search to before the query's whole filter runs (which still runs on every
+ * hit): the merchant and a createdAt range.
+ */
+interface Narrowing {
+  readonly merchant?: string;
+  readonly createdAt?: { readonly gte?: number; readonly lt?: number };
+}
+
+function narrowingOf(query: unknown): Narrowing {
+  const filters = ((query as { bool?: { filter?: unknown[] } } | undefined)?.bool?.filter ?? []) as Array<{ range?: { createdAt?: { gte?: number; lt?: number } } }>;
+  const range = filters.find((f) => f.range?.createdAt)?.range?.createdAt;
+  const merchant = merchantOf(query);
+  return { ...(merchant ? { merchant } : {}), ...(range ? { createdAt: range } : {}) };
+}
+
+function whereOf(narrow: Narrowing): Record<string, unknown> {
+  return {
+    ...(narrow.merchant ? { merchantId: { eq: narrow.merchant } } : {}),
+    ...(narrow.createdAt ? { createdAt: { between: [narrow.createdAt.gte ?? 0, (narrow.createdAt.lt ?? Number.MAX_SAFE_INTEGER) - 1] } } : {}),
+  };
+}
+
+
+/**
+ * Below this many documents left by a search's filter, it is scored exactly over them (BM25, cosine), as OpenSearch's
+ * k-NN switches to exact search under a restrictive filter; above it, Orama's indexes find the hits, then the filter.
+ */
+export const EXACT_SEARCH_LIMIT = 20_000;
+
+/** Words that carry nothing in a question about payments or in a document's summary. */
+const STOP_WORDS = [
+  'a', 'an', 'and', 'are', 'as', 'at', 'be', 'by', 'did', 'do', 'does', 'for', 'from', 'had', 'has', 'have', 'how', 'i', 'in', 'is', 'it', 'its',
+  'last', 'me', 'my', 'of', 'on', 'or', 'our', 'over', 'past', 'show', 'that', 'the', 'this', 'to', 'was', 'we', 'were', 'what', 'when', 'which',
+  'who', 'why', 'with', 'you', 'your', 'payment', 'payments', 'day', 'days', 'week', 'weeks', 'month', 'months',
+];
+
+/** English, stemmed ("declines" finds "declined"), without the words every question and document has. */
+const TOKENIZER = { language: 'english', stemming: true, stopWords: STOP_WORDS } as const;
 
 class HttpError extends Error {
   constructor(
@@ -234,8 +369,11 @@ export async function startLocalSearchEndpoint(options: { readonly dir?: string;
       const [field, spec] = Object.entries(knn)[0] ?? [];
       if (field !== 'embedding' || !spec) throw new DslError('[knn] needs one knn_vector field');
       const keep = spec.filter ? predicate(spec.filter) : () => true;
-      const merchant = merchantOf(spec.filter);
-      hits = await index.vectorHits(spec.vector, merchant, (doc) => keep(doc.source), Math.min(spec.k, size));
+      const candidates = index.candidates(spec.filter).filter((doc) => keep(doc.source));
+      hits =
+        candidates.length <= EXACT_SEARCH_LIMIT
+          ? index.exactVectorHits(spec.vector, candidates, Math.min(spec.k, size))
+          : await index.vectorHits(spec.vector, narrowingOf(spec.filter), (doc) => keep(doc.source), Math.min(spec.k, size));
       total = hits.length;
       matched = [];
     } else {
@@ -243,7 +381,11 @@ export async function startLocalSearchEndpoint(options: { readonly dir?: string;
       const matches = matchesOf(body.query);
       if (matches.length) {
         if (matches.length > 1 || matches[0]!.field !== 'text') throw new DslError('[match] is served on the text field only');
-        hits = await index.textHits(matches[0]!.text, merchantOf(body.query), (doc) => keep(doc.source), size);
+        const candidates = index.candidates(body.query).filter((doc) => keep(doc.source));
+        hits =
+          candidates.length <= EXACT_SEARCH_LIMIT
+            ? index.exactTextHits(matches[0]!.text, candidates, size)
+            : await index.textHits(matches[0]!.text, narrowingOf(body.query), (doc) => keep(doc.source), size);
         total = hits.length;
         matched = [];
       } else {

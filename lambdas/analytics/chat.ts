@@ -131,17 +131,20 @@ export async function answer(merchantId: string, request: ChatRequest, deps: Cha
     return { ...base(), answer: composeCannot(reason, ASKABLE), askable: [...ASKABLE] };
   }
   const executed = withWindow(plan, window);
-  const [figures, comparison, vector] = await Promise.all([
+  // The figures, the comparison's and the evidence at once (the evidence's search waits for the question's embedding).
+  const vector = deps.embedder ? deps.embedder.embed([request.question]).then(([v]) => v) : Promise.resolve(undefined);
+  const [figures, comparison, found] = await Promise.all([
     deps.index.figures(merchantId, executed, executed.window),
     executed.compareTo ? deps.index.figures(merchantId, executed, executed.compareTo) : undefined,
-    deps.embedder ? deps.embedder.embed([request.question]).then(([v]) => v) : undefined,
+    vector.then((v) =>
+      deps.index.search(merchantId, {
+        scope: { window: executed.window, filters: executed.filters, focus: executed.metric },
+        text: request.question,
+        ...(v ? { vector: v } : {}),
+        limit: EVIDENCE_LIMIT,
+      }),
+    ),
   ]);
-  const found = await deps.index.search(merchantId, {
-    scope: { window: executed.window, filters: executed.filters, focus: executed.metric },
-    text: request.question,
-    ...(vector ? { vector } : {}),
-    limit: EVIDENCE_LIMIT,
-  });
   const evidence = found.map((d) => evidenceOf(d));
   const draft = composeMetric(executed, figures, comparison, evidence);
   const facts = { plan: executed, figures, ...(comparison ? { comparison } : {}), citations: evidence.map((e) => e.paymentId) };

@@ -350,15 +350,15 @@ export class OpenSearchIndex implements AnalyticsIndex {
   async search(merchantId: string, query: SearchQuery): Promise<AnalyticsDocument[]> {
     const filter = searchFilter(merchantId, query.scope, query.exclude);
     const depth = Math.max(query.limit * 4, 20);
-    const lists: AnalyticsDocument[][] = [];
+    // The two legs at once: BM25 over the text, and nearest neighbours of the vector, each under the filter.
+    const legs: Array<Promise<AnalyticsDocument[]>> = [];
     if (query.text) {
-      const body = await this.query({ size: depth, _source: WITHOUT_EMBEDDING, query: { bool: { ...(filter.bool as object), must: [{ match: { text: query.text } }] } } });
-      lists.push(hitsOf(body).map(withoutEmbedding));
+      legs.push(this.query({ size: depth, _source: WITHOUT_EMBEDDING, query: { bool: { ...(filter.bool as object), must: [{ match: { text: query.text } }] } } }).then((body) => hitsOf(body).map(withoutEmbedding)));
     }
     if (query.vector) {
-      const body = await this.query({ size: depth, _source: WITHOUT_EMBEDDING, query: { knn: { embedding: { vector: [...query.vector], k: depth, filter } } } });
-      lists.push(hitsOf(body).map(withoutEmbedding));
+      legs.push(this.query({ size: depth, _source: WITHOUT_EMBEDDING, query: { knn: { embedding: { vector: [...query.vector], k: depth, filter } } } }).then((body) => hitsOf(body).map(withoutEmbedding)));
     }
+    const lists = await Promise.all(legs);
     if (lists.every((list) => list.length === 0)) {
       const body = await this.query({ size: query.limit, _source: WITHOUT_EMBEDDING, sort: [{ createdAt: { order: 'desc' } }], query: filter });
       return hitsOf(body).map(withoutEmbedding);
