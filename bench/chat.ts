@@ -38,7 +38,7 @@ function payments(merchantId: string, count: number, now: number): PaymentRecord
       status,
       amount: 100 + Math.floor(rand() * 100_000),
       currency: pick(['USD', 'EUR', 'BRL']),
-      method: pick(['card', 'card', 'wallet'] as const),
+      method: rand() < 0.67 ? ('card' as const) : ('wallet' as const),
       country: pick(['US', 'BR', 'DE', 'FR', 'GB', 'MX']),
       ...(tried.length ? { connectorId: tried.at(-1)! } : {}),
       ...(status === 'declined' ? { code: pick(['insufficient_funds', 'do_not_honor']) } : {}),

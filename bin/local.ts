@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     dataDir,
     inMemory: values['in-memory'],
     inheritedEnv: process.env,
+    onProgress: (message) => console.log(message),
     // A real Stripe test key talks to Stripe itself (and needs a network); unset, the embedded fake of its API.
     stripeSecretKey: process.env[ENV.stripeSecretKey] || undefined,
     stripeWebhookSecret: process.env[ENV.stripeWebhookSecret] || undefined,

@@ -212,3 +212,11 @@ export const ChatAnswer = z.object({
   composedBy: Composer,
 });
 export type ChatAnswer = z.infer<typeof ChatAnswer>;
+
+/**
+ * The analytics function's rebuild step (an invocation, not an API route): one page of the payments store indexed,
+ * from `cursor` (absent: the first page). The local platform runs it at start when its index is missing; in the
+ * cloud, invoke the function with it, page after page, to rebuild a lost or new collection.
+ */
+export const RebuildIndexEvent = z.object({ rebuild: z.object({ cursor: z.string().max(2048).optional(), limit: z.number().int().min(1).max(1000).optional() }).strict() }).strict();
+export type RebuildIndexEvent = z.infer<typeof RebuildIndexEvent>;

@@ -237,3 +237,6 @@ export const TABLE_ENV: Readonly<Record<TableName, string>> = {
 
 /** The analytics embeddings' model in the cloud: Amazon Titan Text Embeddings v2 (512 dimensions) on Bedrock. */
 export const DEFAULT_EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
+
+/** The analytics index's name in its OpenSearch collection (the local endpoint's journal is named after it). */
+export const ANALYTICS_INDEX_NAME = 'smartpay-analytics';

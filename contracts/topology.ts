@@ -58,7 +58,7 @@ export type EnvSource =
   /** A stage setting, rendered as text (JSON for objects); `optional`: unset when the stage has none. */
   | { readonly from: 'setting'; readonly setting: keyof FunctionSettings; readonly optional?: boolean }
   /** A deployment prop (e.g. a SageMaker endpoint's name); unset when not given. */
-  | { readonly from: 'prop'; readonly prop: 'fraudEndpointName' | 'routingEndpointName' | 'opensearchEndpoint' | 'chatModel' }
+  | { readonly from: 'prop'; readonly prop: 'fraudEndpointName' | 'routingEndpointName' | 'opensearchEndpoint' | 'chatModel' | 'embeddingModel' }
   /** A knob the code reads with a default; never set by the CDK, passed through locally when you set it. */
   | { readonly from: 'tunable' }
   /** A Secrets Manager secret's ARN (a deployment prop; the CDK grants the function read on it); unset when not given. */
@@ -507,11 +507,12 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         memoryMB: 1024,
         // Below API Gateway's 29 s integration limit.
         timeoutSeconds: 28,
-        // Its data is the analytics index (OpenSearch), fed by the payments outbox's events.
-        tables: {},
+        // Its data is the analytics index (OpenSearch), fed by the payments outbox's events; it reads the payments
+        // (through payments' read port) only to rebuild the index.
+        tables: { read: ['payments'] },
         env: {
           [ENV.opensearchEndpoint]: { from: 'prop', prop: 'opensearchEndpoint' },
-          [ENV.embeddingModel]: { from: 'tunable' },
+          [ENV.embeddingModel]: { from: 'prop', prop: 'embeddingModel' },
           [ENV.chatModel]: { from: 'prop', prop: 'chatModel' },
           [ENV.llmApiKeySecretArn]: { from: 'secret', prop: 'llmApiKeySecretArn' },
           [ENV.openaiApiKey]: { from: 'tunable' },
@@ -661,7 +662,7 @@ export interface EnvValues {
   /** The bus, for the functions that emit (the CDK adds it with the put grant: leave it out there). */
   readonly eventBusName?: string;
   readonly settings: FunctionSettings;
-  readonly props: { readonly fraudEndpointName?: string; readonly routingEndpointName?: string; readonly opensearchEndpoint?: string; readonly chatModel?: string } & { readonly [P in SecretProp]?: string };
+  readonly props: { readonly fraudEndpointName?: string; readonly routingEndpointName?: string; readonly opensearchEndpoint?: string; readonly chatModel?: string; readonly embeddingModel?: string } & { readonly [P in SecretProp]?: string };
   /** Values for tunables (locally, what you set; the CDK passes none). */
   readonly tunables?: Readonly<Record<string, string | undefined>>;
 }

@@ -13,7 +13,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { METRICS, TABLES, type TableSchema } from '../contracts/resources';
+import { DEFAULT_EMBEDDING_MODEL, METRICS, TABLES, type TableSchema } from '../contracts/resources';
 import { allFunctions, FUNCTION_NAMES, renderEnvironment, type FunctionName, type SecretProp } from '../contracts/topology';
 import type { SmartPayData } from './data';
 import { acknowledge, REASONS } from './nag';
@@ -152,7 +152,8 @@ export class SmartPayFunctions extends Construct {
         stage: stage.name,
         tableName: (table) => data.tables[table].tableName,
         settings: stage,
-        props: { ...endpoints, opensearchEndpoint: props.opensearchEndpoint, chatModel: props.chatModel, ...secretArns },
+        // The analytics embeddings: Titan on Bedrock (the platform grants it).
+        props: { ...endpoints, opensearchEndpoint: props.opensearchEndpoint, chatModel: props.chatModel, embeddingModel: DEFAULT_EMBEDDING_MODEL, ...secretArns },
       });
       const fn = new nodejs.NodejsFunction(this, `${Name}Function`, {
         description: `SmartPay ${spec.description} (${stage.name})`,

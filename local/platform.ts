@@ -19,7 +19,7 @@ import { startLocalSolanaRpc } from './solana/rpc';
 import { DEFAULT_CONNECTORS, parseConnectorRegistry, parseFaultList } from '../contracts/connectors';
 import { eventPattern } from '../contracts/events';
 import { startLocalGateways, type LocalGateways } from './gateways';
-import { ENV } from '../contracts/resources';
+import { ANALYTICS_INDEX_NAME, ENV } from '../contracts/resources';
 import { allConsumers, type FunctionName } from '../contracts/topology';
 import { createLocalQueue, type LocalQueue } from './queue';
 import { DEFAULT_DATA_DIR, LOCAL_EVENT_BUS, LOCAL_TABLES, localEnvironments } from './env';
@@ -56,6 +56,8 @@ export interface LocalPlatformOptions {
   readonly retryIntervalOverrides?: RetryIntervalOverrides;
   /** Where unexpected failures go. @default console.error */
   readonly onError?: (message: string, error?: unknown) => void;
+  /** Where long background work reports its progress (the analytics index's rebuild). @default nowhere */
+  readonly onProgress?: (message: string) => void;
   /**
    * The schedules' intervals by name, in ms, for those it names (benchmarks that count store calls set them long
    * and drain with `idle()`). @default the outbox drain every 250 ms, the others as the topology says
@@ -113,6 +115,11 @@ export interface LocalPlatform {
   readonly gateways: LocalGateways;
   /** The analytics index's OpenSearch endpoint (over Orama). */
   readonly search: LocalSearchEndpoint;
+  /**
+   * The analytics index's rebuild from the store, when the platform started without an index (a new or deleted
+   * `.smartpay/search/`, or an older `.smartpay/`): resolves with the payments read once it is done (0: nothing to do).
+   */
+  readonly analyticsRebuilt: Promise<number>;
   readonly solana: { readonly url: string; ledger(): Promise<LocalLedger>; readonly rewardMint: string; readonly treasury: string; readonly mintAuthority: string };
   /** Stops the server, lets running executions finish (up to graceMs, then aborts them), stops the store. */
   close(graceMs?: number): Promise<void>;
@@ -296,6 +303,26 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         } while (bus.busy() || workflows.busy() || queues.some((q) => q.busy()));
       });
     let closing: Promise<void> | undefined;
+    // The analytics index is rebuilt from the store when it is missing, a page at a time in the background
+    // instance (the queue's deliveries, through the same instance, are never indexed twice).
+    const analyticsRebuilt = search.counts()[ANALYTICS_INDEX_NAME] !== undefined
+      ? Promise.resolve(0)
+      : (async () => {
+          let cursor: string | undefined;
+          let payments = 0;
+          let indexed = 0;
+          do {
+            const page = (await functions.background.analytics({ rebuild: { ...(cursor ? { cursor } : {}) } })) as { payments: number; indexed: number; cursor?: string };
+            payments += page.payments;
+            indexed += page.indexed;
+            cursor = page.cursor;
+            if (payments > 0) options.onProgress?.(`analytics index: rebuilding from the store, ${payments} payments read, ${indexed} documents indexed${cursor ? '...' : ' (done)'}`);
+          } while (cursor && !closing);
+          return payments;
+        })().catch((error: unknown) => {
+          onError('the analytics index could not be rebuilt from the store (POST /chat answers from what is indexed)', error);
+          return 0;
+        });
     return {
       url: `http://${host}:${port}`,
       port,
@@ -310,10 +337,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       backlog,
       gateways,
       search,
+      analyticsRebuilt,
       solana: { url: solanaRpc.url, ledger, rewardMint: rewardKeys.mintAddress, treasury: rewardKeys.treasuryAddress, mintAuthority: rewardKeys.authorityAddress },
       close: (graceMs?: number) => {
         closing ??= (async () => {
           await closeServer(server);
+          await analyticsRebuilt;
           await schedules.close();
           // Running executions get the grace period (a delivery whose execution is aborted stays in the journal).
           await workflows.close(graceMs);

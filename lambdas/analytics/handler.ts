@@ -1,6 +1,7 @@
 /**
- * Analytics Lambda: POST /chat (answers about the caller's own payments, from the analytics index), and the
- * indexer (the outbox's PaymentRecorded and PaymentRefunded events, from its queue).
+ * Analytics Lambda: POST /chat (answers about the caller's own payments, from the analytics index), the indexer
+ * (the outbox's PaymentRecorded and PaymentRefunded events, from its queue), and the index's rebuild from the
+ * payments store, a page an invocation (`{"rebuild":{"cursor"?}}`, through payments' read port).
  */
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -16,7 +17,9 @@ import { instrumented } from '../shared/powertools';
 import { sqsMessages } from '../shared/queued';
 import { answer } from './chat';
 import { bedrockEmbedder, LOCAL_EMBEDDING_MODEL, NO_EMBEDDING_MODEL, sentenceEncoder } from './embeddings';
-import { indexBatch } from './indexer';
+import { indexBatch, rebuildPage } from './indexer';
+import { paymentLookup } from '../payments/lookup';
+import { RebuildIndexEvent } from '../../contracts/analytics';
 import { bedrockModel, openAiModel, type LanguageModel } from './llm';
 import { OpenSearchIndex } from './opensearch';
 import type { AnalyticsIndex, Embedder } from './ports';
@@ -91,10 +94,12 @@ export const handler = instrumented('analytics', async (event) => {
       body: await answer(merchantId, parseApiBody(event, ChatRequest), deps(), new Date()),
     }));
   }
+  const rebuild = RebuildIndexEvent.safeParse(event);
+  if (rebuild.success) return rebuildPage(paymentLookup(), rebuild.data.rebuild.cursor, deps(), rebuild.data.rebuild.limit);
   const messages = sqsMessages(event);
   if (messages) {
     const { batchItemFailures } = await indexBatch(messages, deps());
     return { batchItemFailures };
   }
-  return errorResponse(new ValidationError('the analytics function serves POST /chat and its index queue only'));
+  return errorResponse(new ValidationError('the analytics function serves POST /chat, its index queue and {"rebuild":{"cursor"?}} only'));
 });

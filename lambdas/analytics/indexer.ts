@@ -9,6 +9,7 @@ import { eventEnvelope } from '../../contracts/events';
 import { parseWith } from '../shared/http';
 import { logger } from '../shared/powertools';
 import type { QueuedMessage } from '../shared/queued';
+import type { PaymentLookup } from '../payments/lookup';
 import { paymentDocument, refundDocument } from './documents';
 import type { AnalyticsIndex, Embedder } from './ports';
 
@@ -26,8 +27,20 @@ export function documentOf(envelope: unknown): AnalyticsDocument {
   return event['detail-type'] === 'PaymentRecorded' ? paymentDocument(event.detail as never) : refundDocument(event.detail as never);
 }
 
+/**
+ * One instance indexes one batch at a time: a queue's batch and a rebuild's page that hold the same event then
+ * never both find it missing and both index it.
+ */
+let turn: Promise<unknown> = Promise.resolve();
+
 /** Indexes the documents not indexed yet; how many were new. */
-export async function indexDocuments(docs: readonly AnalyticsDocument[], deps: IndexerDeps): Promise<number> {
+export function indexDocuments(docs: readonly AnalyticsDocument[], deps: IndexerDeps): Promise<number> {
+  const mine = turn.then(() => indexNew(docs, deps));
+  turn = mine.catch(() => undefined);
+  return mine;
+}
+
+async function indexNew(docs: readonly AnalyticsDocument[], deps: IndexerDeps): Promise<number> {
   const unique = [...new Map(docs.map((doc) => [doc.eventId, doc])).values()];
   const already = await deps.index.indexed(unique.map((doc) => doc.eventId));
   const fresh = unique.filter((doc) => !already.has(doc.eventId));
@@ -54,4 +67,15 @@ export async function indexBatch(messages: readonly QueuedMessage[], deps: Index
   }
   const indexed = await indexDocuments(docs, deps);
   return { indexed, batchItemFailures };
+}
+
+/**
+ * One page of the rebuild of the index from the payments store: the page's payments (every merchant's), their
+ * documents indexed when missing. The next page's cursor, until the store has no more.
+ */
+export async function rebuildPage(lookup: PaymentLookup, cursor: string | undefined, deps: IndexerDeps, limit = 500): Promise<{ payments: number; indexed: number; cursor?: string }> {
+  const page = await lookup.analyticsEvents(cursor, limit);
+  const docs = page.events.map((event) => (event.name === 'PaymentRecorded' ? paymentDocument(event.detail) : refundDocument(event.detail)));
+  const indexed = await indexDocuments(docs, deps);
+  return { payments: page.payments, indexed, ...(page.cursor ? { cursor: page.cursor } : {}) };
 }

@@ -14,9 +14,10 @@
 import type { Client } from '@opensearch-project/opensearch';
 import type { MetricFigures, MetricPlan, MetricRow, PlanFilter, PlanWindow } from '../../contracts/analytics';
 import { DocumentKind, type AnalyticsDocument, type Dimension, type Metric } from '../../contracts/analytics';
+import { ANALYTICS_INDEX_NAME } from '../../contracts/resources';
 import type { AnalyticsIndex, IndexedDocument, Scope, SearchQuery } from './ports';
 
-export const INDEX_NAME = 'smartpay-analytics';
+export const INDEX_NAME = ANALYTICS_INDEX_NAME;
 export const EMBEDDING_DIMENSIONS = 512;
 /** The most groups a metric reads (countries, connectors, customers, …); more are reported as partial. */
 const MAX_GROUPS = 1_000;

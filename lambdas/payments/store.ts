@@ -7,9 +7,8 @@
  * outcome, and the terminal write, which also carries the payment's events (the outbox) in the same item.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CardSummary, NextAction, PendingAttempt, RouteResult } from '../../contracts/api';
-import { paymentIdRange } from '../../contracts/ids';
 import { INDEX_SHARDS, shardOf } from '../../contracts/resources';
 import type { AttemptRecord, FraudAssessment, PaymentDraft, PaymentRecord, PaymentStatus } from './model';
 import { methodSummary, type StoredPendingAttempt, type StoredRefund, type StoredSucceeded } from './model';
@@ -126,8 +125,8 @@ export interface PaymentStore {
    * or failed (its amount is released). Conditional on `seen` as `reserveRefund`; false: read again.
    */
   settleRefund(key: PaymentKey, index: number, outcome: RefundSettlement, seen: RefundState & { readonly pendingAfter: number }): Promise<boolean>;
-  /** The merchant's payments created in [from, to), oldest first, at most `limit`. */
-  listWindow(merchantId: string, from: Date, to: Date, limit: number): Promise<{ items: PaymentRecord[]; truncated: boolean }>;
+  /** One page of every payment (a table scan of up to `limit` items from `cursor`), and the next page's cursor. */
+  scan(cursor: string | undefined, limit: number): Promise<{ items: PaymentRecord[]; cursor?: string }>;
 }
 
 export class DynamoPaymentStore implements PaymentStore {
@@ -424,24 +423,15 @@ export class DynamoPaymentStore implements PaymentStore {
     return keys;
   }
 
-  async listWindow(merchantId: string, from: Date, to: Date, limit: number) {
-    const { low, high } = paymentIdRange(from, to);
-    const items: PaymentRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'merchantId = :m AND paymentId BETWEEN :low AND :high',
-          ExpressionAttributeValues: { ':m': merchantId, ':low': low, ':high': high },
-          ExclusiveStartKey: startKey,
-          Limit: Math.min(1000, limit + 1 - items.length),
-        }),
-      );
-      items.push(...((page.Items ?? []) as PaymentRecord[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && items.length <= limit);
-    const truncated = items.length > limit;
-    return { items: items.slice(0, limit), truncated };
+  async scan(cursor: string | undefined, limit: number) {
+    const page = await this.client.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown> } : {}),
+      }),
+    );
+    const next = page.LastEvaluatedKey ? Buffer.from(JSON.stringify(page.LastEvaluatedKey)).toString('base64url') : undefined;
+    return { items: (page.Items ?? []) as PaymentRecord[], ...(next ? { cursor: next } : {}) };
   }
 }

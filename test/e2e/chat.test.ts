@@ -3,7 +3,11 @@
  * payments made through /pay reach the analytics index through the outbox, and the answers are about the
  * caller's own payments only.
  */
-import type { LocalPlatform } from '../../local/platform';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
+import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
 import { ApiClient, card, fieldsOf, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
 
 let platform: LocalPlatform;
@@ -59,6 +63,8 @@ test('POST /chat explains one of your payments, finds its like, and says plainly
   expect(why.json.answer).toContain(`was declined at ${last.connectorId} with code ${last.code}`);
   expect(why.json.answer).not.toContain('424242');
   expect(why.json.citations).toEqual([id]);
+  // No card data in an answer: not the card's last 4, expiry or fingerprint (the payment's record has them).
+  expect(why.text).not.toMatch(/\b0002\b|\b2030\b|fingerprint|last4|expMonth/);
 
   const like = await client.call('POST', '/chat', { body: { question: `payments like ${id}` } });
   expect(like.json.citations).toEqual([ok.json.payment.paymentId]);
@@ -69,3 +75,51 @@ test('POST /chat explains one of your payments, finds its like, and says plainly
   expect(cannot.json.askable.length).toBeGreaterThan(0);
   expect(cannot.json.figures).toBeUndefined();
 });
+
+test('the index survives a restart, and is rebuilt from the store when it is lost', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'smartpay-chat-'));
+  const progress: string[] = [];
+  const start = () =>
+    startLocalPlatform({ port: 0, dataDir: dir, retryIntervalOverrides: 0, onError: () => undefined, onProgress: (m) => progress.push(m), env: { CONNECTORS: JSON.stringify(DEFAULT_CONNECTORS), EMBEDDING_MODEL: 'use-lite' } });
+  const count = async (client: ApiClient) => (await client.call('POST', '/chat', { body: { question: 'how many payments today' } })).json.figures.rows[0].value;
+  const refundRate = async (client: ApiClient) => (await client.call('POST', '/chat', { body: { question: 'refund rate today' } })).json.figures.rows[0];
+  const merchant = uniqueMerchant('m_chat_rebuild');
+  let local = await start();
+  try {
+    const client = await ApiClient.forMerchant(local, merchant);
+    const paid = [];
+    for (const amount of [1000, 2000, 3000]) paid.push((await client.pay(payBody({ amount, customerId: uniqueCustomer() }))).json.payment.paymentId as string);
+    const refund = await client.call('POST', `/payments/${paid[0]}/refund`, { body: { amount: 500 }, headers: { 'idempotency-key': 'refund-1' } });
+    expect(refund.json.refund.status).toBe('succeeded');
+    await local.idle();
+    expect(await count(client)).toBe(3);
+    expect(await refundRate(client)).toEqual({ value: 1 / 3, numerator: 1, denominator: 3 });
+  } finally {
+    await local.close(1000);
+  }
+
+  // A restart replays the index's journal: nothing to rebuild.
+  local = await start();
+  try {
+    expect(await local.analyticsRebuilt).toBe(0);
+    const client = await ApiClient.forMerchant(local, merchant);
+    expect(await count(client)).toBe(3);
+  } finally {
+    await local.close(1000);
+  }
+
+  // Lost: rebuilt from the store at start, with progress, and the same answers.
+  rmSync(join(dir, 'search'), { recursive: true });
+  local = await start();
+  try {
+    expect(await local.analyticsRebuilt).toBe(3);
+    expect(progress.at(-1)).toMatch(/^analytics index: rebuilding from the store, 3 payments read, 4 documents indexed \(done\)$/);
+    const client = await ApiClient.forMerchant(local, merchant);
+    expect(await count(client)).toBe(3);
+    expect(await refundRate(client)).toEqual({ value: 1 / 3, numerator: 1, denominator: 3 });
+    expect(local.search.counts()['smartpay-analytics']).toBe(4);
+  } finally {
+    await local.close(1000);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);

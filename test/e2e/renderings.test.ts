@@ -70,6 +70,7 @@ test('each local function gets exactly the SmartPay variables of its cloud funct
   const local = localEnvironments({
     dynamodbEndpoint: 'http://127.0.0.1:1',
     eventsEndpoint: 'http://127.0.0.1:2',
+    searchEndpoint: 'http://127.0.0.1:3',
     // The card fingerprint key's ARN: the local platform serves its generated key as the construct generates one.
     env: { FRAUD_REVIEW_THRESHOLD: '0.5', FRAUD_DECLINE_THRESHOLD: '0.9', ROUTING_FEE_WEIGHTS: '{"default":1}', REWARD_USD_RATES: '{"EUR":"1.08"}', CARD_FINGERPRINT_SECRET_ARN: 'arn:local' },
   });

@@ -61,7 +61,7 @@ test('the analytics function: OPENSEARCH_ENDPOINT is the collection, aoss:APIAcc
   const fnId = logicalIdOf(template, 'AWS::Lambda::Function', 'SmartPayFunctionsAnalyticsFunction');
   const env = template.findResources('AWS::Lambda::Function')[fnId]!.Properties.Environment.Variables;
   expect(env.OPENSEARCH_ENDPOINT).toEqual({ 'Fn::GetAtt': [collectionId, 'CollectionEndpoint'] });
-  expect(env.EMBEDDING_MODEL).toBeUndefined();
+  expect(env.EMBEDDING_MODEL).toBe(DEFAULT_EMBEDDING_MODEL);
   const statements = statementsOfRole(template, logicalIdOf(template, 'AWS::IAM::Role', 'SmartPayFunctionsAnalyticsRole'));
   const aoss = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('aoss:')));
   expect(aoss).toEqual([expect.objectContaining({ Action: 'aoss:APIAccessAll', Resource: { 'Fn::GetAtt': [collectionId, 'Arn'] } })]);
