@@ -41,6 +41,8 @@ export const TABLES = {
   },
   /** Online fraud features: customer state and terminal day counts (lambdas/fraud/state.ts). */
   fraudState: { partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' },
+  /** The analytics index's claims: one item per event id indexed or being indexed (lambdas/analytics/claims.ts). */
+  analytics: { partitionKey: 'pk', timeToLiveAttribute: 'expiresAt' },
 } as const;
 
 /** A table's sparse secondary indexes (keys only). */
@@ -68,7 +70,7 @@ export function shardOf(id: string): string {
   return String(id.charCodeAt(id.length - 1) % INDEX_SHARDS);
 }
 
-export const TableName = z.enum(['payments', 'idempotency', 'routing', 'rewards', 'fraudState']);
+export const TableName = z.enum(['payments', 'idempotency', 'routing', 'rewards', 'fraudState', 'analytics']);
 export type TableName = z.infer<typeof TableName>;
 
 /** Environment variables through which deployed (and local) handlers learn where their resources are. */
@@ -79,6 +81,7 @@ export const ENV = {
   routingTable: 'ROUTING_TABLE_NAME',
   rewardsTable: 'REWARDS_TABLE_NAME',
   fraudStateTable: 'FRAUD_STATE_TABLE_NAME',
+  analyticsTable: 'ANALYTICS_TABLE_NAME',
   /** Another model folder than the one shipped next to the fraud handler. */
   fraudModelDir: 'FRAUD_MODEL_DIR',
   eventBusName: 'EVENT_BUS_NAME',
@@ -179,6 +182,11 @@ export const ENV = {
    * with the k-NN plugin); locally, the platform's own endpoint over its embedded Orama index.
    */
   opensearchEndpoint: 'OPENSEARCH_ENDPOINT',
+  /**
+   * How long after a document is indexed a search is sure to find it, in ms (default 600000; the local endpoint
+   * finds it at once: 0). A rebuild looks again at an event marked indexed only after this long.
+   */
+  analyticsVisibilityMs: 'ANALYTICS_VISIBILITY_MS',
   /** The analytics embeddings' model: a Bedrock model id (default DEFAULT_EMBEDDING_MODEL), `use-lite` (in-process, the local default) or `none`. */
   embeddingModel: 'EMBEDDING_MODEL',
 } as const;
@@ -233,6 +241,7 @@ export const TABLE_ENV: Readonly<Record<TableName, string>> = {
   routing: ENV.routingTable,
   rewards: ENV.rewardsTable,
   fraudState: ENV.fraudStateTable,
+  analytics: ENV.analyticsTable,
 };
 
 /** The analytics embeddings' model in the cloud: Amazon Titan Text Embeddings v2 (512 dimensions) on Bedrock. */

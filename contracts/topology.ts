@@ -507,12 +507,13 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         memoryMB: 1024,
         // Below API Gateway's 29 s integration limit.
         timeoutSeconds: 28,
-        // Its data is the analytics index (OpenSearch), fed by the payments outbox's events; it reads the payments
-        // (through payments' read port) only to rebuild the index.
-        tables: { read: ['payments'] },
+        // Its data is the analytics index (OpenSearch), fed by the payments outbox's events, with a claim per event
+        // (analytics); it reads the payments (through payments' read port) only to rebuild the index.
+        tables: { read: ['payments'], readWrite: ['analytics'] },
         env: {
           [ENV.opensearchEndpoint]: { from: 'prop', prop: 'opensearchEndpoint' },
           [ENV.embeddingModel]: { from: 'prop', prop: 'embeddingModel' },
+          [ENV.analyticsVisibilityMs]: { from: 'tunable' },
           [ENV.chatModel]: { from: 'prop', prop: 'chatModel' },
           [ENV.llmApiKeySecretArn]: { from: 'secret', prop: 'llmApiKeySecretArn' },
           [ENV.openaiApiKey]: { from: 'tunable' },

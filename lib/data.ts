@@ -30,7 +30,7 @@ export interface SmartPayDataProps {
   readonly retainData?: boolean;
 }
 
-/** KMS key plus the payments, idempotency, routing, rewards and fraudState tables. */
+/** KMS key plus the payments, idempotency, routing, rewards, fraudState and analytics tables. */
 export class SmartPayData extends Construct {
   /** The customer-managed key that encrypts the tables. */
   public readonly encryptionKey: kms.IKey;
@@ -48,6 +48,8 @@ export class SmartPayData extends Construct {
   public readonly rewardsTable: dynamodb.Table;
   /** Online fraud feature state (`pk`, `sk`, TTL `expiresAt`). */
   public readonly fraudStateTable: dynamodb.Table;
+  /** The analytics index's claims, one per event id (`pk`, TTL `expiresAt`). */
+  public readonly analyticsTable: dynamodb.Table;
   /** The tables by their `TABLES` name. */
   public readonly tables: Readonly<Record<TableName, dynamodb.Table>>;
 
@@ -100,12 +102,14 @@ export class SmartPayData extends Construct {
     this.routingTable = table('routing', 'RoutingTable');
     this.rewardsTable = table('rewards', 'RewardsTable');
     this.fraudStateTable = table('fraudState', 'FraudStateTable');
+    this.analyticsTable = table('analytics', 'AnalyticsTable');
     this.tables = {
       payments: this.paymentsTable,
       idempotency: this.idempotencyTable,
       routing: this.routingTable,
       rewards: this.rewardsTable,
       fraudState: this.fraudStateTable,
+      analytics: this.analyticsTable,
     };
   }
 

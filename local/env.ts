@@ -23,6 +23,7 @@ export const LOCAL_TABLES: Readonly<Record<TableName, string>> = {
   routing: `${LOCAL_PREFIX}-routing`,
   rewards: `${LOCAL_PREFIX}-rewards`,
   fraudState: `${LOCAL_PREFIX}-fraud-state`,
+  analytics: `${LOCAL_PREFIX}-analytics`,
 };
 
 /**
@@ -111,7 +112,10 @@ export function localEnvironments(options: LocalEnvOptions): Record<FunctionName
       ...(options.secretsEndpoint ? { [ENV.secretsEndpoint]: options.secretsEndpoint } : {}),
       ...(name === 'payments' ? options.gatewayEndpoints : {}),
       // The analytics index and, with no account, the embeddings' model shipped in the package.
-      ...(name === 'analytics' && options.searchEndpoint ? { [ENV.opensearchEndpoint]: options.searchEndpoint, [ENV.embeddingModel]: 'use-lite' } : {}),
+      // (The local endpoint shows a document to searches as soon as it answers the write.)
+      ...(name === 'analytics' && options.searchEndpoint
+        ? { [ENV.opensearchEndpoint]: options.searchEndpoint, [ENV.embeddingModel]: 'use-lite', [ENV.analyticsVisibilityMs]: '0' }
+        : {}),
     };
     for (const source of [inherited, overrides]) {
       for (const [variable, value] of Object.entries(source)) {

@@ -9,7 +9,7 @@ import { Client } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
 import { ChatRequest } from '../../contracts/api';
 import { AnalyticsNotConfiguredError, ValidationError } from '../../contracts/errors';
-import { isLoopback, traced } from '../shared/clients';
+import { documentClientOf, isLoopback, traced } from '../shared/clients';
 import { config } from '../shared/config';
 import { secretString } from '../shared/secrets';
 import { apiRoute, errorResponse, isApiGatewayEvent, parseApiBody } from '../shared/http';
@@ -17,6 +17,7 @@ import { instrumented } from '../shared/powertools';
 import { sqsMessages } from '../shared/queued';
 import { answer } from './chat';
 import { bedrockEmbedder, LOCAL_EMBEDDING_MODEL, NO_EMBEDDING_MODEL, sentenceEncoder } from './embeddings';
+import { DynamoEventClaims } from './claims';
 import { indexBatch, rebuildPage } from './indexer';
 import { paymentLookup } from '../payments/lookup';
 import { RebuildIndexEvent } from '../../contracts/analytics';
@@ -81,10 +82,13 @@ function chatModel(): LanguageModel | undefined {
   return model ?? undefined;
 }
 
+let claims: DynamoEventClaims | undefined;
+
 const deps = () => {
   const embedding = analyticsEmbedder();
   const language = chatModel();
-  return { index: analyticsIndex(), ...(embedding ? { embedder: embedding } : {}), ...(language ? { model: language } : {}) };
+  claims ??= new DynamoEventClaims(documentClientOf, () => config().tables.analytics, config().analytics.visibilityMs);
+  return { index: analyticsIndex(), claims, ...(embedding ? { embedder: embedding } : {}), ...(language ? { model: language } : {}) };
 };
 
 export const handler = instrumented('analytics', async (event) => {

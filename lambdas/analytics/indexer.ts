@@ -11,12 +11,21 @@ import { logger } from '../shared/powertools';
 import type { QueuedMessage } from '../shared/queued';
 import type { PaymentLookup } from '../payments/lookup';
 import { paymentDocument, refundDocument } from './documents';
+import type { EventClaims } from './claims';
 import type { AnalyticsIndex, Embedder } from './ports';
 
 export interface IndexerDeps {
   readonly index: AnalyticsIndex;
   /** Absent: documents without embeddings (full-text search alone). */
   readonly embedder?: Embedder;
+  /** Each event's claim across instances (claims.ts); absent: this instance's check of the index alone. */
+  readonly claims?: EventClaims;
+  readonly now?: () => Date;
+}
+
+/** Events another instance is indexing right now: the batch is delivered again later (and then skips them). */
+export class EventsBusyError extends Error {
+  override readonly name = 'EventsBusyError';
 }
 
 const IndexedEvent = z.union([eventEnvelope('PaymentRecorded'), eventEnvelope('PaymentRefunded')]);
@@ -34,10 +43,35 @@ export function documentOf(envelope: unknown): AnalyticsDocument {
 let turn: Promise<unknown> = Promise.resolve();
 
 /** Indexes the documents not indexed yet; how many were new. */
-export function indexDocuments(docs: readonly AnalyticsDocument[], deps: IndexerDeps): Promise<number> {
-  const mine = turn.then(() => indexNew(docs, deps));
+export function indexDocuments(docs: readonly AnalyticsDocument[], deps: IndexerDeps, options: { readonly rebuild?: boolean } = {}): Promise<number> {
+  const mine = turn.then(() => (deps.claims ? indexClaimed(docs, deps, deps.claims, options.rebuild ?? false) : indexNew(docs, deps)));
   turn = mine.catch(() => undefined);
   return mine;
+}
+
+/** Embeds and writes documents (the caller knows they are not indexed). */
+async function write(docs: readonly AnalyticsDocument[], deps: IndexerDeps): Promise<void> {
+  if (docs.length === 0) return;
+  const embeddings = deps.embedder ? await deps.embedder.embed(docs.map((doc) => doc.text)) : [];
+  await deps.index.put(docs.map((doc, i) => (embeddings[i] ? { doc, embedding: embeddings[i] } : { doc })));
+}
+
+/**
+ * With claims: index the events this call claims (those taken over from an earlier holder only when the index has
+ * no document of them), mark them indexed, skip those indexed already; events another instance holds make the call
+ * fail after the rest is done, so their delivery comes again.
+ */
+async function indexClaimed(docs: readonly AnalyticsDocument[], deps: IndexerDeps, claims: EventClaims, rebuild: boolean): Promise<number> {
+  const unique = [...new Map(docs.map((doc) => [doc.eventId, doc])).values()];
+  const now = deps.now?.() ?? new Date();
+  const outcome = await claims.claim(unique.map((doc) => doc.eventId), now, { rebuild });
+  const claimed = new Set(outcome.claimed);
+  const present = outcome.takenOver.size ? await deps.index.indexed([...outcome.takenOver]) : new Set<string>();
+  const fresh = unique.filter((doc) => claimed.has(doc.eventId) && !present.has(doc.eventId));
+  await write(fresh, deps);
+  if (outcome.claimed.length) await claims.complete(outcome.claimed, deps.now?.() ?? new Date());
+  if (outcome.busy.length) throw new EventsBusyError(`${outcome.busy.length} event(s) are being indexed by another instance (${outcome.busy.slice(0, 3).join(', ')}); they come again`);
+  return fresh.length;
 }
 
 async function indexNew(docs: readonly AnalyticsDocument[], deps: IndexerDeps): Promise<number> {
@@ -45,8 +79,7 @@ async function indexNew(docs: readonly AnalyticsDocument[], deps: IndexerDeps): 
   const already = await deps.index.indexed(unique.map((doc) => doc.eventId));
   const fresh = unique.filter((doc) => !already.has(doc.eventId));
   if (fresh.length === 0) return 0;
-  const embeddings = deps.embedder ? await deps.embedder.embed(fresh.map((doc) => doc.text)) : [];
-  await deps.index.put(fresh.map((doc, i) => (embeddings[i] ? { doc, embedding: embeddings[i] } : { doc })));
+  await write(fresh, deps);
   return fresh.length;
 }
 
@@ -76,6 +109,6 @@ export async function indexBatch(messages: readonly QueuedMessage[], deps: Index
 export async function rebuildPage(lookup: PaymentLookup, cursor: string | undefined, deps: IndexerDeps, limit = 500): Promise<{ payments: number; indexed: number; cursor?: string }> {
   const page = await lookup.analyticsEvents(cursor, limit);
   const docs = page.events.map((event) => (event.name === 'PaymentRecorded' ? paymentDocument(event.detail) : refundDocument(event.detail)));
-  const indexed = await indexDocuments(docs, deps);
+  const indexed = await indexDocuments(docs, deps, { rebuild: true });
   return { payments: page.payments, indexed, ...(page.cursor ? { cursor: page.cursor } : {}) };
 }

@@ -31,6 +31,7 @@ export interface RuntimeConfig {
     readonly routing: string;
     readonly rewards: string;
     readonly fraudState: string;
+    readonly analytics: string;
   };
   readonly eventBusName: string;
   /** Stage overrides of the model's thresholds (unset: the model's own), and another model folder. */
@@ -101,6 +102,8 @@ export interface RuntimeConfig {
     readonly openaiApiKey?: string;
     readonly llmApiKeySecretArn?: string;
     readonly openaiBaseUrl?: string;
+    /** ANALYTICS_VISIBILITY_MS: how long after indexing a search surely finds a document. */
+    readonly visibilityMs: number;
   };
   readonly routingModelTtlMs: number;
   readonly routingHealthTtlMs: number;
@@ -186,6 +189,9 @@ export function config(): RuntimeConfig {
       get routing() {
         return required(ENV.routingTable);
       },
+      get analytics() {
+        return required(ENV.analyticsTable);
+      },
       get rewards() {
         return required(ENV.rewardsTable);
       },
@@ -251,6 +257,7 @@ export function config(): RuntimeConfig {
           .transform((v) => ({ provider: v.slice(0, v.indexOf(':')) as Exclude<Planner, 'parser'>, model: v.slice(v.indexOf(':') + 1) })),
       ),
       openaiApiKey: process.env[ENV.openaiApiKey] || undefined,
+      visibilityMs: number(ENV.analyticsVisibilityMs, 600_000, 0, 86_400_000),
       llmApiKeySecretArn: process.env[ENV.llmApiKeySecretArn] || undefined,
       openaiBaseUrl: textSetting(ENV.openaiBaseUrl, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
       embeddingModel: textSetting(ENV.embeddingModel, z.string().regex(/^(use-lite|none|[a-z0-9-]+\.[a-z0-9.:-]+)$/, 'must be use-lite, none or a Bedrock model id')) ?? DEFAULT_EMBEDDING_MODEL,

@@ -107,3 +107,11 @@ export class ApiClient {
 export function fieldsOf(result: CallResult): string[] {
   return ((result.json?.error?.details?.issues ?? []) as Array<{ field: string }>).map((i) => i.field);
 }
+
+/**
+ * Closes a web3.js Connection's websocket (its signature subscriptions): it reconnects forever to a platform that
+ * has stopped otherwise, and keeps the test process alive.
+ */
+export function closeConnection(connection: { readonly _rpcWebSocket?: unknown } | object): void {
+  (connection as { _rpcWebSocket?: { close(): void } })._rpcWebSocket?.close();
+}

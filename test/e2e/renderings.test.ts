@@ -65,8 +65,9 @@ test('every cloud route is served locally, and every local route exists in the c
 });
 
 test('each local function gets exactly the SmartPay variables of its cloud function', () => {
-  // Runtime knobs that are not SmartPay's: Powertools' logging and metrics, Node's flags, the local transports.
-  const runtime = (name: string) => /^(POWERTOOLS_(LOG_LEVEL|METRICS_NAMESPACE|METRICS_DISABLED|TRACE_ENABLED)|NODE_OPTIONS|AWS_.*|DYNAMODB_ENDPOINT|EVENTS_ENDPOINT)$/.test(name);
+  // Runtime knobs that are not SmartPay's: Powertools' logging and metrics, Node's flags, the local transports (and
+  // the local search endpoint's visibility lag, none, where the cloud keeps its default).
+  const runtime = (name: string) => /^(POWERTOOLS_(LOG_LEVEL|METRICS_NAMESPACE|METRICS_DISABLED|TRACE_ENABLED)|NODE_OPTIONS|AWS_.*|DYNAMODB_ENDPOINT|EVENTS_ENDPOINT|ANALYTICS_VISIBILITY_MS)$/.test(name);
   const local = localEnvironments({
     dynamodbEndpoint: 'http://127.0.0.1:1',
     eventsEndpoint: 'http://127.0.0.1:2',

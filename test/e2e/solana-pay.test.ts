@@ -12,7 +12,7 @@ import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
 import { LOCAL_CONNECTORS, LOCAL_SOLANA_PAY } from '../../local/connectors';
 import type { LocalPlatform } from '../../local/platform';
 import { localPayKeys } from '../../local/solana/pay-tokens';
-import { ApiClient, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
+import { ApiClient, closeConnection, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
 
 const SOLANA_PAY = LOCAL_CONNECTORS.find((c) => c.kind === 'solana_pay')!;
 let platform: LocalPlatform;
@@ -25,6 +25,7 @@ beforeAll(async () => {
   connection = new Connection(platform.solana.url, 'confirmed');
 });
 afterAll(async () => {
+  if (connection) closeConnection(connection);
   await platform?.close(1000);
 });
 

@@ -41,7 +41,7 @@ describe('a user-written stack instantiates the construct', () => {
   });
 
   test('the whole platform lands in the stack under the given id', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 5);
+    template.resourceCountIs('AWS::DynamoDB::Table', 6);
     template.resourceCountIs('AWS::Lambda::Function', 6); // the five and the routing model's updater
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);

@@ -50,6 +50,7 @@ describe('stable logical IDs of stateful resources', () => {
     ['AWS::DynamoDB::Table', 'SmartPayDataRoutingTableB559FD7F'],
     ['AWS::DynamoDB::Table', 'SmartPayDataRewardsTable61E0C74D'],
     ['AWS::DynamoDB::Table', 'SmartPayDataFraudStateTable75D60B00'],
+    ['AWS::DynamoDB::Table', 'SmartPayDataAnalyticsTableACAAFC12'],
     ['AWS::Cognito::UserPool', 'SmartPayAuthUserPool446517A3'],
     ['AWS::SQS::Queue', 'SmartPayWorkflowsRewardDlq76302A28'],
     ['AWS::SQS::Queue', 'SmartPayWorkflowsRewardRuleDlqFF851D37'],
@@ -62,7 +63,7 @@ describe('stable logical IDs of stateful resources', () => {
 });
 
 describe('data', () => {
-  test('five on-demand, PITR, KMS-encrypted tables with the TABLES key schemas', () => {
+  test('six on-demand, PITR, KMS-encrypted tables with the TABLES key schemas', () => {
     const keyId = 'SmartPayDataKeyE70D8BC8';
     const expected: Record<string, { partitionKey: string; sortKey?: string; timeToLiveAttribute?: string }> = {
       SmartPayDataPaymentsTable7F7C4C99: TABLES.payments,
@@ -70,8 +71,9 @@ describe('data', () => {
       SmartPayDataRoutingTableB559FD7F: TABLES.routing,
       SmartPayDataRewardsTable61E0C74D: TABLES.rewards,
       SmartPayDataFraudStateTable75D60B00: TABLES.fraudState,
+      SmartPayDataAnalyticsTableACAAFC12: TABLES.analytics,
     };
-    expect(resourcesOf(template, 'AWS::DynamoDB::Table')).toHaveLength(5);
+    expect(resourcesOf(template, 'AWS::DynamoDB::Table')).toHaveLength(6);
     for (const [logicalId, schema] of Object.entries(expected)) {
       const table = template.findResources('AWS::DynamoDB::Table')[logicalId];
       expect(table.Properties).toMatchObject({
@@ -386,7 +388,7 @@ describe('functions', () => {
       Routing: ['ROUTING_TABLE_NAME'],
       Payments: ['IDEMPOTENCY_TABLE_NAME', 'PAYMENTS_TABLE_NAME'],
       Rewards: ['PAYMENTS_TABLE_NAME', 'REWARDS_TABLE_NAME'],
-      Analytics: ['PAYMENTS_TABLE_NAME'],
+      Analytics: ['ANALYTICS_TABLE_NAME', 'PAYMENTS_TABLE_NAME'],
     });
   });
 
@@ -462,8 +464,9 @@ describe('least privilege', () => {
     expect(Object.keys(tableActions('Rewards')).sort()).toEqual(['Payments', 'Rewards']);
     expect(writes(tableActions('Rewards').Rewards)).toBe(true);
     expect(writes(tableActions('Rewards').Payments)).toBe(false);
-    // The analytics function's data is its index (OpenSearch); it reads the payments only to rebuild it.
-    expect(Object.keys(tableActions('Analytics'))).toEqual(['Payments']);
+    // The analytics function's data is its index (OpenSearch) and its claims; it reads the payments only to rebuild the index.
+    expect(Object.keys(tableActions('Analytics')).sort()).toEqual(['Analytics', 'Payments']);
+    expect(writes(tableActions('Analytics').Analytics)).toBe(true);
     expect(writes(tableActions('Analytics').Payments)).toBe(false);
     expect(Object.keys(tableActions('Fraud')).sort()).toEqual(['FraudState', 'Payments']);
     expect(writes(tableActions('Fraud').FraudState)).toBe(true);
