@@ -23,15 +23,15 @@
  * claim left open, a reward without a wallet left unclaimed or in two claims, a claim whose total is not its
  * rewards', or a closed claim without exactly one mint of its total to its wallet; a
  * succeeded payment missing from the fraud features,
- * or the features' terminal days counting more payments than were observed; a payment left non-terminal
- * without a reason.
+ * or the features' terminal days counting more payments than were observed; a terminal payment not in the
+ * analytics index exactly once (its search endpoint's journal); a payment left non-terminal without a reason.
  *
  * test/faults/cli.ts is `npm run test:faults`; test/e2e/faults.test.ts runs a short form in `npm test`. Debugging:
  * FAULTS_KEEP=1 keeps the run's data folder, FAULTS_DEBUG=1 prints the mints still missing while it waits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -42,6 +42,7 @@ import { IDEMPOTENCY_HEADER } from '../../contracts/api';
 import { readLedger } from '../../lambdas/payments/sandbox';
 import { rewardBaseUnits } from '../../lambdas/rewards/rewards';
 import { ensureTables, startLocalStore } from '../../local/dynalite';
+import { ANALYTICS_INDEX_NAME } from '../../contracts/resources';
 import { LOCAL_TABLES } from '../../local/env';
 import { createLocalIssuer } from '../../local/issuer';
 import { journalTransactions } from '../../local/solana/ledger';
@@ -381,6 +382,21 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   for (const p of succeeded) if (!observed.has(String(p.paymentId))) breaches.push(`succeeded but not in the fraud features: ${String(p.paymentId)}`);
   const dayCounts = features.filter((f) => String(f.pk).startsWith('term#') && String(f.sk).startsWith('day#')).reduce((a, f) => a + Number(f.n ?? 0), 0);
   if (dayCounts > observed.size) breaches.push(`fraud features counted twice: terminal days count ${dayCounts} payments, ${observed.size} were observed`);
+  // The analytics index (off the path, from PaymentRecorded, through the kills): each terminal payment's document
+  // exactly once, from the local search endpoint's own journal.
+  const analyticsFile = join(dataDir, 'search', `${ANALYTICS_INDEX_NAME}.jsonl`);
+  const documents = new Map<string, number>();
+  for (const line of existsSync(analyticsFile) ? readFileSync(analyticsFile, 'utf8').split('\n') : []) {
+    if (!line.trim()) continue;
+    const entry = JSON.parse(line) as { source?: { eventId?: string } };
+    if (entry.source?.eventId) documents.set(entry.source.eventId, (documents.get(entry.source.eventId) ?? 0) + 1);
+  }
+  const terminal = [...payments.values()].filter((p) => ['succeeded', 'declined', 'review', 'failed'].includes(String(p.status)));
+  for (const p of terminal) {
+    const n = documents.get(`payment:${String(p.paymentId)}`) ?? 0;
+    if (n === 0) breaches.push(`terminal but not in the analytics index: ${String(p.paymentId)}`);
+    if (n > 1) breaches.push(`in the analytics index ${n} times: ${String(p.paymentId)}`);
+  }
   // Mints, from the ledger's own journal: each successful transaction with a payment id as its memo, and the
   // tokens it moved to each owner.
   const mints = new Map<string, Array<{ owner: string; amount: bigint }>>();
@@ -474,6 +490,7 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
     `  mints on chain (the ledger's journal; ${(run.solanaFaultRate * 100).toFixed(0)}% of sends dropped and as many answers lost): ${mintCount} for ${owed.length} succeeded payments with a wallet; not exactly one: ${count('succeeded with a wallet')}, wrong amount or wallet: ${count('minted wrong')}, for a payment that did not succeed: ${count('minted for')}, wallets off their rewards: ${count('wallet tokens differ')} (goal 0 each)`,
     `  claims: ${claims.length} for ${new Set(claims.map((c) => c.customerId)).size} customers (and ${orphans} orphaned by a kill before they were anyone's), taking ${withoutWallet.length - count('reward left unclaimed')} of ${withoutWallet.length} rewards without a wallet; left open: ${count('claim left open')}, rewards unclaimed: ${count('reward left unclaimed')}, in two claims: ${count('reward in two claims') + count('reward not in its claim')}, totals wrong: ${count('claim total wrong')}, not minted exactly once: ${count('claim not minted')} (goal 0 each)`,
     `  fraud features: ${observed.size} payments observed, terminal days count ${dayCounts}; succeeded payments not observed: ${count('succeeded but not in')}, counted twice: ${count('fraud features counted twice')} (goal 0 and 0)`,
+    `  analytics index: ${[...documents.keys()].filter((id) => id.startsWith('payment:')).length} payment documents for ${terminal.length} terminal payments; missing: ${count('terminal but not in the analytics')}, more than once: ${count('in the analytics index')} (goal 0 each)`,
     `  payments left non-terminal without a reason: ${count('left processing')} (goal 0)`,
     breaches.length ? `FAILED: ${breaches.length} breach(es)\n  ${breaches.slice(0, 30).join('\n  ')}` : 'PASSED: no breach',
   ].join('\n');
