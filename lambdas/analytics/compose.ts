@@ -97,10 +97,9 @@ function direction(plan: MetricPlan, now: MetricFigures, before: MetricFigures):
 
 export function composeMetric(plan: MetricPlan, figures: MetricFigures, comparison: MetricFigures | undefined, evidence: readonly Evidence[]): string {
   const scope = describeFilters(plan.filters);
-  const subject = plan.metric === 'count' || plan.metric === 'fallback_count' || plan.groupBy ? 'you had' : 'you had';
-  let text = `${opening(figures.window.label)}, ${subject} ${figuresText(plan, figures, scope)}`;
-  if (plan.groupBy === undefined && plan.metric !== 'count' && plan.filters.length) text += ` (${scope})`;
-  text += '.';
+  // A count names its payments itself ("3 card payments from BR"); the other metrics say what they cover first.
+  const covering = plan.metric !== 'count' && plan.filters.length ? `, for ${scope}` : '';
+  let text = `${opening(figures.window.label)}${covering}, you had ${figuresText(plan, figures, scope)}.`;
   if (comparison) text += ` Over ${comparison.window.label}: ${figuresText(plan, comparison, scope)}.${direction(plan, figures, comparison)}`;
   if (evidence.length) text += ` For example: ${evidence.map((e) => e.paymentId).join(', ')}.`;
   return text;
