@@ -5,6 +5,7 @@ export * from './functions';
 export * from './ml';
 export * from './observability';
 export * from './platform';
+export * from './search';
 export * from './stack';
 export * from './stages';
 export * from './workflows';
