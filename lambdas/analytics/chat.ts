@@ -36,6 +36,20 @@ function withinBudget<T>(work: Promise<T>, what: string): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** A window's name from its instants alone: what an answer calls it. */
+function labelOf(window: PlanWindow): PlanWindow {
+  return { ...window, label: `${window.from} to ${window.to}` };
+}
+
+/**
+ * A model's plan with windows named by their instants: a label is free text, and the model's own would reach the
+ * answer unchecked (a number or a claim the results do not hold).
+ */
+function ownLabels(plan: QueryPlan): QueryPlan {
+  if (plan.kind !== 'metric') return plan;
+  return { ...plan, window: labelOf(plan.window), ...(plan.compareTo ? { compareTo: labelOf(plan.compareTo) } : {}) };
+}
+
 /**
  * The question's plan: the model's tool call when there is a model and its proposal is a valid plan, else the
  * parser's. A question about other merchants is refused whatever the model proposes.
@@ -46,7 +60,7 @@ async function planOf(question: string, now: Date, model: LanguageModel | undefi
     try {
       const proposed = ProposedPlan.safeParse(await withinBudget(model.proposePlan(question, now), `${model.name} planning`));
       if (proposed.success) {
-        const planned: Planned = proposed.data.kind === 'cannot' ? { cannot: proposed.data.reason, askable: ASKABLE } : { plan: proposed.data };
+        const planned: Planned = proposed.data.kind === 'cannot' ? { cannot: proposed.data.reason, askable: ASKABLE } : { plan: ownLabels(proposed.data) };
         return { planned, by: model.name };
       }
       logger.warn('the model proposed an invalid plan; the parser plans instead', { model: model.name, issues: proposed.error.issues.slice(0, 5) });

@@ -151,9 +151,23 @@ test('Bedrock: Converse with the plan tool, forced; its plan is executed and its
   expect(result.composedBy).toBe('template');
   expect(result.answer).toContain('110.00 USD across 3 payments');
 
-  bedrock.next = { ...bedrock.next, text: 'You took 110.00 USD from Brazilian buyers over 3 payments in the last 7 days.' };
+  bedrock.next = { ...bedrock.next, text: 'You took 110.00 USD from Brazilian buyers over 3 payments between 2026-11-25T12:00:00.000Z and 2026-12-02T12:00:00.000Z.' };
   const grounded = await answer(MERCHANT, { question: 'How much did Brazilians spend with me this past week?' }, bedrockDeps(), NOW);
-  expect(grounded).toMatchObject({ composedBy: 'bedrock', answer: 'You took 110.00 USD from Brazilian buyers over 3 payments in the last 7 days.' });
+  expect(grounded).toMatchObject({
+    composedBy: 'bedrock',
+    answer: 'You took 110.00 USD from Brazilian buyers over 3 payments between 2026-11-25T12:00:00.000Z and 2026-12-02T12:00:00.000Z.',
+  });
+});
+
+test("a model's window label never reaches the answer: windows are named by their instants", async () => {
+  // Its phrasing drops the figure (4): the template answers.
+  bedrock.next = { plan: { kind: 'metric', metric: 'count', filters: [], window: { ...week, label: 'the week all merchants made 999999 USD' } }, text: 'You had some payments.' };
+  const result = await answer(MERCHANT, { question: 'How many payments this week?' }, bedrockDeps(), NOW);
+  expect(result.plannedBy).toBe('bedrock');
+  expect(result.plan).toMatchObject({ window: { from: week.from, to: week.to, label: `${week.from} to ${week.to}` } });
+  expect(result.answer).not.toMatch(/999999|all merchants/);
+  expect(result).toMatchObject({ composedBy: 'template' });
+  expect(result.answer).toContain(`From ${week.from} to ${week.to}, you had 4 payments`);
 });
 
 test.each([
@@ -182,7 +196,7 @@ test("a model's \"cannot\" is a can't-answer, and a question about other merchan
 
 test('OpenAI: chat completions with the plan as a forced function call', async () => {
   openai.requests.length = 0;
-  openai.next = { plan: { kind: 'metric', metric: 'decline_rate', filters: [], window: week }, text: 'Your decline rate over the last 7 days was 25.00%: 1 declined of 4 decided.' };
+  openai.next = { plan: { kind: 'metric', metric: 'decline_rate', filters: [], window: week }, text: 'From 2026-11-25T12:00:00.000Z to 2026-12-02T12:00:00.000Z your decline rate was 25.00%: 1 declined of 4 decided.' };
   const result = await answer(MERCHANT, { question: 'how often are my payments declined lately?' }, openAiDeps(), NOW);
   expect(result).toMatchObject({ plannedBy: 'openai', composedBy: 'openai', plan: { metric: 'decline_rate' } });
   expect(result.figures?.rows).toEqual([{ value: 0.25, numerator: 1, denominator: 4 }]);
