@@ -4,17 +4,9 @@
  * nothing it writes comes from a document's free text: a description is never quoted, so text planted in one
  * cannot speak in an answer.
  */
-import type { AnalyticsDocument, Dimension, Evidence, Metric, MetricFigures, MetricPlan, MetricRow, PlanFilter } from '../../contracts/analytics';
+import type { AnalyticsDocument, Evidence, Metric, MetricFigures, MetricPlan, MetricRow, PlanFilter } from '../../contracts/analytics';
 import { formatMajor } from '../../contracts/money';
 
-const DIMENSION_NAMES: Readonly<Record<Dimension, string>> = {
-  country: 'country',
-  connector: 'connector',
-  method: 'method',
-  currency: 'currency',
-  customer: 'customer',
-  status: 'status',
-};
 
 const METHOD_NAMES: Readonly<Record<string, string>> = { card: 'card', wallet: 'wallet', solana_pay: 'Solana Pay' };
 
@@ -82,7 +74,7 @@ function figuresText(plan: MetricPlan, figures: MetricFigures, scope: string): s
     return `no ${scope} matched`;
   }
   if (!plan.groupBy) return rows.map((row) => figure(plan.metric, row, scope)).join(', and ');
-  const by = `by ${DIMENSION_NAMES[plan.groupBy]}${plan.top ? ` (top ${plan.top})` : ''}`;
+  const by = `by ${plan.groupBy}${plan.top ? ` (top ${plan.top})` : ''}`;
   return `${by}: ${rows.map((row) => `${row.group ?? '(none)'}: ${figure(plan.metric, row, scope)}`).join('; ')}`;
 }
 

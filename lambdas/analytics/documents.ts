@@ -8,6 +8,7 @@
  */
 import type { AnalyticsDocument } from '../../contracts/analytics';
 import type { PaymentRecordedDetail, PaymentRefundedDetail } from '../../contracts/events';
+import type { AnalyticsEvent } from '../payments/lookup';
 
 const METHOD_WORDS = { card: 'card', wallet: 'wallet', solana_pay: 'Solana Pay' } as const;
 
@@ -85,4 +86,9 @@ export function refundDocument(detail: PaymentRefundedDetail): AnalyticsDocument
     at: detail.occurredAt,
     text: `refund of a ${detail.method ? `${METHOD_WORDS[detail.method]} ` : ''}payment in ${detail.currency}${detail.country ? ` from ${detail.country}` : ''}${detail.connectorId ? `; charged by ${detail.connectorId}` : ''}`,
   };
+}
+
+/** The document of one analytics event, whichever it is. */
+export function documentOfEvent(event: AnalyticsEvent): AnalyticsDocument {
+  return event.name === 'PaymentRecorded' ? paymentDocument(event.detail) : refundDocument(event.detail);
 }

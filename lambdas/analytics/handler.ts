@@ -3,12 +3,12 @@
  * (the outbox's PaymentRecorded and PaymentRefunded events, from its queue), and the index's rebuild from the
  * payments store, a page an invocation (`{"rebuild":{"cursor"?}}`, through payments' read port).
  */
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Client } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
 import { ChatRequest } from '../../contracts/api';
 import { AnalyticsNotConfiguredError, ValidationError } from '../../contracts/errors';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { documentClientOf, isLoopback, traced } from '../shared/clients';
 import { config } from '../shared/config';
 import { secretString } from '../shared/secrets';
@@ -46,6 +46,12 @@ function openSearchClient(endpoint: string): Client {
   });
 }
 
+/** Bedrock's runtime (embeddings, Converse), over HTTP/1.1: InvokeModel and Converse need no HTTP/2 (only its bidirectional streams do). */
+function bedrockClient(): BedrockRuntimeClient {
+  bedrock ??= traced(new BedrockRuntimeClient({ requestHandler: new NodeHttpHandler() }));
+  return bedrock;
+}
+
 function analyticsIndex(): AnalyticsIndex {
   const endpoint = config().analytics.opensearchEndpoint;
   if (!endpoint) throw new AnalyticsNotConfiguredError('this stage has no analytics index (OPENSEARCH_ENDPOINT is not set)');
@@ -57,7 +63,7 @@ function analyticsIndex(): AnalyticsIndex {
 function analyticsEmbedder(): Embedder | undefined {
   if (embedder === undefined) {
     const id = config().analytics.embeddingModel;
-    embedder = id === NO_EMBEDDING_MODEL ? null : id === LOCAL_EMBEDDING_MODEL ? sentenceEncoder() : bedrockEmbedder(() => (bedrock ??= traced(new BedrockRuntimeClient({ requestHandler: new NodeHttpHandler() }))), id);
+    embedder = id === NO_EMBEDDING_MODEL ? null : id === LOCAL_EMBEDDING_MODEL ? sentenceEncoder() : bedrockEmbedder(bedrockClient, id);
   }
   return embedder ?? undefined;
 }
@@ -68,8 +74,7 @@ function chatModel(): LanguageModel | undefined {
     const { chatModel: chosen, openaiApiKey, llmApiKeySecretArn, openaiBaseUrl } = config().analytics;
     if (!chosen) model = null;
     else if (chosen.provider === 'bedrock') {
-      // HTTP/1.1: Converse needs no HTTP/2 (only the bidirectional streams do).
-      model = bedrockModel(() => (bedrock ??= traced(new BedrockRuntimeClient({ requestHandler: new NodeHttpHandler() }))), chosen.model);
+      model = bedrockModel(bedrockClient, chosen.model);
     } else {
       const apiKey = async () => {
         if (openaiApiKey) return openaiApiKey;

@@ -9,8 +9,8 @@ import { eventEnvelope } from '../../contracts/events';
 import { parseWith } from '../shared/http';
 import { logger } from '../shared/powertools';
 import type { QueuedMessage } from '../shared/queued';
-import type { PaymentLookup } from '../payments/lookup';
-import { paymentDocument, refundDocument } from './documents';
+import type { AnalyticsEvent, PaymentLookup } from '../payments/lookup';
+import { documentOfEvent } from './documents';
 import type { EventClaims } from './claims';
 import type { AnalyticsIndex, Embedder } from './ports';
 
@@ -33,7 +33,7 @@ const IndexedEvent = z.union([eventEnvelope('PaymentRecorded'), eventEnvelope('P
 /** The document of one event envelope (as the bus delivers it); throws on anything else. */
 export function documentOf(envelope: unknown): AnalyticsDocument {
   const event = parseWith(IndexedEvent, envelope, 'analytics event');
-  return event['detail-type'] === 'PaymentRecorded' ? paymentDocument(event.detail as never) : refundDocument(event.detail as never);
+  return documentOfEvent({ name: event['detail-type'], detail: event.detail } as AnalyticsEvent);
 }
 
 /**
@@ -42,9 +42,10 @@ export function documentOf(envelope: unknown): AnalyticsDocument {
  */
 let turn: Promise<unknown> = Promise.resolve();
 
-/** Indexes the documents not indexed yet; how many were new. */
+/** Indexes the documents not indexed yet (one per event id); how many were new. */
 export function indexDocuments(docs: readonly AnalyticsDocument[], deps: IndexerDeps, options: { readonly rebuild?: boolean } = {}): Promise<number> {
-  const mine = turn.then(() => (deps.claims ? indexClaimed(docs, deps, deps.claims, options.rebuild ?? false) : indexNew(docs, deps)));
+  const unique = [...new Map(docs.map((doc) => [doc.eventId, doc])).values()];
+  const mine = turn.then(() => (deps.claims ? indexClaimed(unique, deps, deps.claims, options.rebuild ?? false) : indexNew(unique, deps)));
   turn = mine.catch(() => undefined);
   return mine;
 }
@@ -61,8 +62,7 @@ async function write(docs: readonly AnalyticsDocument[], deps: IndexerDeps): Pro
  * no document of them), mark them indexed, skip those indexed already; events another instance holds make the call
  * fail after the rest is done, so their delivery comes again.
  */
-async function indexClaimed(docs: readonly AnalyticsDocument[], deps: IndexerDeps, claims: EventClaims, rebuild: boolean): Promise<number> {
-  const unique = [...new Map(docs.map((doc) => [doc.eventId, doc])).values()];
+async function indexClaimed(unique: readonly AnalyticsDocument[], deps: IndexerDeps, claims: EventClaims, rebuild: boolean): Promise<number> {
   const now = deps.now?.() ?? new Date();
   const outcome = await claims.claim(unique.map((doc) => doc.eventId), now, { rebuild });
   const claimed = new Set(outcome.claimed);
@@ -74,8 +74,7 @@ async function indexClaimed(docs: readonly AnalyticsDocument[], deps: IndexerDep
   return fresh.length;
 }
 
-async function indexNew(docs: readonly AnalyticsDocument[], deps: IndexerDeps): Promise<number> {
-  const unique = [...new Map(docs.map((doc) => [doc.eventId, doc])).values()];
+async function indexNew(unique: readonly AnalyticsDocument[], deps: IndexerDeps): Promise<number> {
   const already = await deps.index.indexed(unique.map((doc) => doc.eventId));
   const fresh = unique.filter((doc) => !already.has(doc.eventId));
   if (fresh.length === 0) return 0;
@@ -108,7 +107,7 @@ export async function indexBatch(messages: readonly QueuedMessage[], deps: Index
  */
 export async function rebuildPage(lookup: PaymentLookup, cursor: string | undefined, deps: IndexerDeps, limit = 500): Promise<{ payments: number; indexed: number; cursor?: string }> {
   const page = await lookup.analyticsEvents(cursor, limit);
-  const docs = page.events.map((event) => (event.name === 'PaymentRecorded' ? paymentDocument(event.detail) : refundDocument(event.detail)));
+  const docs = page.events.map(documentOfEvent);
   const indexed = await indexDocuments(docs, deps, { rebuild: true });
   return { payments: page.payments, indexed, ...(page.cursor ? { cursor: page.cursor } : {}) };
 }

@@ -17,7 +17,6 @@ import { DocumentKind, type AnalyticsDocument, type Dimension, type Metric } fro
 import { ANALYTICS_INDEX_NAME } from '../../contracts/resources';
 import type { AnalyticsIndex, IndexedDocument, Scope, SearchQuery } from './ports';
 
-export const INDEX_NAME = ANALYTICS_INDEX_NAME;
 export const EMBEDDING_DIMENSIONS = 512;
 /** The most groups a metric reads (countries, connectors, customers, …); more are reported as partial. */
 const MAX_GROUPS = 1_000;
@@ -231,20 +230,28 @@ export function metricRequest(merchantId: string, plan: MetricPlan, window: Plan
   };
 }
 
-/** What a search looks among: the scope, and a metric's focus (a decline rate's declined payments, …). */
+/**
+ * The payments a metric's answer rests on: those it counts among, narrowed for a rate to those its numerator
+ * counts (a decline rate's declined payments, a fraud rate's fraud declines, a refund rate's refunds).
+ */
+function focusClauses(metric: Metric, filters: readonly PlanFilter[]): { kinds: readonly string[]; clauses: Clause[] } {
+  switch (metric) {
+    case 'decline_rate':
+      return { kinds: ['payment'], clauses: [term('status', 'declined')] };
+    case 'fraud_decline_rate':
+      return { kinds: ['payment'], clauses: [term('fraudDecision', 'decline')] };
+    case 'refund_rate':
+      return { kinds: ['refund'], clauses: [] };
+    case 'reward_tokens':
+      return { kinds: ['payment'], clauses: [term('status', 'succeeded')] };
+    default:
+      return metricClauses(metric, filters);
+  }
+}
+
+/** What a search looks among: the scope, and a metric's focus (focusClauses). */
 export function searchFilter(merchantId: string, scope: Scope, exclude?: string): Clause {
-  const focus: Record<Metric, { kinds: readonly string[]; clauses: Clause[] }> = {
-    count: { kinds: ['payment'], clauses: [] },
-    total_amount: { kinds: ['payment'], clauses: [terms('status', amountStatuses(scope.filters))] },
-    average_amount: { kinds: ['payment'], clauses: [terms('status', amountStatuses(scope.filters))] },
-    decline_rate: { kinds: ['payment'], clauses: [term('status', 'declined')] },
-    fraud_decline_rate: { kinds: ['payment'], clauses: [term('fraudDecision', 'decline')] },
-    refund_rate: { kinds: ['refund'], clauses: [] },
-    approval_rate: { kinds: ['payment'], clauses: [{ range: { attemptCount: { gte: 1 } } }] },
-    fallback_count: { kinds: ['payment'], clauses: [{ range: { attemptCount: { gte: 2 } } }] },
-    reward_tokens: { kinds: ['payment'], clauses: [term('status', 'succeeded')] },
-  };
-  const { kinds, clauses } = focus[scope.focus ?? 'count'];
+  const { kinds, clauses } = focusClauses(scope.focus ?? 'count', scope.filters);
   return {
     bool: {
       filter: [...scopeFilter(merchantId, scope, kinds), ...clauses],
@@ -289,7 +296,7 @@ export class OpenSearchIndex implements AnalyticsIndex {
 
   constructor(
     private readonly client: () => Client,
-    private readonly index = INDEX_NAME,
+    private readonly index = ANALYTICS_INDEX_NAME,
   ) {}
 
   /** Creates the index when it is missing (once per instance; a concurrent creator's index is as good). */
