@@ -304,8 +304,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       });
     let closing: Promise<void> | undefined;
     // The analytics index is rebuilt from the store when it is missing, a page at a time in the background
-    // instance (the queue's deliveries, through the same instance, are never indexed twice).
-    const analyticsRebuilt = search.counts()[ANALYTICS_INDEX_NAME] !== undefined
+    // instance (the queue's deliveries, through the same instance, are never indexed twice). In memory the store
+    // starts empty too: nothing to rebuild, and no start-up work for it.
+    const analyticsRebuilt = !persist || search.counts()[ANALYTICS_INDEX_NAME] !== undefined
       ? Promise.resolve(0)
       : (async () => {
           let cursor: string | undefined;
