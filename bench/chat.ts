@@ -19,11 +19,11 @@ import { paymentDocument } from '../lambdas/analytics/documents';
 import { sentenceEncoder } from '../lambdas/analytics/embeddings';
 import { indexDocuments } from '../lambdas/analytics/indexer';
 import { OpenSearchIndex } from '../lambdas/analytics/opensearch';
+import { prng, quantile } from './support';
 import { startLocalPlatform } from '../local/platform';
 
 const DAY = 86_400_000;
-let state = 11;
-const rand = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rand = prng(11);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
 
 function payments(merchantId: string, count: number, now: number): PaymentRecordedDetail[] {
@@ -63,7 +63,7 @@ const QUESTIONS = [
   'fraud rate by country in the last 30 days',
 ];
 
-const percentile = (xs: readonly number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+const percentile = (xs: readonly number[], p: number) => quantile(Float64Array.from(xs).sort(), p / 100);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { payments: { type: 'string', default: '50000' }, baseline: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '10' } } });
