@@ -9,7 +9,9 @@
  * scan of the payments table, with none of the chat's code. An answer is exact when its figures (and its
  * comparison's) equal the expected ones; a lookup when it states the payment's status, connector and code; a
  * similarity search when it cites only the merchant's other payments; a "can't answer" when it says so and gives
- * no figures.
+ * no figures. The payments' rewards are issued (and refunds claw them back) by the platform's own reward
+ * workflow as the outbox publishes the payments; reward questions are checked against the rewards table's
+ * entries (what each reward was issued with, what refunds took back), not the journal the index is fed from.
  *
  * Options: --payments 1500 (in all) --merchants 3 --seed 1. Prints the rate by category, the failures, and the
  * latency of /chat (p50, p95) by category.
@@ -131,7 +133,7 @@ interface Window {
   readonly from: number;
   readonly to: number;
 }
-/** The metrics the harness reckons (every one but reward tokens, which the index does not hold). */
+/** The payments' metrics (reward tokens are reckoned apart, from the rewards table: expectedRewards). */
 type Metric = Exclude<MetricName, 'reward_tokens'>;
 interface Intent {
   readonly metric: Metric;
@@ -271,17 +273,79 @@ const same = (a: readonly Row[], b: readonly Row[]) => {
   return norm(a) === norm(b);
 };
 
+/** A reward question: a window, and a grouping (by customer or currency: what a reward records). */
+interface RewardIntent {
+  readonly window: Window;
+  readonly groupBy?: Dimension;
+  readonly top?: number;
+}
+interface TokenRow {
+  readonly group?: string;
+  readonly tokens: { readonly issued: string; readonly clawedBack: string; readonly net: string; readonly minted: string };
+}
+
+/** A reward as the rewards table keeps it: the fields the harness reads (not its journal of changes). */
+interface StoredReward {
+  readonly merchantId: string;
+  readonly customerId: string;
+  readonly currency: string;
+  readonly tokens: string;
+  readonly decimals: number;
+  readonly status: string;
+  readonly createdAt: string;
+  readonly refund?: { readonly tokensBefore: string; readonly tokensClawedBack: string };
+  readonly mint?: { readonly tokens?: string; readonly mintedAt?: string };
+  readonly kind?: string;
+}
+
+/** Base units as a decimal string of tokens. */
+function tokenText(units: bigint, decimals: number): string {
+  const sign = units < 0n ? '-' : '';
+  const abs = units < 0n ? -units : units;
+  const scale = 10n ** BigInt(decimals);
+  const fraction = decimals ? String(abs % scale).padStart(decimals, '0').replace(/0+$/, '') : '';
+  return `${sign}${abs / scale}${fraction ? `.${fraction}` : ''}`;
+}
+
+/**
+ * The reward figures expected, from the rewards table's entries alone: each reward's tokens before any refund are
+ * what was issued (when it was recorded), its `tokensClawedBack` what refunds took back, its finalized mint's
+ * tokens what was minted. The harness's rewards are all issued (and refunded) during its run, so a window holds
+ * all of a reward's changes or none of them: one that holds the reward's recording holds them all.
+ */
+function expectedRewards(rewards: readonly StoredReward[], merchantId: string, intent: RewardIntent, window: Window): TokenRow[] {
+  const groups = new Map<string, { issued: bigint; clawedBack: bigint; minted: bigint; decimals: number }>();
+  for (const r of rewards) {
+    if (r.merchantId !== merchantId || r.kind === 'claim' || r.status === 'error') continue;
+    const at = Date.parse(r.createdAt);
+    if (at < window.from || at >= window.to) continue;
+    const key = intent.groupBy === 'customer' ? r.customerId : intent.groupBy === 'currency' ? r.currency : '';
+    const g = groups.get(key) ?? { issued: 0n, clawedBack: 0n, minted: 0n, decimals: r.decimals };
+    g.issued += BigInt(r.refund?.tokensBefore ?? r.tokens);
+    g.clawedBack += BigInt(r.refund?.tokensClawedBack ?? '0');
+    if (r.mint?.mintedAt) g.minted += BigInt(r.mint.tokens ?? r.tokens);
+    groups.set(key, g);
+  }
+  if (!intent.groupBy && groups.size === 0) groups.set('', { issued: 0n, clawedBack: 0n, minted: 0n, decimals: 6 });
+  const rows = [...groups].map(([group, g]) => ({ group, net: g.issued - g.clawedBack, row: { ...(intent.groupBy ? { group } : {}), tokens: { issued: tokenText(g.issued, g.decimals), clawedBack: tokenText(g.clawedBack, g.decimals), net: tokenText(g.issued - g.clawedBack, g.decimals), minted: tokenText(g.minted, g.decimals) } } }));
+  rows.sort((a, b) => (a.net === b.net ? a.group.localeCompare(b.group) : a.net > b.net ? -1 : 1));
+  return rows.slice(0, intent.top ?? rows.length).map((r) => r.row);
+}
+
+const sameTokens = (a: readonly TokenRow[], b: readonly TokenRow[]) => JSON.stringify(a.map((r) => ({ group: r.group ?? null, tokens: r.tokens }))) === JSON.stringify(b.map((r) => ({ group: r.group ?? null, tokens: r.tokens })));
+
 interface Question {
   readonly category: string;
   readonly text: string;
   readonly intent?: Intent;
+  readonly rewards?: RewardIntent;
   readonly check?: (answer: ChatJson, merchantId: string) => boolean;
 }
 interface ChatJson {
   answer: string;
   plan?: { kind: string };
-  figures?: { rows: Row[] };
-  comparison?: { rows: Row[] };
+  figures?: { rows: Array<Row & Partial<TokenRow>> };
+  comparison?: { rows: Array<Row & Partial<TokenRow>> };
   citations: string[];
   askable?: string[];
 }
@@ -337,6 +401,17 @@ function questions(now: number, records: readonly PaymentRecord[], merchantId: s
     { category: 'comparisons', text: 'Why did declines rise in the last 7 days?', intent: { metric: 'decline_rate', window: week, compare: shift(week, 7 * DAY) } },
     // "Versus last month": the same period a calendar month earlier.
     { category: 'comparisons', text: 'Fraud rate in the last 30 days versus last month', intent: { metric: 'fraud_decline_rate', window: month, compare: { from: monthBefore(month.from), to: monthBefore(month.to) } } },
+  );
+  // The rewards are issued after `now` (as the outbox publishes the seeded payments): a window that ends at the
+  // question's time holds them; the harness's windows end at `now`, so those are open-ended here.
+  const untilAsked = (x: Window): Window => ({ from: x.from, to: Infinity });
+  out.push(
+    { category: 'rewards', text: 'How many reward tokens did my customers earn today?', rewards: { window: untilAsked({ from: midnight(now), to: now }) } },
+    { category: 'rewards', text: 'Reward tokens this month', rewards: { window: untilAsked(w['this month']!) } },
+    { category: 'rewards', text: 'What rewards were issued yesterday?', rewards: { window: w.yesterday! } },
+    { category: 'rewards', text: 'Top 3 customers by reward tokens in the last 7 days', rewards: { window: untilAsked(week), groupBy: 'customer', top: 3 } },
+    { category: 'rewards', text: 'Reward tokens by currency this week', rewards: { window: untilAsked(w['this week']!), groupBy: 'currency' } },
+    { category: "can't answer", text: 'Reward tokens earned from Brazil this month', check: (a) => a.answer.startsWith("I can't answer") && a.answer.includes('reward figures can be filtered and grouped by customer and currency only') && !a.figures },
   );
   const mine = records.filter((p) => p.merchantId === merchantId);
   const declined = mine.filter((p) => p.status === 'declined' && p.attempts.length > 0).slice(0, 4);
@@ -405,6 +480,12 @@ async function main(): Promise<void> {
       records.push(...((page.Items ?? []) as PaymentRecord[]));
       start = page.LastEvaluatedKey;
     } while (start);
+    const rewards: StoredReward[] = [];
+    do {
+      const page: { Items?: Array<Record<string, unknown>>; LastEvaluatedKey?: Record<string, unknown> } = await documents.send(new ScanCommand({ TableName: LOCAL_TABLES.rewards, ExclusiveStartKey: start }));
+      rewards.push(...((page.Items ?? []) as unknown as StoredReward[]).filter((r) => r.tokens !== undefined));
+      start = page.LastEvaluatedKey;
+    } while (start);
 
     const results: Array<{ category: string; ok: boolean; ms: number; text: string; why?: string }> = [];
     // The analytics function's first /chat loads its sentence encoder (the question's embedding): timed apart.
@@ -425,6 +506,11 @@ async function main(): Promise<void> {
         if (response.status !== 200) {
           ok = false;
           why = `HTTP ${response.status}: ${JSON.stringify(json)}`;
+        } else if (q.rewards) {
+          const want = expectedRewards(rewards, merchantId, q.rewards, q.rewards.window);
+          const got = (json.figures?.rows ?? []).map((r) => ({ ...(r.group !== undefined ? { group: r.group } : {}), tokens: r.tokens! }));
+          ok = Boolean(json.figures) && sameTokens(got, want);
+          if (!ok) why = `expected ${JSON.stringify(want)}, got ${JSON.stringify(json.figures?.rows)} (plan ${JSON.stringify(json.plan)})`;
         } else if (q.intent) {
           const want = expected(records, merchantId, q.intent, q.intent.window);
           const wantCompare = q.intent.compare ? expected(records, merchantId, q.intent, q.intent.compare) : undefined;

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { FraudDecision, PaymentStatus } from './api';
 import { PaymentId } from './ids';
 import { PaymentMethodKind } from './methods';
+import { RewardChange } from './events';
 
 /**
  * What a metric plan measures: `count` (how many payments); `total_amount` and `average_amount` (their amount per
@@ -18,7 +19,7 @@ import { PaymentMethodKind } from './methods';
  * declined); `fraud_decline_rate` (declined by the fraud check of those scored); `refund_rate` (refunded, in part or
  * in whole, of those succeeded); `approval_rate` (charged of those that tried a connector; per connector, of those
  * that tried it); `fallback_count` (payments that tried more than one connector); `reward_tokens` (reward tokens
- * earned, base units).
+ * issued, clawed back by refunds and minted on chain in the window, by when each happened).
  */
 export const Metric = z.enum(['count', 'total_amount', 'average_amount', 'decline_rate', 'fraud_decline_rate', 'refund_rate', 'approval_rate', 'fallback_count', 'reward_tokens']);
 export type Metric = z.infer<typeof Metric>;
@@ -53,6 +54,9 @@ export type PlanWindow = z.infer<typeof PlanWindow>;
 /** The longest window a plan may cover (a year and a day: "in March" of a leap year, "compared with last year"). */
 export const MAX_WINDOW_DAYS = 367;
 
+/** What reward figures can be filtered and grouped by (a reward document knows its customer and currency, no more). */
+export const REWARD_DIMENSIONS: readonly Dimension[] = ['customer', 'currency'];
+
 export const MetricPlan = z
   .object({
     kind: z.literal('metric'),
@@ -67,6 +71,10 @@ export const MetricPlan = z
   })
   .strict()
   .refine((p) => p.top === undefined || p.groupBy !== undefined, { message: 'needs groupBy', path: ['top'] })
+  .refine((p) => p.metric !== 'reward_tokens' || [...p.filters.map((f) => f.field), ...(p.groupBy ? [p.groupBy] : [])].every((d) => REWARD_DIMENSIONS.includes(d)), {
+    message: `reward figures can be filtered and grouped by ${REWARD_DIMENSIONS.join(' and ')} only`,
+    path: ['metric'],
+  })
   .refine((p) => [p.window, p.compareTo].every((w) => !w || Date.parse(w.to) - Date.parse(w.from) <= MAX_WINDOW_DAYS * 86_400_000), {
     message: `a window covers at most ${MAX_WINDOW_DAYS} days`,
     path: ['window'],
@@ -100,21 +108,26 @@ export const ASKABLE = [
   'one payment: "why was pay_… declined?", "payments like pay_…"',
 ] as const;
 
-/** What a document of the analytics index records: a terminal payment, or one succeeded refund of one. */
-export const DocumentKind = z.enum(['payment', 'refund']);
+/** What a document of the analytics index records: a terminal payment, one succeeded refund of one, or one change of a reward's tokens. */
+export const DocumentKind = z.enum(['payment', 'refund', 'reward']);
 export type DocumentKind = z.infer<typeof DocumentKind>;
+
+/** Billionths of a token: a reward document's fraction of a token (reward tokens have at most 9 decimals). */
+export const NANOS_PER_TOKEN = 1_000_000_000n;
 
 /**
  * One document of the analytics index, per event: `payment:<paymentId>` for a payment's PaymentRecorded,
- * `refund:<refundId>` for a PaymentRefunded. The event id makes indexing idempotent: a document already indexed
- * is not indexed again. The fields are the filters' and groups' (a refund carries its payment's), the figures the
- * metrics add up, and a short text (full-text search, and the embedding's input).
+ * `refund:<refundId>` for a PaymentRefunded, `reward:<rewardId>:<seq>` for a RewardChanged. The event id makes
+ * indexing idempotent: a document already indexed is not indexed again. The fields are the filters' and groups' (a
+ * refund carries its payment's), the figures the metrics add up, and a short text (full-text search, and the
+ * embedding's input).
  */
 export const AnalyticsDocument = z.object({
-  eventId: z.string().regex(/^(payment|refund):[A-Za-z0-9_:-]{1,200}$/),
+  eventId: z.string().regex(/^(payment|refund|reward):[A-Za-z0-9_:-]{1,200}$/),
   kind: DocumentKind,
   merchantId: z.string().min(1),
-  paymentId: PaymentId,
+  /** The payment (absent on a claim's reward document: a claim spans payments). */
+  paymentId: PaymentId.optional(),
   customerId: z.string(),
   /** The payment's status (a refund's payment succeeded). */
   status: PaymentStatus,
@@ -137,7 +150,16 @@ export const AnalyticsDocument = z.object({
   fraudReasons: z.array(z.string()),
   /** A refund document's refund, in minor units. */
   refundAmount: z.number().int().optional(),
-  /** The payment's creation, epoch milliseconds (what windows select on). */
+  /** A reward document's reward (the payment's id) or claim (`clm_…`), and what changed. */
+  rewardId: z.string().optional(),
+  rewardChange: RewardChange.optional(),
+  /**
+   * A reward document's tokens (issued, clawed back or minted), as whole tokens and billionths of one: sums of each
+   * are exact (a sum of base units could pass 2^53, where an index's sums stop being exact).
+   */
+  tokensWhole: z.number().int().min(0).optional(),
+  tokensNanos: z.number().int().min(0).optional(),
+  /** Epoch milliseconds, what windows select on: the payment's creation (a refund's too), a reward change's time. */
   createdAt: z.number().int(),
   /** The event's time (ISO). */
   at: z.string(),
@@ -147,6 +169,9 @@ export const AnalyticsDocument = z.object({
   description: z.string().optional(),
 });
 export type AnalyticsDocument = z.infer<typeof AnalyticsDocument>;
+
+/** A number of reward tokens as an exact decimal string ("12.5"). */
+const TokenFigure = z.string().regex(/^-?\d+(\.\d+)?$/);
 
 /** One figure of a metric: for a group (and a currency, for amounts), with what it was computed from. */
 export const MetricRow = z.object({
@@ -159,6 +184,12 @@ export const MetricRow = z.object({
   /** A rate's or an average's parts: numerator / denominator. */
   numerator: z.number().optional(),
   denominator: z.number().optional(),
+  /**
+   * Reward tokens (reward_tokens), in whole tokens as exact decimal strings: issued, clawed back by refunds, net
+   * (issued less clawed back: negative when refunds took back more than was issued), and minted on chain. `value`
+   * is the net, as a number.
+   */
+  tokens: z.object({ issued: TokenFigure, clawedBack: TokenFigure, net: TokenFigure, minted: TokenFigure }).optional(),
 });
 export type MetricRow = z.infer<typeof MetricRow>;
 
@@ -186,7 +217,7 @@ export const Evidence = AnalyticsDocument.pick({
   fraudScore: true,
   fraudReasons: true,
   text: true,
-}).extend({ createdAt: z.string(), refundedAmount: z.number().int().optional() });
+}).extend({ paymentId: PaymentId, createdAt: z.string(), refundedAmount: z.number().int().optional() });
 export type Evidence = z.infer<typeof Evidence>;
 
 /** Who turned the question into the plan, and who phrased the answer. */
@@ -214,8 +245,9 @@ export const ChatAnswer = z.object({
 export type ChatAnswer = z.infer<typeof ChatAnswer>;
 
 /**
- * The analytics function's rebuild step (an invocation, not an API route): one page of the payments store indexed,
- * from `cursor` (absent: the first page). The local platform runs it at start when its index is missing; in the
+ * The analytics function's rebuild step (an invocation, not an API route): one page of the stores indexed (the
+ * payments table's pages, then the rewards table's), from `cursor` (absent: the first page); the answer's `cursor`
+ * is the next page's, absent after the last. The local platform runs it at start when its index is missing; in the
  * cloud, invoke the function with it, page after page, to rebuild a lost or new collection.
  */
 export const RebuildIndexEvent = z.object({ rebuild: z.object({ cursor: z.string().max(2048).optional(), limit: z.number().int().min(1).max(1000).optional() }).strict() }).strict();

@@ -110,6 +110,37 @@ export const PaymentRecordedDetail = z.object({
 });
 export type PaymentRecordedDetail = z.infer<typeof PaymentRecordedDetail>;
 
+/** What changed a reward's tokens, or put them on chain. */
+export const RewardChange = z.enum(['issued', 'clawed_back', 'minted']);
+export type RewardChange = z.infer<typeof RewardChange>;
+
+/**
+ * One change of a reward or a claim (detail of `RewardChanged`), from the rewards ledger's outbox: `issued` (a
+ * payment's reward recorded with its tokens), `clawed_back` (a refund reduced it before anything had its tokens),
+ * `minted` (its mint transaction, or a claim's, found finalized). Each change is recorded once, in the same write
+ * as the change itself, and numbered: `rewardId` and `seq` are the event's identity, however often it is
+ * published. `tokens` is what this change issued, took back or minted, never a running total. Not strict.
+ */
+export const RewardChangedDetail = z.object({
+  /** The reward's payment id, or the claim's id (`clm_…`). */
+  rewardId: z.string().min(1),
+  /** The change's number among the reward's changes (0 first). */
+  seq: z.number().int().min(0),
+  change: RewardChange,
+  merchantId: z.string().min(1),
+  customerId: z.string().min(1),
+  /** Base units of the reward token (a decimal string: bigint does not travel in JSON). */
+  tokens: z.string().regex(/^\d+$/),
+  decimals: z.number().int().min(0).max(18),
+  /** The rewarded payment, its amount and currency (absent on a claim's change: a claim spans payments). */
+  paymentId: PaymentId.optional(),
+  amount: z.number().int().positive().optional(),
+  currency: z.string().regex(/^[A-Z]{3}$/).optional(),
+  /** When the change was made (ISO). */
+  at: z.iso.datetime({ offset: true }),
+});
+export type RewardChangedDetail = z.infer<typeof RewardChangedDetail>;
+
 /** One attempt's outcome of a routing decision, as the routing model's updater folds it in. */
 export const RoutingOutcome = z.object({
   decisionId: DecisionId,
@@ -190,8 +221,11 @@ export const EVENTS = {
   PaymentRefunded: { source: 'smartpay.payments', detailType: 'PaymentRefunded', detail: PaymentRefundedDetail },
   PaymentRecorded: { source: 'smartpay.payments', detailType: 'PaymentRecorded', detail: PaymentRecordedDetail },
   RoutingOutcomesRecorded: { source: 'smartpay.routing', detailType: 'RoutingOutcomesRecorded', detail: RoutingOutcomesDetail },
+  RewardChanged: { source: 'smartpay.rewards', detailType: 'RewardChanged', detail: RewardChangedDetail },
 } as const;
 export type EventName = keyof typeof EVENTS;
+/** The detail of an event of kind `N`. */
+export type EventDetail<N extends EventName> = z.infer<(typeof EVENTS)[N]['detail']>;
 
 /**
  * The EventBridge rule pattern that matches these events (the CDK rule and the local bus both use it). Each detail

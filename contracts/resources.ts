@@ -29,7 +29,8 @@ export const TABLES = {
    * (`lastclaim#<merchant>#<customer>`), and each merchant's relays of a day (`relays#<merchant>#<day>`, expiring).
    * Sparse indexes (keys only): `unminted` holds the rewards and claims whose mint is not known to be finalized
    * (the mint sweep's work list, and the age its alarm watches); `claimable` (`<merchant>#<customer>`) the rewards
-   * recorded without a wallet and not claimed yet.
+   * recorded without a wallet and not claimed yet; `unannounced` the rewards and claims with changes the rewards
+   * outbox has not published yet.
    */
   rewards: {
     partitionKey: 'paymentId',
@@ -37,6 +38,7 @@ export const TABLES = {
     indexes: [
       { name: 'unminted', partitionKey: 'unminted', sortKey: 'createdAt' },
       { name: 'claimable', partitionKey: 'claimable', sortKey: 'createdAt' },
+      { name: 'unannounced', partitionKey: 'unannounced', sortKey: 'createdAt' },
     ],
   },
   /** Online fraud features: customer state and terminal day counts (lambdas/fraud/state.ts). */
@@ -65,7 +67,7 @@ export interface TableSchema {
 /** Shards of the sparse indexes' partition key (`<shard>`): a query reads them all. */
 export const INDEX_SHARDS = 8;
 
-/** The sparse-index shard of an item by its id (payments' `unfinished` and `outbox`, rewards' `unminted`). */
+/** The sparse-index shard of an item by its id (payments' `unfinished` and `outbox`, rewards' `unminted` and `unannounced`). */
 export function shardOf(id: string): string {
   return String(id.charCodeAt(id.length - 1) % INDEX_SHARDS);
 }
@@ -218,6 +220,8 @@ export const METRICS = {
   /** Succeeded payments whose events the outbox published. */
   outboxPublished: 'OutboxEventsPublished',
   rewardIssued: 'RewardIssued',
+  /** Reward changes the rewards outbox's sweep published (their publication right after the change had failed). */
+  rewardEventsPublished: 'RewardEventsPublished',
   /** A reward recorded without tokens: its currency has no USD rate (REWARD_USD_RATES). */
   rewardNotComputed: 'RewardNotComputed',
   /** A reward's mint found finalized on chain. */

@@ -418,6 +418,8 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         timeoutSeconds: 60,
         // POST /reward reads the caller's payment through payments' PaymentLookup.
         tables: { readWrite: ['rewards'], read: ['payments'] },
+        // The rewards outbox's publisher (lambdas/rewards/outbox.ts): right after each change, and its sweep.
+        emits: ['RewardChanged'],
         env: {
           [ENV.rewardTokenDecimals]: { from: 'setting', setting: 'rewardTokenDecimals' },
           [ENV.rewardUsdRates]: { from: 'setting', setting: 'rewardUsdRates', optional: true },
@@ -442,6 +444,12 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         function: 'rewards',
         everyMinutes: 1,
         description: "finish rewards whose mint is not known to be finalized a while after it was recorded (the workflow gave up, or stopped), and publish the oldest one's age",
+      },
+      {
+        name: 'reward-events',
+        function: 'rewards',
+        everyMinutes: 1,
+        description: "publish rewards' changes (issued, clawed back, minted) still unpublished (each is published right after it is made; this is the safety net)",
       },
     ],
     routes: [
@@ -507,9 +515,9 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         memoryMB: 1024,
         // Below API Gateway's 29 s integration limit.
         timeoutSeconds: 28,
-        // Its data is the analytics index (OpenSearch), fed by the payments outbox's events, with a claim per event
-        // (analytics); it reads the payments (through payments' read port) only to rebuild the index.
-        tables: { read: ['payments'], readWrite: ['analytics'] },
+        // Its data is the analytics index (OpenSearch), fed by the payments' and the rewards' outbox events, with a
+        // claim per event (analytics); it reads the payments and the rewards (their read ports) only to rebuild it.
+        tables: { read: ['payments', 'rewards'], readWrite: ['analytics'] },
         env: {
           [ENV.opensearchEndpoint]: { from: 'prop', prop: 'opensearchEndpoint' },
           [ENV.embeddingModel]: { from: 'prop', prop: 'embeddingModel' },
@@ -524,9 +532,9 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
     placeholders: {},
     consumes: [
       {
-        // The analytics index, off the payment's path: one document per terminal payment and per refund (by
-        // event id, so a redelivery adds nothing). Batches of up to 10 share one embedding call.
-        events: ['PaymentRecorded', 'PaymentRefunded'],
+        // The analytics index, off the payment's path: one document per terminal payment, per refund and per
+        // reward change (by event id, so a redelivery adds nothing). Batches of up to 10 share one embedding call.
+        events: ['PaymentRecorded', 'PaymentRefunded', 'RewardChanged'],
         function: 'analytics',
         queue: { id: 'AnalyticsIndex', batchSize: 10, batchingWindowSeconds: 1, maxReceiveCount: 5 },
       },

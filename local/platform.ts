@@ -311,13 +311,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       : (async () => {
           let cursor: string | undefined;
           let payments = 0;
+          let rewards = 0;
           let indexed = 0;
           do {
-            const page = (await functions.background.analytics({ rebuild: { ...(cursor ? { cursor } : {}) } })) as { payments: number; indexed: number; cursor?: string };
+            const page = (await functions.background.analytics({ rebuild: { ...(cursor ? { cursor } : {}) } })) as { payments: number; rewards: number; indexed: number; cursor?: string };
             payments += page.payments;
+            rewards += page.rewards;
             indexed += page.indexed;
             cursor = page.cursor;
-            if (payments > 0) options.onProgress?.(`analytics index: rebuilding from the store, ${payments} payments read, ${indexed} documents indexed${cursor ? '...' : ' (done)'}`);
+            if (payments + rewards > 0) options.onProgress?.(`analytics index: rebuilding from the store, ${payments} payments and ${rewards} reward items read, ${indexed} documents indexed${cursor ? '...' : ' (done)'}`);
           } while (cursor && !closing);
           return payments;
         })().catch((error: unknown) => {

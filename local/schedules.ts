@@ -5,13 +5,16 @@
  *
  * One local difference, on purpose: the outbox sweep runs every OUTBOX_DRAIN_MS instead of every minute,
  * because locally it is the outbox's only publisher (in the cloud the table's stream publishes first and
- * the sweep is the safety net).
+ * the sweep is the safety net); the rewards outbox's sweep every REWARD_EVENTS_DRAIN_MS, so a change whose
+ * publication failed reaches analytics within a second or so, as the local platform's users expect.
  */
 import { allSchedules, type FunctionName, type ScheduleSpec } from '../contracts/topology';
 import type { Invoker } from './functions';
 
 /** How often the local outbox drain runs. */
 export const OUTBOX_DRAIN_MS = 250;
+/** How often the rewards outbox's sweep runs locally (each change is published as it is made; this catches a publication that failed). */
+export const REWARD_EVENTS_DRAIN_MS = 1_000;
 
 export interface LocalSchedules {
   /** Runs one schedule now (or waits for its run in progress) and returns the function's answer. */
@@ -26,7 +29,7 @@ export function startLocalSchedules(
   /** Intervals by schedule name, in ms, over the local defaults (the outbox drain every OUTBOX_DRAIN_MS). */
   intervalsMs: Readonly<Record<string, number>> = {},
 ): LocalSchedules {
-  const intervals: Readonly<Record<string, number>> = { outbox: OUTBOX_DRAIN_MS, ...intervalsMs };
+  const intervals: Readonly<Record<string, number>> = { outbox: OUTBOX_DRAIN_MS, 'reward-events': REWARD_EVENTS_DRAIN_MS, ...intervalsMs };
   const specs = new Map<string, ScheduleSpec>(allSchedules().map((s) => [s.name, s]));
   const running = new Map<string, Promise<unknown>>();
   const timers: NodeJS.Timeout[] = [];

@@ -7,7 +7,7 @@
  *
  * The merchant is the caller's (the JWT claim): it goes to the index with every read, and no plan names one.
  */
-import { ASKABLE, MetricPlan, ProposedPlan, QueryPlan, type ChatAnswer, type Composer, type PlanWindow, type Planner } from '../../contracts/analytics';
+import { ASKABLE, MetricPlan, ProposedPlan, QueryPlan, type AnalyticsDocument, type ChatAnswer, type Composer, type PlanWindow, type Planner } from '../../contracts/analytics';
 import type { ChatRequest } from '../../contracts/api';
 import { ValidationError } from '../../contracts/errors';
 import { composeCannot, composeLookup, composeMetric, composeSimilar, evidenceOf } from './compose';
@@ -84,6 +84,11 @@ async function phrased(question: string, draft: string, facts: unknown, model: L
   return { answer: draft, composedBy: 'template' };
 }
 
+/** A document of one payment (a claim's reward document has none, and is never cited). */
+function isPaymentDocument(doc: AnalyticsDocument): doc is AnalyticsDocument & { readonly paymentId: string } {
+  return doc.paymentId !== undefined;
+}
+
 /** How many supporting payments an answer cites. */
 export const EVIDENCE_LIMIT = 5;
 
@@ -120,7 +125,7 @@ export async function answer(merchantId: string, request: ChatRequest, deps: Cha
 
   if (plan.kind === 'lookup') {
     const { docs } = await deps.index.payment(merchantId, plan.paymentId);
-    const own = docs.find((d) => d.kind === 'payment');
+    const own = docs.filter(isPaymentDocument).find((d) => d.kind === 'payment');
     const refunded = docs.filter((d) => d.kind === 'refund').reduce((sum, d) => sum + (d.refundAmount ?? 0), 0);
     return { ...base(), answer: composeLookup(plan.paymentId, docs), plan, citations: own ? [own.paymentId] : [], evidence: own ? [evidenceOf(own, refunded)] : [] };
   }
@@ -135,15 +140,11 @@ export async function answer(merchantId: string, request: ChatRequest, deps: Cha
       ...base(),
       answer: composeSimilar(plan.paymentId, Boolean(own), neighbours),
       plan,
-      citations: neighbours.map((d) => d.paymentId),
-      evidence: neighbours.map((d) => evidenceOf(d)),
+      citations: neighbours.filter(isPaymentDocument).map((d) => d.paymentId),
+      evidence: neighbours.filter(isPaymentDocument).map((d) => evidenceOf(d)),
     };
   }
 
-  if (plan.metric === 'reward_tokens') {
-    const reason = 'reward totals are not in the analytics index yet (GET /reward/{paymentId} shows one payment’s reward)';
-    return { ...base(), answer: composeCannot(reason, ASKABLE), askable: [...ASKABLE] };
-  }
   const executed = withWindow(plan, window);
   // The figures, the comparison's and the evidence at once (the evidence's search waits for the question's embedding).
   const vector = deps.embedder ? deps.embedder.embed([request.question]).then(([v]) => v) : Promise.resolve(undefined);
@@ -159,7 +160,7 @@ export async function answer(merchantId: string, request: ChatRequest, deps: Cha
       }),
     ),
   ]);
-  const evidence = found.map((d) => evidenceOf(d));
+  const evidence = found.filter(isPaymentDocument).map((d) => evidenceOf(d));
   const draft = composeMetric(executed, figures, comparison, evidence);
   const facts = { plan: executed, figures, ...(comparison ? { comparison } : {}), citations: evidence.map((e) => e.paymentId) };
   return {

@@ -6,6 +6,7 @@
  */
 import type { AnalyticsDocument, Evidence, Metric, MetricFigures, MetricPlan, MetricRow, PlanFilter } from '../../contracts/analytics';
 import { formatMajor } from '../../contracts/money';
+import { documentNanos, NO_CURRENCY, tokenDecimal } from './documents';
 
 
 const METHOD_NAMES: Readonly<Record<string, string>> = { card: 'card', wallet: 'wallet', solana_pay: 'Solana Pay' };
@@ -61,9 +62,22 @@ function figure(metric: Metric, row: MetricRow, scope: string): string {
       return row.value === null ? 'no succeeded payments, so no refund rate' : `a refund rate of ${percent(row.value)} (${n} of ${d} succeeded payments refunded)`;
     case 'approval_rate':
       return row.value === null ? 'no attempts, so no approval rate' : `an approval rate of ${percent(row.value)} (${n} charged of ${d} tried)`;
-    case 'reward_tokens':
-      return '';
+    case 'reward_tokens': {
+      const t = row.tokens!;
+      const back = t.clawedBack === '0' ? '' : `, less ${tokens(t.clawedBack)} clawed back after refunds (${tokens(t.net)} net)`;
+      return `${tokens(t.issued)} issued${back}, and ${tokens(t.minted)} minted on chain`;
+    }
   }
+}
+
+/** A number of reward tokens in words. */
+const tokens = (figure: string) => `${figure} reward ${figure === '1' ? 'token' : 'tokens'}`;
+
+/** A group's name in an answer ("(none)" for documents without the field; a claim's reward documents have no currency). */
+function groupName(plan: MetricPlan, group: string | undefined): string {
+  if (group === undefined) return '(none)';
+  if (plan.metric === 'reward_tokens' && plan.groupBy === 'currency' && group === NO_CURRENCY) return 'claims (of payments in any currency)';
+  return group;
 }
 
 /** A window's figures in words: one figure, one per currency, or one per group. */
@@ -75,7 +89,7 @@ function figuresText(plan: MetricPlan, figures: MetricFigures, scope: string): s
   }
   if (!plan.groupBy) return rows.map((row) => figure(plan.metric, row, scope)).join(', and ');
   const by = `by ${plan.groupBy}${plan.top ? ` (top ${plan.top})` : ''}`;
-  return `${by}: ${rows.map((row) => `${row.group ?? '(none)'}: ${figure(plan.metric, row, scope)}`).join('; ')}`;
+  return `${by}: ${rows.map((row) => `${groupName(plan, row.group)}: ${figure(plan.metric, row, scope)}`).join('; ')}`;
 }
 
 /** Whether the comparison went up, down or stayed (words, never a computed figure). */
@@ -97,8 +111,8 @@ export function composeMetric(plan: MetricPlan, figures: MetricFigures, comparis
   return text;
 }
 
-/** A document as an answer cites it: no customer, description or card data. */
-export function evidenceOf(doc: AnalyticsDocument, refundedAmount?: number): Evidence {
+/** A payment's document as an answer cites it: no customer, description or card data. */
+export function evidenceOf(doc: AnalyticsDocument & { readonly paymentId: string }, refundedAmount?: number): Evidence {
   return {
     paymentId: doc.paymentId,
     status: doc.status,
@@ -124,8 +138,8 @@ export function composeLookup(paymentId: string, docs: readonly AnalyticsDocumen
   if (!own) return `I found no payment ${paymentId} of yours in the analytics index (a payment still under way is indexed when it ends).`;
   const refunded = docs.filter((d) => d.kind === 'refund').reduce((sum, d) => sum + (d.refundAmount ?? 0), 0);
   const method = own.method ? METHOD_NAMES[own.method] : 'unknown method';
-  const parts = [`${paymentId} (${money(own.amount, own.currency)}, ${method}${own.country ? `, from ${own.country}` : ''}, created ${new Date(own.createdAt).toISOString()}) ${own.status === 'review' ? 'was held for review' : `was ${own.status}`}`];
-  if (own.connectorId) parts[0] += own.status === 'succeeded' ? ` by ${own.connectorId}` : ` at ${own.connectorId}`;
+  const parts = [`${paymentId} (${money(own.amount, own.currency)}, ${method}${own.country ? `, from ${own.country}` : ''}, created ${new Date(own.createdAt).toISOString()}) ${own.status === 'review' ? 'was held for review' : own.status === 'succeeded' ? 'succeeded' : `was ${own.status}`}`];
+  if (own.connectorId) parts[0] += own.status === 'succeeded' ? `, charged by ${own.connectorId}` : ` at ${own.connectorId}`;
   if (own.code) parts[0] += ` with code ${own.code}`;
   let text = `${parts[0]}.`;
   if (own.attemptConnectors.length > 1) text += ` It tried ${own.attemptConnectors.join(', then ')}.`;
@@ -135,7 +149,19 @@ export function composeLookup(paymentId: string, docs: readonly AnalyticsDocumen
     text += ` The fraud check ${verdict} (score ${own.fraudScore?.toFixed(2)})${own.fraudReasons.length ? `, for ${own.fraudReasons.join(', ')}` : ''}.`;
   }
   if (refunded > 0) text += ` ${money(refunded, own.currency)} of it was refunded.`;
+  text += rewardLine(docs);
   return text;
+}
+
+/** What a payment's reward documents say: tokens issued, clawed back, minted (nothing when it has none). */
+function rewardLine(docs: readonly AnalyticsDocument[]): string {
+  const changes = docs.filter((d) => d.kind === 'reward');
+  if (changes.length === 0) return '';
+  const sum = (change: string) => changes.filter((d) => d.rewardChange === change).reduce((total, d) => total + documentNanos(d), 0n);
+  const parts = [`${tokens(tokenDecimal(sum('issued')))} issued`];
+  if (sum('clawed_back') > 0n) parts.push(`${tokenDecimal(sum('clawed_back'))} clawed back after a refund`);
+  if (sum('minted') > 0n) parts.push(`${tokenDecimal(sum('minted'))} minted on chain`);
+  return ` Its reward: ${parts.join(', ')}.`;
 }
 
 /** "Payments like pay_…": its neighbours, nearest first. */

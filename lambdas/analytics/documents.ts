@@ -1,13 +1,13 @@
 /**
  * The analytics index's documents, one per event (contracts/analytics.ts AnalyticsDocument): a terminal payment's
- * PaymentRecorded and each PaymentRefunded. The text a document carries is what search matches and the embedding
+ * PaymentRecorded, each PaymentRefunded, and each RewardChanged. The text a document carries is what search matches and the embedding
  * encodes: what kind of payment it was and how it ended, in words, without its ids or amount (those are fields),
  * so payments that ended alike read alike, and an embedding is computed once per distinct text.
  *
  * The merchant's description is data: it goes in the text as a quotation, never as anything an answer obeys.
  */
-import type { AnalyticsDocument } from '../../contracts/analytics';
-import type { PaymentRecordedDetail, PaymentRefundedDetail } from '../../contracts/events';
+import { NANOS_PER_TOKEN, type AnalyticsDocument } from '../../contracts/analytics';
+import type { PaymentRecordedDetail, PaymentRefundedDetail, RewardChangedDetail } from '../../contracts/events';
 import type { AnalyticsEvent } from '../payments/lookup';
 
 const METHOD_WORDS = { card: 'card', wallet: 'wallet', solana_pay: 'Solana Pay' } as const;
@@ -88,7 +88,63 @@ export function refundDocument(detail: PaymentRefundedDetail): AnalyticsDocument
   };
 }
 
+/** A reward token amount (base units of `decimals`) as whole tokens and billionths of one (decimals are at most 9). */
+export function tokenParts(baseUnits: string, decimals: number): { tokensWhole: number; tokensNanos: number } {
+  const units = BigInt(baseUnits);
+  const scale = 10n ** BigInt(decimals);
+  return { tokensWhole: Number(units / scale), tokensNanos: Number(((units % scale) * NANOS_PER_TOKEN) / scale) };
+}
+
+/** Billionths of a token as a decimal string of tokens ("12.5", "-3"). */
+export function tokenDecimal(nanos: bigint): string {
+  const sign = nanos < 0n ? '-' : '';
+  const abs = nanos < 0n ? -nanos : nanos;
+  const fraction = (abs % NANOS_PER_TOKEN).toString().padStart(9, '0').replace(/0+$/, '');
+  return `${sign}${abs / NANOS_PER_TOKEN}${fraction ? `.${fraction}` : ''}`;
+}
+
+/** A reward document's tokens, in billionths of a token. */
+export function documentNanos(doc: AnalyticsDocument): bigint {
+  return BigInt(doc.tokensWhole ?? 0) * NANOS_PER_TOKEN + BigInt(doc.tokensNanos ?? 0);
+}
+
+const REWARD_WORDS = { issued: 'reward issued', clawed_back: 'reward clawed back after a refund', minted: 'reward minted on chain' } as const;
+
+/**
+ * A reward change's document: the tokens it issued, took back or minted, dated when it happened. A claim's (its
+ * mint) has no payment, amount or currency of its own (`XXX`, ISO 4217's "no currency").
+ */
+export function rewardDocument(detail: RewardChangedDetail): AnalyticsDocument {
+  const claim = detail.paymentId === undefined;
+  return {
+    eventId: `reward:${detail.rewardId}:${detail.seq}`,
+    kind: 'reward',
+    merchantId: detail.merchantId,
+    ...(detail.paymentId ? { paymentId: detail.paymentId } : {}),
+    customerId: detail.customerId,
+    status: 'succeeded',
+    amount: detail.amount ?? 0,
+    currency: detail.currency ?? NO_CURRENCY,
+    attemptConnectors: [],
+    attemptCount: 0,
+    fraudReasons: [],
+    rewardId: detail.rewardId,
+    rewardChange: detail.change,
+    ...tokenParts(detail.tokens, detail.decimals),
+    createdAt: Date.parse(detail.at),
+    at: detail.at,
+    text: claim ? `claim of rewards minted on chain` : `${REWARD_WORDS[detail.change]} for a payment in ${detail.currency}`,
+  };
+}
+
+/** What a claim's reward document names as its currency: ISO 4217's code for "no currency". */
+export const NO_CURRENCY = 'XXX';
+
+/** An event the analytics index takes: the payments outbox's, or the rewards outbox's. */
+export type IndexedEvent = AnalyticsEvent | { readonly name: 'RewardChanged'; readonly detail: RewardChangedDetail };
+
 /** The document of one analytics event, whichever it is. */
-export function documentOfEvent(event: AnalyticsEvent): AnalyticsDocument {
+export function documentOfEvent(event: IndexedEvent): AnalyticsDocument {
+  if (event.name === 'RewardChanged') return rewardDocument(event.detail);
   return event.name === 'PaymentRecorded' ? paymentDocument(event.detail) : refundDocument(event.detail);
 }

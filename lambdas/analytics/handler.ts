@@ -1,7 +1,8 @@
 /**
  * Analytics Lambda: POST /chat (answers about the caller's own payments, from the analytics index), the indexer
- * (the outbox's PaymentRecorded and PaymentRefunded events, from its queue), and the index's rebuild from the
- * payments store, a page an invocation (`{"rebuild":{"cursor"?}}`, through payments' read port).
+ * (the payments outbox's PaymentRecorded and PaymentRefunded events and the rewards outbox's RewardChanged, from
+ * its queue), and the index's rebuild from the stores, a page an invocation (`{"rebuild":{"cursor"?}}`, through
+ * the payments' and the rewards' read ports).
  */
 import { Client } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
@@ -20,6 +21,7 @@ import { bedrockEmbedder, LOCAL_EMBEDDING_MODEL, NO_EMBEDDING_MODEL, sentenceEnc
 import { DynamoEventClaims } from './claims';
 import { indexBatch, rebuildPage } from './indexer';
 import { paymentLookup } from '../payments/lookup';
+import { rewardLookup } from '../rewards/lookup';
 import { RebuildIndexEvent } from '../../contracts/analytics';
 import { bedrockModel, openAiModel, type LanguageModel } from './llm';
 import { OpenSearchIndex } from './opensearch';
@@ -104,7 +106,7 @@ export const handler = instrumented('analytics', async (event) => {
     }));
   }
   const rebuild = RebuildIndexEvent.safeParse(event);
-  if (rebuild.success) return rebuildPage(paymentLookup(), rebuild.data.rebuild.cursor, deps(), rebuild.data.rebuild.limit);
+  if (rebuild.success) return rebuildPage({ payments: paymentLookup(), rewards: rewardLookup() }, rebuild.data.rebuild.cursor, deps(), rebuild.data.rebuild.limit);
   const messages = sqsMessages(event);
   if (messages) {
     const { batchItemFailures } = await indexBatch(messages, deps());

@@ -1,6 +1,6 @@
 /**
- * The indexer: the outbox's PaymentRecorded and PaymentRefunded events, off the payment's path, become analytics
- * documents (documents.ts) with their embeddings. Idempotent by event id: an event delivered again (the outbox and
+ * The indexer: the payments outbox's PaymentRecorded and PaymentRefunded events and the rewards outbox's
+ * RewardChanged, off the payment's path, become analytics documents (documents.ts) with their embeddings. Idempotent by event id: an event delivered again (the outbox and
  * the queue deliver at least once) finds its document indexed and adds nothing.
  */
 import { z } from 'zod';
@@ -9,8 +9,9 @@ import { eventEnvelope } from '../../contracts/events';
 import { parseWith } from '../shared/http';
 import { logger } from '../shared/powertools';
 import type { QueuedMessage } from '../shared/queued';
-import type { AnalyticsEvent, PaymentLookup } from '../payments/lookup';
-import { documentOfEvent } from './documents';
+import type { PaymentLookup } from '../payments/lookup';
+import type { RewardLookup } from '../rewards/lookup';
+import { documentOfEvent, rewardDocument, type IndexedEvent } from './documents';
 import type { EventClaims } from './claims';
 import type { AnalyticsIndex, Embedder } from './ports';
 
@@ -28,12 +29,12 @@ export class EventsBusyError extends Error {
   override readonly name = 'EventsBusyError';
 }
 
-const IndexedEvent = z.union([eventEnvelope('PaymentRecorded'), eventEnvelope('PaymentRefunded')]);
+const IndexedEnvelope = z.union([eventEnvelope('PaymentRecorded'), eventEnvelope('PaymentRefunded'), eventEnvelope('RewardChanged')]);
 
 /** The document of one event envelope (as the bus delivers it); throws on anything else. */
 export function documentOf(envelope: unknown): AnalyticsDocument {
-  const event = parseWith(IndexedEvent, envelope, 'analytics event');
-  return documentOfEvent({ name: event['detail-type'], detail: event.detail } as AnalyticsEvent);
+  const event = parseWith(IndexedEnvelope, envelope, 'analytics event');
+  return documentOfEvent({ name: event['detail-type'], detail: event.detail } as IndexedEvent);
 }
 
 /**
@@ -101,13 +102,25 @@ export async function indexBatch(messages: readonly QueuedMessage[], deps: Index
   return { indexed, batchItemFailures };
 }
 
+/** Where a rebuild's cursor is in the rewards table (its payments pages come first, their cursors as the store gives them). */
+const REWARDS_PHASE = 'rewards:';
+
 /**
- * One page of the rebuild of the index from the payments store: the page's payments (every merchant's), their
- * documents indexed when missing. The next page's cursor, until the store has no more.
+ * One page of the rebuild of the index from the stores: the payments first (every merchant's), then the rewards'
+ * changes, their documents indexed when missing. The next page's cursor, until neither store has more.
  */
-export async function rebuildPage(lookup: PaymentLookup, cursor: string | undefined, deps: IndexerDeps, limit = 500): Promise<{ payments: number; indexed: number; cursor?: string }> {
-  const page = await lookup.analyticsEvents(cursor, limit);
-  const docs = page.events.map(documentOfEvent);
-  const indexed = await indexDocuments(docs, deps, { rebuild: true });
-  return { payments: page.payments, indexed, ...(page.cursor ? { cursor: page.cursor } : {}) };
+export async function rebuildPage(
+  stores: { readonly payments: PaymentLookup; readonly rewards: RewardLookup },
+  cursor: string | undefined,
+  deps: IndexerDeps,
+  limit = 500,
+): Promise<{ payments: number; rewards: number; indexed: number; cursor?: string }> {
+  if (cursor?.startsWith(REWARDS_PHASE)) {
+    const page = await stores.rewards.rewardEvents(cursor.slice(REWARDS_PHASE.length) || undefined, limit);
+    const indexed = await indexDocuments(page.events.map(rewardDocument), deps, { rebuild: true });
+    return { payments: 0, rewards: page.items, indexed, ...(page.cursor ? { cursor: `${REWARDS_PHASE}${page.cursor}` } : {}) };
+  }
+  const page = await stores.payments.analyticsEvents(cursor, limit);
+  const indexed = await indexDocuments(page.events.map(documentOfEvent), deps, { rebuild: true });
+  return { payments: page.payments, rewards: 0, indexed, cursor: page.cursor ?? REWARDS_PHASE };
 }

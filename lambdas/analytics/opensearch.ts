@@ -13,8 +13,10 @@
  */
 import type { Client } from '@opensearch-project/opensearch';
 import type { MetricFigures, MetricPlan, MetricRow, PlanFilter, PlanWindow } from '../../contracts/analytics';
-import { DocumentKind, type AnalyticsDocument, type Dimension, type Metric } from '../../contracts/analytics';
+import { NANOS_PER_TOKEN, type AnalyticsDocument, type Dimension, type Metric } from '../../contracts/analytics';
+import type { RewardChange } from '../../contracts/events';
 import { ANALYTICS_INDEX_NAME } from '../../contracts/resources';
+import { tokenDecimal } from './documents';
 import type { AnalyticsIndex, IndexedDocument, Scope, SearchQuery } from './ports';
 
 export const EMBEDDING_DIMENSIONS = 512;
@@ -47,6 +49,10 @@ export const INDEX_BODY = {
       fraudScore: { type: 'float' },
       fraudReasons: { type: 'keyword' },
       refundAmount: { type: 'long' },
+      rewardId: { type: 'keyword' },
+      rewardChange: { type: 'keyword' },
+      tokensWhole: { type: 'long' },
+      tokensNanos: { type: 'long' },
       createdAt: { type: 'date', format: 'epoch_millis' },
       at: { type: 'keyword' },
       text: { type: 'text' },
@@ -96,13 +102,13 @@ function metricClauses(metric: Metric, filters: readonly PlanFilter[]): { kinds:
     case 'fraud_decline_rate':
       return { kinds: ['payment'], clauses: [{ exists: { field: 'fraudDecision' } }] };
     case 'refund_rate':
-      return { kinds: DocumentKind.options, clauses: [term('status', 'succeeded')] };
+      return { kinds: ['payment', 'refund'], clauses: [term('status', 'succeeded')] };
     case 'approval_rate':
       return { kinds: ['payment'], clauses: [{ range: { attemptCount: { gte: 1 } } }] };
     case 'fallback_count':
       return { kinds: ['payment'], clauses: [{ range: { attemptCount: { gte: 2 } } }] };
     case 'reward_tokens':
-      throw new Error('reward_tokens is not indexed');
+      return { kinds: ['reward'], clauses: [] };
   }
 }
 
@@ -168,8 +174,28 @@ function inner(plan: MetricPlan): { aggs: Aggs; read: (bucket: Bucket, group?: s
       const charged = { bool: { filter: [term('status', 'succeeded'), ...(connectors ? [terms('connectorId', connectors.in)] : [])] } };
       return { aggs: { num: { filter: charged } }, read: (b, group) => [ratio(countOf(b, 'num'), b.doc_count, group)] };
     }
-    case 'reward_tokens':
-      throw new Error('reward_tokens is not indexed');
+    case 'reward_tokens': {
+      const change = (name: RewardChange) => ({ filter: term('rewardChange', name), aggs: { whole: { sum: { field: 'tokensWhole' } }, nanos: { sum: { field: 'tokensNanos' } } } });
+      return {
+        aggs: { issued: change('issued'), clawed_back: change('clawed_back'), minted: change('minted') },
+        read: (b, group) => {
+          const nanos = (name: RewardChange) => {
+            const sums = b[name] as Bucket & { whole: { value: number }; nanos: { value: number } };
+            return BigInt(Math.round(sums.whole.value)) * NANOS_PER_TOKEN + BigInt(Math.round(sums.nanos.value));
+          };
+          const issued = nanos('issued');
+          const clawedBack = nanos('clawed_back');
+          const net = issued - clawedBack;
+          return [
+            {
+              ...(group === undefined ? {} : { group }),
+              value: Number(tokenDecimal(net)),
+              tokens: { issued: tokenDecimal(issued), clawedBack: tokenDecimal(clawedBack), net: tokenDecimal(net), minted: tokenDecimal(nanos('minted')) },
+            },
+          ];
+        },
+      };
+    }
   }
 }
 
@@ -243,7 +269,7 @@ function focusClauses(metric: Metric, filters: readonly PlanFilter[]): { kinds: 
     case 'refund_rate':
       return { kinds: ['refund'], clauses: [] };
     case 'reward_tokens':
-      return { kinds: ['payment'], clauses: [term('status', 'succeeded')] };
+      return { kinds: ['reward'], clauses: [term('rewardChange', 'issued')] };
     default:
       return metricClauses(metric, filters);
   }

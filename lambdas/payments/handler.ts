@@ -19,6 +19,7 @@ import { connectorRegistry } from './connector-registry';
 import { secretFingerprinter } from './fingerprint';
 import { DynamoIdempotency } from './idempotency';
 import * as outbox from './outbox';
+import { eventBridgePublisher, type EventPublisher } from '../shared/bus';
 import * as refunds from './refunds';
 import * as webhooks from './webhooks';
 import * as service from './service';
@@ -115,10 +116,10 @@ async function onReconcile(): Promise<service.ReconcileReport> {
   return report;
 }
 
-let publisher: outbox.EventPublisher | undefined;
+let publisher: EventPublisher | undefined;
 
 function outboxDeps(): outbox.OutboxDeps {
-  publisher ??= outbox.eventBridgePublisher(eventBridgeClient, () => config().eventBusName);
+  publisher ??= eventBridgePublisher(eventBridgeClient, () => config().eventBusName);
   return { store: dependencies().store, publisher };
 }
 

@@ -12,55 +12,21 @@
  * (the fast path); a scheduled sweep (`outbox`) publishes whatever is still marked, which is the local
  * platform's drain and the cloud's safety net.
  */
-import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import {
-  EVENTS,
-  type EventName,
-  type PaymentFinalizedDetail,
-  type PaymentRecordedDetail,
-  type PaymentRefundedDetail,
-  type PaymentSucceededDetail,
-  type RoutingDecisionContext,
-  type RoutingDecisionLog,
-} from '../../contracts/events';
+import type { RoutingDecisionContext, RoutingDecisionLog } from '../../contracts/events';
+import type { BusEvent, EventPublisher } from '../shared/bus';
 import { TerminalStatus } from '../../contracts/api';
 import type { PlannedRoute } from '../../contracts/steps';
 import { recordedEvent, refundedEvent, succeededEvent, type PaymentRecord } from './model';
 import type { PaymentKey, PaymentStore } from './store';
 
 /** One event of the outbox. */
-export type OutboxEvent =
-  | { readonly name: 'PaymentSucceeded'; readonly detail: PaymentSucceededDetail }
-  | { readonly name: 'PaymentRefunded'; readonly detail: PaymentRefundedDetail }
-  | { readonly name: 'PaymentFinalized'; readonly detail: PaymentFinalizedDetail }
-  | { readonly name: 'PaymentRecorded'; readonly detail: PaymentRecordedDetail };
-
-/** The bus, as the outbox sees it. */
-export interface EventPublisher {
-  publish(events: readonly OutboxEvent[]): Promise<void>;
-}
-
-export function eventBridgePublisher(client: () => EventBridgeClient, eventBusName: () => string): EventPublisher {
-  const entry = ({ name, detail }: OutboxEvent) => {
-    const { source, detailType } = EVENTS[name satisfies EventName];
-    return { Source: source, DetailType: detailType, EventBusName: eventBusName(), Detail: JSON.stringify(detail) };
-  };
-  return {
-    async publish(events) {
-      for (let i = 0; i < events.length; i += 10) {
-        const entries = events.slice(i, i + 10).map(entry);
-        const result = await client().send(new PutEventsCommand({ Entries: entries }));
-        if (result.FailedEntryCount) throw new Error(`outbox: ${result.FailedEntryCount} of ${entries.length} event(s) were not accepted by the bus`);
-      }
-    },
-  };
-}
+export type OutboxEvent = BusEvent<'PaymentSucceeded' | 'PaymentRefunded' | 'PaymentFinalized' | 'PaymentRecorded'>;
 
 export interface OutboxDeps {
   readonly store: PaymentStore;
-  readonly publisher: EventPublisher;
+  readonly publisher: EventPublisher<OutboxEvent['name']>;
 }
 
 /** What routing logs of the payment's decision: its context and the plan's ranking. */

@@ -3,8 +3,9 @@
  * the payment named a wallet), POST /reward, which issues (or returns) the reward of one of the caller's succeeded
  * payments with where its tokens are on chain, or claims a customer's rewards to a wallet, GET /rewards/{wallet}
  * (a wallet's balance, read from the chain), POST /reward/relay (a customer's transfer or burn of the reward token,
- * its fee paid by the treasury; relay.ts decides what is relayed) with GET /reward/relay (what is), and the `mints`
- * schedule, which finishes the mints the workflow left unconfirmed and publishes the oldest one's age.
+ * its fee paid by the treasury; relay.ts decides what is relayed) with GET /reward/relay (what is), the `mints`
+ * schedule, which finishes the mints the workflow left unconfirmed and publishes the oldest one's age, and the
+ * `reward-events` schedule, the rewards outbox's sweep (outbox.ts).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
@@ -13,7 +14,8 @@ import { RelayNotConfiguredError, RewardsNotMintedError, TransientError } from '
 import { METRICS } from '../../contracts/resources';
 import type { StepHandlers } from '../../contracts/steps';
 import { isScheduledInvocation } from '../../contracts/topology';
-import { documentClientOf } from '../shared/clients';
+import { eventBridgePublisher } from '../shared/bus';
+import { documentClientOf, eventBridgeClient } from '../shared/clients';
 import { config } from '../shared/config';
 import { apiRoute, isApiGatewayEvent, parseApiBody, parseWith } from '../shared/http';
 import { instrumented, logger, metrics } from '../shared/powertools';
@@ -24,6 +26,7 @@ import { adjustForRefund } from './refunds';
 import { assertRewardable, claimRewards, claimView, formatTokens, issueReward, rewardView, type RewardDeps } from './rewards';
 import { DynamoRewardLedger } from './ledger';
 import { MintFailedError, mintOnce, sweepBatch, type MintDeps } from './mint';
+import { announce, announcePending, type RewardOutboxDeps } from './outbox';
 import { relayTransaction } from './relay';
 import { stageMinting, type StageMinting } from './solana';
 
@@ -47,6 +50,24 @@ function dependencies(): RewardDeps & { ledger: DynamoRewardLedger } {
     };
   }
   return deps;
+}
+
+let outbox: RewardOutboxDeps | undefined;
+function outboxDeps(): RewardOutboxDeps {
+  outbox ??= { ledger: dependencies().ledger, publisher: eventBridgePublisher(eventBridgeClient, () => config().eventBusName) };
+  return outbox;
+}
+
+/**
+ * Publishes the changes just recorded on these rewards or claims (analytics sees them at once). Not fatal: what is
+ * not published now stays marked, and the `reward-events` schedule publishes it.
+ */
+async function announceNow(...ids: string[]): Promise<void> {
+  try {
+    await announce(ids, outboxDeps());
+  } catch (error) {
+    logger.warn('reward changes not published now; the reward-events schedule publishes them', { ids: ids.slice(0, 5), error: (error as Error)?.message ?? String(error) });
+  }
 }
 
 let minting: Promise<StageMinting | undefined> | undefined;
@@ -84,6 +105,7 @@ async function mint(paymentId: string, waitMs?: number): Promise<boolean> {
     // Undefined: a refund reversed it before any transaction; nothing was owed.
     if ((await mintOnce(paymentId, d)) === undefined) return false;
     metrics.addMetric(METRICS.rewardMinted, 'Count', 1);
+    await announceNow(paymentId);
     return true;
   } catch (error) {
     if (error instanceof MintFailedError) {
@@ -114,6 +136,7 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     assertRewardable(merchantId, payment, paymentId);
     const { entry, created } = await issueReward(payment, d);
     if (created) metrics.addMetric(entry.status === 'error' ? METRICS.rewardNotComputed : METRICS.rewardIssued, 'Count', 1);
+    if (created) await announceNow(paymentId);
     return { status: created ? 201 : 200, body: { reward: rewardView(entry, d.tokenMint) } };
   });
 }
@@ -234,12 +257,15 @@ export const steps: StepHandlers<'rewards'> = {
     const d = dependencies();
     const { entry, created } = await issueReward(input.payment, d);
     if (created) metrics.addMetric(entry.status === 'error' ? METRICS.rewardNotComputed : METRICS.rewardIssued, 'Count', 1);
+    // Published by whichever run finds it marked (this one, or a retry of one that stopped before publishing).
+    if (entry.unannounced !== undefined) await announceNow(entry.paymentId);
     return rewardView(entry, d.tokenMint);
   },
   refund: async (input) => {
     const d = dependencies();
     const { entry, change } = await adjustForRefund(input.refund, d);
     if (change === 'clawed_back') metrics.addMetric(METRICS.rewardClawedBack, 'Count', 1);
+    await announceNow(entry.paymentId);
     if (change === 'kept') metrics.addMetric(METRICS.rewardKeptAfterRefund, 'Count', 1);
     return rewardView(entry, d.tokenMint);
   },
@@ -251,8 +277,16 @@ export const steps: StepHandlers<'rewards'> = {
   },
 };
 
+/** The `reward-events` schedule: the changes still unpublished (their publication right after the change failed). */
+async function onRewardEvents() {
+  const published = await announcePending(outboxDeps());
+  if (published > 0) metrics.addMetric(METRICS.rewardEventsPublished, 'Count', published);
+  return { published };
+}
+
 export const handler = instrumented<unknown>('rewards', (event) => {
   if (isApiGatewayEvent(event)) return onApi(event);
   if (isScheduledInvocation(event, 'mints')) return onMintSweep();
+  if (isScheduledInvocation(event, 'reward-events')) return onRewardEvents();
   return runStep('rewards', steps, event);
 });

@@ -2,16 +2,19 @@
  * The reward ledger's DynamoDB adapter (dynalite locally): one item per payment, a conditional put = exactly once.
  * Its on-chain mint (mint.ts) lives on the same item (`mint`): each attempt recorded before it is sent, with a
  * condition on the attempt it replaces, then marked minted, which takes it off the sparse `unminted` index (the
- * mint sweep's work list).
+ * mint sweep's work list). Every change of an item's tokens (issued, clawed back, minted) is appended to its
+ * `changes` in the same write, with the `unannounced` mark the rewards outbox (outbox.ts) clears once it has
+ * published them.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { INDEX_SHARDS } from '../../contracts/resources';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { INDEX_SHARDS, shardOf } from '../../contracts/resources';
 import type { MintLedger } from './mint';
 import type { RefundChange, RefundLedger } from './refunds';
-import { claimKey, type ClaimLedger, type ClaimTotal, type MintAttempt, type StoredClaim, type StoredReward } from './rewards';
+import { claimKey, type ClaimLedger, type ClaimTotal, type MintAttempt, type RewardChangeRecord, type StoredClaim, type StoredReward } from './rewards';
+import type { RewardOutboxLedger } from './outbox';
 
-export class DynamoRewardLedger implements ClaimLedger, MintLedger, RefundLedger {
+export class DynamoRewardLedger implements ClaimLedger, MintLedger, RefundLedger, RewardOutboxLedger {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -131,12 +134,14 @@ export class DynamoRewardLedger implements ClaimLedger, MintLedger, RefundLedger
 
   async applyRefund(seen: StoredReward, change: RefundChange): Promise<boolean> {
     const tokensChange = change.tokens !== seen.tokens;
+    const { clawedBack } = change;
+    const sets = ['tokens = :tokens', 'tokensDisplay = :display', '#status = :status', '#refund = :refund', ...(clawedBack ? [APPEND_CHANGE] : [])];
     return conditionHeld(
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { paymentId: seen.paymentId },
-          UpdateExpression: `SET tokens = :tokens, tokensDisplay = :display, #status = :status, #refund = :refund${change.status === 'reversed' ? ' REMOVE unminted, claimable' : ''}`,
+          UpdateExpression: `SET ${sets.join(', ')}${change.status === 'reversed' ? ' REMOVE unminted, claimable' : ''}`,
           ConditionExpression: [
             'tokens = :seenTokens AND #status = :seenStatus',
             '(attribute_not_exists(#refund) OR #refund.refundedAmount < :refunded)',
@@ -152,6 +157,7 @@ export class DynamoRewardLedger implements ClaimLedger, MintLedger, RefundLedger
             ':seenTokens': seen.tokens,
             ':seenStatus': seen.status,
             ':refunded': change.refund.refundedAmount,
+            ...(clawedBack ? appendValues(seen.paymentId, clawedBack) : {}),
           },
         }),
       ),
@@ -239,18 +245,84 @@ export class DynamoRewardLedger implements ClaimLedger, MintLedger, RefundLedger
     );
   }
 
-  async markMinted(paymentId: string, signature: string, at: string): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { paymentId },
-        UpdateExpression: 'SET #mint.mintedAt = if_not_exists(#mint.mintedAt, :at) REMOVE unminted',
-        ConditionExpression: '#mint.signature = :signature',
-        ExpressionAttributeNames: { '#mint': 'mint' },
-        ExpressionAttributeValues: { ':at': at, ':signature': signature },
-      }),
+  async markMinted(paymentId: string, signature: string, at: string, tokens: string): Promise<void> {
+    const marked = await conditionHeld(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { paymentId },
+          UpdateExpression: `SET #mint.mintedAt = :at, ${APPEND_CHANGE} REMOVE unminted`,
+          ConditionExpression: '#mint.signature = :signature AND attribute_not_exists(#mint.mintedAt)',
+          ExpressionAttributeNames: { '#mint': 'mint' },
+          ExpressionAttributeValues: { ':at': at, ':signature': signature, ...appendValues(paymentId, { change: 'minted', tokens, at }) },
+        }),
+      ),
+    );
+    if (marked) return;
+    // Marked already (by a run before this one), or another attempt's: only the former is no error.
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { paymentId }, ConsistentRead: true }));
+    const mint = (Item as { mint?: MintAttempt } | undefined)?.mint;
+    if (mint?.signature !== signature) throw new Error(`reward ${paymentId}: its mint is no longer ${signature}, so it cannot be marked minted`);
+  }
+
+  /** Up to `limit` ids of rewards and claims with changes not yet published (the sparse `unannounced` index, every shard). */
+  async unannounced(limit: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (let shard = 0; shard < INDEX_SHARDS && ids.length < limit; shard += 1) {
+      const { Items = [] } = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'unannounced',
+          KeyConditionExpression: 'unannounced = :shard',
+          ExpressionAttributeValues: { ':shard': String(shard) },
+          Limit: limit - ids.length,
+        }),
+      );
+      for (const item of Items) ids.push(String(item.paymentId));
+    }
+    return ids;
+  }
+
+  async markAnnounced(id: string, count: number): Promise<void> {
+    // Not held: a change was recorded since (the mark stays for it), or another run marked it first.
+    await conditionHeld(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { paymentId: id },
+          UpdateExpression: 'SET announced = :count REMOVE unannounced',
+          ConditionExpression: 'attribute_not_exists(changes) OR size(changes) = :count',
+          ExpressionAttributeValues: { ':count': count },
+        }),
+      ),
     );
   }
+
+  /** One page of the table's items (every merchant's rewards and claims, and the bookkeeping items), and the next page's cursor. */
+  async scan(cursor: string | undefined, limit: number): Promise<{ items: Array<StoredReward | StoredClaim>; cursor?: string }> {
+    const page = await this.client.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown> } : {}),
+      }),
+    );
+    const next = page.LastEvaluatedKey ? Buffer.from(JSON.stringify(page.LastEvaluatedKey)).toString('base64url') : undefined;
+    return { items: (page.Items ?? []) as Array<StoredReward | StoredClaim>, ...(next ? { cursor: next } : {}) };
+  }
+
+  /** A reward or a claim, by its id. */
+  async item(id: string): Promise<StoredReward | StoredClaim | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { paymentId: id }, ConsistentRead: true }));
+    return Item as StoredReward | StoredClaim | undefined;
+  }
+}
+
+/** The update clause that records one change on an item and marks it for the outbox (values: appendValues). */
+const APPEND_CHANGE = 'changes = list_append(if_not_exists(changes, :noChanges), :change), unannounced = :unannounced';
+
+function appendValues(id: string, change: RewardChangeRecord): Record<string, unknown> {
+  return { ':noChanges': [], ':change': [change], ':unannounced': shardOf(id) };
 }
 
 /** The item that names a customer's last claim. */

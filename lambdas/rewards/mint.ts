@@ -75,8 +75,8 @@ export interface MintLedger {
   mintState(paymentId: string): Promise<{ readonly tokens: string; readonly status: string; readonly wallet?: string; readonly mint?: MintAttempt } | undefined>;
   /** Records `attempt` if the entry's current one is still the one of signature `replacing` (none: undefined); false when another run changed it. */
   recordAttempt(paymentId: string, attempt: MintAttempt, replacing: string | undefined): Promise<boolean>;
-  /** Marks the attempt of `signature` minted at `at` (a no-op if it was). */
-  markMinted(paymentId: string, signature: string, at: string): Promise<void>;
+  /** Marks the attempt of `signature` minted at `at`, recording the `minted` change of its tokens (a no-op if it was). */
+  markMinted(paymentId: string, signature: string, at: string, tokens: string): Promise<void>;
 }
 
 export interface MintDeps {
@@ -173,7 +173,9 @@ async function sendOrThrow(paymentId: string, attempt: MintAttempt, deps: MintDe
 
 async function minted(paymentId: string, attempt: MintAttempt, deps: MintDeps): Promise<MintAttempt> {
   const at = deps.now().toISOString();
-  await deps.ledger.markMinted(paymentId, attempt.signature, at);
+  // The attempt's tokens (an attempt recorded before attempts carried them minted the entry's, unchanged since).
+  const tokens = attempt.tokens ?? (await deps.ledger.mintState(paymentId))?.tokens ?? '0';
+  await deps.ledger.markMinted(paymentId, attempt.signature, at, tokens);
   return { ...attempt, mintedAt: at };
 }
 

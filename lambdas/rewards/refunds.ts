@@ -7,7 +7,7 @@
 import type { RewardEntry } from '../../contracts/api';
 import type { PaymentRefundedDetail } from '../../contracts/events';
 import { TransientError } from '../../contracts/errors';
-import { formatTokens, issueReward, MIN_TOKENS, NoUsdRateError, rewardBaseUnits, type RewardDeps, type RewardLedger, type StoredReward } from './rewards';
+import { formatTokens, issueReward, MIN_TOKENS, NoUsdRateError, rewardBaseUnits, type RewardChangeRecord, type RewardDeps, type RewardLedger, type StoredReward } from './rewards';
 
 /** The reward after a refund, as adjustForRefund writes it. */
 export interface RefundChange {
@@ -15,6 +15,8 @@ export interface RefundChange {
   readonly tokensDisplay: string;
   readonly status: 'recorded' | 'reversed';
   readonly refund: NonNullable<RewardEntry['refund']>;
+  /** The change to record with it when it takes tokens back (the rewards outbox publishes it). */
+  readonly clawedBack?: RewardChangeRecord;
 }
 
 /** What refunds need of the ledger beyond recording rewards. */
@@ -58,6 +60,7 @@ export async function adjustForRefund(
           tokensDisplay: formatTokens(target, entry.decimals),
           status: target === 0n ? 'reversed' : 'recorded',
           refund: { refundedAmount: refund.refundedTotal, tokensBefore: before.toString(), tokensClawedBack: (before - target).toString(), tokensKept: '0' },
+          ...(target < current ? { clawedBack: { change: 'clawed_back' as const, tokens: (current - target).toString(), at: deps.now().toISOString() } } : {}),
         }
       : {
           tokens: entry.tokens,
@@ -67,7 +70,8 @@ export async function adjustForRefund(
         };
     if (await deps.ledger.applyRefund(entry, change)) {
       const changed = adjustable ? target < current : current > target;
-      return { entry: { ...entry, ...change }, change: !changed ? 'none' : adjustable ? 'clawed_back' : 'kept' };
+      const { clawedBack: _clawedBack, ...written } = change;
+      return { entry: { ...entry, ...written }, change: !changed ? 'none' : adjustable ? 'clawed_back' : 'kept' };
     }
   }
   throw new TransientError(`reward ${refund.paymentId} kept changing (a mint or a claim at the same time); the refund is applied on the next try`);

@@ -8,6 +8,7 @@
  * Refunds adjust rewards in refunds.ts.
  */
 import type { RewardChain, RewardClaim, RewardEntry } from '../../contracts/api';
+import type { RewardChange } from '../../contracts/events';
 import { newClaimId } from '../../contracts/ids';
 import { shardOf } from '../../contracts/resources';
 import { NothingToClaimError, RewardNotEligibleError, TransientError } from '../../contracts/errors';
@@ -88,8 +89,28 @@ export interface MintAttempt {
   readonly mintedAt?: string;
 }
 
-/** The reward as the ledger keeps it: the entry, the wallet, and its mint's progress. */
-export type StoredReward = Omit<RewardEntry, 'chain'> & {
+/**
+ * One change of a reward's (or a claim's) tokens, as the ledger keeps it: recorded in the same write as the change,
+ * in order, and published as a `RewardChanged` event by the rewards outbox (outbox.ts).
+ */
+export interface RewardChangeRecord {
+  readonly change: RewardChange;
+  /** Base units this change issued, clawed back or minted. */
+  readonly tokens: string;
+  readonly at: string;
+}
+
+/** What the rewards outbox keeps on an item: its changes, how many are published, and its mark while some are not. */
+export interface RewardJournal {
+  readonly changes?: readonly RewardChangeRecord[];
+  /** How many of `changes` are published (absent: none). */
+  readonly announced?: number;
+  /** Set (an index shard) while some changes are not published: the sparse `unannounced` index. */
+  readonly unannounced?: string;
+}
+
+/** The reward as the ledger keeps it: the entry, the wallet, its mint's progress and its changes. */
+export type StoredReward = Omit<RewardEntry, 'chain'> & RewardJournal & {
   readonly wallet?: string;
   /** Set (an index shard) while the mint is owed and not known to be finalized: the sparse `unminted` index. */
   readonly unminted?: string;
@@ -106,7 +127,7 @@ export type StoredReward = Omit<RewardEntry, 'chain'> & {
  * A claim as the ledger keeps it (keyed by its id in the rewards table's key attribute): `open` while it takes its
  * rewards, then `recorded` with their total, and minted like a reward.
  */
-export type StoredClaim = Omit<RewardClaim, 'chain' | 'claimId'> & {
+export type StoredClaim = Omit<RewardClaim, 'chain' | 'claimId'> & RewardJournal & {
   readonly paymentId: string;
   readonly kind: 'claim';
   readonly status: 'open' | 'recorded';
@@ -184,6 +205,8 @@ export async function issueReward(payment: SucceededPayment, deps: RewardDeps): 
   const owed = payment.rewardWallet !== undefined && deps.tokenMint !== undefined;
   return deps.ledger.recordOnce({
     ...base,
+    changes: [{ change: 'issued', tokens: tokens.toString(), at: base.createdAt }],
+    unannounced: shardOf(payment.paymentId),
     ...(payment.currency === 'USD' ? {} : { usdRate: deps.usdRates?.[payment.currency] }),
     tokens: tokens.toString(),
     tokensDisplay: formatTokens(tokens, deps.decimals),
@@ -274,14 +297,14 @@ async function finishClaim(claim: StoredClaim, deps: RewardDeps & { readonly led
  * `tokenMint`: the stage's (what a reward with a wallet and no attempt yet will be minted with).
  */
 export function rewardView(stored: StoredReward, tokenMint: string | undefined): RewardEntry {
-  const { wallet: _wallet, unminted: _unminted, claimable: _claimable, claimId: _claimId, mint: _mint, usdRate: _usdRate, ...entry } = stored;
+  const { wallet: _wallet, unminted: _unminted, claimable: _claimable, claimId: _claimId, mint: _mint, usdRate: _usdRate, changes: _changes, announced: _announced, unannounced: _unannounced, ...entry } = stored;
   if (entry.status !== 'recorded') return entry;
   return { ...entry, chain: chainOf(stored, tokenMint) };
 }
 
 /** The API's view of a stored claim. */
 export function claimView(stored: StoredClaim, tokenMint: string | undefined): RewardClaim {
-  const { paymentId: claimId, kind: _kind, status: _status, unminted: _unminted, mint: _mint, ...claim } = stored;
+  const { paymentId: claimId, kind: _kind, status: _status, unminted: _unminted, mint: _mint, changes: _changes, announced: _announced, unannounced: _unannounced, ...claim } = stored;
   return { claimId, ...claim, chain: chainOf(stored, tokenMint) };
 }
 

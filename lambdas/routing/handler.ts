@@ -11,6 +11,7 @@ import { cardNetwork } from '../../contracts/methods';
 import { METRICS } from '../../contracts/resources';
 import type { StepHandlers } from '../../contracts/steps';
 import { documentClientOf, eventBridgeClient, traced } from '../shared/clients';
+import { eventBridgePublisher } from '../shared/bus';
 import { config } from '../shared/config';
 import { apiRoute, isApiGatewayEvent, parseApiBody } from '../shared/http';
 import { instrumented, logger, metrics } from '../shared/powertools';
@@ -44,7 +45,7 @@ function dependencies(): RoutingDeps {
     }),
     store,
     health: reportedHealth(store),
-    queue: outcomeEvents(eventBridgeClient, () => config().eventBusName),
+    queue: outcomeEvents(eventBridgePublisher(eventBridgeClient, () => config().eventBusName)),
     maxAttempts: cfg.maxPaymentAttempts,
     feeWeight: (merchantId) => cfg.routing.feeWeights[merchantId] ?? cfg.routing.feeWeights.default,
     endpoint: cfg.routing.endpointName

@@ -37,6 +37,13 @@ test("POST /chat answers with the caller's own totals only", async () => {
   expect(result.json.answer).toContain('35.00 USD across 2 payments');
   expect([...result.json.citations].sort()).toEqual([...mine].sort());
   expect(result.text).not.toContain(theirs.json.payment.paymentId);
+
+  // Their rewards, through the rewards outbox: 2% of 10.00 and of 25.00 USD, each clamped up to 1 token.
+  const rewards = await a.call('POST', '/chat', { body: { question: 'How many reward tokens did my customers earn today?' } });
+  expect(rewards.json.plan).toMatchObject({ kind: 'metric', metric: 'reward_tokens' });
+  expect(rewards.json.figures.rows).toEqual([{ value: 2, tokens: { issued: '2', clawedBack: '0', net: '2', minted: '0' } }]);
+  expect(rewards.json.answer).toContain('2 reward tokens issued, and 0 reward tokens minted on chain');
+  expect([...rewards.json.citations].sort()).toEqual([...mine].sort());
 });
 
 test('POST /chat validation names the field', async () => {
@@ -83,17 +90,21 @@ test('the index survives a restart, and is rebuilt from the store when it is los
     startLocalPlatform({ port: 0, dataDir: dir, retryIntervalOverrides: 0, onError: () => undefined, onProgress: (m) => progress.push(m), env: { CONNECTORS: JSON.stringify(DEFAULT_CONNECTORS), EMBEDDING_MODEL: 'use-lite' } });
   const count = async (client: ApiClient) => (await client.call('POST', '/chat', { body: { question: 'how many payments today' } })).json.figures.rows[0].value;
   const refundRate = async (client: ApiClient) => (await client.call('POST', '/chat', { body: { question: 'refund rate today' } })).json.figures.rows[0];
+  const rewards = async (client: ApiClient) => (await client.call('POST', '/chat', { body: { question: 'reward tokens today' } })).json.figures.rows[0].tokens;
+  // 2% of 20.00, 30.00 and 500.00 USD: 1 (clamped up), 1 (clamped up) and 10 tokens; 400.00 of the 500.00 refunded: 2 tokens kept.
+  const rewarded = { issued: '12', clawedBack: '8', net: '4', minted: '0' };
   const merchant = uniqueMerchant('m_chat_rebuild');
   let local = await start();
   try {
     const client = await ApiClient.forMerchant(local, merchant);
     const paid = [];
-    for (const amount of [1000, 2000, 3000]) paid.push((await client.pay(payBody({ amount, customerId: uniqueCustomer() }))).json.payment.paymentId as string);
-    const refund = await client.call('POST', `/payments/${paid[0]}/refund`, { body: { amount: 500 }, headers: { 'idempotency-key': 'refund-1' } });
+    for (const amount of [50_000, 2000, 3000]) paid.push((await client.pay(payBody({ amount, customerId: uniqueCustomer() }))).json.payment.paymentId as string);
+    const refund = await client.call('POST', `/payments/${paid[0]}/refund`, { body: { amount: 40_000 }, headers: { 'idempotency-key': 'refund-1' } });
     expect(refund.json.refund.status).toBe('succeeded');
     await local.idle();
     expect(await count(client)).toBe(3);
     expect(await refundRate(client)).toEqual({ value: 1 / 3, numerator: 1, denominator: 3 });
+    expect(await rewards(client)).toEqual(rewarded);
   } finally {
     await local.close(1000);
   }
@@ -113,11 +124,13 @@ test('the index survives a restart, and is rebuilt from the store when it is los
   local = await start();
   try {
     expect(await local.analyticsRebuilt).toBe(3);
-    expect(progress.at(-1)).toMatch(/^analytics index: rebuilding from the store, 3 payments read, 4 documents indexed \(done\)$/);
+    // 3 payments, 1 refund, 3 rewards issued and 1 clawed back.
+    expect(progress.at(-1)).toMatch(/^analytics index: rebuilding from the store, 3 payments and 3 reward items read, 8 documents indexed \(done\)$/);
     const client = await ApiClient.forMerchant(local, merchant);
     expect(await count(client)).toBe(3);
     expect(await refundRate(client)).toEqual({ value: 1 / 3, numerator: 1, denominator: 3 });
-    expect(local.search.counts()['smartpay-analytics']).toBe(4);
+    expect(await rewards(client)).toEqual(rewarded);
+    expect(local.search.counts()['smartpay-analytics']).toBe(8);
   } finally {
     await local.close(1000);
     rmSync(dir, { recursive: true, force: true });

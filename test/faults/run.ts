@@ -397,6 +397,22 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
     if (n === 0) breaches.push(`terminal but not in the analytics index: ${String(p.paymentId)}`);
     if (n > 1) breaches.push(`in the analytics index ${n} times: ${String(p.paymentId)}`);
   }
+  // Each change of each reward and claim (issued, clawed back, minted; from the rewards outbox, through the kills):
+  // published, and in the index exactly once; none beyond the changes recorded.
+  const journaled = rewards.filter((r) => Array.isArray(r.changes));
+  let rewardChanges = 0;
+  for (const r of journaled) {
+    const changes = (r.changes as unknown[]).length;
+    rewardChanges += changes;
+    if (r.unannounced !== undefined) breaches.push(`reward changes left unpublished: ${String(r.paymentId)}`);
+    for (let seq = 0; seq < changes; seq++) {
+      const n = documents.get(`reward:${String(r.paymentId)}:${seq}`) ?? 0;
+      if (n !== 1) breaches.push(`reward change in the analytics index ${n} times: ${String(r.paymentId)} #${seq}`);
+    }
+  }
+  const rewardDocuments = [...documents.keys()].filter((id) => id.startsWith('reward:'));
+  const known = new Set(journaled.flatMap((r) => (r.changes as unknown[]).map((_, seq) => `reward:${String(r.paymentId)}:${seq}`)));
+  for (const id of rewardDocuments) if (!known.has(id)) breaches.push(`reward document for no recorded change: ${id}`);
   // Mints, from the ledger's own journal: each successful transaction with a payment id as its memo, and the
   // tokens it moved to each owner.
   const mints = new Map<string, Array<{ owner: string; amount: bigint }>>();
@@ -491,6 +507,7 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
     `  claims: ${claims.length} for ${new Set(claims.map((c) => c.customerId)).size} customers (and ${orphans} orphaned by a kill before they were anyone's), taking ${withoutWallet.length - count('reward left unclaimed')} of ${withoutWallet.length} rewards without a wallet; left open: ${count('claim left open')}, rewards unclaimed: ${count('reward left unclaimed')}, in two claims: ${count('reward in two claims') + count('reward not in its claim')}, totals wrong: ${count('claim total wrong')}, not minted exactly once: ${count('claim not minted')} (goal 0 each)`,
     `  fraud features: ${observed.size} payments observed, terminal days count ${dayCounts}; succeeded payments not observed: ${count('succeeded but not in')}, counted twice: ${count('fraud features counted twice')} (goal 0 and 0)`,
     `  analytics index: ${[...documents.keys()].filter((id) => id.startsWith('payment:')).length} payment documents for ${terminal.length} terminal payments; missing: ${count('terminal but not in the analytics')}, more than once: ${count('in the analytics index')} (goal 0 each)`,
+    `  reward changes: ${rewardChanges} recorded, ${rewardDocuments.length} in the analytics index; unpublished: ${count('reward changes left unpublished')}, not exactly once: ${count('reward change in the analytics index')}, for no change: ${count('reward document for no')} (goal 0 each)`,
     `  payments left non-terminal without a reason: ${count('left processing')} (goal 0)`,
     breaches.length ? `FAILED: ${breaches.length} breach(es)\n  ${breaches.slice(0, 30).join('\n  ')}` : 'PASSED: no breach',
   ].join('\n');

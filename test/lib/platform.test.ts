@@ -388,7 +388,7 @@ describe('functions', () => {
       Routing: ['ROUTING_TABLE_NAME'],
       Payments: ['IDEMPOTENCY_TABLE_NAME', 'PAYMENTS_TABLE_NAME'],
       Rewards: ['PAYMENTS_TABLE_NAME', 'REWARDS_TABLE_NAME'],
-      Analytics: ['ANALYTICS_TABLE_NAME', 'PAYMENTS_TABLE_NAME'],
+      Analytics: ['ANALYTICS_TABLE_NAME', 'PAYMENTS_TABLE_NAME', 'REWARDS_TABLE_NAME'],
     });
   });
 
@@ -464,10 +464,11 @@ describe('least privilege', () => {
     expect(Object.keys(tableActions('Rewards')).sort()).toEqual(['Payments', 'Rewards']);
     expect(writes(tableActions('Rewards').Rewards)).toBe(true);
     expect(writes(tableActions('Rewards').Payments)).toBe(false);
-    // The analytics function's data is its index (OpenSearch) and its claims; it reads the payments only to rebuild the index.
-    expect(Object.keys(tableActions('Analytics')).sort()).toEqual(['Analytics', 'Payments']);
+    // The analytics function's data is its index (OpenSearch) and its claims; it reads the payments and the rewards only to rebuild the index.
+    expect(Object.keys(tableActions('Analytics')).sort()).toEqual(['Analytics', 'Payments', 'Rewards']);
     expect(writes(tableActions('Analytics').Analytics)).toBe(true);
     expect(writes(tableActions('Analytics').Payments)).toBe(false);
+    expect(writes(tableActions('Analytics').Rewards)).toBe(false);
     expect(Object.keys(tableActions('Fraud')).sort()).toEqual(['FraudState', 'Payments']);
     expect(writes(tableActions('Fraud').FraudState)).toBe(true);
     expect(writes(tableActions('Fraud').Payments)).toBe(false);

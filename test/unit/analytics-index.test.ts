@@ -8,9 +8,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@opensearch-project/opensearch';
 import type { ChatAnswer, MetricPlan, PlanWindow } from '../../contracts/analytics';
-import type { PaymentRecordedDetail, PaymentRefundedDetail } from '../../contracts/events';
+import type { PaymentRecordedDetail, PaymentRefundedDetail, RewardChangedDetail } from '../../contracts/events';
 import { answer } from '../../lambdas/analytics/chat';
-import { paymentDocument, refundDocument } from '../../lambdas/analytics/documents';
+import { paymentDocument, refundDocument, rewardDocument } from '../../lambdas/analytics/documents';
 import { indexDocuments } from '../../lambdas/analytics/indexer';
 import { OpenSearchIndex } from '../../lambdas/analytics/opensearch';
 import type { Embedder } from '../../lambdas/analytics/ports';
@@ -94,6 +94,22 @@ for (let n = 0; n < 600; n++) {
   }
 }
 
+/** The rewards outbox's events: each succeeded payment's reward issued (6 decimals), some clawed back, some minted; claims minted. */
+const rewardEvents: RewardChangedDetail[] = [];
+for (const p of payments.filter((p) => p.status === 'succeeded')) {
+  const issued = 1_000_000n + BigInt(Math.floor(rand() * 999_000_000));
+  const base = { rewardId: p.paymentId, merchantId: p.merchantId, customerId: p.customerId, decimals: 6, paymentId: p.paymentId, amount: p.amount, currency: p.currency };
+  const at = (offset: number) => new Date(Date.parse(p.createdAt) + offset).toISOString();
+  const changes: Array<Pick<RewardChangedDetail, 'change' | 'tokens' | 'at'>> = [{ change: 'issued', tokens: issued.toString(), at: at(1_000) }];
+  if (rand() < 0.2) changes.push({ change: 'clawed_back', tokens: (issued / 3n).toString(), at: at(2 * DAY) });
+  else if (rand() < 0.4) changes.push({ change: 'minted', tokens: issued.toString(), at: at(60_000) });
+  changes.forEach((c, seq) => rewardEvents.push({ ...base, ...c, seq }));
+}
+for (let n = 0; n < 10; n++) {
+  const merchantId = pick(MERCHANTS);
+  rewardEvents.push({ rewardId: `clm_${String(n).padStart(20, '0')}`, seq: 0, change: 'minted', merchantId, customerId: `cus_${n}`, decimals: 6, tokens: String(5_000_000 + n * 1_500_001), at: new Date(NOW.getTime() - n * 3 * DAY).toISOString() });
+}
+
 let endpoint: LocalSearchEndpoint;
 let index: OpenSearchIndex;
 const sent: Array<Record<string, unknown>> = [];
@@ -116,7 +132,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   const client = new Client({ node: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
   index = new OpenSearchIndex(() => client);
-  const docs = [...payments.map(paymentDocument), ...refunds.map(refundDocument)];
+  const docs = [...payments.map(paymentDocument), ...refunds.map(refundDocument), ...rewardEvents.map(rewardDocument)];
   expect(await indexDocuments(docs, { index, embedder })).toBe(docs.length);
 });
 afterAll(async () => {
@@ -199,7 +215,52 @@ test('every query the adapter sends is scoped to one merchant, by its first filt
 test('indexing the same events again adds nothing', async () => {
   const docs = [...payments.slice(0, 50).map(paymentDocument), ...refunds.slice(0, 5).map(refundDocument)];
   expect(await indexDocuments(docs, { index, embedder })).toBe(0);
-  expect(endpoint.counts()['smartpay-analytics']).toBe(payments.length + refunds.length);
+  expect(endpoint.counts()['smartpay-analytics']).toBe(payments.length + refunds.length + rewardEvents.length);
+  expect(await indexDocuments(rewardEvents.slice(0, 20).map(rewardDocument), { index, embedder })).toBe(0);
+});
+
+/** Base units of 6 decimals as a decimal string of tokens, computed here with bigint (not the adapter's formatter). */
+function tokensOf(units: bigint): string {
+  const negative = units < 0n;
+  const abs = negative ? -units : units;
+  const whole = abs / 1_000_000n;
+  const fraction = String(abs % 1_000_000n).padStart(6, '0').replace(/0+$/, '');
+  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
+}
+
+/** The reward figures of a merchant in a window, from the events alone, by group (customer or currency). */
+function expectedRewards(merchantId: string, w: PlanWindow, groupBy?: 'customer' | 'currency') {
+  const groups = new Map<string, { issued: bigint; clawedBack: bigint; minted: bigint }>();
+  for (const e of rewardEvents.filter((e) => e.merchantId === merchantId && Date.parse(e.at) >= Date.parse(w.from) && Date.parse(e.at) < Date.parse(w.to))) {
+    const key = groupBy === 'customer' ? e.customerId : groupBy === 'currency' ? (e.currency ?? 'XXX') : '';
+    const g = groups.get(key) ?? { issued: 0n, clawedBack: 0n, minted: 0n };
+    g[e.change === 'clawed_back' ? 'clawedBack' : e.change] += BigInt(e.tokens);
+    groups.set(key, g);
+  }
+  if (!groupBy && groups.size === 0) groups.set('', { issued: 0n, clawedBack: 0n, minted: 0n });
+  return [...groups]
+    .map(([group, g]) => ({ ...(groupBy ? { group } : {}), tokens: { issued: tokensOf(g.issued), clawedBack: tokensOf(g.clawedBack), net: tokensOf(g.issued - g.clawedBack), minted: tokensOf(g.minted) } }))
+    .sort((a, b) => Number(b.tokens.net) - Number(a.tokens.net) || (a.group ?? '').localeCompare(b.group ?? ''));
+}
+
+test.each([
+  ['in all', undefined, 30],
+  ['per customer', 'customer' as const, 60],
+  ['per currency (claims apart)', 'currency' as const, 60],
+])('reward tokens %s: issued, clawed back, net and minted equal those computed from the events, to the base unit', async (_name, groupBy, days) => {
+  for (const merchant of MERCHANTS) {
+    const metricPlan = plan('reward_tokens', { window: window(days), ...(groupBy ? { groupBy } : {}) });
+    const figures = await index.figures(merchant, metricPlan, metricPlan.window);
+    const want = expectedRewards(merchant, metricPlan.window, groupBy);
+    expect(want.some((r) => r.tokens.clawedBack !== '0' && r.tokens.minted !== '0' && r.tokens.issued.includes('.'))).toBe(true);
+    expect(figures.rows.map(({ group, tokens }) => ({ ...(group ? { group } : {}), tokens }))).toEqual(want);
+  }
+});
+
+test('reward figures filtered by something a reward does not record are refused, never answered with zero', async () => {
+  const result = await answer('m_alpha', { question: 'reward tokens earned by Brazilian customers this month' }, { index, embedder }, NOW);
+  expect(result.plan).toBeUndefined();
+  expect(result.answer).toMatch(/^I can't answer that.*reward figures can be filtered and grouped by customer and currency only/);
 });
 
 /** Each number an answer writes, as text, outside its payment ids, dates and the windows' names. */
@@ -219,6 +280,7 @@ function figuresOf(result: ChatAnswer): Set<string> {
     if (!figures) continue;
     out.add(String(figures.matched));
     for (const row of figures.rows) {
+      for (const figure of Object.values(row.tokens ?? {})) out.add(figure);
       for (const n of [row.value, row.numerator, row.denominator]) {
         if (n === null || n === undefined) continue;
         out.add(String(n));
@@ -245,6 +307,8 @@ test.each([
   'how many payments fell back to another gateway',
   'top 3 countries by volume',
   'average amount in March',
+  'reward tokens earned in the last 30 days',
+  'rewards by currency last 60 days',
   `why was ${idOf(3)} declined?`,
   `payments like ${idOf(4)}`,
 ])('"%s": every number in the answer is one of the results\'', async (question) => {
