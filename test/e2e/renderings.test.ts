@@ -135,6 +135,7 @@ test('the bus rules are the same events to the same consumers', () => {
     'PaymentRefunded → workflow reward',
     'PaymentSucceeded → function fraud',
     'PaymentSucceeded → workflow reward',
+    'RewardChanged → function analytics',
     'RoutingOutcomesRecorded → function routingUpdater',
   ]);
 });
@@ -152,7 +153,7 @@ test('the schedules are the same: a rate rule invoking the function with { sched
     .map((s) => `${s.name} → function ${s.function} rate(${s.everyMinutes} minute${s.everyMinutes === 1 ? '' : 's'})`)
     .sort();
   expect(cloud).toEqual(local);
-  expect(local.map((l) => l.split(' ')[0])).toEqual(['mints', 'outbox', 'reconcile']);
+  expect(local.map((l) => l.split(' ')[0])).toEqual(['mints', 'outbox', 'reconcile', 'reward-events']);
 });
 
 test('the outbox: the payments table streams to the payments function, filtered to terminal writes still unpublished', () => {
