@@ -40,7 +40,10 @@ class LocalIndex {
   readonly docs: StoredDoc[] = [];
   readonly byMerchant = new Map<string, StoredDoc[]>();
   readonly byId = new Map<string, StoredDoc>();
+  /** The journal's embeddings by key (base64 of their float32s), each written once. */
   private readonly vectors = new Map<string, string>();
+  /** The same embeddings as the documents hold them: one array per distinct embedding. */
+  private readonly sharedVectors = new Map<string, number[]>();
   private orama: AnyOrama | undefined;
   private pending: StoredDoc[] = [];
 
@@ -54,7 +57,7 @@ class LocalIndex {
   /** Replays the index's journal. */
   load(): void {
     if (!this.file || !existsSync(this.file)) return;
-    const vectors = new Map<string, number[]>();
+    const vectors = this.sharedVectors;
     for (const line of readFileSync(this.file, 'utf8').split('\n')) {
       if (!line.trim()) continue;
       let entry: { vector?: string; values?: string; id?: string; source?: Source; v?: string };
@@ -96,7 +99,6 @@ class LocalIndex {
       if (vector && this.dimension !== undefined && vector.length !== this.dimension) {
         throw new DslError(`Vector dimension mismatch. Expected: ${this.dimension}, Given: ${vector.length}`, 'mapper_parsing_exception');
       }
-      const doc: StoredDoc = { id: randomUUID().replace(/-/g, '').slice(0, 20), source: rest, ...(vector ? { vector } : {}) };
       let key: string | undefined;
       if (vector) {
         const values = Buffer.from(new Float32Array(vector).buffer).toString('base64');
@@ -105,7 +107,11 @@ class LocalIndex {
           this.vectors.set(key, values);
           lines.push(JSON.stringify({ vector: key, values }));
         }
+        // Documents with the same embedding share one array (and so one unit vector and one dot product a search).
+        if (!this.sharedVectors.has(key)) this.sharedVectors.set(key, vector);
       }
+      const shared = key === undefined ? undefined : this.sharedVectors.get(key);
+      const doc: StoredDoc = { id: randomUUID().replace(/-/g, '').slice(0, 20), source: rest, ...(shared ? { vector: shared } : {}) };
       lines.push(JSON.stringify({ id: doc.id, source: rest, ...(key ? { v: key } : {}) }));
       return doc;
     });
@@ -194,7 +200,19 @@ class LocalIndex {
 
   private tokenizer: AnyOrama['tokenizer'] | undefined;
 
-  private readonly docTokens = new WeakMap<StoredDoc, string[]>();
+  /** Each distinct text's term frequencies and length in tokens (texts repeat: payments that ended alike read alike). */
+  private readonly textStats = new Map<string, { readonly tf: ReadonlyMap<string, number>; readonly length: number }>();
+
+  private statsOf(text: string): { readonly tf: ReadonlyMap<string, number>; readonly length: number } {
+    let stats = this.textStats.get(text);
+    if (!stats) {
+      const tokens = this.tokens(text);
+      const tf = new Map<string, number>();
+      for (const token of tokens) tf.set(token, (tf.get(token) ?? 0) + 1);
+      this.textStats.set(text, (stats = { tf, length: tokens.length }));
+    }
+    return stats;
+  }
 
   /**
    * BM25 (k1 1.2, b 0.75) of `text` over `docs` alone, with the same tokens as Orama's: what a filtered search
@@ -203,30 +221,26 @@ class LocalIndex {
   exactTextHits(text: string, docs: readonly StoredDoc[], limit: number): Array<{ doc: StoredDoc; score: number }> {
     const terms = [...new Set(this.tokens(text))];
     if (terms.length === 0 || docs.length === 0) return [];
-    const tokenised = docs.map((doc) => {
-      let tokens = this.docTokens.get(doc);
-      if (!tokens) this.docTokens.set(doc, (tokens = this.tokens(String(doc.source.text ?? ''))));
-      return tokens;
-    });
-    const average = tokenised.reduce((n, t) => n + t.length, 0) / docs.length || 1;
-    const df = new Map(terms.map((term) => [term, tokenised.filter((t) => t.includes(term)).length]));
+    const stats = docs.map((doc) => this.statsOf(String(doc.source.text ?? '')));
+    const average = stats.reduce((n, t) => n + t.length, 0) / docs.length || 1;
+    const df = new Map(terms.map((term) => [term, stats.filter((t) => t.tf.has(term)).length]));
     const scored = docs.map((doc, i) => {
-      const tokens = tokenised[i]!;
+      const { tf: frequencies, length } = stats[i]!;
       let score = 0;
       for (const term of terms) {
-        const tf = tokens.filter((t) => t === term).length;
+        const tf = frequencies.get(term);
         if (!tf) continue;
         const n = df.get(term)!;
         const idf = Math.log(1 + (docs.length - n + 0.5) / (n + 0.5));
-        score += (idf * tf * 2.2) / (tf + 1.2 * (0.25 + (0.75 * tokens.length) / average));
+        score += (idf * tf * 2.2) / (tf + 1.2 * (0.25 + (0.75 * length) / average));
       }
       return { doc, score };
     });
     return scored.filter((h) => h.score > 0).sort((a, b) => b.score - a.score).slice(0, limit);
   }
 
-  /** Each document's vector, unit length, as Float32 (computed at its first exact search). */
-  private readonly unitVectors = new WeakMap<StoredDoc, Float32Array>();
+  /** Each embedding, unit length, as Float32 (computed at its first exact search; documents share embeddings). */
+  private readonly unitVectors = new WeakMap<readonly number[], Float32Array>();
 
   private unit(values: readonly number[]): Float32Array {
     const out = Float32Array.from(values);
@@ -241,12 +255,17 @@ class LocalIndex {
   exactVectorHits(vector: readonly number[], docs: readonly StoredDoc[], limit: number): Array<{ doc: StoredDoc; score: number }> {
     const query = this.unit(vector);
     const scored: Array<{ doc: StoredDoc; score: number }> = [];
+    const dots = new Map<Float32Array, number>();
     for (const doc of docs) {
       if (!doc.vector) continue;
-      let v = this.unitVectors.get(doc);
-      if (!v) this.unitVectors.set(doc, (v = this.unit(doc.vector)));
-      let dot = 0;
-      for (let i = 0; i < v.length; i++) dot += v[i]! * query[i]!;
+      let v = this.unitVectors.get(doc.vector);
+      if (!v) this.unitVectors.set(doc.vector, (v = this.unit(doc.vector)));
+      let dot = dots.get(v);
+      if (dot === undefined) {
+        dot = 0;
+        for (let i = 0; i < v.length; i++) dot += v[i]! * query[i]!;
+        dots.set(v, dot);
+      }
       scored.push({ doc, score: dot });
     }
     return scored.sort((a, b) => b.score - a.score).slice(0, limit);
