@@ -1,26 +1,27 @@
 /**
- * `npm run bench:routing`: the routing policies on the same simulated traffic (issue 4; the world is
- * ml/routing/simulator.ts). Prints:
- * 1. the scenario: connectors and fees, the traffic mix, the true authorisation rates per region at the
- *    start and the end of the run (drift), the outage;
- * 2. per policy, on the same payments and outcomes (common random numbers): authorisation rate, net revenue
- *    (Σ amount − fee over successes, USD), regret against the oracle (realised, absolute and %; and
+ * `npm run bench:routing`: the routing policies on the same simulated traffic, in two worlds: world A
+ * (ml/routing/simulator.ts's default scenario: drift, one outage) and world B (ml/routing/world-b.ts: interactions
+ * of region × network, amount band × connector and risk band × connector, fee tiers, a connector that joins
+ * mid-run, an outage and a brown-out). Prints:
+ * 1. per world, the scenario: connectors and fees, the traffic mix, the outage;
+ * 2. per world, per policy, on the same payments and outcomes (common random numbers): authorisation rate, net
+ *    revenue (Σ amount − fee over successes, USD), regret against the oracle (realised, absolute and %; and
  *    expected, from each decision's expected net under the true rates), failed first attempts during the
- *    outage; static cheapest, round-robin, the sliding-window success-rate router (hyperswitch's approach),
- *    ours (BanditPolicy + learn, default options) and the oracle;
- * 3. the goals: ours ≥ 97 % of the oracle's net revenue; ours above the sliding-window router on both
- *    authorisation rate and net revenue; the outage costs ours at most a handful (5) of failed first attempts
- *    while its breaker trusts the connector (the trials of its recovery, probes one per cool-down and attempts
- *    on probation, are counted apart);
- * 4. the same goals on --seeds (other traffic and outcomes, same scenario), since a realised difference of a
- *    few tenths of a percent between two policies is within the outcome noise of 100k payments.
+ *    outage, and the recovery after it (payments of its segment until the policy puts the recovered connector
+ *    first on half of them again); static cheapest, round-robin, the sliding-window success-rate router
+ *    (hyperswitch's approach), ours (BanditPolicy + learn, default options) and the oracle;
+ * 3. across --seeds (other traffic and outcomes, same worlds), per world and seed and then their spread (worst,
+ *    median, best): ours against the oracle and the sliding-window router, and the recovery;
+ * 4. the goals, on every seed of both worlds: ours ≥ 98 % of the oracle's net revenue; ours above the
+ *    sliding-window router on both authorisation and net revenue; recovery within 200 payments of the
+ *    outage's segment; and decision p99 ≤ 1 ms;
  * 5. decision latency: BanditPolicy.rank (with the eligibility filter) paced at --rate decisions/s for
- *    --latency-s seconds after a second of warm-up, from the state ours learnt, learning each attempt's
- *    outcome --latency-delay-ms later; p50/p99/max; goal p99 ≤ 1 ms.
- * Everything but the latency is a function of the seed. Options: --payments 100000 --seed 7 --delay-s 66
- * (outcome to the learnt model) --health-delay-s 2 (outcome to the breaker, and to the sliding-window router)
- * --rate 1000 --latency-s 5 --latency-delay-ms 250 --seeds 1,2,3 (empty: none); --alpha/--epsilon/--discount
- * add a row "ours (custom)" with those bandit settings (the defaults are DEFAULT_BANDIT's).
+ *    --latency-s seconds after a second of warm-up, from the state ours learnt in world A, learning each
+ *    attempt's outcome --latency-delay-ms later; p50/p99/max.
+ * Everything but the latency is a function of the seeds. Options: --payments 100000 --seed 7 (the detailed runs)
+ * --seeds 1,2,3,4,5 --delay-s 66 (outcome to the learnt model) --health-delay-s 2 (outcome to the breaker, and to
+ * the sliding-window router) --rate 1000 --latency-s 5 --latency-delay-ms 250; --alpha/--epsilon/--discount add
+ * a row "ours (custom)" with those bandit settings (the defaults are DEFAULT_BANDIT's).
  */
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
@@ -39,20 +40,25 @@ import {
   oraclePolicy,
   policyRandom,
   roundRobinPolicy,
-  segmentOf,
   simulate,
   slidingWindowPolicy,
+  type BanditSimPolicy,
   type PaymentRecord,
   type PolicyResult,
+  RECOVERY_SHARE,
+  RECOVERY_WINDOW,
   type Region,
   type Scenario,
   type SimPayment,
   type SimPolicy,
 } from '../ml/routing/simulator';
+import { worldBScenario } from '../ml/routing/world-b';
 import { Region as RegionSchema } from '../contracts/regions';
 import { prng, quantile } from './support';
 
-const GOAL_SHARE_OF_ORACLE = 0.97;
+const GOAL_SHARE_OF_ORACLE = 0.98;
+/** Recovery after the outage ends: payments of its segment until ours puts the connector first again (simulator.ts RECOVERY_*). */
+const GOAL_RECOVERY_PAYMENTS = 200;
 const GOAL_P99_MS = 1;
 /** "A handful": failed first attempts on the outage connector before the breaker stops choosing it. */
 const GOAL_OUTAGE_FAILURES = 5;
@@ -70,7 +76,7 @@ const { values: args } = parseArgs({
     alpha: { type: 'string' },
     epsilon: { type: 'string' },
     discount: { type: 'string' },
-    seeds: { type: 'string', default: '1,2,3' },
+    seeds: { type: 'string', default: '1,2,3,4,5' },
   },
 });
 
@@ -112,7 +118,7 @@ function printScenario(scenario: Scenario, traffic: readonly SimPayment[]): void
   const slice = Math.floor(traffic.length * 0.05);
   const parts: [string, readonly SimPayment[]][] = [['start', traffic.slice(0, slice)], ['end', traffic.slice(traffic.length - slice)]];
   console.log('True authorisation of card payments (given processed), mean over the region\'s eligible payments:');
-  console.log(`  ${pad('region', 12)}${ids.map((id) => lpad(id, 11)).join('')}`);
+  console.log(`  ${pad('region', 12)}${ids.map((id) => lpad(id, 12)).join('')}`);
   for (const [label, payments] of parts) {
     for (const region of REGIONS) {
       const cells = ids.map((id) => {
@@ -124,7 +130,7 @@ function printScenario(scenario: Scenario, traffic: readonly SimPayment[]): void
           sum += authProbability(scenario, id, p);
           n += 1;
         }
-        return lpad(n ? pct(sum / n, 1) : '-', 11);
+        return lpad(n ? pct(sum / n, 1) : '-', 12);
       });
       console.log(`  ${pad(`${region} ${label}`, 12)}${cells.join('')}`);
     }
@@ -134,6 +140,12 @@ function printScenario(scenario: Scenario, traffic: readonly SimPayment[]): void
     const fromH = (o.from - scenario.start) / 3_600_000;
     const toH = (o.to - scenario.start) / 3_600_000;
     console.log(`Outage: ${o.connectorId} from hour ${fromH} to ${toH}: ${pct(o.errorRate, 0)} errors, ${pct(o.timeoutRate, 0)} timeouts per attempt`);
+  }
+  for (const b of scenario.brownouts ?? []) {
+    console.log(`Brown-out: ${b.connectorId} from hour ${(b.from - scenario.start) / 3_600_000} to ${(b.to - scenario.start) / 3_600_000}: ${pct(b.errorRate, 0)} errors, ${pct(b.timeoutRate, 0)} timeouts per attempt`);
+  }
+  for (const [id, from] of Object.entries(scenario.availableFrom ?? {})) {
+    console.log(`Cold start: ${id} joins the registry at hour ${((from - scenario.start) / 3_600_000).toFixed(1)}`);
   }
 }
 
@@ -174,7 +186,7 @@ function run(scenario: Scenario, traffic: readonly SimPayment[], policy: SimPoli
 
 function printResults(runs: readonly Run[], oracle: PolicyResult, outageId: string | undefined): void {
   const header = [pad('policy', 34), lpad('auth rate', 10), lpad('exp. auth', 10), lpad('net revenue', 13), lpad('regret', 11), lpad('regret %', 9), lpad('exp. regret %', 14),
-    lpad('fees', 11), lpad('att./pay', 9), lpad('outage 1st fail', 20), lpad('time', 7)];
+    lpad('fees', 11), lpad('att./pay', 9), lpad('outage 1st fail', 20), lpad('recovery', 10), lpad('time', 7)];
   console.log(header.join(''));
   for (const { result: r, seconds } of runs) {
     const regret = oracle.netRevenueUsdMinor - r.netRevenueUsdMinor;
@@ -190,6 +202,7 @@ function printResults(runs: readonly Run[], oracle: PolicyResult, outageId: stri
       lpad(usd(r.feesUsdMinor), 11),
       lpad((r.attempts / r.payments).toFixed(3), 9),
       lpad(`${int(r.outage.failedFirstOnConnector)}/${int(r.outage.firstOnConnector)}${r.outage.failedProbes ? ` (${int(r.outage.failedProbes)} pr.)` : ''}`, 20),
+      lpad(recoveryText(r), 10),
       lpad(`${seconds.toFixed(1)} s`, 7),
     ].join(''));
   }
@@ -199,29 +212,53 @@ function printResults(runs: readonly Run[], oracle: PolicyResult, outageId: stri
     console.log(`  outage 1st fail: first attempts on ${outageId} during the outage that failed / first attempts on it then (pr.: of the failed, trials of`);
     console.log(`  the breaker's recovery: probes after a cool-down, attempts on probation). All first-attempt failures then:`);
     console.log(`  ${runs.map(({ result: r }) => `${r.name.split(' (')[0]} ${int(r.outage.failedFirstAttempts)}`).join('; ')} (of ${int(oracle.outage.payments)} payments)`);
+    console.log(`  recovery: after the outage ends, payments of its segment (those whose best connector under the true rates is ${outageId} again) until`);
+    console.log(`  the policy puts it first on ${pct(RECOVERY_SHARE, 0)} of the last ${RECOVERY_WINDOW} of them ("never": not by the end of the run).`);
   }
 }
 
-/** The goals on other seeds (same scenario otherwise): is the main run's verdict an accident of its seed? */
-function robustness(base: Scenario, seeds: readonly number[]): void {
-  console.log(`\nOther seeds (sliding-window router, ours and the oracle only; realised | expected):`);
-  console.log(`  ${pad('seed', 6)}${lpad('ours / oracle net', 21)}${lpad('auth: ours vs SR', 28)}${lpad('net: ours − SR', 24)}  goals`);
+function recoveryText(r: PolicyResult): string {
+  if (!r.recovery) return '-';
+  return r.recovery.recoveredAfter === null ? 'never' : int(r.recovery.recoveredAfter);
+}
+
+interface SeedRow {
+  readonly world: string;
+  readonly seed: number;
+  readonly share: number;
+  readonly authAbove: boolean;
+  readonly netAbove: boolean;
+  readonly recovery: number | null;
+}
+
+/** The goals on other seeds of one world (same world otherwise): is a verdict an accident of its seed? */
+function acrossSeeds(make: (overrides: Partial<Scenario>) => Scenario, base: Partial<Scenario>, seeds: readonly number[]): SeedRow[] {
+  const rows: SeedRow[] = [];
+  const world = make(base).world ?? '?';
+  console.log(`\nWorld ${world}, seeds ${seeds.join(', ')} (sliding-window router, ours and the oracle; realised | expected):`);
+  console.log(`  ${pad('seed', 6)}${lpad('ours / oracle net', 21)}${lpad('auth: ours vs SR', 28)}${lpad('net: ours − SR', 24)}${lpad('recovery ours | SR', 20)}  outage 1st fail (ours, SR)`);
   for (const seed of seeds) {
-    const scenario: Scenario = { ...base, seed };
+    const scenario = make({ ...base, seed });
     const traffic = generateTraffic(scenario);
     const sliding = simulate(scenario, traffic, slidingWindowPolicy(policyRandom(scenario, 1)));
     const ours = simulate(scenario, traffic, banditSimPolicy(policyRandom(scenario, 2), DEFAULT_BANDIT));
     const oracle = simulate(scenario, traffic, oraclePolicy(scenario));
     const share = ours.netRevenueUsdMinor / oracle.netRevenueUsdMinor;
-    const beats = ours.authRate > sliding.authRate && ours.netRevenueUsdMinor > sliding.netRevenueUsdMinor;
-    const beatsExpected = ours.expectedAuthRate > sliding.expectedAuthRate && ours.expectedNetUsdMinor > sliding.expectedNetUsdMinor;
+    rows.push({ world, seed, share, authAbove: ours.authRate > sliding.authRate, netAbove: ours.netRevenueUsdMinor > sliding.netRevenueUsdMinor, recovery: ours.recovery?.recoveredAfter ?? null });
     console.log(`  ${pad(String(seed), 6)}${lpad(`${pct(share)} | ${pct(ours.expectedNetUsdMinor / oracle.expectedNetUsdMinor)}`, 21)}` +
       `${lpad(`${pct(ours.authRate)} vs ${pct(sliding.authRate)} | ${pct(ours.expectedAuthRate - sliding.expectedAuthRate)}`, 28)}` +
       `${lpad(`${usd(ours.netRevenueUsdMinor - sliding.netRevenueUsdMinor)} | ${usd(ours.expectedNetUsdMinor - sliding.expectedNetUsdMinor)}`, 24)}` +
-      `  97%: ${verdict(share >= GOAL_SHARE_OF_ORACLE)}, beats SR: ${verdict(beats)} (in expectation ${verdict(beatsExpected)}), ` +
-      `outage ${ours.outage.failedFirstOnConnector - ours.outage.failedProbes} + ${ours.outage.failedProbes} trials (SR ${sliding.outage.failedFirstOnConnector}): ` +
-      `${verdict(ours.outage.failedFirstOnConnector - ours.outage.failedProbes <= GOAL_OUTAGE_FAILURES)}`);
+      `${lpad(`${recoveryText(ours)} | ${recoveryText(sliding)}`, 20)}` +
+      `  ${ours.outage.failedFirstOnConnector - ours.outage.failedProbes} + ${ours.outage.failedProbes} probes, ${sliding.outage.failedFirstOnConnector}`);
   }
+  const spread = (values: readonly number[], show: (v: number) => string) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted.length ? `worst ${show(sorted[0]!)}, median ${show(sorted[Math.floor((sorted.length - 1) / 2)]!)}, best ${show(sorted[sorted.length - 1]!)}` : '-';
+  };
+  const recovered = rows.map((r) => r.recovery).filter((r): r is number => r !== null);
+  console.log(`  spread: ours / oracle ${spread(rows.map((r) => r.share), (v) => pct(v))}; recovery (payments) ${spread(recovered.map((r) => -r), (v) => int(-v))}` +
+    `${recovered.length < rows.length ? ` (never on ${rows.length - recovered.length} seeds)` : ''}; above SR on both ${rows.filter((r) => r.authAbove && r.netAbove).length}/${rows.length} seeds`);
+  return rows;
 }
 
 function fingerprint(results: readonly PolicyResult[]): string {
@@ -233,7 +270,7 @@ function fingerprint(results: readonly PolicyResult[]): string {
  * is learnt `delayMs` later (learn + a new BanditPolicy, timed apart). rank pays for rebuilding the scorer
  * of an arm that learnt since the last decision (A⁻¹ by Cholesky), as it would in the router.
  */
-function latency(scenario: Scenario, traffic: readonly SimPayment[], initial: BanditState, options: BanditOptions, rate: number, seconds: number, delayMs: number): void {
+function latency(scenario: Scenario, traffic: readonly SimPayment[], initial: BanditState, options: BanditOptions, rate: number, seconds: number, delayMs: number): number {
   const random = prng(scenario.seed ^ 0x5eed);
   let state = initial;
   let policy = new BanditPolicy(state, options);
@@ -291,47 +328,24 @@ function latency(scenario: Scenario, traffic: readonly SimPayment[], initial: Ba
   still.sort();
   console.log(`  rank with every scorer cached (no learning in between, unpaced): p50 ${us(quantile(still, 0.5))}, p99 ${us(quantile(still, 0.99))}; ` +
     `the difference is rebuilding A⁻¹ of the arms that learnt since the last decision`);
-  console.log(`  goal p99 ≤ ${GOAL_P99_MS} ms: ${verdict(p99 <= GOAL_P99_MS)}`);
+  return p99;
 }
 
-function main(): void {
-  const started = performance.now();
-  const scenario = defaultScenario({
-    seed: Number(args.seed),
-    payments: Number(args.payments),
-    feedbackDelayMs: Number(args['delay-s']) * 1000,
-    healthDelayMs: Number(args['health-delay-s']) * 1000,
-  });
-  console.log(`bench:routing — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.versions.node}`);
+/** One world's detailed run on --seed: its scenario, every policy, the first choices (world A), its goals on this seed. */
+function detailed(scenario: Scenario, customOptions: BanditOptions | undefined): { ours: BanditSimPolicy; traffic: SimPayment[] } {
+  console.log(`\n=== World ${scenario.world ?? '?'} ===`);
   const traffic = generateTraffic(scenario);
   printScenario(scenario, traffic);
-
-  const custom = args.alpha !== undefined || args.epsilon !== undefined || args.discount !== undefined;
-  const customOptions: BanditOptions = {
-    ...DEFAULT_BANDIT,
-    epsilon: args.epsilon !== undefined ? Number(args.epsilon) : DEFAULT_BANDIT.epsilon,
-    linucb: {
-      ...DEFAULT_BANDIT.linucb,
-      alpha: args.alpha !== undefined ? Number(args.alpha) : DEFAULT_BANDIT.linucb.alpha,
-      discount: args.discount !== undefined ? Number(args.discount) : DEFAULT_BANDIT.linucb.discount,
-    },
-  };
-  const sw = DEFAULT_SLIDING_WINDOW;
-  console.log(`\nPolicies: the sliding-window router keeps the last N = ${sw.window} outcomes per (segment, connector), segment = method|region|card network ` +
-    `(e.g. ${segmentOf(traffic[0].context)}), explores ε = ${pct(sw.epsilon, 0)}, and trusts a rate after ${sw.minSamples} outcomes (${pct(sw.defaultRate, 0)} before).`);
-  const { alpha, discount, ridge } = DEFAULT_BANDIT.linucb;
-  console.log(`Ours: DEFAULT_BANDIT (LinUCB α ${alpha}, ridge ${ridge}, discount ${discount}; ε ${DEFAULT_BANDIT.epsilon}; fee weight ${DEFAULT_BANDIT.feeWeight}; circuit breaker defaults).`);
-
   const ours = banditSimPolicy(policyRandom(scenario, 2), DEFAULT_BANDIT);
   const oursChoices = new FirstChoices();
   const oracleChoices = new FirstChoices();
   const runs: Run[] = [
     run(scenario, traffic, cheapestPolicy()),
     run(scenario, traffic, roundRobinPolicy()),
-    run(scenario, traffic, slidingWindowPolicy(policyRandom(scenario, 1), sw)),
+    run(scenario, traffic, slidingWindowPolicy(policyRandom(scenario, 1), DEFAULT_SLIDING_WINDOW)),
     run(scenario, traffic, ours, oursChoices),
   ];
-  if (custom) {
+  if (customOptions) {
     const l = customOptions.linucb;
     runs.push(run(scenario, traffic, banditSimPolicy(policyRandom(scenario, 2), customOptions, `ours (α ${l.alpha}, ε ${customOptions.epsilon}, γ ${l.discount})`)));
   }
@@ -351,27 +365,66 @@ function main(): void {
 
   const oursResult = runs[3].result;
   const slidingResult = runs[2].result;
-  const share = oursResult.netRevenueUsdMinor / oracle.netRevenueUsdMinor;
-  console.log('\nGoals:');
-  console.log(`  ours ≥ ${pct(GOAL_SHARE_OF_ORACLE, 0)} of the oracle's net revenue: ${pct(share)} (expected ${pct(oursResult.expectedNetUsdMinor / oracle.expectedNetUsdMinor)}) — ${verdict(share >= GOAL_SHARE_OF_ORACLE)}`);
-  const authBetter = oursResult.authRate > slidingResult.authRate;
-  const netBetter = oursResult.netRevenueUsdMinor > slidingResult.netRevenueUsdMinor;
-  console.log(`  ours above the sliding-window router on authorisation (${pct(oursResult.authRate)} vs ${pct(slidingResult.authRate)}) ` +
-    `and net revenue (${usd(oursResult.netRevenueUsdMinor)} vs ${usd(slidingResult.netRevenueUsdMinor)}): ${verdict(authBetter && netBetter)}` +
-    (authBetter && netBetter ? '' : ` (authorisation ${authBetter ? 'above' : 'NOT above'}, net revenue ${netBetter ? 'above' : 'NOT above'})`));
   const detection = oursResult.outage.failedFirstOnConnector - oursResult.outage.failedProbes;
-  console.log(`  the outage costs ours at most ${GOAL_OUTAGE_FAILURES} failed first attempts while the breaker trusts ${scenario.outage?.connectorId ?? '-'}: ` +
-    `${detection}, then ${oursResult.outage.failedProbes} failed trials of its recovery over the 3 hours (probes, one per cool-down of ` +
-    `${DEFAULT_HEALTH.coolDownMs / 1000} s doubling to ${DEFAULT_HEALTH.maxCoolDownMs / 60_000} min, and attempts on probation) — ${verdict(detection <= GOAL_OUTAGE_FAILURES)}`);
-  console.log(`  in expectation (no outcome noise): authorisation ${pct(oursResult.expectedAuthRate)} vs ${pct(slidingResult.expectedAuthRate)}, ` +
-    `net revenue ${usd(oursResult.expectedNetUsdMinor)} vs ${usd(slidingResult.expectedNetUsdMinor)}`);
+  console.log(`\nOn seed ${scenario.seed}: ours ${pct(oursResult.netRevenueUsdMinor / oracle.netRevenueUsdMinor)} of the oracle's net revenue (expected ` +
+    `${pct(oursResult.expectedNetUsdMinor / oracle.expectedNetUsdMinor)}); authorisation ${pct(oursResult.authRate)} vs the sliding-window router's ` +
+    `${pct(slidingResult.authRate)}, net revenue ${usd(oursResult.netRevenueUsdMinor)} vs ${usd(slidingResult.netRevenueUsdMinor)}; the outage cost ours ` +
+    `${detection} failed first attempts while its breaker trusted ${scenario.outage?.connectorId ?? '-'} (goal ≤ ${GOAL_OUTAGE_FAILURES}: ${verdict(detection <= GOAL_OUTAGE_FAILURES)}), ` +
+    `then ${oursResult.outage.failedProbes} failed probes (a share of ${pct(DEFAULT_HEALTH.probeShare, 0)} of decisions, halved by each failure to ` +
+    `${pct(DEFAULT_HEALTH.minProbeShare, 0)}) and attempts on probation; recovery after it: ${recoveryText(oursResult)} payments of its segment.`);
   console.log(`  figures fingerprint ${fingerprint(runs.map((r) => r.result))} (the same seed and options give the same fingerprint)`);
+  return { ours, traffic };
+}
+
+function main(): void {
+  const started = performance.now();
+  const base: Partial<Scenario> = {
+    seed: Number(args.seed),
+    payments: Number(args.payments),
+    feedbackDelayMs: Number(args['delay-s']) * 1000,
+    healthDelayMs: Number(args['health-delay-s']) * 1000,
+  };
+  console.log(`bench:routing — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.versions.node}`);
+  const custom = args.alpha !== undefined || args.epsilon !== undefined || args.discount !== undefined;
+  const customOptions: BanditOptions | undefined = custom
+    ? {
+        ...DEFAULT_BANDIT,
+        epsilon: args.epsilon !== undefined ? Number(args.epsilon) : DEFAULT_BANDIT.epsilon,
+        linucb: {
+          ...DEFAULT_BANDIT.linucb,
+          alpha: args.alpha !== undefined ? Number(args.alpha) : DEFAULT_BANDIT.linucb.alpha,
+          discount: args.discount !== undefined ? Number(args.discount) : DEFAULT_BANDIT.linucb.discount,
+        },
+      }
+    : undefined;
+  const sw = DEFAULT_SLIDING_WINDOW;
+  console.log(`Policies: the sliding-window router keeps the last N = ${sw.window} outcomes per (segment, connector), segment = method|region|card network ` +
+    `(e.g. card|EU|visa), explores ε = ${pct(sw.epsilon, 0)}, and trusts a rate after ${sw.minSamples} outcomes (${pct(sw.defaultRate, 0)} before).`);
+  const { alpha, discount, ridge } = DEFAULT_BANDIT.linucb;
+  console.log(`Ours: DEFAULT_BANDIT (LinUCB α ${alpha}, ridge ${ridge}, discount ${discount}; ε ${DEFAULT_BANDIT.epsilon}; fee weight ${DEFAULT_BANDIT.feeWeight}; circuit breaker defaults).`);
+
+  const worldA = defaultScenario(base);
+  const { ours, traffic } = detailed(worldA, customOptions);
+  detailed(worldBScenario(base), customOptions);
 
   const seeds = (args.seeds ?? '').split(',').filter(Boolean).map(Number);
-  if (seeds.length) robustness(scenario, seeds);
+  const rows = seeds.length ? [...acrossSeeds(defaultScenario, base, seeds), ...acrossSeeds(worldBScenario, base, seeds)] : [];
 
   console.log('');
-  latency(scenario, traffic, ours.state(), DEFAULT_BANDIT, Number(args.rate), Number(args['latency-s']), Number(args['latency-delay-ms']));
+  const p99 = latency(worldA, traffic, ours.state(), DEFAULT_BANDIT, Number(args.rate), Number(args['latency-s']), Number(args['latency-delay-ms']));
+
+  if (rows.length) {
+    const every = (ok: (r: SeedRow) => boolean) => `${rows.filter(ok).length}/${rows.length} — ${verdict(rows.every(ok))}`;
+    const worst = rows.reduce((w, r) => (r.share < w.share ? r : w));
+    const slowest = rows.reduce((w, r) => ((r.recovery ?? Infinity) > (w.recovery ?? Infinity) ? r : w));
+    console.log(`\nGoals, on every seed of both worlds (${rows.length} runs):`);
+    console.log(`  ours ≥ ${pct(GOAL_SHARE_OF_ORACLE, 0)} of the oracle's net revenue: ${every((r) => r.share >= GOAL_SHARE_OF_ORACLE)} (worst ${pct(worst.share)}, world ${worst.world} seed ${worst.seed})`);
+    console.log(`  ours above the sliding-window router on authorisation and net revenue: ${every((r) => r.authAbove && r.netAbove)}` +
+      ` (authorisation above on ${rows.filter((r) => r.authAbove).length}, net revenue above on ${rows.filter((r) => r.netAbove).length})`);
+    console.log(`  recovery after the outage within ${GOAL_RECOVERY_PAYMENTS} payments of its segment: ${every((r) => r.recovery !== null && r.recovery <= GOAL_RECOVERY_PAYMENTS)}` +
+      ` (slowest ${slowest.recovery === null ? 'never' : int(slowest.recovery)}, world ${slowest.world} seed ${slowest.seed})`);
+  }
+  console.log(`  decision p99 ≤ ${GOAL_P99_MS} ms in-process: ${us(p99)} — ${verdict(p99 <= GOAL_P99_MS)}`);
   console.log(`\nTotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 

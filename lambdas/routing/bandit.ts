@@ -9,7 +9,7 @@
  * optimistic expected net revenue per unit of amount, which is what routing should maximise.
  *
  * The first choice is drawn from:
- * - each probing connector (health.ts): `probeShare`;
+ * - each probing connector (health.ts): its probe share (together at most half);
  * - the rest over the healthy connectors: ε spread evenly, 1 − ε on the best score.
  * The ranked list is the choice first, then the others by score, demoted connectors last (fallbacks only).
  */
@@ -133,9 +133,12 @@ export class BanditPolicy {
     const probing = byScore.filter((s) => s.status === 'probing');
     // Who may be chosen first, and with what probability.
     const main = healthy.length ? healthy : probing.length ? probing : byScore;
-    const probeMass = healthy.length ? Math.min(probing.length * this.options.health.probeShare, 0.5) : 0;
+    // Each probing connector is put first on its share of the decisions (health.ts), together at most half.
+    const shares = probing.map((s) => this.state.health[s.connector.id]?.share ?? this.options.health.probeShare);
+    const wanted = shares.reduce((sum, share) => sum + share, 0);
+    const probeMass = healthy.length ? Math.min(wanted, 0.5) : 0;
     const p = new Map<string, number>();
-    for (const s of healthy.length ? probing : []) p.set(s.connector.id, probeMass / probing.length);
+    if (healthy.length) probing.forEach((s, i) => p.set(s.connector.id, (probeMass * shares[i]!) / wanted));
     const eps = main.length > 1 ? this.options.epsilon : 0;
     main.forEach((s, i) => p.set(s.connector.id, (p.get(s.connector.id) ?? 0) + (1 - probeMass) * (eps / main.length + (i === 0 ? 1 - eps : 0))));
 
@@ -183,11 +186,17 @@ export function learn(state: BanditState, feedback: AttemptFeedback, options: Ba
   return learnHealth(learnArm(state, feedback, options), feedback, options);
 }
 
-/** The arm's half of `learn`: the connector's LinUCB arm learns success (1) or not (0) in the decision's context. */
+/**
+ * The arm's half of `learn`: the connector's LinUCB arm learns, in the decision's context, whether a processed
+ * attempt authorised (1) or was declined (0). An error or a timeout is the breaker's (health.ts), not the arm's: an
+ * outage says nothing of how the connector authorises, and an arm that learnt it would shun the connector for
+ * thousands of payments after it recovered.
+ */
 export function learnArm(state: BanditState, feedback: AttemptFeedback, options: BanditOptions = DEFAULT_BANDIT): BanditState {
   if (feedback.features.length !== state.dimension) {
     throw new Error(`learn: features of dimension ${feedback.features.length}, the model ${state.dimension}`);
   }
+  if (feedback.outcome !== 'succeeded' && feedback.outcome !== 'declined') return state;
   const arm = state.arms[feedback.connectorId] ?? emptyArm(state.dimension, options.linucb.ridge);
   return {
     ...state,

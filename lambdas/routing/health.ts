@@ -9,15 +9,17 @@
  *   has just begun (as a time-based sliding window does), the minimum sample keeps a brown-out visible at
  *   a few attempts a minute. A demoted connector is never chosen first; it stays at the end of the ranked
  *   list, so the workflow can still fall back to it.
- * - demoted → probing after `coolDownMs`: a `probeShare` of decisions put it first.
- * - probing → healthy after `probeSuccesses` successes in a row; → demoted again on a failure, with the
- *   cool-down doubled (up to `maxCoolDownMs`).
- * - a recovered connector is on probation for its next `probation` attempts: a failure among them demotes it
- *   again at once, with the cool-down doubled, as a failed probe would (during a long outage a few
- *   attempts still succeed, and two of them in a row must not buy three more failures).
+ * - demoted → probing after `coolDownMs`: the connector is put first on a share of the decisions (its `share`,
+ *   from `probeShare`). Recovery is then measured in attempts and traffic, not in time: a failed probe halves
+ *   the share (down to `minProbeShare`), a successful one multiplies it by `probeGrowth` (up to
+ *   `maxProbeShare`), and `probeSuccesses` successes in a row make it healthy.
+ * - a recovered connector is on probation for its next `probation` attempts: a failure among them sends it back
+ *   to probing at the least share (during a long outage a few attempts still succeed, and two of them in a row
+ *   must not buy more failures).
  *
  * With the defaults an outage costs 3 failed attempts in a row before demotion (a few more when successes are
- * interleaved), then one per probe, the probes spaced by a doubling cool-down.
+ * interleaved), then about one failed probe per 100 decisions the connector could take while it lasts; once it
+ * ends, the connector is healthy again after about 100 + 25 + 6 such decisions (the probes' shares 1%, 4%, 16%).
  */
 import type { AttemptOutcome, HealthStatus } from '../../contracts/api';
 
@@ -34,9 +36,13 @@ export interface HealthOptions {
   readonly minSample: number;
   readonly minFailures: number;
   readonly threshold: number;
+  /** Time from a demotion to the first probe. */
   readonly coolDownMs: number;
-  readonly maxCoolDownMs: number;
+  /** The share of decisions a connector is first probed on, the least it falls to, the most it grows to, and its growth per successful probe. */
   readonly probeShare: number;
+  readonly minProbeShare: number;
+  readonly maxProbeShare: number;
+  readonly probeGrowth: number;
   readonly probeSuccesses: number;
   /** Attempts after a recovery during which one failure demotes again. */
   readonly probation: number;
@@ -49,10 +55,12 @@ export const DEFAULT_HEALTH: HealthOptions = {
   minSample: 6,
   minFailures: 3,
   threshold: 0.5,
-  coolDownMs: 30_000,
-  maxCoolDownMs: 600_000,
+  coolDownMs: 10_000,
   probeShare: 0.05,
-  probeSuccesses: 2,
+  minProbeShare: 0.01,
+  maxProbeShare: 0.4,
+  probeGrowth: 4,
+  probeSuccesses: 3,
   probation: 5,
 };
 
@@ -62,9 +70,12 @@ export interface ConnectorHealth {
   readonly recent: readonly AttemptMark[];
   /** When a demoted connector may be probed (epoch ms). */
   readonly until: number;
+  /** The cool-down of a demotion (states stored before shares doubled it on each failed probe). */
   readonly coolDownMs: number;
   /** Consecutive successful probes. */
   readonly probes: number;
+  /** While probing: the share of decisions it is put first on (absent: the options' probeShare). */
+  readonly share?: number;
   /** Attempts left on probation after a recovery (absent: none). */
   readonly probation?: number;
 }
@@ -96,21 +107,20 @@ export function recordOutcome(
   const failed = outcome === 'error' || outcome === 'timeout';
   const recent = [...h.recent, { failed, t: now }].slice(-options.window);
   const status = statusAt(h, now);
-  const demoteAgain = (): ConnectorHealth => {
-    const coolDownMs = Math.min(Math.max(h.coolDownMs, options.coolDownMs) * 2, options.maxCoolDownMs);
-    return { status: 'demoted', recent, until: now + coolDownMs, coolDownMs, probes: 0 };
-  };
+  const share = h.share ?? options.probeShare;
   if (status === 'probing') {
-    if (failed) return demoteAgain();
-    if (outcome === 'declined') return { ...h, status: 'probing', recent };
+    // A failed probe: probed half as often (the outage goes on); a success: more often, healthy after a few.
+    if (failed) return { ...h, status: 'demoted', until: Math.min(h.until, now), recent, probes: 0, share: Math.max(options.minProbeShare, share / 2) };
+    if (outcome === 'declined') return { ...h, status: 'demoted', recent };
     const probes = h.probes + 1;
-    // Recovered: the history starts again, the cool-down is remembered through the probation.
-    if (probes >= options.probeSuccesses) return { status: 'healthy', recent: [], until: 0, coolDownMs: h.coolDownMs, probes: 0, probation: options.probation };
-    return { ...h, status: 'probing', recent, probes };
+    // Recovered: the history starts again, on probation.
+    if (probes >= options.probeSuccesses) return { status: 'healthy', recent: [], until: 0, coolDownMs: 0, probes: 0, probation: options.probation };
+    return { ...h, status: 'demoted', recent, probes, share: Math.min(options.maxProbeShare, share * options.probeGrowth) };
   }
   if (status === 'demoted') return { ...h, recent };
   if (h.probation) {
-    if (failed) return demoteAgain();
+    // Back to probing at the least share: a long outage's odd successes buy no more failures.
+    if (failed) return { status: 'demoted', recent, until: now, coolDownMs: 0, probes: 0, share: options.minProbeShare };
     const probation = h.probation - 1;
     return probation > 0 ? { ...h, recent, probation } : { status: 'healthy', recent, until: 0, coolDownMs: 0, probes: 0 };
   }
@@ -118,7 +128,7 @@ export function recordOutcome(
   const fresh = recent.filter((a, i) => i >= recent.length - options.minSample || now - a.t <= options.windowMs);
   const failures = fresh.filter((a) => a.failed).length;
   if (failed && (outage || (failures >= options.minFailures && failures / fresh.length >= options.threshold))) {
-    return { status: 'demoted', recent, until: now + options.coolDownMs, coolDownMs: options.coolDownMs, probes: 0 };
+    return { status: 'demoted', recent, until: now + options.coolDownMs, coolDownMs: options.coolDownMs, probes: 0, share: options.probeShare };
   }
   return { ...h, recent };
 }

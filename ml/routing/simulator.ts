@@ -177,6 +177,8 @@ export interface Outage {
 }
 
 export interface Scenario {
+  /** The world's name in reports ("A", the benchmark's first; "B", ml/routing/world-b.ts). */
+  readonly world?: string;
   readonly seed: number;
   readonly payments: number;
   /** Epoch ms of the run's start. */
@@ -196,9 +198,19 @@ export interface Scenario {
   readonly maxAttempts: number;
   /** Probability the buyer gives up after a timed-out attempt. */
   readonly timeoutAbandon: number;
+  /** The outage the reports follow (first attempts on it, recovery after it). */
   readonly outage?: Outage;
+  /** Other failure windows (brown-outs): partial, on other connectors; in the rates, not in the reports. */
+  readonly brownouts?: readonly Outage[];
   readonly connectors: readonly SimConnector[];
+  /** Per connector: its retryable failure rate, and (without `auth`) how it authorises. */
   readonly truth: Readonly<Record<string, ConnectorTruth>>;
+  /** When a connector joins the registry (epoch ms; absent: from the start): a cold start in the middle of the run. */
+  readonly availableFrom?: Readonly<Record<string, number>>;
+  /** The world's own authorisation model (replaces the one `truth` describes), at run phase φ ∈ [0, 1]. */
+  readonly auth?: (connectorId: string, payment: SimPayment, phase: number) => number;
+  /** The world's own traffic (replaces the default mix). */
+  readonly generate?: (scenario: Scenario) => SimPayment[];
 }
 
 const HOUR = 3_600_000;
@@ -225,6 +237,7 @@ export function defaultScenario(overrides: Partial<Scenario> = {}): Scenario {
     outage: { connectorId: 'stripe-eu', from: start + Math.round(durationMs * 0.625), to: start + Math.round(durationMs * 0.6875), errorRate: 0.55, timeoutRate: 0.35 },
     connectors: SIM_CONNECTORS,
     truth: SIM_TRUTH,
+    world: 'A',
     ...overrides,
   };
 }
@@ -248,6 +261,7 @@ export interface SimPayment {
 
 /** The authorisation probability of a processed attempt (no outage, no failure) at the payment's time. */
 export function authProbability(scenario: Scenario, connectorId: string, payment: SimPayment): number {
+  if (scenario.auth) return scenario.auth(connectorId, payment, phaseOf(scenario, payment.context.time));
   const t = scenario.truth[connectorId];
   if (!t) throw new Error(`no truth for connector ${connectorId}`);
   const { context } = payment;
@@ -268,19 +282,26 @@ export function authProbability(scenario: Scenario, connectorId: string, payment
   }
   const hour = new Date(context.time).getUTCHours();
   if (hour >= 2 && hour < 5) z += t.nightShift ?? 0;
-  const phase = Math.min(1, Math.max(0, (context.time - scenario.start) / scenario.durationMs));
-  z += t.drift?.(phase) ?? 0;
+  z += t.drift?.(phaseOf(scenario, context.time)) ?? 0;
   return sigmoid(z);
+}
+
+/** How far into the run `time` is, in [0, 1]. */
+export function phaseOf(scenario: Scenario, time: number): number {
+  return Math.min(1, Math.max(0, (time - scenario.start) / scenario.durationMs));
+}
+
+/** The failure window (the outage, or a brown-out) `connectorId` is in at `time`, if any. */
+export function failureWindowAt(scenario: Scenario, connectorId: string, time: number): Outage | undefined {
+  return [...(scenario.outage ? [scenario.outage] : []), ...(scenario.brownouts ?? [])].find((o) => o.connectorId === connectorId && time >= o.from && time < o.to);
 }
 
 /** The true outcome probabilities of an attempt on a connector at the payment's time (outage included). */
 export function trueRates(scenario: Scenario, connectorId: string, payment: SimPayment): AttemptRates {
   const t = scenario.truth[connectorId];
   if (!t) throw new Error(`no truth for connector ${connectorId}`);
-  const o = scenario.outage;
-  const time = payment.context.time;
-  const [error, timeout] =
-    o && o.connectorId === connectorId && time >= o.from && time < o.to ? [o.errorRate, o.timeoutRate] : [(t.failure * 2) / 3, t.failure / 3];
+  const o = failureWindowAt(scenario, connectorId, payment.context.time);
+  const [error, timeout] = o ? [o.errorRate, o.timeoutRate] : [(t.failure * 2) / 3, t.failure / 3];
   const processed = 1 - error - timeout;
   const auth = authProbability(scenario, connectorId, payment);
   return { success: processed * auth, decline: processed * (1 - auth), error, timeout };
@@ -410,8 +431,12 @@ function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
 
-/** The seeded traffic, in time order. */
+/** The seeded traffic, in time order: the world's own, or the default mix. */
 export function generateTraffic(scenario: Scenario): SimPayment[] {
+  return scenario.generate ? scenario.generate(scenario) : defaultTraffic(scenario);
+}
+
+function defaultTraffic(scenario: Scenario): SimPayment[] {
   const random = prng(scenario.seed);
   const rows: Omit<SimPayment, 'index'>[] = [];
   for (let i = 0; i < scenario.payments; i += 1) {
@@ -715,6 +740,36 @@ export interface PolicyResult {
   };
   /** First choices per connector id. */
   readonly firstChoices: Readonly<Record<string, number>>;
+  /**
+   * After the outage ends: its segment (the payments whose best connector under the true rates is the outage
+   * connector again), and how many of them passed before the policy chose it first for RECOVERY_SHARE of the
+   * last RECOVERY_WINDOW of them (null: it never did).
+   */
+  readonly recovery?: { readonly segment: number; readonly recoveredAfter: number | null };
+}
+
+/** Recovery: the policy chooses the recovered connector first for this share of the last RECOVERY_WINDOW payments of its segment. */
+export const RECOVERY_SHARE = 0.5;
+export const RECOVERY_WINDOW = 20;
+
+/** The connector with the best expected net of one attempt under the true rates (the segment a recovery is measured on). */
+function bestSingle(scenario: Scenario, payment: SimPayment, eligible: readonly SimConnector[]): string {
+  let best = eligible[0].id;
+  let value = -Infinity;
+  for (const c of eligible) {
+    const v = trueRates(scenario, c.id, payment).success * netOf(payment, c);
+    if (v > value) {
+      value = v;
+      best = c.id;
+    }
+  }
+  return best;
+}
+
+/** Whether a connector is in the registry at `time` (a world may add one mid-run: Scenario.availableFrom). */
+export function availableAt(scenario: Scenario, connector: SimConnector, time: number): boolean {
+  const from = scenario.availableFrom?.[connector.id];
+  return from === undefined || time >= from;
 }
 
 /** A min-heap of pending feedback by delivery time (then sequence, so the order is deterministic). */
@@ -793,14 +848,21 @@ export function simulate(scenario: Scenario, traffic: readonly SimPayment[], pol
   let expectedSuccesses = 0;
   const outage = { payments: 0, firstOnConnector: 0, failedFirstOnConnector: 0, failedProbes: 0, failedFirstAttempts: 0, succeeded: 0 };
   const o = scenario.outage;
+  const recovery = { segment: 0, recoveredAfter: null as number | null, window: [] as boolean[] };
 
   for (const payment of traffic) {
     const now = payment.context.time;
     for (const report of fastQueue.due(now)) policy.observeFast?.(report);
     for (const report of queue.due(now)) policy.observe(report);
-    const eligible = eligibleConnectors(scenario.connectors, payment.context);
+    const eligible = eligibleConnectors(scenario.connectors, payment.context).filter((c) => availableAt(scenario, c, now));
     if (eligible.length === 0) throw new Error(`payment ${payment.index}: no eligible connector (the traffic must not make one)`);
     const decision = policy.rank(payment, eligible);
+    if (o && now >= o.to && recovery.recoveredAfter === null && eligible.some((c) => c.id === o.connectorId) && bestSingle(scenario, payment, eligible) === o.connectorId) {
+      recovery.segment += 1;
+      recovery.window.push(decision.order[0] === o.connectorId);
+      if (recovery.window.length > RECOVERY_WINDOW) recovery.window.shift();
+      if (recovery.window.length === RECOVERY_WINDOW && recovery.window.filter(Boolean).length >= RECOVERY_SHARE * RECOVERY_WINDOW) recovery.recoveredAfter = recovery.segment;
+    }
     const offered = new Set(eligible.map((c) => c.id));
     if (decision.order.length === 0 || new Set(decision.order).size !== decision.order.length || decision.order.some((id) => !offered.has(id))) {
       throw new Error(`${policy.name} returned [${decision.order.join(', ')}] for eligible [${[...offered].join(', ')}]`);
@@ -885,6 +947,7 @@ export function simulate(scenario: Scenario, traffic: readonly SimPayment[], pol
     failedFirstAttempts: failedFirst,
     outage,
     firstChoices,
+    ...(o ? { recovery: { segment: recovery.segment, recoveredAfter: recovery.recoveredAfter } } : {}),
   };
 }
 

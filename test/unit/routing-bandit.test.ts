@@ -130,36 +130,48 @@ describe('circuit breaker', () => {
     expect(statusAt(run(flaky), t0)).toBe('demoted');
   });
 
-  it('probes after the cool-down, recovers on successes, and backs off on a failed probe', () => {
+  it('probes after the cool-down on a share of the decisions: halved by each failed probe (to a floor), grown by each success, healthy after a few', () => {
     const down = run(['error', 'error', 'error'])!;
+    expect(statusAt(down, t0 + DEFAULT_HEALTH.coolDownMs - 1)).toBe('demoted');
     const later = t0 + DEFAULT_HEALTH.coolDownMs;
     expect(statusAt(down, later)).toBe('probing');
-    const failedProbe = recordOutcome(down, 'timeout', later);
-    expect(failedProbe.status).toBe('demoted');
-    expect(failedProbe.until - later).toBe(2 * DEFAULT_HEALTH.coolDownMs);
-    const probing = recordOutcome(down, 'succeeded', later);
-    expect(statusAt(probing, later)).toBe('probing');
-    const healed = recordOutcome(probing, 'succeeded', later + 1);
+    expect(down.share).toBe(DEFAULT_HEALTH.probeShare);
+    // The outage goes on: each failed probe halves the share, down to the floor; the connector stays on probe.
+    let failing = down;
+    const shares: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      failing = recordOutcome(failing, i % 2 ? 'timeout' : 'error', later + i);
+      expect(statusAt(failing, later + i)).toBe('probing');
+      shares.push(failing.share!);
+    }
+    expect(shares).toEqual([0.025, 0.0125, 0.01, 0.01, 0.01]);
+    // It is back: each success multiplies the share, and probeSuccesses of them in a row make it healthy.
+    const first = recordOutcome(failing, 'succeeded', later + 10);
+    expect([statusAt(first, later + 10), first.share]).toEqual(['probing', 0.04]);
+    const declined = recordOutcome(first, 'declined', later + 11);
+    expect([statusAt(declined, later + 11), declined.share, declined.probes]).toEqual(['probing', 0.04, 1]);
+    const second = recordOutcome(declined, 'succeeded', later + 12);
+    expect([statusAt(second, later + 12), second.share]).toEqual(['probing', 0.16]);
+    const healed = recordOutcome(second, 'succeeded', later + 13);
     expect(healed.status).toBe('healthy');
     expect(healed.recent).toEqual([]);
     expect(healed.probation).toBe(DEFAULT_HEALTH.probation);
+    expect(DEFAULT_HEALTH.probeSuccesses).toBe(3);
   });
 
-  it('keeps a recovered connector on probation: one failure demotes it again with a longer cool-down, clean attempts end it', () => {
+  it('keeps a recovered connector on probation: one failure sends it back to probing at the least share, clean attempts end it', () => {
     const later = t0 + DEFAULT_HEALTH.coolDownMs;
-    const healed = run(['succeeded', 'succeeded'], run(['error', 'error', 'error']), later)!;
+    const healed = run(['succeeded', 'succeeded', 'succeeded'], run(['error', 'error', 'error']), later)!;
     expect(statusAt(healed, later)).toBe('healthy');
     const relapse = recordOutcome(healed, 'timeout', later + 1);
-    expect(relapse.status).toBe('demoted');
-    expect(relapse.until - (later + 1)).toBe(2 * DEFAULT_HEALTH.coolDownMs);
+    expect([statusAt(relapse, later + 1), relapse.share]).toEqual(['probing', DEFAULT_HEALTH.minProbeShare]);
     // Declines and successes count down the probation; after it, a single failure is ordinary again.
     const served = run(['succeeded', 'declined', 'succeeded', 'succeeded', 'succeeded'], healed, later + 1)!;
     expect(served.probation).toBeUndefined();
-    expect(served.coolDownMs).toBe(0);
     expect(statusAt(recordOutcome(served, 'error', later + 2), later + 2)).toBe('healthy');
-    // One attempt short of the end, it still demotes.
+    // One attempt short of the end, it still goes back to probing.
     const almost = run(['succeeded', 'succeeded', 'succeeded', 'succeeded'], healed, later + 1)!;
-    expect(recordOutcome(almost, 'error', later + 2).status).toBe('demoted');
+    expect(statusAt(recordOutcome(almost, 'error', later + 2), later + 2)).toBe('probing');
   });
 });
 
@@ -175,6 +187,16 @@ describe('bandit policy', () => {
     let i = 0;
     return () => values[i++ % values.length];
   };
+
+  it('learns how a connector authorises from processed attempts only: errors and timeouts move the breaker, never the arm', () => {
+    const x = Array.from(routingFeatures(ctx));
+    const declined = learn(emptyBanditState(), { connectorId: 'a', outcome: 'declined', features: x, time: ctx.time });
+    expect(declined.arms.a?.n).toBe(1);
+    let state = declined;
+    for (const outcome of ['error', 'timeout', 'error'] as const) state = learn(state, { connectorId: 'a', outcome, features: x, time: ctx.time + 1 });
+    expect(state.arms.a).toBe(declined.arms.a);
+    expect(statusAt(state.health.a, ctx.time + 1)).toBe('demoted');
+  });
 
   function trained(rounds: number, successOf: Record<string, number>): BanditState {
     let state = emptyBanditState();

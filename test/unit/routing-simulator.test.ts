@@ -16,6 +16,7 @@ import {
   type SimPayment,
   type SimPolicy,
 } from '../../ml/routing/simulator';
+import { worldBAuth, worldBScenario } from '../../ml/routing/world-b';
 
 const scenario = defaultScenario({ payments: 3_000 });
 const traffic = generateTraffic(scenario);
@@ -226,4 +227,53 @@ describe('routing simulator', () => {
     const blind = simulate({ ...busy, healthDelayMs: 3_600_000, feedbackDelayMs: 3_600_000 }, busyTraffic, banditSimPolicy(policyRandom(busy, 2)));
     expect(blind.outage.failedFirstOnConnector - blind.outage.failedProbes).toBeGreaterThan(3 * detection);
   }, 30_000);
+});
+
+describe('world B', () => {
+  const world = worldBScenario({ payments: 4_000, seed: 3 });
+  const paymentsB = generateTraffic(world);
+  const at = (p: SimPayment, changes: Partial<SimPayment['context']>, usdMinor = p.usdMinor): SimPayment => ({ ...p, usdMinor, context: { ...p.context, ...changes } });
+
+  it('is its own world: its catalogue, its traffic, and a connector offered only once it has joined', () => {
+    expect(world.world).toBe('B');
+    expect(new Set(paymentsB.map((p) => p.region)).size).toBe(5);
+    const offered: { payment: SimPayment; ids: string[] }[] = [];
+    simulate(world, paymentsB, spy(oraclePolicy(world), offered));
+    expect(offered).toHaveLength(paymentsB.length);
+    const joins = world.availableFrom!.newcomer!;
+    expect(offered.some((o) => o.ids.includes('newcomer'))).toBe(true);
+    expect(offered.filter((o) => o.ids.includes('newcomer')).every((o) => o.payment.context.time >= joins)).toBe(true);
+  });
+
+  it('has the interactions a linear model per connector cannot represent', () => {
+    const card = paymentsB.find((p) => p.region === 'LATAM' && p.context.method === 'card')!;
+    const plain = at(card, { fraudScore: 0, network: 'visa' }, 5_000);
+    // Amount band × connector: latam-acq gains above USD 100 and loses below USD 20, where global-1 does not jump.
+    const large = at(plain, {}, 20_000);
+    const small = at(plain, {}, 1_000);
+    const jump = (id: string) => worldBAuth(id, large, 0) - worldBAuth(id, small, 0);
+    expect(jump('latam-acq')).toBeGreaterThan(0.1);
+    expect(jump('global-1')).toBeLessThan(0);
+    // Risk band × connector: a risky payment costs risk-shield little, global-1 much.
+    const risky = at(plain, { fraudScore: 0.6 });
+    const drop = (id: string) => worldBAuth(id, plain, 0) - worldBAuth(id, risky, 0);
+    expect(drop('global-1')).toBeGreaterThan(3 * drop('risk-shield'));
+    // Region × network: Amex is global-1's best in North America and its worst elsewhere.
+    const na = at(plain, { network: 'amex', country: 'US' });
+    const amexNA = worldBAuth('global-1', { ...na, region: 'NA' }, 0) - worldBAuth('global-1', { ...at(na, { network: 'visa' }), region: 'NA' }, 0);
+    const amexEU = worldBAuth('global-1', { ...na, region: 'EU' }, 0) - worldBAuth('global-1', { ...at(na, { network: 'visa' }), region: 'EU' }, 0);
+    expect(amexNA).toBeGreaterThan(0);
+    expect(amexEU).toBeLessThan(0);
+  });
+
+  it('reports the recovery after its outage: the oracle at once, a policy that never returns to the connector never', () => {
+    const busy = worldBScenario({ payments: 20_000, seed: 3 });
+    const busyTraffic = generateTraffic(busy);
+    const oracle = simulate(busy, busyTraffic, oraclePolicy(busy));
+    expect(oracle.recovery).toEqual({ segment: 20, recoveredAfter: 20 });
+    const shunning: SimPolicy = { name: 'never bulk-rate first', rank: (_p, eligible) => ({ order: [...eligible].sort((a, b) => Number(a.id === 'bulk-rate') - Number(b.id === 'bulk-rate')).map((c) => c.id), propensity: 1 }), observe() {} };
+    const never = simulate(busy, busyTraffic, shunning);
+    expect(never.recovery?.recoveredAfter).toBeNull();
+    expect(never.recovery?.segment).toBeGreaterThan(100);
+  });
 });
