@@ -310,8 +310,10 @@ export const RankedConnector = z.object({
   connectorId: z.string(),
   kind: ConnectorKind,
   estimatedFeeMinor: z.number().int(),
-  /** θᵀx clipped to [0, 1]: the estimated success probability. */
-  expectedSuccess: z.number(),
+  /** θᵀx clipped to [0, 1]: the estimated success probability; null while the connector has no outcome of its own (its score then rests on every connector's, the pooled prior). */
+  expectedSuccess: z.number().nullable(),
+  /** How many outcomes of this connector its estimate rests on (always given; optional for plans stored before it was). */
+  observations: z.number().int().min(0).optional(),
   /** The optimistic score the policy ranks by. */
   score: z.number(),
   status: HealthStatus,

@@ -152,6 +152,7 @@ export const ENV = {
   routingEndpointName: 'ROUTING_ENDPOINT_NAME',
   /** Time budget of one routing endpoint call in ms (default 20); past it the embedded bandit ranks. */
   routingEndpointTimeoutMs: 'ROUTING_ENDPOINT_TIMEOUT_MS',
+  routingSeed: 'ROUTING_SEED',
   /**
    * Local only (`npm start` reads it): a real Stripe test key, with which the Stripe connectors talk to Stripe
    * itself. In the cloud a Stripe key is never an environment value: each account's key is an entry of the

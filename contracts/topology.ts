@@ -211,6 +211,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
           [ENV.routingFeeWeights]: { from: 'setting', setting: 'routingFeeWeights', optional: true },
           [ENV.routingEndpointName]: { from: 'prop', prop: 'routingEndpointName' },
           [ENV.routingEndpointTimeoutMs]: { from: 'tunable' },
+          [ENV.routingSeed]: { from: 'tunable' },
           [ENV.routingModelTtlMs]: { from: 'tunable' },
           [ENV.routingHealthTtlMs]: { from: 'tunable' },
         },

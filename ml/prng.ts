@@ -1,13 +1,2 @@
-/** A seeded PRNG for the simulators and the benchmarks, so every run draws the same rows. */
-
-/** mulberry32: a small seeded PRNG, so every run uses the same rows. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of the simulators and benchmarks: the one routing draws its exploration from (lambdas/shared/prng.ts). */
+export { prng } from '../lambdas/shared/prng';

@@ -25,6 +25,8 @@ export interface BanditOptions {
   /** λ: how much a unit of fee (as a share of the amount) costs against a unit of success. */
   readonly feeWeight: number;
   readonly health: HealthOptions;
+  /** Centre each arm's ridge on the pooled arm (every connector's outcomes) instead of on zero. @default true */
+  readonly pooledPrior?: boolean;
 }
 
 export const DEFAULT_BANDIT: BanditOptions = { linucb: DEFAULT_LINUCB, epsilon: 0.03, feeWeight: 1, health: DEFAULT_HEALTH };
@@ -34,6 +36,11 @@ export interface BanditState {
   readonly dimension: number;
   /** Per connector id. */
   readonly arms: Readonly<Record<string, ArmState>>;
+  /**
+   * Every connector's outcomes in one arm: the prior each connector's arm is centred on (linucb.ts ArmScorer), so
+   * a new connector, or one with few outcomes in a context, starts from what all of them have shown there.
+   */
+  readonly pooled?: ArmState;
   /**
    * The breaker's state per connector id. The stored model keeps none: the breaker's state is its own item,
    * folded by the feedback consumer and overlaid by the routers (model-cache.ts).
@@ -49,8 +56,10 @@ export interface RankedConnector {
   readonly connectorId: string;
   readonly kind: ConnectorKind;
   readonly estimatedFeeMinor: number;
-  /** θᵀx clipped to [0, 1]: the estimated success probability. */
-  readonly expectedSuccess: number;
+  /** θᵀx clipped to [0, 1]: the estimated success probability; null while the connector has no outcome of its own. */
+  readonly expectedSuccess: number | null;
+  /** The outcomes its estimate rests on (processed attempts learnt). */
+  readonly observations: number;
   /** The optimistic score the policy ranks by (see the header). */
   readonly score: number;
   readonly status: HealthStatus;
@@ -73,6 +82,8 @@ const clip01 = (v: number) => Math.min(1, Math.max(0, v));
 export class BanditPolicy {
   private readonly scorers = new Map<string, ArmScorer>();
   private empty: ArmScorer | undefined;
+  /** The pooled arm's θ: every arm's prior (absent before any outcome). */
+  private readonly prior: Float64Array | undefined;
 
   /** `previous`: the policy of an earlier state, whose scorers are reused for the arms that did not change. */
   constructor(
@@ -83,18 +94,22 @@ export class BanditPolicy {
     if (state.dimension !== ROUTING_DIMENSION) {
       throw new Error(`routing state has dimension ${state.dimension}, this code ${ROUTING_DIMENSION}: reset the routing model`);
     }
-    if (previous && previous.options.linucb.ridge === options.linucb.ridge) {
+    const samePrior =
+      previous !== undefined && previous.state.pooled === state.pooled && previous.options.linucb.ridge === options.linucb.ridge && previous.options.pooledPrior === options.pooledPrior;
+    this.prior = samePrior ? previous.prior : state.pooled && options.pooledPrior !== false ? new ArmScorer(state.pooled).theta : undefined;
+    if (samePrior) {
       this.empty = previous.empty;
       for (const [id, scorer] of previous.scorers) if (state.arms[id] === scorer.state) this.scorers.set(id, scorer);
     }
   }
 
   private scorer(connectorId: string): ArmScorer {
+    const { ridge } = this.options.linucb;
     const arm = this.state.arms[connectorId];
-    if (!arm) return (this.empty ??= new ArmScorer(emptyArm(ROUTING_DIMENSION, this.options.linucb.ridge)));
+    if (!arm) return (this.empty ??= new ArmScorer(emptyArm(ROUTING_DIMENSION, ridge), this.prior, ridge));
     let s = this.scorers.get(connectorId);
     if (!s) {
-      s = new ArmScorer(arm);
+      s = new ArmScorer(arm, this.prior, ridge);
       this.scorers.set(connectorId, s);
     }
     return s;
@@ -120,10 +135,12 @@ export class BanditPolicy {
       const mean = s.mean(x);
       const estimatedFeeMinor = connectorFee(c.fee, context);
       const margin = 1 - (feeWeight * estimatedFeeMinor) / context.amountMinor;
+      const observations = this.state.arms[c.id]?.n ?? 0;
       return {
         connector: c,
         estimatedFeeMinor,
-        expectedSuccess: clip01(mean),
+        expectedSuccess: observations > 0 ? clip01(mean) : null,
+        observations,
         score: scores?.[c.id] ?? (mean + alpha * s.width(x)) * margin,
         status: statusAt(this.state.health[c.id], context.time),
       };
@@ -161,6 +178,7 @@ export class BanditPolicy {
         kind: s.connector.kind,
         estimatedFeeMinor: s.estimatedFeeMinor,
         expectedSuccess: s.expectedSuccess,
+        observations: s.observations,
         score: s.score,
         status: s.status,
         propensity: p.get(s.connector.id) ?? 0,
@@ -198,9 +216,11 @@ export function learnArm(state: BanditState, feedback: AttemptFeedback, options:
   }
   if (feedback.outcome !== 'succeeded' && feedback.outcome !== 'declined') return state;
   const arm = state.arms[feedback.connectorId] ?? emptyArm(state.dimension, options.linucb.ridge);
+  const reward = feedback.outcome === 'succeeded' ? 1 : 0;
   return {
     ...state,
-    arms: { ...state.arms, [feedback.connectorId]: updateArm(arm, feedback.features, feedback.outcome === 'succeeded' ? 1 : 0, options.linucb) },
+    arms: { ...state.arms, [feedback.connectorId]: updateArm(arm, feedback.features, reward, options.linucb) },
+    pooled: updateArm(state.pooled ?? emptyArm(state.dimension, options.linucb.ridge), feedback.features, reward, options.linucb),
   };
 }
 

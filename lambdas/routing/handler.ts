@@ -12,6 +12,7 @@ import { METRICS } from '../../contracts/resources';
 import type { StepHandlers } from '../../contracts/steps';
 import { documentClientOf, eventBridgeClient, traced } from '../shared/clients';
 import { eventBridgePublisher } from '../shared/bus';
+import { prng } from '../shared/prng';
 import { config } from '../shared/config';
 import { apiRoute, isApiGatewayEvent, parseApiBody } from '../shared/http';
 import { instrumented, logger, metrics } from '../shared/powertools';
@@ -48,6 +49,8 @@ function dependencies(): RoutingDeps {
     queue: outcomeEvents(eventBridgePublisher(eventBridgeClient, () => config().eventBusName)),
     maxAttempts: cfg.maxPaymentAttempts,
     feeWeight: (merchantId) => cfg.routing.feeWeights[merchantId] ?? cfg.routing.feeWeights.default,
+    // ROUTING_SEED: exploration from a seeded PRNG, so a replay draws the same choices (each instance from the seed).
+    ...(cfg.routing.seed !== undefined ? { random: prng(cfg.routing.seed) } : {}),
     endpoint: cfg.routing.endpointName
       ? sageMakerRoutingEndpoint(tracedSageMakerClient, cfg.routing.endpointName, { timeoutMs: cfg.routing.endpointTimeoutMs })
       : undefined,

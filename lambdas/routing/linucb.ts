@@ -89,19 +89,37 @@ export function inverseSpd(a: readonly number[], d: number): Float64Array {
   return inv;
 }
 
-/** A scorer for one arm state: A⁻¹ and θ computed once. */
+/** Each arm state's A⁻¹, computed once (states are immutable: a learnt arm is a new object). */
+const inverses = new WeakMap<ArmState, Float64Array>();
+
+function inverseOf(state: ArmState): Float64Array {
+  let inv = inverses.get(state);
+  if (!inv) inverses.set(state, (inv = inverseSpd(state.a, state.b.length)));
+  return inv;
+}
+
+/**
+ * A scorer for one arm state: A⁻¹ (cached per state) and θ. With a `prior` (the pooled arm's θ), the ridge is
+ * centred on it instead of on zero: θ = A⁻¹·(b + λ·prior), so an arm with little data scores as the pooled
+ * estimate does, and its own data moves it away (a hierarchical prior: a new connector starts from what every
+ * connector has shown).
+ */
 export class ArmScorer {
   private readonly inv: Float64Array;
   readonly theta: Float64Array;
   private readonly d: number;
 
-  constructor(readonly state: ArmState) {
+  constructor(
+    readonly state: ArmState,
+    readonly prior?: ArrayLike<number>,
+    ridge = 1,
+  ) {
     this.d = state.b.length;
-    this.inv = inverseSpd(state.a, this.d);
+    this.inv = inverseOf(state);
     this.theta = new Float64Array(this.d);
     for (let i = 0; i < this.d; i += 1) {
       let sum = 0;
-      for (let j = 0; j < this.d; j += 1) sum += this.inv[i * this.d + j] * state.b[j];
+      for (let j = 0; j < this.d; j += 1) sum += this.inv[i * this.d + j] * (state.b[j] + (prior ? ridge * prior[j] : 0));
       this.theta[i] = sum;
     }
   }

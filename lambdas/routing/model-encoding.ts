@@ -4,6 +4,7 @@
  * States written by older formats still decode.
  */
 import type { BanditState } from './bandit';
+import type { ArmState } from './linucb';
 import type { AttemptMark, ConnectorHealth } from './health';
 
 /** The item holding the bandit state and its version. */
@@ -24,15 +25,14 @@ export const MAX_STATE_BYTES = 350_000;
  */
 export function encodeState(state: BanditState): string {
   const d = state.dimension;
-  const arms = Object.fromEntries(
-    Object.entries(state.arms).map(([id, arm]) => {
-      const upper = new Float64Array((d * (d + 1)) / 2);
-      let k = 0;
-      for (let i = 0; i < d; i += 1) for (let j = i; j < d; j += 1) upper[k++] = arm.a[i * d + j];
-      return [id, { upper: shorter(upper), b: shorter(Float64Array.from(arm.b)), n: arm.n }];
-    }),
-  );
-  const text = JSON.stringify({ format: 4, dimension: d, arms, health: encodeHealth(state.health) });
+  const encodeArm = (arm: ArmState) => {
+    const upper = new Float64Array((d * (d + 1)) / 2);
+    let k = 0;
+    for (let i = 0; i < d; i += 1) for (let j = i; j < d; j += 1) upper[k++] = arm.a[i * d + j];
+    return { upper: shorter(upper), b: shorter(Float64Array.from(arm.b)), n: arm.n };
+  };
+  const arms = Object.fromEntries(Object.entries(state.arms).map(([id, arm]) => [id, encodeArm(arm)]));
+  const text = JSON.stringify({ format: 4, dimension: d, arms, ...(state.pooled ? { pooled: encodeArm(state.pooled) } : {}), health: encodeHealth(state.health) });
   if (text.length > MAX_STATE_BYTES) {
     throw new Error(`routing model: the state is ${text.length} bytes, over ${MAX_STATE_BYTES} for one DynamoDB item (${Object.keys(arms).length} connectors); use fewer connectors`);
   }
@@ -60,27 +60,27 @@ function numbers(stored: string | readonly number[]): number[] {
 
 export function decodeState(text: string): BanditState {
   type StoredArm = { upper: string | number[]; b: string | number[]; n: number };
-  const raw = JSON.parse(text) as { format?: number; dimension: number; arms: Record<string, StoredArm>; health: BanditState['health'] };
+  const raw = JSON.parse(text) as { format?: number; dimension: number; arms: Record<string, StoredArm>; pooled?: StoredArm; health: BanditState['health'] };
   if (raw.format !== 2 && raw.format !== 3 && raw.format !== 4) {
     throw new Error(`routing model: unknown state format ${JSON.stringify(raw.format)}; reset the routing model (delete the ${MODEL_KEY} and ${HEALTH_KEY} items)`);
   }
   const d = raw.dimension;
-  const arms = Object.fromEntries(
-    Object.entries(raw.arms).map(([id, arm]) => {
-      const upper = numbers(arm.upper);
-      const a = new Array<number>(d * d);
-      let k = 0;
-      for (let i = 0; i < d; i += 1) {
-        for (let j = i; j < d; j += 1) {
-          a[i * d + j] = upper[k];
-          a[j * d + i] = upper[k];
-          k += 1;
-        }
+  const decodeArm = (arm: StoredArm): ArmState => {
+    const upper = numbers(arm.upper);
+    const a = new Array<number>(d * d);
+    let k = 0;
+    for (let i = 0; i < d; i += 1) {
+      for (let j = i; j < d; j += 1) {
+        a[i * d + j] = upper[k];
+        a[j * d + i] = upper[k];
+        k += 1;
       }
-      return [id, { a, b: numbers(arm.b), n: arm.n }];
-    }),
-  );
-  return { dimension: d, arms, health: decodeHealth(raw.health) };
+    }
+    return { a, b: numbers(arm.b), n: arm.n };
+  };
+  const arms = Object.fromEntries(Object.entries(raw.arms).map(([id, arm]) => [id, decodeArm(arm)]));
+  // A state stored before the pooled arm existed has none: it grows from the next outcome on.
+  return { dimension: d, arms, ...(raw.pooled ? { pooled: decodeArm(raw.pooled) } : {}), health: decodeHealth(raw.health) };
 }
 
 /** A connector's health as stored: its attempts as offsets from the newest one (see encodeHealth). */

@@ -107,7 +107,13 @@ export interface RuntimeConfig {
   };
   readonly routingModelTtlMs: number;
   readonly routingHealthTtlMs: number;
-  readonly routing: { readonly endpointName?: string; readonly endpointTimeoutMs: number; readonly feeWeights: Readonly<Record<string, number>> };
+  readonly routing: {
+    readonly endpointName?: string;
+    readonly endpointTimeoutMs: number;
+    readonly feeWeights: Readonly<Record<string, number>>;
+    /** ROUTING_SEED: exploration drawn from a seeded PRNG (replays, tests); unset: Math.random. */
+    readonly seed?: number;
+  };
 }
 
 function required(name: string): string {
@@ -269,6 +275,7 @@ export function config(): RuntimeConfig {
       endpointTimeoutMs: number(ENV.routingEndpointTimeoutMs, 20, 1, 5_000),
       // ROUTING_FEE_WEIGHTS: λ by merchant id (and `default`).
       feeWeights: jsonSetting(ENV.routingFeeWeights, RoutingFeeWeights) ?? {},
+      seed: setting(ENV.routingSeed, z.number().int().min(0).max(2 ** 32 - 1)),
     },
   };
   return cached;

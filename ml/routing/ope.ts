@@ -255,7 +255,7 @@ export function banditCandidate(state: BanditState, registry: Registry | undefin
 }
 
 const ArmSchema = z.object({ a: z.array(z.number()), b: z.array(z.number()), n: z.number() });
-const StateSchema = z.object({ dimension: z.number().int(), arms: z.record(z.string(), ArmSchema), health: z.record(z.string(), z.unknown()) });
+const StateSchema = z.object({ dimension: z.number().int(), arms: z.record(z.string(), ArmSchema), pooled: ArmSchema.optional(), health: z.record(z.string(), z.unknown()) });
 
 /** Checks a BanditState JSON (its shape and dimension) with a message naming `source`. */
 export function parseBanditState(json: unknown, source: string): BanditState {

@@ -746,7 +746,12 @@ export interface PolicyResult {
    * last RECOVERY_WINDOW of them (null: it never did).
    */
   readonly recovery?: { readonly segment: number; readonly recoveredAfter: number | null };
+  /** The first EARLY_PAYMENTS payments alone (the cold start): net revenue, realised and expected, USD minor units. */
+  readonly early: { readonly payments: number; readonly netRevenueUsdMinor: number; readonly expectedNetUsdMinor: number };
 }
+
+/** The payments the cold start is measured on (PolicyResult.early). */
+export const EARLY_PAYMENTS = 2_000;
 
 /** Recovery: the policy chooses the recovered connector first for this share of the last RECOVERY_WINDOW payments of its segment. */
 export const RECOVERY_SHARE = 0.5;
@@ -849,6 +854,7 @@ export function simulate(scenario: Scenario, traffic: readonly SimPayment[], pol
   const outage = { payments: 0, firstOnConnector: 0, failedFirstOnConnector: 0, failedProbes: 0, failedFirstAttempts: 0, succeeded: 0 };
   const o = scenario.outage;
   const recovery = { segment: 0, recoveredAfter: null as number | null, window: [] as boolean[] };
+  const early = { payments: 0, netRevenueUsdMinor: 0, expectedNetUsdMinor: 0 };
 
   for (const payment of traffic) {
     const now = payment.context.time;
@@ -903,6 +909,11 @@ export function simulate(scenario: Scenario, traffic: readonly SimPayment[], pol
     const expected = expectedOutcome(scenario, payment, order);
     const [num, den] = USD_RATES[currency];
     expectedUsd += (expected.netMinor * num) / den;
+    if (payment.index < EARLY_PAYMENTS) {
+      early.payments += 1;
+      early.netRevenueUsdMinor += toUsdMinor(netMinor, currency);
+      early.expectedNetUsdMinor += (expected.netMinor * num) / den;
+    }
     expectedSuccesses += expected.success;
     attemptsTotal += attempts.length;
     if (abandoned) abandonedTotal += 1;
@@ -948,6 +959,7 @@ export function simulate(scenario: Scenario, traffic: readonly SimPayment[], pol
     outage,
     firstChoices,
     ...(o ? { recovery: { segment: recovery.segment, recoveredAfter: recovery.recoveredAfter } } : {}),
+    early,
   };
 }
 

@@ -188,6 +188,20 @@ describe('bandit policy', () => {
     return () => values[i++ % values.length];
   };
 
+  it('starts a connector without outcomes from the pooled arm: expectedSuccess null with 0 observations, its score from every connector\'s data', () => {
+    const state = trained(200, { a: 0.9, b: 0.7 });
+    expect(state.pooled?.n).toBe(400);
+    const fresh = connector('fresh', 290);
+    const withPrior = new BanditPolicy(state).rank(ctx, [a, fresh], () => 0.99);
+    const noPrior = new BanditPolicy(state, { ...DEFAULT_BANDIT, pooledPrior: false }).rank(ctx, [a, fresh], () => 0.99);
+    const of = (choice: typeof withPrior, id: string) => choice.ranked.find((r) => r.connectorId === id)!;
+    expect(of(withPrior, 'fresh')).toMatchObject({ expectedSuccess: null, observations: 0 });
+    expect(of(withPrior, 'a')).toMatchObject({ observations: 200 });
+    expect(of(withPrior, 'a').expectedSuccess).toBeCloseTo(0.9, 1);
+    // Its score: the pooled estimate (about 0.8 here) plus the same width, not the bare width of a zero prior.
+    expect(of(withPrior, 'fresh').score - of(noPrior, 'fresh').score).toBeGreaterThan(0.5);
+  });
+
   it('learns how a connector authorises from processed attempts only: errors and timeouts move the breaker, never the arm', () => {
     const x = Array.from(routingFeatures(ctx));
     const declined = learn(emptyBanditState(), { connectorId: 'a', outcome: 'declined', features: x, time: ctx.time });

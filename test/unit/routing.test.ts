@@ -254,10 +254,13 @@ describe('routing model encoding', () => {
     expect(decodeState(text)).toEqual(state); // exact: the same doubles
     // The same state as format 3 (numbers as JSON) decodes to the same, and is much longer.
     const d = state.dimension;
-    const arm = state.arms.dense;
-    const upper: number[] = [];
-    for (let i = 0; i < d; i += 1) for (let j = i; j < d; j += 1) upper.push(arm.a[i * d + j]);
-    const v3 = JSON.stringify({ ...JSON.parse(text), format: 3, arms: { dense: { upper, b: arm.b, n: arm.n } } });
+    const plain = (arm: { a: readonly number[]; b: readonly number[]; n: number }) => {
+      const upper: number[] = [];
+      for (let i = 0; i < d; i += 1) for (let j = i; j < d; j += 1) upper.push(arm.a[i * d + j]);
+      return { upper, b: arm.b, n: arm.n };
+    };
+    expect(state.pooled?.n).toBe(state.arms.dense.n); // the pooled arm learns every connector's outcomes
+    const v3 = JSON.stringify({ ...JSON.parse(text), format: 3, arms: { dense: plain(state.arms.dense) }, pooled: plain(state.pooled!) });
     expect(decodeState(v3)).toEqual(state);
     expect(text.length).toBeLessThan(0.9 * v3.length);
   });
