@@ -7,8 +7,9 @@
  * outcome, and the terminal write, which also carries the payment's events (the outbox) in the same item.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CardSummary, NextAction, PendingAttempt, RouteResult } from '../../contracts/api';
+import { scanPage } from '../shared/scan';
 import { INDEX_SHARDS, shardOf } from '../../contracts/resources';
 import type { AttemptRecord, FraudAssessment, PaymentDraft, PaymentRecord, PaymentStatus } from './model';
 import { methodSummary, type StoredPendingAttempt, type StoredRefund, type StoredSucceeded } from './model';
@@ -424,14 +425,6 @@ export class DynamoPaymentStore implements PaymentStore {
   }
 
   async scan(cursor: string | undefined, limit: number) {
-    const page = await this.client.send(
-      new ScanCommand({
-        TableName: this.tableName,
-        Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown> } : {}),
-      }),
-    );
-    const next = page.LastEvaluatedKey ? Buffer.from(JSON.stringify(page.LastEvaluatedKey)).toString('base64url') : undefined;
-    return { items: (page.Items ?? []) as PaymentRecord[], ...(next ? { cursor: next } : {}) };
+    return scanPage<PaymentRecord>(this.client, this.tableName, cursor, limit);
   }
 }

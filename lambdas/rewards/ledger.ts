@@ -7,8 +7,9 @@
  * published them.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { INDEX_SHARDS, shardOf } from '../../contracts/resources';
+import { scanPage } from '../shared/scan';
 import type { MintLedger } from './mint';
 import type { RefundChange, RefundLedger } from './refunds';
 import { claimKey, type ClaimLedger, type ClaimTotal, type MintAttempt, type RewardChangeRecord, type StoredClaim, type StoredReward } from './rewards';
@@ -300,15 +301,7 @@ export class DynamoRewardLedger implements ClaimLedger, MintLedger, RefundLedger
 
   /** One page of the table's items (every merchant's rewards and claims, and the bookkeeping items), and the next page's cursor. */
   async scan(cursor: string | undefined, limit: number): Promise<{ items: Array<StoredReward | StoredClaim>; cursor?: string }> {
-    const page = await this.client.send(
-      new ScanCommand({
-        TableName: this.tableName,
-        Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown> } : {}),
-      }),
-    );
-    const next = page.LastEvaluatedKey ? Buffer.from(JSON.stringify(page.LastEvaluatedKey)).toString('base64url') : undefined;
-    return { items: (page.Items ?? []) as Array<StoredReward | StoredClaim>, ...(next ? { cursor: next } : {}) };
+    return scanPage<StoredReward | StoredClaim>(this.client, this.tableName, cursor, limit);
   }
 
   /** A reward or a claim, by its id. */
