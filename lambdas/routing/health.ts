@@ -70,8 +70,6 @@ export interface ConnectorHealth {
   readonly recent: readonly AttemptMark[];
   /** When a demoted connector may be probed (epoch ms). */
   readonly until: number;
-  /** The cool-down of a demotion (states stored before shares doubled it on each failed probe). */
-  readonly coolDownMs: number;
   /** Consecutive successful probes. */
   readonly probes: number;
   /** While probing: the share of decisions it is put first on (absent: the options' probeShare). */
@@ -88,7 +86,7 @@ export interface AttemptMark {
   readonly t: number;
 }
 
-export const HEALTHY: ConnectorHealth = { status: 'healthy', recent: [], until: 0, coolDownMs: 0, probes: 0 };
+export const HEALTHY: ConnectorHealth = { status: 'healthy', recent: [], until: 0, probes: 0 };
 
 /** The status at `now` (a demoted connector whose cool-down is over is probing). */
 export function statusAt(health: ConnectorHealth | undefined, now: number): HealthStatus {
@@ -114,21 +112,21 @@ export function recordOutcome(
     if (outcome === 'declined') return { ...h, status: 'demoted', recent };
     const probes = h.probes + 1;
     // Recovered: the history starts again, on probation.
-    if (probes >= options.probeSuccesses) return { status: 'healthy', recent: [], until: 0, coolDownMs: 0, probes: 0, probation: options.probation };
+    if (probes >= options.probeSuccesses) return { status: 'healthy', recent: [], until: 0, probes: 0, probation: options.probation };
     return { ...h, status: 'demoted', recent, probes, share: Math.min(options.maxProbeShare, share * options.probeGrowth) };
   }
   if (status === 'demoted') return { ...h, recent };
   if (h.probation) {
     // Back to probing at the least share: a long outage's odd successes buy no more failures.
-    if (failed) return { status: 'demoted', recent, until: now, coolDownMs: 0, probes: 0, share: options.minProbeShare };
+    if (failed) return { status: 'demoted', recent, until: now, probes: 0, share: options.minProbeShare };
     const probation = h.probation - 1;
-    return probation > 0 ? { ...h, recent, probation } : { status: 'healthy', recent, until: 0, coolDownMs: 0, probes: 0 };
+    return probation > 0 ? { ...h, recent, probation } : { status: 'healthy', recent, until: 0, probes: 0 };
   }
   const outage = recent.length >= options.consecutive && recent.slice(-options.consecutive).every((a) => a.failed);
   const fresh = recent.filter((a, i) => i >= recent.length - options.minSample || now - a.t <= options.windowMs);
   const failures = fresh.filter((a) => a.failed).length;
   if (failed && (outage || (failures >= options.minFailures && failures / fresh.length >= options.threshold))) {
-    return { status: 'demoted', recent, until: now + options.coolDownMs, coolDownMs: options.coolDownMs, probes: 0, share: options.probeShare };
+    return { status: 'demoted', recent, until: now + options.coolDownMs, probes: 0, share: options.probeShare };
   }
   return { ...h, recent };
 }

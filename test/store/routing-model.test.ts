@@ -223,7 +223,7 @@ test('the routing function ranks with the breaker\'s own item, not the model\'s,
   let now = 0;
   let healthReads = 0;
   let published: PublishedHealth | undefined;
-  const demoted: ConnectorHealth = { status: 'demoted', recent: [{ failed: true, t: 1 }, { failed: true, t: 2 }, { failed: true, t: 3 }], until: 60_000, coolDownMs: 30_000, probes: 0 };
+  const demoted: ConnectorHealth = { status: 'demoted', recent: [{ failed: true, t: 1 }, { failed: true, t: 2 }, { failed: true, t: 3 }], until: 60_000, probes: 0 };
   const stub = {
     // A model written before the breaker's state was apart carries its own: it is ignored.
     load: async () => ({ version: 3, state: { ...emptyBanditState(), health: { a: demoted } }, history: {} }),
@@ -257,7 +257,7 @@ test.each([
   let now = 0;
   let failing = false;
   const errors: unknown[] = [];
-  const health: PublishedHealth = { version: 2, health: { a: { ...HEALTHY, status: 'demoted', until: 1e12, coolDownMs: 30_000 } } };
+  const health: PublishedHealth = { version: 2, health: { a: { ...HEALTHY, status: 'demoted', until: 1e12 } } };
   const stub = {
     load: async () => ({ version: 1, state: emptyBanditState(), history: {} }),
     loadHealth: (signal?: AbortSignal) =>

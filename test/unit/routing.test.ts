@@ -208,8 +208,8 @@ describe('routing model encoding', () => {
 
   it('stores the breaker’s attempts compactly, and reads the earlier formats', () => {
     const health = {
-      a: { status: 'demoted' as const, recent: [{ failed: false, t: 1_000 }, { failed: true, t: 5_500 }, { failed: true, t: 2_000 }], until: 9_000, coolDownMs: 30_000, probes: 0 },
-      b: { status: 'healthy' as const, recent: [], until: 0, coolDownMs: 0, probes: 0, probation: 3 },
+      a: { status: 'demoted' as const, recent: [{ failed: false, t: 1_000 }, { failed: true, t: 5_500 }, { failed: true, t: 2_000 }], until: 9_000, probes: 0 },
+      b: { status: 'healthy' as const, recent: [], until: 0, probes: 0, probation: 3 },
     };
     const stored = encodeHealth(health);
     expect(stored.a).toMatchObject({ rt: 5_500, r: [4_500, -1, -3_501] });
