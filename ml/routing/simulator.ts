@@ -385,9 +385,11 @@ const netOf = (payment: SimPayment, c: SimConnector) => payment.context.amountMi
 // ---------------------------------------------------------------------------------------------------------
 // Traffic
 
-type Weighted<T> = readonly (readonly [T, number])[];
+/** Items with their weights (a world's traffic mix). */
+export type Weighted<T> = readonly (readonly [T, number])[];
 
-function pick<T>(random: () => number, items: Weighted<T>): T {
+/** One item drawn in proportion to its weight. */
+export function pick<T>(random: () => number, items: Weighted<T>): T {
   const total = items.reduce((s, [, w]) => s + w, 0);
   let u = random() * total;
   for (const [item, w] of items) {
@@ -426,7 +428,8 @@ function intensity(localHour: number): number {
   return 0.25 + 0.75 * Math.max(0, Math.sin((Math.PI * (localHour - 7)) / 17));
 }
 
-function gaussian(random: () => number): number {
+/** A standard normal draw (Box–Muller). */
+export function gaussian(random: () => number): number {
   const u = Math.max(random(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
@@ -469,6 +472,11 @@ function defaultTraffic(scenario: Scenario): SimPayment[] {
     };
     rows.push({ context, region, usdMinor: toUsdMinor(amountMinor, currency) });
   }
+  return inTimeOrder(rows);
+}
+
+/** A world's payments in time order, numbered (the index the common random numbers key on). */
+export function inTimeOrder(rows: Array<Omit<SimPayment, 'index'>>): SimPayment[] {
   rows.sort((a, b) => a.context.time - b.context.time);
   return rows.map((r, index) => ({ index, ...r }));
 }

@@ -21,7 +21,7 @@
 import type { CardNetwork, RoutingContext } from '../../lambdas/routing/context';
 import { logit, sigmoid } from '../../lambdas/shared/logistic';
 import { prng } from '../prng';
-import { defaultScenario, toUsdMinor, USD_RATES, type ConnectorTruth, type Region, type Scenario, type SimConnector, type SimPayment } from './simulator';
+import { defaultScenario, gaussian, inTimeOrder, pick, toUsdMinor, USD_RATES, type ConnectorTruth, type Region, type Scenario, type SimConnector, type SimPayment, type Weighted } from './simulator';
 
 const HOUR = 3_600_000;
 
@@ -101,17 +101,6 @@ export function worldBAuth(connectorId: string, payment: SimPayment, phase: numb
   return sigmoid(z);
 }
 
-type Weighted<T> = ReadonlyArray<readonly [T, number]>;
-
-function draw<T>(random: () => number, items: Weighted<T>): T {
-  let u = random() * items.reduce((sum, [, w]) => sum + w, 0);
-  for (const [item, w] of items) {
-    if (u < w) return item;
-    u -= w;
-  }
-  return items[items.length - 1]![0];
-}
-
 const REGIONS_B: Weighted<Region> = [['NA', 0.3], ['EU', 0.3], ['UK', 0.08], ['APAC', 0.12], ['LATAM', 0.2]];
 const COUNTRIES_B: Readonly<Record<Region, Weighted<readonly [string, string]>>> = {
   NA: [[['US', 'USD'], 0.8], [['CA', 'CAD'], 0.2]],
@@ -134,13 +123,12 @@ export function worldBTraffic(scenario: Scenario): SimPayment[] {
   const random = prng(scenario.seed ^ 0x0b0b);
   const rows: Array<Omit<SimPayment, 'index'>> = [];
   for (let i = 0; i < scenario.payments; i += 1) {
-    const region = draw(random, REGIONS_B);
-    const [country, local] = draw(random, COUNTRIES_B[region]);
+    const region = pick(random, REGIONS_B);
+    const [country, local] = pick(random, COUNTRIES_B[region]);
     const time = scenario.start + Math.floor(random() * scenario.durationMs);
     const method = random() < 0.15 && region !== 'LATAM' ? 'wallet' : 'card';
-    const [category, median, sigma] = draw(random, CATEGORIES_B);
-    const gaussian = Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());
-    const usdMinor = Math.round(Math.min(12_000, Math.max(1, median * Math.exp(sigma * gaussian))) * 100);
+    const [category, median, sigma] = pick(random, CATEGORIES_B);
+    const usdMinor = Math.round(Math.min(12_000, Math.max(1, median * Math.exp(sigma * gaussian(random)))) * 100);
     const currency = method === 'card' && random() < 0.1 && region !== 'EU' && region !== 'UK' ? 'USD' : local;
     const [num, den] = USD_RATES[currency]!;
     const amountMinor = Math.max(1, Math.round((usdMinor * den) / num));
@@ -149,7 +137,7 @@ export function worldBTraffic(scenario: Scenario): SimPayment[] {
       amountMinor,
       currency,
       method,
-      ...(method === 'card' ? { network: draw(random, NETWORKS_B) } : {}),
+      ...(method === 'card' ? { network: pick(random, NETWORKS_B) } : {}),
       country,
       merchantCategory: category,
       fraudScore,
@@ -157,8 +145,7 @@ export function worldBTraffic(scenario: Scenario): SimPayment[] {
     };
     rows.push({ context, region, usdMinor: toUsdMinor(amountMinor, currency) });
   }
-  rows.sort((a, b) => a.context.time - b.context.time);
-  return rows.map((r, index) => ({ index, ...r }));
+  return inTimeOrder(rows);
 }
 
 /** World B's scenario, on world A's delays and defaults (overrides as defaultScenario's). */
