@@ -56,6 +56,18 @@ export function currencyExponent(code: string): number {
 }
 
 /** A decimal string in major units, exact (e.g. 1234 USD → "12.34", 5 KWD → "0.005"). */
+/**
+ * A token amount in base units of `decimals` as a decimal string of whole tokens ("24.6912", "-3"): for display
+ * (base units stay the source of truth). The rewards ledger's entries and the analytics figures both use it.
+ */
+export function formatTokens(baseUnits: bigint, decimals: number): string {
+  const sign = baseUnits < 0n ? '-' : '';
+  const abs = baseUnits < 0n ? -baseUnits : baseUnits;
+  const scale = 10n ** BigInt(decimals);
+  const fraction = (abs % scale).toString().padStart(decimals, '0').replace(/0+$/, '');
+  return `${sign}${abs / scale}${fraction ? `.${fraction}` : ''}`;
+}
+
 export function formatMajor(money: Money): string {
   const exponent = currencyExponent(money.currency);
   const negative = money.amount < 0;

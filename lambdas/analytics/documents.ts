@@ -7,8 +7,12 @@
  * The merchant's description is data: it goes in the text as a quotation, never as anything an answer obeys.
  */
 import { NANOS_PER_TOKEN, type AnalyticsDocument } from '../../contracts/analytics';
+import { formatTokens } from '../../contracts/money';
 import type { PaymentRecordedDetail, PaymentRefundedDetail, RewardChangedDetail } from '../../contracts/events';
 import type { AnalyticsEvent } from '../payments/lookup';
+
+/** Decimals of a billionth of a token. */
+const NANO_DECIMALS = 9;
 
 const METHOD_WORDS = { card: 'card', wallet: 'wallet', solana_pay: 'Solana Pay' } as const;
 
@@ -97,10 +101,7 @@ export function tokenParts(baseUnits: string, decimals: number): { tokensWhole: 
 
 /** Billionths of a token as a decimal string of tokens ("12.5", "-3"). */
 export function tokenDecimal(nanos: bigint): string {
-  const sign = nanos < 0n ? '-' : '';
-  const abs = nanos < 0n ? -nanos : nanos;
-  const fraction = (abs % NANOS_PER_TOKEN).toString().padStart(9, '0').replace(/0+$/, '');
-  return `${sign}${abs / NANOS_PER_TOKEN}${fraction ? `.${fraction}` : ''}`;
+  return formatTokens(nanos, NANO_DECIMALS);
 }
 
 /** A reward document's tokens, in billionths of a token. */

@@ -12,7 +12,7 @@ import type { RewardChange } from '../../contracts/events';
 import { newClaimId } from '../../contracts/ids';
 import { shardOf } from '../../contracts/resources';
 import { NothingToClaimError, RewardNotEligibleError, TransientError } from '../../contracts/errors';
-import { currencyExponent } from '../../contracts/money';
+import { currencyExponent, formatTokens } from '../../contracts/money';
 
 export const REWARD_RATE_PERCENT = 2n;
 export const MIN_TOKENS = 1n;
@@ -52,13 +52,7 @@ export function rewardBaseUnits(amount: number, currency: string, decimals: numb
   return raw < min ? min : raw > max ? max : raw;
 }
 
-/** A decimal string of whole tokens for display (base units stay the source of truth). */
-export function formatTokens(baseUnits: bigint, decimals: number): string {
-  const scale = 10n ** BigInt(decimals);
-  const whole = baseUnits / scale;
-  const fraction = (baseUnits % scale).toString().padStart(decimals, '0').replace(/0+$/, '');
-  return fraction ? `${whole}.${fraction}` : whole.toString();
-}
+export { formatTokens };
 
 export interface SucceededPayment {
   readonly paymentId: string;
