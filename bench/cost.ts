@@ -35,7 +35,7 @@ import { allStates, readDefinition } from '../local/workflows';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CONNECTORS } from '../local/connectors';
 import { decodeState, encodeState, HEALTH_KEY, MODEL_KEY } from '../lambdas/routing/model-encoding';
-import { CURRENCIES, MERCHANT_CATEGORIES, METHODS, NETWORKS, routingFeatures, type RoutingContext } from '../lambdas/routing/context';
+import { MERCHANT_CATEGORIES, METHODS, NETWORKS, routingFeatures, type RoutingContext } from '../lambdas/routing/context';
 import { DEFAULT_LINUCB, emptyArm, updateArm } from '../lambdas/routing/linucb';
 import { prng, quantile, taskTimer } from './support';
 
@@ -121,16 +121,19 @@ function steadyModelBytes(stateText: string, itemBytes: number): number {
   let arm = emptyArm(state.dimension, DEFAULT_LINUCB.ridge);
   for (let i = 0; i < 2_000; i += 1) {
     const method = pick(METHODS);
-    const x = routingFeatures({
-      amountMinor: Math.round(10 ** (2 + random() * 5)),
-      currency: pick([...CURRENCIES, 'CHF']),
-      method,
-      ...(method === 'card' ? { network: pick(NETWORKS) } : {}),
-      country: pick(countries),
-      merchantCategory: pick([...MERCHANT_CATEGORIES, 'other']),
-      fraudScore: random() * random(),
-      time: Date.UTC(2026, 11, 1) + random() * 86_400_000,
-    } satisfies RoutingContext);
+    const x = routingFeatures(
+      {
+        amountMinor: Math.round(10 ** (2 + random() * 5)),
+        currency: pick([...state.vocabulary.currencies, 'CHF']),
+        method,
+        ...(method === 'card' ? { network: pick(NETWORKS) } : {}),
+        country: pick(countries),
+        merchantCategory: pick([...MERCHANT_CATEGORIES, 'other']),
+        fraudScore: random() * random(),
+        time: Date.UTC(2026, 11, 1) + random() * 86_400_000,
+      } satisfies RoutingContext,
+      state.vocabulary,
+    );
     arm = updateArm(arm, x, random() < 0.9 ? 1 : 0, DEFAULT_LINUCB);
   }
   const arms = Object.fromEntries(LOCAL_CONNECTORS.map((c) => [c.id, arm]));

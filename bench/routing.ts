@@ -27,6 +27,7 @@ import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BanditPolicy, DEFAULT_BANDIT, learn, type AttemptFeedback, type BanditOptions, type BanditState } from '../lambdas/routing/bandit';
+import { vocabularyOf } from '../lambdas/routing/context';
 import { DEFAULT_HEALTH } from '../lambdas/routing/health';
 import {
   attemptOutcome,
@@ -241,7 +242,7 @@ function acrossSeeds(make: (overrides: Partial<Scenario>) => Scenario, base: Par
     const scenario = make({ ...base, seed });
     const traffic = generateTraffic(scenario);
     const sliding = simulate(scenario, traffic, slidingWindowPolicy(policyRandom(scenario, 1)));
-    const ours = simulate(scenario, traffic, banditSimPolicy(policyRandom(scenario, 2), DEFAULT_BANDIT));
+    const ours = simulate(scenario, traffic, banditSimPolicy(policyRandom(scenario, 2), vocabularyOf(scenario.connectors), DEFAULT_BANDIT));
     const oracle = simulate(scenario, traffic, oraclePolicy(scenario));
     const share = ours.netRevenueUsdMinor / oracle.netRevenueUsdMinor;
     rows.push({ world, seed, share, authAbove: ours.authRate > sliding.authRate, netAbove: ours.netRevenueUsdMinor > sliding.netRevenueUsdMinor, recovery: ours.recovery?.recoveredAfter ?? null });
@@ -336,7 +337,7 @@ function detailed(scenario: Scenario, customOptions: BanditOptions | undefined):
   console.log(`\n=== World ${scenario.world ?? '?'} ===`);
   const traffic = generateTraffic(scenario);
   printScenario(scenario, traffic);
-  const ours = banditSimPolicy(policyRandom(scenario, 2), DEFAULT_BANDIT);
+  const ours = banditSimPolicy(policyRandom(scenario, 2), vocabularyOf(scenario.connectors), DEFAULT_BANDIT);
   const oursChoices = new FirstChoices();
   const oracleChoices = new FirstChoices();
   const runs: Run[] = [
@@ -347,7 +348,7 @@ function detailed(scenario: Scenario, customOptions: BanditOptions | undefined):
   ];
   if (customOptions) {
     const l = customOptions.linucb;
-    runs.push(run(scenario, traffic, banditSimPolicy(policyRandom(scenario, 2), customOptions, `ours (α ${l.alpha}, ε ${customOptions.epsilon}, γ ${l.discount})`)));
+    runs.push(run(scenario, traffic, banditSimPolicy(policyRandom(scenario, 2), vocabularyOf(scenario.connectors), customOptions, `ours (α ${l.alpha}, ε ${customOptions.epsilon}, γ ${l.discount})`)));
   }
   const oracleRun = run(scenario, traffic, oraclePolicy(scenario), oracleChoices);
   runs.push(oracleRun);

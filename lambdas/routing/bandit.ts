@@ -14,7 +14,7 @@
  * The ranked list is the choice first, then the others by score, demoted connectors last (fallbacks only).
  */
 import { connectorFee, type ConnectorDefinition, type ConnectorKind } from '../../contracts/connectors';
-import { ROUTING_DIMENSION, routingFeatures, type RoutingContext } from './context';
+import { routingDimension, routingFeatureNames, routingFeatures, sameVocabulary, type RoutingContext, type RoutingVocabulary } from './context';
 import { DEFAULT_HEALTH, recordOutcome, statusAt, type HealthOptions, type HealthOutcome, type HealthState, type HealthStatus } from './health';
 import { ArmScorer, DEFAULT_LINUCB, emptyArm, updateArm, type ArmState, type LinUcbParams } from './linucb';
 
@@ -33,6 +33,8 @@ export const DEFAULT_BANDIT: BanditOptions = { linucb: DEFAULT_LINUCB, epsilon: 
 
 /** The policy's learnt state: serialisable as JSON. */
 export interface BanditState {
+  /** The currencies and regions its features tell apart (context.ts); `dimension` follows from it. */
+  readonly vocabulary: RoutingVocabulary;
   readonly dimension: number;
   /** Per connector id. */
   readonly arms: Readonly<Record<string, ArmState>>;
@@ -48,8 +50,40 @@ export interface BanditState {
   readonly health: HealthState;
 }
 
-export function emptyBanditState(): BanditState {
-  return { dimension: ROUTING_DIMENSION, arms: {}, health: {} };
+export function emptyBanditState(vocabulary: RoutingVocabulary): BanditState {
+  return { vocabulary, dimension: routingDimension(vocabulary), arms: {}, health: {} };
+}
+
+/**
+ * The state under another vocabulary (the registry's, when it changed): each arm's A and b carried over by
+ * feature name. A new slot starts as the ridge prior (no data); a dropped one's data is dropped. What was learnt
+ * under `other` stays there, though `other` now holds fewer values: the forgetting factor replaces it as new
+ * outcomes come. The state itself when the vocabulary is the same.
+ */
+export function withVocabulary(state: BanditState, vocabulary: RoutingVocabulary, ridge: number = DEFAULT_BANDIT.linucb.ridge): BanditState {
+  if (sameVocabulary(state.vocabulary, vocabulary)) return state;
+  const from = new Map(routingFeatureNames(state.vocabulary).map((name, i) => [name, i]));
+  const at = routingFeatureNames(vocabulary).map((name) => from.get(name));
+  const d = at.length;
+  const D = state.dimension;
+  const remap = (arm: ArmState): ArmState => {
+    const a = new Array<number>(d * d).fill(0);
+    for (let i = 0; i < d; i += 1) {
+      const oi = at[i];
+      for (let j = 0; j < d; j += 1) {
+        const oj = at[j];
+        a[i * d + j] = oi !== undefined && oj !== undefined ? arm.a[oi * D + oj] : i === j ? ridge : 0;
+      }
+    }
+    return { a, b: at.map((o) => (o === undefined ? 0 : arm.b[o])), n: arm.n };
+  };
+  return {
+    ...state,
+    vocabulary,
+    dimension: d,
+    arms: Object.fromEntries(Object.entries(state.arms).map(([id, arm]) => [id, remap(arm)])),
+    ...(state.pooled ? { pooled: remap(state.pooled) } : {}),
+  };
 }
 
 export interface RankedConnector {
@@ -72,7 +106,7 @@ export interface RouteChoice {
   readonly ranked: RankedConnector[];
   /** The propensity of the chosen (first) connector. */
   readonly propensity: number;
-  /** The context's features, kept with the decision so the delayed outcome can update the model. */
+  /** The context's features under the state's vocabulary (what an outcome of the decision is learnt against). */
   readonly features: number[];
 }
 
@@ -91,11 +125,11 @@ export class BanditPolicy {
     readonly options: BanditOptions = DEFAULT_BANDIT,
     previous?: BanditPolicy,
   ) {
-    if (state.dimension !== ROUTING_DIMENSION) {
-      throw new Error(`routing state has dimension ${state.dimension}, this code ${ROUTING_DIMENSION}: reset the routing model`);
+    if (state.dimension !== routingDimension(state.vocabulary)) {
+      throw new Error(`routing state has dimension ${state.dimension}, its vocabulary ${routingDimension(state.vocabulary)}: reset the routing model`);
     }
     const samePrior =
-      previous !== undefined && previous.state.pooled === state.pooled && previous.options.linucb.ridge === options.linucb.ridge && previous.options.pooledPrior === options.pooledPrior;
+      previous !== undefined && previous.state.dimension === state.dimension && previous.state.pooled === state.pooled && previous.options.linucb.ridge === options.linucb.ridge && previous.options.pooledPrior === options.pooledPrior;
     this.prior = samePrior ? previous.prior : state.pooled && options.pooledPrior !== false ? new ArmScorer(state.pooled).theta : undefined;
     if (samePrior) {
       this.empty = previous.empty;
@@ -106,7 +140,7 @@ export class BanditPolicy {
   private scorer(connectorId: string): ArmScorer {
     const { ridge } = this.options.linucb;
     const arm = this.state.arms[connectorId];
-    if (!arm) return (this.empty ??= new ArmScorer(emptyArm(ROUTING_DIMENSION, ridge), this.prior, ridge));
+    if (!arm) return (this.empty ??= new ArmScorer(emptyArm(this.state.dimension, ridge), this.prior, ridge));
     let s = this.scorers.get(connectorId);
     if (!s) {
       s = new ArmScorer(arm, this.prior, ridge);
@@ -128,7 +162,7 @@ export class BanditPolicy {
     scores?: Readonly<Record<string, number>>,
   ): RouteChoice {
     if (eligible.length === 0) throw new Error('rank: no eligible connector (check eligibility first)');
-    const x = routingFeatures(context);
+    const x = routingFeatures(context, this.state.vocabulary);
     const { alpha } = this.options.linucb;
     const scored = eligible.map((c) => {
       const s = this.scorer(c.id);
@@ -193,8 +227,8 @@ export class BanditPolicy {
 export interface AttemptFeedback {
   readonly connectorId: string;
   readonly outcome: HealthOutcome;
-  /** The decision's features (RouteChoice.features). */
-  readonly features: readonly number[];
+  /** The decision's features (RouteChoice.features) under the state's vocabulary. */
+  readonly features: ArrayLike<number>;
   /** Epoch ms of the outcome. */
   readonly time: number;
 }

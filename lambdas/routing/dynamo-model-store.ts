@@ -6,7 +6,7 @@
  *   with a condition on the version it read (optimistic concurrency), so two writers can never overwrite each
  *   other's work. It is rewritten whole by each commit, so the updater's queue gathers a minute of outcomes a
  *   commit (contracts/topology.ts).
- * - `decision#<id>`: each routing decision (context, features, ranked list, propensities, policy version),
+ * - `decision#<id>`: each routing decision (context, ranked list, propensities, policy version),
  *   for the delayed outcome and for off-policy evaluation, written once (a replay is a no-op). Expires after
  *   DECISION_TTL_DAYS.
  * - `outcome#<decision id>#<attempt>`: each attempt's outcome and the updater's claim of it, written once (a
@@ -25,11 +25,13 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_BANDIT, emptyBanditState, type BanditOptions } from './bandit';
+import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
+import { DEFAULT_BANDIT, emptyBanditState, withVocabulary, type BanditOptions } from './bandit';
+import { vocabularyOf, type RoutingVocabulary } from './context';
 import { DEFAULT_HEALTH, recordOutcomes, type HealthOptions } from './health';
 import { decodeHealth, decodeState, encodeHealth, encodeState, HEALTH_KEY, MODEL_KEY } from './model-encoding';
 import { applyOutcomesOnce, outcomeId, type ClaimStore, type OutcomeClaim, type StoredModel } from './model-protocol';
-import type { AppliedOutcomes, DecisionFeatures, DecisionLog, DecisionRecord, HealthLog, ModelReader, OutcomeApplier, OutcomeRecord, PublishedHealth } from './ports';
+import type { AppliedOutcomes, DecisionContexts, DecisionLog, DecisionRecord, HealthLog, ModelReader, OutcomeApplier, OutcomeRecord, PublishedHealth } from './ports';
 
 export { CLAIM_LEASE_MS, type StoredModel } from './model-protocol';
 export const DECISION_TTL_DAYS = 30;
@@ -49,9 +51,15 @@ function isConditionFailure(error: unknown): boolean {
 }
 
 export class DynamoRoutingModel implements ModelReader, DecisionLog, HealthLog, OutcomeApplier, ClaimStore {
+  /**
+   * `vocabulary`: the registry's (context.ts vocabularyOf; default: the default registry's). The model is read
+   * under it: a state stored under another is carried over by feature name (bandit.ts withVocabulary), and the
+   * updater's next commit stores it so.
+   */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly vocabulary: RoutingVocabulary = vocabularyOf(DEFAULT_CONNECTORS),
   ) {}
 
   /**
@@ -98,8 +106,8 @@ export class DynamoRoutingModel implements ModelReader, DecisionLog, HealthLog, 
 
   async load(consistent = false): Promise<StoredModel> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: MODEL_KEY }, ConsistentRead: consistent }));
-    if (!Item) return { version: 0, state: emptyBanditState(), history: {} };
-    return { version: Number(Item.version), state: decodeState(String(Item.state)), history: JSON.parse(String(Item.history ?? '{}')) };
+    if (!Item) return { version: 0, state: emptyBanditState(this.vocabulary), history: {} };
+    return { version: Number(Item.version), state: withVocabulary(decodeState(String(Item.state)), this.vocabulary), history: JSON.parse(String(Item.history ?? '{}')) };
   }
 
   /** Logs a decision once; false when it was already logged (a replay of its payment's event). */
@@ -276,12 +284,12 @@ export class DynamoRoutingModel implements ModelReader, DecisionLog, HealthLog, 
   }
 
   /**
-   * The updater: each outcome folded into the model exactly once (model-protocol.ts). `known`: the features of
+   * The updater: each outcome folded into the model exactly once (model-protocol.ts). `known`: the contexts of
    * decisions the caller has; `tuning` for tests.
    */
   applyOutcomes(
     outcomes: readonly OutcomeRecord[],
-    known?: DecisionFeatures,
+    known?: DecisionContexts,
     tuning: { readonly options?: BanditOptions; readonly maxRetries?: number; readonly clock?: () => number } = {},
   ): Promise<AppliedOutcomes> {
     return applyOutcomesOnce(this, outcomes, tuning.options ?? DEFAULT_BANDIT, tuning.maxRetries ?? 10, tuning.clock ?? Date.now, known);

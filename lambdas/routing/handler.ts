@@ -18,6 +18,7 @@ import { apiRoute, isApiGatewayEvent, parseApiBody } from '../shared/http';
 import { instrumented, logger, metrics } from '../shared/powertools';
 import { eachQueued, queuedBatch, type QueuedMessage } from '../shared/queued';
 import { runStep } from '../shared/steps';
+import { vocabularyOf } from './context';
 import { DynamoRoutingModel } from './dynamo-model-store';
 import { CachedModel } from './model-cache';
 import { outcomeEvents } from './outcome-events';
@@ -34,7 +35,7 @@ let deps: RoutingDeps | undefined;
 function dependencies(): RoutingDeps {
   if (deps) return deps;
   const cfg = config();
-  const store = new DynamoRoutingModel(documentClientOf(), cfg.tables.routing);
+  const store = new DynamoRoutingModel(documentClientOf(), cfg.tables.routing, vocabularyOf(cfg.connectors));
   deps = {
     connectors: cfg.connectors,
     model: new CachedModel(store, {

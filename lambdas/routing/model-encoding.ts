@@ -4,6 +4,7 @@
  * States written by older formats still decode.
  */
 import type { BanditState } from './bandit';
+import { STORED_BEFORE_VOCABULARY } from './context';
 import type { ArmState } from './linucb';
 import type { AttemptMark, ConnectorHealth } from './health';
 
@@ -21,7 +22,8 @@ export const MAX_STATE_BYTES = 350_000;
  * 11 characters a number where JSON's shortest round-trip form of a learnt (discounted, so full-precision) entry
  * takes 16–19. A steady arm at 29 features is then about 4.9 KB (as JSON, 7.5 KB): the model item is rewritten
  * whole by each commit and priced by its size (`npm run cost`). A registry of 70 connectors always fits. Formats
- * 2 and 3 (numbers as JSON) still decode.
+ * 2 and 3 (numbers as JSON) still decode. The vocabulary (context.ts) is kept beside the arms; a state without one
+ * has the fixed vocabulary of before (STORED_BEFORE_VOCABULARY).
  */
 export function encodeState(state: BanditState): string {
   const d = state.dimension;
@@ -32,9 +34,9 @@ export function encodeState(state: BanditState): string {
     return { upper: shorter(upper), b: shorter(Float64Array.from(arm.b)), n: arm.n };
   };
   const arms = Object.fromEntries(Object.entries(state.arms).map(([id, arm]) => [id, encodeArm(arm)]));
-  const text = JSON.stringify({ format: 4, dimension: d, arms, ...(state.pooled ? { pooled: encodeArm(state.pooled) } : {}), health: encodeHealth(state.health) });
+  const text = JSON.stringify({ format: 4, vocabulary: state.vocabulary, dimension: d, arms, ...(state.pooled ? { pooled: encodeArm(state.pooled) } : {}), health: encodeHealth(state.health) });
   if (text.length > MAX_STATE_BYTES) {
-    throw new Error(`routing model: the state is ${text.length} bytes, over ${MAX_STATE_BYTES} for one DynamoDB item (${Object.keys(arms).length} connectors); use fewer connectors`);
+    throw new Error(`routing model: the state is ${text.length} bytes, over ${MAX_STATE_BYTES} for one DynamoDB item (${Object.keys(arms).length} connectors, ${d} features: ${state.vocabulary.currencies.length} currencies and ${state.vocabulary.regions.length} regions named by the registry); use fewer connectors, or name fewer currencies and countries (\`*\`)`);
   }
   return text;
 }
@@ -60,7 +62,7 @@ function numbers(stored: string | readonly number[]): number[] {
 
 export function decodeState(text: string): BanditState {
   type StoredArm = { upper: string | number[]; b: string | number[]; n: number };
-  const raw = JSON.parse(text) as { format?: number; dimension: number; arms: Record<string, StoredArm>; pooled?: StoredArm; health: BanditState['health'] };
+  const raw = JSON.parse(text) as { format?: number; vocabulary?: BanditState['vocabulary']; dimension: number; arms: Record<string, StoredArm>; pooled?: StoredArm; health: BanditState['health'] };
   if (raw.format !== 2 && raw.format !== 3 && raw.format !== 4) {
     throw new Error(`routing model: unknown state format ${JSON.stringify(raw.format)}; reset the routing model (delete the ${MODEL_KEY} and ${HEALTH_KEY} items)`);
   }
@@ -79,8 +81,9 @@ export function decodeState(text: string): BanditState {
     return { a, b: numbers(arm.b), n: arm.n };
   };
   const arms = Object.fromEntries(Object.entries(raw.arms).map(([id, arm]) => [id, decodeArm(arm)]));
-  // A state stored before the pooled arm existed has none: it grows from the next outcome on.
-  return { dimension: d, arms, ...(raw.pooled ? { pooled: decodeArm(raw.pooled) } : {}), health: decodeHealth(raw.health) };
+  // A state stored before the pooled arm existed has none: it grows from the next outcome on. One stored before the
+  // vocabulary came from the registry has the fixed one of then.
+  return { vocabulary: raw.vocabulary ?? STORED_BEFORE_VOCABULARY, dimension: d, arms, ...(raw.pooled ? { pooled: decodeArm(raw.pooled) } : {}), health: decodeHealth(raw.health) };
 }
 
 /** A connector's health as stored: its attempts as offsets from the newest one (see encodeHealth). */

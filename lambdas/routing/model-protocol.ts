@@ -16,7 +16,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_BANDIT, learnArm, type BanditOptions } from './bandit';
-import type { AppliedOutcomes, DecisionFeatures, DecisionRecord, LearntModel, OutcomeRecord } from './ports';
+import { routingFeatures } from './context';
+import type { AppliedOutcomes, DecisionContexts, DecisionRecord, LearntModel, OutcomeRecord } from './ports';
 
 /** How long another writer's uncommitted claim is respected. */
 export const CLAIM_LEASE_MS = 60_000;
@@ -88,12 +89,12 @@ export async function applyOutcomesOnce(
   options: BanditOptions = DEFAULT_BANDIT,
   maxRetries = 10,
   clock: () => number = Date.now,
-  known: DecisionFeatures = new Map(),
+  known: DecisionContexts = new Map(),
 ): Promise<AppliedOutcomes> {
   // One per outcome, learnt oldest first.
   const unique = [...new Map(outcomes.map((o) => [outcomeId(o), o])).values()].sort((a, b) => a.time - b.time || a.attempt - b.attempt);
   const logged = await store.decisions([...new Set(unique.map((o) => o.decisionId))].filter((id) => !known.has(id)));
-  const decisions = new Map<string, Pick<DecisionRecord, 'features'>>([...logged, ...known]);
+  const decisions = new Map<string, Pick<DecisionRecord, 'context'>>([...logged, ...known]);
   const token = randomUUID();
   for (let attempt = 0; attempt <= maxRetries; attempt += 1) {
     const model = await store.loadModel();
@@ -122,7 +123,8 @@ export async function applyOutcomesOnce(
     }
     const claimed = unique.filter((o) => won.has(o));
     for (const o of claimed) {
-      state = learnArm(state, { connectorId: o.connectorId, outcome: o.outcome, features: decisions.get(o.decisionId)!.features, time: o.time }, options);
+      const features = routingFeatures(decisions.get(o.decisionId)!.context, state.vocabulary);
+      state = learnArm(state, { connectorId: o.connectorId, outcome: o.outcome, features, time: o.time }, options);
     }
     if (claimed.length === 0) return { version: model.version, applied: 0 };
     const history = Object.fromEntries([...Object.entries(model.history), [String(next), token]].filter(([v]) => Number(v) > next - HISTORY));

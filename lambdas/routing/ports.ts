@@ -12,7 +12,6 @@ export interface DecisionRecord {
   readonly merchantId: string;
   readonly time: number;
   readonly context: RoutingContext;
-  readonly features: readonly number[];
   readonly ranked: ReadonlyArray<{ readonly connectorId: string; readonly propensity: number; readonly score: number }>;
   readonly chosen: string;
   readonly propensity: number;
@@ -73,13 +72,16 @@ export interface AppliedOutcomes {
   readonly applied: number;
 }
 
-/** The features a decision ranked on, by decision id: what the updater learns an outcome against. */
-export type DecisionFeatures = ReadonlyMap<string, Pick<DecisionRecord, 'features'>>;
+/**
+ * The context of a decision, by decision id: what the updater learns an outcome against (its features under the
+ * model's vocabulary, context.ts).
+ */
+export type DecisionContexts = ReadonlyMap<string, Pick<DecisionRecord, 'context'>>;
 
 /** The updater: folds outcomes into the model, each exactly once, whatever it is sent. */
 export interface OutcomeApplier {
-  /** `known`: the features of decisions the caller has (from the payment's event); the others are read from the log. */
-  applyOutcomes(outcomes: readonly OutcomeRecord[], known?: DecisionFeatures): Promise<AppliedOutcomes>;
+  /** `known`: the decisions the caller has (from the payment's event); the others are read from the log. */
+  applyOutcomes(outcomes: readonly OutcomeRecord[], known?: DecisionContexts): Promise<AppliedOutcomes>;
 }
 
 /** Hands recorded outcomes to the single updater (a queue in the cloud, the bus locally). */

@@ -6,7 +6,9 @@
  * the routing function either way: the endpoint only supplies the scores.
  *
  * Wire format (JSON both ways):
- * - request `{"features": [...ROUTING_FEATURES order], "connectors": ["stripe-us", ...]}`;
+ * - request `{"features": [...], "names": [...], "connectors": ["stripe-us", ...]}`: the context's features and
+ *   their names (context.ts routingFeatureNames: the currency and region slots follow the connector registry, so
+ *   an endpoint should read them by name);
  * - response `{"scores": {"stripe-us": 0.91, ...}}`, one finite number per connector asked about.
  */
 import { METRICS } from '../../contracts/resources';
@@ -18,7 +20,13 @@ export const DEFAULT_ROUTING_ENDPOINT_TIMEOUT_MS = 20;
 export interface RoutingEndpoint {
   readonly endpointName: string;
   /** The score of each connector, or an EndpointScoreError. */
-  scores(features: readonly number[], connectorIds: readonly string[]): Promise<Record<string, number>>;
+  scores(features: EndpointFeatures, connectorIds: readonly string[]): Promise<Record<string, number>>;
+}
+
+/** A context's features as the endpoint receives them: the values and, in the same order, their names. */
+export interface EndpointFeatures {
+  readonly values: readonly number[];
+  readonly names: readonly string[];
 }
 
 /** The scores in the endpoint's answer, or an EndpointScoreError naming what is wrong with it. */
@@ -49,7 +57,7 @@ export function sageMakerRoutingEndpoint(client: InvokeEndpointClient, endpointN
       const body = await invokeWithBudget(
         client,
         endpointName,
-        { contentType: 'application/json', accept: 'application/json', body: JSON.stringify({ features, connectors: connectorIds }) },
+        { contentType: 'application/json', accept: 'application/json', body: JSON.stringify({ features: features.values, names: features.names, connectors: connectorIds }) },
         timeoutMs,
       );
       return parseScores(body, connectorIds);

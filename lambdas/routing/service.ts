@@ -14,7 +14,7 @@ import type { ConnectorDefinition, ConnectorKind } from '../../contracts/connect
 import type { PaymentFinalizedDetail } from '../../contracts/events';
 import { NotFoundError, ValidationError } from '../../contracts/errors';
 import type { RankedConnector } from './bandit';
-import { routingFeatures, type RoutingContext } from './context';
+import { routingFeatureNames, routingFeatures, vocabularyOf, type RoutingContext, type RoutingVocabulary } from './context';
 import type { HealthOutcome } from './health';
 import type { DecisionLog, DecisionRecord, HealthLog, OutcomeQueue, OutcomeRecord, PolicySource } from './ports';
 import { eligibleConnectors } from './eligibility';
@@ -104,7 +104,6 @@ export async function decide(merchantId: string, input: RouteInput, deps: Routin
     merchantId,
     time,
     context,
-    features: choice.features,
     ranked: choice.ranked.map((r) => ({ connectorId: r.connectorId, propensity: r.propensity, score: r.score })),
     chosen: choice.ranked[0].connectorId,
     propensity: choice.propensity,
@@ -121,15 +120,24 @@ export async function decide(merchantId: string, input: RouteInput, deps: Routin
   return { result, decision };
 }
 
+const vocabularies = new WeakMap<readonly ConnectorDefinition[], RoutingVocabulary>();
+/** The registry's vocabulary (context.ts), once per registry. */
+function registryVocabulary(connectors: readonly ConnectorDefinition[]): RoutingVocabulary {
+  let vocabulary = vocabularies.get(connectors);
+  if (!vocabulary) vocabularies.set(connectors, (vocabulary = vocabularyOf(connectors)));
+  return vocabulary;
+}
+
 /** The endpoint's scores, or undefined (none configured, or a fallback, reported). */
 async function endpointScores(
   context: RoutingContext,
   eligible: readonly ConnectorDefinition[],
-  deps: Pick<RoutingDeps, 'endpoint' | 'fallbackReporter'>,
+  deps: Pick<RoutingDeps, 'connectors' | 'endpoint' | 'fallbackReporter'>,
 ): Promise<Record<string, number> | undefined> {
   if (!deps.endpoint) return undefined;
   try {
-    return await deps.endpoint.scores(Array.from(routingFeatures(context)), eligible.map((c) => c.id));
+    const vocabulary = registryVocabulary(deps.connectors);
+    return await deps.endpoint.scores({ values: Array.from(routingFeatures(context, vocabulary)), names: routingFeatureNames(vocabulary) }, eligible.map((c) => c.id));
   } catch (error) {
     const e = error instanceof EndpointScoreError ? error : new EndpointScoreError('error', (error as Error)?.message ?? String(error), { cause: error });
     (deps.fallbackReporter ?? powertoolsRoutingFallbackReporter).fallback(deps.endpoint.endpointName, e);
@@ -215,7 +223,7 @@ export function finalizedOutcomes(payment: Pick<PaymentFinalizedDetail, 'decisio
     }));
 }
 
-/** The decision a /pay payment's event carries, as routing logs it (the features are a function of its context). */
+/** The decision a /pay payment's event carries, as routing logs it. */
 export function finalizedDecision(payment: Pick<PaymentFinalizedDetail, 'merchantId' | 'decisionId' | 'decision'>): DecisionRecord | undefined {
   if (!payment.decision) return undefined;
   const { time, context, ranked, propensity, policyVersion } = payment.decision;
@@ -224,7 +232,6 @@ export function finalizedDecision(payment: Pick<PaymentFinalizedDetail, 'merchan
     merchantId: payment.merchantId,
     time,
     context,
-    features: Array.from(routingFeatures(context)),
     ranked,
     chosen: ranked[0].connectorId,
     propensity,

@@ -1,8 +1,8 @@
 /**
  * The routing model's updater Lambda (`routingUpdater` in the topology: one concurrent execution, the single
  * writer), fed in SQS batches (RoutingUpdates) with two kinds of event:
- * - `PaymentFinalized`, straight from the payments outbox: the payment's attempts, and the features of its
- *   decision from the context the event carries (the updater records each outcome with its claim);
+ * - `PaymentFinalized`, straight from the payments outbox: the payment's attempts, learnt against the context
+ *   of its decision that the event carries (the updater records each outcome with its claim);
  * - `RoutingOutcomesRecorded`, from POST /route/feedback: outcomes the routing function recorded, learnt
  *   against the logged decision.
  * One batch, one model version (dynamo-model-store.ts). A message that is neither is reported as a failure of its
@@ -15,13 +15,14 @@ import { config } from '../shared/config';
 import { parseWith } from '../shared/http';
 import { instrumented, logger } from '../shared/powertools';
 import { sqsMessages } from '../shared/queued';
+import { vocabularyOf } from './context';
 import { DynamoRoutingModel } from './dynamo-model-store';
 import type { DecisionRecord, OutcomeRecord } from './ports';
 import { finalizedDecision, finalizedOutcomes } from './service';
 
 let store: DynamoRoutingModel | undefined;
 function modelStore(): DynamoRoutingModel {
-  store ??= new DynamoRoutingModel(documentClientOf(), config().tables.routing);
+  store ??= new DynamoRoutingModel(documentClientOf(), config().tables.routing, vocabularyOf(config().connectors));
   return store;
 }
 
@@ -31,7 +32,7 @@ const FinalizedEvent = eventEnvelope('PaymentFinalized');
 interface OutcomeBatch {
   readonly outcomes: OutcomeRecord[];
   /** The decisions the events carried (a /pay payment's), by id. */
-  readonly known: Map<string, Pick<DecisionRecord, 'features'>>;
+  readonly known: Map<string, Pick<DecisionRecord, 'context'>>;
   /** Message ids of the SQS records that are neither event. */
   readonly malformed: string[];
 }

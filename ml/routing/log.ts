@@ -17,6 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_BANDIT, type BanditOptions, type BanditState } from '../../lambdas/routing/bandit';
+import { vocabularyOf, type RoutingVocabulary } from '../../lambdas/routing/context';
 import {
   banditSimPolicy,
   defaultScenario,
@@ -90,8 +91,8 @@ export function uniformLogger(random: () => number): LoggingPolicy {
  * propensities of all connectors come from ranking the same context again on the same policy with a fixed
  * random source: rank's propensities do not depend on the draw.
  */
-export function banditLogger(random: () => number, options: BanditOptions = DEFAULT_BANDIT): LoggingPolicy {
-  const inner = banditSimPolicy(random, options, `ours (ε ${options.epsilon})`);
+export function banditLogger(random: () => number, vocabulary: RoutingVocabulary, options: BanditOptions = DEFAULT_BANDIT): LoggingPolicy {
+  const inner = banditSimPolicy(random, vocabulary, options, `ours (ε ${options.epsilon})`);
   let last: Ranked = [];
   return {
     name: inner.name,
@@ -114,7 +115,7 @@ export function banditLogger(random: () => number, options: BanditOptions = DEFA
 export function simulateLog(scenario: Scenario, options: LoggingOptions): SimulatedLog {
   const traffic = generateTraffic(scenario);
   const random = policyRandom(scenario, 10);
-  const logger = options.logger === 'bandit' ? banditLogger(random, options.bandit) : uniformLogger(random);
+  const logger = options.logger === 'bandit' ? banditLogger(random, vocabularyOf(scenario.connectors), options.bandit) : uniformLogger(random);
   const decisions: LoggedDecision[] = [];
   const payments: SimPayment[] = [];
   const byId = new Map(scenario.connectors.map((c) => [c.id, c]));

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { BanditPolicy, DEFAULT_BANDIT, type BanditOptions, type BanditState } from '../../lambdas/routing/bandit';
-import { ROUTING_DIMENSION, routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
+import { routingDimension, routingFeatures, STORED_BEFORE_VOCABULARY, vocabularyOf, type RoutingContext, type RoutingVocabulary } from '../../lambdas/routing/context';
 import type { HealthOutcome } from '../../lambdas/routing/health';
 import { ArmScorer, type ArmState } from '../../lambdas/routing/linucb';
 import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
@@ -255,17 +255,19 @@ export function banditCandidate(state: BanditState, registry: Registry | undefin
 }
 
 const ArmSchema = z.object({ a: z.array(z.number()), b: z.array(z.number()), n: z.number() });
-const StateSchema = z.object({ dimension: z.number().int(), arms: z.record(z.string(), ArmSchema), pooled: ArmSchema.optional(), health: z.record(z.string(), z.unknown()) });
+const VocabularySchema = z.object({ currencies: z.array(z.string()), regions: z.array(z.string()) });
+const StateSchema = z.object({ vocabulary: VocabularySchema.optional(), dimension: z.number().int(), arms: z.record(z.string(), ArmSchema), pooled: ArmSchema.optional(), health: z.record(z.string(), z.unknown()) });
 
-/** Checks a BanditState JSON (its shape and dimension) with a message naming `source`. */
+/** Checks a BanditState JSON (its shape and dimension) with a message naming `source`; one without a vocabulary has the one of before. */
 export function parseBanditState(json: unknown, source: string): BanditState {
   const parsed = StateSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`${source}: not a bandit state (${issue.path.map(String).join('.') || '(root)'}: ${issue.message})`);
   }
-  const s = parsed.data;
-  if (s.dimension !== ROUTING_DIMENSION) throw new Error(`${source}: the state has dimension ${s.dimension}, this code ${ROUTING_DIMENSION}`);
+  const s = { ...parsed.data, vocabulary: parsed.data.vocabulary ?? STORED_BEFORE_VOCABULARY };
+  const expected = routingDimension(s.vocabulary);
+  if (s.dimension !== expected) throw new Error(`${source}: the state has dimension ${s.dimension}, its vocabulary ${expected}`);
   for (const [id, arm] of Object.entries(s.arms)) {
     if (arm.b.length !== s.dimension || arm.a.length !== s.dimension * s.dimension) throw new Error(`${source}: arms.${id} does not have dimension ${s.dimension}`);
   }
@@ -308,15 +310,15 @@ export class SuccessModel {
     private readonly arms: ReadonlyMap<string, ArmScorer>,
   ) {}
 
-  static fit(rows: readonly { readonly x: ArrayLike<number>; readonly connectorId: string; readonly success: number }[], ridge = 1): SuccessModel {
-    const pooled = new ArmScorer(ridgeArm(rows.map((r) => ({ x: r.x, y: r.success })), ROUTING_DIMENSION, ridge));
+  static fit(rows: readonly { readonly x: ArrayLike<number>; readonly connectorId: string; readonly success: number }[], dimension: number, ridge = 1): SuccessModel {
+    const pooled = new ArmScorer(ridgeArm(rows.map((r) => ({ x: r.x, y: r.success })), dimension, ridge));
     const byArm = new Map<string, { x: ArrayLike<number>; y: number }[]>();
     for (const r of rows) {
       const list = byArm.get(r.connectorId) ?? [];
       list.push({ x: r.x, y: r.success - pooled.mean(r.x) });
       byArm.set(r.connectorId, list);
     }
-    return new SuccessModel(pooled, new Map([...byArm].map(([id, list]) => [id, new ArmScorer(ridgeArm(list, ROUTING_DIMENSION, ridge))])));
+    return new SuccessModel(pooled, new Map([...byArm].map(([id, list]) => [id, new ArmScorer(ridgeArm(list, dimension, ridge))])));
   }
 
   predict(x: ArrayLike<number>, connectorId: string): number {
@@ -385,6 +387,14 @@ function mean(values: ArrayLike<number>): number {
   return values.length ? s / values.length : NaN;
 }
 
+/**
+ * The reward model's vocabulary: the currencies and buyer countries of the log itself (it is fit on the log),
+ * ordered as a registry's would be.
+ */
+function logVocabulary(log: readonly LoggedDecision[]): RoutingVocabulary {
+  return vocabularyOf(log.map((d) => ({ currencies: [d.context.currency], regions: d.context.country ? [d.context.country] : []})));
+}
+
 /** Evaluates a candidate on a log. */
 export function evaluate(log: readonly LoggedDecision[], candidate: CandidatePolicy, options: EvaluateOptions): OpeResult {
   const n = log.length;
@@ -393,11 +403,13 @@ export function evaluate(log: readonly LoggedDecision[], candidate: CandidatePol
   const { reward: kind, registry } = options;
   if (kind === 'net' && !registry) throw new Error('--reward net needs the connectors\' fees: pass --connectors FILE');
 
-  const xs = log.map((d) => routingFeatures(d.context));
+  const vocabulary = logVocabulary(log);
+  const xs = log.map((d) => routingFeatures(d.context, vocabulary));
   const rewards = Float64Array.from(log, (d) => rewardOf(d, kind));
   const models = Array.from({ length: folds }, (_, k) =>
     SuccessModel.fit(
       log.flatMap((d, i) => (i % folds === k ? [] : [{ x: xs[i], connectorId: d.chosen, success: d.outcome === 'succeeded' ? 1 : 0 }])),
+      routingDimension(vocabulary),
       options.ridge,
     ),
   );

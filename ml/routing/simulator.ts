@@ -24,7 +24,7 @@
  * criterion, the expected regret) are floats: they are expectations, not money.
  */
 import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learnArm, learnHealth, type BanditOptions, type BanditState } from '../../lambdas/routing/bandit';
-import { regionOf, type CardNetwork, type PaymentMethod, type REGIONS, type RoutingContext } from '../../lambdas/routing/context';
+import { regionOf, vocabularyOf, type CardNetwork, type RoutingVocabulary, type PaymentMethod, type REGIONS, type RoutingContext } from '../../lambdas/routing/context';
 import { isEligible } from '../../lambdas/routing/eligibility';
 import type { HealthOutcome } from '../../lambdas/routing/health';
 import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
@@ -623,11 +623,11 @@ export interface BanditSimPolicy extends SimPolicy {
  */
 export function banditSimPolicy(
   random: () => number,
+  start: BanditState | RoutingVocabulary,
   options: BanditOptions = DEFAULT_BANDIT,
   name = 'ours (LinUCB bandit)',
-  initial: BanditState = emptyBanditState(),
 ): BanditSimPolicy {
-  let state = initial;
+  let state = 'arms' in start ? start : emptyBanditState(start);
   let policy = new BanditPolicy(state, options);
   return {
     name,
@@ -982,7 +982,7 @@ export function standardPolicies(scenario: Scenario, bandit: BanditOptions = DEF
     cheapestPolicy(),
     roundRobinPolicy(),
     slidingWindowPolicy(policyRandom(scenario, 1)),
-    banditSimPolicy(policyRandom(scenario, 2), bandit),
+    banditSimPolicy(policyRandom(scenario, 2), vocabularyOf(scenario.connectors), bandit),
     oraclePolicy(scenario),
   ];
 }

@@ -4,7 +4,6 @@
  */
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TERMINAL_SNAPSHOT } from '../../lambdas/fraud/graph';
-import { routingFeatures } from '../../lambdas/routing/context';
 import { LOCAL_TABLES } from '../../local/env';
 import { allStates, lambdaError, readDefinition } from '../../local/workflows';
 import { CARDS, envelope, MERCHANT, pay, paymentBody, startHarness, type Harness } from './harness';
@@ -67,8 +66,8 @@ describe('payment workflow paths', () => {
     expect(outcome).toMatchObject({ outcome: 'succeeded', connectorId: payment.connectorId });
     const logged = (await decisionItem()).Item;
     expect(logged).toMatchObject({ merchantId: MERCHANT, chosen: payment.connectorId, policyVersion: published?.plan?.policyVersion });
-    // The features are derived from the context again, as the bandit derived them (context.ts).
-    expect(logged?.features).toEqual(Array.from(routingFeatures(outboxed!.plan!.decision!.context)));
+    // The decision is logged with the context it was made in (the updater learns its features from it, context.ts).
+    expect(logged?.context).toEqual(outboxed!.plan!.decision!.context);
 
     // The payment keeps the fraud summary; the graph snapshots ScoreFraud computed travel in the PaymentSucceeded
     // event to the fraud features' consumer, which stores them on the customer's transaction in the feature state

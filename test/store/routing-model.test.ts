@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BanditPolicy, emptyBanditState, learnArm, type BanditState } from '../../lambdas/routing/bandit';
-import { routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
+import { routingFeatures, vocabularyOf, type RoutingContext } from '../../lambdas/routing/context';
+import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
 import { HEALTHY, recordOutcomes, type ConnectorHealth } from '../../lambdas/routing/health';
 import { CLAIM_LEASE_MS, DynamoRoutingModel } from '../../lambdas/routing/dynamo-model-store';
 import { CachedModel } from '../../lambdas/routing/model-cache';
@@ -23,6 +24,7 @@ import { useTestStore } from './support';
 const db = useTestStore();
 
 const T0 = Date.UTC(2026, 10, 1, 12);
+const VOCABULARY = vocabularyOf(DEFAULT_CONNECTORS);
 const context = (i: number): RoutingContext => ({
   amountMinor: 1_000 + 37 * i, currency: i % 2 ? 'EUR' : 'USD', method: 'card', network: 'visa', country: i % 3 ? 'DE' : 'US', time: T0 + i * 1000,
 });
@@ -30,7 +32,7 @@ const context = (i: number): RoutingContext => ({
 function decision(prefix: string, i: number): DecisionRecord {
   const ctx = context(i);
   return {
-    decisionId: `${prefix}-d${i}`, merchantId: 'm1', time: ctx.time, context: ctx, features: Array.from(routingFeatures(ctx)),
+    decisionId: `${prefix}-d${i}`, merchantId: 'm1', time: ctx.time, context: ctx,
     ranked: [{ connectorId: 'a', propensity: 0.98, score: 0.9 }, { connectorId: 'b', propensity: 0.02, score: 0.8 }],
     chosen: 'a', propensity: 0.98, policyVersion: 'linucb-0',
   };
@@ -48,7 +50,7 @@ test('records an outcome once and folds it into the arms exactly as learnArm() d
   const outcomes = Array.from({ length: 5 }, (_, i) => outcome('one', i));
   for (const o of outcomes) expect(await model.recordOutcome(o)).toBe(true);
   expect(await model.recordOutcome(outcomes[0])).toBe(false); // a replay
-  expect(await model.getDecision('one-d3')).toMatchObject({ chosen: 'a', features: decision('one', 3).features });
+  expect(await model.getDecision('one-d3')).toMatchObject({ chosen: 'a', context: context(3) });
 
   const healthBefore = await model.loadHealth(undefined, true);
   const result = await model.applyOutcomes([...outcomes, outcomes[2]]); // a duplicate delivery too
@@ -56,7 +58,8 @@ test('records an outcome once and folds it into the arms exactly as learnArm() d
   // The model keeps no breaker state (a model written before drops its own at this commit).
   let expected = { ...before.state, health: {} };
   outcomes.forEach((o, i) => {
-    expected = learnArm(expected, { connectorId: o.connectorId, outcome: o.outcome, features: decision('one', i).features, time: o.time });
+    // Learnt against the logged context's features under the model's vocabulary (the default registry's here).
+    expected = learnArm(expected, { connectorId: o.connectorId, outcome: o.outcome, features: routingFeatures(context(i), VOCABULARY), time: o.time });
   });
   expect((await model.load(true)).state).toEqual(expected);
   // The breaker's state is its own item, which the updater leaves alone.
@@ -203,7 +206,7 @@ test('the routing function reads a cached copy, reloaded after the TTL', async (
   const stub = {
     load: async () => {
       loads += 1;
-      return { version: loads, state: emptyBanditState(), history: {} };
+      return { version: loads, state: emptyBanditState(VOCABULARY), history: {} };
     },
     loadHealth: async () => undefined,
   };
@@ -226,7 +229,7 @@ test('the routing function ranks with the breaker\'s own item, not the model\'s,
   const demoted: ConnectorHealth = { status: 'demoted', recent: [{ failed: true, t: 1 }, { failed: true, t: 2 }, { failed: true, t: 3 }], until: 60_000, probes: 0 };
   const stub = {
     // A model written before the breaker's state was apart carries its own: it is ignored.
-    load: async () => ({ version: 3, state: { ...emptyBanditState(), health: { a: demoted } }, history: {} }),
+    load: async () => ({ version: 3, state: { ...emptyBanditState(VOCABULARY), health: { a: demoted } }, history: {} }),
     loadHealth: async () => {
       healthReads += 1;
       return published;
@@ -259,7 +262,7 @@ test.each([
   const errors: unknown[] = [];
   const health: PublishedHealth = { version: 2, health: { a: { ...HEALTHY, status: 'demoted', until: 1e12 } } };
   const stub = {
-    load: async () => ({ version: 1, state: emptyBanditState(), history: {} }),
+    load: async () => ({ version: 1, state: emptyBanditState(VOCABULARY), history: {} }),
     loadHealth: (signal?: AbortSignal) =>
       new Promise<PublishedHealth>((resolve, reject) => {
         if (!failing) resolve(health);
@@ -275,4 +278,24 @@ test.each([
   expect((await cached.get()).policy.state.health).toEqual(health.health);
   expect(performance.now() - started).toBeLessThan(1_000);
   expect(errors).toHaveLength(1);
+});
+
+test('a registry that names new currencies or countries: the model is read under its vocabulary, learns under it and is stored so', async () => {
+  const before = await new DynamoRoutingModel(db.client, LOCAL_TABLES.routing).load(true);
+  expect(before.state.vocabulary).toEqual(VOCABULARY);
+  const brazil = vocabularyOf([...DEFAULT_CONNECTORS, { currencies: ['BRL'], regions: ['BR'] }]);
+  const model = new DynamoRoutingModel(db.client, LOCAL_TABLES.routing, brazil);
+  const read = await model.load(true);
+  expect(read.version).toBe(before.version);
+  expect(read.state.vocabulary).toEqual(brazil);
+  expect(read.state.arms.a.n).toBe(before.state.arms.a.n);
+  const ctx: RoutingContext = { ...context(1), currency: 'BRL', country: 'BR' };
+  await model.logDecision({ ...decision('brl', 1), context: ctx });
+  const o = { ...outcome('brl', 1), connectorId: 'a', outcome: 'succeeded' as const };
+  await model.recordOutcome(o);
+  expect(await model.applyOutcomes([o])).toEqual({ version: before.version + 1, applied: 1 });
+  const stored = await model.load(true);
+  expect(stored.state).toEqual(learnArm(read.state, { connectorId: 'a', outcome: 'succeeded', features: routingFeatures(ctx, brazil), time: o.time }));
+  // A store of the old registry reads it back under its own vocabulary (the BRL and LATAM slots dropped).
+  expect((await new DynamoRoutingModel(db.client, LOCAL_TABLES.routing).load(true)).state.vocabulary).toEqual(VOCABULARY);
 });

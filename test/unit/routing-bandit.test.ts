@@ -2,12 +2,25 @@
  * The routing policy's math and rules: LinUCB against a hand-computed example, the circuit breaker's
  * demotion and recovery, and the bandit's propensities, eligibility of the first choice and learning.
  */
-import { DEFAULT_BANDIT, BanditPolicy, emptyBanditState, learn, type BanditState } from '../../lambdas/routing/bandit';
-import { cardNetwork, regionOf, ROUTING_DIMENSION, ROUTING_FEATURES, routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
+import { DEFAULT_BANDIT, BanditPolicy, emptyBanditState, learn, withVocabulary, type BanditState } from '../../lambdas/routing/bandit';
+import {
+  cardNetwork,
+  regionOf,
+  routingDimension,
+  routingFeatureNames,
+  routingFeatures,
+  STORED_BEFORE_VOCABULARY,
+  vocabularyOf,
+  type RoutingContext,
+  type RoutingVocabulary,
+} from '../../lambdas/routing/context';
+import { decodeHealth, decodeState, encodeState } from '../../lambdas/routing/model-encoding';
 import { DEFAULT_HEALTH, HEALTHY, recordOutcome, statusAt, type ConnectorHealth } from '../../lambdas/routing/health';
-import { decodeHealth } from '../../lambdas/routing/model-encoding';
 import { ArmScorer, emptyArm, inverseSpd, updateArm } from '../../lambdas/routing/linucb';
-import type { ConnectorDefinition } from '../../contracts/connectors';
+import { DEFAULT_CONNECTORS, type ConnectorDefinition } from '../../contracts/connectors';
+
+/** The vocabulary of the tests' contexts: the default registry's (USD, EUR, GBP, JPY; NA, EU, UK, APAC). */
+const VOCABULARY: RoutingVocabulary = vocabularyOf(DEFAULT_CONNECTORS);
 
 describe('LinUCB', () => {
   const params = { alpha: 0.5, ridge: 1, discount: 1 };
@@ -58,11 +71,11 @@ describe('LinUCB', () => {
 
 describe('routing context', () => {
   const base: RoutingContext = { amountMinor: 12_345, currency: 'EUR', method: 'card', network: 'visa', country: 'DE', merchantCategory: 'travel', fraudScore: 0.2, time: Date.UTC(2026, 0, 1, 6) };
-  const f = (ctx: RoutingContext) => Object.fromEntries(ROUTING_FEATURES.map((n, i) => [n, routingFeatures(ctx)[i]]));
+  const f = (ctx: RoutingContext, vocabulary = VOCABULARY) => Object.fromEntries(routingFeatureNames(vocabulary).map((n, i) => [n, routingFeatures(ctx, vocabulary)[i]]));
 
   it('encodes each feature of the issue, one-hot with an "other" slot', () => {
     const x = f(base);
-    expect(routingFeatures(base)).toHaveLength(ROUTING_DIMENSION);
+    expect(routingFeatures(base, VOCABULARY)).toHaveLength(routingDimension(VOCABULARY));
     expect(x.log_amount).toBeCloseTo(Math.log1p(123.45) / 10, 12);
     expect(x.fraud_score).toBe(0.2);
     expect([x.category_travel, x.region_EU, x.currency_EUR, x.method_card, x.network_visa]).toEqual([1, 1, 1, 1, 1]);
@@ -71,6 +84,61 @@ describe('routing context', () => {
     expect([other.category_other, other.region_other, other.currency_other, other.network_other]).toEqual([1, 1, 1, 1]);
     const wallet = f({ ...base, method: 'wallet' });
     expect([wallet.method_wallet, wallet.network_visa, wallet.network_other]).toEqual([1, 0, 0]);
+  });
+
+  it('takes its currency and region slots from the registry: the currencies it names, the regions of the countries it names, countries in none their own', () => {
+    const registry = [
+      { currencies: ['*'], regions: ['*'] },
+      { currencies: ['BRL', 'USD', 'MXN'], regions: ['BR', 'MX', 'ZA'] },
+      { currencies: ['EUR'], regions: ['de'], fee: { basisPoints: 100, fixedMinor: 0, rules: [{ regions: ['UK' as const], basisPoints: 90, fixedMinor: 0 }] } },
+    ];
+    const vocabulary = vocabularyOf(registry);
+    expect(vocabulary).toEqual({ currencies: ['BRL', 'EUR', 'MXN', 'USD'], regions: ['EU', 'UK', 'LATAM', 'ZA'] });
+    // The same registry in another order: the same features.
+    expect(vocabularyOf([...registry].reverse())).toEqual(vocabulary);
+    expect(vocabularyOf(DEFAULT_CONNECTORS)).toEqual({ currencies: ['EUR', 'GBP', 'JPY', 'USD'], regions: ['NA', 'EU', 'UK', 'APAC'] });
+    const brazil = f({ ...base, currency: 'BRL', country: 'BR' }, vocabulary);
+    expect([brazil.currency_BRL, brazil.region_LATAM, brazil.currency_other, brazil.region_other]).toEqual([1, 1, 0, 0]);
+    const southAfrica = f({ ...base, currency: 'ZAR', country: 'za' }, vocabulary);
+    expect([southAfrica.region_ZA, southAfrica.currency_other]).toEqual([1, 1]);
+    // Under the default registry's vocabulary, Brazil and BRL have no slot of their own.
+    const before = f({ ...base, currency: 'BRL', country: 'BR' });
+    expect([before.currency_other, before.region_other, before.currency_BRL]).toEqual([1, 1, undefined]);
+  });
+
+  it('carries a learnt state over to a new vocabulary by feature name: what it knew still scores the same, a new slot starts from the prior', () => {
+    const a: ConnectorDefinition = { id: 'a', kind: 'sandbox', enabled: true, methods: ['card'], currencies: ['*'], regions: ['*'], fee: { basisPoints: 290, fixedMinor: 30 } };
+    const old = { currencies: ['EUR', 'USD'], regions: ['NA', 'EU'] };
+    const usCard: RoutingContext = { ...base, currency: 'USD', country: 'US' };
+    let state = emptyBanditState(old);
+    for (let i = 0; i < 200; i += 1) {
+      const ctx = i % 2 ? usCard : { ...usCard, currency: 'BRL', country: 'BR', amountMinor: 500 + i };
+      state = learn(state, { connectorId: 'a', outcome: i % 5 ? 'succeeded' : 'declined', features: routingFeatures(ctx, old), time: ctx.time });
+    }
+    const next = { currencies: ['BRL', 'USD'], regions: ['NA', 'LATAM'] };
+    const moved = withVocabulary(state, next);
+    expect(moved.dimension).toBe(routingDimension(next));
+    expect(moved.vocabulary).toBe(next);
+    expect(withVocabulary(state, { ...old })).toBe(state);
+    // A US card has the same features under both (its slots exist in both): the same estimate and width.
+    const before = new BanditPolicy({ ...state }).rank(usCard, [a], () => 0).ranked[0];
+    const after = new BanditPolicy(moved).rank(usCard, [a], () => 0).ranked[0];
+    expect(after.expectedSuccess).toBeCloseTo(before.expectedSuccess!, 9);
+    expect(after.score).toBeCloseTo(before.score, 9);
+    // The new slots hold no data: the BRL and LATAM entries of b are 0, their diagonal the ridge.
+    const names = routingFeatureNames(next);
+    for (const name of ['currency_BRL', 'region_LATAM']) {
+      const i = names.indexOf(name);
+      expect(moved.arms.a.b[i]).toBe(0);
+      expect(moved.arms.a.a[i * moved.dimension + i]).toBe(DEFAULT_BANDIT.linucb.ridge);
+    }
+    // It keeps learning under the new vocabulary, and is stored with it.
+    const learnt = learn(moved, { connectorId: 'a', outcome: 'succeeded', features: routingFeatures({ ...usCard, currency: 'BRL', country: 'BR' }, next), time: base.time });
+    expect(decodeState(encodeState(learnt))).toMatchObject({ vocabulary: next, dimension: routingDimension(next) });
+    // A state stored before states kept their vocabulary reads with the fixed one of then.
+    const legacy = JSON.parse(encodeState(emptyBanditState(STORED_BEFORE_VOCABULARY)));
+    delete legacy.vocabulary;
+    expect(decodeState(JSON.stringify(legacy)).vocabulary).toEqual(STORED_BEFORE_VOCABULARY);
   });
 
   it('knows regions and card networks', () => {
@@ -203,8 +271,8 @@ describe('bandit policy', () => {
   });
 
   it('learns how a connector authorises from processed attempts only: errors and timeouts move the breaker, never the arm', () => {
-    const x = Array.from(routingFeatures(ctx));
-    const declined = learn(emptyBanditState(), { connectorId: 'a', outcome: 'declined', features: x, time: ctx.time });
+    const x = Array.from(routingFeatures(ctx, VOCABULARY));
+    const declined = learn(emptyBanditState(VOCABULARY), { connectorId: 'a', outcome: 'declined', features: x, time: ctx.time });
     expect(declined.arms.a?.n).toBe(1);
     let state = declined;
     for (const outcome of ['error', 'timeout', 'error'] as const) state = learn(state, { connectorId: 'a', outcome, features: x, time: ctx.time + 1 });
@@ -213,8 +281,8 @@ describe('bandit policy', () => {
   });
 
   function trained(rounds: number, successOf: Record<string, number>): BanditState {
-    let state = emptyBanditState();
-    const x = Array.from(routingFeatures(ctx));
+    let state = emptyBanditState(VOCABULARY);
+    const x = Array.from(routingFeatures(ctx, VOCABULARY));
     for (let i = 0; i < rounds; i += 1) {
       for (const id of Object.keys(successOf)) {
         // Exactly the given share of successes, spread evenly.
@@ -259,7 +327,7 @@ describe('bandit policy', () => {
 
   it('never chooses a demoted connector first, keeps it as the last fallback, and probes it after the cool-down', () => {
     let state = trained(300, { a: 0.95, b: 0.7, c: 0.8 });
-    const x = Array.from(routingFeatures(ctx));
+    const x = Array.from(routingFeatures(ctx, VOCABULARY));
     for (let i = 0; i < 3; i += 1) state = learn(state, { connectorId: 'a', outcome: 'error', features: x, time: ctx.time });
     const policy = new BanditPolicy(state);
     for (const u of [0, 0.3, 0.6, 0.99]) {
@@ -277,7 +345,7 @@ describe('bandit policy', () => {
     const state = trained(10, { a: 0.9, b: 0.8 });
     const first = new BanditPolicy(state);
     first.rank(ctx, [a, b], seq(0.5));
-    const next = learn(state, { connectorId: 'b', outcome: 'succeeded', features: Array.from(routingFeatures(ctx)), time: ctx.time });
+    const next = learn(state, { connectorId: 'b', outcome: 'succeeded', features: Array.from(routingFeatures(ctx, VOCABULARY)), time: ctx.time });
     expect(next.arms.a).toBe(state.arms.a);
     expect(next.arms.b).not.toBe(state.arms.b);
     expect(new BanditPolicy(next, DEFAULT_BANDIT, first).rank(ctx, [a, b], seq(0.5)).ranked).toHaveLength(2);

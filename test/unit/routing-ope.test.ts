@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_BANDIT, emptyBanditState } from '../../lambdas/routing/bandit';
-import { ROUTING_DIMENSION, routingFeatures, type RoutingContext } from '../../lambdas/routing/context';
+import { routingDimension, routingFeatures, STORED_BEFORE_VOCABULARY, type RoutingContext } from '../../lambdas/routing/context';
 import { emptyArm, updateArm } from '../../lambdas/routing/linucb';
 import { simRegistry, simulateLog, toJsonLines, trueValue, type SimulatedLog } from '../../ml/routing/log';
 import {
@@ -128,16 +128,17 @@ describe('OPE by hand', () => {
   });
 
   it('the ridge fit equals folding the rows into a LinUCB arm with discount 1', () => {
-    const rows = tiny.map((d, i) => ({ x: routingFeatures({ ...d.context, amountMinor: 1000 + 700 * i, time: T0 + i * 3_600_000 }), y: i % 2 }));
-    let arm = emptyArm(ROUTING_DIMENSION, 1);
+    const rows = tiny.map((d, i) => ({ x: routingFeatures({ ...d.context, amountMinor: 1000 + 700 * i, time: T0 + i * 3_600_000 }, STORED_BEFORE_VOCABULARY), y: i % 2 }));
+    const d = routingDimension(STORED_BEFORE_VOCABULARY);
+    let arm = emptyArm(d, 1);
     for (const r of rows) arm = updateArm(arm, r.x, r.y, { alpha: 0, ridge: 1, discount: 1 });
-    const fast = ridgeArm(rows, ROUTING_DIMENSION, 1);
+    const fast = ridgeArm(rows, d, 1);
     fast.a.forEach((v, i) => expect(v).toBeCloseTo(arm.a[i], 12));
     fast.b.forEach((v, i) => expect(v).toBeCloseTo(arm.b[i], 12));
   });
 
   it('a bandit state: its propensities, whatever the random source', () => {
-    const candidate = banditCandidate(emptyBanditState(), registry, { ...DEFAULT_BANDIT, epsilon: 0.3 });
+    const candidate = banditCandidate(emptyBanditState(STORED_BEFORE_VOCABULARY), registry, { ...DEFAULT_BANDIT, epsilon: 0.3 });
     const p = candidate.distribution(decision('x', { cheap: 0.5, dear: 0.5, free: 0 }, 'cheap', 'declined'));
     // An empty state scores by fee alone: free first with 1 − ε + ε/3, the others ε/3.
     expect(p.get('free')).toBeCloseTo(0.8, 12);

@@ -4,7 +4,7 @@
  */
 import type { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { BanditPolicy, emptyBanditState } from '../../lambdas/routing/bandit';
-import { ROUTING_DIMENSION } from '../../lambdas/routing/context';
+import { routingDimension, routingFeatureNames, vocabularyOf } from '../../lambdas/routing/context';
 import { parseScores, sageMakerRoutingEndpoint } from '../../lambdas/routing/sagemaker';
 import { route, type RoutingDeps } from '../../lambdas/routing/service';
 import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
@@ -26,7 +26,7 @@ function fakeClient(answer: (signal: AbortSignal) => Promise<{ Body?: Uint8Array
 function deps(client: InvokeEndpointClient, reported: string[], timeoutMs = 20): RoutingDeps {
   return {
     connectors: DEFAULT_CONNECTORS,
-    model: { get: async () => ({ policy: new BanditPolicy(emptyBanditState()), version: 1 }) },
+    model: { get: async () => ({ policy: new BanditPolicy(emptyBanditState(vocabularyOf(DEFAULT_CONNECTORS))), version: 1 }) },
     store: { logDecision: async () => true, getDecision: async () => undefined, recordOutcome: async () => true },
     health: { recordHealth: async () => undefined },
     queue: { enqueue: async () => undefined },
@@ -49,7 +49,10 @@ describe('routing endpoint', () => {
     expect(result.ranked.map((r) => [r.connectorId, r.score])).toEqual([['stripe-sandbox', 0.97], ['amazon-pay-sandbox', 0.5]]);
     expect(reported).toEqual([]);
     const sent = JSON.parse(new TextDecoder().decode(requests[0].Body as Uint8Array));
-    expect(sent.features).toHaveLength(ROUTING_DIMENSION);
+    // The features under the registry's vocabulary, with their names (the endpoint reads them by name).
+    expect(sent.features).toHaveLength(routingDimension(vocabularyOf(DEFAULT_CONNECTORS)));
+    expect(sent.names).toEqual(routingFeatureNames(vocabularyOf(DEFAULT_CONNECTORS)));
+    expect(sent.features[sent.names.indexOf('currency_USD')]).toBe(1);
     expect(sent.connectors.sort()).toEqual(['amazon-pay-sandbox', 'stripe-sandbox']);
     expect(requests[0]).toMatchObject({ EndpointName: 'smartpay-routing', ContentType: 'application/json', Accept: 'application/json' });
   });

@@ -2,7 +2,8 @@
  * ROUTING_SEED: routing's exploration drawn from a seeded PRNG. The setting is checked (a clear error names it),
  * and the same seed draws the same first choices over the same decisions, where Math.random would not.
  */
-import { BanditPolicy, emptyBanditState } from '../../lambdas/routing/bandit';
+import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState } from '../../lambdas/routing/bandit';
+import { vocabularyOf } from '../../lambdas/routing/context';
 import { config, resetConfig } from '../../lambdas/shared/config';
 import { prng } from '../../lambdas/shared/prng';
 import type { ConnectorDefinition } from '../../contracts/connectors';
@@ -27,7 +28,7 @@ test('ROUTING_SEED is read as an integer, and anything else is refused by name',
 
 test('the same seed draws the same choices over the same decisions; another seed other ones', () => {
   const connectors: ConnectorDefinition[] = ['a', 'b', 'c', 'd'].map((id) => ({ id, kind: 'sandbox', enabled: true, methods: ['card'], currencies: ['*'], regions: ['*'], fee: { basisPoints: 290, fixedMinor: 30 } }));
-  const policy = new BanditPolicy(emptyBanditState(), { ...new BanditPolicy(emptyBanditState()).options, epsilon: 0.5 });
+  const policy = new BanditPolicy(emptyBanditState(vocabularyOf(connectors)), { ...DEFAULT_BANDIT, epsilon: 0.5 });
   const choices = (random: () => number) =>
     Array.from({ length: 200 }, (_, i) => policy.rank({ amountMinor: 5_000, currency: 'USD', method: 'card', country: 'US', time: 1_700_000_000_000 + i }, connectors, random).ranked[0]!.connectorId).join('');
   expect(choices(prng(7))).toBe(choices(prng(7)));

@@ -17,6 +17,7 @@ import {
   type SimPolicy,
 } from '../../ml/routing/simulator';
 import { worldBAuth, worldBScenario } from '../../ml/routing/world-b';
+import { vocabularyOf } from '../../lambdas/routing/context';
 
 const scenario = defaultScenario({ payments: 3_000 });
 const traffic = generateTraffic(scenario);
@@ -219,12 +220,12 @@ describe('routing simulator', () => {
     // Enough traffic for the outage to matter: about 800 payments in its 3 hours.
     const busy = defaultScenario({ payments: 20_000 });
     const busyTraffic = generateTraffic(busy);
-    const result = simulate(busy, busyTraffic, banditSimPolicy(policyRandom(busy, 2)));
+    const result = simulate(busy, busyTraffic, banditSimPolicy(policyRandom(busy, 2), vocabularyOf(busy.connectors)));
     const detection = result.outage.failedFirstOnConnector - result.outage.failedProbes;
     expect(detection).toBeGreaterThanOrEqual(1);
     expect(detection).toBeLessThanOrEqual(5);
     // A breaker whose outcomes arrive an hour late (both channels) pays several times more.
-    const blind = simulate({ ...busy, healthDelayMs: 3_600_000, feedbackDelayMs: 3_600_000 }, busyTraffic, banditSimPolicy(policyRandom(busy, 2)));
+    const blind = simulate({ ...busy, healthDelayMs: 3_600_000, feedbackDelayMs: 3_600_000 }, busyTraffic, banditSimPolicy(policyRandom(busy, 2), vocabularyOf(busy.connectors)));
     expect(blind.outage.failedFirstOnConnector - blind.outage.failedProbes).toBeGreaterThan(3 * detection);
   }, 30_000);
 });

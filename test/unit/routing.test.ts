@@ -1,9 +1,9 @@
 /**
  * Routing service: eligibility first (never an ineligible connector, a named 422 when none), the decision
- * logged with its features and propensities, attempts bounded, and feedback validated against the decision.
+ * logged with its context and propensities, attempts bounded, and feedback validated against the decision.
  */
 import { BanditPolicy, emptyBanditState, learn } from '../../lambdas/routing/bandit';
-import { ROUTING_DIMENSION, routingFeatures } from '../../lambdas/routing/context';
+import { routingFeatures, vocabularyOf } from '../../lambdas/routing/context';
 import { isEligible } from '../../lambdas/routing/eligibility';
 import { decodeHealth, decodeState, encodeHealth, encodeState } from '../../lambdas/routing/model-encoding';
 import type { DecisionRecord, OutcomeRecord } from '../../lambdas/routing/ports';
@@ -13,6 +13,7 @@ import { connectorFee, DEFAULT_CONNECTORS, parseConnectorRegistry, type Connecto
 import { NoEligibleConnectorError, NotFoundError, ValidationError } from '../../contracts/errors';
 
 const card = { amount: 10_000, method: 'card' as const };
+const VOCABULARY = vocabularyOf(DEFAULT_CONNECTORS);
 
 function fakeDeps(connectors: readonly ConnectorDefinition[] = DEFAULT_CONNECTORS, maxAttempts = 3) {
   const decisions = new Map<string, DecisionRecord>();
@@ -21,7 +22,7 @@ function fakeDeps(connectors: readonly ConnectorDefinition[] = DEFAULT_CONNECTOR
   const folded: OutcomeRecord[][] = [];
   const deps: RoutingDeps = {
     connectors,
-    model: { get: async () => ({ policy: new BanditPolicy(emptyBanditState()), version: 7 }) },
+    model: { get: async () => ({ policy: new BanditPolicy(emptyBanditState(VOCABULARY)), version: 7 }) },
     store: {
       logDecision: async (d) => {
         if (decisions.has(d.decisionId)) return false;
@@ -46,14 +47,14 @@ function fakeDeps(connectors: readonly ConnectorDefinition[] = DEFAULT_CONNECTOR
 }
 
 describe('routing service', () => {
-  it('ranks only eligible connectors and logs the decision with its features and propensities', async () => {
+  it('ranks only eligible connectors and logs the decision with its context and propensities', async () => {
     const { deps, decisions } = fakeDeps();
     const result = await route('m1', { ...card, currency: 'USD', country: 'US' }, deps);
     expect(result.ranked.map((r) => r.connectorId).sort()).toEqual(['amazon-pay-sandbox', 'stripe-sandbox']);
     expect(result).toMatchObject({ policyVersion: 'linucb-7', attemptLimit: 2 });
     const logged = decisions.get(result.decisionId)!;
     expect(logged).toMatchObject({ merchantId: 'm1', chosen: result.ranked[0].connectorId, propensity: result.propensity, policyVersion: 'linucb-7' });
-    expect(logged.features).toHaveLength(ROUTING_DIMENSION);
+    expect(logged.context).toMatchObject({ amountMinor: 10_000, currency: 'USD', country: 'US', method: 'card' });
     expect(logged.ranked.map((r) => r.connectorId)).toEqual(result.ranked.map((r) => r.connectorId));
     // Only stripe takes CHF, or a buyer in BR.
     expect((await route('m1', { ...card, currency: 'CHF' }, deps)).ranked.map((r) => r.connectorId)).toEqual(['stripe-sandbox']);
@@ -134,7 +135,7 @@ describe('a payment\'s outcomes (PaymentFinalized)', () => {
     const payment = { merchantId: 'm1', decisionId: 'rt_pay', decision, attempts };
     expect(await recordPaymentOutcomes(payment, deps)).toEqual({ decisionId: 'rt_pay', recorded: 2, replayed: 0 });
     expect(await recordPaymentOutcomes(payment, deps)).toEqual({ decisionId: 'rt_pay', recorded: 0, replayed: 2 });
-    expect(decisions.get('rt_pay')).toMatchObject({ merchantId: 'm1', chosen: 'amazon-pay-sandbox', features: Array.from(routingFeatures(decision.context)) });
+    expect(decisions.get('rt_pay')).toMatchObject({ merchantId: 'm1', chosen: 'amazon-pay-sandbox', context: decision.context });
     expect(folded).toEqual([finalizedOutcomes(payment)]);
     expect(outcomes.size).toBe(0);
     expect(queued).toEqual([]);
@@ -175,7 +176,7 @@ describe('fee schedules', () => {
 
   it('prices the bandit’s ranking with them: the international rate makes stripe-us dearer for a European card', () => {
     const stripeUs = LOCAL_CONNECTORS.find((c) => c.id === 'stripe-us')!;
-    const policy = new BanditPolicy(emptyBanditState());
+    const policy = new BanditPolicy(emptyBanditState(VOCABULARY));
     const rank = (country: string) =>
       policy.rank({ amountMinor: 10_000, currency: 'USD', method: 'card', network: 'visa', country, time: Date.UTC(2026, 0, 1) }, [stripeUs], () => 0).ranked[0];
     expect(rank('US').estimatedFeeMinor).toBe(320);
@@ -196,10 +197,10 @@ describe('fee schedules', () => {
 
 describe('routing model encoding', () => {
   const ctx = { amountMinor: 1234, currency: 'EUR', method: 'card' as const, country: 'DE', time: Date.UTC(2026, 0, 1) };
-  const x = Array.from(routingFeatures(ctx));
+  const x = Array.from(routingFeatures(ctx, VOCABULARY));
 
   it('stores A as its upper triangle and reads back the same state', () => {
-    let state = emptyBanditState();
+    let state = emptyBanditState(VOCABULARY);
     for (let i = 0; i < 20; i += 1) state = learn(state, { connectorId: i % 2 ? 'a' : 'b', outcome: i % 3 ? 'succeeded' : 'error', features: x, time: ctx.time + i });
     expect(state.health.a.recent.length).toBeGreaterThan(5);
     expect(decodeState(encodeState(state))).toEqual(state);
@@ -219,12 +220,12 @@ describe('routing model encoding', () => {
     const booleans = { a: { ...health.a, recent: [false, true] } } as unknown as Parameters<typeof decodeHealth>[0];
     expect(decodeHealth(booleans).a.recent).toEqual([{ failed: false, t: 0 }, { failed: true, t: 0 }]);
     // A format-2 model (health stored plain) still loads.
-    const v2 = JSON.parse(encodeState({ ...emptyBanditState(), health }));
-    expect(decodeState(JSON.stringify({ ...v2, format: 2, health }))).toEqual({ ...emptyBanditState(), health });
+    const v2 = JSON.parse(encodeState({ ...emptyBanditState(VOCABULARY), health }));
+    expect(decodeState(JSON.stringify({ ...v2, format: 2, health }))).toEqual({ ...emptyBanditState(VOCABULARY), health });
   });
 
   it('stores a learnt (dense) arm as base64 doubles, exactly, shorter than as JSON numbers; format 3 still reads', () => {
-    let state = emptyBanditState();
+    let state = emptyBanditState(VOCABULARY);
     const countries = ['DE', 'US', 'BR', 'JP', 'GB', undefined];
     const currencies = ['EUR', 'USD', 'JPY', 'GBP', 'CHF'];
     // Traffic varied on every feature (as a model's after a while), so every entry of A is learnt.
@@ -243,7 +244,7 @@ describe('routing model encoding', () => {
           network: networks[i % 4],
           fraudScore: (i % 7) / 7,
           time: ctx.time + i * 600_000,
-        }),
+        }, VOCABULARY),
       );
       state = learn(state, { connectorId: 'dense', outcome: i % 4 ? 'succeeded' : 'declined', features, time: ctx.time });
     }
@@ -266,17 +267,17 @@ describe('routing model encoding', () => {
   });
 
   it('refuses a state too large for one item, and an unknown format', () => {
-    let state = emptyBanditState();
+    let state = emptyBanditState(VOCABULARY);
     // Varied contexts fill A, as in a model that has run a while.
     const countries = ['DE', 'US', 'BR', 'JP', 'GB', undefined];
     const currencies = ['EUR', 'USD', 'JPY', 'GBP', 'CHF'];
     for (let i = 0; i < 1200; i += 1) {
       const features = Array.from(
-        routingFeatures({ ...ctx, amountMinor: 100 + i * 37, country: countries[i % 6], currency: currencies[i % 5], fraudScore: (i % 7) / 7, time: ctx.time + i * 600_000 }),
+        routingFeatures({ ...ctx, amountMinor: 100 + i * 37, country: countries[i % 6], currency: currencies[i % 5], fraudScore: (i % 7) / 7, time: ctx.time + i * 600_000 }, VOCABULARY),
       );
       state = learn(state, { connectorId: `connector-${Math.floor(i / 8)}`, outcome: 'succeeded', features, time: ctx.time });
     }
-    expect(() => encodeState(state)).toThrow(/bytes, over 350000 for one DynamoDB item \(150 connectors\); use fewer connectors/);
+    expect(() => encodeState(state)).toThrow(/bytes, over 350000 for one DynamoDB item \(150 connectors, 28 features: 4 currencies and 4 regions named by the registry\); use fewer connectors/);
     expect(() => decodeState('{"dimension":3,"arms":{},"health":{}}')).toThrow(/unknown state format/);
   });
 });
