@@ -69,7 +69,7 @@ const { values: args } = parseArgs({
   options: {
     payments: { type: 'string', default: '100000' },
     seed: { type: 'string', default: '7' },
-    'delay-s': { type: 'string', default: '66' },
+    'delay-s': { type: 'string', default: '62' },
     'health-delay-s': { type: 'string', default: '2' },
     rate: { type: 'string', default: '1000' },
     'latency-s': { type: 'string', default: '5' },

@@ -268,7 +268,7 @@ export function config(): RuntimeConfig {
       openaiBaseUrl: textSetting(ENV.openaiBaseUrl, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
       embeddingModel: textSetting(ENV.embeddingModel, z.string().regex(/^(use-lite|none|[a-z0-9-]+\.[a-z0-9.:-]+)$/, 'must be use-lite, none or a Bedrock model id')) ?? DEFAULT_EMBEDDING_MODEL,
     },
-    routingModelTtlMs: number(ENV.routingModelTtlMs, 5_000, 0, 300_000),
+    routingModelTtlMs: number(ENV.routingModelTtlMs, 1_000, 0, 300_000),
     routingHealthTtlMs: number(ENV.routingHealthTtlMs, 1_000, 0, 60_000),
     routing: {
       endpointName: process.env[ENV.routingEndpointName] || undefined,

@@ -218,8 +218,8 @@ const START = Date.UTC(2026, 10, 2); // a Monday, 00:00 UTC
 
 /**
  * The benchmark's scenario: 100k payments over 2 days, stripe-eu down from hour 30 to 33; outcomes reach
- * the learnt model after 66 s (the feedback queue's 1 s window, the updater queue's 60 s window, the routers'
- * 5 s model refresh: at this volume the window fills by time) and the breaker after 2 s (the feedback queue's
+ * the learnt model after 62 s (the feedback queue's 1 s window, the updater queue's 60 s window, the routers'
+ * 1 s model refresh: at this volume the window fills by time) and the breaker after 2 s (the feedback queue's
  * window and the 1 s health refresh). `--delay-s` stresses the learning delay.
  */
 export function defaultScenario(overrides: Partial<Scenario> = {}): Scenario {
@@ -230,7 +230,7 @@ export function defaultScenario(overrides: Partial<Scenario> = {}): Scenario {
     payments: 100_000,
     start,
     durationMs,
-    feedbackDelayMs: 66_000,
+    feedbackDelayMs: 62_000,
     healthDelayMs: 2_000,
     maxAttempts: 3,
     timeoutAbandon: 0.3,
@@ -840,6 +840,25 @@ export interface SimulateHooks {
   readonly onPayment?: (record: PaymentRecord) => void;
 }
 
+/** A payment's attempts down `order`, as the product makes them (at most maxAttempts; a decline or an abandonment ends it). */
+export function playAttempts(
+  scenario: Scenario,
+  payment: SimPayment,
+  order: readonly SimConnector[],
+): { attempts: Array<{ connectorId: string; outcome: HealthOutcome; time: number; latencyMs: number }>; success?: SimConnector; abandoned: boolean } {
+  const attempts: Array<{ connectorId: string; outcome: HealthOutcome; time: number; latencyMs: number }> = [];
+  let time = payment.context.time;
+  for (const connector of order.slice(0, scenario.maxAttempts)) {
+    const result = attemptOutcome(scenario, payment, connector.id);
+    time += ATTEMPT_MS[result.outcome];
+    attempts.push({ connectorId: connector.id, outcome: result.outcome, time, latencyMs: ATTEMPT_MS[result.outcome] });
+    if (result.outcome === 'succeeded') return { attempts, success: connector, abandoned: false };
+    if (result.outcome === 'declined') break;
+    if (result.abandoned) return { attempts, abandoned: true };
+  }
+  return { attempts, abandoned: false };
+}
+
 /**
  * Runs one policy over the traffic: for each payment, delivers the feedback that is due, asks the policy
  * for an order of the eligible connectors, tries them (a decline or an abandoned timeout ends the
@@ -884,26 +903,11 @@ export function simulate(scenario: Scenario, traffic: readonly SimPayment[], pol
     const order = decision.order.map((id) => byIdMap.get(id)!);
     firstChoices[order[0].id] = (firstChoices[order[0].id] ?? 0) + 1;
 
-    const attempts: { connectorId: string; outcome: HealthOutcome; time: number }[] = [];
-    let time = now;
-    let success: SimConnector | undefined;
-    let abandoned = false;
-    for (const connector of order.slice(0, scenario.maxAttempts)) {
-      const result = attemptOutcome(scenario, payment, connector.id);
-      time += ATTEMPT_MS[result.outcome];
-      attempts.push({ connectorId: connector.id, outcome: result.outcome, time });
-      const report = { connectorId: connector.id, outcome: result.outcome, time, payment, decision };
-      queue.push(time + scenario.feedbackDelayMs, report);
-      if (policy.observeFast) fastQueue.push(time + scenario.healthDelayMs, report);
-      if (result.outcome === 'succeeded') {
-        success = connector;
-        break;
-      }
-      if (result.outcome === 'declined') break;
-      if (result.abandoned) {
-        abandoned = true;
-        break;
-      }
+    const { attempts, success, abandoned } = playAttempts(scenario, payment, order);
+    for (const a of attempts) {
+      const report = { connectorId: a.connectorId, outcome: a.outcome, time: a.time, payment, decision };
+      queue.push(a.time + scenario.feedbackDelayMs, report);
+      if (policy.observeFast) fastQueue.push(a.time + scenario.healthDelayMs, report);
     }
 
     const currency = payment.context.currency;
