@@ -4,7 +4,8 @@
  * Each candidate keeps the product's eligibility, circuit breaker, exploration and propensities
  * (ml/routing/candidates.ts); only the success model differs. Per world and seed: each policy's expected net
  * revenue over the oracle's (from each decision's expected net under the true rates: no outcome noise), over
- * the whole run and over its first 2,000 payments (the cold start); then per world the mean and the worst.
+ * the whole run and over its first 2,000 payments (the cold start), and the recovery after the outage (as in
+ * bench:routing); then per world the mean and the worst.
  * Options: --seeds 1,2,3,4,5 --payments 100000 --shrinkage 400 (the hierarchical model's pseudo-outcomes)
  * --glm-alpha 2.
  */
@@ -41,10 +42,11 @@ const worlds: ReadonlyArray<readonly [string, (overrides: Partial<Scenario>) => 
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 const started = performance.now();
 for (const [world, make] of worlds) {
-  console.log(`\nWorld ${world}, ${payments.toLocaleString('en-US')} payments a run; expected net over the oracle's: whole run | first 2,000 payments`);
+  console.log(`\nWorld ${world}, ${payments.toLocaleString('en-US')} payments a run; expected net over the oracle's: whole run | first 2,000 payments | recovery after the outage (payments of its segment)`);
   console.log(`  ${'seed'.padEnd(6)}${candidates.map(([name]) => name.padStart(38)).join('')}`);
   const shares = candidates.map(() => [] as number[]);
   const early = candidates.map(() => [] as number[]);
+  const recoveries = candidates.map(() => [] as Array<number | null>);
   for (const seed of seeds) {
     const scenario = make({ seed, payments });
     const traffic = generateTraffic(scenario);
@@ -53,12 +55,14 @@ for (const [world, make] of worlds) {
       const run = simulate(scenario, traffic, policy(scenario));
       shares[i].push(run.expectedNetUsdMinor / oracle.expectedNetUsdMinor);
       early[i].push(run.early.expectedNetUsdMinor / oracle.early.expectedNetUsdMinor);
-      return `${pct(shares[i].at(-1)!)} | ${pct(early[i].at(-1)!)}`.padStart(38);
+      recoveries[i].push(run.recovery?.recoveredAfter ?? null);
+      return `${pct(shares[i].at(-1)!)} | ${pct(early[i].at(-1)!)} | ${recoveries[i].at(-1) ?? 'never'}`.padStart(38);
     });
     console.log(`  ${String(seed).padEnd(6)}${cells.join('')}`);
   }
   const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   console.log(`  ${'mean'.padEnd(6)}${candidates.map((_, i) => `${pct(mean(shares[i]))} | ${pct(mean(early[i]))}`.padStart(38)).join('')}`);
-  console.log(`  ${'worst'.padEnd(6)}${candidates.map((_, i) => `${pct(Math.min(...shares[i]))} | ${pct(Math.min(...early[i]))}`.padStart(38)).join('')}`);
+  const slowest = (values: ReadonlyArray<number | null>) => (values.some((v) => v === null) ? 'never' : String(Math.max(...(values as number[]))));
+  console.log(`  ${'worst'.padEnd(6)}${candidates.map((_, i) => `${pct(Math.min(...shares[i]))} | ${pct(Math.min(...early[i]))} | ${slowest(recoveries[i])}`.padStart(38)).join('')}`);
 }
 console.log(`\nTotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
