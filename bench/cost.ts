@@ -35,7 +35,8 @@ import { allStates, readDefinition } from '../local/workflows';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CONNECTORS } from '../local/connectors';
 import { decodeState, encodeState, HEALTH_KEY, MODEL_KEY } from '../lambdas/routing/model-encoding';
-import { MERCHANT_CATEGORIES, METHODS, NETWORKS, routingFeatures, type RoutingContext } from '../lambdas/routing/context';
+import { MERCHANT_CATEGORIES, METHODS, NETWORKS, routingFeatures, segmentCell, type RoutingContext } from '../lambdas/routing/context';
+import type { CellStats } from '../lambdas/routing/bandit';
 import { DEFAULT_LINUCB, emptyArm, updateArm } from '../lambdas/routing/linucb';
 import { prng, quantile, taskTimer } from './support';
 
@@ -108,9 +109,9 @@ function itemBytes(item: Record<string, AttributeValue>): number {
 const MODEL_ARMS_STEADY = LOCAL_CONNECTORS.length;
 
 /**
- * The model item's size once every connector has learnt from varied traffic: each arm updated with 2,000 seeded
- * contexts across the categories, countries, currencies, methods, networks, amounts, scores and hours the features
- * one-hot or scale (the forgetting factor leaves every entry a full-precision number, so a steady arm is dense;
+ * The model item's size once every connector has learnt from varied traffic: each arm (and its segment cells)
+ * updated with 2,000 seeded contexts across the categories, countries, currencies, methods, networks, amounts,
+ * scores and hours the features one-hot or scale (the forgetting factor leaves every entry a full-precision number, so a steady arm is dense;
  * this short run's traffic is one currency and one country, so its arms are not), the rest of the item as stored.
  */
 function steadyModelBytes(stateText: string, itemBytes: number): number {
@@ -119,25 +120,27 @@ function steadyModelBytes(stateText: string, itemBytes: number): number {
   const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)];
   const countries = ['US', 'CA', 'MX', 'BR', 'AR', 'GB', 'DE', 'FR', 'ES', 'IT', 'JP', 'SG', 'AU', 'IN', 'ZA', 'XX'];
   let arm = emptyArm(state.dimension, DEFAULT_LINUCB.ridge);
+  const cells: Record<string, CellStats> = {};
   for (let i = 0; i < 2_000; i += 1) {
     const method = pick(METHODS);
-    const x = routingFeatures(
-      {
-        amountMinor: Math.round(10 ** (2 + random() * 5)),
-        currency: pick([...state.vocabulary.currencies, 'CHF']),
-        method,
-        ...(method === 'card' ? { network: pick(NETWORKS) } : {}),
-        country: pick(countries),
-        merchantCategory: pick([...MERCHANT_CATEGORIES, 'other']),
-        fraudScore: random() * random(),
-        time: Date.UTC(2026, 11, 1) + random() * 86_400_000,
-      } satisfies RoutingContext,
-      state.vocabulary,
-    );
+    const context = {
+      amountMinor: Math.round(10 ** (2 + random() * 5)),
+      currency: pick([...state.vocabulary.currencies, 'CHF']),
+      method,
+      ...(method === 'card' ? { network: pick(NETWORKS) } : {}),
+      country: pick(countries),
+      merchantCategory: pick([...MERCHANT_CATEGORIES, 'other']),
+      fraudScore: random() * random(),
+      time: Date.UTC(2026, 11, 1) + random() * 86_400_000,
+    } satisfies RoutingContext;
+    const x = routingFeatures(context, state.vocabulary);
     arm = updateArm(arm, x, random() < 0.9 ? 1 : 0, DEFAULT_LINUCB);
+    // Its segment cell, with a full-precision residual and count (the encoding keeps the most used of them).
+    const cell = cells[segmentCell(context)] ?? { residual: 0, n: 0 };
+    cells[segmentCell(context)] = { residual: 0.9999 * cell.residual + random() - 0.5, n: 0.9999 * cell.n + 1 };
   }
   const arms = Object.fromEntries(LOCAL_CONNECTORS.map((c) => [c.id, arm]));
-  return itemBytes - Buffer.byteLength(stateText) + Buffer.byteLength(encodeState({ ...state, arms }));
+  return itemBytes - Buffer.byteLength(stateText) + Buffer.byteLength(encodeState({ ...state, arms, cells: Object.fromEntries(LOCAL_CONNECTORS.map((c) => [c.id, cells])) }));
 }
 
 const pascal = (name: string) => `${name[0].toUpperCase()}${name.slice(1)}`;

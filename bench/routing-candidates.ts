@@ -1,17 +1,19 @@
 /**
- * `npm run bench:routing-candidates`: the success models issue 15 named as candidates, against today's (LinUCB with
- * a pooled prior), on both simulated worlds over several seeds: the measurement docs/routing-model.md keeps.
- * Each candidate keeps the product's eligibility, circuit breaker, exploration and propensities
- * (ml/routing/candidates.ts); only the success model differs. Per world and seed: each policy's expected net
+ * `npm run bench:routing-candidates`: the success models issue 15 named as candidates, on both simulated worlds
+ * over several seeds: the measurement docs/routing-model.md keeps. LinUCB with the pooled prior alone (cells off);
+ * today's, which adds the hierarchical segment cells (bandit.ts); and a logistic (GLM) bandit
+ * (ml/routing/candidates.ts). Each keeps the product's eligibility, circuit breaker, exploration and
+ * propensities; only the success model differs. Per world and seed: each policy's expected net
  * revenue over the oracle's (from each decision's expected net under the true rates: no outcome noise), over
  * the whole run and over its first 2,000 payments (the cold start), and the recovery after the outage (as in
  * bench:routing); then per world the mean and the worst.
- * Options: --seeds 1,2,3,4,5 --payments 100000 --shrinkage 400 (the hierarchical model's pseudo-outcomes)
+ * Options: --seeds 1,2,3,4,5 --payments 100000 --shrinkage 400 (the cells' pseudo-outcomes)
  * --glm-alpha 2.
  */
 import { parseArgs } from 'node:util';
 import { vocabularyOf } from '../lambdas/routing/context';
-import { glmPolicy, hierarchicalPolicy } from '../ml/routing/candidates';
+import { DEFAULT_BANDIT, DEFAULT_CELLS } from '../lambdas/routing/bandit';
+import { glmPolicy } from '../ml/routing/candidates';
 import { banditSimPolicy, defaultScenario, generateTraffic, oraclePolicy, policyRandom, simulate, type Scenario, type SimPolicy } from '../ml/routing/simulator';
 import { worldBScenario } from '../ml/routing/world-b';
 
@@ -30,8 +32,8 @@ if (seeds.some((s) => !Number.isInteger(s)) || !Number.isInteger(payments) || pa
 }
 
 const candidates: ReadonlyArray<readonly [string, (scenario: Scenario) => SimPolicy]> = [
-  ['LinUCB, pooled prior (today)', (s) => banditSimPolicy(policyRandom(s, 2), vocabularyOf(s.connectors))],
-  [`hierarchical cells (shrinkage ${args.shrinkage})`, (s) => hierarchicalPolicy(policyRandom(s, 2), s, Number(args.shrinkage))],
+  ['LinUCB, pooled prior, no cells', (s) => banditSimPolicy(policyRandom(s, 2), vocabularyOf(s.connectors), { ...DEFAULT_BANDIT, cells: false })],
+  [`+ cells, shrinkage ${args.shrinkage} (today)`, (s) => banditSimPolicy(policyRandom(s, 2), vocabularyOf(s.connectors), { ...DEFAULT_BANDIT, cells: { ...DEFAULT_CELLS, shrinkage: Number(args.shrinkage) } })],
   [`logistic (GLM), α ${args['glm-alpha']}`, (s) => glmPolicy(policyRandom(s, 2), s, Number(args['glm-alpha']))],
 ];
 const worlds: ReadonlyArray<readonly [string, (overrides: Partial<Scenario>) => Scenario]> = [

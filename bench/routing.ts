@@ -27,7 +27,7 @@ import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BanditPolicy, DEFAULT_BANDIT, learn, type AttemptFeedback, type BanditOptions, type BanditState } from '../lambdas/routing/bandit';
-import { vocabularyOf } from '../lambdas/routing/context';
+import { segmentCell, vocabularyOf } from '../lambdas/routing/context';
 import { DEFAULT_HEALTH } from '../lambdas/routing/health';
 import {
   attemptOutcome,
@@ -305,7 +305,7 @@ function latency(scenario: Scenario, traffic: readonly SimPayment[], initial: Ba
     if (i >= warmUp) decisions[i - warmUp] = took;
     for (const ranked of choice.ranked.slice(0, scenario.maxAttempts)) {
       const { outcome } = attemptOutcome(scenario, payment, ranked.connectorId);
-      pending.push({ at: performance.now() + delayMs, feedback: { connectorId: ranked.connectorId, outcome, features: choice.features, time: Date.now() } });
+      pending.push({ at: performance.now() + delayMs, feedback: { connectorId: ranked.connectorId, outcome, features: choice.features, cell: segmentCell(context), time: Date.now() } });
       if (outcome === 'succeeded' || outcome === 'declined') break;
     }
   }

@@ -14,7 +14,7 @@
  * The ranked list is the choice first, then the others by score, demoted connectors last (fallbacks only).
  */
 import { connectorFee, type ConnectorDefinition, type ConnectorKind } from '../../contracts/connectors';
-import { routingDimension, routingFeatureNames, routingFeatures, sameVocabulary, type RoutingContext, type RoutingVocabulary } from './context';
+import { routingDimension, routingFeatureNames, routingFeatures, sameVocabulary, segmentCell, type RoutingContext, type RoutingVocabulary } from './context';
 import { DEFAULT_HEALTH, recordOutcome, statusAt, type HealthOptions, type HealthOutcome, type HealthState, type HealthStatus } from './health';
 import { ArmScorer, DEFAULT_LINUCB, emptyArm, updateArm, type ArmState, type LinUcbParams } from './linucb';
 
@@ -27,9 +27,30 @@ export interface BanditOptions {
   readonly health: HealthOptions;
   /** Centre each arm's ridge on the pooled arm (every connector's outcomes) instead of on zero. @default true */
   readonly pooledPrior?: boolean;
+  /** Each connector's correction per segment cell (see BanditState.cells); false: the linear estimate alone. */
+  readonly cells?: CellOptions | false;
 }
 
-export const DEFAULT_BANDIT: BanditOptions = { linucb: DEFAULT_LINUCB, epsilon: 0.03, feeWeight: 1, health: DEFAULT_HEALTH };
+export interface CellOptions {
+  /** Pseudo-outcomes a cell's mean residual is shrunk with (towards 0, that is towards the linear estimate). */
+  readonly shrinkage: number;
+  /** Forgetting factor per outcome of the cell. */
+  readonly discount: number;
+}
+
+/**
+ * Measured on both simulated worlds (docs/routing-model.md, `npm run bench:routing-candidates`): 100 and 1,000
+ * pseudo-outcomes did no better than 400.
+ */
+export const DEFAULT_CELLS: CellOptions = { shrinkage: 400, discount: 0.9999 };
+
+export const DEFAULT_BANDIT: BanditOptions = { linucb: DEFAULT_LINUCB, epsilon: 0.03, feeWeight: 1, health: DEFAULT_HEALTH, cells: DEFAULT_CELLS };
+
+/** A connector's outcomes in one segment cell: the discounted sum of (outcome − linear estimate), and their discounted count. */
+export interface CellStats {
+  readonly residual: number;
+  readonly n: number;
+}
 
 /** The policy's learnt state: serialisable as JSON. */
 export interface BanditState {
@@ -43,6 +64,13 @@ export interface BanditState {
    * a new connector, or one with few outcomes in a context, starts from what all of them have shown there.
    */
   readonly pooled?: ArmState;
+  /**
+   * Per connector id, per segment cell (context.ts segmentCell): what the linear arm gets wrong there. The score
+   * adds the cell's mean residual shrunk towards 0 (residual / (n + shrinkage)), so an interaction the linear
+   * features cannot represent (a connector that is better for large payments in one region on one network) is
+   * learnt where the data shows it, without more parameters per arm. Absent in states stored before.
+   */
+  readonly cells?: Readonly<Record<string, Readonly<Record<string, CellStats>>>>;
   /**
    * The breaker's state per connector id. The stored model keeps none: the breaker's state is its own item,
    * folded by the feedback consumer and overlaid by the routers (model-cache.ts).
@@ -90,7 +118,10 @@ export interface RankedConnector {
   readonly connectorId: string;
   readonly kind: ConnectorKind;
   readonly estimatedFeeMinor: number;
-  /** θᵀx clipped to [0, 1]: the estimated success probability; null while the connector has no outcome of its own. */
+  /**
+   * θᵀx plus the segment cell's correction, clipped to [0, 1]: the estimated success probability; null while the
+   * connector has no outcome of its own.
+   */
   readonly expectedSuccess: number | null;
   /** The outcomes its estimate rests on (processed attempts learnt). */
   readonly observations: number;
@@ -164,9 +195,10 @@ export class BanditPolicy {
     if (eligible.length === 0) throw new Error('rank: no eligible connector (check eligibility first)');
     const x = routingFeatures(context, this.state.vocabulary);
     const { alpha } = this.options.linucb;
+    const cell = segmentCell(context);
     const scored = eligible.map((c) => {
       const s = this.scorer(c.id);
-      const mean = s.mean(x);
+      const mean = s.mean(x) + cellCorrection(this.state, c.id, cell, this.options);
       const estimatedFeeMinor = connectorFee(c.fee, context);
       const margin = 1 - (feeWeight * estimatedFeeMinor) / context.amountMinor;
       const observations = this.state.arms[c.id]?.n ?? 0;
@@ -223,10 +255,19 @@ export class BanditPolicy {
   }
 }
 
+/** The correction of a connector's linear estimate in a segment cell (0 without cells, or without outcomes there). */
+function cellCorrection(state: BanditState, connectorId: string, cell: string, options: BanditOptions): number {
+  if (!options.cells) return 0;
+  const stats = state.cells?.[connectorId]?.[cell];
+  return stats ? stats.residual / (stats.n + options.cells.shrinkage) : 0;
+}
+
 /** What one attempt on a connector gave. */
 export interface AttemptFeedback {
   readonly connectorId: string;
   readonly outcome: HealthOutcome;
+  /** The decision's segment cell (context.ts segmentCell); absent: no cell learns the outcome. */
+  readonly cell?: string;
   /** The decision's features (RouteChoice.features) under the state's vocabulary. */
   readonly features: ArrayLike<number>;
   /** Epoch ms of the outcome. */
@@ -249,13 +290,34 @@ export function learnArm(state: BanditState, feedback: AttemptFeedback, options:
     throw new Error(`learn: features of dimension ${feedback.features.length}, the model ${state.dimension}`);
   }
   if (feedback.outcome !== 'succeeded' && feedback.outcome !== 'declined') return state;
-  const arm = state.arms[feedback.connectorId] ?? emptyArm(state.dimension, options.linucb.ridge);
+  const { ridge } = options.linucb;
+  const arm = state.arms[feedback.connectorId] ?? emptyArm(state.dimension, ridge);
   const reward = feedback.outcome === 'succeeded' ? 1 : 0;
   return {
     ...state,
     arms: { ...state.arms, [feedback.connectorId]: updateArm(arm, feedback.features, reward, options.linucb) },
-    pooled: updateArm(state.pooled ?? emptyArm(state.dimension, options.linucb.ridge), feedback.features, reward, options.linucb),
+    pooled: updateArm(state.pooled ?? emptyArm(state.dimension, ridge), feedback.features, reward, options.linucb),
+    ...(options.cells && feedback.cell !== undefined ? { cells: learnCell(state, arm, feedback.connectorId, feedback.cell, feedback.features, reward, options) } : {}),
   };
+}
+
+/** The cells after one outcome: its cell learns how far the outcome was from the arm's linear estimate before it. */
+function learnCell(
+  state: BanditState,
+  arm: ArmState,
+  connectorId: string,
+  cell: string,
+  features: ArrayLike<number>,
+  reward: number,
+  options: BanditOptions,
+): BanditState['cells'] {
+  const { discount } = options.cells as CellOptions;
+  const { ridge } = options.linucb;
+  const prior = state.pooled && options.pooledPrior !== false ? new ArmScorer(state.pooled).theta : undefined;
+  const residual = reward - new ArmScorer(arm, prior, ridge).mean(features);
+  const own = state.cells?.[connectorId] ?? {};
+  const stats = own[cell] ?? { residual: 0, n: 0 };
+  return { ...state.cells, [connectorId]: { ...own, [cell]: { residual: discount * stats.residual + residual, n: discount * stats.n + 1 } } };
 }
 
 /** The breaker's half of `learn`: the connector's health counts the attempt (health.ts). */

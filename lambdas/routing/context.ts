@@ -69,6 +69,21 @@ export function sameVocabulary(a: RoutingVocabulary, b: RoutingVocabulary): bool
   return a === b || (same(a.currencies, b.currencies) && same(a.regions, b.regions));
 }
 
+/**
+ * The segment cell of a payment, where the bandit keeps each connector's correction of its linear estimate
+ * (bandit.ts): buyer region slot | currency | method | card network | amount band | risk band. The amount bands
+ * are in the currency's major units (under 20, 100, 500, and above), within the currency's own cells; the risk
+ * bands on the fraud score (under 0.2, 0.5, and above; none counts as 0).
+ */
+export function segmentCell(context: RoutingContext): string {
+  const major = context.amountMinor / 10 ** currencyExponent(context.currency);
+  const band = major < 20 ? 0 : major < 100 ? 1 : major < 500 ? 2 : 3;
+  const score = context.fraudScore ?? 0;
+  const risk = score < 0.2 ? 0 : score < 0.5 ? 1 : 2;
+  const network = context.method === 'card' ? (context.network ?? 'other') : '';
+  return `${regionKey(context.country) ?? '-'}|${context.currency}|${context.method}|${network}|${band}|${risk}`;
+}
+
 function oneHot(values: readonly string[], value: string | undefined): number[] {
   const out = new Array<number>(values.length + 1).fill(0);
   const at = value === undefined ? -1 : values.indexOf(value);

@@ -34,7 +34,16 @@ export function encodeState(state: BanditState): string {
     return { upper: shorter(upper), b: shorter(Float64Array.from(arm.b)), n: arm.n };
   };
   const arms = Object.fromEntries(Object.entries(state.arms).map(([id, arm]) => [id, encodeArm(arm)]));
-  const text = JSON.stringify({ format: 4, vocabulary: state.vocabulary, dimension: d, arms, ...(state.pooled ? { pooled: encodeArm(state.pooled) } : {}), health: encodeHealth(state.health) });
+  const cells = state.cells ? encodeCells(state.cells) : undefined;
+  const text = JSON.stringify({
+    format: 4,
+    vocabulary: state.vocabulary,
+    dimension: d,
+    arms,
+    ...(state.pooled ? { pooled: encodeArm(state.pooled) } : {}),
+    ...(cells ? { cells } : {}),
+    health: encodeHealth(state.health),
+  });
   if (text.length > MAX_STATE_BYTES) {
     throw new Error(`routing model: the state is ${text.length} bytes, over ${MAX_STATE_BYTES} for one DynamoDB item (${Object.keys(arms).length} connectors, ${d} features: ${state.vocabulary.currencies.length} currencies and ${state.vocabulary.regions.length} regions named by the registry); use fewer connectors, or name fewer currencies and countries (\`*\`)`);
   }
@@ -62,7 +71,7 @@ function numbers(stored: string | readonly number[]): number[] {
 
 export function decodeState(text: string): BanditState {
   type StoredArm = { upper: string | number[]; b: string | number[]; n: number };
-  const raw = JSON.parse(text) as { format?: number; vocabulary?: BanditState['vocabulary']; dimension: number; arms: Record<string, StoredArm>; pooled?: StoredArm; health: BanditState['health'] };
+  const raw = JSON.parse(text) as { format?: number; vocabulary?: BanditState['vocabulary']; cells?: StoredCells; dimension: number; arms: Record<string, StoredArm>; pooled?: StoredArm; health: BanditState['health'] };
   if (raw.format !== 2 && raw.format !== 3 && raw.format !== 4) {
     throw new Error(`routing model: unknown state format ${JSON.stringify(raw.format)}; reset the routing model (delete the ${MODEL_KEY} and ${HEALTH_KEY} items)`);
   }
@@ -83,7 +92,35 @@ export function decodeState(text: string): BanditState {
   const arms = Object.fromEntries(Object.entries(raw.arms).map(([id, arm]) => [id, decodeArm(arm)]));
   // A state stored before the pooled arm existed has none: it grows from the next outcome on. One stored before the
   // vocabulary came from the registry has the fixed one of then.
-  return { vocabulary: raw.vocabulary ?? STORED_BEFORE_VOCABULARY, dimension: d, arms, ...(raw.pooled ? { pooled: decodeArm(raw.pooled) } : {}), health: decodeHealth(raw.health) };
+  return {
+    vocabulary: raw.vocabulary ?? STORED_BEFORE_VOCABULARY,
+    dimension: d,
+    arms,
+    ...(raw.pooled ? { pooled: decodeArm(raw.pooled) } : {}),
+    ...(raw.cells ? { cells: decodeCells(raw.cells) } : {}),
+    health: decodeHealth(raw.health),
+  };
+}
+
+/** The cells as stored: per connector, per cell, [residual, count]. */
+type StoredCells = Record<string, Record<string, readonly [number, number]>>;
+
+/** The cells a connector keeps at most in the stored model: the most used (by discounted count). About 12 KB. */
+export const MAX_CELLS_PER_CONNECTOR = 200;
+
+/** The segment cells, exactly, at most MAX_CELLS_PER_CONNECTOR per connector (the least used dropped). */
+export function encodeCells(cells: NonNullable<BanditState['cells']>): StoredCells {
+  return Object.fromEntries(
+    Object.entries(cells).map(([id, own]) => {
+      const entries = Object.entries(own);
+      const kept = entries.length <= MAX_CELLS_PER_CONNECTOR ? entries : entries.sort((x, y) => y[1].n - x[1].n || x[0].localeCompare(y[0])).slice(0, MAX_CELLS_PER_CONNECTOR);
+      return [id, Object.fromEntries(kept.map(([cell, c]) => [cell, [c.residual, c.n] as const]))];
+    }),
+  );
+}
+
+function decodeCells(stored: StoredCells): NonNullable<BanditState['cells']> {
+  return Object.fromEntries(Object.entries(stored).map(([id, own]) => [id, Object.fromEntries(Object.entries(own).map(([cell, [residual, n]]) => [cell, { residual, n }]))]));
 }
 
 /** A connector's health as stored: its attempts as offsets from the newest one (see encodeHealth). */

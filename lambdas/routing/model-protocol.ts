@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_BANDIT, learnArm, type BanditOptions } from './bandit';
-import { routingFeatures } from './context';
+import { routingFeatures, segmentCell } from './context';
 import type { AppliedOutcomes, DecisionContexts, DecisionRecord, LearntModel, OutcomeRecord } from './ports';
 
 /** How long another writer's uncommitted claim is respected. */
@@ -123,8 +123,9 @@ export async function applyOutcomesOnce(
     }
     const claimed = unique.filter((o) => won.has(o));
     for (const o of claimed) {
-      const features = routingFeatures(decisions.get(o.decisionId)!.context, state.vocabulary);
-      state = learnArm(state, { connectorId: o.connectorId, outcome: o.outcome, features, time: o.time }, options);
+      const { context } = decisions.get(o.decisionId)!;
+      const features = routingFeatures(context, state.vocabulary);
+      state = learnArm(state, { connectorId: o.connectorId, outcome: o.outcome, features, cell: segmentCell(context), time: o.time }, options);
     }
     if (claimed.length === 0) return { version: model.version, applied: 0 };
     const history = Object.fromEntries([...Object.entries(model.history), [String(next), token]].filter(([v]) => Number(v) > next - HISTORY));

@@ -1,32 +1,18 @@
 /**
- * The model candidates of docs/routing-model.md beside today's LinUCB (banditSimPolicy), as simulator policies,
- * for `npm run bench:routing-candidates`. Each keeps everything of the product but the success model: eligibility,
- * the circuit breaker, ε-exploration and the propensities come from BanditPolicy.rank, given the candidate's
- * scores (the same path as a SageMaker endpoint's), and each score is (optimistic success) × (1 − fee / amount).
+ * The model candidate of docs/routing-model.md that the product does not run, as a simulator policy for
+ * `npm run bench:routing-candidates` (the hierarchical cells, measured here first, are now the product's:
+ * bandit.ts). It keeps everything of the product but the success model: eligibility, the circuit breaker,
+ * ε-exploration and the propensities come from BanditPolicy.rank, given the candidate's scores (the same path as
+ * a SageMaker endpoint's), and each score is (optimistic success) × (1 − fee / amount).
  *
- * - `hierarchicalPolicy`: today's LinUCB arms, plus a correction per connector and segment cell (region |
- *   method | network | amount band | risk band): the cell's discounted mean residual of the arm, shrunk toward 0
- *   (that is, toward the linear estimate) with `shrinkage` pseudo-outcomes. It represents any interaction inside a
- *   cell without more parameters per arm.
  * - `glmPolicy`: a logistic (GLM) bandit per connector: online Laplace approximation (one Newton step per outcome,
  *   A⁻¹ kept by Sherman–Morrison, forgetting by inflating it by 1/γ), a pooled arm each new arm starts from, and
  *   UCB σ(θᵀx) + α·σ′(θᵀx)·‖x‖_{A⁻¹}.
  */
 import { connectorFee } from '../../contracts/connectors';
-import { currencyExponent } from '../../contracts/money';
-import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learnArm, learnHealth, type BanditState } from '../../lambdas/routing/bandit';
-import { regionKey, routingFeatures, vocabularyOf, type RoutingContext } from '../../lambdas/routing/context';
-import { ArmScorer, emptyArm } from '../../lambdas/routing/linucb';
+import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learnHealth, type BanditState } from '../../lambdas/routing/bandit';
+import { routingFeatures, vocabularyOf, type RoutingContext } from '../../lambdas/routing/context';
 import type { Scenario, SimConnector, SimPolicy } from './simulator';
-
-/** The segment cell of a payment: region | method | network | amount band (USD-ish major units) | risk band. */
-export function segmentCell(c: RoutingContext): string {
-  const major = c.amountMinor / 10 ** currencyExponent(c.currency);
-  const band = major < 20 ? 0 : major < 100 ? 1 : major < 500 ? 2 : 3;
-  const score = c.fraudScore ?? 0;
-  const risk = score < 0.2 ? 0 : score < 0.5 ? 1 : 2;
-  return `${regionKey(c.country) ?? '-'}|${c.method}|${c.method === 'card' ? (c.network ?? 'other') : ''}|${band}|${risk}`;
-}
 
 /** The policy's ranking with the candidate's scores in place of LinUCB's (health, exploration and propensities kept). */
 function rankWith(policy: BanditPolicy, random: () => number, score: (c: SimConnector, x: Float64Array, context: RoutingContext) => number) {
@@ -36,51 +22,6 @@ function rankWith(policy: BanditPolicy, random: () => number, score: (c: SimConn
     const scores = Object.fromEntries(eligible.map((c) => [c.id, score(c, x, payment.context) * margin(c)]));
     const choice = policy.rank(payment.context, eligible, random, undefined, scores);
     return { order: choice.ranked.map((r) => r.connectorId), propensity: choice.propensity, features: choice.features, probe: choice.ranked[0].status === 'probing' };
-  };
-}
-
-export function hierarchicalPolicy(random: () => number, scenario: Scenario, shrinkage = 400, discount = 0.9999): SimPolicy {
-  let state: BanditState = emptyBanditState(vocabularyOf(scenario.connectors));
-  let policy = new BanditPolicy(state, DEFAULT_BANDIT);
-  const { alpha, ridge } = DEFAULT_BANDIT.linucb;
-  const cells = new Map<string, { residual: number; n: number }>();
-  const scorers = new Map<string, { arm: unknown; prior: unknown; scorer: ArmScorer }>();
-  const scorerOf = (id: string) => {
-    const arm = state.arms[id];
-    let entry = scorers.get(id);
-    if (!entry || entry.arm !== arm || entry.prior !== state.pooled) {
-      const prior = state.pooled ? new ArmScorer(state.pooled).theta : undefined;
-      entry = { arm, prior: state.pooled, scorer: new ArmScorer(arm ?? emptyArm(state.dimension, ridge), prior, ridge) };
-      scorers.set(id, entry);
-    }
-    return entry.scorer;
-  };
-  return {
-    name: `hierarchical cells (shrinkage ${shrinkage})`,
-    rank(payment, eligible) {
-      const cell = segmentCell(payment.context);
-      return rankWith(policy, random, (c, x) => {
-        const s = scorerOf(c.id);
-        const stats = cells.get(`${c.id}#${cell}`);
-        const correction = stats ? stats.residual / (stats.n + shrinkage) : 0;
-        return s.mean(x) + correction + alpha * s.width(x);
-      })(payment, eligible);
-    },
-    observe(report) {
-      const features = routingFeatures(report.payment.context, state.vocabulary);
-      if (report.outcome === 'succeeded' || report.outcome === 'declined') {
-        const key = `${report.connectorId}#${segmentCell(report.payment.context)}`;
-        const stats = cells.get(key) ?? { residual: 0, n: 0 };
-        const residual = (report.outcome === 'succeeded' ? 1 : 0) - scorerOf(report.connectorId).mean(features);
-        cells.set(key, { residual: discount * stats.residual + residual, n: discount * stats.n + 1 });
-      }
-      state = learnArm(state, { connectorId: report.connectorId, outcome: report.outcome, features, time: report.time }, DEFAULT_BANDIT);
-      policy = new BanditPolicy(state, DEFAULT_BANDIT, policy);
-    },
-    observeFast(report) {
-      state = learnHealth(state, { connectorId: report.connectorId, outcome: report.outcome, time: report.time }, DEFAULT_BANDIT);
-      policy = new BanditPolicy(state, DEFAULT_BANDIT, policy);
-    },
   };
 }
 

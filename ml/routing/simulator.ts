@@ -24,7 +24,7 @@
  * criterion, the expected regret) are floats: they are expectations, not money.
  */
 import { BanditPolicy, DEFAULT_BANDIT, emptyBanditState, learnArm, learnHealth, type BanditOptions, type BanditState } from '../../lambdas/routing/bandit';
-import { regionOf, vocabularyOf, type CardNetwork, type RoutingVocabulary, type PaymentMethod, type REGIONS, type RoutingContext } from '../../lambdas/routing/context';
+import { regionOf, segmentCell, vocabularyOf, type CardNetwork, type RoutingVocabulary, type PaymentMethod, type REGIONS, type RoutingContext } from '../../lambdas/routing/context';
 import { isEligible } from '../../lambdas/routing/eligibility';
 import type { HealthOutcome } from '../../lambdas/routing/health';
 import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
@@ -644,7 +644,11 @@ export function banditSimPolicy(
     },
     observe(report) {
       if (!report.decision.features) throw new Error('bandit feedback without the decision features');
-      state = learnArm(state, { connectorId: report.connectorId, outcome: report.outcome, features: report.decision.features, time: report.time }, options);
+      state = learnArm(
+        state,
+        { connectorId: report.connectorId, outcome: report.outcome, features: report.decision.features, cell: segmentCell(report.payment.context), time: report.time },
+        options,
+      );
       policy = new BanditPolicy(state, options, policy);
     },
     observeFast(report) {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BanditPolicy, emptyBanditState, learnArm, type BanditState } from '../../lambdas/routing/bandit';
-import { routingFeatures, vocabularyOf, type RoutingContext } from '../../lambdas/routing/context';
+import { routingFeatures, segmentCell, vocabularyOf, type RoutingContext } from '../../lambdas/routing/context';
 import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
 import { HEALTHY, recordOutcomes, type ConnectorHealth } from '../../lambdas/routing/health';
 import { CLAIM_LEASE_MS, DynamoRoutingModel } from '../../lambdas/routing/dynamo-model-store';
@@ -58,10 +58,12 @@ test('records an outcome once and folds it into the arms exactly as learnArm() d
   // The model keeps no breaker state (a model written before drops its own at this commit).
   let expected = { ...before.state, health: {} };
   outcomes.forEach((o, i) => {
-    // Learnt against the logged context's features under the model's vocabulary (the default registry's here).
-    expected = learnArm(expected, { connectorId: o.connectorId, outcome: o.outcome, features: routingFeatures(context(i), VOCABULARY), time: o.time });
+    // Learnt against the logged context's features under the model's vocabulary (the default registry's here), and
+    // in the context's segment cell.
+    expected = learnArm(expected, { connectorId: o.connectorId, outcome: o.outcome, features: routingFeatures(context(i), VOCABULARY), cell: segmentCell(context(i)), time: o.time });
   });
   expect((await model.load(true)).state).toEqual(expected);
+  expect(Object.keys(expected.cells?.a ?? {})).toContain(segmentCell(context(1)));
   // The breaker's state is its own item, which the updater leaves alone.
   expect(await model.loadHealth(undefined, true)).toEqual(healthBefore);
 
@@ -295,7 +297,7 @@ test('a registry that names new currencies or countries: the model is read under
   await model.recordOutcome(o);
   expect(await model.applyOutcomes([o])).toEqual({ version: before.version + 1, applied: 1 });
   const stored = await model.load(true);
-  expect(stored.state).toEqual(learnArm(read.state, { connectorId: 'a', outcome: 'succeeded', features: routingFeatures(ctx, brazil), time: o.time }));
+  expect(stored.state).toEqual(learnArm(read.state, { connectorId: 'a', outcome: 'succeeded', features: routingFeatures(ctx, brazil), cell: segmentCell(ctx), time: o.time }));
   // A store of the old registry reads it back under its own vocabulary (the BRL and LATAM slots dropped).
   expect((await new DynamoRoutingModel(db.client, LOCAL_TABLES.routing).load(true)).state.vocabulary).toEqual(VOCABULARY);
 });

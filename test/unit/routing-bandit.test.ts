@@ -9,6 +9,7 @@ import {
   routingDimension,
   routingFeatureNames,
   routingFeatures,
+  segmentCell,
   STORED_BEFORE_VOCABULARY,
   vocabularyOf,
   type RoutingContext,
@@ -339,6 +340,48 @@ describe('bandit policy', () => {
     const probe = policy.rank(later, [a, b, c], seq(0));
     expect(probe.ranked[0]).toMatchObject({ connectorId: 'a', status: 'probing' });
     expect(probe.propensity).toBeCloseTo(DEFAULT_HEALTH.probeShare, 12);
+  });
+
+  it('learns in its segment cells what the linear arm cannot represent: a connector better for large payments in one region and worse in another', () => {
+    const eu = (amountMinor: number): RoutingContext => ({ ...ctx, country: 'DE', currency: 'EUR', amountMinor });
+    const us = (amountMinor: number): RoutingContext => ({ ...ctx, amountMinor });
+    // Truth: small payments 85% on both; large ones: a 97% in DE and 70% in the US, b 85% everywhere.
+    const truth = (id: string, c: RoutingContext) => (c.amountMinor < 50_000 || id === 'b' ? 0.85 : c.country === 'DE' ? 0.97 : 0.7);
+    const train = (options: typeof DEFAULT_BANDIT) => {
+      let state = emptyBanditState(VOCABULARY);
+      const seen = new Map<string, number>();
+      for (let i = 0; i < 4_000; i += 1) {
+        const c = [eu(2_000), eu(90_000), us(2_000), us(90_000)][i % 4]!;
+        for (const id of ['a', 'b']) {
+          // Exactly the true share of successes per connector and context, spread evenly.
+          const key = `${id}${i % 4}`;
+          const k = seen.get(key) ?? 0;
+          seen.set(key, k + 1);
+          const ok = Math.floor((k + 1) * truth(id, c)) > Math.floor(k * truth(id, c));
+          state = learn(state, { connectorId: id, outcome: ok ? 'succeeded' : 'declined', features: routingFeatures(c, VOCABULARY), cell: segmentCell(c), time: ctx.time }, options);
+        }
+      }
+      return new BanditPolicy(state, options);
+    };
+    const same = connector('b', 290); // the same fee as a: only success decides
+    const withCells = train(DEFAULT_BANDIT);
+    const linear = train({ ...DEFAULT_BANDIT, cells: false });
+    const expected = (policy: BanditPolicy, c: RoutingContext) => Object.fromEntries(policy.rank(c, [a, same], () => 0.5).ranked.map((r) => [r.connectorId, r.expectedSuccess!]));
+    // The linear arm spreads a's large-payment effect over both regions; the cells put it where it is.
+    const error = (policy: BanditPolicy) => Math.abs(expected(policy, eu(90_000)).a - 0.97) + Math.abs(expected(policy, us(90_000)).a - 0.7);
+    expect(error(withCells)).toBeLessThan(0.5 * error(linear));
+    expect(expected(withCells, eu(90_000)).a).toBeGreaterThan(expected(withCells, eu(90_000)).b);
+    expect(expected(withCells, us(90_000)).a).toBeLessThan(expected(withCells, us(90_000)).b);
+    expect(Object.keys(withCells.state.cells!.a!).sort()).toEqual([eu(2_000), eu(90_000), us(2_000), us(90_000)].map(segmentCell).sort());
+  });
+
+  it('keys a segment cell by region, currency, method, network, amount band and risk band', () => {
+    expect(segmentCell(ctx)).toBe('NA|USD|card|visa|2|0'); // 100.00 USD: the 100–500 band, no fraud score
+    expect(segmentCell({ ...ctx, amountMinor: 1_999, fraudScore: 0.2 })).toBe('NA|USD|card|visa|0|1');
+    expect(segmentCell({ ...ctx, amountMinor: 50_000, fraudScore: 0.5, country: 'za', network: undefined })).toBe('ZA|USD|card|other|3|2');
+    // Bands in the currency's major units: 9,000 yen is in the top band of the JPY cells.
+    expect(segmentCell({ ...ctx, currency: 'JPY', country: 'JP', amountMinor: 9_000, method: 'wallet' })).toBe('APAC|JPY|wallet||3|0');
+    expect(segmentCell({ ...ctx, country: undefined })).toBe('-|USD|card|visa|2|0');
   });
 
   it('reuses the scorers of unchanged arms and refuses a state of another dimension', () => {

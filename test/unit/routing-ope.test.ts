@@ -221,7 +221,7 @@ const LOGS: readonly { readonly name: string; readonly seed: number; readonly lo
   { name: 'bandit logging (ε 0.2)', seed: 3, logger: 'bandit' },
 ];
 /** Our bandit with more exploration; its tunables pinned, so that retuning DEFAULT_BANDIT does not change these logs. */
-const LOGGING_BANDIT = { ...DEFAULT_BANDIT, epsilon: 0.2, feeWeight: 1, linucb: { alpha: 0.6, ridge: 1, discount: 0.9999 } };
+const LOGGING_BANDIT = { ...DEFAULT_BANDIT, epsilon: 0.2, feeWeight: 1, linucb: { alpha: 0.6, ridge: 1, discount: 0.9999 }, cells: false as const };
 /** The feedback delays pinned too, so that a change in the product's (the scenario's defaults) does not change these logs. */
 const LOGGING_DELAYS = { feedbackDelayMs: 10_000, healthDelayMs: 2_000 };
 const logs = new Map<string, SimulatedLog>();

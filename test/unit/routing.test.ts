@@ -5,7 +5,7 @@
 import { BanditPolicy, emptyBanditState, learn } from '../../lambdas/routing/bandit';
 import { routingFeatures, vocabularyOf } from '../../lambdas/routing/context';
 import { isEligible } from '../../lambdas/routing/eligibility';
-import { decodeHealth, decodeState, encodeHealth, encodeState } from '../../lambdas/routing/model-encoding';
+import { decodeHealth, decodeState, encodeHealth, encodeState, MAX_CELLS_PER_CONNECTOR } from '../../lambdas/routing/model-encoding';
 import type { DecisionRecord, OutcomeRecord } from '../../lambdas/routing/ports';
 import { finalizedOutcomes, recordFeedback, recordPaymentOutcomes, route, type RoutingDeps } from '../../lambdas/routing/service';
 import { LOCAL_CONNECTORS } from '../../local/connectors';
@@ -264,6 +264,21 @@ describe('routing model encoding', () => {
     const v3 = JSON.stringify({ ...JSON.parse(text), format: 3, arms: { dense: plain(state.arms.dense) }, pooled: plain(state.pooled!) });
     expect(decodeState(v3)).toEqual(state);
     expect(text.length).toBeLessThan(0.9 * v3.length);
+  });
+
+  it('stores the segment cells exactly, keeping the most used MAX_CELLS_PER_CONNECTOR of a connector', () => {
+    const many = Object.fromEntries(Array.from({ length: MAX_CELLS_PER_CONNECTOR + 50 }, (_, i) => [`NA|USD|card|visa|${i}|0`, { residual: 0.1 * Math.sin(i), n: 1 + i / 3 }]));
+    const few = { 'EU|EUR|card|mastercard|1|0': { residual: -2.718281828459045, n: 31.41592653589793 } };
+    const state = { ...emptyBanditState(VOCABULARY), cells: { a: many, b: few } };
+    const read = decodeState(encodeState(state));
+    expect(read.cells?.b).toEqual(few);
+    const kept = Object.keys(read.cells?.a ?? {});
+    expect(kept).toHaveLength(MAX_CELLS_PER_CONNECTOR);
+    // The 50 least used (the first 50: the smallest counts) are the ones dropped; the rest are exact.
+    expect(kept).not.toContain('NA|USD|card|visa|49|0');
+    expect(read.cells?.a?.['NA|USD|card|visa|50|0']).toEqual(many['NA|USD|card|visa|50|0']);
+    // A state stored before the cells has none.
+    expect(decodeState(encodeState(emptyBanditState(VOCABULARY))).cells).toBeUndefined();
   });
 
   it('refuses a state too large for one item, and an unknown format', () => {
