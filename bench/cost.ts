@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     inMemory: true,
     onError: () => undefined,
     handlerOverrides: timer.overrides,
-    scheduleIntervalsMs: { outbox: hour, reconcile: hour },
+    scheduleIntervalsMs: { outbox: hour, reconcile: hour, 'reward-events': hour },
   });
   try {
     // The payment workflow's Task states: each entered one is a Lambda hop, and the branches of a Parallel run
