@@ -151,13 +151,13 @@ async function main(): Promise<void> {
   const usd = (minor: number) => `$${Math.round(minor / 100).toLocaleString('en-US')}`;
   console.log(`\nWorld ${scenario.world ?? args.world}, seed ${seed}: ${payments.toLocaleString('en-US')} payments through /route and /route/feedback in ${seconds.toFixed(0)} s ` +
     `(${(payments / seconds).toFixed(0)} payments/s, ${concurrency} at a time; ${segments.length - 1} registry change(s)); /route over HTTP p50 ${quantile(Float64Array.from(routeMs).sort(), 0.5).toFixed(1)} ms, p99 ${quantile(Float64Array.from(routeMs).sort(), 0.99).toFixed(1)} ms`);
-  console.log(`  ${'policy'.padEnd(34)}${'auth'.padStart(8)}${'net revenue'.padStart(14)}${'of oracle'.padStart(11)}${'expected'.padStart(10)}${'first 2,000'.padStart(13)}${'recovery'.padStart(10)}`);
+  console.log(`  ${'policy'.padEnd(34)}${'auth'.padStart(8)}${'exp. auth'.padStart(11)}${'net revenue'.padStart(14)}${'of oracle'.padStart(11)}${'expected'.padStart(10)}${'first 2,000'.padStart(13)}${'recovery'.padStart(10)}`);
   for (const r of results) {
-    console.log(`  ${r.name.padEnd(34)}${pct(r.authRate).padStart(8)}${usd(r.netRevenueUsdMinor).padStart(14)}${pct(r.netRevenueUsdMinor / oracle.netRevenueUsdMinor).padStart(11)}` +
+    console.log(`  ${r.name.padEnd(34)}${pct(r.authRate).padStart(8)}${pct(r.expectedAuthRate).padStart(11)}${usd(r.netRevenueUsdMinor).padStart(14)}${pct(r.netRevenueUsdMinor / oracle.netRevenueUsdMinor).padStart(11)}` +
       `${pct(r.expectedNetUsdMinor / oracle.expectedNetUsdMinor).padStart(10)}${pct(r.early.expectedNetUsdMinor / oracle.early.expectedNetUsdMinor).padStart(13)}${String(r.recovery?.recoveredAfter ?? 'never').padStart(10)}`);
   }
   console.log(`\n  over HTTP: ${pct(http.netRevenueUsdMinor / oracle.netRevenueUsdMinor)} of the oracle's net revenue (in-process on the same traffic: ${pct(inProcess.netRevenueUsdMinor / oracle.netRevenueUsdMinor)}); ` +
-    `against the sliding-window router: authorisation ${pct(http.authRate)} vs ${pct(sliding.authRate)} (${http.authRate > sliding.authRate ? 'above' : 'NOT above'}), ` +
+    `against the sliding-window router: authorisation ${pct(http.authRate)} vs ${pct(sliding.authRate)} (${http.authRate > sliding.authRate ? 'above' : 'NOT above'}; expected ${pct(http.expectedAuthRate)} vs ${pct(sliding.expectedAuthRate)}), ` +
     `net revenue ${usd(http.netRevenueUsdMinor)} vs ${usd(sliding.netRevenueUsdMinor)} (${http.netRevenueUsdMinor > sliding.netRevenueUsdMinor ? 'above' : 'NOT above'}); ` +
     `failed first attempts on the outage's connector during it: ${http.outage.failedFirstOnConnector} (in-process ${inProcess.outage.failedFirstOnConnector})`);
   console.log(`  (${inProcess.name}: the same model with the simulated delays of bench:routing; over HTTP the model and the breaker see each outcome after real seconds, many payments later at this rate)`);
