@@ -256,7 +256,8 @@ export function banditCandidate(state: BanditState, registry: Registry | undefin
 
 const ArmSchema = z.object({ a: z.array(z.number()), b: z.array(z.number()), n: z.number() });
 const VocabularySchema = z.object({ currencies: z.array(z.string()), regions: z.array(z.string()) });
-const StateSchema = z.object({ vocabulary: VocabularySchema.optional(), dimension: z.number().int(), arms: z.record(z.string(), ArmSchema), pooled: ArmSchema.optional(), health: z.record(z.string(), z.unknown()) });
+const CellsSchema = z.record(z.string(), z.record(z.string(), z.object({ residual: z.number(), n: z.number() })));
+const StateSchema = z.object({ vocabulary: VocabularySchema.optional(), cells: CellsSchema.optional(), dimension: z.number().int(), arms: z.record(z.string(), ArmSchema), pooled: ArmSchema.optional(), health: z.record(z.string(), z.unknown()) });
 
 /** Checks a BanditState JSON (its shape and dimension) with a message naming `source`; one without a vocabulary has the one of before. */
 export function parseBanditState(json: unknown, source: string): BanditState {

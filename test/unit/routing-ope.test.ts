@@ -12,6 +12,7 @@ import {
   evaluate,
   loggedCandidate,
   main,
+  parseBanditState,
   parseLog,
   parseRegistry,
   ridgeArm,
@@ -306,4 +307,14 @@ describe('OPE on the simulator: the checks can fail', () => {
     expect(expected).toBeGreaterThan(400);
     expect(r.unsupported.decisions).toBe(expected);
   });
+});
+
+test('a bandit state file keeps its vocabulary and segment cells; one without a vocabulary has the one of before', () => {
+  const vocabulary = { currencies: ['BRL', 'USD'], regions: ['NA', 'LATAM'] };
+  const cells = { a: { 'LATAM|BRL|card|visa|1|0': { residual: -3.5, n: 12.25 } } };
+  const state = JSON.parse(JSON.stringify({ ...emptyBanditState(vocabulary), cells }));
+  expect(parseBanditState(state, 'state.json')).toMatchObject({ vocabulary, cells });
+  const { vocabulary: _dropped, ...before } = JSON.parse(JSON.stringify(emptyBanditState(STORED_BEFORE_VOCABULARY)));
+  expect(parseBanditState(before, 'old.json').vocabulary).toEqual(STORED_BEFORE_VOCABULARY);
+  expect(() => parseBanditState({ ...state, dimension: 3 }, 'bad.json')).toThrow(/bad.json: the state has dimension 3, its vocabulary/);
 });
