@@ -1,11 +1,12 @@
 /**
- * The routing policy: disjoint LinUCB on the success of each connector (linucb.ts), priced with the known fee
- * schedule, behind the circuit breaker (health.ts), with ε-greedy exploration so that every eligible,
- * healthy connector keeps a known, non-zero probability of being chosen first (the propensity logged for
- * off-policy evaluation).
+ * The routing policy: disjoint LinUCB on the success of each connector (linucb.ts), with a pooled prior and a
+ * correction per segment cell (BanditState.cells), priced with the known fee schedule, behind the circuit
+ * breaker (health.ts), with ε-greedy exploration so that every eligible, healthy connector keeps a known,
+ * non-zero probability of being chosen first (the propensity logged for off-policy evaluation).
  *
- * Score of connector a for context x: UCB_a(x) · (1 − λ · fee_a / amount), where UCB_a(x) is the optimistic
- * estimate of a's success probability and λ the merchant's fee weight. With λ = 1 the score is the
+ * Score of connector a for context x: (UCB_a(x) + c_a(cell)) · (1 − λ · fee_a / amount), where UCB_a(x) is the
+ * optimistic linear estimate of a's success probability, c_a(cell) the cell's shrunk mean residual and λ the
+ * merchant's fee weight. With λ = 1 the score is the
  * optimistic expected net revenue per unit of amount, which is what routing should maximise.
  *
  * The first choice is drawn from:
