@@ -21,7 +21,9 @@ export const MAX_STATE_BYTES = 350_000;
  * its numbers as base64 of their IEEE 754 doubles (little-endian) where that is shorter than JSON: exact, and about
  * 11 characters a number where JSON's shortest round-trip form of a learnt (discounted, so full-precision) entry
  * takes 16–19. A steady arm at 29 features is then about 4.9 KB (as JSON, 7.5 KB): the model item is rewritten
- * whole by each commit and priced by its size (`npm run cost`). A registry of 70 connectors always fits. Formats
+ * whole by each commit and priced by its size (`npm run cost`). With its segment cells (at most
+ * MAX_CELLS_PER_CONNECTOR, about 12 KB) a connector takes up to about 19 KB, so about 18 connectors fit whole;
+ * a larger registry keeps fewer cells a connector (halved until it fits, down to none). Formats
  * 2 and 3 (numbers as JSON) still decode. The vocabulary (context.ts) is kept beside the arms; a state without one
  * has the fixed vocabulary of before (STORED_BEFORE_VOCABULARY).
  */
@@ -34,16 +36,19 @@ export function encodeState(state: BanditState): string {
     return { upper: shorter(upper), b: shorter(Float64Array.from(arm.b)), n: arm.n };
   };
   const arms = Object.fromEntries(Object.entries(state.arms).map(([id, arm]) => [id, encodeArm(arm)]));
-  const cells = state.cells ? encodeCells(state.cells) : undefined;
-  const text = JSON.stringify({
-    format: 4,
-    vocabulary: state.vocabulary,
-    dimension: d,
-    arms,
-    ...(state.pooled ? { pooled: encodeArm(state.pooled) } : {}),
-    ...(cells ? { cells } : {}),
-    health: encodeHealth(state.health),
-  });
+  const pooled = state.pooled ? { pooled: encodeArm(state.pooled) } : {};
+  const health = encodeHealth(state.health);
+  const textWith = (cellsCap: number) => {
+    const cells = state.cells && cellsCap > 0 ? encodeCells(state.cells, cellsCap) : undefined;
+    return JSON.stringify({ format: 4, vocabulary: state.vocabulary, dimension: d, arms, ...pooled, ...(cells ? { cells } : {}), health });
+  };
+  // A large registry keeps fewer cells a connector (the least used go first), down to none, before it fails.
+  let cap = MAX_CELLS_PER_CONNECTOR;
+  let text = textWith(cap);
+  while (text.length > MAX_STATE_BYTES && cap > 0) {
+    cap = cap >= 25 ? Math.floor(cap / 2) : 0;
+    text = textWith(cap);
+  }
   if (text.length > MAX_STATE_BYTES) {
     throw new Error(`routing model: the state is ${text.length} bytes, over ${MAX_STATE_BYTES} for one DynamoDB item (${Object.keys(arms).length} connectors, ${d} features: ${state.vocabulary.currencies.length} currencies and ${state.vocabulary.regions.length} regions named by the registry); use fewer connectors, or name fewer currencies and countries (\`*\`)`);
   }
@@ -108,12 +113,12 @@ type StoredCells = Record<string, Record<string, readonly [number, number]>>;
 /** The cells a connector keeps at most in the stored model: the most used (by discounted count). About 12 KB. */
 export const MAX_CELLS_PER_CONNECTOR = 200;
 
-/** The segment cells, exactly, at most MAX_CELLS_PER_CONNECTOR per connector (the least used dropped). */
-export function encodeCells(cells: NonNullable<BanditState['cells']>): StoredCells {
+/** The segment cells, exactly, at most `cap` per connector (the least used dropped). */
+export function encodeCells(cells: NonNullable<BanditState['cells']>, cap = MAX_CELLS_PER_CONNECTOR): StoredCells {
   return Object.fromEntries(
     Object.entries(cells).map(([id, own]) => {
       const entries = Object.entries(own);
-      const kept = entries.length <= MAX_CELLS_PER_CONNECTOR ? entries : entries.sort((x, y) => y[1].n - x[1].n || x[0].localeCompare(y[0])).slice(0, MAX_CELLS_PER_CONNECTOR);
+      const kept = entries.length <= cap ? entries : entries.sort((x, y) => y[1].n - x[1].n || x[0].localeCompare(y[0])).slice(0, cap);
       return [id, Object.fromEntries(kept.map(([cell, c]) => [cell, [c.residual, c.n] as const]))];
     }),
   );

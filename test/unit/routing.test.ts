@@ -281,6 +281,20 @@ describe('routing model encoding', () => {
     expect(decodeState(encodeState(emptyBanditState(VOCABULARY))).cells).toBeUndefined();
   });
 
+  it('keeps fewer cells a connector, the most used, rather than fail, when a large registry would overflow the item', () => {
+    const cellsOf = () => Object.fromEntries(Array.from({ length: MAX_CELLS_PER_CONNECTOR }, (_, i) => [`LATAM|BRL|card|mastercard|${i}|0`, { residual: Math.PI * i, n: 1 + i + Math.E }]));
+    const ids = Array.from({ length: 40 }, (_, i) => `connector-${i}`);
+    const state = { ...emptyBanditState(VOCABULARY), cells: Object.fromEntries(ids.map((id) => [id, cellsOf()])) };
+    const text = encodeState(state);
+    expect(text.length).toBeLessThanOrEqual(350_000);
+    const read = decodeState(text);
+    for (const id of ids) {
+      const kept = Object.keys(read.cells?.[id] ?? {});
+      expect(kept.length).toBe(MAX_CELLS_PER_CONNECTOR / 2);
+      expect(kept).toContain(`LATAM|BRL|card|mastercard|${MAX_CELLS_PER_CONNECTOR - 1}|0`); // the most used stay
+    }
+  });
+
   it('refuses a state too large for one item, and an unknown format', () => {
     let state = emptyBanditState(VOCABULARY);
     // Varied contexts fill A, as in a model that has run a while.
