@@ -160,6 +160,12 @@ async function main(): Promise<void> {
     `against the sliding-window router: authorisation ${pct(http.authRate)} vs ${pct(sliding.authRate)} (${http.authRate > sliding.authRate ? 'above' : 'NOT above'}; expected ${pct(http.expectedAuthRate)} vs ${pct(sliding.expectedAuthRate)}), ` +
     `net revenue ${usd(http.netRevenueUsdMinor)} vs ${usd(sliding.netRevenueUsdMinor)} (${http.netRevenueUsdMinor > sliding.netRevenueUsdMinor ? 'above' : 'NOT above'}); ` +
     `failed first attempts on the outage's connector during it: ${http.outage.failedFirstOnConnector} (in-process ${inProcess.outage.failedFirstOnConnector})`);
+  const shares = (r: PolicyResult) =>
+    Object.entries(r.firstChoices)
+      .sort((x, y) => y[1] - x[1])
+      .map(([id, n]) => `${id} ${pct(n / r.payments)}`)
+      .join(', ');
+  for (const r of [inProcess, http, oracle]) console.log(`  first choices, ${r.name}: ${shares(r)}`);
   console.log(`  (${inProcess.name}: the same model with the simulated delays of bench:routing; over HTTP the model and the breaker see each outcome after real seconds, many payments later at this rate)`);
 }
 
