@@ -225,6 +225,9 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         timeoutSeconds: 5,
         reservedConcurrency: 1,
         tables: { readWrite: ['routing'] },
+        // The registry gives the model its currency and region features (context.ts vocabularyOf): the updater
+        // must learn under the routers' vocabulary.
+        env: { [ENV.connectors]: { from: 'setting', setting: 'connectors', optional: true } },
       },
     },
     placeholders: { RoutingFunctionArn: 'routing' },

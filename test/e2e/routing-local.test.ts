@@ -4,6 +4,11 @@
  * workflow, teach routing which processor succeeds for LATAM buyers (the model learns them a batching window
  * later: the payments are spread over several windows).
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { vocabularyOf } from '../../lambdas/routing/context';
+import { decodeState, MODEL_KEY } from '../../lambdas/routing/model-encoding';
+import { LOCAL_TABLES } from '../../local/env';
 import type { LocalPlatform } from '../../local/platform';
 import { LOCAL_CONNECTORS } from '../../local/connectors';
 import { ApiClient, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
@@ -39,4 +44,13 @@ test('after real sandbox outcomes, /route expects sandbox-latam to succeed best 
   const expected = Object.fromEntries(route.json.ranked.map((r: { connectorId: string; expectedSuccess: number }) => [r.connectorId, r.expectedSuccess]));
   expect(expected['sandbox-latam']).toBeGreaterThan(expected['stripe-us']);
   expect(expected['sandbox-latam']).toBeGreaterThan(expected['stripe-eu']);
+
+  // The updater learnt under the registry's vocabulary (its LATAM slot among them), the one the routers read: the
+  // stored item, not a read that would carry it over.
+  const raw = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: platform.store.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+  const { Item } = await raw.send(new GetCommand({ TableName: LOCAL_TABLES.routing, Key: { pk: MODEL_KEY }, ConsistentRead: true }));
+  const stored = decodeState(String(Item?.state));
+  expect(stored.vocabulary).toEqual(vocabularyOf(LOCAL_CONNECTORS));
+  expect(stored.vocabulary.regions).toContain('LATAM');
+  expect(Object.keys(stored.cells?.['sandbox-latam'] ?? {}).some((cell) => cell.startsWith('LATAM|'))).toBe(true);
 }, 120_000);
