@@ -55,7 +55,6 @@ export function currencyExponent(code: string): number {
   return exponent;
 }
 
-/** A decimal string in major units, exact (e.g. 1234 USD → "12.34", 5 KWD → "0.005"). */
 /**
  * A token amount in base units of `decimals` as a decimal string of whole tokens ("24.6912", "-3"): for display
  * (base units stay the source of truth). The rewards ledger's entries and the analytics figures both use it.
@@ -68,6 +67,7 @@ export function formatTokens(baseUnits: bigint, decimals: number): string {
   return `${sign}${abs / scale}${fraction ? `.${fraction}` : ''}`;
 }
 
+/** A decimal string in major units, exact (e.g. 1234 USD → "12.34", 5 KWD → "0.005"). */
 export function formatMajor(money: Money): string {
   const exponent = currencyExponent(money.currency);
   const negative = money.amount < 0;

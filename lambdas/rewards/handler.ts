@@ -13,6 +13,7 @@ import { RELAY_INSTRUCTIONS, RELAY_LIMITS, RelayRequest, RewardRequest, RewardWa
 import { RelayNotConfiguredError, RewardsNotMintedError, TransientError } from '../../contracts/errors';
 import { METRICS } from '../../contracts/resources';
 import type { StepHandlers } from '../../contracts/steps';
+import { formatTokens } from '../../contracts/money';
 import { isScheduledInvocation } from '../../contracts/topology';
 import { eventBridgePublisher } from '../shared/bus';
 import { documentClientOf, eventBridgeClient } from '../shared/clients';
@@ -23,7 +24,7 @@ import { secretString } from '../shared/secrets';
 import { runStep } from '../shared/steps';
 import { paymentLookup } from '../payments/lookup';
 import { adjustForRefund } from './refunds';
-import { assertRewardable, claimRewards, claimView, formatTokens, issueReward, rewardView, type RewardDeps } from './rewards';
+import { assertRewardable, claimRewards, claimView, issueReward, rewardView, type RewardDeps } from './rewards';
 import { DynamoRewardLedger } from './ledger';
 import { MintFailedError, mintOnce, sweepBatch, type MintDeps } from './mint';
 import { announce, announcePending, type RewardOutboxDeps } from './outbox';

@@ -7,7 +7,8 @@
 import type { RewardEntry } from '../../contracts/api';
 import type { PaymentRefundedDetail } from '../../contracts/events';
 import { TransientError } from '../../contracts/errors';
-import { formatTokens, issueReward, MIN_TOKENS, NoUsdRateError, rewardBaseUnits, type RewardChangeRecord, type RewardDeps, type RewardLedger, type StoredReward } from './rewards';
+import { formatTokens } from '../../contracts/money';
+import { issueReward, MIN_TOKENS, NoUsdRateError, rewardBaseUnits, type RewardChangeRecord, type RewardDeps, type RewardLedger, type StoredReward } from './rewards';
 
 /** The reward after a refund, as adjustForRefund writes it. */
 export interface RefundChange {

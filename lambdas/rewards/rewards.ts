@@ -52,7 +52,6 @@ export function rewardBaseUnits(amount: number, currency: string, decimals: numb
   return raw < min ? min : raw > max ? max : raw;
 }
 
-export { formatTokens };
 
 export interface SucceededPayment {
   readonly paymentId: string;

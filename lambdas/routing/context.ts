@@ -109,7 +109,7 @@ export function routingFeatureNames(vocabulary: RoutingVocabulary): string[] {
 
 /** The length of the feature vector under a vocabulary. */
 export function routingDimension(vocabulary: RoutingVocabulary): number {
-  return 3 + MERCHANT_CATEGORIES.length + 1 + vocabulary.regions.length + 1 + vocabulary.currencies.length + 1 + METHODS.length + NETWORKS.length + 1 + 2;
+  return routingFeatureNames(vocabulary).length;
 }
 
 /**

@@ -2,9 +2,9 @@ import { RewardNotEligibleError } from '../../contracts/errors';
 import { Keypair } from '@solana/web3.js';
 import bs58 from 'bs58';
 import { isSolanaAddress } from '../../contracts/ids';
+import { formatTokens } from '../../contracts/money';
 import {
   assertRewardable,
-  formatTokens,
   issueReward,
   NoUsdRateError,
   rewardBaseUnits,
