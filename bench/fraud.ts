@@ -17,14 +17,15 @@
  *    snapshots, writes) through the SDK DocumentClient against the local store (dynalite in its own process),
  *    per call and in store calls.
  * Data: `ml/simulate.py --customers 1500 --terminals 300 --days 60 --seed 5` when /usr/bin/python3 runs it,
- * else a small seeded TS generator (said in the output); or --csv FILE.
- * Options: --rows 20000 --store-rows 2000 --preload 2000 --py-rows 5000 --py-seconds 5 --csv FILE
+ * else a small seeded TS generator (said in the output); or --csv FILE (with --map and --currency as
+ * `npm run score`). The model: --model DIR (default the served lambdas/fraud/model); every section names the
+ * folder and its manifest version.
+ * Every option, with its default: USAGE below (`npm run bench:fraud -- --help`).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join, relative, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { featureVector, type FeatureOptions } from '../lambdas/fraud/features';
@@ -35,8 +36,9 @@ import { DynamoFeatureState } from '../lambdas/fraud/state';
 import type { XGBoostModel } from '../lambdas/fraud/xgboost';
 import { ensureTables, startLocalStore } from '../local/dynalite';
 import { LOCAL_TABLES } from '../local/env';
-import { readTransactions, type LabelledTransaction } from '../ml/dataset';
+import { parseColumnMap, readTransactions, type LabelledTransaction } from '../ml/dataset';
 import { graphLayout, graphRow } from '../ml/features';
+import { exitOnError, parseCommandLine, UsageError } from '../ml/cli';
 import { replayStates, type ReplayedState } from '../ml/replay';
 import { prng, quantile } from './support';
 
@@ -47,6 +49,53 @@ const GOAL_P99_MS = 1;
 const WARM_UP = 5_000;
 /** Hard stop, whatever happens (the store or Python hanging). */
 const WATCHDOG_MS = 115_000;
+const ROOT = join(__dirname, '..');
+
+const DEFAULTS = { rows: 20_000, storeRows: 2_000, preload: 2_000, pyRows: 5_000, pySeconds: 5 } as const;
+
+export const USAGE = [
+  'usage: npm run bench:fraud -- [options]',
+  '',
+  'The speed of fraud scoring: the in-process path (features, graph inputs, the ensemble, the decision) per',
+  'transaction against the goal p99 ≤ 1 ms, the evaluators against xgboost and torch when /usr/bin/python3 has',
+  'them, and the feature store I/O against dynalite. Data: ml/simulate.py (1,500 customers, 300 terminals, 60',
+  'days, seed 5), or --csv.',
+  '',
+  `  --rows N                    transactions timed in the in-process path, ≥ 1000 (default ${DEFAULTS.rows}; the data needs`,
+  `                              N + ${WARM_UP} warm-up rows)`,
+  `  --store-rows N              transactions timed against the store, ≥ 100 (default ${DEFAULTS.storeRows})`,
+  `  --preload N                 preceding transactions recorded in the store first, ≥ 0 (default ${DEFAULTS.preload})`,
+  `  --py-rows N                 rows for xgboost's and torch's single-row timings, ≥ 100 (default ${DEFAULTS.pyRows})`,
+  `  --py-seconds S              time budget of each Python single-row timing, in (0, 30] (default ${DEFAULTS.pySeconds})`,
+  '  --model DIR                 the model folder measured (default lambdas/fraud/model, the served one)',
+  '  --csv FILE                  transactions (docs/fraud-ml.md) instead of the simulated data',
+  '  --map canonical=COLUMN,...  with --csv: your column names (as npm run score; default: the canonical names)',
+  '  --currency CODE             with --csv: the currency when the file has none (default USD)',
+  '  --help, -h                  this text',
+].join('\n');
+
+export const OPTIONS = {
+  rows: { type: 'string', default: String(DEFAULTS.rows) },
+  'store-rows': { type: 'string', default: String(DEFAULTS.storeRows) },
+  preload: { type: 'string', default: String(DEFAULTS.preload) },
+  'py-rows': { type: 'string', default: String(DEFAULTS.pyRows) },
+  'py-seconds': { type: 'string', default: String(DEFAULTS.pySeconds) },
+  model: { type: 'string' },
+  csv: { type: 'string' },
+  map: { type: 'string' },
+  currency: { type: 'string' },
+} as const;
+
+/** A path as printed: relative to the repository when inside it. */
+const shown = (path: string) => (relative(ROOT, path).startsWith('..') ? path : relative(ROOT, path) || '.');
+
+/** The model folder measured, with the files the Python comparisons load. */
+interface Measured {
+  readonly dir: string;
+  readonly version: string;
+  readonly xgboostFile: string;
+  readonly graphsageFile: string;
+}
 
 const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -218,24 +267,32 @@ print(json.dumps(out))
 `;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      rows: { type: 'string', default: '20000' },
-      'store-rows': { type: 'string', default: '2000' },
-      preload: { type: 'string', default: '2000' },
-      'py-rows': { type: 'string', default: '5000' },
-      'py-seconds': { type: 'string', default: '5' },
-      csv: { type: 'string' },
-    },
-  });
+  const values = parseCommandLine('npm run bench:fraud', USAGE, OPTIONS);
+  if (!values) return;
   const n = Number(values.rows);
   const storeRows = Number(values['store-rows']);
   const preload = Number(values.preload);
   const pyRows = Number(values['py-rows']);
   const pySeconds = Number(values['py-seconds']);
   if (![n, storeRows, preload, pyRows].every(Number.isInteger) || n < 1000 || storeRows < 100 || preload < 0 || pyRows < 100 || !(pySeconds > 0 && pySeconds <= 30)) {
-    throw new Error('--rows ≥ 1000, --store-rows ≥ 100, --preload ≥ 0 and --py-rows ≥ 100 are integers; --py-seconds in (0, 30]');
+    throw new UsageError('--rows ≥ 1000, --store-rows ≥ 100, --preload ≥ 0 and --py-rows ≥ 100 are integers; --py-seconds in (0, 30] (npm run bench:fraud -- --help lists the options)');
   }
+  if (!values.csv && (values.map !== undefined || values.currency !== undefined)) {
+    throw new UsageError('--map and --currency describe a --csv FILE: give one (npm run bench:fraud -- --help lists the options)');
+  }
+  let columns: ReturnType<typeof parseColumnMap>;
+  try {
+    columns = parseColumnMap(values.map); // a bad --map fails before the minutes of work
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  // The model first: a bad folder fails at once, with the file at fault named.
+  const modelDir = resolve(values.model ?? DEFAULT_MODEL_DIR);
+  const folder = loadModelFolder(modelDir);
+  const model = loadFraudModel(modelDir);
+  const files = (JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as { models: { xgboost: string; graphsage: string } }).models;
+  const measured: Measured = { dir: shown(modelDir), version: folder.version, xgboostFile: join(modelDir, files.xgboost), graphsageFile: join(modelDir, files.graphsage) };
+
   const watchdog = setTimeout(() => {
     console.error(`bench:fraud: stopped after ${WATCHDOG_MS / 1000} s (watchdog)`);
     process.exit(1);
@@ -244,6 +301,7 @@ async function main(): Promise<void> {
   const began = performance.now();
   const [l1, l5, l15] = loadavg();
   console.log(`load average ${l1.toFixed(2)} ${l5.toFixed(2)} ${l15.toFixed(2)} on ${cpus().length} cores at start (other work on the machine slows every figure)`);
+  console.log(`model: ${measured.dir}, version ${measured.version} (feedback delay ${folder.feedbackDelayDays} days)`);
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
   const dir = mkdtempSync(join(tmpdir(), 'bench-fraud-'));
@@ -260,15 +318,13 @@ async function main(): Promise<void> {
         generateCsv(csv);
       }
     } else console.log(`data: ${csv}`);
-    const rows = await readTransactions(csv);
+    const rows = await readTransactions(csv, { map: columns, currency: values.currency });
     const frauds = rows.filter((r) => r.label === 1).length;
     const days = (rows[rows.length - 1].time - rows[0].time) / 86_400_000;
     console.log(`  ${int(rows.length)} transactions over ${days.toFixed(1)} days, ${((frauds / rows.length) * 100).toFixed(2)}% fraud`);
     if (rows.length < n + WARM_UP) throw new Error(`the data has ${rows.length} transactions; --rows ${n} needs at least ${n + WARM_UP}`);
 
     // 2. The in-process path: replay with in-memory state; time the last n transactions.
-    const model = loadFraudModel();
-    const folder = loadModelFolder(DEFAULT_MODEL_DIR);
     const { model: xgb, graphsage } = folder;
     const options: FeatureOptions = { feedbackDelayDays: model.feedbackDelayDays };
     const start = rows.length - n;
@@ -344,7 +400,7 @@ async function main(): Promise<void> {
     console.log(`    transactionGraph       ${summary(graphTimes).text}`);
     console.log(`    model.score + decide   ${sc.text}`);
     console.log(`  decisions: ${decisions.approve} approve, ${decisions.review} review, ${decisions.decline} decline`);
-    console.log(`  GOAL p99 ≤ ${GOAL_P99_MS} ms (excluding store I/O): ${all.p99 <= GOAL_P99_MS ? 'MET' : 'NOT MET'} (p99 ${us(all.p99)})`);
+    console.log(`  GOAL p99 ≤ ${GOAL_P99_MS} ms (excluding store I/O): ${all.p99 <= GOAL_P99_MS ? 'MET' : 'NOT MET'} (p99 ${us(all.p99)}, model ${measured.version})`);
     console.log('  breakdown, each part alone on the same rows:');
     console.log(`    featureVector          ${feat.text}`);
     console.log(`    transactionGraph       ${gin.text}`);
@@ -363,26 +419,26 @@ async function main(): Promise<void> {
     const graphRate = rowsPerSecond(some, some, (i) => graphsage.logit(vectors[i], graphs[i]), sink);
     const scoreRate = rowsPerSecond(some, some, (i) => model.score(vectors[i], graphs[i]).score, sink);
     console.log(
-      `TS evaluators on ${DEFAULT_MODEL_DIR.replace(`${join(__dirname, '..')}/`, '')}, the rows above (one core, untimed loops; ` +
+      `TS evaluators on ${measured.dir} (${measured.version}), the rows above (one core, untimed loops; ` +
         `the margin over the ${int(n)} rows repeated to ≥ 100,000 calls, the others over the first ${int(some)}):`,
     );
     console.log(
       `  XGBoost margin ${int(marginRate)} rows/s; contributions ${int(contribRate)} rows/s; GraphSAGE logit ${int(graphRate)} rows/s; ` +
         `model.score (all + reasons + stack) ${int(scoreRate)} rows/s`,
     );
-    compareXgboost(dir, vectors, xgb, mar, marginRate, pyRows, pySeconds);
-    compareTorch(dir, vectors, graphs, graphsage, gsl, graphRate, pyRows, pySeconds);
+    compareXgboost(dir, measured, vectors, xgb, mar, marginRate, pyRows, pySeconds);
+    compareTorch(dir, measured, vectors, graphs, graphsage, gsl, graphRate, pyRows, pySeconds);
 
     // 4. Store I/O, separately: the real DynamoFeatureState against dynalite in its own process.
     await benchStore(rows.slice(Math.max(0, start - preload), start), rows.slice(start, start + storeRows + 200), options, model, sink);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`done in ${((performance.now() - began) / 1000).toFixed(1)} s`);
+  console.log(`done in ${((performance.now() - began) / 1000).toFixed(1)} s (model ${measured.version} from ${measured.dir})`);
 }
 
 /** xgboost (Python) against the TS evaluator on the same model and rows. */
-function compareXgboost(dir: string, vectors: readonly Float64Array[], xgb: XGBoostModel, margin: Summary, marginRate: number, pyRows: number, pySeconds: number): void {
+function compareXgboost(dir: string, measured: Measured, vectors: readonly Float64Array[], xgb: XGBoostModel, margin: Summary, marginRate: number, pyRows: number, pySeconds: number): void {
   const probe = spawnSync(PYTHON, ['-c', 'import xgboost, numpy'], { encoding: 'utf8', timeout: 30_000 });
   if (probe.status !== 0) {
     console.log(`xgboost: NOT AVAILABLE (${PYTHON} cannot import xgboost and numpy: ${why(probe)}); no comparison`);
@@ -401,7 +457,7 @@ function compareXgboost(dir: string, vectors: readonly Float64Array[], xgb: XGBo
   writeFileSync(rowsPath, flat);
   writeFileSync(`${rowsPath}.margin`, margins);
   writeFileSync(`${rowsPath}.contrib`, contribs);
-  const py = spawnSync(PYTHON, ['-c', XGB_SCRIPT, join(DEFAULT_MODEL_DIR, 'xgboost.json'), rowsPath, String(f), String(pyRows), String(pySeconds)], {
+  const py = spawnSync(PYTHON, ['-c', XGB_SCRIPT, measured.xgboostFile, rowsPath, String(f), String(pyRows), String(pySeconds)], {
     encoding: 'utf8',
     timeout: (pySeconds + 60) * 1000,
     env: { ...process.env, OMP_NUM_THREADS: '1' },
@@ -413,7 +469,7 @@ function compareXgboost(dir: string, vectors: readonly Float64Array[], xgb: XGBo
   const r = JSON.parse(py.stdout.trim().split('\n').pop() as string) as XgboostResult;
   const b = r.batch;
   const rate = (seconds: number) => b.rows / seconds;
-  console.log(`xgboost ${r.xgboost} (${PYTHON}, nthread=1), same model, same rows, margins:`);
+  console.log(`xgboost ${r.xgboost} (${PYTHON}, nthread=1), same model (${shown(measured.xgboostFile)}), same rows, margins:`);
   console.log(
     `  single-row inplace_predict: p50 ${us(r.single_inplace.p50_ms)}, p99 ${us(r.single_inplace.p99_ms)} (${int(r.single_inplace.rows)} rows)` +
       ` → TS margin p50 is ${(r.single_inplace.p50_ms / margin.p50).toFixed(0)}× faster`,
@@ -431,6 +487,7 @@ function compareXgboost(dir: string, vectors: readonly Float64Array[], xgb: XGBo
 /** torch (ml/gnn.py's GraphSage with graphsage.json) against the TS forward pass on the same rows. */
 function compareTorch(
   dir: string,
+  measured: Measured,
   vectors: readonly Float64Array[],
   graphs: readonly GraphInputs[],
   graphsage: GraphSageModel,
@@ -450,7 +507,7 @@ function compareTorch(
   writeFileSync(rowsPath, flat);
   writeFileSync(`${rowsPath}.json`, JSON.stringify(layout));
   writeFileSync(`${rowsPath}.logit`, logits);
-  const py = spawnSync(PYTHON, ['-c', TORCH_SCRIPT, ML_DIR, join(DEFAULT_MODEL_DIR, 'graphsage.json'), rowsPath, String(pyRows), String(pySeconds)], {
+  const py = spawnSync(PYTHON, ['-c', TORCH_SCRIPT, ML_DIR, measured.graphsageFile, rowsPath, String(pyRows), String(pySeconds)], {
     encoding: 'utf8',
     timeout: (pySeconds + 60) * 1000,
     env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
@@ -465,7 +522,7 @@ function compareTorch(
     return;
   }
   const batchRate = r.batch.rows / r.batch.seconds;
-  console.log(`torch ${r.torch} (${PYTHON}, 1 thread, float32), ml/gnn.py GraphSage with graphsage.json, same rows:`);
+  console.log(`torch ${r.torch} (${PYTHON}, 1 thread, float32), ml/gnn.py GraphSage with ${shown(measured.graphsageFile)}, same rows:`);
   console.log(
     `  single-row forward: p50 ${us(r.single.p50_ms)}, p99 ${us(r.single.p99_ms)} (${int(r.single.rows)} rows)` +
       ` → TS GraphSAGE logit p50 is ${(r.single.p50_ms / logit.p50).toFixed(0)}× faster`,
@@ -571,7 +628,7 @@ async function benchStore(
       `  recordCompleted   ${record.text}; ${(recordCalls / done).toFixed(2)} store calls each (its own state.load, the snapshots, then the writes; ` +
         `the writes ≈ ${us(Math.max(0, record.p50 - load.p50))} at p50)`,
     );
-    console.log(`  assess with the store (load + in-process path): ${summary(assessTimes).text}`);
+    console.log(`  assess with the store (load + in-process path, model ${model.version}): ${summary(assessTimes).text}`);
     console.log(`  store operations served while timed: ${Object.entries(stats).map(([op, k]) => `${op.replace(` ${LOCAL_TABLES.fraudState}`, '')} ${k}`).join(', ')}`);
   } finally {
     client.destroy();
@@ -580,7 +637,4 @@ async function benchStore(
   if (Number.isNaN(sink.value)) console.log('(unexpected NaN)');
 }
 
-main().catch((error: unknown) => {
-  console.error(`bench:fraud: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+if (require.main === module) main().catch(exitOnError('bench:fraud'));

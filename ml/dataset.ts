@@ -24,7 +24,10 @@ export interface DatasetOptions {
   readonly map?: Readonly<Partial<Record<CanonicalColumn, string>>>;
   /** Currency when the file has no currency column. */
   readonly currency?: string;
-  /** Labels must be present (training, backtesting with metrics). */
+  /**
+   * The label column must be there (training). A row may still leave it empty: a label not known yet (the
+   * recent tail of real data), which training treats as history, never as a target.
+   */
   readonly requireLabels?: boolean;
 }
 
@@ -110,7 +113,6 @@ export async function readTransactions(path: string, options: DatasetOptions = {
         const currency = (get('currency') ?? defaultCurrency).toUpperCase();
         if (!isSupportedCurrency(currency)) throw new Error(`unknown currency "${currency}"`);
         const labelText = get('label');
-        if (options.requireLabels && labelText === undefined) throw new Error('the label is empty');
         rows.push({
           txId: get('tx_id')!,
           time: parseTimestamp(get('timestamp')!),

@@ -6,17 +6,47 @@
  * With --graph FILE it also writes the GraphSAGE inputs of every transaction (lambdas/fraud/graph.ts), in
  * the same order, as little-endian float32 rows (layout in `graphLayout()`, also written to FILE.json).
  *
- * Options: --map canonical=COLUMN,... (see docs/fraud-ml.md), --currency USD (when the file has none),
- * --feedback-delay-days 7, --graph FILE, --quiet.
+ * Unless --quiet, progress goes to stderr every 5 s or 100,000 rows, with the rate and an ETA (ml/progress.ts).
+ * Every option, with its default: USAGE below (`npm run features -- --help`).
  */
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
-import { parseArgs } from 'node:util';
 import { FEATURE_NAMES, type FeatureOptions } from '../lambdas/fraud/features';
 import { CUSTOMER_SNAPSHOT, DEVICE_SNAPSHOT, GRAPH_K, TERMINAL_SNAPSHOT, type GraphInputs } from '../lambdas/fraud/graph';
 import { parseColumnMap, readTransactions } from './dataset';
+import { exitOnError, parseCommandLine, UsageError } from './cli';
+import { progressLogger } from './progress';
 import { replay } from './replay';
+
+const DEFAULT_FEEDBACK_DELAY_DAYS = 7;
+
+export const USAGE = [
+  'usage: npm run features -- --data transactions.csv --out features.csv [options]',
+  '',
+  'Replays the CSV in time order through the serving feature code (lambdas/fraud/features.ts, graph.ts) and',
+  'writes one feature vector per transaction (missing values as nan).',
+  '',
+  '  --data CSV                  transactions (docs/fraud-ml.md); required',
+  '  --out FILE                  the feature vectors: tx_id,timestamp,customer_id,terminal_id,label,<features>; required',
+  '  --graph FILE                also write GraphSAGE\'s inputs as float32 rows, in the same order, and their',
+  '                              layout in FILE.json (default: not written)',
+  '  --map canonical=COLUMN,...  your column names (docs/fraud-ml.md; default: the canonical names)',
+  '  --currency CODE             the currency when the file has no currency column (default USD)',
+  `  --feedback-delay-days N     days before a label may be used by the features, 0 to 90 (default ${DEFAULT_FEEDBACK_DELAY_DAYS})`,
+  '  --quiet                     print nothing (default: progress with an ETA on stderr)',
+  '  --help, -h                  this text',
+].join('\n');
+
+export const OPTIONS = {
+  data: { type: 'string' },
+  out: { type: 'string' },
+  graph: { type: 'string' },
+  map: { type: 'string' },
+  currency: { type: 'string' },
+  'feedback-delay-days': { type: 'string', default: String(DEFAULT_FEEDBACK_DELAY_DAYS) },
+  quiet: { type: 'boolean', default: false },
+} as const;
 
 /** A CSV field, quoted when it must be (RFC 4180). */
 export function csvField(value: string): string {
@@ -104,6 +134,7 @@ export async function writeFeatures(
     inBatch = 0;
   };
   let n = 0;
+  const progress = progressLogger(transactions.length, options.log);
   for (const { tx, vector, graph } of replay(transactions, options.features)) {
     if (graphStream) {
       graphRow(rows.subarray(inBatch * layout.width, (inBatch + 1) * layout.width), vector, graph);
@@ -114,7 +145,7 @@ export async function writeFeatures(
     const line = [csvField(tx.txId), new Date(tx.time).toISOString(), csvField(tx.customerId), csvField(tx.terminalId), tx.label ?? '', ...values];
     if (!stream.write(`${line.join(',')}\n`)) await once(stream, 'drain');
     n += 1;
-    if (n % 100_000 === 0) options.log(`  ${n} / ${transactions.length} vectors`);
+    progress(n);
   }
   stream.end();
   await once(stream, 'finish');
@@ -128,21 +159,16 @@ export async function writeFeatures(
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      data: { type: 'string' },
-      out: { type: 'string' },
-      map: { type: 'string' },
-      currency: { type: 'string' },
-      'feedback-delay-days': { type: 'string', default: '7' },
-      graph: { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-    },
-  });
-  if (!values.data || !values.out) throw new Error('usage: npm run features -- --data transactions.csv --out features.csv [--graph graph.f32] [--map ...] [--currency USD] [--feedback-delay-days 7]');
+  const values = parseCommandLine('npm run features', USAGE, OPTIONS);
+  if (!values) return;
+  const { data, out } = values;
+  if (!data || !out) {
+    const missing = [data ? '' : '--data', out ? '' : '--out'].filter(Boolean);
+    throw new UsageError(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required (npm run features -- --help lists the options)`);
+  }
   const delay = Number(values['feedback-delay-days']);
-  if (!Number.isInteger(delay) || delay < 0 || delay > 90) throw new Error('--feedback-delay-days must be an integer from 0 to 90');
-  await writeFeatures(values.data, values.out, {
+  if (!Number.isInteger(delay) || delay < 0 || delay > 90) throw new UsageError(`--feedback-delay-days ${values['feedback-delay-days']}: must be an integer from 0 to 90`);
+  await writeFeatures(data, out, {
     map: values.map,
     currency: values.currency,
     features: { feedbackDelayDays: delay },
@@ -151,9 +177,4 @@ async function main(): Promise<void> {
   });
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(`features: ${(error as Error).message}`);
-    process.exit(1);
-  });
-}
+if (require.main === module) main().catch(exitOnError('features'));

@@ -103,12 +103,17 @@ class Inputs:
 
 
 def standardisation(layout, rows):
+    """Mean and std of each feature's signed log over the rows, ignoring missing values (a feature missing
+    everywhere, such as first_seen_device without devices, gets 0 and 1)."""
     o = layout["offsets"]
     raw = rows[:, o["features"][0] : o["features"][1]].astype(np.float64)
     x = slog1p(raw)
-    mean = np.nanmean(x, axis=0)
-    std = np.nanstd(x, axis=0)
-    mean[np.isnan(mean)] = 0.0
+    present = ~np.isnan(x)
+    n = present.sum(axis=0)
+    filled = np.where(present, x, 0.0)
+    mean = np.divide(filled.sum(axis=0), n, out=np.zeros(x.shape[1]), where=n > 0)
+    variance = np.divide((np.where(present, x - mean, 0.0) ** 2).sum(axis=0), n, out=np.zeros(x.shape[1]), where=n > 0)
+    std = np.sqrt(variance)
     std[~(std > 1e-6)] = 1.0
     return mean, std
 
@@ -122,43 +127,73 @@ def logits(model, inputs, batch=8192):
     return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
 
 
-def train(layout, rows, labels, train_mask, valid_mask, score, seed=7, epochs=12, patience=3, hidden=32, batch=512, lr=2e-3, log=print):
-    """Trains on the train rows, keeps the epoch with the best validation average precision (`score`)."""
+class Trained:
+    """A trained GraphSAGE with its input standardisation and the number of epochs it stands for."""
+
+    def __init__(self, model, mean, std, epochs):
+        self.model, self.mean, self.std, self.epochs = model, mean, std, epochs
+
+
+def _eta(done, total, elapsed):
+    remaining = elapsed / done * max(0, total - done) if done else float("nan")
+    return f"ETA {remaining:.0f} s" if remaining < 120 else f"ETA {remaining / 60:.1f} min"
+
+
+def train(layout, rows, labels, train_mask, valid_mask, score, seed=7, epochs=12, patience=3, hidden=32, batch=512, lr=2e-3, threads=2, log=print, every=10.0):
+    """Trains on the labelled train rows (label 0/1; rows without a label never enter the loss).
+
+    With `valid_mask`, keeps the epoch with the best validation average precision (`score`) and stops after
+    `patience` epochs without gain; without it (the refit), trains exactly `epochs` epochs. Progress with an
+    ETA every `every` seconds within an epoch, and a line per epoch."""
     torch.manual_seed(seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     rng = np.random.default_rng(seed)
+    train_mask = train_mask & (labels >= 0)
     mean, std = standardisation(layout, rows[train_mask])
     x_train = Inputs(layout, rows[train_mask], mean, std)
-    x_valid = Inputs(layout, rows[valid_mask], mean, std)
+    x_valid = Inputs(layout, rows[valid_mask], mean, std) if valid_mask is not None else None
     y_train = torch.from_numpy(labels[train_mask].astype(np.float32))
-    y_valid = labels[valid_mask]
+    y_valid = labels[valid_mask] if valid_mask is not None else None
     model = GraphSage(x_train.f.shape[1], layout["customerSnapshot"], layout["terminalSnapshot"], layout["deviceSnapshot"], hidden=hidden)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=1e-5)
     loss_fn = nn.BCEWithLogitsLoss()
-    best, best_state, stale = -1.0, None, 0
+    best, best_state, best_epoch, stale = -1.0, None, 0, 0
+    batches = (len(x_train) + batch - 1) // batch
+    run_started = time.time()
     for epoch in range(1, epochs + 1):
-        started = time.time()
+        started = last = time.time()
         model.train()
         order = torch.from_numpy(rng.permutation(len(x_train)))
         total = 0.0
-        for start in range(0, len(order), batch):
+        for b, start in enumerate(range(0, len(order), batch), start=1):
             index = order[start : start + batch]
             optimiser.zero_grad()
             loss = loss_fn(model(*x_train.batch(index)), y_train[index])
             loss.backward()
             optimiser.step()
             total += float(loss) * len(index)
+            now = time.time()
+            if now - last >= every:
+                last = now
+                log(f"    epoch {epoch}: batch {b:,}/{batches:,}, {_eta(b, batches, now - started)} for the epoch")
+        elapsed = time.time() - started
+        left = f", {_eta(epoch, epochs, time.time() - run_started)} at most" if epoch < epochs else ""
+        if x_valid is None:
+            log(f"  graphsage epoch {epoch}/{epochs}: loss {total / len(x_train):.5f} ({elapsed:.1f} s{left})")
+            continue
         ap = score(y_valid, logits(model, x_valid))
-        log(f"  graphsage epoch {epoch}: loss {total / len(x_train):.5f}, validation AP {ap:.4f} ({time.time() - started:.1f} s)")
+        log(f"  graphsage epoch {epoch}/{epochs}: loss {total / len(x_train):.5f}, validation AP {ap:.4f} ({elapsed:.1f} s{left})")
         if ap > best:
-            best, stale = ap, 0
+            best, best_epoch, stale = ap, epoch, 0
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
         else:
             stale += 1
             if stale >= patience:
                 break
+    if x_valid is None:
+        return Trained(model, mean, std, epochs)
     model.load_state_dict(best_state)
-    return model, mean, std
+    return Trained(model, mean, std, best_epoch)
 
 
 def _dense(layer):

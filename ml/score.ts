@@ -5,25 +5,31 @@
  * window is scored from exactly the state serving would have had: all the history before `--from` included.
  * One row per transaction in [from, to) is written:
  *
- *   tx_id,timestamp,customer_id,terminal_id,label,score,decision,model_version,reason_1,reason_2,reason_3
+ *   tx_id,timestamp,customer_id,terminal_id,label,score,decision,model_version,reason_1,reason_2,reason_3,
+ *   score_xgboost,score_graphsage
  *
  * `score` is the ensemble's (XGBoost and GraphSAGE stacked), as served. `decision` applies the manifest's
  * thresholds as serving does (score ≥ decline: decline, ≥ review: review); the reasons are the served ones
- * (`feature:+0.123`, in the ensemble's log-odds; `graph_neighbourhood` for GraphSAGE).
- * Unless --quiet, a summary goes to stderr: rows, window, time, and with labels AUC ROC, average precision,
- * precision@100 (as ml/train.py computes them) and the count and fraud rate per decision.
+ * (`feature:+0.123`, in the ensemble's log-odds; `graph_neighbourhood` for GraphSAGE). `score_xgboost` and
+ * `score_graphsage` are each model's own probability, the sigmoid of the log-odds the stack reads
+ * (lambdas/fraud/model.ts `stack`): they show what each model alone would have said.
+ * Unless --quiet, progress with an ETA goes to stderr during the replay (ml/progress.ts), then a summary: rows,
+ * window, time, and with labels AUC ROC, average precision and precision@100 (as ml/train.py computes them) for
+ * the ensemble and each model, and the count and fraud rate per decision.
  *
- * Options: --map canonical=COLUMN,... and --currency USD (as npm run features), --quiet.
+ * Every option, with its default: USAGE below (`npm run score -- --help`).
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
-import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_DIR, loadModelFolder, scoreWith, type FraudReason } from '../lambdas/fraud/model';
+import { sigmoid } from '../lambdas/shared/logistic';
 import { FraudDecision as FraudDecisionSchema } from '../contracts/api';
 import { decide, type FraudDecision } from '../lambdas/fraud/service';
 import { parseColumnMap, readTransactions } from './dataset';
 import { csvField } from './features';
+import { exitOnError, parseCommandLine, UsageError } from './cli';
+import { progressLogger } from './progress';
 import { replay } from './replay';
 
 const DAY_MS = 86_400_000;
@@ -33,13 +39,35 @@ const DECISIONS: readonly FraudDecision[] = FraudDecisionSchema.options;
 export const USAGE = [
   'usage: npm run score -- --data transactions.csv [--model DIR] [--from DATE] [--to DATE] [--out scores.csv]',
   '                        [--map canonical=COLUMN,...] [--currency USD] [--quiet]',
-  '  --model DIR   the model folder (manifest.json and the model it names; default lambdas/fraud/model)',
-  '  --data CSV    transactions (docs/fraud-ml.md); ALL of them are replayed, so history before --from counts',
-  '  --from DATE   first transaction scored: YYYY-MM-DD (00:00 UTC) or ISO-8601 time (default: the first one)',
-  '  --to DATE     end of the window, exclusive: an ISO-8601 time, or YYYY-MM-DD meaning the END of that day',
-  '                (--to 2026-04-30 scores all of 30 April; default: up to the last transaction)',
-  '  --out FILE    where the scores go (default: stdout)',
+  '',
+  'Backtests a model folder: replays the whole CSV as serving would and writes one row per transaction in',
+  '[--from, --to): tx_id,timestamp,customer_id,terminal_id,label,score,decision,model_version,reason_1..3,',
+  'score_xgboost,score_graphsage (score is the served ensemble; the last two each model alone).',
+  '',
+  '  --data CSV                  transactions (docs/fraud-ml.md); ALL of them are replayed, so history before --from',
+  '                              counts; required',
+  '  --model DIR                 the model folder (manifest.json and the models it names; default lambdas/fraud/model)',
+  '  --from DATE                 first transaction scored: YYYY-MM-DD (00:00 UTC) or ISO-8601 time (default: the first one)',
+  '  --to DATE                   end of the window, exclusive: an ISO-8601 time, or YYYY-MM-DD meaning the END of that',
+  '                              day (--to 2026-04-30 scores all of 30 April; default: up to the last transaction)',
+  '  --out FILE                  where the scores go (default: stdout)',
+  '  --map canonical=COLUMN,...  your column names (docs/fraud-ml.md; default: the canonical names)',
+  '  --currency CODE             the currency when the file has no currency column (default USD)',
+  '  --quiet                     print nothing on stderr (default: progress with an ETA, then a summary with AUC ROC,',
+  '                              average precision and precision@100 per model when the window has labels)',
+  '  --help, -h                  this text',
 ].join('\n');
+
+export const OPTIONS = {
+  data: { type: 'string' },
+  model: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  out: { type: 'string' },
+  map: { type: 'string' },
+  currency: { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+} as const;
 
 // ---------------------------------------------------------------------------------------------------------------
 // The window
@@ -144,7 +172,12 @@ export function formatReasons(reasons: readonly FraudReason[]): string[] {
 export const SCORE_COLUMNS = [
   'tx_id', 'timestamp', 'customer_id', 'terminal_id', 'label', 'score', 'decision', 'model_version',
   ...Array.from({ length: REASONS }, (_, i) => `reason_${i + 1}`),
+  'score_xgboost', 'score_graphsage',
 ] as const;
+
+/** The models whose own scores are written and measured beside the ensemble's. */
+export const MODELS = ['xgboost', 'graphsage'] as const;
+export type ModelName = (typeof MODELS)[number];
 
 export interface ScoreOptions {
   readonly data: string;
@@ -166,6 +199,16 @@ export interface DecisionCount {
   readonly frauds: number;
 }
 
+export interface Metrics {
+  readonly aucRoc: number;
+  readonly averagePrecision: number;
+  readonly precisionAt100: number;
+}
+
+export function metricsOf(labels: ArrayLike<number>, scores: ArrayLike<number>): Metrics {
+  return { aucRoc: aucRoc(labels, scores), averagePrecision: averagePrecision(labels, scores), precisionAt100: precisionAt(labels, scores, 100) };
+}
+
 export interface ScoreSummary {
   readonly modelVersion: string;
   readonly rows: number;
@@ -179,8 +222,10 @@ export interface ScoreSummary {
   readonly seconds: number;
   readonly labelled: number;
   readonly frauds: number;
-  /** Over the labelled rows of the window; absent without labels. */
-  readonly metrics?: { readonly aucRoc: number; readonly averagePrecision: number; readonly precisionAt100: number };
+  /** The ensemble's (the served score), over the labelled rows of the window; absent without labels. */
+  readonly metrics?: Metrics;
+  /** Each model's own score (score_xgboost, score_graphsage) on the same rows; absent without labels. */
+  readonly modelMetrics?: Readonly<Record<ModelName, Metrics>>;
   readonly decisions: Readonly<Record<FraudDecision, DecisionCount>>;
 }
 
@@ -200,6 +245,8 @@ export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> 
   log(`read ${transactions.length} transactions from ${options.data} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const inWindow = (time: number) => (from === undefined || time >= from) && (to === undefined || time < to);
   const windowRows = transactions.reduce((n, tx) => n + (inWindow(tx.time) ? 1 : 0), 0);
+  // What the replay goes through: everything before the end of the window (the history, then the window).
+  const replayRows = to === undefined ? transactions.length : transactions.reduce((n, tx) => n + (tx.time < to ? 1 : 0), 0);
   if (windowRows === 0) {
     const span = `${new Date(transactions[0].time).toISOString()} to ${new Date(transactions[transactions.length - 1].time).toISOString()}`;
     throw new Error(`${options.data}: no transactions in the window ${describeWindow(from, to)} (the file runs from ${span})`);
@@ -220,6 +267,7 @@ export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> 
   const { thresholds, version } = folder;
   const labels: number[] = [];
   const scores: number[] = [];
+  const modelScores: Record<ModelName, number[]> = { xgboost: [], graphsage: [] };
   const decisions = Object.fromEntries(DECISIONS.map((d) => [d, { rows: 0, labelled: 0, frauds: 0 }])) as Record<
     FraudDecision,
     { rows: number; labelled: number; frauds: number }
@@ -228,15 +276,25 @@ export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> 
   let rows = 0;
   let first = Number.NaN;
   let last = Number.NaN;
+  const historyRows = replayRows - windowRows;
+  log(`replaying ${historyRows} transactions of history, then scoring ${windowRows}`);
   const replayed = Date.now();
+  // Two phases at different speeds (scoring runs the models), each with its own progress and ETA.
+  const historyProgress = progressLogger(historyRows, log, { phase: 'history' });
+  let scoringProgress: ((done: number) => void) | undefined;
   for (const { tx, vector, graph } of replay(transactions, { feedbackDelayDays: folder.feedbackDelayDays })) {
     if (to !== undefined && tx.time >= to) break; // nothing after the window matters
     if (!inWindow(tx.time)) {
       history += 1;
+      historyProgress(history);
       continue;
     }
+    scoringProgress ??= progressLogger(windowRows, log, { phase: 'scoring' });
     const scored = scoreWith(folder, vector, graph);
     const { score } = scored;
+    // Each model's own probability, from the log-odds the stack combined.
+    const xgboost = sigmoid(scored.xgboostMargin);
+    const graphsage = sigmoid(scored.graphsageLogit);
     const decision = decide(score, { reviewThreshold: thresholds.review, declineThreshold: thresholds.decline });
     const reasons = formatReasons(scored.reasons);
     const count = decisions[decision];
@@ -244,6 +302,8 @@ export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> 
     if (tx.label !== undefined) {
       labels.push(tx.label);
       scores.push(score);
+      modelScores.xgboost.push(xgboost);
+      modelScores.graphsage.push(graphsage);
       count.labelled += 1;
       count.frauds += tx.label;
     }
@@ -257,12 +317,14 @@ export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> 
       decision,
       csvField(version),
       ...reasons,
+      String(xgboost),
+      String(graphsage),
     ];
     await write(`${line.join(',')}\n`);
     if (rows === 0) first = tx.time;
     last = tx.time;
     rows += 1;
-    if (rows % 100_000 === 0) log(`  ${rows} / ${windowRows} scored`);
+    scoringProgress(rows);
   }
   if (stream !== process.stdout) {
     stream.end();
@@ -284,9 +346,8 @@ export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> 
     seconds: (Date.now() - started) / 1000,
     labelled: labels.length,
     frauds,
-    metrics: labels.length
-      ? { aucRoc: aucRoc(labels, scores), averagePrecision: averagePrecision(labels, scores), precisionAt100: precisionAt(labels, scores, 100) }
-      : undefined,
+    metrics: labels.length ? metricsOf(labels, scores) : undefined,
+    modelMetrics: labels.length ? { xgboost: metricsOf(labels, modelScores.xgboost), graphsage: metricsOf(labels, modelScores.graphsage) } : undefined,
     decisions,
   };
 }
@@ -314,10 +375,11 @@ export function formatSummary(s: ScoreSummary, out = 'stdout'): string[] {
       `after ${s.history} of history`,
   ];
   if (s.metrics) {
-    lines.push(
-      `  labels on ${s.labelled} rows, ${s.frauds} frauds (${percent(s.frauds, s.labelled)}): AUC ROC ${number(s.metrics.aucRoc)}, ` +
-        `average precision ${number(s.metrics.averagePrecision)}, precision@100 ${number(s.metrics.precisionAt100, 2)}`,
-    );
+    const metrics = (name: string, m: Metrics) =>
+      `    ${name.padEnd(10)} AUC ROC ${number(m.aucRoc)}, average precision ${number(m.averagePrecision)}, precision@100 ${number(m.precisionAt100, 2)}`;
+    lines.push(`  labels on ${s.labelled} rows, ${s.frauds} frauds (${percent(s.frauds, s.labelled)}):`);
+    lines.push(metrics('ensemble', s.metrics));
+    for (const name of MODELS) if (s.modelMetrics) lines.push(metrics(name, s.modelMetrics[name]));
   } else {
     lines.push('  no labels in the window: no metrics');
   }
@@ -332,24 +394,9 @@ export function formatSummary(s: ScoreSummary, out = 'stdout'): string[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      model: { type: 'string', default: DEFAULT_MODEL_DIR },
-      data: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      out: { type: 'string' },
-      map: { type: 'string' },
-      currency: { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    console.error(USAGE);
-    return;
-  }
-  if (!values.data) throw new Error(`--data is required\n${USAGE}`);
+  const values = parseCommandLine('npm run score', USAGE, OPTIONS);
+  if (!values) return;
+  if (!values.data) throw new UsageError('--data is required (npm run score -- --help lists the options)');
   const log = values.quiet ? () => undefined : (line: string) => console.error(line);
   const summary = await scoreWindow({ ...values, data: values.data, log });
   for (const line of formatSummary(summary, values.out ?? 'stdout')) log(line);
@@ -359,7 +406,6 @@ if (require.main === module) {
   main().catch((error: unknown) => {
     // The reader went away (`npm run score ... | head`): stop quietly, like other command-line tools.
     if ((error as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
-    console.error(`score: ${(error as Error).message}`);
-    process.exit(1);
+    exitOnError('score')(error);
   });
 }

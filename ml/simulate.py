@@ -640,8 +640,13 @@ def _allocate(total, shares, minimum):
     return base + alloc
 
 
-def simulate(cfg: Config, log=None):
-    """Run the simulation; returns (rows as a list of CSV lines without header, transactions dict, simulator)."""
+def simulate(cfg: Config, log=None, devices=True):
+    """Run the simulation; returns (rows as a list of CSV lines without header, transactions dict, simulator).
+
+    devices=False leaves ``device_id`` empty on every row. The world is generated exactly as with devices (the
+    same random draws, device names included), so every other column is the same for a seed: data without
+    device ids (e.g. card-present processors), to see what the models do without the device signal.
+    """
     sim = Simulator(cfg, log)
     tx = sim.run()
     n = len(tx["ts"])
@@ -652,7 +657,9 @@ def simulate(cfg: Config, log=None):
     cw, tw = max(5, len(str(cfg.customers))), max(4, len(str(cfg.terminals)))
     cust_names = np.array([f"c_{i:0{cw}d}" for i in range(1, cfg.customers + 1)], dtype=object)
     term_names = np.array([f"t_{i:0{tw}d}" for i in range(1, cfg.terminals + 1)], dtype=object)
-    dev_names = np.array([""] + sim.device_names(), dtype=object)
+    dev_names = np.array([""] + sim.device_names(), dtype=object)  # drawn either way: rng_ids stays the same
+    if not devices:
+        dev_names[:] = ""
     k = sim.t_country[tx["term"]]
     exps = EXPONENT[k]
     minor = tx["minor"]
@@ -703,6 +710,9 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--fraud-intensity", type=float, default=1.0,
                     help="scales every fraud scenario's rate (1.0 gives about 1%% fraud)")
+    ap.add_argument("--no-devices", action="store_true",
+                    help="leave device_id empty on every row (the same world otherwise: every other column is "
+                         "identical for a seed)")
     ap.add_argument("--quiet", action="store_true", help="print nothing")
     a = ap.parse_args(argv)
     cfg = Config(customers=a.customers, terminals=a.terminals, days=a.days, start=a.start, seed=a.seed,
@@ -710,7 +720,7 @@ def main(argv=None):
     t = time.perf_counter()
     log = None if a.quiet else (lambda m: print(f"[{time.perf_counter() - t:6.1f}s] {m}", file=sys.stderr, flush=True))
     try:
-        rows, tx, _ = simulate(cfg, log)
+        rows, tx, _ = simulate(cfg, log, devices=not a.no_devices)
     except ValueError as e:
         ap.error(str(e))
     write_csv(a.out, rows)
@@ -718,7 +728,8 @@ def main(argv=None):
         print(summary(tx))
         size = os.path.getsize(a.out)
         print(f"wrote {a.out}: {len(rows):,} rows, {size / 1e6:.1f} MB in {time.perf_counter() - t:.1f}s "
-              f"(seed {cfg.seed}, {cfg.customers} customers, {cfg.terminals} terminals, {cfg.days} days)")
+              f"(seed {cfg.seed}, {cfg.customers} customers, {cfg.terminals} terminals, {cfg.days} days"
+              f"{', no device ids' if a.no_devices else ''})")
     return 0
 
 

@@ -2,19 +2,27 @@
 """Train the fraud model on replayed feature vectors (npm run features): XGBoost, GraphSAGE and their ensemble.
 
 Usually run through `npm run train`, which replays the transactions CSV through the serving feature and graph
-code first. Splits are by time, never at random:
+code first. The windows are time splits, placed by when labels become known (ml/windows.py):
 
-    warm-up | train ............ | (D) | valid ........ | test ........
-    windows   labels known by          early stopping,   held out: the
-    fill up   the train cut-off        thresholds        metrics
+    warm-up | fit ............... | gap D | valid ..... | (gap D | test .....) | unlabelled tail
+            | refit: every usable label ............. |
 
-Training uses only transactions whose labels are known at the train cut-off (older than the cut-off
-minus the feedback delay D); both models train on the same rows, and each row's inputs hold only edges and
-labels from before it (the replay). XGBoost stops early on the validation window, GraphSAGE keeps its best
-validation epoch, and the ensemble (logistic stacking of the two models' log-odds) is fitted on the
-validation window. The folder written holds the XGBoost model in its native JSON (loadable by xgboost itself
-and by SageMaker's built-in XGBoost), the GraphSAGE weights as JSON, a manifest (features, ensemble, windows,
-thresholds), the metrics of all three on the test window, a model card and golden predictions for parity tests.
+1. Selection. XGBoost learns from the fit window and stops early on the validation window's average
+   precision (the metric it names: `aucpr`, tested); GraphSAGE learns from the same rows and keeps its best
+   validation epoch. The combiner is chosen on validation: the logistic stack of the two models' log-odds
+   when its cross-fitted average precision beats the better model alone, else that model alone (said in
+   the manifest and the card). The decision thresholds come from the chosen combiner's validation scores.
+2. Refit (the default; `--no-refit` turns it off). Both models learn again from every usable label (fit,
+   gap and validation) with the settings chosen: XGBoost's number of trees, GraphSAGE's number of epochs,
+   the combiner and the thresholds.
+3. Test (only with `--test-days N`): the published models on the last N labelled days, which nothing above
+   saw.
+
+Rows without a label (an empty label, or labels not yet known at `--until`) are history only: their
+features and graph edges count, they are never in a loss. The folder written holds the XGBoost model in its
+native JSON (loadable by xgboost itself and by SageMaker's built-in XGBoost), the GraphSAGE weights as JSON,
+a manifest (features, ensemble, windows, thresholds), the metrics, a model card and golden predictions for
+the parity tests.
 
 Only Python's standard library, numpy, xgboost and torch (Debian: python3-numpy, python3-xgboost, python3-torch).
 """
@@ -33,9 +41,24 @@ import numpy as np
 import xgboost as xgb
 
 import gnn
+import windows as win
 
-DAY = 86400.0
 META_COLUMNS = ["tx_id", "timestamp", "customer_id", "terminal_id", "label"]
+# xgboost's name of the metric early stopping watches, and ours.
+STOPPING_METRIC = "aucpr"
+STOPPING_METRIC_NAME = "validation average precision (xgboost aucpr)"
+# XGBoost's settings (the seed and the thread count are added per run).
+XGB_PARAMS = {
+    "objective": "binary:logistic",
+    "eval_metric": ["auc", STOPPING_METRIC],
+    "tree_method": "hist",
+    "max_depth": 6,
+    "eta": 0.05,
+    "subsample": 0.8,
+    "colsample_bytree": 0.8,
+    "min_child_weight": 2,
+    "lambda": 1.0,
+}
 
 
 def log(message, quiet=False):
@@ -47,12 +70,9 @@ def parse_time(text):
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def parse_date(text):
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc).timestamp()
-
-
 def read_features(path):
-    """The features CSV written by `npm run features`: meta columns, then one column per feature."""
+    """The features CSV written by `npm run features`: meta columns, then one column per feature. An empty
+    label is read as −1 (no label: history only)."""
     with open(path, newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader)
@@ -60,12 +80,10 @@ def read_features(path):
             raise SystemExit(f"{path}: expected the columns {', '.join(META_COLUMNS)} first (written by npm run features)")
         names = header[len(META_COLUMNS):]
         times, labels, ids, rows = [], [], [], []
-        for line, record in enumerate(reader, start=2):
-            if record[4] == "":
-                raise SystemExit(f"{path}:{line}: the transaction has no label; training needs labels")
+        for record in reader:
             ids.append(record[0])
             times.append(parse_time(record[1]))
-            labels.append(int(record[4]))
+            labels.append(int(record[4]) if record[4] != "" else -1)
             rows.append([float(v) for v in record[len(META_COLUMNS):]])
     if not rows:
         raise SystemExit(f"{path}: no rows")
@@ -145,175 +163,255 @@ def choose_thresholds(y, s, review_share, decline_precision):
     return {"review": round(review, 6), "decline": round(decline, 6)}
 
 
-def iso(seconds):
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat().replace("+00:00", "Z")
+def eta(done, total, elapsed):
+    """`ETA 12 s` from the work done so far (empty before any)."""
+    if done <= 0 or elapsed <= 0:
+        return ""
+    remaining = elapsed / done * max(0, total - done)
+    return f"ETA {remaining:.0f} s" if remaining < 120 else f"ETA {remaining / 60:.1f} min"
+
+
+class XgbProgress(xgb.callback.TrainingCallback):
+    """A progress line every `every` seconds: the round, the stopping metric, its best so far and an ETA."""
+
+    def __init__(self, rounds, log_line, every=5.0):
+        self.rounds, self.log_line, self.every = rounds, log_line, every
+        self.started = self.last = time.time()
+
+    def after_iteration(self, model, epoch, evals_log):
+        now = time.time()
+        if now - self.last >= self.every or epoch + 1 == self.rounds:
+            self.last = now
+            history = evals_log.get("valid", {}).get(STOPPING_METRIC, [])
+            metric = ""
+            if history:
+                best = int(np.argmax(history))
+                metric = f": valid {STOPPING_METRIC} {history[-1]:.4f} (best {history[best]:.4f} at round {best + 1})"
+            self.log_line(f"  xgboost round {epoch + 1}/{self.rounds}{metric}, {now - self.started:.0f} s, {eta(epoch + 1, self.rounds, now - self.started)} at most")
+        return False
+
+
+def fit_xgboost(params, dtrain, dvalid, rounds, early_stopping, log_line):
+    """XGBoost on `dtrain`, stopping early on the validation window's average precision. Returns the booster cut
+    to its best round and the per-round validation history ({"aucpr": [...], "auc": [...]}).
+
+    xgboost's own early stopping watches the LAST metric of `eval_metric` unless told which: the callback
+    names it, so the order of the list does not matter."""
+    history = {}
+    stopping = xgb.callback.EarlyStopping(rounds=early_stopping, metric_name=STOPPING_METRIC, data_name="valid", maximize=True)
+    booster = xgb.train(
+        params, dtrain, num_boost_round=rounds, evals=[(dvalid, "valid")], evals_result=history,
+        callbacks=[stopping, XgbProgress(rounds, log_line)], verbose_eval=False,
+    )
+    best = booster.best_iteration
+    return booster[: best + 1], history["valid"]
+
+
+def refit_xgboost(params, dtrain, rounds, log_line):
+    """XGBoost on `dtrain` for exactly `rounds` rounds (the number chosen on validation)."""
+    return xgb.train(params, dtrain, num_boost_round=rounds, callbacks=[XgbProgress(rounds, log_line)], verbose_eval=False)
+
+
+def choose_combiner(xgb_margin, gnn_logit, labels, times):
+    """The ensemble, or the better model alone, whichever is better on validation.
+
+    The stack's validation AP is cross-fitted (fitted on one half of the window in time, scored on the other,
+    both ways), so it is not flattered by being scored on the rows it was fitted on. It is kept only when it
+    beats the better single model; the stack published is then fitted on the whole window. A single model is
+    published as a stack with weight 1 on its log-odds and 0 on the other's, which serves exactly its score."""
+    margins = np.c_[xgb_margin, gnn_logit]
+    singles = {"xgboost": average_precision(labels, xgb_margin), "graphsage": average_precision(labels, gnn_logit)}
+    half = times < np.median(times)
+    oof = np.zeros(len(labels))
+    for fit_on in (half, ~half):
+        if labels[fit_on].sum() == 0 or labels[fit_on].sum() == fit_on.sum():
+            oof = None
+            break
+        stacker = gnn.fit_stacker(margins[fit_on], labels[fit_on])
+        oof[~fit_on] = gnn.stack(stacker, margins[~fit_on])
+    stacked = average_precision(labels, oof) if oof is not None else float("nan")
+    best_single = max(singles, key=singles.get)
+    validation = {"stack_cross_fitted": stacked, **singles}
+    if stacked > singles[best_single]:
+        return {"chosen": "stack", **gnn.fit_stacker(margins, labels), "validationAveragePrecision": validation}
+    weights = [1.0, 0.0] if best_single == "xgboost" else [0.0, 1.0]
+    return {"chosen": best_single, "weights": weights, "bias": 0.0, "validationAveragePrecision": validation}
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Train the fraud model (XGBoost, GraphSAGE and their ensemble) on replayed feature vectors.",
+        epilog="Usually run through `npm run train` (ml/train.ts), which writes --features and --graph first. Windows: ml/windows.py.",
+    )
     parser.add_argument("--features", required=True, help="feature vectors from npm run features")
     parser.add_argument("--graph", required=True, help="GraphSAGE inputs from npm run features --graph (same rows)")
-    parser.add_argument("--gnn-epochs", type=int, default=12)
-    parser.add_argument("--gnn-hidden", type=int, default=32)
     parser.add_argument("--out", required=True, help="model folder to write")
     parser.add_argument("--version", help="model version (default: fraud-<UTC date>-<hash of the model files>)")
-    parser.add_argument("--feedback-delay-days", type=float, default=7.0)
-    parser.add_argument("--warmup-days", type=float, default=30.0, help="skip the start while the windows fill")
-    parser.add_argument("--train-end", help="train cut-off, YYYY-MM-DD (default: 60%% of the span after warm-up)")
-    parser.add_argument("--valid-end", help="validation end and test start, YYYY-MM-DD (default: 80%%)")
-    parser.add_argument("--test-end", help="test end, YYYY-MM-DD (default: the last transaction)")
-    parser.add_argument("--max-rounds", type=int, default=600)
-    parser.add_argument("--early-stopping", type=int, default=40)
+    parser.add_argument("--feedback-delay-days", type=float, default=7.0, help="days before a label is known (default 7)")
+    parser.add_argument("--until", help="train as of this date, YYYY-MM-DD: rows from it on are ignored, and labels of the last --feedback-delay-days before it are not yet known (default: every row and label in the file)")
+    parser.add_argument("--warmup-days", type=float, default=30.0, help="skip the start while the 30-day windows fill (default 30)")
+    parser.add_argument("--valid-days", type=float, default=14.0, help="validation: the last N days of usable labels (default 14)")
+    parser.add_argument("--test-days", type=float, default=0.0, help="hold out the last N labelled days from everything and measure the published models on them (default 0: none)")
+    parser.add_argument("--no-refit", action="store_true", help="publish the selection models instead of refitting on every usable label")
+    parser.add_argument("--max-rounds", type=int, default=600, help="XGBoost rounds at most (default 600)")
+    parser.add_argument("--early-stopping", type=int, default=40, help="XGBoost rounds without a better validation average precision before stopping (default 40)")
+    parser.add_argument("--gnn-epochs", type=int, default=12, help="GraphSAGE epochs at most (default 12; it stops after 3 without gain)")
+    parser.add_argument("--gnn-hidden", type=int, default=32, help="GraphSAGE hidden units (default 32)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help=f"threads for xgboost and torch (default: the CPUs, {os.cpu_count()})")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--review-share", type=float, default=0.01, help="share of transactions in the review band, below decline")
-    parser.add_argument("--decline-precision", type=float, default=0.9, help="validation precision the decline threshold keeps")
-    parser.add_argument("--golden-rows", type=int, default=300)
+    parser.add_argument("--review-share", type=float, default=0.01, help="share of transactions in the review band, below decline (default 0.01)")
+    parser.add_argument("--decline-precision", type=float, default=0.9, help="validation precision the decline threshold keeps (default 0.9)")
+    parser.add_argument("--golden-rows", type=int, default=300, help="rows of golden predictions for the parity tests")
     parser.add_argument("--source", default="", help="where the transactions came from, for the manifest and card")
-    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--quiet", action="store_true", help="print nothing")
     args = parser.parse_args(argv)
+    if args.threads < 1:
+        raise SystemExit("--threads must be at least 1")
     started = time.time()
+    say = lambda line: log(line, args.quiet)
 
     names, ids, times, labels, x = read_features(args.features)
-    log(f"read {len(labels):,} vectors with {len(names)} features ({labels.sum():,} frauds)", args.quiet)
-    start, end = times.min() + args.warmup_days * DAY, times.max()
-    if end <= start:
-        raise SystemExit(f"the data spans {(times.max() - times.min()) / DAY:.1f} days: not enough after a {args.warmup_days}-day warm-up")
-    span = end - start
-    train_end = parse_date(args.train_end) if args.train_end else start + 0.6 * span
-    valid_end = parse_date(args.valid_end) if args.valid_end else start + 0.8 * span
-    test_end = parse_date(args.test_end) + DAY if args.test_end else end + 1
-    if not (start < train_end < valid_end < test_end):
-        raise SystemExit("windows must be in order: warm-up end < --train-end < --valid-end < --test-end")
-    delay = args.feedback_delay_days * DAY
-    train = (times >= start) & (times < train_end - delay)
-    valid = (times >= train_end) & (times < valid_end)
-    test = (times >= valid_end) & (times < test_end)
-    for name, mask in (("train", train), ("valid", valid), ("test", test)):
-        if mask.sum() == 0 or labels[mask].sum() == 0:
-            raise SystemExit(f"the {name} window has {mask.sum()} transactions and {labels[mask].sum()} frauds: widen it")
-    log(
-        f"windows: train {iso(start)}..{iso(train_end - delay)} ({train.sum():,} rows, labels known by the cut-off), "
-        f"valid ..{iso(valid_end)} ({valid.sum():,}), test ..{iso(min(test_end, end))} ({test.sum():,})",
-        args.quiet,
+    until = win.parse_date(args.until, "--until") if args.until else None
+    say(f"read {len(labels):,} vectors with {len(names)} features ({int((labels == 1).sum()):,} frauds, {int((labels < 0).sum()):,} without a label)")
+    windows, bounds = win.plan(
+        times, labels, args.feedback_delay_days, warmup_days=args.warmup_days, valid_days=args.valid_days,
+        test_days=args.test_days, until=until,
     )
+    for line in win.describe(windows, bounds, labels):
+        say(f"  {line}")
+    fit, valid, refit, test = windows["fit"], windows["valid"], windows["refit"], windows["test"]
+    has_test = bool(test.any())
 
-    dtrain = xgb.DMatrix(x[train], label=labels[train], missing=np.nan, feature_names=names)
-    dvalid = xgb.DMatrix(x[valid], label=labels[valid], missing=np.nan, feature_names=names)
-    params = {
-        "objective": "binary:logistic",
-        "eval_metric": ["aucpr", "auc"],
-        "tree_method": "hist",
-        "max_depth": 6,
-        "eta": 0.05,
-        "subsample": 0.8,
-        "colsample_bytree": 0.8,
-        "min_child_weight": 2,
-        "lambda": 1.0,
-        "seed": args.seed,
-        "nthread": 2,
-    }
-    booster = xgb.train(
-        params,
-        dtrain,
-        num_boost_round=args.max_rounds,
-        evals=[(dvalid, "valid")],
-        early_stopping_rounds=args.early_stopping,
-        verbose_eval=False if args.quiet else 50,
-    )
-    best = booster.best_iteration
-    booster = booster[: best + 1]
-    log(f"xgboost: {best + 1} trees (early stopping on validation aucpr)", args.quiet)
+    matrix = lambda mask, labelled=True: xgb.DMatrix(x[mask], label=labels[mask] if labelled else None, missing=np.nan, feature_names=names, nthread=args.threads)
+    params = {**XGB_PARAMS, "seed": args.seed, "nthread": args.threads}
+    say(f"[selection] xgboost on the fit window, early stopping on {STOPPING_METRIC_NAME} after {args.early_stopping} rounds without gain")
+    selected, history = fit_xgboost(params, matrix(fit), matrix(valid), args.max_rounds, args.early_stopping, say)
+    trees = selected.num_boosted_rounds()
+    stopped_at = len(history[STOPPING_METRIC])
+    say(f"  xgboost: {trees} trees (validation aucpr {history[STOPPING_METRIC][trees - 1]:.4f}; ran {stopped_at} rounds)")
+    margin = lambda booster, rows: booster.predict(xgb.DMatrix(rows, missing=np.nan, feature_names=names, nthread=args.threads), output_margin=True).astype(np.float64)
+    xgb_valid = margin(selected, x[valid])
 
-    margin = lambda rows: booster.predict(xgb.DMatrix(rows, missing=np.nan, feature_names=names), output_margin=True).astype(np.float64)
-    xgb_valid, xgb_test = margin(x[valid]), margin(x[test])
-
-    log(f"graphsage: {args.gnn_epochs} epochs at most, best validation epoch kept", args.quiet)
     layout, graph_rows = gnn.load_graph(args.graph, len(labels))
-    model, mean, std = gnn.train(
-        layout, graph_rows, labels, train, valid, average_precision, seed=args.seed, epochs=args.gnn_epochs,
-        hidden=args.gnn_hidden, log=lambda line: log(line, args.quiet),
+    say(f"[selection] graphsage on the fit window: {args.gnn_epochs} epochs at most, best validation epoch kept")
+    gnn_selected = gnn.train(
+        layout, graph_rows, labels, fit, valid, average_precision, seed=args.seed, epochs=args.gnn_epochs,
+        hidden=args.gnn_hidden, threads=args.threads, log=say,
     )
-    gnn_logits = lambda mask: gnn.logits(model, gnn.Inputs(layout, graph_rows[mask], mean, std))
-    gnn_valid, gnn_test = gnn_logits(valid), gnn_logits(test)
+    gnn_valid = gnn.logits(gnn_selected.model, gnn.Inputs(layout, graph_rows[valid], gnn_selected.mean, gnn_selected.std))
 
-    stacker = gnn.fit_stacker(np.c_[xgb_valid, gnn_valid], labels[valid])
-    ens_valid = gnn.stack(stacker, np.c_[xgb_valid, gnn_valid])
-    ens_test = gnn.stack(stacker, np.c_[xgb_test, gnn_test])
-    log(f"ensemble: {stacker['weights'][0]:.3f}·xgboost + {stacker['weights'][1]:.3f}·graphsage + {stacker['bias']:.3f} (log-odds, fitted on validation)", args.quiet)
+    combiner = choose_combiner(xgb_valid, gnn_valid, labels[valid], times[valid])
+    ap = combiner["validationAveragePrecision"]
+    say(
+        f"  combiner: {combiner['chosen']} (validation AP: stack {ap['stack_cross_fitted']:.4f} cross-fitted, "
+        f"xgboost {ap['xgboost']:.4f}, graphsage {ap['graphsage']:.4f}): "
+        f"{combiner['weights'][0]:.3f}·xgboost + {combiner['weights'][1]:.3f}·graphsage + {combiner['bias']:.3f}"
+    )
+    ens_valid = gnn.stack(combiner, np.c_[xgb_valid, gnn_valid])
     thresholds = choose_thresholds(labels[valid], ens_valid, args.review_share, args.decline_precision)
     sigmoid = lambda m: 1 / (1 + np.exp(-m))
+
+    if args.no_refit:
+        booster, graph_model = selected, gnn_selected
+        say("[refit] off (--no-refit): publishing the selection models")
+    else:
+        say(f"[refit] xgboost, {trees} trees, on every usable label ({int(refit.sum()):,} rows)")
+        booster = refit_xgboost(params, matrix(refit), trees, say)
+        say(f"[refit] graphsage, {gnn_selected.epochs} epochs, on the same rows")
+        graph_model = gnn.train(
+            layout, graph_rows, labels, refit, None, average_precision, seed=args.seed, epochs=gnn_selected.epochs,
+            hidden=args.gnn_hidden, threads=args.threads, log=say,
+        )
 
     os.makedirs(args.out, exist_ok=True)
     data_hash = hashlib.sha256(open(args.features, "rb").read()).hexdigest()[:12]
     booster.save_model(os.path.join(args.out, "xgboost.json"))
     with open(os.path.join(args.out, "graphsage.json"), "w") as handle:
-        json.dump(gnn.export_weights(model, layout, names, mean, std), handle)
+        json.dump(gnn.export_weights(graph_model.model, layout, names, graph_model.mean, graph_model.std), handle)
         handle.write("\n")
     # The version names the models themselves: another training run (other data, code or seed) gets another one.
     model_hash = hashlib.sha256()
     for name in ("xgboost.json", "graphsage.json"):
         with open(os.path.join(args.out, name), "rb") as handle:
             model_hash.update(handle.read())
-    model_hash.update(json.dumps(stacker, sort_keys=True).encode())
+    stack_only = {"weights": combiner["weights"], "bias": combiner["bias"]}
+    model_hash.update(json.dumps(stack_only, sort_keys=True).encode())
     version = args.version or f"fraud-{dt.datetime.now(dt.timezone.utc):%Y%m%d}-{model_hash.hexdigest()[:12]}"
 
-    scores = {
-        "test": {"xgboost": sigmoid(xgb_test), "graphsage": sigmoid(gnn_test), "ensemble": ens_test},
-        "valid": {"xgboost": sigmoid(xgb_valid), "graphsage": sigmoid(gnn_valid), "ensemble": ens_valid},
+    graph_logits = lambda model, mask: gnn.logits(model.model, gnn.Inputs(layout, graph_rows[mask], model.mean, model.std))
+    result = {
+        "version": version,
+        # The selection models on validation: how the settings were chosen (honest: not trained on it).
+        "valid": {
+            "xgboost": metrics(labels[valid], sigmoid(xgb_valid)),
+            "graphsage": metrics(labels[valid], sigmoid(gnn_valid)),
+            "ensemble": metrics(labels[valid], ens_valid),
+        },
     }
-    result = {"version": version}
-    for window, mask in (("test", test), ("valid", valid)):
-        result[window] = {name: metrics(labels[mask], s) for name, s in scores[window].items()}
+    if has_test:
+        xgb_test, gnn_test = margin(booster, x[test]), graph_logits(graph_model, test)
+        result["test"] = {
+            "xgboost": metrics(labels[test], sigmoid(xgb_test)),
+            "graphsage": metrics(labels[test], sigmoid(gnn_test)),
+            "ensemble": metrics(labels[test], gnn.stack(combiner, np.c_[xgb_test, gnn_test])),
+        }
     with open(os.path.join(args.out, "metrics.json"), "w") as handle:
         json.dump(result, handle, indent=2)
         handle.write("\n")
 
     manifest = {
         "version": version,
-        "createdAt": iso(time.time()),
+        "createdAt": win.iso(time.time()),
         "features": names,
         "feedbackDelayDays": args.feedback_delay_days,
         "models": {"xgboost": "xgboost.json", "graphsage": "graphsage.json"},
         "ensemble": {
             "kind": "logistic-stack",
             "inputs": ["xgboost", "graphsage"],
-            "weights": stacker["weights"],
-            "bias": stacker["bias"],
+            "weights": combiner["weights"],
+            "bias": combiner["bias"],
             # The mean GraphSAGE log-odds on validation: the neighbourhood's reason weight is measured from it.
             "graphsageBaseline": float(gnn_valid.mean()),
+            # "stack", or the model published alone because the stack did not beat it on validation.
+            "chosen": combiner["chosen"],
+            "validationAveragePrecision": combiner["validationAveragePrecision"],
         },
         "thresholds": thresholds,
-        "windows": {
-            "train": [iso(start), iso(train_end - delay)],
-            "valid": [iso(train_end), iso(valid_end)],
-            "test": [iso(valid_end), iso(min(test_end, end))],
+        "windows": win.as_manifest(bounds),
+        "training": {
+            "refit": not args.no_refit,
+            "stoppingMetric": STOPPING_METRIC,
+            "trees": trees,
+            "roundsRun": stopped_at,
+            "graphsageEpochs": gnn_selected.epochs,
+            "seed": args.seed,
         },
-        "data": {"source": args.source, "rows": int(len(labels)), "frauds": int(labels.sum()), "features_sha256_12": data_hash},
+        "data": {"source": args.source, "rows": int(len(labels)), "frauds": int((labels == 1).sum()), "unlabelled": int((labels < 0).sum()), "features_sha256_12": data_hash},
         "params": {k: v for k, v in params.items() if k != "nthread"},
-        "trees": best + 1,
+        "trees": trees,
     }
     with open(os.path.join(args.out, "manifest.json"), "w") as handle:
         json.dump(manifest, handle, indent=2)
         handle.write("\n")
 
-    # Golden predictions for the TypeScript parity tests: test-window rows, with and without missing values.
+    # Golden predictions for the TypeScript parity tests: held-out rows (test, else validation), with and
+    # without missing values, frauds among them.
     rng = np.random.default_rng(args.seed)
-    test_index = np.nonzero(test)[0]
-    with_missing = test_index[np.isnan(x[test_index]).any(axis=1)]
-    fraud_rows = test_index[labels[test_index] == 1]
+    pool = np.nonzero(test if has_test else valid)[0]
+    with_missing = pool[np.isnan(x[pool]).any(axis=1)]
+    fraud_rows = pool[labels[pool] == 1]
     pick = np.unique(
         np.concatenate(
             [
-                rng.choice(test_index, size=min(args.golden_rows // 2, len(test_index)), replace=False),
+                rng.choice(pool, size=min(args.golden_rows // 2, len(pool)), replace=False),
                 rng.choice(with_missing, size=min(args.golden_rows // 4, len(with_missing)), replace=False),
                 rng.choice(fraud_rows, size=min(args.golden_rows // 4, len(fraud_rows)), replace=False),
             ]
         )
     )
     golden_x = x[pick]
-    golden_graph = gnn.Inputs(layout, graph_rows[pick], mean, std)
-    golden_xgb = margin(golden_x)
-    golden_gnn = gnn.logits(model, golden_graph)
+    golden_xgb = margin(booster, golden_x)
+    golden_gnn = gnn.logits(graph_model.model, gnn.Inputs(layout, graph_rows[pick], graph_model.mean, graph_model.std))
     golden = {
         "version": version,
         "features": names,
@@ -322,40 +420,64 @@ def main(argv=None):
         # GraphSAGE's inputs are the float32 graph rows torch read; its log-odds come from torch (float32).
         "graph": [gnn.golden_inputs(layout, row) for row in graph_rows[pick]],
         "graphsage": [float(v) for v in golden_gnn],
-        "ensemble": [float(v) for v in gnn.stack(stacker, np.c_[golden_xgb, golden_gnn])],
+        "ensemble": [float(v) for v in gnn.stack(combiner, np.c_[golden_xgb, golden_gnn])],
     }
     with open(os.path.join(args.out, "golden.json"), "w") as handle:
         json.dump(golden, handle)
         handle.write("\n")
 
-    t = result["test"]["ensemble"]
+    write_card(args, manifest, result, layout, names, labels, data_hash)
     line = lambda m: f"AUC ROC {m['auc_roc']:.4f}, average precision {m['average_precision']:.4f}, precision@100 {m['precision_at_100']:.2f}"
-    with open(os.path.join(args.out, "MODEL_CARD.md"), "w") as handle:
-        handle.write(
-            f"# Fraud model {version}\n\n"
-            f"- **Models:** XGBoost `binary:logistic`, {best + 1} trees (max depth {params['max_depth']}, eta {params['eta']}), "
-            f"early stopping on validation average precision; GraphSAGE (2 layers, mean aggregator, {args.gnn_hidden} hidden units, "
-            f"{layout['k']} most recent neighbours per node) on the customer-terminal graph with devices where present, best validation epoch; "
-            f"a logistic stack of their log-odds fitted on validation "
-            f"({stacker['weights'][0]:.3f}·xgboost + {stacker['weights'][1]:.3f}·graphsage + {stacker['bias']:.3f}).\n"
-            f"- **Features:** {len(names)} from `lambdas/fraud/features.ts` (see docs/fraud-ml.md); missing values stay missing.\n"
-            f"- **Data:** {args.source + ': ' if args.source else ''}{len(labels):,} transactions, {labels.sum():,} frauds ({labels.mean():.2%}); features sha256 {data_hash}.\n"
-            f"- **Windows:** train {manifest['windows']['train'][0]} to {manifest['windows']['train'][1]} (labels known by the cut-off, "
-            f"feedback delay {args.feedback_delay_days:g} days), validation to {manifest['windows']['valid'][1]}, "
-            f"test to {manifest['windows']['test'][1]}.\n"
-            f"- **Test window** ({t['rows']:,} rows, {t['frauds']} frauds):\n"
-            f"  - ensemble: {line(t)};\n"
-            f"  - XGBoost alone: {line(result['test']['xgboost'])};\n"
-            f"  - GraphSAGE alone: {line(result['test']['graphsage'])}.\n"
-            f"- **Thresholds (from validation):** review ≥ {thresholds['review']}, decline ≥ {thresholds['decline']}.\n"
-            f"- **Intended use:** a risk score per card payment before authorisation, with a human review queue.\n"
-            f"- **Limits:** trained on the data above only; scores shift when traffic does. Retrain on your own history "
-            f"with `npm run train`.\n"
+    for window in ("valid", "test"):
+        for name in ("xgboost", "graphsage", "ensemble") if window in result else ():
+            say(f"{window} window, {name}{' (selection models)' if window == 'valid' else ''}: {line(result[window][name])}")
+    say(f"thresholds (from validation): review {thresholds['review']} decline {thresholds['decline']}")
+    say(f"wrote {args.out} ({version}) in {time.time() - started:.1f} s")
+
+
+def write_card(args, manifest, result, layout, names, labels, data_hash):
+    """MODEL_CARD.md: what was trained on what, how it was chosen, and how it did."""
+    w, t, e = manifest["windows"], manifest["training"], manifest["ensemble"]
+    line = lambda m: f"AUC ROC {m['auc_roc']:.4f}, average precision {m['average_precision']:.4f}, precision@100 {m['precision_at_100']:.2f}"
+    ap = e["validationAveragePrecision"]
+    combiner = (
+        f"a logistic stack of their log-odds fitted on validation ({e['weights'][0]:.3f}·xgboost + {e['weights'][1]:.3f}·graphsage + {e['bias']:.3f})"
+        if e["chosen"] == "stack"
+        else f"**{e['chosen']} alone**: the stack did not beat it on validation"
+    )
+    windows = [
+        f"  - fit (selection models): {w['fit'][0]} to {w['fit'][1]};",
+        f"  - validation: {w['valid'][0]} to {w['valid'][1]} (after a {args.feedback_delay_days:g}-day gap: the feedback delay);",
+        f"  - refit (published models): {w['refit'][0]} to {w['refit'][1]}, every usable label;" if t["refit"] else "  - no refit (--no-refit): the selection models are published;",
+    ]
+    if w["test"]:
+        windows.append(f"  - test (held out from everything): {w['test'][0]} to {w['test'][1]};")
+    windows.append(f"  - labels known until {w['labelsKnownUntil']}" + (f" (as of --until {w['until']})" if w["until"] else "") + f"; {w['unlabelledRows']:,} rows without a usable label were history only.")
+    sections = [
+        f"# Fraud model {manifest['version']}\n",
+        f"- **Models:** XGBoost `binary:logistic`, {t['trees']} trees (max depth {manifest['params']['max_depth']}, eta {manifest['params']['eta']}), "
+        f"early stopping on validation average precision (xgboost `{STOPPING_METRIC}`; best round {t['trees']} of {t['roundsRun']} run); "
+        f"GraphSAGE (2 layers, mean aggregator, {args.gnn_hidden} hidden units, {layout['k']} most recent neighbours per node) on the "
+        f"customer-terminal graph with devices where present, {t['graphsageEpochs']} epochs (its best validation epoch); {combiner}.",
+        f"- **Combiner choice (validation average precision):** stack {ap['stack_cross_fitted']:.4f} (cross-fitted), XGBoost {ap['xgboost']:.4f}, GraphSAGE {ap['graphsage']:.4f}: chosen **{e['chosen']}**.",
+        f"- **Features:** {len(names)} from `lambdas/fraud/features.ts` (see docs/fraud-ml.md); missing values stay missing.",
+        f"- **Data:** {args.source + ': ' if args.source else ''}{len(labels):,} transactions, {int((labels == 1).sum()):,} frauds; features sha256 {data_hash}.",
+        "- **Windows** (feedback delay {:g} days):\n{}".format(args.feedback_delay_days, "\n".join(windows)),
+        f"- **Validation** (selection models):\n  - ensemble: {line(result['valid']['ensemble'])};\n  - XGBoost: {line(result['valid']['xgboost'])};\n  - GraphSAGE: {line(result['valid']['graphsage'])}.",
+    ]
+    if "test" in result:
+        tt = result["test"]
+        sections.append(
+            f"- **Test window** ({tt['ensemble']['rows']:,} rows, {tt['ensemble']['frauds']} frauds; published models):\n"
+            f"  - ensemble: {line(tt['ensemble'])};\n  - XGBoost alone: {line(tt['xgboost'])};\n  - GraphSAGE alone: {line(tt['graphsage'])}."
         )
-    for name in ("xgboost", "graphsage", "ensemble"):
-        log(f"test window, {name}: {line(result['test'][name])}", args.quiet)
-    log(f"thresholds (ensemble, from validation): review {thresholds['review']} decline {thresholds['decline']}", args.quiet)
-    log(f"wrote {args.out} ({version}) in {time.time() - started:.1f} s", args.quiet)
+    sections += [
+        f"- **Thresholds (from validation):** review ≥ {manifest['thresholds']['review']}, decline ≥ {manifest['thresholds']['decline']}.",
+        "- **Intended use:** a risk score per card payment before authorisation, with a human review queue.",
+        "- **Limits:** trained on the data above only; scores shift when traffic does. Retrain on your own history with `npm run train`.",
+    ]
+    with open(os.path.join(args.out, "MODEL_CARD.md"), "w") as handle:
+        handle.write("\n".join(sections) + "\n")
 
 
 if __name__ == "__main__":

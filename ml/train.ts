@@ -1,25 +1,23 @@
 /**
- * `npm run train -- --data transactions.csv [--out DIR]`: the whole training pipeline.
+ * `npm run train -- --data transactions.csv [--out DIR]`: the whole training pipeline (`--help` lists every option).
  *
  * 1. Replays the CSV through the serving feature and graph code (`npm run features --graph`), so training
- *    sees exactly what the fraud Lambda will compute.
- * 2. Trains XGBoost, GraphSAGE and their ensemble in Python (ml/train.py; Debian's python3-xgboost and
- *    python3-torch through /usr/bin/python3).
+ *    sees exactly what the fraud Lambda will compute. Rows with an empty label are replayed too: they are
+ *    history (features, graph edges), never a target.
+ * 2. Trains XGBoost, GraphSAGE and their ensemble in Python (ml/train.py, windows in ml/windows.py; Debian's
+ *    python3-xgboost and python3-torch through /usr/bin/python3): settings chosen on the most recent labels
+ *    the feedback delay allows, then a refit on every usable label.
  * 3. Loads the exported folder with the TypeScript code that serves it and checks it against the golden
  *    predictions Python wrote (XGBoost within 1e-6 of xgboost, GraphSAGE within 1e-5 of torch, the ensemble
  *    within 1e-5), so a model that would serve differently is never published.
- *
- * Options: --map, --currency, --feedback-delay-days (as `npm run features`); --train-end, --valid-end,
- * --test-end (YYYY-MM-DD), --warmup-days, --max-rounds, --gnn-epochs, --review-share (0.01), --decline-precision (0.9), --version (passed to ml/train.py); --work DIR (where
- * the features go; default a temporary folder), --python PATH (default /usr/bin/python3), --quiet.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { GraphInputs } from '../lambdas/fraud/graph';
 import { loadModelFolder, stack } from '../lambdas/fraud/model';
+import { exitOnError, parseCommandLine, UsageError } from './cli';
 import { writeFeatures } from './features';
 
 export const DEFAULT_MODEL_DIR = join(__dirname, '..', 'lambdas', 'fraud', 'model');
@@ -95,32 +93,83 @@ export function checkParity(modelDir: string): Parity {
   return { rows: golden.rows.length, xgboost, graphsage, ensemble };
 }
 
+export const USAGE = [
+  'usage: npm run train -- --data transactions.csv [options]',
+  '',
+  'Replays the CSV through the serving feature code, trains XGBoost, GraphSAGE and their ensemble, checks the',
+  'TypeScript serving code against them and writes a model folder. Windows (ml/windows.py):',
+  '  warm-up | fit | gap D | valid | (gap D | test) ; then a refit on every usable label.',
+  '',
+  '  --data CSV                  transactions (docs/fraud-ml.md); an empty label = not known yet (history only)',
+  '  --out DIR                   the model folder (default lambdas/fraud/model: the one served)',
+  '  --map canonical=COLUMN,...  your column names (docs/fraud-ml.md)',
+  '  --currency CODE             the currency when the file has none (default USD)',
+  '  --feedback-delay-days N     days before a label is known, for features and windows (default 7)',
+  '  --until YYYY-MM-DD          train as of that day: later rows are ignored, and labels of the last N',
+  '                              feedback-delay days before it are not known yet (default: the whole file)',
+  '  --warmup-days N             skip the start while the 30-day windows fill (default 30)',
+  '  --valid-days N              validation: the last N days of usable labels (default 14)',
+  '  --test-days N               hold out the last N labelled days and measure the published models (default 0)',
+  '  --no-refit                  publish the selection models instead of refitting on every usable label',
+  '  --max-rounds N              XGBoost rounds at most (default 600; stops after 40 without a better',
+  '                              validation average precision)',
+  '  --gnn-epochs N              GraphSAGE epochs at most (default 12; stops after 3 without gain)',
+  `  --threads N                 threads for xgboost and torch (default ${availableParallelism()}: the CPUs)`,
+  '  --review-share X            share of validation transactions in the review band (default 0.01)',
+  '  --decline-precision X       the decline threshold keeps this validation precision (default 0.9)',
+  '  --version NAME              the model version (default fraud-<date>-<hash>)',
+  '  --work DIR                  where the features go (default a temporary folder)',
+  '  --python PATH               Python with numpy, xgboost and torch (default /usr/bin/python3)',
+  '  --quiet                     no progress',
+  '  --help, -h                  this text',
+].join('\n');
+
+export const OPTIONS = {
+  data: { type: 'string' },
+  out: { type: 'string' },
+  map: { type: 'string' },
+  currency: { type: 'string' },
+  'feedback-delay-days': { type: 'string', default: '7' },
+  until: { type: 'string' },
+  'warmup-days': { type: 'string' },
+  'valid-days': { type: 'string' },
+  'test-days': { type: 'string' },
+  'no-refit': { type: 'boolean', default: false },
+  'max-rounds': { type: 'string' },
+  'gnn-epochs': { type: 'string' },
+  threads: { type: 'string', default: String(availableParallelism()) },
+  'review-share': { type: 'string' },
+  'decline-precision': { type: 'string' },
+  version: { type: 'string' },
+  work: { type: 'string' },
+  python: { type: 'string', default: '/usr/bin/python3' },
+  quiet: { type: 'boolean', default: false },
+} as const;
+
+/** A non-negative number option, or a clear error naming it. */
+function numberOption(name: string, text: string | undefined, integer: boolean, min: number, max: number): string | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+    throw new UsageError(`--${name} ${text}: must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
+  }
+  return text;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      data: { type: 'string' },
-      out: { type: 'string', default: DEFAULT_MODEL_DIR },
-      map: { type: 'string' },
-      currency: { type: 'string' },
-      'feedback-delay-days': { type: 'string', default: '7' },
-      'train-end': { type: 'string' },
-      'valid-end': { type: 'string' },
-      'test-end': { type: 'string' },
-      'warmup-days': { type: 'string' },
-      'max-rounds': { type: 'string' },
-      'gnn-epochs': { type: 'string' },
-      'review-share': { type: 'string' },
-      'decline-precision': { type: 'string' },
-      version: { type: 'string' },
-      work: { type: 'string' },
-      python: { type: 'string', default: '/usr/bin/python3' },
-      quiet: { type: 'boolean', default: false },
-    },
-  });
-  if (!values.data) throw new Error('usage: npm run train -- --data transactions.csv [--out lambdas/fraud/model] [--map ...] (see ml/README.md)');
-  const delay = Number(values['feedback-delay-days']);
-  if (!Number.isInteger(delay) || delay < 0 || delay > 90) throw new Error('--feedback-delay-days must be an integer from 0 to 90');
+  const values = parseCommandLine('npm run train', USAGE, OPTIONS);
+  if (!values) return;
+  if (!values.data) throw new UsageError('--data is required (npm run train -- --help lists the options)');
+  const delay = Number(numberOption('feedback-delay-days', values['feedback-delay-days'], true, 0, 90));
+  numberOption('warmup-days', values['warmup-days'], false, 0, 3650);
+  numberOption('valid-days', values['valid-days'], false, 1, 3650);
+  numberOption('test-days', values['test-days'], false, 0, 3650);
+  numberOption('max-rounds', values['max-rounds'], true, 1, 100_000);
+  numberOption('gnn-epochs', values['gnn-epochs'], true, 1, 1000);
+  numberOption('threads', values.threads, true, 1, 1024);
+  if (values.until !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(values.until)) throw new UsageError(`--until ${values.until}: use YYYY-MM-DD`);
   if (!existsSync(values.python)) throw new Error(`${values.python} not found: ${INSTALL}`);
+  const out = resolve(values.out ?? DEFAULT_MODEL_DIR);
   const log = values.quiet ? () => undefined : (line: string) => console.error(line);
   const started = Date.now();
   const work = values.work ? resolve(values.work) : mkdtempSync(join(tmpdir(), 'smartpay-train-'));
@@ -131,24 +180,20 @@ async function main(): Promise<void> {
   await writeFeatures(values.data, features, { map: values.map, currency: values.currency, requireLabels: true, features: { feedbackDelayDays: delay }, graphOut: graph, log });
 
   log('[2/3] training XGBoost, GraphSAGE and the ensemble (ml/train.py)');
-  const passThrough = ['train-end', 'valid-end', 'test-end', 'warmup-days', 'max-rounds', 'gnn-epochs', 'review-share', 'decline-precision', 'version'] as const;
-  const args = [join(__dirname, 'train.py'), '--features', features, '--graph', graph, '--out', resolve(values.out), '--feedback-delay-days', String(delay), '--source', values.data];
+  const passThrough = ['until', 'warmup-days', 'valid-days', 'test-days', 'max-rounds', 'gnn-epochs', 'threads', 'review-share', 'decline-precision', 'version'] as const;
+  const args = [join(__dirname, 'train.py'), '--features', features, '--graph', graph, '--out', out, '--feedback-delay-days', String(delay), '--source', values.data];
   for (const name of passThrough) if (values[name] !== undefined) args.push(`--${name}`, String(values[name]));
+  if (values['no-refit']) args.push('--no-refit');
   if (values.quiet) args.push('--quiet');
   await run(values.python, args, values.quiet);
 
   log('[3/3] parity: the TypeScript serving code against xgboost and torch on the golden rows');
-  const parity = checkParity(resolve(values.out));
+  const parity = checkParity(out);
   log(
     `  ${parity.rows} rows, max |difference|: XGBoost ${parity.xgboost.toExponential(2)} (limit ${PARITY_TOLERANCE}), ` +
       `GraphSAGE ${parity.graphsage.toExponential(2)}, ensemble ${parity.ensemble.toExponential(2)} (limit ${GRAPH_PARITY_TOLERANCE})`,
   );
-  log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${resolve(values.out)}`);
+  log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${out}`);
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(`train: ${(error as Error).message}`);
-    process.exit(1);
-  });
-}
+if (require.main === module) main().catch(exitOnError('train'));

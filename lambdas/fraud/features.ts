@@ -88,7 +88,12 @@ export interface EdgeSnapshots {
 }
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 const WINDOWS = [1, 7, 30] as const;
+/** A past amount above this multiple of the customer's 30-day median counts as a high one (cust_high_share_7d). */
+const HIGH_MULTIPLE = 3;
+/** MAD × this estimates the standard deviation of normal data (the robust z-score's scale). */
+const MAD_TO_STD = 1.4826;
 /** The most recent transactions a customer's state keeps (the store reads back as many). */
 export const MAX_RECENT = 2_000;
 /** The recent edges a terminal's state keeps for the graph (its K neighbours; graph.ts reads no more). */
@@ -102,9 +107,19 @@ export const FEATURE_NAMES = [
   'amount_over_cust_mean_30d',
   'amount_z_30d',
   'cust_known_fraud_30d',
+  'cust_count_1h',
+  'log_gap_prev_cust',
+  'cust_amount_median_30d',
+  'amount_over_cust_median_30d',
+  'amount_robust_z_30d',
+  'amount_over_cust_max_30d',
+  'cust_high_share_7d',
   ...WINDOWS.map((w) => `term_count_${w}d`),
   ...WINDOWS.map((w) => `term_risk_${w}d`),
   'term_count_recent_1d',
+  'term_risk_last_day',
+  'term_days_since_fraud',
+  'term_fraud_run_days',
   'hour',
   'is_weekend',
   'is_night',
@@ -118,12 +133,41 @@ export const FEATURE_NAMES = [
 
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
+/**
+ * The features in groups, for ablations (`npm run bench:fraud-protocol -- --ablation`): every feature is in
+ * exactly one group (tested).
+ */
+export const FEATURE_GROUPS: Readonly<Record<string, readonly FeatureName[]>> = {
+  amount: ['amount', 'log_amount'],
+  customer_windows: [
+    ...WINDOWS.map((w) => `cust_count_${w}d` as const),
+    ...WINDOWS.map((w) => `cust_amount_mean_${w}d` as const),
+    'amount_over_cust_mean_30d',
+    'amount_z_30d',
+  ],
+  customer_known_fraud: ['cust_known_fraud_30d'],
+  customer_velocity: ['cust_count_1h', 'log_gap_prev_cust'],
+  customer_robust_amount: ['cust_amount_median_30d', 'amount_over_cust_median_30d', 'amount_robust_z_30d', 'amount_over_cust_max_30d', 'cust_high_share_7d'],
+  terminal_windows: [...WINDOWS.map((w) => `term_count_${w}d` as const), ...WINDOWS.map((w) => `term_risk_${w}d` as const), 'term_count_recent_1d'],
+  terminal_recency: ['term_risk_last_day', 'term_days_since_fraud', 'term_fraud_run_days'],
+  time: ['hour', 'is_weekend', 'is_night'],
+  novelty: ['country_mismatch', 'currency_new_for_customer', 'first_seen_customer', 'first_seen_terminal', 'first_seen_pair', 'first_seen_device'],
+};
+
 export function dayIndex(time: number): number {
   return Math.floor(time / DAY_MS);
 }
 
 export function majorAmount(amountMinor: number, currency: string): number {
   return amountMinor / 10 ** currencyExponent(currency);
+}
+
+/** The median of the values (NaN for none). */
+function median(values: readonly number[]): number {
+  if (!values.length) return NaN;
+  const sorted = Float64Array.from(values).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function flag(value: boolean): number {
@@ -154,6 +198,9 @@ export function featureVector(
   const sums = [0, 0, 0];
   let sumSquares30 = 0;
   let knownFraud = 0;
+  let count1h = 0;
+  let previous = -Infinity;
+  const amounts30: number[] = [];
   for (const p of customer?.recent ?? []) {
     if (p.t >= t) continue;
     for (let w = 0; w < WINDOWS.length; w += 1) {
@@ -162,7 +209,12 @@ export function featureVector(
         sums[w] += p.amount;
       }
     }
-    if (p.t >= t - 30 * DAY_MS) sumSquares30 += p.amount * p.amount;
+    if (p.t >= t - 30 * DAY_MS) {
+      sumSquares30 += p.amount * p.amount;
+      amounts30.push(p.amount);
+    }
+    if (p.t >= t - HOUR_MS) count1h += 1;
+    if (p.t > previous) previous = p.t;
     if (p.fraud === true && p.t < t - delayMs && p.t >= t - delayMs - 30 * DAY_MS) knownFraud += 1;
   }
   for (let w = 0; w < WINDOWS.length; w += 1) put(counts[w]);
@@ -177,6 +229,25 @@ export function featureVector(
     put(variance > 1e-12 * mean30 * mean30 ? (amount - mean30) / Math.sqrt(variance) : NaN);
   } else put(NaN);
   put(knownFraud);
+  put(count1h);
+  put(previous > -Infinity ? Math.log1p((t - previous) / 1000) : NaN);
+  // Robust statistics of the 30-day amounts: a fraudster's own spending inflates the mean and the std,
+  // not the median.
+  const median30 = median(amounts30);
+  put(median30);
+  put(median30 > 0 ? amount / median30 : NaN);
+  if (amounts30.length >= 3) {
+    const mad = median(amounts30.map((a) => Math.abs(a - median30)));
+    put(mad > 1e-9 * Math.max(1, median30) ? (amount - median30) / (MAD_TO_STD * mad) : NaN);
+  } else put(NaN);
+  let max30 = 0;
+  for (const a of amounts30) if (a > max30) max30 = a;
+  put(max30 > 0 ? amount / max30 : NaN);
+  if (counts[1] > 0 && median30 > 0) {
+    let high = 0;
+    for (const p of customer?.recent ?? []) if (p.t < t && p.t >= t - 7 * DAY_MS && p.amount > HIGH_MULTIPLE * median30) high += 1;
+    put(high / counts[1]);
+  } else put(NaN);
 
   // Terminal risk windows: whole days [day(t) − D − w, day(t) − D).
   const today = dayIndex(t);
@@ -184,9 +255,11 @@ export function featureVector(
   const termN = [0, 0, 0];
   const termFraud = [0, 0, 0];
   let recentN = 0;
+  const labelledDays: DayCount[] = [];
   for (const c of terminal?.days ?? []) {
     if (c.day >= today - 1 && c.day <= today) recentN += c.n;
     if (c.day >= labelledUntil) continue;
+    if (c.day >= labelledUntil - 30 && c.n > 0) labelledDays.push(c);
     for (let w = 0; w < WINDOWS.length; w += 1) {
       if (c.day >= labelledUntil - WINDOWS[w]) {
         termN[w] += c.n;
@@ -198,6 +271,19 @@ export function featureVector(
   for (let w = 0; w < WINDOWS.length; w += 1) put(termN[w] ? termFraud[w] / termN[w] : NaN);
   // Yesterday and today so far (no labels involved).
   put(recentN);
+  // The terminal's labelled days of the last 30 (days with transactions, oldest first): the latest one's
+  // fraud share, how long since a known fraud, and how long its current run of days with frauds has lasted
+  // (a compromise in progress; 0 when the latest labelled day had none).
+  const last = labelledDays.at(-1);
+  put(last ? last.fraud / last.n : NaN);
+  let lastFraudDay = -Infinity;
+  for (const c of labelledDays) if (c.fraud > 0) lastFraudDay = c.day;
+  put(lastFraudDay > -Infinity ? labelledUntil - lastFraudDay : NaN);
+  if (last) {
+    let runStart = labelledUntil;
+    for (let i = labelledDays.length - 1; i >= 0 && labelledDays[i].fraud > 0; i -= 1) runStart = labelledDays[i].day;
+    put(labelledUntil - runStart);
+  } else put(NaN);
 
   const date = new Date(t);
   const hour = date.getUTCHours();

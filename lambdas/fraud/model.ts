@@ -28,6 +28,9 @@ export type { FraudReason };
 export interface ModelScore {
   readonly score: number;
   readonly reasons: FraudReason[];
+  /** The log-odds the stack combined: XGBoost's (or the endpoint's) and GraphSAGE's (backtests report each). */
+  readonly xgboostMargin: number;
+  readonly graphsageLogit: number;
 }
 
 export interface FraudModel {
@@ -202,7 +205,7 @@ export function scoreWith(folder: ModelFolder, vector: Float64Array, graph: Grap
     reasons.sort((a, b) => b.weight - a.weight);
     reasons.length = Math.min(reasons.length, TOP_REASONS);
   }
-  return { score: stack(ensemble, margin, graphLogit), reasons };
+  return { score: stack(ensemble, margin, graphLogit), reasons, xgboostMargin: margin, graphsageLogit: graphLogit };
 }
 
 export function loadFraudModel(dir: string = DEFAULT_MODEL_DIR): FraudModel {

@@ -124,6 +124,29 @@ class Determinism(unittest.TestCase):
             self.assertEqual(digest(a), digest(b))
             self.assertNotEqual(digest(a), digest(c))
 
+    def test_no_devices_differs_only_in_the_device_column(self):
+        with tempfile.TemporaryDirectory() as d:
+            a, b = (os.path.join(d, n) for n in ("with.csv", "without.csv"))
+            args = ("--customers", "300", "--terminals", "60", "--days", "30", "--seed", "5")
+            run_cli(a, *args)
+            run_cli(b, *args, "--no-devices")
+            with open(a, encoding="utf-8", newline="") as f:
+                with_devices = f.read().split("\n")
+            with open(b, encoding="utf-8", newline="") as f:
+                without = f.read().split("\n")
+        self.assertEqual(with_devices[0], CONTRACT_HEADER)
+        self.assertEqual(without[0], CONTRACT_HEADER)
+        self.assertEqual(len(with_devices), len(without))
+        dev = simulate.COLUMNS.index("device_id")
+        drop = lambda fields: fields[:dev] + fields[dev + 1:]  # noqa: E731
+        self.assertTrue(any(line.split(",")[dev] for line in with_devices[1:]))
+        for x, y in zip(with_devices[1:], without[1:]):
+            fx, fy = x.split(","), y.split(",")
+            self.assertEqual(len(fx), len(fy))
+            self.assertEqual(drop(fx), drop(fy))
+            if fy != [""]:
+                self.assertEqual(fy[dev], "")
+
     def test_cli_summary_is_printed_unless_quiet(self):
         with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, "x.csv")

@@ -59,6 +59,15 @@ describe('transactions CSV', () => {
     expect(rows[0].deviceId).toBeUndefined();
   });
 
+  it('reads an empty label as not known yet, even when labels are required', async () => {
+    const tail = file('tail.csv', 'tx_id,timestamp,customer_id,terminal_id,amount,label\na,2026-01-01,c,t,1,0\nb,2026-01-02,c,t,1,\n');
+    const rows = await readTransactions(tail, { requireLabels: true });
+    expect(rows.map((r) => [r.txId, r.label])).toEqual([
+      ['a', 0],
+      ['b', undefined],
+    ]);
+  });
+
   it('names the missing column, the file and the bad line', async () => {
     const noLabel = file('nolabel.csv', 'tx_id,timestamp,customer_id,terminal_id,amount\na,2026-01-01,c,t,1\n');
     await expect(readTransactions(noLabel, { requireLabels: true })).rejects.toThrow(/nolabel\.csv: missing column "label"/);

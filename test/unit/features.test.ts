@@ -1,5 +1,6 @@
 import {
   DEFAULT_FEATURE_OPTIONS,
+  FEATURE_GROUPS,
   FEATURE_NAMES,
   featureVector,
   observe,
@@ -81,6 +82,47 @@ describe('fraud features', () => {
     expect([v.term_risk_1d, v.term_risk_7d, v.term_risk_30d]).toEqual([1, 0.5, 0.5]);
     expect(v.term_count_recent_1d).toBe(1);
     expect(v.first_seen_terminal).toBe(0);
+  });
+
+  it('compare the amount with the customer’s robust 30-day statistics, velocity and recent high share', () => {
+    // 30-day amounts 10, 30, 20 and 200 (a fraudster's) plus one 40 days back (outside); the last 40 min ago.
+    const history = [tx('a', -40, 10_000), tx('b', -20, 1_000), tx('c', -5, 3_000), tx('h', -3, 20_000), tx('d', -40 / 1440, 2_000)];
+    const v = vectorOf(history, tx('x', 0, 12_000, { terminalId: 't2' }));
+    expect(v.cust_count_1h).toBe(1);
+    expect(v.log_gap_prev_cust).toBeCloseTo(Math.log1p(40 * 60), 9);
+    expect(v.cust_amount_median_30d).toBeCloseTo(25, 12); // 10, 20, 30, 200
+    expect(v.amount_over_cust_median_30d).toBeCloseTo(120 / 25, 12);
+    const mad = 10; // |10−25|, |20−25|, |30−25|, |200−25| → 15, 5, 5, 175: median 10
+    expect(v.amount_robust_z_30d).toBeCloseTo((120 - 25) / (1.4826 * mad), 9);
+    expect(v.amount_over_cust_max_30d).toBeCloseTo(120 / 200, 12);
+    expect(v.cust_high_share_7d).toBeCloseTo(1 / 3, 12); // of c, h, d only h is above 3 × 25
+    const fresh = vectorOf([], tx('y', 0, 1000));
+    for (const name of ['log_gap_prev_cust', 'cust_amount_median_30d', 'amount_over_cust_median_30d', 'amount_robust_z_30d', 'amount_over_cust_max_30d', 'cust_high_share_7d']) {
+      expect(fresh[name]).toBeNaN();
+    }
+    expect(fresh.cust_count_1h).toBe(0);
+  });
+
+  it('follow the terminal’s latest labelled days: last share, days since a fraud and the current run of fraud days', () => {
+    const d = DEFAULT_FEATURE_OPTIONS.feedbackDelayDays;
+    const at = (id: string, day: number, label: 0 | 1) => tx(id, -(d + day), 500, { customerId: `c-${id}`, label });
+    // Labelled days (counted back from day(t) − D): 12 fraud, 9 fine, 5 fraud, 3 two frauds of two, 2 one of two;
+    // and a fraud 3 days ago, too recent for any label window.
+    const history = [at('a', 12, 1), at('b', 9, 0), at('c', 5, 1), at('d', 3, 1), at('e', 3, 1), at('f', 2, 1), at('g', 2, 0), tx('r', -3, 500, { customerId: 'cr', label: 1 })];
+    const v = vectorOf(history, tx('x', 0, 1000));
+    expect(v.term_risk_last_day).toBeCloseTo(0.5, 12);
+    expect(v.term_days_since_fraud).toBe(2);
+    expect(v.term_fraud_run_days).toBe(5); // days −5, −3, −2 all had frauds; −9 had none
+    const clean = vectorOf([at('a', 4, 1), at('b', 1, 0)], tx('y', 0, 1000));
+    expect([clean.term_risk_last_day, clean.term_days_since_fraud, clean.term_fraud_run_days]).toEqual([0, 4, 0]);
+    const fresh = vectorOf([], tx('z', 0, 1000));
+    for (const name of ['term_risk_last_day', 'term_days_since_fraud', 'term_fraud_run_days']) expect(fresh[name]).toBeNaN();
+  });
+
+  it('are each in exactly one ablation group', () => {
+    const grouped = Object.values(FEATURE_GROUPS).flat();
+    expect([...grouped].sort()).toEqual([...FEATURE_NAMES].sort());
+    expect(new Set(grouped).size).toBe(grouped.length);
   });
 
   it('flag mismatches and new devices and currencies only when the data is there', () => {

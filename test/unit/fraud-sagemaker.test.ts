@@ -3,7 +3,7 @@
  * time, the embedded model's on a timeout, an error or a non-numeric answer, with the fallback metric.
  */
 import type { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
-import { featureVector, type FeatureTransaction } from '../../lambdas/fraud/features';
+import { FEATURE_NAMES, featureVector, type FeatureTransaction } from '../../lambdas/fraud/features';
 import { graphInputs } from '../../lambdas/fraud/graph';
 import { loadFraudModel } from '../../lambdas/fraud/model';
 import {
@@ -91,7 +91,7 @@ describe('assess with a SageMaker endpoint', () => {
     expect(requests).toHaveLength(1);
     expect(requests[0].input).toMatchObject({ EndpointName: 'smartpay-fraud', ContentType: 'text/csv', Accept: 'text/csv' });
     const row = new TextDecoder().decode(requests[0].input.Body as Uint8Array);
-    expect(row.split(',')).toHaveLength(27);
+    expect(row.split(',')).toHaveLength(FEATURE_NAMES.length);
     expect(row).not.toMatch(/NaN|\n/);
     expect(fallbacks()).toHaveLength(0);
   });
