@@ -82,6 +82,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import simulate  # noqa: E402  (the summary table)
+
 COLUMNS = ["tx_id", "timestamp", "customer_id", "terminal_id", "amount", "currency", "label", "scenario"]
 WORLDS = ("drift", "classic")
 SCENARIOS = {
@@ -416,16 +419,7 @@ def write_csv(path, tx, cfg: Config, log=None):
 
 
 def summary(tx, world):
-    n = len(tx["scenario"])
-    counts = np.bincount(tx["scenario"], minlength=4)
-    names = SCENARIOS[world]
-    lines = [f"{'scenario':<28}{'rows':>11}{'share':>9}"]
-    for s, name in names.items():
-        lines.append(f"{s} {name:<26}{counts[s]:>11,}{100 * counts[s] / max(n, 1):>8.3f}%")
-    fraud = int(counts[1:].sum())
-    lines.append(f"{'fraud (label 1)':<28}{fraud:>11,}{100 * fraud / max(n, 1):>8.3f}%")
-    lines.append(f"{'total':<28}{n:>11,}")
-    return "\n".join(lines)
+    return simulate.summary(tx, SCENARIOS[world])
 
 
 def main(argv=None):

@@ -687,15 +687,19 @@ def write_csv(path, rows):
             f.write("\n".join(rows[i:i + 100_000]) + "\n")
 
 
-def summary(tx):
+def summary(tx, scenarios=None):
+    """Rows and share per scenario, the fraud total and the row total, as a table (`scenarios`: {code: name},
+    default this simulator's; ml/handbook.py passes its worlds')."""
+    scenarios = SCENARIOS if scenarios is None else scenarios
     n = len(tx["scenario"])
-    counts = np.bincount(tx["scenario"], minlength=len(SCENARIOS))
-    lines = [f"{'scenario':<24}{'rows':>10}{'share':>9}"]
-    for s, name in SCENARIOS.items():
-        lines.append(f"{s} {name:<22}{counts[s]:>10,}{100 * counts[s] / max(n, 1):>8.3f}%")
+    counts = np.bincount(tx["scenario"], minlength=len(scenarios))
+    width = max(22, max(len(name) for name in scenarios.values()))
+    lines = [f"{'scenario':<{width + 2}}{'rows':>11}{'share':>9}"]
+    for s, name in scenarios.items():
+        lines.append(f"{s} {name:<{width}}{counts[s]:>11,}{100 * counts[s] / max(n, 1):>8.3f}%")
     fraud = int(counts[1:].sum())
-    lines.append(f"{'fraud (label 1)':<24}{fraud:>10,}{100 * fraud / max(n, 1):>8.3f}%")
-    lines.append(f"{'total':<24}{n:>10,}")
+    lines.append(f"{'fraud (label 1)':<{width + 2}}{fraud:>11,}{100 * fraud / max(n, 1):>8.3f}%")
+    lines.append(f"{'total':<{width + 2}}{n:>11,}")
     return "\n".join(lines)
 
 
