@@ -54,7 +54,7 @@ const WORLDS: Record<string, World> = {
   handbook: {
     name: 'handbook',
     describe: "the handbook's generator, harder: drifting compromises (ml/handbook.py --world drift)",
-    generate: (quick) => ['ml/handbook.py', '--world', 'drift', ...(quick ? ['--customers', '1500', '--terminals', '3000', '--days', '130'] : []), '--quiet'],
+    generate: (quick) => ['ml/handbook.py', '--world', 'drift', ...(quick ? ['--customers', '1500', '--terminals', '3000', '--days', '140'] : []), '--quiet'],
     // The held-back benchmark's cut-off: labels known to 2018-07-31, test 2018-08-08 to 08-14.
     cutoff: () => '2018-08-01',
     goal: true,
@@ -62,7 +62,7 @@ const WORLDS: Record<string, World> = {
   classic: {
     name: 'classic',
     describe: "the handbook's generator as published (ml/handbook.py --world classic)",
-    generate: (quick) => ['ml/handbook.py', '--world', 'classic', ...(quick ? ['--customers', '1500', '--terminals', '3000', '--days', '130'] : []), '--quiet'],
+    generate: (quick) => ['ml/handbook.py', '--world', 'classic', ...(quick ? ['--customers', '1500', '--terminals', '3000', '--days', '140'] : []), '--quiet'],
     cutoff: () => '2018-08-01',
     goal: false,
   },

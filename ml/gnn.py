@@ -134,7 +134,8 @@ class Trained:
         self.model, self.mean, self.std, self.epochs = model, mean, std, epochs
 
 
-def _eta(done, total, elapsed):
+def eta(done, total, elapsed):
+    """`ETA 12 s` (or minutes) from the share of the work done so far (done > 0); ml/train.py uses it too."""
     remaining = elapsed / done * max(0, total - done) if done else float("nan")
     return f"ETA {remaining:.0f} s" if remaining < 120 else f"ETA {remaining / 60:.1f} min"
 
@@ -175,9 +176,9 @@ def train(layout, rows, labels, train_mask, valid_mask, score, seed=7, epochs=12
             now = time.time()
             if now - last >= every:
                 last = now
-                log(f"    epoch {epoch}: batch {b:,}/{batches:,}, {_eta(b, batches, now - started)} for the epoch")
+                log(f"    epoch {epoch}: batch {b:,}/{batches:,}, {eta(b, batches, now - started)} for the epoch")
         elapsed = time.time() - started
-        left = f", {_eta(epoch, epochs, time.time() - run_started)} at most" if epoch < epochs else ""
+        left = f", {eta(epoch, epochs, time.time() - run_started)} at most" if epoch < epochs else ""
         if x_valid is None:
             log(f"  graphsage epoch {epoch}/{epochs}: loss {total / len(x_train):.5f} ({elapsed:.1f} s{left})")
             continue

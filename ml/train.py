@@ -163,14 +163,6 @@ def choose_thresholds(y, s, review_share, decline_precision):
     return {"review": round(review, 6), "decline": round(decline, 6)}
 
 
-def eta(done, total, elapsed):
-    """`ETA 12 s` from the work done so far (empty before any)."""
-    if done <= 0 or elapsed <= 0:
-        return ""
-    remaining = elapsed / done * max(0, total - done)
-    return f"ETA {remaining:.0f} s" if remaining < 120 else f"ETA {remaining / 60:.1f} min"
-
-
 class XgbProgress(xgb.callback.TrainingCallback):
     """A progress line every `every` seconds: the round, the stopping metric, its best so far and an ETA."""
 
@@ -187,7 +179,7 @@ class XgbProgress(xgb.callback.TrainingCallback):
             if history:
                 best = int(np.argmax(history))
                 metric = f": valid {STOPPING_METRIC} {history[-1]:.4f} (best {history[best]:.4f} at round {best + 1})"
-            self.log_line(f"  xgboost round {epoch + 1}/{self.rounds}{metric}, {now - self.started:.0f} s, {eta(epoch + 1, self.rounds, now - self.started)} at most")
+            self.log_line(f"  xgboost round {epoch + 1}/{self.rounds}{metric}, {now - self.started:.0f} s, {gnn.eta(epoch + 1, self.rounds, now - self.started)} at most")
         return False
 
 
@@ -229,10 +221,11 @@ def choose_combiner(xgb_margin, gnn_logit, labels, times):
             break
         stacker = gnn.fit_stacker(margins[fit_on], labels[fit_on])
         oof[~fit_on] = gnn.stack(stacker, margins[~fit_on])
-    stacked = average_precision(labels, oof) if oof is not None else float("nan")
+    # None (JSON null) when a half of the window has no fraud (or only frauds) to fit a stack on.
+    stacked = average_precision(labels, oof) if oof is not None else None
     best_single = max(singles, key=singles.get)
     validation = {"stack_cross_fitted": stacked, **singles}
-    if stacked > singles[best_single]:
+    if stacked is not None and stacked > singles[best_single]:
         return {"chosen": "stack", **gnn.fit_stacker(margins, labels), "validationAveragePrecision": validation}
     weights = [1.0, 0.0] if best_single == "xgboost" else [0.0, 1.0]
     return {"chosen": best_single, "weights": weights, "bias": 0.0, "validationAveragePrecision": validation}
@@ -303,7 +296,7 @@ def main(argv=None):
     combiner = choose_combiner(xgb_valid, gnn_valid, labels[valid], times[valid])
     ap = combiner["validationAveragePrecision"]
     say(
-        f"  combiner: {combiner['chosen']} (validation AP: stack {ap['stack_cross_fitted']:.4f} cross-fitted, "
+        f"  combiner: {combiner['chosen']} (validation AP: stack {'n/a' if ap['stack_cross_fitted'] is None else format(ap['stack_cross_fitted'], '.4f')} cross-fitted, "
         f"xgboost {ap['xgboost']:.4f}, graphsage {ap['graphsage']:.4f}): "
         f"{combiner['weights'][0]:.3f}·xgboost + {combiner['weights'][1]:.3f}·graphsage + {combiner['bias']:.3f}"
     )
@@ -323,6 +316,7 @@ def main(argv=None):
             hidden=args.gnn_hidden, threads=args.threads, log=say,
         )
 
+    graph_logits = lambda model, mask: gnn.logits(model.model, gnn.Inputs(layout, graph_rows[mask], model.mean, model.std))
     os.makedirs(args.out, exist_ok=True)
     data_hash = hashlib.sha256(open(args.features, "rb").read()).hexdigest()[:12]
     booster.save_model(os.path.join(args.out, "xgboost.json"))
@@ -338,10 +332,10 @@ def main(argv=None):
     model_hash.update(json.dumps(stack_only, sort_keys=True).encode())
     version = args.version or f"fraud-{dt.datetime.now(dt.timezone.utc):%Y%m%d}-{model_hash.hexdigest()[:12]}"
 
-    graph_logits = lambda model, mask: gnn.logits(model.model, gnn.Inputs(layout, graph_rows[mask], model.mean, model.std))
     result = {
         "version": version,
-        # The selection models on validation: how the settings were chosen (honest: not trained on it).
+        # The selection models on validation: how the settings were chosen. XGBoost and GraphSAGE were not
+        # trained on it; the stack was fitted on it (its cross-fitted AP is in the manifest's ensemble).
         "valid": {
             "xgboost": metrics(labels[valid], sigmoid(xgb_valid)),
             "graphsage": metrics(labels[valid], sigmoid(gnn_valid)),
@@ -356,7 +350,7 @@ def main(argv=None):
             "ensemble": metrics(labels[test], gnn.stack(combiner, np.c_[xgb_test, gnn_test])),
         }
     with open(os.path.join(args.out, "metrics.json"), "w") as handle:
-        json.dump(result, handle, indent=2)
+        json.dump(result, handle, indent=2, allow_nan=False)
         handle.write("\n")
 
     manifest = {
@@ -370,8 +364,8 @@ def main(argv=None):
             "inputs": ["xgboost", "graphsage"],
             "weights": combiner["weights"],
             "bias": combiner["bias"],
-            # The mean GraphSAGE log-odds on validation: the neighbourhood's reason weight is measured from it.
-            "graphsageBaseline": float(gnn_valid.mean()),
+            # The served GraphSAGE's mean log-odds on validation: the neighbourhood's reason weight is measured from it.
+            "graphsageBaseline": float(graph_logits(graph_model, valid).mean()),
             # "stack", or the model published alone because the stack did not beat it on validation.
             "chosen": combiner["chosen"],
             "validationAveragePrecision": combiner["validationAveragePrecision"],
@@ -391,7 +385,7 @@ def main(argv=None):
         "trees": trees,
     }
     with open(os.path.join(args.out, "manifest.json"), "w") as handle:
-        json.dump(manifest, handle, indent=2)
+        json.dump(manifest, handle, indent=2, allow_nan=False)
         handle.write("\n")
 
     # Golden predictions for the TypeScript parity tests: held-out rows (test, else validation), with and
@@ -459,11 +453,11 @@ def write_card(args, manifest, result, layout, names, labels, data_hash):
         f"early stopping on validation average precision (xgboost `{STOPPING_METRIC}`; best round {t['trees']} of {t['roundsRun']} run); "
         f"GraphSAGE (2 layers, mean aggregator, {args.gnn_hidden} hidden units, {layout['k']} most recent neighbours per node) on the "
         f"customer-terminal graph with devices where present, {t['graphsageEpochs']} epochs (its best validation epoch); {combiner}.",
-        f"- **Combiner choice (validation average precision):** stack {ap['stack_cross_fitted']:.4f} (cross-fitted), XGBoost {ap['xgboost']:.4f}, GraphSAGE {ap['graphsage']:.4f}: chosen **{e['chosen']}**.",
+        f"- **Combiner choice (validation average precision):** stack {'n/a' if ap['stack_cross_fitted'] is None else format(ap['stack_cross_fitted'], '.4f')} (cross-fitted), XGBoost {ap['xgboost']:.4f}, GraphSAGE {ap['graphsage']:.4f}: chosen **{e['chosen']}**.",
         f"- **Features:** {len(names)} from `lambdas/fraud/features.ts` (see docs/fraud-ml.md); missing values stay missing.",
         f"- **Data:** {args.source + ': ' if args.source else ''}{len(labels):,} transactions, {int((labels == 1).sum()):,} frauds; features sha256 {data_hash}.",
         "- **Windows** (feedback delay {:g} days):\n{}".format(args.feedback_delay_days, "\n".join(windows)),
-        f"- **Validation** (selection models):\n  - ensemble: {line(result['valid']['ensemble'])};\n  - XGBoost: {line(result['valid']['xgboost'])};\n  - GraphSAGE: {line(result['valid']['graphsage'])}.",
+        f"- **Validation** (selection models; the stack was fitted here, so its row is in-sample):\n  - ensemble: {line(result['valid']['ensemble'])};\n  - XGBoost: {line(result['valid']['xgboost'])};\n  - GraphSAGE: {line(result['valid']['graphsage'])}.",
     ]
     if "test" in result:
         tt = result["test"]

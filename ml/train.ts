@@ -12,7 +12,7 @@
  *    within 1e-5), so a model that would serve differently is never published.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GraphInputs } from '../lambdas/fraud/graph';
@@ -156,6 +156,15 @@ function numberOption(name: string, text: string | undefined, integer: boolean, 
   return text;
 }
 
+/** Moves a checked staging folder into place: the old folder is kept aside until the new one is in. */
+function publish(staging: string, out: string): void {
+  const previous = `${out}.previous-${process.pid}`;
+  const had = existsSync(out);
+  if (had) renameSync(out, previous);
+  renameSync(staging, out);
+  if (had) rmSync(previous, { recursive: true, force: true });
+}
+
 async function main(): Promise<void> {
   const values = parseCommandLine('npm run train', USAGE, OPTIONS);
   if (!values) return;
@@ -181,14 +190,19 @@ async function main(): Promise<void> {
 
   log('[2/3] training XGBoost, GraphSAGE and the ensemble (ml/train.py)');
   const passThrough = ['until', 'warmup-days', 'valid-days', 'test-days', 'max-rounds', 'gnn-epochs', 'threads', 'review-share', 'decline-precision', 'version'] as const;
-  const args = [join(__dirname, 'train.py'), '--features', features, '--graph', graph, '--out', out, '--feedback-delay-days', String(delay), '--source', values.data];
+  // Python writes a staging folder beside the destination; it replaces the destination only after the parity
+  // check, so a failed run never leaves a half-written or unservable model where one is served.
+  const staging = `${out}.staging-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  const args = [join(__dirname, 'train.py'), '--features', features, '--graph', graph, '--out', staging, '--feedback-delay-days', String(delay), '--source', values.data];
   for (const name of passThrough) if (values[name] !== undefined) args.push(`--${name}`, String(values[name]));
   if (values['no-refit']) args.push('--no-refit');
   if (values.quiet) args.push('--quiet');
   await run(values.python, args, values.quiet);
 
   log('[3/3] parity: the TypeScript serving code against xgboost and torch on the golden rows');
-  const parity = checkParity(out);
+  const parity = checkParity(staging);
+  publish(staging, out);
   log(
     `  ${parity.rows} rows, max |difference|: XGBoost ${parity.xgboost.toExponential(2)} (limit ${PARITY_TOLERANCE}), ` +
       `GraphSAGE ${parity.graphsage.toExponential(2)}, ensemble ${parity.ensemble.toExponential(2)} (limit ${GRAPH_PARITY_TOLERANCE})`,

@@ -190,7 +190,9 @@ export function scoreWith(folder: ModelFolder, vector: Float64Array, graph: Grap
   const margin =
     xgboostProbability === undefined ? xgboost.margin(vector) : logit(Math.min(Math.max(xgboostProbability, 1e-7), 1 - 1e-7));
   const graphLogit = graphsage.logit(vector, graph);
-  const reasons: FraudReason[] = topContributions(contributions, TOP_REASONS).map((f) => ({
+  // A feature is a reason only when it pushed the served score up: not when XGBoost has no weight in the stack
+  // (GraphSAGE published alone).
+  const reasons: FraudReason[] = (wx > 0 ? topContributions(contributions, TOP_REASONS) : []).map((f) => ({
     code: FEATURE_NAMES[f],
     weight: Math.round(wx * contributions[f] * 10_000) / 10_000,
     detail: `${FEATURE_NAMES[f]} = ${formatValue(vector[f])}`,

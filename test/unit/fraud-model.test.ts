@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES } from '../../lambdas/fraud/features';
+import { loadModelFolder, scoreWith } from '../../lambdas/fraud/model';
 import { XGBoostModel } from '../../lambdas/fraud/xgboost';
 import { checkParity, DEFAULT_MODEL_DIR } from '../../ml/train';
 
@@ -62,4 +63,24 @@ test('the manifest carries ordered thresholds and the test-window metrics are re
   expect(manifest.thresholds.review).toBeGreaterThan(0);
   expect(manifest.thresholds.decline).toBeGreaterThanOrEqual(manifest.thresholds.review);
   expect(metrics.test.ensemble.frauds).toBeGreaterThan(100);
+});
+
+test('a model published alone serves exactly its own score, and only its own reasons', () => {
+  const folder = loadModelFolder(DEFAULT_MODEL_DIR);
+  const golden = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, 'golden.json'), 'utf8')) as {
+    graph: Array<{ features: Array<number | null>; customer: number[]; terminal: number[]; customerNeighbours: number[][]; terminalNeighbours: number[][] }>;
+  };
+  const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+  let graphReasons = 0;
+  for (const g of golden.graph.slice(0, 50)) {
+    const vector = Float64Array.from(g.features, (v) => (v === null ? Number.NaN : v));
+    const graphOnly = scoreWith({ ...folder, ensemble: { ...folder.ensemble, weights: [0, 1], bias: 0 } }, vector, g);
+    expect(graphOnly.score).toBeCloseTo(sigmoid(graphOnly.graphsageLogit), 12);
+    expect(graphOnly.reasons.every((r) => r.code === 'graph_neighbourhood')).toBe(true);
+    graphReasons += graphOnly.reasons.length;
+    const xgboostOnly = scoreWith({ ...folder, ensemble: { ...folder.ensemble, weights: [1, 0], bias: 0 } }, vector, g);
+    expect(xgboostOnly.score).toBeCloseTo(sigmoid(folder.model.margin(vector)), 12);
+    expect(xgboostOnly.reasons.some((r) => r.code === 'graph_neighbourhood')).toBe(false);
+  }
+  expect(graphReasons).toBeGreaterThan(0); // the check above saw graph reasons, not only empty lists
 });
