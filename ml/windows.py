@@ -89,7 +89,17 @@ def plan(times, labels, delay_days, warmup_days=30.0, valid_days=14.0, test_days
         mask = windows[name]
         if mask.sum() == 0 or labels[mask].sum() <= 0:
             raise SystemExit(f"the {name} window has {int(mask.sum())} labelled transactions and {int((labels[mask] == 1).sum())} frauds: widen it")
+    warnings = []
+    if until is None:
+        # Unlabelled rows among the last D days of labels: labelling still in progress there.
+        tail = considered & (times >= known_end - delay) & (times < known_end)
+        if (labels[tail] < 0).any():
+            warnings.append(
+                f"the last {delay_days:g} days of labels also hold unlabelled rows: if those labels are still coming in "
+                "(frauds are often reported first), they over-represent fraud; --until hides them"
+            )
     bounds = {
+        "warnings": warnings,
         "warmup": [times[considered].min(), start],
         "fit": [start, fit_end],
         "valid": [valid_start, usable_end],
@@ -114,6 +124,7 @@ def describe(windows, bounds, labels):
         lines.append(f"test {iso(bounds['test'][0])} .. {iso(bounds['test'][1])} ({count('test')})")
     if bounds["unlabelled_rows"]:
         lines.append(f"{bounds['unlabelled_rows']:,} rows without a usable label: history only")
+    lines += [f"warning: {w}" for w in bounds["warnings"]]
     return lines
 
 

@@ -162,12 +162,55 @@ export function majorAmount(amountMinor: number, currency: string): number {
   return amountMinor / 10 ** currencyExponent(currency);
 }
 
-/** The median of the values (NaN for none). */
-function median(values: readonly number[]): number {
-  if (!values.length) return NaN;
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+/**
+ * Scratch space for the 30-day amounts and their deviations: reused across calls, so a customer at the
+ * MAX_RECENT cap costs no allocation per score (one process scores one transaction at a time).
+ */
+let scratch = new Float64Array(64);
+let deviations = new Float64Array(64);
+
+function ensureScratch(n: number): void {
+  if (scratch.length >= n) return;
+  const size = Math.max(n, scratch.length * 2);
+  scratch = new Float64Array(size);
+  deviations = new Float64Array(size);
+}
+
+/** The k-th smallest (0-based) of a[0..n), by quickselect; reorders a[0..n). */
+function select(a: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i += 1;
+      while (a[j] > pivot) j -= 1;
+      if (i <= j) {
+        const swap = a[i];
+        a[i] = a[j];
+        a[j] = swap;
+        i += 1;
+        j -= 1;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
+/** The median of a[0..n) (NaN for none); reorders a[0..n). Exact: the same value a sort would give. */
+function median(a: Float64Array, n: number): number {
+  if (n === 0) return NaN;
+  const upper = select(a, n, n >> 1);
+  if (n % 2) return upper;
+  // The lower middle is the largest of the part below the upper middle, which select left in a[0..n/2).
+  let lower = -Infinity;
+  for (let i = 0; i < n >> 1; i += 1) if (a[i] > lower) lower = a[i];
+  return (lower + upper) / 2;
 }
 
 function flag(value: boolean): number {
@@ -200,7 +243,8 @@ export function featureVector(
   let knownFraud = 0;
   let count1h = 0;
   let previous = -Infinity;
-  const amounts30: number[] = [];
+  let n30Amounts = 0;
+  ensureScratch(customer?.recent.length ?? 0);
   for (const p of customer?.recent ?? []) {
     if (p.t >= t) continue;
     for (let w = 0; w < WINDOWS.length; w += 1) {
@@ -211,7 +255,8 @@ export function featureVector(
     }
     if (p.t >= t - 30 * DAY_MS) {
       sumSquares30 += p.amount * p.amount;
-      amounts30.push(p.amount);
+      scratch[n30Amounts] = p.amount;
+      n30Amounts += 1;
     }
     if (p.t >= t - HOUR_MS) count1h += 1;
     if (p.t > previous) previous = p.t;
@@ -233,15 +278,16 @@ export function featureVector(
   put(previous > -Infinity ? Math.log1p((t - previous) / 1000) : NaN);
   // Robust statistics of the 30-day amounts: a fraudster's own spending inflates the mean and the std,
   // not the median.
-  const median30 = median(amounts30);
+  let max30 = 0;
+  for (let i = 0; i < n30Amounts; i += 1) if (scratch[i] > max30) max30 = scratch[i];
+  const median30 = median(scratch, n30Amounts);
   put(median30);
   put(median30 > 0 ? amount / median30 : NaN);
-  if (amounts30.length >= 3) {
-    const mad = median(amounts30.map((a) => Math.abs(a - median30)));
+  if (n30Amounts >= 3) {
+    for (let i = 0; i < n30Amounts; i += 1) deviations[i] = Math.abs(scratch[i] - median30);
+    const mad = median(deviations, n30Amounts);
     put(mad > 1e-9 * Math.max(1, median30) ? (amount - median30) / (MAD_TO_STD * mad) : NaN);
   } else put(NaN);
-  let max30 = 0;
-  for (const a of amounts30) if (a > max30) max30 = a;
   put(max30 > 0 ? amount / max30 : NaN);
   if (counts[1] > 0 && median30 > 0) {
     let high = 0;

@@ -92,6 +92,17 @@ class Windows(unittest.TestCase):
         self.assertFalse(w["test"].any())
         self.assertEqual(b["unlabelled_rows"], int((self.labels < 0).sum()))
 
+    def test_warns_when_the_last_delay_mixes_labelled_and_unlabelled_rows(self):
+        labels = self.labels.copy()
+        # Days 90-94: every other legitimate row still without its label (labelling in progress).
+        late = (self.times >= self.t0 + 90 * DAY) & (self.times < self.t0 + 95 * DAY) & (labels == 0)
+        labels[np.nonzero(late)[0][::2]] = -1
+        _, b = windows.plan(self.times, labels, delay_days=7)
+        self.assertEqual(len(b["warnings"]), 1)
+        self.assertIn("--until hides them", windows.describe(*windows.plan(self.times, labels, delay_days=7), labels)[-1])
+        _, clean = windows.plan(self.times, self.labels, delay_days=7)
+        self.assertEqual(clean["warnings"], [])
+
     def test_until_ignores_later_rows_and_hides_labels_not_yet_known(self):
         until = self.t0 + 60 * DAY
         w, b = windows.plan(self.times, self.labels, delay_days=7, warmup_days=10, valid_days=14, until=until)

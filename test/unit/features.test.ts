@@ -103,6 +103,30 @@ describe('fraud features', () => {
     expect(fresh.cust_count_1h).toBe(0);
   });
 
+  it('take the exact median and MAD of the 30-day amounts, duplicates and even counts included (against a sort)', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const history: LabelledTransaction[] = [];
+    for (let i = 0; i < 400; i += 1) history.push(tx(`h${i}`, -45 + i * 0.11, 100 * (1 + Math.floor(random() * 12)), { terminalId: `t${i % 5}` }));
+    const sortedMedian = (values: number[]) => {
+      const v = [...values].sort((a, b) => a - b);
+      return v.length % 2 ? v[v.length >> 1] : (v[(v.length >> 1) - 1] + v[v.length >> 1]) / 2;
+    };
+    let checked = 0;
+    for (const { tx: t, vector } of replay(history)) {
+      const window = history.filter((h) => h.time < t.time && h.time >= t.time - 30 * DAY).map((h) => h.amountMinor / 100);
+      const v = Object.fromEntries(FEATURE_NAMES.map((name, i) => [name, vector[i]]));
+      if (!window.length) continue;
+      const m = sortedMedian(window);
+      expect(v.cust_amount_median_30d).toBe(m);
+      const mad = sortedMedian(window.map((a) => Math.abs(a - m)));
+      const amount = t.amountMinor / 100;
+      if (window.length >= 3 && mad > 1e-9 * Math.max(1, m)) expect(v.amount_robust_z_30d).toBe((amount - m) / (1.4826 * mad));
+      checked += 1;
+    }
+    expect(checked).toBeGreaterThan(390);
+  });
+
   it('follow the terminal’s latest labelled days: last share, days since a fraud and the current run of fraud days', () => {
     const d = DEFAULT_FEATURE_OPTIONS.feedbackDelayDays;
     const at = (id: string, day: number, label: 0 | 1) => tx(id, -(d + day), 500, { customerId: `c-${id}`, label });
