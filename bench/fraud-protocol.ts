@@ -47,6 +47,8 @@ const day = (iso: string, plus: number) => new Date(Date.parse(`${iso}T00:00:00Z
 // Our simulator: 120 days from 2026-01-01 (quick: 90); the test week is its last week.
 const simulated = (extra: string[]) => (quick: boolean) => ['ml/simulate.py', ...extra, ...(quick ? ['--customers', '1500', '--terminals', '300', '--days', '90'] : []), '--quiet'];
 const simulatedCutoff = (quick: boolean) => day('2026-01-01', (quick ? 90 : 120) - TEST_DAYS - DELAY_DAYS);
+// The handbook's generator (183 days from 2018-04-01; quick: 140, enough for the test week).
+const handbook = (world: 'drift' | 'classic') => (quick: boolean) => ['ml/handbook.py', '--world', world, ...(quick ? ['--customers', '1500', '--terminals', '3000', '--days', '140'] : []), '--quiet'];
 
 const WORLDS: Record<string, World> = {
   nodevice: { name: 'nodevice', describe: 'our simulator without devices', generate: simulated(['--no-devices']), cutoff: simulatedCutoff, goal: true },
@@ -54,7 +56,7 @@ const WORLDS: Record<string, World> = {
   handbook: {
     name: 'handbook',
     describe: "the handbook's generator, harder: drifting compromises (ml/handbook.py --world drift)",
-    generate: (quick) => ['ml/handbook.py', '--world', 'drift', ...(quick ? ['--customers', '1500', '--terminals', '3000', '--days', '140'] : []), '--quiet'],
+    generate: handbook('drift'),
     // The held-back benchmark's cut-off: labels known to 2018-07-31, test 2018-08-08 to 08-14.
     cutoff: () => '2018-08-01',
     goal: true,
@@ -62,7 +64,7 @@ const WORLDS: Record<string, World> = {
   classic: {
     name: 'classic',
     describe: "the handbook's generator as published (ml/handbook.py --world classic)",
-    generate: (quick) => ['ml/handbook.py', '--world', 'classic', ...(quick ? ['--customers', '1500', '--terminals', '3000', '--days', '140'] : []), '--quiet'],
+    generate: handbook('classic'),
     cutoff: () => '2018-08-01',
     goal: false,
   },

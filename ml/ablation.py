@@ -35,7 +35,7 @@ def fit_and_score(x, labels, names, fit, valid, refit, test, threads, seed, log)
     """ml/train.py's XGBoost: selection with early stopping on validation AP, refit, scores of the test rows."""
     matrix = lambda mask: xgb.DMatrix(x[mask], label=labels[mask], missing=np.nan, feature_names=names, nthread=threads)
     params = {**train.XGB_PARAMS, "seed": seed, "nthread": threads}
-    selected, history = train.fit_xgboost(params, matrix(fit), matrix(valid), 600, 40, log)
+    selected, history = train.fit_xgboost(params, matrix(fit), matrix(valid), train.MAX_ROUNDS, train.EARLY_STOPPING, log)
     rounds = selected.num_boosted_rounds()
     booster = train.refit_xgboost(params, matrix(refit), rounds, log)
     scores = booster.predict(xgb.DMatrix(x[test], missing=np.nan, feature_names=names, nthread=threads)).astype(np.float64)
@@ -75,8 +75,7 @@ def main(argv=None):
     cutoff = windows.parse_date(args.cutoff, "--cutoff")
     split = protocol.protocol_split(times.astype(np.int64), customers, labels, cutoff, args.delay_days, args.test_days, args.warmup_days, known_days=args.known_days)
     refit, test = split["train"], split["test"]
-    valid = refit & (times >= cutoff - protocol.VALID_DAYS * windows.DAY)
-    fit = refit & (times < cutoff - (protocol.VALID_DAYS + args.delay_days) * windows.DAY)
+    fit, valid = protocol.selection_windows(refit, times, cutoff, args.delay_days)
     y_test = labels[test]
     say(f"protocol: train {split['windows']['train'][0]} .. {split['windows']['train'][1]} ({int(refit.sum()):,} rows), "
         f"test {split['windows']['test'][0]} .. {split['windows']['test'][1]} ({int(test.sum()):,} rows, {int(y_test.sum())} frauds, "

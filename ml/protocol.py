@@ -60,7 +60,7 @@ import numpy as np
 import xgboost as xgb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train import average_precision, metrics  # noqa: E402
+from train import EARLY_STOPPING, MAX_ROUNDS, XGB_PARAMS, XgbProgress, average_precision, metrics  # noqa: E402
 
 DAY = 86400
 WINDOWS = (1, 7, 30)
@@ -76,11 +76,10 @@ FEATURES = [
 COLUMNS = ["tx_id", "timestamp", "customer_id", "terminal_id", "amount", "label"]
 PLAIN_PARAMS = {"objective": "binary:logistic", "seed": 0}
 PLAIN_ROUNDS = 100
-TUNED_PARAMS = {
-    "objective": "binary:logistic", "tree_method": "hist", "max_depth": 6, "eta": 0.05, "subsample": 0.8,
-    "colsample_bytree": 0.8, "min_child_weight": 2, "lambda": 1.0, "seed": 7,
-}
-TUNED_MAX_ROUNDS, TUNED_EARLY_STOPPING, VALID_DAYS = 600, 40, 14
+# ml/train.py's settings (its metric list aside: the tuned baseline stops on exact average precision).
+TUNED_PARAMS = {**{k: v for k, v in XGB_PARAMS.items() if k != "eval_metric"}, "seed": 7}
+# The tuned baseline's bounds are ml/train.py's (module names of their own, so a test can shorten them).
+TUNED_MAX_ROUNDS, TUNED_EARLY_STOPPING, VALID_DAYS = MAX_ROUNDS, EARLY_STOPPING, 14
 
 
 def _quiet(message):
@@ -280,21 +279,13 @@ def protocol_split(ts, customer, label, cutoff, delay_days=7, test_days=7, warmu
 
 
 # ---------------------------------------------------------------------------------------------------- baseline
-class _Progress(xgb.callback.TrainingCallback):
-    def __init__(self, name, rounds, log, every=5.0):
-        self.name, self.rounds, self.log, self.every = name, rounds, log, every
-        self.started = self.last = time.time()
-
-    def after_iteration(self, model, epoch, evals_log):
-        now = time.time()
-        if now - self.last >= self.every:
-            self.last = now
-            done = epoch + 1
-            ap = evals_log.get("valid", {}).get("average_precision", [])
-            best = f", valid AP {ap[-1]:.4f} (best {max(ap):.4f})" if ap else ""
-            self.log(f"  {self.name}: round {done}/{self.rounds}{best}, {now - self.started:.0f} s, "
-                     f"ETA {(now - self.started) / done * (self.rounds - done):.0f} s at most")
-        return False
+def selection_windows(training, ts, cutoff, delay_days):
+    """Within the training rows: validation = the last VALID_DAYS before the cut-off, and the selection fit =
+    the rows older than validation by the delay (its labels were known when validation starts). The tuned
+    baseline and ml/ablation.py choose their rounds on them."""
+    fit = training & (ts < cutoff - (VALID_DAYS + int(delay_days)) * DAY)
+    valid = training & (ts >= cutoff - VALID_DAYS * DAY)
+    return fit, valid
 
 
 def _ap_metric(predt, dmatrix):
@@ -318,15 +309,14 @@ def baseline(x, label, ts, train, test, cutoff, delay_days=7, threads=None, log=
     started = time.time()
     params = {**PLAIN_PARAMS, "nthread": threads}
     log(f"baseline plain: {PLAIN_ROUNDS} rounds on {int(train.sum()):,} rows (XGBClassifier defaults)")
-    booster = xgb.train(params, dtrain, num_boost_round=PLAIN_ROUNDS, callbacks=[_Progress("plain", PLAIN_ROUNDS, log)])
+    booster = xgb.train(params, dtrain, num_boost_round=PLAIN_ROUNDS, callbacks=[XgbProgress(PLAIN_ROUNDS, log, name="plain")])
     method = json.loads(booster.save_config())["learner"]["gradient_booster"]["gbtree_train_param"].get("tree_method")
     out["plain"] = {"scores": booster.predict(dtest).astype(np.float64), "rounds": PLAIN_ROUNDS,
                     "params": {k: v for k, v in params.items() if k != "nthread"}, "tree_method": method,
                     "seconds": round(time.time() - started, 1)}
 
     started = time.time()
-    fit = train & (ts < cutoff - (VALID_DAYS + int(delay_days)) * DAY)
-    valid = train & (ts >= cutoff - VALID_DAYS * DAY)
+    fit, valid = selection_windows(train, ts, cutoff, delay_days)
     for name, mask in (("fit", fit), ("validation", valid)):
         if not mask.any() or y[mask].sum() == 0:
             raise ValueError(f"the tuned baseline's {name} window has no fraud: move the cut-off later")
@@ -337,11 +327,11 @@ def baseline(x, label, ts, train, test, cutoff, delay_days=7, threads=None, log=
     selected = xgb.train(params, matrix(fit), num_boost_round=TUNED_MAX_ROUNDS, evals=[(matrix(valid), "valid")],
                          custom_metric=_ap_metric, maximize=True, early_stopping_rounds=TUNED_EARLY_STOPPING,
                          evals_result=history, verbose_eval=False,
-                         callbacks=[_Progress("tuned (selection)", TUNED_MAX_ROUNDS, log)])
+                         callbacks=[XgbProgress(TUNED_MAX_ROUNDS, log, name="tuned (selection)", metric="average_precision")])
     rounds = selected.best_iteration + 1
     valid_ap = history["valid"]["average_precision"][rounds - 1]
     log(f"  tuned: {rounds} rounds (validation AP {valid_ap:.4f}); refit on all {int(train.sum()):,} training rows")
-    booster = xgb.train(params, dtrain, num_boost_round=rounds, callbacks=[_Progress("tuned (refit)", rounds, log)])
+    booster = xgb.train(params, dtrain, num_boost_round=rounds, callbacks=[XgbProgress(rounds, log, name="tuned (refit)")])
     out["tuned"] = {"scores": booster.predict(dtest).astype(np.float64), "rounds": rounds,
                     "params": {k: v for k, v in params.items() if k not in ("nthread", "disable_default_eval_metric")},
                     "validation_average_precision": valid_ap, "selection_rows": int(fit.sum()),

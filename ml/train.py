@@ -59,6 +59,8 @@ XGB_PARAMS = {
     "min_child_weight": 2,
     "lambda": 1.0,
 }
+# Rounds at most, and rounds without a better validation average precision before stopping.
+MAX_ROUNDS, EARLY_STOPPING = 600, 40
 
 
 def log(message, quiet=False):
@@ -164,22 +166,23 @@ def choose_thresholds(y, s, review_share, decline_precision):
 
 
 class XgbProgress(xgb.callback.TrainingCallback):
-    """A progress line every `every` seconds: the round, the stopping metric, its best so far and an ETA."""
+    """A progress line every `every` seconds: the round, the validation `metric` with its best so far, and an
+    ETA (ml/protocol.py's baselines use it too, named and on their own metric)."""
 
-    def __init__(self, rounds, log_line, every=5.0):
-        self.rounds, self.log_line, self.every = rounds, log_line, every
+    def __init__(self, rounds, log_line, every=5.0, name="xgboost", metric=STOPPING_METRIC):
+        self.rounds, self.log_line, self.every, self.name, self.metric = rounds, log_line, every, name, metric
         self.started = self.last = time.time()
 
     def after_iteration(self, model, epoch, evals_log):
         now = time.time()
         if now - self.last >= self.every or epoch + 1 == self.rounds:
             self.last = now
-            history = evals_log.get("valid", {}).get(STOPPING_METRIC, [])
+            history = evals_log.get("valid", {}).get(self.metric, [])
             metric = ""
             if history:
                 best = int(np.argmax(history))
-                metric = f": valid {STOPPING_METRIC} {history[-1]:.4f} (best {history[best]:.4f} at round {best + 1})"
-            self.log_line(f"  xgboost round {epoch + 1}/{self.rounds}{metric}, {now - self.started:.0f} s, {gnn.eta(epoch + 1, self.rounds, now - self.started)} at most")
+                metric = f": valid {self.metric} {history[-1]:.4f} (best {history[best]:.4f} at round {best + 1})"
+            self.log_line(f"  {self.name} round {epoch + 1}/{self.rounds}{metric}, {now - self.started:.0f} s, {gnn.eta(epoch + 1, self.rounds, now - self.started)} at most")
         return False
 
 
@@ -246,8 +249,8 @@ def main(argv=None):
     parser.add_argument("--valid-days", type=float, default=14.0, help="validation: the last N days of usable labels (default 14)")
     parser.add_argument("--test-days", type=float, default=0.0, help="hold out the last N labelled days from everything and measure the published models on them (default 0: none)")
     parser.add_argument("--no-refit", action="store_true", help="publish the selection models instead of refitting on every usable label")
-    parser.add_argument("--max-rounds", type=int, default=600, help="XGBoost rounds at most (default 600)")
-    parser.add_argument("--early-stopping", type=int, default=40, help="XGBoost rounds without a better validation average precision before stopping (default 40)")
+    parser.add_argument("--max-rounds", type=int, default=MAX_ROUNDS, help=f"XGBoost rounds at most (default {MAX_ROUNDS})")
+    parser.add_argument("--early-stopping", type=int, default=EARLY_STOPPING, help=f"XGBoost rounds without a better validation average precision before stopping (default {EARLY_STOPPING})")
     parser.add_argument("--gnn-epochs", type=int, default=12, help="GraphSAGE epochs at most (default 12; it stops after 3 without gain)")
     parser.add_argument("--gnn-hidden", type=int, default=32, help="GraphSAGE hidden units (default 32)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help=f"threads for xgboost and torch (default: the CPUs, {os.cpu_count()})")
@@ -275,7 +278,7 @@ def main(argv=None):
     fit, valid, refit, test = windows["fit"], windows["valid"], windows["refit"], windows["test"]
     has_test = bool(test.any())
 
-    matrix = lambda mask, labelled=True: xgb.DMatrix(x[mask], label=labels[mask] if labelled else None, missing=np.nan, feature_names=names, nthread=args.threads)
+    matrix = lambda mask: xgb.DMatrix(x[mask], label=labels[mask], missing=np.nan, feature_names=names, nthread=args.threads)
     params = {**XGB_PARAMS, "seed": args.seed, "nthread": args.threads}
     say(f"[selection] xgboost on the fit window, early stopping on {STOPPING_METRIC_NAME} after {args.early_stopping} rounds without gain")
     selected, history = fit_xgboost(params, matrix(fit), matrix(valid), args.max_rounds, args.early_stopping, say)
