@@ -469,7 +469,8 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         },
         errors: {
           400: 'a bad field',
-          409: 'not a succeeded payment of yours (reward_not_eligible); or nothing to claim: no rewards without a wallet and no earlier claim (nothing_to_claim)',
+          404: 'no payment of yours has this id (not_found; another merchant\'s payment is not found either)',
+          409: 'the payment did not succeed (reward_not_eligible); or nothing to claim: no rewards without a wallet and no earlier claim (nothing_to_claim)',
         },
         target: { kind: 'function', function: 'rewards' },
       },

@@ -11,7 +11,7 @@ import type { RewardChain, RewardClaim, RewardEntry } from '../../contracts/api'
 import type { RewardChange } from '../../contracts/events';
 import { newClaimId } from '../../contracts/ids';
 import { shardOf } from '../../contracts/resources';
-import { NothingToClaimError, RewardNotEligibleError, TransientError } from '../../contracts/errors';
+import { NotFoundError, NothingToClaimError, RewardNotEligibleError, TransientError } from '../../contracts/errors';
 import { currencyExponent, formatTokens } from '../../contracts/money';
 
 export const REWARD_RATE_PERCENT = 2n;
@@ -316,14 +316,15 @@ function chainOf(stored: { readonly wallet?: string; readonly unminted?: string;
   return { state: 'not_configured', wallet };
 }
 
-/** Guards the API path: only the caller's own succeeded payments earn a reward. */
+/** Guards the API path: only the caller's own succeeded payments earn a reward (another's is not found, 404). */
 export function assertRewardable<P extends { merchantId: string; status: string }>(
   merchantId: string,
   payment: P | undefined,
   paymentId: string,
 ): asserts payment is P {
   if (!payment || payment.merchantId !== merchantId) {
-    throw new RewardNotEligibleError(`payment ${paymentId} was not found for this merchant`);
+    // The same answer whether the payment does not exist or is another merchant's: its existence is not disclosed.
+    throw new NotFoundError(`payment ${paymentId} was not found for this merchant`);
   }
   if (payment.status !== 'succeeded') {
     throw new RewardNotEligibleError(`payment ${paymentId} is ${payment.status}; only succeeded payments earn rewards`);

@@ -1,4 +1,4 @@
-import { RewardNotEligibleError } from '../../contracts/errors';
+import { NotFoundError, RewardNotEligibleError } from '../../contracts/errors';
 import { Keypair } from '@solana/web3.js';
 import bs58 from 'bs58';
 import { isSolanaAddress } from '../../contracts/ids';
@@ -91,8 +91,9 @@ describe('issueReward', () => {
   });
 
   it('only rewards the caller’s own succeeded payments', () => {
-    expect(() => assertRewardable('m', undefined, 'pay_x')).toThrow(RewardNotEligibleError);
-    expect(() => assertRewardable('m', { merchantId: 'other', status: 'succeeded' }, 'pay_x')).toThrow(/not found/);
+    expect(() => assertRewardable('m', undefined, 'pay_x')).toThrow(NotFoundError);
+    expect(() => assertRewardable('m', { merchantId: 'other', status: 'succeeded' }, 'pay_x')).toThrow(NotFoundError);
+    expect(() => assertRewardable('m', { merchantId: 'm', status: 'declined' }, 'pay_x')).toThrow(RewardNotEligibleError);
     expect(() => assertRewardable('m', { merchantId: 'm', status: 'declined' }, 'pay_x')).toThrow(/is declined/);
     expect(() => assertRewardable('m', { merchantId: 'm', status: 'succeeded' }, 'pay_x')).not.toThrow();
   });

@@ -27,6 +27,11 @@ describe('PaymentRequest', () => {
     expect(parseWith(PaymentRequest, valid).currency).toBe('USD');
   });
 
+  it('takes ISO-3166 country codes in any case, Kosovo (XK) included', () => {
+    expect(parseWith(PaymentRequest, { ...valid, country: 'us', ipCountry: 'XK' })).toMatchObject({ country: 'US', ipCountry: 'XK' });
+    expect(parseWith(PaymentRequest, { ...valid, country: 'gb' }).country).toBe('GB');
+  });
+
   it.each([
     [{ ...valid, amount: 0 }, 'amount', /greater than zero/],
     [{ ...valid, amount: -5 }, 'amount', /greater than zero/],
@@ -34,6 +39,9 @@ describe('PaymentRequest', () => {
     [{ ...valid, amount: 100_000_000 }, 'amount', /at most 99999999/],
     [{ ...valid, currency: 'XYZ' }, 'currency', /not a supported ISO-4217/],
     [{ ...valid, currency: 'dollars' }, 'currency', /three-letter/],
+    [{ ...valid, country: 'ZZ' }, 'country', /not an ISO-3166 country code/],
+    [{ ...valid, country: 'EU' }, 'country', /not an ISO-3166 country code/],
+    [{ ...valid, ipCountry: 'USA' }, 'ipCountry', /two-letter/],
     [{ ...valid, paymentMethod: { ...valid.paymentMethod, number: '4242424242424241' } }, 'paymentMethod.number', /Luhn/],
     [{ ...valid, paymentMethod: { ...valid.paymentMethod, expMonth: 13 } }, 'paymentMethod.expMonth', /.+/],
     [{ ...valid, surprise: true }, 'surprise', /not a recognised field/],
