@@ -24,7 +24,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,6 +32,7 @@ import autocannon from 'autocannon';
 import type { StoreStats } from '../local/dynalite';
 import { LOCAL_TABLES } from '../local/env';
 import type { CpuPart } from './profile';
+import { openLoop, REQUEST_TIMEOUT_MS, send, tally, type Load, type LoadRequest } from './load';
 import { quantile, taskTimer, type TaskTimes } from './support';
 
 interface Target {
@@ -160,26 +161,11 @@ async function startChild(profileDir?: string): Promise<Target> {
   };
 }
 
-
-/** What one phase's load generator saw. */
-interface Load {
-  readonly offered: string;
-  readonly sent: number;
-  readonly durationS: number;
-  /** Response times in ms. */
-  readonly latencies: number[];
-  readonly statusCodes: Record<string, number>;
-  readonly errors: number;
-  readonly errorCodes?: Record<string, number>;
-  readonly timeouts: number;
-  readonly non2xx: number;
-}
-
-const REQUEST_TIMEOUT_MS = 10_000;
-
 /** The body and headers of the n-th payment of a run: a new Idempotency-Key, and customers spread over CUSTOMERS. */
-function payment(target: Target, runId: string, n: number): { headers: Record<string, string>; body: string } {
+function payment(target: Target, runId: string, n: number): LoadRequest {
   return {
+    method: 'POST',
+    path: '/pay',
     headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json', 'idempotency-key': `bench-${runId}-${n}` },
     body: JSON.stringify({ ...BASE_BODY, customerId: `cus_bench_${n % CUSTOMERS}` }),
   };
@@ -227,108 +213,27 @@ async function saturate(target: Target, runId: string, options: { connections: n
   };
 }
 
-/** How one request ended: an answer, an error before or during it, or the time limit. */
-type Outcome = { readonly kind: 'answered'; readonly status: number } | { readonly kind: 'error'; readonly why: string } | { readonly kind: 'timeout' };
-
-/** POSTs one payment; resolves exactly once with how it ended. */
-function post(agent: Agent, url: URL, headers: Record<string, string>, body: string): Promise<Outcome> {
-  return new Promise<Outcome>((resolve) => {
-    let settled = false;
-    const settle = (outcome: Outcome) => {
-      if (settled) return;
-      settled = true;
-      resolve(outcome);
-    };
-    const request = httpRequest(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
-      (response) => {
-        response.resume();
-        response.on('end', () => settle({ kind: 'answered', status: response.statusCode ?? 0 }));
-        response.on('error', (error: NodeJS.ErrnoException) => settle({ kind: 'error', why: error.code ?? 'response error' }));
-        response.on('aborted', () => settle({ kind: 'error', why: 'response aborted' }));
-      },
-    );
-    request.setTimeout(REQUEST_TIMEOUT_MS, () => {
-      settle({ kind: 'timeout' });
-      request.destroy();
-    });
-    // Which error (a reset on a reused keep-alive socket is the client's race with the server's idle close).
-    request.on('error', (error: NodeJS.ErrnoException) => settle({ kind: 'error', why: error.code ?? error.message }));
-    request.end(body);
-  });
-}
-
-/** The outcomes of a load's requests, as a `Load`. */
-function tally() {
-  const latencies: number[] = [];
-  const statusCodes: Record<string, number> = {};
-  const errorCodes: Record<string, number> = {};
-  let errors = 0;
-  let timeouts = 0;
-  return {
-    add(outcome: Outcome, latencyMs: number) {
-      if (outcome.kind === 'answered') {
-        latencies.push(latencyMs);
-        statusCodes[outcome.status] = (statusCodes[outcome.status] ?? 0) + 1;
-      } else if (outcome.kind === 'timeout') timeouts += 1;
-      else {
-        errors += 1;
-        errorCodes[outcome.why] = (errorCodes[outcome.why] ?? 0) + 1;
-      }
-    },
-    load(offered: string, sent: number, durationS: number): Load {
-      const non2xx = Object.entries(statusCodes).filter(([code]) => !code.startsWith('2')).reduce((sum, [, n]) => sum + n, 0);
-      return { offered, sent, durationS, latencies, statusCodes, errors, errorCodes, timeouts, non2xx };
-    },
-  };
-}
-
 /** One request at a time, each sent once the platform is idle: `duration` seconds of them. */
 async function isolated(target: Target, runId: string, options: { duration: number }): Promise<Load> {
-  const url = new URL(`${target.url}/pay`);
+  const base = new URL(target.url);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const outcomes = tally();
   const start = performance.now();
   let n = 0;
   for (; performance.now() - start < options.duration * 1000; n++) {
-    const { headers, body } = payment(target, runId, n);
     const sent = performance.now();
-    outcomes.add(await post(agent, url, headers, body), performance.now() - sent);
+    outcomes.add(await send(agent, base, payment(target, runId, n)), performance.now() - sent);
     await target.idle();
   }
   agent.destroy();
   return outcomes.load('one at a time, each once the platform is idle', n, (performance.now() - start) / 1000);
 }
 
-/**
- * A fixed offered rate, evenly paced and open loop: request i is sent at start + i / rate whether or not the
- * earlier ones have been answered, and its latency counts from then (so a slow server cannot slow the load
- * down and hide its queue: no coordinated omission). autocannon's own rate limit is not used here: it lets
- * each connection send its quota for the second back to back as soon as it can, then wait for the next
- * second, which offers bursts, not a rate.
- */
+/** A fixed offered rate of payments, evenly paced and open loop (load.ts openLoop). */
 async function paced(target: Target, runId: string, options: { rate: number; duration: number }): Promise<Load> {
-  const url = new URL(`${target.url}/pay`);
-  const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
-  const total = Math.max(1, Math.round(options.rate * options.duration));
   const outcomes = tally();
-  const send = async (n: number, due: number) => {
-    const { headers, body } = payment(target, runId, n);
-    const outcome = await post(agent, url, headers, body);
-    // Open loop: the latency counts from when the request was due, whether or not it could leave then.
-    outcomes.add(outcome, performance.now() - due);
-  };
-  const start = performance.now() + 20;
-  const inFlight: Promise<void>[] = [];
-  for (let n = 0; n < total; n += 1) {
-    const due = start + (n * 1000) / options.rate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    inFlight.push(send(n, due));
-  }
-  await Promise.all(inFlight);
-  agent.destroy();
-  return outcomes.load(`${options.rate} req/s, evenly paced (open loop)`, total, (performance.now() - start) / 1000);
+  const { sent, durationS } = await openLoop(target.url, options, (n) => payment(target, runId, n), (_n, outcome, latencyMs) => outcomes.add(outcome, latencyMs));
+  return outcomes.load(`${options.rate} req/s, evenly paced (open loop)`, sent, durationS);
 }
 
 async function phase(target: Target, label: string, generate: (runId: string) => Promise<Load>): Promise<PhaseResult> {
