@@ -116,21 +116,21 @@ export const PaymentRequest = z
   .object({
     amount: AmountMinor,
     currency: Currency,
-    customerId: Identifier,
-    paymentMethod: PaymentMethod,
+    customerId: Identifier.describe('your id of the buyer (1-128 characters): fraud features and rewards are per customer'),
+    paymentMethod: PaymentMethod.describe('what to charge: {type:"card", token:"pm_…"} (or a raw card on test stages), {type:"wallet", wallet:"amazon_pay", token}, or {type:"solana_pay"}'),
     /** The buyer's country (billing), ISO-3166 alpha-2. */
     country: CountryCode.optional(),
     /** The country the request came from (IP geolocation), ISO-3166 alpha-2. */
     ipCountry: CountryCode.optional(),
     /** A device fingerprint, when the checkout has one (a fraud feature). */
-    deviceId: z.string().min(1).max(128).optional(),
-    description: z.string().max(500).refine((text) => !containsCardNumber(text), 'must not contain a card number').optional(),
-    metadata: Metadata.optional(),
+    deviceId: z.string().min(1).max(128).describe('a device fingerprint from the checkout (a fraud feature)').optional(),
+    description: z.string().max(500).refine((text) => !containsCardNumber(text), 'must not contain a card number').describe('free text for you; never a card number').optional(),
+    metadata: Metadata.describe('your key-value pairs: at most 50 keys of 1-40 characters, string values of at most 500; no card numbers').optional(),
     /**
      * The customer's Solana wallet (a base58 public key) for the payment's loyalty reward: minted there once the
      * payment succeeds. Without one, the reward is recorded for the customer and not minted.
      */
-    rewardWallet: SolanaAddress.optional(),
+    rewardWallet: SolanaAddress.describe('the customer\'s Solana wallet: the loyalty reward (2% of the amount, 1-1000 tokens) is minted there').optional(),
   })
   .strict();
 export type PaymentRequest = z.infer<typeof PaymentRequest>;
@@ -232,7 +232,7 @@ const PaymentEra = (text: string) => {
 
 export const ChatRequest = z
   .object({
-    question: z.string().trim().min(3, 'must be at least 3 characters').max(1000),
+    question: z.string().trim().min(3, 'must be at least 3 characters').max(1000).describe('a question about your own payments in plain English'),
     /** ISO-8601 window start; overrides any window named in the question. */
     from: z.iso.datetime({ offset: true, error: ISO_DATETIME }).refine(PaymentEra, 'must be between 1970-01-01 and 2100-01-01').optional(),
     /** ISO-8601 window end (exclusive); defaults to now. */

@@ -54,7 +54,7 @@ export function paymentIdTime(paymentId: string): Date {
 }
 
 /** A payment id as `newPaymentId` makes them. */
-export const PaymentId = z.string().regex(/^pay_[0-9A-Z]{20}$/, 'must be a payment id (pay_...)');
+export const PaymentId = z.string().regex(/^pay_[0-9A-Z]{20}$/, 'must be a payment id (pay_...)').describe('a payment id as POST /pay returns it (pay_ and 20 characters)');
 
 /** A routing decision id as `POST /route` returns them. */
 export const DecisionId = z.string().regex(/^rt_[A-Za-z0-9_-]{8,64}$/, 'must be a decisionId returned by POST /route');
@@ -80,4 +80,5 @@ export function isSolanaAddress(text: string): boolean {
 export const SolanaAddress = z
   .string()
   .refine(isSolanaAddress, 'must be a Solana public key: base58 of 32 bytes, e.g. 9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin')
-  .refine((text) => text !== SYSTEM_PROGRAM, 'must be a wallet, not the System Program');
+  .refine((text) => text !== SYSTEM_PROGRAM, 'must be a wallet, not the System Program')
+  .describe('a Solana wallet: a base58 public key');

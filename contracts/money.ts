@@ -31,14 +31,16 @@ export const Currency = z
   .string()
   .regex(/^[A-Za-z]{3}$/, 'must be a three-letter ISO-4217 code')
   .transform((code) => code.toUpperCase())
-  .refine(isSupportedCurrency, { message: 'is not a supported ISO-4217 currency' });
+  .refine(isSupportedCurrency, { message: 'is not a supported ISO-4217 currency' })
+  .describe('ISO-4217 code, any case (USD, eur)');
 
 /** An amount a client may ask to pay: whole minor units, 1 to MAX_AMOUNT_MINOR. */
 export const AmountMinor = z
   .number()
   .int('must be an integer number of minor units (no decimals)')
   .positive('must be greater than zero')
-  .max(MAX_AMOUNT_MINOR, `must be at most ${MAX_AMOUNT_MINOR} minor units`);
+  .max(MAX_AMOUNT_MINOR, `must be at most ${MAX_AMOUNT_MINOR} minor units`)
+  .describe('integer minor units of the currency: 1999 is 19.99 USD, 500 is 500 JPY');
 
 /** An amount of money: integer minor units (cents for USD, yen for JPY, fils for KWD) and its currency. */
 export const Money = z.object({ amount: z.number().int(), currency: z.string().regex(/^[A-Z]{3}$/) });

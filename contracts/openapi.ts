@@ -64,7 +64,11 @@ export function openApiDocument(): Json {
 
 function responses(route: RouteSpec, schemas: Json, errorResponse: (description: string) => Json): Json {
   const out: Json = {};
-  for (const [status, { description, body }] of Object.entries(route.responses)) {
+  for (const [status, { description, body, contentType }] of Object.entries(route.responses)) {
+    if (contentType) {
+      out[status] = { description, content: { [contentType]: { schema: jsonSchema(body, 'output') } } };
+      continue;
+    }
     const name = `${pascal(route.path) || 'Root'}${route.method === 'GET' ? 'Get' : ''}${status}Response`;
     schemas[name] = jsonSchema(body, 'output');
     out[status] = { description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } } };

@@ -32,7 +32,8 @@ export const CountryCode = z
   .string()
   .regex(/^[A-Za-z]{2}$/, 'must be a two-letter ISO-3166 country code')
   .transform((code) => code.toUpperCase())
-  .refine((code) => ISO_3166_ALPHA2.has(code), { message: 'is not an ISO-3166 country code (reserved or unassigned, e.g. XX, ZZ, EU)' });
+  .refine((code) => ISO_3166_ALPHA2.has(code), { message: 'is not an ISO-3166 country code (reserved or unassigned, e.g. XX, ZZ, EU)' })
+  .describe('ISO-3166 alpha-2 country code, any case (US, gb); XK for Kosovo');
 
 const REGION_OF: Readonly<Record<string, Region>> = {
   US: 'NA', CA: 'NA', MX: 'LATAM', BR: 'LATAM', AR: 'LATAM', CL: 'LATAM', CO: 'LATAM', PE: 'LATAM',

@@ -31,7 +31,10 @@ export type RouteTarget =
   /** A synchronous workflow execution with the envelope of contracts/steps.ts's PayEnvelope (StartSyncExecution). */
   | { readonly kind: 'workflow'; readonly workflow: WorkflowName }
   /** A fixed answer: the health document, or this API's OpenAPI document. */
-  | { readonly kind: 'static'; readonly document: 'health' | 'openapi' };
+  | { readonly kind: 'static'; readonly document: StaticDocument };
+
+/** The fixed documents: liveness, the OpenAPI document, and the API reference rendered from it (HTML). */
+export type StaticDocument = 'health' | 'openapi' | 'docs';
 
 export interface RouteSpec {
   readonly method: HttpMethod;
@@ -47,7 +50,7 @@ export interface RouteSpec {
   /** Required headers and their schema. */
   readonly headers?: Readonly<Record<string, z.ZodType>>;
   /** Success statuses and their bodies. */
-  readonly responses: Readonly<Record<number, { readonly description: string; readonly body: z.ZodType }>>;
+  readonly responses: Readonly<Record<number, { readonly description: string; readonly body: z.ZodType; readonly contentType?: 'text/html' }>>;
   /** Error statuses this route answers (each an {@link api.ErrorBody}), and when. 401/403 come with `jwt`. */
   readonly errors: Readonly<Record<number, string>>;
   readonly target: RouteTarget;
@@ -560,7 +563,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
   },
 };
 
-/** Routes that belong to no area: liveness and the API's own description. Neither needs a token. */
+/** Routes that belong to no area: liveness and the API's own description and reference. None needs a token. */
 export const PLATFORM_ROUTES: readonly RouteSpec[] = [
   {
     method: 'GET',
@@ -579,6 +582,15 @@ export const PLATFORM_ROUTES: readonly RouteSpec[] = [
     responses: { 200: ok('the OpenAPI document', api.OpenApiDocument) },
     errors: {},
     target: { kind: 'static', document: 'openapi' },
+  },
+  {
+    method: 'GET',
+    path: '/docs',
+    summary: 'This API\'s reference, a readable page rendered from its OpenAPI document (no auth)',
+    auth: 'none',
+    responses: { 200: { description: 'the API reference (HTML)', body: z.string(), contentType: 'text/html' } },
+    errors: {},
+    target: { kind: 'static', document: 'docs' },
   },
 ];
 

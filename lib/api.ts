@@ -14,8 +14,9 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM, processingBody, toRequestModelSchema } from '../contracts/api';
+import { apiReferenceHtml } from '../contracts/api-docs';
 import { openApiDocument } from '../contracts/openapi';
-import { allRoutes, errorStatuses, type RouteSpec } from '../contracts/topology';
+import { allRoutes, errorStatuses, type RouteSpec, type StaticDocument } from '../contracts/topology';
 import type { SmartPayFunctions } from './functions';
 import { acknowledge, REASONS } from './nag';
 import type { StageConfig } from './stages';
@@ -31,7 +32,8 @@ function workflowStatuses(route: RouteSpec): string[] {
  * A static route's answer as a mock integration's response template: the JSON inside Velocity's unparsed
  * block (`#[[ ... ]]#`), so `$ref` and `#/components` in the document are written as they are.
  */
-export function staticTemplate(document: 'health' | 'openapi'): string {
+export function staticTemplate(document: StaticDocument): string {
+  if (document === 'docs') return `#[[${apiReferenceHtml()}]]#`;
   const body = document === 'health' ? { status: 'ok' } : openApiDocument();
   return `#[[${JSON.stringify(body)}]]#`;
 }
@@ -298,17 +300,27 @@ export class SmartPayApi extends Construct {
           { ...options, methodResponses: workflowStatuses(route).map((statusCode) => ({ statusCode })) },
         );
       } else {
-        // A fixed document: a mock integration answers it, with no backend and no data.
+        // A fixed document: a mock integration answers it, with no backend and no data. The reference page is
+        // HTML: its Content-Type is set on the integration response (a mock's default is JSON).
+        const html = target.document === 'docs';
         const method = resource.addMethod(
           route.method,
           new apigw.MockIntegration({
             passthroughBehavior: apigw.PassthroughBehavior.NEVER,
             requestTemplates: { 'application/json': '{"statusCode": 200}' },
-            integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': staticTemplate(target.document) } }],
+            integrationResponses: [
+              {
+                statusCode: '200',
+                // API Gateway picks the template by the request's Accept (a browser's asks for text/html first).
+                responseTemplates: html ? { 'text/html': staticTemplate(target.document), 'application/json': staticTemplate(target.document) } : { 'application/json': staticTemplate(target.document) },
+                ...(html ? { responseParameters: { 'method.response.header.Content-Type': "'text/html; charset=utf-8'" } } : {}),
+              },
+            ],
           }),
-          { ...options, methodResponses: [{ statusCode: '200' }] },
+          { ...options, methodResponses: [{ statusCode: '200', ...(html ? { responseParameters: { 'method.response.header.Content-Type': true } } : {}) }] },
         );
-        const reason = `A public ${target.document === 'health' ? 'liveness probe for load balancers and uptime checks' : 'description of this API (its OpenAPI document)'}: a mock integration returning a fixed document; it reaches no backend and returns no data.`;
+        const what = { health: 'liveness probe for load balancers and uptime checks', openapi: 'description of this API (its OpenAPI document)', docs: 'reference of this API (rendered from its OpenAPI document)' }[target.document];
+        const reason = `A public ${what}: a mock integration returning a fixed document; it reaches no backend and returns no data.`;
         acknowledge(method, { 'AwsSolutions-APIG4': reason, 'AwsSolutions-COG4': reason });
         methods[key] = method;
       }

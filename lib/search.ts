@@ -53,8 +53,8 @@ export class SmartPayAnalyticsIndex extends Construct {
       description: "SmartPay analytics: one document per finished payment and refund, by merchant",
       standbyReplicas: 'ENABLED',
     });
-    this.collection.addDependency(encryption);
-    this.collection.addDependency(network);
+    this.collection.addResourceDependency(encryption);
+    this.collection.addResourceDependency(network);
     this.endpoint = this.collection.attrCollectionEndpoint;
 
     const access = new aoss.CfnAccessPolicy(this, 'DataAccessPolicy', {

@@ -12,6 +12,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM } from '../contracts/api';
 import { ValidationError } from '../contracts/errors';
 import { isJsonContentType, jsonTextProblem } from '../contracts/json';
+import { apiReferenceHtml } from '../contracts/api-docs';
 import { openApiDocument } from '../contracts/openapi';
 import { allRoutes, type FunctionName, type RouteSpec } from '../contracts/topology';
 import { LOCAL_ACCOUNT } from './env';
@@ -148,6 +149,7 @@ async function handle(
   const target = matched.target;
   if (target.kind === 'static') {
     drain(req);
+    if (target.document === 'docs') return sendRaw(res, 200, apiReference(), requestId, { 'content-type': 'text/html; charset=utf-8' });
     return send(res, 200, target.document === 'health' ? { status: 'ok' } : openApi(), requestId);
   }
   if (target.kind === 'jwks') {
@@ -239,6 +241,13 @@ let document: unknown;
 function openApi(): unknown {
   document ??= openApiDocument();
   return document;
+}
+
+let reference: string | undefined;
+/** The API reference page (rendered once, from the same document). */
+function apiReference(): string {
+  reference ??= apiReferenceHtml(openApi() as Record<string, unknown>);
+  return reference;
 }
 
 /** Like API Gateway's Cognito authorizer: a valid, unexpired ID token from the pool, else 401. */

@@ -29,6 +29,14 @@ test('GET /health needs no token', async () => {
   expect(result.json).toEqual({ status: 'ok' });
 });
 
+test('GET /docs serves the API reference as HTML, with no token', async () => {
+  const result = await anonymous.call('GET', '/docs');
+  expect(result.status).toBe(200);
+  expect(result.headers.get('content-type')).toBe('text/html; charset=utf-8');
+  expect(result.text).toMatch(/^<!doctype html>/);
+  for (const anchor of ['post-pay', 'get-payments-id', 'post-chat', 'post-reward-relay']) expect(result.text).toContain(`id="${anchor}"`);
+});
+
 test('GET /.well-known/jwks.json publishes the public key only', async () => {
   const result = await anonymous.call('GET', '/.well-known/jwks.json');
   expect(result.status).toBe(200);

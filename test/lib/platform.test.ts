@@ -11,6 +11,7 @@ import { render } from 'velocityjs';
 import { toRequestModelSchema } from '../../contracts/api';
 import { eventPattern } from '../../contracts/events';
 import { openApiDocument } from '../../contracts/openapi';
+import { apiReferenceHtml } from '../../contracts/api-docs';
 import { allFunctions, allRoutes } from '../../contracts/topology';
 import { SmartPayStack, STAGES } from '../../lib';
 
@@ -116,6 +117,7 @@ describe('api', () => {
       [
         'GET /health',
         'GET /openapi.json',
+        'GET /docs',
         'GET /payments/{id}',
         'POST /payments/{id}/refund',
         'POST /webhooks/amazon-pay/{connectorId}',
@@ -134,7 +136,7 @@ describe('api', () => {
     );
   });
 
-  test('the Cognito authorizer guards every business route; /health and /openapi.json have none', () => {
+  test('the Cognito authorizer guards every business route; /health, /openapi.json and /docs have none', () => {
     const authorizerId = id('AWS::ApiGateway::Authorizer', 'SmartPayApiAuthorizer');
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'COGNITO_USER_POOLS',
@@ -142,7 +144,7 @@ describe('api', () => {
       ProviderARNs: [{ 'Fn::GetAtt': ['SmartPayAuthUserPool446517A3', 'Arn'] }],
     });
     for (const [route, method] of Object.entries(methods)) {
-      if (route === 'GET /health' || route === 'GET /openapi.json') continue;
+      if (route === 'GET /health' || route === 'GET /openapi.json' || route === 'GET /docs') continue;
       if (route === 'POST /webhooks/stripe/{connectorId}' || route === 'POST /webhooks/amazon-pay/{connectorId}') {
         // Stripe and Amazon Pay (through SNS) sign their webhooks; they cannot present a Cognito token (the function verifies the signature).
         expect(method.Properties!.AuthorizationType).toBe('NONE');
@@ -165,6 +167,13 @@ describe('api', () => {
     expect(openapi.AuthorizationType).toBe('NONE');
     expect(rendered('GET /openapi.json')).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
     expect(JSON.stringify(rendered('GET /openapi.json'))).toContain('"$ref":"#/components/schemas/PaymentRequest"');
+    // The reference page: HTML, whatever the browser's Accept, with its Content-Type set on the answer.
+    const docs = methods['GET /docs'].Properties!;
+    expect(docs.AuthorizationType).toBe('NONE');
+    const response = docs.Integration.IntegrationResponses[0];
+    expect(response.ResponseParameters).toEqual({ 'method.response.header.Content-Type': "'text/html; charset=utf-8'" });
+    expect(docs.MethodResponses).toEqual([{ StatusCode: '200', ResponseParameters: { 'method.response.header.Content-Type': true } }]);
+    for (const type of ['text/html', 'application/json']) expect(render(response.ResponseTemplates[type], {})).toBe(apiReferenceHtml());
   });
 
   test('request models are generated from the zod schemas (JSON Schema draft 4)', () => {
