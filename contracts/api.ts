@@ -224,10 +224,13 @@ export const RewardRequest = z
 export type RewardRequest = z.infer<typeof RewardRequest>;
 
 const ISO_DATETIME = 'must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z';
-/** A date-time a payment can have: payment ids encode milliseconds since 1970, and none is from after 2100. */
+/**
+ * A date-time a payment can have: payment ids encode milliseconds since 1970, and none is from after 2100. (Text
+ * that is no date-time passes here: the format check has named it already.)
+ */
 const PaymentEra = (text: string) => {
   const ms = Date.parse(text);
-  return ms >= 0 && ms < Date.UTC(2100, 0, 1);
+  return Number.isNaN(ms) || (ms >= 0 && ms < Date.UTC(2100, 0, 1));
 };
 
 export const ChatRequest = z
@@ -471,6 +474,11 @@ export const Payment = z.object({
   feeMinor: z.number().int().optional(),
   code: z.string().optional(),
   fraud: FraudAssessment.optional(),
+  /**
+   * How routing chose, as recorded before the first gateway call: the connectors ranked (the choice first) with
+   * each one's score, estimated success and propensity, the policy's version and the decision id.
+   */
+  routing: RouteResult.optional(),
   attempts: z.array(AttemptRecord),
   pendingAttempt: PendingAttempt.optional(),
   /** A `pending_action` payment's action for the client. */
@@ -488,6 +496,38 @@ export const Payment = z.object({
 export type Payment = z.infer<typeof Payment>;
 
 export const PaymentResponse = z.object({ payment: Payment });
+
+const ConnectorIdParam = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a connector id');
+
+/**
+ * `GET /payments`: your payments, newest first, a page at a time. Filters combine (all must hold); `from`/`to` is
+ * the creation window [from, to); `q` finds a payment id, a customer id's beginning, a card's last 4 digits or
+ * words of the description. `cursor` is the previous page's `nextCursor`.
+ */
+export const PaymentListQuery = z
+  .object({
+    status: PaymentStatus.optional(),
+    connectorId: ConnectorIdParam.optional(),
+    currency: Currency.optional(),
+    customerId: Identifier.optional(),
+    from: z.iso.datetime({ offset: true, error: ISO_DATETIME }).refine(PaymentEra, 'must be between 1970-01-01 and 2100-01-01').optional(),
+    to: z.iso.datetime({ offset: true, error: ISO_DATETIME }).refine(PaymentEra, 'must be between 1970-01-01 and 2100-01-01').optional(),
+    q: z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters').optional(),
+    limit: z.coerce.number('must be a number').int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(25),
+    cursor: PaymentId.describe('the previous page\'s nextCursor').optional(),
+  })
+  .strict()
+  .superRefine((query, ctx) => {
+    if (query.from && query.to && Date.parse(query.from) >= Date.parse(query.to)) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+  });
+export type PaymentListQuery = z.infer<typeof PaymentListQuery>;
+
+export const PaymentListResponse = z.object({
+  payments: z.array(Payment),
+  /** Pass it as `cursor` for the next page; absent on the last. */
+  nextCursor: PaymentId.optional(),
+});
+export type PaymentListResponse = z.infer<typeof PaymentListResponse>;
 
 /** `POST /payments/{id}/refund`'s answer: the refund, and the payment with it. */
 export const RefundResponse = z.object({ refund: Refund, payment: Payment });

@@ -38,6 +38,10 @@ export function openApiDocument(): Json {
     for (const [name, schema] of Object.entries(route.pathParams?.shape ?? {})) {
       parameters.push({ name, in: 'path', required: true, schema: jsonSchema(schema as z.ZodType, 'input') });
     }
+    for (const [name, schema] of Object.entries(route.query?.shape ?? {})) {
+      const field = schema as z.ZodType;
+      parameters.push({ name, in: 'query', required: !field.safeParse(undefined).success, schema: jsonSchema(field, 'input') });
+    }
     if (parameters.length) operation.parameters = parameters;
     if (route.request) {
       schemas[route.request.name] = jsonSchema(route.request.schema, 'input');

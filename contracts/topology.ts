@@ -47,6 +47,8 @@ export interface RouteSpec {
   readonly request?: { readonly name: string; readonly schema: z.ZodType };
   /** Path parameters (each one required). */
   readonly pathParams?: z.ZodObject;
+  /** Query-string parameters (an object schema of strings; numbers coerced): each optional unless its schema says. */
+  readonly query?: z.ZodObject;
   /** Required headers and their schema. */
   readonly headers?: Readonly<Record<string, z.ZodType>>;
   /** Success statuses and their bodies. */
@@ -348,6 +350,16 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
           503: 'every eligible gateway failed retryably, or the payment stopped before it was charged (all_gateways_failed, interrupted); nothing was charged; or the platform is at capacity (service_unavailable, before the key is claimed: retry after Retry-After)',
         },
         target: { kind: 'workflow', workflow: 'payment' },
+      },
+      {
+        method: 'GET',
+        path: '/payments',
+        summary: 'Your payments, newest first, a page at a time: filter by status, connector, currency, customer and creation window, or search (q: a payment id, a customer id\'s beginning, a card\'s last 4 digits, words of the description)',
+        auth: 'jwt',
+        query: api.PaymentListQuery,
+        responses: { 200: ok('a page of payments, and the cursor of the next', api.PaymentListResponse) },
+        errors: { 400: 'a bad query parameter (named in details)' },
+        target: { kind: 'function', function: 'payments' },
       },
       {
         method: 'GET',

@@ -254,6 +254,8 @@ export class SmartPayApi extends Construct {
       const requestParameters: Record<string, boolean> = {
         ...Object.fromEntries(Object.keys(route.headers ?? {}).map((name) => [`method.request.header.${name}`, true])),
         ...Object.fromEntries(Object.keys(route.pathParams?.shape ?? {}).map((name) => [`method.request.path.${name}`, true])),
+        // Query parameters are optional at the gateway: the function checks them and names a bad one.
+        ...Object.fromEntries(Object.keys(route.query?.shape ?? {}).map((name) => [`method.request.querystring.${name}`, false])),
       };
       const options: apigw.MethodOptions = {
         ...(route.auth === 'jwt' ? authorized : { authorizationType: apigw.AuthorizationType.NONE }),

@@ -7,7 +7,7 @@
  * the OpenAPI document). It also serves the local issuer's JWKS (Cognito's stand-in). Bad input is never a 5xx.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM } from '../contracts/api';
 import { ValidationError } from '../contracts/errors';
@@ -114,7 +114,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
     backlog: options.backlog ?? (() => 0),
     maxBacklog: options.maxBacklog ?? DEFAULT_MAX_BACKLOG,
   };
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const requestId = randomUUID();
     handle(req, res, requestId, options, admission).catch((error: unknown) => {
       if (error instanceof HttpError) {
@@ -125,6 +125,19 @@ export function createLocalServer(options: LocalServerOptions): Server {
       }
     });
   });
+  // A request Node's parser refuses (headers over its 16 KB, a malformed line) gets the API's JSON error body, as
+  // API Gateway answers its own, instead of Node's bare status line.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, code, message] =
+      error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'request_header_fields_too_large', 'the request headers are over 16 KB'] : [400, 'bad_request', 'the request is not valid HTTP'];
+    const body = JSON.stringify({ error: { code, message } });
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
+  return server;
 }
 
 async function handle(
@@ -321,20 +334,21 @@ function proxyEvent(
   claims: Record<string, unknown>,
   requestId: string,
 ): APIGatewayProxyEvent {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i] as string;
-    const value = req.rawHeaders[i + 1] as string;
-    headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
-  }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
-  for (const [name, value] of url.searchParams) {
-    query[name] = value;
-    (multiQuery[name] ??= []).push(value);
-  }
+  // Names are the client's (a header or parameter named __proto__ or constructor included): collected in Maps and
+  // made own properties, as API Gateway's JSON event has them, never looked up on a prototype.
+  const collect = (pairs: Iterable<readonly [string, string]>) => {
+    const single = new Map<string, string>();
+    const multi = new Map<string, string[]>();
+    for (const [name, value] of pairs) {
+      single.set(name, value);
+      multi.set(name, [...(multi.get(name) ?? []), value]);
+    }
+    return { single: Object.fromEntries(single) as Record<string, string>, multi: Object.fromEntries(multi) as Record<string, string[]> };
+  };
+  const rawHeaders: Array<readonly [string, string]> = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) rawHeaders.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
+  const { single: headers, multi: multiValueHeaders } = collect(rawHeaders);
+  const { single: query, multi: multiQuery } = collect(url.searchParams);
   // The Cognito authorizer hands claims to the integration as strings.
   const stringClaims = Object.fromEntries(Object.entries(claims).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
   const now = Date.now();

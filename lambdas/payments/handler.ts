@@ -1,10 +1,10 @@
 /**
  * Payments Lambda: the payment workflow's steps (begin, charge, finalize, abort) from Step Functions, and
- * GET /payments/{id} and POST /payments/{id}/refund from API Gateway. Parse with the contracts, call the domain, map the result.
+ * GET /payments, GET /payments/{id} and POST /payments/{id}/refund from API Gateway. Parse with the contracts, call the domain, map the result.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { PaymentPath, RefundRequest, WebhookPath } from '../../contracts/api';
+import { PaymentListQuery, PaymentPath, RefundRequest, WebhookPath } from '../../contracts/api';
 import { findConnector } from '../../contracts/connectors';
 import { NotFoundError } from '../../contracts/errors';
 import { METRICS } from '../../contracts/resources';
@@ -12,7 +12,8 @@ import { isScheduledInvocation } from '../../contracts/topology';
 import type { StepHandlers } from '../../contracts/steps';
 import { documentClientOf, eventBridgeClient } from '../shared/clients';
 import { config } from '../shared/config';
-import { apiRoute, errorResponse, idempotencyKeyOf, isApiGatewayEvent, jsonResponse, parseApiBody, parseWith } from '../shared/http';
+import { apiRoute, errorResponse, idempotencyKeyOf, isApiGatewayEvent, jsonResponse, parseApiBody, parseQuery, parseWith } from '../shared/http';
+import { listPayments } from './listing';
 import { instrumented, logger, metrics } from '../shared/powertools';
 import { runStep } from '../shared/steps';
 import { connectorRegistry } from './connector-registry';
@@ -71,6 +72,12 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
       const answer = await refunds.refundPayment(merchantId, path.id, idempotencyKey, request, dependencies());
       if (answer.status === 201) metrics.addMetric(METRICS.paymentRefunded, 'Count', 1);
       return answer;
+    });
+  }
+  if (event.resource === '/payments') {
+    return apiRoute(event, async (merchantId) => {
+      const query = parseQuery(event, PaymentListQuery);
+      return { status: 200, body: await listPayments(merchantId, query, dependencies().store) };
     });
   }
   return apiRoute(event, async (merchantId) => {

@@ -162,14 +162,17 @@ export function refundView(refund: StoredRefund): Refund {
 /** The API's view of a payment: the stored record with its attempts in order (nothing sensitive is stored). */
 export function toView(record: PaymentRecord): Payment {
   const {
-    idempotencyKey: _key, plan: _plan, unfinished: _unfinished, outbox: _outbox, unpublished: _unpublished, eventsPublished: _published,
+    idempotencyKey: _key, plan, unfinished: _unfinished, outbox: _outbox, unpublished: _unpublished, eventsPublished: _published,
     refundReserved: _reserved, refundVersion: _version, refunds, pendingAttempt, ...payment
   } = record;
+  // Routing's choice as recorded, without the decision's feature context (the bandit's, for its learning).
+  const routing = plan && (({ decision: _decision, ...shown }) => shown)(plan);
   // A pending wallet attempt's token is kept for its gateway's lookup, never shown.
   const pending: PendingAttempt | undefined = pendingAttempt && (({ walletToken: _token, ...shown }) => shown)(pendingAttempt);
   return {
     ...payment,
     ...(pending ? { pendingAttempt: pending } : {}),
+    ...(routing ? { routing } : {}),
     attempts: [...record.attempts].sort((a, b) => a.attempt - b.attempt),
     ...(refunds?.length ? { refunds: refunds.map(refundView) } : {}),
   };

@@ -128,7 +128,24 @@ export interface PaymentStore {
   settleRefund(key: PaymentKey, index: number, outcome: RefundSettlement, seen: RefundState & { readonly pendingAfter: number }): Promise<boolean>;
   /** One page of every payment (a table scan of up to `limit` items from `cursor`), and the next page's cursor. */
   scan(cursor: string | undefined, limit: number): Promise<{ items: PaymentRecord[]; cursor?: string }>;
+  /** One merchant's payments, newest first, that match `filter`: at most `limit`, after the payment `after`. */
+  list(merchantId: string, filter: PaymentFilter, limit: number, after?: string): Promise<{ items: PaymentRecord[]; next?: string }>;
 }
+
+/** What `list` selects on: the creation window as a payment-id range, and the fields that must match. */
+export interface PaymentFilter {
+  readonly low?: string;
+  readonly high?: string;
+  readonly status?: string;
+  readonly connectorId?: string;
+  readonly currency?: string;
+  readonly customerId?: string;
+  /** A customer id's beginning, a card's last 4 digits, or words of the description. */
+  readonly text?: string;
+}
+
+/** Items a list reads (before its filter) at most, so a rare match in a long history cannot make one call slow. */
+const LIST_READ_BUDGET = 2_000;
 
 export class DynamoPaymentStore implements PaymentStore {
   constructor(
@@ -426,5 +443,58 @@ export class DynamoPaymentStore implements PaymentStore {
 
   async scan(cursor: string | undefined, limit: number) {
     return scanPage<PaymentRecord>(this.client, this.tableName, cursor, limit);
+  }
+
+  /**
+   * A Query of the merchant's partition, newest first (payment ids sort by creation time: the window is a key
+   * range), with the filters as a filter expression. Reads until `limit` match, the partition ends, or
+   * LIST_READ_BUDGET items were read; `next` is where the following page starts (absent: nothing more).
+   */
+  async list(merchantId: string, filter: PaymentFilter, limit: number, after?: string): Promise<{ items: PaymentRecord[]; next?: string }> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':m': merchantId };
+    const clauses: string[] = [];
+    for (const field of ['status', 'connectorId', 'currency', 'customerId'] as const) {
+      if (filter[field] === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = filter[field];
+      clauses.push(`#${field} = :${field}`);
+    }
+    if (filter.text !== undefined) {
+      Object.assign(names, { '#customerId': 'customerId', '#description': 'description', '#card': 'card', '#last4': 'last4' });
+      values[':text'] = filter.text;
+      clauses.push('(begins_with(#customerId, :text) OR contains(#description, :text) OR #card.#last4 = :text)');
+    }
+    let key = 'merchantId = :m';
+    if (filter.low !== undefined && filter.high !== undefined) {
+      key += ' AND paymentId BETWEEN :low AND :high';
+      Object.assign(values, { ':low': filter.low, ':high': filter.high });
+    }
+    const items: PaymentRecord[] = [];
+    let start: Record<string, unknown> | undefined = after ? { merchantId, paymentId: after } : undefined;
+    let read = 0;
+    while (items.length < limit && read < LIST_READ_BUDGET) {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: key,
+          ...(clauses.length ? { FilterExpression: clauses.join(' AND '), ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          // A page reads a little more than it needs when it filters (most items may not match).
+          Limit: Math.min(LIST_READ_BUDGET - read, clauses.length ? Math.max(100, (limit - items.length) * 4) : limit - items.length),
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      read += page.ScannedCount ?? page.Items?.length ?? 0;
+      for (const item of (page.Items ?? []) as PaymentRecord[]) {
+        if (items.length === limit) return { items, next: items[items.length - 1]!.paymentId };
+        items.push(item);
+      }
+      if (!page.LastEvaluatedKey) return { items };
+      start = page.LastEvaluatedKey;
+    }
+    // The limit or the read budget: the next page starts after the last item read.
+    return { items, next: items.length === limit ? items[items.length - 1]!.paymentId : String(start!.paymentId) };
   }
 }

@@ -5,7 +5,7 @@
  */
 import { parse } from '@aws-lambda-powertools/parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { IDEMPOTENCY_HEADER, IdempotencyKey, MERCHANT_CLAIM } from '../../contracts/api';
 import { ForbiddenError, isDomainError, UnsupportedMediaTypeError, ValidationError } from '../../contracts/errors';
 import { isJsonContentType, jsonTextProblem, jsonValueProblem } from '../../contracts/json';
@@ -28,6 +28,16 @@ export function parseWith<S extends z.ZodType>(schema: S, data: unknown, what = 
   if (result.success) return result.data as z.output<S>;
   const cause = (result.error as { cause?: unknown }).cause ?? result.error;
   throw ValidationError.of(fieldIssues(cause, data), what);
+}
+
+/**
+ * The query string of an API Gateway event, validated: a bad parameter is a 400 naming `query.<name>`. A
+ * parameter given twice is refused (API Gateway keeps the last; which one the client meant is unknown).
+ */
+export function parseQuery<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.output<S> {
+  const repeated = Object.entries(event.multiValueQueryStringParameters ?? {}).filter(([, values]) => (values?.length ?? 0) > 1).map(([name]) => name);
+  if (repeated.length) throw new ValidationError(`invalid query: ${repeated.join(', ')} given more than once`, repeated.map((name) => ({ field: `query.${name}`, problem: 'must be given once' })));
+  return (parseWith(z.object({ query: schema }), { query: event.queryStringParameters ?? {} }, 'query') as { query: z.output<S> }).query;
 }
 
 /** A header's value, whatever its case (API Gateway keeps the client's). */

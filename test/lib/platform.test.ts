@@ -118,6 +118,7 @@ describe('api', () => {
         'GET /health',
         'GET /openapi.json',
         'GET /docs',
+        'GET /payments',
         'GET /payments/{id}',
         'POST /payments/{id}/refund',
         'POST /webhooks/amazon-pay/{connectorId}',
@@ -167,6 +168,8 @@ describe('api', () => {
     expect(openapi.AuthorizationType).toBe('NONE');
     expect(rendered('GET /openapi.json')).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
     expect(JSON.stringify(rendered('GET /openapi.json'))).toContain('"$ref":"#/components/schemas/PaymentRequest"');
+    // GET /payments declares its query parameters (optional at the gateway: the function names a bad one).
+    expect(methods['GET /payments'].Properties!.RequestParameters).toMatchObject({ 'method.request.querystring.limit': false, 'method.request.querystring.cursor': false, 'method.request.querystring.status': false });
     // The reference page: HTML, whatever the browser's Accept, with its Content-Type set on the answer.
     const docs = methods['GET /docs'].Properties!;
     expect(docs.AuthorizationType).toBe('NONE');

@@ -8,7 +8,8 @@
  *   UTF-8, another content type, over 1 MB;
  * - fields: each route's fields with values of the wrong type, range or shape (card data, injection strings,
  *   control characters, ids of the wrong form);
- * - isolation: another merchant's payment ids on every route that takes one;
+ * - query: unknown, prototype and repeated parameters on every route with a query, and GET /payments' values;
+ * - isolation: another merchant's payment ids on every route that takes one, and never listed;
  * - path, webhook and HTTP-level attacks (traversal, unknown routes and methods, unsigned or forged webhooks).
  */
 import { createHmac, randomUUID } from 'node:crypto';
@@ -24,7 +25,7 @@ export interface Expectation {
 export interface SecurityCase {
   /** A stable, readable name: `<category>/<attack> <METHOD> <route>`. */
   readonly id: string;
-  readonly category: 'auth' | 'body' | 'field' | 'isolation' | 'path' | 'webhook' | 'http';
+  readonly category: 'auth' | 'body' | 'field' | 'query' | 'header' | 'isolation' | 'path' | 'webhook' | 'http';
   readonly method: string;
   /** The request path, query included (already encoded where the attack needs raw bytes). */
   readonly path: string;
@@ -33,7 +34,7 @@ export interface SecurityCase {
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string | Uint8Array;
   readonly expect: Expectation;
-  /** Text the answer must not echo (card numbers sent in the request). */
+  /** Text the answer must not echo (card numbers sent in the request, another merchant's ids). */
   readonly secrets?: readonly string[];
 }
 
@@ -291,11 +292,44 @@ export function buildCorpus(context: CorpusContext): SecurityCase[] {
     }
   }
 
+  // Query strings: every route with query parameters gets an unknown and a repeated one; GET /payments its values.
+  for (const route of routes.filter((r) => r.query)) {
+    const first = Object.keys(route.query!.shape)[0]!;
+    const query = (attack: string, qs: string, field: string) =>
+      add({ id: `query/${attack} ${name(route)}`, category: 'query', method: route.method, path: `${route.path}?${qs}`, route: route.path, headers: headersFor(route, context.token), expect: { status: 400, code: 'validation_error', field } });
+    query('unknown parameter', 'admin=true', 'query.admin');
+    query('prototype parameter', '__proto__=x', 'query.__proto__');
+    query('repeated parameter', `${first}=a&${first}=b`, `query.${first}`);
+  }
+  const list = (attack: string, qs: string, field: string) =>
+    add({ id: `query/${attack} GET /payments`, category: 'query', method: 'GET', path: `/payments?${qs}`, route: '/payments', headers: { authorization: `Bearer ${context.token}` }, expect: { status: 400, code: 'validation_error', field } });
+  list('limit negative', 'limit=-1', 'query.limit');
+  list('limit a billion', 'limit=1000000000', 'query.limit');
+  list('limit NaN', 'limit=NaN', 'query.limit');
+  list('limit fractional', 'limit=2.5', 'query.limit');
+  list('status a script', 'status=%3Cscript%3E', 'query.status');
+  list('cursor traversal', 'cursor=..%2F..%2Fetc', 'query.cursor');
+  list('cursor another shape', `cursor=${encodeURIComponent(JSON.stringify({ merchantId: 'm_victim', paymentId: context.otherPaymentId }))}`, 'query.cursor');
+  list('from before 1970', 'from=1969-12-31T00:00:00Z', 'query.from');
+  list('to not a date', 'to=tomorrow', 'query.to');
+  list('q of 200 characters', `q=${'q'.repeat(200)}`, 'query.q');
+  list('q blank', 'q=%20%20', 'query.q');
+  list('connectorId traversal', 'connectorId=..%2F..', 'query.connectorId');
+  list('currency unknown', 'currency=XXX', 'query.currency');
+  list('customerId empty', 'customerId=', 'query.customerId');
+
   // Isolation: another merchant's payment, on every route that takes a payment id → 404 as if it did not exist.
   const other = context.otherPaymentId;
   const isolation = (attack: string, method: string, path: string, route: string, body: unknown, keyed = false) =>
     add({ id: `isolation/${attack}`, category: 'isolation', method, path, route, headers: { authorization: `Bearer ${context.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(keyed ? { 'idempotency-key': randomUUID() } : {}) }, body: body === undefined ? undefined : JSON.stringify(body), expect: { status: 404, code: 'not_found' } });
   isolation('read another merchant\'s payment', 'GET', `/payments/${other}`, '/payments/{id}', undefined);
+  for (const [attack, qs] of [
+    ["search for another merchant's payment id", `q=${other}`],
+    ["list another merchant's customer", `customerId=${context.otherCustomerId}`],
+    ["search another merchant's customer", `q=${context.otherCustomerId}`],
+  ] as const) {
+    add({ id: `isolation/${attack}`, category: 'isolation', method: 'GET', path: `/payments?${qs}`, route: '/payments', headers: { authorization: `Bearer ${context.token}` }, expect: { status: 200 }, secrets: [other, context.otherCustomerId] });
+  }
   isolation('refund another merchant\'s payment', 'POST', `/payments/${other}/refund`, '/payments/{id}/refund', {}, true);
   isolation('refund part of another merchant\'s payment', 'POST', `/payments/${other}/refund`, '/payments/{id}/refund', { amount: 1 }, true);
   isolation('label another merchant\'s payment fraud', 'POST', '/fraud/labels', '/fraud/labels', { paymentId: other, fraud: true });
@@ -354,6 +388,13 @@ export function buildCorpus(context: CorpusContext): SecurityCase[] {
   http('/pay with an Idempotency-Key of 256 characters', 'POST', '/pay', { ...json, 'idempotency-key': 'k'.repeat(256) }, pay, { status: 400, code: 'validation_error', field: 'header.Idempotency-Key' });
   http('/pay with an Idempotency-Key with a space', 'POST', '/pay', { ...json, 'idempotency-key': 'a b' }, pay, { status: 400, code: 'validation_error', field: 'header.Idempotency-Key' });
   http('refund without an Idempotency-Key', 'POST', `/payments/${context.ownPaymentId}/refund`, json, '{}', { status: 400, code: 'validation_error', field: 'header.Idempotency-Key' });
+  // Headers named after prototype keys, on every route: as API Gateway passes them, own keys, never a 5xx.
+  for (const route of routes) {
+    const expect: Expectation = route.auth === 'jwt' ? { status: 403, code: 'forbidden' } : route.target.kind === 'static' ? { status: 200 } : { status: 400, code: 'invalid_signature' };
+    add({ id: `header/prototype names ${name(route)}`, category: 'header', method: route.method, path: concretePath(route, context), route: route.path, headers: { ...headersFor(route, context.noMerchantToken), constructor: 'x', ['__proto__']: 'y', prototype: 'z' } as Record<string, string>, body: route.request ? JSON.stringify(bodies[route.request.name]) : route.method === 'POST' ? '{}' : undefined, expect });
+  }
+  http('a 20 KB header', 'GET', `/payments/${context.ownPaymentId}`, { 'x-padding': 'p'.repeat(20_000) }, undefined, { status: 431, code: 'request_header_fields_too_large' });
+
   return cases;
 }
 

@@ -96,7 +96,7 @@ async function call(url: string, method: string, path: string, headers: Record<s
 }
 
 /** A stack trace, a source location or an internal path in an answer. */
-const LEAKS = /\bat [\w$.<>]+ \(|\bat (?:async )?[\w$.<>]+ \(?\/|\.[cm]?[jt]s:\d+:\d+|node:internal|node_modules|\/work\/|\/home\/|file:\/\/|\bError: .*\n\s+at /;
+const LEAKS = /\bat (?:async )?[\w$.<>]+ \([^)]*:\d+:\d+\)|\bat (?:async )?[\w$.<>]+ \(?\/|\.[cm]?[jt]s:\d+:\d+|node:internal|node_modules|\/work\/|\/home\/|file:\/\/|\bError: .*\n\s+at /;
 
 /** What is wrong with one answer. */
 export function judge(c: SecurityCase, answer: { status: number; contentType: string; text: string }): { code?: string; problems: string[] } {
@@ -111,15 +111,18 @@ export function judge(c: SecurityCase, answer: { status: number; contentType: st
   const code = typeof json?.error?.code === 'string' ? (json.error.code as string) : undefined;
   if (answer.status >= 500) problems.push(`a ${answer.status}: a 5xx is a bug`);
   if (answer.status !== c.expect.status) problems.push(`status ${answer.status}, expected ${c.expect.status}`);
-  if (!answer.contentType.includes('application/json')) problems.push(`content-type "${answer.contentType}", expected JSON`);
-  if (!code || typeof json.error.message !== 'string' || json.error.message.trim().length < 5) problems.push('no clear error body ({error:{code,message}})');
+  // A case that must succeed (an isolation search finding nothing, a public document) has no error body; the rest
+  // of its checks hold.
+  const refusal = c.expect.status >= 400;
+  if (refusal && !answer.contentType.includes('application/json')) problems.push(`content-type "${answer.contentType}", expected JSON`);
+  if (refusal && (!code || typeof json.error.message !== 'string' || json.error.message.trim().length < 5)) problems.push('no clear error body ({error:{code,message}})');
   if (c.expect.code && code !== c.expect.code) problems.push(`code ${code ?? '(none)'}, expected ${c.expect.code}`);
   if (c.expect.field !== undefined) {
     const fields = ((json?.error?.details?.issues ?? []) as Array<{ field?: string }>).map((i) => i.field);
     if (!fields.includes(c.expect.field)) problems.push(`the error names ${JSON.stringify(fields)}, expected ${c.expect.field}`);
   }
   if (LEAKS.test(answer.text)) problems.push('a stack trace or internal path in the answer');
-  for (const secret of c.secrets ?? []) if (answer.text.includes(secret)) problems.push('card data echoed');
+  for (const secret of c.secrets ?? []) if (answer.text.includes(secret)) problems.push(/^\d/.test(secret) ? 'card data echoed' : `another merchant's data in the answer (${secret})`);
   if (containsCardNumber(answer.text)) problems.push('a card number in the answer');
   return { code, problems };
 }
