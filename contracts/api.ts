@@ -228,7 +228,7 @@ const ISO_DATETIME = 'must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z';
  * A date-time a payment can have: payment ids encode milliseconds since 1970, and none is from after 2100. (Text
  * that is no date-time passes here: the format check has named it already.)
  */
-const PaymentEra = (text: string) => {
+export const PaymentEra = (text: string): boolean => {
   const ms = Date.parse(text);
   return Number.isNaN(ms) || (ms >= 0 && ms < Date.UTC(2100, 0, 1));
 };

@@ -14,6 +14,7 @@
  */
 import { z } from 'zod';
 import * as analytics from './analytics';
+import * as insights from './insights';
 import * as api from './api';
 import type { EventName } from './events';
 import { ENV, TABLE_ENV, type TableName } from './resources';
@@ -569,6 +570,17 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         request: model('ChatRequest', api.ChatRequest),
         responses: { 200: ok('the answer, the plan as executed, its figures and the payments behind them (or "can\'t answer" and what can be asked)', analytics.ChatAnswer) },
         errors: { 400: 'a bad field', 409: 'this stage has no analytics index (analytics_not_configured)' },
+        target: { kind: 'function', function: 'analytics' },
+      },
+      {
+        method: 'GET',
+        path: '/insights',
+        summary:
+          'The console\'s figures over a window, from the analytics index: view=routing (per connector the payments that tried it and those it charged, over time; fallbacks; volume), view=fraud (the score distribution, decisions over time, the top reasons) or view=rewards (tokens issued, minted and clawed back over time)',
+        auth: 'jwt',
+        query: insights.InsightsQuery,
+        responses: { 200: ok('the view\'s figures: totals over the window, and per bucket (interval hour or day, UTC)', insights.InsightsResponse) },
+        errors: { 400: 'a bad query parameter (named in details)', 409: 'this stage has no analytics index (analytics_not_configured)' },
         target: { kind: 'function', function: 'analytics' },
       },
     ],

@@ -1,7 +1,7 @@
 /**
  * The part of OpenSearch's query DSL the local search endpoint answers (local/search-endpoint.ts), evaluated
  * over documents in memory: filter clauses (bool, term, terms, range, exists, match_all) and aggregations (terms,
- * filter, sum, cardinality, with sub-aggregations). Anything else is refused with OpenSearch's error type, so a
+ * filter, sum, cardinality, histogram, date_histogram with a fixed interval, with sub-aggregations). Anything else is refused with OpenSearch's error type, so a
  * query the analytics adapter starts sending and this does not know fails loudly, never answers wrong.
  */
 
@@ -119,6 +119,55 @@ function termsAgg(docs: readonly Source[], body: Record<string, unknown>, sub: R
   };
 }
 
+/** A fixed interval (`30m`, `1h`, `1d`, ...) in milliseconds, as date_histogram's `fixed_interval` takes it. */
+function fixedInterval(text: unknown): number {
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(String(text));
+  if (!match) throw new DslError(`failed to parse [fixed_interval] [${String(text)}]`, 'illegal_argument_exception');
+  return Number(match[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+}
+
+/**
+ * histogram and date_histogram: buckets of `interval` (key = floor(value / interval) * interval), ascending; with
+ * min_doc_count 0 (the default) the empty buckets between the first and the last, or `extended_bounds`, too.
+ */
+function histogramAgg(docs: readonly Source[], body: Record<string, unknown>, sub: Record<string, unknown> | undefined, date: boolean): AggResult {
+  const allowed = date ? ['field', 'fixed_interval', 'min_doc_count', 'extended_bounds'] : ['field', 'interval', 'min_doc_count', 'extended_bounds'];
+  for (const key of Object.keys(body)) if (!allowed.includes(key)) throw new DslError(`[${date ? 'date_histogram' : 'histogram'}] aggregation does not support [${key}]`);
+  const field = String(body.field);
+  const interval = date ? fixedInterval(body.fixed_interval) : Number(body.interval);
+  if (!(interval > 0)) throw new DslError('[interval] must be positive', 'illegal_argument_exception');
+  const minDocCount = Number(body.min_doc_count ?? 0);
+  const keyOf = (value: number) => Math.floor(value / interval) * interval;
+  const groups = new Map<number, Source[]>();
+  for (const doc of docs) {
+    for (const value of valuesOf(doc, field)) {
+      const number = Number(value);
+      if (!Number.isFinite(number)) continue;
+      const key = keyOf(number);
+      groups.set(key, [...(groups.get(key) ?? []), doc]);
+    }
+  }
+  const bounds = body.extended_bounds as { min?: number; max?: number } | undefined;
+  const keys = [...groups.keys()];
+  if (minDocCount === 0) {
+    const low = Math.min(...keys, ...(bounds?.min !== undefined ? [keyOf(Number(bounds.min))] : []));
+    const high = Math.max(...keys, ...(bounds?.max !== undefined ? [keyOf(Number(bounds.max))] : []));
+    // Steps by index, not by repeated addition (0.05 added twenty times is not 1).
+    if (Number.isFinite(low) && Number.isFinite(high)) {
+      const first = Math.round(low / interval);
+      for (let i = first; i <= Math.round(high / interval); i += 1) {
+        const key = keyOf(i * interval);
+        if (!groups.has(key)) groups.set(key, []);
+      }
+    }
+  }
+  const buckets = [...groups.entries()]
+    .filter(([, group]) => group.length >= minDocCount)
+    .sort(([a], [b]) => a - b)
+    .map(([key, group]) => ({ key, ...(date ? { key_as_string: new Date(key).toISOString() } : {}), doc_count: group.length, ...aggregate(group, sub) }));
+  return { buckets };
+}
+
 /** The `aggregations` of a response: each aggregation of `aggs` over `docs`. */
 export function aggregate(docs: readonly Source[], aggs: Record<string, unknown> | undefined): AggResult {
   const out: AggResult = {};
@@ -140,6 +189,10 @@ export function aggregate(docs: readonly Source[], aggs: Record<string, unknown>
         out[name] = { value: docs.reduce((sum, doc) => sum + valuesOf(doc, field).reduce<number>((s, v) => s + Number(v), 0), 0) };
         break;
       }
+      case 'histogram':
+      case 'date_histogram':
+        out[name] = histogramAgg(docs, body as Record<string, unknown>, subs, kind === 'date_histogram');
+        break;
       case 'cardinality': {
         const field = String((body as { field: string }).field);
         out[name] = { value: new Set(docs.flatMap((doc) => valuesOf(doc, field))).size };

@@ -1,5 +1,6 @@
 /**
- * Analytics Lambda: POST /chat (answers about the caller's own payments, from the analytics index), the indexer
+ * Analytics Lambda: POST /chat (answers about the caller's own payments, from the analytics index), GET /insights
+ * (the console's figures, from the same index), the indexer
  * (the payments outbox's PaymentRecorded and PaymentRefunded events and the rewards outbox's RewardChanged, from
  * its queue), and the index's rebuild from the stores, a page an invocation (`{"rebuild":{"cursor"?}}`, through
  * the payments' and the rewards' read ports).
@@ -7,13 +8,14 @@
 import { Client } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
 import { ChatRequest } from '../../contracts/api';
+import { InsightsQuery } from '../../contracts/insights';
 import { AnalyticsNotConfiguredError, ValidationError } from '../../contracts/errors';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { documentClientOf, isLoopback, traced } from '../shared/clients';
 import { config } from '../shared/config';
 import { secretString } from '../shared/secrets';
-import { apiRoute, errorResponse, isApiGatewayEvent, parseApiBody } from '../shared/http';
+import { apiRoute, errorResponse, isApiGatewayEvent, parseApiBody, parseQuery } from '../shared/http';
 import { instrumented } from '../shared/powertools';
 import { sqsMessages } from '../shared/queued';
 import { answer } from './chat';
@@ -100,6 +102,9 @@ const deps = () => {
 
 export const handler = instrumented('analytics', async (event) => {
   if (isApiGatewayEvent(event)) {
+    if (event.resource === '/insights') {
+      return apiRoute(event, async (merchantId) => ({ status: 200, body: await deps().index.insights(merchantId, parseQuery(event, InsightsQuery), new Date()) }));
+    }
     return apiRoute(event, async (merchantId) => ({
       status: 200,
       body: await answer(merchantId, parseApiBody(event, ChatRequest), deps(), new Date()),
@@ -112,5 +117,5 @@ export const handler = instrumented('analytics', async (event) => {
     const { batchItemFailures } = await indexBatch(messages, deps());
     return { batchItemFailures };
   }
-  return errorResponse(new ValidationError('the analytics function serves POST /chat, its index queue and {"rebuild":{"cursor"?}} only'));
+  return errorResponse(new ValidationError('the analytics function serves POST /chat, GET /insights, its index queue and {"rebuild":{"cursor"?}} only'));
 });

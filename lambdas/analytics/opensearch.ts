@@ -15,9 +15,12 @@ import type { Client } from '@opensearch-project/opensearch';
 import type { MetricFigures, MetricPlan, MetricRow, PlanFilter, PlanWindow } from '../../contracts/analytics';
 import { NANOS_PER_TOKEN, type AnalyticsDocument, type Dimension, type Metric } from '../../contracts/analytics';
 import type { RewardChange } from '../../contracts/events';
+import type { InsightsQuery, InsightsResponse } from '../../contracts/insights';
 import { ANALYTICS_INDEX_NAME } from '../../contracts/resources';
 import { tokenDecimal } from './documents';
 import type { AnalyticsIndex, IndexedDocument, Scope, SearchQuery } from './ports';
+import { term, terms, type Aggs, type Bucket, type Clause } from './dsl';
+import { insightsRequest } from './insights';
 
 export const EMBEDDING_DIMENSIONS = 512;
 /** The most groups a metric reads (countries, connectors, customers, …); more are reported as partial. */
@@ -72,16 +75,6 @@ export const FIELD: Readonly<Record<Dimension, keyof AnalyticsDocument>> = {
   status: 'status',
 };
 
-type Clause = Record<string, unknown>;
-type Aggs = Record<string, unknown>;
-interface Bucket {
-  readonly key?: string | number;
-  readonly doc_count: number;
-  readonly [agg: string]: unknown;
-}
-
-const term = (field: string, value: string | number): Clause => ({ term: { [field]: value } });
-const terms = (field: string, values: readonly (string | number)[]): Clause => ({ terms: { [field]: [...values] } });
 
 /** The statuses an amount metric adds up: the status filter's, or succeeded payments'. */
 function amountStatuses(filters: readonly PlanFilter[]): readonly string[] {
@@ -372,6 +365,13 @@ export class OpenSearchIndex implements AnalyticsIndex {
     const total = (body.hits as { total?: { value?: number } | number } | undefined)?.total;
     const matched = typeof total === 'number' ? total : (total?.value ?? 0);
     return { window, rows: ranked(request.read((body.aggregations ?? {}) as Record<string, unknown>), plan.top), matched };
+  }
+
+  async insights(merchantId: string, query: InsightsQuery, now: Date): Promise<InsightsResponse> {
+    const request = insightsRequest(merchantId, query, now);
+    const body = await this.query(request.body);
+    const total = (body.hits as { total?: { value?: number } | number } | undefined)?.total;
+    return request.read(typeof total === 'number' ? total : (total?.value ?? 0), (body.aggregations ?? {}) as Record<string, unknown>);
   }
 
   async payment(merchantId: string, paymentId: string): Promise<{ docs: AnalyticsDocument[]; embedding?: number[] }> {

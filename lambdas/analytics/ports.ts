@@ -8,6 +8,7 @@
  * question can widen it.
  */
 import type { AnalyticsDocument, MetricFigures, MetricPlan, PlanFilter, PlanWindow } from '../../contracts/analytics';
+import type { InsightsQuery, InsightsResponse } from '../../contracts/insights';
 
 /** A document with its embedding (absent when none could be computed: it is still counted, and found by text). */
 export interface IndexedDocument {
@@ -47,6 +48,8 @@ export interface AnalyticsIndex {
   payment(merchantId: string, paymentId: string): Promise<{ readonly docs: readonly AnalyticsDocument[]; readonly embedding?: readonly number[] }>;
   /** The documents that match a query best (text and nearest neighbours fused by rank), or the latest ones. */
   search(merchantId: string, query: SearchQuery): Promise<readonly AnalyticsDocument[]>;
+  /** A console view's figures over a window (`to` defaults to `now`). */
+  insights(merchantId: string, query: InsightsQuery, now: Date): Promise<InsightsResponse>;
 }
 
 export interface Embedder {

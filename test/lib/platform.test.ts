@@ -126,6 +126,7 @@ describe('api', () => {
         'GET /reward/relay',
         'GET /rewards/{wallet}',
         'POST /chat',
+        'GET /insights',
         'POST /fraud',
         'POST /fraud/labels',
         'POST /pay',
