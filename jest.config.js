@@ -22,6 +22,8 @@ module.exports = {
     { ...common, displayName: 'statemachine', testMatch: ['<rootDir>/test/statemachine/**/*.test.ts'] },
     { ...common, displayName: 'store', testMatch: ['<rootDir>/test/store/**/*.test.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    // The operator console in Debian's chromium (playwright-core): apt-get install chromium.
+    { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
     // Needs Debian's python3-xgboost: run by `npm run test:ml`, not by `npm test`.
     { ...common, displayName: 'ml', testMatch: ['<rootDir>/test/ml/**/*.test.ts'] },
   ],

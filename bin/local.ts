@@ -113,6 +113,7 @@ async function main(): Promise<void> {
       '    -H "Content-Type: application/json" \\',
       `    -d '${SAMPLE_BODY}'`,
       '',
+      `Console: ${platform.url}/console/ (sign in with a token from above)    API reference: ${platform.url}/docs`,
       `Health: curl ${platform.url}/health    Stop: Ctrl-C${portArg ? `    (this run: npm start --${portArg})` : ''}`,
       '',
     ].join('\n'),

@@ -196,7 +196,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         auth: 'jwt',
         request: model('FraudLabelRequest', api.FraudLabelRequest),
         responses: { 200: ok('label recorded (a repeated label counts once)', api.FraudLabelResponse) },
-        errors: { 400: 'a bad field', 404: 'not one of your payments', 409: 'the payment did not succeed (payment_not_completed)' },
+        errors: { 400: 'a bad field', 404: 'not one of your payments', 409: 'the payment neither succeeded nor is held for review (payment_not_completed)' },
         target: { kind: 'function', function: 'fraud' },
       },
     ],

@@ -282,6 +282,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       maxInFlightPayments: options.maxInFlightPayments,
       backlog,
       maxBacklog: options.maxBacklog,
+      console: { solanaRpcUrl: solanaRpc.url },
     });
     await listen(server, options.port ?? 3001, host);
     cleanups.push(() => closeServer(server));

@@ -13,6 +13,7 @@ import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM } from '../contracts/api';
 import { ValidationError } from '../contracts/errors';
 import { isJsonContentType, jsonTextProblem } from '../contracts/json';
 import { apiReferenceHtml } from '../contracts/api-docs';
+import { consoleFile, consoleHeaders } from './console';
 import { openApiDocument } from '../contracts/openapi';
 import { allRoutes, type FunctionName, type RouteSpec } from '../contracts/topology';
 import { LOCAL_ACCOUNT } from './env';
@@ -69,6 +70,8 @@ export interface LocalServerOptions {
   readonly backlog?: () => number;
   /** @default DEFAULT_MAX_BACKLOG */
   readonly maxBacklog?: number;
+  /** The operator console at `/console/` (local/console.ts): what its config.json tells it. @default served, no ledger URL */
+  readonly console?: { readonly solanaRpcUrl?: string };
 }
 
 /**
@@ -148,6 +151,7 @@ async function handle(
   admission: Admission,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  if (url.pathname === '/console' || url.pathname.startsWith('/console/')) return serveConsole(req, res, url, requestId, options);
   const candidates = ROUTES.filter((r) => r.pattern.test(url.pathname));
   if (candidates.length === 0) {
     drain(req);
@@ -247,6 +251,29 @@ async function handle(
   for (const [name, list] of Object.entries(result.multiValueHeaders ?? {})) headers[name.toLowerCase()] = list.map(String);
   const payload = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
   return sendRaw(res, result.statusCode, payload, requestId, headers);
+}
+
+/**
+ * The operator console's static files (as CloudFront serves them in the cloud): no token needed for the files,
+ * which hold no data; every figure they show comes from the API with the merchant's token.
+ */
+function serveConsole(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, options: LocalServerOptions): void {
+  drain(req);
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${url.pathname} (allowed: GET, HEAD)`, undefined, { allow: 'GET, HEAD' });
+  if (url.pathname === '/console') return sendRaw(res, 301, '', requestId, { location: '/console/' });
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname.slice('/console/'.length));
+  } catch {
+    throw new HttpError(404, 'not_found', `no console file ${url.pathname}`);
+  }
+  if (path === 'config.json') {
+    const config = { apiBase: '', auth: { mode: 'token' }, ...(options.console?.solanaRpcUrl ? { solanaRpcUrl: options.console.solanaRpcUrl } : {}) };
+    return sendRaw(res, 200, JSON.stringify(config), requestId, { 'content-type': 'application/json', ...consoleHeaders() });
+  }
+  const file = consoleFile(path);
+  if (!file) throw new HttpError(404, 'not_found', `no console file ${url.pathname}`);
+  sendRaw(res, 200, req.method === 'HEAD' ? '' : file.body, requestId, { 'content-type': file.type, ...consoleHeaders() });
 }
 
 let document: unknown;

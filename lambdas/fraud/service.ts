@@ -90,7 +90,7 @@ export interface LabelledPaymentLookup {
 
 /**
  * Records a label (a chargeback or confirmed fraud: true; confirmed good: false) for one of the merchant's
- * completed payments. The features read it only once the payment is older than the feedback delay, as the
+ * succeeded payments, or a reviewer's verdict on one held for review. The features read it only once the payment is older than the feedback delay, as the
  * training pipeline does. A repeated label counts once.
  */
 export async function labelPayment(
@@ -101,8 +101,9 @@ export async function labelPayment(
 ): Promise<{ paymentId: string; fraud: boolean }> {
   const payment = await deps.payments.get(merchantId, paymentId);
   if (!payment) throw new NotFoundError(`payment ${paymentId} was not found`);
-  if (payment.status !== 'succeeded') {
-    throw new PaymentNotCompletedError(`payment ${paymentId} is ${payment.status}; only succeeded payments can be labelled`);
+  // A succeeded payment (a chargeback, a confirmed fraud or good), or one held for review (the reviewer's verdict).
+  if (payment.status !== 'succeeded' && payment.status !== 'review') {
+    throw new PaymentNotCompletedError(`payment ${paymentId} is ${payment.status}; only succeeded payments and payments held for review can be labelled`);
   }
   await deps.state.observeLabel(
     { txId: paymentId, time: Date.parse(payment.createdAt), customerId: payment.customerId, terminalId: merchantId },

@@ -47,6 +47,21 @@ test('a chargeback label on a succeeded payment is recorded once in the feature 
   expect((after.terminal?.days ?? []).reduce((n, d) => n + d.fraud, 0)).toBe(0);
 });
 
+test('a payment held for review takes its reviewer\'s verdict', async () => {
+  const held = await startPlatform({ env: { FRAUD_REVIEW_THRESHOLD: '0', FRAUD_DECLINE_THRESHOLD: '1' } });
+  try {
+    const owner = await ApiClient.forMerchant(held, uniqueMerchant());
+    const review = await owner.pay(payBody());
+    expect(review.status).toBe(202);
+    expect(review.json.payment.status).toBe('review');
+    const labelled = await owner.call('POST', '/fraud/labels', { body: { paymentId: review.json.payment.paymentId, fraud: true } });
+    expect(labelled.status).toBe(200);
+    expect(labelled.json).toEqual({ label: { paymentId: review.json.payment.paymentId, fraud: true } });
+  } finally {
+    await held.close(1000);
+  }
+});
+
 test("another merchant's payment is 404, a declined one 409, a bad body 400 naming the field", async () => {
   const owner = await ApiClient.forMerchant(platform, uniqueMerchant());
   const stranger = await ApiClient.forMerchant(platform, uniqueMerchant());

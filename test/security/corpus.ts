@@ -10,7 +10,8 @@
  *   control characters, ids of the wrong form);
  * - query: unknown, prototype and repeated parameters on every route with a query, and GET /payments' values;
  * - isolation: another merchant's payment ids on every route that takes one, and never listed;
- * - path, webhook and HTTP-level attacks (traversal, unknown routes and methods, unsigned or forged webhooks).
+ * - path, webhook, console and HTTP-level attacks (traversal, the console's files only and read-only, unknown routes
+ *   and methods, unsigned or forged webhooks).
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { allRoutes, type RouteSpec } from '../../contracts/topology';
@@ -25,7 +26,7 @@ export interface Expectation {
 export interface SecurityCase {
   /** A stable, readable name: `<category>/<attack> <METHOD> <route>`. */
   readonly id: string;
-  readonly category: 'auth' | 'body' | 'field' | 'query' | 'header' | 'isolation' | 'path' | 'webhook' | 'http';
+  readonly category: 'auth' | 'body' | 'field' | 'query' | 'header' | 'isolation' | 'path' | 'webhook' | 'console' | 'http';
   readonly method: string;
   /** The request path, query included (already encoded where the attack needs raw bytes). */
   readonly path: string;
@@ -374,6 +375,22 @@ export function buildCorpus(context: CorpusContext): SecurityCase[] {
   webhook('Amazon Pay unsigned', '/webhooks/amazon-pay/amazon-pay', '/webhooks/amazon-pay/{connectorId}', {}, invalidSignature);
   webhook('Amazon Pay with a forged signature', '/webhooks/amazon-pay/amazon-pay', '/webhooks/amazon-pay/{connectorId}', { 'x-amz-pay-signature': 'SIGNATURE', 'x-amz-pay-date': new Date().toISOString() }, invalidSignature);
   webhook('Amazon Pay to a malformed connector id', '/webhooks/amazon-pay/A', '/webhooks/amazon-pay/{connectorId}', {}, { status: 400, code: 'validation_error', field: 'path.connectorId' });
+
+  // The console's files: only the app's and its libraries', read-only; never the project's or the data folder's.
+  const consoleCase = (attack: string, method: string, path: string, expect: Expectation) =>
+    add({ id: `console/${attack}`, category: 'console', method, path, route: '/console/*', headers: {}, body: method === 'POST' ? '{}' : undefined, expect });
+  const noFile = { status: 404, code: 'not_found' };
+  consoleCase('traversal to the package', 'GET', '/console/..%2Fpackage.json', noFile);
+  consoleCase('encoded traversal to the issuer key', 'GET', '/console/%2e%2e/%2e%2e/.smartpay/issuer/private.jwk.json', noFile);
+  consoleCase('traversal out of the libraries', 'GET', '/console/vendor/..%2F..%2Fpackage.json', noFile);
+  consoleCase('a library not vendored', 'GET', '/console/vendor/lodash.js', noFile);
+  consoleCase('a source file', 'GET', '/console/..%2Flocal%2Fissuer.ts', noFile);
+  consoleCase('a malformed escape', 'GET', '/console/%E0%A4%A', noFile);
+  consoleCase('a NUL in the path', 'GET', '/console/app.js%00.png', noFile);
+  consoleCase('a path of 5,000 characters', 'GET', `/console/${'a/'.repeat(2_500)}`, noFile);
+  consoleCase('POST to the app', 'POST', '/console/', { status: 405, code: 'method_not_allowed' });
+  consoleCase('DELETE a file', 'DELETE', '/console/app.js', { status: 405, code: 'method_not_allowed' });
+  consoleCase('PUT the config', 'PUT', '/console/config.json', { status: 405, code: 'method_not_allowed' });
 
   // HTTP: unknown routes and methods, a missing or bad Idempotency-Key.
   const http = (attack: string, method: string, path: string, headers: Record<string, string>, body: string | undefined, expect: Expectation) =>

@@ -1,0 +1,162 @@
+// The chart pages: routing, fraud (with the label queue) and rewards, from GET /insights.
+import { api, query } from '../api.js';
+import { BarChart, TimeChart } from '../charts.js';
+import { dateTime, money, percent, score } from '../format.js';
+import { html, Loading, PageTitle, Problem, useLoad, useState, WINDOWS, WindowPicker } from '../ui.js';
+import { ledgerLink } from './payments.js';
+
+function useInsights(view, windowId) {
+  const w = WINDOWS.find((x) => x.id === windowId) ?? WINDOWS[1];
+  return useLoad(() => api('GET', `/insights${query({ view, from: new Date(Date.now() - w.ms).toISOString(), interval: w.interval })}`), [view, windowId]);
+}
+
+function Page({ title, id, children, windowId, setWindowId }) {
+  return html`<section aria-labelledby=${id}>
+    <${PageTitle}><span id=${id}>${title}</span><//>
+    <${WindowPicker} value=${windowId} onChange=${setWindowId} />
+    ${children}
+  </section>`;
+}
+
+export function RoutingPage() {
+  const [windowId, setWindowId] = useState('7d');
+  const figures = useInsights('routing', windowId);
+  const d = figures.data;
+  const connectors = d ? d.connectors.map((c) => c.connectorId) : [];
+  return html`<${Page} title="Routing" id="routing-title" windowId=${windowId} setWindowId=${setWindowId}>
+    <${Problem} error=${figures.error} />
+    ${figures.loading && !d ? html`<${Loading} what="routing figures" />` : null}
+    ${d
+      ? html`<dl class="facts kpis">
+          <dt>Payments routed</dt><dd>${d.payments}</dd>
+          <dt>Approval rate</dt><dd>${percent(d.payments ? d.succeeded / d.payments : null)}</dd>
+          <dt>Fell back</dt><dd>${d.fallbacks} (${percent(d.payments ? d.fallbacks / d.payments : null)})</dd>
+          <dt>Volume</dt><dd>${d.volume.length ? d.volume.map((v) => money(v.amount, v.currency)).join(', ') : '—'}</dd>
+        </dl>
+        <table><caption>Per connector over the window</caption>
+          <thead><tr><th scope="col">Connector</th><th scope="col" class="num">Tried</th><th scope="col" class="num">Charged</th><th scope="col" class="num">Approval rate</th></tr></thead>
+          <tbody>${d.connectors.map((c) => html`<tr><td>${c.connectorId}</td><td class="num">${c.tried}</td><td class="num">${c.charged}</td><td class="num">${percent(c.approvalRate)}</td></tr>`)}</tbody>
+        </table>
+        <div class="charts">
+          <${TimeChart} title="Approval rate per connector" percent=${true} times=${d.series.map((b) => b.at)}
+            series=${connectors.map((id) => ({ label: id, values: d.series.map((b) => b.connectors.find((c) => c.connectorId === id)?.approvalRate ?? null) }))} />
+          <${TimeChart} title="Volume per connector (payments tried)" times=${d.series.map((b) => b.at)}
+            series=${connectors.map((id) => ({ label: id, values: d.series.map((b) => b.connectors.find((c) => c.connectorId === id)?.tried ?? 0) }))} />
+          <${TimeChart} title="Learning curve: the approval rate of routed payments" percent=${true} times=${d.series.map((b) => b.at)}
+            series=${[{ label: 'approval rate', values: d.series.map((b) => (b.payments ? b.succeeded / b.payments : null)) }]} />
+        </div>`
+      : null}
+  <//>`;
+}
+
+function LabelQueue() {
+  const queue = useLoad(() => api('GET', `/payments${query({ status: 'review', limit: 50 })}`), []);
+  const [labelled, setLabelled] = useState({});
+  const [problem, setProblem] = useState();
+  const label = async (paymentId, fraud) => {
+    setProblem(undefined);
+    try {
+      await api('POST', '/fraud/labels', { paymentId, fraud });
+      setLabelled({ ...labelled, [paymentId]: fraud ? 'fraud' : 'legitimate' });
+    } catch (error) {
+      setProblem(error);
+    }
+  };
+  return html`<section aria-labelledby="queue-title">
+    <h2 id="queue-title">Label queue: payments held for review</h2>
+    <${Problem} error=${queue.error ?? problem} />
+    ${queue.loading ? html`<${Loading} what="the held payments" />` : null}
+    ${queue.data
+      ? html`<table class="queue"><caption>Held for review, newest first</caption>
+          <thead><tr><th scope="col">Created</th><th scope="col">Payment</th><th scope="col" class="num">Amount</th><th scope="col" class="num">Score</th><th scope="col">Top reason</th><th scope="col">Label</th></tr></thead>
+          <tbody>
+            ${queue.data.payments.length === 0 ? html`<tr><td colspan="6">Nothing is held for review.</td></tr>` : null}
+            ${queue.data.payments.map(
+              (p) => html`<tr>
+                <td>${dateTime(p.createdAt)}</td>
+                <td><a href=${`#/payments/${p.paymentId}`}>${p.paymentId}</a></td>
+                <td class="num">${money(p.amount, p.currency)}</td>
+                <td class="num">${score(p.fraud?.score)}</td>
+                <td>${p.fraud?.reasons?.[0]?.code ?? '—'}</td>
+                <td>${labelled[p.paymentId]
+                  ? html`<span role="status">Labelled ${labelled[p.paymentId]}</span>`
+                  : html`<button type="button" onClick=${() => label(p.paymentId, true)} aria-label=${`Label ${p.paymentId} fraud`}>Fraud</button>
+                      <button type="button" onClick=${() => label(p.paymentId, false)} aria-label=${`Label ${p.paymentId} legitimate`}>Legitimate</button>`}</td>
+              </tr>`,
+            )}
+          </tbody></table>`
+      : null}
+  </section>`;
+}
+
+export function FraudPage() {
+  const [windowId, setWindowId] = useState('7d');
+  const figures = useInsights('fraud', windowId);
+  const d = figures.data;
+  return html`<${Page} title="Fraud" id="fraud-title" windowId=${windowId} setWindowId=${setWindowId}>
+    <${Problem} error=${figures.error} />
+    ${figures.loading && !d ? html`<${Loading} what="fraud figures" />` : null}
+    ${d
+      ? html`<dl class="facts kpis">
+          <dt>Scored</dt><dd>${d.scored}</dd>
+          <dt>Approved</dt><dd>${d.decisions.approve}</dd>
+          <dt>Held for review</dt><dd>${d.decisions.review}</dd>
+          <dt>Declined</dt><dd>${d.decisions.decline}</dd>
+        </dl>
+        <div class="charts">
+          <${BarChart} title="Score distribution" labels=${d.scores.map((b) => b.from.toFixed(2))} values=${d.scores.map((b) => b.count)} />
+          <${TimeChart} title="Decisions over time" times=${d.series.map((b) => b.at)}
+            series=${[{ label: 'approve', values: d.series.map((b) => b.approve) }, { label: 'review', values: d.series.map((b) => b.review) }, { label: 'decline', values: d.series.map((b) => b.decline) }]} />
+        </div>
+        <table><caption>Top reasons (payments giving each)</caption><thead><tr><th scope="col">Reason</th><th scope="col" class="num">Payments</th></tr></thead>
+          <tbody>${d.reasons.map((r) => html`<tr><td>${r.code}</td><td class="num">${r.count}</td></tr>`)}</tbody></table>`
+      : null}
+    <${LabelQueue} />
+  <//>`;
+}
+
+export function RewardsPage() {
+  const [windowId, setWindowId] = useState('30d');
+  const figures = useInsights('rewards', windowId);
+  const recent = useLoad(() => api('GET', `/payments${query({ status: 'succeeded', limit: 10 })}`), []);
+  const d = figures.data;
+  return html`<${Page} title="Rewards" id="rewards-title" windowId=${windowId} setWindowId=${setWindowId}>
+    <${Problem} error=${figures.error} />
+    ${d
+      ? html`<dl class="facts kpis">
+          <dt>Issued</dt><dd>${d.issued.tokens} tokens (${d.issued.count})</dd>
+          <dt>Minted</dt><dd>${d.minted.tokens} tokens (${d.minted.count})</dd>
+          <dt>Pending</dt><dd>${pending(d)} tokens</dd>
+          <dt>Clawed back</dt><dd>${d.clawedBack.tokens} tokens (${d.clawedBack.count})</dd>
+        </dl>
+        <div class="charts"><${TimeChart} title="Tokens over time" times=${d.series.map((b) => b.at)}
+          series=${[{ label: 'issued', values: d.series.map((b) => Number(b.issued)) }, { label: 'minted', values: d.series.map((b) => Number(b.minted)) }, { label: 'clawed back', values: d.series.map((b) => Number(b.clawedBack)) }]} /></div>`
+      : html`<${Loading} what="reward figures" />`}
+    <section aria-labelledby="recent-rewards"><h2 id="recent-rewards">Latest rewards</h2>
+      <${Problem} error=${recent.error} />
+      ${recent.data ? html`<ul class="rewards">${recent.data.payments.map((p) => html`<li><${RewardLine} payment=${p} /></li>`)}</ul>` : null}
+    </section>
+  <//>`;
+}
+
+/** Issued less minted and clawed back, exactly (decimal strings of at most 9 decimals). */
+function pending(d) {
+  const nanos = (text) => {
+    const [whole, fraction = ''] = text.split('.');
+    return BigInt(whole) * 1_000_000_000n + BigInt((fraction + '000000000').slice(0, 9));
+  };
+  const left = nanos(d.issued.tokens) - nanos(d.minted.tokens) - nanos(d.clawedBack.tokens);
+  const whole = left / 1_000_000_000n;
+  const fraction = (left % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
+  return fraction ? `${whole}.${fraction}` : String(whole);
+}
+
+function RewardLine({ payment }) {
+  const reward = useLoad(() => api('POST', '/reward', { paymentId: payment.paymentId }), [payment.paymentId]);
+  if (reward.loading) return html`<span>${payment.paymentId}: loading…</span>`;
+  if (reward.error) return html`<span>${payment.paymentId}: ${reward.error.message}</span>`;
+  const r = reward.data.reward;
+  const chain = r.chain ?? {};
+  return html`<a href=${`#/payments/${payment.paymentId}`}>${payment.paymentId}</a>: ${r.tokensDisplay ?? r.tokens} tokens, ${chain.state ?? r.status}
+    ${chain.signature ? html` (<a href=${ledgerLink(chain.signature)} rel="noreferrer" target="_blank">on the ledger</a>)` : null}`;
+}

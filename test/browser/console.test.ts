@@ -1,0 +1,174 @@
+/**
+ * The operator console in a real browser (Debian's chromium, driven by playwright-core): sign in with a dev token,
+ * make a payment through the API and find it in the console with its timeline, label a payment held for review,
+ * never see another merchant's payments, every page keyboard-reachable and labelled; and GET /docs. Each page's
+ * screenshot is written to test/browser/screenshots/ (git-ignored; its path is printed with the test output;
+ * docs/console/ holds the copies the README shows).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+// The page's own expressions are strings (evaluated in the browser; this project's types have no DOM).
+import type { LocalPlatform } from '../../local/platform';
+import { ApiClient, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from '../e2e/client';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = join(__dirname, 'screenshots');
+
+let platform: LocalPlatform;
+let browser: Browser;
+let page: Page;
+let merchantId: string;
+let paid: string;
+let held: string;
+let foreign: string;
+
+/** Customers whose names start with this are held for review (the fraud step's verdict, made so for the test). */
+const HELD = 'cus_held';
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
+  platform = await startPlatform({
+    handlerOverrides: {
+      fraud: async (event, next) => {
+        const out = (await next(event)) as Record<string, unknown>;
+        const envelope = (event as { step?: string; envelope?: { body?: unknown } }).envelope;
+        const body = typeof envelope?.body === 'string' ? (JSON.parse(envelope.body) as Record<string, unknown>) : (envelope?.body as Record<string, unknown> | undefined);
+        const held = (event as { step?: string }).step === 'score' && String(body?.customerId ?? '').startsWith(HELD);
+        return held ? { ...out, score: 0.93, decision: 'review' } : out;
+      },
+    },
+  });
+  merchantId = uniqueMerchant('m_console');
+  const merchant = await ApiClient.forMerchant(platform, merchantId);
+  const other = await ApiClient.forMerchant(platform, uniqueMerchant('m_console_other'));
+  const first = await merchant.pay(payBody({ customerId: uniqueCustomer('cus_console'), description: 'console e2e order' }));
+  expect(first.status).toBe(201);
+  paid = first.json.payment.paymentId;
+  for (const n of [1, 2, 3]) expect((await merchant.pay(payBody({ amount: 1000 * n, customerId: uniqueCustomer('cus_console') }))).status).toBe(201);
+  const review = await merchant.pay(payBody({ customerId: uniqueCustomer(HELD) }));
+  expect(review.status).toBe(202);
+  held = review.json.payment.paymentId;
+  foreign = (await other.pay(payBody({ customerId: uniqueCustomer('cus_foreign') }))).json.payment.paymentId;
+  await platform.idle();
+
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // A missing element fails its test in 10 s rather than at jest's 30 s timeout.
+  page.setDefaultTimeout(10_000);
+  mkdirSync(SHOTS, { recursive: true });
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await platform?.close(1000);
+});
+
+async function shot(name: string, fullPage = true): Promise<void> {
+  const path = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage });
+  console.log(`screenshot: ${path}`);
+}
+
+test('signs in with a dev token', async () => {
+  await page.goto(`${platform.url}/console/`);
+  await page.getByLabel('ID token').fill(await platform.issuer.signToken({ merchantId }));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Payments' }).isVisible()).resolves.toBe(true);
+  await expect(page.getByText(`Merchant ${merchantId}`).isVisible()).resolves.toBe(true);
+});
+
+test("finds the payment made through the API, and only the merchant's own", async () => {
+  await page.getByRole('table').waitFor();
+  const rows = page.getByRole('table').locator('tbody tr');
+  await expect(rows.count()).resolves.toBe(5);
+  await expect(page.getByRole('link', { name: paid }).isVisible()).resolves.toBe(true);
+  expect(await page.content()).not.toContain(foreign);
+  await shot('payments');
+  // Search by the description's words, then by another merchant's id (nothing).
+  await page.getByRole('searchbox', { name: 'Search' }).fill('console e2e');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForFunction("document.querySelectorAll('table.payments tbody tr').length === 1");
+  await expect(rows.first().textContent()).resolves.toContain(paid);
+  await page.getByRole('searchbox', { name: 'Search' }).fill(foreign);
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByText('No payment matches.').waitFor();
+});
+
+test("shows a payment's timeline: fraud score and reasons, ranked connectors with propensities, the attempt, the outcome, the reward", async () => {
+  await page.goto(`${platform.url}/console/#/payments/${paid}`);
+  await page.getByRole('heading', { level: 1, name: `Payment ${paid}` }).waitFor();
+  const timeline = page.getByRole('list', { name: 'Timeline' });
+  await expect(timeline.getByText(/^Fraud score 0\.\d{3}: approve$/).isVisible()).resolves.toBe(true);
+  await expect(timeline.getByRole('table', { name: 'Reasons' }).isVisible()).resolves.toBe(true);
+  const ranked = timeline.getByRole('table', { name: 'Connectors ranked (the choice first)' });
+  await expect(ranked.locator('tbody tr').count()).resolves.toBeGreaterThan(0);
+  await expect(ranked.locator('thead').textContent()).resolves.toContain('Propensity');
+  await expect(timeline.getByText(/^Attempt 1 at .+: succeeded/).isVisible()).resolves.toBe(true);
+  await expect(timeline.getByText('Outcome: succeeded').isVisible()).resolves.toBe(true);
+  await timeline.getByText('Tokens').waitFor();
+  await shot('payment-timeline');
+});
+
+test('labels a payment held for review, through /fraud/labels', async () => {
+  await page.goto(`${platform.url}/console/#/fraud`);
+  await page.getByRole('heading', { level: 1, name: 'Fraud' }).waitFor();
+  const queue = page.getByRole('table', { name: 'Held for review, newest first' });
+  await queue.getByRole('link', { name: held }).waitFor();
+  await queue.getByRole('button', { name: `Label ${held} fraud` }).click();
+  await queue.getByText('Labelled fraud').waitFor();
+  await page.getByRole('figure').first().waitFor();
+  await shot('fraud');
+});
+
+test.each([
+  ['routing', 'Routing', 'Approval rate per connector'],
+  ['rewards', 'Rewards', 'Tokens over time'],
+])('the %s page charts its figures', async (path, title, chart) => {
+  await page.goto(`${platform.url}/console/#/${path}`);
+  await page.getByRole('heading', { level: 1, name: title }).waitFor();
+  await page.getByRole('figure', { name: chart }).waitFor();
+  await expect(page.locator('canvas').count()).resolves.toBeGreaterThan(0);
+  await shot(path);
+});
+
+test('asks the chat, with its citations linking to payments', async () => {
+  await page.goto(`${platform.url}/console/#/chat`);
+  await page.getByLabel('Question').fill('how many payments today');
+  await page.getByRole('button', { name: 'Ask' }).click();
+  await page.locator('.answer').waitFor();
+  await expect(page.locator('.answer').textContent()).resolves.toMatch(/5|payments/);
+  await shot('chat');
+});
+
+test('is keyboard-navigable: the skip link, then every page from the navigation', async () => {
+  await page.goto(`${platform.url}/console/#/payments`);
+  await page.getByRole('heading', { level: 1, name: 'Payments' }).waitFor();
+  // A page's heading takes the focus when it opens (screen readers announce it); from there, Shift+Tab walks back
+  // through the header (sign out, the pages) to the skip link, and Tab forward again.
+  await expect(page.evaluate('document.activeElement?.tagName')).resolves.toBe('H1');
+  const focused = () => page.evaluate('document.activeElement?.textContent?.trim()');
+  for (const name of ['Sign out', 'Chat', 'Rewards', 'Fraud', 'Routing', 'Payments', 'Skip to content']) {
+    await page.keyboard.press('Shift+Tab');
+    await expect(focused()).resolves.toBe(name);
+  }
+  for (const name of ['Payments', 'Routing', 'Fraud', 'Rewards', 'Chat']) {
+    await page.keyboard.press('Tab');
+    await expect(focused()).resolves.toBe(name);
+  }
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 1, name: 'Chat' }).waitFor();
+  // Every form control has a label.
+  const unlabelled = await page.evaluate("[...document.querySelectorAll('input, select, textarea')].filter((el) => !el.labels?.length && !el.getAttribute('aria-label')).length");
+  expect(unlabelled).toBe(0);
+});
+
+test('GET /docs reads as the API reference', async () => {
+  await page.goto(`${platform.url}/docs`);
+  await page.getByRole('heading', { level: 1, name: /SmartPay Orchestrator API/ }).waitFor();
+  await page.getByRole('link', { name: /POST \/pay/ }).first().click();
+  await expect(page.evaluate('location.hash')).resolves.toBe('#post-pay');
+  await expect(page.getByRole('table', { name: /Request body \(JSON\): PaymentRequest/ }).isVisible()).resolves.toBe(true);
+  await shot('docs', false);
+});
