@@ -237,7 +237,25 @@ export const METRICS = {
   rewardRelayed: 'RewardRelayed',
   /** Seconds since the oldest reward still waiting for its mint was recorded (the mint sweep's, each run). */
   oldestUnmintedRewardAge: 'OldestUnmintedRewardAgeSeconds',
+  /** A routing decision, by the connector chosen first (dimension `connector`). */
+  routingDecision: 'RoutingDecision',
+  /** A decision whose first choice was not the best-scored connector: the policy exploring (dimension `connector`). */
+  routingExploration: 'RoutingExploration',
+  /** A gateway attempt's outcome (dimensions `connector` and `outcome`: succeeded, declined, retryable_failure). */
+  gatewayAttempt: 'GatewayAttempt',
+  /** A payment charged after its first connector failed (more than one attempt). */
+  paymentFellBack: 'PaymentFellBack',
+  /** Milliseconds from a payment's terminal write to its events' publication (the outbox's lag). */
+  outboxLagMs: 'OutboxLag',
+  /** A payment the reconciler finished, by how (dimension `outcome`: succeeded, failed, declined). */
+  reconcilerAction: 'ReconcilerAction',
+  /** /chat: a question answered with figures or payments, and one answered "I can't answer that". */
+  chatAnswered: 'ChatAnswered',
+  chatRefused: 'ChatRefused',
 } as const;
+
+/** The dimension values the per-connector metrics (METRICS.gatewayAttempt) take for `outcome`. */
+export const ATTEMPT_OUTCOMES = ['succeeded', 'declined', 'retryable_failure'] as const;
 
 /** The variable that carries each table's name to the functions that use it. */
 export const TABLE_ENV: Readonly<Record<TableName, string>> = {

@@ -9,7 +9,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { METRICS } from '../contracts/resources';
+import { DEFAULT_CONNECTORS } from '../contracts/connectors';
+import { ATTEMPT_OUTCOMES, METRICS } from '../contracts/resources';
 import type { SmartPayApi } from './api';
 import { serviceName, type FunctionName } from '../contracts/topology';
 import { FUNCTION_NAMES, type SmartPayFunctions } from './functions';
@@ -35,8 +36,8 @@ export const ALARM_THRESHOLDS = {
  * A metric as a function's Powertools Metrics emits it: namespace `SmartPay` (POWERTOOLS_METRICS_NAMESPACE), and
  * the default dimension `service` = the function's POWERTOOLS_SERVICE_NAME.
  */
-function functionMetric(fn: FunctionName, metricName: string, statistic: string, period: Duration): cw.Metric {
-  return new cw.Metric({ namespace: METRICS.namespace, metricName, dimensionsMap: { service: serviceName(fn) }, statistic, period });
+function functionMetric(fn: FunctionName, metricName: string, statistic: string, period: Duration, dimensions: Record<string, string> = {}, label?: string): cw.Metric {
+  return new cw.Metric({ namespace: METRICS.namespace, metricName, dimensionsMap: { service: serviceName(fn), ...dimensions }, statistic, period, ...(label ? { label } : {}) });
 }
 
 /** The fraud model's inference time (METRICS.fraudInferenceMs), p95. */
@@ -260,10 +261,88 @@ export class SmartPayObservability extends Construct {
     ];
 
     const stageApi = api.restApi.deploymentStage;
+    // The stage's connectors: the per-connector metrics' `connector` dimension (METRICS.routingDecision, ...).
+    const connectors = (stage.connectors ?? DEFAULT_CONNECTORS).map((c) => c.id);
+    const sum = (fn: FunctionName, name: string, dimensions: Record<string, string> = {}, label?: string) => functionMetric(fn, name, 'Sum', period, dimensions, label);
+    const decisions = connectors.map((connector) => sum('routing', METRICS.routingDecision, { connector }, connector));
+    const explorations = connectors.map((connector) => sum('routing', METRICS.routingExploration, { connector }, `${connector} explored`));
+    const slaRow = [
+      new cw.GraphWidget({
+        title: `API 5XX rate (%): SLA < ${ALARM_THRESHOLDS.api5xxRatePercent}%`,
+        left: [
+          new cw.MathExpression({
+            expression: '100 * FILL(errors, 0) / requests',
+            usingMetrics: { errors: stageApi.metricServerError(stageMetricProps), requests: stageApi.metricCount(stageMetricProps) },
+            label: '5XX rate (%)',
+            period,
+          }),
+        ],
+        leftAnnotations: [{ value: ALARM_THRESHOLDS.api5xxRatePercent, label: 'SLA 0.1%' }],
+        width: 8,
+      }),
+      new cw.GraphWidget({
+        title: `POST /pay and the payment workflow p95 (ms): SLA < ${ALARM_THRESHOLDS.payLatencyP95Ms}`,
+        left: [
+          payMethod.metricLatency(stageApi, { statistic: 'p95', period, label: 'POST /pay p95' }),
+          workflows.paymentStateMachine.metric('ExecutionTime', { statistic: 'p95', period, label: 'payment workflow p95' }),
+        ],
+        leftAnnotations: [{ value: ALARM_THRESHOLDS.payLatencyP95Ms, label: 'SLA 200 ms' }],
+        width: 8,
+      }),
+      new cw.GraphWidget({
+        title: 'Payments: succeeded, declined, failed, fell back',
+        left: [METRICS.paymentSucceeded, METRICS.paymentDeclined, METRICS.paymentFailed, METRICS.paymentFellBack].map((name) => sum('payments', name, {}, name)),
+        width: 8,
+      }),
+    ];
+    const routingRow = [
+      new cw.GraphWidget({ title: 'Routing decisions per connector (first choice)', left: decisions, stacked: true, width: 8 }),
+      new cw.GraphWidget({
+        title: "Routing: the policy's exploration share (%)",
+        left: [
+          new cw.MathExpression({
+            expression: `100 * (${explorations.map((_, i) => `FILL(e${i}, 0)`).join(' + ')}) / (${decisions.map((_, i) => `FILL(d${i}, 0)`).join(' + ')})`,
+            usingMetrics: Object.fromEntries([...explorations.map((m, i) => [`e${i}`, m]), ...decisions.map((m, i) => [`d${i}`, m])]),
+            label: 'exploration share (%)',
+            period,
+          }),
+        ],
+        width: 8,
+      }),
+      new cw.GraphWidget({
+        title: 'Gateway attempts per connector and outcome',
+        left: connectors.flatMap((connector) => ATTEMPT_OUTCOMES.map((outcome) => sum('payments', METRICS.gatewayAttempt, { connector, outcome }, `${connector} ${outcome}`))),
+        width: 8,
+      }),
+    ];
+    const backgroundRow = [
+      new cw.GraphWidget({
+        title: 'Outbox lag (ms, p50 / p95 / max)',
+        left: ['p50', 'p95', 'Maximum'].map((statistic) => functionMetric('payments', METRICS.outboxLagMs, statistic, period, {}, `outbox lag ${statistic}`)),
+        width: 6,
+      }),
+      new cw.GraphWidget({
+        title: 'Reconciler actions',
+        left: ['succeeded', 'failed', 'declined'].map((outcome) => sum('payments', METRICS.reconcilerAction, { outcome }, `reconciled ${outcome}`)),
+        width: 6,
+      }),
+      new cw.GraphWidget({
+        title: 'Rewards minted and failed',
+        left: [METRICS.rewardIssued, METRICS.rewardMinted, METRICS.rewardMintFailed, METRICS.rewardClawedBack].map((name) => sum('rewards', name, {}, name)),
+        right: [unmintedRewardAgeMetric(period)],
+        width: 6,
+      }),
+      new cw.GraphWidget({
+        title: 'Chat answers and refusals',
+        left: [sum('analytics', METRICS.chatAnswered, {}, 'answered'), sum('analytics', METRICS.chatRefused, {}, "can't answer")],
+        width: 6,
+      }),
+    ];
     this.dashboard = new cw.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
       widgets: [
         [new cw.TextWidget({ markdown: `# SmartPay (${stage.name})`, width: 24, height: 1 })],
+        slaRow,
         [
           new cw.GraphWidget({
             title: 'API requests and errors',
@@ -325,6 +404,8 @@ export class SmartPayObservability extends Construct {
             width: 12,
           }),
         ],
+        routingRow,
+        backgroundRow,
       ],
     });
   }

@@ -73,12 +73,15 @@ export interface LocalEnvOptions {
  */
 function configurable(name: FunctionName, variable: string): boolean {
   if (variable === 'POWERTOOLS_SERVICE_NAME') return false;
-  return variable.startsWith('POWERTOOLS_') || Object.hasOwn(allFunctions()[name].env ?? {}, variable);
+  return variable.startsWith('POWERTOOLS_') || LOGGING.includes(variable) || Object.hasOwn(allFunctions()[name].env ?? {}, variable);
 }
+
+/** The seed's logging knobs, for every function: LOG_LEVEL (Powertools' alias of its POWERTOOLS_LOG_LEVEL) and DEBUG. */
+const LOGGING = ['LOG_LEVEL', 'DEBUG'];
 
 /** Every variable some function lets you set: what `env` may hold. */
 export function settableVariables(): Set<string> {
-  const names = new Set<string>(Object.keys(POWERTOOLS_DEFAULTS).filter((v) => v.startsWith('POWERTOOLS_')));
+  const names = new Set<string>([...Object.keys(POWERTOOLS_DEFAULTS).filter((v) => v.startsWith('POWERTOOLS_')), ...LOGGING]);
   for (const spec of Object.values(allFunctions())) for (const variable of Object.keys(spec.env ?? {})) names.add(variable);
   return names;
 }
@@ -122,6 +125,9 @@ export function localEnvironments(options: LocalEnvOptions): Record<FunctionName
         if (value === undefined || value === '') continue;
         if (configurable(name, variable)) env[variable] = value;
       }
+      // LOG_LEVEL set here means it: it replaces the quiet local default of POWERTOOLS_LOG_LEVEL (which Powertools
+      // reads first), unless POWERTOOLS_LOG_LEVEL is set here too.
+      if (source.LOG_LEVEL && !source.POWERTOOLS_LOG_LEVEL) env.POWERTOOLS_LOG_LEVEL = source.LOG_LEVEL;
     }
     out[name] = env;
   }

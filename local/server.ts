@@ -14,6 +14,7 @@ import { ValidationError } from '../contracts/errors';
 import { isJsonContentType, jsonTextProblem } from '../contracts/json';
 import { apiReferenceHtml } from '../contracts/api-docs';
 import { consoleFile, consoleHeaders } from './console';
+import { debugEnabled } from '../contracts/debug';
 import { openApiDocument } from '../contracts/openapi';
 import { allRoutes, type FunctionName, type RouteSpec } from '../contracts/topology';
 import { LOCAL_ACCOUNT } from './env';
@@ -117,8 +118,14 @@ export function createLocalServer(options: LocalServerOptions): Server {
     backlog: options.backlog ?? (() => 0),
     maxBacklog: options.maxBacklog ?? DEFAULT_MAX_BACKLOG,
   };
+  // DEBUG=smartpay:local (or smartpay:*): a line per request on stderr, with its status and time.
+  const trace = debugEnabled(process.env.DEBUG, 'smartpay:local');
   const server = createServer((req, res) => {
     const requestId = randomUUID();
+    if (trace) {
+      const started = performance.now();
+      res.once('finish', () => console.error(`smartpay:local ${req.method} ${req.url?.split('?')[0]} ${res.statusCode} ${(performance.now() - started).toFixed(1)} ms ${requestId}`));
+    }
     handle(req, res, requestId, options, admission).catch((error: unknown) => {
       if (error instanceof HttpError) {
         send(res, error.status, { error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } }, requestId, error.headers);

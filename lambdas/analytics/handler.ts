@@ -16,7 +16,8 @@ import { documentClientOf, isLoopback, traced } from '../shared/clients';
 import { config } from '../shared/config';
 import { secretString } from '../shared/secrets';
 import { apiRoute, errorResponse, isApiGatewayEvent, parseApiBody, parseQuery } from '../shared/http';
-import { instrumented } from '../shared/powertools';
+import { instrumented, metrics } from '../shared/powertools';
+import { METRICS } from '../../contracts/resources';
 import { sqsMessages } from '../shared/queued';
 import { answer } from './chat';
 import { bedrockEmbedder, LOCAL_EMBEDDING_MODEL, NO_EMBEDDING_MODEL, sentenceEncoder } from './embeddings';
@@ -105,10 +106,11 @@ export const handler = instrumented('analytics', async (event) => {
     if (event.resource === '/insights') {
       return apiRoute(event, async (merchantId) => ({ status: 200, body: await deps().index.insights(merchantId, parseQuery(event, InsightsQuery), new Date()) }));
     }
-    return apiRoute(event, async (merchantId) => ({
-      status: 200,
-      body: await answer(merchantId, parseApiBody(event, ChatRequest), deps(), new Date()),
-    }));
+    return apiRoute(event, async (merchantId) => {
+      const body = await answer(merchantId, parseApiBody(event, ChatRequest), deps(), new Date());
+      metrics.addMetric(body.askable ? METRICS.chatRefused : METRICS.chatAnswered, 'Count', 1);
+      return { status: 200, body };
+    });
   }
   const rebuild = RebuildIndexEvent.safeParse(event);
   if (rebuild.success) return rebuildPage({ payments: paymentLookup(), rewards: rewardLookup() }, rebuild.data.rebuild.cursor, deps(), rebuild.data.rebuild.limit);

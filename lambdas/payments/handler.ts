@@ -14,7 +14,7 @@ import { documentClientOf, eventBridgeClient } from '../shared/clients';
 import { config } from '../shared/config';
 import { apiRoute, errorResponse, idempotencyKeyOf, isApiGatewayEvent, jsonResponse, parseApiBody, parseQuery, parseWith } from '../shared/http';
 import { listPayments } from './listing';
-import { instrumented, logger, metrics } from '../shared/powertools';
+import { countBy, instrumented, logger, metrics } from '../shared/powertools';
 import { runStep } from '../shared/steps';
 import { connectorRegistry } from './connector-registry';
 import { secretFingerprinter } from './fingerprint';
@@ -96,6 +96,7 @@ export const steps: StepHandlers<'payments'> = {
     try {
       const output = await service.chargeAndFinalize(input, dependencies());
       metrics.addMetric(METRICS.paymentSucceeded, 'Count', 1);
+      attemptMetrics(output.attempts, output.succeeded);
       return output;
     } catch (error) {
       metrics.addMetric(METRICS.gatewayAttemptFailed, 'Count', 1);
@@ -107,6 +108,7 @@ export const steps: StepHandlers<'payments'> = {
     const output = await service.finalize({ payment: input.payment, result: input.result, fraud: input.fraud }, dependencies());
     const name = output.succeeded ? METRICS.paymentSucceeded : input.result.outcome === 'declined' ? METRICS.paymentDeclined : METRICS.paymentFailed;
     metrics.addMetric(name, 'Count', 1);
+    attemptMetrics(output.attempts, output.succeeded);
     return output;
   },
   abort: (input) => {
@@ -115,11 +117,18 @@ export const steps: StepHandlers<'payments'> = {
   },
 };
 
+/** Each attempt's outcome at its connector, and whether the payment fell back to succeed. */
+function attemptMetrics(attempts: readonly { connectorId: string; outcome: string }[], succeeded: boolean): void {
+  for (const attempt of attempts) countBy(METRICS.gatewayAttempt, { connector: attempt.connectorId, outcome: attempt.outcome });
+  if (succeeded && attempts.length > 1) metrics.addMetric(METRICS.paymentFellBack, 'Count', 1);
+}
+
 /** The reconciler's schedule (contracts/topology.ts: `reconcile`): finish payments left processing. */
 async function onReconcile(): Promise<service.ReconcileReport> {
   const report = await service.reconcile(dependencies());
   if (report.examined > 0) logger.info('reconciled unfinished payments', { ...report });
   metrics.addMetric(METRICS.paymentsReconciled, 'Count', report.succeeded + report.failed + report.declined);
+  for (const outcome of ['succeeded', 'failed', 'declined'] as const) if (report[outcome] > 0) countBy(METRICS.reconcilerAction, { outcome }, report[outcome]);
   return report;
 }
 
@@ -131,10 +140,11 @@ function outboxDeps(): outbox.OutboxDeps {
 }
 
 /** The outbox: the table's stream (cloud), or the sweep of what is still unpublished (`outbox` schedule). */
-async function onOutbox(published: Promise<number>): Promise<{ published: number }> {
-  const count = await published;
-  if (count > 0) metrics.addMetric(METRICS.outboxPublished, 'Count', count);
-  return { published: count };
+async function onOutbox(published: Promise<outbox.Published>): Promise<{ published: number }> {
+  const { events, lagsMs } = await published;
+  if (events > 0) metrics.addMetric(METRICS.outboxPublished, 'Count', events);
+  for (const lag of lagsMs) metrics.addMetric(METRICS.outboxLagMs, 'Milliseconds', lag);
+  return { published: events };
 }
 
 export const handler = instrumented('payments', (event) => {

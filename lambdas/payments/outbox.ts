@@ -70,18 +70,25 @@ export function eventsOf(record: PaymentRecord): OutboxEvent[] {
   return events;
 }
 
-/** Publishes the events of these records that are still marked, then clears their marks; the count of events. */
-export async function publishRecords(records: readonly PaymentRecord[], deps: OutboxDeps): Promise<number> {
+/** What a publication did: the events it published, and each payment's lag from its last write to now. */
+export interface Published {
+  readonly events: number;
+  readonly lagsMs: readonly number[];
+}
+
+/** Publishes the events of these records that are still marked, then clears their marks. */
+export async function publishRecords(records: readonly PaymentRecord[], deps: OutboxDeps, now: () => number = Date.now): Promise<Published> {
   const marked = records.filter((record) => record.unpublished !== undefined && TerminalStatus.safeParse(record.status).success);
-  if (marked.length === 0) return 0;
+  if (marked.length === 0) return { events: 0, lagsMs: [] };
   const events = marked.flatMap(eventsOf);
   if (events.length) await deps.publisher.publish(events);
   await Promise.all(marked.map((record) => deps.store.markPublished(record, { refunds: unpublishedRefunds(record), refundVersion: record.refundVersion ?? 0 })));
-  return events.length;
+  const published = now();
+  return { events: events.length, lagsMs: marked.map((record) => Math.max(0, published - Date.parse(record.updatedAt))) };
 }
 
 /** The sweep: everything still marked, up to `limit` payments. */
-export async function publishPending(deps: OutboxDeps, limit = 100): Promise<number> {
+export async function publishPending(deps: OutboxDeps, limit = 100): Promise<Published> {
   const keys: PaymentKey[] = await deps.store.listUnpublished(limit);
   const records = await Promise.all(keys.map((key) => deps.store.get(key.merchantId, key.paymentId)));
   return publishRecords(records.filter((record): record is PaymentRecord => record !== undefined), deps);
@@ -97,7 +104,7 @@ export function isStreamBatch(event: unknown): event is StreamBatch {
   return Array.isArray(records) && records.length > 0 && (records[0] as { eventSource?: unknown }).eventSource === 'aws:dynamodb';
 }
 
-export async function publishStream(batch: StreamBatch, deps: OutboxDeps): Promise<number> {
+export async function publishStream(batch: StreamBatch, deps: OutboxDeps): Promise<Published> {
   const records = batch.Records.flatMap((record) => (record.dynamodb?.NewImage ? [unmarshall(record.dynamodb.NewImage) as PaymentRecord] : []));
   return publishRecords(records, deps);
 }

@@ -15,7 +15,7 @@ import { eventBridgePublisher } from '../shared/bus';
 import { prng } from '../shared/prng';
 import { config } from '../shared/config';
 import { apiRoute, isApiGatewayEvent, parseApiBody } from '../shared/http';
-import { instrumented, logger, metrics } from '../shared/powertools';
+import { countBy, instrumented, logger, metrics } from '../shared/powertools';
 import { eachQueued, queuedBatch, type QueuedMessage } from '../shared/queued';
 import { runStep } from '../shared/steps';
 import { vocabularyOf } from './context';
@@ -129,6 +129,10 @@ export const steps: StepHandlers<'routing'> = {
       },
       dependencies(),
     );
+    const chosen = result.ranked[0]!;
+    countBy(METRICS.routingDecision, { connector: chosen.connectorId });
+    // Exploring: the first choice is not the best-scored connector (the policy sampled another).
+    if (result.ranked.some((c) => c.score > chosen.score)) countBy(METRICS.routingExploration, { connector: chosen.connectorId });
     return { ...result, decision: { time: decision.time, context: decision.context } };
   },
 };

@@ -789,4 +789,31 @@ describe('observability', () => {
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.outboxDlqDepthAlarm);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
+
+  test('the dashboard charts the operational metrics by their stable names, with the SLA lines', () => {
+    const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]!;
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    const charted = [
+      METRICS.fraudInferenceMs,
+      METRICS.routingDecision,
+      METRICS.routingExploration,
+      METRICS.gatewayAttempt,
+      METRICS.paymentFellBack,
+      METRICS.outboxLagMs,
+      METRICS.reconcilerAction,
+      METRICS.rewardMinted,
+      METRICS.rewardMintFailed,
+      METRICS.chatAnswered,
+      METRICS.chatRefused,
+      METRICS.paymentSucceeded,
+    ];
+    for (const name of charted) expect({ name, charted: body.includes(`\\"${name}\\"`) }).toEqual({ name, charted: true });
+    // Per connector, with the connector as a dimension (the stage's registry: the default sandbox accounts here).
+    expect(body).toContain('\\"RoutingDecision\\",\\"connector\\",\\"stripe-sandbox\\",\\"service\\",\\"routing\\"');
+    expect(body).toContain('\\"GatewayAttempt\\",\\"connector\\",\\"amazon-pay-sandbox\\",\\"outcome\\",\\"declined\\",\\"service\\",\\"payments\\"');
+    for (const line of ['SLA 0.1%', 'SLA 200 ms', '/pay p95 target']) expect(body).toContain(line);
+    expect(body).toMatch(/Fraud inference p95 \(ms\)[^]*\\"value\\":50/);
+    // API Gateway's latency per method and the payment workflow's execution time.
+    expect(body).toContain('ExecutionTime');
+  });
 });

@@ -267,7 +267,12 @@ describe('payment steps', () => {
 
     const published: OutboxEvent[] = [];
     const publisher = { publish: async (events: readonly OutboxEvent[]) => void published.push(...events) };
-    while ((await publishPending({ store: s.store, publisher })) > 0);
+    // The first publication reports each payment's lag from its terminal write (the OutboxLag metric).
+    const first = await publishPending({ store: s.store, publisher });
+    expect(first.events).toBeGreaterThan(0);
+    expect(first.lagsMs.length).toBeGreaterThan(0);
+    for (const lag of first.lagsMs) expect(lag).toBeGreaterThanOrEqual(0);
+    while ((await publishPending({ store: s.store, publisher })).events > 0);
     const mine = published.filter((e) => e.detail.paymentId === payment.paymentId);
     expect(mine.map((e) => e.name).sort()).toEqual(['PaymentFinalized', 'PaymentRecorded', 'PaymentSucceeded']);
     expect(mine.find((e) => e.name === 'PaymentFinalized')?.detail).toMatchObject({

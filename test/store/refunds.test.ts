@@ -206,18 +206,18 @@ describe('refunds', () => {
     const published: OutboxEvent[] = [];
     const outbox = { store: s.store, publisher: { publish: async (events: readonly OutboxEvent[]) => void published.push(...events) } };
     const mine = () => published.filter((e) => e.detail.paymentId === paymentId);
-    while ((await publishPending(outbox, 1000)) > 0);
+    while ((await publishPending(outbox, 1000)).events > 0);
     expect(mine().map((e) => e.name).sort()).toEqual(['PaymentFinalized', 'PaymentRecorded', 'PaymentSucceeded']);
     published.length = 0;
     await refund(s, paymentId, 'a', { amount: 400 });
     await refund(s, paymentId, 'b', { amount: 600 });
-    while ((await publishPending(outbox, 1000)) > 0);
+    while ((await publishPending(outbox, 1000)).events > 0);
     expect(mine()).toEqual([
       { name: 'PaymentRefunded', detail: expect.objectContaining({ refundAmount: 400, refundedTotal: 400, amount: 2500, rewardWallet: '9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin', method: 'card' }) },
       { name: 'PaymentRefunded', detail: expect.objectContaining({ refundAmount: 600, refundedTotal: 1000 }) },
     ]);
     published.length = 0;
-    while ((await publishPending(outbox, 1000)) > 0);
+    while ((await publishPending(outbox, 1000)).events > 0);
     expect(mine()).toEqual([]);
   });
 });
