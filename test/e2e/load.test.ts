@@ -46,7 +46,10 @@ describe('npm run test:load, short', () => {
   });
 
   it('runs the rising rates and reports them', () => {
-    expect(report.steps.map((s) => s.rate)).toEqual([5, 8]);
+    // 5 then 8 req/s, unless the SLA broke at 5 on a loaded machine (then the report says where).
+    expect(report.steps[0]?.rate).toBe(5);
+    expect(report.steps.map((s) => s.rate)).toEqual(report.steps[0]!.breaches.length ? [5] : [5, 8]);
+    if (report.steps.some((s) => s.breaches.length)) expect(report.text).toMatch(/broke at \d+ req\/s/);
     expect(report.text).toMatch(/Fixed rate: 8 req\/s/);
     expect(report.text).toMatch(/Rising rates/);
     expect(report.text).toMatch(/p50 ms +p95 ms +p99 ms/);
