@@ -1,7 +1,8 @@
 // The SmartPay console: sign-in, navigation and the pages. Hash routes: #/payments, #/payments/<id>, #/routing,
 // #/fraud, #/rewards, #/chat. Every figure comes from the API with the merchant's own token, so a merchant only
 // ever sees its own payments.
-import { claims, expired, loadConfig, setToken, token } from './api.js';
+import { claims, expired, getConfig, loadConfig, setToken, token } from './api.js';
+import { finishHostedSignIn, startHostedSignIn } from './signin.js';
 import { html, render, useEffect, useState } from './ui.js';
 import { ChatPage } from './pages/chat.js';
 import { FraudPage, RewardsPage, RoutingPage } from './pages/insights.js';
@@ -28,6 +29,14 @@ function useRoute() {
 
 function SignIn({ onSignedIn, reason }) {
   const [value, setValue] = useState('');
+  if (getConfig().auth?.mode === 'cognito') {
+    return html`<main id="main" class="signin">
+      <h1>Sign in to the SmartPay console</h1>
+      ${reason ? html`<p class="problem" role="alert">${reason}</p>` : null}
+      <p>You sign in on your organisation's SmartPay sign-in page (with your authenticator code), then come back here.</p>
+      <button type="submit" onClick=${() => startHostedSignIn(getConfig().auth)}>Sign in</button>
+    </main>`;
+  }
   const submit = (e) => {
     e.preventDefault();
     setToken(value.trim());
@@ -50,7 +59,7 @@ function App() {
   const route = useRoute();
   const [, setSignedIn] = useState(0);
   if (!token() || expired()) {
-    const reason = token() ? 'Your token has expired: sign in again.' : undefined;
+    const reason = token() ? 'Your token has expired: sign in again.' : document.getElementById('app').dataset.problem;
     return html`<${SignIn} reason=${reason} onSignedIn=${() => setSignedIn((n) => n + 1)} />`;
   }
   const [first, rest] = [route.split('/')[0], route.split('/').slice(1).join('/')];
@@ -77,6 +86,9 @@ async function start() {
   }
   await loadConfig();
   const root = document.getElementById('app');
+  // Back from the hosted sign-in page with an authorization code: exchange it (PKCE) for the ID token.
+  const problem = await finishHostedSignIn(getConfig().auth).catch((error) => error.message);
+  if (problem) root.dataset.problem = problem;
   root.textContent = '';
   render(html`<${App} />`, root);
 }

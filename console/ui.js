@@ -1,7 +1,7 @@
 // The console's building blocks: preact with htm (no build step), and small shared components.
-import { h, render } from './vendor/preact.mjs';
-import { useEffect, useRef, useState, useCallback } from './vendor/hooks.mjs';
-import htm from './vendor/htm.mjs';
+import { h, render } from './vendor/preact.js';
+import { useEffect, useRef, useState, useCallback } from './vendor/hooks.js';
+import htm from './vendor/htm.js';
 
 export const html = htm.bind(h);
 export { render, useEffect, useRef, useState, useCallback };

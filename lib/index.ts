@@ -1,5 +1,6 @@
 export * from './api';
 export * from './auth';
+export * from './console';
 export * from './data';
 export * from './functions';
 export * from './ml';

@@ -13,6 +13,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { SmartPayApi } from './api';
+import { SmartPayConsole, type SmartPayConsoleOptions } from './console';
 import { SmartPayAuth } from './auth';
 import { SmartPayData } from './data';
 import { SmartPayFunctions } from './functions';
@@ -161,6 +162,12 @@ export interface SmartPayPlatformProps {
   readonly chatModel?: string;
   /** The secret holding the OpenAI API key (`LLM_API_KEY_SECRET_ARN`), for `chatModel: 'openai:…'`; only the analytics function reads it. */
   readonly llmApiKeySecret?: secretsmanager.ISecret;
+  /**
+   * The operator console: its files in S3 behind CloudFront, the API behind the same distribution under /api/,
+   * and a Cognito app client with a hosted sign-in domain (`true` for the defaults, or its options).
+   * @default false
+   */
+  readonly console?: boolean | SmartPayConsoleOptions;
 }
 
 const EXCLUSIVE: ReadonlyArray<readonly [keyof SmartPayPlatformProps, keyof SmartPayPlatformProps]> = [
@@ -234,6 +241,8 @@ export class SmartPayPlatform extends Construct {
   public readonly fraudEndpoint?: SmartPayFraudEndpoint;
   /** The analytics index's OpenSearch Serverless collection (absent with `existingOpenSearchEndpoint`). */
   public readonly analyticsIndex?: SmartPayAnalyticsIndex;
+  /** The operator console, when the `console` prop turns it on. */
+  public readonly console?: SmartPayConsole;
 
   constructor(scope: Construct, id: string, props: SmartPayPlatformProps = {}) {
     validateSmartPayPlatformProps(props);
@@ -336,6 +345,18 @@ export class SmartPayPlatform extends Construct {
       existingAlarmTopic: props.existingAlarmTopic,
       alarmTopicProps: props.alarmTopicProps,
     });
+
+    if (props.console) {
+      this.console = new SmartPayConsole(this, 'Console', {
+        ...(props.console === true ? {} : props.console),
+        stageName: stage.name,
+        restApi: this.api.restApi,
+        userPool: this.auth.userPool,
+        retainData: stage.retainData,
+        encryptionKey: key,
+        logRetention: stage.logRetention,
+      });
+    }
   }
 
   /** The API's invoke URL. */

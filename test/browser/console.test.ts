@@ -5,6 +5,7 @@
  * screenshot is written to test/browser/screenshots/ (git-ignored; its path is printed with the test output;
  * docs/console/ holds the copies the README shows).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -130,7 +131,8 @@ test.each([
   await page.goto(`${platform.url}/console/#/${path}`);
   await page.getByRole('heading', { level: 1, name: title }).waitFor();
   await page.getByRole('figure', { name: chart }).waitFor();
-  await expect(page.locator('canvas').count()).resolves.toBeGreaterThan(0);
+  // uPlot draws its canvas once the figure is in the page.
+  await page.getByRole('figure', { name: chart }).locator('canvas').first().waitFor();
   await shot(path);
 });
 
@@ -163,6 +165,50 @@ test('is keyboard-navigable: the skip link, then every page from the navigation'
   // Every form control has a label.
   const unlabelled = await page.evaluate("[...document.querySelectorAll('input, select, textarea')].filter((el) => !el.labels?.length && !el.getAttribute('aria-label')).length");
   expect(unlabelled).toBe(0);
+});
+
+test("signs in on Cognito's hosted pages as in the cloud: the authorization code with PKCE, then the merchant's payments", async () => {
+  // The cloud console's config, and a stand-in for the hosted sign-in domain on the page's own origin (the local
+  // policy lets the page call only that): it checks the PKCE verifier against the challenge, as Cognito does.
+  const context = await browser.newContext();
+  const cloud = await context.newPage();
+  cloud.setDefaultTimeout(10_000);
+  const domain = `${platform.url}/hosted-signin`;
+  const redirectUri = `${platform.url}/console/`;
+  const seen: { challenge?: string; method?: string; scope?: string; exchanged?: boolean } = {};
+  await cloud.route('**/console/config.json', (route) => route.fulfill({ json: { apiBase: '', auth: { mode: 'cognito', domain, clientId: 'console-client', redirectUri } } }));
+  await cloud.route(/\/hosted-signin\/oauth2\/authorize/, (route) => {
+    const url = new URL(route.request().url());
+    Object.assign(seen, { challenge: url.searchParams.get('code_challenge'), method: url.searchParams.get('code_challenge_method'), scope: url.searchParams.get('scope') });
+    return route.fulfill({ status: 302, headers: { location: `${redirectUri}?code=code-1&state=${url.searchParams.get('state')}` } });
+  });
+  await cloud.route(/\/hosted-signin\/oauth2\/token/, async (route) => {
+    const form = new URLSearchParams(route.request().postData() ?? '');
+    const verified =
+      form.get('grant_type') === 'authorization_code' &&
+      form.get('code') === 'code-1' &&
+      form.get('client_id') === 'console-client' &&
+      form.get('redirect_uri') === redirectUri &&
+      createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url') === seen.challenge;
+    if (!verified) return route.fulfill({ status: 400, json: { error: 'invalid_grant' } });
+    seen.exchanged = true;
+    return route.fulfill({ json: { id_token: await platform.issuer.signToken({ merchantId }), access_token: 'unused', token_type: 'Bearer', expires_in: 3600 } });
+  });
+  try {
+    await cloud.goto(`${platform.url}/console/`);
+    await cloud.getByRole('button', { name: 'Sign in' }).click();
+    await cloud.getByRole('heading', { level: 1, name: 'Payments' }).waitFor();
+    expect(seen).toEqual({ challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), method: 'S256', scope: 'openid email profile', exchanged: true });
+    // The code is gone from the address bar; the merchant's own payments are listed.
+    expect(new URL(cloud.url()).search).toBe('');
+    await cloud.getByRole('link', { name: paid }).waitFor();
+    // An answer this tab did not ask for (another state) is refused.
+    await cloud.evaluate('sessionStorage.clear()');
+    await cloud.goto(`${platform.url}/console/?code=code-2&state=forged`);
+    await cloud.getByRole('alert').getByText(/does not match the request this tab made/).waitFor();
+  } finally {
+    await context.close();
+  }
 });
 
 test('GET /docs reads as the API reference', async () => {

@@ -47,7 +47,7 @@ test('every module the app imports is served, and the libraries import only file
       expect({ name, specifier, status: served.status }).toEqual({ name, specifier, status: 200 });
     }
   }
-  expect(files['vendor/hooks.mjs']!.body.toString()).toContain('from"./preact.mjs"');
+  expect(files['vendor/hooks.js']!.body.toString()).toContain('from"./preact.js"');
 });
 
 test('the whole console is under 150 KB gzipped', () => {
