@@ -241,7 +241,7 @@ export const METRICS = {
   routingDecision: 'RoutingDecision',
   /** A decision whose first choice was not the best-scored connector: the policy exploring (dimension `connector`). */
   routingExploration: 'RoutingExploration',
-  /** A gateway attempt's outcome (dimensions `connector` and `outcome`: succeeded, declined, retryable_failure). */
+  /** A gateway attempt's outcome (dimensions `connector` and `outcome`: an api.ChargeOutcome). */
   gatewayAttempt: 'GatewayAttempt',
   /** A payment charged after its first connector failed (more than one attempt). */
   paymentFellBack: 'PaymentFellBack',
@@ -253,9 +253,6 @@ export const METRICS = {
   chatAnswered: 'ChatAnswered',
   chatRefused: 'ChatRefused',
 } as const;
-
-/** The dimension values the per-connector metrics (METRICS.gatewayAttempt) take for `outcome`. */
-export const ATTEMPT_OUTCOMES = ['succeeded', 'declined', 'retryable_failure'] as const;
 
 /** The variable that carries each table's name to the functions that use it. */
 export const TABLE_ENV: Readonly<Record<TableName, string>> = {

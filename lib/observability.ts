@@ -10,7 +10,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DEFAULT_CONNECTORS } from '../contracts/connectors';
-import { ATTEMPT_OUTCOMES, METRICS } from '../contracts/resources';
+import { ChargeOutcome } from '../contracts/api';
+import { METRICS } from '../contracts/resources';
 import type { SmartPayApi } from './api';
 import { serviceName, type FunctionName } from '../contracts/topology';
 import { FUNCTION_NAMES, type SmartPayFunctions } from './functions';
@@ -311,7 +312,7 @@ export class SmartPayObservability extends Construct {
       }),
       new cw.GraphWidget({
         title: 'Gateway attempts per connector and outcome',
-        left: connectors.flatMap((connector) => ATTEMPT_OUTCOMES.map((outcome) => sum('payments', METRICS.gatewayAttempt, { connector, outcome }, `${connector} ${outcome}`))),
+        left: connectors.flatMap((connector) => ChargeOutcome.options.map((outcome) => sum('payments', METRICS.gatewayAttempt, { connector, outcome }, `${connector} ${outcome}`))),
         width: 8,
       }),
     ];
