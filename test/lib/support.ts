@@ -5,7 +5,10 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, type AppProps } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks, type NagPack, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -136,4 +139,34 @@ export function queuesWithDepthAlarm(template: Template): Set<string> {
     }
   }
   return watched;
+}
+
+/** The cdk-nag packs the platform answers to. */
+export const nagPacks = (): NagPack[] => [new AwsSolutionsChecks(), new ServerlessChecks(), new PCIDSS321Checks()];
+
+/** Open findings under `scope`, as "rule @ construct path". */
+export function openFindings(scope: IConstruct, packs: NagPack[] = nagPacks()): string[] {
+  return packs.flatMap((pack) => pack.validateScope(scope).violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath}`)));
+}
+
+/**
+ * The cdk-nag acknowledgements under `root` with no finding behind them (checked with acknowledgement off): an
+ * acknowledgement left over from code that changed hides nothing today and could hide something tomorrow.
+ */
+export function unbackedAcknowledgements(root: IConstruct, packs: NagPack[] = nagPacks()): Array<{ id: string; path: string }> {
+  const acks = root.node
+    .findAll()
+    .flatMap((c: IConstruct) =>
+      c.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) => Object.keys(m.data as Record<string, string>).map((key) => ({ id: key.replace(/^annotation::/i, ''), path: c.node.path }))),
+    )
+    // (aws-cdk-lib acknowledges some of its own CloudFormation validations)
+    .filter((a) => /^(AwsSolutions|Serverless|PCI\.DSS\.321)-/.test(a.id));
+  const raw = packs.flatMap((pack) => {
+    (pack as unknown as { isAcknowledged: () => boolean }).isAcknowledged = () => false;
+    return pack.validateScope(root).violations.flatMap((v) => v.violatingResources.map((r) => ({ id: v.ruleName, path: r.constructPath ?? '' })));
+  });
+  if (acks.length === 0) throw new Error(`no acknowledgement under ${root.node.path}: nothing to check`);
+  return acks.filter((a) => !raw.some((f) => f.id === a.id && (f.path === a.path || f.path.startsWith(`${a.path}/`))));
 }
