@@ -30,17 +30,7 @@ module.exports = {
   // Jest reads the timeout from here only (not per project): the e2e and state-machine suites start the local
   // platform (one worker thread per function), which takes a few seconds on a loaded 2-core machine.
   testTimeout: 30_000,
-  // Handlers, the step runner and the worker run inside the local platform's worker threads, which jest cannot
-  // instrument: the state-machine and e2e suites exercise them, but their lines never show in the coverage.
-  collectCoverageFrom: [
-    'contracts/**/*.ts',
-    'lambdas/**/*.ts',
-    'lib/**/*.ts',
-    'local/**/*.ts',
-    '!**/*.d.ts',
-    '!lambdas/*/handler.ts',
-    '!lambdas/shared/steps.ts',
-    '!local/function-worker.ts',
-  ],
-  coverageThreshold: { global: { lines: 80, branches: 70, functions: 80, statements: 80 } },
+  // Every file, handlers included: `npm run test:coverage` (test/support/coverage.ts) adds what ran in the local
+  // platform's worker threads (V8's counts), which jest cannot instrument, and holds the total at 85% of lines.
+  collectCoverageFrom: ['contracts/**/*.ts', 'lambdas/**/*.ts', 'lib/**/*.ts', 'local/**/*.ts', '!**/*.d.ts'],
 };

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { takeCoverage } from 'node:v8';
 import { join } from 'node:path';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
@@ -23,9 +24,10 @@ export interface WorkerData {
   readonly nice?: number;
 }
 
-export type Request = { readonly id: number; readonly event: unknown; readonly deadline: number };
+export type Request = { readonly id: number; readonly event: unknown; readonly deadline: number } | { readonly type: 'coverage' };
 export type Reply =
   | { readonly type: 'ready' }
+  | { readonly type: 'coverage' }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly id: number; readonly ok: true; readonly result: unknown }
   | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string; readonly stack?: string };
@@ -81,6 +83,13 @@ try {
 }
 
 port.on('message', (request: Request) => {
+  if ('type' in request) {
+    // Under NODE_V8_COVERAGE (npm run test:coverage): this thread's coverage, written before the thread is stopped
+    // (a terminated thread writes none).
+    takeCoverage();
+    port.postMessage({ type: 'coverage' } satisfies Reply);
+    return;
+  }
   handler(request.event, context(request.deadline)).then(
     (result) => {
       // Like Lambda, the result crosses a JSON boundary (a bigint fails, a Date becomes a string).

@@ -78,7 +78,9 @@ class FunctionWorker {
     const worker = new Worker(join(__dirname, 'function-worker.ts'), {
       workerData: data,
       transferList: storePort ? [storePort] : [],
-      env: this.env,
+      // Node sets a thread's coverage up from the thread's own environment: NODE_V8_COVERAGE (npm run
+      // test:coverage) is passed on, the function's environment otherwise untouched.
+      env: process.env.NODE_V8_COVERAGE ? { ...this.env, NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE } : this.env,
       execArgv: ['--require', require.resolve('tsx/cjs')],
       stdout: false,
       stderr: false,
@@ -89,6 +91,7 @@ class FunctionWorker {
     this.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (reply: Reply) => {
         if ('type' in reply) {
+          if (reply.type === 'coverage') return;
           if (reply.type === 'ready') resolve();
           else reject(new Error(reply.message));
           return;
@@ -142,8 +145,26 @@ class FunctionWorker {
     this.closed = true;
     const worker = this.worker;
     this.fail(worker, `the ${this.name} function was stopped`);
+    if (worker && process.env.NODE_V8_COVERAGE) await writeCoverage(worker);
     if (worker) await worker.terminate();
   }
+}
+
+/** Asks a worker to write its V8 coverage (NODE_V8_COVERAGE: npm run test:coverage), waiting at most 2 s. */
+function writeCoverage(worker: Worker): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      resolve();
+    };
+    const onMessage = (reply: Reply) => {
+      if ('type' in reply && reply.type === 'coverage') done();
+    };
+    const timer = setTimeout(done, 2000);
+    worker.on('message', onMessage);
+    worker.postMessage({ type: 'coverage' } satisfies Request);
+  });
 }
 
 /**
