@@ -338,6 +338,35 @@ export const RouteResult = z.object({
 });
 export type RouteResult = z.infer<typeof RouteResult>;
 
+/**
+ * `GET /route/state`: the router as it stands: the policy's version and exploration rate, and each connector of
+ * the registry with its circuit breaker's state (and a probing connector's share of first choices) and its fees.
+ */
+export const RoutingStateResponse = z.object({
+  state: z.object({
+    policyVersion: z.string(),
+    /** ε: the share of first choices spread evenly over the healthy connectors (the rest go to the best score). */
+    exploration: z.number().min(0).max(1),
+    connectors: z.array(
+      z.object({
+        connectorId: z.string(),
+        kind: ConnectorKind,
+        enabled: z.boolean(),
+        methods: z.array(z.string()),
+        currencies: z.array(z.string()),
+        status: HealthStatus,
+        /** A probing connector's share of first choices. */
+        probeShare: z.number().optional(),
+        /** Outcomes the breaker holds for it (its recent attempts). */
+        recentAttempts: z.number().int().min(0),
+        /** Its pricing: basis points plus a fixed fee in minor units, and the rules that change them. */
+        fee: z.unknown(),
+      }),
+    ),
+  }),
+});
+export type RoutingStateResponse = z.infer<typeof RoutingStateResponse>;
+
 export const RouteFeedbackResponse = z.object({
   feedback: z.object({ decisionId: DecisionId, recorded: z.number().int(), replayed: z.number().int() }),
 });

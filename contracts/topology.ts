@@ -271,6 +271,15 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         target: { kind: 'function', function: 'routing' },
       },
       {
+        method: 'GET',
+        path: '/route/state',
+        summary: "The router as it stands: the policy's version and exploration rate, and each connector's circuit-breaker state and fees",
+        auth: 'jwt',
+        responses: { 200: ok('the policy and every connector of the registry', api.RoutingStateResponse) },
+        errors: {},
+        target: { kind: 'function', function: 'routing' },
+      },
+      {
         method: 'POST',
         path: '/route/feedback',
         summary: 'Record what happened on each attempt of one of your routing decisions (idempotent); the model learns from it',

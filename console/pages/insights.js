@@ -18,12 +18,48 @@ function Page({ title, id, children, windowId, setWindowId }) {
   </section>`;
 }
 
+/** The share of these payments whose first choice was not the best-scored connector (the policy exploring). */
+function explored(payments) {
+  const routed = payments.filter((p) => p.routing?.ranked?.length);
+  const exploring = routed.filter((p) => p.routing.ranked.some((c) => c.score > p.routing.ranked[0].score));
+  return { routed: routed.length, exploring: exploring.length };
+}
+
+function RouterNow() {
+  const state = useLoad(() => api('GET', '/route/state'), []);
+  const recent = useLoad(() => api('GET', `/payments${query({ limit: 100 })}`), []);
+  if (state.error) return html`<${Problem} error=${state.error} />`;
+  if (!state.data) return html`<${Loading} what="the router's state" />`;
+  const s = state.data.state;
+  const share = recent.data ? explored(recent.data.payments) : undefined;
+  return html`<section aria-labelledby="router-now"><h2 id="router-now">The router now (policy ${s.policyVersion})</h2>
+    <p>Exploration: ${percent(s.exploration)} of first choices are spread evenly over the healthy connectors${share && share.routed
+      ? html`; in your latest ${share.routed} routed payments, ${share.exploring} (${percent(share.exploring / share.routed)}) went first to a connector that was not the best-scored`
+      : null}.</p>
+    <table><caption>Connectors: circuit breaker and fees</caption>
+      <thead><tr><th scope="col">Connector</th><th scope="col">Kind</th><th scope="col">Enabled</th><th scope="col">Breaker</th><th scope="col" class="num">Recent attempts</th><th scope="col">Fee</th><th scope="col">Methods</th><th scope="col">Currencies</th></tr></thead>
+      <tbody>${s.connectors.map(
+        (c) => html`<tr><td>${c.connectorId}</td><td>${c.kind}</td><td>${c.enabled ? 'yes' : 'no'}</td>
+          <td><span class=${`badge badge-${c.status === 'healthy' ? 'succeeded' : c.status === 'demoted' ? 'declined' : 'review'}`}>${c.status}</span>${c.probeShare !== undefined ? ` (probing ${percent(c.probeShare)})` : ''}</td>
+          <td class="num">${c.recentAttempts}</td><td>${feeText(c.fee)}</td><td>${c.methods.join(', ')}</td><td>${c.currencies.join(', ')}</td></tr>`,
+      )}</tbody></table>
+  </section>`;
+}
+
+/** A fee schedule in words: "2.90% + 30 (minor units)", with its rules counted. */
+function feeText(fee) {
+  if (!fee || typeof fee.basisPoints !== 'number') return '—';
+  const base = `${(fee.basisPoints / 100).toFixed(2)}% + ${fee.fixedMinor ?? 0} minor units`;
+  return fee.rules?.length ? `${base} (${fee.rules.length} rule${fee.rules.length === 1 ? '' : 's'})` : base;
+}
+
 export function RoutingPage() {
   const [windowId, setWindowId] = useState('7d');
   const figures = useInsights('routing', windowId);
   const d = figures.data;
   const connectors = d ? d.connectors.map((c) => c.connectorId) : [];
   return html`<${Page} title="Routing" id="routing-title" windowId=${windowId} setWindowId=${setWindowId}>
+    <${RouterNow} />
     <${Problem} error=${figures.error} />
     ${figures.loading && !d ? html`<${Loading} what="routing figures" />` : null}
     ${d

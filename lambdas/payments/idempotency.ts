@@ -71,6 +71,11 @@ export interface IdempotencyPort {
    * never a completed one, nor one a later run took over (it may be charging).
    */
   release(key: KeyRef, paymentId: string, run: number): Promise<void>;
+  /**
+   * What the key's claim says now, whatever run holds it: its payment and, once completed, the answer it replays;
+   * undefined when the key was never claimed (or the claim expired).
+   */
+  find(key: KeyRef, now: Date): Promise<{ readonly paymentId: string; readonly response?: StoredResponse } | undefined>;
   /** How long a claim's lease holds (ms). */
   readonly leaseMs: number;
 }
@@ -218,6 +223,12 @@ export class DynamoIdempotency implements IdempotencyPort {
 
   private inProgressMessage(data: KeyRef): string {
     return `a request with Idempotency-Key "${data.idempotencyKey}" is still being processed; retry after it completes`;
+  }
+
+  async find(key: KeyRef, now: Date): Promise<{ paymentId: string; response?: StoredResponse } | undefined> {
+    const existing = await this.get(claimId(key));
+    if (!existing || existing.expiration < Math.floor(now.getTime() / 1000)) return undefined;
+    return { paymentId: existing.paymentId, ...(existing.status === COMPLETED && existing.data ? { response: existing.data } : {}) };
   }
 
   private async get(id: string): Promise<ClaimItem | undefined> {

@@ -540,7 +540,17 @@ export async function abort(input: AbortInput, deps: PaymentDeps): Promise<{ res
   }
   if (!payment) {
     // Begin itself failed: this run may not own the key's claim (another run of the same key may hold it and be
-    // charging), so the claim is left alone. Nothing of this run was charged; a retry after the lease resumes.
+    // charging, or have charged: the retry of a request whose first run was cut off), so the claim is left alone,
+    // and the answer is what the claim says: its stored answer, or `processing` while it is under way. Only a key
+    // never claimed had nothing charged (a claim comes before any gateway call), and only then is it "failed".
+    let claim: Awaited<ReturnType<IdempotencyPort['find']>>;
+    try {
+      claim = await deps.idempotency.find(data, deps.now());
+    } catch {
+      return { response: processing() }; // the key's state could not be read: nothing can be said but "processing"
+    }
+    if (claim?.response) return { response: claim.response };
+    if (claim) return { response: processing(claim.paymentId) };
     const leaseS = Math.ceil(deps.idempotency.leaseMs / 1000);
     return failed(`the payment failed before anything was charged; retry with the same Idempotency-Key (for up to ${leaseS} s it may answer 409 while the key is held)`);
   }

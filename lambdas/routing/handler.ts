@@ -24,7 +24,7 @@ import { CachedModel } from './model-cache';
 import { outcomeEvents } from './outcome-events';
 import type { HealthLog, OutcomeRecord } from './ports';
 import { sageMakerRoutingEndpoint } from './sagemaker';
-import { decide, recordFeedback, recordPaymentOutcomes, route, type RoutingDeps } from './service';
+import { decide, recordFeedback, recordPaymentOutcomes, route, type RoutingDeps, routingState } from './service';
 
 // Module scope: one client per container. No SDK retries: the budget is a few tens of milliseconds.
 const sageMakerClient = new SageMakerRuntimeClient({ maxAttempts: 1 });
@@ -107,6 +107,8 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
       return { status: 200, body: { feedback: await recordFeedback(merchantId, decisionId, attempts, dependencies()) } };
     });
   }
+  // The router's state is the platform's (the connectors are every merchant's), read by any merchant's token.
+  if (event.resource === '/route/state') return apiRoute(event, async () => ({ status: 200, body: await routingState(dependencies()) }));
   return apiRoute(event, async (merchantId) => ({ status: 200, body: await route(merchantId, parseApiBody(event, RouteRequest), dependencies()) }));
 }
 

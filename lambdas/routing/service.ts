@@ -10,12 +10,13 @@
  *   exactly once (dynamo-model-store.ts): a replay changes nothing.
  */
 import { randomBytes } from 'node:crypto';
+import type { RoutingStateResponse } from '../../contracts/api';
 import type { ConnectorDefinition, ConnectorKind } from '../../contracts/connectors';
 import type { PaymentFinalizedDetail } from '../../contracts/events';
 import { NotFoundError, ValidationError } from '../../contracts/errors';
 import type { RankedConnector } from './bandit';
 import { routingFeatureNames, routingFeatures, vocabularyOf, type RoutingContext, type RoutingVocabulary } from './context';
-import type { HealthOutcome } from './health';
+import { statusAt, type HealthOutcome } from './health';
 import type { DecisionLog, DecisionRecord, HealthLog, OutcomeQueue, OutcomeRecord, PolicySource } from './ports';
 import { eligibleConnectors } from './eligibility';
 import { EndpointScoreError, type ScoredBy } from '../shared/sagemaker';
@@ -262,4 +263,31 @@ export async function recordPaymentOutcomes(
     recorded = await recordOnce(outcomes, deps);
   }
   return { decisionId: payment.decisionId, recorded, replayed: outcomes.length - recorded };
+}
+
+/** `GET /route/state`: the policy's version and exploration, each connector's breaker state and fees, as ranking sees them now. */
+export async function routingState(deps: Pick<RoutingDeps, 'connectors' | 'model' | 'clock'>): Promise<RoutingStateResponse> {
+  const { policy, version } = await deps.model.get();
+  const now = (deps.clock ?? Date.now)();
+  return {
+    state: {
+      policyVersion: `${POLICY_PREFIX}-${version}`,
+      exploration: policy.options.epsilon,
+      connectors: deps.connectors.map((c) => {
+        const health = policy.state.health[c.id];
+        const status = statusAt(health, now);
+        return {
+          connectorId: c.id,
+          kind: c.kind,
+          enabled: c.enabled,
+          methods: [...c.methods],
+          currencies: [...c.currencies],
+          status,
+          ...(status === 'probing' ? { probeShare: health?.share ?? policy.options.health.probeShare } : {}),
+          recentAttempts: health?.recent.length ?? 0,
+          fee: c.fee,
+        };
+      }),
+    },
+  };
 }

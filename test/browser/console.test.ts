@@ -131,6 +131,7 @@ test.each([
   await page.goto(`${platform.url}/console/#/${path}`);
   await page.getByRole('heading', { level: 1, name: title }).waitFor();
   await page.getByRole('figure', { name: chart }).waitFor();
+  if (path === 'routing') await page.getByRole('table', { name: 'Connectors: circuit breaker and fees' }).getByText('healthy').first().waitFor();
   // uPlot draws its canvas once the figure is in the page.
   await page.getByRole('figure', { name: chart }).locator('canvas').first().waitFor();
   await shot(path);

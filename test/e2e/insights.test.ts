@@ -59,6 +59,22 @@ test('view=rewards: tokens issued for the succeeded payments (2% of 19.99 USD ea
   expect(result.json.clawedBack).toEqual({ count: 0, tokens: '0' });
 });
 
+test("GET /route/state: the policy, and each connector's breaker state and fees", async () => {
+  const result = await merchant.call('GET', '/route/state');
+  expect(result.status).toBe(200);
+  const { state } = result.json;
+  expect(state.policyVersion).toMatch(/^linucb-\d+$/);
+  expect(state.exploration).toBeGreaterThan(0);
+  expect(state.exploration).toBeLessThan(0.5);
+  expect(state.connectors.map((c: { connectorId: string }) => c.connectorId).sort()).toEqual(['amazon-pay-sandbox', 'stripe-sandbox']);
+  for (const c of state.connectors) {
+    expect(c).toMatchObject({ kind: 'sandbox', enabled: true, status: 'healthy', fee: { basisPoints: expect.any(Number), fixedMinor: expect.any(Number) } });
+    expect(c.recentAttempts).toBeGreaterThanOrEqual(0);
+  }
+  // The breaker has counted the payments made above (their attempts, folded from the outbox's events).
+  expect(state.connectors.reduce((n: number, c: { recentAttempts: number }) => n + c.recentAttempts, 0)).toBeGreaterThan(0);
+});
+
 test("another merchant's figures are its own", async () => {
   const result = await insights(`view=routing&from=${encodeURIComponent(from)}`, other);
   expect(result.json.payments).toBe(1);

@@ -133,6 +133,7 @@ describe('api', () => {
         'POST /reward',
         'POST /reward/relay',
         'POST /route',
+        'GET /route/state',
         'POST /route/feedback',
       ].sort(),
     );

@@ -301,14 +301,34 @@ describe('payment steps', () => {
     expect((await s.store.get(payment.merchantId, payment.paymentId))?.outbox).toBeUndefined();
   });
 
-  it('abort after Begin itself failed leaves the key alone: another run of the key may hold it and be charging', async () => {
+  it('abort after Begin itself failed leaves the key alone, and answers what its claim says: processing while another run holds it', async () => {
     const s = setup([gateway('s')]);
-    const live = await started(s); // a live run holds the claim
+    const live = await started(s); // a live run holds the claim (and may be charging)
     const aborted = await service.abort({ input: s.envelope, state: { error: { Error: 'ProvisionedThroughputExceededException' } } }, s.deps);
-    expect(parsed(aborted.response)).toMatchObject({ status: 500, body: { error: { code: 'internal_error' } } });
+    // Never "failed" for money that may have moved (found by test:faults: a retry's Begin throttled while the
+    // first run had charged answered 500 "failed before anything was charged").
+    expect(parsed(aborted.response)).toMatchObject({ status: 202, body: { status: 'processing', paymentId: live.paymentId } });
     // Still held: a third run is told it is in progress instead of starting a second payment.
     const third = await service.begin(s.envelope, s.deps);
     expect(third.outcome === 'respond' && parsed(third.response)).toMatchObject({ status: 409, body: { error: { details: { paymentId: live.paymentId } } } });
+  });
+
+  it("abort after Begin itself failed: a completed key's own answer; a key never claimed 500, nothing charged", async () => {
+    const g = gateway('s');
+    const s = setup([g]);
+    const never = await service.abort({ input: s.envelope, state: { error: { Error: 'ProvisionedThroughputExceededException' } } }, s.deps);
+    expect(parsed(never.response)).toMatchObject({ status: 500, body: { error: { code: 'internal_error', message: expect.stringMatching(/failed before anything was charged/) } } });
+    const payment = await started(s);
+    const charged = await service.chargeAndFinalize({ payment, attempt: 0, connector: { connectorId: 's' }, plan: plan('s') }, s.deps);
+    expect(charged.response.status).toBe(201);
+    // Charged, the key not yet completed: processing, with the payment to poll.
+    const during = await service.abort({ input: s.envelope, state: { error: { Error: 'ProvisionedThroughputExceededException' } } }, s.deps);
+    expect(parsed(during.response)).toMatchObject({ status: 202, body: { status: 'processing', paymentId: payment.paymentId } });
+    // Completed: the key's own answer.
+    await s.deps.idempotency.complete({ merchantId: s.envelope.merchantId, idempotencyKey: s.envelope.idempotencyKey }, charged.response);
+    const late = await service.abort({ input: s.envelope, state: { error: { Error: 'ProvisionedThroughputExceededException' } } }, s.deps);
+    expect(late.response).toEqual(charged.response);
+    expect(g.processed()).toBe(1);
   });
 
   it('abort of a run that outlived its lease leaves the claim of the run that took it over (no second payment for the key)', async () => {
