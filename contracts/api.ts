@@ -306,6 +306,18 @@ export type FraudAssessment = z.infer<typeof FraudAssessment>;
 export const FraudResponse = FraudAssessment.extend({ thresholds: FraudThresholds });
 export const FraudLabelResponse = z.object({ label: z.object({ paymentId: PaymentId, fraud: z.boolean() }) });
 
+/** `GET /fraud/labels?paymentIds=pay_…,pay_…`: which of these payments you labelled, and how (at most 50 ids). */
+export const FraudLabelsQuery = z
+  .object({
+    paymentIds: z
+      .string()
+      .transform((text) => text.split(',').map((id) => id.trim()).filter(Boolean))
+      .pipe(z.array(PaymentId).min(1, 'must name at least one payment id').max(50, 'must name at most 50 payment ids')),
+  })
+  .strict();
+
+export const FraudLabelsResponse = z.object({ labels: z.array(z.object({ paymentId: PaymentId, fraud: z.boolean(), labelledAt: z.string() })) });
+
 export const HealthStatus = z.enum(['healthy', 'demoted', 'probing']);
 export type HealthStatus = z.infer<typeof HealthStatus>;
 

@@ -199,6 +199,16 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         errors: { 400: 'a bad field', 404: 'not one of your payments', 409: 'the payment neither succeeded nor is held for review (payment_not_completed)' },
         target: { kind: 'function', function: 'fraud' },
       },
+      {
+        method: 'GET',
+        path: '/fraud/labels',
+        summary: 'Which of these payments you labelled, and how (paymentIds: up to 50, comma-separated)',
+        auth: 'jwt',
+        query: api.FraudLabelsQuery,
+        responses: { 200: ok('your labels of the payments named (one you did not label is absent)', api.FraudLabelsResponse) },
+        errors: { 400: 'a bad query parameter (named in details)' },
+        target: { kind: 'function', function: 'fraud' },
+      },
     ],
   },
   routing: {

@@ -86,7 +86,13 @@ export function RoutingPage() {
 }
 
 function LabelQueue() {
-  const queue = useLoad(() => api('GET', `/payments${query({ status: 'review', limit: 50 })}`), []);
+  // The held payments, and the labels already given to them (GET /fraud/labels).
+  const queue = useLoad(async () => {
+    const page = await api('GET', `/payments${query({ status: 'review', limit: 50 })}`);
+    const ids = page.payments.map((p) => p.paymentId);
+    const given = ids.length ? (await api('GET', `/fraud/labels${query({ paymentIds: ids.join(',') })}`)).labels : [];
+    return { ...page, labels: Object.fromEntries(given.map((l) => [l.paymentId, l.fraud ? 'fraud' : 'legitimate'])) };
+  }, []);
   const [labelled, setLabelled] = useState({});
   const [problem, setProblem] = useState();
   const label = async (paymentId, fraud) => {
@@ -114,8 +120,8 @@ function LabelQueue() {
                 <td class="num">${money(p.amount, p.currency)}</td>
                 <td class="num">${score(p.fraud?.score)}</td>
                 <td>${p.fraud?.reasons?.[0]?.code ?? '—'}</td>
-                <td>${labelled[p.paymentId]
-                  ? html`<span role="status">Labelled ${labelled[p.paymentId]}</span>`
+                <td>${labelled[p.paymentId] ?? queue.data.labels[p.paymentId]
+                  ? html`<span role="status">Labelled ${labelled[p.paymentId] ?? queue.data.labels[p.paymentId]}</span>`
                   : html`<button type="button" onClick=${() => label(p.paymentId, true)} aria-label=${`Label ${p.paymentId} fraud`}>Fraud</button>
                       <button type="button" onClick=${() => label(p.paymentId, false)} aria-label=${`Label ${p.paymentId} legitimate`}>Legitimate</button>`}</td>
               </tr>`,

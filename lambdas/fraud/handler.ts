@@ -1,5 +1,5 @@
 /**
- * Fraud Lambda: POST /fraud and POST /fraud/labels from API Gateway; the payment workflow's ScoreFraud step
+ * Fraud Lambda: POST /fraud, POST /fraud/labels and GET /fraud/labels from API Gateway; the payment workflow's ScoreFraud step
  * (beside Begin); and the fraud features' consumer of PaymentSucceeded (the FraudFeatures queue, off the
  * payment's synchronous path), which folds each succeeded payment into the feature state. The model folder is
  * loaded at cold start: a missing or corrupt one fails the start with the file named.
@@ -10,11 +10,11 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { documentClientOf, traced } from '../shared/clients';
 import { config } from '../shared/config';
 import { ENV, METRICS } from '../../contracts/resources';
-import { apiRoute, isApiGatewayEvent, parseApiBody, parseJsonValue } from '../shared/http';
+import { apiRoute, isApiGatewayEvent, parseApiBody, parseJsonValue, parseQuery } from '../shared/http';
 import { instrumented, metrics } from '../shared/powertools';
 import { eachQueued, queuedBatch, type QueuedMessage } from '../shared/queued';
 import { runStep } from '../shared/steps';
-import { FraudLabelRequest, FraudRequest, MERCHANT_CLAIM, PaymentRequest } from '../../contracts/api';
+import { FraudLabelRequest, FraudLabelsQuery, FraudRequest, MERCHANT_CLAIM, PaymentRequest } from '../../contracts/api';
 import { ForbiddenError } from '../../contracts/errors';
 import type { PaymentSucceededDetail } from '../../contracts/events';
 import { thresholdsProblem } from '../../contracts/settings';
@@ -25,7 +25,11 @@ import { CUSTOMER_SNAPSHOT, TERMINAL_SNAPSHOT } from './graph';
 import { DEFAULT_MODEL_DIR, loadFraudModel, type FraudModel, type Thresholds } from './model';
 import { sageMakerScorer, type EndpointScorer } from './sagemaker';
 import { type FraudDeps, type ScoredTransaction, labelPayment, recordCompleted, scoreTransaction } from './service';
+import { DynamoLabelStore, type LabelStore } from './labels';
 import { DynamoFeatureState } from './state';
+
+let labels: LabelStore | undefined;
+const labelStore = (): LabelStore => (labels ??= new DynamoLabelStore(documentClientOf(), config().tables.fraudState));
 
 let deps: FraudDeps | undefined;
 
@@ -119,8 +123,12 @@ function onSucceeded(messages: readonly QueuedMessage[]): Promise<unknown> {
 async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   if (event.resource === '/fraud/labels') {
     return apiRoute(event, async (merchantId) => {
+      if (event.httpMethod === 'GET') {
+        const { paymentIds } = parseQuery(event, FraudLabelsQuery);
+        return { status: 200, body: { labels: await labelStore().get(merchantId, paymentIds) } };
+      }
       const { paymentId, fraud } = parseApiBody(event, FraudLabelRequest);
-      return { status: 200, body: { label: await labelPayment(merchantId, paymentId, fraud, { state: dependencies().state, payments: paymentLookup() }) } };
+      return { status: 200, body: { label: await labelPayment(merchantId, paymentId, fraud, { state: dependencies().state, payments: paymentLookup(), labels: labelStore(), now: () => new Date() }) } };
     });
   }
   return apiRoute(event, async (merchantId) => {

@@ -13,6 +13,7 @@ import { transactionGraph, type GraphInputs } from './graph';
 import type { FraudModel, Thresholds } from './model';
 import { scoreWithFallback, type EndpointScorer, type FallbackReporter, type ScoredBy } from './sagemaker';
 import type { FeatureStatePort } from './state';
+import type { LabelStore } from './labels';
 
 export type { FraudDecision };
 
@@ -97,7 +98,7 @@ export async function labelPayment(
   merchantId: string,
   paymentId: string,
   fraud: boolean,
-  deps: Pick<FraudDeps, 'state'> & { readonly payments: LabelledPaymentLookup },
+  deps: Pick<FraudDeps, 'state'> & { readonly payments: LabelledPaymentLookup; readonly labels: LabelStore; readonly now: () => Date },
 ): Promise<{ paymentId: string; fraud: boolean }> {
   const payment = await deps.payments.get(merchantId, paymentId);
   if (!payment) throw new NotFoundError(`payment ${paymentId} was not found`);
@@ -109,5 +110,6 @@ export async function labelPayment(
     { txId: paymentId, time: Date.parse(payment.createdAt), customerId: payment.customerId, terminalId: merchantId },
     fraud,
   );
+  await deps.labels.record(merchantId, { paymentId, fraud, labelledAt: deps.now().toISOString() });
   return { paymentId, fraud };
 }

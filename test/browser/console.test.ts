@@ -120,6 +120,10 @@ test('labels a payment held for review, through /fraud/labels', async () => {
   await queue.getByRole('link', { name: held }).waitFor();
   await queue.getByRole('button', { name: `Label ${held} fraud` }).click();
   await queue.getByText('Labelled fraud').waitFor();
+  // Kept: the queue reads the labels back (GET /fraud/labels) when the page opens again.
+  await page.reload();
+  await page.getByRole('table', { name: 'Held for review, newest first' }).getByText('Labelled fraud').waitFor();
+  await expect(page.getByRole('button', { name: `Label ${held} fraud` }).count()).resolves.toBe(0);
   await page.getByRole('figure').first().waitFor();
   await shot('fraud');
 });

@@ -54,9 +54,24 @@ test('a payment held for review takes its reviewer\'s verdict', async () => {
     const review = await owner.pay(payBody());
     expect(review.status).toBe(202);
     expect(review.json.payment.status).toBe('review');
-    const labelled = await owner.call('POST', '/fraud/labels', { body: { paymentId: review.json.payment.paymentId, fraud: true } });
+    const id = review.json.payment.paymentId;
+    const labelled = await owner.call('POST', '/fraud/labels', { body: { paymentId: id, fraud: true } });
     expect(labelled.status).toBe(200);
-    expect(labelled.json).toEqual({ label: { paymentId: review.json.payment.paymentId, fraud: true } });
+    expect(labelled.json).toEqual({ label: { paymentId: id, fraud: true } });
+    // Read back by its owner only; a payment not labelled is absent.
+    const other = (await owner.pay(payBody())).json.payment.paymentId;
+    const read = await owner.call('GET', `/fraud/labels?paymentIds=${id},${other}`);
+    expect(read.status).toBe(200);
+    expect(read.json).toEqual({ labels: [{ paymentId: id, fraud: true, labelledAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) }] });
+    const stranger = await ApiClient.forMerchant(held, uniqueMerchant());
+    expect((await stranger.call('GET', `/fraud/labels?paymentIds=${id}`)).json).toEqual({ labels: [] });
+    // A change of mind replaces the label.
+    await owner.call('POST', '/fraud/labels', { body: { paymentId: id, fraud: false } });
+    expect((await owner.call('GET', `/fraud/labels?paymentIds=${id}`)).json.labels[0].fraud).toBe(false);
+    for (const [query, field] of [['', 'query.paymentIds'], ['paymentIds=nope', 'query.paymentIds.0'], [`paymentIds=${Array.from({ length: 51 }, () => id).join(',')}`, 'query.paymentIds']] as const) {
+      const bad = await owner.call('GET', `/fraud/labels?${query}`);
+      expect({ query: query.slice(0, 20), status: bad.status, fields: fieldsOf(bad) }).toEqual({ query: query.slice(0, 20), status: 400, fields: [field] });
+    }
   } finally {
     await held.close(1000);
   }

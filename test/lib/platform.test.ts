@@ -128,6 +128,7 @@ describe('api', () => {
         'POST /chat',
         'GET /insights',
         'POST /fraud',
+        'GET /fraud/labels',
         'POST /fraud/labels',
         'POST /pay',
         'POST /reward',
