@@ -305,6 +305,9 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   const finalClaims = await claimAll(URL_BASE, token, claimAnswers);
   log(`claims: ${claimAnswers.length} requests in all; ${finalClaims} of ${CUSTOMERS} customers with nothing left to claim`);
   await waitForClaimMints(run, sent, log);
+  // The analytics index learns each payment off its path (the outbox, then a queue that batches): let it catch up
+  // before the last stop, as the mints above (a stop leaves the rest queued, durably, for the next start).
+  await waitForIndex(dataDir, sent, log);
   child.kill('SIGINT');
   await exited(child);
 
@@ -597,6 +600,37 @@ async function waitForClaimMints(run: Run, sent: readonly Sent[], log: (line: st
  * Waits (up to 150 s) until every payment answered as succeeded that named a wallet has a mint on the ledger with
  * its id as the memo: read through the RPC, as any client would. The verdict comes later, from the journal.
  */
+/**
+ * Waits (at most 60 s) until every payment a client saw end (its last answer names it) has its document in the
+ * analytics index's journal, and the journal has stopped growing for 2 s.
+ */
+async function waitForIndex(dataDir: string, sent: readonly Sent[], log: (line: string) => void): Promise<void> {
+  const file = join(dataDir, 'search', `${ANALYTICS_INDEX_NAME}.jsonl`);
+  const ended = new Set<string>();
+  for (const s of sent) {
+    const last = s.answers.at(-1);
+    const id = last && /"status":"(succeeded|declined|review)"/.test(last.body) ? /"paymentId":"(pay_[0-9A-Z]{20})"/.exec(last.body)?.[1] : undefined;
+    if (id) ended.add(id);
+  }
+  const started = Date.now();
+  let size = -1;
+  let stableSince = Date.now();
+  while (Date.now() - started < 60_000) {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const missing = [...ended].filter((id) => !text.includes(`"eventId":"payment:${id}"`)).length;
+    if (text.length !== size) {
+      size = text.length;
+      stableSince = Date.now();
+    }
+    if (missing === 0 && Date.now() - stableSince >= 2000) {
+      log(`analytics index: the ${ended.size} payments answered as ended indexed ${((Date.now() - started) / 1000).toFixed(0)} s after the last claims`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  log('analytics index: still catching up after 60 s');
+}
+
 async function waitForMints(run: Run, sent: readonly Sent[], log: (line: string) => void): Promise<void> {
   const owed = new Map<string, string>();
   for (const s of sent) {
