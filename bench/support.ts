@@ -2,7 +2,7 @@
 export { prng } from '../ml/prng';
 
 /** The q-quantile of sorted values (nearest rank). */
-export const quantile = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+export const quantile = (sorted: ArrayLike<number>, q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 /**
  * Invocation times (ms) by `<function>:<kind>`: the workflow step it ran, `queue` for an SQS batch (`Records`), or

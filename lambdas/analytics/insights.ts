@@ -3,11 +3,10 @@
  * documents of the merchant, totals over the window and the same figures per bucket (a date_histogram of the
  * creation time, empty buckets included).
  */
-import { NANOS_PER_TOKEN } from '../../contracts/analytics';
 import type { RewardChange } from '../../contracts/events';
 import { INSIGHTS_INTERVALS, type FraudInsights, type InsightsQuery, type InsightsResponse, type RewardsInsights, type RoutingInsights } from '../../contracts/insights';
 import { tokenDecimal } from './documents';
-import { term, type Aggs, type Bucket, type Clause } from './dsl';
+import { rewardChangeTokens, summedNanos, term, type Aggs, type Bucket, type Clause } from './dsl';
 
 type Terms = { buckets: Bucket[] };
 const bucketsOf = (bucket: Bucket, name: string) => (bucket[name] as Terms).buckets;
@@ -95,12 +94,8 @@ export function insightsRequest(merchantId: string, query: InsightsQuery, now: D
     };
   }
 
-  const change = (name: RewardChange) => ({ filter: term('rewardChange', name), aggs: { whole: { sum: { field: 'tokensWhole' } }, nanos: { sum: { field: 'tokensNanos' } } } });
-  const changes: Aggs = { issued: change('issued'), minted: change('minted'), clawed_back: change('clawed_back') };
-  const tokens = (bucket: Bucket, name: RewardChange) => {
-    const sums = bucket[name] as Bucket & { whole: { value: number }; nanos: { value: number } };
-    return tokenDecimal(BigInt(Math.round(sums.whole.value)) * NANOS_PER_TOKEN + BigInt(Math.round(sums.nanos.value)));
-  };
+  const changes: Aggs = { issued: rewardChangeTokens('issued'), minted: rewardChangeTokens('minted'), clawed_back: rewardChangeTokens('clawed_back') };
+  const tokens = (bucket: Bucket, name: RewardChange) => tokenDecimal(summedNanos(bucket, name));
   return {
     body: { size: 0, track_total_hits: true, query: scope('reward'), aggs: { ...changes, over: overTime(changes) } },
     read: (total, aggs): RewardsInsights => {

@@ -13,13 +13,13 @@
  */
 import type { Client } from '@opensearch-project/opensearch';
 import type { MetricFigures, MetricPlan, MetricRow, PlanFilter, PlanWindow } from '../../contracts/analytics';
-import { NANOS_PER_TOKEN, type AnalyticsDocument, type Dimension, type Metric } from '../../contracts/analytics';
+import { type AnalyticsDocument, type Dimension, type Metric } from '../../contracts/analytics';
 import type { RewardChange } from '../../contracts/events';
 import type { InsightsQuery, InsightsResponse } from '../../contracts/insights';
 import { ANALYTICS_INDEX_NAME } from '../../contracts/resources';
 import { tokenDecimal } from './documents';
 import type { AnalyticsIndex, IndexedDocument, Scope, SearchQuery } from './ports';
-import { term, terms, type Aggs, type Bucket, type Clause } from './dsl';
+import { rewardChangeTokens, summedNanos, term, terms, type Aggs, type Bucket, type Clause } from './dsl';
 import { insightsRequest } from './insights';
 
 export const EMBEDDING_DIMENSIONS = 512;
@@ -168,14 +168,10 @@ function inner(plan: MetricPlan): { aggs: Aggs; read: (bucket: Bucket, group?: s
       return { aggs: { num: { filter: charged } }, read: (b, group) => [ratio(countOf(b, 'num'), b.doc_count, group)] };
     }
     case 'reward_tokens': {
-      const change = (name: RewardChange) => ({ filter: term('rewardChange', name), aggs: { whole: { sum: { field: 'tokensWhole' } }, nanos: { sum: { field: 'tokensNanos' } } } });
       return {
-        aggs: { issued: change('issued'), clawed_back: change('clawed_back'), minted: change('minted') },
+        aggs: { issued: rewardChangeTokens('issued'), clawed_back: rewardChangeTokens('clawed_back'), minted: rewardChangeTokens('minted') },
         read: (b, group) => {
-          const nanos = (name: RewardChange) => {
-            const sums = b[name] as Bucket & { whole: { value: number }; nanos: { value: number } };
-            return BigInt(Math.round(sums.whole.value)) * NANOS_PER_TOKEN + BigInt(Math.round(sums.nanos.value));
-          };
+          const nanos = (name: RewardChange) => summedNanos(b, name);
           const issued = nanos('issued');
           const clawedBack = nanos('clawed_back');
           const net = issued - clawedBack;

@@ -92,7 +92,6 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
 export const steps: StepHandlers<'payments'> = {
   begin: (input) => service.begin(input.envelope, dependencies()),
   charge: async (input) => {
-    logger.appendKeys({ paymentId: input.payment.paymentId, idempotencyKey: input.payment.idempotencyKey });
     try {
       const output = await service.chargeAndFinalize(input, dependencies());
       metrics.addMetric(METRICS.paymentSucceeded, 'Count', 1);
@@ -104,7 +103,6 @@ export const steps: StepHandlers<'payments'> = {
     }
   },
   finalize: async (input) => {
-    logger.appendKeys({ paymentId: input.payment.paymentId, idempotencyKey: input.payment.idempotencyKey });
     const output = await service.finalize({ payment: input.payment, result: input.result, fraud: input.fraud }, dependencies());
     const name = output.succeeded ? METRICS.paymentSucceeded : input.result.outcome === 'declined' ? METRICS.paymentDeclined : METRICS.paymentFailed;
     metrics.addMetric(name, 'Count', 1);

@@ -46,6 +46,7 @@ import { ANALYTICS_INDEX_NAME } from '../../contracts/resources';
 import { LOCAL_TABLES } from '../../local/env';
 import { createLocalIssuer } from '../../local/issuer';
 import { journalTransactions } from '../../local/solana/ledger';
+import { waitForHealth } from '../support/suite';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -153,18 +154,6 @@ function start(run: Run): Promise<ChildProcess> {
   });
 }
 
-async function waitHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the platform never became healthy');
-}
-
 /** The customers' wallets: three payments in four name one. */
 const WALLETS = Array.from({ length: 8 }, () => Keypair.generate().publicKey.toBase58());
 /** The customers, and the wallet each claims the rewards of its payments without a wallet to. */
@@ -252,7 +241,7 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   const sent: Sent[] = [];
   const claimAnswers: Array<{ status: number; body: string }> = [];
   let child = await start(run);
-  await waitHealthy(URL_BASE);
+  await waitForHealth(URL_BASE, { timeoutMs: 20_000 });
   for (let round = 0; round < KILLS; round++) {
     const batch = Array.from({ length: BATCH }, (_, i) => ({ key: randomUUID(), body: body(round * BATCH + i), answers: [] }));
     sent.push(...batch);
@@ -267,7 +256,7 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
     await exited(child);
     log(`round ${round + 1}/${KILLS}: kill -9 with ${batch.filter((s) => s.answers.length === 0).length} of ${BATCH} unanswered`);
     child = await start(run);
-    await waitHealthy(URL_BASE);
+    await waitForHealth(URL_BASE, { timeoutMs: 20_000 });
   }
   log(`waiting ${LEASE_MS / 1000} s for the in-flight window, then retrying every request with its own key`);
   await new Promise((r) => setTimeout(r, LEASE_MS + 1000));
@@ -299,7 +288,7 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   await exited(child);
   log(`claims: kill -9 with ${CUSTOMERS - (claimAnswers.length - answeredBefore)} of ${CUSTOMERS} claims unanswered (and ${KILLS * CLAIMS_PER_ROUND} in flight at the payment rounds' kills)`);
   child = await start(run);
-  await waitHealthy(URL_BASE);
+  await waitForHealth(URL_BASE, { timeoutMs: 20_000 });
   // Then each customer claims until nothing is left: a claim left open by the kill is finished by its customer's
   // next request, and a customer with more rewards than that claim took gets a new one.
   const finalClaims = await claimAll(URL_BASE, token, claimAnswers);

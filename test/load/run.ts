@@ -20,7 +20,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Keypair } from '@solana/web3.js';
 import { openLoop, type LoadRequest, type Outcome } from '../../bench/load';
-import { prng } from '../../bench/support';
+import { prng, quantile } from '../../bench/support';
+import { table, waitForHealth } from '../support/suite';
 import { createLocalIssuer } from '../../local/issuer';
 
 const ROOT = join(__dirname, '..', '..');
@@ -87,7 +88,6 @@ export interface LoadReport {
   readonly breaches: readonly string[];
 }
 
-const quantile = (sorted: readonly number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : 0);
 
 export function figures(samples: ReadonlyArray<{ latency: number; outcome: Outcome }>): EndpointFigures {
   const latencies = samples.filter((s) => s.outcome.kind === 'answered').map((s) => s.latency).sort((a, b) => a - b);
@@ -98,7 +98,8 @@ export function figures(samples: ReadonlyArray<{ latency: number; outcome: Outco
     statuses[key] = (statuses[key] ?? 0) + 1;
     if (outcome.kind !== 'answered' || outcome.status >= 500) failed += 1;
   }
-  return { requests: samples.length, p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), p99: quantile(latencies, 0.99), statuses, failed };
+  const at = (q: number) => (latencies.length ? quantile(latencies, q) : 0);
+  return { requests: samples.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), statuses, failed };
 }
 
 /** The mix's n-th request: deterministic given the seed, payments' ids fed back for the reads. */
@@ -226,20 +227,6 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitForHealth(url: string, child: ChildProcess | undefined, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`the platform exited (${child.exitCode}) before it was up`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`the platform at ${url} did not answer /health within ${timeoutMs / 1000} s`);
-}
-
 /** Calls each endpoint of the mix a few times, one at a time, until each has answered. */
 async function warmEveryEndpoint(url: string, mix: Mix): Promise<void> {
   for (const endpoint of ENDPOINTS) {
@@ -276,7 +263,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
     });
   }
   try {
-    await waitForHealth(url, child);
+    await waitForHealth(url, { child, timeoutMs: 120_000 });
     const issuer = await createLocalIssuer({ dir: join(dataDir, 'issuer') });
     const token = await issuer.signToken({ merchantId: `m_load_${randomUUID().slice(0, 8)}`, expiresIn: '2h' });
     const mix = new Mix(token, options.seed ?? 7);
@@ -326,11 +313,6 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
     }
     if (temp) rmSync(temp, { recursive: true, force: true });
   }
-}
-
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
 const ms = (value: number) => value.toFixed(1);

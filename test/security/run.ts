@@ -15,6 +15,7 @@ import { containsCardNumber, MERCHANT_CLAIM } from '../../contracts/api';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER } from '../../local/issuer';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
 import { AUTH_ATTACKS, buildCorpus, type AuthAttack, type CorpusContext, type SecurityCase } from './corpus';
+import { table } from '../support/suite';
 
 export interface SecurityOptions {
   /** A running platform's URL; without it, one is started in a temporary folder and stopped at the end. */
@@ -139,11 +140,6 @@ async function pool<T, R>(items: readonly T[], concurrency: number, work: (item:
     }),
   );
   return results;
-}
-
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
 export async function runSecurity(options: SecurityOptions = {}): Promise<SecurityReport> {

@@ -3,6 +3,7 @@
  * theirs (ml/cli.ts: --help, a bad option named in one line, exit 2), and the end of a run: the report printed,
  * exit 1 on any breach.
  */
+import type { ChildProcess } from 'node:child_process';
 import { exitOnError, parseCommandLine, UsageError } from '../../ml/cli';
 
 /** parseCommandLine (--help: usage, then undefined), a bad option ending the command with one line and exit 2. */
@@ -32,4 +33,25 @@ export function finishSuite(name: string, run: Promise<{ readonly text: string; 
     console.log(`\n${report.text}`);
     process.exit(report.breaches.length ? 1 : 0);
   }, exitOnError(name));
+}
+
+/** Rows as aligned columns (the first left-aligned, the rest right-aligned): the suites' report tables. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+/** Waits until the platform at `url` answers /health; fails at `timeoutMs`, or at once when its process `child` exits. */
+export async function waitForHealth(url: string, options: { readonly child?: ChildProcess; readonly timeoutMs: number }): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  while (Date.now() < deadline) {
+    if (options.child && options.child.exitCode !== null) throw new Error(`the platform exited (${options.child.exitCode}) before it was up`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the platform at ${url} did not answer /health within ${options.timeoutMs / 1000} s`);
 }
