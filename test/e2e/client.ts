@@ -26,9 +26,9 @@ export function startPlatform(
  * before any transaction), while `clusterDown()` says so; the mints schedule takes over at once (the default
  * waits 2 minutes for the workflow).
  */
-export function startPlatformWithFlakyCluster(clusterDown: () => boolean): Promise<LocalPlatform> {
+export function startPlatformWithFlakyCluster(clusterDown: () => boolean, env: Record<string, string> = {}): Promise<LocalPlatform> {
   return startPlatform({
-    env: { MINT_SWEEP_AFTER_MS: '0' },
+    env: { MINT_SWEEP_AFTER_MS: '0', ...env },
     handlerOverrides: {
       rewards: async (event, next) => {
         if (clusterDown() && (event as { step?: string }).step === 'mint') {
