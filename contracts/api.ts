@@ -614,9 +614,12 @@ export function processingBody(paymentId?: string): ProcessingResponse {
  * - `claimed`: a claim (`claimId`) took it: the claim's mint carries its tokens;
  * - `not_configured`: this stage mints no tokens (no SPL_TOKEN_MINT_ADDRESS); recorded only;
  * - `pending`: its mint transaction is being sent or confirmed (`signature` once one is on record);
+ * - `failed`: its latest mint transaction (`signature`) failed on chain or was refused (`error`, `failedAt`): nothing
+ *   was minted by it and the tokens are still owed; the mints schedule sends a new one, which succeeds once an
+ *   operator has fixed the cause (a treasury out of SOL, a rotated mint authority: the reward DLQ's alarm fires);
  * - `minted`: finalized on chain (`signature`, `mintedAt`).
  */
-export const RewardChainState = z.enum(['no_wallet', 'claimed', 'not_configured', 'pending', 'minted']);
+export const RewardChainState = z.enum(['no_wallet', 'claimed', 'not_configured', 'pending', 'failed', 'minted']);
 export type RewardChainState = z.infer<typeof RewardChainState>;
 
 export const RewardChain = z.object({
@@ -630,6 +633,9 @@ export const RewardChain = z.object({
   /** The mint transaction's signature (base58): look it up on any explorer of the cluster. */
   signature: z.string().optional(),
   mintedAt: z.string().optional(),
+  /** Why the latest mint transaction failed (`failed`): the cluster's words. */
+  error: z.string().optional(),
+  failedAt: z.string().optional(),
   /** The claim that took a reward recorded without a wallet. */
   claimId: z.string().optional(),
 });

@@ -110,16 +110,18 @@ export const PaymentRecordedDetail = z.object({
 });
 export type PaymentRecordedDetail = z.infer<typeof PaymentRecordedDetail>;
 
-/** What changed a reward's tokens, or put them on chain. */
-export const RewardChange = z.enum(['issued', 'clawed_back', 'minted']);
+/** What changed a reward's tokens, put them on chain, or failed to. */
+export const RewardChange = z.enum(['issued', 'clawed_back', 'minted', 'mint_failed']);
 export type RewardChange = z.infer<typeof RewardChange>;
 
 /**
  * One change of a reward or a claim (detail of `RewardChanged`), from the rewards ledger's outbox: `issued` (a
  * payment's reward recorded with its tokens), `clawed_back` (a refund reduced it before anything had its tokens),
- * `minted` (its mint transaction, or a claim's, found finalized). Each change is recorded once, in the same write
- * as the change itself, and numbered: `rewardId` and `seq` are the event's identity, however often it is
- * published. `tokens` is what this change issued, took back or minted, never a running total. Not strict.
+ * `minted` (its mint transaction, or a claim's, found finalized), `mint_failed` (a mint transaction failed on chain
+ * or was refused: nothing was minted by it, the tokens are still owed, and the mints schedule sends a new one).
+ * Each change is recorded once, in the same write as the change itself, and numbered: `rewardId` and `seq` are the
+ * event's identity, however often it is published. `tokens` is what this change issued, took back, minted or
+ * failed to mint, never a running total. Not strict.
  */
 export const RewardChangedDetail = z.object({
   /** The reward's payment id, or the claim's id (`clm_…`). */

@@ -1,7 +1,8 @@
 /**
  * `GET /insights`: the figures the console charts, over a window, from the analytics index: routing (per connector,
  * the payments that tried it and those it charged, over time; fallbacks; volume), fraud (the score distribution,
- * decisions over time, the top reasons) and rewards (issued, minted and clawed back over time, in tokens).
+ * decisions over time, the top reasons) and rewards (issued, minted and clawed back over time, in tokens; the mint
+ * transactions that failed, and the rewards they failed for).
  */
 import { z } from 'zod';
 import { PaymentEra } from './api';
@@ -85,7 +86,16 @@ export const RewardsInsights = z.object({
   issued: Change,
   minted: Change,
   clawedBack: Change,
-  series: z.array(z.object({ at: z.string(), issued: Tokens, minted: Tokens, clawedBack: Tokens })),
+  /**
+   * Mint transactions that failed on chain or were refused (each minted nothing, and its reward's tokens stayed
+   * owed: the mints schedule sends a new one): how many, their tokens, how many rewards they were for, and the
+   * rewards (a payment's id, or a claim's `clm_…`) with the most failures, most first.
+   */
+  failedMints: Change.extend({
+    rewards: z.number().int(),
+    mostFailed: z.array(z.object({ rewardId: z.string(), failures: z.number().int() })),
+  }),
+  series: z.array(z.object({ at: z.string(), issued: Tokens, minted: Tokens, clawedBack: Tokens, failedMints: z.number().int() })),
 });
 
 export const InsightsResponse = z.discriminatedUnion('view', [RoutingInsights, FraudInsights, RewardsInsights]);

@@ -93,6 +93,8 @@ export class SmartPayObservability extends Construct {
   public readonly rewardDlqDepthAlarm: cw.Alarm;
   /** A reward's mint not finalized 15 minutes after the reward was recorded. */
   public readonly unmintedRewardAgeAlarm: cw.Alarm;
+  /** Any reward mint transaction the chain refused or failed (RewardMintFailed): a cause only an operator fixes. */
+  public readonly rewardMintFailedAlarm: cw.Alarm;
   /** Any message on the reward rule's DLQ. */
   public readonly rewardRuleDlqDepthAlarm: cw.Alarm;
   /** Any message on the routing updater's DLQ (outcome events the updater failed on 5 times). */
@@ -223,6 +225,14 @@ export class SmartPayObservability extends Construct {
       comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
     });
+    this.rewardMintFailedAlarm = alarm('RewardMintFailedAlarm', {
+      metric: functionMetric('rewards', METRICS.rewardMintFailed, 'Sum', period),
+      alarmDescription:
+        'A reward mint transaction failed on chain or was refused (a treasury without SOL for the fee, a mint authority that is not the mint\'s): POST /reward answers its chain.state "failed" with the cluster\'s reason, and the mints schedule sends a new transaction each minute until the cause is fixed',
+      threshold: 0,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
     this.rewardRuleDlqDepthAlarm = dlqDepth(
       'RewardRuleDlqDepthAlarm',
       workflows.rewardRuleDlq,
@@ -256,6 +266,7 @@ export class SmartPayObservability extends Construct {
       this.rewardExecutionsFailedAlarm,
       this.rewardDlqDepthAlarm,
       this.unmintedRewardAgeAlarm,
+      this.rewardMintFailedAlarm,
       this.rewardRuleDlqDepthAlarm,
       ...Object.values(consumerDlqAlarms),
       this.outboxDlqDepthAlarm,

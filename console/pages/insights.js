@@ -1,4 +1,4 @@
-// The chart pages: routing, fraud (with the label queue) and rewards, from GET /insights.
+// The chart pages: routing, fraud (with the label queue) and rewards (with the failed mints), from GET /insights.
 import { api, query } from '../api.js';
 import { BarChart, TimeChart } from '../charts.js';
 import { dateTime, money, percent, score } from '../format.js';
@@ -170,15 +170,30 @@ export function RewardsPage() {
           <dt>Minted</dt><dd>${d.minted.tokens} tokens (${d.minted.count})</dd>
           <dt>Pending</dt><dd>${pending(d)} tokens</dd>
           <dt>Clawed back</dt><dd>${d.clawedBack.tokens} tokens (${d.clawedBack.count})</dd>
+          <dt>Failed mints</dt><dd>${d.failedMints.count} transaction${d.failedMints.count === 1 ? '' : 's'} for ${d.failedMints.rewards} reward${d.failedMints.rewards === 1 ? '' : 's'}</dd>
         </dl>
         <div class="charts"><${TimeChart} title="Tokens over time" times=${d.series.map((b) => b.at)}
-          series=${[{ label: 'issued', values: d.series.map((b) => Number(b.issued)) }, { label: 'minted', values: d.series.map((b) => Number(b.minted)) }, { label: 'clawed back', values: d.series.map((b) => Number(b.clawedBack)) }]} /></div>`
+          series=${[{ label: 'issued', values: d.series.map((b) => Number(b.issued)) }, { label: 'minted', values: d.series.map((b) => Number(b.minted)) }, { label: 'clawed back', values: d.series.map((b) => Number(b.clawedBack)) }]} />
+          <${TimeChart} title="Failed mint transactions" times=${d.series.map((b) => b.at)} series=${[{ label: 'failed', values: d.series.map((b) => b.failedMints) }]} /></div>
+        <${FailedMints} figures=${d.failedMints} />`
       : html`<${Loading} what="reward figures" />`}
     <section aria-labelledby="recent-rewards"><h2 id="recent-rewards">Latest rewards</h2>
       <${Problem} error=${recent.error} />
-      ${recent.data ? html`<ul class="rewards">${recent.data.payments.map((p) => html`<li><${RewardLine} payment=${p} /></li>`)}</ul>` : null}
+      ${recent.data ? html`<ul class="rewards">${recent.data.payments.map((p) => html`<li><${RewardLine} paymentId=${p.paymentId} /></li>`)}</ul>` : null}
     </section>
   <//>`;
+}
+
+/** The rewards whose mint transactions failed in the window, most failures first, each with where it stands now. */
+function FailedMints({ figures }) {
+  return html`<section aria-labelledby="failed-mints"><h2 id="failed-mints">Failed mints</h2>
+    ${figures.mostFailed.length === 0
+      ? html`<p>No mint transaction failed in this window.</p>`
+      : html`<p>Each failed transaction minted nothing; its reward's tokens stay owed, and the mints schedule sends a new one once the cause (a treasury without SOL, a rotated mint authority) is fixed.</p>
+        <ul class="rewards">${figures.mostFailed.map(
+          (f) => html`<li>${f.rewardId.startsWith('clm_') ? html`claim ${f.rewardId}` : html`<${RewardLine} paymentId=${f.rewardId} />`}: ${f.failures} failed transaction${f.failures === 1 ? '' : 's'}</li>`,
+        )}</ul>`}
+  </section>`;
 }
 
 /** Issued less minted and clawed back, exactly (decimal strings of at most 9 decimals). */
@@ -193,12 +208,14 @@ function pending(d) {
   return fraction ? `${whole}.${fraction}` : String(whole);
 }
 
-function RewardLine({ payment }) {
-  const reward = useLoad(() => api('POST', '/reward', { paymentId: payment.paymentId }), [payment.paymentId]);
-  if (reward.loading) return html`<span>${payment.paymentId}: loading…</span>`;
-  if (reward.error) return html`<span>${payment.paymentId}: ${reward.error.message}</span>`;
+function RewardLine({ paymentId }) {
+  const reward = useLoad(() => api('POST', '/reward', { paymentId }), [paymentId]);
+  if (reward.loading) return html`<span>${paymentId}: loading…</span>`;
+  if (reward.error) return html`<span>${paymentId}: ${reward.error.message}</span>`;
   const r = reward.data.reward;
   const chain = r.chain ?? {};
-  return html`<a href=${`#/payments/${payment.paymentId}`}>${payment.paymentId}</a>: ${r.tokensDisplay ?? r.tokens} tokens, ${chain.state ?? r.status}
-    ${chain.signature ? html` (<a href=${ledgerLink(chain.signature)} rel="noreferrer" target="_blank">on the ledger</a>)` : null}`;
+  const tokens = r.tokensDisplay ?? r.tokens;
+  return html`<a href=${`#/payments/${paymentId}`}>${paymentId}</a>: ${tokens} token${tokens === '1' ? '' : 's'},${' '}<span class=${`badge badge-${chain.state === 'minted' ? 'succeeded' : chain.state === 'failed' ? 'declined' : 'review'}`}>${chain.state ?? r.status}</span>
+    ${chain.state === 'failed' ? html` (${chain.error}, ${dateTime(chain.failedAt)})` : null}
+    ${chain.signature ? html` (<a href=${ledgerLink(chain.signature)} rel="noreferrer" target="_blank">${chain.state === 'minted' ? 'on the ledger' : 'its transaction'}</a>)` : null}`;
 }

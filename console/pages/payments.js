@@ -85,6 +85,7 @@ function Reward({ payment }) {
     <dt>Tokens</dt><dd>${r.tokensDisplay ?? r.tokens}</dd>
     <dt>Status</dt><dd>${r.status}${r.error ? ` (${r.error})` : ''}</dd>
     <dt>On chain</dt><dd>${chain.state ?? '—'}${chain.wallet ? ` to ${chain.wallet}` : ''}</dd>
+    ${chain.state === 'failed' ? html`<dt>Mint failed</dt><dd>${dateTime(chain.failedAt)}: ${chain.error} (the tokens stay owed; the mints schedule sends a new transaction)</dd>` : null}
     ${chain.signature ? html`<dt>Signature</dt><dd><a href=${ledgerLink(chain.signature)} rel="noreferrer" target="_blank">${chain.signature}</a></dd>` : null}
   </dl>`;
 }

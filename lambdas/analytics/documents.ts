@@ -8,7 +8,7 @@
  */
 import { NANOS_PER_TOKEN, type AnalyticsDocument } from '../../contracts/analytics';
 import { formatTokens } from '../../contracts/money';
-import type { PaymentRecordedDetail, PaymentRefundedDetail, RewardChangedDetail } from '../../contracts/events';
+import type { PaymentRecordedDetail, PaymentRefundedDetail, RewardChange, RewardChangedDetail } from '../../contracts/events';
 import type { AnalyticsEvent } from '../payments/lookup';
 
 /** Decimals of a billionth of a token. */
@@ -109,11 +109,16 @@ export function documentNanos(doc: AnalyticsDocument): bigint {
   return BigInt(doc.tokensWhole ?? 0) * NANOS_PER_TOKEN + BigInt(doc.tokensNanos ?? 0);
 }
 
-const REWARD_WORDS = { issued: 'reward issued', clawed_back: 'reward clawed back after a refund', minted: 'reward minted on chain' } as const;
+const REWARD_WORDS: Readonly<Record<RewardChange, string>> = {
+  issued: 'reward issued',
+  clawed_back: 'reward clawed back after a refund',
+  minted: 'reward minted on chain',
+  mint_failed: 'reward mint failed on chain',
+};
 
 /**
- * A reward change's document: the tokens it issued, took back or minted, dated when it happened. A claim's (its
- * mint) has no payment, amount or currency of its own (`XXX`, ISO 4217's "no currency").
+ * A reward change's document: the tokens it issued, took back, minted or failed to mint, dated when it happened. A
+ * claim's (its mint) has no payment, amount or currency of its own (`XXX`, ISO 4217's "no currency").
  */
 export function rewardDocument(detail: RewardChangedDetail): AnalyticsDocument {
   const claim = detail.paymentId === undefined;
@@ -134,7 +139,7 @@ export function rewardDocument(detail: RewardChangedDetail): AnalyticsDocument {
     ...tokenParts(detail.tokens, detail.decimals),
     createdAt: Date.parse(detail.at),
     at: detail.at,
-    text: claim ? `claim of rewards minted on chain` : `${REWARD_WORDS[detail.change]} for a payment in ${detail.currency}`,
+    text: claim ? `claim of rewards ${detail.change === 'mint_failed' ? 'failed to mint' : 'minted'} on chain` : `${REWARD_WORDS[detail.change]} for a payment in ${detail.currency}`,
   };
 }
 

@@ -94,20 +94,27 @@ export function insightsRequest(merchantId: string, query: InsightsQuery, now: D
     };
   }
 
-  const changes: Aggs = { issued: rewardChangeTokens('issued'), minted: rewardChangeTokens('minted'), clawed_back: rewardChangeTokens('clawed_back') };
+  const changes: Aggs = Object.fromEntries((['issued', 'minted', 'clawed_back', 'mint_failed'] as const).map((change) => [change, rewardChangeTokens(change)]));
   const tokens = (bucket: Bucket, name: RewardChange) => tokenDecimal(summedNanos(bucket, name));
+  const failing: Aggs = { filter: term('rewardChange', 'mint_failed'), aggs: { rewards: { cardinality: { field: 'rewardId' } }, most: { terms: { field: 'rewardId', size: 10 } } } };
   return {
-    body: { size: 0, track_total_hits: true, query: scope('reward'), aggs: { ...changes, over: overTime(changes) } },
+    body: { size: 0, track_total_hits: true, query: scope('reward'), aggs: { ...changes, failing, over: overTime(changes) } },
     read: (total, aggs): RewardsInsights => {
       const all = { doc_count: total, ...aggs } as Bucket;
       const figure = (name: RewardChange) => ({ count: countOf(all, name), tokens: tokens(all, name) });
+      const failed = all.failing as Bucket;
       return {
         view: 'rewards',
         ...window,
         issued: figure('issued'),
         minted: figure('minted'),
         clawedBack: figure('clawed_back'),
-        series: bucketsOf(all, 'over').map((b) => ({ at: at(b), issued: tokens(b, 'issued'), minted: tokens(b, 'minted'), clawedBack: tokens(b, 'clawed_back') })),
+        failedMints: {
+          ...figure('mint_failed'),
+          rewards: (failed.rewards as { value: number }).value,
+          mostFailed: bucketsOf(failed, 'most').map((b) => ({ rewardId: String(b.key), failures: b.doc_count })),
+        },
+        series: bucketsOf(all, 'over').map((b) => ({ at: at(b), issued: tokens(b, 'issued'), minted: tokens(b, 'minted'), clawedBack: tokens(b, 'clawed_back'), failedMints: countOf(b, 'mint_failed') })),
       };
     },
   };

@@ -111,6 +111,8 @@ async function mint(paymentId: string, waitMs?: number): Promise<boolean> {
   } catch (error) {
     if (error instanceof MintFailedError) {
       metrics.addMetric(METRICS.rewardMintFailed, 'Count', 1);
+      // The failure is on the reward (chain.state `failed`) and in its changes: published now, as a mint is.
+      if (error.transaction) await announceNow(paymentId);
       throw error;
     }
     // A store or RPC call that failed or timed out: the recorded attempt decides on the next try.

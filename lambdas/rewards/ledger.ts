@@ -2,9 +2,9 @@
  * The reward ledger's DynamoDB adapter (dynalite locally): one item per payment, a conditional put = exactly once.
  * Its on-chain mint (mint.ts) lives on the same item (`mint`): each attempt recorded before it is sent, with a
  * condition on the attempt it replaces, then marked minted, which takes it off the sparse `unminted` index (the
- * mint sweep's work list). Every change of an item's tokens (issued, clawed back, minted) is appended to its
- * `changes` in the same write, with the `unannounced` mark the rewards outbox (outbox.ts) clears once it has
- * published them.
+ * mint sweep's work list); an attempt that failed is marked so. Every change of an item's tokens (issued, clawed
+ * back, minted, failed to mint) is appended to its `changes` in the same write, with the `unannounced` mark the
+ * rewards outbox (outbox.ts) clears once it has published them.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -264,6 +264,27 @@ export class DynamoRewardLedger implements ClaimLedger, MintLedger, RefundLedger
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { paymentId }, ConsistentRead: true }));
     const mint = (Item as { mint?: MintAttempt } | undefined)?.mint;
     if (mint?.signature !== signature) throw new Error(`reward ${paymentId}: its mint is no longer ${signature}, so it cannot be marked minted`);
+  }
+
+  async markFailed(paymentId: string, signature: string, at: string, reason: string, tokens: string): Promise<void> {
+    // Not held: recorded already (a run before this one), replaced by a newer attempt, or minted after all.
+    await conditionHeld(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { paymentId },
+          UpdateExpression: `SET #mint.failedAt = :at, #mint.#error = :reason, ${APPEND_CHANGE}`,
+          ConditionExpression: '#mint.signature = :signature AND attribute_not_exists(#mint.mintedAt) AND attribute_not_exists(#mint.failedAt)',
+          ExpressionAttributeNames: { '#mint': 'mint', '#error': 'error' },
+          ExpressionAttributeValues: {
+            ':at': at,
+            ':reason': reason,
+            ':signature': signature,
+            ...appendValues(paymentId, { change: 'mint_failed', tokens, at }),
+          },
+        }),
+      ),
+    );
   }
 
   /** Up to `limit` ids of rewards and claims with changes not yet published (the sparse `unannounced` index, every shard). */

@@ -12,7 +12,9 @@
  * finalized → minted; failed on chain → nothing was minted (a transaction is atomic), so a new transaction;
  * unknown while its blockhash may still land → the same bytes again (the same signature: the cluster applies it
  * once); unknown once the chain is past its last valid block height → it can never land, so a new one. A new
- * transaction is built only when the old one provably did not and cannot mint.
+ * transaction is built only when the old one provably did not and cannot mint. A transaction that failed on chain
+ * or was refused is marked on the entry (`failedAt` and the cluster's reason: the reward's chain state `failed`)
+ * with a `mint_failed` change, once per transaction.
  *
  * Over two ports: the chain (lambdas/rewards/solana.ts, web3.js's Connection; the local ledger's JSON-RPC locally)
  * and the transaction builder (the same file: spl-token's instructions, signed with the authority).
@@ -41,7 +43,11 @@ export interface MintChain {
  * helps only once an operator has fixed the cause. Anything else thrown by a mint is not known to be final.
  */
 export class MintFailedError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The recorded transaction that failed or was refused, the cluster's reason and its tokens (absent: none was sent). */
+    readonly transaction?: { readonly signature: string; readonly reason: string; readonly tokens: string },
+  ) {
     super(message);
     this.name = 'MintFailedError';
   }
@@ -77,6 +83,11 @@ export interface MintLedger {
   recordAttempt(paymentId: string, attempt: MintAttempt, replacing: string | undefined): Promise<boolean>;
   /** Marks the attempt of `signature` minted at `at`, recording the `minted` change of its tokens (a no-op if it was). */
   markMinted(paymentId: string, signature: string, at: string, tokens: string): Promise<void>;
+  /**
+   * Marks the attempt of `signature` failed at `at` for `reason`, recording the `mint_failed` change of its tokens
+   * once (a no-op if it was, or if the entry's attempt is another's or minted by now).
+   */
+  markFailed(paymentId: string, signature: string, at: string, reason: string, tokens: string): Promise<void>;
 }
 
 export interface MintDeps {
@@ -118,6 +129,29 @@ const confirm = (signature: string, deps: MintDeps) => confirmSignature(deps.cha
  * (a store or RPC call that failed: not known to be final either).
  */
 export async function mintOnce(paymentId: string, deps: MintDeps): Promise<MintAttempt | undefined> {
+  try {
+    return await mintRounds(paymentId, deps);
+  } catch (error) {
+    if (error instanceof MintFailedError) await recordFailure(paymentId, error, deps);
+    throw error;
+  }
+}
+
+/** A transaction that failed or was refused goes on the entry (its chain state `failed`) and into its changes. */
+async function recordFailure(paymentId: string, error: MintFailedError, deps: MintDeps): Promise<void> {
+  if (!error.transaction) return;
+  const { signature, reason, tokens } = error.transaction;
+  await deps.ledger.markFailed(paymentId, signature, deps.now().toISOString(), reason.slice(0, MAX_REASON), tokens);
+}
+
+/** The longest failure reason kept on a reward (the cluster's words; a program's logs can run long). */
+const MAX_REASON = 500;
+
+/** The error of a recorded attempt that failed on chain; `tokens`: the entry's, for an attempt recorded without its own. */
+const failedOnChain = (paymentId: string, attempt: MintAttempt, tokens: string, error: string) =>
+  new MintFailedError(`reward ${paymentId}: mint ${attempt.signature} failed on chain: ${error}`, { signature: attempt.signature, reason: `failed on chain: ${error}`, tokens: attempt.tokens ?? tokens });
+
+async function mintRounds(paymentId: string, deps: MintDeps): Promise<MintAttempt | undefined> {
   for (let round = 0; round < 5; round += 1) {
     const entry = await deps.ledger.mintState(paymentId);
     if (!entry) throw new MintFailedError(`reward ${paymentId} has no ledger entry: record it before minting`);
@@ -133,24 +167,26 @@ export async function mintOnce(paymentId: string, deps: MintDeps): Promise<MintA
       if (status.state === 'finalized') return minted(paymentId, current, deps);
       if (status.state === 'unknown' && (await deps.chain.blockHeight()) <= current.lastValidBlockHeight) {
         // It may still land: the same bytes again, never a second transaction.
-        if ((await sendOrThrow(paymentId, current, deps)) === 'expired') continue;
+        if ((await sendOrThrow(paymentId, current, entry.tokens, deps)) === 'expired') continue;
         const after = await confirm(current.signature, deps);
         if (after.state === 'finalized') return minted(paymentId, current, deps);
         if (after.state === 'unknown') throw new TransientError(`reward ${paymentId}: mint ${current.signature} is not finalized yet; it is checked again on the next try`);
-        throw new MintFailedError(`reward ${paymentId}: mint ${current.signature} failed on chain: ${after.error}`);
+        throw failedOnChain(paymentId, current, entry.tokens, after.error);
       }
-      // Failed on chain (nothing minted), or expired (it can never land): a new transaction replaces it.
+      // Failed on chain (nothing minted), or expired (it can never land): a new transaction replaces it. A failure
+      // a run found and could not record (it stopped first) is recorded before it is replaced.
+      if (status.state === 'failed' && current.failedAt === undefined) await recordFailure(paymentId, failedOnChain(paymentId, current, entry.tokens, status.error), deps);
     }
     const { blockhash, lastValidBlockHeight } = await deps.chain.latestBlockhash();
     const { wire, signature, tokenMint, recipient } = deps.builder.build({ paymentId, wallet, baseUnits: BigInt(entry.tokens) }, blockhash);
     const attempt: MintAttempt = { wallet, tokenMint, recipient, signature, tokens: entry.tokens, lastValidBlockHeight, wire: wire.toString('base64') };
     // On record before it is sent: a crash from here on finds it.
     if (!(await deps.ledger.recordAttempt(paymentId, attempt, current?.signature))) continue; // another run moved first: follow it
-    if ((await sendOrThrow(paymentId, attempt, deps)) === 'expired') continue;
+    if ((await sendOrThrow(paymentId, attempt, entry.tokens, deps)) === 'expired') continue;
     const status = await confirm(signature, deps);
     if (status.state === 'finalized') return minted(paymentId, attempt, deps);
     if (status.state === 'unknown') throw new TransientError(`reward ${paymentId}: mint ${signature} is not finalized yet; it is checked again on the next try`);
-    throw new MintFailedError(`reward ${paymentId}: mint ${signature} failed on chain: ${status.error}`);
+    throw failedOnChain(paymentId, attempt, entry.tokens, status.error);
   }
   throw new TransientError(`reward ${paymentId}: other runs kept changing its mint; it is tried again`);
 }
@@ -160,12 +196,15 @@ export async function mintOnce(paymentId: string, deps: MintDeps): Promise<MintA
  * height (it can never land), so the caller builds a new one at once. Throws TransientError when it is not known to
  * have been taken (the recorded attempt decides on the next try), MintFailedError when it was refused for good.
  */
-async function sendOrThrow(paymentId: string, attempt: MintAttempt, deps: MintDeps): Promise<'sent' | 'expired'> {
+async function sendOrThrow(paymentId: string, attempt: MintAttempt, tokens: string, deps: MintDeps): Promise<'sent' | 'expired'> {
   try {
     await deps.chain.send(Buffer.from(attempt.wire, 'base64'));
     return 'sent';
   } catch (error) {
-    if (error instanceof MintRefusedError && !error.expired) throw new MintFailedError(`reward ${paymentId}: mint ${attempt.signature} was refused: ${error.message}`);
+    if (error instanceof MintRefusedError && !error.expired) {
+      const reason = `refused: ${error.message}`;
+      throw new MintFailedError(`reward ${paymentId}: mint ${attempt.signature} was ${reason}`, { signature: attempt.signature, reason, tokens: attempt.tokens ?? tokens });
+    }
     if (error instanceof MintRefusedError && (await deps.chain.blockHeight()) > attempt.lastValidBlockHeight) return 'expired';
     throw new TransientError(`reward ${paymentId}: mint ${attempt.signature} could not be sent (${(error as Error)?.message ?? String(error)}); it is checked again on the next try`);
   }

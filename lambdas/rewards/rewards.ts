@@ -80,6 +80,9 @@ export interface MintAttempt {
   readonly wire: string;
   /** When it was found finalized (ISO); absent: not known to have landed yet. */
   readonly mintedAt?: string;
+  /** When it was found failed on chain or refused (ISO), and the cluster's reason: it minted nothing. */
+  readonly failedAt?: string;
+  readonly error?: string;
 }
 
 /**
@@ -88,7 +91,7 @@ export interface MintAttempt {
  */
 export interface RewardChangeRecord {
   readonly change: RewardChange;
-  /** Base units this change issued, clawed back or minted. */
+  /** Base units this change issued, clawed back, minted or failed to mint. */
   readonly tokens: string;
   readonly at: string;
 }
@@ -306,9 +309,9 @@ function chainOf(stored: { readonly wallet?: string; readonly unminted?: string;
   const { wallet, mint } = stored;
   if (mint) {
     const { signature, tokenMint: minted, recipient } = mint;
-    return mint.mintedAt
-      ? { state: 'minted', wallet: mint.wallet, tokenMint: minted, recipient, signature, mintedAt: mint.mintedAt }
-      : { state: 'pending', wallet: mint.wallet, tokenMint: minted, recipient, signature };
+    if (mint.mintedAt) return { state: 'minted', wallet: mint.wallet, tokenMint: minted, recipient, signature, mintedAt: mint.mintedAt };
+    if (mint.failedAt) return { state: 'failed', wallet: mint.wallet, tokenMint: minted, recipient, signature, error: mint.error ?? 'unknown', failedAt: mint.failedAt };
+    return { state: 'pending', wallet: mint.wallet, tokenMint: minted, recipient, signature };
   }
   if (stored.claimId !== undefined) return { state: 'claimed', claimId: stored.claimId };
   if (wallet === undefined) return { state: 'no_wallet' };

@@ -39,8 +39,8 @@ export function connectionMintChain(connection: Connection): MintChain {
         const text = `${(error as Error)?.message ?? String(error)}${error instanceof SendTransactionError && error.logs?.length ? `\n${error.logs.join('\n')}` : ''}`;
         // Taken already (an earlier send landed it): what we wanted.
         if (/already been processed/i.test(text)) return;
-        if (/Blockhash not found|block height exceeded/i.test(text)) throw new MintRefusedError(text, true);
-        if (/Transaction simulation failed/i.test(text)) throw new MintRefusedError(text);
+        if (/Blockhash not found|block height exceeded/i.test(text)) throw new MintRefusedError(refusalReason(error), true);
+        if (/Transaction simulation failed/i.test(text)) throw new MintRefusedError(refusalReason(error));
         throw error;
       }
     },
@@ -52,6 +52,17 @@ export function connectionMintChain(connection: Connection): MintChain {
       return status.confirmationStatus === 'finalized' ? { state: 'finalized' } : { state: 'unknown' };
     },
   };
+}
+
+/**
+ * The cluster's reason for refusing a transaction, in its words and without web3.js's wrapping: the simulation's
+ * message, and the lines of its logs that say what failed (a program's error).
+ */
+export function refusalReason(error: unknown): string {
+  const message = (error as Error)?.message ?? String(error);
+  const said = /Message: ([^\n]*?)\.?\s*(?:\n|$)/.exec(message)?.[1] ?? message.split('\n')[0]!;
+  const logs = error instanceof SendTransactionError ? (error.logs ?? []).filter((line) => /failed|error/i.test(line)).slice(-2) : [];
+  return [said, ...logs].join('; ');
 }
 
 export function splMintBuilder(options: {

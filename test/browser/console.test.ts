@@ -1,18 +1,21 @@
 /**
  * The operator console in a real browser (Debian's chromium, driven by playwright-core): sign in with a dev token,
  * make a payment through the API and find it in the console with its timeline, label a payment held for review,
- * never see another merchant's payments, every page keyboard-reachable and labelled; and GET /docs. Each page's
+ * never see another merchant's payments, a reward whose mint the chain refused (the treasury drained) shown as
+ * failed, every page keyboard-reachable and labelled; and GET /docs. Each page's
  * screenshot is written to test/browser/screenshots/ (git-ignored; its path is printed with the test output;
  * docs/console/ holds the copies the README shows).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 // The page's own expressions are strings (evaluated in the browser; this project's types have no DOM).
 import type { LocalPlatform } from '../../local/platform';
 import { ApiClient, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from '../e2e/client';
+import { drainTreasury } from '../e2e/treasury';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(__dirname, 'screenshots');
@@ -24,6 +27,9 @@ let merchantId: string;
 let paid: string;
 let held: string;
 let foreign: string;
+let unminted: string;
+/** The platform's data folder: its treasury's key is read from it. */
+const dataDir = mkdtempSync(join(tmpdir(), 'smartpay-console-'));
 
 /** Customers whose names start with this are held for review (the fraud step's verdict, made so for the test). */
 const HELD = 'cus_held';
@@ -31,6 +37,7 @@ const HELD = 'cus_held';
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
   platform = await startPlatform({
+    dataDir,
     handlerOverrides: {
       fraud: async (event, next) => {
         const out = (await next(event)) as Record<string, unknown>;
@@ -52,6 +59,11 @@ beforeAll(async () => {
   expect(review.status).toBe(202);
   held = review.json.payment.paymentId;
   foreign = (await other.pay(payBody({ customerId: uniqueCustomer('cus_foreign') }))).json.payment.paymentId;
+  // A reward the chain refuses to mint: the treasury that pays the fees has no SOL left.
+  await drainTreasury(platform, dataDir);
+  const rewarded = await merchant.pay(payBody({ amount: 2500, customerId: uniqueCustomer('cus_console'), rewardWallet: '9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin' }));
+  expect(rewarded.status).toBe(201);
+  unminted = rewarded.json.payment.paymentId;
   await platform.idle();
 
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
@@ -64,6 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await platform?.close(1000);
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function shot(name: string, fullPage = true): Promise<void> {
@@ -83,7 +96,7 @@ test('signs in with a dev token', async () => {
 test("finds the payment made through the API, and only the merchant's own", async () => {
   await page.getByRole('table').waitFor();
   const rows = page.getByRole('table').locator('tbody tr');
-  await expect(rows.count()).resolves.toBe(5);
+  await expect(rows.count()).resolves.toBe(6);
   await expect(page.getByRole('link', { name: paid }).isVisible()).resolves.toBe(true);
   expect(await page.content()).not.toContain(foreign);
   await shot('payments');
@@ -139,6 +152,22 @@ test.each([
   // uPlot draws its canvas once the figure is in the page.
   await page.getByRole('figure', { name: chart }).locator('canvas').first().waitFor();
   await shot(path);
+});
+
+test("the Rewards page shows the failed mint: the reward it failed for, its state now and the cluster's reason; so does its payment", async () => {
+  await page.goto(`${platform.url}/console/#/rewards`);
+  const failed = page.getByRole('region', { name: 'Failed mints' });
+  await failed.getByRole('link', { name: unminted }).waitFor();
+  const line = failed.getByRole('listitem').filter({ hasText: unminted });
+  await line.getByText('failed', { exact: true }).waitFor();
+  await expect(line.textContent()).resolves.toMatch(/refused: Transaction simulation failed: Attempt to debit an account but found no record of a prior credit\..*: 1 failed transaction$/s);
+  await expect(page.getByText('1 transaction for 1 reward').isVisible()).resolves.toBe(true);
+  await page.getByRole('figure', { name: 'Failed mint transactions' }).locator('canvas').first().waitFor();
+  await shot('rewards-failed');
+
+  await page.goto(`${platform.url}/console/#/payments/${unminted}`);
+  await page.getByText('Mint failed').waitFor();
+  await expect(page.getByText(/no record of a prior credit.*the mints schedule sends a new transaction/).isVisible()).resolves.toBe(true);
 });
 
 test('asks the chat, with its citations linking to payments', async () => {

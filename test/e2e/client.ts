@@ -4,13 +4,16 @@ import type { HandlerOverrides } from '../../local/functions';
 import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
 import { startLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../../local/platform';
 
-/** A platform with the two default sandbox accounts (ordinary cards always succeed), unless `env` says otherwise. */
+/**
+ * A platform with the two default sandbox accounts (ordinary cards always succeed), unless `env` says otherwise; in
+ * memory, unless given a `dataDir` (its keys then on disk, as an operator holds them).
+ */
 export function startPlatform(
-  options: { env?: Record<string, string>; handlerOverrides?: HandlerOverrides } & Pick<LocalPlatformOptions, 'maxInFlightPayments' | 'maxBacklog'> = {},
+  options: { env?: Record<string, string>; handlerOverrides?: HandlerOverrides } & Pick<LocalPlatformOptions, 'maxInFlightPayments' | 'maxBacklog' | 'dataDir'> = {},
 ): Promise<LocalPlatform> {
   return startLocalPlatform({
     port: 0,
-    inMemory: true,
+    inMemory: options.dataDir === undefined,
     retryIntervalOverrides: 0,
     onError: () => undefined,
     ...options,

@@ -57,6 +57,9 @@ test('view=rewards: tokens issued for the succeeded payments (2% of 19.99 USD ea
   const succeeded = statuses.filter((s) => s === 'succeeded').length;
   expect(result.json.issued).toEqual({ count: succeeded, tokens: String(succeeded) });
   expect(result.json.clawedBack).toEqual({ count: 0, tokens: '0' });
+  // No payment named a wallet: nothing was minted, and no mint failed.
+  expect(result.json.minted).toEqual({ count: 0, tokens: '0' });
+  expect(result.json.failedMints).toEqual({ count: 0, tokens: '0', rewards: 0, mostFailed: [] });
 });
 
 test("GET /route/state: the policy, and each connector's breaker state and fees", async () => {

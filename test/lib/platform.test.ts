@@ -778,15 +778,24 @@ describe('observability', () => {
   });
 
   test('every alarm notifies the KMS-encrypted, TLS-only topic, and the alarms are exposed', () => {
-    // The SLA, workflow, DLQ, outbox and unminted-reward alarms: one per consumer queue's DLQ (RoutingFeedback, RoutingUpdates, FraudFeatures, AnalyticsIndex).
-    expect(alarms()).toHaveLength(13);
+    // The SLA, workflow, DLQ, outbox, unminted-reward and failed-mint alarms: one per consumer queue's DLQ (RoutingFeedback, RoutingUpdates, FraudFeatures, AnalyticsIndex).
+    expect(alarms()).toHaveLength(14);
     for (const a of alarms()) expect(a.AlarmActions).toEqual([topicRef()]);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': ['SmartPayDataKeyE70D8BC8', 'Arn'] } });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
-    expect(stack.platform.observability.alarms).toHaveLength(13);
+    expect(stack.platform.observability.alarms).toHaveLength(14);
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.unmintedRewardAgeAlarm);
+    expect(stack.platform.observability.alarms).toContain(stack.platform.observability.rewardMintFailedAlarm);
+    // The failed-mint alarm reads the metric the rewards function publishes, by its stable name and dimension.
+    expect(alarms().find((a) => a.MetricName === METRICS.rewardMintFailed)).toMatchObject({
+      Namespace: METRICS.namespace,
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Dimensions: [{ Name: 'service', Value: 'rewards' }],
+    });
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.routingUpdatesDlqDepthAlarm);
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.outboxDlqDepthAlarm);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);

@@ -1,6 +1,6 @@
 /**
  * The rewards outbox on the local store (lambdas/rewards/outbox.ts): each change of a reward's tokens is recorded
- * in the same write as the change (issued, clawed back by a refund, minted; a claim's mint), marked until
+ * in the same write as the change (issued, clawed back by a refund, minted, failed to mint; a claim's mint), marked until
  * published, and published as RewardChanged events numbered per reward, so a publication that is repeated (a crash
  * before the mark is cleared, the sweep and the inline path at once) repeats the same events, and none is lost.
  */
@@ -125,5 +125,47 @@ test("a claim's mint is one event of the claim (no payment of its own); the rewa
   expect(events.filter((e) => e.change === 'issued').map((e) => e.tokens)).toEqual(['2000000', '4000000']);
   expect(events.filter((e) => e.rewardId === claim.paymentId)).toEqual([
     { rewardId: claim.paymentId, seq: 0, change: 'minted', merchantId: 'm_events', customerId, tokens: '6000000', decimals: 6, at: NOW.toISOString() },
+  ]);
+});
+
+test('a mint transaction that failed is marked on the reward once, as a mint_failed change; its replacement mints, and the view says which is which', async () => {
+  const d = deps();
+  const b = bus();
+  const outbox = { ledger: d.ledger, publisher: b.publisher };
+  const p = payment(newId(), 25_000, { rewardWallet: WALLET }); // 250.00 USD → 5 tokens
+  await issueReward(p, d);
+  const attempt = (signature: string) => ({ wallet: WALLET, tokenMint: MINT, recipient: 'ata', signature, tokens: '5000000', lastValidBlockHeight: 1, wire: 'AA==' });
+  await d.ledger.recordAttempt(p.paymentId, attempt('sig_a'), undefined);
+  const failedAt = new Date(NOW.getTime() + 1000).toISOString();
+  await d.ledger.markFailed(p.paymentId, 'sig_a', failedAt, 'refused: Attempt to debit an account but found no record of a prior credit.', '5000000');
+  // Again (the sweep resending the same bytes, refused again), or for a transaction that is not the reward's: nothing.
+  await d.ledger.markFailed(p.paymentId, 'sig_a', NOW.toISOString(), 'refused again', '5000000');
+  await d.ledger.markFailed(p.paymentId, 'sig_other', NOW.toISOString(), 'not ours', '5000000');
+  expect(rewardView((await d.ledger.get(p.paymentId))!, MINT).chain).toEqual({
+    state: 'failed',
+    wallet: WALLET,
+    tokenMint: MINT,
+    recipient: 'ata',
+    signature: 'sig_a',
+    error: 'refused: Attempt to debit an account but found no record of a prior credit.',
+    failedAt,
+  });
+  // Still owed: the mints schedule finds it.
+  expect((await d.ledger.unminted(new Date(NOW.getTime() + 60_000).toISOString(), 10)).paymentIds).toContain(p.paymentId);
+
+  // The cause fixed: a new transaction replaces it and mints.
+  expect(await d.ledger.recordAttempt(p.paymentId, attempt('sig_b'), 'sig_a')).toBe(true);
+  expect(rewardView((await d.ledger.get(p.paymentId))!, MINT).chain).toMatchObject({ state: 'pending', signature: 'sig_b' });
+  await d.ledger.markMinted(p.paymentId, 'sig_b', NOW.toISOString(), '5000000');
+  // A late failure report of the minted transaction changes nothing.
+  await d.ledger.markFailed(p.paymentId, 'sig_b', NOW.toISOString(), 'late', '5000000');
+  expect(rewardView((await d.ledger.get(p.paymentId))!, MINT).chain).toMatchObject({ state: 'minted', signature: 'sig_b' });
+
+  await announcePending(outbox);
+  const base = { rewardId: p.paymentId, merchantId: 'm_events', customerId: 'c_events', decimals: 6, paymentId: p.paymentId, amount: 25_000, currency: 'USD' };
+  expect(details(b.published).filter((e) => e.rewardId === p.paymentId)).toEqual([
+    { ...base, seq: 0, change: 'issued', tokens: '5000000', at: NOW.toISOString() },
+    { ...base, seq: 1, change: 'mint_failed', tokens: '5000000', at: failedAt },
+    { ...base, seq: 2, change: 'minted', tokens: '5000000', at: NOW.toISOString() },
   ]);
 });

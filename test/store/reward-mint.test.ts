@@ -116,6 +116,11 @@ test('a mint the chain refuses (not the authority) is an error naming it, and no
   const d = { ...deps(), builder: splMintBuilder({ authority: impostor, mint: mint.publicKey, decimals: 6 }) };
   await expect(mintOnce('pay_mint4', d)).rejects.toThrow(/was refused: [\s\S]*owner does not match/);
   expect(await connection.getTokenAccountBalance(getAssociatedTokenAddressSync(mint.publicKey, wallet)).catch(() => null)).toBeNull();
+  // On record, in the cluster's words without web3.js's wrapping: the simulation's message and the program's error.
+  const stored = (await d.ledger.get('pay_mint4'))!;
+  expect(stored.mint).toMatchObject({ failedAt: expect.any(String), error:
+      'refused: Transaction simulation failed: Error processing Instruction 1: custom program error: 0x4; Program log: Error: owner does not match; Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA failed: custom program error: 0x4' });
+  expect(stored.changes?.map((c) => c.change)).toEqual(['issued', 'mint_failed']);
 });
 
 test('a claim that stopped after taking some of its rewards is finished by the next request: each reward counted once', async () => {

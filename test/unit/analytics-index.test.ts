@@ -94,7 +94,7 @@ for (let n = 0; n < 600; n++) {
   }
 }
 
-/** The rewards outbox's events: each succeeded payment's reward issued (6 decimals), some clawed back, some minted; claims minted. */
+/** The rewards outbox's events: each succeeded payment's reward issued (6 decimals), some clawed back, some minted, some failed to mint; claims minted. */
 const rewardEvents: RewardChangedDetail[] = [];
 for (const p of payments.filter((p) => p.status === 'succeeded')) {
   const issued = 1_000_000n + BigInt(Math.floor(rand() * 999_000_000));
@@ -103,6 +103,8 @@ for (const p of payments.filter((p) => p.status === 'succeeded')) {
   const changes: Array<Pick<RewardChangedDetail, 'change' | 'tokens' | 'at'>> = [{ change: 'issued', tokens: issued.toString(), at: at(1_000) }];
   if (rand() < 0.2) changes.push({ change: 'clawed_back', tokens: (issued / 3n).toString(), at: at(2 * DAY) });
   else if (rand() < 0.4) changes.push({ change: 'minted', tokens: issued.toString(), at: at(60_000) });
+  // A failed mint transaction: no tokens moved, so no figure of the chat's counts them.
+  else if (rand() < 0.3) changes.push({ change: 'mint_failed', tokens: issued.toString(), at: at(30_000) });
   changes.forEach((c, seq) => rewardEvents.push({ ...base, ...c, seq }));
 }
 for (let n = 0; n < 10; n++) {
@@ -234,7 +236,7 @@ function expectedRewards(merchantId: string, w: PlanWindow, groupBy?: 'customer'
   for (const e of rewardEvents.filter((e) => e.merchantId === merchantId && Date.parse(e.at) >= Date.parse(w.from) && Date.parse(e.at) < Date.parse(w.to))) {
     const key = groupBy === 'customer' ? e.customerId : groupBy === 'currency' ? (e.currency ?? 'XXX') : '';
     const g = groups.get(key) ?? { issued: 0n, clawedBack: 0n, minted: 0n };
-    g[e.change === 'clawed_back' ? 'clawedBack' : e.change] += BigInt(e.tokens);
+    if (e.change !== 'mint_failed') g[e.change === 'clawed_back' ? 'clawedBack' : e.change] += BigInt(e.tokens);
     groups.set(key, g);
   }
   if (!groupBy && groups.size === 0) groups.set('', { issued: 0n, clawedBack: 0n, minted: 0n });

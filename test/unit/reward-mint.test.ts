@@ -77,6 +77,14 @@ class MemoryMintLedger implements MintLedger {
     if (entry.mint?.signature !== signature) throw new Error('condition failed');
     entry.mint = { ...entry.mint, mintedAt: entry.mint.mintedAt ?? at };
   }
+  /** The `mint_failed` changes recorded, in order. */
+  readonly failures: Array<{ paymentId: string; signature: string; reason: string; tokens: string }> = [];
+  async markFailed(paymentId: string, signature: string, at: string, reason: string, tokens: string) {
+    const entry = this.entries.get(paymentId)!;
+    if (entry.mint?.signature !== signature || entry.mint.mintedAt || entry.mint.failedAt) return;
+    entry.mint = { ...entry.mint, failedAt: at, error: reason };
+    this.failures.push({ paymentId, signature, reason, tokens });
+  }
 }
 
 function setup() {
@@ -172,10 +180,59 @@ test('a mint that fails on chain is an error, not a retry loop; nothing was mint
   s.cluster.failNext = true;
   await expect(mintOnce('pay_1', s.deps)).rejects.toThrow(expect.objectContaining({ name: 'MintFailedError', message: expect.stringMatching(/failed on chain: .*Custom/) }));
   expect(s.cluster.minted).toBe(0n);
+  // On record: the attempt is marked failed with the cluster's reason, and one mint_failed change of its tokens.
+  expect(s.ledger.entries.get('pay_1')!.mint).toMatchObject({ signature: 'sig-1', failedAt: '2026-12-01T00:00:00.000Z', error: expect.stringMatching(/^failed on chain: .*Custom/) });
+  expect(s.ledger.failures).toEqual([{ paymentId: 'pay_1', signature: 'sig-1', reason: expect.stringContaining('Custom'), tokens: '10000000' }]);
   // Fixed (say, the authority restored): the failed attempt is replaced, once.
   s.cluster.failNext = false;
   expect((await mintOnce('pay_1', s.deps))!.signature).toBe('sig-2');
   expect(s.cluster.minted).toBe(10_000_000n);
+  expect(s.ledger.failures).toHaveLength(1);
+  expect(s.ledger.entries.get('pay_1')!.mint).not.toHaveProperty('failedAt');
+});
+
+test('a refused send is recorded once per transaction: sent again while its blockhash is valid, the refusal is not counted twice', async () => {
+  const s = setup();
+  const send = s.cluster.send.bind(s.cluster);
+  let refusing = true;
+  s.cluster.send = async (wire) => {
+    if (refusing) throw new MintRefusedError('Attempt to debit an account but found no record of a prior credit.');
+    return send(wire);
+  };
+  await expect(mintOnce('pay_1', s.deps)).rejects.toThrow(/sig-1 was refused: Attempt to debit/);
+  await expect(mintOnce('pay_1', s.deps)).rejects.toThrow(/sig-1 was refused/);
+  expect(s.ledger.failures).toEqual([{ paymentId: 'pay_1', signature: 'sig-1', reason: 'refused: Attempt to debit an account but found no record of a prior credit.', tokens: '10000000' }]);
+  // Past its blockhash, a new transaction: refused too, it is a second failure.
+  s.cluster.height += 151;
+  await expect(mintOnce('pay_1', s.deps)).rejects.toThrow(/sig-2 was refused/);
+  expect(s.ledger.failures.map((f) => f.signature)).toEqual(['sig-1', 'sig-2']);
+  // The treasury funded again: the same transaction (still valid) mints, once.
+  refusing = false;
+  expect((await mintOnce('pay_1', s.deps))!.signature).toBe('sig-2');
+  expect(s.cluster.minted).toBe(10_000_000n);
+});
+
+test('a failure on chain that a stopped run never recorded is recorded by the next before it replaces the transaction', async () => {
+  const s = setup();
+  s.cluster.failNext = true;
+  const markFailed = s.ledger.markFailed.bind(s.ledger);
+  s.ledger.markFailed = async () => {
+    throw new Error('the run stopped');
+  };
+  await expect(mintOnce('pay_1', s.deps)).rejects.toThrow(/the run stopped/);
+  s.ledger.markFailed = markFailed;
+  s.cluster.failNext = false;
+  expect((await mintOnce('pay_1', s.deps))!.signature).toBe('sig-2');
+  expect(s.ledger.failures).toEqual([{ paymentId: 'pay_1', signature: 'sig-1', reason: expect.stringMatching(/^failed on chain/), tokens: '10000000' }]);
+  expect(s.cluster.minted).toBe(10_000_000n);
+});
+
+test('a transient error is no failure: nothing is marked', async () => {
+  const s = setup();
+  s.cluster.delayLanding = true;
+  await expect(mintOnce('pay_1', s.deps)).rejects.toThrow(TransientError);
+  expect(s.ledger.failures).toEqual([]);
+  expect(s.ledger.entries.get('pay_1')!.mint).not.toHaveProperty('failedAt');
 });
 
 test('a refund that reversed the reward before any transaction: nothing is minted, nothing is an error', async () => {
