@@ -99,6 +99,16 @@ export interface StageConfig {
    */
   readonly relayDailyLimit?: number;
   /**
+   * The reward workflow's Step Functions type. Express costs a request and its duration (about $1 a million
+   * rewards, and its 5 minutes fit the mint's retries); Standard also keeps each execution's history for 90 days in
+   * the console, at $25 a million state transitions (4 a reward: about $100 a million payments more; `npm run cost
+   * -- --reward-workflow STANDARD` projects it). Exactly once comes from the reward ledger and the recorded mint
+   * attempt either way, and the `mints` schedule finishes what a run leaves. The payment workflow is always Express
+   * (it answers `/pay` synchronously).
+   * @default 'EXPRESS'
+   */
+  readonly rewardWorkflowType?: 'EXPRESS' | 'STANDARD';
+  /**
    * Cognito Plus feature plan with full-function threat protection (adaptive authentication, compromised
    * credentials). Billed per monthly active user, so dev runs on Essentials.
    */
@@ -185,6 +195,9 @@ export function validateStageConfig(stage: StageConfig): StageConfig {
   }
   if (!Number.isInteger(stage.wafRateLimitPer5Min) || stage.wafRateLimitPer5Min < 10) {
     throw new Error('stage.wafRateLimitPer5Min must be an integer of at least 10 (the WAF minimum)');
+  }
+  if (stage.rewardWorkflowType !== undefined && stage.rewardWorkflowType !== 'EXPRESS' && stage.rewardWorkflowType !== 'STANDARD') {
+    throw new Error(`stage.rewardWorkflowType must be 'EXPRESS' or 'STANDARD', got ${JSON.stringify(stage.rewardWorkflowType)} (stage ${stage.name})`);
   }
   return stage;
 }

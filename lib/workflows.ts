@@ -254,7 +254,9 @@ export class SmartPayWorkflows extends Construct {
      * no automatic IAM). A placeholder the topology does not know fails the synth.
      */
     const machine = (workflow: WorkflowName, logGroup: logs.LogGroup, includeExecutionData: boolean): sfn.StateMachine => {
-      const { file, type } = WORKFLOWS[workflow];
+      const { file } = WORKFLOWS[workflow];
+      // The topology's type, but the reward workflow's may be Standard by the stage's choice.
+      const type = workflow === 'reward' ? (stage.rewardWorkflowType ?? WORKFLOWS.reward.type) : WORKFLOWS[workflow].type;
       const definition = readDefinition(dir, file);
       const invoked: lambda.IFunction[] = [];
       const substitutions: Record<string, string> = {};

@@ -3,9 +3,11 @@
  * retained data with deletion protection.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SmartPayStack, STAGE_NAMES, STAGES, stageConfig, validateStageConfig } from '../../lib';
-import { fastApp, resourcesOf, ROOT } from './support';
+import { fastApp, openFindings, resourcesOf, ROOT } from './support';
 
 describe('stage selection', () => {
   test('the three stages, by name', () => {
@@ -104,6 +106,21 @@ describe('connector registry per stage', () => {
     expect(() => validateStageConfig({ ...STAGES.dev, rewardUsdRates: { EUR: '1,08' } })).toThrow(/stage\.rewardUsdRates\.EUR: must be a decimal number of US dollars/);
     expect(() => validateStageConfig({ ...STAGES.dev, rewardUsdRates: { EUR: '0.000' } })).toThrow(/stage\.rewardUsdRates\.EUR: must be above 0/);
     expect(() => validateStageConfig({ ...STAGES.dev, rewardUsdRates: { euro: '1.08' } })).toThrow(/ISO 4217/);
+  });
+
+  test('rewardWorkflowType STANDARD makes the reward machine Standard (same construct, same definition, zero open nag findings); the payment machine stays Express', () => {
+    const stack = new SmartPayStack(fastApp(), 'StandardRewards', { stage: { ...STAGES.prod, rewardWorkflowType: 'STANDARD' } });
+    const template = Template.fromStack(stack);
+    const machines = Object.fromEntries(resourcesOf(template, 'AWS::StepFunctions::StateMachine').map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), r.Properties!]));
+    expect(Object.keys(machines).sort()).toEqual(['SmartPayWorkflowsPaymentStateMachine', 'SmartPayWorkflowsRewardStateMachine']);
+    expect(machines.SmartPayWorkflowsRewardStateMachine).toMatchObject({ StateMachineType: 'STANDARD', LoggingConfiguration: { Level: 'ALL' }, TracingConfiguration: { Enabled: true } });
+    expect(machines.SmartPayWorkflowsRewardStateMachine.DefinitionString).toBe(readFileSync(join(ROOT, 'statemachines', 'reward.asl.json'), 'utf8'));
+    expect(machines.SmartPayWorkflowsPaymentStateMachine.StateMachineType).toBe('EXPRESS');
+    // The default is Express.
+    const plain = resourcesOf(Template.fromStack(new SmartPayStack(fastApp(), 'ExpressRewards', { stage: STAGES.prod })), 'AWS::StepFunctions::StateMachine');
+    expect(plain.map(([, r]) => r.Properties!.StateMachineType)).toEqual(['EXPRESS', 'EXPRESS']);
+    expect(openFindings(stack)).toEqual([]);
+    expect(() => validateStageConfig({ ...STAGES.dev, rewardWorkflowType: 'express' as never })).toThrow("stage.rewardWorkflowType must be 'EXPRESS' or 'STANDARD', got \"express\" (stage dev)");
   });
 
   test('is checked at synth with the functions’ schema, naming the bad field', () => {
