@@ -6,6 +6,7 @@
  */
 import { ComputeBudgetProgram, Connection, Keypair, PublicKey, SystemProgram, Transaction, TransactionInstruction, type Signer } from '@solana/web3.js';
 import {
+  createAssociatedTokenAccountIdempotentInstruction,
   createBurnCheckedInstruction,
   createMintToCheckedInstruction,
   createTransferCheckedInstruction,
@@ -162,6 +163,8 @@ describe('drain attempts are refused with a 400 naming the reason, and cost the 
   });
 
   const otherMint = Keypair.generate().publicKey;
+  /** A wallet with no token account of the reward token. */
+  const newcomer = Keypair.generate().publicKey;
   const cases: Array<[string, () => Promise<string>, RegExp]> = [
     ['a SOL transfer out of the treasury', () => relayable([SystemProgram.transfer({ fromPubkey: treasury, toPubkey: customer.publicKey, lamports: 1_000_000_000 })], []), /names the treasury/],
     [
@@ -181,6 +184,14 @@ describe('drain attempts are refused with a 400 naming the reason, and cost the 
     ['another fee payer', () => relayable([transfer(1n)], [customer], customer.publicKey), /fee payer .* not the treasury/],
     ['a transaction the customer did not sign', () => relayable([transfer(1n)], []), /is not signed by/],
     ['more tokens than the customer has (it would fail on chain)', () => relayable([transfer(1_000_000_000n)]), /would fail on chain/],
+    // The relay pays no rent: a recipient's token account is not created at the treasury's expense, and a transfer
+    // to a wallet that has none fails on chain, so it is refused before any fee.
+    [
+      'a token account created for the recipient, its rent paid by the treasury',
+      () => relayable([createAssociatedTokenAccountIdempotentInstruction(treasury, ataOf(newcomer), newcomer, mint), transfer(1n, customer.publicKey, newcomer)]),
+      /instruction 1 names the treasury .*: the treasury only pays the fee/,
+    ],
+    ['a transfer to a wallet without a token account', () => relayable([transfer(1n, customer.publicKey, newcomer)]), /would fail on chain/],
   ];
   test.each(cases)('%s', async (_name, build, reason) => {
     const refused = await relay(await build());
