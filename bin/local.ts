@@ -17,6 +17,11 @@ const SAMPLE_BODY = JSON.stringify({
 // The SDK's notice that its 2027 releases need Node 22 (the lockfile pins today's): not news at every start.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+/** A path as one shell word (quoted when it holds anything but safe characters). */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+}
+
 /** What the gateways are this run: the real adapters against the embedded fakes (or Stripe itself), and the sandboxes. */
 function gatewayLine(gateways: LocalGateways): string {
   const parts = [
@@ -87,12 +92,14 @@ async function main(): Promise<void> {
     ...(mintsEveryMs === undefined ? {} : { scheduleIntervalsMs: { mints: mintsEveryMs } }),
   });
 
-  const portArg = platform.port === 3001 ? '' : ` --port ${platform.port}`;
+  // Another data folder has other issuer keys: `npm run token` must be told it too, and so must a restart.
+  const dataDirArg = values['in-memory'] || values['data-dir'] === undefined ? '' : ` --data-dir ${shellWord(dataDir)}`;
+  const portArg = `${platform.port === 3001 ? '' : ` --port ${platform.port}`}${dataDirArg}`;
   // In memory, the issuer's keys exist only in this process, so `npm run token` cannot sign for it: print one.
   const inMemoryToken = values['in-memory'] ? await platform.issuer.signToken({ merchantId: 'm_123' }) : undefined;
   const tokenLines = inMemoryToken
     ? ['A token for merchant m_123 (in memory: `npm run token` cannot sign for this run):', `  TOKEN=${inMemoryToken}`]
-    : ['Get a token (prints only the JWT):', '  npm run token -- --merchant m_123'];
+    : ['Get a token (prints only the JWT):', `  npm run token -- --merchant m_123${dataDirArg}`];
   console.log(
     [
       '',
@@ -107,7 +114,7 @@ async function main(): Promise<void> {
       '',
       'Pay:',
       `  curl -s -X POST ${platform.url}/pay \\`,
-      inMemoryToken ? '    -H "Authorization: Bearer $TOKEN" \\' : '    -H "Authorization: Bearer $(npm run -s token)" \\',
+      inMemoryToken ? '    -H "Authorization: Bearer $TOKEN" \\' : `    -H "Authorization: Bearer $(npm run -s token -- --merchant m_123${dataDirArg})" \\`,
       // uuidgen is missing on many machines; Node is always there.
       `    -H "Idempotency-Key: $(node -p 'crypto.randomUUID()')" \\`,
       '    -H "Content-Type: application/json" \\',

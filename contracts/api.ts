@@ -21,7 +21,12 @@ export const MERCHANT_CLAIM = 'custom:merchantId';
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters');
 
-const Identifier = z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
+const Identifier = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  // An id is printed, logged and matched: control characters (a NUL, a newline, an escape) are never part of one.
+  .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must not contain control characters');
 
 // ---------------------------------------------------------------------------------------------------- requests
 

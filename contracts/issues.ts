@@ -11,8 +11,9 @@ type RawIssue = {
   /** invalid_key (a record's key): the key's own problems. */
   issues?: RawIssue[];
   keys?: string[];
-  /** invalid_type: the type wanted (zod's name for it: 'number', 'int', 'record', ...). */
+  /** invalid_type: the type wanted (zod's name for it: 'number', 'int', 'record', ...), and what was received ('Infinity', ...). */
   expected?: string;
+  received?: string;
   /** invalid_value: the values allowed. */
   values?: unknown[];
   /** invalid_union on a discriminated union: the discriminator's values. */
@@ -97,6 +98,8 @@ function plainly(issue: RawIssue, value: unknown, isField: boolean): string {
   if (wanted && value === undefined && isField) return `is required (${wanted})`;
   // A string outside an enum: the caller knows what it sent, and it is not repeated.
   if (oneOf && typeof value === 'string') return `must be ${oneOf}`;
+  // A number past what JSON's doubles hold ("1e400") parses as Infinity, which no data copy keeps as a number.
+  if (wanted && issue.received === 'Infinity') return `must be ${wanted} (got a number too large to hold)`;
   if (wanted) return `must be ${wanted} (got ${describe(value)})`;
   return sizeBound(issue) ?? issue.message;
 }

@@ -160,7 +160,9 @@ export async function answer(merchantId: string, request: ChatRequest, deps: Cha
       }),
     ),
   ]);
-  const evidence = found.filter(isPaymentDocument).map((d) => evidenceOf(d));
+  // One piece of evidence a payment: a payment's refunds are documents of their own, and each names the payment.
+  const seen = new Set<string>();
+  const evidence = found.filter(isPaymentDocument).filter((d) => !seen.has(d.paymentId) && Boolean(seen.add(d.paymentId))).map((d) => evidenceOf(d));
   const draft = composeMetric(executed, figures, comparison, evidence);
   const facts = { plan: executed, figures, ...(comparison ? { comparison } : {}), citations: evidence.map((e) => e.paymentId) };
   return {

@@ -49,7 +49,10 @@ function figure(metric: Metric, row: MetricRow, scope: string): string {
     case 'count':
       return plural(row.value ?? 0, scope.replace(/payments$/, 'payment'), scope);
     case 'fallback_count':
-      return `${plural(row.value ?? 0, 'payment')} that fell back to another connector`;
+      // Grouped by connector, a payment counts under its last connector tried (the one that charged it, if any).
+      return row.group === undefined
+        ? `${plural(row.value ?? 0, 'payment')} that fell back to another connector`
+        : `${plural(row.value ?? 0, 'payment')} that fell back to it from another connector (their last connector tried)`;
     case 'total_amount':
       return `${money(row.value ?? 0, row.currency!)} across ${plural(d, 'payment')}`;
     case 'average_amount':

@@ -128,9 +128,14 @@ function countriesOf(question: string): string[] {
   return [...new Set(found)];
 }
 
-function metricOf(q: string): Metric | undefined {
-  if (/\bfraud/.test(q)) return 'fraud_decline_rate';
-  if (/\brefund/.test(q)) return 'refund_rate';
+/** A count or an amount asked for ("how many", "total", "volume", "average", ...), as opposed to a rate. */
+const COUNT_OR_AMOUNT = /\bhow many\b|\bnumber of\b|\bcount\b|\btotal\b|\bvolume\b|\bsum\b|\bhow much\b|\baverage\b|\bmean\b|\bamount\b/;
+const RATE = /\brate\b|\bpercent|\bshare\b|\bratio\b|\bproportion\b|%|\bhow often\b/;
+
+function metricOf(q: string): Metric | 'refund_amounts' | 'fraud_counts' | undefined {
+  // Fraud and refunds are measured as rates only: a count or an amount of them is not a figure the plans have.
+  if (/\bfraud/.test(q)) return COUNT_OR_AMOUNT.test(q) && !RATE.test(q) ? 'fraud_counts' : 'fraud_decline_rate';
+  if (/\brefund/.test(q)) return COUNT_OR_AMOUNT.test(q) && !RATE.test(q) ? 'refund_amounts' : 'refund_rate';
   if (/\bfall ?backs?\b|\bfell back\b|\bfailovers?\b|\banother (?:gateway|connector)\b/.test(q)) return 'fallback_count';
   if (/\brewards?\b|\btokens? (?:earned|minted|given)\b/.test(q)) return 'reward_tokens';
   if (/\bhow many\b|\bnumber of\b|\bcount\b/.test(q)) return 'count';
@@ -199,6 +204,8 @@ export function planQuestion(question: string, now: Date): Planned {
   if (/\bpay_\w+/.test(question)) return cannot('that is not a payment id: payment ids are pay_ and 20 capitals or digits');
   const metric = metricOf(q);
   if (!metric) return cannot('the question names nothing that can be measured');
+  if (metric === 'refund_amounts') return cannot('refunds are measured as a rate (the refund rate), not as counts or amounts of refunds');
+  if (metric === 'fraud_counts') return cannot('fraud is measured as a rate (the fraud decline rate), not as counts or amounts of fraud');
   const main = windowOf(question, now);
   const compareTo = comparisonOf(question, main);
   const { groupBy, top } = groupOf(q);

@@ -89,6 +89,10 @@ describe('PaymentRequest', () => {
       { field: 'paymentMethod.token', problem: 'is required (a string)' },
     ]);
     expect(issuesOf([])).toEqual([{ field: '(root)', problem: 'must be an object (got an array)' }]);
+    // A number past what a double holds ("1" and 400 zeros) parses as Infinity.
+    expect(issuesOf(JSON.parse(`{"amount":1${'0'.repeat(400)},"currency":"USD","customerId":"c","paymentMethod":{"type":"card","number":"4242424242424242","expMonth":12,"expYear":2030}}`))).toEqual([
+      { field: 'amount', problem: 'must be a number (got a number too large to hold)' },
+    ]);
   });
 
   it("names a missing or unknown discriminator's values, an enum's values, and integers and objects as callers know them", () => {
