@@ -26,6 +26,7 @@ const Identifier = z
   .min(1, 'must not be empty')
   .max(128, 'must be at most 128 characters')
   // An id is printed, logged and matched: control characters (a NUL, a newline, an escape) are never part of one.
+  // eslint-disable-next-line no-control-regex -- the control characters are what the pattern refuses
   .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must not contain control characters');
 
 // ---------------------------------------------------------------------------------------------------- requests
