@@ -4,7 +4,8 @@
  * label queue shows which held payments are labelled). The features learn the label on their own items
  * (state.ts observeLabel); this is the merchant's record of what it said.
  */
-import { BatchGetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems } from '../shared/batch-get';
 
 export interface PaymentLabel {
   readonly paymentId: string;
@@ -40,18 +41,9 @@ export class DynamoLabelStore implements LabelStore {
   }
 
   async get(merchantId: string, paymentIds: readonly string[]): Promise<PaymentLabel[]> {
-    const labels: PaymentLabel[] = [];
-    const unique = [...new Set(paymentIds)];
-    for (let i = 0; i < unique.length; i += 100) {
-      let keys: Record<string, unknown>[] = unique.slice(i, i + 100).map((id) => ({ pk: pk(merchantId), sk: id }));
-      // Unprocessed keys (throttling) are asked again.
-      for (let round = 0; keys.length && round < 5; round += 1) {
-        const result = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
-        for (const item of result.Responses?.[this.tableName] ?? []) labels.push({ paymentId: String(item.sk), fraud: Boolean(item.fraud), labelledAt: String(item.labelledAt) });
-        keys = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
-      }
-      if (keys.length) throw new Error(`fraud labels: ${keys.length} keys left unprocessed after 5 rounds`);
-    }
+    const keys = [...new Set(paymentIds)].map((id) => ({ pk: pk(merchantId), sk: id }));
+    const items = await batchGetItems(this.client, this.tableName, keys, { maxRounds: 5, what: 'fraud labels' });
+    const labels = items.map((item): PaymentLabel => ({ paymentId: String(item.sk), fraud: Boolean(item.fraud), labelledAt: String(item.labelledAt) }));
     return labels.sort((a, b) => paymentIds.indexOf(a.paymentId) - paymentIds.indexOf(b.paymentId));
   }
 }

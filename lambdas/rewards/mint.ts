@@ -147,9 +147,14 @@ async function recordFailure(paymentId: string, error: MintFailedError, deps: Mi
 /** The longest failure reason kept on a reward (the cluster's words; a program's logs can run long). */
 const MAX_REASON = 500;
 
-/** The error of a recorded attempt that failed on chain; `tokens`: the entry's, for an attempt recorded without its own. */
-const failedOnChain = (paymentId: string, attempt: MintAttempt, tokens: string, error: string) =>
-  new MintFailedError(`reward ${paymentId}: mint ${attempt.signature} failed on chain: ${error}`, { signature: attempt.signature, reason: `failed on chain: ${error}`, tokens: attempt.tokens ?? tokens });
+/**
+ * The error of a recorded attempt that failed or was refused, for `reason` (`said` in the message); `tokens`: the
+ * entry's, for an attempt recorded without its own.
+ */
+const failedTransaction = (paymentId: string, attempt: MintAttempt, tokens: string, reason: string, said = reason) =>
+  new MintFailedError(`reward ${paymentId}: mint ${attempt.signature} ${said}`, { signature: attempt.signature, reason, tokens: attempt.tokens ?? tokens });
+
+const failedOnChain = (paymentId: string, attempt: MintAttempt, tokens: string, error: string) => failedTransaction(paymentId, attempt, tokens, `failed on chain: ${error}`);
 
 async function mintRounds(paymentId: string, deps: MintDeps): Promise<MintAttempt | undefined> {
   for (let round = 0; round < 5; round += 1) {
@@ -201,10 +206,7 @@ async function sendOrThrow(paymentId: string, attempt: MintAttempt, tokens: stri
     await deps.chain.send(Buffer.from(attempt.wire, 'base64'));
     return 'sent';
   } catch (error) {
-    if (error instanceof MintRefusedError && !error.expired) {
-      const reason = `refused: ${error.message}`;
-      throw new MintFailedError(`reward ${paymentId}: mint ${attempt.signature} was ${reason}`, { signature: attempt.signature, reason, tokens: attempt.tokens ?? tokens });
-    }
+    if (error instanceof MintRefusedError && !error.expired) throw failedTransaction(paymentId, attempt, tokens, `refused: ${error.message}`, `was refused: ${error.message}`);
     if (error instanceof MintRefusedError && (await deps.chain.blockHeight()) > attempt.lastValidBlockHeight) return 'expired';
     throw new TransientError(`reward ${paymentId}: mint ${attempt.signature} could not be sent (${(error as Error)?.message ?? String(error)}); it is checked again on the next try`);
   }

@@ -24,7 +24,8 @@
  * function) keep a copy for a short TTL, and the health for a shorter one (model-cache.ts).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems } from '../shared/batch-get';
 import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
 import { DEFAULT_BANDIT, emptyBanditState, withVocabulary, type BanditOptions } from './bandit';
 import { vocabularyOf, type RoutingVocabulary } from './context';
@@ -182,19 +183,8 @@ export class DynamoRoutingModel implements ModelReader, DecisionLog, HealthLog, 
 
   /** The items of `pks` (consistent reads, 100 keys a request, unprocessed keys retried), by pk. */
   private async batchGet(pks: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
-    const out = new Map<string, Record<string, unknown>>();
-    const unique = [...new Set(pks)];
-    for (let i = 0; i < unique.length; i += 100) {
-      let keys: Array<Record<string, unknown>> | undefined = unique.slice(i, i + 100).map((pk) => ({ pk }));
-      while (keys && keys.length) {
-        const { Responses, UnprocessedKeys } = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of Responses?.[this.tableName] ?? []) out.set(String(item.pk), item);
-        keys = UnprocessedKeys?.[this.tableName]?.Keys as Array<Record<string, unknown>> | undefined;
-      }
-    }
-    return out;
+    const items = await batchGetItems(this.client, this.tableName, [...new Set(pks)].map((pk) => ({ pk })));
+    return new Map(items.map((item) => [String(item.pk), item]));
   }
 
   /** The current claim of each outcome, by `outcomeId` (consistent reads; `recorded: false` for one not recorded yet). */
