@@ -210,6 +210,8 @@ function expected(records: readonly PaymentRecord[], merchantId: string, intent:
     for (const p of ps) add(keyOf(p), p);
   }
   const rows: Row[] = [];
+  // Amounts: the payments of each currency (a currency's rows rank together, the one with the most payments first).
+  const paymentsIn = new Map<string, number>();
   for (const [key, list] of groups) {
     const group = intent.groupBy ? { group: key } : {};
     switch (intent.metric) {
@@ -225,6 +227,7 @@ function expected(records: readonly PaymentRecord[], merchantId: string, intent:
         for (const p of list.filter((p) => (intent.status ? true : p.status === 'succeeded'))) byCurrency.set(p.currency, [...(byCurrency.get(p.currency) ?? []), p.amount]);
         for (const [currency, amounts] of byCurrency) {
           const sum = amounts.reduce((a, b) => a + b, 0);
+          paymentsIn.set(currency, (paymentsIn.get(currency) ?? 0) + amounts.length);
           rows.push({ ...group, currency, value: intent.metric === 'total_amount' ? sum : Math.round(sum / amounts.length) });
         }
         break;
@@ -257,8 +260,12 @@ function expected(records: readonly PaymentRecord[], merchantId: string, intent:
     if (intent.metric === 'count' || intent.metric === 'fallback_count') rows.push({ value: 0 });
     else if (intent.metric !== 'total_amount' && intent.metric !== 'average_amount') rows.push({ value: null });
   }
-  // Best first (larger values first, per currency), no value last, then by group; the first `top`.
-  rows.sort((a, b) => (a.currency ?? '').localeCompare(b.currency ?? '') || (b.value ?? -Infinity) - (a.value ?? -Infinity) || (a.group ?? '').localeCompare(b.group ?? ''));
+  // Best first (larger values first, within each currency, the currency with the most payments first), no value
+  // last, then by group; the first `top` (of each currency).
+  const weight = (r: Row) => (r.currency === undefined ? 0 : (paymentsIn.get(r.currency) ?? 0));
+  rows.sort(
+    (a, b) => weight(b) - weight(a) || (a.currency ?? '').localeCompare(b.currency ?? '') || (b.value ?? -Infinity) - (a.value ?? -Infinity) || (a.group ?? '').localeCompare(b.group ?? ''),
+  );
   if (!intent.top) return rows;
   const seen = new Map<string, number>();
   return rows.filter((r) => {
@@ -367,11 +374,8 @@ function questions(now: number, records: readonly PaymentRecord[], merchantId: s
   const categoryOf: Record<Metric, string> = {
     count: 'counts', total_amount: 'totals', average_amount: 'averages', decline_rate: 'rates', fraud_decline_rate: 'rates', refund_rate: 'rates', approval_rate: 'rates', fallback_count: 'fallbacks',
   };
-  for (const metric of ['count', 'total_amount', 'average_amount', 'decline_rate', 'fraud_decline_rate', 'refund_rate', 'fallback_count'] as const) {
-    for (const name of names) {
-      const grouped = metric === 'fallback_count' ? { groupBy: 'connector' as const } : {};
-      out.push({ category: categoryOf[metric], text: `${phrase[metric]} ${name}?`, intent: { metric, window: w[name]!, ...grouped } });
-    }
+  for (const metric of ['count', 'total_amount', 'average_amount', 'decline_rate', 'fraud_decline_rate', 'refund_rate', 'approval_rate', 'fallback_count'] as const) {
+    for (const name of names) out.push({ category: categoryOf[metric], text: `${phrase[metric]} ${name}?`, intent: { metric, window: w[name]! } });
   }
   const month = w['the last 30 days']!;
   out.push(
@@ -379,6 +383,8 @@ function questions(now: number, records: readonly PaymentRecord[], merchantId: s
     { category: 'filters', text: 'Total volume in EUR in the last 30 days', intent: { metric: 'total_amount', window: month, currency: 'EUR' } },
     { category: 'filters', text: 'Total card volume from Germany in the last 12 weeks', intent: { metric: 'total_amount', window: w['the last 12 weeks']!, method: 'card', country: 'DE' } },
     { category: 'filters', text: 'How many declined payments in the last 30 days?', intent: { metric: 'count', window: month, status: 'declined' } },
+    { category: 'filters', text: 'Average amount of declined payments in the last 30 days', intent: { metric: 'average_amount', window: month, status: 'declined' } },
+    { category: 'filters', text: 'Total volume of declined payments in the last 12 weeks', intent: { metric: 'total_amount', window: w['the last 12 weeks']!, status: 'declined' } },
     { category: 'filters', text: 'How many wallet payments this month?', intent: { metric: 'count', window: w['this month']!, method: 'wallet' } },
     { category: 'filters', text: 'Decline rate of Mexican payments in the last 12 weeks', intent: { metric: 'decline_rate', window: w['the last 12 weeks']!, country: 'MX' } },
     { category: 'filters', text: 'Average amount in BRL in the last 30 days', intent: { metric: 'average_amount', window: month, currency: 'BRL' } },
@@ -391,6 +397,8 @@ function questions(now: number, records: readonly PaymentRecord[], merchantId: s
     { category: 'rankings', text: 'How many payments per currency this month?', intent: { metric: 'count', window: w['this month']!, groupBy: 'currency' } },
     { category: 'rankings', text: 'How many payments by method in the last 30 days?', intent: { metric: 'count', window: month, groupBy: 'method' } },
     { category: 'rankings', text: 'Top 2 connectors by volume in the last 30 days', intent: { metric: 'total_amount', window: month, groupBy: 'connector', top: 2 } },
+    { category: 'rankings', text: 'Top customers this week', intent: { metric: 'total_amount', window: w['this week']!, groupBy: 'customer', top: 5 } },
+    { category: 'rankings', text: 'Fallbacks per connector in the last 12 weeks', intent: { metric: 'fallback_count', window: w['the last 12 weeks']!, groupBy: 'connector' } },
   );
   const week = w['the last 7 days']!;
   const shift = (x: Window, ms: number) => ({ from: x.from - ms, to: x.to - ms });
@@ -398,6 +406,7 @@ function questions(now: number, records: readonly PaymentRecord[], merchantId: s
     { category: 'comparisons', text: 'Decline rate in the last 7 days compared with last week', intent: { metric: 'decline_rate', window: week, compare: shift(week, 7 * DAY) } },
     { category: 'comparisons', text: 'Did my volume in the last 30 days rise?', intent: { metric: 'total_amount', window: month, compare: shift(month, 30 * DAY) } },
     { category: 'comparisons', text: 'How many payments yesterday compared with the day before?', intent: { metric: 'count', window: w.yesterday!, compare: shift(w.yesterday!, DAY) } },
+    { category: 'comparisons', text: 'Total volume today compared with yesterday', intent: { metric: 'total_amount', window: { from: midnight(now), to: now }, compare: shift({ from: midnight(now), to: now }, DAY) } },
     { category: 'comparisons', text: 'Why did declines rise in the last 7 days?', intent: { metric: 'decline_rate', window: week, compare: shift(week, 7 * DAY) } },
     // "Versus last month": the same period a calendar month earlier.
     { category: 'comparisons', text: 'Fraud rate in the last 30 days versus last month', intent: { metric: 'fraud_decline_rate', window: month, compare: { from: monthBefore(month.from), to: monthBefore(month.to) } } },

@@ -91,7 +91,9 @@ function figuresText(plan: MetricPlan, figures: MetricFigures, scope: string): s
     return `no ${scope} matched`;
   }
   if (!plan.groupBy) return rows.map((row) => figure(plan.metric, row, scope)).join(', and ');
-  const by = `by ${plan.groupBy}${plan.top ? ` (top ${plan.top})` : ''}`;
+  // Amounts are ranked within each currency (opensearch.ts ranked): say so when there are several.
+  const currencies = new Set(rows.map((row) => row.currency).filter((c) => c !== undefined));
+  const by = `by ${plan.groupBy}${plan.top ? ` (top ${plan.top}${currencies.size > 1 ? ' in each currency' : ''})` : currencies.size > 1 ? ', in each currency' : ''}`;
   return `${by}: ${rows.map((row) => `${groupName(plan, row.group)}: ${figure(plan.metric, row, scope)}`).join('; ')}`;
 }
 
@@ -141,7 +143,8 @@ export function composeLookup(paymentId: string, docs: readonly AnalyticsDocumen
   if (!own) return `I found no payment ${paymentId} of yours in the analytics index (a payment still under way is indexed when it ends).`;
   const refunded = docs.filter((d) => d.kind === 'refund').reduce((sum, d) => sum + (d.refundAmount ?? 0), 0);
   const method = own.method ? METHOD_NAMES[own.method] : 'unknown method';
-  const parts = [`${paymentId} (${money(own.amount, own.currency)}, ${method}${own.country ? `, from ${own.country}` : ''}, created ${new Date(own.createdAt).toISOString()}) ${own.status === 'review' ? 'was held for review' : own.status === 'succeeded' ? 'succeeded' : `was ${own.status}`}`];
+  const outcome: Readonly<Record<string, string>> = { review: 'was held for review', succeeded: 'succeeded', declined: 'was declined', failed: 'failed' };
+  const parts = [`${paymentId} (${money(own.amount, own.currency)}, ${method}${own.country ? `, from ${own.country}` : ''}, created ${new Date(own.createdAt).toISOString()}) ${outcome[own.status] ?? `ended as ${own.status}`}`];
   if (own.connectorId) parts[0] += own.status === 'succeeded' ? `, charged by ${own.connectorId}` : ` at ${own.connectorId}`;
   if (own.code) parts[0] += ` with code ${own.code}`;
   let text = `${parts[0]}.`;
@@ -149,7 +152,8 @@ export function composeLookup(paymentId: string, docs: readonly AnalyticsDocumen
   if (own.attemptConnectors.length === 0 && own.status !== 'succeeded') text += ' No gateway was tried.';
   if (own.fraudDecision) {
     const verdict = { approve: 'approved it', review: 'sent it to review', decline: 'declined it' }[own.fraudDecision];
-    text += ` The fraud check ${verdict} (score ${own.fraudScore?.toFixed(2)})${own.fraudReasons.length ? `, for ${own.fraudReasons.join(', ')}` : ''}.`;
+    // The reasons are what raised the score most, whatever the verdict: not why it approved.
+    text += ` The fraud check ${verdict} (score ${own.fraudScore?.toFixed(2)}${own.fraudReasons.length ? `; what raised the score most: ${own.fraudReasons.join(', ')}` : ''}).`;
   }
   if (refunded > 0) text += ` ${money(refunded, own.currency)} of it was refunded.`;
   text += rewardLine(docs);

@@ -188,10 +188,18 @@ function inner(plan: MetricPlan): { aggs: Aggs; read: (bucket: Bucket, group?: s
   }
 }
 
-/** The rows best first: larger values first (per currency for amounts), no value last, then by group. */
+/**
+ * The rows best first: larger values first, no value last, then by group. Amounts are per currency and are never
+ * added across currencies, so their rows are ranked within each currency (`top` in each), the currency with the
+ * most payments first.
+ */
 export function ranked(rows: readonly MetricRow[], top?: number): MetricRow[] {
+  const payments = new Map<string, number>();
+  for (const row of rows) if (row.currency !== undefined) payments.set(row.currency, (payments.get(row.currency) ?? 0) + (row.denominator ?? 0));
+  const weight = (row: MetricRow) => (row.currency === undefined ? 0 : (payments.get(row.currency) ?? 0));
   const sorted = [...rows].sort(
     (a, b) =>
+      weight(b) - weight(a) ||
       (a.currency ?? '').localeCompare(b.currency ?? '') ||
       (b.value ?? -Infinity) - (a.value ?? -Infinity) ||
       (a.group ?? '').localeCompare(b.group ?? ''),

@@ -38,6 +38,12 @@ const DIMENSION_WORDS: Readonly<Record<string, Dimension>> = {
 
 const iso = (date: Date) => date.toISOString();
 const day = (date: Date) => iso(date).slice(0, 10);
+const minute = (date: Date) => `${day(date)} ${iso(date).slice(11, 16)}`;
+/** A window's bounds in words: whole days as dates (`to` exclusive, so the last day named is the day before it), else to the minute (UTC). */
+const span = (from: Date, to: Date) =>
+  from.getTime() % DAY_MS === 0 && to.getTime() % DAY_MS === 0
+    ? `${day(from)} to ${day(new Date(to.getTime() - DAY_MS))} (UTC)`
+    : `${minute(from)} to ${minute(to)} UTC`;
 const startOfDay = (date: Date) => new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
 const window = (from: Date, to: Date, label: string): PlanWindow => ({ from: iso(from), to: iso(to), label });
 
@@ -72,6 +78,19 @@ export function windowOf(question: string, now: Date): PlanWindow {
     return window(new Date(today.getTime() - sinceMonday * DAY_MS), now, 'this week (UTC, from Monday)');
   }
   if (/\bthis month\b/.test(q)) return window(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)), now, 'this month (UTC)');
+  const quarterStart = (year: number, quarter: number) => new Date(Date.UTC(year, quarter * 3, 1));
+  const quarter = Math.floor(now.getUTCMonth() / 3);
+  if (/\bthis quarter\b/.test(q)) return window(quarterStart(now.getUTCFullYear(), quarter), now, `Q${quarter + 1} ${now.getUTCFullYear()} so far (UTC)`);
+  if (/\b(?:last|previous) quarter\b/.test(q)) {
+    const year = quarter === 0 ? now.getUTCFullYear() - 1 : now.getUTCFullYear();
+    const last = (quarter + 3) % 4;
+    return window(quarterStart(year, last), quarterStart(now.getUTCFullYear(), quarter), `Q${last + 1} ${year} (UTC)`);
+  }
+  if (/\bthis year\b/.test(q)) return window(new Date(Date.UTC(now.getUTCFullYear(), 0, 1)), now, `${now.getUTCFullYear()} so far (UTC)`);
+  if (/\b(?:last|previous) year\b/.test(q)) {
+    const year = now.getUTCFullYear() - 1;
+    return window(new Date(Date.UTC(year, 0, 1)), new Date(Date.UTC(year + 1, 0, 1)), `${year} (UTC)`);
+  }
   const month = new RegExp(`\\bin\\s+(${MONTHS.join('|')})(?:\\s+(\\d{4}))?\\b`).exec(q);
   if (month) {
     const index = MONTHS.indexOf(month[1]!);
@@ -83,7 +102,33 @@ export function windowOf(question: string, now: Date): PlanWindow {
     const name = month[1]!.charAt(0).toUpperCase() + month[1]!.slice(1);
     if (from < to) return window(from, to, `${name} ${year} (UTC)`);
   }
-  return window(new Date(now.getTime() - 30 * DAY_MS), now, 'the last 30 days');
+  // A year alone ("in 2025"), not a date's.
+  const yearOnly = /\bin\s+(20\d{2})\b(?!-)/.exec(q);
+  if (yearOnly) {
+    const year = Number(yearOnly[1]);
+    const from = new Date(Date.UTC(year, 0, 1));
+    const to = new Date(Math.min(Date.UTC(year + 1, 0, 1), now.getTime()));
+    if (from < to) return window(from, to, `${year} (UTC)`);
+  }
+  return window(new Date(now.getTime() - DEFAULT_WINDOW_DAYS * DAY_MS), now, DEFAULT_WINDOW_LABEL);
+}
+
+const DEFAULT_WINDOW_DAYS = 30;
+const DEFAULT_WINDOW_LABEL = `the last ${DEFAULT_WINDOW_DAYS} days`;
+
+/**
+ * Words of time a question uses that windowOf did not read (it fell back to its default): "since Monday", "3 days
+ * ago", "March payments", "per day", "next week", a date outside "between … and …". Answering such a question for the last 30
+ * days would answer another question, so the planner says it cannot read the window instead.
+ */
+export function unreadTimeWords(question: string): string | undefined {
+  const q = question.toLowerCase();
+  const found =
+    /\b(?:since|until|till)\s+\S+|\b\d+\s+\w+\s+ago\b/.exec(q) ??
+    /\b\d{4}-\d{2}(?:-\d{2})?\b|\b\d{1,2}\/\d{1,2}(?:\/\d{2,4})?\b/.exec(q) ??
+    new RegExp(`\\b(?:${MONTHS.join('|')}|(?:mon|tues|wednes|thurs|fri|satur|sun)day|weekends?|quarters?|years?|tonight|morning|afternoon|evening|overnight)\\b`).exec(q) ??
+    /\b(?:per|each|every|by)\s+(?:hour|day|week|month)\b|\b(?:hourly|daily|weekly|monthly)\b|\b(?:next|coming)\s+\w+/.exec(q);
+  return found?.[0];
 }
 
 /** The same instant a calendar month earlier (the month's last day when that day does not exist: 31 March → 28/29 February). */
@@ -104,13 +149,16 @@ export function comparisonOf(question: string, main: PlanWindow): PlanWindow | u
   const to = Date.parse(main.to);
   const shifted = (ms: number, label: string) => window(new Date(from - ms), new Date(to - ms), label);
   if (/\b(?:compared?\s+(?:with|to)|than|vs\.?|versus)\s+(?:the\s+same\s+\w+\s+)?last\s+week\b/.test(q)) return shifted(7 * DAY_MS, 'the same period a week earlier');
+  if (/\b(?:compared?\s+(?:with|to)|than|vs\.?|versus)\s+(?:yesterday|the\s+(?:day|previous\s+day)\s+before|the\s+previous\s+day)\b/.test(q)) {
+    return shifted(DAY_MS, 'the same period a day earlier');
+  }
   if (/\b(?:compared?\s+(?:with|to)|than|vs\.?|versus)\s+last\s+month\b/.test(q)) {
     return window(monthEarlier(new Date(from)), monthEarlier(new Date(to)), 'the same period a month earlier');
   }
   // "Fell back" and "fall back" are fallbacks, not a fall.
   const moves = q.replace(/\b(?:fell|fall|falls|falling)\s+back\b/g, ' ');
   if (/\b(?:compared?\s+(?:with|to)|than|vs\.?|versus)\b|\b(?:rise|rose|risen|increase|increased|drop|dropped|fall|fell|fallen|decrease|decreased|change|changed|grow|grew|jump|jumped)\b/.test(moves)) {
-    return window(new Date(from - (to - from)), new Date(from), `the period before (${day(new Date(from - (to - from)))} to ${day(new Date(from))})`);
+    return window(new Date(from - (to - from)), new Date(from), `the period before (${span(new Date(from - (to - from)), new Date(from))})`);
   }
   return undefined;
 }
@@ -131,6 +179,8 @@ function countriesOf(question: string): string[] {
 /** A count or an amount asked for ("how many", "total", "volume", "average", ...), as opposed to a rate. */
 const COUNT_OR_AMOUNT = /\bhow many\b|\bnumber of\b|\bcount\b|\btotal\b|\bvolume\b|\bsum\b|\bhow much\b|\baverage\b|\bmean\b|\bamount\b/;
 const RATE = /\brate\b|\bpercent|\bshare\b|\bratio\b|\bproportion\b|%|\bhow often\b/;
+const AVERAGE = /\baverage\b|\bmean\b|\bavg\b|\btypical\b/;
+const TOTAL = /\btotal\b|\bvolume\b|\brevenue\b|\bsum\b|\bhow much\b|\bsales\b|\bearned\b|\bprocessed\b|\bamounts?\b/;
 
 function metricOf(q: string): Metric | 'refund_amounts' | 'fraud_counts' | undefined {
   // Fraud and refunds are measured as rates only: a count or an amount of them is not a figure the plans have.
@@ -139,10 +189,14 @@ function metricOf(q: string): Metric | 'refund_amounts' | 'fraud_counts' | undef
   if (/\bfall ?backs?\b|\bfell back\b|\bfailovers?\b|\banother (?:gateway|connector)\b/.test(q)) return 'fallback_count';
   if (/\brewards?\b|\btokens? (?:earned|minted|given)\b/.test(q)) return 'reward_tokens';
   if (/\bhow many\b|\bnumber of\b|\bcount\b/.test(q)) return 'count';
+  // An amount of declined (or approved) payments is an amount, not a rate: "average amount of declined payments".
+  const rate = RATE.test(q);
+  if (!rate && AVERAGE.test(q)) return 'average_amount';
+  if (!rate && TOTAL.test(q)) return 'total_amount';
   if (/\bapprov|\bacceptance\b|\bsuccess rate\b|\bauthori[sz]ation rate\b/.test(q)) return 'approval_rate';
   if (/\bdeclin|\brejection|\bfailure rate\b/.test(q)) return 'decline_rate';
-  if (/\baverage\b|\bmean\b|\bavg\b|\btypical\b/.test(q)) return 'average_amount';
-  if (/\btotal\b|\bvolume\b|\brevenue\b|\bsum\b|\bhow much\b|\bsales\b|\bearned\b|\bprocessed\b/.test(q)) return 'total_amount';
+  if (AVERAGE.test(q)) return 'average_amount';
+  if (TOTAL.test(q)) return 'total_amount';
   return undefined;
 }
 
@@ -173,7 +227,7 @@ function filtersOf(question: string, metric: Metric): PlanFilter[] {
   // A status filter only where the metric is not itself a rate over statuses.
   if (metric === 'count' || metric === 'total_amount' || metric === 'average_amount') {
     const statuses = [
-      ...(/\bdeclined\b|\bdeclines\b/.test(q) ? (['declined'] as const) : []),
+      ...(/\bdeclined\b|\bdeclines\b|\bdecline\s+(?:volume|amounts?|totals?)\b/.test(q) ? (['declined'] as const) : []),
       ...(/\bsucceeded\b|\bsuccessful\b|\bcompleted\b/.test(q) ? (['succeeded'] as const) : []),
       ...(/\bfailed\b|\bfailures\b/.test(q) ? (['failed'] as const) : []),
       ...(/\bin review\b|\bheld\b|\bfor review\b/.test(q) ? (['review'] as const) : []),
@@ -202,15 +256,21 @@ export function planQuestion(question: string, now: Date): Planned {
     return { plan: QueryPlan.parse(plan) };
   }
   if (/\bpay_\w+/.test(question)) return cannot('that is not a payment id: payment ids are pay_ and 20 capitals or digits');
-  const metric = metricOf(q);
+  const { groupBy, top } = groupOf(q);
+  // "Top customers this week": a ranking that names no measure ranks by volume.
+  const metric = metricOf(q) ?? (top !== undefined ? 'total_amount' : undefined);
   if (!metric) return cannot('the question names nothing that can be measured');
   if (metric === 'refund_amounts') return cannot('refunds are measured as a rate (the refund rate), not as counts or amounts of refunds');
   if (metric === 'fraud_counts') return cannot('fraud is measured as a rate (the fraud decline rate), not as counts or amounts of fraud');
   const main = windowOf(question, now);
+  const unread = main.label === DEFAULT_WINDOW_LABEL ? unreadTimeWords(question) : undefined;
+  if (unread) {
+    return cannot(
+      `I cannot read the time window "${unread}" (answers cover one window: today, yesterday, last N hours/days/weeks/months, this week/month/quarter/year, last quarter/year, "in March", "in 2025", "between 2026-11-01 and 2026-11-07"; or give \`from\` and \`to\`)`,
+    );
+  }
   const compareTo = comparisonOf(question, main);
-  const { groupBy, top } = groupOf(q);
-  // "Which gateway approves … best": approval per connector.
-  const grouped = groupBy ?? (metric === 'approval_rate' || metric === 'fallback_count' ? ('connector' as const) : undefined);
+  const grouped = groupBy;
   const parsed = QueryPlan.safeParse({
     kind: 'metric',
     metric,

@@ -55,6 +55,26 @@ describe('intents', () => {
     });
   });
 
+  it('an amount of declined payments is an amount of them, not the decline rate', () => {
+    for (const question of ['average amount of declined payments', 'total amount of declined payments', 'average declined amount', 'total volume of declined payments last 7 days', 'decline volume this week']) {
+      expect([question, metricPlan(question).metric]).toEqual([question, expect.stringMatching(/^(average|total)_amount$/)]);
+      expect(metricPlan(question).filters).toEqual([{ field: 'status', in: ['declined'] }]);
+    }
+    expect(metricPlan('total amount of declined and succeeded payments')).toMatchObject({ metric: 'total_amount', filters: [{ field: 'status', in: ['declined', 'succeeded'] }] });
+    expect(metricPlan('decline rate by amount')).toMatchObject({ metric: 'decline_rate' });
+  });
+
+  it('an approval rate or a fallback count is overall unless a grouping is asked', () => {
+    expect(metricPlan('what is my approval rate today').groupBy).toBeUndefined();
+    expect(metricPlan('approval rate by gateway').groupBy).toBe('connector');
+    expect(metricPlan('how many payments fell back to another gateway').groupBy).toBeUndefined();
+    expect(metricPlan('fallbacks per connector').groupBy).toBe('connector');
+  });
+
+  it('a ranking that names no measure ranks by volume (ASKABLE offers "top customers this week")', () => {
+    expect(metricPlan('top customers this week')).toMatchObject({ metric: 'total_amount', groupBy: 'customer', top: 5 });
+  });
+
   it('rankings: top N of a dimension', () => {
     expect(metricPlan('top 3 countries by volume last week')).toMatchObject({ metric: 'total_amount', groupBy: 'country', top: 3 });
     expect(metricPlan('Who are my top customers by volume?')).toMatchObject({ groupBy: 'customer', top: 5 });
@@ -84,6 +104,37 @@ describe('windows', () => {
     expect(windowOf(`total volume ${words}`, NOW)).toMatchObject({ from, to });
   });
 
+  it.each([
+    ['this year', '2026-01-01T00:00:00.000Z', '2026-12-02T15:30:00.000Z', '2026 so far (UTC)'],
+    ['last year', '2025-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', '2025 (UTC)'],
+    ['in 2025', '2025-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', '2025 (UTC)'],
+    ['this quarter', '2026-10-01T00:00:00.000Z', '2026-12-02T15:30:00.000Z', 'Q4 2026 so far (UTC)'],
+    ['last quarter', '2026-07-01T00:00:00.000Z', '2026-10-01T00:00:00.000Z', 'Q3 2026 (UTC)'],
+  ])('%s', (words, from, to, label) => {
+    expect(windowOf(`total volume ${words}`, NOW)).toEqual({ from, to, label });
+  });
+
+  it('last quarter in the first quarter is the last of the year before', () => {
+    expect(windowOf('volume last quarter', new Date('2026-02-10T00:00:00Z'))).toMatchObject({ from: '2025-10-01T00:00:00.000Z', to: '2026-01-01T00:00:00.000Z' });
+  });
+
+  it('a window it cannot read is a "can\'t answer", never the default 30 days', () => {
+    for (const [question, words] of [
+      ['how many payments since monday', 'since monday'],
+      ['volume 3 days ago', '3 days ago'],
+      ['March payments total', 'march'],
+      ['total volume per day', 'per day'],
+      ['how many payments next week', 'next week'],
+      ['volume on 2026-11-05', '2026-11-05'],
+      ['payments on the weekend, how many', 'weekend'],
+    ]) {
+      expect([question, planQuestion(question, NOW)]).toEqual([question, expect.objectContaining({ cannot: expect.stringContaining(`"${words}"`) })]);
+    }
+    // Read windows and country names are not mistaken for one.
+    expect(metricPlan('how many payments from Brazil').window.label).toBe('the last 30 days');
+    expect(metricPlan('total volume in March').window.label).toBe('March 2026 (UTC)');
+  });
+
   it('a month not yet come this year is last year’s', () => {
     expect(windowOf('volume in December', new Date('2026-06-01T00:00:00Z'))).toMatchObject({ from: '2025-12-01T00:00:00.000Z', to: '2026-01-01T00:00:00.000Z' });
   });
@@ -94,6 +145,16 @@ describe('windows', () => {
     });
     expect(metricPlan('decline rate last 7 days vs the 7 days before').compareTo).toMatchObject({ from: '2026-11-18T15:30:00.000Z', to: '2026-11-25T15:30:00.000Z' });
     expect(metricPlan('total volume yesterday').compareTo).toBeUndefined();
+  });
+
+  it('"today compared with yesterday" is the same hours a day earlier, and says so; the period before is named to the minute', () => {
+    expect(metricPlan('how many payments today compared with yesterday').compareTo).toEqual({
+      from: '2026-12-01T00:00:00.000Z', to: '2026-12-01T15:30:00.000Z', label: 'the same period a day earlier',
+    });
+    expect(metricPlan('decline rate last 3 hours compared with before').compareTo).toEqual({
+      from: '2026-12-02T09:30:00.000Z', to: '2026-12-02T12:30:00.000Z', label: 'the period before (2026-12-02 09:30 to 2026-12-02 12:30 UTC)',
+    });
+    expect(metricPlan('why did declines rise yesterday?').compareTo?.label).toBe('the period before (2026-11-30 to 2026-11-30 (UTC))');
   });
 
   it('"compared with last month" is the same instants a calendar month earlier (to the minute; the month\'s last day when the day is missing)', () => {
