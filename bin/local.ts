@@ -94,7 +94,15 @@ async function main(): Promise<void> {
 
   // Another data folder has other issuer keys: `npm run token` must be told it too, and so must a restart.
   const dataDirArg = values['in-memory'] || values['data-dir'] === undefined ? '' : ` --data-dir ${shellWord(dataDir)}`;
-  const portArg = `${platform.port === 3001 ? '' : ` --port ${platform.port}`}${dataDirArg}`;
+  // The restart line: this run's options as they came out (a port of 0 as the port it got), so a copy starts the same.
+  const solanaPortNow = Number(new URL(platform.solana.url).port);
+  const portArg = [
+    platform.port === 3001 ? '' : ` --port ${platform.port}`,
+    dataDirArg,
+    values['in-memory'] ? ' --in-memory' : '',
+    solanaPortNow === 8899 ? '' : ` --solana-port ${solanaPortNow}`,
+    ...(['store-fault-rate', 'solana-fault-rate', 'mints-every-ms'] as const).map((name) => (values[name] === undefined ? '' : ` --${name} ${shellWord(String(values[name]))}`)),
+  ].join('');
   // In memory, the issuer's keys exist only in this process, so `npm run token` cannot sign for it: print one.
   const inMemoryToken = values['in-memory'] ? await platform.issuer.signToken({ merchantId: 'm_123' }) : undefined;
   const tokenLines = inMemoryToken

@@ -27,6 +27,8 @@ export type PaymentRecord = Omit<Payment, 'refunds' | 'pendingAttempt'> & {
   readonly idempotencyKey?: string;
   /** The route, recorded before the first gateway call: what a resumed run follows (and routing's decision). */
   readonly plan?: PlannedRoute;
+  /** The description's words, for `GET /payments?q=` (store.ts searchWords; a string set). */
+  readonly searchWords?: ReadonlySet<string>;
   /** Set while the payment is processing (the sparse `unfinished` index the reconciler reads). */
   readonly unfinished?: string;
   /**
@@ -162,7 +164,7 @@ export function refundView(refund: StoredRefund): Refund {
 /** The API's view of a payment: the stored record with its attempts in order (nothing sensitive is stored). */
 export function toView(record: PaymentRecord): Payment {
   const {
-    idempotencyKey: _key, plan, unfinished: _unfinished, outbox: _outbox, unpublished: _unpublished, eventsPublished: _published,
+    idempotencyKey: _key, searchWords: _words, plan, unfinished: _unfinished, outbox: _outbox, unpublished: _unpublished, eventsPublished: _published,
     refundReserved: _reserved, refundVersion: _version, refunds, pendingAttempt, ...payment
   } = record;
   // Routing's choice as recorded, without the decision's feature context (the bandit's, for its learning).

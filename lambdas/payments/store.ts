@@ -31,6 +31,17 @@ function setFields(fields: Record<string, unknown>, sets: string[], names: Recor
   }
 }
 
+/**
+ * A description's words as `GET /payments?q=` finds them: letters and digits, lower case (NFKC), each once, the
+ * first MAX_DESCRIPTION_WORDS. Kept on the payment as a string set (`searchWords`), written with the description.
+ */
+export function searchWords(text: string): string[] {
+  return [...new Set(text.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])].slice(0, MAX_DESCRIPTION_WORDS);
+}
+const MAX_DESCRIPTION_WORDS = 100;
+/** The words of a query that must all be in a description (the rest of a longer query is ignored). */
+const MAX_QUERY_WORDS = 10;
+
 /** A payment of the sparse indexes: its key. */
 export interface PaymentKey {
   readonly merchantId: string;
@@ -177,7 +188,8 @@ export class DynamoPaymentStore implements PaymentStore {
   /** The fields of the request (and its key) that a payment keeps when they are present. */
   private requestFields(draft: PaymentDraft): Record<string, unknown> {
     const { country, description, metadata, rewardWallet } = draft.request;
-    return { country, description, metadata, rewardWallet, idempotencyKey: draft.idempotencyKey };
+    const words = description === undefined ? [] : searchWords(description);
+    return { country, description, searchWords: words.length ? new Set(words) : undefined, metadata, rewardWallet, idempotencyKey: draft.idempotencyKey };
   }
 
   async recordIntent(draft: PaymentDraft, intent: Intent): Promise<void> {
@@ -463,7 +475,13 @@ export class DynamoPaymentStore implements PaymentStore {
     if (filter.text !== undefined) {
       Object.assign(names, { '#customerId': 'customerId', '#description': 'description', '#card': 'card', '#last4': 'last4' });
       values[':text'] = filter.text;
-      clauses.push('(begins_with(#customerId, :text) OR contains(#description, :text) OR #card.#last4 = :text)');
+      // Words of the description in any case and order (its word set); the description's exact text as well, for
+      // payments recorded before the word set existed.
+      const words = searchWords(filter.text).slice(0, MAX_QUERY_WORDS);
+      words.forEach((word, i) => (values[`:w${i}`] = word));
+      const allWords = words.length ? ` OR (${words.map((_, i) => `contains(#searchWords, :w${i})`).join(' AND ')})` : '';
+      if (words.length) names['#searchWords'] = 'searchWords';
+      clauses.push(`(begins_with(#customerId, :text) OR contains(#description, :text) OR #card.#last4 = :text${allWords})`);
     }
     let key = 'merchantId = :m';
     if (filter.low !== undefined && filter.high !== undefined) {

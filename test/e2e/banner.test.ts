@@ -39,7 +39,9 @@ test('with --data-dir, the printed token command and curl work against this run,
   const quoted = `'${dir}'`;
   expect(banner).toContain(`npm run token -- --merchant m_123 --data-dir ${quoted}`);
   expect(banner).toContain(`Bearer $(npm run -s token -- --merchant m_123 --data-dir ${quoted})`);
-  expect(banner).toMatch(new RegExp(`this run: npm start -- --port \\d+ --data-dir ${quoted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  // Every option of this run, a port of 0 as the one it got: the Solana port too (a copy would otherwise take 8899).
+  const solanaPort = /JSON-RPC at http:\/\/127\.0\.0\.1:(\d+)/.exec(banner)![1]!;
+  expect(banner).toMatch(new RegExp(`this run: npm start -- --port \\d+ --data-dir ${quoted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --solana-port ${solanaPort}\\)`));
   // The token command as printed (npm run token runs bin/token.ts).
   const token = execFileSync(process.execPath, ['--import', 'tsx', 'bin/token.ts', '--merchant', 'm_123', '--data-dir', dir], { cwd: ROOT, encoding: 'utf8' }).trim();
   const answer = await fetch(`${url}/payments?limit=1`, { headers: { authorization: `Bearer ${token}` } });
