@@ -6,13 +6,14 @@
 import { z } from 'zod';
 import { ConnectorKind } from './connectors';
 import { PaymentId, DecisionId, SolanaAddress } from './ids';
-import { CardBrand, cardBrand, CardNetwork, passesLuhn, PaymentMethodKind, WalletName } from './methods';
+import { CardBrand, CardNetwork, containsCardNumber, passesLuhn, PaymentMethodKind, WalletName } from './methods';
 import { AmountMinor, Currency } from './money';
 import { CountryCode } from './regions';
 
 export { Currency, AmountMinor } from './money';
 export { CountryCode } from './regions';
 export { PaymentId, DecisionId } from './ids';
+export { containsCardNumber } from './methods';
 
 /** The JWT claim that carries the merchant identity (a Cognito custom attribute). */
 export const MERCHANT_CLAIM = 'custom:merchantId';
@@ -31,17 +32,8 @@ const Identifier = z
 
 // ---------------------------------------------------------------------------------------------------- requests
 
-/**
- * Whether a text holds something that looks like a card number: 13–19 digits (spaces or dashes between) of a
- * known brand's range that pass Luhn (a long order number of no card range passes).
- */
-export function containsCardNumber(text: string): boolean {
-  for (const match of text.matchAll(/\d(?:[ -]?\d){12,18}/g)) {
-    const digits = match[0].replace(/[ -]/g, '');
-    if (passesLuhn(digits) && cardBrand(digits) !== 'unknown') return true;
-  }
-  return false;
-}
+/** An id of yours (a customer's, a device's): printable, 1-128 characters, never a card number. */
+const OwnId = Identifier.refine((id) => !containsCardNumber(id), 'must not contain a card number');
 
 /**
  * A merchant's own key-value pairs, within Stripe's limits: at most 50 keys, keys of 1–40 characters, string
@@ -49,7 +41,7 @@ export function containsCardNumber(text: string): boolean {
  * Prototype keys are refused at the edge (contracts/json.ts).
  */
 export const Metadata = z
-  .record(z.string().min(1, 'must not be empty').max(40, 'must be at most 40 characters'), z.string().max(500).refine((v) => !containsCardNumber(v), 'must not contain a card number'))
+  .record(z.string().min(1, 'must not be empty').max(40, 'must be at most 40 characters').refine((k) => !containsCardNumber(k), 'must not contain a card number'), z.string().max(500).refine((v) => !containsCardNumber(v), 'must not contain a card number'))
   .refine((m) => Object.keys(m).length <= 50, 'must have at most 50 keys');
 
 /** A card tokenised by Stripe (Stripe.js, a saved PaymentMethod, or a test one such as `pm_card_visa`). */
@@ -66,10 +58,10 @@ export const CardPaymentMethod = z
     token: StripePaymentMethodId.optional(),
     number: z
       .string()
-      .regex(/^\d{12,19}$/, 'must be 12 to 19 digits')
+      .regex(/^\d{12,19}$/, 'must be 12 to 19 digits 0-9, nothing between them')
       // No payment card's issuer number starts with 0 (ISO/IEC 7812's industry digit 0 is not for cards).
-      .regex(/^[1-9]/, 'is not a card number (no card number starts with 0)')
-      .refine(passesLuhn, { message: 'fails the Luhn check (mistyped card number?)' })
+      .regex(/^[^0]/, 'is not a card number (no card number starts with 0)')
+      .refine((n) => !/^\d{12,19}$/.test(n) || passesLuhn(n), { message: 'fails the Luhn check (mistyped card number?)' })
       .optional(),
     expMonth: z.number().int().min(1).max(12).optional(),
     expYear: z.number().int().min(2000).max(2100).optional(),
@@ -122,14 +114,14 @@ export const PaymentRequest = z
   .object({
     amount: AmountMinor,
     currency: Currency,
-    customerId: Identifier.describe('your id of the buyer (1-128 characters): fraud features and rewards are per customer'),
+    customerId: OwnId.describe('your id of the buyer (1-128 characters, never a card number): fraud features and rewards are per customer'),
     paymentMethod: PaymentMethod.describe('what to charge: {type:"card", token:"pm_…"} (or a raw card on test stages), {type:"wallet", wallet:"amazon_pay", token}, or {type:"solana_pay"}'),
     /** The buyer's country (billing), ISO-3166 alpha-2. */
     country: CountryCode.optional(),
     /** The country the request came from (IP geolocation), ISO-3166 alpha-2. */
     ipCountry: CountryCode.optional(),
     /** A device fingerprint, when the checkout has one (a fraud feature). */
-    deviceId: z.string().min(1).max(128).describe('a device fingerprint from the checkout (a fraud feature)').optional(),
+    deviceId: OwnId.describe('a device fingerprint from the checkout (a fraud feature)').optional(),
     description: z.string().max(500).refine((text) => !containsCardNumber(text), 'must not contain a card number').describe('free text for you; never a card number').optional(),
     metadata: Metadata.describe('your key-value pairs: at most 50 keys of 1-40 characters, string values of at most 500; no card numbers').optional(),
     /**
@@ -145,11 +137,11 @@ export const FraudRequest = z
   .object({
     amount: AmountMinor,
     currency: Currency,
-    customerId: Identifier,
+    customerId: OwnId,
     /** The customer's (billing) country, ISO-3166 alpha-2. */
     country: CountryCode.optional(),
     /** A device fingerprint, when there is one. */
-    deviceId: z.string().min(1).max(128).optional(),
+    deviceId: OwnId.optional(),
   })
   .strict();
 export type FraudRequest = z.infer<typeof FraudRequest>;

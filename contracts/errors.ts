@@ -173,3 +173,9 @@ export class TransientError extends DomainError {
 export function isDomainError(error: unknown): error is DomainError {
   return error instanceof DomainError;
 }
+
+/** A routing decision already has feedback, and this differs from it: a decision's feedback is given once (details: what is recorded). */
+export class FeedbackConflictError extends DomainError {
+  readonly status = 409;
+  readonly code = 'feedback_conflict';
+}

@@ -79,3 +79,37 @@ export function passesLuhn(digits: string): boolean {
   }
   return sum % 10 === 0;
 }
+
+/**
+ * Whether a text holds something that looks like a card number: 13–19 digits of a known brand's range that
+ * pass Luhn (a long order number of no card range passes), in any script's digits, with up to two separators
+ * (spaces, dots, dashes, slashes, underscores) or invisible characters between them.
+ */
+export function containsCardNumber(text: string): boolean {
+  // Digits of any script as 0-9 (full-width, Arabic-Indic, ...), and no invisible characters (zero-width spaces,
+  // joiners, soft hyphens) between them: "４２４２…" and "4242\u200b4242…" are card numbers too.
+  const plain = asciiDigits(text.normalize('NFKC')).replace(/[\p{Cf}\u00ad]/gu, '');
+  // Up to two separators (spaces, dots, dashes, slashes, underscores) between digits.
+  for (const match of plain.matchAll(/\d(?:[\s.\-_/\p{Pd}\p{Zs}]{0,2}\d){12,18}/gu)) {
+    const digits = match[0].replace(/\D/g, '');
+    if (passesLuhn(digits) && cardBrand(digits) !== 'unknown') return true;
+  }
+  return false;
+}
+
+/** Every Unicode decimal digit (\\p{Nd}) of a text as its ASCII digit; the rest unchanged. */
+function asciiDigits(text: string): string {
+  if (!/[^\x00-\x7f]/.test(text)) return text;
+  return text.replace(/\p{Nd}/gu, (digit) => String(digitValue(digit.codePointAt(0)!)));
+}
+
+/**
+ * A decimal digit's value: Unicode puts each script's ten digits in a run from 0 to 9, so it is the distance to
+ * the run's zero (the first digit code point after a non-digit, or ten after the last zero).
+ */
+function digitValue(codePoint: number): number {
+  if (codePoint >= 0x30 && codePoint <= 0x39) return codePoint - 0x30;
+  let zero = codePoint;
+  while (zero > 0 && /\p{Nd}/u.test(String.fromCodePoint(zero - 1)) && codePoint - zero < 9) zero -= 1;
+  return (codePoint - zero) % 10;
+}

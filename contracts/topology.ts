@@ -296,7 +296,11 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         auth: 'jwt',
         request: model('RouteFeedbackRequest', api.RouteFeedbackRequest),
         responses: { 200: ok('outcomes recorded; a replay records nothing again', api.RouteFeedbackResponse) },
-        errors: { 400: 'a bad field, or a connector the decision did not rank', 404: 'not one of your decisions' },
+        errors: {
+          400: 'a bad field, or attempts one payment cannot make (a connector the decision did not rank, one tried twice, an attempt after a success or a decline, a fee above the amount)',
+          404: 'not one of your decisions',
+          409: 'the decision already has different feedback (feedback_conflict; details.recorded is what it has)',
+        },
         target: { kind: 'function', function: 'routing' },
       },
     ],

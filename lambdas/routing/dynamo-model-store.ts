@@ -177,6 +177,17 @@ export class DynamoRoutingModel implements ModelReader, DecisionLog, HealthLog, 
     }
   }
 
+  async recordedOutcomes(decisionId: string, attempts: number): Promise<OutcomeRecord[]> {
+    const keys = Array.from({ length: attempts }, (_, attempt) => outcomeKey({ decisionId, attempt }));
+    const items = await this.batchGet(keys);
+    return keys.flatMap((key) => {
+      const item = items.get(key);
+      if (!item) return [];
+      const { pk: _pk, expiresAt: _expiresAt, appliedIn: _applied, claimedBy: _by, claimedAt: _at, ...outcome } = item;
+      return [outcome as unknown as OutcomeRecord];
+    });
+  }
+
   private outcomeItem(outcome: OutcomeRecord): Record<string, unknown> {
     return { pk: outcomeKey(outcome), ...outcome, expiresAt: Math.floor((outcome.time + DECISION_TTL_DAYS * DAY_MS) / 1000) };
   }

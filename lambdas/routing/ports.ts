@@ -64,6 +64,8 @@ export interface DecisionLog {
   getDecision(decisionId: string): Promise<DecisionRecord | undefined>;
   /** Records an attempt's outcome once; false when it was already recorded (a replay). */
   recordOutcome(outcome: OutcomeRecord): Promise<boolean>;
+  /** The recorded outcomes of a decision's attempts 0 to `attempts` − 1, in order (those recorded; consistent reads). */
+  recordedOutcomes(decisionId: string, attempts: number): Promise<OutcomeRecord[]>;
 }
 
 export interface AppliedOutcomes {

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { RoutingStateResponse } from '../../contracts/api';
 import type { ConnectorDefinition, ConnectorKind } from '../../contracts/connectors';
 import type { PaymentFinalizedDetail } from '../../contracts/events';
-import { NotFoundError, ValidationError } from '../../contracts/errors';
+import { FeedbackConflictError, NotFoundError, ValidationError } from '../../contracts/errors';
 import type { RankedConnector } from './bandit';
 import { routingFeatureNames, routingFeatures, vocabularyOf, type RoutingContext, type RoutingVocabulary } from './context';
 import { statusAt, type HealthOutcome } from './health';
@@ -154,25 +154,35 @@ export interface AttemptReport {
 }
 
 /**
- * Records the outcomes of a decision's attempts (attempt i = `attempts[i]`), folds the newly recorded ones into
- * the breaker's state, and queues them for the updater (POST /route/feedback). `merchantId` (from the API) must
- * own the decision.
+ * Records the outcomes of a decision's attempts (attempt i = `attempts[i]`) and queues them for the updater
+ * (POST /route/feedback). `merchantId` (from the API) must own the decision. The attempts must be what one payment
+ * can do: each a connector the decision ranked, each connector once, at most the ranked ones, a success or a
+ * decline only as the last, a fee no larger than the amount. A decision's feedback is given once: the same again
+ * is a replay, different attempts are a conflict (409). The circuit breaker is not fed from here: it folds only
+ * the platform's own attempts (PaymentFinalized), so one merchant's reports cannot demote a connector that every
+ * merchant's payments use; the model learns from them.
  */
 export async function recordFeedback(
   merchantId: string,
   decisionId: string,
   attempts: readonly AttemptReport[],
-  deps: Pick<RoutingDeps, 'store' | 'health' | 'queue' | 'clock'>,
+  deps: Pick<RoutingDeps, 'store' | 'queue' | 'clock'>,
 ): Promise<{ decisionId: string; recorded: number; replayed: number }> {
   const decision = await loggedDecision(merchantId, decisionId, deps);
-  const ranked = new Set(decision.ranked.map((r) => r.connectorId));
-  attempts.forEach((a, i) => {
-    if (!ranked.has(a.connectorId)) {
-      throw new ValidationError(`attempts[${i}].connectorId ${a.connectorId} was not ranked by decision ${decisionId}`, [
-        { field: `attempts.${i}.connectorId`, problem: `not one of ${[...ranked].join(', ')}` },
-      ]);
+  checkAttempts(decision, attempts);
+  const recorded = await deps.store.recordedOutcomes(decisionId, decision.ranked.length);
+  const same = (o: OutcomeRecord | undefined, a: AttemptReport | undefined) =>
+    o !== undefined && a !== undefined && o.connectorId === a.connectorId && o.outcome === a.outcome && (o.feeMinor ?? null) === (a.feeMinor ?? null);
+  if (recorded.length) {
+    const differs = Math.max(recorded.length, attempts.length);
+    for (let i = 0; i < differs; i += 1) {
+      if (same(recorded[i], attempts[i])) continue;
+      throw new FeedbackConflictError(
+        `decision ${decisionId} already has feedback of ${recorded.length} attempt(s) that differs at attempt ${i}: a decision's feedback is given once`,
+        { recorded: recorded.map(({ connectorId, outcome, latencyMs, feeMinor }) => ({ connectorId, outcome, latencyMs, ...(feeMinor === undefined ? {} : { feeMinor }) })) },
+      );
     }
-  });
+  }
   const time = (deps.clock ?? Date.now)();
   const outcomes: OutcomeRecord[] = attempts.map((a, attempt) => ({
     decisionId,
@@ -183,11 +193,33 @@ export async function recordFeedback(
     ...(a.feeMinor === undefined ? {} : { feeMinor: a.feeMinor }),
     time,
   }));
-  const recorded = await recordOnce(outcomes, deps);
+  let fresh = 0;
+  for (const o of outcomes) if (await deps.store.recordOutcome(o)) fresh += 1;
   // Queued every time, replays too: if a first call recorded but failed to queue, its replay still reaches the
   // updater, which applies each outcome once whatever it is sent.
   await deps.queue.enqueue(outcomes);
-  return { decisionId, recorded, replayed: outcomes.length - recorded };
+  return { decisionId, recorded: fresh, replayed: outcomes.length - fresh };
+}
+
+/** What one payment's attempts can be, against its decision (400 naming the attempt's field otherwise). */
+function checkAttempts(decision: DecisionRecord, attempts: readonly AttemptReport[]): void {
+  const ranked = decision.ranked.map((r) => r.connectorId);
+  const bad = (i: number, field: string, problem: string): never => {
+    throw new ValidationError(`attempts[${i}].${field} ${problem}`, [{ field: `attempts.${i}.${field}`, problem }]);
+  };
+  if (attempts.length > ranked.length) {
+    throw new ValidationError(`decision ${decision.decisionId} ranked ${ranked.length} connector(s): a payment tries each at most once`, [
+      { field: 'attempts', problem: `must have at most ${ranked.length} items (the connectors the decision ranked, each once)` },
+    ]);
+  }
+  const seen = new Set<string>();
+  attempts.forEach((a, i) => {
+    if (!ranked.includes(a.connectorId)) bad(i, 'connectorId', `not one of ${ranked.join(', ')}`);
+    if (seen.has(a.connectorId)) bad(i, 'connectorId', `was already tried at an earlier attempt (a payment tries each connector once)`);
+    seen.add(a.connectorId);
+    if (i < attempts.length - 1 && (a.outcome === 'succeeded' || a.outcome === 'declined')) bad(i, 'outcome', `ends the payment: ${a.outcome} can only be the last attempt`);
+    if (a.feeMinor !== undefined && a.feeMinor > decision.context.amountMinor) bad(i, 'feeMinor', `must be at most the amount routed (${decision.context.amountMinor})`);
+  });
 }
 
 /** The logged decision, which `merchantId` must own. */

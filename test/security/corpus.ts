@@ -123,6 +123,14 @@ function fieldAttacks(context: CorpusContext): Readonly<Record<string, ReadonlyA
       ['card number with spaces in description', { description: '4242 4242 4242 4242' }, 'description'],
       ['Amex number in metadata', { metadata: { note: AMEX } }, 'metadata.note'],
       ['card number with dashes in metadata', { metadata: { ref: '4242-4242-4242-4242' } }, 'metadata.ref'],
+      ['card number with dots in description', { description: 'card 4242.4242.4242.4242' }, 'description'],
+      ['card number with zero-width spaces in description', { description: '4242\u200b4242\u200b4242\u200b4242' }, 'description'],
+      ['card number in full-width digits in description', { description: '４２４２４２４２４２４２４２４２' }, 'description'],
+      ['card number in Arabic-Indic digits in metadata', { metadata: { ref: '٤٢٤٢٤٢٤٢٤٢٤٢٤٢٤٢' } }, 'metadata.ref'],
+      // A card number as a key is refused and never named: the field is "(a key)".
+      ['card number as a metadata key', { metadata: { [VISA]: 'x' } }, 'metadata.(a key)'],
+      ['card number as the customer id', { customerId: VISA }, 'customerId'],
+      ['card number as the device id', { deviceId: '4242-4242-4242-4242' }, 'deviceId'],
       ['metadata constructor key', { metadata: { constructor: 'x' } }, 'metadata.constructor'],
       ['metadata prototype key', { metadata: { prototype: 'x' } }, 'metadata.prototype'],
       ['metadata 51 keys', { metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }, 'metadata'],
@@ -269,6 +277,9 @@ export function buildCorpus(context: CorpusContext): SecurityCase[] {
     raw('infinite number', valid.replace(/^\{/, '{"n":1e400,'), bad);
     raw('invalid UTF-8', Buffer.concat([Buffer.from(valid.slice(0, -1)), Buffer.from(',"x":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]), bad);
     raw('NUL in a string', valid.replace(/^\{/, '{"x":"\\u0000",'), bad);
+    // A lone surrogate parses, but no UTF-8 carries it (a gateway's form encoding threw on one): named before any schema.
+    raw('lone surrogate in a string', valid.replace(/^\{/, '{"x":"a\\udfff b",'), { ...bad, field: 'x' });
+    raw('lone surrogate in a key', valid.replace(/^\{/, '{"\\ud800":1,'), { ...bad, field: '(body)' });
     raw('text/plain', valid, { status: 415, code: 'unsupported_media_type' }, { 'content-type': 'text/plain' });
     raw('form-encoded', 'amount=1999&currency=USD', { status: 415, code: 'unsupported_media_type' }, { 'content-type': 'application/x-www-form-urlencoded' });
     raw('XML', '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', { status: 415, code: 'unsupported_media_type' }, { 'content-type': 'application/xml' });

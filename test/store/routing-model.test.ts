@@ -72,6 +72,10 @@ test('records an outcome once and folds it into the arms exactly as learnArm() d
   // Outcomes of unknown (expired) decisions are skipped.
   await model.recordOutcome(outcome('gone', 1));
   expect((await model.applyOutcomes([outcome('gone', 1)])).applied).toBe(0);
+  // A decision's recorded outcomes read back as recorded, in order, without the updater's claim (feedback's conflict check).
+  await model.recordOutcome({ ...outcome('one', 2), attempt: 1, connectorId: 'b', outcome: 'error' });
+  expect(await model.recordedOutcomes('one-d2', 2)).toEqual([outcome('one', 2), { ...outcome('one', 2), attempt: 1, connectorId: 'b', outcome: 'error' }]);
+  expect(await model.recordedOutcomes('one-d7', 2)).toEqual([]);
 });
 
 test('concurrent updaters lose no outcome and apply none twice', async () => {

@@ -19,7 +19,27 @@ describe('jsonTextProblem (before parsing)', () => {
   });
 });
 
+describe('numbers a double cannot mean exactly (before parsing)', () => {
+  test.each([
+    ['{"amount":1e400}', 'amount', /too large to hold/],
+    ['{"a":{"amount":9007199254740993}}', 'a.amount', /beyond 9007199254740991/],
+    ['{"amount":1999.0000000000001}', 'amount', /more decimals than a JSON number holds/],
+    ['[1,2,{"k":"v","z":-1e999}]', '2.z', /too large to hold/],
+    ['{"metadata":{"4242424242424242":1e400}}', 'metadata.(a key)', /too large/],
+  ])('%s: named by its path', (text, field, problem) => {
+    expect(jsonTextProblem(text)).toEqual({ field, problem: expect.stringMatching(problem) });
+  });
+  test.each(['{"amount":1999}', '{"x":"1e400"}', '{"n":-0.0}', '{"r":0.30000000000000004}', '{"big":9007199254740991}', '{"k\\"":1e3}'])('%s is fine', (text) => {
+    expect(jsonTextProblem(text)).toBeUndefined();
+  });
+});
+
 describe('jsonValueProblem (a parsed body)', () => {
+  test('a lone surrogate in a value or a key is refused, named; a pair is fine', () => {
+    expect(jsonValueProblem(JSON.parse('{"description":"x\\udfff y"}'))).toEqual({ field: 'description', problem: 'must be well-formed Unicode (a lone surrogate \\udfff at character 2)' });
+    expect(jsonValueProblem(JSON.parse('{"m":{"\\ud800":"v"}}'))?.field).toBe('m');
+    expect(jsonValueProblem({ description: 'a\ud83d\ude00b', tags: ['ok'] })).toBeUndefined();
+  });
   test.each(['__proto__', 'constructor', 'prototype'])('a %s key is refused, named by its path', (key) => {
     expect(jsonValueProblem(JSON.parse(`{"amount":1,"metadata":{"${key}":"y"}}`))).toEqual({ field: `metadata.${key}`, problem: 'is not an allowed key' });
   });

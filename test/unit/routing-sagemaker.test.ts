@@ -27,7 +27,7 @@ function deps(client: InvokeEndpointClient, reported: string[], timeoutMs = 20):
   return {
     connectors: DEFAULT_CONNECTORS,
     model: { get: async () => ({ policy: new BanditPolicy(emptyBanditState(vocabularyOf(DEFAULT_CONNECTORS))), version: 1 }) },
-    store: { logDecision: async () => true, getDecision: async () => undefined, recordOutcome: async () => true },
+    store: { logDecision: async () => true, getDecision: async () => undefined, recordOutcome: async () => true, recordedOutcomes: async () => [] },
     health: { recordHealth: async () => undefined },
     queue: { enqueue: async () => undefined },
     maxAttempts: 3,

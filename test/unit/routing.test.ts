@@ -36,6 +36,7 @@ function fakeDeps(connectors: readonly ConnectorDefinition[] = DEFAULT_CONNECTOR
         outcomes.set(key, o);
         return true;
       },
+      recordedOutcomes: async (id, n) => Array.from({ length: n }, (_, i) => outcomes.get(`${id}#${i}`)).filter((o): o is OutcomeRecord => o !== undefined),
     },
     health: { recordHealth: async (o) => void folded.push([...o]) },
     queue: { enqueue: async (o) => void queued.push([...o]) },
@@ -90,7 +91,7 @@ describe('routing service', () => {
     expect(isEligible({ ...c, enabled: false }, { ...card, currency: 'USD' })).toBe(false);
   });
 
-  it('records feedback once per attempt, folds it into the breaker once, queues it every time, and refuses what the decision did not rank', async () => {
+  it('records feedback once per attempt, queues it every time, never folds it into the shared breaker, and refuses what the decision did not rank', async () => {
     const { deps, queued, folded } = fakeDeps();
     const { decisionId, ranked } = await route('m1', { ...card, currency: 'USD', country: 'US' }, deps);
     const attempts = [
@@ -101,11 +102,38 @@ describe('routing service', () => {
     expect(await recordFeedback('m1', decisionId, attempts, deps)).toEqual({ decisionId, recorded: 0, replayed: 2 });
     expect(queued).toHaveLength(2);
     expect(queued[0].map((o) => [o.attempt, o.outcome])).toEqual([[0, 'timeout'], [1, 'succeeded']]);
-    // The breaker counts each attempt once: the replay folds nothing.
-    expect(folded).toEqual([queued[0]]);
+    // A merchant's reports teach the model, never the breaker every merchant's payments share.
+    expect(folded).toEqual([]);
     await expect(recordFeedback('m2', decisionId, attempts, deps)).rejects.toThrow(NotFoundError);
     await expect(recordFeedback('m1', 'rt_unknown', attempts, deps)).rejects.toThrow(NotFoundError);
     await expect(recordFeedback('m1', decisionId, [{ connectorId: 'other', outcome: 'succeeded', latencyMs: 1 }], deps)).rejects.toThrow(ValidationError);
+  });
+
+  it('a decision\'s feedback is given once: different attempts are a conflict, naming what is recorded', async () => {
+    const { deps } = fakeDeps();
+    const { decisionId, ranked } = await route('m1', { ...card, currency: 'USD', country: 'US' }, deps);
+    await recordFeedback('m1', decisionId, [{ connectorId: ranked[0].connectorId, outcome: 'succeeded', latencyMs: 80 }], deps);
+    for (const changed of [
+      [{ connectorId: ranked[0].connectorId, outcome: 'declined' as const, latencyMs: 80 }],
+      [{ connectorId: ranked[1].connectorId, outcome: 'succeeded' as const, latencyMs: 80 }],
+      [{ connectorId: ranked[0].connectorId, outcome: 'error' as const, latencyMs: 80 }, { connectorId: ranked[1].connectorId, outcome: 'succeeded' as const, latencyMs: 80 }],
+    ]) {
+      await expect(recordFeedback('m1', decisionId, changed, deps)).rejects.toMatchObject({ status: 409, code: 'feedback_conflict', details: { recorded: [{ connectorId: ranked[0].connectorId, outcome: 'succeeded' }] } });
+    }
+  });
+
+  it.each([
+    ['a connector twice', (r: string[]) => [{ connectorId: r[0], outcome: 'error' }, { connectorId: r[0], outcome: 'succeeded' }], 'attempts.1.connectorId'],
+    ['an attempt after a success', (r: string[]) => [{ connectorId: r[0], outcome: 'succeeded' }, { connectorId: r[1], outcome: 'error' }], 'attempts.0.outcome'],
+    ['an attempt after a decline', (r: string[]) => [{ connectorId: r[0], outcome: 'declined' }, { connectorId: r[1], outcome: 'succeeded' }], 'attempts.0.outcome'],
+    ['more attempts than connectors ranked', (r: string[]) => [...r, r[0]].map((c) => ({ connectorId: c, outcome: 'error' })), 'attempts'],
+    ['a fee above the amount', (r: string[]) => [{ connectorId: r[0], outcome: 'succeeded', feeMinor: 10_001 }], 'attempts.0.feeMinor'],
+  ])('refuses %s, naming the field', async (_name, make, field) => {
+    const { deps, outcomes } = fakeDeps();
+    const { decisionId, ranked } = await route('m1', { ...card, currency: 'USD', country: 'US' }, deps);
+    const attempts = make(ranked.map((r) => r.connectorId)).map((a) => ({ latencyMs: 50, ...a })) as Parameters<typeof recordFeedback>[2];
+    await expect(recordFeedback('m1', decisionId, attempts, deps)).rejects.toMatchObject({ status: 400, issues: [expect.objectContaining({ field })] });
+    expect(outcomes.size).toBe(0);
   });
 });
 
