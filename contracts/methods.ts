@@ -99,7 +99,7 @@ export function containsCardNumber(text: string): boolean {
 
 /** Every Unicode decimal digit (\\p{Nd}) of a text as its ASCII digit; the rest unchanged. */
 function asciiDigits(text: string): string {
-  if (!/[^\x00-\x7f]/.test(text)) return text;
+  if (!/[^\u0020-\u007e]/.test(text)) return text;
   return text.replace(/\p{Nd}/gu, (digit) => String(digitValue(digit.codePointAt(0)!)));
 }
 
