@@ -4,8 +4,9 @@
  * traffic (world B by default). For each payment: /route ranks; the world plays the attempts down the ranking
  * (ml/routing/simulator.ts playAttempts: the same outcomes any policy would get there); /route/feedback reports
  * them. The router's clock is the real one: a 48-hour world is played in minutes, so the model (committed by
- * the updater, re-read after ROUTING_MODEL_TTL_MS) and the breaker (re-read every second) see each outcome
- * later, in payments, than in `npm run bench:routing`. A connector that joins the world mid-run joins the
+ * the updater, re-read after ROUTING_MODEL_TTL_MS) sees each outcome later, in payments, than in `npm run
+ * bench:routing`; the circuit breaker never sees them (it folds only the platform's own charges, not a
+ * merchant's feedback). A connector that joins the world mid-run joins the
  * registry then: the platform restarts on the same data with it (as a deploy would).
  *
  * The recorded rankings are then replayed through the simulator's accounting (the same payments and outcomes),
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
       .map(([id, n]) => `${id} ${pct(n / r.payments)}`)
       .join(', ');
   for (const r of [inProcess, http, oracle]) console.log(`  first choices, ${r.name}: ${shares(r)}`);
-  console.log(`  (${inProcess.name}: the same model with the simulated delays of bench:routing; over HTTP the model and the breaker see each outcome after real seconds, many payments later at this rate)`);
+  console.log(`  (${inProcess.name}: the same model with the simulated delays of bench:routing; over HTTP the model sees each outcome after real seconds, many payments later at this rate, and the breaker none: feedback does not reach it)`);
 }
 
 main().catch((error: unknown) => {

@@ -59,8 +59,43 @@ export const PaymentId = z.string().regex(/^pay_[0-9A-Z]{20}$/, 'must be a payme
 /** A routing decision id as `POST /route` returns them. */
 export const DecisionId = z.string().regex(/^rt_[A-Za-z0-9_-]{8,64}$/, 'must be a decisionId returned by POST /route');
 
-/** The System Program's id (32 zero bytes): no one's wallet (a reward minted to it could never be spent). */
-const SYSTEM_PROGRAM = '11111111111111111111111111111111';
+/**
+ * Addresses that are no one's wallet on any cluster: the native programs, the token programs, sysvars, the
+ * native mints and the incinerator. A reward minted to one could never be spent (tokens sent to a program or a
+ * mint are lost). test/unit/ids.test.ts checks them against web3.js's and spl-token's own constants.
+ */
+export const NOT_WALLETS: Readonly<Record<string, string>> = {
+  '11111111111111111111111111111111': 'the System Program',
+  TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA: 'the SPL Token program',
+  TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb: 'the Token-2022 program',
+  ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL: 'the Associated Token Account program',
+  MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr: 'the Memo program',
+  Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo: 'the Memo program (v1)',
+  ComputeBudget111111111111111111111111111111: 'the Compute Budget program',
+  Vote111111111111111111111111111111111111111: 'the Vote program',
+  Stake11111111111111111111111111111111111111: 'the Stake program',
+  Config1111111111111111111111111111111111111: 'the Config program',
+  AddressLookupTab1e1111111111111111111111111: 'the Address Lookup Table program',
+  Ed25519SigVerify111111111111111111111111111: 'the Ed25519 program',
+  KeccakSecp256k11111111111111111111111111111: 'the Secp256k1 program',
+  BPFLoader1111111111111111111111111111111111: 'a BPF loader',
+  BPFLoader2111111111111111111111111111111111: 'a BPF loader',
+  BPFLoaderUpgradeab1e11111111111111111111111: 'the upgradeable BPF loader',
+  NativeLoader1111111111111111111111111111111: 'the native loader',
+  SysvarC1ock11111111111111111111111111111111: 'a sysvar',
+  SysvarRent111111111111111111111111111111111: 'a sysvar',
+  SysvarRecentB1ockHashes11111111111111111111: 'a sysvar',
+  Sysvar1nstructions1111111111111111111111111: 'a sysvar',
+  SysvarRewards111111111111111111111111111111: 'a sysvar',
+  SysvarS1otHashes111111111111111111111111111: 'a sysvar',
+  SysvarS1otHistory11111111111111111111111111: 'a sysvar',
+  SysvarStakeHistory1111111111111111111111111: 'a sysvar',
+  SysvarEpochSchedu1e111111111111111111111111: 'a sysvar',
+  SysvarFees111111111111111111111111111111111: 'a sysvar',
+  So11111111111111111111111111111111111111112: 'the wrapped SOL mint',
+  '9pan9bMn5HatX4EJdBwg9VgCa7Uz5HL8N1m5D3NdXejP': 'the Token-2022 wrapped SOL mint',
+  '1nc1nerator11111111111111111111111111111111': 'the incinerator',
+};
 
 /** True for a Solana public key as wallets print them: base58 (its canonical form) of exactly 32 bytes. */
 export function isSolanaAddress(text: string): boolean {
@@ -80,5 +115,8 @@ export function isSolanaAddress(text: string): boolean {
 export const SolanaAddress = z
   .string()
   .refine(isSolanaAddress, 'must be a Solana public key: base58 of 32 bytes, e.g. 9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin')
-  .refine((text) => text !== SYSTEM_PROGRAM, 'must be a wallet, not the System Program')
+  .superRefine((text, ctx) => {
+    const what = Object.hasOwn(NOT_WALLETS, text) ? NOT_WALLETS[text] : undefined;
+    if (what) ctx.addIssue({ code: 'custom', message: `must be a wallet, not ${what} (tokens sent there could never be spent)` });
+  })
   .describe('a Solana wallet: a base58 public key');

@@ -47,10 +47,19 @@ function dependencies(): RewardDeps & { ledger: DynamoRewardLedger } {
       decimals: cfg.rewardTokenDecimals,
       usdRates: cfg.rewardUsdRates,
       tokenMint: cfg.solana.tokenMint,
+      ownAccount: (wallet) => ownAccounts?.get(wallet),
       now: () => new Date(),
     };
   }
   return deps;
+}
+
+/** The stage's own accounts (rewards.ts RewardDeps.ownAccount), read with its minting keys. */
+let ownAccounts: ReadonlyMap<string, string> | undefined;
+/** Reads them once, where a wallet is about to be given a reward: only a stage that mints has any. */
+async function knowOwnAccounts(wallet: string | undefined): Promise<void> {
+  if (wallet === undefined || ownAccounts !== undefined || config().solana.tokenMint === undefined) return;
+  ownAccounts = (await stageMintingOnce())?.ownAccounts ?? new Map();
 }
 
 let outbox: RewardOutboxDeps | undefined;
@@ -129,6 +138,7 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     const d = dependencies();
     if (request.paymentId === undefined) {
       // A claim: {customerId, wallet} (the schema requires both without a paymentId).
+      await knowOwnAccounts(request.wallet);
       const { claim, created } = await claimRewards({ merchantId, customerId: request.customerId!, wallet: request.wallet! }, d);
       if (created && claim.unminted !== undefined) await mintNow(claim.paymentId);
       const current = (await d.ledger.claim(claim.paymentId)) ?? claim;
@@ -137,6 +147,7 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     const { paymentId } = request;
     const payment = await paymentLookup().get(merchantId, paymentId);
     assertRewardable(merchantId, payment, paymentId);
+    await knowOwnAccounts(payment.rewardWallet);
     const { entry, created } = await issueReward(payment, d);
     if (created) metrics.addMetric(entry.status === 'error' ? METRICS.rewardNotComputed : METRICS.rewardIssued, 'Count', 1);
     if (created) await announceNow(paymentId);
@@ -258,6 +269,7 @@ async function onMintSweep() {
 export const steps: StepHandlers<'rewards'> = {
   issue: async (input) => {
     const d = dependencies();
+    await knowOwnAccounts(input.payment.rewardWallet);
     const { entry, created } = await issueReward(input.payment, d);
     if (created) metrics.addMetric(entry.status === 'error' ? METRICS.rewardNotComputed : METRICS.rewardIssued, 'Count', 1);
     // Published by whichever run finds it marked (this one, or a retry of one that stopped before publishing).
@@ -266,6 +278,7 @@ export const steps: StepHandlers<'rewards'> = {
   },
   refund: async (input) => {
     const d = dependencies();
+    await knowOwnAccounts(input.refund.rewardWallet);
     const { entry, change } = await adjustForRefund(input.refund, d);
     if (change === 'clawed_back') metrics.addMetric(METRICS.rewardClawedBack, 'Count', 1);
     await announceNow(entry.paymentId);

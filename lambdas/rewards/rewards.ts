@@ -11,7 +11,7 @@ import type { RewardChain, RewardClaim, RewardEntry } from '../../contracts/api'
 import type { RewardChange } from '../../contracts/events';
 import { newClaimId } from '../../contracts/ids';
 import { shardOf } from '../../contracts/resources';
-import { NotFoundError, NothingToClaimError, RewardNotEligibleError, TransientError } from '../../contracts/errors';
+import { NotFoundError, NothingToClaimError, RewardNotEligibleError, TransientError, ValidationError } from '../../contracts/errors';
 import { currencyExponent, formatTokens } from '../../contracts/money';
 
 export const REWARD_RATE_PERCENT = 2n;
@@ -172,6 +172,12 @@ export interface RewardDeps {
   readonly usdRates?: UsdRates;
   /** The stage's reward token mint (SPL_TOKEN_MINT_ADDRESS); unset: rewards are recorded, not minted. */
   readonly tokenMint?: string;
+  /**
+   * What a wallet is when it is one of the platform's own accounts (the mint, the mint authority, the treasury),
+   * else undefined: tokens minted there would be no customer's. A payment naming one earns a reward to claim; a
+   * claim to one is refused.
+   */
+  readonly ownAccount?: (wallet: string) => string | undefined;
   readonly now: () => Date;
 }
 
@@ -189,7 +195,8 @@ export async function issueReward(payment: SucceededPayment, deps: RewardDeps): 
     currency: payment.currency,
     decimals: deps.decimals,
     createdAt: deps.now().toISOString(),
-    ...(payment.rewardWallet === undefined ? {} : { wallet: payment.rewardWallet }),
+    // A payment that named one of the platform's own accounts earns a reward the customer claims to a wallet of theirs.
+    ...(payment.rewardWallet === undefined || deps.ownAccount?.(payment.rewardWallet) !== undefined ? {} : { wallet: payment.rewardWallet }),
   };
   let tokens: bigint;
   try {
@@ -232,6 +239,10 @@ export async function claimRewards(
   request: { readonly merchantId: string; readonly customerId: string; readonly wallet: string },
   deps: RewardDeps & { readonly ledger: ClaimLedger },
 ): Promise<{ claim: StoredClaim; created: boolean }> {
+  const own = deps.ownAccount?.(request.wallet);
+  if (own !== undefined) {
+    throw new ValidationError(`wallet is ${own} of this platform, not a customer's wallet`, [{ field: 'wallet', problem: `is ${own} of this platform, not a customer's wallet` }]);
+  }
   const key = claimKey(request.merchantId, request.customerId);
   for (let round = 0; round < 3; round += 1) {
     const last = await deps.ledger.lastClaim(key);
@@ -245,7 +256,7 @@ export async function claimRewards(
     if (rewards.length === 0) {
       // The last claim is the answer to a repeated request; one that took nothing holds nothing to show.
       if (last && last.claim.payments.length > 0) return { claim: last.claim, created: false };
-      throw new NothingToClaimError(`customer ${request.customerId} has no rewards to claim: none was recorded without a wallet (or those were refunded)`);
+      throw new NothingToClaimError(`customer ${request.customerId} has no rewards to claim: none is recorded without a wallet yet (a payment's reward is recorded within seconds of it; one refunded in full has none)`);
     }
     const now = deps.now();
     const claim: StoredClaim = {

@@ -136,6 +136,8 @@ export interface StageMinting {
   readonly builder: MintBuilder;
   /** The wallet's associated token account and its balance in base units (0 when it has none yet). */
   balance(wallet: string): Promise<{ recipient: string; tokens: bigint }>;
+  /** The platform's own accounts, by address, each with what it is: no customer's wallet (tokens minted there would be no customer's). */
+  readonly ownAccounts: ReadonlyMap<string, string>;
   /** The relay's fee payer and what it co-signs; undefined on a stage without a treasury. */
   readonly relay?: { readonly treasury: Keypair; readonly policy: RelayPolicy; simulate(tx: VersionedTransaction): Promise<Simulation> };
 }
@@ -170,7 +172,13 @@ export async function stageMinting(
   const connection = await clusterConnection(solana, secret, RPC_TIMEOUT_MS);
   const mint = new PublicKey(solana.tokenMint);
   const programId = tokenProgramId(solana.tokenProgram);
+  const ownAccounts = new Map<string, string>([
+    [mint.toBase58(), 'the reward token mint'],
+    [authority.publicKey.toBase58(), 'the mint authority'],
+    ...(treasury ? [[treasury.publicKey.toBase58(), 'the treasury'] as [string, string]] : []),
+  ]);
   return {
+    ownAccounts,
     chain: connectionMintChain(connection),
     builder: splMintBuilder({ authority, feePayer: treasury, mint, decimals, programId }),
     async balance(wallet) {

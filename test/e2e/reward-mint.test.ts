@@ -95,6 +95,9 @@ test.each([
   ['not base58', 'not-a-wallet!'],
   ['too short', '9xQeWvG816bUx9EPjHmaT23yvVM2ZWbr'],
   ['the System Program', '11111111111111111111111111111111'],
+  ['the SPL Token program', 'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA'],
+  ['the wrapped SOL mint', 'So11111111111111111111111111111111111111112'],
+  ['a sysvar', 'SysvarRent111111111111111111111111111111111'],
   ['a number', 42],
 ])('a rewardWallet that is %s gets a 400 naming the field (checked before the key is claimed)', async (_case, rewardWallet) => {
   const customerId = uniqueCustomer();
@@ -174,6 +177,28 @@ test('GET /rewards/{wallet} reads the balance from the chain: what was minted th
   expect(bad.status).toBe(400);
   expect(fieldsOf(bad)).toEqual(['path.wallet']);
   expect((await new ApiClient(platform).call('GET', `/rewards/${wallet.toBase58()}`)).status).toBe(401);
+});
+
+test("a rewardWallet that is the platform's own treasury or reward mint mints nothing there: the reward is the customer's to claim, and a claim to it is a 400", async () => {
+  const relay = await client.call('GET', '/reward/relay');
+  const own = [relay.json.relay.feePayer as string, platform.solana.rewardMint];
+  for (const rewardWallet of own) {
+    const customerId = uniqueCustomer();
+    const paid = await client.pay(payBody({ customerId, rewardWallet }));
+    expect(paid.status).toBe(201);
+    await platform.idle();
+    const reward = await client.call('POST', '/reward', { body: { paymentId: paid.json.payment.paymentId } });
+    expect(reward.json.reward).toMatchObject({ status: 'recorded', tokens: '1000000', chain: { state: 'no_wallet' } });
+    const claim = await client.call('POST', '/reward', { body: { customerId, wallet: rewardWallet } });
+    expect(claim.status).toBe(400);
+    expect(fieldsOf(claim)).toEqual(['wallet']);
+    expect(claim.json.error.message).toMatch(/^wallet is the (treasury|reward token mint) of this platform, not a customer's wallet$/);
+  }
+  // Nothing of the reward token was minted to either.
+  for (const address of own) {
+    const ata = getAssociatedTokenAddressSync(new PublicKey(platform.solana.rewardMint), new PublicKey(address), true);
+    expect(await connection.getAccountInfo(ata)).toBeNull();
+  }
 });
 
 describe('claims: rewards recorded without a wallet, minted to one later', () => {
