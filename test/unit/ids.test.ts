@@ -1,3 +1,5 @@
+import * as t from '@solana/spl-token';
+import * as w from '@solana/web3.js';
 import { newPaymentId, NOT_WALLETS, paymentIdRange, paymentIdTime, SolanaAddress } from '../../contracts/ids';
 
 describe('payment ids', () => {
@@ -20,10 +22,6 @@ describe('payment ids', () => {
 describe('Solana wallets', () => {
   // The addresses that are no one's wallet, as web3.js and spl-token name them: each is in NOT_WALLETS and refused.
   const known = (): Record<string, string> => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded here only, for the check
-    const w = require('@solana/web3.js') as typeof import('@solana/web3.js');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const t = require('@solana/spl-token') as typeof import('@solana/spl-token');
     return Object.fromEntries(
       Object.entries({
         system: w.SystemProgram.programId, token: t.TOKEN_PROGRAM_ID, token2022: t.TOKEN_2022_PROGRAM_ID, ata: t.ASSOCIATED_TOKEN_PROGRAM_ID,
