@@ -96,8 +96,10 @@ export const EVIDENCE_LIMIT = 5;
 function requestWindow(request: ChatRequest, now: Date): PlanWindow | undefined {
   if (!request.from && !request.to) return undefined;
   const to = request.to ? new Date(request.to) : now;
-  const from = request.from ? new Date(request.from) : new Date(to.getTime() - 30 * 86_400_000);
+  // Without `from`, the 30 days before `to`, never before 1970 (what the index's dates hold).
+  const from = request.from ? new Date(request.from) : new Date(Math.max(0, to.getTime() - 30 * 86_400_000));
   if (from.getTime() >= to.getTime()) {
+    if (!request.from) throw new ValidationError('the window is empty: to must be after 1970-01-01', [{ field: 'to', problem: 'must be after 1970-01-01T00:00:00Z' }]);
     throw new ValidationError('the window is empty: from must be before to', [{ field: 'from', problem: 'must be before to' }]);
   }
   return { from: from.toISOString(), to: to.toISOString(), label: `${from.toISOString()} to ${to.toISOString()}` };

@@ -10,7 +10,7 @@
  * The plan never names a merchant: a question about other merchants is answered "can't", and nothing in a
  * question can reach another merchant's data (the query layer applies the caller's).
  */
-import { ASKABLE, QueryPlan, type Dimension, type Metric, type PlanFilter, type PlanWindow } from '../../contracts/analytics';
+import { ASKABLE, MAX_WINDOW_DAYS, QueryPlan, type Dimension, type Metric, type PlanFilter, type PlanWindow } from '../../contracts/analytics';
 import { isSupportedCurrency } from '../../contracts/money';
 
 export type Planned = { readonly plan: QueryPlan } | { readonly cannot: string; readonly askable: readonly string[] };
@@ -49,13 +49,18 @@ const window = (from: Date, to: Date, label: string): PlanWindow => ({ from: iso
 
 /** The time window a question names (default: the last 30 days), ending no later than `now`. */
 export function windowOf(question: string, now: Date): PlanWindow {
+  return namedWindow(question, now) ?? window(new Date(now.getTime() - DEFAULT_WINDOW_DAYS * DAY_MS), now, DEFAULT_WINDOW_LABEL);
+}
+
+/** The time window a question names, ending no later than `now`; undefined when it names none it can read. */
+function namedWindow(question: string, now: Date): PlanWindow | undefined {
   const q = question.toLowerCase();
   const today = startOfDay(now);
   const between = /\bbetween\s+(\d{4}-\d{2}-\d{2})\s+and\s+(\d{4}-\d{2}-\d{2})\b/.exec(q);
   if (between) {
-    const from = new Date(`${between[1]}T00:00:00Z`);
-    const last = new Date(`${between[2]}T00:00:00Z`);
-    if (Number.isFinite(from.getTime()) && Number.isFinite(last.getTime()) && from <= last) {
+    const from = calendarDay(between[1]!);
+    const last = calendarDay(between[2]!);
+    if (from && last && from <= last) {
       const to = new Date(Math.min(last.getTime() + DAY_MS, now.getTime()));
       if (from < to) return window(from, to, `${between[1]} to ${between[2]} (UTC)`);
     }
@@ -110,7 +115,13 @@ export function windowOf(question: string, now: Date): PlanWindow {
     const to = new Date(Math.min(Date.UTC(year + 1, 0, 1), now.getTime()));
     if (from < to) return window(from, to, `${year} (UTC)`);
   }
-  return window(new Date(now.getTime() - DEFAULT_WINDOW_DAYS * DAY_MS), now, DEFAULT_WINDOW_LABEL);
+  return undefined;
+}
+
+/** A YYYY-MM-DD that is a day of the calendar (not 2026-02-30), at 00:00 UTC; undefined otherwise. */
+function calendarDay(text: string): Date | undefined {
+  const date = new Date(`${text}T00:00:00Z`);
+  return Number.isFinite(date.getTime()) && date.getTime() >= 0 && iso(date).slice(0, 10) === text ? date : undefined;
 }
 
 const DEFAULT_WINDOW_DAYS = 30;
@@ -124,7 +135,9 @@ const DEFAULT_WINDOW_LABEL = `the last ${DEFAULT_WINDOW_DAYS} days`;
 export function unreadTimeWords(question: string): string | undefined {
   const q = question.toLowerCase();
   const found =
-    /\b(?:since|until|till)\s+\S+|\b\d+\s+\w+\s+ago\b/.exec(q) ??
+    // A "between" or a "last N" that did not read (a date that is no day, the wrong order, N of 0, negative or huge).
+    /\bbetween\s+\S+\s+and\s+\S+|\b(?:last|past)\s+[-+]?[\d.,e]+\s+\w+/.exec(q) ??
+    /\b(?:since|until|till)\s+\S+|\b\d+\s+\w+\s+ago\b|\b(?:in|during|for|of|year)\s+(?:1[0-9]|2[0-9])\d{2}\b/.exec(q) ??
     /\b\d{4}-\d{2}(?:-\d{2})?\b|\b\d{1,2}\/\d{1,2}(?:\/\d{2,4})?\b/.exec(q) ??
     new RegExp(`\\b(?:${MONTHS.join('|')}|(?:mon|tues|wednes|thurs|fri|satur|sun)day|weekends?|quarters?|years?|tonight|morning|afternoon|evening|overnight)\\b`).exec(q) ??
     /\b(?:per|each|every|by)\s+(?:hour|day|week|month)\b|\b(?:hourly|daily|weekly|monthly)\b|\b(?:next|coming)\s+\w+/.exec(q);
@@ -262,8 +275,9 @@ export function planQuestion(question: string, now: Date): Planned {
   if (!metric) return cannot('the question names nothing that can be measured');
   if (metric === 'refund_amounts') return cannot('refunds are measured as a rate (the refund rate), not as counts or amounts of refunds');
   if (metric === 'fraud_counts') return cannot('fraud is measured as a rate (the fraud decline rate), not as counts or amounts of fraud');
-  const main = windowOf(question, now);
-  const unread = main.label === DEFAULT_WINDOW_LABEL ? unreadTimeWords(question) : undefined;
+  const named = namedWindow(question, now);
+  const main = named ?? windowOf(question, now);
+  const unread = named ? undefined : unreadTimeWords(question);
   if (unread) {
     return cannot(
       `I cannot read the time window "${unread}" (answers cover one window: today, yesterday, last N hours/days/weeks/months, this week/month/quarter/year, last quarter/year, "in March", "in 2025", "between 2026-11-01 and 2026-11-07"; or give \`from\` and \`to\`)`,
@@ -280,6 +294,10 @@ export function planQuestion(question: string, now: Date): Planned {
     window: main,
     ...(compareTo ? { compareTo } : {}),
   });
-  if (!parsed.success) return cannot(`the question asks for ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  if (!parsed.success) {
+    // The only plan a question can yield that the schema refuses: a window longer than a plan covers.
+    const tooLong = parsed.error.issues.some((i) => i.path[0] === 'window');
+    return cannot(tooLong ? `a window covers at most ${MAX_WINDOW_DAYS} days, and ${main.label} is longer: ask for a shorter one` : `the question asks for ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  }
   return { plan: parsed.data };
 }

@@ -51,6 +51,11 @@ test('POST /chat validation names the field', async () => {
   const result = await client.call('POST', '/chat', { body: { question: 'x' } });
   expect(result.status).toBe(400);
   expect(fieldsOf(result)).toContain('question');
+  // A `to` alone takes the 30 days before it, never before 1970: at 1970 itself the window is empty, a 400 naming `to`.
+  const early = await client.call('POST', '/chat', { body: { question: 'how many payments', to: '1970-01-01T00:00:00Z' } });
+  expect([early.status, fieldsOf(early)]).toEqual([400, ['to']]);
+  const clamped = await client.call('POST', '/chat', { body: { question: 'how many payments', to: '1970-01-10T00:00:00Z' } });
+  expect([clamped.status, clamped.json.plan.window.from]).toEqual([200, '1970-01-01T00:00:00.000Z']);
 });
 
 test('POST /chat explains one of your payments, finds its like, and says plainly what it cannot answer', async () => {

@@ -127,9 +127,17 @@ describe('windows', () => {
       ['how many payments next week', 'next week'],
       ['volume on 2026-11-05', '2026-11-05'],
       ['payments on the weekend, how many', 'weekend'],
+      ['total volume last 0 days', 'last 0 days'],
+      ['total volume last -5 days', 'last -5 days'],
+      ['total volume last 99999999999999999999 days', 'last 99999999999999999999 days'],
+      ['total volume last 1e308 hours', 'last 1e308 hours'],
+      ['how many payments in 1969', 'in 1969'],
+      ['how many payments between 2026-12-31 and 2026-01-01', 'between 2026-12-31 and 2026-01-01'],
+      ['how many payments between 2026-02-29 and 2026-03-01', 'between 2026-02-29 and 2026-03-01'],
     ]) {
       expect([question, planQuestion(question, NOW)]).toEqual([question, expect.objectContaining({ cannot: expect.stringContaining(`"${words}"`) })]);
     }
+    expect(planQuestion('total volume last 400 days', NOW)).toMatchObject({ cannot: 'a window covers at most 367 days, and the last 400 days is longer: ask for a shorter one' });
     // Read windows and country names are not mistaken for one.
     expect(metricPlan('how many payments from Brazil').window.label).toBe('the last 30 days');
     expect(metricPlan('total volume in March').window.label).toBe('March 2026 (UTC)');
