@@ -63,8 +63,8 @@ export const USAGE = [
   '',
   `  --rows N                    transactions timed in the in-process path, ≥ 1000 (default ${DEFAULTS.rows}; the data needs`,
   `                              N + ${WARM_UP} warm-up rows)`,
-  `  --store-rows N              transactions timed against the store, ≥ 100 (default ${DEFAULTS.storeRows})`,
-  `  --preload N                 preceding transactions recorded in the store first, ≥ 0 (default ${DEFAULTS.preload})`,
+  `  --store-rows N              transactions timed against the store, ≥ 100 (default ${DEFAULTS.storeRows}; at most 25 s of them: the output says how many)`,
+  `  --preload N                 preceding transactions recorded in the store first, ≥ 0 (default ${DEFAULTS.preload}; at most 15 s of them: the output says how many)`,
   `  --py-rows N                 rows for xgboost's and torch's single-row timings, ≥ 100 (default ${DEFAULTS.pyRows})`,
   `  --py-seconds S              time budget of each Python single-row timing, in (0, 30] (default ${DEFAULTS.pySeconds})`,
   '  --model DIR                 the model folder measured (default lambdas/fraud/model, the served one)',
@@ -275,7 +275,9 @@ async function main(): Promise<void> {
   const pyRows = Number(values['py-rows']);
   const pySeconds = Number(values['py-seconds']);
   if (![n, storeRows, preload, pyRows].every(Number.isInteger) || n < 1000 || storeRows < 100 || preload < 0 || pyRows < 100 || !(pySeconds > 0 && pySeconds <= 30)) {
-    throw new UsageError('--rows ≥ 1000, --store-rows ≥ 100, --preload ≥ 0 and --py-rows ≥ 100 are integers; --py-seconds in (0, 30] (npm run bench:fraud -- --help lists the options)');
+    throw new UsageError(
+      `--rows ≥ 1000, --store-rows ≥ 100, --preload ≥ 0 and --py-rows ≥ 100 are integers; --py-seconds in (0, 30] (got --rows ${values.rows} --store-rows ${values['store-rows']} --preload ${values.preload} --py-rows ${values['py-rows']} --py-seconds ${values['py-seconds']}; npm run bench:fraud -- --help lists the options)`,
+    );
   }
   if (!values.csv && (values.map !== undefined || values.currency !== undefined)) {
     throw new UsageError('--map and --currency describe a --csv FILE: give one (npm run bench:fraud -- --help lists the options)');
@@ -320,8 +322,9 @@ async function main(): Promise<void> {
     } else console.log(`data: ${csv}`);
     const rows = await readTransactions(csv, { map: columns, currency: values.currency });
     const frauds = rows.filter((r) => r.label === 1).length;
+    const labelled = rows.filter((r) => r.label !== undefined).length;
     const days = (rows[rows.length - 1].time - rows[0].time) / 86_400_000;
-    console.log(`  ${int(rows.length)} transactions over ${days.toFixed(1)} days, ${((frauds / rows.length) * 100).toFixed(2)}% fraud`);
+    console.log(`  ${int(rows.length)} transactions over ${days.toFixed(1)} days, ${((frauds / Math.max(1, labelled)) * 100).toFixed(2)}% fraud of the ${int(labelled)} labelled`);
     if (rows.length < n + WARM_UP) throw new Error(`the data has ${rows.length} transactions; --rows ${n} needs at least ${n + WARM_UP}`);
 
     // 2. The in-process path: replay with in-memory state; time the last n transactions.

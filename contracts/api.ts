@@ -32,6 +32,18 @@ const Identifier = z
 
 // ---------------------------------------------------------------------------------------------------- requests
 
+/**
+ * Free text of yours (a description, a metadata value): printable, line breaks and tabs allowed; other control
+ * characters (a NUL, an escape sequence) never are, and neither is a card number.
+ */
+const FreeText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    // eslint-disable-next-line no-control-regex -- the control characters are what the pattern refuses
+    .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$/, 'must not contain control characters (tabs and line breaks are fine)')
+    .refine((text) => !containsCardNumber(text), 'must not contain a card number');
+
 /** An id of yours (a customer's, a device's): printable, 1-128 characters, never a card number. */
 const OwnId = Identifier.refine((id) => !containsCardNumber(id), 'must not contain a card number');
 
@@ -41,7 +53,10 @@ const OwnId = Identifier.refine((id) => !containsCardNumber(id), 'must not conta
  * Prototype keys are refused at the edge (contracts/json.ts).
  */
 export const Metadata = z
-  .record(z.string().min(1, 'must not be empty').max(40, 'must be at most 40 characters').refine((k) => !containsCardNumber(k), 'must not contain a card number'), z.string().max(500).refine((v) => !containsCardNumber(v), 'must not contain a card number'))
+  .record(
+    Identifier.max(40, 'must be at most 40 characters').refine((k) => !containsCardNumber(k), 'must not contain a card number'),
+    FreeText(500),
+  )
   .refine((m) => Object.keys(m).length <= 50, 'must have at most 50 keys');
 
 /** A card tokenised by Stripe (Stripe.js, a saved PaymentMethod, or a test one such as `pm_card_visa`). */
@@ -122,7 +137,7 @@ export const PaymentRequest = z
     ipCountry: CountryCode.optional(),
     /** A device fingerprint, when the checkout has one (a fraud feature). */
     deviceId: OwnId.describe('a device fingerprint from the checkout (a fraud feature)').optional(),
-    description: z.string().max(500).refine((text) => !containsCardNumber(text), 'must not contain a card number').describe('free text for you; never a card number').optional(),
+    description: FreeText(500).describe('free text for you; never a card number').optional(),
     metadata: Metadata.describe('your key-value pairs: at most 50 keys of 1-40 characters, string values of at most 500; no card numbers').optional(),
     /**
      * The customer's Solana wallet (a base58 public key) for the payment's loyalty reward: minted there once the
@@ -552,7 +567,11 @@ export const PaymentListQuery = z
     from: z.iso.datetime({ offset: true, error: ISO_DATETIME }).refine(PaymentEra, 'must be between 1970-01-01 and 2100-01-01').optional(),
     to: z.iso.datetime({ offset: true, error: ISO_DATETIME }).refine(PaymentEra, 'must be between 1970-01-01 and 2100-01-01').optional(),
     q: z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters').optional(),
-    limit: z.coerce.number('must be a number').int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(25),
+    // Digits only: Number() would also read "0x10", "1e1" and " 5" as numbers.
+    limit: z.preprocess(
+      (value) => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value),
+      z.number('must be a whole number from 1 to 100, in digits').int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(25),
+    ),
     cursor: PaymentId.describe('the previous page\'s nextCursor').optional(),
   })
   .strict()

@@ -127,3 +127,18 @@ export function jsonValueProblem(value: unknown, path = ''): FieldIssue | undefi
 export function isJsonContentType(value: string | undefined): boolean {
   return value !== undefined && /^application\/json\s*(;|$)/i.test(value.trim());
 }
+
+/**
+ * Why a body's headers say it is not plain UTF-8 JSON (the 415's message), or undefined: a Content-Type other
+ * than application/json, a charset other than UTF-8 (the body would be misread), or a Content-Encoding (a
+ * compressed body read as text).
+ */
+export function bodyMediaProblem(contentType: string | undefined, contentEncoding: string | undefined): string | undefined {
+  if (!isJsonContentType(contentType)) return 'the request body must be JSON: send Content-Type: application/json';
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType!)?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) return `the request body must be UTF-8 JSON, not ${charset}: send Content-Type: application/json (or ; charset=utf-8)`;
+  if (contentEncoding !== undefined && contentEncoding.trim() !== '' && !/^identity$/i.test(contentEncoding.trim())) {
+    return `a Content-Encoding (${contentEncoding.trim()}) is not accepted: send the JSON body uncompressed`;
+  }
+  return undefined;
+}

@@ -11,7 +11,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM } from '../contracts/api';
 import { ValidationError } from '../contracts/errors';
-import { isJsonContentType, jsonTextProblem } from '../contracts/json';
+import { bodyMediaProblem, jsonTextProblem } from '../contracts/json';
 import { apiReferenceHtml } from '../contracts/api-docs';
 import { consoleFile, consoleHeaders } from './console';
 import { debugEnabled } from '../contracts/debug';
@@ -193,9 +193,8 @@ async function handle(
   if (target.kind === 'workflow') {
     if (target.workflow !== 'payment') throw new Error(`only the payment workflow can serve a route, not ${target.workflow}`);
     // As API Gateway's integration (no passthrough): only a JSON body reaches the workflow, within the limits.
-    if (body !== '' && !isJsonContentType(req.headers['content-type'])) {
-      throw new HttpError(415, 'unsupported_media_type', 'the request body must be JSON: send Content-Type: application/json');
-    }
+    const media = body === '' ? undefined : bodyMediaProblem(req.headers['content-type'], req.headers['content-encoding']);
+    if (media) throw new HttpError(415, 'unsupported_media_type', media);
     const tooBig = body === '' ? undefined : jsonTextProblem(body);
     if (tooBig) {
       const invalid = ValidationError.of([tooBig]);

@@ -58,25 +58,47 @@ export function toMinorUnits(text: string, currency: string): number {
   return Number(match[1] === '-' ? -minor : minor);
 }
 
-/** ISO-8601 (a zone-less time is UTC), `YYYY-MM-DD HH:MM:SS` (UTC), or epoch seconds (milliseconds above 1e12). */
+/** Epoch seconds a number may be: 1973 to 2096. A number outside (20190101) is no timestamp. */
+const EPOCH_SECONDS = [1e8, 4e9] as const;
+
+/**
+ * ISO-8601 (a zone-less time is UTC), `YYYY-MM-DD HH:MM:SS` (UTC), or epoch seconds (milliseconds above 1e12),
+ * of a real calendar day and time: 2019-02-30 or 25:00 is an error, never the day it would roll over to, and a
+ * number is a timestamp only in 1973–2096 (20190101 is not one).
+ */
 export function parseTimestamp(text: string): number {
   const value = text.trim();
   if (/^\d+(\.\d+)?$/.test(value)) {
     const n = Number(value);
-    return n > 1e12 ? Math.round(n) : Math.round(n * 1000);
+    const ms = n > 1e12 ? Math.round(n) : Math.round(n * 1000);
+    if (ms < EPOCH_SECONDS[0] * 1000 || ms > EPOCH_SECONDS[1] * 1000) {
+      throw new Error(`not a timestamp: "${text}" (a number is read as epoch seconds, or milliseconds above 1e12, of 1973 to 2096; write dates as ISO 8601, e.g. 2019-01-01 00:00:18)`);
+    }
+    return ms;
   }
   const normalised = value.replace(' ', 'T');
   const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(normalised);
   const ms = Date.parse(hasZone ? normalised : `${normalised}Z`);
-  if (Number.isNaN(ms)) throw new Error(`not a timestamp: "${text}"`);
+  const parts = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?/.exec(normalised);
+  if (Number.isNaN(ms) || (parts && !isCalendarTime(parts.slice(1).map((p) => (p === undefined ? 0 : Number(p)))))) {
+    throw new Error(`not a timestamp: "${text}"${parts ? ' (no such day or time)' : ''}`);
+  }
   return ms;
 }
 
-function parseLabel(text: string): 0 | 1 {
+/** Whether [year, month, day, hour, minute, second] is a real one (a leap second allowed). */
+function isCalendarTime([year, month, day, hour, minute, second]: number[]): boolean {
+  const days = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  return month! >= 1 && month! <= 12 && day! >= 1 && day! <= days && hour! < 24 && minute! < 60 && second! <= 60;
+}
+
+/** A label: 1/true/1.0 fraud, 0/false/0.0 legitimate, NaN (pandas' missing value) not known yet. */
+function parseLabel(text: string): 0 | 1 | undefined {
   const value = text.trim().toLowerCase();
   if (value === '1' || value === 'true' || value === '1.0') return 1;
   if (value === '0' || value === 'false' || value === '0.0') return 0;
-  throw new Error(`not a 0/1 label: "${text}"`);
+  if (value === 'nan') return undefined;
+  throw new Error(`not a 0/1 label: "${text}" (1, true or 1.0 for fraud; 0, false or 0.0 for legitimate; empty or NaN for not known yet)`);
 }
 
 /** Reads the whole file (sorted), failing on the first bad row with its line number and the reason. */
@@ -87,14 +109,26 @@ export async function readTransactions(path: string, options: DatasetOptions = {
   const column = (name: CanonicalColumn) => map[name] ?? name;
   if (!existsSync(path)) throw new Error(`${path}: no such file`);
   const source = createReadStream(path);
-  const parser = source.pipe(parse({ columns: true, skip_empty_lines: true, trim: true, bom: true }));
+  // The header's names must be distinct (a second "amt" would silently replace the first); `info` gives each
+  // record's physical line (a quoted newline or a blank line moves it).
+  const header = (names: string[]) => {
+    const seen = new Map<string, number>();
+    names.forEach((name, i) => {
+      if (seen.has(name)) throw new Error(`${path}:1: column "${name}" appears twice (columns ${seen.get(name)! + 1} and ${i + 1}): rename one`);
+      seen.set(name, i);
+    });
+    return names;
+  };
+  const parser = source.pipe(parse({ columns: header, skip_empty_lines: true, trim: true, bom: true, info: true }));
   source.on('error', (error) => parser.destroy(error));
   const rows: LabelledTransaction[] = [];
-  let line = 1;
+  const lineOf = new Map<string, number>();
   let checked = false;
+  // Each value's problem names its column (the canonical name, and the file's when mapped).
+  const named = (name: CanonicalColumn) => (column(name) === name ? name : `${name} ("${column(name)}")`);
   try {
-    for await (const record of parser as AsyncIterable<Record<string, string>>) {
-      line += 1;
+    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      const line = info.lines;
       if (!checked) {
         checked = true;
         const missing = [...REQUIRED, ...(options.requireLabels ? (['label'] as const) : [])].filter((c) => !(column(c) in record));
@@ -109,28 +143,53 @@ export async function readTransactions(path: string, options: DatasetOptions = {
         const value = record[column(name)];
         return value === undefined || value === '' ? undefined : value;
       };
+      const required = (name: CanonicalColumn) => {
+        const value = get(name);
+        if (value === undefined) throw new Error(`${named(name)} is empty`);
+        return value;
+      };
+      const read = <T>(name: CanonicalColumn, parse: () => T): T => {
+        try {
+          return parse();
+        } catch (error) {
+          const message = (error as Error).message;
+          throw new Error(message.startsWith(named(name)) ? message : `${named(name)}: ${message}`);
+        }
+      };
       try {
-        const currency = (get('currency') ?? defaultCurrency).toUpperCase();
-        if (!isSupportedCurrency(currency)) throw new Error(`unknown currency "${currency}"`);
+        const currency = read('currency', () => {
+          const code = (get('currency') ?? defaultCurrency).toUpperCase();
+          if (!isSupportedCurrency(code)) throw new Error(`unknown currency "${code}"`);
+          return code;
+        });
+        const txId = required('tx_id');
+        const earlier = lineOf.get(txId);
+        if (earlier !== undefined) throw new Error(`${named('tx_id')} "${txId}" is also on line ${earlier}: each transaction once`);
+        lineOf.set(txId, line);
+        const amountMinor = read('amount', () => toMinorUnits(required('amount'), currency));
+        if (amountMinor < 0) throw new Error(`${named('amount')} is negative (${get('amount')}): the pipeline reads charges only; leave refunds out of the file`);
         const labelText = get('label');
         rows.push({
-          txId: get('tx_id')!,
-          time: parseTimestamp(get('timestamp')!),
-          customerId: get('customer_id')!,
-          terminalId: get('terminal_id')!,
-          amountMinor: toMinorUnits(get('amount')!, currency),
+          txId,
+          time: read('timestamp', () => parseTimestamp(required('timestamp'))),
+          customerId: required('customer_id'),
+          terminalId: required('terminal_id'),
+          amountMinor,
           currency,
           deviceId: get('device_id'),
           country: get('country')?.toUpperCase(),
           merchantCountry: get('merchant_country')?.toUpperCase(),
-          label: labelText === undefined ? undefined : parseLabel(labelText),
+          label: labelText === undefined ? undefined : read('label', () => parseLabel(labelText)),
         });
       } catch (error) {
         throw new Error(`${path}:${line}: ${(error as Error).message}`);
       }
     }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code) throw new Error(`${path}: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code) {
+      const hint = /Invalid Record Length/.test((error as Error).message) ? ' (a quote left open, a comma in an unquoted field, or mixed line endings?)' : '';
+      throw new Error(`${path}: ${(error as Error).message}${hint}`);
+    }
     throw error;
   }
   if (!rows.length) throw new Error(`${path}: no transactions`);

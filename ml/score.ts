@@ -19,14 +19,15 @@
  *
  * Every option, with its default: USAGE below (`npm run score -- --help`).
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { DEFAULT_MODEL_DIR, loadModelFolder, scoreWith, type FraudReason } from '../lambdas/fraud/model';
 import { sigmoid } from '../lambdas/shared/logistic';
 import { FraudDecision as FraudDecisionSchema } from '../contracts/api';
 import { decide, type FraudDecision } from '../lambdas/fraud/service';
 import { parseColumnMap, readTransactions } from './dataset';
+import { TRAINING_FILE } from './train';
 import { csvField } from './features';
 import { exitOnError, parseCommandLine, UsageError } from './cli';
 import { progressLogger } from './progress';
@@ -229,6 +230,26 @@ export interface ScoreSummary {
   readonly decisions: Readonly<Record<FraudDecision, DecisionCount>>;
 }
 
+/** The options a model folder was trained with (ml/train.ts writes its training.json); none for an older folder. */
+function trainingOptions(dir: string): { map?: string; currency?: string } {
+  const file = join(dir, TRAINING_FILE);
+  if (!existsSync(file)) return {};
+  const options = (JSON.parse(readFileSync(file, 'utf8')) as { options?: Record<string, unknown> }).options ?? {};
+  return {
+    ...(typeof options.map === 'string' ? { map: options.map } : {}),
+    ...(typeof options.currency === 'string' ? { currency: options.currency } : {}),
+  };
+}
+
+/** The model's training window ("refit", else "fit") where it overlaps [from, to), as text; undefined when it does not. */
+function refitOverlap(dir: string, from: number | undefined, to: number | undefined): string | undefined {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { windows?: { refit?: [string, string] | null; fit?: [string, string] | null } };
+  const trained = manifest.windows?.refit ?? manifest.windows?.fit;
+  if (!trained) return undefined;
+  const [start, end] = trained.map((t) => Date.parse(t)) as [number, number];
+  return (from ?? -Infinity) < end && (to ?? Infinity) > start ? `${trained[0]} to ${trained[1]}` : undefined;
+}
+
 /** Replays the whole file and writes one score per transaction in [from, to). */
 export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> {
   const started = Date.now();
@@ -241,7 +262,15 @@ export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> 
   const folder = loadModelFolder(resolve(options.model ?? DEFAULT_MODEL_DIR));
   log(`model ${folder.version} from ${folder.dir} (XGBoost ${folder.model.numTrees} trees + GraphSAGE, feedback delay ${folder.feedbackDelayDays} days)`);
 
-  const transactions = await readTransactions(options.data, { map: parseColumnMap(options.map), currency: options.currency });
+  // The column map and currency the model was trained with (its training.json), unless given here.
+  const made = trainingOptions(folder.dir);
+  const map = options.map ?? made.map;
+  const currency = options.currency ?? made.currency;
+  if (options.map === undefined && made.map !== undefined) log(`column map from the model's ${TRAINING_FILE}: ${made.map}`);
+  if (options.currency === undefined && made.currency !== undefined) log(`currency from the model's ${TRAINING_FILE}: ${made.currency}`);
+  const inSample = refitOverlap(folder.dir, from, to);
+  if (inSample) log(`warning: the window overlaps the model's own training window (${inSample}): its metrics there are in-sample, not a backtest`);
+  const transactions = await readTransactions(options.data, { map: parseColumnMap(map), currency });
   log(`read ${transactions.length} transactions from ${options.data} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const inWindow = (time: number) => (from === undefined || time >= from) && (to === undefined || time < to);
   const windowRows = transactions.reduce((n, tx) => n + (inWindow(tx.time) ? 1 : 0), 0);

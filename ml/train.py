@@ -165,6 +165,22 @@ def choose_thresholds(y, s, review_share, decline_precision):
     return {"review": round(review, 6), "decline": round(decline, 6)}
 
 
+def threshold_note(y, s, thresholds, decline_precision):
+    """What the decline threshold is: the precision target met on validation, or the 0.99 fallback (no cut of at
+    least 20 flagged transactions reached it), said so the card never passes the fallback off as a fitted cut."""
+    order = np.argsort(-s, kind="mergesort")
+    precision = np.cumsum(y[order]) / np.arange(1, len(s) + 1)
+    reached = bool(np.any(precision[19:] >= decline_precision))
+    flagged = s >= thresholds["decline"]
+    n = int(flagged.sum())
+    if not reached:
+        return (
+            f"precision target {decline_precision:g} unreachable on validation (no cut flagging at least 20 transactions reaches it): "
+            f"decline falls back to 0.99, which flags {n:,} validation transactions"
+        )
+    return f"decline keeps validation precision {float(y[flagged].mean()):.3f} (target {decline_precision:g}) over {n:,} flagged transactions"
+
+
 class XgbProgress(xgb.callback.TrainingCallback):
     """A progress line every `every` seconds: the round, the validation `metric` with its best so far, and an
     ETA (ml/protocol.py's baselines use it too, named and on their own metric)."""
@@ -305,6 +321,8 @@ def main(argv=None):
     )
     ens_valid = gnn.stack(combiner, np.c_[xgb_valid, gnn_valid])
     thresholds = choose_thresholds(labels[valid], ens_valid, args.review_share, args.decline_precision)
+    decline_note = threshold_note(labels[valid], ens_valid, thresholds, args.decline_precision)
+    say(f"thresholds: {decline_note}")
     sigmoid = lambda m: 1 / (1 + np.exp(-m))
 
     if args.no_refit:
@@ -374,7 +392,7 @@ def main(argv=None):
             "validationAveragePrecision": combiner["validationAveragePrecision"],
         },
         "thresholds": thresholds,
-        "windows": win.as_manifest(bounds),
+        "windows": {**win.as_manifest(bounds), "counts": win.counts(windows, labels)},
         "training": {
             "refit": not args.no_refit,
             "stoppingMetric": STOPPING_METRIC,
@@ -382,6 +400,9 @@ def main(argv=None):
             "roundsRun": stopped_at,
             "graphsageEpochs": gnn_selected.epochs,
             "seed": args.seed,
+            "reviewShare": args.review_share,
+            "declinePrecision": args.decline_precision,
+            "declineThreshold": decline_note,
         },
         "data": {"source": args.source, "rows": int(len(labels)), "frauds": int((labels == 1).sum()), "unlabelled": int((labels < 0).sum()), "features_sha256_12": data_hash},
         "params": {k: v for k, v in params.items() if k != "nthread"},
@@ -442,14 +463,19 @@ def write_card(args, manifest, result, layout, names, labels, data_hash):
         if e["chosen"] == "stack"
         else f"**{e['chosen']} alone**: the stack did not beat it on validation"
     )
+    n = lambda name: f" ({w['counts'][name]['rows']:,} rows, {w['counts'][name]['frauds']:,} frauds)" if name in w["counts"] else ""
     windows = [
-        f"  - fit (selection models): {w['fit'][0]} to {w['fit'][1]};",
-        f"  - validation: {w['valid'][0]} to {w['valid'][1]} (after a {args.feedback_delay_days:g}-day gap: the feedback delay);",
-        f"  - refit (published models): {w['refit'][0]} to {w['refit'][1]}, every usable label;" if t["refit"] else "  - no refit (--no-refit): the selection models are published;",
+        f"  - fit (selection models): {w['fit'][0]} to {w['fit'][1]}{n('fit')};",
+        f"  - validation: {w['valid'][0]} to {w['valid'][1]}{n('valid')} (after a {args.feedback_delay_days:g}-day gap: the feedback delay);",
+        f"  - refit (published models): {w['refit'][0]} to {w['refit'][1]}{n('refit')}, every usable label;" if t["refit"] else "  - no refit (--no-refit): the selection models are published;",
     ]
     if w["test"]:
-        windows.append(f"  - test (held out from everything): {w['test'][0]} to {w['test'][1]};")
-    windows.append(f"  - labels known until {w['labelsKnownUntil']}" + (f" (as of --until {w['until']})" if w["until"] else "") + f"; {w['unlabelledRows']:,} rows without a usable label were history only.")
+        windows.append(f"  - test (held out from everything): {w['test'][0]} to {w['test'][1]}{n('test')};")
+    windows.append(
+        f"  - labels known until {w['labelsKnownUntil']}" + (f" (as of --until {w['until']})" if w["until"] else "")
+        + f"; {w['unlabelledRows']:,} rows without a usable label (none given, after --until, or within the feedback delay of it) were history only."
+    )
+    windows += [f"  - **warning:** {warning}" for warning in w["warnings"]]
     sections = [
         f"# Fraud model {manifest['version']}\n",
         f"- **Models:** XGBoost `binary:logistic`, {t['trees']} trees (max depth {manifest['params']['max_depth']}, eta {manifest['params']['eta']}), "
@@ -458,7 +484,8 @@ def write_card(args, manifest, result, layout, names, labels, data_hash):
         f"customer-terminal graph with devices where present, {t['graphsageEpochs']} epochs (its best validation epoch); {combiner}.",
         f"- **Combiner choice (validation average precision):** stack {'n/a' if ap['stack_cross_fitted'] is None else format(ap['stack_cross_fitted'], '.4f')} (cross-fitted), XGBoost {ap['xgboost']:.4f}, GraphSAGE {ap['graphsage']:.4f}: chosen **{e['chosen']}**.",
         f"- **Features:** {len(names)} from `lambdas/fraud/features.ts` (see docs/fraud-ml.md); missing values stay missing.",
-        f"- **Data:** {args.source + ': ' if args.source else ''}{len(labels):,} transactions, {int((labels == 1).sum()):,} frauds; features sha256 {data_hash}.",
+        f"- **Data:** {args.source + ': ' if args.source else ''}the file holds {len(labels):,} transactions ({int((labels == 1).sum()):,} labelled fraud, "
+        f"{int((labels < 0).sum()):,} with no label); the windows below say which of them trained; features sha256 {data_hash}.",
         "- **Windows** (feedback delay {:g} days):\n{}".format(args.feedback_delay_days, "\n".join(windows)),
         f"- **Validation** (selection models; the stack was fitted here, so its row is in-sample):\n  - ensemble: {line(result['valid']['ensemble'])};\n  - XGBoost: {line(result['valid']['xgboost'])};\n  - GraphSAGE: {line(result['valid']['graphsage'])}.",
     ]
@@ -469,7 +496,8 @@ def write_card(args, manifest, result, layout, names, labels, data_hash):
             f"  - ensemble: {line(tt['ensemble'])};\n  - XGBoost alone: {line(tt['xgboost'])};\n  - GraphSAGE alone: {line(tt['graphsage'])}."
         )
     sections += [
-        f"- **Thresholds (from validation):** review ≥ {manifest['thresholds']['review']}, decline ≥ {manifest['thresholds']['decline']}.",
+        f"- **Thresholds (from validation):** review ≥ {manifest['thresholds']['review']} (the next {t['reviewShare']:g} of validation transactions below decline), "
+        f"decline ≥ {manifest['thresholds']['decline']}: {t['declineThreshold']}.",
         "- **Intended use:** a risk score per card payment before authorisation, with a human review queue.",
         "- **Limits:** trained on the data above only; scores shift when traffic does. Retrain on your own history with `npm run train`.",
     ]

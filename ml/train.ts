@@ -12,7 +12,7 @@
  *    within 1e-5), so a model that would serve differently is never published.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GraphInputs } from '../lambdas/fraud/graph';
@@ -124,6 +124,9 @@ export const USAGE = [
   '  --help, -h                  this text',
 ].join('\n');
 
+/** The file of a model folder that records the options it was trained with (training.json). */
+export const TRAINING_FILE = 'training.json';
+
 export const OPTIONS = {
   data: { type: 'string' },
   out: { type: 'string' },
@@ -176,12 +179,33 @@ async function main(): Promise<void> {
   numberOption('max-rounds', values['max-rounds'], true, 1, 100_000);
   numberOption('gnn-epochs', values['gnn-epochs'], true, 1, 1000);
   numberOption('threads', values.threads, true, 1, 1024);
-  if (values.until !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(values.until)) throw new UsageError(`--until ${values.until}: use YYYY-MM-DD`);
+  // The review band's share and the decline's precision target: a share of transactions, a precision.
+  numberOption('review-share', values['review-share'], false, 0, 0.5);
+  numberOption('decline-precision', values['decline-precision'], false, 0.01, 1);
+  if (values.until !== undefined && !(/^\d{4}-\d{2}-\d{2}$/.test(values.until) && new Date(`${values.until}T00:00:00Z`).toISOString().startsWith(values.until))) {
+    throw new UsageError(`--until ${values.until}: use YYYY-MM-DD, a day of the calendar`);
+  }
   if (!existsSync(values.python)) throw new Error(`${values.python} not found: ${INSTALL}`);
   const out = resolve(values.out ?? DEFAULT_MODEL_DIR);
   const log = values.quiet ? () => undefined : (line: string) => console.error(line);
   const started = Date.now();
+  // A folder of its own unless --work names one (kept then, for inspection); removed at the end either way it goes.
   const work = values.work ? resolve(values.work) : mkdtempSync(join(tmpdir(), 'smartpay-train-'));
+  try {
+    await trainIn(work, { ...values, data: values.data }, out, delay, log, started);
+  } finally {
+    if (!values.work) rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function trainIn(
+  work: string,
+  values: NonNullable<ReturnType<typeof parseCommandLine<typeof OPTIONS>>> & { readonly data: string },
+  out: string,
+  delay: number,
+  log: (line: string) => void,
+  started: number,
+): Promise<void> {
   const features = join(work, 'features.csv');
   const graph = join(work, 'graph.f32');
 
@@ -202,6 +226,9 @@ async function main(): Promise<void> {
 
   log('[3/3] parity: the TypeScript serving code against xgboost and torch on the golden rows');
   const parity = checkParity(staging);
+  // How the folder was made, so it can be made again or rescored the same way (npm run score reads map and currency from it).
+  const made = Object.fromEntries(Object.entries(values).filter(([name, value]) => value !== undefined && !['out', 'work', 'python', 'quiet', 'threads'].includes(name)));
+  writeFileSync(join(staging, TRAINING_FILE), `${JSON.stringify({ command: 'npm run train', options: made }, null, 2)}\n`);
   publish(staging, out);
   log(
     `  ${parity.rows} rows, max |difference|: XGBoost ${parity.xgboost.toExponential(2)} (limit ${PARITY_TOLERANCE}), ` +

@@ -136,4 +136,10 @@ def as_manifest(bounds):
     out["labelsKnownUntil"] = iso(bounds["labels_known_until"])
     out["until"] = None if bounds["until"] is None else iso(bounds["until"])
     out["unlabelledRows"] = bounds["unlabelled_rows"]
+    out["warnings"] = list(bounds["warnings"])
     return out
+
+
+def counts(windows, labels):
+    """Each window's rows and frauds (for the manifest and the card: what trained, not what the file holds)."""
+    return {name: {"rows": int(mask.sum()), "frauds": int((labels[mask] == 1).sum())} for name, mask in windows.items() if mask.sum() > 0}

@@ -8,7 +8,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { IDEMPOTENCY_HEADER, IdempotencyKey, MERCHANT_CLAIM } from '../../contracts/api';
 import { ForbiddenError, isDomainError, UnsupportedMediaTypeError, ValidationError } from '../../contracts/errors';
-import { isJsonContentType, jsonTextProblem, jsonValueProblem } from '../../contracts/json';
+import { bodyMediaProblem, jsonTextProblem, jsonValueProblem } from '../../contracts/json';
 import { fieldIssues } from '../../contracts/issues';
 import { logger } from './powertools';
 
@@ -71,9 +71,8 @@ export function parseApiBody<S extends z.ZodType>(event: APIGatewayProxyEvent, s
   if (event.body === null || event.body === '') {
     throw new ValidationError('request body is required', [{ field: '(body)', problem: 'is required' }]);
   }
-  if (!isJsonContentType(header(event, 'content-type'))) {
-    throw new UnsupportedMediaTypeError('the request body must be JSON: send Content-Type: application/json');
-  }
+  const media = bodyMediaProblem(header(event, 'content-type'), header(event, 'content-encoding'));
+  if (media) throw new UnsupportedMediaTypeError(media);
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   const tooBig = jsonTextProblem(raw);
   if (tooBig) throw ValidationError.of([tooBig]);

@@ -69,6 +69,19 @@ class Combiner(unittest.TestCase):
         self.assertEqual((combiner["weights"], combiner["bias"]), ([1.0, 0.0], 0.0))
 
 
+class Thresholds(unittest.TestCase):
+    def test_the_card_says_when_the_precision_target_is_met_and_when_it_falls_back(self):
+        rng = np.random.default_rng(3)
+        y = (rng.random(2000) < 0.05).astype(float)
+        separable = np.where(y == 1, 0.9, 0.1) + rng.random(2000) * 0.05
+        t = train.choose_thresholds(y, separable, 0.01, 0.9)
+        self.assertRegex(train.threshold_note(y, separable, t, 0.9), r"^decline keeps validation precision (0\.9\d\d|1\.000) \(target 0\.9\) over \d+ flagged")
+        noise = rng.random(2000)
+        t = train.choose_thresholds(y, noise, 0.01, 0.9)
+        self.assertEqual(t["decline"], 0.99)
+        self.assertRegex(train.threshold_note(y, noise, t, 0.9), r"^precision target 0\.9 unreachable on validation .*falls back to 0\.99")
+
+
 class Windows(unittest.TestCase):
     def setUp(self):
         # 100 days, one transaction an hour, a fraud every 50th; the last 5 days have no label yet.

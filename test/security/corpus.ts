@@ -130,6 +130,8 @@ function fieldAttacks(context: CorpusContext): Readonly<Record<string, ReadonlyA
       // A card number as a key is refused and never named: the field is "(a key)".
       ['card number as a metadata key', { metadata: { [VISA]: 'x' } }, 'metadata.(a key)'],
       ['card number as the customer id', { customerId: VISA }, 'customerId'],
+      ['description with an escape sequence', { description: 'order \u001b[2J 7' }, 'description'],
+      ['metadata value with a NUL', { metadata: { ref: 'a\u0000b' } }, 'metadata.ref'],
       ['card number as the device id', { deviceId: '4242-4242-4242-4242' }, 'deviceId'],
       ['metadata constructor key', { metadata: { constructor: 'x' } }, 'metadata.constructor'],
       ['metadata prototype key', { metadata: { prototype: 'x' } }, 'metadata.prototype'],
@@ -281,6 +283,8 @@ export function buildCorpus(context: CorpusContext): SecurityCase[] {
     raw('lone surrogate in a string', valid.replace(/^\{/, '{"x":"a\\udfff b",'), { ...bad, field: 'x' });
     raw('lone surrogate in a key', valid.replace(/^\{/, '{"\\ud800":1,'), { ...bad, field: '(body)' });
     raw('text/plain', valid, { status: 415, code: 'unsupported_media_type' }, { 'content-type': 'text/plain' });
+    raw('JSON in UTF-16', valid, { status: 415, code: 'unsupported_media_type' }, { 'content-type': 'application/json; charset=utf-16' });
+    raw('a gzip Content-Encoding on a plain body', valid, { status: 415, code: 'unsupported_media_type' }, { 'content-encoding': 'gzip' });
     raw('form-encoded', 'amount=1999&currency=USD', { status: 415, code: 'unsupported_media_type' }, { 'content-type': 'application/x-www-form-urlencoded' });
     raw('XML', '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', { status: 415, code: 'unsupported_media_type' }, { 'content-type': 'application/xml' });
     raw('over 1 MB', valid.replace(/^\{/, `{"pad":"${'x'.repeat(1024 * 1024)}",`), { status: 413, code: 'payload_too_large' });

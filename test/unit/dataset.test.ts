@@ -72,7 +72,28 @@ describe('transactions CSV', () => {
     const noLabel = file('nolabel.csv', 'tx_id,timestamp,customer_id,terminal_id,amount\na,2026-01-01,c,t,1\n');
     await expect(readTransactions(noLabel, { requireLabels: true })).rejects.toThrow(/nolabel\.csv: missing column "label"/);
     const bad = file('bad.csv', 'tx_id,timestamp,customer_id,terminal_id,amount,label\na,2026-01-01,c,t,1,0\nb,2026-01-02,c,t,1,maybe\n');
-    await expect(readTransactions(bad)).rejects.toThrow(/bad\.csv:3: not a 0\/1 label: "maybe"/);
+    await expect(readTransactions(bad)).rejects.toThrow(/bad\.csv:3: label: not a 0\/1 label: "maybe"/);
     await expect(readTransactions(join(dir, 'absent.csv'))).rejects.toThrow(/absent\.csv: no such file/);
+  });
+
+  // Rows that would be misread silently are errors naming the physical line and the column.
+  const H = 'tx_id,timestamp,customer_id,terminal_id,amount,label';
+  it.each([
+    ['a date of digits (not epoch seconds of 1973-2096)', `${H}\na,20190101,c,t,1,0\n`, /:2: timestamp: not a timestamp: "20190101" \(a number is read as epoch seconds/],
+    ['a day that does not exist', `${H}\na,2019-02-30 10:00:00,c,t,1,0\n`, /:2: timestamp: not a timestamp: "2019-02-30 10:00:00" \(no such day or time\)/],
+    ['an empty customer id (every such row would be one customer)', `${H}\na,2026-01-01,,t,1,0\n`, /:2: customer_id is empty/],
+    ['an empty mapped terminal id', 'id,timestamp,customer_id,shop,amount\na,2026-01-01,c,,1\n', /:2: terminal_id \("shop"\) is empty/],
+    ['a transaction id twice', `${H}\na,2026-01-01,c,t,1,0\na,2026-01-02,c,t,1,0\n`, /:3: tx_id "a" is also on line 2/],
+    ['a column name twice', 'tx_id,timestamp,customer_id,terminal_id,amount,amount\na,2026-01-01,c,t,1,2\n', /:1: column "amount" appears twice \(columns 5 and 6\)/],
+    ['a negative amount (a refund)', `${H}\na,2026-01-01,c,t,-100.00,0\n`, /:2: amount is negative \(-100\.00\)/],
+    ['a bad amount after a quoted newline and blank lines (its physical line)', `${H}\na,2026-01-01,"multi\nline",t,1,0\n\n\nb,2026-01-02,c,t,BAD,0\n`, /:6: amount: not a decimal amount: "BAD"/],
+  ])('refuses %s', async (_name, text, message) => {
+    const map = text.startsWith('id,') ? { tx_id: 'id', terminal_id: 'shop' } : undefined;
+    await expect(readTransactions(file('strict.csv', text), { map })).rejects.toThrow(message);
+  });
+
+  it('reads NaN (pandas\' missing value) as a label not known yet, and epoch seconds', async () => {
+    const rows = await readTransactions(file('nan.csv', `${H}\na,2019-01-01 10:00:00,c,t,1,NaN\nb,1546300800,c,t,2,1\n`));
+    expect(rows.map((r) => [r.txId, new Date(r.time).toISOString(), r.label])).toEqual([['b', '2019-01-01T00:00:00.000Z', 1], ['a', '2019-01-01T10:00:00.000Z', undefined]]);
   });
 });

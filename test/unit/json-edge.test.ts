@@ -1,7 +1,7 @@
 /** The edge's checks on a body before any schema sees it (contracts/json.ts), and the request schemas' limits. */
 import { ChatRequest, PaymentRequest } from '../../contracts/api';
 import { fieldIssues } from '../../contracts/issues';
-import { isJsonContentType, JSON_LIMITS, jsonTextProblem, jsonValueProblem } from '../../contracts/json';
+import { bodyMediaProblem, isJsonContentType, JSON_LIMITS, jsonTextProblem, jsonValueProblem } from '../../contracts/json';
 
 const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
 
@@ -84,4 +84,12 @@ test('chat windows are dates a payment can have', () => {
   expect(ChatRequest.safeParse({ question: 'total volume', from: '1969-12-31T00:00:00Z' }).error?.issues[0]?.message).toBe('must be between 1970-01-01 and 2100-01-01');
   expect(ChatRequest.safeParse({ question: 'total volume', from: '2026-01-01T00:00:00Z', to: '2200-01-01T00:00:00Z' }).success).toBe(false);
   expect(ChatRequest.safeParse({ question: 'total volume', from: '2026-01-01T00:00:00Z' }).success).toBe(true);
+});
+
+test('bodyMediaProblem: UTF-8 JSON, uncompressed, only', () => {
+  expect(bodyMediaProblem('application/json', undefined)).toBeUndefined();
+  expect(bodyMediaProblem('application/json; charset=UTF-8', 'identity')).toBeUndefined();
+  expect(bodyMediaProblem('application/json; charset="utf-16"', undefined)).toMatch(/must be UTF-8 JSON, not utf-16/);
+  expect(bodyMediaProblem('application/json', 'gzip')).toMatch(/Content-Encoding \(gzip\) is not accepted/);
+  expect(bodyMediaProblem('text/plain', undefined)).toMatch(/must be JSON/);
 });
