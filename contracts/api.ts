@@ -133,7 +133,7 @@ export const PaymentRequest = z
     paymentMethod: PaymentMethod.describe('what to charge: {type:"card", token:"pm_…"} (or a raw card on test stages), {type:"wallet", wallet:"amazon_pay", token}, or {type:"solana_pay"}'),
     /** The buyer's country (billing), ISO-3166 alpha-2. */
     country: CountryCode.optional(),
-    /** The country the request came from (IP geolocation), ISO-3166 alpha-2. */
+    /** The country the request came from (IP geolocation), ISO-3166 alpha-2: recorded with the payment (not a fraud feature yet). */
     ipCountry: CountryCode.optional(),
     /** A device fingerprint, when the checkout has one (a fraud feature). */
     deviceId: OwnId.describe('a device fingerprint from the checkout (a fraud feature)').optional(),
@@ -520,6 +520,8 @@ export const Payment = z.object({
   card: CardSummary.optional(),
   wallet: WalletSummary.optional(),
   country: z.string().optional(),
+  /** The country the request came from (the request's ipCountry), as given. */
+  ipCountry: z.string().optional(),
   description: z.string().optional(),
   metadata: z.record(z.string(), z.string()).optional(),
   /** The customer's Solana wallet its reward is minted to, when the request named one. */

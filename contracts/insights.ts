@@ -16,7 +16,7 @@ export const InsightsInterval = z.enum(['hour', 'day']);
 export type InsightsInterval = z.infer<typeof InsightsInterval>;
 
 const DateTime = z.iso
-  .datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z' })
+  .datetime({ offset: true, error: (issue) => (issue.input === undefined ? 'is required (an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z)' : 'must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z') })
   .refine(PaymentEra, 'must be between 1970-01-01 and 2100-01-01');
 
 export const InsightsQuery = z
@@ -35,7 +35,15 @@ export const InsightsQuery = z
     if (Number.isNaN(from) || Number.isNaN(to)) return;
     if (from >= to) ctx.addIssue({ code: 'custom', path: [query.to ? 'to' : 'from'], message: query.to ? 'must be after from' : 'must be in the past' });
     const { ms, maxBuckets } = INSIGHTS_INTERVALS[query.interval];
-    if ((to - from) / ms > maxBuckets) ctx.addIssue({ code: 'custom', path: ['interval'], message: `a window of ${Math.ceil((to - from) / ms)} ${query.interval}s is over ${maxBuckets}: use a longer interval or a shorter window` });
+    if ((to - from) / ms > maxBuckets) {
+      // Days are the longest buckets: a window of more than 400 of them can only be shortened.
+      const longest = query.interval === 'day';
+      ctx.addIssue({
+        code: 'custom',
+        path: [longest ? 'from' : 'interval'],
+        message: `a window of ${Math.ceil((to - from) / ms)} ${query.interval}s is over ${maxBuckets}: ${longest ? `start it at most ${maxBuckets} days before to` : 'use interval=day or a shorter window'}`,
+      });
+    }
   });
 export type InsightsQuery = z.infer<typeof InsightsQuery>;
 

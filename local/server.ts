@@ -120,7 +120,9 @@ export function createLocalServer(options: LocalServerOptions): Server {
   };
   // DEBUG=smartpay:local (or smartpay:*): a line per request on stderr, with its status and time.
   const trace = debugEnabled(process.env.DEBUG, 'smartpay:local');
-  const server = createServer((req, res) => {
+  // A client that sends its request too slowly (a slowloris) gets a 408 after 30 s, as API Gateway's own limit
+  // would cut it (its integrations answer within 29 s): it does not hold a socket for Node's default 5 minutes.
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000, connectionsCheckingInterval: 2_000 }, (req, res) => {
     const requestId = randomUUID();
     if (trace) {
       const started = performance.now();
@@ -143,7 +145,11 @@ export function createLocalServer(options: LocalServerOptions): Server {
       return;
     }
     const [status, code, message] =
-      error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'request_header_fields_too_large', 'the request headers are over 16 KB'] : [400, 'bad_request', 'the request is not valid HTTP'];
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'request_header_fields_too_large', 'the request line (its URL) and headers are over 16 KB']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'request_timeout', 'the request was not received in full within 30 s']
+          : [400, 'bad_request', 'the request is not valid HTTP'];
     const body = JSON.stringify({ error: { code, message } });
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
@@ -157,7 +163,9 @@ async function handle(
   options: LocalServerOptions,
   admission: Admission,
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  // The path as sent: a path of "//payments" is a path, not a host (new URL(path, base) would read it as one).
+  const raw = req.url ?? '/';
+  const url = new URL(raw.startsWith('/') ? `http://localhost${raw}` : raw, 'http://localhost');
   if (url.pathname === '/console' || url.pathname.startsWith('/console/')) return serveConsole(req, res, url, requestId, options);
   const candidates = ROUTES.filter((r) => r.pattern.test(url.pathname));
   if (candidates.length === 0) {

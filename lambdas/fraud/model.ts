@@ -202,7 +202,11 @@ export function scoreWith(folder: ModelFolder, vector: Float64Array, graph: Grap
     reasons.push({
       code: GRAPH_REASON,
       weight: Math.round(graphWeight * 10_000) / 10_000,
-      detail: `the customer's and terminal's recent neighbours (${graph.customerNeighbours.length} terminals, ${graph.terminalNeighbours.length} customers)`,
+      // GraphSAGE reads the two nodes' own history and their neighbours: with no neighbours, the reason is that both are new to the graph.
+      detail:
+        graph.customerNeighbours.length + graph.terminalNeighbours.length === 0
+          ? 'GraphSAGE: a customer and a terminal with no recent neighbours in the graph (new to it), riskier than usual'
+          : `GraphSAGE: the customer's and terminal's recent neighbours (${graph.customerNeighbours.length} terminals, ${graph.terminalNeighbours.length} customers) look riskier than usual`,
     });
     reasons.sort((a, b) => b.weight - a.weight);
     reasons.length = Math.min(reasons.length, TOP_REASONS);

@@ -35,7 +35,8 @@ export interface RefundDeps {
 }
 
 /** How many times a refund re-reads the payment after a concurrent refund write, before answering 503. */
-const ROUNDS = 5;
+/** Reads and conditional writes a refund tries before it answers 503 (refunds of one payment at once take turns). */
+const ROUNDS = 12;
 
 /** The refund id of a merchant's Idempotency-Key on a payment (the same key, the same refund). */
 export function refundIdOf(merchantId: string, paymentId: string, idempotencyKey: string): string {
@@ -82,6 +83,9 @@ export async function refundPayment(merchantId: string, paymentId: string, idemp
   const refundId = refundIdOf(merchantId, paymentId, idempotencyKey);
   let fresh = false;
   for (let round = 0; round < ROUNDS; round += 1) {
+    // Another refund of the payment wrote first: wait a little (jittered, growing) before reading again, so a
+    // handful of refunds at once all get their answer rather than a 503.
+    if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** Math.min(round, 5)));
     const record = await deps.store.get(merchantId, paymentId);
     if (!record) throw new NotFoundError(`payment ${paymentId} was not found`);
     let index = (record.refunds ?? []).findIndex((r) => r.refundId === refundId);

@@ -187,9 +187,9 @@ export class DynamoPaymentStore implements PaymentStore {
 
   /** The fields of the request (and its key) that a payment keeps when they are present. */
   private requestFields(draft: PaymentDraft): Record<string, unknown> {
-    const { country, description, metadata, rewardWallet } = draft.request;
+    const { country, ipCountry, description, metadata, rewardWallet } = draft.request;
     const words = description === undefined ? [] : searchWords(description);
-    return { country, description, searchWords: words.length ? new Set(words) : undefined, metadata, rewardWallet, idempotencyKey: draft.idempotencyKey };
+    return { country, ipCountry, description, searchWords: words.length ? new Set(words) : undefined, metadata, rewardWallet, idempotencyKey: draft.idempotencyKey };
   }
 
   async recordIntent(draft: PaymentDraft, intent: Intent): Promise<void> {

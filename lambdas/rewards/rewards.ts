@@ -24,7 +24,7 @@ export type UsdRates = Readonly<Record<string, string>>;
 /** A payment's currency has no USD rate: no tokens can be computed. */
 export class NoUsdRateError extends Error {
   constructor(readonly currency: string) {
-    super(`no USD rate for ${currency}: a reward is 2% of the payment's value in USD; set REWARD_USD_RATES (rewardUsdRates in the stage config), e.g. {"${currency}": "1.08"}`);
+    super(`no USD rate for ${currency}: a reward is 2% of the payment's value in USD; set REWARD_USD_RATES (rewardUsdRates in the stage config), as USD for one ${currency}, an exact decimal string: {"${currency}": "<USD per 1 ${currency}>"}`);
     this.name = 'NoUsdRateError';
   }
 }

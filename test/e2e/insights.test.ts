@@ -90,8 +90,16 @@ test.each([
   ['view=fraud&from=2026-01-01T00:00:00Z&interval=hour', 'query.interval'],
   ['view=fraud&from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z', 'query.to'],
   ['view=fraud&from=2026-11-01T00:00:00Z&interval=week', 'query.interval'],
+  ['view=fraud&from=2024-01-01T00:00:00Z&to=2026-01-01T00:00:00Z&interval=day', 'query.from'],
 ])('answers 400 naming the parameter: %s', async (query, field) => {
   const result = await insights(query);
   expect(result.status).toBe(400);
   expect(fieldsOf(result)).toEqual([field]);
+});
+
+test('says what to do: a missing from is required; a window too long for days is shortened, one too long for hours can use days', async () => {
+  const problem = async (query: string) => (await insights(query)).json.error.details.issues[0].problem as string;
+  expect(await problem('view=fraud')).toBe('is required (an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z)');
+  expect(await problem('view=fraud&from=2024-01-01T00:00:00Z&to=2026-01-01T00:00:00Z&interval=day')).toBe('a window of 731 days is over 400: start it at most 400 days before to');
+  expect(await problem('view=fraud&from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z&interval=hour')).toBe('a window of 8760 hours is over 744: use interval=day or a shorter window');
 });

@@ -83,6 +83,15 @@ describe('validation: 400 naming the field', () => {
   });
 });
 
+test('what the request said is on the payment: ipCountry too (nothing accepted is dropped), and the description\'s word set is never shown', async () => {
+  const client = await ApiClient.forMerchant(platform, uniqueMerchant());
+  const paid = await client.pay(payBody({ customerId: uniqueCustomer(), country: 'US', ipCountry: 'DE', description: 'Blue mug' }));
+  expect(paid.status).toBe(201);
+  const read = await client.call('GET', `/payments/${paid.json.payment.paymentId}`);
+  expect(read.json.payment).toMatchObject({ country: 'US', ipCountry: 'DE', description: 'Blue mug' });
+  expect(read.json.payment.searchWords).toBeUndefined();
+});
+
 describe('idempotency', () => {
   test('same key, same payload: the identical response, one payment', async () => {
     const merchantId = uniqueMerchant();
