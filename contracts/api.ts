@@ -248,7 +248,14 @@ export const PaymentEra = (text: string): boolean => {
 
 export const ChatRequest = z
   .object({
-    question: z.string().trim().min(3, 'must be at least 3 characters').max(1000).describe('a question about your own payments in plain English'),
+    question: z
+      .string()
+      .trim()
+      .min(3, 'must be at least 3 characters')
+      .max(1000)
+      // An answer may quote the question's words (a window it cannot read): a card number is never among them.
+      .refine((text) => !containsCardNumber(text), 'must not contain a card number')
+      .describe('a question about your own payments in plain English'),
     /** ISO-8601 window start; overrides any window named in the question. */
     from: z.iso.datetime({ offset: true, error: ISO_DATETIME }).refine(PaymentEra, 'must be between 1970-01-01 and 2100-01-01').optional(),
     /** ISO-8601 window end (exclusive); defaults to now. */

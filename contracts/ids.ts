@@ -62,7 +62,7 @@ export const DecisionId = z.string().regex(/^rt_[A-Za-z0-9_-]{8,64}$/, 'must be 
 /**
  * Addresses that are no one's wallet on any cluster: the native programs, the token programs, sysvars, the
  * native mints and the incinerator. A reward minted to one could never be spent (tokens sent to a program or a
- * mint are lost). test/unit/ids.test.ts checks them against web3.js's and spl-token's own constants.
+ * mint are lost). test/unit/ids.test.ts checks that every one web3.js and spl-token export is here.
  */
 export const NOT_WALLETS: Readonly<Record<string, string>> = {
   '11111111111111111111111111111111': 'the System Program',

@@ -3,7 +3,7 @@
  * other tool's messages about bad input), worded for the caller rather than in the validator's terms.
  */
 import type { FieldIssue } from './api';
-import { containsCardNumber } from './methods';
+import { keyAsNamed } from './methods';
 
 type RawIssue = {
   path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>;
@@ -77,10 +77,10 @@ export function fieldIssues(error: unknown, data: unknown): FieldIssue[] {
   if (!Array.isArray(raw)) return [];
   return raw.flatMap((issue) => {
     // A key that is a card number is not repeated back either: it is named "(a key)".
-    const path = (issue.path ?? []).map((p) => String(typeof p === 'object' && p !== null ? p.key : p)).map((key) => (containsCardNumber(key) ? '(a key)' : key));
+    const path = (issue.path ?? []).map((p) => String(typeof p === 'object' && p !== null ? p.key : p)).map(keyAsNamed);
     // One issue names every unknown key of an object: each is a field of its own.
     if (issue.code === 'unrecognized_keys' && issue.keys?.length) {
-      return issue.keys.map((key) => ({ field: [...path, containsCardNumber(key) ? '(a key)' : key].join('.'), problem: 'is not a recognised field' }));
+      return issue.keys.map((key) => ({ field: [...path, keyAsNamed(key)].join('.'), problem: 'is not a recognised field' }));
     }
     const field = path.join('.') || '(root)';
     // A record key that breaks the key's schema: its own problem, said of the key.

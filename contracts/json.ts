@@ -5,10 +5,7 @@
  * hostile JSON gets a 400 naming the problem, never a stack overflow or a silently dropped key.
  */
 import type { FieldIssue } from './api';
-import { containsCardNumber } from './methods';
-
-/** A key as an error names it: a card number is never repeated back. */
-const named = (key: string) => (containsCardNumber(key) ? '(a key)' : key);
+import { keyAsNamed as named } from './methods';
 
 export const JSON_LIMITS = {
   /** Bytes of a request body (API Gateway's own limit is 10 MB; no SmartPay body needs more than a few KB). */

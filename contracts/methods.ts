@@ -83,16 +83,26 @@ export function passesLuhn(digits: string): boolean {
 /**
  * Whether a text holds something that looks like a card number: 13–19 digits of a known brand's range that
  * pass Luhn (a long order number of no card range passes), in any script's digits, with up to two separators
- * (spaces, dots, dashes, slashes, underscores) or invisible characters between them.
+ * (spaces, dots, commas, dashes, slashes, underscores) or invisible characters between groups, and beside other
+ * digits.
  */
 export function containsCardNumber(text: string): boolean {
   // Digits of any script as 0-9 (full-width, Arabic-Indic, ...), and no invisible characters (zero-width spaces,
   // joiners, soft hyphens) between them: "４２４２…" and "4242\u200b4242…" are card numbers too.
   const plain = asciiDigits(text.normalize('NFKC')).replace(/[\p{Cf}\u00ad]/gu, '');
-  // Up to two separators (spaces, dots, dashes, slashes, underscores) between digits.
-  for (const match of plain.matchAll(/\d(?:[\s.\-_/\p{Pd}\p{Zs}]{0,2}\d){12,18}/gu)) {
-    const digits = match[0].replace(/\D/g, '');
-    if (passesLuhn(digits) && cardBrand(digits) !== 'unknown') return true;
+  // A run of digit groups, one or two separators between groups (spaces, dots, commas, dashes, slashes,
+  // underscores); every stretch of whole consecutive groups of 13-19 digits is tested, so a card number beside
+  // other digits ("ref 7 4242 4242 4242 4242", "2024-01-05 4242…", "4242…4242 1234") is found, while one long
+  // number is tested whole only (its inner stretches are not card numbers written by anyone).
+  for (const run of plain.matchAll(/\d+(?:[\s.,\-_/\p{Pd}\p{Zs}]{1,2}\d+)*/gu)) {
+    const groups = run[0].split(/[^\d]+/);
+    for (let first = 0; first < groups.length; first += 1) {
+      let digits = '';
+      for (let last = first; last < groups.length && digits.length + groups[last]!.length <= 19; last += 1) {
+        digits += groups[last];
+        if (digits.length >= 13 && passesLuhn(digits) && cardBrand(digits) !== 'unknown') return true;
+      }
+    }
   }
   return false;
 }
@@ -112,4 +122,9 @@ function digitValue(codePoint: number): number {
   let zero = codePoint;
   while (zero > 0 && /\p{Nd}/u.test(String.fromCodePoint(zero - 1)) && codePoint - zero < 9) zero -= 1;
   return (codePoint - zero) % 10;
+}
+
+/** A key or path segment as an error names it: one that holds a card number is "(a key)", never repeated back. */
+export function keyAsNamed(key: string): string {
+  return containsCardNumber(key) ? '(a key)' : key;
 }

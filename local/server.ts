@@ -129,6 +129,8 @@ export function createLocalServer(options: LocalServerOptions): Server {
       res.once('finish', () => console.error(`smartpay:local ${req.method} ${req.url?.split('?')[0]} ${res.statusCode} ${(performance.now() - started).toFixed(1)} ms ${requestId}`));
     }
     handle(req, res, requestId, options, admission).catch((error: unknown) => {
+      // The client went away (or was cut off as too slow) while its request was read: no one to answer.
+      if (res.destroyed || req.socket.destroyed) return;
       if (error instanceof HttpError) {
         send(res, error.status, { error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } }, requestId, error.headers);
       } else {
@@ -148,7 +150,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
       error.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'request_header_fields_too_large', 'the request line (its URL) and headers are over 16 KB']
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [408, 'request_timeout', 'the request was not received in full within 30 s']
+          ? [408, 'request_timeout', 'the request was not received in time (its headers within 20 s, all of it within 30 s)']
           : [400, 'bad_request', 'the request is not valid HTTP'];
     const body = JSON.stringify({ error: { code, message } });
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);

@@ -7,6 +7,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { parse } from 'csv-parse';
 import type { FeatureTransaction } from '../lambdas/fraud/features';
 import { currencyExponent, isSupportedCurrency } from '../contracts/money';
+import { isCalendarTime } from '../lambdas/shared/calendar';
 
 export const CANONICAL_COLUMNS = [
   'tx_id', 'timestamp', 'customer_id', 'terminal_id', 'amount', 'currency', 'label', 'device_id', 'country', 'merchant_country',
@@ -80,16 +81,10 @@ export function parseTimestamp(text: string): number {
   const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(normalised);
   const ms = Date.parse(hasZone ? normalised : `${normalised}Z`);
   const parts = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?/.exec(normalised);
-  if (Number.isNaN(ms) || (parts && !isCalendarTime(parts.slice(1).map((p) => (p === undefined ? 0 : Number(p)))))) {
+  if (Number.isNaN(ms) || (parts && !isCalendarTime(...(parts.slice(1).map((p) => (p === undefined ? 0 : Number(p))) as [number, number, number, number, number, number])))) {
     throw new Error(`not a timestamp: "${text}"${parts ? ' (no such day or time)' : ''}`);
   }
   return ms;
-}
-
-/** Whether [year, month, day, hour, minute, second] is a real one (a leap second allowed). */
-function isCalendarTime([year, month, day, hour, minute, second]: number[]): boolean {
-  const days = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
-  return month! >= 1 && month! <= 12 && day! >= 1 && day! <= days && hour! < 24 && minute! < 60 && second! <= 60;
 }
 
 /** A label: 1/true/1.0 fraud, 0/false/0.0 legitimate, NaN (pandas' missing value) not known yet. */

@@ -26,6 +26,7 @@ import { DEFAULT_MODEL_DIR, loadModelFolder, scoreWith, type FraudReason } from 
 import { sigmoid } from '../lambdas/shared/logistic';
 import { FraudDecision as FraudDecisionSchema } from '../contracts/api';
 import { decide, type FraudDecision } from '../lambdas/fraud/service';
+import { isCalendarTime } from '../lambdas/shared/calendar';
 import { parseColumnMap, readTransactions } from './dataset';
 import { TRAINING_FILE } from './train';
 import { csvField } from './features';
@@ -87,11 +88,10 @@ export function parseWindowBound(text: string, which: 'from' | 'to'): number {
   if (!match) throw new Error(usage);
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
   const midnight = Date.UTC(year, month - 1, day);
-  const check = new Date(midnight);
   // Date.UTC rolls 2026-02-30 over to March: reject instead.
-  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) throw new Error(`${usage} (no such day)`);
+  if (!isCalendarTime(year, month, day)) throw new Error(`${usage} (no such day)`);
   if (match[4] === undefined) return which === 'to' ? midnight + DAY_MS : midnight;
-  if (Number(match[4]) > 23 || Number(match[5]) > 59 || Number(match[6] ?? 0) > 59) throw new Error(`${usage} (no such time)`);
+  if (!isCalendarTime(year, month, day, Number(match[4]), Number(match[5]), Number(match[6] ?? 0))) throw new Error(`${usage} (no such time)`);
   const normalised = value.replace(' ', 'T');
   const ms = Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(normalised) ? normalised : `${normalised}Z`);
   if (Number.isNaN(ms)) throw new Error(usage);

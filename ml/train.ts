@@ -17,6 +17,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GraphInputs } from '../lambdas/fraud/graph';
 import { loadModelFolder, stack } from '../lambdas/fraud/model';
+import { calendarDay } from '../lambdas/shared/calendar';
 import { exitOnError, parseCommandLine, UsageError } from './cli';
 import { writeFeatures } from './features';
 
@@ -182,7 +183,7 @@ async function main(): Promise<void> {
   // The review band's share and the decline's precision target: a share of transactions, a precision.
   numberOption('review-share', values['review-share'], false, 0, 0.5);
   numberOption('decline-precision', values['decline-precision'], false, 0.01, 1);
-  if (values.until !== undefined && !(/^\d{4}-\d{2}-\d{2}$/.test(values.until) && new Date(`${values.until}T00:00:00Z`).toISOString().startsWith(values.until))) {
+  if (values.until !== undefined && calendarDay(values.until) === undefined) {
     throw new UsageError(`--until ${values.until}: use YYYY-MM-DD, a day of the calendar`);
   }
   if (!existsSync(values.python)) throw new Error(`${values.python} not found: ${INSTALL}`);
@@ -227,7 +228,7 @@ async function trainIn(
   log('[3/3] parity: the TypeScript serving code against xgboost and torch on the golden rows');
   const parity = checkParity(staging);
   // How the folder was made, so it can be made again or rescored the same way (npm run score reads map and currency from it).
-  const made = Object.fromEntries(Object.entries(values).filter(([name, value]) => value !== undefined && !['out', 'work', 'python', 'quiet', 'threads'].includes(name)));
+  const made = Object.fromEntries(Object.entries(values).filter(([name, value]) => value !== undefined && !['out', 'work', 'python', 'quiet', 'threads', 'help'].includes(name)));
   writeFileSync(join(staging, TRAINING_FILE), `${JSON.stringify({ command: 'npm run train', options: made }, null, 2)}\n`);
   publish(staging, out);
   log(

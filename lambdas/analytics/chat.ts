@@ -13,7 +13,7 @@ import { ValidationError } from '../../contracts/errors';
 import { composeCannot, composeLookup, composeMetric, composeSimilar, evidenceOf } from './compose';
 import { isGrounded } from './grounded';
 import type { LanguageModel } from './llm';
-import { asksAboutOtherMerchants, OTHER_MERCHANTS, planQuestion, type Planned } from './planner';
+import { asksAboutOtherMerchants, DEFAULT_WINDOW_DAYS, OTHER_MERCHANTS, planQuestion, type Planned } from './planner';
 import type { AnalyticsIndex, Embedder } from './ports';
 import { logger } from '../shared/powertools';
 
@@ -54,7 +54,7 @@ function ownLabels(plan: QueryPlan): QueryPlan {
  * The question's plan: the model's tool call when there is a model and its proposal is a valid plan, else the
  * parser's. A question about other merchants is refused whatever the model proposes.
  */
-async function planOf(question: string, now: Date, model: LanguageModel | undefined): Promise<{ planned: Planned; by: Planner }> {
+async function planOf(question: string, now: Date, model: LanguageModel | undefined, windowGiven: boolean): Promise<{ planned: Planned; by: Planner }> {
   if (asksAboutOtherMerchants(question)) return { planned: { cannot: OTHER_MERCHANTS, askable: ASKABLE }, by: 'parser' };
   if (model) {
     try {
@@ -68,7 +68,7 @@ async function planOf(question: string, now: Date, model: LanguageModel | undefi
       logger.warn('the model did not plan; the parser plans instead', { model: model.name, error });
     }
   }
-  return { planned: planQuestion(question, now), by: 'parser' };
+  return { planned: planQuestion(question, now, { windowGiven }), by: 'parser' };
 }
 
 /** The model's phrasing of the template's answer, kept only when every number and id in it is the template's. */
@@ -97,7 +97,7 @@ function requestWindow(request: ChatRequest, now: Date): PlanWindow | undefined 
   if (!request.from && !request.to) return undefined;
   const to = request.to ? new Date(request.to) : now;
   // Without `from`, the 30 days before `to`, never before 1970 (what the index's dates hold).
-  const from = request.from ? new Date(request.from) : new Date(Math.max(0, to.getTime() - 30 * 86_400_000));
+  const from = request.from ? new Date(request.from) : new Date(Math.max(0, to.getTime() - DEFAULT_WINDOW_DAYS * 86_400_000));
   if (from.getTime() >= to.getTime()) {
     if (!request.from) throw new ValidationError('the window is empty: to must be after 1970-01-01', [{ field: 'to', problem: 'must be after 1970-01-01T00:00:00Z' }]);
     throw new ValidationError('the window is empty: from must be before to', [{ field: 'from', problem: 'must be before to' }]);
@@ -120,7 +120,7 @@ function withWindow(plan: MetricPlan, window: PlanWindow | undefined): MetricPla
 
 export async function answer(merchantId: string, request: ChatRequest, deps: ChatDeps, now: Date): Promise<ChatAnswer> {
   const window = requestWindow(request, now);
-  const { planned, by } = await planOf(request.question, now, deps.model);
+  const { planned, by } = await planOf(request.question, now, deps.model, window !== undefined);
   const base = () => ({ citations: [] as string[], evidence: [] as ChatAnswer['evidence'], plannedBy: by, composedBy: 'template' as Composer });
   if ('cannot' in planned) return { ...base(), answer: composeCannot(planned.cannot, planned.askable), askable: [...planned.askable] };
   const plan = QueryPlan.parse(planned.plan);

@@ -12,6 +12,7 @@
  */
 import { ASKABLE, MAX_WINDOW_DAYS, QueryPlan, type Dimension, type Metric, type PlanFilter, type PlanWindow } from '../../contracts/analytics';
 import { isSupportedCurrency } from '../../contracts/money';
+import { calendarDay } from '../shared/calendar';
 
 export type Planned = { readonly plan: QueryPlan } | { readonly cannot: string; readonly askable: readonly string[] };
 
@@ -42,7 +43,9 @@ const minute = (date: Date) => `${day(date)} ${iso(date).slice(11, 16)}`;
 /** A window's bounds in words: whole days as dates (`to` exclusive, so the last day named is the day before it), else to the minute (UTC). */
 const span = (from: Date, to: Date) =>
   from.getTime() % DAY_MS === 0 && to.getTime() % DAY_MS === 0
-    ? `${day(from)} to ${day(new Date(to.getTime() - DAY_MS))} (UTC)`
+    ? to.getTime() - from.getTime() === DAY_MS
+      ? `${day(from)} (UTC)`
+      : `${day(from)} to ${day(new Date(to.getTime() - DAY_MS))} (UTC)`
     : `${minute(from)} to ${minute(to)} UTC`;
 const startOfDay = (date: Date) => new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
 const window = (from: Date, to: Date, label: string): PlanWindow => ({ from: iso(from), to: iso(to), label });
@@ -58,9 +61,11 @@ function namedWindow(question: string, now: Date): PlanWindow | undefined {
   const today = startOfDay(now);
   const between = /\bbetween\s+(\d{4}-\d{2}-\d{2})\s+and\s+(\d{4}-\d{2}-\d{2})\b/.exec(q);
   if (between) {
-    const from = calendarDay(between[1]!);
-    const last = calendarDay(between[2]!);
-    if (from && last && from <= last) {
+    const fromMs = calendarDay(between[1]!);
+    const lastMs = calendarDay(between[2]!);
+    if (fromMs !== undefined && lastMs !== undefined && fromMs >= 0 && fromMs <= lastMs) {
+      const from = new Date(fromMs);
+      const last = new Date(lastMs);
       const to = new Date(Math.min(last.getTime() + DAY_MS, now.getTime()));
       if (from < to) return window(from, to, `${between[1]} to ${between[2]} (UTC)`);
     }
@@ -118,13 +123,7 @@ function namedWindow(question: string, now: Date): PlanWindow | undefined {
   return undefined;
 }
 
-/** A YYYY-MM-DD that is a day of the calendar (not 2026-02-30), at 00:00 UTC; undefined otherwise. */
-function calendarDay(text: string): Date | undefined {
-  const date = new Date(`${text}T00:00:00Z`);
-  return Number.isFinite(date.getTime()) && date.getTime() >= 0 && iso(date).slice(0, 10) === text ? date : undefined;
-}
-
-const DEFAULT_WINDOW_DAYS = 30;
+export const DEFAULT_WINDOW_DAYS = 30;
 const DEFAULT_WINDOW_LABEL = `the last ${DEFAULT_WINDOW_DAYS} days`;
 
 /**
@@ -137,10 +136,13 @@ export function unreadTimeWords(question: string): string | undefined {
   const found =
     // A "between" or a "last N" that did not read (a date that is no day, the wrong order, N of 0, negative or huge).
     /\bbetween\s+\S+\s+and\s+\S+|\b(?:last|past)\s+[-+]?[\d.,e]+\s+\w+/.exec(q) ??
-    /\b(?:since|until|till)\s+\S+|\b\d+\s+\w+\s+ago\b|\b(?:in|during|for|of|year)\s+(?:1[0-9]|2[0-9])\d{2}\b/.exec(q) ??
     /\b\d{4}-\d{2}(?:-\d{2})?\b|\b\d{1,2}\/\d{1,2}(?:\/\d{2,4})?\b/.exec(q) ??
-    new RegExp(`\\b(?:${MONTHS.join('|')}|(?:mon|tues|wednes|thurs|fri|satur|sun)day|weekends?|quarters?|years?|tonight|morning|afternoon|evening|overnight)\\b`).exec(q) ??
-    /\b(?:per|each|every|by)\s+(?:hour|day|week|month)\b|\b(?:hourly|daily|weekly|monthly)\b|\b(?:next|coming)\s+\w+/.exec(q);
+    /\b(?:since|until|till)\s+\S+|\b\d+\s+\w+\s+ago\b|\b(?:in|during|for|year)\s+(?:1[0-9]|2[0-9])\d{2}\b/.exec(q) ??
+    // "May" is a month and a verb: a question's "may" is not read as a time.
+    new RegExp(
+      `\\b(?:${MONTHS.filter((m) => m !== 'may').join('|')}|(?:mon|tues|wednes|thurs|fri|satur|sun)day|weekends?|quarters?|years?|tonight|morning|afternoon|evening|overnight)\\b`,
+    ).exec(q) ??
+    /\b(?:per|each|every|by)\s+(?:hour|day|week|month)\b|\b(?:hourly|daily|weekly|monthly)\b|\b(?:next|coming)\s+(?:hours?|days?|weeks?|months?|quarters?|years?)\b/.exec(q);
   return found?.[0];
 }
 
@@ -241,7 +243,7 @@ function filtersOf(question: string, metric: Metric): PlanFilter[] {
   if (metric === 'count' || metric === 'total_amount' || metric === 'average_amount') {
     const statuses = [
       ...(/\bdeclined\b|\bdeclines\b|\bdecline\s+(?:volume|amounts?|totals?)\b/.test(q) ? (['declined'] as const) : []),
-      ...(/\bsucceeded\b|\bsuccessful\b|\bcompleted\b/.test(q) ? (['succeeded'] as const) : []),
+      ...(/\bsucceeded\b|\bsuccessful\b|\bcompleted\b|\bapproved\b|\bcharged\b/.test(q) ? (['succeeded'] as const) : []),
       ...(/\bfailed\b|\bfailures\b/.test(q) ? (['failed'] as const) : []),
       ...(/\bin review\b|\bheld\b|\bfor review\b/.test(q) ? (['review'] as const) : []),
     ];
@@ -259,8 +261,27 @@ export function asksAboutOtherMerchants(question: string): boolean {
   return /\b(?:all|every|other|another)\s+merchants?\b|\bmerchants'\b|\bmerchant\s+(?:id\s+)?m_/.test(question.toLowerCase());
 }
 
-/** The plan of a question asked at `now`, validated; or why it cannot be answered, and what can be asked. */
-export function planQuestion(question: string, now: Date): Planned {
+/** The comparison a question asks for, to its end ("… compared with last week"): not where its own window is named. */
+const COMPARISON_CLAUSE = /\b(?:compared?\s+(?:with|to)|than|vs\.?|versus)\b.*$/;
+
+/**
+ * The window a question's comparison implies when it names none of its own: "volume vs yesterday" is today's,
+ * "… compared with last week" this week's, "… compared with last month" this month's.
+ */
+function impliedWindow(question: string, now: Date): PlanWindow | undefined {
+  const clause = COMPARISON_CLAUSE.exec(question.toLowerCase())?.[0] ?? '';
+  if (/\b(?:yesterday|the\s+(?:previous\s+)?day(?:\s+before)?|previous\s+day)\b/.test(clause)) return namedWindow('today', now);
+  if (/\blast\s+week\b/.test(clause)) return namedWindow('this week', now);
+  if (/\blast\s+month\b/.test(clause)) return namedWindow('this month', now);
+  return undefined;
+}
+
+/**
+ * The plan of a question asked at `now`, validated; or why it cannot be answered, and what can be asked.
+ * `windowGiven`: the request gives the window (`from`/`to`), which replaces the question's, so a time the question
+ * names is not read.
+ */
+export function planQuestion(question: string, now: Date, options: { readonly windowGiven?: boolean } = {}): Planned {
   const q = question.toLowerCase();
   if (asksAboutOtherMerchants(question)) return cannot(OTHER_MERCHANTS);
   const paymentId = /\bpay_[0-9A-Z]{20}\b/.exec(question)?.[0];
@@ -275,9 +296,10 @@ export function planQuestion(question: string, now: Date): Planned {
   if (!metric) return cannot('the question names nothing that can be measured');
   if (metric === 'refund_amounts') return cannot('refunds are measured as a rate (the refund rate), not as counts or amounts of refunds');
   if (metric === 'fraud_counts') return cannot('fraud is measured as a rate (the fraud decline rate), not as counts or amounts of fraud');
-  const named = namedWindow(question, now);
-  const main = named ?? windowOf(question, now);
-  const unread = named ? undefined : unreadTimeWords(question);
+  // The question's own window, read without its comparison ("yesterday" in "volume vs yesterday" is not it).
+  const named = options.windowGiven ? undefined : (namedWindow(question.replace(COMPARISON_CLAUSE, ''), now) ?? impliedWindow(question, now));
+  const main = named ?? windowOf('', now);
+  const unread = named || options.windowGiven ? undefined : unreadTimeWords(question);
   if (unread) {
     return cannot(
       `I cannot read the time window "${unread}" (answers cover one window: today, yesterday, last N hours/days/weeks/months, this week/month/quarter/year, last quarter/year, "in March", "in 2025", "between 2026-11-01 and 2026-11-07"; or give \`from\` and \`to\`)`,
@@ -295,9 +317,16 @@ export function planQuestion(question: string, now: Date): Planned {
     ...(compareTo ? { compareTo } : {}),
   });
   if (!parsed.success) {
-    // The only plan a question can yield that the schema refuses: a window longer than a plan covers.
-    const tooLong = parsed.error.issues.some((i) => i.path[0] === 'window');
-    return cannot(tooLong ? `a window covers at most ${MAX_WINDOW_DAYS} days, and ${main.label} is longer: ask for a shorter one` : `the question asks for ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+    // The plans a question can yield that the schema refuses: a window not begun yet, or one longer than a plan
+    // covers (a window the request gives is checked where it replaces the question's).
+    if (parsed.error.issues.some((i) => i.path[0] === 'window')) {
+      return cannot(
+        Date.parse(main.to) <= Date.parse(main.from)
+          ? `${main.label} has not begun yet: ask about a window that has`
+          : `a window covers at most ${MAX_WINDOW_DAYS} days, and ${main.label} is longer: ask for a shorter one`,
+      );
+    }
+    return cannot(`the question asks for ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
   }
   return { plan: parsed.data };
 }

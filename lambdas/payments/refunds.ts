@@ -34,8 +34,10 @@ export interface RefundDeps {
   readonly now: () => Date;
 }
 
-/** How many times a refund re-reads the payment after a concurrent refund write, before answering 503. */
-/** Reads and conditional writes a refund tries before it answers 503 (refunds of one payment at once take turns). */
+/**
+ * How many times a refund reads the payment and tries its conditional writes before answering 503: refunds of one
+ * payment at once take turns, each waiting a jittered, growing moment after losing one.
+ */
 const ROUNDS = 12;
 
 /** The refund id of a merchant's Idempotency-Key on a payment (the same key, the same refund). */

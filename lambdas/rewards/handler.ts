@@ -47,7 +47,8 @@ function dependencies(): RewardDeps & { ledger: DynamoRewardLedger } {
       decimals: cfg.rewardTokenDecimals,
       usdRates: cfg.rewardUsdRates,
       tokenMint: cfg.solana.tokenMint,
-      ownAccount: (wallet) => ownAccounts?.get(wallet),
+      // The mint's address is configuration: known even when the keys (the authority's, the treasury's) are not.
+      ownAccount: (wallet) => ownAccounts?.get(wallet) ?? (wallet === cfg.solana.tokenMint ? 'the reward token mint' : undefined),
       now: () => new Date(),
     };
   }
@@ -56,10 +57,21 @@ function dependencies(): RewardDeps & { ledger: DynamoRewardLedger } {
 
 /** The stage's own accounts (rewards.ts RewardDeps.ownAccount), read with its minting keys. */
 let ownAccounts: ReadonlyMap<string, string> | undefined;
-/** Reads them once, where a wallet is about to be given a reward: only a stage that mints has any. */
-async function knowOwnAccounts(wallet: string | undefined): Promise<void> {
-  if (wallet === undefined || ownAccounts !== undefined || config().solana.tokenMint === undefined) return;
-  ownAccounts = (await stageMintingOnce())?.ownAccounts ?? new Map();
+/**
+ * Reads them once, where a wallet is about to be given a reward: only a stage that mints has any. Recording a
+ * reward does not wait on the keys: when they cannot be read now (`required` false), the reward is recorded with
+ * the mint address alone checked (it is configuration), and the keys are read again next time; a claim, which
+ * mints at once, needs them (503 until they can be read).
+ */
+async function knowOwnAccounts(wallet: string | undefined, required = false): Promise<void> {
+  const { tokenMint } = config().solana;
+  if (wallet === undefined || ownAccounts !== undefined || tokenMint === undefined) return;
+  try {
+    ownAccounts = (await stageMintingOnce())?.ownAccounts ?? new Map();
+  } catch (error) {
+    if (required) throw error;
+    logger.warn("the reward token's keys could not be read: the wallet is checked against the mint address alone", { error: (error as Error)?.message ?? String(error) });
+  }
 }
 
 let outbox: RewardOutboxDeps | undefined;
@@ -138,7 +150,7 @@ async function onApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     const d = dependencies();
     if (request.paymentId === undefined) {
       // A claim: {customerId, wallet} (the schema requires both without a paymentId).
-      await knowOwnAccounts(request.wallet);
+      await knowOwnAccounts(request.wallet, true);
       const { claim, created } = await claimRewards({ merchantId, customerId: request.customerId!, wallet: request.wallet! }, d);
       if (created && claim.unminted !== undefined) await mintNow(claim.paymentId);
       const current = (await d.ledger.claim(claim.paymentId)) ?? claim;

@@ -64,7 +64,7 @@ export interface DecisionLog {
   getDecision(decisionId: string): Promise<DecisionRecord | undefined>;
   /** Records an attempt's outcome once; false when it was already recorded (a replay). */
   recordOutcome(outcome: OutcomeRecord): Promise<boolean>;
-  /** The recorded outcomes of a decision's attempts 0 to `attempts` − 1, in order (those recorded; consistent reads). */
+  /** The recorded outcomes among a decision's attempts 0 to `attempts` − 1, in attempt order (each with its `attempt`; consistent reads). */
   recordedOutcomes(decisionId: string, attempts: number): Promise<OutcomeRecord[]>;
 }
 

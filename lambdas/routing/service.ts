@@ -5,9 +5,10 @@
  * - `route`: eligibility first (an ineligible connector is never ranked), then the bandit's ranking with
  *   its propensities; the decision is logged for the delayed outcome and for off-policy evaluation (`decide`
  *   routes without logging, for the payment workflow, which has it logged off its synchronous path).
- * - `recordFeedback`: each attempt's outcome is recorded once, folded into the circuit breaker's state as it is
- *   recorded (the routers re-read it within a second), and handed to the updater, which folds it into the model
- *   exactly once (dynamo-model-store.ts): a replay changes nothing.
+ * - `recordFeedback`: a merchant's report of a decision's attempts, checked against the decision and given once;
+ *   each outcome is recorded once and handed to the updater, which folds it into the model exactly once
+ *   (dynamo-model-store.ts): a replay changes nothing. The circuit breaker is not fed from here (it folds only the
+ *   platform's own charges: `recordPaymentOutcomes`).
  */
 import { randomBytes } from 'node:crypto';
 import type { RoutingStateResponse } from '../../contracts/api';
@@ -170,19 +171,20 @@ export async function recordFeedback(
 ): Promise<{ decisionId: string; recorded: number; replayed: number }> {
   const decision = await loggedDecision(merchantId, decisionId, deps);
   checkAttempts(decision, attempts);
-  const recorded = await deps.store.recordedOutcomes(decisionId, decision.ranked.length);
-  const same = (o: OutcomeRecord | undefined, a: AttemptReport | undefined) =>
-    o !== undefined && a !== undefined && o.connectorId === a.connectorId && o.outcome === a.outcome && (o.feeMinor ?? null) === (a.feeMinor ?? null);
-  if (recorded.length) {
-    const differs = Math.max(recorded.length, attempts.length);
-    for (let i = 0; i < differs; i += 1) {
-      if (same(recorded[i], attempts[i])) continue;
-      throw new FeedbackConflictError(
-        `decision ${decisionId} already has feedback of ${recorded.length} attempt(s) that differs at attempt ${i}: a decision's feedback is given once`,
-        { recorded: recorded.map(({ connectorId, outcome, latencyMs, feeMinor }) => ({ connectorId, outcome, latencyMs, ...(feeMinor === undefined ? {} : { feeMinor }) })) },
-      );
-    }
-  }
+  // What is recorded must be these attempts or a beginning of them (a call that stopped part-way: its retry
+  // records the rest); anything else is another feedback (409).
+  const conflictWith = (recorded: readonly OutcomeRecord[]) => {
+    const differs = recorded.find((o) => {
+      const a = attempts[o.attempt];
+      return a === undefined || o.connectorId !== a.connectorId || o.outcome !== a.outcome || (o.feeMinor ?? null) !== (a.feeMinor ?? null);
+    });
+    if (!differs) return undefined;
+    return new FeedbackConflictError(`decision ${decisionId} already has other feedback (attempt ${differs.attempt} differs): a decision's feedback is given once`, {
+      recorded: recorded.map(({ connectorId, outcome, latencyMs, feeMinor }) => ({ connectorId, outcome, latencyMs, ...(feeMinor === undefined ? {} : { feeMinor }) })),
+    });
+  };
+  const before = conflictWith(await deps.store.recordedOutcomes(decisionId, decision.ranked.length));
+  if (before) throw before;
   const time = (deps.clock ?? Date.now)();
   const outcomes: OutcomeRecord[] = attempts.map((a, attempt) => ({
     decisionId,
@@ -195,6 +197,11 @@ export async function recordFeedback(
   }));
   let fresh = 0;
   for (const o of outcomes) if (await deps.store.recordOutcome(o)) fresh += 1;
+  // Another feedback raced this one and wrote first: what is recorded is its, and this one teaches nothing.
+  if (fresh < outcomes.length) {
+    const raced = conflictWith(await deps.store.recordedOutcomes(decisionId, decision.ranked.length));
+    if (raced) throw raced;
+  }
   // Queued every time, replays too: if a first call recorded but failed to queue, its replay still reaches the
   // updater, which applies each outcome once whatever it is sent.
   await deps.queue.enqueue(outcomes);

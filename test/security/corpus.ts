@@ -217,6 +217,7 @@ function fieldAttacks(context: CorpusContext): Readonly<Record<string, ReadonlyA
       ['question blank', { question: '          ' }, 'question'],
       ['question 1,001 characters', { question: 'q'.repeat(1001) }, 'question'],
       ['question an array', { question: ['total volume'] }, 'question'],
+      ['card number in the question', { question: 'total volume since 4242 4242 4242 4242' }, 'question'],
       ['from before 1970', { from: '1969-12-31T00:00:00Z' }, 'from'],
       ['to after 2100', { to: '2100-01-02T00:00:00Z' }, 'to'],
       ['from not a date', { from: 'yesterday' }, 'from'],

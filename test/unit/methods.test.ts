@@ -1,5 +1,5 @@
 /** Card brands from the real IIN ranges (one detector for the stored brand and routing's network). */
-import { cardBrand, cardNetwork, networkOf, passesLuhn } from '../../contracts/methods';
+import { cardBrand, cardNetwork, containsCardNumber, keyAsNamed, networkOf, passesLuhn } from '../../contracts/methods';
 import { methodSummary } from '../../lambdas/payments/model';
 
 describe('cardBrand', () => {
@@ -57,5 +57,25 @@ describe('cardBrand', () => {
   test('Luhn', () => {
     expect(passesLuhn('2223003122003222')).toBe(true);
     expect(passesLuhn('2223003122003223')).toBe(false);
+  });
+});
+
+describe('containsCardNumber', () => {
+  it.each([
+    'card 4242424242424242', '4242 4242 4242 4242', 'invoice 5555-5555-5555-4444', 'card 4242.4242.4242.4242', '4242,4242,4242,4242', '4242_4242_4242_4242',
+    '4242\u200b4242\u200b4242\u200b4242', '４２４２４２４２４２４２４２４２', '٤٢٤٢٤٢٤٢٤٢٤٢٤٢٤٢',
+    // Beside other digits: the card number's own groups are tested.
+    'ref 7 4242 4242 4242 4242', '2024-01-05 4242 4242 4242 4242', '4242424242424242 1234', 'v1.4242.4242.4242.4242',
+  ])('finds %s', (text) => {
+    expect(containsCardNumber(text)).toBe(true);
+  });
+  it.each([
+    'order 2026-12-03 12:00', 'tracking 1Z999AA10123456784', 'ref 1234567890123 (no card range)', '+1 415 555 0100 ext 4242', '12345678901234567890123456',
+    'amount 1,234,567.89 USD', 'phone +44 20 7946 0958', '4242424242424241 (fails Luhn)',
+  ])('leaves %s alone', (text) => {
+    expect(containsCardNumber(text)).toBe(false);
+  });
+  it('names a key holding one "(a key)"', () => {
+    expect([keyAsNamed('4242-4242-4242-4242'), keyAsNamed('order')]).toEqual(['(a key)', 'order']);
   });
 });

@@ -162,7 +162,33 @@ describe('windows', () => {
     expect(metricPlan('decline rate last 3 hours compared with before').compareTo).toEqual({
       from: '2026-12-02T09:30:00.000Z', to: '2026-12-02T12:30:00.000Z', label: 'the period before (2026-12-02 09:30 to 2026-12-02 12:30 UTC)',
     });
-    expect(metricPlan('why did declines rise yesterday?').compareTo?.label).toBe('the period before (2026-11-30 to 2026-11-30 (UTC))');
+    expect(metricPlan('why did declines rise yesterday?').compareTo?.label).toBe('the period before (2026-11-30 (UTC))');
+  });
+
+  it('the window is read without the comparison: "volume vs yesterday" is today against the same hours yesterday', () => {
+    expect(metricPlan('total volume vs yesterday')).toMatchObject({
+      window: { from: '2026-12-02T00:00:00.000Z', to: '2026-12-02T15:30:00.000Z' },
+      compareTo: { from: '2026-12-01T00:00:00.000Z', to: '2026-12-01T15:30:00.000Z', label: 'the same period a day earlier' },
+    });
+    expect(metricPlan('decline rate compared with last week').window.label).toBe('this week (UTC, from Monday)');
+    expect(metricPlan('how many payments compared with the previous day').window.label).toBe('today (UTC)');
+  });
+
+  it('with from/to given, the question\'s own time words are not read (the given window replaces them)', () => {
+    expect(planQuestion('total volume per day', NOW, { windowGiven: true })).toMatchObject({ plan: { metric: 'total_amount' } });
+    expect(planQuestion('total volume last 400 days', NOW, { windowGiven: true })).toMatchObject({ plan: { metric: 'total_amount' } });
+  });
+
+  it('a window not begun yet says so, not that it is too long', () => {
+    expect(planQuestion('volume this year', new Date('2026-01-01T00:00:00.000Z'))).toEqual(expect.objectContaining({ cannot: '2026 so far (UTC) has not begun yet: ask about a window that has' }));
+  });
+
+  it('words that only look like time are not refused: "may", "the next gateway", "of 2000 payments"; an amount of approved payments is of succeeded ones', () => {
+    expect(metricPlan('what may explain my decline rate').metric).toBe('decline_rate');
+    expect(metricPlan('how many payments fell back to the next gateway').metric).toBe('fallback_count');
+    expect(metricPlan('total volume of 2000 payments').metric).toBe('total_amount');
+    expect(metricPlan('average amount of approved payments').filters).toEqual([{ field: 'status', in: ['succeeded'] }]);
+    expect(planQuestion('volume in 2025-03', NOW)).toMatchObject({ cannot: expect.stringContaining('"2025-03"') });
   });
 
   it('"compared with last month" is the same instants a calendar month earlier (to the minute; the month\'s last day when the day is missing)', () => {

@@ -122,6 +122,26 @@ describe('routing service', () => {
     }
   });
 
+  it('a feedback that stopped part-way is finished by its retry; a conflicting one after it is refused', async () => {
+    const { deps, outcomes } = fakeDeps();
+    const { decisionId, ranked } = await route('m1', { ...card, currency: 'USD', country: 'US' }, deps);
+    const attempts = [
+      { connectorId: ranked[0].connectorId, outcome: 'timeout' as const, latencyMs: 3000 },
+      { connectorId: ranked[1].connectorId, outcome: 'succeeded' as const, latencyMs: 90 },
+    ];
+    // The first call recorded attempt 0 and stopped (a throttled write, a crash).
+    const write = deps.store.recordOutcome;
+    deps.store.recordOutcome = async (o) => {
+      if (o.attempt === 1) throw new Error('throttled');
+      return write(o);
+    };
+    await expect(recordFeedback('m1', decisionId, attempts, deps)).rejects.toThrow('throttled');
+    deps.store.recordOutcome = write;
+    expect(await recordFeedback('m1', decisionId, attempts, deps)).toEqual({ decisionId, recorded: 1, replayed: 1 });
+    expect(outcomes.size).toBe(2);
+    await expect(recordFeedback('m1', decisionId, attempts.slice(0, 1), deps)).rejects.toMatchObject({ code: 'feedback_conflict' });
+  });
+
   it.each([
     ['a connector twice', (r: string[]) => [{ connectorId: r[0], outcome: 'error' }, { connectorId: r[0], outcome: 'succeeded' }], 'attempts.1.connectorId'],
     ['an attempt after a success', (r: string[]) => [{ connectorId: r[0], outcome: 'succeeded' }, { connectorId: r[1], outcome: 'error' }], 'attempts.0.outcome'],
