@@ -41,6 +41,7 @@ export function parseColumnMap(spec: string | undefined): Partial<Record<Canonic
     if (!(CANONICAL_COLUMNS as readonly string[]).includes(canonical)) {
       throw new Error(`--map: unknown column "${canonical}"; use one of ${CANONICAL_COLUMNS.join(', ')}`);
     }
+    if (map[canonical as CanonicalColumn] !== undefined) throw new Error(`--map: ${canonical} is mapped twice ("${map[canonical as CanonicalColumn]}" and "${column}")`);
     map[canonical as CanonicalColumn] = column;
   }
   return map;

@@ -92,6 +92,10 @@ describe('transactions CSV', () => {
     await expect(readTransactions(file('strict.csv', text), { map })).rejects.toThrow(message);
   });
 
+  it('refuses a canonical column mapped twice', () => {
+    expect(() => parseColumnMap('tx_id=a,tx_id=b')).toThrow('--map: tx_id is mapped twice ("a" and "b")');
+  });
+
   it('reads NaN (pandas\' missing value) as a label not known yet, and epoch seconds', async () => {
     const rows = await readTransactions(file('nan.csv', `${H}\na,2019-01-01 10:00:00,c,t,1,NaN\nb,1546300800,c,t,2,1\n`));
     expect(rows.map((r) => [r.txId, new Date(r.time).toISOString(), r.label])).toEqual([['b', '2019-01-01T00:00:00.000Z', 1], ['a', '2019-01-01T10:00:00.000Z', undefined]]);
