@@ -39,17 +39,18 @@ test('a connector outage costs a handful of failed first attempts, then the brea
     firsts.push(result.json.payment.attempts[0].connectorId);
     await platform.idle(); // the feedback has been folded into the breaker, as it would be within a second or two in the cloud
   }
-  const failedFirst = firsts.filter((id) => id === 'cheap').length;
-  expect(failedFirst).toBeGreaterThanOrEqual(3); // the breaker needs 3 failures in a row
-  expect(failedFirst).toBeLessThanOrEqual(5); // "a handful"
-  expect(firsts.slice(-20)).toEqual(Array(20).fill('dear'));
+  // The outage is found within the first payments: the breaker needs 3 failures in a row, "a handful".
+  const failedFirst = firsts.slice(0, 10).filter((id) => id === 'cheap').length;
+  expect(failedFirst).toBeGreaterThanOrEqual(3);
+  expect(failedFirst).toBeLessThanOrEqual(5);
+  // Then it is left, but for probes: after its 10 s cool-down the breaker puts it first on 5% of payments, halving
+  // that with each failed probe (how many fall in the run depends on how fast this machine pays).
+  expect(firsts.slice(10).filter((id) => id === 'cheap').length).toBeLessThanOrEqual(4);
 
   const route = await client.call('POST', '/route', { body: { amount: 1999, currency: 'USD', method: 'card', network: 'visa', country: 'US' } });
   expect(route.status).toBe(200);
-  expect(route.json.ranked.map((r: { connectorId: string; status: string }) => [r.connectorId, r.status])).toEqual([
-    ['dear', 'healthy'],
-    ['cheap', 'demoted'],
-  ]);
+  const status = Object.fromEntries(route.json.ranked.map((r: { connectorId: string; status: string }) => [r.connectorId, r.status]));
+  expect(status).toEqual({ dear: 'healthy', cheap: expect.stringMatching(/^(demoted|probing)$/) });
   // The routers still rank with the model they loaded first (version 0): the health came from the fast path.
   expect(route.json.policyVersion).toBe('linucb-0');
 }, 60_000);
