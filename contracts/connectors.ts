@@ -16,13 +16,54 @@
  */
 import { z } from 'zod';
 import { CardNetwork, PaymentMethodKind } from './methods';
-import { percentageFee } from './money';
+import { MAX_AMOUNT_MINOR, percentageFee } from './money';
 import { SolanaAddress } from './ids';
 import { Region, regionOf } from './regions';
 
 /** The kinds of gateway a connector talks to. */
 export const ConnectorKind = z.enum(['stripe', 'amazon_pay', 'solana_pay', 'sandbox']);
 export type ConnectorKind = z.infer<typeof ConnectorKind>;
+
+/**
+ * Stripe's amounts against ours (ISO 4217 minor units, contracts/money.ts), where they differ
+ * (https://docs.stripe.com/currencies#special-cases):
+ * - ISK: ISO 4217 has no minor unit, but Stripe's API keeps ISK two-decimal for backwards compatibility
+ *   (100 = 1 króna, and only whole krónur: multiples of 100). Sent as it is, 500 krónur would be charged as 5.
+ * - The three-decimal currencies (BHD, JOD, KWD, OMR, TND): Stripe takes their minor units, but only amounts whose
+ *   last digit is 0 (5.124 KWD cannot be charged; 5.120 can).
+ * Stripe's API also caps an amount at eight digits in its own units (MAX_AMOUNT_MINOR).
+ */
+const STRIPE_SCALE: Readonly<Record<string, number>> = { ISK: 100 };
+const STRIPE_TENS: ReadonlySet<string> = new Set(['BHD', 'JOD', 'KWD', 'OMR', 'TND']);
+
+/** An amount in our minor units as Stripe's API takes it (check `stripeAmountProblem` first). */
+export function toStripeAmount(amountMinor: number, currency: string): number {
+  return amountMinor * (STRIPE_SCALE[currency.toUpperCase()] ?? 1);
+}
+
+/** An amount of Stripe's (a charge, a fee) in our minor units: ISK's hundredths rounded to the króna. */
+export function fromStripeAmount(stripeUnits: number, currency: string): number {
+  const scale = STRIPE_SCALE[currency.toUpperCase()] ?? 1;
+  return scale === 1 ? stripeUnits : Math.round(stripeUnits / scale);
+}
+
+/** Why Stripe cannot charge (or refund) this amount, or undefined when it can. */
+export function stripeAmountProblem(amountMinor: number, currency: string): string | undefined {
+  const code = currency.toUpperCase();
+  if (STRIPE_TENS.has(code) && amountMinor % 10 !== 0) {
+    return `Stripe takes ${code} amounts in multiples of 10 minor units (0.010 ${code}); ${amountMinor} is not one`;
+  }
+  if (toStripeAmount(amountMinor, code) > MAX_AMOUNT_MINOR) {
+    return `Stripe takes ${code} amounts up to ${Math.floor(MAX_AMOUNT_MINOR / (STRIPE_SCALE[code] ?? 1))} minor units; ${amountMinor} is more`;
+  }
+  return undefined;
+}
+
+/** Why a connector of this kind cannot take this amount (its gateway's own rules), or undefined when it can. */
+export function connectorAmountProblem(kind: ConnectorKind, amountMinor: number, currency: string): string | undefined {
+  return kind === 'stripe' ? stripeAmountProblem(amountMinor, currency) : undefined;
+}
+
 
 const Delta = z.number().min(-1).max(1);
 const FeeFields = {

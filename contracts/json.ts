@@ -21,7 +21,7 @@ export const PROTOTYPE_KEYS: readonly string[] = ['__proto__', 'constructor', 'p
 
 
 /**
- * The first structural problem of a JSON text (size, depth, entries), or a number it cannot mean exactly (past
+ * The first structural problem of a JSON text (size, depth, entries, a key twice in one object), or a number it cannot mean exactly (past
  * what a double holds, a whole number past 2^53, a fraction a double drops: `1e400`, `9007199254740993`,
  * `1999.0000000000001` would parse as Infinity, ...992 and 1999), found by scanning it without parsing; undefined
  * when it is within the limits. The text may still not be valid JSON: the parser says so.
@@ -30,8 +30,8 @@ export function jsonTextProblem(text: string): FieldIssue | undefined {
   if (text.length * 3 > JSON_LIMITS.maxBytes && new TextEncoder().encode(text).length > JSON_LIMITS.maxBytes) {
     return { field: '(body)', problem: `must be at most ${JSON_LIMITS.maxBytes} bytes` };
   }
-  // Each open object or array: its entries so far, and an object's current key (a number's field is their path).
-  const frames: Array<{ entries: number; object: boolean; key?: string }> = [];
+  // Each open object or array: its entries so far, and an object's keys and current key (a field is their path).
+  const frames: Frame[] = [];
   let stringStart = -1;
   for (let i = 0; i < text.length; i += 1) {
     const c = text[i];
@@ -45,6 +45,10 @@ export function jsonTextProblem(text: string): FieldIssue | undefined {
           } catch {
             frame.key = '?';
           }
+          // A key twice in one object: parsers keep one of them (JSON.parse the last, others the first), so what the
+          // platform reads could differ from what something in front of it read.
+          if (frame.keys?.has(frame.key)) return { field: pathOf(frames), problem: 'appears more than once in its object: send each field once' };
+          (frame.keys ??= new Set()).add(frame.key);
         }
         stringStart = -1;
       }
@@ -65,11 +69,23 @@ export function jsonTextProblem(text: string): FieldIssue | undefined {
       const literal = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 400))?.[0];
       if (!literal) continue;
       const problem = numberProblem(literal);
-      if (problem) return { field: frames.map((f) => (f.object ? f.key && named(f.key) : String(f.entries))).filter((k) => k !== undefined).join('.') || '(body)', problem };
+      if (problem) return { field: pathOf(frames), problem };
       i += literal.length - 1;
     }
   }
   return undefined;
+}
+
+interface Frame {
+  entries: number;
+  readonly object: boolean;
+  key?: string;
+  keys?: Set<string>;
+}
+
+/** The field the scan is in: its objects' current keys (a key that holds a card number named, not echoed) and array indexes. */
+function pathOf(frames: readonly Frame[]): string {
+  return frames.map((f) => (f.object ? f.key && named(f.key) : String(f.entries))).filter((k) => k !== undefined).join('.') || '(body)';
 }
 
 /** Why a JSON number literal does not mean what it says as a double, or undefined. */

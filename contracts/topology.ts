@@ -277,7 +277,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         auth: 'jwt',
         request: model('RouteRequest', api.RouteRequest),
         responses: { 200: ok('ranked connectors, the decision id and the policy version', api.RouteResult) },
-        errors: { 400: 'a bad field', 422: 'no enabled connector takes this method, currency and country (no_eligible_connector)' },
+        errors: { 400: 'a bad field', 422: 'no enabled connector takes this method, currency, country and amount (no_eligible_connector)' },
         target: { kind: 'function', function: 'routing' },
       },
       {

@@ -85,6 +85,8 @@ export interface RefundResult {
 
 export interface GatewayConnector {
   readonly id: string;
+  /** Why the gateway cannot charge or refund this amount (its own rules on amounts), or undefined when it can. */
+  amountProblem?(amountMinor: number, currency: string): string | undefined;
   /** Charges the card or wallet; throws GatewayDeclinedError, GatewayRetryableError or GatewayAmbiguousError. */
   charge(request: ChargeRequest): Promise<ChargeResult>;
   /**

@@ -21,6 +21,7 @@ import {
   RefundDeclinedError,
   RefundExceedsChargeError,
   TransientError,
+  ValidationError,
 } from '../../contracts/errors';
 import { formatMajor } from '../../contracts/money';
 import { PaymentId } from '../../contracts/ids';
@@ -127,7 +128,7 @@ async function reserve(record: PaymentRecord, refundId: string, idempotencyKey: 
   }
   // What the refund goes through is checked before anything is reserved (a configuration error reserves nothing).
   chargeReferenceOf(record);
-  deps.connectorFor(record.connectorId ?? '');
+  const connector = deps.connectorFor(record.connectorId ?? '');
   const state = stateOf(record);
   const left = record.amount - state.refundReserved;
   const money = (minor: number) => `${formatMajor({ amount: minor, currency: record.currency })} ${record.currency}`;
@@ -141,6 +142,8 @@ async function reserve(record: PaymentRecord, refundId: string, idempotencyKey: 
       { field: 'amount', left },
     );
   }
+  const problem = connector.amountProblem?.(amount, record.currency);
+  if (problem) throw ValidationError.of([{ field: 'amount', problem }]);
   const at = deps.now().toISOString();
   const refund: StoredRefund = {
     refundId,

@@ -404,7 +404,7 @@ export function causeMessage(error: WorkflowResult['error']): string | undefined
 
 const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
   fraud_declined: 'the payment was declined by fraud screening',
-  no_eligible_connector: 'no connector can take this payment method, currency and country',
+  no_eligible_connector: 'no connector can take this payment method, currency, country and amount',
   all_gateways_failed: 'every eligible gateway failed to process the payment; it was not charged, retry later with a new Idempotency-Key',
   interrupted: 'the payment stopped before it was charged (each gateway was asked by its idempotency key); it was not charged, pay again with a new Idempotency-Key',
 };

@@ -23,7 +23,7 @@
  */
 import Stripe from 'stripe';
 import type { CardSummary } from '../../contracts/api';
-import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
+import { connectorFee, fromStripeAmount, stripeAmountProblem, toStripeAmount, type ConnectorDefinition } from '../../contracts/connectors';
 import { CardBrand } from '../../contracts/methods';
 import { GatewayDeclinedError, GatewayRetryableError, RefundDeclinedError, WebhookSignatureError } from '../../contracts/errors';
 import {
@@ -148,10 +148,17 @@ export class StripeConnector implements GatewayConnector {
     }
   }
 
+  amountProblem(amountMinor: number, currency: string): string | undefined {
+    return stripeAmountProblem(amountMinor, currency);
+  }
+
   async charge(request: ChargeRequest): Promise<ChargeResult> {
+    // Routing never ranks Stripe for an amount it cannot take (eligibility); nothing is sent if one comes anyway.
+    const problem = stripeAmountProblem(request.amount, request.currency);
+    if (problem) throw new GatewayDeclinedError(`${this.id}: ${problem}`, 'amount_not_supported', { connectorId: this.id });
     const stripe = await this.ready();
     const params: Stripe.PaymentIntentCreateParams = {
-      amount: request.amount,
+      amount: toStripeAmount(request.amount, request.currency),
       currency: request.currency.toLowerCase(),
       confirm: true,
       allowed_payment_method_types: ['card'],
@@ -250,7 +257,7 @@ export class StripeConnector implements GatewayConnector {
         stripe.refunds.create(
           {
             payment_intent: call.chargeReference,
-            amount: call.amount,
+            amount: toStripeAmount(call.amount, call.currency),
             ...(call.reason ? { reason: call.reason } : {}),
             metadata: { [STRIPE_KEY_METADATA]: call.idempotencyKey },
           },
@@ -334,9 +341,9 @@ export class StripeConnector implements GatewayConnector {
   private feeOf(intent: Stripe.PaymentIntent, request?: ChargeRequest): number {
     const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : undefined;
     const balance = charge && typeof charge.balance_transaction === 'object' ? charge.balance_transaction : undefined;
-    if (balance && balance.currency === intent.currency) return balance.fee;
+    if (balance && balance.currency === intent.currency) return fromStripeAmount(balance.fee, intent.currency);
     const country = request?.country ?? charge?.billing_details?.address?.country ?? undefined;
-    return connectorFee(this.definition.fee, { amountMinor: intent.amount, method: 'card', ...(country ? { country } : {}) });
+    return connectorFee(this.definition.fee, { amountMinor: fromStripeAmount(intent.amount, intent.currency), method: 'card', ...(country ? { country } : {}) });
   }
 
   /**

@@ -145,6 +145,22 @@ export interface StripeRefund {
 }
 
 /** The parameters POST /v1/payment_intents takes here (what the adapter sends; Stripe takes more). */
+/**
+ * Stripe's own rules on amounts in a few currencies (https://docs.stripe.com/currencies#special-cases): ISK stays
+ * two-decimal in its API but takes whole krónur only (multiples of 100); the three-decimal currencies take amounts
+ * whose last digit is 0. The fake refuses the rest as Stripe does, so an adapter that sends ISO minor units as they
+ * are is caught here.
+ */
+function amountRule(amount: number, currency: string): Answer | undefined {
+  if (currency === 'isk' && amount % 100 !== 0) {
+    return invalid('Invalid amount. Currency ISK has become effectively zero-decimal and charged amounts must be evenly divisible by 100.', 'invalid_charge_amount_no_decimal_compatible', 'amount');
+  }
+  if (['bhd', 'jod', 'kwd', 'omr', 'tnd'].includes(currency) && amount % 10 !== 0) {
+    return invalid(`Invalid amount. Amounts in ${currency.toUpperCase()} must have 0 as their last digit (round to the nearest ten).`, 'parameter_invalid_integer', 'amount');
+  }
+  return undefined;
+}
+
 const REFUND_PARAMS = new Set(['payment_intent', 'amount', 'reason', 'metadata', 'expand']);
 const REFUND_REASONS = new Set(['requested_by_customer', 'duplicate', 'fraudulent']);
 
@@ -293,6 +309,8 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     const currency = text(form.currency);
     if (currency === undefined) return { answer: invalid('Missing required param: currency.', 'parameter_missing', 'currency') };
     if (!/^[a-z]{3}$/.test(currency)) return { answer: invalid(`Invalid currency: ${currency}. Stripe currencies are three-letter ISO codes in lowercase.`, 'parameter_invalid_string', 'currency') };
+    const unitRule = amountRule(amount, currency);
+    if (unitRule) return { answer: unitRule };
     if (text(form.confirm) !== 'true') return { answer: invalid('This fake confirms on create only: send confirm=true (the SmartPay adapter always does).', 'parameter_invalid_string', 'confirm') };
     const metadata = form.metadata ?? {};
     if (typeof metadata !== 'object' || Array.isArray(metadata) || Object.values(metadata).some((v) => typeof v !== 'string')) {
@@ -403,6 +421,8 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     const amountText = text(form.amount);
     const amount = amountText === undefined ? left : Number(amountText);
     if (amountText !== undefined && (!/^\d+$/.test(amountText) || amount < 1)) return { answer: invalid(`Invalid positive integer: ${amountText}`, 'parameter_invalid_integer', 'amount') };
+    const unitRule = amountRule(amount, intent.currency);
+    if (unitRule) return { answer: unitRule };
     if (amount > left) {
       return { answer: invalid(`Refund amount (${amount}) is greater than unrefunded amount on charge (${left})`, 'amount_too_large', 'amount') };
     }

@@ -278,6 +278,9 @@ export function buildCorpus(context: CorpusContext): SecurityCase[] {
     raw('constructor key', valid.replace(/^\{/, '{"constructor":{"prototype":{"isAdmin":true}},'), { ...bad, field: 'constructor' });
     raw('unknown field', valid.replace(/^\{/, '{"isAdmin":true,'), bad);
     raw('infinite number', valid.replace(/^\{/, '{"n":1e400,'), bad);
+    // A key twice: JSON.parse keeps the last silently, another parser (a WAF, a proxy) may have read the first.
+    const first = Object.keys(bodies[route.request!.name] as object)[0];
+    if (first) raw('a key twice', valid.replace(/^\{/, `{${JSON.stringify(first)}:null,`), { ...bad, field: first });
     raw('invalid UTF-8', Buffer.concat([Buffer.from(valid.slice(0, -1)), Buffer.from(',"x":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]), bad);
     raw('NUL in a string', valid.replace(/^\{/, '{"x":"\\u0000",'), bad);
     // A lone surrogate parses, but no UTF-8 carries it (a gateway's form encoding threw on one): named before any schema.

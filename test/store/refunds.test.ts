@@ -118,6 +118,21 @@ describe('refunds', () => {
     await expect(refund(s, paymentId, 'big', { amount: 2501 })).rejects.toMatchObject({ status: 422, code: 'refund_exceeds_charge', details: { field: 'amount', left: 2500 } });
   });
 
+  it("an amount the payment's gateway cannot refund (its own rules) is a 400 naming amount, before anything is reserved", async () => {
+    const s = setup();
+    const paymentId = await succeededPayment(s);
+    const gateway: GatewayConnector = { ...s.deps.connectorFor(''), amountProblem: (amount) => (amount % 10 ? 'this gateway takes multiples of 10' : undefined) };
+    const deps = { ...s.deps, connectorFor: () => gateway };
+    await expect(refundPayment(s.merchantId, paymentId, 'odd', { amount: 1005 }, deps)).rejects.toMatchObject({
+      status: 400,
+      message: 'invalid request body: amount: this gateway takes multiples of 10',
+      details: { issues: [{ field: 'amount', problem: 'this gateway takes multiples of 10' }] },
+    });
+    expect(s.calls.refund).toBe(0);
+    expect((await s.store.get(s.merchantId, paymentId))?.refunds ?? []).toEqual([]);
+    await expect(refundPayment(s.merchantId, paymentId, 'even', { amount: 1000 }, deps)).resolves.toMatchObject({ status: 201 });
+  });
+
   it('only a succeeded payment of yours can be refunded', async () => {
     const s = setup();
     const declined = await succeededPayment(s, '4000000000000002');

@@ -19,6 +19,22 @@ describe('jsonTextProblem (before parsing)', () => {
   });
 });
 
+describe('a key twice in one object (before parsing: JSON.parse would keep the last silently)', () => {
+  test.each([
+    ['{"amount":100,"currency":"USD","amount":1000000}', 'amount'],
+    ['{"metadata":{"order":"1","order":"2"}}', 'metadata.order'],
+    ['{"paymentMethod":{"type":"card","number":"4242424242424242","number":"4000000000000002"}}', 'paymentMethod.number'],
+    // The same key spelt with an escape is the same key.
+    ['{"amount":1,"\\u0061mount":2}', 'amount'],
+    ['[{"a":1},{"b":[{"c":1,"c":2}]}]', '1.b.0.c'],
+  ])('%s: named', (text, field) => {
+    expect(jsonTextProblem(text)).toEqual({ field, problem: 'appears more than once in its object: send each field once' });
+  });
+  test.each(['{"a":{"k":1},"b":{"k":1}}', '[{"k":1},{"k":2}]', '{"k":"k","v":"k"}', '{"a":"\\"a\\":1"}'])('%s is fine (the same key in different objects, or as a value)', (text) => {
+    expect(jsonTextProblem(text)).toBeUndefined();
+  });
+});
+
 describe('numbers a double cannot mean exactly (before parsing)', () => {
   test.each([
     ['{"amount":1e400}', 'amount', /too large to hold/],

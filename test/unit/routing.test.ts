@@ -83,6 +83,23 @@ describe('routing service', () => {
     await expect(attempt).rejects.toMatchObject({ status: 422, message: 'no enabled connector takes card payments in USD from US' });
   });
 
+  it("leaves out a connector whose gateway cannot take the amount, and names the amount when that leaves nothing", async () => {
+    // Stripe takes KWD only in multiples of 10 fils (contracts/connectors.ts stripeAmountProblem).
+    const { deps } = fakeDeps(LOCAL_CONNECTORS);
+    const ids = async (amount: number) => (await route('m1', { amount, currency: 'KWD', method: 'card', country: 'KW' }, deps)).ranked.map((r) => r.connectorId).sort();
+    expect(await ids(5_120)).toEqual(['sandbox-latam', 'stripe-us']);
+    expect(await ids(5_124)).toEqual(['sandbox-latam']);
+    const stripeOnly = fakeDeps(LOCAL_CONNECTORS.filter((c) => c.kind === 'stripe')).deps;
+    await expect(route('m1', { amount: 5_124, currency: 'KWD', method: 'card' }, stripeOnly)).rejects.toMatchObject({
+      status: 422,
+      message: 'no enabled connector takes card payments in KWD of this amount (amount: Stripe takes KWD amounts in multiples of 10 minor units (0.010 KWD); 5124 is not one)',
+      details: { issues: [{ field: 'amount', problem: expect.stringContaining('multiples of 10') }] },
+    });
+    // ISK: up to 999,999 krónur through Stripe (eight digits of hundredths).
+    expect((await route('m1', { amount: 999_999, currency: 'ISK', method: 'card' }, stripeOnly)).ranked.length).toBe(1);
+    await expect(route('m1', { amount: 1_000_000, currency: 'ISK', method: 'card' }, stripeOnly)).rejects.toMatchObject({ status: 422, details: { issues: [{ field: 'amount' }] } });
+  });
+
   it('checks method, currency, region and enabled', () => {
     const c = DEFAULT_CONNECTORS[1];
     expect(isEligible(c, { ...card, currency: 'JPY', country: 'JP' })).toBe(true);

@@ -232,6 +232,53 @@ it('a search miss soon after the call is no proof (Stripe’s search lags): unkn
   await expect(connector().retrieve('pay_never_sent:0', undefined, since(SEARCH_SETTLED_MS + 1))).resolves.toBeUndefined();
 });
 
+describe("Stripe's units where they differ from ISO 4217's", () => {
+  it('ISK: 500 krónur are sent as 50000 (Stripe keeps ISK two-decimal), the intent is 500 krónur, and the fee comes back in krónur', async () => {
+    const req = request('4242424242424242', { amount: 500, currency: 'ISK', country: 'IS' });
+    const result = await connector().charge(req);
+    expect(fake.requests.at(-1)!.form).toMatchObject({ amount: '50000', currency: 'isk' });
+    expect(fake.intents(definition.id).get(result.gatewayReference)).toMatchObject({ amount: 50_000, currency: 'isk', status: 'succeeded' });
+    // Stripe's fee on 50000 hundredths (4.40% + 30) is 2230 hundredths: 22 krónur, not 2230.
+    expect(result.feeMinor).toBe(22);
+    // A refund of 200 krónur is 20000 at Stripe.
+    await expect(connector().refund({ chargeReference: result.gatewayReference, amount: 200, currency: 'ISK', idempotencyKey: `${req.idempotencyKey}:re_isk` })).resolves.toMatchObject({ status: 'succeeded' });
+    expect(fake.requests.at(-1)!.form).toMatchObject({ amount: '20000' });
+  });
+
+  it("the fake refuses ISK hundredths that are not whole krónur, as Stripe does (what an adapter sending ISO units would hit)", async () => {
+    const res = await fetch(`${fake.url}/v1/payment_intents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/x-www-form-urlencoded', 'stripe-version': '2025-01-27', 'idempotency-key': 'isk-hundredths' },
+      body: 'amount=550&currency=isk&confirm=true&payment_method=pm_card_visa',
+    });
+    const body = (await res.json()) as { error: unknown };
+    expect({ status: res.status, error: body.error }).toMatchObject({ status: 400, error: { code: 'invalid_charge_amount_no_decimal_compatible', param: 'amount' } });
+  });
+
+  it('KWD: an amount whose last digit is not 0 is declined before anything is sent; one that ends in 0 is charged as it is', async () => {
+    const before = fake.requests.length;
+    await expect(connector().charge(request('4242424242424242', { amount: 5_124, currency: 'KWD' }))).rejects.toMatchObject({
+      name: 'GatewayDeclinedError',
+      code: 'amount_not_supported',
+      message: expect.stringContaining('multiples of 10'),
+    });
+    expect(fake.requests.length).toBe(before);
+    const result = await connector().charge(request('4242424242424242', { amount: 5_120, currency: 'KWD' }));
+    expect(fake.requests.at(-1)!.form).toMatchObject({ amount: '5120', currency: 'kwd' });
+    expect(fake.intents(definition.id).get(result.gatewayReference)?.status).toBe('succeeded');
+  });
+
+  it('names the amount rules: ISK up to 999,999 krónur (eight digits in Stripe units), three-decimal currencies in tens', () => {
+    const stripe = connector();
+    expect(stripe.amountProblem(999_999, 'ISK')).toBeUndefined();
+    expect(stripe.amountProblem(1_000_000, 'ISK')).toMatch(/up to 999999 minor units/);
+    expect(stripe.amountProblem(99_999_999, 'USD')).toBeUndefined();
+    expect(stripe.amountProblem(1_005, 'JOD')).toMatch(/JOD amounts in multiples of 10/);
+    expect(stripe.amountProblem(1_005, 'USD')).toBeUndefined();
+    expect(stripe.amountProblem(1_005, 'JPY')).toBeUndefined();
+  });
+});
+
 describe('Stripe refunds', () => {
   const charged = async () => {
     const req = request('4242424242424242', { amount: 3000 });
