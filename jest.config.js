@@ -30,6 +30,9 @@ module.exports = {
   // Jest reads the timeout from here only (not per project): the e2e and state-machine suites start the local
   // platform (one worker thread per function), which takes a few seconds on a loaded 2-core machine.
   testTimeout: 30_000,
+  // Two suites at once (jest's default on 2 cores is one): the e2e suites wait on timers and the local platform's
+  // threads as much as they compute, so two side by side take about 450 s where one at a time took 600 s here.
+  maxWorkers: 2,
   // Every file, handlers included: `npm run test:coverage` (test/support/coverage.ts) adds what ran in the local
   // platform's worker threads (V8's counts), which jest cannot instrument, and holds the total at 85% of lines.
   collectCoverageFrom: ['contracts/**/*.ts', 'lambdas/**/*.ts', 'lib/**/*.ts', 'local/**/*.ts', '!**/*.d.ts'],
