@@ -453,6 +453,11 @@ export const AttemptRecord = z.object({
   connectorId: z.string(),
   outcome: ChargeOutcome,
   code: z.string().optional(),
+  /**
+   * A decline by the gateway itself (a payment method it does not know or take, an amount it cannot charge), not
+   * by the card's issuer: routing does not count it against the connector.
+   */
+  requestRefused: z.literal(true).optional(),
   latencyMs: z.number(),
   feeMinor: z.number().int().optional(),
   gatewayReference: z.string().optional(),

@@ -78,13 +78,19 @@ export class NoEligibleConnectorError extends DomainError {
   readonly code = 'no_eligible_connector';
 }
 
-/** The gateway declined the payment for a reason another gateway would not change (card declined, funds). */
+/**
+ * The gateway declined the payment for a reason another gateway would not change (card declined, funds).
+ * `requestRefused`: the gateway refused the request itself (a payment method it does not know or take, an amount
+ * it cannot charge) before any issuer answered; routing does not learn that as the connector's decline.
+ */
 export class GatewayDeclinedError extends DomainError {
   readonly status = 402;
   readonly code: string;
-  constructor(message: string, declineCode: string, details?: unknown) {
+  readonly requestRefused: boolean;
+  constructor(message: string, declineCode: string, details?: unknown, options: { readonly requestRefused?: boolean } = {}) {
     super(message, details);
     this.code = declineCode;
+    this.requestRefused = options.requestRefused === true;
   }
 }
 

@@ -73,6 +73,8 @@ const DECLINE_REASONS = new Set([
   'HardDeclined', 'SoftDeclined', 'AmazonRejected', 'PaymentMethodNotAllowed', 'TransactionAmountExceeded', 'TransactionCountExceeded',
   'InvalidChargePermissionStatus', 'MFANotCompleted', 'ResourceNotFound', 'BuyerCanceled', 'ChargePermissionCanceled',
 ]);
+/** Of those, Amazon Pay's refusals of the request itself (a Charge Permission it does not know, or cannot charge): no issuer answered. */
+const REQUEST_REFUSALS = new Set(['ResourceNotFound', 'InvalidChargePermissionStatus', 'ChargePermissionCanceled']);
 /** Amazon Pay's refusals of a refund (nothing refunded). */
 const REFUND_REFUSALS = new Set(['TransactionAmountExceeded', 'TransactionCountExceeded', 'InvalidChargeStatus', 'ResourceNotFound', 'AmazonRejected', 'ProcessingFailure', 'SoftDeclined', 'HardDeclined']);
 
@@ -435,7 +437,9 @@ export class AmazonPayConnector implements GatewayConnector {
     // Amazon Pay's own message is not passed on: it may quote the buyer's Charge Permission, which is never shown.
     const { reasonCode = 'unknown' } = (answer.body ?? {}) as AmazonError;
     const details = { connectorId: this.id, ...(gatewayReference ? { gatewayReference } : {}) };
-    if (DECLINE_REASONS.has(reasonCode)) return new GatewayDeclinedError(`Amazon Pay declined the charge (${reasonCode})`, codeOf(reasonCode), details);
+    if (DECLINE_REASONS.has(reasonCode)) {
+      return new GatewayDeclinedError(`Amazon Pay declined the charge (${reasonCode})`, codeOf(reasonCode), details, { requestRefused: REQUEST_REFUSALS.has(reasonCode) });
+    }
     if (RETRYABLE_REASONS.has(reasonCode)) return new GatewayRetryableError(`Amazon Pay could not process the charge (${reasonCode})`, codeOf(reasonCode), details);
     if (answer.status === 401 || answer.status === 403) {
       return new GatewayRetryableError(`${this.id} refused its credentials (${answer.status} ${reasonCode})`, 'gateway_authentication_failed', details);

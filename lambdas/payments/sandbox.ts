@@ -229,10 +229,10 @@ export class SandboxConnector implements GatewayConnector {
   private process(request: ChargeRequest): Outcome {
     if (!request.card && !request.wallet) {
       // A tokenised card or a Solana Pay transfer is its own gateway's (routing never sends one here).
-      return { ok: false, error: new GatewayDeclinedError(`${this.id} takes raw cards and wallet tokens only`, 'payment_method_not_supported', { connectorId: this.id }) };
+      return { ok: false, error: new GatewayDeclinedError(`${this.id} takes raw cards and wallet tokens only`, 'payment_method_not_supported', { connectorId: this.id }, { requestRefused: true }) };
     }
     if (request.wallet && !this.definition.methods.includes('wallet')) {
-      return { ok: false, error: new GatewayDeclinedError(`${this.id} does not take wallet payments`, 'payment_method_not_supported', { connectorId: this.id }) };
+      return { ok: false, error: new GatewayDeclinedError(`${this.id} does not take wallet payments`, 'payment_method_not_supported', { connectorId: this.id }, { requestRefused: true }) };
     }
     const answer = issuerAnswer(request, {
       connectorId: this.id,

@@ -240,9 +240,10 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
     return { connectorId: connector.id, ...result, latencyMs: succeeded.latencyMs, reconciled, attempt: succeeded };
   } catch (error) {
     if (isDomainError(error) && (error.name === 'GatewayDeclinedError' || error.name === 'GatewayRetryableError')) {
+      const refused = error instanceof GatewayDeclinedError && error.requestRefused;
       await deps.store.recordAttempt(
         payment,
-        attemptRecord({ outcome: error.name === 'GatewayDeclinedError' ? 'declined' : 'retryable_failure', code: error.code }),
+        attemptRecord({ outcome: error.name === 'GatewayDeclinedError' ? 'declined' : 'retryable_failure', code: error.code, ...(refused ? { requestRefused: true as const } : {}) }),
       );
     }
     throw error;

@@ -50,14 +50,14 @@ export class SolanaPayConnector implements GatewayConnector {
   private terms(amount: number, currency: string): { mint: string; amount: string } {
     const token = this.account.tokens[currency];
     if (!token || token.decimals < currencyExponent(currency)) {
-      throw new GatewayDeclinedError(`${this.id} takes no Solana Pay payments in ${currency}`, 'currency_not_supported', { connectorId: this.id });
+      throw new GatewayDeclinedError(`${this.id} takes no Solana Pay payments in ${currency}`, 'currency_not_supported', { connectorId: this.id }, { requestRefused: true });
     }
     return { mint: token.mint, amount: formatMajor({ amount, currency }) };
   }
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     if (!request.solanaPay) {
-      throw new GatewayDeclinedError(`${this.id} takes Solana Pay transfers only`, 'payment_method_not_supported', { connectorId: this.id });
+      throw new GatewayDeclinedError(`${this.id} takes Solana Pay transfers only`, 'payment_method_not_supported', { connectorId: this.id }, { requestRefused: true });
     }
     const terms = this.terms(request.amount, request.currency);
     const [{ encodeURL }, { PublicKey }, { default: BigNumber }] = await Promise.all([import('@solana/pay'), import('@solana/web3.js'), import('bignumber.js')]);

@@ -155,7 +155,7 @@ export class StripeConnector implements GatewayConnector {
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     // Routing never ranks Stripe for an amount it cannot take (eligibility); nothing is sent if one comes anyway.
     const problem = stripeAmountProblem(request.amount, request.currency);
-    if (problem) throw new GatewayDeclinedError(`${this.id}: ${problem}`, 'amount_not_supported', { connectorId: this.id });
+    if (problem) throw new GatewayDeclinedError(`${this.id}: ${problem}`, 'amount_not_supported', { connectorId: this.id }, { requestRefused: true });
     const stripe = await this.ready();
     const params: Stripe.PaymentIntentCreateParams = {
       amount: toStripeAmount(request.amount, request.currency),
@@ -374,7 +374,7 @@ export class StripeConnector implements GatewayConnector {
     if (error instanceof Stripe.errors.StripeAPIError || (error.statusCode ?? 0) >= 500) return new GatewayAmbiguousError(`${this.id} answered ${error.statusCode ?? 'an error'}: ${error.message}`);
     if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code !== 'idempotency_error' && error.code !== 'parameter_unknown') {
       // Stripe refused the request before charging: a payment method it does not know, say.
-      return new GatewayDeclinedError(error.message, error.code ?? 'invalid_request', details);
+      return new GatewayDeclinedError(error.message, error.code ?? 'invalid_request', details, { requestRefused: true });
     }
     // An idempotency conflict or an unknown parameter is this adapter's bug, not the buyer's.
     return new Error(`${this.id}: Stripe refused the request (${error.code ?? error.type}): ${error.message}`);

@@ -123,6 +123,9 @@ export async function applyOutcomesOnce(
     }
     const claimed = unique.filter((o) => won.has(o));
     for (const o of claimed) {
+      // A gateway's refusal of the request (an unknown payment method, say) says nothing of how it authorises: a
+      // merchant's bad tokens must not teach every merchant's routing that the connector declines.
+      if (o.requestRefused) continue;
       const { context } = decisions.get(o.decisionId)!;
       const features = routingFeatures(context, state.vocabulary);
       state = learnArm(state, { connectorId: o.connectorId, outcome: o.outcome, features, cell: segmentCell(context), time: o.time }, options);

@@ -24,6 +24,8 @@ export interface OutcomeRecord {
   readonly attempt: number;
   readonly connectorId: string;
   readonly outcome: HealthOutcome;
+  /** A decline by the gateway itself, not the issuer (contracts/api.ts AttemptRecord): the arm does not learn it. */
+  readonly requestRefused?: true;
   readonly latencyMs: number;
   readonly feeMinor?: number;
   /** Epoch ms. */

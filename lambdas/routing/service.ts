@@ -257,6 +257,7 @@ export function finalizedOutcomes(payment: Pick<PaymentFinalizedDetail, 'decisio
       attempt,
       connectorId: a.connectorId,
       outcome: a.outcome === 'retryable_failure' ? (a.code === 'gateway_timeout' ? 'timeout' : 'error') : a.outcome,
+      ...(a.requestRefused ? { requestRefused: true as const } : {}),
       latencyMs: Math.round(a.latencyMs),
       ...(a.feeMinor === undefined ? {} : { feeMinor: a.feeMinor }),
       time: Date.parse(a.at),

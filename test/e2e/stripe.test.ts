@@ -164,6 +164,24 @@ test('a tokenised card (pm_…) goes to Stripe only, and the payment keeps the b
   expect(limited.json.error.details.payment.attempts.map((a: { connectorId: string }) => a.connectorId)).toEqual([STRIPE.id]);
 });
 
+test("a token Stripe does not know is a 402 naming Stripe's code, marked as Stripe's refusal, and routing does not learn it as a decline", async () => {
+  const observed = async () => {
+    await platform.idle();
+    const route = await client.call('POST', '/route', { body: { amount: 1_000, currency: 'USD', method: 'card', country: 'US' } });
+    return (route.json.ranked as Array<{ connectorId: string; observations: number }>).find((r) => r.connectorId === STRIPE.id)!.observations;
+  };
+  const before = await observed();
+  for (let i = 0; i < 3; i += 1) {
+    const junk = await client.pay(stripeBody({ customerId: uniqueCustomer(), paymentMethod: { type: 'card', token: `pm_nope${i}` } }));
+    expect(junk.status).toBe(402);
+    expect(junk.json.error).toMatchObject({ code: 'resource_missing', message: expect.stringContaining(`pm_nope${i}`) });
+    expect(junk.json.error.details.payment.attempts).toEqual([expect.objectContaining({ connectorId: STRIPE.id, outcome: 'declined', code: 'resource_missing', requestRefused: true })]);
+  }
+  // An issuer's answer is learnt (the loop runs), the three refusals are not.
+  expect((await client.pay(stripeBody({ customerId: uniqueCustomer(), paymentMethod: { type: 'card', token: 'pm_card_visa' } }))).status).toBe(201);
+  expect(await observed()).toBe(before + 1);
+});
+
 test('a stage that refuses raw cards answers 400 naming paymentMethod.number, and takes tokens', async () => {
   const strict = await startPlatform({ env: { CONNECTORS: JSON.stringify([STRIPE]), ACCEPT_RAW_CARDS: 'false' } });
   try {

@@ -78,6 +78,21 @@ test('records an outcome once and folds it into the arms exactly as learnArm() d
   expect(await model.recordedOutcomes('one-d7', 2)).toEqual([]);
 });
 
+test("a gateway's refusal of the request (requestRefused) is claimed once but not learnt: the arm is as before", async () => {
+  const model = new DynamoRoutingModel(db.client, LOCAL_TABLES.routing);
+  for (let i = 0; i < 3; i += 1) await model.logDecision(decision('refused', i));
+  const before = await model.load(true);
+  const refused: OutcomeRecord = { ...outcome('refused', 1), connectorId: 'a', outcome: 'declined', requestRefused: true };
+  const issuer: OutcomeRecord = { ...outcome('refused', 2), connectorId: 'a', outcome: 'declined' };
+  const result = await model.applyOutcomes([refused, issuer]);
+  expect(result).toEqual({ version: before.version + 1, applied: 2 });
+  // Only the issuer's decline is in the arm.
+  const expected = learnArm({ ...before.state, health: {} }, { connectorId: 'a', outcome: 'declined', features: routingFeatures(context(2), VOCABULARY), cell: segmentCell(context(2)), time: issuer.time });
+  expect((await model.load(true)).state).toEqual(expected);
+  // And it stays claimed: delivered again, nothing is applied.
+  expect((await model.applyOutcomes([refused])).applied).toBe(0);
+});
+
 test('concurrent updaters lose no outcome and apply none twice', async () => {
   const model = new DynamoRoutingModel(db.client, LOCAL_TABLES.routing);
   const start = await model.load(true);
