@@ -64,7 +64,6 @@ export function connectorAmountProblem(kind: ConnectorKind, amountMinor: number,
   return kind === 'stripe' ? stripeAmountProblem(amountMinor, currency) : undefined;
 }
 
-
 const Delta = z.number().min(-1).max(1);
 const FeeFields = {
   /** Percentage part in basis points (290 = 2.90%). */

@@ -1,7 +1,7 @@
 /**
  * Eligibility comes first: only connectors that are enabled and take the payment's method, currency, buyer
- * region and amount (a gateway's own rules: contracts/connectors.ts connectorAmountProblem) are ever ranked. Routing a payment to a connector that cannot take it is impossible, not
- * just unlikely.
+ * region and amount (a gateway's own rules: contracts/connectors.ts connectorAmountProblem) are ever ranked.
+ * Routing a payment to a connector that cannot take it is impossible, not just unlikely.
  */
 import { connectorAmountProblem, type ConnectorDefinition, type ConnectorKind } from '../../contracts/connectors';
 import { NoEligibleConnectorError } from '../../contracts/errors';
