@@ -184,6 +184,8 @@ test('is keyboard-navigable: the skip link, then every page from the navigation'
   await page.getByRole('heading', { level: 1, name: 'Payments' }).waitFor();
   // A page's heading takes the focus when it opens (screen readers announce it); from there, Shift+Tab walks back
   // through the header (sign out, the pages) to the skip link, and Tab forward again.
+  // (The focus moves just after the heading renders: waited for, so a loaded machine does not fail it.)
+  await page.waitForFunction("document.activeElement?.tagName === 'H1'", undefined, { timeout: 10_000 }).catch(() => undefined);
   await expect(page.evaluate('document.activeElement?.tagName')).resolves.toBe('H1');
   const focused = () => page.evaluate('document.activeElement?.textContent?.trim()');
   for (const name of ['Sign out', 'Chat', 'Rewards', 'Fraud', 'Routing', 'Payments', 'Skip to content']) {

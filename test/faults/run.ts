@@ -598,7 +598,8 @@ async function waitForIndex(dataDir: string, sent: readonly Sent[], log: (line: 
   const ended = new Set<string>();
   for (const s of sent) {
     const last = s.answers.at(-1);
-    const id = last && /"status":"(succeeded|declined|review)"/.test(last.body) ? /"paymentId":"(pay_[0-9A-Z]{20})"/.exec(last.body)?.[1] : undefined;
+    // Every terminal status the verdict checks (a 503's body carries its failed payment).
+    const id = last && /"status":"(succeeded|declined|review|failed)"/.test(last.body) ? /"paymentId":"(pay_[0-9A-Z]{20})"/.exec(last.body)?.[1] : undefined;
     if (id) ended.add(id);
   }
   const started = Date.now();
