@@ -99,6 +99,11 @@ export interface SmartPayApiProps {
    * @default - a new web ACL (AWS common, known-bad-inputs and IP-reputation rule groups plus a per-IP rate limit)
    */
   readonly existingWebAclArn?: string;
+  /**
+   * The REST API's name (the API Gateway metrics' `ApiName` dimension the alarms read): one per platform.
+   * @default `smartpay-<stage>`
+   */
+  readonly apiName?: string;
 }
 
 /** The SmartPay REST API. */
@@ -144,7 +149,7 @@ export class SmartPayApi extends Construct {
 
     const F = apigw.AccessLogField;
     this.restApi = new apigw.RestApi(this, 'RestApi', {
-      restApiName: `smartpay-${stage.name}`,
+      restApiName: props.apiName ?? `smartpay-${stage.name}`,
       description: `SmartPay payment orchestration API (${stage.name})`,
       endpointTypes: [apigw.EndpointType.REGIONAL],
       // Execution logging (errors only) needs the account-level API Gateway CloudWatch role; kept on delete

@@ -111,6 +111,9 @@ export class SmartPayAuth extends Construct {
         .withCustomAttributes(MERCHANT_ATTRIBUTE),
       // The merchant identity is set by an admin at user creation, never by the client app.
       writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true }),
+      // No hosted-UI OAuth for this client (CDK's default would allow the implicit flow to https://example.com: a
+      // crafted authorize URL on the console's hosted domain would send tokens there). The console has its own client.
+      disableOAuth: props.userPoolClientProps?.oAuth === undefined,
       ...props.userPoolClientProps,
     });
   }

@@ -36,8 +36,14 @@ export interface SmartPayConsoleOptions {
 
 /** Props of {@link SmartPayConsole}. */
 export interface SmartPayConsoleProps extends SmartPayConsoleOptions {
-  /** The stage's name (the default domain prefix). */
+  /** The stage's name. */
   readonly stageName: string;
+  /**
+   * The platform's own name (`<stage>-<hash of its construct path>`), the default domain prefix's middle part: two
+   * platforms of one stage in one account get their own sign-in domains.
+   * @default stageName
+   */
+  readonly instanceName?: string;
   /** The API the console calls (behind the distribution under /api/). */
   readonly restApi: apigw.RestApi;
   /** The pool whose users sign in. */
@@ -109,7 +115,7 @@ export class SmartPayConsole extends Construct {
     });
 
     const stack = Stack.of(this);
-    const domainPrefix = props.domainPrefix ?? `smartpay-${props.stageName}-${stack.account}`;
+    const domainPrefix = props.domainPrefix ?? `smartpay-${props.instanceName ?? props.stageName}-${stack.account}`;
     this.userPoolDomain = new cognito.UserPoolDomain(this, 'SignInDomain', { userPool: props.userPool, cognitoDomain: { domainPrefix } });
     const signIn = `https://${domainPrefix}.auth.${stack.region}.amazoncognito.com`;
 

@@ -3,6 +3,7 @@
  * bundled from their handler files by the local esbuild (never Docker), each with its own role, encrypted log
  * group, the environment the topology renders for it and grants for exactly the tables it declares.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { CfnElement } from 'aws-cdk-lib';
@@ -33,8 +34,25 @@ function copyModelFolder(source: string): nodejs.ICommandHooks {
 
 export { FUNCTION_NAMES, type FunctionName } from '../contracts/topology';
 
-/** The repository root (the folder holding `lambdas/` and `package-lock.json`). */
+/** The repository root (the folder holding `lambdas/` and, in a clone, `package-lock.json`). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+const LOCK_FILES = ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb'];
+
+/**
+ * The lock file the bundles' dependencies are resolved by, and the folder esbuild works from: the source's own
+ * (a clone of this repository), else the nearest one above it (installed as a dependency, npm ships no lock file
+ * with a package: the app's own, whose node_modules hold this package's dependencies).
+ */
+export function bundlingRoot(source: string): { readonly projectRoot: string; readonly depsLockFilePath: string } {
+  for (let dir = path.resolve(source); ; dir = path.dirname(dir)) {
+    const lock = LOCK_FILES.map((name) => path.join(dir, name)).find((file) => existsSync(file));
+    if (lock) return { projectRoot: dir, depsLockFilePath: lock };
+    if (path.dirname(dir) === dir) {
+      throw new Error(`SmartPay: no lock file (${LOCK_FILES.join(', ')}) in ${source} or any folder above it: install your app's dependencies (npm install) before synthesizing`);
+    }
+  }
+}
 
 /** Props of {@link SmartPayFunctions}. */
 export interface SmartPayFunctionsProps {
@@ -73,10 +91,16 @@ export interface SmartPayFunctionsProps {
    */
   readonly secrets?: { readonly [P in SecretProp]?: secretsmanager.ISecret };
   /**
-   * Folder holding `lambdas/<area>/handler.ts` and `package-lock.json`.
+   * Folder holding `lambdas/<area>/handler.ts` (and its lock file, or one in a folder above it).
    * @default PROJECT_ROOT (this repository)
    */
   readonly projectRoot?: string;
+  /**
+   * The CloudWatch namespace of the functions' own metrics (POWERTOOLS_METRICS_NAMESPACE): one per platform, so two
+   * platforms in one account never mix their metrics or each other's alarms.
+   * @default 'SmartPay'
+   */
+  readonly metricsNamespace?: string;
 }
 
 /** The five functions with their roles and log groups. */
@@ -97,6 +121,8 @@ export class SmartPayFunctions extends Construct {
    */
   public readonly routingUpdaterFunction: nodejs.NodejsFunction;
   public readonly routingUpdaterRole: iam.Role;
+  /** The CloudWatch namespace of the functions' own metrics. */
+  public readonly metricsNamespace: string;
   /** Every function by its topology name. */
   public readonly functions: Readonly<Record<FunctionName, nodejs.NodejsFunction>>;
   /** Execution role of each function (only what it needs). */
@@ -112,10 +138,12 @@ export class SmartPayFunctions extends Construct {
 
     const { stage, data } = props;
     const projectRoot = props.projectRoot ?? PROJECT_ROOT;
+    const bundling = bundlingRoot(projectRoot);
+    this.metricsNamespace = props.metricsNamespace ?? METRICS.namespace;
     const removalPolicy = stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     const runtime: Record<string, string> = {
-      POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
+      POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
       POWERTOOLS_LOG_LEVEL: stage.logLevel,
       // Stack traces point at lambdas/**/*.ts (the bundles ship index.js.map).
       NODE_OPTIONS: '--enable-source-maps',
@@ -159,8 +187,7 @@ export class SmartPayFunctions extends Construct {
         description: `SmartPay ${spec.description} (${stage.name})`,
         entry: path.join(projectRoot, spec.entry),
         handler: 'handler',
-        projectRoot,
-        depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+        ...bundling,
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
         memorySize: spec.memoryMB,

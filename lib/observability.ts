@@ -34,21 +34,29 @@ export const ALARM_THRESHOLDS = {
 } as const;
 
 /**
- * A metric as a function's Powertools Metrics emits it: namespace `SmartPay` (POWERTOOLS_METRICS_NAMESPACE), and
- * the default dimension `service` = the function's POWERTOOLS_SERVICE_NAME.
+ * A metric as a function's Powertools Metrics emits it: the platform's namespace (POWERTOOLS_METRICS_NAMESPACE,
+ * SmartPayFunctions.metricsNamespace), and the default dimension `service` = the function's POWERTOOLS_SERVICE_NAME.
  */
-function functionMetric(fn: FunctionName, metricName: string, statistic: string, period: Duration, dimensions: Record<string, string> = {}, label?: string): cw.Metric {
-  return new cw.Metric({ namespace: METRICS.namespace, metricName, dimensionsMap: { service: serviceName(fn), ...dimensions }, statistic, period, ...(label ? { label } : {}) });
+function functionMetric(
+  fn: FunctionName,
+  metricName: string,
+  statistic: string,
+  period: Duration,
+  dimensions: Record<string, string> = {},
+  label?: string,
+  namespace: string = METRICS.namespace,
+): cw.Metric {
+  return new cw.Metric({ namespace, metricName, dimensionsMap: { service: serviceName(fn), ...dimensions }, statistic, period, ...(label ? { label } : {}) });
 }
 
-/** The fraud model's inference time (METRICS.fraudInferenceMs), p95. */
-export function fraudInferenceMetric(period: Duration = Duration.minutes(5)): cw.Metric {
-  return functionMetric('fraud', METRICS.fraudInferenceMs, 'p95', period);
+/** The fraud model's inference time (METRICS.fraudInferenceMs), p95, in a platform's namespace. */
+export function fraudInferenceMetric(period: Duration = Duration.minutes(5), namespace: string = METRICS.namespace): cw.Metric {
+  return functionMetric('fraud', METRICS.fraudInferenceMs, 'p95', period, {}, undefined, namespace);
 }
 
 /** The oldest unminted reward's age as the rewards function's mint sweep publishes it each minute (Maximum). */
-export function unmintedRewardAgeMetric(period: Duration = Duration.minutes(5)): cw.Metric {
-  return functionMetric('rewards', METRICS.oldestUnmintedRewardAge, 'Maximum', period);
+export function unmintedRewardAgeMetric(period: Duration = Duration.minutes(5), namespace: string = METRICS.namespace): cw.Metric {
+  return functionMetric('rewards', METRICS.oldestUnmintedRewardAge, 'Maximum', period, {}, undefined, namespace);
 }
 
 /** Props of {@link SmartPayObservability}. */
@@ -117,6 +125,7 @@ export class SmartPayObservability extends Construct {
 
     const { api, workflows, functions, stage } = props;
     const period = Duration.minutes(5);
+    const namespace = functions.metricsNamespace;
 
     this.alarmTopic =
       props.existingAlarmTopic ??
@@ -176,7 +185,7 @@ export class SmartPayObservability extends Construct {
     });
 
     this.fraudInferenceLatencyAlarm = alarm('FraudInferenceP95Alarm', {
-      metric: fraudInferenceMetric(period),
+      metric: fraudInferenceMetric(period, namespace),
       alarmDescription: `Fraud model inference p95 above ${ALARM_THRESHOLDS.fraudInferenceP95Ms} ms`,
       threshold: ALARM_THRESHOLDS.fraudInferenceP95Ms,
       comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -219,14 +228,14 @@ export class SmartPayObservability extends Construct {
       });
     this.rewardDlqDepthAlarm = dlqDepth('RewardDlqDepthAlarm', workflows.rewardDlq, 'Rewards the workflow gave up on are waiting on the reward DLQ');
     this.unmintedRewardAgeAlarm = alarm('UnmintedRewardAgeAlarm', {
-      metric: unmintedRewardAgeMetric(period),
+      metric: unmintedRewardAgeMetric(period, namespace),
       alarmDescription: `A reward's mint is still not finalized ${ALARM_THRESHOLDS.unmintedRewardAgeSeconds / 60} minutes after the reward was recorded (the mints schedule keeps trying: look at its warnings, the treasury's SOL and the RPC)`,
       threshold: ALARM_THRESHOLDS.unmintedRewardAgeSeconds,
       comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
     });
     this.rewardMintFailedAlarm = alarm('RewardMintFailedAlarm', {
-      metric: functionMetric('rewards', METRICS.rewardMintFailed, 'Sum', period),
+      metric: functionMetric('rewards', METRICS.rewardMintFailed, 'Sum', period, {}, undefined, namespace),
       alarmDescription:
         'A reward mint transaction failed on chain or was refused (a treasury without SOL for the fee, a mint authority that is not the mint\'s): POST /reward answers its chain.state "failed" with the cluster\'s reason, and the mints schedule sends a new transaction each minute until the cause is fixed',
       threshold: 0,
@@ -275,7 +284,7 @@ export class SmartPayObservability extends Construct {
     const stageApi = api.restApi.deploymentStage;
     // The stage's connectors: the per-connector metrics' `connector` dimension (METRICS.routingDecision, ...).
     const connectors = (stage.connectors ?? DEFAULT_CONNECTORS).map((c) => c.id);
-    const sum = (fn: FunctionName, name: string, dimensions: Record<string, string> = {}, label?: string) => functionMetric(fn, name, 'Sum', period, dimensions, label);
+    const sum = (fn: FunctionName, name: string, dimensions: Record<string, string> = {}, label?: string) => functionMetric(fn, name, 'Sum', period, dimensions, label, namespace);
     const decisions = connectors.map((connector) => sum('routing', METRICS.routingDecision, { connector }, connector));
     const explorations = connectors.map((connector) => sum('routing', METRICS.routingExploration, { connector }, `${connector} explored`));
     const slaRow = [
@@ -330,7 +339,7 @@ export class SmartPayObservability extends Construct {
     const backgroundRow = [
       new cw.GraphWidget({
         title: 'Outbox lag (ms, p50 / p95 / max)',
-        left: ['p50', 'p95', 'Maximum'].map((statistic) => functionMetric('payments', METRICS.outboxLagMs, statistic, period, {}, `outbox lag ${statistic}`)),
+        left: ['p50', 'p95', 'Maximum'].map((statistic) => functionMetric('payments', METRICS.outboxLagMs, statistic, period, {}, `outbox lag ${statistic}`, namespace)),
         width: 6,
       }),
       new cw.GraphWidget({
@@ -341,7 +350,7 @@ export class SmartPayObservability extends Construct {
       new cw.GraphWidget({
         title: 'Rewards minted and failed',
         left: [METRICS.rewardIssued, METRICS.rewardMinted, METRICS.rewardMintFailed, METRICS.rewardClawedBack].map((name) => sum('rewards', name, {}, name)),
-        right: [unmintedRewardAgeMetric(period)],
+        right: [unmintedRewardAgeMetric(period, namespace)],
         width: 6,
       }),
       new cw.GraphWidget({
@@ -376,7 +385,7 @@ export class SmartPayObservability extends Construct {
         [
           new cw.GraphWidget({
             title: 'Fraud inference p95 (ms)',
-            left: [fraudInferenceMetric(period)],
+            left: [fraudInferenceMetric(period, namespace)],
             leftAnnotations: [{ value: ALARM_THRESHOLDS.fraudInferenceP95Ms, label: 'threshold' }],
             width: 8,
           }),

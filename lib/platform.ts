@@ -4,7 +4,8 @@
  * It grants and configures only what the handlers read today: the Stripe, Solana mint-authority and LLM
  * secrets and the Solana settings arrive with the Stripe, Solana and chat work that reads them.
  */
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { Annotations, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,7 +21,7 @@ import { SmartPayFunctions } from './functions';
 import { SmartPayFraudEndpoint, type SmartPayFraudEndpointProps } from './ml';
 import { SmartPayObservability } from './observability';
 import { SmartPayAnalyticsIndex } from './search';
-import { DEFAULT_EMBEDDING_MODEL } from '../contracts/resources';
+import { DEFAULT_EMBEDDING_MODEL, METRICS } from '../contracts/resources';
 import { GATEWAY_KINDS } from '../contracts/connectors';
 import { STAGES, validateStageConfig, type StageConfig } from './stages';
 import { acknowledge } from './nag';
@@ -204,6 +205,13 @@ export function validateSmartPayPlatformProps(props: SmartPayPlatformProps): voi
   if (props.llmApiKeySecret !== undefined && !props.chatModel?.startsWith('openai:')) {
     throw new Error('an llmApiKeySecret was given but chatModel is not openai:<model>: only an OpenAI model reads it');
   }
+  // Each secret prop is a Secrets Manager secret (ISecret), never its value: a string would end in the template.
+  for (const prop of ['mintAuthoritySecret', 'treasurySecret', 'solanaRpcUrlSecret', 'gatewayCredentialsSecret', 'cardFingerprintSecret', 'llmApiKeySecret'] as const) {
+    const secret: unknown = props[prop];
+    if (secret !== undefined && typeof (secret as { grantRead?: unknown } | null)?.grantRead !== 'function') {
+      throw new Error(`${prop} must be a Secrets Manager secret (secretsmanager.Secret.fromSecretCompleteArn(this, '…', arn), say), not a ${secret === null ? 'null' : typeof secret}: a secret's value never goes in the props`);
+    }
+  }
   if (props.stage) validateStageConfig(props.stage);
   if (props.stage?.rewardTokenMint !== undefined && props.mintAuthoritySecret === undefined) {
     throw new Error('the stage has a rewardTokenMint but no mintAuthoritySecret was given: pass the secret holding the mint authority\'s keypair (it signs every reward)');
@@ -223,6 +231,8 @@ export function validateSmartPayPlatformProps(props: SmartPayPlatformProps): voi
 export class SmartPayPlatform extends Construct {
   /** The stage configuration in use. */
   public readonly stage: StageConfig;
+  /** `<stage>-<8 hex of a hash of the construct's path>`: the API's name is `smartpay-<instanceName>`, the metrics' namespace `SmartPay/<instanceName>`. */
+  public readonly instanceName: string;
   /** KMS key and tables. */
   public readonly data: SmartPayData;
   /** The five Lambdas. */
@@ -250,6 +260,16 @@ export class SmartPayPlatform extends Construct {
 
     this.stage = props.stage ?? STAGES.dev;
     const stage = this.stage;
+    // One name per platform (its stack's and its own id make its path unique in an account and region): its API's,
+    // its metrics' namespace, its default sign-in domain. Two platforms never mix metrics, alarms or domains.
+    this.instanceName = `${stage.name}-${createHash('sha256').update(this.node.path).digest('hex').slice(0, 8)}`;
+    if (stage.acceptRawCards && stage.retainData) {
+      // A stage that keeps its data (prod's setting) is a real one: raw card numbers put it in PCI DSS SAQ D scope.
+      Annotations.of(this).addWarningV2(
+        'smartpay:raw-cards',
+        `stage ${stage.name} keeps its data (retainData) and takes raw card numbers (acceptRawCards): card numbers then pass through your AWS account (PCI DSS SAQ D). Real stages take tokenised cards only (paymentMethod.token).`,
+      );
+    }
 
     this.data = new SmartPayData(this, 'Data', {
       existingEncryptionKey: props.existingEncryptionKey,
@@ -283,6 +303,7 @@ export class SmartPayPlatform extends Construct {
 
     this.functions = new SmartPayFunctions(this, 'Functions', {
       stage,
+      metricsNamespace: `${METRICS.namespace}/${this.instanceName}`,
       opensearchEndpoint: props.existingOpenSearchEndpoint ?? this.analyticsIndex?.endpoint,
       chatModel: props.chatModel,
       data: this.data,
@@ -302,12 +323,22 @@ export class SmartPayPlatform extends Construct {
     if (props.chatModel?.startsWith('bedrock:')) {
       // Converse is authorised as InvokeModel, on the model or on the inference profile of that id.
       const modelId = props.chatModel.slice('bedrock:'.length);
+      // A cross-region inference profile (us., eu., apac., global.) sends each call to its model in any of the
+      // profile's regions: the model is granted in every region, for that model only. A plain model id: here only.
+      const foundationId = modelId.replace(/^(us|eu|apac|global)\./, '');
+      const crossRegion = foundationId !== modelId;
       this.functions.analyticsFunction.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['bedrock:InvokeModel'],
-          resources: [`arn:${partition}:bedrock:*::foundation-model/${modelId.replace(/^(us|eu|apac|global)\./, '')}`, `arn:${partition}:bedrock:${region}:${account}:inference-profile/${modelId}`],
+          resources: [`arn:${partition}:bedrock:${crossRegion ? '*' : region}::foundation-model/${foundationId}`, `arn:${partition}:bedrock:${region}:${account}:inference-profile/${modelId}`],
         }),
       );
+      if (crossRegion) {
+        acknowledge(analyticsRole, {
+          [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${foundationId}]`]:
+            'A cross-region inference profile invokes its one model in whichever of its regions has capacity: InvokeModel on that model in every region is what Bedrock requires.',
+        });
+      }
     }
 
     this.workflows = new SmartPayWorkflows(this, 'Workflows', {
@@ -329,6 +360,7 @@ export class SmartPayPlatform extends Construct {
 
     this.api = new SmartPayApi(this, 'Api', {
       stage,
+      apiName: `smartpay-${this.instanceName}`,
       userPool: this.auth.userPool,
       functions: this.functions,
       paymentStateMachine: this.workflows.paymentStateMachine,
@@ -350,6 +382,7 @@ export class SmartPayPlatform extends Construct {
       this.console = new SmartPayConsole(this, 'Console', {
         ...(props.console === true ? {} : props.console),
         stageName: stage.name,
+        instanceName: this.instanceName,
         restApi: this.api.restApi,
         userPool: this.auth.userPool,
         retainData: stage.retainData,

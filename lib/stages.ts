@@ -180,6 +180,19 @@ export function stageConfig(name: unknown): StageConfig {
   return STAGES[name];
 }
 
+/** What in a URL looks like a credential (user info, or a query parameter named like a key or token), or undefined. */
+function urlCredential(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined; // the settings schema names a malformed URL
+  }
+  if (parsed.username || parsed.password) return 'a user name or password';
+  const named = [...parsed.searchParams.keys()].find((k) => /key|token|secret|auth|pass|sig/i.test(k));
+  return named ? `a query parameter "${named}"` : undefined;
+}
+
 /**
  * Checks a (possibly user-built) stage configuration and returns it.
  * @throws with an actionable message when a value is out of range.
@@ -198,6 +211,12 @@ export function validateStageConfig(stage: StageConfig): StageConfig {
   }
   if (stage.rewardWorkflowType !== undefined && stage.rewardWorkflowType !== 'EXPRESS' && stage.rewardWorkflowType !== 'STANDARD') {
     throw new Error(`stage.rewardWorkflowType must be 'EXPRESS' or 'STANDARD', got ${JSON.stringify(stage.rewardWorkflowType)} (stage ${stage.name})`);
+  }
+  const credential = stage.solanaRpcUrl === undefined ? undefined : urlCredential(stage.solanaRpcUrl);
+  if (credential) {
+    throw new Error(
+      `stage.solanaRpcUrl carries ${credential}, which would be in the template and the function's environment in plain text: put the whole URL in a secret and pass it as the construct's solanaRpcUrlSecret (stage ${stage.name})`,
+    );
   }
   return stage;
 }

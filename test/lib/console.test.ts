@@ -85,6 +85,17 @@ test('signs in on a hosted domain with the authorization-code flow back to the d
   });
 });
 
+test('only the console client signs in on the hosted domain: the API app client has no OAuth flow (no implicit grant, no callback)', () => {
+  const clients = Object.entries(template.findResources('AWS::Cognito::UserPoolClient'));
+  expect(clients).toHaveLength(2);
+  const app = clients.find(([id]) => id.includes('AppClient'))![1].Properties;
+  expect(app.AllowedOAuthFlowsUserPoolClient).toBe(false);
+  expect(app.AllowedOAuthFlows).toBeUndefined();
+  expect(app.CallbackURLs).toBeUndefined();
+  const consoleClient = clients.find(([id]) => id.includes('ConsoleClient'))![1].Properties;
+  expect(consoleClient.AllowedOAuthFlows).toEqual(['code']);
+});
+
 test("deploys the console's files, and a config naming the API path and the sign-in", () => {
   const deployment = Object.values(template.findResources('Custom::CDKBucketDeployment'))[0]!;
   // One source per file, and config.json.

@@ -3,7 +3,7 @@
  * props fail fast with actionable errors before anything is created.
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -128,6 +128,14 @@ describe('props are validated first, with actionable errors', () => {
       /^stage\.fraudReviewThreshold: must not exceed fraudDeclineThreshold/,
     ],
     ['attempts', () => ({ stage: { ...STAGES.dev, maxPaymentAttempts: 0 } }), /^stage\.maxPaymentAttempts: must be at least 1/],
+    // A secret's value where the secret belongs would be in the template.
+    ['a secret given as a string', () => ({ gatewayCredentialsSecret: '{"stripe-us":{"secretKey":"sk_live_x"}}' as never }), /^gatewayCredentialsSecret must be a Secrets Manager secret .*not a string/],
+    [
+      'an RPC URL with its API key',
+      () => ({ stage: { ...STAGES.dev, solanaRpcUrl: 'https://mainnet.helius-rpc.com/?api-key=0123-secret' } }),
+      /^stage\.solanaRpcUrl carries a query parameter "api-key", .*solanaRpcUrlSecret/,
+    ],
+    ['an RPC URL with a password', () => ({ stage: { ...STAGES.dev, solanaRpcUrl: 'https://user:pw@rpc.example.com/' } }), /^stage\.solanaRpcUrl carries a user name or password/],
   ];
 
   test.each(cases)('%s', (_name, props, message) => {
@@ -136,4 +144,45 @@ describe('props are validated first, with actionable errors', () => {
     // Nothing was added to the tree.
     expect(stack.node.tryFindChild('Pay')).toBeUndefined();
   });
+
+  test('a stage that keeps its data and takes raw card numbers is synthesized with a warning naming both; prod without them has none', () => {
+    const warnings = (stage: typeof STAGES.prod) => {
+      const stack = new Stack(fastApp(), `Raw${stage.acceptRawCards ? 1 : 0}`);
+      new SmartPayPlatform(stack, 'Pay', { stage });
+      return Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('acceptRawCards')).map((w) => String(w.entry.data));
+    };
+    expect(warnings({ ...STAGES.prod, acceptRawCards: true })).toEqual([expect.stringMatching(/stage prod keeps its data .* takes raw card numbers .*SAQ D/)]);
+    expect(warnings(STAGES.prod)).toEqual([]);
+  });
+
+  test("an RPC URL without a credential is the stage's to use, and the error never quotes a key", () => {
+    expect(() => new SmartPayPlatform(new Stack(fastApp(), 'Rpc'), 'Pay', { stage: { ...STAGES.dev, solanaRpcUrl: 'https://api.mainnet-beta.solana.com/?commitment=confirmed' } })).not.toThrow();
+    expect(() => new SmartPayPlatform(new Stack(fastApp(), 'Rpc2'), 'Pay', { stage: { ...STAGES.dev, solanaRpcUrl: 'https://rpc.example.com/?token=abc123' } })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('abc123') }),
+    );
+  });
+});
+
+test('two platforms of one stage in one account share no name: API, metrics namespace (and so alarms), sign-in domain', () => {
+  const app = fastApp();
+  const a = new Stack(app, 'PaymentsA', { env: { account: '111122223333', region: 'eu-west-1' } });
+  const b = new Stack(app, 'PaymentsB', { env: { account: '111122223333', region: 'eu-west-1' } });
+  const platforms = [new SmartPayPlatform(a, 'Pay', { stage: STAGES.prod, console: true }), new SmartPayPlatform(b, 'Pay', { stage: STAGES.prod, console: true })];
+  const named = platforms.map((p) => {
+    const template = Template.fromStack(Stack.of(p));
+    const only = (type: string) => Object.values(template.findResources(type)).map((r) => r.Properties);
+    return {
+      api: only('AWS::ApiGateway::RestApi')[0].Name as string,
+      namespaces: new Set(only('AWS::CloudWatch::Alarm').flatMap((alarm) => (alarm.Namespace ? [alarm.Namespace as string] : []))),
+      domain: only('AWS::Cognito::UserPoolDomain')[0].Domain as string,
+    };
+  });
+  expect(named[0].api).toMatch(/^smartpay-prod-[0-9a-f]{8}$/);
+  expect(named[0].api).not.toBe(named[1].api);
+  expect(named[0].domain).toMatch(/^smartpay-prod-[0-9a-f]{8}-111122223333$/);
+  expect(named[0].domain).not.toBe(named[1].domain);
+  // Each platform's alarms read its own functions' metrics only.
+  expect([...named[0].namespaces].filter((n) => n.startsWith('SmartPay'))).toEqual([platforms[0].functions.metricsNamespace]);
+  expect([...named[1].namespaces].filter((n) => n.startsWith('SmartPay'))).toEqual([platforms[1].functions.metricsNamespace]);
+  expect(platforms[0].functions.metricsNamespace).not.toBe(platforms[1].functions.metricsNamespace);
 });

@@ -23,11 +23,13 @@ import {
   deadLetterQueues,
   fastApp,
   logicalIdOf,
+  openFindings,
   policyStatements,
   queuesWithDepthAlarm,
   resourcesOf,
   ROOT,
   statementsOfRole,
+  unbackedAcknowledgements,
 } from './support';
 
 const readAsl = (file: string) => readFileSync(path.join(ROOT, 'statemachines', file), 'utf8');
@@ -387,7 +389,8 @@ describe('functions', () => {
     expect(fn.Timeout).toBeGreaterThan(3);
     expect(fn.Environment.Variables).toMatchObject({
       POWERTOOLS_SERVICE_NAME: area.toLowerCase(),
-      POWERTOOLS_METRICS_NAMESPACE: 'SmartPay',
+      // The platform's own namespace: SmartPay/<stage>-<hash of its path>.
+      POWERTOOLS_METRICS_NAMESPACE: stack.platform.functions.metricsNamespace,
       POWERTOOLS_LOG_LEVEL: STAGES.dev.logLevel,
       [ENV.stage]: 'dev',
     });
@@ -733,9 +736,10 @@ describe('observability', () => {
     ]);
   });
 
-  test('fraud inference p95 above 50 ms on the Powertools metric (namespace SmartPay, service=fraud)', () => {
+  test('fraud inference p95 above 50 ms on the Powertools metric (the platform\'s namespace, service=fraud)', () => {
+    expect(stack.platform.functions.metricsNamespace).toMatch(/^SmartPay\/dev-[0-9a-f]{8}$/);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: METRICS.namespace,
+      Namespace: stack.platform.functions.metricsNamespace,
       MetricName: METRICS.fraudInferenceMs,
       Dimensions: [{ Name: 'service', Value: 'fraud' }],
       ExtendedStatistic: 'p95',
@@ -790,7 +794,7 @@ describe('observability', () => {
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.rewardMintFailedAlarm);
     // The failed-mint alarm reads the metric the rewards function publishes, by its stable name and dimension.
     expect(alarms().find((a) => a.MetricName === METRICS.rewardMintFailed)).toMatchObject({
-      Namespace: METRICS.namespace,
+      Namespace: stack.platform.functions.metricsNamespace,
       Statistic: 'Sum',
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
@@ -826,5 +830,31 @@ describe('observability', () => {
     expect(body).toMatch(/Fraud inference p95 \(ms\)[^]*\\"value\\":50/);
     // API Gateway's latency per method and the payment workflow's execution time.
     expect(body).toContain('ExecutionTime');
+  });
+});
+
+describe('chatModel on Bedrock', () => {
+  const synth = (chatModel: string) => {
+    const stack = new SmartPayStack(fastApp(), `SmartPay-chat-${chatModel.length}`, { stage: STAGES.prod, platform: { chatModel } });
+    return { stack, template: Template.fromStack(stack) };
+  };
+  const bedrockResources = (template: Template) =>
+    policyStatements(template)
+      .filter(({ statement }) => actionsOf(statement).includes('bedrock:InvokeModel'))
+      .flatMap(({ statement }) => [statement.Resource].flat().map((r: unknown) => JSON.stringify(r)));
+
+  test('a cross-region inference profile: its model in every region (acknowledged, with the reason), nothing open for cdk-nag', () => {
+    const { stack, template } = synth('bedrock:us.anthropic.claude-3-5-haiku-20241022-v1:0');
+    expect(bedrockResources(template).some((r) => r.includes('bedrock:*::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0'))).toBe(true);
+    expect(openFindings(stack)).toEqual([]);
+    expect(unbackedAcknowledgements(stack)).toEqual([]);
+  });
+
+  test('a plain model id: that model in the stack\'s region only, nothing open for cdk-nag', () => {
+    const { stack, template } = synth('bedrock:amazon.nova-micro-v1:0');
+    const resources = bedrockResources(template);
+    expect(resources.some((r) => r.includes('foundation-model/amazon.nova-micro-v1:0'))).toBe(true);
+    expect(resources.some((r) => r.includes('bedrock:*::'))).toBe(false);
+    expect(openFindings(stack)).toEqual([]);
   });
 });
