@@ -74,7 +74,26 @@ const PRICE = {
   eventBridgePerEvent: 1 / 1e6,
   /** https://aws.amazon.com/sqs/pricing/ (standard queues) */
   sqsPerRequest: 0.4 / 1e6,
+  /** https://aws.amazon.com/waf/pricing/ (web ACL a month, rule or managed rule group a month, requests inspected) */
+  wafPerWebAclMonth: 5,
+  wafPerRuleMonth: 1,
+  wafPerRequest: 0.6 / 1e6,
+  /**
+   * https://aws.amazon.com/opensearch-service/pricing/ (Serverless, OCU-hour). The floor a collection is billed
+   * even idle: 2 OCUs with standby replicas, 1 without
+   * (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-scaling.html).
+   */
+  opensearchPerOcuHour: 0.24,
+  /** https://aws.amazon.com/kms/pricing/ (customer managed key a month) */
+  kmsPerKeyMonth: 1,
+  /** https://aws.amazon.com/cloudwatch/pricing/ (standard-resolution alarm metric a month; dashboard a month) */
+  cloudwatchPerAlarmMetricMonth: 0.1,
+  cloudwatchPerDashboardMonth: 3,
+  /** https://aws.amazon.com/secrets-manager/pricing/ (secret a month) */
+  secretsManagerPerSecretMonth: 0.4,
 } as const;
+
+const HOURS_A_MONTH = 730;
 
 /**
  * Latency assumptions for the projection (p95, warm, same region). AWS publishes no percentile for these; the
@@ -161,7 +180,26 @@ function templateFacts() {
   }
   const machines = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine');
   const typeOf = (workflow: string) => String(machines.find(([id]) => id.startsWith(`SmartPayWorkflows${pascal(workflow)}StateMachine`))?.[1].Properties.StateMachineType ?? 'STANDARD');
-  return { memory, paymentType: typeOf('payment'), rewardType: typeOf('reward') };
+  return { memory, paymentType: typeOf('payment'), rewardType: typeOf('reward'), fixed: fixedMonthly(resources) };
+}
+
+/** What the template's resources cost a month whatever the volume: the rows, from the resources it counts. */
+function fixedMonthly(resources: Record<string, { Type: string; Properties: Record<string, unknown> }>): Array<[string, number]> {
+  const all = Object.values(resources);
+  const of = (type: string) => all.filter((r) => r.Type === type);
+  const collections = of('AWS::OpenSearchServerless::Collection');
+  const ocus = collections.reduce((a, c) => a + (c.Properties.StandbyReplicas === 'DISABLED' ? 1 : 2), 0);
+  const acls = of('AWS::WAFv2::WebACL');
+  const rules = acls.reduce((a, acl) => a + ((acl.Properties.Rules as unknown[] | undefined)?.length ?? 0), 0);
+  // A metric-math alarm is billed per metric it reads.
+  const alarmMetrics = of('AWS::CloudWatch::Alarm').reduce((a, alarm) => a + Math.max(1, ((alarm.Properties.Metrics as Array<{ MetricStat?: unknown }> | undefined) ?? []).filter((m) => m.MetricStat).length), 0);
+  return [
+    [`OpenSearch Serverless floor (${collections.length} collection, ${ocus} OCU idle)`, ocus * HOURS_A_MONTH * PRICE.opensearchPerOcuHour],
+    [`WAF (${acls.length} web ACL, ${rules} rules)`, acls.length * PRICE.wafPerWebAclMonth + rules * PRICE.wafPerRuleMonth],
+    [`KMS (${of('AWS::KMS::Key').length} key)`, of('AWS::KMS::Key').length * PRICE.kmsPerKeyMonth],
+    [`CloudWatch (${alarmMetrics} alarm metrics, ${of('AWS::CloudWatch::Dashboard').length} dashboard)`, alarmMetrics * PRICE.cloudwatchPerAlarmMetricMonth + of('AWS::CloudWatch::Dashboard').length * PRICE.cloudwatchPerDashboardMonth],
+    [`Secrets Manager (${of('AWS::SecretsManager::Secret').length} secret created)`, of('AWS::SecretsManager::Secret').length * PRICE.secretsManagerPerSecretMonth],
+  ];
 }
 
 function diff(after: StoreStats, before: StoreStats): StoreStats {
@@ -403,6 +441,7 @@ async function main(): Promise<void> {
     const medianWallS = quantile(Float64Array.from(wall).sort(), 0.5) / 1000;
     const rows: Array<[string, number]> = [
       ['API Gateway (REST)', PRICE.apiGatewayPerRequest],
+      ['WAF (requests inspected)', PRICE.wafPerRequest],
       [`payment workflow (${facts.paymentType})`, facts.paymentType === 'EXPRESS' ? PRICE.expressPerRequest + medianWallS * (64 / 1024) * PRICE.expressPerGbSecond : hops[0] * PRICE.standardPerTransition],
       ...lambdaRows.map((r): [string, number] => [`Lambda ${r.name}`, r.cost]),
       ['DynamoDB writes', writeUnits * PRICE.dynamoPerWriteUnit],
@@ -462,6 +501,14 @@ async function main(): Promise<void> {
     console.log('Projected AWS cost of a million payments (us-east-1 list prices; logs, X-Ray and data transfer excluded)');
     for (const [label, cost] of rows) console.log(`  ${label.padEnd(40)} $${fmt(cost * 1e6)}`);
     console.log(`  ${'total'.padEnd(40)} $${fmt(perMillion)} (goal ≤ $25)`);
+    const fixed = facts.fixed.reduce((a, [, c]) => a + c, 0);
+    console.log('\nFixed monthly cost of the prod template, whatever the volume (us-east-1 list prices; Cognito by active user excluded)');
+    for (const [label, cost] of facts.fixed) console.log(`  ${label.padEnd(56)} $${fmt(cost)}`);
+    console.log(`  ${'total a month'.padEnd(56)} $${fmt(fixed)}`);
+    console.log(
+      `  at ${PER_MONTH.toLocaleString('en-US')} payments a month (--per-month): $${fmt(perMillion * (PER_MONTH / 1e6) + fixed)} a month, ` +
+        `$${fmt(perMillion + (fixed * 1e6) / PER_MONTH)} a million payments with the fixed cost shared`,
+    );
     console.log('\nLambda durations are the local wall time of each invocation (a proxy for billed duration on the same code).');
   } finally {
     await platform.close();

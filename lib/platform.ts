@@ -298,7 +298,8 @@ export class SmartPayPlatform extends Construct {
     this.cardFingerprintSecret = props.cardFingerprintSecret ?? this.generatedFingerprintKey(key, stage.retainData);
 
     if (props.existingOpenSearchEndpoint === undefined) {
-      this.analyticsIndex = new SmartPayAnalyticsIndex(this, 'AnalyticsIndex', { encryptionKey: key, stage: stage.name });
+      // A stage that keeps its data (prod) keeps a standby in another zone; dev and staging halve the idle floor.
+      this.analyticsIndex = new SmartPayAnalyticsIndex(this, 'AnalyticsIndex', { encryptionKey: key, stage: stage.name, standbyReplicas: stage.retainData });
     }
 
     this.functions = new SmartPayFunctions(this, 'Functions', {

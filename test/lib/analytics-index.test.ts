@@ -44,6 +44,12 @@ test('a vector-search collection, encrypted with the platform key, created after
   for (const id of dependsOn) expect(template.toJSON().Resources[id].Type).toBe('AWS::OpenSearchServerless::SecurityPolicy');
 });
 
+test('standby replicas (the idle floor doubles with them) only on a stage that keeps its data: dev none, prod one', () => {
+  expect(one('AWS::OpenSearchServerless::Collection')[1].Properties.StandbyReplicas).toBe('DISABLED');
+  const prod = Template.fromStack(new SmartPayStack(fastApp(), 'SmartPay-prod', { stage: STAGES.prod }));
+  expect(Object.values(prod.findResources('AWS::OpenSearchServerless::Collection')).map((c) => c.Properties.StandbyReplicas)).toEqual(['ENABLED']);
+});
+
 test("the data access policy names the analytics function's role alone, on this collection's indexes", () => {
   const [, collection] = one('AWS::OpenSearchServerless::Collection');
   const name = collection.Properties.Name as string;
