@@ -146,6 +146,15 @@ export class PaymentNotRefundableError extends DomainError {
   readonly code = 'payment_not_refundable';
 }
 
+/**
+ * A payment's connector is no longer in the stage's registry (removed or renamed in CONNECTORS): what it holds
+ * there (a charge to refund, an attempt to settle) waits until the connector is added back with its credentials.
+ */
+export class ConnectorNotConfiguredError extends DomainError {
+  readonly status = 409;
+  readonly code = 'connector_not_configured';
+}
+
 /** A refund would exceed what is left to refund of the payment (what was charged, less earlier refunds). */
 export class RefundExceedsChargeError extends DomainError {
   readonly status = 422;

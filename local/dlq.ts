@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { journalLines, repairJournal } from '../contracts/journal';
 
 export interface DlqMessage {
   readonly messageId: string;
@@ -24,15 +25,15 @@ export interface LocalDlq {
 
 export function createLocalDlq(url: string, file?: string): LocalDlq {
   const memory: DlqMessage[] = [];
-  if (file) mkdirSync(dirname(file), { recursive: true });
+  if (file) {
+    mkdirSync(dirname(file), { recursive: true });
+    repairJournal(file);
+  }
 
   const list = (): DlqMessage[] => {
     if (!file) return [...memory];
     if (!existsSync(file)) return [];
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as DlqMessage);
+    return journalLines<DlqMessage>(readFileSync(file, 'utf8'));
   };
 
   return {

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { create, insertMultiple, search as oramaSearch, type AnyOrama } from '@orama/orama';
 import { aggregate, comparator, DslError, matchesOf, predicate, project, type Source } from './search-dsl';
+import { repairJournal } from '../contracts/journal';
 
 export interface LocalSearchEndpoint {
   readonly url: string;
@@ -57,6 +58,8 @@ class LocalIndex {
   /** Replays the index's journal. */
   load(): void {
     if (!this.file || !existsSync(this.file)) return;
+    // The index is its journal's one writer: a line a crash cut short is cut off before it appends.
+    repairJournal(this.file);
     const vectors = this.sharedVectors;
     for (const line of readFileSync(this.file, 'utf8').split('\n')) {
       if (!line.trim()) continue;

@@ -17,6 +17,7 @@ import type { GatewayConnector } from './connectors';
 import { SandboxConnector } from './sandbox';
 import { SolanaPayConnector } from './solana-pay';
 import { StripeConnector } from './stripe';
+import { ConnectorNotConfiguredError } from '../../contracts/errors';
 
 /** Reads a secret's string by ARN (Secrets Manager through Powertools Parameters, cached). */
 export type SecretReader = (arn: string) => Promise<string>;
@@ -80,7 +81,12 @@ export function connectorRegistry(cfg: RuntimeConfig, read: SecretReader = secre
     let connector = connectors.get(connectorId);
     if (!connector) {
       const definition = findConnector(connectorId, cfg.connectors);
-      if (!definition) throw new Error(`unknown connector ${connectorId}`);
+      if (!definition) {
+        throw new ConnectorNotConfiguredError(
+          `connector ${connectorId} is not in this stage's connector registry (CONNECTORS): what a payment holds there (a charge to refund, an attempt to settle) waits until it is added back, with its credentials`,
+          { connectorId },
+        );
+      }
       connector = build(definition);
       connectors.set(connectorId, connector);
     }

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
 import { GatewayDeclinedError, GatewayRetryableError, RefundDeclinedError } from '../../contracts/errors';
 import { issuerAnswer } from '../../contracts/issuer';
+import { journalLines, repairJournal } from '../../contracts/journal';
 import { GatewayAmbiguousError, type ChargeRequest, type ChargeResult, type GatewayConnector, type RefundCall, type RefundResult } from './connectors';
 
 export type SandboxFault = 'unavailable' | 'timeout';
@@ -74,15 +75,7 @@ export function readLedger(dir: string, connectorId: string): LedgerLine[] {
   const file = join(dir, `${connectorId}.jsonl`);
   if (!existsSync(file)) return [];
   // A line cut short by a crash mid-write is not a processed call (it was never answered).
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .flatMap((line) => {
-      try {
-        return line ? [JSON.parse(line) as LedgerLine] : [];
-      } catch {
-        return [];
-      }
-    });
+  return journalLines<LedgerLine>(readFileSync(file, 'utf8'));
 }
 
 interface Ledger {
@@ -113,6 +106,7 @@ function ledgerFor(connectorId: string, dir: string | undefined): Ledger {
   if (dir) {
     mkdirSync(dir, { recursive: true });
     file = join(dir, `${connectorId}.jsonl`);
+    repairJournal(file);
     for (const line of readLedger(dir, connectorId) as Array<LedgerLine | RefundLine>) {
       if ('refundKey' in line) {
         if (!refunds.has(line.refundKey)) applyRefund(line);

@@ -575,6 +575,11 @@ export interface ReconcileReport {
   readonly refunds: number;
 }
 
+/** How many of the unfinished index's oldest entries one reconciler run may read (each a consistent GetItem). */
+export const RECONCILE_READ_BUDGET = 1000;
+/** How long one run may go on starting work (the payments function has 15 s; the next run, a minute on, continues). */
+const RECONCILE_TIME_BUDGET_MS = 10_000;
+
 /**
  * Drives payments left processing past RECONCILE_AFTER_MS to a terminal state, with a reason, and settles
  * refunds left pending as long (refunds.ts `reconcileRefunds`). It starts no new charge: a pending attempt is
@@ -582,12 +587,19 @@ export interface ReconcileReport {
  * gateway without a lookup by key (Amazon Pay) repeats the attempt's own call under its key, which answers what
  * the first call did, or makes that call now, once. Without a pending attempt, the recorded attempts decide
  * (declined, or failed and not charged). The key's claim is completed with the answer, so a late retry replays it.
+ *
+ * A run acts on at most `limit` payments, from at most `budget` of the index's oldest: what it passes over (a
+ * payment awaiting its customer's action for up to 30 minutes, one a live run holds) does not take a place, so a
+ * crowd of those never keeps the payments behind them from being reconciled.
  */
-export async function reconcile(deps: PaymentDeps, limit = 100): Promise<ReconcileReport> {
+export async function reconcile(deps: PaymentDeps, limit = 100, budget = RECONCILE_READ_BUDGET): Promise<ReconcileReport> {
   const cutoff = () => new Date(deps.now().getTime() - (deps.reconcileAfterMs ?? RECONCILE_AFTER_MS));
-  const keys = await deps.store.listUnfinished(cutoff(), limit);
-  const report = { examined: keys.length, succeeded: 0, failed: 0, declined: 0, skipped: 0, errors: 0, refunds: 0 };
+  const keys = await deps.store.listUnfinished(cutoff(), Math.max(limit, budget));
+  const report = { examined: 0, succeeded: 0, failed: 0, declined: 0, skipped: 0, errors: 0, refunds: 0 };
+  const stopAt = Date.now() + RECONCILE_TIME_BUDGET_MS;
   for (const key of keys) {
+    if (report.examined - report.skipped >= limit || Date.now() > stopAt) break;
+    report.examined += 1;
     const record = await deps.store.get(key.merchantId, key.paymentId);
     if (record?.status === 'succeeded' && record.refunds?.some((r) => r.status === 'pending')) {
       // A succeeded payment is here for its refunds: each pending one is made again by its key, and settled.

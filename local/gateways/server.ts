@@ -7,6 +7,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { journalLines, repairJournal } from '../../contracts/journal';
 
 /**
  * The fields a fake's line shares with the sandbox ledger (lambdas/payments/sandbox.ts LedgerLine): a charge's
@@ -113,21 +114,14 @@ export class Journal<Line> {
     if (!dir) return;
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, `${name}.jsonl`);
+    // The account's fake is the journal's one writer: a line a crash cut short is cut off before it appends.
+    repairJournal(this.file);
   }
 
   /** The lines kept so far, oldest first (a line cut short by a crash was never answered, and is passed over). */
   lines(): Line[] {
     if (!this.file || !existsSync(this.file)) return [];
-    const lines: Line[] = [];
-    for (const text of readFileSync(this.file, 'utf8').split('\n')) {
-      if (!text) continue;
-      try {
-        lines.push(JSON.parse(text) as Line);
-      } catch {
-        continue;
-      }
-    }
-    return lines;
+    return journalLines<Line>(readFileSync(this.file, 'utf8'));
   }
 
   /** Synchronous append: on disk (the OS's) before the answer that follows it. */

@@ -32,6 +32,7 @@ import { AccountLayout, MintLayout, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } fr
 import bs58 from 'bs58';
 import type { AddedAccount, ProgramTestContext } from 'solana-bankrun';
 import { LedgerRpcError } from './errors';
+import { journalLines, repairJournal } from '../../contracts/journal';
 
 export { LedgerRpcError };
 
@@ -145,6 +146,8 @@ export class LocalLedger {
     if (dir) {
       mkdirSync(dir, { recursive: true });
       const journal = join(dir, JOURNAL);
+      // The ledger is its journal's one writer: a line a crash cut short is cut off before it appends.
+      repairJournal(journal);
       for (const line of readLines(journal) as JournalLine[]) {
         for (const stored of line.accounts ?? []) accounts.set(stored.pubkey, stored.account);
         if (line.tx) transactions.push(line.tx);
@@ -518,17 +521,7 @@ export function journalTransactions(dir: string): RecordedTransaction[] {
 }
 
 function readLines(path: string): unknown[] {
-  if (!existsSync(path)) return [];
-  const out: unknown[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line));
-    } catch {
-      // A line cut short by a crash: it was never answered as written.
-    }
-  }
-  return out;
+  return existsSync(path) ? journalLines(readFileSync(path, 'utf8')) : [];
 }
 
 function writeAtomically(path: string, text: string): void {

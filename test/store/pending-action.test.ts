@@ -39,10 +39,10 @@ function setup() {
   return { clock, deps };
 }
 
-async function begun(s: ReturnType<typeof setup>) {
+async function begun(s: ReturnType<typeof setup>, token = 'pm_card_threeDSecure2Required') {
   const envelope = {
     merchantId: `m_${randomUUID().slice(0, 8)}`, idempotencyKey: randomUUID(), requestId: 'r',
-    body: { amount: 1500, currency: 'EUR', customerId: 'cus_3ds', paymentMethod: { type: 'card', token: 'pm_card_threeDSecure2Required' } },
+    body: { amount: 1500, currency: 'EUR', customerId: 'cus_3ds', paymentMethod: { type: 'card', token } },
   };
   const result = await service.begin(envelope, s.deps);
   if (result.outcome !== 'new') throw new Error('expected a new payment');
@@ -124,4 +124,27 @@ test('while Stripe cannot be read, a read or a repeat answers the payment as rec
   };
   await expect(service.getPayment(record.merchantId, record.paymentId, down)).resolves.toMatchObject({ status: 'pending_action', action: expect.any(Object) });
   expect(errors).toHaveLength(1);
+});
+
+test('payments awaiting their customers never crowd out a stopped payment behind them: they take no place in a run', async () => {
+  const s = setup();
+  // Two dozen awaiting their action, each older than the stopped payment (before, a run read the oldest `limit` of
+  // the index, a few a shard, and passed over these every minute for half an hour while the stopped one waited).
+  const waiting = [];
+  for (let i = 0; i < 24; i += 1) waiting.push(await awaiting(s));
+  s.clock.now = new Date(s.clock.now.getTime() + 1000);
+  // Charged at Stripe, and its run stopped before recording the outcome: processing, with its pending attempt.
+  const stopped = await begun(s, 'pm_card_visa');
+  const plan = RouteResult.parse({
+    decisionId: 'rt_test_decision_1',
+    ranked: [{ connectorId: definition.id, kind: 'stripe', estimatedFeeMinor: 10, expectedSuccess: 0.9, score: 1, status: 'healthy', propensity: 1 }],
+    propensity: 1, policyVersion: 'v1', attemptLimit: 1, scoredBy: 'embedded',
+  });
+  await service.charge({ payment: stopped, attempt: 0, connector: { connectorId: definition.id }, plan }, s.deps);
+  expect((await s.deps.store.get(stopped.merchantId, stopped.paymentId))?.status).toBe('processing');
+  s.clock.now = new Date(s.clock.now.getTime() + service.RECONCILE_AFTER_MS + 1);
+  const report = await service.reconcile(s.deps, 8);
+  expect(await s.deps.store.get(stopped.merchantId, stopped.paymentId)).toMatchObject({ status: 'succeeded', reason: expect.any(String) });
+  for (const w of waiting) expect((await s.deps.store.get(w.merchantId, w.paymentId))?.status).toBe('pending_action');
+  expect(report.examined - report.skipped).toBeLessThanOrEqual(8);
 });

@@ -9,7 +9,9 @@ import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
 import { RefundDeclinedError } from '../../contracts/errors';
 import { RouteResult } from '../../contracts/api';
 import { GatewayAmbiguousError, type GatewayConnector } from '../../lambdas/payments/connectors';
+import { connectorRegistry } from '../../lambdas/payments/connector-registry';
 import { DynamoIdempotency } from '../../lambdas/payments/idempotency';
+import type { RuntimeConfig } from '../../lambdas/shared/config';
 import { publishPending, type OutboxEvent } from '../../lambdas/payments/outbox';
 import { gatewayRefundKey, refundPayment, type RefundDeps } from '../../lambdas/payments/refunds';
 import { SandboxConnector } from '../../lambdas/payments/sandbox';
@@ -131,6 +133,20 @@ describe('refunds', () => {
     expect(s.calls.refund).toBe(0);
     expect((await s.store.get(s.merchantId, paymentId))?.refunds ?? []).toEqual([]);
     await expect(refundPayment(s.merchantId, paymentId, 'even', { amount: 1000 }, deps)).resolves.toMatchObject({ status: 201 });
+  });
+
+  it("a payment whose connector left the registry (removed or renamed in CONNECTORS) is a 409 naming it, before anything is reserved", async () => {
+    const s = setup();
+    const paymentId = await succeededPayment(s);
+    // The registry as a restart with another CONNECTORS builds it: this payment's sandbox is not in it.
+    const deps = { ...s.deps, connectorFor: connectorRegistry({ connectors: DEFAULT_CONNECTORS } as unknown as RuntimeConfig) };
+    await expect(refundPayment(s.merchantId, paymentId, 'gone', {}, deps)).rejects.toMatchObject({
+      status: 409,
+      code: 'connector_not_configured',
+      message: expect.stringContaining(`connector ${s.sandbox.id} is not in this stage's connector registry`),
+    });
+    expect(s.calls.refund).toBe(0);
+    expect((await s.store.get(s.merchantId, paymentId))?.refunds ?? []).toEqual([]);
   });
 
   it('only a succeeded payment of yours can be refunded', async () => {
