@@ -154,6 +154,14 @@ export interface SmartPayPlatformProps {
    */
   readonly existingOpenSearchEndpoint?: string;
   /**
+   * Standby replicas for the analytics collection the construct creates, in another Availability Zone. They set
+   * its idle floor: 2 OCUs with them (about $350 a month), 1 without (about $175). Choose when the collection is
+   * first created: OpenSearch Serverless cannot change it, so a later change replaces the collection, which
+   * CloudFormation refuses for a named one. `false` suits a dev or test stage.
+   * @default true
+   */
+  readonly analyticsStandbyReplicas?: boolean;
+  /**
    * The language model that plans /chat's questions and phrases its answers: `bedrock:<model id>` (the analytics
    * function may invoke that model, or inference profile, alone) or `openai:<model>` (with `llmApiKeySecret`).
    * Its plans are validated and its phrasing checked against the results; on any failure the parser and the
@@ -211,6 +219,9 @@ export function validateSmartPayPlatformProps(props: SmartPayPlatformProps): voi
     if (secret !== undefined && typeof (secret as { grantRead?: unknown } | null)?.grantRead !== 'function') {
       throw new Error(`${prop} must be a Secrets Manager secret (secretsmanager.Secret.fromSecretCompleteArn(this, '…', arn), say), not a ${secret === null ? 'null' : typeof secret}: a secret's value never goes in the props`);
     }
+  }
+  if (props.analyticsStandbyReplicas !== undefined && props.existingOpenSearchEndpoint !== undefined) {
+    throw new Error('analyticsStandbyReplicas configures the collection the construct creates; with existingOpenSearchEndpoint it creates none');
   }
   if (props.stage) validateStageConfig(props.stage);
   if (props.stage?.rewardTokenMint !== undefined && props.mintAuthoritySecret === undefined) {
@@ -298,8 +309,7 @@ export class SmartPayPlatform extends Construct {
     this.cardFingerprintSecret = props.cardFingerprintSecret ?? this.generatedFingerprintKey(key, stage.retainData);
 
     if (props.existingOpenSearchEndpoint === undefined) {
-      // A stage that keeps its data (prod) keeps a standby in another zone; dev and staging halve the idle floor.
-      this.analyticsIndex = new SmartPayAnalyticsIndex(this, 'AnalyticsIndex', { encryptionKey: key, stage: stage.name, standbyReplicas: stage.retainData });
+      this.analyticsIndex = new SmartPayAnalyticsIndex(this, 'AnalyticsIndex', { encryptionKey: key, stage: stage.name, standbyReplicas: props.analyticsStandbyReplicas });
     }
 
     this.functions = new SmartPayFunctions(this, 'Functions', {

@@ -44,10 +44,12 @@ test('a vector-search collection, encrypted with the platform key, created after
   for (const id of dependsOn) expect(template.toJSON().Resources[id].Type).toBe('AWS::OpenSearchServerless::SecurityPolicy');
 });
 
-test('standby replicas (the idle floor doubles with them) only on a stage that keeps its data: dev none, prod one', () => {
-  expect(one('AWS::OpenSearchServerless::Collection')[1].Properties.StandbyReplicas).toBe('DISABLED');
-  const prod = Template.fromStack(new SmartPayStack(fastApp(), 'SmartPay-prod', { stage: STAGES.prod }));
-  expect(Object.values(prod.findResources('AWS::OpenSearchServerless::Collection')).map((c) => c.Properties.StandbyReplicas)).toEqual(['ENABLED']);
+test('standby replicas (the idle floor doubles with them) unless analyticsStandbyReplicas is false; never changed for a stack made before', () => {
+  // On by default on every stage, as collections were created before (changing it would replace a named collection).
+  expect(one('AWS::OpenSearchServerless::Collection')[1].Properties.StandbyReplicas).toBe('ENABLED');
+  const lean = Template.fromStack(new SmartPayStack(fastApp(), 'SmartPay-lean', { stage: STAGES.dev, platform: { analyticsStandbyReplicas: false } }));
+  expect(Object.values(lean.findResources('AWS::OpenSearchServerless::Collection')).map((c) => c.Properties.StandbyReplicas)).toEqual(['DISABLED']);
+  expect(() => new SmartPayStack(fastApp(), 'SmartPay-both', { stage: STAGES.dev, platform: { analyticsStandbyReplicas: false, existingOpenSearchEndpoint: 'https://x.us-east-1.aoss.amazonaws.com' } })).toThrow(/analyticsStandbyReplicas .* existingOpenSearchEndpoint/);
 });
 
 test("the data access policy names the analytics function's role alone, on this collection's indexes", () => {
