@@ -22,6 +22,8 @@ export function repairJournal(file: string): boolean {
       const at = block.subarray(0, n).lastIndexOf(0x0a);
       if (at >= 0) {
         if (start + at + 1 === size) return false;
+        // Grown since: a writer is appending now, not a crash's leftover (a journal has one writer, but be sure).
+        if (statSync(file).size !== size) return false;
         truncateSync(file, start + at + 1);
         return true;
       }

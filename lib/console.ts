@@ -36,14 +36,8 @@ export interface SmartPayConsoleOptions {
 
 /** Props of {@link SmartPayConsole}. */
 export interface SmartPayConsoleProps extends SmartPayConsoleOptions {
-  /** The stage's name. */
+  /** The stage's name (the default domain prefix). */
   readonly stageName: string;
-  /**
-   * The platform's own name (`<stage>-<hash of its construct path>`), the default domain prefix's middle part: two
-   * platforms of one stage in one account get their own sign-in domains.
-   * @default stageName
-   */
-  readonly instanceName?: string;
   /** The API the console calls (behind the distribution under /api/). */
   readonly restApi: apigw.RestApi;
   /** The pool whose users sign in. */
@@ -115,7 +109,10 @@ export class SmartPayConsole extends Construct {
     });
 
     const stack = Stack.of(this);
-    const domainPrefix = props.domainPrefix ?? `smartpay-${props.instanceName ?? props.stageName}-${stack.account}`;
+    // The default is kept as it was: a user pool has one Cognito domain, so a changed prefix cannot be deployed over
+    // an existing one (the new domain is created first, and refused). A second console of the stage in the account
+    // names its own `domainPrefix`.
+    const domainPrefix = props.domainPrefix ?? `smartpay-${props.stageName}-${stack.account}`;
     this.userPoolDomain = new cognito.UserPoolDomain(this, 'SignInDomain', { userPool: props.userPool, cognitoDomain: { domainPrefix } });
     const signIn = `https://${domainPrefix}.auth.${stack.region}.amazoncognito.com`;
 

@@ -156,8 +156,8 @@ export interface SmartPayPlatformProps {
   /**
    * Standby replicas for the analytics collection the construct creates, in another Availability Zone. They set
    * its idle floor: 2 OCUs with them (about $350 a month), 1 without (about $175). Choose when the collection is
-   * first created: OpenSearch Serverless cannot change it, so a later change replaces the collection, which
-   * CloudFormation refuses for a named one. `false` suits a dev or test stage.
+   * first created: OpenSearch Serverless cannot change it on an existing collection (its UpdateCollection takes a
+   * description only). `false` suits a dev or test stage.
    * @default true
    */
   readonly analyticsStandbyReplicas?: boolean;
@@ -393,7 +393,6 @@ export class SmartPayPlatform extends Construct {
       this.console = new SmartPayConsole(this, 'Console', {
         ...(props.console === true ? {} : props.console),
         stageName: stage.name,
-        instanceName: this.instanceName,
         restApi: this.api.restApi,
         userPool: this.auth.userPool,
         retainData: stage.retainData,

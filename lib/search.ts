@@ -20,7 +20,7 @@ export interface SmartPayAnalyticsIndexProps {
    * Standby replicas in another Availability Zone. They set the collection's floor, billed even idle: with them
    * 2 OCUs (indexing and search, 0.5 each twice), about $350 a month at $0.24 an OCU-hour; without, 1 OCU (about
    * $175): https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-scaling.html. Fixed at
-   * creation (a change replaces the collection, which CloudFormation refuses for a named one).
+   * creation: OpenSearch Serverless cannot change it on an existing collection.
    * @default true
    */
   readonly standbyReplicas?: boolean;

@@ -5,6 +5,7 @@
  */
 import {
   type DomainError,
+  ConnectorNotConfiguredError,
   ForbiddenError,
   IdempotencyInProgressError,
   isDomainError,
@@ -597,8 +598,14 @@ export async function reconcile(deps: PaymentDeps, limit = 100, budget = RECONCI
   const keys = await deps.store.listUnfinished(cutoff(), Math.max(limit, budget));
   const report = { examined: 0, succeeded: 0, failed: 0, declined: 0, skipped: 0, errors: 0, refunds: 0 };
   const stopAt = Date.now() + RECONCILE_TIME_BUDGET_MS;
+  // A payment that cannot be worked on now takes no place: one whose connector left the registry is passed over
+  // (reported every run), and failures are bounded by the run's time, not its places.
+  const failed = (paymentId: string, error: unknown) => {
+    report[error instanceof ConnectorNotConfiguredError ? 'skipped' : 'errors'] += 1;
+    deps.onReconcileError?.(paymentId, error);
+  };
   for (const key of keys) {
-    if (report.examined - report.skipped >= limit || Date.now() > stopAt) break;
+    if (report.examined - report.skipped - report.errors >= limit || Date.now() > stopAt) break;
     report.examined += 1;
     const record = await deps.store.get(key.merchantId, key.paymentId);
     if (record?.status === 'succeeded' && record.refunds?.some((r) => r.status === 'pending')) {
@@ -606,20 +613,23 @@ export async function reconcile(deps: PaymentDeps, limit = 100, budget = RECONCI
       try {
         report.refunds += (await reconcileRefunds(record, cutoff(), deps)).settled;
       } catch (error) {
-        report.errors += 1;
-        deps.onReconcileError?.(record.paymentId, error);
+        failed(record.paymentId, error);
       }
       continue;
     }
     if (record?.status === 'pending_action') {
-      // Awaiting its customer's action: once the action expired, canceled at its gateway (or settled, if it succeeded).
+      // Awaiting its customer's action: left alone until the action expires (its webhook, or a read of the payment,
+      // settles it sooner), then canceled at its gateway (or settled, if it succeeded).
+      if (record.action && record.action.expiresAt > deps.now().toISOString()) {
+        report.skipped += 1;
+        continue;
+      }
       try {
         const settled = await settleAction(record, deps, true);
         if (settled.status === 'pending_action') report.skipped += 1;
         else report[settled.status === 'succeeded' ? 'succeeded' : settled.status === 'declined' ? 'declined' : 'failed'] += 1;
       } catch (error) {
-        report.errors += 1;
-        deps.onReconcileError?.(record.paymentId, error);
+        failed(record.paymentId, error);
       }
       continue;
     }
@@ -638,8 +648,7 @@ export async function reconcile(deps: PaymentDeps, limit = 100, budget = RECONCI
     } catch (error) {
       // One payment's failure (its gateway is down, say) does not hold up the others. Its lease expires,
       // and the next run (or a retry of its key) takes it again.
-      report.errors += 1;
-      deps.onReconcileError?.(record.paymentId, error);
+      failed(record.paymentId, error);
     }
   }
   return report;
@@ -668,6 +677,7 @@ async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<E
       const declined = refused.name === 'GatewayDeclinedError';
       await deps.store.recordAttempt(payment, {
         attempt: pending.attempt, connectorId: pending.connectorId, outcome: declined ? 'declined' : 'retryable_failure', code: refused.code, latencyMs: 0, at,
+        ...(refused instanceof GatewayDeclinedError && refused.requestRefused ? { requestRefused: true as const } : {}),
       });
       result = declined ? { outcome: 'declined', code: 'gateway_declined' } : { outcome: 'failed', code: 'interrupted' };
       reason = `reconciled: ${pending.connectorId} answered attempt ${pending.attempt} (${key}) with ${refused.code}; nothing was charged`;

@@ -434,10 +434,13 @@ export class DynamoPaymentStore implements PaymentStore {
    * Every shard of a sparse index, oldest first within a shard, at most `limit` in all and an equal share a
    * shard (entries stuck at the head of one shard never starve the others).
    */
+  /** Up to `limit` keys of a sparse index, each shard's oldest first, the shards taken in turn (none waits behind another). */
   private async fromIndex(index: string, attribute: string, limit: number, before?: string): Promise<PaymentKey[]> {
-    const keys: PaymentKey[] = [];
+    const shards: PaymentKey[][] = [];
     const perShard = Math.max(1, Math.ceil(limit / INDEX_SHARDS));
-    for (let shard = 0; shard < INDEX_SHARDS && keys.length < limit; shard += 1) {
+    for (let shard = 0; shard < INDEX_SHARDS; shard += 1) {
+      const keys: PaymentKey[] = [];
+      shards.push(keys);
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -445,10 +448,14 @@ export class DynamoPaymentStore implements PaymentStore {
           KeyConditionExpression: before ? '#shard = :shard AND updatedAt < :before' : '#shard = :shard',
           ExpressionAttributeNames: { '#shard': attribute },
           ExpressionAttributeValues: { ':shard': String(shard), ...(before ? { ':before': before } : {}) },
-          Limit: Math.min(perShard, limit - keys.length),
+          Limit: perShard,
         }),
       );
       for (const item of page.Items ?? []) keys.push({ merchantId: String(item.merchantId), paymentId: String(item.paymentId) });
+    }
+    const keys: PaymentKey[] = [];
+    for (let i = 0; keys.length < limit && shards.some((s) => i < s.length); i += 1) {
+      for (const shard of shards) if (i < shard.length && keys.length < limit) keys.push(shard[i]!);
     }
     return keys;
   }

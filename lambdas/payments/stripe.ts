@@ -373,8 +373,11 @@ export class StripeConnector implements GatewayConnector {
     }
     if (error instanceof Stripe.errors.StripeAPIError || (error.statusCode ?? 0) >= 500) return new GatewayAmbiguousError(`${this.id} answered ${error.statusCode ?? 'an error'}: ${error.message}`);
     if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code !== 'idempotency_error' && error.code !== 'parameter_unknown') {
-      // Stripe refused the request before charging: a payment method it does not know, say.
-      return new GatewayDeclinedError(error.message, error.code ?? 'invalid_request', details, { requestRefused: true });
+      // Stripe refused the request before charging: a payment method it does not know, say. Refusals of the buyer's
+      // input (the payment method, the amount) say nothing of how this account authorises, and routing does not learn
+      // them; the rest (a currency or method this account does not take) is the connector's, and it does.
+      const buyerInput = error.param?.startsWith('payment_method') === true || /^(amount_|invalid_charge_amount)/.test(error.code ?? '');
+      return new GatewayDeclinedError(error.message, error.code ?? 'invalid_request', details, { requestRefused: buyerInput });
     }
     // An idempotency conflict or an unknown parameter is this adapter's bug, not the buyer's.
     return new Error(`${this.id}: Stripe refused the request (${error.code ?? error.type}): ${error.message}`);

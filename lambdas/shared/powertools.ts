@@ -15,7 +15,9 @@ export const logger = new Logger();
 // DEBUG=smartpay:<function> (or smartpay:*) turns this function's logs to DEBUG, whatever its level
 // (POWERTOOLS_LOG_LEVEL, or LOG_LEVEL).
 if (debugEnabled(process.env.DEBUG, `smartpay:${process.env.POWERTOOLS_SERVICE_NAME ?? ''}`)) logger.setLogLevel('DEBUG');
-export const metrics = new Metrics({ namespace: METRICS.namespace });
+// The namespace the construct gives this platform (POWERTOOLS_METRICS_NAMESPACE, SmartPay/<instance>): its alarms
+// and dashboard read that one. A namespace passed here would win over the variable.
+export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS.namespace });
 /** The tracer, in Lambda with tracing on; undefined elsewhere (see tracingEnabled). */
 export const tracer: Tracer | undefined = tracingEnabled()
   ? // A conditional require keeps the X-Ray SDK (and its async hooks) out of processes that do not trace;

@@ -25,7 +25,7 @@
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { connectorFee, type ConnectorDefinition } from '../../contracts/connectors';
+import { connectorFee, fromStripeAmount, toStripeAmount, type ConnectorDefinition } from '../../contracts/connectors';
 import { issuerAnswer, STRIPE_TEST_PAYMENT_METHODS } from '../../contracts/issuer';
 import { cardBrand } from '../../contracts/methods';
 import { parseStripeForm, type FormValue } from './form';
@@ -274,7 +274,8 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     const fee = typeof charge === 'object' && charge?.balance_transaction ? charge.balance_transaction.fee : 0;
     account.record({
       key, at: now().toISOString(),
-      ...(charged ? { amount: after.amount, currency: after.currency.toUpperCase(), ok: true, result: { gatewayReference: after.id, feeMinor: fee } } : {}),
+      // The ledger's fields in the platform's units (ISO minor units), as the sandbox ledger keeps them.
+      ...(charged ? { amount: fromStripeAmount(after.amount, after.currency), currency: after.currency.toUpperCase(), ok: true, result: { gatewayReference: after.id, feeMinor: fromStripeAmount(fee, after.currency) } } : {}),
       stripe: { intent: after },
     });
   }
@@ -367,7 +368,8 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     let intent: PaymentIntent;
     let result: Answer;
     if (answer.kind === 'approved') {
-      const fee = connectorFee(account.definition.fee, { amountMinor: amount, method: 'card', ...(country ? { country } : {}) });
+      // The account's fee schedule is in ISO minor units; Stripe's balance transaction in its own.
+      const fee = toStripeAmount(connectorFee(account.definition.fee, { amountMinor: fromStripeAmount(amount, currency), method: 'card', ...(country ? { country } : {}) }), currency);
       const charge: Charge = {
         id: chargeId, object: 'charge', amount, currency, status: 'succeeded', paid: true, payment_intent: piId,
         balance_transaction: { id: id('txn'), object: 'balance_transaction', amount, fee, net: amount - fee, currency },
@@ -397,8 +399,8 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     return {
       answer: result,
       line: {
-        key, at: now().toISOString(), amount, currency: currency.toUpperCase(), ok,
-        ...(ok ? { result: { gatewayReference: piId, feeMinor } } : {}),
+        key, at: now().toISOString(), amount: fromStripeAmount(amount, currency), currency: currency.toUpperCase(), ok,
+        ...(ok ? { result: { gatewayReference: piId, feeMinor: fromStripeAmount(feeMinor, currency) } } : {}),
         stripe: { paramsHash: '', answer: result, intent, ...(answer.kind === 'authenticate' ? { awaiting: { card: details.card, ...(country ? { country } : {}) } } : {}) },
       },
     };
@@ -544,7 +546,7 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
       if (outcome === 'succeed') {
         const chargeId = id('ch');
         const awaited = account.awaiting.get(intent.id);
-        const fee = connectorFee(account.definition.fee, { amountMinor: intent.amount, method: 'card', ...(awaited?.country ? { country: awaited.country } : {}) });
+        const fee = toStripeAmount(connectorFee(account.definition.fee, { amountMinor: fromStripeAmount(intent.amount, intent.currency), method: 'card', ...(awaited?.country ? { country: awaited.country } : {}) }), intent.currency);
         const charge: Charge = {
           id: chargeId, object: 'charge', amount: intent.amount, currency: intent.currency, status: 'succeeded', paid: true, payment_intent: intent.id,
           balance_transaction: { id: id('txn'), object: 'balance_transaction', amount: intent.amount, fee, net: intent.amount - fee, currency: intent.currency },

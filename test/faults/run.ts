@@ -296,7 +296,7 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   await waitForClaimMints(run, sent, log);
   // The analytics index learns each payment off its path (the outbox, then a queue that batches): let it catch up
   // before the last stop, as the mints above (a stop leaves the rest queued, durably, for the next start).
-  await waitForIndex(dataDir, sent, log);
+  await waitForIndex(dataDir, sent, log, { url: URL_BASE, token });
   child.kill('SIGINT');
   await exited(child);
 
@@ -589,11 +589,26 @@ async function waitForClaimMints(run: Run, sent: readonly Sent[], log: (line: st
  * Waits (up to 150 s) until every payment answered as succeeded that named a wallet has a mint on the ledger with
  * its id as the memo: read through the RPC, as any client would. The verdict comes later, from the journal.
  */
+/** The merchant's payments in a terminal state, as GET /payments lists them (every page). */
+async function terminalPayments(api: { url: string; token: string }): Promise<Set<string>> {
+  const ids = new Set<string>();
+  let cursor: string | undefined;
+  do {
+    const res = await fetch(`${api.url}/payments?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { headers: { authorization: `Bearer ${api.token}` } });
+    if (!res.ok) break;
+    const page = (await res.json()) as { payments: Array<{ paymentId: string; status: string }>; nextCursor?: string };
+    for (const p of page.payments) if (['succeeded', 'declined', 'review', 'failed'].includes(p.status)) ids.add(p.paymentId);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return ids;
+}
+
 /**
- * Waits (at most 60 s) until every payment a client saw end (its last answer names it) has its document in the
- * analytics index's journal, and the journal has stopped growing for 2 s.
+ * Waits (at most 120 s) until every payment the platform lists as terminal (and every one a client saw end) has its
+ * document in the analytics index's journal, and the journal has stopped growing for 8 s (the reward changes' own
+ * documents come through the same queue, after the payments'; a loaded machine leaves gaps of seconds).
  */
-async function waitForIndex(dataDir: string, sent: readonly Sent[], log: (line: string) => void): Promise<void> {
+async function waitForIndex(dataDir: string, sent: readonly Sent[], log: (line: string) => void, api: { url: string; token: string }): Promise<void> {
   const file = join(dataDir, 'search', `${ANALYTICS_INDEX_NAME}.jsonl`);
   const ended = new Set<string>();
   for (const s of sent) {
@@ -602,23 +617,24 @@ async function waitForIndex(dataDir: string, sent: readonly Sent[], log: (line: 
     const id = last && /"status":"(succeeded|declined|review|failed)"/.test(last.body) ? /"paymentId":"(pay_[0-9A-Z]{20})"/.exec(last.body)?.[1] : undefined;
     if (id) ended.add(id);
   }
+  for (const id of await terminalPayments(api).catch(() => new Set<string>())) ended.add(id);
   const started = Date.now();
   let size = -1;
   let stableSince = Date.now();
-  while (Date.now() - started < 60_000) {
+  while (Date.now() - started < 120_000) {
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     const missing = [...ended].filter((id) => !text.includes(`"eventId":"payment:${id}"`)).length;
     if (text.length !== size) {
       size = text.length;
       stableSince = Date.now();
     }
-    if (missing === 0 && Date.now() - stableSince >= 2000) {
+    if (missing === 0 && Date.now() - stableSince >= 8000) {
       log(`analytics index: the ${ended.size} payments answered as ended indexed ${((Date.now() - started) / 1000).toFixed(0)} s after the last claims`);
       return;
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  log('analytics index: still catching up after 60 s');
+  log('analytics index: still catching up after 120 s');
 }
 
 async function waitForMints(run: Run, sent: readonly Sent[], log: (line: string) => void): Promise<void> {

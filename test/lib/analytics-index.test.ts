@@ -45,7 +45,7 @@ test('a vector-search collection, encrypted with the platform key, created after
 });
 
 test('standby replicas (the idle floor doubles with them) unless analyticsStandbyReplicas is false; never changed for a stack made before', () => {
-  // On by default on every stage, as collections were created before (changing it would replace a named collection).
+  // On by default on every stage, as collections were created before (OpenSearch Serverless cannot change it later).
   expect(one('AWS::OpenSearchServerless::Collection')[1].Properties.StandbyReplicas).toBe('ENABLED');
   const lean = Template.fromStack(new SmartPayStack(fastApp(), 'SmartPay-lean', { stage: STAGES.dev, platform: { analyticsStandbyReplicas: false } }));
   expect(Object.values(lean.findResources('AWS::OpenSearchServerless::Collection')).map((c) => c.Properties.StandbyReplicas)).toEqual(['DISABLED']);

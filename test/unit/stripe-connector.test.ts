@@ -238,8 +238,10 @@ describe("Stripe's units where they differ from ISO 4217's", () => {
     const result = await connector().charge(req);
     expect(fake.requests.at(-1)!.form).toMatchObject({ amount: '50000', currency: 'isk' });
     expect(fake.intents(definition.id).get(result.gatewayReference)).toMatchObject({ amount: 50_000, currency: 'isk', status: 'succeeded' });
-    // Stripe's fee on 50000 hundredths (4.40% + 30) is 2230 hundredths: 22 krónur, not 2230.
-    expect(result.feeMinor).toBe(22);
+    // The account's fee (4.40% + 30 minor units of ISK: 52 krónur) reaches Stripe's balance transaction as 5200
+    // hundredths, and comes back as 52 krónur, not 5200.
+    expect(result.feeMinor).toBe(52);
+    expect(fake.intents(definition.id).get(result.gatewayReference)?.latest_charge).toMatchObject({ balance_transaction: { fee: 5_200 } });
     // A refund of 200 krónur is 20000 at Stripe.
     await expect(connector().refund({ chargeReference: result.gatewayReference, amount: 200, currency: 'ISK', idempotencyKey: `${req.idempotencyKey}:re_isk` })).resolves.toMatchObject({ status: 'succeeded' });
     expect(fake.requests.at(-1)!.form).toMatchObject({ amount: '20000' });
