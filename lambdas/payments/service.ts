@@ -576,6 +576,15 @@ export interface ReconcileReport {
   readonly refunds: number;
 }
 
+/** Whether a connector tells the platform of its outcomes (webhooks); one no longer configured: nothing to ask it. */
+function notifies(connectorId: string | undefined, deps: PaymentDeps): boolean {
+  try {
+    return deps.connectorFor(connectorId ?? '').parseWebhook !== undefined;
+  } catch {
+    return true;
+  }
+}
+
 /** How many of the unfinished index's oldest entries one reconciler run may read (each a consistent GetItem). */
 export const RECONCILE_READ_BUDGET = 1000;
 /** How long one run may go on starting work (the payments function has 15 s; the next run, a minute on, continues). */
@@ -618,9 +627,10 @@ export async function reconcile(deps: PaymentDeps, limit = 100, budget = RECONCI
       continue;
     }
     if (record?.status === 'pending_action') {
-      // Awaiting its customer's action: left alone until the action expires (its webhook, or a read of the payment,
-      // settles it sooner), then canceled at its gateway (or settled, if it succeeded).
-      if (record.action && record.action.expiresAt > deps.now().toISOString()) {
+      // Awaiting its customer's action. A gateway that notifies (Stripe's and Amazon Pay's webhooks; a read of the
+      // payment too) settles it: left alone until the action expires, then canceled there (or settled, if it
+      // succeeded). One that does not (a Solana Pay transfer on the cluster) is looked at every run, taking no place.
+      if (record.action && record.action.expiresAt > deps.now().toISOString() && notifies(record.pendingAttempt?.connectorId, deps)) {
         report.skipped += 1;
         continue;
       }

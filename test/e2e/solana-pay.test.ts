@@ -19,7 +19,7 @@ let platform: LocalPlatform;
 let client: ApiClient;
 let connection: Connection;
 beforeAll(async () => {
-  platform = await startPlatform({ env: { CONNECTORS: JSON.stringify([...DEFAULT_CONNECTORS, SOLANA_PAY]) } });
+  platform = await startPlatform({ env: { CONNECTORS: JSON.stringify([...DEFAULT_CONNECTORS, SOLANA_PAY]), RECONCILE_AFTER_MS: '3000' } });
   client = await ApiClient.forMerchant(platform, uniqueMerchant());
   await platform.solana.ledger();
   connection = new Connection(platform.solana.url, 'confirmed');
@@ -108,8 +108,14 @@ test('a transfer of the wrong amount, of another token or to another wallet neve
   // The reconciler's look finds none of them either.
   await platform.schedules.run('reconcile');
   expect((await client.call('GET', `/payments/${payment.paymentId}`)).json.payment.status).toBe('pending_action');
-  // The right transfer after them settles it, with its own signature.
+  // The right transfer after them settles it, with its own signature: the reconciler's next look finds it (no
+  // webhook tells of a transfer: the listing reads the record as stored, without looking itself).
   const signature = await pay(customer, request);
+  // (This platform's reconciler takes payments 3 s old: RECONCILE_AFTER_MS.)
+  await new Promise((resolve) => setTimeout(resolve, 3_500));
+  await platform.schedules.run('reconcile');
+  const listed = await client.call('GET', `/payments?q=${payment.paymentId}`);
+  expect(listed.json.payments.map((p: { paymentId: string; status: string }) => [p.paymentId, p.status])).toEqual([[payment.paymentId, 'succeeded']]);
   const read = await client.call('GET', `/payments/${payment.paymentId}`);
   expect(read.json.payment).toMatchObject({ status: 'succeeded' });
   expect(read.json.payment.attempts[0].gatewayReference).toBe(signature);
