@@ -432,9 +432,9 @@ export class DynamoPaymentStore implements PaymentStore {
 
   /**
    * Every shard of a sparse index, oldest first within a shard, at most `limit` in all and an equal share a
-   * shard (entries stuck at the head of one shard never starve the others).
+   * shard, the shards taken in turn (entries stuck at the head of one shard never starve the others, and a caller
+   * that stops early has had some of each).
    */
-  /** Up to `limit` keys of a sparse index, each shard's oldest first, the shards taken in turn (none waits behind another). */
   private async fromIndex(index: string, attribute: string, limit: number, before?: string): Promise<PaymentKey[]> {
     const shards: PaymentKey[][] = [];
     const perShard = Math.max(1, Math.ceil(limit / INDEX_SHARDS));
