@@ -218,6 +218,8 @@ export const METRICS = {
   gatewayAttemptFailed: 'GatewayAttemptFailed',
   /** Payments the reconciler finished (each was left processing by a run that stopped). */
   paymentsReconciled: 'PaymentsReconciled',
+  /** Payments (or their pending refunds) the reconciler failed on in a run: it tries them again the next minute. */
+  reconcilerErrors: 'ReconcilerErrors',
   /** Succeeded payments whose events the outbox published. */
   outboxPublished: 'OutboxEventsPublished',
   rewardIssued: 'RewardIssued',

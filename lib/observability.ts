@@ -109,6 +109,8 @@ export class SmartPayObservability extends Construct {
   public readonly routingUpdatesDlqDepthAlarm: cw.Alarm;
   /** The outbox publisher gave up on a stream batch (the sweep still publishes it). */
   public readonly outboxDlqDepthAlarm: cw.Alarm;
+  /** The reconciler failed on some payment in every run for 15 minutes (a gateway it cannot read, say). */
+  public readonly reconcilerErrorsAlarm: cw.Alarm;
   /** Every alarm above. */
   public readonly alarms: readonly cw.Alarm[];
   /** The SmartPay dashboard. */
@@ -267,6 +269,16 @@ export class SmartPayObservability extends Construct {
       'Stream batches the outbox publisher gave up on are on the outbox DLQ: events reach the bus late (the outbox sweep publishes them within a minute); look at why publishing fails',
     );
 
+    this.reconcilerErrorsAlarm = alarm('ReconcilerErrorsAlarm', {
+      metric: functionMetric('payments', METRICS.reconcilerErrors, 'Sum', period, {}, undefined, namespace),
+      alarmDescription:
+        'The reconciler failed on payments (or their pending refunds) in every run for 15 minutes: they stay processing or pending until it can read their gateway. Its warnings name each payment and the error ("could not reconcile a payment")',
+      threshold: 0,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+    });
+
     this.alarms = [
       this.payLatencyAlarm,
       this.api5xxRateAlarm,
@@ -279,6 +291,7 @@ export class SmartPayObservability extends Construct {
       this.rewardRuleDlqDepthAlarm,
       ...Object.values(consumerDlqAlarms),
       this.outboxDlqDepthAlarm,
+      this.reconcilerErrorsAlarm,
     ];
 
     const stageApi = api.restApi.deploymentStage;

@@ -126,6 +126,7 @@ async function onReconcile(): Promise<service.ReconcileReport> {
   const report = await service.reconcile(dependencies());
   if (report.examined > 0) logger.info('reconciled unfinished payments', { ...report });
   metrics.addMetric(METRICS.paymentsReconciled, 'Count', report.succeeded + report.failed + report.declined);
+  metrics.addMetric(METRICS.reconcilerErrors, 'Count', report.errors);
   for (const outcome of ['succeeded', 'failed', 'declined'] as const) if (report[outcome] > 0) countBy(METRICS.reconcilerAction, { outcome }, report[outcome]);
   return report;
 }

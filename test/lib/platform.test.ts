@@ -782,14 +782,14 @@ describe('observability', () => {
   });
 
   test('every alarm notifies the KMS-encrypted, TLS-only topic, and the alarms are exposed', () => {
-    // The SLA, workflow, DLQ, outbox, unminted-reward and failed-mint alarms: one per consumer queue's DLQ (RoutingFeedback, RoutingUpdates, FraudFeatures, AnalyticsIndex).
-    expect(alarms()).toHaveLength(14);
+    // The SLA, workflow, DLQ, outbox, unminted-reward, failed-mint and reconciler alarms: one per consumer queue's DLQ (RoutingFeedback, RoutingUpdates, FraudFeatures, AnalyticsIndex).
+    expect(alarms()).toHaveLength(15);
     for (const a of alarms()) expect(a.AlarmActions).toEqual([topicRef()]);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': ['SmartPayDataKeyE70D8BC8', 'Arn'] } });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
-    expect(stack.platform.observability.alarms).toHaveLength(14);
+    expect(stack.platform.observability.alarms).toHaveLength(15);
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.unmintedRewardAgeAlarm);
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.rewardMintFailedAlarm);
     // The failed-mint alarm reads the metric the rewards function publishes, by its stable name and dimension.
@@ -802,6 +802,15 @@ describe('observability', () => {
     });
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.routingUpdatesDlqDepthAlarm);
     expect(stack.platform.observability.alarms).toContain(stack.platform.observability.outboxDlqDepthAlarm);
+    // The reconciler failing in every run for 15 minutes, on the metric the payments function publishes.
+    expect(alarms().find((a) => a.MetricName === METRICS.reconcilerErrors)).toMatchObject({
+      Namespace: stack.platform.functions.metricsNamespace,
+      Statistic: 'Sum',
+      Threshold: 0,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      Dimensions: [{ Name: 'service', Value: 'payments' }],
+    });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
