@@ -91,9 +91,13 @@ function figuresText(plan: MetricPlan, figures: MetricFigures, scope: string): s
     return `no ${scope} matched`;
   }
   if (!plan.groupBy) return rows.map((row) => figure(plan.metric, row, scope)).join(', and ');
-  // Amounts are ranked within each currency (opensearch.ts ranked): say so when there are several.
+  // Amounts are ranked within each currency (opensearch.ts ranked): say so when there are several. By currency, a
+  // row is a currency, and amounts in different ones are not compared: the busiest first, said so.
   const currencies = new Set(rows.map((row) => row.currency).filter((c) => c !== undefined));
-  const by = `by ${plan.groupBy}${plan.top ? ` (top ${plan.top}${currencies.size > 1 ? ' in each currency' : ''})` : currencies.size > 1 ? ', in each currency' : ''}`;
+  const by =
+    plan.groupBy === 'currency' && currencies.size > 1
+      ? `by currency (${plan.top ? `the ${plan.top} with the most payments` : 'most payments first'}; amounts in different currencies are not compared)`
+      : `by ${plan.groupBy}${plan.top ? ` (top ${plan.top}${currencies.size > 1 ? ' in each currency' : ''})` : currencies.size > 1 ? ', in each currency' : ''}`;
   return `${by}: ${rows.map((row) => `${groupName(plan, row.group)}: ${figure(plan.metric, row, scope)}`).join('; ')}`;
 }
 

@@ -191,9 +191,10 @@ function inner(plan: MetricPlan): { aggs: Aggs; read: (bucket: Bucket, group?: s
 /**
  * The rows best first: larger values first, no value last, then by group. Amounts are per currency and are never
  * added across currencies, so their rows are ranked within each currency (`top` in each), the currency with the
- * most payments first.
+ * most payments first. Grouped by currency itself (`byCurrency`), a row is a currency: amounts in different
+ * currencies cannot be ranked against each other, so the busiest `top` currencies are kept, busiest first.
  */
-export function ranked(rows: readonly MetricRow[], top?: number): MetricRow[] {
+export function ranked(rows: readonly MetricRow[], top?: number, byCurrency = false): MetricRow[] {
   const payments = new Map<string, number>();
   for (const row of rows) if (row.currency !== undefined) payments.set(row.currency, (payments.get(row.currency) ?? 0) + (row.denominator ?? 0));
   const weight = (row: MetricRow) => (row.currency === undefined ? 0 : (payments.get(row.currency) ?? 0));
@@ -205,6 +206,7 @@ export function ranked(rows: readonly MetricRow[], top?: number): MetricRow[] {
       (a.group ?? '').localeCompare(b.group ?? ''),
   );
   if (top === undefined) return sorted;
+  if (byCurrency) return sorted.slice(0, top);
   const seen = new Map<string, number>();
   return sorted.filter((row) => {
     const n = (seen.get(row.currency ?? '') ?? 0) + 1;
@@ -368,7 +370,7 @@ export class OpenSearchIndex implements AnalyticsIndex {
     const body = await this.query(request.body);
     const total = (body.hits as { total?: { value?: number } | number } | undefined)?.total;
     const matched = typeof total === 'number' ? total : (total?.value ?? 0);
-    return { window, rows: ranked(request.read((body.aggregations ?? {}) as Record<string, unknown>), plan.top), matched };
+    return { window, rows: ranked(request.read((body.aggregations ?? {}) as Record<string, unknown>), plan.top, plan.groupBy === 'currency'), matched };
   }
 
   async insights(merchantId: string, query: InsightsQuery, now: Date): Promise<InsightsResponse> {

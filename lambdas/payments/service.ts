@@ -499,7 +499,10 @@ function respond(view: Payment, result?: WorkflowResult): StoredResponse {
       // Routing's own message says which method, currency and country nothing takes.
       const message =
         (code === 'no_eligible_connector' ? causeMessage(result?.error) : undefined) ?? FAILURE_MESSAGES[code] ?? causeMessage(result?.error) ?? 'the payment failed';
-      return httpResponse(status, { error: { code, message, details: { paymentId: view.paymentId, payment: view } } });
+      // Nothing took it for its amount (a gateway's own rule, lambdas/routing/eligibility.ts): the field, named.
+      const amountProblem = code === 'no_eligible_connector' ? / of this amount \(amount: (.+)\)$/.exec(message)?.[1] : undefined;
+      const issues = amountProblem ? { issues: [{ field: 'amount', problem: amountProblem }] } : {};
+      return httpResponse(status, { error: { code, message, details: { paymentId: view.paymentId, payment: view, ...issues } } });
     }
   }
 }

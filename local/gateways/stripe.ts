@@ -325,6 +325,8 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
       const number = STRIPE_TEST_PAYMENT_METHODS[pm];
       if (!number) return { answer: invalid(`No such PaymentMethod: '${pm}'`, 'resource_missing', 'payment_method') };
       card = { number, expMonth: 12, expYear: now().getUTCFullYear() + 3 };
+      // Stripe's test PaymentMethods are US-issued cards: their fee is the domestic one for a US account.
+      country = 'US';
     } else if (data && typeof data === 'object' && !Array.isArray(data) && text(data.type) === 'card' && typeof data.card === 'object' && !Array.isArray(data.card)) {
       const c = data.card;
       const number = text(c.number) ?? '';
@@ -437,7 +439,8 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
       reason: reason ?? null, metadata: metadata as Record<string, string>, created: Math.floor(now().getTime() / 1000),
     };
     const answer = { status: 200, body: refund };
-    return { answer, line: { key, at: now().toISOString(), stripe: { paramsHash: '', answer, refund } } };
+    // In the platform's units beside Stripe's, as the sandbox ledger keeps refunds (no `ok`: not a charge).
+    return { answer, line: { key, at: now().toISOString(), amount: fromStripeAmount(amount, intent.currency), currency: intent.currency.toUpperCase(), stripe: { paramsHash: '', answer, refund } } };
   }
 
   function search(account: Account, query: string, form: Record<string, FormValue>): Answer {

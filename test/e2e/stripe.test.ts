@@ -194,6 +194,19 @@ test("a token Stripe does not know is a 402 naming Stripe's code, marked as Stri
   expect(await settled(before + 1)).toBe(before + 1);
 }, 90_000);
 
+test("an amount Stripe cannot take (KWD not in tens of fils) with a token only Stripe can charge: a 422 naming amount, nothing charged; ISK is charged in Stripe's units", async () => {
+  const kwd = await client.pay(stripeBody({ amount: 12_345, currency: 'KWD', customerId: uniqueCustomer(), paymentMethod: { type: 'card', token: 'pm_card_visa' } }));
+  expect(kwd.status).toBe(422);
+  expect(kwd.json.error).toMatchObject({ code: 'no_eligible_connector', details: { issues: [{ field: 'amount', problem: expect.stringContaining('multiples of 10') }] } });
+  expect(kwd.json.error.details.payment.attempts).toEqual([]);
+  expect(intentOf(kwd.json.error.details.paymentId)).toEqual([]);
+  // 500 krónur: 50000 hundredths at Stripe, 500 on the payment; a US test token pays the domestic fee (2.90% + 30).
+  const isk = await client.pay(stripeBody({ amount: 500, currency: 'ISK', customerId: uniqueCustomer(), paymentMethod: { type: 'card', token: 'pm_card_visa' } }));
+  expect(isk.status).toBe(201);
+  expect(isk.json.payment).toMatchObject({ amount: 500, currency: 'ISK', connectorId: STRIPE.id, feeMinor: 45 });
+  expect(intentOf(isk.json.payment.paymentId)[0]).toMatchObject({ amount: 50_000, currency: 'isk', status: 'succeeded' });
+});
+
 test('a stage that refuses raw cards answers 400 naming paymentMethod.number, and takes tokens', async () => {
   const strict = await startPlatform({ env: { CONNECTORS: JSON.stringify([STRIPE]), ACCEPT_RAW_CARDS: 'false' } });
   try {

@@ -360,6 +360,11 @@ describe('ranked', () => {
     expect(ranked(rows, 2).map((r) => `${r.group}-${r.currency}`)).toEqual(['BR-USD', 'US-USD', 'DE-EUR', 'FR-EUR', 'BR-BRL']);
     expect(ranked(rows).map((r) => `${r.group}-${r.currency}`)).toEqual(['BR-USD', 'US-USD', 'CA-USD', 'DE-EUR', 'FR-EUR', 'BR-BRL']);
   });
+  it('grouped by currency (a row a currency), keeps the top N currencies by payments, never comparing their amounts', () => {
+    const rows = [row('ISK', 'ISK', 2_501_500, 6), row('USD', 'USD', 129_453, 4), row('JPY', 'JPY', 30_000, 5), row('EUR', 'EUR', 255_100, 3)];
+    expect(ranked(rows, 2, true).map((r) => r.currency)).toEqual(['ISK', 'JPY']);
+    expect(ranked(rows, undefined, true).map((r) => r.currency)).toEqual(['ISK', 'JPY', 'USD', 'EUR']);
+  });
   it('ranks rows without a currency by value alone', () => {
     expect(ranked([{ group: 'a', value: 1 }, { group: 'b', value: 3 }, { group: 'c', value: null }, { group: 'd', value: 2 }], 2).map((r) => r.group)).toEqual(['b', 'd']);
   });

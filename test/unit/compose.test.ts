@@ -15,6 +15,16 @@ describe('composeMetric', () => {
       'In the last 30 days, you had by country (top 2 in each currency): US: 50.00 USD across 3 payments; BR: 90.00 BRL across 1 payment.',
     );
   });
+  it('grouped by currency it says the currencies are the busiest, and that their amounts are not compared', () => {
+    const byCurrency: MetricPlan = { ...plan, groupBy: 'currency', top: 2 };
+    const rows = [
+      { group: 'ISK', currency: 'ISK', value: 2_501_500, numerator: 2_501_500, denominator: 6 },
+      { group: 'JPY', currency: 'JPY', value: 30_000, numerator: 30_000, denominator: 5 },
+    ];
+    expect(composeMetric(byCurrency, { window, rows, matched: 11 }, undefined, [])).toBe(
+      'In the last 30 days, you had by currency (the 2 with the most payments; amounts in different currencies are not compared): ISK: 2501500 ISK across 6 payments; JPY: 30000 JPY across 5 payments.',
+    );
+  });
   it('in one currency it is the top N', () => {
     const rows = [{ group: 'US', currency: 'USD', value: 5000, numerator: 5000, denominator: 3 }];
     expect(composeMetric(plan, { window, rows, matched: 3 }, undefined, [])).toContain('by country (top 2): US: 50.00 USD');
