@@ -64,6 +64,18 @@ export function connectorAmountProblem(kind: ConnectorKind, amountMinor: number,
   return kind === 'stripe' ? stripeAmountProblem(amountMinor, currency) : undefined;
 }
 
+/**
+ * The end of routing's no-eligible-connector message when the amount is why (its connectors' amount problems), and
+ * its reading back: the payment workflow's failure carries the message alone, and /pay names the field from it.
+ */
+export function amountProblemsClause(problems: readonly string[]): string {
+  return problems.length ? ` of this amount (amount: ${problems.join('; ')})` : '';
+}
+
+export function amountProblemsOf(message: string): string | undefined {
+  return / of this amount \(amount: (.+)\)$/.exec(message)?.[1];
+}
+
 const Delta = z.number().min(-1).max(1);
 const FeeFields = {
   /** Percentage part in basis points (290 = 2.90%). */

@@ -128,6 +128,7 @@ export class SmartPayObservability extends Construct {
     const { api, workflows, functions, stage } = props;
     const period = Duration.minutes(5);
     const namespace = functions.metricsNamespace;
+    const sum = (fn: FunctionName, name: string, dimensions: Record<string, string> = {}, label?: string) => functionMetric(fn, name, 'Sum', period, dimensions, label, namespace);
 
     this.alarmTopic =
       props.existingAlarmTopic ??
@@ -236,14 +237,22 @@ export class SmartPayObservability extends Construct {
       comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
     });
-    this.rewardMintFailedAlarm = alarm('RewardMintFailedAlarm', {
-      metric: functionMetric('rewards', METRICS.rewardMintFailed, 'Sum', period, {}, undefined, namespace),
-      alarmDescription:
-        'A reward mint transaction failed on chain or was refused (a treasury without SOL for the fee, a mint authority that is not the mint\'s): POST /reward answers its chain.state "failed" with the cluster\'s reason, and the mints schedule sends a new transaction each minute until the cause is fixed',
-      threshold: 0,
-      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-    });
+    // A count a function publishes that should stay 0: in `periods` periods in a row, it was not.
+    const anyCounted = (alarmId: string, fn: FunctionName, metricName: string, description: string, periods = 1) =>
+      alarm(alarmId, {
+        metric: sum(fn, metricName),
+        alarmDescription: description,
+        threshold: 0,
+        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: periods,
+        ...(periods > 1 ? { datapointsToAlarm: periods } : {}),
+      });
+    this.rewardMintFailedAlarm = anyCounted(
+      'RewardMintFailedAlarm',
+      'rewards',
+      METRICS.rewardMintFailed,
+      'A reward mint transaction failed on chain or was refused (a treasury without SOL for the fee, a mint authority that is not the mint\'s): POST /reward answers its chain.state "failed" with the cluster\'s reason, and the mints schedule sends a new transaction each minute until the cause is fixed',
+    );
     this.rewardRuleDlqDepthAlarm = dlqDepth(
       'RewardRuleDlqDepthAlarm',
       workflows.rewardRuleDlq,
@@ -269,15 +278,13 @@ export class SmartPayObservability extends Construct {
       'Stream batches the outbox publisher gave up on are on the outbox DLQ: events reach the bus late (the outbox sweep publishes them within a minute); look at why publishing fails',
     );
 
-    this.reconcilerErrorsAlarm = alarm('ReconcilerErrorsAlarm', {
-      metric: functionMetric('payments', METRICS.reconcilerErrors, 'Sum', period, {}, undefined, namespace),
-      alarmDescription:
-        'The reconciler failed on payments (or their pending refunds) in every run for 15 minutes: they stay processing or pending until it can read their gateway. Its warnings name each payment and the error ("could not reconcile a payment")',
-      threshold: 0,
-      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 3,
-    });
+    this.reconcilerErrorsAlarm = anyCounted(
+      'ReconcilerErrorsAlarm',
+      'payments',
+      METRICS.reconcilerErrors,
+      'The reconciler failed on payments (or their pending refunds) in every run for 15 minutes: they stay processing or pending until it can read their gateway. Its warnings name each payment and the error ("could not reconcile a payment")',
+      3,
+    );
 
     this.alarms = [
       this.payLatencyAlarm,
@@ -297,7 +304,6 @@ export class SmartPayObservability extends Construct {
     const stageApi = api.restApi.deploymentStage;
     // The stage's connectors: the per-connector metrics' `connector` dimension (METRICS.routingDecision, ...).
     const connectors = (stage.connectors ?? DEFAULT_CONNECTORS).map((c) => c.id);
-    const sum = (fn: FunctionName, name: string, dimensions: Record<string, string> = {}, label?: string) => functionMetric(fn, name, 'Sum', period, dimensions, label, namespace);
     const decisions = connectors.map((connector) => sum('routing', METRICS.routingDecision, { connector }, connector));
     const explorations = connectors.map((connector) => sum('routing', METRICS.routingExploration, { connector }, `${connector} explored`));
     const slaRow = [

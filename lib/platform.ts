@@ -23,6 +23,7 @@ import { SmartPayObservability } from './observability';
 import { SmartPayAnalyticsIndex } from './search';
 import { DEFAULT_EMBEDDING_MODEL, METRICS } from '../contracts/resources';
 import { GATEWAY_KINDS } from '../contracts/connectors';
+import type { SecretProp } from '../contracts/topology';
 import { STAGES, validateStageConfig, type StageConfig } from './stages';
 import { acknowledge } from './nag';
 import { SmartPayWorkflows } from './workflows';
@@ -186,6 +187,16 @@ const EXCLUSIVE: ReadonlyArray<readonly [keyof SmartPayPlatformProps, keyof Smar
   ['existingAlarmTopic', 'alarmTopicProps'],
 ];
 
+/** The secret props, each with the function variable its ARN becomes (contracts/topology.ts SecretProp). */
+const SECRET_PROPS = {
+  mintAuthoritySecret: 'mintAuthoritySecretArn',
+  treasurySecret: 'treasurySecretArn',
+  solanaRpcUrlSecret: 'solanaRpcUrlSecretArn',
+  gatewayCredentialsSecret: 'gatewayCredentialsSecretArn',
+  cardFingerprintSecret: 'cardFingerprintSecretArn',
+  llmApiKeySecret: 'llmApiKeySecretArn',
+} as const satisfies Record<string, SecretProp>;
+
 /** Checks the props before anything is created; the errors say what to change. */
 export function validateSmartPayPlatformProps(props: SmartPayPlatformProps): void {
   if (props.fraudEndpointName !== undefined && props.fraudEndpoint !== undefined && props.fraudEndpoint !== false) {
@@ -214,7 +225,7 @@ export function validateSmartPayPlatformProps(props: SmartPayPlatformProps): voi
     throw new Error('an llmApiKeySecret was given but chatModel is not openai:<model>: only an OpenAI model reads it');
   }
   // Each secret prop is a Secrets Manager secret (ISecret), never its value: a string would end in the template.
-  for (const prop of ['mintAuthoritySecret', 'treasurySecret', 'solanaRpcUrlSecret', 'gatewayCredentialsSecret', 'cardFingerprintSecret', 'llmApiKeySecret'] as const) {
+  for (const prop of Object.keys(SECRET_PROPS) as Array<keyof typeof SECRET_PROPS>) {
     const secret: unknown = props[prop];
     if (secret !== undefined && typeof (secret as { grantRead?: unknown } | null)?.grantRead !== 'function') {
       throw new Error(`${prop} must be a Secrets Manager secret (secretsmanager.Secret.fromSecretCompleteArn(this, '…', arn), say), not a ${secret === null ? 'null' : typeof secret}: a secret's value never goes in the props`);
@@ -322,7 +333,10 @@ export class SmartPayPlatform extends Construct {
       // functions.ts sets FRAUD_ENDPOINT_NAME and grants InvokeEndpoint on that endpoint only.
       fraudEndpointName: this.fraudEndpoint?.endpointName ?? props.fraudEndpointName,
       routingEndpointName: props.routingEndpointName,
-      secrets: { mintAuthoritySecretArn: props.mintAuthoritySecret, treasurySecretArn: props.treasurySecret, solanaRpcUrlSecretArn: props.solanaRpcUrlSecret, gatewayCredentialsSecretArn: props.gatewayCredentialsSecret, cardFingerprintSecretArn: this.cardFingerprintSecret, llmApiKeySecretArn: props.llmApiKeySecret },
+      // The card fingerprint's key is the given secret or the generated one.
+      secrets: Object.fromEntries(
+        Object.entries(SECRET_PROPS).map(([prop, arn]) => [arn, prop === 'cardFingerprintSecret' ? this.cardFingerprintSecret : props[prop as keyof typeof SECRET_PROPS]]),
+      ),
     });
 
     // The analytics function: its index's data, and the embeddings' model on Bedrock (EMBEDDING_MODEL's default).

@@ -16,6 +16,7 @@ import {
 } from '../../contracts/errors';
 import { parseJsonValue, requireIdempotencyKey } from '../shared/http';
 import { newPaymentId, PaymentId } from '../../contracts/ids';
+import { amountProblemsOf } from '../../contracts/connectors';
 import {
   MERCHANT_CLAIM,
   PaymentRequest,
@@ -241,10 +242,9 @@ export async function charge(input: ChargeInput, deps: PaymentDeps): Promise<Cha
     return { connectorId: connector.id, ...result, latencyMs: succeeded.latencyMs, reconciled, attempt: succeeded };
   } catch (error) {
     if (isDomainError(error) && (error.name === 'GatewayDeclinedError' || error.name === 'GatewayRetryableError')) {
-      const refused = error instanceof GatewayDeclinedError && error.requestRefused;
       await deps.store.recordAttempt(
         payment,
-        attemptRecord({ outcome: error.name === 'GatewayDeclinedError' ? 'declined' : 'retryable_failure', code: error.code, ...(refused ? { requestRefused: true as const } : {}) }),
+        attemptRecord({ outcome: error.name === 'GatewayDeclinedError' ? 'declined' : 'retryable_failure', code: error.code, ...refusalOf(error) }),
       );
     }
     throw error;
@@ -500,7 +500,7 @@ function respond(view: Payment, result?: WorkflowResult): StoredResponse {
       const message =
         (code === 'no_eligible_connector' ? causeMessage(result?.error) : undefined) ?? FAILURE_MESSAGES[code] ?? causeMessage(result?.error) ?? 'the payment failed';
       // Nothing took it for its amount (a gateway's own rule, lambdas/routing/eligibility.ts): the field, named.
-      const amountProblem = code === 'no_eligible_connector' ? / of this amount \(amount: (.+)\)$/.exec(message)?.[1] : undefined;
+      const amountProblem = code === 'no_eligible_connector' ? amountProblemsOf(message) : undefined;
       const issues = amountProblem ? { issues: [{ field: 'amount', problem: amountProblem }] } : {};
       return httpResponse(status, { error: { code, message, details: { paymentId: view.paymentId, payment: view, ...issues } } });
     }
@@ -577,6 +577,11 @@ export interface ReconcileReport {
   readonly errors: number;
   /** Pending refunds settled. */
   readonly refunds: number;
+}
+
+/** An attempt record's mark of a gateway's refusal of the request itself (AttemptRecord.requestRefused), if it was one. */
+function refusalOf(error: unknown): Pick<AttemptRecord, 'requestRefused'> {
+  return error instanceof GatewayDeclinedError && error.requestRefused ? { requestRefused: true } : {};
 }
 
 /** Whether a connector tells the platform of its outcomes (webhooks); one no longer configured: nothing to ask it. */
@@ -690,7 +695,7 @@ async function reconcileOne(record: PaymentRecord, deps: PaymentDeps): Promise<E
       const declined = refused.name === 'GatewayDeclinedError';
       await deps.store.recordAttempt(payment, {
         attempt: pending.attempt, connectorId: pending.connectorId, outcome: declined ? 'declined' : 'retryable_failure', code: refused.code, latencyMs: 0, at,
-        ...(refused instanceof GatewayDeclinedError && refused.requestRefused ? { requestRefused: true as const } : {}),
+        ...refusalOf(refused),
       });
       result = declined ? { outcome: 'declined', code: 'gateway_declined' } : { outcome: 'failed', code: 'interrupted' };
       reason = `reconciled: ${pending.connectorId} answered attempt ${pending.attempt} (${key}) with ${refused.code}; nothing was charged`;

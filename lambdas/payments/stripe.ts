@@ -154,7 +154,7 @@ export class StripeConnector implements GatewayConnector {
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     // Routing never ranks Stripe for an amount it cannot take (eligibility); nothing is sent if one comes anyway.
-    const problem = stripeAmountProblem(request.amount, request.currency);
+    const problem = this.amountProblem(request.amount, request.currency);
     if (problem) throw new GatewayDeclinedError(`${this.id}: ${problem}`, 'amount_not_supported', { connectorId: this.id }, { requestRefused: true });
     const stripe = await this.ready();
     const params: Stripe.PaymentIntentCreateParams = {

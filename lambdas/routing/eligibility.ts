@@ -3,7 +3,7 @@
  * region and amount (a gateway's own rules: contracts/connectors.ts connectorAmountProblem) are ever ranked.
  * Routing a payment to a connector that cannot take it is impossible, not just unlikely.
  */
-import { connectorAmountProblem, type ConnectorDefinition, type ConnectorKind } from '../../contracts/connectors';
+import { amountProblemsClause, connectorAmountProblem, type ConnectorDefinition, type ConnectorKind } from '../../contracts/connectors';
 import { NoEligibleConnectorError } from '../../contracts/errors';
 
 export interface EligibilityContext {
@@ -37,7 +37,7 @@ export function eligibleConnectors(catalogue: readonly ConnectorDefinition[], co
     const problems = [...new Set(byAmount.flatMap((c) => connectorAmountProblem(c.kind, amount!, context.currency) ?? []))];
     throw new NoEligibleConnectorError(
       `no enabled ${context.kinds ? `${context.kinds.join(' or ')} ` : ''}connector takes ${context.method} payments in ${context.currency}${context.country ? ` from ${context.country}` : ''}` +
-        (problems.length ? ` of this amount (amount: ${problems.join('; ')})` : ''),
+        amountProblemsClause(problems),
       {
         method: context.method, currency: context.currency, country: context.country, ...(context.kinds ? { kinds: context.kinds } : {}),
         ...(problems.length ? { issues: problems.map((problem) => ({ field: 'amount', problem })) } : {}),

@@ -145,6 +145,12 @@ export interface StripeRefund {
 }
 
 /** The parameters POST /v1/payment_intents takes here (what the adapter sends; Stripe takes more). */
+/** A charge's fee in Stripe's units: the account's fee schedule (in ISO minor units) on the amount it charged. */
+function feeOf(account: Account, stripeAmount: number, currency: string, country: string | undefined): number {
+  const minor = fromStripeAmount(stripeAmount, currency);
+  return toStripeAmount(connectorFee(account.definition.fee, { amountMinor: minor, method: 'card', ...(country ? { country } : {}) }), currency);
+}
+
 /**
  * Stripe's own rules on amounts in a few currencies (https://docs.stripe.com/currencies#special-cases): ISK stays
  * two-decimal in its API but takes whole krónur only (multiples of 100); the three-decimal currencies take amounts
@@ -370,8 +376,7 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     let intent: PaymentIntent;
     let result: Answer;
     if (answer.kind === 'approved') {
-      // The account's fee schedule is in ISO minor units; Stripe's balance transaction in its own.
-      const fee = toStripeAmount(connectorFee(account.definition.fee, { amountMinor: fromStripeAmount(amount, currency), method: 'card', ...(country ? { country } : {}) }), currency);
+      const fee = feeOf(account, amount, currency, country);
       const charge: Charge = {
         id: chargeId, object: 'charge', amount, currency, status: 'succeeded', paid: true, payment_intent: piId,
         balance_transaction: { id: id('txn'), object: 'balance_transaction', amount, fee, net: amount - fee, currency },
@@ -549,7 +554,7 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
       if (outcome === 'succeed') {
         const chargeId = id('ch');
         const awaited = account.awaiting.get(intent.id);
-        const fee = toStripeAmount(connectorFee(account.definition.fee, { amountMinor: fromStripeAmount(intent.amount, intent.currency), method: 'card', ...(awaited?.country ? { country: awaited.country } : {}) }), intent.currency);
+        const fee = feeOf(account, intent.amount, intent.currency, awaited?.country);
         const charge: Charge = {
           id: chargeId, object: 'charge', amount: intent.amount, currency: intent.currency, status: 'succeeded', paid: true, payment_intent: intent.id,
           balance_transaction: { id: id('txn'), object: 'balance_transaction', amount: intent.amount, fee, net: intent.amount - fee, currency: intent.currency },
