@@ -10,8 +10,8 @@ code first. The windows are time splits, placed by when labels become known (ml/
 1. Selection. XGBoost learns from the fit window and stops early on the validation window's average
    precision (the metric it names: `aucpr`, tested); GraphSAGE learns from the same rows and keeps its best
    validation epoch. The combiner is chosen on validation: the logistic stack of the two models' log-odds
-   when its cross-fitted average precision beats the better model alone, else that model alone (said in
-   the manifest and the card). The decision thresholds come from the chosen combiner's validation scores.
+   when its cross-fitted average precision beats the better model alone in at least 95% of the window's
+   day-block bootstrap resamples, else that model alone (said in the manifest and the card). The decision thresholds come from the chosen combiner's validation scores.
 2. Refit (the default; `--no-refit` turns it off). Both models learn again from every usable label (fit,
    gap and validation) with the settings chosen: XGBoost's number of trees, GraphSAGE's number of epochs,
    the combiner and the thresholds.
@@ -111,19 +111,22 @@ def auc_roc(y, s):
     return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
 
-def average_precision(y, s):
-    """Average precision (area under the precision-recall curve, step-wise, as scikit-learn computes it)."""
+def average_precision(y, s, weights=None):
+    """Average precision (area under the precision-recall curve, step-wise, as scikit-learn computes it), with
+    optional row weights (a bootstrap resample's counts)."""
     order = np.argsort(-s, kind="mergesort")
-    y_sorted = y[order]
+    w = np.ones(len(s)) if weights is None else np.asarray(weights, dtype=np.float64)[order]
+    y_sorted = y[order] * w
     s_sorted = s[order]
-    positives = y.sum()
+    positives = y_sorted.sum()
     if positives == 0:
         return float("nan")
     # Group tied scores: precision and recall are evaluated at the end of each tie group.
     distinct = np.r_[np.nonzero(np.diff(s_sorted))[0], len(s_sorted) - 1]
     tp = np.cumsum(y_sorted)[distinct]
-    predicted = distinct + 1
-    precision = tp / predicted
+    predicted = np.cumsum(w)[distinct]
+    # Rows of weight 0 at the top predict nothing: no precision there, and no recall gained either.
+    precision = np.divide(tp, predicted, out=np.zeros(len(tp)), where=predicted > 0)
     recall = tp / positives
     previous_recall = np.r_[0, recall[:-1]]
     return float(np.sum((recall - previous_recall) * precision))
@@ -223,13 +226,42 @@ def refit_xgboost(params, dtrain, rounds, log_line):
     return xgb.train(params, dtrain, num_boost_round=rounds, callbacks=[XgbProgress(rounds, log_line)], verbose_eval=False)
 
 
+# The stack is published only when it beats the better model alone in at least this share of the validation
+# window's day-block bootstrap resamples (a one-sided 95% test): a lead within the window's sampling noise is no lead.
+STACK_CONFIDENCE = 0.95
+BOOTSTRAP_RESAMPLES = 200
+
+
+def stack_win_share(labels, stacked, single, times, resamples=BOOTSTRAP_RESAMPLES, seed=0):
+    """The share of bootstrap resamples of the validation window's days (whole UTC days drawn with replacement:
+    frauds come in bursts, so rows of a day are not independent) in which the stack's AP beats the single
+    model's."""
+    _, day_of = np.unique(np.floor(times / 86400), return_inverse=True)
+    n_days = day_of.max() + 1
+    rng = np.random.default_rng(seed)
+    wins = 0
+    for _ in range(resamples):
+        weights = np.bincount(rng.integers(0, n_days, n_days), minlength=n_days)[day_of]
+        wins += average_precision(labels, stacked, weights) > average_precision(labels, single, weights)
+    return wins / resamples
+
+
+def win_share_note(ap):
+    """The bootstrap's verdict for the log and the card ('' when the stack did not lead at all)."""
+    share = ap.get("stack_win_share")
+    if share is None:
+        return ""
+    return f"; the stack led in {share:.0%} of {BOOTSTRAP_RESAMPLES} day-block bootstrap resamples (needs {STACK_CONFIDENCE:.0%})"
+
+
 def choose_combiner(xgb_margin, gnn_logit, labels, times):
     """The ensemble, or the better model alone, whichever is better on validation.
 
     The stack's validation AP is cross-fitted (fitted on one half of the window in time, scored on the other,
     both ways), so it is not flattered by being scored on the rows it was fitted on. It is kept only when it
-    beats the better single model; the stack published is then fitted on the whole window. A single model is
-    published as a stack with weight 1 on its log-odds and 0 on the other's, which serves exactly its score."""
+    beats the better single model, and does so in at least STACK_CONFIDENCE of the window's day-block bootstrap
+    resamples; the stack published is then fitted on the whole window. A single model is published as a stack
+    with weight 1 on its log-odds and 0 on the other's, which serves exactly its score."""
     margins = np.c_[xgb_margin, gnn_logit]
     singles = {"xgboost": average_precision(labels, xgb_margin), "graphsage": average_precision(labels, gnn_logit)}
     half = times < np.median(times)
@@ -243,8 +275,10 @@ def choose_combiner(xgb_margin, gnn_logit, labels, times):
     # None (JSON null) when a half of the window has no fraud (or only frauds) to fit a stack on.
     stacked = average_precision(labels, oof) if oof is not None else None
     best_single = max(singles, key=singles.get)
-    validation = {"stack_cross_fitted": stacked, **singles}
-    if stacked is not None and stacked > singles[best_single]:
+    single_margin = xgb_margin if best_single == "xgboost" else gnn_logit
+    share = stack_win_share(labels, oof, single_margin, times) if stacked is not None and stacked > singles[best_single] else None
+    validation = {"stack_cross_fitted": stacked, **singles, "stack_win_share": share}
+    if share is not None and share >= STACK_CONFIDENCE:
         return {"chosen": "stack", **gnn.fit_stacker(margins, labels), "validationAveragePrecision": validation}
     weights = [1.0, 0.0] if best_single == "xgboost" else [0.0, 1.0]
     return {"chosen": best_single, "weights": weights, "bias": 0.0, "validationAveragePrecision": validation}
@@ -316,7 +350,7 @@ def main(argv=None):
     ap = combiner["validationAveragePrecision"]
     say(
         f"  combiner: {combiner['chosen']} (validation AP: stack {'n/a' if ap['stack_cross_fitted'] is None else format(ap['stack_cross_fitted'], '.4f')} cross-fitted, "
-        f"xgboost {ap['xgboost']:.4f}, graphsage {ap['graphsage']:.4f}): "
+        f"xgboost {ap['xgboost']:.4f}, graphsage {ap['graphsage']:.4f}{win_share_note(ap)}): "
         f"{combiner['weights'][0]:.3f}·xgboost + {combiner['weights'][1]:.3f}·graphsage + {combiner['bias']:.3f}"
     )
     ens_valid = gnn.stack(combiner, np.c_[xgb_valid, gnn_valid])
@@ -461,7 +495,7 @@ def write_card(args, manifest, result, layout, names, labels, data_hash):
     combiner = (
         f"a logistic stack of their log-odds fitted on validation ({e['weights'][0]:.3f}·xgboost + {e['weights'][1]:.3f}·graphsage + {e['bias']:.3f})"
         if e["chosen"] == "stack"
-        else f"**{e['chosen']} alone**: the stack did not beat it on validation"
+        else f"**{e['chosen']} alone**: the stack did not beat it on validation with confidence"
     )
     n = lambda name: f" ({w['counts'][name]['rows']:,} rows, {w['counts'][name]['frauds']:,} frauds)" if name in w["counts"] else ""
     windows = [
@@ -482,8 +516,8 @@ def write_card(args, manifest, result, layout, names, labels, data_hash):
         f"early stopping on validation average precision (xgboost `{STOPPING_METRIC}`; best round {t['trees']} of {t['roundsRun']} run); "
         f"GraphSAGE (2 layers, mean aggregator, {args.gnn_hidden} hidden units, {layout['k']} most recent neighbours per node) on the "
         f"customer-terminal graph with devices where present, {t['graphsageEpochs']} epochs (its best validation epoch); {combiner}.",
-        f"- **Combiner choice (validation average precision):** stack {'n/a' if ap['stack_cross_fitted'] is None else format(ap['stack_cross_fitted'], '.4f')} (cross-fitted), XGBoost {ap['xgboost']:.4f}, GraphSAGE {ap['graphsage']:.4f}: chosen **{e['chosen']}**.",
-        f"- **Features:** {len(names)} from `lambdas/fraud/features.ts` (see docs/fraud-ml.md); missing values stay missing.",
+        f"- **Combiner choice (validation average precision):** stack {'n/a' if ap['stack_cross_fitted'] is None else format(ap['stack_cross_fitted'], '.4f')} (cross-fitted), XGBoost {ap['xgboost']:.4f}, GraphSAGE {ap['graphsage']:.4f}{win_share_note(ap)}: chosen **{e['chosen']}**.",
+        f"- **Features:** {len(names)} from `lambdas/fraud/features.ts` (see docs/fraud-ml.md); amounts in US dollars at the reference rates of `lambdas/fraud/usd.ts`; missing values stay missing.",
         f"- **Data:** {args.source + ': ' if args.source else ''}the file holds {len(labels):,} transactions ({int((labels == 1).sum()):,} labelled fraud, "
         f"{int((labels < 0).sum()):,} with no label); the windows below say which of them trained; features sha256 {data_hash}.",
         "- **Windows** (feedback delay {:g} days):\n{}".format(args.feedback_delay_days, "\n".join(windows)),

@@ -8,7 +8,7 @@
  * risk windows are whole UTC days ending D days before the transaction's day; nothing at or after t is
  * used. A missing value is NaN, never 0.
  */
-import { currencyExponent } from '../../contracts/money';
+import { usdValue } from './usd';
 
 export interface FeatureTransaction {
   readonly txId: string;
@@ -37,7 +37,7 @@ export const DEFAULT_FEATURE_OPTIONS: FeatureOptions = { feedbackDelayDays: 7 };
 export interface CustomerTxn {
   readonly id: string;
   readonly t: number;
-  /** Major units (a feature value, not money arithmetic). */
+  /** Its value in US dollars at the reference rate (usd.ts): a feature value, not money. */
   readonly amount: number;
   /** The label once known: true fraud, false legitimate. */
   readonly fraud?: boolean;
@@ -66,7 +66,7 @@ export interface DayCount {
 export interface TerminalEdge {
   readonly id: string;
   readonly t: number;
-  /** Major units. */
+  /** Its value in US dollars at the reference rate (usd.ts). */
   readonly amount: number;
   readonly z?: readonly number[];
 }
@@ -158,10 +158,6 @@ export function dayIndex(time: number): number {
   return Math.floor(time / DAY_MS);
 }
 
-export function majorAmount(amountMinor: number, currency: string): number {
-  return amountMinor / 10 ** currencyExponent(currency);
-}
-
 /**
  * Scratch space for the 30-day amounts and their deviations: reused across calls, so a customer at the
  * MAX_RECENT cap costs no allocation per score (one process scores one transaction at a time).
@@ -232,7 +228,7 @@ export function featureVector(
   };
   const t = tx.time;
   const delayMs = options.feedbackDelayDays * DAY_MS;
-  const amount = majorAmount(tx.amountMinor, tx.currency);
+  const amount = usdValue(tx.amountMinor, tx.currency);
   put(amount);
   put(Math.log1p(amount));
 
@@ -376,7 +372,7 @@ export function observe(
   // Keep time order (an online payment may complete out of order).
   let at = recent.length;
   while (at > 0 && recent[at - 1].t > tx.time) at -= 1;
-  const amount = majorAmount(tx.amountMinor, tx.currency);
+  const amount = usdValue(tx.amountMinor, tx.currency);
   recent.splice(at, 0, { id: tx.txId, t: tx.time, amount, fraud: undefined, z: snapshots?.terminal });
   const today = dayIndex(tx.time);
   const oldestDay = today - (30 + options.feedbackDelayDays + 1);

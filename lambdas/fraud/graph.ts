@@ -26,7 +26,8 @@
  * No leakage: a snapshot is computed from the state before its transaction, an edge enters the state only
  * after its transaction, and x carries labels only through the feature vector's delayed windows.
  */
-import { FEATURE_NAMES, GRAPH_EDGES, majorAmount, type FeatureTransaction } from './features';
+import { FEATURE_NAMES, GRAPH_EDGES, type FeatureTransaction } from './features';
+import { usdValue } from './usd';
 import { sigmoid } from '../shared/logistic';
 
 /** Neighbours per node: the K most recent edges. */
@@ -41,7 +42,7 @@ const HOUR_MS = 3_600_000;
 export interface GraphEdge {
   /** Epoch milliseconds. */
   readonly t: number;
-  /** Major units. */
+  /** US dollars at the reference rate (usd.ts). */
   readonly amount: number;
   /** The counterpart's snapshot just before this transaction (absent on records written before the graph). */
   readonly z?: readonly number[];
@@ -90,7 +91,7 @@ export interface DeviceState {
 /** The device's state with one more transaction (the newest GRAPH_K kept, in time order, as the store keeps them). */
 export function observeDevice(device: DeviceState | undefined, tx: FeatureTransaction, customerSnapshot: readonly number[]): DeviceState {
   const edges = (device?.edges ?? []).slice();
-  const edge: DeviceEdge = { id: tx.txId, customerId: tx.customerId, t: tx.time, amount: majorAmount(tx.amountMinor, tx.currency), z: customerSnapshot };
+  const edge: DeviceEdge = { id: tx.txId, customerId: tx.customerId, t: tx.time, amount: usdValue(tx.amountMinor, tx.currency), z: customerSnapshot };
   let at = edges.length;
   while (at > 0 && (edges[at - 1].t > edge.t || (edges[at - 1].t === edge.t && edges[at - 1].id > edge.id))) at -= 1;
   edges.splice(at, 0, edge);

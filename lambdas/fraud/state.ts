@@ -32,10 +32,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeviceEdge, DeviceState } from './graph';
+import { usdValue } from './usd';
 import {
   dayIndex,
   GRAPH_EDGES,
-  majorAmount,
   MAX_RECENT,
   type CustomerState,
   type CustomerTxn,
@@ -199,7 +199,7 @@ export class DynamoFeatureState implements FeatureStatePort {
       sets.push('devices :device');
       values[':device'] = new Set([tx.deviceId]);
     }
-    const amount = majorAmount(tx.amountMinor, tx.currency);
+    const amount = usdValue(tx.amountMinor, tx.currency);
     // A retry finds the item already there: harmless (and must not forget a label that arrived in between).
     const ignoreExisting = (error: unknown) => {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;

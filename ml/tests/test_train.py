@@ -69,6 +69,42 @@ class Combiner(unittest.TestCase):
         self.assertEqual((combiner["weights"], combiner["bias"]), ([1.0, 0.0], 0.0))
 
 
+    def test_keeps_the_better_model_when_the_stack_leads_only_within_the_noise(self):
+        # The complementary models above stack with a clear lead: every resample agrees.
+        combiner = train.choose_combiner(1.5 * self.a, 1.5 * self.b, self.y, self.times)
+        self.assertEqual(combiner["validationAveragePrecision"]["stack_win_share"], 1.0)
+        # The same lead, but found in only 90% of the resamples: not enough.
+        original = train.stack_win_share
+        train.stack_win_share = lambda *args, **kwargs: 0.9
+        try:
+            combiner = train.choose_combiner(1.5 * self.a, 1.2 * self.b, self.y, self.times)
+        finally:
+            train.stack_win_share = original
+        ap = combiner["validationAveragePrecision"]
+        self.assertGreater(ap["stack_cross_fitted"], max(ap["xgboost"], ap["graphsage"]))
+        self.assertEqual((combiner["chosen"], ap["stack_win_share"]), ("xgboost", 0.9))
+        self.assertEqual(combiner["weights"], [1.0, 0.0])
+
+    def test_the_win_share_is_a_day_block_bootstrap(self):
+        strong = 1.5 * self.a + 1.5 * self.b
+        self.assertEqual(train.stack_win_share(self.y, strong, strong, self.times), 0.0)  # a tie is no win
+        self.assertEqual(train.stack_win_share(self.y, strong, self.a, self.times), 1.0)
+        # A sliver of extra signal wins some resamples, not all.
+        slight = strong + 0.02 * np.random.default_rng(1).normal(size=self.n)
+        share = train.stack_win_share(self.y, strong, slight, self.times)
+        self.assertGreater(share, 0.0)
+        self.assertLess(share, 1.0)
+
+    def test_weighted_average_precision_is_that_of_the_rows_repeated(self):
+        rng = np.random.default_rng(4)
+        y = (rng.random(300) < 0.2).astype(int)
+        s = np.round(rng.normal(size=300) + y, 1)  # ties included
+        w = rng.integers(0, 4, 300)
+        repeated = np.repeat(np.arange(300), w)
+        self.assertAlmostEqual(train.average_precision(y, s, w), train.average_precision(y[repeated], s[repeated]), places=12)
+        self.assertEqual(train.average_precision(y, s, np.ones(300)), train.average_precision(y, s))
+
+
 class Thresholds(unittest.TestCase):
     def test_the_card_says_when_the_precision_target_is_met_and_when_it_falls_back(self):
         rng = np.random.default_rng(3)

@@ -9,6 +9,8 @@ import {
   type FeatureTransaction,
   type TerminalState,
 } from '../../lambdas/fraud/features';
+import { unitsPerUsd, usdValue } from '../../lambdas/fraud/usd';
+import { supportedCurrencies } from '../../contracts/money';
 import type { LabelledTransaction } from '../../ml/dataset';
 import { replay } from '../../ml/replay';
 import { randomHistory as seededHistory } from '../fixtures/history';
@@ -157,9 +159,46 @@ describe('fraud features', () => {
     expect([same.country_mismatch, same.currency_new_for_customer, same.first_seen_device]).toEqual([0, 0, 0]);
   });
 
+  it('put every amount in US dollars, so a history in several currencies is one scale', () => {
+    // The probe's case: JPY 5,000 (about $34) after USD 19.99 read as 250 times the customer's mean.
+    const history = [tx('a', -2, 1999), tx('b', -1, 1999, { currency: 'EUR' })];
+    const v = vectorOf(history, tx('x', 0, 5000, { currency: 'JPY' }));
+    expect(v.amount).toBeCloseTo(5000 / unitsPerUsd('JPY')!, 10);
+    expect(v.amount).toBeGreaterThan(25);
+    expect(v.amount).toBeLessThan(45);
+    expect(v.cust_amount_mean_30d).toBeCloseTo((19.99 + 19.99 / unitsPerUsd('EUR')!) / 2, 10);
+    expect(v.amount_over_cust_mean_30d).toBeGreaterThan(1);
+    expect(v.amount_over_cust_mean_30d).toBeLessThan(2);
+    // KWD has three decimals, ISK none: 1 KWD is about $3.3, ISK 1,000,000 about $8,000.
+    expect(vectorOf([], tx('k', 0, 1000, { currency: 'KWD' })).amount).toBeCloseTo(1 / unitsPerUsd('KWD')!, 10);
+    expect(vectorOf([], tx('i', 0, 1_000_000, { currency: 'ISK' })).amount).toBeCloseTo(1_000_000 / unitsPerUsd('ISK')!, 6);
+  });
+
   it('count the customer’s known frauds only once the feedback delay has passed', () => {
     const history = [tx('f1', -10, 1000, { label: 1 }), tx('f2', -3, 1000, { label: 1 }), tx('g', -12, 1000, { label: 0 })];
     expect(vectorOf(history, tx('x', 0, 1000)).cust_known_fraud_30d).toBe(1);
+  });
+});
+
+describe('reference USD rates (the features’ scale)', () => {
+  it('cover every currency a payment can be made in, each a positive finite rate', () => {
+    const missing = supportedCurrencies().filter((c) => !(Number.isFinite(unitsPerUsd(c)) && unitsPerUsd(c)! > 0));
+    expect(missing).toEqual([]);
+    expect(unitsPerUsd('XYZ')).toBeUndefined();
+    expect(() => usdValue(100, 'XYZ')).toThrow(/unknown currency XYZ/);
+  });
+
+  it('leave USD amounts exactly major units, so a USD-only data set keeps its features', () => {
+    for (const minor of [1, 1999, 99_999_999]) expect(usdValue(minor, 'USD')).toBe(minor / 100);
+  });
+
+  it('put the same purchase in different currencies within a factor of 2 of each other', () => {
+    // About $50 in each currency at 2025 rates (a stale or rough rate is tolerable, a currency read as dollars is not).
+    const fifty: Record<string, number> = { USD: 5000, EUR: 4300, GBP: 3700, JPY: 7400, KRW: 69_000, ISK: 6200, KWD: 15_300, INR: 430_000, IDR: 81_500_000, VND: 1_300_000 };
+    for (const [currency, minor] of Object.entries(fifty)) {
+      const usd = usdValue(minor, currency);
+      expect([currency, usd > 25 && usd < 100]).toEqual([currency, true]);
+    }
   });
 });
 

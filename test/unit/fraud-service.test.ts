@@ -1,7 +1,8 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FEATURE_NAMES, featureVector, type FeatureTransaction } from '../../lambdas/fraud/features';
+import { FEATURE_NAMES, featureVector, observe, type CustomerState, type FeatureTransaction, type TerminalState } from '../../lambdas/fraud/features';
+import { unitsPerUsd } from '../../lambdas/fraud/usd';
 import { graphInputs } from '../../lambdas/fraud/graph';
 import { DEFAULT_MODEL_DIR, GRAPH_REASON, loadFraudModel, loadModelFolder } from '../../lambdas/fraud/model';
 import { assess, decide, recordCompleted, scoreTransaction } from '../../lambdas/fraud/service';
@@ -101,6 +102,28 @@ describe('fraud service', () => {
     await recordCompleted(tx, { state, model });
     expect(observed).toEqual(['pay_1']);
     expect(loaded).toEqual(['c/m', 'c/m']); // without the score step's snapshots, the state is read again
+  });
+
+  it('scores a payment in another currency by its dollar value (JPY 5,000 after USD history is not 250 times the mean)', async () => {
+    // A customer's week of USD ~20 payments at one terminal, then a payment of about $34 in JPY (a probe saw it
+    // held for review, its amount read as 5,000 dollars) and the same value in USD: they differ only in the
+    // currency being new to the customer.
+    let customer: CustomerState | undefined;
+    let terminal: TerminalState | undefined;
+    for (let day = 7; day >= 1; day -= 1) {
+      const past: FeatureTransaction = { ...tx, txId: `past_${day}`, time: tx.time - day * 86_400_000, amountMinor: 1999 };
+      ({ customer, terminal } = observe(past, customer, terminal));
+    }
+    const state: FeatureStatePort = { load: async () => ({ customer, terminal }), observe: async () => undefined, observeLabel: async () => undefined };
+    const model = loadFraudModel();
+    const deps = { model, state, thresholds: model.thresholds };
+    const jpy = await assess({ ...tx, amountMinor: 5000, currency: 'JPY' }, deps);
+    const usd = await assess({ ...tx, amountMinor: Math.round((5000 / unitsPerUsd('JPY')!) * 100), currency: 'USD' }, deps);
+    expect(jpy.decision).toBe('approve');
+    expect(jpy.decision).toBe(usd.decision);
+    expect(Math.abs(jpy.score - usd.score)).toBeLessThan(model.thresholds.reviewThreshold / 2);
+    const big = await assess({ ...tx, amountMinor: 5_000_000, currency: 'USD' }, deps);
+    expect(big.score).toBeGreaterThan(jpy.score); // the check can fail: $50,000 from this customer is riskier
   });
 
   it('records with the score step’s snapshots without reading the state again', async () => {
