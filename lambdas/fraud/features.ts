@@ -133,6 +133,13 @@ export const FEATURE_NAMES = [
 
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
+/** The features whose values are amounts in US dollars (usd.ts): a reason's detail says so. */
+export const DOLLAR_FEATURES: ReadonlySet<FeatureName> = new Set<FeatureName>([
+  'amount',
+  ...WINDOWS.map((w) => `cust_amount_mean_${w}d` as const),
+  'cust_amount_median_30d',
+]);
+
 /**
  * The features in groups, for ablations (`npm run bench:fraud-protocol -- --ablation`): every feature is in
  * exactly one group (tested).

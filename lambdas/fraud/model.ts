@@ -12,7 +12,7 @@
 import type { FraudReason } from '../../contracts/api';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_NAMES } from './features';
+import { DOLLAR_FEATURES, FEATURE_NAMES, type FeatureName } from './features';
 import { GraphSageModel, type GraphInputs } from './graph';
 import { XGBoostModel } from './xgboost';
 import { logit, sigmoid } from '../shared/logistic';
@@ -182,6 +182,12 @@ function formatValue(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(4).replace(/0+$/, '');
 }
 
+/** A reason's detail: the feature and its value, amounts marked as the US dollars they are (a JPY payment's too). */
+export function reasonDetail(feature: FeatureName, value: number): string {
+  const dollars = DOLLAR_FEATURES.has(feature) && !Number.isNaN(value);
+  return `${feature} = ${formatValue(value)}${dollars ? ' USD (at the reference rate)' : ''}`;
+}
+
 /** The ensemble's score and reasons for one transaction (see the header). */
 export function scoreWith(folder: ModelFolder, vector: Float64Array, graph: GraphInputs, xgboostProbability?: number): ModelScore {
   const { model: xgboost, graphsage, ensemble } = folder;
@@ -195,7 +201,7 @@ export function scoreWith(folder: ModelFolder, vector: Float64Array, graph: Grap
   const reasons: FraudReason[] = (wx > 0 ? topContributions(contributions, TOP_REASONS) : []).map((f) => ({
     code: FEATURE_NAMES[f],
     weight: Math.round(wx * contributions[f] * 10_000) / 10_000,
-    detail: `${FEATURE_NAMES[f]} = ${formatValue(vector[f])}`,
+    detail: reasonDetail(FEATURE_NAMES[f], vector[f]),
   }));
   const graphWeight = wg * (graphLogit - ensemble.graphsageBaseline);
   if (graphWeight > 0) {

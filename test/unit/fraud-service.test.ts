@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FEATURE_NAMES, featureVector, observe, type CustomerState, type FeatureTransaction, type TerminalState } from '../../lambdas/fraud/features';
 import { unitsPerUsd } from '../../lambdas/fraud/usd';
 import { graphInputs } from '../../lambdas/fraud/graph';
-import { DEFAULT_MODEL_DIR, GRAPH_REASON, loadFraudModel, loadModelFolder } from '../../lambdas/fraud/model';
+import { DEFAULT_MODEL_DIR, GRAPH_REASON, loadFraudModel, loadModelFolder, reasonDetail } from '../../lambdas/fraud/model';
 import { assess, decide, recordCompleted, scoreTransaction } from '../../lambdas/fraud/service';
 import type { FeatureState, FeatureStatePort } from '../../lambdas/fraud/state';
 
@@ -75,6 +75,13 @@ describe('the served fraud model', () => {
 });
 
 describe('fraud service', () => {
+  it('marks a reason’s amounts as the dollars they are', () => {
+    expect(reasonDetail('amount', 34.0136054)).toBe('amount = 34.0136 USD (at the reference rate)');
+    expect(reasonDetail('cust_amount_median_30d', 19.99)).toBe('cust_amount_median_30d = 19.99 USD (at the reference rate)');
+    expect(reasonDetail('amount_over_cust_mean_30d', 1.7)).toBe('amount_over_cust_mean_30d = 1.7');
+    expect(reasonDetail('cust_amount_mean_7d', NaN)).toBe('cust_amount_mean_7d = missing');
+  });
+
   it('decides with inclusive thresholds', () => {
     const t = { reviewThreshold: 0.2, declineThreshold: 0.6 };
     expect([decide(0.6, t), decide(0.59, t), decide(0.2, t), decide(0.19, t)]).toEqual(['decline', 'review', 'review', 'approve']);
