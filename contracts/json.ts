@@ -1,8 +1,8 @@
 /**
  * What a request body may be before any schema sees it: JSON, within size, depth and key-count limits, with no
- * prototype keys. The edge checks the raw text before parsing it (the handlers' `parseApiBody`, the local
- * server) and the parsed value where the body arrives already parsed (the payment workflow's Begin step), so
- * hostile JSON gets a 400 naming the problem, never a stack overflow or a silently dropped key.
+ * prototype keys. The edge checks the raw text before parsing it (the handlers' `parseApiBody`, the payment
+ * workflow's Begin and ScoreFraud steps on the envelope's `bodyText`), then the parsed value, so hostile JSON
+ * gets a 400 naming the problem, never a stack overflow or a silently dropped key.
  */
 import type { FieldIssue } from './api';
 import { keyAsNamed as named } from './methods';
@@ -136,6 +136,9 @@ export function jsonValueProblem(value: unknown, path = ''): FieldIssue | undefi
   return undefined;
 }
 
+/** The 415's message for a body that is not JSON (API Gateway's gateway response says the same). */
+export const NOT_JSON = 'the request body must be JSON: send Content-Type: application/json';
+
 /** Whether a Content-Type header value is JSON (`application/json`, with or without parameters). */
 export function isJsonContentType(value: string | undefined): boolean {
   return value !== undefined && /^application\/json\s*(;|$)/i.test(value.trim());
@@ -147,7 +150,7 @@ export function isJsonContentType(value: string | undefined): boolean {
  * compressed body read as text).
  */
 export function bodyMediaProblem(contentType: string | undefined, contentEncoding: string | undefined): string | undefined {
-  if (!isJsonContentType(contentType)) return 'the request body must be JSON: send Content-Type: application/json';
+  if (!isJsonContentType(contentType)) return NOT_JSON;
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType!)?.[1];
   if (charset !== undefined && !/^utf-?8$/i.test(charset)) return `the request body must be UTF-8 JSON, not ${charset}: send Content-Type: application/json (or ; charset=utf-8)`;
   if (contentEncoding !== undefined && contentEncoding.trim() !== '' && !/^identity$/i.test(contentEncoding.trim())) {

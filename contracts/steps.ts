@@ -18,12 +18,19 @@ const ExecutionId = z.string().min(1);
 
 /**
  * The payment workflow's input, as API Gateway's request template (lib/api.ts) and the local server build it:
- * the parsed body, the merchant claim, the Idempotency-Key header and the request id, each '' when absent.
+ * the body's text as sent with its Content-Type and Content-Encoding headers, the merchant claim, the
+ * Idempotency-Key header and the request id, each '' when absent. Begin and ScoreFraud read the text with the
+ * same checks as every other route (lambdas/shared/http.ts parseJsonText: media type, size, duplicate keys,
+ * numbers a double cannot hold), so the cloud's /pay refuses what the local platform refuses. `body`, the body
+ * already parsed, is read only when there is no `bodyText` (an execution started by an earlier template).
  * Begin checks the values (a 4xx); this schema never fails, so Abort can always answer.
  */
 export const PayEnvelope = z
   .object({
-    body: z.unknown(),
+    body: z.unknown().optional(),
+    bodyText: z.string().optional().catch(undefined),
+    contentType: z.string().optional().catch(undefined),
+    contentEncoding: z.string().optional().catch(undefined),
     merchantId: z.string().catch(''),
     idempotencyKey: z.string().catch(''),
     requestId: z.string().catch(''),

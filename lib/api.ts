@@ -14,6 +14,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM, processingBody, toRequestModelSchema } from '../contracts/api';
+import { NOT_JSON } from '../contracts/json';
 import { apiReferenceHtml } from '../contracts/api-docs';
 import { openApiDocument } from '../contracts/openapi';
 import { allRoutes, errorStatuses, type RouteSpec, type StaticDocument } from '../contracts/topology';
@@ -44,8 +45,10 @@ function gatewayError(code: string, message: string): string {
 }
 
 /**
- * Request template of `POST /pay`: the execution input is the envelope of docs/internals.md,
- * `{"body", "merchantId", "idempotencyKey", "requestId"}`. Strings are escaped the way CDK's own
+ * Request template of `POST /pay`: the execution input is the envelope of contracts/steps.ts (docs/internals.md),
+ * `{"bodyText", "contentType", "contentEncoding", "merchantId", "idempotencyKey", "requestId"}`: the body's text
+ * as sent (`$input.body`, not parsed here), so Begin checks it as every route's body is checked (duplicate keys,
+ * numbers a double cannot hold, the charset). Strings are escaped the way CDK's own
  * stepfunctions.vtl does it (`$util.escapeJavaScript(...).replaceAll("\\'","'")`): once for their place in the
  * input JSON, then the whole input once more as the `input` string of StartSyncExecution. Quotes are built
  * from `$q` rather than a placeholder replaced afterwards, so nothing in the client's body is rewritten.
@@ -53,11 +56,13 @@ function gatewayError(code: string, message: string): string {
 export function payRequestTemplate(stateMachineArn: string): string {
   return [
     `#set($q = '"')`,
-    `#set($body = $input.json('$'))`,
+    `#set($bodyText = $util.escapeJavaScript($input.body).replaceAll("\\\\'","'"))`,
+    `#set($contentType = $util.escapeJavaScript("$!input.params('Content-Type')").replaceAll("\\\\'","'"))`,
+    `#set($contentEncoding = $util.escapeJavaScript("$!input.params('Content-Encoding')").replaceAll("\\\\'","'"))`,
     `#set($merchantId = $util.escapeJavaScript("$!context.authorizer.claims['${MERCHANT_CLAIM}']").replaceAll("\\\\'","'"))`,
     `#set($idempotencyKey = $util.escapeJavaScript("$!input.params('${IDEMPOTENCY_HEADER}')").replaceAll("\\\\'","'"))`,
     `#set($requestId = $util.escapeJavaScript("$context.requestId").replaceAll("\\\\'","'"))`,
-    '#set($inputString = "{${q}body${q}:$body,${q}merchantId${q}:${q}$merchantId${q},${q}idempotencyKey${q}:${q}$idempotencyKey${q},${q}requestId${q}:${q}$requestId${q}}")',
+    '#set($inputString = "{${q}bodyText${q}:${q}$bodyText${q},${q}contentType${q}:${q}$contentType${q},${q}contentEncoding${q}:${q}$contentEncoding${q},${q}merchantId${q}:${q}$merchantId${q},${q}idempotencyKey${q}:${q}$idempotencyKey${q},${q}requestId${q}:${q}$requestId${q}}")',
     '{',
     `  "stateMachineArn": "${stateMachineArn}",`,
     `  "input": "$util.escapeJavaScript($inputString).replaceAll("\\\\'","'")"`,
@@ -203,7 +208,7 @@ export class SmartPayApi extends Construct {
       // Admission control: the stage's throttle refuses before the integration, so a /pay key is never claimed.
       // The same answer as the local platform's: 503 with Retry-After.
       ['Throttled', apigw.ResponseType.THROTTLED, '503', 'service_unavailable', '"the API is at capacity; nothing was done (a POST /pay key was not used): retry after 1 s with the same Idempotency-Key"'],
-      ['UnsupportedMediaType', apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE, '415', 'unsupported_media_type', '"the request body must be JSON: send Content-Type: application/json"'],
+      ['UnsupportedMediaType', apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE, '415', 'unsupported_media_type', JSON.stringify(NOT_JSON)],
       ['Default4xx', apigw.ResponseType.DEFAULT_4XX, undefined, 'client_error', '$context.error.messageString'],
       ['Default5xx', apigw.ResponseType.DEFAULT_5XX, undefined, 'internal_error', '$context.error.messageString'],
     ];

@@ -10,8 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM } from '../contracts/api';
-import { ValidationError } from '../contracts/errors';
-import { bodyMediaProblem, jsonTextProblem } from '../contracts/json';
+import { isJsonContentType, NOT_JSON } from '../contracts/json';
 import { apiReferenceHtml } from '../contracts/api-docs';
 import { consoleFile, consoleHeaders } from './console';
 import { debugEnabled } from '../contracts/debug';
@@ -202,25 +201,9 @@ async function handle(
 
   if (target.kind === 'workflow') {
     if (target.workflow !== 'payment') throw new Error(`only the payment workflow can serve a route, not ${target.workflow}`);
-    // As API Gateway's integration (no passthrough): only a JSON body reaches the workflow, within the limits.
-    const media = body === '' ? undefined : bodyMediaProblem(req.headers['content-type'], req.headers['content-encoding']);
-    if (media) throw new HttpError(415, 'unsupported_media_type', media);
-    const tooBig = body === '' ? undefined : jsonTextProblem(body);
-    if (tooBig) {
-      const invalid = ValidationError.of([tooBig]);
-      throw new HttpError(invalid.status, invalid.code, invalid.message, invalid.details);
-    }
-    let parsed: unknown;
-    try {
-      parsed = body === '' ? undefined : JSON.parse(body);
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed === undefined) {
-      throw new HttpError(400, 'validation_error', body === '' ? 'request body is required' : 'request body is not valid JSON', {
-        issues: [{ field: '(body)', problem: body === '' ? 'is required' : 'is not valid JSON' }],
-      });
-    }
+    // As API Gateway's integration (no passthrough): a body of another Content-Type is a 415 at the gateway. The
+    // text itself reaches the workflow unread, and Begin checks it (charset, encoding, size, JSON, duplicate keys).
+    if (body !== '' && !isJsonContentType(req.headers['content-type'])) throw new HttpError(415, 'unsupported_media_type', NOT_JSON);
     const merchantId = claims[MERCHANT_CLAIM];
     const idempotencyKey = req.headers[IDEMPOTENCY_HEADER.toLowerCase()];
     const behind = admission.backlog();
@@ -240,8 +223,11 @@ async function handle(
     admission.inFlight += 1;
     let response;
     try {
+      // The envelope API Gateway's template builds: the body's text and its media headers (Begin reads them).
       response = await options.workflows.runPayment({
-        body: parsed,
+        bodyText: body,
+        contentType: String(req.headers['content-type'] ?? ''),
+        contentEncoding: String(req.headers['content-encoding'] ?? ''),
         merchantId: typeof merchantId === 'string' ? merchantId : '',
         idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : '',
         requestId,

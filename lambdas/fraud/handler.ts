@@ -10,7 +10,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { documentClientOf, traced } from '../shared/clients';
 import { config } from '../shared/config';
 import { ENV, METRICS } from '../../contracts/resources';
-import { apiRoute, isApiGatewayEvent, parseApiBody, parseJsonValue, parseQuery } from '../shared/http';
+import { apiRoute, isApiGatewayEvent, parseApiBody, parseEnvelopeBody, parseQuery } from '../shared/http';
 import { instrumented, metrics } from '../shared/powertools';
 import { eachQueued, queuedBatch, type QueuedMessage } from '../shared/queued';
 import { runStep } from '../shared/steps';
@@ -76,7 +76,7 @@ async function timedScore(tx: FeatureTransaction): Promise<ScoredTransaction> {
  */
 function requested(envelope: PayEnvelope, txId: string): FeatureTransaction {
   if (envelope.merchantId === '') throw new ForbiddenError(`the token carries no ${MERCHANT_CLAIM} claim`);
-  const request = parseJsonValue(PaymentRequest, envelope.body);
+  const request = parseEnvelopeBody(envelope, PaymentRequest);
   return {
     txId,
     time: Date.now(),

@@ -14,7 +14,7 @@ import {
   NotFoundError,
   ValidationError,
 } from '../../contracts/errors';
-import { parseJsonValue, requireIdempotencyKey } from '../shared/http';
+import { parseEnvelopeBody, requireIdempotencyKey } from '../shared/http';
 import { newPaymentId, PaymentId } from '../../contracts/ids';
 import { amountProblemsOf } from '../../contracts/connectors';
 import {
@@ -76,8 +76,8 @@ export function normalise(envelope: PayEnvelope, acceptRawCards: boolean): Idemp
     throw new ForbiddenError(`the token carries no ${MERCHANT_CLAIM} claim, so it may not act for any merchant`);
   }
   const idempotencyKey = requireIdempotencyKey(envelope.idempotencyKey, 'POST /pay');
-  // The body arrives parsed (API Gateway's template, the local server).
-  const request = parseJsonValue(PaymentRequest, envelope.body);
+  // The body's text, as API Gateway's template and the local server pass it.
+  const request = parseEnvelopeBody(envelope, PaymentRequest);
   const method = request.paymentMethod;
   if (!acceptRawCards && method.type === 'card' && method.token === undefined) {
     throw ValidationError.of([

@@ -10,6 +10,7 @@ import { IDEMPOTENCY_HEADER, IdempotencyKey, MERCHANT_CLAIM } from '../../contra
 import { ForbiddenError, isDomainError, UnsupportedMediaTypeError, ValidationError } from '../../contracts/errors';
 import { bodyMediaProblem, jsonTextProblem, jsonValueProblem } from '../../contracts/json';
 import { fieldIssues } from '../../contracts/issues';
+import type { PayEnvelope } from '../../contracts/steps';
 import { logger } from './powertools';
 
 export function isApiGatewayEvent(event: unknown): event is APIGatewayProxyEvent {
@@ -68,12 +69,30 @@ export function idempotencyKeyOf(event: APIGatewayProxyEvent, route: string): st
  * prototype keys: contracts/json.ts) before it is parsed, then validated.
  */
 export function parseApiBody<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.output<S> {
-  if (event.body === null || event.body === '') {
+  const raw = event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  return parseJsonText(schema, raw, header(event, 'content-type'), header(event, 'content-encoding'));
+}
+
+/**
+ * The payment workflow's request (contracts/steps.ts PayEnvelope): its body's text, read as parseApiBody reads
+ * an API event's, or (an execution started by an earlier template) the body already parsed.
+ */
+export function parseEnvelopeBody<S extends z.ZodType>(envelope: PayEnvelope, schema: S): z.output<S> {
+  if (envelope.bodyText === undefined) return parseJsonValue(schema, envelope.body);
+  return parseJsonText(schema, envelope.bodyText, envelope.contentType || undefined, envelope.contentEncoding || undefined);
+}
+
+/**
+ * A JSON body as sent, checked at the edge: required, JSON content type in UTF-8 and not encoded (415), size,
+ * depth, entries, duplicate keys and numbers (contracts/json.ts), then parsed, its prototype keys refused and
+ * validated against `schema`.
+ */
+export function parseJsonText<S extends z.ZodType>(schema: S, raw: string, contentType: string | undefined, contentEncoding: string | undefined): z.output<S> {
+  if (raw === '') {
     throw new ValidationError('request body is required', [{ field: '(body)', problem: 'is required' }]);
   }
-  const media = bodyMediaProblem(header(event, 'content-type'), header(event, 'content-encoding'));
+  const media = bodyMediaProblem(contentType, contentEncoding);
   if (media) throw new UnsupportedMediaTypeError(media);
-  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   const tooBig = jsonTextProblem(raw);
   if (tooBig) throw ValidationError.of([tooBig]);
   let body: unknown;

@@ -6,7 +6,9 @@
  * String.replaceAll takes a Java regular expression.
  */
 import { PayEnvelope } from '../../contracts/steps';
-import { ProcessingResponse } from '../../contracts/api';
+import { PaymentRequest, ProcessingResponse } from '../../contracts/api';
+import { DomainError } from '../../contracts/errors';
+import { parseEnvelopeBody } from '../../lambdas/shared/http';
 import { render } from 'velocityjs';
 import { PAY_RESPONSE_TEMPLATE, payRequestTemplate } from '../../lib/api';
 
@@ -42,13 +44,11 @@ function escapeJavaScript(input: unknown): JavaString {
 const util = { escapeJavaScript, parseJson: (text: unknown) => JSON.parse(String(text)) };
 const ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Payment';
 
+/** Renders the request template for a body (its text as sent: a string is sent as it is, anything else as JSON). */
 function renderRequest(body: unknown, headers: Record<string, string>, claims: Record<string, string>) {
   const text = render(payRequestTemplate(ARN), {
     input: {
-      json: (path: string) => {
-        if (path !== '$') throw new Error(`unexpected path ${path}`);
-        return JSON.stringify(body);
-      },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
       params: (name: string) => headers[name] ?? '',
     },
     context: { requestId: 'req-123', authorizer: { claims } },
@@ -71,18 +71,53 @@ function renderResponse(startSyncExecution: Record<string, unknown>) {
 describe('POST /pay request template', () => {
   test('builds the workflow envelope from the body, the merchant claim, the header and the request id', () => {
     const body = { amount: 1999, currency: 'USD', customerId: 'cus_1' };
-    const { request, envelope } = renderRequest(body, { 'Idempotency-Key': 'key-1' }, { 'custom:merchantId': 'm_123', sub: 'u' });
+    const headers = { 'Idempotency-Key': 'key-1', 'Content-Type': 'application/json; charset=utf-8' };
+    const { request, envelope } = renderRequest(body, headers, { 'custom:merchantId': 'm_123', sub: 'u' });
     expect(request.stateMachineArn).toBe(ARN);
-    expect(envelope).toEqual({ body, merchantId: 'm_123', idempotencyKey: 'key-1', requestId: 'req-123' });
-    // The envelope contracts/steps.ts declares, field for field (the local server builds the same).
-    expect(Object.keys(envelope).sort()).toEqual(Object.keys(PayEnvelope.shape).sort());
+    expect(envelope).toEqual({
+      bodyText: JSON.stringify(body),
+      contentType: 'application/json; charset=utf-8',
+      contentEncoding: '',
+      merchantId: 'm_123',
+      idempotencyKey: 'key-1',
+      requestId: 'req-123',
+    });
+    // The envelope contracts/steps.ts declares, field for field (the local server builds the same), but `body`:
+    // the parsed body of executions started by an earlier template.
+    expect(Object.keys(envelope).sort()).toEqual(Object.keys(PayEnvelope.shape).filter((k) => k !== 'body').sort());
     expect(PayEnvelope.parse(envelope)).toEqual(envelope);
   });
 
+  test('passes the body as sent, so Begin refuses what the local platform refuses (duplicate keys, lost digits, charset)', () => {
+    const cases: Array<[string, Record<string, string>, number, RegExp]> = [
+      ['{"amount":100,"currency":"USD","customerId":"c","amount":1000000}', {}, 400, /amount: appears more than once/],
+      ['{"amount":1999.0000000000001,"currency":"USD","customerId":"c"}', {}, 400, /amount: has more decimals than a JSON number holds/],
+      ['{"amount":1999,', {}, 400, /not valid JSON/],
+      ['{"amount":1999,"currency":"USD","customerId":"c"}', { 'Content-Type': 'application/json; charset=iso-8859-1' }, 415, /UTF-8/],
+      ['{"amount":1999,"currency":"USD","customerId":"c"}', { 'Content-Encoding': 'gzip' }, 415, /Content-Encoding \(gzip\)/],
+    ];
+    for (const [text, extra, status, message] of cases) {
+      const { envelope } = renderRequest(text, { 'Content-Type': 'application/json', ...extra }, { 'custom:merchantId': 'm_1' });
+      expect(envelope.bodyText).toBe(text);
+      let thrown: unknown;
+      try {
+        parseEnvelopeBody(PayEnvelope.parse(envelope), PaymentRequest);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(DomainError);
+      const body = (thrown as DomainError).toBody();
+      expect([text, (thrown as DomainError).status]).toEqual([text, status]);
+      expect(JSON.stringify(body)).toMatch(message);
+    }
+  });
+
   test('survives quotes, apostrophes, backslashes, newlines, slashes and non-ASCII in the body and header', () => {
-    const body = { description: `He said "hi" it's C:\\temp\n</script> café 💳`, metadata: { 'k"1': "v'1" } };
-    const { envelope } = renderRequest(body, { 'Idempotency-Key': `it's-"k"` }, { 'custom:merchantId': "m'1" });
-    expect(envelope).toEqual({ body, merchantId: "m'1", idempotencyKey: `it's-"k"`, requestId: 'req-123' });
+    const body = { description: `He said "hi" it's C:\\temp\n</script> café 💳 $input.body #set($x = 1)`, metadata: { 'k"1': "v'1" } };
+    const text = `${JSON.stringify(body)}\r\n\t`;
+    const { envelope } = renderRequest(text, { 'Idempotency-Key': `it's-"k"` }, { 'custom:merchantId': "m'1" });
+    expect(envelope).toMatchObject({ bodyText: text, merchantId: "m'1", idempotencyKey: `it's-"k"`, requestId: 'req-123' });
+    expect(JSON.parse(envelope.bodyText)).toEqual(body);
   });
 
   test('a missing claim or header becomes an empty string, which Begin answers with 403 or 400', () => {

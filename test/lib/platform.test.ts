@@ -244,13 +244,19 @@ describe('api', () => {
     expect(integration.PassthroughBehavior).toBe('NEVER');
     const parts: unknown[] = integration.RequestTemplates['application/json']['Fn::Join'][1];
     const template = parts.map((p) => (typeof p === 'string' ? p : `<${JSON.stringify(p)}>`)).join('');
-    // The envelope's four fields, from the documented sources, escaped like CDK's stepfunctions.vtl.
+    // The envelope's six fields, from the documented sources, escaped like CDK's stepfunctions.vtl: the body's
+    // text unparsed ($input.body, not $input.json), so Begin checks it as every route's body is checked.
+    expect(template).not.toContain('$input.json');
     for (const fragment of [
-      "$input.json('$')",
+      '$util.escapeJavaScript($input.body)',
+      "input.params('Content-Type')",
+      "input.params('Content-Encoding')",
       "context.authorizer.claims['custom:merchantId']",
       "input.params('Idempotency-Key')",
       '$context.requestId',
-      '${q}body${q}',
+      '${q}bodyText${q}',
+      '${q}contentType${q}',
+      '${q}contentEncoding${q}',
       '${q}merchantId${q}',
       '${q}idempotencyKey${q}',
       '${q}requestId${q}',
@@ -258,8 +264,8 @@ describe('api', () => {
     ]) {
       expect(template).toContain(fragment);
     }
-    // Each of the four values and the whole input are escaped, with JavaScript's \' turned back into '.
-    expect(template.split(`.replaceAll("\\\\'","'")`)).toHaveLength(5);
+    // Each of the six values and the whole input are escaped, with JavaScript's \' turned back into '.
+    expect(template.split(`.replaceAll("\\\\'","'")`)).toHaveLength(8);
     expect(template).toContain('"stateMachineArn": "<{"Ref":"SmartPayWorkflowsPaymentStateMachine9D8FAAE8"}>"');
 
     const [ok, ...errors] = integration.IntegrationResponses;
