@@ -32,6 +32,7 @@ import type { StoreStats } from '../local/dynalite';
 import { LOCAL_TABLES } from '../local/env';
 import { startLocalPlatform } from '../local/platform';
 import { allStates, readDefinition } from '../local/workflows';
+import { jsonEnvelope } from '../contracts/steps';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CONNECTORS } from '../local/connectors';
 import { decodeState, encodeState, HEALTH_KEY, MODEL_KEY } from '../lambdas/routing/model-encoding';
@@ -275,12 +276,12 @@ async function main(): Promise<void> {
       const before = await platform.store.stats();
       const roundsBefore = await platform.store.rounds();
       const started = performance.now();
-      const { response, execution } = await platform.workflows.executePayment({
-        body: { amount: 1999 + i, currency: 'USD', customerId: `cus_${i % 7}`, country: 'US', paymentMethod: card },
-        merchantId: 'm_cost',
-        idempotencyKey: randomUUID(),
-        requestId: `cost-${i}`,
-      });
+      const { response, execution } = await platform.workflows.executePayment(
+        jsonEnvelope(
+          { amount: 1999 + i, currency: 'USD', customerId: `cus_${i % 7}`, country: 'US', paymentMethod: card },
+          { merchantId: 'm_cost', idempotencyKey: randomUUID(), requestId: `cost-${i}` },
+        ),
+      );
       wall.push(performance.now() - started);
       if (response.status !== 201) throw new Error(`payment ${i} answered ${response.status}: ${response.body}`);
       const after = await platform.store.stats();

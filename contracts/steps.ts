@@ -38,6 +38,11 @@ export const PayEnvelope = z
   .loose();
 export type PayEnvelope = z.infer<typeof PayEnvelope>;
 
+/** The envelope of a JSON body sent as application/json, as the template and the local server build it. */
+export function jsonEnvelope(body: unknown, fields: { merchantId: string; idempotencyKey: string; requestId: string }): PayEnvelope {
+  return { bodyText: JSON.stringify(body), contentType: 'application/json', contentEncoding: '', ...fields };
+}
+
 /** The payment the workflow carries from Begin on. `request` is the normalised request (the idempotency hash covers it). */
 export const PaymentDraft = z.object({
   paymentId: PaymentId,

@@ -311,6 +311,10 @@ export class SmartPayApi extends Construct {
           }),
           { ...options, methodResponses: workflowStatuses(route).map((statusCode) => ({ statusCode })) },
         );
+        // The template's envelope and the functions that read it (Begin, ScoreFraud) change together: the method,
+        // and so the deployment that makes it live, waits for their update, so a new template never reaches the
+        // previous code during a deploy.
+        methods[key].node.addDependency(functions.functions.payments, functions.functions.fraud);
       } else {
         // A fixed document: a mock integration answers it, with no backend and no data. The reference page is
         // HTML: its Content-Type is set on the integration response (a mock's default is JSON).

@@ -17,6 +17,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GraphInputs } from '../lambdas/fraud/graph';
 import { loadModelFolder, stack } from '../lambdas/fraud/model';
+import { AMOUNT_SCALE } from '../lambdas/fraud/usd';
 import { calendarDay } from '../lambdas/shared/calendar';
 import { exitOnError, parseCommandLine, UsageError } from './cli';
 import { writeFeatures } from './features';
@@ -219,7 +220,7 @@ async function trainIn(
   // check, so a failed run never leaves a half-written or unservable model where one is served.
   const staging = `${out}.staging-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
-  const args = [join(__dirname, 'train.py'), '--features', features, '--graph', graph, '--out', staging, '--feedback-delay-days', String(delay), '--source', values.data];
+  const args = [join(__dirname, 'train.py'), '--features', features, '--graph', graph, '--out', staging, '--feedback-delay-days', String(delay), '--source', values.data, '--amount-scale', AMOUNT_SCALE];
   for (const name of passThrough) if (values[name] !== undefined) args.push(`--${name}`, String(values[name]));
   if (values['no-refit']) args.push('--no-refit');
   if (values.quiet) args.push('--quiet');

@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOLLAR_FEATURES, FEATURE_NAMES, type FeatureName } from './features';
 import { GraphSageModel, type GraphInputs } from './graph';
+import { AMOUNT_SCALE } from './usd';
 import { XGBoostModel } from './xgboost';
 import { logit, sigmoid } from '../shared/logistic';
 
@@ -108,6 +109,14 @@ export function loadModelFolder(dir: string): ModelFolder {
     fail(
       `the model expects features [${features.join(', ')}] but this code computes [${expected.join(', ')}]` +
         `${detail ? ` (${detail})` : ' (a different order)'}: retrain with npm run train`,
+    );
+  }
+
+  if (manifest.amountScale !== AMOUNT_SCALE) {
+    fail(
+      manifest.amountScale === undefined
+        ? `the model was trained on amounts in each currency's major units, and this code's features are in US dollars (lambdas/fraud/usd.ts): retrain with npm run train`
+        : `the model's amount scale ${JSON.stringify(manifest.amountScale)} is not this code's ${AMOUNT_SCALE} (a rate in lambdas/fraud/usd.ts changed): retrain with npm run train`,
     );
   }
 

@@ -1,19 +1,21 @@
 /**
  * Every amount the fraud features see is its value in US dollars, so a customer's history in several
- * currencies is one scale: JPY 5,000 (about $33) after a USD 19.99 payment is 1.7 times the customer's mean,
+ * currencies is one scale: JPY 5,000 (about $34) after a USD 19.99 payment is 1.7 times the customer's mean,
  * not 250 times, and ISK 1,000,000 is about $8,000, not a million. The models learn dollar amounts; every
  * currency a payment can be made in is here (tested against `supportedCurrencies()`).
  *
  * These are REFERENCE rates, approximate mid-market rates of mid-2025, not money: they place an amount on
- * the models' scale, where a rate 20% off moves nothing a risk score can see (the features are ratios to the
- * customer's own history and a log amount), while a currency read as dollars is off by a factor of 100 to
- * 100,000. They never price, convert or reward anything (rewards use the exact REWARD_USD_RATES of the
- * deployment). They are part of the feature definition: training replays a file through this table and
- * serving scores through it, so changing a rate is a feature change, and the model should be retrained.
- * Where a currency has an official and a market rate far apart (IRR, SDG, CUP, YER), the table takes the
- * rate its payments are more likely to be priced at; fast-inflating ones (ARS, VES, TRY, NGN) drift by
- * tens of percent a year, which the features tolerate.
+ * the models' scale. A rate 20% off shifts a payment's dollar amount by 20% (the absolute amount features
+ * see that, the ratios to the customer's own history in one currency do not), while a currency read as
+ * dollars is off by a factor of 100 to 100,000. They never price, convert or reward anything (rewards use the
+ * exact REWARD_USD_RATES of the deployment). They are part of the feature definition: training replays a
+ * file through this table and serving scores through it, so changing a rate is a feature change:
+ * AMOUNT_SCALE (a hash of the table) is written into a model's manifest by `npm run train`, and a model of
+ * another scale refuses to load (retrain it). Where a currency's official and market rates are far apart the
+ * table takes IRR's market rate and the official (or Sana'a) rate of SDG, CUP, MMK and YER, 2 to 5 times
+ * below their market's; fast-inflating ones (ARS, VES, TRY, NGN) drift by tens of percent a year.
  */
+import { createHash } from 'node:crypto';
 import { currencyExponent } from '../../contracts/money';
 
 /** Units of each currency for one US dollar (approximate, mid-2025). */
@@ -43,6 +45,16 @@ const UNITS_PER_USD: Readonly<Record<string, number>> = {
   // Oceania
   AUD: 1.53, NZD: 1.68, FJD: 2.25, PGK: 4.1, SBD: 8.3, VUV: 119, WST: 2.7, TOP: 2.35, XPF: 104.6,
 };
+
+/**
+ * The amount scale of the features: `usd-` and a hash of the table. A model folder records the scale it was
+ * trained on (manifest `amountScale`); a model of another scale, or of none (trained on major units), does
+ * not load.
+ */
+export const AMOUNT_SCALE = `usd-${createHash('sha256')
+  .update(JSON.stringify(Object.entries(UNITS_PER_USD).sort(([a], [b]) => (a < b ? -1 : 1))))
+  .digest('hex')
+  .slice(0, 12)}`;
 
 /** The reference rate of a currency (units for one USD), or undefined for a currency the table lacks. */
 export function unitsPerUsd(currency: string): number | undefined {

@@ -4,6 +4,7 @@
  */
 import type { ConnectorDefinition } from '../../contracts/connectors';
 import type { LocalPlatform } from '../../local/platform';
+import { jsonEnvelope } from '../../contracts/steps';
 import { ApiClient, card, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
 
 const STRIPE: ConnectorDefinition = {
@@ -231,7 +232,7 @@ describe('3-D Secure', () => {
     const key = `3ds-${Date.now()}`;
     const body = stripeBody({ amount: 50_000, customerId: uniqueCustomer(), paymentMethod: threeDS, rewardWallet: '9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin' });
     // The workflow's own path: it ends in AwaitingCustomerAction, answering 202.
-    const { response, execution } = await platform.workflows.executePayment({ body, merchantId, idempotencyKey: key, requestId: '3ds' });
+    const { response, execution } = await platform.workflows.executePayment(jsonEnvelope(body, { merchantId, idempotencyKey: key, requestId: '3ds' }));
     expect(execution.states).toEqual(expect.arrayContaining(['Charge', 'Charged', 'AwaitingCustomerAction']));
     expect(response.status).toBe(202);
     const { payment } = JSON.parse(response.body);

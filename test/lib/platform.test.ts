@@ -237,6 +237,9 @@ describe('api', () => {
   });
 
   test('POST /pay starts the EXPRESS machine synchronously with the internals.md envelope', () => {
+    // The template goes live only after the functions that read its envelope are updated (a deploy never sends
+    // the new envelope to the previous code).
+    expect((methods['POST /pay'] as { DependsOn?: string[] }).DependsOn).toEqual(expect.arrayContaining([fnId('Payments'), fnId('Fraud')]));
     const pay = methods['POST /pay'].Properties!;
     const integration = pay.Integration;
     expect(integration.Type).toBe('AWS');

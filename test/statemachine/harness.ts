@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_TABLES } from '../../local/env';
-import { STEPS, type StepName } from '../../contracts/steps';
+import { jsonEnvelope, STEPS, type StepName } from '../../contracts/steps';
 import type { FunctionName } from '../../contracts/topology';
 import type { HandlerOverride, HandlerOverrides } from '../../local/functions';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
@@ -35,7 +35,7 @@ export function paymentBody(overrides: Record<string, unknown> = {}, card: strin
 }
 
 export function envelope(body: unknown, merchantId = MERCHANT): PayEnvelope {
-  return { body, merchantId, idempotencyKey: randomUUID(), requestId: randomUUID() };
+  return jsonEnvelope(body, { merchantId, idempotencyKey: randomUUID(), requestId: randomUUID() });
 }
 
 export interface Harness {

@@ -88,7 +88,9 @@ function setup(connectors: GatewayConnector[] = []): Setup {
       return c;
     },
   };
-  // A merchant of its own per test: the tests share one store.
+  // A merchant of its own per test: the tests share one store. The envelope carries the body parsed (as an
+  // execution started by the earlier template does), so a test can change a field; the text the template and the
+  // local server send is read by the same code after its checks (tested below, and end to end).
   const envelope = { body, merchantId: `m_${randomUUID().slice(0, 8)}`, idempotencyKey: `key-${randomUUID()}`, requestId: 'r1' };
   const advance = (ms: number) => {
     clock.now = new Date(clock.now.getTime() + ms);
@@ -137,6 +139,22 @@ describe('payment steps', () => {
     expect(result.outcome === 'respond' && parsed(result.response)).toMatchObject({ status, body: { error: { code } } });
     // Nothing was claimed: the good request with the same key is a first claim.
     if ('body' in change) await expect(started(s)).resolves.toMatchObject({ merchantId: s.envelope.merchantId });
+  });
+
+  it.each([
+    ['a key twice', `{"amount":2500,"currency":"EUR","amount":2500000}`, 'application/json', 400, 'amount'],
+    ['a fraction a double drops', `{"amount":2500.0000000000001,"currency":"EUR"}`, 'application/json', 400, 'amount'],
+    ['text that is not JSON', `{"amount":2500,`, 'application/json', 400, '(body)'],
+    ['a charset other than UTF-8', JSON.stringify(body), 'application/json; charset=latin1', 415, undefined],
+  ])('begin reads the body as sent (the envelope of the template and the local server): %s is refused, nothing claimed', async (_name, bodyText, contentType, status, field) => {
+    const s = setup();
+    const result = await service.begin({ ...s.envelope, body: undefined, bodyText, contentType, contentEncoding: '' }, s.deps);
+    const answer = result.outcome === 'respond' && parsed(result.response);
+    expect(answer).toMatchObject({ status });
+    if (field) expect(answer && answer.body.error.details.issues[0].field).toBe(field);
+    // The same body as valid text is the first claim of the key.
+    const text = { ...s.envelope, body: undefined, bodyText: JSON.stringify(body), contentType: 'application/json', contentEncoding: '' };
+    await expect(service.begin(text, s.deps)).resolves.toMatchObject({ outcome: 'new', payment: { request: { currency: 'EUR', amount: 2500 } } });
   });
 
   it('begin answers 422 for the same key with another payload, 409 while the lease holds, and replays a completed key', async () => {

@@ -55,6 +55,16 @@ describe('the served fraud model', () => {
       /manifest\.json: the model expects features \[amount\] but this code computes/,
     ],
     [
+      'a model trained on major units (before the dollar scale)',
+      (dir: string) => writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, amountScale: undefined })),
+      /manifest\.json: the model was trained on amounts in each currency's major units.*retrain with npm run train/,
+    ],
+    [
+      'a model trained on other reference rates',
+      (dir: string) => writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, amountScale: 'usd-000000000000' })),
+      /manifest\.json: the model's amount scale "usd-000000000000" is not this code's usd-[0-9a-f]{12}.*retrain/,
+    ],
+    [
       'thresholds out of order',
       (dir: string) => writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, thresholds: { review: 0.9, decline: 0.1 } })),
       /manifest\.json: "thresholds" must be/,
