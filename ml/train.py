@@ -309,7 +309,7 @@ def main(argv=None):
     parser.add_argument("--decline-precision", type=float, default=0.9, help="validation precision the decline threshold keeps (default 0.9)")
     parser.add_argument("--golden-rows", type=int, default=300, help="rows of golden predictions for the parity tests")
     parser.add_argument("--source", default="", help="where the transactions came from, for the manifest and card")
-    parser.add_argument("--amount-scale", default="", help="the features' amount scale (lambdas/fraud/usd.ts AMOUNT_SCALE), for the manifest")
+    parser.add_argument("--amount-scale", required=True, help="the features' amount scale (lambdas/fraud/usd.ts AMOUNT_SCALE, passed by npm run train), for the manifest")
     parser.add_argument("--quiet", action="store_true", help="print nothing")
     args = parser.parse_args(argv)
     if args.threads < 1:

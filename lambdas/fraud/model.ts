@@ -115,7 +115,7 @@ export function loadModelFolder(dir: string): ModelFolder {
   if (manifest.amountScale !== AMOUNT_SCALE) {
     fail(
       manifest.amountScale === undefined
-        ? `the model was trained on amounts in each currency's major units, and this code's features are in US dollars (lambdas/fraud/usd.ts): retrain with npm run train`
+        ? `the model does not record its amount scale (it was trained before model folders did; before 2026-12-03 the features read each currency's major units), and this code's features are in US dollars at lambdas/fraud/usd.ts's rates (${AMOUNT_SCALE}): retrain with npm run train`
         : `the model's amount scale ${JSON.stringify(manifest.amountScale)} is not this code's ${AMOUNT_SCALE} (a rate in lambdas/fraud/usd.ts changed): retrain with npm run train`,
     );
   }

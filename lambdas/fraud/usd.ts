@@ -47,12 +47,19 @@ const UNITS_PER_USD: Readonly<Record<string, number>> = {
 };
 
 /**
- * The amount scale of the features: `usd-` and a hash of the table. A model folder records the scale it was
+ * The amount scale of the features: `usd-` and a hash of the table (each currency's rate and exponent). A model folder records the scale it was
  * trained on (manifest `amountScale`); a model of another scale, or of none (trained on major units), does
  * not load.
  */
 export const AMOUNT_SCALE = `usd-${createHash('sha256')
-  .update(JSON.stringify(Object.entries(UNITS_PER_USD).sort(([a], [b]) => (a < b ? -1 : 1))))
+  .update(
+    JSON.stringify(
+      Object.entries(UNITS_PER_USD)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        // A currency's exponent scales its amounts as much as its rate does.
+        .map(([code, rate]) => [code, rate, currencyExponent(code)]),
+    ),
+  )
   .digest('hex')
   .slice(0, 12)}`;
 

@@ -41,8 +41,8 @@ beforeAll(async () => {
     handlerOverrides: {
       fraud: async (event, next) => {
         const out = (await next(event)) as Record<string, unknown>;
-        const envelope = (event as { step?: string; envelope?: { body?: unknown } }).envelope;
-        const body = typeof envelope?.body === 'string' ? (JSON.parse(envelope.body) as Record<string, unknown>) : (envelope?.body as Record<string, unknown> | undefined);
+        const envelope = (event as { step?: string; envelope?: { bodyText?: string } }).envelope;
+        const body = envelope?.bodyText === undefined ? undefined : (JSON.parse(envelope.bodyText) as Record<string, unknown>);
         const held = (event as { step?: string }).step === 'score' && String(body?.customerId ?? '').startsWith(HELD);
         return held ? { ...out, score: 0.93, decision: 'review' } : out;
       },

@@ -240,16 +240,21 @@ describe('api', () => {
     // The template goes live only after the functions that read its envelope are updated (a deploy never sends
     // the new envelope to the previous code).
     expect((methods['POST /pay'] as { DependsOn?: string[] }).DependsOn).toEqual(expect.arrayContaining([fnId('Payments'), fnId('Fraud')]));
+    // ... and the deployment the stage serves waits for the method (CDK's own rule, relied on here).
+    const payMethodId = Object.entries(template.findResources('AWS::ApiGateway::Method')).find(([, m]) => JSON.stringify(m) === JSON.stringify(methods['POST /pay']))![0];
+    const deployments = Object.values(template.findResources('AWS::ApiGateway::Deployment'));
+    expect(deployments).toHaveLength(1);
+    expect(deployments[0].DependsOn).toEqual(expect.arrayContaining([payMethodId]));
     const pay = methods['POST /pay'].Properties!;
     const integration = pay.Integration;
     expect(integration.Type).toBe('AWS');
     expect(JSON.stringify(integration.Uri)).toContain('states:action/StartSyncExecution');
     expect(integration.PassthroughBehavior).toBe('NEVER');
     const parts: unknown[] = integration.RequestTemplates['application/json']['Fn::Join'][1];
-    const template = parts.map((p) => (typeof p === 'string' ? p : `<${JSON.stringify(p)}>`)).join('');
+    const vtl = parts.map((p) => (typeof p === 'string' ? p : `<${JSON.stringify(p)}>`)).join('');
     // The envelope's six fields, from the documented sources, escaped like CDK's stepfunctions.vtl: the body's
     // text unparsed ($input.body, not $input.json), so Begin checks it as every route's body is checked.
-    expect(template).not.toContain('$input.json');
+    expect(vtl).not.toContain('$input.json');
     for (const fragment of [
       '$util.escapeJavaScript($input.body)',
       "input.params('Content-Type')",
@@ -265,11 +270,11 @@ describe('api', () => {
       '${q}requestId${q}',
       '$util.escapeJavaScript($inputString)',
     ]) {
-      expect(template).toContain(fragment);
+      expect(vtl).toContain(fragment);
     }
     // Each of the six values and the whole input are escaped, with JavaScript's \' turned back into '.
-    expect(template.split(`.replaceAll("\\\\'","'")`)).toHaveLength(8);
-    expect(template).toContain('"stateMachineArn": "<{"Ref":"SmartPayWorkflowsPaymentStateMachine9D8FAAE8"}>"');
+    expect(vtl.split(`.replaceAll("\\\\'","'")`)).toHaveLength(8);
+    expect(vtl).toContain('"stateMachineArn": "<{"Ref":"SmartPayWorkflowsPaymentStateMachine9D8FAAE8"}>"');
 
     const [ok, ...errors] = integration.IntegrationResponses;
     expect(ok.StatusCode).toBe('200');

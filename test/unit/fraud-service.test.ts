@@ -57,7 +57,7 @@ describe('the served fraud model', () => {
     [
       'a model trained on major units (before the dollar scale)',
       (dir: string) => writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, amountScale: undefined })),
-      /manifest\.json: the model was trained on amounts in each currency's major units.*retrain with npm run train/,
+      /manifest\.json: the model does not record its amount scale.*retrain with npm run train/,
     ],
     [
       'a model trained on other reference rates',
