@@ -96,7 +96,17 @@ export interface FunctionSpec {
 export interface QueueConsumer {
   readonly events: readonly [EventName, ...EventName[]];
   readonly function: FunctionName;
-  readonly queue: { readonly id: string; readonly batchSize: number; readonly batchingWindowSeconds: number; readonly maxReceiveCount: number };
+  readonly queue: {
+    readonly id: string;
+    readonly batchSize: number;
+    readonly batchingWindowSeconds: number;
+    readonly maxReceiveCount: number;
+    /**
+     * Locally, how long a failed batch waits before its one retry (@default 0: at once). The cloud retries after the
+     * queue's visibility timeout (6 × the function's timeout + the window), up to maxReceiveCount receives.
+     */
+    readonly localRetryDelaySeconds?: number;
+  };
 }
 
 /** A workflow started by its events (one rule targets the state machine; the workflow tells them apart). */
@@ -580,7 +590,9 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         // reward change (by event id, so a redelivery adds nothing). Batches of up to 10 share one embedding call.
         events: ['PaymentRecorded', 'PaymentRefunded', 'RewardChanged'],
         function: 'analytics',
-        queue: { id: 'AnalyticsIndex', batchSize: 10, batchingWindowSeconds: 1, maxReceiveCount: 5 },
+        // An event a crashed run was indexing stays claimed for the claims' 60 s lease (lambdas/analytics/claims.ts):
+        // the local retry waits past it, so the event is taken over, not dropped (the cloud's 169 s visibility does too).
+        queue: { id: 'AnalyticsIndex', batchSize: 10, batchingWindowSeconds: 1, maxReceiveCount: 5, localRetryDelaySeconds: 65 },
       },
     ],
     routes: [

@@ -257,6 +257,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         const queue = createLocalQueue((batch) => functions.background[consumer.function](batch), {
           batchSize: consumer.queue.batchSize,
           batchingWindowMs: consumer.queue.batchingWindowSeconds * 1000,
+          retryDelayMs: (consumer.queue.localRetryDelaySeconds ?? 0) * 1000,
           onError,
         });
         queues.push(queue);

@@ -38,6 +38,8 @@ export function createLocalQueue(
      */
     readonly batchingWindowMs?: number;
     readonly onError?: (message: string, error: unknown) => void;
+    /** How long a failed message waits before its retry (topology's localRetryDelaySeconds). @default 0 */
+    readonly retryDelayMs?: number;
   } = {},
 ): LocalQueue {
   const batchSize = options.batchSize ?? 10;
@@ -48,13 +50,25 @@ export function createLocalQueue(
   const buffered: Array<{ body: string; attempts: number; done: () => void }> = [];
   let running: Promise<void> | undefined;
   let sequence = 0;
+  /** Failed messages waiting out the retry delay (not buffered yet). */
+  let waiting = 0;
+  const retryDelayMs = options.retryDelayMs ?? 0;
 
   const drain = async () => {
     while (buffered.length) {
       const batch = buffered.splice(0, batchSize).map((m) => ({ ...m, messageId: `local-${(sequence += 1)}` }));
       const fail = (failed: typeof batch, error: unknown) => {
         const retry = failed.filter((m) => m.attempts < 1).map((m) => ({ body: m.body, attempts: m.attempts + 1, done: m.done }));
-        if (retry.length) buffered.push(...retry);
+        if (retry.length && retryDelayMs > 0) {
+          // As SQS keeps a failed message invisible for a while. A shutdown meanwhile leaves it unacknowledged: the bus
+          // delivers it again at the next start.
+          waiting += retry.length;
+          setTimeout(() => {
+            waiting -= retry.length;
+            buffered.push(...retry);
+            kick();
+          }, retryDelayMs).unref();
+        } else if (retry.length) buffered.push(...retry);
         const dropped = failed.filter((m) => m.attempts >= 1);
         if (dropped.length) options.onError?.(`[queue] ${dropped.length} message(s) failed twice and were dropped`, error);
         for (const m of dropped) m.done();
@@ -114,7 +128,7 @@ export function createLocalQueue(
       withoutWindow(async () => {
         while (running) await running;
       }),
-    busy: () => running !== undefined || buffered.length > 0,
+    busy: () => running !== undefined || buffered.length > 0 || waiting > 0,
     held: () => (closeWindow ? buffered.length : 0),
   };
 }

@@ -621,7 +621,8 @@ async function waitForIndex(dataDir: string, sent: readonly Sent[], log: (line: 
   const started = Date.now();
   let size = -1;
   let stableSince = Date.now();
-  while (Date.now() - started < 120_000) {
+  // Up to 200 s: an event a kill caught being indexed waits out its claim's lease (the local retry: 65 s).
+  while (Date.now() - started < 200_000) {
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     const missing = [...ended].filter((id) => !text.includes(`"eventId":"payment:${id}"`)).length;
     if (text.length !== size) {
@@ -634,7 +635,7 @@ async function waitForIndex(dataDir: string, sent: readonly Sent[], log: (line: 
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  log('analytics index: still catching up after 120 s');
+  log('analytics index: still catching up after 200 s');
 }
 
 async function waitForMints(run: Run, sent: readonly Sent[], log: (line: string) => void): Promise<void> {

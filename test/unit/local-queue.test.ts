@@ -77,6 +77,27 @@ describe('local queue', () => {
     expect(errors).toEqual(['[queue] 2 message(s) failed twice and were dropped']);
   });
 
+  it('waits the retry delay before the retry (a claim a crashed run held expires meanwhile), busy all along', async () => {
+    const attempts: number[] = [];
+    const started = Date.now();
+    const queue = createLocalQueue(
+      async () => {
+        attempts.push(Date.now() - started);
+        if (attempts.length === 1) throw new Error('busy elsewhere');
+      },
+      { retryDelayMs: 300 },
+    );
+    const done = queue.send('a');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(attempts).toHaveLength(1);
+    expect(queue.busy()).toBe(true); // the bus must not take it for delivered yet
+    await done;
+    expect(attempts).toHaveLength(2);
+    expect(attempts[1] - attempts[0]).toBeGreaterThanOrEqual(290);
+    await queue.idle();
+    expect(queue.busy()).toBe(false);
+  });
+
   it('retries only the messages a partial batch response names', async () => {
     const seen: string[][] = [];
     const errors: string[] = [];
