@@ -60,8 +60,9 @@ export function createLocalQueue(
       const fail = (failed: typeof batch, error: unknown) => {
         const retry = failed.filter((m) => m.attempts < 1).map((m) => ({ body: m.body, attempts: m.attempts + 1, done: m.done }));
         if (retry.length && retryDelayMs > 0) {
-          // As SQS keeps a failed message invisible for a while. A shutdown meanwhile leaves it unacknowledged: the bus
-          // delivers it again at the next start.
+          // As SQS keeps a failed message invisible for a while. The message is not done meanwhile: the platform's
+          // idle() and close() wait for its retry (up to the delay), and a process that dies first leaves its delivery
+          // unacknowledged, so the bus delivers it again at the next start.
           waiting += retry.length;
           setTimeout(() => {
             waiting -= retry.length;
