@@ -116,7 +116,7 @@ export function loadModelFolder(dir: string): ModelFolder {
     fail(
       manifest.amountScale === undefined
         ? `the model does not record its amount scale (it was trained before model folders did; before 2026-12-03 the features read each currency's major units), and this code's features are in US dollars at lambdas/fraud/usd.ts's rates (${AMOUNT_SCALE}): retrain with npm run train`
-        : `the model's amount scale ${JSON.stringify(manifest.amountScale)} is not this code's ${AMOUNT_SCALE} (a rate in lambdas/fraud/usd.ts changed): retrain with npm run train`,
+        : `the model's amount scale ${JSON.stringify(manifest.amountScale)} is not this code's ${AMOUNT_SCALE} (a rate or a currency's exponent behind lambdas/fraud/usd.ts changed since it was trained): retrain with npm run train`,
     );
   }
 
