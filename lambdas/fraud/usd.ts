@@ -70,12 +70,12 @@ export function unitsPerUsd(currency: string): number | undefined {
 
 /**
  * An amount's value in US dollars at the reference rate: the amount every fraud feature uses. USD amounts
- * are exactly major units (a USD-only data set gives the same features as before the table). Throws for a
- * currency the table lacks: every supported currency has a rate (tested), so that is a programming error.
+ * are exactly major units (USD's rate is 1, and x / 1 is x exactly: a USD-only data set gives the same features
+ * as before the table). Throws for a currency the table lacks: every supported currency has a rate (tested), so
+ * that is a programming error.
  */
 export function usdValue(amountMinor: number, currency: string): number {
   const major = amountMinor / 10 ** currencyExponent(currency);
-  if (currency === 'USD') return major;
   const rate = unitsPerUsd(currency);
   if (rate === undefined) throw new RangeError(`no reference USD rate for ${currency}`);
   return major / rate;
