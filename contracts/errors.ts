@@ -55,6 +55,15 @@ export class UnsupportedMediaTypeError extends DomainError {
   readonly code = 'unsupported_media_type';
 }
 
+/** The body is larger than the route can carry (details.issues names `(body)` and the limit). */
+export class PayloadTooLargeError extends DomainError {
+  readonly status = 413;
+  readonly code = 'payload_too_large';
+  constructor(message: string, readonly issues: FieldIssue[] = []) {
+    super(message, issues.length ? { issues } : undefined);
+  }
+}
+
 export class NotFoundError extends DomainError {
   readonly status = 404;
   readonly code = 'not_found';

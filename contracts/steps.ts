@@ -29,6 +29,8 @@ export const PayEnvelope = z
   .object({
     body: z.unknown().optional(),
     bodyText: z.string().optional().catch(undefined),
+    /** Set instead of `bodyText` when the input would pass PAY_INPUT_MAX_CHARS: its length then (Begin answers 413). */
+    oversizeChars: z.number().optional().catch(undefined),
     contentType: z.string().optional().catch(undefined),
     contentEncoding: z.string().optional().catch(undefined),
     merchantId: z.string().catch(''),
@@ -41,6 +43,51 @@ export type PayEnvelope = z.infer<typeof PayEnvelope>;
 /** The envelope of a JSON body sent as application/json, as the template and the local server build it. */
 export function jsonEnvelope(body: unknown, fields: { merchantId: string; idempotencyKey: string; requestId: string }): PayEnvelope {
   return { bodyText: JSON.stringify(body), contentType: 'application/json', contentEncoding: '', ...fields };
+}
+
+/**
+ * The most characters the payment workflow's input may take. Step Functions limits an execution's input, and every
+ * state's data, to 256 KiB of UTF-8. The input is ASCII (the template escapes every other character as `\uXXXX`),
+ * and later states carry the request Begin parsed beside it (Abort is given both), so this leaves room for that.
+ * API Gateway's template (lib/api.ts) and the local server check it alike: an input over it reaches the workflow
+ * as `oversizeChars`, without the body, and Begin answers 413 before anything is claimed.
+ */
+export const PAY_INPUT_MAX_CHARS = 160_000;
+
+/** The fields the template writes into the workflow's input, in its order. */
+const PAY_INPUT_FIELDS = ['bodyText', 'contentType', 'contentEncoding', 'merchantId', 'idempotencyKey', 'requestId'] as const;
+export type PayInputFields = Record<(typeof PAY_INPUT_FIELDS)[number], string>;
+
+/**
+ * The characters `text` takes once the template has escaped it: `$util.escapeJavaScript` (Apache Commons Lang's
+ * escapeJavaScript: `"`, `\` and `/` take 2, `\b \t \n \f \r` take 2, other control characters and every UTF-16
+ * unit above 0x7f take 6) with its `\'` turned back into `'`.
+ */
+export function templateEscapedLength(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) n += 6;
+    else if (c < 0x20) n += c === 8 || c === 9 || c === 10 || c === 12 || c === 13 ? 2 : 6;
+    else if (c === 0x22 || c === 0x5c || c === 0x2f) n += 2;
+    else n += 1;
+  }
+  return n;
+}
+
+/** The length of the input the template builds from these fields: `{"bodyText":"…",…}`, each value escaped. */
+export function payInputChars(fields: PayInputFields): number {
+  let n = 2 + PAY_INPUT_FIELDS.length - 1; // the braces and the commas
+  for (const key of PAY_INPUT_FIELDS) n += key.length + 5 + templateEscapedLength(fields[key]); // "key":"value"
+  return n;
+}
+
+/** The envelope as the template passes it: the fields as they are or, over PAY_INPUT_MAX_CHARS, its size in place of the body. */
+export function boundedPayEnvelope(fields: PayInputFields): PayEnvelope {
+  const chars = payInputChars(fields);
+  if (chars <= PAY_INPUT_MAX_CHARS) return fields;
+  const { bodyText: _body, ...rest } = fields;
+  return { oversizeChars: chars, ...rest };
 }
 
 /** The payment the workflow carries from Begin on. `request` is the normalised request (the idempotency hash covers it). */

@@ -18,6 +18,7 @@ import * as insights from './insights';
 import * as api from './api';
 import type { EventName } from './events';
 import { ENV, TABLE_ENV, type TableName } from './resources';
+import { PAY_INPUT_MAX_CHARS } from './steps';
 import type { FunctionSettings } from './settings';
 
 export const AREAS = ['fraud', 'routing', 'payments', 'rewards', 'analytics'] as const;
@@ -379,6 +380,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
           400: 'a bad field, or a missing or malformed Idempotency-Key',
           402: 'declined (fraud or gateway); details.payment holds the recorded payment',
           409: 'the same key is still being processed (idempotency_in_progress; details.paymentId names the payment)',
+          413: `the body is too large for the payment workflow (payload_too_large): with the headers, over ${PAY_INPUT_MAX_CHARS.toLocaleString('en-US')} characters once escaped, a character outside ASCII counting 6; nothing was claimed`,
           500: 'the workflow failed before anything was recorded or charged; safe to retry with the same key',
           422: 'the same key with another body (idempotency_key_reused), or no eligible connector (no_eligible_connector)',
           503: 'every eligible gateway failed retryably, or the payment stopped before it was charged (all_gateways_failed, interrupted); nothing was charged; or the platform is at capacity (service_unavailable, before the key is claimed: retry after Retry-After)',
@@ -675,7 +677,10 @@ export function errorStatuses(route: RouteSpec): Readonly<Record<number, string>
     statuses[401] = 'a missing, invalid or expired token';
     statuses[403] = 'the token carries no custom:merchantId claim';
   }
-  if (route.request) statuses[415] = 'the body is not JSON (Content-Type must be application/json)';
+  if (route.request) {
+    statuses[413] ??= 'the body is over 1 MB (payload_too_large)';
+    statuses[415] = 'the body is not JSON (Content-Type must be application/json)';
+  }
   return statuses;
 }
 

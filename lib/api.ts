@@ -17,6 +17,7 @@ import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM, processingBody, toRequestModelSchem
 import { NOT_JSON } from '../contracts/json';
 import { apiReferenceHtml } from '../contracts/api-docs';
 import { openApiDocument } from '../contracts/openapi';
+import { PAY_INPUT_MAX_CHARS } from '../contracts/steps';
 import { allRoutes, errorStatuses, type RouteSpec, type StaticDocument } from '../contracts/topology';
 import type { SmartPayFunctions } from './functions';
 import { acknowledge, REASONS } from './nag';
@@ -51,7 +52,9 @@ function gatewayError(code: string, message: string): string {
  * numbers a double cannot hold, the charset). Strings are escaped the way CDK's own
  * stepfunctions.vtl does it (`$util.escapeJavaScript(...).replaceAll("\\'","'")`): once for their place in the
  * input JSON, then the whole input once more as the `input` string of StartSyncExecution. Quotes are built
- * from `$q` rather than a placeholder replaced afterwards, so nothing in the client's body is rewritten.
+ * from `$q` rather than a placeholder replaced afterwards, so nothing in the client's body is rewritten. An input
+ * over PAY_INPUT_MAX_CHARS (contracts/steps.ts: Step Functions' 256 KiB, less room for later states) would fail to
+ * start the workflow: it goes as `oversizeChars` without the body, and Begin answers 413, as the local server does.
  */
 export function payRequestTemplate(stateMachineArn: string): string {
   return [
@@ -63,6 +66,10 @@ export function payRequestTemplate(stateMachineArn: string): string {
     `#set($idempotencyKey = $util.escapeJavaScript("$!input.params('${IDEMPOTENCY_HEADER}')").replaceAll("\\\\'","'"))`,
     `#set($requestId = $util.escapeJavaScript("$context.requestId").replaceAll("\\\\'","'"))`,
     '#set($inputString = "{${q}bodyText${q}:${q}$bodyText${q},${q}contentType${q}:${q}$contentType${q},${q}contentEncoding${q}:${q}$contentEncoding${q},${q}merchantId${q}:${q}$merchantId${q},${q}idempotencyKey${q}:${q}$idempotencyKey${q},${q}requestId${q}:${q}$requestId${q}}")',
+    '#set($inputChars = $inputString.length())',
+    `#if($inputChars > ${PAY_INPUT_MAX_CHARS})`,
+    '#set($inputString = "{${q}oversizeChars${q}:$inputChars,${q}contentType${q}:${q}$contentType${q},${q}contentEncoding${q}:${q}$contentEncoding${q},${q}merchantId${q}:${q}$merchantId${q},${q}idempotencyKey${q}:${q}$idempotencyKey${q},${q}requestId${q}:${q}$requestId${q}}")',
+    '#end',
     '{',
     `  "stateMachineArn": "${stateMachineArn}",`,
     `  "input": "$util.escapeJavaScript($inputString).replaceAll("\\\\'","'")"`,
@@ -86,6 +93,35 @@ export const PAY_RESPONSE_TEMPLATE = [
   JSON.stringify(processingBody()),
   '#end',
 ].join('\n');
+
+/** The AWS common rule set's SizeRestrictions_BODY: a body over this many bytes is blocked by the created web ACL. */
+export const WAF_BODY_LIMIT_BYTES = 8_192;
+/** The Retry-After of the created web ACL's per-IP rate limit (it counts over 5 minutes and re-checks often). */
+const WAF_RATE_RETRY_AFTER_SECONDS = 60;
+
+const WAF_FILTERED_MESSAGE =
+  "the API's web application firewall (AWS WAF) refused this request before the platform saw it, so nothing was done (a POST /pay key was not used): the AWS managed rules refuse, for example, markup or script in a field, a path traversal or an IP-address URL, no User-Agent header, or an address on AWS's IP reputation list (README: Deploy to AWS)";
+
+/** The created web ACL's own answers (WAFv2 custom responses, in the API's error shape; they cannot carry a request id). */
+export function wafResponses(rateLimitPer5Min: number) {
+  const json = (body: unknown): wafv2.CfnWebACL.CustomResponseBodyProperty => ({ contentType: 'APPLICATION_JSON', content: JSON.stringify(body) });
+  const problem = `is over ${WAF_BODY_LIMIT_BYTES.toLocaleString('en-US')} bytes, the size the API's web ACL takes (AWS common rule set, SizeRestrictions_BODY)`;
+  return {
+    bodies: {
+      bodyTooLarge: json({
+        error: { code: 'payload_too_large', message: `request body ${problem}; nothing was done (a POST /pay key was not used)`, details: { issues: [{ field: '(body)', problem }] } },
+      }),
+      rateLimited: json({
+        error: {
+          code: 'rate_limited',
+          message: `more than ${rateLimitPer5Min.toLocaleString('en-US')} requests from this IP address in 5 minutes, the API's web ACL limit; nothing was done (a POST /pay key was not used): retry after ${WAF_RATE_RETRY_AFTER_SECONDS} s with the same Idempotency-Key`,
+        },
+      }),
+    },
+    bodyTooLarge: { responseCode: 413, customResponseBodyKey: 'bodyTooLarge' },
+    rateLimited: { responseCode: 429, customResponseBodyKey: 'rateLimited', responseHeaders: [{ name: 'Retry-After', value: String(WAF_RATE_RETRY_AFTER_SECONDS) }] },
+  };
+}
 
 /** Props of {@link SmartPayApi}. */
 export interface SmartPayApiProps {
@@ -209,6 +245,9 @@ export class SmartPayApi extends Construct {
       // The same answer as the local platform's: 503 with Retry-After.
       ['Throttled', apigw.ResponseType.THROTTLED, '503', 'service_unavailable', '"the API is at capacity; nothing was done (a POST /pay key was not used): retry after 1 s with the same Idempotency-Key"'],
       ['UnsupportedMediaType', apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE, '415', 'unsupported_media_type', JSON.stringify(NOT_JSON)],
+      // A block by the stage's web ACL without a response of its own (the created one answers a body over its size
+      // rule with 413 and the rate limit with 429: WAF_RESPONSES).
+      ['WafFiltered', apigw.ResponseType.WAF_FILTERED, '403', 'request_blocked', JSON.stringify(WAF_FILTERED_MESSAGE)],
       ['Default4xx', apigw.ResponseType.DEFAULT_4XX, undefined, 'client_error', '$context.error.messageString'],
       ['Default5xx', apigw.ResponseType.DEFAULT_5XX, undefined, 'internal_error', '$context.error.messageString'],
     ];
@@ -370,26 +409,30 @@ export class SmartPayApi extends Construct {
         // Sampled requests would show request headers (bearer tokens) in the console.
         sampledRequestsEnabled: false,
       });
-      const managed = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
+      const managed = (name: string, priority: number, ruleActionOverrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[]): wafv2.CfnWebACL.RuleProperty => ({
         name,
         priority,
         overrideAction: { none: {} },
-        statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+        statement: { managedRuleGroupStatement: { vendorName: 'AWS', name, ...(ruleActionOverrides ? { ruleActionOverrides } : {}) } },
         visibilityConfig: visibility(name),
       });
+      // Blocks the client can act on answer in the API's error shape with their own status; the others get the
+      // WAF_FILTERED gateway response (403 request_blocked).
+      const responses = wafResponses(stage.wafRateLimitPer5Min);
       this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
         scope: 'REGIONAL',
         defaultAction: { allow: {} },
         description: `SmartPay API - ${stage.name}`,
         visibilityConfig: visibility(`SmartPayApi-${stage.name}`),
+        customResponseBodies: responses.bodies,
         rules: [
           managed('AWSManagedRulesAmazonIpReputationList', 10),
-          managed('AWSManagedRulesCommonRuleSet', 20),
+          managed('AWSManagedRulesCommonRuleSet', 20, [{ name: 'SizeRestrictions_BODY', actionToUse: { block: { customResponse: responses.bodyTooLarge } } }]),
           managed('AWSManagedRulesKnownBadInputsRuleSet', 30),
           {
             name: 'RateLimitPerIp',
             priority: 40,
-            action: { block: {} },
+            action: { block: { customResponse: responses.rateLimited } },
             statement: { rateBasedStatement: { limit: stage.wafRateLimitPer5Min, aggregateKeyType: 'IP' } },
             visibilityConfig: visibility('RateLimitPerIp'),
           },

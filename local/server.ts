@@ -15,6 +15,7 @@ import { apiReferenceHtml } from '../contracts/api-docs';
 import { consoleFile, consoleHeaders } from './console';
 import { debugEnabled } from '../contracts/debug';
 import { openApiDocument } from '../contracts/openapi';
+import { boundedPayEnvelope } from '../contracts/steps';
 import { allRoutes, type FunctionName, type RouteSpec } from '../contracts/topology';
 import { LOCAL_ACCOUNT } from './env';
 import type { Invoker } from './functions';
@@ -224,14 +225,17 @@ async function handle(
     let response;
     try {
       // The envelope API Gateway's template builds: the body's text and its media headers (Begin reads them).
-      response = await options.workflows.runPayment({
-        bodyText: body,
-        contentType: String(req.headers['content-type'] ?? ''),
-        contentEncoding: String(req.headers['content-encoding'] ?? ''),
-        merchantId: typeof merchantId === 'string' ? merchantId : '',
-        idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : '',
-        requestId,
-      });
+      // Over the workflow's input limit, its size in place of the body, as the template does.
+      response = await options.workflows.runPayment(
+        boundedPayEnvelope({
+          bodyText: body,
+          contentType: String(req.headers['content-type'] ?? ''),
+          contentEncoding: String(req.headers['content-encoding'] ?? ''),
+          merchantId: typeof merchantId === 'string' ? merchantId : '',
+          idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : '',
+          requestId,
+        }),
+      );
     } finally {
       admission.inFlight -= 1;
     }

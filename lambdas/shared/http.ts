@@ -7,10 +7,10 @@ import { parse } from '@aws-lambda-powertools/parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { IDEMPOTENCY_HEADER, IdempotencyKey, MERCHANT_CLAIM } from '../../contracts/api';
-import { ForbiddenError, isDomainError, UnsupportedMediaTypeError, ValidationError } from '../../contracts/errors';
+import { ForbiddenError, isDomainError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../contracts/errors';
 import { bodyMediaProblem, jsonTextProblem, jsonValueProblem } from '../../contracts/json';
 import { fieldIssues } from '../../contracts/issues';
-import type { PayEnvelope } from '../../contracts/steps';
+import { PAY_INPUT_MAX_CHARS, type PayEnvelope } from '../../contracts/steps';
 import { logger } from './powertools';
 
 export function isApiGatewayEvent(event: unknown): event is APIGatewayProxyEvent {
@@ -78,6 +78,10 @@ export function parseApiBody<S extends z.ZodType>(event: APIGatewayProxyEvent, s
  * an API event's, or (an execution started by an earlier template) the body already parsed.
  */
 export function parseEnvelopeBody<S extends z.ZodType>(envelope: PayEnvelope, schema: S): z.output<S> {
+  if (envelope.oversizeChars !== undefined) {
+    const problem = `is too large for a payment: with it the workflow's input would take ${envelope.oversizeChars} characters once escaped (a character outside ASCII takes 6), at most ${PAY_INPUT_MAX_CHARS}`;
+    throw new PayloadTooLargeError(`request body ${problem}`, [{ field: '(body)', problem }]);
+  }
   if (envelope.bodyText === undefined) return parseJsonValue(schema, envelope.body);
   return parseJsonText(schema, envelope.bodyText, envelope.contentType || undefined, envelope.contentEncoding || undefined);
 }

@@ -1,7 +1,7 @@
 /** The edge: health, JWKS, the Cognito-like authorizer (401/403) and the HTTP error shapes (404/405/413). */
 import { createLocalIssuer } from '../../local/issuer';
 import type { LocalPlatform } from '../../local/platform';
-import { ApiClient, payBody, startPlatform } from './client';
+import { ApiClient, fieldsOf, payBody, startPlatform, uniqueCustomer } from './client';
 
 let platform: LocalPlatform;
 let anonymous: ApiClient;
@@ -121,5 +121,18 @@ describe('HTTP errors keep the error shape and are never 5xx', () => {
     expectError(result, 413, 'payload_too_large');
     // The connection is still usable afterwards.
     expect((await merchant.call('GET', '/health')).status).toBe(200);
+  });
+
+  test('a /pay body the workflow input cannot hold → 413 naming the body, before the key is claimed', async () => {
+    // 40,000 × "€": 120 KB of UTF-8, under the 1 MB every route takes, but 240,000 characters once escaped into the
+    // payment workflow's input (6 each), over PAY_INPUT_MAX_CHARS: Step Functions could not start it in the cloud.
+    const key = `oversize-${Date.now()}`;
+    const result = await merchant.pay(payBody({ description: '€'.repeat(40_000) }), key);
+    expectError(result, 413, 'payload_too_large');
+    expect(fieldsOf(result)).toEqual(['(body)']);
+    expect(result.json.error.message).toMatch(/^request body is too large for a payment: with it the workflow's input would take 24\d{4} characters once escaped .*at most 160000$/);
+    // Nothing was claimed: the same key then takes a payment.
+    const paid = await merchant.pay(payBody({ customerId: uniqueCustomer() }), key);
+    expect(paid.status).toBe(201);
   });
 });

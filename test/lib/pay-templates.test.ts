@@ -5,7 +5,7 @@
  * Java's StringEscapeUtils.escapeJavaScript (it escapes ' as \' and non-ASCII as \uXXXX), and
  * String.replaceAll takes a Java regular expression.
  */
-import { PayEnvelope } from '../../contracts/steps';
+import { boundedPayEnvelope, PAY_INPUT_MAX_CHARS, PayEnvelope, payInputChars, type PayInputFields } from '../../contracts/steps';
 import { PaymentRequest, ProcessingResponse } from '../../contracts/api';
 import { DomainError } from '../../contracts/errors';
 import { parseEnvelopeBody } from '../../lambdas/shared/http';
@@ -33,7 +33,7 @@ function escapeJavaScript(input: unknown): JavaString {
     else if (char === '\t') out += '\\t';
     else if (char === '\b') out += '\\b';
     else if (char === '\f') out += '\\f';
-    else if (code < 0x20 || code > 0x7e) {
+    else if (code < 0x20 || code > 0x7f) {
       // Java works in UTF-16 code units.
       for (const unit of char.split('')) out += `\\u${unit.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
     } else out += char;
@@ -44,15 +44,27 @@ function escapeJavaScript(input: unknown): JavaString {
 const util = { escapeJavaScript, parseJson: (text: unknown) => JSON.parse(String(text)) };
 const ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Payment';
 
+/**
+ * The request template as velocityjs can run it: Java's `String.length()` on the built input, which velocityjs has
+ * no method for on a JS string, becomes a call of the emulation's `$java.length`.
+ */
+function runnableTemplate(): string {
+  const template = payRequestTemplate(ARN);
+  expect(template.split('$inputString.length()').length - 1).toBe(1);
+  return template.replace('$inputString.length()', '$java.length($inputString)');
+}
+const java = { length: (text: unknown) => String(text).length };
+
 /** Renders the request template for a body (its text as sent: a string is sent as it is, anything else as JSON). */
 function renderRequest(body: unknown, headers: Record<string, string>, claims: Record<string, string>) {
-  const text = render(payRequestTemplate(ARN), {
+  const text = render(runnableTemplate(), {
     input: {
       body: typeof body === 'string' ? body : JSON.stringify(body),
       params: (name: string) => headers[name] ?? '',
     },
     context: { requestId: 'req-123', authorizer: { claims } },
     util,
+    java,
   });
   const request = JSON.parse(text) as { stateMachineArn: string; input: string };
   return { request, envelope: JSON.parse(request.input) };
@@ -82,9 +94,9 @@ describe('POST /pay request template', () => {
       idempotencyKey: 'key-1',
       requestId: 'req-123',
     });
-    // The envelope contracts/steps.ts declares, field for field (the local server builds the same), but `body`:
-    // the parsed body of executions started by an earlier template.
-    expect(Object.keys(envelope).sort()).toEqual(Object.keys(PayEnvelope.shape).filter((k) => k !== 'body').sort());
+    // The envelope contracts/steps.ts declares, field for field (the local server builds the same), but `body`
+    // (the parsed body of executions started by an earlier template) and `oversizeChars` (below).
+    expect(Object.keys(envelope).sort()).toEqual(Object.keys(PayEnvelope.shape).filter((k) => k !== 'body' && k !== 'oversizeChars').sort());
     expect(PayEnvelope.parse(envelope)).toEqual(envelope);
   });
 
@@ -118,6 +130,48 @@ describe('POST /pay request template', () => {
     const { envelope } = renderRequest(text, { 'Idempotency-Key': `it's-"k"` }, { 'custom:merchantId': "m'1" });
     expect(envelope).toMatchObject({ bodyText: text, merchantId: "m'1", idempotencyKey: `it's-"k"`, requestId: 'req-123' });
     expect(JSON.parse(envelope.bodyText)).toEqual(body);
+  });
+
+  test('an input over PAY_INPUT_MAX_CHARS goes without the body, with its size, and Begin answers 413 naming the body', () => {
+    const headers = { 'Content-Type': 'application/json', 'Idempotency-Key': 'key-big' };
+    const claims = { 'custom:merchantId': 'm_1' };
+    const fields = (bodyText: string): PayInputFields => ({ bodyText, contentType: 'application/json', contentEncoding: '', merchantId: 'm_1', idempotencyKey: 'key-big', requestId: 'req-123' });
+    // Bodies around the limit, in characters that escape to 1, 2 and 6 (the template's lengths, counted by
+    // contracts/steps.ts payInputChars, are checked against the rendered input).
+    const prefix = '{"amount":1999,"currency":"USD","customerId":"c","description":"';
+    const room = PAY_INPUT_MAX_CHARS - payInputChars(fields(`${prefix}"}`));
+    const cases: Array<[string, boolean]> = [
+      [`${prefix}${'a'.repeat(room)}"}`, true],
+      [`${prefix}${'a'.repeat(room + 1)}"}`, false],
+      [`${prefix}${'/'.repeat(Math.floor(room / 2))}"}`, true],
+      [`${prefix}${'€'.repeat(Math.floor(room / 6))}"}`, true],
+      [`${prefix}${'€'.repeat(Math.floor(room / 6) + 1)}"}`, false],
+      [`${prefix}${'💳\u007f\u0001\n'.repeat(Math.floor(room / 21))}"}`, true], // 12 + 1 + 6 + 2
+      [`${prefix}${'x'.repeat(2 * 1024 * 1024)}"}`, false],
+    ];
+    for (const [text, fits] of cases) {
+      const { request, envelope } = renderRequest(text, headers, claims);
+      const chars = payInputChars(fields(text));
+      expect(boundedPayEnvelope(fields(text))).toEqual(envelope); // the local server passes what the template passes
+      if (fits) {
+        expect(request.input.length).toBe(chars);
+        expect(chars).toBeLessThanOrEqual(PAY_INPUT_MAX_CHARS);
+        expect(envelope.bodyText).toBe(text);
+        continue;
+      }
+      expect(chars).toBeGreaterThan(PAY_INPUT_MAX_CHARS);
+      expect(envelope).toEqual({ oversizeChars: chars, contentType: 'application/json', contentEncoding: '', merchantId: 'm_1', idempotencyKey: 'key-big', requestId: 'req-123' });
+      expect(request.input.length).toBeLessThan(1000);
+      let thrown: unknown;
+      try {
+        parseEnvelopeBody(PayEnvelope.parse(envelope), PaymentRequest);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(DomainError);
+      expect((thrown as DomainError).status).toBe(413);
+      expect((thrown as DomainError).toBody()).toMatchObject({ error: { code: 'payload_too_large', details: { issues: [{ field: '(body)', problem: expect.stringContaining(`${chars} characters`) }] } } });
+    }
   });
 
   test('a missing claim or header becomes an empty string, which Begin answers with 403 or 400', () => {

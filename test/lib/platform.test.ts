@@ -8,12 +8,13 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ENV, METRICS, TABLES } from '../../contracts/resources';
 import { render } from 'velocityjs';
-import { toRequestModelSchema } from '../../contracts/api';
+import { ErrorBody, toRequestModelSchema } from '../../contracts/api';
 import { eventPattern } from '../../contracts/events';
 import { openApiDocument } from '../../contracts/openapi';
 import { apiReferenceHtml } from '../../contracts/api-docs';
 import { allFunctions, allRoutes } from '../../contracts/topology';
 import { SmartPayStack, STAGES } from '../../lib';
+import { WAF_BODY_LIMIT_BYTES } from '../../lib/api';
 
 /** Every route with a JSON body, by `METHOD /path`. */
 const REQUEST_SCHEMAS = Object.fromEntries(allRoutes().flatMap((r) => (r.request ? [[`${r.method} ${r.path}`, r.request] as const] : [])));
@@ -293,7 +294,7 @@ describe('api', () => {
       ['5\\d{2}', '503'],
     ]);
     // Every status /pay answers (contracts/topology.ts), the authorizer's, and 500 for an execution that did not complete.
-    expect(pay.MethodResponses.map((r: { StatusCode: string }) => r.StatusCode)).toEqual(['201', '202', '400', '401', '402', '403', '409', '415', '422', '500', '503']);
+    expect(pay.MethodResponses.map((r: { StatusCode: string }) => r.StatusCode)).toEqual(['201', '202', '400', '401', '402', '403', '409', '413', '415', '422', '500', '503']);
   });
 
   test('the /pay integration role may only start sync executions of the payment machine', () => {
@@ -307,7 +308,7 @@ describe('api', () => {
     const byType = Object.fromEntries(
       resourcesOf(template, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties!.ResponseType, r.Properties!]),
     );
-    for (const type of ['BAD_REQUEST_BODY', 'BAD_REQUEST_PARAMETERS', 'UNAUTHORIZED', 'ACCESS_DENIED', 'THROTTLED', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
+    for (const type of ['BAD_REQUEST_BODY', 'BAD_REQUEST_PARAMETERS', 'UNAUTHORIZED', 'ACCESS_DENIED', 'THROTTLED', 'WAF_FILTERED', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
       expect(byType[type]).toBeDefined();
       const body = byType[type].ResponseTemplates['application/json'] as string;
       // What API Gateway substitutes: messageString is a quoted JSON string, the others are raw text.
@@ -328,6 +329,25 @@ describe('api', () => {
     expect(byType.THROTTLED.StatusCode).toBe('503');
     expect(byType.THROTTLED.ResponseParameters).toEqual({ 'gatewayresponse.header.Retry-After': "'1'" });
     expect(byType.THROTTLED.ResponseTemplates['application/json']).toContain('"code":"service_unavailable"');
+  });
+
+  test("the web ACL's blocks answer in the API's error shape: a body over its size rule 413, its rate limit 429 with Retry-After, the rest 403", () => {
+    const acl = resourcesOf(template, 'AWS::WAFv2::WebACL')[0][1].Properties!;
+    const bodies = acl.CustomResponseBodies as Record<string, { ContentType: string; Content: string }>;
+    const parsed = Object.fromEntries(Object.entries(bodies).map(([key, body]) => [key, ErrorBody.parse(JSON.parse(body.Content))]));
+    for (const body of Object.values(bodies)) expect(body.ContentType).toBe('APPLICATION_JSON');
+    const rules = Object.fromEntries((acl.Rules as Array<{ Name: string }>).map((rule) => [rule.Name, rule])) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- CloudFormation JSON
+    // The common rule set's body-size rule keeps blocking, with a 413 naming the body and the limit.
+    expect(rules.AWSManagedRulesCommonRuleSet.Statement.ManagedRuleGroupStatement.RuleActionOverrides).toEqual([
+      { Name: 'SizeRestrictions_BODY', ActionToUse: { Block: { CustomResponse: { ResponseCode: 413, CustomResponseBodyKey: 'bodyTooLarge' } } } },
+    ]);
+    expect(parsed.bodyTooLarge.error).toMatchObject({ code: 'payload_too_large', details: { issues: [{ field: '(body)', problem: expect.stringContaining(`${WAF_BODY_LIMIT_BYTES.toLocaleString('en-US')} bytes`) }] } });
+    expect(rules.RateLimitPerIp.Action).toEqual({ Block: { CustomResponse: { ResponseCode: 429, CustomResponseBodyKey: 'rateLimited', ResponseHeaders: [{ Name: 'Retry-After', Value: '60' }] } } });
+    expect(rules.RateLimitPerIp.Statement.RateBasedStatement.Limit).toBe(STAGES.dev.wafRateLimitPer5Min);
+    expect(parsed.rateLimited.error.message).toContain(`more than ${STAGES.dev.wafRateLimitPer5Min.toLocaleString('en-US')} requests`);
+    // Every custom response names a body the web ACL holds (CloudFormation would refuse an unknown key at deploy).
+    const keys = JSON.stringify(acl.Rules).match(/"CustomResponseBodyKey":"[^"]+"/g)!.map((k) => k.split(':')[1].replaceAll('"', ''));
+    expect(new Set(keys)).toEqual(new Set(Object.keys(bodies)));
   });
 
   test('stage: throttling from the stage config, X-Ray, JSON access logs, error-only execution logs without data', () => {
