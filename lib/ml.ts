@@ -132,19 +132,43 @@ export function tarGz(files: ReadonlyArray<{ readonly name: string; readonly con
   return gzipSync(Buffer.concat(parts), { level: 9 });
 }
 
+/** The parts of a model folder's manifest the artefact needs. */
+interface ModelManifest {
+  readonly features?: unknown;
+  readonly amountScale?: unknown;
+  readonly models?: { readonly xgboost?: unknown };
+}
+
+function readManifest(manifestPath: string): ModelManifest {
+  if (!existsSync(manifestPath)) throw new Error(`${manifestPath}: no such file (modelDir must be a model folder written by npm run train)`);
+  try {
+    return JSON.parse(readFileSync(manifestPath, 'utf8')) as ModelManifest;
+  } catch (error) {
+    throw new Error(`${manifestPath}: not a valid manifest (${(error as Error).message})`);
+  }
+}
+
 /**
  * Writes `model.tar.gz` (one `xgboost-model` entry: the booster the model folder's manifest names) into a
  * temporary folder keyed by its content, and returns its path. Errors name the file at fault.
  */
 export function buildModelArtifact(modelDir: string): string {
   const manifestPath = path.join(modelDir, 'manifest.json');
-  if (!existsSync(manifestPath)) throw new Error(`${manifestPath}: no such file (modelDir must be a model folder written by npm run train)`);
-  let file: unknown;
-  try {
-    file = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { models?: { xgboost?: unknown } }).models?.xgboost;
-  } catch (error) {
-    throw new Error(`${manifestPath}: not a valid manifest (${(error as Error).message})`);
+  const manifest = readManifest(manifestPath);
+  // The fraud function computes the feature vector it sends the endpoint: the booster must read the same features,
+  // on the same amount scale, as the model the function embeds (whose own loader checks them against the code).
+  const embeddedPath = path.join(DEFAULT_FRAUD_MODEL_DIR, 'manifest.json');
+  if (path.resolve(manifestPath) !== embeddedPath) {
+    const embedded = readManifest(embeddedPath);
+    for (const key of ['features', 'amountScale'] as const) {
+      if (JSON.stringify(manifest[key]) !== JSON.stringify(embedded[key])) {
+        throw new Error(
+          `${manifestPath}: its "${key}" (${JSON.stringify(manifest[key] ?? null)}) differs from that of the model the fraud function embeds (${JSON.stringify(embedded[key])}, in ${embeddedPath}): the function would send the endpoint vectors its booster was not trained on; retrain with npm run train`,
+        );
+      }
+    }
   }
+  const file = manifest.models?.xgboost;
   if (typeof file !== 'string' || file === '') throw new Error(`${manifestPath}: "models.xgboost" (the model file) is missing`);
   const boosterPath = path.join(modelDir, file);
   if (!existsSync(boosterPath)) throw new Error(`${boosterPath}: no such file (named by ${manifestPath} in models.xgboost)`);
@@ -172,7 +196,9 @@ export const SERVERLESS_MEMORY_SIZES = [1024, 2048, 3072, 4096, 5120, 6144] as c
 /** Props of {@link SmartPayFraudEndpoint}. */
 export interface SmartPayFraudEndpointProps {
   /**
-   * A model folder written by `npm run train` (manifest.json and the XGBoost JSON it names).
+   * A model folder written by `npm run train` (manifest.json and the XGBoost JSON it names). Its features and
+   * amount scale must be those of the model the fraud function embeds, which computes the vectors the endpoint
+   * scores (checked at synth).
    * @default DEFAULT_FRAUD_MODEL_DIR (lambdas/fraud/model, the one the Lambda embeds)
    */
   readonly modelDir?: string;

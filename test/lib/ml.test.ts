@@ -2,7 +2,8 @@
  * SmartPayFraudEndpoint: the fraud booster on a SageMaker serverless endpoint (built-in XGBoost image), wired
  * into the platform by `fraudEndpoint`. Template assertions, cdk-nag, and the synth-time tar.gz builder.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Stack } from 'aws-cdk-lib';
@@ -69,6 +70,21 @@ describe('tar.gz builder', () => {
 
   test('a folder without a manifest fails naming the file', () => {
     expect(() => buildModelArtifact(path.join(DEFAULT_FRAUD_MODEL_DIR, '..'))).toThrow(/manifest\.json: no such file/);
+  });
+
+  test("a folder trained on other features or another amount scale than the embedded model's is refused at synth", () => {
+    const manifest = JSON.parse(readFileSync(path.join(DEFAULT_FRAUD_MODEL_DIR, 'manifest.json'), 'utf8'));
+    const folder = (changes: Record<string, unknown>) => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'smartpay-model-'));
+      writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ ...manifest, ...changes }));
+      copyFileSync(path.join(DEFAULT_FRAUD_MODEL_DIR, manifest.models.xgboost), path.join(dir, manifest.models.xgboost));
+      return dir;
+    };
+    // A copy of the embedded folder is fine.
+    expect(untar(gunzipSync(readFileSync(buildModelArtifact(folder({}))))).map((e) => e.name)).toEqual([XGBOOST_MODEL_FILE]);
+    expect(() => buildModelArtifact(folder({ amountScale: undefined }))).toThrow(/its "amountScale" \(null\) differs from that of the model the fraud function embeds .*retrain with npm run train/);
+    expect(() => buildModelArtifact(folder({ amountScale: 'usd-000000000000' }))).toThrow(/its "amountScale" \("usd-000000000000"\)/);
+    expect(() => buildModelArtifact(folder({ features: manifest.features.slice(1) }))).toThrow(/its "features" \(\["log_amount"/);
   });
 });
 
