@@ -19,6 +19,7 @@ export const money = (amount: number, currency: string) => `${formatMajor({ amou
 export function opening(label: string): string {
   if (label.startsWith('the ')) return `In ${label}`;
   if (/^[A-Z][a-z]+ \d{4}/.test(label)) return `In ${label}`;
+  if (/^\d{4}(?![-\d])/.test(label)) return `In ${label}`; // a year: "In 2025 (UTC)"
   if (/^\d{4}-/.test(label)) return `From ${label}`;
   return label.charAt(0).toUpperCase() + label.slice(1);
 }

@@ -12,6 +12,7 @@
  */
 import { ASKABLE, MAX_WINDOW_DAYS, QueryPlan, type Dimension, type Metric, type PlanFilter, type PlanWindow } from '../../contracts/analytics';
 import { isSupportedCurrency } from '../../contracts/money';
+import { CountryCode } from '../../contracts/regions';
 import { calendarDay } from '../shared/calendar';
 
 export type Planned = { readonly plan: QueryPlan } | { readonly cannot: string; readonly askable: readonly string[] };
@@ -137,6 +138,7 @@ export function unreadTimeWords(question: string): string | undefined {
     // A "between" or a "last N" that did not read (a date that is no day, the wrong order, N of 0, negative or huge).
     /\bbetween\s+\S+\s+and\s+\S+|\b(?:last|past)\s+[-+]?[\d.,e]+\s+\w+/.exec(q) ??
     /\b\d{4}-\d{2}(?:-\d{2})?\b|\b\d{1,2}\/\d{1,2}(?:\/\d{2,4})?\b/.exec(q) ??
+    /\b(?:over|within|in)\s+(?:the\s+)?\d+\s+(?:hours?|days?|weeks?|months?|quarters?|years?)\b/.exec(q) ??
     /\b(?:since|until|till)\s+\S+|\b\d+\s+\w+\s+ago\b|\b(?:in|during|for|year)\s+(?:1[0-9]|2[0-9])\d{2}\b/.exec(q) ??
     // "May" is a month and a verb: a question's "may" is not read as a time.
     new RegExp(
@@ -178,17 +180,94 @@ export function comparisonOf(question: string, main: PlanWindow): PlanWindow | u
   return undefined;
 }
 
-/** Supported ISO-4217 codes written in capitals in the question ("volume in EUR"), in order, once each. */
+/** Names of one currency a question may use ("volume in yen"). */
+const CURRENCY_NAMES: Readonly<Record<string, string>> = {
+  yen: 'JPY', euro: 'EUR', euros: 'EUR', sterling: 'GBP', pound: 'GBP', pounds: 'GBP', yuan: 'CNY', renminbi: 'CNY', reais: 'BRL',
+  rupiah: 'IDR', baht: 'THB', zloty: 'PLN', zlotys: 'PLN', forint: 'HUF', shekel: 'ILS', shekels: 'ILS', 'swiss franc': 'CHF', 'swiss francs': 'CHF',
+};
+/** Names several currencies share: the question must say which, by its code. */
+const SHARED_CURRENCY_NAMES = /\b(?:dollars?|pesos?|rupees?|francs?|dinars?|kron(?:a|or|er|ur)|krónur|crowns?|riyals?|rials?|shillings?|liras?)\b/;
+/** Currency codes that are also English words: read in capitals only ("ALL", not "all"). */
+const WORD_CODES = new Set(['all', 'ars', 'bam', 'bob', 'cad', 'cop', 'cup', 'gel', 'kgs', 'mad', 'mop', 'nad', 'pen', 'ron', 'rub', 'sos', 'top', 'try']);
+
+/**
+ * The supported ISO-4217 currencies a question names, in order, once each: codes in capitals ("volume in EUR"),
+ * in lower case but for those that are English words ("eur payments"), and one currency's names ("in yen").
+ */
 export function currenciesOf(question: string): string[] {
-  return [...new Set([...question.matchAll(/\b[A-Z]{3}\b/g)].map((m) => m[0]).filter(isSupportedCurrency))];
+  const found: Array<{ at: number; code: string }> = [];
+  for (const m of question.matchAll(/\b[A-Za-z]{3}\b/g)) {
+    const [word] = m;
+    const code = word.toUpperCase();
+    const read = word === code || (word === word.toLowerCase() && !WORD_CODES.has(word));
+    if (read && isSupportedCurrency(code)) found.push({ at: m.index, code });
+  }
+  const q = question.toLowerCase();
+  for (const [name, code] of Object.entries(CURRENCY_NAMES)) {
+    for (const m of q.matchAll(new RegExp(`\\b${name}\\b`, 'g'))) found.push({ at: m.index, code });
+  }
+  return [...new Set(found.sort((a, b) => a.at - b.at).map((f) => f.code))];
 }
+
+/** Country codes in capitals after "from", "in" or "country" ("payments from BR"). */
+const COUNTRY_CODE_AFTER = /\b(?:from|in|country|countries)\s+([A-Z]{2})\b/g;
 
 function countriesOf(question: string): string[] {
   const q = ` ${question.toLowerCase().replace(/[^a-z0-9 ]/g, ' ')} `;
   const found = Object.entries(COUNTRY_WORDS).filter(([, words]) => words.some((w) => q.includes(` ${w} `) || q.includes(` ${w}s `))).map(([code]) => code);
-  // Codes in capitals after "from"/"in"/"country" ("payments from BR").
-  for (const m of question.matchAll(/\b(?:from|in|country|countries)\s+([A-Z]{2})\b/g)) if (COUNTRY_WORDS[m[1]!]) found.push(m[1]!);
+  for (const m of question.matchAll(COUNTRY_CODE_AFTER)) if (CountryCode.safeParse(m[1]).success) found.push(m[1]!);
   return [...new Set(found)];
+}
+
+/** Customer ids a question names after "customer" (an id has a digit, `_` or `@`: "customer cus_1"). */
+function customersOf(question: string): string[] {
+  return [...new Set([...question.matchAll(/\bcustomer\s+(?:id\s+)?["'`]?([A-Za-z0-9][\w.:@+-]*[\d_@][\w.:@+-]*)/g)].map((m) => m[1]!.replace(/[.:]+$/, '')))];
+}
+
+const KNOWN_PLACE_WORDS = new Set([
+  ...Object.values(COUNTRY_WORDS).flat(),
+  ...MONTHS,
+  ...Object.keys(CURRENCY_NAMES),
+  ...['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday', 'the', 'my', 'our', 'all', 'total', 'each', 'every', 'which', 'what', 'there', 'here', 'this', 'that', 'last', 'today', 'yesterday', 'review'],
+]);
+/** Words that follow "customer" in a question without naming one ("per customer this month", "which customer paid most"). */
+const CUSTOMER_FOLLOWERS = new Set([
+  'a', 'an', 'the', 'and', 'or', 'by', 'with', 'who', 'that', 'which', 'is', 'was', 'has', 'had', 'have', 'of', 'in', 'for', 'on', 'at', 'from', 'to', 'per',
+  'count', 'counts', 'volume', 'base', 'ids', 'id', 'payments', 'paid', 'spent', 'spend', 'made', 'did', 'does', 'rewards', 'reward', 'tokens', 'this',
+  'last', 'today', 'yesterday', 'these', 'those', 'ever', 'most', 'more', 'less', 'got', 'gets', 'earned', 'received', 'compared', 'vs', 'than',
+]);
+const CONNECTOR_STOPWORDS = new Set(['a', 'an', 'the', 'another', 'other', 'any', 'which', 'what', 'each', 'every', 'all', 'our', 'my', 'card', 'cards', 'wallet', 'wallets', 'amazon', 'solana', 'fallback', 'fallbacks']);
+
+/**
+ * A condition the question puts on its payments that the plans cannot express, which answering without it would
+ * silently drop: amounts or counts ("over 100 USD", "more than 3"), card brands and methods the platform does not
+ * name, a gateway, country or customer it does not know, a currency name several currencies share. The reason, or
+ * undefined when every condition it names was read.
+ */
+export function unreadCondition(question: string, connectorsRead: readonly string[]): string | undefined {
+  const q = question.toLowerCase();
+  // A comparison with a number that is not a span of time ("over 100 USD", "more than 3"; not "over 7 days", nor a date).
+  const threshold =
+    /\b(?:over|above|under|below|exceeding|(?:more|less|fewer|greater|bigger|larger|smaller|higher|lower)\s+than|at\s+(?:least|most)|between)\s+(?:[$€£¥]\s*)?\d[\d,]*(?:\.\d+)?(?![-\d/.]|\s*(?:hours?|days?|weeks?|months?|quarters?|years?|h|d)\b)(?:\s*[a-z]{3}\b)?|[<>]=?\s*[$€£¥]?\s*\d[\d,.]*/.exec(q);
+  if (threshold) return `answers cover every amount and count: a condition such as "${threshold[0].trim()}" is not one they can apply`;
+  const brand = /\b(?:american express|amex|visa|master ?card|maestro|discover|jcb|diners(?: club)?|union ?pay|paypal|apple pay|google pay|klarna|venmo|alipay|we ?chat(?: pay)?|bitcoin|crypto(?:currency)?|ach|sepa|bank transfers?|cash|debit(?: cards?)?|credit(?: cards?)?|prepaid)\b/.exec(q);
+  if (brand) return `payments can be told apart by method (card, wallet for Amazon Pay, Solana Pay), not by "${brand[0]}"`;
+  for (const m of q.matchAll(/\b(?:via|through|using)\s+([a-z][\w-]*)/g)) {
+    if (!CONNECTOR_STOPWORDS.has(m[1]!) && !connectorsRead.includes(m[1]!)) return `"${m[1]}" is not a connector id: name a gateway by its id (stripe-us, amazon-pay, ...)`;
+  }
+  for (const m of question.matchAll(COUNTRY_CODE_AFTER)) {
+    if (!CountryCode.safeParse(m[1]).success && !KNOWN_PLACE_WORDS.has(m[1]!.toLowerCase())) return `"${m[1]}" is not a country code: name a country by its ISO code (BR), its name (Brazil) or its adjective (Brazilian)`;
+  }
+  for (const m of question.matchAll(/\b(?:from|in)\s+([A-Z][a-z]+)\b/g)) {
+    if (!KNOWN_PLACE_WORDS.has(m[1]!.toLowerCase())) return `I do not know "${m[1]}": name a country by its ISO code (BR), its name (Brazil) or its adjective (Brazilian), and a currency by its code (EUR)`;
+  }
+  const shared = SHARED_CURRENCY_NAMES.exec(q);
+  if (shared) return `"${shared[0]}" names several currencies: name the currency by its code (USD, CAD, MXN, ...)`;
+  if (customersOf(question).length === 0) {
+    const named = /\bcustomer\s+(?:id\s+)?["'`]?([\w.@-]+)/.exec(q)?.[1];
+    if (named !== undefined && !CUSTOMER_FOLLOWERS.has(named)) return `I cannot tell which customer "${named}" is: name a customer by its id (customer cus_123)`;
+  }
+  return undefined;
 }
 
 /** A count or an amount asked for ("how many", "total", "volume", "average", ...), as opposed to a rate. */
@@ -224,6 +303,11 @@ function groupOf(q: string): { groupBy?: Dimension; top?: number } {
   return {};
 }
 
+/** Connector ids a question names ("via stripe-us"). */
+function connectorsOf(question: string): string[] {
+  return [...new Set([...question.matchAll(/\b(?:on|at|via|through|using|connector|gateway)\s+([a-z0-9]+(?:-[a-z0-9]+)+)\b/g)].map((m) => m[1]!))];
+}
+
 function filtersOf(question: string, metric: Metric): PlanFilter[] {
   const q = question.toLowerCase();
   const filters: PlanFilter[] = [];
@@ -237,8 +321,10 @@ function filtersOf(question: string, metric: Metric): PlanFilter[] {
   if (methods.length) filters.push({ field: 'method', in: methods });
   const currencies = currenciesOf(question);
   if (currencies.length) filters.push({ field: 'currency', in: currencies });
-  const connectors = [...question.matchAll(/\b(?:on|at|via|through|connector|gateway)\s+([a-z0-9]+(?:-[a-z0-9]+)+)\b/g)].map((m) => m[1]!);
-  if (connectors.length) filters.push({ field: 'connector', in: [...new Set(connectors)] });
+  const connectors = connectorsOf(question);
+  if (connectors.length) filters.push({ field: 'connector', in: connectors });
+  const customers = customersOf(question);
+  if (customers.length) filters.push({ field: 'customer', in: customers });
   // A status filter only where the metric is not itself a rate over statuses.
   if (metric === 'count' || metric === 'total_amount' || metric === 'average_amount') {
     const statuses = [
@@ -305,6 +391,8 @@ export function planQuestion(question: string, now: Date, options: { readonly wi
       `I cannot read the time window "${unread}" (answers cover one window: today, yesterday, last N hours/days/weeks/months, this week/month/quarter/year, last quarter/year, "in March", "in 2025", "between 2026-11-01 and 2026-11-07"; or give \`from\` and \`to\`)`,
     );
   }
+  const condition = unreadCondition(question, connectorsOf(question));
+  if (condition) return cannot(condition);
   const compareTo = comparisonOf(question, main);
   const grouped = groupBy;
   const parsed = QueryPlan.safeParse({
@@ -326,7 +414,7 @@ export function planQuestion(question: string, now: Date, options: { readonly wi
           : `a window covers at most ${MAX_WINDOW_DAYS} days, and ${main.label} is longer: ask for a shorter one`,
       );
     }
-    return cannot(`the question asks for ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+    return cannot(parsed.error.issues.map((i) => (i.path[0] === 'metric' ? i.message : `${i.path.join('.')} ${i.message}`)).join('; '));
   }
   return { plan: parsed.data };
 }

@@ -134,6 +134,8 @@ describe('windows', () => {
       ['how many payments in 1969', 'in 1969'],
       ['how many payments between 2026-12-31 and 2026-01-01', 'between 2026-12-31 and 2026-01-01'],
       ['how many payments between 2026-02-29 and 2026-03-01', 'between 2026-02-29 and 2026-03-01'],
+      ['how many payments over 7 days', 'over 7 days'],
+      ['total volume within 48 hours', 'within 48 hours'],
     ]) {
       expect([question, planQuestion(question, NOW)]).toEqual([question, expect.objectContaining({ cannot: expect.stringContaining(`"${words}"`) })]);
     }
@@ -229,6 +231,46 @@ describe("can't answer", () => {
     const planned = planQuestion(question, NOW);
     expect(planned).toMatchObject({ cannot: expect.stringMatching(reason) });
     expect('askable' in planned && planned.askable.length).toBeGreaterThan(3);
+  });
+});
+
+describe('a condition it cannot apply is a "can\'t answer", never the unfiltered figure', () => {
+  it.each([
+    ['how many payments over 100 USD today', /"over 100 usd" is not one they can apply/],
+    ['total volume of payments above $50 this week', /"above \$50"/],
+    ['how many customers made more than 3 payments this month', /"more than 3"/],
+    ['how many payments >= 1000 yesterday', /">= 1000"/],
+    ['decline rate for amex cards today', /not by "amex"/],
+    ['approval rate of Visa cards', /not by "visa"/],
+    ['how many credit card payments today', /not by "credit card"/],
+    ['how many payments via paypal today', /not by "paypal"/],
+    ['how many payments through adyen today', /"adyen" is not a connector id/],
+    ['how many payments from Narnia today', /I do not know "Narnia"/],
+    ['how many payments from ZZ today', /"ZZ" is not a country code/],
+    ['how many payments from customer alice today', /which customer "alice"/],
+    ['total volume in dollars this month', /"dollars" names several currencies/],
+    ['how many peso payments yesterday', /"peso" names several currencies/],
+  ])('%s', (question, reason) => {
+    expect(planQuestion(question, NOW)).toMatchObject({ cannot: expect.stringMatching(reason) });
+  });
+
+  it.each([
+    ['how many payments in yen today', [{ field: 'currency', in: ['JPY'] }]],
+    ['how many jpy payments today', [{ field: 'currency', in: ['JPY'] }]],
+    ['how many eur or gbp payments today', [{ field: 'currency', in: ['EUR', 'GBP'] }]],
+    ['volume in euros and pounds this week', [{ field: 'currency', in: ['EUR', 'GBP'] }]],
+    // Codes that are English words are read in capitals only.
+    ['how many payments in all currencies today', []],
+    ['how many payments in ALL today', [{ field: 'currency', in: ['ALL'] }]],
+    ['how many payments from KE today', [{ field: 'country', in: ['KE'] }]],
+    ['how many payments from customer cus_1 today', [{ field: 'customer', in: ['cus_1'] }]],
+    ['how many payments did customer alice@example.com make this week', [{ field: 'customer', in: ['alice@example.com'] }]],
+    ['which gateway approves Brazilian cards best', [{ field: 'country', in: ['BR'] }, { field: 'method', in: ['card'] }]],
+    ['total volume over the last 30 days', []],
+    ['average amount per customer this month', []],
+    ['how often did payments fall back to another gateway?', []],
+  ])('%s → its filters', (question, filters) => {
+    expect(metricPlan(question).filters).toEqual(filters);
   });
 });
 
