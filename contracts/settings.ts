@@ -4,7 +4,8 @@
  * (lambdas/shared/config.ts), and the local platform's defaults pass the same checks.
  */
 import { z } from 'zod';
-import { ConnectorRegistry } from './connectors';
+import { ConnectorRegistry, parseFaultList } from './connectors';
+import { ENV } from './resources';
 import { SolanaAddress } from './ids';
 import { fieldIssues } from './issues';
 
@@ -90,4 +91,45 @@ export function settingsProblems(error: z.ZodError, data: unknown): string {
   return fieldIssues(error, data)
     .map((i) => `${i.field}: ${i.problem}`)
     .join('; ');
+}
+
+/**
+ * The functions' numeric tunables (contracts/topology.ts `from: 'tunable'`; the CDK sets none, locally the
+ * launcher's environment may): each one's range and its default. The functions read them with these
+ * (lambdas/shared/config.ts), and the local platform checks what you set against them before it starts.
+ */
+export const TUNABLE_NUMBERS: Readonly<Record<string, { readonly schema: z.ZodType<number>; readonly fallback?: number }>> = {
+  [ENV.fraudEndpointTimeoutMs]: { schema: z.number().min(1).max(5_000), fallback: 30 },
+  [ENV.sandboxLatencyMs]: { schema: z.number().min(0).max(10_000), fallback: 0 },
+  [ENV.gatewayTimeoutMs]: { schema: z.number().min(100).max(14_000), fallback: 8_000 },
+  [ENV.paymentLeaseMs]: { schema: z.number().min(1_000).max(900_000) },
+  [ENV.reconcileAfterMs]: { schema: z.number().min(1_000).max(86_400_000) },
+  [ENV.mintConfirmTimeoutMs]: { schema: z.number().min(100).max(50_000), fallback: 20_000 },
+  [ENV.mintSweepAfterMs]: { schema: z.number().min(0).max(86_400_000), fallback: 120_000 },
+  [ENV.analyticsVisibilityMs]: { schema: z.number().min(0).max(86_400_000), fallback: 600_000 },
+  [ENV.routingModelTtlMs]: { schema: z.number().min(0).max(300_000), fallback: 1_000 },
+  [ENV.routingHealthTtlMs]: { schema: z.number().min(0).max(60_000), fallback: 1_000 },
+  [ENV.routingEndpointTimeoutMs]: { schema: z.number().min(1).max(5_000), fallback: 20 },
+  [ENV.routingSeed]: { schema: z.number().int().min(0).max(2 ** 32 - 1) },
+};
+
+/** A numeric variable's value checked by `schema`, or the error naming the variable, the problem and the value. */
+export function parseNumberSetting(name: string, raw: string, schema: z.ZodType<number>): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value)) throw new Error(`environment variable ${name} must be a number, got "${raw}"`);
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new Error(`environment variable ${name} ${settingsProblems(parsed.error, value).replace(/^\(root\): /, '')}, got "${raw}"`);
+  return parsed.data;
+}
+
+/** What is wrong with a tunable's value (a number out of range, a bad SANDBOX_FAULTS), or undefined. */
+export function tunableProblem(name: string, raw: string): string | undefined {
+  try {
+    const numeric = TUNABLE_NUMBERS[name];
+    if (numeric) parseNumberSetting(name, raw, numeric.schema);
+    else if (name === ENV.sandboxFaults) parseFaultList(raw, name);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }

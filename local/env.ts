@@ -5,7 +5,7 @@
  * its own function's variables, so a variable its cloud function lacks is missing locally too.
  */
 import { ENV, type TableName } from '../contracts/resources';
-import { FunctionSettings, settingsProblems } from '../contracts/settings';
+import { FunctionSettings, settingsProblems, tunableProblem } from '../contracts/settings';
 import { allFunctions, renderEnvironment, type FunctionName } from '../contracts/topology';
 import { LOCAL_CONNECTORS } from './connectors';
 
@@ -93,6 +93,13 @@ export function localEnvironments(options: LocalEnvOptions): Record<FunctionName
   const unknown = Object.keys(overrides).filter((name) => !settable.has(name));
   if (unknown.length) {
     throw new Error(`no local function reads ${unknown.join(', ')} (each function gets only the variables contracts/topology.ts declares for it)`);
+  }
+  // A tunable out of range would make its functions fail at every call: refused before anything starts.
+  for (const source of [options.inherited ?? {}, overrides]) {
+    for (const [variable, value] of Object.entries(source)) {
+      const problem = value === undefined || value === '' || !settable.has(variable) ? undefined : tunableProblem(variable, value);
+      if (problem) throw new Error(problem);
+    }
   }
   const checked = FunctionSettings.safeParse(LOCAL_SETTINGS);
   if (!checked.success) throw new Error(`local settings: ${settingsProblems(checked.error, LOCAL_SETTINGS)}`);

@@ -18,9 +18,11 @@ import {
   RewardTokenProgram,
   RewardUsdRates,
   RoutingFeeWeights,
+  parseNumberSetting,
   settingsProblems,
   SolanaRpcUrl,
   thresholdsProblem,
+  TUNABLE_NUMBERS,
 } from '../../contracts/settings';
 
 export interface RuntimeConfig {
@@ -122,8 +124,12 @@ function required(name: string): string {
   return value;
 }
 
-function number(name: string, fallback: number, min: number, max: number): number {
-  return setting(name, z.number().min(min).max(max), fallback);
+/** A numeric tunable, by its range and default in contracts/settings.ts. */
+function tunable(name: string): number;
+function tunable(name: string, optional: 'optional'): number | undefined;
+function tunable(name: string, _optional?: 'optional'): number | undefined {
+  const { schema, fallback } = TUNABLE_NUMBERS[name]!;
+  return fallback === undefined ? setting(name, schema) : setting(name, schema, fallback);
 }
 
 /** A numeric variable checked by its schema (the stage's settings use the same ones: contracts/settings.ts). */
@@ -132,11 +138,7 @@ function setting(name: string, schema: z.ZodType<number>): number | undefined;
 function setting(name: string, schema: z.ZodType<number>, fallback?: number): number | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value)) throw new Error(`environment variable ${name} must be a number, got "${raw}"`);
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw badSetting(name, parsed.error, value, raw);
-  return parsed.data;
+  return parseNumberSetting(name, raw, schema);
 }
 
 /** A variable whose value its schema refused: the problem in the stage's words, and the value as given. */
@@ -211,7 +213,7 @@ export function config(): RuntimeConfig {
       declineThreshold,
       modelDir: process.env[ENV.fraudModelDir] || undefined,
       endpointName: process.env[ENV.fraudEndpointName] || undefined,
-      endpointTimeoutMs: number(ENV.fraudEndpointTimeoutMs, 30, 1, 5_000),
+      endpointTimeoutMs: tunable(ENV.fraudEndpointTimeoutMs),
     },
     maxPaymentAttempts: setting(ENV.maxPaymentAttempts, MaxPaymentAttempts, 3),
     acceptRawCards: process.env[ENV.acceptRawCards] === 'true',
@@ -220,17 +222,17 @@ export function config(): RuntimeConfig {
       return json === undefined ? DEFAULT_CONNECTORS : parseConnectorRegistry(json, ENV.connectors);
     },
     sandboxFaults: parseFaultList(process.env[ENV.sandboxFaults], ENV.sandboxFaults),
-    sandboxLatencyMs: number(ENV.sandboxLatencyMs, 0, 0, 10_000),
+    sandboxLatencyMs: tunable(ENV.sandboxLatencyMs),
     sandboxLedgerDir: process.env[ENV.sandboxLedgerDir] || undefined,
     gateways: {
       credentialsSecretArn: process.env[ENV.gatewayCredentialsSecretArn] || undefined,
       cardFingerprintSecretArn: process.env[ENV.cardFingerprintSecretArn] || undefined,
-      timeoutMs: number(ENV.gatewayTimeoutMs, 8_000, 100, 14_000),
+      timeoutMs: tunable(ENV.gatewayTimeoutMs),
       stripeApiUrl: process.env[ENV.stripeApiUrl] || undefined,
       amazonPayApiUrl: process.env[ENV.amazonPayApiUrl] || undefined,
     },
-    paymentLeaseMs: setting(ENV.paymentLeaseMs, z.number().min(1_000).max(900_000)),
-    reconcileAfterMs: setting(ENV.reconcileAfterMs, z.number().min(1_000).max(86_400_000)),
+    paymentLeaseMs: tunable(ENV.paymentLeaseMs, 'optional'),
+    reconcileAfterMs: tunable(ENV.reconcileAfterMs, 'optional'),
     rewardTokenDecimals: setting(ENV.rewardTokenDecimals, RewardTokenDecimals, 6),
     get rewardUsdRates() {
       // REWARD_USD_RATES: exact decimal strings by currency.
@@ -246,8 +248,8 @@ export function config(): RuntimeConfig {
         mintAuthoritySecretArn: process.env[ENV.solanaMintAuthoritySecretArn] || undefined,
         treasurySecretArn: process.env[ENV.solanaTreasurySecretArn] || undefined,
         relayDailyLimit: setting(ENV.relayDailyLimit, RelayDailyLimit, DEFAULT_RELAY_DAILY_LIMIT),
-        confirmTimeoutMs: number(ENV.mintConfirmTimeoutMs, 20_000, 100, 50_000),
-        sweepAfterMs: number(ENV.mintSweepAfterMs, 120_000, 0, 86_400_000),
+        confirmTimeoutMs: tunable(ENV.mintConfirmTimeoutMs),
+        sweepAfterMs: tunable(ENV.mintSweepAfterMs),
       });
     },
     dynamodbEndpoint: process.env[ENV.dynamodbEndpoint] || undefined,
@@ -263,19 +265,19 @@ export function config(): RuntimeConfig {
           .transform((v) => ({ provider: v.slice(0, v.indexOf(':')) as Exclude<Planner, 'parser'>, model: v.slice(v.indexOf(':') + 1) })),
       ),
       openaiApiKey: process.env[ENV.openaiApiKey] || undefined,
-      visibilityMs: number(ENV.analyticsVisibilityMs, 600_000, 0, 86_400_000),
+      visibilityMs: tunable(ENV.analyticsVisibilityMs),
       llmApiKeySecretArn: process.env[ENV.llmApiKeySecretArn] || undefined,
       openaiBaseUrl: textSetting(ENV.openaiBaseUrl, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
       embeddingModel: textSetting(ENV.embeddingModel, z.string().regex(/^(use-lite|none|[a-z0-9-]+\.[a-z0-9.:-]+)$/, 'must be use-lite, none or a Bedrock model id')) ?? DEFAULT_EMBEDDING_MODEL,
     },
-    routingModelTtlMs: number(ENV.routingModelTtlMs, 1_000, 0, 300_000),
-    routingHealthTtlMs: number(ENV.routingHealthTtlMs, 1_000, 0, 60_000),
+    routingModelTtlMs: tunable(ENV.routingModelTtlMs),
+    routingHealthTtlMs: tunable(ENV.routingHealthTtlMs),
     routing: {
       endpointName: process.env[ENV.routingEndpointName] || undefined,
-      endpointTimeoutMs: number(ENV.routingEndpointTimeoutMs, 20, 1, 5_000),
+      endpointTimeoutMs: tunable(ENV.routingEndpointTimeoutMs),
       // ROUTING_FEE_WEIGHTS: λ by merchant id (and `default`).
       feeWeights: jsonSetting(ENV.routingFeeWeights, RoutingFeeWeights) ?? {},
-      seed: setting(ENV.routingSeed, z.number().int().min(0).max(2 ** 32 - 1)),
+      seed: tunable(ENV.routingSeed, 'optional'),
     },
   };
   return cached;

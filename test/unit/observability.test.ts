@@ -34,6 +34,14 @@ describe('LOG_LEVEL and DEBUG on the local platform', () => {
     expect(localEnvironments({ ...base, inherited: { LOG_LEVEL: 'DEBUG', POWERTOOLS_LOG_LEVEL: 'ERROR' } }).payments.POWERTOOLS_LOG_LEVEL).toBe('ERROR');
     expect(localEnvironments(base).payments.POWERTOOLS_LOG_LEVEL).toBe('WARN');
   });
+
+  it('refuses a tunable out of its range before anything starts, naming the variable, the limit and the value', () => {
+    expect(() => localEnvironments({ ...base, inherited: { SANDBOX_LATENCY_MS: '12000' } })).toThrow('environment variable SANDBOX_LATENCY_MS must be at most 10000, got "12000"');
+    expect(() => localEnvironments({ ...base, env: { GATEWAY_TIMEOUT_MS: 'soon' } })).toThrow('environment variable GATEWAY_TIMEOUT_MS must be a number, got "soon"');
+    expect(() => localEnvironments({ ...base, inherited: { SANDBOX_FAULTS: 'bogus' } })).toThrow(/SANDBOX_FAULTS entries look like connector=fault/);
+    // In range: passed on to the functions that read it.
+    expect(localEnvironments({ ...base, inherited: { SANDBOX_LATENCY_MS: '10000' } }).payments.SANDBOX_LATENCY_MS).toBe('10000');
+  });
 });
 
 describe('correlation', () => {
