@@ -531,6 +531,8 @@ export const Payment = z.object({
   customerId: z.string(),
   card: CardSummary.optional(),
   wallet: WalletSummary.optional(),
+  /** A Solana Pay payment's method: nothing of the customer is known before the transfer (its signature is the attempt's reference). */
+  solanaPay: z.object({}).strict().optional(),
   country: z.string().optional(),
   /** The country the request came from (the request's ipCountry), as given. */
   ipCountry: z.string().optional(),

@@ -79,5 +79,7 @@ function responses(route: RouteSpec, schemas: Json, errorResponse: (description:
   }
   const errors = errorStatuses(route);
   for (const status of Object.keys(errors).map(Number).sort((a, b) => a - b)) out[status] = errorResponse(errors[status] as string);
+  // At capacity (service_unavailable: the stage's throttle in AWS, admission control locally) a 503 says when to retry.
+  if (out[503]) out[503] = { ...(out[503] as object), headers: { 'Retry-After': { description: 'with service_unavailable (at capacity): the seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } } } };
   return out;
 }

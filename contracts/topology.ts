@@ -372,7 +372,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
         responses: {
           201: ok('succeeded', api.PaymentResponse),
           202: ok(
-            'held for review ({payment}), or still processing ({status: "processing"}): repeat the request with the same Idempotency-Key for the outcome',
+            'held for review ({payment} with status review), awaiting the customer ({payment} with status pending_action and its action: 3-D Secure, or a Solana Pay transfer), or still processing ({status: "processing"}): repeat the request with the same Idempotency-Key, or read GET /payments/{id}, for the outcome',
             z.union([api.PaymentResponse, api.ProcessingResponse]),
           ),
         },

@@ -1,6 +1,7 @@
 /** Helpers for the e2e suites: a platform on an ephemeral loopback port, tokens, and a small fetch client. */
 import { randomUUID } from 'node:crypto';
 import type { HandlerOverrides } from '../../local/functions';
+import { Payment } from '../../contracts/api';
 import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
 import { startLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../../local/platform';
 
@@ -104,6 +105,12 @@ export class ApiClient {
   pay(body: unknown, key: string | null = randomUUID(), headers: Record<string, string> = {}): Promise<CallResult> {
     return this.call('POST', '/pay', { body, headers: key === null ? headers : { 'idempotency-key': key, ...headers } });
   }
+}
+
+/** Every field of an answer's payment is one the API declares (contracts/api.ts Payment, so docs/openapi.json). */
+export function expectDeclaredPayment(payment: Record<string, unknown>): void {
+  expect(Object.keys(payment).filter((key) => !Object.hasOwn(Payment.shape, key))).toEqual([]);
+  expect(Payment.safeParse(payment).success).toBe(true);
 }
 
 /** The field names a 400 validation error names. */

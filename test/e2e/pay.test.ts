@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { HandlerOverride } from '../../local/functions';
 import { LOCAL_TABLES } from '../../local/env';
 import type { LocalPlatform } from '../../local/platform';
-import { ApiClient, card, fieldsOf, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
+import { ApiClient, card, expectDeclaredPayment, fieldsOf, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
 
 /** Holds the charge of payments whose Idempotency-Key is `gated`, until the test releases it. */
 const gate = { key: '', entered: () => undefined as void, release: () => undefined as void };
@@ -90,6 +90,8 @@ test('what the request said is on the payment: ipCountry too (nothing accepted i
   const read = await client.call('GET', `/payments/${paid.json.payment.paymentId}`);
   expect(read.json.payment).toMatchObject({ country: 'US', ipCountry: 'DE', description: 'Blue mug' });
   expect(read.json.payment.searchWords).toBeUndefined();
+  expectDeclaredPayment(paid.json.payment);
+  expectDeclaredPayment(read.json.payment);
 });
 
 describe('idempotency', () => {

@@ -12,7 +12,7 @@ import { DEFAULT_CONNECTORS } from '../../contracts/connectors';
 import { LOCAL_CONNECTORS, LOCAL_SOLANA_PAY } from '../../local/connectors';
 import type { LocalPlatform } from '../../local/platform';
 import { localPayKeys } from '../../local/solana/pay-tokens';
-import { ApiClient, closeConnection, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
+import { ApiClient, closeConnection, expectDeclaredPayment, payBody, startPlatform, uniqueCustomer, uniqueMerchant } from './client';
 
 const SOLANA_PAY = LOCAL_CONNECTORS.find((c) => c.kind === 'solana_pay')!;
 let platform: LocalPlatform;
@@ -75,7 +75,8 @@ async function requested(amount: number, currency = 'USD') {
   const result = await client.pay(payBody({ amount, currency, customerId: uniqueCustomer(), paymentMethod: { type: 'solana_pay' } }));
   expect(result.status).toBe(202);
   const { payment } = result.json;
-  expect(payment).toMatchObject({ status: 'pending_action', action: { type: 'solana_pay', recipient: LOCAL_SOLANA_PAY.recipient } });
+  expect(payment).toMatchObject({ status: 'pending_action', action: { type: 'solana_pay', recipient: LOCAL_SOLANA_PAY.recipient }, solanaPay: {} });
+  expectDeclaredPayment(payment);
   return { payment, request: parseURL(payment.action.url) as TransferRequestURL };
 }
 
