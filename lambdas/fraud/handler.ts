@@ -63,6 +63,14 @@ function dependencies(): FraudDeps {
   return deps;
 }
 
+/**
+ * The cold start's work: the model's load (a missing or mismatched folder fails here, naming the file) and the
+ * configuration's checks. The local platform runs it at start; Lambda runs it at the first call.
+ */
+export function init(): void {
+  dependencies();
+}
+
 async function timedScore(tx: FeatureTransaction): Promise<ScoredTransaction> {
   const started = performance.now();
   const scored = await scoreTransaction(tx, dependencies());

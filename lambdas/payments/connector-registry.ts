@@ -73,6 +73,7 @@ export function connectorRegistry(cfg: RuntimeConfig, read: SecretReader = secre
         return new SandboxConnector(definition, {
           fault: cfg.sandboxFaults[definition.id],
           latencyMs: cfg.sandboxLatencyMs,
+          timeoutMs: cfg.gateways.timeoutMs,
           ledgerDir: cfg.sandboxLedgerDir,
         });
     }

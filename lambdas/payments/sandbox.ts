@@ -29,7 +29,10 @@ export type SandboxFault = 'unavailable' | 'timeout';
 
 export interface SandboxOptions {
   readonly fault?: string;
+  /** The added latency of each answer (SANDBOX_LATENCY_MS). */
   readonly latencyMs?: number;
+  /** The caller's budget for an answer (GATEWAY_TIMEOUT_MS): a later one is a timeout, its outcome unknown. */
+  readonly timeoutMs?: number;
   readonly now?: () => Date;
   /** The durable ledger's folder; in memory (this process) when omitted. */
   readonly ledgerDir?: string;
@@ -166,9 +169,21 @@ export class SandboxConnector implements GatewayConnector {
     this.ledger = ledgerFor(definition.id, options.ledgerDir);
   }
 
+  /**
+   * The answer's latency, within the caller's budget: past it, the call is a timeout whose outcome is unknown (what
+   * it asked for was done: the ledger holds it, and `retrieve` finds it), as a gateway that answers too late.
+   */
+  private async answerDelay(what: string): Promise<void> {
+    const { latencyMs = 0, timeoutMs } = this.options;
+    if (latencyMs <= 0) return;
+    const late = timeoutMs !== undefined && latencyMs > timeoutMs;
+    await new Promise((resolve) => setTimeout(resolve, late ? timeoutMs : latencyMs));
+    if (late) throw new GatewayAmbiguousError(`${this.id} did not answer the ${what} within ${timeoutMs} ms (GATEWAY_TIMEOUT_MS)`);
+  }
+
   async charge(request: ChargeRequest): Promise<ChargeResult> {
-    if (this.options.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.options.latencyMs));
     if (this.options.fault === 'unavailable') {
+      await this.answerDelay('charge');
       throw new GatewayRetryableError(`${this.id} is unavailable`, 'gateway_unavailable', { connectorId: this.id });
     }
     let outcome = this.ledger.get(request.idempotencyKey);
@@ -176,6 +191,7 @@ export class SandboxConnector implements GatewayConnector {
       outcome = this.process(request);
       this.ledger.record(request.idempotencyKey, outcome, request, (this.options.now ?? (() => new Date()))().toISOString());
     }
+    await this.answerDelay('charge');
     if (this.options.fault === 'timeout') {
       throw new GatewayAmbiguousError(`${this.id} timed out after the request was sent`);
     }
@@ -192,8 +208,8 @@ export class SandboxConnector implements GatewayConnector {
   }
 
   async refund(call: RefundCall): Promise<RefundResult> {
-    if (this.options.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.options.latencyMs));
     if (this.options.fault === 'unavailable') {
+      await this.answerDelay('refund');
       throw new GatewayRetryableError(`${this.id} is unavailable`, 'gateway_unavailable', { connectorId: this.id });
     }
     let line = this.ledger.refund(call.idempotencyKey);
@@ -211,6 +227,7 @@ export class SandboxConnector implements GatewayConnector {
       line = declined ? { ...base, declined } : { ...base, reference };
       this.ledger.recordRefund(line);
     }
+    await this.answerDelay('refund');
     if (this.options.fault === 'timeout') throw new GatewayAmbiguousError(`${this.id} timed out after the refund was sent`);
     return refundOutcome(line, this.id);
   }

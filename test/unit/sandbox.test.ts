@@ -78,6 +78,30 @@ describe('sandbox connector (Stripe test cards)', () => {
   });
 });
 
+describe('sandbox latency against the caller\'s budget (SANDBOX_LATENCY_MS, GATEWAY_TIMEOUT_MS)', () => {
+  it('an answer later than the budget is a timeout of unknown outcome, after the budget; the charge was made and is found by its key', async () => {
+    const slow = new SandboxConnector({ ...stripe, id: `stripe-slow-${Math.random()}` }, { now, latencyMs: 5_000, timeoutMs: 50 });
+    const call = request('4242424242424242');
+    const started = Date.now();
+    const error = await slow.charge(call).catch((e: unknown) => e);
+    const took = Date.now() - started;
+    expect(error).toBeInstanceOf(GatewayAmbiguousError);
+    expect((error as Error).message).toBe(`${slow.id} did not answer the charge within 50 ms (GATEWAY_TIMEOUT_MS)`);
+    expect(took).toBeGreaterThanOrEqual(45);
+    expect(took).toBeLessThan(4_000); // at the budget, not after the latency
+    expect(await slow.retrieve(call.idempotencyKey)).toMatchObject({ feeMinor: 59 });
+    // The same call again answers the same charge (late again), never a second one.
+    await expect(slow.charge(call)).rejects.toBeInstanceOf(GatewayAmbiguousError);
+  });
+
+  it('an answer within the budget comes after the latency', async () => {
+    const slow = new SandboxConnector({ ...stripe, id: `stripe-slow-${Math.random()}` }, { now, latencyMs: 60, timeoutMs: 1_000 });
+    const started = Date.now();
+    expect((await slow.charge(request('4242424242424242'))).feeMinor).toBe(59);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(55);
+  });
+});
+
 describe('sandbox wallet payments (Amazon Pay tokens)', () => {
   const amazon = { ...LOCAL_CONNECTORS.find((c) => c.id === 'amazon-pay')!, approval: undefined, id: `amazon-test-${Math.random()}` };
   const connector = new SandboxConnector(amazon, { now });
