@@ -50,3 +50,18 @@ test('with --data-dir, the printed token command and curl work against this run,
   const other = execFileSync(process.execPath, ['--import', 'tsx', 'bin/token.ts', '--merchant', 'm_123', '--data-dir', otherDir], { cwd: ROOT, encoding: 'utf8' }).trim();
   expect((await fetch(`${url}/payments?limit=1`, { headers: { authorization: `Bearer ${other}` } })).status).toBe(401);
 }, 120_000);
+
+test('a fraud model folder that cannot load stops the start, naming the file (not a 500 on every /fraud and /pay)', async () => {
+  const run = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts', '--port', '0', '--solana-port', '0', '--in-memory'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FRAUD_MODEL_DIR: join(otherDir, 'no-model') },
+  });
+  let output = '';
+  run.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  run.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => run.once('exit', resolve));
+  expect(code).toBe(1);
+  expect(output).toContain(`cannot start the local platform:\n  lambdas/fraud/handler.ts ${join(otherDir, 'no-model', 'manifest.json')}: no such file`);
+  expect(output).not.toContain('http://');
+}, 90_000);
