@@ -30,7 +30,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { featureVector, type FeatureOptions } from '../lambdas/fraud/features';
 import { transactionGraph, type GraphInputs, type GraphSageModel } from '../lambdas/fraud/graph';
-import { DEFAULT_MODEL_DIR, loadFraudModel, loadModelFolder, type FraudModel } from '../lambdas/fraud/model';
+import { DEFAULT_MODEL_DIR, describeServed, loadFraudModel, loadModelFolder, type FraudModel } from '../lambdas/fraud/model';
 import { decide, recordCompleted, type FraudDecision } from '../lambdas/fraud/service';
 import { DynamoFeatureState } from '../lambdas/fraud/state';
 import type { XGBoostModel } from '../lambdas/fraud/xgboost';
@@ -388,11 +388,7 @@ async function main(): Promise<void> {
     const gsl = summary(timeEach(n, (i) => graphsage.logit(vectors[i], graphs[i]), sink));
     const all = summary(total);
     const sc = summary(scoring);
-    const [wx, wg] = folder.ensemble.weights;
-    console.log(
-      `model ${model.version}: XGBoost (${xgb.numTrees} trees, ${xgb.numNodes} nodes, ${xgb.numFeatures} features) + GraphSAGE, ` +
-        `stacked: sigmoid(${wx.toFixed(3)}·xgboost + ${wg.toFixed(3)}·graphsage ${folder.ensemble.bias >= 0 ? '+' : '−'} ${Math.abs(folder.ensemble.bias).toFixed(3)})`,
-    );
+    console.log(`model ${model.version} (XGBoost: ${xgb.numTrees} trees, ${xgb.numNodes} nodes, ${xgb.numFeatures} features) serves ${describeServed(folder)}`);
     console.log(
       `in-process path (assess minus state.load: featureVector + transactionGraph + model.score + decide), ${int(n)} transactions after ${int(WARM_UP)} warm-up ` +
         `(history replayed in ${replaySeconds.toFixed(1)} s; ${((withDevice / n) * 100).toFixed(0)}% with a device; ` +

@@ -22,7 +22,7 @@
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
-import { DEFAULT_MODEL_DIR, loadModelFolder, scoreWith, type FraudReason } from '../lambdas/fraud/model';
+import { DEFAULT_MODEL_DIR, describeServed, loadModelFolder, scoreWith, type FraudReason } from '../lambdas/fraud/model';
 import { sigmoid } from '../lambdas/shared/logistic';
 import { FraudDecision as FraudDecisionSchema } from '../contracts/api';
 import { decide, type FraudDecision } from '../lambdas/fraud/service';
@@ -260,7 +260,7 @@ export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> 
     throw new Error(`--from ${options.from} is not before --to ${options.to} (${new Date(to).toISOString()}, exclusive)`);
   }
   const folder = loadModelFolder(resolve(options.model ?? DEFAULT_MODEL_DIR));
-  log(`model ${folder.version} from ${folder.dir} (XGBoost ${folder.model.numTrees} trees + GraphSAGE, feedback delay ${folder.feedbackDelayDays} days)`);
+  log(`model ${folder.version} from ${folder.dir}: ${describeServed(folder)}, feedback delay ${folder.feedbackDelayDays} days`);
 
   // The column map and currency the model was trained with (its training.json), unless given here.
   const made = trainingOptions(folder.dir);
@@ -268,8 +268,6 @@ export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> 
   const currency = options.currency ?? made.currency;
   if (options.map === undefined && made.map !== undefined) log(`column map from the model's ${TRAINING_FILE}: ${made.map}`);
   if (options.currency === undefined && made.currency !== undefined) log(`currency from the model's ${TRAINING_FILE}: ${made.currency}`);
-  const inSample = refitOverlap(folder.dir, from, to);
-  if (inSample) log(`warning: the window overlaps the model's own training window (${inSample}): its metrics there are in-sample, not a backtest`);
   const transactions = await readTransactions(options.data, { map: parseColumnMap(map), currency });
   log(`read ${transactions.length} transactions from ${options.data} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const inWindow = (time: number) => (from === undefined || time >= from) && (to === undefined || time < to);
@@ -280,6 +278,16 @@ export async function scoreWindow(options: ScoreOptions): Promise<ScoreSummary> 
     const span = `${new Date(transactions[0].time).toISOString()} to ${new Date(transactions[transactions.length - 1].time).toISOString()}`;
     throw new Error(`${options.data}: no transactions in the window ${describeWindow(from, to)} (the file runs from ${span})`);
   }
+  // In-sample: the rows scored (not the window asked for, which may be unbounded) fall in the model's training window.
+  let firstScored = Infinity;
+  let lastScored = -Infinity;
+  for (const tx of transactions) {
+    if (!inWindow(tx.time)) continue;
+    firstScored = Math.min(firstScored, tx.time);
+    lastScored = Math.max(lastScored, tx.time);
+  }
+  const inSample = refitOverlap(folder.dir, firstScored, lastScored + 1);
+  if (inSample) log(`warning: the rows scored overlap the model's own training window (${inSample}): their metrics are in-sample, not a backtest`);
 
   const stream = options.out === undefined ? process.stdout : createWriteStream(prepare(options.out));
   let failed: Error | undefined;

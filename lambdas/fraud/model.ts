@@ -76,6 +76,15 @@ export function stack(ensemble: Ensemble, xgboostMargin: number, graphsageLogit:
   return sigmoid(ensemble.weights[0] * xgboostMargin + ensemble.weights[1] * graphsageLogit + ensemble.bias);
 }
 
+/** What a folder serves, in words: one model alone (the combiner fell back to it), or the stack and its weights. */
+export function describeServed(folder: Pick<ModelFolder, 'ensemble' | 'model'>): string {
+  const { weights: [wx, wg], bias } = folder.ensemble;
+  if (wx === 1 && wg === 0 && bias === 0) return `XGBoost alone (${folder.model.numTrees} trees; GraphSAGE is loaded but has no weight)`;
+  if (wx === 0 && wg === 1 && bias === 0) return `GraphSAGE alone (XGBoost's ${folder.model.numTrees} trees are loaded but have no weight)`;
+  const sign = bias >= 0 ? '+' : '−';
+  return `XGBoost (${folder.model.numTrees} trees) + GraphSAGE, stacked: sigmoid(${wx.toFixed(3)}·xgboost + ${wg.toFixed(3)}·graphsage ${sign} ${Math.abs(bias).toFixed(3)})`;
+}
+
 /** Loads and checks a model folder; every error names the file at fault. */
 export function loadModelFolder(dir: string): ModelFolder {
   const manifestPath = join(dir, 'manifest.json');

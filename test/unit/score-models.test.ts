@@ -3,7 +3,7 @@
  * probability (the sigmoid of the log-odds the served stack reads), appended after the existing columns, and
  * the summary measures the ensemble and each model on the same labelled rows.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_DIR, loadModelFolder, stack } from '../../lambdas/fraud/model';
@@ -114,6 +114,28 @@ describe('npm run score: each model beside the ensemble', () => {
     const lines: string[] = [];
     await scoreWindow({ data, from: '2026-01-15', out: join(dir, 'logged.csv'), log: (line) => lines.push(line) });
     expect(lines.some((l) => /^replaying \d+ transactions of history, then scoring \d+$/.test(l))).toBe(true);
+    // What the folder serves, as its manifest says (the shipped one: the stack).
+    expect(lines[0]).toMatch(/^model fraud-\S+ from \S+: XGBoost \(\d+ trees\) \+ GraphSAGE, stacked: sigmoid\(/);
+    // The rows scored (January 2026) end before the shipped model's training window (from 31 January): no
+    // in-sample warning, though the window asked for has no end.
+    expect(lines.filter((l) => /in-sample/.test(l))).toEqual([]);
+  });
+
+  it('warns when the rows scored fall in the model\'s own training window, and names it', async () => {
+    const model = join(dir, 'model-trained-on-january');
+    cpSync(DEFAULT_MODEL_DIR, model, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8'));
+    manifest.windows.refit = ['2026-01-10T00:00:00Z', '2026-01-20T00:00:00Z'];
+    writeFileSync(join(model, 'manifest.json'), JSON.stringify(manifest));
+    const lines: string[] = [];
+    await scoreWindow({ data, model, from: '2026-01-15', out: join(dir, 'in-sample.csv'), log: (line) => lines.push(line) });
+    expect(lines.filter((l) => /in-sample/.test(l))).toEqual([
+      "warning: the rows scored overlap the model's own training window (2026-01-10T00:00:00Z to 2026-01-20T00:00:00Z): their metrics are in-sample, not a backtest",
+    ]);
+    // Rows after it: none.
+    const after: string[] = [];
+    await scoreWindow({ data, model, from: '2026-01-21', out: join(dir, 'after.csv'), log: (line) => after.push(line) });
+    expect(after.filter((l) => /in-sample/.test(l))).toEqual([]);
     // Progress lines (if the run is slow enough to have any) have the shared format.
     for (const l of lines.filter((x) => /rows \(\d+%\)/.test(x))) expect(l).toMatch(/^ {2}(history|scoring): [\d,]+ \/ [\d,]+ rows \(\d+%\)/);
   });
