@@ -7,6 +7,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { parse } from 'csv-parse';
 import type { FeatureTransaction } from '../lambdas/fraud/features';
 import { currencyExponent, isSupportedCurrency } from '../contracts/money';
+import { CountryCode } from '../contracts/regions';
 import { isCalendarTime } from '../lambdas/shared/calendar';
 
 export const CANONICAL_COLUMNS = [
@@ -45,6 +46,17 @@ export function parseColumnMap(spec: string | undefined): Partial<Record<Canonic
     map[canonical as CanonicalColumn] = column;
   }
   return map;
+}
+
+/**
+ * A country cell: an ISO-3166 alpha-2 code in any case, upper-cased; empty is none. A name ("Germany") is an error:
+ * the features compare the customer's country with the terminal's, and "Germany" is not "DE".
+ */
+function countryOf(text: string | undefined): string | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const parsed = CountryCode.safeParse(text.trim());
+  if (!parsed.success) throw new Error(`"${text}" ${parsed.error.issues[0]?.message ?? 'is not an ISO-3166 alpha-2 code'} (GB for the United Kingdom)`);
+  return parsed.data;
 }
 
 /** Exact decimal major units → integer minor units, rounding half up beyond the currency's exponent. */
@@ -173,8 +185,8 @@ export async function readTransactions(path: string, options: DatasetOptions = {
           amountMinor,
           currency,
           deviceId: get('device_id'),
-          country: get('country')?.toUpperCase(),
-          merchantCountry: get('merchant_country')?.toUpperCase(),
+          country: read('country', () => countryOf(get('country'))),
+          merchantCountry: read('merchant_country', () => countryOf(get('merchant_country'))),
           label: labelText === undefined ? undefined : read('label', () => parseLabel(labelText)),
         });
       } catch (error) {

@@ -86,6 +86,8 @@ describe('transactions CSV', () => {
     ['a transaction id twice', `${H}\na,2026-01-01,c,t,1,0\na,2026-01-02,c,t,1,0\n`, /:3: tx_id "a" is also on line 2/],
     ['a column name twice', 'tx_id,timestamp,customer_id,terminal_id,amount,amount\na,2026-01-01,c,t,1,2\n', /:1: column "amount" appears twice \(columns 5 and 6\)/],
     ['a negative amount (a refund)', `${H}\na,2026-01-01,c,t,-100.00,0\n`, /:2: amount is negative \(-100\.00\)/],
+    ['a country name (the features compare codes)', `${H},country\na,2026-01-01,c,t,1,0,Germany\n`, /:2: country: "Germany" must be a two-letter ISO-3166 country code/],
+    ['a reserved country code', `${H},merchant_country\na,2026-01-01,c,t,1,0,UK\n`, /:2: merchant_country: "UK" is not an ISO-3166 country code .*\(GB for the United Kingdom\)/],
     ['a bad amount after a quoted newline and blank lines (its physical line)', `${H}\na,2026-01-01,"multi\nline",t,1,0\n\n\nb,2026-01-02,c,t,BAD,0\n`, /:6: amount: not a decimal amount: "BAD"/],
   ])('refuses %s', async (_name, text, message) => {
     const map = text.startsWith('id,') ? { tx_id: 'id', terminal_id: 'shop' } : undefined;
