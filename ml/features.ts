@@ -15,7 +15,7 @@ import { once } from 'node:events';
 import { FEATURE_NAMES, type FeatureOptions } from '../lambdas/fraud/features';
 import { CUSTOMER_SNAPSHOT, DEVICE_SNAPSHOT, GRAPH_K, TERMINAL_SNAPSHOT, type GraphInputs } from '../lambdas/fraud/graph';
 import { parseColumnMap, readTransactions } from './dataset';
-import { exitOnError, parseCommandLine, UsageError } from './cli';
+import { checkDataOptions, exitOnError, parseCommandLine, UsageError } from './cli';
 import { progressLogger } from './progress';
 import { replay } from './replay';
 
@@ -166,6 +166,7 @@ async function main(): Promise<void> {
     const missing = [data ? '' : '--data', out ? '' : '--out'].filter(Boolean);
     throw new UsageError(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required (npm run features -- --help lists the options)`);
   }
+  checkDataOptions('npm run features', values);
   const delay = Number(values['feedback-delay-days']);
   if (!Number.isInteger(delay) || delay < 0 || delay > 90) throw new UsageError(`--feedback-delay-days ${values['feedback-delay-days']}: must be an integer from 0 to 90`);
   await writeFeatures(data, out, {

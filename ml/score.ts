@@ -30,7 +30,7 @@ import { isCalendarTime } from '../lambdas/shared/calendar';
 import { parseColumnMap, readTransactions } from './dataset';
 import { TRAINING_FILE } from './train';
 import { csvField } from './features';
-import { exitOnError, parseCommandLine, UsageError } from './cli';
+import { checkDataOptions, exitOnError, parseCommandLine, UsageError } from './cli';
 import { progressLogger } from './progress';
 import { replay } from './replay';
 
@@ -434,6 +434,16 @@ async function main(): Promise<void> {
   const values = parseCommandLine('npm run score', USAGE, OPTIONS);
   if (!values) return;
   if (!values.data) throw new UsageError('--data is required (npm run score -- --help lists the options)');
+  checkDataOptions('npm run score', values);
+  for (const which of ['from', 'to'] as const) {
+    const text = values[which];
+    if (text === undefined) continue;
+    try {
+      parseWindowBound(text, which);
+    } catch (error) {
+      throw new UsageError(`${(error as Error).message} (npm run score -- --help lists the options)`);
+    }
+  }
   const log = values.quiet ? () => undefined : (line: string) => console.error(line);
   const summary = await scoreWindow({ ...values, data: values.data, log });
   for (const line of formatSummary(summary, values.out ?? 'stdout')) log(line);

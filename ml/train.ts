@@ -19,7 +19,7 @@ import type { GraphInputs } from '../lambdas/fraud/graph';
 import { loadModelFolder, stack } from '../lambdas/fraud/model';
 import { AMOUNT_SCALE } from '../lambdas/fraud/usd';
 import { calendarDay } from '../lambdas/shared/calendar';
-import { exitOnError, parseCommandLine, UsageError } from './cli';
+import { checkDataOptions, exitOnError, parseCommandLine, UsageError } from './cli';
 import { writeFeatures } from './features';
 
 export const DEFAULT_MODEL_DIR = join(__dirname, '..', 'lambdas', 'fraud', 'model');
@@ -174,6 +174,7 @@ async function main(): Promise<void> {
   const values = parseCommandLine('npm run train', USAGE, OPTIONS);
   if (!values) return;
   if (!values.data) throw new UsageError('--data is required (npm run train -- --help lists the options)');
+  checkDataOptions('npm run train', values);
   const delay = Number(numberOption('feedback-delay-days', values['feedback-delay-days'], true, 0, 90));
   numberOption('warmup-days', values['warmup-days'], false, 0, 3650);
   numberOption('valid-days', values['valid-days'], false, 1, 3650);

@@ -157,3 +157,26 @@ describe.each([
     expect(bad.stderr).toBe(`${command.replace('npm run ', '')}: unknown option --bogus (${command} -- --help lists the options)\n`);
   });
 });
+
+describe.each([
+  ['features', 'ml/features.ts', ['--data', 'x.csv', '--out', 'y.csv']],
+  ['score', 'ml/score.ts', ['--data', 'x.csv']],
+  ['train', 'ml/train.ts', ['--data', 'x.csv']],
+] as const)('%s: a bad data option is a bad command line (exit 2) before any work', (name, file, required) => {
+  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, file), ...required, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  it.each([
+    [['--map', 'foo=Bar'], '--map: unknown column "foo"'],
+    [['--map', 'tx_id'], '--map entries look like canonical=COLUMN, got "tx_id"'],
+    [['--currency', 'XYZ'], '--currency XYZ: not a supported ISO-4217 code'],
+  ])('%j', (args, message) => {
+    const result = run(...args);
+    expect({ status: result.status, stdout: result.stdout }).toEqual({ status: 2, stdout: '' });
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining(`${name}: ${message}`)]);
+  });
+});
+
+test("score: a --from that is no day is a bad command line (exit 2)", () => {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'ml/score.ts'), '--data', 'x.csv', '--from', '2026-13-01'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  expect(result.status).toBe(2);
+  expect(result.stderr).toBe('score: --from "2026-13-01" is not a date: use YYYY-MM-DD or an ISO-8601 time such as 2026-04-13T00:00:00Z (no such day) (npm run score -- --help lists the options)\n');
+});
