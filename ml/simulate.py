@@ -704,14 +704,16 @@ def summary(tx, scenarios=None):
 
 
 def main(argv=None):
+    # Every option's help ends with its default (ml/README: --help gives every option and its default).
     ap = argparse.ArgumentParser(description="Simulate card transactions with labelled fraud scenarios "
-                                             "(see ml/README.md).")
+                                             "(see ml/README.md).",
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument("--out", default="data/simulated.csv", help="output CSV (directories are created)")
-    ap.add_argument("--customers", type=int, default=5000)
-    ap.add_argument("--terminals", type=int, default=1000)
-    ap.add_argument("--days", type=int, default=120)
+    ap.add_argument("--customers", type=int, default=5000, help="cardholders")
+    ap.add_argument("--terminals", type=int, default=1000, help="merchants' terminals")
+    ap.add_argument("--days", type=int, default=120, help="days simulated")
     ap.add_argument("--start", default="2026-01-01", help="first day, YYYY-MM-DD (UTC)")
-    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--seed", type=int, default=42, help="the world's random seed")
     ap.add_argument("--fraud-intensity", type=float, default=1.0,
                     help="scales every fraud scenario's rate (1.0 gives about 1%% fraud)")
     ap.add_argument("--no-devices", action="store_true",
