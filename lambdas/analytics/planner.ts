@@ -229,6 +229,8 @@ const KNOWN_PLACE_WORDS = new Set([
   ...MONTHS,
   ...Object.keys(CURRENCY_NAMES),
   ...['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday', 'the', 'my', 'our', 'all', 'total', 'each', 'every', 'which', 'what', 'there', 'here', 'this', 'that', 'last', 'today', 'yesterday', 'review'],
+  // Methods read as such ("from Amazon Pay wallets", "in Solana Pay").
+  ...['amazon', 'solana'],
 ]);
 /** Words that follow "customer" in a question without naming one ("per customer this month", "which customer paid most"). */
 const CUSTOMER_FOLLOWERS = new Set([

@@ -269,6 +269,7 @@ describe('a condition it cannot apply is a "can\'t answer", never the unfiltered
     ['total volume over the last 30 days', []],
     ['average amount per customer this month', []],
     ['how often did payments fall back to another gateway?', []],
+    ['how many payments from Amazon Pay today', [{ field: 'method', in: ['wallet'] }]],
   ])('%s → its filters', (question, filters) => {
     expect(metricPlan(question).filters).toEqual(filters);
   });
