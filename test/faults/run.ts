@@ -88,7 +88,8 @@ export interface FaultsReport {
 interface Sent {
   readonly key: string;
   readonly body: unknown;
-  readonly answers: Array<{ status: number; body: string }>;
+  /** Each answer, with when it arrived (epoch ms). */
+  readonly answers: Array<{ status: number; body: string; at?: number }>;
 }
 
 interface Run {
@@ -188,7 +189,7 @@ async function post(url: string, token: string, sent: Sent): Promise<void> {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', [IDEMPOTENCY_HEADER]: sent.key },
       body: JSON.stringify(sent.body),
     });
-    sent.answers.push({ status: res.status, body: await res.text() });
+    sent.answers.push({ status: res.status, body: await res.text(), at: Date.now() });
   } catch {
     // the platform died mid-request: no answer
   }
@@ -352,8 +353,14 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
     for (const answer of s.answers) {
       const paymentId = /"paymentId":"(pay_[0-9A-Z]{20})"/.exec(answer.body)?.[1];
       // An answer that names its payment is judged by that payment: a 500 "nothing was charged" releases the key,
-      // and a retry with it is a new payment (another id) that may be charged. One that names none, by its key.
-      const charged = paymentId !== undefined ? charges.has(paymentId) : [...(byKey.get(s.key) ?? [])].some((id) => charges.has(id));
+      // and a retry with it is a new payment (another id) that may be charged. One that names none, by its key's
+      // payments claimed before the answer came (a run that failed before any claim of its key said the truth in
+      // "nothing was charged": its retry's claim, and charge, came after).
+      const claimedBefore = (id: string) => {
+        const created = Date.parse(String(payments.get(id)?.createdAt ?? ''));
+        return answer.at === undefined || Number.isNaN(created) || created <= answer.at;
+      };
+      const charged = paymentId !== undefined ? charges.has(paymentId) : [...(byKey.get(s.key) ?? [])].some((id) => charges.has(id) && claimedBefore(id));
       // Admission control's 503 comes before the key is claimed ("nothing was charged" is true when said).
       const admission = /"code":"service_unavailable"/.test(answer.body);
       if (charged && ((answer.status >= 500 && !admission) || /"status":"failed"/.test(answer.body))) {
