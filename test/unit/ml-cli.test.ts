@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { OPTIONS as BENCH_OPTIONS, USAGE as BENCH_USAGE } from '../../bench/fraud';
 import { OPTIONS as PROTOCOL_OPTIONS, USAGE as PROTOCOL_USAGE } from '../../bench/fraud-protocol';
 import { OPTIONS as FEATURES_OPTIONS, USAGE as FEATURES_USAGE } from '../../ml/features';
-import { nearestOption, parseCommandLine, UsageError } from '../../ml/cli';
+import { checkDataOptions, nearestOption, parseCommandLine, UsageError } from '../../ml/cli';
 import { formatDuration, formatProgress, progressLogger } from '../../ml/progress';
 import { OPTIONS as SCORE_OPTIONS, USAGE as SCORE_USAGE } from '../../ml/score';
 import { OPTIONS as TRAIN_OPTIONS, USAGE as TRAIN_USAGE } from '../../ml/train';
@@ -158,25 +158,33 @@ describe.each([
   });
 });
 
-describe.each([
-  ['features', 'ml/features.ts', ['--data', 'x.csv', '--out', 'y.csv']],
-  ['score', 'ml/score.ts', ['--data', 'x.csv']],
-  ['train', 'ml/train.ts', ['--data', 'x.csv']],
-] as const)('%s: a bad data option is a bad command line (exit 2) before any work', (name, file, required) => {
-  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, file), ...required, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+describe('checkDataOptions: a bad data option is a bad command line, found before any work', () => {
+  const help = ' (npm run train -- --help lists the options)';
   it.each([
-    [['--map', 'foo=Bar'], '--map: unknown column "foo"'],
-    [['--map', 'tx_id'], '--map entries look like canonical=COLUMN, got "tx_id"'],
-    [['--currency', 'XYZ'], '--currency XYZ: not a supported ISO-4217 code'],
-  ])('%j', (args, message) => {
-    const result = run(...args);
-    expect({ status: result.status, stdout: result.stdout }).toEqual({ status: 2, stdout: '' });
-    expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining(`${name}: ${message}`)]);
+    [{ map: 'foo=Bar' }, `--map: unknown column "foo"; use one of tx_id, timestamp, customer_id, terminal_id, amount, currency, label, device_id, country, merchant_country${help}`],
+    [{ map: 'tx_id' }, `--map entries look like canonical=COLUMN, got "tx_id"${help}`],
+    [{ currency: 'XYZ' }, `--currency XYZ: not a supported ISO-4217 code${help}`],
+  ])('%j', (values, message) => {
+    let thrown: unknown;
+    try {
+      checkDataOptions('npm run train', values);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect((thrown as Error).message).toBe(message);
   });
-});
 
-test("score: a --from that is no day is a bad command line (exit 2)", () => {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'ml/score.ts'), '--data', 'x.csv', '--from', '2026-13-01'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
-  expect(result.status).toBe(2);
-  expect(result.stderr).toBe('score: --from "2026-13-01" is not a date: use YYYY-MM-DD or an ISO-8601 time such as 2026-04-13T00:00:00Z (no such day) (npm run score -- --help lists the options)\n');
+  it('passes a good map and currency, in any case', () => {
+    expect(() => checkDataOptions('npm run score', { map: 'tx_id=TxnRef,amount=Amt', currency: 'eur' })).not.toThrow();
+  });
+
+  it.each([
+    ['features', 'ml/features.ts', ['--data', 'x.csv', '--out', 'y.csv', '--currency', 'ZZZ'], 'features: --currency ZZZ: not a supported ISO-4217 code (npm run features -- --help lists the options)\n'],
+    ['score', 'ml/score.ts', ['--data', 'x.csv', '--from', '2026-13-01'], 'score: --from "2026-13-01" is not a date: use YYYY-MM-DD or an ISO-8601 time such as 2026-04-13T00:00:00Z (no such day) (npm run score -- --help lists the options)\n'],
+    ['train', 'ml/train.ts', ['--data', 'x.csv', '--map', 'tx_id'], 'train: --map entries look like canonical=COLUMN, got "tx_id" (npm run train -- --help lists the options)\n'],
+  ])('%s exits 2 with one line on stderr, before reading anything', (_name, file, args, stderr) => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, file), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ status: 2, stdout: '', stderr });
+  });
 });
