@@ -70,6 +70,18 @@ function renderRequest(body: unknown, headers: Record<string, string>, claims: R
   return { request, envelope: JSON.parse(request.input) };
 }
 
+/** What Begin's reading of the envelope throws (a DomainError: its 4xx), checked to be one. */
+function beginRefusal(envelope: unknown): DomainError {
+  let thrown: unknown;
+  try {
+    parseEnvelopeBody(PayEnvelope.parse(envelope), PaymentRequest);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(DomainError);
+  return thrown as DomainError;
+}
+
 function renderResponse(startSyncExecution: Record<string, unknown>) {
   const context: { requestId: string; responseOverride: { status?: number } } = { requestId: 'req-9', responseOverride: {} };
   const text = render(PAY_RESPONSE_TEMPLATE, {
@@ -111,15 +123,9 @@ describe('POST /pay request template', () => {
     for (const [text, extra, status, message] of cases) {
       const { envelope } = renderRequest(text, { 'Content-Type': 'application/json', ...extra }, { 'custom:merchantId': 'm_1' });
       expect(envelope.bodyText).toBe(text);
-      let thrown: unknown;
-      try {
-        parseEnvelopeBody(PayEnvelope.parse(envelope), PaymentRequest);
-      } catch (error) {
-        thrown = error;
-      }
-      expect(thrown).toBeInstanceOf(DomainError);
-      const body = (thrown as DomainError).toBody();
-      expect([text, (thrown as DomainError).status]).toEqual([text, status]);
+      const thrown = beginRefusal(envelope);
+      const body = thrown.toBody();
+      expect([text, thrown.status]).toEqual([text, status]);
       expect(JSON.stringify(body)).toMatch(message);
     }
   });
@@ -162,15 +168,9 @@ describe('POST /pay request template', () => {
       expect(chars).toBeGreaterThan(PAY_INPUT_MAX_CHARS);
       expect(envelope).toEqual({ oversizeChars: chars, contentType: 'application/json', contentEncoding: '', merchantId: 'm_1', idempotencyKey: 'key-big', requestId: 'req-123' });
       expect(request.input.length).toBeLessThan(1000);
-      let thrown: unknown;
-      try {
-        parseEnvelopeBody(PayEnvelope.parse(envelope), PaymentRequest);
-      } catch (error) {
-        thrown = error;
-      }
-      expect(thrown).toBeInstanceOf(DomainError);
-      expect((thrown as DomainError).status).toBe(413);
-      expect((thrown as DomainError).toBody()).toMatchObject({ error: { code: 'payload_too_large', details: { issues: [{ field: '(body)', problem: expect.stringContaining(`${chars} characters`) }] } } });
+      const thrown = beginRefusal(envelope);
+      expect(thrown.status).toBe(413);
+      expect(thrown.toBody()).toMatchObject({ error: { code: 'payload_too_large', details: { issues: [{ field: '(body)', problem: expect.stringContaining(`${chars} characters`) }] } } });
     }
   });
 
