@@ -65,10 +65,12 @@ export function payRequestTemplate(stateMachineArn: string): string {
     `#set($merchantId = $util.escapeJavaScript("$!context.authorizer.claims['${MERCHANT_CLAIM}']").replaceAll("\\\\'","'"))`,
     `#set($idempotencyKey = $util.escapeJavaScript("$!input.params('${IDEMPOTENCY_HEADER}')").replaceAll("\\\\'","'"))`,
     `#set($requestId = $util.escapeJavaScript("$context.requestId").replaceAll("\\\\'","'"))`,
-    '#set($inputString = "{${q}bodyText${q}:${q}$bodyText${q},${q}contentType${q}:${q}$contentType${q},${q}contentEncoding${q}:${q}$contentEncoding${q},${q}merchantId${q}:${q}$merchantId${q},${q}idempotencyKey${q}:${q}$idempotencyKey${q},${q}requestId${q}:${q}$requestId${q}}")',
+    // The fields after the body, the same in the input with the body and in the one with its size instead.
+    '#set($headers = "${q}contentType${q}:${q}$contentType${q},${q}contentEncoding${q}:${q}$contentEncoding${q},${q}merchantId${q}:${q}$merchantId${q},${q}idempotencyKey${q}:${q}$idempotencyKey${q},${q}requestId${q}:${q}$requestId${q}")',
+    '#set($inputString = "{${q}bodyText${q}:${q}$bodyText${q},$headers}")',
     '#set($inputChars = $inputString.length())',
     `#if($inputChars > ${PAY_INPUT_MAX_CHARS})`,
-    '#set($inputString = "{${q}oversizeChars${q}:$inputChars,${q}contentType${q}:${q}$contentType${q},${q}contentEncoding${q}:${q}$contentEncoding${q},${q}merchantId${q}:${q}$merchantId${q},${q}idempotencyKey${q}:${q}$idempotencyKey${q},${q}requestId${q}:${q}$requestId${q}}")',
+    '#set($inputString = "{${q}oversizeChars${q}:$inputChars,$headers}")',
     '#end',
     '{',
     `  "stateMachineArn": "${stateMachineArn}",`,
@@ -246,7 +248,7 @@ export class SmartPayApi extends Construct {
       ['Throttled', apigw.ResponseType.THROTTLED, '503', 'service_unavailable', '"the API is at capacity; nothing was done (a POST /pay key was not used): retry after 1 s with the same Idempotency-Key"'],
       ['UnsupportedMediaType', apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE, '415', 'unsupported_media_type', JSON.stringify(NOT_JSON)],
       // A block by the stage's web ACL without a response of its own (the created one answers a body over its size
-      // rule with 413 and the rate limit with 429: WAF_RESPONSES).
+      // rule with 413 and the rate limit with 429: wafResponses).
       ['WafFiltered', apigw.ResponseType.WAF_FILTERED, '403', 'request_blocked', JSON.stringify(WAF_FILTERED_MESSAGE)],
       ['Default4xx', apigw.ResponseType.DEFAULT_4XX, undefined, 'client_error', '$context.error.messageString'],
       ['Default5xx', apigw.ResponseType.DEFAULT_5XX, undefined, 'internal_error', '$context.error.messageString'],

@@ -3,8 +3,7 @@
  * option becomes one clear line naming it (`parseCommandLine`, `UsageError`, `exitOnError`).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isSupportedCurrency } from '../contracts/money';
-import { parseColumnMap } from './dataset';
+import { currencyOption, parseColumnMap } from './dataset';
 
 /** A bad command line: the tools exit with 2 for it (as Python's argparse), 1 for everything else. */
 export class UsageError extends Error {
@@ -89,13 +88,10 @@ export function exitOnError(name: string): (error: unknown) => never {
  * (a UsageError, exit 2), not an error found after the replay has begun.
  */
 export function checkDataOptions(command: string, values: { readonly map?: string; readonly currency?: string }): void {
-  const help = `${command} -- --help lists the options`;
   try {
     parseColumnMap(values.map);
+    currencyOption(values.currency);
   } catch (error) {
-    throw new UsageError(`${(error as Error).message} (${help})`);
-  }
-  if (values.currency !== undefined && !isSupportedCurrency(values.currency.toUpperCase())) {
-    throw new UsageError(`--currency ${values.currency}: not a supported ISO-4217 code (${help})`);
+    throw new UsageError(`${(error as Error).message} (${command} -- --help lists the options)`);
   }
 }

@@ -109,11 +109,17 @@ function parseLabel(text: string): 0 | 1 | undefined {
   throw new Error(`not a 0/1 label: "${text}" (1, true or 1.0 for fraud; 0, false or 0.0 for legitimate; empty or NaN for not known yet)`);
 }
 
+/** The currency of rows without one (`--currency`, any case; default USD), checked. */
+export function currencyOption(text: string | undefined): string {
+  const code = (text ?? 'USD').toUpperCase();
+  if (!isSupportedCurrency(code)) throw new Error(`--currency ${text}: not a supported ISO-4217 code`);
+  return code;
+}
+
 /** Reads the whole file (sorted), failing on the first bad row with its line number and the reason. */
 export async function readTransactions(path: string, options: DatasetOptions = {}): Promise<LabelledTransaction[]> {
   const map = options.map ?? {};
-  const defaultCurrency = (options.currency ?? 'USD').toUpperCase();
-  if (!isSupportedCurrency(defaultCurrency)) throw new Error(`--currency ${defaultCurrency} is not a supported ISO-4217 code`);
+  const defaultCurrency = currencyOption(options.currency);
   const column = (name: CanonicalColumn) => map[name] ?? name;
   if (!existsSync(path)) throw new Error(`${path}: no such file`);
   const source = createReadStream(path);
