@@ -113,12 +113,17 @@ export const TUNABLE_NUMBERS: Readonly<Record<string, { readonly schema: z.ZodTy
   [ENV.routingSeed]: { schema: z.number().int().min(0).max(2 ** 32 - 1) },
 };
 
+/** A variable whose value its schema refused: the problem in the stage's words, and the value as given. */
+export function settingError(name: string, error: z.ZodError, value: unknown, raw: string): Error {
+  return new Error(`environment variable ${name} ${settingsProblems(error, value).replace(/^\(root\): /, '')}, got "${raw}"`);
+}
+
 /** A numeric variable's value checked by `schema`, or the error naming the variable, the problem and the value. */
 export function parseNumberSetting(name: string, raw: string, schema: z.ZodType<number>): number {
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value)) throw new Error(`environment variable ${name} must be a number, got "${raw}"`);
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new Error(`environment variable ${name} ${settingsProblems(parsed.error, value).replace(/^\(root\): /, '')}, got "${raw}"`);
+  if (!parsed.success) throw settingError(name, parsed.error, value, raw);
   return parsed.data;
 }
 

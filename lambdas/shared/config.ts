@@ -19,6 +19,7 @@ import {
   RewardUsdRates,
   RoutingFeeWeights,
   parseNumberSetting,
+  settingError,
   settingsProblems,
   SolanaRpcUrl,
   thresholdsProblem,
@@ -141,10 +142,6 @@ function setting(name: string, schema: z.ZodType<number>, fallback?: number): nu
   return parseNumberSetting(name, raw, schema);
 }
 
-/** A variable whose value its schema refused: the problem in the stage's words, and the value as given. */
-function badSetting(name: string, error: z.ZodError, value: unknown, raw: string): Error {
-  return new Error(`environment variable ${name} ${settingsProblems(error, value).replace(/^\(root\): /, '')}, got "${raw}"`);
-}
 
 let cached: RuntimeConfig | undefined;
 
@@ -173,7 +170,7 @@ function textSetting<T>(name: string, schema: z.ZodType<T>): T | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return undefined;
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw badSetting(name, parsed.error, raw, raw);
+  if (!parsed.success) throw settingError(name, parsed.error, raw, raw);
   return parsed.data;
 }
 
