@@ -194,6 +194,22 @@ export class TransientError extends DomainError {
   readonly code = 'transient_failure';
 }
 
+/**
+ * Error names (a Lambda's errorType, as a state machine's Catch sees it) of a dependency that was unavailable for a
+ * while: DynamoDB's throttling and outages, the SDK's timeouts, Lambda's own, a Task's timeout, TransientError.
+ * Anything else is a bug.
+ */
+const TRANSIENT_FAILURES = new Set([
+  'ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'InternalServerError', 'ServiceUnavailable',
+  'TransactionConflictException', 'TimeoutError', 'RequestTimeout', 'States.Timeout', 'TransientError',
+  'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException',
+]);
+
+/** Whether a failure's name (a Catch's `Error`) is a dependency's transient failure rather than a bug. */
+export function isTransientFailure(name: string | undefined): boolean {
+  return name !== undefined && TRANSIENT_FAILURES.has(name);
+}
+
 export function isDomainError(error: unknown): error is DomainError {
   return error instanceof DomainError;
 }

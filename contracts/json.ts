@@ -20,16 +20,21 @@ export const JSON_LIMITS = {
 export const PROTOTYPE_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
 
 
+/** A body over JSON_LIMITS.maxBytes: the platform's 413 (payload_too_large), in the cloud as locally. */
+export const BODY_TOO_LARGE: FieldIssue = { field: '(body)', problem: `must be at most ${JSON_LIMITS.maxBytes} bytes` };
+
+/** BODY_TOO_LARGE when a body's text is over JSON_LIMITS.maxBytes in UTF-8, else undefined. */
+export function bodySizeProblem(text: string): FieldIssue | undefined {
+  return text.length * 3 > JSON_LIMITS.maxBytes && new TextEncoder().encode(text).length > JSON_LIMITS.maxBytes ? BODY_TOO_LARGE : undefined;
+}
+
 /**
- * The first structural problem of a JSON text (size, depth, entries, a key twice in one object), or a number it cannot mean exactly (past
+ * The first structural problem of a JSON text (depth, entries, a key twice in one object), or a number it cannot mean exactly (past
  * what a double holds, a whole number past 2^53, a fraction a double drops: `1e400`, `9007199254740993`,
  * `1999.0000000000001` would parse as Infinity, ...992 and 1999), found by scanning it without parsing; undefined
  * when it is within the limits. The text may still not be valid JSON: the parser says so.
  */
 export function jsonTextProblem(text: string): FieldIssue | undefined {
-  if (text.length * 3 > JSON_LIMITS.maxBytes && new TextEncoder().encode(text).length > JSON_LIMITS.maxBytes) {
-    return { field: '(body)', problem: `must be at most ${JSON_LIMITS.maxBytes} bytes` };
-  }
   // Each open object or array: its entries so far, and an object's keys and current key (a field is their path).
   const frames: Frame[] = [];
   let stringStart = -1;

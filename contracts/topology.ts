@@ -383,7 +383,7 @@ export const TOPOLOGY: Readonly<Record<Area, AreaSpec>> = {
           413: `the body is too large for the payment workflow (payload_too_large): with the headers, over ${PAY_INPUT_MAX_CHARS.toLocaleString('en-US')} characters once escaped, a character outside ASCII counting 6; nothing was claimed`,
           500: 'the workflow failed before anything was recorded or charged; safe to retry with the same key',
           422: 'the same key with another body (idempotency_key_reused), or no eligible connector (no_eligible_connector)',
-          503: 'every eligible gateway failed retryably, or the payment stopped before it was charged (all_gateways_failed, interrupted); nothing was charged; or the platform is at capacity (service_unavailable, before the key is claimed: retry after Retry-After)',
+          503: 'every eligible gateway failed retryably, or the payment stopped before it was charged (all_gateways_failed, interrupted), or a service it needs was unavailable before anything was charged (transient_failure: retry with the same key); nothing was charged; or the platform is at capacity (service_unavailable, before the key is claimed: retry after Retry-After)',
         },
         target: { kind: 'workflow', workflow: 'payment' },
       },

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { IDEMPOTENCY_HEADER, MERCHANT_CLAIM } from '../contracts/api';
-import { isJsonContentType, NOT_JSON } from '../contracts/json';
+import { BODY_TOO_LARGE, isJsonContentType, JSON_LIMITS, NOT_JSON } from '../contracts/json';
 import { apiReferenceHtml } from '../contracts/api-docs';
 import { consoleFile, consoleHeaders } from './console';
 import { debugEnabled } from '../contracts/debug';
@@ -22,8 +22,8 @@ import type { Invoker } from './functions';
 import type { LocalIssuer } from './issuer';
 import type { LocalWorkflows } from './workflows';
 
-/** The largest request body accepted (larger ones get 413). */
-export const MAX_BODY_BYTES = 1024 * 1024;
+/** The largest request body accepted (larger ones get 413, as the functions answer them in the cloud). */
+const MAX_BODY_BYTES = JSON_LIMITS.maxBytes;
 const STAGE = 'local';
 
 interface Route {
@@ -342,7 +342,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 function tooLarge(): HttpError {
-  return new HttpError(413, 'payload_too_large', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  return new HttpError(413, 'payload_too_large', `request body ${BODY_TOO_LARGE.problem}`, { issues: [BODY_TOO_LARGE] });
 }
 
 function drain(req: IncomingMessage): void {

@@ -9,6 +9,7 @@ import {
   ForbiddenError,
   IdempotencyInProgressError,
   isDomainError,
+  isTransientFailure,
   GatewayDeclinedError,
   GatewayRetryableError,
   NotFoundError,
@@ -516,20 +517,25 @@ export type AbortInput = Pick<StepInput<'abort'>, 'input' | 'state'>;
 
 /**
  * Something unexpected failed. Nothing recorded: nothing can have been charged, so release the key (a retry
- * with it starts again) and answer 500. A recorded payment: money may have moved, so answer 202
+ * with it starts again) and answer 503 transient_failure when a dependency was unavailable (isTransientFailure),
+ * else 500. A recorded payment: money may have moved, so answer 202
  * `processing` and end the key's lease, so the next request with the key resumes the payment at once (its
  * pending attempt is made again with the same gateway key); if nobody asks, the reconciler finishes it.
  */
 export async function abort(input: AbortInput, deps: PaymentDeps): Promise<{ response: StoredResponse }> {
   const failure = input.state.error?.Error ?? 'unknown';
-  const failed = (message: string, details: Record<string, unknown> = {}) => ({
-    response: httpResponse(500, { error: { code: 'internal_error', message, details: { ...details, failure } } }),
+  // Nothing was charged: a dependency that was unavailable for a while (the store throttled, a Task timed out) is a
+  // 503 to retry; anything else is a bug, a 500. Both say the same key is safe.
+  const failed = (when: string, details: Record<string, unknown> = {}) => ({
+    response: isTransientFailure(failure)
+      ? httpResponse(503, { error: { code: 'transient_failure', message: `a service the payment needs was unavailable ${when}`, details: { ...details, failure } } })
+      : httpResponse(500, { error: { code: 'internal_error', message: `the payment failed ${when}`, details: { ...details, failure } } }),
   });
   let data: IdempotencyData;
   try {
     data = normalise(input.input, deps.acceptRawCards);
   } catch {
-    return failed('the payment workflow failed before it could check the request'); // it never claimed its key
+    return failed('before its request could be checked; nothing was charged'); // it never claimed its key
   }
   const payment = input.state.payment;
   const record = payment ? await deps.store.get(data.merchantId, payment.paymentId) : undefined;
@@ -557,10 +563,10 @@ export async function abort(input: AbortInput, deps: PaymentDeps): Promise<{ res
     if (claim?.response) return { response: claim.response };
     if (claim) return { response: processing(claim.paymentId) };
     const leaseS = Math.ceil(deps.idempotency.leaseMs / 1000);
-    return failed(`the payment failed before anything was charged; retry with the same Idempotency-Key (for up to ${leaseS} s it may answer 409 while the key is held)`);
+    return failed(`before anything was charged; retry with the same Idempotency-Key (for up to ${leaseS} s it may answer 409 while the key is held)`);
   }
   await deps.idempotency.release(data, payment.paymentId, payment.run);
-  return failed('the payment failed before anything was charged; it is safe to retry with the same Idempotency-Key', { paymentId: payment.paymentId });
+  return failed('before anything was charged; it is safe to retry with the same Idempotency-Key', { paymentId: payment.paymentId });
 }
 
 /** How long a processing payment may go without a write before the reconciler takes it by default: past any lease and Lambda. */

@@ -8,7 +8,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { IDEMPOTENCY_HEADER, IdempotencyKey, MERCHANT_CLAIM } from '../../contracts/api';
 import { ForbiddenError, isDomainError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../contracts/errors';
-import { bodyMediaProblem, jsonTextProblem, jsonValueProblem } from '../../contracts/json';
+import { bodyMediaProblem, bodySizeProblem, jsonTextProblem, jsonValueProblem } from '../../contracts/json';
 import { fieldIssues } from '../../contracts/issues';
 import { PAY_INPUT_MAX_CHARS, type PayEnvelope } from '../../contracts/steps';
 import { logger } from './powertools';
@@ -97,8 +97,10 @@ export function parseJsonText<S extends z.ZodType>(schema: S, raw: string, conte
   }
   const media = bodyMediaProblem(contentType, contentEncoding);
   if (media) throw new UnsupportedMediaTypeError(media);
-  const tooBig = jsonTextProblem(raw);
-  if (tooBig) throw ValidationError.of([tooBig]);
+  const tooLarge = bodySizeProblem(raw);
+  if (tooLarge) throw new PayloadTooLargeError(`request body ${tooLarge.problem}`, [tooLarge]);
+  const malformed = jsonTextProblem(raw);
+  if (malformed) throw ValidationError.of([malformed]);
   let body: unknown;
   try {
     body = JSON.parse(raw);

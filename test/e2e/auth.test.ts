@@ -119,6 +119,8 @@ describe('HTTP errors keep the error shape and are never 5xx', () => {
   test('body over 1 MB → 413', async () => {
     const result = await merchant.pay({ ...payBody(), description: 'x'.repeat(1024 * 1024 + 10) });
     expectError(result, 413, 'payload_too_large');
+    // The same answer as the functions give in the cloud (lambdas/shared/http.ts), where API Gateway passes up to 10 MB.
+    expect(result.json.error).toMatchObject({ message: 'request body must be at most 1048576 bytes', details: { issues: [{ field: '(body)', problem: 'must be at most 1048576 bytes' }] } });
     // The connection is still usable afterwards.
     expect((await merchant.call('GET', '/health')).status).toBe(200);
   });

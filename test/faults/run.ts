@@ -262,14 +262,15 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
   log(`waiting ${LEASE_MS / 1000} s for the in-flight window, then retrying every request with its own key`);
   await new Promise((r) => setTimeout(r, LEASE_MS + 1000));
   for (let i = 0; i < sent.length; i += 8) await Promise.all(sent.slice(i, i + 8).map((s) => post(URL_BASE, token, s)));
-  // 409 (a run still holds the lease), 202 (processing), 500 (failed before anything moved: "safe to retry with
-  // the same key") and 503 (at capacity): ask again, as a client would, until every key has a final answer.
+  // 409 (a run still holds the lease), 202 (processing), 500 and 503 transient_failure (failed before anything
+  // moved: "safe to retry with the same key") and 503 (at capacity): ask again, as a client would, until every key
+  // has a final answer.
   const unsettled = (x: Sent) => {
     const last = x.answers.at(-1);
     if (!last) return true;
     if (last.status === 409 || last.status === 500) return true;
     if (last.status === 202) return last.body.includes('"processing"');
-    return last.status === 503 && last.body.includes('"service_unavailable"');
+    return last.status === 503 && /"(service_unavailable|transient_failure)"/.test(last.body);
   };
   for (let pass = 0; pass < 20 && sent.some(unsettled); pass++) {
     await new Promise((r) => setTimeout(r, 2000));

@@ -291,7 +291,7 @@ export function buildCorpus(context: CorpusContext): SecurityCase[] {
     raw('a gzip Content-Encoding on a plain body', valid, { status: 415, code: 'unsupported_media_type' }, { 'content-encoding': 'gzip' });
     raw('form-encoded', 'amount=1999&currency=USD', { status: 415, code: 'unsupported_media_type' }, { 'content-type': 'application/x-www-form-urlencoded' });
     raw('XML', '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', { status: 415, code: 'unsupported_media_type' }, { 'content-type': 'application/xml' });
-    raw('over 1 MB', valid.replace(/^\{/, `{"pad":"${'x'.repeat(1024 * 1024)}",`), { status: 413, code: 'payload_too_large' });
+    raw('over 1 MB', valid.replace(/^\{/, `{"pad":"${'x'.repeat(1024 * 1024)}",`), { status: 413, code: 'payload_too_large', field: '(body)' });
     // Under 1 MB, but over what the payment workflow's input holds once escaped (a "€" takes 6): refused before the key.
     if (route.target.kind === 'workflow') raw('over the workflow input', valid.replace(/^\{/, `{"pad":"${'€'.repeat(40_000)}",`), { status: 413, code: 'payload_too_large', field: '(body)' });
   }

@@ -12,6 +12,7 @@ let failing = '';
 const failStep: HandlerOverride = async (event, next) => {
   const step = (event as { step?: string }).step;
   if (step === failing) throw new Error(`the ${failing} step broke`);
+  if (`${step}-throttled` === failing) throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), { name: 'ProvisionedThroughputExceededException' });
   const result = await next(event);
   // The step did its work (charged and recorded), then its answer was lost on the way back.
   if (`${step}-after` === failing) throw new Error(`the ${step} step's answer was lost`);
@@ -62,4 +63,17 @@ test('Begin broke (beside a good score): the Parallel fails as a whole, Abort an
   expect(first.execution.states).toEqual(expect.arrayContaining(['BeginAndScore', 'Abort', 'Respond']));
   expect(first.execution.states).not.toContain('Route');
   failing = '';
+});
+
+test('Begin met a throttled store (after its retries): 503 transient_failure, nothing charged, and the same key then pays', async () => {
+  failing = 'begin-throttled';
+  const env = envelope(paymentBody());
+  const first = await pay(h, env);
+  expect(first.status).toBe(503);
+  expect(first.body.error).toMatchObject({ code: 'transient_failure', details: { failure: 'ProvisionedThroughputExceededException' } });
+  expect(first.body.error.message).toMatch(/^a service the payment needs was unavailable before anything was charged; retry with the same Idempotency-Key/);
+  expect(first.execution.states).not.toContain('Charge');
+  failing = '';
+  const retry = await pay(h, { ...env, requestId: 'after-throttle' });
+  expect(retry.status).toBe(201);
 });

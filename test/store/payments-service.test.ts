@@ -331,11 +331,16 @@ describe('payment steps', () => {
     expect(third.outcome === 'respond' && parsed(third.response)).toMatchObject({ status: 409, body: { error: { details: { paymentId: live.paymentId } } } });
   });
 
-  it("abort after Begin itself failed: a completed key's own answer; a key never claimed 500, nothing charged", async () => {
+  it("abort after Begin itself failed: a completed key's own answer; a key never claimed 503 (throttled) or 500 (a bug), nothing charged", async () => {
     const g = gateway('s');
     const s = setup([g]);
     const never = await service.abort({ input: s.envelope, state: { error: { Error: 'ProvisionedThroughputExceededException' } } }, s.deps);
-    expect(parsed(never.response)).toMatchObject({ status: 500, body: { error: { code: 'internal_error', message: expect.stringMatching(/failed before anything was charged/) } } });
+    expect(parsed(never.response)).toMatchObject({
+      status: 503,
+      body: { error: { code: 'transient_failure', message: expect.stringMatching(/^a service the payment needs was unavailable before anything was charged; retry with the same Idempotency-Key/), details: { failure: 'ProvisionedThroughputExceededException' } } },
+    });
+    const bug = await service.abort({ input: s.envelope, state: { error: { Error: 'TypeError' } } }, s.deps);
+    expect(parsed(bug.response)).toMatchObject({ status: 500, body: { error: { code: 'internal_error', message: expect.stringMatching(/^the payment failed before anything was charged/), details: { failure: 'TypeError' } } } });
     const payment = await started(s);
     const charged = await service.chargeAndFinalize({ payment, attempt: 0, connector: { connectorId: 's' }, plan: plan('s') }, s.deps);
     expect(charged.response.status).toBe(201);
@@ -358,7 +363,7 @@ describe('payment steps', () => {
     expect(successor).toMatchObject({ outcome: 'new', payment: { paymentId: stale.paymentId, run: 2 } });
     // Run 1 fails late and aborts: it must not release (or expire) run 2's claim.
     const aborted = await service.abort({ input: s.envelope, state: { payment: stale, error: { Error: 'States.Timeout' } } }, s.deps);
-    expect(parsed(aborted.response)?.status).toBe(500);
+    expect(parsed(aborted.response)?.status).toBe(503); // a Task's timeout: transient, nothing charged
     const third = await service.begin(s.envelope, s.deps);
     expect(third.outcome === 'respond' && parsed(third.response)).toMatchObject({ status: 409, body: { error: { details: { paymentId: stale.paymentId } } } });
     // Run 2 charges its payment; a late abort of run 1 (record now exists) does not end run 2's lease either.
@@ -370,12 +375,12 @@ describe('payment steps', () => {
     expect(g.processed()).toBe(1);
   });
 
-  it('abort: nothing recorded releases the key (500, retry safe); a recorded payment answers 202 processing and the retry resumes it, charged once', async () => {
+  it('abort: nothing recorded releases the key (503 after a timeout, retry safe); a recorded payment answers 202 processing and the retry resumes it, charged once', async () => {
     const g = gateway('s');
     const s = setup([g]);
     const payment = await started(s);
     const early = await service.abort({ input: s.envelope, state: { payment, error: { Error: 'States.Timeout' } } }, s.deps);
-    expect(parsed(early.response)).toMatchObject({ status: 500, body: { error: { message: expect.stringMatching(/safe to retry with the same Idempotency-Key/) } } });
+    expect(parsed(early.response)).toMatchObject({ status: 503, body: { error: { code: 'transient_failure', message: expect.stringMatching(/safe to retry with the same Idempotency-Key/) } } });
     const again = await started(s); // released: a first claim again
     await service.charge({ payment: again, attempt: 0, connector: { connectorId: 's' }, plan: plan('s') }, s.deps);
     const late = await service.abort({ input: s.envelope, state: { payment: again, error: { Error: 'Lambda.Unknown' } } }, s.deps);

@@ -1,7 +1,10 @@
 /** The edge's checks on a body before any schema sees it (contracts/json.ts), and the request schemas' limits. */
 import { ChatRequest, PaymentRequest } from '../../contracts/api';
 import { fieldIssues } from '../../contracts/issues';
-import { bodyMediaProblem, isJsonContentType, JSON_LIMITS, jsonTextProblem, jsonValueProblem } from '../../contracts/json';
+import { PayloadTooLargeError, ValidationError } from '../../contracts/errors';
+import { BODY_TOO_LARGE, bodyMediaProblem, bodySizeProblem, isJsonContentType, JSON_LIMITS, jsonTextProblem, jsonValueProblem } from '../../contracts/json';
+import { parseApiBody } from '../../lambdas/shared/http';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 
 const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
 
@@ -15,7 +18,33 @@ describe('jsonTextProblem (before parsing)', () => {
   });
   test('too many entries, too many bytes', () => {
     expect(jsonTextProblem(JSON.stringify(Array.from({ length: JSON_LIMITS.maxEntries + 5 }, () => 1)))?.problem).toMatch(/at most 1000 entries/);
-    expect(jsonTextProblem(JSON.stringify({ a: 'x'.repeat(JSON_LIMITS.maxBytes) }))?.problem).toMatch(/at most 1048576 bytes/);
+    // Size is bodySizeProblem's (a 413), not a structural problem: a long string alone is well-formed.
+    expect(jsonTextProblem(JSON.stringify({ a: 'x'.repeat(JSON_LIMITS.maxBytes) }))).toBeUndefined();
+  });
+});
+
+describe('a body over the size limit is a 413 in the functions, as the local server answers it', () => {
+  const event = (body: string) => ({ body, isBase64Encoded: false, headers: { 'Content-Type': 'application/json' } }) as unknown as APIGatewayProxyEvent;
+  const anything = PaymentRequest.partial().passthrough();
+  test('bodySizeProblem counts UTF-8 bytes, not characters', () => {
+    const euros = '€'.repeat(Math.floor(JSON_LIMITS.maxBytes / 3)); // 3 bytes each: just under the limit
+    expect(bodySizeProblem(euros)).toBeUndefined();
+    expect(bodySizeProblem(`${euros}€`)).toEqual(BODY_TOO_LARGE);
+    expect(bodySizeProblem('x'.repeat(JSON_LIMITS.maxBytes))).toBeUndefined();
+    expect(bodySizeProblem('x'.repeat(JSON_LIMITS.maxBytes + 1))).toEqual(BODY_TOO_LARGE);
+  });
+  test('API Gateway passes bodies up to 10 MB and Lambda up to 6 MB: 1.5 MB gets payload_too_large naming the body', () => {
+    let thrown: unknown;
+    try {
+      parseApiBody(event(JSON.stringify({ description: 'x'.repeat(1_500_000) })), anything);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(PayloadTooLargeError);
+    expect((thrown as PayloadTooLargeError).toBody()).toEqual({ error: { code: 'payload_too_large', message: `request body must be at most ${JSON_LIMITS.maxBytes} bytes`, details: { issues: [BODY_TOO_LARGE] } } });
+  });
+  test('a structural problem under the limit stays a 400', () => {
+    expect(() => parseApiBody(event(deep(5000)), anything)).toThrow(ValidationError);
   });
 });
 
