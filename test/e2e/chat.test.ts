@@ -94,8 +94,10 @@ test('POST /chat explains one of your payments, finds its like, and says plainly
 test('the index survives a restart, and is rebuilt from the store when it is lost', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'smartpay-chat-'));
   const progress: string[] = [];
+  // Without embeddings: three starts would load the sentence encoder six times (seconds of CPU each, on a machine
+  // CI shares with another suite). The journal's replay of embeddings is test/store/search-journal.test.ts's.
   const start = () =>
-    startLocalPlatform({ port: 0, dataDir: dir, retryIntervalOverrides: 0, onError: () => undefined, onProgress: (m) => progress.push(m), env: { CONNECTORS: JSON.stringify(DEFAULT_CONNECTORS), EMBEDDING_MODEL: 'use-lite' } });
+    startLocalPlatform({ port: 0, dataDir: dir, retryIntervalOverrides: 0, onError: () => undefined, onProgress: (m) => progress.push(m), env: { CONNECTORS: JSON.stringify(DEFAULT_CONNECTORS), EMBEDDING_MODEL: 'none' } });
   const count = async (client: ApiClient) => (await client.call('POST', '/chat', { body: { question: 'how many payments today' } })).json.figures.rows[0].value;
   const refundRate = async (client: ApiClient) => (await client.call('POST', '/chat', { body: { question: 'refund rate today' } })).json.figures.rows[0];
   const rewards = async (client: ApiClient) => (await client.call('POST', '/chat', { body: { question: 'reward tokens today' } })).json.figures.rows[0].tokens;
