@@ -5,8 +5,9 @@
  * loaded at cold start: a missing or corrupt one fails the start with the file named.
  */
 import { randomUUID } from 'node:crypto';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { documentClientOf } from '../shared/clients';
+import { documentClientOf, traced } from '../shared/clients';
 import { config } from '../shared/config';
 import { ENV, METRICS } from '../../contracts/resources';
 import { apiRoute, isApiGatewayEvent, parseApiBody, parseEnvelopeBody, parseQuery } from '../shared/http';
@@ -23,7 +24,6 @@ import type { FeatureTransaction } from './features';
 import { CUSTOMER_SNAPSHOT, TERMINAL_SNAPSHOT } from './graph';
 import { DEFAULT_MODEL_DIR, loadFraudModel, type FraudModel, type Thresholds } from './model';
 import { sageMakerScorer, type EndpointScorer } from './sagemaker';
-import { preloadSageMaker, sageMakerRuntime } from '../shared/sagemaker';
 import { type FraudDeps, type ScoredTransaction, labelPayment, recordCompleted, scoreTransaction } from './service';
 import { DynamoLabelStore, type LabelStore } from './labels';
 import { DynamoFeatureState } from './state';
@@ -33,12 +33,14 @@ const labelStore = (): LabelStore => (labels ??= new DynamoLabelStore(documentCl
 
 let deps: FraudDeps | undefined;
 
-// A stage with a SageMaker endpoint loads its SDK during the cold start; one without never loads it.
-preloadSageMaker(ENV.fraudEndpointName);
+// Module scope: one client (and its connections) per container. No SDK retries: the time budget is a few
+// tens of milliseconds, and the embedded model is the fallback.
+const sageMakerClient = new SageMakerRuntimeClient({ maxAttempts: 1 });
+const tracedSageMakerClient = traced(sageMakerClient);
 
 function endpointScorer(): EndpointScorer | undefined {
   const { endpointName, endpointTimeoutMs } = config().fraud;
-  return endpointName ? sageMakerScorer(sageMakerRuntime(), endpointName, { timeoutMs: endpointTimeoutMs }) : undefined;
+  return endpointName ? sageMakerScorer(tracedSageMakerClient, endpointName, { timeoutMs: endpointTimeoutMs }) : undefined;
 }
 
 function dependencies(): FraudDeps {

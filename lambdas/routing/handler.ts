@@ -3,13 +3,14 @@
  * workflow's Route step (rank), and the circuit breaker's feedback (PaymentFinalized events in SQS batches). The
  * model's single writer is its own Lambda (updater.ts).
  */
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { RouteFeedbackRequest, RouteRequest } from '../../contracts/api';
 import { isDomainError } from '../../contracts/errors';
 import { cardNetwork } from '../../contracts/methods';
-import { ENV, METRICS } from '../../contracts/resources';
+import { METRICS } from '../../contracts/resources';
 import type { StepHandlers } from '../../contracts/steps';
-import { documentClientOf, eventBridgeClient } from '../shared/clients';
+import { documentClientOf, eventBridgeClient, traced } from '../shared/clients';
 import { eventBridgePublisher } from '../shared/bus';
 import { prng } from '../shared/prng';
 import { config } from '../shared/config';
@@ -23,11 +24,11 @@ import { CachedModel } from './model-cache';
 import { outcomeEvents } from './outcome-events';
 import type { HealthLog, OutcomeRecord } from './ports';
 import { sageMakerRoutingEndpoint } from './sagemaker';
-import { preloadSageMaker, sageMakerRuntime } from '../shared/sagemaker';
 import { decide, recordFeedback, recordPaymentOutcomes, route, type RoutingDeps, routingState } from './service';
 
-// A stage with a SageMaker endpoint loads its SDK during the cold start; one without never loads it.
-preloadSageMaker(ENV.routingEndpointName);
+// Module scope: one client per container. No SDK retries: the budget is a few tens of milliseconds.
+const sageMakerClient = new SageMakerRuntimeClient({ maxAttempts: 1 });
+const tracedSageMakerClient = traced(sageMakerClient);
 
 let deps: RoutingDeps | undefined;
 
@@ -52,7 +53,7 @@ function dependencies(): RoutingDeps {
     // ROUTING_SEED: exploration from a seeded PRNG, so a replay draws the same choices (each instance from the seed).
     ...(cfg.routing.seed !== undefined ? { random: prng(cfg.routing.seed) } : {}),
     endpoint: cfg.routing.endpointName
-      ? sageMakerRoutingEndpoint(sageMakerRuntime(), cfg.routing.endpointName, { timeoutMs: cfg.routing.endpointTimeoutMs })
+      ? sageMakerRoutingEndpoint(tracedSageMakerClient, cfg.routing.endpointName, { timeoutMs: cfg.routing.endpointTimeoutMs })
       : undefined,
   };
   return deps;

@@ -3,9 +3,8 @@
  * paths: the call is aborted when the budget runs out, and every failure is an EndpointScoreError that says
  * whether it was a timeout, an error or an unusable answer, so the caller can fall back to its embedded model.
  */
-import type { InvokeEndpointCommandInput } from '@aws-sdk/client-sagemaker-runtime';
+import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import type { ScoredBy } from '../../contracts/api';
-import { traced } from './clients';
 
 /** Which model produced a score: the endpoint, or the embedded one (none configured, or a fallback). */
 export type { ScoredBy };
@@ -24,37 +23,9 @@ export class EndpointScoreError extends Error {
   }
 }
 
-/** The narrow port of the SageMaker runtime this module uses: one InvokeEndpoint (a fake in tests). */
+/** The narrow port of the SageMaker runtime client this module uses (a fake in tests). */
 export interface InvokeEndpointClient {
-  send(input: InvokeEndpointCommandInput, options: { abortSignal: AbortSignal }): Promise<{ Body?: Uint8Array }>;
-}
-
-let runtime: Promise<InvokeEndpointClient> | undefined;
-
-/**
- * The SageMaker runtime client, one a container, traced, without SDK retries (the budget is a few tens of
- * milliseconds, and the embedded model is the fallback). Its SDK is loaded when a stage names an endpoint
- * (preloadSageMaker at the handler's load, else the first call): most stages have none, and its load is about a
- * tenth of a second of every cold start.
- */
-export function sageMakerRuntime(): InvokeEndpointClient {
-  return {
-    send: async (input, options) => {
-      const client = await (runtime ??= loadRuntime());
-      return client.send(input, options);
-    },
-  };
-}
-
-async function loadRuntime(): Promise<InvokeEndpointClient> {
-  const { InvokeEndpointCommand, SageMakerRuntimeClient } = await import('@aws-sdk/client-sagemaker-runtime');
-  const client = traced(new SageMakerRuntimeClient({ maxAttempts: 1 }));
-  return { send: (input, options) => client.send(new InvokeEndpointCommand(input), options) };
-}
-
-/** Starts the SDK's load during the cold start when the environment variable `endpointNameVariable` names an endpoint. */
-export function preloadSageMaker(endpointNameVariable: string): void {
-  if (process.env[endpointNameVariable]) (runtime ??= loadRuntime()).catch(() => undefined);
+  send(command: InvokeEndpointCommand, options: { abortSignal: AbortSignal }): Promise<{ Body?: Uint8Array }>;
 }
 
 /** Invokes the endpoint with `body`; resolves with the answer's bytes or rejects with an EndpointScoreError. */
@@ -73,14 +44,14 @@ export async function invokeWithBudget(
       reject(new EndpointScoreError('timeout', `no answer from ${endpointName} within ${timeoutMs} ms`));
     }, timeoutMs);
   });
-  const input: InvokeEndpointCommandInput = {
+  const command = new InvokeEndpointCommand({
     EndpointName: endpointName,
     ContentType: request.contentType,
     Accept: request.accept,
     Body: new TextEncoder().encode(request.body),
-  };
+  });
   try {
-    const output = await Promise.race([client.send(input, { abortSignal: controller.signal }), deadline]);
+    const output = await Promise.race([client.send(command, { abortSignal: controller.signal }), deadline]);
     return output.Body;
   } catch (error) {
     if (error instanceof EndpointScoreError) throw error;

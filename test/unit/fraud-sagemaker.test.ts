@@ -2,9 +2,7 @@
  * The SageMaker scoring path with a fake runtime client (no AWS): the endpoint's score when it answers in
  * time, the embedded model's on a timeout, an error or a non-numeric answer, with the fallback metric.
  */
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { InvokeEndpointCommandInput } from '@aws-sdk/client-sagemaker-runtime';
+import type { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { FEATURE_NAMES, featureVector, type FeatureTransaction } from '../../lambdas/fraud/features';
 import { graphInputs } from '../../lambdas/fraud/graph';
 import { loadFraudModel } from '../../lambdas/fraud/model';
@@ -20,7 +18,6 @@ import { assess, type FraudDeps } from '../../lambdas/fraud/service';
 import type { FeatureStatePort } from '../../lambdas/fraud/state';
 import { METRICS } from '../../contracts/resources';
 import { logger, metrics } from '../../lambdas/shared/powertools';
-import { sageMakerRuntime } from '../../lambdas/shared/sagemaker';
 
 const model = loadFraudModel();
 const tx: FeatureTransaction = {
@@ -38,10 +35,10 @@ const text = (s: string) => new TextEncoder().encode(s);
 
 /** A fake client that records its requests and answers with `answer`. */
 function fakeClient(answer: (signal: AbortSignal) => Promise<{ Body?: Uint8Array }>) {
-  const requests: Array<{ input: InvokeEndpointCommandInput; signal: AbortSignal }> = [];
+  const requests: Array<{ input: InvokeEndpointCommand['input']; signal: AbortSignal }> = [];
   const client: InvokeEndpointClient = {
-    send: (input, { abortSignal }) => {
-      requests.push({ input, signal: abortSignal });
+    send: (command, { abortSignal }) => {
+      requests.push({ input: command.input, signal: abortSignal });
       return answer(abortSignal);
     },
   };
@@ -67,37 +64,6 @@ beforeEach(() => {
 afterEach(() => jest.restoreAllMocks());
 
 const fallbacks = () => addMetric.mock.calls.filter(([name]) => name === METRICS.fraudEndpointFallback);
-
-describe('the runtime client, its SDK loaded on the first call (no SDK at a cold start without an endpoint)', () => {
-  test('InvokeEndpoint reaches the endpoint with the body, and its answer comes back', async () => {
-    const seen: Array<{ url?: string; type?: string; body: string }> = [];
-    const server = createServer((req: IncomingMessage, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      req.on('end', () => {
-        seen.push({ url: req.url, type: req.headers['content-type'], body });
-        res.writeHead(200, { 'content-type': 'text/csv' }).end('0.25');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const saved = { ...process.env };
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
-    });
-    try {
-      const out = await sageMakerRuntime().send(
-        { EndpointName: 'smartpay-fraud', ContentType: 'text/csv', Accept: 'text/csv', Body: text('1,2,3') },
-        { abortSignal: new AbortController().signal },
-      );
-      expect(new TextDecoder().decode(out.Body)).toBe('0.25');
-      expect(seen).toEqual([{ url: '/endpoints/smartpay-fraud/invocations', type: 'text/csv', body: '1,2,3' }]);
-    } finally {
-      process.env = saved;
-      server.close();
-    }
-  });
-});
 
 describe('wire format of the built-in XGBoost container', () => {
   it('sends one CSV row with missing values as empty fields', () => {

@@ -2,7 +2,7 @@
  * The SageMaker routing path with a fake runtime client (no AWS): the endpoint's scores rank when it answers
  * in time; on a timeout, an error or an unusable answer the embedded bandit ranks and the fallback is reported.
  */
-import type { InvokeEndpointCommandInput } from '@aws-sdk/client-sagemaker-runtime';
+import type { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { BanditPolicy, emptyBanditState } from '../../lambdas/routing/bandit';
 import { routingDimension, routingFeatureNames, vocabularyOf } from '../../lambdas/routing/context';
 import { parseScores, sageMakerRoutingEndpoint } from '../../lambdas/routing/sagemaker';
@@ -13,10 +13,10 @@ import { EndpointScoreError, type InvokeEndpointClient } from '../../lambdas/sha
 const text = (s: string) => new TextEncoder().encode(s);
 
 function fakeClient(answer: (signal: AbortSignal) => Promise<{ Body?: Uint8Array }>) {
-  const requests: Array<InvokeEndpointCommandInput> = [];
+  const requests: Array<InvokeEndpointCommand['input']> = [];
   const client: InvokeEndpointClient = {
-    send: (input, { abortSignal }) => {
-      requests.push(input);
+    send: (command, { abortSignal }) => {
+      requests.push(command.input);
       return answer(abortSignal);
     },
   };
