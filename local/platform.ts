@@ -25,7 +25,7 @@ import { createLocalQueue, type LocalQueue } from './queue';
 import { DEFAULT_DATA_DIR, LOCAL_EVENT_BUS, LOCAL_TABLES, localEnvironments } from './env';
 import { startLocalFunctions, type HandlerOverrides, type Invoker } from './functions';
 import { createLocalIssuer, type LocalIssuer } from './issuer';
-import { startLocalSchedules, type LocalSchedules } from './schedules';
+import { isSweep, startLocalSchedules, type LocalSchedules } from './schedules';
 import { createLocalServer } from './server';
 import { createLocalWorkflows, LOCAL_DLQ_URL, type LocalWorkflows, type RetryIntervalOverrides } from './workflows';
 
@@ -229,7 +229,24 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
 
     const functions = await startLocalFunctions(environments, options.handlerOverrides, () => store.connect());
     cleanups.push(() => functions.close());
-    const invokers = functions.invokers;
+    // Only functions write the outboxes: after any function's work (but a sweep's own run), the sweeps take their
+    // short intervals again (schedules.ts).
+    let onActivity = (): void => undefined;
+    const withActivity = (pool: Readonly<Record<FunctionName, Invoker>>) =>
+      Object.fromEntries(
+        Object.entries(pool).map(([name, invoke]) => [
+          name,
+          async (event: unknown) => {
+            try {
+              return await invoke(event);
+            } finally {
+              if (!isSweep(event)) onActivity();
+            }
+          },
+        ]),
+      ) as Record<FunctionName, Invoker>;
+    const invokers = withActivity(functions.invokers);
+    const background = withActivity(functions.background);
     const dlq = createLocalDlq(LOCAL_DLQ_URL, persist ? join(dataDir, 'dlq', 'reward-dlq.jsonl') : undefined);
     const workflows = createLocalWorkflows({
       functions: invokers,
@@ -254,7 +271,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
           });
         }
       } else {
-        const queue = createLocalQueue((batch) => functions.background[consumer.function](batch), {
+        const queue = createLocalQueue((batch) => background[consumer.function](batch), {
           batchSize: consumer.queue.batchSize,
           batchingWindowMs: consumer.queue.batchingWindowSeconds * 1000,
           retryDelayMs: (consumer.queue.localRetryDelaySeconds ?? 0) * 1000,
@@ -270,8 +287,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     if (redelivered) onError(`[bus] delivering again ${redelivered} event(s) the last run had not finished with`);
 
     // The schedules: the reconciler (at start-up, then every minute) and the outbox drain.
-    const schedules = startLocalSchedules(functions.background, onError, options.scheduleIntervalsMs);
+    const schedules = startLocalSchedules(background, onError, options.scheduleIntervalsMs);
     cleanups.push(() => schedules.close());
+    onActivity = () => schedules.activity();
 
     const backlog = () => bus.backlog() - queues.reduce((a, q) => a + q.held(), 0);
     const issuer = await createLocalIssuer({ dir: persist ? join(dataDir, 'issuer') : undefined });
@@ -316,7 +334,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
           let rewards = 0;
           let indexed = 0;
           do {
-            const page = (await functions.background.analytics({ rebuild: { ...(cursor ? { cursor } : {}) } })) as { payments: number; rewards: number; indexed: number; cursor?: string };
+            const page = (await background.analytics({ rebuild: { ...(cursor ? { cursor } : {}) } })) as { payments: number; rewards: number; indexed: number; cursor?: string };
             payments += page.payments;
             rewards += page.rewards;
             indexed += page.indexed;

@@ -6,7 +6,10 @@
  * One local difference, on purpose: the outbox sweep runs every OUTBOX_DRAIN_MS instead of every minute,
  * because locally it is the outbox's only publisher (in the cloud the table's stream publishes first and
  * the sweep is the safety net); the rewards outbox's sweep every REWARD_EVENTS_DRAIN_MS, so a change whose
- * publication failed reaches analytics within a second or so, as the local platform's users expect.
+ * publication failed reaches analytics within a second or so, as the local platform's users expect. Those two
+ * sweeps run that often only while the platform is busy: for ACTIVE_WINDOW_MS after any function's work
+ * (`activity()`: the platform calls it after every invocation but theirs, and only functions write the outboxes),
+ * and every SWEEP_IDLE_MS otherwise. An idle platform then costs a few hundredths of a core, not a tenth.
  */
 import { allSchedules, type FunctionName, type ScheduleSpec } from '../contracts/topology';
 import type { Invoker } from './functions';
@@ -15,10 +18,24 @@ import type { Invoker } from './functions';
 export const OUTBOX_DRAIN_MS = 250;
 /** How often the rewards outbox's sweep runs locally (each change is published as it is made; this catches a publication that failed). */
 export const REWARD_EVENTS_DRAIN_MS = 1_000;
+/** How long after a function's work the sweeps keep their short intervals. */
+export const ACTIVE_WINDOW_MS = 5_000;
+/** How often the sweeps run when no function has worked for ACTIVE_WINDOW_MS. */
+export const SWEEP_IDLE_MS = 2_000;
+/** The schedules that sweep an outbox, with their short local intervals. */
+const SWEEPS: Readonly<Record<string, number>> = { outbox: OUTBOX_DRAIN_MS, 'reward-events': REWARD_EVENTS_DRAIN_MS };
+
+/** Whether an invocation is a sweep's own run (which is not activity: a sweep alone would keep itself fast). */
+export function isSweep(event: unknown): boolean {
+  const name = (event as { schedule?: unknown } | null)?.schedule;
+  return typeof name === 'string' && name in SWEEPS;
+}
 
 export interface LocalSchedules {
   /** Runs one schedule now (or waits for its run in progress) and returns the function's answer. */
   run(name: string): Promise<unknown>;
+  /** A function did some work (it may have written an outbox): the sweeps take their short intervals again. */
+  activity(): void;
   /** Stops the timers and waits for the runs in progress. */
   close(): Promise<void>;
 }
@@ -29,11 +46,12 @@ export function startLocalSchedules(
   /** Intervals by schedule name, in ms, over the local defaults (the outbox drain every OUTBOX_DRAIN_MS). */
   intervalsMs: Readonly<Record<string, number>> = {},
 ): LocalSchedules {
-  const intervals: Readonly<Record<string, number>> = { outbox: OUTBOX_DRAIN_MS, 'reward-events': REWARD_EVENTS_DRAIN_MS, ...intervalsMs };
+  const intervals: Readonly<Record<string, number>> = { ...SWEEPS, ...intervalsMs };
   const specs = new Map<string, ScheduleSpec>(allSchedules().map((s) => [s.name, s]));
   const running = new Map<string, Promise<unknown>>();
-  const timers: NodeJS.Timeout[] = [];
+  const timers = new Map<string, { timer: NodeJS.Timeout; idle: boolean }>();
   let closed = false;
+  let lastActivity = Date.now();
 
   const run = (name: string): Promise<unknown> => {
     const spec = specs.get(name);
@@ -50,21 +68,38 @@ export function startLocalSchedules(
     return started;
   };
 
+  /** The next tick of a schedule: a sweep's short interval while the platform is busy, SWEEP_IDLE_MS (or longer, if set so) when not. */
+  const arm = (spec: ScheduleSpec): void => {
+    const every = intervals[spec.name] ?? spec.everyMinutes * 60_000;
+    const idle = spec.name in SWEEPS && Date.now() - lastActivity >= ACTIVE_WINDOW_MS;
+    const timer = setTimeout(() => {
+      if (closed) return;
+      if (!running.has(spec.name)) void run(spec.name);
+      arm(spec);
+    }, idle ? Math.max(every, SWEEP_IDLE_MS) : every);
+    timer.unref();
+    timers.set(spec.name, { timer, idle });
+  };
   for (const spec of specs.values()) {
     void run(spec.name);
-    const every = intervals[spec.name] ?? spec.everyMinutes * 60_000;
-    const timer = setInterval(() => {
-      if (!running.has(spec.name) && !closed) void run(spec.name);
-    }, every);
-    timer.unref();
-    timers.push(timer);
+    arm(spec);
   }
 
   return {
     run,
+    activity() {
+      lastActivity = Date.now();
+      if (closed) return;
+      // A sweep waiting out its idle interval is brought forward to its short one.
+      for (const [name, armed] of timers) {
+        if (!armed.idle) continue;
+        clearTimeout(armed.timer);
+        arm(specs.get(name)!);
+      }
+    },
     async close() {
       closed = true;
-      for (const timer of timers) clearInterval(timer);
+      for (const { timer } of timers.values()) clearTimeout(timer);
       await Promise.allSettled([...running.values()]);
     },
   };
