@@ -18,15 +18,21 @@ const docs = [
   { eventId: 'payment:d', merchantId: 'm2', text: 'tea', embedding: unit(1) },
 ];
 
+/** What the endpoint answers: a bulk request's `errors`, a search's hits. */
+interface Answer {
+  readonly errors?: boolean;
+  readonly hits: { readonly hits: ReadonlyArray<{ readonly _source: { readonly eventId: string }; readonly _score: number }> };
+}
+
 async function call(url: string, method: string, path: string, body?: string) {
   const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body });
-  return { status: res.status, json: (await res.json().catch(() => undefined)) as Record<string, any> };
+  return { status: res.status, json: (await res.json().catch(() => undefined)) as Answer };
 }
 
 const nearest = async (url: string, vector: number[], merchantId: string) =>
   (
     await call(url, 'POST', `/${ANALYTICS_INDEX_NAME}/_search`, JSON.stringify({ size: 5, query: { knn: { embedding: { vector, k: 5, filter: { bool: { filter: [{ term: { merchantId } }] } } } } } }))
-  ).json.hits.hits.map((h: { _source: { eventId: string }; _score: number }) => [h._source.eventId, Math.round(h._score * 1000) / 1000]);
+  ).json.hits.hits.map((h): [string, number] => [h._source.eventId, Math.round(h._score * 1000) / 1000]);
 
 test('documents with embeddings are replayed after a restart: the same knn answers, each embedding written once', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'smartpay-search-'));
@@ -37,7 +43,7 @@ test('documents with embeddings are replayed after a restart: the same knn answe
     const indexed = await call(search.url, 'POST', '/_bulk', bulk);
     expect(indexed.json.errors).toBe(false);
     const before = await nearest(search.url, unit(0), 'm1');
-    expect(before.map(([id]: [string]) => id).slice(0, 2).sort()).toEqual(['payment:a', 'payment:c']);
+    expect(before.map(([id]) => id).slice(0, 2).sort()).toEqual(['payment:a', 'payment:c']);
     await search.close();
 
     // Two distinct embeddings in four documents: each is in the journal once.
@@ -51,9 +57,9 @@ test('documents with embeddings are replayed after a restart: the same knn answe
     try {
       expect(search.counts()[ANALYTICS_INDEX_NAME]).toBe(4);
       expect(await nearest(search.url, unit(0), 'm1')).toEqual(before);
-      expect((await nearest(search.url, unit(1), 'm1'))[0][0]).toBe('payment:b');
+      expect((await nearest(search.url, unit(1), 'm1'))[0]?.[0]).toBe('payment:b');
       // The other merchant's document is still its own.
-      expect((await nearest(search.url, unit(1), 'm2')).map(([id]: [string]) => id)).toEqual(['payment:d']);
+      expect((await nearest(search.url, unit(1), 'm2')).map(([id]) => id)).toEqual(['payment:d']);
     } finally {
       await search.close();
     }
