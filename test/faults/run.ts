@@ -489,15 +489,22 @@ async function faults(run: Run, KILLS: number, BATCH: number, LEASE_MS: number, 
 
   const unfinished = [...payments.values()].filter((p) => p.status === 'processing' && !p.reason);
   for (const p of unfinished) breaches.push(`left processing without a reason: ${String(p.paymentId)}`);
-  const finals = new Map<number, number>();
-  for (const s of sent) finals.set(s.answers.at(-1)?.status ?? 0, (finals.get(s.answers.at(-1)?.status ?? 0) ?? 0) + 1);
+  // Each final answer by status, and an error's code (a 503 all_gateways_failed is an outcome; a 503
+  // transient_failure or service_unavailable still left at the end is a key the passes above did not settle).
+  const finals = new Map<string, number>();
+  for (const s of sent) {
+    const last = s.answers.at(-1);
+    const code = last && last.status >= 400 ? /"code":"([a-z_]+)"/.exec(last.body)?.[1] : undefined;
+    const label = `${last?.status ?? 'none'}${code ? ` ${code}` : ''}`;
+    finals.set(label, (finals.get(label) ?? 0) + 1);
+  }
 
   const count = (prefix: string) => breaches.filter((b) => b.startsWith(prefix)).length;
   const seconds = (Date.now() - started) / 1000;
   const text = [
     'faults report',
     `  requests: ${sent.length} (kill -9 ×${KILLS}, each retried with its own key; ${(run.storeFaultRate * 100).toFixed(0)}% of store calls throttled; two gateways (a sandbox, and Stripe through its adapter) lose answers after charging, and Amazon Pay answers its charges with a 500), ${seconds.toFixed(0)} s`,
-    `  final answers by status: ${[...finals].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ')}`,
+    `  final answers by status: ${[...finals].sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => `${s}: ${n}`).join(', ')}`,
     `  payments recorded: ${payments.size}; succeeded: ${succeeded.length}; charged (gateway ledgers): ${charges.size} (${[...byConnector].sort().map(([id, count]) => `${id} ${count}`).join(', ')}); rewards: ${rewardItems.length}`,
     `  double charges: ${count('double charge') + count('one key, two charged')} (goal 0)`,
     `  charges without a succeeded record: ${count('charge without') + count('charged but recorded')} (goal 0)`,
