@@ -17,6 +17,8 @@ import { StoreChannelHandler } from './store-channel';
 export interface WorkerData {
   readonly functionName: string;
   readonly entry: string;
+  /** The handler's bundle (local/function-bundles.ts), loaded instead of `entry` when given. */
+  readonly bundle?: string;
   readonly memoryMB: number;
   /** This thread's channel to the local store (local/store-channel.ts); its DynamoDB client then uses it. */
   readonly storePort?: MessagePort;
@@ -34,7 +36,9 @@ export type Reply =
 
 type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
-const { functionName, entry, memoryMB, storePort, nice } = workerData as WorkerData;
+const { functionName, entry, bundle, memoryMB, storePort, nice } = workerData as WorkerData;
+// A bundle's stacks name the TypeScript files (its source map).
+process.setSourceMapsEnabled(true);
 const port = parentPort!;
 
 // Lambda runs background work (schedules, queues, the outbox) in instances of its own, beside the synchronous path
@@ -74,7 +78,7 @@ let handler: LambdaHandler;
 try {
   // The handler file the topology names, loaded by path as the Lambda runtime loads it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(join(__dirname, '..', entry.replace(/\.ts$/, ''))) as { handler?: unknown; init?: unknown };
+  const mod = require(bundle ?? join(__dirname, '..', entry.replace(/\.ts$/, ''))) as { handler?: unknown; init?: unknown };
   if (typeof mod.handler !== 'function') throw new Error('exports no handler function');
   handler = mod.handler as LambdaHandler;
   // What the function does at a cold start (e.g. the fraud model's load), done now: a function that cannot do it

@@ -11,6 +11,7 @@ import { Worker, type MessagePort } from 'node:worker_threads';
 import { allFunctions, FUNCTION_NAMES, type FunctionName } from '../contracts/topology';
 import type { Reply, Request, WorkerData } from './function-worker';
 import { LOCAL_PREFIX } from './env';
+import { functionBundles, type FunctionBundles } from './function-bundles';
 
 /**
  * The niceness of the background instances' threads (Linux): a payment's Tasks get the cores first. A thread a
@@ -67,21 +68,24 @@ class FunctionWorker {
     private readonly env: Record<string, string>,
     private readonly connectStore?: () => MessagePort,
     private readonly nice = 0,
+    private readonly bundles?: FunctionBundles,
   ) {}
 
   start(): Promise<void> {
     if (this.ready) return this.ready;
     const spec = allFunctions()[this.name];
     const storePort = this.connectStore?.();
-    const data: WorkerData = { functionName: functionName(this.name), entry: spec.entry, memoryMB: spec.memoryMB, storePort, nice: this.nice };
-    // The worker loads TypeScript itself (tsx's CommonJS hook), whatever loaded this file.
-    const worker = new Worker(join(__dirname, 'function-worker.ts'), {
+    const bundle = this.bundles?.handlers[spec.entry];
+    const data: WorkerData = { functionName: functionName(this.name), entry: spec.entry, ...(bundle ? { bundle } : {}), memoryMB: spec.memoryMB, storePort, nice: this.nice };
+    // The bundled worker and handler (function-bundles.ts); without them, the worker loads TypeScript itself (tsx's
+    // CommonJS hook), whatever loaded this file.
+    const worker = new Worker(this.bundles?.worker ?? join(__dirname, 'function-worker.ts'), {
       workerData: data,
       transferList: storePort ? [storePort] : [],
       // Node sets a thread's coverage up from the thread's own environment: NODE_V8_COVERAGE (npm run
       // test:coverage) is passed on, the function's environment otherwise untouched.
       env: process.env.NODE_V8_COVERAGE ? { ...this.env, NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE } : this.env,
-      execArgv: ['--require', require.resolve('tsx/cjs')],
+      execArgv: this.bundles ? [] : ['--require', require.resolve('tsx/cjs')],
       stdout: false,
       stderr: false,
     });
@@ -177,7 +181,8 @@ export async function startLocalFunctions(
 ): Promise<LocalFunctions> {
   // Any call through libuv's thread pool starts it, at this thread's priority (see BACKGROUND_NICE).
   await stat(__dirname);
-  const workers = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, new FunctionWorker(name, environments[name], connectStore)])) as Record<
+  const bundles = await functionBundles();
+  const workers = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, new FunctionWorker(name, environments[name], connectStore, 0, bundles)])) as Record<
     FunctionName,
     FunctionWorker
   >;
@@ -188,7 +193,7 @@ export async function startLocalFunctions(
     throw new Error(`cannot start the local platform:\n  ${problems.join('\n  ')}`);
   }
   const backgroundWorkers = Object.fromEntries(
-    FUNCTION_NAMES.map((name) => [name, new FunctionWorker(name, environments[name], connectStore, BACKGROUND_NICE)]),
+    FUNCTION_NAMES.map((name) => [name, new FunctionWorker(name, environments[name], connectStore, BACKGROUND_NICE, bundles)]),
   ) as Record<FunctionName, FunctionWorker>;
   // Loaded now, in the background of the start: a first call would otherwise pay the handler's load (tsx).
   for (const worker of Object.values(backgroundWorkers)) worker.start().catch(() => undefined);
