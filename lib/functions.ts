@@ -201,6 +201,10 @@ export class SmartPayFunctions extends Construct {
         bundling: {
           forceDockerBundling: false,
           minify: true,
+          // The errors' class names are their names (contracts/errors.ts: `new.target.name`), which the state
+          // machines' Retry and Catch match (TransientError, GatewayRetryableError, NoEligibleConnectorError, ...):
+          // minified without this, they were "e", "_", ... and no Catch or Retry by name ever matched.
+          keepNames: true,
           sourceMap: true,
           sourcesContent: false,
           target: 'node24',

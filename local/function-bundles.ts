@@ -69,6 +69,9 @@ async function bundle(): Promise<FunctionBundles> {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
+    // The errors' names are their class names (contracts/errors.ts), which the workflows' Catch match: a bundle
+    // renames a class whose name another file also uses (ValidationError became _ValidationError).
+    keepNames: true,
     sourcemap: 'linked',
     sourcesContent: false,
     write: false,

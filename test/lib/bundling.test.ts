@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import Module from 'node:module';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -61,4 +62,26 @@ test('the fraud bundle carries the model folder its handler loads at cold start'
   // The other functions do not carry it.
   const [, payments] = resourcesOf(template, 'AWS::Lambda::Function').find(([id]) => id.includes('Payments'))!;
   expect(existsSync(path.join(outdir, `asset.${(payments.Properties!.Code.S3Key as string).replace('.zip', '')}`, 'model'))).toBe(false);
+});
+
+test("the errors keep their class names in the minified bundles: the state machines' Retry and Catch match them by name", async () => {
+  // Each function's shipped bundle, loaded as Lambda loads it (its packages from the project's node_modules, as
+  // the runtime provides the SDK), is given a step it does not have: the four with steps refuse it with a
+  // ValidationError (contracts/errors.ts names each error after its class).
+  const names = new Map<string, string>();
+  for (const [id, fn] of resourcesOf(template, 'AWS::Lambda::Function')) {
+    const file = path.join(outdir, `asset.${(fn.Properties!.Code.S3Key as string).replace('.zip', '')}`, 'index.js');
+    const bundle = new Module(file);
+    bundle.filename = file;
+    bundle.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.join(__dirname, '../..'));
+    (bundle as unknown as { _compile(code: string, file: string): void })._compile(readFileSync(file, 'utf8'), file);
+    const handler = (bundle.exports as { handler: (event: unknown, context: unknown) => Promise<unknown> }).handler;
+    const thrown = await handler({ step: 'no-such-step' }, { getRemainingTimeInMillis: () => 10_000 }).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    names.set(id.replace(/^SmartPayFunctions|Function[0-9A-F]+$/g, ''), thrown?.name ?? '(no error)');
+  }
+  // Minified without keepNames, each was a one- or two-letter name ("e", "_", ...).
+  expect(Object.fromEntries(names)).toMatchObject({ Fraud: 'ValidationError', Payments: 'ValidationError', Rewards: 'ValidationError', Routing: 'ValidationError' });
 });
