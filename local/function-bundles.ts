@@ -20,6 +20,8 @@ import { allFunctions } from '../contracts/topology';
 const ROOT = join(__dirname, '..');
 const CACHE = join(ROOT, 'node_modules', '.cache', 'smartpay-functions');
 const WORKER_ENTRY = 'local/function-worker.ts';
+/** Where esbuild is told it writes (nothing is written there): at the depth of the final folder, so the source maps' relative paths hold from there. */
+const BUILD_DIR = join(CACHE, 'build');
 
 export interface FunctionBundles {
   /** The worker thread's script. */
@@ -61,8 +63,7 @@ async function bundle(): Promise<FunctionBundles> {
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: entries,
-    // At the depth of the final folder, so the source maps' relative paths hold from there.
-    outdir: join(CACHE, 'build'),
+    outdir: BUILD_DIR,
     outbase: '.',
     bundle: true,
     packages: 'external',
@@ -78,14 +79,13 @@ async function bundle(): Promise<FunctionBundles> {
     logLevel: 'silent',
     plugins: [ownDirname],
   });
-  const outDir = join(CACHE, 'build');
   const hash = createHash('sha256');
-  for (const file of result.outputFiles) hash.update(relative(outDir, file.path)).update(file.contents);
+  for (const file of result.outputFiles) hash.update(relative(BUILD_DIR, file.path)).update(file.contents);
   const dir = join(CACHE, hash.digest('hex').slice(0, 16));
   if (!existsSync(dir)) {
     const staging = `${dir}.${process.pid}.${Date.now()}`;
     for (const file of result.outputFiles) {
-      const target = join(staging, relative(outDir, file.path));
+      const target = join(staging, relative(BUILD_DIR, file.path));
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, file.contents);
     }

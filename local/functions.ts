@@ -195,7 +195,7 @@ export async function startLocalFunctions(
   const backgroundWorkers = Object.fromEntries(
     FUNCTION_NAMES.map((name) => [name, new FunctionWorker(name, environments[name], connectStore, BACKGROUND_NICE, bundles)]),
   ) as Record<FunctionName, FunctionWorker>;
-  // Loaded now, in the background of the start: a first call would otherwise pay the handler's load (tsx).
+  // Loaded now, in the background of the start: a first call would otherwise pay the handler's load.
   for (const worker of Object.values(backgroundWorkers)) worker.start().catch(() => undefined);
   const invokersOf = (pool: Record<FunctionName, FunctionWorker>) => {
     const invokers = {} as Record<FunctionName, Invoker>;

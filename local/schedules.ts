@@ -28,7 +28,7 @@ const SWEEPS: Readonly<Record<string, number>> = { outbox: OUTBOX_DRAIN_MS, 'rew
 /** Whether an invocation is a sweep's own run (which is not activity: a sweep alone would keep itself fast). */
 export function isSweep(event: unknown): boolean {
   const name = (event as { schedule?: unknown } | null)?.schedule;
-  return typeof name === 'string' && name in SWEEPS;
+  return typeof name === 'string' && Object.hasOwn(SWEEPS, name);
 }
 
 export interface LocalSchedules {
@@ -71,7 +71,7 @@ export function startLocalSchedules(
   /** The next tick of a schedule: a sweep's short interval while the platform is busy, SWEEP_IDLE_MS (or longer, if set so) when not. */
   const arm = (spec: ScheduleSpec): void => {
     const every = intervals[spec.name] ?? spec.everyMinutes * 60_000;
-    const idle = spec.name in SWEEPS && Date.now() - lastActivity >= ACTIVE_WINDOW_MS;
+    const idle = Object.hasOwn(SWEEPS, spec.name) && Date.now() - lastActivity >= ACTIVE_WINDOW_MS;
     const timer = setTimeout(() => {
       if (closed) return;
       if (!running.has(spec.name)) void run(spec.name);

@@ -142,7 +142,6 @@ function setting(name: string, schema: z.ZodType<number>, fallback?: number): nu
   return parseNumberSetting(name, raw, schema);
 }
 
-
 let cached: RuntimeConfig | undefined;
 
 /** The JSON value of an environment variable, undefined when unset or empty; an error names the variable. */

@@ -57,4 +57,5 @@ test("a sweep's own run is not activity; any other invocation is", () => {
   expect(isSweep({ schedule: 'reconcile' })).toBe(false);
   expect(isSweep({ step: 'charge' })).toBe(false);
   expect(isSweep(null)).toBe(false);
+  expect(isSweep({ schedule: 'constructor' })).toBe(false); // an own key of the sweeps, not the prototype's
 });
